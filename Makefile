@@ -1,0 +1,284 @@
+# SPDX-License-Identifier: MIT
+# Non-recursive GNU make build of portico: the core binary, its modules, tests and install.
+#
+# Everything is found by wildcard: core/src/**/*.cpp, modules/*/module.mk,
+# core/test/test_*.cpp, core/test/modules/*.cpp, modules/*/test/test_*.cpp.
+# Objects and test binaries go to build/; `make help` lists the targets.
+
+.DEFAULT_GOAL := all
+SHELL := /bin/sh
+.SUFFIXES:
+.DELETE_ON_ERROR:
+
+# --- configuration ------------------------------------------------------------------------
+# build/config.mk comes from ./configure; a plain `make` runs it with defaults (or with the
+# options of the last run) first. Targets that need no configuration do not trigger it.
+NOCONFIG_GOALS := clean distclean help
+ifneq ($(MAKECMDGOALS),)
+ifeq ($(filter-out $(NOCONFIG_GOALS),$(MAKECMDGOALS)),)
+SKIP_CONFIG := 1
+endif
+endif
+
+ifndef SKIP_CONFIG
+include build/config.mk
+endif
+
+build/config.mk: configure
+	@if [ -x build/reconfigure ]; then build/reconfigure; else ./configure; fi
+
+# configure rewrites autoconf.h only when its content changes (options, results, flags),
+# so every object depends on it: a re-configure rebuilds exactly when something changed.
+build/autoconf.h:
+	@if [ -x build/reconfigure ]; then build/reconfigure; else ./configure; fi
+
+# Install layout; PREFIX may be overridden on the command line at install time.
+PREFIX ?= /usr/local
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib
+MODDIR = $(LIBDIR)/portico/modules
+INCDIR = $(PREFIX)/include
+PCDIR = $(LIBDIR)/pkgconfig
+MANDIR = $(PREFIX)/share/man
+DESTDIR ?=
+
+CXX ?= g++
+CC ?= gcc
+OPT_FLAGS ?= -O2 -g
+
+# --- verbosity ----------------------------------------------------------------------------
+ifneq ($(findstring s,$(firstword -$(MAKEFLAGS))),)
+V := 1
+endif
+ifeq ($(V),1)
+Q :=
+quiet = $(2)
+else
+Q := @
+quiet = @printf '  %-7s %s\n' '$(1)' '$@'; $(2)
+endif
+
+# --- flags --------------------------------------------------------------------------------
+WARN_FLAGS := -Wall -Wextra -Werror
+COMMON_FLAGS = $(WARN_FLAGS) $(OPT_FLAGS) -fno-plt -pthread $(SAN_FLAGS) -MMD -MP
+BASE_CXXFLAGS = -std=c++20 $(COMMON_FLAGS)
+BASE_CFLAGS = -std=c11 $(COMMON_FLAGS)
+
+# The core sees its private headers; modules and their tests see only the public ABI.
+CORE_CPPFLAGS := -Ibuild -Icore/include -Icore/src
+PIC_FLAGS := -fPIC -fvisibility=hidden -fvisibility-inlines-hidden
+
+LINK_FLAGS = -pthread $(SAN_FLAGS) $(LDFLAGS)
+CORE_LIBS = $(LIBS_URING) $(LIBS_SSL) $(LIBS_PCRE2) $(LIBS_JEMALLOC) -ldl
+SO_LDFLAGS = -shared -fPIC -Wl,--no-undefined
+
+# --- sources ------------------------------------------------------------------------------
+CORE_SRCS := $(sort $(shell find core/src -name '*.cpp' -o -name '*.c' 2>/dev/null))
+CORE_MAIN_SRC := core/src/main.cpp
+CORE_OBJS := $(patsubst %,build/%.o,$(basename $(CORE_SRCS)))
+CORE_MAIN_OBJ := build/core/src/main.o
+CORE_LIB_OBJS := $(filter-out $(CORE_MAIN_OBJ),$(CORE_OBJS))
+
+# Each modules/<name>/module.mk adds <name> to MODULES and sets <name>_SRCS, and optionally
+# <name>_LIBS and <name>_CXXFLAGS. A module without <name>_SRCS builds modules/<name>/*.cpp.
+MODULES :=
+MODULE_MKS := $(sort $(wildcard modules/*/module.mk))
+-include $(MODULE_MKS)
+MODULES := $(sort $(MODULES))
+
+mod_srcs = $(or $($(1)_SRCS),$(sort $(wildcard modules/$(1)/*.cpp modules/$(1)/*.c)))
+mod_objs = $(patsubst %,build/%.o,$(basename $(call mod_srcs,$(1))))
+# modules/<m>/... -> <m>
+mod_of = $(word 2,$(subst /, ,$(1)))
+
+MODULE_SOS := $(foreach m,$(MODULES),modules/$(m).so)
+
+# Test modules: core/test/modules/<name>.cpp -> build/test-modules/<name>.so
+TESTMOD_SRCS := $(sort $(wildcard core/test/modules/*.cpp))
+TESTMOD_SOS := $(patsubst core/test/modules/%.cpp,build/test-modules/%.so,$(TESTMOD_SRCS))
+
+# Unit tests: core/test/test_x.cpp -> build/test/test_x,
+# modules/<m>/test/test_x.cpp -> build/test/<m>_test_x.
+CORE_TEST_SRCS := $(sort $(wildcard core/test/test_*.cpp))
+CORE_TESTS := $(patsubst core/test/%.cpp,build/test/%,$(CORE_TEST_SRCS))
+MOD_TEST_SRCS := $(sort $(foreach m,$(MODULES),$(wildcard modules/$(m)/test/test_*.cpp)))
+mod_test_bin = build/test/$(call mod_of,$(1))_$(basename $(notdir $(1)))
+MOD_TESTS := $(foreach s,$(MOD_TEST_SRCS),$(call mod_test_bin,$(s)))
+UNIT_TESTS := $(CORE_TESTS) $(MOD_TESTS)
+
+CONF_FILES := $(sort $(wildcard conf/*.cfg))
+MAN_PAGES := $(sort $(wildcard man/*.1 man/*.3 man/*.5))
+PUBLIC_HEADERS := $(sort $(wildcard core/include/portico/*.h))
+
+ALL_OBJS := $(CORE_OBJS) \
+	$(foreach m,$(MODULES),$(call mod_objs,$(m))) \
+	$(patsubst %.cpp,build/%.o,$(TESTMOD_SRCS) $(CORE_TEST_SRCS) $(MOD_TEST_SRCS))
+
+# Version for the pkg-config file: PTC_VERSION_STRING/PTC_VERSION in abi.h if present.
+VERSION ?= $(or $(shell sed -n 's/^.define[ \t]*PTC_VERSION\(_STRING\)\{0,1\}[ \t]*"\([^"]*\)".*/\2/p' \
+	core/include/portico/abi.h 2>/dev/null | sed -n 1p),0.1.0)
+
+ABI_VERSION := $(shell sed -n 's/^.define[ \t]*PTC_ABI_\(MAJOR\|MINOR\)[ \t]*\([0-9]*\).*/\2/p' \
+	core/include/portico/abi.h 2>/dev/null | sed -n '1h;2{H;x;s/\n/./p;}')
+
+# Objects reached only through pattern rules are not intermediate files to delete.
+.SECONDARY: $(ALL_OBJS)
+
+# --- top-level targets --------------------------------------------------------------------
+.PHONY: all modules test-modules unit-tests check test test-conf test-integration lint-man \
+	install uninstall clean distclean help need-boost
+
+all: portico modules test-modules
+
+modules: $(MODULE_SOS)
+test-modules: $(TESTMOD_SOS)
+unit-tests: need-boost $(UNIT_TESTS)
+
+# --- compile rules ------------------------------------------------------------------------
+# Every object also depends on build/autoconf.h, which changes whenever configure's options,
+# results or flags do. Header dependencies come from the -MMD .d files.
+build/core/src/%.o: core/src/%.cpp build/autoconf.h
+	@mkdir -p $(@D)
+	$(call quiet,CXX,$(CXX) $(BASE_CXXFLAGS) $(CORE_CPPFLAGS) $(CXXFLAGS) -c $< -o $@)
+
+build/core/src/%.o: core/src/%.c build/autoconf.h
+	@mkdir -p $(@D)
+	$(call quiet,CC,$(CC) $(BASE_CFLAGS) $(CORE_CPPFLAGS) $(CFLAGS) -c $< -o $@)
+
+build/core/test/%.o: core/test/%.cpp build/autoconf.h
+	@mkdir -p $(@D)
+	$(call quiet,CXX,$(CXX) $(BASE_CXXFLAGS) $(CORE_CPPFLAGS) $(CXXFLAGS) -c $< -o $@)
+
+build/core/test/modules/%.o: core/test/modules/%.cpp build/autoconf.h
+	@mkdir -p $(@D)
+	$(call quiet,CXX,$(CXX) $(BASE_CXXFLAGS) $(PIC_FLAGS) -Icore/include -Icore/test/modules \
+		$(CXXFLAGS) -c $< -o $@)
+
+# Module sources (and their tests): own directory and the public ABI only, never core/src.
+build/modules/%.o: modules/%.cpp build/autoconf.h
+	@mkdir -p $(@D)
+	$(call quiet,CXX,$(CXX) $(BASE_CXXFLAGS) $(PIC_FLAGS) -Icore/include \
+		-Imodules/$(call mod_of,$<) $($(call mod_of,$<)_CXXFLAGS) $(CXXFLAGS) -c $< -o $@)
+
+build/modules/%.o: modules/%.c build/autoconf.h
+	@mkdir -p $(@D)
+	$(call quiet,CC,$(CC) $(BASE_CFLAGS) $(PIC_FLAGS) -Icore/include \
+		-Imodules/$(call mod_of,$<) $($(call mod_of,$<)_CFLAGS) $(CFLAGS) -c $< -o $@)
+
+# --- link rules ---------------------------------------------------------------------------
+# No -rdynamic: modules reach the host only through the table passed to their entry.
+portico: $(CORE_OBJS)
+	$(call quiet,LD,$(CXX) $(LINK_FLAGS) -o $@ $(CORE_OBJS) $(CORE_LIBS))
+
+define module_rules
+modules/$(1).so: $(call mod_objs,$(1))
+	$$(call quiet,LD,$$(CXX) $$(SO_LDFLAGS) $$(LINK_FLAGS) -o $$@ $$^ $$($(1)_LIBS))
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rules,$(m))))
+
+build/test-modules/%.so: build/core/test/modules/%.o
+	@mkdir -p $(@D)
+	$(call quiet,LD,$(CXX) $(SO_LDFLAGS) $(LINK_FLAGS) -o $@ $^)
+
+build/test/%: build/core/test/%.o $(CORE_LIB_OBJS)
+	@mkdir -p $(@D)
+	$(call quiet,LD,$(CXX) $(LINK_FLAGS) -o $@ $< $(CORE_LIB_OBJS) $(CORE_LIBS) \
+		$(LIBS_BOOST_TEST))
+
+define mod_test_rules
+$(call mod_test_bin,$(1)): build/$(basename $(1)).o $(call mod_objs,$(call mod_of,$(1)))
+	@mkdir -p $$(@D)
+	$$(call quiet,LD,$$(CXX) $$(LINK_FLAGS) -o $$@ $$^ $$($(call mod_of,$(1))_LIBS) \
+		$$(LIBS_BOOST_TEST))
+endef
+$(foreach s,$(MOD_TEST_SRCS),$(eval $(call mod_test_rules,$(s))))
+
+# --- tests --------------------------------------------------------------------------------
+need-boost:
+	@if [ "$(HAVE_BOOST_TEST)" != 1 ]; then \
+		echo "error: Boost.Test is missing: apt-get install libboost-test-dev, then ./configure"; \
+		exit 1; \
+	fi
+
+check: unit-tests
+	@for t in $(UNIT_TESTS); do \
+		printf '  %-7s %s\n' TEST "$$t"; \
+		"./$$t" || { echo "FAILED: $$t"; exit 1; }; \
+	done; \
+	echo "unit tests: $(words $(UNIT_TESTS)) binaries passed"
+
+test-conf: all
+	@for c in $(CONF_FILES); do \
+		printf '  %-7s %s\n' CONF "$$c"; \
+		./portico -c -f "$$c" || { echo "FAILED: ./portico -c -f $$c"; exit 1; }; \
+	done
+
+test-integration: all
+	@if [ -d t ]; then \
+		PORTICO_TEST_BINARY='$(CURDIR)/portico' \
+		PORTICO_TEST_MODULES='$(CURDIR)/build/test-modules' \
+		prove -r -It/lib t/; \
+	else echo "no t/ directory: no integration tests"; fi
+
+# Sequential on purpose: unit tests, then the conf examples, then the integration tests.
+test: all unit-tests
+	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory test-conf
+	@$(MAKE) --no-print-directory test-integration
+
+lint-man:
+	@if [ -z "$(MAN_PAGES)" ]; then echo "no man pages"; \
+	elif command -v mandoc >/dev/null 2>&1; then \
+		mandoc -Tlint -Wwarning $(MAN_PAGES) && echo "man pages: lint clean"; \
+	else echo "mandoc not installed: skipping lint-man"; fi
+
+# --- install ------------------------------------------------------------------------------
+# `make install PREFIX=/x` relinks nothing: only the pkg-config file depends on PREFIX.
+install: all
+	install -d '$(DESTDIR)$(BINDIR)' '$(DESTDIR)$(MODDIR)' '$(DESTDIR)$(INCDIR)/portico' \
+		'$(DESTDIR)$(PCDIR)'
+	install -m 755 portico '$(DESTDIR)$(BINDIR)/portico'
+	$(if $(MODULE_SOS),install -m 755 $(MODULE_SOS) '$(DESTDIR)$(MODDIR)/')
+	$(if $(PUBLIC_HEADERS),install -m 644 $(PUBLIC_HEADERS) '$(DESTDIR)$(INCDIR)/portico/')
+	$(foreach s,1 3 5,$(if $(filter %.$(s),$(MAN_PAGES)),\
+		install -d '$(DESTDIR)$(MANDIR)/man$(s)' && \
+		install -m 644 $(filter %.$(s),$(MAN_PAGES)) '$(DESTDIR)$(MANDIR)/man$(s)/';))
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@ABI_VERSION@|$(ABI_VERSION)|g' portico-module.pc.in \
+		> build/portico-module.pc
+	install -m 644 build/portico-module.pc '$(DESTDIR)$(PCDIR)/portico-module.pc'
+
+uninstall:
+	rm -f '$(DESTDIR)$(BINDIR)/portico' '$(DESTDIR)$(PCDIR)/portico-module.pc'
+	rm -f $(foreach m,$(MODULE_SOS),'$(DESTDIR)$(MODDIR)/$(notdir $(m))')
+	rm -f $(foreach h,$(PUBLIC_HEADERS),'$(DESTDIR)$(INCDIR)/portico/$(notdir $(h))')
+	rm -f $(foreach p,$(MAN_PAGES),'$(DESTDIR)$(MANDIR)/man$(subst .,,$(suffix $(p)))/$(notdir $(p))')
+	-rmdir '$(DESTDIR)$(MODDIR)' '$(DESTDIR)$(LIBDIR)/portico' '$(DESTDIR)$(INCDIR)/portico' \
+		2>/dev/null
+
+# --- cleaning -----------------------------------------------------------------------------
+# clean keeps the configuration; distclean removes it too.
+clean:
+	rm -rf build/core build/modules build/test build/test-modules build/portico-module.pc
+	rm -f portico modules/*.so
+
+distclean: clean
+	rm -rf build
+
+help:
+	@echo 'portico build targets (configure options: ./configure --help):'
+	@echo '  all (default)     ./portico, modules/<name>.so and build/test-modules/*.so'
+	@echo '  modules           only the modules: $(or $(MODULES),none found)'
+	@echo '  check             build and run the Boost.Test unit tests (build/test/*)'
+	@echo '  test              all, check, portico -c on conf/*.cfg, then prove -r t/'
+	@echo '  test-conf         portico -c -f on every conf/*.cfg'
+	@echo '  test-integration  prove -r t/ with PORTICO_TEST_BINARY=./portico'
+	@echo '  lint-man          mandoc -Tlint -Wwarning on man/*.1 man/*.3 man/*.5'
+	@echo '  install           install under $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
+	@echo '  uninstall         remove what install put there'
+	@echo '  clean             remove objects, binaries and modules; keep the configuration'
+	@echo '  distclean         clean, and remove build/ with the configuration'
+	@echo 'Variables: V=1 shows commands; PREFIX=, DESTDIR= for install; CXXFLAGS=, LDFLAGS='
+	@echo 'are appended; <module>_CXXFLAGS and <module>_LIBS come from modules/<m>/module.mk.'
+
+-include $(ALL_OBJS:.o=.d)

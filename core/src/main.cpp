@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+// portico's command line: HAProxy-compatible flags, config check, version report, start.
+#include <lua5.4/lua.h>
+#include <liburing.h>
+#include <openssl/crypto.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "autoconf.h"
+#include "cfg/cond.hpp"
+#include "event/poller.hpp"
+#include "module/module.hpp"
+#include "proc/master.hpp"
+#include "proxy/cfgload.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
+#include "util/diag.hpp"
+
+using namespace portico;
+
+namespace {
+
+struct cli_opts {
+    std::vector<std::string> files;
+    bool check = false;
+    std::string cc_expr;
+    bool have_cc = false;
+    bool foreground = false;
+    bool daemon = false;
+    bool sd_notify = false;
+    bool debug = false;
+    bool quiet = false;
+    int version = 0;             // 1 = -v, 2 = -vv
+    bool dump_kw = false;
+    std::string pidfile;
+    std::string local_peer;
+    long maxconn = -1;
+    std::vector<pid_t> finish;
+    bool finish_hard = false;
+};
+
+[[noreturn]] void usage(const char* prog, const char* why)
+{
+    if (why)
+        fprintf(stderr, "%s: %s\n", prog, why);
+    fprintf(stderr,
+            "Usage: %s -f <cfgfile|cfgdir>* [ -c | -cc <expr> ] [ -db | -D | -W | -Ws ]\n"
+            "        [ -d ] [ -dM[<byte>] ] [ -dK[<class>] ] [ -p <pidfile> ] [ -N <maxconn> ]\n"
+            "        [ -L <name> ] [ -q ] [ -v | -vv ] [ -sf | -st <pid>* ]\n"
+            "  -f  load a configuration file or directory (repeatable, in order)\n"
+            "  -c  check the configuration and exit (0 valid, 1 invalid)\n"
+            "  -cc evaluate a condition like .if does and exit (0 true, 1 false, 2 error)\n"
+            "  -db stay in the foreground; -D daemon; -W/-Ws master-worker (always on)\n"
+            "  -d  debug output, foreground; -dK dump known keywords; -q quiet\n"
+            "  -p  write the master's PID; -N global maxconn; -L local peer name\n"
+            "  -v  version; -vv version, build options, poller, ABI and modules\n"
+            "  -sf/-st  after start, ask these PIDs to finish (SIGUSR1) or stop (SIGTERM)\n",
+            prog);
+    exit(1);
+}
+
+cli_opts parse_args(int argc, char** argv)
+{
+    cli_opts o;
+    for (int i = 1; i < argc; i++) {
+        std::string a = argv[i];
+        auto need = [&](const char* what) -> std::string {
+            if (i + 1 >= argc)
+                usage(argv[0], (std::string(a) + " expects " + what).c_str());
+            return argv[++i];
+        };
+        if (a == "-f")
+            o.files.push_back(need("a file or directory"));
+        else if (a == "-c")
+            o.check = true;
+        else if (a == "-cc") {
+            o.cc_expr = need("an expression");
+            o.have_cc = true;
+        } else if (a == "-db")
+            o.foreground = true;
+        else if (a == "-d") {
+            o.debug = true;
+            o.foreground = true;
+        } else if (a.rfind("-dM", 0) == 0 || a == "-dr" || a == "-dV" || a == "-dW" ||
+                   a == "-dD" || a == "-de" || a == "-dp" || a == "-dS" || a == "-dG" ||
+                   a == "-dR" || a == "-dv" || a == "-dL" || a == "-dk" || a == "-dt")
+            ; // debugging/tuning switches of HAProxy with no effect on portico
+        else if (a.rfind("-dK", 0) == 0)
+            o.dump_kw = true;
+        else if (a == "-D")
+            o.daemon = true;
+        else if (a == "-W")
+            ;
+        else if (a == "-Ws")
+            o.sd_notify = true;
+        else if (a == "-p")
+            o.pidfile = need("a file name");
+        else if (a == "-L")
+            o.local_peer = need("a name");
+        else if (a == "-N") {
+            std::string v = need("a number");
+            char* end;
+            o.maxconn = strtol(v.c_str(), &end, 10);
+            if (*end || o.maxconn <= 0)
+                usage(argv[0], "-N expects a positive number");
+        } else if (a == "-q")
+            o.quiet = true;
+        else if (a == "-v" || a == "-V")
+            o.version = std::max(o.version, a == "-v" ? 1 : 0);
+        else if (a == "-vv")
+            o.version = 2;
+        else if (a == "-sf" || a == "-st") {
+            o.finish_hard = a == "-st";
+            while (i + 1 < argc && argv[i + 1][0] != '-') {
+                char* end;
+                long p = strtol(argv[++i], &end, 10);
+                if (*end || p <= 0)
+                    usage(argv[0], "-sf/-st expect process IDs");
+                o.finish.push_back((pid_t)p);
+            }
+        } else if (a == "-h" || a == "--help")
+            usage(argv[0], nullptr);
+        else if (!a.empty() && a[0] != '-')
+            o.files.push_back(a); // old style: configuration files as plain arguments
+        else
+            usage(argv[0], ("unknown option '" + a + "'").c_str());
+    }
+    return o;
+}
+
+void print_version()
+{
+    printf("portico version %s - HAProxy %s compatible\n", k_portico_version,
+           k_haproxy_compat_version);
+}
+
+void print_vv(cfg_loader& L)
+{
+    print_version();
+    printf("Plugin ABI: %d.%d (accepts modules built for %s)\n", PTC_ABI_MAJOR, PTC_ABI_MINOR,
+           host_abi_range().c_str());
+    printf("Build options: %s\n", PTC_BUILD_OPTIONS[0] ? PTC_BUILD_OPTIONS : "(defaults)");
+    printf("Compiler: %s\n", PTC_CXX_VERSION);
+    printf("Module directory: %s\n", PTC_MODULE_DIR);
+    std::string why;
+    auto p = event::make_poller(64, false, &why);
+    printf("Poller: %s%s%s\n", p ? p->name() : "none", why.empty() ? "" : " (",
+           why.empty() ? "" : (why + ")").c_str());
+    printf("Libraries:\n");
+    printf("    liburing (io_uring)\n");
+    printf("    %s\n", OpenSSL_version(OPENSSL_VERSION));
+    printf("    PCRE2 %d.%d\n", PCRE2_MAJOR, PCRE2_MINOR);
+    printf("    %s\n", LUA_RELEASE);
+    printf("Feature list : +IOURING +EPOLL +OPENSSL +PCRE2 +LUA +PORTICO\n");
+    printf("Loaded modules:\n");
+    for (auto& m : g_modules.all()) {
+        if (m->path.empty())
+            continue;
+        printf("    %s %s (ABI %u.%u) %s\n", m->name.c_str(),
+               m->desc.version ? m->desc.version : "?", m->desc.abi_major, m->desc.abi_minor,
+               m->path.c_str());
+    }
+    for (auto& msg : L.messages())
+        printf("    %s%s\n", msg.error ? "error: " : "", msg.text.c_str());
+}
+
+} // namespace
+
+int main(int argc, char** argv)
+{
+    cli_opts o = parse_args(argc, argv);
+    g_diag.pid = (int)getpid();
+    g_diag.quiet = o.quiet;
+    g_diag.debug = o.debug;
+    cfg_loader L;
+    if (o.version == 1) {
+        print_version();
+        return 0;
+    }
+    if (o.version == 2) {
+        L.load_modules();
+        print_vv(L);
+        return 0;
+    }
+    if (o.have_cc) {
+        std::string err;
+        L.load_modules();
+        int r = cfg::eval_condition_str(o.cc_expr, L.cond_env(), err);
+        if (r < 0) {
+            fprintf(stderr, "[ALERT]    (%d) : failed to evaluate condition: %s\n", (int)getpid(),
+                    err.c_str());
+            return 2;
+        }
+        return r ? 0 : 1;
+    }
+    if (o.dump_kw) {
+        L.load_modules();
+        for (auto& l : L.dump_keywords())
+            printf("%s\n", l.c_str());
+        return 0;
+    }
+    if (o.files.empty())
+        usage(argv[0], "no configuration file given (-f)");
+
+    config cfg;
+    g_config = &cfg;
+    load_options lo;
+    lo.files = o.files;
+    lo.check_only = o.check;
+    bool ok = L.load(lo, cfg);
+    for (auto& m : L.messages()) {
+        if (o.check)
+            fprintf(stderr, "%s%s\n", m.error ? "" : "warning: ", m.text.c_str());
+        else if (m.error)
+            PTC_ALERT("%s", m.text.c_str());
+        else
+            PTC_WARN("%s", m.text.c_str());
+    }
+    if (!ok) {
+        fprintf(stderr, "%s: fatal errors found in configuration (%d error%s).\n",
+                o.check ? "portico" : "[ALERT]", L.errors(), L.errors() == 1 ? "" : "s");
+        return 1;
+    }
+    if (o.check) {
+        if (!o.quiet)
+            printf("Configuration file is valid\n");
+        return 0;
+    }
+    hooks_build();
+    if (o.maxconn > 0)
+        cfg.global.maxconn = (uint32_t)o.maxconn;
+    uint32_t workers = cfg.global.workers;
+    if (!workers) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = n > 0 ? (uint32_t)n : 1;
+    }
+    if (!bind_listeners(cfg, workers))
+        return 1;
+    master_opts mo;
+    mo.workers = workers;
+    mo.daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
+    mo.keep_stderr = o.debug;
+    mo.sd_notify = o.sd_notify;
+    mo.pidfile = !o.pidfile.empty() ? o.pidfile : cfg.global.pidfile;
+    mo.finish_pids = o.finish;
+    mo.finish_hard = o.finish_hard;
+    mo.version = k_portico_version;
+    return run_master(cfg, mo);
+}

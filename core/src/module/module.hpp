@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+// Module records, the loader with its ABI checks, and the inter-module API registry.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <portico/portico.h>
+
+namespace portico {
+
+// What the host keeps of a loaded module. ptc_modref (the module's "self") is this.
+struct module_rec {
+    std::string name;
+    std::string path;             // file it was loaded from ("" for the core)
+    void* dl = nullptr;
+    ptc_module desc{};            // the known part of the descriptor, zero-extended
+    std::vector<ptc_keyword> keywords;
+    std::vector<ptc_hook> hooks;
+    std::vector<ptc_proto> protos;
+    uint32_t index = 0;           // position among loaded modules (conf blob slot)
+    bool initialised = false;
+};
+
+inline module_rec* to_module(ptc_modref* m) { return reinterpret_cast<module_rec*>(m); }
+inline ptc_modref* to_handle(module_rec* m) { return reinterpret_cast<ptc_modref*>(m); }
+
+// The size of the 1.0 descriptor and tables: the least a 1.x module may declare.
+constexpr uint32_t k_min_module_size = sizeof(ptc_module);
+constexpr uint32_t k_min_keyword_size = sizeof(ptc_keyword);
+constexpr uint32_t k_min_hook_size = sizeof(ptc_hook);
+constexpr uint32_t k_min_proto_size = sizeof(ptc_proto);
+
+// Checks a descriptor returned by a module's entry function against this host's
+// ABI and copies what we know of it into `out` (tables included). Returns false
+// with `err` explaining why the module is refused. `what` names it in messages.
+bool check_descriptor(const ptc_module* d, const std::string& what, module_rec& out,
+                      std::string& err);
+
+// "1.0" or "1.0-1.4": the ABI range this host accepts, for messages.
+std::string host_abi_range();
+
+class module_set {
+public:
+    // dlopen `path`, call its entry, check it, register it. On failure returns
+    // nullptr with err set (the module is unloaded).
+    module_rec* load(const std::string& path, std::string& err);
+    // Register a built-in table set under `name` (used by the core itself).
+    module_rec* add_builtin(const std::string& name, const ptc_module* desc);
+    module_rec* find(const std::string& name) const;
+    const std::vector<std::unique_ptr<module_rec>>& all() const { return mods_; }
+    size_t count() const { return mods_.size(); }
+
+    // Inter-module APIs.
+    int publish(module_rec* m, const char* name, uint32_t version, const void* api);
+    const void* lookup(const char* name, uint32_t min_version, uint32_t* version) const;
+
+private:
+    std::vector<std::unique_ptr<module_rec>> mods_;
+    struct api_rec {
+        module_rec* owner;
+        uint32_t version;
+        const void* api;
+    };
+    std::map<std::string, api_rec> apis_;
+};
+
+extern module_set g_modules;
+extern const ptc_host g_host;
+
+// Standard module names loaded by default from the module directory.
+extern const char* const k_standard_modules[];
+
+// Directories searched for modules, in order: the config's module-path entries,
+// <exe dir>/modules, the installed module directory.
+std::vector<std::string> default_module_dirs();
+
+} // namespace portico

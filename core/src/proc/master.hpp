@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+// The process model: master process supervising single-threaded worker processes.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace portico {
+
+struct config;
+
+struct master_opts {
+    uint32_t workers = 1;
+    bool daemon = false;
+    bool keep_stderr = false;       // -d with -D: keep diagnostics
+    bool sd_notify = false;         // -Ws
+    bool keep_pidfile = true;       // HAProxy leaves its pidfile behind
+    std::string pidfile;
+    std::vector<pid_t> finish_pids; // -sf / -st
+    bool finish_hard = false;       // -st
+    const char* version = "";
+};
+
+// Creates the listening sockets of every frontend (one SO_REUSEPORT socket per worker,
+// or the inherited "fd@" one). Reports failures as alerts and returns false.
+bool bind_listeners(config& cfg, uint32_t nworkers);
+
+// Runs the master: shared memory, optional daemonisation, pidfile, workers, signals.
+// Returns the process exit status.
+int run_master(config& cfg, const master_opts& o);
+
+} // namespace portico

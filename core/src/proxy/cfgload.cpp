@@ -1,0 +1,615 @@
+// SPDX-License-Identifier: MIT
+// The configuration loader: modules, keyword registries, section dispatch, defaults
+// inheritance and the checks that follow parsing.
+#include "proxy/cfgload.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <stdexcept>
+
+#include "cfg/reader.hpp"
+#include "module/module.hpp"
+#include "proxy/core_keywords.hpp"
+#include "util/diag.hpp"
+
+namespace portico {
+
+cfg_loader* g_loader;
+const char* const k_haproxy_compat_version = "2.6.0";
+const char* const k_portico_version = "0.1.0";
+
+namespace {
+
+std::deque<kw_def> g_defs; // stable addresses
+
+const char* section_name(uint32_t bits)
+{
+    switch (bits) {
+    case PTC_SEC_GLOBAL:
+        return "global";
+    case PTC_SEC_DEFAULTS:
+        return "defaults";
+    case PTC_SEC_FRONTEND:
+        return "frontend";
+    case PTC_SEC_BACKEND:
+        return "backend";
+    default:
+        return "listen";
+    }
+}
+
+bool is_feature(std::string_view f)
+{
+    // feature() names as HAProxy's -vv "Feature list" spells them, for what portico has.
+    static const char* const feats[] = {"LINUX_SPLICE", "TFO", "OPENSSL", "PCRE2", "PCRE2_JIT",
+                                        "LUA", "ACCEPT4", "GETADDRINFO", "LIBCRYPT",
+                                        "THREAD", "IOURING", "PORTICO", nullptr};
+    for (const char* const* p = feats; *p; p++)
+        if (f == *p)
+            return true;
+    return false;
+}
+
+} // namespace
+
+cfg_loader::cfg_loader()
+{
+    env_.compat_version = k_haproxy_compat_version;
+    env_.has_feature = is_feature;
+    env_.is_enabled = [](std::string_view) { return false; };
+    g_loader = this;
+}
+
+void cfg_loader::error_at(const std::string& file, int line, const std::string& msg)
+{
+    errors_++;
+    msgs_.push_back({true, file + ":" + std::to_string(line) + ": " + msg});
+}
+
+void cfg_loader::warn_at(const std::string& file, int line, const std::string& msg)
+{
+    msgs_.push_back({false, file + ":" + std::to_string(line) + ": " + msg});
+}
+
+void cfg_loader::error(const std::string& msg)
+{
+    errors_++;
+    msgs_.push_back({true, msg});
+}
+
+void* cfg_loader::blob(conf_blobs& b, module_rec* m, uint32_t kind)
+{
+    uint32_t size = kind == PTC_CONF_GLOBAL  ? m->desc.global_conf_size
+                    : kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size
+                                             : m->desc.server_conf_size;
+    if (!size)
+        return nullptr;
+    if (b.blobs.size() <= m->index)
+        b.blobs.resize(m->index + 1, nullptr);
+    if (!b.blobs[m->index]) {
+        void* p = std::calloc(1, size);
+        if (!p)
+            throw std::bad_alloc();
+        if (m->desc.conf_init)
+            m->desc.conf_init(to_handle(m), kind, p);
+        b.blobs[m->index] = p;
+    }
+    return b.blobs[m->index];
+}
+
+// Copies every module blob of <src> into <dst> (inheritance at creation time).
+static void copy_blobs(cfg_loader& L, conf_blobs& dst, conf_blobs& src, uint32_t kind)
+{
+    for (auto& m : g_modules.all()) {
+        void* s = m->index < src.blobs.size() ? src.blobs[m->index] : nullptr;
+        if (!s)
+            continue;
+        void* d = L.blob(dst, m.get(), kind);
+        uint32_t size = kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size : m->desc.server_conf_size;
+        if (m->desc.conf_copy)
+            m->desc.conf_copy(to_handle(m.get()), kind, d, s);
+        else
+            std::memcpy(d, s, size);
+    }
+}
+
+void cfg_loader::register_module(module_rec* m)
+{
+    for (const ptc_keyword& k : m->keywords) {
+        g_defs.push_back(kw_def{&k, m});
+        cfg::kw_entry e{k.name, k.where, m->name, &g_defs.back()};
+        try {
+            if (k.where & (PTC_KW_SERVER | PTC_KW_DEFSERVER))
+                srv_kws.add(e);
+            if (k.where & PTC_KW_BIND)
+                bind_kws.add(e);
+            if (k.where & (PTC_SEC_GLOBAL | PTC_SEC_PROXY))
+                kws_.add(e);
+        } catch (const std::exception& ex) {
+            error("module " + m->name + ": keyword '" + k.name + "' is already registered (" +
+                  ex.what() + ")");
+        }
+    }
+}
+
+static bool file_exists(const std::string& p)
+{
+    struct stat st;
+    return stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+module_rec* cfg_loader::load_module(const std::string& spec, const std::string& file, int line)
+{
+    std::string path = spec;
+    if (spec.find('/') == std::string::npos) {
+        std::string name = spec;
+        if (name.size() < 3 || name.compare(name.size() - 3, 3, ".so") != 0)
+            name += ".so";
+        path.clear();
+        std::vector<std::string> dirs = module_paths;
+        for (auto& d : default_module_dirs())
+            dirs.push_back(d);
+        for (auto& d : dirs) {
+            if (file_exists(d + "/" + name)) {
+                path = d + "/" + name;
+                break;
+            }
+        }
+        if (path.empty()) {
+            std::string msg = "module '" + spec + "' not found in";
+            for (auto& d : dirs)
+                msg += " " + d;
+            if (line)
+                error_at(file, line, msg);
+            else
+                error(msg);
+            return nullptr;
+        }
+    }
+    std::string err;
+    module_rec* m = g_modules.load(path, err);
+    if (!m) {
+        if (line)
+            error_at(file, line, err);
+        else
+            error(err);
+        return nullptr;
+    }
+    register_module(m);
+    if (m->desc.init && m->desc.init(to_handle(m)) != PTC_OK) {
+        std::string msg = "module " + m->name + " failed to initialise";
+        if (line)
+            error_at(file, line, msg);
+        else
+            error(msg);
+        return nullptr;
+    }
+    m->initialised = true;
+    return m;
+}
+
+bool cfg_loader::load_modules()
+{
+    if (modules_loaded_)
+        return errors_ == 0;
+    modules_loaded_ = true;
+    register_module(g_modules.add_builtin("core", core_module()));
+    auto dirs = default_module_dirs();
+    for (const char* const* n = k_standard_modules; *n; n++) {
+        for (auto& d : dirs) {
+            std::string p = d + "/" + *n + ".so";
+            if (file_exists(p)) {
+                load_module(p, "", 0);
+                break;
+            }
+        }
+    }
+    return errors_ == 0;
+}
+
+bool cfg_loader::load(const load_options& o, config& cfg)
+{
+    cfg_ = &cfg;
+    if (o.load_std_modules)
+        load_modules();
+    std::vector<cfg::line> lines;
+    std::vector<cfg::diag> diags;
+    cfg::read_files(o.files, env_, lines, diags);
+    for (auto& d : diags) {
+        std::string loc = d.lineno ? d.file + ":" + std::to_string(d.lineno) + ": " : d.file + ": ";
+        if (d.is_error) {
+            errors_++;
+            msgs_.push_back({true, loc + d.msg});
+        } else {
+            msgs_.push_back({false, loc + d.msg});
+        }
+    }
+    for (auto& l : lines)
+        dispatch(l);
+    if (errors_)
+        return false;
+    post_checks();
+    if (errors_)
+        return false;
+    for (auto& m : g_modules.all()) {
+        if (m->desc.post_config && m->desc.post_config(to_handle(m.get())) != PTC_OK && !errors_)
+            error("module " + m->name + " rejected the configuration");
+    }
+    return errors_ == 0;
+}
+
+bool cfg_loader::open_section(const cfg::line& l)
+{
+    const std::string& k = l.args[0];
+    static const char* const unsupported[] = {"resolvers", "peers", "userlist", "program",
+                                              "mailers", "cache", "ring", "http-errors",
+                                              "crt-store", "log-forward", "fcgi-app",
+                                              "dynamic-update", nullptr};
+    if (k == "global") {
+        cur_ = nullptr;
+        sec_ = sec::global;
+        if (l.args.size() > 1)
+            error_at(l.file, l.lineno, "'global' takes no argument");
+        return true;
+    }
+    if (k == "defaults" || k == "frontend" || k == "backend" || k == "listen") {
+        uint32_t cap = k == "defaults"   ? (uint32_t)CAP_DEFAULTS
+                       : k == "frontend" ? (uint32_t)CAP_FE
+                       : k == "backend"  ? (uint32_t)CAP_BE
+                                         : (uint32_t)(CAP_FE | CAP_BE);
+        sec_ = k == "defaults"   ? sec::defaults
+               : k == "frontend" ? sec::frontend
+               : k == "backend"  ? sec::backend
+                                 : sec::listen;
+        std::string name, from;
+        size_t i = 1;
+        if (i < l.args.size() && l.args[i] != "from")
+            name = l.args[i++];
+        if (i < l.args.size()) {
+            if (l.args[i] != "from" || i + 1 >= l.args.size() || i + 2 < l.args.size()) {
+                error_at(l.file, l.lineno,
+                         "invalid arguments for '" + k + "': expected '" + k +
+                             (cap == CAP_DEFAULTS ? " [<name>]" : " <name>") +
+                             " [from <defaults>]'");
+                sec_ = sec::unsupported;
+                return true;
+            }
+            from = l.args[i + 1];
+        }
+        cur_ = nullptr;
+        if (cap != CAP_DEFAULTS && name.empty()) {
+            error_at(l.file, l.lineno, "'" + k + "' expects a name");
+            sec_ = sec::unsupported;
+            return true;
+        }
+        cur_ = new_proxy(l, cap, name, from);
+        if (!cur_)
+            sec_ = sec::unsupported;
+        return true;
+    }
+    for (const char* const* u = unsupported; *u; u++) {
+        if (k == *u) {
+            cur_ = nullptr;
+            error_at(l.file, l.lineno, "section '" + k + "' is not supported yet by portico");
+            sec_ = sec::unsupported;
+            return true;
+        }
+    }
+    return false;
+}
+
+proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string& name,
+                             const std::string& from)
+{
+    config& cfg = *cfg_;
+    proxy* defs = last_defaults_;
+    if (!from.empty()) {
+        defs = nullptr;
+        for (auto& d : cfg.defaults)
+            if (d->name == from)
+                defs = d.get();
+        if (!defs) {
+            error_at(l.file, l.lineno, "defaults section '" + from + "' not found");
+            return nullptr;
+        }
+    }
+    auto p = std::make_unique<proxy>();
+    if (defs) {
+        p->mode = defs->mode;
+        p->mode_set = defs->mode_set;
+        p->timeouts = defs->timeouts;
+        p->maxconn = defs->maxconn;
+        p->balance = defs->balance;
+        p->balance_args = defs->balance_args;
+        if (defs->default_server) {
+            p->default_server = std::make_unique<server>(*defs->default_server);
+            p->default_server->mod.blobs.clear();
+            copy_blobs(*this, p->default_server->mod, defs->default_server->mod, PTC_CONF_SERVER);
+        }
+        copy_blobs(*this, p->mod, defs->mod, PTC_CONF_PROXY);
+    }
+    p->name = name;
+    p->file = l.file;
+    p->line = l.lineno;
+    p->cap = cap;
+    proxy* raw = p.get();
+    if (cap == CAP_DEFAULTS) {
+        if (!name.empty())
+            for (auto& d : cfg.defaults)
+                if (d->name == name)
+                    warn_at(l.file, l.lineno, "defaults section '" + name +
+                                                  "' redefined; the last one is used from here");
+        cfg.defaults.push_back(std::move(p));
+        last_defaults_ = raw;
+        return raw;
+    }
+    if ((cap & CAP_FE) && cfg.by_name_fe.count(name)) {
+        error_at(l.file, l.lineno, "a frontend named '" + name + "' already exists (at " +
+                                       cfg.by_name_fe[name]->file + ":" +
+                                       std::to_string(cfg.by_name_fe[name]->line) + ")");
+        return nullptr;
+    }
+    if ((cap & CAP_BE) && cfg.by_name_be.count(name)) {
+        error_at(l.file, l.lineno, "a backend named '" + name + "' already exists (at " +
+                                       cfg.by_name_be[name]->file + ":" +
+                                       std::to_string(cfg.by_name_be[name]->line) + ")");
+        return nullptr;
+    }
+    if (cap & CAP_FE)
+        cfg.by_name_fe[name] = raw;
+    if (cap & CAP_BE)
+        cfg.by_name_be[name] = raw;
+    cfg.proxies.push_back(std::move(p));
+    return raw;
+}
+
+void cfg_loader::dispatch(const cfg::line& l)
+{
+    if (open_section(l))
+        return;
+    switch (sec_) {
+    case sec::none:
+        error_at(l.file, l.lineno,
+                 "'" + l.args[0] + "' appears outside of any section (global, defaults, "
+                                   "frontend, backend, listen)");
+        return;
+    case sec::unsupported:
+        return; // the section header was already reported
+    default:
+        break;
+    }
+    bool negated = false;
+    size_t first = 0;
+    if (l.args[0] == "no" && l.args.size() > 1) {
+        negated = true;
+        first = 1;
+    }
+    call_keyword(l, first, negated);
+}
+
+bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)
+{
+    uint32_t secbits = sec_ == sec::global     ? PTC_SEC_GLOBAL
+                       : sec_ == sec::defaults ? PTC_SEC_DEFAULTS
+                       : sec_ == sec::frontend ? PTC_SEC_FRONTEND
+                       : sec_ == sec::backend  ? PTC_SEC_BACKEND
+                                               : (PTC_SEC_FRONTEND | PTC_SEC_BACKEND);
+    const char* sname = section_name(secbits);
+    int words = 0;
+    const cfg::kw_entry* e = kws_.find(l.args, first, &words);
+    std::string shown = l.args[first];
+    if (first + 1 < l.args.size())
+        shown += " " + l.args[first + 1];
+    if (!e) {
+        std::string one = l.args[first];
+        if (cfg::is_haproxy_keyword(shown, 0) &&
+            (first + 1 >= l.args.size() || cfg::is_haproxy_keyword(shown, 0))) {
+            // name the keyword as HAProxy knows it: two words for families like "option"
+            std::string name = one;
+            static const char* const families[] = {"option", "timeout", "stats", "http-request",
+                                                   "http-response", "http-after-response",
+                                                   "tcp-request", "tcp-response",
+                                                   "http-check", "tcp-check", "stick",
+                                                   "log-format", nullptr};
+            for (const char* const* f = families; *f; f++)
+                if (one == *f && first + 1 < l.args.size())
+                    name = shown;
+            if (cfg::is_haproxy_keyword(name, 0)) {
+                error_at(l.file, l.lineno,
+                         "'" + name + "' is a HAProxy keyword not supported yet by portico");
+                return false;
+            }
+        }
+        std::string msg = "unknown keyword '" + one + "' in '" + sname + "' section";
+        std::string hint = kws_.suggest(l.args, first, secbits);
+        if (!hint.empty())
+            msg += "; did you mean '" + hint + "'?";
+        error_at(l.file, l.lineno, msg);
+        return false;
+    }
+    const kw_def* d = static_cast<const kw_def*>(e->data);
+    const ptc_keyword& kw = *d->kw;
+    if (!(kw.where & secbits)) {
+        error_at(l.file, l.lineno,
+                 "'" + std::string(kw.name) + "' is not allowed in '" + sname + "' section");
+        return false;
+    }
+    if (negated && !(kw.flags & PTC_KWF_NEGATABLE)) {
+        error_at(l.file, l.lineno, "'no " + std::string(kw.name) + "' is not supported");
+        return false;
+    }
+    if (!kw.parse) {
+        error_at(l.file, l.lineno,
+                 "'" + std::string(kw.name) + "' is not supported yet by portico");
+        return false;
+    }
+    int nargs = (int)(l.args.size() - first - (size_t)words);
+    if (nargs < kw.min_args || (kw.max_args >= 0 && nargs > kw.max_args)) {
+        std::string msg = "'" + std::string(kw.name) + "' ";
+        if (kw.max_args == 0)
+            msg += "takes no argument";
+        else if (nargs < kw.min_args)
+            msg += "expects " + std::string(kw.min_args == kw.max_args ? "" : "at least ") +
+                   std::to_string(kw.min_args) + " argument" + (kw.min_args > 1 ? "s" : "");
+        else
+            msg += "expects at most " + std::to_string(kw.max_args) + " argument" +
+                   (kw.max_args > 1 ? "s" : "");
+        if (kw.help)
+            msg += std::string(" (usage: ") + kw.help + ")";
+        error_at(l.file, l.lineno, msg);
+        return false;
+    }
+    std::vector<ptc_str> args;
+    args.reserve(l.args.size() - first);
+    for (size_t i = first; i < l.args.size(); i++)
+        args.push_back(ptc_str{l.args[i].data(), l.args[i].size()});
+    ptc_kw_ctx ctx{};
+    ctx.size = sizeof(ctx);
+    ctx.section = secbits;
+    ctx.file = l.file.c_str();
+    ctx.line = (uint32_t)l.lineno;
+    ctx.argc = (uint32_t)args.size();
+    ctx.args = args.data();
+    ctx.kw_words = (uint32_t)words;
+    ctx.negated = negated ? 1 : 0;
+    ctx.proxy = cur_ ? to_handle(cur_) : nullptr;
+    ctx.self = to_handle(d->mod);
+    ctx.conf = sec_ == sec::global ? blob(cfg_->global.mod, d->mod, PTC_CONF_GLOBAL)
+                                   : blob(cur_->mod, d->mod, PTC_CONF_PROXY);
+    int before = errors_;
+    int r = kw.parse(&ctx);
+    if (r != PTC_OK && errors_ == before)
+        error_at(l.file, l.lineno, "'" + std::string(kw.name) + "': invalid arguments");
+    return r == PTC_OK;
+}
+
+// ---- checks after parsing ------------------------------------------------------------------
+
+void cfg_loader::post_checks()
+{
+    config& cfg = *cfg_;
+    for (auto& up : cfg.proxies) {
+        proxy& p = *up;
+        const char* kind = p.cap == (CAP_FE | CAP_BE) ? "listen" : (p.cap & CAP_FE) ? "frontend"
+                                                                                    : "backend";
+        // protocol handler of the mode
+        for (auto& m : g_modules.all())
+            for (const ptc_proto& pr : m->protos)
+                if (p.mode == pr.name) {
+                    p.proto = &pr;
+                    p.proto_owner = m.get();
+                }
+        if (!p.proto) {
+            error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" + p.mode +
+                                         "' needs the '" + p.mode +
+                                         "' module, which is not loaded");
+            continue;
+        }
+        if (p.cap & CAP_FE) {
+            if (p.binds.empty())
+                warn_at(p.file, p.line,
+                        std::string(kind) + " '" + p.name +
+                            "' has no 'bind' directive; declare it as a backend if this was "
+                            "intended");
+            if (!p.default_backend_name.empty()) {
+                proxy* be = cfg.find_backend(p.default_backend_name);
+                if (!be)
+                    error_at(p.default_backend_file, p.default_backend_line,
+                             "unable to find required default_backend: '" +
+                                 p.default_backend_name + "'");
+                p.default_backend = be;
+            }
+            for (auto& r : p.use_backend) {
+                r.target = cfg.find_backend(r.name);
+                if (!r.target)
+                    error_at(r.file, r.line, "unable to find required use_backend: '" + r.name +
+                                                 "'");
+            }
+            auto check_mode = [&](proxy* be, const std::string& file, int line) {
+                if (be && be->mode != p.mode)
+                    error_at(file, line, "unable to use " + std::string("backend '") + be->name +
+                                             "' with wrong mode, required: " + p.mode +
+                                             ", has: " + be->mode);
+            };
+            check_mode(p.default_backend, p.default_backend_file, p.default_backend_line);
+            for (auto& r : p.use_backend)
+                check_mode(r.target, r.file, r.line);
+            if (!p.timeout("client"))
+                warn_at(p.file, p.line,
+                        std::string(kind) + " '" + p.name +
+                            "': missing 'timeout client'; idle clients are never timed out");
+        }
+        if (p.cap & CAP_BE) {
+            if ((!p.timeout("connect") || !p.timeout("server")) && !p.servers.empty())
+                warn_at(p.file, p.line,
+                        std::string(kind) + " '" + p.name +
+                            "': missing 'timeout connect' or 'timeout server'; stuck "
+                            "connections are never timed out");
+            std::map<std::string, server*> names;
+            std::map<uint32_t, server*> ids;
+            uint32_t next_id = 1;
+            for (auto& s : p.servers) {
+                if (names.count(s->name))
+                    error_at(s->file, s->line, "server '" + s->name + "' already exists in " +
+                                                   kind + " '" + p.name + "'");
+                names[s->name] = s.get();
+                if (s->id) {
+                    if (ids.count(s->id))
+                        error_at(s->file, s->line,
+                                 "server '" + s->name + "' reuses id " + std::to_string(s->id) +
+                                     " of server '" + ids[s->id]->name + "'");
+                    ids[s->id] = s.get();
+                }
+            }
+            for (auto& s : p.servers) {
+                if (!s->id) {
+                    while (ids.count(next_id))
+                        next_id++;
+                    s->id = next_id;
+                    ids[next_id] = s.get();
+                }
+            }
+        }
+    }
+}
+
+std::vector<std::string> cfg_loader::dump_keywords() const
+{
+    std::vector<std::string> out;
+    auto add = [&](const cfg::registry& r, const char* ctx) {
+        for (const cfg::kw_entry* e : r.all()) {
+            const kw_def* d = static_cast<const kw_def*>(e->data);
+            std::string where;
+            uint32_t w = d->kw->where;
+            if (std::string(ctx) == "section") {
+                if (w & PTC_SEC_GLOBAL)
+                    where += "global,";
+                if (w & PTC_SEC_DEFAULTS)
+                    where += "defaults,";
+                if (w & PTC_SEC_FRONTEND)
+                    where += "frontend,";
+                if (w & PTC_SEC_BACKEND)
+                    where += "backend,";
+                if (w & (PTC_SEC_FRONTEND | PTC_SEC_BACKEND))
+                    where += "listen,";
+                where.pop_back();
+            } else {
+                where = ctx;
+            }
+            out.push_back(where + "\t" + e->name + "\t" + e->owner + "\t" +
+                          (d->kw->help ? d->kw->help : ""));
+        }
+    };
+    add(kws_, "section");
+    add(bind_kws, "bind");
+    add(srv_kws, "server");
+    return out;
+}
+
+} // namespace portico

@@ -1,0 +1,93 @@
+// SPDX-License-Identifier: MIT
+// The configuration loader: modules, keyword registries, section dispatch, defaults
+// inheritance and the checks that follow parsing.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cfg/cond.hpp"
+#include "cfg/reader.hpp"
+#include "cfg/registry.hpp"
+#include "proxy/proxy.hpp"
+
+namespace portico {
+
+struct module_rec;
+
+// What a keyword registry entry points to.
+struct kw_def {
+    const ptc_keyword* kw;
+    module_rec* mod;
+};
+
+struct load_options {
+    std::vector<std::string> files;  // -f arguments, in order
+    bool check_only = false;         // -c
+    bool load_std_modules = true;
+};
+
+// One message of the load, already formatted as "file:line: message" (or without a
+// location when it has none).
+struct load_msg {
+    bool error;
+    std::string text;
+};
+
+class cfg_loader {
+public:
+    cfg_loader();
+    // Loads the standard modules (and nothing else). Used before -vv and -dK too.
+    bool load_modules();
+    // Reads and applies the files into <cfg>; then runs the post-parse checks and the
+    // modules' post_config. Returns true when no error was found.
+    bool load(const load_options& o, config& cfg);
+
+    const std::vector<load_msg>& messages() const { return msgs_; }
+    int errors() const { return errors_; }
+    // The environment .if/-cc conditions are evaluated in.
+    const cfg::cond_env& cond_env() const { return env_; }
+    // Keywords for -dK: "<where>\t<name>\t<owner>\t<help>".
+    std::vector<std::string> dump_keywords() const;
+
+    // Used by the host table and core keyword parsers.
+    void error_at(const std::string& file, int line, const std::string& msg);
+    void warn_at(const std::string& file, int line, const std::string& msg);
+    void error(const std::string& msg);
+    void* blob(conf_blobs& b, module_rec* m, uint32_t kind);
+    module_rec* load_module(const std::string& spec, const std::string& file, int line);
+    config* cfg() { return cfg_; }
+    std::vector<std::string> module_paths;
+
+private:
+    void register_module(module_rec* m);
+    void dispatch(const cfg::line& l);
+    bool open_section(const cfg::line& l);
+    bool call_keyword(const cfg::line& l, size_t first, bool negated);
+    proxy* new_proxy(const cfg::line& l, uint32_t cap, const std::string& name,
+                     const std::string& from);
+    void post_checks();
+
+    config* cfg_ = nullptr;
+    cfg::registry kws_;              // section keywords
+    cfg::cond_env env_;
+    std::vector<load_msg> msgs_;
+    int errors_ = 0;
+    enum class sec { none, global, defaults, frontend, backend, listen, unsupported } sec_ =
+        sec::none;
+    proxy* cur_ = nullptr;           // proxy or defaults being defined
+    proxy* last_defaults_ = nullptr;
+    bool modules_loaded_ = false;
+
+public:
+    cfg::registry srv_kws;           // server / default-server options
+    cfg::registry bind_kws;          // bind options
+};
+
+extern cfg_loader* g_loader;
+
+// The HAProxy version portico declares compatibility with (".if version_atleast()").
+extern const char* const k_haproxy_compat_version;
+extern const char* const k_portico_version;
+
+} // namespace portico

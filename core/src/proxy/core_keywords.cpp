@@ -1,0 +1,446 @@
+// SPDX-License-Identifier: MIT
+// The core's own configuration keywords, registered through the same table shape as a
+// module's: global settings, proxy basics, bind and server lines.
+#include "proxy/core_keywords.hpp"
+
+#include <cstring>
+#include <string>
+
+#include "cfg/units.hpp"
+#include "lb/lb.hpp"
+#include "module/module.hpp"
+#include "proxy/addr.hpp"
+#include "proxy/cfgload.hpp"
+#include "proxy/proxy.hpp"
+
+namespace portico {
+
+namespace {
+
+std::string arg(const ptc_kw_ctx* c, uint32_t i)
+{
+    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
+}
+// The first argument after the keyword words.
+inline uint32_t a0(const ptc_kw_ctx* c) { return c->kw_words; }
+
+int err(const ptc_kw_ctx* c, const std::string& msg)
+{
+    g_loader->error_at(c->file, (int)c->line, msg);
+    return PTC_ERROR;
+}
+
+config& C() { return *g_loader->cfg(); }
+proxy& P(const ptc_kw_ctx* c) { return *to_proxy(c->proxy); }
+
+bool parse_uint(const std::string& s, uint64_t max, uint64_t& out)
+{
+    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    out = std::stoull(s);
+    return out <= max;
+}
+
+int uint_arg(const ptc_kw_ctx* c, uint64_t max, uint64_t& out)
+{
+    std::string s = arg(c, a0(c));
+    if (!parse_uint(s, max, out))
+        return err(c, "'" + arg(c, 0) + "' expects an integer between 0 and " +
+                          std::to_string(max) + ", got '" + s + "'");
+    return PTC_OK;
+}
+
+// ---- global -----------------------------------------------------------------------------
+
+int parse_global_daemon(const ptc_kw_ctx*)
+{
+    C().global.daemon = true;
+    return PTC_OK;
+}
+
+int parse_global_maxconn(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (uint_arg(c, 10000000, v) != PTC_OK)
+        return PTC_ERROR;
+    if (c->section == PTC_SEC_GLOBAL)
+        C().global.maxconn = (uint32_t)v;
+    else
+        P(c).maxconn = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_global_workers(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (uint_arg(c, 1024, v) != PTC_OK)
+        return PTC_ERROR;
+    if (v == 0)
+        return err(c, "'" + arg(c, 0) + "' expects a number of workers >= 1");
+    C().global.workers = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_global_pidfile(const ptc_kw_ctx* c)
+{
+    C().global.pidfile = arg(c, 1);
+    return PTC_OK;
+}
+
+int parse_global_module_path(const ptc_kw_ctx* c)
+{
+    g_loader->module_paths.push_back(arg(c, 1));
+    return PTC_OK;
+}
+
+int parse_global_module_load(const ptc_kw_ctx* c)
+{
+    std::string spec = arg(c, 1);
+    if (spec.find('/') != std::string::npos && spec[0] != '/') {
+        // relative to the configured module-path, else to the current directory
+        if (!g_loader->module_paths.empty())
+            spec = g_loader->module_paths.back() + "/" + spec;
+    }
+    return g_loader->load_module(spec, c->file, (int)c->line) ? PTC_OK : PTC_ERROR;
+}
+
+int parse_tune_size(const ptc_kw_ctx* c, uint32_t& out, uint64_t min, uint64_t max)
+{
+    uint64_t v;
+    std::string s = arg(c, 1);
+    if (!cfg::parse_size(s, v) || v < min || v > max)
+        return err(c, "'" + arg(c, 0) + "' expects a size between " + std::to_string(min) +
+                          " and " + std::to_string(max) + ", got '" + s + "'");
+    out = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_global_tune_bufsize(const ptc_kw_ctx* c)
+{
+    return parse_tune_size(c, C().global.bufsize, 1024, 1 << 20);
+}
+
+int parse_global_tune_maxrewrite(const ptc_kw_ctx* c)
+{
+    return parse_tune_size(c, C().global.maxrewrite, 0, 1 << 19);
+}
+
+// ---- proxies ----------------------------------------------------------------------------
+
+int parse_proxy_mode(const ptc_kw_ctx* c)
+{
+    std::string m = arg(c, 1);
+    if (m == "health")
+        return err(c, "'mode health' was removed from HAProxy 2.x; use 'monitor-uri'");
+    if (m == "log" || m == "spop")
+        return err(c, "'mode " + m + "' is not supported yet by portico");
+    if (m != "tcp" && m != "http")
+        return err(c, "unknown proxy mode '" + m + "' (expected 'tcp' or 'http')");
+    P(c).mode = m;
+    P(c).mode_set = true;
+    return PTC_OK;
+}
+
+int parse_proxy_timeout(const ptc_kw_ctx* c)
+{
+    std::string which = arg(c, 1);
+    std::string v = arg(c, c->kw_words);
+    uint64_t ms;
+    if (!cfg::parse_time_ms(v, ms))
+        return err(c, "'timeout " + which + "': invalid time value '" + v + "'");
+    if (ms > cfg::max_timeout_ms)
+        return err(c, "'timeout " + which + "': timer overflow in '" + v +
+                          "' (maximum is 2147483647 ms, about 24.8 days)");
+    P(c).timeouts[which] = ms;
+    return PTC_OK;
+}
+
+int parse_proxy_bind(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    std::string spec = arg(c, 1);
+    // several comma-separated addresses share the options
+    std::vector<std::string> addrs;
+    size_t start = 0;
+    while (true) {
+        size_t comma = spec.find(',', start);
+        addrs.push_back(spec.substr(start, comma - start));
+        if (comma == std::string::npos)
+            break;
+        start = comma + 1;
+    }
+    std::vector<std::unique_ptr<bind_conf>> made;
+    for (auto& a : addrs) {
+        auto b = std::make_unique<bind_conf>();
+        b->spec = a;
+        b->file = c->file;
+        b->line = (int)c->line;
+        std::string e;
+        addr_opts o;
+        if (!parse_addr(a, o, b->addr, b->addrlen, &b->inherited_fd, e))
+            return err(c, "'bind " + spec + "': " + e);
+        made.push_back(std::move(b));
+    }
+    // options
+    for (uint32_t i = 2; i < c->argc;) {
+        std::vector<std::string> words;
+        for (uint32_t j = i; j < c->argc; j++)
+            words.push_back(arg(c, j));
+        int used = 0;
+        const cfg::kw_entry* e = g_loader->bind_kws.find(words, 0, &used, PTC_KW_BIND);
+        if (!e) {
+            std::string o = words[0];
+            if (cfg::is_haproxy_keyword(o, 1))
+                return err(c, "bind option '" + o + "' is not supported yet by portico");
+            std::string hint = g_loader->bind_kws.suggest(words, 0, PTC_KW_BIND);
+            return err(c, "'bind " + spec + "': unknown option '" + o + "'" +
+                              (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        }
+        const kw_def* d = static_cast<const kw_def*>(e->data);
+        uint32_t need = (uint32_t)d->kw->max_args;
+        if (i + (uint32_t)used + need > c->argc)
+            return err(c, "bind option '" + e->name + "' expects " + std::to_string(need) +
+                              " argument" + (need > 1 ? "s" : ""));
+        if (!d->kw->parse)
+            return err(c, "bind option '" + e->name + "' is not supported yet by portico");
+        ptc_kw_ctx o = *c;
+        o.args = c->args + i;
+        o.argc = (uint32_t)used + need;
+        o.kw_words = (uint32_t)used;
+        o.self = reinterpret_cast<ptc_modref*>(d->mod);
+        o.conf = g_loader->blob(p.mod, d->mod, PTC_CONF_PROXY);
+        // bind options of the core act on the bind lines being created
+        g_pending_binds = &made;
+        int r = d->kw->parse(&o);
+        g_pending_binds = nullptr;
+        if (r != PTC_OK)
+            return PTC_ERROR;
+        i += (uint32_t)used + need;
+    }
+    for (auto& b : made)
+        p.binds.push_back(std::move(b));
+    return PTC_OK;
+}
+
+int parse_bind_name(const ptc_kw_ctx* c)
+{
+    for (auto& b : *g_pending_binds)
+        b->name = arg(c, 1);
+    return PTC_OK;
+}
+
+int parse_proxy_default_backend(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    p.default_backend_name = arg(c, 1);
+    p.default_backend_file = c->file;
+    p.default_backend_line = (int)c->line;
+    return PTC_OK;
+}
+
+int parse_proxy_use_backend(const ptc_kw_ctx* c)
+{
+    if (c->argc > 2) {
+        std::string w = arg(c, 2);
+        if (w == "if" || w == "unless")
+            return err(c, "'use_backend': conditions ('" + w + "') are not supported yet by "
+                                                         "portico");
+        return err(c, "'use_backend' expects a backend name, then optionally 'if'/'unless'");
+    }
+    std::string name = arg(c, 1);
+    if (name.find("%[") != std::string::npos)
+        return err(c, "'use_backend': dynamic backend names are not supported yet by portico");
+    P(c).use_backend.push_back(proxy::use_backend_rule{name, c->file, (int)c->line, nullptr});
+    return PTC_OK;
+}
+
+int parse_proxy_balance(const ptc_kw_ctx* c)
+{
+    std::vector<std::string> args;
+    for (uint32_t i = 1; i < c->argc; i++)
+        args.push_back(arg(c, i));
+    std::string e;
+    if (!lb_check_balance(args, e))
+        return err(c, e);
+    P(c).balance = args[0];
+    P(c).balance_args.assign(args.begin() + 1, args.end());
+    return PTC_OK;
+}
+
+// server NAME ADDR [options] / default-server [options]
+int apply_server_options(const ptc_kw_ctx* c, server& s, uint32_t first, uint32_t where)
+{
+    proxy& p = P(c);
+    for (uint32_t i = first; i < c->argc;) {
+        std::vector<std::string> words;
+        for (uint32_t j = i; j < c->argc; j++)
+            words.push_back(arg(c, j));
+        int used = 0;
+        const cfg::kw_entry* e = g_loader->srv_kws.find(words, 0, &used, where);
+        if (!e) {
+            std::string o = words[0];
+            if (g_loader->srv_kws.find(words, 0, &used))
+                return err(c, "server option '" + o + "' cannot be used on a '" + arg(c, 0) +
+                                  "' line");
+            if (cfg::is_haproxy_keyword(o, 2))
+                return err(c, "server option '" + o + "' is not supported yet by portico");
+            std::string hint = g_loader->srv_kws.suggest(words, 0, where);
+            return err(c, "'" + arg(c, 0) + "': unknown option '" + o + "'" +
+                              (hint.empty() ? "" : "; did you mean '" + hint + "'?"));
+        }
+        const kw_def* d = static_cast<const kw_def*>(e->data);
+        uint32_t need = (uint32_t)d->kw->max_args;
+        if (i + (uint32_t)used + need > c->argc)
+            return err(c, "server option '" + e->name + "' expects " + std::to_string(need) +
+                              " argument" + (need > 1 ? "s" : ""));
+        if (!d->kw->parse)
+            return err(c, "server option '" + e->name + "' is not supported yet by portico");
+        ptc_kw_ctx o = *c;
+        o.args = c->args + i;
+        o.argc = (uint32_t)used + need;
+        o.kw_words = (uint32_t)used;
+        o.server = to_handle(&s);
+        o.self = reinterpret_cast<ptc_modref*>(d->mod);
+        o.conf = g_loader->blob(s.mod, d->mod, PTC_CONF_SERVER);
+        (void)p;
+        if (d->kw->parse(&o) != PTC_OK)
+            return PTC_ERROR;
+        i += (uint32_t)used + need;
+    }
+    return PTC_OK;
+}
+
+int parse_proxy_server(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    auto s = std::make_unique<server>();
+    if (p.default_server) {
+        *s = *p.default_server;
+        s->mod.blobs.clear();
+        for (auto& m : g_modules.all()) {
+            size_t i = m->index;
+            if (i < p.default_server->mod.blobs.size() && p.default_server->mod.blobs[i]) {
+                void* d = g_loader->blob(s->mod, m.get(), PTC_CONF_SERVER);
+                if (m->desc.conf_copy)
+                    m->desc.conf_copy(reinterpret_cast<ptc_modref*>(m.get()), PTC_CONF_SERVER, d,
+                                      p.default_server->mod.blobs[i]);
+                else
+                    std::memcpy(d, p.default_server->mod.blobs[i], m->desc.server_conf_size);
+            }
+        }
+    }
+    s->name = arg(c, 1);
+    s->file = c->file;
+    s->line = (int)c->line;
+    s->be = &p;
+    s->addr_spec = arg(c, 2);
+    std::string e;
+    addr_opts o;
+    o.need_port = true;
+    o.resolve = true;
+    if (!parse_addr(s->addr_spec, o, s->addr, s->addrlen, nullptr, e)) {
+        if (e.rfind("missing port", 0) == 0)
+            e = "servers without a port (transparent destination port) are not supported yet "
+                "by portico: '" +
+                s->addr_spec + "'";
+        return err(c, "server '" + s->name + "': " + e);
+    }
+    if (apply_server_options(c, *s, 3, PTC_KW_SERVER) != PTC_OK)
+        return PTC_ERROR;
+    p.servers.push_back(std::move(s));
+    return PTC_OK;
+}
+
+int parse_proxy_default_server(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    if (!p.default_server) {
+        p.default_server = std::make_unique<server>();
+        p.default_server->name = "default-server";
+    }
+    return apply_server_options(c, *p.default_server, 1, PTC_KW_DEFSERVER);
+}
+
+server& SRV(const ptc_kw_ctx* c) { return *to_server(c->server); }
+
+int parse_server_weight(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), 256, v))
+        return err(c, "server option 'weight' expects an integer between 0 and 256, got '" +
+                          arg(c, 1) + "'");
+    SRV(c).weight = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_server_id(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), 0x7fffffff, v) || v == 0)
+        return err(c, "server option 'id' expects a positive integer, got '" + arg(c, 1) + "'");
+    SRV(c).id = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_server_disabled(const ptc_kw_ctx* c)
+{
+    SRV(c).disabled = true;
+    return PTC_OK;
+}
+
+int parse_server_enabled(const ptc_kw_ctx* c)
+{
+    SRV(c).disabled = false;
+    return PTC_OK;
+}
+
+constexpr uint32_t PX = PTC_SEC_PROXY;
+constexpr uint32_t FE = PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND;
+constexpr uint32_t BE = PTC_SEC_DEFAULTS | PTC_SEC_BACKEND;
+constexpr uint32_t SV = PTC_KW_SERVER | PTC_KW_DEFSERVER;
+
+const ptc_keyword k_core_keywords[] = {
+    // name                 where            flags min max parser                       help
+    {"daemon",              PTC_SEC_GLOBAL,   0, 0, 0, parse_global_daemon,          "daemon"},
+    {"maxconn",             PTC_SEC_GLOBAL | FE, 0, 1, 1, parse_global_maxconn,      "maxconn <number>"},
+    {"nbthread",            PTC_SEC_GLOBAL,   0, 1, 1, parse_global_workers,         "nbthread <number> (worker processes)"},
+    {"workers",             PTC_SEC_GLOBAL,   0, 1, 1, parse_global_workers,         "workers <number>"},
+    {"pidfile",             PTC_SEC_GLOBAL,   0, 1, 1, parse_global_pidfile,         "pidfile <file>"},
+    {"module-path",         PTC_SEC_GLOBAL,   0, 1, 1, parse_global_module_path,     "module-path <directory>"},
+    {"module-load",         PTC_SEC_GLOBAL,   0, 1, 1, parse_global_module_load,     "module-load <name|file.so>"},
+    {"tune.bufsize",        PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_bufsize,    "tune.bufsize <size>"},
+    {"tune.maxrewrite",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_maxrewrite, "tune.maxrewrite <size>"},
+    {"mode",                PX,               0, 1, 1, parse_proxy_mode,             "mode tcp|http"},
+    {"timeout client",      FE,               0, 1, 1, parse_proxy_timeout,          "timeout client <time>"},
+    {"timeout server",      BE,               0, 1, 1, parse_proxy_timeout,          "timeout server <time>"},
+    {"timeout connect",     BE,               0, 1, 1, parse_proxy_timeout,          "timeout connect <time>"},
+    {"bind",                PTC_SEC_FRONTEND, 0, 1, -1, parse_proxy_bind,            "bind <address>:<port>[,...] [options]"},
+    {"default_backend",     FE,               0, 1, 1, parse_proxy_default_backend,  "default_backend <backend>"},
+    {"use_backend",         PTC_SEC_FRONTEND, 0, 1, -1, parse_proxy_use_backend,     "use_backend <backend>"},
+    {"balance",             BE,               0, 1, -1, parse_proxy_balance,         "balance roundrobin"},
+    {"server",              PTC_SEC_BACKEND,  0, 2, -1, parse_proxy_server,          "server <name> <address>:<port> [options]"},
+    {"default-server",      BE,               0, 0, -1, parse_proxy_default_server,  "default-server [options]"},
+    {"name",                PTC_KW_BIND,      0, 1, 1, parse_bind_name,              "name <name>"},
+    {"weight",              SV,               0, 1, 1, parse_server_weight,          "weight <0-256>"},
+    {"id",                  PTC_KW_SERVER,    0, 1, 1, parse_server_id,              "id <number>"},
+    {"disabled",            SV,               0, 0, 0, parse_server_disabled,        "disabled"},
+    {"enabled",             SV,               0, 0, 0, parse_server_enabled,         "enabled"},
+};
+
+const ptc_module k_core_module = {
+    PTC_MODULE_MAGIC, PTC_ABI_MAJOR, PTC_ABI_MINOR, sizeof(ptc_module), 0,
+    "core", "0.1.0", "portico core",
+    PTC_TABLE(k_core_keywords, ptc_keyword),
+    PTC_NO_TABLE(ptc_hook),
+    PTC_NO_TABLE(ptc_proto),
+    0, 0, 0, 0,
+    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+};
+
+} // namespace
+
+std::vector<std::unique_ptr<bind_conf>>* g_pending_binds;
+
+const ptc_module* core_module() { return &k_core_module; }
+
+} // namespace portico

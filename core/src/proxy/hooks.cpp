@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+// Hook chains: every module's hooks sorted by phase and priority, run on streams.
+#include <algorithm>
+#include <vector>
+
+#include "module/module.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
+#include "stream/stream.hpp"
+
+namespace portico {
+
+config* g_config;
+
+namespace {
+struct hook_ent {
+    int32_t priority;
+    uint32_t order;
+    module_rec* mod;
+    ptc_hook_fn fn;
+};
+std::vector<hook_ent> g_chains[PTC_PHASE_CLOSE + 1];
+} // namespace
+
+void hooks_build()
+{
+    for (auto& c : g_chains)
+        c.clear();
+    uint32_t order = 0;
+    for (auto& m : g_modules.all())
+        for (const ptc_hook& h : m->hooks)
+            g_chains[h.phase].push_back(hook_ent{h.priority, order++, m.get(), h.fn});
+    for (auto& c : g_chains)
+        std::stable_sort(c.begin(), c.end(), [](const hook_ent& a, const hook_ent& b) {
+            return a.priority < b.priority;
+        });
+}
+
+bool hooks_present(uint32_t phase) { return phase <= PTC_PHASE_CLOSE && !g_chains[phase].empty(); }
+
+static void* blob(proxy* p, module_rec* m)
+{
+    if (!p || m->index >= p->mod.blobs.size())
+        return nullptr;
+    return p->mod.blobs[m->index];
+}
+
+int run_hooks(stream* s, uint32_t phase)
+{
+    if (phase > PTC_PHASE_CLOSE)
+        return PTC_CONTINUE;
+    for (const hook_ent& h : g_chains[phase]) {
+        int r = h.fn(reinterpret_cast<ptc_stream*>(s), blob(s->fe, h.mod), blob(s->be, h.mod));
+        if (r != PTC_CONTINUE)
+            return r;
+    }
+    return PTC_CONTINUE;
+}
+
+} // namespace portico

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+// The configuration model: global settings, proxies (frontend/backend/listen/defaults),
+// bind lines and servers, as built by the configuration loader.
+#pragma once
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <portico/portico.h>
+
+namespace portico {
+
+struct module_rec;
+struct shm_proxy;
+struct shm_server;
+
+// Per-module configuration blobs of one object, indexed by module index.
+struct conf_blobs {
+    std::vector<void*> blobs;
+};
+
+struct bind_conf {
+    std::string spec;             // as written, for messages
+    std::string file;
+    int line = 0;
+    sockaddr_storage addr{};
+    socklen_t addrlen = 0;
+    int inherited_fd = -1;        // "fd@N": an already listening socket
+    std::vector<int> fds;         // listening sockets (one per worker, or the inherited one)
+    std::string name;             // bind option "name"
+};
+
+struct server {
+    std::string name;
+    std::string file;
+    int line = 0;
+    std::string addr_spec;
+    sockaddr_storage addr{};
+    socklen_t addrlen = 0;
+    uint32_t weight = 1;          // 0..256
+    uint32_t id = 0;              // "id": numeric id, unique in the backend
+    bool disabled = false;
+    uint32_t maxconn = 0;         // 0 = unlimited
+    struct proxy* be = nullptr;
+    uint32_t index = 0;           // index in the instance-wide shm server table
+    shm_server* shared = nullptr; // instance-wide state, set once shm exists
+    conf_blobs mod;
+};
+
+enum proxy_cap : uint32_t {
+    CAP_FE = PTC_SEC_FRONTEND,
+    CAP_BE = PTC_SEC_BACKEND,
+    CAP_DEFAULTS = PTC_SEC_DEFAULTS,
+};
+
+struct proxy {
+    std::string name;
+    std::string file;
+    int line = 0;
+    uint32_t cap = 0;             // CAP_* bits; listen = FE|BE
+    std::string mode = "tcp";     // "tcp" (HAProxy's default) or a protocol module's name
+    bool mode_set = false;
+    const ptc_proto* proto = nullptr;
+    module_rec* proto_owner = nullptr;
+    std::map<std::string, uint64_t> timeouts; // "client", "server", "connect", ... in ms
+    uint32_t maxconn = 0;         // frontend maxconn (0 = global's)
+    std::string balance = "roundrobin";
+    std::vector<std::string> balance_args;
+
+    std::vector<std::unique_ptr<bind_conf>> binds;
+    std::vector<std::unique_ptr<server>> servers;
+    std::unique_ptr<server> default_server;  // "default-server" options (template)
+
+    std::string default_backend_name;
+    std::string default_backend_file;
+    int default_backend_line = 0;
+    struct use_backend_rule {
+        std::string name;
+        std::string file;
+        int line;
+        proxy* target = nullptr;
+    };
+    std::vector<use_backend_rule> use_backend;
+    proxy* default_backend = nullptr;
+
+    uint32_t index = 0;           // index in the shm proxy table
+    shm_proxy* shared = nullptr;
+    conf_blobs mod;
+
+    uint64_t timeout(const char* which) const
+    {
+        auto it = timeouts.find(which);
+        return it == timeouts.end() ? 0 : it->second;
+    }
+};
+
+struct global_conf {
+    bool daemon = false;
+    uint32_t maxconn = 0;         // 0 = computed default
+    uint32_t workers = 0;         // 0 = one per CPU
+    std::string pidfile;
+    std::vector<std::string> module_paths;
+    uint32_t bufsize = 16384;     // tune.bufsize
+    uint32_t maxrewrite = 1024;   // tune.maxrewrite
+    conf_blobs mod;
+};
+
+struct config {
+    global_conf global;
+    std::vector<std::unique_ptr<proxy>> proxies;       // frontends, backends, listens (ordered)
+    std::vector<std::unique_ptr<proxy>> defaults;      // defaults sections (ordered)
+    std::map<std::string, proxy*> by_name_fe;
+    std::map<std::string, proxy*> by_name_be;
+    std::vector<std::unique_ptr<std::string>> strings; // cfg_strdup storage
+    uint32_t server_count = 0;
+
+    proxy* find_backend(const std::string& name) const
+    {
+        auto it = by_name_be.find(name);
+        return it == by_name_be.end() ? nullptr : it->second;
+    }
+};
+
+// Internal handle casts: the public ABI's opaque types are our structs.
+inline proxy* to_proxy(ptc_proxy* p) { return reinterpret_cast<proxy*>(p); }
+inline const proxy* to_proxy(const ptc_proxy* p) { return reinterpret_cast<const proxy*>(p); }
+inline ptc_proxy* to_handle(proxy* p) { return reinterpret_cast<ptc_proxy*>(p); }
+inline server* to_server(ptc_server* s) { return reinterpret_cast<server*>(s); }
+inline const server* to_server(const ptc_server* s) { return reinterpret_cast<const server*>(s); }
+inline ptc_server* to_handle(server* s) { return reinterpret_cast<ptc_server*>(s); }
+
+} // namespace portico

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+// Streams, connections and channels: the per-worker engine that moves bytes between a
+// client and a server on top of the poller, and calls the protocol handler of the mode.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include <portico/portico.h>
+
+#include "event/poller.hpp"
+#include "event/timers.hpp"
+#include "util/pool.hpp"
+
+namespace portico {
+
+struct proxy;
+struct server;
+struct bind_conf;
+struct module_rec;
+struct stream;
+struct worker;
+
+// A channel: one buffer per direction. Layout of the buffer:
+//   [0, head)      free (already sent)
+//   [head, fwd)    forwarded, waiting to be sent to the destination
+//   [fwd, tail)    pending: visible to the protocol handler
+//   [tail, cap)    free
+struct chan {
+    char* buf = nullptr;         // pool buffer (refcounted, see buf_ref/buf_unref)
+    uint32_t head = 0;
+    uint32_t fwd = 0;
+    uint32_t tail = 0;
+    uint32_t flags = 0;          // PTC_CHAN_EOF | ERROR | SHUTW | PAUSED
+    bool shut_done = false;      // shutdown(SHUT_WR) issued on the destination
+    bool sent_event = false;     // deliver *_SENT once the forwarded bytes are out
+    uint64_t auto_left = 0;      // bytes still to auto-forward
+    uint64_t bytes = 0;          // total bytes received on this channel
+};
+
+enum class conn_state : uint8_t { idle, connecting, ready, closed };
+
+// One socket. Completion records are embedded; the conn outlives its stream while any
+// operation is in flight (owner == nullptr then), and frees itself on the last completion.
+struct conn {
+    int fd = -1;
+    conn_state state = conn_state::idle;
+    stream* owner = nullptr;
+    uint8_t dir_in = 0;          // channel this socket fills (REQ for client, RES for server)
+    event::completion rx;        // recv
+    event::completion tx;        // send
+    event::completion cx;        // connect
+    char* rx_buf = nullptr;      // buffer the in-flight recv writes into (holds a ref)
+    uint32_t rx_off = 0;
+    uint32_t rx_len = 0;
+    char* tx_buf = nullptr;      // buffer the in-flight send reads from (holds a ref)
+    bool lingering = false;      // draining input after the final shutdown
+    worker* w = nullptr;
+
+    bool busy() const { return rx.busy || tx.busy || cx.busy; }
+};
+
+enum class close_mode : uint8_t { none, flush, linger, dead };
+
+struct stream {
+    worker* w = nullptr;
+    proxy* fe = nullptr;
+    proxy* be = nullptr;
+    server* srv = nullptr;
+    bind_conf* bind = nullptr;
+    const ptc_proto* proto = nullptr;
+    conn* cli = nullptr;
+    conn* srvc = nullptr;
+    chan ch[2];
+    uint32_t events = 0;         // pending PTC_EV_* for the handler
+    bool queued = false;         // on the run queue
+    bool be_selected = false;
+    bool opened = false;         // handler has seen PTC_EV_OPEN
+    close_mode closing = close_mode::none;
+    int srv_error = 0;
+    bool srv_counted = false;    // counted in the server's cur_conns
+    uint64_t tmo[2] = {0, 0};    // PTC_TMO_CLIENT / SERVER in ms (0 = off)
+    event::timer timer[2];       // client / server (connect timeout uses the server timer)
+    sockaddr_storage cli_addr{};
+    socklen_t cli_addrlen = 0;
+    stream* run_next = nullptr;
+    stream* all_prev = nullptr;  // worker's list of live streams
+    stream* all_next = nullptr;
+    alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
+};
+
+struct listener {
+    int fd = -1;
+    proxy* fe = nullptr;
+    bind_conf* bind = nullptr;
+    worker* w = nullptr;
+    event::completion acc;
+    bool armed = false;
+    bool paused = false;
+};
+
+// The per-process engine.
+struct worker {
+    std::unique_ptr<event::poller> poller;
+    std::unique_ptr<event::timer_wheel> timers;
+    block_pool stream_pool;
+    block_pool conn_pool;
+    block_pool buf_pool;
+    uint32_t bufsize = 16384;    // recv limit while a handler analyses a channel
+    uint32_t bufcap = 16384;     // full buffer capacity (bufsize)
+    uint32_t maxrewrite = 1024;
+    uint32_t state_size = 0;     // largest protocol state
+    std::vector<std::unique_ptr<listener>> listeners;
+    stream* runq_head = nullptr;
+    stream* runq_tail = nullptr;
+    stream* all = nullptr;
+    uint32_t nstreams = 0;
+    uint32_t global_maxconn = 0;
+    bool stopping = false;       // soft stop: no new connections
+    bool exit_now = false;
+    int slot = 0;                // worker slot number
+    event::timer resume_timer;   // re-checks paused listeners
+};
+
+extern worker* g_worker;
+
+// Sets up the engine in this (worker) process: poller, pools, listeners of slot <slot>.
+// Returns false with <err> set.
+bool worker_setup(int slot, std::string& err);
+// Runs the loop until a fast stop, or until a soft stop finished every stream.
+void worker_run();
+// Stops accepting (soft stop) / stops everything (fast stop).
+void worker_soft_stop();
+void worker_fast_stop();
+
+// Engine functions behind the host table (stream.cpp).
+void stream_enqueue(stream* s, uint32_t events);
+
+} // namespace portico

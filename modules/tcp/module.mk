@@ -1,0 +1,3 @@
+# tcp module: mode tcp forwarding
+MODULES += tcp
+tcp_SRCS := modules/tcp/tcp.cpp
