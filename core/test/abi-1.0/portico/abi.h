@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/* portico plugin ABI: version numbers, magic values, result codes and the changelog. */
+#ifndef PORTICO_ABI_H
+#define PORTICO_ABI_H
+
+/*
+ * Versioning rules (see portico-module(3)):
+ *
+ *  - A module records the ABI it was built against in its descriptor
+ *    (abi_major, abi_minor). The host accepts it when the majors are equal
+ *    and the module's minor is <= the host's minor.
+ *  - A minor bump only appends: new fields at the end of a struct (found
+ *    through its `size`), new functions at the end of the host table, new
+ *    #define values, new table entries. Anything else bumps the major.
+ *  - A module that uses something added in 1.n checks PTC_HOST_HAS() (or
+ *    host->abi_minor >= n) before calling it.
+ *
+ * Changelog
+ *  1.0  first stable ABI: ptc_host (log .. api_lookup), ptc_module,
+ *       ptc_keyword, ptc_kw_ctx, ptc_hook, ptc_proto, channel and stream
+ *       functions.
+ */
+#define PTC_ABI_MAJOR 1
+#define PTC_ABI_MINOR 0
+
+#define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
+#define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */
+
+/* Result codes shared by hooks, keyword parsers and stream handlers. */
+#define PTC_CONTINUE 0   /* go on with the next step / hook */
+#define PTC_OK       0   /* same value: success */
+#define PTC_STOP     1   /* stop evaluating further hooks; the caller already acted */
+#define PTC_YIELD    2   /* not finished: call again when the stream is woken */
+#define PTC_DENY     3   /* refuse the request/connection (the owner answers 403/closes) */
+#define PTC_ERROR    (-1) /* failure; for parsers an error was reported with cfg_errorf */
+
+#if defined(__GNUC__)
+#define PTC_EXPORT  __attribute__((visibility("default")))
+#define PTC_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define PTC_EXPORT
+#define PTC_PRINTF(a, b)
+#endif
+
+#ifdef __cplusplus
+#define PTC_EXTERN_C extern "C"
+#else
+#define PTC_EXTERN_C
+#endif
+
+/* Name of the one symbol a module exports. */
+#define PTC_MODULE_ENTRY_NAME "ptc_module_entry"
+
+#endif

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* portico plugin ABI: hook phases along a stream's life, and the hook table entry. */
+#ifndef PORTICO_HOOKS_H
+#define PORTICO_HOOKS_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Phases, in the order a stream meets them. The core runs ACCEPT, BACKEND and
+ * CLOSE itself; the protocol module that owns a phase runs it with
+ * host->hooks_run() (the http module runs HTTP_REQUEST and HTTP_RESPONSE). */
+#define PTC_PHASE_ACCEPT        1u /* connection accepted, before any byte is read */
+#define PTC_PHASE_TCP_CONTENT   2u /* tcp: before the backend is chosen */
+#define PTC_PHASE_HTTP_REQUEST  3u /* http: request headers parsed, before backend choice */
+#define PTC_PHASE_BACKEND       4u /* a backend was chosen, before the server is */
+#define PTC_PHASE_HTTP_RESPONSE 5u /* http: response headers parsed, before forwarding */
+#define PTC_PHASE_CLOSE         6u /* the stream is about to be freed (result ignored) */
+
+/* A hook. `fe_conf` and `be_conf` are this module's conf blobs for the stream's
+ * frontend and backend (be_conf is NULL before a backend is chosen). Returns
+ * PTC_CONTINUE to let the next hook run, PTC_STOP when it answered itself,
+ * PTC_DENY to refuse, PTC_YIELD to be called again when the stream is woken
+ * (host->stream_wake), PTC_ERROR on failure (the owner answers 500/closes). */
+typedef int (*ptc_hook_fn)(ptc_stream *s, void *fe_conf, void *be_conf);
+
+typedef struct ptc_hook {
+    uint32_t phase;         /* PTC_PHASE_* */
+    int32_t priority;       /* lower runs first; equal priorities run in load order */
+    ptc_hook_fn fn;
+} ptc_hook;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

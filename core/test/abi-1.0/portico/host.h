@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/* portico plugin ABI: the host function table passed to every module (append-only). */
+#ifndef PORTICO_HOST_H
+#define PORTICO_HOST_H
+
+#include <sys/socket.h>
+
+#include "keywords.h"
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The table of host functions. A module receives it in ptc_module_entry() and
+ * keeps the pointer: it stays valid for the life of the process.
+ *
+ * WARNING: this struct only ever grows at its end. Never reorder, remove or
+ * change a member; add new ones after the last with a "since 1.n" note and
+ * bump PTC_ABI_MINOR. A module checks PTC_HOST_HAS(host, member) before using
+ * a member added after the minor it was built against.
+ *
+ * Threading: portico workers are single-threaded processes; every function is
+ * called from the worker's event loop (or from the master while it loads the
+ * configuration, for the cfg_* and proxy_* functions).
+ *
+ * Ownership: a ptc_str returned by the host points to host memory valid until
+ * the stated event (usually: until the current callback returns, or until the
+ * next call changing the same channel). Strings passed in are copied if kept.
+ */
+typedef struct ptc_host {
+    uint32_t magic;        /* PTC_HOST_MAGIC */
+    uint16_t abi_major;    /* PTC_ABI_MAJOR of the host */
+    uint16_t abi_minor;    /* PTC_ABI_MINOR of the host */
+    uint32_t size;         /* sizeof(ptc_host) as the host knows it */
+    uint32_t reserved0;    /* 0 */
+    const char *version;   /* portico version, e.g. "0.1.0" */
+
+    /* ---- logging and memory (1.0) ---- */
+    /** Write a message to portico's error/diagnostic log at `level` (PTC_LOG_*). */
+    void (*log)(uint32_t level, const char *fmt, ...) PTC_PRINTF(2, 3);
+    /** Allocate `size` bytes (never NULL for size > 0: aborts on exhaustion). */
+    void *(*alloc)(size_t size);
+    /** Free memory from alloc(); NULL is fine. */
+    void (*free)(void *ptr);
+
+    /* ---- configuration time (1.0); master process only ---- */
+    /** Report a configuration error as "file:line: message" for the keyword
+     *  being parsed; the load fails. Returns PTC_ERROR for convenience. */
+    int (*cfg_errorf)(const ptc_kw_ctx *ctx, const char *fmt, ...) PTC_PRINTF(2, 3);
+    /** Report a warning for the keyword being parsed. */
+    void (*cfg_warnf)(const ptc_kw_ctx *ctx, const char *fmt, ...) PTC_PRINTF(2, 3);
+    /** Copy `s` into memory that lives as long as the loaded configuration;
+     *  the copy is NUL-terminated. */
+    const char *(*cfg_strdup)(const ptc_kw_ctx *ctx, ptc_str s);
+    /** Parse a HAProxy time ("100", "5s", "1m") into ms. 0 ok, PTC_ERROR if malformed. */
+    int (*parse_time)(ptc_str s, uint64_t *ms);
+    /** Parse a size ("16k", "1m"). 0 ok, PTC_ERROR if malformed. */
+    int (*parse_size)(ptc_str s, uint64_t *bytes);
+    /** Report an error found after parsing (in post_config); the load fails. */
+    void (*errorf)(ptc_modref *self, const char *fmt, ...) PTC_PRINTF(2, 3);
+
+    /* ---- proxies and servers (1.0) ---- */
+    /** The proxy's name (host-owned, valid for the life of the configuration). */
+    ptc_str (*proxy_name)(const ptc_proxy *p);
+    /** The proxy's mode name ("tcp", "http"). */
+    ptc_str (*proxy_mode)(const ptc_proxy *p);
+    /** PTC_SEC_FRONTEND and/or PTC_SEC_BACKEND capability bits of the proxy. */
+    uint32_t (*proxy_cap)(const ptc_proxy *p);
+    /** This module's conf blob for the proxy (NULL if proxy_conf_size is 0). */
+    void *(*proxy_conf)(ptc_modref *self, const ptc_proxy *p);
+    /** Iterate over the configured proxies (defaults excluded): pass NULL first. */
+    ptc_proxy *(*proxy_next)(ptc_proxy *prev);
+    /** A configured timeout of the proxy in ms (0 = unset): which is
+     *  "client", "server", "connect", "http-request", ... */
+    uint64_t (*proxy_timeout)(const ptc_proxy *p, const char *which);
+    /** The server's name. */
+    ptc_str (*server_name)(const ptc_server *srv);
+    /** This module's conf blob for the server. */
+    void *(*server_conf)(ptc_modref *self, const ptc_server *srv);
+
+    /* ---- streams (1.0); worker processes ---- */
+    ptc_proxy *(*stream_frontend)(ptc_stream *s);
+    /** The chosen backend, or NULL before the choice. */
+    ptc_proxy *(*stream_backend)(ptc_stream *s);
+    /** The server in use (connected or connecting), or NULL. */
+    ptc_server *(*stream_server)(ptc_stream *s);
+    /** Run the frontend's backend selection rules (use_backend, default_backend)
+     *  if not done yet. Returns PTC_OK, or PTC_ERROR when no backend applies. */
+    int (*stream_select_backend)(ptc_stream *s);
+    /** Choose a server with the backend's balance algorithm and connect to it.
+     *  Returns PTC_OK when a connection started (PTC_EV_SRV_CONNECTED or
+     *  PTC_EV_SRV_ERROR follows), or PTC_ERROR at once with stream_srv_error()
+     *  set (e.g. PTC_SRVERR_NOSRV). A stream has at most one server connection. */
+    int (*stream_connect)(ptc_stream *s);
+    /** Close the server connection (if any), keeping the client. Pending response
+     *  bytes are dropped; forwarded-but-unsent request bytes are dropped. */
+    void (*stream_srv_close)(ptc_stream *s);
+    /** Last server-side error, PTC_SRVERR_*. */
+    int (*stream_srv_error)(ptc_stream *s);
+    /** End the stream: PTC_CLOSE_ABORT or PTC_CLOSE_FLUSH. The handler gets no
+     *  further events except the release. */
+    void (*stream_close)(ptc_stream *s, uint32_t how);
+    /** Arm, re-arm or disarm (ms = 0) a stream timer (PTC_TMO_*). */
+    void (*stream_set_timeout)(ptc_stream *s, uint32_t which, uint64_t ms);
+    /** Copy an address (PTC_ADDR_*) into *out. Returns its length, or 0 if unknown. */
+    socklen_t (*stream_addr)(ptc_stream *s, uint32_t which, struct sockaddr_storage *out);
+    /** Ask for a PTC_EV_WAKE event on the next loop turn. */
+    void (*stream_wake)(ptc_stream *s);
+    /** This module's conf blob for the stream's frontend. */
+    void *(*stream_fe_conf)(ptc_modref *self, ptc_stream *s);
+    /** The per-stream state of the stream's protocol handler. */
+    void *(*stream_state)(ptc_stream *s);
+    /** Current time in ms (monotonic, cached per loop turn). */
+    uint64_t (*now_ms)(void);
+
+    /* ---- channels (1.0) ---- */
+    /** The pending (not yet forwarded) bytes of a channel; valid until the next
+     *  call that changes this channel or the callback returns. Returns the
+     *  channel's PTC_CHAN_* flags. */
+    uint32_t (*chan_data)(ptc_stream *s, uint32_t dir, ptc_str *pending);
+    /** Release the first `n` pending bytes for sending. Returns bytes released. */
+    size_t (*chan_forward)(ptc_stream *s, uint32_t dir, size_t n);
+    /** Forward the next `n` bytes (pending ones first, then arriving ones)
+     *  without waking the handler until they are all forwarded or the source
+     *  ends; PTC_FORWARD_ALL for a tunnel. 0 stops auto-forwarding. */
+    void (*chan_autoforward)(ptc_stream *s, uint32_t dir, uint64_t n);
+    /** Bytes still to auto-forward. */
+    uint64_t (*chan_autoforward_left)(ptc_stream *s, uint32_t dir);
+    /** Replace `len` pending bytes at offset `off` with `data` (`dlen` bytes).
+     *  PTC_OK, or PTC_ERROR if out of range or the buffer has no room. */
+    int (*chan_replace)(ptc_stream *s, uint32_t dir, size_t off, size_t len,
+                        const char *data, size_t dlen);
+    /** Append bytes after the pending ones (e.g. a generated response).
+     *  PTC_OK, or PTC_ERROR if there is no room. */
+    int (*chan_append)(ptc_stream *s, uint32_t dir, const char *data, size_t len);
+    /** Drop the first `n` pending bytes. Returns bytes dropped. */
+    size_t (*chan_skip)(ptc_stream *s, uint32_t dir, size_t n);
+    /** Free bytes left in the channel's buffer. */
+    size_t (*chan_room)(ptc_stream *s, uint32_t dir);
+    /** PTC_CHAN_* flags. */
+    uint32_t (*chan_flags)(ptc_stream *s, uint32_t dir);
+    /** Once every forwarded byte is sent, shut the write side of the
+     *  destination (server for REQ, client for RES). */
+    void (*chan_shutw)(ptc_stream *s, uint32_t dir);
+    /** Pause (on=1) or resume (on=0) reading the source of a channel. */
+    void (*chan_pause)(ptc_stream *s, uint32_t dir, int on);
+
+    /* ---- hooks and inter-module APIs (1.0) ---- */
+    /** Run every module's hooks for `phase` on the stream, in priority order.
+     *  Returns the first result that is not PTC_CONTINUE, else PTC_CONTINUE. */
+    int (*hooks_run)(ptc_stream *s, uint32_t phase);
+    /** Publish an API (a struct of function pointers, owned by the module and
+     *  valid until its fini) under `name` at `version`. PTC_ERROR if taken. */
+    int (*api_publish)(ptc_modref *self, const char *name, uint32_t version, const void *api);
+    /** Find an API published with `name` and a version >= min_version;
+     *  NULL if none. Call it from post_config or later (all modules loaded). */
+    const void *(*api_lookup)(const char *name, uint32_t min_version, uint32_t *version);
+} ptc_host;
+
+/* True if the host table has `member` (it was added in a minor the host has). */
+#define PTC_HOST_HAS(host, member) \
+    (offsetof(ptc_host, member) + sizeof(((ptc_host *)0)->member) <= (host)->size)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

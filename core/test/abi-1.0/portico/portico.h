@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: MIT */
+/* portico plugin ABI: umbrella header — include this one from a module. */
+#ifndef PORTICO_PORTICO_H
+#define PORTICO_PORTICO_H
+
+#include "abi.h"
+#include "hooks.h"
+#include "http.h"
+#include "host.h"
+#include "keywords.h"
+#include "module.h"
+#include "stream.h"
+#include "types.h"
+
+#endif

@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+// Header index of a pending head (offsets into the channel) and in-place header edits.
+#include <cstring>
+
+#include "http_int.hpp"
+
+namespace portico::http {
+
+namespace {
+
+// Start of the line following header <i> (the next header or the terminating empty line).
+uint32_t line_end(const head_index& idx, uint32_t i)
+{
+    return i + 1 < idx.count ? idx.hdr[i + 1].name_off : idx.eoh_off;
+}
+
+std::string_view name_of(const head_index& idx, const char* base, uint32_t i)
+{
+    return {base + idx.hdr[i].name_off, idx.hdr[i].name_len};
+}
+
+std::string_view value_of(const head_index& idx, const char* base, uint32_t i)
+{
+    return {base + idx.hdr[i].value_off, idx.hdr[i].value_len};
+}
+
+// Removes header <i> from the channel and the index.
+int remove_line(ptc_stream* s, uint32_t dir, head_index& idx, uint32_t i)
+{
+    uint32_t off = idx.hdr[i].name_off;
+    uint32_t len = line_end(idx, i) - off;
+    if (host->chan_replace(s, dir, off, len, nullptr, 0) != PTC_OK)
+        return PTC_ERROR;
+    for (uint32_t j = i + 1; j < idx.count; ++j) {
+        idx.hdr[j].name_off -= len;
+        idx.hdr[j].value_off -= len;
+        idx.hdr[j - 1] = idx.hdr[j];
+    }
+    --idx.count;
+    idx.eoh_off -= len;
+    idx.head_len -= len;
+    return PTC_OK;
+}
+
+} // namespace
+
+void index_head(head_index& idx, const char* base, const h1::header* h, size_t n,
+                size_t head_len)
+{
+    idx.head_len = uint32_t(head_len);
+    // The block ends with CRLF or a bare LF (the parser accepts both).
+    idx.eoh_off = uint32_t(head_len >= 2 && base[head_len - 2] == '\r' ? head_len - 2
+                                                                       : head_len - 1);
+    idx.count = uint32_t(n);
+    for (size_t i = 0; i < n; ++i) {
+        hdr_ref& r = idx.hdr[i];
+        r.name_off = uint32_t(h[i].name.data() - base);
+        r.name_len = uint16_t(h[i].name.size());
+        r.value_off = uint32_t(h[i].value.data() - base);
+        r.value_len = uint32_t(h[i].value.size());
+    }
+}
+
+int index_find(const head_index& idx, const char* base, std::string_view name, uint32_t occ)
+{
+    for (uint32_t i = 0; i < idx.count; ++i) {
+        if (idx.hdr[i].name_len == name.size() && h1::ieq(name_of(idx, base, i), name) &&
+            occ-- == 0)
+            return int(i);
+    }
+    return -1;
+}
+
+bool index_conn_has(const head_index& idx, const char* base, std::string_view token)
+{
+    for (uint32_t i = 0; i < idx.count; ++i) {
+        if (!h1::ieq(name_of(idx, base, i), "connection"))
+            continue;
+        h1::list_iter it(value_of(idx, base, i));
+        std::string_view item;
+        while (it.next(item))
+            if (h1::ieq(item, token))
+                return true;
+    }
+    return false;
+}
+
+int head_add(ptc_stream* s, uint32_t dir, head_index& idx, std::string_view name,
+             std::string_view value)
+{
+    if (idx.count >= max_hdr || name.size() > UINT16_MAX || name.empty())
+        return PTC_ERROR;
+    // Built in a local buffer: one chan_replace call; header lines are short.
+    char line[1024];
+    size_t len = name.size() + 2 + value.size() + 2;
+    if (len > sizeof(line))
+        return PTC_ERROR;
+    memcpy(line, name.data(), name.size());
+    memcpy(line + name.size(), ": ", 2);
+    memcpy(line + name.size() + 2, value.data(), value.size());
+    memcpy(line + len - 2, "\r\n", 2);
+    uint32_t off = idx.eoh_off;
+    if (host->chan_replace(s, dir, off, 0, line, len) != PTC_OK)
+        return PTC_ERROR;
+    hdr_ref& r = idx.hdr[idx.count++];
+    r.name_off = off;
+    r.name_len = uint16_t(name.size());
+    r.value_off = uint32_t(off + name.size() + 2);
+    r.value_len = uint32_t(value.size());
+    idx.eoh_off += uint32_t(len);
+    idx.head_len += uint32_t(len);
+    return PTC_OK;
+}
+
+int head_del(ptc_stream* s, uint32_t dir, head_index& idx, const char* base,
+             std::string_view name)
+{
+    // A removal may move the buffer: <base> is fetched again after each one.
+    int removed = 0;
+    for (uint32_t i = 0; i < idx.count;) {
+        if (idx.hdr[i].name_len != name.size() || !h1::ieq(name_of(idx, base, i), name)) {
+            ++i;
+            continue;
+        }
+        if (remove_line(s, dir, idx, i) != PTC_OK)
+            return PTC_ERROR;
+        ++removed;
+        ptc_str d;
+        host->chan_data(s, dir, &d);
+        base = d.ptr;
+    }
+    return removed ? PTC_OK : PTC_ERROR;
+}
+
+bool head_del_conn_only(ptc_stream* s, uint32_t dir, head_index& idx, const char* base,
+                        std::string_view token)
+{
+    for (uint32_t i = 0; i < idx.count; ++i) {
+        if (h1::ieq(name_of(idx, base, i), "connection") &&
+            h1::ieq(value_of(idx, base, i), token))
+            return remove_line(s, dir, idx, i) == PTC_OK;
+    }
+    return false;
+}
+
+} // namespace portico::http

@@ -1,0 +1,852 @@
+// SPDX-License-Identifier: MIT
+// The http module: HTTP/1.1 reverse-proxy stream handler ("mode http") and its descriptor.
+#include <cstring>
+
+#include "http_int.hpp"
+
+/*
+ * One stream = one client connection carrying a series of transactions (keep-alive,
+ * pipelining) and at most one server connection, kept across transactions when the
+ * response allows it (HAProxy's default "option http-keep-alive").
+ *
+ * State machine (txn::state):
+ *
+ *   WAIT_REQ    Parse the request head from the pending REQ bytes. Incomplete: wait (a full
+ *               buffer gives 431, or 414 without a complete request line; EOF gives 400
+ *               after partial bytes and a silent close otherwise). Error: 4xx/5xx page.
+ *       |  parsed: header index built, framing known
+ *       v
+ *   REQ_HOOKS   hooks_run(HTTP_REQUEST) (may yield), then the frontend's "http-request
+ *               return" rules, backend selection (once per stream), the backend's rules.
+ *               A hook reply() or a return rule answers locally: the request is dropped
+ *               (head and complete body) and the transaction ends -> WAIT_REQ.
+ *       |  live reusable server connection?  yes -----------------------+
+ *       v  no: stream_connect()                                         |
+ *   CONNECTING  wait for PTC_EV_SRV_CONNECTED (connect failure -> 503)   |
+ *       |                                                               |
+ *       v  request head forwarded (+ Content-Length body auto-forwarded) v
+ *   EXCHANGE    request body (txn_cur::req_body) and response (txn_cur::res) progress
+ *               side by side. Response: WAIT_HEAD (1xx interim heads are forwarded, then
+ *               the final head awaited) -> HOOKS (hooks_run(HTTP_RESPONSE), connection
+ *               header fix-ups) -> BODY (LENGTH / CHUNKED / UNTIL_CLOSE) -> DONE.
+ *               DONE: close the server side unless reusable; close the client if either
+ *               side asked to close, else reset the transaction and go back to WAIT_REQ
+ *               (parsing pipelined bytes at once).
+ *       |  101, or 2xx to CONNECT
+ *       v
+ *   TUNNEL      both channels auto-forwarded until both sides closed.
+ *
+ *   CLOSED      stream_close() was called; every later event is ignored.
+ *
+ * Failures: before any byte of the final response was released, an error page is sent
+ * (502 bad/short response, 503 no server / connect failure, 504 server timeout) and the
+ * stream closed after flushing it; afterwards the stream is aborted.
+ *
+ * Only the bytes the framing assigns to a request ever reach the server: a Content-Length
+ * body is auto-forwarded for exactly its length, a chunked body is forwarded as far as the
+ * chunked validator consumed it, and the next request stays pending until the current
+ * transaction is over.
+ */
+
+namespace portico::http {
+
+const ptc_host* host;
+ptc_modref* self;
+
+namespace {
+
+// Result of a state step: keep stepping, or wait for the next event.
+enum class step : uint8_t { AGAIN, WAIT };
+
+// Parser output; converted to offsets right after a parse (workers are single-threaded).
+h1::header scratch[max_hdr];
+
+constexpr uint32_t REQ = PTC_DIR_REQ;
+constexpr uint32_t RES = PTC_DIR_RES;
+constexpr uint32_t ENDED = PTC_CHAN_EOF | PTC_CHAN_ERROR;
+
+// ---- small helpers ----------------------------------------------------------------------------
+
+void set_cli_tmo(ptc_stream* s, txn& t, uint64_t ms)
+{
+    if (t.cli_tmo != ms) {
+        host->stream_set_timeout(s, PTC_TMO_CLIENT, ms);
+        t.cli_tmo = ms;
+    }
+}
+
+step close_stream(ptc_stream* s, txn& t, uint32_t how)
+{
+    host->stream_close(s, how);
+    t.state = st::CLOSED;
+    return step::WAIT;
+}
+
+step abort_stream(ptc_stream* s, txn& t) { return close_stream(s, t, PTC_CLOSE_ABORT); }
+
+void srv_drop(ptc_stream* s, txn& t)
+{
+    host->stream_srv_close(s);
+    t.srv_alive = false;
+}
+
+// Answers with the error page for <status>, then closes once it is sent.
+step fail(ptc_stream* s, txn& t, int status)
+{
+    srv_drop(s, t); // also drops any pending response bytes
+    std::string_view page = error_page(status, t.cur.cli_close);
+    if (page.empty() || host->chan_append(s, RES, page.data(), page.size()) != PTC_OK)
+        return abort_stream(s, t);
+    host->chan_forward(s, RES, page.size());
+    return close_stream(s, t, PTC_CLOSE_FLUSH);
+}
+
+// Client timer while a transaction is in EXCHANGE: armed only while the client is expected
+// to send (request body) or to read (response body).
+void exchange_cli_tmo(ptc_stream* s, txn& t)
+{
+    bool busy = t.cur.req_body != body::DONE || t.cur.res == res_st::BODY;
+    set_cli_tmo(s, t, busy ? PTC_TMO_DEFAULT : 0);
+}
+
+uint64_t idle_tmo(const txn& t) { return t.fe_conf ? t.fe_conf->tmo_idle : PTC_TMO_DEFAULT; }
+
+// A Content-Length request body auto-forwarded by the host is complete once nothing is left.
+void refresh_req_body(ptc_stream* s, txn& t)
+{
+    if (t.cur.req_body == body::LENGTH && host->chan_autoforward_left(s, REQ) == 0)
+        t.cur.req_body = body::DONE;
+}
+
+// ---- request ----------------------------------------------------------------------------------
+
+void pump_req_body(ptc_stream* s, txn& t);
+
+step request_incomplete(ptc_stream* s, txn& t, ptc_str d, uint32_t fl)
+{
+    if (fl & PTC_CHAN_ERROR)
+        return abort_stream(s, t);
+    if (fl & PTC_CHAN_EOF)
+        return fail(s, t, 400);
+    if (fl & PTC_CHAN_FULL)
+        return fail(s, t, memchr(d.ptr, '\n', d.len) ? 431 : 414);
+    t.cur.last_len = uint32_t(d.len);
+    return step::WAIT;
+}
+
+void record_request(ptc_stream* s, txn& t, ptc_str d, const h1::request& req, size_t head,
+                    const h1::framing& f)
+{
+    txn_cur& c = t.cur;
+    index_head(t.idx, d.ptr, req.headers, req.num_headers, head);
+    c.method_off = uint32_t(req.method.data() - d.ptr);
+    c.method_len = uint32_t(req.method.size());
+    c.target_off = uint32_t(req.target.data() - d.ptr);
+    c.target_len = uint32_t(req.target.size());
+    c.is_head = req.method == "HEAD";
+    c.is_connect = req.method == "CONNECT";
+    c.req_minor = uint8_t(req.minor_version);
+    c.req_close = c.cli_close = f.conn_close;
+    c.req_ka10 = req.minor_version == 0 && !f.conn_close;
+    c.last_len = 0;
+    c.phase = api_phase::REQ;
+    uint64_t known = head;
+    if (f.kind == h1::framing::LENGTH && f.length) {
+        c.req_body = body::LENGTH;
+        c.req_len = f.length;
+        known += f.length;
+    } else if (f.kind == h1::framing::CHUNKED) {
+        c.req_body = body::CHUNKED;
+        t.req_chunk.reset();
+    }
+    t.req_more = d.len > known;
+    // The client is not expected to send more unless a body follows.
+    set_cli_tmo(s, t, c.req_body == body::DONE ? 0 : PTC_TMO_DEFAULT);
+}
+
+step wait_request(ptc_stream* s, txn& t)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, REQ, &d);
+    if (d.len == 0) {
+        if (fl & ENDED)
+            return close_stream(s, t, PTC_CLOSE_FLUSH);
+        return step::WAIT;
+    }
+    h1::request req;
+    req.headers = scratch;
+    req.max_headers = max_hdr;
+    int r = h1::parse_request(d.ptr, d.len, req, h1::default_max_target, t.cur.last_len);
+    if (r == h1::H1_INCOMPLETE)
+        return request_incomplete(s, t, d, fl);
+    if (r < 0)
+        return fail(s, t, req.error_status);
+    h1::framing f;
+    if (h1::request_framing(req, f) < 0)
+        return fail(s, t, f.error_status);
+    record_request(s, t, d, req, size_t(r), f);
+    t.state = st::REQ_HOOKS;
+    return step::AGAIN;
+}
+
+// The transaction was answered locally: drop the request and end the transaction.
+step finish_reply(ptc_stream* s, txn& t)
+{
+    t.cur.phase = api_phase::NONE;
+    if (t.cur.cli_close)
+        return close_stream(s, t, PTC_CLOSE_FLUSH);
+    host->chan_skip(s, REQ, t.cur.drain_len);
+    t.cur.req_body = body::DONE;
+    t.cur.res = res_st::DONE;
+    t.req_more = true;
+    t.state = st::EXCHANGE;
+    return step::AGAIN;
+}
+
+// Applies the first "http-request return" rule of <c> (rules have no conditions yet).
+bool apply_return_rules(ptc_stream* s, txn& t, const proxy_conf* c)
+{
+    if (!c || c->rule_count == 0)
+        return false;
+    std::string_view conn = reply_prepare(s, t);
+    if (send_rule(s, c->rules[0], conn) != PTC_OK) {
+        abort_stream(s, t);
+        return true;
+    }
+    t.cur.replied = true;
+    return true;
+}
+
+step send_request_head(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    c.phase = api_phase::NONE;
+    if (c.req_body == body::LENGTH)
+        host->chan_autoforward(s, REQ, t.idx.head_len + c.req_len);
+    else
+        host->chan_forward(s, REQ, t.idx.head_len);
+    if (!t.srv_tmo_armed) {
+        host->stream_set_timeout(s, PTC_TMO_SERVER, PTC_TMO_DEFAULT);
+        t.srv_tmo_armed = true;
+    }
+    c.res = res_st::WAIT_HEAD;
+    c.last_len = 0;
+    t.state = st::EXCHANGE;
+    if (c.req_body == body::CHUNKED) { // body bytes may already be pending
+        pump_req_body(s, t);
+        if (t.state == st::CLOSED)
+            return step::WAIT;
+        exchange_cli_tmo(s, t);
+    }
+    return step::AGAIN;
+}
+
+// Selects the backend once per stream; false after answering 503.
+bool select_backend(ptc_stream* s, txn& t)
+{
+    if (t.be_selected)
+        return true;
+    if (host->stream_select_backend(s) != PTC_OK) {
+        fail(s, t, 503);
+        return false;
+    }
+    t.be_selected = true;
+    ptc_proxy* be = host->stream_backend(s);
+    t.be_conf = be ? static_cast<const proxy_conf*>(host->proxy_conf(self, be)) : nullptr;
+    return true;
+}
+
+step start_forward(ptc_stream* s, txn& t)
+{
+    bool reuse = t.srv_alive && t.srv_reusable;
+    if (t.srv_alive && !reuse)
+        srv_drop(s, t);
+    if (!select_backend(s, t))
+        return step::WAIT;
+    if (t.cur.replied) // a hook of the backend phase answered
+        return finish_reply(s, t);
+    if (t.be_conf != t.fe_conf && apply_return_rules(s, t, t.be_conf))
+        return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
+    if (reuse)
+        return send_request_head(s, t);
+    if (host->stream_connect(s) != PTC_OK)
+        return fail(s, t, 503);
+    t.state = st::CONNECTING;
+    return step::WAIT;
+}
+
+step req_hooks(ptc_stream* s, txn& t)
+{
+    int rc = host->hooks_run(s, PTC_PHASE_HTTP_REQUEST);
+    if (t.state == st::CLOSED)
+        return step::WAIT;
+    if (rc == PTC_YIELD)
+        return step::WAIT;
+    if (t.cur.replied)
+        return finish_reply(s, t);
+    if (rc == PTC_DENY)
+        return fail(s, t, 403);
+    if (rc == PTC_ERROR)
+        return fail(s, t, 500);
+    if (apply_return_rules(s, t, t.fe_conf))
+        return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
+    return start_forward(s, t);
+}
+
+// Request body progress while in EXCHANGE.
+void pump_req_body(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    if (c.req_body == body::LENGTH) {
+        refresh_req_body(s, t);
+        if (c.req_body == body::LENGTH && (host->chan_flags(s, REQ) & ENDED))
+            abort_stream(s, t); // the client gave up in the middle of its body
+        return;
+    }
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, REQ, &d);
+    if (d.len) {
+        bool done = false;
+        int n = h1::chunked_feed(t.req_chunk, d.ptr, d.len, &done);
+        if (n < 0) {
+            if (c.res_started)
+                abort_stream(s, t);
+            else
+                fail(s, t, 400);
+            return;
+        }
+        host->chan_forward(s, REQ, size_t(n));
+        if (done) {
+            c.req_body = body::DONE;
+            t.req_more = d.len > size_t(n);
+            return;
+        }
+    }
+    if (fl & ENDED)
+        abort_stream(s, t);
+}
+
+// ---- response ---------------------------------------------------------------------------------
+
+// Hop-by-hop connection header of the response, as HAProxy's keep-alive mode emits it:
+// "close" when the client connection ends, "keep-alive" to HTTP/1.0 keep-alive clients,
+// and no server "close" when the client connection stays open.
+void fix_res_connection(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    if (!c.cli_close && !c.res_close && !c.req_ka10)
+        return;
+    ptc_str d;
+    host->chan_data(s, RES, &d);
+    if (c.cli_close) {
+        if (!index_conn_has(t.idx, d.ptr, "close"))
+            head_add(s, RES, t.idx, "connection", "close");
+        return;
+    }
+    if (c.res_close && head_del_conn_only(s, RES, t.idx, d.ptr, "close"))
+        host->chan_data(s, RES, &d);
+    if (c.req_ka10 && !index_conn_has(t.idx, d.ptr, "keep-alive"))
+        head_add(s, RES, t.idx, "connection", "keep-alive");
+}
+
+step enter_tunnel(ptc_stream* s, txn& t)
+{
+    host->chan_forward(s, RES, t.idx.head_len);
+    host->chan_autoforward(s, RES, PTC_FORWARD_ALL);
+    host->chan_autoforward(s, REQ, PTC_FORWARD_ALL);
+    t.srv_reusable = false;
+    t.state = st::TUNNEL;
+    const proxy_conf* c = t.be_conf ? t.be_conf : t.fe_conf;
+    uint64_t tmo = c ? c->tmo_tunnel : PTC_TMO_DEFAULT;
+    set_cli_tmo(s, t, tmo);
+    host->stream_set_timeout(s, PTC_TMO_SERVER, tmo);
+    return step::AGAIN;
+}
+
+step pump_res_chunked(ptc_stream* s, txn& t)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, RES, &d);
+    if (d.len) {
+        bool done = false;
+        int n = h1::chunked_feed(t.res_chunk, d.ptr, d.len, &done);
+        if (n < 0)
+            return abort_stream(s, t);
+        host->chan_forward(s, RES, size_t(n));
+        if (done) {
+            t.cur.res = res_st::DONE;
+            // Bytes after the last chunk make the connection unusable for another request.
+            if (d.len > size_t(n))
+                t.srv_reusable = false;
+            return step::AGAIN;
+        }
+    }
+    if (fl & ENDED)
+        return abort_stream(s, t); // the server closed before the last chunk
+    return step::WAIT;
+}
+
+step pump_res_body(ptc_stream* s, txn& t)
+{
+    switch (t.cur.res_body) {
+    case body::LENGTH:
+        if (host->chan_autoforward_left(s, RES) == 0) {
+            t.cur.res = res_st::DONE;
+            return step::AGAIN;
+        }
+        if (host->chan_flags(s, RES) & ENDED)
+            return abort_stream(s, t); // truncated: the head already went out
+        return step::WAIT;
+    case body::CHUNKED:
+        return pump_res_chunked(s, t);
+    case body::UNTIL_CLOSE: {
+        uint32_t fl = host->chan_flags(s, RES);
+        if (fl & PTC_CHAN_ERROR)
+            return abort_stream(s, t);
+        if (fl & PTC_CHAN_EOF) {
+            t.cur.res = res_st::DONE;
+            return step::AGAIN;
+        }
+        return step::WAIT;
+    }
+    default:
+        t.cur.res = res_st::DONE;
+        return step::AGAIN;
+    }
+}
+
+step forward_response(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    if (c.res_body == body::TUNNEL)
+        return enter_tunnel(s, t);
+    fix_res_connection(s, t);
+    c.phase = api_phase::NONE;
+    c.res_started = true;
+    uint64_t head = t.idx.head_len;
+    switch (c.res_body) {
+    case body::LENGTH:
+        if (c.res_avail >= c.res_len) { // the whole body is already here
+            host->chan_forward(s, RES, head + c.res_len);
+            c.res = res_st::DONE;
+            if (c.res_avail > c.res_len)
+                t.srv_reusable = false; // the server sent more than announced
+            return step::AGAIN;
+        }
+        host->chan_autoforward(s, RES, head + c.res_len);
+        break;
+    case body::CHUNKED:
+        host->chan_forward(s, RES, head);
+        t.res_chunk.reset();
+        break;
+    case body::UNTIL_CLOSE:
+        host->chan_autoforward(s, RES, PTC_FORWARD_ALL);
+        break;
+    default:
+        host->chan_forward(s, RES, head);
+        c.res = res_st::DONE;
+        return step::AGAIN;
+    }
+    c.res = res_st::BODY;
+    exchange_cli_tmo(s, t);
+    return step::AGAIN;
+}
+
+void record_response(txn& t, ptc_str d, const h1::response& res, size_t head,
+                     const h1::framing& f)
+{
+    txn_cur& c = t.cur;
+    index_head(t.idx, d.ptr, res.headers, res.num_headers, head);
+    c.res_status = uint16_t(res.status);
+    c.res_close = f.conn_close;
+    c.res_avail = d.len - head;
+    c.res_len = f.length;
+    switch (f.kind) {
+    case h1::framing::LENGTH: c.res_body = f.length ? body::LENGTH : body::DONE; break;
+    case h1::framing::CHUNKED: c.res_body = body::CHUNKED; break;
+    case h1::framing::UNTIL_CLOSE: c.res_body = body::UNTIL_CLOSE; break;
+    case h1::framing::TUNNEL: c.res_body = body::TUNNEL; break;
+    default: c.res_body = body::DONE; break;
+    }
+    if (c.res_body == body::UNTIL_CLOSE)
+        c.cli_close = true;
+    t.srv_reusable = !f.conn_close && !c.req_close && c.res_body != body::TUNNEL;
+    c.phase = api_phase::RES;
+    c.res = res_st::HOOKS;
+}
+
+step read_response(ptc_stream* s, txn& t)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, RES, &d);
+    if (d.len == 0)
+        return (fl & ENDED) ? fail(s, t, 502) : step::WAIT;
+    h1::response res;
+    res.headers = scratch;
+    res.max_headers = max_hdr;
+    int r = h1::parse_response(d.ptr, d.len, res, t.cur.last_len);
+    if (r == h1::H1_INCOMPLETE) {
+        if (fl & (ENDED | PTC_CHAN_FULL))
+            return fail(s, t, 502);
+        t.cur.last_len = uint32_t(d.len);
+        return step::WAIT;
+    }
+    t.cur.last_len = 0;
+    if (r < 0)
+        return fail(s, t, 502);
+    if (res.status < 200 && res.status != 101) {
+        // Interim response: forwarded (HTTP/1.0 clients do not expect any), then the final
+        // one is awaited.
+        if (t.cur.req_minor == 0)
+            host->chan_skip(s, RES, size_t(r));
+        else
+            host->chan_forward(s, RES, size_t(r));
+        return step::AGAIN;
+    }
+    const char* method = t.cur.is_head ? "HEAD" : t.cur.is_connect ? "CONNECT" : "GET";
+    h1::framing f;
+    if (h1::response_framing(res, method, f) < 0)
+        return fail(s, t, 502);
+    record_response(t, d, res, size_t(r), f);
+    return step::AGAIN;
+}
+
+step res_hooks(ptc_stream* s, txn& t)
+{
+    int rc = host->hooks_run(s, PTC_PHASE_HTTP_RESPONSE);
+    if (t.state == st::CLOSED || rc == PTC_YIELD)
+        return step::WAIT;
+    if (t.cur.replied) { // a hook replaced the response
+        t.cur.phase = api_phase::NONE;
+        t.srv_reusable = false;
+        t.cur.res = res_st::DONE;
+        return step::AGAIN;
+    }
+    if (rc == PTC_DENY)
+        return fail(s, t, 502);
+    if (rc == PTC_ERROR)
+        return fail(s, t, 500);
+    return forward_response(s, t);
+}
+
+// Response complete: keep or close each side, then wait for the next request.
+step end_txn(ptc_stream* s, txn& t)
+{
+    refresh_req_body(s, t);
+    if (t.cur.req_body != body::DONE) { // the server answered before the whole request
+        t.cur.cli_close = true;
+        t.srv_reusable = false;
+    }
+    if (t.srv_alive && !t.srv_reusable)
+        srv_drop(s, t);
+    if (t.cur.cli_close)
+        return close_stream(s, t, PTC_CLOSE_FLUSH);
+    t.cur = txn_cur{};
+    t.first_req = false;
+    t.state = st::WAIT_REQ;
+    set_cli_tmo(s, t, idle_tmo(t));
+    if (!t.req_more)
+        return step::WAIT;
+    t.req_more = false;
+    return step::AGAIN;
+}
+
+step exchange(ptc_stream* s, txn& t, uint32_t ev)
+{
+    if (t.cur.req_body != body::DONE && (ev & PTC_EV_REQ_DATA)) {
+        pump_req_body(s, t);
+        if (t.state == st::CLOSED)
+            return step::WAIT;
+        exchange_cli_tmo(s, t);
+    } else if ((ev & PTC_EV_REQ_DATA) && (host->chan_flags(s, REQ) & ENDED)) {
+        t.cur.cli_close = true; // half-closed client: finish this transaction, then close
+    }
+    switch (t.cur.res) {
+    case res_st::WAIT_HEAD: return read_response(s, t);
+    case res_st::HOOKS: return res_hooks(s, t);
+    case res_st::BODY: return pump_res_body(s, t);
+    case res_st::DONE: return end_txn(s, t);
+    }
+    return step::WAIT;
+}
+
+step tunnel(ptc_stream* s, txn& t)
+{
+    uint32_t rq = host->chan_flags(s, REQ);
+    uint32_t rs = host->chan_flags(s, RES);
+    if ((rq | rs) & PTC_CHAN_ERROR)
+        return close_stream(s, t, PTC_CLOSE_FLUSH);
+    if ((rq & PTC_CHAN_EOF) && (rs & PTC_CHAN_EOF))
+        return close_stream(s, t, PTC_CLOSE_FLUSH);
+    if ((rq & PTC_CHAN_EOF) && !(rq & PTC_CHAN_SHUTW))
+        host->chan_shutw(s, REQ);
+    if ((rs & PTC_CHAN_EOF) && !(rs & PTC_CHAN_SHUTW))
+        host->chan_shutw(s, RES);
+    return step::WAIT;
+}
+
+void advance(ptc_stream* s, txn& t, uint32_t ev)
+{
+    for (;;) {
+        step r = step::WAIT;
+        switch (t.state) {
+        case st::WAIT_REQ: r = wait_request(s, t); break;
+        case st::REQ_HOOKS: r = req_hooks(s, t); break;
+        case st::CONNECTING: r = step::WAIT; break;
+        case st::EXCHANGE: r = exchange(s, t, ev); break;
+        case st::TUNNEL: r = tunnel(s, t); break;
+        case st::CLOSED: r = step::WAIT; break;
+        }
+        if (r == step::WAIT)
+            return;
+        ev = 0;
+    }
+}
+
+// ---- events -----------------------------------------------------------------------------------
+
+void on_open(ptc_stream* s, txn& t)
+{
+    t.fe_conf = static_cast<const proxy_conf*>(host->stream_fe_conf(self, s));
+    t.first_req = true;
+    t.cli_tmo = UINT64_MAX - 1; // unknown: forces the first set_cli_tmo() call
+    t.state = st::WAIT_REQ;
+    set_cli_tmo(s, t, t.fe_conf ? t.fe_conf->tmo_request : PTC_TMO_DEFAULT);
+}
+
+void on_srv_connected(ptc_stream* s, txn& t)
+{
+    t.srv_alive = true;
+    t.srv_reusable = true;
+    if (t.state == st::CONNECTING)
+        send_request_head(s, t);
+}
+
+// Response bytes, EOF or an error on an idle server connection: it cannot be reused.
+void check_idle_server(ptc_stream* s, txn& t)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, RES, &d);
+    if (d.len || (fl & ENDED))
+        srv_drop(s, t);
+}
+
+void on_srv_error(ptc_stream* s, txn& t)
+{
+    switch (t.state) {
+    case st::CONNECTING:
+        fail(s, t, 503);
+        break;
+    case st::EXCHANGE:
+        if (t.cur.res == res_st::DONE)
+            srv_drop(s, t);
+        else if (!t.cur.res_started)
+            fail(s, t, 502);
+        else
+            abort_stream(s, t);
+        break;
+    case st::TUNNEL:
+        close_stream(s, t, PTC_CLOSE_FLUSH);
+        break;
+    default:
+        srv_drop(s, t);
+        break;
+    }
+}
+
+void on_srv_timeout(ptc_stream* s, txn& t)
+{
+    switch (t.state) {
+    case st::CONNECTING:
+        fail(s, t, 503);
+        break;
+    case st::EXCHANGE:
+        if (t.cur.res == res_st::WAIT_HEAD || t.cur.res == res_st::HOOKS)
+            fail(s, t, 504);
+        else
+            abort_stream(s, t);
+        break;
+    case st::TUNNEL:
+        close_stream(s, t, PTC_CLOSE_FLUSH);
+        break;
+    default: // idle server connection: let it go
+        if (t.srv_alive)
+            srv_drop(s, t);
+        host->stream_set_timeout(s, PTC_TMO_SERVER, 0);
+        t.srv_tmo_armed = false;
+        break;
+    }
+}
+
+void on_cli_timeout(ptc_stream* s, txn& t)
+{
+    switch (t.state) {
+    case st::WAIT_REQ: {
+        // HAProxy answers 408 to a partial request or on a fresh connection; an idle
+        // keep-alive connection is closed silently.
+        ptc_str d;
+        host->chan_data(s, REQ, &d);
+        if (d.len || t.first_req)
+            fail(s, t, 408);
+        else
+            close_stream(s, t, PTC_CLOSE_FLUSH);
+        break;
+    }
+    case st::EXCHANGE:
+        refresh_req_body(s, t);
+        if (t.cur.req_body == body::DONE && t.cur.res != res_st::BODY)
+            set_cli_tmo(s, t, 0); // waiting for the server, not for the client
+        else
+            abort_stream(s, t);
+        break;
+    case st::REQ_HOOKS:
+    case st::CONNECTING:
+        if (t.cur.req_body == body::DONE)
+            set_cli_tmo(s, t, 0);
+        else
+            fail(s, t, 408);
+        break;
+    case st::TUNNEL:
+        close_stream(s, t, PTC_CLOSE_FLUSH);
+        break;
+    case st::CLOSED:
+        break;
+    }
+}
+
+} // namespace
+
+std::string_view reply_prepare(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    if (c.phase == api_phase::RES) {
+        t.srv_reusable = false; // the server's response body is left unread
+        refresh_req_body(s, t);
+        if (c.req_body != body::DONE)
+            c.cli_close = true;
+    } else {
+        // The request (head and whole body) must be pending to be dropped; otherwise the
+        // connection cannot be resynchronised and is closed after the reply.
+        ptc_str d;
+        host->chan_data(s, REQ, &d);
+        uint64_t need = t.idx.head_len;
+        bool complete = true;
+        if (c.req_body == body::LENGTH) {
+            need += c.req_len;
+            complete = d.len >= need;
+        } else if (c.req_body == body::CHUNKED) {
+            bool done = false;
+            t.req_chunk.reset();
+            int n = d.len > need ? h1::chunked_feed(t.req_chunk, d.ptr + need, d.len - need,
+                                                    &done)
+                                 : 0;
+            complete = n >= 0 && done;
+            need += complete ? uint64_t(n) : 0;
+        }
+        if (complete)
+            c.drain_len = need;
+        else
+            c.cli_close = true;
+    }
+    return c.cli_close ? "close" : c.req_ka10 ? "keep-alive" : "";
+}
+
+int on_event(ptc_stream* s, void* state, uint32_t ev)
+{
+    txn& t = *static_cast<txn*>(state);
+    if (ev & PTC_EV_OPEN)
+        on_open(s, t);
+    if (t.state == st::CLOSED)
+        return PTC_CONTINUE;
+    if (ev & PTC_EV_CLI_ERROR) {
+        abort_stream(s, t);
+        return PTC_CONTINUE;
+    }
+    if (ev & PTC_EV_SRV_CONNECTED)
+        on_srv_connected(s, t);
+    if ((ev & PTC_EV_REQ_DATA) && t.state != st::WAIT_REQ)
+        t.req_more = true;
+    if ((ev & PTC_EV_RES_DATA) && t.srv_alive &&
+        (t.state == st::WAIT_REQ || t.state == st::REQ_HOOKS))
+        check_idle_server(s, t);
+    advance(s, t, ev);
+    if (t.state != st::CLOSED && (ev & PTC_EV_SRV_ERROR))
+        on_srv_error(s, t);
+    if (t.state != st::CLOSED && (ev & PTC_EV_SRV_TIMEOUT))
+        on_srv_timeout(s, t);
+    if (t.state != st::CLOSED && (ev & PTC_EV_CLI_TIMEOUT))
+        on_cli_timeout(s, t);
+    return PTC_CONTINUE;
+}
+
+// ---- module descriptor ------------------------------------------------------------------------
+
+namespace {
+
+int init(ptc_modref* me)
+{
+    self = me;
+    build_error_pages();
+    return host->api_publish(me, PTC_HTTP_API_NAME, PTC_HTTP_API_VERSION, &http_api);
+}
+
+// Caches the HTTP timeouts of every proxy in its conf blob (read on every stream).
+int post_config(ptc_modref* me)
+{
+    for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
+        auto* c = static_cast<proxy_conf*>(host->proxy_conf(me, p));
+        if (!c)
+            continue;
+        uint64_t req = host->proxy_timeout(p, "http-request");
+        uint64_t ka = host->proxy_timeout(p, "http-keep-alive");
+        uint64_t tun = host->proxy_timeout(p, "tunnel");
+        c->tmo_request = req ? req : PTC_TMO_DEFAULT;
+        c->tmo_idle = ka ? ka : c->tmo_request;
+        c->tmo_tunnel = tun ? tun : PTC_TMO_DEFAULT;
+    }
+    return PTC_OK;
+}
+
+const ptc_keyword keywords[] = {
+    {"http-request", PTC_SEC_PROXY, 0, 1, -1, parse_http_request,
+     "http-request return [status <code>] [content-type <type>] [string <str> | file <path>] "
+     "[hdr <name> <value>]*"},
+};
+
+const ptc_proto protos[] = {
+    {"http", sizeof(txn), on_event, nullptr},
+};
+
+const ptc_module descriptor = {
+    PTC_MODULE_MAGIC,
+    PTC_ABI_MAJOR,
+    PTC_ABI_MINOR,
+    sizeof(ptc_module),
+    0,
+    "http",
+    "1.0.0",
+    "HTTP/1.1 reverse proxy (mode http)",
+    PTC_TABLE(keywords, ptc_keyword),
+    PTC_NO_TABLE(ptc_hook),
+    PTC_TABLE(protos, ptc_proto),
+    0,
+    sizeof(proxy_conf),
+    0,
+    0,
+    conf_init,
+    conf_copy,
+    init,
+    post_config,
+    nullptr,
+    nullptr,
+};
+
+} // namespace
+
+} // namespace portico::http
+
+PTC_MODULE_ENTRY(h)
+{
+    portico::http::host = h;
+    return &portico::http::descriptor;
+}
