@@ -154,7 +154,7 @@ void print_vv(cfg_loader& L)
     printf("Poller: %s%s%s\n", p ? p->name() : "none", why.empty() ? "" : " (",
            why.empty() ? "" : (why + ")").c_str());
     printf("Libraries:\n");
-    printf("    liburing (io_uring)\n");
+    printf("    liburing %s\n", PTC_URING_VERSION);
     printf("    %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("    PCRE2 %d.%d\n", PCRE2_MAJOR, PCRE2_MINOR);
     printf("    %s\n", LUA_RELEASE);
