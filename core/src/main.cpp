@@ -158,7 +158,7 @@ void print_vv(cfg_loader& L)
     printf("    %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("    PCRE2 %d.%d\n", PCRE2_MAJOR, PCRE2_MINOR);
     printf("    %s\n", LUA_RELEASE);
-    printf("Feature list : +IOURING +EPOLL +OPENSSL +PCRE2 +LUA +PORTICO\n");
+    printf("Feature list : +IOURING +EPOLL +OPENSSL +PCRE2 +LUA +PORTICO\n"); // = feature()
     printf("Loaded modules:\n");
     for (auto& m : g_modules.all()) {
         if (m->path.empty())
@@ -234,8 +234,10 @@ int main(int argc, char** argv)
         return 0;
     }
     hooks_build();
-    if (o.maxconn > 0)
-        cfg.global.maxconn = (uint32_t)o.maxconn;
+    if (o.maxconn > 0) // HAProxy's -N: the default maxconn of proxies that set none
+        for (auto& p : cfg.proxies)
+            if ((p->cap & CAP_FE) && !p->maxconn)
+                p->maxconn = (uint32_t)o.maxconn;
     uint32_t workers = cfg.global.workers;
     if (!workers) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -20,10 +20,18 @@ extern "C" {
 #define PTC_PHASE_CLOSE         6u /* the stream is about to be freed (result ignored) */
 
 /* A hook. `fe_conf` and `be_conf` are this module's conf blobs for the stream's
- * frontend and backend (be_conf is NULL before a backend is chosen). Returns
- * PTC_CONTINUE to let the next hook run, PTC_STOP when it answered itself,
- * PTC_DENY to refuse, PTC_YIELD to be called again when the stream is woken
- * (host->stream_wake), PTC_ERROR on failure (the owner answers 500/closes). */
+ * frontend and backend (be_conf is NULL before a backend is chosen; a blob is
+ * NULL only when the module's proxy_conf_size is 0). Results, by phase:
+ *   ACCEPT         PTC_DENY or PTC_ERROR close the connection; anything else goes on.
+ *   BACKEND        PTC_DENY makes the backend choice fail (http answers 503).
+ *   HTTP_REQUEST   PTC_STOP: the hook answered (http API reply()); PTC_DENY: 403;
+ *                  PTC_ERROR: 500; PTC_YIELD: the phase runs again *from its first
+ *                  hook* when the stream is woken (host->stream_wake), so hooks of
+ *                  these phases must be idempotent.
+ *   HTTP_RESPONSE  PTC_DENY or PTC_ERROR: 502 (when nothing was sent yet); PTC_YIELD
+ *                  as above.
+ *   CLOSE          the result is ignored.
+ * The first result other than PTC_CONTINUE ends the phase. */
 typedef int (*ptc_hook_fn)(ptc_stream *s, void *fe_conf, void *be_conf);
 
 typedef struct ptc_hook {

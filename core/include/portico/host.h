@@ -68,7 +68,8 @@ typedef struct ptc_host {
     ptc_str (*proxy_mode)(const ptc_proxy *p);
     /** PTC_SEC_FRONTEND and/or PTC_SEC_BACKEND capability bits of the proxy. */
     uint32_t (*proxy_cap)(const ptc_proxy *p);
-    /** This module's conf blob for the proxy (NULL if proxy_conf_size is 0). */
+    /** This module's conf blob for the proxy (NULL only if proxy_conf_size is 0;
+     *  during parsing, blobs exist for proxies where the module was used). */
     void *(*proxy_conf)(ptc_modref *self, const ptc_proxy *p);
     /** Iterate over the configured proxies (defaults excluded): pass NULL first. */
     ptc_proxy *(*proxy_next)(ptc_proxy *prev);

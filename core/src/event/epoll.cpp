@@ -38,13 +38,13 @@ struct op {
 };
 
 struct fd_state {
-    op rd;                  // recv / accept / poll_in
-    op wr;                  // send / connect
+    op rd;                   // recv / accept / poll_in
+    op wr;                   // send / connect
     bool registered = false; // added to the epoll set
-    bool rd_ready = false;  // no EAGAIN on the read side since the last edge
-    bool wr_ready = false;  // same for the write side
-    bool rdhup = false;     // peer shut down / error seen: reads never block again
-    bool in_try = false;    // listed in try_
+    bool rd_ready = false;   // no EAGAIN on the read side since the last edge
+    bool wr_ready = false;   // same for the write side
+    bool rdhup = false;      // peer shut down / error seen: reads never block again
+    bool in_try = false;     // listed in try_
 };
 
 struct ready_item {

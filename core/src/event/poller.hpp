@@ -46,7 +46,9 @@ public:
     // Multishot accept on listening socket <lfd>: each accepted fd (already
     // SOCK_NONBLOCK|SOCK_CLOEXEC, owned by the callback) is delivered as res >= 0 with
     // CF_MORE. When the multishot ends (error, or cancel) the last completion comes
-    // without CF_MORE and the caller may re-arm; -ECANCELED after cancel().
+    // without CF_MORE and the caller may re-arm; -ECANCELED after cancel(). With io_uring
+    // that last completion can still carry an accepted fd (res >= 0, e.g. when the kernel
+    // stopped the multishot on CQ overflow): the caller owns it and should re-arm.
     virtual void accept_multishot(int lfd, completion* c) = 0;
 
     // Receive up to <len> bytes into <buf>: res = bytes, 0 = EOF. <buf> must stay valid
@@ -69,15 +71,18 @@ public:
     // is in flight.
     virtual void cancel(completion* c) = 0;
 
-    // Called by the owner of <fd> right before close(2), after its ops completed or were
-    // cancelled. With epoll any op still registered on <fd> is cancelled (-ECANCELED from
-    // the next run_once) and the fd's state is dropped. No-op for io_uring, where the
-    // caller must still wait for the final completions before reusing the records.
+    // Called by the owner of <fd> right before close(2). Both backends want the fd's ops
+    // cancelled first (with io_uring a pending op holds its own reference to the file, so
+    // close(2) alone would not end it). With epoll any op still registered on <fd> is
+    // cancelled here (-ECANCELED from the next run_once) and the fd's state is dropped, so
+    // a reused fd number starts clean. No-op for io_uring. Either way the completion
+    // records must live until their final completions are delivered.
     virtual void forget_fd(int fd) = 0;
 
     // Submit queued operations, wait until at least one completion or <timeout_ms>
-    // (-1 = infinite, 0 = don't wait), then dispatch all available completions.
-    // Returns the number of completions dispatched, or -errno on a fatal backend error.
+    // (-1 = infinite, 0 = don't wait), then dispatch all available completions. The wait
+    // may end early on a signal (EINTR is not an error). Returns the number of completions
+    // dispatched, or -errno on a fatal backend error.
     virtual int run_once(int timeout_ms) = 0;
 };
 

@@ -12,12 +12,12 @@ namespace portico::event {
 // disarmed. The owner must disarm it before freeing it (disarm is O(1) and safe to call on
 // a disarmed timer).
 struct timer {
-    timer* next = nullptr;      // wheel slot list
+    timer* next = nullptr;        // wheel slot list
     timer* prev = nullptr;
-    uint64_t expire = 0;        // absolute ms (clock.hpp), 0 = not armed
+    uint64_t expire = 0;          // absolute ms (clock.hpp), 0 = not armed
     void (*fn)(timer*) = nullptr; // called once when it expires; it is disarmed by then
-    void* data = nullptr;       // free for the owner
-    uint16_t slot_ = 0;         // wheel-private: level * 64 + index
+    void* data = nullptr;         // free for the owner
+    uint16_t slot_ = 0;           // wheel-private: level * 64 + index
 };
 
 // Six levels of 64 slots: level k holds timers due in [64^k, 64^(k+1)) ms, which covers

@@ -30,7 +30,9 @@ constexpr int accept_flags = SOCK_NONBLOCK | SOCK_CLOEXEC;
 // completion::op_ values.
 enum : uint8_t { OP_NONE = 0, OP_EMU_ACCEPT = 1, OP_CANCELLED = 0x80 };
 
-enum deferred_kind : uint8_t { D_ACCEPT_MS, D_ACCEPT, D_RECV, D_SEND, D_CONNECT, D_POLLIN, D_CANCEL };
+enum deferred_kind : uint8_t {
+    D_ACCEPT_MS, D_ACCEPT, D_RECV, D_SEND, D_CONNECT, D_POLLIN, D_CANCEL
+};
 
 // An operation that found the SQ full even after a flush (the kernel refused to consume
 // it, e.g. -EBUSY under CQ overflow); it is prepared again at the next run_once().
@@ -437,20 +439,28 @@ bool uring_poller::init(unsigned entries, std::string* why)
 {
     if (entries < 8)
         entries = 8;
+    // Newest flags first; each older kernel rejects what it does not know with -EINVAL.
     static const unsigned attempts[] = {
-        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
-        IORING_SETUP_SUBMIT_ALL,
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL, // 6.1
+        IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,  // 6.0
+        IORING_SETUP_SUBMIT_ALL,                                                           // 5.18
         0,
     };
     int ret = -EINVAL;
     io_uring_params p{};
-    for (unsigned flags : attempts) {
-        p = io_uring_params{};
-        p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-        p.cq_entries = entries * 4;
-        ret = io_uring_queue_init_params(entries, &ring_, &p);
-        if (ret != -EINVAL)
+    for (;;) {
+        for (unsigned flags : attempts) {
+            p = io_uring_params{};
+            p.flags = flags | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+            p.cq_entries = entries * 4;
+            ret = io_uring_queue_init_params(entries, &ring_, &p);
+            if (ret != -EINVAL)
+                break;
+        }
+        // Before 5.12 ring memory counts against RLIMIT_MEMLOCK: try a smaller ring.
+        if (ret != -ENOMEM || entries <= 64)
             break;
+        entries /= 2;
     }
     if (ret < 0) {
         *why = std::string("io_uring_queue_init: ") + std::strerror(-ret);

@@ -28,11 +28,15 @@ struct module_rec {
 inline module_rec* to_module(ptc_modref* m) { return reinterpret_cast<module_rec*>(m); }
 inline ptc_modref* to_handle(module_rec* m) { return reinterpret_cast<ptc_modref*>(m); }
 
-// The size of the 1.0 descriptor and tables: the least a 1.x module may declare.
-constexpr uint32_t k_min_module_size = sizeof(ptc_module);
-constexpr uint32_t k_min_keyword_size = sizeof(ptc_keyword);
-constexpr uint32_t k_min_hook_size = sizeof(ptc_hook);
-constexpr uint32_t k_min_proto_size = sizeof(ptc_proto);
+// Sizes of the ABI 1.0 descriptor and table entries (x86-64/LP64): the least a 1.x module
+// may declare. Frozen: when a later minor appends fields, these stay as they are.
+constexpr uint32_t k_min_module_size = 152;
+constexpr uint32_t k_min_keyword_size = 40;
+constexpr uint32_t k_min_hook_size = 16;
+constexpr uint32_t k_min_proto_size = 32;
+static_assert(sizeof(ptc_module) >= k_min_module_size && sizeof(ptc_keyword) >= k_min_keyword_size &&
+                  sizeof(ptc_hook) >= k_min_hook_size && sizeof(ptc_proto) >= k_min_proto_size,
+              "ABI structs may only grow");
 
 // Checks a descriptor returned by a module's entry function against this host's
 // ABI and copies what we know of it into `out` (tables included). Returns false

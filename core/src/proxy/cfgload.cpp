@@ -47,9 +47,8 @@ const char* section_name(uint32_t bits)
 bool is_feature(std::string_view f)
 {
     // feature() names as HAProxy's -vv "Feature list" spells them, for what portico has.
-    static const char* const feats[] = {"LINUX_SPLICE", "TFO", "OPENSSL", "PCRE2", "PCRE2_JIT",
-                                        "LUA", "ACCEPT4", "GETADDRINFO", "LIBCRYPT",
-                                        "THREAD", "IOURING", "PORTICO", nullptr};
+    static const char* const feats[] = {"OPENSSL", "PCRE2", "LUA", "IOURING", "EPOLL",
+                                        "PORTICO", nullptr};
     for (const char* const* p = feats; *p; p++)
         if (f == *p)
             return true;
@@ -327,6 +326,9 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
         p->maxconn = defs->maxconn;
         p->balance = defs->balance;
         p->balance_args = defs->balance_args;
+        p->default_backend_name = defs->default_backend_name;
+        p->default_backend_file = defs->default_backend_file;
+        p->default_backend_line = defs->default_backend_line;
         if (defs->default_server) {
             p->default_server = std::make_unique<server>(*defs->default_server);
             p->default_server->mod.blobs.clear();
@@ -408,8 +410,7 @@ bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)
         shown += " " + l.args[first + 1];
     if (!e) {
         std::string one = l.args[first];
-        if (cfg::is_haproxy_keyword(shown, 0) &&
-            (first + 1 >= l.args.size() || cfg::is_haproxy_keyword(shown, 0))) {
+        if (cfg::is_haproxy_keyword(shown, 0)) {
             // name the keyword as HAProxy knows it: two words for families like "option"
             std::string name = one;
             static const char* const families[] = {"option", "timeout", "stats", "http-request",
@@ -505,6 +506,11 @@ void cfg_loader::post_checks()
                     p.proto = &pr;
                     p.proto_owner = m.get();
                 }
+        for (auto& m : g_modules.all()) {
+            blob(p.mod, m.get(), PTC_CONF_PROXY);
+            for (auto& s : p.servers)
+                blob(s->mod, m.get(), PTC_CONF_SERVER);
+        }
         if (!p.proto) {
             error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" + p.mode +
                                          "' needs the '" + p.mode +
@@ -525,6 +531,9 @@ void cfg_loader::post_checks()
                                  p.default_backend_name + "'");
                 p.default_backend = be;
             }
+            for (size_t i = 1; i < p.use_backend.size(); i++)
+                warn_at(p.use_backend[i].file, p.use_backend[i].line,
+                        "this 'use_backend' follows an unconditional one and will never apply");
             for (auto& r : p.use_backend) {
                 r.target = cfg.find_backend(r.name);
                 if (!r.target)

@@ -31,7 +31,7 @@
 #define PTC_OK       0   /* same value: success */
 #define PTC_STOP     1   /* stop evaluating further hooks; the caller already acted */
 #define PTC_YIELD    2   /* not finished: call again when the stream is woken */
-#define PTC_DENY     3   /* refuse the request/connection (the owner answers 403/closes) */
+#define PTC_DENY     3   /* refuse: what follows depends on the phase (hooks.h) */
 #define PTC_ERROR    (-1) /* failure; for parsers an error was reported with cfg_errorf */
 
 #if defined(__GNUC__)
