@@ -238,14 +238,13 @@ step send_request_head(ptc_stream* s, txn& t)
             return step::WAIT;
         exchange_cli_tmo(s, t);
     }
-    return step::AGAIN;
+    return step::WAIT; // nothing more until the server answers
 }
 
-// Selects the backend once per stream; false after answering 503.
+// Selects the backend for this request (the rules are evaluated for every request, as
+// HAProxy does); false after answering 503.
 bool select_backend(ptc_stream* s, txn& t)
 {
-    if (t.be_selected)
-        return true;
     if (host->stream_select_backend(s) != PTC_OK) {
         fail(s, t, 503);
         return false;
@@ -256,10 +255,11 @@ bool select_backend(ptc_stream* s, txn& t)
     return true;
 }
 
+// The balancer runs for every request; the host reuses the established server connection
+// when it picks the same server (PTC_EV_SRV_CONNECTED then follows at once).
 step start_forward(ptc_stream* s, txn& t)
 {
-    bool reuse = t.srv_alive && t.srv_reusable;
-    if (t.srv_alive && !reuse)
+    if (t.srv_alive && !t.srv_reusable)
         srv_drop(s, t);
     if (!select_backend(s, t))
         return step::WAIT;
@@ -267,8 +267,7 @@ step start_forward(ptc_stream* s, txn& t)
         return finish_reply(s, t);
     if (t.be_conf != t.fe_conf && apply_return_rules(s, t, t.be_conf))
         return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
-    if (reuse)
-        return send_request_head(s, t);
+    t.srv_alive = false;
     if (host->stream_connect(s) != PTC_OK)
         return fail(s, t, 503);
     t.state = st::CONNECTING;
@@ -445,6 +444,8 @@ step forward_response(ptc_stream* s, txn& t)
     default:
         host->chan_forward(s, RES, head);
         c.res = res_st::DONE;
+        if (c.res_avail)
+            t.srv_reusable = false; // a body where none may be: the server is out of sync
         return step::AGAIN;
     }
     c.res = res_st::BODY;
@@ -539,7 +540,7 @@ step end_txn(ptc_stream* s, txn& t)
     }
     if (t.srv_alive && !t.srv_reusable)
         srv_drop(s, t);
-    if (t.cur.cli_close)
+    if (t.cur.cli_close || t.cur.cli_eof)
         return close_stream(s, t, PTC_CLOSE_FLUSH);
     t.cur = txn_cur{};
     t.first_req = false;
@@ -559,7 +560,7 @@ step exchange(ptc_stream* s, txn& t, uint32_t ev)
             return step::WAIT;
         exchange_cli_tmo(s, t);
     } else if ((ev & PTC_EV_REQ_DATA) && (host->chan_flags(s, REQ) & ENDED)) {
-        t.cur.cli_close = true; // half-closed client: finish this transaction, then close
+        t.cur.cli_eof = true; // half-closed client: finish this transaction, then close
     }
     switch (t.cur.res) {
     case res_st::WAIT_HEAD: return read_response(s, t);

@@ -102,7 +102,8 @@ struct txn_cur {
     body req_body;
     body res_body;
     api_phase phase;
-    bool cli_close;      // the client connection ends after this transaction
+    bool cli_close;      // the client connection ends after this transaction (announced)
+    bool cli_eof;        // the client half-closed: end after this transaction, silently
     bool req_close;      // the request asked to close (the server will close too)
     bool req_ka10;       // HTTP/1.0 client asked for keep-alive: answer "connection: keep-alive"
     bool res_close;      // the response asked to close (or is delimited by the close)

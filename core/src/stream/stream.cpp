@@ -826,9 +826,6 @@ ptc_server* host_stream_server(ptc_stream* s)
 int host_stream_select_backend(ptc_stream* ps)
 {
     stream* s = S(ps);
-    if (s->be_selected)
-        return s->be ? PTC_OK : PTC_ERROR;
-    s->be_selected = true;
     proxy* fe = s->fe;
     proxy* be = nullptr;
     if (!fe->use_backend.empty())
@@ -837,6 +834,11 @@ int host_stream_select_backend(ptc_stream* ps)
         be = fe->default_backend;
     if (!be && (fe->cap & CAP_BE))
         be = fe;
+    if (s->be_selected && be == s->be)
+        return be ? PTC_OK : PTC_ERROR;
+    if (s->srvc && s->be != be)
+        srv_conn_close(s); // a connection to the old backend's server cannot serve this one
+    s->be_selected = true;
     s->be = be;
     if (!be)
         return PTC_ERROR;
@@ -851,14 +853,22 @@ int host_stream_connect(ptc_stream* ps)
     worker* w = s->w;
     if (s->closing != close_mode::none)
         return PTC_ERROR;
-    if (s->srvc)
-        srv_conn_close(s);
     s->srv_error = PTC_SRVERR_NONE;
-    if (host_stream_select_backend(ps) != PTC_OK) {
+    if (!s->be_selected && host_stream_select_backend(ps) != PTC_OK) {
+        s->srv_error = PTC_SRVERR_NOSRV;
+        return PTC_ERROR;
+    }
+    if (!s->be) {
         s->srv_error = PTC_SRVERR_NOSRV;
         return PTC_ERROR;
     }
     server* srv = lb_pick(s->be, s);
+    if (s->srvc && s->srvc->state == conn_state::ready && srv == s->srv) {
+        stream_enqueue(s, PTC_EV_SRV_CONNECTED); // reuse the established connection
+        return PTC_OK;
+    }
+    if (s->srvc)
+        srv_conn_close(s);
     if (!srv) {
         s->srv_error = PTC_SRVERR_NOSRV;
         return PTC_ERROR;

@@ -87,13 +87,18 @@ typedef struct ptc_host {
     ptc_proxy *(*stream_backend)(ptc_stream *s);
     /** The server in use (connected or connecting), or NULL. */
     ptc_server *(*stream_server)(ptc_stream *s);
-    /** Run the frontend's backend selection rules (use_backend, default_backend)
-     *  if not done yet. Returns PTC_OK, or PTC_ERROR when no backend applies. */
+    /** Run the frontend's backend selection rules (use_backend, default_backend);
+     *  every call evaluates them again (call it once per request). When the
+     *  backend changes, the server connection to the old one is closed.
+     *  Returns PTC_OK, or PTC_ERROR when no backend applies. */
     int (*stream_select_backend)(ptc_stream *s);
-    /** Choose a server with the backend's balance algorithm and connect to it.
-     *  Returns PTC_OK when a connection started (PTC_EV_SRV_CONNECTED or
-     *  PTC_EV_SRV_ERROR follows), or PTC_ERROR at once with stream_srv_error()
-     *  set (e.g. PTC_SRVERR_NOSRV). A stream has at most one server connection. */
+    /** Choose a server with the backend's balance algorithm (selecting the
+     *  backend first if stream_select_backend was never called) and connect to
+     *  it. If the stream's established server connection goes to the chosen
+     *  server, it is reused. Returns PTC_OK when a connection started or is
+     *  reused (PTC_EV_SRV_CONNECTED or PTC_EV_SRV_ERROR follows), or PTC_ERROR
+     *  at once with stream_srv_error() set (e.g. PTC_SRVERR_NOSRV). A stream has
+     *  at most one server connection; call it only while it is idle. */
     int (*stream_connect)(ptc_stream *s);
     /** Close the server connection (if any), keeping the client. Pending response
      *  bytes are dropped; forwarded-but-unsent request bytes are dropped. */

@@ -1,0 +1,638 @@
+// SPDX-License-Identifier: MIT
+// Drives the http module's stream handler through an in-memory fake host.
+#define BOOST_TEST_MODULE http_flow
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include <portico/portico.h>
+
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+extern "C" const ptc_module* ptc_module_entry(const ptc_host* host);
+
+namespace {
+
+// ---- fake host ----------------------------------------------------------------------------------
+
+// One channel: <out> holds what was forwarded (sent to the other side), <pending> what the
+// handler has not released yet.
+struct chan {
+    std::string out;
+    std::string pending;
+    uint64_t af_left = 0;
+    uint32_t flags = 0;
+    size_t cap = 16384;
+
+    // The source delivers <data>: auto-forwarded bytes go straight out.
+    void receive(const std::string& data)
+    {
+        size_t n = std::min<uint64_t>(af_left, data.size());
+        out += data.substr(0, n);
+        af_left -= n;
+        pending += data.substr(n);
+    }
+};
+
+struct fake_stream {
+    chan ch[2];
+    std::vector<unsigned char> state;
+    int connects = 0;
+    int srv_closes = 0;
+    int srv_error = 0;
+    bool srv_connected = false;
+    bool closed = false;
+    uint32_t close_how = 99;
+    uint64_t tmo[2] = {0, 0};
+    int connect_result = PTC_OK;
+    int select_result = PTC_OK;
+    uint32_t queued = 0; // events the fake host delivers after the current call
+};
+
+struct fake_world {
+    const ptc_module* mod = nullptr;
+    const void* api = nullptr;
+    std::vector<unsigned char> fe_conf;
+    std::function<int(ptc_stream*, uint32_t)> hook; // hooks_run()
+    std::vector<std::string> errors;
+    std::vector<std::string> warnings;
+    std::vector<std::unique_ptr<std::string>> strings;
+};
+
+fake_world world;
+
+fake_stream* fs(ptc_stream* s) { return reinterpret_cast<fake_stream*>(s); }
+
+const char* vfmt(const char* fmt, va_list ap)
+{
+    static char buf[1024];
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    return buf;
+}
+
+void fake_log(uint32_t, const char*, ...) {}
+
+int fake_cfg_errorf(const ptc_kw_ctx*, const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    world.errors.emplace_back(vfmt(fmt, ap));
+    va_end(ap);
+    return PTC_ERROR;
+}
+
+void fake_cfg_warnf(const ptc_kw_ctx*, const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    world.warnings.emplace_back(vfmt(fmt, ap));
+    va_end(ap);
+}
+
+ptc_host make_host()
+{
+    ptc_host h{};
+    h.magic = PTC_HOST_MAGIC;
+    h.abi_major = PTC_ABI_MAJOR;
+    h.abi_minor = PTC_ABI_MINOR;
+    h.size = sizeof(ptc_host);
+    h.version = "test";
+    h.log = fake_log;
+    h.alloc = [](size_t n) { return std::calloc(1, n); };
+    h.free = [](void* p) { std::free(p); };
+    h.cfg_errorf = fake_cfg_errorf;
+    h.cfg_warnf = fake_cfg_warnf;
+    h.cfg_strdup = [](const ptc_kw_ctx*, ptc_str s) {
+        world.strings.push_back(std::make_unique<std::string>(s.ptr, s.len));
+        return world.strings.back()->c_str();
+    };
+    h.proxy_conf = [](ptc_modref*, const ptc_proxy*) -> void* { return world.fe_conf.data(); };
+    h.proxy_next = [](ptc_proxy*) -> ptc_proxy* { return nullptr; };
+    h.proxy_timeout = [](const ptc_proxy*, const char*) -> uint64_t { return 0; };
+    h.stream_frontend = [](ptc_stream*) -> ptc_proxy* { return nullptr; };
+    h.stream_backend = [](ptc_stream*) -> ptc_proxy* { return nullptr; };
+    h.stream_server = [](ptc_stream*) -> ptc_server* { return nullptr; };
+    h.stream_select_backend = [](ptc_stream* s) { return fs(s)->select_result; };
+    h.stream_connect = [](ptc_stream* s) {
+        if (fs(s)->srv_connected && fs(s)->connect_result == PTC_OK) {
+            fs(s)->queued |= PTC_EV_SRV_CONNECTED; // the host reuses the connection
+            return PTC_OK;
+        }
+        fs(s)->connects++;
+        if (fs(s)->connect_result != PTC_OK)
+            fs(s)->srv_error = PTC_SRVERR_NOSRV;
+        return fs(s)->connect_result;
+    };
+    h.stream_srv_close = [](ptc_stream* s) {
+        fake_stream* f = fs(s);
+        if (f->srv_connected)
+            f->srv_closes++;
+        f->srv_connected = false;
+        f->ch[PTC_DIR_RES].pending.clear();
+        f->ch[PTC_DIR_RES].flags = 0;
+    };
+    h.stream_srv_error = [](ptc_stream* s) { return fs(s)->srv_error; };
+    h.stream_close = [](ptc_stream* s, uint32_t how) {
+        fs(s)->closed = true;
+        fs(s)->close_how = how;
+    };
+    h.stream_set_timeout = [](ptc_stream* s, uint32_t which, uint64_t ms) {
+        fs(s)->tmo[which] = ms;
+    };
+    h.stream_wake = [](ptc_stream*) {};
+    h.stream_fe_conf = [](ptc_modref*, ptc_stream*) -> void* { return world.fe_conf.data(); };
+    h.stream_state = [](ptc_stream* s) -> void* { return fs(s)->state.data(); };
+    h.now_ms = []() -> uint64_t { return 0; };
+    h.chan_data = [](ptc_stream* s, uint32_t dir, ptc_str* p) {
+        chan& c = fs(s)->ch[dir];
+        *p = ptc_str{c.pending.data(), c.pending.size()};
+        return c.flags | (c.pending.size() >= c.cap ? PTC_CHAN_FULL : 0u);
+    };
+    h.chan_forward = [](ptc_stream* s, uint32_t dir, size_t n) {
+        chan& c = fs(s)->ch[dir];
+        n = std::min(n, c.pending.size());
+        c.out += c.pending.substr(0, n);
+        c.pending.erase(0, n);
+        return n;
+    };
+    h.chan_autoforward = [](ptc_stream* s, uint32_t dir, uint64_t n) {
+        chan& c = fs(s)->ch[dir];
+        size_t now = std::min<uint64_t>(n, c.pending.size());
+        c.out += c.pending.substr(0, now);
+        c.pending.erase(0, now);
+        c.af_left = n == PTC_FORWARD_ALL ? n : n - now;
+    };
+    h.chan_autoforward_left = [](ptc_stream* s, uint32_t dir) { return fs(s)->ch[dir].af_left; };
+    h.chan_replace = [](ptc_stream* s, uint32_t dir, size_t off, size_t len, const char* d,
+                        size_t dlen) {
+        chan& c = fs(s)->ch[dir];
+        if (off + len > c.pending.size())
+            return PTC_ERROR;
+        c.pending.replace(off, len, std::string(d ? d : "", dlen));
+        return PTC_OK;
+    };
+    h.chan_append = [](ptc_stream* s, uint32_t dir, const char* d, size_t n) {
+        fs(s)->ch[dir].pending.append(d, n);
+        return PTC_OK;
+    };
+    h.chan_skip = [](ptc_stream* s, uint32_t dir, size_t n) {
+        chan& c = fs(s)->ch[dir];
+        n = std::min(n, c.pending.size());
+        c.pending.erase(0, n);
+        return n;
+    };
+    h.chan_room = [](ptc_stream* s, uint32_t dir) {
+        chan& c = fs(s)->ch[dir];
+        return c.cap > c.pending.size() ? c.cap - c.pending.size() : size_t(0);
+    };
+    h.chan_flags = [](ptc_stream* s, uint32_t dir) { return fs(s)->ch[dir].flags; };
+    h.chan_shutw = [](ptc_stream* s, uint32_t dir) { fs(s)->ch[dir].flags |= PTC_CHAN_SHUTW; };
+    h.chan_pause = [](ptc_stream*, uint32_t, int) {};
+    h.hooks_run = [](ptc_stream* s, uint32_t phase) {
+        return world.hook ? world.hook(s, phase) : PTC_CONTINUE;
+    };
+    h.api_publish = [](ptc_modref*, const char*, uint32_t, const void* api) {
+        world.api = api;
+        return PTC_OK;
+    };
+    h.api_lookup = [](const char*, uint32_t, uint32_t*) { return world.api; };
+    return h;
+}
+
+ptc_host host_table = make_host();
+
+const ptc_module* module()
+{
+    if (!world.mod) {
+        world.mod = ptc_module_entry(&host_table);
+        world.fe_conf.assign(world.mod->proxy_conf_size, 0);
+        world.mod->conf_init(nullptr, PTC_CONF_PROXY, world.fe_conf.data());
+        world.mod->init(nullptr);
+    }
+    return world.mod;
+}
+
+const ptc_http_api* api() { return static_cast<const ptc_http_api*>(world.api); }
+
+// A stream with helpers to play the client and the server.
+struct harness {
+    fake_stream f;
+
+    harness()
+    {
+        module();
+        world.hook = nullptr;
+        f.state.assign(world.mod->protos[0].state_size, 0);
+        event(PTC_EV_OPEN);
+    }
+
+    ptc_stream* s() { return reinterpret_cast<ptc_stream*>(&f); }
+    void event(uint32_t ev)
+    {
+        world.mod->protos[0].on_event(s(), f.state.data(), ev);
+        while (uint32_t q = f.queued) {
+            f.queued = 0;
+            world.mod->protos[0].on_event(s(), f.state.data(), q);
+        }
+    }
+    std::string& to_server() { return f.ch[PTC_DIR_REQ].out; }
+    std::string& to_client() { return f.ch[PTC_DIR_RES].out; }
+    std::string& req_pending() { return f.ch[PTC_DIR_REQ].pending; }
+
+    void client_sends(const std::string& d)
+    {
+        f.ch[PTC_DIR_REQ].receive(d);
+        event(PTC_EV_REQ_DATA);
+    }
+    void server_sends(const std::string& d)
+    {
+        f.ch[PTC_DIR_RES].receive(d);
+        event(PTC_EV_RES_DATA);
+    }
+    void server_connects()
+    {
+        f.srv_connected = true;
+        event(PTC_EV_SRV_CONNECTED);
+    }
+    void server_closes()
+    {
+        f.ch[PTC_DIR_RES].flags |= PTC_CHAN_EOF;
+        event(PTC_EV_RES_DATA);
+    }
+};
+
+const std::string get_req = "GET /a?x=1 HTTP/1.1\r\nHost: example\r\nUser-Agent: t\r\n\r\n";
+const std::string ok_res = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+
+std::string page(int status)
+{
+    // Content-Length values of HAProxy's pages.
+    if (status == 502)
+        return "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\ncache-control: no-cache\r\n"
+               "content-type: text/html\r\n\r\n<html><body><h1>502 Bad Gateway</h1>\nThe server "
+               "returned an invalid or incomplete response.\n</body></html>\n";
+    if (status == 504)
+        return "HTTP/1.1 504 Gateway Time-out\r\ncontent-length: 92\r\ncache-control: no-cache\r\n"
+               "content-type: text/html\r\n\r\n<html><body><h1>504 Gateway Time-out</h1>\nThe "
+               "server didn't respond in time.\n</body></html>\n";
+    return "";
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(keep_alive_get_reuses_server_connection)
+{
+    harness h;
+    BOOST_TEST(h.f.tmo[PTC_TMO_CLIENT] == PTC_TMO_DEFAULT);
+    h.client_sends(get_req);
+    BOOST_TEST(h.f.connects == 1);
+    BOOST_TEST(h.to_server().empty());
+    h.server_connects();
+    BOOST_TEST(h.to_server() == get_req);
+    BOOST_TEST(h.f.tmo[PTC_TMO_SERVER] == PTC_TMO_DEFAULT);
+    BOOST_TEST(h.f.tmo[PTC_TMO_CLIENT] == 0u);
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client() == ok_res);
+    BOOST_TEST(!h.f.closed);
+    BOOST_TEST(h.f.tmo[PTC_TMO_CLIENT] == PTC_TMO_DEFAULT);
+
+    // Second request: same server connection, no new connect.
+    h.to_server().clear();
+    h.to_client().clear();
+    h.client_sends(get_req);
+    BOOST_TEST(h.f.connects == 1);
+    BOOST_TEST(h.to_server() == get_req);
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client() == ok_res);
+    BOOST_TEST(h.f.srv_closes == 0);
+    BOOST_TEST(!h.f.closed);
+}
+
+BOOST_AUTO_TEST_CASE(body_arriving_in_pieces_is_autoforwarded)
+{
+    harness h;
+    h.client_sends(get_req);
+    h.server_connects();
+    h.server_sends("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    h.server_sends("defghij");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabcdefghij");
+    BOOST_TEST(!h.f.closed);
+    BOOST_TEST(h.f.tmo[PTC_TMO_CLIENT] == PTC_TMO_DEFAULT);
+}
+
+BOOST_AUTO_TEST_CASE(chunked_post_then_pipelined_get)
+{
+    harness h;
+    std::string post = "POST /up HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n";
+    std::string body = "3\r\nabc\r\n0\r\n\r\n";
+    std::string next = "GET /next HTTP/1.1\r\nHost: x\r\n\r\n";
+    h.client_sends(post + body + next);
+    h.server_connects();
+    BOOST_TEST(h.to_server() == post + body); // never the next request
+    BOOST_TEST(h.req_pending() == next);
+    std::string res =
+        "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n";
+    h.server_sends(res);
+    BOOST_TEST(h.to_client() == res);
+    // The pipelined request went out on the same connection.
+    BOOST_TEST(h.to_server() == post + body + next);
+    BOOST_TEST(h.f.connects == 1);
+    h.server_sends(ok_res);
+    BOOST_TEST(!h.f.closed);
+}
+
+BOOST_AUTO_TEST_CASE(content_length_body_is_bounded)
+{
+    harness h;
+    std::string post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n";
+    std::string smuggled = "GET /admin HTTP/1.1\r\nHost: x\r\n\r\n";
+    h.client_sends(post + "12345" + smuggled);
+    h.server_connects();
+    BOOST_TEST(h.to_server() == post + "12345");
+    BOOST_TEST(h.req_pending() == smuggled);
+}
+
+BOOST_AUTO_TEST_CASE(expect_100_continue_interim_then_final)
+{
+    harness h;
+    std::string post =
+        "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\nExpect: 100-continue\r\n\r\n";
+    h.client_sends(post);
+    h.server_connects();
+    BOOST_TEST(h.to_server() == post);
+    h.server_sends("HTTP/1.1 100 Continue\r\n\r\n");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 100 Continue\r\n\r\n");
+    h.client_sends("body");
+    BOOST_TEST(h.to_server() == post + "body");
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client() == "HTTP/1.1 100 Continue\r\n\r\n" + ok_res);
+    BOOST_TEST(!h.f.closed);
+}
+
+BOOST_AUTO_TEST_CASE(bad_request_gets_haproxy_400)
+{
+    harness h;
+    h.client_sends("GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n");
+    BOOST_TEST(h.to_client() ==
+               "HTTP/1.1 400 Bad request\r\nContent-length: 90\r\nCache-Control: no-cache\r\n"
+               "Connection: close\r\nContent-Type: text/html\r\n\r\n<html><body><h1>400 Bad "
+               "request</h1>\nYour browser sent an invalid request.\n</body></html>\n");
+    BOOST_TEST(h.f.closed);
+    BOOST_TEST(h.f.close_how == PTC_CLOSE_FLUSH);
+    BOOST_TEST(h.f.connects == 0);
+}
+
+BOOST_AUTO_TEST_CASE(oversized_head_gets_431_or_414)
+{
+    harness h;
+    h.f.ch[PTC_DIR_REQ].cap = 64;
+    h.client_sends("GET / HTTP/1.1\r\nHost: x\r\nX-Long: " + std::string(40, 'a'));
+    BOOST_TEST(h.to_client().rfind("HTTP/1.1 431 ", 0) == 0);
+
+    harness h2;
+    h2.f.ch[PTC_DIR_REQ].cap = 64;
+    h2.client_sends("GET /" + std::string(80, 'a'));
+    BOOST_TEST(h2.to_client().rfind("HTTP/1.1 414 ", 0) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(client_eof_and_timeouts)
+{
+    harness h; // EOF on an empty connection: silent close
+    h.f.ch[PTC_DIR_REQ].flags |= PTC_CHAN_EOF;
+    h.event(PTC_EV_REQ_DATA);
+    BOOST_TEST(h.f.closed);
+    BOOST_TEST(h.to_client().empty());
+
+    harness h2; // timeout on a fresh connection: 408
+    h2.event(PTC_EV_CLI_TIMEOUT);
+    BOOST_TEST(h2.to_client().rfind("HTTP/1.1 408 Request Time-out\r\n", 0) == 0);
+
+    harness h3; // timeout on an idle keep-alive connection: silent close
+    h3.client_sends(get_req);
+    h3.server_connects();
+    h3.server_sends(ok_res);
+    h3.to_client().clear();
+    h3.event(PTC_EV_CLI_TIMEOUT);
+    BOOST_TEST(h3.f.closed);
+    BOOST_TEST(h3.to_client().empty());
+}
+
+BOOST_AUTO_TEST_CASE(server_failures_give_502_503_504)
+{
+    harness h; // server closes before answering
+    h.client_sends(get_req);
+    h.server_connects();
+    h.server_closes();
+    BOOST_TEST(h.to_client() == page(502));
+    BOOST_TEST(h.f.closed);
+
+    harness h2; // server timeout before the response
+    h2.client_sends(get_req);
+    h2.server_connects();
+    h2.event(PTC_EV_SRV_TIMEOUT);
+    BOOST_TEST(h2.to_client() == page(504));
+
+    harness h3; // connect refused
+    h3.client_sends(get_req);
+    h3.f.srv_error = PTC_SRVERR_CONNECT;
+    h3.event(PTC_EV_SRV_ERROR);
+    BOOST_TEST(h3.to_client().rfind("HTTP/1.1 503 Service Unavailable\r\n", 0) == 0);
+
+    harness h4; // no server at all
+    h4.f.connect_result = PTC_ERROR;
+    h4.client_sends(get_req);
+    BOOST_TEST(h4.to_client().rfind("HTTP/1.1 503 Service Unavailable\r\n", 0) == 0);
+
+    harness h5; // invalid response
+    h5.client_sends(get_req);
+    h5.server_connects();
+    h5.server_sends("HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n");
+    BOOST_TEST(h5.to_client() == page(502));
+}
+
+BOOST_AUTO_TEST_CASE(truncated_body_aborts_client)
+{
+    harness h;
+    h.client_sends(get_req);
+    h.server_connects();
+    h.server_sends("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc");
+    h.server_closes();
+    BOOST_TEST(h.f.closed);
+    BOOST_TEST(h.f.close_how == PTC_CLOSE_ABORT);
+}
+
+BOOST_AUTO_TEST_CASE(until_close_response_closes_client)
+{
+    harness h;
+    h.client_sends(get_req);
+    h.server_connects();
+    h.server_sends("HTTP/1.1 200 OK\r\n\r\nsome");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nsome");
+    BOOST_TEST(!h.f.closed);
+    h.server_sends("more");
+    h.server_closes();
+    BOOST_TEST(h.to_client() == "HTTP/1.1 200 OK\r\nconnection: close\r\n\r\nsomemore");
+    BOOST_TEST(h.f.closed);
+    BOOST_TEST(h.f.close_how == PTC_CLOSE_FLUSH);
+}
+
+BOOST_AUTO_TEST_CASE(connection_header_per_hop)
+{
+    harness h; // server wants to close, client stays
+    h.client_sends(get_req);
+    h.server_connects();
+    h.server_sends("HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok");
+    BOOST_TEST(h.to_client() == ok_res);
+    BOOST_TEST(h.f.srv_closes == 1);
+    BOOST_TEST(!h.f.closed);
+
+    harness h2; // HTTP/1.0 keep-alive client
+    h2.client_sends("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    h2.server_connects();
+    h2.server_sends(ok_res);
+    BOOST_TEST(h2.to_client() ==
+               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: keep-alive\r\n\r\nok");
+    BOOST_TEST(!h2.f.closed);
+
+    harness h3; // client asks to close
+    h3.client_sends("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    h3.server_connects();
+    h3.server_sends(ok_res);
+    BOOST_TEST(h3.to_client() ==
+               "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nconnection: close\r\n\r\nok");
+    BOOST_TEST(h3.f.closed);
+}
+
+BOOST_AUTO_TEST_CASE(api_edits_request_and_response)
+{
+    harness h;
+    world.hook = [](ptc_stream* s, uint32_t phase) {
+        const ptc_http_api* a = api();
+        auto str = [](const char* p) { return ptc_str{p, strlen(p)}; };
+        ptc_str v;
+        if (phase == PTC_PHASE_HTTP_REQUEST) {
+            BOOST_TEST(a->req_method(s, &v) == PTC_OK);
+            BOOST_TEST(std::string(v.ptr, v.len) == "GET");
+            BOOST_TEST(a->req_path(s, &v) == PTC_OK);
+            BOOST_TEST(std::string(v.ptr, v.len) == "/a");
+            BOOST_TEST(a->req_uri(s, &v) == PTC_OK);
+            BOOST_TEST(std::string(v.ptr, v.len) == "/a?x=1");
+            BOOST_TEST(a->req_hdr(s, str("user-agent"), 0, &v) == PTC_OK);
+            BOOST_TEST(std::string(v.ptr, v.len) == "t");
+            BOOST_TEST(a->req_hdr_del(s, str("User-Agent")) == PTC_OK);
+            BOOST_TEST(a->req_hdr_add(s, str("X-Fwd"), str("1")) == PTC_OK);
+            BOOST_TEST(a->req_hdr_set(s, str("host"), str("other")) == PTC_OK);
+            BOOST_TEST(a->res_status(s) == PTC_ERROR);
+        } else if (phase == PTC_PHASE_HTTP_RESPONSE) {
+            BOOST_TEST(a->res_status(s) == 200);
+            BOOST_TEST(a->req_hdr(s, str("host"), 0, &v) == PTC_ERROR);
+            BOOST_TEST(a->res_hdr_add(s, str("X-Res"), str("y")) == PTC_OK);
+            BOOST_TEST(a->res_hdr_del(s, str("Content-Type")) == PTC_OK);
+        }
+        return PTC_CONTINUE;
+    };
+    h.client_sends(get_req);
+    h.server_connects();
+    BOOST_TEST(h.to_server() == "GET /a?x=1 HTTP/1.1\r\nX-Fwd: 1\r\nhost: other\r\n\r\n");
+    h.server_sends("HTTP/1.1 200 OK\r\nContent-Type: a/b\r\nContent-Length: 2\r\n\r\nok");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nX-Res: y\r\n\r\nok");
+    world.hook = nullptr;
+}
+
+BOOST_AUTO_TEST_CASE(api_reply_and_deny)
+{
+    harness h;
+    world.hook = [](ptc_stream* s, uint32_t phase) {
+        if (phase != PTC_PHASE_HTTP_REQUEST)
+            return PTC_CONTINUE;
+        api()->reply(s, 200, ptc_str{"text/plain", 10}, ptc_str{"hi", 2});
+        return PTC_STOP;
+    };
+    h.client_sends(get_req + get_req);
+    BOOST_TEST(h.f.connects == 0);
+    std::string r = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\ncontent-type: text/plain\r\n\r\nhi";
+    BOOST_TEST(h.to_client() == r + r); // both pipelined requests answered
+    BOOST_TEST(!h.f.closed);
+
+    harness h2;
+    world.hook = [](ptc_stream*, uint32_t) { return PTC_DENY; };
+    h2.client_sends(get_req);
+    BOOST_TEST(h2.to_client().rfind("HTTP/1.1 403 Forbidden\r\ncontent-length: 93\r\n", 0) == 0);
+    BOOST_TEST(h2.f.closed);
+    world.hook = nullptr;
+}
+
+BOOST_AUTO_TEST_CASE(http_request_return_keyword)
+{
+    const ptc_module* m = module();
+    std::vector<unsigned char> conf(m->proxy_conf_size, 0);
+    m->conf_init(nullptr, PTC_CONF_PROXY, conf.data());
+    auto parse = [&](std::vector<std::string> words) {
+        std::vector<ptc_str> args;
+        for (const std::string& w : words)
+            args.push_back(ptc_str{w.data(), w.size()});
+        ptc_kw_ctx ctx{};
+        ctx.size = sizeof(ctx);
+        ctx.section = PTC_SEC_FRONTEND;
+        ctx.file = "t.cfg";
+        ctx.argc = uint32_t(args.size());
+        ctx.args = args.data();
+        ctx.kw_words = 1;
+        ctx.conf = conf.data();
+        return m->keywords[0].parse(&ctx);
+    };
+    world.errors.clear();
+    BOOST_TEST(parse({"http-request", "deny"}) == PTC_ERROR);
+    BOOST_TEST(world.errors.back() == "http-request action 'deny' is not supported yet");
+    BOOST_TEST(parse({"http-request", "return", "if", "{", "path", "/", "}"}) == PTC_ERROR);
+    BOOST_TEST(parse({"http-request", "return", "lf-string", "x"}) == PTC_ERROR);
+    BOOST_TEST(parse({"http-request", "return", "string", "x"}) == PTC_ERROR); // no type
+    BOOST_TEST(parse({"http-request", "return", "status", "204", "content-type", "a/b",
+                      "string", "x"}) == PTC_ERROR);
+    BOOST_TEST(parse({"http-request", "return", "status", "404", "content-type", "text/plain",
+                      "string", "nope", "hdr", "X-A", "b c"}) == PTC_OK);
+
+    // Serve it on a stream whose frontend has that conf.
+    std::vector<unsigned char> saved = world.fe_conf;
+    world.fe_conf = conf;
+    harness h;
+    h.client_sends(get_req);
+    BOOST_TEST(h.to_client() == "HTTP/1.1 404 Not Found\r\nx-a: b c\r\ncontent-length: 4\r\n"
+                                "content-type: text/plain\r\n\r\nnope");
+    BOOST_TEST(!h.f.closed);
+    h.to_client().clear();
+    h.client_sends("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 404 Not Found\r\nx-a: b c\r\ncontent-length: 4\r\n"
+                                "content-type: text/plain\r\nconnection: close\r\n\r\nnope");
+    BOOST_TEST(h.f.closed);
+    world.fe_conf = saved;
+
+    // Inheritance copies the rule list.
+    std::vector<unsigned char> child(m->proxy_conf_size, 0);
+    m->conf_copy(nullptr, PTC_CONF_PROXY, child.data(), conf.data());
+    BOOST_TEST(std::memcmp(child.data() + sizeof(void*), conf.data() + sizeof(void*),
+                           sizeof(uint32_t)) == 0);
+}
+
+BOOST_AUTO_TEST_CASE(upgrade_becomes_tunnel)
+{
+    harness h;
+    std::string req =
+        "GET /ws HTTP/1.1\r\nHost: x\r\nConnection: upgrade\r\nUpgrade: websocket\r\n\r\n";
+    h.client_sends(req);
+    h.server_connects();
+    h.server_sends("HTTP/1.1 101 Switching Protocols\r\nConnection: upgrade\r\n"
+                   "Upgrade: websocket\r\n\r\n");
+    BOOST_TEST(h.f.ch[PTC_DIR_REQ].af_left == PTC_FORWARD_ALL);
+    BOOST_TEST(h.f.ch[PTC_DIR_RES].af_left == PTC_FORWARD_ALL);
+    h.client_sends("frame");
+    BOOST_TEST(h.to_server() == req + "frame");
+    BOOST_TEST(!h.f.closed);
+}
