@@ -238,6 +238,7 @@ void conf_init(ptc_modref*, uint32_t kind, void* conf)
         return;
     auto* c = static_cast<proxy_conf*>(conf);
     c->tmo_request = c->tmo_idle = c->tmo_tunnel = PTC_TMO_DEFAULT;
+    c->reuse = REUSE_SAFE; // HAProxy's default
 }
 
 // Inheriting from a defaults section: the rule array is copied so that rules added to the

@@ -221,6 +221,15 @@ step send_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
     c.phase = api_phase::NONE;
+    // "Connection: close" is per hop: the server side stays keep-alive so that its
+    // connection can serve other requests (HAProxy's http-keep-alive with http-reuse)
+    c.srv_ka = !c.req_close;
+    if (c.req_close && c.req_minor == 1 && t.be_conf && t.be_conf->reuse != REUSE_NEVER) {
+        ptc_str d;
+        host->chan_data(s, REQ, &d);
+        if (head_del_conn_only(s, REQ, t.idx, d.ptr, "close"))
+            c.srv_ka = true;
+    }
     if (c.req_body == body::LENGTH)
         host->chan_autoforward(s, REQ, t.idx.head_len + c.req_len);
     else
@@ -255,6 +264,19 @@ bool select_backend(ptc_stream* s, txn& t)
     return true;
 }
 
+// Which idle connections of the pool this request may use (HAProxy's http-reuse rules:
+// "safe" keeps the first request of a session on a connection of its own, "aggressive"
+// lets it use one that already carried several requests, "always" any).
+uint32_t connect_flags(const txn& t)
+{
+    uint32_t mode = t.be_conf ? t.be_conf->reuse : REUSE_SAFE;
+    if (mode == REUSE_NEVER)
+        return 0;
+    if (!t.first_req || mode == REUSE_ALWAYS)
+        return PTC_CONNECT_POOL_ANY;
+    return mode == REUSE_AGGRESSIVE ? PTC_CONNECT_POOL_SAFE : 0;
+}
+
 // The balancer runs for every request; the host reuses the established server connection
 // when it picks the same server (PTC_EV_SRV_CONNECTED then follows at once).
 step start_forward(ptc_stream* s, txn& t)
@@ -268,7 +290,7 @@ step start_forward(ptc_stream* s, txn& t)
     if (t.be_conf != t.fe_conf && apply_return_rules(s, t, t.be_conf))
         return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
     t.srv_alive = false;
-    if (host->stream_connect(s) != PTC_OK)
+    if (host->stream_connect_ex(s, connect_flags(t)) != PTC_OK)
         return fail(s, t, 503);
     t.state = st::CONNECTING;
     return step::WAIT;
@@ -471,7 +493,7 @@ void record_response(txn& t, ptc_str d, const h1::response& res, size_t head,
     }
     if (c.res_body == body::UNTIL_CLOSE)
         c.cli_close = true;
-    t.srv_reusable = !f.conn_close && !c.req_close && c.res_body != body::TUNNEL;
+    t.srv_reusable = !f.conn_close && c.srv_ka && c.res_body != body::TUNNEL;
     c.phase = api_phase::RES;
     c.res = res_st::HOOKS;
 }
@@ -540,6 +562,9 @@ step end_txn(ptc_stream* s, txn& t)
     }
     if (t.srv_alive && !t.srv_reusable)
         srv_drop(s, t);
+    else if (t.srv_alive)
+        host->stream_srv_idle(s, t.be_conf && t.be_conf->reuse == REUSE_NEVER ? 0
+                                                                             : PTC_IDLE_POOL);
     if (t.cur.cli_close || t.cur.cli_eof)
         return close_stream(s, t, PTC_CLOSE_FLUSH);
     t.cur = txn_cur{};
@@ -812,6 +837,8 @@ const ptc_keyword keywords[] = {
     {"http-request", PTC_SEC_PROXY, 0, 1, -1, parse_http_request,
      "http-request return [status <code>] [content-type <type>] [string <str> | file <path>] "
      "[hdr <name> <value>]*"},
+    {"http-reuse", PTC_SEC_DEFAULTS | PTC_SEC_BACKEND, 0, 1, 1, parse_http_reuse,
+     "http-reuse never|safe|aggressive|always"},
 };
 
 const ptc_proto protos[] = {

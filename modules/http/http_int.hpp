@@ -39,11 +39,16 @@ struct proxy_conf {
     uint64_t tmo_request; // timeout http-request, PTC_TMO_DEFAULT if unset
     uint64_t tmo_idle;    // keep-alive idle: http-keep-alive, else http-request, else DEFAULT
     uint64_t tmo_tunnel;  // timeout tunnel, PTC_TMO_DEFAULT if unset
+    uint32_t reuse;       // http-reuse: REUSE_* (backend side)
 };
+
+// "http-reuse" modes (HAProxy's): how server connections are shared between streams.
+enum : uint32_t { REUSE_NEVER, REUSE_SAFE, REUSE_AGGRESSIVE, REUSE_ALWAYS };
 
 void conf_init(ptc_modref* self, uint32_t kind, void* conf);
 void conf_copy(ptc_modref* self, uint32_t kind, void* dst, const void* src);
 int parse_http_request(const ptc_kw_ctx* ctx);
+int parse_http_reuse(const ptc_kw_ctx* ctx);
 
 // ---- per-stream state --------------------------------------------------------------------------
 
@@ -105,6 +110,7 @@ struct txn_cur {
     bool cli_close;      // the client connection ends after this transaction (announced)
     bool cli_eof;        // the client half-closed: end after this transaction, silently
     bool req_close;      // the request asked to close (the server will close too)
+    bool srv_ka;         // the request as sent lets the server keep the connection
     bool req_ka10;       // HTTP/1.0 client asked for keep-alive: answer "connection: keep-alive"
     bool res_close;      // the response asked to close (or is delimited by the close)
     bool res_started;    // bytes of the final response head were released to the client

@@ -2,4 +2,5 @@
 # The http module: HTTP/1.1 reverse proxy ("mode http").
 MODULES += http
 http_SRCS := modules/http/http.cpp modules/http/h1.cpp modules/http/hdr.cpp \
-	modules/http/reply.cpp modules/http/api.cpp modules/http/act_return.cpp
+	modules/http/reply.cpp modules/http/api.cpp modules/http/act_return.cpp \
+	modules/http/kw_proxy.cpp

@@ -19,9 +19,12 @@
  *  1.0  first stable ABI: ptc_host (log .. api_lookup), ptc_module,
  *       ptc_keyword, ptc_kw_ctx, ptc_hook, ptc_proto, channel and stream
  *       functions.
+ *  1.1  server connection reuse: ptc_host.stream_srv_idle,
+ *       ptc_host.stream_connect_ex; PTC_IDLE_POOL, PTC_CONNECT_POOL_SAFE,
+ *       PTC_CONNECT_POOL_ANY (stream.h).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 0
+#define PTC_ABI_MINOR 1
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -163,6 +163,20 @@ typedef struct ptc_host {
     /** Find an API published with `name` and a version >= min_version;
      *  NULL if none. Call it from post_config or later (all modules loaded). */
     const void *(*api_lookup)(const char *name, uint32_t min_version, uint32_t *version);
+
+    /* ---- server connection reuse (1.1) ---- */
+    /** Declare the established server connection idle between two requests and fit
+     *  for another one. The host stops reading from it and watches it for a close
+     *  instead (an idle connection the server closes is dropped silently). With
+     *  PTC_IDLE_POOL, when the stream ends or its next request goes to another
+     *  server, the connection joins the worker's pool for its server instead of
+     *  being closed. The next stream_connect*() call ends the idle state.
+     *  Returns PTC_OK, or PTC_ERROR when there is no established connection.
+     *  Since 1.1. */
+    int (*stream_srv_idle)(ptc_stream *s, uint32_t flags);
+    /** stream_connect() that may also take a pooled idle connection to the chosen
+     *  server (flags PTC_CONNECT_POOL_*). Since 1.1. */
+    int (*stream_connect_ex)(ptc_stream *s, uint32_t flags);
 } ptc_host;
 
 /* True if the host table has `member` (it was added in a minor the host has). */

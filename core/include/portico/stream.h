@@ -67,6 +67,16 @@ extern "C" {
 /* Unlimited auto-forwarding (host->chan_autoforward). */
 #define PTC_FORWARD_ALL UINT64_MAX
 
+/* Idle server connections (host->stream_srv_idle, since 1.1). */
+#define PTC_IDLE_POOL 0x0001u /* may join the worker's pool of idle connections when the
+                                 stream ends or moves to another server */
+
+/* Connection reuse (host->stream_connect_ex, since 1.1). Without a flag only the
+ * stream's own idle connection to the chosen server is reused. */
+#define PTC_CONNECT_POOL_SAFE 0x0001u /* may take a pooled connection that already
+                                         carried more than one request */
+#define PTC_CONNECT_POOL_ANY  0x0002u /* may take any pooled connection */
+
 /* Addresses (host->stream_addr). */
 #define PTC_ADDR_CLIENT   0u /* the client's address */
 #define PTC_ADDR_FRONTEND 1u /* the local address the client connected to */

@@ -42,6 +42,8 @@ size_t host_chan_room(ptc_stream* s, uint32_t dir);
 uint32_t host_chan_flags(ptc_stream* s, uint32_t dir);
 void host_chan_shutw(ptc_stream* s, uint32_t dir);
 void host_chan_pause(ptc_stream* s, uint32_t dir, int on);
+int host_stream_srv_idle(ptc_stream* s, uint32_t flags);
+int host_stream_connect_ex(ptc_stream* s, uint32_t flags);
 
 namespace {
 
@@ -240,6 +242,8 @@ const ptc_host g_host = {
     h_hooks_run,
     h_api_publish,
     h_api_lookup,
+    host_stream_srv_idle,
+    host_stream_connect_ex,
 };
 
 } // namespace portico

@@ -171,7 +171,7 @@ conn* conn_new(worker* w, int fd, stream* s, uint8_t dir_in)
 
 void conn_maybe_free(conn* c)
 {
-    if (!c->owner && !c->busy()) {
+    if (!c->owner && !c->busy() && !c->pooled) {
         worker* w = c->w;
         c->~conn();
         w->conn_pool.put(c);
@@ -260,21 +260,15 @@ void server_release(stream* s)
     }
 }
 
-void srv_conn_close(stream* s)
+// Detaches the server connection from the stream (stream-side bookkeeping only).
+conn* srv_conn_detach(stream* s)
 {
-    worker* w = s->w;
     conn* sc = s->srvc;
-    if (!sc)
-        return;
-    chan& res = s->ch[PTC_DIR_RES];
-    bool rx_busy = rx_on(sc, res);
     s->srvc = nullptr;
-    conn_close(sc);
+    s->srv_idle = false;
     server_release(s);
-    // drop pending response bytes; keep what was forwarded to the client
-    res.tail = res.fwd;
-    if (rx_busy)
-        chan_migrate(w, res); // the cancelled recv may still write into the old buffer
+    chan& res = s->ch[PTC_DIR_RES];
+    res.tail = res.fwd; // drop pending response bytes; keep what was forwarded to the client
     res.flags &= ~(PTC_CHAN_EOF | PTC_CHAN_ERROR | PTC_CHAN_SHUTW);
     res.auto_left = 0;
     res.shut_done = false;
@@ -283,7 +277,114 @@ void srv_conn_close(stream* s)
     req.flags &= ~PTC_CHAN_SHUTW;
     req.shut_done = false;
     req.auto_left = 0;
-    w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+    s->w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+    return sc;
+}
+
+void srv_conn_close(stream* s)
+{
+    conn* sc = s->srvc;
+    if (!sc)
+        return;
+    bool rx_busy = rx_on(sc, s->ch[PTC_DIR_RES]);
+    srv_conn_detach(s);
+    conn_close(sc);
+    if (rx_busy)
+        chan_migrate(s->w, s->ch[PTC_DIR_RES]); // the cancelled recv may still write into it
+}
+
+// ---- idle connection pool ------------------------------------------------------------------
+
+void watch_idle(conn* c)
+{
+    if (c->cx.busy || c->rx.busy || c->state != conn_state::ready)
+        return;
+    c->watching = true;
+    c->w->poller->poll_in(c->fd, &c->cx);
+}
+
+void pool_unlink(conn* c)
+{
+    worker* w = c->w;
+    uint32_t i = c->srv->index;
+    if (c->pool_prev)
+        c->pool_prev->pool_next = c->pool_next;
+    else
+        w->pool[i] = c->pool_next;
+    if (c->pool_next)
+        c->pool_next->pool_prev = c->pool_prev;
+    c->pool_next = c->pool_prev = nullptr;
+    c->pooled = false;
+    w->pool_count[i]--;
+    w->pool_total--;
+}
+
+void on_pool_timer(event::timer* t);
+
+// Releases the stream's server connection: into the idle pool when the handler declared
+// it idle and poolable and nothing is in flight on it, else closed.
+void srv_conn_release(stream* s)
+{
+    conn* c = s->srvc;
+    if (!c)
+        return;
+    worker* w = s->w;
+    uint32_t i = c->srv ? c->srv->index : 0;
+    bool ok = s->srv_idle && (s->idle_flags & PTC_IDLE_POOL) && c->srv &&
+              c->state == conn_state::ready && !c->rx.busy && !c->tx.busy &&
+              i < w->pool.size() && w->pool_count[i] < k_pool_max_per_server;
+    if (!ok) {
+        srv_conn_close(s);
+        return;
+    }
+    srv_conn_detach(s);
+    c->owner = nullptr;
+    c->pooled = true;
+    c->idle_since = now();
+    c->pool_prev = nullptr;
+    c->pool_next = w->pool[i];
+    if (c->pool_next)
+        c->pool_next->pool_prev = c;
+    w->pool[i] = c;
+    w->pool_count[i]++;
+    if (w->pool_total++ == 0)
+        w->timers->arm(&w->pool_timer, now() + 1000);
+    watch_idle(c);
+}
+
+conn* pool_take(worker* w, server* srv, uint32_t flags)
+{
+    if (srv->index >= w->pool.size())
+        return nullptr;
+    for (conn* c = w->pool[srv->index]; c; c = c->pool_next) {
+        if ((flags & PTC_CONNECT_POOL_ANY) || c->requests >= 2) {
+            pool_unlink(c);
+            if (c->cx.busy)
+                w->poller->cancel(&c->cx);
+            return c;
+        }
+    }
+    return nullptr;
+}
+
+void on_pool_timer(event::timer* t)
+{
+    worker* w = g_worker;
+    (void)t;
+    uint64_t limit = now() - k_pool_purge_ms;
+    for (size_t i = 0; i < w->pool.size(); i++) {
+        conn* c = w->pool[i];
+        while (c) {
+            conn* next = c->pool_next;
+            if (c->idle_since <= limit) {
+                pool_unlink(c);
+                conn_close(c);
+            }
+            c = next;
+        }
+    }
+    if (w->pool_total)
+        w->timers->arm(&w->pool_timer, now() + 1000);
 }
 
 // ---- run queue ---------------------------------------------------------------------------
@@ -328,6 +429,11 @@ void chan_update(stream* s, uint32_t dir)
             c.shut_done = true;
         }
     }
+    if (dir == PTC_DIR_RES && s->srv_idle) {
+        if (src)
+            watch_idle(src);
+        return;
+    }
     if (src && src->state == conn_state::ready && !src->rx.busy &&
         !(c.flags & (PTC_CHAN_EOF | PTC_CHAN_ERROR | PTC_CHAN_PAUSED)) &&
         s->closing == close_mode::none)
@@ -370,7 +476,7 @@ void finish_close(stream* s)
 {
     worker* w = s->w;
     release_handler(s);
-    srv_conn_close(s);
+    srv_conn_release(s);
     conn* c = s->cli;
     if (!c || c->state != conn_state::ready || (s->ch[PTC_DIR_REQ].flags & PTC_CHAN_EOF) ||
         c->rx.busy) {
@@ -496,6 +602,26 @@ void on_cx(event::completion* ec, int res, uint32_t)
 {
     conn* c = container_of(ec, &conn::cx);
     stream* s = c->owner;
+    if (c->watching) {
+        // an idle connection's close watch: the server closed or spoke out of turn
+        c->watching = false;
+        if (c->pooled) {
+            if (res != -ECANCELED) {
+                pool_unlink(c);
+                conn_close(c);
+            }
+            return;
+        }
+        if (!s) {
+            conn_maybe_free(c);
+            return;
+        }
+        if (res != -ECANCELED && s->srv_idle && s->srvc == c) {
+            srv_conn_close(s);
+            stream_enqueue(s, 0);
+        }
+        return;
+    }
     if (!s) {
         conn_maybe_free(c);
         return;
@@ -598,7 +724,7 @@ void stream_free(stream* s)
     release_handler(s);
     if (hooks_present(PTC_PHASE_CLOSE))
         run_hooks(s, PTC_PHASE_CLOSE);
-    srv_conn_close(s);
+    srv_conn_release(s);
     if (s->cli) {
         conn_close(s->cli);
         s->cli = nullptr;
@@ -758,6 +884,9 @@ bool worker_setup(int slot, std::string& err)
     event::update_clock();
     w->timers = std::make_unique<event::timer_wheel>(event::now_ms());
     w->resume_timer.fn = on_resume_timer;
+    w->pool_timer.fn = on_pool_timer;
+    w->pool.assign(cfg.server_count, nullptr);
+    w->pool_count.assign(cfg.server_count, 0);
     for (auto& p : g_config->proxies) {
         if (!(p->cap & CAP_FE))
             continue;
@@ -847,7 +976,18 @@ int host_stream_select_backend(ptc_stream* ps)
     return PTC_OK;
 }
 
-int host_stream_connect(ptc_stream* ps)
+static void srv_attach(stream* s, server* srv, conn* c)
+{
+    s->srv = srv;
+    s->srvc = c;
+    c->owner = s;
+    c->srv = srv;
+    c->requests++;
+    srv->shared->cur_conns.fetch_add(1, std::memory_order_relaxed);
+    s->srv_counted = true;
+}
+
+int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
 {
     stream* s = S(ps);
     worker* w = s->w;
@@ -864,14 +1004,28 @@ int host_stream_connect(ptc_stream* ps)
     }
     server* srv = lb_pick(s->be, s);
     if (s->srvc && s->srvc->state == conn_state::ready && srv == s->srv) {
+        conn* c = s->srvc;
+        if (s->srv_idle) {
+            s->srv_idle = false;
+            if (c->watching && c->cx.busy)
+                w->poller->cancel(&c->cx);
+            c->requests++;
+        }
         stream_enqueue(s, PTC_EV_SRV_CONNECTED); // reuse the established connection
         return PTC_OK;
     }
     if (s->srvc)
-        srv_conn_close(s);
+        srv_conn_release(s);
     if (!srv) {
         s->srv_error = PTC_SRVERR_NOSRV;
         return PTC_ERROR;
+    }
+    if (flags & (PTC_CONNECT_POOL_ANY | PTC_CONNECT_POOL_SAFE)) {
+        if (conn* c = pool_take(w, srv, flags)) {
+            srv_attach(s, srv, c);
+            stream_enqueue(s, PTC_EV_SRV_CONNECTED);
+            return PTC_OK;
+        }
     }
     int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -882,19 +1036,30 @@ int host_stream_connect(ptc_stream* ps)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    s->srv = srv;
-    s->srvc = conn_new(w, fd, s, PTC_DIR_RES);
-    s->srvc->state = conn_state::connecting;
-    srv->shared->cur_conns.fetch_add(1, std::memory_order_relaxed);
+    conn* c = conn_new(w, fd, s, PTC_DIR_RES);
+    c->state = conn_state::connecting;
+    srv_attach(s, srv, c);
     srv->shared->cum_conns.fetch_add(1, std::memory_order_relaxed);
-    s->srv_counted = true;
     uint64_t ct = s->be->timeout("connect");
     if (ct)
         w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + ct);
     else
         w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
-    w->poller->connect(fd, reinterpret_cast<const sockaddr*>(&srv->addr), srv->addrlen,
-                       &s->srvc->cx);
+    w->poller->connect(fd, reinterpret_cast<const sockaddr*>(&srv->addr), srv->addrlen, &c->cx);
+    return PTC_OK;
+}
+
+int host_stream_connect(ptc_stream* ps) { return host_stream_connect_ex(ps, 0); }
+
+int host_stream_srv_idle(ptc_stream* ps, uint32_t flags)
+{
+    stream* s = S(ps);
+    if (!s->srvc || s->srvc->state != conn_state::ready)
+        return PTC_ERROR;
+    s->srv_idle = true;
+    s->idle_flags = flags;
+    s->w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+    stream_enqueue(s, 0);
     return PTC_OK;
 }
 

@@ -58,6 +58,13 @@ struct conn {
     uint32_t rx_len = 0;
     char* tx_buf = nullptr;      // buffer the in-flight send reads from (holds a ref)
     bool lingering = false;      // draining input after the final shutdown
+    bool watching = false;       // cx holds a poll for a close while idle (not a connect)
+    bool pooled = false;         // in the worker's idle pool (owner == nullptr)
+    uint32_t requests = 0;       // exchanges this connection carried (attachments)
+    server* srv = nullptr;       // server of a server-side connection
+    conn* pool_next = nullptr;   // idle pool list of its server
+    conn* pool_prev = nullptr;
+    uint64_t idle_since = 0;
     worker* w = nullptr;
 
     bool busy() const { return rx.busy || tx.busy || cx.busy; }
@@ -82,6 +89,8 @@ struct stream {
     close_mode closing = close_mode::none;
     int srv_error = 0;
     bool srv_counted = false;    // counted in the server's cur_conns
+    bool srv_idle = false;       // server connection idle between requests (stream_srv_idle)
+    uint32_t idle_flags = 0;     // PTC_IDLE_*
     uint64_t tmo[2] = {0, 0};    // PTC_TMO_CLIENT / SERVER in ms (0 = off)
     event::timer timer[2];       // client / server (connect timeout uses the server timer)
     sockaddr_storage cli_addr{};
@@ -123,7 +132,15 @@ struct worker {
     bool exit_now = false;
     int slot = 0;                // worker slot number
     event::timer resume_timer;   // re-checks paused listeners
+    std::vector<conn*> pool;     // idle server connections, list head by server index
+    std::vector<uint32_t> pool_count;
+    uint32_t pool_total = 0;
+    event::timer pool_timer;     // closes idle connections older than the purge delay
 };
+
+// Idle pool limits (HAProxy: pool-max-conn, pool-purge-delay).
+constexpr uint32_t k_pool_max_per_server = 100;
+constexpr uint64_t k_pool_purge_ms = 5000;
 
 extern worker* g_worker;
 

@@ -95,6 +95,18 @@ void fake_cfg_warnf(const ptc_kw_ctx*, const char* fmt, ...)
     va_end(ap);
 }
 
+int fake_connect(ptc_stream* s)
+{
+    if (fs(s)->srv_connected && fs(s)->connect_result == PTC_OK) {
+        fs(s)->queued |= PTC_EV_SRV_CONNECTED; // the host reuses the connection
+        return PTC_OK;
+    }
+    fs(s)->connects++;
+    if (fs(s)->connect_result != PTC_OK)
+        fs(s)->srv_error = PTC_SRVERR_NOSRV;
+    return fs(s)->connect_result;
+}
+
 ptc_host make_host()
 {
     ptc_host h{};
@@ -119,16 +131,9 @@ ptc_host make_host()
     h.stream_backend = [](ptc_stream*) -> ptc_proxy* { return nullptr; };
     h.stream_server = [](ptc_stream*) -> ptc_server* { return nullptr; };
     h.stream_select_backend = [](ptc_stream* s) { return fs(s)->select_result; };
-    h.stream_connect = [](ptc_stream* s) {
-        if (fs(s)->srv_connected && fs(s)->connect_result == PTC_OK) {
-            fs(s)->queued |= PTC_EV_SRV_CONNECTED; // the host reuses the connection
-            return PTC_OK;
-        }
-        fs(s)->connects++;
-        if (fs(s)->connect_result != PTC_OK)
-            fs(s)->srv_error = PTC_SRVERR_NOSRV;
-        return fs(s)->connect_result;
-    };
+    h.stream_srv_idle = [](ptc_stream*, uint32_t) { return PTC_OK; };
+    h.stream_connect_ex = [](ptc_stream* s, uint32_t) { return fake_connect(s); };
+    h.stream_connect = fake_connect;
     h.stream_srv_close = [](ptc_stream* s) {
         fake_stream* f = fs(s);
         if (f->srv_connected)
