@@ -49,7 +49,7 @@ my $before = allocs();
 my $ok = burst(2000);
 my $after = allocs();
 is($ok, 2000, '2000 keep-alive requests answered');
-cmp_ok($before, '>', 0, 'the worker's allocations are counted (setup allocated)');
+cmp_ok($before, '>', 0, 'allocations of the worker are counted (its setup allocated)');
 cmp_ok($after - $before, '<', 20,
     "no heap allocation per request (allocations during 2000 requests: "
     . ($after - $before) . ")");
