@@ -217,6 +217,10 @@ test-integration: all
 	@if [ -d t ]; then \
 		PORTICO_TEST_BINARY='$(CURDIR)/portico' \
 		PORTICO_TEST_MODULES='$(CURDIR)/build/test-modules' \
+		prove -r -It/lib t/ && \
+		echo "== again with the epoll poller (PORTICO_POLLER=epoll)" && \
+		PORTICO_POLLER=epoll PORTICO_TEST_BINARY='$(CURDIR)/portico' \
+		PORTICO_TEST_MODULES='$(CURDIR)/build/test-modules' \
 		prove -r -It/lib t/; \
 	else echo "no t/ directory: no integration tests"; fi
 
