@@ -5,9 +5,9 @@ use strict;
 use Test::More;
 use File::Spec;
 use lib 't/lib';
-use Test::Portico;
+use Test::Portico qw/ http_get http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ tcp /)->portico_only()->plan(6);
+my $t = Test::Portico->new()->has(qw/ tcp http /)->portico_only()->plan(9);
 my $dir = File::Spec->rel2abs($ENV{PORTICO_TEST_MODULES} // 'build/test-modules');
 
 sub check_with_module {
@@ -47,4 +47,30 @@ SKIP: {
     my ($rc, $out) = check_with_module('abi_old_1_0.so');
     is($rc, 0, 'module built against ABI 1.0 loads') or diag($out);
     unlike($out, qr/\[(ALERT|EMERG)\]/, 'no alert for the 1.0 module');
+}
+
+# The 1.0 module also works: its keyword adds a response header through the http API.
+SKIP: {
+    skip "$dir/abi_old_1_0.so not built", 3 unless -e "$dir/abi_old_1_0.so";
+    $t->origin_http(port(8082), body => 'ok');
+    $t->config(<<"EOF2");
+global
+    maxconn 1000
+    module-load $dir/abi_old_1_0.so
+defaults
+    mode http
+    %%TIMEOUTS%%
+frontend fe
+    bind 127.0.0.1:%%PORT_8090%%
+    abi-1-0-header from-1.0
+    default_backend be
+backend be
+    server a 127.0.0.1:%%PORT_8082%%
+EOF2
+    $t->run();
+    my $r = http_parse(http_get('/', port => port(8090)));
+    is($r && $r->{status}, 200, 'request through a 1.0 module answered');
+    is($r && $r->{h}{'x-abi-1-0'}, 'from-1.0', 'the 1.0 module added its header');
+    like($t->errlog(), qr/^(?!.*\[ALERT\])/s, 'no alert with the 1.0 module running');
+    $t->stop();
 }

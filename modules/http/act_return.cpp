@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The "http-request" keyword (only its "return" action for now) and the proxy conf blob.
+// Configured replies ("return", "deny", "redirect" bodies): parsing at configuration time and
+// sending them on a stream.
 #include <cerrno>
 #include <cstring>
 #include <exception>
@@ -38,31 +39,22 @@ bool is_token(std::string_view s)
     return true;
 }
 
-// What a "return" action line says, before it is turned into a response.
-struct return_args {
+// What a reply's words say, before it is turned into a response.
+struct reply_args {
     int status = 200;
     std::string ctype;
     std::string body;
-    const char* payload_kw = nullptr; // "string" or "file" once a payload was given
+    bool body_lf = false;
+    const char* payload_kw = nullptr; // "string", "file"... once a payload was given
+    bool errorfile = false;           // default-errorfiles / errorfile
+    std::string errorfile_data;       // "errorfile <file>": the raw response
     std::vector<std::pair<std::string, std::string>> hdrs;
 };
 
-// Appends <r> to the proxy's rule array (config time: a new array per rule is fine).
-void add_rule(proxy_conf* c, const return_rule& r)
-{
-    auto* rules = static_cast<return_rule*>(host->alloc(sizeof(return_rule) *
-                                                        (c->rule_count + 1)));
-    if (c->rule_count)
-        memcpy(rules, c->rules, sizeof(return_rule) * c->rule_count);
-    rules[c->rule_count] = r;
-    host->free(c->rules);
-    c->rules = rules;
-    ++c->rule_count;
-}
-
-// Log-format values are not supported yet: only plain text, with "%%" standing for '%'.
+// A value without log-format directives: plain text ("%%" stands for '%').
 bool plain_value(std::string_view v, std::string& out)
 {
+    out.clear();
     for (size_t i = 0; i < v.size(); ++i) {
         if (v[i] != '%') {
             out += v[i];
@@ -76,82 +68,99 @@ bool plain_value(std::string_view v, std::string& out)
     return true;
 }
 
-int read_file(const ptc_kw_ctx* ctx, const std::string& path, std::string& out)
+int read_file(const ptc_kw_ctx* ctx, const char* who, const std::string& path, std::string& out)
 {
     std::ifstream f(path, std::ios::binary);
     if (!f)
-        return host->cfg_errorf(ctx, "http-request return: cannot open file '%s': %s",
-                                path.c_str(), strerror(errno));
+        return host->cfg_errorf(ctx, "%s: cannot open file '%s': %s", who, path.c_str(),
+                                strerror(errno));
     out.assign(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
     if (f.bad())
-        return host->cfg_errorf(ctx, "http-request return: cannot read file '%s'", path.c_str());
+        return host->cfg_errorf(ctx, "%s: cannot read file '%s'", who, path.c_str());
     return PTC_OK;
 }
 
-int set_payload(const ptc_kw_ctx* ctx, return_args& a, const char* kw)
+bool errorfile_status(int c)
 {
-    if (a.payload_kw)
-        return host->cfg_errorf(ctx, "http-request return: '%s' cannot be combined with '%s'",
-                                kw, a.payload_kw);
-    a.payload_kw = kw;
-    return PTC_OK;
+    switch (c) {
+    case 200: case 400: case 403: case 404: case 405: case 408: case 410: case 413: case 425:
+    case 429: case 500: case 501: case 502: case 503: case 504: return true;
+    default: return false;
+    }
 }
 
-// Parses the words after "return". Returns PTC_OK or PTC_ERROR (reported).
-int parse_return_args(const ptc_kw_ctx* ctx, uint32_t i, return_args& a)
+// Parses the words; returns PTC_OK or PTC_ERROR (reported).
+int parse_words(const ptc_kw_ctx* ctx, const char* who, uint32_t& i, bool deny, reply_args& a)
 {
     auto need = [&](const char* kw, uint32_t n) {
         if (i + n < ctx->argc)
             return true;
-        host->cfg_errorf(ctx, "http-request return: '%s' expects %s", kw,
+        host->cfg_errorf(ctx, "%s: '%s' expects %s", who, kw,
                          n == 1 ? "an argument" : "<name> and <value>");
         return false;
+    };
+    auto payload = [&](const char* kw) {
+        if (a.payload_kw)
+            return host->cfg_errorf(ctx, "%s: '%s' cannot be combined with '%s'", who, kw,
+                                    a.payload_kw) == PTC_OK;
+        a.payload_kw = kw;
+        return true;
     };
     for (; i < ctx->argc; ++i) {
         std::string_view w = sv(ctx->args[i]);
         if (w == "if" || w == "unless")
-            return host->cfg_errorf(ctx, "http-request return: conditions ('%.*s') are not "
-                                    "supported yet", int(w.size()), w.data());
-        if (w == "status") {
+            break;
+        if (w == "status" || (deny && w == "deny_status")) {
             if (!need("status", 1))
                 return PTC_ERROR;
             std::string v(sv(ctx->args[++i]));
             char* end = nullptr;
             long code = strtol(v.c_str(), &end, 10);
             if (v.empty() || *end || code < 200 || code > 599)
-                return host->cfg_errorf(ctx, "http-request return: 'status' expects a status "
-                                        "code between 200 and 599, got '%s'", v.c_str());
+                return host->cfg_errorf(ctx, "%s: 'status' expects a status code between 200 "
+                                        "and 599, got '%s'", who, v.c_str());
             a.status = int(code);
         } else if (w == "content-type") {
             if (!need("content-type", 1))
                 return PTC_ERROR;
             a.ctype = std::string(sv(ctx->args[++i]));
-        } else if (w == "string") {
-            if (!need("string", 1) || set_payload(ctx, a, "string") != PTC_OK)
+        } else if (w == "string" || w == "lf-string") {
+            if (!need(w == "string" ? "string" : "lf-string", 1) ||
+                !payload(w == "string" ? "string" : "lf-string"))
                 return PTC_ERROR;
             a.body = std::string(sv(ctx->args[++i]));
+            a.body_lf = w == "lf-string";
             if (a.body.empty())
-                return host->cfg_errorf(ctx, "http-request return: 'string' expects <str> as "
-                                        "argument");
-        } else if (w == "file") {
-            if (!need("file", 1) || set_payload(ctx, a, "file") != PTC_OK ||
-                read_file(ctx, std::string(sv(ctx->args[++i])), a.body) != PTC_OK)
+                return host->cfg_errorf(ctx, "%s: '%.*s' expects <str> as argument", who,
+                                        int(w.size()), w.data());
+        } else if (w == "file" || w == "lf-file") {
+            if (!need("file", 1) || !payload(w == "file" ? "file" : "lf-file") ||
+                read_file(ctx, who, std::string(sv(ctx->args[++i])), a.body) != PTC_OK)
                 return PTC_ERROR;
-        } else if (w == "lf-string" || w == "lf-file" || w == "errorfile" ||
-                   w == "errorfiles" || w == "default-errorfiles") {
-            return host->cfg_errorf(ctx, "http-request return: '%.*s' is not supported yet",
-                                    int(w.size()), w.data());
+            a.body_lf = w == "lf-file";
+        } else if (w == "default-errorfiles") {
+            if (!payload("default-errorfiles"))
+                return PTC_ERROR;
+            a.errorfile = true;
+        } else if (w == "errorfile") {
+            if (!need("errorfile", 1) || !payload("errorfile") ||
+                read_file(ctx, who, std::string(sv(ctx->args[++i])), a.errorfile_data) !=
+                    PTC_OK)
+                return PTC_ERROR;
+            if (a.errorfile_data.empty())
+                return host->cfg_errorf(ctx, "%s: errorfile '%.*s' is empty", who,
+                                        int(ctx->args[i].len), ctx->args[i].ptr);
+        } else if (w == "errorfiles") {
+            return host->cfg_errorf(ctx, "%s: 'errorfiles' (http-errors sections) is not "
+                                    "supported yet", who);
         } else if (w == "hdr") {
             if (!need("hdr", 2))
                 return PTC_ERROR;
             std::string_view name = sv(ctx->args[i + 1]);
-            std::string value;
             if (!is_token(name))
-                return host->cfg_errorf(ctx, "http-request return: invalid header name '%.*s'",
+                return host->cfg_errorf(ctx, "%s: invalid header name '%.*s'", who,
                                         int(name.size()), name.data());
-            if (!plain_value(sv(ctx->args[i + 2]), value))
-                return host->cfg_errorf(ctx, "http-request return: log-format expressions in "
-                                        "'hdr' values are not supported yet");
+            std::string value(sv(ctx->args[i + 2]));
             i += 2;
             std::string lname = lower(name);
             if (lname == "content-length" || lname == "transfer-encoding") {
@@ -161,100 +170,197 @@ int parse_return_args(const ptc_kw_ctx* ctx, uint32_t i, return_args& a)
             }
             a.hdrs.emplace_back(std::move(lname), std::move(value));
         } else {
-            return host->cfg_errorf(ctx, "http-request return: unexpected argument '%.*s'",
-                                    int(w.size()), w.data());
+            return host->cfg_errorf(ctx, "%s: unexpected argument '%.*s'", who, int(w.size()),
+                                    w.data());
         }
     }
     return PTC_OK;
 }
 
-// Checks the combination of arguments and builds the response bytes.
-int build_return(const ptc_kw_ctx* ctx, return_args& a, std::string& head)
-{
-    bool bodiless = a.status == 204 || a.status == 304;
-    if (!a.body.empty() && bodiless)
-        return host->cfg_errorf(ctx, "http-request return: no body expected for %d responses",
-                                a.status);
-    if (!a.body.empty() && a.ctype.empty())
-        return host->cfg_errorf(ctx, "http-request return: a 'content-type' is required with "
-                                "a '%s' payload", a.payload_kw);
-    if (a.body.empty() && !a.ctype.empty()) {
-        host->cfg_warnf(ctx, "http-request return: 'content-type' ignored without a payload");
-        a.ctype.clear();
-    }
-    head = "HTTP/1.1 " + std::to_string(a.status) + " " + reason_phrase(a.status) + "\r\n";
-    for (const auto& [name, value] : a.hdrs)
-        head += name + ": " + value + "\r\n";
-    if (!bodiless)
-        head += "content-length: " + std::to_string(a.body.size()) + "\r\n";
-    if (!a.ctype.empty())
-        head += "content-type: " + a.ctype + "\r\n";
-    return PTC_OK;
-}
-
-int parse_return(const ptc_kw_ctx* ctx, uint32_t first)
-{
-    return_args a;
-    std::string head;
-    if (parse_return_args(ctx, first, a) != PTC_OK || build_return(ctx, a, head) != PTC_OK)
-        return PTC_ERROR;
-    std::string full = head + "\r\n" + a.body;
-    return_rule r{};
-    r.full = host->cfg_strdup(ctx, ptc_str{full.data(), full.size()});
-    r.head_len = uint32_t(head.size());
-    r.body_len = uint32_t(a.body.size());
-    r.status = uint16_t(a.status);
-    auto* c = static_cast<proxy_conf*>(ctx->conf);
-    if (c->rule_count)
-        host->cfg_warnf(ctx, "http-request return: this rule follows an unconditional "
-                        "'return' and will never match");
-    add_rule(c, r);
-    return PTC_OK;
-}
-
 } // namespace
 
-int parse_http_request(const ptc_kw_ctx* ctx)
+int parse_reply(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, int def_status,
+                bool deny, reply_def* out)
 {
+    std::string who = std::string(sv(ctx->args[0])) + " " +
+                      std::string(first ? sv(ctx->args[first - 1]) : std::string_view{});
+    const char* w = who.c_str();
     try {
-        uint32_t i = ctx->kw_words;
-        if (i >= ctx->argc)
-            return host->cfg_errorf(ctx, "'http-request' expects an action");
-        std::string_view act = sv(ctx->args[i]);
-        if (act != "return")
-            return host->cfg_errorf(ctx, "http-request action '%.*s' is not supported yet",
-                                    int(act.size()), act.data());
-        if (!ctx->conf)
-            return host->cfg_errorf(ctx, "'http-request' is not allowed here");
-        return parse_return(ctx, i + 1);
+        reply_args a;
+        a.status = def_status;
+        uint32_t i = first;
+        if (parse_words(ctx, w, i, deny, a) != PTC_OK)
+            return PTC_ERROR;
+        *next = i;
+        *out = reply_def{};
+        out->status = uint16_t(a.status);
+        // deny without payload: the proxy's error page for the status.
+        if (a.errorfile || (deny && !a.payload_kw && a.ctype.empty() && a.hdrs.empty())) {
+            if (!errorfile_status(a.status) && a.errorfile)
+                return host->cfg_errorf(ctx, "%s: status %d has no error page", w, a.status);
+            out->kind = REPLY_ERRORFILE;
+            return PTC_OK;
+        }
+        if (!a.errorfile_data.empty()) {
+            if (!errorfile_status(a.status))
+                return host->cfg_errorf(ctx, "%s: status %d has no error page", w, a.status);
+            out->kind = REPLY_STATIC;
+            out->full = host->cfg_strdup(ctx, ptc_str{a.errorfile_data.data(),
+                                                      a.errorfile_data.size()});
+            size_t eoh = a.errorfile_data.find("\r\n\r\n");
+            if (eoh == std::string::npos)
+                return host->cfg_errorf(ctx, "%s: errorfile is not an HTTP response", w);
+            out->head_len = uint32_t(eoh + 2);
+            out->body_len = uint32_t(a.errorfile_data.size() - eoh - 4);
+            return PTC_OK;
+        }
+        bool bodiless = a.status == 204 || a.status == 304;
+        if (!a.body.empty() && bodiless)
+            return host->cfg_errorf(ctx, "%s: no body expected for %d responses", w, a.status);
+        if (!a.body.empty() && a.ctype.empty())
+            return host->cfg_errorf(ctx, "%s: a 'content-type' is required with a '%s' "
+                                    "payload", w, a.payload_kw);
+        if (a.body.empty() && !a.ctype.empty()) {
+            if (!a.payload_kw)
+                host->cfg_warnf(ctx, "%s: 'content-type' ignored without a payload", w);
+            a.ctype.clear();
+        }
+        // Static when nothing needs evaluating.
+        bool dynamic = a.body_lf;
+        std::vector<std::string> plain(a.hdrs.size());
+        for (size_t k = 0; k < a.hdrs.size(); ++k)
+            if (!plain_value(a.hdrs[k].second, plain[k]))
+                dynamic = true;
+        if (!dynamic) {
+            std::string head = "HTTP/1.1 " + std::to_string(a.status) + " " +
+                               reason_phrase(a.status) + "\r\n";
+            for (size_t k = 0; k < a.hdrs.size(); ++k)
+                head += a.hdrs[k].first + ": " + plain[k] + "\r\n";
+            if (!bodiless)
+                head += "content-length: " + std::to_string(a.body.size()) + "\r\n";
+            if (!a.ctype.empty())
+                head += "content-type: " + a.ctype + "\r\n";
+            std::string full = head + "\r\n" + a.body;
+            out->kind = REPLY_STATIC;
+            out->full = host->cfg_strdup(ctx, ptc_str{full.data(), full.size()});
+            out->head_len = uint32_t(head.size());
+            out->body_len = uint32_t(a.body.size());
+            return PTC_OK;
+        }
+        out->kind = REPLY_DYNAMIC;
+        out->nhdr = uint32_t(a.hdrs.size());
+        if (out->nhdr) {
+            out->hdr_names = static_cast<const char**>(host->alloc(sizeof(char*) * out->nhdr));
+            out->hdr_vals =
+                static_cast<ptc_logfmt**>(host->alloc(sizeof(ptc_logfmt*) * out->nhdr));
+        }
+        for (size_t k = 0; k < a.hdrs.size(); ++k) {
+            const std::string& n = a.hdrs[k].first;
+            const std::string& v = a.hdrs[k].second;
+            out->hdr_names[k] = host->cfg_strdup(ctx, ptc_str{n.data(), n.size()});
+            out->hdr_vals[k] = host->logfmt_compile(ctx, ptc_str{v.data(), v.size()});
+            if (!out->hdr_vals[k])
+                return PTC_ERROR;
+        }
+        if (!a.ctype.empty())
+            out->ctype = host->cfg_strdup(ctx, ptc_str{a.ctype.data(), a.ctype.size()});
+        if (!a.body.empty()) {
+            if (a.body_lf) {
+                out->body_lf = host->logfmt_compile(ctx, ptc_str{a.body.data(), a.body.size()});
+                if (!out->body_lf)
+                    return PTC_ERROR;
+            } else {
+                out->full = host->cfg_strdup(ctx, ptc_str{a.body.data(), a.body.size()});
+                out->body_len = uint32_t(a.body.size());
+            }
+        }
+        return PTC_OK;
     } catch (const std::exception& e) {
-        return host->cfg_errorf(ctx, "http-request: %s", e.what());
+        return host->cfg_errorf(ctx, "%s: %s", w, e.what());
     }
 }
 
-void conf_init(ptc_modref*, uint32_t kind, void* conf)
+// Builds a dynamic reply into the RES channel; returns the bytes appended or 0 on failure.
+static size_t build_dynamic(ptc_stream* s, const reply_def& r)
 {
-    if (kind != PTC_CONF_PROXY)
-        return;
-    auto* c = static_cast<proxy_conf*>(conf);
-    c->tmo_request = c->tmo_idle = c->tmo_tunnel = PTC_TMO_DEFAULT;
-    c->reuse = REUSE_SAFE; // HAProxy's default
+    size_t bcap, hcap;
+    char* bbuf = work_buf(0, &bcap);
+    char* hbuf = work_buf(1, &hcap);
+    const char* body = r.full;
+    size_t blen = r.body_len;
+    if (r.body_lf) {
+        blen = host->logfmt_eval(s, r.body_lf, bbuf, bcap);
+        body = bbuf;
+    }
+    bool bodiless = r.status == 204 || r.status == 304;
+    int n = snprintf(hbuf, hcap, "HTTP/1.1 %d %s\r\n", r.status, reason_phrase(r.status));
+    size_t h = size_t(n);
+    for (uint32_t k = 0; k < r.nhdr && h < hcap; ++k) {
+        size_t nl = strlen(r.hdr_names[k]);
+        if (h + nl + 4 >= hcap)
+            return 0;
+        memcpy(hbuf + h, r.hdr_names[k], nl);
+        memcpy(hbuf + h + nl, ": ", 2);
+        h += nl + 2;
+        h += host->logfmt_eval(s, r.hdr_vals[k], hbuf + h, hcap - h - 2);
+        memcpy(hbuf + h, "\r\n", 2);
+        h += 2;
+    }
+    if (h + 64 + (r.ctype ? strlen(r.ctype) : 0) >= hcap)
+        return 0;
+    if (!bodiless)
+        h += size_t(snprintf(hbuf + h, hcap - h, "content-length: %zu\r\n", blen));
+    if (r.ctype && blen)
+        h += size_t(snprintf(hbuf + h, hcap - h, "content-type: %s\r\n", r.ctype));
+    memcpy(hbuf + h, "\r\n", 2);
+    h += 2;
+    if (bodiless)
+        blen = 0;
+    if (host->chan_append(s, PTC_DIR_RES, hbuf, h) != PTC_OK ||
+        (blen && host->chan_append(s, PTC_DIR_RES, body, blen) != PTC_OK))
+        return 0;
+    return h + blen;
 }
 
-// Inheriting from a defaults section: the rule array is copied so that rules added to the
-// proxy later do not leak into the defaults (the strings are shared, config-lifetime).
-void conf_copy(ptc_modref*, uint32_t kind, void* dst, const void* src)
+int send_reply(ptc_stream* s, const reply_def& r)
 {
-    auto* d = static_cast<proxy_conf*>(dst);
-    const auto* s = static_cast<const proxy_conf*>(src);
-    if (kind != PTC_CONF_PROXY)
-        return;
-    *d = *s;
-    d->rules = nullptr;
-    if (s->rule_count) {
-        d->rules = static_cast<return_rule*>(host->alloc(sizeof(return_rule) * s->rule_count));
-        memcpy(d->rules, s->rules, sizeof(return_rule) * s->rule_count);
+    txn& t = txn_of(s);
+    reply_prepare(s, t);
+    // Drop stale pending response bytes (a response being replaced).
+    ptc_str d;
+    host->chan_data(s, PTC_DIR_RES, &d);
+    if (d.len)
+        host->chan_skip(s, PTC_DIR_RES, d.len);
+    size_t len = 0;
+    switch (r.kind) {
+    case REPLY_STATIC: {
+        len = size_t(r.head_len) + 2 + r.body_len;
+        if (host->chan_append(s, PTC_DIR_RES, r.full, len) != PTC_OK)
+            len = 0;
+        break;
     }
+    case REPLY_ERRORFILE: {
+        ptc_str ef = host->proxy_errorfile(error_proxy(s, t), r.status);
+        std::string_view page = ef.len ? std::string_view(ef.ptr, ef.len)
+                                       : error_page(r.status, false);
+        len = page.size();
+        if (!len || host->chan_append(s, PTC_DIR_RES, page.data(), len) != PTC_OK)
+            len = 0;
+        break;
+    }
+    default:
+        len = build_dynamic(s, r);
+        break;
+    }
+    t.cur.replied = true;
+    if (!len) {
+        host->stream_close(s, PTC_CLOSE_ABORT);
+        t.state = st::CLOSED;
+        return PTC_ACT_ERROR;
+    }
+    if (emit_generated(s, t, len) != PTC_OK)
+        return PTC_ACT_ERROR;
+    return PTC_ACT_DONE;
 }
 
 } // namespace portico::http

@@ -14,15 +14,6 @@ uint32_t line_end(const head_index& idx, uint32_t i)
     return i + 1 < idx.count ? idx.hdr[i + 1].name_off : idx.eoh_off;
 }
 
-std::string_view name_of(const head_index& idx, const char* base, uint32_t i)
-{
-    return {base + idx.hdr[i].name_off, idx.hdr[i].name_len};
-}
-
-std::string_view value_of(const head_index& idx, const char* base, uint32_t i)
-{
-    return {base + idx.hdr[i].value_off, idx.hdr[i].value_len};
-}
 
 // Removes header <i> from the channel and the index.
 int remove_line(ptc_stream* s, uint32_t dir, head_index& idx, uint32_t i)
@@ -88,12 +79,13 @@ bool index_conn_has(const head_index& idx, const char* base, std::string_view to
 int head_add(ptc_stream* s, uint32_t dir, head_index& idx, std::string_view name,
              std::string_view value)
 {
-    if (idx.count >= max_hdr || name.size() > UINT16_MAX || name.empty())
+    if (idx.count >= max_hdr_cap || name.size() > UINT16_MAX || name.empty())
         return PTC_ERROR;
-    // Built in a local buffer: one chan_replace call; header lines are short.
-    char line[1024];
+    // Built in a work buffer: one chan_replace call.
+    size_t cap;
+    char* line = work_buf(2, &cap);
     size_t len = name.size() + 2 + value.size() + 2;
-    if (len > sizeof(line))
+    if (len > cap)
         return PTC_ERROR;
     memcpy(line, name.data(), name.size());
     memcpy(line + name.size(), ": ", 2);
@@ -110,6 +102,33 @@ int head_add(ptc_stream* s, uint32_t dir, head_index& idx, std::string_view name
     idx.eoh_off += uint32_t(len);
     idx.head_len += uint32_t(len);
     return PTC_OK;
+}
+
+int head_edit(ptc_stream* s, uint32_t dir, head_index& idx, uint32_t off, uint32_t len,
+              std::string_view data)
+{
+    if (host->chan_replace(s, dir, off, len, data.data(), data.size()) != PTC_OK)
+        return PTC_ERROR;
+    int64_t delta = int64_t(data.size()) - int64_t(len);
+    if (!delta)
+        return PTC_OK;
+    for (uint32_t j = 0; j < idx.count; ++j) {
+        hdr_ref& r = idx.hdr[j];
+        if (r.name_off >= off + len)
+            r.name_off = uint32_t(r.name_off + delta);
+        if (r.value_off >= off + len)
+            r.value_off = uint32_t(r.value_off + delta);
+        else if (r.value_off <= off && r.value_off + r.value_len >= off + len)
+            r.value_len = uint32_t(r.value_len + delta); // the edit is inside this value
+    }
+    idx.eoh_off = uint32_t(idx.eoh_off + delta);
+    idx.head_len = uint32_t(idx.head_len + delta);
+    return PTC_OK;
+}
+
+int head_remove(ptc_stream* s, uint32_t dir, head_index& idx, uint32_t i)
+{
+    return remove_line(s, dir, idx, i);
 }
 
 int head_del(ptc_stream* s, uint32_t dir, head_index& idx, const char* base,

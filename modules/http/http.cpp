@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The http module: HTTP/1.1 reverse-proxy stream handler ("mode http") and its descriptor.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstring>
 
 #include "http_int.hpp"
@@ -52,6 +55,8 @@ namespace portico::http {
 
 const ptc_host* host;
 ptc_modref* self;
+uint32_t max_hdr = 101;
+size_t head_limit = SIZE_MAX;
 
 namespace {
 
@@ -59,7 +64,11 @@ namespace {
 enum class step : uint8_t { AGAIN, WAIT };
 
 // Parser output; converted to offsets right after a parse (workers are single-threaded).
-h1::header scratch[max_hdr];
+h1::header scratch[max_hdr_cap];
+
+// Work buffers for evaluated values and built lines (tune.bufsize each, one set per process).
+char* work[3];
+size_t work_cap;
 
 constexpr uint32_t REQ = PTC_DIR_REQ;
 constexpr uint32_t RES = PTC_DIR_RES;
@@ -75,8 +84,19 @@ void set_cli_tmo(ptc_stream* s, txn& t, uint64_t ms)
     }
 }
 
+void set_term(txn& t, char a, char b)
+{
+    if (!t.cur.term[0]) {
+        t.cur.term[0] = a;
+        t.cur.term[1] = b;
+    }
+}
+
+void log_txn(ptc_stream* s, txn& t);
+
 step close_stream(ptc_stream* s, txn& t, uint32_t how)
 {
+    log_txn(s, t);
     host->stream_close(s, how);
     t.state = st::CLOSED;
     return step::WAIT;
@@ -94,11 +114,23 @@ void srv_drop(ptc_stream* s, txn& t)
 step fail(ptc_stream* s, txn& t, int status)
 {
     srv_drop(s, t); // also drops any pending response bytes
-    std::string_view page = error_page(status, t.cur.cli_close);
+    ptc_str ef = host->proxy_errorfile(error_proxy(s, t), status);
+    std::string_view page = ef.len ? std::string_view(ef.ptr, ef.len)
+                                   : error_page(status, t.cur.cli_close);
     if (page.empty() || host->chan_append(s, RES, page.data(), page.size()) != PTC_OK)
         return abort_stream(s, t);
-    host->chan_forward(s, RES, page.size());
+    t.cur.cli_close = true;
+    t.cur.replied = true;
+    if (emit_generated(s, t, page.size(), false) != PTC_OK || t.state == st::CLOSED)
+        return step::WAIT;
     return close_stream(s, t, PTC_CLOSE_FLUSH);
+}
+
+// fail() with a termination state for the log.
+step fail_term(ptc_stream* s, txn& t, int status, char a, char b)
+{
+    set_term(t, a, b);
+    return fail(s, t, status);
 }
 
 // Client timer while a transaction is in EXCHANGE: armed only while the client is expected
@@ -118,19 +150,120 @@ void refresh_req_body(ptc_stream* s, txn& t)
         t.cur.req_body = body::DONE;
 }
 
+// ---- logging, retries, after-response rules ----------------------------------------------------
+
+// Hands the transaction to the logger (once). An idle keep-alive connection that closes
+// without a new request is not a transaction.
+void log_txn(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    if (c.logged)
+        return;
+    c.logged = true;
+    if (c.log_level >= 8)
+        return; // set-log-level silent, monitor-uri
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    if (!c.reqline_len && !d.len && !t.first_req && !c.log_status)
+        return;
+    ptc_log_txn l{};
+    l.size = sizeof(l);
+    l.status = c.log_status ? int32_t(c.log_status) : -1;
+    l.request_line = ptc_str{t.reqline, c.reqline_len}; // empty: the host logs <BADREQ>
+    l.term[0] = c.term[0] ? c.term[0] : '-';
+    l.term[1] = c.term[0] ? c.term[1] : '-';
+    l.t_request = c.t_request;
+    l.t_response = c.t_response;
+    l.t_start = c.t_start;
+    l.bytes_in = c.bytes_in;
+    l.bytes_out = c.bytes_out;
+    l.retries = c.l7_retries;
+    host->stream_log_txn(s, &l);
+}
+
+// Stops keeping the request bytes for a replay.
+void release_replay(ptc_stream* s, txn& t)
+{
+    if (t.cur.replayable) {
+        host->chan_mark(s, REQ, 0);
+        t.cur.replayable = false;
+    }
+}
+
+uint32_t retry_status_bit(int status)
+{
+    switch (status) {
+    case 404: return RETRY_404;
+    case 408: return RETRY_408;
+    case 425: return RETRY_425;
+    case 500: return RETRY_500;
+    case 501: return RETRY_501;
+    case 502: return RETRY_502;
+    case 503: return RETRY_503;
+    case 504: return RETRY_504;
+    default: return 0;
+    }
+}
+
+// L7 retry (retry-on): sends the kept request again on a new server connection when <why>
+// is one of the backend's retry-on conditions and retries are left. True when a retry
+// started (or failed with an answer), false when the caller must handle the failure.
+bool try_retry(ptc_stream* s, txn& t, uint32_t why)
+{
+    txn_cur& c = t.cur;
+    if (!why || !c.replayable || c.res_started || !t.be_conf || !(t.be_conf->retry_on & why))
+        return false;
+    ptc_proxy* be = host->stream_backend(s);
+    if (!be || c.l7_retries >= host->proxy_setting(be, "retries"))
+        return false;
+    srv_drop(s, t);
+    if (host->chan_rewind(s, REQ) != PTC_OK)
+        return false;
+    ++c.l7_retries;
+    c.last_len = 0;
+    c.res = res_st::WAIT_HEAD;
+    host->stream_set_timeout(s, PTC_TMO_SERVER, PTC_TMO_DEFAULT);
+    if (host->stream_connect_ex(s, 0) != PTC_OK) {
+        release_replay(s, t);
+        fail_term(s, t, 503, 'S', 'C');
+        return true;
+    }
+    t.state = st::CONNECTING;
+    return true;
+}
+
+// The http-after-response rules on the pending response head (backend's, then frontend's).
+void run_after_rules(ptc_stream* s, txn& t)
+{
+    ptc_proxy* fe = host->stream_frontend(s);
+    ptc_proxy* be = t.be_selected ? host->stream_backend(s) : nullptr;
+    if (be && be != fe)
+        host->rules_run(s, PTC_RULES_HTTP_AFTER_RES, be);
+    if (t.state != st::CLOSED)
+        host->rules_run(s, PTC_RULES_HTTP_AFTER_RES, fe);
+}
+
 // ---- request ----------------------------------------------------------------------------------
 
 void pump_req_body(ptc_stream* s, txn& t);
+void prepare_request_head(ptc_stream* s, txn& t);
+bool replay_safe(ptc_stream* s, txn& t);
 
 step request_incomplete(ptc_stream* s, txn& t, ptc_str d, uint32_t fl)
 {
     if (fl & PTC_CHAN_ERROR)
-        return abort_stream(s, t);
+        return set_term(t, 'C', 'R'), abort_stream(s, t);
     if (fl & PTC_CHAN_EOF)
-        return fail(s, t, 400);
-    if (fl & PTC_CHAN_FULL)
-        return fail(s, t, memchr(d.ptr, '\n', d.len) ? 431 : 414);
+        return fail_term(s, t, 400, 'C', 'R');
+    if ((fl & PTC_CHAN_FULL) || d.len >= head_limit)
+        return fail_term(s, t, memchr(d.ptr, '\n', d.len) ? 431 : 414, 'P', 'R');
     t.cur.last_len = uint32_t(d.len);
+    // timeout http-request: a fixed deadline from the first byte of the request.
+    if (!t.req_fixed_tmo && t.fe_conf && t.fe_conf->tmo_request != PTC_TMO_DEFAULT) {
+        host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, t.fe_conf->tmo_request);
+        t.req_fixed_tmo = true;
+        t.cli_tmo = UINT64_MAX - 1;
+    }
     return step::WAIT;
 }
 
@@ -150,10 +283,30 @@ void record_request(ptc_stream* s, txn& t, ptc_str d, const h1::request& req, si
     c.req_ka10 = req.minor_version == 0 && !f.conn_close;
     c.last_len = 0;
     c.phase = api_phase::REQ;
+    c.expect_100 = f.expect_continue;
+    t.conn_mode = t.fe_conf && t.fe_conf->conn_mode ? t.fe_conf->conn_mode : uint8_t(CM_KAL);
+    if (t.conn_mode == CM_CLO)
+        c.cli_close = true;
+    c.t_request = host->now_ms();
+    c.bytes_in = head;
+    // The request line as received, for logs and request fetches after forwarding.
+    const char* rl = req.method.data();
+    const char* eol = static_cast<const char*>(memchr(rl, '\n', d.ptr + head - rl));
+    size_t rlen = eol ? size_t(eol - rl) : 0;
+    if (rlen && rl[rlen - 1] == '\r')
+        --rlen;
+    rlen = rlen < reqline_cap ? rlen : reqline_cap;
+    memcpy(t.reqline, rl, rlen);
+    c.reqline_len = uint32_t(rlen);
+    if (t.req_fixed_tmo) {
+        t.req_fixed_tmo = false;
+        t.cli_tmo = UINT64_MAX - 1;
+    }
     uint64_t known = head;
     if (f.kind == h1::framing::LENGTH && f.length) {
         c.req_body = body::LENGTH;
         c.req_len = f.length;
+        c.bytes_in += f.length;
         known += f.length;
     } else if (f.kind == h1::framing::CHUNKED) {
         c.req_body = body::CHUNKED;
@@ -180,10 +333,12 @@ step wait_request(ptc_stream* s, txn& t)
     if (r == h1::H1_INCOMPLETE)
         return request_incomplete(s, t, d, fl);
     if (r < 0)
-        return fail(s, t, req.error_status);
+        return fail_term(s, t, req.error_status, 'P', 'R');
+    if (size_t(r) > head_limit)
+        return fail_term(s, t, 431, 'P', 'R');
     h1::framing f;
     if (h1::request_framing(req, f) < 0)
-        return fail(s, t, f.error_status);
+        return fail_term(s, t, f.error_status, 'P', 'R');
     record_request(s, t, d, req, size_t(r), f);
     t.state = st::REQ_HOOKS;
     return step::AGAIN;
@@ -203,33 +358,17 @@ step finish_reply(ptc_stream* s, txn& t)
     return step::AGAIN;
 }
 
-// Applies the first "http-request return" rule of <c> (rules have no conditions yet).
-bool apply_return_rules(ptc_stream* s, txn& t, const proxy_conf* c)
-{
-    if (!c || c->rule_count == 0)
-        return false;
-    std::string_view conn = reply_prepare(s, t);
-    if (send_rule(s, c->rules[0], conn) != PTC_OK) {
-        abort_stream(s, t);
-        return true;
-    }
-    t.cur.replied = true;
-    return true;
-}
 
 step send_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
     c.phase = api_phase::NONE;
-    // "Connection: close" is per hop: the server side stays keep-alive so that its
-    // connection can serve other requests (HAProxy's http-keep-alive with http-reuse)
-    c.srv_ka = !c.req_close;
-    if (c.req_close && c.req_minor == 1 && t.be_conf && t.be_conf->reuse != REUSE_NEVER) {
-        ptc_str d;
-        host->chan_data(s, REQ, &d);
-        if (head_del_conn_only(s, REQ, t.idx, d.ptr, "close"))
-            c.srv_ka = true;
-    }
+    if (c.l7_retries == 0)
+        prepare_request_head(s, t);
+    // L7 retries: keep the request bytes for a replay when it is safe (see retry-on).
+    c.replayable = t.be_conf && (t.be_conf->retry_on & retry_l7_mask) && replay_safe(s, t);
+    if (c.replayable)
+        host->chan_mark(s, REQ, 1);
     if (c.req_body == body::LENGTH)
         host->chan_autoforward(s, REQ, t.idx.head_len + c.req_len);
     else
@@ -250,17 +389,109 @@ step send_request_head(ptc_stream* s, txn& t)
     return step::WAIT; // nothing more until the server answers
 }
 
+// Adds the X-Forwarded-For header (option forwardfor) of <c>.
+void add_forwardfor(ptc_stream* s, txn& t, const proxy_conf& c)
+{
+    std::string_view name = c.ff_hdr ? std::string_view(c.ff_hdr, c.ff_hdr_len)
+                                     : std::string_view("x-forwarded-for");
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    if (c.ff_if_none && index_find(t.idx, d.ptr, name, 0) >= 0)
+        return;
+    sockaddr_storage ss;
+    if (!host->stream_addr(s, PTC_ADDR_CLIENT, &ss))
+        return;
+    char ip[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const uint8_t*>(
+            &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
+        if (c.ff_except4) {
+            bool in = true;
+            for (int i = 0; i < 4; ++i)
+                in = in && (a[i] & c.ff_mask4[i]) == c.ff_net4[i];
+            if (in)
+                return;
+        }
+        inet_ntop(AF_INET, a, ip, sizeof(ip));
+    } else if (ss.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const uint8_t*>(
+            &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr);
+        if (c.ff_except6) {
+            bool in = true;
+            for (int i = 0; i < 16; ++i)
+                in = in && (a[i] & c.ff_mask6[i]) == c.ff_net6[i];
+            if (in)
+                return;
+        }
+        inet_ntop(AF_INET6, a, ip, sizeof(ip));
+    } else {
+        return; // unix sockets: no address to report
+    }
+    head_add(s, REQ, t.idx, name, ip);
+}
+
+// Hop-by-hop fix-ups of the request head before it goes to the server: connection mode,
+// X-Forwarded-For.
+void prepare_request_head(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    // option forwardfor: the backend's settings win when both have it.
+    if (t.be_conf && t.be_conf->ff_on)
+        add_forwardfor(s, t, *t.be_conf);
+    else if (t.fe_conf && t.fe_conf->ff_on)
+        add_forwardfor(s, t, *t.fe_conf);
+    if (t.conn_mode >= CM_SCL) {
+        // http-server-close / httpclose: one request per server connection.
+        c.srv_ka = false;
+        ptc_str d;
+        host->chan_data(s, REQ, &d);
+        if (!index_conn_has(t.idx, d.ptr, "close"))
+            head_add(s, REQ, t.idx, "connection", "close");
+        return;
+    }
+    // "Connection: close" is per hop: the server side stays keep-alive so that its
+    // connection can serve other requests (HAProxy's http-keep-alive with http-reuse)
+    c.srv_ka = !c.req_close;
+    if (c.req_close && c.req_minor == 1 && t.be_conf && t.be_conf->reuse != REUSE_NEVER) {
+        ptc_str d;
+        host->chan_data(s, REQ, &d);
+        if (head_del_conn_only(s, REQ, t.idx, d.ptr, "close"))
+            c.srv_ka = true;
+    }
+}
+
+// A request may be replayed on another connection when its method is idempotent (RFC 9110
+// 9.2.2) and its whole body is already in the buffer (HAProxy's L7 retry conditions).
+bool replay_safe(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    if (c.req_body == body::CHUNKED || c.is_connect)
+        return false;
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    if (c.req_body == body::LENGTH && d.len < t.idx.head_len + c.req_len)
+        return false;
+    host->chan_data(s, REQ, &d);
+    std::string_view meth(d.ptr + c.method_off, c.method_len);
+    return meth == "GET" || meth == "HEAD" || meth == "PUT" || meth == "DELETE" ||
+           meth == "OPTIONS" || meth == "TRACE";
+}
+
 // Selects the backend for this request (the rules are evaluated for every request, as
 // HAProxy does); false after answering 503.
 bool select_backend(ptc_stream* s, txn& t)
 {
     if (host->stream_select_backend(s) != PTC_OK) {
-        fail(s, t, 503);
+        fail_term(s, t, 503, 'S', 'C');
         return false;
     }
     t.be_selected = true;
     ptc_proxy* be = host->stream_backend(s);
     t.be_conf = be ? static_cast<const proxy_conf*>(host->proxy_conf(self, be)) : nullptr;
+    if (t.be_conf && t.be_conf->conn_mode > t.conn_mode)
+        t.conn_mode = t.be_conf->conn_mode;
+    if (t.conn_mode == CM_CLO)
+        t.cur.cli_close = true;
     return true;
 }
 
@@ -281,36 +512,108 @@ uint32_t connect_flags(const txn& t)
 // when it picks the same server (PTC_EV_SRV_CONNECTED then follows at once).
 step start_forward(ptc_stream* s, txn& t)
 {
-    if (t.srv_alive && !t.srv_reusable)
-        srv_drop(s, t);
-    if (!select_backend(s, t))
-        return step::WAIT;
-    if (t.cur.replied) // a hook of the backend phase answered
-        return finish_reply(s, t);
-    if (t.be_conf != t.fe_conf && apply_return_rules(s, t, t.be_conf))
-        return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
     t.srv_alive = false;
     if (host->stream_connect_ex(s, connect_flags(t)) != PTC_OK)
-        return fail(s, t, 503);
+        return fail_term(s, t, 503, 'S', 'C');
     t.state = st::CONNECTING;
     return step::WAIT;
 }
 
+// Result of a rule set or hook phase in REQ_HOOKS: true to go on with the next step.
+bool req_rules_result(ptc_stream* s, txn& t, int rc, step& out)
+{
+    if (t.state == st::CLOSED) {
+        out = step::WAIT;
+        return false;
+    }
+    if (t.cur.replied) {
+        out = finish_reply(s, t);
+        return false;
+    }
+    switch (rc) {
+    case PTC_ACT_YIELD: out = step::WAIT; return false;
+    case PTC_ACT_ERROR: out = fail_term(s, t, 500, 'I', 'R'); return false;
+    case PTC_ACT_DONE: // an action of another module answered through the API
+        out = t.cur.replied ? finish_reply(s, t) : fail_term(s, t, 403, 'P', 'R');
+        return false;
+    default: return true;
+    }
+}
+
+// monitor-uri: HAProxy's "200 OK / Service ready." page, never forwarded nor logged.
+bool monitor_request(ptc_stream* s, txn& t)
+{
+    const proxy_conf* c = t.fe_conf;
+    if (!c || !c->monitor_uri)
+        return false;
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    std::string_view uri(d.ptr + t.cur.target_off, t.cur.target_len);
+    if (c->monitor_uri[0] == '/') { // compared with the path (absolute-form targets too)
+        size_t p = uri.find("://");
+        if (uri.size() && uri[0] != '/' && p != std::string_view::npos) {
+            size_t q = uri.find('/', p + 3);
+            uri = q == std::string_view::npos ? std::string_view{} : uri.substr(q);
+        }
+        uri = uri.substr(0, uri.find('?'));
+    }
+    if (uri != std::string_view(c->monitor_uri, c->monitor_uri_len))
+        return false;
+    reply_def r{};
+    r.status = 200;
+    r.kind = REPLY_ERRORFILE;
+    t.cur.log_level = 9; // not logged
+    send_reply(s, r);
+    return true;
+}
+
+// Request processing after the head was parsed: hooks, frontend rules, backend choice,
+// backend rules, then the forward. Each step may yield and is resumed where it stopped.
 step req_hooks(ptc_stream* s, txn& t)
 {
-    int rc = host->hooks_run(s, PTC_PHASE_HTTP_REQUEST);
-    if (t.state == st::CLOSED)
-        return step::WAIT;
-    if (rc == PTC_YIELD)
-        return step::WAIT;
-    if (t.cur.replied)
-        return finish_reply(s, t);
-    if (rc == PTC_DENY)
-        return fail(s, t, 403);
-    if (rc == PTC_ERROR)
-        return fail(s, t, 500);
-    if (apply_return_rules(s, t, t.fe_conf))
-        return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
+    step out = step::WAIT;
+    switch (t.cur.rq) {
+    case rq_step::HOOKS: {
+        if (monitor_request(s, t))
+            return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
+        int rc = host->hooks_run(s, PTC_PHASE_HTTP_REQUEST);
+        if (t.state == st::CLOSED || rc == PTC_YIELD)
+            return step::WAIT;
+        if (t.cur.replied)
+            return finish_reply(s, t);
+        if (rc == PTC_DENY)
+            return fail_term(s, t, 403, 'P', 'R');
+        if (rc == PTC_ERROR)
+            return fail_term(s, t, 500, 'I', 'R');
+        t.cur.rq = rq_step::FE_RULES;
+    }
+        [[fallthrough]];
+    case rq_step::FE_RULES:
+        if (!req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ,
+                                                    host->stream_frontend(s)), out))
+            return out;
+        t.cur.rq = rq_step::BACKEND;
+        [[fallthrough]];
+    case rq_step::BACKEND:
+        if (t.srv_alive && !t.srv_reusable)
+            srv_drop(s, t);
+        if (!select_backend(s, t))
+            return step::WAIT;
+        if (t.cur.replied) // a hook of the backend phase answered
+            return finish_reply(s, t);
+        t.cur.rq = rq_step::BE_RULES;
+        [[fallthrough]];
+    case rq_step::BE_RULES: {
+        ptc_proxy* be = host->stream_backend(s);
+        if (be && be != host->stream_frontend(s) &&
+            !req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ, be), out))
+            return out;
+        t.cur.rq = rq_step::FORWARD;
+    }
+        [[fallthrough]];
+    case rq_step::FORWARD:
+        break;
+    }
     return start_forward(s, t);
 }
 
@@ -392,8 +695,9 @@ step pump_res_chunked(ptc_stream* s, txn& t)
         bool done = false;
         int n = h1::chunked_feed(t.res_chunk, d.ptr, d.len, &done);
         if (n < 0)
-            return abort_stream(s, t);
+            return set_term(t, 'S', 'D'), abort_stream(s, t);
         host->chan_forward(s, RES, size_t(n));
+        t.cur.bytes_out += uint64_t(n);
         if (done) {
             t.cur.res = res_st::DONE;
             // Bytes after the last chunk make the connection unusable for another request.
@@ -403,7 +707,7 @@ step pump_res_chunked(ptc_stream* s, txn& t)
         }
     }
     if (fl & ENDED)
-        return abort_stream(s, t); // the server closed before the last chunk
+        return set_term(t, 'S', 'D'), abort_stream(s, t); // closed before the last chunk
     return step::WAIT;
 }
 
@@ -416,7 +720,7 @@ step pump_res_body(ptc_stream* s, txn& t)
             return step::AGAIN;
         }
         if (host->chan_flags(s, RES) & ENDED)
-            return abort_stream(s, t); // truncated: the head already went out
+            return set_term(t, 'S', 'D'), abort_stream(s, t); // truncated after the head
         return step::WAIT;
     case body::CHUNKED:
         return pump_res_chunked(s, t);
@@ -442,9 +746,11 @@ step forward_response(ptc_stream* s, txn& t)
     if (c.res_body == body::TUNNEL)
         return enter_tunnel(s, t);
     fix_res_connection(s, t);
+    c.log_status = c.res_status;
     c.phase = api_phase::NONE;
     c.res_started = true;
     uint64_t head = t.idx.head_len;
+    c.bytes_out = head + (c.res_body == body::LENGTH ? c.res_len : 0);
     switch (c.res_body) {
     case body::LENGTH:
         if (c.res_avail >= c.res_len) { // the whole body is already here
@@ -502,21 +808,37 @@ step read_response(ptc_stream* s, txn& t)
 {
     ptc_str d;
     uint32_t fl = host->chan_data(s, RES, &d);
-    if (d.len == 0)
-        return (fl & ENDED) ? fail(s, t, 502) : step::WAIT;
+    if (d.len == 0) {
+        if (!(fl & ENDED))
+            return step::WAIT;
+        if (try_retry(s, t, RETRY_EMPTY_RESPONSE))
+            return step::WAIT;
+        return fail_term(s, t, 502, 'S', 'H');
+    }
     h1::response res;
     res.headers = scratch;
     res.max_headers = max_hdr;
     int r = h1::parse_response(d.ptr, d.len, res, t.cur.last_len);
     if (r == h1::H1_INCOMPLETE) {
-        if (fl & (ENDED | PTC_CHAN_FULL))
-            return fail(s, t, 502);
+        if (fl & (ENDED | PTC_CHAN_FULL)) {
+            if (try_retry(s, t, RETRY_JUNK_RESPONSE))
+                return step::WAIT;
+            return fail_term(s, t, 502, 'S', 'H');
+        }
         t.cur.last_len = uint32_t(d.len);
         return step::WAIT;
     }
     t.cur.last_len = 0;
-    if (r < 0)
-        return fail(s, t, 502);
+    if (r < 0) {
+        if (try_retry(s, t, RETRY_JUNK_RESPONSE))
+            return step::WAIT;
+        return fail_term(s, t, 502, 'P', 'H');
+    }
+    if (res.status >= 200 && t.cur.replayable) {
+        if (try_retry(s, t, retry_status_bit(res.status)))
+            return step::WAIT;
+        release_replay(s, t);
+    }
     if (res.status < 200 && res.status != 101) {
         // Interim response: forwarded (HTTP/1.0 clients do not expect any), then the final
         // one is awaited.
@@ -529,26 +851,76 @@ step read_response(ptc_stream* s, txn& t)
     const char* method = t.cur.is_head ? "HEAD" : t.cur.is_connect ? "CONNECT" : "GET";
     h1::framing f;
     if (h1::response_framing(res, method, f) < 0)
-        return fail(s, t, 502);
+        return fail_term(s, t, 502, 'P', 'H');
+    t.cur.t_response = host->now_ms();
     record_response(t, d, res, size_t(r), f);
     return step::AGAIN;
 }
 
-step res_hooks(ptc_stream* s, txn& t)
+// Result of a response rule set: true to go on.
+bool res_rules_result(ptc_stream* s, txn& t, int rc, step& out)
 {
-    int rc = host->hooks_run(s, PTC_PHASE_HTTP_RESPONSE);
-    if (t.state == st::CLOSED || rc == PTC_YIELD)
-        return step::WAIT;
-    if (t.cur.replied) { // a hook replaced the response
+    if (t.state == st::CLOSED) {
+        out = step::WAIT;
+        return false;
+    }
+    if (t.cur.replied) { // the response was replaced by a generated one
         t.cur.phase = api_phase::NONE;
         t.srv_reusable = false;
         t.cur.res = res_st::DONE;
-        return step::AGAIN;
+        out = step::AGAIN;
+        return false;
     }
-    if (rc == PTC_DENY)
-        return fail(s, t, 502);
-    if (rc == PTC_ERROR)
-        return fail(s, t, 500);
+    switch (rc) {
+    case PTC_ACT_YIELD: out = step::WAIT; return false;
+    case PTC_ACT_ERROR: out = fail_term(s, t, 500, 'I', 'H'); return false;
+    case PTC_ACT_DONE: out = fail_term(s, t, 502, 'P', 'H'); return false;
+    default: return true;
+    }
+}
+
+// Response processing once the final head was parsed: hooks, the backend's then the
+// frontend's http-response rules, the http-after-response rules, then the forward.
+step res_hooks(ptc_stream* s, txn& t)
+{
+    step out = step::WAIT;
+    ptc_proxy* fe = host->stream_frontend(s);
+    ptc_proxy* be = host->stream_backend(s);
+    switch (t.cur.rs) {
+    case rs_step::HOOKS: {
+        int rc = host->hooks_run(s, PTC_PHASE_HTTP_RESPONSE);
+        if (t.state == st::CLOSED || rc == PTC_YIELD)
+            return step::WAIT;
+        if (t.cur.replied) { // a hook replaced the response
+            t.cur.phase = api_phase::NONE;
+            t.srv_reusable = false;
+            t.cur.res = res_st::DONE;
+            return step::AGAIN;
+        }
+        if (rc == PTC_DENY)
+            return fail_term(s, t, 502, 'P', 'H');
+        if (rc == PTC_ERROR)
+            return fail_term(s, t, 500, 'I', 'H');
+        t.cur.rs = rs_step::BE_RULES;
+    }
+        [[fallthrough]];
+    case rs_step::BE_RULES:
+        if (be && be != fe &&
+            !res_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_RES, be), out))
+            return out;
+        t.cur.rs = rs_step::FE_RULES;
+        [[fallthrough]];
+    case rs_step::FE_RULES:
+        if (!res_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_RES, fe), out))
+            return out;
+        t.cur.rs = rs_step::FORWARD;
+        [[fallthrough]];
+    case rs_step::FORWARD:
+        break;
+    }
+    run_after_rules(s, t);
+    if (t.state == st::CLOSED)
+        return step::WAIT;
     return forward_response(s, t);
 }
 
@@ -565,9 +937,12 @@ step end_txn(ptc_stream* s, txn& t)
     else if (t.srv_alive)
         host->stream_srv_idle(s, t.be_conf && t.be_conf->reuse == REUSE_NEVER ? 0
                                                                              : PTC_IDLE_POOL);
+    release_replay(s, t);
     if (t.cur.cli_close || t.cur.cli_eof)
         return close_stream(s, t, PTC_CLOSE_FLUSH);
+    log_txn(s, t);
     t.cur = txn_cur{};
+    t.cur.t_start = host->now_ms();
     t.first_req = false;
     t.state = st::WAIT_REQ;
     set_cli_tmo(s, t, idle_tmo(t));
@@ -608,6 +983,14 @@ step tunnel(ptc_stream* s, txn& t)
         host->chan_shutw(s, REQ);
     if ((rs & PTC_CHAN_EOF) && !(rs & PTC_CHAN_SHUTW))
         host->chan_shutw(s, RES);
+    // One direction is shut: timeout client-fin / server-fin take over when set.
+    if ((rq | rs) & PTC_CHAN_EOF) {
+        if (t.fe_conf && t.fe_conf->tmo_client_fin)
+            set_cli_tmo(s, t, t.fe_conf->tmo_client_fin);
+        const proxy_conf* b = t.be_conf ? t.be_conf : t.fe_conf;
+        if (b && b->tmo_server_fin)
+            host->stream_set_timeout(s, PTC_TMO_SERVER, b->tmo_server_fin);
+    }
     return step::WAIT;
 }
 
@@ -635,6 +1018,7 @@ void on_open(ptc_stream* s, txn& t)
 {
     t.fe_conf = static_cast<const proxy_conf*>(host->stream_fe_conf(self, s));
     t.first_req = true;
+    t.cur.t_start = host->now_ms();
     t.cli_tmo = UINT64_MAX - 1; // unknown: forces the first set_cli_tmo() call
     t.state = st::WAIT_REQ;
     set_cli_tmo(s, t, t.fe_conf ? t.fe_conf->tmo_request : PTC_TMO_DEFAULT);
@@ -644,8 +1028,16 @@ void on_srv_connected(ptc_stream* s, txn& t)
 {
     t.srv_alive = true;
     t.srv_reusable = true;
-    if (t.state == st::CONNECTING)
-        send_request_head(s, t);
+    if (t.state != st::CONNECTING)
+        return;
+    if (t.cur.l7_retries) {
+        // A replay: the request bytes were rewound and are already forwarded.
+        t.cur.res = res_st::WAIT_HEAD;
+        t.cur.last_len = 0;
+        t.state = st::EXCHANGE;
+        return;
+    }
+    send_request_head(s, t);
 }
 
 // Response bytes, EOF or an error on an idle server connection: it cannot be reused.
@@ -661,15 +1053,24 @@ void on_srv_error(ptc_stream* s, txn& t)
 {
     switch (t.state) {
     case st::CONNECTING:
-        fail(s, t, 503);
+        release_replay(s, t);
+        fail_term(s, t, 503, host->stream_srv_error(s) == PTC_SRVERR_CTIMEOUT ? 's' : 'S',
+                  'C');
         break;
     case st::EXCHANGE:
-        if (t.cur.res == res_st::DONE)
+        if (t.cur.res == res_st::DONE) {
             srv_drop(s, t);
-        else if (!t.cur.res_started)
-            fail(s, t, 502);
-        else
+        } else if (!t.cur.res_started) {
+            ptc_str d;
+            host->chan_data(s, RES, &d);
+            if (t.cur.res == res_st::WAIT_HEAD && !d.len &&
+                try_retry(s, t, RETRY_EMPTY_RESPONSE))
+                break;
+            fail_term(s, t, 502, 'S', 'H');
+        } else {
+            set_term(t, 'S', 'D');
             abort_stream(s, t);
+        }
         break;
     case st::TUNNEL:
         close_stream(s, t, PTC_CLOSE_FLUSH);
@@ -684,13 +1085,16 @@ void on_srv_timeout(ptc_stream* s, txn& t)
 {
     switch (t.state) {
     case st::CONNECTING:
-        fail(s, t, 503);
+        release_replay(s, t);
+        fail_term(s, t, 503, 's', 'C');
         break;
     case st::EXCHANGE:
+        if (t.cur.res == res_st::WAIT_HEAD && try_retry(s, t, RETRY_RESPONSE_TIMEOUT))
+            break;
         if (t.cur.res == res_st::WAIT_HEAD || t.cur.res == res_st::HOOKS)
-            fail(s, t, 504);
+            fail_term(s, t, 504, 's', 'H');
         else
-            abort_stream(s, t);
+            set_term(t, 's', 'D'), abort_stream(s, t);
         break;
     case st::TUNNEL:
         close_stream(s, t, PTC_CLOSE_FLUSH);
@@ -712,10 +1116,12 @@ void on_cli_timeout(ptc_stream* s, txn& t)
         // keep-alive connection is closed silently.
         ptc_str d;
         host->chan_data(s, REQ, &d);
-        if (d.len || t.first_req)
-            fail(s, t, 408);
-        else
+        if (d.len || t.first_req) {
+            fail_term(s, t, 408, 'c', 'R');
+        } else {
+            t.cur.logged = true; // idle keep-alive connection: nothing to log
             close_stream(s, t, PTC_CLOSE_FLUSH);
+        }
         break;
     }
     case st::EXCHANGE:
@@ -723,14 +1129,14 @@ void on_cli_timeout(ptc_stream* s, txn& t)
         if (t.cur.req_body == body::DONE && t.cur.res != res_st::BODY)
             set_cli_tmo(s, t, 0); // waiting for the server, not for the client
         else
-            abort_stream(s, t);
+            set_term(t, 'c', 'D'), abort_stream(s, t);
         break;
     case st::REQ_HOOKS:
     case st::CONNECTING:
         if (t.cur.req_body == body::DONE)
             set_cli_tmo(s, t, 0);
         else
-            fail(s, t, 408);
+            fail_term(s, t, 408, 'c', 'R');
         break;
     case st::TUNNEL:
         close_stream(s, t, PTC_CLOSE_FLUSH);
@@ -777,6 +1183,66 @@ std::string_view reply_prepare(ptc_stream* s, txn& t)
     return c.cli_close ? "close" : c.req_ka10 ? "keep-alive" : "";
 }
 
+char* work_buf(int which, size_t* cap)
+{
+    if (!work[which]) {
+        if (!work_cap) {
+            uint64_t b = PTC_HOST_HAS(host, global_setting) ? host->global_setting("tune.bufsize")
+                                                            : 0;
+            work_cap = b ? size_t(b) : 16384;
+        }
+        work[which] = static_cast<char*>(host->alloc(work_cap));
+    }
+    *cap = work_cap;
+    return work[which];
+}
+
+ptc_proxy* error_proxy(ptc_stream* s, const txn& t)
+{
+    ptc_proxy* be = t.be_selected ? host->stream_backend(s) : nullptr;
+    return be ? be : host->stream_frontend(s);
+}
+
+int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
+{
+    txn_cur& c = t.cur;
+    ptc_str d;
+    host->chan_data(s, RES, &d);
+    h1::response res;
+    res.headers = scratch;
+    res.max_headers = max_hdr_cap;
+    int r = d.len >= len ? h1::parse_response(d.ptr, len, res) : h1::H1_ERROR;
+    size_t total = len;
+    if (r > 0) {
+        index_head(t.idx, d.ptr, res.headers, res.num_headers, size_t(r));
+        c.phase = api_phase::RES;
+        c.res_status = uint16_t(res.status);
+        if (fix_conn) {
+            if (c.cli_close) {
+                if (!index_conn_has(t.idx, d.ptr, "close"))
+                    head_add(s, RES, t.idx, "connection", "close");
+            } else if (c.req_ka10 && !index_conn_has(t.idx, d.ptr, "keep-alive")) {
+                head_add(s, RES, t.idx, "connection", "keep-alive");
+            }
+        }
+        run_after_rules(s, t);
+        if (t.state == st::CLOSED)
+            return PTC_ERROR;
+        host->chan_data(s, RES, &d);
+        total = d.len;
+        c.log_status = c.res_status;
+    } else {
+        int code = 0;
+        if (len > 12)
+            code = (d.ptr[9] - '0') * 100 + (d.ptr[10] - '0') * 10 + (d.ptr[11] - '0');
+        c.log_status = uint16_t(code > 0 && code < 1000 ? code : 0);
+    }
+    c.phase = api_phase::NONE;
+    c.bytes_out = total;
+    host->chan_forward(s, RES, total);
+    return PTC_OK;
+}
+
 int on_event(ptc_stream* s, void* state, uint32_t ev)
 {
     txn& t = *static_cast<txn*>(state);
@@ -785,6 +1251,7 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
     if (t.state == st::CLOSED)
         return PTC_CONTINUE;
     if (ev & PTC_EV_CLI_ERROR) {
+        set_term(t, 'C', t.state == st::WAIT_REQ ? 'R' : 'D');
         abort_stream(s, t);
         return PTC_CONTINUE;
     }
@@ -816,9 +1283,26 @@ int init(ptc_modref* me)
     return host->api_publish(me, PTC_HTTP_API_NAME, PTC_HTTP_API_VERSION, &http_api);
 }
 
-// Caches the HTTP timeouts of every proxy in its conf blob (read on every stream).
+// Reads the global limits and caches the HTTP timeouts of every proxy in its conf blob (read
+// on every stream).
 int post_config(ptc_modref* me)
 {
+    uint64_t mh = host->global_setting("tune.http.maxhdr");
+    if (mh > max_hdr_cap) {
+        host->errorf(me, "tune.http.maxhdr %llu is above the http module's limit of %zu",
+                     (unsigned long long)mh, max_hdr_cap);
+        return PTC_ERROR;
+    }
+    max_hdr = mh ? uint32_t(mh) : 101;
+    uint64_t bs = host->global_setting("tune.bufsize");
+    uint64_t mr = host->global_setting("tune.maxrewrite");
+    if (bs) {
+        work_cap = size_t(bs);
+        head_limit = size_t(bs > mr ? bs - mr : bs);
+    }
+    size_t cap;
+    for (int i = 0; i < 3; ++i)
+        work_buf(i, &cap); // allocated once, before the workers fork
     for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
         auto* c = static_cast<proxy_conf*>(host->proxy_conf(me, p));
         if (!c)
@@ -829,16 +1313,33 @@ int post_config(ptc_modref* me)
         c->tmo_request = req ? req : PTC_TMO_DEFAULT;
         c->tmo_idle = ka ? ka : c->tmo_request;
         c->tmo_tunnel = tun ? tun : PTC_TMO_DEFAULT;
+        c->tmo_client_fin = host->proxy_timeout(p, "client-fin");
+        c->tmo_server_fin = host->proxy_timeout(p, "server-fin");
     }
     return PTC_OK;
 }
 
+constexpr uint32_t FE_BE = PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND | PTC_SEC_BACKEND;
+constexpr uint32_t FE_ONLY = PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND;
+constexpr uint32_t BE_ONLY = PTC_SEC_DEFAULTS | PTC_SEC_BACKEND;
+
 const ptc_keyword keywords[] = {
-    {"http-request", PTC_SEC_PROXY, 0, 1, -1, parse_http_request,
-     "http-request return [status <code>] [content-type <type>] [string <str> | file <path>] "
-     "[hdr <name> <value>]*"},
-    {"http-reuse", PTC_SEC_DEFAULTS | PTC_SEC_BACKEND, 0, 1, 1, parse_http_reuse,
+    {"http-reuse", BE_ONLY, 0, 1, 1, parse_http_reuse,
      "http-reuse never|safe|aggressive|always"},
+    {"option forwardfor", FE_BE, 0, 0, 5, parse_option_forwardfor,
+     "option forwardfor [except <network>] [header <name>] [if-none]"},
+    {"option http-keep-alive", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_conn_mode,
+     "option http-keep-alive"},
+    {"option http-server-close", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_conn_mode,
+     "option http-server-close"},
+    {"option httpclose", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_conn_mode,
+     "option httpclose"},
+    {"monitor-uri", FE_ONLY, 0, 1, 1, parse_monitor_uri, "monitor-uri <uri>"},
+    {"retry-on", BE_ONLY, 0, 1, -1, parse_retry_on, "retry-on <keywords>"},
+    {"option accept-invalid-http-request", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
+     nullptr, "option accept-invalid-http-request"},
+    {"option accept-invalid-http-response", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
+     nullptr, "option accept-invalid-http-response"},
 };
 
 const ptc_proto protos[] = {
@@ -867,6 +1368,15 @@ const ptc_module descriptor = {
     post_config,
     nullptr,
     nullptr,
+    fetches,
+    fetch_count,
+    sizeof(ptc_fetch),
+    convs,
+    conv_count,
+    sizeof(ptc_conv),
+    actions,
+    action_count,
+    sizeof(ptc_action),
 };
 
 } // namespace

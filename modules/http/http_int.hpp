@@ -16,30 +16,91 @@ namespace portico::http {
 extern const ptc_host* host;
 extern ptc_modref* self;
 
-// Maximum number of header fields of a message (HAProxy's default tune.http.maxhdr).
-inline constexpr size_t max_hdr = 101;
+// Header fields of a message: tune.http.maxhdr (read in post_config, HAProxy's default 101),
+// at most max_hdr_cap (the size of the per-stream index, fixed at build time).
+inline constexpr size_t max_hdr_cap = 256;
+extern uint32_t max_hdr;
+// Largest request header block: tune.bufsize - tune.maxrewrite (431 beyond).
+extern size_t head_limit;
+
+// Bytes of the request line kept per stream for logs and for request fetches in the response
+// phase (HAProxy's tune.http.logurilen default).
+inline constexpr size_t reqline_cap = 1024;
 
 // ---- configuration ---------------------------------------------------------------------------
 
-// One "http-request return" rule, built at configuration time. The response is kept as one
-// contiguous string: <head> (status line and fields, without the final empty line), then
-// "\r\n", then the body, so the common keep-alive answer is a single append.
-struct return_rule {
-    const char* full;    // head "\r\n" body, config-lifetime memory
-    uint32_t head_len;   // bytes of the head before the final "\r\n"
-    uint32_t body_len;   // bytes of the body (after head and "\r\n")
+// A configured reply ("http-request return", "deny", "redirect"...), built at configuration
+// time. A static reply is kept as one contiguous string: <head> (status line and fields,
+// without the final empty line), then "\r\n", then the body, so the common keep-alive answer
+// is a single append. A dynamic reply has log-format parts evaluated per use.
+struct reply_def {
+    const char* full;    // static: head "\r\n" body, config-lifetime memory
+    uint32_t head_len;   // static: bytes of the head before the final "\r\n"
+    uint32_t body_len;   // static: bytes of the body (after head and "\r\n")
     uint16_t status;
+    uint8_t kind;        // REPLY_*
+    uint8_t reserved;
+    uint32_t nhdr;       // dynamic: extra header fields
+    const char** hdr_names;      // dynamic: lower-case names
+    ptc_logfmt** hdr_vals;       // dynamic: values
+    const char* ctype;           // dynamic: content-type or NULL
+    ptc_logfmt* body_lf;         // dynamic: lf-string / lf-file body, or NULL
 };
+
+enum : uint8_t {
+    REPLY_STATIC,    // <full> as is
+    REPLY_ERRORFILE, // the proxy's error page for <status> (errorfile, else built-in)
+    REPLY_DYNAMIC,   // built per use from log-format parts
+};
+
+// Connection modes (option http-keep-alive / http-server-close / httpclose); the strongest
+// of the frontend's and the backend's applies, as in HAProxy.
+enum : uint8_t { CM_UNSET, CM_KAL, CM_SCL, CM_CLO };
+
+// retry-on keywords (bits of proxy_conf::retry_on).
+enum : uint32_t {
+    RETRY_CONN_FAILURE = 1u << 0,
+    RETRY_EMPTY_RESPONSE = 1u << 1,
+    RETRY_JUNK_RESPONSE = 1u << 2,
+    RETRY_RESPONSE_TIMEOUT = 1u << 3,
+    RETRY_0RTT_REJECTED = 1u << 4,
+    RETRY_404 = 1u << 5,
+    RETRY_408 = 1u << 6,
+    RETRY_425 = 1u << 7,
+    RETRY_500 = 1u << 8,
+    RETRY_501 = 1u << 9,
+    RETRY_502 = 1u << 10,
+    RETRY_503 = 1u << 11,
+    RETRY_504 = 1u << 12,
+    RETRY_SET = 1u << 31, // retry-on was configured (even "none")
+};
+// Retry conditions that need the request to be kept for a replay (L7 retries).
+inline constexpr uint32_t retry_l7_mask = ~(RETRY_CONN_FAILURE | RETRY_SET);
 
 // This module's conf blob for a proxy (frontend, backend, listen or defaults).
 struct proxy_conf {
-    return_rule* rules;   // "http-request return" rules, in order (host->alloc'd array)
-    uint32_t rule_count;
-    uint32_t reserved;
-    uint64_t tmo_request; // timeout http-request, PTC_TMO_DEFAULT if unset
-    uint64_t tmo_idle;    // keep-alive idle: http-keep-alive, else http-request, else DEFAULT
-    uint64_t tmo_tunnel;  // timeout tunnel, PTC_TMO_DEFAULT if unset
-    uint32_t reuse;       // http-reuse: REUSE_* (backend side)
+    uint64_t tmo_request;    // timeout http-request, PTC_TMO_DEFAULT if unset
+    uint64_t tmo_idle;       // keep-alive idle: http-keep-alive, else http-request, else DEFAULT
+    uint64_t tmo_tunnel;     // timeout tunnel, PTC_TMO_DEFAULT if unset
+    uint64_t tmo_client_fin; // timeout client-fin, 0 if unset
+    uint64_t tmo_server_fin; // timeout server-fin, 0 if unset
+    uint32_t reuse;          // http-reuse: REUSE_* (backend side)
+    uint8_t conn_mode;       // CM_*
+    bool ff_on;              // option forwardfor
+    bool ff_if_none;         // ... if-none
+    bool ff_except4;         // ... except <IPv4 net>
+    bool ff_except6;         // ... except <IPv6 net>
+    bool accept_invalid_req; // option accept-invalid-http-request
+    bool accept_invalid_res; // option accept-invalid-http-response
+    uint8_t reserved;
+    uint8_t ff_net4[4], ff_mask4[4];
+    uint8_t ff_net6[16], ff_mask6[16];
+    const char* ff_hdr;      // header name ("x-forwarded-for" when NULL)
+    uint32_t ff_hdr_len;
+    uint32_t monitor_uri_len;
+    const char* monitor_uri; // monitor-uri, or NULL
+    uint32_t retry_on;       // RETRY_* bits
+    uint32_t reserved2;
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.
@@ -47,8 +108,26 @@ enum : uint32_t { REUSE_NEVER, REUSE_SAFE, REUSE_AGGRESSIVE, REUSE_ALWAYS };
 
 void conf_init(ptc_modref* self, uint32_t kind, void* conf);
 void conf_copy(ptc_modref* self, uint32_t kind, void* dst, const void* src);
-int parse_http_request(const ptc_kw_ctx* ctx);
 int parse_http_reuse(const ptc_kw_ctx* ctx);
+int parse_option_forwardfor(const ptc_kw_ctx* ctx);
+int parse_option_conn_mode(const ptc_kw_ctx* ctx);
+int parse_monitor_uri(const ptc_kw_ctx* ctx);
+int parse_retry_on(const ptc_kw_ctx* ctx);
+int parse_option_accept_invalid(const ptc_kw_ctx* ctx);
+
+// Builds a reply from "return"-style words ctx->args[first..): status, content-type,
+// string/file/lf-string/lf-file, errorfile, hdr. <def_status> applies without "status";
+// <deny> selects deny's rules (deny_status, the error page by default). Sets *next.
+int parse_reply(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, int def_status,
+                bool deny, reply_def* out);
+
+// The action table (actions.cpp) and the fetch table (fetch.cpp).
+extern const ptc_action actions[];
+extern const uint32_t action_count;
+extern const ptc_fetch fetches[];
+extern const uint32_t fetch_count;
+extern const ptc_conv convs[];
+extern const uint32_t conv_count;
 
 // ---- per-stream state --------------------------------------------------------------------------
 
@@ -98,8 +177,17 @@ struct head_index {
     uint32_t eoh_off;   // offset of the terminating empty line
     uint32_t count;     // entries used in hdr
     uint32_t reserved;
-    hdr_ref hdr[max_hdr];
+    hdr_ref hdr[max_hdr_cap];
 };
+
+// Steps of the request processing in REQ_HOOKS (resumable after a yield).
+enum class rq_step : uint8_t { HOOKS, FE_RULES, BACKEND, BE_RULES, FORWARD };
+// Steps of the response processing in res_st::HOOKS.
+enum class rs_step : uint8_t { HOOKS, BE_RULES, FE_RULES, FORWARD };
+
+// Capture slots of "http-request capture" / "http-response capture" (per transaction).
+inline constexpr size_t capture_slots = 4;
+inline constexpr size_t capture_len = 64;
 
 // Per-transaction part of the stream state, reset between keep-alive requests.
 struct txn_cur {
@@ -107,6 +195,8 @@ struct txn_cur {
     body req_body;
     body res_body;
     api_phase phase;
+    rq_step rq;          // progress in REQ_HOOKS
+    rs_step rs;          // progress in res_st::HOOKS
     bool cli_close;      // the client connection ends after this transaction (announced)
     bool cli_eof;        // the client half-closed: end after this transaction, silently
     bool req_close;      // the request asked to close (the server will close too)
@@ -117,17 +207,32 @@ struct txn_cur {
     bool replied;        // a generated response answers the current request
     bool is_head;        // request method is HEAD
     bool is_connect;     // request method is CONNECT
+    bool logged;         // stream_log_txn was called for this transaction
+    bool replayable;     // the request is kept (chan_mark) for an L7 retry
+    bool expect_100;     // the request carries "Expect: 100-continue"
     uint8_t req_minor;   // request HTTP minor version
+    uint8_t log_level;   // set-log-level: 0 = unchanged, else level + 1 (8 = silent)
+    uint8_t l7_retries;  // L7 retries done for this request
+    char term[2];        // termination state (log), 0 = not set yet
     uint16_t res_status; // final response status
+    uint16_t log_status; // status sent to the client (logs), 0 = none
     uint32_t last_len;   // pending length at the previous H1_INCOMPLETE (resumable parse)
     uint32_t method_off; // request line parts, offsets in the pending head
     uint32_t method_len;
     uint32_t target_off;
     uint32_t target_len;
+    uint32_t reqline_len; // bytes of txn::reqline in use
     uint64_t req_len;    // Content-Length of the request body
     uint64_t res_len;    // Content-Length of the response body
     uint64_t res_avail;  // response bytes pending after the head when it was parsed
     uint64_t drain_len;  // request bytes to drop after a generated reply
+    uint64_t t_start;    // now_ms() at the start of the transaction
+    uint64_t t_request;  // request head complete
+    uint64_t t_response; // response head received
+    uint64_t bytes_in;   // request bytes (head + body as far as known)
+    uint64_t bytes_out;  // response bytes sent to the client (head + body)
+    uint8_t cap_len[capture_slots];  // capture slot lengths (0 = empty)
+    char cap[capture_slots][capture_len];
 };
 
 // Per-stream state (ptc_proto.state_size), zeroed by the host at open; no heap memory.
@@ -139,12 +244,15 @@ struct txn {
     bool req_more;       // request bytes may be pending beyond the current request
     bool srv_tmo_armed;  // the server timer is armed (it stays armed across requests)
     bool be_selected;    // stream_select_backend() succeeded
+    bool req_fixed_tmo;  // the fixed http-request deadline is armed
+    uint8_t conn_mode;   // effective CM_* (frontend's, then max with the backend's)
     uint64_t cli_tmo;    // value the client timer was last set to
     const proxy_conf* fe_conf;
     const proxy_conf* be_conf;
     txn_cur cur;
     h1::chunk_state req_chunk;
     h1::chunk_state res_chunk;
+    char reqline[reqline_cap]; // copy of the request line (method SP target SP version)
     head_index idx;      // header index of the pending head (see api_phase)
 };
 
@@ -163,6 +271,20 @@ bool index_conn_has(const head_index& idx, const char* base, std::string_view to
 // Appends "name: value\r\n" before the end of the pending head of <dir>. PTC_OK/PTC_ERROR.
 int head_add(ptc_stream* s, uint32_t dir, head_index& idx, std::string_view name,
              std::string_view value);
+// Replaces <len> bytes at <off> of the pending head of <dir> with <data>, keeping the index
+// right (offsets after the edit move; a value containing the edit grows or shrinks).
+int head_edit(ptc_stream* s, uint32_t dir, head_index& idx, uint32_t off, uint32_t len,
+              std::string_view data);
+// Removes header line <i>.
+int head_remove(ptc_stream* s, uint32_t dir, head_index& idx, uint32_t i);
+inline std::string_view name_of(const head_index& idx, const char* base, uint32_t i)
+{
+    return {base + idx.hdr[i].name_off, idx.hdr[i].name_len};
+}
+inline std::string_view value_of(const head_index& idx, const char* base, uint32_t i)
+{
+    return {base + idx.hdr[i].value_off, idx.hdr[i].value_len};
+}
 // Removes every header named <name>. PTC_OK if at least one was removed, else PTC_ERROR.
 int head_del(ptc_stream* s, uint32_t dir, head_index& idx, const char* base,
              std::string_view name);
@@ -185,8 +307,6 @@ const char* reason_phrase(int status);
 // <conn> is "" or "close" or "keep-alive" (connection header). PTC_OK or PTC_ERROR.
 int send_generated(ptc_stream* s, int status, std::string_view ctype, std::string_view body,
                    std::string_view conn);
-// Sends a configured return rule with the given connection header ("", "close", "keep-alive").
-int send_rule(ptc_stream* s, const return_rule& r, std::string_view conn);
 
 // ---- stream handler (http.cpp) ----------------------------------------------------------------
 
@@ -196,5 +316,17 @@ int send_rule(ptc_stream* s, const return_rule& r, std::string_view conn);
 std::string_view reply_prepare(ptc_stream* s, txn& t);
 
 int on_event(ptc_stream* s, void* state, uint32_t events);
+
+// Sends the reply <r> for the current transaction (request or response phase): evaluates its
+// dynamic parts, runs the after-response rules, forwards it. Returns PTC_ACT_DONE, or
+// PTC_ACT_ERROR (the stream was aborted).
+int send_reply(ptc_stream* s, const reply_def& r);
+// Sends a generated response of <len> bytes just appended to the (otherwise empty) RES
+// channel: indexes it, runs the http-after-response rules, forwards it and records the status.
+int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn = true);
+// The module's work buffers (tune.bufsize bytes each, allocated once per process).
+char* work_buf(int which, size_t* cap);
+// The proxy whose errorfiles apply to the stream now (backend once chosen, else frontend).
+ptc_proxy* error_proxy(ptc_stream* s, const txn& t);
 
 } // namespace portico::http

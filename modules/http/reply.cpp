@@ -24,6 +24,7 @@ struct err_def {
 };
 
 constexpr err_def err_defs[] = {
+    {200, false, "OK", "Service ready."},
     {400, true, "Bad request", "Your browser sent an invalid request."},
     {403, false, "Forbidden", "Request forbidden by administrative rules."},
     {404, false, "Not Found", "The resource could not be found."},
@@ -208,30 +209,7 @@ int send_generated(ptc_stream* s, int status, std::string_view ctype, std::strin
     if (host->chan_append(s, PTC_DIR_RES, head, size_t(n)) != PTC_OK ||
         (!body.empty() && host->chan_append(s, PTC_DIR_RES, body.data(), body.size()) != PTC_OK))
         return PTC_ERROR;
-    host->chan_forward(s, PTC_DIR_RES, size_t(n) + body.size());
-    return PTC_OK;
-}
-
-int send_rule(ptc_stream* s, const return_rule& r, std::string_view conn)
-{
-    res_clear(s);
-    size_t total = size_t(r.head_len) + 2 + r.body_len;
-    if (conn.empty()) {
-        if (host->chan_append(s, PTC_DIR_RES, r.full, total) != PTC_OK)
-            return PTC_ERROR;
-        host->chan_forward(s, PTC_DIR_RES, total);
-        return PTC_OK;
-    }
-    char line[48];
-    int n = snprintf(line, sizeof(line), "connection: %.*s\r\n\r\n", int(conn.size()),
-                     conn.data());
-    const char* body = r.full + r.head_len + 2;
-    if (host->chan_append(s, PTC_DIR_RES, r.full, r.head_len) != PTC_OK ||
-        host->chan_append(s, PTC_DIR_RES, line, size_t(n)) != PTC_OK ||
-        (r.body_len && host->chan_append(s, PTC_DIR_RES, body, r.body_len) != PTC_OK))
-        return PTC_ERROR;
-    host->chan_forward(s, PTC_DIR_RES, r.head_len + size_t(n) + r.body_len);
-    return PTC_OK;
+    return emit_generated(s, txn_of(s), size_t(n) + body.size(), false);
 }
 
 } // namespace portico::http

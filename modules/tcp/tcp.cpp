@@ -70,6 +70,7 @@ const ptc_module desc = {
     PTC_TABLE(protos, ptc_proto),
     0, 0, 0, 0,
     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+    PTC_NO_SAMPLE_TABLES,
 };
 
 } // namespace

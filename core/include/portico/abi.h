@@ -22,9 +22,13 @@
  *  1.1  server connection reuse: ptc_host.stream_srv_idle,
  *       ptc_host.stream_connect_ex; PTC_IDLE_POOL, PTC_CONNECT_POOL_SAFE,
  *       PTC_CONNECT_POOL_ANY (stream.h).
+ *  1.2  samples and rules (sample.h): ptc_module.fetches/convs/actions tables;
+ *       ptc_host.rules_run, logfmt_compile, logfmt_eval, expr_compile,
+ *       expr_eval, scratch, var_set, var_get, stream_log_txn, proxy_errorfile,
+ *       global_setting, proxy_setting, chan_mark, chan_rewind; PTC_TMO_FIXED.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 1
+#define PTC_ABI_MINOR 2
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include "keywords.h"
+#include "sample.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -177,6 +178,54 @@ typedef struct ptc_host {
     /** stream_connect() that may also take a pooled idle connection to the chosen
      *  server (flags PTC_CONNECT_POOL_*). Since 1.1. */
     int (*stream_connect_ex)(ptc_stream *s, uint32_t flags);
+
+    /* ---- samples, rules, log formats, variables, logging (1.2) ---- */
+    /** Run the rules of `ruleset` (PTC_RULES_*) declared in proxy `px` (the
+     *  frontend, then the backend, as HAProxy does) on the stream: conditions are
+     *  evaluated and actions executed in order. Returns PTC_ACT_CONTINUE when every
+     *  rule ran (or none matched), PTC_ACT_STOP, PTC_ACT_DONE, PTC_ACT_YIELD (call
+     *  again when woken: it resumes at the yielding rule) or PTC_ACT_ERROR.
+     *  Since 1.2. */
+    int (*rules_run)(ptc_stream *s, uint32_t ruleset, ptc_proxy *px);
+    /** Compile a log-format string ("%[req.hdr(host),lower] %ci"); NULL after
+     *  reporting an error. Config-lifetime, host-owned. Since 1.2. */
+    ptc_logfmt *(*logfmt_compile)(const ptc_kw_ctx *ctx, ptc_str fmt);
+    /** Evaluate a log-format into buf (at most cap bytes, not NUL-terminated);
+     *  returns the length written (output is truncated at cap). Since 1.2. */
+    size_t (*logfmt_eval)(ptc_stream *s, const ptc_logfmt *lf, char *buf, size_t cap);
+    /** Compile a sample expression ("req.hdr(host),lower"). Since 1.2. */
+    ptc_expr *(*expr_compile)(const ptc_kw_ctx *ctx, ptc_str expr);
+    /** Evaluate an expression: 1 with *out set, 0 when no sample. Strings in
+     *  *out stay valid until the next evaluation on this worker. Since 1.2. */
+    int (*expr_eval)(ptc_stream *s, const ptc_expr *e, ptc_sample *out);
+    /** A scratch buffer for converters writing a new string (two rotate, each
+     *  tune.bufsize long); valid until the current expression evaluation ends.
+     *  *cap receives its size. Since 1.2. */
+    char *(*scratch)(size_t *cap);
+    /** Set / get a variable ("txn.foo", "sess.bar", "req.x", "res.y",
+     *  "proc.z"); the value is copied. var_get returns 1 when found. Since 1.2. */
+    int (*var_set)(ptc_stream *s, ptc_str name, const ptc_sample *value);
+    int (*var_get)(ptc_stream *s, ptc_str name, ptc_sample *out);
+    /** Log one transaction of the stream (mode http: once per request) with the
+     *  proxy's log settings, and count it in the statistics. Since 1.2. */
+    void (*stream_log_txn)(ptc_stream *s, const ptc_log_txn *txn);
+    /** The raw HTTP response configured with "errorfile <status>" for the proxy
+     *  (checked at load time), or an empty string. Since 1.2. */
+    ptc_str (*proxy_errorfile)(const ptc_proxy *p, int status);
+    /** A numeric global setting: "tune.bufsize", "tune.maxrewrite",
+     *  "tune.http.maxhdr", "maxconn", "workers"; 0 when unknown. Since 1.2. */
+    uint64_t (*global_setting)(const char *name);
+    /** A numeric proxy setting: "retries", "redispatch" (0/1), "maxconn",
+     *  "option httplog"-style flags by name ("forwardfor"...); 0 when unset.
+     *  Since 1.2. */
+    uint64_t (*proxy_setting)(const ptc_proxy *p, const char *name);
+    /** Keep the request bytes forwarded from now on in the buffer after they are
+     *  sent (on = 1), so that chan_rewind can send them again to another server
+     *  (L7 retries); on = 0 releases them. Since 1.2. */
+    void (*chan_mark)(ptc_stream *s, uint32_t dir, int on);
+    /** Make every byte forwarded since chan_mark forwarded-but-unsent again (for
+     *  the next server connection). PTC_ERROR when no mark is held. Since 1.2. */
+    int (*chan_rewind)(ptc_stream *s, uint32_t dir);
 } ptc_host;
 
 /* True if the host table has `member` (it was added in a minor the host has). */

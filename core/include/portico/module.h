@@ -6,6 +6,7 @@
 #include "hooks.h"
 #include "host.h"
 #include "keywords.h"
+#include "sample.h"
 #include "stream.h"
 #include "types.h"
 
@@ -64,11 +65,25 @@ typedef struct ptc_module {
     int (*post_config)(ptc_modref *self);
     int (*worker_init)(ptc_modref *self);
     void (*worker_fini)(ptc_modref *self);
+
+    /* ---- since 1.2: sample fetches, converters and rule actions (sample.h) ---- */
+    const ptc_fetch *fetches;
+    uint32_t fetch_count;
+    uint32_t fetch_size;     /* sizeof(ptc_fetch) */
+    const ptc_conv *convs;
+    uint32_t conv_count;
+    uint32_t conv_size;      /* sizeof(ptc_conv) */
+    const ptc_action *actions;
+    uint32_t action_count;
+    uint32_t action_size;    /* sizeof(ptc_action) */
 } ptc_module;
 
 /* Helpers for filling a descriptor's tables. */
 #define PTC_TABLE(arr, type) (arr), (uint32_t)(sizeof(arr) / sizeof((arr)[0])), (uint32_t)sizeof(type)
 #define PTC_NO_TABLE(type) NULL, 0u, (uint32_t)sizeof(type)
+/* The 1.2 tail of a descriptor without fetches, converters or actions. */
+#define PTC_NO_SAMPLE_TABLES                                                               \
+    PTC_NO_TABLE(ptc_fetch), PTC_NO_TABLE(ptc_conv), PTC_NO_TABLE(ptc_action)
 
 /* The one symbol a module exports. It receives the host table (keep the
  * pointer), and returns the module's static descriptor, or NULL to refuse. */

@@ -9,6 +9,7 @@
 #include "host.h"
 #include "keywords.h"
 #include "module.h"
+#include "sample.h"
 #include "stream.h"
 #include "types.h"
 

@@ -59,6 +59,9 @@ extern "C" {
 #define PTC_TMO_CLIENT   0u
 #define PTC_TMO_SERVER   1u
 #define PTC_TMO_DEFAULT  UINT64_MAX
+/* OR'ed into `which` (since 1.2): a deadline that I/O does not push back
+ * (e.g. timeout http-request, counted from the start of the request). */
+#define PTC_TMO_FIXED    0x100u
 
 /* Modes of host->stream_close. */
 #define PTC_CLOSE_ABORT 0u /* close both sides now, dropping unsent data */

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <vector>
 
+#include "event/clock.hpp"
 #include "event/poller.hpp"
 
 namespace portico::event {
@@ -138,6 +139,7 @@ public:
                 return -errno;
             n = 0;
         }
+        update_clock(); // completion handlers must see the time after the wait
         for (int i = 0; i < n; ++i)
             handle_event(events_[size_t(i)].data.fd, events_[size_t(i)].events);
         return dispatch();

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <vector>
 
+#include "event/clock.hpp"
 #include "event/poller.hpp"
 
 namespace portico::event {
@@ -361,6 +362,7 @@ int uring_poller::run_once(int timeout_ms)
     }
     if (ret < 0 && ret != -ETIME && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
         return ret;
+    update_clock(); // completion handlers must see the time after the wait, not before it
 
     int n = dispatch_synth();
     constexpr unsigned batch = 256;

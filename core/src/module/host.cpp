@@ -12,6 +12,8 @@
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "log/log_host.hpp"
+#include "sample/sample_host.hpp"
 #include "stream/stream.hpp"
 #include "util/diag.hpp"
 
@@ -44,6 +46,8 @@ void host_chan_shutw(ptc_stream* s, uint32_t dir);
 void host_chan_pause(ptc_stream* s, uint32_t dir, int on);
 int host_stream_srv_idle(ptc_stream* s, uint32_t flags);
 int host_stream_connect_ex(ptc_stream* s, uint32_t flags);
+void host_chan_mark(ptc_stream* s, uint32_t dir, int on);
+int host_chan_rewind(ptc_stream* s, uint32_t dir);
 
 namespace {
 
@@ -186,6 +190,45 @@ const void* h_api_lookup(const char* name, uint32_t min_version, uint32_t* versi
     return g_modules.lookup(name, min_version, version);
 }
 
+ptc_str h_proxy_errorfile(const ptc_proxy* p, int status)
+{
+    const proxy* px = to_proxy(p);
+    auto it = px->errorfiles.find(status);
+    if (it == px->errorfiles.end())
+        return ptc_str{"", 0};
+    return sv(it->second);
+}
+
+uint64_t h_global_setting(const char* name)
+{
+    const global_conf& g = g_config->global;
+    std::string n = name ? name : "";
+    if (n == "tune.bufsize")
+        return g.bufsize;
+    if (n == "tune.maxrewrite")
+        return g.maxrewrite;
+    if (n == "tune.http.maxhdr")
+        return g.http_maxhdr;
+    if (n == "maxconn")
+        return g.maxconn;
+    if (n == "workers")
+        return g.workers;
+    return 0;
+}
+
+uint64_t h_proxy_setting(const ptc_proxy* p, const char* name)
+{
+    const proxy* px = to_proxy(p);
+    std::string n = name ? name : "";
+    if (n == "retries")
+        return px->retries;
+    if (n == "redispatch")
+        return px->redispatch ? 1 : 0;
+    if (n == "maxconn")
+        return px->maxconn;
+    return 0;
+}
+
 } // namespace
 
 extern const char* const k_portico_version;
@@ -244,6 +287,20 @@ const ptc_host g_host = {
     h_api_lookup,
     host_stream_srv_idle,
     host_stream_connect_ex,
+    host_rules_run,
+    host_logfmt_compile,
+    host_logfmt_eval,
+    host_expr_compile,
+    host_expr_eval,
+    host_scratch,
+    host_var_set,
+    host_var_get,
+    host_stream_log_txn,
+    h_proxy_errorfile,
+    h_global_setting,
+    h_proxy_setting,
+    host_chan_mark,
+    host_chan_rewind,
 };
 
 } // namespace portico

@@ -85,6 +85,9 @@ bool check_descriptor(const ptc_module* d, const std::string& what, module_rec& 
         {m.keywords, m.keyword_count, m.keyword_size, k_min_keyword_size, "keyword"},
         {m.hooks, m.hook_count, m.hook_size, k_min_hook_size, "hook"},
         {m.protos, m.proto_count, m.proto_size, k_min_proto_size, "protocol"},
+        {m.fetches, m.fetch_count, m.fetch_size, k_min_fetch_size, "fetch"},
+        {m.convs, m.conv_count, m.conv_size, k_min_conv_size, "converter"},
+        {m.actions, m.action_count, m.action_size, k_min_action_size, "action"},
     };
     for (const tab& t : tabs) {
         if (t.count && (!t.p || t.size < t.min)) {
@@ -97,6 +100,24 @@ bool check_descriptor(const ptc_module* d, const std::string& what, module_rec& 
     out.keywords = copy_table<ptc_keyword>(m.keywords, m.keyword_count, m.keyword_size);
     out.hooks = copy_table<ptc_hook>(m.hooks, m.hook_count, m.hook_size);
     out.protos = copy_table<ptc_proto>(m.protos, m.proto_count, m.proto_size);
+    out.fetches = copy_table<ptc_fetch>(m.fetches, m.fetch_count, m.fetch_size);
+    out.convs = copy_table<ptc_conv>(m.convs, m.conv_count, m.conv_size);
+    out.actions = copy_table<ptc_action>(m.actions, m.action_count, m.action_size);
+    for (const ptc_fetch& f : out.fetches)
+        if (!f.name || !f.fn) {
+            err = "module " + what + " registers an invalid fetch";
+            return false;
+        }
+    for (const ptc_conv& c : out.convs)
+        if (!c.name || !c.fn) {
+            err = "module " + what + " registers an invalid converter";
+            return false;
+        }
+    for (const ptc_action& a : out.actions)
+        if (!a.name || !a.parse || !a.exec || a.ruleset < 1 || a.ruleset > PTC_RULES_MAX) {
+            err = "module " + what + " registers an invalid action";
+            return false;
+        }
     for (const ptc_keyword& k : out.keywords) {
         if (!k.name || !*k.name) {
             err = "module " + what + " registers a keyword without a name";

@@ -21,6 +21,9 @@ struct module_rec {
     std::vector<ptc_keyword> keywords;
     std::vector<ptc_hook> hooks;
     std::vector<ptc_proto> protos;
+    std::vector<ptc_fetch> fetches;   // since 1.2 (empty for older modules)
+    std::vector<ptc_conv> convs;
+    std::vector<ptc_action> actions;
     uint32_t index = 0;           // position among loaded modules (conf blob slot)
     bool initialised = false;
 };
@@ -34,6 +37,10 @@ constexpr uint32_t k_min_module_size = 152;
 constexpr uint32_t k_min_keyword_size = 40;
 constexpr uint32_t k_min_hook_size = 16;
 constexpr uint32_t k_min_proto_size = 32;
+// Sizes of the 1.2 sample table entries.
+constexpr uint32_t k_min_fetch_size = sizeof(ptc_fetch);
+constexpr uint32_t k_min_conv_size = sizeof(ptc_conv);
+constexpr uint32_t k_min_action_size = sizeof(ptc_action);
 static_assert(sizeof(ptc_module) >= k_min_module_size && sizeof(ptc_keyword) >= k_min_keyword_size &&
                   sizeof(ptc_hook) >= k_min_hook_size && sizeof(ptc_proto) >= k_min_proto_size,
               "ABI structs may only grow");

@@ -20,6 +20,7 @@
 #include <map>
 #include <vector>
 
+#include "cli/cli.hpp"
 #include "event/clock.hpp"
 #include "module/module.hpp"
 #include "proxy/addr.hpp"
@@ -172,6 +173,7 @@ pid_t spawn_worker(config& cfg, int slot)
         return -1;
     }
     if (pid == 0) {
+        cli_close_in_child(); // the runtime API is served by the master only
         // close listening sockets of the other slots
         for (auto& p : cfg.proxies)
             for (auto& b : p->binds)
@@ -223,6 +225,10 @@ int run_master(config& cfg, const master_opts& o)
         PTC_ALERT("cannot create the shared memory area: %s", strerror(errno));
         return 1;
     }
+    cli_shm_init(cfg);
+    cli_set_workers(n);
+    if (!cli_bind(cfg))
+        return 1;
     if (o.daemon) {
         pid_t pid = fork();
         if (pid < 0) {
@@ -278,9 +284,13 @@ int run_master(config& cfg, const master_opts& o)
             }
             tmo = (int)(stop_deadline - now);
         }
-        pollfd pfd{sfd, POLLIN, 0};
-        int r = poll(&pfd, 1, tmo);
-        if (r <= 0)
+        // the signalfd first, then the runtime API's sockets
+        std::vector<pollfd> pfds;
+        pfds.push_back(pollfd{sfd, POLLIN, 0});
+        cli_poll_fill(pfds);
+        int r = poll(pfds.data(), pfds.size(), cli_poll_timeout(tmo));
+        cli_poll_handle(pfds, 1);
+        if (r <= 0 || !(pfds[0].revents & POLLIN))
             continue;
         signalfd_siginfo si;
         if (read(sfd, &si, sizeof(si)) != sizeof(si))

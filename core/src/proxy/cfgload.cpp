@@ -14,8 +14,11 @@
 #include <stdexcept>
 
 #include "cfg/reader.hpp"
+#include "cli/cli.hpp"
+#include "log/log.hpp"
 #include "module/module.hpp"
 #include "proxy/core_keywords.hpp"
+#include "sample/sample.hpp"
 #include "util/diag.hpp"
 
 namespace portico {
@@ -199,6 +202,8 @@ bool cfg_loader::load_modules()
         return errors_ == 0;
     modules_loaded_ = true;
     register_module(g_modules.add_builtin("core", core_module()));
+    register_module(g_modules.add_builtin("cli", cli_module())); // runtime API keywords
+    register_module(g_modules.add_builtin("log", log::log_module())); // logging keywords
     auto dirs = default_module_dirs();
     for (const char* const* n = k_standard_modules; *n; n++) {
         for (auto& d : dirs) {
@@ -326,6 +331,14 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
         p->maxconn = defs->maxconn;
         p->balance = defs->balance;
         p->balance_args = defs->balance_args;
+        p->errorfiles = defs->errorfiles;
+        p->retries = defs->retries;
+        p->redispatch = defs->redispatch;
+        p->hash_type = defs->hash_type;
+        p->hash_fn = defs->hash_fn;
+        p->hash_avalanche = defs->hash_avalanche;
+        p->allbackups = defs->allbackups;
+        p->fullconn = defs->fullconn;
         p->default_backend_name = defs->default_backend_name;
         p->default_backend_file = defs->default_backend_file;
         p->default_backend_line = defs->default_backend_line;
@@ -335,11 +348,20 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
             copy_blobs(*this, p->default_server->mod, defs->default_server->mod, PTC_CONF_SERVER);
         }
         copy_blobs(*this, p->mod, defs->mod, PTC_CONF_PROXY);
+        log::inherit(*p, *defs); // log targets, formats, options
     }
     p->name = name;
     p->file = l.file;
     p->line = l.lineno;
     p->cap = cap;
+    if (defs && cap != CAP_DEFAULTS) {
+        // rules of a named defaults section run before the proxy's own (sample engine)
+        std::string err;
+        if (!smp::inherit_rules(*p, *defs, err)) {
+            error_at(l.file, l.lineno, err);
+            return nullptr;
+        }
+    }
     proxy* raw = p.get();
     if (cap == CAP_DEFAULTS) {
         if (!name.empty())
@@ -517,6 +539,8 @@ void cfg_loader::post_checks()
                                          "' module, which is not loaded");
             continue;
         }
+        p.client_fin = p.timeout("client-fin");
+        p.server_fin = p.timeout("server-fin");
         if (p.cap & CAP_FE) {
             if (p.binds.empty())
                 warn_at(p.file, p.line,
@@ -532,9 +556,13 @@ void cfg_loader::post_checks()
                 p.default_backend = be;
             }
             for (size_t i = 1; i < p.use_backend.size(); i++)
-                warn_at(p.use_backend[i].file, p.use_backend[i].line,
-                        "this 'use_backend' follows an unconditional one and will never apply");
+                if (!p.use_backend[i - 1].cond && p.use_backend[i - 1].dyn.empty())
+                    warn_at(p.use_backend[i].file, p.use_backend[i].line,
+                            "this 'use_backend' follows an unconditional one and will never "
+                            "apply");
             for (auto& r : p.use_backend) {
+                if (!r.dyn.empty())
+                    continue; // dynamic name (%[...]): resolved at run time
                 r.target = cfg.find_backend(r.name);
                 if (!r.target)
                     error_at(r.file, r.line, "unable to find required use_backend: '" + r.name +

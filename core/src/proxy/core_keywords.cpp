@@ -3,6 +3,8 @@
 // module's: global settings, proxy basics, bind and server lines.
 #include "proxy/core_keywords.hpp"
 
+#include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 
@@ -12,6 +14,7 @@
 #include "proxy/addr.hpp"
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
+#include "sample/sample.hpp"
 
 namespace portico {
 
@@ -123,6 +126,48 @@ int parse_global_tune_bufsize(const ptc_kw_ctx* c)
 int parse_global_tune_maxrewrite(const ptc_kw_ctx* c)
 {
     return parse_tune_size(c, C().global.maxrewrite, 0, 1 << 19);
+}
+
+int parse_global_tune_http_maxhdr(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), 32767, v) || v < 1)
+        return err(c, "'tune.http.maxhdr' expects a number between 1 and 32767, got '" +
+                          arg(c, 1) + "'");
+    C().global.http_maxhdr = (uint32_t)v;
+    return PTC_OK;
+}
+
+// errorfile <status> <file>: a raw HTTP response sent instead of the built-in page
+int parse_proxy_errorfile(const ptc_kw_ctx* c)
+{
+    static const int codes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425,
+                                429, 500, 501, 502, 503, 504};
+    uint64_t code;
+    if (!parse_uint(arg(c, 1), 999, code))
+        return err(c, "'errorfile' expects a status code, got '" + arg(c, 1) + "'");
+    bool known = false;
+    for (int k : codes)
+        known |= (int)code == k;
+    if (!known)
+        return err(c, "'errorfile': status code " + arg(c, 1) + " cannot be customised");
+    std::string path = arg(c, 2);
+    FILE* f = fopen(path.c_str(), "rb");
+    if (!f)
+        return err(c, "'errorfile': cannot open '" + path + "': " + strerror(errno));
+    std::string body;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        body.append(buf, n);
+    fclose(f);
+    if (body.size() > C().global.bufsize - C().global.maxrewrite)
+        return err(c, "'errorfile': '" + path + "' is larger than the buffer (tune.bufsize " +
+                          "minus tune.maxrewrite)");
+    if (body.rfind("HTTP/1.", 0) != 0)
+        return err(c, "'errorfile': '" + path + "' must hold a complete HTTP response");
+    P(c).errorfiles[(int)code] = body;
+    return PTC_OK;
 }
 
 // ---- proxies ----------------------------------------------------------------------------
@@ -238,21 +283,8 @@ int parse_proxy_default_backend(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
-int parse_proxy_use_backend(const ptc_kw_ctx* c)
-{
-    if (c->argc > 2) {
-        std::string w = arg(c, 2);
-        if (w == "if" || w == "unless")
-            return err(c, "'use_backend': conditions ('" + w + "') are not supported yet by "
-                                                         "portico");
-        return err(c, "'use_backend' expects a backend name, then optionally 'if'/'unless'");
-    }
-    std::string name = arg(c, 1);
-    if (name.find("%[") != std::string::npos)
-        return err(c, "'use_backend': dynamic backend names are not supported yet by portico");
-    P(c).use_backend.push_back(proxy::use_backend_rule{name, c->file, (int)c->line, nullptr});
-    return PTC_OK;
-}
+// use_backend <name> [if|unless <cond>], and dynamic names "%[expr]": core/src/sample/
+int parse_proxy_use_backend(const ptc_kw_ctx* c) { return smp::parse_use_backend(c); }
 
 int parse_proxy_balance(const ptc_kw_ctx* c)
 {
@@ -394,6 +426,108 @@ int parse_server_enabled(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// ---- balancing, limits, queues, retries (core/src/lb) ----------------------------------
+
+int parse_server_uint_opt(const ptc_kw_ctx* c, uint32_t& field, uint64_t max)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), max, v))
+        return err(c, "server option '" + arg(c, 0) + "' expects an integer between 0 and " +
+                          std::to_string(max) + ", got '" + arg(c, 1) + "'");
+    field = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_server_maxconn(const ptc_kw_ctx* c) { return parse_server_uint_opt(c, SRV(c).maxconn, 0x7fffffff); }
+int parse_server_minconn(const ptc_kw_ctx* c) { return parse_server_uint_opt(c, SRV(c).minconn, 0x7fffffff); }
+int parse_server_maxqueue(const ptc_kw_ctx* c) { return parse_server_uint_opt(c, SRV(c).maxqueue, 0x7fffffff); }
+
+int parse_server_backup(const ptc_kw_ctx* c)
+{
+    SRV(c).backup = true;
+    return PTC_OK;
+}
+
+int parse_server_no_backup(const ptc_kw_ctx* c)
+{
+    SRV(c).backup = false;
+    return PTC_OK;
+}
+
+// hash-type <method> [<function>] [<modifier>]
+int parse_proxy_hash_type(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    std::string m = arg(c, 1);
+    if (m != "map-based" && m != "consistent")
+        return err(c, "'hash-type' expects 'map-based' or 'consistent', got '" + m + "'");
+    std::string fn = "sdbm";
+    bool aval = false;
+    for (uint32_t i = 2; i < c->argc; i++) {
+        std::string a = arg(c, i);
+        if (a == "avalanche" && i == c->argc - 1)
+            aval = true;
+        else if (i == 2 && (a == "sdbm" || a == "djb2" || a == "wt6" || a == "crc32"))
+            fn = a;
+        else if (i == 2 && a == "none")
+            return err(c, "'hash-type ... none' is not supported yet by portico");
+        else
+            return err(c, "'hash-type': unknown " + std::string(i == 2 ? "function" : "modifier") +
+                              " '" + a + "' (expected sdbm, djb2, wt6 or crc32, then avalanche)");
+    }
+    p.hash_type = m;
+    p.hash_fn = fn;
+    p.hash_avalanche = aval;
+    return PTC_OK;
+}
+
+int parse_proxy_fullconn(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (uint_arg(c, 0x7fffffff, v) != PTC_OK)
+        return PTC_ERROR;
+    P(c).fullconn = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_proxy_retries(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (uint_arg(c, 255, v) != PTC_OK)
+        return PTC_ERROR;
+    P(c).retries = (uint32_t)v;
+    return PTC_OK;
+}
+
+// [no] option redispatch [<interval>]
+int parse_proxy_option_redispatch(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    if (c->negated) {
+        if (c->argc > c->kw_words)
+            return err(c, "'no option redispatch' takes no argument");
+        p.redispatch = 0;
+        return PTC_OK;
+    }
+    int32_t v = -1;
+    if (c->argc > c->kw_words) {
+        std::string a = arg(c, a0(c));
+        bool neg = !a.empty() && a[0] == '-';
+        uint64_t u;
+        if (!parse_uint(neg ? a.substr(1) : a, 255, u))
+            return err(c, "'option redispatch' expects an integer interval, got '" + a + "'");
+        v = neg ? -(int32_t)u : (int32_t)u;
+    }
+    p.redispatch = v;
+    return PTC_OK;
+}
+
+int parse_proxy_option_allbackups(const ptc_kw_ctx* c)
+{
+    P(c).allbackups = !c->negated;
+    return PTC_OK;
+}
+
 constexpr uint32_t PX = PTC_SEC_PROXY;
 constexpr uint32_t FE = PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND;
 constexpr uint32_t BE = PTC_SEC_DEFAULTS | PTC_SEC_BACKEND;
@@ -410,6 +544,8 @@ const ptc_keyword k_core_keywords[] = {
     {"module-load",         PTC_SEC_GLOBAL,   0, 1, 1, parse_global_module_load,     "module-load <name|file.so>"},
     {"tune.bufsize",        PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_bufsize,    "tune.bufsize <size>"},
     {"tune.maxrewrite",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_maxrewrite, "tune.maxrewrite <size>"},
+    {"tune.http.maxhdr",    PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_http_maxhdr, "tune.http.maxhdr <number>"},
+    {"errorfile",           PX,               0, 2, 2, parse_proxy_errorfile,        "errorfile <status> <file>"},
     {"mode",                PX,               0, 1, 1, parse_proxy_mode,             "mode tcp|http"},
     {"timeout client",      FE,               0, 1, 1, parse_proxy_timeout,          "timeout client <time>"},
     {"timeout server",      BE,               0, 1, 1, parse_proxy_timeout,          "timeout server <time>"},
@@ -417,10 +553,29 @@ const ptc_keyword k_core_keywords[] = {
     {"timeout http-request", PX,              0, 1, 1, parse_proxy_timeout,          "timeout http-request <time>"},
     {"timeout http-keep-alive", PX,           0, 1, 1, parse_proxy_timeout,          "timeout http-keep-alive <time>"},
     {"timeout tunnel",      BE,               0, 1, 1, parse_proxy_timeout,          "timeout tunnel <time>"},
+    {"timeout client-fin",  FE,               0, 1, 1, parse_proxy_timeout,          "timeout client-fin <time>"},
+    {"timeout server-fin",  BE,               0, 1, 1, parse_proxy_timeout,          "timeout server-fin <time>"},
     {"bind",                PTC_SEC_FRONTEND, 0, 1, -1, parse_proxy_bind,            "bind <address>:<port>[,...] [options]"},
     {"default_backend",     FE,               0, 1, 1, parse_proxy_default_backend,  "default_backend <backend>"},
-    {"use_backend",         PTC_SEC_FRONTEND, 0, 1, -1, parse_proxy_use_backend,     "use_backend <backend>"},
-    {"balance",             BE,               0, 1, -1, parse_proxy_balance,         "balance roundrobin"},
+    {"use_backend",         PTC_SEC_FRONTEND, 0, 1, -1, parse_proxy_use_backend,     "use_backend <backend> [{if | unless} <condition>]"},
+    // ---- sample engine (core/src/sample/): ACLs and rule sets ----
+    {"acl",                 PX,               0, 2, -1, smp::parse_acl,              "acl <aclname> <criterion> [flags] [operator] <value> ..."},
+    {"http-request",        PX,               0, 1, -1, smp::parse_rules,            "http-request <action> [options...] [{if | unless} <condition>]"},
+    {"http-response",       PX,               0, 1, -1, smp::parse_rules,            "http-response <action> [options...] [{if | unless} <condition>]"},
+    {"http-after-response", PX,               0, 1, -1, smp::parse_rules,            "http-after-response <action> [options...] [{if | unless} <condition>]"},
+    {"tcp-request connection", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, smp::parse_rules, "tcp-request connection <action> [{if | unless} <condition>]"},
+    {"tcp-request content", PX,               0, 1, -1, smp::parse_rules,            "tcp-request content <action> [{if | unless} <condition>]"},
+    {"tcp-request inspect-delay", PX,         0, 1, 1, nullptr,                      "tcp-request inspect-delay <timeout>"},
+    {"tcp-request session", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, nullptr,  "tcp-request session <action> [{if | unless} <condition>]"},
+    {"tcp-response content", BE,              0, 1, -1, smp::parse_rules,            "tcp-response content <action> [{if | unless} <condition>]"},
+    {"tcp-response inspect-delay", BE,        0, 1, 1, nullptr,                      "tcp-response inspect-delay <timeout>"},
+    {"balance",             BE,               0, 1, -1, parse_proxy_balance,         "balance <algorithm> [<arguments>]"},
+    {"hash-type",           BE,               0, 1, 3, parse_proxy_hash_type,        "hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]"},
+    {"fullconn",            BE,               0, 1, 1, parse_proxy_fullconn,         "fullconn <number>"},
+    {"retries",             BE,               0, 1, 1, parse_proxy_retries,          "retries <number>"},
+    {"option redispatch",   BE,               PTC_KWF_NEGATABLE, 0, 1, parse_proxy_option_redispatch, "[no] option redispatch [<interval>]"},
+    {"option allbackups",   BE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_allbackups, "[no] option allbackups"},
+    {"timeout queue",       BE,               0, 1, 1, parse_proxy_timeout,          "timeout queue <time>"},
     {"server",              PTC_SEC_BACKEND,  0, 2, -1, parse_proxy_server,          "server <name> <address>:<port> [options]"},
     {"default-server",      BE,               0, 0, -1, parse_proxy_default_server,  "default-server [options]"},
     {"name",                PTC_KW_BIND,      0, 1, 1, parse_bind_name,              "name <name>"},
@@ -428,6 +583,11 @@ const ptc_keyword k_core_keywords[] = {
     {"id",                  PTC_KW_SERVER,    0, 1, 1, parse_server_id,              "id <number>"},
     {"disabled",            SV,               0, 0, 0, parse_server_disabled,        "disabled"},
     {"enabled",             SV,               0, 0, 0, parse_server_enabled,         "enabled"},
+    {"maxconn",             SV,               0, 1, 1, parse_server_maxconn,         "maxconn <number>"},
+    {"minconn",             SV,               0, 1, 1, parse_server_minconn,         "minconn <number>"},
+    {"maxqueue",            SV,               0, 1, 1, parse_server_maxqueue,        "maxqueue <number>"},
+    {"backup",              SV,               0, 0, 0, parse_server_backup,          "backup"},
+    {"no-backup",           SV,               0, 0, 0, parse_server_no_backup,       "no-backup"},
 };
 
 const ptc_module k_core_module = {
@@ -438,6 +598,10 @@ const ptc_module k_core_module = {
     PTC_NO_TABLE(ptc_proto),
     0, 0, 0, 0,
     nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+    // sample engine tables (core/src/sample/)
+    smp::k_core_fetches, smp::k_core_fetch_count, (uint32_t)sizeof(ptc_fetch),
+    smp::k_core_convs, smp::k_core_conv_count, (uint32_t)sizeof(ptc_conv),
+    smp::k_core_actions, smp::k_core_action_count, (uint32_t)sizeof(ptc_action),
 };
 
 } // namespace

@@ -19,6 +19,14 @@ namespace portico {
 struct module_rec;
 struct shm_proxy;
 struct shm_server;
+namespace smp {
+struct proxy_data;
+struct cond;
+} // namespace smp
+namespace log {
+struct proxy_log;
+struct global_log;
+} // namespace log
 
 // Per-module configuration blobs of one object, indexed by module index.
 struct conf_blobs {
@@ -51,6 +59,10 @@ struct server {
     uint32_t index = 0;           // index in the instance-wide shm server table
     shm_server* shared = nullptr; // instance-wide state, set once shm exists
     conf_blobs mod;
+    // balancing (core/src/lb)
+    bool backup = false;          // "backup": used only when no active server is usable
+    uint32_t minconn = 0;         // dynamic maxconn floor (with the backend's fullconn)
+    uint32_t maxqueue = 0;        // 0 = unlimited
 };
 
 enum proxy_cap : uint32_t {
@@ -85,13 +97,32 @@ struct proxy {
         std::string file;
         int line;
         proxy* target = nullptr;
+        smp::cond* cond = nullptr;     // if/unless condition (sample engine), or none
+        std::string dyn;              // dynamic name "be_%[expr]" as written, or empty
+        void* dyn_fmt = nullptr;      // its compiled form (sample engine)
     };
     std::vector<use_backend_rule> use_backend;
     proxy* default_backend = nullptr;
 
+    std::map<int, std::string> errorfiles; // "errorfile <status> <file>": raw responses
+    uint32_t retries = 3;         // "retries" (HAProxy's default)
+    int32_t redispatch = 0;       // "option redispatch [<interval>]": 0 off, else interval
+    uint64_t client_fin = 0;      // timeout client-fin (cached from timeouts after loading)
+    uint64_t server_fin = 0;      // timeout server-fin
+
     uint32_t index = 0;           // index in the shm proxy table
     shm_proxy* shared = nullptr;
     conf_blobs mod;
+    smp::proxy_data* smp = nullptr; // sample engine: ACLs, rule sets (core/src/sample/)
+    // balancing (core/src/lb)
+    std::string hash_type = "map-based"; // "hash-type": map-based | consistent
+    std::string hash_fn = "sdbm";        // sdbm | djb2 | wt6 | crc32
+    bool hash_avalanche = false;
+    bool allbackups = false;      // "option allbackups"
+    uint32_t fullconn = 0;        // "fullconn" (0: computed from the frontends' maxconn)
+    struct lb_backend* lb = nullptr; // per-process balancing tables (lb.cpp)
+    // logging (core/src/log): "log", "log-format", "option httplog"...; null = none
+    std::shared_ptr<log::proxy_log> logs;
 
     uint64_t timeout(const char* which) const
     {
@@ -108,7 +139,10 @@ struct global_conf {
     std::vector<std::string> module_paths;
     uint32_t bufsize = 16384;     // tune.bufsize
     uint32_t maxrewrite = 1024;   // tune.maxrewrite
+    uint32_t http_maxhdr = 101;   // tune.http.maxhdr
+    uint32_t dynamic_servers = 16; // spare server slots per backend for "add server"
     conf_blobs mod;
+    std::shared_ptr<log::global_log> logs; // logging (core/src/log): "log", "log-tag"...
 };
 
 struct config {

@@ -2,27 +2,63 @@
 // Instance-wide state shared by the master and every worker (see shm.hpp).
 #include "shm/shm.hpp"
 
+#include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
+#include <ctime>
 #include <new>
 
+#include "lb/lb.hpp"
 #include "proxy/proxy.hpp"
 
 namespace portico {
 
 static shm_header* g_shm;
+static shm_proxy* g_proxies;
+static shm_server* g_servers;
 
 shm_header* shm_get() { return g_shm; }
+
+shm_server* shm_server_slot(uint32_t i)
+{
+    return g_shm && i < g_shm->nservers ? &g_servers[i] : nullptr;
+}
+
+shm_proxy* shm_proxy_slot(uint32_t i)
+{
+    return g_shm && i < g_shm->nproxies ? &g_proxies[i] : nullptr;
+}
+
+static uint32_t worker_count(const config& cfg)
+{
+    uint32_t n = cfg.global.workers;
+    if (!n) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? (uint32_t)c : 1;
+    }
+    return std::min(n, k_shm_max_workers);
+}
+
+static size_t align64(size_t v) { return (v + 63) & ~size_t(63); }
 
 bool shm_create(config& cfg)
 {
     size_t np = cfg.proxies.size();
     size_t ns = 0;
-    for (auto& p : cfg.proxies)
+    for (auto& p : cfg.proxies) {
         ns += p->servers.size();
-    size_t off_proxies = (sizeof(shm_header) + 63) & ~size_t(63);
-    size_t off_servers = off_proxies + np * sizeof(shm_proxy);
-    size_t total = off_servers + ns * sizeof(shm_server);
+        if (p->cap & CAP_BE)
+            ns += cfg.global.dynamic_servers;
+    }
+    uint32_t nw = worker_count(cfg);
+    size_t nq = ns + np;
+    size_t off_proxies = align64(sizeof(shm_header));
+    size_t off_servers = align64(off_proxies + np * sizeof(shm_proxy));
+    size_t off_qheads = align64(off_servers + ns * sizeof(shm_server));
+    size_t total = off_qheads + nq * nw * sizeof(std::atomic<uint64_t>);
     void* mem = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         return false;
@@ -31,23 +67,51 @@ bool shm_create(config& cfg)
     g_shm->magic = 0x50534d31u;
     g_shm->nproxies = (uint32_t)np;
     g_shm->nservers = (uint32_t)ns;
-    auto* sp = reinterpret_cast<shm_proxy*>(base + off_proxies);
-    auto* ss = reinterpret_cast<shm_server*>(base + off_servers);
+    g_shm->nworkers = nw;
+    for (uint32_t i = 0; i < k_shm_max_workers; i++)
+        g_shm->wake_fd[i] = i < nw ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
+    g_shm->qheads = reinterpret_cast<std::atomic<uint64_t>*>(base + off_qheads);
+    for (size_t i = 0; i < nq * nw; i++)
+        new (&g_shm->qheads[i]) std::atomic<uint64_t>(UINT64_MAX);
+    g_proxies = reinterpret_cast<shm_proxy*>(base + off_proxies);
+    g_servers = reinterpret_cast<shm_server*>(base + off_servers);
+    uint32_t now = (uint32_t)time(nullptr);
     uint32_t si = 0;
     for (size_t i = 0; i < np; i++) {
         proxy& p = *cfg.proxies[i];
         p.index = (uint32_t)i;
-        p.shared = new (&sp[i]) shm_proxy{};
+        p.shared = new (&g_proxies[i]) shm_proxy{};
+        p.shared->srv_first = si;
         for (auto& s : p.servers) {
             s->index = si;
-            s->shared = new (&ss[si]) shm_server{};
-            s->shared->admin.store(s->disabled ? SRV_ADMIN_MAINT : SRV_ADMIN_READY);
-            s->shared->up.store(1);
-            s->shared->weight.store(s->weight);
+            shm_server* sh = new (&g_servers[si]) shm_server{};
+            s->shared = sh;
+            sh->in_use.store(1);
+            sh->admin.store(s->disabled ? SRV_ADMIN_MAINT : SRV_ADMIN_READY);
+            sh->up.store(1);
+            sh->weight.store(s->weight);
+            sh->maxconn.store(s->maxconn);
+            sh->minconn.store(s->minconn);
+            sh->maxqueue.store(s->maxqueue);
+            sh->iweight = s->weight;
+            sh->srv_id = s->id;
+            sh->last_change = now;
+            std::memcpy(&sh->addr, &s->addr, sizeof(s->addr));
+            sh->addrlen = s->addrlen;
+            std::strncpy(sh->name, s->name.c_str(), sizeof(sh->name) - 1);
             si++;
         }
+        if (p.cap & CAP_BE) {
+            for (uint32_t k = 0; k < cfg.global.dynamic_servers; k++) {
+                shm_server* sh = new (&g_servers[si]) shm_server{};
+                sh->admin.store(SRV_ADMIN_MAINT);
+                si++;
+            }
+        }
+        p.shared->srv_slots = si - p.shared->srv_first;
     }
     cfg.server_count = si;
+    lb_init(cfg);
     return true;
 }
 

@@ -3,6 +3,8 @@
 // created by the master before forking, holding counters and state of proxies and servers.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -29,8 +31,33 @@ enum : uint32_t {
     SRV_ADMIN_MAINT = 2,
 };
 
+// Most worker processes the queue bookkeeping tracks (workers beyond it still run, their
+// queued streams are then served by their periodic re-check only).
+constexpr uint32_t k_shm_max_workers = 64;
+
+// A queue of streams waiting for a connection slot (server queue or backend queue). The
+// streams themselves stay in their worker; this is the instance-wide accounting.
+struct shm_queue {
+    std::atomic<uint32_t> cur;          // streams waiting now, all workers (qcur)
+    std::atomic<uint32_t> max;          // highest cur seen (qmax)
+    std::atomic<uint64_t> total;        // streams that had to wait
+};
+
+// Server flags kept for the runtime API (shm_server::rt_flags).
+enum : uint32_t {
+    SRV_RT_CMAINT = 1,  // disabled by configuration ("disabled"): HAProxy's CMAINT
+    SRV_RT_DYNAMIC = 2, // added with "add server"
+    SRV_RT_BACKUP = 4,  // backup server
+    SRV_RT_FMAINT = 8,  // put in maintenance ("disabled", "disable server", state maint)
+    SRV_RT_FDRAIN = 16, // put in drain ("set server ... state drain")
+    SRV_RT_FORCED_ID = 32, // "id" was given
+};
+
+// One server slot. A backend owns the slots [srv_first, srv_first + srv_slots) of the
+// table: its configured servers in order, then spare slots for "add server" (in_use 0,
+// admin MAINT, weight 0: never usable).
 struct alignas(64) shm_server {
-    std::atomic<uint32_t> cur_conns;    // established + connecting, all workers
+    std::atomic<uint32_t> cur_conns;    // streams being served (connecting/active), all workers
     std::atomic<uint32_t> admin;        // SRV_ADMIN_*
     std::atomic<uint32_t> up;           // operational state (1 = up)
     std::atomic<uint32_t> weight;       // current user weight (0..256)
@@ -40,6 +67,40 @@ struct alignas(64) shm_server {
     std::atomic<uint64_t> connect_errors;
     std::atomic<uint64_t> bytes_in;     // from clients to this server
     std::atomic<uint64_t> bytes_out;    // from this server to clients
+
+    // ---- balancing, limits, queues, retries (lb) ----
+    std::atomic<uint32_t> in_use;       // 1 = the slot holds a live server (configured/added)
+    std::atomic<uint32_t> maxconn;      // runtime maxconn (0 = unlimited): read this, not
+                                        // server::maxconn ("set maxconn server" changes it)
+    std::atomic<uint32_t> minconn;      // dynamic maxconn floor (0 = static maxconn)
+    std::atomic<uint32_t> maxqueue;     // 0 = unlimited
+    shm_queue queue;                    // server queue
+    std::atomic<uint64_t> retries;      // connection retries on this server (wretr)
+    std::atomic<uint64_t> redispatches; // redispatched away from this server (wredis)
+    std::atomic<uint32_t> rt_ewma_us;   // leasttime: EWMA of request sent -> first response
+                                        // byte, in microseconds (0 = never measured)
+    std::atomic<uint64_t> rt_stamp_ms;  // monotonic ms of the last sample
+
+    // ---- runtime API (cli) ----
+    uint32_t iweight;                   // configured weight (get weight / "set weight N%")
+    uint32_t srv_id;                    // numeric id
+    uint32_t last_change;               // time(NULL) of the last state change (lastchg)
+    sockaddr_storage addr;              // current address, under the backend's cfg_lock
+    uint32_t addrlen;
+    char name[64];                      // added servers: name
+    char add_line[512];                 // added servers: the "add server" options
+    std::atomic<uint32_t> rt_flags;     // SRV_RT_* (runtime API)
+    std::atomic<uint32_t> check_health; // shown by "show servers state" (runtime API)
+
+    // ---- later additions go below ----
+    // ---- HTTP statistics (log: host_stream_log_txn) ----
+    std::atomic<uint64_t> req_tot;      // HTTP requests (backend/server: those sent to it)
+    std::atomic<uint64_t> hrsp_1xx;     // responses by status class
+    std::atomic<uint64_t> hrsp_2xx;
+    std::atomic<uint64_t> hrsp_3xx;
+    std::atomic<uint64_t> hrsp_4xx;
+    std::atomic<uint64_t> hrsp_5xx;
+    std::atomic<uint64_t> hrsp_other;   // other status, or none sent (-1)
 };
 
 struct alignas(64) shm_proxy {
@@ -47,20 +108,67 @@ struct alignas(64) shm_proxy {
     std::atomic<uint32_t> cur_conns;    // frontend: current client connections
     std::atomic<uint64_t> cum_conns;
     std::atomic<uint64_t> denied;
+
+    // ---- balancing, limits, queues, retries (lb) ----
+    std::atomic<uint32_t> srv_gen;      // bumped (release) AFTER any runtime change of a
+                                        // server of this backend that affects balancing:
+                                        // admin, up, weight, maxconn, addr, add, del
+    uint32_t srv_first;                 // slot range of this backend in the server table
+    uint32_t srv_slots;
+    shm_queue queue;                    // backend queue
+    std::atomic<uint64_t> next_ticket;  // arrival order over this backend's queues
+    std::atomic<uint32_t> be_conns;     // streams served or queued by this backend (beconn)
+    std::atomic<uint32_t> be_max_conns; // highest be_conns
+    std::atomic<uint64_t> be_cum_conns; // streams that used this backend
+    std::atomic<uint64_t> retries;      // wretr
+    std::atomic<uint64_t> redispatches; // wredis
+    std::atomic<uint64_t> lb_pos;       // static-rr position (a counter, no lock)
+
+    // ---- runtime API (cli) ----
+    shm_lock cfg_lock;                  // guards addr/name/add_line of this backend's slots
+
+    // ---- later additions go below ----
+    // ---- HTTP statistics (log: host_stream_log_txn) ----
+    std::atomic<uint64_t> req_tot;      // HTTP requests (backend/server: those sent to it)
+    std::atomic<uint64_t> hrsp_1xx;     // responses by status class
+    std::atomic<uint64_t> hrsp_2xx;
+    std::atomic<uint64_t> hrsp_3xx;
+    std::atomic<uint64_t> hrsp_4xx;
+    std::atomic<uint64_t> hrsp_5xx;
+    std::atomic<uint64_t> hrsp_other;   // other status, or none sent (-1)
 };
 
 struct shm_header {
     uint32_t magic;
     uint32_t nproxies;
-    uint32_t nservers;
+    uint32_t nservers;                  // server slots (configured + spare)
     std::atomic<uint32_t> cur_conns;    // instance-wide client connections (global maxconn)
     std::atomic<uint64_t> cum_conns;
     std::atomic<uint32_t> workers_ready;
+
+    // ---- queues (lb) ----
+    uint32_t nworkers;                  // worker slots tracked (<= k_shm_max_workers)
+    int wake_fd[k_shm_max_workers];     // eventfd per worker slot: "a slot freed, look at
+                                        // your queued streams" (-1 if none)
+    // Per-queue, per-worker arrival ticket of the oldest stream that worker has waiting in
+    // that queue (UINT64_MAX: none). Queue q: server slot i -> q = i; backend of proxy
+    // index p -> q = nservers + p. Entry: qheads[q * nworkers + worker slot].
+    std::atomic<uint64_t>* qheads;
+
+    // ---- later additions go below ----
 };
 
 // Creates the shared mapping sized for `cfg` and links every proxy and server of it to
 // its slot. Returns false (with errno set) if the mapping cannot be created.
 bool shm_create(config& cfg);
 shm_header* shm_get();
+// Server slot <i> (0 <= i < nservers) and proxy slot <i>, or nullptr.
+shm_server* shm_server_slot(uint32_t i);
+shm_proxy* shm_proxy_slot(uint32_t i);
+// Tells every worker that the servers of backend <p> changed (they rebuild on next pick).
+inline void shm_servers_changed(shm_proxy* p)
+{
+    p->srv_gen.fetch_add(1, std::memory_order_release);
+}
 
 } // namespace portico

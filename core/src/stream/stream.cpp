@@ -20,12 +20,15 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
+#include <ctime>
 #include <new>
 
 #include "lb/lb.hpp"
+#include "log/log.hpp"
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "sample/sample.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
 
@@ -60,6 +63,13 @@ void buf_unref(worker* w, char* d)
 
 inline uint64_t now() { return event::now_ms(); }
 
+inline uint64_t now_us()
+{
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 inline conn* src_of(stream* s, uint32_t dir) { return dir == PTC_DIR_REQ ? s->cli : s->srvc; }
 inline conn* dst_of(stream* s, uint32_t dir) { return dir == PTC_DIR_REQ ? s->srvc : s->cli; }
 inline uint32_t data_ev(uint32_t dir) { return dir == PTC_DIR_REQ ? PTC_EV_REQ_DATA : PTC_EV_RES_DATA; }
@@ -85,31 +95,40 @@ inline bool rx_on(const conn* src, const chan& c)
     return src && src->rx.busy && src->rx_buf == c.buf;
 }
 
-// Moves the channel's live bytes [head, tail) to a fresh buffer at offset 0. In-flight
-// operations keep their own reference on the old buffer.
+// First byte the channel must keep: the mark when one is held, else head.
+inline uint32_t live_start(const chan& c) { return c.mark >= 0 ? (uint32_t)c.mark : c.head; }
+
+// Moves the channel's live bytes [live_start, tail) to a fresh buffer at offset 0.
+// In-flight operations keep their own reference on the old buffer.
 void chan_migrate(worker* w, chan& c)
 {
     char* nb = buf_get(w);
-    uint32_t len = c.tail - c.head;
+    uint32_t base = live_start(c);
+    uint32_t len = c.tail - base;
     if (c.buf) {
-        std::memcpy(nb, c.buf + c.head, len);
+        std::memcpy(nb, c.buf + base, len);
         buf_unref(w, c.buf);
     }
     c.buf = nb;
-    c.fwd -= c.head;
+    c.head -= base;
+    c.fwd -= base;
     c.tail = len;
-    c.head = 0;
+    if (c.mark >= 0)
+        c.mark = 0;
 }
 
 // Moves the live bytes to the start of the buffer when nothing in flight uses it.
 void chan_compact(chan& c)
 {
-    if (c.head == 0)
+    uint32_t base = live_start(c);
+    if (base == 0)
         return;
-    std::memmove(c.buf, c.buf + c.head, c.tail - c.head);
-    c.fwd -= c.head;
-    c.tail -= c.head;
-    c.head = 0;
+    std::memmove(c.buf, c.buf + base, c.tail - base);
+    c.head -= base;
+    c.fwd -= base;
+    c.tail -= base;
+    if (c.mark >= 0)
+        c.mark = 0;
 }
 
 // Ensures <extra> more bytes fit after the live bytes without disturbing in-flight ops.
@@ -122,14 +141,14 @@ bool chan_make_room(stream* s, uint32_t dir, size_t extra)
     conn* dst = dst_of(s, dir);
     if (rx_on(src, c)) {
         // the kernel writes at [rx_off, rx_off+rx_len): move our bytes away from it
-        if ((c.tail - c.head) + extra + src->rx_len > w->bufcap)
+        if ((c.tail - live_start(c)) + extra + src->rx_len > w->bufcap)
             return false;
         chan_migrate(w, c);
         return true;
     }
     if (c.tail + extra <= w->bufcap)
         return true;
-    if ((c.tail - c.head) + extra > w->bufcap)
+    if ((c.tail - live_start(c)) + extra > w->bufcap)
         return false;
     if (tx_on(dst, c))
         chan_migrate(w, c);
@@ -145,7 +164,7 @@ uint32_t chan_state_flags(stream* s, uint32_t dir)
     if (c.head == c.fwd && !tx_on(dst_of(s, dir), c))
         f |= PTC_CHAN_FLUSHED;
     uint32_t limit = c.auto_left ? s->w->bufcap : s->w->bufsize - s->w->maxrewrite;
-    if (c.buf && c.tail - c.head >= limit)
+    if (c.buf && c.tail - live_start(c) >= limit)
         f |= PTC_CHAN_FULL;
     return f;
 }
@@ -155,6 +174,9 @@ uint32_t chan_state_flags(stream* s, uint32_t dir)
 void on_rx(event::completion* c, int res, uint32_t flags);
 void on_tx(event::completion* c, int res, uint32_t flags);
 void on_cx(event::completion* c, int res, uint32_t flags);
+// connect path (retries, queues): defined with stream_connect_ex below
+void connect_failed(stream* s, int err);
+void retry_same(stream* s);
 
 conn* conn_new(worker* w, int fd, stream* s, uint8_t dir_in)
 {
@@ -199,11 +221,20 @@ void conn_close(conn* c)
     conn_maybe_free(c);
 }
 
+// Pushes a side's inactivity timer back. Once that side half-closed (it sent its FIN),
+// "timeout client-fin" / "timeout server-fin" replace the usual value when set.
 void refresh_timer(stream* s, uint32_t side)
 {
-    if (s->tmo[side] && s->closing == close_mode::none &&
-        !(side == PTC_TMO_SERVER && s->srvc && s->srvc->state == conn_state::connecting))
-        s->w->timers->arm(&s->timer[side], now() + s->tmo[side]);
+    uint64_t t = s->tmo[side];
+    if (!t || s->tmo_fixed[side] || s->closing != close_mode::none ||
+        (side == PTC_TMO_SERVER && s->srvc && s->srvc->state == conn_state::connecting))
+        return;
+    if (side == PTC_TMO_CLIENT && (s->ch[PTC_DIR_REQ].flags & PTC_CHAN_EOF) && s->fe->client_fin)
+        t = s->fe->client_fin;
+    else if (side == PTC_TMO_SERVER && (s->ch[PTC_DIR_RES].flags & PTC_CHAN_EOF) && s->be &&
+             s->be->server_fin)
+        t = s->be->server_fin;
+    s->w->timers->arm(&s->timer[side], now() + t);
 }
 
 void post_recv(stream* s, uint32_t dir)
@@ -213,15 +244,15 @@ void post_recv(stream* s, uint32_t dir)
     conn* src = src_of(s, dir);
     conn* dst = dst_of(s, dir);
     chan_ensure(w, c);
-    if (c.head == c.tail && !tx_on(dst, c))
+    if (c.head == c.tail && c.mark < 0 && !tx_on(dst, c))
         c.head = c.fwd = c.tail = 0;
     uint32_t limit = c.auto_left ? w->bufcap : w->bufsize - w->maxrewrite;
     // read at least a quarter of the buffer when the live bytes could move down
-    if (c.head > 0 && c.tail + limit / 4 > limit && !tx_on(dst, c))
+    if (live_start(c) > 0 && c.tail + limit / 4 > limit && !tx_on(dst, c))
         chan_compact(c);
-    if (c.tail - c.head >= limit || c.tail >= w->bufcap)
+    if (c.tail - live_start(c) >= limit || c.tail >= w->bufcap)
         return; // full: the handler or the destination must make room first
-    uint32_t room = std::min(limit - (c.tail - c.head), w->bufcap - c.tail);
+    uint32_t room = std::min(limit - (c.tail - live_start(c)), w->bufcap - c.tail);
     buf_ref(c.buf);
     src->rx_buf = c.buf;
     src->rx_off = c.tail;
@@ -255,8 +286,8 @@ bool apply_autoforward(chan& c)
 void server_release(stream* s)
 {
     if (s->srv_counted && s->srv && s->srv->shared) {
-        s->srv->shared->cur_conns.fetch_sub(1, std::memory_order_relaxed);
         s->srv_counted = false;
+        lb_release_slot(s->srv); // may hand the slot to a queued stream
     }
 }
 
@@ -528,10 +559,18 @@ void on_rx(event::completion* ec, int res, uint32_t)
     chan& ch = s->ch[dir];
     uint32_t side = dir == PTC_DIR_REQ ? PTC_TMO_CLIENT : PTC_TMO_SERVER;
     if (res > 0) {
+        if (dir == PTC_DIR_RES && s->rt_start_us) { // leasttime: first response byte
+            if (s->srv)
+                lb_observe_rt(s->srv, now_us() - s->rt_start_us);
+            s->rt_start_us = 0;
+            s->rt_armed = false;
+        }
         if (ch.buf != b || ch.tail != c->rx_off)
             std::memmove(ch.buf + ch.tail, b + c->rx_off, (size_t)res);
         ch.tail += (uint32_t)res;
         ch.bytes += (uint64_t)res;
+        if (dir == PTC_DIR_REQ && !s->log_t_first)
+            s->log_t_first = event::monotonic_ms(); // logging: first request byte
         buf_unref(w, b);
         refresh_timer(s, side);
         stream_enqueue(s, apply_autoforward(ch) ? data_ev(dir) : 0);
@@ -540,6 +579,7 @@ void on_rx(event::completion* ec, int res, uint32_t)
     buf_unref(w, b);
     if (res == 0) {
         ch.flags |= PTC_CHAN_EOF;
+        refresh_timer(s, side); // half-closed: client-fin / server-fin from now on
         stream_enqueue(s, data_ev(dir));
     } else if (res == -ECANCELED) {
         stream_enqueue(s, 0);
@@ -572,6 +612,8 @@ void on_tx(event::completion* ec, int res, uint32_t)
     chan& ch = s->ch[dir];
     if (res > 0) {
         ch.head += (uint32_t)res;
+        if (dir == PTC_DIR_REQ && s->rt_armed && !s->rt_start_us)
+            s->rt_start_us = now_us(); // leasttime: the request's first bytes are out
         if (dir == PTC_DIR_REQ && s->srv && s->srv->shared)
             s->srv->shared->bytes_in.fetch_add((uint64_t)res, std::memory_order_relaxed);
         else if (dir == PTC_DIR_RES && s->srv && s->srv->shared)
@@ -629,6 +671,7 @@ void on_cx(event::completion* ec, int res, uint32_t)
     worker* w = c->w;
     if (res == 0) {
         c->state = conn_state::ready;
+        s->log_t_cdone = event::monotonic_ms(); // logging: connection established
         if (s->tmo[PTC_TMO_SERVER])
             w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + s->tmo[PTC_TMO_SERVER]);
         else
@@ -636,11 +679,7 @@ void on_cx(event::completion* ec, int res, uint32_t)
         stream_enqueue(s, PTC_EV_SRV_CONNECTED);
         return;
     }
-    if (s->srv && s->srv->shared)
-        s->srv->shared->connect_errors.fetch_add(1, std::memory_order_relaxed);
-    s->srv_error = PTC_SRVERR_CONNECT;
-    srv_conn_close(s);
-    stream_enqueue(s, PTC_EV_SRV_ERROR);
+    connect_failed(s, PTC_SRVERR_CONNECT);
 }
 
 void on_timer(event::timer* t)
@@ -652,12 +691,21 @@ void on_timer(event::timer* t)
         stream_enqueue(s, 0);
         return;
     }
-    if (side == PTC_TMO_SERVER && s->srvc && s->srvc->state == conn_state::connecting) {
-        if (s->srv && s->srv->shared)
-            s->srv->shared->connect_errors.fetch_add(1, std::memory_order_relaxed);
-        s->srv_error = PTC_SRVERR_CTIMEOUT;
-        srv_conn_close(s);
+    if (side == PTC_TMO_SERVER && lb_queued(s)) {
+        // timeout queue: no slot came in time
+        lb_queue_remove(s);
+        s->srv_error = PTC_SRVERR_QUEUE;
         stream_enqueue(s, PTC_EV_SRV_ERROR);
+        return;
+    }
+    if (side == PTC_TMO_SERVER && s->cx_wait) {
+        // end of the turn-around delay: try the same server again
+        s->cx_wait = 0;
+        retry_same(s);
+        return;
+    }
+    if (side == PTC_TMO_SERVER && s->srvc && s->srvc->state == conn_state::connecting) {
+        connect_failed(s, PTC_SRVERR_CTIMEOUT);
         return;
     }
     stream_enqueue(s, side == PTC_TMO_CLIENT ? PTC_EV_CLI_TIMEOUT : PTC_EV_SRV_TIMEOUT);
@@ -712,6 +760,9 @@ stream* stream_new(listener* l, int fd)
             return s;
         }
     }
+    s->log_t_accept = event::monotonic_ms(); // logging (completions run before the
+                                             // loop's clock update: read it fresh)
+    log::on_accept(s);
     stream_enqueue(s, PTC_EV_OPEN);
     return s;
 }
@@ -724,6 +775,10 @@ void stream_free(stream* s)
     release_handler(s);
     if (hooks_present(PTC_PHASE_CLOSE))
         run_hooks(s, PTC_PHASE_CLOSE);
+    smp::stream_release(s); // variables, rule resume point
+    log::on_close(s); // logging: tcp-mode line at the end of the stream
+    lb_queue_remove(s);
+    s->cx_wait = 0;
     srv_conn_release(s);
     if (s->cli) {
         conn_close(s->cli);
@@ -832,6 +887,9 @@ void on_accept(event::completion* ec, int res, uint32_t flags)
 
 void stream_enqueue(stream* s, uint32_t events)
 {
+    if (!s->log_ev) // logging: the first error/timeout decides the termination state
+        s->log_ev = events & (PTC_EV_CLI_ERROR | PTC_EV_SRV_ERROR | PTC_EV_CLI_TIMEOUT |
+                              PTC_EV_SRV_TIMEOUT);
     s->events |= events;
     if (s->queued || (g_in_handler == s && !events))
         return;
@@ -886,6 +944,7 @@ bool worker_setup(int slot, std::string& err)
     w->resume_timer.fn = on_resume_timer;
     w->pool_timer.fn = on_pool_timer;
     w->pool.assign(cfg.server_count, nullptr);
+    lb_worker_init(slot);
     w->pool_count.assign(cfg.server_count, 0);
     for (auto& p : g_config->proxies) {
         if (!(p->cap & CAP_FE))
@@ -914,6 +973,19 @@ void worker_soft_stop()
     for (auto& l : w->listeners)
         if (l->acc.busy)
             w->poller->cancel(&l->acc);
+}
+
+// Closes this worker's idle pooled connections to server slot <index> (runtime API: the
+// server's address changed or it was deleted).
+void worker_pool_purge(uint32_t index)
+{
+    worker* w = g_worker;
+    if (!w || index >= w->pool.size())
+        return;
+    while (conn* c = w->pool[index]) {
+        pool_unlink(c);
+        conn_close(c);
+    }
 }
 
 void worker_fast_stop()
@@ -956,9 +1028,7 @@ int host_stream_select_backend(ptc_stream* ps)
 {
     stream* s = S(ps);
     proxy* fe = s->fe;
-    proxy* be = nullptr;
-    if (!fe->use_backend.empty())
-        be = fe->use_backend.front().target;
+    proxy* be = fe->use_backend.empty() ? nullptr : smp::select_backend(ps, fe);
     if (!be)
         be = fe->default_backend;
     if (!be && (fe->cap & CAP_BE))
@@ -976,6 +1046,7 @@ int host_stream_select_backend(ptc_stream* ps)
     return PTC_OK;
 }
 
+// The stream takes connection <c> to <srv>; the balancer already reserved the slot.
 static void srv_attach(stream* s, server* srv, conn* c)
 {
     s->srv = srv;
@@ -983,48 +1054,25 @@ static void srv_attach(stream* s, server* srv, conn* c)
     c->owner = s;
     c->srv = srv;
     c->requests++;
-    srv->shared->cur_conns.fetch_add(1, std::memory_order_relaxed);
     s->srv_counted = true;
 }
 
-int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
+namespace {
+
+// Opens a connection to <srv> (or takes a pooled one), the stream holding one of its
+// slots. Returns false with srv_error set when no socket could be created (slot released).
+bool connect_attempt(stream* s, server* srv)
 {
-    stream* s = S(ps);
     worker* w = s->w;
-    if (s->closing != close_mode::none)
-        return PTC_ERROR;
-    s->srv_error = PTC_SRVERR_NONE;
-    if (!s->be_selected && host_stream_select_backend(ps) != PTC_OK) {
-        s->srv_error = PTC_SRVERR_NOSRV;
-        return PTC_ERROR;
-    }
-    if (!s->be) {
-        s->srv_error = PTC_SRVERR_NOSRV;
-        return PTC_ERROR;
-    }
-    server* srv = lb_pick(s->be, s);
-    if (s->srvc && s->srvc->state == conn_state::ready && srv == s->srv) {
-        conn* c = s->srvc;
-        if (s->srv_idle) {
-            s->srv_idle = false;
-            if (c->watching && c->cx.busy)
-                w->poller->cancel(&c->cx);
-            c->requests++;
-        }
-        stream_enqueue(s, PTC_EV_SRV_CONNECTED); // reuse the established connection
-        return PTC_OK;
-    }
-    if (s->srvc)
-        srv_conn_release(s);
-    if (!srv) {
-        s->srv_error = PTC_SRVERR_NOSRV;
-        return PTC_ERROR;
-    }
-    if (flags & (PTC_CONNECT_POOL_ANY | PTC_CONNECT_POOL_SAFE)) {
-        if (conn* c = pool_take(w, srv, flags)) {
+    s->srv = srv;
+    s->log_t_cstart = now(); // logging: this transaction's connect times
+    s->log_t_cdone = 0;
+    if (s->cx_flags & (PTC_CONNECT_POOL_ANY | PTC_CONNECT_POOL_SAFE)) {
+        if (conn* c = pool_take(w, srv, s->cx_flags)) {
+            s->log_t_cdone = s->log_t_cstart; // logging: pooled connection, Tc = 0
             srv_attach(s, srv, c);
             stream_enqueue(s, PTC_EV_SRV_CONNECTED);
-            return PTC_OK;
+            return true;
         }
     }
     int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1032,7 +1080,8 @@ int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
         s->srv_error = PTC_SRVERR_CONNECT;
         PTC_WARN("Proxy %s: cannot create a socket for server %s: %s", s->be->name.c_str(),
                  srv->name.c_str(), strerror(errno));
-        return PTC_ERROR;
+        lb_release_slot(srv);
+        return false;
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -1046,7 +1095,182 @@ int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
     else
         w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
     w->poller->connect(fd, reinterpret_cast<const sockaddr*>(&srv->addr), srv->addrlen, &c->cx);
-    return PTC_OK;
+    return true;
+}
+
+// The stream waits in a queue: its server timer becomes "timeout queue" (default:
+// timeout connect, as HAProxy).
+void arm_queue_timer(stream* s)
+{
+    uint64_t tmo = s->be->timeout("queue");
+    if (!tmo)
+        tmo = s->be->timeout("connect");
+    if (tmo)
+        s->w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + tmo);
+    else
+        s->w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+}
+
+// Asynchronous outcome of a pick: connect, wait, or report the error.
+void pick_outcome(stream* s, int r, server* srv, int err)
+{
+    if (r == LB_OK) {
+        if (!connect_attempt(s, srv))
+            stream_enqueue(s, PTC_EV_SRV_ERROR);
+    } else if (r == LB_QUEUED) {
+        arm_queue_timer(s);
+    } else {
+        s->srv_error = err;
+        stream_enqueue(s, PTC_EV_SRV_ERROR);
+    }
+}
+
+// Retry on the same server (after the turn-around delay, or at once after a timeout).
+void retry_same(stream* s)
+{
+    server* srv = s->srv;
+    if (!srv) {
+        s->srv_error = PTC_SRVERR_NOSRV;
+        stream_enqueue(s, PTC_EV_SRV_ERROR);
+        return;
+    }
+    if (lb_take_slot(srv)) {
+        if (!connect_attempt(s, srv))
+            stream_enqueue(s, PTC_EV_SRV_ERROR);
+        return;
+    }
+    lb_queue_add(s, srv); // full meanwhile: wait for one of its slots
+    arm_queue_timer(s);
+}
+
+// A connection attempt failed (refused, unreachable: PTC_SRVERR_CONNECT; timeout connect:
+// PTC_SRVERR_CTIMEOUT). Retries as HAProxy: up to "retries" more attempts, the same server
+// after a turn-around of min(timeout connect, 1 s) following a refusal, another server
+// when "option redispatch" says so. The error reaches the handler only at the end.
+void connect_failed(stream* s, int err)
+{
+    server* srv = s->srv;
+    proxy* be = s->be;
+    if (srv && srv->shared)
+        srv->shared->connect_errors.fetch_add(1, std::memory_order_relaxed);
+    // close the failed socket; the request channel stays as it is (nothing was sent)
+    if (conn* sc = s->srvc) {
+        s->srvc = nullptr;
+        conn_close(sc);
+    }
+    server_release(s);
+    s->w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+    if (!be || !srv || s->conn_retries >= be->retries || s->closing != close_mode::none) {
+        s->srv_error = err;
+        stream_enqueue(s, PTC_EV_SRV_ERROR);
+        return;
+    }
+    uint32_t n = ++s->conn_retries;
+    bool redisp = false;
+    if (be->redispatch) {
+        if (!lb_usable(srv))
+            redisp = true;
+        else if (be->redispatch > 0)
+            redisp = n % (uint32_t)be->redispatch == 0;
+        else {
+            int64_t m = (int64_t)be->retries + 1 + be->redispatch;
+            redisp = m <= 0 || n % (uint64_t)m == 0;
+        }
+    }
+    if (redisp) {
+        srv->shared->redispatches.fetch_add(1, std::memory_order_relaxed);
+        be->shared->redispatches.fetch_add(1, std::memory_order_relaxed);
+        s->lb_avoid = srv;
+        s->redispatched = 1;
+        server* ns = nullptr;
+        int r = lb_pick(be, s, srv, &ns);
+        pick_outcome(s, r, ns, err);
+        return;
+    }
+    srv->shared->retries.fetch_add(1, std::memory_order_relaxed);
+    be->shared->retries.fetch_add(1, std::memory_order_relaxed);
+    if (err == PTC_SRVERR_CONNECT) {
+        uint64_t d = 1000;
+        uint64_t ct = be->timeout("connect");
+        if (ct && ct < d)
+            d = ct;
+        s->cx_wait = 1;
+        s->w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + d);
+        return;
+    }
+    retry_same(s);
+}
+
+} // namespace
+
+void stream_slot_granted(stream* s, server* srv)
+{
+    s->w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+    if (!srv) {
+        s->srv_error = PTC_SRVERR_NOSRV;
+        stream_enqueue(s, PTC_EV_SRV_ERROR);
+        return;
+    }
+    if (s->closing != close_mode::none) {
+        lb_release_slot(srv);
+        return;
+    }
+    if (!connect_attempt(s, srv))
+        stream_enqueue(s, PTC_EV_SRV_ERROR);
+}
+
+int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
+{
+    stream* s = S(ps);
+    worker* w = s->w;
+    if (s->closing != close_mode::none)
+        return PTC_ERROR;
+    s->srv_error = PTC_SRVERR_NONE;
+    lb_queue_remove(s); // a connect still waiting is abandoned
+    s->cx_wait = 0;
+    if (!s->be_selected && host_stream_select_backend(ps) != PTC_OK) {
+        s->srv_error = PTC_SRVERR_NOSRV;
+        return PTC_ERROR;
+    }
+    if (!s->be) {
+        s->srv_error = PTC_SRVERR_NOSRV;
+        return PTC_ERROR;
+    }
+    s->cx_flags = flags;
+    s->conn_retries = 0;
+    s->redispatched = 0;
+    s->lb_avoid = nullptr;
+    s->lb_hash_state = 0;
+    s->rt_start_us = 0;
+    s->rt_armed = lb_wants_rt(s->be);
+    server_release(s); // the previous exchange is over: its slot goes back first
+    server* srv = nullptr;
+    int r = lb_pick(s->be, s, nullptr, &srv);
+    s->log_t_cstart = s->log_t_cdone = 0;
+    if (r == LB_OK && s->srvc && s->srvc->state == conn_state::ready && srv == s->srv) {
+        s->log_t_cstart = s->log_t_cdone = now(); // logging: reused connection, Tc = 0
+        conn* c = s->srvc;
+        s->srv_counted = true;
+        if (s->srv_idle) {
+            s->srv_idle = false;
+            if (c->watching && c->cx.busy)
+                w->poller->cancel(&c->cx);
+            c->requests++;
+        }
+        stream_enqueue(s, PTC_EV_SRV_CONNECTED); // reuse the established connection
+        return PTC_OK;
+    }
+    if (s->srvc)
+        srv_conn_release(s);
+    if (r == LB_NONE) {
+        s->srv_error = PTC_SRVERR_NOSRV;
+        return PTC_ERROR;
+    }
+    if (r == LB_QUEUED) {
+        arm_queue_timer(s);
+        return PTC_OK;
+    }
+    return connect_attempt(s, srv) ? PTC_OK : PTC_ERROR;
 }
 
 int host_stream_connect(ptc_stream* ps) { return host_stream_connect_ex(ps, 0); }
@@ -1059,12 +1283,15 @@ int host_stream_srv_idle(ptc_stream* ps, uint32_t flags)
     s->srv_idle = true;
     s->idle_flags = flags;
     s->w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+    server_release(s); // maxconn counts requests in progress: the idle connection frees its slot
     stream_enqueue(s, 0);
     return PTC_OK;
 }
 
 void host_stream_srv_close(ptc_stream* s)
 {
+    lb_queue_remove(S(s));
+    S(s)->cx_wait = 0;
     srv_conn_close(S(s));
     stream_enqueue(S(s), 0);
 }
@@ -1090,8 +1317,11 @@ void host_stream_close(ptc_stream* ps, uint32_t how)
 void host_stream_set_timeout(ptc_stream* ps, uint32_t which, uint64_t ms)
 {
     stream* s = S(ps);
+    bool fixed = which & PTC_TMO_FIXED;
+    which &= ~PTC_TMO_FIXED;
     if (which > PTC_TMO_SERVER)
         return;
+    s->tmo_fixed[which] = fixed;
     if (ms == PTC_TMO_DEFAULT) {
         proxy* p = which == PTC_TMO_CLIENT ? s->fe : (s->be ? s->be : s->fe);
         ms = p->timeout(which == PTC_TMO_CLIENT ? "client" : "server");
@@ -1238,6 +1468,23 @@ void host_chan_shutw(ptc_stream* ps, uint32_t dir)
     stream* s = S(ps);
     s->ch[dir & 1].flags |= PTC_CHAN_SHUTW;
     stream_enqueue(s, 0);
+}
+
+void host_chan_mark(ptc_stream* ps, uint32_t dir, int on)
+{
+    chan& c = S(ps)->ch[dir & 1];
+    c.mark = on ? (int32_t)c.head : -1;
+}
+
+int host_chan_rewind(ptc_stream* ps, uint32_t dir)
+{
+    stream* s = S(ps);
+    chan& c = s->ch[dir & 1];
+    if (c.mark < 0 || tx_on(dst_of(s, dir & 1), c))
+        return PTC_ERROR;
+    c.head = (uint32_t)c.mark;
+    stream_enqueue(s, 0);
+    return PTC_OK;
 }
 
 void host_chan_pause(ptc_stream* ps, uint32_t dir, int on)

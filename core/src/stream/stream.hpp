@@ -25,7 +25,7 @@ struct stream;
 struct worker;
 
 // A channel: one buffer per direction. Layout of the buffer:
-//   [0, head)      free (already sent)
+//   [0, head)      free (already sent); with a mark, [mark, head) is sent but kept
 //   [head, fwd)    forwarded, waiting to be sent to the destination
 //   [fwd, tail)    pending: visible to the protocol handler
 //   [tail, cap)    free
@@ -37,6 +37,7 @@ struct chan {
     uint32_t flags = 0;          // PTC_CHAN_EOF | ERROR | SHUTW | PAUSED
     bool shut_done = false;      // shutdown(SHUT_WR) issued on the destination
     bool sent_event = false;     // deliver *_SENT once the forwarded bytes are out
+    int32_t mark = -1;           // chan_mark: sent bytes from here on are kept (-1: none)
     uint64_t auto_left = 0;      // bytes still to auto-forward
     uint64_t bytes = 0;          // total bytes received on this channel
 };
@@ -92,12 +93,35 @@ struct stream {
     bool srv_idle = false;       // server connection idle between requests (stream_srv_idle)
     uint32_t idle_flags = 0;     // PTC_IDLE_*
     uint64_t tmo[2] = {0, 0};    // PTC_TMO_CLIENT / SERVER in ms (0 = off)
+    bool tmo_fixed[2] = {false, false}; // PTC_TMO_FIXED: not pushed back by I/O
     event::timer timer[2];       // client / server (connect timeout uses the server timer)
     sockaddr_storage cli_addr{};
     socklen_t cli_addrlen = 0;
     stream* run_next = nullptr;
     stream* all_prev = nullptr;  // worker's list of live streams
     stream* all_next = nullptr;
+    // ---- logging (core/src/log): now_ms() times, 0 = not (yet) happened ----
+    uint64_t log_t_accept = 0;   // accepted
+    uint64_t log_t_first = 0;    // first request byte since the last logged transaction
+    uint64_t log_t_cstart = 0;   // server connection attempt started (or reused)
+    uint64_t log_t_cdone = 0;    // server connection established (or reused)
+    uint32_t log_ev = 0;         // first PTC_EV_{CLI,SRV}_{ERROR,TIMEOUT} bit the core raised
+    bool log_txn_done = false;   // a protocol module logged transactions (no log at close)
+    void* smp = nullptr;         // sample engine data: variables, rule resume point (sample/)
+    // ---- connect path: balancing, queues, retries (core/src/lb) ----
+    server* lb_avoid = nullptr;  // server of the last failed attempt (retries avoid it)
+    stream* q_prev = nullptr;    // links in this worker's queue (lb/queue.cpp)
+    stream* q_next = nullptr;
+    uint64_t q_ticket = 0;       // arrival order over the backend's queues
+    uint32_t q_id = 0;           // queue index + 1 while waiting for a slot, else 0
+    uint32_t lb_hash = 0;        // hash key of the current request (lb_hash_state 1)
+    uint8_t lb_hash_state = 0;   // 0: not computed yet, 1: valid, 2: no key (round-robin)
+    uint8_t cx_wait = 0;         // 1: waiting for the retry turn-around delay
+    uint8_t conn_retries = 0;    // retries of the current connect (%rc)
+    uint8_t redispatched = 0;    // the current connect was redispatched
+    uint32_t cx_flags = 0;       // flags of the current stream_connect_ex
+    uint64_t rt_start_us = 0;    // leasttime: first request byte sent (0: not measuring)
+    bool rt_armed = false;       // leasttime: measure this exchange
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
 
@@ -152,8 +176,12 @@ void worker_run();
 // Stops accepting (soft stop) / stops everything (fast stop).
 void worker_soft_stop();
 void worker_fast_stop();
+// Closes the idle pooled connections to server slot <index> (runtime API).
+void worker_pool_purge(uint32_t index);
 
 // Engine functions behind the host table (stream.cpp).
 void stream_enqueue(stream* s, uint32_t events);
+// A queued stream got a slot of <srv> (reserved), or failed (srv nullptr: no server left).
+void stream_slot_granted(stream* s, server* srv);
 
 } // namespace portico

@@ -7,6 +7,7 @@ static const ptc_module desc = {
     "abi_minor_new", "1.99.0", "needs ABI 1.99 (must be refused)",
     PTC_NO_TABLE(ptc_keyword), PTC_NO_TABLE(ptc_hook), PTC_NO_TABLE(ptc_proto),
     0, 0, 0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+    PTC_NO_SAMPLE_TABLES,
 };
 
 PTC_MODULE_ENTRY(host)

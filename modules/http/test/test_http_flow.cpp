@@ -6,11 +6,15 @@
 
 #include <portico/portico.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,12 +33,20 @@ struct chan {
     uint64_t af_left = 0;
     uint32_t flags = 0;
     size_t cap = 16384;
+    bool mark = false;
+    std::string marked; // forwarded since chan_mark
 
+    void emit(const std::string& d)
+    {
+        out += d;
+        if (mark)
+            marked += d;
+    }
     // The source delivers <data>: auto-forwarded bytes go straight out.
     void receive(const std::string& data)
     {
         size_t n = std::min<uint64_t>(af_left, data.size());
-        out += data.substr(0, n);
+        emit(data.substr(0, n));
         af_left -= n;
         pending += data.substr(n);
     }
@@ -63,6 +75,12 @@ struct fake_world {
     std::vector<std::string> errors;
     std::vector<std::string> warnings;
     std::vector<std::unique_ptr<std::string>> strings;
+    // Rules per rule set: action and its parsed state (the fake rules_run runs them all).
+    std::map<uint32_t, std::vector<std::pair<const ptc_action*, void*>>> rules;
+    std::map<int, std::string> errorfiles;
+    std::vector<ptc_log_txn> logs;
+    std::vector<std::string> log_lines;
+    uint64_t retries = 3;
 };
 
 fake_world world;
@@ -127,8 +145,9 @@ ptc_host make_host()
     h.proxy_conf = [](ptc_modref*, const ptc_proxy*) -> void* { return world.fe_conf.data(); };
     h.proxy_next = [](ptc_proxy*) -> ptc_proxy* { return nullptr; };
     h.proxy_timeout = [](const ptc_proxy*, const char*) -> uint64_t { return 0; };
-    h.stream_frontend = [](ptc_stream*) -> ptc_proxy* { return nullptr; };
-    h.stream_backend = [](ptc_stream*) -> ptc_proxy* { return nullptr; };
+    // One proxy plays frontend and backend (a "listen" section).
+    h.stream_frontend = [](ptc_stream*) { return reinterpret_cast<ptc_proxy*>(&world); };
+    h.stream_backend = [](ptc_stream*) { return reinterpret_cast<ptc_proxy*>(&world); };
     h.stream_server = [](ptc_stream*) -> ptc_server* { return nullptr; };
     h.stream_select_backend = [](ptc_stream* s) { return fs(s)->select_result; };
     h.stream_srv_idle = [](ptc_stream*, uint32_t) { return PTC_OK; };
@@ -162,14 +181,14 @@ ptc_host make_host()
     h.chan_forward = [](ptc_stream* s, uint32_t dir, size_t n) {
         chan& c = fs(s)->ch[dir];
         n = std::min(n, c.pending.size());
-        c.out += c.pending.substr(0, n);
+        c.emit(c.pending.substr(0, n));
         c.pending.erase(0, n);
         return n;
     };
     h.chan_autoforward = [](ptc_stream* s, uint32_t dir, uint64_t n) {
         chan& c = fs(s)->ch[dir];
         size_t now = std::min<uint64_t>(n, c.pending.size());
-        c.out += c.pending.substr(0, now);
+        c.emit(c.pending.substr(0, now));
         c.pending.erase(0, now);
         c.af_left = n == PTC_FORWARD_ALL ? n : n - now;
     };
@@ -207,6 +226,64 @@ ptc_host make_host()
         return PTC_OK;
     };
     h.api_lookup = [](const char*, uint32_t, uint32_t*) { return world.api; };
+    h.rules_run = [](ptc_stream* s, uint32_t set, ptc_proxy*) {
+        for (auto& [a, st] : world.rules[set]) {
+            int rc = a->exec(s, st);
+            if (rc != PTC_ACT_CONTINUE)
+                return rc;
+        }
+        return PTC_ACT_CONTINUE;
+    };
+    // Log formats: literal text only ("%%" is '%'); enough for the module's own tests.
+    h.logfmt_compile = [](const ptc_kw_ctx*, ptc_str f) {
+        world.strings.push_back(std::make_unique<std::string>(f.ptr, f.len));
+        return reinterpret_cast<ptc_logfmt*>(world.strings.back().get());
+    };
+    h.logfmt_eval = [](ptc_stream*, const ptc_logfmt* lf, char* buf, size_t cap) {
+        const auto* str = reinterpret_cast<const std::string*>(lf);
+        size_t n = std::min(cap, str->size());
+        memcpy(buf, str->data(), n);
+        return n;
+    };
+    h.expr_compile = [](const ptc_kw_ctx*, ptc_str) -> ptc_expr* { return nullptr; };
+    h.expr_eval = [](ptc_stream*, const ptc_expr*, ptc_sample*) { return 0; };
+    h.scratch = [](size_t* cap) {
+        static char b[16384];
+        *cap = sizeof(b);
+        return b;
+    };
+    h.stream_log_txn = [](ptc_stream*, const ptc_log_txn* l) {
+        world.logs.push_back(*l);
+        world.log_lines.emplace_back(l->request_line.ptr, l->request_line.len);
+    };
+    h.proxy_errorfile = [](const ptc_proxy*, int status) {
+        auto it = world.errorfiles.find(status);
+        return it == world.errorfiles.end() ? ptc_str{"", 0}
+                                            : ptc_str{it->second.data(), it->second.size()};
+    };
+    h.global_setting = [](const char*) -> uint64_t { return 0; };
+    h.proxy_setting = [](const ptc_proxy*, const char* n) -> uint64_t {
+        return std::string(n) == "retries" ? world.retries : 0;
+    };
+    h.chan_mark = [](ptc_stream* s, uint32_t dir, int on) {
+        chan& c = fs(s)->ch[dir];
+        c.mark = on;
+        c.marked.clear();
+    };
+    h.chan_rewind = [](ptc_stream* s, uint32_t dir) {
+        chan& c = fs(s)->ch[dir];
+        if (!c.mark)
+            return PTC_ERROR;
+        c.out += c.marked; // sent again to the next server connection
+        return PTC_OK;
+    };
+    h.stream_addr = [](ptc_stream*, uint32_t, sockaddr_storage* ss) -> socklen_t {
+        auto* in = reinterpret_cast<sockaddr_in*>(ss);
+        memset(ss, 0, sizeof(*ss));
+        in->sin_family = AF_INET;
+        in->sin_addr.s_addr = htonl(0x0a000001); // 10.0.0.1
+        return sizeof(sockaddr_in);
+    };
     return h;
 }
 
@@ -217,6 +294,7 @@ const ptc_module* module()
     if (!world.mod) {
         world.mod = ptc_module_entry(&host_table);
         world.fe_conf.assign(world.mod->proxy_conf_size, 0);
+        std::fill(world.fe_conf.begin(), world.fe_conf.end(), 0);
         world.mod->conf_init(nullptr, PTC_CONF_PROXY, world.fe_conf.data());
         world.mod->init(nullptr);
     }
@@ -574,58 +652,6 @@ BOOST_AUTO_TEST_CASE(api_reply_and_deny)
     world.hook = nullptr;
 }
 
-BOOST_AUTO_TEST_CASE(http_request_return_keyword)
-{
-    const ptc_module* m = module();
-    std::vector<unsigned char> conf(m->proxy_conf_size, 0);
-    m->conf_init(nullptr, PTC_CONF_PROXY, conf.data());
-    auto parse = [&](std::vector<std::string> words) {
-        std::vector<ptc_str> args;
-        for (const std::string& w : words)
-            args.push_back(ptc_str{w.data(), w.size()});
-        ptc_kw_ctx ctx{};
-        ctx.size = sizeof(ctx);
-        ctx.section = PTC_SEC_FRONTEND;
-        ctx.file = "t.cfg";
-        ctx.argc = uint32_t(args.size());
-        ctx.args = args.data();
-        ctx.kw_words = 1;
-        ctx.conf = conf.data();
-        return m->keywords[0].parse(&ctx);
-    };
-    world.errors.clear();
-    BOOST_TEST(parse({"http-request", "deny"}) == PTC_ERROR);
-    BOOST_TEST(world.errors.back() == "http-request action 'deny' is not supported yet");
-    BOOST_TEST(parse({"http-request", "return", "if", "{", "path", "/", "}"}) == PTC_ERROR);
-    BOOST_TEST(parse({"http-request", "return", "lf-string", "x"}) == PTC_ERROR);
-    BOOST_TEST(parse({"http-request", "return", "string", "x"}) == PTC_ERROR); // no type
-    BOOST_TEST(parse({"http-request", "return", "status", "204", "content-type", "a/b",
-                      "string", "x"}) == PTC_ERROR);
-    BOOST_TEST(parse({"http-request", "return", "status", "404", "content-type", "text/plain",
-                      "string", "nope", "hdr", "X-A", "b c"}) == PTC_OK);
-
-    // Serve it on a stream whose frontend has that conf.
-    std::vector<unsigned char> saved = world.fe_conf;
-    world.fe_conf = conf;
-    harness h;
-    h.client_sends(get_req);
-    BOOST_TEST(h.to_client() == "HTTP/1.1 404 Not Found\r\nx-a: b c\r\ncontent-length: 4\r\n"
-                                "content-type: text/plain\r\n\r\nnope");
-    BOOST_TEST(!h.f.closed);
-    h.to_client().clear();
-    h.client_sends("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-    BOOST_TEST(h.to_client() == "HTTP/1.1 404 Not Found\r\nx-a: b c\r\ncontent-length: 4\r\n"
-                                "content-type: text/plain\r\nconnection: close\r\n\r\nnope");
-    BOOST_TEST(h.f.closed);
-    world.fe_conf = saved;
-
-    // Inheritance copies the rule list.
-    std::vector<unsigned char> child(m->proxy_conf_size, 0);
-    m->conf_copy(nullptr, PTC_CONF_PROXY, child.data(), conf.data());
-    BOOST_TEST(std::memcmp(child.data() + sizeof(void*), conf.data() + sizeof(void*),
-                           sizeof(uint32_t)) == 0);
-}
-
 BOOST_AUTO_TEST_CASE(upgrade_becomes_tunnel)
 {
     harness h;
@@ -640,4 +666,274 @@ BOOST_AUTO_TEST_CASE(upgrade_becomes_tunnel)
     h.client_sends("frame");
     BOOST_TEST(h.to_server() == req + "frame");
     BOOST_TEST(!h.f.closed);
+}
+
+namespace {
+
+// Parses "<keyword> <action> args..." with the module's action table and appends the rule to
+// the fake rule engine. Returns the parse result.
+int add_rule(std::vector<std::string> words, uint32_t kw_words = 1)
+{
+    const ptc_module* m = module();
+    static const std::map<std::string, uint32_t> sets = {
+        {"http-request", PTC_RULES_HTTP_REQ},
+        {"http-response", PTC_RULES_HTTP_RES},
+        {"http-after-response", PTC_RULES_HTTP_AFTER_RES}};
+    uint32_t set = sets.at(words[0]);
+    auto* keep = new std::vector<std::string>(std::move(words)); // config lifetime
+    std::vector<ptc_str> args;
+    for (const std::string& w : *keep)
+        args.push_back(ptc_str{w.data(), w.size()});
+    ptc_kw_ctx ctx{};
+    ctx.size = sizeof(ctx);
+    ctx.section = PTC_SEC_FRONTEND;
+    ctx.file = "t.cfg";
+    ctx.argc = uint32_t(args.size());
+    ctx.args = args.data();
+    ctx.kw_words = kw_words;
+    ctx.conf = world.fe_conf.data();
+    for (uint32_t i = 0; i < m->action_count; ++i) {
+        const ptc_action& a = m->actions[i];
+        if (a.ruleset != set || (*keep)[1] != a.name)
+            continue;
+        void* st = nullptr;
+        uint32_t next = 0;
+        int rc = a.parse(&ctx, 2, &next, &st);
+        if (rc == PTC_OK) {
+            BOOST_TEST(next == ctx.argc);
+            world.rules[set].emplace_back(&a, st);
+        }
+        return rc;
+    }
+    world.errors.push_back("no such action");
+    return PTC_ERROR;
+}
+
+// Resets rules and the frontend conf between tests.
+struct rules_fixture {
+    rules_fixture()
+    {
+        module();
+        world.rules.clear();
+        world.errorfiles.clear();
+        world.logs.clear();
+        world.log_lines.clear();
+        world.errors.clear();
+        std::fill(world.fe_conf.begin(), world.fe_conf.end(), 0);
+        world.mod->conf_init(nullptr, PTC_CONF_PROXY, world.fe_conf.data());
+    }
+    ~rules_fixture()
+    {
+        world.rules.clear();
+        world.errorfiles.clear();
+        std::fill(world.fe_conf.begin(), world.fe_conf.end(), 0);
+        world.mod->conf_init(nullptr, PTC_CONF_PROXY, world.fe_conf.data());
+    }
+};
+
+// Runs a configuration keyword of the module against the frontend conf.
+int keyword(std::vector<std::string> words, uint32_t kw_words, bool negated = false)
+{
+    const ptc_module* m = module();
+    std::vector<ptc_str> args;
+    for (const std::string& w : words)
+        args.push_back(ptc_str{w.data(), w.size()});
+    std::string name = words[0];
+    for (uint32_t i = 1; i < kw_words; ++i)
+        name += " " + words[i];
+    ptc_kw_ctx ctx{};
+    ctx.size = sizeof(ctx);
+    ctx.section = PTC_SEC_FRONTEND;
+    ctx.file = "t.cfg";
+    ctx.argc = uint32_t(args.size());
+    ctx.args = args.data();
+    ctx.kw_words = kw_words;
+    ctx.negated = negated;
+    ctx.conf = world.fe_conf.data();
+    for (uint32_t i = 0; i < m->keyword_count; ++i)
+        if (name == m->keywords[i].name)
+            return m->keywords[i].parse(&ctx);
+    return PTC_ERROR;
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(return_action_static_and_close, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "return", "lf-string", "x"}) == PTC_ERROR); // no type
+    BOOST_TEST(add_rule({"http-request", "return", "string", "x"}) == PTC_ERROR);
+    BOOST_TEST(add_rule({"http-request", "return", "status", "204", "content-type", "a/b",
+                         "string", "x"}) == PTC_ERROR);
+    BOOST_TEST(add_rule({"http-request", "return", "status", "404", "content-type",
+                         "text/plain", "string", "nope", "hdr", "X-A", "b c"}) == PTC_OK);
+    harness h;
+    h.client_sends(get_req);
+    BOOST_TEST(h.to_client() == "HTTP/1.1 404 Not Found\r\nx-a: b c\r\ncontent-length: 4\r\n"
+                                "content-type: text/plain\r\n\r\nnope");
+    BOOST_TEST(!h.f.closed);
+    BOOST_TEST(h.f.connects == 0);
+    BOOST_REQUIRE(world.logs.size() == 1u);
+    BOOST_TEST(world.logs[0].status == 404);
+    BOOST_TEST(world.log_lines[0] == "GET /a?x=1 HTTP/1.1");
+    h.to_client().clear();
+    h.client_sends("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 404 Not Found\r\nx-a: b c\r\ncontent-length: 4\r\n"
+                                "content-type: text/plain\r\nconnection: close\r\n\r\nnope");
+    BOOST_TEST(h.f.closed);
+}
+
+BOOST_FIXTURE_TEST_CASE(deny_uses_errorfile_and_after_response, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "deny", "deny_status", "429"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-after-response", "set-header", "x-after", "1"}) == PTC_OK);
+    harness h;
+    h.client_sends(get_req);
+    BOOST_TEST(h.to_client().rfind("HTTP/1.1 429 Too Many Requests\r\ncontent-length: 117\r\n"
+                                   "cache-control: no-cache\r\ncontent-type: text/html\r\n"
+                                   "x-after: 1\r\n\r\n<html>", 0) == 0);
+    BOOST_TEST(!h.f.closed);
+    BOOST_REQUIRE(world.logs.size() == 1u);
+    BOOST_TEST(std::string(world.logs[0].term, 2) == "PR");
+    world.errorfiles[429] = "HTTP/1.1 429 Slow\r\nContent-Length: 3\r\n\r\nno\n";
+    h.to_client().clear();
+    h.client_sends(get_req);
+    BOOST_TEST(h.to_client() == "HTTP/1.1 429 Slow\r\nContent-Length: 3\r\nx-after: 1\r\n\r\n"
+                                "no\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(header_actions_edit_request, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "set-header", "X-Set", "v"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "add-header", "X-Add", "a"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "del-header", "user-agent"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "del-header", "x-d", "-m", "beg"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "replace-header", "host", "^(.*)\\.old$",
+                         "\\1.new"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "replace-value", "x-list", "^b$", "B"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "set-path", "/p"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "set-query", "q=2"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "set-method", "POST"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "del-header", "x", "-m", "bad"}) == PTC_ERROR);
+    harness h;
+    h.client_sends("GET /a/b?x=1 HTTP/1.1\r\nHost: site.old\r\nUser-Agent: t\r\nX-Set: old\r\n"
+                   "X-Dx: 1\r\nX-Dy: 2\r\nX-List: a, b ,c\r\n\r\n");
+    h.server_connects();
+    BOOST_TEST(h.to_server() == "POST /p?q=2 HTTP/1.1\r\nHost: site.new\r\nX-List: a, B, c\r\n"
+                                "X-Set: v\r\nX-Add: a\r\n\r\n");
+}
+
+BOOST_FIXTURE_TEST_CASE(redirects_like_haproxy, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "redirect", "prefix", "/pre", "set-cookie", "A=1"}) ==
+               PTC_OK);
+    harness h;
+    h.client_sends("GET /r?a=b HTTP/1.1\r\nHost: ex.com\r\n\r\n");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 302 Found\r\ncontent-length: 0\r\n"
+                                "location: /pre/r?a=b\r\ncache-control: no-cache\r\n"
+                                "set-cookie: A=1; path=/;\r\n\r\n");
+    world.rules.clear();
+    BOOST_TEST(add_rule({"http-request", "redirect", "scheme", "https", "code", "301",
+                         "drop-query", "append-slash"}) == PTC_OK);
+    h.to_client().clear();
+    h.client_sends("GET /d/x?q=1 HTTP/1.1\r\nHost: ex.com\r\n\r\n");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 301 Moved Permanently\r\ncontent-length: 0\r\n"
+                                "location: https://ex.com/d/x/\r\n\r\n");
+    BOOST_TEST(!h.f.closed);
+    BOOST_TEST(add_rule({"http-request", "redirect", "code", "304", "location", "/"}) ==
+               PTC_ERROR);
+}
+
+BOOST_FIXTURE_TEST_CASE(response_rules_and_status, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-response", "set-status", "299", "reason", "Weird"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-response", "del-header", "server"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-after-response", "add-header", "x-a", "1"}) == PTC_OK);
+    harness h;
+    h.client_sends(get_req);
+    h.server_connects();
+    h.server_sends("HTTP/1.1 200 OK\r\nServer: s\r\nContent-Length: 2\r\n\r\nok");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 299 Weird\r\nContent-Length: 2\r\nx-a: 1\r\n\r\nok");
+    BOOST_REQUIRE(world.logs.size() == 1u);
+    BOOST_TEST(world.logs[0].status == 299);
+    BOOST_TEST(std::string(world.logs[0].term, 2) == "--");
+}
+
+BOOST_FIXTURE_TEST_CASE(response_deny_gives_502, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-response", "deny"}) == PTC_OK);
+    harness h;
+    h.client_sends(get_req);
+    h.server_connects();
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client().rfind("HTTP/1.1 502 Bad Gateway\r\n", 0) == 0);
+}
+
+BOOST_FIXTURE_TEST_CASE(forwardfor_and_connection_modes, rules_fixture)
+{
+    BOOST_TEST(keyword({"option", "forwardfor"}, 2) == PTC_OK);
+    BOOST_TEST(keyword({"option", "http-server-close"}, 2) == PTC_OK);
+    harness h;
+    h.client_sends(get_req);
+    h.server_connects();
+    BOOST_TEST(h.to_server() == "GET /a?x=1 HTTP/1.1\r\nHost: example\r\nUser-Agent: t\r\n"
+                                "x-forwarded-for: 10.0.0.1\r\nconnection: close\r\n\r\n");
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client() == ok_res);
+    BOOST_TEST(h.f.srv_closes == 1);
+    BOOST_TEST(!h.f.closed);
+
+    BOOST_TEST(keyword({"option", "forwardfor", "except", "10.0.0.0/8", "header", "X-Real",
+                        "if-none"}, 2) == PTC_OK);
+    BOOST_TEST(keyword({"option", "httpclose"}, 2) == PTC_OK);
+    harness h2;
+    h2.client_sends(get_req);
+    h2.server_connects();
+    BOOST_TEST(h2.to_server() == "GET /a?x=1 HTTP/1.1\r\nHost: example\r\nUser-Agent: t\r\n"
+                                 "connection: close\r\n\r\n");
+    h2.server_sends(ok_res);
+    BOOST_TEST(h2.to_client() == "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n"
+                                 "connection: close\r\n\r\nok");
+    BOOST_TEST(h2.f.closed);
+    BOOST_TEST(keyword({"option", "forwardfor", "except", "nonsense"}, 2) == PTC_ERROR);
+}
+
+BOOST_FIXTURE_TEST_CASE(monitor_uri_answers_locally, rules_fixture)
+{
+    BOOST_TEST(keyword({"monitor-uri", "/mon"}, 1) == PTC_OK);
+    harness h;
+    h.client_sends("GET /mon HTTP/1.1\r\nHost: x\r\n\r\n");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 200 OK\r\ncontent-length: 58\r\ncache-control: "
+                                "no-cache\r\ncontent-type: text/html\r\n\r\n<html><body><h1>200 "
+                                "OK</h1>\nService ready.\n</body></html>\n");
+    BOOST_TEST(h.f.connects == 0);
+    BOOST_TEST(!h.f.closed);
+    BOOST_TEST(world.logs.empty());
+}
+
+BOOST_FIXTURE_TEST_CASE(retry_on_503_replays_idempotent_request, rules_fixture)
+{
+    BOOST_TEST(keyword({"retry-on", "503", "empty-response"}, 1) == PTC_OK);
+    BOOST_TEST(keyword({"retry-on", "bogus"}, 1) == PTC_ERROR);
+    // The fake host returns the frontend conf as the backend's too.
+    harness h;
+    h.client_sends(get_req);
+    h.server_connects();
+    BOOST_TEST(h.to_server() == get_req);
+    h.server_sends("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+    BOOST_TEST(h.to_client().empty());
+    BOOST_TEST(h.to_server() == get_req + get_req); // replayed
+    h.server_connects();
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client() == ok_res);
+    BOOST_REQUIRE(world.logs.size() == 1u);
+    BOOST_TEST(world.logs[0].retries == 1u);
+
+    // POST is never replayed.
+    harness h2;
+    std::string post = "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi";
+    h2.client_sends(post);
+    h2.server_connects();
+    h2.server_sends("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
+    BOOST_TEST(h2.to_server() == post);
+    BOOST_TEST(h2.to_client() == "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
 }

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+// The runtime API ("stats socket"): HAProxy's CLI protocol and commands, served by the
+// master, with server changes published to the workers through shared memory.
+#pragma once
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <portico/portico.h>
+
+namespace portico {
+
+struct config;
+struct proxy;
+struct server;
+
+// Access levels, HAProxy's order: a command needs at least its level.
+enum cli_level : int {
+    CLI_LVL_USER = 0,
+    CLI_LVL_OPERATOR = 1,
+    CLI_LVL_ADMIN = 2,
+};
+
+// One "stats socket" line.
+struct cli_socket_conf {
+    std::string spec;             // address as written
+    std::string file;
+    int line = 0;
+    bool is_unix = false;
+    std::string path;             // unix socket path
+    sockaddr_storage addr{};      // TCP address
+    socklen_t addrlen = 0;
+    int inherited_fd = -1;        // "fd@N"
+    bool has_mode = false;
+    mode_t mode = 0;
+    uid_t uid = (uid_t)-1;
+    gid_t gid = (gid_t)-1;
+    int level = CLI_LVL_OPERATOR; // HAProxy's default
+    int fd = -1;                  // listening socket once bound
+};
+
+// Runtime-API settings from the global section.
+struct cli_conf {
+    std::vector<cli_socket_conf> sockets;
+    uint32_t timeout_ms = 10000;  // "stats timeout" (HAProxy's default: 10s)
+    uint32_t maxconn = 10;        // "stats maxconn" (HAProxy's default: 10)
+};
+
+extern cli_conf g_cli;
+
+// The descriptor of the runtime-API keyword table (registered as module "cli").
+const ptc_module* cli_module();
+
+// Spare server slots each backend reserves in shared memory for "add server"
+// (global_conf::dynamic_servers, set by "tune.dynamic-servers").
+uint32_t cli_spare_slots();
+
+// ---- master ------------------------------------------------------------------------------
+
+// Fills the runtime fields of the configured servers' shm slots (after shm_create()) and
+// records the start time. Call once in the master before forking.
+void cli_shm_init(config& cfg);
+// Creates (or adopts) the listening sockets of every "stats socket". Reports failures as
+// alerts and returns false.
+bool cli_bind(config& cfg);
+// In a freshly forked worker: closes every runtime-API descriptor.
+void cli_close_in_child();
+// Master loop integration: appends the descriptors to watch; handles the poll results of
+// the entries it appended (starting at <first>); returns the poll timeout (ms, -1 none)
+// the sessions need, merged with <tmo>.
+void cli_poll_fill(std::vector<pollfd>& fds);
+void cli_poll_handle(const std::vector<pollfd>& fds, size_t first);
+int cli_poll_timeout(int tmo);
+// Number of workers, reported by "show info" (set by the master).
+void cli_set_workers(uint32_t n);
+
+// ---- command engine (no I/O: unit-testable) ---------------------------------------------
+
+struct cli_session {
+    int level = CLI_LVL_OPERATOR;
+    bool interactive = false;     // "prompt" mode
+    bool quit = false;            // "quit" was seen: close after the output
+    uint32_t timeout_ms = 0;      // "set timeout cli" (0 = the socket's default)
+};
+
+// Runs one input line (without its LF): its ';'-separated commands, each followed by the
+// prompt ("\n", or "\n> " in interactive mode). Returns the bytes to send.
+std::string cli_run_line(cli_session& s, const std::string& line);
+
+// Splits one line into commands and words as HAProxy does ('\' escapes, ';' separates).
+std::vector<std::vector<std::string>> cli_split(const std::string& line);
+
+// Renderings (exact HAProxy 2.6 formats).
+std::string cli_stat_header();
+std::string cli_show_stat(const std::vector<std::string>& args, std::string& err);
+std::string cli_show_info();
+std::string cli_show_servers_state(const std::string& backend, bool& found);
+// Number of CSV columns of "show stat" (HAProxy 2.6 with its ssl/h1/h2 stats modules).
+size_t cli_stat_columns();
+
+// ---- servers (master and workers) -------------------------------------------------------
+
+// Builds a server of backend <be> like a "server" line would: default-server first, then
+// <args> = address then options, parsed with the server keyword registry. Returns nullptr
+// with <err> set.
+std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
+                                        const std::vector<std::string>& args, std::string& err);
+
+// Worker side: applies the runtime changes of backend <be>'s shm slots to this process's
+// server objects (added servers created, deleted ones unlinked — never freed —, address
+// changes applied, their idle connections closed). Call when <be>'s srv_gen changed,
+// before rebuilding the balancing tables.
+void cli_backend_sync(proxy* be);
+
+} // namespace portico

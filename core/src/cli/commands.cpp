@@ -1,0 +1,727 @@
+// SPDX-License-Identifier: MIT
+// The runtime API's command engine: line splitting, access levels, help and HAProxy's
+// "Unknown command" answers, and the commands themselves (run in the master, published to
+// the workers through shared memory).
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cstring>
+#include <ctime>
+#include <new>
+
+#include "cli/cli.hpp"
+#include "lb/lb.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
+#include "shm/shm.hpp"
+
+namespace portico {
+
+namespace {
+
+using words = std::vector<std::string>;
+using handler = std::string (*)(cli_session&, const words&);
+
+struct command {
+    const char* kw[4];   // the command's words (nullptr-terminated)
+    const char* usage;   // help line, left part
+    const char* desc;    // help line, right part
+    int level;
+    handler fn;
+};
+
+// ---- helpers --------------------------------------------------------------------------
+
+bool digits(const std::string& s)
+{
+    return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// Finds <backend>/<server>. <nl>: HAProxy ends some of these messages with a line feed.
+bool find_server(const words& a, size_t i, proxy*& be, server*& sv, std::string& err,
+                 bool nl = true)
+{
+    const char* end = nl ? "\n" : "";
+    if (i >= a.size() || a[i].find('/') == std::string::npos) {
+        err = std::string("Require 'backend/server'.") + end;
+        return false;
+    }
+    std::string bname = a[i].substr(0, a[i].find('/'));
+    std::string sname = a[i].substr(a[i].find('/') + 1);
+    be = g_config->find_backend(bname);
+    if (!be) {
+        err = std::string("No such backend.") + end;
+        return false;
+    }
+    sv = nullptr;
+    for (auto& s : be->servers)
+        if (s->name == sname && s->shared)
+            sv = s.get();
+    if (!sv) {
+        err = std::string("No such server.") + end;
+        return false;
+    }
+    return true;
+}
+
+void publish(proxy* be, server* sv, bool state_change)
+{
+    if (state_change)
+        sv->shared->last_change = (uint32_t)time(nullptr);
+    shm_servers_changed(be->shared);
+}
+
+// Recomputes the shm admin state the balancer reads from the runtime flags.
+void set_admin_flags(proxy* be, server* sv, uint32_t set, uint32_t clear)
+{
+    shm_server* sh = sv->shared;
+    uint32_t before = sh->rt_flags.load();
+    uint32_t fl = (before | set) & ~clear;
+    sh->rt_flags.store(fl);
+    uint32_t adm = fl & SRV_RT_FMAINT ? SRV_ADMIN_MAINT
+                   : fl & SRV_RT_FDRAIN ? SRV_ADMIN_DRAIN
+                                        : SRV_ADMIN_READY;
+    if (adm == SRV_ADMIN_MAINT)
+        sh->check_health.store(0);
+    bool changed = sh->admin.exchange(adm) != adm;
+    publish(be, sv, changed);
+}
+
+std::string ip_of(const sockaddr_storage& a)
+{
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (a.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a).sin_addr, buf, sizeof(buf));
+    else if (a.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, buf,
+                  sizeof(buf));
+    return buf;
+}
+
+uint16_t port_of(const sockaddr_storage& a)
+{
+    return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port)
+                                   : ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
+}
+
+void set_port(sockaddr_storage& a, uint16_t p)
+{
+    if (a.ss_family == AF_INET6)
+        reinterpret_cast<sockaddr_in6&>(a).sin6_port = htons(p);
+    else
+        reinterpret_cast<sockaddr_in&>(a).sin_port = htons(p);
+}
+
+// ---- commands -------------------------------------------------------------------------
+
+std::string cmd_show_info(cli_session&, const words&) { return cli_show_info(); }
+
+std::string cmd_show_stat(cli_session&, const words& a)
+{
+    std::string err;
+    std::string out = cli_show_stat(a, err);
+    return err.empty() ? out : err;
+}
+
+std::string cmd_show_servers_state(cli_session&, const words& a)
+{
+    bool found;
+    std::string out = cli_show_servers_state(a.size() > 3 ? a[3] : std::string(), found);
+    return found ? out : "Can't find backend.\n";
+}
+
+std::string cmd_show_backend(cli_session&, const words&)
+{
+    std::string out = "# name\n";
+    for (auto& p : g_config->proxies)
+        if (p->cap & CAP_BE)
+            out += p->name + "\n";
+    return out;
+}
+
+std::string cmd_show_cli_level(cli_session& s, const words&)
+{
+    return s.level == CLI_LVL_ADMIN ? "admin\n" : s.level == CLI_LVL_OPERATOR ? "operator\n"
+                                                                            : "user\n";
+}
+
+std::string lower_level(cli_session& s, int lvl)
+{
+    if (lvl > s.level)
+        return "Permission denied\n";
+    s.level = lvl;
+    return "";
+}
+
+std::string cmd_user(cli_session& s, const words&) { return lower_level(s, CLI_LVL_USER); }
+std::string cmd_operator(cli_session& s, const words&)
+{
+    return lower_level(s, CLI_LVL_OPERATOR);
+}
+
+std::string cmd_prompt(cli_session& s, const words&)
+{
+    s.interactive = !s.interactive;
+    return "";
+}
+
+std::string cmd_quit(cli_session& s, const words&)
+{
+    s.quit = true;
+    return "";
+}
+
+std::string cmd_set_timeout(cli_session& s, const words& a)
+{
+    if (a.size() < 3 || a[2] != "cli")
+        return "'set timeout' only supports 'cli'.\n";
+    if (a.size() < 4 || !digits(a[3]))
+        return "Expects an integer value.\n";
+    unsigned long v = std::stoul(a[3]);
+    s.timeout_ms = (uint32_t)std::min<unsigned long>(v * 1000, 0x7fffffff);
+    return "";
+}
+
+std::string cmd_get_weight(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 2, be, sv, err))
+        return err;
+    return std::to_string(sv->shared->weight.load()) + " (initial " +
+           std::to_string(sv->shared->iweight) + ")\n";
+}
+
+// Shared by "set weight" and "set server ... weight".
+std::string change_weight(proxy* be, server* sv, const std::string* arg)
+{
+    if (!arg || arg->empty())
+        return "Require <weight> or <weight%>.\n";
+    std::string v = *arg;
+    bool rel = v.back() == '%';
+    if (rel)
+        v.pop_back();
+    bool neg = !v.empty() && v[0] == '-';
+    std::string num = neg ? v.substr(1) : v;
+    if (!digits(num))
+        return "Empty weight string empty or preceded by garbage";
+    long w = std::stol(num) * (neg ? -1 : 1);
+    uint32_t iw = sv->shared->iweight;
+    if (rel) {
+        if (w < 0)
+            return "Relative weight must be positive.\n";
+        w = (long)((int64_t)iw * w / 100);
+        if (w > 256)
+            w = 256;
+    } else if (w < 0 || w > 256) {
+        return "Absolute weight can only be between 0 and 256 inclusive.\n";
+    }
+    if (!lb_weights_dynamic(be) && w != 0 && (uint32_t)w != iw)
+        return "Backend is using a static LB algorithm and only accepts weights '0%' and "
+               "'100%'.\n";
+    sv->shared->weight.store((uint32_t)w);
+    publish(be, sv, false);
+    return "";
+}
+
+std::string cmd_set_weight(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 2, be, sv, err))
+        return err;
+    return change_weight(be, sv, a.size() > 3 ? &a[3] : nullptr);
+}
+
+std::string cmd_enable_server(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 2, be, sv, err))
+        return err;
+    set_admin_flags(be, sv, 0, SRV_RT_FMAINT | SRV_RT_FDRAIN);
+    return "";
+}
+
+std::string cmd_disable_server(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 2, be, sv, err))
+        return err;
+    set_admin_flags(be, sv, SRV_RT_FMAINT, SRV_RT_FDRAIN);
+    return "";
+}
+
+std::string change_addr(proxy* be, server* sv, const words& a)
+{
+    // set server <b>/<s> addr <ip> [port <port>]
+    if (a.size() < 5)
+        return "set server <b>/<s> addr requires an address and optionally a port.\n";
+    const char* by = " by 'stats socket command'\n";
+    sockaddr_storage cur;
+    be->shared->cfg_lock.lock();
+    cur = sv->shared->addrlen ? sv->shared->addr : sv->addr;
+    be->shared->cfg_lock.unlock();
+    sockaddr_storage na{};
+    socklen_t nlen;
+    std::string ip = a[4];
+    if (inet_pton(AF_INET, ip.c_str(), &reinterpret_cast<sockaddr_in&>(na).sin_addr) == 1) {
+        na.ss_family = AF_INET;
+        nlen = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, ip.c_str(),
+                         &reinterpret_cast<sockaddr_in6&>(na).sin6_addr) == 1) {
+        na.ss_family = AF_INET6;
+        nlen = sizeof(sockaddr_in6);
+    } else {
+        return "Invalid addr '" + ip + "'" + by;
+    }
+    uint16_t oport = port_of(cur);
+    uint16_t nport = oport;
+    std::string msg;
+    bool ip_changed = ip_of(cur) != ip_of(na) || cur.ss_family != na.ss_family;
+    if (ip_changed)
+        msg = "IP changed from '" + ip_of(cur) + "' to '" + ip_of(na) + "'";
+    else
+        msg = "no need to change the addr";
+    if (a.size() > 5) {
+        if (a[5] != "port" || a.size() < 7)
+            return "set server <b>/<s> addr requires an address and optionally a port.\n";
+        const std::string& p = a[6];
+        if (!digits(p) || std::stoul(p) == 0 || std::stoul(p) > 65535) {
+            msg += ", problem converting port '" + p + "' to an int";
+        } else {
+            nport = (uint16_t)std::stoul(p);
+            if (nport != oport)
+                msg += ", port changed from '" + std::to_string(oport) + "' to '" +
+                       std::to_string(nport) + "'";
+            else
+                msg += ", no need to change the port";
+        }
+    }
+    set_port(na, nport);
+    if (ip_changed || nport != oport) {
+        be->shared->cfg_lock.lock();
+        sv->shared->addr = na;
+        sv->shared->addrlen = nlen;
+        be->shared->cfg_lock.unlock();
+        sv->addr = na;
+        sv->addrlen = nlen;
+        publish(be, sv, false);
+    }
+    return msg + by;
+}
+
+std::string cmd_set_server(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 2, be, sv, err))
+        return err;
+    const char* usage = "usage: set server <backend>/<server> addr | agent | agent-addr | "
+                        "agent-port | agent-send | check-addr | check-port | fqdn | health | "
+                        "ssl | state | weight\n";
+    if (a.size() < 4)
+        return usage;
+    const std::string& what = a[3];
+    if (what == "state") {
+        std::string v = a.size() > 4 ? a[4] : "";
+        if (v == "ready")
+            set_admin_flags(be, sv, 0, SRV_RT_FMAINT | SRV_RT_FDRAIN);
+        else if (v == "drain")
+            set_admin_flags(be, sv, SRV_RT_FDRAIN, SRV_RT_FMAINT);
+        else if (v == "maint")
+            set_admin_flags(be, sv, SRV_RT_FMAINT, SRV_RT_FDRAIN);
+        else
+            return "'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n";
+        return "";
+    }
+    if (what == "weight")
+        return change_weight(be, sv, a.size() > 4 ? &a[4] : nullptr);
+    if (what == "addr")
+        return change_addr(be, sv, a);
+    if (what == "agent" || what == "agent-addr" || what == "agent-port" ||
+        what == "agent-send" || what == "check-addr" || what == "check-port" ||
+        what == "fqdn" || what == "health" || what == "ssl")
+        return "'set server <srv> " + what + "' is not supported yet by portico.\n";
+    return usage;
+}
+
+std::string cmd_set_maxconn_server(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 3, be, sv, err))
+        return err;
+    if (a.size() < 5)
+        return "Require <maxconn>.\n";
+    if (!digits(a[4]))
+        return "maxconn string empty or preceded by garbage";
+    uint32_t v = (uint32_t)std::stoul(a[4]);
+    sv->shared->maxconn.store(v);
+    sv->maxconn = v;
+    publish(be, sv, false);
+    return "";
+}
+
+std::string cmd_add_server(cli_session&, const words& a)
+{
+    if (a.size() < 3 || a[2].find('/') == std::string::npos)
+        return "Require 'backend/server'.";
+    std::string bname = a[2].substr(0, a[2].find('/'));
+    std::string sname = a[2].substr(a[2].find('/') + 1);
+    proxy* be = g_config->find_backend(bname);
+    if (!be)
+        return "No such backend.";
+    if (sname.empty() || a.size() < 4)
+        return "'server' expects <name> and <addr>[:<port>] as arguments.\n";
+    if (sname.size() >= sizeof(shm_server::name))
+        return "Server name too long.\n";
+    for (auto& s : be->servers)
+        if (s->name == sname)
+            return "Already exists a server with the same name in backend.\n";
+    words args(a.begin() + 3, a.end());
+    std::string line;
+    for (auto& w : args) {
+        if (w.find('\x1f') != std::string::npos)
+            return "Invalid character in arguments.\n";
+        if (!line.empty())
+            line += '\x1f';
+        line += w;
+    }
+    if (line.size() >= sizeof(shm_server::add_line))
+        return "Server arguments too long (at most " +
+               std::to_string(sizeof(shm_server::add_line) - 1) + " bytes).\n";
+    std::string err;
+    auto s = cli_make_server(*be, sname, args, err);
+    if (!s)
+        return err;
+    bool forced_id = s->id != 0;
+    if (forced_id) {
+        for (auto& o : be->servers)
+            if (o->id == s->id)
+                return "Already exists a server with the same id in backend.\n";
+    } else {
+        uint32_t id = 1;
+        for (bool clash = true; clash; ) {
+            clash = false;
+            for (auto& o : be->servers)
+                if (o->id == id) {
+                    clash = true;
+                    id++;
+                }
+        }
+        s->id = id;
+    }
+    shm_proxy* sp = be->shared;
+    uint32_t slot = UINT32_MAX;
+    for (uint32_t k = 0; k < sp->srv_slots && slot == UINT32_MAX; k++) {
+        uint32_t idx = sp->srv_first + k;
+        shm_server* sh = shm_server_slot(idx);
+        if (sh->in_use.load())
+            continue;
+        bool used = false;
+        for (auto& o : be->servers)
+            used |= o->index == idx;
+        if (!used)
+            slot = idx;
+    }
+    if (slot == UINT32_MAX)
+        return "No free server slot left in backend '" + be->name +
+               "' (raise 'tune.dynamic-servers', now " + std::to_string(cli_spare_slots()) +
+               ").\n";
+    shm_server* sh = shm_server_slot(slot);
+    sp->cfg_lock.lock();
+    sh->~shm_server();
+    new (sh) shm_server{};
+    sh->admin.store(SRV_ADMIN_MAINT);
+    sh->up.store(1);
+    sh->weight.store(s->weight);
+    sh->maxconn.store(s->maxconn);
+    sh->maxqueue.store(s->maxqueue);
+    sh->iweight = s->weight;
+    sh->srv_id = s->id;
+    sh->last_change = (uint32_t)time(nullptr);
+    sh->addr = s->addr;
+    sh->addrlen = s->addrlen;
+    std::snprintf(sh->name, sizeof(sh->name), "%s", sname.c_str());
+    std::snprintf(sh->add_line, sizeof(sh->add_line), "%s", line.c_str());
+    uint32_t fl = SRV_RT_DYNAMIC | SRV_RT_FMAINT;
+    if (s->disabled)
+        fl |= SRV_RT_CMAINT;
+    if (s->backup)
+        fl |= SRV_RT_BACKUP;
+    if (forced_id)
+        fl |= SRV_RT_FORCED_ID;
+    sh->rt_flags.store(fl);
+    sh->check_health.store(0);
+    sh->in_use.store(1, std::memory_order_release);
+    sp->cfg_lock.unlock();
+    s->index = slot;
+    s->shared = sh;
+    be->servers.push_back(std::move(s));
+    shm_servers_changed(sp);
+    return "New server registered.\n";
+}
+
+std::string cmd_del_server(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 2, be, sv, err, false))
+        return err;
+    shm_server* sh = sv->shared;
+    if (sh->admin.load() != SRV_ADMIN_MAINT)
+        return "Only servers in maintenance mode can be deleted.";
+    if (sh->cur_conns.load() || sh->queue.cur.load())
+        return "Server still has connections attached to it, cannot remove it.";
+    be->shared->cfg_lock.lock();
+    sh->weight.store(0);
+    sh->rt_flags.store(0);
+    sh->in_use.store(0, std::memory_order_release);
+    be->shared->cfg_lock.unlock();
+    for (size_t i = 0; i < be->servers.size(); i++)
+        if (be->servers[i].get() == sv) {
+            be->servers.erase(be->servers.begin() + (ptrdiff_t)i);
+            break;
+        }
+    shm_servers_changed(be->shared);
+    return "Server deleted.";
+}
+
+std::string cmd_table(cli_session&, const words& a)
+{
+    if (a[0] == "show" && a.size() == 2)
+        return ""; // no stick table exists
+    return "Stick tables are not supported yet by portico.\n";
+}
+
+std::string cmd_help(cli_session& s, const words& a);
+
+const command k_commands[] = {
+    {{"add", "server"}, "add server <bk>/<srv>", "create a new server", CLI_LVL_ADMIN,
+     cmd_add_server},
+    {{"del", "server"}, "del server <bk>/<srv>", "remove a server", CLI_LVL_ADMIN,
+     cmd_del_server},
+    {{"disable", "server"}, "disable server (DEPRECATED)",
+     "disable a server for maintenance (use 'set server' instead)", CLI_LVL_ADMIN,
+     cmd_disable_server},
+    {{"enable", "server"}, "enable server  (DEPRECATED)",
+     "enable a disabled server (use 'set server' instead)", CLI_LVL_ADMIN, cmd_enable_server},
+    {{"get", "weight"}, "get weight <bk>/<srv>", "report a server's current weight",
+     CLI_LVL_USER, cmd_get_weight},
+    {{"operator"}, "operator", "lower the level of the current CLI session to operator",
+     CLI_LVL_USER, cmd_operator},
+    {{"set", "maxconn", "server"}, "set maxconn server <bk>/<srv>",
+     "change a server's maxconn setting", CLI_LVL_ADMIN, cmd_set_maxconn_server},
+    {{"set", "server"}, "set server <bk>/<srv> [opts]",
+     "change a server's state, weight or address", CLI_LVL_ADMIN, cmd_set_server},
+    {{"set", "timeout"}, "set timeout [cli] <delay>", "change a timeout setting", CLI_LVL_USER,
+     cmd_set_timeout},
+    {{"set", "weight"}, "set weight <bk>/<srv>  (DEPRECATED)",
+     "change a server's weight (use 'set server' instead)", CLI_LVL_ADMIN, cmd_set_weight},
+    {{"show", "backend"}, "show backend", "list backends in the current running config",
+     CLI_LVL_USER, cmd_show_backend},
+    {{"show", "cli", "level"}, "show cli level", "display the level of the current CLI session",
+     CLI_LVL_USER, cmd_show_cli_level},
+    {{"show", "info"}, "show info", "report information about the running process",
+     CLI_LVL_USER, cmd_show_info},
+    {{"show", "servers", "state"}, "show servers state [<backend>]",
+     "dump volatile server information (all or for a single backend)", CLI_LVL_USER,
+     cmd_show_servers_state},
+    {{"show", "stat"}, "show stat [no-maint|up]*", "report counters for each proxy and server",
+     CLI_LVL_USER, cmd_show_stat},
+    {{"user"}, "user", "lower the level of the current CLI session to user", CLI_LVL_USER,
+     cmd_user},
+    {{"help"}, "help [<command>]", "list matching or all commands", CLI_LVL_USER, cmd_help},
+    {{"prompt"}, "prompt", "toggle interactive mode with prompt", CLI_LVL_USER, cmd_prompt},
+    {{"quit"}, "quit", "disconnect", CLI_LVL_USER, cmd_quit},
+};
+
+// Commands HAProxy has that are answered without a help line.
+const command k_hidden[] = {
+    {{"show", "table"}, "", "", CLI_LVL_USER, cmd_table},
+    {{"clear", "table"}, "", "", CLI_LVL_OPERATOR, cmd_table},
+    {{"set", "table"}, "", "", CLI_LVL_ADMIN, cmd_table},
+};
+
+bool is_tail(const command& c)
+{
+    return c.fn == cmd_help || c.fn == cmd_prompt || c.fn == cmd_quit;
+}
+
+std::string help_line(const command& c)
+{
+    char buf[256];
+    snprintf(buf, sizeof(buf), "  %-40s: %s\n", c.usage, c.desc);
+    return buf;
+}
+
+size_t nwords(const command& c)
+{
+    size_t n = 0;
+    while (n < 4 && c.kw[n])
+        n++;
+    return n;
+}
+
+// How many leading words of <a> match command <c> (all of c's words: full match).
+size_t match_len(const command& c, const words& a)
+{
+    size_t n = 0;
+    while (n < nwords(c) && n < a.size() && a[n] == c.kw[n])
+        n++;
+    return n;
+}
+
+// Character-pair similarity of two strings (higher is closer).
+int similarity(const std::string& x, const std::string& y)
+{
+    auto pairs = [](const std::string& s) {
+        std::vector<std::string> v;
+        std::string t = " " + s + " ";
+        for (size_t i = 0; i + 1 < t.size(); i++)
+            v.push_back(t.substr(i, 2));
+        return v;
+    };
+    auto px = pairs(x), py = pairs(y);
+    int common = 0;
+    for (auto& p : px) {
+        auto it = std::find(py.begin(), py.end(), p);
+        if (it != py.end()) {
+            common++;
+            py.erase(it);
+        }
+    }
+    return 2 * common * 1000 / (int)(px.size() + pairs(y).size());
+}
+
+// The list printed after an unknown command (HAProxy's shape: matching commands, then
+// help/prompt/quit).
+std::string suggestions(const cli_session& s, const words& a, bool all)
+{
+    std::vector<const command*> cands;
+    size_t best = 0;
+    if (!all)
+        for (auto& c : k_commands)
+            if (!is_tail(c) && c.level <= s.level)
+                best = std::max(best, match_len(c, a));
+    for (auto& c : k_commands)
+        if (!is_tail(c) && c.level <= s.level && (all || match_len(c, a) >= best))
+            cands.push_back(&c);
+    if (!all && best < a.size() && cands.size() > 5) {
+        std::string rest;
+        for (size_t i = best; i < a.size(); i++)
+            rest += (rest.empty() ? "" : " ") + a[i];
+        std::vector<std::pair<int, const command*>> sc;
+        for (auto* c : cands) {
+            std::string tail;
+            for (size_t i = best; i < nwords(*c); i++)
+                tail += (tail.empty() ? "" : " ") + std::string(c->kw[i]);
+            sc.push_back({similarity(rest, tail), c});
+        }
+        std::stable_sort(sc.begin(), sc.end(),
+                         [](auto& l, auto& r) { return l.first > r.first; });
+        std::vector<const command*> keep;
+        for (size_t i = 0; i < 5; i++)
+            keep.push_back(sc[i].second);
+        std::vector<const command*> ordered;
+        for (auto* c : cands)
+            if (std::find(keep.begin(), keep.end(), c) != keep.end())
+                ordered.push_back(c);
+        cands = ordered;
+    }
+    std::string out;
+    for (auto* c : cands)
+        out += help_line(*c);
+    for (auto& c : k_commands)
+        if (is_tail(c))
+            out += help_line(c);
+    return out;
+}
+
+std::string cmd_help(cli_session& s, const words& a)
+{
+    words rest(a.begin() + 1, a.end());
+    return "The following commands are valid at this level:\n" +
+           suggestions(s, rest, rest.empty());
+}
+
+std::string run_command(cli_session& s, const words& a)
+{
+    if (a.empty())
+        return "Unknown command. Please enter one of the following commands only:\n" +
+               suggestions(s, a, true);
+    for (const command* tbl : {k_commands, k_hidden}) {
+        size_t n = tbl == k_commands ? sizeof(k_commands) / sizeof(k_commands[0])
+                                     : sizeof(k_hidden) / sizeof(k_hidden[0]);
+        for (size_t i = 0; i < n; i++) {
+            const command& c = tbl[i];
+            if (match_len(c, a) != nwords(c))
+                continue;
+            if (c.level > s.level)
+                return "Permission denied\n";
+            return c.fn(s, a);
+        }
+    }
+    return "Unknown command, but maybe one of the following ones is a better match:\n" +
+           suggestions(s, a, false);
+}
+
+} // namespace
+
+std::vector<std::vector<std::string>> cli_split(const std::string& line)
+{
+    std::vector<words> cmds(1);
+    std::string cur;
+    bool in_word = false;
+    for (size_t i = 0; i < line.size(); i++) {
+        char c = line[i];
+        if (c == '\\' && i + 1 < line.size()) {
+            cur += line[++i];
+            in_word = true;
+        } else if (c == ';') {
+            if (in_word)
+                cmds.back().push_back(cur);
+            cur.clear();
+            in_word = false;
+            cmds.emplace_back();
+        } else if (c == ' ' || c == '\t' || c == '\r') {
+            if (in_word)
+                cmds.back().push_back(cur);
+            cur.clear();
+            in_word = false;
+        } else {
+            cur += c;
+            in_word = true;
+        }
+    }
+    if (in_word)
+        cmds.back().push_back(cur);
+    return cmds;
+}
+
+std::string cli_run_line(cli_session& s, const std::string& line)
+{
+    std::string out;
+    auto cmds = cli_split(line);
+    if (s.interactive && cmds.size() == 1 && cmds[0].empty())
+        return "\n> ";
+    for (auto& c : cmds) {
+        out += run_command(s, c);
+        if (s.quit)
+            break;
+        out += s.interactive ? "\n> " : "\n";
+    }
+    return out;
+}
+
+} // namespace portico

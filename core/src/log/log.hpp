@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+// Traffic logging: log targets, syslog headers, log-format strings and the per-stream and
+// per-transaction log lines (HAProxy's "log", "option httplog/tcplog", "log-format").
+#pragma once
+
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <portico/portico.h>
+
+// A compiled log-format string (opaque in the ABI).
+struct ptc_logfmt;
+
+namespace portico {
+
+struct stream;
+struct proxy;
+struct config;
+
+namespace log {
+
+// Syslog header layouts ("format" of a log target).
+enum class hdr_format : uint8_t { local, rfc3164, rfc5424, priority, shortfmt, timed, iso, raw };
+
+enum class target_kind : uint8_t { udp, unix_dgram, fd };
+
+// One "log" line's destination. Sockets are opened lazily by the process that sends (a
+// worker), so each worker has its own.
+struct target {
+    std::string spec;               // address as written, for messages
+    target_kind kind = target_kind::udp;
+    sockaddr_storage addr{};
+    socklen_t addrlen = 0;
+    int fdnum = -1;                 // fd targets: the descriptor number
+    uint32_t maxlen = 1024;         // "len"
+    bool len_set = false;
+    hdr_format format = hdr_format::local;
+    bool format_set = false;
+    uint8_t facility = 1;
+    uint8_t maxlvl = PTC_LOG_DEBUG; // messages above are not sent
+    uint8_t minlvl = PTC_LOG_EMERG; // messages more severe are capped to this level
+    // per process state
+    int sock = -1;
+    bool is_socket = false;         // fd targets: the fd is a socket (send MSG_DONTWAIT)
+    bool failed = false;
+};
+
+// What a proxy logs and where.
+enum class style : uint8_t { none, tcplog, httplog, clf, custom };
+
+struct proxy_log {
+    std::vector<std::shared_ptr<target>> targets;
+    bool use_global = false;        // "log global"
+    std::string tag;                // "log-tag" ("" = global's)
+    style st = style::none;
+    bool json = false;              // "option httplog json" / "option tcplog json"
+    const ptc_logfmt* custom = nullptr; // "log-format"
+    bool dontlognull = false;
+    bool dontlog_normal = false;
+    bool separate_errors = false;
+    // resolved after parsing
+    const ptc_logfmt* fmt = nullptr;
+    bool at_close = false;          // tcp mode: the core logs at the end of the stream
+    uint64_t counter = 0;           // %lc, per process
+};
+
+struct global_log {
+    std::vector<std::shared_ptr<target>> targets;
+    std::string tag;                // "log-tag" ("" = program name)
+    bool send_hostname = false;
+    std::string hostname;           // "log-send-hostname [<name>]"
+};
+
+// ---- log-format --------------------------------------------------------------------------
+
+// Values a log line is rendered from (filled from a stream, or by hand in tests). Times are
+// in ms; -1 means "did not happen". Dates are wall-clock ms since the epoch.
+struct log_ctx {
+    stream* s = nullptr;            // for %[expr], %fi/%fp/%bi/%bp (may be null)
+    bool http = false;
+    sockaddr_storage cli{};         // %ci/%cp (family 0: unknown)
+    sockaddr_storage fe_addr{};     // %fi/%fp
+    sockaddr_storage be_src{};      // %bi/%bp
+    sockaddr_storage srv_addr{};    // %si/%sp
+    bool fe_addr_lazy = false;      // compute %fi/%fp from s on demand
+    bool be_src_lazy = false;
+    const char* fe_name = "-";
+    const char* be_name = "-";
+    const char* srv_name = "<NOSRV>";
+    const char* mode = "TCP";       // default log format
+    uint64_t t_accept = 0;          // %t, %ms, %T, %Ts (wall ms)
+    uint64_t t_request = 0;         // %tr, %trg, %trl (wall ms)
+    int64_t Th = 0, Ti = -1, TR = -1, Tq = -1, Tw = -1, Tc = -1, Tr = -1, Ta = -1, Tt = -1;
+    int64_t Td = -1, Tu = -1;
+    int status = -1;
+    uint64_t bytes_in = 0, bytes_out = 0;
+    char term[5] = {'-', '-', '-', '-', 0};
+    uint32_t actconn = 0, feconn = 0, beconn = 0, srvconn = 0, retries = 0;
+    uint32_t srv_queue = 0, be_queue = 0;
+    ptc_str request_line{nullptr, 0};
+    int pid = 0;
+    uint64_t log_counter = 0;
+    uint64_t req_counter = 0;
+    const char* hostname = "";
+};
+
+// Compiles a log-format string. On error returns nullptr with <err> set. <ctx> (may be null)
+// is used to compile %[expr] sample expressions. <json> renders key/value JSON instead.
+const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, bool json,
+                                 std::string& err);
+// Renders into buf (not NUL-terminated), truncating at cap. Returns the length.
+size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t cap);
+// True if the format uses a variable that needs the HTTP transaction.
+bool logfmt_is_http(const ptc_logfmt* lf);
+
+// The strings "option tcplog", "option httplog" and "option httplog clf" stand for.
+extern const char* const k_tcplog_fmt;
+extern const char* const k_httplog_fmt;
+extern const char* const k_clf_fmt;
+
+// ---- syslog headers and sending ----------------------------------------------------------
+
+// Builds the header of a line for <t> at <level> into out (cap >= 256). <now_us> is the wall
+// clock in microseconds. Returns its length.
+size_t build_header(const target& t, uint32_t level, const char* tag, int pid,
+                    const char* hostname, uint64_t now_us, char* out, size_t cap);
+// Sends one line (header + body + '\n') to <t>; never blocks; drops on failure.
+void send_line(target& t, const char* hdr, size_t hlen, const char* body, size_t blen);
+
+// Parses "log" arguments (after the keyword) into <t>. Returns false with <err>.
+bool parse_target(const std::vector<std::string>& args, target& t, std::string& err);
+
+// ---- configuration glue --------------------------------------------------------------------
+
+// The module descriptor holding the logging keywords (registered as module "log").
+const ptc_module* log_module();
+// Copies the logging settings of a defaults section into a new proxy.
+void inherit(proxy& dst, const proxy& defs);
+// After parsing: resolves formats, warns about unusable options. Returns false on error.
+bool post_config(config& cfg);
+
+// ---- emission --------------------------------------------------------------------------------
+
+// Stream engine calls (stream.cpp).
+void on_accept(stream* s);      // default format ("Connect from ...")
+void on_close(stream* s);       // tcp mode: tcplog / log-format at the end of the stream
+
+} // namespace log
+} // namespace portico

@@ -1,0 +1,436 @@
+// SPDX-License-Identifier: MIT
+// ACLs ("acl <name> <criterion> [flags] [operator] <value>..."), predefined ACLs and
+// if/unless conditions with '!', '||' and anonymous "{ ... }" ACLs.
+#include <cstring>
+#include <deque>
+#include <map>
+
+#include "proxy/cfgload.hpp"
+#include "proxy/proxy.hpp"
+#include "sample/sample_int.hpp"
+
+namespace portico {
+namespace smp {
+
+namespace {
+
+std::deque<std::unique_ptr<acl>> g_anon;      // anonymous and predefined ACLs
+std::deque<std::unique_ptr<cond>> g_conds;
+std::map<std::string, acl*> g_predef;
+
+std::string word(const ptc_kw_ctx* c, uint32_t i)
+{
+    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
+}
+
+// The fetch name part of a criterion ("hdr_beg" in "hdr_beg(host),lower").
+std::string_view fetch_name(std::string_view crit)
+{
+    size_t e = 0;
+    while (e < crit.size() && crit[e] != '(' && crit[e] != ',')
+        e++;
+    return crit.substr(0, e);
+}
+
+struct suffix_rule {
+    const char* sfx;
+    match m;
+};
+const suffix_rule k_suffixes[] = {
+    {"_beg", match::beg}, {"_end", match::end}, {"_sub", match::sub}, {"_reg", match::reg},
+    {"_dom", match::dom}, {"_dir", match::dir}, {"_len", match::len}, {"_ip", match::ip},
+    {"_val", match::integer}, {"_found", match::found},
+};
+
+match default_match(uint32_t type)
+{
+    switch (type) {
+    case PTC_SMP_BOOL:
+        return match::boolean;
+    case PTC_SMP_SINT:
+        return match::integer;
+    case PTC_SMP_IPV4:
+    case PTC_SMP_IPV6:
+        return match::ip;
+    default:
+        return match::str;
+    }
+}
+
+struct predef {
+    const char* name;
+    const char* words; // criterion and patterns, space separated
+};
+const predef k_predef[] = {
+    {"FALSE", "always_false"},
+    {"TRUE", "always_true"},
+    {"LOCALHOST", "src 127.0.0.1/8 ::1"},
+    {"HTTP", "req.proto_http"},
+    {"HTTP_1.0", "req.ver 1.0"},
+    {"HTTP_1.1", "req.ver 1.1"},
+    {"HTTP_CONTENT", "req.hdr_val(content-length) gt 0"},
+    {"HTTP_URL_ABS", "url_reg ^[^/:]*://"},
+    {"HTTP_URL_SLASH", "url_beg /"},
+    {"HTTP_URL_STAR", "url *"},
+    {"METH_CONNECT", "method CONNECT"},
+    {"METH_DELETE", "method DELETE"},
+    {"METH_GET", "method GET HEAD"},
+    {"METH_HEAD", "method HEAD"},
+    {"METH_OPTIONS", "method OPTIONS"},
+    {"METH_POST", "method POST"},
+    {"METH_PUT", "method PUT"},
+    {"METH_TRACE", "method TRACE"},
+    {"RDP_COOKIE", "req.rdp_cookie_cnt gt 0"},
+    {"REQ_CONTENT", "req.len gt 0"},
+    {"WAIT_END", "wait_end"},
+};
+
+const acl* find_predef(const std::string& name, std::string& err)
+{
+    auto it = g_predef.find(name);
+    if (it != g_predef.end())
+        return it->second;
+    for (const predef& p : k_predef) {
+        if (name != p.name)
+            continue;
+        std::vector<std::string> w;
+        std::string cur;
+        for (const char* c = p.words;; c++) {
+            if (*c == ' ' || !*c) {
+                w.push_back(cur);
+                cur.clear();
+                if (!*c)
+                    break;
+            } else {
+                cur += *c;
+            }
+        }
+        std::string e;
+        acl_expr* x = acl_expr_parse(nullptr, w, 0, w.size(), e);
+        if (!x) {
+            err = "predefined ACL '" + name + "' is not supported yet by portico (" + e + ")";
+            return nullptr;
+        }
+        auto a = std::make_unique<acl>();
+        a->name = name;
+        a->use = x->expr->use;
+        a->exprs.emplace_back(x);
+        g_anon.push_back(std::move(a));
+        g_predef[name] = g_anon.back().get();
+        return g_anon.back().get();
+    }
+    return nullptr;
+}
+
+} // namespace
+
+proxy_data& pdata(proxy& p)
+{
+    if (!p.smp)
+        p.smp = new proxy_data();
+    return *p.smp;
+}
+
+acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& w, size_t first,
+                         size_t end, std::string& err)
+{
+    if (first >= end) {
+        err = "missing ACL criterion";
+        return nullptr;
+    }
+    auto x = std::make_unique<acl_expr>();
+    std::string crit = w[first];
+    x->kw = crit;
+    bool have_m = false;
+    match m = match::str;
+    std::string_view fname = fetch_name(crit);
+    if (!find_fetch(fname)) {
+        for (const suffix_rule& r : k_suffixes) {
+            size_t sl = std::strlen(r.sfx);
+            if (fname.size() > sl && fname.compare(fname.size() - sl, sl, r.sfx) == 0 &&
+                find_fetch(fname.substr(0, fname.size() - sl))) {
+                crit = std::string(fname.substr(0, fname.size() - sl)) +
+                       crit.substr(fname.size());
+                m = r.m;
+                have_m = true;
+                break;
+            }
+        }
+    }
+    x->expr = expr_parse(ctx, crit, nullptr, 0, 0, err);
+    if (!x->expr) {
+        if (!err.empty())
+            err = "in ACL criterion '" + x->kw + "': " + err;
+        return nullptr;
+    }
+    bool icase = false;
+    std::vector<std::string> files;
+    size_t i = first + 1;
+    for (; i < end; i++) {
+        const std::string& f = w[i];
+        if (f.size() < 2 || f[0] != '-')
+            break;
+        if (f == "--") {
+            i++;
+            break;
+        }
+        if (f == "-i") {
+            icase = true;
+        } else if (f == "-n") {
+            // no DNS resolution: portico never resolves ACL patterns
+        } else if (f == "-m") {
+            if (i + 1 >= end) {
+                err = "'-m' expects a match method";
+                return nullptr;
+            }
+            if (!match_from_name(w[++i], m)) {
+                err = "unknown matching method '" + w[i] +
+                      "' (expected found, bool, int, ip, bin, len, str, beg, end, sub, reg, "
+                      "dom, dir)";
+                return nullptr;
+            }
+            have_m = true;
+        } else if (f == "-f") {
+            if (i + 1 >= end) {
+                err = "'-f' expects a file name";
+                return nullptr;
+            }
+            files.push_back(w[++i]);
+        } else if (f == "-M" || f == "-u") {
+            err = "ACL flag '" + f + "' is not supported yet by portico";
+            return nullptr;
+        } else {
+            err = "unknown ACL flag '" + f + "' (a pattern starting with '-' must follow '--')";
+            return nullptr;
+        }
+    }
+    if (!have_m)
+        m = default_match(x->expr->out_type);
+    x->pats.m = m;
+    x->pats.icase = icase;
+    std::string op;
+    for (; i < end; i++) {
+        const std::string& v = w[i];
+        if ((m == match::integer || m == match::len) && op.empty() &&
+            (v == "eq" || v == "ge" || v == "gt" || v == "le" || v == "lt")) {
+            op = v;
+            continue;
+        }
+        if (!pattern_add(x->pats, v, op, err))
+            return nullptr;
+        op.clear();
+    }
+    if (!op.empty()) {
+        err = "operator '" + op + "' expects a value";
+        return nullptr;
+    }
+    for (auto& f : files)
+        if (!pattern_load_file(x->pats, f, false, PTC_SMP_STR, err))
+            return nullptr;
+    return x.release();
+}
+
+int acl_expr_eval(ptc_stream* s, const acl_expr* e)
+{
+    ptc_sample smp;
+    if (!expr_eval(s, e->expr, &smp))
+        return 0;
+    return pattern_match(e->pats, &smp) != nullptr;
+}
+
+namespace {
+
+bool acl_name_ok(const std::string& n)
+{
+    if (n.empty())
+        return false;
+    for (char c : n)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return false;
+    return true;
+}
+
+int cfg_err(const ptc_kw_ctx* ctx, const std::string& msg)
+{
+    if (g_loader)
+        g_loader->error_at(ctx->file, (int)ctx->line, msg);
+    return PTC_ERROR;
+}
+
+bool anonymous_defaults(const ptc_kw_ctx* ctx)
+{
+    return ctx->section == PTC_SEC_DEFAULTS && ctx->proxy && to_proxy(ctx->proxy)->name.empty();
+}
+
+} // namespace
+
+int parse_acl(const ptc_kw_ctx* ctx)
+{
+    if (anonymous_defaults(ctx))
+        return cfg_err(ctx, "'acl' is only allowed in named defaults sections, not anonymous "
+                            "ones");
+    std::string name = word(ctx, ctx->kw_words);
+    if (!acl_name_ok(name))
+        return cfg_err(ctx, "'acl': invalid ACL name '" + name +
+                                "' (letters, digits, '-', '_', '.' and ':' only)");
+    std::vector<std::string> w;
+    for (uint32_t i = 0; i < ctx->argc; i++)
+        w.push_back(word(ctx, i));
+    std::string err;
+    acl_expr* x = acl_expr_parse(ctx, w, ctx->kw_words + 1, w.size(), err);
+    if (!x)
+        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'acl " + name + "': " + err);
+    proxy_data& d = pdata(*to_proxy(ctx->proxy));
+    acl* a = nullptr;
+    for (auto& e : d.acls)
+        if (e->name == name)
+            a = e.get();
+    if (!a) {
+        d.acls.push_back(std::make_unique<acl>());
+        a = d.acls.back().get();
+        a->name = name;
+    }
+    a->exprs.emplace_back(x);
+    a->use |= x->expr->use;
+    return PTC_OK;
+}
+
+uint32_t ruleset_use(uint32_t rs)
+{
+    switch (rs) {
+    case PTC_RULES_TCP_REQ_CONN:
+        return PTC_USE_L4;
+    case PTC_RULES_TCP_REQ_CONTENT:
+    case PTC_RULES_HTTP_REQ:
+        return PTC_USE_L4 | PTC_USE_HTTP_REQ;
+    default:
+        return PTC_USE_ANY;
+    }
+}
+
+cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t use,
+                 std::string& err)
+{
+    std::string kw = word(ctx, first);
+    if (kw != "if" && kw != "unless") {
+        err = "expected 'if' or 'unless', got '" + kw + "'";
+        return nullptr;
+    }
+    auto c = std::make_unique<cond>();
+    c->unless = kw == "unless";
+    c->file = ctx->file ? ctx->file : "";
+    c->line = (int)ctx->line;
+    c->alts.emplace_back();
+    proxy_data* d = ctx->proxy ? to_proxy(ctx->proxy)->smp : nullptr;
+    std::vector<std::string> w;
+    for (uint32_t i = 0; i < ctx->argc; i++)
+        w.push_back(word(ctx, i));
+    bool neg = false;
+    size_t i = first + 1;
+    if (i >= w.size()) {
+        err = "missing condition after '" + kw + "'";
+        return nullptr;
+    }
+    for (; i < w.size(); i++) {
+        std::string t = w[i];
+        if (t == "||" || t == "or") {
+            if (neg || c->alts.back().empty()) {
+                err = "'" + t + "' must follow a condition term";
+                return nullptr;
+            }
+            c->alts.emplace_back();
+            continue;
+        }
+        if (t == "!") {
+            neg = !neg;
+            continue;
+        }
+        while (t.size() > 1 && t[0] == '!') {
+            neg = !neg;
+            t.erase(0, 1);
+        }
+        const acl* a = nullptr;
+        if (t == "{") {
+            size_t j = i + 1;
+            while (j < w.size() && w[j] != "}")
+                j++;
+            if (j >= w.size()) {
+                err = "missing closing '}' in condition";
+                return nullptr;
+            }
+            acl_expr* x = acl_expr_parse(ctx, w, i + 1, j, err);
+            if (!x) {
+                if (!err.empty())
+                    err = "in anonymous ACL: " + err;
+                return nullptr;
+            }
+            auto an = std::make_unique<acl>();
+            an->name = "{ ... }";
+            an->use = x->expr->use;
+            an->exprs.emplace_back(x);
+            g_anon.push_back(std::move(an));
+            a = g_anon.back().get();
+            i = j;
+        } else if (t == "}") {
+            err = "unexpected '}' in condition";
+            return nullptr;
+        } else {
+            if (d)
+                for (auto& e : d->acls)
+                    if (e->name == t)
+                        a = e.get();
+            if (!a) {
+                std::string perr;
+                a = find_predef(t, perr);
+                if (!a) {
+                    err = perr.empty() ? "no such ACL : '" + t + "'" : perr;
+                    return nullptr;
+                }
+            }
+        }
+        if (use && a->use && !(a->use & use)) {
+            err = "ACL '" + a->name + "' will never match here: its criterion needs data not "
+                                       "available at this point";
+            return nullptr;
+        }
+        c->alts.back().push_back(cond_term{a, neg});
+        neg = false;
+    }
+    if (neg || c->alts.back().empty()) {
+        err = "condition ends with an operator";
+        return nullptr;
+    }
+    if (next)
+        *next = (uint32_t)w.size();
+    g_conds.push_back(std::move(c));
+    return g_conds.back().get();
+}
+
+int cond_eval(ptc_stream* s, const cond* c)
+{
+    bool res = false;
+    for (auto& alt : c->alts) {
+        bool all = true;
+        for (const cond_term& t : alt) {
+            bool m = false;
+            for (auto& x : t.a->exprs)
+                if (acl_expr_eval(s, x.get())) {
+                    m = true;
+                    break;
+                }
+            if (m == t.neg) {
+                all = false;
+                break;
+            }
+        }
+        if (all) {
+            res = true;
+            break;
+        }
+    }
+    return (res != c->unless) ? COND_TRUE : COND_FALSE;
+}
+
+} // namespace smp
+} // namespace portico

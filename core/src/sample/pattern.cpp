@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: MIT
+// ACL and map patterns: parsing per match method, PCRE2 regexes, pattern files, and the
+// allocation-free matching functions.
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <arpa/inet.h>
+#include <pcre2.h>
+#include <strings.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+
+#include "sample/sample_int.hpp"
+
+namespace portico {
+namespace smp {
+
+// ---- regexes --------------------------------------------------------------------------------
+
+struct regex {
+    pcre2_code* code = nullptr;
+    bool jit = false;
+    int captures = 0;
+};
+
+namespace {
+
+pcre2_match_data* g_md;          // shared by every match of this process (single-threaded)
+constexpr int k_max_pairs = 32;
+
+inline char lc(char c) { return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c; }
+
+bool ieq(const char* a, const char* b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (lc(a[i]) != b[i])
+            return false;
+    return true;
+}
+
+bool eq(const char* a, const char* b, size_t n, bool icase)
+{
+    return icase ? ieq(a, b, n) : std::memcmp(a, b, n) == 0;
+}
+
+} // namespace
+
+regex* regex_compile(std::string_view re, bool icase, std::string& err)
+{
+    int ec;
+    PCRE2_SIZE off;
+    pcre2_code* code = pcre2_compile((PCRE2_SPTR)re.data(), re.size(),
+                                     icase ? PCRE2_CASELESS : 0, &ec, &off, nullptr);
+    if (!code) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        err = "invalid regex '" + std::string(re) + "' at offset " + std::to_string(off) + ": " +
+              reinterpret_cast<char*>(msg);
+        return nullptr;
+    }
+    auto* r = new regex;
+    r->code = code;
+    r->jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
+    uint32_t cap = 0;
+    pcre2_pattern_info(code, PCRE2_INFO_CAPTURECOUNT, &cap);
+    r->captures = (int)cap;
+    if (!g_md)
+        g_md = pcre2_match_data_create(k_max_pairs, nullptr);
+    return r;
+}
+
+int regex_captures(const regex* r) { return r->captures; }
+
+int regex_exec(const regex* r, const char* subject, size_t len, size_t start, long* ov, int ovn)
+{
+    int rc = r->jit ? pcre2_jit_match(r->code, (PCRE2_SPTR)subject, len, start, 0, g_md, nullptr)
+                    : pcre2_match(r->code, (PCRE2_SPTR)subject, len, start, 0, g_md, nullptr);
+    if (rc < 0)
+        return 0;
+    if (rc == 0)
+        rc = k_max_pairs;
+    if (ov) {
+        PCRE2_SIZE* v = pcre2_get_ovector_pointer(g_md);
+        for (int i = 0; i < ovn; i++) {
+            if (i < rc && v[2 * i] != PCRE2_UNSET) {
+                ov[2 * i] = (long)v[2 * i];
+                ov[2 * i + 1] = (long)v[2 * i + 1];
+            } else {
+                ov[2 * i] = ov[2 * i + 1] = -1;
+            }
+        }
+    }
+    return rc;
+}
+
+// ---- match methods -----------------------------------------------------------------------------
+
+const char* match_name(match m)
+{
+    static const char* const n[] = {"found", "bool", "int", "ip",  "str", "beg",
+                                    "end",   "sub",  "reg", "dom", "dir", "len"};
+    return n[(int)m];
+}
+
+bool match_from_name(std::string_view n, match& m)
+{
+    for (int i = 0; i <= (int)match::len; i++)
+        if (n == match_name((match)i)) {
+            m = (match)i;
+            return true;
+        }
+    if (n == "bin") { // binary patterns compare like strings here
+        m = match::str;
+        return true;
+    }
+    return false;
+}
+
+uint32_t match_input_type(match m)
+{
+    switch (m) {
+    case match::found:
+        return PTC_SMP_ANY;
+    case match::boolean:
+        return PTC_SMP_BOOL;
+    case match::integer:
+        return PTC_SMP_SINT;
+    case match::ip:
+        return PTC_SMP_IPV6; // IPv4 samples are matched as they are
+    default:
+        return PTC_SMP_STR;
+    }
+}
+
+namespace {
+
+bool parse_int(std::string_view t, int64_t& v)
+{
+    if (t.empty())
+        return false;
+    size_t i = 0;
+    bool neg = false;
+    if (t[0] == '-' || t[0] == '+') {
+        neg = t[0] == '-';
+        i = 1;
+    }
+    if (i >= t.size())
+        return false;
+    uint64_t x = 0;
+    for (; i < t.size(); i++) {
+        if (t[i] < '0' || t[i] > '9')
+            return false;
+        x = x * 10 + (uint64_t)(t[i] - '0');
+        if (x > (uint64_t)INT64_MAX)
+            return false;
+    }
+    v = neg ? -(int64_t)x : (int64_t)x;
+    return true;
+}
+
+bool parse_range(std::string_view t, std::string_view op, pattern& p, std::string& err)
+{
+    if (!op.empty()) {
+        int64_t v;
+        if (!parse_int(t, v)) {
+            err = "'" + std::string(t) + "' is not a number";
+            return false;
+        }
+        if (op == "eq") {
+            p.lo = p.hi = v;
+            p.has_lo = p.has_hi = true;
+        } else if (op == "ge") {
+            p.lo = v;
+            p.has_lo = true;
+        } else if (op == "gt") {
+            p.lo = v + 1;
+            p.has_lo = true;
+        } else if (op == "le") {
+            p.hi = v;
+            p.has_hi = true;
+        } else if (op == "lt") {
+            p.hi = v - 1;
+            p.has_hi = true;
+        }
+        return true;
+    }
+    size_t colon = t.find(':');
+    if (colon == std::string_view::npos) {
+        if (!parse_int(t, p.lo)) {
+            err = "'" + std::string(t) + "' is not a number or a range";
+            return false;
+        }
+        p.hi = p.lo;
+        p.has_lo = p.has_hi = true;
+        return true;
+    }
+    std::string_view a = t.substr(0, colon), b = t.substr(colon + 1);
+    if ((!a.empty() && !parse_int(a, p.lo)) || (!b.empty() && !parse_int(b, p.hi)) ||
+        (a.empty() && b.empty())) {
+        err = "'" + std::string(t) + "' is not a valid range ('<min>:<max>')";
+        return false;
+    }
+    p.has_lo = !a.empty();
+    p.has_hi = !b.empty();
+    return true;
+}
+
+} // namespace
+
+bool parse_ip_mask(std::string_view t, pattern& p, bool allow_mask)
+{
+    std::string s(t);
+    std::string mask;
+    size_t slash = s.find('/');
+    if (slash != std::string::npos) {
+        if (!allow_mask)
+            return false;
+        mask = s.substr(slash + 1);
+        s.resize(slash);
+    }
+    uint8_t a[16];
+    if (inet_pton(AF_INET, s.c_str(), a) == 1) {
+        p.family = 4;
+        std::memcpy(p.addr, a, 4);
+        p.bits = 32;
+        if (!mask.empty()) {
+            int64_t b;
+            if (parse_int(mask, b)) {
+                if (b < 0 || b > 32)
+                    return false;
+                p.bits = (uint8_t)b;
+            } else {
+                uint8_t m[4];
+                if (inet_pton(AF_INET, mask.c_str(), m) != 1)
+                    return false;
+                uint32_t v = ((uint32_t)m[0] << 24) | ((uint32_t)m[1] << 16) |
+                             ((uint32_t)m[2] << 8) | m[3];
+                int bits = 0;
+                while (bits < 32 && (v & (0x80000000u >> bits)))
+                    bits++;
+                if (bits < 32 && (v << bits) != 0)
+                    return false; // not contiguous
+                p.bits = (uint8_t)bits;
+            }
+        }
+        return true;
+    }
+    if (inet_pton(AF_INET6, s.c_str(), a) == 1) {
+        p.family = 6;
+        std::memcpy(p.addr, a, 16);
+        p.bits = 128;
+        if (!mask.empty()) {
+            int64_t b;
+            if (!parse_int(mask, b) || b < 0 || b > 128)
+                return false;
+            p.bits = (uint8_t)b;
+        }
+        return true;
+    }
+    return false;
+}
+
+bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, std::string& err)
+{
+    pattern p;
+    switch (l.m) {
+    case match::found:
+    case match::boolean:
+        err = std::string("match method '") + match_name(l.m) + "' takes no pattern (got '" +
+              std::string(text) + "')";
+        return false;
+    case match::integer:
+    case match::len:
+        if (!parse_range(text, op, p, err))
+            return false;
+        break;
+    case match::ip:
+        if (!parse_ip_mask(text, p, true)) {
+            err = "'" + std::string(text) + "' is not a valid IPv4 or IPv6 address or network";
+            return false;
+        }
+        break;
+    case match::reg:
+        p.re = regex_compile(text, l.icase, err);
+        if (!p.re)
+            return false;
+        break;
+    case match::dom:
+    case match::dir: {
+        // delimiters around the pattern are not part of the word
+        const char* delims = l.m == match::dom ? "/?.:" : "/?";
+        size_t b = 0, e = text.size();
+        while (b < e && std::strchr(delims, text[b]))
+            b++;
+        while (e > b && std::strchr(delims, text[e - 1]))
+            e--;
+        p.s.assign(text.substr(b, e - b));
+        if (l.icase)
+            for (char& c : p.s)
+                c = lc(c);
+        break;
+    }
+    default:
+        p.s.assign(text);
+        if (l.icase)
+            for (char& c : p.s)
+                c = lc(c);
+        break;
+    }
+    if (!op.empty() && l.m != match::integer && l.m != match::len) {
+        err = "operator '" + std::string(op) + "' only applies to integer matches";
+        return false;
+    }
+    l.pats.push_back(std::move(p));
+    return true;
+}
+
+bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint32_t out_type,
+                       std::string& err)
+{
+    std::ifstream in(path);
+    if (!in) {
+        err = "failed to open pattern file '" + path + "': " + std::strerror(errno);
+        return false;
+    }
+    std::string line;
+    int n = 0;
+    while (std::getline(in, line)) {
+        n++;
+        while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
+            line.pop_back();
+        size_t b = 0;
+        while (b < line.size() && (line[b] == ' ' || line[b] == '\t'))
+            b++;
+        if (b == line.size() || line[b] == '#')
+            continue;
+        std::string_view rest(line);
+        rest.remove_prefix(b);
+        std::string_view key = rest, val;
+        if (map) {
+            size_t e = 0;
+            while (e < rest.size() && rest[e] != ' ' && rest[e] != '\t')
+                e++;
+            key = rest.substr(0, e);
+            while (e < rest.size() && (rest[e] == ' ' || rest[e] == '\t'))
+                e++;
+            val = rest.substr(e);
+            while (!val.empty() && (val.back() == ' ' || val.back() == '\t'))
+                val.remove_suffix(1);
+        }
+        if (!pattern_add(l, key, "", err)) {
+            err = path + ":" + std::to_string(n) + ": " + err;
+            return false;
+        }
+        if (map) {
+            pattern& p = l.pats.back();
+            p.value_str.assign(val);
+            ptc_sample& v = p.value;
+            if (out_type == PTC_SMP_SINT) {
+                if (!parse_int(val, v.u.sint)) {
+                    err = path + ":" + std::to_string(n) + ": '" + std::string(val) +
+                          "' is not an integer";
+                    return false;
+                }
+                v.type = PTC_SMP_SINT;
+            } else if (out_type == PTC_SMP_IPV4) {
+                pattern tmp;
+                if (!parse_ip_mask(val, tmp, false)) {
+                    err = path + ":" + std::to_string(n) + ": '" + std::string(val) +
+                          "' is not an IP address";
+                    return false;
+                }
+                if (tmp.family == 4) {
+                    v.type = PTC_SMP_IPV4;
+                    std::memcpy(v.u.ipv4, tmp.addr, 4);
+                } else {
+                    v.type = PTC_SMP_IPV6;
+                    std::memcpy(v.u.ipv6, tmp.addr, 16);
+                }
+            } else {
+                v.type = PTC_SMP_STR;
+            }
+            v.flags = PTC_SMPF_CONST;
+        }
+    }
+    // map values' string pointers are fixed once the vector is final
+    if (map)
+        for (pattern& p : l.pats)
+            if (p.value.type == PTC_SMP_STR)
+                p.value.u.str = ptc_str{p.value_str.data(), p.value_str.size()};
+    return true;
+}
+
+// ---- matching ---------------------------------------------------------------------------------
+
+namespace {
+
+bool word_match(const char* s, size_t n, const std::string& w, const char* delims, bool icase)
+{
+    size_t wl = w.size();
+    if (wl == 0)
+        return false;
+    for (size_t i = 0; i + wl <= n; i++) {
+        if (i > 0 && !std::strchr(delims, s[i - 1]))
+            continue;
+        if (i + wl < n && !std::strchr(delims, s[i + wl]))
+            continue;
+        if (eq(s + i, w.data(), wl, icase))
+            return true;
+    }
+    return false;
+}
+
+bool sub_match(const char* s, size_t n, const std::string& w, bool icase)
+{
+    size_t wl = w.size();
+    if (wl > n)
+        return false;
+    if (!icase)
+        return wl == 0 || memmem(s, n, w.data(), wl) != nullptr;
+    for (size_t i = 0; i + wl <= n; i++)
+        if (ieq(s + i, w.data(), wl))
+            return true;
+    return false;
+}
+
+bool ip_match(const pattern& p, const ptc_sample& smp)
+{
+    uint8_t a[16];
+    int fam;
+    if (smp.type == PTC_SMP_IPV4) {
+        fam = 4;
+        std::memcpy(a, smp.u.ipv4, 4);
+    } else {
+        fam = 6;
+        std::memcpy(a, smp.u.ipv6, 16);
+    }
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    const uint8_t* pa = p.addr;
+    uint8_t pbuf[16];
+    int bits = p.bits;
+    if (fam == 6 && p.family == 4) {
+        // an IPv4 pattern matches the v4-mapped form
+        std::memcpy(pbuf, mapped, 12);
+        std::memcpy(pbuf + 12, p.addr, 4);
+        pa = pbuf;
+        bits += 96;
+    } else if (fam == 4 && p.family == 6) {
+        if (p.bits < 96 || std::memcmp(p.addr, mapped, 12) != 0)
+            return false;
+        pa = p.addr + 12;
+        bits -= 96;
+    }
+    int full = bits / 8, rest = bits % 8;
+    if (std::memcmp(a, pa, (size_t)full) != 0)
+        return false;
+    if (rest) {
+        uint8_t m = (uint8_t)(0xff << (8 - rest));
+        if ((a[full] & m) != (pa[full] & m))
+            return false;
+    }
+    return true;
+}
+
+bool range_match(const pattern& p, int64_t v)
+{
+    return (!p.has_lo || v >= p.lo) && (!p.has_hi || v <= p.hi);
+}
+
+const pattern k_true_pattern{};
+
+} // namespace
+
+const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
+{
+    switch (l.m) {
+    case match::found:
+        return &k_true_pattern;
+    case match::boolean:
+        if (smp->type != PTC_SMP_BOOL && !sample_cast(smp, PTC_SMP_BOOL))
+            return nullptr;
+        return smp->u.sint ? &k_true_pattern : nullptr;
+    case match::integer:
+        if (smp->type != PTC_SMP_SINT && !sample_cast(smp, PTC_SMP_SINT))
+            return nullptr;
+        for (const pattern& p : l.pats)
+            if (range_match(p, smp->u.sint))
+                return &p;
+        return nullptr;
+    case match::ip:
+        if (smp->type != PTC_SMP_IPV4 && smp->type != PTC_SMP_IPV6) {
+            if (!sample_cast(smp, PTC_SMP_IPV4) && !sample_cast(smp, PTC_SMP_IPV6))
+                return nullptr;
+        }
+        for (const pattern& p : l.pats)
+            if (ip_match(p, *smp))
+                return &p;
+        return nullptr;
+    default:
+        break;
+    }
+    if (smp->type != PTC_SMP_STR && smp->type != PTC_SMP_BIN && smp->type != PTC_SMP_METH &&
+        !sample_cast(smp, PTC_SMP_STR))
+        return nullptr;
+    const char* s = smp->u.str.ptr;
+    size_t n = smp->u.str.len;
+    bool ic = l.icase;
+    for (const pattern& p : l.pats) {
+        size_t pl = p.s.size();
+        switch (l.m) {
+        case match::str:
+            if (pl == n && eq(s, p.s.data(), n, ic))
+                return &p;
+            break;
+        case match::beg:
+            if (pl <= n && eq(s, p.s.data(), pl, ic))
+                return &p;
+            break;
+        case match::end:
+            if (pl <= n && eq(s + n - pl, p.s.data(), pl, ic))
+                return &p;
+            break;
+        case match::sub:
+            if (sub_match(s, n, p.s, ic))
+                return &p;
+            break;
+        case match::dom:
+            if (word_match(s, n, p.s, "/?.:", ic))
+                return &p;
+            break;
+        case match::dir:
+            if (word_match(s, n, p.s, "/?", ic))
+                return &p;
+            break;
+        case match::reg:
+            if (regex_exec(p.re, s, n, 0, nullptr, 0))
+                return &p;
+            break;
+        case match::len:
+            if (range_match(p, (int64_t)n))
+                return &p;
+            break;
+        default:
+            return nullptr;
+        }
+    }
+    return nullptr;
+}
+
+} // namespace smp
+} // namespace portico

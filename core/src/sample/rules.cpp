@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: MIT
+// Rule sets (http-request, http-response, http-after-response, tcp-request, tcp-response):
+// parsing through the modules' action tables, evaluation with resume after a yield, the
+// core's set-var/unset-var actions, and use_backend rules.
+#include <algorithm>
+#include <cstring>
+#include <deque>
+
+#include "module/module.hpp"
+#include "proxy/cfgload.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
+#include "sample/sample_host.hpp"
+#include "sample/sample_int.hpp"
+#include "stream/stream.hpp"
+
+namespace portico {
+namespace smp {
+
+// vars.cpp
+bool yield_get(ptc_stream* s, uint32_t rs, const void* px, uint32_t& idx);
+void yield_set(ptc_stream* s, uint32_t rs, const void* px, uint32_t idx);
+
+namespace {
+
+std::deque<rule> g_rules;
+
+std::string word(const ptc_kw_ctx* c, uint32_t i)
+{
+    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
+}
+
+int cfg_err(const ptc_kw_ctx* ctx, const std::string& msg)
+{
+    if (g_loader)
+        g_loader->error_at(ctx->file, (int)ctx->line, msg);
+    return PTC_ERROR;
+}
+
+// Actions HAProxy 2.6 has per rule set (to tell "not supported yet" from "unknown").
+const char* const k_haproxy_http_req[] = {
+    "add-acl", "add-header", "allow", "auth", "cache-use", "capture", "del-acl", "del-header",
+    "del-map", "deny", "disable-l7-retry", "do-resolve", "early-hint", "normalize-uri",
+    "redirect", "reject", "replace-header", "replace-path", "replace-pathq", "replace-uri",
+    "replace-value", "return", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
+    "sc-set-gpt0", "set-dst", "set-dst-port", "set-header", "set-log-level", "set-map",
+    "set-mark", "set-method", "set-nice", "set-path", "set-pathq", "set-priority-class",
+    "set-priority-offset", "set-query", "set-src", "set-src-port", "set-timeout", "set-tos",
+    "set-uri", "set-var", "set-var-fmt", "send-spoe-group", "silent-drop", "strict-mode",
+    "tarpit", "track-sc0", "track-sc1", "track-sc2", "unset-var", "use-service",
+    "wait-for-body", "wait-for-handshake", "lua.", nullptr};
+const char* const k_haproxy_http_res[] = {
+    "add-acl", "add-header", "allow", "cache-store", "capture", "del-acl", "del-header",
+    "del-map", "deny", "redirect", "replace-header", "replace-value", "return", "sc-inc-gpc",
+    "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
+    "set-header", "set-log-level", "set-map", "set-mark", "set-nice", "set-status", "set-tos",
+    "set-var", "set-var-fmt", "silent-drop", "strict-mode", "track-sc0", "track-sc1",
+    "track-sc2", "unset-var", "wait-for-body", "lua.", nullptr};
+const char* const k_haproxy_http_after[] = {
+    "add-header", "allow", "capture", "del-header", "replace-header", "replace-value",
+    "set-header", "set-status", "set-var", "set-var-fmt", "strict-mode", "unset-var", nullptr};
+const char* const k_haproxy_tcp_conn[] = {
+    "accept", "expect-netscaler-cip", "expect-proxy", "reject", "sc-inc-gpc", "sc-inc-gpc0",
+    "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "set-dst", "set-dst-port", "set-mark",
+    "set-src", "set-src-port", "set-tos", "set-var", "set-var-fmt", "silent-drop",
+    "track-sc0", "track-sc1", "track-sc2", "unset-var", "lua.", nullptr};
+const char* const k_haproxy_tcp_content[] = {
+    "accept", "capture", "do-resolve", "reject", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1",
+    "sc-set-gpt", "sc-set-gpt0", "send-spoe-group", "set-dst", "set-dst-port",
+    "set-log-level", "set-mark", "set-nice", "set-priority-class", "set-priority-offset",
+    "set-src", "set-src-port", "set-tos", "set-var", "set-var-fmt", "silent-drop",
+    "switch-mode", "track-sc0", "track-sc1", "track-sc2", "unset-var", "use-service", "lua.",
+    nullptr};
+const char* const k_haproxy_tcp_res[] = {
+    "accept", "close", "reject", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
+    "sc-set-gpt0", "send-spoe-group", "set-log-level", "set-mark", "set-nice", "set-tos",
+    "set-var", "set-var-fmt", "silent-drop", "unset-var", "lua.", nullptr};
+
+const char* const* haproxy_actions(uint32_t rs)
+{
+    switch (rs) {
+    case PTC_RULES_TCP_REQ_CONN:
+        return k_haproxy_tcp_conn;
+    case PTC_RULES_TCP_REQ_CONTENT:
+        return k_haproxy_tcp_content;
+    case PTC_RULES_TCP_RES_CONTENT:
+        return k_haproxy_tcp_res;
+    case PTC_RULES_HTTP_REQ:
+        return k_haproxy_http_req;
+    case PTC_RULES_HTTP_RES:
+        return k_haproxy_http_res;
+    default:
+        return k_haproxy_http_after;
+    }
+}
+
+bool name_matches(const char* name, std::string_view w)
+{
+    size_t n = std::strlen(name);
+    if (n && name[n - 1] == '.')
+        return w.size() > n && w.compare(0, n, name) == 0;
+    std::string_view base = w.substr(0, w.find('('));
+    return base == name;
+}
+
+const ptc_action* find_action(uint32_t rs, std::string_view w, module_rec** owner)
+{
+    for (auto& m : g_modules.all())
+        for (const ptc_action& a : m->actions)
+            if (a.ruleset == rs && a.name && name_matches(a.name, w)) {
+                *owner = m.get();
+                return &a;
+            }
+    // core actions (also when the core module is not registered, e.g. in unit tests)
+    for (uint32_t i = 0; i < k_core_action_count; i++)
+        if (k_core_actions[i].ruleset == rs && name_matches(k_core_actions[i].name, w)) {
+            *owner = g_modules.find("core");
+            return &k_core_actions[i];
+        }
+    return nullptr;
+}
+
+std::string known_actions(uint32_t rs)
+{
+    std::vector<std::string> names;
+    for (auto& m : g_modules.all())
+        for (const ptc_action& a : m->actions)
+            if (a.ruleset == rs && a.name)
+                names.push_back(a.name);
+    if (!g_modules.find("core"))
+        for (uint32_t i = 0; i < k_core_action_count; i++)
+            if (k_core_actions[i].ruleset == rs)
+                names.push_back(k_core_actions[i].name);
+    std::sort(names.begin(), names.end());
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::string s;
+    for (auto& n : names)
+        s += (s.empty() ? "" : ", ") + n;
+    return s.empty() ? "none" : s;
+}
+
+uint32_t ruleset_of(const ptc_kw_ctx* ctx)
+{
+    std::string a = word(ctx, 0), b = ctx->kw_words > 1 ? word(ctx, 1) : "";
+    if (a == "http-request")
+        return PTC_RULES_HTTP_REQ;
+    if (a == "http-response")
+        return PTC_RULES_HTTP_RES;
+    if (a == "http-after-response")
+        return PTC_RULES_HTTP_AFTER_RES;
+    if (a == "tcp-request" && b == "connection")
+        return PTC_RULES_TCP_REQ_CONN;
+    if (a == "tcp-request" && b == "content")
+        return PTC_RULES_TCP_REQ_CONTENT;
+    if (a == "tcp-response" && b == "content")
+        return PTC_RULES_TCP_RES_CONTENT;
+    return 0;
+}
+
+} // namespace
+
+bool tcp_rules_supported = false;
+
+int parse_rules(const ptc_kw_ctx* ctx)
+{
+    uint32_t rs = ruleset_of(ctx);
+    std::string kw = word(ctx, 0) + (ctx->kw_words > 1 ? " " + word(ctx, 1) : "");
+    if (!rs)
+        return cfg_err(ctx, "'" + kw + "': unknown rule set");
+    proxy& px = *to_proxy(ctx->proxy);
+    if (ctx->section == PTC_SEC_DEFAULTS) {
+        if (px.name.empty())
+            return cfg_err(ctx, "'" + kw + "' rules are only allowed in named defaults "
+                                           "sections, not anonymous ones");
+    }
+    if (!tcp_rules_supported &&
+        (rs == PTC_RULES_TCP_REQ_CONN || rs == PTC_RULES_TCP_REQ_CONTENT ||
+         rs == PTC_RULES_TCP_RES_CONTENT))
+        return cfg_err(ctx, "'" + kw + "' rules are not supported yet by portico (no module "
+                                       "runs them yet)");
+    uint32_t ai = ctx->kw_words;
+    if (ai >= ctx->argc)
+        return cfg_err(ctx, "'" + kw + "' expects an action (known: " + known_actions(rs) + ")");
+    std::string act = word(ctx, ai);
+    if (act == "if" || act == "unless")
+        return cfg_err(ctx, "'" + kw + "' expects an action before '" + act + "'");
+    module_rec* owner = nullptr;
+    const ptc_action* a = find_action(rs, act, &owner);
+    if (!a) {
+        std::string base = act.substr(0, act.find('('));
+        for (const char* const* h = haproxy_actions(rs); *h; h++)
+            if (name_matches(*h, act) || base == *h)
+                return cfg_err(ctx, "'" + kw + " " + base +
+                                        "' is not supported yet by portico");
+        return cfg_err(ctx, "'" + kw + "': unknown action '" + act + "' (known: " +
+                                known_actions(rs) + ")");
+    }
+    g_rules.emplace_back();
+    rule& r = g_rules.back();
+    r.act = a;
+    r.file = ctx->file ? ctx->file : "";
+    r.line = (int)ctx->line;
+    uint32_t next = ai + 1;
+    if (a->parse) {
+        ptc_kw_ctx o = *ctx;
+        if (owner) {
+            o.self = to_handle(owner);
+            if (g_loader)
+                o.conf = g_loader->blob(px.mod, owner, PTC_CONF_PROXY);
+        }
+        int before = g_loader ? g_loader->errors() : 0;
+        if (a->parse(&o, ai + 1, &next, &r.state) != PTC_OK) {
+            if (!g_loader || g_loader->errors() == before)
+                return cfg_err(ctx, "'" + kw + " " + act + "': invalid arguments");
+            return PTC_ERROR;
+        }
+        if (next < ai + 1 || next > ctx->argc)
+            return cfg_err(ctx, "'" + kw + " " + act + "': the action's parser consumed an "
+                                                     "invalid number of words");
+    }
+    if (next < ctx->argc) {
+        std::string w = word(ctx, next);
+        if (w != "if" && w != "unless")
+            return cfg_err(ctx, "'" + kw + " " + act + "': unexpected word '" + w + "'");
+        std::string err;
+        r.c = cond_parse(ctx, next, nullptr, ruleset_use(rs), err);
+        if (!r.c)
+            return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + kw + " " + act + "': " + err);
+    }
+    proxy_data& d = pdata(px);
+    d.rules[rs].push_back(&r);
+    d.has_rules = true;
+    return PTC_OK;
+}
+
+bool inherit_rules(proxy& dst, proxy& defs, std::string& err)
+{
+    if (!defs.smp || !defs.smp->has_rules)
+        return true;
+    proxy_data& s = *defs.smp;
+    uint32_t cap = dst.cap & (CAP_FE | CAP_BE);
+    if (cap == (CAP_FE | CAP_BE) || (s.inherited_by && s.inherited_by != cap)) {
+        err = "defaults section '" + defs.name + "' declares rules, so it cannot be used by "
+              "both frontends and backends (nor by a listen section)";
+        return false;
+    }
+    s.inherited_by = cap;
+    proxy_data& d = pdata(dst);
+    for (uint32_t rs = 0; rs <= PTC_RULES_MAX; rs++)
+        d.rules[rs].insert(d.rules[rs].end(), s.rules[rs].begin(), s.rules[rs].end());
+    d.has_rules = true;
+    return true;
+}
+
+} // namespace smp
+
+int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
+{
+    proxy* px = to_proxy(ppx);
+    if (!px || !px->smp || ruleset > PTC_RULES_MAX)
+        return PTC_ACT_CONTINUE;
+    const auto& rules = px->smp->rules[ruleset];
+    uint32_t i = 0;
+    smp::yield_get(s, ruleset, px, i);
+    for (; i < rules.size(); i++) {
+        const smp::rule* r = rules[i];
+        if (r->c && smp::cond_eval(s, r->c) != smp::COND_TRUE)
+            continue;
+        int res = r->act->exec ? r->act->exec(s, r->state) : PTC_ACT_CONTINUE;
+        switch (res) {
+        case PTC_ACT_CONTINUE:
+            continue;
+        case PTC_ACT_YIELD:
+            smp::yield_set(s, ruleset, px, i);
+            return PTC_ACT_YIELD;
+        case PTC_ACT_STOP:
+        case PTC_ACT_DONE:
+            return res;
+        default:
+            return PTC_ACT_ERROR;
+        }
+    }
+    return PTC_ACT_CONTINUE;
+}
+
+namespace smp {
+
+// ---- set-var / unset-var ---------------------------------------------------------------------
+
+namespace {
+
+enum : uint32_t {
+    SV_IFEXISTS = 1, SV_IFNOTEXISTS = 2, SV_IFEMPTY = 4, SV_IFNOTEMPTY = 8, SV_IFSET = 16,
+    SV_IFNOTSET = 32, SV_IFGT = 64, SV_IFLT = 128,
+};
+
+struct setvar_state {
+    var_ref v;
+    ptc_expr* e = nullptr;
+    uint32_t conds = 0;
+};
+std::deque<setvar_state> g_setvars;
+
+// "set-var(txn.x,ifexists)" -> name and condition list
+bool parse_var_word(const ptc_kw_ctx* ctx, const std::string& w, bool with_conds, setvar_state& st)
+{
+    size_t o = w.find('(');
+    if (o == std::string::npos || w.back() != ')') {
+        cfg_err(ctx, "'" + w.substr(0, o) + "' expects a variable name in parentheses, e.g. '" +
+                         w.substr(0, o) + "(txn.name)'");
+        return false;
+    }
+    std::vector<std::string> parts;
+    std::string err;
+    if (!split_args(std::string_view(w).substr(o + 1, w.size() - o - 2), parts, err) ||
+        parts.empty() || parts[0].empty()) {
+        cfg_err(ctx, "'" + w + "': missing variable name");
+        return false;
+    }
+    if (!var_parse(parts[0], st.v, err)) {
+        cfg_err(ctx, "'" + w + "': " + err);
+        return false;
+    }
+    if (parts.size() > 1 && !with_conds) {
+        cfg_err(ctx, "'" + w + "' takes only a variable name");
+        return false;
+    }
+    static const struct {
+        const char* n;
+        uint32_t f;
+    } conds[] = {{"ifexists", SV_IFEXISTS}, {"ifnotexists", SV_IFNOTEXISTS},
+                 {"ifempty", SV_IFEMPTY},   {"ifnotempty", SV_IFNOTEMPTY},
+                 {"ifset", SV_IFSET},       {"ifnotset", SV_IFNOTSET},
+                 {"ifgt", SV_IFGT},         {"iflt", SV_IFLT}};
+    for (size_t i = 1; i < parts.size(); i++) {
+        bool found = false;
+        for (auto& c : conds)
+            if (parts[i] == c.n) {
+                st.conds |= c.f;
+                found = true;
+            }
+        if (!found) {
+            cfg_err(ctx, "'" + w + "': unknown condition '" + parts[i] +
+                             "' (ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, "
+                             "ifgt, iflt)");
+            return false;
+        }
+    }
+    return true;
+}
+
+template <uint32_t RS>
+int act_setvar_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    setvar_state st;
+    if (!parse_var_word(ctx, w, true, st))
+        return PTC_ERROR;
+    if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
+        return cfg_err(ctx, "'" + w + "' expects a sample expression");
+    std::string err;
+    std::string text = word(ctx, first);
+    st.e = expr_parse(ctx, text, nullptr, 0, ruleset_use(RS), err);
+    if (!st.e)
+        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + w + " " + text + "': " + err);
+    g_setvars.push_back(st);
+    *state = &g_setvars.back();
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int act_setvar_exec(ptc_stream* s, void* state)
+{
+    auto* st = static_cast<setvar_state*>(state);
+    ptc_sample smp;
+    if (!expr_eval(s, st->e, &smp))
+        return PTC_ACT_CONTINUE;
+    if (st->conds) {
+        ptc_sample cur;
+        bool exists = var_get(s, st->v, &cur);
+        uint32_t c = st->conds;
+        if ((c & (SV_IFEXISTS | SV_IFSET)) && !exists)
+            return PTC_ACT_CONTINUE;
+        if ((c & (SV_IFNOTEXISTS | SV_IFNOTSET)) && exists)
+            return PTC_ACT_CONTINUE;
+        bool empty = (smp.type == PTC_SMP_STR || smp.type == PTC_SMP_BIN ||
+                      smp.type == PTC_SMP_METH) && smp.u.str.len == 0;
+        if ((c & SV_IFEMPTY) && !empty)
+            return PTC_ACT_CONTINUE;
+        if ((c & SV_IFNOTEMPTY) && empty)
+            return PTC_ACT_CONTINUE;
+        if (c & (SV_IFGT | SV_IFLT)) {
+            if (!exists)
+                return PTC_ACT_CONTINUE;
+            ptc_sample a = smp, b = cur;
+            if (!sample_cast(&a, PTC_SMP_SINT) || !sample_cast(&b, PTC_SMP_SINT))
+                return PTC_ACT_CONTINUE;
+            if ((c & SV_IFGT) && !(b.u.sint > a.u.sint))
+                return PTC_ACT_CONTINUE;
+            if ((c & SV_IFLT) && !(b.u.sint < a.u.sint))
+                return PTC_ACT_CONTINUE;
+        }
+    }
+    var_set(s, st->v, &smp);
+    return PTC_ACT_CONTINUE;
+}
+
+int act_unsetvar_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    setvar_state st;
+    if (!parse_var_word(ctx, w, false, st))
+        return PTC_ERROR;
+    g_setvars.push_back(st);
+    *state = &g_setvars.back();
+    *next = first;
+    return PTC_OK;
+}
+
+int act_unsetvar_exec(ptc_stream* s, void* state)
+{
+    var_unset(s, static_cast<setvar_state*>(state)->v);
+    return PTC_ACT_CONTINUE;
+}
+
+#define VAR_ACTIONS(rs)                                                                         \
+    {rs, "set-var", act_setvar_parse<rs>, act_setvar_exec,                                      \
+     "set-var(<var-name>[,<cond>...]) <expr>"},                                                 \
+    {rs, "unset-var", act_unsetvar_parse, act_unsetvar_exec, "unset-var(<var-name>)"}
+
+} // namespace
+
+const ptc_action k_core_actions[] = {
+    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONN),    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
+    VAR_ACTIONS(PTC_RULES_TCP_RES_CONTENT), VAR_ACTIONS(PTC_RULES_HTTP_REQ),
+    VAR_ACTIONS(PTC_RULES_HTTP_RES),        VAR_ACTIONS(PTC_RULES_HTTP_AFTER_RES),
+};
+const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
+
+} // namespace smp
+} // namespace portico

@@ -1,0 +1,19 @@
+// SPDX-License-Identifier: MIT
+// Host-table entry points of the sample engine (expressions, ACLs, rules, log formats,
+// variables): implemented in core/src/sample/.
+#pragma once
+
+#include <portico/portico.h>
+
+namespace portico {
+
+int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* px);
+ptc_logfmt* host_logfmt_compile(const ptc_kw_ctx* ctx, ptc_str fmt);
+size_t host_logfmt_eval(ptc_stream* s, const ptc_logfmt* lf, char* buf, size_t cap);
+ptc_expr* host_expr_compile(const ptc_kw_ctx* ctx, ptc_str expr);
+int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out);
+char* host_scratch(size_t* cap);
+int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value);
+int host_var_get(ptc_stream* s, ptc_str name, ptc_sample* out);
+
+} // namespace portico

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+// Private structures shared by the sample engine's files: compiled expressions, patterns,
+// ACLs, conditions, rules and variables.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <portico/portico.h>
+
+#include "sample/sample.hpp"
+
+struct ptc_expr {
+    struct step {
+        const ptc_conv* conv;
+        ptc_arg* args;
+        uint32_t nargs;
+    };
+    const ptc_fetch* fetch = nullptr;
+    ptc_arg* args = nullptr;
+    uint32_t nargs = 0;
+    std::vector<step> convs;
+    uint32_t out_type = PTC_SMP_STR;
+    uint32_t use = 0;
+    std::string text;
+};
+
+namespace portico {
+
+struct module_rec;
+struct proxy;
+
+namespace smp {
+
+// ---- registry ----------------------------------------------------------------------------
+
+const ptc_fetch* find_fetch(std::string_view name);
+const ptc_conv* find_conv(std::string_view name);
+
+// Config-lifetime storage for strings and argument arrays.
+const char* keep_str(std::string_view s);
+ptc_arg* keep_args(size_t n);
+
+// Splits "a,b,'c,d'" (the inside of parentheses) into HAProxy arguments: commas separate,
+// quotes group, backslash escapes. Returns false with err on an unterminated quote.
+bool split_args(std::string_view in, std::vector<std::string>& out, std::string& err);
+
+// Errors reported by core argument checks while an expression is parsed: written to the
+// capture string (when set) instead of the loader.
+int arg_error(const ptc_kw_ctx* ctx, const std::string& msg);
+
+// ---- patterns -----------------------------------------------------------------------------
+
+enum class match : uint8_t { found, boolean, integer, ip, str, beg, end, sub, reg, dom, dir, len };
+const char* match_name(match m);
+bool match_from_name(std::string_view n, match& m);
+
+struct regex;                          // PCRE2 code + JIT, opaque
+regex* regex_compile(std::string_view re, bool icase, std::string& err);
+// Matches <subject>; with ov/ovn, receives up to ovn pairs of offsets (-1 unset).
+// Returns the number of captured pairs (>= 1) or 0 when no match.
+int regex_exec(const regex* r, const char* subject, size_t len, size_t start, long* ov,
+               int ovn);
+int regex_captures(const regex* r);
+
+struct pattern {
+    std::string s;                     // str/beg/end/sub/dom/dir (lower-cased with -i)
+    int64_t lo = 0, hi = 0;            // integer/len ranges
+    bool has_lo = false, has_hi = false;
+    uint8_t family = 0;                // ip: 4 or 6
+    uint8_t bits = 0;
+    uint8_t addr[16] = {};
+    regex* re = nullptr;
+    // map value (for map converters)
+    ptc_sample value{};
+    std::string value_str;
+};
+
+struct pattern_list {
+    match m = match::str;
+    bool icase = false;
+    std::vector<pattern> pats;
+};
+
+// Parses one pattern for <l.m>. <op>: "", "eq", "ge", "gt", "le", "lt" (integers only).
+bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, std::string& err);
+// Loads one pattern per line (or key+value for maps). Returns false with err.
+bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint32_t out_type,
+                       std::string& err);
+// Matches a sample (cast as the method needs). Returns the matching pattern, or nullptr.
+// For found/bool, returns a static pattern on success.
+const pattern* pattern_match(const pattern_list& l, ptc_sample* smp);
+// The sample type the method works on.
+uint32_t match_input_type(match m);
+// Parses an IPv4/IPv6 address with an optional mask.
+bool parse_ip_mask(std::string_view t, pattern& p, bool allow_mask);
+
+// ---- ACLs and conditions ---------------------------------------------------------------
+
+struct acl_expr {
+    ptc_expr* expr = nullptr;
+    pattern_list pats;
+    std::string kw;                    // criterion as written, for messages
+};
+
+struct acl {
+    std::string name;
+    std::vector<std::unique_ptr<acl_expr>> exprs; // several lines with one name: OR
+    uint32_t use = 0;
+};
+
+struct cond_term {
+    const acl* a;
+    bool neg;
+};
+
+struct cond {
+    bool unless = false;
+    std::vector<std::vector<cond_term>> alts; // OR of ANDs
+    std::string file;
+    int line = 0;
+};
+
+// Parses "<criterion> [flags] [operator] <value>..." from words [first, end).
+acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& w, size_t first,
+                         size_t end, std::string& err);
+int acl_expr_eval(ptc_stream* s, const acl_expr* e);
+
+// ---- rules -------------------------------------------------------------------------------
+
+struct rule {
+    const ptc_action* act = nullptr;
+    void* state = nullptr;
+    cond* c = nullptr;
+    std::string file;
+    int line = 0;
+};
+
+// Per-proxy data of the sample engine (proxy::smp).
+struct proxy_data {
+    std::vector<std::unique_ptr<acl>> acls;
+    std::vector<rule*> rules[PTC_RULES_MAX + 1];
+    uint32_t inherited_by = 0;         // CAP_* of proxies using these rules (defaults)
+    bool has_rules = false;
+};
+proxy_data& pdata(proxy& p);
+
+// ---- variables -------------------------------------------------------------------------------
+
+enum var_scope : uint8_t { VS_PROC, VS_SESS, VS_TXN, VS_REQ, VS_RES };
+struct var_ref {
+    uint8_t scope = VS_TXN;
+    uint32_t id = 0;
+};
+// Parses "txn.name" (scope required); registers the name. False with err.
+bool var_parse(std::string_view full, var_ref& out, std::string& err);
+// Looks a name up without registering it (runtime).
+bool var_lookup(std::string_view full, var_ref& out);
+bool var_set(ptc_stream* s, const var_ref& v, const ptc_sample* value);
+bool var_get(ptc_stream* s, const var_ref& v, ptc_sample* out);
+bool var_unset(ptc_stream* s, const var_ref& v);
+
+} // namespace smp
+} // namespace portico

@@ -1,0 +1,933 @@
+// SPDX-License-Identifier: MIT
+// Rule actions of http-request / http-response / http-after-response (registered with the
+// core's rule engine through the module descriptor's action table).
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include <cstring>
+#include <exception>
+#include <map>
+#include <string>
+
+#include "http_int.hpp"
+
+namespace portico::http {
+
+namespace {
+
+std::string_view sv(ptc_str s) { return {s.ptr, s.len}; }
+
+// The rule set an action line belongs to, from its first word.
+uint32_t dir_of(const ptc_kw_ctx* ctx)
+{
+    return sv(ctx->args[0]) == "http-request" ? PTC_DIR_REQ : PTC_DIR_RES;
+}
+
+bool end_word(const ptc_kw_ctx* ctx, uint32_t i)
+{
+    if (i >= ctx->argc)
+        return true;
+    std::string_view w = sv(ctx->args[i]);
+    return w == "if" || w == "unless";
+}
+
+// "<keyword> <action>" for messages.
+std::string who(const ptc_kw_ctx* ctx, uint32_t first)
+{
+    return std::string(sv(ctx->args[0])) + " " + std::string(sv(ctx->args[first - 1]));
+}
+
+template <class T> T* make() { return new (host->alloc(sizeof(T))) T{}; }
+
+// The stream's state if the message of <dir> is pending and indexed, else NULL.
+txn* msg(ptc_stream* s, uint32_t dir, const char** base)
+{
+    txn& t = txn_of(s);
+    if (t.cur.phase != (dir == PTC_DIR_REQ ? api_phase::REQ : api_phase::RES))
+        return nullptr;
+    ptc_str d;
+    host->chan_data(s, dir, &d);
+    *base = d.ptr;
+    return &t;
+}
+
+const char* pending(ptc_stream* s, uint32_t dir)
+{
+    ptc_str d;
+    host->chan_data(s, dir, &d);
+    return d.ptr;
+}
+
+size_t eval(ptc_stream* s, const ptc_logfmt* lf, int buf, const char** out)
+{
+    size_t cap;
+    char* b = work_buf(buf, &cap);
+    *out = b;
+    return host->logfmt_eval(s, lf, b, cap);
+}
+
+// ---- return / deny / allow / reject ----------------------------------------------------------
+
+int parse_return(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    auto* r = make<reply_def>();
+    *state = r;
+    return parse_reply(ctx, first, next, 200, false, r);
+}
+
+int parse_deny(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    auto* r = make<reply_def>();
+    *state = r;
+    return parse_reply(ctx, first, next, dir_of(ctx) == PTC_DIR_REQ ? 403 : 502, true, r);
+}
+
+int exec_reply(ptc_stream* s, void* state)
+{
+    txn& t = txn_of(s);
+    if (t.cur.replied || t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    t.cur.term[0] = 'P';
+    t.cur.term[1] = t.cur.phase == api_phase::RES ? 'H' : 'R';
+    return send_reply(s, *static_cast<const reply_def*>(state));
+}
+
+// A local answer: "LR" for the logs.
+int exec_return(ptc_stream* s, void* state)
+{
+    txn& t = txn_of(s);
+    if (t.cur.replied || t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    if (!t.cur.term[0]) {
+        t.cur.term[0] = 'L';
+        t.cur.term[1] = t.cur.phase == api_phase::RES ? 'H' : 'R';
+    }
+    return send_reply(s, *static_cast<const reply_def*>(state));
+}
+
+int parse_noarg(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    *state = nullptr;
+    *next = first;
+    if (!end_word(ctx, first))
+        return host->cfg_errorf(ctx, "%s: unexpected argument '%.*s'", who(ctx, first).c_str(),
+                                int(ctx->args[first].len), ctx->args[first].ptr);
+    return PTC_OK;
+}
+
+int exec_allow(ptc_stream*, void*) { return PTC_ACT_STOP; }
+
+int exec_reject(ptc_stream* s, void*)
+{
+    txn& t = txn_of(s);
+    t.cur.term[0] = 'P';
+    t.cur.term[1] = 'R';
+    t.cur.replied = true;
+    host->stream_close(s, PTC_CLOSE_ABORT);
+    t.state = st::CLOSED;
+    return PTC_ACT_DONE;
+}
+
+// ---- header edits ---------------------------------------------------------------------------
+
+enum : uint8_t { M_STR, M_BEG, M_END, M_SUB, M_REG };
+
+struct hdr_act {
+    uint32_t dir;
+    std::string_view name;
+    ptc_logfmt* fmt;     // set/add value, replace format
+    pcre2_code* re;      // replace-header/value regex, del-header -m reg
+    uint8_t match;       // del-header -m
+};
+
+pcre2_code* compile_re(const ptc_kw_ctx* ctx, const std::string& w, std::string_view src,
+                       bool icase)
+{
+    int err;
+    PCRE2_SIZE eoff;
+    pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(src.data()), src.size(),
+                                   icase ? PCRE2_CASELESS : 0, &err, &eoff, nullptr);
+    if (!re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(err, msg, sizeof(msg));
+        host->cfg_errorf(ctx, "%s: invalid regex '%.*s': %s", w.c_str(), int(src.size()),
+                         src.data(), reinterpret_cast<char*>(msg));
+        return nullptr;
+    }
+    pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    return re;
+}
+
+bool valid_name(std::string_view n)
+{
+    if (n.empty())
+        return false;
+    for (char c : n)
+        if (c <= ' ' || c == ':' || c == 0x7f)
+            return false;
+    return true;
+}
+
+// set-header / add-header <name> <fmt>
+int parse_hdr_fmt(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    if (end_word(ctx, first) || end_word(ctx, first + 1))
+        return host->cfg_errorf(ctx, "%s: expects exactly 2 arguments <name> <fmt>", w.c_str());
+    auto* a = make<hdr_act>();
+    *state = a;
+    a->dir = dir_of(ctx);
+    if (!valid_name(sv(ctx->args[first])))
+        return host->cfg_errorf(ctx, "%s: invalid header name", w.c_str());
+    a->name = {host->cfg_strdup(ctx, ctx->args[first]), ctx->args[first].len};
+    a->fmt = host->logfmt_compile(ctx, ctx->args[first + 1]);
+    if (!a->fmt)
+        return PTC_ERROR;
+    *next = first + 2;
+    return PTC_OK;
+}
+
+int exec_set_add(ptc_stream* s, void* state, bool set)
+{
+    auto* a = static_cast<hdr_act*>(state);
+    const char* base;
+    txn* t = msg(s, a->dir, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    const char* v;
+    size_t n = eval(s, a->fmt, 0, &v);
+    if (set)
+        head_del(s, a->dir, t->idx, pending(s, a->dir), a->name);
+    if (head_add(s, a->dir, t->idx, a->name, {v, n}) != PTC_OK)
+        return PTC_ACT_CONTINUE; // HAProxy counts a failed rewrite and goes on
+    return PTC_ACT_CONTINUE;
+}
+
+int exec_set_header(ptc_stream* s, void* st) { return exec_set_add(s, st, true); }
+int exec_add_header(ptc_stream* s, void* st) { return exec_set_add(s, st, false); }
+
+// del-header <name> [-m str|beg|end|sub|reg]
+int parse_del_header(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    if (end_word(ctx, first))
+        return host->cfg_errorf(ctx, "%s: expects <name>", w.c_str());
+    auto* a = make<hdr_act>();
+    *state = a;
+    a->dir = dir_of(ctx);
+    a->name = {host->cfg_strdup(ctx, ctx->args[first]), ctx->args[first].len};
+    uint32_t i = first + 1;
+    if (!end_word(ctx, i) && sv(ctx->args[i]) == "-m") {
+        if (end_word(ctx, i + 1))
+            return host->cfg_errorf(ctx, "%s: '-m' expects a method", w.c_str());
+        std::string_view m = sv(ctx->args[i + 1]);
+        if (m == "str") a->match = M_STR;
+        else if (m == "beg") a->match = M_BEG;
+        else if (m == "end") a->match = M_END;
+        else if (m == "sub") a->match = M_SUB;
+        else if (m == "reg") a->match = M_REG;
+        else
+            return host->cfg_errorf(ctx, "%s: '-m' expects str, beg, end, sub or reg, got "
+                                    "'%.*s'", w.c_str(), int(m.size()), m.data());
+        if (a->match == M_REG && !(a->re = compile_re(ctx, w, a->name, true)))
+            return PTC_ERROR;
+        i += 2;
+    }
+    *next = i;
+    return PTC_OK;
+}
+
+bool icase_find(std::string_view hay, std::string_view needle)
+{
+    if (needle.size() > hay.size())
+        return false;
+    for (size_t i = 0; i + needle.size() <= hay.size(); ++i)
+        if (h1::ieq(hay.substr(i, needle.size()), needle))
+            return true;
+    return false;
+}
+
+bool name_matches(const hdr_act& a, std::string_view n)
+{
+    std::string_view p = a.name;
+    switch (a.match) {
+    case M_STR: return h1::ieq(n, p);
+    case M_BEG: return n.size() >= p.size() && h1::ieq(n.substr(0, p.size()), p);
+    case M_END: return n.size() >= p.size() && h1::ieq(n.substr(n.size() - p.size()), p);
+    case M_SUB: return icase_find(n, p);
+    default: {
+        pcre2_match_data* md = pcre2_match_data_create_from_pattern(a.re, nullptr);
+        int rc = pcre2_match(a.re, reinterpret_cast<PCRE2_SPTR>(n.data()), n.size(), 0, 0, md,
+                             nullptr);
+        pcre2_match_data_free(md);
+        return rc >= 0;
+    }
+    }
+}
+
+int exec_del_header(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<hdr_act*>(state);
+    const char* base;
+    txn* t = msg(s, a->dir, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    if (a->match == M_STR) {
+        head_del(s, a->dir, t->idx, base, a->name);
+        return PTC_ACT_CONTINUE;
+    }
+    for (uint32_t i = 0; i < t->idx.count;) {
+        base = pending(s, a->dir);
+        if (name_matches(*a, name_of(t->idx, base, i))) {
+            if (head_remove(s, a->dir, t->idx, i) != PTC_OK)
+                break;
+        } else {
+            ++i;
+        }
+    }
+    return PTC_ACT_CONTINUE;
+}
+
+// replace-header / replace-value <name> <regex> <fmt>
+int parse_replace(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    if (end_word(ctx, first) || end_word(ctx, first + 1) || end_word(ctx, first + 2))
+        return host->cfg_errorf(ctx, "%s: expects exactly 3 arguments", w.c_str());
+    auto* a = make<hdr_act>();
+    *state = a;
+    a->dir = dir_of(ctx);
+    a->name = {host->cfg_strdup(ctx, ctx->args[first]), ctx->args[first].len};
+    if (!(a->re = compile_re(ctx, w, sv(ctx->args[first + 1]), false)))
+        return PTC_ERROR;
+    if (!(a->fmt = host->logfmt_compile(ctx, ctx->args[first + 2])))
+        return PTC_ERROR;
+    *next = first + 3;
+    return PTC_OK;
+}
+
+// Matches <in> entirely against <re> and writes <fmt> with \0..\9 references into <out>.
+// Returns the length written, or -1 when the regex does not match.
+ssize_t regex_subst(pcre2_code* re, std::string_view in, std::string_view fmt, char* out,
+                    size_t cap)
+{
+    pcre2_match_data* md = pcre2_match_data_create_from_pattern(re, nullptr);
+    int rc = pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(in.data()), in.size(), 0, 0, md,
+                         nullptr);
+    if (rc < 0) {
+        pcre2_match_data_free(md);
+        return -1;
+    }
+    PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
+    size_t n = 0;
+    auto put = [&](const char* p, size_t l) {
+        l = std::min(l, cap - n);
+        memcpy(out + n, p, l);
+        n += l;
+    };
+    for (size_t i = 0; i < fmt.size(); ++i) {
+        if (fmt[i] == '\\' && i + 1 < fmt.size() && fmt[i + 1] >= '0' && fmt[i + 1] <= '9') {
+            int g = fmt[i + 1] - '0';
+            if (g < rc && ov[2 * g] != PCRE2_UNSET)
+                put(in.data() + ov[2 * g], ov[2 * g + 1] - ov[2 * g]);
+            ++i;
+        } else {
+            put(&fmt[i], 1);
+        }
+    }
+    pcre2_match_data_free(md);
+    return ssize_t(n);
+}
+
+// HAProxy matches the regex against the whole value (replace-header) or each
+// comma-separated element (replace-value).
+int exec_replace(ptc_stream* s, void* state, bool per_value)
+{
+    auto* a = static_cast<hdr_act*>(state);
+    const char* base;
+    txn* t = msg(s, a->dir, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    const char* f;
+    size_t fl = eval(s, a->fmt, 0, &f);
+    std::string_view fmt(f, fl);
+    size_t cap;
+    char* out = work_buf(1, &cap);
+    for (uint32_t i = 0; i < t->idx.count; ++i) {
+        base = pending(s, a->dir);
+        if (!h1::ieq(name_of(t->idx, base, i), a->name))
+            continue;
+        std::string_view v = value_of(t->idx, base, i);
+        size_t n = 0;
+        bool changed = false;
+        if (!per_value) {
+            ssize_t r = regex_subst(a->re, v, fmt, out, cap);
+            if (r < 0)
+                continue;
+            n = size_t(r);
+            changed = true;
+        } else {
+            // Elements split on commas (not inside quotes), rebuilt with ", ".
+            h1::list_iter it(v);
+            std::string_view item;
+            bool first = true;
+            while (it.next(item)) {
+                if (!first && n + 2 < cap) {
+                    memcpy(out + n, ", ", 2);
+                    n += 2;
+                }
+                first = false;
+                ssize_t r = regex_subst(a->re, item, fmt, out + n, cap - n);
+                if (r < 0) {
+                    size_t l = std::min(item.size(), cap - n);
+                    memcpy(out + n, item.data(), l);
+                    n += l;
+                } else {
+                    n += size_t(r);
+                    changed = true;
+                }
+            }
+        }
+        if (changed)
+            head_edit(s, a->dir, t->idx, t->idx.hdr[i].value_off, t->idx.hdr[i].value_len,
+                      {out, n});
+    }
+    return PTC_ACT_CONTINUE;
+}
+
+int exec_replace_header(ptc_stream* s, void* st) { return exec_replace(s, st, false); }
+int exec_replace_value(ptc_stream* s, void* st) { return exec_replace(s, st, true); }
+
+// ---- request line -----------------------------------------------------------------------------
+
+enum : uint8_t { RL_PATH, RL_PATHQ, RL_URI, RL_QUERY, RL_METHOD };
+
+struct line_act {
+    uint8_t what;
+    ptc_logfmt* fmt;
+};
+
+int parse_line(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state,
+               uint8_t what)
+{
+    if (end_word(ctx, first) || !end_word(ctx, first + 1))
+        return host->cfg_errorf(ctx, "%s: expects exactly 1 argument <format>",
+                                who(ctx, first).c_str());
+    auto* a = make<line_act>();
+    *state = a;
+    a->what = what;
+    if (!(a->fmt = host->logfmt_compile(ctx, ctx->args[first])))
+        return PTC_ERROR;
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int parse_set_path(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_line(c, f, n, s, RL_PATH);
+}
+int parse_set_pathq(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_line(c, f, n, s, RL_PATHQ);
+}
+int parse_set_uri(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_line(c, f, n, s, RL_URI);
+}
+int parse_set_query(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_line(c, f, n, s, RL_QUERY);
+}
+int parse_set_method(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_line(c, f, n, s, RL_METHOD);
+}
+
+// Start of the path in a request target (after scheme://authority in absolute form).
+size_t path_start(std::string_view t)
+{
+    if (!t.empty() && t[0] != '/') {
+        size_t p = t.find("://");
+        if (p != std::string_view::npos) {
+            size_t q = t.find('/', p + 3);
+            return q == std::string_view::npos ? t.size() : q;
+        }
+    }
+    return 0;
+}
+
+bool line_ok(std::string_view v)
+{
+    for (char c : v)
+        if (c == ' ' || c == '\r' || c == '\n' || c == '\0' || c == '\t')
+            return false;
+    return true;
+}
+
+int exec_line(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<line_act*>(state);
+    const char* base;
+    txn* t = msg(s, PTC_DIR_REQ, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    const char* v;
+    size_t n = eval(s, a->fmt, 0, &v);
+    std::string_view val(v, n);
+    if (!line_ok(val))
+        return PTC_ACT_CONTINUE; // would break the request line: HAProxy fails the rewrite
+    txn_cur& c = t->cur;
+    std::string_view tgt(base + c.target_off, c.target_len);
+    uint32_t off = c.target_off, len = c.target_len;
+    size_t ps = path_start(tgt);
+    size_t q = tgt.find('?', ps);
+    size_t pe = q == std::string_view::npos ? tgt.size() : q;
+    char* tmp = nullptr;
+    switch (a->what) {
+    case RL_METHOD:
+        if (val.empty())
+            return PTC_ACT_CONTINUE;
+        off = c.method_off;
+        len = c.method_len;
+        break;
+    case RL_URI:
+        if (val.empty())
+            return PTC_ACT_CONTINUE;
+        break;
+    case RL_PATH:
+        if (val.empty())
+            return PTC_ACT_CONTINUE;
+        off = uint32_t(c.target_off + ps);
+        len = uint32_t(pe - ps);
+        break;
+    case RL_PATHQ:
+        if (val.empty())
+            return PTC_ACT_CONTINUE;
+        off = uint32_t(c.target_off + ps);
+        len = uint32_t(tgt.size() - ps);
+        break;
+    case RL_QUERY: {
+        // A '?' is added when absent (and the value is not empty); never removed.
+        if (q == std::string_view::npos) {
+            if (val.empty())
+                return PTC_ACT_CONTINUE;
+            size_t cap;
+            tmp = work_buf(1, &cap);
+            if (n + 1 > cap)
+                return PTC_ACT_CONTINUE;
+            tmp[0] = '?';
+            memcpy(tmp + 1, v, n);
+            val = {tmp, n + 1};
+            off = uint32_t(c.target_off + tgt.size());
+            len = 0;
+        } else {
+            off = uint32_t(c.target_off + q + 1);
+            len = uint32_t(tgt.size() - q - 1);
+        }
+        break;
+    }
+    }
+    if (head_edit(s, PTC_DIR_REQ, t->idx, off, len, val) != PTC_OK)
+        return PTC_ACT_CONTINUE;
+    int64_t delta = int64_t(val.size()) - int64_t(len);
+    if (a->what == RL_METHOD) {
+        c.method_len = uint32_t(val.size());
+        c.target_off = uint32_t(c.target_off + delta);
+        c.is_head = val == "HEAD";
+        c.is_connect = val == "CONNECT";
+    } else {
+        c.target_len = uint32_t(c.target_len + delta);
+    }
+    return PTC_ACT_CONTINUE;
+}
+
+// ---- redirect ---------------------------------------------------------------------------------
+
+enum : uint8_t { RD_LOCATION, RD_PREFIX, RD_SCHEME };
+
+struct redirect_act {
+    uint8_t type;
+    bool drop_query;
+    bool append_slash;
+    bool ignore_empty;
+    bool prefix_root;     // prefix "/" (nothing inserted)
+    uint16_t code;
+    ptc_logfmt* fmt;
+    const char* cookie;   // complete "set-cookie: ...\r\n" line or NULL
+};
+
+int parse_redirect(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    auto* a = make<redirect_act>();
+    *state = a;
+    a->code = 302;
+    bool have = false;
+    uint32_t i = first;
+    try {
+        std::string cookie;
+        for (; !end_word(ctx, i); ++i) {
+            std::string_view k = sv(ctx->args[i]);
+            bool arg = !end_word(ctx, i + 1);
+            if (k == "location" || k == "prefix" || k == "scheme") {
+                if (!arg)
+                    return host->cfg_errorf(ctx, "%s: '%.*s' expects an argument", w.c_str(),
+                                            int(k.size()), k.data());
+                a->type = k == "location" ? RD_LOCATION : k == "prefix" ? RD_PREFIX : RD_SCHEME;
+                ptc_str v = ctx->args[++i];
+                a->prefix_root = a->type == RD_PREFIX && sv(v) == "/";
+                if (!(a->fmt = host->logfmt_compile(ctx, v)))
+                    return PTC_ERROR;
+                have = true;
+            } else if (k == "code") {
+                if (!arg)
+                    return host->cfg_errorf(ctx, "%s: 'code' expects an argument", w.c_str());
+                std::string_view c = sv(ctx->args[++i]);
+                if (c == "301" || c == "302" || c == "303" || c == "307" || c == "308")
+                    a->code = uint16_t((c[0] - '0') * 100 + (c[2] - '0'));
+                else
+                    return host->cfg_errorf(ctx, "%s: unsupported HTTP code '%.*s' (301, 302, "
+                                            "303, 307 or 308)", w.c_str(), int(c.size()),
+                                            c.data());
+            } else if (k == "drop-query") {
+                a->drop_query = true;
+            } else if (k == "append-slash") {
+                a->append_slash = true;
+            } else if (k == "ignore-empty") {
+                a->ignore_empty = true;
+            } else if (k == "set-cookie" || k == "clear-cookie") {
+                if (!arg)
+                    return host->cfg_errorf(ctx, "%s: '%.*s' expects an argument", w.c_str(),
+                                            int(k.size()), k.data());
+                std::string_view c = sv(ctx->args[++i]);
+                cookie = "set-cookie: " + std::string(c) + "; path=/;" +
+                         (k == "clear-cookie" ? " Max-Age=0;" : "") + "\r\n";
+            } else {
+                return host->cfg_errorf(ctx, "%s: expects 'code', 'prefix', 'location', "
+                                        "'scheme', 'set-cookie', 'clear-cookie', 'drop-query',"
+                                        " 'ignore-empty' or 'append-slash', got '%.*s'",
+                                        w.c_str(), int(k.size()), k.data());
+            }
+        }
+        if (!have)
+            return host->cfg_errorf(ctx, "%s: expects 'location', 'prefix' or 'scheme'",
+                                    w.c_str());
+        if (!cookie.empty())
+            a->cookie = host->cfg_strdup(ctx, ptc_str{cookie.data(), cookie.size()});
+    } catch (const std::exception& e) {
+        return host->cfg_errorf(ctx, "%s: %s", w.c_str(), e.what());
+    }
+    *next = i;
+    return PTC_OK;
+}
+
+const char* redirect_reason(int code)
+{
+    switch (code) {
+    case 301: return "Moved Permanently";
+    case 303: return "See Other";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    default: return "Found";
+    }
+}
+
+int exec_redirect(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<redirect_act*>(state);
+    txn& t = txn_of(s);
+    if (t.cur.replied || t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    size_t cap;
+    char* loc = work_buf(1, &cap);
+    size_t n = 0;
+    auto put = [&](std::string_view v) {
+        size_t l = std::min(v.size(), cap - n);
+        memcpy(loc + n, v.data(), l);
+        n += l;
+    };
+    const char* v;
+    size_t vl = eval(s, a->fmt, 0, &v);
+    if (vl == 0 && a->ignore_empty)
+        return PTC_ACT_CONTINUE;
+    if (!t.cur.term[0]) {
+        t.cur.term[0] = 'L';
+        t.cur.term[1] = t.cur.phase == api_phase::RES ? 'H' : 'R';
+    }
+    // The request's path (and query) from the copy of the request line.
+    std::string_view path, query;
+    std::string_view rl(t.reqline, t.cur.reqline_len);
+    size_t sp1 = rl.find(' ');
+    if (sp1 != std::string_view::npos) {
+        std::string_view tgt = rl.substr(sp1 + 1);
+        tgt = tgt.substr(0, tgt.rfind(' '));
+        tgt = tgt.substr(path_start(tgt));
+        size_t q = tgt.find('?');
+        path = tgt.substr(0, q);
+        if (q != std::string_view::npos)
+            query = tgt.substr(q);
+    }
+    if (a->type == RD_LOCATION) {
+        put({v, vl});
+    } else {
+        if (a->type == RD_SCHEME) {
+            put({v, vl});
+            put("://");
+            const char* base;
+            if (txn* r = msg(s, PTC_DIR_REQ, &base)) {
+                int h = index_find(r->idx, base, "host", 0);
+                if (h >= 0)
+                    put(value_of(r->idx, base, uint32_t(h)));
+            }
+            if (path.empty() || path == "*")
+                path = "/";
+        } else if (!a->prefix_root) {
+            put({v, vl});
+        }
+        put(path);
+        if (a->append_slash && a->drop_query && (path.empty() || path.back() != '/'))
+            put("/");
+        if (!a->drop_query)
+            put(query);
+    }
+    char* out = work_buf(0, &cap);
+    bool nc = a->code == 302 || a->code == 303 || a->code == 307;
+    int h = snprintf(out, cap, "HTTP/1.1 %d %s\r\ncontent-length: 0\r\nlocation: %.*s\r\n%s%s"
+                     "\r\n", a->code, redirect_reason(a->code), int(n), loc,
+                     nc ? "cache-control: no-cache\r\n" : "", a->cookie ? a->cookie : "");
+    if (h <= 0 || size_t(h) >= cap)
+        return PTC_ACT_ERROR;
+    reply_prepare(s, t);
+    ptc_str d;
+    host->chan_data(s, PTC_DIR_RES, &d);
+    if (d.len)
+        host->chan_skip(s, PTC_DIR_RES, d.len);
+    t.cur.replied = true;
+    if (host->chan_append(s, PTC_DIR_RES, out, size_t(h)) != PTC_OK) {
+        host->stream_close(s, PTC_CLOSE_ABORT);
+        t.state = st::CLOSED;
+        return PTC_ACT_ERROR;
+    }
+    return emit_generated(s, t, size_t(h)) == PTC_OK ? PTC_ACT_DONE : PTC_ACT_ERROR;
+}
+
+// ---- response status ----------------------------------------------------------------------------
+
+struct status_act {
+    uint16_t status;
+    const char* reason;
+};
+
+int parse_set_status(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    if (end_word(ctx, first))
+        return host->cfg_errorf(ctx, "%s: expects <status>", w.c_str());
+    std::string v(sv(ctx->args[first]));
+    char* end = nullptr;
+    long code = strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || code < 100 || code > 999)
+        return host->cfg_errorf(ctx, "%s: expects an integer status code between 100 and 999",
+                                w.c_str());
+    auto* a = make<status_act>();
+    *state = a;
+    a->status = uint16_t(code);
+    uint32_t i = first + 1;
+    if (!end_word(ctx, i) && sv(ctx->args[i]) == "reason") {
+        if (end_word(ctx, i + 1))
+            return host->cfg_errorf(ctx, "%s: 'reason' expects an argument", w.c_str());
+        a->reason = host->cfg_strdup(ctx, ctx->args[i + 1]);
+        i += 2;
+    }
+    *next = i;
+    return PTC_OK;
+}
+
+int exec_set_status(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<status_act*>(state);
+    const char* base;
+    txn* t = msg(s, PTC_DIR_RES, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    // "HTTP/1.x NNN reason\r\n": replace from the status to the end of the line.
+    std::string_view head(base, t->idx.head_len);
+    size_t sp = head.find(' ');
+    size_t eol = head.find('\n');
+    if (sp == std::string_view::npos || eol == std::string_view::npos || eol < sp)
+        return PTC_ACT_CONTINUE;
+    size_t end = eol > 0 && head[eol - 1] == '\r' ? eol - 1 : eol;
+    char buf[512];
+    int n = snprintf(buf, sizeof(buf), "%03u %s", a->status,
+                     a->reason ? a->reason : reason_phrase(a->status));
+    if (n <= 0 || size_t(n) >= sizeof(buf))
+        return PTC_ACT_CONTINUE;
+    if (head_edit(s, PTC_DIR_RES, t->idx, uint32_t(sp + 1), uint32_t(end - sp - 1),
+                  {buf, size_t(n)}) == PTC_OK) {
+        t->cur.res_status = a->status;
+        if (t->cur.log_status)
+            t->cur.log_status = a->status;
+    }
+    return PTC_ACT_CONTINUE;
+}
+
+// ---- capture / set-log-level -------------------------------------------------------------------
+
+struct capture_act {
+    ptc_expr* expr;
+    uint32_t slot;
+    uint32_t len;
+};
+
+// Request capture slots are numbered per proxy in declaration order (config time).
+std::map<const ptc_proxy*, uint32_t> capture_count;
+
+int parse_capture(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    if (dir_of(ctx) != PTC_DIR_REQ)
+        return host->cfg_errorf(ctx, "%s: response captures ('id', declare capture) are not "
+                                "supported yet", w.c_str());
+    if (end_word(ctx, first) || end_word(ctx, first + 1) || end_word(ctx, first + 2))
+        return host->cfg_errorf(ctx, "%s: expects <sample> len <length>", w.c_str());
+    std::string_view k = sv(ctx->args[first + 1]);
+    if (k == "id")
+        return host->cfg_errorf(ctx, "%s: 'id' (declare capture) is not supported yet",
+                                w.c_str());
+    if (k != "len")
+        return host->cfg_errorf(ctx, "%s: expects 'len' after the sample, got '%.*s'",
+                                w.c_str(), int(k.size()), k.data());
+    auto* a = make<capture_act>();
+    *state = a;
+    if (!(a->expr = host->expr_compile(ctx, ctx->args[first])))
+        return PTC_ERROR;
+    std::string l(sv(ctx->args[first + 2]));
+    char* end = nullptr;
+    long len = strtol(l.c_str(), &end, 10);
+    if (l.empty() || *end || len <= 0)
+        return host->cfg_errorf(ctx, "%s: 'len' expects a positive length", w.c_str());
+    uint32_t& cnt = capture_count[ctx->proxy];
+    if (cnt >= capture_slots)
+        return host->cfg_errorf(ctx, "%s: at most %zu captures per proxy are supported",
+                                w.c_str(), capture_slots);
+    a->slot = cnt++;
+    a->len = uint32_t(std::min<long>(len, long(capture_len)));
+    if (len > long(capture_len))
+        host->cfg_warnf(ctx, "%s: 'len' %ld truncated to %zu", w.c_str(), len, capture_len);
+    *next = first + 3;
+    return PTC_OK;
+}
+
+int exec_capture(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<capture_act*>(state);
+    txn& t = txn_of(s);
+    ptc_sample smp{};
+    if (host->expr_eval(s, a->expr, &smp) != 1)
+        return PTC_ACT_CONTINUE;
+    char buf[32];
+    std::string_view v;
+    if (smp.type == PTC_SMP_SINT || smp.type == PTC_SMP_BOOL) {
+        int n = snprintf(buf, sizeof(buf), "%lld", (long long)smp.u.sint);
+        v = {buf, size_t(n)};
+    } else if (smp.type == PTC_SMP_STR || smp.type == PTC_SMP_BIN || smp.type == PTC_SMP_METH) {
+        v = {smp.u.str.ptr, smp.u.str.len};
+    } else {
+        return PTC_ACT_CONTINUE;
+    }
+    size_t n = std::min<size_t>(v.size(), a->len);
+    memcpy(t.cur.cap[a->slot], v.data(), n);
+    t.cur.cap_len[a->slot] = uint8_t(n ? n : 0);
+    return PTC_ACT_CONTINUE;
+}
+
+struct level_act {
+    uint8_t level; // level + 1, 8 = silent
+};
+
+int parse_set_log_level(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    static const char* const names[] = {"emerg", "alert", "crit", "err",
+                                        "warning", "notice", "info", "debug"};
+    std::string w = who(ctx, first);
+    if (end_word(ctx, first))
+        return host->cfg_errorf(ctx, "%s: expects a level", w.c_str());
+    std::string_view l = sv(ctx->args[first]);
+    auto* a = make<level_act>();
+    *state = a;
+    if (l == "silent") {
+        a->level = 8;
+    } else {
+        for (uint8_t i = 0; i < 8; ++i)
+            if (l == names[i])
+                a->level = uint8_t(i + 1);
+        if (!a->level)
+            return host->cfg_errorf(ctx, "%s: unknown log level '%.*s'", w.c_str(),
+                                    int(l.size()), l.data());
+    }
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int exec_set_log_level(ptc_stream* s, void* state)
+{
+    txn_of(s).cur.log_level = static_cast<level_act*>(state)->level;
+    return PTC_ACT_CONTINUE;
+}
+
+constexpr uint32_t RQ = PTC_RULES_HTTP_REQ;
+constexpr uint32_t RS = PTC_RULES_HTTP_RES;
+constexpr uint32_t AR = PTC_RULES_HTTP_AFTER_RES;
+
+} // namespace
+
+const ptc_action actions[] = {
+    {RQ, "return", parse_return, exec_return,
+     "return [status <code>] [content-type <type>] [string|lf-string|file|lf-file|errorfile "
+     "<x>|default-errorfiles] [hdr <name> <fmt>]*"},
+    {RS, "return", parse_return, exec_return, "return [status <code>] ..."},
+    {RQ, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
+    {RS, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
+    {RQ, "reject", parse_noarg, exec_reject, "reject"},
+    {RQ, "allow", parse_noarg, exec_allow, "allow"},
+    {RS, "allow", parse_noarg, exec_allow, "allow"},
+    {AR, "allow", parse_noarg, exec_allow, "allow"},
+    {RQ, "redirect", parse_redirect, exec_redirect,
+     "redirect location|prefix|scheme <fmt> [code <code>] [drop-query] [append-slash] "
+     "[ignore-empty] [set-cookie <c>] [clear-cookie <c>]"},
+    {RS, "redirect", parse_redirect, exec_redirect, "redirect location|prefix|scheme <fmt> ..."},
+    {RQ, "set-header", parse_hdr_fmt, exec_set_header, "set-header <name> <fmt>"},
+    {RS, "set-header", parse_hdr_fmt, exec_set_header, "set-header <name> <fmt>"},
+    {AR, "set-header", parse_hdr_fmt, exec_set_header, "set-header <name> <fmt>"},
+    {RQ, "add-header", parse_hdr_fmt, exec_add_header, "add-header <name> <fmt>"},
+    {RS, "add-header", parse_hdr_fmt, exec_add_header, "add-header <name> <fmt>"},
+    {AR, "add-header", parse_hdr_fmt, exec_add_header, "add-header <name> <fmt>"},
+    {RQ, "del-header", parse_del_header, exec_del_header, "del-header <name> [-m <meth>]"},
+    {RS, "del-header", parse_del_header, exec_del_header, "del-header <name> [-m <meth>]"},
+    {AR, "del-header", parse_del_header, exec_del_header, "del-header <name> [-m <meth>]"},
+    {RQ, "replace-header", parse_replace, exec_replace_header,
+     "replace-header <name> <regex> <fmt>"},
+    {RS, "replace-header", parse_replace, exec_replace_header,
+     "replace-header <name> <regex> <fmt>"},
+    {AR, "replace-header", parse_replace, exec_replace_header,
+     "replace-header <name> <regex> <fmt>"},
+    {RQ, "replace-value", parse_replace, exec_replace_value,
+     "replace-value <name> <regex> <fmt>"},
+    {RS, "replace-value", parse_replace, exec_replace_value,
+     "replace-value <name> <regex> <fmt>"},
+    {AR, "replace-value", parse_replace, exec_replace_value,
+     "replace-value <name> <regex> <fmt>"},
+    {RQ, "set-path", parse_set_path, exec_line, "set-path <fmt>"},
+    {RQ, "set-pathq", parse_set_pathq, exec_line, "set-pathq <fmt>"},
+    {RQ, "set-uri", parse_set_uri, exec_line, "set-uri <fmt>"},
+    {RQ, "set-query", parse_set_query, exec_line, "set-query <fmt>"},
+    {RQ, "set-method", parse_set_method, exec_line, "set-method <fmt>"},
+    {RS, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},
+    {AR, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},
+    {RQ, "capture", parse_capture, exec_capture, "capture <sample> len <length>"},
+    {RQ, "set-log-level", parse_set_log_level, exec_set_log_level, "set-log-level <level>"},
+    {RS, "set-log-level", parse_set_log_level, exec_set_log_level, "set-log-level <level>"},
+};
+const uint32_t action_count = sizeof(actions) / sizeof(actions[0]);
+
+} // namespace portico::http

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: MIT
+// Sample fetches of HTTP messages (method, path, hdr(), cook(), status...) and the url_dec
+// converter, registered with the core's sample engine.
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "http_int.hpp"
+
+namespace portico::http {
+
+namespace {
+
+std::string_view sv(ptc_str s) { return {s.ptr, s.len}; }
+
+int set_str(ptc_sample* out, std::string_view v, uint32_t type = PTC_SMP_STR)
+{
+    out->type = type;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{v.data(), v.size()};
+    return 1;
+}
+
+int set_int(ptc_sample* out, int64_t v, uint32_t type = PTC_SMP_SINT)
+{
+    out->type = type;
+    out->flags = 0;
+    out->u.sint = v;
+    return 1;
+}
+
+// The indexed head of <dir> when it is pending.
+txn* msg(ptc_stream* s, uint32_t dir, const char** base)
+{
+    txn& t = txn_of(s);
+    if (t.cur.phase != (dir == PTC_DIR_REQ ? api_phase::REQ : api_phase::RES))
+        return nullptr;
+    ptc_str d;
+    host->chan_data(s, dir, &d);
+    *base = d.ptr;
+    return &t;
+}
+
+// Method, target and version of the request: live while the request head is pending, from
+// the copy of the request line afterwards (as received).
+bool req_line(ptc_stream* s, std::string_view* method, std::string_view* target,
+              std::string_view* version)
+{
+    const char* base;
+    txn& t = txn_of(s);
+    if (msg(s, PTC_DIR_REQ, &base)) {
+        *method = {base + t.cur.method_off, t.cur.method_len};
+        *target = {base + t.cur.target_off, t.cur.target_len};
+        std::string_view rest(base + t.cur.target_off + t.cur.target_len,
+                              t.idx.head_len - t.cur.target_off - t.cur.target_len);
+        size_t e = rest.find_first_of("\r\n");
+        *version = rest.substr(1, e == std::string_view::npos ? 0 : e - 1);
+        return true;
+    }
+    if (!t.cur.reqline_len)
+        return false;
+    std::string_view rl(t.reqline, t.cur.reqline_len);
+    size_t a = rl.find(' '), b = rl.rfind(' ');
+    if (a == std::string_view::npos || b <= a)
+        return false;
+    *method = rl.substr(0, a);
+    *target = rl.substr(a + 1, b - a - 1);
+    *version = rl.substr(b + 1);
+    return true;
+}
+
+std::string_view path_of(std::string_view t)
+{
+    if (!t.empty() && t[0] != '/') {
+        size_t p = t.find("://");
+        if (p != std::string_view::npos) {
+            size_t q = t.find('/', p + 3);
+            t = q == std::string_view::npos ? std::string_view{} : t.substr(q);
+        }
+    }
+    size_t q = t.find('?');
+    return q == std::string_view::npos ? t : t.substr(0, q);
+}
+
+int f_method(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    return req_line(s, &m, &t, &v) ? set_str(out, m, PTC_SMP_METH) : 0;
+}
+
+int f_url(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    return req_line(s, &m, &t, &v) ? set_str(out, t) : 0;
+}
+
+int f_path(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    if (!req_line(s, &m, &t, &v))
+        return 0;
+    std::string_view p = path_of(t);
+    return p.empty() && t.find("://") != std::string_view::npos ? 0 : set_str(out, p);
+}
+
+int f_query(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    if (!req_line(s, &m, &t, &v))
+        return 0;
+    size_t q = t.find('?');
+    return q == std::string_view::npos ? 0 : set_str(out, t.substr(q + 1));
+}
+
+int f_req_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    if (!req_line(s, &m, &t, &v) || v.size() < 5)
+        return 0;
+    return set_str(out, v.substr(5)); // "HTTP/1.1" -> "1.1"
+}
+
+int f_res_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const char* base;
+    txn* t = msg(s, PTC_DIR_RES, &base);
+    if (!t || t->idx.head_len < 8)
+        return 0;
+    return set_str(out, {base + 5, 3});
+}
+
+int f_status(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    txn& t = txn_of(s);
+    if (t.cur.phase == api_phase::RES && t.cur.res_status)
+        return set_int(out, t.cur.res_status);
+    return 0;
+}
+
+int f_first_req(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return set_int(out, txn_of(s).first_req ? 1 : 0, PTC_SMP_BOOL);
+}
+
+// Calls <fn>(value) for every value of header <name> (every header if <name> is empty), split
+// on commas when <split>. Stops when fn returns false.
+template <class F>
+void each_value(const head_index& idx, const char* base, std::string_view name, bool split,
+                F&& fn)
+{
+    for (uint32_t i = 0; i < idx.count; ++i) {
+        if (!name.empty() && (idx.hdr[i].name_len != name.size() ||
+                              !h1::ieq(name_of(idx, base, i), name)))
+            continue;
+        std::string_view v = value_of(idx, base, i);
+        if (!split) {
+            if (!fn(v))
+                return;
+            continue;
+        }
+        h1::list_iter it(v);
+        std::string_view item;
+        while (it.next(item))
+            if (!fn(item))
+                return;
+    }
+}
+
+int hdr_fetch(ptc_stream* s, uint32_t dir, const ptc_arg* args, uint32_t nargs, bool split,
+              ptc_sample* out)
+{
+    const char* base;
+    txn* t = msg(s, dir, &base);
+    if (!t)
+        return 0;
+    std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
+    int64_t occ = nargs > 1 ? args[1].sint : -1;
+    if (occ == 0)
+        occ = -1;
+    std::string_view found;
+    bool have = false;
+    if (occ > 0) {
+        int64_t n = 0;
+        each_value(t->idx, base, name, split, [&](std::string_view v) {
+            if (++n == occ) {
+                found = v;
+                have = true;
+                return false;
+            }
+            return true;
+        });
+    } else {
+        // Negative: count first, then pick from the end.
+        int64_t total = 0;
+        each_value(t->idx, base, name, split, [&](std::string_view) {
+            ++total;
+            return true;
+        });
+        int64_t want = total + occ + 1, n = 0;
+        if (want >= 1)
+            each_value(t->idx, base, name, split, [&](std::string_view v) {
+                if (++n == want) {
+                    found = v;
+                    have = true;
+                    return false;
+                }
+                return true;
+            });
+    }
+    return have ? set_str(out, found) : 0;
+}
+
+int hdr_count(ptc_stream* s, uint32_t dir, const ptc_arg* args, uint32_t nargs, bool split,
+              ptc_sample* out)
+{
+    const char* base;
+    txn* t = msg(s, dir, &base);
+    if (!t)
+        return 0;
+    std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
+    int64_t n = 0;
+    each_value(t->idx, base, name, split, [&](std::string_view) {
+        ++n;
+        return true;
+    });
+    return set_int(out, n);
+}
+
+int f_req_hdr(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_fetch(s, PTC_DIR_REQ, a, n, true, o);
+}
+int f_req_fhdr(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_fetch(s, PTC_DIR_REQ, a, n, false, o);
+}
+int f_req_hdr_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_count(s, PTC_DIR_REQ, a, n, true, o);
+}
+int f_req_fhdr_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_count(s, PTC_DIR_REQ, a, n, false, o);
+}
+int f_res_hdr(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_fetch(s, PTC_DIR_RES, a, n, true, o);
+}
+int f_res_fhdr(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_fetch(s, PTC_DIR_RES, a, n, false, o);
+}
+int f_res_hdr_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_count(s, PTC_DIR_RES, a, n, true, o);
+}
+
+// "hdr()" means req.hdr() in request rules and res.hdr() in response rules.
+int f_hdr(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    uint32_t dir = txn_of(s).cur.phase == api_phase::RES ? PTC_DIR_RES : PTC_DIR_REQ;
+    return hdr_fetch(s, dir, a, n, true, o);
+}
+int f_hdr_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    uint32_t dir = txn_of(s).cur.phase == api_phase::RES ? PTC_DIR_RES : PTC_DIR_REQ;
+    return hdr_count(s, dir, a, n, true, o);
+}
+
+// Occurrence argument: an integer (config-time check).
+int check_occ(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs < 2)
+        return PTC_OK;
+    std::string v(sv(args[1].str));
+    char* end = nullptr;
+    long long n = strtoll(v.c_str(), &end, 10);
+    if (v.empty() || *end)
+        return host->cfg_errorf(ctx, "invalid occurrence '%s' (expects an integer)", v.c_str());
+    args[1].sint = n;
+    return PTC_OK;
+}
+
+// Cookies: "Cookie: a=1; b=2" (request) or Set-Cookie lines (response: first pair only).
+// <last> returns the last occurrence (request), else the first.
+int cookie_fetch(ptc_stream* s, uint32_t dir, const ptc_arg* args, uint32_t nargs,
+                 ptc_sample* out, bool count)
+{
+    const char* base;
+    txn* t = msg(s, dir, &base);
+    if (!t)
+        return 0;
+    std::string_view want = nargs > 0 ? sv(args[0].str) : std::string_view{};
+    std::string_view hname = dir == PTC_DIR_REQ ? "cookie" : "set-cookie";
+    std::string_view found;
+    bool have = false;
+    int64_t n = 0;
+    for (uint32_t i = 0; i < t->idx.count; ++i) {
+        if (!h1::ieq(name_of(t->idx, base, i), hname))
+            continue;
+        std::string_view v = value_of(t->idx, base, i);
+        while (!v.empty()) {
+            size_t e = v.find(';');
+            std::string_view pair = v.substr(0, e);
+            v = e == std::string_view::npos ? std::string_view{} : v.substr(e + 1);
+            while (!pair.empty() && (pair.front() == ' ' || pair.front() == '\t'))
+                pair.remove_prefix(1);
+            while (!pair.empty() && (pair.back() == ' ' || pair.back() == '\t'))
+                pair.remove_suffix(1);
+            size_t eq = pair.find('=');
+            if (eq == std::string_view::npos)
+                continue;
+            std::string_view name = pair.substr(0, eq), val = pair.substr(eq + 1);
+            while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
+                name.remove_suffix(1);
+            while (!val.empty() && (val.front() == ' ' || val.front() == '\t'))
+                val.remove_prefix(1);
+            if (want.empty() || name == want) {
+                ++n;
+                if (!have || dir == PTC_DIR_REQ) {
+                    found = val;
+                    have = true;
+                }
+                if (want.empty() && !count)
+                    return set_str(out, found); // no name: the first cookie
+            }
+            if (dir == PTC_DIR_RES)
+                break; // only the first pair of a Set-Cookie is the cookie
+        }
+    }
+    if (count)
+        return set_int(out, n);
+    return have ? set_str(out, found) : 0;
+}
+
+int f_req_cook(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return cookie_fetch(s, PTC_DIR_REQ, a, n, o, false);
+}
+int f_req_cook_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return cookie_fetch(s, PTC_DIR_REQ, a, n, o, true);
+}
+int f_res_cook(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return cookie_fetch(s, PTC_DIR_RES, a, n, o, false);
+}
+
+int f_base(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const char* base;
+    txn* t = msg(s, PTC_DIR_REQ, &base);
+    if (!t)
+        return 0;
+    std::string_view m, tg, v;
+    req_line(s, &m, &tg, &v);
+    std::string_view p = path_of(tg);
+    int h = index_find(t->idx, base, "host", 0);
+    std::string_view hv = h >= 0 ? value_of(t->idx, base, uint32_t(h)) : std::string_view{};
+    size_t cap;
+    char* buf = host->scratch(&cap);
+    if (hv.size() + p.size() > cap)
+        return 0;
+    memcpy(buf, hv.data(), hv.size());
+    memcpy(buf + hv.size(), p.data(), p.size());
+    out->type = PTC_SMP_STR;
+    out->flags = 0;
+    out->u.str = ptc_str{buf, hv.size() + p.size()};
+    return 1;
+}
+
+int f_url_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    if (!req_line(s, &m, &t, &v))
+        return 0;
+    std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
+    char delim = nargs > 1 && args[1].str.len ? args[1].str.ptr[0] : '?';
+    size_t q = t.find('?');
+    size_t d = t.find(delim);
+    size_t start = std::min(q, d);
+    if (start == std::string_view::npos)
+        return 0;
+    std::string_view qs = t.substr(start + 1);
+    while (!qs.empty()) {
+        size_t e = qs.find_first_of(std::string_view("&;\0", 2));
+        size_t e2 = qs.find(delim);
+        e = std::min(e, e2);
+        std::string_view p = qs.substr(0, e);
+        qs = e == std::string_view::npos ? std::string_view{} : qs.substr(e + 1);
+        size_t eq = p.find('=');
+        std::string_view pn = p.substr(0, eq);
+        if (name.empty() || pn == name)
+            return set_str(out, eq == std::string_view::npos ? std::string_view{}
+                                                             : p.substr(eq + 1));
+    }
+    return 0;
+}
+
+int f_capture_req_hdr(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
+{
+    txn& t = txn_of(s);
+    int64_t i = args[0].sint;
+    if (i < 0 || size_t(i) >= capture_slots || !t.cur.cap_len[i])
+        return 0;
+    return set_str(out, {t.cur.cap[i], t.cur.cap_len[i]});
+}
+
+int check_idx(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs < 1)
+        return PTC_OK;
+    std::string v(sv(args[0].str));
+    char* end = nullptr;
+    long n = strtol(v.c_str(), &end, 10);
+    if (v.empty() || *end || n < 0)
+        return host->cfg_errorf(ctx, "invalid capture index '%s'", v.c_str());
+    args[0].sint = n;
+    return PTC_OK;
+}
+
+// url_dec: percent-decoding ('+' stays '+', as HAProxy's url_dec without argument in paths).
+int c_url_dec(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    size_t cap;
+    char* buf = host->scratch(&cap);
+    std::string_view in(io->u.str.ptr, io->u.str.len);
+    bool plus = nargs > 0 && args[0].sint;
+    size_t n = 0;
+    auto hex = [](char c) {
+        return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+               : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    };
+    for (size_t i = 0; i < in.size() && n < cap; ++i) {
+        char c = in[i];
+        if (c == '%') {
+            if (i + 2 >= in.size())
+                return 0;
+            int h = hex(in[i + 1]), l = hex(in[i + 2]);
+            if (h < 0 || l < 0)
+                return 0;
+            buf[n++] = char(h * 16 + l);
+            i += 2;
+        } else if (c == '+' && plus) {
+            buf[n++] = ' ';
+        } else {
+            buf[n++] = c;
+        }
+    }
+    io->type = PTC_SMP_STR;
+    io->flags = 0;
+    io->u.str = ptc_str{buf, n};
+    return 1;
+}
+
+int check_url_dec(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs < 1)
+        return PTC_OK;
+    std::string v(sv(args[0].str));
+    if (v != "0" && v != "1")
+        return host->cfg_errorf(ctx, "url_dec: expects 0 or 1, got '%s'", v.c_str());
+    args[0].sint = v == "1";
+    return PTC_OK;
+}
+
+constexpr uint32_t RQ = PTC_USE_HTTP_REQ;
+constexpr uint32_t RS = PTC_USE_HTTP_RES;
+constexpr uint32_t STR = PTC_SMP_STR;
+
+} // namespace
+
+const ptc_fetch fetches[] = {
+    {"method", PTC_SMP_METH, RQ | RS, 0, 0, f_method, nullptr, "method"},
+    {"path", STR, RQ | RS, 0, 0, f_path, nullptr, "path"},
+    {"url", STR, RQ | RS, 0, 0, f_url, nullptr, "url"},
+    {"query", STR, RQ | RS, 0, 0, f_query, nullptr, "query"},
+    {"base", STR, RQ, 0, 0, f_base, nullptr, "base"},
+    {"url_param", STR, RQ | RS, 0, 2, f_url_param, nullptr, "url_param([<name>[,<delim>]])"},
+    {"urlp", STR, RQ | RS, 0, 2, f_url_param, nullptr, "urlp([<name>[,<delim>]])"},
+    {"req.ver", STR, RQ | RS, 0, 0, f_req_ver, nullptr, "req.ver"},
+    {"req_ver", STR, RQ | RS, 0, 0, f_req_ver, nullptr, "req_ver"},
+    {"res.ver", STR, RS, 0, 0, f_res_ver, nullptr, "res.ver"},
+    {"status", PTC_SMP_SINT, RS, 0, 0, f_status, nullptr, "status"},
+    {"http_first_req", PTC_SMP_BOOL, RQ | RS, 0, 0, f_first_req, nullptr, "http_first_req"},
+    {"hdr", STR, RQ | RS, 0, 2, f_hdr, check_occ, "hdr([<name>[,<occ>]])"},
+    {"hdr_cnt", PTC_SMP_SINT, RQ | RS, 0, 1, f_hdr_cnt, nullptr, "hdr_cnt([<name>])"},
+    {"req.hdr", STR, RQ, 0, 2, f_req_hdr, check_occ, "req.hdr([<name>[,<occ>]])"},
+    {"req.hdr_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_hdr_cnt, nullptr, "req.hdr_cnt([<name>])"},
+    {"req.fhdr", STR, RQ, 0, 2, f_req_fhdr, check_occ, "req.fhdr(<name>[,<occ>])"},
+    {"req.fhdr_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_fhdr_cnt, nullptr, "req.fhdr_cnt([<name>])"},
+    {"res.hdr", STR, RS, 0, 2, f_res_hdr, check_occ, "res.hdr([<name>[,<occ>]])"},
+    {"shdr", STR, RS, 0, 2, f_res_hdr, check_occ, "shdr([<name>[,<occ>]])"},
+    {"res.hdr_cnt", PTC_SMP_SINT, RS, 0, 1, f_res_hdr_cnt, nullptr, "res.hdr_cnt([<name>])"},
+    {"res.fhdr", STR, RS, 0, 2, f_res_fhdr, check_occ, "res.fhdr([<name>[,<occ>]])"},
+    {"req.cook", STR, RQ, 0, 1, f_req_cook, nullptr, "req.cook([<name>])"},
+    {"cook", STR, RQ, 0, 1, f_req_cook, nullptr, "cook([<name>])"},
+    {"req.cook_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_cook_cnt, nullptr, "req.cook_cnt([<name>])"},
+    {"res.cook", STR, RS, 0, 1, f_res_cook, nullptr, "res.cook([<name>])"},
+    {"capture.req.hdr", STR, RQ | RS, 1, 1, f_capture_req_hdr, check_idx,
+     "capture.req.hdr(<idx>)"},
+};
+const uint32_t fetch_count = sizeof(fetches) / sizeof(fetches[0]);
+
+const ptc_conv convs[] = {
+    {"url_dec", PTC_SMP_STR, PTC_SMP_STR, 0, 1, c_url_dec, check_url_dec, "url_dec([<in_form>])"},
+};
+const uint32_t conv_count = sizeof(convs) / sizeof(convs[0]);
+
+} // namespace portico::http

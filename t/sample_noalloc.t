@@ -1,0 +1,67 @@
+#!/usr/bin/perl
+# The sample engine allocates nothing per request: ACLs (beg -i, reg, ip, anonymous,
+# predefined), set-var into txn/sess variables (short and long values), converters
+# writing to the scratch buffers, and a dynamic use_backend through a map, over 2000
+# keep-alive requests counted by the LD_PRELOAD shim of t/perf_noalloc.t.
+use warnings;
+use strict;
+use Test::More;
+use lib 't/lib';
+use Test::Portico qw/ http_keepalive port /;
+
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(4);
+my $dir = $t->testdir;
+my $so = "$dir/malloc_count.so";
+my ($rc, $out) = $t->run_command('cc', '-O2', '-shared', '-fPIC', '-o', $so,
+    't/lib/malloc_count.c', '-ldl');
+is($rc, 0, 'counting shim built') or diag($out);
+mkdir "$dir/counts";
+
+$t->origin_http(port(8081), body => 'x' x 100);
+$t->write_file('m.map', "y 2\n");
+$t->config(<<'EOF2')->run(env => { LD_PRELOAD => $so, PTC_MALLOC_COUNT_DIR => "$dir/counts" });
+global
+    workers 1
+defaults
+    mode http
+    %%TIMEOUTS%%
+backend be
+    server a 127.0.0.1:%%PORT_8081%%
+backend be2
+    server a 127.0.0.1:%%PORT_8081%%
+frontend fe
+    bind 127.0.0.1:%%PORT_8080%%
+    acl is_r   path_beg -i /R
+    acl is_x   req.hdr(host) -m reg ^[a-z]+$
+    http-request set-var(txn.host) req.hdr(host),lower,regsub('x','y','g')
+    http-request set-var(sess.n) path,length,add(1)
+    http-request set-var(txn.long) str(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)
+    use_backend be_%[var(txn.host),map(%%TESTDIR%%/m.map)] if is_r is_x !{ src 10.0.0.0/8 } || FALSE
+    use_backend be if { path_end 0 }
+    default_backend be
+EOF2
+
+my ($worker) = $t->workers();
+sub allocs {
+    open my $fh, '<', "$dir/counts/$worker" or return -1;
+    binmode $fh;
+    local $/;
+    my $raw = <$fh>;
+    return length($raw) == 8 ? unpack('Q<', $raw) : -1;
+}
+
+sub burst {
+    my ($n) = @_;
+    my @r = http_keepalive(map({ "GET /r$_ HTTP/1.1\r\nHost: x\r\n\r\n" } 1 .. $n));
+    return scalar grep { $_ && $_->{status} == 200 } @r;
+}
+
+burst(50);   # warm up: pools and caches reach their steady size
+my $before = allocs();
+my $ok = burst(2000);
+my $after = allocs();
+is($ok, 2000, '2000 keep-alive requests answered');
+cmp_ok($before, '>', 0, 'allocations of the worker are counted (its setup allocated)');
+cmp_ok($after - $before, '<', 20,
+    "no heap allocation per request (allocations during 2000 requests: "
+    . ($after - $before) . ")");
