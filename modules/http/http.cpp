@@ -650,6 +650,18 @@ void pump_req_body(ptc_stream* s, txn& t)
         abort_stream(s, t);
 }
 
+// The client connection closes after this response: the response must say so, and must
+// not carry the server's "Connection: keep-alive" (that was about the server's hop).
+void force_conn_close(ptc_stream* s, txn& t)
+{
+    ptc_str d;
+    host->chan_data(s, RES, &d);
+    while (head_del_conn_only(s, RES, t.idx, d.ptr, "keep-alive"))
+        host->chan_data(s, RES, &d);
+    if (!index_conn_has(t.idx, d.ptr, "close"))
+        head_add(s, RES, t.idx, "connection", "close");
+}
+
 // ---- response ---------------------------------------------------------------------------------
 
 // Hop-by-hop connection header of the response, as HAProxy's keep-alive mode emits it:
@@ -663,8 +675,7 @@ void fix_res_connection(ptc_stream* s, txn& t)
     ptc_str d;
     host->chan_data(s, RES, &d);
     if (c.cli_close) {
-        if (!index_conn_has(t.idx, d.ptr, "close"))
-            head_add(s, RES, t.idx, "connection", "close");
+        force_conn_close(s, t);
         return;
     }
     if (c.res_close && head_del_conn_only(s, RES, t.idx, d.ptr, "close"))
@@ -928,7 +939,8 @@ step res_hooks(ptc_stream* s, txn& t)
 step end_txn(ptc_stream* s, txn& t)
 {
     refresh_req_body(s, t);
-    if (t.cur.req_body != body::DONE) { // the server answered before the whole request
+    bool req_complete = t.cur.req_body == body::DONE;
+    if (!req_complete) { // the server answered before the whole request
         t.cur.cli_close = true;
         t.srv_reusable = false;
     }
@@ -938,8 +950,9 @@ step end_txn(ptc_stream* s, txn& t)
         host->stream_srv_idle(s, t.be_conf && t.be_conf->reuse == REUSE_NEVER ? 0
                                                                              : PTC_IDLE_POOL);
     release_replay(s, t);
-    if (t.cur.cli_close || t.cur.cli_eof)
-        return close_stream(s, t, PTC_CLOSE_FLUSH);
+    if (t.cur.cli_close || t.cur.cli_eof) // a complete request: the client is done sending
+        return close_stream(s, t,
+                            req_complete ? PTC_CLOSE_FLUSH | PTC_CLOSE_NOLINGER : PTC_CLOSE_FLUSH);
     log_txn(s, t);
     t.cur = txn_cur{};
     t.cur.t_start = host->now_ms();
@@ -1219,8 +1232,7 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
         c.res_status = uint16_t(res.status);
         if (fix_conn) {
             if (c.cli_close) {
-                if (!index_conn_has(t.idx, d.ptr, "close"))
-                    head_add(s, RES, t.idx, "connection", "close");
+                force_conn_close(s, t);
             } else if (c.req_ka10 && !index_conn_has(t.idx, d.ptr, "keep-alive")) {
                 head_add(s, RES, t.idx, "connection", "keep-alive");
             }

@@ -25,7 +25,8 @@
  *  1.2  samples and rules (sample.h): ptc_module.fetches/convs/actions tables;
  *       ptc_host.rules_run, logfmt_compile, logfmt_eval, expr_compile,
  *       expr_eval, scratch, var_set, var_get, stream_log_txn, proxy_errorfile,
- *       global_setting, proxy_setting, chan_mark, chan_rewind; PTC_TMO_FIXED.
+ *       global_setting, proxy_setting, chan_mark, chan_rewind; PTC_TMO_FIXED,
+ *       PTC_CLOSE_NOLINGER.
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 2

@@ -66,6 +66,10 @@ extern "C" {
 /* Modes of host->stream_close. */
 #define PTC_CLOSE_ABORT 0u /* close both sides now, dropping unsent data */
 #define PTC_CLOSE_FLUSH 1u /* stop reading, send every forwarded byte, then close */
+#define PTC_CLOSE_NOLINGER 2u /* OR'ed with FLUSH (since 1.2): the client said it is done
+                                 sending (a complete request with "Connection: close"), so
+                                 close right after the flush when no unread byte is
+                                 pending, instead of draining its input until its FIN */
 
 /* Unlimited auto-forwarding (host->chan_autoforward). */
 #define PTC_FORWARD_ALL UINT64_MAX

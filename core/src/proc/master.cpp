@@ -5,6 +5,7 @@
 
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -45,7 +46,7 @@ void block_signals()
     signal(SIGPIPE, SIG_IGN);
 }
 
-bool bind_one(bind_conf& b, int& fd_out, std::string& err)
+bool bind_one(bind_conf& b, bool http, int& fd_out, std::string& err)
 {
     int fd = socket(b.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
@@ -55,6 +56,12 @@ bool bind_one(bind_conf& b, int& fd_out, std::string& err)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+    // HTTP: wake the worker once, when the request arrives, rather than once for the
+    // connection and again for its first bytes (see bind option "defer-accept")
+    if (b.defer_accept > 0 || (b.defer_accept < 0 && http)) {
+        int secs = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+    }
     if (bind(fd, reinterpret_cast<sockaddr*>(&b.addr), b.addrlen) < 0 ||
         listen(fd, SOMAXCONN) < 0) {
         err = strerror(errno);
@@ -96,7 +103,7 @@ bool bind_listeners(config& cfg, uint32_t nworkers)
             for (uint32_t i = 0; i < nworkers; i++) {
                 int fd;
                 std::string err;
-                if (!bind_one(*b, fd, err)) {
+                if (!bind_one(*b, p->mode == "http", fd, err)) {
                     PTC_ALERT("Starting %s %s: cannot bind socket (%s) [%s]",
                               p->cap & CAP_BE ? "proxy" : "frontend", p->name.c_str(),
                               err.c_str(), addr_to_string(b->addr).c_str());

@@ -267,6 +267,13 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int parse_bind_defer_accept(const ptc_kw_ctx* c)
+{
+    for (auto& b : *g_pending_binds)
+        b->defer_accept = arg(c, 0) == "defer-accept" ? 1 : 0;
+    return PTC_OK;
+}
+
 int parse_bind_name(const ptc_kw_ctx* c)
 {
     for (auto& b : *g_pending_binds)
@@ -579,6 +586,8 @@ const ptc_keyword k_core_keywords[] = {
     {"server",              PTC_SEC_BACKEND,  0, 2, -1, parse_proxy_server,          "server <name> <address>:<port> [options]"},
     {"default-server",      BE,               0, 0, -1, parse_proxy_default_server,  "default-server [options]"},
     {"name",                PTC_KW_BIND,      0, 1, 1, parse_bind_name,              "name <name>"},
+    {"defer-accept",        PTC_KW_BIND,      0, 0, 0, parse_bind_defer_accept,      "defer-accept"},
+    {"no-defer-accept",     PTC_KW_BIND,      0, 0, 0, parse_bind_defer_accept,      "no-defer-accept"},
     {"weight",              SV,               0, 1, 1, parse_server_weight,          "weight <0-256>"},
     {"id",                  PTC_KW_SERVER,    0, 1, 1, parse_server_id,              "id <number>"},
     {"disabled",            SV,               0, 0, 0, parse_server_disabled,        "disabled"},

@@ -42,6 +42,7 @@ struct bind_conf {
     int inherited_fd = -1;        // "fd@N": an already listening socket
     std::vector<int> fds;         // listening sockets (one per worker, or the inherited one)
     std::string name;             // bind option "name"
+    int defer_accept = -1;        // TCP_DEFER_ACCEPT: -1 auto (on for mode http), 0 off, 1 on
 };
 
 struct server {

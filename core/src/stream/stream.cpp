@@ -509,6 +509,19 @@ void finish_close(stream* s)
     release_handler(s);
     srv_conn_release(s);
     conn* c = s->cli;
+    if (s->nolinger && c && c->state == conn_state::ready &&
+        !(s->ch[PTC_DIR_REQ].flags & PTC_CHAN_EOF)) {
+        // The client said it is done sending: when nothing is left unread, a FIN now
+        // cannot turn into a reset, so close at once rather than waiting for its FIN.
+        char probe;
+        if (recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT) < 0 &&
+            (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            shutdown(c->fd, SHUT_WR);
+            s->closing = close_mode::dead;
+            stream_enqueue(s, 0);
+            return;
+        }
+    }
     if (!c || c->state != conn_state::ready || (s->ch[PTC_DIR_REQ].flags & PTC_CHAN_EOF) ||
         c->rx.busy) {
         if (c && c->state == conn_state::ready && c->rx.busy) {
@@ -732,6 +745,10 @@ stream* stream_new(listener* l, int fd)
         s->cli_addrlen = 0;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (l->quickack_off) {
+        int zero = 0;
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+    }
     for (int i = 0; i < 2; i++) {
         s->timer[i].fn = on_timer;
         s->timer[i].data = s;
@@ -956,6 +973,8 @@ bool worker_setup(int slot, std::string& err)
             l->bind = b.get();
             l->w = w;
             l->acc.fn = on_accept;
+            // HTTP answers right away: the response carries the ACK of the request
+            l->quickack_off = p->mode == "http";
             w->listeners.push_back(std::move(l));
         }
     }
@@ -1301,10 +1320,12 @@ int host_stream_srv_error(ptc_stream* s) { return S(s)->srv_error; }
 void host_stream_close(ptc_stream* ps, uint32_t how)
 {
     stream* s = S(ps);
-    if (how == PTC_CLOSE_ABORT)
+    if (how == PTC_CLOSE_ABORT) {
         s->closing = close_mode::dead;
-    else if (s->closing == close_mode::none)
+    } else if (s->closing == close_mode::none) {
         s->closing = close_mode::flush;
+        s->nolinger = how & PTC_CLOSE_NOLINGER;
+    }
     stream_enqueue(s, 0);
     if (g_in_handler == s)
         return;

@@ -88,6 +88,7 @@ struct stream {
     bool be_selected = false;
     bool opened = false;         // handler has seen PTC_EV_OPEN
     close_mode closing = close_mode::none;
+    bool nolinger = false;       // PTC_CLOSE_NOLINGER
     int srv_error = 0;
     bool srv_counted = false;    // counted in the server's cur_conns
     bool srv_idle = false;       // server connection idle between requests (stream_srv_idle)
@@ -133,6 +134,7 @@ struct listener {
     event::completion acc;
     bool armed = false;
     bool paused = false;
+    bool quickack_off = false;   // TCP_QUICKACK 0 on accepted sockets (HTTP frontends)
 };
 
 // The per-process engine.
