@@ -9,21 +9,15 @@
 #include "module/module.hpp"
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
+#include "proxy/kwctx.hpp"
 
 namespace portico::log {
 
 namespace {
 
-std::string arg(const ptc_kw_ctx* c, uint32_t i)
-{
-    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
-}
+const auto arg = kw_word;
 
-int err(const ptc_kw_ctx* c, const std::string& msg)
-{
-    g_loader->error_at(c->file, (int)c->line, msg);
-    return PTC_ERROR;
-}
+const auto err = kw_error;
 
 config& C() { return *g_loader->cfg(); }
 

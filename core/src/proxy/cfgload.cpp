@@ -18,6 +18,7 @@
 #include "log/log.hpp"
 #include "module/module.hpp"
 #include "proxy/core_keywords.hpp"
+#include "proxy/kwctx.hpp"
 #include "sample/sample.hpp"
 #include "util/diag.hpp"
 
@@ -66,6 +67,13 @@ cfg_loader::cfg_loader()
     env_.has_feature = is_feature;
     env_.is_enabled = [](std::string_view) { return false; };
     g_loader = this;
+}
+
+int kw_error(const ptc_kw_ctx* c, const std::string& msg)
+{
+    if (g_loader)
+        g_loader->error_at(c->file, (int)c->line, msg);
+    return PTC_ERROR;
 }
 
 void cfg_loader::error_at(const std::string& file, int line, const std::string& msg)

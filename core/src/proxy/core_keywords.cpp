@@ -15,23 +15,17 @@
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample.hpp"
+#include "proxy/kwctx.hpp"
 
 namespace portico {
 
 namespace {
 
-std::string arg(const ptc_kw_ctx* c, uint32_t i)
-{
-    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
-}
+const auto arg = kw_word;
 // The first argument after the keyword words.
 inline uint32_t a0(const ptc_kw_ctx* c) { return c->kw_words; }
 
-int err(const ptc_kw_ctx* c, const std::string& msg)
-{
-    g_loader->error_at(c->file, (int)c->line, msg);
-    return PTC_ERROR;
-}
+const auto err = kw_error;
 
 config& C() { return *g_loader->cfg(); }
 proxy& P(const ptc_kw_ctx* c) { return *to_proxy(c->proxy); }

@@ -8,6 +8,7 @@
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample_int.hpp"
+#include "proxy/kwctx.hpp"
 
 namespace portico {
 namespace smp {
@@ -18,10 +19,7 @@ std::deque<std::unique_ptr<acl>> g_anon;      // anonymous and predefined ACLs
 std::deque<std::unique_ptr<cond>> g_conds;
 std::map<std::string, acl*> g_predef;
 
-std::string word(const ptc_kw_ctx* c, uint32_t i)
-{
-    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
-}
+const auto word = kw_word;
 
 // The fetch name part of a criterion ("hdr_beg" in "hdr_beg(host),lower").
 std::string_view fetch_name(std::string_view crit)
@@ -251,12 +249,7 @@ bool acl_name_ok(const std::string& n)
     return true;
 }
 
-int cfg_err(const ptc_kw_ctx* ctx, const std::string& msg)
-{
-    if (g_loader)
-        g_loader->error_at(ctx->file, (int)ctx->line, msg);
-    return PTC_ERROR;
-}
+const auto cfg_err = kw_error;
 
 bool anonymous_defaults(const ptc_kw_ctx* ctx)
 {

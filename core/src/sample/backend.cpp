@@ -8,6 +8,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample_int.hpp"
+#include "proxy/kwctx.hpp"
 
 namespace portico {
 namespace smp {
@@ -24,17 +25,9 @@ struct name_tpl {
 };
 std::deque<name_tpl> g_tpls;
 
-std::string word(const ptc_kw_ctx* c, uint32_t i)
-{
-    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
-}
+const auto word = kw_word;
 
-int cfg_err(const ptc_kw_ctx* ctx, const std::string& msg)
-{
-    if (g_loader)
-        g_loader->error_at(ctx->file, (int)ctx->line, msg);
-    return PTC_ERROR;
-}
+const auto cfg_err = kw_error;
 
 bool parse_tpl(const ptc_kw_ctx* ctx, const std::string& t, name_tpl& out, std::string& err)
 {

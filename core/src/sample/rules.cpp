@@ -13,6 +13,7 @@
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
 #include "stream/stream.hpp"
+#include "proxy/kwctx.hpp"
 
 namespace portico {
 namespace smp {
@@ -25,17 +26,9 @@ namespace {
 
 std::deque<rule> g_rules;
 
-std::string word(const ptc_kw_ctx* c, uint32_t i)
-{
-    return i < c->argc ? std::string(c->args[i].ptr, c->args[i].len) : std::string();
-}
+const auto word = kw_word;
 
-int cfg_err(const ptc_kw_ctx* ctx, const std::string& msg)
-{
-    if (g_loader)
-        g_loader->error_at(ctx->file, (int)ctx->line, msg);
-    return PTC_ERROR;
-}
+const auto cfg_err = kw_error;
 
 // Actions HAProxy 2.6 has per rule set (to tell "not supported yet" from "unknown").
 const char* const k_haproxy_http_req[] = {
