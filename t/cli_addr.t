@@ -7,7 +7,7 @@ use strict;
 use Test::More;
 use IO::Socket::UNIX;
 use lib 't/lib';
-use Test::Portico qw/ http_get http_parse port /;
+use Test::Portico qw/ http_get http_parse port cli_send /;
 
 my $t = Test::Portico->new()->has(qw/ http /)->plan(11);
 $t->origin_http(port(8081), body => 'old');
@@ -28,23 +28,7 @@ frontend fe
 EOF2
 my $sock = $t->testdir . '/cli.sock';
 
-sub cli {
-    my ($input) = @_;
-    my $s = IO::Socket::UNIX->new(Peer => $sock) or return "connect: $!";
-    my $r = '';
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 5;
-        print $s "$input\n";
-        local $/;
-        $r = <$s> // '';
-        alarm 0;
-        1;
-    } or $r .= "[$@]";
-    alarm 0;
-    close $s;
-    return $r;
-}
+sub cli { cli_send($sock, "$_[0]\n") }
 
 sub bodies {
     my ($n) = @_;

@@ -8,7 +8,7 @@ use strict;
 use Test::More;
 use IO::Socket::UNIX;
 use lib 't/lib';
-use Test::Portico qw/ http_get http_parse port /;
+use Test::Portico qw/ http_get http_parse port cli_send /;
 
 my $t = Test::Portico->new()->has(qw/ http /)->plan(39);
 $t->origin_http(port(8081), body => 'a');
@@ -42,23 +42,7 @@ EOF2
 my $sock = $t->testdir . '/cli.sock';
 
 # Sends INPUT (lines) and reads until the proxy closes.
-sub cli {
-    my ($input) = @_;
-    my $s = IO::Socket::UNIX->new(Peer => $sock) or return "connect: $!";
-    my $r = '';
-    eval {
-        local $SIG{ALRM} = sub { die "timeout\n" };
-        alarm 5;
-        print $s $input;
-        local $/;
-        $r = <$s> // '';
-        alarm 0;
-        1;
-    } or $r .= "[$@]";
-    alarm 0;
-    close $s;
-    return $r;
-}
+sub cli { cli_send($sock, $_[0]) }
 
 http_get('/') for 1 .. 4;
 cli("set maxconn server be/s3 20\n");

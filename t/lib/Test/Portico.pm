@@ -18,7 +18,7 @@ use Digest::MD5 qw/ md5_hex /;
 use JSON::PP ();
 use Exporter qw/ import /;
 
-our @EXPORT_OK = qw/ http_get http http_end http_keepalive http_parse port portico
+our @EXPORT_OK = qw/ http_get http http_end http_keepalive http_parse port portico cli_send
     tcp_transfer /;
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -854,6 +854,27 @@ sub http {
     }
     return $s if $o{start};
     return http_end($s, %o);
+}
+
+# Sends TEXT as is on the unix stream socket PATH (the runtime API) and returns everything
+# read until the peer closes (bounded by a 5 s alarm; "[timeout]" is appended then).
+sub cli_send {
+    my ($path, $text) = @_;
+    require IO::Socket::UNIX;
+    my $s = IO::Socket::UNIX->new(Peer => $path) or return "connect: $!";
+    my $r = '';
+    eval {
+        local $SIG{ALRM} = sub { die "timeout\n" };
+        alarm 5;
+        print $s $text;
+        local $/;
+        $r = <$s> // '';
+        alarm 0;
+        1;
+    } or $r .= "[$@]";
+    alarm 0;
+    close $s;
+    return $r;
 }
 
 # Reads from SOCKET until EOF or timeout; returns what was read.
