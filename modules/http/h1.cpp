@@ -18,6 +18,8 @@ enum : uint8_t {
     C_QDTEXT = 8,  // quoted-string text: HTAB, SP, VCHAR except '"' and '\', obs-text
     C_SCHEME = 16, // URI scheme character after the first: ALPHA, DIGIT, '+', '-', '.'
     C_ALPHA = 32,  // ALPHA
+    C_RNAME = 64,  // relaxed field-name byte: VCHAR except ':', and obs-text
+    C_RTARGET = 128, // relaxed request-target byte: C_TARGET, '#' and obs-text
 };
 
 constexpr std::array<uint8_t, 256> make_classes()
@@ -41,6 +43,10 @@ constexpr std::array<uint8_t, 256> make_classes()
             v |= C_SCHEME;
         if (alpha)
             v |= C_ALPHA;
+        if (c > 0x20 && c != 0x7f && c != ':')
+            v |= C_RNAME;
+        if ((v & C_TARGET) || c == '#' || c >= 0x80)
+            v |= C_RTARGET;
         t[c] = v;
     }
     return t;
@@ -203,9 +209,49 @@ int parse_version(const char*& p, const char* end, int& major, int& minor, const
     return 0;
 }
 
-// Parses header fields up to and including the empty line ending the block.
+// H1F_RELAX_VERSION: parses <name> "/" 1*DIGIT "." 1*DIGIT at <p>, where <name> is made of
+// uppercase letters and digits when <any_name>, else "HTTP". Checks every available byte; the
+// caller checks what follows.
+int parse_version_relaxed(const char*& p, const char* end, bool any_name, const err_out& e,
+                          int status)
+{
+    const char* q = p;
+    if (any_name) {
+        while (q < end && ((*q >= 'A' && *q <= 'Z') || (*q >= '0' && *q <= '9')))
+            ++q;
+        if (q == end)
+            return H1_INCOMPLETE;
+        if (q == p)
+            return e.fail(status, "invalid HTTP version");
+    } else {
+        for (char c : {'H', 'T', 'T', 'P'}) {
+            if (q == end)
+                return H1_INCOMPLETE;
+            if (*q++ != c)
+                return e.fail(status, "invalid HTTP version");
+        }
+    }
+    for (char sep : {'/', '.'}) {
+        if (q == end)
+            return H1_INCOMPLETE;
+        if (*q++ != sep)
+            return e.fail(status, "invalid HTTP version");
+        const char* d = q;
+        while (q < end && *q >= '0' && *q <= '9')
+            ++q;
+        if (q == end)
+            return H1_INCOMPLETE;
+        if (q == d)
+            return e.fail(status, "invalid HTTP version");
+    }
+    p = q;
+    return 0;
+}
+
+// Parses header fields up to and including the empty line ending the block. <relax_name>:
+// H1F_RELAX_NAME.
 int parse_headers(const char*& pp, const char* end, header* hdrs, size_t max, size_t& num,
-                  const err_out& e, int bad, int too_many)
+                  const err_out& e, int bad, int too_many, bool relax_name)
 {
     const char* p = pp;
     for (;;) {
@@ -221,6 +267,11 @@ int parse_headers(const char*& pp, const char* end, header* hdrs, size_t max, si
         p = scan(p, end, C_TCHAR);
         if (p == end)
             return H1_INCOMPLETE;
+        if (*p != ':' && relax_name && is(*p, C_RNAME)) {
+            p = scan(p, end, C_RNAME);
+            if (p == end)
+                return H1_INCOMPLETE;
+        }
         if (*p != ':') {
             if (p == name && is_ws(*p))
                 return e.fail(bad, num ? "obs-fold line folding" : "whitespace before first field");
@@ -327,6 +378,8 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
     const char* t = p;
     const char* lim = size_t(end - p) > max_target ? p + max_target + 1 : end;
     p = scan_target(p, lim);
+    if (p < lim && *p != ' ' && (req.flags & H1F_RELAX_TARGET))
+        p = scan(p, lim, C_RTARGET);
     size_t tlen = size_t(p - t);
     if (tlen > max_target)
         return e.fail(414, "request target too long");
@@ -345,10 +398,20 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
     ++p;
 
     int major, minor;
+    const char* v = p;
     int r = parse_version(p, end, major, minor, e, 400);
+    if (r == 0)
+        r = eat_eol(p, end, e, 400, "invalid HTTP version");
+    if (r == H1_ERROR && (req.flags & H1F_RELAX_VERSION)) {
+        p = v;
+        if ((r = parse_version_relaxed(p, end, true, e, 400)) == 0)
+            r = eat_eol(p, end, e, 400, "invalid HTTP version");
+        if (r == 0)
+            e.fail(0, nullptr); // clear the strict parser's error
+        major = 1; // handled as HTTP/1.0
+        minor = 0;
+    }
     if (r)
-        return r;
-    if ((r = eat_eol(p, end, e, 400, "invalid HTTP version")))
         return r;
     if (major != 1 || minor > 1)
         return e.fail(505, "unsupported HTTP version");
@@ -356,7 +419,8 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
     if (const char* msg = check_target(req.method, req.target))
         return e.fail(400, msg);
 
-    if ((r = parse_headers(p, end, req.headers, req.max_headers, req.num_headers, e, 400, 431)))
+    if ((r = parse_headers(p, end, req.headers, req.max_headers, req.num_headers, e, 400, 431,
+                           req.flags & H1F_RELAX_NAME)))
         return r;
     return int(p - buf);
 }
@@ -369,12 +433,21 @@ int parse_response_full(const char* buf, size_t len, response& res)
 
     int major, minor;
     int r = parse_version(p, end, major, minor, e, 502);
+    if (r == 0 && p == end)
+        return H1_INCOMPLETE;
+    if (r == 0 && *p != ' ')
+        r = e.fail(502, "invalid HTTP version");
+    if (r == H1_ERROR && (res.flags & H1F_RELAX_VERSION)) {
+        p = buf;
+        if ((r = parse_version_relaxed(p, end, false, e, 502)) == 0 && *p != ' ')
+            r = e.fail(502, "invalid HTTP version");
+        if (r == 0)
+            e.fail(0, nullptr); // clear the strict parser's error
+        major = 1; // handled as HTTP/1.0
+        minor = 0;
+    }
     if (r)
         return r;
-    if (p == end)
-        return H1_INCOMPLETE;
-    if (*p != ' ')
-        return e.fail(502, "invalid HTTP version");
     if (major != 1 || minor > 1)
         return e.fail(502, "unsupported HTTP version");
     res.minor_version = minor;
@@ -405,7 +478,8 @@ int parse_response_full(const char* buf, size_t len, response& res)
     if ((r = eat_eol(p, end, e, 502, "invalid character in reason phrase")))
         return r;
 
-    if ((r = parse_headers(p, end, res.headers, res.max_headers, res.num_headers, e, 502, 502)))
+    if ((r = parse_headers(p, end, res.headers, res.max_headers, res.num_headers, e, 502, 502,
+                           res.flags & H1F_RELAX_NAME)))
         return r;
     return int(p - buf);
 }

@@ -20,6 +20,28 @@ enum : int {
 
 inline constexpr size_t default_max_target = 8000;
 
+// Relaxations of the strict grammar (bits of request::flags / response::flags), the parsing
+// side of HAProxy's "option accept-invalid-http-request/-response". They only change what is
+// accepted; the strict path costs the same whether they are set or not.
+enum : uint8_t {
+    // A field name may hold any VCHAR but ':' and obs-text (0x80-0xff), not only tchars. It
+    // still must not be empty; CTLs (NUL, CR, LF, HTAB, VT, FF...), SP, DEL, whitespace before
+    // the colon and obs-fold stay errors (they are what request smuggling relies on).
+    H1F_RELAX_NAME = 1,
+    // The request target may also hold obs-text (0x80-0xff) and a '#' fragment (kept in the
+    // target). NUL, CTLs, SP and DEL stay refused.
+    H1F_RELAX_TARGET = 2,
+    // The version may have several digits in its major or minor number, and (requests only)
+    // another protocol name than "HTTP" made of uppercase letters and digits, as "RTSP/1.0":
+    // name "/" 1*DIGIT "." 1*DIGIT. Such a message is handled as HTTP/1.0 (minor_version 0)
+    // and its start line is kept as received. HTTP/0.9 (no version) stays refused.
+    H1F_RELAX_VERSION = 4,
+};
+// Everything "option accept-invalid-http-request" / "-response" relaxes in the parser.
+inline constexpr uint8_t H1F_ACCEPT_INVALID_REQ =
+    H1F_RELAX_NAME | H1F_RELAX_TARGET | H1F_RELAX_VERSION;
+inline constexpr uint8_t H1F_ACCEPT_INVALID_RES = H1F_RELAX_NAME | H1F_RELAX_VERSION;
+
 struct request {
     std::string_view method, target; // views into the caller's buffer
     int minor_version;               // 0 or 1 (HTTP/1.0 or HTTP/1.1)
@@ -28,6 +50,7 @@ struct request {
     size_t num_headers;              // number of headers filled in (output)
     int error_status;                // on H1_ERROR: 400, 414, 431, 501 or 505
     const char* error_msg;           // static string naming the violation (for logs)
+    uint8_t flags = 0;               // H1F_* relaxations (input)
 };
 
 struct response {
@@ -39,16 +62,18 @@ struct response {
     size_t num_headers;         // number of headers filled in (output)
     int error_status;           // on H1_ERROR: always 502
     const char* error_msg;      // static string naming the violation (for logs)
+    uint8_t flags = 0;          // H1F_* relaxations (input; H1F_RELAX_TARGET is ignored)
 };
 
 // Parses a complete request header block from <buf>[0..<len>). Returns the number of bytes of
 // the block (leading empty lines, request line, fields and the terminating empty line), or
-// H1_INCOMPLETE, or H1_ERROR with <req>.error_status/error_msg set. <req>.headers and
-// <req>.max_headers are inputs; everything else is output (unspecified unless the return value
-// is > 0, except error_* on H1_ERROR). A target longer than <max_target> yields 414, more
-// than max_headers fields 431. <last_len> is the length the caller passed on the previous
-// H1_INCOMPLETE call for the same (grown) buffer, or 0: it lets the search for the end of the
-// block start where the previous one stopped, so retries with a partial block cost O(new bytes).
+// H1_INCOMPLETE, or H1_ERROR with <req>.error_status/error_msg set. <req>.headers,
+// <req>.max_headers and <req>.flags are inputs; everything else is output (unspecified unless
+// the return value is > 0, except error_* on H1_ERROR). A target longer than <max_target>
+// yields 414, more than max_headers fields 431. <last_len> is the length the caller passed on
+// the previous H1_INCOMPLETE call for the same (grown) buffer, or 0: it lets the search for the
+// end of the block start where the previous one stopped, so retries with a partial block cost
+// O(new bytes).
 int parse_request(const char* buf, size_t len, request& req,
                   size_t max_target = default_max_target, size_t last_len = 0);
 

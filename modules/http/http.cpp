@@ -329,6 +329,8 @@ step wait_request(ptc_stream* s, txn& t)
     h1::request req;
     req.headers = scratch;
     req.max_headers = max_hdr;
+    if (t.fe_conf && t.fe_conf->accept_invalid_req) // the frontend's option, as HAProxy
+        req.flags = h1::H1F_ACCEPT_INVALID_REQ;
     int r = h1::parse_request(d.ptr, d.len, req, h1::default_max_target, t.cur.last_len);
     if (r == h1::H1_INCOMPLETE)
         return request_incomplete(s, t, d, fl);
@@ -829,6 +831,8 @@ step read_response(ptc_stream* s, txn& t)
     h1::response res;
     res.headers = scratch;
     res.max_headers = max_hdr;
+    if (t.be_conf && t.be_conf->accept_invalid_res) // the backend's option, as HAProxy
+        res.flags = h1::H1F_ACCEPT_INVALID_RES;
     int r = h1::parse_response(d.ptr, d.len, res, t.cur.last_len);
     if (r == h1::H1_INCOMPLETE) {
         if (fl & (ENDED | PTC_CHAN_FULL)) {
@@ -1349,9 +1353,9 @@ const ptc_keyword keywords[] = {
     {"monitor-uri", FE_ONLY, 0, 1, 1, parse_monitor_uri, "monitor-uri <uri>"},
     {"retry-on", BE_ONLY, 0, 1, -1, parse_retry_on, "retry-on <keywords>"},
     {"option accept-invalid-http-request", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
-     nullptr, "option accept-invalid-http-request"},
+     parse_option_accept_invalid, "option accept-invalid-http-request"},
     {"option accept-invalid-http-response", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
-     nullptr, "option accept-invalid-http-response"},
+     parse_option_accept_invalid, "option accept-invalid-http-response"},
 };
 
 const ptc_proto protos[] = {

@@ -23,11 +23,13 @@ struct req_parse {
     header hdrs[max_hdrs];
     request req{};
     int ret = 0;
+    uint8_t flags = 0; // H1F_* relaxations passed to every run()
 
     int run(const std::string& s, size_t max_target = 8000, size_t last_len = 0,
             size_t len = std::string::npos)
     {
         req = request{};
+        req.flags = flags;
         req.headers = hdrs;
         req.max_headers = max_hdrs;
         ret = parse_request(s.data(), len == std::string::npos ? s.size() : len, req, max_target,
@@ -40,10 +42,12 @@ struct res_parse {
     header hdrs[max_hdrs];
     response res{};
     int ret = 0;
+    uint8_t flags = 0; // H1F_* relaxations passed to every run()
 
     int run(const std::string& s, size_t len = std::string::npos, size_t last_len = 0)
     {
         res = response{};
+        res.flags = flags;
         res.headers = hdrs;
         res.max_headers = max_hdrs;
         ret = parse_response(s.data(), len == std::string::npos ? s.size() : len, res, last_len);
@@ -72,14 +76,17 @@ std::string dump(const response& r)
 
 // Feeds every proper prefix of <msg> (each block must be INCOMPLETE, both with and without
 // the last_len hint), then the whole message; returns the final parse.
-void check_request_splits(const std::string& msg, const std::string& expect_dump)
+void check_request_splits(const std::string& msg, const std::string& expect_dump,
+                          uint8_t flags = 0)
 {
     req_parse full;
+    full.flags = flags;
     BOOST_TEST_REQUIRE(full.run(msg) == int(msg.size()));
     BOOST_TEST(dump(full.req) == expect_dump);
     for (size_t k = 0; k < msg.size(); ++k) {
         std::string prefix = msg.substr(0, k);
         req_parse p;
+        p.flags = flags;
         BOOST_TEST(p.run(prefix) == H1_INCOMPLETE, "prefix " << k << " of " << msg);
         BOOST_TEST(p.run(prefix, 8000, k ? k - 1 : 0) == H1_INCOMPLETE);
         // Resume from the short prefix with the full buffer.
@@ -88,6 +95,7 @@ void check_request_splits(const std::string& msg, const std::string& expect_dump
     }
     // Trailing bytes (a body, a pipelined request) are not part of the block.
     req_parse more;
+    more.flags = flags;
     std::string pipelined = msg + "GET / HTTP/1.1\r\n";
     BOOST_TEST(more.run(pipelined) == int(msg.size()));
     BOOST_TEST(dump(more.req) == expect_dump);
@@ -668,4 +676,232 @@ BOOST_AUTO_TEST_CASE(chunked_malformed)
     strict.reset();
     BOOST_TEST(chunked_feed(strict, "5\r\nhello\r\n0\r\n\r\n", 15, &done) == 15);
     BOOST_TEST(done);
+}
+
+// ---- relaxations (option accept-invalid-http-request / -response) --------------------------
+
+namespace {
+
+// Parses <msg> strictly then with <flags>: returns {strict result, relaxed result}.
+std::pair<int, int> req_both(const std::string& msg, uint8_t flags, req_parse& relaxed)
+{
+    req_parse strict;
+    int a = strict.run(msg);
+    relaxed.flags = flags;
+    return {a, relaxed.run(msg)};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(relaxed_request_names)
+{
+    const std::string names[] = {"X(Y", "X@Y", "X\"Y", "[x]", "X/Y", "X{}Y", "X\\Y", "X=Y",
+                                 "X?Y", "X,Y", "X;Y", "caf\xc3\xa9", "\xff"};
+    for (auto& n : names) {
+        std::string msg = "GET / HTTP/1.1\r\nHost: h\r\n" + n + ": v\r\nX-After: 1\r\n\r\n";
+        req_parse p;
+        auto [strict, relaxed] = req_both(msg, H1F_RELAX_NAME, p);
+        BOOST_TEST(strict == H1_ERROR, n);
+        BOOST_TEST(relaxed == int(msg.size()), n);
+        BOOST_TEST(dump(p.req) == "GET|/|1|Host=h|" + n + "=v|X-After=1");
+        // The whole set of relaxations, as the option sets them.
+        p.flags = H1F_ACCEPT_INVALID_REQ;
+        BOOST_TEST(p.run(msg) == int(msg.size()), n);
+    }
+    // What stays refused: CTLs (NUL, HTAB, VT, FF, CR...), SP, DEL, whitespace before the
+    // colon, empty names, obs-fold, a line without colon.
+    const std::string bad[] = {
+        "X\x00Y: v"s, "X\x01Y: v", "X\tY: v", "X\vY: v", "X\fY: v", "X\rY: v", "X\x7fY: v",
+        "X Y: v",     "X : v",     "X(\t: v", ": v",     "X(Y v",   "X(Y",     " X(Y: v",
+    };
+    for (auto& b : bad) {
+        std::string msg = "GET / HTTP/1.1\r\nHost: h\r\n" + b + "\r\n\r\n";
+        req_parse p;
+        auto [strict, relaxed] = req_both(msg, H1F_ACCEPT_INVALID_REQ, p);
+        BOOST_TEST(strict == H1_ERROR, b);
+        BOOST_TEST(relaxed == H1_ERROR, b);
+        BOOST_TEST(p.req.error_status == 400);
+    }
+    // Every byte at every position of a name.
+    for (size_t pos = 0; pos < 20; ++pos) {
+        for (int b = 0; b < 256; ++b) {
+            std::string name(20, 'n');
+            name[pos] = char(b);
+            std::string msg = "GET / HTTP/1.1\r\nHost: h\r\n" + name + ": v\r\n\r\n";
+            req_parse p;
+            p.flags = H1F_RELAX_NAME;
+            bool ok = b > 0x20 && b != 0x7f && b != ':';
+            // (':' splits the name, LF first ends the block: neither parses as this field.)
+            bool got = p.run(msg) == int(msg.size()) && p.req.num_headers == 2 &&
+                       p.req.headers[1].name == name;
+            BOOST_TEST(got == ok, "name byte " << b << " at " << pos);
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(relaxed_request_target)
+{
+    struct {
+        std::string target;
+    } cases[] = {{"/a#frag"}, {"/caf\xc3\xa9"}, {"/\xff"}, {"/a?b#c\x80"}, {"/#"},
+                 {"http://h/p#f"}};
+    for (auto& c : cases) {
+        std::string msg = "GET " + c.target + " HTTP/1.1\r\nHost: h\r\n\r\n";
+        req_parse p;
+        auto [strict, relaxed] = req_both(msg, H1F_RELAX_TARGET, p);
+        BOOST_TEST(strict == H1_ERROR, c.target);
+        BOOST_TEST(relaxed == int(msg.size()), c.target);
+        BOOST_TEST(p.req.target == c.target);
+    }
+    // Every byte at every offset (the word-at-a-time scan, then the relaxed one).
+    for (size_t pos = 0; pos < 40; ++pos) {
+        for (int b = 0; b < 256; ++b) {
+            std::string target = "/" + std::string(40, 't');
+            target[pos + 1] = char(b);
+            std::string msg = "GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n";
+            req_parse p;
+            p.flags = H1F_RELAX_TARGET;
+            bool ok = b > 0x20 && b != 0x7f;
+            int r = p.run(msg);
+            BOOST_TEST((r > 0) == ok, "target byte " << b << " at " << pos);
+            if (ok)
+                BOOST_TEST(p.req.target == target);
+        }
+    }
+    // The length limit still counts every byte.
+    std::string target = "/" + std::string(98, '\xe9') + "#";
+    std::string msg = "GET " + target + " HTTP/1.1\r\nHost: h\r\n\r\n";
+    req_parse p;
+    p.flags = H1F_RELAX_TARGET;
+    BOOST_TEST(p.run(msg, 100) == int(msg.size()));
+    BOOST_TEST(p.run(msg, 99) == H1_ERROR);
+    BOOST_TEST(p.req.error_status == 414);
+}
+
+BOOST_AUTO_TEST_CASE(relaxed_request_version)
+{
+    struct {
+        std::string version;
+    } cases[] = {{"RTSP/1.0"}, {"HTTP/1.10"}, {"HTTP/01.1"}, {"HTTP/11.1"}, {"ICE9/123.456"},
+                 {"HTTP/1.1000000000000000000000"}};
+    for (auto& c : cases) {
+        std::string msg = "GET / " + c.version + "\r\nHost: h\r\n\r\n";
+        req_parse p;
+        auto [strict, relaxed] = req_both(msg, H1F_RELAX_VERSION, p);
+        BOOST_TEST(strict == H1_ERROR, c.version);
+        BOOST_TEST(relaxed == int(msg.size()), c.version);
+        BOOST_TEST(dump(p.req) == "GET|/|0|Host=h", c.version); // handled as HTTP/1.0
+        BOOST_TEST(p.req.error_msg == nullptr);
+    }
+    // Still refused: HTTP/0.9, lowercase or empty names, missing digits, trailing bytes; and
+    // the well-formed but unsupported versions keep their 505.
+    struct {
+        std::string line;
+        int status;
+    } bad[] = {
+        {"GET /\r\n", 400},          {"GET / http/1.1\r\n", 400}, {"GET / HTTP/1.\r\n", 400},
+        {"GET / HTTP/1\r\n", 400},   {"GET / FOO\r\n", 400},      {"GET / /1.1\r\n", 400},
+        {"GET / HTTP/.1\r\n", 400},  {"GET / HTTP/1.1 \r\n", 400}, {"GET / HTTP/1.1x\r\n", 400},
+        {"GET / R-S/1.0\r\n", 400},  {"GET / HTTP/2.0\r\n", 505}, {"GET / HTTP/1.2\r\n", 505},
+        {"GET / HTTP/1.1\rX\r\n", 400},
+    };
+    for (auto& c : bad) {
+        std::string msg = c.line + "Host: h\r\n\r\n";
+        req_parse p;
+        p.flags = H1F_ACCEPT_INVALID_REQ;
+        BOOST_TEST(p.run(msg) == H1_ERROR, c.line);
+        BOOST_TEST(p.req.error_status == c.status, c.line);
+        for (size_t k = 0; k < msg.size(); ++k)
+            BOOST_TEST(p.run(msg, 8000, 0, k) < 0, c.line << " prefix " << k);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(relaxed_request_splits)
+{
+    // One request using every relaxation, fed split at every byte.
+    std::string msg = "GET /caf\xc3\xa9?q#frag RTSP/1.0\r\nHost: h\r\nX(Y)\xe9: 1\r\n"
+                      "{a}: 2\r\n\r\n";
+    check_request_splits(msg, "GET|/caf\xc3\xa9?q#frag|0|Host=h|X(Y)\xe9=1|{a}=2",
+                         H1F_ACCEPT_INVALID_REQ);
+    req_parse p;
+    BOOST_TEST(p.run(msg) == H1_ERROR);
+}
+
+BOOST_AUTO_TEST_CASE(relaxed_request_framing)
+{
+    // The relaxations never reach the body framing rules.
+    const std::string bad[] = {
+        "POST / HTTP/1.1\r\nHost: h\r\nX(Y: 1\r\nContent-Length: 3\r\n"
+        "Transfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\n",
+        "POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked, gzip\r\n\r\n",
+        // Handled as HTTP/1.0: Transfer-Encoding is refused.
+        "POST / RTSP/1.0\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+        "POST / HTTP/1.10\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n",
+    };
+    for (auto& m : bad) {
+        req_parse p;
+        p.flags = H1F_ACCEPT_INVALID_REQ;
+        BOOST_TEST_REQUIRE(p.run(m) == int(m.size()), m);
+        framing f;
+        BOOST_TEST(request_framing(p.req, f) == -1, m);
+        BOOST_TEST(f.error_status == 400);
+    }
+    // A value keeps its strict checks.
+    req_parse p;
+    p.flags = H1F_ACCEPT_INVALID_REQ;
+    BOOST_TEST(p.run("GET / HTTP/1.1\r\nHost: h\r\nX(: a\x00b\r\n\r\n"s) == H1_ERROR);
+    BOOST_TEST(p.run("GET / HTTP/1.1\r\nHost: h\r\nX(: a\r\n b\r\n\r\n"s) == H1_ERROR);
+}
+
+BOOST_AUTO_TEST_CASE(relaxed_responses)
+{
+    struct {
+        std::string msg, dump;
+        uint8_t flag;
+    } cases[] = {
+        {"HTTP/1.1 200 OK\r\nX(Y: 1\r\nContent-Length: 0\r\n\r\n",
+         "1|200|OK|X(Y=1|Content-Length=0", H1F_RELAX_NAME},
+        {"HTTP/1.1 200 OK\r\nX\xe9Y: 1\r\n\r\n", "1|200|OK|X\xe9Y=1", H1F_RELAX_NAME},
+        {"HTTP/1.10 200 OK\r\nA: b\r\n\r\n", "0|200|OK|A=b", H1F_RELAX_VERSION},
+        {"HTTP/01.1 404 Nope\r\n\r\n", "0|404|Nope", H1F_RELAX_VERSION},
+        {"HTTP/11.1 200\r\n\r\n", "0|200|", H1F_RELAX_VERSION},
+    };
+    for (auto& c : cases) {
+        res_parse strict;
+        BOOST_TEST(strict.run(c.msg) == H1_ERROR, c.msg);
+        res_parse p;
+        p.flags = c.flag;
+        BOOST_TEST_REQUIRE(p.run(c.msg) == int(c.msg.size()), c.msg);
+        BOOST_TEST(dump(p.res) == c.dump);
+        BOOST_TEST(p.res.error_msg == nullptr);
+        p.flags = H1F_ACCEPT_INVALID_RES;
+        for (size_t k = 0; k < c.msg.size(); ++k) {
+            BOOST_TEST(p.run(c.msg, k) == H1_INCOMPLETE, c.msg << " prefix " << k);
+            BOOST_TEST(p.run(c.msg, std::string::npos, k) == int(c.msg.size()));
+            BOOST_TEST(dump(p.res) == c.dump);
+        }
+    }
+    // Still refused with the option's flags.
+    const std::string bad[] = {
+        "HTTP/1.1 200 OK\r\nX\x00Y: 1\r\n\r\n"s, "HTTP/1.1 200 OK\r\nX\x01Y: 1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nX Y: 1\r\n\r\n",     "HTTP/1.1 200 OK\r\nXY : 1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\n: 1\r\n\r\n",        "HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n",
+        "HTTP/2.0 200 OK\r\n\r\n",               "RTSP/1.0 200 OK\r\n\r\n",
+        "HTTP/1. 200 OK\r\n\r\n",                "HTTP/1.1x 200 OK\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nA: \x00\r\n\r\n"s,   "HTTP/1.10  200 OK\r\n\r\n",
+    };
+    for (auto& b : bad) {
+        res_parse p;
+        p.flags = H1F_ACCEPT_INVALID_RES;
+        BOOST_TEST(p.run(b) == H1_ERROR, b);
+        BOOST_TEST(p.res.error_status == 502);
+    }
+    // Response framing is untouched: a relaxed version is HTTP/1.0, where TE is refused.
+    res_parse p;
+    p.flags = H1F_ACCEPT_INVALID_RES;
+    std::string m = "HTTP/1.10 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    BOOST_TEST_REQUIRE(p.run(m) == int(m.size()));
+    framing f;
+    BOOST_TEST(response_framing(p.res, "GET", f) == -1);
 }
