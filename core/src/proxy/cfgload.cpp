@@ -549,6 +549,10 @@ void cfg_loader::post_checks()
         }
         p.client_fin = p.timeout("client-fin");
         p.server_fin = p.timeout("server-fin");
+        p.t_client = p.timeout("client");
+        p.t_server = p.timeout("server");
+        p.t_connect = p.timeout("connect");
+        p.t_queue = p.timeout("queue");
         if (p.cap & CAP_FE) {
             if (p.binds.empty())
                 warn_at(p.file, p.line,

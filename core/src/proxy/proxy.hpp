@@ -110,6 +110,10 @@ struct proxy {
     int32_t redispatch = 0;       // "option redispatch [<interval>]": 0 off, else interval
     uint64_t client_fin = 0;      // timeout client-fin (cached from timeouts after loading)
     uint64_t server_fin = 0;      // timeout server-fin
+    uint64_t t_client = 0;        // timeout client, server, connect, queue (cached likewise:
+    uint64_t t_server = 0;        //   the request path never searches the timeouts map)
+    uint64_t t_connect = 0;
+    uint64_t t_queue = 0;
 
     uint32_t index = 0;           // index in the shm proxy table
     shm_proxy* shared = nullptr;

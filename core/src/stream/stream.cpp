@@ -1108,7 +1108,7 @@ bool connect_attempt(stream* s, server* srv)
     c->state = conn_state::connecting;
     srv_attach(s, srv, c);
     srv->shared->cum_conns.fetch_add(1, std::memory_order_relaxed);
-    uint64_t ct = s->be->timeout("connect");
+    uint64_t ct = s->be->t_connect;
     if (ct)
         w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + ct);
     else
@@ -1121,9 +1121,9 @@ bool connect_attempt(stream* s, server* srv)
 // timeout connect, as HAProxy).
 void arm_queue_timer(stream* s)
 {
-    uint64_t tmo = s->be->timeout("queue");
+    uint64_t tmo = s->be->t_queue;
     if (!tmo)
-        tmo = s->be->timeout("connect");
+        tmo = s->be->t_connect;
     if (tmo)
         s->w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + tmo);
     else
@@ -1210,7 +1210,7 @@ void connect_failed(stream* s, int err)
     be->shared->retries.fetch_add(1, std::memory_order_relaxed);
     if (err == PTC_SRVERR_CONNECT) {
         uint64_t d = 1000;
-        uint64_t ct = be->timeout("connect");
+        uint64_t ct = be->t_connect;
         if (ct && ct < d)
             d = ct;
         s->cx_wait = 1;
@@ -1327,12 +1327,6 @@ void host_stream_close(ptc_stream* ps, uint32_t how)
         s->nolinger = how & PTC_CLOSE_NOLINGER;
     }
     stream_enqueue(s, 0);
-    if (g_in_handler == s)
-        return;
-    if (!s->queued) {
-        s->queued = false;
-        stream_enqueue(s, 0);
-    }
 }
 
 void host_stream_set_timeout(ptc_stream* ps, uint32_t which, uint64_t ms)
@@ -1345,7 +1339,7 @@ void host_stream_set_timeout(ptc_stream* ps, uint32_t which, uint64_t ms)
     s->tmo_fixed[which] = fixed;
     if (ms == PTC_TMO_DEFAULT) {
         proxy* p = which == PTC_TMO_CLIENT ? s->fe : (s->be ? s->be : s->fe);
-        ms = p->timeout(which == PTC_TMO_CLIENT ? "client" : "server");
+        ms = which == PTC_TMO_CLIENT ? p->t_client : p->t_server;
     }
     s->tmo[which] = ms;
     bool connecting = which == PTC_TMO_SERVER && s->srvc && s->srvc->state == conn_state::connecting;
