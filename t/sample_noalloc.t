@@ -10,16 +10,12 @@ use lib 't/lib';
 use Test::Portico qw/ http_keepalive port /;
 
 my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(4);
-my $dir = $t->testdir;
-my $so = "$dir/malloc_count.so";
-my ($rc, $out) = $t->run_command('cc', '-O2', '-shared', '-fPIC', '-o', $so,
-    't/lib/malloc_count.c', '-ldl');
-is($rc, 0, 'counting shim built') or diag($out);
-mkdir "$dir/counts";
+my $env = $t->alloc_counter();
+ok($env, 'counting shim built');
 
 $t->origin_http(port(8081), body => 'x' x 100);
 $t->write_file('m.map', "y 2\n");
-$t->config(<<'EOF2')->run(env => { LD_PRELOAD => $so, PTC_MALLOC_COUNT_DIR => "$dir/counts" });
+$t->config(<<'EOF2')->run(env => $env || {});
 global
     workers 1
 defaults
@@ -42,13 +38,7 @@ frontend fe
 EOF2
 
 my ($worker) = $t->workers();
-sub allocs {
-    open my $fh, '<', "$dir/counts/$worker" or return -1;
-    binmode $fh;
-    local $/;
-    my $raw = <$fh>;
-    return length($raw) == 8 ? unpack('Q<', $raw) : -1;
-}
+sub allocs { $t->allocations($worker) }
 
 sub burst {
     my ($n) = @_;

@@ -856,6 +856,32 @@ sub http {
     return http_end($s, %o);
 }
 
+# Heap allocation counting (t/lib/malloc_count.c, an LD_PRELOAD shim): builds the shim in
+# the test directory and returns the environment to pass to run(), or undef (with a
+# diagnostic) if it cannot be built. allocations(PID) then reads PID's running count
+# (-1 if unknown).
+sub alloc_counter {
+    my ($self) = @_;
+    my $so = "$self->{tmp}/malloc_count.so";
+    my ($rc, $out) = $self->run_command('cc', '-O2', '-shared', '-fPIC', '-o', $so,
+        't/lib/malloc_count.c', '-ldl');
+    if ($rc != 0) {
+        Test::More::diag($out);
+        return undef;
+    }
+    mkdir "$self->{tmp}/alloc_counts";
+    return { LD_PRELOAD => $so, PTC_MALLOC_COUNT_DIR => "$self->{tmp}/alloc_counts" };
+}
+
+sub allocations {
+    my ($self, $pid) = @_;
+    open my $fh, '<', "$self->{tmp}/alloc_counts/$pid" or return -1;
+    binmode $fh;
+    local $/;
+    my $raw = <$fh>;
+    return length($raw) == 8 ? unpack('Q<', $raw) : -1;
+}
+
 # Sends TEXT as is on the unix stream socket PATH (the runtime API) and returns everything
 # read until the peer closes (bounded by a 5 s alarm; "[timeout]" is appended then).
 sub cli_send {
