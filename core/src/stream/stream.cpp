@@ -463,6 +463,14 @@ void chan_update(stream* s, uint32_t dir)
     if (dir == PTC_DIR_RES && s->srv_idle) {
         if (src)
             watch_idle(src);
+        // between two exchanges the response buffer serves nothing: give it back to the
+        // pool, so idle keep-alive clients do not each keep one
+        if (c.buf && c.head == c.tail && c.mark < 0 && !(src && src->rx.busy) &&
+            !(dst && dst->tx.busy)) {
+            buf_unref(s->w, c.buf);
+            c.buf = nullptr;
+            c.head = c.fwd = c.tail = 0;
+        }
         return;
     }
     if (src && src->state == conn_state::ready && !src->rx.busy &&
