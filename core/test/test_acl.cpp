@@ -189,12 +189,16 @@ BOOST_AUTO_TEST_CASE(rule_parsing)
     BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-var(txn.x)", "str(a)", "if",
                                         "nosuchacl"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("no such ACL") != std::string::npos);
+    // tcp-response content rules have no runner yet: refused
     BOOST_TEST(w.kw(smp::parse_rules,
-                    V{"tcp-request", "content", "set-var(sess.x)", "src"}, 2) == PTC_ERROR);
+                    V{"tcp-response", "content", "set-var(sess.x)", "src"}, 2) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("not supported yet") != std::string::npos);
-    smp::tcp_rules_supported = true;
     BOOST_TEST(w.kw(smp::parse_rules,
                     V{"tcp-request", "content", "set-var(sess.x)", "src"}, 2) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-request", "connection", "reject"}, 2) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-request", "connection", "accept", "if",
+                                        "TRUE"}, 2) == PTC_OK);
+    smp::tcp_rules_supported = true;
     BOOST_TEST(w.kw(smp::parse_rules,
                     V{"tcp-request", "connection", "set-var(sess.x)", "path"}, 2) == PTC_ERROR);
     // rules in an anonymous defaults section are refused

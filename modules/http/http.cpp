@@ -576,6 +576,12 @@ step req_hooks(ptc_stream* s, txn& t)
     step out = step::WAIT;
     switch (t.cur.rq) {
     case rq_step::HOOKS: {
+        // tcp-request content rules run again for every request in HTTP mode
+        int tc = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_frontend(s));
+        if (tc == PTC_ACT_DONE || tc == PTC_ACT_ERROR) {
+            abort_stream(s, t); // "reject": close the connection, no response
+            return step::WAIT;
+        }
         if (monitor_request(s, t))
             return t.state == st::CLOSED ? step::WAIT : finish_reply(s, t);
         int rc = host->hooks_run(s, PTC_PHASE_HTTP_REQUEST);

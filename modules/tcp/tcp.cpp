@@ -41,6 +41,16 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
         // bytes from the client wait in the buffer until the server is connected
         host->chan_autoforward(s, PTC_DIR_REQ, PTC_FORWARD_ALL);
         host->chan_autoforward(s, PTC_DIR_RES, PTC_FORWARD_ALL);
+        // tcp-request content rules of the frontend, then of the backend (no
+        // inspect-delay: they see what has arrived, usually nothing yet)
+        int r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_frontend(s));
+        if (r == PTC_ACT_CONTINUE && host->stream_select_backend(s) == PTC_OK &&
+            host->stream_backend(s) != host->stream_frontend(s))
+            r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_backend(s));
+        if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
+            host->stream_close(s, PTC_CLOSE_ABORT); // "reject"
+            return PTC_CONTINUE;
+        }
         if (host->stream_connect(s) != PTC_OK) {
             host->stream_close(s, PTC_CLOSE_ABORT);
             return PTC_CONTINUE;

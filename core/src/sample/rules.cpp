@@ -166,9 +166,7 @@ int parse_rules(const ptc_kw_ctx* ctx)
             return cfg_err(ctx, "'" + kw + "' rules are only allowed in named defaults "
                                            "sections, not anonymous ones");
     }
-    if (!tcp_rules_supported &&
-        (rs == PTC_RULES_TCP_REQ_CONN || rs == PTC_RULES_TCP_REQ_CONTENT ||
-         rs == PTC_RULES_TCP_RES_CONTENT))
+    if (!tcp_rules_supported && rs == PTC_RULES_TCP_RES_CONTENT)
         return cfg_err(ctx, "'" + kw + "' rules are not supported yet by portico (no module "
                                        "runs them yet)");
     uint32_t ai = ctx->kw_words;
@@ -246,6 +244,11 @@ bool inherit_rules(proxy& dst, proxy& defs, std::string& err)
 }
 
 } // namespace smp
+
+bool smp::has_rules(const proxy* px, uint32_t ruleset)
+{
+    return px && px->smp && ruleset <= PTC_RULES_MAX && !px->smp->rules[ruleset].empty();
+}
 
 int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
 {
@@ -416,6 +419,20 @@ int act_unsetvar_exec(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// accept / reject (tcp-request connection|content): no argument.
+int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
+{
+    *next = first;
+    *state = nullptr;
+    return PTC_OK;
+}
+int act_accept_exec(ptc_stream*, void*) { return PTC_ACT_STOP; }
+int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
+
+#define TCP_ACTIONS(rs)                                                                         \
+    {rs, "accept", act_noarg_parse, act_accept_exec, "accept"},                                 \
+    {rs, "reject", act_noarg_parse, act_reject_exec, "reject"}
+
 #define VAR_ACTIONS(rs)                                                                         \
     {rs, "set-var", act_setvar_parse<rs>, act_setvar_exec,                                      \
      "set-var(<var-name>[,<cond>...]) <expr>"},                                                 \
@@ -424,6 +441,7 @@ int act_unsetvar_exec(ptc_stream* s, void* state)
 } // namespace
 
 const ptc_action k_core_actions[] = {
+    TCP_ACTIONS(PTC_RULES_TCP_REQ_CONN),    TCP_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_REQ_CONN),    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_RES_CONTENT), VAR_ACTIONS(PTC_RULES_HTTP_REQ),
     VAR_ACTIONS(PTC_RULES_HTTP_RES),        VAR_ACTIONS(PTC_RULES_HTTP_AFTER_RES),

@@ -101,6 +101,9 @@ int parse_acl(const ptc_kw_ctx* ctx);            // acl <name> <criterion> [flag
 int parse_rules(const ptc_kw_ctx* ctx);          // http-request, http-response, ...
 // tcp-request/tcp-response rules are refused until a module runs them (then set true).
 extern bool tcp_rules_supported;
+// True when proxy <px> declares rules of <ruleset> (PTC_RULES_*): a cheap test before
+// running them on the connection path.
+bool has_rules(const proxy* px, uint32_t ruleset);
 int parse_use_backend(const ptc_kw_ctx* ctx);    // use_backend <name> [if|unless <cond>]
 
 // The core's fetches, converters and actions (module "core" tables).

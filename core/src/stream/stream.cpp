@@ -29,6 +29,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
+#include "sample/sample_host.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
 
@@ -780,6 +781,19 @@ stream* stream_new(listener* l, int fd)
         if (r == PTC_DENY || r == PTC_ERROR) {
             if (s->fe->shared)
                 s->fe->shared->denied.fetch_add(1, std::memory_order_relaxed);
+            s->closing = close_mode::dead;
+            stream_enqueue(s, 0);
+            return s;
+        }
+    }
+    // tcp-request connection rules: before anything is read
+    if (smp::has_rules(s->fe, PTC_RULES_TCP_REQ_CONN)) {
+        int r = host_rules_run(reinterpret_cast<ptc_stream*>(s), PTC_RULES_TCP_REQ_CONN,
+                               to_handle(s->fe));
+        if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
+            if (s->fe->shared)
+                s->fe->shared->denied.fetch_add(1, std::memory_order_relaxed);
+            s->log_txn_done = true; // rejected connections are not logged (HAProxy)
             s->closing = close_mode::dead;
             stream_enqueue(s, 0);
             return s;
