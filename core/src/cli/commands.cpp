@@ -12,6 +12,7 @@
 
 #include "cli/cli.hpp"
 #include "lb/lb.hpp"
+#include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "shm/shm.hpp"
@@ -86,23 +87,6 @@ void set_admin_flags(proxy* be, server* sv, uint32_t set, uint32_t clear)
         sh->check_health.store(0);
     bool changed = sh->admin.exchange(adm) != adm;
     publish(be, sv, changed);
-}
-
-std::string ip_of(const sockaddr_storage& a)
-{
-    char buf[INET6_ADDRSTRLEN] = "";
-    if (a.ss_family == AF_INET)
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a).sin_addr, buf, sizeof(buf));
-    else if (a.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, buf,
-                  sizeof(buf));
-    return buf;
-}
-
-uint16_t port_of(const sockaddr_storage& a)
-{
-    return a.ss_family == AF_INET6 ? ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port)
-                                   : ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
 }
 
 void set_port(sockaddr_storage& a, uint16_t p)
@@ -281,12 +265,12 @@ std::string change_addr(proxy* be, server* sv, const words& a)
     } else {
         return "Invalid addr '" + ip + "'" + by;
     }
-    uint16_t oport = port_of(cur);
+    uint16_t oport = addr_port(cur);
     uint16_t nport = oport;
     std::string msg;
-    bool ip_changed = ip_of(cur) != ip_of(na) || cur.ss_family != na.ss_family;
+    bool ip_changed = addr_ip(cur) != addr_ip(na) || cur.ss_family != na.ss_family;
     if (ip_changed)
-        msg = "IP changed from '" + ip_of(cur) + "' to '" + ip_of(na) + "'";
+        msg = "IP changed from '" + addr_ip(cur) + "' to '" + addr_ip(na) + "'";
     else
         msg = "no need to change the addr";
     if (a.size() > 5) {

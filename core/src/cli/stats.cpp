@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "cli/cli.hpp"
+#include "proxy/addr.hpp"
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -103,24 +104,17 @@ struct row {
     }
 };
 
-std::string ip_string(const sockaddr_storage& a)
+// The HTTP response counters shared by frontend, backend and server rows (shm_proxy or
+// shm_server).
+template <typename T> void set_http_counters(row& r, const T& c)
 {
-    char buf[INET6_ADDRSTRLEN] = "";
-    if (a.ss_family == AF_INET)
-        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in&>(a).sin_addr, buf, sizeof(buf));
-    else if (a.ss_family == AF_INET6)
-        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, buf,
-                  sizeof(buf));
-    return buf;
-}
-
-uint32_t port_of(const sockaddr_storage& a)
-{
-    if (a.ss_family == AF_INET)
-        return ntohs(reinterpret_cast<const sockaddr_in&>(a).sin_port);
-    if (a.ss_family == AF_INET6)
-        return ntohs(reinterpret_cast<const sockaddr_in6&>(a).sin6_port);
-    return 0;
+    r.set("hrsp_1xx", c.hrsp_1xx.load());
+    r.set("hrsp_2xx", c.hrsp_2xx.load());
+    r.set("hrsp_3xx", c.hrsp_3xx.load());
+    r.set("hrsp_4xx", c.hrsp_4xx.load());
+    r.set("hrsp_5xx", c.hrsp_5xx.load());
+    r.set("hrsp_other", c.hrsp_other.load());
+    r.set("req_tot", c.req_tot.load());
 }
 
 // Address of a server slot, read under its backend's lock.
@@ -231,21 +225,15 @@ row server_row(const proxy& be, const server& s, bool http)
     r.set("lbtot", sh->cum_conns.load());
     r.set("type", 2u);
     if (http) {
-        r.set("hrsp_1xx", sh->hrsp_1xx.load());
-        r.set("hrsp_2xx", sh->hrsp_2xx.load());
-        r.set("hrsp_3xx", sh->hrsp_3xx.load());
-        r.set("hrsp_4xx", sh->hrsp_4xx.load());
-        r.set("hrsp_5xx", sh->hrsp_5xx.load());
-        r.set("hrsp_other", sh->hrsp_other.load());
-        r.set("req_tot", sh->req_tot.load());
+        set_http_counters(r, *sh);
     }
     r.set("lastsess", "-1");
     sockaddr_storage a;
     slot_addr(be, s, a);
-    std::string ip = ip_string(a);
+    std::string ip = addr_ip(a);
     if (a.ss_family == AF_INET6)
         ip = "[" + ip + "]";
-    r.set("addr", ip + ":" + std::to_string(port_of(a)));
+    r.set("addr", ip + ":" + std::to_string(addr_port(a)));
     r.set("mode", be.mode);
     r.set("connect", sh->cum_conns.load());
     return r;
@@ -272,16 +260,10 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
         r.set("iid", p.index + 2);
         r.set("sid", 0u);
         r.set("type", 0u);
-        if (sp && http) {
-            r.set("hrsp_1xx", sp->hrsp_1xx.load());
-            r.set("hrsp_2xx", sp->hrsp_2xx.load());
-            r.set("hrsp_3xx", sp->hrsp_3xx.load());
-            r.set("hrsp_4xx", sp->hrsp_4xx.load());
-            r.set("hrsp_5xx", sp->hrsp_5xx.load());
-            r.set("hrsp_other", sp->hrsp_other.load());
-        }
-        if (sp)
-            r.set("req_tot", http ? sp->req_tot.load() : cum);
+        if (sp && http)
+            set_http_counters(r, *sp);
+        else if (sp)
+            r.set("req_tot", cum);
         r.set("mode", p.mode);
         r.set("conn_tot", cum);
         out.push_back(r);
@@ -331,13 +313,7 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
             r.set("wretr", sp->retries.load());
             r.set("wredis", sp->redispatches.load());
             if (http) {
-                r.set("hrsp_1xx", sp->hrsp_1xx.load());
-                r.set("hrsp_2xx", sp->hrsp_2xx.load());
-                r.set("hrsp_3xx", sp->hrsp_3xx.load());
-                r.set("hrsp_4xx", sp->hrsp_4xx.load());
-                r.set("hrsp_5xx", sp->hrsp_5xx.load());
-                r.set("hrsp_other", sp->hrsp_other.load());
-                r.set("req_tot", sp->req_tot.load());
+                set_http_counters(r, *sp);
             }
         }
         r.set("slim", be_fullconn(p));
@@ -544,10 +520,10 @@ std::string cli_show_servers_state(const std::string& backend, bool& found)
             char line[512];
             snprintf(line, sizeof(line),
                      "%u %s %u %s %s %d %u %u %u %u 1 0 %u %d 0 0 %d - %u - 0 0 - - 0\n",
-                     p->index + 2, p->name.c_str(), s.id, s.name.c_str(), ip_string(a).c_str(),
+                     p->index + 2, p->name.c_str(), s.id, s.name.c_str(), addr_ip(a).c_str(),
                      running ? 2 : 0, adm, sh->weight.load(), sh->iweight,
                      now_s() - std::min(now_s(), sh->last_change), sh->check_health.load(),
-                     fl & SRV_RT_CMAINT ? 8 : 0, fl & SRV_RT_FORCED_ID ? 1 : 0, port_of(a));
+                     fl & SRV_RT_CMAINT ? 8 : 0, fl & SRV_RT_FORCED_ID ? 1 : 0, addr_port(a));
             out += line;
         }
     }

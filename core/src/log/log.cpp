@@ -243,22 +243,15 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
     }
     t.facility = (uint8_t)fac;
     i++;
-    if (i < args.size()) {
+    for (uint8_t* lvl : {&t.maxlvl, &t.minlvl}) { // [<max level> [<min level>]]
+        if (i >= args.size())
+            break;
         int l = find_name(k_levels, 8, args[i]);
         if (l < 0) {
             err = "unknown log level '" + args[i] + "'";
             return false;
         }
-        t.maxlvl = (uint8_t)l;
-        i++;
-    }
-    if (i < args.size()) {
-        int l = find_name(k_levels, 8, args[i]);
-        if (l < 0) {
-            err = "unknown log level '" + args[i] + "'";
-            return false;
-        }
-        t.minlvl = (uint8_t)l;
+        *lvl = (uint8_t)l;
         i++;
     }
     if (i < args.size()) {

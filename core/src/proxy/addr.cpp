@@ -155,19 +155,32 @@ bool parse_addr(const std::string& spec, const addr_opts& o, sockaddr_storage& o
     return true;
 }
 
+std::string addr_ip(const sockaddr_storage& a)
+{
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (a.ss_family == AF_INET)
+        inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(&a)->sin_addr, buf, sizeof(buf));
+    else if (a.ss_family == AF_INET6)
+        inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr, buf,
+                  sizeof(buf));
+    return buf;
+}
+
+uint16_t addr_port(const sockaddr_storage& a)
+{
+    if (a.ss_family == AF_INET)
+        return ntohs(reinterpret_cast<const sockaddr_in*>(&a)->sin_port);
+    if (a.ss_family == AF_INET6)
+        return ntohs(reinterpret_cast<const sockaddr_in6*>(&a)->sin6_port);
+    return 0;
+}
+
 std::string addr_to_string(const sockaddr_storage& a)
 {
-    char buf[INET6_ADDRSTRLEN] = "?";
-    if (a.ss_family == AF_INET) {
-        auto* s = reinterpret_cast<const sockaddr_in*>(&a);
-        inet_ntop(AF_INET, &s->sin_addr, buf, sizeof(buf));
-        return std::string(buf) + ":" + std::to_string(ntohs(s->sin_port));
-    }
-    if (a.ss_family == AF_INET6) {
-        auto* s = reinterpret_cast<const sockaddr_in6*>(&a);
-        inet_ntop(AF_INET6, &s->sin6_addr, buf, sizeof(buf));
-        return "[" + std::string(buf) + "]:" + std::to_string(ntohs(s->sin6_port));
-    }
+    if (a.ss_family == AF_INET)
+        return addr_ip(a) + ":" + std::to_string(addr_port(a));
+    if (a.ss_family == AF_INET6)
+        return "[" + addr_ip(a) + "]:" + std::to_string(addr_port(a));
     return "?";
 }
 

@@ -4,6 +4,7 @@
 
 #include <sys/socket.h>
 
+#include <cstdint>
 #include <string>
 
 namespace portico {
@@ -20,5 +21,8 @@ bool parse_addr(const std::string& spec, const addr_opts& o, sockaddr_storage& o
 
 // "1.2.3.4:80" or "[::1]:80".
 std::string addr_to_string(const sockaddr_storage& a);
+// The address alone ("1.2.3.4", "::1"; "" for other families) and the port (host order).
+std::string addr_ip(const sockaddr_storage& a);
+uint16_t addr_port(const sockaddr_storage& a);
 
 } // namespace portico
