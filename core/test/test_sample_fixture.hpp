@@ -97,12 +97,23 @@ inline const ptc_action k_actions[] = {
 };
 
 inline const ptc_module k_desc = {
-    PTC_MODULE_MAGIC, PTC_ABI_MAJOR, PTC_ABI_MINOR, sizeof(ptc_module), 0,
-    "testhttp", "1.0", "test fetches",
-    PTC_NO_TABLE(ptc_keyword), PTC_NO_TABLE(ptc_hook), PTC_NO_TABLE(ptc_proto),
-    0, 0, 0, 0,
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-    PTC_TABLE(k_fetches, ptc_fetch), PTC_NO_TABLE(ptc_conv), PTC_TABLE(k_actions, ptc_action),
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = PTC_ABI_MAJOR,
+    .abi_minor = PTC_ABI_MINOR,
+    .size = sizeof(ptc_module),
+    .name = "testhttp",
+    .version = "1.0",
+    .description = "test fetches",
+    .keyword_size = sizeof(ptc_keyword),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .fetches = k_fetches,
+    .fetch_count = PTC_COUNTOF(k_fetches),
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .actions = k_actions,
+    .action_count = PTC_COUNTOF(k_actions),
+    .action_size = sizeof(ptc_action),
 };
 
 struct world {

@@ -73,14 +73,21 @@ const ptc_proto protos[] = {
 };
 
 const ptc_module desc = {
-    PTC_MODULE_MAGIC, PTC_ABI_MAJOR, PTC_ABI_MINOR, sizeof(ptc_module), 0,
-    "tcp", "1.0.0", "mode tcp: full-duplex TCP forwarding with half-close",
-    PTC_NO_TABLE(ptc_keyword),
-    PTC_NO_TABLE(ptc_hook),
-    PTC_TABLE(protos, ptc_proto),
-    0, 0, 0, 0,
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-    PTC_NO_SAMPLE_TABLES,
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = PTC_ABI_MAJOR,
+    .abi_minor = PTC_ABI_MINOR,
+    .size = sizeof(ptc_module),
+    .name = "tcp",
+    .version = "1.0.0",
+    .description = "mode tcp: full-duplex TCP forwarding with half-close",
+    .keyword_size = sizeof(ptc_keyword),
+    .hook_size = sizeof(ptc_hook),
+    .protos = protos,
+    .proto_count = PTC_COUNTOF(protos),
+    .proto_size = sizeof(ptc_proto),
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .action_size = sizeof(ptc_action),
 };
 
 } // namespace

@@ -27,9 +27,17 @@
  *       expr_eval, scratch, var_set, var_get, stream_log_txn, proxy_errorfile,
  *       global_setting, proxy_setting, chan_mark, chan_rewind; PTC_TMO_FIXED,
  *       PTC_CLOSE_NOLINGER.
+ *  1.3  room for every remaining module (conn.h, task.h): ptc_module.bind_conf_size,
+ *       stream_state_size, features; ptc_kw_ctx.bind/bind_conf; hook phases
+ *       PTC_PHASE_CONNECTION, PTC_PHASE_SRV_CONNECTED, PTC_PHASE_SERVER_CHOICE;
+ *       ptc_host: binds and per-bind blobs, per-stream module state, stream
+ *       addresses, server-side preamble, connection failures, server choice,
+ *       server iteration and state setters, module shared memory, tasks, outgoing
+ *       connections, transports, fetches/converters/actions with a private pointer
+ *       and their registration after the descriptor (sample_register).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 2
+#define PTC_ABI_MINOR 3
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

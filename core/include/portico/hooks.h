@@ -18,6 +18,14 @@ extern "C" {
 #define PTC_PHASE_BACKEND       4u /* a backend was chosen, before the server is */
 #define PTC_PHASE_HTTP_RESPONSE 5u /* http: response headers parsed, before forwarding */
 #define PTC_PHASE_CLOSE         6u /* the stream is about to be freed (result ignored) */
+/* Since 1.3: */
+#define PTC_PHASE_CONNECTION    7u /* accepted and past "tcp-request connection" rules,
+                                      before the protocol handler sees the stream */
+#define PTC_PHASE_SRV_CONNECTED 8u /* a new server connection is established, before the
+                                      first request byte is sent on it */
+#define PTC_PHASE_SERVER_CHOICE 9u /* the backend is known, before its balance algorithm
+                                      picks a server */
+#define PTC_PHASE_MAX           9u
 
 /* A hook. `fe_conf` and `be_conf` are this module's conf blobs for the stream's
  * frontend and backend (be_conf is NULL before a backend is chosen; a blob is
@@ -31,6 +39,27 @@ extern "C" {
  *   HTTP_RESPONSE  PTC_DENY or PTC_ERROR: 502 (when nothing was sent yet); PTC_YIELD
  *                  as above.
  *   CLOSE          the result is ignored.
+ *   CONNECTION     (1.3) runs once per accepted connection, after ACCEPT and the
+ *                  "tcp-request connection" rules, before PTC_EV_OPEN reaches the
+ *                  protocol handler. The request channel holds what the client
+ *                  sent so far: a hook may read it (chan_data), consume a prefix
+ *                  (chan_skip), set the stream's addresses (stream_set_addr) and
+ *                  install a transport. PTC_YIELD waits for more bytes (or the
+ *                  client's EOF) and then resumes *at the yielding hook* (hooks
+ *                  before it are not run again); the wait is bounded by the
+ *                  client timer, armed with the frontend's "timeout client" when
+ *                  the phase starts (a hook may re-arm it). PTC_DENY/PTC_ERROR
+ *                  close the connection; call host->stream_conn_fail() first to
+ *                  have it counted and logged with a reason.
+ *   SRV_CONNECTED  (1.3) runs on each newly established server connection (not on
+ *                  a reused one) before any request byte is sent on it; a hook may
+ *                  queue bytes to send first (stream_srv_prepend, e.g. a PROXY
+ *                  header). PTC_DENY/PTC_ERROR close the server connection as a
+ *                  connect error. Must not yield.
+ *   SERVER_CHOICE  (1.3) runs before the balance algorithm at every server choice
+ *                  (stream_connect*); a hook may choose the server with
+ *                  stream_use_server() (persistence cookies, stick tables) and
+ *                  return PTC_STOP to skip the other hooks. Must not yield.
  * The first result other than PTC_CONTINUE ends the phase. */
 typedef int (*ptc_hook_fn)(ptc_stream *s, void *fe_conf, void *be_conf);
 

@@ -7,6 +7,8 @@
 
 #include "keywords.h"
 #include "sample.h"
+#include "task.h"
+#include "transport.h"
 #include "types.h"
 
 #ifdef __cplusplus
@@ -226,7 +228,153 @@ typedef struct ptc_host {
     /** Make every byte forwarded since chan_mark forwarded-but-unsent again (for
      *  the next server connection). PTC_ERROR when no mark is held. Since 1.2. */
     int (*chan_rewind)(ptc_stream *s, uint32_t dir);
+
+    /* ---- binds, per-stream module state, the connection phase (1.3) ---- */
+    /** The listening address the stream was accepted on. Since 1.3. */
+    ptc_bind *(*stream_bind)(ptc_stream *s);
+    /** This module's blob for a listening address (NULL if bind_conf_size is 0).
+     *  Since 1.3. */
+    void *(*bind_conf)(ptc_modref *self, const ptc_bind *b);
+    /** The frontend a listening address belongs to. Since 1.3. */
+    ptc_proxy *(*bind_proxy)(const ptc_bind *b);
+    /** The bind's "name" option, else its address as written. Since 1.3. */
+    ptc_str (*bind_name)(const ptc_bind *b);
+    /** This module's per-stream state (stream_state_size bytes, zeroed when the
+     *  stream was created), or NULL if the module declared none. Since 1.3. */
+    void *(*stream_modstate)(ptc_modref *self, ptc_stream *s);
+    /** Replace the stream's client (PTC_ADDR_CLIENT) or frontend
+     *  (PTC_ADDR_FRONTEND) address, as a PROXY header does: logs, fetches ("src",
+     *  "dst"), ACLs, balancing and forwardfor see the new one. AF_INET, AF_INET6 or
+     *  AF_UNIX. PTC_OK or PTC_ERROR (bad family or length). Since 1.3. */
+    int (*stream_set_addr)(ptc_stream *s, uint32_t which, const struct sockaddr *sa,
+                           socklen_t len);
+    /** Record why a connection is being refused before it reached the protocol
+     *  handler (e.g. "Received something which does not look like a PROXY protocol
+     *  header"): the frontend counts it (failed handshakes) and a log line in
+     *  HAProxy's format for connection errors is emitted ("<client>:<port>
+     *  [<date>] <frontend>/<bind>: <reason>") when the frontend logs. Then return
+     *  PTC_DENY from the hook, or call stream_close(). Since 1.3. */
+    void (*stream_conn_fail)(ptc_stream *s, const char *reason);
+
+    /* ---- the server side of a stream (1.3) ---- */
+    /** From a PTC_PHASE_SRV_CONNECTED hook: queue `len` bytes to be sent on the new
+     *  server connection before any request byte (a PROXY header). The bytes are
+     *  copied (at most 4096 per connection, in one or more calls). A connection
+     *  that carried such bytes belongs to its stream: it is never pooled for
+     *  another client. PTC_OK, or PTC_ERROR (no connection being set up, too big).
+     *  Since 1.3. */
+    int (*stream_srv_prepend)(ptc_stream *s, const void *data, size_t len);
+    /** From a PTC_PHASE_SERVER_CHOICE hook: use `srv` (a server of the stream's
+     *  backend) instead of balancing. Without PTC_USE_SRV_FORCE a server that is
+     *  down, in maintenance or draining is not taken (PTC_ERROR, and the balancer
+     *  runs); with it the server is used whatever its state ("option persist",
+     *  "force-persist"). Since 1.3. */
+    int (*stream_use_server)(ptc_stream *s, ptc_server *srv, uint32_t flags);
+    /** Iterate over the servers of a backend (configured and added at run time):
+     *  pass NULL first. Since 1.3. */
+    ptc_server *(*server_next)(const ptc_proxy *be, ptc_server *prev);
+    /** The backend a server belongs to. Since 1.3. */
+    ptc_proxy *(*server_backend)(const ptc_server *srv);
+    /** The server's current address (it may change at run time). Returns its length,
+     *  0 if it has none. Since 1.3. */
+    socklen_t (*server_addr)(const ptc_server *srv, struct sockaddr_storage *out);
+    /** PTC_SRV_ST_* bits of the server's instance-wide state. Since 1.3. */
+    uint32_t (*server_state)(const ptc_server *srv);
+    /** Set the server's operational state (PTC_SRV_OP_UP, _DOWN or _STOPPING) for
+     *  the whole instance; every worker applies it at its next server choice.
+     *  `reason` is logged with the transition (may be NULL). Returns the previous
+     *  PTC_SRV_OP_* value. Since 1.3. */
+    uint32_t (*server_set_op)(ptc_server *srv, uint32_t op, const char *reason);
+    /** Set the server's effective weight as a fraction of its configured weight,
+     *  in 1/256 units (256 = the full weight; slowstart ramps it), for the whole
+     *  instance. Since 1.3. */
+    void (*server_set_eweight)(ptc_server *srv, uint32_t frac256);
+
+    /* ---- module shared memory, workers (1.3) ---- */
+    /** In the master, before the workers start (init or post_config): reserve `size`
+     *  bytes of memory shared by the master and every worker of this instance,
+     *  zeroed, under `name` (unique per module; the same name returns the same
+     *  area). The address is the same in every process; it lives until the
+     *  instance exits (a reload will hand it to the new workers only if the layout
+     *  is unchanged). Use atomics or a lock that lives in the area: workers run in
+     *  parallel. NULL on failure. Since 1.3. */
+    void *(*shm_reserve)(ptc_modref *self, const char *name, size_t size);
+    /** This worker's slot (0 .. workers-1), and the number of worker slots; -1 in
+     *  the master. Since 1.3. */
+    int (*worker_slot)(void);
+    uint32_t (*worker_count)(void);
+
+    /* ---- tasks and outgoing connections (1.3, task.h); worker processes ---- */
+    /** A task of this worker running fn(ctx); it sleeps until scheduled. */
+    ptc_task *(*task_new)(ptc_modref *self, ptc_task_fn fn, void *ctx);
+    /** Run the task at `at_ms` (now_ms() scale; 0 or a past time: on the next loop
+     *  turn). Replaces any earlier schedule. */
+    void (*task_schedule)(ptc_task *t, uint64_t at_ms);
+    /** Free a task (it will not run again). Not from its own callback. */
+    void (*task_free)(ptc_task *t);
+    /** Start a TCP (or unix stream) connection to `addr`; events go to cb(ctx).
+     *  NULL if no socket could be created (errno set). `src` may bind a source
+     *  address (NULL: any). */
+    ptc_conn *(*conn_new)(ptc_modref *self, const struct sockaddr *addr, socklen_t len,
+                          const struct sockaddr *src, socklen_t srclen, ptc_conn_fn cb,
+                          void *ctx);
+    /** Queue bytes to send (copied; at most the room left, see return): returns the
+     *  number of bytes queued. PTC_CEV_SENT comes when all are out. */
+    size_t (*conn_send)(ptc_conn *c, const void *data, size_t len);
+    /** The received bytes not yet consumed; returns PTC_CONN_* bits. */
+    uint32_t (*conn_data)(ptc_conn *c, ptc_str *in);
+    /** Consume the first n received bytes (room for more input). */
+    void (*conn_consume)(ptc_conn *c, size_t n);
+    /** Shut the write side once every queued byte is sent. */
+    void (*conn_shutw)(ptc_conn *c);
+    /** Arm (ms > 0) or disarm the connection's timer (PTC_CEV_TIMEOUT); not
+     *  pushed back by I/O. */
+    void (*conn_set_timeout)(ptc_conn *c, uint64_t ms);
+    /** The errno of a failed connection, 0 if none. */
+    int (*conn_error)(ptc_conn *c);
+    /** Close and free the connection (from anywhere, its callback included). */
+    void (*conn_close)(ptc_conn *c);
+
+    /* ---- transports (1.3, transport.h) ---- */
+    /** Install a transport on a side (PTC_SIDE_*) of the stream; see transport.h
+     *  for when. PTC_OK, or PTC_ERROR (too late, or already one). Since 1.3. */
+    int (*stream_set_transport)(ptc_stream *s, uint32_t side, const ptc_transport *t,
+                                void *tctx);
+
+    /* ---- registering samples after the descriptor (1.3) ---- */
+    /** Register one more fetch, converter or action (entry of `size` bytes, copied;
+     *  its strings and `priv` must stay valid), in the master, from init() until
+     *  the configuration is completely read, e.g. from a keyword parser ("lua-load"
+     *  registering a script's functions). When `fn` is not NULL it is called instead
+     *  of the entry's fn/parse, with `priv`. The entry is found exactly like the
+     *  descriptor's (an action name ending in '.' is a prefix, exact names win); a
+     *  name registered twice is refused. PTC_OK or PTC_ERROR (logged). Since 1.3. */
+    int (*fetch_register)(ptc_modref *self, const ptc_fetch *f, uint32_t size,
+                          ptc_fetch_priv_fn fn, void *priv);
+    int (*conv_register)(ptc_modref *self, const ptc_conv *c, uint32_t size,
+                         ptc_conv_priv_fn fn, void *priv);
+    int (*action_register)(ptc_modref *self, const ptc_action *a, uint32_t size,
+                           ptc_act_parse_priv_fn parse, void *priv);
 } ptc_host;
+
+/* Flags of host->stream_use_server (since 1.3). */
+#define PTC_USE_SRV_FORCE 0x0001u /* use the server even when down, in maintenance or
+                                     draining */
+
+/* Server state bits (host->server_state, since 1.3). */
+#define PTC_SRV_ST_UP       0x0001u /* operationally up (checks pass or none) */
+#define PTC_SRV_ST_STOPPING 0x0002u /* operationally stopping (agent/checks: "drain"-like,
+                                       still up for persistent clients) */
+#define PTC_SRV_ST_MAINT    0x0004u /* administratively in maintenance */
+#define PTC_SRV_ST_DRAIN    0x0008u /* administratively draining (weight 0) */
+#define PTC_SRV_ST_BACKUP   0x0010u /* a backup server */
+#define PTC_SRV_ST_USABLE   0x0020u /* would get new traffic now (up, not maint/drain,
+                                       weight > 0) */
+
+/* Operational states (host->server_set_op, since 1.3). */
+#define PTC_SRV_OP_DOWN     0u
+#define PTC_SRV_OP_UP       1u
+#define PTC_SRV_OP_STOPPING 2u
 
 /* True if the host table has `member` (it was added in a minor the host has). */
 #define PTC_HOST_HAS(host, member) \

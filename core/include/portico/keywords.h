@@ -26,6 +26,12 @@ typedef struct ptc_kw_ctx {
     void *conf;             /* this module's conf blob for the target: global, proxy or
                                server (for bind options: the proxy's blob) */
     ptc_modref *self;       /* the module that owns the keyword */
+    /* ---- since 1.3 (check `size`) ---- */
+    ptc_bind *bind;         /* for PTC_KW_BIND options: the listening address being
+                               defined (a "bind a,b" line calls the parser once per
+                               address); else NULL */
+    void *bind_conf;        /* this module's blob for `bind` (bind_conf_size bytes),
+                               or NULL */
 } ptc_kw_ctx;
 
 /* Keyword parser. Returns PTC_OK, or PTC_ERROR after reporting the problem with

@@ -76,14 +76,30 @@ typedef struct ptc_module {
     const ptc_action *actions;
     uint32_t action_count;
     uint32_t action_size;    /* sizeof(ptc_action) */
+
+    /* ---- since 1.3 ---- */
+    /* Bytes of configuration blob per listening address ("bind" line address), created
+     * zeroed then passed to conf_init(PTC_CONF_BIND); 0 = none. */
+    uint32_t bind_conf_size;
+    /* Bytes of per-stream state for this module (any mode), zeroed when the stream is
+     * created, reached with host->stream_modstate(); 0 = none. Release what it holds
+     * from a PTC_PHASE_CLOSE hook. */
+    uint32_t stream_state_size;
+    /* Space-separated feature words this module provides ("OPENSSL", "LUA"): they
+     * are listed by -vv and are true for ".if feature(X)". NULL = none. */
+    const char *features;
 } ptc_module;
 
 /* Helpers for filling a descriptor's tables. */
+#define PTC_COUNTOF(arr) ((uint32_t)(sizeof(arr) / sizeof((arr)[0])))
 #define PTC_TABLE(arr, type) (arr), (uint32_t)(sizeof(arr) / sizeof((arr)[0])), (uint32_t)sizeof(type)
 #define PTC_NO_TABLE(type) NULL, 0u, (uint32_t)sizeof(type)
 /* The 1.2 tail of a descriptor without fetches, converters or actions. */
 #define PTC_NO_SAMPLE_TABLES                                                               \
     PTC_NO_TABLE(ptc_fetch), PTC_NO_TABLE(ptc_conv), PTC_NO_TABLE(ptc_action)
+
+/* The 1.3 tail of a descriptor without bind blobs, stream state or features. */
+#define PTC_NO_13_FIELDS 0u, 0u, NULL
 
 /* The one symbol a module exports. It receives the host table (keep the
  * pointer), and returns the module's static descriptor, or NULL to refuse. */

@@ -11,6 +11,8 @@
 #include "module.h"
 #include "sample.h"
 #include "stream.h"
+#include "task.h"
+#include "transport.h"
 #include "types.h"
 
 #endif

@@ -73,6 +73,14 @@ typedef int (*ptc_conv_fn)(ptc_stream *s, const ptc_arg *args, uint32_t nargs,
  * (args[i].sint, args[i].data). PTC_OK or PTC_ERROR after host->cfg_errorf. */
 typedef int (*ptc_arg_check_fn)(const ptc_kw_ctx *ctx, ptc_arg *args, uint32_t nargs);
 
+/* Since 1.3: fetch, converter and action-parser variants that receive the private
+ * pointer given to host->fetch_register() and friends (functions registered from
+ * data, e.g. a Lua script's). */
+typedef int (*ptc_fetch_priv_fn)(ptc_stream *s, const ptc_arg *args, uint32_t nargs,
+                                 ptc_sample *out, void *priv);
+typedef int (*ptc_conv_priv_fn)(ptc_stream *s, const ptc_arg *args, uint32_t nargs,
+                                ptc_sample *io, void *priv);
+
 typedef struct ptc_fetch {
     const char *name;       /* "req.hdr", "src", "path" */
     uint32_t out_type;      /* PTC_SMP_* of the result */
@@ -120,10 +128,14 @@ typedef struct ptc_conv {
 typedef int (*ptc_act_parse_fn)(const ptc_kw_ctx *ctx, uint32_t first, uint32_t *next,
                                 void **state);
 typedef int (*ptc_act_exec_fn)(ptc_stream *s, void *state);
+/* Since 1.3 (host->action_register): parse with the registration's priv pointer. */
+typedef int (*ptc_act_parse_priv_fn)(const ptc_kw_ctx *ctx, uint32_t first, uint32_t *next,
+                                     void **state, void *priv);
 
 typedef struct ptc_action {
     uint32_t ruleset;       /* PTC_RULES_* */
-    const char *name;       /* "set-header", "deny", "lua." prefix entries end in '.' */
+    const char *name;       /* "set-header", "deny"; a name ending in '.' is a prefix:
+                               "lua." matches "lua.<anything>" (exact names win) */
     ptc_act_parse_fn parse;
     ptc_act_exec_fn exec;
     const char *help;       /* "set-header <name> <fmt>" */

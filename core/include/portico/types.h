@@ -24,6 +24,7 @@ typedef struct ptc_proxy ptc_proxy;   /* a frontend, backend, listen or defaults
 typedef struct ptc_server ptc_server; /* a server of a backend */
 typedef struct ptc_stream ptc_stream; /* one client connection and its server side */
 typedef struct ptc_modref ptc_modref; /* the host's record of one loaded module ("self") */
+typedef struct ptc_bind ptc_bind;     /* one listening address of a frontend (since 1.3) */
 
 /* Configuration sections and keyword contexts (ptc_keyword.where). */
 #define PTC_SEC_GLOBAL    0x0001u
@@ -39,6 +40,7 @@ typedef struct ptc_modref ptc_modref; /* the host's record of one loaded module 
 #define PTC_CONF_GLOBAL 0u
 #define PTC_CONF_PROXY  1u
 #define PTC_CONF_SERVER 2u
+#define PTC_CONF_BIND   3u /* since 1.3: one blob per listening address (bind_conf_size) */
 
 /* Channel directions. */
 #define PTC_DIR_REQ 0u /* client -> server */

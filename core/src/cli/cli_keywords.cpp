@@ -170,14 +170,21 @@ const ptc_keyword k_cli_keywords[] = {
 };
 
 const ptc_module k_cli_module = {
-    PTC_MODULE_MAGIC, PTC_ABI_MAJOR, PTC_ABI_MINOR, sizeof(ptc_module), 0,
-    "cli", "0.1.0", "portico runtime API",
-    PTC_TABLE(k_cli_keywords, ptc_keyword),
-    PTC_NO_TABLE(ptc_hook),
-    PTC_NO_TABLE(ptc_proto),
-    0, 0, 0, 0,
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-    PTC_NO_SAMPLE_TABLES,
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = PTC_ABI_MAJOR,
+    .abi_minor = PTC_ABI_MINOR,
+    .size = sizeof(ptc_module),
+    .name = "cli",
+    .version = "0.1.0",
+    .description = "portico runtime API",
+    .keywords = k_cli_keywords,
+    .keyword_count = PTC_COUNTOF(k_cli_keywords),
+    .keyword_size = sizeof(ptc_keyword),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .action_size = sizeof(ptc_action),
 };
 
 } // namespace

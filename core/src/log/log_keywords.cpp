@@ -181,14 +181,22 @@ const ptc_keyword k_log_keywords[] = {
 };
 
 const ptc_module k_log_module = {
-    PTC_MODULE_MAGIC, PTC_ABI_MAJOR, PTC_ABI_MINOR, sizeof(ptc_module), 0,
-    "log", "0.1.0", "portico traffic logging",
-    PTC_TABLE(k_log_keywords, ptc_keyword),
-    PTC_NO_TABLE(ptc_hook),
-    PTC_NO_TABLE(ptc_proto),
-    0, 0, 0, 0,
-    nullptr, nullptr, nullptr, log_post_config, nullptr, nullptr,
-    PTC_NO_SAMPLE_TABLES,
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = PTC_ABI_MAJOR,
+    .abi_minor = PTC_ABI_MINOR,
+    .size = sizeof(ptc_module),
+    .name = "log",
+    .version = "0.1.0",
+    .description = "portico traffic logging",
+    .keywords = k_log_keywords,
+    .keyword_count = PTC_COUNTOF(k_log_keywords),
+    .keyword_size = sizeof(ptc_keyword),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .post_config = log_post_config,
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .action_size = sizeof(ptc_action),
 };
 
 } // namespace

@@ -131,7 +131,7 @@ bool check_descriptor(const ptc_module* d, const std::string& what, module_rec& 
         }
     }
     for (const ptc_hook& h : out.hooks) {
-        if (!h.fn || h.phase < PTC_PHASE_ACCEPT || h.phase > PTC_PHASE_CLOSE) {
+        if (!h.fn || h.phase < PTC_PHASE_ACCEPT || h.phase > PTC_PHASE_MAX) {
             err = "module " + what + " registers an invalid hook";
             return false;
         }

@@ -594,17 +594,27 @@ const ptc_keyword k_core_keywords[] = {
 };
 
 const ptc_module k_core_module = {
-    PTC_MODULE_MAGIC, PTC_ABI_MAJOR, PTC_ABI_MINOR, sizeof(ptc_module), 0,
-    "core", "0.1.0", "portico core",
-    PTC_TABLE(k_core_keywords, ptc_keyword),
-    PTC_NO_TABLE(ptc_hook),
-    PTC_NO_TABLE(ptc_proto),
-    0, 0, 0, 0,
-    nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-    // sample engine tables (core/src/sample/)
-    smp::k_core_fetches, smp::k_core_fetch_count, (uint32_t)sizeof(ptc_fetch),
-    smp::k_core_convs, smp::k_core_conv_count, (uint32_t)sizeof(ptc_conv),
-    smp::k_core_actions, smp::k_core_action_count, (uint32_t)sizeof(ptc_action),
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = PTC_ABI_MAJOR,
+    .abi_minor = PTC_ABI_MINOR,
+    .size = sizeof(ptc_module),
+    .name = "core",
+    .version = "0.1.0",
+    .description = "portico core",
+    .keywords = k_core_keywords,
+    .keyword_count = PTC_COUNTOF(k_core_keywords),
+    .keyword_size = sizeof(ptc_keyword),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .fetches = smp::k_core_fetches,
+    .fetch_count = smp::k_core_fetch_count,
+    .fetch_size = sizeof(ptc_fetch),
+    .convs = smp::k_core_convs,
+    .conv_count = smp::k_core_conv_count,
+    .conv_size = sizeof(ptc_conv),
+    .actions = smp::k_core_actions,
+    .action_count = smp::k_core_action_count,
+    .action_size = sizeof(ptc_action),
 };
 
 } // namespace

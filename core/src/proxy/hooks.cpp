@@ -19,7 +19,7 @@ struct hook_ent {
     module_rec* mod;
     ptc_hook_fn fn;
 };
-std::vector<hook_ent> g_chains[PTC_PHASE_CLOSE + 1];
+std::vector<hook_ent> g_chains[PTC_PHASE_MAX + 1];
 } // namespace
 
 void hooks_build()
@@ -36,7 +36,7 @@ void hooks_build()
         });
 }
 
-bool hooks_present(uint32_t phase) { return phase <= PTC_PHASE_CLOSE && !g_chains[phase].empty(); }
+bool hooks_present(uint32_t phase) { return phase <= PTC_PHASE_MAX && !g_chains[phase].empty(); }
 
 static void* blob(proxy* p, module_rec* m)
 {
@@ -47,7 +47,7 @@ static void* blob(proxy* p, module_rec* m)
 
 int run_hooks(stream* s, uint32_t phase)
 {
-    if (phase > PTC_PHASE_CLOSE)
+    if (phase > PTC_PHASE_MAX)
         return PTC_CONTINUE;
     for (const hook_ent& h : g_chains[phase]) {
         int r = h.fn(reinterpret_cast<ptc_stream*>(s), blob(s->fe, h.mod), blob(s->be, h.mod));

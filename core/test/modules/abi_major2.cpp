@@ -3,11 +3,18 @@
 #include <portico/portico.h>
 
 static const ptc_module desc = {
-    PTC_MODULE_MAGIC, 2, 0, sizeof(ptc_module), 0,
-    "abi_major2", "2.0.0", "declares ABI 2.0 (must be refused)",
-    PTC_NO_TABLE(ptc_keyword), PTC_NO_TABLE(ptc_hook), PTC_NO_TABLE(ptc_proto),
-    0, 0, 0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-    PTC_NO_SAMPLE_TABLES,
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = 2,
+    .size = sizeof(ptc_module),
+    .name = "abi_major2",
+    .version = "2.0.0",
+    .description = "declares ABI 2.0 (must be refused)",
+    .keyword_size = sizeof(ptc_keyword),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .action_size = sizeof(ptc_action),
 };
 
 PTC_MODULE_ENTRY(host)

@@ -3,11 +3,19 @@
 #include <portico/portico.h>
 
 static const ptc_module desc = {
-    PTC_MODULE_MAGIC, 1, 99, sizeof(ptc_module), 0,
-    "abi_minor_new", "1.99.0", "needs ABI 1.99 (must be refused)",
-    PTC_NO_TABLE(ptc_keyword), PTC_NO_TABLE(ptc_hook), PTC_NO_TABLE(ptc_proto),
-    0, 0, 0, 0, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
-    PTC_NO_SAMPLE_TABLES,
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = 1,
+    .abi_minor = 99,
+    .size = sizeof(ptc_module),
+    .name = "abi_minor_new",
+    .version = "1.99.0",
+    .description = "needs ABI 1.99 (must be refused)",
+    .keyword_size = sizeof(ptc_keyword),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .action_size = sizeof(ptc_action),
 };
 
 PTC_MODULE_ENTRY(host)

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: MIT */
+/* portico plugin ABI: transport layers between a socket and a channel (since 1.3). */
+#ifndef PORTICO_TRANSPORT_H
+#define PORTICO_TRANSPORT_H
+
+#include "types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * A transport sits between a stream's socket and its channel (TLS is one): when a
+ * side of a stream has one, the bytes the host receives on that socket go through
+ * `decode` before they reach the channel, and the bytes forwarded to that socket go
+ * through `encode` before they are sent. Protocol handlers ("mode tcp", "mode
+ * http") see only the decoded bytes and never know a transport is there.
+ *
+ * Install one with host->stream_set_transport() from a PTC_PHASE_CONNECTION hook
+ * (client side) or a PTC_PHASE_SRV_CONNECTED hook (server side), before any byte
+ * of that side reached the protocol handler. Bytes of the request channel that
+ * are still pending when a client-side transport is installed are given to
+ * `decode` first (a hook may peek at a ClientHello, then install TLS).
+ *
+ * All functions are called from the worker's loop; `tctx` is the module's.
+ * Results: PTC_OK (progress or nothing to do), PTC_YIELD (needs more input
+ * before it can produce anything), PTC_ERROR (fatal: the side is closed as an
+ * I/O error).
+ */
+typedef struct ptc_transport {
+    uint32_t size;        /* sizeof(ptc_transport) as the module knows it */
+    uint32_t reserved;    /* 0 */
+    const char *name;     /* "tls": for logs and -vv */
+    /* Raw bytes received from the socket in [in, in+inlen): consume some (*used) and
+     * write decoded bytes into [out, out+cap) (*made). Called again while it makes
+     * progress. inlen == 0 with eof != 0: the peer closed. */
+    int (*decode)(void *tctx, const char *in, size_t inlen, size_t *used, char *out,
+                  size_t cap, size_t *made, int eof);
+    /* Bytes to send in [in, in+inlen): consume some (*used) and write the raw bytes
+     * to send into [out, out+cap) (*made). With inlen == 0 it may still produce
+     * bytes of its own (handshake records, alerts, a close notification). */
+    int (*encode)(void *tctx, const char *in, size_t inlen, size_t *used, char *out,
+                  size_t cap, size_t *made);
+    /* Nonzero when the transport has raw bytes of its own to send (handshake
+     * progress after decode): the host then calls encode with inlen == 0. */
+    int (*want_send)(void *tctx);
+    /* Called once when the side's connection is closed or the stream ends:
+     * release tctx. */
+    void (*release)(void *tctx);
+} ptc_transport;
+
+/* Sides (host->stream_set_transport). */
+#define PTC_SIDE_CLIENT 0u
+#define PTC_SIDE_SERVER 1u
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
