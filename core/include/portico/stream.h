@@ -44,6 +44,8 @@ extern "C" {
 #define PTC_CHAN_FLUSHED  0x0008u /* no forwarded byte is waiting to be sent */
 #define PTC_CHAN_FULL     0x0010u /* no room left for reading */
 #define PTC_CHAN_PAUSED   0x0020u /* reading paused by chan_pause() */
+#define PTC_CHAN_TIMEOUT  0x0040u /* since 1.3, request channel during PTC_PHASE_CONNECTION:
+                                     the client timer expired while a hook waited */
 
 /* Server-side error codes (host->stream_srv_error); 0 = none. */
 #define PTC_SRVERR_NONE     0

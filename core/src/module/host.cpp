@@ -14,6 +14,7 @@
 #include "proxy/runtime.hpp"
 #include "log/log_host.hpp"
 #include "sample/sample_host.hpp"
+#include "shm/shm.hpp"
 #include "stream/stream.hpp"
 #include "util/diag.hpp"
 
@@ -229,6 +230,97 @@ uint64_t h_proxy_setting(const ptc_proxy* p, const char* name)
     return 0;
 }
 
+// ---- 1.3: binds, servers, module shared memory ----
+
+ptc_bind* h_stream_bind(ptc_stream* s)
+{
+    return reinterpret_cast<ptc_bind*>(reinterpret_cast<stream*>(s)->bind);
+}
+
+void* h_bind_conf(ptc_modref* self, const ptc_bind* b)
+{
+    const bind_conf* bc = reinterpret_cast<const bind_conf*>(b);
+    uint32_t i = to_module(self)->index;
+    return bc && i < bc->mod.blobs.size() ? bc->mod.blobs[i] : nullptr;
+}
+
+ptc_proxy* h_bind_proxy(const ptc_bind* b)
+{
+    return to_handle(reinterpret_cast<const bind_conf*>(b)->fe);
+}
+
+ptc_str h_bind_name(const ptc_bind* b)
+{
+    const bind_conf* bc = reinterpret_cast<const bind_conf*>(b);
+    return sv(bc->name.empty() ? bc->spec : bc->name);
+}
+
+ptc_server* h_server_next(const ptc_proxy* be, ptc_server* prev)
+{
+    const proxy* p = to_proxy(be);
+    size_t i = 0;
+    if (prev) {
+        const server* ps = to_server(prev);
+        while (i < p->servers.size() && p->servers[i].get() != ps)
+            i++;
+        i++;
+    }
+    for (; i < p->servers.size(); i++) {
+        server* sv = p->servers[i].get();
+        if (!sv->shared || sv->shared->in_use.load(std::memory_order_relaxed))
+            return to_handle(sv);
+    }
+    return nullptr;
+}
+
+ptc_proxy* h_server_backend(const ptc_server* s) { return to_handle(to_server(s)->be); }
+
+socklen_t h_server_addr(const ptc_server* s, sockaddr_storage* out)
+{
+    const server* sv = to_server(s);
+    shm_server* sh = sv->shared;
+    if (!sh || !sv->be || !sv->be->shared) {
+        std::memcpy(out, &sv->addr, sizeof(*out));
+        return sv->addrlen;
+    }
+    sv->be->shared->cfg_lock.lock();
+    std::memcpy(out, &sh->addr, sizeof(*out));
+    socklen_t n = sh->addrlen;
+    sv->be->shared->cfg_lock.unlock();
+    return n;
+}
+
+uint32_t h_server_state(const ptc_server* s)
+{
+    const server* sv = to_server(s);
+    const shm_server* sh = sv->shared;
+    if (!sh)
+        return (sv->disabled ? PTC_SRV_ST_MAINT : PTC_SRV_ST_UP) |
+               (sv->backup ? PTC_SRV_ST_BACKUP : 0);
+    uint32_t st = 0;
+    uint32_t up = sh->up.load(std::memory_order_relaxed);
+    if (up == 1)
+        st |= PTC_SRV_ST_UP;
+    else if (up == 2)
+        st |= PTC_SRV_ST_UP | PTC_SRV_ST_STOPPING;
+    uint32_t admin = sh->admin.load(std::memory_order_relaxed);
+    if (admin == SRV_ADMIN_MAINT)
+        st |= PTC_SRV_ST_MAINT;
+    else if (admin == SRV_ADMIN_DRAIN)
+        st |= PTC_SRV_ST_DRAIN;
+    if (sv->backup)
+        st |= PTC_SRV_ST_BACKUP;
+    if (up == 1 && admin == SRV_ADMIN_READY && sh->weight.load(std::memory_order_relaxed) > 0 &&
+        sh->in_use.load(std::memory_order_relaxed))
+        st |= PTC_SRV_ST_USABLE;
+    return st;
+}
+
+void* h_shm_reserve(ptc_modref* self, const char* name, size_t size)
+{
+    return shm_module_reserve(to_module(self)->name, name ? name : "", size);
+}
+
 } // namespace
 
 extern const char* const k_portico_version;
@@ -302,6 +394,15 @@ const ptc_host g_host = {
     .proxy_setting = h_proxy_setting,
     .chan_mark = host_chan_mark,
     .chan_rewind = host_chan_rewind,
+    .stream_bind = h_stream_bind,
+    .bind_conf = h_bind_conf,
+    .bind_proxy = h_bind_proxy,
+    .bind_name = h_bind_name,
+    .server_next = h_server_next,
+    .server_backend = h_server_backend,
+    .server_addr = h_server_addr,
+    .server_state = h_server_state,
+    .shm_reserve = h_shm_reserve,
 };
 
 } // namespace portico

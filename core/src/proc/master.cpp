@@ -234,6 +234,7 @@ int run_master(config& cfg, const master_opts& o)
     }
     cli_shm_init(cfg);
     cli_set_workers(n);
+    shm_module_seal(); // module areas are reserved by now (init/post_config): same in all workers
     if (!cli_bind(cfg))
         return 1;
     if (o.daemon) {

@@ -97,6 +97,7 @@ void* cfg_loader::blob(conf_blobs& b, module_rec* m, uint32_t kind)
 {
     uint32_t size = kind == PTC_CONF_GLOBAL  ? m->desc.global_conf_size
                     : kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size
+                    : kind == PTC_CONF_BIND  ? m->desc.bind_conf_size
                                              : m->desc.server_conf_size;
     if (!size)
         return nullptr;

@@ -214,6 +214,7 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
         b->spec = a;
         b->file = c->file;
         b->line = (int)c->line;
+        b->fe = &p;
         std::string e;
         addr_opts o;
         if (!parse_addr(a, o, b->addr, b->addrlen, &b->inherited_fd, e))
@@ -248,9 +249,17 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
         o.kw_words = (uint32_t)used;
         o.self = reinterpret_cast<ptc_modref*>(d->mod);
         o.conf = g_loader->blob(p.mod, d->mod, PTC_CONF_PROXY);
-        // bind options of the core act on the bind lines being created
+        // bind options of the core act on the bind lines being created; a module's
+        // option is parsed once per address, with that address's blob (ABI 1.3)
         g_pending_binds = &made;
-        int r = d->kw->parse(&o);
+        int r = PTC_OK;
+        for (size_t k = 0; k < made.size() && r == PTC_OK; k++) {
+            o.bind = reinterpret_cast<ptc_bind*>(made[k].get());
+            o.bind_conf = g_loader->blob(made[k]->mod, d->mod, PTC_CONF_BIND);
+            r = d->kw->parse(&o);
+            if (d->mod->name == "core")
+                break; // the core's options apply to every pending bind at once
+        }
         g_pending_binds = nullptr;
         if (r != PTC_OK)
             return PTC_ERROR;

@@ -43,6 +43,8 @@ struct bind_conf {
     std::vector<int> fds;         // listening sockets (one per worker, or the inherited one)
     std::string name;             // bind option "name"
     int defer_accept = -1;        // TCP_DEFER_ACCEPT: -1 auto (on for mode http), 0 off, 1 on
+    struct proxy* fe = nullptr;   // the frontend it belongs to
+    conf_blobs mod;               // per-module bind blobs (ABI 1.3 bind_conf_size)
 };
 
 struct server {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <map>
 #include <ctime>
 #include <new>
 
@@ -114,5 +115,31 @@ bool shm_create(config& cfg)
     lb_init(cfg);
     return true;
 }
+
+namespace {
+struct mod_area {
+    void* p;
+    size_t size;
+};
+std::map<std::string, mod_area> g_mod_areas; // "module\0name" -> area
+bool g_mod_sealed;
+} // namespace
+
+void* shm_module_reserve(const std::string& module, const std::string& name, size_t size)
+{
+    if (g_mod_sealed || size == 0)
+        return nullptr;
+    std::string key = module + std::string(1, '\0') + name;
+    auto it = g_mod_areas.find(key);
+    if (it != g_mod_areas.end())
+        return it->second.size >= size ? it->second.p : nullptr;
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return nullptr;
+    g_mod_areas.emplace(key, mod_area{p, size});
+    return p;
+}
+
+void shm_module_seal() { g_mod_sealed = true; }
 
 } // namespace portico

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace portico {
 
@@ -165,6 +166,13 @@ shm_header* shm_get();
 // Server slot <i> (0 <= i < nservers) and proxy slot <i>, or nullptr.
 shm_server* shm_server_slot(uint32_t i);
 shm_proxy* shm_proxy_slot(uint32_t i);
+// Module shared memory (ABI 1.3 shm_reserve): <size> zeroed bytes shared by the master and
+// every worker, one mapping per (module, name); the same pair returns the same area. Only
+// before the workers are forked (nullptr afterwards, or if the mapping fails).
+void* shm_module_reserve(const std::string& module, const std::string& name, size_t size);
+// Called by the master when it forks the workers: later reservations are refused.
+void shm_module_seal();
+
 // Tells every worker that the servers of backend <p> changed (they rebuild on next pick).
 inline void shm_servers_changed(shm_proxy* p)
 {
