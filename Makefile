@@ -2,7 +2,8 @@
 # Non-recursive GNU make build of portico: the core binary, its modules, tests and install.
 #
 # Everything is found by wildcard: core/src/**/*.cpp, modules/*/module.mk,
-# core/test/test_*.cpp, core/test/modules/*.cpp, modules/*/test/test_*.cpp.
+# core/test/test_*.cpp, core/test/modules/*.cpp, modules/*/test/test_*.cpp,
+# modules/*/fuzz/fuzz.mk, modules/*/fuzz/fuzz_*.cpp, core/fuzz/fuzz_*.cpp.
 # Objects and test binaries go to build/; `make help` lists the targets.
 
 .DEFAULT_GOAL := all
@@ -95,6 +96,29 @@ mod_of = $(word 2,$(subst /, ,$(1)))
 
 MODULE_SOS := $(foreach m,$(MODULES),modules/$(m).so)
 
+# Fuzzing (make fuzz, make fuzz-smoke). A target modules/<m>/fuzz/fuzz_X.cpp (or
+# core/fuzz/fuzz_X.cpp, owner "core") becomes build/fuzz/fuzz_X, built with $(FUZZ_CXX) and
+# linked with the sources in <owner>_FUZZ_SRCS: set it in modules/<m>/module.mk, or in
+# modules/<m>/fuzz/fuzz.mk for a directory that is not a module (yet). fuzz-smoke runs each
+# target on the seed corpus next to it (modules/<m>/fuzz/corpus/).
+FUZZ_MKS := $(sort $(wildcard modules/*/fuzz/fuzz.mk))
+-include $(FUZZ_MKS)
+FUZZ_TARGET_SRCS := $(sort $(wildcard modules/*/fuzz/fuzz_*.cpp core/fuzz/fuzz_*.cpp))
+fuzz_owner = $(if $(filter core/%,$(1)),core,$(call mod_of,$(1)))
+fuzz_bin = build/fuzz/$(basename $(notdir $(1)))
+fuzz_objs = $(patsubst %,build/fuzz/obj/%.o,$(basename $(1) $($(call fuzz_owner,$(1))_FUZZ_SRCS)))
+FUZZ_BINS := $(foreach s,$(FUZZ_TARGET_SRCS),$(call fuzz_bin,$(s)))
+FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
+FUZZ_RUN_FLAGS := -runs=20000 -max_total_time=20
+
+# Standalone unit tests: a directory with a fuzz/fuzz.mk but no module.mk (pure code awaiting
+# its module glue) still gets modules/<m>/test/test_*.cpp built and run by make check,
+# linked with <m>_FUZZ_SRCS. Once a module.mk exists the ordinary module test rule takes over.
+STANDALONE_DIRS := $(foreach m,$(patsubst modules/%/fuzz/fuzz.mk,%,$(FUZZ_MKS)),\
+	$(if $(wildcard modules/$(m)/module.mk),,$(m)))
+STANDALONE_OBJS := $(foreach m,$(STANDALONE_DIRS),\
+	$(patsubst %,build/%.o,$(basename $($(m)_FUZZ_SRCS))))
+
 # Test modules: core/test/modules/<name>.cpp -> build/test-modules/<name>.so
 TESTMOD_SRCS := $(sort $(wildcard core/test/modules/*.cpp))
 TESTMOD_SOS := $(patsubst core/test/modules/%.cpp,build/test-modules/%.so,$(TESTMOD_SRCS))
@@ -103,7 +127,11 @@ TESTMOD_SOS := $(patsubst core/test/modules/%.cpp,build/test-modules/%.so,$(TEST
 # modules/<m>/test/test_x.cpp -> build/test/<m>_test_x.
 CORE_TEST_SRCS := $(sort $(wildcard core/test/test_*.cpp))
 CORE_TESTS := $(patsubst core/test/%.cpp,build/test/%,$(CORE_TEST_SRCS))
-MOD_TEST_SRCS := $(sort $(foreach m,$(MODULES),$(wildcard modules/$(m)/test/test_*.cpp)))
+MOD_TEST_SRCS := $(sort $(foreach m,$(MODULES) $(STANDALONE_DIRS),\
+	$(wildcard modules/$(m)/test/test_*.cpp)))
+# What a module test links: the module's objects, or a standalone directory's <m>_FUZZ_SRCS.
+mod_test_objs = $(if $(filter $(1),$(STANDALONE_DIRS)),\
+	$(patsubst %,build/%.o,$(basename $($(1)_FUZZ_SRCS))),$(call mod_objs,$(1)))
 mod_test_bin = build/test/$(call mod_of,$(1))_$(basename $(notdir $(1)))
 MOD_TESTS := $(foreach s,$(MOD_TEST_SRCS),$(call mod_test_bin,$(s)))
 UNIT_TESTS := $(CORE_TESTS) $(MOD_TESTS)
@@ -112,7 +140,7 @@ CONF_FILES := $(sort $(wildcard conf/*.cfg))
 MAN_PAGES := $(sort $(wildcard man/*.1 man/*.3 man/*.5))
 PUBLIC_HEADERS := $(sort $(wildcard core/include/portico/*.h))
 
-ALL_OBJS := $(CORE_OBJS) \
+ALL_OBJS := $(CORE_OBJS) $(STANDALONE_OBJS) \
 	$(foreach m,$(MODULES),$(call mod_objs,$(m))) \
 	$(patsubst %.cpp,build/%.o,$(TESTMOD_SRCS) $(CORE_TEST_SRCS) $(MOD_TEST_SRCS))
 
@@ -128,7 +156,7 @@ ABI_VERSION := $(shell sed -n 's/^.define[ \t]*PTC_ABI_\(MAJOR\|MINOR\)[ \t]*\([
 
 # --- top-level targets --------------------------------------------------------------------
 .PHONY: all modules test-modules unit-tests check test test-conf test-integration lint-man \
-	install uninstall clean distclean help need-boost
+	install uninstall clean distclean help need-boost fuzz fuzz-smoke need-fuzz
 
 all: portico modules test-modules
 
@@ -188,12 +216,57 @@ build/test/%: build/core/test/%.o $(CORE_LIB_OBJS)
 		$(LIBS_BOOST_TEST))
 
 define mod_test_rules
-$(call mod_test_bin,$(1)): build/$(basename $(1)).o $(call mod_objs,$(call mod_of,$(1)))
+$(call mod_test_bin,$(1)): build/$(basename $(1)).o $(call mod_test_objs,$(call mod_of,$(1)))
 	@mkdir -p $$(@D)
 	$$(call quiet,LD,$$(CXX) $$(LINK_FLAGS) -o $$@ $$^ $$($(call mod_of,$(1))_LIBS) \
 		$$(LIBS_BOOST_TEST))
 endef
 $(foreach s,$(MOD_TEST_SRCS),$(eval $(call mod_test_rules,$(s))))
+
+# --- fuzzing ------------------------------------------------------------------------------
+# Objects for the fuzz targets are built apart (build/fuzz/obj/) with the sanitizers; a
+# module's sources see core/include and their own directory, core's see core/src and build/.
+build/fuzz/obj/%.o: %.cpp build/autoconf.h
+	@mkdir -p $(@D)
+	$(call quiet,FUZZCXX,$(FUZZ_CXX) $(FUZZ_FLAGS) $(WARN_FLAGS) -MMD -MP -Ibuild -Icore/include \
+		$(if $(filter core/%,$<),-Icore/src,-Imodules/$(call mod_of,$<)) $(CXXFLAGS) -c $< -o $@)
+
+define fuzz_rules
+$(call fuzz_bin,$(1)): $(call fuzz_objs,$(1))
+	$$(call quiet,FUZZLD,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -o $$@ $$^)
+endef
+$(foreach s,$(FUZZ_TARGET_SRCS),$(eval $(call fuzz_rules,$(s))))
+
+need-fuzz:
+	@if [ "$(HAVE_FUZZ)" != 1 ]; then \
+		echo "error: no clang++ with libFuzzer ($(FUZZ_CXX)): apt-get install clang, then ./configure"; \
+		exit 1; \
+	fi
+
+fuzz: need-fuzz $(FUZZ_BINS)
+
+# Each target on a scratch copy of its seed corpus (new inputs go to build/fuzz/corpus/, the
+# seeds stay untouched; crash inputs to build/fuzz/artifacts/). Without libFuzzer it skips,
+# except under CI=true where a missing clang++ is an error.
+fuzz-smoke: $(if $(filter 1,$(HAVE_FUZZ)),$(FUZZ_BINS))
+	@if [ "$(HAVE_FUZZ)" != 1 ]; then \
+		if [ "$$CI" = true ]; then \
+			echo "error: fuzz-smoke: no clang++ with libFuzzer ($(FUZZ_CXX)) and CI=true"; \
+			exit 1; \
+		fi; \
+		echo "fuzz-smoke: skipped (no clang++ with libFuzzer; apt-get install clang, ./configure)"; \
+		exit 0; \
+	fi; \
+	start=$$(date +%s); \
+	$(foreach s,$(FUZZ_TARGET_SRCS),\
+	b=$(call fuzz_bin,$(s)); n=$$(basename $$b); \
+	printf '  %-7s %s\n' FUZZ "$$b"; \
+	mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts && \
+	./$$b $(FUZZ_RUN_FLAGS) -artifact_prefix=build/fuzz/artifacts/$$n- \
+		build/fuzz/corpus/$$n $(wildcard $(dir $(s))corpus) > build/fuzz/$$n.log 2>&1 || \
+		{ tail -n 40 build/fuzz/$$n.log; echo "FAILED: $$b (log: build/fuzz/$$n.log)"; exit 1; }; \
+	tail -n 1 build/fuzz/$$n.log;) \
+	echo "fuzz-smoke: $(words $(FUZZ_BINS)) targets passed in $$(( $$(date +%s) - start ))s"
 
 # --- tests --------------------------------------------------------------------------------
 need-boost:
@@ -229,6 +302,7 @@ test-integration: all
 # Sequential on purpose: unit tests, then the conf examples, then the integration tests.
 test: all unit-tests
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test-conf
 	@$(MAKE) --no-print-directory test-integration
 
@@ -265,7 +339,8 @@ uninstall:
 # --- cleaning -----------------------------------------------------------------------------
 # clean keeps the configuration; distclean removes it too.
 clean:
-	rm -rf build/core build/modules build/test build/test-modules build/portico-module.pc
+	rm -rf build/core build/modules build/test build/test-modules build/fuzz \
+		build/portico-module.pc
 	rm -f portico modules/*.so
 
 distclean: clean
@@ -275,8 +350,13 @@ help:
 	@echo 'portico build targets (configure options: ./configure --help):'
 	@echo '  all (default)     ./portico, modules/<name>.so and build/test-modules/*.so'
 	@echo '  modules           only the modules: $(or $(MODULES),none found)'
-	@echo '  check             build and run the Boost.Test unit tests (build/test/*)'
-	@echo '  test              all, check, portico -c on conf/*.cfg, then prove -r t/'
+	@echo '  check             build and run the Boost.Test unit tests (build/test/*), also'
+	@echo '                    modules/<m>/test/ of a directory with fuzz/fuzz.mk and no module.mk'
+	@echo '  fuzz              build the libFuzzer targets modules/*/fuzz/fuzz_*.cpp and'
+	@echo '                    core/fuzz/fuzz_*.cpp into build/fuzz/ (clang++; links <m>_FUZZ_SRCS)'
+	@echo '  fuzz-smoke        run each fuzz target on its fuzz/corpus/ ($(FUZZ_RUN_FLAGS));'
+	@echo '                    skipped without clang++/libFuzzer unless CI=true'
+	@echo '  test              all, check, fuzz-smoke, portico -c on conf/*.cfg, then prove -r t/'
 	@echo '  test-conf         portico -c -f on every conf/*.cfg'
 	@echo '  test-integration  prove -r t/ with PORTICO_TEST_BINARY=./portico'
 	@echo '  lint-man          mandoc -Tlint -Wwarning on man/*.1 man/*.3 man/*.5'
@@ -285,6 +365,7 @@ help:
 	@echo '  clean             remove objects, binaries and modules; keep the configuration'
 	@echo '  distclean         clean, and remove build/ with the configuration'
 	@echo 'Variables: V=1 shows commands; PREFIX=, DESTDIR= for install; CXXFLAGS=, LDFLAGS='
-	@echo 'are appended; <module>_CXXFLAGS and <module>_LIBS come from modules/<m>/module.mk.'
+	@echo 'are appended; <module>_CXXFLAGS and <module>_LIBS come from modules/<m>/module.mk,'
+	@echo '<m>_FUZZ_SRCS from it or from modules/<m>/fuzz/fuzz.mk.'
 
 -include $(ALL_OBJS:.o=.d)

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 // portico's command line: HAProxy-compatible flags, config check, version report, start.
 #include <lua5.4/lua.h>
-#include <liburing.h>
 #include <openssl/crypto.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
@@ -154,11 +153,13 @@ void print_vv(cfg_loader& L)
     printf("Poller: %s%s%s\n", p ? p->name() : "none", why.empty() ? "" : " (",
            why.empty() ? "" : (why + ")").c_str());
     printf("Libraries:\n");
-    printf("    liburing %s\n", PTC_URING_VERSION);
+    if (PTC_HAVE_URING)
+        printf("    liburing %s\n", PTC_URING_VERSION);
     printf("    %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("    PCRE2 %d.%d\n", PCRE2_MAJOR, PCRE2_MINOR);
     printf("    %s\n", LUA_RELEASE);
-    printf("Feature list : +IOURING +EPOLL +OPENSSL +PCRE2 +LUA +PORTICO\n"); // = feature()
+    printf("Feature list : %cIOURING +EPOLL +OPENSSL +PCRE2 +LUA +PORTICO\n", // = feature()
+           PTC_HAVE_URING ? '+' : '-');
     printf("Loaded modules:\n");
     for (auto& m : g_modules.all()) {
         if (m->path.empty())

@@ -5,6 +5,12 @@
 // aligned) tag internal requests: UD_IGNORE for cancel requests whose CQEs are dropped,
 // UD_EMU_ACCEPT for the single-shot accepts that emulate multishot accept on kernels
 // older than 5.19.
+//
+// Compiled only with liburing (PTC_HAVE_URING, ./configure without --without-uring); the
+// stub make_uring_poller() of a build without it is in poller.cpp.
+#include "autoconf.h"
+
+#if PTC_HAVE_URING
 #include <liburing.h>
 #include <poll.h>
 #include <sys/un.h>
@@ -525,3 +531,5 @@ std::unique_ptr<poller> make_uring_poller(unsigned entries, std::string* why)
 }
 
 } // namespace portico::event
+
+#endif // PTC_HAVE_URING

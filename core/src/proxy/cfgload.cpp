@@ -13,6 +13,7 @@
 #include <deque>
 #include <stdexcept>
 
+#include "autoconf.h"
 #include "cfg/reader.hpp"
 #include "cli/cli.hpp"
 #include "log/log.hpp"
@@ -51,8 +52,10 @@ const char* section_name(uint32_t bits)
 bool is_feature(std::string_view f)
 {
     // feature() names as HAProxy's -vv "Feature list" spells them, for what portico has.
-    static const char* const feats[] = {"OPENSSL", "PCRE2", "LUA", "IOURING", "EPOLL",
-                                        "PORTICO", nullptr};
+    static const char* const feats[] = {
+        "OPENSSL", "PCRE2", "LUA", "EPOLL", "PORTICO",
+        PTC_HAVE_URING ? "IOURING" : nullptr, // not in a build --without-uring
+        nullptr};
     for (const char* const* p = feats; *p; p++)
         if (f == *p)
             return true;
