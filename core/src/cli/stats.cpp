@@ -255,6 +255,7 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
         uint64_t cum = sp ? sp->cum_conns.load() : 0;
         r.set("stot", cum);
         r.set("dreq", sp ? sp->denied.load() : 0);
+        r.set("ereq", sp ? sp->conn_errors.load() : 0); // refused handshakes (PROXY header...)
         r.set("status", "OPEN");
         r.set("pid", 1u);
         r.set("iid", p.index + 2);

@@ -600,8 +600,7 @@ void on_accept(stream* s)
         return;
     // the default format: "Connect from <client> to <local> (<frontend>/<MODE>)"
     sockaddr_storage local{};
-    socklen_t len = sizeof(local);
-    if (!s->cli || getsockname(s->cli->fd, reinterpret_cast<sockaddr*>(&local), &len) != 0)
+    if (!stream_local_addr(s, &local))
         local.ss_family = 0;
     std::string_view cli = "-", loc = "-";
     char a[INET6_ADDRSTRLEN + 16], b[INET6_ADDRSTRLEN + 16];
@@ -641,6 +640,44 @@ void on_accept(stream* s)
         return;
     pl->counter++;
     emit(*pl, PTC_LOG_INFO, wall_us(), g_body, std::min((size_t)n, sizeof(g_body) - 1));
+}
+
+void on_conn_error(stream* s, const char* reason)
+{
+    proxy_log* pl = s->fe->logs.get();
+    if (!pl || !has_targets(*pl))
+        return;
+    char ip[INET6_ADDRSTRLEN] = "-";
+    unsigned port = 0;
+    if (s->cli_addrlen && s->cli_addr.ss_family == AF_INET) {
+        auto* in = reinterpret_cast<const sockaddr_in*>(&s->cli_addr);
+        inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip));
+        port = ntohs(in->sin_port);
+    } else if (s->cli_addrlen && s->cli_addr.ss_family == AF_INET6) {
+        auto* in6 = reinterpret_cast<const sockaddr_in6*>(&s->cli_addr);
+        inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(in6->sin6_port);
+    }
+    // accept date: wall clock now minus the time since the accept
+    uint64_t us = wall_us();
+    uint64_t age_ms = s->log_t_accept ? event::monotonic_ms() - s->log_t_accept : 0;
+    uint64_t acc_us = us - age_ms * 1000;
+    time_t sec = (time_t)(acc_us / 1000000);
+    tm t;
+    localtime_r(&sec, &t);
+    static const char* const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    const std::string& bname = s->bind ? (s->bind->name.empty() ? s->bind->spec : s->bind->name)
+                                       : std::string();
+    int n = snprintf(g_body, sizeof(g_body), "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s/%s: %s",
+                     ip, port, t.tm_mday, mon[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min,
+                     t.tm_sec, (unsigned)((acc_us / 1000) % 1000), s->fe->name.c_str(),
+                     bname.c_str(), reason);
+    if (n < 0)
+        return;
+    pl->counter++;
+    emit(*pl, pl->separate_errors ? PTC_LOG_ERR : PTC_LOG_INFO, us, g_body,
+         std::min((size_t)n, sizeof(g_body) - 1));
 }
 
 void on_close(stream* s)

@@ -309,7 +309,9 @@ bool get_sockname(stream* s, bool server_side, sockaddr_storage& a)
 {
     if (!s)
         return false;
-    conn* c = server_side ? s->srvc : s->cli;
+    if (!server_side)
+        return stream_local_addr(s, &a) != 0;
+    conn* c = s->srvc;
     if (!c || c->fd < 0)
         return false;
     socklen_t len = sizeof(a);

@@ -57,4 +57,22 @@ int run_hooks(stream* s, uint32_t phase)
     return PTC_CONTINUE;
 }
 
+int run_hooks_from(stream* s, uint32_t phase, uint16_t& idx)
+{
+    if (phase > PTC_PHASE_MAX)
+        return PTC_CONTINUE;
+    const auto& ch = g_chains[phase];
+    for (; idx < ch.size(); idx++) {
+        const hook_ent& h = ch[idx];
+        int r = h.fn(reinterpret_cast<ptc_stream*>(s), blob(s->fe, h.mod), blob(s->be, h.mod));
+        if (r == PTC_YIELD)
+            return r;
+        if (r != PTC_CONTINUE) {
+            idx++;
+            return r;
+        }
+    }
+    return PTC_CONTINUE;
+}
+
 } // namespace portico

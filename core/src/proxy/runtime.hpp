@@ -20,5 +20,8 @@ bool hooks_present(uint32_t phase);
 // Runs the chain of <phase> on <s>: the first result other than PTC_CONTINUE, else
 // PTC_CONTINUE.
 int run_hooks(stream* s, uint32_t phase);
+// Runs the hooks of <phase> from the <idx>-th on; on PTC_YIELD <idx> is left at the hook that
+// yielded (PTC_PHASE_CONNECTION resumes there). Returns like run_hooks.
+int run_hooks_from(stream* s, uint32_t phase, uint16_t& idx);
 
 } // namespace portico

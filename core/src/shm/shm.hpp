@@ -137,6 +137,8 @@ struct alignas(64) shm_proxy {
     std::atomic<uint64_t> hrsp_4xx;
     std::atomic<uint64_t> hrsp_5xx;
     std::atomic<uint64_t> hrsp_other;   // other status, or none sent (-1)
+    // ---- connections refused before the protocol handler (ABI 1.3 stream_conn_fail) ----
+    std::atomic<uint64_t> conn_errors;  // bad PROXY headers, failed handshakes (ereq)
 };
 
 struct shm_header {

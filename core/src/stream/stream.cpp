@@ -196,6 +196,7 @@ void conn_maybe_free(conn* c)
 {
     if (!c->owner && !c->busy() && !c->pooled) {
         worker* w = c->w;
+        conn_pre_free(c);
         c->~conn();
         w->conn_pool.put(c);
     }
@@ -259,6 +260,14 @@ void post_recv(stream* s, uint32_t dir)
     src->rx_off = c.tail;
     src->rx_len = room;
     w->poller->recv(src->fd, c.buf + c.tail, room, &src->rx);
+}
+
+// Sends the connection's preamble (stream_srv_prepend) before any channel byte.
+void post_pre(stream* s, conn* dst)
+{
+    dst->tx_pre = true;
+    s->w->poller->send(dst->fd, dst->pre + dst->pre_off, (uint32_t)(dst->pre_len - dst->pre_off),
+                       &dst->tx);
 }
 
 void post_send(stream* s, uint32_t dir)
@@ -362,7 +371,7 @@ void srv_conn_release(stream* s)
         return;
     worker* w = s->w;
     uint32_t i = c->srv ? c->srv->index : 0;
-    bool ok = s->srv_idle && (s->idle_flags & PTC_IDLE_POOL) && c->srv &&
+    bool ok = s->srv_idle && (s->idle_flags & PTC_IDLE_POOL) && c->srv && !c->priv &&
               c->state == conn_state::ready && !c->rx.busy && !c->tx.busy &&
               i < w->pool.size() && w->pool_count[i] < k_pool_max_per_server;
     if (!ok) {
@@ -437,6 +446,26 @@ void stream_process(stream* s)
     if (s->closing == close_mode::none && s->events) {
         uint32_t ev = s->events;
         s->events = 0;
+        if (s->cphase) { // PTC_PHASE_CONNECTION waits: the handler has not seen the stream
+            if (!conn_phase_resume(s, ev)) {
+                if (s->closing == close_mode::none)
+                    stream_update(s); // keep reading
+                return;               // refused: queued again, freed on that turn
+            }
+            log::on_accept(s);
+            ev = PTC_EV_OPEN | (s->ch[PTC_DIR_REQ].tail > s->ch[PTC_DIR_REQ].fwd ||
+                                        (s->ch[PTC_DIR_REQ].flags & PTC_CHAN_EOF)
+                                    ? PTC_EV_REQ_DATA
+                                    : 0);
+        }
+        if ((ev & PTC_EV_SRV_CONNECTED) && s->srvc && s->srvc->srv_phase) {
+            s->srvc->srv_phase = false;
+            if (!srv_phase_run(s)) {
+                srv_conn_close(s);
+                s->srv_error = PTC_SRVERR_CONNECT;
+                ev = (ev & ~PTC_EV_SRV_CONNECTED) | PTC_EV_SRV_ERROR;
+            }
+        }
         g_in_handler = s;
         s->proto->on_event(reinterpret_cast<ptc_stream*>(s), s->state, ev);
         g_in_handler = nullptr;
@@ -454,7 +483,9 @@ void chan_update(stream* s, uint32_t dir)
     conn* src = src_of(s, dir);
     conn* dst = dst_of(s, dir);
     if (dst && dst->state == conn_state::ready && !dst->tx.busy) {
-        if (c.fwd > c.head)
+        if (dst->pre)
+            post_pre(s, dst);
+        else if (c.fwd > c.head)
             post_send(s, dir);
         else if ((c.flags & PTC_CHAN_SHUTW) && !c.shut_done) {
             shutdown(dst->fd, SHUT_WR);
@@ -626,6 +657,27 @@ void on_tx(event::completion* ec, int res, uint32_t)
     c->tx_buf = nullptr;
     stream* s = c->owner;
     buf_unref(w, b);
+    if (c->tx_pre) { // the preamble (stream_srv_prepend), not channel bytes
+        c->tx_pre = false;
+        if (!s) {
+            conn_maybe_free(c);
+            return;
+        }
+        if (res > 0) {
+            c->pre_off = (uint16_t)(c->pre_off + res);
+            if (c->pre_off >= c->pre_len)
+                conn_pre_free(c);
+            refresh_timer(s, PTC_TMO_SERVER);
+            stream_enqueue(s, 0);
+        } else if (res == -ECANCELED || res == 0) {
+            stream_enqueue(s, 0);
+        } else {
+            c->state = conn_state::closed;
+            s->srv_error = PTC_SRVERR_RESET;
+            stream_enqueue(s, PTC_EV_SRV_ERROR);
+        }
+        return;
+    }
     if (!s) {
         conn_maybe_free(c);
         return;
@@ -698,6 +750,7 @@ void on_cx(event::completion* ec, int res, uint32_t)
             w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + s->tmo[PTC_TMO_SERVER]);
         else
             w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+        c->srv_phase = hooks_present(PTC_PHASE_SRV_CONNECTED);
         stream_enqueue(s, PTC_EV_SRV_CONNECTED);
         return;
     }
@@ -741,12 +794,13 @@ stream* stream_new(listener* l, int fd)
 {
     worker* w = l->w;
     void* mem = w->stream_pool.get();
-    std::memset(mem, 0, sizeof(stream) + w->state_size);
+    std::memset(mem, 0, sizeof(stream) + w->state_size + w->modstate_size);
     stream* s = new (mem) stream();
     s->w = w;
     s->fe = l->fe;
     s->bind = l->bind;
     s->proto = l->fe->proto;
+    modstate_attach(s);
     s->cli = conn_new(w, fd, s, PTC_DIR_REQ);
     s->cli->state = conn_state::ready;
     s->cli_addrlen = sizeof(s->cli_addr);
@@ -801,6 +855,8 @@ stream* stream_new(listener* l, int fd)
     }
     s->log_t_accept = event::monotonic_ms(); // logging (completions run before the
                                              // loop's clock update: read it fresh)
+    if (!conn_phase_start(s))
+        return s; // waiting for bytes (PROXY header...), or refused
     log::on_accept(s);
     stream_enqueue(s, PTC_EV_OPEN);
     return s;
@@ -966,7 +1022,9 @@ bool worker_setup(int slot, std::string& err)
     for (auto& m : g_modules.all())
         for (const ptc_proto& p : m->protos)
             w->state_size = std::max(w->state_size, p.state_size);
-    w->stream_pool.init(sizeof(stream) + w->state_size, 64);
+    w->state_size = (w->state_size + 15) & ~15u; // module states follow, 16-aligned
+    modstate_layout(w);
+    w->stream_pool.init(sizeof(stream) + w->state_size + w->modstate_size, 64);
     w->conn_pool.init(sizeof(conn), 128);
     w->buf_pool.init(k_buf_hdr + w->bufcap, 32);
     std::string why;
@@ -1376,7 +1434,6 @@ void host_stream_set_timeout(ptc_stream* ps, uint32_t which, uint64_t ms)
 socklen_t host_stream_addr(ptc_stream* ps, uint32_t which, sockaddr_storage* out)
 {
     stream* s = S(ps);
-    socklen_t len = sizeof(*out);
     switch (which) {
     case PTC_ADDR_CLIENT:
         if (!s->cli_addrlen)
@@ -1384,9 +1441,7 @@ socklen_t host_stream_addr(ptc_stream* ps, uint32_t which, sockaddr_storage* out
         std::memcpy(out, &s->cli_addr, s->cli_addrlen);
         return s->cli_addrlen;
     case PTC_ADDR_FRONTEND:
-        if (!s->cli || s->cli->fd < 0 || getsockname(s->cli->fd, (sockaddr*)out, &len) < 0)
-            return 0;
-        return len;
+        return stream_local_addr(s, out);
     case PTC_ADDR_SERVER:
         if (!s->srv)
             return 0;

@@ -67,6 +67,13 @@ struct conn {
     conn* pool_prev = nullptr;
     uint64_t idle_since = 0;
     worker* w = nullptr;
+    // ---- ABI 1.3: bytes to send before the channel's (stream_srv_prepend) ----
+    char* pre = nullptr;         // heap copy, freed once sent or with the conn
+    uint16_t pre_len = 0;
+    uint16_t pre_off = 0;        // bytes of it already sent
+    bool tx_pre = false;         // the in-flight send is from <pre>
+    bool priv = false;           // carried a preamble: never pooled for another stream
+    bool srv_phase = false;      // new server connection: PTC_PHASE_SRV_CONNECTED pending
 
     bool busy() const { return rx.busy || tx.busy || cx.busy; }
 };
@@ -123,6 +130,15 @@ struct stream {
     uint32_t cx_flags = 0;       // flags of the current stream_connect_ex
     uint64_t rt_start_us = 0;    // leasttime: first request byte sent (0: not measuring)
     bool rt_armed = false;       // leasttime: measure this exchange
+    // ---- ABI 1.3: connection phase, addresses, server choice, module state (phase.cpp) ----
+    uint8_t cphase = 0;          // 1 while PTC_PHASE_CONNECTION waits (handler not opened)
+    bool conn_failed = false;    // stream_conn_fail() counted and logged this connection
+    uint16_t cphase_idx = 0;     // hook of the connection phase to resume at
+    uint32_t use_srv_flags = 0;  // PTC_USE_SRV_* of use_srv
+    server* use_srv = nullptr;   // chosen by a PTC_PHASE_SERVER_CHOICE hook
+    unsigned char* modstate = nullptr; // modules' per-stream states (after the proto state)
+    socklen_t fe_addrlen = 0;    // frontend address set by stream_set_addr (0: the socket's)
+    sockaddr_storage fe_addr{};
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
 
@@ -148,6 +164,7 @@ struct worker {
     uint32_t bufcap = 16384;     // full buffer capacity (bufsize)
     uint32_t maxrewrite = 1024;
     uint32_t state_size = 0;     // largest protocol state
+    uint32_t modstate_size = 0;  // modules' per-stream states, after the protocol state
     std::vector<std::unique_ptr<listener>> listeners;
     stream* runq_head = nullptr;
     stream* runq_tail = nullptr;
@@ -180,6 +197,29 @@ void worker_soft_stop();
 void worker_fast_stop();
 // Closes the idle pooled connections to server slot <index> (runtime API).
 void worker_pool_purge(uint32_t index);
+
+// ---- ABI 1.3 pieces of the engine (phase.cpp) ----
+// Lays out the modules' per-stream states (offsets after the protocol state).
+void modstate_layout(worker* w);
+// Points s->modstate into its pool block (call when the stream is created).
+void modstate_attach(stream* s);
+// The local address of the client connection: set by stream_set_addr, else the socket's.
+socklen_t stream_local_addr(stream* s, sockaddr_storage* out);
+// At accept, after the tcp-request connection rules: runs PTC_PHASE_CONNECTION. Returns
+// true when the stream may open (PTC_EV_OPEN), false when it waits or was closed.
+bool conn_phase_start(stream* s);
+// A waiting connection phase got events <ev>; returns true when the stream may now open.
+bool conn_phase_resume(stream* s, uint32_t ev);
+// A new server connection is established: runs PTC_PHASE_SRV_CONNECTED. Returns false
+// when a hook refused it (the caller fails the connection).
+bool srv_phase_run(stream* s);
+// Frees a connection's preamble.
+void conn_pre_free(conn* c);
+// Host functions of 1.3 implemented in phase.cpp.
+void* host_stream_modstate(ptc_modref* self, ptc_stream* s);
+int host_stream_set_addr(ptc_stream* s, uint32_t which, const sockaddr* sa, socklen_t len);
+void host_stream_conn_fail(ptc_stream* s, const char* reason);
+int host_stream_srv_prepend(ptc_stream* s, const void* data, size_t len);
 
 // Engine functions behind the host table (stream.cpp).
 void stream_enqueue(stream* s, uint32_t events);

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+// ABI 1.3 pieces of the stream engine: the connection phase (PTC_PHASE_CONNECTION) that
+// runs before the protocol handler, stream addresses set by modules, connection failures
+// counted and logged, the server-side preamble (PTC_PHASE_SRV_CONNECTED and
+// stream_srv_prepend), and the modules' per-stream states.
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <netinet/in.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+#include "event/clock.hpp"
+#include "log/log.hpp"
+#include "module/module.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
+#include "shm/shm.hpp"
+#include "stream/stream.hpp"
+
+namespace portico {
+
+namespace {
+
+inline stream* S(ptc_stream* s) { return reinterpret_cast<stream*>(s); }
+
+// Offset of each module's per-stream state from stream::modstate (by module index; the
+// value is meaningless for modules without one).
+std::vector<uint32_t> g_modstate_off;
+
+constexpr uint32_t k_pre_max = 4096; // bytes a connection's preamble may hold
+
+void refuse(stream* s)
+{
+    if (!s->conn_failed && s->fe->shared)
+        s->fe->shared->denied.fetch_add(1, std::memory_order_relaxed);
+    s->log_txn_done = true; // refused before the handler: no traffic log line (HAProxy)
+    s->cphase = 0;
+    s->closing = close_mode::dead;
+    stream_enqueue(s, 0);
+}
+
+// Runs the connection phase from where it stopped. Returns true when it is over.
+bool conn_phase_run(stream* s)
+{
+    chan& req = s->ch[PTC_DIR_REQ];
+    int r = run_hooks_from(s, PTC_PHASE_CONNECTION, s->cphase_idx);
+    if (r == PTC_YIELD) {
+        const char* why = nullptr;
+        if (req.flags & PTC_CHAN_TIMEOUT)
+            why = "Timeout during the connection handshake";
+        else if (req.flags & (PTC_CHAN_EOF | PTC_CHAN_ERROR))
+            why = "Connection closed during the connection handshake";
+        else if (req.tail - req.fwd >= s->w->bufsize - s->w->maxrewrite)
+            why = "Connection handshake larger than the buffer";
+        if (!why)
+            return false; // wait for more bytes
+        if (!s->conn_failed)
+            host_stream_conn_fail(reinterpret_cast<ptc_stream*>(s), why);
+        refuse(s);
+        return false;
+    }
+    if (r == PTC_DENY || r == PTC_ERROR) {
+        refuse(s);
+        return false;
+    }
+    s->cphase = 0;
+    req.flags &= ~PTC_CHAN_TIMEOUT;
+    s->w->timers->disarm(&s->timer[PTC_TMO_CLIENT]); // the protocol handler arms its own
+    s->tmo[PTC_TMO_CLIENT] = 0;
+    return true;
+}
+
+} // namespace
+
+void modstate_layout(worker* w)
+{
+    g_modstate_off.assign(g_modules.count(), 0);
+    uint32_t off = 0;
+    for (auto& m : g_modules.all()) {
+        uint32_t n = m->desc.stream_state_size;
+        if (!n)
+            continue;
+        g_modstate_off[m->index] = off;
+        off += (n + 15) & ~15u;
+    }
+    w->modstate_size = off;
+}
+
+void modstate_attach(stream* s)
+{
+    s->modstate = s->w->modstate_size ? s->state + s->w->state_size : nullptr;
+}
+
+socklen_t stream_local_addr(stream* s, sockaddr_storage* out)
+{
+    if (s->fe_addrlen) {
+        std::memcpy(out, &s->fe_addr, s->fe_addrlen);
+        return s->fe_addrlen;
+    }
+    socklen_t len = sizeof(*out);
+    if (!s->cli || s->cli->fd < 0 || getsockname(s->cli->fd, (sockaddr*)out, &len) < 0)
+        return 0;
+    return len;
+}
+
+bool conn_phase_start(stream* s)
+{
+    if (!hooks_present(PTC_PHASE_CONNECTION))
+        return true;
+    s->cphase = 1;
+    s->cphase_idx = 0;
+    // the wait for the first bytes is bounded by the frontend's "timeout client"
+    s->tmo[PTC_TMO_CLIENT] = s->fe->t_client;
+    s->tmo_fixed[PTC_TMO_CLIENT] = false;
+    if (s->fe->t_client)
+        s->w->timers->arm(&s->timer[PTC_TMO_CLIENT], event::now_ms() + s->fe->t_client);
+    if (!conn_phase_run(s)) {
+        if (s->closing == close_mode::none)
+            stream_enqueue(s, 0); // post the first recv
+        return false;
+    }
+    return true;
+}
+
+bool conn_phase_resume(stream* s, uint32_t ev)
+{
+    if (ev & PTC_EV_CLI_TIMEOUT)
+        s->ch[PTC_DIR_REQ].flags |= PTC_CHAN_TIMEOUT;
+    if (ev & PTC_EV_CLI_ERROR)
+        s->ch[PTC_DIR_REQ].flags |= PTC_CHAN_ERROR;
+    return conn_phase_run(s);
+}
+
+bool srv_phase_run(stream* s)
+{
+    int r = run_hooks(s, PTC_PHASE_SRV_CONNECTED);
+    return r != PTC_DENY && r != PTC_ERROR;
+}
+
+void conn_pre_free(conn* c)
+{
+    std::free(c->pre);
+    c->pre = nullptr;
+    c->pre_len = c->pre_off = 0;
+}
+
+// ---- host functions (ptc_host, 1.3) ----------------------------------------------------
+
+void* host_stream_modstate(ptc_modref* self, ptc_stream* ps)
+{
+    stream* s = S(ps);
+    module_rec* m = to_module(self);
+    if (!s->modstate || !m->desc.stream_state_size || m->index >= g_modstate_off.size())
+        return nullptr;
+    return s->modstate + g_modstate_off[m->index];
+}
+
+int host_stream_set_addr(ptc_stream* ps, uint32_t which, const sockaddr* sa, socklen_t len)
+{
+    stream* s = S(ps);
+    if (!sa)
+        return PTC_ERROR;
+    socklen_t need = sa->sa_family == AF_INET    ? sizeof(sockaddr_in)
+                     : sa->sa_family == AF_INET6 ? sizeof(sockaddr_in6)
+                     : sa->sa_family == AF_UNIX  ? offsetof(sockaddr_un, sun_path)
+                                                 : 0;
+    if (!need || len < need || len > sizeof(sockaddr_storage))
+        return PTC_ERROR;
+    if (which == PTC_ADDR_CLIENT) {
+        std::memset(&s->cli_addr, 0, sizeof(s->cli_addr));
+        std::memcpy(&s->cli_addr, sa, len);
+        s->cli_addrlen = len;
+        return PTC_OK;
+    }
+    if (which == PTC_ADDR_FRONTEND) {
+        std::memset(&s->fe_addr, 0, sizeof(s->fe_addr));
+        std::memcpy(&s->fe_addr, sa, len);
+        s->fe_addrlen = len;
+        return PTC_OK;
+    }
+    return PTC_ERROR;
+}
+
+void host_stream_conn_fail(ptc_stream* ps, const char* reason)
+{
+    stream* s = S(ps);
+    if (s->conn_failed)
+        return;
+    s->conn_failed = true;
+    if (s->fe->shared)
+        s->fe->shared->conn_errors.fetch_add(1, std::memory_order_relaxed);
+    log::on_conn_error(s, reason ? reason : "connection refused");
+}
+
+int host_stream_srv_prepend(ptc_stream* ps, const void* data, size_t len)
+{
+    stream* s = S(ps);
+    conn* c = s->srvc;
+    if (!c || c->state != conn_state::ready || c->pre_off || !data)
+        return PTC_ERROR;
+    if (!len)
+        return PTC_OK;
+    if (c->pre_len + len > k_pre_max)
+        return PTC_ERROR;
+    char* p = static_cast<char*>(std::realloc(c->pre, c->pre_len + len));
+    if (!p)
+        return PTC_ERROR;
+    std::memcpy(p + c->pre_len, data, len);
+    c->pre = p;
+    c->pre_len = (uint16_t)(c->pre_len + len);
+    c->priv = true; // the bytes belong to this client: never hand the connection to another
+    return PTC_OK;
+}
+
+} // namespace portico
