@@ -369,3 +369,4 @@ help:
 	@echo '<m>_FUZZ_SRCS from it or from modules/<m>/fuzz/fuzz.mk.'
 
 -include $(ALL_OBJS:.o=.d)
+-include $(patsubst %.o,%.d,$(sort $(foreach s,$(FUZZ_TARGET_SRCS),$(call fuzz_objs,$(s)))))

@@ -23,12 +23,12 @@ std::unique_ptr<poller> make_poller(unsigned entries, bool force_epoll, std::str
 {
     std::string reason;
     const char* env = std::getenv("PORTICO_POLLER");
-    if (!PTC_HAVE_URING) {
-        reason = "built without io_uring";
-    } else if (force_epoll) {
+    if (force_epoll) {
         reason = "epoll forced by configuration";
     } else if (env && std::strcmp(env, "epoll") == 0) {
         reason = "epoll forced by PORTICO_POLLER=epoll";
+    } else if (!PTC_HAVE_URING) {
+        reason = "built without io_uring";
     } else {
         std::string uring_why;
         if (auto p = make_uring_poller(entries, &uring_why)) {
