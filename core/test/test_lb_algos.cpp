@@ -35,9 +35,19 @@ struct world {
         p->name = "be";
         p->cap = CAP_BE;
         p->mode = "http";
-        p->balance = balance;
-        p->balance_args = args;
-        p->hash_type = hash_type;
+        std::vector<std::string> a{balance};
+        a.insert(a.end(), args.begin(), args.end());
+        std::string err;
+        std::vector<std::string> ht;
+        for (size_t b = 0, e; b < hash_type.size(); b = e + 1) {
+            e = hash_type.find(' ', b);
+            if (e == std::string::npos)
+                e = hash_type.size();
+            ht.push_back(hash_type.substr(b, e - b));
+        }
+        BOOST_REQUIRE_MESSAGE(lb_parse_hash_type(ht, p->lbconf, err), err);
+        BOOST_REQUIRE_MESSAGE(lb_parse_balance(a, p->lbconf, err), err);
+        BOOST_REQUIRE_MESSAGE(lb_compile_key(nullptr, p->lbconf, err), err);
         for (size_t i = 0; i < weights.size(); i++) {
             auto s = std::make_unique<server>();
             s->name = "s" + std::to_string(i + 1);
@@ -341,22 +351,119 @@ BOOST_AUTO_TEST_CASE(avoid_on_retry)
     lb_release_slot(out);
 }
 
+namespace {
+
+bool check_balance(const std::vector<std::string>& args, std::string& e)
+{
+    lb_conf c;
+    return lb_parse_balance(args, c, e);
+}
+
+} // namespace
+
 BOOST_AUTO_TEST_CASE(check_balance_syntax)
 {
     std::string e;
-    BOOST_TEST(lb_check_balance({"roundrobin"}, e));
-    BOOST_TEST(lb_check_balance({"uri", "whole", "len", "10", "depth", "2"}, e));
-    BOOST_TEST(lb_check_balance({"url_param", "userid"}, e));
-    BOOST_TEST(lb_check_balance({"hdr(host)"}, e));
-    BOOST_TEST(lb_check_balance({"random(3)"}, e));
-    BOOST_TEST(lb_check_balance({"maglev"}, e));
-    BOOST_TEST(lb_check_balance({"maglev", "hdr(x-user)"}, e));
-    BOOST_TEST(lb_check_balance({"maglev", "uri", "depth", "1"}, e));
-    BOOST_TEST(lb_check_balance({"leasttime"}, e));
-    BOOST_TEST(!lb_check_balance({"rdp-cookie"}, e));
+    BOOST_TEST(check_balance({"roundrobin"}, e));
+    BOOST_TEST(check_balance({"uri", "whole", "len", "10", "depth", "2"}, e));
+    BOOST_TEST(check_balance({"url_param", "userid"}, e));
+    BOOST_TEST(check_balance({"hdr(host)"}, e));
+    BOOST_TEST(check_balance({"hdr(host)", "use_domain_only"}, e));
+    BOOST_TEST(check_balance({"random(3)"}, e));
+    BOOST_TEST(check_balance({"maglev"}, e));
+    BOOST_TEST(check_balance({"maglev", "hdr(x-user)"}, e));
+    BOOST_TEST(check_balance({"maglev", "uri", "depth", "1"}, e));
+    BOOST_TEST(check_balance({"maglev", "hash", "src"}, e));
+    BOOST_TEST(check_balance({"leasttime"}, e));
+    BOOST_TEST(check_balance({"hash", "req.cook(id)"}, e));
+    BOOST_TEST(!check_balance({"hash"}, e));
+    BOOST_TEST(!check_balance({"hash", "src", "extra"}, e));
+    BOOST_TEST(!check_balance({"rdp-cookie"}, e));
     BOOST_TEST(e.find("not supported yet") != std::string::npos);
-    BOOST_TEST(!lb_check_balance({"url_param", "x", "check_post"}, e));
-    BOOST_TEST(!lb_check_balance({"uri", "bogus"}, e));
-    BOOST_TEST(!lb_check_balance({"roundrobin", "x"}, e));
-    BOOST_TEST(!lb_check_balance({"nope"}, e));
+    BOOST_TEST(!check_balance({"url_param", "x", "check_post"}, e));
+    BOOST_TEST(e.find("not supported yet") != std::string::npos);
+    BOOST_TEST(!check_balance({"hdr(host)", "bogus"}, e));
+    BOOST_TEST(!check_balance({"uri", "bogus"}, e));
+    BOOST_TEST(!check_balance({"roundrobin", "x"}, e));
+    BOOST_TEST(!check_balance({"nope"}, e));
+}
+
+BOOST_AUTO_TEST_CASE(typed_balance_config)
+{
+    std::string e;
+    lb_conf c;
+    BOOST_REQUIRE(lb_parse_hash_type({"consistent", "crc32", "avalanche"}, c, e));
+    BOOST_REQUIRE(lb_parse_balance({"hdr(Host)", "use_domain_only"}, c, e));
+    BOOST_TEST((c.algo == lb_algo::hdr));
+    BOOST_TEST((c.key == lb_key::hdr));
+    BOOST_TEST(c.use_domain_only);
+    BOOST_TEST(c.key_text == "req.hdr(Host,1)");
+    // balance keeps the hash-type fields, whatever the order of the two keywords
+    BOOST_TEST((c.hash_type == lb_hash_type::consistent));
+    BOOST_TEST((c.hash_fn == lbh::hash_fn::crc32));
+    BOOST_TEST(c.avalanche);
+    BOOST_REQUIRE(lb_parse_balance({"url_param", "a,b)"}, c, e));
+    BOOST_TEST(c.key_text == "url_param(a\\,b\\))");
+    BOOST_REQUIRE(lb_parse_balance({"random(7)"}, c, e));
+    BOOST_TEST((c.algo == lb_algo::random));
+    BOOST_TEST(c.draws == 7u);
+    BOOST_TEST((c.key == lb_key::none));
+    BOOST_TEST(std::string(lb_algo_name(c.algo)) == "random");
+    BOOST_TEST(!lb_parse_hash_type({"ring"}, c, e));
+    BOOST_TEST(!lb_parse_hash_type({"consistent", "md5"}, c, e));
+    BOOST_TEST(!lb_parse_hash_type({"consistent", "none"}, c, e));
+    BOOST_TEST(e.find("not supported yet") != std::string::npos);
+    // a failed parse leaves the configuration as it was
+    BOOST_TEST((c.hash_type == lb_hash_type::consistent));
+    BOOST_TEST(!lb_parse_balance({"uri", "len", "x"}, c, e));
+    BOOST_TEST((c.algo == lb_algo::random));
+    // the key compiles through the sample engine
+    BOOST_REQUIRE(lb_parse_balance({"hash", "src,ipmask(24)"}, c, e));
+    BOOST_TEST(lb_compile_key(nullptr, c, e));
+    BOOST_TEST(c.expr != nullptr);
+    BOOST_REQUIRE(lb_parse_balance({"hash", "nosuchfetch"}, c, e));
+    BOOST_TEST(!lb_compile_key(nullptr, c, e));
+    BOOST_TEST(e.find("nosuchfetch") != std::string::npos, e);
+}
+
+BOOST_AUTO_TEST_CASE(balance_hash_expr_sticky_per_key)
+{
+    for (const char* ht : {"map-based", "consistent sdbm avalanche"}) {
+        // src,ipmask(24): every address of a /24 goes to the same server
+        world w("hash", {"src,ipmask(24)"}, {1, 1, 1, 1}, ht);
+        std::map<int, int> n;
+        for (uint32_t net = 0; net < 400; net++) {
+            int first = w.pick(w.new_stream(0x0a000000 + (net << 8) + 1));
+            for (uint32_t host = 2; host < 6; host++)
+                BOOST_TEST(w.pick(w.new_stream(0x0a000000 + (net << 8) + host)) == first);
+            n[first]++;
+        }
+        for (int i = 0; i < 4; i++)
+            BOOST_TEST(n[i] > 50, ht << " server " << i << ": " << n[i]);
+        BOOST_TEST(!lb_weights_dynamic(w.be) == (std::string(ht) == "map-based"));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(balance_hash_no_sample_round_robin)
+{
+    // var(txn.none) gives no sample: requests are balanced round-robin
+    world w("hash", {"var(txn.none)"}, {1, 1, 1});
+    stream* s = w.new_stream();
+    std::map<int, int> n;
+    for (int i = 0; i < 30; i++)
+        n[w.pick(s)]++;
+    BOOST_TEST(n[0] == 10);
+    BOOST_TEST(n[1] == 10);
+    BOOST_TEST(n[2] == 10);
+}
+
+BOOST_AUTO_TEST_CASE(source_same_as_hash_src)
+{
+    // "balance source" is "balance hash src" with the same hash
+    world a("source", {}, {1, 2, 3});
+    world b("hash", {"src"}, {1, 2, 3});
+    for (uint32_t ip = 0; ip < 2000; ip++) {
+        uint32_t addr = ip * 2654435761u;
+        BOOST_TEST(a.pick(a.new_stream(addr)) == b.pick(b.new_stream(addr)));
+    }
 }

@@ -175,14 +175,7 @@ uint32_t be_fullconn(const proxy& be)
     return f ? (uint32_t)f : 1;
 }
 
-std::string algo_name(const proxy& be)
-{
-    std::string a = be.balance;
-    size_t par = a.find('(');
-    if (par != std::string::npos)
-        a = a.substr(0, par);
-    return a;
-}
+std::string algo_name(const proxy& be) { return lb_algo_name(be.lbconf.algo); }
 
 row server_row(const proxy& be, const server& s, bool http)
 {

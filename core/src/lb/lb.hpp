@@ -17,10 +17,6 @@ struct proxy;
 struct server;
 struct stream;
 
-// Checks the "balance" arguments of a backend at configuration time. Returns false with
-// <err> set for an unknown or not supported algorithm or argument.
-bool lb_check_balance(const std::vector<std::string>& args, std::string& err);
-
 // Builds the balancing state of every backend of <cfg> (after shm_create, in the master:
 // workers inherit it). Throws nothing; allocation is fine here.
 void lb_init(config& cfg);

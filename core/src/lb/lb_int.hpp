@@ -1,22 +1,21 @@
 // SPDX-License-Identifier: MIT
-// Internal state of the balancer shared by its files (framework, algorithms, queues).
+// Internal state of the balancer shared by its files: the framework (lb.cpp), the
+// algorithms behind their ops tables (lb_rr.cpp, lb_lc.cpp, lb_first.cpp, lb_random.cpp,
+// lb_leasttime.cpp, lb_hash.cpp, lb_chash.cpp) and the queues (queue.cpp).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "lb/hash.hpp"
 #include "lb/lb.hpp"
+#include "lb/lb_conf.hpp"
+#include "proxy/proxy.hpp"
+#include "shm/shm.hpp"
 
 namespace portico {
-
-enum class lb_algo : uint8_t {
-    roundrobin, static_rr, leastconn, first, source, uri, url_param, hdr, random, maglev,
-    leasttime,
-};
-
-enum class lb_key : uint8_t { none, source, uri, url_param, hdr };
 
 // Balancing tables of one tier of servers (the active ones, or the backups), built from
 // the servers usable at build time.
@@ -28,22 +27,44 @@ struct lb_tier {
     std::vector<uint32_t> maglev;       // Maglev table
 };
 
+struct lb_backend;
+
+// One balancing algorithm, chosen once per backend at configuration load (lb_select_ops).
+struct lb_ops {
+    const char* name;
+    // Rebuilds the tables of <t> from its members (the servers usable now, by id; <m> gives
+    // their names and weights). nullptr: the algorithm keeps no table.
+    void (*build)(lb_tier& t, const std::vector<lbh::member>& m);
+    // Chooses a server of tier <t> for <s> (avoiding <avoid> when another one is usable)
+    // and reserves its slot: CH_OK, CH_FULL_SRV (*out determined but full), CH_FULL or
+    // CH_NONE.
+    int (*pick)(proxy* be, const lb_backend* b, stream* s, const lb_tier& t, server* avoid,
+                server** out);
+    bool hashed;            // the server depends on the request's key: full -> server queue
+    bool dynamic_weights;   // run-time weight changes other than 0%/100% apply
+    bool wants_rt;          // wants response-time samples (lb_observe_rt)
+};
+
 struct lb_backend {
-    lb_algo algo = lb_algo::roundrobin;
-    lb_key key = lb_key::none;
-    bool consistent = false;            // hash-type consistent
-    lbh::hash_fn fn = lbh::hash_fn::sdbm;
-    bool aval = false;
-    bool uri_whole = false;
-    bool uri_path_only = false;
-    uint32_t uri_len = 0;
-    uint32_t uri_depth = 0;
-    std::string name;                   // url_param / hdr name
-    uint32_t draws = 2;                 // random(N), leasttime
+    const lb_ops* ops = nullptr;
+    const lb_conf* conf = nullptr;      // the proxy's typed configuration
     uint32_t fullconn = 0;
     uint32_t seen_gen = 0;
     lb_tier tier[2];                    // 0: active, 1: backup
 };
+
+// The ops of the algorithm configured in <c>.
+const lb_ops* lb_select_ops(const lb_conf& c);
+
+extern const lb_ops lb_ops_roundrobin;  // lb_rr.cpp
+extern const lb_ops lb_ops_static_rr;   // lb_rr.cpp
+extern const lb_ops lb_ops_leastconn;   // lb_lc.cpp
+extern const lb_ops lb_ops_first;       // lb_first.cpp
+extern const lb_ops lb_ops_random;      // lb_random.cpp
+extern const lb_ops lb_ops_leasttime;   // lb_leasttime.cpp
+extern const lb_ops lb_ops_map_hash;    // lb_hash.cpp
+extern const lb_ops lb_ops_chash;       // lb_chash.cpp
+extern const lb_ops lb_ops_maglev;      // lb_chash.cpp
 
 // Result of choosing without queueing.
 enum lb_choice : int {
@@ -52,6 +73,57 @@ enum lb_choice : int {
     CH_FULL,      // every eligible server is full
     CH_NONE,      // nothing usable
 };
+
+// ---- shared helpers ---------------------------------------------------------------------
+
+inline shm_server* lb_sh(const server* s) { return s->shared; }
+
+// Full: maxconn reached, or streams already wait for this server (they go first).
+inline bool lb_srv_full(const server* s)
+{
+    if (lb_sh(s)->queue.cur.load(std::memory_order_relaxed))
+        return true;
+    uint32_t max = lb_srv_maxconn(s);
+    return max && lb_sh(s)->cur_conns.load(std::memory_order_relaxed) >= max;
+}
+
+inline uint32_t lb_srv_weight(const server* s)
+{
+    return lb_sh(s)->weight.load(std::memory_order_relaxed);
+}
+
+// Tries <s>: reserves a slot. Returns CH_OK or CH_FULL.
+inline int lb_try_take(server* s, server** out)
+{
+    if (lb_srv_full(s) || !lb_take_slot(s))
+        return CH_FULL;
+    *out = s;
+    return CH_OK;
+}
+
+// Smooth weighted round-robin over <set> (lb_rr.cpp): the default algorithm, and the
+// fallback of the hashing ones when a request has no key.
+int lb_rr_pick(proxy* be, const std::vector<server*>& set, server* avoid, server** out);
+
+// random(N) and leasttime (lb_random.cpp): N weighted random draws of distinct servers,
+// the least loaded one wins (load times the response time with <rt>).
+int lb_draws_pick(const std::vector<server*>& set, uint32_t draws, bool rt, server* avoid,
+                  server** out);
+// Per-process random generator (lb_random.cpp).
+uint64_t lb_rnd();
+void lb_seed_rng();
+// leasttime: the response-time average of <s> now, faded with age (lb_leasttime.cpp).
+uint64_t lb_rt_effective(const server* s, uint64_t now_ms);
+
+// The hash of <s>'s key for <b> (lb_hash.cpp): evaluated once per stream_connect through
+// the sample engine, cached in the stream. False when the expression gives no sample (the
+// caller falls back to round-robin).
+bool lb_hash_key(stream* s, const lb_backend* b, uint32_t& h);
+// Takes <srv> chosen by a table when it is usable and not <avoid>, else balances over the
+// tier round-robin.
+int lb_hash_take(proxy* be, const lb_tier& t, server* srv, server* avoid, server** out);
+
+// ---- framework and queues -----------------------------------------------------------------
 
 // Chooses a server for <s> and reserves its slot, without queueing (lb.cpp).
 int lb_choose(proxy* be, stream* s, server* avoid, server** out);

@@ -341,14 +341,10 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
         p->mode_set = defs->mode_set;
         p->timeouts = defs->timeouts;
         p->maxconn = defs->maxconn;
-        p->balance = defs->balance;
-        p->balance_args = defs->balance_args;
+        p->lbconf = defs->lbconf;
         p->errorfiles = defs->errorfiles;
         p->retries = defs->retries;
         p->redispatch = defs->redispatch;
-        p->hash_type = defs->hash_type;
-        p->hash_fn = defs->hash_fn;
-        p->hash_avalanche = defs->hash_avalanche;
         p->allbackups = defs->allbackups;
         p->fullconn = defs->fullconn;
         p->default_backend_name = defs->default_backend_name;

@@ -301,11 +301,13 @@ int parse_proxy_balance(const ptc_kw_ctx* c)
     std::vector<std::string> args;
     for (uint32_t i = 1; i < c->argc; i++)
         args.push_back(arg(c, i));
+    lb_conf lc = P(c).lbconf;
     std::string e;
-    if (!lb_check_balance(args, e))
+    if (!lb_parse_balance(args, lc, e))
         return err(c, e);
-    P(c).balance = args[0];
-    P(c).balance_args.assign(args.begin() + 1, args.end());
+    if (!lb_compile_key(c, lc, e))
+        return e.empty() ? PTC_ERROR : err(c, e);
+    P(c).lbconf = lc;
     return PTC_OK;
 }
 
@@ -467,27 +469,12 @@ int parse_server_no_backup(const ptc_kw_ctx* c)
 // hash-type <method> [<function>] [<modifier>]
 int parse_proxy_hash_type(const ptc_kw_ctx* c)
 {
-    proxy& p = P(c);
-    std::string m = arg(c, 1);
-    if (m != "map-based" && m != "consistent")
-        return err(c, "'hash-type' expects 'map-based' or 'consistent', got '" + m + "'");
-    std::string fn = "sdbm";
-    bool aval = false;
-    for (uint32_t i = 2; i < c->argc; i++) {
-        std::string a = arg(c, i);
-        if (a == "avalanche" && i == c->argc - 1)
-            aval = true;
-        else if (i == 2 && (a == "sdbm" || a == "djb2" || a == "wt6" || a == "crc32"))
-            fn = a;
-        else if (i == 2 && a == "none")
-            return err(c, "'hash-type ... none' is not supported yet by portico");
-        else
-            return err(c, "'hash-type': unknown " + std::string(i == 2 ? "function" : "modifier") +
-                              " '" + a + "' (expected sdbm, djb2, wt6 or crc32, then avalanche)");
-    }
-    p.hash_type = m;
-    p.hash_fn = fn;
-    p.hash_avalanche = aval;
+    std::vector<std::string> args;
+    for (uint32_t i = 1; i < c->argc; i++)
+        args.push_back(arg(c, i));
+    std::string e;
+    if (!lb_parse_hash_type(args, P(c).lbconf, e))
+        return err(c, e);
     return PTC_OK;
 }
 

@@ -14,6 +14,8 @@
 
 #include <portico/portico.h>
 
+#include "lb/lb_conf.hpp"
+
 namespace portico {
 
 struct module_rec;
@@ -85,8 +87,6 @@ struct proxy {
     module_rec* proto_owner = nullptr;
     std::map<std::string, uint64_t> timeouts; // "client", "server", "connect", ... in ms
     uint32_t maxconn = 0;         // frontend maxconn (0 = global's)
-    std::string balance = "roundrobin";
-    std::vector<std::string> balance_args;
 
     std::vector<std::unique_ptr<bind_conf>> binds;
     std::vector<std::unique_ptr<server>> servers;
@@ -122,9 +122,7 @@ struct proxy {
     conf_blobs mod;
     smp::proxy_data* smp = nullptr; // sample engine: ACLs, rule sets (core/src/sample/)
     // balancing (core/src/lb)
-    std::string hash_type = "map-based"; // "hash-type": map-based | consistent
-    std::string hash_fn = "sdbm";        // sdbm | djb2 | wt6 | crc32
-    bool hash_avalanche = false;
+    lb_conf lbconf;               // "balance", "hash-type" (typed, parsed at load)
     bool allbackups = false;      // "option allbackups"
     uint32_t fullconn = 0;        // "fullconn" (0: computed from the frontends' maxconn)
     struct lb_backend* lb = nullptr; // per-process balancing tables (lb.cpp)
