@@ -138,8 +138,7 @@ bool srv_maint(const shm_server* sh)
 
 bool srv_usable(const shm_server* sh)
 {
-    return sh->admin.load(std::memory_order_relaxed) == SRV_ADMIN_READY &&
-           sh->up.load(std::memory_order_relaxed);
+    return sh->admin.load(std::memory_order_relaxed) == SRV_ADMIN_READY && srv_op_up(sh);
 }
 
 bool srv_backup(const server& s)
@@ -200,14 +199,17 @@ row server_row(const proxy& be, const server& s, bool http)
     uint32_t admin = sh->admin.load();
     if (admin == SRV_ADMIN_MAINT)
         st = "MAINT";
-    else if (!sh->up.load())
+    else if (sh->up.load() == SRV_OP_DOWN)
         st = "DOWN";
     else if (admin == SRV_ADMIN_DRAIN)
         st = "DRAIN";
+    else if (sh->up.load() == SRV_OP_STOPPING)
+        st = "NOLB";
+    else if (sh->op_managed.load())
+        st = "UP";
     r.set("status", st);
-    uint32_t w = sh->weight.load();
-    r.set("weight", w);
-    r.set("uweight", w);
+    r.set("weight", srv_eweight(sh));
+    r.set("uweight", sh->weight.load());
     bool bck = srv_backup(s);
     r.set("act", bck ? 0u : 1u);
     r.set("bck", bck ? 1u : 0u);
@@ -508,7 +510,7 @@ std::string cli_show_servers_state(const std::string& backend, bool& found)
             uint32_t fl = sh->rt_flags.load();
             uint32_t adm = (fl & SRV_RT_FMAINT ? 1 : 0) | (fl & SRV_RT_CMAINT ? 4 : 0) |
                            (fl & SRV_RT_FDRAIN ? 8 : 0);
-            bool running = !srv_maint(sh) && sh->up.load();
+            bool running = !srv_maint(sh) && srv_op_up(sh);
             sockaddr_storage a;
             slot_addr(*p, s, a);
             char line[512];

@@ -63,8 +63,7 @@ bool lb_usable(const server* s)
 {
     const shm_server* sh = s->shared;
     return sh && sh->admin.load(std::memory_order_relaxed) == SRV_ADMIN_READY &&
-           sh->up.load(std::memory_order_relaxed) &&
-           sh->weight.load(std::memory_order_relaxed) > 0 &&
+           srv_op_up(sh) && srv_eweight(sh) > 0 &&
            sh->in_use.load(std::memory_order_relaxed);
 }
 

@@ -89,7 +89,7 @@ inline bool lb_srv_full(const server* s)
 
 inline uint32_t lb_srv_weight(const server* s)
 {
-    return lb_sh(s)->weight.load(std::memory_order_relaxed);
+    return srv_eweight(lb_sh(s));
 }
 
 // Tries <s>: reserves a slot. Returns CH_OK or CH_FULL.

@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
+#include <algorithm>
 #include <string>
 
 #include "cfg/units.hpp"
@@ -316,6 +318,46 @@ uint32_t h_server_state(const ptc_server* s)
     return st;
 }
 
+uint32_t h_server_set_op(ptc_server* s, uint32_t op, const char* reason)
+{
+    server* sv = to_server(s);
+    shm_server* sh = sv->shared;
+    if (!sh || op > PTC_SRV_OP_STOPPING)
+        return PTC_SRV_OP_UP;
+    static_assert(PTC_SRV_OP_DOWN == SRV_OP_DOWN && PTC_SRV_OP_UP == SRV_OP_UP &&
+                      PTC_SRV_OP_STOPPING == SRV_OP_STOPPING,
+                  "ABI operational states are the shm values");
+    sh->op_managed.store(1, std::memory_order_relaxed);
+    uint32_t prev = sh->up.exchange(op);
+    if (prev != op) {
+        sh->last_change = (uint32_t)time(nullptr);
+        if (sv->be && sv->be->shared)
+            shm_servers_changed(sv->be->shared);
+        if (reason) {
+            static const char* const names[] = {"DOWN", "UP", "going STOPPING"};
+            const char* be = sv->be ? sv->be->name.c_str() : "-";
+            if (op == SRV_OP_UP)
+                PTC_NOTICE("Server %s/%s is %s, reason: %s.", be, sv->name.c_str(), names[op],
+                           reason);
+            else
+                PTC_WARN("Server %s/%s is %s, reason: %s.", be, sv->name.c_str(), names[op],
+                         reason);
+        }
+    }
+    return prev;
+}
+
+void h_server_set_eweight(ptc_server* s, uint32_t frac256)
+{
+    server* sv = to_server(s);
+    shm_server* sh = sv->shared;
+    if (!sh)
+        return;
+    uint32_t drop = 256 - std::min<uint32_t>(frac256, 256);
+    if (sh->eweight_drop.exchange(drop) != drop && sv->be && sv->be->shared)
+        shm_servers_changed(sv->be->shared); // tables built from weights follow
+}
+
 void* h_shm_reserve(ptc_modref* self, const char* name, size_t size)
 {
     return shm_module_reserve(to_module(self)->name, name ? name : "", size);
@@ -402,10 +444,13 @@ const ptc_host g_host = {
     .stream_set_addr = host_stream_set_addr,
     .stream_conn_fail = host_stream_conn_fail,
     .stream_srv_prepend = host_stream_srv_prepend,
+    .stream_use_server = host_stream_use_server,
     .server_next = h_server_next,
     .server_backend = h_server_backend,
     .server_addr = h_server_addr,
     .server_state = h_server_state,
+    .server_set_op = h_server_set_op,
+    .server_set_eweight = h_server_set_eweight,
     .shm_reserve = h_shm_reserve,
 };
 

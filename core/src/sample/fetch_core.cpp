@@ -121,8 +121,7 @@ int64_t usable_servers(const proxy* be)
         if (!sh)
             continue;
         if (sh->admin.load(std::memory_order_relaxed) == SRV_ADMIN_READY &&
-            sh->up.load(std::memory_order_relaxed) &&
-            sh->weight.load(std::memory_order_relaxed) > 0)
+            srv_op_up(sh) && srv_eweight(sh) > 0)
             n++;
     }
     return n;

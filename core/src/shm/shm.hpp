@@ -102,7 +102,34 @@ struct alignas(64) shm_server {
     std::atomic<uint64_t> hrsp_4xx;
     std::atomic<uint64_t> hrsp_5xx;
     std::atomic<uint64_t> hrsp_other;   // other status, or none sent (-1)
+    // ---- operational state and effective weight set by modules (ABI 1.3) ----
+    std::atomic<uint32_t> op_managed;   // 1 once a module set the operational state (checks)
+    std::atomic<uint32_t> eweight_drop; // 256 - effective weight fraction (0: full weight;
+                                        // slowstart ramps it down to 0)
 };
+
+// Operational states kept in shm_server::up.
+enum : uint32_t {
+    SRV_OP_DOWN = 0,
+    SRV_OP_UP = 1,
+    SRV_OP_STOPPING = 2, // up for persistent traffic only (HAProxy's NOLB)
+};
+inline bool srv_op_up(const shm_server* sh)
+{
+    return sh->up.load(std::memory_order_relaxed) == SRV_OP_UP;
+}
+// Effective weight: the user weight scaled by the module-set fraction, at least 1 while the
+// fraction is not 0.
+inline uint32_t srv_eweight(const shm_server* sh)
+{
+    uint32_t w = sh->weight.load(std::memory_order_relaxed);
+    uint32_t d = sh->eweight_drop.load(std::memory_order_relaxed);
+    if (!d || !w)
+        return w;
+    if (d >= 256)
+        return 0;
+    return (w * (256 - d) + 255) / 256;
+}
 
 struct alignas(64) shm_proxy {
     shm_lock lb_lock;                   // guards the balance algorithm's shared state

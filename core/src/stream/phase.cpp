@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "event/clock.hpp"
+#include "lb/lb.hpp"
 #include "log/log.hpp"
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
@@ -212,6 +213,38 @@ int host_stream_srv_prepend(ptc_stream* ps, const void* data, size_t len)
     c->pre_len = (uint16_t)(c->pre_len + len);
     c->priv = true; // the bytes belong to this client: never hand the connection to another
     return PTC_OK;
+}
+
+int host_stream_use_server(ptc_stream* ps, ptc_server* psrv, uint32_t flags)
+{
+    stream* s = S(ps);
+    server* srv = to_server(psrv);
+    if (!srv || !s->be || srv->be != s->be || !srv->shared ||
+        !srv->shared->in_use.load(std::memory_order_relaxed))
+        return PTC_ERROR;
+    if (!(flags & PTC_USE_SRV_FORCE) && !lb_usable(srv))
+        return PTC_ERROR;
+    s->use_srv = srv;
+    s->use_srv_flags = flags;
+    return PTC_OK;
+}
+
+bool server_choice_hooks(stream* s, server** out, int* result)
+{
+    s->use_srv = nullptr;
+    run_hooks(s, PTC_PHASE_SERVER_CHOICE);
+    server* srv = s->use_srv;
+    s->use_srv = nullptr;
+    if (!srv)
+        return false;
+    if (lb_take_slot(srv)) {
+        *out = srv;
+        *result = LB_OK;
+    } else {
+        lb_queue_add(s, srv); // full: wait for this very server (persistence)
+        *result = LB_QUEUED;
+    }
+    return true;
 }
 
 } // namespace portico

@@ -1344,7 +1344,9 @@ int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
     s->rt_armed = lb_wants_rt(s->be);
     server_release(s); // the previous exchange is over: its slot goes back first
     server* srv = nullptr;
-    int r = lb_pick(s->be, s, nullptr, &srv);
+    int r;
+    if (!hooks_present(PTC_PHASE_SERVER_CHOICE) || !server_choice_hooks(s, &srv, &r))
+        r = lb_pick(s->be, s, nullptr, &srv);
     s->log_t_cstart = s->log_t_cdone = 0;
     if (r == LB_OK && s->srvc && s->srvc->state == conn_state::ready && srv == s->srv) {
         s->log_t_cstart = s->log_t_cdone = now(); // logging: reused connection, Tc = 0

@@ -220,6 +220,10 @@ void* host_stream_modstate(ptc_modref* self, ptc_stream* s);
 int host_stream_set_addr(ptc_stream* s, uint32_t which, const sockaddr* sa, socklen_t len);
 void host_stream_conn_fail(ptc_stream* s, const char* reason);
 int host_stream_srv_prepend(ptc_stream* s, const void* data, size_t len);
+int host_stream_use_server(ptc_stream* s, ptc_server* srv, uint32_t flags);
+// Server choice by PTC_PHASE_SERVER_CHOICE hooks: false when none chose; else true with
+// *result an lb_result (LB_OK: *out chosen, its slot reserved; LB_QUEUED: queued on it).
+bool server_choice_hooks(stream* s, server** out, int* result);
 
 // Engine functions behind the host table (stream.cpp).
 void stream_enqueue(stream* s, uint32_t events);
