@@ -302,6 +302,9 @@ const ptc_host g_host = {
     .proxy_setting = h_proxy_setting,
     .chan_mark = host_chan_mark,
     .chan_rewind = host_chan_rewind,
+    .fetch_register = host_fetch_register,
+    .conv_register = host_conv_register,
+    .action_register = host_action_register,
 };
 
 } // namespace portico
