@@ -158,8 +158,7 @@ void print_vv(cfg_loader& L)
     printf("    %s\n", OpenSSL_version(OPENSSL_VERSION));
     printf("    PCRE2 %d.%d\n", PCRE2_MAJOR, PCRE2_MINOR);
     printf("    %s\n", LUA_RELEASE);
-    printf("Feature list : %cIOURING +EPOLL +OPENSSL +PCRE2 +LUA +PORTICO\n", // = feature()
-           PTC_HAVE_URING ? '+' : '-');
+    printf("Feature list : %s\n", feature_list().c_str()); // = .if feature()
     printf("Loaded modules:\n");
     for (auto& m : g_modules.all()) {
         if (m->path.empty())

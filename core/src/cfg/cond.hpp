@@ -11,11 +11,17 @@
 
 namespace portico::cfg {
 
+struct line;
+
 struct cond_env {
     std::string compat_version;                          // HAProxy version we claim, "2.6.0"
     std::function<bool(std::string_view)> has_feature;   // feature(NAME); empty = none
     getenv_func getenv_fn;                               // defined(), "${VAR}"; empty = getenv
     std::function<bool(std::string_view)> is_enabled;    // enabled(NAME); empty = none
+    // Called by the reader with each line it keeps, as soon as it is read (before the
+    // next ".if" is evaluated): the loader applies "module-load" there, so that a module
+    // loaded on an earlier line counts for feature(). Empty = none.
+    std::function<void(const line&)> on_line;
 };
 
 // Evaluates a condition given as the words following ".if"/".elif". As HAProxy does, the

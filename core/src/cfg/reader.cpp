@@ -256,6 +256,8 @@ bool file_reader::handle_line(std::string_view raw)
         section_keywords.end())
         section_ = w.size() > 1 ? w[1] : kw;
     out_.push_back(line{name_, lineno_, std::move(w)});
+    if (env_.on_line)
+        env_.on_line(out_.back());
     return true;
 }
 

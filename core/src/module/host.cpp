@@ -452,6 +452,9 @@ const ptc_host g_host = {
     .server_set_op = h_server_set_op,
     .server_set_eweight = h_server_set_eweight,
     .shm_reserve = h_shm_reserve,
+    .fetch_register = host_fetch_register,
+    .conv_register = host_conv_register,
+    .action_register = host_action_register,
 };
 
 } // namespace portico

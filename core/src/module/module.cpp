@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "autoconf.h"
+#include "sample/registry.hpp"
 
 namespace portico {
 
@@ -118,6 +119,28 @@ bool check_descriptor(const ptc_module* d, const std::string& what, module_rec& 
             err = "module " + what + " registers an invalid action";
             return false;
         }
+    // 1.3: feature words ("OPENSSL LUA"), for -vv and ".if feature()"
+    out.features.clear();
+    if (m.features) {
+        std::string w;
+        for (const char* c = m.features;; c++) {
+            if (*c == ' ' || *c == '\t' || !*c) {
+                if (!w.empty())
+                    out.features.push_back(w);
+                w.clear();
+                if (!*c)
+                    break;
+                continue;
+            }
+            if (!(isalnum((unsigned char)*c) || *c == '_' || *c == '-' || *c == '.') ||
+                w.size() >= 64) {
+                err = "module " + what + " declares invalid features '" + m.features +
+                      "' (expected space-separated words of letters, digits, '_', '-', '.')";
+                return false;
+            }
+            w += *c;
+        }
+    }
     for (const ptc_keyword& k : out.keywords) {
         if (!k.name || !*k.name) {
             err = "module " + what + " registers a keyword without a name";
@@ -173,6 +196,10 @@ module_rec* module_set::load(const std::string& path, std::string& err)
     }
     rec->dl = dl;
     rec->path = path;
+    if (!smp::registry_add_module(rec.get(), err)) {
+        dlclose(dl);
+        return nullptr;
+    }
     rec->index = (uint32_t)mods_.size();
     mods_.push_back(std::move(rec));
     return mods_.back().get();
@@ -182,7 +209,7 @@ module_rec* module_set::add_builtin(const std::string& name, const ptc_module* d
 {
     auto rec = std::make_unique<module_rec>();
     std::string err;
-    if (!check_descriptor(desc, name, *rec, err))
+    if (!check_descriptor(desc, name, *rec, err) || !smp::registry_add_module(rec.get(), err))
         return nullptr;
     rec->index = (uint32_t)mods_.size();
     mods_.push_back(std::move(rec));

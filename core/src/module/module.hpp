@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <portico/portico.h>
@@ -23,7 +24,9 @@ struct module_rec {
     std::vector<ptc_proto> protos;
     std::vector<ptc_fetch> fetches;   // since 1.2 (empty for older modules)
     std::vector<ptc_conv> convs;
-    std::vector<ptc_action> actions;
+    std::vector<ptc_action> actions;  // (the registry, sample/registry.hpp, is what looks
+                                      // fetches, converters and actions up)
+    std::vector<std::string> features; // since 1.3: the descriptor's feature words
     uint32_t index = 0;           // position among loaded modules (conf blob slot)
     bool initialised = false;
 };
@@ -84,6 +87,13 @@ extern const ptc_host g_host;
 
 // Standard module names loaded by default from the module directory.
 extern const char* const k_standard_modules[];
+
+// Features (features.cpp): what the core build really has ("EPOLL", "IOURING" when the
+// io_uring backend is compiled in, "PCRE2", "PCRE2_JIT", "PORTICO") or a loaded module
+// declares in ptc_module.features. has_feature() answers ".if feature(NAME)";
+// feature_list() is -vv's "+EPOLL +IOURING -OPENSSL ... +PORTICO [+MODULE_WORD...]".
+bool has_feature(std::string_view name);
+std::string feature_list();
 
 // Directories searched for modules, in order: the config's module-path entries,
 // <exe dir>/modules, the installed module directory.

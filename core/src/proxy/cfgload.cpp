@@ -20,6 +20,7 @@
 #include "module/module.hpp"
 #include "proxy/core_keywords.hpp"
 #include "proxy/kwctx.hpp"
+#include "sample/registry.hpp"
 #include "sample/sample.hpp"
 #include "util/diag.hpp"
 
@@ -49,25 +50,12 @@ const char* section_name(uint32_t bits)
     }
 }
 
-bool is_feature(std::string_view f)
-{
-    // feature() names as HAProxy's -vv "Feature list" spells them, for what portico has.
-    static const char* const feats[] = {
-        "OPENSSL", "PCRE2", "LUA", "EPOLL", "PORTICO",
-        PTC_HAVE_URING ? "IOURING" : nullptr, // not in a build --without-uring
-        nullptr};
-    for (const char* const* p = feats; *p; p++)
-        if (f == *p)
-            return true;
-    return false;
-}
-
 } // namespace
 
 cfg_loader::cfg_loader()
 {
     env_.compat_version = k_haproxy_compat_version;
-    env_.has_feature = is_feature;
+    env_.has_feature = has_feature; // the core's build features and the loaded modules'
     env_.is_enabled = [](std::string_view) { return false; };
     g_loader = this;
 }
@@ -236,7 +224,33 @@ bool cfg_loader::load(const load_options& o, config& cfg)
         load_modules();
     std::vector<cfg::line> lines;
     std::vector<cfg::diag> diags;
+    // "module-path" and "module-load" lines of the global section are applied as they are
+    // read, so that the features of a module loaded there are seen by the ".if feature()"
+    // lines that follow; they are skipped when the other lines are dispatched.
+    std::vector<bool> early;
+    bool in_global = false;
+    env_.on_line = [&](const cfg::line& l) {
+        static const char* const sections[] = {
+            "defaults", "frontend", "backend", "listen", "resolvers", "peers", "userlist",
+            "program", "mailers", "cache", "ring", "http-errors", "crt-store", "log-forward",
+            "fcgi-app", "dynamic-update", nullptr};
+        early.resize(lines.size(), false);
+        const std::string& k = l.args[0];
+        if (k == "global")
+            in_global = true;
+        for (const char* const* s = sections; *s; s++)
+            if (k == *s)
+                in_global = false;
+        if (in_global && (k == "module-path" || k == "module-load")) {
+            sec_ = sec::global;
+            call_keyword(l, 0, false);
+            sec_ = sec::none;
+            early[lines.size() - 1] = true;
+        }
+    };
     cfg::read_files(o.files, env_, lines, diags);
+    env_.on_line = nullptr;
+    early.resize(lines.size(), false);
     for (auto& d : diags) {
         std::string loc = d.lineno ? d.file + ":" + std::to_string(d.lineno) + ": " : d.file + ": ";
         if (d.is_error) {
@@ -246,8 +260,10 @@ bool cfg_loader::load(const load_options& o, config& cfg)
             msgs_.push_back({false, loc + d.msg});
         }
     }
-    for (auto& l : lines)
-        dispatch(l);
+    for (size_t i = 0; i < lines.size(); i++)
+        if (!early[i])
+            dispatch(lines[i]);
+    smp::registry_close(); // fetches/converters/actions can be registered until here
     if (errors_)
         return false;
     post_checks();

@@ -13,6 +13,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample_host.hpp"
+#include "sample/registry.hpp"
 #include "sample/sample_int.hpp"
 
 namespace portico {
@@ -35,29 +36,18 @@ bool name_char(char c)
            c == '.' || c == '_' || c == '-';
 }
 
-template <typename T> const T* find_in(std::string_view name, std::vector<T> module_rec::*tbl,
-                                       const T* core, uint32_t ncore)
-{
-    for (auto& m : g_modules.all())
-        for (const T& e : (*m).*tbl)
-            if (e.name && name == e.name)
-                return &e;
-    for (uint32_t i = 0; i < ncore; i++)
-        if (name == core[i].name)
-            return &core[i];
-    return nullptr;
-}
-
 } // namespace
 
 const ptc_fetch* find_fetch(std::string_view name)
 {
-    return find_in(name, &module_rec::fetches, k_core_fetches, k_core_fetch_count);
+    const fetch_entry* e = find_fetch_entry(name);
+    return e ? &e->f : nullptr;
 }
 
 const ptc_conv* find_conv(std::string_view name)
 {
-    return find_in(name, &module_rec::convs, k_core_convs, k_core_conv_count);
+    const conv_entry* e = find_conv_entry(name);
+    return e ? &e->c : nullptr;
 }
 
 const char* keep_str(std::string_view s)
@@ -552,7 +542,8 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
             err = "missing fetch method";
         return nullptr;
     }
-    const ptc_fetch* f = find_fetch(name);
+    const fetch_entry* fe = find_fetch_entry(name);
+    const ptc_fetch* f = fe ? &fe->f : nullptr;
     if (!f) {
         err = "unknown fetch method '" + name + "'";
         if (find_conv(name))
@@ -560,11 +551,15 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
         return nullptr;
     }
     e->fetch = f;
+    e->fn = f->fn;
+    e->fn_priv = fe->fn_priv;
+    e->priv = fe->priv;
     if (!make_args(ctx, name, "fetch method", args, f->min_args, f->max_args, f->check, e->args,
                    e->nargs, err))
         return nullptr;
     e->use = f->use;
     e->out_type = f->out_type;
+    e->out_type0 = f->out_type;
     if (use && f->use && !(f->use & use)) {
         err = "fetch method '" + name + "' extracts information from " + use_name(f->use) +
               ", none of which is available here";
@@ -582,7 +577,8 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
                 err = "missing converter after ','";
             return nullptr;
         }
-        const ptc_conv* c = find_conv(name);
+        const conv_entry* ce = find_conv_entry(name);
+        const ptc_conv* c = ce ? &ce->c : nullptr;
         if (!c) {
             err = "unknown converter '" + name + "'";
             return nullptr;
@@ -592,7 +588,7 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
                   "' sample (it expects '" + type_name(c->in_type) + "')";
             return nullptr;
         }
-        ptc_expr::step st{c, nullptr, 0};
+        ptc_expr::step st{c, c->fn, ce->fn_priv, ce->priv, c->in_type, nullptr, 0};
         if (!make_args(ctx, name, "converter", args, c->min_args, c->max_args, c->check, st.args,
                        st.nargs, err))
             return nullptr;
@@ -614,14 +610,15 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
 int expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out)
 {
     out->flags = 0;
-    out->type = e->fetch->out_type;
-    if (!e->fetch->fn(s, e->args, e->nargs, out))
+    out->type = e->out_type0;
+    if (!(e->fn_priv ? e->fn_priv(s, e->args, e->nargs, out, e->priv)
+                     : e->fn(s, e->args, e->nargs, out)))
         return 0;
     for (const ptc_expr::step& st : e->convs) {
-        if (st.conv->in_type != PTC_SMP_ANY && out->type != st.conv->in_type &&
-            !sample_cast(out, st.conv->in_type))
+        if (st.in_type != PTC_SMP_ANY && out->type != st.in_type && !sample_cast(out, st.in_type))
             return 0;
-        if (!st.conv->fn(s, st.args, st.nargs, out))
+        if (!(st.fn_priv ? st.fn_priv(s, st.args, st.nargs, out, st.priv)
+                         : st.fn(s, st.args, st.nargs, out)))
             return 0;
     }
     return 1;

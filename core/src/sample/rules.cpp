@@ -10,6 +10,7 @@
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "sample/registry.hpp"
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
 #include "stream/stream.hpp"
@@ -29,108 +30,6 @@ std::deque<rule> g_rules;
 const auto word = kw_word;
 
 const auto cfg_err = kw_error;
-
-// Actions HAProxy 2.6 has per rule set (to tell "not supported yet" from "unknown").
-const char* const k_haproxy_http_req[] = {
-    "add-acl", "add-header", "allow", "auth", "cache-use", "capture", "del-acl", "del-header",
-    "del-map", "deny", "disable-l7-retry", "do-resolve", "early-hint", "normalize-uri",
-    "redirect", "reject", "replace-header", "replace-path", "replace-pathq", "replace-uri",
-    "replace-value", "return", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
-    "sc-set-gpt0", "set-dst", "set-dst-port", "set-header", "set-log-level", "set-map",
-    "set-mark", "set-method", "set-nice", "set-path", "set-pathq", "set-priority-class",
-    "set-priority-offset", "set-query", "set-src", "set-src-port", "set-timeout", "set-tos",
-    "set-uri", "set-var", "set-var-fmt", "send-spoe-group", "silent-drop", "strict-mode",
-    "tarpit", "track-sc0", "track-sc1", "track-sc2", "unset-var", "use-service",
-    "wait-for-body", "wait-for-handshake", "lua.", nullptr};
-const char* const k_haproxy_http_res[] = {
-    "add-acl", "add-header", "allow", "cache-store", "capture", "del-acl", "del-header",
-    "del-map", "deny", "redirect", "replace-header", "replace-value", "return", "sc-inc-gpc",
-    "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "send-spoe-group",
-    "set-header", "set-log-level", "set-map", "set-mark", "set-nice", "set-status", "set-tos",
-    "set-var", "set-var-fmt", "silent-drop", "strict-mode", "track-sc0", "track-sc1",
-    "track-sc2", "unset-var", "wait-for-body", "lua.", nullptr};
-const char* const k_haproxy_http_after[] = {
-    "add-header", "allow", "capture", "del-header", "replace-header", "replace-value",
-    "set-header", "set-status", "set-var", "set-var-fmt", "strict-mode", "unset-var", nullptr};
-const char* const k_haproxy_tcp_conn[] = {
-    "accept", "expect-netscaler-cip", "expect-proxy", "reject", "sc-inc-gpc", "sc-inc-gpc0",
-    "sc-inc-gpc1", "sc-set-gpt", "sc-set-gpt0", "set-dst", "set-dst-port", "set-mark",
-    "set-src", "set-src-port", "set-tos", "set-var", "set-var-fmt", "silent-drop",
-    "track-sc0", "track-sc1", "track-sc2", "unset-var", "lua.", nullptr};
-const char* const k_haproxy_tcp_content[] = {
-    "accept", "capture", "do-resolve", "reject", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1",
-    "sc-set-gpt", "sc-set-gpt0", "send-spoe-group", "set-dst", "set-dst-port",
-    "set-log-level", "set-mark", "set-nice", "set-priority-class", "set-priority-offset",
-    "set-src", "set-src-port", "set-tos", "set-var", "set-var-fmt", "silent-drop",
-    "switch-mode", "track-sc0", "track-sc1", "track-sc2", "unset-var", "use-service", "lua.",
-    nullptr};
-const char* const k_haproxy_tcp_res[] = {
-    "accept", "close", "reject", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
-    "sc-set-gpt0", "send-spoe-group", "set-log-level", "set-mark", "set-nice", "set-tos",
-    "set-var", "set-var-fmt", "silent-drop", "unset-var", "lua.", nullptr};
-
-const char* const* haproxy_actions(uint32_t rs)
-{
-    switch (rs) {
-    case PTC_RULES_TCP_REQ_CONN:
-        return k_haproxy_tcp_conn;
-    case PTC_RULES_TCP_REQ_CONTENT:
-        return k_haproxy_tcp_content;
-    case PTC_RULES_TCP_RES_CONTENT:
-        return k_haproxy_tcp_res;
-    case PTC_RULES_HTTP_REQ:
-        return k_haproxy_http_req;
-    case PTC_RULES_HTTP_RES:
-        return k_haproxy_http_res;
-    default:
-        return k_haproxy_http_after;
-    }
-}
-
-bool name_matches(const char* name, std::string_view w)
-{
-    size_t n = std::strlen(name);
-    if (n && name[n - 1] == '.')
-        return w.size() > n && w.compare(0, n, name) == 0;
-    std::string_view base = w.substr(0, w.find('('));
-    return base == name;
-}
-
-const ptc_action* find_action(uint32_t rs, std::string_view w, module_rec** owner)
-{
-    for (auto& m : g_modules.all())
-        for (const ptc_action& a : m->actions)
-            if (a.ruleset == rs && a.name && name_matches(a.name, w)) {
-                *owner = m.get();
-                return &a;
-            }
-    // core actions (also when the core module is not registered, e.g. in unit tests)
-    for (uint32_t i = 0; i < k_core_action_count; i++)
-        if (k_core_actions[i].ruleset == rs && name_matches(k_core_actions[i].name, w)) {
-            *owner = g_modules.find("core");
-            return &k_core_actions[i];
-        }
-    return nullptr;
-}
-
-std::string known_actions(uint32_t rs)
-{
-    std::vector<std::string> names;
-    for (auto& m : g_modules.all())
-        for (const ptc_action& a : m->actions)
-            if (a.ruleset == rs && a.name)
-                names.push_back(a.name);
-    if (!g_modules.find("core"))
-        for (uint32_t i = 0; i < k_core_action_count; i++)
-            if (k_core_actions[i].ruleset == rs)
-                names.push_back(k_core_actions[i].name);
-    std::sort(names.begin(), names.end());
-    names.erase(std::unique(names.begin(), names.end()), names.end());
-    std::string s;
-    for (auto& n : names)
-        s += (s.empty() ? "" : ", ") + n;
-    return s.empty() ? "none" : s;
-}
 
 uint32_t ruleset_of(const ptc_kw_ctx* ctx)
 {
@@ -175,24 +74,25 @@ int parse_rules(const ptc_kw_ctx* ctx)
     std::string act = word(ctx, ai);
     if (act == "if" || act == "unless")
         return cfg_err(ctx, "'" + kw + "' expects an action before '" + act + "'");
-    module_rec* owner = nullptr;
-    const ptc_action* a = find_action(rs, act, &owner);
-    if (!a) {
+    // One look-up in the registry: an exact name, else a prefix ("lua."), else a HAProxy
+    // action portico does not run (a placeholder without parse/exec).
+    const action_entry* ae = find_action_entry(rs, act);
+    if (!ae || !ae->supported) {
         std::string base = act.substr(0, act.find('('));
-        for (const char* const* h = haproxy_actions(rs); *h; h++)
-            if (name_matches(*h, act) || base == *h)
-                return cfg_err(ctx, "'" + kw + " " + base +
-                                        "' is not supported yet by portico");
+        if (ae)
+            return cfg_err(ctx, "'" + kw + " " + base + "' is not supported yet by portico");
         return cfg_err(ctx, "'" + kw + "': unknown action '" + act + "' (known: " +
                                 known_actions(rs) + ")");
     }
+    const ptc_action* a = &ae->a;
+    module_rec* owner = ae->owner;
     g_rules.emplace_back();
     rule& r = g_rules.back();
     r.act = a;
     r.file = ctx->file ? ctx->file : "";
     r.line = (int)ctx->line;
     uint32_t next = ai + 1;
-    if (a->parse) {
+    if (a->parse || ae->parse_priv) {
         ptc_kw_ctx o = *ctx;
         if (owner) {
             o.self = to_handle(owner);
@@ -200,7 +100,9 @@ int parse_rules(const ptc_kw_ctx* ctx)
                 o.conf = g_loader->blob(px.mod, owner, PTC_CONF_PROXY);
         }
         int before = g_loader ? g_loader->errors() : 0;
-        if (a->parse(&o, ai + 1, &next, &r.state) != PTC_OK) {
+        int rc = ae->parse_priv ? ae->parse_priv(&o, ai + 1, &next, &r.state, ae->priv)
+                                : a->parse(&o, ai + 1, &next, &r.state);
+        if (rc != PTC_OK) {
             if (!g_loader || g_loader->errors() == before)
                 return cfg_err(ctx, "'" + kw + " " + act + "': invalid arguments");
             return PTC_ERROR;

@@ -15,5 +15,12 @@ int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out);
 char* host_scratch(size_t* cap);
 int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value);
 int host_var_get(ptc_stream* s, ptc_str name, ptc_sample* out);
+// registry.cpp (1.3)
+int host_fetch_register(ptc_modref* self, const ptc_fetch* f, uint32_t size,
+                        ptc_fetch_priv_fn fn, void* priv);
+int host_conv_register(ptc_modref* self, const ptc_conv* c, uint32_t size, ptc_conv_priv_fn fn,
+                       void* priv);
+int host_action_register(ptc_modref* self, const ptc_action* a, uint32_t size,
+                         ptc_act_parse_priv_fn parse, void* priv);
 
 } // namespace portico

@@ -14,16 +14,26 @@
 #include "sample/sample.hpp"
 
 struct ptc_expr {
+    // Each node keeps what evaluation needs (function, private pointer, input type) so
+    // that running it touches no registry and allocates nothing.
     struct step {
-        const ptc_conv* conv;
+        const ptc_conv* conv;          // the registry's copy of the entry
+        ptc_conv_fn fn;                // conv->fn, or
+        ptc_conv_priv_fn fn_priv;      // a registered function with its private pointer
+        void* priv;
+        uint32_t in_type;
         ptc_arg* args;
         uint32_t nargs;
     };
-    const ptc_fetch* fetch = nullptr;
+    const ptc_fetch* fetch = nullptr;  // the registry's copy of the entry
+    ptc_fetch_fn fn = nullptr;
+    ptc_fetch_priv_fn fn_priv = nullptr;
+    void* priv = nullptr;
     ptc_arg* args = nullptr;
     uint32_t nargs = 0;
     std::vector<step> convs;
-    uint32_t out_type = PTC_SMP_STR;
+    uint32_t out_type = PTC_SMP_STR;   // of the whole expression (last converter)
+    uint32_t out_type0 = PTC_SMP_STR;  // of the fetch
     uint32_t use = 0;
     std::string text;
 };
@@ -132,7 +142,7 @@ int acl_expr_eval(ptc_stream* s, const acl_expr* e);
 // ---- rules -------------------------------------------------------------------------------
 
 struct rule {
-    const ptc_action* act = nullptr;
+    const ptc_action* act = nullptr;   // the registry's copy of the entry
     void* state = nullptr;
     cond* c = nullptr;
     std::string file;
