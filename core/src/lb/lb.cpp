@@ -17,7 +17,7 @@
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "shm/shm.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
 
 namespace portico {
 

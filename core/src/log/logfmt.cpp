@@ -16,7 +16,7 @@
 #include "log/log.hpp"
 #include "proxy/cfgload.hpp"
 #include "sample/sample.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
 
 namespace portico::log {
 

@@ -12,7 +12,7 @@
 #include "proxy/runtime.hpp"
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
 #include "proxy/kwctx.hpp"
 
 namespace portico {
