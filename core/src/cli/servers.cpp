@@ -15,7 +15,7 @@
 #include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "shm/shm.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream_host.hpp"
 
 namespace portico {
 

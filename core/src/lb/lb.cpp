@@ -9,7 +9,7 @@
 #include "lb/lb_int.hpp"
 #include "proxy/proxy.hpp"
 #include "shm/shm.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
 
 namespace portico {
 

@@ -25,7 +25,8 @@
 #include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
 #include "shm/shm.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
+#include "stream/stream_host.hpp"
 #include "util/diag.hpp"
 
 extern char* program_invocation_short_name;

@@ -16,7 +16,8 @@
 #include "log/log.hpp"
 #include "proxy/cfgload.hpp"
 #include "sample/sample.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
+#include "stream/stream_host.hpp"
 
 namespace portico::log {
 

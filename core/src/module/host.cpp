@@ -22,36 +22,6 @@
 
 namespace portico {
 
-// stream.cpp
-ptc_proxy* host_stream_frontend(ptc_stream* s);
-ptc_proxy* host_stream_backend(ptc_stream* s);
-ptc_server* host_stream_server(ptc_stream* s);
-int host_stream_select_backend(ptc_stream* s);
-int host_stream_connect(ptc_stream* s);
-void host_stream_srv_close(ptc_stream* s);
-int host_stream_srv_error(ptc_stream* s);
-void host_stream_close(ptc_stream* s, uint32_t how);
-void host_stream_set_timeout(ptc_stream* s, uint32_t which, uint64_t ms);
-socklen_t host_stream_addr(ptc_stream* s, uint32_t which, sockaddr_storage* out);
-void host_stream_wake(ptc_stream* s);
-void* host_stream_state(ptc_stream* s);
-uint32_t host_chan_data(ptc_stream* s, uint32_t dir, ptc_str* out);
-size_t host_chan_forward(ptc_stream* s, uint32_t dir, size_t n);
-void host_chan_autoforward(ptc_stream* s, uint32_t dir, uint64_t n);
-uint64_t host_chan_autoforward_left(ptc_stream* s, uint32_t dir);
-int host_chan_replace(ptc_stream* s, uint32_t dir, size_t off, size_t len, const char* data,
-                      size_t dlen);
-int host_chan_append(ptc_stream* s, uint32_t dir, const char* data, size_t len);
-size_t host_chan_skip(ptc_stream* s, uint32_t dir, size_t n);
-size_t host_chan_room(ptc_stream* s, uint32_t dir);
-uint32_t host_chan_flags(ptc_stream* s, uint32_t dir);
-void host_chan_shutw(ptc_stream* s, uint32_t dir);
-void host_chan_pause(ptc_stream* s, uint32_t dir, int on);
-int host_stream_srv_idle(ptc_stream* s, uint32_t flags);
-int host_stream_connect_ex(ptc_stream* s, uint32_t flags);
-void host_chan_mark(ptc_stream* s, uint32_t dir, int on);
-int host_chan_rewind(ptc_stream* s, uint32_t dir);
-
 namespace {
 
 std::string vfmt(const char* fmt, va_list ap)

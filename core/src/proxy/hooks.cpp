@@ -6,7 +6,7 @@
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
 
 namespace portico {
 

@@ -12,11 +12,10 @@
 #include "proxy/runtime.hpp"
 #include "sample/sample_int.hpp"
 #include "shm/shm.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
+#include "stream/stream_host.hpp"
 
 namespace portico {
-
-socklen_t host_stream_addr(ptc_stream* s, uint32_t which, sockaddr_storage* out);
 
 namespace smp {
 

@@ -13,7 +13,7 @@
 #include "sample/registry.hpp"
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
 #include "proxy/kwctx.hpp"
 
 namespace portico {

@@ -8,7 +8,7 @@
 #include "proxy/runtime.hpp"
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
-#include "stream/stream.hpp"
+#include "stream/stream-t.hpp"
 #include "util/pool.hpp"
 
 namespace portico {
@@ -75,8 +75,12 @@ bool split_scope(std::string_view full, uint8_t& scope, std::string_view& name)
 stream_data* sdata(ptc_stream* ps, bool create)
 {
     stream* s = reinterpret_cast<stream*>(ps);
-    if (!s->smp && create)
-        s->smp = new (g_sdata_pool.get()) stream_data();
+    if (!s->smp && create) {
+        void* mem = g_sdata_pool.get();
+        if (!mem) // out of memory: callers see no variables
+            return nullptr;
+        s->smp = new (mem) stream_data();
+    }
     return static_cast<stream_data*>(s->smp);
 }
 
@@ -168,14 +172,30 @@ bool var_set(ptc_stream* s, const var_ref& v, const ptc_sample* value)
     if (!s && v.scope != VS_PROC)
         return false;
     var_entry** h = head_for(s, v.scope, true);
+    if (!h)
+        return false; // out of memory
     var_entry* e = nullptr;
     for (var_entry* x = *h; x; x = x->next)
         if (x->id == v.id && x->scope == v.scope) {
             e = x;
             break;
         }
+    // allocate first, so that an allocation failure leaves the variables as they were
+    char* new_big = nullptr;
+    if ((value->type == PTC_SMP_STR || value->type == PTC_SMP_BIN ||
+         value->type == PTC_SMP_METH) &&
+        value->u.str.len > k_inline && !(e && e->big)) {
+        new_big = static_cast<char*>(big_pool().get());
+        if (!new_big)
+            return false;
+    }
     if (!e) {
         e = static_cast<var_entry*>(g_entry_pool.get());
+        if (!e) {
+            if (new_big)
+                big_pool().put(new_big);
+            return false;
+        }
         e->id = v.id;
         e->scope = v.scope;
         e->big = false;
@@ -192,7 +212,7 @@ bool var_set(ptc_stream* s, const var_ref& v, const ptc_sample* value)
             dst = e->inl;
             e->big = false;
         } else {
-            dst = old_big ? old_big : static_cast<char*>(big_pool().get());
+            dst = old_big ? old_big : new_big;
             e->big = true;
             if (n > big_pool().block_size())
                 n = big_pool().block_size();
@@ -230,6 +250,8 @@ bool yield_get(ptc_stream* s, uint32_t rs, const void* px, uint32_t& idx)
 void yield_set(ptc_stream* s, uint32_t rs, const void* px, uint32_t idx)
 {
     stream_data* d = sdata(s, true);
+    if (!d)
+        return; // out of memory: the rules will start over
     d->yield_px = px;
     d->yield_rs = rs;
     d->yield_idx = idx;

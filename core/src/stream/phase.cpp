@@ -19,6 +19,7 @@
 #include "proxy/runtime.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream.hpp"
+#include "stream/stream_int.hpp"
 
 namespace portico {
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <new>
 #include <vector>
@@ -11,6 +12,8 @@ namespace portico {
 
 // A pool of raw blocks of one size. Blocks are carved from chunks of `per_chunk`
 // blocks; freed blocks go to a LIFO free list (cache-warm reuse). Single-threaded.
+// get() returns nullptr when the pool is empty and cannot grow (out of memory): callers
+// fail the one operation that needed the block, never the process.
 class block_pool {
 public:
     explicit block_pool(size_t block_size = 64, size_t per_chunk = 64)
@@ -33,10 +36,10 @@ public:
     size_t block_size() const { return size_; }
     size_t used() const { return used_; }
 
-    void* get()
+    [[nodiscard]] void* get()
     {
-        if (!free_)
-            refill();
+        if (!free_ && !refill()) [[unlikely]]
+            return nullptr;
         node* n = free_;
         free_ = n->next;
         ++used_;
@@ -54,18 +57,26 @@ private:
     struct node {
         node* next;
     };
-    void refill()
+    bool refill()
     {
+        if (!size_ || per_chunk_ > SIZE_MAX / size_)
+            return false;
         void* c = std::aligned_alloc(64, size_ * per_chunk_);
         if (!c)
-            throw std::bad_alloc();
-        chunks_.push_back(c);
+            return false;
+        try {
+            chunks_.push_back(c);
+        } catch (const std::bad_alloc&) {
+            std::free(c);
+            return false;
+        }
         char* p = static_cast<char*>(c);
         for (size_t i = per_chunk_; i-- > 0;) {
             node* n = reinterpret_cast<node*>(p + i * size_);
             n->next = free_;
             free_ = n;
         }
+        return true;
     }
     node* free_ = nullptr;
     size_t size_ = 64;

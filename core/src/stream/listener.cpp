@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+// Listeners: multishot accept into new streams, pausing at the global / frontend maxconn
+// (or on descriptor and memory shortages) and resuming when slots free up.
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <memory>
+
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
+#include "shm/shm.hpp"
+#include "stream/stream_int.hpp"
+#include "util/diag.hpp"
+
+namespace portico {
+
+namespace {
+
+bool over_limits(listener* l)
+{
+    worker* w = l->w;
+    shm_header* h = shm_get();
+    if (w->global_maxconn && h && h->cur_conns.load(std::memory_order_relaxed) >= w->global_maxconn)
+        return true;
+    if (l->fe->maxconn && l->fe->shared &&
+        l->fe->shared->cur_conns.load(std::memory_order_relaxed) >= l->fe->maxconn)
+        return true;
+    return false;
+}
+
+void listener_arm(listener* l)
+{
+    if (l->armed || l->paused || l->w->stopping)
+        return;
+    l->armed = true;
+    l->w->poller->accept_multishot(l->fd, &l->acc);
+}
+
+void on_resume_timer(event::timer*) { listeners_check_resume(); }
+
+void listener_pause(listener* l)
+{
+    worker* w = l->w;
+    l->paused = true;
+    if (l->acc.busy)
+        w->poller->cancel(&l->acc);
+    // another worker may free slots: look again soon
+    w->timers->arm(&w->resume_timer, now() + 50);
+}
+
+} // namespace
+
+void listeners_check_resume()
+{
+    worker* w = g_worker;
+    if (!w || w->stopping)
+        return;
+    bool still = false;
+    for (auto& l : w->listeners) {
+        if (!l->paused)
+            continue;
+        if (over_limits(l.get())) {
+            still = true;
+            continue;
+        }
+        l->paused = false;
+        listener_arm(l.get());
+    }
+    if (still)
+        w->timers->arm(&w->resume_timer, now() + 50);
+}
+
+namespace {
+
+void on_accept(event::completion* ec, int res, uint32_t flags)
+{
+    listener* l = container_of(ec, &listener::acc);
+    worker* w = l->w;
+    if (!(flags & event::CF_MORE))
+        l->armed = false;
+    if (res >= 0) {
+        if (w->stopping) {
+            close(res);
+            return;
+        }
+        stream_new(l, res);
+        if (over_limits(l))
+            listener_pause(l);
+    } else if (res != -ECANCELED && res != -EAGAIN && res != -EINTR) {
+        if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
+            PTC_WARN("Proxy %s: accept failed: %s; pausing", l->fe->name.c_str(), strerror(-res));
+            listener_pause(l);
+            return;
+        }
+    }
+    if (!l->armed && !l->paused)
+        listener_arm(l);
+}
+
+} // namespace
+
+void listeners_init(worker* w, int slot)
+{
+    w->resume_timer.fn = on_resume_timer;
+    for (auto& p : g_config->proxies) {
+        if (!(p->cap & CAP_FE))
+            continue;
+        for (auto& b : p->binds) {
+            auto l = std::make_unique<listener>();
+            l->fd = b->inherited_fd >= 0 ? b->inherited_fd : b->fds[(size_t)slot % b->fds.size()];
+            l->fe = p.get();
+            l->bind = b.get();
+            l->w = w;
+            l->acc.fn = on_accept;
+            // HTTP answers right away: the response carries the ACK of the request
+            l->quickack_off = p->mode == "http";
+            w->listeners.push_back(std::move(l));
+        }
+    }
+    for (auto& l : w->listeners)
+        listener_arm(l.get());
+}
+
+} // namespace portico

@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: MIT
+// The worker: engine setup in a worker process (pools, poller, timers, listeners), the
+// loop (poll, timers, run queue), and soft / fast stop.
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "event/clock.hpp"
+#include "lb/lb.hpp"
+#include "module/module.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
+#include "stream/stream_int.hpp"
+#include "util/diag.hpp"
+
+namespace portico {
+
+worker* g_worker;
+
+bool worker_setup(int slot, std::string& err)
+{
+    worker* w = new worker();
+    g_worker = w;
+    w->slot = slot;
+    const config& cfg = *g_config;
+    w->bufsize = cfg.global.bufsize;
+    w->bufcap = cfg.global.bufsize;
+    w->maxrewrite = std::min(cfg.global.maxrewrite, cfg.global.bufsize / 2);
+    w->global_maxconn = cfg.global.maxconn;
+    w->state_size = 0;
+    for (auto& m : g_modules.all())
+        for (const ptc_proto& p : m->protos)
+            w->state_size = std::max(w->state_size, p.state_size);
+    w->state_size = (w->state_size + 15) & ~15u; // module states follow, 16-aligned
+    modstate_layout(w);
+    w->stream_pool.init(sizeof(stream) + w->state_size + w->modstate_size, 64);
+    w->conn_pool.init(sizeof(conn), 128);
+    w->buf_pool.init(k_buf_hdr + w->bufcap, 32);
+    std::string why;
+    bool force_epoll = false;
+    w->poller = event::make_poller(4096, force_epoll, &why);
+    if (!w->poller) {
+        err = "cannot create an event poller: " + why;
+        return false;
+    }
+    if (!why.empty() && slot == 0)
+        PTC_NOTICE("using the epoll poller: %s", why.c_str());
+    event::update_clock();
+    w->timers = std::make_unique<event::timer_wheel>(event::now_ms());
+    w->pool_timer.fn = on_pool_timer;
+    w->pool.assign(cfg.server_count, nullptr);
+    lb_worker_init(slot);
+    w->pool_count.assign(cfg.server_count, 0);
+    listeners_init(w, slot);
+    return true;
+}
+
+void worker_soft_stop()
+{
+    worker* w = g_worker;
+    if (!w || w->stopping)
+        return;
+    w->stopping = true;
+    for (auto& l : w->listeners)
+        if (l->acc.busy)
+            w->poller->cancel(&l->acc);
+}
+
+void worker_fast_stop()
+{
+    worker_soft_stop();
+    if (g_worker)
+        g_worker->exit_now = true;
+}
+
+void worker_run()
+{
+    worker* w = g_worker;
+    while (!w->exit_now) {
+        if (w->stopping && w->nstreams == 0)
+            break;
+        int tmo = w->runq_head ? 0 : w->timers->next_timeout_ms(event::now_ms());
+        int r = w->poller->run_once(tmo);
+        if (r < 0 && r != -EINTR) {
+            PTC_ALERT("event loop failure: %s", strerror(-r));
+            break;
+        }
+        event::update_clock();
+        w->timers->run(event::now_ms());
+        run_queue(w);
+    }
+}
+
+} // namespace portico
