@@ -15,6 +15,7 @@
 #include "log/log_host.hpp"
 #include "sample/sample_host.hpp"
 #include "stream/stream.hpp"
+#include "stream/task.hpp"
 #include "util/diag.hpp"
 
 namespace portico {
@@ -302,6 +303,19 @@ const ptc_host g_host = {
     .proxy_setting = h_proxy_setting,
     .chan_mark = host_chan_mark,
     .chan_rewind = host_chan_rewind,
+    .worker_slot = host_worker_slot,
+    .worker_count = host_worker_count,
+    .task_new = host_task_new,
+    .task_schedule = host_task_schedule,
+    .task_free = host_task_free,
+    .conn_new = host_conn_new,
+    .conn_send = host_conn_send,
+    .conn_data = host_conn_data,
+    .conn_consume = host_conn_consume,
+    .conn_shutw = host_conn_shutw,
+    .conn_set_timeout = host_conn_set_timeout,
+    .conn_error = host_conn_error,
+    .conn_close = host_conn_close,
 };
 
 } // namespace portico

@@ -31,6 +31,7 @@
 #include "sample/sample.hpp"
 #include "sample/sample_host.hpp"
 #include "shm/shm.hpp"
+#include "stream/task.hpp"
 #include "util/diag.hpp"
 
 namespace portico {
@@ -1042,7 +1043,8 @@ void worker_run()
     while (!w->exit_now) {
         if (w->stopping && w->nstreams == 0)
             break;
-        int tmo = w->runq_head ? 0 : w->timers->next_timeout_ms(event::now_ms());
+        bool work = w->runq_head || tasks_pending(w);
+        int tmo = work ? 0 : w->timers->next_timeout_ms(event::now_ms());
         int r = w->poller->run_once(tmo);
         if (r < 0 && r != -EINTR) {
             PTC_ALERT("event loop failure: %s", strerror(-r));
@@ -1050,6 +1052,7 @@ void worker_run()
         }
         event::update_clock();
         w->timers->run(event::now_ms());
+        tasks_run(w); // module tasks and outgoing connections (task.cpp)
         run_queue(w);
     }
 }
