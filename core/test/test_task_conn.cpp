@@ -56,7 +56,10 @@ struct engine {
             return;
         // let cancelled operations complete so that closed connections are freed
         run_for(50);
-        BOOST_TEST(w->tsched->nconns == 0u);
+        if (w->tsched) {
+            BOOST_TEST(w->tsched->nconns == 0u);
+            BOOST_TEST(w->tsched->ntasks == 0u);
+        }
         delete w->tsched;
         g_worker = nullptr;
     }

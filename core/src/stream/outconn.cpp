@@ -32,8 +32,6 @@
 
 namespace portico {
 
-void outconn_unqueue(outconn* c); // task.cpp
-
 namespace {
 
 inline outconn* C(ptc_conn* c) { return reinterpret_cast<outconn*>(c); }

@@ -86,8 +86,10 @@ struct task_sched {
 bool tasks_pending(const worker* w);
 // The loop hook: runs the tasks due on this turn and delivers connection events.
 void tasks_run(worker* w);
-// Called by outconn.cpp to queue a connection for delivery (events may be 0: I/O only).
+// Called by outconn.cpp to queue a connection for delivery (events may be 0: I/O only),
+// and to take it off the run list when it is closed.
 void outconn_enqueue(outconn* c, uint32_t events);
+void outconn_unqueue(outconn* c);
 // Delivers the events of one connection and issues its I/O (task.cpp's turn loop).
 void outconn_deliver(outconn* c);
 task_sched* task_sched_of(worker* w);
