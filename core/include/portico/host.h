@@ -299,40 +299,52 @@ typedef struct ptc_host {
      *  is unchanged). Use atomics or a lock that lives in the area: workers run in
      *  parallel. NULL on failure. Since 1.3. */
     void *(*shm_reserve)(ptc_modref *self, const char *name, size_t size);
-    /** This worker's slot (0 .. workers-1), and the number of worker slots; -1 in
-     *  the master. Since 1.3. */
+    /** This worker's slot (0 .. workers-1; -1 in the master), and the number of
+     *  worker slots (the same in every process). Both answer from worker_init() on.
+     *  Since 1.3. */
     int (*worker_slot)(void);
     uint32_t (*worker_count)(void);
 
     /* ---- tasks and outgoing connections (1.3, task.h); worker processes ---- */
-    /** A task of this worker running fn(ctx); it sleeps until scheduled. */
+    /** A task of this worker running fn(ctx); it sleeps until scheduled. NULL
+     *  outside a worker (the master). Since 1.3. */
     ptc_task *(*task_new)(ptc_modref *self, ptc_task_fn fn, void *ctx);
     /** Run the task at `at_ms` (now_ms() scale; 0 or a past time: on the next loop
-     *  turn). Replaces any earlier schedule. */
+     *  turn, never from inside this call). Replaces any earlier schedule. Since 1.3. */
     void (*task_schedule)(ptc_task *t, uint64_t at_ms);
-    /** Free a task (it will not run again). Not from its own callback. */
+    /** Free a task (it will not run again). From its own callback too: it is then
+     *  freed when the callback returns, whose return value is ignored. Since 1.3. */
     void (*task_free)(ptc_task *t);
-    /** Start a TCP (or unix stream) connection to `addr`; events go to cb(ctx).
-     *  NULL if no socket could be created (errno set). `src` may bind a source
-     *  address (NULL: any). */
+    /** Start a TCP (or unix stream) connection to `addr` (AF_INET, AF_INET6 or
+     *  AF_UNIX); events go to cb(ctx), the first one PTC_CEV_CONNECTED or
+     *  PTC_CEV_ERROR (e.g. ECONNREFUSED). NULL if no socket could be created or
+     *  bound (errno set; EPERM outside a worker). `src` may bind a source address
+     *  (NULL: any). Each connection has 16 KiB of input and 16 KiB of output
+     *  buffer. Since 1.3. */
     ptc_conn *(*conn_new)(ptc_modref *self, const struct sockaddr *addr, socklen_t len,
                           const struct sockaddr *src, socklen_t srclen, ptc_conn_fn cb,
                           void *ctx);
     /** Queue bytes to send (copied; at most the room left, see return): returns the
-     *  number of bytes queued. PTC_CEV_SENT comes when all are out. */
+     *  number of bytes queued (0 after an error or conn_shutw). Bytes queued before
+     *  the connection is established leave once it is. PTC_CEV_SENT comes when all
+     *  are out. Since 1.3. */
     size_t (*conn_send)(ptc_conn *c, const void *data, size_t len);
-    /** The received bytes not yet consumed; returns PTC_CONN_* bits. */
+    /** The received bytes not yet consumed (valid until the next host call on the
+     *  connection or the callback returns); returns PTC_CONN_* bits. Since 1.3. */
     uint32_t (*conn_data)(ptc_conn *c, ptc_str *in);
-    /** Consume the first n received bytes (room for more input). */
+    /** Consume the first n received bytes (room for more input: nothing is read
+     *  while the 16 KiB input buffer is full). Since 1.3. */
     void (*conn_consume)(ptc_conn *c, size_t n);
-    /** Shut the write side once every queued byte is sent. */
+    /** Shut the write side once every queued byte is sent. Since 1.3. */
     void (*conn_shutw)(ptc_conn *c);
-    /** Arm (ms > 0) or disarm the connection's timer (PTC_CEV_TIMEOUT); not
-     *  pushed back by I/O. */
+    /** Arm (ms > 0: from now) or disarm the connection's timer; when it expires
+     *  PTC_CEV_TIMEOUT comes once (the connection stays open). Not pushed back by
+     *  I/O. Since 1.3. */
     void (*conn_set_timeout)(ptc_conn *c, uint64_t ms);
-    /** The errno of a failed connection, 0 if none. */
+    /** The errno of a failed connection, 0 if none. Since 1.3. */
     int (*conn_error)(ptc_conn *c);
-    /** Close and free the connection (from anywhere, its callback included). */
+    /** Close and free the connection (from anywhere, its callback included); what
+     *  was not sent yet is dropped. Since 1.3. */
     void (*conn_close)(ptc_conn *c);
 
     /* ---- transports (1.3, transport.h) ---- */

@@ -23,7 +23,9 @@ extern "C" {
 typedef struct ptc_task ptc_task;
 
 /* Called by the loop. Returns the absolute time (host->now_ms() scale) at which
- * to run again, or 0 to sleep until task_wake()/task_schedule(). */
+ * to run again (a past time: on the next loop turn), or 0 to sleep until
+ * host->task_schedule() (a task_schedule() made from the callback itself stands
+ * when it returns 0, and is replaced by a non-zero return value). */
 typedef uint64_t (*ptc_task_fn)(ptc_task *t, void *ctx);
 
 /* An outgoing connection owned by a module (no client stream). */
@@ -43,7 +45,8 @@ typedef struct ptc_conn ptc_conn;
 
 /* Called by the loop with the accumulated events. The connection stays valid
  * until host->conn_close(), which the module must call exactly once (also after
- * an error); no callback comes after it. */
+ * an error or EOF; from the callback too); no callback comes after it. After
+ * PTC_CEV_ERROR nothing more is sent or received. */
 typedef void (*ptc_conn_fn)(ptc_conn *c, void *ctx, uint32_t events);
 
 #ifdef __cplusplus

@@ -18,6 +18,7 @@
 #include "sample/sample_host.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream.hpp"
+#include "stream/task.hpp"
 #include "util/diag.hpp"
 
 namespace portico {
@@ -422,6 +423,19 @@ const ptc_host g_host = {
     .server_set_op = h_server_set_op,
     .server_set_eweight = h_server_set_eweight,
     .shm_reserve = h_shm_reserve,
+    .worker_slot = host_worker_slot,
+    .worker_count = host_worker_count,
+    .task_new = host_task_new,
+    .task_schedule = host_task_schedule,
+    .task_free = host_task_free,
+    .conn_new = host_conn_new,
+    .conn_send = host_conn_send,
+    .conn_data = host_conn_data,
+    .conn_consume = host_conn_consume,
+    .conn_shutw = host_conn_shutw,
+    .conn_set_timeout = host_conn_set_timeout,
+    .conn_error = host_conn_error,
+    .conn_close = host_conn_close,
     .fetch_register = host_fetch_register,
     .conv_register = host_conv_register,
     .action_register = host_action_register,

@@ -130,15 +130,17 @@ int worker_main(int slot)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     std::string err;
+    // the engine first: worker_init() may create tasks and connections (nothing runs
+    // before worker_run)
+    if (!worker_setup(slot, err)) {
+        PTC_ALERT("worker %d: %s", slot, err.c_str());
+        return 1;
+    }
     for (auto& m : g_modules.all()) {
         if (m->desc.worker_init && m->desc.worker_init(to_handle(m.get())) != PTC_OK) {
             PTC_ALERT("module %s failed to start in worker %d", m->name.c_str(), slot);
             return 1;
         }
-    }
-    if (!worker_setup(slot, err)) {
-        PTC_ALERT("worker %d: %s", slot, err.c_str());
-        return 1;
     }
     // signals arrive through a signalfd watched by the poller
     int sfd = signalfd(-1, &g_sigs, SFD_NONBLOCK | SFD_CLOEXEC);

@@ -24,6 +24,7 @@ struct bind_conf;
 struct module_rec;
 struct stream;
 struct worker;
+struct task_sched;
 
 // A channel: one buffer per direction. Layout of the buffer:
 //   [0, head)      free (already sent); with a mark, [mark, head) is sent but kept
@@ -180,6 +181,7 @@ struct worker {
     std::vector<uint32_t> pool_count;
     uint32_t pool_total = 0;
     event::timer pool_timer;     // closes idle connections older than the purge delay
+    task_sched* tsched = nullptr; // module tasks and outgoing connections (task.hpp)
 };
 
 // Idle pool limits (HAProxy: pool-max-conn, pool-purge-delay).

@@ -13,6 +13,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "stream/stream_int.hpp"
+#include "stream/task.hpp"
 #include "util/diag.hpp"
 
 namespace portico {
@@ -81,7 +82,8 @@ void worker_run()
     while (!w->exit_now) {
         if (w->stopping && w->nstreams == 0)
             break;
-        int tmo = w->runq_head ? 0 : w->timers->next_timeout_ms(event::now_ms());
+        bool work = w->runq_head || tasks_pending(w);
+        int tmo = work ? 0 : w->timers->next_timeout_ms(event::now_ms());
         int r = w->poller->run_once(tmo);
         if (r < 0 && r != -EINTR) {
             PTC_ALERT("event loop failure: %s", strerror(-r));
@@ -89,6 +91,7 @@ void worker_run()
         }
         event::update_clock();
         w->timers->run(event::now_ms());
+        tasks_run(w); // module tasks and outgoing connections (task.cpp)
         run_queue(w);
     }
 }
