@@ -16,12 +16,14 @@
 #include "autoconf.h"
 #include "cfg/cond.hpp"
 #include "event/poller.hpp"
+#include "module/hooks.hpp"
 #include "module/module.hpp"
 #include "proc/master.hpp"
-#include "proxy/cfgload.hpp"
+#include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 using namespace portico;
 

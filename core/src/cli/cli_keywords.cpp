@@ -8,12 +8,12 @@
 #include <cstring>
 #include <string>
 
+#include "cfg/registry.hpp"
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "proxy/addr.hpp"
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
-#include "proxy/kwctx.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico {
 
@@ -21,7 +21,7 @@ cli_conf g_cli;
 
 uint32_t cli_spare_slots()
 {
-    return g_loader && g_loader->cfg() ? g_loader->cfg()->global.dynamic_servers : 0;
+    return g_cfg_ctx && g_cfg_ctx->cfg ? g_cfg_ctx->cfg->global.dynamic_servers : 0;
 }
 
 namespace {
@@ -155,7 +155,7 @@ int parse_tune_dynamic_servers(const ptc_kw_ctx* c)
     if (!parse_u32(arg(c, 1), 4096, n))
         return err(c, "'tune.dynamic-servers' expects an integer between 0 and 4096, got '" +
                           arg(c, 1) + "'");
-    g_loader->cfg()->global.dynamic_servers = (uint32_t)n;
+    g_cfg_ctx->cfg->global.dynamic_servers = (uint32_t)n;
     return PTC_OK;
 }
 

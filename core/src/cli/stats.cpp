@@ -12,11 +12,11 @@
 
 #include "cli/cli.hpp"
 #include "proxy/addr.hpp"
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 namespace portico {
 

@@ -8,14 +8,16 @@
 
 #include "cfg/units.hpp"
 #include "event/clock.hpp"
+#include "module/hooks.hpp"
 #include "module/module.hpp"
-#include "proxy/cfgload.hpp"
+#include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "log/log_host.hpp"
 #include "sample/sample_host.hpp"
 #include "stream/stream.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 namespace portico {
 
@@ -88,8 +90,8 @@ int h_cfg_errorf(const ptc_kw_ctx* ctx, const char* fmt, ...)
     va_start(ap, fmt);
     std::string m = vfmt(fmt, ap);
     va_end(ap);
-    if (g_loader)
-        g_loader->error_at(ctx->file, (int)ctx->line, m);
+    if (g_cfg_ctx)
+        g_cfg_ctx->error_at(ctx->file, (int)ctx->line, m);
     return PTC_ERROR;
 }
 
@@ -99,13 +101,13 @@ void h_cfg_warnf(const ptc_kw_ctx* ctx, const char* fmt, ...)
     va_start(ap, fmt);
     std::string m = vfmt(fmt, ap);
     va_end(ap);
-    if (g_loader)
-        g_loader->warn_at(ctx->file, (int)ctx->line, m);
+    if (g_cfg_ctx)
+        g_cfg_ctx->warn_at(ctx->file, (int)ctx->line, m);
 }
 
 const char* h_cfg_strdup(const ptc_kw_ctx*, ptc_str s)
 {
-    auto& store = g_loader->cfg()->strings;
+    auto& store = g_cfg_ctx->cfg->strings;
     store.push_back(std::make_unique<std::string>(s.ptr ? s.ptr : "", s.len));
     return store.back()->c_str();
 }
@@ -126,8 +128,8 @@ void h_errorf(ptc_modref* self, const char* fmt, ...)
     va_start(ap, fmt);
     std::string m = vfmt(fmt, ap);
     va_end(ap);
-    if (g_loader)
-        g_loader->error("module " + to_module(self)->name + ": " + m);
+    if (g_cfg_ctx)
+        g_cfg_ctx->error("module " + to_module(self)->name + ": " + m);
 }
 
 ptc_str sv(const std::string& s) { return ptc_str{s.data(), s.size()}; }
@@ -230,8 +232,6 @@ uint64_t h_proxy_setting(const ptc_proxy* p, const char* name)
 }
 
 } // namespace
-
-extern const char* const k_portico_version;
 
 const ptc_host g_host = {
     PTC_HOST_MAGIC,

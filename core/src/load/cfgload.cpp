@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The configuration loader: modules, keyword registries, section dispatch, defaults
 // inheritance and the checks that follow parsing.
-#include "proxy/cfgload.hpp"
+#include "load/cfgload.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -17,16 +17,14 @@
 #include "cli/cli.hpp"
 #include "log/log.hpp"
 #include "module/module.hpp"
-#include "proxy/core_keywords.hpp"
-#include "proxy/kwctx.hpp"
+#include "load/core_keywords.hpp"
 #include "sample/sample.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 namespace portico {
 
 cfg_loader* g_loader;
-const char* const k_haproxy_compat_version = "2.6.0";
-const char* const k_portico_version = "0.1.0";
 
 namespace {
 
@@ -66,67 +64,10 @@ cfg_loader::cfg_loader()
     env_.compat_version = k_haproxy_compat_version;
     env_.has_feature = is_feature;
     env_.is_enabled = [](std::string_view) { return false; };
+    ctx_.srv_kws = &srv_kws;
+    ctx_.bind_kws = &bind_kws;
     g_loader = this;
-}
-
-int kw_error(const ptc_kw_ctx* c, const std::string& msg)
-{
-    if (g_loader)
-        g_loader->error_at(c->file, (int)c->line, msg);
-    return PTC_ERROR;
-}
-
-void cfg_loader::error_at(const std::string& file, int line, const std::string& msg)
-{
-    errors_++;
-    msgs_.push_back({true, file + ":" + std::to_string(line) + ": " + msg});
-}
-
-void cfg_loader::warn_at(const std::string& file, int line, const std::string& msg)
-{
-    msgs_.push_back({false, file + ":" + std::to_string(line) + ": " + msg});
-}
-
-void cfg_loader::error(const std::string& msg)
-{
-    errors_++;
-    msgs_.push_back({true, msg});
-}
-
-void* cfg_loader::blob(conf_blobs& b, module_rec* m, uint32_t kind)
-{
-    uint32_t size = kind == PTC_CONF_GLOBAL  ? m->desc.global_conf_size
-                    : kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size
-                                             : m->desc.server_conf_size;
-    if (!size)
-        return nullptr;
-    if (b.blobs.size() <= m->index)
-        b.blobs.resize(m->index + 1, nullptr);
-    if (!b.blobs[m->index]) {
-        void* p = std::calloc(1, size);
-        if (!p)
-            throw std::bad_alloc();
-        if (m->desc.conf_init)
-            m->desc.conf_init(to_handle(m), kind, p);
-        b.blobs[m->index] = p;
-    }
-    return b.blobs[m->index];
-}
-
-// Copies every module blob of <src> into <dst> (inheritance at creation time).
-static void copy_blobs(cfg_loader& L, conf_blobs& dst, conf_blobs& src, uint32_t kind)
-{
-    for (auto& m : g_modules.all()) {
-        void* s = m->index < src.blobs.size() ? src.blobs[m->index] : nullptr;
-        if (!s)
-            continue;
-        void* d = L.blob(dst, m.get(), kind);
-        uint32_t size = kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size : m->desc.server_conf_size;
-        if (m->desc.conf_copy)
-            m->desc.conf_copy(to_handle(m.get()), kind, d, s);
-        else
-            std::memcpy(d, s, size);
-    }
+    g_cfg_ctx = &ctx_;
 }
 
 void cfg_loader::register_module(module_rec* m)
@@ -207,7 +148,7 @@ module_rec* cfg_loader::load_module(const std::string& spec, const std::string& 
 bool cfg_loader::load_modules()
 {
     if (modules_loaded_)
-        return errors_ == 0;
+        return ctx_.errors == 0;
     modules_loaded_ = true;
     register_module(g_modules.add_builtin("core", core_module()));
     register_module(g_modules.add_builtin("cli", cli_module())); // runtime API keywords
@@ -222,12 +163,12 @@ bool cfg_loader::load_modules()
             }
         }
     }
-    return errors_ == 0;
+    return ctx_.errors == 0;
 }
 
 bool cfg_loader::load(const load_options& o, config& cfg)
 {
-    cfg_ = &cfg;
+    ctx_.cfg = &cfg;
     if (o.load_std_modules)
         load_modules();
     std::vector<cfg::line> lines;
@@ -236,24 +177,24 @@ bool cfg_loader::load(const load_options& o, config& cfg)
     for (auto& d : diags) {
         std::string loc = d.lineno ? d.file + ":" + std::to_string(d.lineno) + ": " : d.file + ": ";
         if (d.is_error) {
-            errors_++;
-            msgs_.push_back({true, loc + d.msg});
+            ctx_.errors++;
+            ctx_.msgs.push_back({true, loc + d.msg});
         } else {
-            msgs_.push_back({false, loc + d.msg});
+            ctx_.msgs.push_back({false, loc + d.msg});
         }
     }
     for (auto& l : lines)
         dispatch(l);
-    if (errors_)
+    if (ctx_.errors)
         return false;
     post_checks();
-    if (errors_)
+    if (ctx_.errors)
         return false;
     for (auto& m : g_modules.all()) {
-        if (m->desc.post_config && m->desc.post_config(to_handle(m.get())) != PTC_OK && !errors_)
+        if (m->desc.post_config && m->desc.post_config(to_handle(m.get())) != PTC_OK && !ctx_.errors)
             error("module " + m->name + " rejected the configuration");
     }
-    return errors_ == 0;
+    return ctx_.errors == 0;
 }
 
 bool cfg_loader::open_section(const cfg::line& l)
@@ -319,7 +260,7 @@ bool cfg_loader::open_section(const cfg::line& l)
 proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string& name,
                              const std::string& from)
 {
-    config& cfg = *cfg_;
+    config& cfg = *ctx_.cfg;
     proxy* defs = last_defaults_;
     if (!from.empty()) {
         defs = nullptr;
@@ -353,9 +294,9 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
         if (defs->default_server) {
             p->default_server = std::make_unique<server>(*defs->default_server);
             p->default_server->mod.blobs.clear();
-            copy_blobs(*this, p->default_server->mod, defs->default_server->mod, PTC_CONF_SERVER);
+            conf_blobs_copy(p->default_server->mod, defs->default_server->mod, PTC_CONF_SERVER);
         }
-        copy_blobs(*this, p->mod, defs->mod, PTC_CONF_PROXY);
+        conf_blobs_copy(p->mod, defs->mod, PTC_CONF_PROXY);
         log::inherit(*p, *defs); // log targets, formats, options
     }
     p->name = name;
@@ -511,11 +452,11 @@ bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)
     ctx.negated = negated ? 1 : 0;
     ctx.proxy = cur_ ? to_handle(cur_) : nullptr;
     ctx.self = to_handle(d->mod);
-    ctx.conf = sec_ == sec::global ? blob(cfg_->global.mod, d->mod, PTC_CONF_GLOBAL)
-                                   : blob(cur_->mod, d->mod, PTC_CONF_PROXY);
-    int before = errors_;
+    ctx.conf = sec_ == sec::global ? conf_blob(ctx_.cfg->global.mod, d->mod, PTC_CONF_GLOBAL)
+                                   : conf_blob(cur_->mod, d->mod, PTC_CONF_PROXY);
+    int before = ctx_.errors;
     int r = kw.parse(&ctx);
-    if (r != PTC_OK && errors_ == before)
+    if (r != PTC_OK && ctx_.errors == before)
         error_at(l.file, l.lineno, "'" + std::string(kw.name) + "': invalid arguments");
     return r == PTC_OK;
 }
@@ -524,7 +465,7 @@ bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)
 
 void cfg_loader::post_checks()
 {
-    config& cfg = *cfg_;
+    config& cfg = *ctx_.cfg;
     for (auto& up : cfg.proxies) {
         proxy& p = *up;
         const char* kind = p.cap == (CAP_FE | CAP_BE) ? "listen" : (p.cap & CAP_FE) ? "frontend"
@@ -537,9 +478,9 @@ void cfg_loader::post_checks()
                     p.proto_owner = m.get();
                 }
         for (auto& m : g_modules.all()) {
-            blob(p.mod, m.get(), PTC_CONF_PROXY);
+            conf_blob(p.mod, m.get(), PTC_CONF_PROXY);
             for (auto& s : p.servers)
-                blob(s->mod, m.get(), PTC_CONF_SERVER);
+                conf_blob(s->mod, m.get(), PTC_CONF_SERVER);
         }
         if (!p.proto) {
             error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" + p.mode +

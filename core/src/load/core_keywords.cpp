@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The core's own configuration keywords, registered through the same table shape as a
 // module's: global settings, proxy basics, bind and server lines.
-#include "proxy/core_keywords.hpp"
+#include "load/core_keywords.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -12,10 +12,10 @@
 #include "lb/lb.hpp"
 #include "module/module.hpp"
 #include "proxy/addr.hpp"
-#include "proxy/cfgload.hpp"
+#include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample.hpp"
-#include "proxy/kwctx.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico {
 
@@ -247,7 +247,7 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
         o.argc = (uint32_t)used + need;
         o.kw_words = (uint32_t)used;
         o.self = reinterpret_cast<ptc_modref*>(d->mod);
-        o.conf = g_loader->blob(p.mod, d->mod, PTC_CONF_PROXY);
+        o.conf = conf_blob(p.mod, d->mod, PTC_CONF_PROXY);
         // bind options of the core act on the bind lines being created
         g_pending_binds = &made;
         int r = d->kw->parse(&o);
@@ -334,7 +334,7 @@ int apply_server_options(const ptc_kw_ctx* c, server& s, uint32_t first, uint32_
         o.kw_words = (uint32_t)used;
         o.server = to_handle(&s);
         o.self = reinterpret_cast<ptc_modref*>(d->mod);
-        o.conf = g_loader->blob(s.mod, d->mod, PTC_CONF_SERVER);
+        o.conf = conf_blob(s.mod, d->mod, PTC_CONF_SERVER);
         (void)p;
         if (d->kw->parse(&o) != PTC_OK)
             return PTC_ERROR;
@@ -350,17 +350,7 @@ int parse_proxy_server(const ptc_kw_ctx* c)
     if (p.default_server) {
         *s = *p.default_server;
         s->mod.blobs.clear();
-        for (auto& m : g_modules.all()) {
-            size_t i = m->index;
-            if (i < p.default_server->mod.blobs.size() && p.default_server->mod.blobs[i]) {
-                void* d = g_loader->blob(s->mod, m.get(), PTC_CONF_SERVER);
-                if (m->desc.conf_copy)
-                    m->desc.conf_copy(reinterpret_cast<ptc_modref*>(m.get()), PTC_CONF_SERVER, d,
-                                      p.default_server->mod.blobs[i]);
-                else
-                    std::memcpy(d, p.default_server->mod.blobs[i], m->desc.server_conf_size);
-            }
-        }
+        conf_blobs_copy(s->mod, p.default_server->mod, PTC_CONF_SERVER);
     }
     s->name = arg(c, 1);
     s->file = c->file;
