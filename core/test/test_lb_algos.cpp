@@ -34,7 +34,7 @@ struct world {
         auto p = std::make_unique<proxy>();
         p->name = "be";
         p->cap = CAP_BE;
-        p->mode = "http";
+        p->mode = px_mode::http;
         p->balance = balance;
         p->balance_args = args;
         p->hash_type = hash_type;

@@ -274,23 +274,7 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
     }
     auto p = std::make_unique<proxy>();
     if (defs) {
-        p->mode = defs->mode;
-        p->mode_set = defs->mode_set;
-        p->timeouts = defs->timeouts;
-        p->maxconn = defs->maxconn;
-        p->balance = defs->balance;
-        p->balance_args = defs->balance_args;
-        p->errorfiles = defs->errorfiles;
-        p->retries = defs->retries;
-        p->redispatch = defs->redispatch;
-        p->hash_type = defs->hash_type;
-        p->hash_fn = defs->hash_fn;
-        p->hash_avalanche = defs->hash_avalanche;
-        p->allbackups = defs->allbackups;
-        p->fullconn = defs->fullconn;
-        p->default_backend_name = defs->default_backend_name;
-        p->default_backend_file = defs->default_backend_file;
-        p->default_backend_line = defs->default_backend_line;
+        static_cast<proxy_settings&>(*p) = *defs; // every inheritable setting, as a whole
         if (defs->default_server) {
             p->default_server = std::make_unique<server>(*defs->default_server);
             p->default_server->mod.blobs.clear();
@@ -471,9 +455,10 @@ void cfg_loader::post_checks()
         const char* kind = p.cap == (CAP_FE | CAP_BE) ? "listen" : (p.cap & CAP_FE) ? "frontend"
                                                                                     : "backend";
         // protocol handler of the mode
+        const std::string_view mode = mode_name(p.mode);
         for (auto& m : g_modules.all())
             for (const ptc_proto& pr : m->protos)
-                if (p.mode == pr.name) {
+                if (mode == pr.name) {
                     p.proto = &pr;
                     p.proto_owner = m.get();
                 }
@@ -483,17 +468,11 @@ void cfg_loader::post_checks()
                 conf_blob(s->mod, m.get(), PTC_CONF_SERVER);
         }
         if (!p.proto) {
-            error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" + p.mode +
-                                         "' needs the '" + p.mode +
+            error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" +
+                                         mode_name(p.mode) + "' needs the '" + mode_name(p.mode) +
                                          "' module, which is not loaded");
             continue;
         }
-        p.client_fin = p.timeout("client-fin");
-        p.server_fin = p.timeout("server-fin");
-        p.t_client = p.timeout("client");
-        p.t_server = p.timeout("server");
-        p.t_connect = p.timeout("connect");
-        p.t_queue = p.timeout("queue");
         if (p.cap & CAP_FE) {
             if (p.binds.empty())
                 warn_at(p.file, p.line,
@@ -524,19 +503,19 @@ void cfg_loader::post_checks()
             auto check_mode = [&](proxy* be, const std::string& file, int line) {
                 if (be && be->mode != p.mode)
                     error_at(file, line, "unable to use " + std::string("backend '") + be->name +
-                                             "' with wrong mode, required: " + p.mode +
-                                             ", has: " + be->mode);
+                                             "' with wrong mode, required: " +
+                                             mode_name(p.mode) + ", has: " + mode_name(be->mode));
             };
             check_mode(p.default_backend, p.default_backend_file, p.default_backend_line);
             for (auto& r : p.use_backend)
                 check_mode(r.target, r.file, r.line);
-            if (!p.timeout("client"))
+            if (!p.t_client)
                 warn_at(p.file, p.line,
                         std::string(kind) + " '" + p.name +
                             "': missing 'timeout client'; idle clients are never timed out");
         }
         if (p.cap & CAP_BE) {
-            if ((!p.timeout("connect") || !p.timeout("server")) && !p.servers.empty())
+            if ((!p.t_connect || !p.t_server) && !p.servers.empty())
                 warn_at(p.file, p.line,
                         std::string(kind) + " '" + p.name +
                             "': missing 'timeout connect' or 'timeout server'; stuck "

@@ -175,7 +175,7 @@ int parse_proxy_mode(const ptc_kw_ctx* c)
         return err(c, "'mode " + m + "' is not supported yet by portico");
     if (m != "tcp" && m != "http")
         return err(c, "unknown proxy mode '" + m + "' (expected 'tcp' or 'http')");
-    P(c).mode = m;
+    P(c).mode = m == "http" ? px_mode::http : px_mode::tcp;
     P(c).mode_set = true;
     return PTC_OK;
 }
@@ -190,7 +190,10 @@ int parse_proxy_timeout(const ptc_kw_ctx* c)
     if (ms > cfg::max_timeout_ms)
         return err(c, "'timeout " + which + "': timer overflow in '" + v +
                           "' (maximum is 2147483647 ms, about 24.8 days)");
-    P(c).timeouts[which] = ms;
+    uint64_t proxy_timeouts::*f = proxy_timeouts::field(which);
+    if (!f)
+        return err(c, "'timeout " + which + "' is not a proxy timeout");
+    P(c).*f = ms;
     return PTC_OK;
 }
 

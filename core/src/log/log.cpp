@@ -629,7 +629,7 @@ void on_accept(stream* s)
         cli = a;
     if (fmt_addr(local, b, sizeof(b)))
         loc = b;
-    const std::string& mode = s->fe->mode;
+    const std::string_view mode = mode_name(s->fe->mode);
     char m[16];
     size_t i = 0;
     for (; i < mode.size() && i + 1 < sizeof(m); i++)

@@ -210,7 +210,7 @@ bool post_config(config& cfg)
         if (!p.logs)
             continue;
         proxy_log& pl = *p.logs;
-        bool http = p.mode == "http";
+        bool http = p.mode == px_mode::http;
         if (!http && (pl.st == style::httplog || pl.st == style::clf)) {
             g_cfg_ctx->warn_at(p.file, p.line,
                               "'option httplog' not usable with proxy '" + p.name +

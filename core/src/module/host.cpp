@@ -135,7 +135,11 @@ void h_errorf(ptc_modref* self, const char* fmt, ...)
 ptc_str sv(const std::string& s) { return ptc_str{s.data(), s.size()}; }
 
 ptc_str h_proxy_name(const ptc_proxy* p) { return sv(to_proxy(p)->name); }
-ptc_str h_proxy_mode(const ptc_proxy* p) { return sv(to_proxy(p)->mode); }
+ptc_str h_proxy_mode(const ptc_proxy* p)
+{
+    const char* m = mode_name(to_proxy(p)->mode);
+    return ptc_str{m, std::strlen(m)};
+}
 uint32_t h_proxy_cap(const ptc_proxy* p) { return to_proxy(p)->cap; }
 
 void* h_proxy_conf(ptc_modref* self, const ptc_proxy* p)
@@ -158,7 +162,7 @@ ptc_proxy* h_proxy_next(ptc_proxy* prev)
 
 uint64_t h_proxy_timeout(const ptc_proxy* p, const char* which)
 {
-    return which ? to_proxy(p)->timeout(which) : 0;
+    return which ? to_proxy(p)->timeout(which) : 0; // by name: config time only
 }
 
 ptc_str h_server_name(const ptc_server* s) { return sv(to_server(s)->name); }
