@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -15,6 +16,7 @@
 
 #include "autoconf.h"
 #include "cfg/cond.hpp"
+#include "cfg/units.hpp"
 #include "event/poller.hpp"
 #include "module/hooks.hpp"
 #include "module/module.hpp"
@@ -108,10 +110,10 @@ cli_opts parse_args(int argc, char** argv)
             o.local_peer = need("a name");
         else if (a == "-N") {
             std::string v = need("a number");
-            char* end;
-            o.maxconn = strtol(v.c_str(), &end, 10);
-            if (*end || o.maxconn <= 0)
+            int64_t n;
+            if (!cfg::parse_int(v, 1, LONG_MAX, n))
                 usage(argv[0], "-N expects a positive number");
+            o.maxconn = (long)n;
         } else if (a == "-q")
             o.quiet = true;
         else if (a == "-v" || a == "-V")
@@ -121,9 +123,8 @@ cli_opts parse_args(int argc, char** argv)
         else if (a == "-sf" || a == "-st") {
             o.finish_hard = a == "-st";
             while (i + 1 < argc && argv[i + 1][0] != '-') {
-                char* end;
-                long p = strtol(argv[++i], &end, 10);
-                if (*end || p <= 0)
+                int64_t p;
+                if (!cfg::parse_int(argv[++i], 1, INT32_MAX, p))
                     usage(argv[0], "-sf/-st expect process IDs");
                 o.finish.push_back((pid_t)p);
             }

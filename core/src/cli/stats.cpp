@@ -6,10 +6,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 
+#include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
@@ -343,11 +345,11 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
 
 bool parse_int(const std::string& s, long& out)
 {
-    if (s.empty())
+    int64_t v;
+    if (!cfg::parse_int(s, LONG_MIN, LONG_MAX, v))
         return false;
-    char* end;
-    out = strtol(s.c_str(), &end, 10);
-    return *end == 0;
+    out = (long)v;
+    return true;
 }
 
 } // namespace

@@ -30,20 +30,13 @@ const auto err = kw_error;
 config& C() { return *g_loader->cfg(); }
 proxy& P(const ptc_kw_ctx* c) { return *to_proxy(c->proxy); }
 
-bool parse_uint(const std::string& s, uint64_t max, uint64_t& out)
-{
-    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    out = std::stoull(s);
-    return out <= max;
-}
+using cfg::parse_uint;
 
 int uint_arg(const ptc_kw_ctx* c, uint64_t max, uint64_t& out)
 {
-    std::string s = arg(c, a0(c));
-    if (!parse_uint(s, max, out))
-        return err(c, "'" + arg(c, 0) + "' expects an integer between 0 and " +
-                          std::to_string(max) + ", got '" + s + "'");
+    std::string e;
+    if (!parse_uint(arg(c, a0(c)), max, out, &e))
+        return err(c, "'" + arg(c, 0) + "' " + e);
     return PTC_OK;
 }
 
@@ -425,9 +418,9 @@ int parse_server_enabled(const ptc_kw_ctx* c)
 int parse_server_uint_opt(const ptc_kw_ctx* c, uint32_t& field, uint64_t max)
 {
     uint64_t v;
-    if (!parse_uint(arg(c, 1), max, v))
-        return err(c, "server option '" + arg(c, 0) + "' expects an integer between 0 and " +
-                          std::to_string(max) + ", got '" + arg(c, 1) + "'");
+    std::string e;
+    if (!parse_uint(arg(c, 1), max, v, &e))
+        return err(c, "server option '" + arg(c, 0) + "' " + e);
     field = (uint32_t)v;
     return PTC_OK;
 }
