@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <climits>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -14,13 +15,16 @@
 
 #include "autoconf.h"
 #include "cfg/cond.hpp"
+#include "cfg/units.hpp"
 #include "event/poller.hpp"
+#include "module/hooks.hpp"
 #include "module/module.hpp"
 #include "proc/master.hpp"
-#include "proxy/cfgload.hpp"
+#include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 using namespace portico;
 
@@ -105,10 +109,10 @@ cli_opts parse_args(int argc, char** argv)
             o.local_peer = need("a name");
         else if (a == "-N") {
             std::string v = need("a number");
-            char* end;
-            o.maxconn = strtol(v.c_str(), &end, 10);
-            if (*end || o.maxconn <= 0)
+            int64_t n;
+            if (!cfg::parse_int(v, 1, LONG_MAX, n))
                 usage(argv[0], "-N expects a positive number");
+            o.maxconn = (long)n;
         } else if (a == "-q")
             o.quiet = true;
         else if (a == "-v" || a == "-V")
@@ -118,9 +122,8 @@ cli_opts parse_args(int argc, char** argv)
         else if (a == "-sf" || a == "-st") {
             o.finish_hard = a == "-st";
             while (i + 1 < argc && argv[i + 1][0] != '-') {
-                char* end;
-                long p = strtol(argv[++i], &end, 10);
-                if (*end || p <= 0)
+                int64_t p;
+                if (!cfg::parse_int(argv[++i], 1, INT32_MAX, p))
                     usage(argv[0], "-sf/-st expect process IDs");
                 o.finish.push_back((pid_t)p);
             }

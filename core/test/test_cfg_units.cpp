@@ -98,3 +98,37 @@ BOOST_AUTO_TEST_CASE(sizes)
         BOOST_TEST(!parse_size(bad, v));
     }
 }
+
+BOOST_AUTO_TEST_CASE(integers)
+{
+    uint64_t u = 0;
+    BOOST_TEST(parse_uint("0", 10, u));
+    BOOST_TEST(u == 0u);
+    BOOST_TEST(parse_uint("65535", 65535, u));
+    BOOST_TEST(u == 65535u);
+    BOOST_TEST(parse_uint("18446744073709551615", UINT64_MAX, u));
+    BOOST_TEST(u == UINT64_MAX);
+    for (const char *bad : {"", "-1", "+1", " 1", "1 ", "1k", "0x10", "65536",
+                            "99999999999999999999"}) {
+        BOOST_TEST_INFO("uint: " << bad);
+        BOOST_TEST(!parse_uint(bad, 65535, u));
+    }
+    std::string err;
+    BOOST_TEST(!parse_uint("300", 255, u, &err));
+    BOOST_TEST(err == "expects an integer between 0 and 255, got '300'");
+
+    int64_t i = 0;
+    BOOST_TEST(parse_int("-5", -10, 10, i));
+    BOOST_TEST(i == -5);
+    BOOST_TEST(parse_int("+7", -10, 10, i));
+    BOOST_TEST(i == 7);
+    BOOST_TEST(parse_int("-9223372036854775808", INT64_MIN, INT64_MAX, i));
+    BOOST_TEST(i == INT64_MIN);
+    BOOST_TEST(parse_int("9223372036854775807", INT64_MIN, INT64_MAX, i));
+    BOOST_TEST(i == INT64_MAX);
+    for (const char *bad : {"", "-", "+", "--1", "1-", " 1", "11", "-11",
+                            "9223372036854775808"}) {
+        BOOST_TEST_INFO("int: " << bad);
+        BOOST_TEST(!parse_int(bad, -10, 10, i));
+    }
+}

@@ -29,13 +29,13 @@ struct fixture {
         auto fe = std::make_unique<proxy>();
         fe->name = "fe";
         fe->cap = CAP_FE;
-        fe->mode = "http";
+        fe->mode = px_mode::http;
         fe->maxconn = 100;
         fe->binds.push_back(std::make_unique<bind_conf>());
         auto be = std::make_unique<proxy>();
         be->name = "be";
         be->cap = CAP_BE;
-        be->mode = "http";
+        be->mode = px_mode::http;
         fe->default_backend = be.get();
         for (int i = 0; i < 2; i++) {
             auto s = std::make_unique<server>();

@@ -34,7 +34,7 @@ struct world {
         auto p = std::make_unique<proxy>();
         p->name = "be";
         p->cap = CAP_BE;
-        p->mode = "http";
+        p->mode = px_mode::http;
         std::vector<std::string> a{balance};
         a.insert(a.end(), args.begin(), args.end());
         std::string err;

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "module/module.hpp"
-#include "proxy/cfgload.hpp"
+#include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"

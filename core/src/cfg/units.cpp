@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// Time and size value parsers with HAProxy's units.
+// Integer, time and size value parsers.
 #include "cfg/units.hpp"
 
 namespace portico::cfg {
@@ -23,6 +23,37 @@ size_t read_digits(std::string_view s, uint64_t limit, uint64_t &value)
 }
 
 } // namespace
+
+bool parse_uint(std::string_view s, uint64_t max, uint64_t &out, std::string *err)
+{
+    uint64_t value;
+    const size_t i = read_digits(s, max, value);
+    if (i == 0 || i != s.size()) {
+        if (err)
+            *err = "expects an integer between 0 and " + std::to_string(max) + ", got '" +
+                   std::string(s) + "'";
+        return false;
+    }
+    out = value;
+    return true;
+}
+
+bool parse_int(std::string_view s, int64_t min, int64_t max, int64_t &out)
+{
+    const bool neg = !s.empty() && s[0] == '-';
+    if (!s.empty() && (s[0] == '-' || s[0] == '+'))
+        s.remove_prefix(1);
+    const uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t mag;
+    const size_t i = read_digits(s, limit, mag);
+    if (i == 0 || i != s.size())
+        return false;
+    const int64_t v = !neg ? (int64_t)mag : mag > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)mag;
+    if (v < min || v > max)
+        return false;
+    out = v;
+    return true;
+}
 
 bool parse_time_ms(std::string_view s, uint64_t &out_ms, uint64_t default_unit_ms)
 {

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
-// Time and size value parsers with HAProxy's units (configuration.txt 2.5).
+// Integer, time and size value parsers (time and size with HAProxy's units,
+// configuration.txt 2.5). The one integer parser of the core: use these, not strtoul.
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace portico::cfg {
@@ -13,6 +15,15 @@ inline constexpr uint64_t max_parsed_time_ms = UINT32_MAX;
 inline constexpr uint64_t max_timeout_ms = INT32_MAX;
 // Largest value parse_size() accepts (HAProxy parses sizes as 32-bit unsigned).
 inline constexpr uint64_t max_parsed_size = UINT32_MAX;
+
+// Parses a decimal integer made of digits only (no sign, blank, unit or trailing
+// character) into <out>, if it is at most <max>. On failure, and when <err> is given, sets
+// it to "expects an integer between 0 and <max>, got '<s>'" (callers prefix the keyword).
+bool parse_uint(std::string_view s, uint64_t max, uint64_t &out, std::string *err = nullptr);
+
+// Parses a decimal integer with an optional sign ('-' or '+') into <out>, if it lies in
+// [<min>, <max>]. Rejects an empty string, a lone sign, blanks and trailing characters.
+bool parse_int(std::string_view s, int64_t min, int64_t max, int64_t &out);
 
 // Parses a time "<digits>[unit]" into milliseconds. Units: us, ms, s, m, h, d; microseconds
 // round up to the next millisecond; without a unit the value is in <default_unit_ms>

@@ -8,12 +8,12 @@
 #include <cstring>
 #include <string>
 
+#include "cfg/registry.hpp"
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "proxy/addr.hpp"
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
-#include "proxy/kwctx.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico {
 
@@ -21,7 +21,7 @@ cli_conf g_cli;
 
 uint32_t cli_spare_slots()
 {
-    return g_loader && g_loader->cfg() ? g_loader->cfg()->global.dynamic_servers : 0;
+    return g_cfg_ctx && g_cfg_ctx->cfg ? g_cfg_ctx->cfg->global.dynamic_servers : 0;
 }
 
 namespace {
@@ -30,13 +30,7 @@ const auto arg = kw_word;
 
 const auto err = kw_error;
 
-bool parse_u32(const std::string& s, uint64_t max, uint64_t& out)
-{
-    if (s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    out = std::stoull(s);
-    return out <= max;
-}
+using cfg::parse_uint;
 
 // stats socket <address> [mode <octal>] [level <level>] [user|uid|group|gid <v>]
 int parse_stats_socket(const ptc_kw_ctx* c)
@@ -97,7 +91,7 @@ int parse_stats_socket(const ptc_kw_ctx* c)
                               "'admin', got '" + v + "'");
         } else if (o == "uid" || o == "gid") {
             uint64_t n;
-            if (!parse_u32(v, 0xffffffffu, n))
+            if (!parse_uint(v, 0xffffffffu, n))
                 return err(c, "'stats socket': '" + o + "' expects a number, got '" + v + "'");
             if (o == "uid")
                 sc.uid = (uid_t)n;
@@ -143,7 +137,7 @@ int parse_stats_timeout(const ptc_kw_ctx* c)
 int parse_stats_maxconn(const ptc_kw_ctx* c)
 {
     uint64_t n;
-    if (!parse_u32(arg(c, 2), 1000000, n) || n == 0)
+    if (!parse_uint(arg(c, 2), 1000000, n) || n == 0)
         return err(c, "'stats maxconn' expects a positive integer, got '" + arg(c, 2) + "'");
     g_cli.maxconn = (uint32_t)n;
     return PTC_OK;
@@ -152,10 +146,10 @@ int parse_stats_maxconn(const ptc_kw_ctx* c)
 int parse_tune_dynamic_servers(const ptc_kw_ctx* c)
 {
     uint64_t n;
-    if (!parse_u32(arg(c, 1), 4096, n))
+    if (!parse_uint(arg(c, 1), 4096, n))
         return err(c, "'tune.dynamic-servers' expects an integer between 0 and 4096, got '" +
                           arg(c, 1) + "'");
-    g_loader->cfg()->global.dynamic_servers = (uint32_t)n;
+    g_cfg_ctx->cfg->global.dynamic_servers = (uint32_t)n;
     return PTC_OK;
 }
 

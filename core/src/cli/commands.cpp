@@ -10,6 +10,7 @@
 #include <ctime>
 #include <new>
 
+#include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "lb/lb.hpp"
 #include "proxy/addr.hpp"
@@ -34,10 +35,8 @@ struct command {
 
 // ---- helpers --------------------------------------------------------------------------
 
-bool digits(const std::string& s)
-{
-    return !s.empty() && s.size() < 10 && s.find_first_not_of("0123456789") == std::string::npos;
-}
+// At most 9 digits, as HAProxy's CLI reads these numbers.
+bool small_uint(const std::string& s, uint64_t& v) { return cfg::parse_uint(s, 999999999, v); }
 
 // Finds <backend>/<server>. <nl>: HAProxy ends some of these messages with a line feed.
 bool find_server(const words& a, size_t i, proxy*& be, server*& sv, std::string& err,
@@ -160,9 +159,9 @@ std::string cmd_set_timeout(cli_session& s, const words& a)
 {
     if (a.size() < 3 || a[2] != "cli")
         return "'set timeout' only supports 'cli'.\n";
-    if (a.size() < 4 || !digits(a[3]))
+    uint64_t v;
+    if (a.size() < 4 || !small_uint(a[3], v))
         return "Expects an integer value.\n";
-    unsigned long v = std::stoul(a[3]);
     s.timeout_ms = (uint32_t)std::min<unsigned long>(v * 1000, 0x7fffffff);
     return "";
 }
@@ -189,9 +188,10 @@ std::string change_weight(proxy* be, server* sv, const std::string* arg)
         v.pop_back();
     bool neg = !v.empty() && v[0] == '-';
     std::string num = neg ? v.substr(1) : v;
-    if (!digits(num))
+    uint64_t u;
+    if (!small_uint(num, u))
         return "Empty weight string empty or preceded by garbage";
-    long w = std::stol(num) * (neg ? -1 : 1);
+    long w = (long)u * (neg ? -1 : 1);
     uint32_t iw = sv->shared->iweight;
     if (rel) {
         if (w < 0)
@@ -277,10 +277,11 @@ std::string change_addr(proxy* be, server* sv, const words& a)
         if (a[5] != "port" || a.size() < 7)
             return "set server <b>/<s> addr requires an address and optionally a port.\n";
         const std::string& p = a[6];
-        if (!digits(p) || std::stoul(p) == 0 || std::stoul(p) > 65535) {
+        uint64_t pv;
+        if (!small_uint(p, pv) || pv == 0 || pv > 65535) {
             msg += ", problem converting port '" + p + "' to an int";
         } else {
-            nport = (uint16_t)std::stoul(p);
+            nport = (uint16_t)pv;
             if (nport != oport)
                 msg += ", port changed from '" + std::to_string(oport) + "' to '" +
                        std::to_string(nport) + "'";
@@ -346,9 +347,10 @@ std::string cmd_set_maxconn_server(cli_session&, const words& a)
         return err;
     if (a.size() < 5)
         return "Require <maxconn>.\n";
-    if (!digits(a[4]))
+    uint64_t u;
+    if (!small_uint(a[4], u))
         return "maxconn string empty or preceded by garbage";
-    uint32_t v = (uint32_t)std::stoul(a[4]);
+    uint32_t v = (uint32_t)u;
     sv->shared->maxconn.store(v);
     sv->maxconn = v;
     publish(be, sv, false);

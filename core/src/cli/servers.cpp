@@ -12,7 +12,7 @@
 #include "lb/lb.hpp"
 #include "module/module.hpp"
 #include "proxy/addr.hpp"
-#include "proxy/cfgload.hpp"
+#include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream_host.hpp"
@@ -28,7 +28,7 @@ std::deque<std::unique_ptr<server>> g_graveyard;
 // The text of the last loader message added since <mark>, without its "file:line: ".
 std::string last_message(size_t mark)
 {
-    const auto& m = g_loader->messages();
+    const auto& m = g_cfg_ctx->msgs;
     if (m.size() <= mark)
         return "invalid arguments";
     std::string t = m.back().text;
@@ -52,17 +52,7 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
     if (be.default_server) {
         *s = *be.default_server;
         s->mod.blobs.clear();
-        for (auto& m : g_modules.all()) {
-            size_t i = m->index;
-            if (i < be.default_server->mod.blobs.size() && be.default_server->mod.blobs[i]) {
-                void* d = g_loader->blob(s->mod, m.get(), PTC_CONF_SERVER);
-                if (m->desc.conf_copy)
-                    m->desc.conf_copy(to_handle(m.get()), PTC_CONF_SERVER, d,
-                                      be.default_server->mod.blobs[i]);
-                else
-                    std::memcpy(d, be.default_server->mod.blobs[i], m->desc.server_conf_size);
-            }
-        }
+        conf_blobs_copy(s->mod, be.default_server->mod, PTC_CONF_SERVER);
     }
     s->name = name;
     s->file = "stats socket";
@@ -97,7 +87,7 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
     for (uint32_t i = 3; i < words.size();) {
         std::vector<std::string> rest(words.begin() + i, words.end());
         int used = 0;
-        const cfg::kw_entry* ke = g_loader->srv_kws.find(rest, 0, &used, PTC_KW_SERVER);
+        const cfg::kw_entry* ke = g_cfg_ctx->srv_kws->find(rest, 0, &used, PTC_KW_SERVER);
         if (!ke) {
             if (cfg::is_haproxy_keyword(rest[0], 2))
                 err = "server option '" + rest[0] + "' is not supported yet by portico.\n";
@@ -127,8 +117,8 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
         o.proxy = to_handle(&be);
         o.server = to_handle(s.get());
         o.self = to_handle(d->mod);
-        o.conf = g_loader->blob(s->mod, d->mod, PTC_CONF_SERVER);
-        size_t mark = g_loader->messages().size();
+        o.conf = conf_blob(s->mod, d->mod, PTC_CONF_SERVER);
+        size_t mark = g_cfg_ctx->msgs.size();
         if (d->kw->parse(&o) != PTC_OK) {
             err = last_message(mark) + ".\n";
             return nullptr;
@@ -136,7 +126,7 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
         i += (uint32_t)used + need;
     }
     for (auto& m : g_modules.all())
-        g_loader->blob(s->mod, m.get(), PTC_CONF_SERVER);
+        conf_blob(s->mod, m.get(), PTC_CONF_SERVER);
     return s;
 }
 

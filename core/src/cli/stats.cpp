@@ -6,17 +6,19 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 
+#include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "proxy/addr.hpp"
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 namespace portico {
 
@@ -229,7 +231,7 @@ row server_row(const proxy& be, const server& s, bool http)
     if (a.ss_family == AF_INET6)
         ip = "[" + ip + "]";
     r.set("addr", ip + ":" + std::to_string(addr_port(a)));
-    r.set("mode", be.mode);
+    r.set("mode", mode_name(be.mode));
     r.set("connect", sh->cum_conns.load());
     return r;
 }
@@ -237,7 +239,7 @@ row server_row(const proxy& be, const server& s, bool http)
 std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, bool up_only)
 {
     std::vector<row> out;
-    bool http = p.mode == "http";
+    bool http = p.mode == px_mode::http;
     if ((p.cap & CAP_FE) && (types & 1)) {
         row r('F', http);
         const shm_proxy* sp = p.shared;
@@ -260,7 +262,7 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
             set_http_counters(r, *sp);
         else if (sp)
             r.set("req_tot", cum);
-        r.set("mode", p.mode);
+        r.set("mode", mode_name(p.mode));
         r.set("conn_tot", cum);
         out.push_back(r);
     }
@@ -329,7 +331,7 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
         r.set("lbtot", lbtot);
         r.set("type", 1u);
         r.set("lastsess", "-1");
-        r.set("mode", p.mode);
+        r.set("mode", mode_name(p.mode));
         r.set("algo", algo_name(p));
         r.set("connect", connect);
         out.push_back(r);
@@ -339,11 +341,11 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
 
 bool parse_int(const std::string& s, long& out)
 {
-    if (s.empty())
+    int64_t v;
+    if (!cfg::parse_int(s, LONG_MIN, LONG_MAX, v))
         return false;
-    char* end;
-    out = strtol(s.c_str(), &end, 10);
-    return *end == 0;
+    out = (long)v;
+    return true;
 }
 
 } // namespace
@@ -422,7 +424,7 @@ std::string cli_show_info()
             continue;
         listeners += (uint32_t)p->binds.size();
         if (p->shared)
-            cum_req += p->mode == "http" ? p->shared->req_tot.load() : p->shared->cum_conns.load();
+            cum_req += p->mode == px_mode::http ? p->shared->req_tot.load() : p->shared->cum_conns.load();
     }
     char host[256] = "";
     gethostname(host, sizeof(host) - 1);

@@ -18,6 +18,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "cfg/units.hpp"
 #include "event/clock.hpp"
 #include "log/log_host.hpp"
 #include "proxy/addr.hpp"
@@ -50,13 +51,6 @@ int find_name(const char* const* tab, size_t n, const std::string& s)
     return -1;
 }
 
-bool parse_num(const std::string& s, uint64_t& out)
-{
-    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    out = std::stoull(s);
-    return true;
-}
 
 // Per-process line buffer: logging never allocates per request.
 constexpr size_t k_line_max = 65536;
@@ -137,7 +131,7 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
         t.fdnum = a == "stdout" ? 1 : 2;
     } else if (a.rfind("fd@", 0) == 0) {
         uint64_t n;
-        if (!parse_num(a.substr(3), n) || n > 65535) {
+        if (!cfg::parse_uint(a.substr(3), 65535, n)) {
             err = "invalid file descriptor in '" + a + "'";
             return false;
         }
@@ -207,7 +201,7 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
     while (i < args.size()) {
         if (args[i] == "len") {
             uint64_t n;
-            if (i + 1 >= args.size() || !parse_num(args[i + 1], n) || n < 80 || n > 65535) {
+            if (i + 1 >= args.size() || !cfg::parse_uint(args[i + 1], 65535, n) || n < 80) {
                 err = "'len' expects a length between 80 and 65535";
                 return false;
             }
@@ -629,7 +623,7 @@ void on_accept(stream* s)
         cli = a;
     if (fmt_addr(local, b, sizeof(b)))
         loc = b;
-    const std::string& mode = s->fe->mode;
+    const std::string_view mode = mode_name(s->fe->mode);
     char m[16];
     size_t i = 0;
     for (; i < mode.size() && i + 1 < sizeof(m); i++)

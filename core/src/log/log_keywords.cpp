@@ -7,9 +7,8 @@
 
 #include "log/log.hpp"
 #include "module/module.hpp"
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
-#include "proxy/kwctx.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico::log {
 
@@ -19,7 +18,7 @@ const auto arg = kw_word;
 
 const auto err = kw_error;
 
-config& C() { return *g_loader->cfg(); }
+config& C() { return *g_cfg_ctx->cfg; }
 
 proxy_log& PL(const ptc_kw_ctx* c)
 {
@@ -219,9 +218,9 @@ bool post_config(config& cfg)
         if (!p.logs)
             continue;
         proxy_log& pl = *p.logs;
-        bool http = p.mode == "http";
+        bool http = p.mode == px_mode::http;
         if (!http && (pl.st == style::httplog || pl.st == style::clf)) {
-            g_loader->warn_at(p.file, p.line,
+            g_cfg_ctx->warn_at(p.file, p.line,
                               "'option httplog' not usable with proxy '" + p.name +
                                   "' (needs 'mode http'). Falling back to 'option tcplog'.");
             pl.st = style::tcplog;
@@ -235,7 +234,7 @@ bool post_config(config& cfg)
         case style::custom: pl.fmt = pl.custom; break;
         }
         if (pl.st != style::none && !pl.fmt) {
-            g_loader->error_at(p.file, p.line, "internal log format error: " + e);
+            g_cfg_ctx->error_at(p.file, p.line, "internal log format error: " + e);
             ok = false;
         }
         pl.at_close = !http;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "log/log.hpp"
-#include "proxy/cfgload.hpp"
+#include "proxy/cfg_ctx.hpp"
 #include "sample/sample.hpp"
 #include "stream/stream-t.hpp"
 #include "stream/stream_host.hpp"
@@ -703,8 +703,8 @@ ptc_logfmt* host_logfmt_compile(const ptc_kw_ctx* ctx, ptc_str fmt)
     const ptc_logfmt* lf =
         log::logfmt_compile(ctx, std::string(fmt.ptr ? fmt.ptr : "", fmt.len), false, err);
     if (!lf) {
-        if (err != "-" && g_loader && ctx)
-            g_loader->error_at(ctx->file, (int)ctx->line, err);
+        if (err != "-" && g_cfg_ctx && ctx)
+            g_cfg_ctx->error_at(ctx->file, (int)ctx->line, err);
         return nullptr;
     }
     return const_cast<ptc_logfmt*>(lf);

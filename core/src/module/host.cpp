@@ -10,8 +10,9 @@
 
 #include "cfg/units.hpp"
 #include "event/clock.hpp"
+#include "module/hooks.hpp"
 #include "module/module.hpp"
-#include "proxy/cfgload.hpp"
+#include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "log/log_host.hpp"
@@ -20,6 +21,7 @@
 #include "stream/stream.hpp"
 #include "stream/task.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 namespace portico {
 
@@ -62,8 +64,8 @@ int h_cfg_errorf(const ptc_kw_ctx* ctx, const char* fmt, ...)
     va_start(ap, fmt);
     std::string m = vfmt(fmt, ap);
     va_end(ap);
-    if (g_loader)
-        g_loader->error_at(ctx->file, (int)ctx->line, m);
+    if (g_cfg_ctx)
+        g_cfg_ctx->error_at(ctx->file, (int)ctx->line, m);
     return PTC_ERROR;
 }
 
@@ -73,13 +75,13 @@ void h_cfg_warnf(const ptc_kw_ctx* ctx, const char* fmt, ...)
     va_start(ap, fmt);
     std::string m = vfmt(fmt, ap);
     va_end(ap);
-    if (g_loader)
-        g_loader->warn_at(ctx->file, (int)ctx->line, m);
+    if (g_cfg_ctx)
+        g_cfg_ctx->warn_at(ctx->file, (int)ctx->line, m);
 }
 
 const char* h_cfg_strdup(const ptc_kw_ctx*, ptc_str s)
 {
-    auto& store = g_loader->cfg()->strings;
+    auto& store = g_cfg_ctx->cfg->strings;
     store.push_back(std::make_unique<std::string>(s.ptr ? s.ptr : "", s.len));
     return store.back()->c_str();
 }
@@ -100,14 +102,18 @@ void h_errorf(ptc_modref* self, const char* fmt, ...)
     va_start(ap, fmt);
     std::string m = vfmt(fmt, ap);
     va_end(ap);
-    if (g_loader)
-        g_loader->error("module " + to_module(self)->name + ": " + m);
+    if (g_cfg_ctx)
+        g_cfg_ctx->error("module " + to_module(self)->name + ": " + m);
 }
 
 ptc_str sv(const std::string& s) { return ptc_str{s.data(), s.size()}; }
 
 ptc_str h_proxy_name(const ptc_proxy* p) { return sv(to_proxy(p)->name); }
-ptc_str h_proxy_mode(const ptc_proxy* p) { return sv(to_proxy(p)->mode); }
+ptc_str h_proxy_mode(const ptc_proxy* p)
+{
+    const char* m = mode_name(to_proxy(p)->mode);
+    return ptc_str{m, std::strlen(m)};
+}
 uint32_t h_proxy_cap(const ptc_proxy* p) { return to_proxy(p)->cap; }
 
 void* h_proxy_conf(ptc_modref* self, const ptc_proxy* p)
@@ -130,7 +136,7 @@ ptc_proxy* h_proxy_next(ptc_proxy* prev)
 
 uint64_t h_proxy_timeout(const ptc_proxy* p, const char* which)
 {
-    return which ? to_proxy(p)->timeout(which) : 0;
+    return which ? to_proxy(p)->timeout(which) : 0; // by name: config time only
 }
 
 ptc_str h_server_name(const ptc_server* s) { return sv(to_server(s)->name); }
@@ -335,8 +341,6 @@ void* h_shm_reserve(ptc_modref* self, const char* name, size_t size)
 }
 
 } // namespace
-
-extern const char* const k_portico_version;
 
 // Designated initialisers: a slot in the wrong place is a compile error.
 const ptc_host g_host = {

@@ -6,9 +6,12 @@
 #include <unistd.h>
 
 #include <climits>
+#include <cstdlib>
 #include <cstring>
+#include <new>
 
 #include "autoconf.h"
+#include "proxy/proxy.hpp"
 #include "sample/registry.hpp"
 
 namespace portico {
@@ -255,6 +258,42 @@ std::vector<std::string> default_module_dirs()
     }
     dirs.push_back(PTC_MODULE_DIR);
     return dirs;
+}
+
+void* conf_blob(conf_blobs& b, module_rec* m, uint32_t kind)
+{
+    uint32_t size = kind == PTC_CONF_GLOBAL  ? m->desc.global_conf_size
+                    : kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size
+                    : kind == PTC_CONF_BIND  ? m->desc.bind_conf_size
+                                             : m->desc.server_conf_size;
+    if (!size)
+        return nullptr;
+    if (b.blobs.size() <= m->index)
+        b.blobs.resize(m->index + 1, nullptr);
+    if (!b.blobs[m->index]) {
+        void* p = std::calloc(1, size);
+        if (!p)
+            throw std::bad_alloc();
+        if (m->desc.conf_init)
+            m->desc.conf_init(to_handle(m), kind, p);
+        b.blobs[m->index] = p;
+    }
+    return b.blobs[m->index];
+}
+
+void conf_blobs_copy(conf_blobs& dst, const conf_blobs& src, uint32_t kind)
+{
+    for (auto& m : g_modules.all()) {
+        void* s = m->index < src.blobs.size() ? src.blobs[m->index] : nullptr;
+        if (!s)
+            continue;
+        void* d = conf_blob(dst, m.get(), kind);
+        uint32_t size = kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size : m->desc.server_conf_size;
+        if (m->desc.conf_copy)
+            m->desc.conf_copy(to_handle(m.get()), kind, d, s);
+        else
+            std::memcpy(d, s, size);
+    }
 }
 
 } // namespace portico

@@ -13,6 +13,8 @@
 
 namespace portico {
 
+struct conf_blobs;
+
 // What the host keeps of a loaded module. ptc_modref (the module's "self") is this.
 struct module_rec {
     std::string name;
@@ -98,5 +100,13 @@ std::string feature_list();
 // Directories searched for modules, in order: the config's module-path entries,
 // <exe dir>/modules, the installed module directory.
 std::vector<std::string> default_module_dirs();
+
+// Conf blobs: the blob of module <m> in <b> for <kind> (PTC_CONF_GLOBAL, _PROXY or
+// _SERVER), allocated and initialised (conf_init) on first use; null when the module
+// declares no blob of that kind.
+void* conf_blob(conf_blobs& b, module_rec* m, uint32_t kind);
+// Copies every module blob of <src> into <dst> (conf_copy, else a byte copy): inheritance
+// from a defaults section or a default-server line.
+void conf_blobs_copy(conf_blobs& dst, const conf_blobs& src, uint32_t kind);
 
 } // namespace portico

@@ -103,7 +103,7 @@ bool bind_listeners(config& cfg, uint32_t nworkers)
             for (uint32_t i = 0; i < nworkers; i++) {
                 int fd;
                 std::string err;
-                if (!bind_one(*b, p->mode == "http", fd, err)) {
+                if (!bind_one(*b, p->mode == px_mode::http, fd, err)) {
                     PTC_ALERT("Starting %s %s: cannot bind socket (%s) [%s]",
                               p->cap & CAP_BE ? "proxy" : "frontend", p->name.c_str(),
                               err.c_str(), addr_to_string(b->addr).c_str());

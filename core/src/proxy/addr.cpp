@@ -2,6 +2,8 @@
 // Address parsing for "bind" and "server" lines (HAProxy address syntax).
 #include "proxy/addr.hpp"
 
+#include "cfg/units.hpp"
+
 #include <arpa/inet.h>
 #include <netdb.h>
 
@@ -11,11 +13,11 @@ namespace portico {
 
 static bool parse_port(const std::string& s, uint16_t& port, std::string& err)
 {
-    if (s.empty() || s.size() > 5 || s.find_first_not_of("0123456789") != std::string::npos) {
+    uint64_t v;
+    if (!cfg::parse_uint(s, 99999, v)) {
         err = "invalid port '" + s + "'";
         return false;
     }
-    unsigned long v = std::stoul(s);
     if (v == 0 || v > 65535) {
         err = "port " + s + " out of range";
         return false;
@@ -41,11 +43,12 @@ bool parse_addr(const std::string& spec, const addr_opts& o, sockaddr_storage& o
             return false;
         }
         std::string n = s.substr(3);
-        if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos) {
+        uint64_t fd;
+        if (!cfg::parse_uint(n, INT32_MAX, fd)) {
             err = "invalid file descriptor in '" + spec + "'";
             return false;
         }
-        *inherited_fd = std::stoi(n);
+        *inherited_fd = (int)fd;
         len = 0;
         return true;
     } else if (s.rfind("unix@", 0) == 0 || s.rfind("abns@", 0) == 0 || (!s.empty() && s[0] == '/') ||

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <portico/portico.h>
@@ -76,25 +77,76 @@ enum proxy_cap : uint32_t {
     CAP_DEFAULTS = PTC_SEC_DEFAULTS,
 };
 
-struct proxy {
+// "mode": resolved when the keyword is parsed; the protocol handler of the same name is
+// looked up after parsing (proxy::proto). Only the loader turns names into modes.
+enum class px_mode : uint8_t {
+    tcp,  // HAProxy's default
+    http,
+};
+
+// The keyword's name of a mode ("tcp", "http"): messages, "show stat", logs, the ABI.
+const char* mode_name(px_mode m);
+
+// Every "timeout <name>" a proxy accepts, in ms, parsed once at load; 0 = not set. The
+// field names are the ones the request path reads (core/src/stream/).
+struct proxy_timeouts {
+    uint64_t t_client = 0;          // timeout client
+    uint64_t t_server = 0;          // timeout server
+    uint64_t t_connect = 0;         // timeout connect
+    uint64_t t_queue = 0;           // timeout queue
+    uint64_t t_http_request = 0;    // timeout http-request
+    uint64_t t_http_keep_alive = 0; // timeout http-keep-alive
+    uint64_t t_tunnel = 0;          // timeout tunnel
+    uint64_t client_fin = 0;        // timeout client-fin
+    uint64_t server_fin = 0;        // timeout server-fin
+
+    // The field of "timeout <name>", or null for a name that is not one of them. The only
+    // lookup by name: the keyword parser and the ABI's proxy_timeout() (config time).
+    static uint64_t proxy_timeouts::*field(std::string_view name);
+    // Value of "timeout <name>"; 0 when unset or unknown.
+    uint64_t timeout(std::string_view name) const
+    {
+        auto f = field(name);
+        return f ? this->*f : 0;
+    }
+};
+
+// The settings a proxy inherits from its defaults section (the last one declared before
+// it, or the one named by "from"), copied as a whole when the proxy is created: a field
+// added here is inherited, a field of struct proxy is not. Inherited by other means, since
+// they are not plain values: "default-server" (deep copy), the modules' conf blobs, log
+// settings (log::inherit) and the rules of a named defaults section (smp::inherit_rules).
+struct proxy_settings : proxy_timeouts {
+    px_mode mode = px_mode::tcp;  // "mode"
+    bool mode_set = false;
+    uint32_t maxconn = 0;         // frontend maxconn (0 = global's)
+
+    std::string default_backend_name;
+    std::string default_backend_file;
+    int default_backend_line = 0;
+
+    std::map<int, std::string> errorfiles; // "errorfile <status> <file>": raw responses
+    uint32_t retries = 3;         // "retries" (HAProxy's default)
+    int32_t redispatch = 0;       // "option redispatch [<interval>]": 0 off, else interval
+
+    // balancing (core/src/lb)
+    lb_conf lbconf;               // "balance", "hash-type" (typed, parsed at load)
+    bool allbackups = false;      // "option allbackups"
+    uint32_t fullconn = 0;        // "fullconn" (0: computed from the frontends' maxconn)
+};
+
+struct proxy : proxy_settings {
     std::string name;
     std::string file;
     int line = 0;
     uint32_t cap = 0;             // CAP_* bits; listen = FE|BE
-    std::string mode = "tcp";     // "tcp" (HAProxy's default) or a protocol module's name
-    bool mode_set = false;
-    const ptc_proto* proto = nullptr;
+    const ptc_proto* proto = nullptr;  // protocol handler of the mode (after parsing)
     module_rec* proto_owner = nullptr;
-    std::map<std::string, uint64_t> timeouts; // "client", "server", "connect", ... in ms
-    uint32_t maxconn = 0;         // frontend maxconn (0 = global's)
 
     std::vector<std::unique_ptr<bind_conf>> binds;
     std::vector<std::unique_ptr<server>> servers;
     std::unique_ptr<server> default_server;  // "default-server" options (template)
 
-    std::string default_backend_name;
-    std::string default_backend_file;
-    int default_backend_line = 0;
     struct use_backend_rule {
         std::string name;
         std::string file;
@@ -107,33 +159,13 @@ struct proxy {
     std::vector<use_backend_rule> use_backend;
     proxy* default_backend = nullptr;
 
-    std::map<int, std::string> errorfiles; // "errorfile <status> <file>": raw responses
-    uint32_t retries = 3;         // "retries" (HAProxy's default)
-    int32_t redispatch = 0;       // "option redispatch [<interval>]": 0 off, else interval
-    uint64_t client_fin = 0;      // timeout client-fin (cached from timeouts after loading)
-    uint64_t server_fin = 0;      // timeout server-fin
-    uint64_t t_client = 0;        // timeout client, server, connect, queue (cached likewise:
-    uint64_t t_server = 0;        //   the request path never searches the timeouts map)
-    uint64_t t_connect = 0;
-    uint64_t t_queue = 0;
-
     uint32_t index = 0;           // index in the shm proxy table
     shm_proxy* shared = nullptr;
     conf_blobs mod;
     smp::proxy_data* smp = nullptr; // sample engine: ACLs, rule sets (core/src/sample/)
-    // balancing (core/src/lb)
-    lb_conf lbconf;               // "balance", "hash-type" (typed, parsed at load)
-    bool allbackups = false;      // "option allbackups"
-    uint32_t fullconn = 0;        // "fullconn" (0: computed from the frontends' maxconn)
     struct lb_backend* lb = nullptr; // per-process balancing tables (lb.cpp)
     // logging (core/src/log): "log", "log-format", "option httplog"...; null = none
     std::shared_ptr<log::proxy_log> logs;
-
-    uint64_t timeout(const char* which) const
-    {
-        auto it = timeouts.find(which);
-        return it == timeouts.end() ? 0 : it->second;
-    }
 };
 
 struct global_conf {

@@ -5,10 +5,9 @@
 #include <deque>
 #include <map>
 
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample_int.hpp"
-#include "proxy/kwctx.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico {
 namespace smp {

@@ -4,11 +4,10 @@
 #include <cstring>
 #include <deque>
 
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample_int.hpp"
-#include "proxy/kwctx.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico {
 namespace smp {

@@ -9,7 +9,7 @@
 #include <deque>
 
 #include "module/module.hpp"
-#include "proxy/cfgload.hpp"
+#include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample_host.hpp"
@@ -69,8 +69,8 @@ int arg_error(const ptc_kw_ctx* ctx, const std::string& msg)
             *g_capture = msg;
         return PTC_ERROR;
     }
-    if (g_loader && ctx)
-        g_loader->error_at(ctx->file ? ctx->file : "", (int)ctx->line, msg);
+    if (g_cfg_ctx && ctx)
+        g_cfg_ctx->error_at(ctx->file ? ctx->file : "", (int)ctx->line, msg);
     return PTC_ERROR;
 }
 
@@ -498,13 +498,13 @@ bool make_args(const ptc_kw_ctx* ctx, const std::string& name, const char* what,
         std::string captured;
         std::string* saved = g_capture;
         g_capture = &captured;
-        int before = g_loader ? g_loader->errors() : 0;
+        int before = g_cfg_ctx ? g_cfg_ctx->errors : 0;
         int r = check(ctx, out, n);
         g_capture = saved;
         if (r != PTC_OK) {
             if (!captured.empty())
                 err = "in " + std::string(what) + " '" + name + "': " + captured;
-            else if (g_loader && g_loader->errors() > before)
+            else if (g_cfg_ctx && g_cfg_ctx->errors > before)
                 err.clear(); // reported by the module through cfg_errorf
             else
                 err = "invalid arguments to " + std::string(what) + " '" + name + "'";
@@ -637,8 +637,8 @@ ptc_expr* host_expr_compile(const ptc_kw_ctx* ctx, ptc_str text)
     ptc_expr* e = smp::expr_parse(ctx, std::string_view(text.ptr, text.len), nullptr, 0, 0, err);
     if (!e && !err.empty()) {
         std::string msg = "'" + std::string(text.ptr, text.len) + "': " + err;
-        if (g_loader && ctx)
-            g_loader->error_at(ctx->file ? ctx->file : "", (int)ctx->line, msg);
+        if (g_cfg_ctx && ctx)
+            g_cfg_ctx->error_at(ctx->file ? ctx->file : "", (int)ctx->line, msg);
     }
     return e;
 }

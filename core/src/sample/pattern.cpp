@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 
+#include "cfg/units.hpp"
 #include "sample/sample_int.hpp"
 
 namespace portico {
@@ -137,26 +138,7 @@ namespace {
 
 bool parse_int(std::string_view t, int64_t& v)
 {
-    if (t.empty())
-        return false;
-    size_t i = 0;
-    bool neg = false;
-    if (t[0] == '-' || t[0] == '+') {
-        neg = t[0] == '-';
-        i = 1;
-    }
-    if (i >= t.size())
-        return false;
-    uint64_t x = 0;
-    for (; i < t.size(); i++) {
-        if (t[i] < '0' || t[i] > '9')
-            return false;
-        x = x * 10 + (uint64_t)(t[i] - '0');
-        if (x > (uint64_t)INT64_MAX)
-            return false;
-    }
-    v = neg ? -(int64_t)x : (int64_t)x;
-    return true;
+    return cfg::parse_int(t, -INT64_MAX, INT64_MAX, v);
 }
 
 bool parse_range(std::string_view t, std::string_view op, pattern& p, std::string& err)

@@ -7,14 +7,13 @@
 #include <deque>
 
 #include "module/module.hpp"
-#include "proxy/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/registry.hpp"
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
-#include "stream/stream-t.hpp"
-#include "proxy/kwctx.hpp"
+#include "stream/stream.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico {
 namespace smp {
@@ -96,14 +95,14 @@ int parse_rules(const ptc_kw_ctx* ctx)
         ptc_kw_ctx o = *ctx;
         if (owner) {
             o.self = to_handle(owner);
-            if (g_loader)
-                o.conf = g_loader->blob(px.mod, owner, PTC_CONF_PROXY);
+            if (g_cfg_ctx)
+                o.conf = conf_blob(px.mod, owner, PTC_CONF_PROXY);
         }
-        int before = g_loader ? g_loader->errors() : 0;
+        int before = g_cfg_ctx ? g_cfg_ctx->errors : 0;
         int rc = ae->parse_priv ? ae->parse_priv(&o, ai + 1, &next, &r.state, ae->priv)
                                 : a->parse(&o, ai + 1, &next, &r.state);
         if (rc != PTC_OK) {
-            if (!g_loader || g_loader->errors() == before)
+            if (!g_cfg_ctx || g_cfg_ctx->errors == before)
                 return cfg_err(ctx, "'" + kw + " " + act + "': invalid arguments");
             return PTC_ERROR;
         }

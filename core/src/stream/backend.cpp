@@ -13,6 +13,7 @@
 #include "lb/lb.hpp"
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
+#include "module/hooks.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
 #include "shm/shm.hpp"

@@ -12,6 +12,7 @@
 
 #include "lb/lb.hpp"
 #include "proxy/proxy.hpp"
+#include "module/hooks.hpp"
 #include "proxy/runtime.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream_int.hpp"

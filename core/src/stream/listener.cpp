@@ -114,7 +114,7 @@ void listeners_init(worker* w, int slot)
             l->w = w;
             l->acc.fn = on_accept;
             // HTTP answers right away: the response carries the ACK of the request
-            l->quickack_off = p->mode == "http";
+            l->quickack_off = p->mode == px_mode::http;
             w->listeners.push_back(std::move(l));
         }
     }

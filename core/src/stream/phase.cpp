@@ -16,6 +16,7 @@
 #include "log/log.hpp"
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
+#include "module/hooks.hpp"
 #include "proxy/runtime.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream.hpp"

@@ -16,6 +16,7 @@
 
 #include "lb/lb.hpp"
 #include "log/log.hpp"
+#include "module/hooks.hpp"
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"

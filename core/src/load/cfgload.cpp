@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The configuration loader: modules, keyword registries, section dispatch, defaults
 // inheritance and the checks that follow parsing.
-#include "proxy/cfgload.hpp"
+#include "load/cfgload.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -18,17 +18,15 @@
 #include "cli/cli.hpp"
 #include "log/log.hpp"
 #include "module/module.hpp"
-#include "proxy/core_keywords.hpp"
-#include "proxy/kwctx.hpp"
+#include "load/core_keywords.hpp"
 #include "sample/registry.hpp"
 #include "sample/sample.hpp"
 #include "util/diag.hpp"
+#include "util/version.hpp"
 
 namespace portico {
 
 cfg_loader* g_loader;
-const char* const k_haproxy_compat_version = "2.6.0";
-const char* const k_portico_version = "0.1.0";
 
 namespace {
 
@@ -57,68 +55,10 @@ cfg_loader::cfg_loader()
     env_.compat_version = k_haproxy_compat_version;
     env_.has_feature = has_feature; // the core's build features and the loaded modules'
     env_.is_enabled = [](std::string_view) { return false; };
+    ctx_.srv_kws = &srv_kws;
+    ctx_.bind_kws = &bind_kws;
     g_loader = this;
-}
-
-int kw_error(const ptc_kw_ctx* c, const std::string& msg)
-{
-    if (g_loader)
-        g_loader->error_at(c->file, (int)c->line, msg);
-    return PTC_ERROR;
-}
-
-void cfg_loader::error_at(const std::string& file, int line, const std::string& msg)
-{
-    errors_++;
-    msgs_.push_back({true, file + ":" + std::to_string(line) + ": " + msg});
-}
-
-void cfg_loader::warn_at(const std::string& file, int line, const std::string& msg)
-{
-    msgs_.push_back({false, file + ":" + std::to_string(line) + ": " + msg});
-}
-
-void cfg_loader::error(const std::string& msg)
-{
-    errors_++;
-    msgs_.push_back({true, msg});
-}
-
-void* cfg_loader::blob(conf_blobs& b, module_rec* m, uint32_t kind)
-{
-    uint32_t size = kind == PTC_CONF_GLOBAL  ? m->desc.global_conf_size
-                    : kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size
-                    : kind == PTC_CONF_BIND  ? m->desc.bind_conf_size
-                                             : m->desc.server_conf_size;
-    if (!size)
-        return nullptr;
-    if (b.blobs.size() <= m->index)
-        b.blobs.resize(m->index + 1, nullptr);
-    if (!b.blobs[m->index]) {
-        void* p = std::calloc(1, size);
-        if (!p)
-            throw std::bad_alloc();
-        if (m->desc.conf_init)
-            m->desc.conf_init(to_handle(m), kind, p);
-        b.blobs[m->index] = p;
-    }
-    return b.blobs[m->index];
-}
-
-// Copies every module blob of <src> into <dst> (inheritance at creation time).
-static void copy_blobs(cfg_loader& L, conf_blobs& dst, conf_blobs& src, uint32_t kind)
-{
-    for (auto& m : g_modules.all()) {
-        void* s = m->index < src.blobs.size() ? src.blobs[m->index] : nullptr;
-        if (!s)
-            continue;
-        void* d = L.blob(dst, m.get(), kind);
-        uint32_t size = kind == PTC_CONF_PROXY ? m->desc.proxy_conf_size : m->desc.server_conf_size;
-        if (m->desc.conf_copy)
-            m->desc.conf_copy(to_handle(m.get()), kind, d, s);
-        else
-            std::memcpy(d, s, size);
-    }
+    g_cfg_ctx = &ctx_;
 }
 
 void cfg_loader::register_module(module_rec* m)
@@ -199,7 +139,7 @@ module_rec* cfg_loader::load_module(const std::string& spec, const std::string& 
 bool cfg_loader::load_modules()
 {
     if (modules_loaded_)
-        return errors_ == 0;
+        return ctx_.errors == 0;
     modules_loaded_ = true;
     register_module(g_modules.add_builtin("core", core_module()));
     register_module(g_modules.add_builtin("cli", cli_module())); // runtime API keywords
@@ -214,12 +154,12 @@ bool cfg_loader::load_modules()
             }
         }
     }
-    return errors_ == 0;
+    return ctx_.errors == 0;
 }
 
 bool cfg_loader::load(const load_options& o, config& cfg)
 {
-    cfg_ = &cfg;
+    ctx_.cfg = &cfg;
     if (o.load_std_modules)
         load_modules();
     std::vector<cfg::line> lines;
@@ -254,26 +194,26 @@ bool cfg_loader::load(const load_options& o, config& cfg)
     for (auto& d : diags) {
         std::string loc = d.lineno ? d.file + ":" + std::to_string(d.lineno) + ": " : d.file + ": ";
         if (d.is_error) {
-            errors_++;
-            msgs_.push_back({true, loc + d.msg});
+            ctx_.errors++;
+            ctx_.msgs.push_back({true, loc + d.msg});
         } else {
-            msgs_.push_back({false, loc + d.msg});
+            ctx_.msgs.push_back({false, loc + d.msg});
         }
     }
     for (size_t i = 0; i < lines.size(); i++)
         if (!early[i])
             dispatch(lines[i]);
     smp::registry_close(); // fetches/converters/actions can be registered until here
-    if (errors_)
+    if (ctx_.errors)
         return false;
     post_checks();
-    if (errors_)
+    if (ctx_.errors)
         return false;
     for (auto& m : g_modules.all()) {
-        if (m->desc.post_config && m->desc.post_config(to_handle(m.get())) != PTC_OK && !errors_)
+        if (m->desc.post_config && m->desc.post_config(to_handle(m.get())) != PTC_OK && !ctx_.errors)
             error("module " + m->name + " rejected the configuration");
     }
-    return errors_ == 0;
+    return ctx_.errors == 0;
 }
 
 bool cfg_loader::open_section(const cfg::line& l)
@@ -339,7 +279,7 @@ bool cfg_loader::open_section(const cfg::line& l)
 proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string& name,
                              const std::string& from)
 {
-    config& cfg = *cfg_;
+    config& cfg = *ctx_.cfg;
     proxy* defs = last_defaults_;
     if (!from.empty()) {
         defs = nullptr;
@@ -353,25 +293,13 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
     }
     auto p = std::make_unique<proxy>();
     if (defs) {
-        p->mode = defs->mode;
-        p->mode_set = defs->mode_set;
-        p->timeouts = defs->timeouts;
-        p->maxconn = defs->maxconn;
-        p->lbconf = defs->lbconf;
-        p->errorfiles = defs->errorfiles;
-        p->retries = defs->retries;
-        p->redispatch = defs->redispatch;
-        p->allbackups = defs->allbackups;
-        p->fullconn = defs->fullconn;
-        p->default_backend_name = defs->default_backend_name;
-        p->default_backend_file = defs->default_backend_file;
-        p->default_backend_line = defs->default_backend_line;
+        static_cast<proxy_settings&>(*p) = *defs; // every inheritable setting, as a whole
         if (defs->default_server) {
             p->default_server = std::make_unique<server>(*defs->default_server);
             p->default_server->mod.blobs.clear();
-            copy_blobs(*this, p->default_server->mod, defs->default_server->mod, PTC_CONF_SERVER);
+            conf_blobs_copy(p->default_server->mod, defs->default_server->mod, PTC_CONF_SERVER);
         }
-        copy_blobs(*this, p->mod, defs->mod, PTC_CONF_PROXY);
+        conf_blobs_copy(p->mod, defs->mod, PTC_CONF_PROXY);
         log::inherit(*p, *defs); // log targets, formats, options
     }
     p->name = name;
@@ -527,11 +455,11 @@ bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)
     ctx.negated = negated ? 1 : 0;
     ctx.proxy = cur_ ? to_handle(cur_) : nullptr;
     ctx.self = to_handle(d->mod);
-    ctx.conf = sec_ == sec::global ? blob(cfg_->global.mod, d->mod, PTC_CONF_GLOBAL)
-                                   : blob(cur_->mod, d->mod, PTC_CONF_PROXY);
-    int before = errors_;
+    ctx.conf = sec_ == sec::global ? conf_blob(ctx_.cfg->global.mod, d->mod, PTC_CONF_GLOBAL)
+                                   : conf_blob(cur_->mod, d->mod, PTC_CONF_PROXY);
+    int before = ctx_.errors;
     int r = kw.parse(&ctx);
-    if (r != PTC_OK && errors_ == before)
+    if (r != PTC_OK && ctx_.errors == before)
         error_at(l.file, l.lineno, "'" + std::string(kw.name) + "': invalid arguments");
     return r == PTC_OK;
 }
@@ -540,35 +468,30 @@ bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)
 
 void cfg_loader::post_checks()
 {
-    config& cfg = *cfg_;
+    config& cfg = *ctx_.cfg;
     for (auto& up : cfg.proxies) {
         proxy& p = *up;
         const char* kind = p.cap == (CAP_FE | CAP_BE) ? "listen" : (p.cap & CAP_FE) ? "frontend"
                                                                                     : "backend";
         // protocol handler of the mode
+        const std::string_view mode = mode_name(p.mode);
         for (auto& m : g_modules.all())
             for (const ptc_proto& pr : m->protos)
-                if (p.mode == pr.name) {
+                if (mode == pr.name) {
                     p.proto = &pr;
                     p.proto_owner = m.get();
                 }
         for (auto& m : g_modules.all()) {
-            blob(p.mod, m.get(), PTC_CONF_PROXY);
+            conf_blob(p.mod, m.get(), PTC_CONF_PROXY);
             for (auto& s : p.servers)
-                blob(s->mod, m.get(), PTC_CONF_SERVER);
+                conf_blob(s->mod, m.get(), PTC_CONF_SERVER);
         }
         if (!p.proto) {
-            error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" + p.mode +
-                                         "' needs the '" + p.mode +
+            error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" +
+                                         mode_name(p.mode) + "' needs the '" + mode_name(p.mode) +
                                          "' module, which is not loaded");
             continue;
         }
-        p.client_fin = p.timeout("client-fin");
-        p.server_fin = p.timeout("server-fin");
-        p.t_client = p.timeout("client");
-        p.t_server = p.timeout("server");
-        p.t_connect = p.timeout("connect");
-        p.t_queue = p.timeout("queue");
         if (p.cap & CAP_FE) {
             if (p.binds.empty())
                 warn_at(p.file, p.line,
@@ -599,19 +522,19 @@ void cfg_loader::post_checks()
             auto check_mode = [&](proxy* be, const std::string& file, int line) {
                 if (be && be->mode != p.mode)
                     error_at(file, line, "unable to use " + std::string("backend '") + be->name +
-                                             "' with wrong mode, required: " + p.mode +
-                                             ", has: " + be->mode);
+                                             "' with wrong mode, required: " +
+                                             mode_name(p.mode) + ", has: " + mode_name(be->mode));
             };
             check_mode(p.default_backend, p.default_backend_file, p.default_backend_line);
             for (auto& r : p.use_backend)
                 check_mode(r.target, r.file, r.line);
-            if (!p.timeout("client"))
+            if (!p.t_client)
                 warn_at(p.file, p.line,
                         std::string(kind) + " '" + p.name +
                             "': missing 'timeout client'; idle clients are never timed out");
         }
         if (p.cap & CAP_BE) {
-            if ((!p.timeout("connect") || !p.timeout("server")) && !p.servers.empty())
+            if ((!p.t_connect || !p.t_server) && !p.servers.empty())
                 warn_at(p.file, p.line,
                         std::string(kind) + " '" + p.name +
                             "': missing 'timeout connect' or 'timeout server'; stuck "

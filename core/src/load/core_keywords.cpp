@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The core's own configuration keywords, registered through the same table shape as a
 // module's: global settings, proxy basics, bind and server lines.
-#include "proxy/core_keywords.hpp"
+#include "load/core_keywords.hpp"
 
 #include <cerrno>
 #include <cstdio>
@@ -12,10 +12,10 @@
 #include "lb/lb.hpp"
 #include "module/module.hpp"
 #include "proxy/addr.hpp"
-#include "proxy/cfgload.hpp"
+#include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample.hpp"
-#include "proxy/kwctx.hpp"
+#include "proxy/cfg_ctx.hpp"
 
 namespace portico {
 
@@ -30,20 +30,13 @@ const auto err = kw_error;
 config& C() { return *g_loader->cfg(); }
 proxy& P(const ptc_kw_ctx* c) { return *to_proxy(c->proxy); }
 
-bool parse_uint(const std::string& s, uint64_t max, uint64_t& out)
-{
-    if (s.empty() || s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    out = std::stoull(s);
-    return out <= max;
-}
+using cfg::parse_uint;
 
 int uint_arg(const ptc_kw_ctx* c, uint64_t max, uint64_t& out)
 {
-    std::string s = arg(c, a0(c));
-    if (!parse_uint(s, max, out))
-        return err(c, "'" + arg(c, 0) + "' expects an integer between 0 and " +
-                          std::to_string(max) + ", got '" + s + "'");
+    std::string e;
+    if (!parse_uint(arg(c, a0(c)), max, out, &e))
+        return err(c, "'" + arg(c, 0) + "' " + e);
     return PTC_OK;
 }
 
@@ -175,7 +168,7 @@ int parse_proxy_mode(const ptc_kw_ctx* c)
         return err(c, "'mode " + m + "' is not supported yet by portico");
     if (m != "tcp" && m != "http")
         return err(c, "unknown proxy mode '" + m + "' (expected 'tcp' or 'http')");
-    P(c).mode = m;
+    P(c).mode = m == "http" ? px_mode::http : px_mode::tcp;
     P(c).mode_set = true;
     return PTC_OK;
 }
@@ -190,7 +183,10 @@ int parse_proxy_timeout(const ptc_kw_ctx* c)
     if (ms > cfg::max_timeout_ms)
         return err(c, "'timeout " + which + "': timer overflow in '" + v +
                           "' (maximum is 2147483647 ms, about 24.8 days)");
-    P(c).timeouts[which] = ms;
+    uint64_t proxy_timeouts::*f = proxy_timeouts::field(which);
+    if (!f)
+        return err(c, "'timeout " + which + "' is not a proxy timeout");
+    P(c).*f = ms;
     return PTC_OK;
 }
 
@@ -248,14 +244,14 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
         o.argc = (uint32_t)used + need;
         o.kw_words = (uint32_t)used;
         o.self = reinterpret_cast<ptc_modref*>(d->mod);
-        o.conf = g_loader->blob(p.mod, d->mod, PTC_CONF_PROXY);
+        o.conf = conf_blob(p.mod, d->mod, PTC_CONF_PROXY);
         // bind options of the core act on the bind lines being created; a module's
         // option is parsed once per address, with that address's blob (ABI 1.3)
         g_pending_binds = &made;
         int r = PTC_OK;
         for (size_t k = 0; k < made.size() && r == PTC_OK; k++) {
             o.bind = reinterpret_cast<ptc_bind*>(made[k].get());
-            o.bind_conf = g_loader->blob(made[k]->mod, d->mod, PTC_CONF_BIND);
+            o.bind_conf = conf_blob(made[k]->mod, d->mod, PTC_CONF_BIND);
             r = d->kw->parse(&o);
             if (d->mod->name == "core")
                 break; // the core's options apply to every pending bind at once
@@ -345,7 +341,7 @@ int apply_server_options(const ptc_kw_ctx* c, server& s, uint32_t first, uint32_
         o.kw_words = (uint32_t)used;
         o.server = to_handle(&s);
         o.self = reinterpret_cast<ptc_modref*>(d->mod);
-        o.conf = g_loader->blob(s.mod, d->mod, PTC_CONF_SERVER);
+        o.conf = conf_blob(s.mod, d->mod, PTC_CONF_SERVER);
         (void)p;
         if (d->kw->parse(&o) != PTC_OK)
             return PTC_ERROR;
@@ -361,17 +357,7 @@ int parse_proxy_server(const ptc_kw_ctx* c)
     if (p.default_server) {
         *s = *p.default_server;
         s->mod.blobs.clear();
-        for (auto& m : g_modules.all()) {
-            size_t i = m->index;
-            if (i < p.default_server->mod.blobs.size() && p.default_server->mod.blobs[i]) {
-                void* d = g_loader->blob(s->mod, m.get(), PTC_CONF_SERVER);
-                if (m->desc.conf_copy)
-                    m->desc.conf_copy(reinterpret_cast<ptc_modref*>(m.get()), PTC_CONF_SERVER, d,
-                                      p.default_server->mod.blobs[i]);
-                else
-                    std::memcpy(d, p.default_server->mod.blobs[i], m->desc.server_conf_size);
-            }
-        }
+        conf_blobs_copy(s->mod, p.default_server->mod, PTC_CONF_SERVER);
     }
     s->name = arg(c, 1);
     s->file = c->file;
@@ -443,9 +429,9 @@ int parse_server_enabled(const ptc_kw_ctx* c)
 int parse_server_uint_opt(const ptc_kw_ctx* c, uint32_t& field, uint64_t max)
 {
     uint64_t v;
-    if (!parse_uint(arg(c, 1), max, v))
-        return err(c, "server option '" + arg(c, 0) + "' expects an integer between 0 and " +
-                          std::to_string(max) + ", got '" + arg(c, 1) + "'");
+    std::string e;
+    if (!parse_uint(arg(c, 1), max, v, &e))
+        return err(c, "server option '" + arg(c, 0) + "' " + e);
     field = (uint32_t)v;
     return PTC_OK;
 }

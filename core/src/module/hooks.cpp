@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Hook chains: every module's hooks sorted by phase and priority, run on streams.
+#include "module/hooks.hpp"
+
 #include <algorithm>
 #include <vector>
 
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
-#include "proxy/runtime.hpp"
-#include "stream/stream-t.hpp"
+#include "stream/stream.hpp"
 
 namespace portico {
-
-config* g_config;
 
 namespace {
 struct hook_ent {

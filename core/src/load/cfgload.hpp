@@ -9,29 +9,17 @@
 #include "cfg/cond.hpp"
 #include "cfg/reader.hpp"
 #include "cfg/registry.hpp"
+#include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 
 namespace portico {
 
 struct module_rec;
 
-// What a keyword registry entry points to.
-struct kw_def {
-    const ptc_keyword* kw;
-    module_rec* mod;
-};
-
 struct load_options {
     std::vector<std::string> files;  // -f arguments, in order
     bool check_only = false;         // -c
     bool load_std_modules = true;
-};
-
-// One message of the load, already formatted as "file:line: message" (or without a
-// location when it has none).
-struct load_msg {
-    bool error;
-    std::string text;
 };
 
 class cfg_loader {
@@ -43,20 +31,26 @@ public:
     // modules' post_config. Returns true when no error was found.
     bool load(const load_options& o, config& cfg);
 
-    const std::vector<load_msg>& messages() const { return msgs_; }
-    int errors() const { return errors_; }
+    const std::vector<load_msg>& messages() const { return ctx_.msgs; }
+    int errors() const { return ctx_.errors; }
     // The environment .if/-cc conditions are evaluated in.
     const cfg::cond_env& cond_env() const { return env_; }
     // Keywords for -dK: "<where>\t<name>\t<owner>\t<help>".
     std::vector<std::string> dump_keywords() const;
 
-    // Used by the host table and core keyword parsers.
-    void error_at(const std::string& file, int line, const std::string& msg);
-    void warn_at(const std::string& file, int line, const std::string& msg);
-    void error(const std::string& msg);
-    void* blob(conf_blobs& b, module_rec* m, uint32_t kind);
+    // Messages of the load (kept in the configuration context, see proxy/cfg_ctx.hpp).
+    void error_at(const std::string& file, int line, const std::string& msg)
+    {
+        ctx_.error_at(file, line, msg);
+    }
+    void warn_at(const std::string& file, int line, const std::string& msg)
+    {
+        ctx_.warn_at(file, line, msg);
+    }
+    void error(const std::string& msg) { ctx_.error(msg); }
+    // Used by the core keyword parsers ("module-load").
     module_rec* load_module(const std::string& spec, const std::string& file, int line);
-    config* cfg() { return cfg_; }
+    config* cfg() { return ctx_.cfg; }
     std::vector<std::string> module_paths;
 
 private:
@@ -68,11 +62,9 @@ private:
                      const std::string& from);
     void post_checks();
 
-    config* cfg_ = nullptr;
+    cfg_ctx ctx_;                    // config being built, messages (g_cfg_ctx)
     cfg::registry kws_;              // section keywords
     cfg::cond_env env_;
-    std::vector<load_msg> msgs_;
-    int errors_ = 0;
     enum class sec { none, global, defaults, frontend, backend, listen, unsupported } sec_ =
         sec::none;
     proxy* cur_ = nullptr;           // proxy or defaults being defined
@@ -85,9 +77,5 @@ public:
 };
 
 extern cfg_loader* g_loader;
-
-// The HAProxy version portico declares compatibility with (".if version_atleast()").
-extern const char* const k_haproxy_compat_version;
-extern const char* const k_portico_version;
 
 } // namespace portico
