@@ -107,7 +107,13 @@ EOF2
     };
 
     # ---- shm counter: baseline and the reservation checks ----
-    my $h = $ctl->('info');
+    # both workers ran worker_init once the second one answers: wait for it (bounded)
+    my $h;
+    for (1 .. 40) {
+        $h = $ctl->('info');
+        last if ($h->{'x-shm'} // '') =~ /sealed=2/;
+        select(undef, undef, undef, 0.1);
+    }
     my $c0 = $h->{'x-count'};
     is($c0, 0, 'shm counter starts at 0 (control requests do not connect)');
     is($h->{'x-shm'}, 'same=1 other=1 sealed=2',
