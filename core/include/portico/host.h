@@ -267,7 +267,8 @@ typedef struct ptc_host {
     /** From a PTC_PHASE_SERVER_CHOICE hook: use `srv` (a server of the stream's
      *  backend) instead of balancing. Without PTC_USE_SRV_FORCE a server that is
      *  down, in maintenance or draining is not taken (PTC_ERROR, and the balancer
-     *  runs); with it the server is used whatever its state ("option persist",
+     *  runs; a stopping one or one with weight 0 is, as for HAProxy's persistence);
+     *  with it the server is used whatever its state ("option persist",
      *  "force-persist"). Since 1.3. */
     int (*stream_use_server)(ptc_stream *s, ptc_server *srv, uint32_t flags);
     /** Iterate over the servers of a backend (configured and added at run time):

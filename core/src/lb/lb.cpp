@@ -174,6 +174,12 @@ void lb_check_gen(proxy* be)
     lb_backend_changed(be);
 }
 
+void lb_refresh(proxy* be)
+{
+    if (be && be->lb && be->shared)
+        lb_check_gen(be);
+}
+
 static uint32_t default_fullconn(const config& cfg, const proxy* be)
 {
     uint64_t sum = 0;

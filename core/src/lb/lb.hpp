@@ -32,6 +32,10 @@ bool lb_weights_dynamic(const proxy* be);
 // the tables are rebuilt (materializes added servers, drops deleted ones, new addresses).
 extern void (*lb_sync_servers)(proxy* be);
 
+// In a worker: applies the backend's pending runtime server changes (added, deleted,
+// readdressed servers) to this process's view now rather than at its next pick.
+void lb_refresh(proxy* be);
+
 // True when <s> may take new traffic now (in use, ready, up, weight > 0).
 bool lb_usable(const server* s);
 

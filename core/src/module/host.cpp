@@ -17,6 +17,7 @@
 #include "proxy/runtime.hpp"
 #include "log/log_host.hpp"
 #include "sample/sample_host.hpp"
+#include "lb/lb.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream.hpp"
 #include "stream/task.hpp"
@@ -238,6 +239,8 @@ ptc_server* h_server_next(const ptc_proxy* be, ptc_server* prev)
 {
     const proxy* p = to_proxy(be);
     size_t i = 0;
+    if (!prev) // servers added/deleted at run time since this worker's last pick
+        lb_refresh(const_cast<proxy*>(p));
     if (prev) {
         const server* ps = to_server(prev);
         while (i < p->servers.size() && p->servers[i].get() != ps)
@@ -289,7 +292,7 @@ uint32_t h_server_state(const ptc_server* s)
         st |= PTC_SRV_ST_DRAIN;
     if (sv->backup)
         st |= PTC_SRV_ST_BACKUP;
-    if (up == 1 && admin == SRV_ADMIN_READY && sh->weight.load(std::memory_order_relaxed) > 0 &&
+    if (up == 1 && admin == SRV_ADMIN_READY && srv_eweight(sh) > 0 &&
         sh->in_use.load(std::memory_order_relaxed))
         st |= PTC_SRV_ST_USABLE;
     return st;

@@ -224,7 +224,12 @@ int host_stream_use_server(ptc_stream* ps, ptc_server* psrv, uint32_t flags)
     if (!srv || !s->be || srv->be != s->be || !srv->shared ||
         !srv->shared->in_use.load(std::memory_order_relaxed))
         return PTC_ERROR;
-    if (!(flags & PTC_USE_SRV_FORCE) && !lb_usable(srv))
+    // Persistence, as HAProxy's: a stopping (NOLB) server or one with weight 0 still takes
+    // persistent traffic; down, maintenance and drain need PTC_USE_SRV_FORCE.
+    const shm_server* sh = srv->shared;
+    if (!(flags & PTC_USE_SRV_FORCE) &&
+        (sh->admin.load(std::memory_order_relaxed) != SRV_ADMIN_READY ||
+         sh->up.load(std::memory_order_relaxed) == SRV_OP_DOWN))
         return PTC_ERROR;
     s->use_srv = srv;
     s->use_srv_flags = flags;
