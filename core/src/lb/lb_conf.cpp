@@ -8,18 +8,18 @@
 
 #include <portico/portico.h>
 
+#include "cfg/units.hpp"
 #include "sample/sample.hpp"
 
 namespace portico {
 
 namespace {
 
+// The configuration's one integer parser (cfg/units), narrowed to 32 bits.
 bool parse_uint(const std::string& s, uint32_t max, uint32_t& out)
 {
-    if (s.empty() || s.size() > 9 || s.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    unsigned long v = std::stoul(s);
-    if (v > max)
+    uint64_t v;
+    if (!cfg::parse_uint(s, max, v))
         return false;
     out = (uint32_t)v;
     return true;
