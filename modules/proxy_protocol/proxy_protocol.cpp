@@ -80,62 +80,40 @@ int kw_accept_proxy(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
-int kw_send_proxy(const ptc_kw_ctx* c)
-{
-    static_cast<server_cf*>(c->conf)->send = 1;
-    return PTC_OK;
-}
+// send-proxy[-v2[-ssl[-cn]]] and their no- forms: what each sets or clears.
+struct send_kw {
+    const char* name;
+    uint8_t send;      // sets send to this (1 or 2); 0: leaves it
+    uint8_t unsend;    // no-: clears send when it is this version
+    uint32_t set_opts; // v2 options added
+    uint32_t clr_opts; // v2 options removed
+};
+const send_kw k_send_kws[] = {
+    {"send-proxy", 1, 0, 0, 0},
+    {"send-proxy-v2", 2, 0, 0, 0},
+    {"send-proxy-v2-ssl", 2, 0, PPO_SSL, 0},
+    {"send-proxy-v2-ssl-cn", 2, 0, PPO_SSL | PPO_CERT_CN, 0},
+    {"no-send-proxy", 0, 1, 0, 0},
+    {"no-send-proxy-v2", 0, 2, 0, 0},
+    {"no-send-proxy-v2-ssl", 0, 0, 0, PPO_SSL},
+    {"no-send-proxy-v2-ssl-cn", 0, 0, 0, PPO_CERT_CN},
+};
 
-int kw_send_proxy_v2(const ptc_kw_ctx* c)
-{
-    static_cast<server_cf*>(c->conf)->send = 2;
-    return PTC_OK;
-}
-
-int kw_send_proxy_v2_ssl(const ptc_kw_ctx* c)
+int kw_send(const ptc_kw_ctx* c)
 {
     server_cf* sc = static_cast<server_cf*>(c->conf);
-    sc->send = 2;
-    sc->v2_opts |= PPO_SSL;
-    return PTC_OK;
-}
-
-int kw_send_proxy_v2_ssl_cn(const ptc_kw_ctx* c)
-{
-    server_cf* sc = static_cast<server_cf*>(c->conf);
-    sc->send = 2;
-    sc->v2_opts |= PPO_SSL | PPO_CERT_CN;
-    return PTC_OK;
-}
-
-int kw_no_send_proxy(const ptc_kw_ctx* c)
-{
-    server_cf* sc = static_cast<server_cf*>(c->conf);
-    if (sc->send == 1)
-        sc->send = 0;
-    return PTC_OK;
-}
-
-int kw_no_send_proxy_v2(const ptc_kw_ctx* c)
-{
-    server_cf* sc = static_cast<server_cf*>(c->conf);
-    if (sc->send == 2)
-        sc->send = 0;
-    return PTC_OK;
-}
-
-int kw_no_send_proxy_v2_ssl(const ptc_kw_ctx* c)
-{
-    server_cf* sc = static_cast<server_cf*>(c->conf);
-    sc->v2_opts &= ~PPO_SSL;
-    return PTC_OK;
-}
-
-int kw_no_send_proxy_v2_ssl_cn(const ptc_kw_ctx* c)
-{
-    server_cf* sc = static_cast<server_cf*>(c->conf);
-    sc->v2_opts &= ~PPO_CERT_CN;
-    return PTC_OK;
+    ptc_str k = c->args[0];
+    for (const send_kw& e : k_send_kws) {
+        if (strlen(e.name) != k.len || memcmp(e.name, k.ptr, k.len) != 0)
+            continue;
+        if (e.send)
+            sc->send = e.send;
+        if (e.unsend && sc->send == e.unsend)
+            sc->send = 0;
+        sc->v2_opts = (sc->v2_opts | e.set_opts) & ~e.clr_opts;
+        return PTC_OK;
+    }
+    return host->cfg_errorf(c, "'%.*s': unknown option", (int)k.len, k.ptr);
 }
 
 int kw_check_send_proxy(const ptc_kw_ctx* c)
@@ -184,21 +162,21 @@ constexpr uint32_t SV = PTC_KW_SERVER | PTC_KW_DEFSERVER;
 const ptc_keyword keywords[] = {
     {"accept-proxy", PTC_KW_BIND, 0, 0, 0, kw_accept_proxy,
      "accept-proxy: connections to this address start with a PROXY v1 or v2 header"},
-    {"send-proxy", SV, PTC_KWF_RUNTIME, 0, 0, kw_send_proxy,
+    {"send-proxy", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "send-proxy: send a PROXY v1 header on each new connection"},
-    {"send-proxy-v2", SV, PTC_KWF_RUNTIME, 0, 0, kw_send_proxy_v2,
+    {"send-proxy-v2", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "send-proxy-v2: send a PROXY v2 header on each new connection"},
-    {"send-proxy-v2-ssl", SV, PTC_KWF_RUNTIME, 0, 0, kw_send_proxy_v2_ssl,
+    {"send-proxy-v2-ssl", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "send-proxy-v2-ssl: send-proxy-v2 with the SSL TLV"},
-    {"send-proxy-v2-ssl-cn", SV, PTC_KWF_RUNTIME, 0, 0, kw_send_proxy_v2_ssl_cn,
+    {"send-proxy-v2-ssl-cn", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "send-proxy-v2-ssl-cn: send-proxy-v2 with the SSL TLV and the client certificate's CN"},
-    {"no-send-proxy", SV, PTC_KWF_RUNTIME, 0, 0, kw_no_send_proxy,
+    {"no-send-proxy", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "no-send-proxy: cancel an inherited send-proxy"},
-    {"no-send-proxy-v2", SV, PTC_KWF_RUNTIME, 0, 0, kw_no_send_proxy_v2,
+    {"no-send-proxy-v2", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "no-send-proxy-v2: cancel an inherited send-proxy-v2"},
-    {"no-send-proxy-v2-ssl", SV, PTC_KWF_RUNTIME, 0, 0, kw_no_send_proxy_v2_ssl,
+    {"no-send-proxy-v2-ssl", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "no-send-proxy-v2-ssl: cancel an inherited send-proxy-v2-ssl"},
-    {"no-send-proxy-v2-ssl-cn", SV, PTC_KWF_RUNTIME, 0, 0, kw_no_send_proxy_v2_ssl_cn,
+    {"no-send-proxy-v2-ssl-cn", SV, PTC_KWF_RUNTIME, 0, 0, kw_send,
      "no-send-proxy-v2-ssl-cn: cancel an inherited send-proxy-v2-ssl-cn"},
     {"check-send-proxy", SV, PTC_KWF_RUNTIME, 0, 0, kw_check_send_proxy,
      "check-send-proxy: health checks send a PROXY header too"},

@@ -3,8 +3,10 @@
 #pragma once
 
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstddef>
+
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -84,6 +86,20 @@ public:
     // may end early on a signal (EINTR is not an error). Returns the number of completions
     // dispatched, or -errno on a fatal backend error.
     virtual int run_once(int timeout_ms) = 0;
+
+    // Closes a socket that has recv/send/connect records: cancels the ones still in flight
+    // (their completions follow with -ECANCELED), forgets and closes <fd>, sets it to -1.
+    void close_socket(int& fd, completion& rx, completion& tx, completion& cx)
+    {
+        for (completion* c : {&rx, &tx, &cx})
+            if (c->busy)
+                cancel(c);
+        if (fd >= 0) {
+            forget_fd(fd);
+            ::close(fd);
+            fd = -1;
+        }
+    }
 };
 
 // Create the epoll backend. Returns nullptr (and sets *why) if epoll_create1 fails.

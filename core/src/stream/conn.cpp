@@ -62,17 +62,7 @@ void conn_close(conn* c)
     worker* w = c->w;
     c->owner = nullptr;
     c->state = conn_state::closed;
-    if (c->rx.busy)
-        w->poller->cancel(&c->rx);
-    if (c->tx.busy)
-        w->poller->cancel(&c->tx);
-    if (c->cx.busy)
-        w->poller->cancel(&c->cx);
-    if (c->fd >= 0) {
-        w->poller->forget_fd(c->fd);
-        close(c->fd);
-        c->fd = -1;
-    }
+    w->poller->close_socket(c->fd, c->rx, c->tx, c->cx);
     conn_maybe_free(c);
 }
 

@@ -289,17 +289,7 @@ void host_conn_close(ptc_conn* pc)
     c->closed = true;
     c->events = 0;
     w->timers->disarm(&c->tm);
-    if (c->rx.busy)
-        w->poller->cancel(&c->rx);
-    if (c->tx.busy)
-        w->poller->cancel(&c->tx);
-    if (c->cx.busy)
-        w->poller->cancel(&c->cx);
-    if (c->fd >= 0) {
-        w->poller->forget_fd(c->fd);
-        close(c->fd);
-        c->fd = -1;
-    }
+    w->poller->close_socket(c->fd, c->rx, c->tx, c->cx);
     maybe_free(c);
 }
 
