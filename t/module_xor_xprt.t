@@ -15,9 +15,9 @@ use Socket qw/ SHUT_WR /;
 use Time::HiRes qw/ time sleep /;
 use Digest::MD5 qw/ md5_hex /;
 use lib 't/lib';
-use Test::Portico qw/ http_get http_parse port tcp_transfer /;
+use Test::Portico qw/ http_get http_keepalive http_parse port tcp_transfer /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http /)->portico_only()->plan(25);
+my $t = Test::Portico->new()->has(qw/ tcp http /)->portico_only()->plan(27);
 my $dir = File::Spec->rel2abs($ENV{PORTICO_TEST_MODULES} // 'build/test-modules');
 
 $SIG{PIPE} = 'IGNORE';
@@ -88,7 +88,7 @@ sub xhttp {
 }
 
 SKIP: {
-    skip "$dir/xor_xprt.so not built", 25 unless -e "$dir/xor_xprt.so";
+    skip "$dir/xor_xprt.so not built", 27 unless -e "$dir/xor_xprt.so";
     $t->origin_tcp(port(8081));
     $t->origin_http(port(8082), echo => 1);
     $t->config(<<"EOF2");
@@ -187,6 +187,11 @@ EOF2
         like($r ? $r->{body} : '', qr{^GET /chained HTTP/1.1\r\n}, 'chain http: plain request at the origin');
         my @o = $t->origin_requests(port(8082));
         is($o[-1] && $o[-1]{uri}, '/chained', 'chain http: the origin logged it');
+        # keep-alive through the chain: the server-side transport carries both requests
+        my @k = http_keepalive("GET /k1 HTTP/1.1\r\nHost: x\r\n\r\n",
+            "GET /k2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", { port => port(8086) });
+        is(scalar(grep { $_ && $_->{status} == 200 } @k), 2, 'chain http keep-alive: two responses');
+        like($k[1] ? $k[1]{body} : '', qr{^GET /k2 }, 'chain http keep-alive: second one right');
     }
 
     # (4) a bad handshake closes that connection only

@@ -246,6 +246,13 @@ void xprt_on_rx(conn* c, stream* s, char* b, int res)
         return;
     }
     buf_unref(w, b);
+    if (res != -ECANCELED && s->srv_idle && s->srvc == c) {
+        // an idle server connection closed or failed between two exchanges: as the
+        // plain path's close watch (watch_idle), it is not reused
+        srv_conn_close(s);
+        stream_enqueue(s, 0);
+        return;
+    }
     if (res == 0) {
         x->eof_in = true; // decode(eof) once the raw input is used, then the channel's EOF
         stream_enqueue(s, 0);
