@@ -22,6 +22,12 @@ extern "C" {
  * are still pending when a client-side transport is installed are given to
  * `decode` first (a hook may peek at a ClientHello, then install TLS).
  *
+ * The table `t` must stay valid while installed (a static table). On PTC_ERROR from
+ * stream_set_transport the caller still owns `tctx`; on PTC_OK the host calls
+ * `release` exactly once and nothing after it. A server connection with a transport
+ * is private to its stream (never pooled). A preamble (stream_srv_prepend) is sent
+ * before the transport's first byte.
+ *
  * All functions are called from the worker's loop; `tctx` is the module's.
  * Results: PTC_OK (progress or nothing to do), PTC_YIELD (needs more input
  * before it can produce anything), PTC_ERROR (fatal: the side is closed as an
@@ -33,12 +39,15 @@ typedef struct ptc_transport {
     const char *name;     /* "tls": for logs and -vv */
     /* Raw bytes received from the socket in [in, in+inlen): consume some (*used) and
      * write decoded bytes into [out, out+cap) (*made). Called again while it makes
-     * progress. inlen == 0 with eof != 0: the peer closed. */
+     * progress. inlen == 0 with eof != 0: the peer closed and every raw byte was
+     * consumed (called until it makes nothing; then the channel gets its EOF). */
     int (*decode)(void *tctx, const char *in, size_t inlen, size_t *used, char *out,
                   size_t cap, size_t *made, int eof);
     /* Bytes to send in [in, in+inlen): consume some (*used) and write the raw bytes
      * to send into [out, out+cap) (*made). With inlen == 0 it may still produce
-     * bytes of its own (handshake records, alerts, a close notification). */
+     * bytes of its own (handshake records, alerts, a close notification). The
+     * channel's head moves by *used; *_SENT and the write shutdown wait until the
+     * raw bytes are sent. */
     int (*encode)(void *tctx, const char *in, size_t inlen, size_t *used, char *out,
                   size_t cap, size_t *made);
     /* Nonzero when the transport has raw bytes of its own to send (handshake

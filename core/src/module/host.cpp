@@ -443,6 +443,7 @@ const ptc_host g_host = {
     .conn_set_timeout = host_conn_set_timeout,
     .conn_error = host_conn_error,
     .conn_close = host_conn_close,
+    .stream_set_transport = host_stream_set_transport,
     .fetch_register = host_fetch_register,
     .conv_register = host_conv_register,
     .action_register = host_action_register,

@@ -52,6 +52,8 @@ void conn_maybe_free(conn* c)
     if (!c->owner && !c->busy() && !c->pooled) {
         worker* w = c->w;
         conn_pre_free(c);
+        if (c->x) [[unlikely]]
+            xprt_free(c);
         c->~conn();
         w->conn_pool.put(c);
     }
@@ -62,6 +64,8 @@ void conn_close(conn* c)
     worker* w = c->w;
     c->owner = nullptr;
     c->state = conn_state::closed;
+    if (c->x) [[unlikely]]
+        xprt_release(c);
     w->poller->close_socket(c->fd, c->rx, c->tx, c->cx);
     conn_maybe_free(c);
 }
@@ -284,6 +288,10 @@ void on_rx(event::completion* ec, int res, uint32_t)
         stream_enqueue(s, 0);
         return;
     }
+    if (c->x) [[unlikely]] { // the bytes went to the transport's raw input
+        xprt_on_rx(c, s, b, res);
+        return;
+    }
     uint32_t dir = c->dir_in;
     chan& ch = s->ch[dir];
     uint32_t side = dir == PTC_DIR_REQ ? PTC_TMO_CLIENT : PTC_TMO_SERVER;
@@ -356,6 +364,10 @@ void on_tx(event::completion* ec, int res, uint32_t)
     }
     if (!s) {
         conn_maybe_free(c);
+        return;
+    }
+    if (c->x) [[unlikely]] { // the transport's raw output, not channel bytes
+        xprt_on_tx(c, s, res);
         return;
     }
     uint32_t dir = c->dir_in == PTC_DIR_REQ ? PTC_DIR_RES : PTC_DIR_REQ; // channel we send

@@ -138,7 +138,9 @@ bool conn_phase_resume(stream* s, uint32_t ev)
 
 bool srv_phase_run(stream* s)
 {
-    int r = run_hooks(s, PTC_PHASE_SRV_CONNECTED);
+    int r = run_hooks(s, PTC_PHASE_SRV_CONNECTED); // srv_phase set: stream_set_transport
+    if (s->srvc)
+        s->srvc->srv_phase = false;
     return r != PTC_DENY && r != PTC_ERROR;
 }
 

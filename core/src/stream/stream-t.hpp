@@ -25,6 +25,7 @@ struct module_rec;
 struct stream;
 struct worker;
 struct task_sched;
+struct xprt;
 
 // A channel: one buffer per direction. Layout of the buffer:
 //   [0, head)      free (already sent); with a mark, [mark, head) is sent but kept
@@ -76,6 +77,8 @@ struct conn {
     bool tx_pre = false;         // the in-flight send is from <pre>
     bool priv = false;           // carried a preamble: never pooled for another stream
     bool srv_phase = false;      // new server connection: PTC_PHASE_SRV_CONNECTED pending
+    // ---- ABI 1.3: transport (xprt.cpp); nullptr on the plain path ----
+    xprt* x = nullptr;           // raw in/out buffers and the module's transport
 
     bool busy() const { return rx.busy || tx.busy || cx.busy; }
 };

@@ -55,8 +55,7 @@ static void stream_process(stream* s)
                                     : 0);
         }
         if ((ev & PTC_EV_SRV_CONNECTED) && s->srvc && s->srvc->srv_phase) {
-            s->srvc->srv_phase = false;
-            if (!srv_phase_run(s)) {
+            if (!srv_phase_run(s)) { // clears srv_phase (set while its hooks run)
                 srv_conn_close(s);
                 s->srv_error = PTC_SRVERR_CONNECT;
                 ev = (ev & ~PTC_EV_SRV_CONNECTED) | PTC_EV_SRV_ERROR;
@@ -139,6 +138,8 @@ static void chan_update(stream* s, uint32_t dir)
     if (dst && dst->state == conn_state::ready && !dst->tx.busy) {
         if (dst->pre)
             post_pre(s, dst);
+        else if (dst->x) [[unlikely]]
+            xprt_tx(s, dir, dst); // the preamble (PROXY header) goes before the transport's
         else if (c.fwd > c.head)
             post_send(s, dir);
         else if ((c.flags & PTC_CHAN_SHUTW) && !c.shut_done) {
@@ -159,10 +160,14 @@ static void chan_update(stream* s, uint32_t dir)
         }
         return;
     }
-    if (src && src->state == conn_state::ready && !src->rx.busy &&
+    if (src && src->state == conn_state::ready &&
         !(c.flags & (PTC_CHAN_EOF | PTC_CHAN_ERROR | PTC_CHAN_PAUSED)) &&
-        s->closing == close_mode::none)
-        post_recv(s, dir);
+        s->closing == close_mode::none) {
+        if (src->x) [[unlikely]]
+            xprt_rx(s, dir, src); // decodes even while its raw recv is in flight
+        else if (!src->rx.busy)
+            post_recv(s, dir);
+    }
 }
 
 static bool chan_flushed(stream* s, uint32_t dir)
@@ -171,7 +176,7 @@ static bool chan_flushed(stream* s, uint32_t dir)
     if (!dst || dst->state != conn_state::ready)
         return true;
     const chan& c = s->ch[dir];
-    return c.head == c.fwd && !dst->tx.busy;
+    return c.head == c.fwd && !dst->tx.busy && !(dst->x && xprt_tx_pending(dst));
 }
 
 void stream_update(stream* s)

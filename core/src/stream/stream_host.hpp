@@ -48,6 +48,8 @@ int host_stream_set_addr(ptc_stream* s, uint32_t which, const sockaddr* sa, sock
 void host_stream_conn_fail(ptc_stream* s, const char* reason);
 int host_stream_srv_prepend(ptc_stream* s, const void* data, size_t len);
 int host_stream_use_server(ptc_stream* s, ptc_server* srv, uint32_t flags);
+// ---- ABI 1.3 transports (xprt.cpp) ----
+int host_stream_set_transport(ptc_stream* s, uint32_t side, const ptc_transport* t, void* tctx);
 
 
 // ---- ptc_host stream_* / chan_* entries (host_stream.cpp, backend.cpp) ----

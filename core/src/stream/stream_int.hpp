@@ -109,11 +109,49 @@ inline void chan_compact(chan& c)
         c.mark = 0;
 }
 
+// ---- transports (xprt.cpp) ------------------------------------------------------------------
+
+// A connection's transport (ABI 1.3, transport.h): the socket's bytes go through the raw
+// buffers, never through a channel's, so channel buffers keep their rules unchanged.
+//   in:  [in_head, in_tail) received, not decoded yet; a raw recv writes at in_tail
+//   out: [out_head, out_tail) encoded, not sent yet; a raw send reads from out_head
+struct xprt {
+    const ptc_transport* t = nullptr;
+    void* tctx = nullptr;
+    char* in = nullptr;
+    char* out = nullptr;
+    uint32_t in_cap = 0;
+    uint32_t out_cap = 0;
+    uint32_t in_head = 0, in_tail = 0;
+    uint32_t out_head = 0, out_tail = 0;
+    bool eof_in = false;         // the socket said EOF: decode(eof=1) once the input is used
+    bool sent_pending = false;   // channel bytes were encoded: *_SENT once they are out
+    bool released = false;       // release(tctx) was called
+};
+
+// True while encoded bytes of <dst> wait to be sent or are being sent.
+inline bool xprt_tx_pending(const conn* dst)
+{
+    return dst->tx.busy || dst->x->out_head != dst->x->out_tail;
+}
+// chan_update's transport halves: decode what the raw input holds into channel <dir> (as
+// much as the room a recv would have used) and post the raw recv; encode what channel
+// <dir> forwarded (and the transport's own bytes), send it, shut the write side after.
+void xprt_rx(stream* s, uint32_t dir, conn* src);
+void xprt_tx(stream* s, uint32_t dir, conn* dst);
+// Completions of a connection with a transport (conn.cpp hands them over).
+void xprt_on_rx(conn* c, stream* s, char* b, int res);
+void xprt_on_tx(conn* c, stream* s, int res);
+// conn_close: release(tctx) once. conn_maybe_free: the buffers.
+void xprt_release(conn* c);
+void xprt_free(conn* c);
+
 inline uint32_t chan_state_flags(stream* s, uint32_t dir)
 {
     const chan& c = s->ch[dir];
     uint32_t f = c.flags;
-    if (c.head == c.fwd && !tx_on(dst_of(s, dir), c))
+    const conn* dst = dst_of(s, dir);
+    if (c.head == c.fwd && !tx_on(dst, c) && !(dst && dst->x && xprt_tx_pending(dst)))
         f |= PTC_CHAN_FLUSHED;
     uint32_t limit = c.auto_left ? s->w->bufcap : s->w->bufsize - s->w->maxrewrite;
     if (c.buf && c.tail - live_start(c) >= limit)
