@@ -44,7 +44,7 @@ frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     default_backend be
 EOF2
-my @w = $t->workers;
+my @w = $t->wait_workers(2);
 is(scalar(@w), 2, 'two workers') or diag("workers: @w");
 
 my $t0 = time;

@@ -37,7 +37,7 @@ frontend fe
     default_backend be
 EOF2
 
-my ($worker) = $t->workers();
+my ($worker) = $t->wait_workers(1);
 sub allocs { $t->allocations($worker) }
 
 sub burst {

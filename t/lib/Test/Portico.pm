@@ -408,6 +408,20 @@ sub workers {
     return @w;
 }
 
+# Waits (bounded by TIMEOUT seconds, default 10) until the proxy has N live workers; the
+# master's listeners answer before its workers are forked, so tests that look at workers
+# must wait for them. Returns the workers' PIDs (fewer than N on timeout).
+sub wait_workers {
+    my ($self, $n, $timeout) = @_;
+    my $deadline = Time::HiRes::time() + ($timeout // 10);
+    my @w;
+    while (1) {
+        @w = $self->workers;
+        return @w if @w >= $n || Time::HiRes::time() >= $deadline;
+        Time::HiRes::sleep(0.05);
+    }
+}
+
 sub _alive {
     my ($pid, $start) = @_;
     my $s = _stat($pid) or return 0;
