@@ -493,6 +493,11 @@ int parse_request(const char* buf, size_t len, request& req, size_t max_target, 
     req.error_msg = nullptr;
     if (len > size_t(INT_MAX))
         len = size_t(INT_MAX);
+    // Leading empty lines look like the end of a block to block_maybe_complete(), so the
+    // previous call may have run the full parse (INCOMPLETE) on them: run it again now that
+    // more bytes came, as without the hint, or garbage after them is refused later or not.
+    if (len && (buf[0] == '\r' || buf[0] == '\n'))
+        last_len = 0;
     if (!block_maybe_complete(buf, len, last_len)) {
         if (len == 0)
             return H1_INCOMPLETE;
