@@ -72,16 +72,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         if (r1 != r || !same(whole.req, part.req))
             fail(who, "complete prefix disagrees with the whole buffer");
     } else if (r1 == H1_ERROR) {
-        if (r != H1_ERROR || part.req.error_status != whole.req.error_status)
-            fail(who, "prefix refused but the whole buffer is not (or otherwise)");
+        // The status may differ: a long prefix is refused with 414 before the line's own
+        // error (a bad version...) shows.
+        if (r != H1_ERROR)
+            fail(who, "prefix refused but not the whole buffer");
     } else {
         int r2 = part.run(buf, len, flags, nh, max_target, k);
         if (r2 != r)
             fail(who, "resumed parse disagrees with the whole buffer");
         if (r > 0 && !same(whole.req, part.req))
             fail(who, "resumed parse yields another request");
-        if (r == H1_ERROR && part.req.error_status != whole.req.error_status)
-            fail(who, "resumed parse fails with another status");
     }
     if (r <= 0)
         return 0;
