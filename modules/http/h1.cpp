@@ -364,6 +364,13 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
         }
     }
 
+    // A request line must end within max_target + 64 bytes, a long method or version
+    // included: parse_request() refuses it so before the block completes, and the verdict
+    // must not depend on how the bytes arrived.
+    const size_t line_lim = max_target > SIZE_MAX - 64 ? SIZE_MAX : max_target + 64;
+    if (size_t(end - p) > line_lim && !std::memchr(p, '\n', line_lim))
+        return e.fail(414, "request line too long");
+
     const char* m = p;
     p = scan(p, end, C_TCHAR);
     if (p == end)
