@@ -357,7 +357,8 @@ help:
 	@echo '                    modules/<m>/test/ of a directory with fuzz/fuzz.mk and no module.mk'
 	@echo '  fuzz              build the libFuzzer targets modules/*/fuzz/fuzz_*.cpp and'
 	@echo '                    core/fuzz/fuzz_*.cpp into build/fuzz/ (clang++; links <m>_FUZZ_SRCS)'
-	@echo '  fuzz-smoke        run each fuzz target on its fuzz/corpus/ ($(FUZZ_RUN_FLAGS));'
+	@echo '  fuzz-smoke        run each fuzz target on its fuzz/corpus/fuzz_X/ or fuzz/corpus/'
+	@echo '                    ($(FUZZ_RUN_FLAGS));'
 	@echo '                    skipped without clang++/libFuzzer unless CI=true'
 	@echo '  test              all, check, fuzz-smoke, portico -c on conf/*.cfg, then prove -r t/'
 	@echo '  test-conf         portico -c -f on every conf/*.cfg'
@@ -369,7 +370,7 @@ help:
 	@echo '  distclean         clean, and remove build/ with the configuration'
 	@echo 'Variables: V=1 shows commands; PREFIX=, DESTDIR= for install; CXXFLAGS=, LDFLAGS='
 	@echo 'are appended; <module>_CXXFLAGS and <module>_LIBS come from modules/<m>/module.mk,'
-	@echo '<m>_FUZZ_SRCS from it or from modules/<m>/fuzz/fuzz.mk.'
+	@echo '<m>_FUZZ_SRCS from it or from modules/<m>/fuzz/fuzz.mk, core_FUZZ_SRCS from core/fuzz/fuzz.mk.'
 
 -include $(ALL_OBJS:.o=.d)
 -include $(patsubst %.o,%.d,$(sort $(foreach s,$(FUZZ_TARGET_SRCS),$(call fuzz_objs,$(s)))))
