@@ -99,13 +99,16 @@ MODULE_SOS := $(foreach m,$(MODULES),modules/$(m).so)
 # Fuzzing (make fuzz, make fuzz-smoke). A target modules/<m>/fuzz/fuzz_X.cpp (or
 # core/fuzz/fuzz_X.cpp, owner "core") becomes build/fuzz/fuzz_X, built with $(FUZZ_CXX) and
 # linked with the sources in <owner>_FUZZ_SRCS: set it in modules/<m>/module.mk, or in
-# modules/<m>/fuzz/fuzz.mk for a directory that is not a module (yet). fuzz-smoke runs each
-# target on the seed corpus next to it (modules/<m>/fuzz/corpus/).
+# modules/<m>/fuzz/fuzz.mk for a directory that is not a module (yet); core_FUZZ_SRCS (one
+# list for every core/fuzz/ target) in core/fuzz/fuzz.mk. fuzz-smoke runs each target on the
+# seed corpus next to it: <dir>/corpus/fuzz_X/ if there is one, else <dir>/corpus/.
 FUZZ_MKS := $(sort $(wildcard modules/*/fuzz/fuzz.mk))
 -include $(FUZZ_MKS)
+-include core/fuzz/fuzz.mk
 FUZZ_TARGET_SRCS := $(sort $(wildcard modules/*/fuzz/fuzz_*.cpp core/fuzz/fuzz_*.cpp))
 fuzz_owner = $(if $(filter core/%,$(1)),core,$(call mod_of,$(1)))
 fuzz_bin = build/fuzz/$(basename $(notdir $(1)))
+fuzz_seeds = $(or $(wildcard $(dir $(1))corpus/$(basename $(notdir $(1)))),$(wildcard $(dir $(1))corpus))
 fuzz_objs = $(patsubst %,build/fuzz/obj/%.o,$(basename $(1) $($(call fuzz_owner,$(1))_FUZZ_SRCS)))
 FUZZ_BINS := $(foreach s,$(FUZZ_TARGET_SRCS),$(call fuzz_bin,$(s)))
 FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
@@ -263,7 +266,7 @@ fuzz-smoke: $(if $(filter 1,$(HAVE_FUZZ)),$(FUZZ_BINS))
 	printf '  %-7s %s\n' FUZZ "$$b"; \
 	mkdir -p build/fuzz/corpus/$$n build/fuzz/artifacts && \
 	./$$b $(FUZZ_RUN_FLAGS) -artifact_prefix=build/fuzz/artifacts/$$n- \
-		build/fuzz/corpus/$$n $(wildcard $(dir $(s))corpus) > build/fuzz/$$n.log 2>&1 || \
+		build/fuzz/corpus/$$n $(call fuzz_seeds,$(s)) > build/fuzz/$$n.log 2>&1 || \
 		{ tail -n 40 build/fuzz/$$n.log; echo "FAILED: $$b (log: build/fuzz/$$n.log)"; exit 1; }; \
 	tail -n 1 build/fuzz/$$n.log;) \
 	echo "fuzz-smoke: $(words $(FUZZ_BINS)) targets passed in $$(( $$(date +%s) - start ))s"
@@ -354,7 +357,8 @@ help:
 	@echo '                    modules/<m>/test/ of a directory with fuzz/fuzz.mk and no module.mk'
 	@echo '  fuzz              build the libFuzzer targets modules/*/fuzz/fuzz_*.cpp and'
 	@echo '                    core/fuzz/fuzz_*.cpp into build/fuzz/ (clang++; links <m>_FUZZ_SRCS)'
-	@echo '  fuzz-smoke        run each fuzz target on its fuzz/corpus/ ($(FUZZ_RUN_FLAGS));'
+	@echo '  fuzz-smoke        run each fuzz target on its fuzz/corpus/fuzz_X/ or fuzz/corpus/'
+	@echo '                    ($(FUZZ_RUN_FLAGS));'
 	@echo '                    skipped without clang++/libFuzzer unless CI=true'
 	@echo '  test              all, check, fuzz-smoke, portico -c on conf/*.cfg, then prove -r t/'
 	@echo '  test-conf         portico -c -f on every conf/*.cfg'
@@ -366,7 +370,7 @@ help:
 	@echo '  distclean         clean, and remove build/ with the configuration'
 	@echo 'Variables: V=1 shows commands; PREFIX=, DESTDIR= for install; CXXFLAGS=, LDFLAGS='
 	@echo 'are appended; <module>_CXXFLAGS and <module>_LIBS come from modules/<m>/module.mk,'
-	@echo '<m>_FUZZ_SRCS from it or from modules/<m>/fuzz/fuzz.mk.'
+	@echo '<m>_FUZZ_SRCS from it or from modules/<m>/fuzz/fuzz.mk, core_FUZZ_SRCS from core/fuzz/fuzz.mk.'
 
 -include $(ALL_OBJS:.o=.d)
 -include $(patsubst %.o,%.d,$(sort $(foreach s,$(FUZZ_TARGET_SRCS),$(call fuzz_objs,$(s)))))

@@ -146,6 +146,20 @@ BOOST_AUTO_TEST_CASE(errors)
                "unknown pseudo-variable '.NOPE' at position 4");
 }
 
+// Found by fuzz_cfg_lexer: a "${VAR-default}" default value took its closing brace from after
+// the end of the line (CR, LF or NUL), so the rest of the buffer changed the result.
+BOOST_AUTO_TEST_CASE(default_value_stops_at_end_of_line)
+{
+    for (const std::string& line : {std::string("\"${E-\n}\""), std::string("\"${E-\r}\""),
+                                   std::string("\"${E-\0}\"", 8)}) {
+        words w;
+        std::string err;
+        BOOST_TEST(!tokenize(line, w, err, fake_getenv));
+        BOOST_TEST(err == "unmatched brace in environment variable name at position 3");
+    }
+    BOOST_TEST(lex("\"${E-x}\"\n") == words{"x"});
+}
+
 BOOST_AUTO_TEST_CASE(default_getenv)
 {
     setenv("PORTICO_LEX_TEST", "v", 1);

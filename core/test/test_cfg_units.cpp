@@ -99,6 +99,21 @@ BOOST_AUTO_TEST_CASE(sizes)
     }
 }
 
+// Found by fuzz_units: a single digit above a maximum below 9 was accepted ("2" with max 1),
+// the overflow check wrapping around in (max - digit).
+BOOST_AUTO_TEST_CASE(uint_small_max)
+{
+    uint64_t u = 0;
+    BOOST_TEST(!parse_uint("2", 1, u));
+    BOOST_TEST(!parse_uint("1", 0, u));
+    BOOST_TEST(!parse_uint("9", 8, u));
+    BOOST_TEST(!parse_uint("10", 9, u));
+    BOOST_TEST(parse_uint("1", 1, u));
+    BOOST_TEST(u == 1u);
+    BOOST_TEST(parse_uint("8", 8, u));
+    BOOST_TEST(u == 8u);
+}
+
 BOOST_AUTO_TEST_CASE(integers)
 {
     uint64_t u = 0;

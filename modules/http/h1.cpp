@@ -364,6 +364,13 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
         }
     }
 
+    // A request line must end within max_target + 64 bytes, a long method or version
+    // included: parse_request() refuses it so before the block completes, and the verdict
+    // must not depend on how the bytes arrived.
+    const size_t line_lim = max_target > SIZE_MAX - 64 ? SIZE_MAX : max_target + 64;
+    if (size_t(end - p) > line_lim && !std::memchr(p, '\n', line_lim))
+        return e.fail(414, "request line too long");
+
     const char* m = p;
     p = scan(p, end, C_TCHAR);
     if (p == end)
@@ -493,6 +500,11 @@ int parse_request(const char* buf, size_t len, request& req, size_t max_target, 
     req.error_msg = nullptr;
     if (len > size_t(INT_MAX))
         len = size_t(INT_MAX);
+    // Leading empty lines look like the end of a block to block_maybe_complete(), so the
+    // previous call may have run the full parse (INCOMPLETE) on them: run it again now that
+    // more bytes came, as without the hint, or garbage after them is refused later or not.
+    if (len && (buf[0] == '\r' || buf[0] == '\n'))
+        last_len = 0;
     if (!block_maybe_complete(buf, len, last_len)) {
         if (len == 0)
             return H1_INCOMPLETE;

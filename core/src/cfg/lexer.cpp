@@ -170,8 +170,11 @@ bool tokenize(std::string_view line, std::vector<std::string> &words, std::strin
             }
             if (brace != std::string::npos) {
                 if (at(j) == '-') {
+                    // The default value ends at the brace, which must come before the
+                    // end of the line (CR, LF or NUL).
                     const size_t end = line.find('}', j);
-                    if (end == std::string_view::npos) {
+                    const size_t eol = line.find_first_of(std::string_view("\r\n\0", 3), j);
+                    if (end == std::string_view::npos || eol < end) {
                         err = at_pos("unmatched brace in environment variable name", brace);
                         return false;
                     }

@@ -14,7 +14,7 @@ size_t read_digits(std::string_view s, uint64_t limit, uint64_t &value)
     value = 0;
     while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
         const uint64_t d = static_cast<uint64_t>(s[i] - '0');
-        if (value > (limit - d) / 10)
+        if (d > limit || value > (limit - d) / 10)
             return 0;
         value = value * 10 + d;
         i++;

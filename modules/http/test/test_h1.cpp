@@ -154,6 +154,37 @@ BOOST_AUTO_TEST_CASE(many_headers)
     BOOST_TEST(p.req.error_status == 431);
 }
 
+// Found by fuzz_h1_request: after leading empty lines, the last_len hint must not change the
+// verdict (here: an invalid method refused at once, with or without the hint).
+BOOST_AUTO_TEST_CASE(leading_empty_lines_hint)
+{
+    const std::string msg("\n\r\nH\0\0", 6);
+    req_parse p;
+    BOOST_TEST(p.run(msg, 8000, 0, 3) == H1_INCOMPLETE);
+    BOOST_TEST(p.run(msg) == H1_ERROR);
+    BOOST_TEST(p.req.error_status == 400);
+    BOOST_TEST(p.run(msg, 8000, 3) == H1_ERROR);
+    BOOST_TEST(p.req.error_status == 400);
+    // A valid request after them still completes with the hint.
+    const std::string ok = "\r\n\r\nGET / HTTP/1.1\r\nHost: h\r\n\r\n";
+    for (size_t k = 0; k < ok.size(); ++k)
+        BOOST_TEST(p.run(ok, 8000, k) == int(ok.size()));
+}
+
+// Found by fuzz_h1_request: a request line past max_target + 64 bytes because of a long
+// method got 414 when it arrived in pieces but was accepted whole.
+BOOST_AUTO_TEST_CASE(long_method_line_limit)
+{
+    const std::string msg = std::string(90, 'D') + " / HTTP/1.1\r\nHost: h\r\n\r\n";
+    req_parse p;
+    BOOST_TEST(p.run(msg, 32, 0, 97) == H1_ERROR);
+    BOOST_TEST(p.req.error_status == 414);
+    BOOST_TEST(p.run(msg, 32) == H1_ERROR);
+    BOOST_TEST(p.req.error_status == 414);
+    // Within the limit the same method is fine.
+    BOOST_TEST(p.run(msg, 8000) == int(msg.size()));
+}
+
 BOOST_AUTO_TEST_CASE(target_limit)
 {
     std::string target = "/" + std::string(99, 'a');
