@@ -12,6 +12,7 @@
 #include <ctime>
 
 #include "cfg/units.hpp"
+#include "lb/lb_conf.hpp"
 #include "cli/cli.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"

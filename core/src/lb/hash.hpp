@@ -10,9 +10,10 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/balance.hpp"
+
 namespace portico::lbh {
 
-enum class hash_fn : uint8_t { sdbm, djb2, wt6, crc32 };
 
 uint32_t hash_sdbm(const void* key, size_t len);
 uint32_t hash_djb2(const void* key, size_t len);

@@ -10,6 +10,7 @@
 
 #include "cfg/units.hpp"
 #include "lb/lb.hpp"
+#include "lb/lb_conf.hpp"
 #include "module/module.hpp"
 #include "proxy/addr.hpp"
 #include "load/cfgload.hpp"

@@ -15,7 +15,7 @@
 
 #include <portico/portico.h>
 
-#include "lb/lb_conf.hpp"
+#include "proxy/balance.hpp"
 
 namespace portico {
 
