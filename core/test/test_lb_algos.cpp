@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "lb/lb.hpp"
+#include "lb/lb_conf.hpp"
 #include "proxy/proxy.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream.hpp"
