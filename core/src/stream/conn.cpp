@@ -356,9 +356,7 @@ void on_tx(event::completion* ec, int res, uint32_t)
         } else if (res == -ECANCELED || res == 0) {
             stream_enqueue(s, 0);
         } else {
-            c->state = conn_state::closed;
-            s->srv_error = PTC_SRVERR_RESET;
-            stream_enqueue(s, PTC_EV_SRV_ERROR);
+            tx_broken(s, c, PTC_DIR_REQ);
         }
         return;
     }
@@ -374,13 +372,7 @@ void on_tx(event::completion* ec, int res, uint32_t)
     chan& ch = s->ch[dir];
     if (res > 0) {
         ch.head += (uint32_t)res;
-        if (dir == PTC_DIR_REQ && s->rt_armed && !s->rt_start_us)
-            s->rt_start_us = now_us(); // leasttime: the request's first bytes are out
-        if (dir == PTC_DIR_REQ && s->srv && s->srv->shared)
-            s->srv->shared->bytes_in.fetch_add((uint64_t)res, std::memory_order_relaxed);
-        else if (dir == PTC_DIR_RES && s->srv && s->srv->shared)
-            s->srv->shared->bytes_out.fetch_add((uint64_t)res, std::memory_order_relaxed);
-        refresh_timer(s, dir == PTC_DIR_REQ ? PTC_TMO_SERVER : PTC_TMO_CLIENT);
+        tx_account(s, dir, res);
         uint32_t ev = 0;
         if (ch.head == ch.fwd && ch.auto_left == 0)
             ev = sent_ev(dir);
@@ -391,15 +383,7 @@ void on_tx(event::completion* ec, int res, uint32_t)
         stream_enqueue(s, 0);
         return;
     }
-    // the destination is gone: what was forwarded to it is lost
-    ch.head = ch.fwd;
-    c->state = conn_state::closed;
-    if (dir == PTC_DIR_RES) {
-        stream_enqueue(s, PTC_EV_CLI_ERROR);
-    } else {
-        s->srv_error = PTC_SRVERR_RESET;
-        stream_enqueue(s, PTC_EV_SRV_ERROR);
-    }
+    tx_broken(s, c, dir); // the destination is gone: what was forwarded to it is lost
 }
 
 void on_cx(event::completion* ec, int res, uint32_t)

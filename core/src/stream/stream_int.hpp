@@ -23,6 +23,7 @@
 
 #include "event/clock.hpp"
 #include "proxy/proxy.hpp"
+#include "shm/shm.hpp"
 #include "stream/stream.hpp"
 
 namespace portico {
@@ -215,6 +216,33 @@ inline void refresh_timer(stream* s, uint32_t side)
              s->be->server_fin)
         t = s->be->server_fin;
     s->w->timers->arm(&s->timer[side], now() + t);
+}
+
+// <n> bytes of channel <dir> left on its destination socket (directly, or encoded by a
+// transport): byte counters, the leasttime start, the destination side's timer.
+inline void tx_account(stream* s, uint32_t dir, int n)
+{
+    if (dir == PTC_DIR_REQ && s->rt_armed && !s->rt_start_us)
+        s->rt_start_us = now_us(); // leasttime: the request's first bytes are out
+    if (dir == PTC_DIR_REQ && s->srv && s->srv->shared)
+        s->srv->shared->bytes_in.fetch_add((uint64_t)n, std::memory_order_relaxed);
+    else if (dir == PTC_DIR_RES && s->srv && s->srv->shared)
+        s->srv->shared->bytes_out.fetch_add((uint64_t)n, std::memory_order_relaxed);
+    refresh_timer(s, dir == PTC_DIR_REQ ? PTC_TMO_SERVER : PTC_TMO_CLIENT);
+}
+
+// A send on <c>, the destination of channel <dir>, failed: the bytes forwarded to it are
+// lost and that side broke (client: PTC_EV_CLI_ERROR; server: PTC_SRVERR_RESET).
+inline void tx_broken(stream* s, conn* c, uint32_t dir)
+{
+    s->ch[dir].head = s->ch[dir].fwd;
+    c->state = conn_state::closed;
+    if (dir == PTC_DIR_RES) {
+        stream_enqueue(s, PTC_EV_CLI_ERROR);
+    } else {
+        s->srv_error = PTC_SRVERR_RESET;
+        stream_enqueue(s, PTC_EV_SRV_ERROR);
+    }
 }
 
 // A new stream for an accepted socket; nullptr (socket closed, line logged) when the
