@@ -25,6 +25,7 @@ namespace {
 
 const ptc_host* host;
 ptc_modref* g_self;
+size_t g_max_header = pp::PP_V2_MAX_LEN; // tune.bufsize, read once in post_config
 
 // ---- configuration ---------------------------------------------------------------------
 
@@ -246,9 +247,8 @@ int on_connection(ptc_stream* s, void*, void*)
     uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &in);
     pp::header h;
     const char* why = nullptr;
-    size_t max = host->global_setting("tune.bufsize");
     pp::status r = pp::parse(reinterpret_cast<const uint8_t*>(in.ptr), in.len, h, &why,
-                             max ? max : pp::PP_V2_MAX_LEN);
+                             g_max_header);
     if (r == pp::status::need_more) {
         if (fl & PTC_CHAN_TIMEOUT) {
             host->stream_conn_fail(s, "Timeout while waiting for PROXY protocol header");
@@ -458,6 +458,14 @@ int init(ptc_modref* self)
     return PTC_OK;
 }
 
+int post_config(ptc_modref*)
+{
+    // a header longer than a buffer can never arrive whole: refuse it at its length field
+    if (uint64_t b = host->global_setting("tune.bufsize"))
+        g_max_header = (size_t)b;
+    return PTC_OK;
+}
+
 const ptc_module descriptor = {
     .magic = PTC_MODULE_MAGIC,
     .abi_major = PTC_ABI_MAJOR,
@@ -475,6 +483,7 @@ const ptc_module descriptor = {
     .proto_size = sizeof(ptc_proto),
     .server_conf_size = sizeof(server_cf),
     .init = init,
+    .post_config = post_config,
     .fetches = fetches,
     .fetch_count = PTC_COUNTOF(fetches),
     .fetch_size = sizeof(ptc_fetch),

@@ -47,8 +47,8 @@ extern "C" {
  *                  install a transport. PTC_YIELD waits for more bytes (or the
  *                  client's EOF) and then resumes *at the yielding hook* (hooks
  *                  before it are not run again); the wait is bounded by the
- *                  client timer, armed with the frontend's "timeout client" when
- *                  the phase starts (a hook may re-arm it). PTC_DENY/PTC_ERROR
+ *                  client timer: the frontend's "timeout client" from the first
+ *                  yield on, unless a hook armed the timer itself. PTC_DENY/PTC_ERROR
  *                  close the connection; call host->stream_conn_fail() first to
  *                  have it counted and logged with a reason.
  *   SRV_CONNECTED  (1.3) runs on each newly established server connection (not on

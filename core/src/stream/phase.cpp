@@ -114,17 +114,19 @@ bool conn_phase_start(stream* s)
         return true;
     s->cphase = 1;
     s->cphase_idx = 0;
-    // the wait for the first bytes is bounded by the frontend's "timeout client"
-    s->tmo[PTC_TMO_CLIENT] = s->fe->t_client;
-    s->tmo_fixed[PTC_TMO_CLIENT] = false;
-    if (s->fe->t_client)
-        s->w->timers->arm(&s->timer[PTC_TMO_CLIENT], event::now_ms() + s->fe->t_client);
-    if (!conn_phase_run(s)) {
-        if (s->closing == close_mode::none)
-            stream_enqueue(s, 0); // post the first recv
+    if (conn_phase_run(s))
+        return true; // nothing to wait for (the usual case): no timer was touched
+    if (s->closing != close_mode::none)
         return false;
+    // waiting for bytes: bounded by the frontend's "timeout client" unless a hook armed
+    // the client timer itself
+    if (!s->tmo[PTC_TMO_CLIENT] && s->fe->t_client) {
+        s->tmo[PTC_TMO_CLIENT] = s->fe->t_client;
+        s->tmo_fixed[PTC_TMO_CLIENT] = false;
+        s->w->timers->arm(&s->timer[PTC_TMO_CLIENT], event::now_ms() + s->fe->t_client);
     }
-    return true;
+    stream_enqueue(s, 0); // post the first recv
+    return false;
 }
 
 bool conn_phase_resume(stream* s, uint32_t ev)
