@@ -27,14 +27,17 @@
  *       expr_eval, scratch, var_set, var_get, stream_log_txn, proxy_errorfile,
  *       global_setting, proxy_setting, chan_mark, chan_rewind; PTC_TMO_FIXED,
  *       PTC_CLOSE_NOLINGER.
- *  1.3  room for every remaining module (conn.h, task.h): ptc_module.bind_conf_size,
- *       stream_state_size, features; ptc_kw_ctx.bind/bind_conf; hook phases
- *       PTC_PHASE_CONNECTION, PTC_PHASE_SRV_CONNECTED, PTC_PHASE_SERVER_CHOICE;
- *       ptc_host: binds and per-bind blobs, per-stream module state, stream
- *       addresses, server-side preamble, connection failures, server choice,
- *       server iteration and state setters, module shared memory, tasks, outgoing
- *       connections, transports, fetches/converters/actions with a private pointer
- *       and their registration after the descriptor (sample_register).
+ *  1.3  room for every remaining module (task.h, transport.h): ptc_module.bind_conf_size,
+ *       stream_state_size, features; ptc_kw_ctx.bind/bind_conf; PTC_CONF_BIND;
+ *       ptc_bind; hook phases PTC_PHASE_CONNECTION, PTC_PHASE_SRV_CONNECTED,
+ *       PTC_PHASE_SERVER_CHOICE (PTC_PHASE_MAX); PTC_CHAN_TIMEOUT; ptc_host.stream_bind ..
+ *       bind_name (per-bind blobs), stream_modstate, stream_set_addr,
+ *       stream_conn_fail, stream_srv_prepend, stream_use_server (PTC_USE_SRV_FORCE),
+ *       server_next .. server_set_eweight (PTC_SRV_ST_*, PTC_SRV_OP_*), shm_reserve,
+ *       worker_slot, worker_count, task_* and conn_* (ptc_task, ptc_conn, PTC_CEV_*,
+ *       PTC_CONN_*), stream_set_transport (ptc_transport, PTC_SIDE_*),
+ *       fetch_register, conv_register, action_register (ptc_fetch_priv_fn,
+ *       ptc_conv_priv_fn, ptc_act_parse_priv_fn).
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 3
