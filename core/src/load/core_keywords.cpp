@@ -246,18 +246,14 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
         o.kw_words = (uint32_t)used;
         o.self = reinterpret_cast<ptc_modref*>(d->mod);
         o.conf = conf_blob(p.mod, d->mod, PTC_CONF_PROXY);
-        // bind options of the core act on the bind lines being created; a module's
-        // option is parsed once per address, with that address's blob (ABI 1.3)
-        g_pending_binds = &made;
+        // every bind option, the core's included, is parsed once per address of the line,
+        // with that address and its blob (ABI 1.3)
         int r = PTC_OK;
         for (size_t k = 0; k < made.size() && r == PTC_OK; k++) {
             o.bind = reinterpret_cast<ptc_bind*>(made[k].get());
             o.bind_conf = conf_blob(made[k]->mod, d->mod, PTC_CONF_BIND);
             r = d->kw->parse(&o);
-            if (d->mod->name == "core")
-                break; // the core's options apply to every pending bind at once
         }
-        g_pending_binds = nullptr;
         if (r != PTC_OK)
             return PTC_ERROR;
         i += (uint32_t)used + need;
@@ -267,17 +263,17 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+bind_conf& BIND(const ptc_kw_ctx* c) { return *reinterpret_cast<bind_conf*>(c->bind); }
+
 int parse_bind_defer_accept(const ptc_kw_ctx* c)
 {
-    for (auto& b : *g_pending_binds)
-        b->defer_accept = arg(c, 0) == "defer-accept" ? 1 : 0;
+    BIND(c).defer_accept = arg(c, 0) == "defer-accept" ? 1 : 0;
     return PTC_OK;
 }
 
 int parse_bind_name(const ptc_kw_ctx* c)
 {
-    for (auto& b : *g_pending_binds)
-        b->name = arg(c, 1);
+    BIND(c).name = arg(c, 1);
     return PTC_OK;
 }
 
@@ -601,8 +597,6 @@ const ptc_module k_core_module = {
 };
 
 } // namespace
-
-std::vector<std::unique_ptr<bind_conf>>* g_pending_binds;
 
 const ptc_module* core_module() { return &k_core_module; }
 
