@@ -38,9 +38,16 @@
  *       PTC_CONN_*), stream_set_transport (ptc_transport, PTC_SIDE_*),
  *       fetch_register, conv_register, action_register (ptc_fetch_priv_fn,
  *       ptc_conv_priv_fn, ptc_act_parse_priv_fn).
+ *  1.4  health checks and runtime API commands (cli.h): ptc_host.server_set_check
+ *       (ptc_check_info, PTC_CHECK_*, PTC_CHKST_*), server_set_admin
+ *       (PTC_SRV_ADMIN_*), server_set_weight (PTC_WEIGHT_PERCENT), server_iweight,
+ *       server_id, server_find, server_shutdown_streams (PTC_SHUT_BACKUPS), proxy_log,
+ *       cli_register (ptc_cli_cmd, ptc_cli_fn, PTC_CLI_*), cli_printf (ptc_cli_reply);
+ *       hook phase PTC_PHASE_SRV_ERROR (PTC_PHASE_MAX); server_set_op's log line
+ *       carries HAProxy's server counts.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 3
+#define PTC_ABI_MINOR 4
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -25,7 +25,10 @@ extern "C" {
                                       first request byte is sent on it */
 #define PTC_PHASE_SERVER_CHOICE 9u /* the backend is known, before its balance algorithm
                                       picks a server */
-#define PTC_PHASE_MAX           9u
+/* Since 1.4: */
+#define PTC_PHASE_SRV_ERROR    10u /* a connection attempt to the stream's server failed,
+                                      or its connection broke before the response ended */
+#define PTC_PHASE_MAX          10u
 
 /* A hook. `fe_conf` and `be_conf` are this module's conf blobs for the stream's
  * frontend and backend (be_conf is NULL before a backend is chosen; a blob is
@@ -60,6 +63,13 @@ extern "C" {
  *                  (stream_connect*); a hook may choose the server with
  *                  stream_use_server() (persistence cookies, stick tables) and
  *                  return PTC_STOP to skip the other hooks. Must not yield.
+ *   SRV_ERROR      (1.4) runs when a connection attempt to stream_server() failed
+ *                  (refused, unreachable, "timeout connect") or the server connection
+ *                  broke (reset, "timeout server", closed before a complete response);
+ *                  stream_srv_error() says which (PTC_SRVERR_*). Runs before the core
+ *                  retries or redispatches, once per failed attempt. Passive health
+ *                  checks ("observe") count these. Must not yield; the result is
+ *                  ignored.
  * The first result other than PTC_CONTINUE ends the phase. */
 typedef int (*ptc_hook_fn)(ptc_stream *s, void *fe_conf, void *be_conf);
 

@@ -5,6 +5,7 @@
 
 #include <sys/socket.h>
 
+#include "cli.h"
 #include "keywords.h"
 #include "sample.h"
 #include "task.h"
@@ -14,6 +15,9 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* A check's state for the runtime API (since 1.4; defined below). */
+typedef struct ptc_check_info ptc_check_info;
 
 /*
  * The table of host functions. A module receives it in ptc_module_entry() and
@@ -283,8 +287,12 @@ typedef struct ptc_host {
     uint32_t (*server_state)(const ptc_server *srv);
     /** Set the server's operational state (PTC_SRV_OP_UP, _DOWN or _STOPPING) for
      *  the whole instance; every worker applies it at its next server choice.
-     *  `reason` is logged with the transition (may be NULL). Returns the previous
-     *  PTC_SRV_OP_* value. Since 1.3. */
+     *  `reason` is logged with the transition (may be NULL) as HAProxy words it:
+     *  "Server be/s1 is DOWN, reason: <reason>. 1 active and 0 backup servers left.
+     *  0 sessions active, 0 requeued, 0 remaining in queue." (and "backend be has no
+     *  server available!" when it was the last); a reason starting with "via "
+     *  ("via be/s0", a tracking server) is written "is DOWN via be/s0." Returns the
+     *  previous PTC_SRV_OP_* value. Master or worker. Since 1.3. */
     uint32_t (*server_set_op)(ptc_server *srv, uint32_t op, const char *reason);
     /** Set the server's effective weight as a fraction of its configured weight,
      *  in 1/256 units (256 = the full weight; slowstart ramps it), for the whole
@@ -368,7 +376,92 @@ typedef struct ptc_host {
                          ptc_conv_priv_fn fn, void *priv);
     int (*action_register)(ptc_modref *self, const ptc_action *a, uint32_t size,
                            ptc_act_parse_priv_fn parse, void *priv);
+
+    /* ---- health checks, server administration, runtime API commands (1.4) ---- */
+    /** Publish the state of a server's health check (which = PTC_CHECK_HEALTH) or
+     *  agent check (PTC_CHECK_AGENT) for the runtime API ("show stat" check_* and
+     *  agent_* columns, the "UP 1/3" status, "show servers state"); copied into
+     *  shared memory, so every process sees it. Master or worker. Since 1.4. */
+    void (*server_set_check)(ptc_server *srv, uint32_t which, const ptc_check_info *ci);
+    /** Set the server's administrative state (PTC_SRV_ADMIN_*) as the runtime API's
+     *  "set server ... state" does, for the whole instance (an agent's "drain",
+     *  "maint", "ready"). `reason` is logged with the transition (may be NULL).
+     *  Returns the previous PTC_SRV_ADMIN_* value. Master or worker. Since 1.4. */
+    uint32_t (*server_set_admin)(ptc_server *srv, uint32_t admin, const char *reason);
+    /** Set the server's current (user) weight as "set server ... weight" does: an
+     *  absolute weight 0..256, or with PTC_WEIGHT_PERCENT a percentage of its
+     *  configured weight (an agent's "75%"). Returns the new weight. Since 1.4. */
+    uint32_t (*server_set_weight)(ptc_server *srv, uint32_t value, uint32_t flags);
+    /** The server's configured ("initial") weight, and its numeric id. Since 1.4. */
+    uint32_t (*server_iweight)(const ptc_server *srv);
+    uint32_t (*server_id)(const ptc_server *srv);
+    /** Find a server by backend and server name (configured or added at run time);
+     *  NULL if none. Configuration time (post_config) and later. Since 1.4. */
+    ptc_server *(*server_find)(ptc_str backend, ptc_str server);
+    /** Close every stream using `srv` (connected or connecting to it, or queued for
+     *  it), in every worker ("on-marked-down shutdown-sessions"); `backup_of` set:
+     *  close instead the streams of the backup servers of srv's backend
+     *  ("on-marked-up shutdown-backup-sessions"). Asynchronous: workers act within
+     *  a loop turn. Since 1.4. */
+    void (*server_shutdown_streams)(ptc_server *srv, uint32_t flags);
+    /** Emit a log line for proxy `p` the way HAProxy's own messages go (server state
+     *  changes, health check results): to the proxy's "log" targets (with its log
+     *  tag and facility) and, at PTC_LOG_WARNING or more severe, to the diagnostic
+     *  output. Since 1.4. */
+    void (*proxy_log)(const ptc_proxy *p, uint32_t level, const char *fmt, ...) PTC_PRINTF(3, 4);
+    /** Register a runtime API command (cli.h), in the master, from init() until
+     *  post_config() returns. PTC_OK or PTC_ERROR (logged: malformed, or the same
+     *  words registered twice). Since 1.4. */
+    int (*cli_register)(ptc_modref *self, const ptc_cli_cmd *cmd, uint32_t size);
+    /** Append to a runtime API command's answer. Since 1.4. */
+    void (*cli_printf)(ptc_cli_reply *r, const char *fmt, ...) PTC_PRINTF(2, 3);
 } ptc_host;
+
+/* Which check host->server_set_check() describes (since 1.4). */
+#define PTC_CHECK_HEALTH 0u
+#define PTC_CHECK_AGENT  1u
+
+/* Check state bits (ptc_check_info.state), HAProxy's CHK_ST_* values as "show servers
+ * state" prints them (since 1.4). */
+#define PTC_CHKST_INPROGRESS 0x0001u /* a probe is running now */
+#define PTC_CHKST_CONFIGURED 0x0002u /* the check is configured */
+#define PTC_CHKST_ENABLED    0x0004u /* not disabled by "disable health/agent" */
+#define PTC_CHKST_PAUSED     0x0008u /* paused (the server is in maintenance) */
+#define PTC_CHKST_AGENT      0x0010u /* this is an agent check */
+
+/* A check's state for the runtime API (host->server_set_check, since 1.4). Strings are
+ * copied (status at most 15 bytes, desc 127, addr 63). */
+struct ptc_check_info {
+    uint32_t size;          /* sizeof(ptc_check_info) as the module knows it */
+    uint32_t state;         /* PTC_CHKST_* */
+    const char *status;     /* HAProxy's short status of the last probe: "L4OK", "L4CON",
+                               "L7STS", "INI" (none yet)...; NULL = "" */
+    const char *status_desc;/* its description: "Layer4 connection problem"... */
+    uint32_t status_num;    /* HAProxy's numeric HCHK_STATUS_* (show servers state) */
+    uint32_t result;        /* HAProxy's CHK_RES_* of the last probe (0 unknown, 1 neutral,
+                               2 failed, 3 passed, 4 conditionally passed) */
+    int32_t code;           /* layer 7 status code of the last probe, -1 none */
+    int32_t duration_ms;    /* duration of the last probe, -1 none */
+    const char *desc;       /* the last probe's details ("Connection refused",
+                               "HTTP status check returned code <3C>503<3E>"), or NULL */
+    uint32_t health;        /* HAProxy's health counter: 0 .. rise+fall-1; the server is
+                               up from rise on */
+    uint32_t rise, fall;
+    uint64_t failed;        /* failed probes so far (chkfail; health check only) */
+    uint32_t port;          /* port probed (0: the server's) */
+    const char *addr;       /* address probed as text, NULL = the server's */
+};
+
+/* Administrative states (host->server_set_admin, since 1.4). */
+#define PTC_SRV_ADMIN_READY 0u
+#define PTC_SRV_ADMIN_DRAIN 1u
+#define PTC_SRV_ADMIN_MAINT 2u
+
+/* Flags of host->server_set_weight (since 1.4). */
+#define PTC_WEIGHT_PERCENT 0x0001u /* value is a percentage of the configured weight */
+
+/* Flags of host->server_shutdown_streams (since 1.4). */
+#define PTC_SHUT_BACKUPS 0x0001u /* the streams of the backend's backup servers instead */
 
 /* Flags of host->stream_use_server (since 1.3). */
 #define PTC_USE_SRV_FORCE 0x0001u /* use the server even when down, in maintenance or
