@@ -452,10 +452,48 @@ const ptc_fetch fetches[] = {
     {"fc_pp_tlv", PTC_SMP_STR, PTC_USE_ANY, 1, 1, f_pp_tlv, check_tlv_id, "fc_pp_tlv(<id>)"},
 };
 
+// ---- the API health checks use (PTC_PP_API_NAME) ---------------------------------------
+
+uint32_t api_server_flags(const ptc_server* srv)
+{
+    const server_cf* sc = static_cast<const server_cf*>(host->server_conf(g_self, srv));
+    if (!sc)
+        return 0;
+    return (sc->send == 1 ? PTC_PP_SEND_V1 : 0) | (sc->send == 2 ? PTC_PP_SEND_V2 : 0) |
+           (sc->check_send ? PTC_PP_CHECK_SEND : 0);
+}
+
+size_t api_local_header(uint32_t version, void* buf, size_t cap)
+{
+    if (version == 1) {
+        static const char v1[] = "PROXY UNKNOWN\r\n";
+        if (cap < sizeof(v1) - 1)
+            return 0;
+        memcpy(buf, v1, sizeof(v1) - 1);
+        return sizeof(v1) - 1;
+    }
+    if (version == 2) {
+        // signature, version 2 + LOCAL, AF_UNSPEC/UNSPEC, no address block
+        static const uint8_t v2[16] = {0x0D, 0x0A, 0x0D, 0x0A, 0x00, 0x0D, 0x0A, 0x51,
+                                       0x55, 0x49, 0x54, 0x0A, 0x20, 0x00, 0x00, 0x00};
+        if (cap < sizeof(v2))
+            return 0;
+        memcpy(buf, v2, sizeof(v2));
+        return sizeof(v2);
+    }
+    return 0;
+}
+
+const ptc_pp_api k_api = {
+    .size = sizeof(ptc_pp_api),
+    .server_flags = api_server_flags,
+    .local_header = api_local_header,
+};
+
 int init(ptc_modref* self)
 {
     g_self = self;
-    return PTC_OK;
+    return host->api_publish(self, PTC_PP_API_NAME, PTC_PP_API_VERSION, &k_api);
 }
 
 int post_config(ptc_modref*)

@@ -9,6 +9,7 @@
 #include "host.h"
 #include "keywords.h"
 #include "module.h"
+#include "proxy_protocol.h"
 #include "sample.h"
 #include "stream.h"
 #include "task.h"
