@@ -567,8 +567,9 @@ int post_config(ptc_modref* self)
                 }
                 mb.addr_text[k] = a->ss_family == AF_UNIX ? std::string("unix") : addr_text(d.addr);
                 mb.port[k] = port;
-                mb.rise[k] = c->rise;
-                mb.fall[k] = c->fall;
+                // HAProxy's agent has its own counters: rise 1, fall 1
+                mb.rise[k] = k == K_AGENT ? 1 : c->rise;
+                mb.fall[k] = k == K_AGENT ? 1 : c->fall;
                 char head[256];
                 snprintf(head, sizeof(head), "%d|%s|%u|%u|%u|%u|%u|%u|%u|%u|%u|", k,
                          mb.addr_text[k].c_str(), port, d.inter, d.fastinter, d.downinter,

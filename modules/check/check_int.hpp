@@ -159,8 +159,9 @@ void rt_worker_fini();
 // Publish member m's check state of kind k for the runtime API (lock held or not).
 void publish(uint32_t m, int k);
 // After member m's health counters changed (lock NOT held): bring the server's operational
-// state in line, logging with <why> ("Layer4 ... check duration: 0ms", "changed from CLI").
-void settle(uint32_t m, const std::string& why, bool condpass);
+// state in line; <tail> follows "Server be/s is DOWN" in the log line, after a comma:
+// "reason: Layer4 ... check duration: 0ms", "changed from CLI", or "" (nothing).
+void settle(uint32_t m, const std::string& tail, bool condpass);
 // Human reason of a probe result, HAProxy's wording without the leading "reason: ".
 std::string reason_of(uint32_t status, int code, const char* desc, int duration);
 bool member_up(uint32_t m);       // health (and agent) counters say up

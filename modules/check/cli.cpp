@@ -88,6 +88,11 @@ int set_state(uint32_t argc, const ptc_str* args, ptc_cli_reply* r, int k)
     if (m == -2)
         return PTC_OK;
     std::string v = argc > 4 ? str(args[4]) : std::string();
+    const server_cf* cf = static_cast<const server_cf*>(host->server_conf(g_self, sv));
+    if (k == K_HEALTH && cf && cf->track) {
+        host->cli_printf(r, "cannot change health on a tracking server.\n");
+        return PTC_OK;
+    }
     if (m < 0 || g_members[(size_t)m].probe[k] < 0) {
         host->cli_printf(r, k == K_AGENT ? "agent checks are not enabled on this server.\n"
                                          : "health checks are not enabled on this server.\n");
@@ -125,15 +130,16 @@ int cmd_check_port(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
     int m = find(argc, args, 2, r, &sv);
     if (m == -2)
         return PTC_OK;
-    if (m < 0 || g_members[(size_t)m].probe[K_HEALTH] < 0) {
-        host->cli_printf(r, "health checks are not enabled on this server.\n");
+    if (m < 0 || g_members[(size_t)m].probe[K_HEALTH] < 0 ||
+        sh_member((uint32_t)m)->c[K_HEALTH].disabled) {
+        host->cli_printf(r, "health checks are not enabled on this server");
         return PTC_OK;
     }
     std::string v = argc > 4 ? str(args[4]) : std::string();
     char* end = nullptr;
     long p = v.empty() ? -1 : strtol(v.c_str(), &end, 10);
     if (v.empty() || *end || p <= 0 || p > 65535) {
-        host->cli_printf(r, "'set server <srv> check-port' expects an integer as argument.\n");
+        host->cli_printf(r, "provided port is not an integer");
         return PTC_OK;
     }
     // the probe is shared by the servers with the same target and rules: all follow
@@ -153,14 +159,11 @@ int cmd_unsupported(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
 }
 
 const ptc_cli_cmd k_cmds[] = {
-    {"disable health", "disable health <bk>/<srv>", "disable health checks", PTC_CLI_ADMIN,
+    {"disable health", "disable health", "disable health checks", PTC_CLI_ADMIN,
      cmd_disable_health},
-    {"enable health", "enable health <bk>/<srv>", "enable health checks", PTC_CLI_ADMIN,
-     cmd_enable_health},
-    {"disable agent", "disable agent <bk>/<srv>", "disable agent checks", PTC_CLI_ADMIN,
-     cmd_disable_agent},
-    {"enable agent", "enable agent <bk>/<srv>", "enable agent checks", PTC_CLI_ADMIN,
-     cmd_enable_agent},
+    {"enable health", "enable health", "enable health checks", PTC_CLI_ADMIN, cmd_enable_health},
+    {"disable agent", "disable agent", "disable agent checks", PTC_CLI_ADMIN, cmd_disable_agent},
+    {"enable agent", "enable agent", "enable agent checks", PTC_CLI_ADMIN, cmd_enable_agent},
     {"set server * health", nullptr, nullptr, PTC_CLI_ADMIN, cmd_set_health},
     {"set server * agent", nullptr, nullptr, PTC_CLI_ADMIN, cmd_set_agent},
     {"set server * check-port", nullptr, nullptr, PTC_CLI_ADMIN, cmd_check_port},

@@ -186,6 +186,16 @@ void log_health(uint32_t m, int k, const shm_check& c, bool status_changed, bool
                     mb.be_name.c_str(), mb.srv_name.c_str(), what, r.c_str(), st);
 }
 
+// What follows "Server be/s is DOWN" in the transition's log line: ", reason: ..." (the
+// core adds the comma); nothing when "option log-health-checks" already said it.
+std::string check_tail(uint32_t m, const shm_check& c)
+{
+    const member& mb = g_members[m];
+    if (mb.pcf && mb.pcf->log_health)
+        return std::string();
+    return "reason: " + reason_of(c.status, c.code, c.desc, c.duration);
+}
+
 // Applies a finished probe of kind k to member m. Returns whether the member is usable by it.
 void apply(uint32_t m, int k, const probe_result& r, int duration)
 {
@@ -224,8 +234,7 @@ void apply(uint32_t m, int k, const probe_result& r, int duration)
     log_health(m, k, snap, status_changed, backup);
     publish(m, k);
     if (k == K_HEALTH || r.result == RES_FAILED || r.result == RES_PASSED)
-        settle(m, reason_of(snap.status, snap.code, snap.desc, snap.duration),
-               k == K_HEALTH && r.result == RES_CONDPASS);
+        settle(m, check_tail(m, snap), k == K_HEALTH && r.result == RES_CONDPASS);
 }
 
 // ---- probes --------------------------------------------------------------------------------
@@ -502,16 +511,21 @@ void finish(runner* r, const probe_result& res)
                 host->server_set_admin(mb.srv, PTC_SRV_ADMIN_DRAIN, "changed by agent");
             else if (ar.admin == agent_reply::A_MAINT)
                 host->server_set_admin(mb.srv, PTC_SRV_ADMIN_MAINT, "changed by agent");
+            // HAProxy's wording: "via agent : up", "via agent : down (going away)"
+            static const char* const opw[] = {"", "up", "down", "stopped", "fail"};
             probe_result pr;
-            pr.desc = ar.desc;
+            pr.code = 0;
+            if (ar.op != agent_reply::O_NONE) {
+                pr.desc = std::string("via agent : ") + opw[ar.op];
+                if (!ar.desc.empty())
+                    pr.desc += " (" + ar.desc + ")";
+            }
             if (ar.op == agent_reply::O_UP) {
                 pr.status = HCHK_L7OKD;
                 pr.result = RES_PASSED;
-                pr.code = 0;
             } else if (ar.op != agent_reply::O_NONE) {
                 pr.status = HCHK_L7STSERR;
                 pr.result = RES_FAILED;
-                pr.code = 0;
                 // "down", "stopped", "fail": the server is down at once
                 shm_member* sm = sh_member(m);
                 sm->lock.lock();
@@ -519,9 +533,10 @@ void finish(runner* r, const probe_result& res)
                     sm->c[K_AGENT].health = mb.rise[K_AGENT];
                 sm->lock.unlock();
             } else {
-                pr.status = HCHK_L7OKD;
+                pr.status = HCHK_CHECKED;
                 pr.result = RES_NEUTRAL;
-                pr.code = 0;
+                pr.code = -1;
+                pr.desc = "No status change";
             }
             apply(m, K_AGENT, pr, dur);
         }
@@ -723,7 +738,12 @@ void observed(ptc_server* srv, bool error, bool layer7, const char* what)
     snprintf(c.desc, sizeof(c.desc), "%s", desc);
     sm->lock.unlock();
     publish(m, K_HEALTH);
-    settle(m, reason_of(HCHK_HANA, -1, desc, -1), false);
+    shm_check hc{};
+    hc.status = HCHK_HANA;
+    hc.code = -1;
+    hc.duration = -1;
+    snprintf(hc.desc, sizeof(hc.desc), "%s", desc);
+    settle(m, check_tail(m, hc), false);
 }
 
 } // namespace
