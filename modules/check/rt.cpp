@@ -426,8 +426,8 @@ uint64_t task_fn(ptc_task*, void* ctx)
         return 0;
     uint64_t t = now();
     uint64_t due = sp->next_due.load();
-    if (due > t)
-        return std::min<uint64_t>(due, t + 500); // re-read: observe may bring it forward
+    if (due > t) // "observe" may bring the due time forward from another worker: re-read
+        return g_any_observe ? std::min<uint64_t>(due, t + 500) : due;
     if (all_paused(d)) {
         sp->next_due.store(t + d.inter);
         return t + d.inter;
@@ -687,7 +687,9 @@ void observed(ptc_server* srv, bool error, bool layer7, const char* what)
     uint32_t m = it->second;
     const member& mb = g_members[m];
     uint8_t obs = mb.cf->observe;
-    if (obs == OBS_NONE || (layer7 && obs != OBS_L7))
+    // HAProxy's analysis table: connection errors count in both modes, a successful
+    // connection clears the count only when observing layer 4, HTTP outcomes only layer 7
+    if (obs == OBS_NONE || (layer7 && obs != OBS_L7) || (!error && !layer7 && obs != OBS_L4))
         return;
     shm_member* sm = sh_member(m);
     if (!error) {
