@@ -71,15 +71,24 @@ uint32_t lb_srv_maxconn(const server* s)
 {
     const shm_server* sh = s->shared;
     uint32_t max = sh->maxconn.load(std::memory_order_relaxed);
+    if (!max)
+        return 0;
     uint32_t min = sh->minconn.load(std::memory_order_relaxed);
-    if (!max || !min || min >= max)
-        return max;
-    const proxy* be = s->be;
-    uint32_t full = be && be->lb ? be->lb->fullconn : 0;
-    uint32_t cur = be && be->shared ? be->shared->be_conns.load(std::memory_order_relaxed) : 0;
-    if (!full || cur >= full)
-        return max;
-    return std::max(min, (uint32_t)((uint64_t)cur * max / full));
+    if (min && min < max) {
+        const proxy* be = s->be;
+        uint32_t full = be && be->lb ? be->lb->fullconn : 0;
+        uint32_t cur =
+            be && be->shared ? be->shared->be_conns.load(std::memory_order_relaxed) : 0;
+        if (full && cur < full)
+            max = std::max(min, (uint32_t)((uint64_t)cur * max / full));
+    }
+    // A module lowering the effective weight (slowstart's ramp: eweight_drop != 0) lowers
+    // the limit by the same fraction, keeping at least 1, as HAProxy's warming-up servers.
+    uint32_t drop = sh->eweight_drop.load(std::memory_order_relaxed);
+    if (drop)
+        max = std::max<uint32_t>(1, (uint32_t)((uint64_t)max * (256 - std::min(drop, 256u)) /
+                                               256));
+    return max;
 }
 
 bool lb_take_slot(server* s)

@@ -39,7 +39,8 @@ void lb_refresh(proxy* be);
 // True when <s> may take new traffic now (in use, ready, up, weight > 0).
 bool lb_usable(const server* s);
 
-// Effective maxconn of <s> now (dynamic with minconn/fullconn), 0 = unlimited.
+// Effective maxconn of <s> now (dynamic with minconn/fullconn, then scaled by the
+// module-set effective weight fraction while it is below full: slowstart), 0 = unlimited.
 uint32_t lb_srv_maxconn(const server* s);
 
 // Reserves one connection slot of <s> if its maxconn allows (exact across workers).
