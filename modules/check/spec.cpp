@@ -1010,6 +1010,11 @@ bool too_many(const words_t& w, size_t max_args, std::string& err)
     return false;
 }
 
+std::string with_dot(const std::string& e)
+{
+    return !e.empty() && e.back() == '.' ? e : e + ".";
+}
+
 void put(std::string& k, std::string_view s)
 {
     k += std::to_string(s.size());
@@ -1195,13 +1200,13 @@ bool check_spec::parse(const std::vector<std::string>& w, std::string& err)
             return false;
         }
         if (!ok) {
-            err = "'http-check " + s + "' : " + err + ".";
+            err = "'http-check " + s + "' : " + with_dot(err);
             return false;
         }
         r.index = index;
         if (R.kind == K_HTTP) {
             if (!add_http_rule(std::move(r), list, err)) {
-                err = "'http-check " + s + "' : " + err + ".";
+                err = "'http-check " + s + "' : " + with_dot(err);
                 return false;
             }
         }
@@ -1248,7 +1253,7 @@ bool check_spec::parse(const std::vector<std::string>& w, std::string& err)
             return false;
         }
         if (!ok) {
-            err = "'tcp-check " + s + "' : " + err + ".";
+            err = "'tcp-check " + s + "' : " + with_dot(err);
             return false;
         }
         r.index = next_index(list);
