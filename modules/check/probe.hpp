@@ -67,6 +67,8 @@ struct connect_opts {
     bool send_proxy = false;    // "send-proxy" on the rule (or check-send-proxy)
     bool linger = false;        // "linger": close with RST
     bool implicit = false;      // not written in the configuration
+    bool is_default = false;    // "default" (always set when implicit): the server's check
+                                // settings apply (check-send-proxy, check-ssl)
 };
 
 // Where the engine sends, reads and connects. The runtime implements it over a ptc_conn;
@@ -93,6 +95,8 @@ struct probe_env {
     std::string_view host;          // the check's address as text, for Host-less requests
     uint16_t port = 0;              // the check's port
     std::string_view server_state;  // "http-check send-state" header value, or empty
+    bool server_down = false;       // the server is (going) DOWN: "disable-on-404" then does
+                                    // not turn a 404 into L7OKC
 };
 
 class check_spec;
@@ -105,8 +109,9 @@ class probe {
     // Advance as far as possible with what io offers (call after every connection event
     // and once to start). Returns true when the probe is finished: result() is then set.
     bool step();
-    // The connection failed (errno value, e.g. ECONNREFUSED): finishes the probe (L4CON,
-    // or L7RSP/L6RSP when it broke after connecting, with HAProxy's wording).
+    // The connection failed (errno value, e.g. ECONNREFUSED): finishes the probe (L4CON
+    // while connecting; once established, what was received is evaluated as a last read,
+    // and if that decides nothing, SOCKERR as HAProxy reports an I/O error).
     void fail(int err);
     // "timeout check" (or inter) expired: finishes the probe with the timeout status of
     // the stage reached (L4TOUT while connecting, L7TOUT / L6TOUT waiting for data).
@@ -156,6 +161,9 @@ class check_spec {
     bool disable_on_404() const;
     // true if "http-check send-state" is set (the runtime fills probe_env.server_state).
     bool send_state() const;
+    // Warnings of the last finish() (HAProxy-like wording, to prefix with the proxy's type
+    // and name: "backend 'be' uses http-check rules without 'option httpchk', ...").
+    const std::vector<std::string>& warnings() const;
 
   private:
     friend class probe;
@@ -175,6 +183,13 @@ struct agent_reply {
     enum op_t { O_NONE, O_UP, O_DOWN, O_STOPPED, O_FAIL } op = O_NONE;
     std::string desc;          // the text after '#', or the words HAProxy reports
     bool valid = false;        // false: nothing usable (HAProxy: "L7RSP")
+    bool has_maxconn = false;  // "maxconn:<n>"
+    uint32_t maxconn = 0;
+    // What HAProxy records for the check: L7OK ("up"), L7STS ("down"/"stopped"/"fail"), or
+    // CHECKED (no health word); info: "via agent : down (text)", "agent reports an error :
+    // <word>", "agent warns : <msg>" or "".
+    hchk status = HCHK_CHECKED;
+    std::string info;
 };
 // Parses the agent's first line (up to '\n' or EOF).
 agent_reply parse_agent_reply(std::string_view line);
