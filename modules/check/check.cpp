@@ -461,6 +461,12 @@ int post_config(ptc_modref* self)
             else
                 host->errorf(self, "backend '%.*s': %s", (int)n.len, n.ptr, err.c_str());
             ok = false;
+            continue;
+        }
+        for (const std::string& w : pc->spec->warnings()) {
+            ptc_str n = host->proxy_name(p);
+            host->log(PTC_LOG_WARNING, "config : backend '%.*s' %s", (int)n.len, n.ptr,
+                      w.c_str());
         }
     }
     if (!ok)

@@ -364,7 +364,7 @@ bool conn_io::connect(const connect_opts& o)
     if (!c)
         return false;
     uint32_t ppv = o.send_proxy ? (d.pp_version ? d.pp_version : 1)
-                                : (o.implicit ? d.pp_version : 0);
+                                : (o.implicit || o.is_default ? d.pp_version : 0);
     if (ppv && g_pp) {
         char hdr[64];
         size_t n = g_pp->local_header(ppv, hdr, sizeof(hdr));
@@ -447,6 +447,7 @@ uint64_t task_fn(ptc_task*, void* ctx)
         env.backend_name = mb.be_name;
         env.host = mb.addr_text[K_HEALTH];
         env.port = d.port;
+        env.server_down = !(host->server_state(mb.srv) & PTC_SRV_ST_UP);
         r->pr = std::make_unique<probe>(*d.spec, env, r->io);
         r->io.r = r;
         bool fin = r->pr->step();
@@ -511,20 +512,15 @@ void finish(runner* r, const probe_result& res)
                 host->server_set_admin(mb.srv, PTC_SRV_ADMIN_DRAIN, "changed by agent");
             else if (ar.admin == agent_reply::A_MAINT)
                 host->server_set_admin(mb.srv, PTC_SRV_ADMIN_MAINT, "changed by agent");
-            // HAProxy's wording: "via agent : up", "via agent : down (going away)"
-            static const char* const opw[] = {"", "up", "down", "stopped", "fail"};
+            // HAProxy's wording (parse_agent_reply): "via agent : up", "via agent : down
+            // (going away)", "agent warns : ...", or no health word (CHECKED)
             probe_result pr;
             pr.code = 0;
-            if (ar.op != agent_reply::O_NONE) {
-                pr.desc = std::string("via agent : ") + opw[ar.op];
-                if (!ar.desc.empty())
-                    pr.desc += " (" + ar.desc + ")";
-            }
+            pr.status = ar.status;
+            pr.desc = ar.info;
             if (ar.op == agent_reply::O_UP) {
-                pr.status = HCHK_L7OKD;
                 pr.result = RES_PASSED;
             } else if (ar.op != agent_reply::O_NONE) {
-                pr.status = HCHK_L7STSERR;
                 pr.result = RES_FAILED;
                 // "down", "stopped", "fail": the server is down at once
                 shm_member* sm = sh_member(m);
@@ -533,10 +529,10 @@ void finish(runner* r, const probe_result& res)
                     sm->c[K_AGENT].health = mb.rise[K_AGENT];
                 sm->lock.unlock();
             } else {
-                pr.status = HCHK_CHECKED;
                 pr.result = RES_NEUTRAL;
                 pr.code = -1;
-                pr.desc = "No status change";
+                if (pr.status == HCHK_CHECKED && pr.desc.empty())
+                    pr.desc = "No status change";
             }
             apply(m, K_AGENT, pr, dur);
         }
