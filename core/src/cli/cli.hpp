@@ -12,7 +12,14 @@
 #include <string>
 #include <vector>
 
+#include <cstdarg>
+
 #include <portico/portico.h>
+
+// The answer of a runtime API command being built (cli.h's opaque ptc_cli_reply).
+struct ptc_cli_reply {
+    std::string* out;
+};
 
 namespace portico {
 
@@ -92,6 +99,12 @@ struct cli_session {
 // Runs one input line (without its LF): its ';'-separated commands, each followed by the
 // prompt ("\n", or "\n> " in interactive mode). Returns the bytes to send.
 std::string cli_run_line(cli_session& s, const std::string& line);
+
+// A module's command (host->cli_register): false with <err> when malformed or registered
+// twice. Module commands are tried before the core's and listed by "help".
+bool cli_register_command(ptc_modref* self, const ptc_cli_cmd* cmd, std::string& err);
+// host->cli_printf.
+void cli_reply_append(ptc_cli_reply* r, const char* fmt, va_list ap);
 
 // Splits one line into commands and words as HAProxy does ('\' escapes, ';' separates).
 std::vector<std::vector<std::string>> cli_split(const std::string& line);

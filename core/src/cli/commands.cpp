@@ -6,7 +6,10 @@
 #include <netinet/in.h>
 
 #include <algorithm>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <memory>
 #include <ctime>
 #include <new>
 
@@ -16,6 +19,7 @@
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/srv_state.hpp"
 #include "shm/shm.hpp"
 
 namespace portico {
@@ -26,12 +30,19 @@ using words = std::vector<std::string>;
 using handler = std::string (*)(cli_session&, const words&);
 
 struct command {
-    const char* kw[4];   // the command's words (nullptr-terminated)
-    const char* usage;   // help line, left part
+    const char* kw[6];   // the command's words (nullptr-terminated); "*": any one word
+    const char* usage;   // help line, left part (nullptr: not listed)
     const char* desc;    // help line, right part
     int level;
-    handler fn;
+    handler fn;          // core command, or nullptr for a module's:
+    ptc_cli_fn mfn = nullptr;
+    ptc_modref* self = nullptr;
 };
+
+// Commands registered by modules (host->cli_register), tried before the core's. Their
+// strings live in g_mod_strings.
+std::vector<command> g_mod_cmds;
+std::vector<std::unique_ptr<std::string>> g_mod_strings;
 
 // ---- helpers --------------------------------------------------------------------------
 
@@ -72,20 +83,10 @@ void publish(proxy* be, server* sv, bool state_change)
     shm_servers_changed(be->shared);
 }
 
-// Recomputes the shm admin state the balancer reads from the runtime flags.
+// The admin state logic is shared with the module ABI (host->server_set_admin).
 void set_admin_flags(proxy* be, server* sv, uint32_t set, uint32_t clear)
 {
-    shm_server* sh = sv->shared;
-    uint32_t before = sh->rt_flags.load();
-    uint32_t fl = (before | set) & ~clear;
-    sh->rt_flags.store(fl);
-    uint32_t adm = fl & SRV_RT_FMAINT ? SRV_ADMIN_MAINT
-                   : fl & SRV_RT_FDRAIN ? SRV_ADMIN_DRAIN
-                                        : SRV_ADMIN_READY;
-    if (adm == SRV_ADMIN_MAINT)
-        sh->check_health.store(0);
-    bool changed = sh->admin.exchange(adm) != adm;
-    publish(be, sv, changed);
+    srv_set_admin_flags(be, sv, set, clear);
 }
 
 void set_port(sockaddr_storage& a, uint16_t p)
@@ -177,37 +178,10 @@ std::string cmd_get_weight(cli_session&, const words& a)
            std::to_string(sv->shared->iweight) + ")\n";
 }
 
-// Shared by "set weight" and "set server ... weight".
+// Shared by "set weight" and "set server ... weight" (and host->server_set_weight).
 std::string change_weight(proxy* be, server* sv, const std::string* arg)
 {
-    if (!arg || arg->empty())
-        return "Require <weight> or <weight%>.\n";
-    std::string v = *arg;
-    bool rel = v.back() == '%';
-    if (rel)
-        v.pop_back();
-    bool neg = !v.empty() && v[0] == '-';
-    std::string num = neg ? v.substr(1) : v;
-    uint64_t u;
-    if (!small_uint(num, u))
-        return "Empty weight string empty or preceded by garbage";
-    long w = (long)u * (neg ? -1 : 1);
-    uint32_t iw = sv->shared->iweight;
-    if (rel) {
-        if (w < 0)
-            return "Relative weight must be positive.\n";
-        w = (long)((int64_t)iw * w / 100);
-        if (w > 256)
-            w = 256;
-    } else if (w < 0 || w > 256) {
-        return "Absolute weight can only be between 0 and 256 inclusive.\n";
-    }
-    if (!lb_weights_dynamic(be) && w != 0 && (uint32_t)w != iw)
-        return "Backend is using a static LB algorithm and only accepts weights '0%' and "
-               "'100%'.\n";
-    sv->shared->weight.store((uint32_t)w);
-    publish(be, sv, false);
-    return "";
+    return srv_change_weight(be, sv, arg);
 }
 
 std::string cmd_set_weight(cli_session&, const words& a)
@@ -448,6 +422,7 @@ std::string cmd_add_server(cli_session&, const words& a)
         fl |= SRV_RT_FORCED_ID;
     sh->rt_flags.store(fl);
     sh->check_health.store(0);
+    sh->stopped.store(1);
     sh->in_use.store(1, std::memory_order_release);
     sp->cfg_lock.unlock();
     s->index = slot;
@@ -554,7 +529,7 @@ std::string help_line(const command& c)
 size_t nwords(const command& c)
 {
     size_t n = 0;
-    while (n < 4 && c.kw[n])
+    while (n < 6 && c.kw[n])
         n++;
     return n;
 }
@@ -563,7 +538,7 @@ size_t nwords(const command& c)
 size_t match_len(const command& c, const words& a)
 {
     size_t n = 0;
-    while (n < nwords(c) && n < a.size() && a[n] == c.kw[n])
+    while (n < nwords(c) && n < a.size() && (a[n] == c.kw[n] || !std::strcmp(c.kw[n], "*")))
         n++;
     return n;
 }
@@ -592,17 +567,34 @@ int similarity(const std::string& x, const std::string& y)
 
 // The list printed after an unknown command (HAProxy's shape: matching commands, then
 // help/prompt/quit).
+// The commands "help" lists (core and modules), HAProxy's order: sorted by usage.
+std::vector<const command*> listed()
+{
+    std::vector<const command*> v;
+    for (auto& c : k_commands)
+        if (!is_tail(c))
+            v.push_back(&c);
+    for (auto& c : g_mod_cmds)
+        if (c.usage)
+            v.push_back(&c);
+    std::stable_sort(v.begin(), v.end(), [](const command* l, const command* r) {
+        return std::strcmp(l->usage, r->usage) < 0;
+    });
+    return v;
+}
+
 std::string suggestions(const cli_session& s, const words& a, bool all)
 {
     std::vector<const command*> cands;
     size_t best = 0;
+    const std::vector<const command*> lst = listed();
     if (!all)
-        for (auto& c : k_commands)
-            if (!is_tail(c) && c.level <= s.level)
-                best = std::max(best, match_len(c, a));
-    for (auto& c : k_commands)
-        if (!is_tail(c) && c.level <= s.level && (all || match_len(c, a) >= best))
-            cands.push_back(&c);
+        for (const command* c : lst)
+            if (c->level <= s.level)
+                best = std::max(best, match_len(*c, a));
+    for (const command* c : lst)
+        if (c->level <= s.level && (all || match_len(*c, a) >= best))
+            cands.push_back(c);
     if (!all && best < a.size() && cands.size() > 5) {
         std::string rest;
         for (size_t i = best; i < a.size(); i++)
@@ -646,6 +638,22 @@ std::string run_command(cli_session& s, const words& a)
     if (a.empty())
         return "Unknown command. Please enter one of the following commands only:\n" +
                suggestions(s, a, true);
+    // a module's command first: the one matching the most words
+    const command* mod = nullptr;
+    for (const command& c : g_mod_cmds)
+        if (match_len(c, a) == nwords(c) && (!mod || nwords(c) > nwords(*mod)))
+            mod = &c;
+    if (mod) {
+        if (mod->level > s.level)
+            return "Permission denied\n";
+        std::vector<ptc_str> args;
+        for (auto& w : a)
+            args.push_back(ptc_str{w.data(), w.size()});
+        std::string out;
+        ptc_cli_reply r{&out};
+        mod->mfn(mod->self, (uint32_t)args.size(), args.data(), &r);
+        return out;
+    }
     for (const command* tbl : {k_commands, k_hidden}) {
         size_t n = tbl == k_commands ? sizeof(k_commands) / sizeof(k_commands[0])
                                      : sizeof(k_hidden) / sizeof(k_hidden[0]);
@@ -663,6 +671,71 @@ std::string run_command(cli_session& s, const words& a)
 }
 
 } // namespace
+
+bool cli_register_command(ptc_modref* self, const ptc_cli_cmd* cmd, std::string& err)
+{
+    if (!cmd || !cmd->words || !cmd->fn || cmd->level > PTC_CLI_ADMIN) {
+        err = "malformed runtime API command";
+        return false;
+    }
+    words w;
+    {
+        auto parts = cli_split(cmd->words);
+        if (parts.size() == 1)
+            w = parts[0];
+    }
+    if (w.empty() || w.size() > 5) {
+        err = std::string("runtime API command '") + cmd->words +
+              "' must have 1 to 5 words";
+        return false;
+    }
+    for (auto& c : g_mod_cmds) {
+        size_t n = nwords(c);
+        bool same = n == w.size();
+        for (size_t i = 0; same && i < n; i++)
+            same = w[i] == c.kw[i];
+        if (same) {
+            err = std::string("runtime API command '") + cmd->words + "' registered twice";
+            return false;
+        }
+    }
+    auto keep = [](const std::string& x) {
+        g_mod_strings.push_back(std::make_unique<std::string>(x));
+        return g_mod_strings.back()->c_str();
+    };
+    command c{};
+    for (size_t i = 0; i < w.size(); i++)
+        c.kw[i] = keep(w[i]);
+    c.usage = cmd->usage ? keep(cmd->usage) : nullptr;
+    c.desc = keep(cmd->desc ? cmd->desc : "");
+    c.level = (int)cmd->level;
+    c.fn = nullptr;
+    c.mfn = cmd->fn;
+    c.self = self;
+    g_mod_cmds.push_back(c);
+    return true;
+}
+
+void cli_reply_append(ptc_cli_reply* r, const char* fmt, va_list ap)
+{
+    if (!r || !r->out)
+        return;
+    char buf[1024];
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(buf, sizeof(buf), fmt, cp);
+    va_end(cp);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof(buf)) {
+        r->out->append(buf, (size_t)n);
+        return;
+    }
+    std::string big((size_t)n + 1, '\0');
+    vsnprintf(big.data(), big.size(), fmt, ap);
+    big.pop_back();
+    r->out->append(big);
+}
 
 std::vector<std::vector<std::string>> cli_split(const std::string& line)
 {

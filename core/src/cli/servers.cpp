@@ -153,6 +153,7 @@ void cli_shm_init(config& cfg)
                 fl |= SRV_RT_BACKUP;
             sh->rt_flags.store(fl);
             sh->check_health.store(s->disabled ? 0 : 2);
+            sh->stopped.store(s->disabled ? 1 : 0);
         }
     }
 }

@@ -17,6 +17,7 @@
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/srv_state.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
 #include "util/version.hpp"
@@ -99,7 +100,17 @@ struct row {
     {
         std::string out;
         for (auto& s : v) {
-            out += s;
+            if (s.find_first_of(",\"\r\n") == std::string::npos) {
+                out += s;
+            } else { // HAProxy's CSV encoding: quoted, quotes doubled
+                out += '"';
+                for (char c : s) {
+                    if (c == '"')
+                        out += '"';
+                    out += c;
+                }
+                out += '"';
+            }
             out += ',';
         }
         out += '\n';
@@ -179,6 +190,77 @@ uint32_t be_fullconn(const proxy& be)
 
 std::string algo_name(const proxy& be) { return lb_algo_name(be.lbconf.algo); }
 
+// The "status" column and the check columns of a server row, as HAProxy 2.6 fills them
+// from the check state the modules published (host->server_set_check).
+void set_server_checks(row& r, const shm_server& sh)
+{
+    shm_check hc{}, ac{};
+    bool h_en = srv_get_check(&sh, PTC_CHECK_HEALTH, hc) && (hc.state & PTC_CHKST_ENABLED);
+    bool a_en = srv_get_check(&sh, PTC_CHECK_AGENT, ac) && (ac.state & PTC_CHKST_ENABLED);
+    uint32_t admin = sh.admin.load();
+    uint32_t op = sh.up.load();
+    const uint32_t full = hc.rise + hc.fall - 1;
+    const char* fmt = "DOWN";
+    bool counts = false;
+    if (op == SRV_OP_UP) {
+        bool going_down = h_en && hc.health < full;
+        fmt = going_down ? "UP %d/%d" : "UP";
+        counts = going_down;
+        if (admin == SRV_ADMIN_DRAIN) {
+            fmt = a_en ? "DRAIN (agent)" : going_down ? "DRAIN %d/%d" : "DRAIN";
+            counts = !a_en && going_down;
+        }
+        // without a published check: "no check", or "UP" once a module (1.3) set the state
+        if (!counts && !std::strcmp(fmt, "UP") && !h_en && !sh.op_managed.load())
+            fmt = "no check";
+    } else if (op == SRV_OP_STOPPING) {
+        counts = h_en && hc.health != full;
+        fmt = counts ? "NOLB %d/%d" : "NOLB";
+    } else if (a_en && !ac.health) {
+        fmt = "DOWN (agent)";
+    } else if (h_en && !hc.health) {
+        fmt = "DOWN";
+    } else if (a_en || h_en) {
+        fmt = "DOWN %d/%d";
+        counts = true;
+    }
+    char st[64];
+    if (admin == SRV_ADMIN_MAINT)
+        snprintf(st, sizeof(st), "MAINT");
+    else if (!counts)
+        snprintf(st, sizeof(st), "%s", fmt);
+    else if (op != SRV_OP_DOWN)
+        snprintf(st, sizeof(st), "%s %d/%d", fmt[0] == 'U' ? "UP" : fmt[0] == 'N' ? "NOLB" : "DRAIN",
+                 (int)hc.health - (int)hc.rise + 1, (int)hc.fall);
+    else
+        snprintf(st, sizeof(st), "DOWN %d/%d", (int)hc.health, (int)hc.rise);
+    r.set("status", std::string(st));
+    if (h_en) {
+        r.set("chkfail", hc.failed);
+        r.set("chkdown", sh.down_trans.load());
+        r.set("downtime", (uint64_t)srv_downtime(&sh));
+    }
+    // HCHK_STATUS_CHECKED (3) and HCHK_STATUS_L57DATA (14): a probe ended / layer 7 data
+    auto fill = [&r](const shm_check& c, const char* pfx, const char* last) {
+        std::string p = pfx;
+        r.set((p + "_status").c_str(),
+              std::string(c.state & PTC_CHKST_INPROGRESS ? "* " : "") + c.status);
+        if (c.status_num >= 14)
+            r.set((p + "_code").c_str(), (uint64_t)(uint32_t)c.code);
+        if (c.status_num >= 3 || p == "agent")
+            r.set((p + "_duration").c_str(), (uint64_t)std::max(c.duration, 0));
+        r.set((p + "_desc").c_str(), std::string(c.status_desc));
+        r.set(last, std::string(c.desc));
+        r.set((p + "_rise").c_str(), (uint64_t)c.rise);
+        r.set((p + "_fall").c_str(), (uint64_t)c.fall);
+        r.set((p + "_health").c_str(), (uint64_t)c.health);
+    };
+    if (h_en && !(hc.state & PTC_CHKST_PAUSED))
+        fill(hc, "check", "last_chk");
+    if (a_en && !(ac.state & PTC_CHKST_PAUSED))
+        fill(ac, "agent", "last_agt");
+}
+
 row server_row(const proxy& be, const server& s, bool http)
 {
     row r('S', http);
@@ -198,19 +280,7 @@ row server_row(const proxy& be, const server& s, bool http)
     r.set("econ", sh->connect_errors.load());
     r.set("wretr", sh->retries.load());
     r.set("wredis", sh->redispatches.load());
-    const char* st = "no check";
-    uint32_t admin = sh->admin.load();
-    if (admin == SRV_ADMIN_MAINT)
-        st = "MAINT";
-    else if (sh->up.load() == SRV_OP_DOWN)
-        st = "DOWN";
-    else if (admin == SRV_ADMIN_DRAIN)
-        st = "DRAIN";
-    else if (sh->up.load() == SRV_OP_STOPPING)
-        st = "NOLB";
-    else if (sh->op_managed.load())
-        st = "UP";
-    r.set("status", st);
+    set_server_checks(r, *sh);
     r.set("weight", srv_eweight(sh));
     r.set("uweight", sh->weight.load());
     bool bck = srv_backup(s);
@@ -513,16 +583,24 @@ std::string cli_show_servers_state(const std::string& backend, bool& found)
             uint32_t fl = sh->rt_flags.load();
             uint32_t adm = (fl & SRV_RT_FMAINT ? 1 : 0) | (fl & SRV_RT_CMAINT ? 4 : 0) |
                            (fl & SRV_RT_FDRAIN ? 8 : 0);
-            bool running = !srv_maint(sh) && srv_op_up(sh);
+            uint32_t opst = sh->up.load();
+            int running = srv_maint(sh) || opst == SRV_OP_DOWN ? 0 : opst == SRV_OP_STOPPING ? 3 : 2;
             sockaddr_storage a;
             slot_addr(*p, s, a);
-            char line[512];
+            shm_check hc{}, ac{};
+            bool has_h = srv_get_check(sh, PTC_CHECK_HEALTH, hc);
+            bool has_a = srv_get_check(sh, PTC_CHECK_AGENT, ac);
+            char line[768];
             snprintf(line, sizeof(line),
-                     "%u %s %u %s %s %d %u %u %u %u 1 0 %u %d 0 0 %d - %u - 0 0 - - 0\n",
+                     "%u %s %u %s %s %d %u %u %u %u %u %u %u %u %u 0 %d - %u - 0 %u %s %s %u\n",
                      p->index + 2, p->name.c_str(), s.id, s.name.c_str(), addr_ip(a).c_str(),
-                     running ? 2 : 0, adm, sh->weight.load(), sh->iweight,
-                     now_s() - std::min(now_s(), sh->last_change), sh->check_health.load(),
-                     fl & SRV_RT_CMAINT ? 8 : 0, fl & SRV_RT_FORCED_ID ? 1 : 0, addr_port(a));
+                     running, adm, sh->weight.load(), sh->iweight,
+                     now_s() - std::min(now_s(), sh->last_change), has_h ? hc.status_num : 1,
+                     has_h ? hc.result : 0, has_h ? hc.health : sh->check_health.load(),
+                     has_h ? hc.state : (fl & SRV_RT_CMAINT ? 8 : 0), has_a ? ac.state : 0,
+                     fl & SRV_RT_FORCED_ID ? 1 : 0, addr_port(a), has_h ? hc.port : 0,
+                     has_h && hc.addr[0] ? hc.addr : "-", has_a && ac.addr[0] ? ac.addr : "-",
+                     has_a ? ac.port : 0);
             out += line;
         }
     }

@@ -126,6 +126,31 @@ int parse_global_tune_http_maxhdr(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// spread-checks <0..50>: random spread of the health-check intervals, in percent
+int parse_global_spread_checks(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), 50, v))
+        return err(c, "'spread-checks' needs a positive value in range 0..50, got '" +
+                          arg(c, 1) + "'");
+    C().global.spread_checks = (uint32_t)v;
+    return PTC_OK;
+}
+
+// max-spread-checks <time>: the longest delay between the first and last first checks
+int parse_global_max_spread_checks(const ptc_kw_ctx* c)
+{
+    uint64_t ms;
+    std::string v = arg(c, 1);
+    if (!cfg::parse_time_ms(v, ms))
+        return err(c, "'max-spread-checks': invalid time value '" + v + "'");
+    if (ms > cfg::max_timeout_ms)
+        return err(c, "'max-spread-checks': timer overflow in '" + v +
+                          "' (maximum is 2147483647 ms, about 24.8 days)");
+    C().global.max_spread_checks = ms;
+    return PTC_OK;
+}
+
 // errorfile <status> <file>: a raw HTTP response sent instead of the built-in page
 int parse_proxy_errorfile(const ptc_kw_ctx* c)
 {
@@ -535,6 +560,9 @@ const ptc_keyword k_core_keywords[] = {
     {"timeout tunnel",      BE,               0, 1, 1, parse_proxy_timeout,          "timeout tunnel <time>"},
     {"timeout client-fin",  FE,               0, 1, 1, parse_proxy_timeout,          "timeout client-fin <time>"},
     {"timeout server-fin",  BE,               0, 1, 1, parse_proxy_timeout,          "timeout server-fin <time>"},
+    {"timeout check",       BE,               0, 1, 1, parse_proxy_timeout,          "timeout check <time>"},
+    {"spread-checks",       PTC_SEC_GLOBAL,   0, 1, 1, parse_global_spread_checks,   "spread-checks <0..50>"},
+    {"max-spread-checks",   PTC_SEC_GLOBAL,   0, 1, 1, parse_global_max_spread_checks, "max-spread-checks <time>"},
     {"bind",                PTC_SEC_FRONTEND, 0, 1, -1, parse_proxy_bind,            "bind <address>:<port>[,...] [options]"},
     {"default_backend",     FE,               0, 1, 1, parse_proxy_default_backend,  "default_backend <backend>"},
     {"use_backend",         PTC_SEC_FRONTEND, 0, 1, -1, parse_proxy_use_backend,     "use_backend <backend> [{if | unless} <condition>]"},

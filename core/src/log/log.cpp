@@ -675,6 +675,14 @@ void on_conn_error(stream* s, const char* reason)
          std::min((size_t)n, sizeof(g_body) - 1));
 }
 
+void proxy_message(const proxy& p, uint32_t level, const char* body, size_t blen)
+{
+    const proxy_log* pl = p.logs.get();
+    if (!pl || !has_targets(*pl))
+        return;
+    emit(*pl, level, wall_us(), body, blen);
+}
+
 void on_close(stream* s)
 {
     proxy_log* pl = s->fe->logs.get();

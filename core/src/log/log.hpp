@@ -151,6 +151,10 @@ void on_close(stream* s);       // tcp mode: tcplog / log-format at the end of t
 // A connection refused before its protocol handler (bad PROXY header, failed handshake):
 // "<client>:<port> [<accept date>] <frontend>/<bind>: <reason>", as HAProxy logs them.
 void on_conn_error(stream* s, const char* reason);
+// One of HAProxy's own messages about proxy <p> (server state changes, health checks): sent
+// at <level> (PTC_LOG_*) to the proxy's log targets with its tag, as HAProxy's send_log().
+// No diagnostic output here (the caller writes that).
+void proxy_message(const proxy& p, uint32_t level, const char* body, size_t blen);
 
 } // namespace log
 } // namespace portico

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The host function table handed to every module (ptc_host), wired to the core.
 #include <cstdarg>
+#include <cstddef>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -9,12 +10,15 @@
 #include <string>
 
 #include "cfg/units.hpp"
+#include "cli/cli.hpp"
+#include "log/log.hpp"
 #include "event/clock.hpp"
 #include "module/hooks.hpp"
 #include "module/module.hpp"
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/srv_state.hpp"
 #include "log/log_host.hpp"
 #include "sample/sample_host.hpp"
 #include "lb/lb.hpp"
@@ -194,6 +198,10 @@ uint64_t h_global_setting(const char* name)
         return g.maxconn;
     if (n == "workers")
         return g.workers;
+    if (n == "spread-checks")
+        return g.spread_checks;
+    if (n == "max-spread-checks")
+        return g.max_spread_checks;
     return 0;
 }
 
@@ -307,24 +315,7 @@ uint32_t h_server_set_op(ptc_server* s, uint32_t op, const char* reason)
     static_assert(PTC_SRV_OP_DOWN == SRV_OP_DOWN && PTC_SRV_OP_UP == SRV_OP_UP &&
                       PTC_SRV_OP_STOPPING == SRV_OP_STOPPING,
                   "ABI operational states are the shm values");
-    sh->op_managed.store(1, std::memory_order_relaxed);
-    uint32_t prev = sh->up.exchange(op);
-    if (prev != op) {
-        sh->last_change = (uint32_t)time(nullptr);
-        if (sv->be && sv->be->shared)
-            shm_servers_changed(sv->be->shared);
-        if (reason) {
-            static const char* const names[] = {"DOWN", "UP", "going STOPPING"};
-            const char* be = sv->be ? sv->be->name.c_str() : "-";
-            if (op == SRV_OP_UP)
-                PTC_NOTICE("Server %s/%s is %s, reason: %s.", be, sv->name.c_str(), names[op],
-                           reason);
-            else
-                PTC_WARN("Server %s/%s is %s, reason: %s.", be, sv->name.c_str(), names[op],
-                         reason);
-        }
-    }
-    return prev;
+    return srv_set_op(sv, op, reason);
 }
 
 void h_server_set_eweight(ptc_server* s, uint32_t frac256)
@@ -341,6 +332,117 @@ void h_server_set_eweight(ptc_server* s, uint32_t frac256)
 void* h_shm_reserve(ptc_modref* self, const char* name, size_t size)
 {
     return shm_module_reserve(to_module(self)->name, name ? name : "", size);
+}
+
+// ---- 1.4: checks, server administration, runtime API commands ----
+
+void h_server_set_check(ptc_server* s, uint32_t which, const ptc_check_info* ci)
+{
+    srv_set_check(to_server(s), which, ci);
+}
+
+uint32_t h_server_set_admin(ptc_server* s, uint32_t admin, const char* reason)
+{
+    static_assert(PTC_SRV_ADMIN_READY == SRV_ADMIN_READY &&
+                      PTC_SRV_ADMIN_DRAIN == SRV_ADMIN_DRAIN &&
+                      PTC_SRV_ADMIN_MAINT == SRV_ADMIN_MAINT,
+                  "ABI admin states are the shm values");
+    server* sv = to_server(s);
+    if (!sv->shared || !sv->be || !sv->be->shared)
+        return sv->disabled ? PTC_SRV_ADMIN_MAINT : PTC_SRV_ADMIN_READY;
+    if (admin > PTC_SRV_ADMIN_MAINT)
+        return sv->shared->admin.load();
+    uint32_t set = 0;
+    if (admin == PTC_SRV_ADMIN_MAINT)
+        set = SRV_RT_FMAINT;
+    else if (admin == PTC_SRV_ADMIN_DRAIN)
+        set = SRV_RT_FDRAIN;
+    uint32_t clear = ((uint32_t)SRV_RT_FMAINT | (uint32_t)SRV_RT_FDRAIN) & ~set;
+    return srv_set_admin_flags(sv->be, sv, set, clear, reason);
+}
+
+uint32_t h_server_set_weight(ptc_server* s, uint32_t value, uint32_t flags)
+{
+    server* sv = to_server(s);
+    shm_server* sh = sv->shared;
+    if (!sh)
+        return sv->weight;
+    uint64_t w = value;
+    if (flags & PTC_WEIGHT_PERCENT)
+        w = (uint64_t)sh->iweight * value / 100;
+    w = std::min<uint64_t>(w, 256);
+    if (sh->weight.exchange((uint32_t)w) != w && sv->be && sv->be->shared)
+        shm_servers_changed(sv->be->shared);
+    return (uint32_t)w;
+}
+
+uint32_t h_server_iweight(const ptc_server* s)
+{
+    const server* sv = to_server(s);
+    return sv->shared ? sv->shared->iweight : sv->weight;
+}
+
+uint32_t h_server_id(const ptc_server* s) { return to_server(s)->id; }
+
+ptc_server* h_server_find(ptc_str backend, ptc_str name)
+{
+    if (!g_config || !backend.ptr || !name.ptr)
+        return nullptr;
+    proxy* be = g_config->find_backend(std::string(backend.ptr, backend.len));
+    if (!be)
+        return nullptr;
+    lb_refresh(be); // servers added/deleted at run time since this worker's last pick
+    std::string_view n(name.ptr, name.len);
+    for (auto& sp : be->servers) {
+        server* sv = sp.get();
+        if (sv->name == n && (!sv->shared || sv->shared->in_use.load(std::memory_order_relaxed)))
+            return to_handle(sv);
+    }
+    return nullptr;
+}
+
+void h_server_shutdown_streams(ptc_server* s, uint32_t flags)
+{
+    srv_shutdown_streams(to_server(s), flags & PTC_SHUT_BACKUPS);
+}
+
+void h_proxy_log(const ptc_proxy* p, uint32_t level, const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    std::string m = vfmt(fmt, ap);
+    va_end(ap);
+    while (!m.empty() && m.back() == '\n')
+        m.pop_back();
+    if (level <= PTC_LOG_ERR)
+        PTC_ALERT("%s", m.c_str());
+    else if (level == PTC_LOG_WARNING)
+        PTC_WARN("%s", m.c_str());
+    if (p)
+        log::proxy_message(*to_proxy(p), level, m.data(), m.size());
+}
+
+int h_cli_register(ptc_modref* self, const ptc_cli_cmd* cmd, uint32_t size)
+{
+    ptc_cli_cmd c{};
+    if (cmd)
+        std::memcpy(&c, cmd, std::min<size_t>(size, sizeof(c)));
+    std::string err;
+    if (!cmd || size < offsetof(ptc_cli_cmd, fn) + sizeof(c.fn) ||
+        !cli_register_command(self, &c, err)) {
+        PTC_ALERT("module %s: cli_register: %s", to_module(self)->name.c_str(),
+                  err.empty() ? "malformed command" : err.c_str());
+        return PTC_ERROR;
+    }
+    return PTC_OK;
+}
+
+void h_cli_printf(ptc_cli_reply* r, const char* fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    cli_reply_append(r, fmt, ap);
+    va_end(ap);
 }
 
 } // namespace
@@ -447,6 +549,16 @@ const ptc_host g_host = {
     .fetch_register = host_fetch_register,
     .conv_register = host_conv_register,
     .action_register = host_action_register,
+    .server_set_check = h_server_set_check,
+    .server_set_admin = h_server_set_admin,
+    .server_set_weight = h_server_set_weight,
+    .server_iweight = h_server_iweight,
+    .server_id = h_server_id,
+    .server_find = h_server_find,
+    .server_shutdown_streams = h_server_shutdown_streams,
+    .proxy_log = h_proxy_log,
+    .cli_register = h_cli_register,
+    .cli_printf = h_cli_printf,
 };
 
 } // namespace portico

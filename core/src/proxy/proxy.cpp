@@ -30,6 +30,7 @@ uint64_t proxy_timeouts::*proxy_timeouts::field(std::string_view name)
         {"tunnel", &proxy_timeouts::t_tunnel},
         {"client-fin", &proxy_timeouts::client_fin},
         {"server-fin", &proxy_timeouts::server_fin},
+        {"check", &proxy_timeouts::t_check},
     };
     for (const auto& n : k_names)
         if (name == n.name)

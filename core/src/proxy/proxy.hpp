@@ -99,6 +99,7 @@ struct proxy_timeouts {
     uint64_t t_tunnel = 0;          // timeout tunnel
     uint64_t client_fin = 0;        // timeout client-fin
     uint64_t server_fin = 0;        // timeout server-fin
+    uint64_t t_check = 0;           // timeout check (read by the health-check module)
 
     // The field of "timeout <name>", or null for a name that is not one of them. The only
     // lookup by name: the keyword parser and the ABI's proxy_timeout() (config time).
@@ -178,6 +179,8 @@ struct global_conf {
     uint32_t maxrewrite = 1024;   // tune.maxrewrite
     uint32_t http_maxhdr = 101;   // tune.http.maxhdr
     uint32_t dynamic_servers = 16; // spare server slots per backend for "add server"
+    uint32_t spread_checks = 0;   // "spread-checks": percent of random spread (0..50)
+    uint64_t max_spread_checks = 0; // "max-spread-checks": ms (0 = not set)
     conf_blobs mod;
     std::shared_ptr<log::global_log> logs; // logging (core/src/log): "log", "log-tag"...
 };

@@ -54,6 +54,23 @@ enum : uint32_t {
     SRV_RT_FORCED_ID = 32, // "id" was given
 };
 
+// The state of one health or agent check as a module published it (ABI 1.4
+// server_set_check), for the runtime API. Guarded by shm_server::chk_lock.
+struct shm_check {
+    uint32_t state;                     // PTC_CHKST_*
+    char status[16];                    // "L4OK", "L7STS"...
+    char status_desc[64];               // "Layer4 check passed"...
+    uint32_t status_num;                // HAProxy's HCHK_STATUS_*
+    uint32_t result;                    // HAProxy's CHK_RES_*
+    int32_t code;                       // layer 7 code, -1 none
+    int32_t duration;                   // ms, -1 none
+    char desc[128];                     // details of the last probe
+    uint32_t health, rise, fall;
+    uint64_t failed;                    // failed probes (chkfail)
+    uint32_t port;                      // 0: the server's
+    char addr[64];                      // "" : the server's
+};
+
 // One server slot. A backend owns the slots [srv_first, srv_first + srv_slots) of the
 // table: its configured servers in order, then spare slots for "add server" (in_use 0,
 // admin MAINT, weight 0: never usable).
@@ -106,6 +123,15 @@ struct alignas(64) shm_server {
     std::atomic<uint32_t> op_managed;   // 1 once a module set the operational state (checks)
     std::atomic<uint32_t> eweight_drop; // 256 - effective weight fraction (0: full weight;
                                         // slowstart ramps it down to 0)
+    // ---- checks, state-change counters, stream shutdown (ABI 1.4) ----
+    shm_lock chk_lock;                  // guards chk[] (readers copy under it: no torn text)
+    std::atomic<uint32_t> chk_set;      // bit 1 << PTC_CHECK_*: chk[i] was published
+    shm_check chk[2];                   // PTC_CHECK_HEALTH, PTC_CHECK_AGENT
+    std::atomic<uint64_t> down_trans;   // transitions to DOWN (chkdown)
+    std::atomic<uint32_t> down_time;    // seconds spent DOWN before the current period
+    std::atomic<uint32_t> stopped;      // 1 while DOWN or in maintenance (HAProxy's STOPPED)
+    std::atomic<uint64_t> shut_gen;     // bumped by server_shutdown_streams: every worker
+                                        // closes the streams using this server
 };
 
 // Operational states kept in shm_server::up.
@@ -186,6 +212,9 @@ struct shm_header {
     std::atomic<uint64_t>* qheads;
 
     // ---- later additions go below ----
+    // ---- ABI 1.4: server_shutdown_streams ----
+    std::atomic<uint64_t> shut_gen;     // bumped after any shm_server::shut_gen (one load
+                                        // per loop turn tells a worker to look)
 };
 
 // Creates the shared mapping sized for `cfg` and links every proxy and server of it to

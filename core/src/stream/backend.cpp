@@ -163,6 +163,13 @@ void connect_failed(stream* s, int err)
     proxy* be = s->be;
     if (srv && srv->shared)
         srv->shared->connect_errors.fetch_add(1, std::memory_order_relaxed);
+    if (srv && hooks_present(PTC_PHASE_SRV_ERROR)) {
+        // ABI 1.4: each failed attempt, before the retry or redispatch
+        int prev = s->srv_error;
+        s->srv_error = err;
+        run_hooks(s, PTC_PHASE_SRV_ERROR);
+        s->srv_error = prev;
+    }
     // close the failed socket; the request channel stays as it is (nothing was sent)
     if (conn* sc = s->srvc) {
         s->srvc = nullptr;

@@ -185,6 +185,9 @@ struct worker {
     uint32_t pool_total = 0;
     event::timer pool_timer;     // closes idle connections older than the purge delay
     task_sched* tsched = nullptr; // module tasks and outgoing connections (task.hpp)
+    // ---- ABI 1.4 server_shutdown_streams: generations last seen (worker.cpp) ----
+    uint64_t shut_seen = 0;      // shm_header::shut_gen
+    std::vector<uint64_t> srv_shut_seen; // shm_server::shut_gen, by server slot
 };
 
 // Idle pool limits (HAProxy: pool-max-conn, pool-purge-delay).

@@ -54,6 +54,13 @@ static void stream_process(stream* s)
                                     ? PTC_EV_REQ_DATA
                                     : 0);
         }
+        if ((ev & (PTC_EV_SRV_ERROR | PTC_EV_SRV_TIMEOUT)) && s->srv && !s->srv_idle &&
+            hooks_present(PTC_PHASE_SRV_ERROR) &&
+            ((ev & PTC_EV_SRV_TIMEOUT) || s->srv_error == PTC_SRVERR_RESET)) {
+            // ABI 1.4: the server connection broke or "timeout server" struck (failed
+            // connection attempts ran the phase in connect_failed)
+            run_hooks(s, PTC_PHASE_SRV_ERROR);
+        }
         if ((ev & PTC_EV_SRV_CONNECTED) && s->srvc && s->srvc->srv_phase) {
             if (!srv_phase_run(s)) { // clears srv_phase (set while its hooks run)
                 srv_conn_close(s);

@@ -12,6 +12,7 @@
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "shm/shm.hpp"
 #include "stream/stream_int.hpp"
 #include "stream/task.hpp"
 #include "util/diag.hpp"
@@ -55,8 +56,45 @@ bool worker_setup(int slot, std::string& err)
     lb_worker_init(slot);
     w->pool_count.assign(cfg.server_count, 0);
     listeners_init(w, slot);
+    if (shm_header* h = shm_get()) {
+        w->shut_seen = h->shut_gen.load();
+        w->srv_shut_seen.resize(h->nservers);
+        for (uint32_t i = 0; i < h->nservers; i++)
+            w->srv_shut_seen[i] = shm_server_slot(i)->shut_gen.load();
+    }
     return true;
 }
+
+namespace {
+
+// server_shutdown_streams (ABI 1.4) asked for the streams of some servers to go: close this
+// worker's streams connected, connecting or queued for one of them (HAProxy's
+// "on-marked-down shutdown-sessions"). The caller woke every worker through its eventfd.
+void shutdown_marked_streams(worker* w, shm_header* h)
+{
+    w->shut_seen = h->shut_gen.load(std::memory_order_acquire);
+    std::vector<bool> hit(w->srv_shut_seen.size());
+    bool any = false;
+    for (uint32_t i = 0; i < w->srv_shut_seen.size(); i++) {
+        uint64_t g = shm_server_slot(i)->shut_gen.load();
+        if (g != w->srv_shut_seen[i]) {
+            w->srv_shut_seen[i] = g;
+            hit[i] = true;
+            any = true;
+        }
+    }
+    if (!any)
+        return;
+    for (stream* s = w->all; s; s = s->all_next) {
+        if (!s->srv || s->srv->index >= hit.size() || !hit[s->srv->index] ||
+            s->closing == close_mode::dead)
+            continue;
+        s->closing = close_mode::dead;
+        stream_enqueue(s, 0);
+    }
+}
+
+} // namespace
 
 void worker_soft_stop()
 {
@@ -90,6 +128,8 @@ void worker_run()
             break;
         }
         event::update_clock();
+        if (shm_header* h = shm_get(); h && h->shut_gen.load(std::memory_order_relaxed) != w->shut_seen)
+            shutdown_marked_streams(w, h);
         w->timers->run(event::now_ms());
         tasks_run(w); // module tasks and outgoing connections (task.cpp)
         run_queue(w);
