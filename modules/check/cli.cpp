@@ -47,10 +47,9 @@ int set_enabled(uint32_t argc, const ptc_str* args, ptc_cli_reply* r, int k, boo
     if (m == -2)
         return PTC_OK;
     if (m < 0 || g_members[(size_t)m].probe[k] < 0) {
-        host->cli_printf(r, k == K_AGENT ? "Agent was not configured on this server, cannot "
-                                           "enable.\n"
-                                         : "Health checks are not configured on this server, "
-                                           "cannot enable.\n");
+        // HAProxy answers only "enable agent" on a server without an agent
+        if (k == K_AGENT && on)
+            host->cli_printf(r, "Agent was not configured on this server, cannot enable.\n");
         return PTC_OK;
     }
     shm_member* sm = sh_member((uint32_t)m);

@@ -167,6 +167,8 @@ void log_health(uint32_t m, int k, const shm_check& c, bool status_changed, bool
     const member& mb = g_members[m];
     if (!mb.pcf || !mb.pcf->log_health)
         return;
+    if (k == K_AGENT && c.result == RES_NEUTRAL && c.status == HCHK_CHECKED)
+        return; // an answer without a health word changes nothing worth a line
     uint32_t rise = mb.rise[k], fall = mb.fall[k];
     bool failed = c.result == RES_FAILED;
     bool passed = c.result >= RES_PASSED;
@@ -181,9 +183,13 @@ void log_health(uint32_t m, int k, const shm_check& c, bool status_changed, bool
     else
         snprintf(st, sizeof(st), "%u/%u DOWN", c.health, rise);
     std::string r = reason_of(c.status, c.code, c.desc, c.duration);
-    host->proxy_log(mb.be, PTC_LOG_NOTICE, "%s check for %sserver %s/%s %s, reason: %s, status: %s.",
-                    k == K_AGENT ? "Agent" : "Health", backup ? "backup " : "",
-                    mb.be_name.c_str(), mb.srv_name.c_str(), what, r.c_str(), st);
+    // HAProxy writes it as a warning on its output and logs it at "notice"
+    char line[512];
+    snprintf(line, sizeof(line), "%s check for %sserver %s/%s %s, reason: %s, status: %s.",
+             k == K_AGENT ? "Agent" : "Health", backup ? "backup " : "", mb.be_name.c_str(),
+             mb.srv_name.c_str(), what, r.c_str(), st);
+    host->log(PTC_LOG_WARNING, "%s", line);
+    host->proxy_log(mb.be, PTC_LOG_NOTICE, "%s", line);
 }
 
 // What follows "Server be/s is DOWN" in the transition's log line: ", reason: ..." (the
@@ -507,11 +513,11 @@ void finish(runner* r, const probe_result& res)
                 host->server_set_weight(mb.srv, std::min<uint32_t>(ar.weight_pct, 25600),
                                         PTC_WEIGHT_PERCENT);
             if (ar.admin == agent_reply::A_READY)
-                host->server_set_admin(mb.srv, PTC_SRV_ADMIN_READY, "changed by agent");
+                host->server_set_admin(mb.srv, PTC_SRV_ADMIN_READY, "");
             else if (ar.admin == agent_reply::A_DRAIN)
-                host->server_set_admin(mb.srv, PTC_SRV_ADMIN_DRAIN, "changed by agent");
+                host->server_set_admin(mb.srv, PTC_SRV_ADMIN_DRAIN, "");
             else if (ar.admin == agent_reply::A_MAINT)
-                host->server_set_admin(mb.srv, PTC_SRV_ADMIN_MAINT, "changed by agent");
+                host->server_set_admin(mb.srv, PTC_SRV_ADMIN_MAINT, "");
             // HAProxy's wording (parse_agent_reply): "via agent : up", "via agent : down
             // (going away)", "agent warns : ...", or no health word (CHECKED)
             probe_result pr;
@@ -531,8 +537,6 @@ void finish(runner* r, const probe_result& res)
             } else {
                 pr.result = RES_NEUTRAL;
                 pr.code = -1;
-                if (pr.status == HCHK_CHECKED && pr.desc.empty())
-                    pr.desc = "No status change";
             }
             apply(m, K_AGENT, pr, dur);
         }

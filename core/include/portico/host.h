@@ -287,10 +287,12 @@ typedef struct ptc_host {
     uint32_t (*server_state)(const ptc_server *srv);
     /** Set the server's operational state (PTC_SRV_OP_UP, _DOWN or _STOPPING) for
      *  the whole instance; every worker applies it at its next server choice.
-     *  `reason` is logged with the transition (may be NULL) as HAProxy words it:
-     *  "Server be/s1 is DOWN, reason: <reason>. 1 active and 0 backup servers left.
-     *  0 sessions active, 0 requeued, 0 remaining in queue." (and "backend be has no
-     *  server available!" when it was the last); a reason starting with "via "
+     *  The transition is logged (unless `reason` is NULL) as HAProxy words it:
+     *  "Server be/s1 is DOWN, <reason>. 1 active and 0 backup servers left. 0 sessions
+     *  active, 0 requeued, 0 remaining in queue." (and "backend 'be' has no server
+     *  available!" when it was the last), where a check passes "reason: Layer4
+     *  connection problem, info: ..." and the runtime API "changed from CLI"; an empty
+     *  reason logs "Server be/s1 is DOWN. 1 active ..."; a reason starting with "via "
      *  ("via be/s0", a tracking server) is written "is DOWN via be/s0." Returns the
      *  previous PTC_SRV_OP_* value. Master or worker. Since 1.3. */
     uint32_t (*server_set_op)(ptc_server *srv, uint32_t op, const char *reason);

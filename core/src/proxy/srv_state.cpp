@@ -154,7 +154,7 @@ uint32_t srv_set_op(server* sv, uint32_t op, const char* reason)
     if (reason && std::strncmp(reason, "via ", 4) == 0)
         m += std::string(" ") + reason;
     else if (reason && *reason)
-        m += std::string(", reason: ") + reason;
+        m += std::string(", ") + reason; // "reason: Layer4 ...", "changed from CLI"
     // queued streams of a server that leaves move to the backend queue (lb/queue.cpp)
     uint32_t xferred = op == SRV_OP_UP ? 0 : sh->queue.cur.load();
     m += counts_tail(*sv, op == SRV_OP_DOWN, xferred) + ".";
