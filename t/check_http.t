@@ -55,7 +55,12 @@ frontend fe
     default_backend be
 EOF2
 my $sock = "$dir/cli.sock";
-sub st { show_stat($sock)->{$_[0]} // {} }
+# One row of show stat; check_status without HAProxy's "* " (a check in progress) prefix.
+sub st {
+    my $r = show_stat($sock)->{$_[0]} // {};
+    $r->{check_status} =~ s/^\* // if defined $r->{check_status};
+    return $r;
+}
 sub body_of { my $r = http_parse(http_get('/')); $r && $r->{status} == 200 ? $r->{body} : 'failed' }
 
 ok(wait_until(5, sub { (st('be/s1')->{check_status} // '') eq 'L7OK'
