@@ -61,7 +61,7 @@ my %want = (garbage => 'L7RSP', midclose => 'L7RSP', reset => 'SOCKERR', huge =>
 my $st;
 wait_until(8, sub {
     $st = show_stat($sock);
-    s/^\* // for map { $_->{check_status} // () } values %$st;
+    defined $_->{check_status} and $_->{check_status} =~ s/^\* // for values %$st;
     return !grep { ($st->{"b_$_/s"}{status} // '') ne 'DOWN' } keys %want;
 }, 0.1);
 for my $n (sort keys %want) {

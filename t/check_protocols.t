@@ -67,7 +67,7 @@ my %want = (redis => ['L7OK', 'L7STS'], smtp => ['L7OK', 'L7STS'], mysql => ['L7
 my $st;
 wait_until(6, sub {
     $st = show_stat($sock);
-    s/^\* // for map { $_->{check_status} // () } values %$st;     # "* ": check in progress
+    defined $_->{check_status} and $_->{check_status} =~ s/^\* // for values %$st;     # "* ": check in progress
     return !grep { ($st->{"$_/ok"}{check_status} // '') ne $want{$_}[0]
         || ($st->{"$_/ko"}{status} // '') ne 'DOWN' } keys %want;
 }, 0.1);
