@@ -1110,7 +1110,7 @@ sub origin_script {
     close $fh;
     $self->script_phase($port, $opts{phase} // 'up') unless -e $phase_file;
     my $phases = $opts{phases} || {};
-    my $ls = $self->_origin_listen($port);
+    my $ls = _script_listen($port);
     my $err = "$dir/origins.err";
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
@@ -1130,6 +1130,21 @@ sub origin_script {
     push @{$self->{procs}}, { pid => $pid, what => "origin_script:$port" };
     $self->{origins}{$port} = $pid;
     return $self;
+}
+
+# Listens on PORT, released from its reservation. A process forked a moment ago (another
+# origin) may still hold the reserving socket, so "address in use" is retried for 2 s.
+sub _script_listen {
+    my ($port) = @_;
+    _release($port);
+    my $deadline = time + 2;
+    while (1) {
+        my $s = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port,
+            Listen => 128, ReuseAddr => 1, Proto => 'tcp');
+        return $s if $s;
+        die "origin on port $port: $@" unless $!{EADDRINUSE} && time < $deadline;
+        sleep 0.02;
+    }
 }
 
 # Sets the phase origin_script on PORT plays for the next connections.
