@@ -1069,3 +1069,339 @@ sub tcp_transfer {
 }
 
 1;
+
+###############################################################################
+# Health-check helpers (t/check_*.t): scripted TCP targets, agents, stats readers, polling.
+# Additions only: nothing above depends on them.
+package Test::Portico;
+
+# origin_script(PORT, phases => { NAME => [STEPS] }, phase => 'initial')
+#
+# A scripted TCP target for health checks (and anything else that needs a peer that talks
+# a fixed dialogue). For each accepted connection it reads the current phase name from the
+# file script_PORT.phase in the test directory (set it with script_phase; the initial one
+# is 'phase', default 'up') and plays that phase's STEPS, a flat list of pairs run in order:
+#   send    => BYTES     write BYTES
+#   expect  => qr/RE/    read until the bytes received so far match RE (gives up, ending
+#                        the connection, if the peer closes or after 10 s)
+#   expect  => N         read until N bytes were received
+#   read    => 1         read whatever comes within 0.2 s (or nothing)
+#   garbage => N         write N bytes of junk ("\x00" .. "\xff" repeated), stopping quietly
+#                        when the peer closes
+#   sleep   => S         wait S seconds
+#   hold    => S         keep the connection open, reading and discarding, until the peer
+#                        closes (at most S seconds)
+#   reset   => 1         close with an RST (SO_LINGER 0) and end
+#   send_file => NAME    write the current content of file NAME (test directory)
+# After the last step the connection is closed (FIN, then what the peer still sends is
+# read for up to 1 s, so the close is not an RST). An empty list closes it at once.
+# A phase given as the string 'refuse' closes the listening socket while it is current,
+# so that connecting is refused (the listener comes back when the phase changes; the phase
+# file is polled every 50 ms).
+# Every accepted connection appends one JSON line {t, phase} to script_PORT.log (when
+# accepted) and, when it ends, {t, phase, got, end} with up to 4 KiB of what was received;
+# script_conns / script_received read them back.
+sub origin_script {
+    my ($self, $port, %opts) = @_;
+    my $dir = $self->{tmp};
+    my $log = "$dir/script_$port.log";
+    my $phase_file = "$dir/script_$port.phase";
+    open my $fh, '>>', $log or die "$log: $!";
+    close $fh;
+    $self->script_phase($port, $opts{phase} // 'up') unless -e $phase_file;
+    my $phases = $opts{phases} || {};
+    my $ls = _script_listen($port);
+    my $err = "$dir/origins.err";
+    my $pid = fork() // die "fork: $!";
+    if ($pid == 0) {
+        eval {
+            _child_reset();
+            $SIG{PIPE} = 'IGNORE';
+            close $_ for grep { $_ != $ls } @CHILD_CLOSE;
+            open STDIN, '<', '/dev/null';
+            open STDOUT, '>>', $err;
+            open STDERR, '>>', $err;
+            _script_loop($ls, $port, $dir, $phases);
+        };
+        print STDERR "origin_script:$port: $@" if $@;
+        POSIX::_exit(0);
+    }
+    close $ls;
+    push @{$self->{procs}}, { pid => $pid, what => "origin_script:$port" };
+    $self->{origins}{$port} = $pid;
+    return $self;
+}
+
+# Listens on PORT, released from its reservation. A process forked a moment ago (another
+# origin) may still hold the reserving socket, so "address in use" is retried for 2 s.
+sub _script_listen {
+    my ($port) = @_;
+    _release($port);
+    my $deadline = time + 2;
+    while (1) {
+        my $s = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port,
+            Listen => 128, ReuseAddr => 1, Proto => 'tcp');
+        return $s if $s;
+        die "origin on port $port: $@" unless $!{EADDRINUSE} && time < $deadline;
+        sleep 0.02;
+    }
+}
+
+# Sets the phase origin_script on PORT plays for the next connections.
+sub script_phase {
+    my ($self, $port, $name) = @_;
+    my $f = "$self->{tmp}/script_$port.phase";
+    open my $fh, '>', "$f.tmp" or die "$f: $!";
+    print $fh $name;
+    close $fh;
+    rename "$f.tmp", $f or die "rename $f: $!";
+    return $self;
+}
+
+sub _script_log {
+    my ($log, $rec) = @_;
+    open my $fh, '>>', $log or return;
+    flock $fh, LOCK_EX;
+    syswrite $fh, $JSON->encode($rec) . "\n";
+    close $fh;
+}
+
+sub _script_phase_now {
+    my ($file) = @_;
+    open my $fh, '<', $file or return 'up';
+    my $p = <$fh> // 'up';
+    chomp $p;
+    return $p;
+}
+
+sub _script_loop {
+    my ($ls, $port, $dir, $phases) = @_;
+    my %kids;
+    $SIG{TERM} = sub {
+        kill 'KILL', keys %kids;
+        waitpid($_, 0) for keys %kids;
+        POSIX::_exit(0);
+    };
+    my $log = "$dir/script_$port.log";
+    my $phase_file = "$dir/script_$port.phase";
+    my $sel;
+    $sel = IO::Select->new($ls) if $ls;
+    while (1) {
+        while ((my $k = waitpid(-1, WNOHANG)) > 0) { delete $kids{$k} }
+        my $phase = _script_phase_now($phase_file);
+        my $steps = $phases->{$phase};
+        if (defined $steps && !ref $steps && $steps eq 'refuse') {
+            if ($ls) { close $ls; undef $ls; undef $sel }
+            sleep 0.05;
+            next;
+        }
+        if (!$ls) {
+            for (1 .. 100) {
+                $ls = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port,
+                    Listen => 128, ReuseAddr => 1, Proto => 'tcp') and last;
+                sleep 0.05;
+            }
+            die "origin_script: cannot listen again on $port: $@" unless $ls;
+            $sel = IO::Select->new($ls);
+        }
+        next unless $sel->can_read(0.05);
+        my $c = $ls->accept or next;
+        $phase = _script_phase_now($phase_file);
+        $steps = $phases->{$phase};
+        $steps = [] if !ref $steps;
+        _script_log($log, { t => time, phase => $phase });
+        my $k = fork();
+        if (!defined $k) { close $c; next }
+        if ($k == 0) {
+            $SIG{TERM} = 'DEFAULT';
+            close $ls;
+            my $got = '';
+            eval { _script_conn($c, $dir, $steps, \$got) };
+            print STDERR "origin_script connection: $@" if $@ && $@ ne "timeout\n";
+            _script_log($log, { t => time, phase => $phase, end => 1,
+                got => substr($got, 0, 4096) });
+            POSIX::_exit(0);
+        }
+        $kids{$k} = 1;
+        close $c;
+    }
+}
+
+sub _script_conn {
+    my ($c, $dir, $steps, $got) = @_;
+    my $sel = IO::Select->new($c);
+    my @s = @$steps;
+    my $closed = 0;
+    my $read_some = sub {       # one read within $wait s; false when closed or nothing came
+        my ($wait) = @_;
+        return 0 if $closed || !$sel->can_read($wait);
+        my $n = sysread($c, $$got, 65536, length $$got);
+        if (!defined $n) { return 1 if $! == EINTR; $closed = 1; return 0 }
+        $closed = 1 if $n == 0;
+        return $n;
+    };
+    while (my ($op, $arg) = splice @s, 0, 2) {
+        if ($op eq 'send') {
+            _write_all($c, $arg) or last;
+        } elsif ($op eq 'send_file') {
+            my $f = $arg =~ m{^/} ? $arg : "$dir/$arg";
+            open my $fh, '<', $f or next;
+            local $/;
+            my $d = <$fh> // '';
+            close $fh;
+            _write_all($c, $d) or last;
+        } elsif ($op eq 'expect') {
+            my $deadline = time + 10;
+            while (ref $arg ? $$got !~ $arg : length $$got < $arg) {
+                last if $closed || time >= $deadline;
+                $read_some->($deadline - time);
+            }
+        } elsif ($op eq 'read') {
+            $read_some->(0.2);
+        } elsif ($op eq 'garbage') {
+            my $block = join('', map { chr } 0 .. 255) x 256;      # 64 KiB
+            my $left = $arg;
+            while ($left > 0) {
+                my $n = syswrite($c, $block, $left < length $block ? $left : length $block);
+                if (!defined $n) { next if $! == EINTR || $! == EAGAIN; last }
+                $left -= $n;
+            }
+        } elsif ($op eq 'sleep') {
+            sleep $arg;
+        } elsif ($op eq 'hold') {
+            my $deadline = time + $arg;
+            while (!$closed && time < $deadline) { $read_some->($deadline - time) }
+        } elsif ($op eq 'reset') {
+            setsockopt($c, Socket::SOL_SOCKET(), Socket::SO_LINGER(), pack('ii', 1, 0));
+            last;
+        } else {
+            die "origin_script: unknown step '$op'\n";
+        }
+    }
+    if (!$closed && !grep { $_ eq 'reset' } @$steps) {
+        # FIN, then drain briefly so that unread input does not turn the close into an RST
+        shutdown($c, SHUT_WR);
+        my $deadline = time + 1;
+        while (!$closed && time < $deadline) { $read_some->($deadline - time) or last }
+    }
+    close $c;
+}
+
+# Connections accepted so far by origin_script on PORT: list of { t (epoch, fractional),
+# phase }, in order.
+sub script_conns {
+    my ($self, $port) = @_;
+    return grep { !$_->{end} } $self->_script_records($port);
+}
+
+sub _script_records {
+    my ($self, $port) = @_;
+    my @r;
+    for my $line (split /\n/, $self->read_file("script_$port.log")) {
+        my $rec = eval { $JSON->decode($line) } or next;     # a line being written
+        push @r, $rec;
+    }
+    return @r;
+}
+
+# What each finished connection of origin_script on PORT received (first 4 KiB), in order.
+sub script_received {
+    my ($self, $port) = @_;
+    return map { $_->{got} } grep { $_->{end} } $self->_script_records($port);
+}
+
+# origin_agent(PORT): an agent-check target. Each connection gets the current content of
+# agent_PORT.txt (set with agent_say; initially "up") followed by "\n", then is closed;
+# connections are counted like origin_script's (script_conns PORT).
+sub origin_agent {
+    my ($self, $port, %opts) = @_;
+    $self->agent_say($port, $opts{say} // 'up');
+    return $self->origin_script($port, phases => { up => [send_file => "agent_$port.txt"] });
+}
+
+# Sets the line the agent on PORT answers from its next connection on.
+sub agent_say {
+    my ($self, $port, $line) = @_;
+    my $f = "$self->{tmp}/agent_$port.txt";
+    open my $fh, '>', "$f.tmp" or die "$f: $!";
+    print $fh "$line\n";
+    close $fh;
+    rename "$f.tmp", $f or die "rename $f: $!";
+    return $self;
+}
+
+# show_stat(SOCKET_PATH [, ARGS]): "show stat" on the runtime API socket, as a hashref
+# "proxy/service" => { column name => value } (the header's column names; e.g.
+# $st->{'be/s1'}{status}, {check_status}, {chkfail}).
+sub show_stat {
+    my ($path, $args) = @_;
+    my $csv = cli_send($path, 'show stat' . (defined $args ? " $args" : '') . "\n");
+    my @lines = grep { length } split /\n/, $csv;
+    my $hdr = shift @lines // return {};
+    return {} unless $hdr =~ s/^# //;
+    my @cols = split /,/, $hdr, -1;
+    my %out;
+    for my $l (@lines) {
+        my @v = split /,/, $l, -1;
+        my %row;
+        @row{@cols} = @v;
+        delete $row{''};
+        $out{"$v[0]/$v[1]"} = \%row;
+    }
+    return \%out;
+}
+
+# servers_state(SOCKET_PATH [, BACKEND]): "show servers state" as a hashref
+# "backend/server" => { header field => value } (be_name, srv_op_state, srv_check_status...).
+sub servers_state {
+    my ($path, $be) = @_;
+    my $out = cli_send($path, 'show servers state' . (defined $be ? " $be" : '') . "\n");
+    my @lines = split /\n/, $out;
+    my ($hdr) = grep { /^# / } @lines or return {};
+    $hdr =~ s/^# //;
+    my @cols = split / /, $hdr;
+    my %out;
+    for my $l (grep { length && !/^#/ && !/^\d+$/ } @lines) {
+        my %row;
+        @row{@cols} = split / /, $l;
+        $out{"$row{be_name}/$row{srv_name}"} = \%row;
+    }
+    return \%out;
+}
+
+# wait_until(TIMEOUT, CODE [, STEP]): calls CODE every STEP s (default 0.05) until it returns
+# true or TIMEOUT seconds passed; returns CODE's last value.
+sub wait_until {
+    my ($timeout, $code, $step) = @_;
+    my $deadline = time + $timeout;
+    while (1) {
+        my $v = $code->();
+        return $v if $v || time >= $deadline;
+        sleep($step // 0.05);
+    }
+}
+
+# $t->wait_log(RE [, TIMEOUT [, FROM]]): waits (bounded, default 10 s) until the proxy's
+# stderr (since run, or since character offset FROM of errlog) matches RE; returns the first
+# matching line (or the whole match when RE spans lines), undef on timeout.
+sub wait_log {
+    my ($self, $re, $timeout, $from) = @_;
+    my $found;
+    wait_until($timeout // 10, sub {
+        my $log = substr($self->errlog, $from // 0);
+        return 0 unless $log =~ $re;
+        my ($s, $e) = ($-[0], $+[0]);
+        my $ls = rindex($log, "\n", $s - 1) + 1;
+        my $le = index($log, "\n", $e > $s ? $e - 1 : $e);
+        $found = substr($log, $ls, ($le < 0 ? length $log : $le) - $ls);
+        return 1;
+    });
+    return $found;
+}
+
+# $t->errlog_mark: the current length of errlog, to pass as FROM to wait_log later.
+sub errlog_mark { length $_[0]->errlog }
+
+push @EXPORT_OK, qw/ show_stat servers_state wait_until /;
+
+1;
