@@ -1403,9 +1403,16 @@ bool check_spec::finish(std::string& err)
         rule e3 = expect_rule(4, ex::RSTRING, "^2[0-9]{2}[- \r]", 4);
         e3.exp.err_st = HCHK_L7STSERR;
         e3.exp.on_error = payload_msg(4, true);
-        e3.exp.on_success = payload_msg(4, true);
         e3.exp.code_from_payload = true;
         f.push_back(std::move(e3));
+        // HAProxy 2.6 then says goodbye and wants the 2xx answer to QUIT
+        f.push_back(send_rule(5, "QUIT\r\n"));
+        rule e4 = expect_rule(6, ex::RSTRING, "^2[0-9]{2}[- \r]", 4);
+        e4.exp.err_st = HCHK_L7STSERR;
+        e4.exp.on_error = payload_msg(4, true);
+        e4.exp.on_success = payload_msg(4, true);
+        e4.exp.code_from_payload = true;
+        f.push_back(std::move(e4));
         break;
     }
     case K_PGSQL: {
