@@ -100,7 +100,7 @@ EOF2
     };
     my $errlog_has = sub {
         my ($re) = @_;
-        for (1 .. 20) {
+        for (1 .. 100) {
             return 1 if $t->errlog =~ $re;
             sleep 0.05;
         }
