@@ -12,6 +12,7 @@
 #include "cli/cli.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "proxy/srv_state.hpp"
 #include "shm/shm.hpp"
 
 using namespace portico;
@@ -205,4 +206,119 @@ BOOST_FIXTURE_TEST_CASE(show_stat_csv, fixture)
     BOOST_TEST(std::count(out.begin(), out.end(), '\n') == 2);
     out = cli_show_stat({"show", "stat", "typed"}, err);
     BOOST_TEST(!err.empty());
+}
+
+// ---- ABI 1.4: module commands, check columns ----------------------------------------------
+
+namespace {
+
+int mod_echo(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    std::string last(args[argc - 1].ptr, args[argc - 1].len);
+    r->out->append("echo " + std::to_string(argc) + " " + last + "\n");
+    return PTC_OK;
+}
+
+// The column <name> of CSV line <l> (no quoted fields in these tests).
+std::string col_of(const std::string& hdr, const std::string& l, const std::string& name)
+{
+    auto h = split_csv(hdr.substr(2));
+    auto v = split_csv(l);
+    for (size_t i = 0; i < h.size() && i < v.size(); i++)
+        if (h[i] == name)
+            return v[i];
+    return "?";
+}
+
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(module_commands, fixture)
+{
+    static bool registered = false; // the command table lives for the process
+    if (!registered) {
+        std::string err;
+        ptc_cli_cmd a{"zz mod", "zz mod <x>", "a module command", PTC_CLI_OPERATOR, mod_echo};
+        ptc_cli_cmd b{"set server * zz", nullptr, nullptr, PTC_CLI_ADMIN, mod_echo};
+        ptc_cli_cmd bad{"a b c d e f", nullptr, nullptr, PTC_CLI_USER, mod_echo};
+        BOOST_TEST(cli_register_command(nullptr, &a, err), err);
+        BOOST_TEST(cli_register_command(nullptr, &b, err), err);
+        BOOST_TEST(!cli_register_command(nullptr, &a, err));
+        BOOST_TEST(err.find("registered twice") != std::string::npos, err);
+        BOOST_TEST(!cli_register_command(nullptr, &bad, err));
+        registered = true;
+    }
+    cli_session s; // operator
+    BOOST_TEST(run(s, "zz mod hello") == "echo 3 hello\n\n");
+    std::string help = run(s, "help");
+    BOOST_TEST(help.find("  zz mod <x>                              : a module command\n") !=
+               std::string::npos, help);
+    BOOST_TEST(help.find("set server * zz") == std::string::npos);
+    BOOST_TEST(run(s, "set server be/s1 zz") == "Permission denied\n\n");
+    s.level = CLI_LVL_ADMIN;
+    BOOST_TEST(run(s, "set server be/s1 zz") == "echo 4 zz\n\n");
+    // the core's "set server" still answers what the module's does not match
+    BOOST_TEST(run(s, "set server be/s1 state drain") == "\n");
+    cli_session u;
+    u.level = CLI_LVL_USER;
+    BOOST_TEST(run(u, "zz mod x") == "Permission denied\n\n");
+    BOOST_TEST(run(u, "help").find("zz mod") == std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(check_columns, fixture)
+{
+    server& sv = *g_config->proxies[1]->servers[0];
+    auto line = [&](std::string& hdr) {
+        std::string err;
+        std::stringstream ss(cli_show_stat({"show", "stat", "-1", "4", "1"}, err));
+        std::string l;
+        std::getline(ss, hdr);
+        std::getline(ss, l);
+        return l;
+    };
+    std::string hdr;
+    std::string l = line(hdr);
+    BOOST_TEST(col_of(hdr, l, "status") == "no check");
+    BOOST_TEST(col_of(hdr, l, "check_status") == "");
+    ptc_check_info ci{};
+    ci.size = sizeof(ci);
+    ci.state = PTC_CHKST_CONFIGURED | PTC_CHKST_ENABLED | PTC_CHKST_INPROGRESS;
+    ci.status = "L7STS";
+    ci.status_desc = "Layer7 wrong status";
+    ci.status_num = 17;
+    ci.result = 2;
+    ci.code = 503;
+    ci.duration_ms = 4;
+    ci.desc = "HTTP status check returned code <3C>503<3E>";
+    ci.health = 2;
+    ci.rise = 2;
+    ci.fall = 3;
+    ci.failed = 2;
+    srv_set_check(&sv, PTC_CHECK_HEALTH, &ci);
+    l = line(hdr);
+    BOOST_TEST(col_of(hdr, l, "status") == "UP 1/3");
+    BOOST_TEST(col_of(hdr, l, "check_status") == "* L7STS");
+    BOOST_TEST(col_of(hdr, l, "check_code") == "503");
+    BOOST_TEST(col_of(hdr, l, "check_duration") == "4");
+    BOOST_TEST(col_of(hdr, l, "last_chk") == "HTTP status check returned code <3C>503<3E>");
+    BOOST_TEST(col_of(hdr, l, "chkfail") == "2");
+    BOOST_TEST(col_of(hdr, l, "agent_status") == "");
+    // paused (maintenance): the check columns go empty, chkfail stays
+    ci.state |= PTC_CHKST_PAUSED;
+    srv_set_check(&sv, PTC_CHECK_HEALTH, &ci);
+    l = line(hdr);
+    BOOST_TEST(col_of(hdr, l, "check_status") == "");
+    BOOST_TEST(col_of(hdr, l, "chkfail") == "2");
+    // a string longer than the shm field is cut, never overflows
+    std::string longdesc(300, 'x');
+    ci.state &= ~PTC_CHKST_PAUSED;
+    ci.desc = longdesc.c_str();
+    srv_set_check(&sv, PTC_CHECK_HEALTH, &ci);
+    l = line(hdr);
+    BOOST_TEST(col_of(hdr, l, "last_chk") == std::string(127, 'x'));
+    // DOWN going up
+    ci.health = 1;
+    srv_set_check(&sv, PTC_CHECK_HEALTH, &ci);
+    sv.shared->up.store(SRV_OP_DOWN);
+    l = line(hdr);
+    BOOST_TEST(col_of(hdr, l, "status") == "DOWN 1/2");
 }
