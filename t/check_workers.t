@@ -49,6 +49,7 @@ SKIP: {
     skip 'worker processes are portico\'s (HAProxy runs threads)', 5 unless Test::Portico::portico();
     my @w = $t->wait_workers(4, 5);
     is(scalar @w, 4, 'four workers');
+    $t->ignore_alerts(qr/worker \(\d+\) exited with code 137 \(Killed\)/);
     my $start = time;
     for my $pid (@w) {
         kill 'KILL', $pid;

@@ -582,8 +582,9 @@ int post_config(ptc_modref* self)
                          d.tmo_connect, d.tmo_check, d.pp_version, c->rise, c->fall);
                 d.key = head;
                 d.key += k == K_HEALTH ? d.spec->key() : d.agent_send;
-                if (d.addr_is_server)
-                    d.key += "|srv:" + mb.be_name + "/" + mb.srv_name; // follows set server addr
+                // a probe that follows its server's address ("set server ... addr") follows
+                // its first member's: members sharing it had the same address at load
+                d.key += d.addr_is_server ? "|server-addr" : "|addr";
                 mb.probe[k] = add_probe(std::move(d), mi);
             }
             if (mb.probe[K_HEALTH] < 0 && mb.probe[K_AGENT] < 0)

@@ -127,6 +127,7 @@ struct shm_check {
     uint32_t disabled;        // "disable health|agent"
     uint32_t running;         // a probe is in progress
     uint64_t failed;          // chkfail
+    uint64_t hanafail;        // observe: on-error actions taken
     char desc[128];
 };
 

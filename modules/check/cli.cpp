@@ -92,7 +92,7 @@ int set_state(uint32_t argc, const ptc_str* args, ptc_cli_reply* r, int k)
         host->cli_printf(r, "cannot change health on a tracking server.\n");
         return PTC_OK;
     }
-    if (m < 0 || g_members[(size_t)m].probe[k] < 0) {
+    if (m < 0 || g_members[(size_t)m].probe[k] < 0 || sh_member((uint32_t)m)->c[k].disabled) {
         host->cli_printf(r, k == K_AGENT ? "agent checks are not enabled on this server.\n"
                                          : "health checks are not enabled on this server.\n");
         return PTC_OK;

@@ -101,6 +101,7 @@ void publish(uint32_t m, int k)
     ci.rise = mb.rise[k];
     ci.fall = mb.fall[k];
     ci.failed = c.failed;
+    ci.hanafail = c.hanafail;
     uint32_t po = sh_probe((uint32_t)mb.probe[k])->port_override.load();
     ci.port = po ? po : mb.port[k];
     ci.addr = mb.addr_text[k].c_str();
@@ -416,7 +417,9 @@ bool all_paused(const probe_def& d)
 {
     for (uint32_t m : d.members) {
         const shm_check& c = sh_member(m)->c[d.kind];
-        if (!c.disabled && !(host->server_state(g_members[m].srv) & PTC_SRV_ST_MAINT))
+        // the agent keeps asking in maintenance: its "ready" is how a server leaves it
+        if (!c.disabled &&
+            (d.kind == K_AGENT || !(host->server_state(g_members[m].srv) & PTC_SRV_ST_MAINT)))
             return false;
     }
     return true;
@@ -710,8 +713,15 @@ void observed(ptc_server* srv, bool error, bool layer7, const char* what)
         while (cur > soon && !sp->next_due.compare_exchange_weak(cur, soon)) {
         }
     }
-    if (mb.cf->on_error == ONERR_FASTINTER || mb.probe[K_HEALTH] < 0)
+    if (mb.probe[K_HEALTH] < 0)
         return;
+    sm->lock.lock();
+    sm->c[K_HEALTH].hanafail++;
+    sm->lock.unlock();
+    if (mb.cf->on_error == ONERR_FASTINTER) {
+        publish(m, K_HEALTH);
+        return;
+    }
     char desc[128];
     snprintf(desc, sizeof(desc), "Detected %u consecutive errors, last one was: %s", n, what);
     uint32_t rise = mb.rise[K_HEALTH];

@@ -452,6 +452,8 @@ struct ptc_check_info {
     uint64_t failed;        /* failed probes so far (chkfail; health check only) */
     uint32_t port;          /* port probed (0: the server's) */
     const char *addr;       /* address probed as text, NULL = the server's */
+    uint64_t hanafail;      /* passive check ("observe") failures acted upon (hanafail;
+                               health check only) */
 };
 
 /* Administrative states (host->server_set_admin, since 1.4). */

@@ -211,7 +211,9 @@ void set_server_checks(row& r, const shm_server& sh)
             counts = !a_en && going_down;
         }
         // without a published check: "no check", or "UP" once a module (1.3) set the state
-        if (!counts && !std::strcmp(fmt, "UP") && !h_en && !sh.op_managed.load())
+        // (a module that published a check, even disabled or an agent only: "no check")
+        if (!counts && !std::strcmp(fmt, "UP") && !h_en &&
+            (!sh.op_managed.load() || ((hc.state | ac.state) & PTC_CHKST_CONFIGURED)))
             fmt = "no check";
     } else if (op == SRV_OP_STOPPING) {
         counts = h_en && hc.health != full;
@@ -237,6 +239,7 @@ void set_server_checks(row& r, const shm_server& sh)
     r.set("status", std::string(st));
     if (h_en) {
         r.set("chkfail", hc.failed);
+        r.set("hanafail", hc.hanafail);
         r.set("chkdown", sh.down_trans.load());
         r.set("downtime", (uint64_t)srv_downtime(&sh));
     }

@@ -278,6 +278,7 @@ void srv_set_check(server* sv, uint32_t which, const ptc_check_info* ci)
     c.rise = in.rise;
     c.fall = in.fall;
     c.failed = in.failed;
+    c.hanafail = in.hanafail;
     c.port = in.port;
     copy_str(c.addr, sizeof(c.addr), in.addr);
     sh->chk_lock.lock();

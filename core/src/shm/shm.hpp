@@ -69,6 +69,7 @@ struct shm_check {
     uint64_t failed;                    // failed probes (chkfail)
     uint32_t port;                      // 0: the server's
     char addr[64];                      // "" : the server's
+    uint64_t hanafail;                  // failed health analyses ("observe")
 };
 
 // One server slot. A backend owns the slots [srv_first, srv_first + srv_slots) of the
