@@ -320,12 +320,8 @@ const ptc_keyword keywords[] = {
     {"track", SV, 0, 1, 1, kw_track,
      "track [<backend>/]<server>: follow another server's check state"},
     {"check-proto", SV, 0, 1, 1, kw_check_proto, "check-proto h1: protocol of HTTP checks"},
-    // refused with "not supported yet" (need TLS / SOCKS)
-    {"check-ssl", SV, 0, 0, 0, nullptr, "check-ssl: TLS health checks"},
-    {"no-check-ssl", SV, 0, 0, 0, nullptr, "no-check-ssl"},
-    {"check-sni", SV, 0, 1, 1, nullptr, "check-sni <name>: SNI of TLS health checks"},
-    {"check-alpn", SV, 0, 1, 1, nullptr, "check-alpn <protos>: ALPN of TLS health checks"},
-    {"check-via-socks4", SV, 0, 0, 0, nullptr, "check-via-socks4"},
+    // check-ssl, check-sni, check-alpn, check-via-socks4 (TLS, SOCKS) are not registered: the
+    // core refuses them as HAProxy keywords portico does not support yet
     // proxy keywords
     {"option httpchk", BE, PTC_KWF_NEGATABLE, 0, -1, kw_spec,
      "option httpchk [<method> <uri> [<version>]]: HTTP health checks"},
@@ -348,8 +344,6 @@ const ptc_keyword keywords[] = {
     {"tcp-check", BE, 0, 1, -1, kw_spec, "tcp-check connect|send|send-binary|expect|comment ..."},
     {"option log-health-checks", BE, PTC_KWF_NEGATABLE, 0, 0, kw_log_health,
      "option log-health-checks: log every change of a check's status"},
-    {"option external-check", BE, PTC_KWF_NEGATABLE, 0, 0, nullptr, "option external-check"},
-    {"external-check", PTC_SEC_GLOBAL | BE, 0, 0, -1, nullptr, "external-check ..."},
 };
 
 // ---- blobs -------------------------------------------------------------------------------
