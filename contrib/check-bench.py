@@ -5,8 +5,9 @@
     contrib/check-bench.py [--binary ./portico] [--servers 1000] [--inter 1000]
                            [--workers 1] [--seconds 20] [--port 19390] [--shared-target]
 
-Starts a check target (a listener on 0.0.0.0:PORT that accepts and closes, counting
-connections), generates a configuration with SERVERS checked servers ("check inter INTER")
+Starts a check target (a listener on 0.0.0.0:PORT that answers "+PONG" to each probe's
+"PING" line, counting connections: a probe that sends nothing would be reset before the
+target sees it), generates a configuration with SERVERS checked servers ("check inter INTER")
 each on its own loopback address 127.0.x.y:PORT (so no two share a probe; with
 --shared-target they all use 127.0.0.1 and the instance probes the target once), runs the
 binary (portico or haproxy) for SECONDS, and prints the probes seen per second and the CPU
@@ -35,6 +36,12 @@ def target(port, counter, stop):
         except socket.timeout:
             continue
         counter[0] += 1
+        c.settimeout(1)
+        try:
+            if c.recv(64):
+                c.sendall(b"+PONG\r\n")
+        except OSError:
+            pass
         c.close()
     s.close()
 
@@ -78,7 +85,8 @@ def main():
     lines = ["global", f"    nbthread {a.workers}", "defaults", "    mode tcp",
              "    timeout connect 1s", "    timeout client 5s", "    timeout server 5s",
              "frontend fe", f"    bind 127.0.0.1:{a.port + 1}", "    default_backend checked",
-             "backend checked"]
+             "backend checked", "    option tcp-check", "    tcp-check send PING\\r\\n",
+             "    tcp-check expect string +PONG"]
     for i in range(a.servers):
         addr = "127.0.0.1" if a.shared_target else f"127.0.{1 + i // 250}.{1 + i % 250}"
         lines.append(f"    server s{i} {addr}:{a.port} check inter {a.inter}")

@@ -154,7 +154,7 @@ EOF2
 
     # ---- server_set_op lines ----
     $cli->('abi14 check be/s1 down');
-    $cli->('abi14 op be/s1 down Layer4 connection problem');
+    $cli->('abi14 op be/s1 down reason: Layer4 connection problem');
     ok($errlog_has->(qr/\[WARNING\].*Server be\/s1 is DOWN, reason: Layer4 connection problem\. 1 active and 1 backup servers left\. 0 sessions active, 0 requeued, 0 remaining in queue\./),
         'DOWN line with the counts');
     is($stat->('be', 's1', 'status'), 'DOWN 1/2', 'going up: "DOWN 1/2"');
@@ -169,7 +169,7 @@ EOF2
     is($stat->('be', 'b1', 'status'), 'MAINT', 'show stat: MAINT');
     like($cli->('abi14 admin be/b1 ready'), qr/^prev 2$/m, 'back to ready');
     ok($errlog_has->(qr/Backup Server be\/b1 is UP\/READY \(leaving forced maintenance\)\./), 'leaving maintenance line');
-    $cli->('abi14 op be/s1 up Layer7 check passed');
+    $cli->('abi14 op be/s1 up reason: Layer7 check passed');
     ok($errlog_has->(qr/Server be\/s1 is UP, reason: Layer7 check passed\. 1 active and 1 backup servers online\. 0 sessions requeued, 0 total in queue\./),
         'UP line');
     $cli->('abi14 op be/s2 up');

@@ -254,6 +254,7 @@ struct conn_io final : probe_io {
     ptc_conn* c = nullptr;
     bool is_connected = false;
     bool all_sent = true;
+    bool linger = false;      // the last connect said "linger": end with a FIN, not a reset
     bool connect(const connect_opts& o) override;
     bool connected() const override { return is_connected; }
     size_t send(std::string_view d) override
@@ -289,8 +290,10 @@ struct conn_io final : probe_io {
     bool input_full() const override { return input().size() >= k_inbuf; }
     void close()
     {
-        if (c)
+        if (c && linger)
             host->conn_close(c);
+        else if (c)
+            host->conn_abort(c); // HAProxy resets its checks: no TIME_WAIT per probe
         c = nullptr;
         is_connected = false;
         all_sent = true;
@@ -367,6 +370,7 @@ bool conn_io::connect(const connect_opts& o)
     if (o.port)
         port = o.port;
     apply_port(a, port);
+    linger = o.linger;
     c = host->conn_new(g_self, reinterpret_cast<sockaddr*>(&a), len, nullptr, 0, conn_cb, r);
     if (!c)
         return false;

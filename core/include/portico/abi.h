@@ -42,7 +42,8 @@
  *       (ptc_check_info, PTC_CHECK_*, PTC_CHKST_*), server_set_admin
  *       (PTC_SRV_ADMIN_*), server_set_weight (PTC_WEIGHT_PERCENT), server_iweight,
  *       server_id, server_find, server_shutdown_streams (PTC_SHUT_BACKUPS), proxy_log,
- *       cli_register (ptc_cli_cmd, ptc_cli_fn, PTC_CLI_*), cli_printf (ptc_cli_reply);
+ *       cli_register (ptc_cli_cmd, ptc_cli_fn, PTC_CLI_*), cli_printf (ptc_cli_reply),
+ *       conn_abort; ptc_check_info.hanafail;
  *       hook phase PTC_PHASE_SRV_ERROR (PTC_PHASE_MAX); server_set_op's log line
  *       carries HAProxy's server counts.
  */

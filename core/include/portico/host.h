@@ -417,6 +417,9 @@ typedef struct ptc_host {
     int (*cli_register)(ptc_modref *self, const ptc_cli_cmd *cmd, uint32_t size);
     /** Append to a runtime API command's answer. Since 1.4. */
     void (*cli_printf)(ptc_cli_reply *r, const char *fmt, ...) PTC_PRINTF(2, 3);
+    /** conn_close() with a reset instead of a FIN, so that no TIME_WAIT is left on this
+     *  side (HAProxy ends its health checks so unless told to "linger"). Since 1.4. */
+    void (*conn_abort)(ptc_conn *c);
 } ptc_host;
 
 /* Which check host->server_set_check() describes (since 1.4). */

@@ -559,6 +559,7 @@ const ptc_host g_host = {
     .proxy_log = h_proxy_log,
     .cli_register = h_cli_register,
     .cli_printf = h_cli_printf,
+    .conn_abort = host_conn_abort,
 };
 
 } // namespace portico

@@ -279,6 +279,16 @@ void host_conn_set_timeout(ptc_conn* pc, uint64_t ms)
 
 int host_conn_error(ptc_conn* pc) { return C(pc)->err; }
 
+void host_conn_abort(ptc_conn* pc)
+{
+    outconn* c = C(pc);
+    if (c && !c->closed && c->fd >= 0) {
+        linger l{1, 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+    }
+    host_conn_close(pc);
+}
+
 void host_conn_close(ptc_conn* pc)
 {
     outconn* c = C(pc);

@@ -109,5 +109,6 @@ void host_conn_shutw(ptc_conn* c);
 void host_conn_set_timeout(ptc_conn* c, uint64_t ms);
 int host_conn_error(ptc_conn* c);
 void host_conn_close(ptc_conn* c);
+void host_conn_abort(ptc_conn* c);
 
 } // namespace portico
