@@ -34,7 +34,7 @@ defaults
 backend be
     balance roundrobin
     option httpchk GET /health
-    server s1 127.0.0.1:%%PORT_8081%% check inter 500ms rise 2 fall 3 observe layer7 error-limit 5 on-error mark-down
+    server s1 127.0.0.1:%%PORT_8081%% check inter 500ms fastinter 3s downinter 3s rise 2 fall 3 observe layer7 error-limit 5 on-error mark-down
     server s2 127.0.0.1:%%PORT_8082%% check inter 500ms rise 2 fall 3 observe layer7 error-limit 5 on-error mark-down
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
@@ -58,12 +58,15 @@ like($t->wait_log(qr{Server be/s1 is DOWN}, 3, $mark) // '',
     qr{Server be/s1 is DOWN, reason: Health analyze, info: "Detected 5 consecutive errors, last one was: Wrong http response"\. 1 active and 0 backup servers left\. \d+ sessions active, 0 requeued, 0 remaining in queue\.$},
     'DOWN line: Health analyze, 5 consecutive errors (no check duration)');
 my $s1 = st('be/s1');
-like($s1->{status}, qr{^DOWN( 1/2)?$}, 'show stat: DOWN (or already DOWN 1/2 on its way up)');
+# the active check (healthy /health, fastinter/downinter 3s, rise 2) brings it back in 3-7 s
+# after the ejection: on a loaded machine it may already be UP again when we look
+my $back = $t->wait_log(qr{Server be/s1 is UP}, 0, $mark);
+like($s1->{status}, $back ? qr{^(DOWN( 1/2)?|UP)$} : qr{^DOWN( 1/2)?$},
+    'show stat: DOWN (or already on its way up)');
 ok($s1->{hanafail} >= 1, "hanafail counts the ejection ($s1->{hanafail})");
 
 unlink "$dir/broken_a";
-$mark = $t->errlog_mark;
-like($t->wait_log(qr{Server be/s1 is UP}, 5, $mark) // '',
+like($t->wait_log(qr{Server be/s1 is UP}, 10, $mark) // '',
     qr{Server be/s1 is UP, reason: Layer7 check passed, code: 200, check duration: \d+ms\. 2 active and 0 backup servers online\.},
     'back UP through the active check');
 %seen = ();
