@@ -69,6 +69,8 @@ backend dead
     server x 127.0.0.1:$dead
 EOF2
     my $sock = $t->testdir . '/cli.sock';
+    # no frontend here: run() has no listener to wait for, so wait for the runtime API
+    for (1 .. 100) { last if -S $sock; select(undef, undef, undef, 0.05) }
     my $cli = sub { cli_send($sock, "$_[0]\n") };
     my $stat = sub {
         my ($be, $srv, $col) = @_;

@@ -106,6 +106,12 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
             err = "server option '" + ke->name + "' is not supported yet by portico.\n";
             return nullptr;
         }
+        // only the options their module declares fit for servers added at run time (a
+        // "check" the check module would never run must not be accepted silently)
+        if (!(d->kw->flags & PTC_KWF_RUNTIME)) {
+            err = "'" + ke->name + "' option is not accepted for dynamic server.\n";
+            return nullptr;
+        }
         ptc_kw_ctx o{};
         o.size = sizeof(o);
         o.section = PTC_SEC_BACKEND;
