@@ -468,3 +468,188 @@ BOOST_AUTO_TEST_CASE(source_same_as_hash_src)
         BOOST_TEST(a.pick(a.new_stream(addr)) == b.pick(b.new_stream(addr)));
     }
 }
+
+// ---- fine effective weights (a module lowering eweight: slowstart) ---------------------
+
+namespace {
+
+// Sets the fraction of server <i>'s weight, as host->server_set_eweight does.
+void set_frac(world& w, size_t i, uint32_t frac256)
+{
+    w.srv(i)->shared->eweight_drop.store(256 - frac256);
+    shm_servers_changed(w.be->shared);
+}
+
+std::vector<int> sequence(world& w, int k)
+{
+    stream* s = w.new_stream();
+    std::vector<int> seq;
+    for (int i = 0; i < k; i++)
+        seq.push_back(w.pick(s));
+    return seq;
+}
+
+// Picks <k> times keeping <window> requests in progress (the oldest released first), as
+// under a steady concurrent load; returns the picks per server.
+std::map<int, int> picks_held(world& w, int k, size_t window)
+{
+    stream* s = w.new_stream();
+    std::vector<int> held;
+    std::map<int, int> n;
+    for (int i = 0; i < k; i++) {
+        if (held.size() == window) {
+            lb_release_slot(w.srv((size_t)held.front()));
+            held.erase(held.begin());
+        }
+        int r = w.pick(s, false);
+        BOOST_REQUIRE(r >= 0);
+        held.push_back(r);
+        n[r]++;
+    }
+    return n;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(fine_eweight_values)
+{
+    world w("roundrobin", {}, {1, 100, 0});
+    shm_server* a = w.srv(0)->shared;
+    BOOST_TEST(srv_eweight_fine(a) == 256u);
+    a->eweight_drop.store(192); // 64/256
+    BOOST_TEST(srv_eweight_fine(a) == 64u);
+    BOOST_TEST(srv_eweight(a) == 1u, "show stat keeps the rounded-up whole weight");
+    a->eweight_drop.store(255);
+    BOOST_TEST(srv_eweight_fine(a) == 1u, "never 0 while the fraction is not 0");
+    a->eweight_drop.store(256);
+    BOOST_TEST(srv_eweight_fine(a) == 0u);
+    shm_server* b = w.srv(1)->shared;
+    b->eweight_drop.store(128);
+    BOOST_TEST(srv_eweight_fine(b) == 12800u);
+    BOOST_TEST(srv_eweight(b) == 50u);
+    shm_server* c = w.srv(2)->shared;
+    c->eweight_drop.store(128);
+    BOOST_TEST(srv_eweight_fine(c) == 0u, "weight 0 stays 0");
+}
+
+BOOST_AUTO_TEST_CASE(roundrobin_sequence_is_scale_free)
+{
+    // smooth WRR at scale 1, the reference
+    std::vector<int> ref;
+    {
+        const int64_t wt[3] = {1, 2, 3};
+        int64_t cur[3] = {0, 0, 0};
+        for (int i = 0; i < 60; i++) {
+            int best = -1;
+            for (int j = 0; j < 3; j++) {
+                cur[j] += wt[j];
+                if (best < 0 || cur[j] > cur[best])
+                    best = j;
+            }
+            cur[best] -= 6;
+            ref.push_back(best);
+        }
+    }
+    world w("roundrobin", {}, {1, 2, 3});
+    BOOST_TEST(sequence(w, 60) == ref, "weights 1,2,3 at full weight");
+    world w2("roundrobin", {}, {2, 4, 6});
+    BOOST_TEST(sequence(w2, 60) == ref, "weights 2,4,6");
+    world w3("roundrobin", {}, {1, 2, 3});
+    for (size_t i = 0; i < 3; i++)
+        set_frac(w3, i, 100);
+    BOOST_TEST(sequence(w3, 60) == ref, "every weight at the same fraction 100/256");
+}
+
+BOOST_AUTO_TEST_CASE(roundrobin_weight1_ramps)
+{
+    world w("roundrobin", {}, {1, 1});
+    set_frac(w, 1, 64);
+    stream* s = w.new_stream();
+    std::map<int, int> n;
+    for (int i = 0; i < 10000; i++)
+        n[w.pick(s)]++;
+    BOOST_TEST_MESSAGE("roundrobin, weight 1 at 64/256: " << n[1] << "/10000");
+    BOOST_TEST(n[1] == 2000, "64 : 256 is exactly 1 in 5 (" << n[1] << ")");
+    set_frac(w, 1, 256);
+    n.clear();
+    for (int i = 0; i < 1000; i++)
+        n[w.pick(s)]++;
+    BOOST_TEST(n[0] == 500);
+    BOOST_TEST(n[1] == 500);
+}
+
+BOOST_AUTO_TEST_CASE(leastconn_weight1_ramps)
+{
+    world w("leastconn", {}, {1, 1});
+    set_frac(w, 1, 64);
+    std::map<int, int> n = picks_held(w, 10000, 20);
+    BOOST_TEST_MESSAGE("leastconn, weight 1 at 64/256: " << n[1] << "/10000");
+    BOOST_TEST(n[1] > 1700, n[1]);
+    BOOST_TEST(n[1] < 2300, n[1]);
+    // held connections spread by the fine weights: 4:1
+    world w2("leastconn", {}, {1, 1});
+    set_frac(w2, 1, 64);
+    std::map<int, int> h;
+    for (int i = 0; i < 100; i++)
+        h[w2.pick(w2.new_stream(), false)]++;
+    BOOST_TEST(h[1] == 20);
+}
+
+BOOST_AUTO_TEST_CASE(random_weight1_ramps)
+{
+    // one draw: the share of the fine weights
+    world w("random(1)", {}, {1, 1});
+    set_frac(w, 1, 64);
+    stream* s = w.new_stream();
+    std::map<int, int> n;
+    for (int i = 0; i < 10000; i++)
+        n[w.pick(s)]++;
+    BOOST_TEST_MESSAGE("random(1), weight 1 at 64/256: " << n[1] << "/10000");
+    BOOST_TEST(n[1] > 1800, n[1]);
+    BOOST_TEST(n[1] < 2200, n[1]);
+    // two draws (the default): the load for the fine weight decides
+    world w2("random", {}, {1, 1});
+    set_frac(w2, 1, 64);
+    std::map<int, int> m = picks_held(w2, 10000, 20);
+    BOOST_TEST_MESSAGE("random(2), weight 1 at 64/256: " << m[1] << "/10000");
+    BOOST_TEST(m[1] > 1700, m[1]);
+    BOOST_TEST(m[1] < 2300, m[1]);
+    world w3("leasttime", {}, {1, 1});
+    set_frac(w3, 1, 64);
+    std::map<int, int> t = picks_held(w3, 10000, 20);
+    BOOST_TEST_MESSAGE("leasttime, weight 1 at 64/256: " << t[1] << "/10000");
+    BOOST_TEST(t[1] > 1700, t[1]);
+    BOOST_TEST(t[1] < 2300, t[1]);
+}
+
+BOOST_AUTO_TEST_CASE(static_algorithms_ignore_the_fraction)
+{
+    world w("static-rr", {}, {1, 3});
+    set_frac(w, 1, 64);
+    stream* s = w.new_stream();
+    std::map<int, int> n;
+    for (int i = 0; i < 400; i++)
+        n[w.pick(s)]++;
+    BOOST_TEST(n[0] == 100);
+    BOOST_TEST(n[1] == 300);
+    // map-based hashing: the same server for every key as at full weight
+    world a("source", {}, {2, 2, 2});
+    world b("source", {}, {2, 2, 2});
+    set_frac(b, 1, 64);
+    for (uint32_t ip = 0; ip < 2000; ip++) {
+        uint32_t addr = ip * 2654435761u;
+        BOOST_TEST(a.pick(a.new_stream(addr)) == b.pick(b.new_stream(addr)));
+    }
+}
+
+BOOST_AUTO_TEST_CASE(maxconn_follows_the_fraction)
+{
+    world w("roundrobin", {}, {1});
+    w.srv(0)->shared->maxconn.store(20);
+    set_frac(w, 0, 64);
+    BOOST_TEST(lb_srv_maxconn(w.srv(0)) == 5u);
+    set_frac(w, 0, 1);
+    BOOST_TEST(lb_srv_maxconn(w.srv(0)) == 1u, "at least 1");
+    set_frac(w, 0, 256);
+    BOOST_TEST(lb_srv_maxconn(w.srv(0)) == 20u);
+}

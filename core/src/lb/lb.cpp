@@ -132,6 +132,18 @@ bool lb_weights_dynamic(const proxy* be)
     return !be->lb || be->lb->ops->dynamic_weights;
 }
 
+// The weight a table is built with: the user weight for the static algorithms (static-rr,
+// map-based hashing: as in HAProxy, a module lowering the effective weight such as
+// slowstart does not apply to them), the effective weight in whole user weights for the
+// dynamic ones that keep a table (consistent hashing, Maglev: as HAProxy's consistent
+// hashing, which ramps a server's points on its ring).
+static uint32_t table_weight(const lb_backend* b, const server* s)
+{
+    if (!b->ops->dynamic_weights)
+        return s->shared->weight.load(std::memory_order_relaxed);
+    return lb_srv_weight(s);
+}
+
 static void build_tier(lb_backend* b, lb_tier& t)
 {
     t.members.clear();
@@ -139,7 +151,7 @@ static void build_tier(lb_backend* b, lb_tier& t)
     for (server* s : t.srv) {
         if (!lb_usable(s))
             continue;
-        m.push_back({(uint32_t)t.members.size(), s->name, lb_srv_weight(s)});
+        m.push_back({(uint32_t)t.members.size(), s->name, table_weight(b, s)});
         t.members.push_back(s);
     }
     t.seq.clear();

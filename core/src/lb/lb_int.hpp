@@ -87,9 +87,20 @@ inline bool lb_srv_full(const server* s)
     return max && lb_sh(s)->cur_conns.load(std::memory_order_relaxed) >= max;
 }
 
+// Effective weight in whole user weights (srv_eweight: rounded up, as "show stat" shows
+// it): the tables of consistent hashing and Maglev.
 inline uint32_t lb_srv_weight(const server* s)
 {
     return srv_eweight(lb_sh(s));
+}
+
+// Fine effective weight (srv_eweight_fine: 256 x the user weight at full weight, in 1/256
+// of the user weight while a module such as slowstart lowers it): what the algorithms that
+// weigh at pick time use (roundrobin, leastconn, random, leasttime), so that a server of
+// weight 1 follows a ramp. Scaling every weight by 256 changes none of their choices.
+inline uint64_t lb_srv_fine_weight(const server* s)
+{
+    return srv_eweight_fine(lb_sh(s));
 }
 
 // Tries <s>: reserves a slot. Returns CH_OK or CH_FULL.

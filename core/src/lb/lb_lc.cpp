@@ -6,7 +6,8 @@ namespace portico {
 
 namespace {
 
-// Weighted least connections: smallest (cur+1)/weight; ties go to the least recently
+// Weighted least connections: smallest (cur+1)/weight, with the fine effective weight (a
+// ratio, so the 256 scale changes nothing at full weight); ties go to the least recently
 // picked thanks to a rotating start and the pick number kept in rr_current.
 int lc_pick(proxy* be, const lb_backend*, stream*, const lb_tier& t, server* avoid, server** out)
 {
@@ -29,7 +30,7 @@ int lc_pick(proxy* be, const lb_backend*, stream*, const lb_tier& t, server* avo
                 if ((pass == 0 && s == avoid) || lb_srv_full(s))
                     continue;
                 uint64_t c = lb_sh(s)->cur_conns.load(std::memory_order_relaxed) + 1;
-                uint64_t w = lb_srv_weight(s);
+                uint64_t w = lb_srv_fine_weight(s);
                 // ties: the least recently picked (rr_current holds the last pick number)
                 if (!best || c * bw < bc * w ||
                     (c * bw == bc * w &&

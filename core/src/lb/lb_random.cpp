@@ -22,25 +22,35 @@ inline bool excluded(server* s, server* const* ex, uint32_t nex)
     return false;
 }
 
-// A weighted random usable, non-full server not in <ex> (nullptr if none).
+// A weighted random usable, non-full server not in <ex> (nullptr if none), drawn on the
+// fine effective weights. When they are all whole user weights (no server ramping, the
+// usual case) the draw is made on the user weights, so that the same random numbers give
+// the same servers whether or not the fine scale is used.
 server* weighted_random(const std::vector<server*>& set, server* const* ex, uint32_t nex)
 {
     uint64_t total = 0;
+    bool whole = true;
     for (server* s : set)
-        if (!excluded(s, ex, nex) && lb_usable(s) && !lb_srv_full(s))
-            total += lb_srv_weight(s);
+        if (!excluded(s, ex, nex) && lb_usable(s) && !lb_srv_full(s)) {
+            uint64_t w = lb_srv_fine_weight(s);
+            whole &= w % 256 == 0;
+            total += w;
+        }
     if (!total)
         return nullptr;
-    uint64_t r = lb_rnd() % total;
+    uint64_t unit = whole ? 256 : 1;
+    uint64_t r = lb_rnd() % (total / unit);
+    server* last = nullptr;
     for (server* s : set) {
         if (excluded(s, ex, nex) || !lb_usable(s) || lb_srv_full(s))
             continue;
-        uint64_t w = lb_srv_weight(s);
+        uint64_t w = lb_srv_fine_weight(s) / unit;
         if (r < w)
             return s;
         r -= w;
+        last = s;
     }
-    return nullptr;
+    return last; // the weights went down meanwhile (another worker, a module)
 }
 
 int random_pick(proxy*, const lb_backend* b, stream*, const lb_tier& t, server* avoid,
@@ -69,7 +79,8 @@ void lb_seed_rng()
 }
 
 // N weighted random draws of distinct servers (as long as there are enough), keep the
-// least loaded (requests in progress + 1 for its weight, times the response time with rt).
+// least loaded (requests in progress + 1 for its fine effective weight, times the response
+// time with rt).
 int lb_draws_pick(const std::vector<server*>& set, uint32_t draws, bool rt, server* avoid,
                   server** out)
 {
@@ -97,7 +108,7 @@ int lb_draws_pick(const std::vector<server*>& set, uint32_t draws, bool rt, serv
             uint64_t load = lb_sh(s)->cur_conns.load(std::memory_order_relaxed) + 1;
             if (rt)
                 load *= lb_rt_effective(s, now) + 1;
-            uint64_t w = std::max<uint64_t>(1, lb_srv_weight(s));
+            uint64_t w = std::max<uint64_t>(1, lb_srv_fine_weight(s)); // a ratio: any scale
             if (!best || load * bw < bs * w) {
                 best = s;
                 bs = load;

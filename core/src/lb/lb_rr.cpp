@@ -5,7 +5,10 @@
 namespace portico {
 
 // Smooth weighted round-robin under the backend lock (state in shm): all workers together
-// produce one interleaved sequence. Full servers and <avoid> are skipped.
+// produce one interleaved sequence. Full servers and <avoid> are skipped. The weights are
+// the fine effective ones (256 x the user weight at full weight): the sequence is the one
+// of the user weights, since every current weight is scaled alike, and a server ramped by
+// slowstart gets its fraction of its share even with weight 1.
 int lb_rr_pick(proxy* be, const std::vector<server*>& set, server* avoid, server** out)
 {
     shm_lock& lk = be->shared->lb_lock;
@@ -20,7 +23,7 @@ int lb_rr_pick(proxy* be, const std::vector<server*>& set, server* avoid, server
             any_usable = true;
             if ((pass == 0 && s == avoid) || lb_srv_full(s))
                 continue;
-            int64_t w = lb_srv_weight(s);
+            int64_t w = (int64_t)lb_srv_fine_weight(s);
             lb_sh(s)->rr_current += w;
             total += w;
             if (!best || lb_sh(s)->rr_current > lb_sh(best)->rr_current)

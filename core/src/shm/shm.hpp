@@ -157,6 +157,19 @@ inline uint32_t srv_eweight(const shm_server* sh)
         return 0;
     return (w * (256 - d) + 255) / 256;
 }
+// Fine effective weight, for the algorithms that weigh at pick time (roundrobin, leastconn,
+// random, leasttime): the user weight times the fraction in 1/256 units, i.e. the user
+// weight x (256 - eweight_drop). 256 x the user weight at full weight (every server then
+// scaled alike, which changes no ratio), and never 0 while neither the user weight nor the
+// fraction is 0, so a server of weight 1 ramps too (srv_eweight() rounds it back to 1).
+inline uint64_t srv_eweight_fine(const shm_server* sh)
+{
+    uint64_t w = sh->weight.load(std::memory_order_relaxed);
+    uint32_t d = sh->eweight_drop.load(std::memory_order_relaxed);
+    if (d >= 256)
+        return 0;
+    return w * (256 - d);
+}
 
 struct alignas(64) shm_proxy {
     shm_lock lb_lock;                   // guards the balance algorithm's shared state
