@@ -46,6 +46,7 @@ my (@exp_info, @exp_stat, $schema_md5);
     while (my $l = <DATA>) {
         chomp $l;
         if ($l =~ /^## (\w+)(?: (\S+))?/) { $sec = $1; $schema_md5 = $2 if $1 eq 'schema'; next }
+        next unless length $l;
         push @exp_info, $l if $sec eq 'info';
         push @exp_stat, $l if $sec eq 'stat';
     }
