@@ -205,7 +205,8 @@ BOOST_FIXTURE_TEST_CASE(show_stat_csv, fixture)
     out = cli_show_stat({"show", "stat", "-1", "4", "-1", "no-maint"}, err);
     BOOST_TEST(std::count(out.begin(), out.end(), '\n') == 2);
     out = cli_show_stat({"show", "stat", "typed"}, err);
-    BOOST_TEST(!err.empty());
+    BOOST_TEST(err.empty());
+    BOOST_TEST(out.rfind("F.2.0.0.pxname.1:KNS:str:fe\n", 0) == 0);
 }
 
 // ---- ABI 1.4: module commands, check columns ----------------------------------------------
@@ -321,4 +322,62 @@ BOOST_FIXTURE_TEST_CASE(check_columns, fixture)
     sv.shared->up.store(SRV_OP_DOWN);
     l = line(hdr);
     BOOST_TEST(col_of(hdr, l, "status") == "DOWN 1/2");
+}
+
+namespace {
+std::vector<std::string> lines_of(const std::string& s)
+{
+    std::vector<std::string> v;
+    size_t b = 0;
+    for (size_t e; (e = s.find('\n', b)) != std::string::npos; b = e + 1)
+        v.push_back(s.substr(b, e - b));
+    return v;
+}
+} // namespace
+
+BOOST_FIXTURE_TEST_CASE(stat_typed_and_json, fixture)
+{
+    std::string err;
+    std::string typed = cli_show_stat({"show", "stat", "typed"}, err);
+    BOOST_TEST(err.empty());
+    auto l = lines_of(typed);
+    BOOST_REQUIRE(!l.empty());
+    BOOST_TEST(l[0] == "F.2.0.0.pxname.1:KNS:str:fe");
+    BOOST_TEST(l[1] == "F.2.0.1.svname.1:KNS:str:FRONTEND");
+    // the "-" column is no field: the stats modules' fields follow agg_check_status
+    BOOST_TEST(typed.find("S.3.1.17.status.1:SGP:str:no check\n") != std::string::npos);
+    BOOST_TEST(typed.find("S.3.2.17.status.1:SGP:str:MAINT\n") != std::string::npos);
+    BOOST_TEST(typed.find("S.3.1.19.act.1:SGP:u32:1\n") != std::string::npos);
+    BOOST_TEST(typed.find("B.3.0.19.act.1:MGP:u32:1\n") != std::string::npos);
+    BOOST_TEST(typed.find("B.3.0.102.agg_check_status.1:MGP:u32:0\n") != std::string::npos);
+    BOOST_TEST(typed.find("F.2.0.103.ssl_sess.1:MCP:u64:0\n") != std::string::npos);
+    BOOST_TEST(typed.find(".-.") == std::string::npos);
+    std::string json = cli_stat_json({});
+    BOOST_TEST(json.substr(0, 2) == "[[");
+    BOOST_TEST(json.substr(json.size() - 3) == "]]\n");
+    BOOST_TEST(json.find("{\"objType\":\"Server\",\"proxyId\":3,\"id\":2,\"field\":{\"pos\":17,"
+                         "\"name\":\"status\"},\"processNum\":1,\"tags\":{\"origin\":\"Status\","
+                         "\"nature\":\"Gauge\",\"scope\":\"Process\"},\"value\":{\"type\":"
+                         "\"str\",\"value\":\"MAINT\"}}") != std::string::npos);
+    // filters: the backend's server rows only
+    std::string srv = cli_stat_json({"3", "4", "-1"});
+    BOOST_TEST(srv.find("\"Frontend\"") == std::string::npos);
+    BOOST_TEST(srv.find("\"Backend\"") == std::string::npos);
+    BOOST_TEST(srv.find("\"objType\":\"Server\",\"proxyId\":3,\"id\":1,") != std::string::npos);
+}
+
+BOOST_FIXTURE_TEST_CASE(info_typed_and_json, fixture)
+{
+    auto l = lines_of(cli_show_info("typed"));
+    BOOST_REQUIRE(l.size() == 69);
+    BOOST_TEST(l[0] == "0.Name.1:POS:str:portico");
+    BOOST_TEST(l[45].substr(0, 15) == "47.Tasks.1:MGP:");
+    BOOST_TEST(l.back() == "71.Tainted.1:SGP:str:0");
+    std::string j = cli_show_info("json");
+    BOOST_TEST(j.rfind("[{\"field\":{\"pos\":0,\"name\":\"Name\"},\"processNum\":1,\"tags\":{\"origin\":"
+               "\"Product\",\"nature\":\"Output\",\"scope\":\"Service\"},\"value\":", 0) == 0);
+    BOOST_TEST(j.substr(j.size() - 2) == "]\n");
+    auto p = lines_of(cli_show_info());
+    BOOST_TEST(p.size() == 69);
+    BOOST_TEST(p[0] == "Name: portico");
 }

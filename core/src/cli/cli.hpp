@@ -112,7 +112,14 @@ std::vector<std::vector<std::string>> cli_split(const std::string& line);
 // Renderings (exact HAProxy 2.6 formats).
 std::string cli_stat_header();
 std::string cli_show_stat(const std::vector<std::string>& args, std::string& err);
-std::string cli_show_info();
+// "show info" in the plain (fmt ""), "typed" or "json" format.
+std::string cli_show_info(const std::string& fmt = std::string());
+// "show stat json" with the filters that follow "show stat" ([{<iid>|<proxy>} <type>
+// <sid>] [no-maint|up]*); the stats page's ";json" renders with it. Ends with LF.
+std::string cli_stat_json(const std::vector<std::string>& filters);
+// Global maxconn now ("set maxconn global" or the configuration's) and the configured one.
+uint32_t cli_global_maxconn();
+uint32_t cli_hard_maxconn();
 std::string cli_show_servers_state(const std::string& backend, bool& found);
 // Number of CSV columns of "show stat" (HAProxy 2.6 with its ssl/h1/h2 stats modules).
 size_t cli_stat_columns();

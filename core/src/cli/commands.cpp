@@ -12,6 +12,8 @@
 #include <memory>
 #include <ctime>
 #include <new>
+#include <unistd.h>
+#include <sys/time.h>
 
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
@@ -21,6 +23,8 @@
 #include "proxy/runtime.hpp"
 #include "proxy/srv_state.hpp"
 #include "shm/shm.hpp"
+#include "util/diag.hpp"
+#include "util/version.hpp"
 
 namespace portico {
 
@@ -99,7 +103,283 @@ void set_port(sockaddr_storage& a, uint16_t p)
 
 // ---- commands -------------------------------------------------------------------------
 
-std::string cmd_show_info(cli_session&, const words&) { return cli_show_info(); }
+std::string cmd_show_info(cli_session&, const words& a)
+{
+    // show info [desc|json|typed|float]*: "desc" (HAProxy's field descriptions) and
+    // "float" change nothing here
+    std::string fmt;
+    for (size_t i = 2; i < a.size(); i++)
+        if (a[i] == "json" || a[i] == "typed")
+            fmt = a[i];
+    return cli_show_info(fmt);
+}
+
+// The JSON schema of "show info json" and "show stat json" (HAProxy 2.6's, byte for byte:
+// clients validate against it).
+const char k_schema[] = R"JSON({"$schema":"http://json-schema.org/draft-04/schema#","oneOf":[{"title":"Info","type":"array","items":{"title":"InfoItem","type":"object","properties":{"field":{"$ref":"#/definitions/field"},"processNum":{"$ref":"#/definitions/processNum"},"tags":{"$ref":"#/definitions/tags"},"value":{"$ref":"#/definitions/typedValue"}},"required":["field","processNum","tags","value"]}},{"title":"Stat","type":"array","items":{"title":"InfoItem","type":"object","properties":{"objType":{"enum":["Frontend","Backend","Listener","Server","Unknown"]},"proxyId":{"type":"integer","minimum":0},"id":{"type":"integer","minimum":0},"field":{"$ref":"#/definitions/field"},"processNum":{"$ref":"#/definitions/processNum"},"tags":{"$ref":"#/definitions/tags"},"typedValue":{"$ref":"#/definitions/typedValue"}},"required":["objType","proxyId","id","field","processNum","tags","value"]}},{"title":"Error","type":"object","properties":{"errorStr":{"type":"string"}},"required":["errorStr"]}],"definitions":{"field":{"type":"object","pos":{"type":"integer","minimum":0},"name":{"type":"string"},"required":["pos","name"]},"processNum":{"type":"integer","minimum":1},"tags":{"type":"object","origin":{"type":"string","enum":["Metric","Status","Key","Config","Product","Unknown"]},"nature":{"type":"string","enum":["Gauge","Limit","Min","Max","Rate","Counter","Duration","Age","Time","Name","Output","Avg", "Unknown"]},"scope":{"type":"string","enum":["Cluster","Process","Service","System","Unknown"]},"required":["origin","nature","scope"]},"typedValue":{"type":"object","oneOf":[{"$ref":"#/definitions/typedValue/definitions/s32Value"},{"$ref":"#/definitions/typedValue/definitions/s64Value"},{"$ref":"#/definitions/typedValue/definitions/u32Value"},{"$ref":"#/definitions/typedValue/definitions/u64Value"},{"$ref":"#/definitions/typedValue/definitions/strValue"}],"definitions":{"s32Value":{"properties":{"type":{"type":"string","enum":["s32"]},"value":{"type":"integer","minimum":-2147483648,"maximum":2147483647}},"required":["type","value"]},"s64Value":{"properties":{"type":{"type":"string","enum":["s64"]},"value":{"type":"integer","minimum":-9007199254740991,"maximum":9007199254740991}},"required":["type","value"]},"u32Value":{"properties":{"type":{"type":"string","enum":["u32"]},"value":{"type":"integer","minimum":0,"maximum":4294967295}},"required":["type","value"]},"u64Value":{"properties":{"type":{"type":"string","enum":["u64"]},"value":{"type":"integer","minimum":0,"maximum":9007199254740991}},"required":["type","value"]},"strValue":{"properties":{"type":{"type":"string","enum":["str"]},"value":{"type":"string"}},"required":["type","value"]},"unknownValue":{"properties":{"type":{"type":"integer","minimum":0},"value":{"type":"string","enum":["unknown"]}},"required":["type","value"]}}}}}
+)JSON";
+
+std::string cmd_show_schema(cli_session&, const words& a)
+{
+    if (a.size() < 3 || a[2] != "json")
+        return "json is the only supported schema\n";
+    return k_schema;
+}
+
+std::string cmd_show_version(cli_session&, const words&)
+{
+    return std::string(k_haproxy_compat_version) + "-portico-" + k_portico_version + "\n";
+}
+
+std::string cmd_show_cli_sockets(cli_session&, const words&)
+{
+    static const char* const lvl[] = {"user", "operator", "admin"};
+    std::string out = "# socket lvl processes\n";
+    for (auto& sk : g_cli.sockets) {
+        std::string name;
+        if (sk.inherited_fd >= 0 && !sk.is_unix)
+            name = "sockpair@" + std::to_string(sk.inherited_fd);
+        else if (sk.is_unix)
+            name = "unix@" + sk.path;
+        else if (sk.addr.ss_family == AF_INET6)
+            name = "ipv6@[" + addr_ip(sk.addr) + "]:" + std::to_string(addr_port(sk.addr));
+        else
+            name = "ipv4@" + addr_ip(sk.addr) + ":" + std::to_string(addr_port(sk.addr));
+        out += name + " " + lvl[std::clamp(sk.level, 0, 2)] + " all\n";
+    }
+    return out;
+}
+
+std::string cmd_show_env(cli_session&, const words& a)
+{
+    if (a.size() > 2) {
+        const char* v = getenv(a[2].c_str());
+        if (!v)
+            return "Variable not found\n";
+        return a[2] + "=" + v + "\n";
+    }
+    std::string out;
+    for (char** e = environ; e && *e; e++)
+        out += std::string(*e) + "\n";
+    return out;
+}
+
+// Per-worker counters the workers publish in shm (HAProxy's layout: the total, then each
+// worker's value).
+std::string cmd_show_activity(cli_session&, const words&)
+{
+    shm_header* h = shm_get();
+    uint32_t nw = h ? std::min(h->nworkers, k_shm_max_workers) : 0;
+    timeval tv{};
+    gettimeofday(&tv, nullptr);
+    char buf[128];
+    snprintf(buf, sizeof(buf), "thread_id: 0 (1..%u)\ndate_now: %lld.%06ld\n", nw,
+             (long long)tv.tv_sec, (long)tv.tv_usec);
+    std::string out = buf;
+    struct field {
+        const char* name;
+        std::atomic<uint64_t> shm_activity::*m;
+    };
+    const field fields[] = {{"loops", &shm_activity::loops},
+                            {"poll_io", &shm_activity::poll_io},
+                            {"poll_exp", &shm_activity::poll_exp},
+                            {"accepted", &shm_activity::accepted}};
+    for (auto& f : fields) {
+        uint64_t tot = 0;
+        std::string per;
+        for (uint32_t i = 0; i < nw; i++) {
+            uint64_t v = (h->act[i].*f.m).load();
+            tot += v;
+            per += " " + std::to_string(v);
+        }
+        out += std::string(f.name) + ": " + std::to_string(tot) + " [" + per + " ]\n";
+    }
+    return out;
+}
+
+// clear counters [all]: the max values, or every counter, of every proxy and server.
+std::string cmd_clear_counters(cli_session& s, const words& a)
+{
+    bool all = a.size() > 2 && a[2] == "all";
+    if (all && s.level < CLI_LVL_ADMIN)
+        return "Permission denied\n";
+    shm_header* h = shm_get();
+    if (!h)
+        return "";
+    auto z = [](auto& at) { at.store(0, std::memory_order_relaxed); };
+    z(h->cr_max);
+    for (uint32_t i = 0; i < h->nproxies; i++) {
+        shm_proxy* p = shm_proxy_slot(i);
+        p->queue.max.store(p->queue.cur.load());
+        p->be_max_conns.store(p->be_conns.load());
+        if (!all)
+            continue;
+        for (auto* c : {&p->cum_conns, &p->denied, &p->be_cum_conns, &p->retries,
+                        &p->redispatches, &p->req_tot, &p->hrsp_1xx, &p->hrsp_2xx,
+                        &p->hrsp_3xx, &p->hrsp_4xx, &p->hrsp_5xx, &p->hrsp_other,
+                        &p->conn_errors, &p->queue.total})
+            z(*c);
+    }
+    for (uint32_t i = 0; i < h->nservers; i++) {
+        shm_server* sv = shm_server_slot(i);
+        sv->queue.max.store(sv->queue.cur.load());
+        sv->max_conns.store(sv->cur_conns.load());
+        if (!all)
+            continue;
+        for (auto* c : {&sv->cum_conns, &sv->connect_errors, &sv->bytes_in, &sv->bytes_out,
+                        &sv->retries, &sv->redispatches, &sv->req_tot, &sv->hrsp_1xx,
+                        &sv->hrsp_2xx, &sv->hrsp_3xx, &sv->hrsp_4xx, &sv->hrsp_5xx,
+                        &sv->hrsp_other, &sv->queue.total, &sv->down_trans})
+            z(*c);
+    }
+    if (all)
+        z(h->cum_conns);
+    return "";
+}
+
+// HAProxy reads these numbers with atoi(): garbage is 0.
+long atoi_like(const std::string& s) { return std::atol(s.c_str()); }
+
+std::string cmd_set_maxconn_global(cli_session&, const words& a)
+{
+    if (a.size() < 4)
+        return "Expects an integer value.\n";
+    long v = atoi_like(a[3]);
+    uint32_t hard = cli_hard_maxconn();
+    if (v < 0 || (hard && (unsigned long)v > hard))
+        return "Value out of range.\n";
+    if (v == 0)
+        v = hard;
+    if (shm_header* h = shm_get())
+        h->rt_maxconn.store((uint32_t)v);
+    return "";
+}
+
+proxy* find_frontend(const std::string& name)
+{
+    for (auto& p : g_config->proxies)
+        if ((p->cap & CAP_FE) && p->name == name)
+            return p.get();
+    return nullptr;
+}
+
+void wake_workers()
+{
+    shm_header* h = shm_get();
+    if (!h)
+        return;
+    for (uint32_t i = 0; i < h->nworkers; i++) {
+        if (h->wake_fd[i] < 0)
+            continue;
+        uint64_t one = 1;
+        ssize_t r = write(h->wake_fd[i], &one, sizeof(one));
+        (void)r;
+    }
+}
+
+std::string cmd_set_maxconn_frontend(cli_session&, const words& a)
+{
+    if (a.size() < 4)
+        return "A frontend name is expected.\n";
+    proxy* fe = find_frontend(a[3]);
+    if (!fe || !fe->shared)
+        return "No such frontend.\n";
+    if (a.size() < 5)
+        return "Integer value expected.\n";
+    long v = atoi_like(a[4]);
+    if (v < 0)
+        return "Value out of range.\n";
+    fe->shared->fe_maxconn.store((uint32_t)v);
+    fe->maxconn = (uint32_t)v;
+    return "";
+}
+
+std::string cmd_set_rate_limit(cli_session&, const words& a)
+{
+    const char* usage = "'set rate-limit' only supports :\n"
+        "   - 'connections global' to set the per-process maximum connection rate\n"
+        "   - 'sessions global' to set the per-process maximum session rate\n"
+        "   - 'ssl-sessions global' to set the per-process maximum SSL session rate\n"
+        "   - 'http-compression global' to set the per-process maximum compression speed in kB/s\n";
+    if (a.size() < 4 || a[3] != "global" ||
+        (a[2] != "connections" && a[2] != "sessions" && a[2] != "ssl-sessions" &&
+         a[2] != "http-compression"))
+        return usage;
+    if (a.size() < 5)
+        return "Expects an integer value.\n";
+    long v = atoi_like(a[4]);
+    if (v < 0)
+        return "Value out of range.\n";
+    if (a[2] != "connections")
+        return "'set rate-limit " + a[2] + " global' is not supported by portico (only "
+               "'connections global' is enforced).\n";
+    if (shm_header* h = shm_get())
+        h->conn_rate_lim.store((uint32_t)v);
+    return "";
+}
+
+// disable|enable|shutdown frontend <fe>: the state is in shm; every worker's listeners
+// follow it on their next loop turn (they are woken up).
+std::string set_frontend_state(const words& a, uint32_t st)
+{
+    if (a.size() < 3)
+        return "A frontend name is expected.\n";
+    proxy* fe = find_frontend(a[2]);
+    if (!fe || !fe->shared)
+        return "No such frontend.\n";
+    uint32_t cur = fe->shared->fe_state.load();
+    if (cur == FE_ST_STOPPED) {
+        if (st == FE_ST_STOPPED)
+            return "";
+        return "Frontend was already shut down.\n";
+    }
+    if (st == FE_ST_PAUSED && cur == FE_ST_PAUSED)
+        return "All sockets are already disabled.\n";
+    if (st == FE_ST_OPEN && cur == FE_ST_OPEN)
+        return "All sockets are already enabled.\n";
+    fe->shared->fe_state.store(st);
+    if (st == FE_ST_STOPPED) {
+        // the master's copies of the listening sockets go; the workers close theirs
+        for (auto& b : fe->binds) {
+            for (int& fd : b->fds) {
+                if (fd >= 0)
+                    close(fd);
+                fd = -1;
+            }
+        }
+        PTC_WARN("Proxy %s stopped (cumulated conns: FE: %llu, BE: %llu).", fe->name.c_str(),
+                 (unsigned long long)fe->shared->cum_conns.load(),
+                 (unsigned long long)fe->shared->be_cum_conns.load());
+    }
+    if (shm_header* h = shm_get())
+        h->fe_gen.fetch_add(1, std::memory_order_release);
+    wake_workers();
+    return "";
+}
+
+std::string cmd_disable_frontend(cli_session&, const words& a)
+{
+    return set_frontend_state(a, FE_ST_PAUSED);
+}
+std::string cmd_enable_frontend(cli_session&, const words& a)
+{
+    return set_frontend_state(a, FE_ST_OPEN);
+}
+std::string cmd_shutdown_frontend(cli_session&, const words& a)
+{
+    return set_frontend_state(a, FE_ST_STOPPED);
+}
+
+std::string cmd_shutdown_sessions_server(cli_session&, const words& a)
+{
+    proxy* be;
+    server* sv;
+    std::string err;
+    if (!find_server(a, 3, be, sv, err))
+        return err;
+    srv_shutdown_streams(sv, false);
+    return "";
+}
 
 std::string cmd_show_stat(cli_session&, const words& a)
 {
@@ -470,6 +750,33 @@ std::string cmd_help(cli_session& s, const words& a);
 const command k_commands[] = {
     {{"add", "server"}, "add server <bk>/<srv>", "create a new server", CLI_LVL_ADMIN,
      cmd_add_server},
+    {{"clear", "counters"}, "clear counters [all]",
+     "clear max statistics counters (or all counters)", CLI_LVL_OPERATOR, cmd_clear_counters},
+    {{"disable", "frontend"}, "disable frontend <frontend>",
+     "temporarily disable specific frontend", CLI_LVL_ADMIN, cmd_disable_frontend},
+    {{"enable", "frontend"}, "enable frontend <frontend>", "re-enable specific frontend",
+     CLI_LVL_ADMIN, cmd_enable_frontend},
+    {{"set", "maxconn", "frontend"}, "set maxconn frontend <frontend> <value>",
+     "change a frontend's maxconn setting", CLI_LVL_ADMIN, cmd_set_maxconn_frontend},
+    {{"set", "maxconn", "global"}, "set maxconn global <value>",
+     "change the per-process maxconn setting", CLI_LVL_ADMIN, cmd_set_maxconn_global},
+    {{"set", "rate-limit"}, "set rate-limit <setting> <value>", "change a rate limiting value",
+     CLI_LVL_ADMIN, cmd_set_rate_limit},
+    {{"show", "activity"}, "show activity",
+     "show per-thread activity stats (for support/developers)", CLI_LVL_USER,
+     cmd_show_activity},
+    {{"show", "cli", "sockets"}, "show cli sockets", "dump list of cli sockets", CLI_LVL_USER,
+     cmd_show_cli_sockets},
+    {{"show", "env"}, "show env [var]", "dump environment variables known to the process",
+     CLI_LVL_OPERATOR, cmd_show_env},
+    {{"show", "schema"}, "show schema json", "report schema used for stats", CLI_LVL_USER,
+     cmd_show_schema},
+    {{"show", "version"}, "show version", "show version of the current process", CLI_LVL_USER,
+     cmd_show_version},
+    {{"shutdown", "frontend"}, "shutdown frontend <frontend>", "stop a specific frontend",
+     CLI_LVL_ADMIN, cmd_shutdown_frontend},
+    {{"shutdown", "sessions", "server"}, "shutdown sessions server <bk>/<srv>",
+     "kill sessions on a server", CLI_LVL_ADMIN, cmd_shutdown_sessions_server},
     {{"del", "server"}, "del server <bk>/<srv>", "remove a server", CLI_LVL_ADMIN,
      cmd_del_server},
     {{"disable", "server"}, "disable server (DEPRECATED)",
@@ -493,12 +800,14 @@ const command k_commands[] = {
      CLI_LVL_USER, cmd_show_backend},
     {{"show", "cli", "level"}, "show cli level", "display the level of the current CLI session",
      CLI_LVL_USER, cmd_show_cli_level},
-    {{"show", "info"}, "show info", "report information about the running process",
+    {{"show", "info"}, "show info [desc|json|typed|float]*",
+     "report information about the running process",
      CLI_LVL_USER, cmd_show_info},
     {{"show", "servers", "state"}, "show servers state [<backend>]",
      "dump volatile server information (all or for a single backend)", CLI_LVL_USER,
      cmd_show_servers_state},
-    {{"show", "stat"}, "show stat [no-maint|up]*", "report counters for each proxy and server",
+    {{"show", "stat"}, "show stat [desc|json|no-maint|typed|up]*",
+     "report counters for each proxy and server",
      CLI_LVL_USER, cmd_show_stat},
     {{"user"}, "user", "lower the level of the current CLI session to user", CLI_LVL_USER,
      cmd_user},

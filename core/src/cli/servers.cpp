@@ -140,6 +140,8 @@ void cli_shm_init(config& cfg)
 {
     uint32_t now = (uint32_t)time(nullptr);
     for (auto& p : cfg.proxies) {
+        if (p->shared)
+            p->shared->fe_maxconn.store(p->maxconn);
         for (auto& s : p->servers) {
             shm_server* sh = s->shared;
             if (!sh)

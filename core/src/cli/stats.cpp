@@ -322,12 +322,14 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
         uint32_t cur = sp ? sp->cur_conns.load() : 0;
         r.set("scur", cur);
         r.set("smax", cur);
-        r.set("slim", p.maxconn ? p.maxconn : global_maxconn());
+        uint32_t fmax = sp ? sp->fe_maxconn.load() : p.maxconn;
+        r.set("slim", fmax ? fmax : global_maxconn());
         uint64_t cum = sp ? sp->cum_conns.load() : 0;
         r.set("stot", cum);
         r.set("dreq", sp ? sp->denied.load() : 0);
         r.set("ereq", sp ? sp->conn_errors.load() : 0); // refused handshakes (PROXY header...)
-        r.set("status", "OPEN");
+        uint32_t st = sp ? sp->fe_state.load() : FE_ST_OPEN;
+        r.set("status", st == FE_ST_OPEN ? "OPEN" : st == FE_ST_PAUSED ? "PAUSED" : "STOP");
         r.set("pid", 1u);
         r.set("iid", p.index + 2);
         r.set("sid", 0u);
@@ -439,48 +441,346 @@ std::string cli_stat_header()
     return h;
 }
 
-// show stat [{<iid>|<proxy>} <type> <sid>] [no-maint|up]*
-std::string cli_show_stat(const std::vector<std::string>& args, std::string& err)
+namespace {
+
+// The typed tags and value type of each "show stat" field (the "-" column excluded),
+// as HAProxy 2.6 reports them: origin, nature, scope letters for a frontend, a backend
+// and a server, then the type.
+const char* const k_stat_meta[] = {
+    "KNSKNSKNSstr", "KNSKNSKNSstr", "MGPMGPMGPu32", "MMPMMPMMPu32", "MGPMGPMGPu32", "MMPMMPMMPu32", "CLPCLPCLPu32", "MCPMCPMCPu64",
+    "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64",
+    "MCPMCPMCPu64", "SGPSGPSGPstr", "MaPMaPMaPu32", "SGPMGPSGPu32", "SGPMGPSGPu32", "MCPMCPMCPu64", "MCPMCPMCPu64", "MAPMAPMAPu32",
+    "MCPMCPMCPu32", "CGSCGSCGSu32", "KGPKGPKGPu32", "KGSKGSKGSu32", "KGSKGSKGSu32", "MaPMaPMaPu32", "MCPMCPMCPu64", "CNSCNSCNSstr",
+    "CGSCGSCGSu32", "MRPMGPMRPu32", "CLPCLPCLPu32", "MMPMGPMMPu32", "MOPMOPMOPstr", "MOPMOPMOPu32", "MDPMDPMDPu64", "MCPMCPMCPu64",
+    "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MRPMRPMRPu32", "MMPMMPMMPu32",
+    "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MAPMAPMAPs32",
+    "MOPMOPMOPstr", "MOPMOPMOPstr", "MaPMaPMaPu32", "MaPMaPMaPu32", "MaPMaPMaPu32", "MaPMaPMaPu32", "MOPMOPMOPstr", "MOPMOPMOPu32",
+    "MDPMDPMDPu64", "MOPMOPMOPstr", "MOPMOPMOPstr", "CGSCGSCGSu32", "CGSCGSCGSu32", "CGSCGSCGSu32", "CGSCGSCGSu32", "CGSCGSCGSu32",
+    "CGSCGSCGSu32", "CGSCGSCGSstr", "CNSCNSCNSstr", "CGSCGSCGSstr", "CGSCGSCGSstr", "MRPMRPMRPu32", "MMPMMPMMPu32", "MCPMCPMCPu64",
+    "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64",
+    "MGPMGPMGPu32", "CLPCLPCLPu32", "MMPMMPMMPu32", "MMPMMPMMPu32", "MMPMMPMMPu32", "MMPMMPMMPu32", "MCPMCPMCPu64", "MGPMGPMGPu32",
+    "MGPMGPMGPu32", "MGPMGPMGPu32", "MGPMGPMGPu32", "MaPMaPMaPu32", "MGPMGPMGPu32", "MGPMGPMGPu32", "MGPMGPMGPu32", "MCPMCPMCPu64",
+    "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64",
+    "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MGPMGPMGPu64", "MGPMGPMGPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MGPMGPMGPu64",
+    "MGPMGPMGPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64", "MCPMCPMCPu64",
+};
+static_assert(sizeof(k_stat_meta) / sizeof(k_stat_meta[0]) == k_ncols - 1);
+
+// "show info" fields: position, name, tags and type (HAProxy 2.6's numbering: the
+// positions of the fields it omits in this build, ZlibMemUsage, MaxZlibMemUsage and
+// description, are skipped).
+struct info_meta {
+    int pos;
+    const char* name;
+    const char* tt;
+};
+const info_meta k_info_meta[] = {
+    {0, "Name", "POSstr"},
+    {1, "Version", "POSstr"},
+    {2, "Release_date", "POSstr"},
+    {3, "Nbthread", "CGSu32"},
+    {4, "Nbproc", "CGSu32"},
+    {5, "Process_num", "KGPu32"},
+    {6, "Pid", "SGPu32"},
+    {7, "Uptime", "MDPstr"},
+    {8, "Uptime_sec", "MDPu32"},
+    {9, "Memmax_MB", "CLPu32"},
+    {10, "PoolAlloc_MB", "MGPu32"},
+    {11, "PoolUsed_MB", "MGPu32"},
+    {12, "PoolFailed", "MCPu32"},
+    {13, "Ulimit-n", "CLPu32"},
+    {14, "Maxsock", "CLPu32"},
+    {15, "Maxconn", "CLPu32"},
+    {16, "Hard_maxconn", "CLPu32"},
+    {17, "CurrConns", "MGPu32"},
+    {18, "CumConns", "MCPu32"},
+    {19, "CumReq", "MCPu32"},
+    {20, "MaxSslConns", "MMPu32"},
+    {21, "CurrSslConns", "MGPu32"},
+    {22, "CumSslConns", "MCPu32"},
+    {23, "Maxpipes", "CLPu32"},
+    {24, "PipesUsed", "MGPu32"},
+    {25, "PipesFree", "MGPu32"},
+    {26, "ConnRate", "MRPu32"},
+    {27, "ConnRateLimit", "CLPu32"},
+    {28, "MaxConnRate", "MMPu32"},
+    {29, "SessRate", "MRPu32"},
+    {30, "SessRateLimit", "CLPu32"},
+    {31, "MaxSessRate", "MRPu32"},
+    {32, "SslRate", "MRPu32"},
+    {33, "SslRateLimit", "CLPu32"},
+    {34, "MaxSslRate", "MMPu32"},
+    {35, "SslFrontendKeyRate", "MGPu32"},
+    {36, "SslFrontendMaxKeyRate", "MMPu32"},
+    {37, "SslFrontendSessionReuse_pct", "MGPu32"},
+    {38, "SslBackendKeyRate", "MRPu32"},
+    {39, "SslBackendMaxKeyRate", "MMPu32"},
+    {40, "SslCacheLookups", "MCPu32"},
+    {41, "SslCacheMisses", "MCPu32"},
+    {42, "CompressBpsIn", "MRPu32"},
+    {43, "CompressBpsOut", "MRPu32"},
+    {44, "CompressBpsRateLim", "CLPu32"},
+    {47, "Tasks", "MGPu32"},
+    {48, "Run_queue", "MGPu32"},
+    {49, "Idle_pct", "MaPu32"},
+    {50, "node", "COSstr"},
+    {52, "Stopping", "MGPu32"},
+    {53, "Jobs", "MGPu32"},
+    {54, "Unstoppable Jobs", "MGPu32"},
+    {55, "Listeners", "MGPu32"},
+    {56, "ActivePeers", "MGPu32"},
+    {57, "ConnectedPeers", "MGPu32"},
+    {58, "DroppedLogs", "MGPu32"},
+    {59, "BusyPolling", "MGPu32"},
+    {60, "FailedResolutions", "MGPu32"},
+    {61, "TotalBytesOut", "MGPu64"},
+    {62, "TotalSplicdedBytesOut", "MGPu64"},
+    {63, "BytesOutRate", "MRPu64"},
+    {64, "DebugCommandsIssued", "MGPu32"},
+    {65, "CumRecvLogs", "MCPu32"},
+    {66, "Build info", "POSstr"},
+    {67, "Memmax_bytes", "CLPu32"},
+    {68, "PoolAlloc_bytes", "MGPu64"},
+    {69, "PoolUsed_bytes", "MGPu64"},
+    {70, "Start_time_sec", "MDPu32"},
+    {71, "Tainted", "SGPstr"},
+};
+
+const char* tag_origin(char c)
 {
-    size_t i = 2;
+    switch (c) {
+    case 'M': return "Metric";
+    case 'S': return "Status";
+    case 'K': return "Key";
+    case 'C': return "Config";
+    case 'P': return "Product";
+    default: return "Unknown";
+    }
+}
+
+const char* tag_nature(char c)
+{
+    switch (c) {
+    case 'A': return "Age";
+    case 'a': return "Avg";
+    case 'C': return "Counter";
+    case 'D': return "Duration";
+    case 'G': return "Gauge";
+    case 'L': return "Limit";
+    case 'M': return "Max";
+    case 'm': return "Min";
+    case 'N': return "Name";
+    case 'O': return "Output";
+    case 'R': return "Rate";
+    default: return "Unknown";
+    }
+}
+
+const char* tag_scope(char c)
+{
+    switch (c) {
+    case 'P': return "Process";
+    case 'S': return "Service";
+    case 's': return "System";
+    case 'C': return "Cluster";
+    default: return "Unknown";
+    }
+}
+
+std::string json_str(const std::string& v)
+{
+    std::string o = "\"";
+    for (unsigned char c : v) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += (char)c;
+        } else if (c < 0x20) {
+            char b[8];
+            snprintf(b, sizeof(b), "\\u%04x", c);
+            o += b;
+        } else {
+            o += (char)c;
+        }
+    }
+    return o + "\"";
+}
+
+// One typed field, rendered in the typed and JSON formats. <tags>: 3 letters.
+struct typed_field {
+    int pos;
+    const char* name;
+    const char* tags;
+    std::string type;
+    std::string value;
+};
+
+std::string json_tags_value(const typed_field& f)
+{
+    std::string o = "\"processNum\":1,\"tags\":{\"origin\":\"";
+    o += tag_origin(f.tags[0]);
+    o += "\",\"nature\":\"";
+    o += tag_nature(f.tags[1]);
+    o += "\",\"scope\":\"";
+    o += tag_scope(f.tags[2]);
+    o += "\"},\"value\":{\"type\":\"" + f.type + "\",\"value\":";
+    o += f.type == "str" ? json_str(f.value) : f.value;
+    return o + "}}";
+}
+
+struct stat_req {
     long iid = -1, types = -1, sid = -1;
     std::string pxname;
     bool no_maint = false, up_only = false;
-    if (args.size() >= i + 3 && args[i] != "no-maint" && args[i] != "up" &&
-        args[i] != "typed" && args[i] != "json" && args[i] != "desc") {
-        if (!parse_int(args[i], iid))
-            pxname = args[i];
-        if (!parse_int(args[i + 1], types) || !parse_int(args[i + 2], sid)) {
+    std::string fmt; // "", "typed", "json"
+};
+
+// show stat [{<iid>|<proxy>} <type> <sid>] [typed|json|desc|no-maint|up]*
+bool parse_stat_args(const std::vector<std::string>& args, size_t i, stat_req& q,
+                     std::string& err)
+{
+    auto is_opt = [](const std::string& w) {
+        return w == "no-maint" || w == "up" || w == "typed" || w == "json" || w == "desc";
+    };
+    if (args.size() >= i + 3 && !is_opt(args[i])) {
+        if (!parse_int(args[i], q.iid))
+            q.pxname = args[i];
+        if (!parse_int(args[i + 1], q.types) || !parse_int(args[i + 2], q.sid)) {
             err = "Invalid arguments.\n";
-            return {};
+            return false;
         }
         i += 3;
     }
     for (; i < args.size(); i++) {
         if (args[i] == "no-maint")
-            no_maint = true;
+            q.no_maint = true;
         else if (args[i] == "up")
-            up_only = true;
-        else if (args[i] == "typed" || args[i] == "json" || args[i] == "desc") {
-            err = "'show stat " + args[i] + "' is not supported yet by portico.\n";
-            return {};
-        }
+            q.up_only = true;
+        else if (args[i] == "typed" || args[i] == "json")
+            q.fmt = args[i];
+        // "desc" adds HAProxy's own field descriptions, which portico does not carry:
+        // the output is the same without them
     }
-    if (types < 0)
-        types = 7;
-    std::string out = cli_stat_header();
+    if (q.types < 0)
+        q.types = 7;
+    return true;
+}
+
+std::vector<row> stat_rows(const stat_req& q)
+{
+    std::vector<row> out;
     for (auto& p : g_config->proxies) {
-        if (!pxname.empty() && p->name != pxname)
+        if (!q.pxname.empty() && p->name != q.pxname)
             continue;
-        if (pxname.empty() && iid >= 0 && (long)p->index + 2 != iid)
+        if (q.pxname.empty() && q.iid >= 0 && (long)p->index + 2 != q.iid)
             continue;
-        for (auto& r : proxy_rows(*p, (int)types, (int)sid, no_maint, up_only))
-            out += r.csv();
+        for (auto& r : proxy_rows(*p, (int)q.types, (int)q.sid, q.no_maint, q.up_only))
+            out.push_back(std::move(r));
     }
     return out;
 }
 
-std::string cli_show_info()
+// The typed fields of a row: the non-empty columns, "-" excluded.
+std::vector<typed_field> row_fields(const row& r, char& objtype, std::string& iid,
+                                    std::string& sid)
+{
+    const std::string& t = r.v[col("type")];
+    int k = t == "0" ? 0 : t == "1" ? 1 : 2;
+    objtype = "FBS"[k];
+    iid = r.v[col("iid")];
+    sid = r.v[col("sid")];
+    std::vector<typed_field> out;
+    int pos = 0;
+    for (size_t i = 0; i < k_ncols; i++) {
+        if (!std::strcmp(k_cols[i], "-"))
+            continue;
+        const char* m = k_stat_meta[pos];
+        if (!r.v[i].empty())
+            out.push_back({pos, k_cols[i], m + 3 * k, std::string(m + 9), r.v[i]});
+        pos++;
+    }
+    return out;
+}
+
+std::string stat_typed(const std::vector<row>& rows)
+{
+    std::string out;
+    for (auto& r : rows) {
+        char ot;
+        std::string iid, sid;
+        for (auto& f : row_fields(r, ot, iid, sid)) {
+            out += ot;
+            out += "." + iid + "." + sid + "." + std::to_string(f.pos) + "." + f.name + ".1:";
+            out.append(f.tags, 3);
+            out += ":" + f.type + ":" + f.value + "\n";
+        }
+    }
+    return out;
+}
+
+std::string stat_json(const std::vector<row>& rows)
+{
+    std::string out = "[";
+    bool first_row = true;
+    for (auto& r : rows) {
+        char ot;
+        std::string iid, sid;
+        auto fields = row_fields(r, ot, iid, sid);
+        const char* tname = ot == 'F' ? "Frontend" : ot == 'B' ? "Backend" : "Server";
+        out += first_row ? "[" : ",[";
+        first_row = false;
+        bool first = true;
+        for (auto& f : fields) {
+            out += first ? "{" : ",{";
+            first = false;
+            out += std::string("\"objType\":\"") + tname + "\",\"proxyId\":" + iid +
+                   ",\"id\":" + sid + ",\"field\":{\"pos\":" + std::to_string(f.pos) +
+                   ",\"name\":\"" + f.name + "\"},";
+            out += json_tags_value(f);
+        }
+        out += "]";
+    }
+    return out + "]\n";
+}
+
+} // namespace
+
+std::string cli_show_stat(const std::vector<std::string>& args, std::string& err)
+{
+    stat_req q;
+    if (!parse_stat_args(args, 2, q, err))
+        return {};
+    auto rows = stat_rows(q);
+    if (q.fmt == "typed")
+        return stat_typed(rows);
+    if (q.fmt == "json")
+        return stat_json(rows);
+    std::string out = cli_stat_header();
+    for (auto& r : rows)
+        out += r.csv();
+    return out;
+}
+
+std::string cli_stat_json(const std::vector<std::string>& filters)
+{
+    stat_req q;
+    std::string err;
+    if (!parse_stat_args(filters, 0, q, err))
+        return "[]\n";
+    return stat_json(stat_rows(q));
+}
+
+uint32_t cli_global_maxconn()
+{
+    shm_header* h = shm_get();
+    uint32_t v = h ? h->rt_maxconn.load() : 0;
+    return v ? v : global_maxconn();
+}
+
+uint32_t cli_hard_maxconn() { return global_maxconn(); }
+
+namespace {
+
+std::vector<typed_field> info_fields()
 {
     shm_header* h = shm_get();
     uint64_t up = (uint64_t)(time(nullptr) - g_start_time);
@@ -496,7 +796,8 @@ std::string cli_show_info()
     for (auto& p : g_config->proxies) {
         if (!(p->cap & CAP_FE))
             continue;
-        listeners += (uint32_t)p->binds.size();
+        if (!p->shared || p->shared->fe_state.load() != FE_ST_STOPPED)
+            listeners += (uint32_t)p->binds.size();
         if (p->shared)
             cum_req += p->mode == px_mode::http ? p->shared->req_tot.load() : p->shared->cum_conns.load();
     }
@@ -504,60 +805,74 @@ std::string cli_show_info()
     gethostname(host, sizeof(host) - 1);
     uint32_t cur = h ? h->cur_conns.load() : 0;
     std::string version = std::string(k_haproxy_compat_version) + "-portico-" + k_portico_version;
-    struct kv {
-        const char* k;
-        std::string v;
-    };
-    const uint32_t mc = global_maxconn();
-    std::vector<kv> f = {
+    timespec ts{};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t mono = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    auto n = [](uint64_t v) { return std::to_string(v); };
+    std::vector<std::pair<const char*, std::string>> vals = {
         {"Name", "portico"},
         {"Version", version},
         {"Release_date", "2026/11/22"},
-        {"Nbthread", std::to_string(g_workers)},
+        {"Nbthread", n(g_workers)},
         {"Nbproc", "1"},
         {"Process_num", "1"},
-        {"Pid", std::to_string(g_diag.pid)},
+        {"Pid", n((uint64_t)g_diag.pid)},
         {"Uptime", uptime},
-        {"Uptime_sec", std::to_string(up)},
-        {"Memmax_MB", "0"},
-        {"PoolAlloc_MB", "0"},
-        {"PoolUsed_MB", "0"},
-        {"PoolFailed", "0"},
-        {"Ulimit-n", std::to_string(nofile)},
-        {"Maxsock", std::to_string(nofile)},
-        {"Maxconn", std::to_string(mc)},
-        {"Hard_maxconn", std::to_string(mc)},
-        {"CurrConns", std::to_string(cur)},
-        {"CumConns", std::to_string(h ? h->cum_conns.load() : 0)},
-        {"CumReq", std::to_string(cum_req)},
+        {"Uptime_sec", n(up)},
+        {"Ulimit-n", n(nofile)},
+        {"Maxsock", n(nofile)},
+        {"Maxconn", n(cli_global_maxconn())},
+        {"Hard_maxconn", n(cli_hard_maxconn())},
+        {"CurrConns", n(cur)},
+        {"CumConns", n(h ? h->cum_conns.load() : 0)},
+        {"CumReq", n(cum_req)},
+        {"ConnRate", n(h ? shm_conn_rate(h, mono) : 0)},
+        {"ConnRateLimit", n(h ? h->conn_rate_lim.load() : 0)},
+        {"MaxConnRate", n(h ? h->cr_max.load() : 0)},
+        {"Idle_pct", "100"},
+        {"node", host},
+        {"Jobs", n(cur + listeners)},
+        {"Listeners", n(listeners)},
+        {"Build info", version},
+        {"Start_time_sec", n((uint64_t)g_start_time)},
     };
-    for (const char* z :
-         {"MaxSslConns", "CurrSslConns", "CumSslConns", "Maxpipes", "PipesUsed", "PipesFree",
-          "ConnRate", "ConnRateLimit", "MaxConnRate", "SessRate", "SessRateLimit",
-          "MaxSessRate", "SslRate", "SslRateLimit", "MaxSslRate", "SslFrontendKeyRate",
-          "SslFrontendMaxKeyRate", "SslFrontendSessionReuse_pct", "SslBackendKeyRate",
-          "SslBackendMaxKeyRate", "SslCacheLookups", "SslCacheMisses", "CompressBpsIn",
-          "CompressBpsOut", "CompressBpsRateLim", "Tasks", "Run_queue"})
-        f.push_back({z, "0"});
-    f.push_back({"Idle_pct", "100"});
-    f.push_back({"node", host});
-    f.push_back({"Stopping", "0"});
-    f.push_back({"Jobs", std::to_string(cur + listeners)});
-    f.push_back({"Unstoppable Jobs", "0"});
-    f.push_back({"Listeners", std::to_string(listeners)});
-    for (const char* z : {"ActivePeers", "ConnectedPeers", "DroppedLogs", "BusyPolling",
-                          "FailedResolutions", "TotalBytesOut", "TotalSplicdedBytesOut",
-                          "BytesOutRate", "DebugCommandsIssued", "CumRecvLogs"})
-        f.push_back({z, "0"});
-    f.push_back({"Build info", version});
-    f.push_back({"Memmax_bytes", "0"});
-    f.push_back({"PoolAlloc_bytes", "0"});
-    f.push_back({"PoolUsed_bytes", "0"});
-    f.push_back({"Start_time_sec", std::to_string((uint64_t)g_start_time)});
-    f.push_back({"Tainted", "0"});
+    std::vector<typed_field> out;
+    for (auto& m : k_info_meta) {
+        std::string v = "0";
+        for (auto& kv : vals)
+            if (!std::strcmp(kv.first, m.name))
+                v = kv.second;
+        out.push_back({m.pos, m.name, m.tt, std::string(m.tt + 3), v});
+    }
+    return out;
+}
+
+} // namespace
+
+std::string cli_show_info(const std::string& fmt)
+{
     std::string out;
-    for (auto& e : f)
-        out += std::string(e.k) + ": " + e.v + "\n";
+    auto fields = info_fields();
+    if (fmt == "json") {
+        out = "[";
+        bool first = true;
+        for (auto& f : fields) {
+            out += first ? "{" : ",{";
+            first = false;
+            out += "\"field\":{\"pos\":" + std::to_string(f.pos) + ",\"name\":\"" + f.name +
+                   "\"}," + json_tags_value(f);
+        }
+        return out + "]\n";
+    }
+    for (auto& f : fields) {
+        if (fmt == "typed") {
+            out += std::to_string(f.pos) + "." + f.name + ".1:";
+            out.append(f.tags, 3);
+            out += ":" + f.type + ":" + f.value + "\n";
+        } else {
+            out += std::string(f.name) + ": " + f.value + "\n";
+        }
+    }
     return out;
 }
 

@@ -69,6 +69,7 @@ bool shm_create(config& cfg)
     g_shm->nproxies = (uint32_t)np;
     g_shm->nservers = (uint32_t)ns;
     g_shm->nworkers = nw;
+    g_shm->rt_maxconn.store(cfg.global.maxconn);
     for (uint32_t i = 0; i < k_shm_max_workers; i++)
         g_shm->wake_fd[i] = i < nw ? eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC) : -1;
     g_shm->qheads = reinterpret_cast<std::atomic<uint64_t>*>(base + off_qheads);
@@ -83,6 +84,7 @@ bool shm_create(config& cfg)
         p.index = (uint32_t)i;
         p.shared = new (&g_proxies[i]) shm_proxy{};
         p.shared->srv_first = si;
+        p.shared->fe_maxconn.store(p.maxconn);
         for (auto& s : p.servers) {
             s->index = si;
             shm_server* sh = new (&g_servers[si]) shm_server{};
@@ -114,6 +116,44 @@ bool shm_create(config& cfg)
     cfg.server_count = si;
     lb_init(cfg);
     return true;
+}
+
+namespace {
+// Rolls the window to second <sec>: the count of the second before it, or 0 if older.
+void cr_roll(shm_header* h, uint64_t sec)
+{
+    uint64_t cur = h->cr_sec.load(std::memory_order_relaxed);
+    if (cur >= sec)
+        return;
+    if (h->cr_sec.compare_exchange_strong(cur, sec, std::memory_order_relaxed)) {
+        uint32_t n = h->cr_cur.exchange(0, std::memory_order_relaxed);
+        h->cr_prev.store(cur + 1 == sec ? n : 0, std::memory_order_relaxed);
+    }
+}
+
+uint32_t cr_estimate(shm_header* h, uint64_t now_ms)
+{
+    uint64_t ms = now_ms % 1000;
+    uint64_t prev = h->cr_prev.load(std::memory_order_relaxed);
+    return h->cr_cur.load(std::memory_order_relaxed) + (uint32_t)(prev * (1000 - ms) / 1000);
+}
+} // namespace
+
+uint32_t shm_conn_rate(shm_header* h, uint64_t now_ms)
+{
+    cr_roll(h, now_ms / 1000);
+    return cr_estimate(h, now_ms);
+}
+
+uint32_t shm_conn_rate_add(shm_header* h, uint64_t now_ms)
+{
+    cr_roll(h, now_ms / 1000);
+    h->cr_cur.fetch_add(1, std::memory_order_relaxed);
+    uint32_t r = cr_estimate(h, now_ms);
+    uint32_t m = h->cr_max.load(std::memory_order_relaxed);
+    while (r > m && !h->cr_max.compare_exchange_weak(m, r, std::memory_order_relaxed)) {
+    }
+    return r;
 }
 
 namespace {

@@ -206,6 +206,25 @@ struct alignas(64) shm_proxy {
     std::atomic<uint64_t> hrsp_other;   // other status, or none sent (-1)
     // ---- connections refused before the protocol handler (ABI 1.3 stream_conn_fail) ----
     std::atomic<uint64_t> conn_errors;  // bad PROXY headers, failed handshakes (ereq)
+    // ---- runtime API: frontend limits and state, read by every worker's listeners ----
+    std::atomic<uint32_t> fe_maxconn;   // runtime frontend maxconn (0: none; "set maxconn
+                                        // frontend"), initialized from proxy::maxconn
+    std::atomic<uint32_t> fe_state;     // FE_ST_* ("disable|enable|shutdown frontend")
+};
+
+// Frontend states (shm_proxy::fe_state).
+enum : uint32_t {
+    FE_ST_OPEN = 0,
+    FE_ST_PAUSED = 1,   // "disable frontend": listeners stop accepting (backlog kept)
+    FE_ST_STOPPED = 2,  // "shutdown frontend": listeners closed for good
+};
+
+// Per-worker activity counters ("show activity"), written only by their worker.
+struct alignas(64) shm_activity {
+    std::atomic<uint64_t> loops;        // event loop turns
+    std::atomic<uint64_t> poll_io;      // turns whose poll returned events
+    std::atomic<uint64_t> poll_exp;     // turns whose poll returned on its timeout
+    std::atomic<uint64_t> accepted;     // connections accepted
 };
 
 struct shm_header {
@@ -229,7 +248,23 @@ struct shm_header {
     // ---- ABI 1.4: server_shutdown_streams ----
     std::atomic<uint64_t> shut_gen;     // bumped after any shm_server::shut_gen (one load
                                         // per loop turn tells a worker to look)
+    // ---- runtime API: limits read by the workers' listeners ----
+    std::atomic<uint32_t> rt_maxconn;   // global maxconn ("set maxconn global"; 0: none)
+    std::atomic<uint32_t> conn_rate_lim; // connections per second ("set rate-limit
+                                        // connections global"; 0: none)
+    std::atomic<uint64_t> fe_gen;       // bumped after any shm_proxy::fe_state change
+    // connection rate over the current and previous second (sliding window)
+    std::atomic<uint64_t> cr_sec;       // the current second (monotonic)
+    std::atomic<uint32_t> cr_cur;       // connections accepted in it
+    std::atomic<uint32_t> cr_prev;      // connections accepted in the one before
+    std::atomic<uint32_t> cr_max;       // highest rate seen (MaxConnRate)
+    shm_activity act[k_shm_max_workers];
 };
+
+// Connections per second over the last second (HAProxy's sliding-window estimate).
+uint32_t shm_conn_rate(shm_header* h, uint64_t now_ms);
+// Counts one accepted connection in the rate window; returns the rate including it.
+uint32_t shm_conn_rate_add(shm_header* h, uint64_t now_ms);
 
 // Creates the shared mapping sized for `cfg` and links every proxy and server of it to
 // its slot. Returns false (with errno set) if the mapping cannot be created.

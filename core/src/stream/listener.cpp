@@ -17,21 +17,32 @@ namespace portico {
 
 namespace {
 
+// The limits live in shm: the runtime API changes them ("set maxconn global|frontend",
+// "set rate-limit connections global", "disable frontend") for every worker at once.
 bool over_limits(listener* l)
 {
-    worker* w = l->w;
     shm_header* h = shm_get();
-    if (w->global_maxconn && h && h->cur_conns.load(std::memory_order_relaxed) >= w->global_maxconn)
-        return true;
-    if (l->fe->maxconn && l->fe->shared &&
-        l->fe->shared->cur_conns.load(std::memory_order_relaxed) >= l->fe->maxconn)
-        return true;
+    if (h) {
+        uint32_t gmax = h->rt_maxconn.load(std::memory_order_relaxed);
+        if (gmax && h->cur_conns.load(std::memory_order_relaxed) >= gmax)
+            return true;
+        uint32_t rl = h->conn_rate_lim.load(std::memory_order_relaxed);
+        if (rl && shm_conn_rate(h, now()) >= rl)
+            return true;
+    }
+    if (shm_proxy* sp = l->fe->shared) {
+        uint32_t fmax = sp->fe_maxconn.load(std::memory_order_relaxed);
+        if (fmax && sp->cur_conns.load(std::memory_order_relaxed) >= fmax)
+            return true;
+        if (sp->fe_state.load(std::memory_order_relaxed) != FE_ST_OPEN)
+            return true;
+    }
     return false;
 }
 
 void listener_arm(listener* l)
 {
-    if (l->armed || l->paused || l->w->stopping)
+    if (l->armed || l->paused || l->w->stopping || l->fd < 0)
         return;
     l->armed = true;
     l->w->poller->accept_multishot(l->fd, &l->acc);
@@ -58,7 +69,7 @@ void listeners_check_resume()
         return;
     bool still = false;
     for (auto& l : w->listeners) {
-        if (!l->paused)
+        if (!l->paused || l->fd < 0)
             continue;
         if (over_limits(l.get())) {
             still = true;
@@ -69,6 +80,29 @@ void listeners_check_resume()
     }
     if (still)
         w->timers->arm(&w->resume_timer, now() + 50);
+}
+
+void listeners_fe_changed()
+{
+    worker* w = g_worker;
+    if (!w)
+        return;
+    for (auto& l : w->listeners) {
+        uint32_t st = l->fe->shared ? l->fe->shared->fe_state.load() : FE_ST_OPEN;
+        if (st == FE_ST_STOPPED && l->fd >= 0) {
+            // the master closed its copy: ours is the last, the port stops listening
+            if (l->acc.busy)
+                w->poller->cancel(&l->acc);
+            l->paused = true;
+            if (l->bind->inherited_fd < 0)
+                close(l->fd);
+            l->fd = -1;
+        } else if (st == FE_ST_PAUSED && !l->paused) {
+            listener_pause(l.get());
+        } else if (st == FE_ST_OPEN && l->paused) {
+            listeners_check_resume();
+        }
+    }
 }
 
 namespace {
@@ -83,6 +117,10 @@ void on_accept(event::completion* ec, int res, uint32_t flags)
         if (w->stopping) {
             close(res);
             return;
+        }
+        if (shm_header* h = shm_get()) {
+            h->act[w->slot % k_shm_max_workers].accepted.fetch_add(1, std::memory_order_relaxed);
+            shm_conn_rate_add(h, now());
         }
         stream_new(l, res);
         if (over_limits(l))
@@ -109,6 +147,9 @@ void listeners_init(worker* w, int slot)
         for (auto& b : p->binds) {
             auto l = std::make_unique<listener>();
             l->fd = b->inherited_fd >= 0 ? b->inherited_fd : b->fds[(size_t)slot % b->fds.size()];
+            if (p->shared && p->shared->fe_state.load() == FE_ST_STOPPED)
+                l->fd = -1; // "shutdown frontend" before this worker started
+            l->paused = l->fd < 0;
             l->fe = p.get();
             l->bind = b.get();
             l->w = w;

@@ -187,6 +187,7 @@ struct worker {
     task_sched* tsched = nullptr; // module tasks and outgoing connections (task.hpp)
     // ---- ABI 1.4 server_shutdown_streams: generations last seen (worker.cpp) ----
     uint64_t shut_seen = 0;      // shm_header::shut_gen
+    uint64_t fe_seen = 0;        // shm_header::fe_gen
     std::vector<uint64_t> srv_shut_seen; // shm_server::shut_gen, by server slot
 };
 

@@ -283,6 +283,9 @@ void finish_close(stream* s);
 void listeners_init(worker* w, int slot);
 // Re-arms the paused listeners that are back under their limits.
 void listeners_check_resume();
+// The runtime API changed a frontend's state (shm_proxy::fe_state): pause, resume or close
+// this worker's listeners accordingly.
+void listeners_fe_changed();
 
 // ---- backend glue (backend.cpp) ----------------------------------------------------------------
 

@@ -58,6 +58,7 @@ bool worker_setup(int slot, std::string& err)
     listeners_init(w, slot);
     if (shm_header* h = shm_get()) {
         w->shut_seen = h->shut_gen.load();
+        w->fe_seen = h->fe_gen.load();
         w->srv_shut_seen.resize(h->nservers);
         for (uint32_t i = 0; i < h->nservers; i++)
             w->srv_shut_seen[i] = shm_server_slot(i)->shut_gen.load();
@@ -128,8 +129,22 @@ void worker_run()
             break;
         }
         event::update_clock();
-        if (shm_header* h = shm_get(); h && h->shut_gen.load(std::memory_order_relaxed) != w->shut_seen)
-            shutdown_marked_streams(w, h);
+        if (shm_header* h = shm_get()) {
+            shm_activity& a = h->act[w->slot % k_shm_max_workers];
+            a.loops.store(a.loops.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+            if (r > 0)
+                a.poll_io.store(a.poll_io.load(std::memory_order_relaxed) + 1,
+                                std::memory_order_relaxed);
+            else if (r == 0 && tmo != 0)
+                a.poll_exp.store(a.poll_exp.load(std::memory_order_relaxed) + 1,
+                                 std::memory_order_relaxed);
+            if (h->shut_gen.load(std::memory_order_relaxed) != w->shut_seen)
+                shutdown_marked_streams(w, h);
+            if (h->fe_gen.load(std::memory_order_relaxed) != w->fe_seen) {
+                w->fe_seen = h->fe_gen.load(std::memory_order_acquire);
+                listeners_fe_changed();
+            }
+        }
         w->timers->run(event::now_ms());
         tasks_run(w); // module tasks and outgoing connections (task.cpp)
         run_queue(w);
