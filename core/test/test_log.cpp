@@ -13,6 +13,7 @@
 #include <cstring>
 #include <ctime>
 #include <string>
+#include <vector>
 
 #include "log/log.hpp"
 
@@ -311,4 +312,70 @@ BOOST_AUTO_TEST_CASE(targets)
     BOOST_TEST(parse({"127.0.0.1"}, bad).find("facility") != std::string::npos);
     BOOST_TEST(parse({"127.0.0.1", "sample", "1:2", "local0"}, bad).find("not supported") !=
                std::string::npos);
+}
+
+// ---- captures (HAProxy 2.6's escaping and layout, measured with haproxy 2.6.12) ----------
+
+BOOST_AUTO_TEST_CASE(capture_encoding)
+{
+    char out[64];
+    const char in[] = "a|b{c}\"d#e\xe9" "f\x01";
+    size_t n = cap_encode(in, sizeof(in) - 1, false, out, sizeof(out));
+    BOOST_TEST(std::string(out, n) == "a#7Cb#7Bc#7D#22d#23e#E9f#01");
+    // +E: backslash and ']' are escaped, '"' stays encoded
+    n = cap_encode("a\\b]\"", 5, true, out, sizeof(out));
+    BOOST_TEST(std::string(out, n) == "a\\\\b\\]#22");
+    // never a partial escape at the end of the room
+    n = cap_encode("ab|", 3, false, out, 4);
+    BOOST_TEST(std::string(out, n) == "ab");
+}
+
+namespace {
+
+void put_cap(const cap_conf& cc, std::vector<unsigned char>& blk, uint32_t li, uint32_t off,
+             const char* v)
+{
+    int32_t l = (int32_t)std::strlen(v);
+    std::memcpy(blk.data() + li * sizeof(int32_t), &l, sizeof(l));
+    std::memcpy(blk.data() + off, v, (size_t)l);
+    (void)cc;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(capture_variables)
+{
+    proxy_log pl;
+    pl.caps.slots[0] = {cap_slot{"host", 32, 0}, cap_slot{"x-missing", 10, 0},
+                        cap_slot{"", 8, 0}};
+    pl.caps.slots[1] = {cap_slot{"x-missing", 20, 0}};
+    pl.caps.cookie = "SESS";
+    pl.caps.cookie_len = 20;
+    cap_layout(pl);
+    const cap_conf& cc = pl.caps;
+    BOOST_REQUIRE(cc.block > 0);
+    std::vector<unsigned char> blk(cc.block);
+    for (uint32_t i = 0; i < cc.nlens; i++) {
+        int32_t m = -1;
+        std::memcpy(blk.data() + i * sizeof(int32_t), &m, sizeof(m));
+    }
+    put_cap(cc, blk, cc.lidx(0, 0), cc.slots[0][0].off, "example.com");
+    put_cap(cc, blk, cc.lidx(0, 2), cc.slots[0][2].off, "a|b");
+    put_cap(cc, blk, cc.cookie_lidx(0), cc.cookie_off[0], "SESSID=12");
+    log_ctx c = sample_ctx();
+    c.caps = &cc;
+    c.capblk = blk.data();
+    BOOST_TEST(render("%hr %hrl %hs %hsl %CC %CS", c) ==
+               "{example.com||a#7Cb} example.com - a#7Cb {} - SESSID=12 -");
+    BOOST_TEST(render("%{+Q}hr %{+Q}hrl %{+Q}CC", c) ==
+               "\"{example.com||a#7Cb}\" \"example.com\" \"\" \"a#7Cb\" \"SESSID=12\"");
+    c.caps = nullptr; // a frontend without captures: nothing, separators merge
+    BOOST_TEST(render("a %hr %hrl b %CC", c) == "a b -");
+}
+
+BOOST_AUTO_TEST_CASE(logasap_marks)
+{
+    log_ctx c = sample_ctx();
+    c.asap = true;
+    BOOST_TEST(render("%B %Ta %Tt %U", c) == "+500 +5 +5 79");
 }

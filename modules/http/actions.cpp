@@ -771,75 +771,7 @@ int exec_set_status(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
-// ---- capture / set-log-level -------------------------------------------------------------------
-
-struct capture_act {
-    ptc_expr* expr;
-    uint32_t slot;
-    uint32_t len;
-};
-
-// Request capture slots are numbered per proxy in declaration order (config time).
-std::map<const ptc_proxy*, uint32_t> capture_count;
-
-int parse_capture(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
-{
-    std::string w = who(ctx, first);
-    if (dir_of(ctx) != PTC_DIR_REQ)
-        return host->cfg_errorf(ctx, "%s: response captures ('id', declare capture) are not "
-                                "supported yet", w.c_str());
-    if (end_word(ctx, first) || end_word(ctx, first + 1) || end_word(ctx, first + 2))
-        return host->cfg_errorf(ctx, "%s: expects <sample> len <length>", w.c_str());
-    std::string_view k = sv(ctx->args[first + 1]);
-    if (k == "id")
-        return host->cfg_errorf(ctx, "%s: 'id' (declare capture) is not supported yet",
-                                w.c_str());
-    if (k != "len")
-        return host->cfg_errorf(ctx, "%s: expects 'len' after the sample, got '%.*s'",
-                                w.c_str(), int(k.size()), k.data());
-    auto* a = make<capture_act>();
-    *state = a;
-    if (!(a->expr = host->expr_compile(ctx, ctx->args[first])))
-        return PTC_ERROR;
-    std::string l(sv(ctx->args[first + 2]));
-    char* end = nullptr;
-    long len = strtol(l.c_str(), &end, 10);
-    if (l.empty() || *end || len <= 0)
-        return host->cfg_errorf(ctx, "%s: 'len' expects a positive length", w.c_str());
-    uint32_t& cnt = capture_count[ctx->proxy];
-    if (cnt >= capture_slots)
-        return host->cfg_errorf(ctx, "%s: at most %zu captures per proxy are supported",
-                                w.c_str(), capture_slots);
-    a->slot = cnt++;
-    a->len = uint32_t(std::min<long>(len, long(capture_len)));
-    if (len > long(capture_len))
-        host->cfg_warnf(ctx, "%s: 'len' %ld truncated to %zu", w.c_str(), len, capture_len);
-    *next = first + 3;
-    return PTC_OK;
-}
-
-int exec_capture(ptc_stream* s, void* state)
-{
-    auto* a = static_cast<capture_act*>(state);
-    txn& t = txn_of(s);
-    ptc_sample smp{};
-    if (host->expr_eval(s, a->expr, &smp) != 1)
-        return PTC_ACT_CONTINUE;
-    char buf[32];
-    std::string_view v;
-    if (smp.type == PTC_SMP_SINT || smp.type == PTC_SMP_BOOL) {
-        int n = snprintf(buf, sizeof(buf), "%lld", (long long)smp.u.sint);
-        v = {buf, size_t(n)};
-    } else if (smp.type == PTC_SMP_STR || smp.type == PTC_SMP_BIN || smp.type == PTC_SMP_METH) {
-        v = {smp.u.str.ptr, smp.u.str.len};
-    } else {
-        return PTC_ACT_CONTINUE;
-    }
-    size_t n = std::min<size_t>(v.size(), a->len);
-    memcpy(t.cur.cap[a->slot], v.data(), n);
-    t.cur.cap_len[a->slot] = uint8_t(n ? n : 0);
-    return PTC_ACT_CONTINUE;
-}
+// ---- set-log-level -----------------------------------------------------------------------------
 
 struct level_act {
     uint8_t level; // level + 1, 8 = silent
@@ -924,7 +856,6 @@ const ptc_action actions[] = {
     {RQ, "set-method", parse_set_method, exec_line, "set-method <fmt>"},
     {RS, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},
     {AR, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},
-    {RQ, "capture", parse_capture, exec_capture, "capture <sample> len <length>"},
     {RQ, "set-log-level", parse_set_log_level, exec_set_log_level, "set-log-level <level>"},
     {RS, "set-log-level", parse_set_log_level, exec_set_log_level, "set-log-level <level>"},
 };

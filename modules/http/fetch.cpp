@@ -397,28 +397,6 @@ int f_url_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* 
     return 0;
 }
 
-int f_capture_req_hdr(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
-{
-    txn& t = txn_of(s);
-    int64_t i = args[0].sint;
-    if (i < 0 || size_t(i) >= capture_slots || !t.cur.cap_len[i])
-        return 0;
-    return set_str(out, {t.cur.cap[i], t.cur.cap_len[i]});
-}
-
-int check_idx(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
-{
-    if (nargs < 1)
-        return PTC_OK;
-    std::string v(sv(args[0].str));
-    char* end = nullptr;
-    long n = strtol(v.c_str(), &end, 10);
-    if (v.empty() || *end || n < 0)
-        return host->cfg_errorf(ctx, "invalid capture index '%s'", v.c_str());
-    args[0].sint = n;
-    return PTC_OK;
-}
-
 // url_dec: percent-decoding ('+' stays '+', as HAProxy's url_dec without argument in paths).
 int c_url_dec(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 {
@@ -497,8 +475,6 @@ const ptc_fetch fetches[] = {
     {"cook", STR, RQ, 0, 1, f_req_cook, nullptr, "cook([<name>])"},
     {"req.cook_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_cook_cnt, nullptr, "req.cook_cnt([<name>])"},
     {"res.cook", STR, RS, 0, 1, f_res_cook, nullptr, "res.cook([<name>])"},
-    {"capture.req.hdr", STR, RQ | RS, 1, 1, f_capture_req_hdr, check_idx,
-     "capture.req.hdr(<idx>)"},
 };
 const uint32_t fetch_count = sizeof(fetches) / sizeof(fetches[0]);
 

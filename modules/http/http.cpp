@@ -181,6 +181,26 @@ void log_txn(ptc_stream* s, txn& t)
     host->stream_log_txn(s, &l);
 }
 
+// option logasap (the host decides whether the frontend has it): the transaction is logged
+// when its response head goes to the client.
+void log_asap(ptc_stream* s, txn& t, uint64_t bytes_out)
+{
+    txn_cur& c = t.cur;
+    ptc_log_txn l{};
+    l.size = sizeof(l);
+    l.status = c.log_status ? int32_t(c.log_status) : -1;
+    l.request_line = ptc_str{t.reqline, c.reqline_len};
+    l.term[0] = c.term[0] ? c.term[0] : '-';
+    l.term[1] = c.term[0] ? c.term[1] : '-';
+    l.t_request = c.t_request;
+    l.t_response = c.t_response;
+    l.t_start = c.t_start;
+    l.bytes_in = c.bytes_in;
+    l.bytes_out = bytes_out;
+    l.retries = c.l7_retries;
+    host->stream_log_asap(s, &l);
+}
+
 // Stops keeping the request bytes for a replay.
 void release_replay(ptc_stream* s, txn& t)
 {
@@ -267,11 +287,68 @@ step request_incomplete(ptc_stream* s, txn& t, ptc_str d, uint32_t fl)
     return step::WAIT;
 }
 
+// ---- captures (capture request|response header, capture cookie) ----------------------------
+
+std::string_view trim_ows(std::string_view v)
+{
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+        v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+        v.remove_suffix(1);
+    return v;
+}
+
+// Captures of the frontend for the head just indexed (<dir>, starting at <base>): the last
+// occurrence of each captured header, and the first cookie whose name starts with the
+// "capture cookie" name (Cookie pairs in requests, the first pair of each Set-Cookie in
+// responses), as HAProxy. Two host calls when nothing is configured.
+void capture_head(ptc_stream* s, txn& t, uint32_t dir, const char* base)
+{
+    if (!PTC_HOST_HAS(host, stream_capture))
+        return;
+    ptc_proxy* fe = host->stream_frontend(s);
+    ptc_str name;
+    for (uint32_t i = 0; host->proxy_capture_slot(fe, dir, i, &name, nullptr); i++) {
+        if (!name.len)
+            continue;
+        int found = -1;
+        for (uint32_t k = 0; k < t.idx.count; k++)
+            if (h1::ieq(name_of(t.idx, base, k), std::string_view(name.ptr, name.len)))
+                found = int(k);
+        if (found >= 0) {
+            std::string_view v = value_of(t.idx, base, uint32_t(found));
+            host->stream_capture(s, dir, i, ptc_str{v.data(), v.size()});
+        }
+    }
+    if (!host->proxy_capture_cookie(fe, &name, nullptr))
+        return;
+    std::string_view cname(name.ptr, name.len);
+    std::string_view hname = dir == REQ ? "cookie" : "set-cookie";
+    for (uint32_t k = 0; k < t.idx.count; k++) {
+        if (!h1::ieq(name_of(t.idx, base, k), hname))
+            continue;
+        std::string_view v = value_of(t.idx, base, k);
+        while (!v.empty()) {
+            size_t semi = v.find(';');
+            std::string_view pair = trim_ows(v.substr(0, semi));
+            v = semi == std::string_view::npos ? std::string_view() : v.substr(semi + 1);
+            if (pair.size() >= cname.size() && pair.compare(0, cname.size(), cname) == 0) {
+                host->stream_capture(s, dir, PTC_CAPTURE_COOKIE,
+                                     ptc_str{pair.data(), pair.size()});
+                return;
+            }
+            if (dir == RES)
+                break; // only the cookie itself, not its attributes
+        }
+    }
+}
+
 void record_request(ptc_stream* s, txn& t, ptc_str d, const h1::request& req, size_t head,
                     const h1::framing& f)
 {
     txn_cur& c = t.cur;
     index_head(t.idx, d.ptr, req.headers, req.num_headers, head);
+    capture_head(s, t, REQ, d.ptr);
     c.method_off = uint32_t(req.method.data() - d.ptr);
     c.method_len = uint32_t(req.method.size());
     c.target_off = uint32_t(req.target.data() - d.ptr);
@@ -569,6 +646,17 @@ bool monitor_request(ptc_stream* s, txn& t)
     return true;
 }
 
+// unique-id-header: the frontend's unique id goes to the server with the request.
+void add_unique_id(ptc_stream* s, txn& t)
+{
+    if (!t.fe_conf || !t.fe_conf->uid_hdr || !PTC_HOST_HAS(host, stream_unique_id))
+        return;
+    ptc_str id;
+    if (host->stream_unique_id(s, &id))
+        head_add(s, REQ, t.idx, std::string_view(t.fe_conf->uid_hdr, t.fe_conf->uid_hdr_len),
+                 std::string_view(id.ptr, id.len));
+}
+
 // Request processing after the head was parsed: hooks, frontend rules, backend choice,
 // backend rules, then the forward. Each step may yield and is resumed where it stopped.
 step req_hooks(ptc_stream* s, txn& t)
@@ -616,6 +704,7 @@ step req_hooks(ptc_stream* s, txn& t)
         if (be && be != host->stream_frontend(s) &&
             !req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ, be), out))
             return out;
+        add_unique_id(s, t);
         t.cur.rq = rq_step::FORWARD;
     }
         [[fallthrough]];
@@ -770,6 +859,13 @@ step forward_response(ptc_stream* s, txn& t)
     c.res_started = true;
     uint64_t head = t.idx.head_len;
     c.bytes_out = head + (c.res_body == body::LENGTH ? c.res_len : 0);
+    if (PTC_HOST_HAS(host, stream_log_asap) && c.log_level < 8) {
+        // option logasap: the line goes now, with the bytes received so far
+        uint64_t avail = c.res_body == body::LENGTH ? std::min(c.res_avail, c.res_len)
+                         : c.res_body == body::DONE ? 0
+                                                    : c.res_avail;
+        log_asap(s, t, head + avail);
+    }
     switch (c.res_body) {
     case body::LENGTH:
         if (c.res_avail >= c.res_len) { // the whole body is already here
@@ -875,6 +971,7 @@ step read_response(ptc_stream* s, txn& t)
         return fail_term(s, t, 502, 'P', 'H');
     t.cur.t_response = host->now_ms();
     record_response(t, d, res, size_t(r), f);
+    capture_head(s, t, RES, d.ptr);
     return step::AGAIN;
 }
 
@@ -1357,6 +1454,8 @@ const ptc_keyword keywords[] = {
     {"option httpclose", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_conn_mode,
      "option httpclose"},
     {"monitor-uri", FE_ONLY, 0, 1, 1, parse_monitor_uri, "monitor-uri <uri>"},
+    {"unique-id-header", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, 1, parse_unique_id_header,
+     "unique-id-header <name>"},
     {"retry-on", BE_ONLY, 0, 1, -1, parse_retry_on, "retry-on <keywords>"},
     {"option accept-invalid-http-request", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
      parse_option_accept_invalid, "option accept-invalid-http-request"},

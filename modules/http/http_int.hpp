@@ -100,7 +100,8 @@ struct proxy_conf {
     uint32_t monitor_uri_len;
     const char* monitor_uri; // monitor-uri, or NULL
     uint32_t retry_on;       // RETRY_* bits
-    uint32_t reserved2;
+    uint32_t uid_hdr_len;    // unique-id-header: name length (0: none)
+    const char* uid_hdr;     // unique-id-header name, or NULL
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.
@@ -114,6 +115,7 @@ int parse_option_conn_mode(const ptc_kw_ctx* ctx);
 int parse_monitor_uri(const ptc_kw_ctx* ctx);
 int parse_retry_on(const ptc_kw_ctx* ctx);
 int parse_option_accept_invalid(const ptc_kw_ctx* ctx);
+int parse_unique_id_header(const ptc_kw_ctx* ctx);
 
 // Builds a reply from "return"-style words ctx->args[first..): status, content-type,
 // string/file/lf-string/lf-file, errorfile, hdr. <def_status> applies without "status";
@@ -185,10 +187,6 @@ enum class rq_step : uint8_t { HOOKS, FE_RULES, BACKEND, BE_RULES, FORWARD };
 // Steps of the response processing in res_st::HOOKS.
 enum class rs_step : uint8_t { HOOKS, BE_RULES, FE_RULES, FORWARD };
 
-// Capture slots of "http-request capture" / "http-response capture" (per transaction).
-inline constexpr size_t capture_slots = 4;
-inline constexpr size_t capture_len = 64;
-
 // Per-transaction part of the stream state, reset between keep-alive requests.
 struct txn_cur {
     res_st res;
@@ -231,8 +229,6 @@ struct txn_cur {
     uint64_t t_response; // response head received
     uint64_t bytes_in;   // request bytes (head + body as far as known)
     uint64_t bytes_out;  // response bytes sent to the client (head + body)
-    uint8_t cap_len[capture_slots];  // capture slot lengths (0 = empty)
-    char cap[capture_slots][capture_len];
 };
 
 // Per-stream state (ptc_proto.state_size), zeroed by the host at open; no heap memory.

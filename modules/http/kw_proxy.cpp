@@ -143,6 +143,22 @@ int parse_monitor_uri(const ptc_kw_ctx* ctx)
     return PTC_OK;
 }
 
+// unique-id-header <name>: the request gets "<name>: <unique id>" (the frontend's
+// unique-id-format) before it goes to the server.
+int parse_unique_id_header(const ptc_kw_ctx* ctx)
+{
+    proxy_conf* c = conf_of(ctx);
+    ptc_str n = ctx->args[ctx->kw_words];
+    if (n.len == 0) { // an empty name turns it off (after a defaults section)
+        c->uid_hdr = nullptr;
+        c->uid_hdr_len = 0;
+        return PTC_OK;
+    }
+    c->uid_hdr = host->cfg_strdup(ctx, n);
+    c->uid_hdr_len = uint32_t(n.len);
+    return PTC_OK;
+}
+
 // retry-on <keyword>...
 int parse_retry_on(const ptc_kw_ctx* ctx)
 {

@@ -46,6 +46,8 @@
  *       conn_abort; ptc_check_info.hanafail;
  *       hook phase PTC_PHASE_SRV_ERROR (PTC_PHASE_MAX); server_set_op's log line
  *       carries HAProxy's server counts.
+ *  1.5  captures and unique ids: ptc_host.proxy_capture_slot, proxy_capture_cookie,
+ *       stream_capture (PTC_CAPTURE_COOKIE), stream_unique_id, stream_log_asap.
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 4

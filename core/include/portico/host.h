@@ -420,7 +420,38 @@ typedef struct ptc_host {
     /** conn_close() with a reset instead of a FIN, so that no TIME_WAIT is left on this
      *  side (HAProxy ends its health checks so unless told to "linger"). Since 1.4. */
     void (*conn_abort)(ptc_conn *c);
+
+    /* ---- captures and unique ids (1.5) ---- */
+    /** The frontend `fe`'s capture slot `idx` of direction `dir` (PTC_DIR_REQ: "capture
+     *  request header", "declare capture request", "http-request capture ... len";
+     *  PTC_DIR_RES: the response ones), in declaration order: *hdr gets the header name
+     *  to capture ("capture ... header"; empty for a declared or sample slot), *len the
+     *  most bytes kept (either may be NULL). Returns 1, or 0 when there is no such slot.
+     *  Since 1.5. */
+    int (*proxy_capture_slot)(const ptc_proxy *fe, uint32_t dir, uint32_t idx, ptc_str *hdr,
+                              uint32_t *len);
+    /** The frontend's "capture cookie" name (empty: none) and length. Since 1.5. */
+    int (*proxy_capture_cookie)(const ptc_proxy *fe, ptc_str *name, uint32_t *len);
+    /** Store a captured value for the current transaction of `s` in its frontend's slot
+     *  (`dir`, `slot`), or its cookie capture with slot PTC_CAPTURE_COOKIE; copied,
+     *  truncated to the slot's length; replaces an earlier value. Without such a slot,
+     *  nothing happens. Logged by %hr/%hs/%CC/%CS; cleared when the transaction is logged
+     *  (stream_log_txn). Since 1.5. */
+    void (*stream_capture)(ptc_stream *s, uint32_t dir, uint32_t slot, ptc_str value);
+    /** The unique id of the current transaction of `s`, generated from its frontend's
+     *  "unique-id-format" on first use (then stable until the transaction is logged).
+     *  Returns 1 with *out set (valid until then), 0 when no format is configured.
+     *  Since 1.5. */
+    int (*stream_unique_id)(ptc_stream *s, ptc_str *out);
+    /** "option logasap": a protocol module calls it when the response head is about to
+     *  go to the client; if the frontend logs as soon as possible, the line is sent now
+     *  (with what `txn` says so far; '+' before %B, %Ta, %Tt) and stream_log_txn() only
+     *  counts the transaction. Returns 1 if a line was sent for it, else 0. Since 1.5. */
+    int (*stream_log_asap)(ptc_stream *s, const ptc_log_txn *txn);
 } ptc_host;
+
+/* host->stream_capture's slot for the "capture cookie" value (since 1.5). */
+#define PTC_CAPTURE_COOKIE 0xffffffffu
 
 /* Which check host->server_set_check() describes (since 1.4). */
 #define PTC_CHECK_HEALTH 0u

@@ -52,6 +52,10 @@ int find_name(const char* const* tab, size_t n, const std::string& s)
 }
 
 
+// log-format-sd: the structured-data part of RFC 5424 headers of the line being sent.
+char g_sd[4096];
+size_t g_sd_len;
+
 // Per-process line buffer: logging never allocates per request.
 constexpr size_t k_line_max = 65536;
 char g_body[k_line_max];
@@ -278,8 +282,9 @@ size_t build_header(const target& t, uint32_t level, const char* tag, int pid,
         break;
     case hdr_format::rfc5424:
         refresh_dates(sec);
-        n = snprintf(out, cap, "<%u>1 %s.%06u%s %s %s %d - - ", prio, g_dates.iso, usec,
-                     g_dates.tz, hostname && *hostname ? hostname : "-", tag, pid);
+        n = snprintf(out, cap, "<%u>1 %s.%06u%s %s %s %d - %.*s ", prio, g_dates.iso, usec,
+                     g_dates.tz, hostname && *hostname ? hostname : "-", tag, pid,
+                     g_sd_len ? (int)g_sd_len : 1, g_sd_len ? g_sd : "-");
         break;
     case hdr_format::priority:
         n = snprintf(out, cap, "<%u>", prio);
@@ -466,7 +471,13 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         std::memcpy(&c.srv_addr, &srv->addr, std::min<size_t>(srv->addrlen, sizeof(c.srv_addr)));
     c.pid = g_diag.pid ? g_diag.pid : (int)getpid();
     c.hostname = hostname_of() ? hostname_of() : system_hostname();
-    c.req_counter = ++g_req_counter;
+    if (!s->log_req_id)
+        s->log_req_id = ++g_req_counter;
+    c.req_counter = s->log_req_id - 1; // HAProxy numbers its streams from 0
+    if (proxy_log* pl = fe->logs.get(); pl && pl->caps.block) {
+        c.caps = &pl->caps;
+        c.capblk = static_cast<const unsigned char*>(s->caps);
+    }
     if (shm_header* h = shm_get())
         c.actconn = h->cur_conns.load(std::memory_order_relaxed);
     if (fe->shared)
@@ -563,12 +574,15 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
     c.Tu = c.Ti > 0 ? c.Tt - c.Ti : c.Tt;
 }
 
+// HAProxy's "error" for log-separate-errors and dontlog-normal: a termination cause other
+// than none or 'L' (a local answer), a retry, or a 5xx status.
 bool is_error(const log_ctx& c)
 {
-    return c.term[0] != '-' || c.retries || (c.status >= 500 && c.status <= 599);
+    return (c.term[0] != '-' && c.term[0] != 'L') || c.retries ||
+           (c.status >= 500 && c.status <= 599);
 }
 
-void log_stream(stream* s, const ptc_log_txn* txn)
+void log_stream(stream* s, const ptc_log_txn* txn, bool asap = false)
 {
     proxy_log* pl = s->fe->logs.get();
     if (!pl || !pl->fmt || !has_targets(*pl))
@@ -581,9 +595,18 @@ void log_stream(stream* s, const ptc_log_txn* txn)
     bool err = is_error(c);
     if (pl->dontlog_normal && !err)
         return;
+    c.asap = pl->logasap;
+    if (pl->uid_fmt) { // %ID and %[unique-id] see the id the request got, or get one now
+        ptc_str id;
+        unique_id(s, &c, id);
+        c.capblk = static_cast<const unsigned char*>(s->caps);
+    }
+    (void)asap;
     c.log_counter = ++pl->counter;
+    g_sd_len = pl->sd ? logfmt_render(pl->sd, c, g_sd, sizeof(g_sd)) : 0;
     size_t n = logfmt_render(pl->fmt, c, g_body, sizeof(g_body));
     emit(*pl, pl->separate_errors && err ? PTC_LOG_ERR : PTC_LOG_INFO, us, g_body, n);
+    g_sd_len = 0;
 }
 
 } // namespace
@@ -683,6 +706,16 @@ void proxy_message(const proxy& p, uint32_t level, const char* body, size_t blen
     emit(*pl, level, wall_us(), body, blen);
 }
 
+bool log_asap(stream* s, const ptc_log_txn* txn)
+{
+    proxy_log* pl = s->fe->logs.get();
+    if (!pl || !pl->logasap || s->log_asap_done)
+        return false;
+    s->log_asap_done = true;
+    log_stream(s, txn, true);
+    return true;
+}
+
 void on_close(stream* s)
 {
     proxy_log* pl = s->fe->logs.get();
@@ -730,8 +763,12 @@ void host_stream_log_txn(ptc_stream* ps, const ptc_log_txn* txn)
         count_http(s->be->shared, t.status);
     if (s->srv && s->log_t_cstart && s->log_t_cstart >= t.t_start)
         count_http(s->srv->shared, t.status);
-    log::log_stream(s, &t);
+    if (!s->log_asap_done)
+        log::log_stream(s, &t);
     // the next transaction starts afresh
+    s->log_asap_done = false;
+    s->log_req_id = 0;
+    log::cap_txn_end(s);
     s->log_t_first = 0;
     s->log_t_cstart = 0;
     s->log_t_cdone = 0;

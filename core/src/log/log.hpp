@@ -49,6 +49,38 @@ struct target {
     bool failed = false;
 };
 
+// Captures of a frontend ("capture request|response header", "declare capture", "capture
+// cookie", "http-request capture ... len"): slots in declaration order, per direction.
+struct cap_slot {
+    std::string hdr;                // header name ("" for a declared / sample slot)
+    uint32_t len = 0;               // most bytes kept
+    uint32_t off = 0;               // offset of its bytes in a stream's capture block
+};
+
+// Longest unique id kept (HAProxy's UNIQUEID_LEN).
+inline constexpr uint32_t k_uid_max = 128;
+
+struct cap_conf {
+    std::vector<cap_slot> slots[2]; // PTC_DIR_REQ, PTC_DIR_RES
+    std::string cookie;             // "capture cookie" name ("" = none)
+    uint32_t cookie_len = 0;
+    uint32_t cookie_off[2] = {0, 0};
+    uint32_t uid_off = 0;
+    uint32_t nlens = 0;             // entries of the block's length table
+    uint32_t block = 0;             // bytes of a stream's block, 0 before post_config
+    void* free_list = nullptr;      // per process: released blocks
+    // index of a slot in the length table: req slots, res slots, cookie req/res, uid
+    uint32_t lidx(uint32_t dir, uint32_t slot) const
+    {
+        return dir == 0 ? slot : (uint32_t)slots[0].size() + slot;
+    }
+    uint32_t cookie_lidx(uint32_t dir) const
+    {
+        return (uint32_t)(slots[0].size() + slots[1].size()) + (dir ? 1 : 0);
+    }
+    uint32_t uid_lidx() const { return (uint32_t)(slots[0].size() + slots[1].size()) + 2; }
+};
+
 // What a proxy logs and where.
 enum class style : uint8_t { none, tcplog, httplog, clf, custom };
 
@@ -62,6 +94,10 @@ struct proxy_log {
     bool dontlognull = false;
     bool dontlog_normal = false;
     bool separate_errors = false;
+    bool logasap = false;           // "option logasap"
+    const ptc_logfmt* sd = nullptr;      // "log-format-sd"
+    const ptc_logfmt* uid_fmt = nullptr; // "unique-id-format"
+    cap_conf caps;                  // frontend captures
     // resolved after parsing
     const ptc_logfmt* fmt = nullptr;
     bool at_close = false;          // tcp mode: the core logs at the end of the stream
@@ -106,7 +142,35 @@ struct log_ctx {
     uint64_t log_counter = 0;
     uint64_t req_counter = 0;
     const char* hostname = "";
+    const cap_conf* caps = nullptr; // captures of the frontend (null: none configured)
+    const unsigned char* capblk = nullptr; // the stream's captured values (null: none)
+    bool asap = false;              // option logasap: '+' before %B, %Ta, %Tt
 };
+
+// ---- captures and unique ids (capture.cpp) ------------------------------------------------
+
+// Writes <s, n> as HAProxy writes a captured header: '"', '#', '{', '|', '}' and bytes
+// outside 32..126 become #XX; with <esc> (+E), '"', '\\' and ']' are backslash-escaped
+// instead when they are not encoded. Returns the bytes written (truncated at cap).
+size_t cap_encode(const char* s, size_t n, bool esc, char* out, size_t cap);
+// Value of a slot (dir, slot) of a capture block: false if not captured.
+bool cap_get(const cap_conf& cc, const unsigned char* blk, uint32_t lidx, ptc_str& out);
+// Stores a captured value (truncated to the slot's length) in the stream's block.
+void cap_set(stream* s, uint32_t lidx, const char* v, size_t n);
+// End of a transaction: forget the values (the block is kept for the next one).
+void cap_txn_end(stream* s);
+// End of the stream: the block goes back to its frontend's free list.
+void cap_release(stream* s);
+// The stream's unique id, generated from the frontend's unique-id-format on first use
+// (<c>: a context already filled for this stream, or null). False without a format.
+bool unique_id(stream* s, const log_ctx* c, ptc_str& out);
+// The log module's fetches and actions (capture, capture.req.hdr, unique-id...).
+extern const ptc_action k_cap_actions[];
+extern const uint32_t k_cap_action_count;
+extern const ptc_fetch k_cap_fetches[];
+extern const uint32_t k_cap_fetch_count;
+// Lays out the capture blocks of <pl> (after parsing).
+void cap_layout(proxy_log& pl);
 
 // Compiles a log-format string. On error returns nullptr with <err> set. <ctx> (may be null)
 // is used to compile %[expr] sample expressions. <json> renders key/value JSON instead.
@@ -155,6 +219,9 @@ void on_conn_error(stream* s, const char* reason);
 // at <level> (PTC_LOG_*) to the proxy's log targets with its tag, as HAProxy's send_log().
 // No diagnostic output here (the caller writes that).
 void proxy_message(const proxy& p, uint32_t level, const char* body, size_t blen);
+// option logasap: logs the transaction now (the response head is there) and not again at its
+// end. True if a line was sent (or the proxy does not log).
+bool log_asap(stream* s, const ptc_log_txn* txn);
 
 } // namespace log
 } // namespace portico

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The logging keywords ("log", "log-tag", "log-format", "option httplog"...), registered as
 // the built-in module "log", and the resolution of each proxy's log format after parsing.
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <vector>
@@ -154,6 +155,140 @@ int parse_option_flag(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// "capture" and "declare capture" belong to frontends: refused in defaults, ignored with a
+// warning in a backend (HAProxy's rule). Returns PTC_OK to go on, 1 to ignore, or PTC_ERROR.
+int cap_where(const ptc_kw_ctx* c, const std::string& what)
+{
+    if (c->section == PTC_SEC_DEFAULTS)
+        return err(c, "'" + what + "' not allowed in 'defaults' section");
+    if (!(c->section & PTC_SEC_FRONTEND)) {
+        g_cfg_ctx->warn_at(c->file ? c->file : "", (int)c->line,
+                          "'" + what + "' ignored because backend '" +
+                              to_proxy(c->proxy)->name + "' has no frontend capability");
+        return 1;
+    }
+    return PTC_OK;
+}
+
+bool parse_cap_len(const std::string& s, uint32_t& out)
+{
+    char* end = nullptr;
+    long v = std::strtol(s.c_str(), &end, 10);
+    if (s.empty() || *end || v < 1 || v > 65535)
+        return false;
+    out = (uint32_t)v;
+    return true;
+}
+
+// capture request|response header <name> len <length>
+int parse_capture_hdr(const ptc_kw_ctx* c)
+{
+    std::string kw = arg(c, 0) + " " + arg(c, 1);
+    uint32_t dir = arg(c, 1) == "request" ? 0 : 1;
+    uint32_t f = c->kw_words;
+    if (arg(c, f) != "header" || arg(c, f + 1).empty() || arg(c, f + 2) != "len" ||
+        c->argc != f + 4)
+        return err(c, "'" + kw + "' expects 'header' <header_name> 'len' <len>");
+    cap_slot sl;
+    sl.hdr = arg(c, f + 1);
+    if (!parse_cap_len(arg(c, f + 3), sl.len))
+        return err(c, "'" + kw + " header': invalid length '" + arg(c, f + 3) + "'");
+    int w = cap_where(c, kw);
+    if (w != PTC_OK)
+        return w == 1 ? PTC_OK : w;
+    PL(c).caps.slots[dir].push_back(std::move(sl));
+    return PTC_OK;
+}
+
+// capture cookie <name> len <length>
+int parse_capture_cookie(const ptc_kw_ctx* c)
+{
+    uint32_t f = c->kw_words;
+    if (arg(c, f).empty() || arg(c, f + 1) != "len" || c->argc != f + 3)
+        return err(c, "'capture cookie' expects <cookie_name> 'len' <len>");
+    uint32_t len;
+    if (!parse_cap_len(arg(c, f + 2), len))
+        return err(c, "'capture cookie': invalid length '" + arg(c, f + 2) + "'");
+    int w = cap_where(c, "capture cookie");
+    if (w != PTC_OK)
+        return w == 1 ? PTC_OK : w;
+    proxy_log& pl = PL(c);
+    if (!pl.caps.cookie.empty())
+        g_cfg_ctx->warn_at(c->file ? c->file : "", (int)c->line,
+                          "'capture cookie' already specified, the last one wins");
+    if (len > 63) {
+        g_cfg_ctx->warn_at(c->file ? c->file : "", (int)c->line,
+                          "truncating capture length to 63 bytes for cookie '" + arg(c, f) +
+                              "'");
+        len = 63;
+    }
+    pl.caps.cookie = arg(c, f);
+    pl.caps.cookie_len = len;
+    return PTC_OK;
+}
+
+// declare capture request|response len <length>
+int parse_declare_capture(const ptc_kw_ctx* c)
+{
+    uint32_t f = c->kw_words;
+    std::string d = arg(c, f);
+    if ((d != "request" && d != "response") || arg(c, f + 1) != "len" || c->argc != f + 3)
+        return err(c, "'declare capture' expects 'request' or 'response', then 'len' <len>");
+    cap_slot sl;
+    if (!parse_cap_len(arg(c, f + 2), sl.len))
+        return err(c, "'declare capture': invalid length '" + arg(c, f + 2) + "'");
+    int w = cap_where(c, "declare capture");
+    if (w != PTC_OK)
+        return w == 1 ? PTC_OK : w;
+    PL(c).caps.slots[d == "request" ? 0 : 1].push_back(std::move(sl));
+    return PTC_OK;
+}
+
+int parse_unique_id_format(const ptc_kw_ctx* c)
+{
+    std::string fmt = arg(c, c->kw_words);
+    proxy_log& pl = PL(c);
+    if (fmt.empty()) { // an empty format turns it off (after a defaults section)
+        pl.uid_fmt = nullptr;
+        return PTC_OK;
+    }
+    std::string e;
+    const ptc_logfmt* lf = logfmt_compile(c, fmt, false, e);
+    if (!lf)
+        return e == "-" ? PTC_ERROR : err(c, "'unique-id-format': " + e);
+    pl.uid_fmt = lf;
+    return PTC_OK;
+}
+
+int parse_log_format_sd(const ptc_kw_ctx* c)
+{
+    std::string fmt = arg(c, c->kw_words);
+    proxy_log& pl = PL(c);
+    if (fmt.empty()) {
+        pl.sd = nullptr;
+        return PTC_OK;
+    }
+    std::string e;
+    const ptc_logfmt* lf = logfmt_compile(c, fmt, false, e);
+    if (!lf)
+        return e == "-" ? PTC_ERROR : err(c, "'log-format-sd': " + e);
+    pl.sd = lf;
+    return PTC_OK;
+}
+
+int parse_option_logasap(const ptc_kw_ctx* c)
+{
+    PL(c).logasap = !c->negated;
+    return PTC_OK;
+}
+
+int parse_error_log_format(const ptc_kw_ctx* c)
+{
+    return err(c, "'error-log-format' is an HAProxy 2.7 keyword; portico follows HAProxy "
+                  "2.6, where connection errors are logged with a fixed layout (see "
+                  "portico.cfg(5))");
+}
+
 int log_post_config(ptc_modref*)
 {
     return post_config(C()) ? PTC_OK : PTC_ERROR;
@@ -177,6 +312,18 @@ const ptc_keyword k_log_keywords[] = {
     {"option dontlog-normal", FE, NEG, 0, 0, parse_option_flag, "[no] option dontlog-normal"},
     {"option log-separate-errors", FE, NEG, 0, 0, parse_option_flag,
      "[no] option log-separate-errors"},
+    {"option logasap", FE, NEG, 0, 0, parse_option_logasap, "[no] option logasap"},
+    {"log-format-sd", FE, 0, 1, 1, parse_log_format_sd, "log-format-sd <string>"},
+    {"error-log-format", FE, 0, 0, -1, parse_error_log_format,
+     "error-log-format <string> (HAProxy 2.7: refused)"},
+    {"unique-id-format", FE, 0, 1, 1, parse_unique_id_format, "unique-id-format <string>"},
+    {"capture request", PX, 0, 0, -1, parse_capture_hdr,
+     "capture request header <name> len <length>"},
+    {"capture response", PX, 0, 0, -1, parse_capture_hdr,
+     "capture response header <name> len <length>"},
+    {"capture cookie", PX, 0, 0, -1, parse_capture_cookie, "capture cookie <name> len <length>"},
+    {"declare capture", PX, 0, 0, -1, parse_declare_capture,
+     "declare capture request|response len <length>"},
 };
 
 const ptc_module k_log_module = {
@@ -193,8 +340,12 @@ const ptc_module k_log_module = {
     .hook_size = sizeof(ptc_hook),
     .proto_size = sizeof(ptc_proto),
     .post_config = log_post_config,
+    .fetches = k_cap_fetches,
+    .fetch_count = k_cap_fetch_count,
     .fetch_size = sizeof(ptc_fetch),
     .conv_size = sizeof(ptc_conv),
+    .actions = k_cap_actions,
+    .action_count = k_cap_action_count,
     .action_size = sizeof(ptc_action),
 };
 
@@ -208,6 +359,7 @@ void inherit(proxy& dst, const proxy& defs)
         return;
     dst.logs = std::make_shared<proxy_log>(*defs.logs);
     dst.logs->counter = 0;
+    dst.logs->caps = cap_conf{}; // captures are a frontend's own (never in defaults)
 }
 
 bool post_config(config& cfg)
@@ -238,6 +390,7 @@ bool post_config(config& cfg)
             ok = false;
         }
         pl.at_close = !http;
+        cap_layout(pl);
     }
     return ok;
 }

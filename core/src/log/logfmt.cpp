@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -319,17 +320,95 @@ bool get_sockname(stream* s, bool server_side, sockaddr_storage& a)
     return getsockname(c->fd, reinterpret_cast<sockaddr*>(&a), &len) == 0;
 }
 
+// %hr/%hs: "{a|b}" ; %hrl/%hsl: "a b" with "-" for a slot without a value. Nothing at all
+// when the frontend has no capture in that direction (HAProxy's rule).
+void put_caps(out& o, const node& n, const log_ctx& c, bool json)
+{
+    uint32_t dir = n.var == v::hr || n.var == v::hrl ? 0 : 1;
+    bool list = n.var == v::hrl || n.var == v::hsl;
+    if (!c.caps || c.caps->slots[dir].empty())
+        return;
+    const size_t ns = c.caps->slots[dir].size();
+    bool q = (n.flags & F_Q) && !json;
+    bool esc = (n.flags & F_E) != 0;
+    char tmp[256];
+    auto enc = [&](const ptc_str& x) {
+        // encoded in pieces: a value may be longer than tmp
+        for (size_t i = 0; i < x.len;) {
+            size_t take = std::min<size_t>(x.len - i, sizeof(tmp) / 3);
+            size_t l = cap_encode(x.ptr + i, take, esc, tmp, sizeof(tmp));
+            if (json)
+                put_str(o, tmp, l, 0, false, false);
+            else
+                o.put(tmp, l);
+            i += take;
+        }
+    };
+    if (json)
+        o.put('"');
+    if (!list) {
+        if (q)
+            o.put('"');
+        o.put('{');
+        for (size_t i = 0; i < ns; i++) {
+            if (i)
+                o.put('|');
+            ptc_str x;
+            if (cap_get(*c.caps, c.capblk, c.caps->lidx(dir, (uint32_t)i), x))
+                enc(x);
+        }
+        o.put('}');
+        if (q)
+            o.put('"');
+    } else {
+        for (size_t i = 0; i < ns; i++) {
+            if (i)
+                o.put(' ');
+            if (q)
+                o.put('"');
+            ptc_str x;
+            if (cap_get(*c.caps, c.capblk, c.caps->lidx(dir, (uint32_t)i), x))
+                enc(x);
+            else if (!q)
+                o.put('-');
+            if (q)
+                o.put('"');
+        }
+    }
+    if (json)
+        o.put('"');
+}
+
 // Renders one variable; returns false if it wrote nothing (captures without a capture).
 void render_var(out& o, const node& n, const log_ctx& c, bool json)
 {
     uint8_t f = n.flags;
     auto tm = [&](int64_t t) { put_int(o, t, f & ~F_X, json); };
     switch (n.var) {
-    case v::B: put_uint(o, c.bytes_out, f & ~F_X, json); break;
+    case v::B:
+        if (c.asap && !json)
+            o.put('+');
+        put_uint(o, c.bytes_out, f & ~F_X, json);
+        break;
     case v::U: put_uint(o, c.bytes_in, f & ~F_X, json); break;
     case v::CC:
-    case v::CS:
-    case v::ID:
+    case v::CS: {
+        ptc_str x;
+        if (c.caps && c.capblk && !c.caps->cookie.empty() &&
+            cap_get(*c.caps, c.capblk, c.caps->cookie_lidx(n.var == v::CC ? 0 : 1), x))
+            put_str(o, x.ptr, x.len, f, false, json);
+        else
+            put_none(o, f, json);
+        break;
+    }
+    case v::ID: {
+        ptc_str x;
+        if (c.caps && c.capblk && cap_get(*c.caps, c.capblk, c.caps->uid_lidx(), x))
+            put_str(o, x.ptr, x.len, f, false, json);
+        else
+            put_none(o, f, json);
+        break;
+    }
     case v::sslc:
     case v::sslv: put_none(o, f, json); break;
     case v::H: put_str(o, c.hostname, std::strlen(c.hostname), f, false, json); break;
@@ -392,7 +471,11 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
         o.put(b, (size_t)l);
         break;
     }
-    case v::Ta: tm(c.Ta); break;
+    case v::Ta:
+        if (c.asap && !json)
+            o.put('+');
+        tm(c.Ta);
+        break;
     case v::Tc: tm(c.Tc); break;
     case v::Td: tm(c.Td); break;
     case v::Th: tm(c.Th); break;
@@ -400,7 +483,11 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
     case v::Tq: tm(c.Tq); break;
     case v::TR: tm(c.TR); break;
     case v::Tr: tm(c.Tr); break;
-    case v::Tt: tm(c.Tt); break;
+    case v::Tt:
+        if (c.asap && !json)
+            o.put('+');
+        tm(c.Tt);
+        break;
     case v::Tu: tm(c.Tu); break;
     case v::Tw: tm(c.Tw); break;
     case v::ac: put_uint(o, c.actconn, f & ~F_X, json); break;
@@ -444,8 +531,8 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
     case v::hr:
     case v::hrl:
     case v::hs:
-    case v::hsl:
-    case v::count: break; // no capture configured: nothing, as HAProxy
+    case v::hsl: put_caps(o, n, c, json); break;
+    case v::count: break;
     }
 }
 
@@ -650,7 +737,8 @@ size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t c
         for (const node& n : lf->nodes) {
             if (n.type == node_type::text || n.type == node_type::sep)
                 continue;
-            if (n.type == node_type::var && var_empty(n.var))
+            if (n.type == node_type::var && var_empty(n.var) &&
+                (!c.caps || c.caps->slots[n.var == v::hr || n.var == v::hrl ? 0 : 1].empty()))
                 continue;
             if (!first)
                 o.put(',');

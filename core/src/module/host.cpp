@@ -560,6 +560,11 @@ const ptc_host g_host = {
     .cli_register = h_cli_register,
     .cli_printf = h_cli_printf,
     .conn_abort = host_conn_abort,
+    .proxy_capture_slot = host_proxy_capture_slot,
+    .proxy_capture_cookie = host_proxy_capture_cookie,
+    .stream_capture = host_stream_capture,
+    .stream_unique_id = host_stream_unique_id,
+    .stream_log_asap = host_stream_log_asap,
 };
 
 } // namespace portico

@@ -120,6 +120,9 @@ struct stream {
     uint64_t log_t_cdone = 0;    // server connection established (or reused)
     uint32_t log_ev = 0;         // first PTC_EV_{CLI,SRV}_{ERROR,TIMEOUT} bit the core raised
     bool log_txn_done = false;   // a protocol module logged transactions (no log at close)
+    bool log_asap_done = false;  // option logasap: this transaction is already logged
+    uint64_t log_req_id = 0;     // %rt of the current transaction (0: not numbered yet)
+    void* caps = nullptr;        // captured values and unique id (log/capture.cpp), lazily
     void* smp = nullptr;         // sample engine data: variables, rule resume point (sample/)
     // ---- connect path: balancing, queues, retries (core/src/lb) ----
     server* lb_avoid = nullptr;  // server of the last failed attempt (retries avoid it)

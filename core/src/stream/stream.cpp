@@ -342,6 +342,7 @@ void stream_free(stream* s)
         run_hooks(s, PTC_PHASE_CLOSE);
     smp::stream_release(s); // variables, rule resume point
     log::on_close(s); // logging: tcp-mode line at the end of the stream
+    log::cap_release(s); // captured values and unique id
     lb_queue_remove(s);
     s->cx_wait = 0;
     srv_conn_release(s);

@@ -256,6 +256,14 @@ ptc_host make_host()
         world.logs.push_back(*l);
         world.log_lines.emplace_back(l->request_line.ptr, l->request_line.len);
     };
+    // 1.5: no capture, no unique id, no logasap
+    h.proxy_capture_slot = [](const ptc_proxy*, uint32_t, uint32_t, ptc_str*, uint32_t*) {
+        return 0;
+    };
+    h.proxy_capture_cookie = [](const ptc_proxy*, ptc_str*, uint32_t*) { return 0; };
+    h.stream_capture = [](ptc_stream*, uint32_t, uint32_t, ptc_str) {};
+    h.stream_unique_id = [](ptc_stream*, ptc_str*) { return 0; };
+    h.stream_log_asap = [](ptc_stream*, const ptc_log_txn*) { return 0; };
     h.proxy_errorfile = [](const ptc_proxy*, int status) {
         auto it = world.errorfiles.find(status);
         return it == world.errorfiles.end() ? ptc_str{"", 0}
