@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "keywords.h"
 #include "sample.h"
+#include "service.h"
 #include "task.h"
 #include "transport.h"
 #include "types.h"
@@ -420,6 +421,18 @@ typedef struct ptc_host {
     /** conn_close() with a reset instead of a FIN, so that no TIME_WAIT is left on this
      *  side (HAProxy ends its health checks so unless told to "linger"). Since 1.4. */
     void (*conn_abort)(ptc_conn *c);
+
+    /* ---- HTTP services (1.5, service.h) ---- */
+    /** Register an HTTP service (entry of `size` bytes, copied; its strings must stay
+     *  valid), in the master, from init() until the configuration is completely read.
+     *  PTC_OK, or PTC_ERROR (logged: malformed, or the name is taken). Since 1.5. */
+    int (*service_register)(ptc_modref *self, const ptc_service *svc, uint32_t size);
+    /** The service registered under `name`, or NULL. Configuration time and later
+     *  (a use-service parser checks the name). Since 1.5. */
+    const ptc_service *(*service_find)(ptc_str name);
+    /** For a runner: the first registered service whose match() claims `uri` for proxy
+     *  `px` (*arg set to its argument), or NULL. Worker. Since 1.5. */
+    const ptc_service *(*service_match)(ptc_proxy *px, ptc_str uri, const void **arg);
 } ptc_host;
 
 /* Which check host->server_set_check() describes (since 1.4). */

@@ -15,6 +15,7 @@
 #include "event/clock.hpp"
 #include "module/hooks.hpp"
 #include "module/module.hpp"
+#include "module/services.hpp"
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -560,6 +561,9 @@ const ptc_host g_host = {
     .cli_register = h_cli_register,
     .cli_printf = h_cli_printf,
     .conn_abort = host_conn_abort,
+    .service_register = host_service_register,
+    .service_find = host_service_find,
+    .service_match = host_service_match,
 };
 
 } // namespace portico
