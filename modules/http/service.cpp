@@ -220,7 +220,7 @@ const ptc_action use_service_action = {
 
 int service_init()
 {
-    if (!PTC_HOST_HAS(host, service_register))
+    if (!PTC_HOST_HAS(host, service_register) || !host->service_register)
         return PTC_OK;
     return host->action_register(self, &use_service_action, sizeof(use_service_action),
                                  nullptr, nullptr);
@@ -228,7 +228,7 @@ int service_init()
 
 bool service_claim(ptc_stream* s, txn& t, ptc_proxy* px)
 {
-    if (t.cur.svc || !px || !PTC_HOST_HAS(host, service_match))
+    if (t.cur.svc || !px || !PTC_HOST_HAS(host, service_match) || !host->service_match)
         return t.cur.svc != nullptr;
     ptc_str d;
     host->chan_data(s, REQ, &d);
