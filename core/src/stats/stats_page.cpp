@@ -889,7 +889,13 @@ void parse_opts(page& pg, std::string_view rest)
 int svc_start(ptc_svc_txn* t)
 {
     auto* ctx = static_cast<svc_ctx*>(t->ctx);
-    const stats_conf& c = *static_cast<const stats_conf*>(t->arg);
+    // claimed by "stats uri": its settings; "http-request use-service stats": the proxy's
+    // stats settings if it has some, else the defaults
+    static const stats_conf k_default{};
+    const stats_conf* cp = static_cast<const stats_conf*>(t->arg);
+    if (!cp)
+        cp = conf_of(t->proxy);
+    const stats_conf& c = cp ? *cp : k_default;
     // "stats http-request" rules, then "stats auth"
     bool allowed = false;
     std::string realm = c.realm.empty() ? "HAProxy Statistics" : c.realm;
@@ -937,17 +943,23 @@ int svc_start(ptc_svc_txn* t)
     pg->prefix = c.uri;
     pg->admin = c.admin_set && smp::cond_eval(t->stream, c.admin) == smp::COND_TRUE;
     std::string_view uri(t->uri.ptr, t->uri.len);
-    parse_opts(*pg, uri.substr(c.uri.size()));
+    // the options follow the prefix (or, for use-service, the path)
+    std::string_view opts = uri.starts_with(c.uri) ? uri.substr(c.uri.size())
+                                                   : uri.substr(std::min(uri.size(),
+                                                                         uri.find_first_of(";?")));
+    if (!uri.starts_with(c.uri))
+        pg->prefix = std::string(uri.substr(0, uri.size() - opts.size()));
+    parse_opts(*pg, opts);
     std::string_view method(t->method.ptr, t->method.len);
     if (method == "POST") {
         std::string st = pg->admin ? apply_post(std::string_view(t->body.ptr, t->body.len),
                                                 t->flags & PTC_SVC_F_BODY_TRUNC)
                                    : "DENY";
-        std::string loc = c.uri + ";st=" + st;
+        std::string loc = pg->prefix + ";st=" + st;
         send_simple(t, 303, "text/plain", "", {{"location", loc}});
         return PTC_OK;
     }
-    if (uri.substr(c.uri.size()).find(";json") != std::string_view::npos) {
+    if (opts.find(";json") != std::string_view::npos) {
         if (!stats_json_hook) {
             send_simple(t, 501, "text/plain", "JSON output is not implemented yet.\n");
             return PTC_OK;
