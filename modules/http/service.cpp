@@ -275,7 +275,7 @@ svc_res service_advance(ptc_stream* s, txn& t, uint32_t ev)
             } else if (d.len < t.idx.head_len + c.req_len) {
                 if (fl & (PTC_CHAN_EOF | PTC_CHAN_ERROR))
                     return svc_res::ABORT;
-                host->stream_set_timeout(s, PTC_TMO_CLIENT, PTC_TMO_DEFAULT);
+                set_cli_tmo_default(s, t);
                 return svc_res::WAIT; // the body is on its way
             } else {
                 body = ptc_str{d.ptr + t.idx.head_len, size_t(c.req_len)};
