@@ -657,6 +657,37 @@ void add_unique_id(ptc_stream* s, txn& t)
                  std::string_view(id.ptr, id.len));
 }
 
+// An HTTP service (ABI 1.5) answers the request: see service.cpp.
+step start_service(txn& t)
+{
+    t.state = st::SERVICE;
+    return step::AGAIN;
+}
+
+step service_step(ptc_stream* s, txn& t, uint32_t ev)
+{
+    switch (service_advance(s, t, ev)) {
+    case svc_res::WAIT: return step::WAIT;
+    case svc_res::CLOSED: return step::WAIT;
+    case svc_res::FAIL:
+        service_free(s, t);
+        return fail_term(s, t, 500, 'I', 'R');
+    case svc_res::ABORT:
+        service_free(s, t);
+        set_term(t, 'I', 'D');
+        return abort_stream(s, t);
+    case svc_res::DONE: break;
+    }
+    service_free(s, t);
+    // the request was dropped and the response handed over: end the transaction
+    t.cur.phase = api_phase::NONE;
+    t.cur.req_body = body::DONE;
+    t.cur.res = res_st::DONE;
+    t.req_more = true;
+    t.state = st::EXCHANGE;
+    return step::AGAIN;
+}
+
 // Request processing after the head was parsed: hooks, frontend rules, backend choice,
 // backend rules, then the forward. Each step may yield and is resumed where it stopped.
 step req_hooks(ptc_stream* s, txn& t)
@@ -685,9 +716,12 @@ step req_hooks(ptc_stream* s, txn& t)
     }
         [[fallthrough]];
     case rq_step::FE_RULES:
+        service_claim(s, t, host->stream_frontend(s)); // "stats uri" of the frontend
         if (!req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ,
                                                     host->stream_frontend(s)), out))
             return out;
+        if (t.cur.svc)
+            return start_service(t);
         t.cur.rq = rq_step::BACKEND;
         [[fallthrough]];
     case rq_step::BACKEND:
@@ -701,10 +735,14 @@ step req_hooks(ptc_stream* s, txn& t)
         [[fallthrough]];
     case rq_step::BE_RULES: {
         ptc_proxy* be = host->stream_backend(s);
-        if (be && be != host->stream_frontend(s) &&
-            !req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ, be), out))
-            return out;
+        if (be && be != host->stream_frontend(s)) {
+            service_claim(s, t, be); // "stats uri" of the backend
+            if (!req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ, be), out))
+                return out;
+        }
         add_unique_id(s, t);
+        if (t.cur.svc)
+            return start_service(t);
         t.cur.rq = rq_step::FORWARD;
     }
         [[fallthrough]];
@@ -1125,6 +1163,7 @@ void advance(ptc_stream* s, txn& t, uint32_t ev)
         case st::EXCHANGE: r = exchange(s, t, ev); break;
         case st::TUNNEL: r = tunnel(s, t); break;
         case st::CLOSED: r = step::WAIT; break;
+        case st::SERVICE: r = service_step(s, t, ev); break;
         }
         if (r == step::WAIT)
             return;
@@ -1261,12 +1300,23 @@ void on_cli_timeout(ptc_stream* s, txn& t)
     case st::TUNNEL:
         close_stream(s, t, PTC_CLOSE_FLUSH);
         break;
+    case st::SERVICE: // the request body does not come, or the client does not read
+        set_term(t, 'c', 'D');
+        abort_stream(s, t);
+        break;
     case st::CLOSED:
         break;
     }
 }
 
+void on_release(ptc_stream* s, void* state)
+{
+    service_free(s, *static_cast<txn*>(state));
+}
+
 } // namespace
+
+void set_cli_tmo_default(ptc_stream* s, txn& t) { set_cli_tmo(s, t, PTC_TMO_DEFAULT); }
 
 std::string_view reply_prepare(ptc_stream* s, txn& t)
 {
@@ -1399,6 +1449,8 @@ int init(ptc_modref* me)
 {
     self = me;
     build_error_pages();
+    if (service_init() != PTC_OK)
+        return PTC_ERROR;
     return host->api_publish(me, PTC_HTTP_API_NAME, PTC_HTTP_API_VERSION, &http_api);
 }
 
@@ -1464,7 +1516,7 @@ const ptc_keyword keywords[] = {
 };
 
 const ptc_proto protos[] = {
-    {"http", sizeof(txn), on_event, nullptr},
+    {"http", sizeof(txn), on_event, on_release},
 };
 
 const ptc_module descriptor = {

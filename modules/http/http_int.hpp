@@ -141,6 +141,7 @@ enum class st : uint8_t {
     EXCHANGE,   // request head forwarded: request body and response in progress
     TUNNEL,     // after 101 or a 2xx to CONNECT: opaque bytes both ways
     CLOSED,     // stream_close() was called: nothing more to do
+    SERVICE,    // an HTTP service (ABI 1.5) generates the response (service.cpp)
 };
 
 // Body progress of one direction.
@@ -229,6 +230,9 @@ struct txn_cur {
     uint64_t t_response; // response head received
     uint64_t bytes_in;   // request bytes (head + body as far as known)
     uint64_t bytes_out;  // response bytes sent to the client (head + body)
+    const ptc_service* svc; // ABI 1.5 service answering this request (service.cpp), or null
+    const void* svc_arg;    // its match() argument
+    ptc_proxy* svc_px;      // the proxy that selected it
 };
 
 // Per-stream state (ptc_proto.state_size), zeroed by the host at open; no heap memory.
@@ -250,6 +254,7 @@ struct txn {
     h1::chunk_state res_chunk;
     char reqline[reqline_cap]; // copy of the request line (method SP target SP version)
     head_index idx;      // header index of the pending head (see api_phase)
+    struct svc_run* svc; // the running service (st::SERVICE), heap, freed by service_free
 };
 
 // The stream's state from the API side.
@@ -303,6 +308,28 @@ const char* reason_phrase(int status);
 // <conn> is "" or "close" or "keep-alive" (connection header). PTC_OK or PTC_ERROR.
 int send_generated(ptc_stream* s, int status, std::string_view ctype, std::string_view body,
                    std::string_view conn);
+
+// ---- HTTP services, ABI 1.5 (service.cpp) -----------------------------------------------------
+
+struct svc_run;
+// Registers the "use-service" action (init).
+int service_init();
+// Lets a service claim the current request for proxy <px> by its URI ("stats uri"); true
+// when a service answers it (t.cur.svc set), whether claimed now or by use-service before.
+bool service_claim(ptc_stream* s, txn& t, ptc_proxy* px);
+// Outcome of a service step.
+enum class svc_res : uint8_t {
+    WAIT,   // waiting for the request body or for the client to drain the output
+    DONE,   // the whole response was handed over: end the transaction
+    FAIL,   // the service failed before any byte left: answer 500
+    ABORT,  // failed after the head left (or out of room): abort the stream
+    CLOSED, // the stream was closed meanwhile
+};
+svc_res service_advance(ptc_stream* s, txn& t, uint32_t ev);
+// Releases the running service (end of the transaction, or of the stream).
+void service_free(ptc_stream* s, txn& t);
+// The client timer while a service streams its response (timeout client).
+void set_cli_tmo_default(ptc_stream* s, txn& t);
 
 // ---- stream handler (http.cpp) ----------------------------------------------------------------
 

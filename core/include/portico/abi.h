@@ -48,9 +48,11 @@
  *       carries HAProxy's server counts.
  *  1.5  captures and unique ids: ptc_host.proxy_capture_slot, proxy_capture_cookie,
  *       stream_capture (PTC_CAPTURE_COOKIE), stream_unique_id, stream_log_asap.
+ *       HTTP services (service.h): ptc_service, ptc_svc_txn, ptc_svc_ops,
+ *       PTC_SVC_F_*; ptc_host.service_register, service_find, service_match.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 4
+#define PTC_ABI_MINOR 5
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "keywords.h"
 #include "sample.h"
+#include "service.h"
 #include "task.h"
 #include "transport.h"
 #include "types.h"
@@ -448,6 +449,18 @@ typedef struct ptc_host {
      *  (with what `txn` says so far; '+' before %B, %Ta, %Tt) and stream_log_txn() only
      *  counts the transaction. Returns 1 if a line was sent for it, else 0. Since 1.5. */
     int (*stream_log_asap)(ptc_stream *s, const ptc_log_txn *txn);
+
+    /* ---- HTTP services (1.5, service.h) ---- */
+    /** Register an HTTP service (entry of `size` bytes, copied; its strings must stay
+     *  valid), in the master, from init() until the configuration is completely read.
+     *  PTC_OK, or PTC_ERROR (logged: malformed, or the name is taken). Since 1.5. */
+    int (*service_register)(ptc_modref *self, const ptc_service *svc, uint32_t size);
+    /** The service registered under `name`, or NULL. Configuration time and later
+     *  (a use-service parser checks the name). Since 1.5. */
+    const ptc_service *(*service_find)(ptc_str name);
+    /** For a runner: the first registered service whose match() claims `uri` for proxy
+     *  `px` (*arg set to its argument), or NULL. Worker. Since 1.5. */
+    const ptc_service *(*service_match)(ptc_proxy *px, ptc_str uri, const void **arg);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

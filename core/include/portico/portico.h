@@ -11,6 +11,7 @@
 #include "module.h"
 #include "proxy_protocol.h"
 #include "sample.h"
+#include "service.h"
 #include "stream.h"
 #include "task.h"
 #include "transport.h"

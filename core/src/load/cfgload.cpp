@@ -19,6 +19,7 @@
 #include "log/log.hpp"
 #include "module/module.hpp"
 #include "load/core_keywords.hpp"
+#include "stats/stats_page.hpp"
 #include "sample/registry.hpp"
 #include "sample/sample.hpp"
 #include "util/diag.hpp"
@@ -144,6 +145,9 @@ bool cfg_loader::load_modules()
     register_module(g_modules.add_builtin("core", core_module()));
     register_module(g_modules.add_builtin("cli", cli_module())); // runtime API keywords
     register_module(g_modules.add_builtin("log", log::log_module())); // logging keywords
+    module_rec* stats = g_modules.add_builtin("stats", stats_module()); // stats page
+    register_module(stats);
+    stats_module()->init(to_handle(stats)); // registers the "stats" HTTP service (ABI 1.5)
     auto dirs = default_module_dirs();
     for (const char* const* n = k_standard_modules; *n; n++) {
         for (auto& d : dirs) {

@@ -15,6 +15,7 @@
 #include "event/clock.hpp"
 #include "module/hooks.hpp"
 #include "module/module.hpp"
+#include "module/services.hpp"
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -565,6 +566,9 @@ const ptc_host g_host = {
     .stream_capture = host_stream_capture,
     .stream_unique_id = host_stream_unique_id,
     .stream_log_asap = host_stream_log_asap,
+    .service_register = host_service_register,
+    .service_find = host_service_find,
+    .service_match = host_service_match,
 };
 
 } // namespace portico
