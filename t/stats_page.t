@@ -11,7 +11,7 @@ use MIME::Base64 qw/ encode_base64 /;
 use lib 't/lib';
 use Test::Portico qw/ http http_get http_parse port cli_send /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(32);
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(34);
 $t->origin_http(port(8081), body => 'origin');
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -74,6 +74,13 @@ is(get(8080, '/admin/stats;norefresh')->{h}{refresh}, undef, ';norefresh drops t
 is(scalar($t->origin_requests(port(8081))), 0, 'nothing forwarded');
 $r = get(8080, '/admin/other');
 is($r->{body}, 'origin', 'outside the prefix: forwarded to the server') or diag $r->{raw};
+
+# --- ;json: "show stat json"'s document ---
+$r = get(8080, '/admin/stats;json');
+is($r->{h}{'content-type'}, 'application/json', ';json content type');
+my $doc = eval { require JSON::PP; JSON::PP::decode_json($r->{body}) };
+ok(ref $doc eq 'ARRAY' && @$doc > 2, ';json parses: one array of fields per object')
+    or diag($@ . " " . substr($r->{body}, 0, 300));
 
 # --- ;csv equals show stat ---
 $r = get(8080, '/admin/stats;csv');

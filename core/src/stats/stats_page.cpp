@@ -37,7 +37,9 @@
 
 namespace portico {
 
-std::string (*stats_json_hook)() = nullptr;
+// ";json": HAProxy 2.6's "show stat json" document (the runtime API's renderer).
+static std::string stats_json_all() { return cli_stat_json({}); }
+std::string (*stats_json_hook)() = stats_json_all;
 
 namespace {
 
@@ -363,7 +365,7 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& csv)
 
 // ---- the service ---------------------------------------------------------------------------
 
-enum out_kind { OUT_HTML, OUT_CSV };
+enum out_kind { OUT_HTML, OUT_CSV, OUT_JSON };
 
 struct page {
     std::string out;  // rendered, not yet written
@@ -964,8 +966,12 @@ int svc_start(ptc_svc_txn* t)
             send_simple(t, 501, "text/plain", "JSON output is not implemented yet.\n");
             return PTC_OK;
         }
-        send_simple(t, 200, "application/json", stats_json_hook());
-        return PTC_OK;
+        // streamed like the page: a large instance's document exceeds a buffer
+        pg->kind = OUT_JSON;
+        t->ops->res_status(t, 200, ptc_str{"", 0});
+        t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
+        t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{"application/json", 16});
+        return PTC_YIELD;
     }
     t->ops->res_status(t, 200, ptc_str{"", 0});
     t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
@@ -985,6 +991,13 @@ int svc_start(ptc_svc_txn* t)
 bool render_next(page& pg)
 {
     auto& px = g_config->proxies;
+    if (pg.kind == OUT_JSON) {
+        if (pg.step)
+            return false;
+        pg.step = 1;
+        pg.out = stats_json_hook();
+        return true;
+    }
     if (pg.step == 0) {
         pg.step = 1;
         if (pg.kind == OUT_CSV)
