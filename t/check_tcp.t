@@ -31,7 +31,7 @@ defaults
     %%TIMEOUTS%%
     timeout check 1s
 backend be
-    server s1 127.0.0.1:%%PORT_8081%% check inter 200ms fastinter 100ms rise 2 fall 3
+    server s1 127.0.0.1:%%PORT_8081%% check inter 200ms fastinter 400ms rise 2 fall 3
     server s2 127.0.0.1:%%PORT_8082%% check inter 200ms rise 2 fall 3
 backend tc
     option tcp-check
