@@ -160,8 +160,9 @@ void log_txn(ptc_stream* s, txn& t)
     if (c.logged)
         return;
     c.logged = true;
-    if (c.log_level >= 8)
-        return; // set-log-level silent, monitor-uri
+    // set-log-level silent, monitor-uri: no line, but the transaction still ends (its
+    // captures, unique id and txn variables must not leak into the next request)
+    bool silent = c.log_level >= 8;
     ptc_str d;
     host->chan_data(s, REQ, &d);
     if (!c.reqline_len && !d.len && !t.first_req && !c.log_status)
@@ -178,6 +179,9 @@ void log_txn(ptc_stream* s, txn& t)
     l.bytes_in = c.bytes_in;
     l.bytes_out = c.bytes_out;
     l.retries = c.l7_retries;
+    if (silent && host->abi_minor < 5)
+        return; // an older host would write the line
+    l.flags = silent ? PTC_LOG_TXN_SILENT : 0;
     host->stream_log_txn(s, &l);
 }
 

@@ -50,6 +50,7 @@
  *       stream_capture (PTC_CAPTURE_COOKIE), stream_unique_id, stream_log_asap.
  *       HTTP services (service.h): ptc_service, ptc_svc_txn, ptc_svc_ops,
  *       PTC_SVC_F_*; ptc_host.service_register, service_find, service_match.
+ *       ptc_log_txn.flags (was reserved) with PTC_LOG_TXN_SILENT.
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 5

@@ -161,8 +161,13 @@ typedef struct ptc_log_txn {
     uint64_t bytes_in;      /* request bytes of this transaction (%U) */
     uint64_t bytes_out;     /* response bytes of this transaction (%B) */
     uint32_t retries;       /* connection retries (%rc) */
-    uint32_t reserved;
+    uint32_t flags;         /* PTC_LOG_TXN_* (since 1.5; 0 before) */
 } ptc_log_txn;
+
+/* ptc_log_txn.flags (since 1.5). */
+#define PTC_LOG_TXN_SILENT 0x0001u /* count and end the transaction (statistics, captures,
+                                      unique id, txn variables) but write no log line
+                                      ("set-log-level silent", "monitor-uri") */
 
 #ifdef __cplusplus
 }

@@ -763,7 +763,7 @@ void host_stream_log_txn(ptc_stream* ps, const ptc_log_txn* txn)
         count_http(s->be->shared, t.status);
     if (s->srv && s->log_t_cstart && s->log_t_cstart >= t.t_start)
         count_http(s->srv->shared, t.status);
-    if (!s->log_asap_done)
+    if (!s->log_asap_done && !(t.flags & PTC_LOG_TXN_SILENT))
         log::log_stream(s, &t);
     // the next transaction starts afresh
     s->log_asap_done = false;

@@ -337,10 +337,17 @@ void put_caps(out& o, const node& n, const log_ctx& c, bool json)
         for (size_t i = 0; i < x.len;) {
             size_t take = std::min<size_t>(x.len - i, sizeof(tmp) / 3);
             size_t l = cap_encode(x.ptr + i, take, esc, tmp, sizeof(tmp));
-            if (json)
-                put_str(o, tmp, l, 0, false, false);
-            else
+            if (json) {
+                // cap_encode already turned '"' and control bytes into #XX: only a
+                // backslash still needs JSON's escape
+                for (size_t k = 0; k < l; k++) {
+                    if (tmp[k] == '\\')
+                        o.put('\\');
+                    o.put(tmp[k]);
+                }
+            } else {
                 o.put(tmp, l);
+            }
             i += take;
         }
     };
