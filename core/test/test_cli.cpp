@@ -12,7 +12,7 @@
 #include "cli/cli.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
-#include "proxy/srv_state.hpp"
+#include "lb/srv_state.hpp"
 #include "shm/shm.hpp"
 
 using namespace portico;

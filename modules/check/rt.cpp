@@ -11,6 +11,7 @@
 // through host->server_set_op, which logs it in HAProxy's words.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -306,6 +307,7 @@ struct runner {
     conn_io io;
     std::unique_ptr<probe> pr;     // health checks
     std::string agent_line;        // agent checks: the answer so far
+    std::string state_hdr;         // "http-check send-state": the header's value
     bool agent_sent = false;
     uint64_t started = 0;
     bool connect_phase = true;
@@ -430,6 +432,32 @@ bool all_paused(const probe_def& d)
 }
 
 
+// "http-check send-state": the server's state as HAProxy words it in its status column
+// ("UP", "UP 2/3", "DOWN 1/2", "NOLB", "MAINT"), its name and this node's name.
+std::string state_header(uint32_t m)
+{
+    const member& mb = g_members[m];
+    const shm_check& c = sh_member(m)->c[K_HEALTH];
+    uint32_t rise = mb.rise[K_HEALTH], fall = mb.fall[K_HEALTH];
+    uint32_t st = host->server_state(mb.srv);
+    char buf[64];
+    if (st & PTC_SRV_ST_MAINT)
+        snprintf(buf, sizeof(buf), "MAINT");
+    else if (c.health >= rise) {
+        const char* w = (st & PTC_SRV_ST_STOPPING) ? "NOLB" : "UP";
+        if (c.health == rise + fall - 1)
+            snprintf(buf, sizeof(buf), "%s", w);
+        else
+            snprintf(buf, sizeof(buf), "%s %u/%u", w, c.health - rise + 1, fall);
+    } else if (c.health == 0)
+        snprintf(buf, sizeof(buf), "DOWN");
+    else
+        snprintf(buf, sizeof(buf), "DOWN %u/%u", c.health, rise);
+    char node[256] = "";
+    gethostname(node, sizeof(node) - 1);
+    return std::string(buf) + "; name=" + mb.be_name + "/" + mb.srv_name + "; node=" + node;
+}
+
 uint64_t task_fn(ptc_task*, void* ctx)
 {
     runner* r = static_cast<runner*>(ctx);
@@ -461,6 +489,10 @@ uint64_t task_fn(ptc_task*, void* ctx)
         env.host = mb.addr_text[K_HEALTH];
         env.port = d.port;
         env.server_down = !(host->server_state(mb.srv) & PTC_SRV_ST_UP);
+        if (d.spec->send_state()) {
+            r->state_hdr = state_header(d.members[0]);
+            env.server_state = r->state_hdr;
+        }
         r->pr = std::make_unique<probe>(*d.spec, env, r->io);
         r->io.r = r;
         bool fin = r->pr->step();

@@ -1053,6 +1053,30 @@ check_spec& check_spec::operator=(const check_spec& o)
     return *this;
 }
 
+// "http-check comment <text>" / "tcp-check comment <text>".
+bool parse_comment(const std::vector<std::string>& w, rule& r, std::string& err)
+{
+    if (arg(w, 2).empty()) {
+        err = "expects a string as argument";
+        return false;
+    }
+    if (w.size() > 3) {
+        err = "cannot handle unexpected argument '" + w[3] + "'";
+        return false;
+    }
+    r.a = act::COMMENT;
+    r.comment = arg(w, 2);
+    r.has_comment = true;
+    return true;
+}
+
+// set-var / unset-var, refused as not supported yet by both rule sets.
+bool is_var_action(const std::string& s)
+{
+    return s == "set-var" || s.rfind("set-var(", 0) == 0 || s == "unset-var" ||
+           s.rfind("unset-var(", 0) == 0;
+}
+
 bool check_spec::parse(const std::vector<std::string>& w, std::string& err)
 {
     rules& R = *r_;
@@ -1177,20 +1201,9 @@ bool check_spec::parse(const std::vector<std::string>& w, std::string& err)
             ok = parse_send_http(w, 1, r, err);
         else if (s == "expect")
             ok = parse_expect(w, 1, true, list, r, err);
-        else if (s == "comment") {
-            ok = !arg(w, 2).empty();
-            if (!ok)
-                err = "expects a string as argument";
-            else if (w.size() > 3) {
-                err = "cannot handle unexpected argument '" + w[3] + "'";
-                ok = false;
-            }
-            r.a = act::COMMENT;
-            r.comment = arg(w, 2);
-            r.has_comment = true;
-        }
-        else if (s == "set-var" || s.rfind("set-var(", 0) == 0 || s == "unset-var" ||
-                 s.rfind("unset-var(", 0) == 0) {
+        else if (s == "comment")
+            ok = parse_comment(w, r, err);
+        else if (is_var_action(s)) {
             err = "'http-check " + s + "' is not supported yet";
             return false;
         }
@@ -1230,20 +1243,9 @@ bool check_spec::parse(const std::vector<std::string>& w, std::string& err)
             ok = parse_send(w, 1, r, err);
         else if (s == "expect")
             ok = parse_expect(w, 1, false, list, r, err);
-        else if (s == "comment") {
-            ok = !arg(w, 2).empty();
-            if (!ok)
-                err = "expects a string as argument";
-            else if (w.size() > 3) {
-                err = "cannot handle unexpected argument '" + w[3] + "'";
-                ok = false;
-            }
-            r.a = act::COMMENT;
-            r.comment = arg(w, 2);
-            r.has_comment = true;
-        }
-        else if (s == "set-var" || s.rfind("set-var(", 0) == 0 || s == "unset-var" ||
-                 s.rfind("unset-var(", 0) == 0) {
+        else if (s == "comment")
+            ok = parse_comment(w, r, err);
+        else if (is_var_action(s)) {
             err = "'tcp-check " + s + "' is not supported yet";
             return false;
         }

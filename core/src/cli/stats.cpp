@@ -17,7 +17,7 @@
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
-#include "proxy/srv_state.hpp"
+#include "lb/srv_state.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
 #include "util/version.hpp"

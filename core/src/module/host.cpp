@@ -19,7 +19,7 @@
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
-#include "proxy/srv_state.hpp"
+#include "lb/srv_state.hpp"
 #include "log/log_host.hpp"
 #include "sample/sample_host.hpp"
 #include "lb/lb.hpp"

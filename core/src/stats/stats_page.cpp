@@ -29,7 +29,7 @@
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
-#include "proxy/srv_state.hpp"
+#include "lb/srv_state.hpp"
 #include "sample/sample.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"

@@ -119,7 +119,9 @@ void on_accept(event::completion* ec, int res, uint32_t flags)
             return;
         }
         if (shm_header* h = shm_get()) {
-            h->act[w->slot % k_shm_max_workers].accepted.fetch_add(1, std::memory_order_relaxed);
+            // one writer (this worker): a plain store, no locked add
+            auto& acc = h->act[w->slot % k_shm_max_workers].accepted;
+            acc.store(acc.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
             shm_conn_rate_add(h, now());
         }
         stream_new(l, res);

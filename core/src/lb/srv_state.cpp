@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Server state changes and their HAProxy 2.6 messages (see srv_state.hpp).
-#include "proxy/srv_state.hpp"
+#include "lb/srv_state.hpp"
 
 #include <unistd.h>
 
