@@ -11,7 +11,7 @@ use IO::Socket::IP;
 use IO::Select;
 use Time::HiRes qw/ time sleep /;
 use lib 't/lib';
-use Test::Portico qw/ port cli_send /;
+use Test::Portico qw/ port cli_send show_stat keepalive_load response_shares /;
 
 my $t = Test::Portico->new()->has(qw/ http /)->plan(10);
 for my $p ([8081, 'a'], [8082, 'b']) {
@@ -44,80 +44,8 @@ EOF2
 my $sock = $t->testdir . '/cli.sock';
 sub cli { cli_send($sock, "$_[0]\n") }
 
-# "show stat" -> { "px/sv" => { column => value } }
-sub sstat {
-    my @l = split /\n/, cli('show stat');
-    my @cols = split /,/, substr(shift(@l) // '', 2);
-    my %r;
-    for (@l) {
-        my @v = split /,/;
-        next unless @v > 2;
-        my %h;
-        @h{@cols} = @v;
-        $r{"$v[0]/$v[1]"} = \%h;
-    }
-    return \%r;
-}
+sub sstat { show_stat($sock) }
 
-# Drives <conc> keep-alive connections to <port> for <dur> seconds, each sending
-# "GET <uri>" again as soon as its response is complete. Returns a list of [time since
-# <ref>, body] per response. <tick>(elapsed) is called every ~0.5 s.
-sub load {
-    my (%o) = @_;
-    my ($port, $conc, $ref, $end) = ($o{port}, $o{conc} // 8, $o{ref}, $o{ref} + $o{dur});
-    my $req = "GET $o{uri} HTTP/1.1\r\nHost: x\r\n\r\n";
-    my (%buf, @out);
-    my $sel = IO::Select->new;
-    my $open = sub {
-        my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port) or return;
-        $s->blocking(0);
-        syswrite($s, $req);
-        $buf{fileno $s} = '';
-        $sel->add($s);
-    };
-    $open->() for 1 .. $conc;
-    my $next_tick = time;
-    while (time < $end) {
-        if ($o{tick} && time >= $next_tick) {
-            $o{tick}->(time - $ref);
-            $next_tick = time + 0.5;
-        }
-        for my $s ($sel->can_read(0.05)) {
-            my $b = \$buf{fileno $s};
-            my $n = sysread($s, $$b, 65536, length $$b);
-            if (!$n) {
-                $sel->remove($s);
-                close $s;
-                $open->();
-                next;
-            }
-            while ($$b =~ /\A(.*?\r\n\r\n)/s) {
-                my $head = $1;
-                my ($len) = $head =~ /content-length:\s*(\d+)/i;
-                $len //= 0;
-                last if length($$b) < length($head) + $len;
-                my $body = substr($$b, length($head), $len);
-                substr($$b, 0, length($head) + $len, '');
-                push @out, [time - $ref, $body];
-                syswrite($s, $req) if time < $end;
-            }
-        }
-    }
-    $_->close for $sel->handles;
-    return @out;
-}
-
-# Share of server <name> per bucket [lo, hi) of time.
-sub shares {
-    my ($res, $name, @bounds) = @_;
-    my @sh;
-    for my $i (0 .. $#bounds - 1) {
-        my @in = grep { $_->[0] >= $bounds[$i] && $_->[0] < $bounds[$i + 1] } @$res;
-        my $n = grep { $_->[1] eq $name } @in;
-        push @sh, @in ? $n / @in : -1;
-    }
-    return @sh;
-}
 
 sub rising {
     my (@s) = @_;
@@ -132,9 +60,9 @@ sub fmt { join ' ', map { sprintf '%.3f', $_ } @_ }
 is(cli('set server rr/b state ready'), "\n", 'rr/b leaves maintenance');
 my $ref = time;
 my @w;
-my @res = load(port => port(8080), uri => '/', conc => 4, ref => $ref, dur => 4.6,
+my @res = keepalive_load(port => port(8080), uri => '/', conc => 4, ref => $ref, dur => 4.6,
     tick => sub { push @w, sstat()->{'rr/b'}{weight} });
-my @sh = shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
+my @sh = response_shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
 diag(sprintf "roundrobin: %d requests, share of weight-1 b by second: %s", scalar @res,
     fmt(@sh));
 ok(@res >= 800, 'roundrobin: enough requests over the window (' . scalar(@res) . ')');
@@ -146,8 +74,8 @@ ok(!grep({ $_ != 1 } @w), "show stat weight of rr/b stays 1 (@w)");
 # ---- leastconn (concurrent, slow responses) --------------------------------------------------
 is(cli('set server lc/b state ready'), "\n", 'lc/b leaves maintenance');
 $ref = time;
-@res = load(port => port(8090), uri => '/slow', conc => 12, ref => $ref, dur => 4.6);
-@sh = shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
+@res = keepalive_load(port => port(8090), uri => '/slow', conc => 12, ref => $ref, dur => 4.6);
+@sh = response_shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
 diag(sprintf "leastconn: %d requests, share of weight-1 b by second: %s", scalar @res,
     fmt(@sh));
 ok(@res >= 800, 'leastconn: enough requests over the window (' . scalar(@res) . ')');

@@ -13,7 +13,7 @@ use IO::Socket::IP;
 use IO::Select;
 use Time::HiRes qw/ time sleep /;
 use lib 't/lib';
-use Test::Portico qw/ port cli_send /;
+use Test::Portico qw/ port cli_send show_stat keepalive_load response_shares /;
 
 my $t = Test::Portico->new()->has(qw/ http /)->plan(19);
 for my $p ([8081, 'a'], [8082, 'b'], [8083, 'c']) {
@@ -59,80 +59,8 @@ EOF
 my $sock = $t->testdir . '/cli.sock';
 sub cli { cli_send($sock, "$_[0]\n") }
 
-# "show stat" -> { "px/sv" => { column => value } }
-sub sstat {
-    my @l = split /\n/, cli('show stat');
-    my @cols = split /,/, substr(shift(@l) // '', 2);
-    my %r;
-    for (@l) {
-        my @v = split /,/;
-        next unless @v > 2;
-        my %h;
-        @h{@cols} = @v;
-        $r{"$v[0]/$v[1]"} = \%h;
-    }
-    return \%r;
-}
+sub sstat { show_stat($sock) }
 
-# Drives <conc> keep-alive connections to <port> for <dur> seconds (or until <until>),
-# each sending "GET <uri>" again as soon as its response is complete. Returns a list of
-# [time since <ref>, body] per response. <tick>(elapsed) is called every ~0.5 s.
-sub load {
-    my (%o) = @_;
-    my ($port, $conc, $ref, $end) = ($o{port}, $o{conc} // 8, $o{ref}, $o{ref} + $o{dur});
-    my $req = "GET $o{uri} HTTP/1.1\r\nHost: x\r\n\r\n";
-    my (%buf, @out);
-    my $sel = IO::Select->new;
-    my $open = sub {
-        my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port) or return;
-        $s->blocking(0);
-        syswrite($s, $req);
-        $buf{fileno $s} = '';
-        $sel->add($s);
-    };
-    $open->() for 1 .. $conc;
-    my $next_tick = time;
-    while (time < $end) {
-        if ($o{tick} && time >= $next_tick) {
-            $o{tick}->(time - $ref);
-            $next_tick = time + 0.5;
-        }
-        for my $s ($sel->can_read(0.05)) {
-            my $b = \$buf{fileno $s};
-            my $n = sysread($s, $$b, 65536, length $$b);
-            if (!$n) {
-                $sel->remove($s);
-                close $s;
-                $open->();
-                next;
-            }
-            while ($$b =~ /\A(.*?\r\n\r\n)/s) {
-                my $head = $1;
-                my ($len) = $head =~ /content-length:\s*(\d+)/i;
-                $len //= 0;
-                last if length($$b) < length($head) + $len;
-                my $body = substr($$b, length($head), $len);
-                substr($$b, 0, length($head) + $len, '');
-                push @out, [time - $ref, $body];
-                syswrite($s, $req) if time < $end;
-            }
-        }
-    }
-    $_->close for $sel->handles;
-    return @out;
-}
-
-# Share of server <name> per bucket [lo, hi) of time.
-sub shares {
-    my ($res, $name, @bounds) = @_;
-    my @sh;
-    for my $i (0 .. $#bounds - 1) {
-        my @in = grep { $_->[0] >= $bounds[$i] && $_->[0] < $bounds[$i + 1] } @$res;
-        my $n = grep { $_->[1] eq $name } @in;
-        push @sh, @in ? $n / @in : -1;
-    }
-    return @sh;
-}
 
 sub rising {
     my (@s) = @_;
@@ -146,8 +74,8 @@ sub fmt { join ' ', map { sprintf '%.3f', $_ } @_ }
 # (the listeners exist before the workers: wait until the workers have set the ramp)
 my $w_early;
 for (1 .. 50) { $w_early = sstat()->{'cold/b'}{weight} // 0; last if $w_early < 100; sleep 0.02 }
-my @res = load(port => port(8090), uri => '/', conc => 4, ref => $t0, dur => 3.6);
-my @sh = shares(\@res, 'b', 0, 1, 2, 3, 3.6);
+my @res = keepalive_load(port => port(8090), uri => '/', conc => 4, ref => $t0, dur => 3.6);
+my @sh = response_shares(\@res, 'b', 0, 1, 2, 3, 3.6);
 diag(sprintf "cold start: %d requests, share of b by second: %s", scalar @res, fmt(@sh));
 ok($w_early >= 1 && $w_early < 60, "cold start: show stat weight of b early in the ramp ($w_early)");
 ok(rising(@sh) && $sh[0] < 0.3 && $sh[-1] > $sh[0] + 0.15, 'cold start: share of b rises');
@@ -162,9 +90,9 @@ sleep 0.3; # longer than the module's polling period (100 ms)
 is(cli('set server rr/b state ready'), "\n", 'rr/b ready again');
 my $ref = time;
 my @w;
-@res = load(port => port(8080), uri => '/', conc => 4, ref => $ref, dur => 4.6,
+@res = keepalive_load(port => port(8080), uri => '/', conc => 4, ref => $ref, dur => 4.6,
     tick => sub { push @w, sstat()->{'rr/b'}{weight} });
-@sh = shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
+@sh = response_shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
 diag(sprintf "roundrobin: %d requests, share of b by second: %s", scalar @res, fmt(@sh));
 diag("roundrobin: show stat weight of rr/b every 0.5 s: @w");
 ok(@res >= 1000, 'roundrobin: at least 1000 requests over the window (' . scalar(@res) . ')');
@@ -180,8 +108,8 @@ my $m = cli('set server lc/b state maint');
 sleep 0.3;
 is($m . cli('set server lc/b state ready'), "\n\n", 'lc/b maint then ready');
 $ref = time;
-@res = load(port => port(8091), uri => '/slow', conc => 12, ref => $ref, dur => 4.6);
-@sh = shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
+@res = keepalive_load(port => port(8091), uri => '/slow', conc => 12, ref => $ref, dur => 4.6);
+@sh = response_shares(\@res, 'b', 0, 1, 2, 3, 4, 4.6);
 diag(sprintf "leastconn: %d requests, share of b by second: %s", scalar @res, fmt(@sh));
 ok(@res >= 1000, 'leastconn: at least 1000 requests over the window (' . scalar(@res) . ')');
 ok(rising(@sh) && $sh[0] < 0.25 && $sh[-1] > 0.35, 'leastconn: share of b rises');
@@ -190,7 +118,7 @@ ok(rising(@sh) && $sh[0] < 0.25 && $sh[-1] > 0.35, 'leastconn: share of b rises'
 is(cli('set server mc/c state ready'), "\n", 'mc/c leaves maintenance');
 $ref = time;
 my @scur;
-@res = load(port => port(8092), uri => '/mc', conc => 24, ref => $ref, dur => 3.4,
+@res = keepalive_load(port => port(8092), uri => '/mc', conc => 24, ref => $ref, dur => 3.4,
     tick => sub { push @scur, sstat()->{'mc/c'}{scur} });
 diag("maxconn ramp: scur of mc/c every 0.5 s: @scur");
 ok($scur[0] <= 4 && $scur[-1] >= 15 && $scur[-1] <= 20,

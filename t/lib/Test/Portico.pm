@@ -18,7 +18,7 @@ use Digest::MD5 qw/ md5_hex /;
 use JSON::PP ();
 use Exporter qw/ import /;
 
-our @EXPORT_OK = qw/ http_get http http_end http_keepalive http_parse port portico cli_send
+our @EXPORT_OK = qw/ keepalive_load response_shares http_get http http_end http_keepalive http_parse port portico cli_send
     tcp_transfer /;
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -1403,5 +1403,68 @@ sub wait_log {
 sub errlog_mark { length $_[0]->errlog }
 
 push @EXPORT_OK, qw/ show_stat servers_state wait_until /;
+
+
+# keepalive_load(port => P, uri => U, conc => N, ref => T0, dur => S [, tick => CODE]):
+# drives <conc> keep-alive connections to <port> for <dur> seconds,
+# each sending "GET <uri>" again as soon as its response is complete. Returns a list of
+# [time since <ref>, body] per response. <tick>(elapsed) is called every ~0.5 s.
+sub keepalive_load {
+    my (%o) = @_;
+    my ($port, $conc, $ref, $end) = ($o{port}, $o{conc} // 8, $o{ref}, $o{ref} + $o{dur});
+    my $req = "GET $o{uri} HTTP/1.1\r\nHost: x\r\n\r\n";
+    my (%buf, @out);
+    my $sel = IO::Select->new;
+    my $open = sub {
+        my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => $port) or return;
+        $s->blocking(0);
+        syswrite($s, $req);
+        $buf{fileno $s} = '';
+        $sel->add($s);
+    };
+    $open->() for 1 .. $conc;
+    my $next_tick = time;
+    while (time < $end) {
+        if ($o{tick} && time >= $next_tick) {
+            $o{tick}->(time - $ref);
+            $next_tick = time + 0.5;
+        }
+        for my $s ($sel->can_read(0.05)) {
+            my $b = \$buf{fileno $s};
+            my $n = sysread($s, $$b, 65536, length $$b);
+            if (!$n) {
+                $sel->remove($s);
+                close $s;
+                $open->();
+                next;
+            }
+            while ($$b =~ /\A(.*?\r\n\r\n)/s) {
+                my $head = $1;
+                my ($len) = $head =~ /content-length:\s*(\d+)/i;
+                $len //= 0;
+                last if length($$b) < length($head) + $len;
+                my $body = substr($$b, length($head), $len);
+                substr($$b, 0, length($head) + $len, '');
+                push @out, [time - $ref, $body];
+                syswrite($s, $req) if time < $end;
+            }
+        }
+    }
+    $_->close for $sel->handles;
+    return @out;
+}
+
+# response_shares(\@responses, NAME, BOUNDS...): the share of responses whose body is NAME
+# in each bucket [lo, hi) of time (-1 for an empty bucket).
+sub response_shares {
+    my ($res, $name, @bounds) = @_;
+    my @sh;
+    for my $i (0 .. $#bounds - 1) {
+        my @in = grep { $_->[0] >= $bounds[$i] && $_->[0] < $bounds[$i + 1] } @$res;
+        my $n = grep { $_->[1] eq $name } @in;
+        push @sh, @in ? $n / @in : -1;
+    }
+    return @sh;
+}
 
 1;
