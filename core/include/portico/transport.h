@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* portico plugin ABI: transport layers between a socket and a channel (since 1.3). */
+/* portico plugin ABI: transport layers between a socket and a channel (since 1.3;
+   ready and shutw since 1.6). */
 #ifndef PORTICO_TRANSPORT_H
 #define PORTICO_TRANSPORT_H
 
@@ -56,6 +57,19 @@ typedef struct ptc_transport {
     /* Called once when the side's connection is closed or the stream ends:
      * release tctx. */
     void (*release)(void *tctx);
+    /* ---- since 1.6: read only when `size` covers them; each may be NULL ---- */
+    /* Nonzero once the transport carries application bytes (a TLS handshake is
+     * complete). On the server side, the host holds PTC_EV_SRV_CONNECTED back until
+     * then: the handshake is part of the connection attempt, bounded by "timeout
+     * connect", and a decode failure (or the server's EOF) before it counts as a failed
+     * attempt (PTC_SRVERR_CONNECT / PTC_SRVERR_CTIMEOUT, retried as such). NULL: ready
+     * at once (1.3 behaviour). */
+    int (*ready)(void *tctx);
+    /* Called once when the host is about to shut the write side of the socket (every
+     * forwarded byte was encoded and sent): the transport may queue a last record of
+     * its own (a TLS close_notify) that want_send reports; the host encodes and sends
+     * it before the shutdown. */
+    void (*shutw)(void *tctx);
 } ptc_transport;
 
 /* Sides (host->stream_set_transport). */
