@@ -246,6 +246,10 @@ void conn_free(tls_conn* tc)
 {
     if (!tc)
         return;
+    // a connection closed after a good handshake keeps its session resumable (OpenSSL
+    // marks the session of an SSL freed without a shutdown as bad)
+    if (tc->hs_done && !tc->failed)
+        SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(tc->ssl); // frees the BIOs too
     delete tc;
 }
