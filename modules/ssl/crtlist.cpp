@@ -96,7 +96,7 @@ status parse_line(std::string_view line, entry& out, std::string& err)
         bool neg = f[0] == '!';
         if (neg)
             f.remove_prefix(1);
-        if (f.empty() || f.find_first_of("[]") != std::string_view::npos) {
+        if (f.empty() || f[0] == '!' || f.find_first_of("[]") != std::string_view::npos) {
             err = "invalid SNI filter '" + w[i] + "'";
             return status::error;
         }
