@@ -140,6 +140,7 @@ cert* cert_load(const std::string& path, std::string& err)
         return nullptr;
     }
     collect_names(c);
+    c->stamp = file_stamp(path);
     return c;
 }
 

@@ -767,6 +767,7 @@ int build_bind(bind_extra& be)
         }
         size_t idx = bt->ctxs.size();
         bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty()});
+        ln.c->bind_users.emplace_back(bt, idx);
         for (auto& f : ln.filters)
             bt->names.push_back(sni_entry{f, false, idx});
         for (auto& f : ln.excludes)

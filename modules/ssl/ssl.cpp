@@ -414,6 +414,8 @@ void print_name(ptc_cli_reply* r, const char* label, X509_NAME* nm)
 
 int cli_show_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
 {
+    for (cert* c : cert_all()) // the master's copy follows the files the workers reload
+        cert_refresh(c, false, true);
     if (argc < 4) {
         host->cli_printf(r, "# filename\n");
         for (cert* c : cert_all())
@@ -490,6 +492,13 @@ int init(ptc_modref* self)
 
 int post_config(ptc_modref*) { return build_all(); }
 
+int worker_init(ptc_modref*)
+{
+    g_sessions.clear();
+    reload_start();
+    return PTC_OK;
+}
+
 void conf_init(ptc_modref*, uint32_t kind, void* conf)
 {
     if (kind == PTC_CONF_SERVER)
@@ -516,6 +525,7 @@ const ptc_module descriptor = {
     .conf_init = conf_init,
     .init = init,
     .post_config = post_config,
+    .worker_init = worker_init,
     .fetches = fetches,
     .fetch_count = PTC_COUNTOF(fetches),
     .fetch_size = sizeof(ptc_fetch),

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <portico/portico.h>
@@ -96,7 +97,19 @@ struct cert {
     std::vector<std::string> names; // CN and DNS SANs, lowercase
     time_t mtime = 0;
     std::vector<SSL_CTX*> users;    // contexts serving it
+    std::vector<std::pair<bind_tls*, size_t>> bind_users; // (bind, index in its ctxs)
+    std::string stamp;              // what the files looked like when last read (reload.cpp)
 };
+// The identity of <path>'s files on disk (and its ".key" side file): changes when either is
+// replaced or rewritten.
+std::string file_stamp(const std::string& path);
+// Rereads <c>'s file if it changed on disk; on success the new certificate replaces the old
+// in every context using it (install) and in the SNI names of its binds. A file that does
+// not load leaves the old certificate in place. Logs either way unless quiet. Returns true
+// when <c> was replaced.
+bool cert_refresh(cert* c, bool install, bool quiet);
+// Worker: checks every certificate file once a second.
+void reload_start();
 // Loads <path> (PEM: certificate, chain, key; or the key in <path>.key). Returns NULL
 // with <err> set.
 cert* cert_load(const std::string& path, std::string& err);
