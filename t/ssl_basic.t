@@ -17,7 +17,7 @@ use Test::Portico qw/ http http_get http_parse port /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_cert https_get tls_connect s_client /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(38);
+my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(40);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -105,6 +105,11 @@ like($r, qr/^Strict-Transport-Security: max-age=31536000\r$/mi, 'HSTS header add
 like($r, qr/^X-Forwarded-Proto: https\r$/mi, 'X-Forwarded-Proto https reaches the server');
 like(http_get('/x', port => port(8080)), qr{^HTTP/1\.1 301 .*^Location: https://localhost/x\r$}msi,
     'redirect scheme https if !{ ssl_fc } on the clear address');
+
+my $cn = s_client(port(8443), "GET /info HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
+    '-servername', 'a.test');
+like($cn, qr/^sni=a\.test /m, 's_client served');
+unlike($cn, qr/unexpected eof/, 'the response ends with a close_notify (no unexpected EOF)');
 
 # ---- versions and ciphers; crt DIR --------------------------------------------------------
 ($r, $i) = https_get(port(8445), '/', sni => 'd2.test');

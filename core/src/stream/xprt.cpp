@@ -219,6 +219,19 @@ void xprt_tx(stream* s, uint32_t dir, conn* dst)
         x->sent_pending = false;
         stream_enqueue(s, sent_ev(dir));
     }
+    if (s->closing == close_mode::flush && !x->shutw_called && c.head == c.fwd &&
+        c.auto_left == 0) {
+        // the stream ends once everything is sent: the transport's last record first (a
+        // TLS close_notify), as for a write shutdown
+        x->shutw_called = true;
+        if (void (*shutw)(void*) = xprt_shutw_fn(x->t)) {
+            shutw(x->tctx);
+            if (want_send(x)) {
+                xprt_tx(s, dir, dst);
+                return;
+            }
+        }
+    }
     if ((c.flags & PTC_CHAN_SHUTW) && !c.shut_done && c.head == c.fwd) {
         if (!x->shutw_called) {
             // a last record of the transport's own (close_notify) goes out first
