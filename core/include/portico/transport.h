@@ -41,7 +41,10 @@ typedef struct ptc_transport {
     /* Raw bytes received from the socket in [in, in+inlen): consume some (*used) and
      * write decoded bytes into [out, out+cap) (*made). Called again while it makes
      * progress. inlen == 0 with eof != 0: the peer closed and every raw byte was
-     * consumed (called until it makes nothing; then the channel gets its EOF). */
+     * consumed (called until it makes nothing; then the channel gets its EOF).
+     * Since 1.6 it is also called with inlen == 0 and eof == 0 whenever the channel has
+     * room: a transport that holds decoded bytes of its own (TLS records read but not yet
+     * delivered) writes them then. */
     int (*decode)(void *tctx, const char *in, size_t inlen, size_t *used, char *out,
                   size_t cap, size_t *made, int eof);
     /* Bytes to send in [in, in+inlen): consume some (*used) and write the raw bytes

@@ -62,11 +62,16 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
     chan& c = s->ch[dir];
     conn* dst = dst_of(s, dir);
     uint32_t made_total = 0;
-    bool progress = false, eof_now = false;
+    bool progress = false, eof_now = false, tried_empty = false;
     for (;;) {
         uint32_t inlen = x->in_tail - x->in_head;
-        if (!inlen && !x->eof_in)
-            break;
+        if (!inlen && !x->eof_in) {
+            // 1.6: a transport may hold decoded bytes of its own (TLS records already read
+            // that did not fit): asked once with no input, again after each progress
+            if (tried_empty)
+                break;
+            tried_empty = true;
+        }
         if (!chan_ensure(w, c)) [[unlikely]] {
             stream_oom(s);
             return false;
@@ -99,6 +104,7 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
             x->in_head = x->in_tail = 0;
         if (used || made) {
             progress = true;
+            tried_empty = false;
             continue;
         }
         if (inlen && x->eof_in) {
