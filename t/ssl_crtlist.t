@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The ssl module: crt-list files (SNI filters, wildcards, '!' exclusions, per-line alpn and
 # verify/ca-file), client certificates (verify required and optional, the ssl_c_* fetches),
-# session resumption across workers (openssl s_client -sess_out/-sess_in, tickets), and
+# session resumption across workers (openssl s_client -sess_out/-sess_in; tickets, and
+# session IDs through the cache shared by the workers), and
 # "show ssl cert" on the runtime API.
 use warnings;
 use strict;
@@ -16,7 +17,7 @@ use Test::Portico qw/ http_parse port cli_send /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_ca make_cert https_get tls_connect s_client /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(27);
+my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(29);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -69,6 +70,9 @@ frontend list
     http-request return status 200 content-type text/plain lf-string "$info"
 frontend optional
     bind 127.0.0.1:%%PORT_8444%% ssl crt $d/a.pem ca-file $d/ca.crt verify optional
+    http-request return status 200 content-type text/plain lf-string "$info"
+frontend notickets
+    bind 127.0.0.1:%%PORT_8446%% ssl crt $d/a.pem no-tls-tickets
     http-request return status 200 content-type text/plain lf-string "$info"
 frontend required
     bind 127.0.0.1:%%PORT_8445%% ssl crt $d/a.pem ca-file $d/ca.crt verify required
@@ -131,6 +135,18 @@ for (1 .. 4) { # two workers: some of these land on the other worker
     push @resumed, scalar($o =~ /^Reused, TLSv1\.3/m && $o =~ /resumed=1/);
 }
 is(scalar(grep { $_ } @resumed), 4, 's_client -sess_in: resumed every time, on every worker');
+
+# without tickets (TLS 1.3 stateful sessions, each usable once): the shared cache
+unlink "$d/sess0";
+my $o0 = s_client(port(8446), $req, '-servername', 'a.test', '-sess_out', "$d/sess0");
+like($o0, qr/^New, TLSv1\.3/m, 'no-tls-tickets: a new session');
+my @chain;
+for my $k (1 .. 4) {
+    my $o = s_client(port(8446), $req, '-servername', 'a.test', '-sess_in', "$d/sess" . ($k - 1),
+        '-sess_out', "$d/sess$k");
+    push @chain, scalar($o =~ /^Reused, TLSv1\.3/m && $o =~ /resumed=1/);
+}
+is(scalar(grep { $_ } @chain), 4, 'no-tls-tickets: resumed every time through the shared cache');
 
 # ---- show ssl cert -------------------------------------------------------------------------------------
 my $list = cli_send("$d/admin.sock", "show ssl cert\n");

@@ -624,9 +624,10 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     SSL_CTX_set_dh_auto(ctx, 1);
     static const unsigned char sid[] = "portico";
     SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
-    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+    SSL_CTX_set_session_cache_mode(ctx, g.cachesize ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
     SSL_CTX_sess_set_cache_size(ctx, (long)g.cachesize);
     SSL_CTX_set_timeout(ctx, (long)g.lifetime_s);
+    sess_cache_attach(ctx);
     if (o.verify > 0) {
         if (!o.ca_file) {
             err = "verify is enabled but no CA file specified (ca-file)";
@@ -855,6 +856,14 @@ constexpr uint32_t GL = PTC_SEC_GLOBAL;
 int build_all()
 {
     int rc = PTC_OK;
+    bool any = false;
+    for (auto& be : g_binds)
+        any |= be.bt->o.ssl && !be.lines.empty();
+    if (any && !sess_cache_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the shared TLS session cache (%llu entries)",
+                     (unsigned long long)g.cachesize);
+        return PTC_ERROR;
+    }
     for (auto& be : g_binds)
         if (build_bind(be) != PTC_OK)
             rc = PTC_ERROR;

@@ -169,4 +169,9 @@ SSL_SESSION* sess_get(const ptc_server* srv);
 
 int ex_index(); // SSL ex_data index of the tls_conn
 
+// The server-side session cache shared by the workers (sesscache.cpp): reserved in
+// post_config, attached to every bind context.
+bool sess_cache_reserve();
+void sess_cache_attach(SSL_CTX* ctx);
+
 } // namespace tls
