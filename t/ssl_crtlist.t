@@ -17,7 +17,7 @@ use Test::Portico qw/ http_parse port cli_send /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_ca make_cert https_get tls_connect s_client /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(29);
+my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(30);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -135,6 +135,8 @@ for (1 .. 4) { # two workers: some of these land on the other worker
     push @resumed, scalar($o =~ /^Reused, TLSv1\.3/m && $o =~ /resumed=1/);
 }
 is(scalar(grep { $_ } @resumed), 4, 's_client -sess_in: resumed every time, on every worker');
+my ($name) = $o1 =~ /TLS session ticket:\n\s*0000 - ((?:[0-9a-f]{2}[ -]){8})/;
+is($name // '', '70 74 63 74 6b 74 30 31-', "tickets carry portico's rotating key name");
 
 # without tickets (TLS 1.3 stateful sessions, each usable once): the shared cache
 unlink "$d/sess0";

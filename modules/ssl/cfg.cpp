@@ -628,6 +628,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     SSL_CTX_sess_set_cache_size(ctx, (long)g.cachesize);
     SSL_CTX_set_timeout(ctx, (long)g.lifetime_s);
     sess_cache_attach(ctx);
+    tickets_attach(ctx);
     if (o.verify > 0) {
         if (!o.ca_file) {
             err = "verify is enabled but no CA file specified (ca-file)";
@@ -859,6 +860,10 @@ int build_all()
     bool any = false;
     for (auto& be : g_binds)
         any |= be.bt->o.ssl && !be.lines.empty();
+    if (any && !tickets_init()) {
+        host->errorf(g_self, "ssl: cannot draw the session ticket secret");
+        return PTC_ERROR;
+    }
     if (any && !sess_cache_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the shared TLS session cache (%llu entries)",
                      (unsigned long long)g.cachesize);

@@ -173,5 +173,9 @@ int ex_index(); // SSL ex_data index of the tls_conn
 // post_config, attached to every bind context.
 bool sess_cache_reserve();
 void sess_cache_attach(SSL_CTX* ctx);
+// Ticket keys derived per epoch of tune.ssl.lifetime from a secret drawn in the master
+// (tickets.cpp): the same in every worker, rotating.
+bool tickets_init();
+void tickets_attach(SSL_CTX* ctx);
 
 } // namespace tls
