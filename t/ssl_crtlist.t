@@ -17,7 +17,7 @@ use Test::Portico qw/ http_parse port cli_send /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_ca make_cert https_get tls_connect s_client /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(30);
+my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(33);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -74,6 +74,10 @@ frontend optional
 frontend notickets
     bind 127.0.0.1:%%PORT_8446%% ssl crt $d/a.pem no-tls-tickets
     http-request return status 200 content-type text/plain lf-string "$info"
+frontend ignore
+    bind 127.0.0.1:%%PORT_8447%% ssl crt $d/a.pem ca-file $d/ca.crt verify required crt-ignore-err X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT,10
+    bind 127.0.0.1:%%PORT_8448%% ssl crt $d/a.pem ca-file $d/ca.crt verify required crt-ignore-err 10
+    http-request return status 200 content-type text/plain lf-string "err=%[ssl_c_err] caerr=%[ssl_c_ca_err] verify=%[ssl_c_verify] cn=%[ssl_c_s_dn(CN)]\\n"
 frontend required
     bind 127.0.0.1:%%PORT_8445%% ssl crt $d/a.pem ca-file $d/ca.crt verify required
     http-request return status 200 content-type text/plain lf-string "$info"
@@ -123,6 +127,14 @@ ok(!body($r), 'verify required: no certificate, refused');
 ok(!body($r), 'verify required: unknown CA, refused');
 ok(log_wait(qr{required/127\.0\.0\.1:\d+: SSL client (certificate not trusted|CA chain cannot be verified)}, 3),
     'the refusal is logged');
+
+($r) = https_get(port(8447), '/', %mallory);
+is(body($r), "err=18 caerr=0 verify=18 cn=mallory\n",
+    'crt-ignore-err: a self-signed client certificate let through, ssl_c_err says why');
+($r) = https_get(port(8447), '/', %alice);
+is(body($r), "err=0 caerr=0 verify=0 cn=alice\n", 'crt-ignore-err: a good certificate, no error');
+($r) = https_get(port(8448), '/', %mallory);
+ok(!body($r), 'crt-ignore-err without that error: refused');
 
 # ---- resumption --------------------------------------------------------------------------------------
 my $req = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";

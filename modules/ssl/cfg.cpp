@@ -11,6 +11,7 @@
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <unordered_map>
 
 #include "crtlist.hpp"
 #include "ssl_int.hpp"
@@ -174,6 +175,67 @@ int parse_verify(const ptc_kw_ctx* c, ptc_str v, bool server, int8_t& out)
                                 server ? "'none' or 'required'" : "'none', 'optional' or 'required'",
                                 (int)v.len, v.ptr);
     return PTC_OK;
+}
+
+// "ca-ignore-err" / "crt-ignore-err" lists: "all", or verification error IDs given as
+// numbers or X509_V_ERR_* names, comma-separated. Fills <out> (empty + all = every error).
+struct ignore_list {
+    bool all = false;
+    std::vector<int> ids;
+};
+bool parse_ignore(const char* s, ignore_list& out, std::string& bad)
+{
+    static const struct {
+        const char* name;
+        int id;
+    } names[] = {
+        {"X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT},
+        {"X509_V_ERR_UNABLE_TO_GET_CRL", X509_V_ERR_UNABLE_TO_GET_CRL},
+        {"X509_V_ERR_CERT_SIGNATURE_FAILURE", X509_V_ERR_CERT_SIGNATURE_FAILURE},
+        {"X509_V_ERR_CERT_NOT_YET_VALID", X509_V_ERR_CERT_NOT_YET_VALID},
+        {"X509_V_ERR_CERT_HAS_EXPIRED", X509_V_ERR_CERT_HAS_EXPIRED},
+        {"X509_V_ERR_CRL_NOT_YET_VALID", X509_V_ERR_CRL_NOT_YET_VALID},
+        {"X509_V_ERR_CRL_HAS_EXPIRED", X509_V_ERR_CRL_HAS_EXPIRED},
+        {"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT},
+        {"X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN},
+        {"X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+         X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY},
+        {"X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE", X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE},
+        {"X509_V_ERR_CERT_CHAIN_TOO_LONG", X509_V_ERR_CERT_CHAIN_TOO_LONG},
+        {"X509_V_ERR_CERT_REVOKED", X509_V_ERR_CERT_REVOKED},
+        {"X509_V_ERR_INVALID_CA", X509_V_ERR_INVALID_CA},
+        {"X509_V_ERR_INVALID_PURPOSE", X509_V_ERR_INVALID_PURPOSE},
+        {"X509_V_ERR_CERT_UNTRUSTED", X509_V_ERR_CERT_UNTRUSTED},
+        {"X509_V_ERR_CERT_REJECTED", X509_V_ERR_CERT_REJECTED},
+    };
+    out = ignore_list{};
+    std::string_view v(s);
+    if (v == "all") {
+        out.all = true;
+        return true;
+    }
+    while (!v.empty()) {
+        size_t k = v.find(',');
+        std::string w(v.substr(0, k));
+        v = k == std::string_view::npos ? std::string_view() : v.substr(k + 1);
+        char* end = nullptr;
+        long n = std::strtol(w.c_str(), &end, 10);
+        if (!w.empty() && !*end && n > 0 && n < 1000) {
+            out.ids.push_back((int)n);
+            continue;
+        }
+        bool found = false;
+        for (auto& e : names)
+            if (w == e.name) {
+                out.ids.push_back(e.id);
+                found = true;
+            }
+        if (!found) {
+            bad = w;
+            return false;
+        }
+    }
+    return true;
 }
 
 // Checks that a CA/CRL file is readable now (HAProxy refuses the line otherwise).
@@ -365,6 +427,21 @@ int kw_string(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int kw_ignore_err(const ptc_kw_ctx* c)
+{
+    ptc_str k = c->args[0];
+    const char* v = host->cfg_strdup(c, c->args[c->kw_words]);
+    ignore_list l;
+    std::string bad;
+    if (!parse_ignore(v, l, bad))
+        return host->cfg_errorf(c,
+                                "'%.*s' : unknown error '%s' (expects 'all', or error IDs as "
+                                "numbers or X509_V_ERR_* names, comma-separated)",
+                                (int)k.len, k.ptr, bad.c_str());
+    (eq(k, "ca-ignore-err") ? opts_of(c).ca_ignore : opts_of(c).crt_ignore) = v;
+    return PTC_OK;
+}
+
 int kw_verify(const ptc_kw_ctx* c)
 {
     return parse_verify(c, c->args[c->kw_words], !c->bind_conf, opts_of(c).verify);
@@ -492,6 +569,10 @@ void merge(tls_opts& o, const tls_opts& def)
         o.ciphersuites = def.ciphersuites;
     if (!o.curves)
         o.curves = def.curves;
+    if (!o.ca_ignore)
+        o.ca_ignore = def.ca_ignore;
+    if (!o.crt_ignore)
+        o.crt_ignore = def.crt_ignore;
 }
 
 // Protocol range of <o>: force-* wins, then ssl-min/max-ver, then no-* trims the ends
@@ -608,6 +689,48 @@ bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err)
 
 int servername_cb(SSL* ssl, int* al, void* arg);
 
+// The ignore lists of each bind context (ca-ignore-err, crt-ignore-err).
+struct ctx_ignore {
+    ignore_list ca, crt;
+};
+std::unordered_map<const SSL_CTX*, ctx_ignore> g_ignore;
+
+bool ignored(const ignore_list& l, int err)
+{
+    if (l.all)
+        return true;
+    for (int id : l.ids)
+        if (id == err)
+            return true;
+    return false;
+}
+
+// Client certificate verification: an error in the ignore list of its depth is recorded
+// (ssl_c_err, ssl_c_ca_err) and does not fail the handshake.
+int verify_cb(int ok, X509_STORE_CTX* x)
+{
+    if (ok)
+        return 1;
+    SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    if (!ssl)
+        return 0;
+    auto it = g_ignore.find(SSL_get_SSL_CTX(ssl));
+    if (it == g_ignore.end())
+        return 0;
+    int err = X509_STORE_CTX_get_error(x);
+    int depth = X509_STORE_CTX_get_error_depth(x);
+    tls_conn* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+    const ignore_list& l = depth ? it->second.ca : it->second.crt;
+    if (!ignored(l, err))
+        return 0;
+    if (tc) {
+        int& first = depth ? tc->ca_err : tc->crt_err;
+        if (!first)
+            first = err;
+    }
+    return 1;
+}
+
 SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err)
 {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
@@ -639,9 +762,19 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
         if (names)
             SSL_CTX_set_client_CA_list(ctx, names);
         ERR_clear_error();
+        bool ign = o.ca_ignore || o.crt_ignore;
+        if (ign) {
+            ctx_ignore ci;
+            std::string bad;
+            if (o.ca_ignore)
+                parse_ignore(o.ca_ignore, ci.ca, bad);
+            if (o.crt_ignore)
+                parse_ignore(o.crt_ignore, ci.crt, bad);
+            g_ignore[ctx] = ci;
+        }
         SSL_CTX_set_verify(ctx,
                            SSL_VERIFY_PEER | (o.verify == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-                           nullptr);
+                           ign ? verify_cb : nullptr);
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     }
@@ -699,7 +832,7 @@ int servername_cb(SSL* ssl, int* al, void* arg)
     if (ctx != SSL_get_SSL_CTX(ssl)) {
         SSL_set_SSL_CTX(ssl, ctx);
         // what SSL_set_SSL_CTX does not carry over: verification and cipher lists
-        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), nullptr);
+        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
         SSL_set_client_CA_list(ssl, SSL_dup_CA_list(SSL_CTX_get_client_CA_list(ctx)));
         SSL_set_cipher_list(ssl, "DEFAULT"); // reset, then the context's own
         STACK_OF(SSL_CIPHER)* cl = SSL_CTX_get_ciphers(ctx);
@@ -899,6 +1032,10 @@ const ptc_keyword k_keywords[] = {
     {"ca-file", BSV, 0, 1, 1, kw_string,
      "ca-file <file>: CAs that verify client (bind) or server certificates"},
     {"crl-file", BSV, 0, 1, 1, kw_string, "crl-file <file>: certificate revocation lists"},
+    {"ca-ignore-err", B, 0, 1, 1, kw_ignore_err,
+     "ca-ignore-err all|<id>[,<id>...]: client chain errors (depth > 0) that do not fail"},
+    {"crt-ignore-err", B, 0, 1, 1, kw_ignore_err,
+     "crt-ignore-err all|<id>[,<id>...]: client certificate errors (depth 0) that do not fail"},
     {"verify", BSV, 0, 1, 1, kw_verify,
      "verify none|optional|required: peer certificate verification"},
     {"ssl-min-ver", BSV, 0, 1, 1, kw_flag, "ssl-min-ver <ver>: lowest protocol version"},

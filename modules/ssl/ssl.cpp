@@ -251,6 +251,26 @@ int f_fc_has_crt(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     SSL* ssl = fc(s);
     return ssl ? set_bool(out, SSL_get0_peer_certificate(ssl) != nullptr) : 0;
 }
+int f_c_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    stream_st* st = state(s);
+    if (!fc(s))
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = st->cli->crt_err;
+    return 1;
+}
+int f_c_ca_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    stream_st* st = state(s);
+    if (!fc(s))
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = st->cli->ca_err;
+    return 1;
+}
 int f_c_verify(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     SSL* ssl = fc(s);
@@ -370,6 +390,10 @@ const ptc_fetch fetches[] = {
      "ssl_c_used: a client certificate was used"},
     {"ssl_c_verify", PTC_SMP_SINT, A, 0, 0, f_c_verify, nullptr,
      "ssl_c_verify: the client certificate's verification result (0: ok)"},
+    {"ssl_c_err", PTC_SMP_SINT, A, 0, 0, f_c_err, nullptr,
+     "ssl_c_err: first error ignored (crt-ignore-err) on the client certificate, 0: none"},
+    {"ssl_c_ca_err", PTC_SMP_SINT, A, 0, 0, f_c_ca_err, nullptr,
+     "ssl_c_ca_err: first error ignored (ca-ignore-err) on the client chain, 0: none"},
     {"ssl_c_s_dn", PTC_SMP_STR, A, 0, 2, f_c_s_dn, check_dn_args,
      "ssl_c_s_dn([<entry>[,<occ>]]): client certificate subject"},
     {"ssl_c_i_dn", PTC_SMP_STR, A, 0, 2, f_c_i_dn, check_dn_args,

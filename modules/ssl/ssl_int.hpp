@@ -42,6 +42,8 @@ struct tls_opts {
     const char* alpn;     // as written: "h2,http/1.1"
     const char* ca_file;
     const char* crl_file;
+    const char* ca_ignore;  // "ca-ignore-err": "all" or IDs/names, comma-separated
+    const char* crt_ignore; // "crt-ignore-err"
 };
 void opts_init(tls_opts& o);
 
@@ -150,6 +152,8 @@ struct tls_conn {
     bool failed = false;
     bool shut = false;
     bool woke = false;
+    int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
+    int crt_err = 0;           // ... at depth 0 (ssl_c_err)
     const char* why = nullptr; // HAProxy's connection error text on failure
 };
 extern const ptc_transport k_transport;
