@@ -17,7 +17,7 @@ use Test::Portico qw/ http_get http_parse port /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_ca make_cert https_get tls_connect /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(17);
+my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(18);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -108,6 +108,8 @@ http_get('/resume/a');
 $r = http_get('/resume/b');
 like($r, qr{^X-BC: 1 TLSv1\.3 - 1\r$}m, 'the next connection resumes the TLS session (ssl_bc_is_resumed)');
 like($r, qr{resumed=1}, 'the frontend sees it resumed (ssl_fc_is_resumed)');
+my @more = map { http_get("/resume/$_") =~ /resumed=1/ ? 1 : 0 } 1 .. 3;
+is("@more", '1 1 1', 'and every one after it (a new TLS 1.3 ticket each time)');
 http_get('/noreuse/a');
 $r = http_get('/noreuse/b');
 like($r, qr{^X-BC: 1 TLSv1\.3 - 0\r$}m, 'default-server ssl verify none no-ssl-reuse: no resumption');

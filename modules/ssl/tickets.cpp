@@ -3,7 +3,7 @@
 // once in the master (post_config) and inherited by the workers at fork; the keys of epoch e
 // (e = wall-clock time / tune.ssl.lifetime) are derived from it with HMAC-SHA256, so every
 // worker encrypts with the same current key without talking to the others. A ticket of the
-// current epoch or the one before is accepted (the previous one is renewed); older ones are
+// current epoch or the one before is accepted and replaced by a new one; older ones are
 // refused, which makes a full handshake.
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
@@ -90,7 +90,9 @@ int ticket_cb(SSL*, unsigned char key_name[16], unsigned char* iv, EVP_CIPHER_CT
     if (EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), nullptr, k.aes, iv) != 1 ||
         set_mac(hctx, k) != 1)
         return -1;
-    return e == now ? 1 : 2; // 2: accepted, send a ticket under the current key
+    // 2: accepted, and a new ticket is sent: always, since a TLS 1.3 client uses a ticket
+    // once (RFC 8446, C.4) and would otherwise run out after one resumption
+    return 2;
 }
 
 } // namespace
