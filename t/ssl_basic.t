@@ -17,7 +17,7 @@ use Test::Portico qw/ http http_get http_parse port /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_cert https_get tls_connect s_client /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(40);
+my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(41);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -155,6 +155,14 @@ IO::Select->new($half)->can_read(5);
 close $half;
 ok(log_wait(qr{fe/127\.0\.0\.1:\d+: Connection closed during SSL handshake}, 3),
     'logged: Connection closed during SSL handshake');
+# a forged record after the handshake (bad MAC): that connection ends, alone
+my $forge = tls_connect(port(8443), sni => 'a.test');
+open(my $rawfd, '>&', $forge->fileno) or die "dup: $!";
+syswrite($rawfd, "\x17\x03\x03\x00\x20" . ("\xaa" x 32));
+IO::Select->new($forge)->can_read(5);
+my $fn = sysread($forge, my $fb, 100);
+ok(!$fn, 'a forged record mid-stream ends that connection');
+close $rawfd;
 print $keep "GET /info HTTP/1.1\r\nHost: b\r\nConnection: close\r\n\r\n";
 my $kr = '';
 while (sysread($keep, my $x, 65536)) { $kr .= $x }
