@@ -17,7 +17,7 @@ use Test::Portico qw/ http http_get http_parse port /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_cert https_get tls_connect s_client /;
 
-my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(41);
+my $t = Test::Portico->new()->has(qw/ tcp http ssl /)->plan(42);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -225,6 +225,11 @@ for my $case (['missing.pem', qr/unable to stat SSL certificate .*missing\.pem/]
     ok($code != 0 && $o =~ /portico\.cfg:9: .*$case->[1]/, "-c refuses $case->[0] with file:line")
         or diag($o);
 }
+make_cert("$d/certs", 'expired', 'expired.test', expired => 1);
+$bad->config("defaults\n    mode http\nfrontend f\n    bind 127.0.0.1:1 ssl crt $d/certs/expired.pem\n");
+my ($code1, $o1) = $bad->check_config;
+ok($code1 == 0 && $o1 =~ /portico\.cfg:4: .*the certificate in '.*expired\.pem' has expired/,
+    '-c warns about an expired certificate (HAProxy serves it)') or diag($o1);
 $bad->config("defaults\n    mode http\nbackend b\n    server s 127.0.0.1:1 ssl\n");
 my ($code2, $o2) = $bad->check_config;
 like($o2, qr/verify is enabled by default but no CA file specified/,

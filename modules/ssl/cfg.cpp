@@ -289,6 +289,10 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
         if (!ct)
             return host->cfg_errorf(c, "'crt' : %s", err.c_str());
         cert_all().push_back(ct);
+        if (X509_cmp_current_time(X509_get0_notAfter(ct->leaf)) < 0)
+            host->cfg_warnf(c, "'crt' : the certificate in '%s' has expired; it is served anyway, "
+                               "as HAProxy does",
+                            path.c_str());
     }
     be.lines.push_back(bind_line{ct, {}, {}, {}});
     return PTC_OK;

@@ -32,7 +32,7 @@ sub make_ca {
 
 # A certificate for CN (and SANS, arrayref of DNS names) in DIR/NAME.{crt,key,pem}, signed by
 # CA (a make_ca name in DIR) or self-signed. Options: days, rsa => 1, client => 1,
-# serial => hex. Returns the PEM path (certificate then key).
+# serial => hex, expired => 1 (self-signed, valid in January 2020 only). Returns the PEM path (certificate then key).
 sub make_cert {
     my ($dir, $name, $cn, %o) = @_;
     my $days = $o{days} // 30;
@@ -44,7 +44,25 @@ sub make_cert {
     print $fh "subjectAltName=" . join(',', map { "DNS:$_" } @sans) . "\n" if @sans;
     print $fh "extendedKeyUsage=" . ($o{client} ? 'clientAuth' : 'serverAuth') . "\n";
     close $fh;
-    if ($o{ca}) {
+    if ($o{expired}) {
+        # valid in January 2020 only: "openssl ca" is the one 3.0 tool that sets dates
+        my $cd = "$dir/$name.ca";
+        mkdir $cd;
+        open my $ix, '>', "$cd/index.txt" or die;
+        close $ix;
+        open my $sr, '>', "$cd/serial" or die;
+        print $sr "01\n";
+        close $sr;
+        open my $cf, '>', "$cd/ca.cnf" or die;
+        print $cf "[ca]\ndefault_ca = d\n[d]\ndir = $cd\ndatabase = $cd/index.txt\n"
+            . "new_certs_dir = $cd\nserial = $cd/serial\ndefault_md = sha256\npolicy = p\n"
+            . "[p]\ncommonName = supplied\n";
+        close $cf;
+        _openssl("req -new $key -nodes -keyout $dir/$name.key -out $dir/$name.csr -subj /CN=$cn");
+        _openssl("ca -batch -config $cd/ca.cnf -selfsign -keyfile $dir/$name.key",
+            "-in $dir/$name.csr -out $dir/$name.crt -startdate 20200101000000Z",
+            "-enddate 20200201000000Z");
+    } elsif ($o{ca}) {
         _openssl("req -new $key -nodes -keyout $dir/$name.key -out $dir/$name.csr -subj '/O=portico tests/CN=$cn'");
         _openssl("x509 -req -in $dir/$name.csr -CA $dir/$o{ca}.crt -CAkey $dir/$o{ca}.key",
             ($o{serial} ? "-set_serial 0x$o{serial}" : '-CAcreateserial'),
