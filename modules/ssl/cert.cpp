@@ -104,9 +104,28 @@ cert* cert_load(const std::string& path, std::string& err)
         ERR_clear_error();
         return nullptr;
     }
+    cert* c = cert_parse(b, path, true, err);
+    if (c)
+        c->mtime = st.st_mtime;
+    return c;
+}
+
+cert* cert_load_mem(const std::string& pem, const std::string& path, std::string& err)
+{
+    BIO* b = BIO_new_mem_buf(pem.data(), (int)pem.size());
+    if (!b) {
+        err = "out of memory";
+        return nullptr;
+    }
+    return cert_parse(b, path, false, err);
+}
+
+// Reads a certificate, its chain and its key from <b> (freed); with <side_key>, a key
+// missing there is looked for in <path>.key.
+cert* cert_parse(BIO* b, const std::string& path, bool side_key, std::string& err)
+{
     cert* c = new cert();
     c->path = path;
-    c->mtime = st.st_mtime;
     c->leaf = PEM_read_bio_X509_AUX(b, nullptr, nullptr, nullptr);
     if (!c->leaf) {
         BIO_free(b);
@@ -118,18 +137,21 @@ cert* cert_load(const std::string& path, std::string& err)
     c->chain = sk_X509_new_null();
     while (X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr))
         sk_X509_push(c->chain, x);
+    ERR_clear_error();
+    (void)BIO_reset(b); // the key may come before the certificate
+    c->key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
     BIO_free(b);
     ERR_clear_error();
-    c->key = read_key(path);
-    if (!c->key) {
+    if (!c->key && side_key) {
         struct stat ks;
         if (stat((path + ".key").c_str(), &ks) == 0)
             c->key = read_key(path + ".key");
     }
     if (!c->key) {
         cert_free(c);
-        err = "unable to load the private key of '" + path +
-              "' (none in the PEM file, nor a readable '" + path + ".key')";
+        err = side_key ? "unable to load the private key of '" + path +
+                             "' (none in the PEM file, nor a readable '" + path + ".key')"
+                       : "no private key in the payload for '" + path + "'";
         return nullptr;
     }
     if (X509_check_private_key(c->leaf, c->key) != 1) {

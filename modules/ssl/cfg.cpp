@@ -1001,6 +1001,10 @@ int build_all()
         host->errorf(g_self, "ssl: cannot draw the session ticket secret");
         return PTC_ERROR;
     }
+    if (!reload_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the runtime API's certificate slots");
+        return PTC_ERROR;
+    }
     if (any && !sess_cache_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the shared TLS session cache (%llu entries)",
                      (unsigned long long)g.cachesize);

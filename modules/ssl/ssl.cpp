@@ -441,6 +441,8 @@ int cli_show_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply
     for (cert* c : cert_all()) // the master's copy follows the files the workers reload
         cert_refresh(c, false, true);
     if (argc < 4) {
+        if (const char* tx = reload_tx_path())
+            host->cli_printf(r, "# transaction\n*%s\n", tx);
         host->cli_printf(r, "# filename\n");
         for (cert* c : cert_all())
             host->cli_printf(r, "%s\n", c->path.c_str());
@@ -511,7 +513,7 @@ int init(ptc_modref* self)
     for (const ptc_cli_cmd& c : k_cli)
         if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
             return PTC_ERROR;
-    return PTC_OK;
+    return reload_cli_register(self);
 }
 
 int post_config(ptc_modref*) { return build_all(); }

@@ -110,11 +110,22 @@ std::string file_stamp(const std::string& path);
 // not load leaves the old certificate in place. Logs either way unless quiet. Returns true
 // when <c> was replaced.
 bool cert_refresh(cert* c, bool install, bool quiet);
-// Worker: checks every certificate file once a second.
+// Replaces <c>'s certificate with <n>'s (n keeps the old one), in every context using it
+// (install) and in the SNI names of its binds.
+void cert_replace(cert* c, cert* n, bool install, bool quiet);
+// Worker: checks every certificate file (and the runtime API's commits) once a second.
 void reload_start();
+// Master: "set/commit/abort ssl cert" (registered in init), their shared area (post_config),
+// the certificate of the ongoing transaction (NULL: none).
+int reload_cli_register(ptc_modref* self);
+bool reload_reserve();
+const char* reload_tx_path();
 // Loads <path> (PEM: certificate, chain, key; or the key in <path>.key). Returns NULL
 // with <err> set.
 cert* cert_load(const std::string& path, std::string& err);
+// The same from a PEM in memory (the runtime API's payload); <path> names it.
+cert* cert_load_mem(const std::string& pem, const std::string& path, std::string& err);
+cert* cert_parse(BIO* b, const std::string& path, bool side_key, std::string& err);
 void cert_free(cert* c);
 // The certificate already loaded from <path>, or NULL.
 cert* cert_find(const std::string& path);

@@ -99,6 +99,9 @@ struct cli_session {
 // Runs one input line (without its LF): its ';'-separated commands, each followed by the
 // prompt ("\n", or "\n> " in interactive mode). Returns the bytes to send.
 std::string cli_run_line(cli_session& s, const std::string& line);
+// The same for a line that ended with "<<": <payload> (the lines that followed, up to an
+// empty one) is the last word of the line's last command ("set ssl cert <file> <<").
+std::string cli_run_line(cli_session& s, const std::string& line, const std::string& payload);
 
 // A module's command (host->cli_register): false with <err> when malformed or registered
 // twice. Module commands are tried before the core's and listed by "help".
