@@ -124,6 +124,17 @@ std::string cli_show_servers_state(const std::string& backend, bool& found);
 // Number of CSV columns of "show stat" (HAProxy 2.6 with its ssl/h1/h2 stats modules).
 size_t cli_stat_columns();
 
+// ---- protocol error snapshots (errors.cpp) ----------------------------------------------
+
+struct stream;
+// Reserves the snapshot area (master, before the workers fork; called by cli_shm_init).
+void errsnap_init(const config& cfg);
+// Worker: records an invalid request (PTC_SIDE_CLIENT) or response (PTC_SIDE_SERVER).
+void errsnap_record(stream* s, uint32_t side, const char* msg, size_t len, size_t err_pos,
+                    const char* reason);
+// "show errors [{<iid>|<proxy>}] [request|response]" (HAProxy 2.6's layout).
+std::string cli_show_errors(const std::vector<std::string>& args);
+
 // ---- servers (master and workers) -------------------------------------------------------
 
 // Builds a server of backend <be> like a "server" line would: default-server first, then

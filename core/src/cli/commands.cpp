@@ -381,6 +381,11 @@ std::string cmd_shutdown_sessions_server(cli_session&, const words& a)
     return "";
 }
 
+std::string cmd_show_errors(cli_session&, const words& a)
+{
+    return cli_show_errors(a);
+}
+
 std::string cmd_show_stat(cli_session&, const words& a)
 {
     std::string err;
@@ -767,6 +772,9 @@ const command k_commands[] = {
      cmd_show_activity},
     {{"show", "cli", "sockets"}, "show cli sockets", "dump list of cli sockets", CLI_LVL_USER,
      cmd_show_cli_sockets},
+    {{"show", "errors"}, "show errors [<px>] [request|response]",
+     "report last request and/or response errors for each proxy", CLI_LVL_OPERATOR,
+     cmd_show_errors},
     {{"show", "env"}, "show env [var]", "dump environment variables known to the process",
      CLI_LVL_OPERATOR, cmd_show_env},
     {{"show", "schema"}, "show schema json", "report schema used for stats", CLI_LVL_USER,
