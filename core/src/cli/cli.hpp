@@ -135,6 +135,17 @@ void errsnap_record(stream* s, uint32_t side, const char* msg, size_t len, size_
 // "show errors [{<iid>|<proxy>}] [request|response]" (HAProxy 2.6's layout).
 std::string cli_show_errors(const std::vector<std::string>& args);
 
+// ---- sessions (sessions.cpp) ------------------------------------------------------------
+
+struct worker;
+// Reserves the per-worker session tables (master, before the workers fork).
+void sesstab_init(const config& cfg);
+// Worker, every loop turn: serves a pending "show sess" / "shutdown session" request.
+void sesstab_serve(worker* w);
+// "show sess [<id>|all]" and "shutdown session <id>".
+std::string cli_show_sess(const std::vector<std::string>& args);
+std::string cli_shutdown_session(const std::vector<std::string>& args);
+
 // ---- servers (master and workers) -------------------------------------------------------
 
 // Builds a server of backend <be> like a "server" line would: default-server first, then

@@ -381,6 +381,16 @@ std::string cmd_shutdown_sessions_server(cli_session&, const words& a)
     return "";
 }
 
+std::string cmd_show_sess(cli_session&, const words& a)
+{
+    return cli_show_sess(a);
+}
+
+std::string cmd_shutdown_session(cli_session&, const words& a)
+{
+    return cli_shutdown_session(a);
+}
+
 std::string cmd_show_errors(cli_session&, const words& a)
 {
     return cli_show_errors(a);
@@ -783,6 +793,11 @@ const command k_commands[] = {
      cmd_show_version},
     {{"shutdown", "frontend"}, "shutdown frontend <frontend>", "stop a specific frontend",
      CLI_LVL_ADMIN, cmd_shutdown_frontend},
+    {{"show", "sess"}, "show sess [id]",
+     "report the list of current sessions or dump this exact session", CLI_LVL_OPERATOR,
+     cmd_show_sess},
+    {{"shutdown", "session"}, "shutdown session [id]", "kill a specific session",
+     CLI_LVL_ADMIN, cmd_shutdown_session},
     {{"shutdown", "sessions", "server"}, "shutdown sessions server <bk>/<srv>",
      "kill sessions on a server", CLI_LVL_ADMIN, cmd_shutdown_sessions_server},
     {{"del", "server"}, "del server <bk>/<srv>", "remove a server", CLI_LVL_ADMIN,

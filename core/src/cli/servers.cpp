@@ -139,6 +139,7 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
 void cli_shm_init(config& cfg)
 {
     errsnap_init(cfg);
+    sesstab_init(cfg);
     uint32_t now = (uint32_t)time(nullptr);
     for (auto& p : cfg.proxies) {
         if (p->shared)

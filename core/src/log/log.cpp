@@ -543,6 +543,10 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         case PTC_SRVERR_RESET: who = 'S'; st = 'D'; break;
         default: break;
         }
+        if (s->killed) { // "shutdown session"
+            who = 'K';
+            st = phase;
+        }
         if (who == '-') {
             if (s->log_ev & PTC_EV_CLI_TIMEOUT) {
                 who = 'c';

@@ -260,6 +260,7 @@ stream* stream_new(listener* l, int fd)
     std::memset(mem, 0, sizeof(stream) + w->state_size + w->modstate_size);
     stream* s = new (mem) stream();
     s->w = w;
+    s->sess_id = (uint64_t(w->slot + 1) << 48) | (++w->sess_serial & 0xffffffffffffull);
     s->fe = l->fe;
     s->bind = l->bind;
     s->proto = l->fe->proto;
