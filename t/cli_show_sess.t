@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: MIT
-# "show sess", "show sess <id>", "show sess all" and "shutdown session <id>" (issue 13):
+# "show sess", "show sess <id>", "show sess all", "shutdown session <id>" and "show pools"
+# (issue 13):
 # streams living in two workers listed by the master's runtime API with their client
 # address, frontend, backend and server; the detail of one; a session killed by id (its
 # client sees the close, the log says 'K'), the others untouched; the errors HAProxy gives.
@@ -13,7 +14,7 @@ use lib 't/lib';
 use Test::Portico qw/ port cli_send wait_until /;
 
 my $t = Test::Portico->new()->has(qw/ tcp /)->portico_only('show sess has its own fields')
-    ->plan(22);
+    ->plan(25);
 $t->origin_tcp(port(8081));
 $t->config(<<'EOF')->run();
 %%GLOBAL%%
@@ -73,6 +74,14 @@ like($d, qr/^  backend=lt \(id=2 mode=tcp\)\n  server=t1 \(id=5\) addr=127\.0\.0
     'detail: backend and server');
 my $all = cli('show sess all');
 is(scalar(() = $all =~ /^0x[0-9a-f]+: \[/mg), 4, 'show sess all: every stream in detail');
+
+# show pools: the streams and connections held come from the workers' pools.
+my $pools = cli('show pools');
+like($pools, qr/^Dumping pools usage\. Use SIGQUIT to flush them\.\n/, 'show pools: header');
+my ($sused) = $pools =~ /^  - Pool stream \(\d+ bytes\) : \d+ allocated \(\d+ bytes\), (\d+) used/m;
+ok(defined $sused && $sused >= 4, 'show pools: the 4 held streams are in use') or diag $pools;
+like($pools, qr/^Total: 3 pools, \d+ bytes allocated, \d+ used \(~0 by thread caches\)\.\n/m,
+    'show pools: total');
 
 # Errors.
 is(cli('show sess 0x77'), "Session not found.\n\n", 'show sess: unknown id');

@@ -145,6 +145,8 @@ void sesstab_serve(worker* w);
 // "show sess [<id>|all]" and "shutdown session <id>".
 std::string cli_show_sess(const std::vector<std::string>& args);
 std::string cli_shutdown_session(const std::vector<std::string>& args);
+// "show pools": the workers' object pools, summed.
+std::string cli_show_pools();
 
 // ---- servers (master and workers) -------------------------------------------------------
 

@@ -391,6 +391,11 @@ std::string cmd_shutdown_session(cli_session&, const words& a)
     return cli_shutdown_session(a);
 }
 
+std::string cmd_show_pools(cli_session&, const words&)
+{
+    return cli_show_pools();
+}
+
 std::string cmd_show_errors(cli_session&, const words& a)
 {
     return cli_show_errors(a);
@@ -793,6 +798,8 @@ const command k_commands[] = {
      cmd_show_version},
     {{"shutdown", "frontend"}, "shutdown frontend <frontend>", "stop a specific frontend",
      CLI_LVL_ADMIN, cmd_shutdown_frontend},
+    {{"show", "pools"}, "show pools", "report information about the memory pools usage",
+     CLI_LVL_USER, cmd_show_pools},
     {{"show", "sess"}, "show sess [id]",
      "report the list of current sessions or dump this exact session", CLI_LVL_OPERATOR,
      cmd_show_sess},

@@ -21,6 +21,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "shm/shm.hpp"
+#include "util/pool.hpp"
 #include "stream/stream-t.hpp"
 #include "stream/stream.hpp"
 #include "stream/stream_int.hpp"
@@ -45,12 +46,20 @@ struct sess_slot {
     sockaddr_storage srv_addr;   // server address (when a server is chosen)
 };
 
+// A worker's object pool ("show pools").
+struct pool_stat {
+    char name[16];
+    uint64_t size, allocated, used, failed;
+};
+constexpr uint32_t k_pools = 3;
+
 struct sess_worker {
     std::atomic<uint64_t> ack;   // generation served
     std::atomic<uint32_t> count; // slots filled
     std::atomic<uint32_t> more;  // streams that did not fit
     std::atomic<uint32_t> killed;
     uint32_t pad[11];
+    pool_stat pools[k_pools];
 };
 
 struct sess_area {
@@ -319,6 +328,19 @@ void sesstab_serve(worker* w)
         if (s->srv && s->srv->shared)
             std::memcpy(&o.srv_addr, &s->srv->shared->addr, sizeof(o.srv_addr));
     }
+    const struct {
+        const char* name;
+        const block_pool* p;
+    } pools[k_pools] = {{"stream", &w->stream_pool}, {"connection", &w->conn_pool},
+                        {"buffer", &w->buf_pool}};
+    for (uint32_t i = 0; i < k_pools; i++) {
+        pool_stat& ps = me.pools[i];
+        snprintf(ps.name, sizeof(ps.name), "%s", pools[i].name);
+        ps.size = pools[i].p->block_size();
+        ps.allocated = pools[i].p->allocated();
+        ps.used = pools[i].p->used();
+        ps.failed = pools[i].p->failed();
+    }
     me.count.store(n, std::memory_order_relaxed);
     me.more.store(more, std::memory_order_relaxed);
     me.killed.store(killed, std::memory_order_relaxed);
@@ -355,6 +377,51 @@ std::string cli_show_sess(const std::vector<std::string>& a)
     }
     if (want && !found)
         return "Session not found.\n";
+    uint32_t nw = g_area ? g_area->nworkers : 0;
+    if (answered < nw)
+        out += "(" + std::to_string(nw - answered) + " worker(s) did not answer)\n";
+    return out;
+}
+
+// show pools: the workers' object pools, summed by pool (HAProxy's layout; the request
+// path allocates only from them).
+std::string cli_show_pools()
+{
+    uint64_t gen = collect(0);
+    pool_stat tot[k_pools] = {};
+    uint32_t answered = 0;
+    for (uint32_t w = 0; gen && w < g_area->nworkers; w++) {
+        if (g_area->w[w].ack.load(std::memory_order_acquire) != gen)
+            continue;
+        answered++;
+        for (uint32_t i = 0; i < k_pools; i++) {
+            const pool_stat& ps = g_area->w[w].pools[i];
+            std::memcpy(tot[i].name, ps.name, sizeof(ps.name));
+            tot[i].size = ps.size;
+            tot[i].allocated += ps.allocated;
+            tot[i].used += ps.used;
+            tot[i].failed += ps.failed;
+        }
+    }
+    std::string out = "Dumping pools usage. Use SIGQUIT to flush them.\n";
+    uint64_t bytes = 0, used = 0;
+    uint32_t n = 0;
+    for (uint32_t i = 0; answered && i < k_pools; i++) {
+        const pool_stat& ps = tot[i];
+        char b[512];
+        snprintf(b, sizeof(b),
+                 "  - Pool %s (%llu bytes) : %llu allocated (%llu bytes), %llu used (~0 by "
+                 "thread caches), needed_avg %llu, %llu failures, %u users, in %u workers\n",
+                 ps.name, (unsigned long long)ps.size, (unsigned long long)ps.allocated,
+                 (unsigned long long)(ps.size * ps.allocated), (unsigned long long)ps.used,
+                 (unsigned long long)ps.used, (unsigned long long)ps.failed, 1u, answered);
+        out += b;
+        bytes += ps.size * ps.allocated;
+        used += ps.size * ps.used;
+        n++;
+    }
+    out += "Total: " + std::to_string(n) + " pools, " + std::to_string(bytes) +
+           " bytes allocated, " + std::to_string(used) + " used (~0 by thread caches).\n";
     uint32_t nw = g_area ? g_area->nworkers : 0;
     if (answered < nw)
         out += "(" + std::to_string(nw - answered) + " worker(s) did not answer)\n";
