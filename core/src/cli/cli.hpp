@@ -94,7 +94,13 @@ struct cli_session {
     bool interactive = false;     // "prompt" mode
     bool quit = false;            // "quit" was seen: close after the output
     uint32_t timeout_ms = 0;      // "set timeout cli" (0 = the socket's default)
+    // "show events <ring> -w": the session follows the ring until the client sends a key
+    void* follow_ring = nullptr;  // log::ring_conf
+    uint64_t follow_pos = 0;      // next ring position to send
 };
+
+// A session following a ring ("show events -w"): the lines stored since the last call.
+std::string cli_follow_more(cli_session& s);
 
 // Runs one input line (without its LF): its ';'-separated commands, each followed by the
 // prompt ("\n", or "\n> " in interactive mode). Returns the bytes to send.

@@ -18,6 +18,7 @@
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "lb/lb.hpp"
+#include "log/log.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -390,6 +391,52 @@ std::string cmd_shutdown_session(cli_session&, const words& a)
 {
     return cli_shutdown_session(a);
 }
+
+// show events [<sink> [-w|-n|-nw|-wn]]: the sinks (stdout, stderr and the "ring" sections),
+// or the lines a ring keeps.
+std::string cmd_show_events(cli_session& s, const words& a)
+{
+    const log::global_log* gl = g_config->global.logs.get();
+    if (a.size() < 3) {
+        std::string out = "Supported events sinks are listed below. Add -w(wait), -n(new). Any "
+                          "key to stop\n";
+        out += "    stdout     : type=fd, 0 dropped, standard output (fd#1)\n";
+        out += "    stderr     : type=fd, 0 dropped, standard output (fd#2)\n";
+        for (size_t i = 0; gl && i < gl->rings.size(); i++) {
+            const log::ring_conf& r = *gl->rings[i];
+            char b[256];
+            snprintf(b, sizeof(b), "    %-10s : type=buffer, 0 dropped, %s\n", r.name.c_str(),
+                     r.desc.empty() ? r.name.c_str() : r.desc.c_str());
+            out += b;
+        }
+        return out;
+    }
+    if (s.level < CLI_LVL_OPERATOR)
+        return "Permission denied\n";
+    log::ring_conf* r = log::find_ring(*g_config, a[2]);
+    if (!r && a[2] != "stdout" && a[2] != "stderr")
+        return "No such event sink";
+    bool only_new = false, wait = false;
+    for (size_t i = 3; i < a.size(); i++) {
+        if (a[i] == "-n")
+            only_new = true;
+        else if (a[i] == "-w")
+            wait = true;
+        else if (a[i] == "-nw" || a[i] == "-wn")
+            only_new = wait = true;
+        else
+            return "unknown option";
+    }
+    if (!r)
+        return "Nothing to report for this sink";
+    if (!wait)
+        return log::ring_dump(*r, only_new);
+    // Follow mode: the socket code sends what comes next until the client sends a key.
+    s.follow_ring = r;
+    s.follow_pos = only_new ? UINT64_MAX : 0;
+    return cli_follow_more(s);
+}
+
 
 std::string cmd_show_pools(cli_session&, const words&)
 {
@@ -798,6 +845,8 @@ const command k_commands[] = {
      cmd_show_version},
     {{"shutdown", "frontend"}, "shutdown frontend <frontend>", "stop a specific frontend",
      CLI_LVL_ADMIN, cmd_shutdown_frontend},
+    {{"show", "events"}, "show events [<sink>] [-w] [-n]",
+     "show event sink state", CLI_LVL_USER, cmd_show_events},
     {{"show", "pools"}, "show pools", "report information about the memory pools usage",
      CLI_LVL_USER, cmd_show_pools},
     {{"show", "sess"}, "show sess [id]",
@@ -1107,6 +1156,13 @@ std::vector<std::vector<std::string>> cli_split(const std::string& line)
     return cmds;
 }
 
+std::string cli_follow_more(cli_session& s)
+{
+    if (!s.follow_ring)
+        return std::string();
+    return log::ring_read(*static_cast<log::ring_conf*>(s.follow_ring), s.follow_pos);
+}
+
 std::string cli_run_line(cli_session& s, const std::string& line)
 {
     std::string out;
@@ -1115,7 +1171,7 @@ std::string cli_run_line(cli_session& s, const std::string& line)
         return "\n> ";
     for (auto& c : cmds) {
         out += run_command(s, c);
-        if (s.quit)
+        if (s.quit || s.follow_ring) // following a ring: the end comes with a key
             break;
         out += s.interactive ? "\n> " : "\n";
     }

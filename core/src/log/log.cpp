@@ -141,6 +141,13 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
         }
         t.kind = target_kind::fd;
         t.fdnum = (int)n;
+    } else if (a.rfind("ring@", 0) == 0) {
+        if (a.size() == 5) {
+            err = "'ring@' expects a ring name";
+            return false;
+        }
+        t.kind = target_kind::ring;
+        t.ring_name = a.substr(5); // resolved after parsing (post_config)
     } else if (a[0] == '/' || a.rfind("unix@", 0) == 0) {
         std::string path = a[0] == '/' ? a : a.substr(5);
         sockaddr_un un{};
@@ -154,12 +161,12 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
         t.addrlen = (socklen_t)(offsetof(sockaddr_un, sun_path) + path.size() + 1);
         t.kind = target_kind::unix_dgram;
     } else {
-        static const char* const refused[] = {"tcp@", "tcp4@", "tcp6@", "uxst@", "ring@",
+        static const char* const refused[] = {"tcp@", "tcp4@", "tcp6@", "uxst@",
                                               "abns@", "sockpair@", nullptr};
         for (const char* const* r = refused; *r; r++)
             if (a.rfind(*r, 0) == 0) {
                 err = "log target '" + a + "' is not supported yet by portico (only UDP, "
-                      "unix datagram sockets, stdout, stderr and fd@)";
+                      "unix datagram sockets, stdout, stderr, fd@ and ring@)";
                 return false;
             }
         std::string spec = a;
@@ -352,6 +359,13 @@ void open_target(target& t)
 
 void send_line(target& t, const char* hdr, size_t hlen, const char* body, size_t blen)
 {
+    if (t.kind == target_kind::ring) {
+        if (!t.ring)
+            return;
+        iovec iov[2] = {{const_cast<char*>(hdr), hlen}, {const_cast<char*>(body), blen}};
+        ring_write(*t.ring, iov, 2);
+        return;
+    }
     open_target(t);
     if (t.sock < 0)
         return;
