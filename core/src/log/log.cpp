@@ -629,6 +629,65 @@ void log_stream(stream* s, const ptc_log_txn* txn, bool asap = false)
 
 } // namespace
 
+namespace {
+
+// A JSON string literal of <v> (control characters and bytes above 127 as \u00XX, as the
+// JSON traffic logs write them).
+void json_str(std::string& o, std::string_view v)
+{
+    static const char hex[] = "0123456789abcdef";
+    o += '"';
+    for (unsigned char c : v) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += char(c);
+        } else if (c < 0x20 || c >= 0x7f) {
+            o += "\\u00";
+            o += hex[c >> 4];
+            o += hex[c & 15];
+        } else {
+            o += char(c);
+        }
+    }
+    o += '"';
+}
+
+std::string json_date(uint64_t us)
+{
+    time_t sec = time_t(us / 1000000);
+    tm t;
+    localtime_r(&sec, &t);
+    static const char* const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char b[64];
+    snprintf(b, sizeof(b), "%02d/%s/%04d:%02d:%02d:%02d.%03u", t.tm_mday, mon[t.tm_mon],
+             t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec, unsigned((us / 1000) % 1000));
+    return b;
+}
+
+} // namespace
+
+// A line that is not a transaction (server state changes, health checks, refused
+// connections) for a proxy whose traffic logs are JSON ("option httplog json", "option
+// tcplog json"): one JSON object as well, {"tr":date,"lvl":level,"px":proxy,"msg":text} and
+// the extra fields given (already rendered "key":value pairs).
+std::string json_event(const proxy& p, uint32_t level, uint64_t us, std::string_view msg,
+                       const std::string& extra)
+{
+    std::string o = "{\"tr\":";
+    json_str(o, json_date(us));
+    o += ",\"lvl\":";
+    json_str(o, k_levels[std::min<uint32_t>(level, 7)]);
+    o += ",\"px\":";
+    json_str(o, p.name);
+    if (!extra.empty())
+        o += "," + extra;
+    o += ",\"msg\":";
+    json_str(o, msg);
+    o += '}';
+    return o;
+}
+
 void on_accept(stream* s)
 {
     proxy_log* pl = s->fe->logs.get();
@@ -705,6 +764,17 @@ void on_conn_error(stream* s, const char* reason)
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const std::string& bname = s->bind ? (s->bind->name.empty() ? s->bind->spec : s->bind->name)
                                        : std::string();
+    uint32_t lvl = pl->separate_errors ? PTC_LOG_ERR : PTC_LOG_INFO;
+    if (pl->json) { // {"tr":accept date,...,"ci":..,"cp":..,"bind":..,"msg":reason}
+        std::string extra = "\"ci\":";
+        json_str(extra, ip);
+        extra += ",\"cp\":" + std::to_string(port) + ",\"bind\":";
+        json_str(extra, bname);
+        std::string j = json_event(*s->fe, lvl, acc_us, reason, extra);
+        pl->counter++;
+        emit(*pl, lvl, us, j.data(), j.size());
+        return;
+    }
     int n = snprintf(g_body, sizeof(g_body), "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s/%s: %s",
                      ip, port, t.tm_mday, mon[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min,
                      t.tm_sec, (unsigned)((acc_us / 1000) % 1000), s->fe->name.c_str(),
@@ -721,7 +791,13 @@ void proxy_message(const proxy& p, uint32_t level, const char* body, size_t blen
     const proxy_log* pl = p.logs.get();
     if (!pl || !has_targets(*pl))
         return;
-    emit(*pl, level, wall_us(), body, blen);
+    uint64_t us = wall_us();
+    if (pl->json) {
+        std::string j = json_event(p, level, us, std::string_view(body, blen), std::string());
+        emit(*pl, level, us, j.data(), j.size());
+        return;
+    }
+    emit(*pl, level, us, body, blen);
 }
 
 bool log_asap(stream* s, const ptc_log_txn* txn)
