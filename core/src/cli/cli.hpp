@@ -106,6 +106,10 @@ std::string cli_follow_more(cli_session& s);
 // prompt ("\n", or "\n> " in interactive mode). Returns the bytes to send.
 std::string cli_run_line(cli_session& s, const std::string& line);
 
+// True when a module registered the command <line> starts with (the stats page checks that
+// the health-check module's commands exist before it runs them).
+bool cli_has_command(const std::string& line);
+
 // A module's command (host->cli_register): false with <err> when malformed or registered
 // twice. Module commands are tried before the core's and listed by "help".
 bool cli_register_command(ptc_modref* self, const ptc_cli_cmd* cmd, std::string& err);

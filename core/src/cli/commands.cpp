@@ -1060,6 +1060,17 @@ std::string run_command(cli_session& s, const words& a)
 
 } // namespace
 
+bool cli_has_command(const std::string& line)
+{
+    auto cmds = cli_split(line);
+    if (cmds.size() != 1 || cmds[0].empty())
+        return false;
+    for (const command& c : g_mod_cmds)
+        if (match_len(c, cmds[0]) == nwords(c))
+            return true;
+    return false;
+}
+
 bool cli_register_command(ptc_modref* self, const ptc_cli_cmd* cmd, std::string& err)
 {
     if (!cmd || !cmd->words || !cmd->fn || cmd->level > PTC_CLI_ADMIN) {

@@ -779,9 +779,15 @@ void render_proxy(page& pg, const proxy& p)
              "<option value=\"ready\">Set state to READY</option>"
              "<option value=\"drain\">Set state to DRAIN</option>"
              "<option value=\"maint\">Set state to MAINT</option>"
+             "<option value=\"dhlth\">Health: disable checks</option>"
+             "<option value=\"ehlth\">Health: enable checks</option>"
              "<option value=\"hrunn\">Health: force UP</option>"
              "<option value=\"hnolb\">Health: force NOLB</option>"
              "<option value=\"hdown\">Health: force DOWN</option>"
+             "<option value=\"dagent\">Agent: disable checks</option>"
+             "<option value=\"eagent\">Agent: enable checks</option>"
+             "<option value=\"arunn\">Agent: force UP</option>"
+             "<option value=\"adown\">Agent: force DOWN</option>"
              "<option value=\"shutdown\">Kill Sessions</option>"
              "</select><input type=\"hidden\" name=\"b\" value=\"#" +
              std::to_string(p.index + 2) +
@@ -824,8 +830,17 @@ std::string apply_post(std::string_view body, bool truncated)
             be = p.get();
     if (!be)
         return "ERRP";
-    static const char* const known[] = {"ready", "drain", "maint", "hrunn", "hnolb",
-                                        "hdown", "shutdown"};
+    static const char* const known[] = {"ready", "drain", "maint",  "hrunn",  "hnolb",
+                                        "hdown", "shutdown", "dhlth", "ehlth", "dagent",
+                                        "eagent", "arunn", "adown"};
+    // The check actions are the health-check module's runtime API commands (run here, in
+    // the worker: they act on the module's shared memory).
+    static const struct {
+        const char* action;
+        const char* cmd; // "%s" = backend/server
+    } by_cli[] = {{"dhlth", "disable health %s"},   {"ehlth", "enable health %s"},
+                  {"dagent", "disable agent %s"},   {"eagent", "enable agent %s"},
+                  {"arunn", "set server %s agent up"}, {"adown", "set server %s agent down"}};
     bool ok = false;
     for (const char* k : known)
         ok |= action == k;
@@ -841,6 +856,24 @@ std::string apply_post(std::string_view body, bool truncated)
         if (!sv || !sv->shared)
             continue;
         const char* why = "changed from stats page";
+        const char* cmd = nullptr;
+        for (auto& c : by_cli)
+            if (action == c.action)
+                cmd = c.cmd;
+        if (cmd) {
+            if (!cli_has_command(cmd)) // no health-check module loaded
+                continue;
+            char line[512];
+            std::string target = be->name + "/" + sv->name;
+            snprintf(line, sizeof(line), cmd, target.c_str());
+            cli_session cs;
+            cs.level = CLI_LVL_ADMIN;
+            std::string out = cli_run_line(cs, line);
+            if (out != "\n") // a message: refused (no such check...)
+                continue;
+            done++;
+            continue;
+        }
         if (action == "ready")
             srv_set_admin_flags(be, sv, 0, SRV_RT_FMAINT | SRV_RT_FDRAIN, why);
         else if (action == "drain")
