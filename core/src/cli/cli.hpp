@@ -123,7 +123,10 @@ std::vector<std::vector<std::string>> cli_split(const std::string& line);
 std::string cli_stat_header();
 std::string cli_show_stat(const std::vector<std::string>& args, std::string& err);
 // "show info" in the plain (fmt ""), "typed" or "json" format.
-std::string cli_show_info(const std::string& fmt = std::string());
+std::string cli_show_info(const std::string& fmt = std::string(), bool desc = false);
+// HAProxy's description of an info or stat field ("desc" option), or nullptr.
+const char* cli_info_desc(const char* name);
+const char* cli_stat_desc(const char* name);
 // "show stat json" with the filters that follow "show stat" ([{<iid>|<proxy>} <type>
 // <sid>] [no-maint|up]*); the stats page's ";json" renders with it. Ends with LF.
 std::string cli_stat_json(const std::vector<std::string>& filters);

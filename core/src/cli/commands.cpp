@@ -106,13 +106,16 @@ void set_port(sockaddr_storage& a, uint16_t p)
 
 std::string cmd_show_info(cli_session&, const words& a)
 {
-    // show info [desc|json|typed|float]*: "desc" (HAProxy's field descriptions) and
-    // "float" change nothing here
+    // show info [desc|json|typed|float]*: "desc" adds HAProxy's field descriptions (not
+    // in JSON, as HAProxy); "float" changes nothing here
     std::string fmt;
+    bool desc = false;
     for (size_t i = 2; i < a.size(); i++)
         if (a[i] == "json" || a[i] == "typed")
             fmt = a[i];
-    return cli_show_info(fmt);
+        else if (a[i] == "desc")
+            desc = true;
+    return cli_show_info(fmt, desc);
 }
 
 // The JSON schema of "show info json" and "show stat json" (HAProxy 2.6's, byte for byte:

@@ -632,6 +632,7 @@ struct stat_req {
     std::string pxname;
     bool no_maint = false, up_only = false;
     std::string fmt; // "", "typed", "json"
+    bool desc = false; // "desc": HAProxy's field descriptions after typed values
 };
 
 // show stat [{<iid>|<proxy>} <type> <sid>] [typed|json|desc|no-maint|up]*
@@ -657,8 +658,8 @@ bool parse_stat_args(const std::vector<std::string>& args, size_t i, stat_req& q
             q.up_only = true;
         else if (args[i] == "typed" || args[i] == "json")
             q.fmt = args[i];
-        // "desc" adds HAProxy's own field descriptions, which portico does not carry:
-        // the output is the same without them
+        else if (args[i] == "desc")
+            q.desc = true;
     }
     if (q.types < 0)
         q.types = 7;
@@ -701,7 +702,7 @@ std::vector<typed_field> row_fields(const row& r, char& objtype, std::string& ii
     return out;
 }
 
-std::string stat_typed(const std::vector<row>& rows)
+std::string stat_typed(const std::vector<row>& rows, bool desc)
 {
     std::string out;
     for (auto& r : rows) {
@@ -711,7 +712,10 @@ std::string stat_typed(const std::vector<row>& rows)
             out += ot;
             out += "." + iid + "." + sid + "." + std::to_string(f.pos) + "." + f.name + ".1:";
             out.append(f.tags, 3);
-            out += ":" + f.type + ":" + f.value + "\n";
+            out += ":" + f.type + ":" + f.value;
+            if (const char* d = desc ? cli_stat_desc(f.name) : nullptr)
+                out += ":\"" + std::string(d) + "\"";
+            out += "\n";
         }
     }
     return out;
@@ -751,7 +755,7 @@ std::string cli_show_stat(const std::vector<std::string>& args, std::string& err
         return {};
     auto rows = stat_rows(q);
     if (q.fmt == "typed")
-        return stat_typed(rows);
+        return stat_typed(rows, q.desc);
     if (q.fmt == "json")
         return stat_json(rows);
     std::string out = cli_stat_header();
@@ -849,7 +853,7 @@ std::vector<typed_field> info_fields()
 
 } // namespace
 
-std::string cli_show_info(const std::string& fmt)
+std::string cli_show_info(const std::string& fmt, bool desc)
 {
     std::string out;
     auto fields = info_fields();
@@ -868,10 +872,13 @@ std::string cli_show_info(const std::string& fmt)
         if (fmt == "typed") {
             out += std::to_string(f.pos) + "." + f.name + ".1:";
             out.append(f.tags, 3);
-            out += ":" + f.type + ":" + f.value + "\n";
+            out += ":" + f.type + ":" + f.value;
         } else {
-            out += std::string(f.name) + ": " + f.value + "\n";
+            out += std::string(f.name) + ": " + f.value;
         }
+        if (const char* d = desc ? cli_info_desc(f.name) : nullptr)
+            out += ":\"" + std::string(d) + "\"";
+        out += "\n";
     }
     return out;
 }
