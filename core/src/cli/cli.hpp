@@ -124,6 +124,9 @@ std::string cli_stat_header();
 std::string cli_show_stat(const std::vector<std::string>& args, std::string& err);
 // "show info" in the plain (fmt ""), "typed" or "json" format.
 std::string cli_show_info(const std::string& fmt = std::string(), bool desc = false);
+// HAProxy 2.6's JSON schema of the JSON outputs ("show schema json", the stats page's
+// ";json-schema").
+const char* cli_stat_schema();
 // HAProxy's description of an info or stat field ("desc" option), or nullptr.
 const char* cli_info_desc(const char* name);
 const char* cli_stat_desc(const char* name);

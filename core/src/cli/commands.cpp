@@ -1063,6 +1063,8 @@ std::string run_command(cli_session& s, const words& a)
 
 } // namespace
 
+const char* cli_stat_schema() { return k_schema; }
+
 bool cli_has_command(const std::string& line)
 {
     auto cmds = cli_split(line);

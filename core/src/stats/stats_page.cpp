@@ -365,7 +365,7 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& csv)
 
 // ---- the service ---------------------------------------------------------------------------
 
-enum out_kind { OUT_HTML, OUT_CSV, OUT_JSON };
+enum out_kind { OUT_HTML, OUT_CSV, OUT_JSON, OUT_TYPED };
 
 struct page {
     std::string out;  // rendered, not yet written
@@ -905,6 +905,8 @@ void parse_opts(page& pg, std::string_view rest)
         std::string_view w = o.substr(0, e);
         if (w == "csv")
             pg.kind = OUT_CSV;
+        else if (w == "typed")
+            pg.kind = OUT_TYPED;
         else if (w == "up")
             pg.up_only = true;
         else if (w == "norefresh")
@@ -994,6 +996,10 @@ int svc_start(ptc_svc_txn* t)
         send_simple(t, 303, "text/plain", "", {{"location", loc}});
         return PTC_OK;
     }
+    if (opts.find(";json-schema") != std::string_view::npos) {
+        send_simple(t, 200, "application/json", std::string(cli_stat_schema()) + "\n");
+        return PTC_OK;
+    }
     if (opts.find(";json") != std::string_view::npos) {
         if (!stats_json_hook) {
             send_simple(t, 501, "text/plain", "JSON output is not implemented yet.\n");
@@ -1008,7 +1014,7 @@ int svc_start(ptc_svc_txn* t)
     }
     t->ops->res_status(t, 200, ptc_str{"", 0});
     t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
-    if (pg->kind == OUT_CSV) {
+    if (pg->kind == OUT_CSV || pg->kind == OUT_TYPED) {
         t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{"text/plain", 10});
     } else {
         t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{"text/html", 9});
@@ -1035,7 +1041,7 @@ bool render_next(page& pg)
         pg.step = 1;
         if (pg.kind == OUT_CSV)
             pg.out += cli_stat_header();
-        else
+        else if (pg.kind == OUT_HTML)
             render_head(pg);
         return true;
     }
@@ -1043,15 +1049,20 @@ bool render_next(page& pg)
         const proxy& p = *px[pg.px++];
         if (!in_scope(pg, p))
             continue;
-        if (pg.kind == OUT_CSV) {
+        if (pg.kind == OUT_CSV || pg.kind == OUT_TYPED) {
             std::string err;
             std::vector<std::string> args = {"show", "stat", std::to_string(p.index + 2), "-1",
                                              "-1"};
             if (pg.up_only)
                 args.push_back("up");
-            std::string csv = cli_show_stat(args, err);
-            size_t nl = csv.find('\n');
-            pg.out += nl == std::string::npos ? "" : csv.substr(nl + 1);
+            if (pg.kind == OUT_TYPED) {
+                args.push_back("typed");
+                pg.out += cli_show_stat(args, err);
+            } else {
+                std::string csv = cli_show_stat(args, err);
+                size_t nl = csv.find('\n');
+                pg.out += nl == std::string::npos ? "" : csv.substr(nl + 1);
+            }
         } else {
             render_proxy(pg, p);
         }
