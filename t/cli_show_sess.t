@@ -14,8 +14,9 @@ use lib 't/lib';
 use Test::Portico qw/ port cli_send wait_until /;
 
 my $t = Test::Portico->new()->has(qw/ tcp /)->portico_only('show sess has its own fields')
-    ->plan(25);
+    ->plan(26);
 $t->origin_tcp(port(8081));
+$t->origin_http(port(8082), raw => sub { sleep 20 }); # never answers
 $t->config(<<'EOF')->run();
 %%GLOBAL%%
     stats socket %%TESTDIR%%/cli.sock level admin
@@ -30,6 +31,11 @@ defaults
 listen lt
     bind 127.0.0.1:%%PORT_8080%%
     server t1 127.0.0.1:%%PORT_8081%% id 5
+listen web
+    mode http
+    option httplog
+    bind 127.0.0.1:%%PORT_8090%%
+    server w1 127.0.0.1:%%PORT_8082%%
 EOF
 my $sock = $t->testdir . '/cli.sock';
 sub cli { cli_send($sock, "$_[0]\n") }
@@ -113,3 +119,16 @@ sysread($other, $got, 100) if IO::Select->new($other)->can_read(5);
 is($got, "still\n", 'another session is untouched');
 diag cli('show sess') if $ENV{DEBUG_SESS};
 close $_ for @c;
+
+# An HTTP transaction waiting for its server, killed: the client's connection closes and
+# the transaction is logged with 'K'.
+my $h = IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port(8090), Timeout => 5)
+    or die "connect: $!";
+syswrite $h, "GET /slow HTTP/1.1\r\nHost: x\r\n\r\n";
+my $hid;
+wait_until(5, sub { ($hid) = cli('show sess') =~ /^(0x[0-9a-f]+): proto=tcpv4 src=127\.0\.0\.1:${\ $h->sockport} fe=web be=web srv=w1 /m; $hid });
+cli("shutdown session $hid") if $hid;
+my $hline = '';
+wait_until(10, sub { ($hline) = ($t->read_file('stdout.log') // '') =~ /^(.*GET \/slow HTTP.*)$/m; $hline });
+like($hline // '', qr/ web web\/w1 .* K[A-Z-]-- .*"GET \/slow HTTP\/1\.1"/, 'killed HTTP transaction logged with K');
+close $h;

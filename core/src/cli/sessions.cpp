@@ -292,9 +292,18 @@ void sesstab_serve(worker* w)
     uint32_t n = 0, more = 0;
     for (stream* s = w->all; s; s = s->all_next) {
         if (kill && s->sess_id == kill && s->closing != close_mode::dead) {
+            // The protocol handler sees a client error (it ends and logs its transaction);
+            // the stream is closed after that call whatever the handler did (stream.cpp),
+            // and logged with termination cause 'K'.
             s->killed = true;
-            s->closing = close_mode::dead;
-            stream_enqueue(s, 0);
+            if (s->opened && s->closing == close_mode::none) {
+                if (!s->log_ev)
+                    s->log_ev = PTC_EV_CLI_ERROR;
+                stream_enqueue(s, PTC_EV_CLI_ERROR);
+            } else {
+                s->closing = close_mode::dead;
+                stream_enqueue(s, 0);
+            }
             killed++;
         }
         if (n == g_area->cap) {

@@ -535,7 +535,7 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         c.bytes_out = txn->bytes_out;
         c.retries = txn->retries;
         c.request_line = txn->request_line;
-        c.term[0] = txn->term[0] ? txn->term[0] : '-';
+        c.term[0] = s->killed ? 'K' : txn->term[0] ? txn->term[0] : '-'; // 'K': shutdown session
         c.term[1] = txn->term[1] ? txn->term[1] : '-';
         c.term[2] = txn->term[2] ? txn->term[2] : '-';
         c.term[3] = txn->term[3] ? txn->term[3] : '-';
