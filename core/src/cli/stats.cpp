@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <string_view>
+#include <unordered_map>
 
 #include "cfg/units.hpp"
 #include "lb/lb_conf.hpp"
@@ -75,12 +77,18 @@ const char* const k_filled[k_ncols] = {
     "FB", "FB", "FB", "FB", "FB", "FB", "FB", "FB"};                       // ..h1_spliced_out
 static_assert(sizeof(k_filled) / sizeof(k_filled[0]) == k_ncols);
 
+// Column index by name, through a table built once: every row::set() looks one up, and a
+// large instance renders thousands of rows per "show stat" or scrape.
 int col(const char* name)
 {
-    for (size_t i = 0; i < k_ncols; i++)
-        if (std::strcmp(k_cols[i], name) == 0)
-            return (int)i;
-    return -1;
+    static const std::unordered_map<std::string_view, int> idx = [] {
+        std::unordered_map<std::string_view, int> m;
+        for (size_t i = 0; i < k_ncols; i++)
+            m.emplace(k_cols[i], (int)i);
+        return m;
+    }();
+    auto it = idx.find(name);
+    return it == idx.end() ? -1 : it->second;
 }
 
 struct row {

@@ -486,6 +486,7 @@ struct obj {
     std::string labels;              // proxy="x"[,server="y"]
     uint32_t hobj = 0;               // histogram object (shm/hist)
     bool http = false;
+    uint32_t sb = 0, se = 0;         // backend: its servers, [sb, se) of scrape::srv
 };
 
 // Sections in output order.
@@ -499,6 +500,9 @@ struct scrape {
     std::string csv;
     std::deque<std::string> unquoted; // cells that were quoted in the CSV
     std::map<std::string, int, std::less<>> cols;
+    std::vector<int> fcol[S_DONE];   // per section, per family: the column of its value
+    int c_status = -1, c_check = -1, c_hrsp[6] = {-1, -1, -1, -1, -1, -1};
+    std::vector<std::string> le; // the histograms' "le" values, then "+Inf"
     std::vector<obj> fe, be, srv;
     // cursor
     section sec = S_GLOBAL;
@@ -516,12 +520,15 @@ struct svc_ctx {
 
 // ---- snapshot ------------------------------------------------------------------------------
 
-std::string_view cell(const scrape& s, const obj& o, const char* col)
+int col_index(const scrape& s, const char* col)
 {
     auto it = s.cols.find(col);
-    if (it == s.cols.end() || (size_t)it->second >= o.v.size())
-        return {};
-    return o.v[it->second];
+    return it == s.cols.end() ? -1 : it->second;
+}
+
+std::string_view cell(const obj& o, int i)
+{
+    return i < 0 || (size_t)i >= o.v.size() ? std::string_view() : o.v[i];
 }
 
 // Splits one CSV line (HAProxy's encoding: quoted cells with doubled quotes) into cells.
@@ -607,11 +614,19 @@ void take_snapshot(scrape& s)
         for (size_t i = 0; i < h.size(); i++)
             s.cols.emplace(std::string(h[i]), (int)i);
     }
-    int c_type = s.cols.count("type") ? s.cols["type"] : -1;
-    int c_iid = s.cols.count("iid") ? s.cols["iid"] : -1;
-    int c_sid = s.cols.count("sid") ? s.cols["sid"] : -1;
+    int c_type = col_index(s, "type"), c_iid = col_index(s, "iid"), c_sid = col_index(s, "sid");
+    s.c_status = col_index(s, "status");
+    s.c_check = col_index(s, "check_status");
+    for (int i = 0; i < 6; i++)
+        s.c_hrsp[i] = col_index(s, (std::string("hrsp_") + k_hrsp_codes[i]).c_str());
+    const family* tabs[] = {nullptr, k_frontend, k_backend, k_server};
+    size_t ntabs[] = {0, PTC_COUNTOF(k_frontend), PTC_COUNTOF(k_backend), PTC_COUNTOF(k_server)};
+    for (int sec = S_FRONT; sec <= S_SERVER; sec++)
+        for (size_t f = 0; f < ntabs[sec]; f++)
+            s.fcol[sec].push_back(col_index(s, tabs[sec][f].col));
     auto& pxs = g_config->proxies;
     size_t cursor = 0; // next server of the current proxy (rows follow p->servers)
+    size_t srv_begin = 0; // its first server row in s.srv
     long cur_iid = -1;
     for (size_t p = nl + 1; p < all.size();) {
         size_t e = all.find('\n', p);
@@ -629,6 +644,7 @@ void take_snapshot(scrape& s)
         if (iid != cur_iid) {
             cur_iid = iid;
             cursor = 0;
+            srv_begin = s.srv.size();
         }
         o.http = px.mode == px_mode::http;
         o.labels = "proxy=\"" + label_value(px.name) + "\"";
@@ -638,6 +654,8 @@ void take_snapshot(scrape& s)
             s.fe.push_back(std::move(o));
         } else if (type == "1") {
             o.hobj = hist_obj_be(px.index);
+            o.sb = (uint32_t)srv_begin;
+            o.se = (uint32_t)s.srv.size();
             s.be.push_back(std::move(o));
         } else {
             uint32_t sid = (uint32_t)std::atol(std::string(o.v[c_sid]).c_str());
@@ -783,13 +801,11 @@ std::string_view check_status(std::string_view v)
     return v;
 }
 
-// Servers of backend <b> (rows of s.srv whose labels start with the backend's).
+// Servers of backend <b>.
 template <typename F> void for_servers_of(const scrape& s, const obj& b, F fn)
 {
-    for (const obj& o : s.srv)
-        if (o.labels.size() > b.labels.size() && o.labels.compare(0, b.labels.size(), b.labels) == 0 &&
-            o.labels[b.labels.size()] == ',')
-            fn(o);
+    for (uint32_t i = b.sb; i < b.se && i < s.srv.size(); i++)
+        fn(s.srv[i]);
 }
 
 // Renders family <f> for object <o>.
@@ -797,23 +813,22 @@ void render_obj(scrape& s, const family& f, const obj& o)
 {
     if ((f.sp == SP_HTTP || f.sp == SP_HRSP) && !o.http)
         return;
-    std::string_view v = cell(s, o, f.col);
+    std::string_view v = cell(o, s.fcol[s.sec][s.fam]);
     switch (f.sp) {
     case SP_STATUS:
         if (s.sec == S_SERVER) {
-            int st = srv_state(cell(s, o, "status"));
+            int st = srv_state(cell(o, s.c_status));
             for (int i = 0; i < 5; i++)
                 put_line(s, f, &o, "state", k_srv_states[i], st == i ? "1" : "0");
         } else {
-            std::string_view st = cell(s, o, "status");
+            std::string_view st = cell(o, s.c_status);
             bool up = s.sec == S_FRONT ? st != "STOP" : st == "UP";
             put_line(s, f, &o, "state", "DOWN", up ? "0" : "1");
             put_line(s, f, &o, "state", "UP", up ? "1" : "0");
         }
         return;
     case SP_HRSP: {
-        std::string col = std::string("hrsp_") + k_hrsp_codes[s.pass];
-        put_line(s, f, &o, "code", k_hrsp_codes[s.pass], cell(s, o, col.c_str()));
+        put_line(s, f, &o, "code", k_hrsp_codes[s.pass], cell(o, s.c_hrsp[s.pass]));
         return;
     }
     case SP_AVG:
@@ -825,7 +840,7 @@ void render_obj(scrape& s, const family& f, const obj& o)
         bool any = false;
         for_servers_of(s, o, [&](const obj& sv) {
             any = true;
-            n[srv_state(cell(s, sv, "status"))]++;
+            n[srv_state(cell(sv, s.c_status))]++;
         });
         if (!any)
             return;
@@ -836,7 +851,7 @@ void render_obj(scrape& s, const family& f, const obj& o)
     case SP_AGG_CHECK: {
         uint64_t n[16] = {};
         for_servers_of(s, o, [&](const obj& sv) {
-            std::string_view c = check_status(cell(s, sv, "check_status"));
+            std::string_view c = check_status(cell(sv, s.c_check));
             for (int i = 0; i < 16; i++)
                 if (c == k_chk_states[i])
                     n[i]++;
@@ -854,7 +869,7 @@ void render_obj(scrape& s, const family& f, const obj& o)
         return;
     }
     case SP_CHECK_CODE:
-        if (cell(s, o, "check_status").empty())
+        if (cell(o, s.c_check).empty())
             return;
         put_line(s, f, &o, nullptr, nullptr, v.empty() ? std::string_view("0") : v);
         return;
@@ -876,7 +891,13 @@ void render_hist(scrape& s, const hist_family& h, const obj& o)
     put_header(s, h.name, h.help, "histogram");
     const char* pfx = prefix_of(s.sec);
     uint32_t nb = hist_nbounds();
-    const auto& bounds = hist_bounds();
+    if (s.le.empty()) {
+        for (uint32_t b = 0; b < nb; b++) {
+            s.le.emplace_back();
+            put_bound(s.le.back(), hist_bounds()[b]);
+        }
+        s.le.push_back("+Inf");
+    }
     uint64_t cum = 0;
     for (uint32_t b = 0; b <= nb; b++) {
         cum += r.bucket[b];
@@ -885,10 +906,7 @@ void render_hist(scrape& s, const hist_family& h, const obj& o)
         s.out += "_bucket{";
         s.out += o.labels;
         s.out += ",le=\"";
-        if (b < nb)
-            put_bound(s.out, bounds[b]);
-        else
-            s.out += "+Inf";
+        s.out += s.le[std::min<size_t>(b, s.le.size() - 1)];
         s.out += "\"} ";
         put_u64(s.out, cum);
         s.out += '\n';
@@ -898,10 +916,10 @@ void render_hist(scrape& s, const hist_family& h, const obj& o)
     s.out += "_sum{";
     s.out += o.labels;
     s.out += "} ";
-    char b[48];
-    int n = snprintf(b, sizeof(b), "%.3f", (double)r.sum_ms / 1000.0);
-    s.out.append(b, (size_t)std::max(n, 0));
-    s.out += '\n';
+    put_u64(s.out, r.sum_ms / 1000); // seconds, to the ms
+    char frac[5] = {'.', char('0' + r.sum_ms % 1000 / 100), char('0' + r.sum_ms % 100 / 10),
+                    char('0' + r.sum_ms % 10), '\n'};
+    s.out.append(frac, sizeof(frac));
     s.out += pfx;
     s.out += h.name;
     s.out += "_count{";
@@ -934,7 +952,7 @@ const std::vector<obj>& objects_of(const scrape& s, section sec)
 
 bool skip_obj(const scrape& s, const obj& o)
 {
-    return s.sec == S_SERVER && s.no_maint && cell(s, o, "status").starts_with("MAINT");
+    return s.sec == S_SERVER && s.no_maint && cell(o, s.c_status).starts_with("MAINT");
 }
 
 void next_family(scrape& s)
