@@ -12,7 +12,7 @@ use Time::HiRes qw/ time sleep /;
 use lib 't/lib';
 use Test::Portico qw/ http http_get http_parse port cli_send show_stat /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(68);
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(71);
 
 # --- -vv, keyword errors ---
 my ($rc, $vv) = $t->run_binary('-vv');
@@ -146,6 +146,16 @@ ok($s->{'haproxy_backend_max_response_time_seconds{proxy="be"}'} >= 0.2,
 my $st = show_stat($sock);
 ok($st->{'be/s1'}{rtime_max} >= 200 && $st->{'be/s1'}{rtime} > 0,
     "show stat: rtime $st->{'be/s1'}{rtime}, rtime_max $st->{'be/s1'}{rtime_max}");
+
+# clear counters: the maxima; clear counters all: the histograms too
+cli_send($sock, "clear counters\n");
+$s = samples(scrape('?scope=backend')->{body});
+is($s->{'haproxy_backend_max_response_time_seconds{proxy="be"}'}, '0.000000',
+    'clear counters: maxima reset');
+is($s->{"${b}_count{proxy=\"be\"}"}, 5, 'clear counters: histograms kept');
+cli_send($sock, "clear counters all\n");
+$s = samples(scrape('?scope=backend')->{body});
+is($s->{"${b}_count{proxy=\"be\"}"}, 0, 'clear counters all: histograms reset');
 
 # tcp: a connection through fetcp counts in its frontend's total time
 like(http_get('/t', port => port(8082)), qr/^HTTP\/1\.1 200/, 'tcp proxy');

@@ -51,7 +51,7 @@ http_get("/r$_", port => port(8080)) for 3 .. 10;
 # GET PATH on PORT: (status, body)
 sub get {
     my ($port, $path) = @_;
-    my $r = http_parse(http_get($path, port => $port, timeout => 5) // '') // {};
+    my $r = http_parse(http_get($path, port => $port, timeout => 5, quiet => 1) // '') // {};
     return ($r->{status} // 0, $r->{body} // '');
 }
 

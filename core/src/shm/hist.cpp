@@ -98,6 +98,21 @@ void hist_record(uint32_t slot, uint32_t obj, const int64_t ms[HT_COUNT])
     }
 }
 
+void hist_clear(uint32_t obj, bool all)
+{
+    if (!g_h.base || obj >= g_h.nobjects)
+        return;
+    for (uint32_t w = 0; w < g_h.workers; w++) {
+        cell* o = g_h.base + ((size_t)w * g_h.nobjects + obj) * g_h.ostride;
+        for (uint32_t t = 0; t < HT_COUNT; t++) {
+            cell* c = o + t * g_h.tstride;
+            for (uint32_t i = 0; i < g_h.tstride; i++)
+                if (all || i == g_h.nb + 1 + C_MAX)
+                    c[i].store(0, std::memory_order_relaxed);
+        }
+    }
+}
+
 bool hist_get(uint32_t obj, hist_timer t, hist_read& out)
 {
     out = hist_read{};

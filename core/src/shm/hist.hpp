@@ -49,6 +49,10 @@ uint32_t hist_obj_srv(uint32_t server_slot);
 // is not recorded (that timer did not apply). Lock-free; called on the request path.
 void hist_record(uint32_t slot, uint32_t obj, const int64_t ms[HT_COUNT]);
 
+// "clear counters": the maxima of object <obj> (and with <all>, every cell: buckets, sums,
+// averages). Also for a server slot reused by "add server". Runtime API (master).
+void hist_clear(uint32_t obj, bool all);
+
 // One timer of one object, all workers added up.
 struct hist_read {
     uint64_t bucket[k_hist_max_buckets + 1]; // non-cumulative, [nbounds] is +Inf
