@@ -24,7 +24,7 @@ plan skip_all => 'neither prometheus nor prometheus-haproxy-exporter is installe
 
 my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(10);
 $t->origin_http(port(8081), handler => sub {
-    sleep 0.2;
+    sleep 0.15;
     return (200, ['Content-Type' => 'text/plain'], "ok\n");
 });
 $t->config(<<'EOF')->run();
@@ -44,7 +44,7 @@ backend be
     server s1 127.0.0.1:%%PORT_8081%%
 EOF
 
-# ten requests of about 200 ms each: every response time lands in (0.1, 0.25]
+# ten requests of about 150 ms each: every response time lands in (0.1, 0.25]
 like(http_get("/r$_", port => port(8080)), qr/^HTTP\/1\.1 200/, "request $_") for 1 .. 2;
 http_get("/r$_", port => port(8080)) for 3 .. 10;
 

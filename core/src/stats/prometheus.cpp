@@ -479,6 +479,7 @@ enum scope_bits : uint32_t {
 };
 
 constexpr size_t k_chunk = 32 * 1024; // rendered ahead of the client at most
+constexpr size_t k_snap_rows = 128;   // "show stat" rows taken per run() call
 
 // One "show stat" row, with what the renderer needs to label and find it.
 struct obj {
@@ -497,11 +498,14 @@ struct scrape {
     bool no_maint = false;
     // snapshot
     std::map<std::string, std::string, std::less<>> info;
-    std::string csv;
+    std::deque<std::string> csvs;     // "show stat" of each proxy (the cells point into them)
+    bool info_done = false;
+    size_t snap_px = 0;               // next proxy to add to the snapshot
+    bool snap_done = false;
     std::deque<std::string> unquoted; // cells that were quoted in the CSV
     std::map<std::string, int, std::less<>> cols;
     std::vector<int> fcol[S_DONE];   // per section, per family: the column of its value
-    int c_status = -1, c_check = -1, c_hrsp[6] = {-1, -1, -1, -1, -1, -1};
+    int c_type = -1, c_sid = -1, c_status = -1, c_check = -1, c_hrsp[6] = {-1, -1, -1, -1, -1, -1};
     std::vector<std::string> le; // the histograms' "le" values, then "+Inf"
     std::vector<obj> fe, be, srv;
     // cursor
@@ -581,40 +585,15 @@ std::string label_value(std::string_view v)
     return o;
 }
 
-void take_snapshot(scrape& s)
+// The columns of "show stat" and the family -> column indices, from its header line.
+void read_header(scrape& s, std::string_view hdr)
 {
-    if (s.scopes & SC_GLOBAL) {
-        std::string info = cli_show_info();
-        size_t p = 0;
-        while (p < info.size()) {
-            size_t nl = info.find('\n', p);
-            if (nl == std::string::npos)
-                nl = info.size();
-            std::string_view l(info.data() + p, nl - p);
-            size_t c = l.find(": ");
-            if (c != std::string_view::npos)
-                s.info.emplace(std::string(l.substr(0, c)), std::string(l.substr(c + 2)));
-            p = nl + 1;
-        }
-    }
-    if (!(s.scopes & (SC_FRONT | SC_BACK | SC_SERVER)))
-        return;
-    std::string err;
-    std::vector<std::string> args = {"show", "stat", "-1", "-1", "-1"};
-    if (!(s.scopes & SC_SERVER)) // frontends and backends only
-        args = {"show", "stat", "-1", "3", "-1"};
-    s.csv = cli_show_stat(args, err);
-    std::string_view all(s.csv);
-    size_t nl = all.find('\n');
-    if (nl == std::string_view::npos)
-        return;
-    { // header: "# pxname,svname,..."
-        std::vector<std::string_view> h;
-        split_csv(s, all.substr(2, nl - 2), h);
-        for (size_t i = 0; i < h.size(); i++)
-            s.cols.emplace(std::string(h[i]), (int)i);
-    }
-    int c_type = col_index(s, "type"), c_iid = col_index(s, "iid"), c_sid = col_index(s, "sid");
+    std::vector<std::string_view> h;
+    split_csv(s, hdr, h);
+    for (size_t i = 0; i < h.size(); i++)
+        s.cols.emplace(std::string(h[i]), (int)i);
+    s.c_type = col_index(s, "type");
+    s.c_sid = col_index(s, "sid");
     s.c_status = col_index(s, "status");
     s.c_check = col_index(s, "check_status");
     for (int i = 0; i < 6; i++)
@@ -624,10 +603,27 @@ void take_snapshot(scrape& s)
     for (int sec = S_FRONT; sec <= S_SERVER; sec++)
         for (size_t f = 0; f < ntabs[sec]; f++)
             s.fcol[sec].push_back(col_index(s, tabs[sec][f].col));
-    auto& pxs = g_config->proxies;
-    size_t cursor = 0; // next server of the current proxy (rows follow p->servers)
-    size_t srv_begin = 0; // its first server row in s.srv
-    long cur_iid = -1;
+}
+
+// Adds the "show stat" rows of proxy <px> to the snapshot; returns how many.
+size_t snapshot_proxy(scrape& s, const proxy& px)
+{
+    std::string err;
+    std::vector<std::string> args = {"show", "stat", std::to_string(px.index + 2),
+                                     s.scopes & SC_SERVER ? "-1" : "3", "-1"};
+    s.csvs.push_back(cli_show_stat(args, err));
+    std::string_view all(s.csvs.back());
+    size_t nl = all.find('\n');
+    if (nl == std::string_view::npos || nl < 2)
+        return 0;
+    if (s.cols.empty()) // header: "# pxname,svname,..."
+        read_header(s, all.substr(2, nl - 2));
+    if (s.c_type < 0 || s.c_sid < 0)
+        return 0;
+    size_t cursor = 0; // next server of the proxy (its rows follow px.servers)
+    size_t srv_begin = s.srv.size();
+    size_t n = 0;
+    std::string px_label = "proxy=\"" + label_value(px.name) + "\"";
     for (size_t p = nl + 1; p < all.size();) {
         size_t e = all.find('\n', p);
         if (e == std::string_view::npos)
@@ -635,20 +631,12 @@ void take_snapshot(scrape& s)
         obj o;
         split_csv(s, all.substr(p, e - p), o.v);
         p = e + 1;
-        if (c_type < 0 || (size_t)c_type >= o.v.size() || (size_t)c_iid >= o.v.size())
+        if ((size_t)s.c_type >= o.v.size() || (size_t)s.c_sid >= o.v.size())
             continue;
-        long iid = std::atol(std::string(o.v[c_iid]).c_str());
-        if (iid < 2 || (size_t)(iid - 2) >= pxs.size())
-            continue;
-        const proxy& px = *pxs[iid - 2];
-        if (iid != cur_iid) {
-            cur_iid = iid;
-            cursor = 0;
-            srv_begin = s.srv.size();
-        }
+        n++;
         o.http = px.mode == px_mode::http;
-        o.labels = "proxy=\"" + label_value(px.name) + "\"";
-        std::string_view type = o.v[c_type];
+        o.labels = px_label;
+        std::string_view type = o.v[s.c_type];
         if (type == "0") {
             o.hobj = hist_obj_fe(px.index);
             s.fe.push_back(std::move(o));
@@ -658,7 +646,7 @@ void take_snapshot(scrape& s)
             o.se = (uint32_t)s.srv.size();
             s.be.push_back(std::move(o));
         } else {
-            uint32_t sid = (uint32_t)std::atol(std::string(o.v[c_sid]).c_str());
+            uint32_t sid = (uint32_t)std::atol(std::string(o.v[s.c_sid]).c_str());
             while (cursor < px.servers.size() && px.servers[cursor]->id != sid)
                 cursor++;
             if (cursor >= px.servers.size())
@@ -669,6 +657,37 @@ void take_snapshot(scrape& s)
             s.srv.push_back(std::move(o));
         }
     }
+    return n;
+}
+
+// Takes the next part of the snapshot (the process' fields, then about k_snap_rows rows of
+// "show stat", proxy by proxy); returns true once it is complete.
+bool snapshot_step(scrape& s)
+{
+    if (!s.info_done) {
+        s.info_done = true;
+        if (s.scopes & SC_GLOBAL) {
+            std::string info = cli_show_info();
+            size_t p = 0;
+            while (p < info.size()) {
+                size_t nl = info.find('\n', p);
+                if (nl == std::string::npos)
+                    nl = info.size();
+                std::string_view l(info.data() + p, nl - p);
+                size_t c = l.find(": ");
+                if (c != std::string_view::npos)
+                    s.info.emplace(std::string(l.substr(0, c)), std::string(l.substr(c + 2)));
+                p = nl + 1;
+            }
+        }
+    }
+    if (!(s.scopes & (SC_FRONT | SC_BACK | SC_SERVER)))
+        return true;
+    auto& pxs = g_config->proxies;
+    size_t rows = 0;
+    while (s.snap_px < pxs.size() && rows < k_snap_rows)
+        rows += snapshot_proxy(s, *pxs[s.snap_px++]);
+    return s.snap_px >= pxs.size();
 }
 
 // ---- rendering -----------------------------------------------------------------------------
@@ -1126,9 +1145,21 @@ int svc_run(ptc_svc_txn* t)
         t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{ctype, sizeof(ctype) - 1});
         if (t->flags & PTC_SVC_F_HEAD)
             return PTC_OK;
-        take_snapshot(*s); // then the first piece, with the head; the rest as the client drains
     }
     scrape& s = *ctx->s;
+    if (!s.snap_done) {
+        // the snapshot a part at a time, so that a large instance does not hold up the
+        // worker's other streams: the head leaves with the first part, then each run()
+        // call (after the client took it, or a wake-up) adds the next
+        s.snap_done = snapshot_step(s);
+        if (!s.snap_done) {
+            if (t->calls == 0) {
+                t->ops->res_write(t, "", 0); // the head, now
+            }
+            g_host.stream_wake(t->stream);
+            return PTC_YIELD;
+        }
+    }
     for (;;) {
         if (s.off < s.out.size()) {
             size_t room = t->ops->res_room(t);
