@@ -77,6 +77,17 @@ void hist_record(uint32_t slot, uint32_t obj, const int64_t ms[HT_COUNT])
     if (!g_h.base || obj >= g_h.nobjects)
         return;
     cell* o = g_h.base + ((size_t)(slot % g_h.workers) * g_h.nobjects + obj) * g_h.ostride;
+    // a slot has one writer (its worker) unless there are more workers than slots: then
+    // atomic read-modify-writes, else a relaxed load and store (no locked instruction)
+    bool alone = slot < g_h.workers;
+    auto add = [alone](cell& c, uint64_t v) {
+        if (alone) {
+            uint64_t n = c.load(std::memory_order_relaxed) + v;
+            c.store(n, std::memory_order_relaxed);
+            return n;
+        }
+        return c.fetch_add(v, std::memory_order_relaxed) + v;
+    };
     for (uint32_t t = 0; t < HT_COUNT; t++) {
         if (ms[t] < 0)
             continue;
@@ -85,10 +96,10 @@ void hist_record(uint32_t slot, uint32_t obj, const int64_t ms[HT_COUNT])
         uint32_t b = 0;
         while (b < g_h.nb && v > g_h.bounds[b])
             b++;
-        c[b].fetch_add(1, std::memory_order_relaxed);
+        add(c[b], 1);
         cell* x = c + g_h.nb + 1;
-        uint64_t n = x[C_COUNT].fetch_add(1, std::memory_order_relaxed) + 1;
-        x[C_SUM].fetch_add(v, std::memory_order_relaxed);
+        uint64_t n = add(x[C_COUNT], 1);
+        add(x[C_SUM], v);
         // sliding-window sum over the last min(n, 1024) samples (one writer per slot)
         uint64_t w = std::min<uint64_t>(n, k_hist_window);
         uint64_t ws = x[C_WSUM].load(std::memory_order_relaxed);

@@ -4,10 +4,11 @@
 // summed by readers (the Prometheus exporter, "show stat").
 //
 // Layout: one block per (worker slot, object, timer). A block holds one count per bucket
-// (non-cumulative, the last one is +Inf), the sum of the samples in ms, the sliding-window
-// sum behind HAProxy's "average of the last 1024" and the highest sample. A worker only
-// writes the blocks of its slot, with relaxed atomic adds on cache lines no other worker
-// writes; readers add the slots up. Objects: frontend side of proxy p = p, backend side of
+// (non-cumulative, the last one is +Inf), the sample count, their sum in ms, the
+// sliding-window sum behind HAProxy's "average of the last 1024" and the highest sample. A
+// worker only writes the blocks of its slot, on cache lines no other worker writes, with
+// relaxed atomic loads and stores (atomic adds when workers outnumber the slots); readers
+// add the slots up. Objects: frontend side of proxy p = p, backend side of
 // proxy p = nproxies + p, server slot i = 2 * nproxies + i.
 #pragma once
 
