@@ -100,10 +100,11 @@ void hist_record(uint32_t slot, uint32_t obj, const int64_t ms[HT_COUNT])
         cell* x = c + g_h.nb + 1;
         uint64_t n = add(x[C_COUNT], 1);
         add(x[C_SUM], v);
-        // sliding-window sum over the last min(n, 1024) samples (one writer per slot)
-        uint64_t w = std::min<uint64_t>(n, k_hist_window);
+        // HAProxy's sliding-window sum (swrate): exact over the first 1024 samples, then
+        // each sample replaces 1/1024 of it (one writer per slot; a race loses a sample)
         uint64_t ws = x[C_WSUM].load(std::memory_order_relaxed);
-        x[C_WSUM].store(ws - ws / w + v, std::memory_order_relaxed);
+        x[C_WSUM].store(n <= k_hist_window ? ws + v : ws - ws / k_hist_window + v,
+                        std::memory_order_relaxed);
         if (v > x[C_MAX].load(std::memory_order_relaxed))
             x[C_MAX].store(v, std::memory_order_relaxed);
     }
