@@ -3,9 +3,9 @@
 // _backend_*, _server_*), names, types, help strings and labels, its "scope" and
 // "no-maint" query filters, plus portico's latency histograms.
 //
-// A scrape starts from one snapshot: "show info" and "show stat" (the same counters and
-// status words as the runtime API and the stats page), parsed once in the first run()
-// call. The body is then rendered family by family, object by object, a bounded piece at a
+// A scrape starts from a snapshot of "show info" and "show stat" (the same counters and
+// status words as the runtime API and the stats page), taken proxy by proxy, about 128
+// rows per run() call, the stream waking itself between parts. The body is then rendered family by family, object by object, a bounded piece at a
 // time (k_chunk bytes): each run() call writes what the client's buffer takes and renders
 // the next piece only when the previous one left, so a large instance never blocks the loop
 // for long nor holds its whole body in memory.
