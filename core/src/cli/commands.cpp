@@ -23,6 +23,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "lb/srv_state.hpp"
+#include "shm/hist.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
 #include "util/version.hpp"
@@ -216,6 +217,8 @@ std::string cmd_clear_counters(cli_session& s, const words& a)
         shm_proxy* p = shm_proxy_slot(i);
         p->queue.max.store(p->queue.cur.load());
         p->be_max_conns.store(p->be_conns.load());
+        hist_clear(hist_obj_fe(i), all); // time maxima (and histograms)
+        hist_clear(hist_obj_be(i), all);
         if (!all)
             continue;
         for (auto* c : {&p->cum_conns, &p->denied, &p->be_cum_conns, &p->retries,
@@ -228,6 +231,7 @@ std::string cmd_clear_counters(cli_session& s, const words& a)
         shm_server* sv = shm_server_slot(i);
         sv->queue.max.store(sv->queue.cur.load());
         sv->max_conns.store(sv->cur_conns.load());
+        hist_clear(hist_obj_srv(i), all);
         if (!all)
             continue;
         for (auto* c : {&sv->cum_conns, &sv->connect_errors, &sv->bytes_in, &sv->bytes_out,
@@ -773,6 +777,7 @@ std::string cmd_add_server(cli_session&, const words& a)
     sh->rt_flags.store(fl);
     sh->check_health.store(0);
     sh->stopped.store(1);
+    hist_clear(hist_obj_srv(slot), true); // a reused slot starts with empty histograms
     sh->in_use.store(1, std::memory_order_release);
     sp->cfg_lock.unlock();
     s->index = slot;

@@ -20,6 +20,7 @@
 #include "module/module.hpp"
 #include "load/core_keywords.hpp"
 #include "stats/stats_page.hpp"
+#include "stats/prometheus.hpp"
 #include "sample/registry.hpp"
 #include "sample/sample.hpp"
 #include "util/diag.hpp"
@@ -148,6 +149,9 @@ bool cfg_loader::load_modules()
     module_rec* stats = g_modules.add_builtin("stats", stats_module()); // stats page
     register_module(stats);
     stats_module()->init(to_handle(stats)); // registers the "stats" HTTP service (ABI 1.5)
+    module_rec* prom = g_modules.add_builtin("prometheus", prometheus_module());
+    register_module(prom);
+    prometheus_module()->init(to_handle(prom)); // the "prometheus-exporter" service
     auto dirs = default_module_dirs();
     for (const char* const* n = k_standard_modules; *n; n++) {
         for (auto& d : dirs) {

@@ -25,6 +25,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
+#include "shm/hist.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream-t.hpp"
 #include "stream/stream_host.hpp"
@@ -810,8 +811,46 @@ bool log_asap(stream* s, const ptc_log_txn* txn)
     return true;
 }
 
+// Latency histograms and time averages (shm/hist.hpp) of the transaction ending now: <txn>
+// for an HTTP transaction, nullptr for a TCP stream. The frontend counts every transaction
+// (total time; the others when a server was used); the backend and the server, as HAProxy's
+// averages, only those that connected and got a response (TCP: that connected).
+void record_times(stream* s, const ptc_log_txn* txn)
+{
+    auto since = [](uint64_t later, uint64_t earlier) -> int64_t {
+        return later > earlier ? (int64_t)(later - earlier) : 0;
+    };
+    uint64_t now = std::max(event::now_ms(), event::monotonic_ms());
+    uint64_t start = txn && txn->t_start ? txn->t_start : s->log_t_accept;
+    bool connected = s->log_t_cstart && s->log_t_cstart >= start;
+    uint64_t ready = txn && txn->t_request ? txn->t_request : start;
+    int64_t ms[HT_COUNT] = {-1, -1, -1, since(now, start)};
+    if (connected) {
+        ms[HT_QUEUE] = since(s->log_t_cstart, ready);
+        if (s->log_t_cdone)
+            ms[HT_CONNECT] = since(s->log_t_cdone, s->log_t_cstart);
+        if (txn && txn->t_response) {
+            uint64_t from = s->log_t_cdone ? s->log_t_cdone : txn->t_request;
+            if (txn->t_request > from)
+                from = txn->t_request;
+            ms[HT_RESPONSE] = since(txn->t_response, from);
+        }
+    }
+    uint32_t slot = (uint32_t)s->w->slot;
+    hist_record(slot, hist_obj_fe(s->fe->index), ms);
+    bool served = connected && s->log_t_cdone && (txn ? ms[HT_RESPONSE] >= 0 : true);
+    if (!served)
+        return;
+    if (s->be)
+        hist_record(slot, hist_obj_be(s->be->index), ms);
+    if (s->srv && s->srv->shared)
+        hist_record(slot, hist_obj_srv(s->srv->index), ms);
+}
+
 void on_close(stream* s)
 {
+    if (!s->log_txn_done && s->fe->mode != px_mode::http)
+        record_times(s, nullptr); // a TCP stream: its times (HTTP: per transaction)
     proxy_log* pl = s->fe->logs.get();
     if (s->log_txn_done || !pl || !pl->fmt || !pl->at_close)
         return; // nothing to log, or the protocol module logs each transaction
@@ -857,6 +896,7 @@ void host_stream_log_txn(ptc_stream* ps, const ptc_log_txn* txn)
         count_http(s->be->shared, t.status);
     if (s->srv && s->log_t_cstart && s->log_t_cstart >= t.t_start)
         count_http(s->srv->shared, t.status);
+    log::record_times(s, &t);
     if (!s->log_asap_done && !(t.flags & PTC_LOG_TXN_SILENT))
         log::log_stream(s, &t);
     // the next transaction starts afresh

@@ -253,6 +253,7 @@ bool post_config(config& cfg);
 // Stream engine calls (stream.cpp).
 void on_accept(stream* s);      // default format ("Connect from ...")
 void on_close(stream* s);       // tcp mode: tcplog / log-format at the end of the stream
+void record_times(stream* s, const ptc_log_txn* txn); // latency histograms (shm/hist)
 // A connection refused before its protocol handler (bad PROXY header, failed handshake):
 // "<client>:<port> [<accept date>] <frontend>/<bind>: <reason>", as HAProxy logs them.
 void on_conn_error(stream* s, const char* reason);
