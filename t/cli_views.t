@@ -12,9 +12,9 @@ use IO::Socket::INET;
 use JSON::PP;
 use Digest::MD5 qw/ md5_hex /;
 use lib 't/lib';
-use Test::Portico qw/ http_get port cli_send /;
+use Test::Portico qw/ http_get port cli_send wait_until /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(41);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(44);
 $t->origin_http(port(8081), body => 'a');
 $t->origin_tcp(port(8083));
 $t->config(<<'EOF2')->run();
@@ -143,12 +143,23 @@ is($eof, 'closed', 'shutdown sessions server: the session is closed');
 
 cli('shutdown frontend lt');
 like(cli('show stat'), qr/^lt,FRONTEND,(?:[^,]*,){15}STOP,/m, 'shutdown frontend: STOP');
-ok(!IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port(8090), Timeout => 2),
+# the workers close their listeners at their next loop turn (a loaded machine may take a
+# moment): bounded wait
+ok(wait_until(5, sub { !IO::Socket::INET->new(PeerAddr => '127.0.0.1', PeerPort => port(8090), Timeout => 2) }),
     'shutdown frontend: the port is closed');
 $t->ignore_alerts(qr/Proxy lt stopped/);
 
 cli('clear counters all');
 like(cli('show stat'), qr/^fe,FRONTEND,,,\d+,\d+,7,0,/m, 'clear counters all: stot 0');
+
+# ---- desc: HAProxy's field descriptions ----
+like(cli('show info desc'), qr/^Name: \S+:"Product name"\nVersion: \S+:"Product version"\n/,
+    'show info desc: descriptions after the values');
+like(cli('show info typed desc'), qr/^6\.Pid\.1:SGP:u32:\d+:"This worker process identifier for the system"$/m,
+    'show info typed desc');
+my $sd = cli('show stat typed desc');
+ok($sd =~ /^F\.2\.0\.4\.scur\.1:MGP:u32:\d+:"Number of current sessions on the frontend, backend or server"$/m
+    && !grep({ !/:"[^"]+"$/ } grep { length } split /\n/, $sd), 'show stat typed desc: every field described');
 __DATA__
 ## info
 0.Name.1:POS:str

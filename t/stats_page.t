@@ -11,7 +11,7 @@ use MIME::Base64 qw/ encode_base64 /;
 use lib 't/lib';
 use Test::Portico qw/ http http_get http_parse port cli_send /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(34);
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(36);
 $t->origin_http(port(8081), body => 'origin');
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -128,6 +128,13 @@ ok($after =~ /^be,s1,(?:[^,]*,){15}DRAIN,/m && $after =~ /^be,s3,(?:[^,]*,){15}D
 $r = get(8080, '/admin/stats;st=DONE');
 like($r->{body}, qr{<div class=active_up><a class=lfsb href="/admin/stats" title="Remove this message">\[X\]</a> Action processed successfully\.</div>},
     ';st=DONE message');
+
+# --- ;typed and ;json-schema ---
+$r = get(8080, '/admin/stats;typed');
+ok($r->{status} == 200 && $r->{body} =~ /^B\.\d+\.0\.1\.svname\.1:KNS:str:BACKEND$/m
+    && $r->{body} =~ /^S\.\d+\.\d+\.17\.status\.1:SGP:str:/m, ';typed: the typed stats');
+$r = get(8080, '/admin/stats;json-schema');
+is($r->{body} =~ s/\s+$//r, cli('show schema json') =~ s/\s+$//r, ';json-schema: the runtime API\'s schema');
 
 # --- a backend's stats reached through a frontend ---
 $r = get(8083, '/st');

@@ -19,6 +19,7 @@
 #include "event/poller.hpp"
 #include "module/hooks.hpp"
 #include "module/module.hpp"
+#include "module/services.hpp"
 #include "proc/master.hpp"
 #include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
@@ -162,6 +163,7 @@ void print_vv(cfg_loader& L)
     printf("    PCRE2 %d.%d\n", PCRE2_MAJOR, PCRE2_MINOR);
     printf("    %s\n", LUA_RELEASE);
     printf("Feature list : %s\n", feature_list().c_str()); // = .if feature()
+    printf("Available services : %s\n", service_names().c_str()); // as HAProxy's -vv
     printf("Loaded modules:\n");
     for (auto& m : g_modules.all()) {
         if (m->path.empty())

@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "log/log.hpp"
+#include "proxy/proxy.hpp"
+#include <sys/uio.h>
 
 using namespace portico;
 using namespace portico::log;
@@ -378,4 +380,69 @@ BOOST_AUTO_TEST_CASE(logasap_marks)
     log_ctx c = sample_ctx();
     c.asap = true;
     BOOST_TEST(render("%B %Ta %Tt %U", c) == "+500 +5 +5 79");
+}
+
+// "ring" sections: keywords, and a ring that wraps keeps the newest lines whole.
+BOOST_AUTO_TEST_CASE(ring_keywords_and_wrap)
+{
+    config cfg;
+    std::string err, warn;
+    BOOST_TEST(ring_open(cfg, "r", "f.cfg", 3, err));
+    BOOST_TEST(!ring_open(cfg, "r", "f.cfg", 9, err));
+    BOOST_TEST(err.find("already declared at f.cfg:3") != std::string::npos, err);
+    BOOST_TEST(ring_keyword(cfg, {"description", "my", "ring"}, err, warn));
+    BOOST_TEST(ring_keyword(cfg, {"format", "rfc5424"}, err, warn));
+    BOOST_TEST(!ring_keyword(cfg, {"format", "bogus"}, err, warn));
+    BOOST_TEST(ring_keyword(cfg, {"maxlen", "100"}, err, warn));
+    BOOST_TEST(!ring_keyword(cfg, {"maxlen", "0"}, err, warn));
+    warn.clear();
+    BOOST_TEST(ring_keyword(cfg, {"size", "100"}, err, warn)); // smaller: ignored
+    BOOST_TEST(warn.find("ignoring new size '100'") != std::string::npos, warn);
+    BOOST_TEST(!ring_keyword(cfg, {"server", "s", "127.0.0.1:514"}, err, warn));
+    BOOST_TEST(!ring_keyword(cfg, {"bogus"}, err, warn));
+    ring_conf* r = find_ring(cfg, "r");
+    BOOST_REQUIRE(r);
+    BOOST_TEST(r->desc == "my ring");
+    BOOST_TEST(r->maxlen == 100u);
+    BOOST_TEST(r->size == cfg.global.bufsize);
+    BOOST_TEST(!find_ring(cfg, "other"));
+
+    rings_map(cfg);
+    BOOST_REQUIRE(r->shm);
+    uint64_t pos = UINT64_MAX; // a follower from now on
+    BOOST_TEST(ring_read(*r, pos).empty());
+    std::string all;
+    for (int i = 0; i < 1000; i++) {
+        std::string line = "line " + std::to_string(i) + std::string(size_t(i % 50), 'x');
+        iovec iov[2] = {{const_cast<char*>("H "), 2}, {line.data(), line.size()}};
+        ring_write(*r, iov, 2);
+    }
+    std::string dump = ring_dump(*r, false);
+    BOOST_TEST(dump.size() <= size_t(r->size));
+    BOOST_TEST(dump.find("H line 999x") != std::string::npos);
+    BOOST_TEST(dump.find("H line 0\n") == std::string::npos);
+    // every line kept is whole and in order
+    size_t prev = 0, n = 0;
+    for (size_t at = 0; at < dump.size();) {
+        size_t e = dump.find('\n', at);
+        BOOST_REQUIRE(e != std::string::npos);
+        std::string l = dump.substr(at, e - at);
+        BOOST_REQUIRE(l.rfind("H line ", 0) == 0);
+        size_t k = std::stoul(l.substr(7));
+        BOOST_TEST((n == 0 || k == prev + 1));
+        prev = k;
+        n++;
+        at = e + 1;
+    }
+    BOOST_TEST(prev == 999u);
+    BOOST_TEST(ring_overwritten(*r) + n == 1000u);
+    // the follower fell behind: it gets what is still kept, then only new lines
+    std::string f = ring_read(*r, pos);
+    BOOST_TEST(f == dump);
+    BOOST_TEST(ring_read(*r, pos).empty());
+    std::string cut(300, 'y');
+    iovec one = {cut.data(), cut.size()};
+    ring_write(*r, &one, 1);
+    BOOST_TEST(ring_read(*r, pos) == std::string(100, 'y') + "\n"); // maxlen
+    BOOST_TEST(ring_dump(*r, true).empty());
 }

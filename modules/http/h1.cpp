@@ -141,10 +141,13 @@ inline const char* scan_target(const char* p, const char* end)
 struct err_out {
     int* status;
     const char** msg;
-    int fail(int s, const char* m) const
+    size_t* pos;        // offset of <at> from <base>: where the parser stopped
+    const char* base;
+    int fail(const char* at, int s, const char* m) const
     {
         *status = s;
         *msg = m;
+        *pos = at && at >= base ? size_t(at - base) : 0;
         return H1_ERROR;
     }
 };
@@ -181,11 +184,11 @@ inline int eat_eol(const char*& p, const char* end, const err_out& e, int status
         return 0;
     }
     if (*p != '\r')
-        return e.fail(status, msg);
+        return e.fail(p, status, msg);
     if (end - p < 2)
         return H1_INCOMPLETE;
     if (p[1] != '\n')
-        return e.fail(status, "bare CR");
+        return e.fail(p, status, "bare CR");
     p += 2;
     return 0;
 }
@@ -201,7 +204,7 @@ int parse_version(const char*& p, const char* end, int& major, int& minor, const
         char c = p[i];
         bool ok = pattern[i] == '0' ? (c >= '0' && c <= '9') : c == pattern[i];
         if (!ok)
-            return e.fail(status, "invalid HTTP version");
+            return e.fail(p + i, status, "invalid HTTP version");
     }
     major = p[5] - '0';
     minor = p[7] - '0';
@@ -222,27 +225,27 @@ int parse_version_relaxed(const char*& p, const char* end, bool any_name, const 
         if (q == end)
             return H1_INCOMPLETE;
         if (q == p)
-            return e.fail(status, "invalid HTTP version");
+            return e.fail(q, status, "invalid HTTP version");
     } else {
         for (char c : {'H', 'T', 'T', 'P'}) {
             if (q == end)
                 return H1_INCOMPLETE;
             if (*q++ != c)
-                return e.fail(status, "invalid HTTP version");
+                return e.fail(q - 1, status, "invalid HTTP version");
         }
     }
     for (char sep : {'/', '.'}) {
         if (q == end)
             return H1_INCOMPLETE;
         if (*q++ != sep)
-            return e.fail(status, "invalid HTTP version");
+            return e.fail(q - 1, status, "invalid HTTP version");
         const char* d = q;
         while (q < end && *q >= '0' && *q <= '9')
             ++q;
         if (q == end)
             return H1_INCOMPLETE;
         if (q == d)
-            return e.fail(status, "invalid HTTP version");
+            return e.fail(q, status, "invalid HTTP version");
     }
     p = q;
     return 0;
@@ -274,15 +277,15 @@ int parse_headers(const char*& pp, const char* end, header* hdrs, size_t max, si
         }
         if (*p != ':') {
             if (p == name && is_ws(*p))
-                return e.fail(bad, num ? "obs-fold line folding" : "whitespace before first field");
+                return e.fail(p, bad, num ? "obs-fold line folding" : "whitespace before first field");
             if (is_ws(*p))
-                return e.fail(bad, "whitespace before colon");
-            return e.fail(bad, "invalid character in field name");
+                return e.fail(p, bad, "whitespace before colon");
+            return e.fail(p, bad, "invalid character in field name");
         }
         if (p == name)
-            return e.fail(bad, "empty field name");
+            return e.fail(p, bad, "empty field name");
         if (num == max)
-            return e.fail(too_many, "too many header fields");
+            return e.fail(p, too_many, "too many header fields");
         size_t name_len = size_t(p - name);
         ++p;
         while (p < end && is_ws(*p))
@@ -296,12 +299,12 @@ int parse_headers(const char*& pp, const char* end, header* hdrs, size_t max, si
             if (end - p < 2)
                 return H1_INCOMPLETE;
             if (p[1] != '\n')
-                return e.fail(bad, "CR in field value");
+                return e.fail(p, bad, "CR in field value");
             p += 2;
         } else if (*p == '\n') {
             ++p;
         } else {
-            return e.fail(bad, *p ? "invalid character in field value" : "NUL in field value");
+            return e.fail(p, bad, *p ? "invalid character in field value" : "NUL in field value");
         }
         while (vend > val && is_ws(vend[-1]))
             --vend;
@@ -343,7 +346,7 @@ const char* check_target(std::string_view method, std::string_view t)
 
 int parse_request_full(const char* buf, size_t len, request& req, size_t max_target)
 {
-    const err_out e{&req.error_status, &req.error_msg};
+    const err_out e{&req.error_status, &req.error_msg, &req.error_pos, buf};
     const char* p = buf;
     const char* end = buf + len;
 
@@ -357,7 +360,7 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
             if (end - p < 2)
                 return H1_INCOMPLETE;
             if (p[1] != '\n')
-                return e.fail(400, "bare CR before request line");
+                return e.fail(p, 400, "bare CR before request line");
             p += 2;
         } else {
             break;
@@ -369,16 +372,16 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
     // must not depend on how the bytes arrived.
     const size_t line_lim = max_target > SIZE_MAX - 64 ? SIZE_MAX : max_target + 64;
     if (size_t(end - p) > line_lim && !std::memchr(p, '\n', line_lim))
-        return e.fail(414, "request line too long");
+        return e.fail(p, 414, "request line too long");
 
     const char* m = p;
     p = scan(p, end, C_TCHAR);
     if (p == end)
         return H1_INCOMPLETE;
     if (*p != ' ')
-        return e.fail(400, p == m ? "invalid method" : "invalid character in method");
+        return e.fail(p, 400, p == m ? "invalid method" : "invalid character in method");
     if (p == m)
-        return e.fail(400, "invalid method");
+        return e.fail(p, 400, "invalid method");
     req.method = {m, size_t(p - m)};
     ++p;
 
@@ -389,18 +392,18 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
         p = scan(p, lim, C_RTARGET);
     size_t tlen = size_t(p - t);
     if (tlen > max_target)
-        return e.fail(414, "request target too long");
+        return e.fail(p, 414, "request target too long");
     if (p == end)
         return H1_INCOMPLETE;
     if (*p != ' ') {
         if (*p == '#')
-            return e.fail(400, "fragment in request target");
+            return e.fail(p, 400, "fragment in request target");
         if (*p == '\r' || *p == '\n')
-            return e.fail(400, tlen ? "missing HTTP version" : "missing request target");
-        return e.fail(400, tlen ? "invalid character in request target" : "missing request target");
+            return e.fail(p, 400, tlen ? "missing HTTP version" : "missing request target");
+        return e.fail(p, 400, tlen ? "invalid character in request target" : "missing request target");
     }
     if (tlen == 0)
-        return e.fail(400, "missing request target");
+        return e.fail(p, 400, "missing request target");
     req.target = {t, tlen};
     ++p;
 
@@ -414,17 +417,17 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
         if ((r = parse_version_relaxed(p, end, true, e, 400)) == 0)
             r = eat_eol(p, end, e, 400, "invalid HTTP version");
         if (r == 0)
-            e.fail(0, nullptr); // clear the strict parser's error
+            e.fail(p, 0, nullptr); // clear the strict parser's error
         major = 1; // handled as HTTP/1.0
         minor = 0;
     }
     if (r)
         return r;
     if (major != 1 || minor > 1)
-        return e.fail(505, "unsupported HTTP version");
+        return e.fail(p, 505, "unsupported HTTP version");
     req.minor_version = minor;
     if (const char* msg = check_target(req.method, req.target))
-        return e.fail(400, msg);
+        return e.fail(p, 400, msg);
 
     if ((r = parse_headers(p, end, req.headers, req.max_headers, req.num_headers, e, 400, 431,
                            req.flags & H1F_RELAX_NAME)))
@@ -434,7 +437,7 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
 
 int parse_response_full(const char* buf, size_t len, response& res)
 {
-    const err_out e{&res.error_status, &res.error_msg};
+    const err_out e{&res.error_status, &res.error_msg, &res.error_pos, buf};
     const char* p = buf;
     const char* end = buf + len;
 
@@ -443,20 +446,20 @@ int parse_response_full(const char* buf, size_t len, response& res)
     if (r == 0 && p == end)
         return H1_INCOMPLETE;
     if (r == 0 && *p != ' ')
-        r = e.fail(502, "invalid HTTP version");
+        r = e.fail(p, 502, "invalid HTTP version");
     if (r == H1_ERROR && (res.flags & H1F_RELAX_VERSION)) {
         p = buf;
         if ((r = parse_version_relaxed(p, end, false, e, 502)) == 0 && *p != ' ')
-            r = e.fail(502, "invalid HTTP version");
+            r = e.fail(p, 502, "invalid HTTP version");
         if (r == 0)
-            e.fail(0, nullptr); // clear the strict parser's error
+            e.fail(p, 0, nullptr); // clear the strict parser's error
         major = 1; // handled as HTTP/1.0
         minor = 0;
     }
     if (r)
         return r;
     if (major != 1 || minor > 1)
-        return e.fail(502, "unsupported HTTP version");
+        return e.fail(p, 502, "unsupported HTTP version");
     res.minor_version = minor;
     ++p;
 
@@ -465,11 +468,11 @@ int parse_response_full(const char* buf, size_t len, response& res)
         if (p == end)
             return H1_INCOMPLETE;
         if (*p < '0' || *p > '9')
-            return e.fail(502, "invalid status code");
+            return e.fail(p, 502, "invalid status code");
         status = status * 10 + (*p - '0');
     }
     if (status < 100)
-        return e.fail(502, "invalid status code");
+        return e.fail(p, 502, "invalid status code");
     res.status = status;
     if (p == end)
         return H1_INCOMPLETE;
@@ -479,7 +482,7 @@ int parse_response_full(const char* buf, size_t len, response& res)
         reason = ++p;
         p = scan(p, end, C_FVAL);
     } else if (*p != '\r' && *p != '\n') {
-        return e.fail(502, "invalid status code");
+        return e.fail(p, 502, "invalid status code");
     }
     res.reason = {reason, size_t(p - reason)};
     if ((r = eat_eol(p, end, e, 502, "invalid character in reason phrase")))
@@ -498,6 +501,7 @@ int parse_request(const char* buf, size_t len, request& req, size_t max_target, 
     req.num_headers = 0;
     req.error_status = 0;
     req.error_msg = nullptr;
+    req.error_pos = 0;
     if (len > size_t(INT_MAX))
         len = size_t(INT_MAX);
     // Leading empty lines look like the end of a block to block_maybe_complete(), so the
@@ -534,6 +538,7 @@ int parse_response(const char* buf, size_t len, response& res, size_t last_len)
     res.num_headers = 0;
     res.error_status = 0;
     res.error_msg = nullptr;
+    res.error_pos = 0;
     if (len > size_t(INT_MAX))
         len = size_t(INT_MAX);
     if (!block_maybe_complete(buf, len, last_len)) {

@@ -50,6 +50,7 @@ struct request {
     size_t num_headers;              // number of headers filled in (output)
     int error_status;                // on H1_ERROR: 400, 414, 431, 501 or 505
     const char* error_msg;           // static string naming the violation (for logs)
+    size_t error_pos;                // on H1_ERROR: offset where the parser stopped
     uint8_t flags = 0;               // H1F_* relaxations (input)
 };
 
@@ -62,6 +63,7 @@ struct response {
     size_t num_headers;         // number of headers filled in (output)
     int error_status;           // on H1_ERROR: always 502
     const char* error_msg;      // static string naming the violation (for logs)
+    size_t error_pos;           // on H1_ERROR: offset where the parser stopped
     uint8_t flags = 0;          // H1F_* relaxations (input; H1F_RELAX_TARGET is ignored)
 };
 

@@ -273,14 +273,34 @@ void pump_req_body(ptc_stream* s, txn& t);
 void prepare_request_head(ptc_stream* s, txn& t);
 bool replay_safe(ptc_stream* s, txn& t);
 
+// "show errors": the runtime API keeps the bytes of the last invalid request (frontend) or
+// response (backend) and where parsing stopped.
+void report_error(ptc_stream* s, uint32_t side, ptc_str d, size_t pos, const char* why)
+{
+    host->stream_report_error(s, side, d, pos, why);
+}
+
+// Offset of the first framing header (Content-Length, Transfer-Encoding) of a parsed head:
+// where a framing error lies.
+size_t framing_pos(const h1::header* hs, size_t n, const char* base)
+{
+    for (size_t i = 0; i < n; i++)
+        if (h1::ieq(hs[i].name, "content-length") || h1::ieq(hs[i].name, "transfer-encoding"))
+            return size_t(hs[i].name.data() - base);
+    return 0;
+}
+
 step request_incomplete(ptc_stream* s, txn& t, ptc_str d, uint32_t fl)
 {
     if (fl & PTC_CHAN_ERROR)
         return set_term(t, 'C', 'R'), abort_stream(s, t);
     if (fl & PTC_CHAN_EOF)
         return fail_term(s, t, 400, 'C', 'R');
-    if ((fl & PTC_CHAN_FULL) || d.len >= head_limit)
-        return fail_term(s, t, memchr(d.ptr, '\n', d.len) ? 431 : 414, 'P', 'R');
+    if ((fl & PTC_CHAN_FULL) || d.len >= head_limit) {
+        bool lf = memchr(d.ptr, '\n', d.len);
+        report_error(s, PTC_SIDE_CLIENT, d, d.len, lf ? "header block too large" : "request line too long");
+        return fail_term(s, t, lf ? 431 : 414, 'P', 'R');
+    }
     t.cur.last_len = uint32_t(d.len);
     // timeout http-request: a fixed deadline from the first byte of the request.
     if (!t.req_fixed_tmo && t.fe_conf && t.fe_conf->tmo_request != PTC_TMO_DEFAULT) {
@@ -415,13 +435,20 @@ step wait_request(ptc_stream* s, txn& t)
     int r = h1::parse_request(d.ptr, d.len, req, h1::default_max_target, t.cur.last_len);
     if (r == h1::H1_INCOMPLETE)
         return request_incomplete(s, t, d, fl);
-    if (r < 0)
+    if (r < 0) {
+        report_error(s, PTC_SIDE_CLIENT, d, req.error_pos, req.error_msg);
         return fail_term(s, t, req.error_status, 'P', 'R');
-    if (size_t(r) > head_limit)
+    }
+    if (size_t(r) > head_limit) {
+        report_error(s, PTC_SIDE_CLIENT, d, head_limit, "header block too large");
         return fail_term(s, t, 431, 'P', 'R');
+    }
     h1::framing f;
-    if (h1::request_framing(req, f) < 0)
+    if (h1::request_framing(req, f) < 0) {
+        report_error(s, PTC_SIDE_CLIENT, d, framing_pos(req.headers, req.num_headers, d.ptr),
+                     f.error_msg);
         return fail_term(s, t, f.error_status, 'P', 'R');
+    }
     record_request(s, t, d, req, size_t(r), f);
     t.state = st::REQ_HOOKS;
     return step::AGAIN;
@@ -980,6 +1007,8 @@ step read_response(ptc_stream* s, txn& t)
     int r = h1::parse_response(d.ptr, d.len, res, t.cur.last_len);
     if (r == h1::H1_INCOMPLETE) {
         if (fl & (ENDED | PTC_CHAN_FULL)) {
+            if (fl & PTC_CHAN_FULL)
+                report_error(s, PTC_SIDE_SERVER, d, d.len, "header block too large");
             if (try_retry(s, t, RETRY_JUNK_RESPONSE))
                 return step::WAIT;
             return fail_term(s, t, 502, 'S', 'H');
@@ -989,6 +1018,7 @@ step read_response(ptc_stream* s, txn& t)
     }
     t.cur.last_len = 0;
     if (r < 0) {
+        report_error(s, PTC_SIDE_SERVER, d, res.error_pos, res.error_msg);
         if (try_retry(s, t, RETRY_JUNK_RESPONSE))
             return step::WAIT;
         return fail_term(s, t, 502, 'P', 'H');
@@ -1009,8 +1039,11 @@ step read_response(ptc_stream* s, txn& t)
     }
     const char* method = t.cur.is_head ? "HEAD" : t.cur.is_connect ? "CONNECT" : "GET";
     h1::framing f;
-    if (h1::response_framing(res, method, f) < 0)
+    if (h1::response_framing(res, method, f) < 0) {
+        report_error(s, PTC_SIDE_SERVER, d, framing_pos(res.headers, res.num_headers, d.ptr),
+                     f.error_msg);
         return fail_term(s, t, 502, 'P', 'H');
+    }
     t.cur.t_response = host->now_ms();
     record_response(t, d, res, size_t(r), f);
     capture_head(s, t, RES, d.ptr);

@@ -8,7 +8,7 @@
 // logs failed handshakes ("SSL handshake failure", "Timeout during SSL handshake"...).
 // Server side: a PTC_PHASE_SRV_CONNECTED hook installs it on connections to a server with
 // "ssl" (SNI, verification, ALPN, client certificate, session reuse); the host holds the
-// connection back from the handler until the handshake is done (transport.h, 1.6).
+// connection back from the handler until the handshake is done (transport.h, 1.7).
 // Fetches: ssl_fc*, ssl_c_*, ssl_bc*. Runtime API: "show ssl cert".
 #include <openssl/err.h>
 #include <openssl/x509v3.h>

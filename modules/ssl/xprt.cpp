@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The TLS transport: an SSL object over two memory BIOs, driven by the host's transport
-// slot (decode/encode/want_send, ABI 1.3; ready/shutw, 1.6). The loop never blocks:
+// slot (decode/encode/want_send, ABI 1.3; ready/shutw, 1.7). The loop never blocks:
 // decode feeds received records in and reads plaintext out, encode writes plaintext in
 // and takes records out; the handshake advances in whichever runs.
 #include <openssl/err.h>

@@ -461,6 +461,17 @@ typedef struct ptc_host {
     /** For a runner: the first registered service whose match() claims `uri` for proxy
      *  `px` (*arg set to its argument), or NULL. Worker. Since 1.5. */
     const ptc_service *(*service_match)(ptc_proxy *px, ptc_str uri, const void **arg);
+
+    /* ---- protocol error snapshots (1.6) ---- */
+    /** Record an invalid message for the runtime API's "show errors": `side`
+     *  PTC_SIDE_CLIENT for a request (kept by the stream's frontend), PTC_SIDE_SERVER
+     *  for a response (kept by its backend). `msg` holds the bytes received so far
+     *  (copied, up to tune.bufsize), `err_pos` the offset where parsing stopped,
+     *  `reason` a short static text ("invalid character in field name"), may be NULL.
+     *  The latest snapshot per proxy and side is kept, instance-wide. Worker.
+     *  Since 1.6. */
+    void (*stream_report_error)(ptc_stream *s, uint32_t side, ptc_str msg, size_t err_pos,
+                                const char *reason);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

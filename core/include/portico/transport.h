@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* portico plugin ABI: transport layers between a socket and a channel (since 1.3;
-   ready and shutw since 1.6). */
+   ready and shutw since 1.7). */
 #ifndef PORTICO_TRANSPORT_H
 #define PORTICO_TRANSPORT_H
 
@@ -42,7 +42,7 @@ typedef struct ptc_transport {
      * write decoded bytes into [out, out+cap) (*made). Called again while it makes
      * progress. inlen == 0 with eof != 0: the peer closed and every raw byte was
      * consumed (called until it makes nothing; then the channel gets its EOF).
-     * Since 1.6 it is also called with inlen == 0 and eof == 0 whenever the channel has
+     * Since 1.7 it is also called with inlen == 0 and eof == 0 whenever the channel has
      * room: a transport that holds decoded bytes of its own (TLS records read but not yet
      * delivered) writes them then. */
     int (*decode)(void *tctx, const char *in, size_t inlen, size_t *used, char *out,
@@ -60,7 +60,7 @@ typedef struct ptc_transport {
     /* Called once when the side's connection is closed or the stream ends:
      * release tctx. */
     void (*release)(void *tctx);
-    /* ---- since 1.6: read only when `size` covers them; each may be NULL ---- */
+    /* ---- since 1.7: read only when `size` covers them; each may be NULL ---- */
     /* Nonzero once the transport carries application bytes (a TLS handshake is
      * complete). On the server side, the host holds PTC_EV_SRV_CONNECTED back until
      * then: the handshake is part of the connection attempt, bounded by "timeout

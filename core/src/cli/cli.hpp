@@ -94,7 +94,13 @@ struct cli_session {
     bool interactive = false;     // "prompt" mode
     bool quit = false;            // "quit" was seen: close after the output
     uint32_t timeout_ms = 0;      // "set timeout cli" (0 = the socket's default)
+    // "show events <ring> -w": the session follows the ring until the client sends a key
+    void* follow_ring = nullptr;  // log::ring_conf
+    uint64_t follow_pos = 0;      // next ring position to send
 };
+
+// A session following a ring ("show events -w"): the lines stored since the last call.
+std::string cli_follow_more(cli_session& s);
 
 // Runs one input line (without its LF): its ';'-separated commands, each followed by the
 // prompt ("\n", or "\n> " in interactive mode). Returns the bytes to send.
@@ -102,6 +108,10 @@ std::string cli_run_line(cli_session& s, const std::string& line);
 // The same for a line that ended with "<<": <payload> (the lines that followed, up to an
 // empty one) is the last word of the line's last command ("set ssl cert <file> <<").
 std::string cli_run_line(cli_session& s, const std::string& line, const std::string& payload);
+
+// True when a module registered the command <line> starts with (the stats page checks that
+// the health-check module's commands exist before it runs them).
+bool cli_has_command(const std::string& line);
 
 // A module's command (host->cli_register): false with <err> when malformed or registered
 // twice. Module commands are tried before the core's and listed by "help".
@@ -116,7 +126,13 @@ std::vector<std::vector<std::string>> cli_split(const std::string& line);
 std::string cli_stat_header();
 std::string cli_show_stat(const std::vector<std::string>& args, std::string& err);
 // "show info" in the plain (fmt ""), "typed" or "json" format.
-std::string cli_show_info(const std::string& fmt = std::string());
+std::string cli_show_info(const std::string& fmt = std::string(), bool desc = false);
+// HAProxy 2.6's JSON schema of the JSON outputs ("show schema json", the stats page's
+// ";json-schema").
+const char* cli_stat_schema();
+// HAProxy's description of an info or stat field ("desc" option), or nullptr.
+const char* cli_info_desc(const char* name);
+const char* cli_stat_desc(const char* name);
 // "show stat json" with the filters that follow "show stat" ([{<iid>|<proxy>} <type>
 // <sid>] [no-maint|up]*); the stats page's ";json" renders with it. Ends with LF.
 std::string cli_stat_json(const std::vector<std::string>& filters);
@@ -126,6 +142,30 @@ uint32_t cli_hard_maxconn();
 std::string cli_show_servers_state(const std::string& backend, bool& found);
 // Number of CSV columns of "show stat" (HAProxy 2.6 with its ssl/h1/h2 stats modules).
 size_t cli_stat_columns();
+
+// ---- protocol error snapshots (errors.cpp) ----------------------------------------------
+
+struct stream;
+// Reserves the snapshot area (master, before the workers fork; called by cli_shm_init).
+void errsnap_init(const config& cfg);
+// Worker: records an invalid request (PTC_SIDE_CLIENT) or response (PTC_SIDE_SERVER).
+void errsnap_record(stream* s, uint32_t side, const char* msg, size_t len, size_t err_pos,
+                    const char* reason);
+// "show errors [{<iid>|<proxy>}] [request|response]" (HAProxy 2.6's layout).
+std::string cli_show_errors(const std::vector<std::string>& args);
+
+// ---- sessions (sessions.cpp) ------------------------------------------------------------
+
+struct worker;
+// Reserves the per-worker session tables (master, before the workers fork).
+void sesstab_init(const config& cfg);
+// Worker, every loop turn: serves a pending "show sess" / "shutdown session" request.
+void sesstab_serve(worker* w);
+// "show sess [<id>|all]" and "shutdown session <id>".
+std::string cli_show_sess(const std::vector<std::string>& args);
+std::string cli_shutdown_session(const std::vector<std::string>& args);
+// "show pools": the workers' object pools, summed.
+std::string cli_show_pools();
 
 // ---- servers (master and workers) -------------------------------------------------------
 

@@ -18,10 +18,12 @@
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "lb/lb.hpp"
+#include "log/log.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "lb/srv_state.hpp"
+#include "shm/hist.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
 #include "util/version.hpp"
@@ -105,13 +107,16 @@ void set_port(sockaddr_storage& a, uint16_t p)
 
 std::string cmd_show_info(cli_session&, const words& a)
 {
-    // show info [desc|json|typed|float]*: "desc" (HAProxy's field descriptions) and
-    // "float" change nothing here
+    // show info [desc|json|typed|float]*: "desc" adds HAProxy's field descriptions (not
+    // in JSON, as HAProxy); "float" changes nothing here
     std::string fmt;
+    bool desc = false;
     for (size_t i = 2; i < a.size(); i++)
         if (a[i] == "json" || a[i] == "typed")
             fmt = a[i];
-    return cli_show_info(fmt);
+        else if (a[i] == "desc")
+            desc = true;
+    return cli_show_info(fmt, desc);
 }
 
 // The JSON schema of "show info json" and "show stat json" (HAProxy 2.6's, byte for byte:
@@ -212,6 +217,8 @@ std::string cmd_clear_counters(cli_session& s, const words& a)
         shm_proxy* p = shm_proxy_slot(i);
         p->queue.max.store(p->queue.cur.load());
         p->be_max_conns.store(p->be_conns.load());
+        hist_clear(hist_obj_fe(i), all); // time maxima (and histograms)
+        hist_clear(hist_obj_be(i), all);
         if (!all)
             continue;
         for (auto* c : {&p->cum_conns, &p->denied, &p->be_cum_conns, &p->retries,
@@ -224,6 +231,7 @@ std::string cmd_clear_counters(cli_session& s, const words& a)
         shm_server* sv = shm_server_slot(i);
         sv->queue.max.store(sv->queue.cur.load());
         sv->max_conns.store(sv->cur_conns.load());
+        hist_clear(hist_obj_srv(i), all);
         if (!all)
             continue;
         for (auto* c : {&sv->cum_conns, &sv->connect_errors, &sv->bytes_in, &sv->bytes_out,
@@ -379,6 +387,72 @@ std::string cmd_shutdown_sessions_server(cli_session&, const words& a)
         return err;
     srv_shutdown_streams(sv, false);
     return "";
+}
+
+std::string cmd_show_sess(cli_session&, const words& a)
+{
+    return cli_show_sess(a);
+}
+
+std::string cmd_shutdown_session(cli_session&, const words& a)
+{
+    return cli_shutdown_session(a);
+}
+
+// show events [<sink> [-w|-n|-nw|-wn]]: the sinks (stdout, stderr and the "ring" sections),
+// or the lines a ring keeps.
+std::string cmd_show_events(cli_session& s, const words& a)
+{
+    const log::global_log* gl = g_config->global.logs.get();
+    if (a.size() < 3) {
+        std::string out = "Supported events sinks are listed below. Add -w(wait), -n(new). Any "
+                          "key to stop\n";
+        out += "    stdout     : type=fd, 0 dropped, standard output (fd#1)\n";
+        out += "    stderr     : type=fd, 0 dropped, standard output (fd#2)\n";
+        for (size_t i = 0; gl && i < gl->rings.size(); i++) {
+            const log::ring_conf& r = *gl->rings[i];
+            char b[256];
+            snprintf(b, sizeof(b), "    %-10s : type=buffer, 0 dropped, %s\n", r.name.c_str(),
+                     r.desc.empty() ? r.name.c_str() : r.desc.c_str());
+            out += b;
+        }
+        return out;
+    }
+    if (s.level < CLI_LVL_OPERATOR)
+        return "Permission denied\n";
+    log::ring_conf* r = log::find_ring(*g_config, a[2]);
+    if (!r && a[2] != "stdout" && a[2] != "stderr")
+        return "No such event sink";
+    bool only_new = false, wait = false;
+    for (size_t i = 3; i < a.size(); i++) {
+        if (a[i] == "-n")
+            only_new = true;
+        else if (a[i] == "-w")
+            wait = true;
+        else if (a[i] == "-nw" || a[i] == "-wn")
+            only_new = wait = true;
+        else
+            return "unknown option";
+    }
+    if (!r)
+        return "Nothing to report for this sink";
+    if (!wait)
+        return log::ring_dump(*r, only_new);
+    // Follow mode: the socket code sends what comes next until the client sends a key.
+    s.follow_ring = r;
+    s.follow_pos = only_new ? UINT64_MAX : 0;
+    return cli_follow_more(s);
+}
+
+
+std::string cmd_show_pools(cli_session&, const words&)
+{
+    return cli_show_pools();
+}
+
+std::string cmd_show_errors(cli_session&, const words& a)
+{
+    return cli_show_errors(a);
 }
 
 std::string cmd_show_stat(cli_session&, const words& a)
@@ -703,6 +777,7 @@ std::string cmd_add_server(cli_session&, const words& a)
     sh->rt_flags.store(fl);
     sh->check_health.store(0);
     sh->stopped.store(1);
+    hist_clear(hist_obj_srv(slot), true); // a reused slot starts with empty histograms
     sh->in_use.store(1, std::memory_order_release);
     sp->cfg_lock.unlock();
     s->index = slot;
@@ -767,6 +842,9 @@ const command k_commands[] = {
      cmd_show_activity},
     {{"show", "cli", "sockets"}, "show cli sockets", "dump list of cli sockets", CLI_LVL_USER,
      cmd_show_cli_sockets},
+    {{"show", "errors"}, "show errors [<px>] [request|response]",
+     "report last request and/or response errors for each proxy", CLI_LVL_OPERATOR,
+     cmd_show_errors},
     {{"show", "env"}, "show env [var]", "dump environment variables known to the process",
      CLI_LVL_OPERATOR, cmd_show_env},
     {{"show", "schema"}, "show schema json", "report schema used for stats", CLI_LVL_USER,
@@ -775,6 +853,15 @@ const command k_commands[] = {
      cmd_show_version},
     {{"shutdown", "frontend"}, "shutdown frontend <frontend>", "stop a specific frontend",
      CLI_LVL_ADMIN, cmd_shutdown_frontend},
+    {{"show", "events"}, "show events [<sink>] [-w] [-n]",
+     "show event sink state", CLI_LVL_USER, cmd_show_events},
+    {{"show", "pools"}, "show pools", "report information about the memory pools usage",
+     CLI_LVL_USER, cmd_show_pools},
+    {{"show", "sess"}, "show sess [id]",
+     "report the list of current sessions or dump this exact session", CLI_LVL_OPERATOR,
+     cmd_show_sess},
+    {{"shutdown", "session"}, "shutdown session [id]", "kill a specific session",
+     CLI_LVL_ADMIN, cmd_shutdown_session},
     {{"shutdown", "sessions", "server"}, "shutdown sessions server <bk>/<srv>",
      "kill sessions on a server", CLI_LVL_ADMIN, cmd_shutdown_sessions_server},
     {{"del", "server"}, "del server <bk>/<srv>", "remove a server", CLI_LVL_ADMIN,
@@ -981,6 +1068,19 @@ std::string run_command(cli_session& s, const words& a)
 
 } // namespace
 
+const char* cli_stat_schema() { return k_schema; }
+
+bool cli_has_command(const std::string& line)
+{
+    auto cmds = cli_split(line);
+    if (cmds.size() != 1 || cmds[0].empty())
+        return false;
+    for (const command& c : g_mod_cmds)
+        if (match_len(c, cmds[0]) == nwords(c))
+            return true;
+    return false;
+}
+
 bool cli_register_command(ptc_modref* self, const ptc_cli_cmd* cmd, std::string& err)
 {
     if (!cmd || !cmd->words || !cmd->fn || cmd->level > PTC_CLI_ADMIN) {
@@ -1077,6 +1177,13 @@ std::vector<std::vector<std::string>> cli_split(const std::string& line)
     return cmds;
 }
 
+std::string cli_follow_more(cli_session& s)
+{
+    if (!s.follow_ring)
+        return std::string();
+    return log::ring_read(*static_cast<log::ring_conf*>(s.follow_ring), s.follow_pos);
+}
+
 std::string cli_run_line(cli_session& s, const std::string& line)
 {
     return cli_run_line(s, line, std::string());
@@ -1092,7 +1199,7 @@ std::string cli_run_line(cli_session& s, const std::string& line, const std::str
         return "\n> ";
     for (auto& c : cmds) {
         out += run_command(s, c);
-        if (s.quit)
+        if (s.quit || s.follow_ring) // following a ring: the end comes with a key
             break;
         out += s.interactive ? "\n> " : "\n";
     }

@@ -9,6 +9,7 @@
 
 #include "cfg/registry.hpp"
 #include "cli/cli.hpp"
+#include "log/log.hpp"
 #include "lb/lb.hpp"
 #include "module/module.hpp"
 #include "proxy/addr.hpp"
@@ -138,6 +139,9 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
 
 void cli_shm_init(config& cfg)
 {
+    errsnap_init(cfg);
+    sesstab_init(cfg);
+    log::rings_map(cfg);
     uint32_t now = (uint32_t)time(nullptr);
     for (auto& p : cfg.proxies) {
         if (p->shared)

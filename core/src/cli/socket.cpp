@@ -120,7 +120,16 @@ void session_flush(session& s)
 // Runs every complete line buffered; non-interactive sessions end after their last one.
 void session_process(session& s)
 {
-    while (!s.closing) {
+    if (s.cs.follow_ring && (!s.in.empty() || s.eof)) {
+        // "show events -w": any key stops following; the command then ends as usual
+        s.cs.follow_ring = nullptr;
+        s.out += cli_follow_more(s.cs);
+        s.in.clear();
+        s.out += s.cs.interactive ? "\n> " : "\n";
+        if (!s.cs.interactive)
+            s.closing = true;
+    }
+    while (!s.closing && !s.cs.follow_ring) {
         size_t nl = s.in.find('\n');
         if (nl == std::string::npos)
             break;
@@ -147,6 +156,10 @@ void session_process(session& s)
         } else {
             s.in.erase(0, nl + 1);
             s.out += cli_run_line(s.cs, line);
+        }
+        if (s.cs.follow_ring) {
+            s.in.clear(); // what follows the command would stop it at once
+            break;
         }
         if (s.cs.quit || (!s.cs.interactive && s.in.find('\n') == std::string::npos))
             s.closing = true;
@@ -243,7 +256,7 @@ int cli_poll_timeout(int tmo)
     uint64_t now = event::monotonic_ms();
     uint64_t next = UINT64_MAX;
     for (auto& s : g_sessions)
-        next = std::min(next, s.deadline);
+        next = std::min(next, s.cs.follow_ring ? now + 100 : s.deadline); // followers: 10/s
     int t = next <= now ? 0 : (int)std::min<uint64_t>(next - now, 0x7fffffff);
     return tmo < 0 ? t : std::min(tmo, t);
 }
@@ -277,8 +290,16 @@ void cli_poll_handle(const std::vector<pollfd>& fds, size_t first)
         }
         session_flush(s);
     }
-    // end sessions that are done or idle for too long
+    // sessions following a ring get the lines stored since the last turn
     uint64_t now = event::monotonic_ms();
+    for (auto& s : g_sessions)
+        if (s.cs.follow_ring && !s.closing) {
+            if (s.out.size() < 1024 * 1024) // a slow reader skips lines, never grows us
+                s.out += cli_follow_more(s.cs);
+            s.deadline = now + session_timeout(s);
+            session_flush(s);
+        }
+    // end sessions that are done or idle for too long
     for (auto it = g_sessions.begin(); it != g_sessions.end();) {
         auto next = std::next(it);
         if ((it->closing && it->out.empty()) || now >= it->deadline)

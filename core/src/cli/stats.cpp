@@ -10,6 +10,8 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <string_view>
+#include <unordered_map>
 
 #include "cfg/units.hpp"
 #include "lb/lb_conf.hpp"
@@ -18,6 +20,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "lb/srv_state.hpp"
+#include "shm/hist.hpp"
 #include "shm/shm.hpp"
 #include "util/diag.hpp"
 #include "util/version.hpp"
@@ -74,12 +77,18 @@ const char* const k_filled[k_ncols] = {
     "FB", "FB", "FB", "FB", "FB", "FB", "FB", "FB"};                       // ..h1_spliced_out
 static_assert(sizeof(k_filled) / sizeof(k_filled[0]) == k_ncols);
 
+// Column index by name, through a table built once: every row::set() looks one up, and a
+// large instance renders thousands of rows per "show stat" or scrape.
 int col(const char* name)
 {
-    for (size_t i = 0; i < k_ncols; i++)
-        if (std::strcmp(k_cols[i], name) == 0)
-            return (int)i;
-    return -1;
+    static const std::unordered_map<std::string_view, int> idx = [] {
+        std::unordered_map<std::string_view, int> m;
+        for (size_t i = 0; i < k_ncols; i++)
+            m.emplace(k_cols[i], (int)i);
+        return m;
+    }();
+    auto it = idx.find(name);
+    return it == idx.end() ? -1 : it->second;
 }
 
 struct row {
@@ -129,6 +138,21 @@ template <typename T> void set_http_counters(row& r, const T& c)
     r.set("hrsp_5xx", c.hrsp_5xx.load());
     r.set("hrsp_other", c.hrsp_other.load());
     r.set("req_tot", c.req_tot.load());
+}
+
+// qtime/ctime/rtime/ttime (average of the last 1024 transactions) and their maxima, in ms,
+// from the latency histograms' cells (shm/hist).
+void set_times(row& r, uint32_t hobj)
+{
+    static const char* const avg[] = {"qtime", "ctime", "rtime", "ttime"};
+    static const char* const max[] = {"qtime_max", "ctime_max", "rtime_max", "ttime_max"};
+    for (uint32_t t = 0; t < HT_COUNT; t++) {
+        hist_read h;
+        if (!hist_get(hobj, (hist_timer)t, h))
+            return;
+        r.set(avg[t], (uint64_t)(h.avg_ms + 0.5));
+        r.set(max[t], h.max_ms);
+    }
 }
 
 // Address of a server slot, read under its backend's lock.
@@ -307,6 +331,7 @@ row server_row(const proxy& be, const server& s, bool http)
     r.set("addr", ip + ":" + std::to_string(addr_port(a)));
     r.set("mode", mode_name(be.mode));
     r.set("connect", sh->cum_conns.load());
+    set_times(r, hist_obj_srv(s.index));
     return r;
 }
 
@@ -410,6 +435,7 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
         r.set("mode", mode_name(p.mode));
         r.set("algo", algo_name(p));
         r.set("connect", connect);
+        set_times(r, hist_obj_be(p.index));
         out.push_back(r);
     }
     return out;
@@ -632,6 +658,7 @@ struct stat_req {
     std::string pxname;
     bool no_maint = false, up_only = false;
     std::string fmt; // "", "typed", "json"
+    bool desc = false; // "desc": HAProxy's field descriptions after typed values
 };
 
 // show stat [{<iid>|<proxy>} <type> <sid>] [typed|json|desc|no-maint|up]*
@@ -657,8 +684,8 @@ bool parse_stat_args(const std::vector<std::string>& args, size_t i, stat_req& q
             q.up_only = true;
         else if (args[i] == "typed" || args[i] == "json")
             q.fmt = args[i];
-        // "desc" adds HAProxy's own field descriptions, which portico does not carry:
-        // the output is the same without them
+        else if (args[i] == "desc")
+            q.desc = true;
     }
     if (q.types < 0)
         q.types = 7;
@@ -701,7 +728,7 @@ std::vector<typed_field> row_fields(const row& r, char& objtype, std::string& ii
     return out;
 }
 
-std::string stat_typed(const std::vector<row>& rows)
+std::string stat_typed(const std::vector<row>& rows, bool desc)
 {
     std::string out;
     for (auto& r : rows) {
@@ -711,7 +738,10 @@ std::string stat_typed(const std::vector<row>& rows)
             out += ot;
             out += "." + iid + "." + sid + "." + std::to_string(f.pos) + "." + f.name + ".1:";
             out.append(f.tags, 3);
-            out += ":" + f.type + ":" + f.value + "\n";
+            out += ":" + f.type + ":" + f.value;
+            if (const char* d = desc ? cli_stat_desc(f.name) : nullptr)
+                out += ":\"" + std::string(d) + "\"";
+            out += "\n";
         }
     }
     return out;
@@ -751,7 +781,7 @@ std::string cli_show_stat(const std::vector<std::string>& args, std::string& err
         return {};
     auto rows = stat_rows(q);
     if (q.fmt == "typed")
-        return stat_typed(rows);
+        return stat_typed(rows, q.desc);
     if (q.fmt == "json")
         return stat_json(rows);
     std::string out = cli_stat_header();
@@ -849,7 +879,7 @@ std::vector<typed_field> info_fields()
 
 } // namespace
 
-std::string cli_show_info(const std::string& fmt)
+std::string cli_show_info(const std::string& fmt, bool desc)
 {
     std::string out;
     auto fields = info_fields();
@@ -868,10 +898,13 @@ std::string cli_show_info(const std::string& fmt)
         if (fmt == "typed") {
             out += std::to_string(f.pos) + "." + f.name + ".1:";
             out.append(f.tags, 3);
-            out += ":" + f.type + ":" + f.value + "\n";
+            out += ":" + f.type + ":" + f.value;
         } else {
-            out += std::string(f.name) + ": " + f.value + "\n";
+            out += std::string(f.name) + ": " + f.value;
         }
+        if (const char* d = desc ? cli_info_desc(f.name) : nullptr)
+            out += ":\"" + std::string(d) + "\"";
+        out += "\n";
     }
     return out;
 }

@@ -20,6 +20,7 @@
 #include "module/module.hpp"
 #include "load/core_keywords.hpp"
 #include "stats/stats_page.hpp"
+#include "stats/prometheus.hpp"
 #include "sample/registry.hpp"
 #include "sample/sample.hpp"
 #include "util/diag.hpp"
@@ -148,6 +149,9 @@ bool cfg_loader::load_modules()
     module_rec* stats = g_modules.add_builtin("stats", stats_module()); // stats page
     register_module(stats);
     stats_module()->init(to_handle(stats)); // registers the "stats" HTTP service (ABI 1.5)
+    module_rec* prom = g_modules.add_builtin("prometheus", prometheus_module());
+    register_module(prom);
+    prometheus_module()->init(to_handle(prom)); // the "prometheus-exporter" service
     auto dirs = default_module_dirs();
     for (const char* const* n = k_standard_modules; *n; n++) {
         for (auto& d : dirs) {
@@ -224,7 +228,7 @@ bool cfg_loader::open_section(const cfg::line& l)
 {
     const std::string& k = l.args[0];
     static const char* const unsupported[] = {"resolvers", "peers", "userlist", "program",
-                                              "mailers", "cache", "ring", "http-errors",
+                                              "mailers", "cache", "http-errors",
                                               "crt-store", "log-forward", "fcgi-app",
                                               "dynamic-update", nullptr};
     if (k == "global") {
@@ -232,6 +236,17 @@ bool cfg_loader::open_section(const cfg::line& l)
         sec_ = sec::global;
         if (l.args.size() > 1)
             error_at(l.file, l.lineno, "'global' takes no argument");
+        return true;
+    }
+    if (k == "ring") { // in-memory log buffer (log/ring.cpp)
+        cur_ = nullptr;
+        sec_ = sec::ring;
+        std::string err;
+        if (l.args.size() != 2 || !log::ring_open(*ctx_.cfg, l.args.size() > 1 ? l.args[1] : "",
+                                                  l.file, l.lineno, err)) {
+            error_at(l.file, l.lineno, l.args.size() != 2 ? "'ring' expects a name" : err);
+            sec_ = sec::unsupported;
+        }
         return true;
     }
     if (k == "defaults" || k == "frontend" || k == "backend" || k == "listen") {
@@ -361,6 +376,14 @@ void cfg_loader::dispatch(const cfg::line& l)
         return;
     case sec::unsupported:
         return; // the section header was already reported
+    case sec::ring: {
+        std::string err, warn;
+        if (!log::ring_keyword(*ctx_.cfg, l.args, err, warn))
+            error_at(l.file, l.lineno, err);
+        else if (!warn.empty())
+            warn_at(l.file, l.lineno, warn);
+        return;
+    }
     default:
         break;
     }

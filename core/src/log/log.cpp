@@ -25,6 +25,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
+#include "shm/hist.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream-t.hpp"
 #include "stream/stream_host.hpp"
@@ -141,6 +142,13 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
         }
         t.kind = target_kind::fd;
         t.fdnum = (int)n;
+    } else if (a.rfind("ring@", 0) == 0) {
+        if (a.size() == 5) {
+            err = "'ring@' expects a ring name";
+            return false;
+        }
+        t.kind = target_kind::ring;
+        t.ring_name = a.substr(5); // resolved after parsing (post_config)
     } else if (a[0] == '/' || a.rfind("unix@", 0) == 0) {
         std::string path = a[0] == '/' ? a : a.substr(5);
         sockaddr_un un{};
@@ -154,12 +162,12 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
         t.addrlen = (socklen_t)(offsetof(sockaddr_un, sun_path) + path.size() + 1);
         t.kind = target_kind::unix_dgram;
     } else {
-        static const char* const refused[] = {"tcp@", "tcp4@", "tcp6@", "uxst@", "ring@",
+        static const char* const refused[] = {"tcp@", "tcp4@", "tcp6@", "uxst@",
                                               "abns@", "sockpair@", nullptr};
         for (const char* const* r = refused; *r; r++)
             if (a.rfind(*r, 0) == 0) {
                 err = "log target '" + a + "' is not supported yet by portico (only UDP, "
-                      "unix datagram sockets, stdout, stderr and fd@)";
+                      "unix datagram sockets, stdout, stderr, fd@ and ring@)";
                 return false;
             }
         std::string spec = a;
@@ -352,6 +360,13 @@ void open_target(target& t)
 
 void send_line(target& t, const char* hdr, size_t hlen, const char* body, size_t blen)
 {
+    if (t.kind == target_kind::ring) {
+        if (!t.ring)
+            return;
+        iovec iov[2] = {{const_cast<char*>(hdr), hlen}, {const_cast<char*>(body), blen}};
+        ring_write(*t.ring, iov, 2);
+        return;
+    }
     open_target(t);
     if (t.sock < 0)
         return;
@@ -521,7 +536,7 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         c.bytes_out = txn->bytes_out;
         c.retries = txn->retries;
         c.request_line = txn->request_line;
-        c.term[0] = txn->term[0] ? txn->term[0] : '-';
+        c.term[0] = s->killed ? 'K' : txn->term[0] ? txn->term[0] : '-'; // 'K': shutdown session
         c.term[1] = txn->term[1] ? txn->term[1] : '-';
         c.term[2] = txn->term[2] ? txn->term[2] : '-';
         c.term[3] = txn->term[3] ? txn->term[3] : '-';
@@ -542,6 +557,10 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         case PTC_SRVERR_QUEUE: who = 's'; st = 'Q'; break;
         case PTC_SRVERR_RESET: who = 'S'; st = 'D'; break;
         default: break;
+        }
+        if (s->killed) { // "shutdown session"
+            who = 'K';
+            st = phase;
         }
         if (who == '-') {
             if (s->log_ev & PTC_EV_CLI_TIMEOUT) {
@@ -610,6 +629,65 @@ void log_stream(stream* s, const ptc_log_txn* txn, bool asap = false)
 }
 
 } // namespace
+
+namespace {
+
+// A JSON string literal of <v> (control characters and bytes above 127 as \u00XX, as the
+// JSON traffic logs write them).
+void json_str(std::string& o, std::string_view v)
+{
+    static const char hex[] = "0123456789abcdef";
+    o += '"';
+    for (unsigned char c : v) {
+        if (c == '"' || c == '\\') {
+            o += '\\';
+            o += char(c);
+        } else if (c < 0x20 || c >= 0x7f) {
+            o += "\\u00";
+            o += hex[c >> 4];
+            o += hex[c & 15];
+        } else {
+            o += char(c);
+        }
+    }
+    o += '"';
+}
+
+std::string json_date(uint64_t us)
+{
+    time_t sec = time_t(us / 1000000);
+    tm t;
+    localtime_r(&sec, &t);
+    static const char* const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    char b[64];
+    snprintf(b, sizeof(b), "%02d/%s/%04d:%02d:%02d:%02d.%03u", t.tm_mday, mon[t.tm_mon],
+             t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec, unsigned((us / 1000) % 1000));
+    return b;
+}
+
+} // namespace
+
+// A line that is not a transaction (server state changes, health checks, refused
+// connections) for a proxy whose traffic logs are JSON ("option httplog json", "option
+// tcplog json"): one JSON object as well, {"tr":date,"lvl":level,"px":proxy,"msg":text} and
+// the extra fields given (already rendered "key":value pairs).
+std::string json_event(const proxy& p, uint32_t level, uint64_t us, std::string_view msg,
+                       const std::string& extra)
+{
+    std::string o = "{\"tr\":";
+    json_str(o, json_date(us));
+    o += ",\"lvl\":";
+    json_str(o, k_levels[std::min<uint32_t>(level, 7)]);
+    o += ",\"px\":";
+    json_str(o, p.name);
+    if (!extra.empty())
+        o += "," + extra;
+    o += ",\"msg\":";
+    json_str(o, msg);
+    o += '}';
+    return o;
+}
 
 void on_accept(stream* s)
 {
@@ -687,6 +765,17 @@ void on_conn_error(stream* s, const char* reason)
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     const std::string& bname = s->bind ? (s->bind->name.empty() ? s->bind->spec : s->bind->name)
                                        : std::string();
+    uint32_t lvl = pl->separate_errors ? PTC_LOG_ERR : PTC_LOG_INFO;
+    if (pl->json) { // {"tr":accept date,...,"ci":..,"cp":..,"bind":..,"msg":reason}
+        std::string extra = "\"ci\":";
+        json_str(extra, ip);
+        extra += ",\"cp\":" + std::to_string(port) + ",\"bind\":";
+        json_str(extra, bname);
+        std::string j = json_event(*s->fe, lvl, acc_us, reason, extra);
+        pl->counter++;
+        emit(*pl, lvl, us, j.data(), j.size());
+        return;
+    }
     int n = snprintf(g_body, sizeof(g_body), "%s:%u [%02d/%s/%04d:%02d:%02d:%02d.%03u] %s/%s: %s",
                      ip, port, t.tm_mday, mon[t.tm_mon], t.tm_year + 1900, t.tm_hour, t.tm_min,
                      t.tm_sec, (unsigned)((acc_us / 1000) % 1000), s->fe->name.c_str(),
@@ -703,7 +792,13 @@ void proxy_message(const proxy& p, uint32_t level, const char* body, size_t blen
     const proxy_log* pl = p.logs.get();
     if (!pl || !has_targets(*pl))
         return;
-    emit(*pl, level, wall_us(), body, blen);
+    uint64_t us = wall_us();
+    if (pl->json) {
+        std::string j = json_event(p, level, us, std::string_view(body, blen), std::string());
+        emit(*pl, level, us, j.data(), j.size());
+        return;
+    }
+    emit(*pl, level, us, body, blen);
 }
 
 bool log_asap(stream* s, const ptc_log_txn* txn)
@@ -716,8 +811,46 @@ bool log_asap(stream* s, const ptc_log_txn* txn)
     return true;
 }
 
+// Latency histograms and time averages (shm/hist.hpp) of the transaction ending now: <txn>
+// for an HTTP transaction, nullptr for a TCP stream. The frontend counts every transaction
+// (total time; the others when a server was used); the backend and the server, as HAProxy's
+// averages, only those that connected and got a response (TCP: that connected).
+void record_times(stream* s, const ptc_log_txn* txn)
+{
+    auto since = [](uint64_t later, uint64_t earlier) -> int64_t {
+        return later > earlier ? (int64_t)(later - earlier) : 0;
+    };
+    uint64_t now = std::max(event::now_ms(), event::monotonic_ms());
+    uint64_t start = txn && txn->t_start ? txn->t_start : s->log_t_accept;
+    bool connected = s->log_t_cstart && s->log_t_cstart >= start;
+    uint64_t ready = txn && txn->t_request ? txn->t_request : start;
+    int64_t ms[HT_COUNT] = {-1, -1, -1, since(now, start)};
+    if (connected) {
+        ms[HT_QUEUE] = since(s->log_t_cstart, ready);
+        if (s->log_t_cdone)
+            ms[HT_CONNECT] = since(s->log_t_cdone, s->log_t_cstart);
+        if (txn && txn->t_response) {
+            uint64_t from = s->log_t_cdone ? s->log_t_cdone : txn->t_request;
+            if (txn->t_request > from)
+                from = txn->t_request;
+            ms[HT_RESPONSE] = since(txn->t_response, from);
+        }
+    }
+    uint32_t slot = (uint32_t)s->w->slot;
+    hist_record(slot, hist_obj_fe(s->fe->index), ms);
+    bool served = connected && s->log_t_cdone && (txn ? ms[HT_RESPONSE] >= 0 : true);
+    if (!served)
+        return;
+    if (s->be)
+        hist_record(slot, hist_obj_be(s->be->index), ms);
+    if (s->srv && s->srv->shared)
+        hist_record(slot, hist_obj_srv(s->srv->index), ms);
+}
+
 void on_close(stream* s)
 {
+    if (!s->log_txn_done && s->fe->mode != px_mode::http)
+        record_times(s, nullptr); // a TCP stream: its times (HTTP: per transaction)
     proxy_log* pl = s->fe->logs.get();
     if (s->log_txn_done || !pl || !pl->fmt || !pl->at_close)
         return; // nothing to log, or the protocol module logs each transaction
@@ -763,6 +896,7 @@ void host_stream_log_txn(ptc_stream* ps, const ptc_log_txn* txn)
         count_http(s->be->shared, t.status);
     if (s->srv && s->log_t_cstart && s->log_t_cstart >= t.t_start)
         count_http(s->srv->shared, t.status);
+    log::record_times(s, &t);
     if (!s->log_asap_done && !(t.flags & PTC_LOG_TXN_SILENT))
         log::log_stream(s, &t);
     // the next transaction starts afresh

@@ -26,7 +26,19 @@ namespace log {
 // Syslog header layouts ("format" of a log target).
 enum class hdr_format : uint8_t { local, rfc3164, rfc5424, priority, shortfmt, timed, iso, raw };
 
-enum class target_kind : uint8_t { udp, unix_dgram, fd };
+enum class target_kind : uint8_t { udp, unix_dgram, fd, ring };
+
+struct ring_shm;
+
+// A "ring" section: an in-memory buffer of log lines shared by every process (ring.cpp).
+struct ring_conf {
+    std::string name, desc, file;
+    int line = 0;
+    hdr_format format = hdr_format::raw; // header of the lines stored
+    uint32_t maxlen = 1024;             // longest line stored (longer ones are cut)
+    uint32_t size = 16384;              // bytes of the buffer (default: tune.bufsize)
+    ring_shm* shm = nullptr;            // mapped by rings_map()
+};
 
 // One "log" line's destination. Sockets are opened lazily by the process that sends (a
 // worker), so each worker has its own.
@@ -36,6 +48,10 @@ struct target {
     sockaddr_storage addr{};
     socklen_t addrlen = 0;
     int fdnum = -1;                 // fd targets: the descriptor number
+    std::string ring_name;          // ring targets ("ring@<name>"), resolved after parsing
+    ring_conf* ring = nullptr;
+    std::string file;               // where the "log" line is, for messages
+    int line = 0;
     uint32_t maxlen = 1024;         // "len"
     bool len_set = false;
     hdr_format format = hdr_format::local;
@@ -106,6 +122,7 @@ struct proxy_log {
 
 struct global_log {
     std::vector<std::shared_ptr<target>> targets;
+    std::vector<std::shared_ptr<ring_conf>> rings; // "ring" sections, in order
     std::string tag;                // "log-tag" ("" = program name)
     bool send_hostname = false;
     std::string hostname;           // "log-send-hostname [<name>]"
@@ -198,6 +215,30 @@ void send_line(target& t, const char* hdr, size_t hlen, const char* body, size_t
 // Parses "log" arguments (after the keyword) into <t>. Returns false with <err>.
 bool parse_target(const std::vector<std::string>& args, target& t, std::string& err);
 
+// ---- rings (ring.cpp) ----------------------------------------------------------------------
+
+// "ring <name>" opens a section; ring_keyword() parses one of its lines (words, keyword
+// first). False with <err>; <warn> set for a line accepted with a warning.
+bool ring_open(config& cfg, const std::string& name, const std::string& file, int line,
+               std::string& err);
+bool ring_keyword(config& cfg, const std::vector<std::string>& words, std::string& err,
+                  std::string& warn);
+ring_conf* find_ring(const config& cfg, const std::string& name);
+// After parsing: a maxlen over the ring's size is forced to it (warnings appended).
+void rings_check(config& cfg, std::vector<std::pair<const ring_conf*, std::string>>& warnings);
+// Master, before the workers fork: maps every ring's buffer.
+void rings_map(config& cfg);
+// Stores one line (the parts concatenated, cut at the ring's maxlen); drops the oldest
+// lines to make room.
+void ring_write(ring_conf& r, const struct iovec* iov, int n);
+// The lines kept, oldest first, each followed by LF ("show events <ring>"); none with
+// <only_new> ("-n").
+std::string ring_dump(ring_conf& r, bool only_new);
+// The lines stored from absolute position <pos> on (UINT64_MAX: from now on, none yet);
+// moves <pos> past them. A reader that fell behind skips the overwritten lines.
+std::string ring_read(ring_conf& r, uint64_t& pos);
+uint64_t ring_overwritten(const ring_conf& r);
+
 // ---- configuration glue --------------------------------------------------------------------
 
 // The module descriptor holding the logging keywords (registered as module "log").
@@ -212,6 +253,7 @@ bool post_config(config& cfg);
 // Stream engine calls (stream.cpp).
 void on_accept(stream* s);      // default format ("Connect from ...")
 void on_close(stream* s);       // tcp mode: tcplog / log-format at the end of the stream
+void record_times(stream* s, const ptc_log_txn* txn); // latency histograms (shm/hist)
 // A connection refused before its protocol handler (bad PROXY header, failed handshake):
 // "<client>:<port> [<accept date>] <frontend>/<bind>: <reason>", as HAProxy logs them.
 void on_conn_error(stream* s, const char* reason);

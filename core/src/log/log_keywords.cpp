@@ -66,6 +66,8 @@ int parse_log(const ptc_kw_ctx* c)
     for (uint32_t i = first; i < c->argc; i++)
         args.push_back(arg(c, i));
     auto t = std::make_shared<target>();
+    t->file = c->file ? c->file : "";
+    t->line = int(c->line);
     std::string e;
     if (!parse_target(args, *t, e))
         return err(c, "'log " + args[0] + "': " + e);
@@ -362,9 +364,42 @@ void inherit(proxy& dst, const proxy& defs)
     dst.logs->caps = cap_conf{}; // captures are a frontend's own (never in defaults)
 }
 
+// "log ring@<name>": binds each ring target to its section; the ring's format and maxlen
+// apply unless the log line gives its own.
+bool bind_ring(config& cfg, target& t)
+{
+    if (t.kind != target_kind::ring || t.ring)
+        return true;
+    ring_conf* r = find_ring(cfg, t.ring_name);
+    if (!r) {
+        g_cfg_ctx->error_at(t.file, t.line,
+                            "log target 'ring@" + t.ring_name + "': no such ring section");
+        return false;
+    }
+    t.ring = r;
+    if (!t.format_set)
+        t.format = r->format;
+    if (!t.len_set)
+        t.maxlen = r->maxlen;
+    return true;
+}
+
 bool post_config(config& cfg)
 {
     bool ok = true;
+    {
+        std::vector<std::pair<const ring_conf*, std::string>> w;
+        rings_check(cfg, w);
+        for (auto& [r, m] : w)
+            g_cfg_ctx->warn_at(r->file, r->line, m);
+    }
+    if (cfg.global.logs)
+        for (auto& t : cfg.global.logs->targets)
+            ok = bind_ring(cfg, *t) && ok;
+    for (auto& up : cfg.proxies)
+        if (up->logs)
+            for (auto& t : up->logs->targets)
+                ok = bind_ring(cfg, *t) && ok;
     for (auto& up : cfg.proxies) {
         proxy& p = *up;
         if (!p.logs)

@@ -446,6 +446,14 @@ void h_cli_printf(ptc_cli_reply* r, const char* fmt, ...)
     va_end(ap);
 }
 
+// host->stream_report_error (1.6): the runtime API's "show errors" (cli/errors.cpp).
+void host_stream_report_error(ptc_stream* ps, uint32_t side, ptc_str msg, size_t err_pos,
+                              const char* reason)
+{
+    errsnap_record(reinterpret_cast<stream*>(ps), side, msg.ptr, msg.ptr ? msg.len : 0, err_pos,
+                   reason);
+}
+
 } // namespace
 
 // Designated initialisers: a slot in the wrong place is a compile error.
@@ -569,6 +577,7 @@ const ptc_host g_host = {
     .service_register = host_service_register,
     .service_find = host_service_find,
     .service_match = host_service_match,
+    .stream_report_error = host_stream_report_error,
 };
 
 } // namespace portico

@@ -85,4 +85,12 @@ const ptc_service* host_service_match(ptc_proxy* px, ptc_str uri, const void** a
     return nullptr;
 }
 
+std::string service_names()
+{
+    std::string out;
+    for (auto& r : registry())
+        out += (out.empty() ? "" : " ") + std::string(r.svc.name);
+    return out;
+}
+
 } // namespace portico

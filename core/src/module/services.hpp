@@ -4,10 +4,14 @@
 
 #include <portico/portico.h>
 
+#include <string>
+
 namespace portico {
 
 int host_service_register(ptc_modref* self, const ptc_service* svc, uint32_t size);
 const ptc_service* host_service_find(ptc_str name);
 const ptc_service* host_service_match(ptc_proxy* px, ptc_str uri, const void** arg);
+// The registered services' names, space-separated, in registration order (-vv).
+std::string service_names();
 
 } // namespace portico

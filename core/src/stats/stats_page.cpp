@@ -365,7 +365,7 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& csv)
 
 // ---- the service ---------------------------------------------------------------------------
 
-enum out_kind { OUT_HTML, OUT_CSV, OUT_JSON };
+enum out_kind { OUT_HTML, OUT_CSV, OUT_JSON, OUT_TYPED };
 
 struct page {
     std::string out;  // rendered, not yet written
@@ -779,9 +779,15 @@ void render_proxy(page& pg, const proxy& p)
              "<option value=\"ready\">Set state to READY</option>"
              "<option value=\"drain\">Set state to DRAIN</option>"
              "<option value=\"maint\">Set state to MAINT</option>"
+             "<option value=\"dhlth\">Health: disable checks</option>"
+             "<option value=\"ehlth\">Health: enable checks</option>"
              "<option value=\"hrunn\">Health: force UP</option>"
              "<option value=\"hnolb\">Health: force NOLB</option>"
              "<option value=\"hdown\">Health: force DOWN</option>"
+             "<option value=\"dagent\">Agent: disable checks</option>"
+             "<option value=\"eagent\">Agent: enable checks</option>"
+             "<option value=\"arunn\">Agent: force UP</option>"
+             "<option value=\"adown\">Agent: force DOWN</option>"
              "<option value=\"shutdown\">Kill Sessions</option>"
              "</select><input type=\"hidden\" name=\"b\" value=\"#" +
              std::to_string(p.index + 2) +
@@ -824,8 +830,17 @@ std::string apply_post(std::string_view body, bool truncated)
             be = p.get();
     if (!be)
         return "ERRP";
-    static const char* const known[] = {"ready", "drain", "maint", "hrunn", "hnolb",
-                                        "hdown", "shutdown"};
+    static const char* const known[] = {"ready", "drain", "maint",  "hrunn",  "hnolb",
+                                        "hdown", "shutdown", "dhlth", "ehlth", "dagent",
+                                        "eagent", "arunn", "adown"};
+    // The check actions are the health-check module's runtime API commands (run here, in
+    // the worker: they act on the module's shared memory).
+    static const struct {
+        const char* action;
+        const char* cmd; // "%s" = backend/server
+    } by_cli[] = {{"dhlth", "disable health %s"},   {"ehlth", "enable health %s"},
+                  {"dagent", "disable agent %s"},   {"eagent", "enable agent %s"},
+                  {"arunn", "set server %s agent up"}, {"adown", "set server %s agent down"}};
     bool ok = false;
     for (const char* k : known)
         ok |= action == k;
@@ -841,6 +856,24 @@ std::string apply_post(std::string_view body, bool truncated)
         if (!sv || !sv->shared)
             continue;
         const char* why = "changed from stats page";
+        const char* cmd = nullptr;
+        for (auto& c : by_cli)
+            if (action == c.action)
+                cmd = c.cmd;
+        if (cmd) {
+            if (!cli_has_command(cmd)) // no health-check module loaded
+                continue;
+            char line[512];
+            std::string target = be->name + "/" + sv->name;
+            snprintf(line, sizeof(line), cmd, target.c_str());
+            cli_session cs;
+            cs.level = CLI_LVL_ADMIN;
+            std::string out = cli_run_line(cs, line);
+            if (out != "\n") // a message: refused (no such check...)
+                continue;
+            done++;
+            continue;
+        }
         if (action == "ready")
             srv_set_admin_flags(be, sv, 0, SRV_RT_FMAINT | SRV_RT_FDRAIN, why);
         else if (action == "drain")
@@ -872,6 +905,8 @@ void parse_opts(page& pg, std::string_view rest)
         std::string_view w = o.substr(0, e);
         if (w == "csv")
             pg.kind = OUT_CSV;
+        else if (w == "typed")
+            pg.kind = OUT_TYPED;
         else if (w == "up")
             pg.up_only = true;
         else if (w == "norefresh")
@@ -961,6 +996,10 @@ int svc_start(ptc_svc_txn* t)
         send_simple(t, 303, "text/plain", "", {{"location", loc}});
         return PTC_OK;
     }
+    if (opts.find(";json-schema") != std::string_view::npos) {
+        send_simple(t, 200, "application/json", std::string(cli_stat_schema()) + "\n");
+        return PTC_OK;
+    }
     if (opts.find(";json") != std::string_view::npos) {
         if (!stats_json_hook) {
             send_simple(t, 501, "text/plain", "JSON output is not implemented yet.\n");
@@ -975,7 +1014,7 @@ int svc_start(ptc_svc_txn* t)
     }
     t->ops->res_status(t, 200, ptc_str{"", 0});
     t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
-    if (pg->kind == OUT_CSV) {
+    if (pg->kind == OUT_CSV || pg->kind == OUT_TYPED) {
         t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{"text/plain", 10});
     } else {
         t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{"text/html", 9});
@@ -1002,7 +1041,7 @@ bool render_next(page& pg)
         pg.step = 1;
         if (pg.kind == OUT_CSV)
             pg.out += cli_stat_header();
-        else
+        else if (pg.kind == OUT_HTML)
             render_head(pg);
         return true;
     }
@@ -1010,15 +1049,20 @@ bool render_next(page& pg)
         const proxy& p = *px[pg.px++];
         if (!in_scope(pg, p))
             continue;
-        if (pg.kind == OUT_CSV) {
+        if (pg.kind == OUT_CSV || pg.kind == OUT_TYPED) {
             std::string err;
             std::vector<std::string> args = {"show", "stat", std::to_string(p.index + 2), "-1",
                                              "-1"};
             if (pg.up_only)
                 args.push_back("up");
-            std::string csv = cli_show_stat(args, err);
-            size_t nl = csv.find('\n');
-            pg.out += nl == std::string::npos ? "" : csv.substr(nl + 1);
+            if (pg.kind == OUT_TYPED) {
+                args.push_back("typed");
+                pg.out += cli_show_stat(args, err);
+            } else {
+                std::string csv = cli_show_stat(args, err);
+                size_t nl = csv.find('\n');
+                pg.out += nl == std::string::npos ? "" : csv.substr(nl + 1);
+            }
         } else {
             render_proxy(pg, p);
         }

@@ -137,6 +137,8 @@ struct stream {
     uint8_t redispatched = 0;    // the current connect was redispatched
     uint32_t cx_flags = 0;       // flags of the current stream_connect_ex
     uint64_t rt_start_us = 0;    // leasttime: first request byte sent (0: not measuring)
+    uint64_t sess_id = 0;        // "show sess" id: worker slot + 1 in bits 48.., a serial below
+    bool killed = false;         // "shutdown session": logged with termination cause 'K'
     bool rt_armed = false;       // leasttime: measure this exchange
     // ---- ABI 1.3: connection phase, addresses, server choice, module state (phase.cpp) ----
     uint8_t cphase = 0;          // 1 while PTC_PHASE_CONNECTION waits (handler not opened)
@@ -192,6 +194,7 @@ struct worker {
     uint64_t shut_seen = 0;      // shm_header::shut_gen
     uint64_t fe_seen = 0;        // shm_header::fe_gen
     std::vector<uint64_t> srv_shut_seen; // shm_server::shut_gen, by server slot
+    uint64_t sess_serial = 0;    // last stream::sess_id serial ("show sess")
 };
 
 // Idle pool limits (HAProxy: pool-max-conn, pool-purge-delay).

@@ -67,12 +67,14 @@ static void stream_process(stream* s)
                 s->srv_error = PTC_SRVERR_CONNECT;
                 ev = (ev & ~PTC_EV_SRV_CONNECTED) | PTC_EV_SRV_ERROR;
             } else if (s->srvc && s->srvc->x && xprt_hold_connected(s, s->srvc)) {
-                ev &= ~PTC_EV_SRV_CONNECTED; // 1.6: once the transport's handshake is done
+                ev &= ~PTC_EV_SRV_CONNECTED; // 1.7: once the transport's handshake is done
             }
         }
         g_in_handler = s;
         s->proto->on_event(reinterpret_cast<ptc_stream*>(s), s->state, ev);
         g_in_handler = nullptr;
+        if (s->killed) [[unlikely]] // "shutdown session": gone after the handler saw it
+            s->closing = close_mode::dead;
         if (s->closing == close_mode::dead) {
             stream_free(s);
             return;
@@ -263,6 +265,7 @@ stream* stream_new(listener* l, int fd)
     std::memset(mem, 0, sizeof(stream) + w->state_size + w->modstate_size);
     stream* s = new (mem) stream();
     s->w = w;
+    s->sess_id = (uint64_t(w->slot + 1) << 48) | (++w->sess_serial & 0xffffffffffffull);
     s->fe = l->fe;
     s->bind = l->bind;
     s->proto = l->fe->proto;

@@ -128,11 +128,11 @@ struct xprt {
     bool eof_in = false;         // the socket said EOF: decode(eof=1) once the input is used
     bool sent_pending = false;   // channel bytes were encoded: *_SENT once they are out
     bool released = false;       // release(tctx) was called
-    bool hold = false;           // server side: PTC_EV_SRV_CONNECTED waits for ready() (1.6)
-    bool shutw_called = false;   // shutw(tctx) was called (1.6)
+    bool hold = false;           // server side: PTC_EV_SRV_CONNECTED waits for ready() (1.7)
+    bool shutw_called = false;   // shutw(tctx) was called (1.7)
 };
 
-// ABI 1.6 transport functions, NULL when the module's table is older.
+// ABI 1.7 transport functions, NULL when the module's table is older.
 inline int (*xprt_ready_fn(const ptc_transport* t))(void*)
 {
     return t->size >= offsetof(ptc_transport, ready) + sizeof(t->ready) ? t->ready : nullptr;

@@ -12,6 +12,7 @@
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "cli/cli.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream_int.hpp"
 #include "stream/task.hpp"
@@ -140,6 +141,7 @@ void worker_run()
                                  std::memory_order_relaxed);
             if (h->shut_gen.load(std::memory_order_relaxed) != w->shut_seen)
                 shutdown_marked_streams(w, h);
+            sesstab_serve(w); // "show sess", "shutdown session" (cli/sessions.cpp)
             if (h->fe_gen.load(std::memory_order_relaxed) != w->fe_seen) {
                 w->fe_seen = h->fe_gen.load(std::memory_order_acquire);
                 listeners_fe_changed();

@@ -66,7 +66,7 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
     for (;;) {
         uint32_t inlen = x->in_tail - x->in_head;
         if (!inlen && !x->eof_in) {
-            // 1.6: a transport may hold decoded bytes of its own (TLS records already read
+            // 1.7: a transport may hold decoded bytes of its own (TLS records already read
             // that did not fit): asked once with no input, again after each progress
             if (tried_empty)
                 break;

@@ -35,11 +35,15 @@ public:
     }
     size_t block_size() const { return size_; }
     size_t used() const { return used_; }
+    size_t allocated() const { return chunks_.size() * per_chunk_; } // blocks carved so far
+    size_t failed() const { return failed_; }                        // get() that failed
 
     [[nodiscard]] void* get()
     {
-        if (!free_ && !refill()) [[unlikely]]
+        if (!free_ && !refill()) [[unlikely]] {
+            ++failed_;
             return nullptr;
+        }
         node* n = free_;
         free_ = n->next;
         ++used_;
@@ -82,6 +86,7 @@ private:
     size_t size_ = 64;
     size_t per_chunk_ = 64;
     size_t used_ = 0;
+    size_t failed_ = 0;
     std::vector<void*> chunks_;
 };
 

@@ -936,3 +936,30 @@ BOOST_AUTO_TEST_CASE(relaxed_responses)
     framing f;
     BOOST_TEST(response_framing(p.res, "GET", f) == -1);
 }
+
+// "show errors" reports where parsing stopped (HAProxy's "error at position"): the first
+// byte the parser could not accept.
+BOOST_AUTO_TEST_CASE(error_positions)
+{
+    struct c {
+        const char* msg;
+        size_t pos;
+    } cases[] = {
+        {"GET /foo HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n", 31},  // space before colon
+        {"GET /foo HTTP/1.1\r\nHost: x\r\nBa(d: 1\r\n\r\n", 30},    // '(' in a name
+        {"GE\x01T / HTTP/1.1\r\n\r\n", 2},                         // control byte in method
+        {"GET / HTTP/1.x\r\n\r\n", 13},                             // version minor digit
+        {"GET / XTTP/1.1\r\n\r\n", 6},                              // version name
+        {"GET /a b HTTP/1.1\r\n\r\n", 7},                          // a space in the target
+    };
+    for (const auto& k : cases) {
+        req_parse p;
+        BOOST_TEST(p.run(k.msg) == H1_ERROR, k.msg);
+        BOOST_TEST(p.req.error_pos == k.pos, k.msg);
+    }
+    res_parse r;
+    BOOST_TEST(r.run("HTTP/1.1 200 OK\r\nBad Header\r\nContent-Length: 0\r\n\r\n") == H1_ERROR);
+    BOOST_TEST(r.res.error_pos == 20u);
+    BOOST_TEST(r.run("HTTP/1.1 2x0 OK\r\n\r\n") == H1_ERROR);
+    BOOST_TEST(r.res.error_pos == 10u);
+}

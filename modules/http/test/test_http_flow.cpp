@@ -266,6 +266,7 @@ ptc_host make_host()
     h.stream_capture = [](ptc_stream*, uint32_t, uint32_t, ptc_str) {};
     h.stream_unique_id = [](ptc_stream*, ptc_str*) { return 0; };
     h.stream_log_asap = [](ptc_stream*, const ptc_log_txn*) { return 0; };
+    h.stream_report_error = [](ptc_stream*, uint32_t, ptc_str, size_t, const char*) {};
     h.proxy_errorfile = [](const ptc_proxy*, int status) {
         auto it = world.errorfiles.find(status);
         return it == world.errorfiles.end() ? ptc_str{"", 0}

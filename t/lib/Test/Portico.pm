@@ -1423,6 +1423,27 @@ sub errlog_mark { length $_[0]->errlog }
 
 push @EXPORT_OK, qw/ show_stat servers_state wait_until /;
 
+# $t->spawn(NAME, ARGV...): runs a helper program (prometheus, an exporter...) in the
+# background, its stdout and stderr in NAME.log of the test directory; returns its pid,
+# which the end-of-test checks expect to be stopped with $t->stop_proc(PID).
+sub spawn {
+    my ($self, $name, @argv) = @_;
+    my $log = "$self->{tmp}/$name.log";
+    return $self->_spawn(\@argv, stdout => $log, same => 1, what => $name);
+}
+
+# $t->stop_proc(PID): SIGTERM, then SIGKILL after 5 s; returns the raw wait status.
+sub stop_proc {
+    my ($self, $pid) = @_;
+    my $st = $self->_reap($pid, 0);
+    for my $sig (qw/ TERM KILL /) {
+        last if defined $st;
+        kill $sig, $pid;
+        $st = $self->_reap($pid, 5);
+    }
+    return $st;
+}
+
 
 # keepalive_load(port => P, uri => U, conc => N, ref => T0, dur => S [, tick => CODE]):
 # drives <conc> keep-alive connections to <port> for <dur> seconds,
