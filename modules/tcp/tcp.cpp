@@ -1,12 +1,19 @@
 // SPDX-License-Identifier: MIT
-// The tcp module: "mode tcp" full-duplex forwarding with half-close and timeouts.
+// The tcp module: "mode tcp" full-duplex forwarding with half-close and timeouts, the
+// tcp-request content rules (with "tcp-request inspect-delay"), and the fetches on the raw
+// request bytes (req.len, req.payload, req.ssl_sni & co. for SNI routing of TLS).
 //
 // A stream connects to a server as soon as it opens, then both channels are put in
 // auto-forward mode: the host moves bytes on its own and only wakes this handler on
 // EOF, errors, timeouts and connection events. An EOF on one side becomes a shutdown of
 // the write side of the other once every byte was delivered (half-close); the stream
 // ends when both directions are shut, or on an error or a timeout.
+#include <cstdlib>
+#include <unordered_map>
+
 #include <portico/portico.h>
+
+#include "hello.hpp"
 
 namespace {
 
@@ -16,7 +23,25 @@ struct tcp_state {
     uint8_t connected;
     uint8_t req_shut;   // client EOF relayed to the server
     uint8_t res_shut;   // server EOF relayed to the client
+    uint8_t inspecting; // "tcp-request inspect-delay": the content rules wait for bytes
 };
+
+// "tcp-request inspect-delay" of each frontend, read once (post_config).
+std::unordered_map<const ptc_proxy*, uint64_t> g_inspect;
+
+uint64_t inspect_delay(const ptc_proxy* fe)
+{
+    auto it = g_inspect.find(fe);
+    return it == g_inspect.end() ? 0 : it->second;
+}
+
+int post_config(ptc_modref*)
+{
+    for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p))
+        if (uint64_t d = host->proxy_timeout(p, "inspect-delay"))
+            g_inspect[p] = d;
+    return PTC_OK;
+}
 
 void relay_eof(ptc_stream* s, tcp_state* st)
 {
@@ -32,29 +57,66 @@ void relay_eof(ptc_stream* s, tcp_state* st)
         host->stream_close(s, PTC_CLOSE_FLUSH);
 }
 
+// The tcp-request content rules of the frontend, then of the backend. With "tcp-request
+// inspect-delay", a run in which no rule decided (no accept, reject...) waits for more
+// bytes, until the delay ends, the client's EOF or a full buffer (<final>): then the rules
+// run once more with what is there, as HAProxy evaluates them at the end of the delay.
+// Returns true when the stream goes on (connect), false when it waits or was closed.
+bool run_content_rules(ptc_stream* s, tcp_state* st, bool final)
+{
+    int r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_frontend(s));
+    if (r == PTC_ACT_CONTINUE && st->inspecting && !final)
+        return false; // undecided: wait for more bytes
+    if (r == PTC_ACT_CONTINUE && host->stream_select_backend(s) == PTC_OK &&
+        host->stream_backend(s) != host->stream_frontend(s))
+        r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_backend(s));
+    if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
+        host->stream_close(s, PTC_CLOSE_ABORT); // "reject"
+        return false;
+    }
+    if (st->inspecting) {
+        st->inspecting = 0;
+        host->stream_set_timeout(s, PTC_TMO_CLIENT, PTC_TMO_DEFAULT);
+        if (host->stream_select_backend(s) != PTC_OK) { // use_backend sees the bytes now
+            host->stream_close(s, PTC_CLOSE_ABORT);
+            return false;
+        }
+    }
+    // bytes from the client wait in the buffer until the server is connected
+    host->chan_autoforward(s, PTC_DIR_REQ, PTC_FORWARD_ALL);
+    host->chan_autoforward(s, PTC_DIR_RES, PTC_FORWARD_ALL);
+    if (host->stream_connect(s) != PTC_OK) {
+        host->stream_close(s, PTC_CLOSE_ABORT);
+        return false;
+    }
+    return true;
+}
+
 int on_event(ptc_stream* s, void* state, uint32_t ev)
 {
     tcp_state* st = static_cast<tcp_state*>(state);
     if (ev & PTC_EV_OPEN) {
         host->stream_set_timeout(s, PTC_TMO_CLIENT, PTC_TMO_DEFAULT);
         host->stream_set_timeout(s, PTC_TMO_SERVER, PTC_TMO_DEFAULT);
-        // bytes from the client wait in the buffer until the server is connected
-        host->chan_autoforward(s, PTC_DIR_REQ, PTC_FORWARD_ALL);
-        host->chan_autoforward(s, PTC_DIR_RES, PTC_FORWARD_ALL);
-        // tcp-request content rules of the frontend, then of the backend (no
-        // inspect-delay: they see what has arrived, usually nothing yet)
-        int r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_frontend(s));
-        if (r == PTC_ACT_CONTINUE && host->stream_select_backend(s) == PTC_OK &&
-            host->stream_backend(s) != host->stream_frontend(s))
-            r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_backend(s));
-        if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
-            host->stream_close(s, PTC_CLOSE_ABORT); // "reject"
-            return PTC_CONTINUE;
+        uint64_t delay = inspect_delay(host->stream_frontend(s));
+        if (delay) {
+            st->inspecting = 1;
+            host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, delay);
         }
-        if (host->stream_connect(s) != PTC_OK) {
+        run_content_rules(s, st, false);
+        return PTC_CONTINUE;
+    }
+    if (st->inspecting) {
+        if (ev & PTC_EV_CLI_ERROR) {
             host->stream_close(s, PTC_CLOSE_ABORT);
             return PTC_CONTINUE;
         }
+        uint32_t fl = host->chan_flags(s, PTC_DIR_REQ);
+        bool final = (ev & PTC_EV_CLI_TIMEOUT) || (fl & PTC_CHAN_EOF) ||
+                     host->chan_room(s, PTC_DIR_REQ) == 0;
+        if ((ev & (PTC_EV_REQ_DATA | PTC_EV_CLI_TIMEOUT)) && run_content_rules(s, st, final))
+            relay_eof(s, st); // the client may have closed its side meanwhile
+        return PTC_CONTINUE;
     }
     if (ev & (PTC_EV_SRV_ERROR | PTC_EV_CLI_ERROR | PTC_EV_CLI_TIMEOUT | PTC_EV_SRV_TIMEOUT)) {
         // HAProxy closes both sides; data already forwarded is flushed first when possible
@@ -67,6 +129,136 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
         relay_eof(s, st);
     return PTC_CONTINUE;
 }
+
+// ---- fetches on the raw request bytes (SNI routing without terminating TLS) ----------------
+
+// The pending request bytes parsed as a ClientHello. Returns the parse status; *mc is set
+// when more bytes may change the answer.
+hello::status hello_of(ptc_stream* s, hello::info& h, uint32_t* flags)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    hello::status st = hello::parse(reinterpret_cast<const uint8_t*>(d.ptr), d.len, h);
+    *flags = st == hello::status::need_more && !(fl & PTC_CHAN_EOF) ? PTC_SMPF_MAYCHANGE : 0;
+    return st;
+}
+
+int no_sample(ptc_sample* out, uint32_t flags)
+{
+    out->flags = flags;
+    return 0;
+}
+
+int f_ssl_hello_type(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    hello::info h;
+    uint32_t fl;
+    if (hello_of(s, h, &fl) != hello::status::ok)
+        return no_sample(out, fl);
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = h.hello_type;
+    return 1;
+}
+
+int f_ssl_sni(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    hello::info h;
+    uint32_t fl;
+    if (hello_of(s, h, &fl) != hello::status::ok || h.hello_type != 1 || h.sni.empty())
+        return no_sample(out, fl);
+    out->type = PTC_SMP_STR;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{h.sni.data(), h.sni.size()};
+    return 1;
+}
+
+int f_ssl_alpn(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    hello::info h;
+    uint32_t fl;
+    if (hello_of(s, h, &fl) != hello::status::ok || h.hello_type != 1)
+        return no_sample(out, fl);
+    std::string_view a = hello::first_alpn(h.alpn);
+    if (a.empty())
+        return no_sample(out, 0);
+    out->type = PTC_SMP_STR;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{a.data(), a.size()};
+    return 1;
+}
+
+int f_ssl_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    hello::info h;
+    uint32_t fl;
+    if (hello_of(s, h, &fl) != hello::status::ok)
+        return no_sample(out, fl);
+    uint16_t v = h.hello_type == 1 ? h.best_ver : h.record_ver;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = (int64_t)(v >> 8) * 65536 + (v & 0xff); // HAProxy: major * 65536 + minor
+    return 1;
+}
+
+int f_req_len(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    out->type = PTC_SMP_SINT;
+    out->flags = fl & PTC_CHAN_EOF ? 0 : PTC_SMPF_MAYCHANGE;
+    out->u.sint = (int64_t)d.len;
+    return 1;
+}
+
+int f_req_payload(ptc_stream* s, const ptc_arg* a, uint32_t, ptc_sample* out)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    uint64_t off = (uint64_t)a[0].sint, len = (uint64_t)a[1].sint;
+    if (!len) // 0: everything from off on
+        len = d.len > off ? d.len - off : 0;
+    if (off + len > d.len || !len)
+        return no_sample(out, fl & PTC_CHAN_EOF ? 0 : PTC_SMPF_MAYCHANGE);
+    out->type = PTC_SMP_BIN;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{d.ptr + off, (size_t)len};
+    return 1;
+}
+
+int check_payload(const ptc_kw_ctx* c, ptc_arg* a, uint32_t n)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        char* end = nullptr;
+        long long v = strtoll(a[i].str.ptr, &end, 10);
+        if (!a[i].str.len || *end || v < 0)
+            return host->cfg_errorf(c, "req.payload: '%s' is not a non-negative integer",
+                                    a[i].str.ptr);
+        a[i].sint = v;
+    }
+    return PTC_OK;
+}
+
+constexpr uint32_t L4 = PTC_USE_L4;
+const ptc_fetch fetches[] = {
+    {"req.ssl_hello_type", PTC_SMP_SINT, L4, 0, 0, f_ssl_hello_type, nullptr,
+     "req.ssl_hello_type: 1 when the request starts with a TLS ClientHello"},
+    {"req_ssl_hello_type", PTC_SMP_SINT, L4, 0, 0, f_ssl_hello_type, nullptr,
+     "req_ssl_hello_type: req.ssl_hello_type"},
+    {"req.ssl_sni", PTC_SMP_STR, L4, 0, 0, f_ssl_sni, nullptr,
+     "req.ssl_sni: SNI of the ClientHello in the request buffer"},
+    {"req_ssl_sni", PTC_SMP_STR, L4, 0, 0, f_ssl_sni, nullptr, "req_ssl_sni: req.ssl_sni"},
+    {"req.ssl_alpn", PTC_SMP_STR, L4, 0, 0, f_ssl_alpn, nullptr,
+     "req.ssl_alpn: first ALPN protocol of the ClientHello in the request buffer"},
+    {"req.ssl_ver", PTC_SMP_SINT, L4, 0, 0, f_ssl_ver, nullptr,
+     "req.ssl_ver: TLS version of the request's ClientHello (major*65536+minor)"},
+    {"req_ssl_ver", PTC_SMP_SINT, L4, 0, 0, f_ssl_ver, nullptr, "req_ssl_ver: req.ssl_ver"},
+    {"req.len", PTC_SMP_SINT, L4, 0, 0, f_req_len, nullptr,
+     "req.len: bytes in the request buffer"},
+    {"req_len", PTC_SMP_SINT, L4, 0, 0, f_req_len, nullptr, "req_len: req.len"},
+    {"req.payload", PTC_SMP_BIN, L4, 2, 2, f_req_payload, check_payload,
+     "req.payload(<offset>,<length>): bytes of the request buffer (length 0: to the end)"},
+};
 
 const ptc_proto protos[] = {
     {"tcp", sizeof(tcp_state), on_event, nullptr},
@@ -85,6 +277,9 @@ const ptc_module desc = {
     .protos = protos,
     .proto_count = PTC_COUNTOF(protos),
     .proto_size = sizeof(ptc_proto),
+    .post_config = post_config,
+    .fetches = fetches,
+    .fetch_count = PTC_COUNTOF(fetches),
     .fetch_size = sizeof(ptc_fetch),
     .conv_size = sizeof(ptc_conv),
     .action_size = sizeof(ptc_action),

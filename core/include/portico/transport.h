@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* portico plugin ABI: transport layers between a socket and a channel (since 1.3). */
+/* portico plugin ABI: transport layers between a socket and a channel (since 1.3;
+   ready and shutw since 1.7). */
 #ifndef PORTICO_TRANSPORT_H
 #define PORTICO_TRANSPORT_H
 
@@ -40,7 +41,10 @@ typedef struct ptc_transport {
     /* Raw bytes received from the socket in [in, in+inlen): consume some (*used) and
      * write decoded bytes into [out, out+cap) (*made). Called again while it makes
      * progress. inlen == 0 with eof != 0: the peer closed and every raw byte was
-     * consumed (called until it makes nothing; then the channel gets its EOF). */
+     * consumed (called until it makes nothing; then the channel gets its EOF).
+     * Since 1.7 it is also called with inlen == 0 and eof == 0 whenever the channel has
+     * room: a transport that holds decoded bytes of its own (TLS records read but not yet
+     * delivered) writes them then. */
     int (*decode)(void *tctx, const char *in, size_t inlen, size_t *used, char *out,
                   size_t cap, size_t *made, int eof);
     /* Bytes to send in [in, in+inlen): consume some (*used) and write the raw bytes
@@ -56,6 +60,19 @@ typedef struct ptc_transport {
     /* Called once when the side's connection is closed or the stream ends:
      * release tctx. */
     void (*release)(void *tctx);
+    /* ---- since 1.7: read only when `size` covers them; each may be NULL ---- */
+    /* Nonzero once the transport carries application bytes (a TLS handshake is
+     * complete). On the server side, the host holds PTC_EV_SRV_CONNECTED back until
+     * then: the handshake is part of the connection attempt, bounded by "timeout
+     * connect", and a decode failure (or the server's EOF) before it counts as a failed
+     * attempt (PTC_SRVERR_CONNECT / PTC_SRVERR_CTIMEOUT, retried as such). NULL: ready
+     * at once (1.3 behaviour). */
+    int (*ready)(void *tctx);
+    /* Called once when the host is about to shut the write side of the socket (every
+     * forwarded byte was encoded and sent): the transport may queue a last record of
+     * its own (a TLS close_notify) that want_send reports; the host encodes and sends
+     * it before the shutdown. */
+    void (*shutw)(void *tctx);
 } ptc_transport;
 
 /* Sides (host->stream_set_transport). */

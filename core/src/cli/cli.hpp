@@ -105,6 +105,9 @@ std::string cli_follow_more(cli_session& s);
 // Runs one input line (without its LF): its ';'-separated commands, each followed by the
 // prompt ("\n", or "\n> " in interactive mode). Returns the bytes to send.
 std::string cli_run_line(cli_session& s, const std::string& line);
+// The same for a line that ended with "<<": <payload> (the lines that followed, up to an
+// empty one) is the last word of the line's last command ("set ssl cert <file> <<").
+std::string cli_run_line(cli_session& s, const std::string& line, const std::string& payload);
 
 // True when a module registered the command <line> starts with (the stats page checks that
 // the health-check module's commands exist before it runs them).

@@ -1186,8 +1186,15 @@ std::string cli_follow_more(cli_session& s)
 
 std::string cli_run_line(cli_session& s, const std::string& line)
 {
+    return cli_run_line(s, line, std::string());
+}
+
+std::string cli_run_line(cli_session& s, const std::string& line, const std::string& payload)
+{
     std::string out;
     auto cmds = cli_split(line);
+    if (!payload.empty() && !cmds.empty())
+        cmds.back().push_back(payload);
     if (s.interactive && cmds.size() == 1 && cmds[0].empty())
         return "\n> ";
     for (auto& c : cmds) {

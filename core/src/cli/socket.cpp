@@ -134,10 +134,29 @@ void session_process(session& s)
         if (nl == std::string::npos)
             break;
         std::string line = s.in.substr(0, nl);
-        s.in.erase(0, nl + 1);
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
-        s.out += cli_run_line(s.cs, line);
+        size_t e = line.find_last_not_of(" \t");
+        if (e != std::string::npos && e >= 2 && line.compare(e - 1, 2, "<<") == 0 &&
+            (line[e - 2] == ' ' || line[e - 2] == '\t')) {
+            // a payload follows, up to an empty line (HAProxy's "<<"): wait for all of it
+            size_t end = s.in.find("\n\n", nl);
+            size_t crend = s.in.find("\n\r\n", nl);
+            if (crend != std::string::npos && (end == std::string::npos || crend < end))
+                end = crend;
+            if (end == std::string::npos) {
+                if (!s.eof)
+                    break;
+                end = s.in.size();
+            }
+            std::string payload = s.in.substr(nl + 1, end + 1 - (nl + 1));
+            s.in.erase(0, std::min(s.in.size(), end + (s.in.compare(end, 3, "\n\r\n") == 0 ? 3 : 2)));
+            line.resize(e - 1);
+            s.out += cli_run_line(s.cs, line, payload);
+        } else {
+            s.in.erase(0, nl + 1);
+            s.out += cli_run_line(s.cs, line);
+        }
         if (s.cs.follow_ring) {
             s.in.clear(); // what follows the command would stop it at once
             break;

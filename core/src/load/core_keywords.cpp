@@ -216,6 +216,20 @@ int parse_proxy_timeout(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// "tcp-request inspect-delay <time>": how long the tcp-request content rules may wait for
+// request bytes (the tcp module reads it as proxy_timeout(p, "inspect-delay")).
+int parse_inspect_delay(const ptc_kw_ctx* c)
+{
+    std::string v = arg(c, c->kw_words);
+    uint64_t ms;
+    if (!cfg::parse_time_ms(v, ms))
+        return err(c, "'tcp-request inspect-delay': invalid time value '" + v + "'");
+    if (ms > cfg::max_timeout_ms)
+        return err(c, "'tcp-request inspect-delay': timer overflow in '" + v + "'");
+    P(c).t_inspect = ms;
+    return PTC_OK;
+}
+
 int parse_proxy_bind(const ptc_kw_ctx* c)
 {
     proxy& p = P(c);
@@ -573,7 +587,7 @@ const ptc_keyword k_core_keywords[] = {
     {"http-after-response", PX,               0, 1, -1, smp::parse_rules,            "http-after-response <action> [options...] [{if | unless} <condition>]"},
     {"tcp-request connection", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, smp::parse_rules, "tcp-request connection <action> [{if | unless} <condition>]"},
     {"tcp-request content", PX,               0, 1, -1, smp::parse_rules,            "tcp-request content <action> [{if | unless} <condition>]"},
-    {"tcp-request inspect-delay", PX,         0, 1, 1, nullptr,                      "tcp-request inspect-delay <timeout>"},
+    {"tcp-request inspect-delay", PX,         0, 1, 1, parse_inspect_delay,          "tcp-request inspect-delay <timeout>"},
     {"tcp-request session", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, nullptr,  "tcp-request session <action> [{if | unless} <condition>]"},
     {"tcp-response content", BE,              0, 1, -1, smp::parse_rules,            "tcp-response content <action> [{if | unless} <condition>]"},
     {"tcp-response inspect-delay", BE,        0, 1, 1, nullptr,                      "tcp-response inspect-delay <timeout>"},

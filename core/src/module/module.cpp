@@ -18,7 +18,7 @@ namespace portico {
 
 module_set g_modules;
 
-const char* const k_standard_modules[] = {"tcp", "http", "proxy_protocol", "stick",
+const char* const k_standard_modules[] = {"tcp", "http", "proxy_protocol", "ssl", "stick",
                                           "check", "slowstart", "lua", nullptr};
 
 std::string host_abi_range()

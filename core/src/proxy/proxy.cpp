@@ -31,6 +31,7 @@ uint64_t proxy_timeouts::*proxy_timeouts::field(std::string_view name)
         {"client-fin", &proxy_timeouts::client_fin},
         {"server-fin", &proxy_timeouts::server_fin},
         {"check", &proxy_timeouts::t_check},
+        {"inspect-delay", &proxy_timeouts::t_inspect}, // "tcp-request inspect-delay"
     };
     for (const auto& n : k_names)
         if (name == n.name)

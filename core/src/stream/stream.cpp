@@ -66,6 +66,8 @@ static void stream_process(stream* s)
                 srv_conn_close(s);
                 s->srv_error = PTC_SRVERR_CONNECT;
                 ev = (ev & ~PTC_EV_SRV_CONNECTED) | PTC_EV_SRV_ERROR;
+            } else if (s->srvc && s->srvc->x && xprt_hold_connected(s, s->srvc)) {
+                ev &= ~PTC_EV_SRV_CONNECTED; // 1.7: once the transport's handshake is done
             }
         }
         g_in_handler = s;
@@ -241,7 +243,8 @@ void on_timer(event::timer* t)
         retry_same(s);
         return;
     }
-    if (side == PTC_TMO_SERVER && s->srvc && s->srvc->state == conn_state::connecting) {
+    if (side == PTC_TMO_SERVER && s->srvc &&
+        (s->srvc->state == conn_state::connecting || (s->srvc->x && s->srvc->x->hold))) {
         connect_failed(s, PTC_SRVERR_CTIMEOUT);
         return;
     }

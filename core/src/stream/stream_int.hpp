@@ -128,7 +128,22 @@ struct xprt {
     bool eof_in = false;         // the socket said EOF: decode(eof=1) once the input is used
     bool sent_pending = false;   // channel bytes were encoded: *_SENT once they are out
     bool released = false;       // release(tctx) was called
+    bool hold = false;           // server side: PTC_EV_SRV_CONNECTED waits for ready() (1.7)
+    bool shutw_called = false;   // shutw(tctx) was called (1.7)
 };
+
+// ABI 1.7 transport functions, NULL when the module's table is older.
+inline int (*xprt_ready_fn(const ptc_transport* t))(void*)
+{
+    return t->size >= offsetof(ptc_transport, ready) + sizeof(t->ready) ? t->ready : nullptr;
+}
+inline void (*xprt_shutw_fn(const ptc_transport* t))(void*)
+{
+    return t->size >= offsetof(ptc_transport, shutw) + sizeof(t->shutw) ? t->shutw : nullptr;
+}
+// A new server connection's transport is not ready yet (TLS handshake): the host holds its
+// PTC_EV_SRV_CONNECTED back (xprt.hold) and bounds the wait by "timeout connect".
+bool xprt_hold_connected(stream* s, conn* c);
 
 // True while encoded bytes of <dst> wait to be sent or are being sent.
 inline bool xprt_tx_pending(const conn* dst)

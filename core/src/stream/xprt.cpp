@@ -62,11 +62,16 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
     chan& c = s->ch[dir];
     conn* dst = dst_of(s, dir);
     uint32_t made_total = 0;
-    bool progress = false, eof_now = false;
+    bool progress = false, eof_now = false, tried_empty = false;
     for (;;) {
         uint32_t inlen = x->in_tail - x->in_head;
-        if (!inlen && !x->eof_in)
-            break;
+        if (!inlen && !x->eof_in) {
+            // 1.7: a transport may hold decoded bytes of its own (TLS records already read
+            // that did not fit): asked once with no input, again after each progress
+            if (tried_empty)
+                break;
+            tried_empty = true;
+        }
         if (!chan_ensure(w, c)) [[unlikely]] {
             stream_oom(s);
             return false;
@@ -85,6 +90,10 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
         int r = x->t->decode(x->tctx, inlen ? x->in + x->in_head : nullptr, inlen, &used,
                              c.buf + c.tail, room, &made, eof);
         if (r == PTC_ERROR || used > inlen || made > room) {
+            if (x->hold) { // a server-side handshake failed: a failed connection attempt
+                connect_failed(s, PTC_SRVERR_CONNECT);
+                return false;
+            }
             fail_side(s, src, dir);
             return false;
         }
@@ -95,6 +104,7 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
             x->in_head = x->in_tail = 0;
         if (used || made) {
             progress = true;
+            tried_empty = false;
             continue;
         }
         if (inlen && x->eof_in) {
@@ -104,12 +114,29 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
             continue;
         }
         if (eof) {
+            if (x->hold) { // the server closed during the handshake
+                connect_failed(s, PTC_SRVERR_CONNECT);
+                return false;
+            }
             c.flags |= PTC_CHAN_EOF;
             eof_now = true;
         }
         break;
     }
     uint32_t ev = 0;
+    if (x->hold && progress) {
+        int (*ready)(void*) = xprt_ready_fn(x->t);
+        if (ready && ready(x->tctx)) {
+            // handshake done: the connection is established for the handler (and Tc)
+            x->hold = false;
+            s->log_t_cdone = event::monotonic_ms();
+            if (s->tmo[PTC_TMO_SERVER])
+                w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + s->tmo[PTC_TMO_SERVER]);
+            else
+                w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
+            ev |= PTC_EV_SRV_CONNECTED;
+        }
+    }
     if (made_total) {
         c.bytes += made_total;
         if (dir == PTC_DIR_REQ && !s->log_t_first)
@@ -198,10 +225,48 @@ void xprt_tx(stream* s, uint32_t dir, conn* dst)
         x->sent_pending = false;
         stream_enqueue(s, sent_ev(dir));
     }
+    if (s->closing == close_mode::flush && !x->shutw_called && c.head == c.fwd &&
+        c.auto_left == 0) {
+        // the stream ends once everything is sent: the transport's last record first (a
+        // TLS close_notify), as for a write shutdown
+        x->shutw_called = true;
+        if (void (*shutw)(void*) = xprt_shutw_fn(x->t)) {
+            shutw(x->tctx);
+            if (want_send(x)) {
+                xprt_tx(s, dir, dst);
+                return;
+            }
+        }
+    }
     if ((c.flags & PTC_CHAN_SHUTW) && !c.shut_done && c.head == c.fwd) {
+        if (!x->shutw_called) {
+            // a last record of the transport's own (close_notify) goes out first
+            x->shutw_called = true;
+            if (void (*shutw)(void*) = xprt_shutw_fn(x->t)) {
+                shutw(x->tctx);
+                if (want_send(x)) {
+                    xprt_tx(s, dir, dst);
+                    return;
+                }
+            }
+        }
         shutdown(dst->fd, SHUT_WR);
         c.shut_done = true;
     }
+}
+
+bool xprt_hold_connected(stream* s, conn* c)
+{
+    xprt* x = c->x;
+    int (*ready)(void*) = xprt_ready_fn(x->t);
+    if (!ready || ready(x->tctx))
+        return false;
+    x->hold = true;
+    // the handshake belongs to the connection attempt: bounded by "timeout connect"
+    uint64_t ct = s->be ? s->be->t_connect : 0;
+    if (ct)
+        s->w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + ct);
+    return true;
 }
 
 // ---- completions -----------------------------------------------------------------------------
@@ -258,6 +323,8 @@ void xprt_on_rx(conn* c, stream* s, char* b, int res)
         stream_enqueue(s, 0);
     } else if (res == -ECANCELED) {
         stream_enqueue(s, 0);
+    } else if (x->hold) {
+        connect_failed(s, PTC_SRVERR_CONNECT); // reset during the server-side handshake
     } else {
         chan& ch = s->ch[dir];
         ch.flags |= PTC_CHAN_EOF | PTC_CHAN_ERROR;

@@ -714,6 +714,25 @@ sub origin_http {
     });
 }
 
+# origin_http over TLS (IO::Socket::SSL): cert and key files in %opts (cert, key), and ca to
+# ask for and verify a client certificate.
+sub origin_https {
+    my ($self, $port, %opts) = @_;
+    require IO::Socket::SSL;
+    my $log = "$self->{tmp}/origin_$port.log";
+    open my $fh, '>>', $log or die "$log: $!";
+    close $fh;
+    my $ls = $self->_origin_listen($port);
+    return $self->_fork_origin($ls, $port, "origin_https:$port", sub {
+        my $c = IO::Socket::SSL->start_SSL($_[0], SSL_server => 1, Timeout => 5,
+            SSL_cert_file => $opts{cert}, SSL_key_file => $opts{key},
+            SSL_alpn_protocols => ['http/1.1'],
+            ($opts{ca} ? (SSL_verify_mode => 3, SSL_ca_file => $opts{ca}) : ()))
+            or return;
+        _http_conn($c, $log, \%opts);
+    });
+}
+
 sub _http_conn {
     my ($c, $log, $opts) = @_;
     local $SIG{ALRM} = sub { die "timeout\n" };

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+// Certificates: loading a PEM file (certificate, chain and key, or the key in a ".key"
+// side file), checking that the key matches, the names a certificate answers for (CN and
+// DNS SANs), and installing it into a context.
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+
+#include "ssl_int.hpp"
+
+namespace tls {
+
+namespace {
+
+std::vector<cert*> g_certs;
+
+std::string lower(std::string s)
+{
+    for (char& c : s)
+        c = (char)std::tolower((unsigned char)c);
+    return s;
+}
+
+void collect_names(cert* c)
+{
+    X509_NAME* sn = X509_get_subject_name(c->leaf);
+    int i = -1;
+    while ((i = X509_NAME_get_index_by_NID(sn, NID_commonName, i)) >= 0) {
+        ASN1_STRING* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(sn, i));
+        unsigned char* u = nullptr;
+        int n = ASN1_STRING_to_UTF8(&u, d);
+        if (n > 0)
+            c->names.push_back(lower(std::string(reinterpret_cast<char*>(u), (size_t)n)));
+        OPENSSL_free(u);
+    }
+    GENERAL_NAMES* sans = static_cast<GENERAL_NAMES*>(
+        X509_get_ext_d2i(c->leaf, NID_subject_alt_name, nullptr, nullptr));
+    if (sans) {
+        for (int k = 0; k < sk_GENERAL_NAME_num(sans); k++) {
+            GENERAL_NAME* g = sk_GENERAL_NAME_value(sans, k);
+            if (g->type != GEN_DNS)
+                continue;
+            const unsigned char* p = ASN1_STRING_get0_data(g->d.dNSName);
+            int n = ASN1_STRING_length(g->d.dNSName);
+            std::string nm = lower(std::string(reinterpret_cast<const char*>(p), (size_t)n));
+            bool dup = false;
+            for (auto& e : c->names)
+                dup |= e == nm;
+            if (!dup)
+                c->names.push_back(nm);
+        }
+        GENERAL_NAMES_free(sans);
+    }
+}
+
+EVP_PKEY* read_key(const std::string& path)
+{
+    BIO* b = BIO_new_file(path.c_str(), "r");
+    if (!b)
+        return nullptr;
+    EVP_PKEY* k = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    ERR_clear_error();
+    return k;
+}
+
+} // namespace
+
+std::vector<cert*>& cert_all() { return g_certs; }
+
+cert* cert_find(const std::string& path)
+{
+    for (cert* c : g_certs)
+        if (c->path == path)
+            return c;
+    return nullptr;
+}
+
+void cert_free(cert* c)
+{
+    if (!c)
+        return;
+    X509_free(c->leaf);
+    sk_X509_pop_free(c->chain, X509_free);
+    EVP_PKEY_free(c->key);
+    delete c;
+}
+
+cert* cert_load(const std::string& path, std::string& err)
+{
+    struct stat st;
+    if (stat(path.c_str(), &st) != 0) {
+        err = "unable to stat SSL certificate from file '" + path + "' : " + strerror(errno);
+        return nullptr;
+    }
+    BIO* b = BIO_new_file(path.c_str(), "r");
+    if (!b) {
+        err = "unable to read SSL certificate file '" + path + "' : " + strerror(errno);
+        ERR_clear_error();
+        return nullptr;
+    }
+    cert* c = cert_parse(b, path, true, err);
+    if (c)
+        c->mtime = st.st_mtime;
+    return c;
+}
+
+cert* cert_load_mem(const std::string& pem, const std::string& path, std::string& err)
+{
+    BIO* b = BIO_new_mem_buf(pem.data(), (int)pem.size());
+    if (!b) {
+        err = "out of memory";
+        return nullptr;
+    }
+    return cert_parse(b, path, false, err);
+}
+
+// Reads a certificate, its chain and its key from <b> (freed); with <side_key>, a key
+// missing there is looked for in <path>.key.
+cert* cert_parse(BIO* b, const std::string& path, bool side_key, std::string& err)
+{
+    cert* c = new cert();
+    c->path = path;
+    c->leaf = PEM_read_bio_X509_AUX(b, nullptr, nullptr, nullptr);
+    if (!c->leaf) {
+        BIO_free(b);
+        ERR_clear_error();
+        cert_free(c);
+        err = "no certificate found in PEM file '" + path + "'";
+        return nullptr;
+    }
+    c->chain = sk_X509_new_null();
+    while (X509* x = PEM_read_bio_X509(b, nullptr, nullptr, nullptr))
+        sk_X509_push(c->chain, x);
+    ERR_clear_error();
+    (void)BIO_reset(b); // the key may come before the certificate
+    c->key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+    BIO_free(b);
+    ERR_clear_error();
+    if (!c->key && side_key) {
+        struct stat ks;
+        if (stat((path + ".key").c_str(), &ks) == 0)
+            c->key = read_key(path + ".key");
+    }
+    if (!c->key) {
+        cert_free(c);
+        err = side_key ? "unable to load the private key of '" + path +
+                             "' (none in the PEM file, nor a readable '" + path + ".key')"
+                       : "no private key in the payload for '" + path + "'";
+        return nullptr;
+    }
+    if (X509_check_private_key(c->leaf, c->key) != 1) {
+        ERR_clear_error();
+        cert_free(c);
+        err = "inconsistencies between the private key and the certificate loaded from '" +
+              path + "'";
+        return nullptr;
+    }
+    collect_names(c);
+    c->stamp = file_stamp(path);
+    return c;
+}
+
+bool cert_install(SSL_CTX* ctx, const cert* c, std::string& err)
+{
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate(ctx, c->leaf) != 1 || SSL_CTX_use_PrivateKey(ctx, c->key) != 1 ||
+        SSL_CTX_set1_chain(ctx, c->chain) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        char buf[256];
+        ERR_error_string_n(ERR_peek_last_error(), buf, sizeof(buf));
+        ERR_clear_error();
+        err = "cannot use the certificate '" + c->path + "': " + buf;
+        return false;
+    }
+    return true;
+}
+
+} // namespace tls

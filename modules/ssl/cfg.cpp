@@ -1,0 +1,1103 @@
+// SPDX-License-Identifier: MIT
+// The ssl module's configuration: bind, server and global keywords (HAProxy 2.6
+// semantics), certificates loaded while the line is read (so a bad PEM is reported at its
+// file:line), and the OpenSSL contexts built in post_config for every bind and server.
+#include <dirent.h>
+#include <openssl/err.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <unordered_map>
+
+#include "crtlist.hpp"
+#include "ssl_int.hpp"
+
+namespace tls {
+
+const int k_versions[k_nver] = {SSL3_VERSION, TLS1_VERSION, TLS1_1_VERSION, TLS1_2_VERSION,
+                                TLS1_3_VERSION};
+const char* const k_ver_names[k_nver] = {"SSLv3", "TLSv1.0", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+
+globals g;
+
+void opts_init(tls_opts& o)
+{
+    std::memset(&o, 0, sizeof(o));
+    o.verify = -1;
+    o.min_ver = -1;
+    o.max_ver = -1;
+}
+
+namespace {
+
+struct bind_line {
+    cert* c;
+    std::vector<std::string> options; // crt-list per-line options
+    std::vector<std::string> filters, excludes;
+};
+// Extra state of a bind_tls kept here: the certificate lines in order.
+struct bind_extra {
+    bind_tls* bt;
+    const ptc_bind* bind;
+    std::vector<bind_line> lines;
+};
+std::deque<bind_extra> g_binds;   // every bind with a TLS option
+std::deque<std::string> g_wires; // ALPN wire lists, referenced by context callbacks
+
+bool eq(ptc_str s, const char* c) { return s.len == std::strlen(c) && !std::memcmp(s.ptr, c, s.len); }
+std::string str(ptc_str s) { return std::string(s.ptr, s.len); }
+
+std::string resolve(const std::string& base, const std::string& p)
+{
+    if (p.empty() || p[0] == '/' || base.empty())
+        return p;
+    return base + "/" + p;
+}
+
+bind_extra& extra_of(const ptc_kw_ctx* c)
+{
+    bind_cf* bc = static_cast<bind_cf*>(c->bind_conf);
+    if (!bc->t) {
+        bc->t = new bind_tls();
+        opts_init(bc->t->o);
+        bc->t->file = c->file ? c->file : "";
+        bc->t->line = c->line;
+        g_binds.push_back(bind_extra{bc->t, c->bind, {}});
+    }
+    for (auto& e : g_binds)
+        if (e.bt == bc->t)
+            return e;
+    return g_binds.back(); // unreachable
+}
+
+int version_index(ptc_str v)
+{
+    for (int i = 0; i < k_nver; i++)
+        if (eq(v, k_ver_names[i]))
+            return i;
+    return -1;
+}
+
+// Applies one option word (with its argument for those that take one) to <o>. Used by
+// bind and server lines, crt-list lines and the ssl-default-*-options globals. Returns
+// PTC_OK, PTC_ERROR after an error, or 1 when <name> is not a TLS option here.
+int apply_opt(const ptc_kw_ctx* c, tls_opts& o, ptc_str name, const ptc_str* arg)
+{
+    static const char* const nover[k_nver] = {"no-sslv3", "no-tlsv10", "no-tlsv11", "no-tlsv12",
+                                              "no-tlsv13"};
+    static const char* const force[k_nver] = {"force-sslv3", "force-tlsv10", "force-tlsv11",
+                                              "force-tlsv12", "force-tlsv13"};
+    for (int i = 0; i < k_nver; i++) {
+        if (eq(name, nover[i])) {
+            o.no_ver |= (uint8_t)(1u << i);
+            return PTC_OK;
+        }
+        if (eq(name, force[i])) {
+            if (i == 0)
+                return host->cfg_errorf(c, "'force-sslv3': SSLv3 is not supported by this "
+                                           "OpenSSL library");
+            o.force_ver |= (uint8_t)(1u << i);
+            return PTC_OK;
+        }
+    }
+    if (eq(name, "no-tls-tickets")) {
+        o.no_tickets = 1;
+        return PTC_OK;
+    }
+    if (eq(name, "prefer-client-ciphers")) {
+        o.prefer_client = 1;
+        return PTC_OK;
+    }
+    if (eq(name, "strict-sni")) {
+        o.strict_sni = 1;
+        return PTC_OK;
+    }
+    bool min = eq(name, "ssl-min-ver"), max = eq(name, "ssl-max-ver");
+    if (min || max) {
+        if (!arg)
+            return host->cfg_errorf(c, "'%.*s' needs a version", (int)name.len, name.ptr);
+        int v = version_index(*arg);
+        if (v < 0)
+            return host->cfg_errorf(c,
+                                    "'%.*s': unknown version '%.*s' (SSLv3, TLSv1.0, TLSv1.1, "
+                                    "TLSv1.2 or TLSv1.3)",
+                                    (int)name.len, name.ptr, (int)arg->len, arg->ptr);
+        if (v == 0)
+            return host->cfg_errorf(c, "'%.*s': SSLv3 is not supported by this OpenSSL library",
+                                    (int)name.len, name.ptr);
+        (min ? o.min_ver : o.max_ver) = (int8_t)v;
+        return PTC_OK;
+    }
+    return 1;
+}
+
+// Does option <name> take an argument (for option lists)?
+bool opt_takes_arg(ptc_str name)
+{
+    return eq(name, "ssl-min-ver") || eq(name, "ssl-max-ver");
+}
+
+// "ssl-default-bind-options" / "ssl-default-server-options" words.
+int parse_opt_list(const ptc_kw_ctx* c, tls_opts& o)
+{
+    for (uint32_t i = c->kw_words; i < c->argc; i++) {
+        ptc_str w = c->args[i];
+        const ptc_str* a = nullptr;
+        if (opt_takes_arg(w)) {
+            if (i + 1 >= c->argc)
+                return host->cfg_errorf(c, "'%.*s' needs an argument", (int)w.len, w.ptr);
+            a = &c->args[++i];
+        }
+        int r = apply_opt(c, o, w, a);
+        if (r == PTC_ERROR)
+            return r;
+        if (r == 1)
+            return host->cfg_errorf(c, "'%.*s': option '%.*s' is not supported",
+                                    (int)c->args[0].len, c->args[0].ptr, (int)w.len, w.ptr);
+    }
+    return PTC_OK;
+}
+
+int parse_verify(const ptc_kw_ctx* c, ptc_str v, bool server, int8_t& out)
+{
+    if (eq(v, "none"))
+        out = 0;
+    else if (eq(v, "optional") && !server)
+        out = 1;
+    else if (eq(v, "required"))
+        out = 2;
+    else
+        return host->cfg_errorf(c, "'verify' expects %s, got '%.*s'",
+                                server ? "'none' or 'required'" : "'none', 'optional' or 'required'",
+                                (int)v.len, v.ptr);
+    return PTC_OK;
+}
+
+// "ca-ignore-err" / "crt-ignore-err" lists: "all", or verification error IDs given as
+// numbers or X509_V_ERR_* names, comma-separated. Fills <out> (empty + all = every error).
+struct ignore_list {
+    bool all = false;
+    std::vector<int> ids;
+};
+bool parse_ignore(const char* s, ignore_list& out, std::string& bad)
+{
+    static const struct {
+        const char* name;
+        int id;
+    } names[] = {
+        {"X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT", X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT},
+        {"X509_V_ERR_UNABLE_TO_GET_CRL", X509_V_ERR_UNABLE_TO_GET_CRL},
+        {"X509_V_ERR_CERT_SIGNATURE_FAILURE", X509_V_ERR_CERT_SIGNATURE_FAILURE},
+        {"X509_V_ERR_CERT_NOT_YET_VALID", X509_V_ERR_CERT_NOT_YET_VALID},
+        {"X509_V_ERR_CERT_HAS_EXPIRED", X509_V_ERR_CERT_HAS_EXPIRED},
+        {"X509_V_ERR_CRL_NOT_YET_VALID", X509_V_ERR_CRL_NOT_YET_VALID},
+        {"X509_V_ERR_CRL_HAS_EXPIRED", X509_V_ERR_CRL_HAS_EXPIRED},
+        {"X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT", X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT},
+        {"X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN", X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN},
+        {"X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+         X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY},
+        {"X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE", X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE},
+        {"X509_V_ERR_CERT_CHAIN_TOO_LONG", X509_V_ERR_CERT_CHAIN_TOO_LONG},
+        {"X509_V_ERR_CERT_REVOKED", X509_V_ERR_CERT_REVOKED},
+        {"X509_V_ERR_INVALID_CA", X509_V_ERR_INVALID_CA},
+        {"X509_V_ERR_INVALID_PURPOSE", X509_V_ERR_INVALID_PURPOSE},
+        {"X509_V_ERR_CERT_UNTRUSTED", X509_V_ERR_CERT_UNTRUSTED},
+        {"X509_V_ERR_CERT_REJECTED", X509_V_ERR_CERT_REJECTED},
+    };
+    out = ignore_list{};
+    std::string_view v(s);
+    if (v == "all") {
+        out.all = true;
+        return true;
+    }
+    while (!v.empty()) {
+        size_t k = v.find(',');
+        std::string w(v.substr(0, k));
+        v = k == std::string_view::npos ? std::string_view() : v.substr(k + 1);
+        char* end = nullptr;
+        long n = std::strtol(w.c_str(), &end, 10);
+        if (!w.empty() && !*end && n > 0 && n < 1000) {
+            out.ids.push_back((int)n);
+            continue;
+        }
+        bool found = false;
+        for (auto& e : names)
+            if (w == e.name) {
+                out.ids.push_back(e.id);
+                found = true;
+            }
+        if (!found) {
+            bad = w;
+            return false;
+        }
+    }
+    return true;
+}
+
+// Checks that a CA/CRL file is readable now (HAProxy refuses the line otherwise).
+int check_readable(const ptc_kw_ctx* c, const char* what, const std::string& p)
+{
+    if (access(p.c_str(), R_OK) != 0)
+        return host->cfg_errorf(c, "'%s' : unable to read '%s' : %s", what, p.c_str(),
+                                strerror(errno));
+    return PTC_OK;
+}
+
+// ---- bind keywords -----------------------------------------------------------------------
+
+int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
+{
+    struct stat st;
+    if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        DIR* d = opendir(path.c_str());
+        if (!d)
+            return host->cfg_errorf(c, "'crt' : unable to scan directory '%s' : %s", path.c_str(),
+                                    strerror(errno));
+        std::vector<std::string> files;
+        while (dirent* e = readdir(d)) {
+            std::string n = e->d_name;
+            if (n.empty() || n[0] == '.')
+                continue;
+            static const char* const skip[] = {".key", ".ocsp", ".issuer", ".sctl"};
+            bool side = false;
+            for (const char* x : skip) {
+                size_t l = std::strlen(x);
+                side |= n.size() > l && n.compare(n.size() - l, l, x) == 0;
+            }
+            if (!side)
+                files.push_back(path + "/" + n);
+        }
+        closedir(d);
+        std::sort(files.begin(), files.end());
+        for (auto& f : files) {
+            struct stat fs;
+            if (stat(f.c_str(), &fs) != 0 || !S_ISREG(fs.st_mode))
+                continue;
+            if (load_crt_path(c, be, f) != PTC_OK)
+                return PTC_ERROR;
+        }
+        return PTC_OK;
+    }
+    cert* ct = cert_find(path);
+    if (!ct) {
+        std::string err;
+        ct = cert_load(path, err);
+        if (!ct)
+            return host->cfg_errorf(c, "'crt' : %s", err.c_str());
+        cert_all().push_back(ct);
+        if (X509_cmp_current_time(X509_get0_notAfter(ct->leaf)) < 0)
+            host->cfg_warnf(c, "'crt' : the certificate in '%s' has expired; it is served anyway, "
+                               "as HAProxy does",
+                            path.c_str());
+    }
+    be.lines.push_back(bind_line{ct, {}, {}, {}});
+    return PTC_OK;
+}
+
+int kw_bind_crt(const ptc_kw_ctx* c)
+{
+    bind_extra& be = extra_of(c);
+    std::string p = resolve(g.crt_base, str(c->args[c->kw_words]));
+    be.bt->crts.push_back(p);
+    return load_crt_path(c, be, p);
+}
+
+int kw_bind_crt_list(const ptc_kw_ctx* c)
+{
+    bind_extra& be = extra_of(c);
+    std::string p = resolve(g.crt_base, str(c->args[c->kw_words]));
+    std::ifstream in(p);
+    if (!in)
+        return host->cfg_errorf(c, "'crt-list' : unable to open file '%s' : %s", p.c_str(),
+                                strerror(errno));
+    be.bt->crt_lists.push_back(p);
+    std::string line;
+    uint32_t n = 0;
+    while (std::getline(in, line)) {
+        n++;
+        crtlist::entry e;
+        std::string err;
+        crtlist::status st = crtlist::parse_line(line, e, err);
+        if (st == crtlist::status::blank)
+            continue;
+        if (st == crtlist::status::error)
+            return host->cfg_errorf(c, "'crt-list' : %s:%u: %s", p.c_str(), n, err.c_str());
+        // per-line options: checked now, applied when the contexts are built
+        tls_opts scratch;
+        opts_init(scratch);
+        for (size_t i = 0; i < e.options.size(); i++) {
+            ptc_str w{e.options[i].data(), e.options[i].size()};
+            static const char* const with_arg[] = {"alpn", "ciphers", "ciphersuites", "curves",
+                                                   "verify", "ca-file", "crl-file",
+                                                   "ssl-min-ver", "ssl-max-ver"};
+            bool arg = false;
+            for (const char* k : with_arg)
+                arg |= eq(w, k);
+            if (!arg && !eq(w, "no-tls-tickets") && !eq(w, "prefer-client-ciphers"))
+                return host->cfg_errorf(c,
+                                        "'crt-list' : %s:%u: option '%s' is not supported on a "
+                                        "crt-list line (alpn, ciphers, ciphersuites, curves, "
+                                        "verify, ca-file, crl-file)",
+                                        p.c_str(), n, e.options[i].c_str());
+            if (eq(w, "ssl-min-ver") || eq(w, "ssl-max-ver") || eq(w, "no-tls-tickets") ||
+                eq(w, "prefer-client-ciphers"))
+                return host->cfg_errorf(c,
+                                        "'crt-list' : %s:%u: '%s' cannot differ per certificate "
+                                        "here: set it on the bind line",
+                                        p.c_str(), n, e.options[i].c_str());
+            if (i + 1 >= e.options.size())
+                return host->cfg_errorf(c, "'crt-list' : %s:%u: '%s' needs an argument",
+                                        p.c_str(), n, e.options[i].c_str());
+            if (eq(w, "verify")) {
+                ptc_str v{e.options[i + 1].data(), e.options[i + 1].size()};
+                if (parse_verify(c, v, false, scratch.verify) != PTC_OK)
+                    return PTC_ERROR;
+            }
+            if (eq(w, "ca-file") || eq(w, "crl-file")) {
+                e.options[i + 1] = resolve(g.ca_base, e.options[i + 1]);
+                if (check_readable(c, e.options[i].c_str(), e.options[i + 1]) != PTC_OK)
+                    return PTC_ERROR;
+            }
+            i++;
+        }
+        std::string cp = resolve(g.crt_base, e.file);
+        size_t before = be.lines.size();
+        if (load_crt_path(c, be, cp) != PTC_OK)
+            return PTC_ERROR;
+        for (size_t k = before; k < be.lines.size(); k++) {
+            be.lines[k].options = e.options;
+            be.lines[k].filters = e.filters;
+            be.lines[k].excludes = e.excludes;
+        }
+    }
+    return PTC_OK;
+}
+
+int kw_ssl(const ptc_kw_ctx* c)
+{
+    if (c->bind_conf) {
+        extra_of(c).bt->o.ssl = 1;
+        return PTC_OK;
+    }
+    server_cf* sc = static_cast<server_cf*>(c->conf);
+    sc->o.ssl = eq(c->args[0], "no-ssl") ? 2 : 1;
+    return PTC_OK;
+}
+
+tls_opts& opts_of(const ptc_kw_ctx* c)
+{
+    if (c->bind_conf)
+        return extra_of(c).bt->o;
+    return static_cast<server_cf*>(c->conf)->o;
+}
+
+int kw_flag(const ptc_kw_ctx* c)
+{
+    tls_opts& o = opts_of(c);
+    const ptc_str* a = c->argc > c->kw_words ? &c->args[c->kw_words] : nullptr;
+    int r = apply_opt(c, o, c->args[0], a);
+    if (r == 1)
+        return host->cfg_errorf(c, "'%.*s': not a TLS option", (int)c->args[0].len,
+                                c->args[0].ptr);
+    return r;
+}
+
+int kw_string(const ptc_kw_ctx* c)
+{
+    tls_opts& o = opts_of(c);
+    ptc_str k = c->args[0], v = c->args[c->kw_words];
+    const char* s = host->cfg_strdup(c, v);
+    if (eq(k, "ciphers"))
+        o.ciphers = s;
+    else if (eq(k, "ciphersuites"))
+        o.ciphersuites = s;
+    else if (eq(k, "curves") || eq(k, "ecdhe"))
+        o.curves = s;
+    else if (eq(k, "alpn")) {
+        if (!v.len)
+            return host->cfg_errorf(c, "'alpn' : expects a comma-delimited list of protocols");
+        o.alpn = s;
+    } else if (eq(k, "ca-file") || eq(k, "crl-file")) {
+        std::string p = resolve(g.ca_base, s);
+        if (check_readable(c, eq(k, "ca-file") ? "ca-file" : "crl-file", p) != PTC_OK)
+            return PTC_ERROR;
+        const char* d = host->cfg_strdup(c, ptc_str{p.data(), p.size()});
+        (eq(k, "ca-file") ? o.ca_file : o.crl_file) = d;
+    }
+    return PTC_OK;
+}
+
+int kw_ignore_err(const ptc_kw_ctx* c)
+{
+    ptc_str k = c->args[0];
+    const char* v = host->cfg_strdup(c, c->args[c->kw_words]);
+    ignore_list l;
+    std::string bad;
+    if (!parse_ignore(v, l, bad))
+        return host->cfg_errorf(c,
+                                "'%.*s' : unknown error '%s' (expects 'all', or error IDs as "
+                                "numbers or X509_V_ERR_* names, comma-separated)",
+                                (int)k.len, k.ptr, bad.c_str());
+    (eq(k, "ca-ignore-err") ? opts_of(c).ca_ignore : opts_of(c).crt_ignore) = v;
+    return PTC_OK;
+}
+
+int kw_verify(const ptc_kw_ctx* c)
+{
+    return parse_verify(c, c->args[c->kw_words], !c->bind_conf, opts_of(c).verify);
+}
+
+// ---- server-only keywords ----------------------------------------------------------------
+
+int kw_srv_sni(const ptc_kw_ctx* c)
+{
+    server_cf* sc = static_cast<server_cf*>(c->conf);
+    sc->sni = host->expr_compile(c, c->args[c->kw_words]);
+    return sc->sni ? PTC_OK : PTC_ERROR;
+}
+
+int kw_srv_misc(const ptc_kw_ctx* c)
+{
+    server_cf* sc = static_cast<server_cf*>(c->conf);
+    ptc_str k = c->args[0];
+    if (eq(k, "no-ssl-reuse"))
+        sc->no_reuse = 1;
+    else if (eq(k, "ssl-reuse"))
+        sc->no_reuse = 0;
+    else if (eq(k, "verifyhost")) {
+        sc->verifyhost = host->cfg_strdup(c, c->args[c->kw_words]);
+        sc->verifyhost_set = 1;
+    } else if (eq(k, "no-verifyhost")) {
+        sc->verifyhost = nullptr;
+        sc->verifyhost_set = 0;
+    } else if (eq(k, "crt")) {
+        std::string p = resolve(g.crt_base, str(c->args[c->kw_words]));
+        cert* ct = cert_find(p);
+        if (!ct) {
+            std::string err;
+            ct = cert_load(p, err);
+            if (!ct)
+                return host->cfg_errorf(c, "'crt' : %s", err.c_str());
+            cert_all().push_back(ct);
+        }
+        sc->crt = host->cfg_strdup(c, ptc_str{p.data(), p.size()});
+    }
+    return PTC_OK;
+}
+
+// ---- global keywords ---------------------------------------------------------------------
+
+int kw_global(const ptc_kw_ctx* c)
+{
+    ptc_str k = c->args[0];
+    ptc_str v = c->args[c->kw_words];
+    if (eq(k, "crt-base"))
+        g.crt_base = str(v);
+    else if (eq(k, "ca-base"))
+        g.ca_base = str(v);
+    else if (eq(k, "ssl-default-bind-options"))
+        return parse_opt_list(c, g.bind_def);
+    else if (eq(k, "ssl-default-server-options"))
+        return parse_opt_list(c, g.server_def);
+    else if (eq(k, "ssl-default-bind-ciphers"))
+        g.bind_def.ciphers = host->cfg_strdup(c, v);
+    else if (eq(k, "ssl-default-bind-ciphersuites"))
+        g.bind_def.ciphersuites = host->cfg_strdup(c, v);
+    else if (eq(k, "ssl-default-bind-curves"))
+        g.bind_def.curves = host->cfg_strdup(c, v);
+    else if (eq(k, "ssl-default-server-ciphers"))
+        g.server_def.ciphers = host->cfg_strdup(c, v);
+    else if (eq(k, "ssl-default-server-ciphersuites"))
+        g.server_def.ciphersuites = host->cfg_strdup(c, v);
+    else if (eq(k, "ssl-server-verify")) {
+        if (eq(v, "none"))
+            g.server_verify = 0;
+        else if (eq(v, "required"))
+            g.server_verify = 2;
+        else
+            return host->cfg_errorf(c, "'ssl-server-verify' expects 'none' or 'required'");
+    } else {
+        uint64_t n = 0;
+        if (eq(k, "tune.ssl.lifetime")) {
+            if (host->parse_time(v, &n) != PTC_OK)
+                return host->cfg_errorf(c, "'tune.ssl.lifetime' : invalid time '%.*s'",
+                                        (int)v.len, v.ptr);
+            g.lifetime_s = n / 1000 ? n / 1000 : 1;
+            return PTC_OK;
+        }
+        std::string s = str(v);
+        char* end = nullptr;
+        n = std::strtoull(s.c_str(), &end, 10);
+        if (s.empty() || *end)
+            return host->cfg_errorf(c, "'%.*s' expects a number", (int)k.len, k.ptr);
+        if (eq(k, "tune.ssl.cachesize"))
+            g.cachesize = n;
+        else if (eq(k, "tune.ssl.maxrecord")) {
+            if (n && n < 512)
+                return host->cfg_errorf(c, "'tune.ssl.maxrecord' must be 0 or at least 512");
+            g.maxrecord = n > 16384 ? 16384 : n;
+        } else if (eq(k, "tune.ssl.default-dh-param")) {
+            if (n < 1024)
+                return host->cfg_errorf(c, "'tune.ssl.default-dh-param' must be at least 1024");
+        }
+    }
+    return PTC_OK;
+}
+
+// ---- building contexts ---------------------------------------------------------------------
+
+void merge(tls_opts& o, const tls_opts& def)
+{
+    if (!o.no_tickets)
+        o.no_tickets = def.no_tickets;
+    if (!o.prefer_client)
+        o.prefer_client = def.prefer_client;
+    if (!o.strict_sni)
+        o.strict_sni = def.strict_sni;
+    if (o.verify < 0)
+        o.verify = def.verify;
+    if (o.min_ver < 0)
+        o.min_ver = def.min_ver;
+    if (o.max_ver < 0)
+        o.max_ver = def.max_ver;
+    o.no_ver |= def.no_ver;
+    if (!o.force_ver)
+        o.force_ver = def.force_ver;
+    if (!o.ciphers)
+        o.ciphers = def.ciphers;
+    if (!o.ciphersuites)
+        o.ciphersuites = def.ciphersuites;
+    if (!o.curves)
+        o.curves = def.curves;
+    if (!o.ca_ignore)
+        o.ca_ignore = def.ca_ignore;
+    if (!o.crt_ignore)
+        o.crt_ignore = def.crt_ignore;
+}
+
+// Protocol range of <o>: force-* wins, then ssl-min/max-ver, then no-* trims the ends
+// (HAProxy 2.2+: TLSv1.2 at least unless told otherwise).
+bool version_range(const tls_opts& o, int& lo, int& hi, std::string& err)
+{
+    if (o.force_ver) {
+        for (lo = 1; lo < k_nver && !(o.force_ver & (1u << lo)); lo++) {
+        }
+        for (hi = k_nver - 1; hi > 0 && !(o.force_ver & (1u << hi)); hi--) {
+        }
+        return true;
+    }
+    lo = o.min_ver >= 0 ? o.min_ver : 3;
+    hi = o.max_ver >= 0 ? o.max_ver : k_nver - 1;
+    while (lo <= hi && (o.no_ver & (1u << lo)))
+        lo++;
+    while (hi >= lo && (o.no_ver & (1u << hi)))
+        hi--;
+    if (lo > hi) {
+        err = "all SSL/TLS versions are disabled";
+        return false;
+    }
+    return true;
+}
+
+std::string openssl_err()
+{
+    char buf[256];
+    unsigned long e = ERR_peek_last_error();
+    if (!e)
+        return "OpenSSL error";
+    ERR_error_string_n(e, buf, sizeof(buf));
+    ERR_clear_error();
+    return buf;
+}
+
+// ALPN "h2,http/1.1" in wire format.
+std::string alpn_wire(const char* s, bool drop_h2)
+{
+    std::string w;
+    std::string_view v(s);
+    while (!v.empty()) {
+        size_t k = v.find(',');
+        std::string_view p = v.substr(0, k);
+        if (!p.empty() && p.size() < 256 && !(drop_h2 && (p == "h2" || p == "h3"))) {
+            w.push_back((char)p.size());
+            w.append(p);
+        }
+        if (k == std::string_view::npos)
+            break;
+        v.remove_prefix(k + 1);
+    }
+    return w;
+}
+
+int alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+                unsigned int inlen, void* arg)
+{
+    const std::string* w = static_cast<const std::string*>(arg);
+    unsigned char* o = nullptr;
+    if (SSL_select_next_proto(&o, outlen, reinterpret_cast<const unsigned char*>(w->data()),
+                              (unsigned)w->size(), in, inlen) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK; // no common protocol: go on without ALPN
+    *out = o;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err)
+{
+    int lo, hi;
+    if (!version_range(o, lo, hi, err))
+        return false;
+    SSL_CTX_set_min_proto_version(ctx, k_versions[lo]);
+    SSL_CTX_set_max_proto_version(ctx, k_versions[hi]);
+    uint64_t opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION;
+    if (o.no_tickets)
+        opts |= SSL_OP_NO_TICKET;
+    SSL_CTX_set_options(ctx, opts);
+    if (o.ciphers && SSL_CTX_set_cipher_list(ctx, o.ciphers) != 1) {
+        err = std::string("unable to set SSL cipher list to '") + o.ciphers + "'";
+        ERR_clear_error();
+        return false;
+    }
+    if (o.ciphersuites && SSL_CTX_set_ciphersuites(ctx, o.ciphersuites) != 1) {
+        err = std::string("unable to set TLS 1.3 cipher suites to '") + o.ciphersuites + "'";
+        ERR_clear_error();
+        return false;
+    }
+    if (o.curves && SSL_CTX_set1_groups_list(ctx, o.curves) != 1) {
+        err = std::string("unable to set SSL curves list to '") + o.curves + "'";
+        ERR_clear_error();
+        return false;
+    }
+    if (o.ca_file) {
+        if (SSL_CTX_load_verify_locations(ctx, o.ca_file, nullptr) != 1) {
+            err = std::string("unable to load CA file '") + o.ca_file + "': " + openssl_err();
+            return false;
+        }
+    }
+    if (o.crl_file) {
+        X509_STORE* st = SSL_CTX_get_cert_store(ctx);
+        X509_LOOKUP* lk = X509_STORE_add_lookup(st, X509_LOOKUP_file());
+        if (!lk || X509_load_crl_file(lk, o.crl_file, X509_FILETYPE_PEM) <= 0) {
+            err = std::string("unable to load CRL file '") + o.crl_file + "': " + openssl_err();
+            return false;
+        }
+        X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
+    }
+    if (g.maxrecord)
+        SSL_CTX_set_max_send_fragment(ctx, g.maxrecord);
+    return true;
+}
+
+int servername_cb(SSL* ssl, int* al, void* arg);
+
+// The ignore lists of each bind context (ca-ignore-err, crt-ignore-err).
+struct ctx_ignore {
+    ignore_list ca, crt;
+};
+std::unordered_map<const SSL_CTX*, ctx_ignore> g_ignore;
+
+bool ignored(const ignore_list& l, int err)
+{
+    if (l.all)
+        return true;
+    for (int id : l.ids)
+        if (id == err)
+            return true;
+    return false;
+}
+
+// Client certificate verification: an error in the ignore list of its depth is recorded
+// (ssl_c_err, ssl_c_ca_err) and does not fail the handshake.
+int verify_cb(int ok, X509_STORE_CTX* x)
+{
+    if (ok)
+        return 1;
+    SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    if (!ssl)
+        return 0;
+    auto it = g_ignore.find(SSL_get_SSL_CTX(ssl));
+    if (it == g_ignore.end())
+        return 0;
+    int err = X509_STORE_CTX_get_error(x);
+    int depth = X509_STORE_CTX_get_error_depth(x);
+    tls_conn* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+    const ignore_list& l = depth ? it->second.ca : it->second.crt;
+    if (!ignored(l, err))
+        return 0;
+    if (tc) {
+        int& first = depth ? tc->ca_err : tc->crt_err;
+        if (!first)
+            first = err;
+    }
+    return 1;
+}
+
+SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err)
+{
+    SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx) {
+        err = openssl_err();
+        return nullptr;
+    }
+    if (!common_setup(ctx, o, err) || !cert_install(ctx, c, err)) {
+        SSL_CTX_free(ctx);
+        return nullptr;
+    }
+    if (!o.prefer_client)
+        SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
+    SSL_CTX_set_dh_auto(ctx, 1);
+    static const unsigned char sid[] = "portico";
+    SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
+    SSL_CTX_set_session_cache_mode(ctx, g.cachesize ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
+    SSL_CTX_sess_set_cache_size(ctx, (long)g.cachesize);
+    SSL_CTX_set_timeout(ctx, (long)g.lifetime_s);
+    sess_cache_attach(ctx);
+    tickets_attach(ctx);
+    if (o.verify > 0) {
+        if (!o.ca_file) {
+            err = "verify is enabled but no CA file specified (ca-file)";
+            SSL_CTX_free(ctx);
+            return nullptr;
+        }
+        STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.ca_file);
+        if (names)
+            SSL_CTX_set_client_CA_list(ctx, names);
+        ERR_clear_error();
+        bool ign = o.ca_ignore || o.crt_ignore;
+        if (ign) {
+            ctx_ignore ci;
+            std::string bad;
+            if (o.ca_ignore)
+                parse_ignore(o.ca_ignore, ci.ca, bad);
+            if (o.crt_ignore)
+                parse_ignore(o.crt_ignore, ci.crt, bad);
+            g_ignore[ctx] = ci;
+        }
+        SSL_CTX_set_verify(ctx,
+                           SSL_VERIFY_PEER | (o.verify == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
+                           ign ? verify_cb : nullptr);
+    } else {
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    }
+    if (o.alpn) {
+        g_wires.push_back(alpn_wire(o.alpn, bt->http));
+        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, &g_wires.back());
+    }
+    SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
+    SSL_CTX_set_tlsext_servername_arg(ctx, bt);
+    c->users.push_back(ctx);
+    return ctx;
+}
+
+// The context for <name> (lowercase), or -1.
+long sni_lookup(const bind_tls* bt, const std::string& name)
+{
+    auto excluded = [&](size_t ctx) {
+        for (const auto& e : bt->names)
+            if (e.neg && e.ctx == ctx && crtlist::name_matches(e.name, name))
+                return true;
+        return false;
+    };
+    for (int pass = 0; pass < 2; pass++)
+        for (const auto& e : bt->names) {
+            bool wild = e.name.size() > 1 && e.name[0] == '*';
+            if (e.neg || wild != (pass == 1) || !crtlist::name_matches(e.name, name) ||
+                excluded(e.ctx))
+                continue;
+            return (long)e.ctx;
+        }
+    return -1;
+}
+
+int servername_cb(SSL* ssl, int* al, void* arg)
+{
+    bind_tls* bt = static_cast<bind_tls*>(arg);
+    const char* sn = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    long i = -1;
+    if (sn && *sn) {
+        std::string n(sn);
+        for (char& ch : n)
+            ch = (char)std::tolower((unsigned char)ch);
+        if (!n.empty() && n.back() == '.')
+            n.pop_back();
+        i = sni_lookup(bt, n);
+    }
+    if (i < 0) {
+        if (bt->o.strict_sni) {
+            *al = SSL_AD_UNRECOGNIZED_NAME;
+            return SSL_TLSEXT_ERR_ALERT_FATAL;
+        }
+        return SSL_TLSEXT_ERR_OK; // the default certificate
+    }
+    SSL_CTX* ctx = bt->ctxs[(size_t)i].ctx;
+    if (ctx != SSL_get_SSL_CTX(ssl)) {
+        SSL_set_SSL_CTX(ssl, ctx);
+        // what SSL_set_SSL_CTX does not carry over: verification and cipher lists
+        SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), SSL_CTX_get_verify_callback(ctx));
+        SSL_set_client_CA_list(ssl, SSL_dup_CA_list(SSL_CTX_get_client_CA_list(ctx)));
+        SSL_set_cipher_list(ssl, "DEFAULT"); // reset, then the context's own
+        STACK_OF(SSL_CIPHER)* cl = SSL_CTX_get_ciphers(ctx);
+        std::string list;
+        for (int k = 0; cl && k < sk_SSL_CIPHER_num(cl); k++) {
+            const SSL_CIPHER* ci = sk_SSL_CIPHER_value(cl, k);
+            if (!std::strcmp(SSL_CIPHER_get_version(ci), "TLSv1.3"))
+                continue;
+            if (!list.empty())
+                list += ':';
+            list += SSL_CIPHER_get_name(ci);
+        }
+        if (!list.empty())
+            SSL_set_cipher_list(ssl, list.c_str());
+        ERR_clear_error();
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+int build_bind(bind_extra& be)
+{
+    bind_tls* bt = be.bt;
+    const char* where_f = bt->file.c_str();
+    if (!bt->o.ssl) {
+        if (!be.lines.empty())
+            host->errorf(g_self, "%s:%u: 'crt' or 'crt-list' without 'ssl' on the bind line: "
+                                 "this address does not use TLS",
+                         where_f, bt->line);
+        return PTC_OK;
+    }
+    if (be.lines.empty()) {
+        host->errorf(g_self, "%s:%u: 'ssl' on a bind line needs at least one certificate "
+                             "('crt' or 'crt-list')",
+                     where_f, bt->line);
+        return PTC_ERROR;
+    }
+    ptc_proxy* fe = host->bind_proxy(be.bind);
+    ptc_str mode = host->proxy_mode(fe);
+    bt->http = mode.len == 4 && std::memcmp(mode.ptr, "http", 4) == 0;
+    merge(bt->o, g.bind_def);
+    for (auto& ln : be.lines) {
+        tls_opts o = bt->o;
+        for (size_t i = 0; i + 1 < ln.options.size(); i += 2) {
+            const std::string& k = ln.options[i];
+            const char* v = strdup(ln.options[i + 1].c_str()); // config lifetime
+            if (k == "alpn")
+                o.alpn = v;
+            else if (k == "ciphers")
+                o.ciphers = v;
+            else if (k == "ciphersuites")
+                o.ciphersuites = v;
+            else if (k == "curves")
+                o.curves = v;
+            else if (k == "ca-file")
+                o.ca_file = v;
+            else if (k == "crl-file")
+                o.crl_file = v;
+            else if (k == "verify")
+                o.verify = !std::strcmp(v, "none") ? 0 : !std::strcmp(v, "optional") ? 1 : 2;
+        }
+        std::string err;
+        SSL_CTX* ctx = make_bind_ctx(bt, o, ln.c, err);
+        if (!ctx) {
+            host->errorf(g_self, "%s:%u: '%s': %s", where_f, bt->line, ln.c->path.c_str(),
+                         err.c_str());
+            return PTC_ERROR;
+        }
+        size_t idx = bt->ctxs.size();
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty()});
+        ln.c->bind_users.emplace_back(bt, idx);
+        for (auto& f : ln.filters)
+            bt->names.push_back(sni_entry{f, false, idx});
+        for (auto& f : ln.excludes)
+            bt->names.push_back(sni_entry{f, true, idx});
+        if (ln.filters.empty())
+            for (auto& n : ln.c->names)
+                bt->names.push_back(sni_entry{n, false, idx});
+    }
+    if (bt->o.alpn && bt->http && alpn_wire(bt->o.alpn, false) != alpn_wire(bt->o.alpn, true))
+        host->log(PTC_LOG_NOTICE,
+                  "%s:%u: 'alpn %s': portico speaks HTTP/1.1 to clients: h2 is not offered",
+                  where_f, bt->line, bt->o.alpn);
+    return PTC_OK;
+}
+
+int new_session_cb(SSL* ssl, SSL_SESSION* sess)
+{
+    tls_conn* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+    if (!tc || !tc->srv)
+        return 0;
+    sess_store(tc->srv, sess); // takes the reference
+    return 1;
+}
+
+int build_server(ptc_proxy* be, ptc_server* srv)
+{
+    server_cf* sc = static_cast<server_cf*>(host->server_conf(g_self, srv));
+    if (!sc || sc->o.ssl != 1)
+        return PTC_OK;
+    ptc_str bn = host->proxy_name(be), sn = host->server_name(srv);
+    merge(sc->o, g.server_def);
+    if (sc->o.verify < 0)
+        sc->o.verify = (int8_t)g.server_verify;
+    if (sc->o.verify == 2 && !sc->o.ca_file) {
+        host->errorf(g_self,
+                     "Proxy '%.*s', server '%.*s': verify is enabled by default but no CA file "
+                     "specified. If you're running on a LAN where you're certain to trust the "
+                     "server's certificate, please set an explicit 'verify none' statement on "
+                     "the 'server' line, or use 'ssl-server-verify none' in the global section "
+                     "to disable server-side verifications by default.",
+                     (int)bn.len, bn.ptr, (int)sn.len, sn.ptr);
+        return PTC_ERROR;
+    }
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    std::string err;
+    if (!ctx || !common_setup(ctx, sc->o, err)) {
+        host->errorf(g_self, "Proxy '%.*s', server '%.*s': %s", (int)bn.len, bn.ptr, (int)sn.len,
+                     sn.ptr, err.empty() ? openssl_err().c_str() : err.c_str());
+        SSL_CTX_free(ctx);
+        return PTC_ERROR;
+    }
+    if (sc->crt) {
+        cert* c = cert_find(sc->crt);
+        if (!c || !cert_install(ctx, c, err)) {
+            host->errorf(g_self, "Proxy '%.*s', server '%.*s': %s", (int)bn.len, bn.ptr,
+                         (int)sn.len, sn.ptr, err.c_str());
+            SSL_CTX_free(ctx);
+            return PTC_ERROR;
+        }
+        c->users.push_back(ctx);
+    }
+    SSL_CTX_set_verify(ctx, sc->o.verify == 2 ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+    if (!sc->no_reuse) {
+        SSL_CTX_set_session_cache_mode(ctx,
+                                       SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+        SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
+    }
+    if (sc->o.alpn) {
+        std::string w = alpn_wire(sc->o.alpn, false);
+        sc->alpn_wire = static_cast<char*>(std::malloc(w.size() + 1));
+        std::memcpy(sc->alpn_wire, w.data(), w.size());
+        sc->alpn_wire_len = (uint32_t)w.size();
+    }
+    sc->ctx = ctx;
+    return PTC_OK;
+}
+
+constexpr uint32_t B = PTC_KW_BIND;
+constexpr uint32_t SV = PTC_KW_SERVER | PTC_KW_DEFSERVER;
+constexpr uint32_t BSV = B | SV;
+constexpr uint32_t GL = PTC_SEC_GLOBAL;
+
+} // namespace
+
+int build_all()
+{
+    int rc = PTC_OK;
+    bool any = false;
+    for (auto& be : g_binds)
+        any |= be.bt->o.ssl && !be.lines.empty();
+    if (any && !tickets_init()) {
+        host->errorf(g_self, "ssl: cannot draw the session ticket secret");
+        return PTC_ERROR;
+    }
+    if (!reload_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the runtime API's certificate slots");
+        return PTC_ERROR;
+    }
+    if (any && !sess_cache_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the shared TLS session cache (%llu entries)",
+                     (unsigned long long)g.cachesize);
+        return PTC_ERROR;
+    }
+    for (auto& be : g_binds)
+        if (build_bind(be) != PTC_OK)
+            rc = PTC_ERROR;
+    for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
+        if (!(host->proxy_cap(p) & PTC_SEC_BACKEND))
+            continue;
+        for (ptc_server* s = host->server_next(p, nullptr); s; s = host->server_next(p, s))
+            if (build_server(p, s) != PTC_OK)
+                rc = PTC_ERROR;
+    }
+    return rc;
+}
+
+const ptc_keyword k_keywords[] = {
+    // bind and server lines
+    {"ssl", BSV, 0, 0, 0, kw_ssl, "ssl: TLS on this address (bind) or to this server"},
+    {"no-ssl", SV, 0, 0, 0, kw_ssl, "no-ssl: cancel an inherited 'ssl' (server)"},
+    {"crt", B, 0, 1, 1, kw_bind_crt,
+     "crt <file|dir>: PEM certificate with its key and chain (bind; several allowed)"},
+    {"crt", SV, 0, 1, 1, kw_srv_misc, "crt <file>: client certificate shown to the server"},
+    {"crt-list", B, 0, 1, 1, kw_bind_crt_list,
+     "crt-list <file>: certificates with per-line [options] and SNI filters"},
+    {"alpn", BSV, 0, 1, 1, kw_string, "alpn <proto>[,<proto>...]: ALPN protocols offered"},
+    {"ciphers", BSV, 0, 1, 1, kw_string, "ciphers <list>: TLS <= 1.2 cipher list"},
+    {"ciphersuites", BSV, 0, 1, 1, kw_string, "ciphersuites <list>: TLS 1.3 cipher suites"},
+    {"curves", B, 0, 1, 1, kw_string, "curves <list>: key exchange groups (\"X25519:P-256\")"},
+    {"ecdhe", B, 0, 1, 1, kw_string, "ecdhe <curve>: the one key exchange curve"},
+    {"ca-file", BSV, 0, 1, 1, kw_string,
+     "ca-file <file>: CAs that verify client (bind) or server certificates"},
+    {"crl-file", BSV, 0, 1, 1, kw_string, "crl-file <file>: certificate revocation lists"},
+    {"ca-ignore-err", B, 0, 1, 1, kw_ignore_err,
+     "ca-ignore-err all|<id>[,<id>...]: client chain errors (depth > 0) that do not fail"},
+    {"crt-ignore-err", B, 0, 1, 1, kw_ignore_err,
+     "crt-ignore-err all|<id>[,<id>...]: client certificate errors (depth 0) that do not fail"},
+    {"verify", BSV, 0, 1, 1, kw_verify,
+     "verify none|optional|required: peer certificate verification"},
+    {"ssl-min-ver", BSV, 0, 1, 1, kw_flag, "ssl-min-ver <ver>: lowest protocol version"},
+    {"ssl-max-ver", BSV, 0, 1, 1, kw_flag, "ssl-max-ver <ver>: highest protocol version"},
+    {"no-sslv3", BSV, 0, 0, 0, kw_flag, "no-sslv3: disable SSLv3"},
+    {"no-tlsv10", BSV, 0, 0, 0, kw_flag, "no-tlsv10: disable TLSv1.0"},
+    {"no-tlsv11", BSV, 0, 0, 0, kw_flag, "no-tlsv11: disable TLSv1.1"},
+    {"no-tlsv12", BSV, 0, 0, 0, kw_flag, "no-tlsv12: disable TLSv1.2"},
+    {"no-tlsv13", BSV, 0, 0, 0, kw_flag, "no-tlsv13: disable TLSv1.3"},
+    {"force-sslv3", BSV, 0, 0, 0, kw_flag, "force-sslv3: only SSLv3 (refused: not available)"},
+    {"force-tlsv10", BSV, 0, 0, 0, kw_flag, "force-tlsv10: only TLSv1.0"},
+    {"force-tlsv11", BSV, 0, 0, 0, kw_flag, "force-tlsv11: only TLSv1.1"},
+    {"force-tlsv12", BSV, 0, 0, 0, kw_flag, "force-tlsv12: only TLSv1.2"},
+    {"force-tlsv13", BSV, 0, 0, 0, kw_flag, "force-tlsv13: only TLSv1.3"},
+    {"no-tls-tickets", BSV, 0, 0, 0, kw_flag, "no-tls-tickets: no session tickets"},
+    {"prefer-client-ciphers", B, 0, 0, 0, kw_flag,
+     "prefer-client-ciphers: the client's cipher order wins"},
+    {"strict-sni", B, 0, 0, 0, kw_flag,
+     "strict-sni: refuse a handshake whose SNI matches no certificate"},
+    // server lines
+    {"sni", SV, 0, 1, 1, kw_srv_sni, "sni <expr>: SNI sent to the server (sample expression)"},
+    {"no-ssl-reuse", SV, 0, 0, 0, kw_srv_misc, "no-ssl-reuse: no TLS session resumption"},
+    {"ssl-reuse", SV, 0, 0, 0, kw_srv_misc, "ssl-reuse: cancel an inherited no-ssl-reuse"},
+    {"verifyhost", SV, 0, 1, 1, kw_srv_misc,
+     "verifyhost <name>: the name the server certificate must carry"},
+    {"no-verifyhost", SV, 0, 0, 0, kw_srv_misc, "no-verifyhost: cancel an inherited verifyhost"},
+    // global section
+    {"crt-base", GL, 0, 1, 1, kw_global, "crt-base <dir>: base of relative certificate paths"},
+    {"ca-base", GL, 0, 1, 1, kw_global, "ca-base <dir>: base of relative CA and CRL paths"},
+    {"ssl-default-bind-options", GL, 0, 1, -1, kw_global,
+     "ssl-default-bind-options <opt>...: default TLS options of bind lines"},
+    {"ssl-default-bind-ciphers", GL, 0, 1, 1, kw_global,
+     "ssl-default-bind-ciphers <list>: default TLS <= 1.2 ciphers of bind lines"},
+    {"ssl-default-bind-ciphersuites", GL, 0, 1, 1, kw_global,
+     "ssl-default-bind-ciphersuites <list>: default TLS 1.3 suites of bind lines"},
+    {"ssl-default-bind-curves", GL, 0, 1, 1, kw_global,
+     "ssl-default-bind-curves <list>: default groups of bind lines"},
+    {"ssl-default-server-options", GL, 0, 1, -1, kw_global,
+     "ssl-default-server-options <opt>...: default TLS options of server lines"},
+    {"ssl-default-server-ciphers", GL, 0, 1, 1, kw_global,
+     "ssl-default-server-ciphers <list>: default TLS <= 1.2 ciphers of server lines"},
+    {"ssl-default-server-ciphersuites", GL, 0, 1, 1, kw_global,
+     "ssl-default-server-ciphersuites <list>: default TLS 1.3 suites of server lines"},
+    {"ssl-server-verify", GL, 0, 1, 1, kw_global,
+     "ssl-server-verify none|required: default 'verify' of server lines"},
+    {"tune.ssl.cachesize", GL, 0, 1, 1, kw_global,
+     "tune.ssl.cachesize <n>: TLS sessions kept per process (default 20000)"},
+    {"tune.ssl.lifetime", GL, 0, 1, 1, kw_global,
+     "tune.ssl.lifetime <time>: lifetime of a TLS session (default 300s)"},
+    {"tune.ssl.maxrecord", GL, 0, 1, 1, kw_global,
+     "tune.ssl.maxrecord <bytes>: largest TLS record sent (0: 16384)"},
+    {"tune.ssl.default-dh-param", GL, 0, 1, 1, kw_global,
+     "tune.ssl.default-dh-param <bits>: accepted; DHE parameters follow the key (OpenSSL auto)"},
+};
+const uint32_t k_keyword_count = PTC_COUNTOF(k_keywords);
+
+} // namespace tls

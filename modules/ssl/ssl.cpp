@@ -1,0 +1,573 @@
+// SPDX-License-Identifier: MIT
+// The ssl module: TLS with OpenSSL 3 on both sides of a stream.
+//
+// Client side: a PTC_PHASE_CONNECTION hook installs the TLS transport (xprt.cpp) on an
+// address with "ssl" and waits, yielding, until the handshake is done, so the protocol
+// handler ("mode tcp" or "mode http") only ever sees a stream whose handshake succeeded;
+// the wait is bounded by "timeout client", and a failure is counted and logged as HAProxy
+// logs failed handshakes ("SSL handshake failure", "Timeout during SSL handshake"...).
+// Server side: a PTC_PHASE_SRV_CONNECTED hook installs it on connections to a server with
+// "ssl" (SNI, verification, ALPN, client certificate, session reuse); the host holds the
+// connection back from the handler until the handshake is done (transport.h, 1.7).
+// Fetches: ssl_fc*, ssl_c_*, ssl_bc*. Runtime API: "show ssl cert".
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <cstring>
+#include <ctime>
+#include <unordered_map>
+
+#include "ssl_int.hpp"
+
+namespace tls {
+
+const ptc_host* host;
+ptc_modref* g_self;
+
+namespace {
+
+int g_ex_index = -1;
+std::unordered_map<const ptc_server*, SSL_SESSION*> g_sessions; // this worker's
+
+} // namespace
+
+int ex_index() { return g_ex_index; }
+
+stream_st* state(ptc_stream* s)
+{
+    return static_cast<stream_st*>(host->stream_modstate(g_self, s));
+}
+
+void sess_store(const ptc_server* srv, SSL_SESSION* sess)
+{
+    SSL_SESSION*& slot = g_sessions[srv];
+    if (slot)
+        SSL_SESSION_free(slot);
+    slot = sess;
+}
+
+SSL_SESSION* sess_get(const ptc_server* srv)
+{
+    auto it = g_sessions.find(srv);
+    return it == g_sessions.end() ? nullptr : it->second;
+}
+
+namespace {
+
+// ---- hooks ---------------------------------------------------------------------------------
+
+int on_connection(ptc_stream* s, void*, void*)
+{
+    const bind_cf* bc = static_cast<const bind_cf*>(host->bind_conf(g_self, host->stream_bind(s)));
+    if (!bc || !bc->t || !bc->t->o.ssl || bc->t->ctxs.empty())
+        return PTC_CONTINUE;
+    stream_st* st = state(s);
+    tls_conn* tc = st->cli;
+    if (!tc) {
+        SSL* ssl = SSL_new(bc->t->ctxs[0].ctx);
+        tc = ssl ? conn_new(ssl, s, true) : nullptr;
+        if (!tc) {
+            SSL_free(ssl);
+            host->stream_conn_fail(s, "Out of memory during SSL handshake");
+            return PTC_DENY;
+        }
+        if (host->stream_set_transport(s, PTC_SIDE_CLIENT, &k_transport, tc) != PTC_OK) {
+            conn_free(tc);
+            host->stream_conn_fail(s, "SSL handshake failure");
+            return PTC_DENY;
+        }
+        st->cli = tc;
+        tc->slot = &st->cli;
+    }
+    if (tc->hs_done)
+        return PTC_CONTINUE;
+    if (tc->failed) {
+        host->stream_conn_fail(s, tc->why ? tc->why : "SSL handshake failure");
+        return PTC_DENY;
+    }
+    uint32_t fl = host->chan_flags(s, PTC_DIR_REQ);
+    if (fl & PTC_CHAN_TIMEOUT) {
+        host->stream_conn_fail(s, "Timeout during SSL handshake");
+        return PTC_DENY;
+    }
+    if (fl & PTC_CHAN_ERROR) {
+        host->stream_conn_fail(s, "Connection error during SSL handshake");
+        return PTC_DENY;
+    }
+    if (fl & PTC_CHAN_EOF) {
+        host->stream_conn_fail(s, "Connection closed during SSL handshake");
+        return PTC_DENY;
+    }
+    return PTC_YIELD;
+}
+
+int on_srv_connected(ptc_stream* s, void*, void*)
+{
+    ptc_server* srv = host->stream_server(s);
+    server_cf* sc = srv ? static_cast<server_cf*>(host->server_conf(g_self, srv)) : nullptr;
+    if (!sc || sc->o.ssl != 1 || !sc->ctx)
+        return PTC_CONTINUE;
+    SSL* ssl = SSL_new(sc->ctx);
+    tls_conn* tc = ssl ? conn_new(ssl, s, false) : nullptr;
+    if (!tc) {
+        SSL_free(ssl);
+        return PTC_ERROR;
+    }
+    tc->srv = srv;
+    std::string sni;
+    if (sc->sni) {
+        ptc_sample smp;
+        if (host->expr_eval(s, sc->sni, &smp) &&
+            (smp.type == PTC_SMP_STR || smp.type == PTC_SMP_BIN) && smp.u.str.len)
+            sni.assign(smp.u.str.ptr, smp.u.str.len);
+        if (!sni.empty())
+            SSL_set_tlsext_host_name(ssl, sni.c_str());
+    }
+    if (sc->o.verify == 2) {
+        const char* name = sc->verifyhost ? sc->verifyhost : sni.empty() ? nullptr : sni.c_str();
+        if (name) {
+            SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            SSL_set1_host(ssl, name);
+        }
+    }
+    if (sc->alpn_wire_len)
+        SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(sc->alpn_wire),
+                            sc->alpn_wire_len);
+    if (!sc->no_reuse)
+        if (SSL_SESSION* sess = sess_get(srv))
+            SSL_set_session(ssl, sess);
+    if (host->stream_set_transport(s, PTC_SIDE_SERVER, &k_transport, tc) != PTC_OK) {
+        conn_free(tc);
+        return PTC_ERROR;
+    }
+    stream_st* st = state(s);
+    st->srv = tc;
+    tc->slot = &st->srv;
+    return PTC_CONTINUE;
+}
+
+int on_close(ptc_stream* s, void*, void*)
+{
+    stream_st* st = state(s);
+    if (!st)
+        return PTC_CONTINUE;
+    if (st->cli)
+        st->cli->slot = nullptr;
+    if (st->srv)
+        st->srv->slot = nullptr;
+    st->cli = st->srv = nullptr;
+    return PTC_CONTINUE;
+}
+
+const ptc_hook hooks[] = {
+    {PTC_PHASE_CONNECTION, 0, on_connection}, // after a PROXY header (-1000)
+    {PTC_PHASE_SRV_CONNECTED, 100, on_srv_connected}, // after send-proxy's preamble
+    {PTC_PHASE_CLOSE, 0, on_close},
+};
+
+// ---- fetches -------------------------------------------------------------------------------
+
+SSL* fc(ptc_stream* s)
+{
+    stream_st* st = state(s);
+    return st && st->cli && st->cli->hs_done ? st->cli->ssl : nullptr;
+}
+SSL* bc(ptc_stream* s)
+{
+    stream_st* st = state(s);
+    return st && st->srv && st->srv->hs_done ? st->srv->ssl : nullptr;
+}
+
+int set_bool(ptc_sample* out, bool v)
+{
+    out->type = PTC_SMP_BOOL;
+    out->flags = 0;
+    out->u.sint = v;
+    return 1;
+}
+int set_str(ptc_sample* out, const char* p, size_t n, uint32_t type = PTC_SMP_STR,
+            uint32_t flags = PTC_SMPF_CONST)
+{
+    if (!p)
+        return 0;
+    out->type = type;
+    out->flags = flags;
+    out->u.str = ptc_str{p, n};
+    return 1;
+}
+int set_cstr(ptc_sample* out, const char* p) { return p ? set_str(out, p, std::strlen(p)) : 0; }
+int set_scratch(ptc_sample* out, const void* p, size_t n, uint32_t type)
+{
+    size_t cap = 0;
+    char* b = host->scratch(&cap);
+    if (n > cap)
+        n = cap;
+    std::memcpy(b, p, n);
+    return set_str(out, b, n, type, 0);
+}
+
+int f_ssl_fc(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return set_bool(out, fc(s) != nullptr);
+}
+int f_ssl_bc(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return set_bool(out, bc(s) != nullptr);
+}
+int f_fc_sni(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    SSL* ssl = fc(s);
+    return ssl ? set_cstr(out, SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name)) : 0;
+}
+int proto_of(SSL* ssl, ptc_sample* out) { return ssl ? set_cstr(out, SSL_get_version(ssl)) : 0; }
+int cipher_of(SSL* ssl, ptc_sample* out)
+{
+    return ssl ? set_cstr(out, SSL_get_cipher_name(ssl)) : 0;
+}
+int alpn_of(SSL* ssl, ptc_sample* out)
+{
+    if (!ssl)
+        return 0;
+    const unsigned char* p = nullptr;
+    unsigned int n = 0;
+    SSL_get0_alpn_selected(ssl, &p, &n);
+    return n ? set_str(out, reinterpret_cast<const char*>(p), n) : 0;
+}
+int reused_of(SSL* ssl, ptc_sample* out)
+{
+    return ssl ? set_bool(out, SSL_session_reused(ssl) == 1) : 0;
+}
+int f_fc_protocol(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return proto_of(fc(s), o); }
+int f_bc_protocol(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return proto_of(bc(s), o); }
+int f_fc_cipher(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return cipher_of(fc(s), o); }
+int f_bc_cipher(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return cipher_of(bc(s), o); }
+int f_fc_alpn(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return alpn_of(fc(s), o); }
+int f_bc_alpn(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return alpn_of(bc(s), o); }
+int f_fc_reused(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return reused_of(fc(s), o); }
+int f_bc_reused(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return reused_of(bc(s), o); }
+
+int f_fc_has_crt(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    SSL* ssl = fc(s);
+    return ssl ? set_bool(out, SSL_get0_peer_certificate(ssl) != nullptr) : 0;
+}
+int f_c_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    stream_st* st = state(s);
+    if (!fc(s))
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = st->cli->crt_err;
+    return 1;
+}
+int f_c_ca_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    stream_st* st = state(s);
+    if (!fc(s))
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = st->cli->ca_err;
+    return 1;
+}
+int f_c_verify(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    SSL* ssl = fc(s);
+    if (!ssl)
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = SSL_get0_peer_certificate(ssl) ? SSL_get_verify_result(ssl) : 0;
+    return 1;
+}
+
+// "/C=FR/O=x/CN=y", or with <entry>[,<occ>] one entry's value (occ > 0 from the first,
+// < 0 from the last; default: the last), as HAProxy's ssl_c_s_dn(CN).
+int dn_sample(X509_NAME* nm, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    if (!nm)
+        return 0;
+    if (!n) {
+        char buf[1024];
+        if (!X509_NAME_oneline(nm, buf, sizeof(buf)))
+            return 0;
+        return set_scratch(out, buf, std::strlen(buf), PTC_SMP_STR);
+    }
+    int nid = OBJ_txt2nid(a[0].str.ptr);
+    if (nid == NID_undef)
+        return 0;
+    std::vector<int> idx;
+    for (int i = -1; (i = X509_NAME_get_index_by_NID(nm, nid, i)) >= 0;)
+        idx.push_back(i);
+    if (idx.empty())
+        return 0;
+    long occ = n > 1 ? std::strtol(a[1].str.ptr, nullptr, 10) : -1;
+    long k = occ > 0 ? occ - 1 : (long)idx.size() + occ;
+    if (occ == 0 || k < 0 || k >= (long)idx.size())
+        return 0;
+    ASN1_STRING* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, idx[(size_t)k]));
+    return set_scratch(out, ASN1_STRING_get0_data(d), (size_t)ASN1_STRING_length(d), PTC_SMP_STR);
+}
+X509* peer(ptc_stream* s)
+{
+    SSL* ssl = fc(s);
+    return ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+}
+int f_c_used(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return fc(s) ? set_bool(out, peer(s) != nullptr) : 0;
+}
+int f_c_s_dn(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    X509* x = peer(s);
+    return x ? dn_sample(X509_get_subject_name(x), a, n, out) : 0;
+}
+int f_c_i_dn(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    X509* x = peer(s);
+    return x ? dn_sample(X509_get_issuer_name(x), a, n, out) : 0;
+}
+int f_c_serial(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = peer(s);
+    if (!x)
+        return 0;
+    const ASN1_INTEGER* sn = X509_get0_serialNumber(x);
+    return set_scratch(out, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
+                       PTC_SMP_BIN);
+}
+int f_c_sha1(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = peer(s);
+    if (!x)
+        return 0;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (X509_digest(x, EVP_sha1(), md, &n) != 1)
+        return 0;
+    return set_scratch(out, md, n, PTC_SMP_BIN);
+}
+int time_sample(const ASN1_TIME* t, ptc_sample* out)
+{
+    if (!t)
+        return 0;
+    return set_scratch(out, ASN1_STRING_get0_data(t), (size_t)ASN1_STRING_length(t), PTC_SMP_STR);
+}
+int f_c_notafter(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = peer(s);
+    return x ? time_sample(X509_get0_notAfter(x), out) : 0;
+}
+int f_c_notbefore(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = peer(s);
+    return x ? time_sample(X509_get0_notBefore(x), out) : 0;
+}
+
+int check_dn_args(const ptc_kw_ctx* c, ptc_arg* a, uint32_t n)
+{
+    if (n >= 1 && OBJ_txt2nid(a[0].str.ptr) == NID_undef)
+        return host->cfg_errorf(c, "unknown DN entry '%s'", a[0].str.ptr);
+    return PTC_OK;
+}
+
+constexpr uint32_t A = PTC_USE_ANY;
+const ptc_fetch fetches[] = {
+    {"ssl_fc", PTC_SMP_BOOL, A, 0, 0, f_ssl_fc, nullptr, "ssl_fc: the client connection is TLS"},
+    {"ssl_fc_sni", PTC_SMP_STR, A, 0, 0, f_fc_sni, nullptr, "ssl_fc_sni: SNI the client sent"},
+    {"ssl_fc_protocol", PTC_SMP_STR, A, 0, 0, f_fc_protocol, nullptr,
+     "ssl_fc_protocol: \"TLSv1.3\"..."},
+    {"ssl_fc_cipher", PTC_SMP_STR, A, 0, 0, f_fc_cipher, nullptr, "ssl_fc_cipher: cipher name"},
+    {"ssl_fc_alpn", PTC_SMP_STR, A, 0, 0, f_fc_alpn, nullptr, "ssl_fc_alpn: protocol chosen"},
+    {"ssl_fc_is_resumed", PTC_SMP_BOOL, A, 0, 0, f_fc_reused, nullptr,
+     "ssl_fc_is_resumed: the TLS session was resumed"},
+    {"ssl_fc_session_reused", PTC_SMP_BOOL, A, 0, 0, f_fc_reused, nullptr,
+     "ssl_fc_session_reused: the TLS session was resumed (ssl_fc_is_resumed)"},
+    {"ssl_fc_has_crt", PTC_SMP_BOOL, A, 0, 0, f_fc_has_crt, nullptr,
+     "ssl_fc_has_crt: the client showed a certificate"},
+    {"ssl_c_used", PTC_SMP_BOOL, A, 0, 0, f_c_used, nullptr,
+     "ssl_c_used: a client certificate was used"},
+    {"ssl_c_verify", PTC_SMP_SINT, A, 0, 0, f_c_verify, nullptr,
+     "ssl_c_verify: the client certificate's verification result (0: ok)"},
+    {"ssl_c_err", PTC_SMP_SINT, A, 0, 0, f_c_err, nullptr,
+     "ssl_c_err: first error ignored (crt-ignore-err) on the client certificate, 0: none"},
+    {"ssl_c_ca_err", PTC_SMP_SINT, A, 0, 0, f_c_ca_err, nullptr,
+     "ssl_c_ca_err: first error ignored (ca-ignore-err) on the client chain, 0: none"},
+    {"ssl_c_s_dn", PTC_SMP_STR, A, 0, 2, f_c_s_dn, check_dn_args,
+     "ssl_c_s_dn([<entry>[,<occ>]]): client certificate subject"},
+    {"ssl_c_i_dn", PTC_SMP_STR, A, 0, 2, f_c_i_dn, check_dn_args,
+     "ssl_c_i_dn([<entry>[,<occ>]]): client certificate issuer"},
+    {"ssl_c_serial", PTC_SMP_BIN, A, 0, 0, f_c_serial, nullptr,
+     "ssl_c_serial: client certificate serial number"},
+    {"ssl_c_sha1", PTC_SMP_BIN, A, 0, 0, f_c_sha1, nullptr,
+     "ssl_c_sha1: SHA-1 of the client certificate"},
+    {"ssl_c_notafter", PTC_SMP_STR, A, 0, 0, f_c_notafter, nullptr,
+     "ssl_c_notafter: client certificate end date (YYMMDDhhmmss[Z])"},
+    {"ssl_c_notbefore", PTC_SMP_STR, A, 0, 0, f_c_notbefore, nullptr,
+     "ssl_c_notbefore: client certificate start date (YYMMDDhhmmss[Z])"},
+    {"ssl_bc", PTC_SMP_BOOL, A, 0, 0, f_ssl_bc, nullptr, "ssl_bc: the server connection is TLS"},
+    {"ssl_bc_protocol", PTC_SMP_STR, A, 0, 0, f_bc_protocol, nullptr,
+     "ssl_bc_protocol: server connection protocol version"},
+    {"ssl_bc_cipher", PTC_SMP_STR, A, 0, 0, f_bc_cipher, nullptr,
+     "ssl_bc_cipher: server connection cipher"},
+    {"ssl_bc_alpn", PTC_SMP_STR, A, 0, 0, f_bc_alpn, nullptr,
+     "ssl_bc_alpn: protocol the server chose"},
+    {"ssl_bc_is_resumed", PTC_SMP_BOOL, A, 0, 0, f_bc_reused, nullptr,
+     "ssl_bc_is_resumed: the server TLS session was resumed"},
+};
+
+// ---- runtime API: show ssl cert --------------------------------------------------------------
+
+void print_time(ptc_cli_reply* r, const char* label, const ASN1_TIME* t)
+{
+    BIO* b = BIO_new(BIO_s_mem());
+    ASN1_TIME_print(b, t);
+    char* p = nullptr;
+    long n = BIO_get_mem_data(b, &p);
+    host->cli_printf(r, "%s: %.*s\n", label, (int)n, p);
+    BIO_free(b);
+}
+
+void print_name(ptc_cli_reply* r, const char* label, X509_NAME* nm)
+{
+    char buf[1024];
+    X509_NAME_oneline(nm, buf, sizeof(buf));
+    host->cli_printf(r, "%s: %s\n", label, buf);
+}
+
+int cli_show_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    for (cert* c : cert_all()) // the master's copy follows the files the workers reload
+        cert_refresh(c, false, true);
+    if (argc < 4) {
+        if (const char* tx = reload_tx_path())
+            host->cli_printf(r, "# transaction\n*%s\n", tx);
+        host->cli_printf(r, "# filename\n");
+        for (cert* c : cert_all())
+            host->cli_printf(r, "%s\n", c->path.c_str());
+        return PTC_OK;
+    }
+    std::string name(args[3].ptr, args[3].len);
+    cert* c = cert_find(name);
+    if (!c) {
+        host->cli_printf(r, "certificate '%s' doesn't exist!\n", name.c_str());
+        return PTC_ERROR;
+    }
+    X509* x = c->leaf;
+    host->cli_printf(r, "Filename: %s\n", c->path.c_str());
+    host->cli_printf(r, "Status: %s\n", c->users.empty() ? "Unused" : "Used");
+    const ASN1_INTEGER* sn = X509_get0_serialNumber(x);
+    host->cli_printf(r, "Serial: ");
+    for (int i = 0; i < ASN1_STRING_length(sn); i++)
+        host->cli_printf(r, "%02X", ASN1_STRING_get0_data(sn)[i]);
+    host->cli_printf(r, "\n");
+    print_time(r, "notBefore", X509_get0_notBefore(x));
+    print_time(r, "notAfter", X509_get0_notAfter(x));
+    int days = 0, secs = 0;
+    if (ASN1_TIME_diff(&days, &secs, nullptr, X509_get0_notAfter(x)))
+        host->cli_printf(r, "Days to expiry: %d\n", days);
+    host->cli_printf(r, "Subject Alternative Name: ");
+    GENERAL_NAMES* sans =
+        static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr));
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans); i++) {
+        GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans, i);
+        if (gn->type == GEN_DNS)
+            host->cli_printf(r, "%sDNS:%.*s", i ? ", " : "",
+                             ASN1_STRING_length(gn->d.dNSName),
+                             reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.dNSName)));
+    }
+    GENERAL_NAMES_free(sans);
+    host->cli_printf(r, "\n");
+    int bits = EVP_PKEY_get_bits(c->key);
+    const char* alg = EVP_PKEY_get_base_id(c->key) == EVP_PKEY_RSA  ? "RSA"
+                      : EVP_PKEY_get_base_id(c->key) == EVP_PKEY_EC ? "EC"
+                                                                    : "other";
+    host->cli_printf(r, "Algorithm: %s%d\n", alg, bits);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    X509_digest(x, EVP_sha1(), md, &n);
+    host->cli_printf(r, "SHA1 FingerPrint: ");
+    for (unsigned i = 0; i < n; i++)
+        host->cli_printf(r, "%02X", md[i]);
+    host->cli_printf(r, "\n");
+    print_name(r, "Subject", X509_get_subject_name(x));
+    print_name(r, "Issuer", X509_get_issuer_name(x));
+    return PTC_OK;
+}
+
+const ptc_cli_cmd k_cli[] = {
+    {"show ssl cert", "show ssl cert [<certfile>]",
+     "display the SSL certificates used in memory, or the details of one", PTC_CLI_OPERATOR,
+     cli_show_cert},
+};
+
+// ---- life ------------------------------------------------------------------------------------
+
+int init(ptc_modref* self)
+{
+    g_self = self;
+    opts_init(g.bind_def);
+    opts_init(g.server_def);
+    g_ex_index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    for (const ptc_cli_cmd& c : k_cli)
+        if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
+            return PTC_ERROR;
+    return reload_cli_register(self);
+}
+
+int post_config(ptc_modref*) { return build_all(); }
+
+int worker_init(ptc_modref*)
+{
+    g_sessions.clear();
+    reload_start();
+    return PTC_OK;
+}
+
+void conf_init(ptc_modref*, uint32_t kind, void* conf)
+{
+    if (kind == PTC_CONF_SERVER)
+        opts_init(static_cast<server_cf*>(conf)->o);
+}
+
+const ptc_module descriptor = {
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = PTC_ABI_MAJOR,
+    .abi_minor = PTC_ABI_MINOR,
+    .size = sizeof(ptc_module),
+    .name = "ssl",
+    .version = "1.0.0",
+    .description = "TLS with OpenSSL 3: bind ... ssl crt, crt-list, SNI, ALPN, client "
+                   "certificates, server ... ssl",
+    .keywords = k_keywords,
+    .keyword_count = k_keyword_count,
+    .keyword_size = sizeof(ptc_keyword),
+    .hooks = hooks,
+    .hook_count = PTC_COUNTOF(hooks),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .server_conf_size = sizeof(server_cf),
+    .conf_init = conf_init,
+    .init = init,
+    .post_config = post_config,
+    .worker_init = worker_init,
+    .fetches = fetches,
+    .fetch_count = PTC_COUNTOF(fetches),
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .action_size = sizeof(ptc_action),
+    .bind_conf_size = sizeof(bind_cf),
+    .stream_state_size = sizeof(stream_st),
+    .features = "OPENSSL",
+};
+
+} // namespace
+
+} // namespace tls
+
+PTC_MODULE_ENTRY(h)
+{
+    tls::host = h;
+    return &tls::descriptor;
+}

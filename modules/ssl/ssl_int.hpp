@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+// The ssl module's shared types: TLS settings of binds and servers, loaded certificates,
+// per-connection transport state.
+#pragma once
+
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <portico/portico.h>
+
+namespace tls {
+
+extern const ptc_host* host;
+extern ptc_modref* g_self;
+
+// Protocol versions in order; bit i of the masks below is k_versions[i].
+constexpr int k_nver = 5;
+extern const int k_versions[k_nver];       // SSL3_VERSION .. TLS1_3_VERSION
+extern const char* const k_ver_names[k_nver]; // "SSLv3", "TLSv1.0" .. "TLSv1.3"
+
+// TLS settings shared by binds and servers. Strings are config-lifetime (cfg_strdup);
+// 0/NULL/-1 = not set (then the ssl-default-* globals apply). POD: memcpy'd from
+// default-server.
+struct tls_opts {
+    uint8_t ssl;          // "ssl" (servers: 2 = "no-ssl")
+    uint8_t no_tickets;   // "no-tls-tickets"
+    uint8_t prefer_client; // "prefer-client-ciphers"
+    uint8_t strict_sni;   // "strict-sni"
+    int8_t verify;        // -1 unset, 0 none, 1 optional, 2 required
+    int8_t min_ver;       // index in k_versions, -1 unset
+    int8_t max_ver;
+    uint8_t no_ver;       // "no-sslv3", "no-tlsv1x" bits
+    uint8_t force_ver;    // "force-*" bits
+    const char* ciphers;
+    const char* ciphersuites;
+    const char* curves;
+    const char* alpn;     // as written: "h2,http/1.1"
+    const char* ca_file;
+    const char* crl_file;
+    const char* ca_ignore;  // "ca-ignore-err": "all" or IDs/names, comma-separated
+    const char* crt_ignore; // "crt-ignore-err"
+};
+void opts_init(tls_opts& o);
+
+struct cert;
+
+// A bind's TLS: its settings, certificates and built contexts (master, config time;
+// inherited by the workers).
+struct sni_entry {
+    std::string name;     // lowercase; "*.example.com" for a wildcard
+    bool neg = false;     // a crt-list "!name" exclusion
+    size_t ctx;           // index in ctxs
+};
+struct bind_tls {
+    tls_opts o;
+    std::vector<std::string> crts;     // "crt" arguments (resolved with crt-base)
+    std::vector<std::string> crt_lists; // "crt-list" files
+    std::string file;                  // where the bind line is, for messages
+    uint32_t line = 0;
+    bool http = false;                 // the frontend is mode http (no h2 in ALPN)
+    // built in post_config
+    struct ctx_ent {
+        SSL_CTX* ctx = nullptr;
+        cert* c = nullptr;
+        bool explicit_filters = false; // crt-list line with SNI filters: no names from the cert
+    };
+    std::vector<ctx_ent> ctxs;         // ctxs[0] is the default certificate's
+    std::vector<sni_entry> names;      // exact names first, then wildcards
+    std::string alpn_wire;             // ALPN list in wire format, for the select callback
+};
+struct bind_cf {
+    bind_tls* t; // NULL: no TLS option on this address
+};
+
+// A server's TLS settings (POD, memcpy'd from default-server).
+struct server_cf {
+    tls_opts o;
+    uint8_t no_reuse;        // "no-ssl-reuse"
+    uint8_t verifyhost_set;
+    const char* verifyhost;  // "verifyhost <name>"
+    const char* crt;         // client certificate
+    ptc_expr* sni;           // "sni <expr>"
+    SSL_CTX* ctx;            // built in post_config
+    char* alpn_wire;
+    uint32_t alpn_wire_len;
+};
+
+// A loaded certificate (with key and chain), shared by the binds that name its file.
+struct cert {
+    std::string path;
+    X509* leaf = nullptr;
+    STACK_OF(X509)* chain = nullptr;
+    EVP_PKEY* key = nullptr;
+    std::vector<std::string> names; // CN and DNS SANs, lowercase
+    time_t mtime = 0;
+    std::vector<SSL_CTX*> users;    // contexts serving it
+    std::vector<std::pair<bind_tls*, size_t>> bind_users; // (bind, index in its ctxs)
+    std::string stamp;              // what the files looked like when last read (reload.cpp)
+};
+// The identity of <path>'s files on disk (and its ".key" side file): changes when either is
+// replaced or rewritten.
+std::string file_stamp(const std::string& path);
+// Rereads <c>'s file if it changed on disk; on success the new certificate replaces the old
+// in every context using it (install) and in the SNI names of its binds. A file that does
+// not load leaves the old certificate in place. Logs either way unless quiet. Returns true
+// when <c> was replaced.
+bool cert_refresh(cert* c, bool install, bool quiet);
+// Replaces <c>'s certificate with <n>'s (n keeps the old one), in every context using it
+// (install) and in the SNI names of its binds.
+void cert_replace(cert* c, cert* n, bool install, bool quiet);
+// Worker: checks every certificate file (and the runtime API's commits) once a second.
+void reload_start();
+// Master: "set/commit/abort ssl cert" (registered in init), their shared area (post_config),
+// the certificate of the ongoing transaction (NULL: none).
+int reload_cli_register(ptc_modref* self);
+bool reload_reserve();
+const char* reload_tx_path();
+// Loads <path> (PEM: certificate, chain, key; or the key in <path>.key). Returns NULL
+// with <err> set.
+cert* cert_load(const std::string& path, std::string& err);
+// The same from a PEM in memory (the runtime API's payload); <path> names it.
+cert* cert_load_mem(const std::string& pem, const std::string& path, std::string& err);
+cert* cert_parse(BIO* b, const std::string& path, bool side_key, std::string& err);
+void cert_free(cert* c);
+// The certificate already loaded from <path>, or NULL.
+cert* cert_find(const std::string& path);
+std::vector<cert*>& cert_all();
+// Installs <c> (leaf, chain, key) into <ctx>. False with <err> set.
+bool cert_install(SSL_CTX* ctx, const cert* c, std::string& err);
+
+// Global settings ("ssl-default-*", crt-base, tune.ssl.*).
+struct globals {
+    std::string crt_base, ca_base;
+    tls_opts bind_def, server_def;
+    int server_verify = 2; // ssl-server-verify: 2 required (HAProxy's default), 0 none
+    uint64_t cachesize = 20000;
+    uint64_t lifetime_s = 300;
+    uint64_t maxrecord = 0;
+};
+extern globals g;
+
+// Config time (cfg.cpp).
+extern const ptc_keyword k_keywords[];
+extern const uint32_t k_keyword_count;
+int build_all(); // post_config: contexts for every bind and server
+
+// The transport (xprt.cpp).
+struct tls_conn {
+    SSL* ssl = nullptr;
+    BIO* rbio = nullptr;
+    BIO* wbio = nullptr;
+    ptc_stream* s = nullptr;
+    tls_conn** slot = nullptr; // the stream state's pointer to this, cleared at release
+    const ptc_server* srv = nullptr; // server side: for the session cache
+    bool server_role = false;  // we are the TLS server (client side of the stream)
+    bool started = false;
+    bool hs_done = false;
+    bool failed = false;
+    bool shut = false;
+    bool woke = false;
+    int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
+    int crt_err = 0;           // ... at depth 0 (ssl_c_err)
+    const char* why = nullptr; // HAProxy's connection error text on failure
+};
+extern const ptc_transport k_transport;
+tls_conn* conn_new(SSL* ssl, ptc_stream* s, bool server_role);
+void conn_free(tls_conn* tc);
+
+// Per-stream state.
+struct stream_st {
+    tls_conn* cli;
+    tls_conn* srv;
+};
+stream_st* state(ptc_stream* s);
+
+// Server-side session cache (this worker's): the last session of each server.
+void sess_store(const ptc_server* srv, SSL_SESSION* sess);
+SSL_SESSION* sess_get(const ptc_server* srv);
+
+int ex_index(); // SSL ex_data index of the tls_conn
+
+// The server-side session cache shared by the workers (sesscache.cpp): reserved in
+// post_config, attached to every bind context.
+bool sess_cache_reserve();
+void sess_cache_attach(SSL_CTX* ctx);
+// Ticket keys derived per epoch of tune.ssl.lifetime from a secret drawn in the master
+// (tickets.cpp): the same in every worker, rotating.
+bool tickets_init();
+void tickets_attach(SSL_CTX* ctx);
+
+} // namespace tls

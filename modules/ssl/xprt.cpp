@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: MIT
+// The TLS transport: an SSL object over two memory BIOs, driven by the host's transport
+// slot (decode/encode/want_send, ABI 1.3; ready/shutw, 1.7). The loop never blocks:
+// decode feeds received records in and reads plaintext out, encode writes plaintext in
+// and takes records out; the handshake advances in whichever runs.
+#include <openssl/err.h>
+
+#include <algorithm>
+#include <cstring>
+#include <new>
+
+#include "ssl_int.hpp"
+
+namespace tls {
+
+namespace {
+
+constexpr size_t k_rbio_max = 64 * 1024; // raw bytes buffered in the read BIO at most
+constexpr size_t k_record_overhead = 5 + 1 + 16 + 256; // header, type, tag, padding slack
+
+// Copies what the write BIO holds into [out, out+cap).
+size_t drain(tls_conn* tc, char* out, size_t cap)
+{
+    size_t made = 0;
+    while (made < cap && BIO_ctrl_pending(tc->wbio) > 0) {
+        int n = BIO_read(tc->wbio, out + made, (int)std::min(cap - made, (size_t)INT32_MAX));
+        if (n <= 0)
+            break;
+        made += (size_t)n;
+    }
+    return made;
+}
+
+// HAProxy's connection error texts for a failed handshake.
+const char* fail_reason(tls_conn* tc, int err)
+{
+    if (err == SSL_ERROR_SYSCALL || err == SSL_ERROR_ZERO_RETURN)
+        return "Connection closed during SSL handshake";
+    unsigned long e = ERR_peek_last_error();
+    if (ERR_GET_LIB(e) == ERR_LIB_SSL) {
+        int r = ERR_GET_REASON(e);
+        if (r == SSL_R_NO_SHARED_CIPHER)
+            return "SSL handshake failure";
+        if (r == SSL_R_CERTIFICATE_VERIFY_FAILED || r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE) {
+            if (tc->server_role) {
+                long v = SSL_get_verify_result(tc->ssl);
+                if (r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+                    return "SSL client certificate not trusted";
+                return v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                               v == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                               v == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+                           ? "SSL client CA chain cannot be verified"
+                           : "SSL client certificate not trusted";
+            }
+            return "SSL handshake failure";
+        }
+    }
+    return "SSL handshake failure";
+}
+
+// Advances the handshake. Returns false when it failed.
+bool handshake(tls_conn* tc)
+{
+    tc->started = true;
+    ERR_clear_error();
+    int r = SSL_do_handshake(tc->ssl);
+    if (r == 1) {
+        tc->hs_done = true;
+        if (tc->server_role && tc->s && !tc->woke) {
+            tc->woke = true;
+            host->stream_wake(tc->s); // the connection phase waits for it
+        }
+        return true;
+    }
+    int err = SSL_get_error(tc->ssl, r);
+    if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+        return true;
+    tc->failed = true;
+    tc->why = fail_reason(tc, err);
+    ERR_clear_error();
+    return false;
+}
+
+int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, size_t cap,
+             size_t* made, int eof)
+{
+    tls_conn* tc = static_cast<tls_conn*>(ctx);
+    *used = *made = 0;
+    if (tc->failed)
+        return PTC_ERROR;
+    if (inlen && (size_t)BIO_ctrl_pending(tc->rbio) < k_rbio_max) {
+        int n = BIO_write(tc->rbio, in, (int)std::min(inlen, (size_t)INT32_MAX));
+        if (n > 0)
+            *used = (size_t)n;
+    }
+    if (!tc->hs_done) {
+        if (!handshake(tc))
+            return PTC_ERROR;
+        if (!tc->hs_done) {
+            if (eof && !inlen && tc->server_role) {
+                tc->failed = true;
+                tc->why = "Connection closed during SSL handshake";
+            }
+            return PTC_OK;
+        }
+    }
+    if (tc->shut && eof)
+        return PTC_OK;
+    while (*made < cap) {
+        ERR_clear_error();
+        int n = SSL_read(tc->ssl, out + *made, (int)std::min(cap - *made, (size_t)INT32_MAX));
+        if (n > 0) {
+            *made += (size_t)n;
+            continue;
+        }
+        int err = SSL_get_error(tc->ssl, n);
+        if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+            break;
+        if (err == SSL_ERROR_ZERO_RETURN) { // close_notify: the peer's end of data
+            tc->shut = true;
+            break;
+        }
+        if (*made)
+            break; // give what was decoded first
+        if (eof)
+            break; // the peer went away without close_notify: a plain EOF
+        tc->failed = true;
+        tc->why = "SSL error";
+        ERR_clear_error();
+        return PTC_ERROR;
+    }
+    return PTC_OK;
+}
+
+int t_encode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, size_t cap,
+             size_t* made)
+{
+    tls_conn* tc = static_cast<tls_conn*>(ctx);
+    *used = *made = 0;
+    if (tc->failed)
+        return PTC_ERROR;
+    *made = drain(tc, out, cap);
+    if (!tc->hs_done) {
+        if (!tc->started || !tc->server_role) {
+            if (!handshake(tc))
+                return PTC_ERROR;
+            *made += drain(tc, out + *made, cap - *made);
+        }
+        if (!tc->hs_done)
+            return PTC_OK;
+    }
+    // plaintext in, one record at a time, only while what it makes fits the room left
+    while (*used < inlen && BIO_ctrl_pending(tc->wbio) == 0 &&
+           cap - *made > k_record_overhead + 512) {
+        size_t n = std::min({inlen - *used, cap - *made - k_record_overhead, (size_t)16384});
+        ERR_clear_error();
+        int r = SSL_write(tc->ssl, in + *used, (int)n);
+        if (r <= 0) {
+            int err = SSL_get_error(tc->ssl, r);
+            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+                break;
+            tc->failed = true;
+            tc->why = "SSL error";
+            ERR_clear_error();
+            return PTC_ERROR;
+        }
+        *used += (size_t)r;
+        *made += drain(tc, out + *made, cap - *made);
+    }
+    return PTC_OK;
+}
+
+int t_want_send(void* ctx)
+{
+    tls_conn* tc = static_cast<tls_conn*>(ctx);
+    if (tc->failed)
+        return 0;
+    if (BIO_ctrl_pending(tc->wbio) > 0)
+        return 1;
+    return !tc->started && !tc->server_role; // our ClientHello
+}
+
+void t_release(void* ctx)
+{
+    tls_conn* tc = static_cast<tls_conn*>(ctx);
+    if (tc->slot)
+        *tc->slot = nullptr;
+    conn_free(tc);
+}
+
+int t_ready(void* ctx) { return static_cast<tls_conn*>(ctx)->hs_done; }
+
+void t_shutw(void* ctx)
+{
+    tls_conn* tc = static_cast<tls_conn*>(ctx);
+    if (tc->hs_done && !tc->failed) {
+        ERR_clear_error();
+        SSL_shutdown(tc->ssl); // queues close_notify in the write BIO
+        ERR_clear_error();
+    }
+}
+
+} // namespace
+
+const ptc_transport k_transport = {
+    .size = sizeof(ptc_transport),
+    .reserved = 0,
+    .name = "tls",
+    .decode = t_decode,
+    .encode = t_encode,
+    .want_send = t_want_send,
+    .release = t_release,
+    .ready = t_ready,
+    .shutw = t_shutw,
+};
+
+tls_conn* conn_new(SSL* ssl, ptc_stream* s, bool server_role)
+{
+    tls_conn* tc = new (std::nothrow) tls_conn();
+    if (!tc)
+        return nullptr;
+    tc->rbio = BIO_new(BIO_s_mem());
+    tc->wbio = BIO_new(BIO_s_mem());
+    if (!tc->rbio || !tc->wbio) {
+        BIO_free(tc->rbio);
+        BIO_free(tc->wbio);
+        delete tc;
+        return nullptr;
+    }
+    BIO_set_mem_eof_return(tc->rbio, -1); // empty: "retry", never EOF
+    SSL_set_bio(ssl, tc->rbio, tc->wbio);
+    tc->ssl = ssl;
+    tc->s = s;
+    tc->server_role = server_role;
+    SSL_set_ex_data(ssl, ex_index(), tc);
+    SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                          SSL_MODE_RELEASE_BUFFERS);
+    if (server_role)
+        SSL_set_accept_state(ssl);
+    else
+        SSL_set_connect_state(ssl);
+    return tc;
+}
+
+void conn_free(tls_conn* tc)
+{
+    if (!tc)
+        return;
+    // a connection closed after a good handshake keeps its session resumable (OpenSSL
+    // marks the session of an SSL freed without a shutdown as bad)
+    if (tc->hs_done && !tc->failed)
+        SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+    SSL_free(tc->ssl); // frees the BIOs too
+    delete tc;
+}
+
+} // namespace tls
