@@ -70,6 +70,12 @@ int kw_no_check(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int kw_no_check_ssl(const ptc_kw_ctx* c)
+{
+    scf(c)->no_check_ssl = 1;
+    return PTC_OK;
+}
+
 int kw_agent_check(const ptc_kw_ctx* c)
 {
     note_where(c);
@@ -299,6 +305,8 @@ const ptc_keyword keywords[] = {
     {"rise", SV, 0, 1, 1, kw_count, "rise <count>: consecutive good checks to be up (2)"},
     {"fall", SV, 0, 1, 1, kw_count, "fall <count>: consecutive failed checks to be down (3)"},
     {"port", SV, 0, 1, 1, kw_port, "port <port>: port the health checks connect to"},
+    {"no-check-ssl", SV, 0, 0, 0, kw_no_check_ssl,
+     "no-check-ssl: health checks in clear even when the server has 'ssl'"},
     {"addr", SV, 0, 1, 1, kw_addr, "addr <address>: address the health checks connect to"},
     {"observe", SV, 0, 1, 1, kw_observe,
      "observe none|layer4|layer7: count errors of real traffic (passive checks)"},
@@ -587,6 +595,31 @@ int post_config(ptc_modref* self)
                 g_any_observe = true;
             g_member_of[s] = mi;
             g_members.push_back(std::move(mb));
+        }
+    }
+
+    // 2b. As HAProxy, "ssl" on a server makes its health checks TLS too unless they go to
+    // another "port" or "addr" or "no-check-ssl" is given. Checks over TLS are not
+    // implemented yet: refuse rather than probe a TLS port in clear (and mark it down).
+    if (const auto* ssl = static_cast<const ptc_ssl_api*>(
+            host->api_lookup(PTC_SSL_API_NAME, 1, nullptr))) {
+        for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
+            if (!(host->proxy_cap(p) & PTC_SEC_BACKEND))
+                continue;
+            for (ptc_server* s = host->server_next(p, nullptr); s;
+                 s = host->server_next(p, s)) {
+                const server_cf* c = static_cast<const server_cf*>(host->server_conf(self, s));
+                if (!c || !c->check || c->track || c->no_check_ssl || c->port || c->addrlen ||
+                    !(ssl->server_flags(s) & PTC_SSL_SRV_TLS))
+                    continue;
+                ptc_str bn = host->proxy_name(p), sn = host->server_name(s);
+                host->errorf(self,
+                             "%sserver '%.*s/%.*s': health checks over TLS ('ssl' with 'check' "
+                             "implies 'check-ssl') are not supported yet by portico; add "
+                             "'no-check-ssl' to check in clear, or a check 'port'",
+                             where(c).c_str(), (int)bn.len, bn.ptr, (int)sn.len, sn.ptr);
+                ok = false;
+            }
         }
     }
 

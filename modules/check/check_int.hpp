@@ -36,6 +36,7 @@ struct server_cf {
     uint8_t on_error;        // on_error_t
     uint8_t down_shutdown;   // "on-marked-down shutdown-sessions"
     uint8_t up_shutdown;     // "on-marked-up shutdown-backup-sessions"
+    uint8_t no_check_ssl;    // "no-check-ssl": checks in clear even on an "ssl" server
     uint32_t inter;          // ms
     uint32_t fastinter;      // ms, 0 = inter
     uint32_t downinter;      // ms, 0 = inter

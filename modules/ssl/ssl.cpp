@@ -504,9 +504,25 @@ const ptc_cli_cmd k_cli[] = {
 
 // ---- life ------------------------------------------------------------------------------------
 
+// The API health checks use (ssl.h): whether a server's traffic is TLS.
+uint32_t api_server_flags(const ptc_server* srv)
+{
+    const server_cf* sc = srv ? static_cast<const server_cf*>(
+                                    host->server_conf(g_self, srv))
+                              : nullptr;
+    return sc && sc->o.ssl == 1 ? PTC_SSL_SRV_TLS : 0;
+}
+
+const ptc_ssl_api k_api = {
+    .size = sizeof(ptc_ssl_api),
+    .server_flags = api_server_flags,
+};
+
 int init(ptc_modref* self)
 {
     g_self = self;
+    if (host->api_publish(self, PTC_SSL_API_NAME, PTC_SSL_API_VERSION, &k_api) != PTC_OK)
+        return PTC_ERROR;
     opts_init(g.bind_def);
     opts_init(g.server_def);
     g_ex_index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);

@@ -10,6 +10,7 @@
 #include "keywords.h"
 #include "module.h"
 #include "proxy_protocol.h"
+#include "ssl.h"
 #include "sample.h"
 #include "service.h"
 #include "stream.h"

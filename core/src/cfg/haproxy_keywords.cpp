@@ -526,7 +526,6 @@ const char *const server_kws[] = {
     "no-agent-check",
     "no-backup",
     "no-check",
-    "no-check-ssl",
     "no-send-proxy",
     "no-send-proxy-v2",
     "no-send-proxy-v2-ssl",
