@@ -105,11 +105,13 @@ run_wrk() { # $1 = label, $2 = scrape (0/1)
         sp=$!
     fi
     t0=$(ticks)
-    rps=$(taskset -c 0 wrk -t1 -c50 -d"${SECS}s" "http://127.0.0.1:$PROXY/small" | awk '/^Requests\/sec/ {print $2}')
+    out=$(taskset -c 0 wrk -t1 -c50 -d"${SECS}s" --latency "http://127.0.0.1:$PROXY/small")
+    rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+    p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
     t1=$(ticks)
     if [ -n "$sp" ]; then kill "$sp"; wait "$sp" 2>/dev/null || true; fi
     cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v s="$SECS" 'BEGIN {printf "%.0f", 100 * d / hz / s}')
-    echo "$1 $rps $cpu"
+    echo "$1 $rps $cpu $p99"
 }
 
 echo "# keep-alive, wrk -t1 -c50 -d${SECS}s /small; proxy on CPU 1, wrk/origin/scraper on CPU 0"
@@ -120,7 +122,7 @@ while [ $r -le "$ROUNDS" ]; do
     run_wrk scraped 1 >> "$DIR/res"
     r=$((r + 1))
 done
-awk '{print "round: " $1 " " $2 " req/s, proxy CPU " $3 "%"} {n[$1]++; s[$1]+=$2; c[$1]+=$3}
+awk '{print "round: " $1 " " $2 " req/s, proxy CPU " $3 "%, p99 latency " $4} {n[$1]++; s[$1]+=$2; c[$1]+=$3}
      END {printf "mean: plain %.0f req/s (CPU %.0f%%), scraped every 1s %.0f req/s (CPU %.0f%%), ratio %.3f\n",
           s["plain"]/n["plain"], c["plain"]/n["plain"], s["scraped"]/n["scraped"], c["scraped"]/n["scraped"],
           (s["scraped"]/n["scraped"]) / (s["plain"]/n["plain"])}' "$DIR/res"
