@@ -52,9 +52,10 @@
  *       PTC_SVC_F_*; ptc_host.service_register, service_find, service_match.
  *       ptc_log_txn.flags (was reserved) with PTC_LOG_TXN_SILENT.
  *  1.6  ptc_host.stream_report_error (the runtime API's "show errors").
+ *  1.7  ptc_host.stream_set_cookie_state (the cookie letters of %tsc).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 6
+#define PTC_ABI_MINOR 7
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */
