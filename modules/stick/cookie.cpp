@@ -250,7 +250,11 @@ int hook_backend(ptc_stream* s, void*, void* be_conf)
     stream_st* st = state_of(s);
     if (!st)
         return PTC_CONTINUE;
-    *st = stream_st{};
+    // the cookie fields only: track-sc rules of the frontend ran before
+    st->active = st->post = st->cacheable = false;
+    st->ck = st->sck = 0;
+    st->srv = nullptr;
+    st->last_date = st->first_date = 0;
     const px_conf* pc = static_cast<const px_conf*>(be_conf);
     if (!pc || !pc->ckname || !g_http)
         return PTC_CONTINUE;

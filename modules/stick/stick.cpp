@@ -189,11 +189,15 @@ const ptc_keyword keywords[] = {
      "[httponly] [secure] [domain <d>]* [maxidle <t>] [maxlife <t>] [attr <v>]*"},
     {"option persist", BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_persist,
      "[no] option persist: a cookie naming a stopped server still goes to it"},
+    {"stick-table", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 1, -1, parse_stick_table_kw,
+     "stick-table type ip|ipv6|integer|string [len <n>] size <n> [expire <t>] [nopurge] "
+     "[store gpt0,gpc0,http_req_cnt,http_req_rate(<period>)]"},
     {"cookie", PTC_KW_SERVER, PTC_KWF_RUNTIME, 1, 1, parse_server_cookie,
      "cookie <value>: the persistence cookie value of this server"},
 };
 
 const ptc_hook hooks[] = {
+    {PTC_PHASE_HTTP_REQUEST, 100, hook_http_request},
     {PTC_PHASE_BACKEND, 100, hook_backend},
     {PTC_PHASE_SERVER_CHOICE, 100, hook_server_choice},
     {PTC_PHASE_HTTP_RESPONSE, 100, hook_response},
@@ -202,12 +206,14 @@ const ptc_hook hooks[] = {
 int init(ptc_modref* self)
 {
     me = self;
-    return PTC_OK;
+    return table_init(self);
 }
 
 int post_config(ptc_modref* self)
 {
     g_http = static_cast<const ptc_http_api*>(host->api_lookup(PTC_HTTP_API_NAME, 1, nullptr));
+    if (table_post_config(self) != PTC_OK)
+        return PTC_ERROR;
     for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
         px_conf* c = px_conf_of(p);
         if (!c || !c->ckname || !(host->proxy_cap(p) & PTC_SEC_BACKEND))
@@ -232,7 +238,7 @@ const ptc_module desc = {
     .size = sizeof(ptc_module),
     .name = "stick",
     .version = "0.1.0",
-    .description = "stick: persistence cookies",
+    .description = "stick: persistence cookies and stick tables",
     .keywords = keywords,
     .keyword_count = PTC_COUNTOF(keywords),
     .keyword_size = sizeof(ptc_keyword),

@@ -32,6 +32,7 @@ struct px_conf {
     const char* attrs;   // "x; y" for several, or NULL
     uint32_t maxidle;    // seconds, 0: none
     uint32_t maxlife;    // seconds, 0: none
+    void* table;         // this proxy's "stick-table" (table.cpp), or NULL
 };
 
 // Per-server configuration.
@@ -49,7 +50,14 @@ struct stream_st {
     ptc_server* srv;     // the server the cookie designates
     uint32_t last_date;  // the cookie's dates (seconds since the epoch, 0: none)
     uint32_t first_date;
+    struct {
+        void* t;         // the table tracked by track-sc<n> for this request, or NULL
+        uint32_t keylen;
+        unsigned char key[64];
+    } sc[3];
 };
+
+constexpr uint32_t k_max_key_len = 64; // "type string len" at most
 
 inline px_conf* px_conf_of(const ptc_proxy* p) { return static_cast<px_conf*>(host->proxy_conf(me, p)); }
 inline srv_conf* srv_conf_of(const ptc_server* s) { return static_cast<srv_conf*>(host->server_conf(me, s)); }
@@ -58,5 +66,11 @@ inline stream_st* state_of(ptc_stream* s) { return static_cast<stream_st*>(host-
 int hook_backend(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_server_choice(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_response(ptc_stream* s, void* fe_conf, void* be_conf);
+int hook_http_request(ptc_stream* s, void* fe_conf, void* be_conf);
+
+// table.cpp
+int parse_stick_table_kw(const ptc_kw_ctx* ctx);
+int table_init(ptc_modref* self);
+int table_post_config(ptc_modref* self);
 
 } // namespace stick
