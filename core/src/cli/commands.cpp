@@ -813,11 +813,11 @@ std::string cmd_del_server(cli_session&, const words& a)
     return "Server deleted.";
 }
 
-std::string cmd_table(cli_session&, const words& a)
+// "set table": the stick module answers "show table" and "clear table"; setting data is
+// not implemented yet.
+std::string cmd_table(cli_session&, const words&)
 {
-    if (a[0] == "show" && a.size() == 2)
-        return ""; // no stick table exists
-    return "Stick tables are not supported yet by portico.\n";
+    return "'set table' is not supported yet by portico.\n";
 }
 
 std::string cmd_help(cli_session& s, const words& a);
@@ -905,8 +905,6 @@ const command k_commands[] = {
 
 // Commands HAProxy has that are answered without a help line.
 const command k_hidden[] = {
-    {{"show", "table"}, "", "", CLI_LVL_USER, cmd_table},
-    {{"clear", "table"}, "", "", CLI_LVL_OPERATOR, cmd_table},
     {{"set", "table"}, "", "", CLI_LVL_ADMIN, cmd_table},
 };
 
