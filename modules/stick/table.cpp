@@ -56,6 +56,7 @@ struct entry {
     uint32_t pad2;
     unsigned char key[]; // keycap bytes
 };
+static_assert(sizeof(entry) == 56, "man/portico.cfg.5 states the size of an entry");
 
 struct area_hdr {
     std::atomic<uint32_t> lock;
@@ -864,7 +865,7 @@ int cli_clear_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
 
 const ptc_cli_cmd k_cmds[] = {
     {"show table", "show table [<table> [key <k>]]", "report table usage stats or dump this table's contents",
-     PTC_CLI_OPERATOR, cli_show_table},
+     PTC_CLI_USER, cli_show_table},
     {"clear table", "clear table <table> [key <k>]", "remove an entry from a table",
      PTC_CLI_OPERATOR, cli_clear_table},
 };
