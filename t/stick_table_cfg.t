@@ -1,0 +1,59 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: MIT
+# Stick tables: "nopurge" (a full table tracks no new key), sc0_tracked / src_ fetches on
+# a key not tracked, and configuration errors at -c with file:line (checked against
+# HAProxy 2.6.12).
+use warnings;
+use strict;
+use Test::More;
+use lib 't/lib';
+use Test::Portico qw/ http http_parse port cli_send /;
+
+my $t = Test::Portico->new();
+$t->has(qw/ stick /) if Test::Portico::portico();
+$t->has(qw/ http /)->plan(8);
+
+$t->origin_http(port(8081), handler => sub { (200, [], "ok\n") });
+$t->config(<<'EOF2')->run();
+global
+    maxconn 1000
+    stats socket %%TESTDIR%%/cli.sock level admin
+defaults
+    mode http
+    %%TIMEOUTS%%
+backend be
+    server s1 127.0.0.1:%%PORT_8081%%
+frontend fe
+    bind 127.0.0.1:%%PORT_8080%%
+    stick-table type string size 1 nopurge store http_req_cnt
+    http-request track-sc0 req.hdr(x-k)
+    http-response set-header X-Tracked %[sc0_tracked]
+    default_backend be
+EOF2
+my $sock = $t->testdir . '/cli.sock';
+sub get {
+    my ($k) = @_;
+    return http_parse(http("GET / HTTP/1.1\r\nHost: h\r\nX-K: $k\r\nConnection: close\r\n\r\n",
+        port => port(8080))) // { h => {} };
+}
+is(get('one')->{h}{'x-tracked'}, '1', 'first key tracked');
+is(get('two')->{h}{'x-tracked'}, '0', 'nopurge: a full table tracks no new key');
+my $out = cli_send($sock, "show table fe\n");
+like($out, qr/used:1\n.*key=one use=0 exp=0 http_req_cnt=1\n/s, 'nopurge: the first key stays') or diag($out);
+unlike($out, qr/key=two/, 'nopurge: the second key was not stored');
+
+sub check_err {
+    my ($cfg, $re, $name) = @_;
+    my $c = Test::Portico->new();
+    $c->config("%%GLOBAL%%\ndefaults\n    mode http\n$cfg");
+    my ($rc, $o) = $c->check_config();
+    ok($rc != 0 && $o =~ $re, $name) or diag($o);
+}
+check_err("frontend f\n    bind 127.0.0.1:1\n    stick-table type ip size 10 store foo_bar\n",
+    qr/portico\.cfg:\d+\b.*foo_bar/, 'unknown data type: file:line');
+check_err("frontend f\n    bind 127.0.0.1:1\n    stick-table type ip store gpc0\n",
+    qr/portico\.cfg:\d+\b.*size/i, 'missing size: file:line');
+check_err("frontend f\n    bind 127.0.0.1:1\n    stick-table type ip size 10 store gpc0\n    http-request track-sc0 src table nosuch\n",
+    qr/nosuch/, 'track-sc0 with an unknown table refused');
+check_err("frontend f\n    bind 127.0.0.1:1\n    stick-table type foo size 10\n",
+    qr/portico\.cfg:\d+\b.*foo/, 'unknown table type: file:line');
