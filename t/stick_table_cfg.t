@@ -11,7 +11,7 @@ use Test::Portico qw/ http http_parse port cli_send /;
 
 my $t = Test::Portico->new();
 $t->has(qw/ stick /) if Test::Portico::portico();
-$t->has(qw/ http /)->plan(8);
+$t->has(qw/ http /)->plan(14);
 
 $t->origin_http(port(8081), handler => sub { (200, [], "ok\n") });
 $t->config(<<'EOF2')->run();
@@ -27,6 +27,7 @@ frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     stick-table type string size 1 nopurge store http_req_cnt
     http-request track-sc0 req.hdr(x-k)
+    http-request return status 200 content-type text/plain lf-string "in=%[req.hdr(x-q),in_table(fe)] cnt=%[req.hdr(x-q),table_http_req_cnt(fe)]" if { path /q }
     http-response set-header X-Tracked %[sc0_tracked]
     default_backend be
 EOF2
@@ -41,6 +42,24 @@ is(get('two')->{h}{'x-tracked'}, '0', 'nopurge: a full table tracks no new key')
 my $out = cli_send($sock, "show table fe\n");
 like($out, qr/used:1\n.*key=one use=0 exp=0 http_req_cnt=1\n/s, 'nopurge: the first key stays') or diag($out);
 unlike($out, qr/key=two/, 'nopurge: the second key was not stored');
+
+sub query {
+    my ($k) = @_;
+    my $r = http_parse(http("GET /q HTTP/1.1\r\nHost: h\r\nX-Q: $k\r\nConnection: close\r\n\r\n",
+        port => port(8080))) // { body => '' };
+    return $r->{body};
+}
+is(query('one'), 'in=1 cnt=1', 'in_table and table_http_req_cnt on a stored key');
+is(query('zzz'), 'in=0 cnt=0', 'in_table and table_http_req_cnt on an absent key');
+# set table: changes an entry (and creates one); then clear the table
+cli_send($sock, "set table fe key one data.http_req_cnt 41\n");
+is(query('one'), 'in=1 cnt=41', 'set table changes a counter');
+$out = cli_send($sock, "set table fe key one data.gpc0 1\n");
+like($out, qr/not stored|Data type/i, 'set table: a data type the table does not store is refused') or diag($out);
+cli_send($sock, "clear table fe\n");
+is(query('one'), 'in=0 cnt=0', 'clear table empties it');
+cli_send($sock, "set table fe key three data.http_req_cnt 7\n");
+is(query('three'), 'in=1 cnt=7', 'set table creates the entry');
 
 sub check_err {
     my ($cfg, $re, $name) = @_;

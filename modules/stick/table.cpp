@@ -726,6 +726,65 @@ int reg(ptc_modref* self, const std::string& name, int sc, uint32_t data, bool t
     return host->fetch_register(self, &f, sizeof(f), fetch_data, k);
 }
 
+// ---- converters: in_table(<t>), table_<data>(<t>) -----------------------------------
+
+std::vector<std::string> g_conv_tables; // table names the converters use (checked later)
+
+int check_table_arg(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (!nargs || !args[0].str.len)
+        return host->cfg_errorf(ctx, "missing table name.");
+    g_conv_tables.emplace_back(args[0].str.ptr, args[0].str.len);
+    return PTC_OK;
+}
+
+int conv_table(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io, void* priv)
+{
+    const fetch_kind* f = static_cast<const fetch_kind*>(priv);
+    if (!nargs)
+        return 0;
+    table* t = table_by_name(std::string_view(args[0].str.ptr, args[0].str.len));
+    if (!t)
+        return 0;
+    unsigned char k[256];
+    uint32_t n = 0;
+    if (!key_of(t, *io, k, &n))
+        return 0;
+    if (f->tracked) { // in_table
+        lock(t);
+        int32_t i = find(t, k, n, host->now_ms());
+        unlock(t);
+        io->type = PTC_SMP_BOOL;
+        io->flags = 0;
+        io->u.sint = i >= 0;
+        return 1;
+    }
+    int64_t v = 0;
+    if (!read_data(t, k, n, f->data, &v))
+        return 0;
+    io->type = PTC_SMP_SINT;
+    io->flags = 0;
+    io->u.sint = v;
+    return 1;
+}
+
+int reg_conv(ptc_modref* self, const std::string& name, uint32_t data, bool in_table)
+{
+    std::string* n = new std::string(name);
+    g_names.push_back(n);
+    fetch_kind* k = new fetch_kind{data, 0, in_table};
+    g_kinds.push_back(k);
+    ptc_conv c{};
+    c.name = n->c_str();
+    c.in_type = PTC_SMP_ANY;
+    c.out_type = in_table ? PTC_SMP_BOOL : PTC_SMP_SINT;
+    c.min_args = 1;
+    c.max_args = 1;
+    c.check = check_table_arg;
+    c.help = n->c_str();
+    return host->conv_register(self, &c, sizeof(c), conv_table, k);
+}
+
 // ---- runtime API ------------------------------------------------------------------------
 
 void dump_key(const table* t, const entry* e, ptc_cli_reply* r)
@@ -863,7 +922,101 @@ int cli_clear_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
     return PTC_OK;
 }
 
+// "set table <t> key <k> [data.<type> <value>]*": creates the entry if needed.
+int cli_set_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    if (argc < 3) {
+        host->cli_printf(r, "Id or key expected\n");
+        return PTC_ERROR;
+    }
+    table* t = table_by_name(std::string_view(args[2].ptr, args[2].len));
+    if (!t) {
+        host->cli_printf(r, "Unknown table\n");
+        return PTC_ERROR;
+    }
+    unsigned char k[256];
+    uint32_t n = 0;
+    if (argc < 5 || std::string_view(args[3].ptr, args[3].len) != "key") {
+        host->cli_printf(r, "Id or key expected\n");
+        return PTC_ERROR;
+    }
+    if (!cli_key(t, args[4], k, &n)) {
+        host->cli_printf(r, "Invalid key\n");
+        return PTC_ERROR;
+    }
+    // validate everything before changing anything
+    struct setv {
+        uint32_t data;
+        int64_t v;
+    } sets[8];
+    uint32_t nsets = 0;
+    for (uint32_t i = 5; i < argc; i += 2) {
+        std::string_view w(args[i].ptr, args[i].len);
+        if (w.rfind("data.", 0) != 0) {
+            host->cli_printf(r, "Optional argument only supports \"data.<store_data_type>\" <value>\n");
+            return PTC_ERROR;
+        }
+        w.remove_prefix(5);
+        uint32_t d = 0;
+        for (const data_name& dn : k_data_fetches) {
+            std::string_view nm = dn.name;
+            if (nm.rfind("get_", 0) == 0)
+                nm.remove_prefix(4);
+            if (nm == w)
+                d = dn.data;
+        }
+        if (!d) {
+            host->cli_printf(r, "Unknown data type\n");
+            return PTC_ERROR;
+        }
+        if (!(t->store & d)) {
+            host->cli_printf(r, "Data type not stored in this table\n");
+            return PTC_ERROR;
+        }
+        if (i + 1 >= argc) {
+            host->cli_printf(r, "Require a valid integer value to store\n");
+            return PTC_ERROR;
+        }
+        std::string num(args[i + 1].ptr, args[i + 1].len);
+        char* end = nullptr;
+        long long v = strtoll(num.c_str(), &end, 10);
+        if (num.empty() || *end) {
+            host->cli_printf(r, "Require a valid integer value to store\n");
+            return PTC_ERROR;
+        }
+        if (nsets < 8)
+            sets[nsets++] = setv{d, v};
+    }
+    uint64_t now = fresh_ms();
+    lock(t);
+    int32_t i = get_or_create(t, k, n, now);
+    if (i < 0) {
+        unlock(t);
+        host->cli_printf(r, "Unable to allocate a new entry\n");
+        return PTC_ERROR;
+    }
+    touch(t, i, now);
+    entry* e = ent(t, i);
+    for (uint32_t j = 0; j < nsets; j++) {
+        uint32_t v = uint32_t(sets[j].v);
+        switch (sets[j].data) {
+        case D_GPT0: e->gpt0 = v; break;
+        case D_GPC0: e->gpc0 = v; break;
+        case D_HTTP_REQ_CNT: e->http_req_cnt = v; break;
+        case D_HTTP_REQ_RATE:
+            e->http_req_rate.curr_tick = uint32_t(now);
+            e->http_req_rate.prev_ctr = 0;
+            e->http_req_rate.curr_ctr = v;
+            break;
+        }
+    }
+    unlock(t);
+    return PTC_OK;
+}
+
 const ptc_cli_cmd k_cmds[] = {
+    {"set table", "set table <table> key <k> [data.<type> <v>]*", "update or create a table entry's data",
+     PTC_CLI_ADMIN, cli_set_table},
     {"show table", "show table [<table> [key <k>]]", "report table usage stats or dump this table's contents",
      PTC_CLI_USER, cli_show_table},
     {"clear table", "clear table <table> [key <k>]", "remove an entry from a table",
@@ -894,6 +1047,16 @@ int table_init(ptc_modref* self)
             if (reg(self, "sc" + std::to_string(sc) + "_" + d.name, sc, d.data, false) != PTC_OK)
                 return PTC_ERROR;
     }
+    // converters: table_gpt0, table_gpc0, table_http_req_cnt, table_http_req_rate, in_table
+    for (const data_name& d : k_data_fetches) {
+        std::string n = d.name;
+        if (n.rfind("get_", 0) == 0)
+            n = n.substr(4);
+        if (reg_conv(self, "table_" + n, d.data, false) != PTC_OK)
+            return PTC_ERROR;
+    }
+    if (reg_conv(self, "in_table", 0, true) != PTC_OK)
+        return PTC_ERROR;
     if (reg(self, "sc_tracked", -1, 0, true) != PTC_OK)
         return PTC_ERROR;
     for (int sc = 0; sc < 3; sc++)
@@ -930,6 +1093,11 @@ int table_post_config(ptc_modref* self)
             t->hdr->inited = 1;
         }
     }
+    for (const std::string& n : g_conv_tables)
+        if (!table_by_name(n)) {
+            host->errorf(self, "a table converter names an unknown stick-table '%s'", n.c_str());
+            return PTC_ERROR;
+        }
     for (track_act* a : g_tracks) {
         a->t = a->tname.empty() ? table_of_proxy(a->px) : table_by_name(a->tname);
         if (!a->t) {

@@ -813,13 +813,6 @@ std::string cmd_del_server(cli_session&, const words& a)
     return "Server deleted.";
 }
 
-// "set table": the stick module answers "show table" and "clear table"; setting data is
-// not implemented yet.
-std::string cmd_table(cli_session&, const words&)
-{
-    return "'set table' is not supported yet by portico.\n";
-}
-
 std::string cmd_help(cli_session& s, const words& a);
 
 const command k_commands[] = {
@@ -905,7 +898,6 @@ const command k_commands[] = {
 
 // Commands HAProxy has that are answered without a help line.
 const command k_hidden[] = {
-    {{"set", "table"}, "", "", CLI_LVL_ADMIN, cmd_table},
 };
 
 bool is_tail(const command& c)
