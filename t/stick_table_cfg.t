@@ -11,9 +11,9 @@ use Test::Portico qw/ http http_parse port cli_send /;
 
 my $t = Test::Portico->new();
 $t->has(qw/ stick /) if Test::Portico::portico();
-$t->has(qw/ http /)->plan(14);
+$t->has(qw/ http /)->plan(15);
 
-$t->origin_http(port(8081), handler => sub { (200, [], "ok\n") });
+$t->origin_http(port(8081), handler => sub { ($_[0]{uri} =~ /nf/ ? 404 : 200, [], "ok\n") });
 $t->config(<<'EOF2')->run();
 global
     maxconn 1000
@@ -29,6 +29,13 @@ frontend fe
     http-request track-sc0 req.hdr(x-k)
     http-request return status 200 content-type text/plain lf-string "in=%[req.hdr(x-q),in_table(fe)] cnt=%[req.hdr(x-q),table_http_req_cnt(fe)]" if { path /q }
     http-response set-header X-Tracked %[sc0_tracked]
+    default_backend be
+frontend err
+    bind 127.0.0.1:%%PORT_8082%%
+    stick-table type ip size 10 expire 1m store gpc0,gpc0_rate(10s),http_err_cnt,http_err_rate(10s),gpc1
+    http-request track-sc0 src
+    http-request sc-inc-gpc0(0) if { path /inc }
+    http-request sc-inc-gpc1(0) if { path /inc }
     default_backend be
 EOF2
 my $sock = $t->testdir . '/cli.sock';
@@ -60,6 +67,14 @@ cli_send($sock, "clear table fe\n");
 is(query('one'), 'in=0 cnt=0', 'clear table empties it');
 cli_send($sock, "set table fe key three data.http_req_cnt 7\n");
 is(query('three'), 'in=1 cnt=7', 'set table creates the entry');
+
+# HTTP errors (4xx from the server), gpc0 with its rate, gpc1
+for my $p ('/nf', '/nf', '/inc', '/') {
+    http("GET $p HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n", port => port(8082));
+}
+$out = cli_send($sock, "show table err\n");
+like($out, qr/^# table: err, type: ip, size:10, used:1\n0x[0-9a-f]+: key=127\.0\.0\.1 use=0 exp=\d+ gpc0=1 gpc0_rate\(10000\)=1 http_err_cnt=2 http_err_rate\(10000\)=2 gpc1=1\n\n\z/,
+    'http_err_cnt/rate count 4xx responses; gpc0, gpc0_rate and gpc1') or diag($out);
 
 sub check_err {
     my ($cfg, $re, $name) = @_;

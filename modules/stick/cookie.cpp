@@ -299,9 +299,15 @@ int hook_response(ptc_stream* s, void*, void* be_conf)
 {
     stream_st* st = state_of(s);
     const px_conf* pc = static_cast<const px_conf*>(be_conf);
-    if (!st || !st->active || !pc || !pc->ckname || !g_http)
+    if (st && st->sc[0].t == nullptr && st->sc[1].t == nullptr && st->sc[2].t == nullptr &&
+        !st->active)
+        return PTC_CONTINUE;
+    if (!st || !g_http)
         return PTC_CONTINUE;
     int status = g_http->res_status(s);
+    table_response(s, status); // HTTP errors of the tracked counters
+    if (!st->active || !pc || !pc->ckname)
+        return PTC_CONTINUE;
     if (status < 200 && status != 101)
         return PTC_CONTINUE;
     ptc_server* srv = host->stream_server(s);

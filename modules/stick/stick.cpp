@@ -191,7 +191,7 @@ const ptc_keyword keywords[] = {
      "[no] option persist: a cookie naming a stopped server still goes to it"},
     {"stick-table", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 1, -1, parse_stick_table_kw,
      "stick-table type ip|ipv6|integer|string [len <n>] size <n> [expire <t>] [nopurge] "
-     "[store gpt0,gpc0,http_req_cnt,http_req_rate(<period>)]"},
+     "[store <data>,...]"},
     {"cookie", PTC_KW_SERVER, PTC_KWF_RUNTIME, 1, 1, parse_server_cookie,
      "cookie <value>: the persistence cookie value of this server"},
 };

@@ -72,5 +72,6 @@ int hook_http_request(ptc_stream* s, void* fe_conf, void* be_conf);
 int parse_stick_table_kw(const ptc_kw_ctx* ctx);
 int table_init(ptc_modref* self);
 int table_post_config(ptc_modref* self);
+void table_response(ptc_stream* s, int status);
 
 } // namespace stick

@@ -2,10 +2,10 @@
 // Stick tables in module shared memory, every worker sees the same entries.
 //
 // "stick-table type ip|ipv6|integer|string [len N] size N [expire T] [nopurge]
-//  [store http_req_cnt,http_req_rate(P),gpc0,gpt0]", "http-request track-sc0|1|2 <key>
-// [table <t>]", "http-request sc-inc-gpc0(<sc>)", "http-request sc-set-gpt0(<sc>) <int>",
-// the sc_*, sc0_*..sc2_* and src_* fetches of those data types, and the runtime API's
-// "show table" and "clear table".
+//  [store <k_dtypes>...]", "http-request track-sc0|1|2 <key> [table <t>]",
+// "http-request sc-inc-gpc0|1(<sc>)", "http-request sc-set-gpt0(<sc>) <int>", the sc_*,
+// sc0_*..sc2_* and src_* fetches and table_* / in_table converters of those data types,
+// and the runtime API's "show table", "clear table" and "set table".
 //
 // Layout of a table's area (host->shm_reserve, one per table): a header with a spin lock,
 // a bucket array (chained hash, power of two >= size) and <size> fixed-size entries. Every
@@ -37,8 +37,28 @@ namespace {
 constexpr uint32_t T_IP = 0, T_IPV6 = 1, T_INT = 2, T_STR = 3;
 const char* const k_type_names[] = {"ip", "ipv6", "integer", "string"};
 
-// Data types stored (bit per type, in HAProxy's dump order).
-constexpr uint32_t D_GPT0 = 1, D_GPC0 = 2, D_HTTP_REQ_CNT = 4, D_HTTP_REQ_RATE = 8;
+// Data types stored: index in k_dtypes (HAProxy's dump order), bit (1 << index) in
+// table::store.
+struct dtype {
+    const char* name; // "http_req_rate"
+    bool rate;        // a frequency counter with a period argument
+    const char* fetch; // fetch/converter suffix ("get_gpc0" for gpc0)
+};
+const dtype k_dtypes[] = {
+    {"gpt0", false, "get_gpt0"},
+    {"gpc0", false, "get_gpc0"},
+    {"gpc0_rate", true, "gpc0_rate"},
+    {"http_req_cnt", false, "http_req_cnt"},
+    {"http_req_rate", true, "http_req_rate"},
+    {"http_err_cnt", false, "http_err_cnt"},
+    {"http_err_rate", true, "http_err_rate"},
+    {"gpc1", false, "get_gpc1"},
+    {"gpc1_rate", true, "gpc1_rate"},
+};
+constexpr uint32_t NDT = sizeof(k_dtypes) / sizeof(k_dtypes[0]);
+constexpr uint32_t DT_GPT0 = 0, DT_GPC0 = 1, DT_GPC0_RATE = 2, DT_HTTP_REQ_CNT = 3,
+                   DT_HTTP_REQ_RATE = 4, DT_HTTP_ERR_CNT = 5, DT_HTTP_ERR_RATE = 6, DT_GPC1 = 7,
+                   DT_GPC1_RATE = 8;
 
 struct frq {
     uint32_t curr_tick; // start of the current period (ms, low 32 bits of now_ms)
@@ -51,12 +71,11 @@ struct entry {
     int32_t prev, next;  // LRU list (or free list: next only)
     uint32_t keylen;
     uint64_t expire;     // now_ms() date; 0: never
-    uint32_t gpt0, gpc0, http_req_cnt, pad;
-    frq http_req_rate;
-    uint32_t pad2;
+    frq d[NDT];          // every data type: a counter uses curr_ctr only
+    uint32_t pad;
     unsigned char key[]; // keycap bytes
 };
-static_assert(sizeof(entry) == 56, "man/portico.cfg.5 states the size of an entry");
+static_assert(sizeof(entry) == 136, "man/portico.cfg.5 states the size of an entry");
 
 struct area_hdr {
     std::atomic<uint32_t> lock;
@@ -72,8 +91,8 @@ struct table {
     uint32_t type, len, size, nbuckets, stride, keycap;
     uint64_t expire;      // ms, 0: never
     bool nopurge;
-    uint32_t store;       // D_*
-    uint32_t rate_period; // http_req_rate(P), ms
+    uint32_t store;       // 1 << DT_* of the stored types
+    uint32_t period[NDT]; // ms, of the rates
     area_hdr* hdr;
     int32_t* buckets;
     unsigned char* entries;
@@ -210,7 +229,8 @@ int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now
     memset(e, 0, t->stride);
     e->keylen = n;
     memcpy(e->key, k, n);
-    e->http_req_rate.curr_tick = uint32_t(now);
+    for (uint32_t d = 0; d < NDT; d++)
+        e->d[d].curr_tick = uint32_t(now);
     uint32_t b = hash_key(k, n) & (t->nbuckets - 1);
     e->hnext = t->buckets[b];
     t->buckets[b] = i;
@@ -245,6 +265,30 @@ uint32_t frq_read(const frq* f0, uint32_t period, uint32_t now)
     frq_rotate(&f, period, now);
     uint32_t remain = f.curr_tick + period - now;
     return f.curr_ctr + uint32_t((uint64_t(f.prev_ctr) * remain) / period);
+}
+
+uint32_t d_read(const table* t, const entry* e, uint32_t d, uint64_t now)
+{
+    return k_dtypes[d].rate ? frq_read(&e->d[d], t->period[d], uint32_t(now)) : e->d[d].curr_ctr;
+}
+
+// Adds <n> to data type <d> if the table stores it (locked).
+void d_add(table* t, entry* e, uint32_t d, uint64_t now, uint32_t n)
+{
+    if (!(t->store & (1u << d)))
+        return;
+    if (k_dtypes[d].rate)
+        frq_add(&e->d[d], t->period[d], uint32_t(now), n);
+    else
+        e->d[d].curr_ctr += n;
+}
+
+void d_set(table* t, entry* e, uint32_t d, uint64_t now, uint32_t v)
+{
+    e->d[d].curr_tick = uint32_t(now);
+    e->d[d].prev_ctr = 0;
+    e->d[d].curr_ctr = v;
+    (void)t;
 }
 
 table* table_by_name(std::string_view n)
@@ -344,7 +388,6 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
     t->px = ctx->proxy;
     t->type = UINT32_MAX;
     t->len = 32;
-    t->rate_period = 0;
     ptc_str pn = host->proxy_name(ctx->proxy);
     t->name.assign(pn.ptr, pn.len);
     bool have_size = false;
@@ -402,28 +445,40 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
                     q++;
                 }
                 std::string d = list.substr(p, q - p);
-                if (d == "gpt0") {
-                    t->store |= D_GPT0;
-                } else if (d == "gpc0") {
-                    t->store |= D_GPC0;
-                } else if (d == "http_req_cnt") {
-                    t->store |= D_HTTP_REQ_CNT;
-                } else if (d.rfind("http_req_rate(", 0) == 0 && d.back() == ')') {
-                    uint64_t ms = 0;
-                    std::string arg = d.substr(14, d.size() - 15);
-                    if (host->parse_time(ptc_str{arg.data(), arg.size()}, &ms) != PTC_OK || !ms ||
-                        ms > 0x7fffffff)
-                        return host->cfg_errorf(ctx, "stick-table: invalid period in '%s'.",
-                                                d.c_str());
-                    t->store |= D_HTTP_REQ_RATE;
-                    t->rate_period = uint32_t(ms);
-                } else {
-                    return host->cfg_errorf(ctx,
-                                            "stick-table: data type '%s' is not supported yet "
-                                            "(supported: gpt0, gpc0, http_req_cnt, "
-                                            "http_req_rate(<period>)).",
-                                            d.c_str());
+                uint32_t found = NDT;
+                std::string base = d, arg;
+                size_t par = d.find('(');
+                if (par != std::string::npos && d.back() == ')') {
+                    base = d.substr(0, par);
+                    arg = d.substr(par + 1, d.size() - par - 2);
                 }
+                for (uint32_t k = 0; k < NDT; k++)
+                    if (base == k_dtypes[k].name)
+                        found = k;
+                if (found == NDT) {
+                    std::string known;
+                    for (const dtype& dt : k_dtypes)
+                        known += std::string(known.empty() ? "" : ", ") + dt.name;
+                    return host->cfg_errorf(ctx,
+                                            "stick-table: data type '%s' is unknown or not "
+                                            "supported yet (supported: %s).",
+                                            d.c_str(), known.c_str());
+                }
+                if (k_dtypes[found].rate) {
+                    uint64_t ms = 0;
+                    if (arg.empty() ||
+                        host->parse_time(ptc_str{arg.data(), arg.size()}, &ms) != PTC_OK || !ms ||
+                        ms > 0x7fffffff)
+                        return host->cfg_errorf(ctx,
+                                                "stick-table: data type '%s' expects a period, "
+                                                "as in '%s(10s)'.",
+                                                d.c_str(), base.c_str());
+                    t->period[found] = uint32_t(ms);
+                } else if (par != std::string::npos) {
+                    return host->cfg_errorf(ctx, "stick-table: data type '%s' takes no argument.",
+                                            base.c_str());
+                }
+                t->store |= 1u << found;
                 p = q + 1;
                 if (q >= list.size())
                     break;
@@ -520,10 +575,8 @@ int act_track(ptc_stream* s, void* state)
         entry* e = ent(t, i);
         touch(t, i, now);
         // tracking from http-request counts the request
-        if (t->store & D_HTTP_REQ_CNT)
-            e->http_req_cnt++;
-        if (t->store & D_HTTP_REQ_RATE)
-            frq_add(&e->http_req_rate, t->rate_period, uint32_t(now), 1);
+        d_add(t, e, DT_HTTP_REQ_CNT, now, 1);
+        d_add(t, e, DT_HTTP_REQ_RATE, now, 1);
         st->sc[a->sc].t = t;
         st->sc[a->sc].keylen = n;
         memcpy(st->sc[a->sc].key, k, n);
@@ -536,6 +589,7 @@ struct gpc_act {
     uint32_t sc;
     int64_t value;
     bool set;
+    uint32_t idx;  // 0: gpc0/gpt0, 1: gpc1
 };
 
 int parse_sc_gp(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state, bool set)
@@ -570,6 +624,13 @@ int parse_sc_inc_gpc0(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, voi
 {
     return parse_sc_gp(ctx, first, next, state, false);
 }
+int parse_sc_inc_gpc1(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    int r = parse_sc_gp(ctx, first, next, state, false);
+    if (r == PTC_OK)
+        static_cast<gpc_act*>(*state)->idx = 1;
+    return r;
+}
 int parse_sc_set_gpt0(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
 {
     return parse_sc_gp(ctx, first, next, state, true);
@@ -587,10 +648,13 @@ int act_sc_gp(ptc_stream* s, void* state)
     int32_t i = find(t, st->sc[a->sc].key, st->sc[a->sc].keylen, now);
     if (i >= 0) {
         entry* e = ent(t, i);
-        if (a->set && (t->store & D_GPT0))
-            e->gpt0 = uint32_t(a->value);
-        else if (!a->set && (t->store & D_GPC0))
-            e->gpc0++;
+        if (a->set) {
+            if (t->store & (1u << DT_GPT0))
+                e->d[DT_GPT0].curr_ctr = uint32_t(a->value);
+        } else {
+            d_add(t, e, a->idx ? DT_GPC1 : DT_GPC0, now, 1);
+            d_add(t, e, a->idx ? DT_GPC1_RATE : DT_GPC0_RATE, now, 1);
+        }
     }
     unlock(t);
     return PTC_ACT_CONTINUE;
@@ -607,20 +671,14 @@ struct fetch_kind {
 
 int read_data(table* t, const unsigned char* k, uint32_t n, uint32_t data, int64_t* out)
 {
-    if (!(t->store & data))
+    if (!(t->store & (1u << data)))
         return 0;
     uint64_t now = host->now_ms();
     lock(t);
     int32_t i = find(t, k, n, now);
     int64_t v = 0;
     if (i >= 0) {
-        entry* e = ent(t, i);
-        switch (data) {
-        case D_GPT0: v = e->gpt0; break;
-        case D_GPC0: v = e->gpc0; break;
-        case D_HTTP_REQ_CNT: v = e->http_req_cnt; break;
-        case D_HTTP_REQ_RATE: v = frq_read(&e->http_req_rate, t->rate_period, uint32_t(now)); break;
-        }
+        v = d_read(t, ent(t, i), data, now);
     }
     unlock(t);
     *out = v;
@@ -695,16 +753,6 @@ int check_sc_arg(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     return host->cfg_errorf(ctx, "the stick counter number must be 0, 1 or 2.");
 }
 
-struct data_name {
-    const char* name;   // as in fetch names
-    uint32_t data;
-};
-const data_name k_data_fetches[] = {
-    {"get_gpt0", D_GPT0},
-    {"get_gpc0", D_GPC0},
-    {"http_req_cnt", D_HTTP_REQ_CNT},
-    {"http_req_rate", D_HTTP_REQ_RATE},
-};
 
 std::vector<std::string*> g_names;
 std::vector<fetch_kind*> g_kinds;
@@ -876,15 +924,15 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
         host->cli_printf(r, "%p:", (void*)e);
         dump_key(t, e, r);
         host->cli_printf(r, " use=0 exp=%d", t->expire ? int(e->expire - now) : 0);
-        if (t->store & D_GPT0)
-            host->cli_printf(r, " gpt0=%u", e->gpt0);
-        if (t->store & D_GPC0)
-            host->cli_printf(r, " gpc0=%u", e->gpc0);
-        if (t->store & D_HTTP_REQ_CNT)
-            host->cli_printf(r, " http_req_cnt=%u", e->http_req_cnt);
-        if (t->store & D_HTTP_REQ_RATE)
-            host->cli_printf(r, " http_req_rate(%u)=%u", t->rate_period,
-                             frq_read(&e->http_req_rate, t->rate_period, uint32_t(now)));
+        for (uint32_t d = 0; d < NDT; d++) {
+            if (!(t->store & (1u << d)))
+                continue;
+            if (k_dtypes[d].rate)
+                host->cli_printf(r, " %s(%u)=%u", k_dtypes[d].name, t->period[d],
+                                 d_read(t, e, d, now));
+            else
+                host->cli_printf(r, " %s=%u", k_dtypes[d].name, d_read(t, e, d, now));
+        }
         host->cli_printf(r, "\n");
     }
     unlock(t);
@@ -957,19 +1005,15 @@ int cli_set_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply
             return PTC_ERROR;
         }
         w.remove_prefix(5);
-        uint32_t d = 0;
-        for (const data_name& dn : k_data_fetches) {
-            std::string_view nm = dn.name;
-            if (nm.rfind("get_", 0) == 0)
-                nm.remove_prefix(4);
-            if (nm == w)
-                d = dn.data;
-        }
-        if (!d) {
+        uint32_t d = NDT;
+        for (uint32_t k = 0; k < NDT; k++)
+            if (w == k_dtypes[k].name)
+                d = k;
+        if (d == NDT) {
             host->cli_printf(r, "Unknown data type\n");
             return PTC_ERROR;
         }
-        if (!(t->store & d)) {
+        if (!(t->store & (1u << d))) {
             host->cli_printf(r, "Data type not stored in this table\n");
             return PTC_ERROR;
         }
@@ -997,19 +1041,8 @@ int cli_set_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply
     }
     touch(t, i, now);
     entry* e = ent(t, i);
-    for (uint32_t j = 0; j < nsets; j++) {
-        uint32_t v = uint32_t(sets[j].v);
-        switch (sets[j].data) {
-        case D_GPT0: e->gpt0 = v; break;
-        case D_GPC0: e->gpc0 = v; break;
-        case D_HTTP_REQ_CNT: e->http_req_cnt = v; break;
-        case D_HTTP_REQ_RATE:
-            e->http_req_rate.curr_tick = uint32_t(now);
-            e->http_req_rate.prev_ctr = 0;
-            e->http_req_rate.curr_ctr = v;
-            break;
-        }
-    }
+    for (uint32_t j = 0; j < nsets; j++)
+        d_set(t, e, sets[j].data, now, uint32_t(sets[j].v));
     unlock(t);
     return PTC_OK;
 }
@@ -1032,6 +1065,7 @@ const ptc_action k_actions[] = {
     {PTC_RULES_HTTP_REQ, "track-sc1", parse_track, act_track, "track-sc1 <key> [table <t>]"},
     {PTC_RULES_HTTP_REQ, "track-sc2", parse_track, act_track, "track-sc2 <key> [table <t>]"},
     {PTC_RULES_HTTP_REQ, "sc-inc-gpc0", parse_sc_inc_gpc0, act_sc_gp, "sc-inc-gpc0(<sc>)"},
+    {PTC_RULES_HTTP_REQ, "sc-inc-gpc1", parse_sc_inc_gpc1, act_sc_gp, "sc-inc-gpc1(<sc>)"},
     {PTC_RULES_HTTP_REQ, "sc-set-gpt0", parse_sc_set_gpt0, act_sc_gp, "sc-set-gpt0(<sc>) <int>"},
 };
 int table_init(ptc_modref* self)
@@ -1039,22 +1073,19 @@ int table_init(ptc_modref* self)
     for (const ptc_action& a : k_actions)
         if (host->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
             return PTC_ERROR;
-    for (const data_name& d : k_data_fetches) {
-        if (reg(self, std::string("sc_") + d.name, -1, d.data, false) != PTC_OK ||
-            reg(self, std::string("src_") + d.name, -2, d.data, false) != PTC_OK)
+    for (uint32_t d = 0; d < NDT; d++) {
+        const char* fn = k_dtypes[d].fetch;
+        if (reg(self, std::string("sc_") + fn, -1, d, false) != PTC_OK ||
+            reg(self, std::string("src_") + fn, -2, d, false) != PTC_OK)
             return PTC_ERROR;
         for (int sc = 0; sc < 3; sc++)
-            if (reg(self, "sc" + std::to_string(sc) + "_" + d.name, sc, d.data, false) != PTC_OK)
+            if (reg(self, "sc" + std::to_string(sc) + "_" + fn, sc, d, false) != PTC_OK)
                 return PTC_ERROR;
     }
     // converters: table_gpt0, table_gpc0, table_http_req_cnt, table_http_req_rate, in_table
-    for (const data_name& d : k_data_fetches) {
-        std::string n = d.name;
-        if (n.rfind("get_", 0) == 0)
-            n = n.substr(4);
-        if (reg_conv(self, "table_" + n, d.data, false) != PTC_OK)
+    for (uint32_t d = 0; d < NDT; d++)
+        if (reg_conv(self, std::string("table_") + k_dtypes[d].name, d, false) != PTC_OK)
             return PTC_ERROR;
-    }
     if (reg_conv(self, "in_table", 0, true) != PTC_OK)
         return PTC_ERROR;
     if (reg(self, "sc_tracked", -1, 0, true) != PTC_OK)
@@ -1109,6 +1140,27 @@ int table_post_config(ptc_modref* self)
         }
     }
     return PTC_OK;
+}
+
+// A response from the server: 4xx counts as an HTTP error for every tracked counter.
+void table_response(ptc_stream* s, int status)
+{
+    stream_st* st = state_of(s);
+    if (!st || (unsigned)(status - 400) >= 100)
+        return;
+    uint64_t now = host->now_ms();
+    for (auto& sc : st->sc) {
+        table* t = static_cast<table*>(sc.t);
+        if (!t || !(t->store & ((1u << DT_HTTP_ERR_CNT) | (1u << DT_HTTP_ERR_RATE))))
+            continue;
+        lock(t);
+        int32_t i = find(t, sc.key, sc.keylen, now);
+        if (i >= 0) {
+            d_add(t, ent(t, i), DT_HTTP_ERR_CNT, now, 1);
+            d_add(t, ent(t, i), DT_HTTP_ERR_RATE, now, 1);
+        }
+        unlock(t);
+    }
 }
 
 // Per request: nothing tracked yet (HAProxy: every request is a new stream).
