@@ -255,6 +255,7 @@ int hook_backend(ptc_stream* s, void*, void* be_conf)
     st->ck = st->sck = 0;
     st->srv = nullptr;
     st->last_date = st->first_date = 0;
+    stick_backend(s); // the keys of "stick on" / "stick store-request"
     const px_conf* pc = static_cast<const px_conf*>(be_conf);
     if (!pc || !pc->ckname || !g_http)
         return PTC_CONTINUE;
@@ -287,18 +288,20 @@ int hook_server_choice(ptc_stream* s, void*, void*)
 {
     stream_st* st = state_of(s);
     if (!st || !st->active || !st->srv)
-        return PTC_CONTINUE;
+        return stick_server_choice(s); // "stick on" / "stick match"
+
     // the server named by the cookie: a running one (draining or stopping included, as
     // HAProxy keeps persistent clients there), or a stopped one with "option persist"
     if (host->stream_use_server(s, st->srv, PTC_USE_SRV_FORCE) == PTC_OK)
         return PTC_STOP;
-    return PTC_CONTINUE;
+    return stick_server_choice(s);
 }
 
 int hook_response(ptc_stream* s, void*, void* be_conf)
 {
     stream_st* st = state_of(s);
     const px_conf* pc = static_cast<const px_conf*>(be_conf);
+    stick_store(s); // the server answered: "stick on" / "stick store-request" keys
     if (st && st->sc[0].t == nullptr && st->sc[1].t == nullptr && st->sc[2].t == nullptr &&
         !st->active)
         return PTC_CONTINUE;

@@ -192,16 +192,32 @@ const ptc_keyword keywords[] = {
     {"stick-table", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 1, -1, parse_stick_table_kw,
      "stick-table type ip|ipv6|integer|string [len <n>] size <n> [expire <t>] [nopurge] "
      "[store <data>,...]"},
+    {"stick on", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
+     "stick on <pattern> [table <t>]: match and store the server for <pattern>"},
+    {"stick match", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
+     "stick match <pattern> [table <t>]: use the server stored for <pattern>"},
+    {"stick store-request", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
+     "stick store-request <pattern> [table <t>]: store the server for <pattern>"},
     {"cookie", PTC_KW_SERVER, PTC_KWF_RUNTIME, 1, 1, parse_server_cookie,
      "cookie <value>: the persistence cookie value of this server"},
 };
+
+int hook_srv_connected(ptc_stream* s, void*, void*);
 
 const ptc_hook hooks[] = {
     {PTC_PHASE_HTTP_REQUEST, 100, hook_http_request},
     {PTC_PHASE_BACKEND, 100, hook_backend},
     {PTC_PHASE_SERVER_CHOICE, 100, hook_server_choice},
     {PTC_PHASE_HTTP_RESPONSE, 100, hook_response},
+    {PTC_PHASE_SRV_CONNECTED, 100, hook_srv_connected},
 };
+
+// A new server connection (mode tcp has no response phase): store the stick keys.
+int hook_srv_connected(ptc_stream* s, void*, void*)
+{
+    stick_store(s);
+    return PTC_CONTINUE;
+}
 
 int init(ptc_modref* self)
 {

@@ -55,6 +55,12 @@ struct stream_st {
         uint32_t keylen;
         unsigned char key[64];
     } sc[3];
+    uint32_t nstore;     // keys of "stick store-request"/"stick on" rules to store
+    struct {
+        void* t;
+        uint32_t keylen;
+        unsigned char key[64];
+    } store[4];
 };
 
 constexpr uint32_t k_max_key_len = 64; // "type string len" at most
@@ -73,5 +79,9 @@ int parse_stick_table_kw(const ptc_kw_ctx* ctx);
 int table_init(ptc_modref* self);
 int table_post_config(ptc_modref* self);
 void table_response(ptc_stream* s, int status);
+int parse_stick_kw(const ptc_kw_ctx* ctx);
+void stick_backend(ptc_stream* s);
+int stick_server_choice(ptc_stream* s);
+void stick_store(ptc_stream* s);
 
 } // namespace stick

@@ -45,6 +45,7 @@ struct dtype {
     const char* fetch; // fetch/converter suffix ("get_gpc0" for gpc0)
 };
 const dtype k_dtypes[] = {
+    {"server_id", false, nullptr}, // set by stick store rules, no fetch
     {"gpt0", false, "get_gpt0"},
     {"gpc0", false, "get_gpc0"},
     {"gpc0_rate", true, "gpc0_rate"},
@@ -54,11 +55,12 @@ const dtype k_dtypes[] = {
     {"http_err_rate", true, "http_err_rate"},
     {"gpc1", false, "get_gpc1"},
     {"gpc1_rate", true, "gpc1_rate"},
+    {"server_key", false, nullptr}, // the server's name, shown by "show table"
 };
 constexpr uint32_t NDT = sizeof(k_dtypes) / sizeof(k_dtypes[0]);
-constexpr uint32_t DT_GPT0 = 0, DT_GPC0 = 1, DT_GPC0_RATE = 2, DT_HTTP_REQ_CNT = 3,
-                   DT_HTTP_REQ_RATE = 4, DT_HTTP_ERR_CNT = 5, DT_HTTP_ERR_RATE = 6, DT_GPC1 = 7,
-                   DT_GPC1_RATE = 8;
+constexpr uint32_t DT_SERVER_ID = 0, DT_GPT0 = 1, DT_GPC0 = 2, DT_GPC0_RATE = 3,
+                   DT_HTTP_REQ_CNT = 4, DT_HTTP_REQ_RATE = 5, DT_HTTP_ERR_CNT = 6,
+                   DT_HTTP_ERR_RATE = 7, DT_GPC1 = 8, DT_GPC1_RATE = 9, DT_SERVER_KEY = 10;
 
 struct frq {
     uint32_t curr_tick; // start of the current period (ms, low 32 bits of now_ms)
@@ -75,7 +77,7 @@ struct entry {
     uint32_t pad;
     unsigned char key[]; // keycap bytes
 };
-static_assert(sizeof(entry) == 136, "man/portico.cfg.5 states the size of an entry");
+static_assert(sizeof(entry) == 160, "man/portico.cfg.5 states the size of an entry");
 
 struct area_hdr {
     std::atomic<uint32_t> lock;
@@ -660,6 +662,61 @@ int act_sc_gp(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// ---- stick on | match | store-request ----------------------------------------------------
+
+constexpr uint32_t SR_MATCH = 1, SR_STORE = 2;
+
+struct stick_rule {
+    uint32_t kind;       // SR_*
+    ptc_expr* expr;
+    std::string tname;   // "table <t>", else the backend's own table
+    const ptc_proxy* px;
+    table* t;            // resolved in post_config
+};
+std::vector<stick_rule*> g_srules;
+
+int parse_stick_rule(const ptc_kw_ctx* ctx, uint32_t kind)
+{
+    uint32_t i = ctx->kw_words;
+    if (i >= ctx->argc)
+        return host->cfg_errorf(ctx, "'%.*s %.*s' expects a pattern.", (int)ctx->args[0].len,
+                                ctx->args[0].ptr, (int)ctx->args[1].len, ctx->args[1].ptr);
+    stick_rule* r = new stick_rule{};
+    r->kind = kind;
+    r->px = ctx->proxy;
+    r->expr = host->expr_compile(ctx, ctx->args[i]);
+    if (!r->expr)
+        return PTC_ERROR;
+    for (i++; i < ctx->argc; i++) {
+        std::string_view w(ctx->args[i].ptr, ctx->args[i].len);
+        if (w == "table" && i + 1 < ctx->argc) {
+            r->tname.assign(ctx->args[i + 1].ptr, ctx->args[i + 1].len);
+            i++;
+        } else if (w == "if" || w == "unless") {
+            return host->cfg_errorf(ctx, "conditions on stick rules are not supported yet.");
+        } else {
+            return host->cfg_errorf(ctx, "unexpected argument '%.*s' (expected 'table <name>').",
+                                    (int)w.size(), w.data());
+        }
+    }
+    g_srules.push_back(r);
+    return PTC_OK;
+}
+
+int parse_stick_kw_impl(const ptc_kw_ctx* ctx)
+{
+    std::string_view w(ctx->args[1].ptr, ctx->args[1].len);
+    return parse_stick_rule(ctx, w == "on" ? SR_MATCH | SR_STORE : w == "match" ? SR_MATCH : SR_STORE);
+}
+
+ptc_server* server_by_id(const ptc_proxy* be, uint32_t id)
+{
+    for (ptc_server* sv = host->server_next(be, nullptr); sv; sv = host->server_next(be, sv))
+        if (host->server_id(sv) == id)
+            return sv;
+    return nullptr;
+}
+
 // ---- fetches ------------------------------------------------------------------------------
 
 // What a fetch reads (priv of the registration).
@@ -851,6 +908,21 @@ void dump_key(const table* t, const entry* e, ptc_cli_reply* r)
     }
 }
 
+// The name of the server with numeric id <id> in the table's proxy ("-" if none).
+const char* server_key_name(const table* t, uint32_t id)
+{
+    static std::string name;
+    if (!id)
+        return "-";
+    for (ptc_server* sv = host->server_next(t->px, nullptr); sv; sv = host->server_next(t->px, sv))
+        if (host->server_id(sv) == id) {
+            ptc_str n = host->server_name(sv);
+            name.assign(n.ptr, n.len);
+            return name.c_str();
+        }
+    return "-";
+}
+
 void dump_head(table* t, ptc_cli_reply* r)
 {
     host->cli_printf(r, "# table: %s, type: %s, size:%u, used:%u\n", t->name.c_str(),
@@ -927,7 +999,11 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
         for (uint32_t d = 0; d < NDT; d++) {
             if (!(t->store & (1u << d)))
                 continue;
-            if (k_dtypes[d].rate)
+            if (d == DT_SERVER_ID)
+                host->cli_printf(r, " server_id=%d", int32_t(e->d[d].curr_ctr));
+            else if (d == DT_SERVER_KEY)
+                host->cli_printf(r, " server_key=%s", server_key_name(t, e->d[DT_SERVER_ID].curr_ctr));
+            else if (k_dtypes[d].rate)
                 host->cli_printf(r, " %s(%u)=%u", k_dtypes[d].name, t->period[d],
                                  d_read(t, e, d, now));
             else
@@ -1059,6 +1135,7 @@ const ptc_cli_cmd k_cmds[] = {
 } // namespace
 
 int parse_stick_table_kw(const ptc_kw_ctx* ctx) { return parse_stick_table(ctx); }
+int parse_stick_kw(const ptc_kw_ctx* ctx) { return parse_stick_kw_impl(ctx); }
 
 const ptc_action k_actions[] = {
     {PTC_RULES_HTTP_REQ, "track-sc0", parse_track, act_track, "track-sc0 <key> [table <t>]"},
@@ -1075,6 +1152,8 @@ int table_init(ptc_modref* self)
             return PTC_ERROR;
     for (uint32_t d = 0; d < NDT; d++) {
         const char* fn = k_dtypes[d].fetch;
+        if (!fn)
+            continue;
         if (reg(self, std::string("sc_") + fn, -1, d, false) != PTC_OK ||
             reg(self, std::string("src_") + fn, -2, d, false) != PTC_OK)
             return PTC_ERROR;
@@ -1084,7 +1163,8 @@ int table_init(ptc_modref* self)
     }
     // converters: table_gpt0, table_gpc0, table_http_req_cnt, table_http_req_rate, in_table
     for (uint32_t d = 0; d < NDT; d++)
-        if (reg_conv(self, std::string("table_") + k_dtypes[d].name, d, false) != PTC_OK)
+        if (d != DT_SERVER_KEY &&
+            reg_conv(self, std::string("table_") + k_dtypes[d].name, d, false) != PTC_OK)
             return PTC_ERROR;
     if (reg_conv(self, "in_table", 0, true) != PTC_OK)
         return PTC_ERROR;
@@ -1129,6 +1209,18 @@ int table_post_config(ptc_modref* self)
             host->errorf(self, "a table converter names an unknown stick-table '%s'", n.c_str());
             return PTC_ERROR;
         }
+    for (stick_rule* r : g_srules) {
+        r->t = r->tname.empty() ? table_of_proxy(r->px) : table_by_name(r->tname);
+        if (!r->t) {
+            ptc_str pn = host->proxy_name(r->px);
+            host->errorf(self, "proxy '%.*s': stick rule: %s", (int)pn.len, pn.ptr,
+                         r->tname.empty() ? "no stick-table in this proxy (use 'table <name>')"
+                                          : ("unknown table '" + r->tname + "'").c_str());
+            return PTC_ERROR;
+        }
+        // as HAProxy, a table used by stick rules stores the server
+        r->t->store |= (1u << DT_SERVER_ID) | (1u << DT_SERVER_KEY);
+    }
     for (track_act* a : g_tracks) {
         a->t = a->tname.empty() ? table_of_proxy(a->px) : table_by_name(a->tname);
         if (!a->t) {
@@ -1140,6 +1232,91 @@ int table_post_config(ptc_modref* self)
         }
     }
     return PTC_OK;
+}
+
+// Backend known: evaluate the store rules' keys (stored once the server answers).
+void stick_backend(ptc_stream* s)
+{
+    stream_st* st = state_of(s);
+    if (!st)
+        return;
+    st->nstore = 0;
+    if (g_srules.empty())
+        return;
+    const ptc_proxy* be = host->stream_backend(s);
+    for (stick_rule* r : g_srules) {
+        if (r->px != be || !(r->kind & SR_STORE) || st->nstore >= 4)
+            continue;
+        ptc_sample smp{};
+        if (!host->expr_eval(s, r->expr, &smp))
+            continue;
+        auto& k = st->store[st->nstore];
+        if (!key_of(r->t, smp, k.key, &k.keylen))
+            continue;
+        k.t = r->t;
+        st->nstore++;
+    }
+}
+
+// Server choice: the first match rule whose key names a server that is not stopped.
+int stick_server_choice(ptc_stream* s)
+{
+    if (g_srules.empty())
+        return PTC_CONTINUE;
+    const ptc_proxy* be = host->stream_backend(s);
+    uint64_t now = host->now_ms();
+    for (stick_rule* r : g_srules) {
+        if (r->px != be || !(r->kind & SR_MATCH))
+            continue;
+        ptc_sample smp{};
+        if (!host->expr_eval(s, r->expr, &smp))
+            continue;
+        unsigned char k[256];
+        uint32_t n = 0;
+        if (!key_of(r->t, smp, k, &n))
+            continue;
+        lock(r->t);
+        int32_t i = find(r->t, k, n, now);
+        uint32_t id = i >= 0 ? ent(r->t, i)->d[DT_SERVER_ID].curr_ctr : 0;
+        unlock(r->t);
+        if (!id)
+            continue;
+        ptc_server* sv = server_by_id(be, id);
+        if (!sv)
+            continue;
+        uint32_t stt = host->server_state(sv);
+        bool stopped = !(stt & PTC_SRV_ST_UP) || (stt & PTC_SRV_ST_MAINT);
+        px_conf* pc = px_conf_of(be);
+        if (stopped && !(pc && pc->persist))
+            continue;
+        if (host->stream_use_server(s, sv, PTC_USE_SRV_FORCE) == PTC_OK)
+            return PTC_STOP;
+    }
+    return PTC_CONTINUE;
+}
+
+// The server is known: write it to the entries of the store rules' keys.
+void stick_store(ptc_stream* s)
+{
+    stream_st* st = state_of(s);
+    if (!st || !st->nstore)
+        return;
+    ptc_server* sv = host->stream_server(s);
+    if (!sv)
+        return;
+    uint32_t id = host->server_id(sv);
+    uint64_t now = host->now_ms();
+    for (uint32_t j = 0; j < st->nstore; j++) {
+        table* t = static_cast<table*>(st->store[j].t);
+        lock(t);
+        int32_t i = get_or_create(t, st->store[j].key, st->store[j].keylen, now);
+        if (i >= 0) {
+            touch(t, i, now);
+            ent(t, i)->d[DT_SERVER_ID].curr_ctr = id;
+        }
+        unlock(t);
+    }
+    st->nstore = 0;
 }
 
 // A response from the server: 4xx counts as an HTTP error for every tracked counter.
