@@ -58,6 +58,7 @@ const char *const section_kws[] = {
     "disabled",
     "dispatch",
     "docroot",
+    "dynamic-cookie-key",
     "email-alert from",
     "email-alert level",
     "email-alert mailers",
