@@ -11,7 +11,7 @@ use Test::Portico qw/ http http_parse port cli_send /;
 
 my $t = Test::Portico->new();
 $t->has(qw/ stick /) if Test::Portico::portico();
-$t->has(qw/ http /)->plan(15);
+$t->has(qw/ http /)->plan(17);
 
 $t->origin_http(port(8081), handler => sub { ($_[0]{uri} =~ /nf/ ? 404 : 200, [], "ok\n") });
 $t->config(<<'EOF2')->run();
@@ -75,6 +75,15 @@ for my $p ('/nf', '/nf', '/inc', '/') {
 $out = cli_send($sock, "show table err\n");
 like($out, qr/^# table: err, type: ip, size:10, used:1\n0x[0-9a-f]+: key=127\.0\.0\.1 use=0 exp=\d+ gpc0=1 gpc0_rate\(10000\)=1 http_err_cnt=2 http_err_rate\(10000\)=2 gpc1=1\n\n\z/,
     'http_err_cnt/rate count 4xx responses; gpc0, gpc0_rate and gpc1') or diag($out);
+
+# data filters of "show table"
+for my $k (qw/ fa fb fb /) {
+    http("GET / HTTP/1.1\r\nHost: h\r\nX-K: $k\r\nConnection: close\r\n\r\n", port => port(8080));
+}
+$out = cli_send($sock, "show table fe data.http_req_cnt gt 0\n");
+like($out, qr/^# table: fe, type: string, size:1, used:1\n0x[0-9a-f]+: key=three use=0 exp=0 http_req_cnt=7\n\n\z/, 'show table data filter: matching entry') or diag($out);
+$out = cli_send($sock, "show table fe data.http_req_cnt lt 7\n");
+is($out, "# table: fe, type: string, size:1, used:1\n\n", 'show table data filter: nothing matches');
 
 sub check_err {
     my ($cfg, $re, $name) = @_;

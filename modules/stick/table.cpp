@@ -971,15 +971,57 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
     bool by_key = false;
     unsigned char k[256];
     uint32_t n = 0;
+    // "data.<type> <op> <value>" filters (at most 4), all of which must hold
+    struct filt {
+        uint32_t d, op;
+        long long v;
+    } fl[4];
+    uint32_t nf = 0;
+    static const char* const ops[] = {"eq", "ne", "le", "lt", "ge", "gt"};
     if (argc >= 5 && std::string_view(args[3].ptr, args[3].len) == "key") {
         if (!cli_key(t, args[4], k, &n)) {
             host->cli_printf(r, "Invalid key\n");
             return PTC_ERROR;
         }
         by_key = true;
-    } else if (argc > 3) {
-        host->cli_printf(r, "Optional argument only supports \"key <key>\" here.\n");
-        return PTC_ERROR;
+    } else {
+        for (uint32_t i = 3; i < argc; i += 3) {
+            std::string_view w(args[i].ptr, args[i].len);
+            if (w.rfind("data.", 0) != 0 || i + 2 >= argc || nf >= 4) {
+                host->cli_printf(r, "Optional argument only supports \"data.<store_data_type>\" <operator> <value> or key <key>\n");
+                return PTC_ERROR;
+            }
+            w.remove_prefix(5);
+            uint32_t d = NDT;
+            for (uint32_t j = 0; j < NDT; j++)
+                if (w == k_dtypes[j].name && j != DT_SERVER_KEY)
+                    d = j;
+            if (d == NDT) {
+                host->cli_printf(r, "Unknown data type\n");
+                return PTC_ERROR;
+            }
+            if (!(t->store & (1u << d))) {
+                host->cli_printf(r, "Data type not stored in this table\n");
+                return PTC_ERROR;
+            }
+            std::string_view o(args[i + 1].ptr, args[i + 1].len);
+            uint32_t op = 6;
+            for (uint32_t j = 0; j < 6; j++)
+                if (o == ops[j])
+                    op = j;
+            if (op == 6) {
+                host->cli_printf(r, "Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n");
+                return PTC_ERROR;
+            }
+            std::string num(args[i + 2].ptr, args[i + 2].len);
+            char* end = nullptr;
+            long long v = strtoll(num.c_str(), &end, 10);
+            if (num.empty() || *end) {
+                host->cli_printf(r, "Require a valid integer value to compare against\n");
+                return PTC_ERROR;
+            }
+            fl[nf++] = filt{d, op, v};
+        }
     }
     uint64_t now = fresh_ms();
     lock(t);
@@ -992,6 +1034,21 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
         if (expired(t, e, now))
             continue;
         if (by_key && (e->keylen != n || memcmp(e->key, k, n)))
+            continue;
+        bool skip = false;
+        for (uint32_t j = 0; j < nf && !skip; j++) {
+            long long v = fl[j].d == DT_SERVER_ID ? (long long)int32_t(e->d[fl[j].d].curr_ctr)
+                                                  : (long long)d_read(t, e, fl[j].d, now);
+            long long w = fl[j].v;
+            bool ok = fl[j].op == 0   ? v == w
+                      : fl[j].op == 1 ? v != w
+                      : fl[j].op == 2 ? v <= w
+                      : fl[j].op == 3 ? v < w
+                      : fl[j].op == 4 ? v >= w
+                                      : v > w;
+            skip = !ok;
+        }
+        if (skip)
             continue;
         host->cli_printf(r, "%p:", (void*)e);
         dump_key(t, e, r);
