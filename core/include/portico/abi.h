@@ -55,9 +55,10 @@
  *  1.7  transports that handshake (TLS): ptc_transport.ready (the server side's
  *       PTC_EV_SRV_CONNECTED waits for it; a failure before it is a failed connection
  *       attempt) and ptc_transport.shutw (a last record before the write shutdown).
+ *  1.8  ptc_host.stream_set_cookie_state (the cookie letters of %tsc).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 7
+#define PTC_ABI_MINOR 8
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

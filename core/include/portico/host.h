@@ -472,6 +472,15 @@ typedef struct ptc_host {
      *  Since 1.6. */
     void (*stream_report_error)(ptc_stream *s, uint32_t side, ptc_str msg, size_t err_pos,
                                 const char *reason);
+
+    /* ---- persistence cookies in the log (1.8) ---- */
+    /** Set the two cookie letters of the current transaction's termination state (the
+     *  3rd and 4th characters of %tsc, as HAProxy writes them for a backend with a
+     *  persistence cookie): `cli` what the request's cookie did (one of "NIDVEOU"), `srv`
+     *  what happened to the response's (one of "NPDIRU"); 0 leaves a letter as it is.
+     *  Both go back to '-' once the transaction is logged (stream_log_txn). A letter the
+     *  protocol module put in ptc_log_txn.term[2..3] wins. Worker. Since 1.8. */
+    void (*stream_set_cookie_state)(ptc_stream *s, uint32_t cli, uint32_t srv);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

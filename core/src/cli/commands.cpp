@@ -813,13 +813,6 @@ std::string cmd_del_server(cli_session&, const words& a)
     return "Server deleted.";
 }
 
-std::string cmd_table(cli_session&, const words& a)
-{
-    if (a[0] == "show" && a.size() == 2)
-        return ""; // no stick table exists
-    return "Stick tables are not supported yet by portico.\n";
-}
-
 std::string cmd_help(cli_session& s, const words& a);
 
 const command k_commands[] = {
@@ -905,9 +898,6 @@ const command k_commands[] = {
 
 // Commands HAProxy has that are answered without a help line.
 const command k_hidden[] = {
-    {{"show", "table"}, "", "", CLI_LVL_USER, cmd_table},
-    {{"clear", "table"}, "", "", CLI_LVL_OPERATOR, cmd_table},
-    {{"set", "table"}, "", "", CLI_LVL_ADMIN, cmd_table},
 };
 
 bool is_tail(const command& c)

@@ -538,8 +538,8 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         c.request_line = txn->request_line;
         c.term[0] = s->killed ? 'K' : txn->term[0] ? txn->term[0] : '-'; // 'K': shutdown session
         c.term[1] = txn->term[1] ? txn->term[1] : '-';
-        c.term[2] = txn->term[2] ? txn->term[2] : '-';
-        c.term[3] = txn->term[3] ? txn->term[3] : '-';
+        c.term[2] = txn->term[2] ? txn->term[2] : s->log_ck[0] ? s->log_ck[0] : '-';
+        c.term[3] = txn->term[3] ? txn->term[3] : s->log_ck[1] ? s->log_ck[1] : '-';
         c.mode = "HTTP";
     } else {
         c.t_request = c.t_accept;
@@ -902,6 +902,7 @@ void host_stream_log_txn(ptc_stream* ps, const ptc_log_txn* txn)
     // the next transaction starts afresh
     s->log_asap_done = false;
     s->log_req_id = 0;
+    s->log_ck[0] = s->log_ck[1] = 0;
     log::cap_txn_end(s);
     s->log_t_first = 0;
     s->log_t_cstart = 0;

@@ -454,6 +454,18 @@ void host_stream_report_error(ptc_stream* ps, uint32_t side, ptc_str msg, size_t
                    reason);
 }
 
+// host->stream_set_cookie_state (1.7): the cookie letters of the log's %tsc.
+void host_stream_set_cookie_state(ptc_stream* ps, uint32_t cli, uint32_t srv)
+{
+    stream* s = reinterpret_cast<stream*>(ps);
+    if (!s)
+        return;
+    if (cli > 32 && cli < 127)
+        s->log_ck[0] = char(cli);
+    if (srv > 32 && srv < 127)
+        s->log_ck[1] = char(srv);
+}
+
 } // namespace
 
 // Designated initialisers: a slot in the wrong place is a compile error.
@@ -578,6 +590,7 @@ const ptc_host g_host = {
     .service_find = host_service_find,
     .service_match = host_service_match,
     .stream_report_error = host_stream_report_error,
+    .stream_set_cookie_state = host_stream_set_cookie_state,
 };
 
 } // namespace portico

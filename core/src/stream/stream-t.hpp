@@ -139,6 +139,7 @@ struct stream {
     uint64_t rt_start_us = 0;    // leasttime: first request byte sent (0: not measuring)
     uint64_t sess_id = 0;        // "show sess" id: worker slot + 1 in bits 48.., a serial below
     bool killed = false;         // "shutdown session": logged with termination cause 'K'
+    char log_ck[2] = {0, 0};     // ABI 1.7: cookie letters of %tsc for this transaction
     bool rt_armed = false;       // leasttime: measure this exchange
     // ---- ABI 1.3: connection phase, addresses, server choice, module state (phase.cpp) ----
     uint8_t cphase = 0;          // 1 while PTC_PHASE_CONNECTION waits (handler not opened)
