@@ -102,6 +102,8 @@ MODULE_SOS := $(foreach m,$(MODULES),modules/$(m).so)
 # modules/<m>/fuzz/fuzz.mk for a directory that is not a module (yet); core_FUZZ_SRCS (one
 # list for every core/fuzz/ target) in core/fuzz/fuzz.mk. fuzz-smoke runs each target on the
 # seed corpus next to it: <dir>/corpus/fuzz_X/ if there is one, else <dir>/corpus/.
+# A target may name its own list instead, fuzz_X_FUZZ_SRCS, and extra libraries, fuzz_X_FUZZ_LIBS
+# (the core/fuzz/ targets that need the whole core: sample expressions, log-formats, the CLI).
 FUZZ_MKS := $(sort $(wildcard modules/*/fuzz/fuzz.mk))
 -include $(FUZZ_MKS)
 -include core/fuzz/fuzz.mk
@@ -109,10 +111,12 @@ FUZZ_TARGET_SRCS := $(sort $(wildcard modules/*/fuzz/fuzz_*.cpp core/fuzz/fuzz_*
 fuzz_owner = $(if $(filter core/%,$(1)),core,$(call mod_of,$(1)))
 fuzz_bin = build/fuzz/$(basename $(notdir $(1)))
 fuzz_seeds = $(or $(wildcard $(dir $(1))corpus/$(basename $(notdir $(1)))),$(wildcard $(dir $(1))corpus))
-fuzz_objs = $(patsubst %,build/fuzz/obj/%.o,$(basename $(1) $($(call fuzz_owner,$(1))_FUZZ_SRCS)))
+fuzz_name = $(basename $(notdir $(1)))
+fuzz_srcs = $(or $($(call fuzz_name,$(1))_FUZZ_SRCS),$($(call fuzz_owner,$(1))_FUZZ_SRCS))
+fuzz_objs = $(patsubst %,build/fuzz/obj/%.o,$(basename $(1) $(call fuzz_srcs,$(1))))
 FUZZ_BINS := $(foreach s,$(FUZZ_TARGET_SRCS),$(call fuzz_bin,$(s)))
 FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
-FUZZ_RUN_FLAGS := -runs=20000 -max_total_time=20
+FUZZ_RUN_FLAGS := -runs=20000 -max_total_time=20 -rss_limit_mb=4096
 
 # Standalone unit tests: a directory with a fuzz/fuzz.mk but no module.mk (pure code awaiting
 # its module glue) still gets modules/<m>/test/test_*.cpp built and run by make check,
@@ -236,7 +240,7 @@ build/fuzz/obj/%.o: %.cpp build/autoconf.h
 
 define fuzz_rules
 $(call fuzz_bin,$(1)): $(call fuzz_objs,$(1))
-	$$(call quiet,FUZZLD,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -o $$@ $$^)
+	$$(call quiet,FUZZLD,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -o $$@ $$^ $$($(call fuzz_name,$(1))_FUZZ_LIBS))
 endef
 $(foreach s,$(FUZZ_TARGET_SRCS),$(eval $(call fuzz_rules,$(s))))
 
