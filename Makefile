@@ -163,7 +163,7 @@ ABI_VERSION := $(shell sed -n 's/^.define[ \t]*PTC_ABI_\(MAJOR\|MINOR\)[ \t]*\([
 
 # --- top-level targets --------------------------------------------------------------------
 .PHONY: all modules test-modules unit-tests check test test-conf test-integration lint-man \
-	install uninstall clean distclean help need-boost fuzz fuzz-smoke need-fuzz
+	install uninstall clean distclean help need-boost fuzz fuzz-smoke need-fuzz test-asan soak
 
 all: portico modules test-modules
 
@@ -313,6 +313,29 @@ test: all unit-tests
 	@$(MAKE) --no-print-directory test-conf
 	@$(MAKE) --no-print-directory test-integration
 
+# The sanitizer build (ASan+UBSan, ./configure --with-asan) in build/asan/, a copy of the
+# tracked sources: unit tests, then the t/ suite on it (a sanitizer report in a proxy's error
+# log fails the test that ran it). Not part of make test (about 3x slower).
+ASAN_DIR ?= build/asan
+ASAN_ABS = $(abspath $(ASAN_DIR))
+test-asan:
+	@mkdir -p $(ASAN_DIR)
+	@git ls-files | tar -cf - -T - | tar -xf - -C $(ASAN_DIR)
+	@cd $(ASAN_DIR) && { [ -f build/config.mk ] && grep -q fsanitize build/config.mk || \
+		./configure --with-asan >/dev/null; }
+	@$(MAKE) --no-print-directory -C $(ASAN_DIR) all unit-tests
+	@$(MAKE) --no-print-directory -C $(ASAN_DIR) check
+	@cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+		PORTICO_TEST_BINARY='$(ASAN_ABS)/portico' \
+		PORTICO_TEST_MODULES='$(ASAN_ABS)/build/test-modules' \
+		prove -r -It/lib $(or $(T),t/)
+
+# A long mixed-traffic run with a flapping server (contrib/soak/soak.pl; SOAK_SECONDS,
+# default 1800): RSS and fd slopes, failures. Not part of make test.
+soak: all
+	@PORTICO_TEST_BINARY='$(CURDIR)/portico' SOAK_OUT='$(CURDIR)/build/soak.csv' \
+		perl contrib/soak/soak.pl
+
 lint-man:
 	@if [ -z "$(MAN_PAGES)" ]; then echo "no man pages"; \
 	elif command -v mandoc >/dev/null 2>&1; then \
@@ -366,6 +389,8 @@ help:
 	@echo '                    skipped without clang++/libFuzzer unless CI=true'
 	@echo '  test              all, check, fuzz-smoke, portico -c on conf/*.cfg, then prove -r t/'
 	@echo '  test-conf         portico -c -f on every conf/*.cfg'
+	@echo '  test-asan         ASan+UBSan build in build/asan/: unit tests, then prove t/ (T=files)'
+	@echo '  soak              contrib/soak/soak.pl, SOAK_SECONDS=1800: RSS/fd slopes, failures'
 	@echo '  test-integration  prove -r t/ with PORTICO_TEST_BINARY=./portico'
 	@echo '  lint-man          mandoc -Tlint -Wwarning on man/*.1 man/*.3 man/*.5'
 	@echo '  install           install under $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'
