@@ -49,7 +49,7 @@ for my $case (['plain', 8080, 8081], ['retry', 8090, 8083]) {
     });
     my @fail = grep { $_->{status} != 200 } @r;
     my @after = grep { $_->{t0} > $t_kill + 0.1 } @r;
-    cmp_ok(scalar @r, '>', 100, "$name: load ran (" . scalar(@r) . ' requests)');
+    cmp_ok(scalar @r, '>', 50, "$name: load ran (" . scalar(@r) . ' requests)');
     if ($name eq 'plain') {
         # in-flight requests fail with 502 (or their connection closes); 503 is the bug below
         my @inflight = grep { $_->{status} != 503 } @fail;
