@@ -102,6 +102,8 @@ MODULE_SOS := $(foreach m,$(MODULES),modules/$(m).so)
 # modules/<m>/fuzz/fuzz.mk for a directory that is not a module (yet); core_FUZZ_SRCS (one
 # list for every core/fuzz/ target) in core/fuzz/fuzz.mk. fuzz-smoke runs each target on the
 # seed corpus next to it: <dir>/corpus/fuzz_X/ if there is one, else <dir>/corpus/.
+# A target may name its own list instead, fuzz_X_FUZZ_SRCS, and extra libraries, fuzz_X_FUZZ_LIBS
+# (the core/fuzz/ targets that need the whole core: sample expressions, log-formats, the CLI).
 FUZZ_MKS := $(sort $(wildcard modules/*/fuzz/fuzz.mk))
 -include $(FUZZ_MKS)
 -include core/fuzz/fuzz.mk
@@ -109,10 +111,12 @@ FUZZ_TARGET_SRCS := $(sort $(wildcard modules/*/fuzz/fuzz_*.cpp core/fuzz/fuzz_*
 fuzz_owner = $(if $(filter core/%,$(1)),core,$(call mod_of,$(1)))
 fuzz_bin = build/fuzz/$(basename $(notdir $(1)))
 fuzz_seeds = $(or $(wildcard $(dir $(1))corpus/$(basename $(notdir $(1)))),$(wildcard $(dir $(1))corpus))
-fuzz_objs = $(patsubst %,build/fuzz/obj/%.o,$(basename $(1) $($(call fuzz_owner,$(1))_FUZZ_SRCS)))
+fuzz_name = $(basename $(notdir $(1)))
+fuzz_srcs = $(or $($(call fuzz_name,$(1))_FUZZ_SRCS),$($(call fuzz_owner,$(1))_FUZZ_SRCS))
+fuzz_objs = $(patsubst %,build/fuzz/obj/%.o,$(basename $(1) $(call fuzz_srcs,$(1))))
 FUZZ_BINS := $(foreach s,$(FUZZ_TARGET_SRCS),$(call fuzz_bin,$(s)))
 FUZZ_FLAGS := -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -fno-omit-frame-pointer
-FUZZ_RUN_FLAGS := -runs=20000 -max_total_time=20
+FUZZ_RUN_FLAGS := -runs=20000 -max_total_time=20 -rss_limit_mb=4096
 
 # Standalone unit tests: a directory with a fuzz/fuzz.mk but no module.mk (pure code awaiting
 # its module glue) still gets modules/<m>/test/test_*.cpp built and run by make check,
@@ -159,7 +163,7 @@ ABI_VERSION := $(shell sed -n 's/^.define[ \t]*PTC_ABI_\(MAJOR\|MINOR\)[ \t]*\([
 
 # --- top-level targets --------------------------------------------------------------------
 .PHONY: all modules test-modules unit-tests check test test-conf test-integration lint-man \
-	install uninstall clean distclean help need-boost fuzz fuzz-smoke need-fuzz
+	install uninstall clean distclean help need-boost fuzz fuzz-smoke need-fuzz test-asan soak
 
 all: portico modules test-modules
 
@@ -236,7 +240,7 @@ build/fuzz/obj/%.o: %.cpp build/autoconf.h
 
 define fuzz_rules
 $(call fuzz_bin,$(1)): $(call fuzz_objs,$(1))
-	$$(call quiet,FUZZLD,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -o $$@ $$^)
+	$$(call quiet,FUZZLD,$$(FUZZ_CXX) $$(FUZZ_FLAGS) -o $$@ $$^ $$($(call fuzz_name,$(1))_FUZZ_LIBS))
 endef
 $(foreach s,$(FUZZ_TARGET_SRCS),$(eval $(call fuzz_rules,$(s))))
 
@@ -309,6 +313,29 @@ test: all unit-tests
 	@$(MAKE) --no-print-directory test-conf
 	@$(MAKE) --no-print-directory test-integration
 
+# The sanitizer build (ASan+UBSan, ./configure --with-asan) in build/asan/, a copy of the
+# tracked sources: unit tests, then the t/ suite on it (a sanitizer report in a proxy's error
+# log fails the test that ran it). Not part of make test (about 3x slower).
+ASAN_DIR ?= build/asan
+ASAN_ABS = $(abspath $(ASAN_DIR))
+test-asan:
+	@mkdir -p $(ASAN_DIR)
+	@git ls-files | tar -cf - -T - | tar -xf - -C $(ASAN_DIR)
+	@cd $(ASAN_DIR) && { [ -f build/config.mk ] && grep -q fsanitize build/config.mk || \
+		./configure --with-asan >/dev/null; }
+	@$(MAKE) --no-print-directory -C $(ASAN_DIR) all unit-tests
+	@$(MAKE) --no-print-directory -C $(ASAN_DIR) check
+	@cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
+		PORTICO_TEST_BINARY='$(ASAN_ABS)/portico' \
+		PORTICO_TEST_MODULES='$(ASAN_ABS)/build/test-modules' \
+		prove -r -It/lib $(or $(T),t/)
+
+# A long mixed-traffic run with a flapping server (contrib/soak/soak.pl; SOAK_SECONDS,
+# default 1800): RSS and fd slopes, failures. Not part of make test.
+soak: all
+	@PORTICO_TEST_BINARY='$(CURDIR)/portico' SOAK_OUT='$(CURDIR)/build/soak.csv' \
+		perl contrib/soak/soak.pl
+
 lint-man:
 	@if [ -z "$(MAN_PAGES)" ]; then echo "no man pages"; \
 	elif command -v mandoc >/dev/null 2>&1; then \
@@ -362,6 +389,8 @@ help:
 	@echo '                    skipped without clang++/libFuzzer unless CI=true'
 	@echo '  test              all, check, fuzz-smoke, portico -c on conf/*.cfg, then prove -r t/'
 	@echo '  test-conf         portico -c -f on every conf/*.cfg'
+	@echo '  test-asan         ASan+UBSan build in build/asan/: unit tests, then prove t/ (T=files)'
+	@echo '  soak              contrib/soak/soak.pl, SOAK_SECONDS=1800: RSS/fd slopes, failures'
 	@echo '  test-integration  prove -r t/ with PORTICO_TEST_BINARY=./portico'
 	@echo '  lint-man          mandoc -Tlint -Wwarning on man/*.1 man/*.3 man/*.5'
 	@echo '  install           install under $$(DESTDIR)$$(PREFIX) (PREFIX=$(PREFIX))'

@@ -527,8 +527,11 @@ uint64_t task_fn(ptc_task*, void* ctx)
     return 0;
 }
 
-void finish(runner* r, const probe_result& res)
+void finish(runner* r, const probe_result& result)
 {
+    // <result> may live in the probe reset below (the engine's own result): keep a copy
+    // (a heap-use-after-free found by the ASan run of t/check_tcp.t)
+    const probe_result res = result;
     const probe_def& d = g_probes[r->idx];
     int dur = (int)(now() - r->started);
     r->io.close();

@@ -2,6 +2,7 @@
 // Strict, zero-copy HTTP/1.x header block parser, body framing and chunked-body validator.
 #include "h1.hpp"
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstring>
@@ -341,6 +342,9 @@ const char* check_target(std::string_view method, std::string_view t)
         ++i;
     if (i == t.size() || t[i] != ':')
         return "invalid request target";
+    // "host:port" outside CONNECT is not a target a server reads as absolute-form
+    if (t.size() - i < 3 || t[i + 1] != '/' || t[i + 2] != '/')
+        return "invalid request target";
     return nullptr;
 }
 
@@ -432,6 +436,12 @@ int parse_request_full(const char* buf, size_t len, request& req, size_t max_tar
     if ((r = parse_headers(p, end, req.headers, req.max_headers, req.num_headers, e, 400, 431,
                            req.flags & H1F_RELAX_NAME)))
         return r;
+    // The head is forwarded as received: a lone LF (RFC 9112 2.2 lets a recipient accept
+    // it, not requires it) could end a line for us and not for the server.
+    for (const char* q = buf; (q = static_cast<const char*>(std::memchr(q, '\n', size_t(p - q))));
+         ++q)
+        if (q == buf || q[-1] != '\r')
+            return e.fail(q, 400, "bare LF in request head");
     return int(p - buf);
 }
 
@@ -613,6 +623,7 @@ struct field_summary {
     int host_count = 0;
     bool has_cl = false;
     bool has_te = false;
+    int te_lines = 0;             // Transfer-Encoding field lines
     bool te_bad = false;          // empty TE, empty coding name, parameters on chunked
     bool te_unknown = false;      // a coding we do not implement
     bool te_last_chunked = false; // the final coding is chunked
@@ -658,6 +669,13 @@ void summarize_cl(std::string_view v, field_summary& s)
             s.cl_err = "conflicting Content-Length values";
             return;
         }
+        // The header block is forwarded as received: a repeated value ("5, 5", or two
+        // fields) would reach the server as is, and one that reads only the first field or
+        // refuses lists would frame the body differently (t/http_desync.t).
+        if (s.has_cl) {
+            s.cl_err = "repeated Content-Length";
+            return;
+        }
         s.has_cl = true;
         s.cl = n;
     }
@@ -666,6 +684,7 @@ void summarize_cl(std::string_view v, field_summary& s)
 void summarize_te(std::string_view v, field_summary& s)
 {
     s.has_te = true;
+    ++s.te_lines;
     list_iter it(v);
     std::string_view item;
     bool any = false;
@@ -747,6 +766,35 @@ void summarize(const header* h, size_t n, field_summary& s)
     }
 }
 
+// The Host field (RFC 9112 3.2): a value with blanks or a list is invalid, and with an
+// absolute-form target it must name the target's authority, since the head is forwarded as
+// received and a server may route on either (RFC 9112 3.2.2). nullptr when fine.
+const char* check_host(const request& req)
+{
+    std::string_view host;
+    bool found = false;
+    for (size_t i = 0; i < req.num_headers; ++i)
+        if (req.headers[i].name.size() == 4 && ieq_lc(req.headers[i].name, "host")) {
+            host = req.headers[i].value;
+            found = true;
+        }
+    for (char c : host)
+        if (c == ' ' || c == '\t' || c == ',')
+            return "invalid Host header";
+    std::string_view t = req.target;
+    size_t sep = t.find("://");
+    if (t.empty() || t[0] == '/' || sep == t.npos || req.method == "CONNECT")
+        return nullptr;
+    std::string_view auth = t.substr(sep + 3);
+    auth = auth.substr(0, std::min(auth.find_first_of("/?#"), auth.size()));
+    size_t at = auth.rfind('@');
+    if (at != auth.npos)
+        auth.remove_prefix(at + 1);
+    if (found && !ieq(auth, host))
+        return "Host header does not match the request target";
+    return nullptr;
+}
+
 inline int framing_fail(framing& f, int status, const char* msg)
 {
     f.error_status = status;
@@ -783,6 +831,12 @@ int request_framing(const request& req, framing& f)
         return framing_fail(f, 400, "multiple Host headers");
     if (v11 && s.host_count == 0)
         return framing_fail(f, 400, "missing Host header");
+    if (const char* msg = check_host(req))
+        return framing_fail(f, 400, msg);
+    // An HTTP/1.0 request asking for an upgrade: a server granting it would switch
+    // protocols where we do not (RFC 9110 7.8), so the two sides would read differently.
+    if (!v11 && s.conn_upgrade && s.has_upgrade)
+        return framing_fail(f, 400, "Upgrade in HTTP/1.0 request");
     if (s.has_te) {
         if (!v11)
             return framing_fail(f, 400, "Transfer-Encoding in HTTP/1.0 request");
@@ -790,6 +844,10 @@ int request_framing(const request& req, framing& f)
             return framing_fail(f, 400, "both Content-Length and Transfer-Encoding");
         if (s.te_bad)
             return framing_fail(f, 400, "invalid Transfer-Encoding");
+        // Forwarded as received: a server reading one field line only would miss the
+        // chunked coding of the other (t/http_desync.t).
+        if (s.te_lines > 1)
+            return framing_fail(f, 400, "several Transfer-Encoding header lines");
         if (s.te_chunked > 1)
             return framing_fail(f, 400, "chunked applied more than once");
         if (!s.te_last_chunked)
@@ -938,10 +996,12 @@ int chunked_feed(chunk_state& st, const char* buf, size_t len, bool* done)
         case CS_SIZE: {
             int8_t v = hexval[u8(c)];
             if (v >= 0) {
-                if (st.ndigits == 16)
+                // At most 2^63 - 1: a server with signed 64-bit sizes must read the same.
+                if (st.ndigits == 16 || (st.remaining >> 59))
                     CHUNK_FAIL("chunk size too large");
                 st.remaining = (st.remaining << 4) | uint64_t(v);
-                ++st.ndigits;
+                if (st.ndigits < 255)
+                    ++st.ndigits;
             } else if (c == ';') {
                 s = CS_EXT_WS;
             } else if (is_ws(c)) {

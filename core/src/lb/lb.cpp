@@ -107,7 +107,9 @@ bool lb_take_slot(server* s)
     }
     if (cur + 1 > sh->max_conns.load(std::memory_order_relaxed))
         sh->max_conns.store(cur + 1, std::memory_order_relaxed);
+    lb_own(lb_own_kind::slots, s->index, 1);
     if (shm_proxy* bp = s->be ? s->be->shared : nullptr) {
+        lb_own(lb_own_kind::be, s->be->index, 1);
         uint32_t b = bp->be_conns.fetch_add(1, std::memory_order_relaxed) + 1;
         if (b > bp->be_max_conns.load(std::memory_order_relaxed))
             bp->be_max_conns.store(b, std::memory_order_relaxed);
@@ -120,9 +122,12 @@ void lb_release_slot(server* s)
 {
     shm_server* sh = s->shared;
     sh->cur_conns.fetch_sub(1);
+    lb_own(lb_own_kind::slots, s->index, -1);
     shm_proxy* bp = s->be ? s->be->shared : nullptr;
-    if (bp)
+    if (bp) {
         bp->be_conns.fetch_sub(1, std::memory_order_relaxed);
+        lb_own(lb_own_kind::be, s->be->index, -1);
+    }
     if (sh->queue.cur.load() || (bp && bp->queue.cur.load()))
         lb_queue_dispatch(s);
 }

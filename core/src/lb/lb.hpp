@@ -70,6 +70,11 @@ bool lb_queued(const stream* s);
 // Per-worker setup (eventfd wake-ups); called from worker_setup().
 void lb_worker_init(int slot);
 
+// What this worker holds in the instance-wide counters (shm_header::own_*): <delta> on the
+// entry <idx> of the array <which>. No-op outside a worker (unit tests, master).
+enum class lb_own_kind { queued, slots, be, fe };
+void lb_own(lb_own_kind which, uint32_t idx, int delta);
+
 // leasttime: one response-time sample (request sent -> first response byte) of <s>.
 void lb_observe_rt(server* s, uint64_t us);
 // True when the backend's algorithm wants response-time samples.

@@ -130,6 +130,7 @@ void link(qlist& q, stream* s)
     }
     shm_queue& sq = shq(q);
     uint32_t c = sq.cur.fetch_add(1) + 1;
+    lb_own(lb_own_kind::queued, q.id, 1);
     if (c > sq.max.load(std::memory_order_relaxed))
         sq.max.store(c, std::memory_order_relaxed);
     if (q.head == s)
@@ -151,6 +152,7 @@ void unlink(stream* s)
     s->q_prev = s->q_next = nullptr;
     s->q_id = 0;
     shq(q).cur.fetch_sub(1);
+    lb_own(lb_own_kind::queued, q.id, -1);
     if (was_head)
         publish(q);
     if (!q.head && q.active) {
@@ -168,8 +170,10 @@ void unlink(stream* s)
 void leave_queue(stream* s)
 {
     unlink(s);
-    if (s->be && s->be->shared)
+    if (s->be && s->be->shared) {
         s->be->shared->be_conns.fetch_sub(1, std::memory_order_relaxed);
+        lb_own(lb_own_kind::be, s->be->index, -1);
+    }
 }
 
 // Hands <srv> (slot reserved) to <s>, or fails it when srv is nullptr.
@@ -290,7 +294,74 @@ void on_wake(event::completion* c, int res, uint32_t)
     }
 }
 
+// A worker killed in the middle of its work (SIGKILL, crash) never released what it held
+// in the instance-wide counters: its replacement in the same slot subtracts it, so that
+// qcur, scur, be_conns and the server slots come back to what the live workers hold (else
+// the queue counters stay off forever and a server with maxconn loses slots).
+void reclaim_dead_worker(shm_header* h, int slot)
+{
+    if (slot < 0 || (uint32_t)slot >= h->nworkers || !h->own_queued)
+        return;
+    const size_t nw = h->nworkers, w = (size_t)slot;
+    bool freed = false;
+    for (uint32_t q = 0; q < h->nservers + h->nproxies; q++) {
+        uint32_t n = h->own_queued[q * nw + w].exchange(0);
+        if (!n)
+            continue;
+        shm_queue* sq = nullptr;
+        if (q < h->nservers) {
+            if (shm_server* sv = shm_server_slot(q))
+                sq = &sv->queue;
+        } else if (shm_proxy* p = shm_proxy_slot(q - h->nservers)) {
+            sq = &p->queue;
+        }
+        if (sq)
+            sq->cur.fetch_sub(n);
+    }
+    for (uint32_t i = 0; i < h->nservers; i++) {
+        uint32_t n = h->own_slots[i * nw + w].exchange(0);
+        if (n) {
+            if (shm_server* sv = shm_server_slot(i))
+                sv->cur_conns.fetch_sub(n);
+            freed = true;
+        }
+    }
+    for (uint32_t i = 0; i < h->nproxies; i++) {
+        uint32_t n = h->own_be[i * nw + w].exchange(0);
+        if (n)
+            if (shm_proxy* p = shm_proxy_slot(i))
+                p->be_conns.fetch_sub(n, std::memory_order_relaxed);
+        n = h->own_fe[i * nw + w].exchange(0);
+        if (n) {
+            if (shm_proxy* p = shm_proxy_slot(i))
+                p->cur_conns.fetch_sub(n, std::memory_order_relaxed);
+            h->cur_conns.fetch_sub(n, std::memory_order_relaxed);
+        }
+    }
+    // slots came free: the other workers' waiters may take them now
+    if (freed)
+        for (uint32_t i = 0; i < nw; i++)
+            if ((int)i != slot && h->wake_fd[i] >= 0) {
+                uint64_t one = 1;
+                ssize_t r = write(h->wake_fd[i], &one, sizeof(one));
+                (void)r;
+            }
+}
+
 } // namespace
+
+void lb_own(lb_own_kind which, uint32_t idx, int delta)
+{
+    shm_header* h = H();
+    if (!h || !h->own_queued || g_slot < 0 || (uint32_t)g_slot >= h->nworkers)
+        return;
+    std::atomic<uint32_t>* a = which == lb_own_kind::queued ? h->own_queued
+                               : which == lb_own_kind::slots ? h->own_slots
+                               : which == lb_own_kind::be    ? h->own_be
+                                                             : h->own_fe;
+    a[(size_t)idx * h->nworkers + (size_t)g_slot].fetch_add((uint32_t)delta,
+                                                            std::memory_order_relaxed);
+}
 
 void lb_worker_init(int slot)
 {
@@ -305,6 +376,7 @@ void lb_worker_init(int slot)
     if (h->qheads && slot >= 0 && (uint32_t)slot < h->nworkers)
         for (size_t i = 0; i < g_q.size(); i++)
             h->qheads[i * h->nworkers + (size_t)slot].store(UINT64_MAX);
+    reclaim_dead_worker(h, slot);
     g_recheck.fn = on_recheck;
     g_wake.fn = on_wake;
     if (g_worker && slot >= 0 && (uint32_t)slot < h->nworkers && h->wake_fd[slot] >= 0) {
@@ -329,6 +401,7 @@ void lb_queue_add(stream* s, server* srv)
     shm_queue& sq = shq(q);
     sq.total.fetch_add(1, std::memory_order_relaxed);
     be->shared->be_conns.fetch_add(1, std::memory_order_relaxed);
+    lb_own(lb_own_kind::be, be->index, 1);
     // a slot may have been released between the caller's check and our publication
     arm_recheck(0);
 }

@@ -60,7 +60,8 @@ bool shm_create(config& cfg)
     size_t off_proxies = align64(sizeof(shm_header));
     size_t off_servers = align64(off_proxies + np * sizeof(shm_proxy));
     size_t off_qheads = align64(off_servers + ns * sizeof(shm_server));
-    size_t off_hist = align64(off_qheads + nq * nw * sizeof(std::atomic<uint64_t>));
+    size_t off_own = align64(off_qheads + nq * nw * sizeof(std::atomic<uint64_t>));
+    size_t off_hist = align64(off_own + (nq + ns + 2 * np) * nw * sizeof(std::atomic<uint32_t>));
     size_t total = off_hist + hist_size((uint32_t)(2 * np + ns), nw); // latency histograms
     void* mem = mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
@@ -77,6 +78,13 @@ bool shm_create(config& cfg)
     g_shm->qheads = reinterpret_cast<std::atomic<uint64_t>*>(base + off_qheads);
     for (size_t i = 0; i < nq * nw; i++)
         new (&g_shm->qheads[i]) std::atomic<uint64_t>(UINT64_MAX);
+    auto* own = reinterpret_cast<std::atomic<uint32_t>*>(base + off_own);
+    for (size_t i = 0; i < (nq + ns + 2 * np) * nw; i++)
+        new (&own[i]) std::atomic<uint32_t>(0);
+    g_shm->own_queued = own;
+    g_shm->own_slots = own + nq * nw;
+    g_shm->own_be = own + (nq + ns) * nw;
+    g_shm->own_fe = own + (nq + ns + np) * nw;
     hist_init(base + off_hist, (uint32_t)np, (uint32_t)ns, nw);
     g_proxies = reinterpret_cast<shm_proxy*>(base + off_proxies);
     g_servers = reinterpret_cast<shm_server*>(base + off_servers);

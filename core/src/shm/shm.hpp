@@ -243,6 +243,17 @@ struct shm_header {
     // that queue (UINT64_MAX: none). Queue q: server slot i -> q = i; backend of proxy
     // index p -> q = nservers + p. Entry: qheads[q * nworkers + worker slot].
     std::atomic<uint64_t>* qheads;
+    // What each worker slot holds in the instance-wide counters above, so that a worker that
+    // died (SIGKILL, crash) can be subtracted by its replacement (lb_worker_init): streams
+    // queued per queue (own_queued[q * nworkers + slot], counted in shm_queue::cur), server
+    // slots per server (own_slots[server * nworkers + slot], in shm_server::cur_conns), and
+    // per backend (own_be[proxy * nworkers + slot], in shm_proxy::be_conns), and client
+    // connections per frontend (own_fe[proxy * nworkers + slot], in shm_proxy::cur_conns and
+    // shm_header::cur_conns).
+    std::atomic<uint32_t>* own_queued;
+    std::atomic<uint32_t>* own_slots;
+    std::atomic<uint32_t>* own_be;
+    std::atomic<uint32_t>* own_fe;
 
     // ---- later additions go below ----
     // ---- ABI 1.4: server_shutdown_streams ----

@@ -302,6 +302,7 @@ stream* stream_new(listener* l, int fd)
         h->cum_conns.fetch_add(1, std::memory_order_relaxed);
     }
     if (s->fe->shared) {
+        lb_own(lb_own_kind::fe, s->fe->index, 1); // reclaimed if this worker dies
         s->fe->shared->cur_conns.fetch_add(1, std::memory_order_relaxed);
         s->fe->shared->cum_conns.fetch_add(1, std::memory_order_relaxed);
     }
@@ -367,8 +368,10 @@ void stream_free(stream* s)
     w->nstreams--;
     if (shm_header* h = shm_get())
         h->cur_conns.fetch_sub(1, std::memory_order_relaxed);
-    if (s->fe->shared)
+    if (s->fe->shared) {
         s->fe->shared->cur_conns.fetch_sub(1, std::memory_order_relaxed);
+        lb_own(lb_own_kind::fe, s->fe->index, -1);
+    }
     s->~stream();
     w->stream_pool.put(s);
     listeners_check_resume();
