@@ -20,6 +20,7 @@
 #include "module/hooks.hpp"
 #include "module/module.hpp"
 #include "proc/master.hpp"
+#include "proc/mworker.hpp"
 #include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -47,6 +48,7 @@ struct cli_opts {
     long maxconn = -1;
     std::vector<pid_t> finish;
     bool finish_hard = false;
+    std::string master_cli;      // -S
 };
 
 [[noreturn]] void usage(const char* prog, const char* why)
@@ -107,6 +109,8 @@ cli_opts parse_args(int argc, char** argv)
             o.pidfile = need("a file name");
         else if (a == "-L")
             o.local_peer = need("a name");
+        else if (a == "-S")
+            o.master_cli = need("a socket address");
         else if (a == "-N") {
             std::string v = need("a number");
             int64_t n;
@@ -226,10 +230,22 @@ int main(int argc, char** argv)
         else
             PTC_WARN("%s", m.text.c_str());
     }
+    master_opts mo;
+    mo.keep_stderr = o.debug;
+    mo.sd_notify = o.sd_notify;
+    mo.pidfile = !o.pidfile.empty() ? o.pidfile : cfg.global.pidfile;
+    mo.finish_pids = o.finish;
+    mo.finish_hard = o.finish_hard;
+    mo.version = k_portico_version;
+    for (int i = 0; i < argc; i++)
+        mo.argv.push_back(argv[i]);
+    mworker_cli_set(o.master_cli);
+    // a master re-executed by a reload: adopt the previous generation's sockets/workers
+    bool reloaded = !o.check && master_adopt_reload_state();
     if (!ok) {
         fprintf(stderr, "%s: fatal errors found in configuration (%d error%s).\n",
                 o.check ? "portico" : "[ALERT]", L.errors(), L.errors() == 1 ? "" : "s");
-        return 1;
+        return reloaded ? run_master_wait(mo) : 1;
     }
     if (o.check) {
         if (!o.quiet)
@@ -246,16 +262,11 @@ int main(int argc, char** argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         workers = n > 0 ? (uint32_t)n : 1;
     }
+    if (!o.local_peer.empty())
+        cfg.global.localpeer = o.local_peer;
     if (!bind_listeners(cfg, workers))
-        return 1;
-    master_opts mo;
+        return reloaded ? run_master_wait(mo) : 1;
     mo.workers = workers;
     mo.daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
-    mo.keep_stderr = o.debug;
-    mo.sd_notify = o.sd_notify;
-    mo.pidfile = !o.pidfile.empty() ? o.pidfile : cfg.global.pidfile;
-    mo.finish_pids = o.finish;
-    mo.finish_hard = o.finish_hard;
-    mo.version = k_portico_version;
     return run_master(cfg, mo);
 }

@@ -185,7 +185,10 @@ bool cfg_loader::load(const load_options& o, config& cfg)
         for (const char* const* s = sections; *s; s++)
             if (k == *s)
                 in_global = false;
-        if (in_global && (k == "module-path" || k == "module-load")) {
+        // the environment keywords act while the file is read: the next lines' "${VAR}"
+        // see the change (HAProxy's rule)
+        if (in_global && (k == "module-path" || k == "module-load" || k == "setenv" ||
+                          k == "presetenv" || k == "unsetenv" || k == "resetenv")) {
             sec_ = sec::global;
             call_keyword(l, 0, false);
             sec_ = sec::none;
