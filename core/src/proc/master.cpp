@@ -527,6 +527,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Ready.\n");
     uint32_t nready = 0;
     bool gen_ready = !cfg; // the wait mode has nothing to wait for
+    bool ready_eof = false;
 
     enum { running, grace, soft, fast } state = running;
     uint64_t stop_deadline = 0;
@@ -668,7 +669,9 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         // the signalfd first, the workers' readiness, then the runtime API's sockets
         std::vector<pollfd> pfds;
         pfds.push_back(pollfd{sfd, POLLIN, 0});
-        pfds.push_back(pollfd{g_ready_fd[0], (short)(gen_ready ? 0 : POLLIN), 0});
+        // (a negative fd is skipped: once every writer is gone the pipe would poll as
+        // POLLHUP forever)
+        pfds.push_back(pollfd{gen_ready || ready_eof ? -1 : g_ready_fd[0], POLLIN, 0});
         if (cfg)
             cli_poll_fill(pfds);
         mworker_poll_fill(pfds);
@@ -676,6 +679,8 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
             pid_t pids[64];
             ssize_t got = read(g_ready_fd[0], pids, sizeof(pids));
+            if (got == 0)
+                ready_eof = true; // the workers that never reported died (SIGCHLD says)
             for (ssize_t i = 0; i + (ssize_t)sizeof(pid_t) <= got; i += sizeof(pid_t)) {
                 auto it = g_children.find(pids[i / sizeof(pid_t)]);
                 if (it != g_children.end() && it->second.gen == g_gen && !it->second.ready) {
@@ -729,27 +734,24 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
                     begin_fast_stop();
                     continue;
                 }
-                if (!c.ready && !gen_ready) {
-                    // a new generation that cannot start: the previous one keeps serving
+                if (!c.ready && !gen_ready)
                     PTC_ALERT("worker %d of generation %u failed to start", c.slot, g_gen);
-                }
-                int pp[2];
-                if (!gen_ready || pipe2(pp, O_CLOEXEC) < 0) {
-                    pid_t np = spawn_worker(*cfg, c.slot, n);
-                    if (np > 0)
-                        PTC_NOTICE("New worker (%d) forked to replace it", (int)np);
-                    continue;
-                }
-                // the replacement reports on a pipe of its own (ignored: already serving)
-                int keep[2] = {g_ready_fd[0], g_ready_fd[1]};
-                g_ready_fd[1] = pp[1];
+                // the replacement reports on a pipe of its own: it counts as ready (the
+                // previous generation, if any, keeps serving until the others are)
+                int pp[2] = {-1, -1};
+                int keep = g_ready_fd[1];
+                if (pipe2(pp, O_CLOEXEC) == 0)
+                    g_ready_fd[1] = pp[1];
                 pid_t np = spawn_worker(*cfg, c.slot, n);
-                g_ready_fd[1] = keep[1];
-                close(pp[0]);
-                close(pp[1]);
+                g_ready_fd[1] = keep;
+                for (int fd : pp)
+                    if (fd >= 0)
+                        close(fd);
                 if (np > 0) {
-                    g_children[np].ready = true;
                     PTC_NOTICE("New worker (%d) forked to replace it", (int)np);
+                    g_children[np].ready = true;
+                    if (!c.ready && ++nready >= n && !gen_ready)
+                        generation_ready();
                 }
             }
             break;

@@ -107,33 +107,58 @@ void listeners_fe_changed()
 
 namespace {
 
+void accept_one(listener* l, int fd);
+
+// Soft stop: this worker's copy of a listening socket goes. The connections already in
+// its queue are accepted and served first (when this copy is the last one, closing would
+// reset them); the socket itself stays open while the master or newer workers hold it.
+void listener_drain_close(listener* l)
+{
+    worker* w = l->w;
+    int fd = l->fd;
+    l->fd = -1;
+    if (fd < 0 || (l->bind->inherited_fd >= 0 && fd == l->bind->inherited_fd))
+        return;
+    for (int i = 0; i < 4096; i++) {
+        int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0)
+            break;
+        accept_one(l, c);
+    }
+    w->poller->forget_fd(fd);
+    close(fd);
+}
+
+void accept_one(listener* l, int fd)
+{
+    worker* w = l->w;
+    if (shm_header* h = shm_get()) {
+        // one writer (this worker): a plain store, no locked add
+        auto& acc = h->act[w->slot % k_shm_max_workers].accepted;
+        acc.store(acc.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        shm_conn_rate_add(h, now());
+    }
+    stream_new(l, fd);
+}
+
 void on_accept(event::completion* ec, int res, uint32_t flags)
 {
     listener* l = container_of(ec, &listener::acc);
     worker* w = l->w;
     if (!(flags & event::CF_MORE))
         l->armed = false;
-    if (w->stopping && !l->armed && l->fd >= 0) {
-        // the accept ended after a soft stop: this worker's copy of the socket goes (the
-        // socket itself stays open while the master or a newer worker holds it)
-        if (l->bind->inherited_fd < 0 || l->fd != l->bind->inherited_fd) {
-            w->poller->forget_fd(l->fd);
-            close(l->fd);
-        }
-        l->fd = -1;
-    }
     if (res >= 0) {
         // a connection accepted, even one completing after a soft stop, is served: closing
         // it would reset a client that did nothing wrong
-        if (shm_header* h = shm_get()) {
-            // one writer (this worker): a plain store, no locked add
-            auto& acc = h->act[w->slot % k_shm_max_workers].accepted;
-            acc.store(acc.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            shm_conn_rate_add(h, now());
-        }
-        stream_new(l, res);
+        accept_one(l, res);
         if (!w->stopping && over_limits(l))
             listener_pause(l);
+        if (w->stopping && !l->armed)
+            listener_drain_close(l); // the accept ended after a soft stop
+    } else if (w->stopping) {
+        if (!l->armed)
+            listener_drain_close(l);
+        return;
     } else if (res != -ECANCELED && res != -EAGAIN && res != -EINTR) {
         if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
             PTC_WARN("Proxy %s: accept failed: %s; pausing", l->fe->name.c_str(), strerror(-res));
@@ -161,11 +186,7 @@ void listeners_release()
             w->poller->cancel(&l->acc); // closed by on_accept at the final completion
             continue;
         }
-        if (l->fd >= 0 && (l->bind->inherited_fd < 0 || l->fd != l->bind->inherited_fd)) {
-            w->poller->forget_fd(l->fd);
-            close(l->fd);
-        }
-        l->fd = -1;
+        listener_drain_close(l.get());
     }
 }
 
