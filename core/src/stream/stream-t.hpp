@@ -147,6 +147,7 @@ struct stream {
     unsigned char* modstate = nullptr; // modules' per-stream states (after the proto state)
     socklen_t fe_addrlen = 0;    // frontend address set by stream_set_addr (0: the socket's)
     sockaddr_storage fe_addr{};
+    uint64_t stop_idle_at = 0;   // soft stop: when first seen idle between requests (0: not)
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
 

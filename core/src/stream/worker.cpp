@@ -116,8 +116,14 @@ bool stream_idle_keepalive(const stream* s)
     return !s->srvc || s->srv_idle;
 }
 
-// Soft stop: closes the idle keep-alive connections, now and every 50 ms (each busy
-// one once its exchange ends); ends the worker at the hard-stop-after deadline.
+// How long a keep-alive connection stays idle after a soft stop before it is closed. A
+// client between two requests usually sends the next one within this delay; its response
+// then says "Connection: close" (stop_hook.cpp) and the client leaves cleanly, rather than
+// racing its request against our close.
+constexpr uint64_t k_stop_idle_ms = 100;
+
+// Soft stop: closes the idle keep-alive connections (checked every 50 ms; each busy one
+// once it has been idle k_stop_idle_ms); ends the worker at the hard-stop-after deadline.
 void on_stop_timer(event::timer*)
 {
     worker* w = g_worker;
@@ -125,8 +131,15 @@ void on_stop_timer(event::timer*)
         w->exit_now = true;
         return;
     }
+    uint64_t t = now();
     for (stream* s = w->all; s; s = s->all_next) {
-        if (!stream_idle_keepalive(s))
+        if (!stream_idle_keepalive(s)) {
+            s->stop_idle_at = 0;
+            continue;
+        }
+        if (!s->stop_idle_at)
+            s->stop_idle_at = t;
+        if (t - s->stop_idle_at < k_stop_idle_ms)
             continue;
         s->closing = close_mode::flush;
         s->nolinger = false;
