@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -418,10 +419,70 @@ bool check_new_config(const master_opts& o, std::string& out)
     return WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
+const char* const k_env_srvstate = "PORTICO_MW_SRVSTATE";
+
+// A word for the runtime API's line splitter ('\' escapes).
+std::string cli_word(const std::string& w)
+{
+    std::string o;
+    for (char c : w) {
+        if (c == ' ' || c == '\\' || c == ';' || c == '\t')
+            o += '\\';
+        o += c;
+    }
+    return o;
+}
+
+// The runtime state of the servers, for the next generation: one line per server that
+// is in use, "<be>/<srv> <dynamic> <cfg weight> <cfg disabled> <cfg addr>|- <weight>
+// <admin ready|drain|maint> <ip> <port>", and for servers added at run time the "add
+// server" words on the following line.
+std::string server_state_dump(config& cfg)
+{
+    std::string out;
+    for (auto& p : cfg.proxies) {
+        if (!(p->cap & CAP_BE))
+            continue;
+        for (auto& up : p->servers) {
+            const server& sv = *up;
+            const shm_server* sh = sv.shared;
+            if (!sh || !sh->in_use.load())
+                continue;
+            uint32_t fl = sh->rt_flags.load();
+            bool dyn = fl & SRV_RT_DYNAMIC;
+            const char* adm = fl & SRV_RT_FMAINT && !(fl & SRV_RT_CMAINT && !dyn) ? "maint"
+                              : fl & SRV_RT_FDRAIN                          ? "drain"
+                                                                            : "ready";
+            out += cli_word(p->name + "/" + sv.name) + " " + (dyn ? "1 " : "0 ") +
+                   std::to_string(sv.weight) + " " + (sv.disabled ? "1 " : "0 ") +
+                   cli_word(sv.addr_spec.empty() ? "-" : sv.addr_spec) + " " +
+                   std::to_string(sh->weight.load()) + " " + adm + " " +
+                   cli_word(addr_ip(sh->addr).empty() ? "-" : addr_ip(sh->addr)) + " " +
+                   std::to_string(addr_port(sh->addr)) + "\n";
+            if (dyn) {
+                std::string words;
+                for (auto& w : split(sh->add_line, '\x1f'))
+                    words += " " + cli_word(w);
+                out += "add server " + cli_word(p->name + "/" + sv.name) + words + "\n";
+            }
+        }
+    }
+    return out;
+}
+
 // Re-executes this master on the new configuration, leaving in the environment what the
-// new image adopts: listening sockets (kept open across exec), workers, generation.
+// new image adopts: listening sockets (kept open across exec), workers, generation, and
+// the servers' runtime state (in a memfd).
 void reexec(config* cfg, const master_opts& o)
 {
+    if (cfg) {
+        std::string dump = server_state_dump(*cfg);
+        int mfd = memfd_create("portico-server-state", 0);
+        if (mfd >= 0 && write(mfd, dump.data(), dump.size()) == (ssize_t)dump.size())
+            setenv(k_env_srvstate, std::to_string(mfd).c_str(), 1);
+        else if (mfd >= 0)
+            close(mfd);
+    }
     std::string ls;
     if (cfg)
         for (auto& p : cfg->proxies)
@@ -459,6 +520,76 @@ void reexec(config* cfg, const master_opts& o)
     unsetenv(k_env_listeners);
     unsetenv(k_env_children);
     unsetenv(k_env_state);
+    if (const char* ss = getenv(k_env_srvstate)) {
+        close(atoi(ss));
+        unsetenv(k_env_srvstate);
+    }
+}
+
+int g_srvstate_fd = -1;
+
+// The new generation inherits the servers' runtime state, replayed through the runtime
+// API before its workers start: servers added at run time are added again, then weights,
+// drain/maintenance and addresses set at run time are set again — except where the new
+// configuration changed that very setting (its value wins).
+void server_state_apply()
+{
+    if (g_srvstate_fd < 0)
+        return;
+    std::string text;
+    char buf[65536];
+    ssize_t n;
+    lseek(g_srvstate_fd, 0, SEEK_SET);
+    while ((n = read(g_srvstate_fd, buf, sizeof(buf))) > 0)
+        text.append(buf, (size_t)n);
+    close(g_srvstate_fd);
+    g_srvstate_fd = -1;
+    cli_session cs;
+    cs.level = CLI_LVL_ADMIN;
+    uint32_t kept = 0;
+    auto lines = split(text, '\n');
+    for (size_t i = 0; i < lines.size(); i++) {
+        if (lines[i].rfind("add server ", 0) == 0)
+            continue;
+        auto w = cli_split(lines[i]);
+        if (w.empty() || w[0].size() < 9)
+            continue;
+        auto& f = w[0];
+        const std::string& id = f[0];
+        bool dyn = f[1] == "1";
+        if (dyn && i + 1 < lines.size() && lines[i + 1].rfind("add server ", 0) == 0) {
+            std::string r = cli_run_line(cs, lines[i + 1]);
+            if (r.find("New server registered") == std::string::npos) {
+                PTC_WARN("Reload: server %s added at run time could not be added again: %s",
+                         id.c_str(), r.substr(0, r.find('\n')).c_str());
+                continue;
+            }
+        }
+        size_t slash = id.find('/');
+        proxy* be = g_config->find_backend(id.substr(0, slash));
+        server* sv = nullptr;
+        if (be)
+            for (auto& s : be->servers)
+                if (s->name == id.substr(slash + 1))
+                    sv = s.get();
+        if (!sv)
+            continue; // gone from the configuration
+        std::string who = cli_word(id);
+        bool same_weight = dyn || std::to_string(sv->weight) == f[2];
+        bool same_disabled = dyn || (sv->disabled ? "1" : "0") == f[3];
+        bool same_addr = dyn || (sv->addr_spec.empty() ? "-" : sv->addr_spec) == f[4];
+        if (same_weight && f[5] != std::to_string(sv->weight))
+            cli_run_line(cs, "set server " + who + " weight " + f[5]);
+        if (same_disabled && (f[6] != "ready" || dyn))
+            cli_run_line(cs, "set server " + who + " state " + f[6]);
+        if (same_addr && f[7] != "-" && (f[7] != addr_ip(sv->addr) ||
+                                         f[8] != std::to_string(addr_port(sv->addr))))
+            cli_run_line(cs, "set server " + who + " addr " + cli_word(f[7]) + " port " + f[8]);
+        kept++;
+    }
+    if (kept)
+        PTC_NOTICE("Reload: runtime state of %u server%s carried over", kept,
+                   kept == 1 ? "" : "s");
 }
 
 } // namespace
@@ -496,9 +627,14 @@ bool master_adopt_reload_state()
             ch.stopping = ch.kill_at != 0;
             g_children[(pid_t)atoi(c[0].c_str())] = ch;
         }
+    if (const char* ss = getenv(k_env_srvstate)) {
+        g_srvstate_fd = atoi(ss);
+        fcntl(g_srvstate_fd, F_SETFD, FD_CLOEXEC);
+    }
     unsetenv(k_env_listeners);
     unsetenv(k_env_children);
     unsetenv(k_env_state);
+    unsetenv(k_env_srvstate);
     return true;
 }
 
@@ -867,6 +1003,7 @@ int run_master(config& cfg, const master_opts& o)
     }
     cli_shm_init(cfg);
     cli_set_workers(n);
+    server_state_apply(); // reload: what the runtime API changed survives
     shm_module_seal(); // module areas are reserved by now (init/post_config): same in all workers
     if (!cli_bind(cfg))
         return 1;
