@@ -85,4 +85,12 @@ const ptc_service* host_service_match(ptc_proxy* px, ptc_str uri, const void** a
     return nullptr;
 }
 
+std::vector<std::string> host_service_names()
+{
+    std::vector<std::string> out;
+    for (auto& r : registry())
+        out.push_back(r.svc.name);
+    return out;
+}
+
 } // namespace portico

@@ -4,10 +4,15 @@
 
 #include <portico/portico.h>
 
+#include <string>
+#include <vector>
+
 namespace portico {
 
 int host_service_register(ptc_modref* self, const ptc_service* svc, uint32_t size);
 const ptc_service* host_service_find(ptc_str name);
 const ptc_service* host_service_match(ptc_proxy* px, ptc_str uri, const void** arg);
+// Names of the registered services, in registration order ("-vv").
+std::vector<std::string> host_service_names();
 
 } // namespace portico
