@@ -659,8 +659,6 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
     if (!reloaded)
         for (pid_t p : o.finish_pids)
             kill(p, o.finish_hard ? SIGTERM : SIGUSR1);
-    if (!reloaded)
-        sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Ready.\n");
     uint32_t nready = 0;
     bool gen_ready = !cfg; // the wait mode has nothing to wait for
     bool ready_eof = false;
@@ -696,6 +694,9 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
                        old == 1 ? "" : "s");
             g_reload_t0 = 0;
             sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Reloaded.\n");
+        } else {
+            // systemd's "started": every worker accepts
+            sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Ready.\n");
         }
     };
     if (gen_ready && reloaded)
