@@ -51,6 +51,7 @@ struct cli_opts {
     std::vector<pid_t> finish;
     bool finish_hard = false;
     std::string master_cli;      // -S
+    std::string fetch_socks;     // -x
 };
 
 [[noreturn]] void usage(const char* prog, const char* why)
@@ -60,7 +61,8 @@ struct cli_opts {
     fprintf(stderr,
             "Usage: %s -f <cfgfile|cfgdir>* [ -c | -cc <expr> ] [ -db | -D | -W | -Ws ]\n"
             "        [ -d ] [ -dM[<byte>] ] [ -dK[<class>] ] [ -p <pidfile> ] [ -N <maxconn> ]\n"
-            "        [ -L <name> ] [ -q ] [ -v | -vv ] [ -sf | -st <pid>* ]\n"
+            "        [ -L <name> ] [ -q ] [ -v | -vv ] [ -sf | -st <pid>* ] [ -x <socket> ]\n"
+            "        [ -S <master socket> ]\n"
             "  -f  load a configuration file or directory (repeatable, in order)\n"
             "  -c  check the configuration and exit (0 valid, 1 invalid)\n"
             "  -cc evaluate a condition like .if does and exit (0 true, 1 false, 2 error)\n"
@@ -68,7 +70,9 @@ struct cli_opts {
             "  -d  debug output, foreground; -dK dump known keywords; -q quiet\n"
             "  -p  write the master's PID; -N global maxconn; -L local peer name\n"
             "  -v  version; -vv version, build options, poller, ABI and modules\n"
-            "  -sf/-st  after start, ask these PIDs to finish (SIGUSR1) or stop (SIGTERM)\n",
+            "  -sf/-st  once serving, ask these PIDs to finish (SIGUSR1) or stop (SIGTERM)\n"
+            "  -x  take the listening sockets over from this stats socket (expose-fd listeners)\n"
+            "  -S  master CLI socket: show proc, reload, @<n> <command>\n",
             prog);
     exit(1);
 }
@@ -113,6 +117,8 @@ cli_opts parse_args(int argc, char** argv)
             o.local_peer = need("a name");
         else if (a == "-S")
             o.master_cli = need("a socket address");
+        else if (a == "-x")
+            o.fetch_socks = need("a unix socket path");
         else if (a == "-N") {
             std::string v = need("a number");
             int64_t n;
@@ -343,6 +349,8 @@ int main(int argc, char** argv)
     }
     if (!o.local_peer.empty())
         cfg.global.localpeer = o.local_peer;
+    if (!reloaded && !o.fetch_socks.empty())
+        master_fetch_sockets(o.fetch_socks);
     if (!bind_listeners(cfg, workers))
         return reloaded ? run_master_wait(mo) : 1;
     mo.workers = workers;

@@ -30,7 +30,10 @@ struct session {
     bool closing = false;     // close once <out> is sent
     bool eof = false;
     uint64_t deadline = 0;    // idle timeout
+    bool expose_fd = false;   // its socket has "expose-fd listeners"
 };
+
+bool (*g_getsocks)(int fd) = nullptr;
 
 std::list<session> g_sessions;
 // Poll entries appended by the last cli_poll_fill(): a listener (index into g_cli.sockets)
@@ -128,6 +131,15 @@ void session_process(session& s)
         s.in.erase(0, nl + 1);
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
+        if (line == "_getsocks" && s.expose_fd && g_getsocks &&
+            s.cs.level >= CLI_LVL_ADMIN) {
+            // the listening sockets go to the process asking (-x): blocking, then close
+            int fl = fcntl(s.fd, F_GETFL);
+            fcntl(s.fd, F_SETFL, fl & ~O_NONBLOCK);
+            g_getsocks(s.fd);
+            s.closing = true;
+            break;
+        }
         s.out += cli_run_line(s.cs, line);
         if (s.cs.quit || (!s.cs.interactive && s.in.find('\n') == std::string::npos))
             s.closing = true;
@@ -152,6 +164,7 @@ void on_accept(cli_socket_conf& sc)
         session& s = g_sessions.back();
         s.fd = fd;
         s.cs.level = sc.level;
+        s.expose_fd = sc.expose_fd;
         s.deadline = event::monotonic_ms() + session_timeout(s);
     }
 }
@@ -190,6 +203,8 @@ bool cli_bind(config&)
     }
     return ok;
 }
+
+void cli_set_getsocks(bool (*fn)(int fd)) { g_getsocks = fn; }
 
 void cli_close_in_child()
 {

@@ -527,6 +527,59 @@ void reexec(config* cfg, const master_opts& o)
 }
 
 int g_srvstate_fd = -1;
+config* g_live_cfg = nullptr; // the running configuration, for "_getsocks"
+
+// "_getsocks" (stats socket with "expose-fd listeners"): sends every listening socket of
+// the running configuration to the process that asked (-x), so that it serves the very
+// same sockets: first "PORTICO-SOCKS <n>" and the n bind keys, one a line, then an empty
+// line; then the descriptors in that order, 200 per message (SCM_RIGHTS).
+bool send_listeners(int fd)
+{
+    if (!g_live_cfg)
+        return false;
+    std::vector<std::string> keys;
+    std::vector<int> fds;
+    for (auto& p : g_live_cfg->proxies)
+        for (auto& b : p->binds) {
+            if (b->inherited_fd >= 0)
+                continue;
+            for (int lfd : b->fds) {
+                keys.push_back(bind_key(*b));
+                fds.push_back(lfd);
+            }
+        }
+    std::string hdr = "PORTICO-SOCKS " + std::to_string(fds.size()) + "\n";
+    for (auto& k : keys)
+        hdr += k + "\n";
+    hdr += "\n";
+    for (size_t off = 0; off < hdr.size();) {
+        ssize_t n = send(fd, hdr.data() + off, hdr.size() - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            return false;
+        off += (size_t)n;
+    }
+    for (size_t i = 0; i < fds.size(); i += 200) {
+        size_t k = std::min<size_t>(200, fds.size() - i);
+        char byte = 'F';
+        iovec iov{&byte, 1};
+        std::vector<char> cbuf(CMSG_SPACE(sizeof(int) * k));
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = cbuf.data();
+        m.msg_controllen = cbuf.size();
+        cmsghdr* c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * k);
+        memcpy(CMSG_DATA(c), fds.data() + i, sizeof(int) * k);
+        if (sendmsg(fd, &m, MSG_NOSIGNAL) != 1)
+            return false;
+    }
+    PTC_NOTICE("Sent %zu listening socket%s to a new process (_getsocks)", fds.size(),
+               fds.size() == 1 ? "" : "s");
+    return true;
+}
 
 // The new generation inherits the servers' runtime state, replayed through the runtime
 // API before its workers start: servers added at run time are added again, then weights,
@@ -594,6 +647,72 @@ void server_state_apply()
 
 } // namespace
 
+bool master_fetch_sockets(const std::string& path)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    if (fd < 0 || path.size() >= sizeof(un.sun_path)) {
+        PTC_WARN("-x %s: invalid socket path", path.c_str());
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    memcpy(un.sun_path, path.data(), path.size());
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, reinterpret_cast<sockaddr*>(&un), sizeof(un)) < 0 ||
+        send(fd, "_getsocks\n", 10, MSG_NOSIGNAL) != 10) {
+        PTC_WARN("-x %s: cannot reach the previous process: %s; binding new sockets",
+                 path.c_str(), strerror(errno));
+        close(fd);
+        return false;
+    }
+    // every read takes ancillary data too: a descriptor must never be dropped by a plain
+    // read that crosses its byte
+    std::string data;
+    std::vector<int> fds;
+    for (;;) {
+        char buf[4096];
+        std::vector<char> cbuf(CMSG_SPACE(sizeof(int) * 253));
+        iovec iov{buf, sizeof(buf)};
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = cbuf.data();
+        m.msg_controllen = cbuf.size();
+        ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+        if (n <= 0)
+            break;
+        data.append(buf, (size_t)n);
+        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                const int* p = reinterpret_cast<const int*>(CMSG_DATA(c));
+                fds.insert(fds.end(), p, p + k);
+            }
+    }
+    close(fd);
+    size_t end = data.find("\n\n");
+    auto lines = split(data.substr(0, end == std::string::npos ? 0 : end), '\n');
+    size_t want = lines.empty() || lines[0].rfind("PORTICO-SOCKS ", 0) != 0
+                      ? SIZE_MAX
+                      : strtoul(lines[0].c_str() + 14, nullptr, 10);
+    if (want == SIZE_MAX || want != fds.size() || lines.size() != want + 1) {
+        PTC_WARN("-x %s: unexpected answer from the previous process (%zu sockets "
+                 "received); binding new sockets",
+                 path.c_str(), fds.size());
+        for (int f : fds)
+            close(f);
+        return false;
+    }
+    for (size_t i = 0; i < want; i++)
+        g_inherited[lines[i + 1]].push_back(fds[i]);
+    PTC_NOTICE("-x: took over %zu listening socket%s from the previous process", want,
+               want == 1 ? "" : "s");
+    return true;
+}
+
 bool master_adopt_reload_state()
 {
     const char* st = getenv(k_env_state);
@@ -656,9 +775,6 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         else
             PTC_NOTICE("Reloading: new workers (generation %u) forked", g_gen);
     }
-    if (!reloaded)
-        for (pid_t p : o.finish_pids)
-            kill(p, o.finish_hard ? SIGTERM : SIGUSR1);
     uint32_t nready = 0;
     bool gen_ready = !cfg; // the wait mode has nothing to wait for
     bool ready_eof = false;
@@ -695,7 +811,10 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             g_reload_t0 = 0;
             sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Reloaded.\n");
         } else {
-            // systemd's "started": every worker accepts
+            // systemd's "started": every worker accepts. Now the processes named by
+            // -sf/-st may go: with -x they close their copies of the sockets we share
+            for (pid_t p : o.finish_pids)
+                kill(p, o.finish_hard ? SIGTERM : SIGUSR1);
             sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Ready.\n");
         }
     };
@@ -1058,6 +1177,8 @@ int run_master(config& cfg, const master_opts& o)
         return 1;
     }
     mworker_set_info(g_gen, g_failed_reloads, g_master_start, o.version);
+    g_live_cfg = &cfg;
+    cli_set_getsocks(send_listeners);
     return master_loop(&cfg, o, n, reloaded);
 }
 

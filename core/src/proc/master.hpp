@@ -30,6 +30,11 @@ struct master_opts {
 // Returns true when this process is a master re-executed by a reload.
 bool master_adopt_reload_state();
 
+// -x <socket>: fetches the listening sockets of the process serving <socket> (a stats
+// socket with "expose-fd listeners"), to be taken over by bind_listeners(). False (with
+// a warning) when it could not: new sockets are bound then.
+bool master_fetch_sockets(const std::string& path);
+
 // Creates the listening sockets of every frontend (one SO_REUSEPORT socket per worker,
 // or the inherited "fd@" one), taking over the ones of the previous generation when this
 // is a reload. Reports failures as alerts and returns false.
