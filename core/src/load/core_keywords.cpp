@@ -220,6 +220,16 @@ int parse_global_master_worker(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int parse_global_mworker_max_reloads(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), UINT32_MAX, v) || v == 0)
+        return err(c, "'mworker-max-reloads' expects a strictly positive integer, got '" +
+                          arg(c, 1) + "'");
+    C().global.mworker_max_reloads = (uint32_t)v;
+    return PTC_OK;
+}
+
 // hard-stop-after <time> / grace <time>
 int parse_global_stop_time(const ptc_kw_ctx* c)
 {
@@ -756,6 +766,7 @@ const ptc_keyword k_core_keywords[] = {
     {"strict-limits",       PTC_SEC_GLOBAL,   PTC_KWF_NEGATABLE, 0, 0, parse_global_strict_limits, "[no] strict-limits"},
     {"master-worker",       PTC_SEC_GLOBAL,   0, 0, 1, parse_global_master_worker,   "master-worker [no-exit-on-failure]"},
     {"hard-stop-after",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "hard-stop-after <time>"},
+    {"mworker-max-reloads", PTC_SEC_GLOBAL,   0, 1, 1, parse_global_mworker_max_reloads, "mworker-max-reloads <number>"},
     {"grace",               PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "grace <time>"},
     {"node",                PTC_SEC_GLOBAL,   0, 1, 1, parse_global_text,            "node <name>"},
     {"description",         PTC_SEC_GLOBAL,   0, 1, -1, parse_global_text,           "description <text>"},

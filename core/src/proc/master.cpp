@@ -790,7 +790,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         gen_ready = true;
         uint64_t now = event::monotonic_ms();
         uint32_t old = 0;
-        for (auto& c : g_children)
+        for (auto& c : g_children) {
             if (c.second.gen < g_gen && !c.second.stopping) {
                 c.second.stopping = true;
                 if (gc && gc->hard_stop_after)
@@ -798,6 +798,15 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
                 kill(c.first, SIGUSR1);
                 old++;
             }
+            // "mworker-max-reloads": a worker still there after that many reloads goes
+            if (gc && gc->mworker_max_reloads && c.second.gen < g_gen &&
+                g_gen - c.second.gen > gc->mworker_max_reloads) {
+                PTC_WARN("Former worker (%d) survived %u reloads (mworker-max-reloads %u): "
+                         "sending SIGTERM",
+                         (int)c.first, g_gen - c.second.gen, gc->mworker_max_reloads);
+                kill(c.first, SIGTERM);
+            }
+        }
         for (int fd : g_removed) {
             shutdown(fd, SHUT_RDWR);
             close(fd);

@@ -192,6 +192,7 @@ struct global_conf {
     uint64_t hard_stop_after = 0; // ms; 0: soft stops are unbounded
     uint64_t grace = 0;           // ms between SIGUSR1 and the soft stop
     bool master_worker = false;   // "master-worker" (portico always runs one)
+    uint32_t mworker_max_reloads = 0; // old workers older than that many reloads: SIGTERM
     std::string node;             // "node" (show info)
     std::string description;      // "description" (show info)
     std::string localpeer;        // "localpeer" / -L
