@@ -827,8 +827,8 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Ready.\n");
         }
     };
-    if (gen_ready && reloaded)
-        generation_ready();
+    if (!cfg) // wait mode: the previous generation stays the current one
+        sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Reload failed.\n");
 
     auto begin_soft_stop = [&]() {
         state = soft;
