@@ -12,11 +12,18 @@ use Time::HiRes qw/ time sleep /;
 use lib 't/lib';
 use Test::Portico qw/ http http_end http_parse port wait_until /;
 
-my $t = Test::Portico->new()->has(qw/ http tcp /)->portico_only()->plan(13);
+my $t = Test::Portico->new()->has(qw/ http tcp /)->portico_only()->plan(15);
 
 $t->origin_http(port(8081), raw => sub {
     my ($c, $req) = @_;
     my $buf = '';
+    if (($req->{h}{upgrade} // '') =~ /websocket/i) {
+        # a WebSocket-style tunnel: 101, then echo whatever comes
+        syswrite($c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+            . "Connection: Upgrade\r\n\r\n");
+        while (sysread($c, my $d, 4096)) { syswrite($c, $d) or last }
+        return;
+    }
     while (1) {
         if ($req->{uri} =~ /slow(\d+)/) {
             my $secs = $1;
@@ -164,6 +171,20 @@ for my $i (1 .. 3) {
 my $slow = http("GET /slow5 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", start => 1);
 my $tun = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => port(8082)) or die;
 my ($tun_ok, $tun_fail) = (0, 0);
+my $ws = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => port(8080)) or die;
+syswrite($ws, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    . "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+my $wsel = IO::Select->new($ws);
+my $whead = '';
+while ($whead !~ /\r\n\r\n/ && $wsel->can_read(3)) { last unless sysread($ws, $whead, 4096, length $whead) }
+my ($ws_ok, $ws_fail) = (0, 0);
+my $wping = sub {
+    my $msg = "frame-" . ($ws_ok + $ws_fail) . "\n";
+    syswrite($ws, $msg) or do { $ws_fail++; return };
+    my $got = '';
+    while ($wsel->can_read(2)) { last unless sysread($ws, $got, 100, length $got); last if $got =~ /\n/ }
+    $got eq $msg ? $ws_ok++ : $ws_fail++;
+};
 my $tsel = IO::Select->new($tun);
 my $ping = sub {
     my $msg = "ping-" . ($tun_ok + $tun_fail) . "\n";
@@ -182,6 +203,7 @@ for my $g (1 .. 20) {
         unless $line && $line =~ /Reload complete.* after (\d+) ms/;
     push @lat, $1 if $line && $line =~ / after (\d+) ms/;
     $ping->();
+    $wping->();
     # the new configuration answers from now on
     my $r = http_parse(http("GET /probe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", timeout => 5));
     $gens_ok++ if $r && ($r->{h}{'x-gen'} // '') eq $g;
@@ -194,6 +216,10 @@ like($body, qr/\r\n\r\n(y{50000})\z/, 'the 5 s download started before the reloa
 $ping->() for 1 .. 3;
 is("$tun_ok/$tun_fail", (20 + 3) . "/0", 'the TCP tunnel opened before the reloads kept working');
 close $tun;
+$wping->() for 1 .. 3;
+like($whead, qr/^HTTP\/1\.1 101/, 'WebSocket upgrade through the HTTP frontend');
+is("$ws_ok/$ws_fail", (20 + 3) . "/0", 'the WebSocket tunnel opened before the reloads kept working');
+close $ws;
 
 open my $sf, '>', $stop;
 close $sf;
