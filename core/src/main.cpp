@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include "module/module.hpp"
 #include "module/services.hpp"
 #include "proc/master.hpp"
+#include "proc/mworker.hpp"
 #include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -48,6 +50,8 @@ struct cli_opts {
     long maxconn = -1;
     std::vector<pid_t> finish;
     bool finish_hard = false;
+    std::string master_cli;      // -S
+    std::string fetch_socks;     // -x
 };
 
 [[noreturn]] void usage(const char* prog, const char* why)
@@ -57,7 +61,8 @@ struct cli_opts {
     fprintf(stderr,
             "Usage: %s -f <cfgfile|cfgdir>* [ -c | -cc <expr> ] [ -db | -D | -W | -Ws ]\n"
             "        [ -d ] [ -dM[<byte>] ] [ -dK[<class>] ] [ -p <pidfile> ] [ -N <maxconn> ]\n"
-            "        [ -L <name> ] [ -q ] [ -v | -vv ] [ -sf | -st <pid>* ]\n"
+            "        [ -L <name> ] [ -q ] [ -v | -vv ] [ -sf | -st <pid>* ] [ -x <socket> ]\n"
+            "        [ -S <master socket> ]\n"
             "  -f  load a configuration file or directory (repeatable, in order)\n"
             "  -c  check the configuration and exit (0 valid, 1 invalid)\n"
             "  -cc evaluate a condition like .if does and exit (0 true, 1 false, 2 error)\n"
@@ -65,7 +70,9 @@ struct cli_opts {
             "  -d  debug output, foreground; -dK dump known keywords; -q quiet\n"
             "  -p  write the master's PID; -N global maxconn; -L local peer name\n"
             "  -v  version; -vv version, build options, poller, ABI and modules\n"
-            "  -sf/-st  after start, ask these PIDs to finish (SIGUSR1) or stop (SIGTERM)\n",
+            "  -sf/-st  once serving, ask these PIDs to finish (SIGUSR1) or stop (SIGTERM)\n"
+            "  -x  take the listening sockets over from this stats socket (expose-fd listeners)\n"
+            "  -S  master CLI socket: show proc, reload, @<n> <command>\n",
             prog);
     exit(1);
 }
@@ -108,6 +115,10 @@ cli_opts parse_args(int argc, char** argv)
             o.pidfile = need("a file name");
         else if (a == "-L")
             o.local_peer = need("a name");
+        else if (a == "-S")
+            o.master_cli = need("a socket address");
+        else if (a == "-x")
+            o.fetch_socks = need("a unix socket path");
         else if (a == "-N") {
             std::string v = need("a number");
             int64_t n;
@@ -176,6 +187,80 @@ void print_vv(cfg_loader& L)
         printf("    %s%s\n", msg.error ? "error: " : "", msg.text.c_str());
 }
 
+// ---- under the name "haproxy": HAProxy's -v / -vv layout, so that tools parsing it
+// (deployment roles, the reg-test runner, the Data Plane API) accept portico ------------
+
+const char* const k_release_date = "2026/11/22";
+
+void print_haproxy_version()
+{
+    utsname u{};
+    uname(&u);
+    printf("HAProxy version %s-portico-%s %s - https://www.haproxy.org/ (portico %s)\n",
+           k_haproxy_compat_version, k_portico_version, k_release_date, k_portico_version);
+    printf("Status: portico %s, a drop-in replacement for HAProxy %s.\n", k_portico_version,
+           k_haproxy_compat_version);
+    printf("Known bugs: http://www.haproxy.org/bugs/bugs-%s.html\n", k_haproxy_compat_version);
+    printf("Running on: %s %s %s %s\n", u.sysname, u.release, u.version, u.machine);
+}
+
+void print_haproxy_vv()
+{
+    print_haproxy_version();
+    printf("Build options :\n");
+    printf("  TARGET  = linux-glibc\n");
+    printf("  CPU     = generic\n");
+    printf("  CC      = %s\n", PTC_CXX_VERSION);
+    printf("  CFLAGS  = %s\n", PTC_BUILD_OPTIONS[0] ? PTC_BUILD_OPTIONS : "(defaults)");
+    // only what this build and its loaded modules really provide
+    std::string feats = feature_list();
+    auto has = [&](const char* f) {
+        return (" " + feats + " ").find(std::string(" +") + f + " ") != std::string::npos;
+    };
+    std::string opts = "USE_PCRE2=1 USE_PCRE2_JIT=1 USE_SYSTEMD=1";
+    if (has("OPENSSL"))
+        opts += " USE_OPENSSL=1";
+    if (has("LUA"))
+        opts += " USE_LUA=1";
+    if (has("PROMEX"))
+        opts += " USE_PROMEX=1";
+    printf("  OPTIONS = %s\n", opts.c_str());
+    printf("  DEBUG   = \n\n");
+    printf("Feature list : %s\n\n", feats.c_str());
+    printf("Default settings :\n");
+    printf("  bufsize = 16384, maxrewrite = 1024, maxpollevents = 200\n\n");
+    if (has("OPENSSL")) {
+        printf("Built with OpenSSL version : %s\n", OPENSSL_VERSION_TEXT);
+        printf("Running on OpenSSL version : %s\n", OpenSSL_version(OPENSSL_VERSION));
+    }
+    if (has("LUA"))
+        printf("Built with Lua version : %s\n", LUA_RELEASE);
+    printf("Built with PCRE2 version : %d.%d\n", PCRE2_MAJOR, PCRE2_MINOR);
+    printf("PCRE2 library supports JIT : yes\n");
+    printf("Built with gcc compiler version %d.%d.%d\n\n", __GNUC__, __GNUC_MINOR__,
+           __GNUC_PATCHLEVEL__);
+    // the pollers: io_uring when its setup and probe succeed here, epoll always
+    std::string why;
+    auto p = event::make_poller(64, false, &why);
+    bool uring = p && std::string(p->name()) == "io_uring";
+    printf("Available polling systems :\n");
+    if (PTC_HAVE_URING)
+        printf("   io_uring : pref=400,  test result %s\n", uring ? "OK" : "FAILED");
+    printf("      epoll : pref=300,  test result OK\n");
+    int total = PTC_HAVE_URING ? 2 : 1;
+    printf("Total: %d (%d usable), will use %s.\n\n", total, uring ? total : 1,
+           uring ? "io_uring" : "epoll");
+    printf("Available multiplexer protocols :\n");
+    printf("(protocols marked as <default> cannot be specified using 'proto' keyword)\n");
+    printf("  <default> : mode=HTTP  side=FE|BE  mux=H1    flags=HTX\n");
+    printf("  <default> : mode=TCP   side=FE|BE  mux=PASS  flags=\n\n");
+    std::string svcs;
+    for (auto& n : host_service_names())
+        svcs += (svcs.empty() ? "" : " ") + n;
+    printf("Available services : %s\n", svcs.empty() ? "none" : svcs.c_str());
+    printf("Available filters :\n\n");
+}
+
 } // namespace
 
 int main(int argc, char** argv)
@@ -185,13 +270,16 @@ int main(int argc, char** argv)
     g_diag.quiet = o.quiet;
     g_diag.debug = o.debug;
     cfg_loader L;
+    // called through a link named "haproxy", portico answers -v/-vv as HAProxy does
+    const char* base = strrchr(argv[0], '/');
+    bool as_haproxy = !strcmp(base ? base + 1 : argv[0], "haproxy");
     if (o.version == 1) {
-        print_version();
+        as_haproxy ? print_haproxy_version() : print_version();
         return 0;
     }
     if (o.version == 2) {
         L.load_modules();
-        print_vv(L);
+        as_haproxy ? print_haproxy_vv() : print_vv(L);
         return 0;
     }
     if (o.have_cc) {
@@ -228,10 +316,22 @@ int main(int argc, char** argv)
         else
             PTC_WARN("%s", m.text.c_str());
     }
+    master_opts mo;
+    mo.keep_stderr = o.debug;
+    mo.sd_notify = o.sd_notify;
+    mo.pidfile = !o.pidfile.empty() ? o.pidfile : cfg.global.pidfile;
+    mo.finish_pids = o.finish;
+    mo.finish_hard = o.finish_hard;
+    mo.version = k_portico_version;
+    for (int i = 0; i < argc; i++)
+        mo.argv.push_back(argv[i]);
+    mworker_cli_set(o.master_cli);
+    // a master re-executed by a reload: adopt the previous generation's sockets/workers
+    bool reloaded = !o.check && master_adopt_reload_state();
     if (!ok) {
         fprintf(stderr, "%s: fatal errors found in configuration (%d error%s).\n",
                 o.check ? "portico" : "[ALERT]", L.errors(), L.errors() == 1 ? "" : "s");
-        return 1;
+        return reloaded ? run_master_wait(mo) : 1;
     }
     if (o.check) {
         if (!o.quiet)
@@ -248,16 +348,13 @@ int main(int argc, char** argv)
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         workers = n > 0 ? (uint32_t)n : 1;
     }
+    if (!o.local_peer.empty())
+        cfg.global.localpeer = o.local_peer;
+    if (!reloaded && !o.fetch_socks.empty())
+        master_fetch_sockets(o.fetch_socks);
     if (!bind_listeners(cfg, workers))
-        return 1;
-    master_opts mo;
+        return reloaded ? run_master_wait(mo) : 1;
     mo.workers = workers;
     mo.daemon = (o.daemon || cfg.global.daemon) && !o.foreground;
-    mo.keep_stderr = o.debug;
-    mo.sd_notify = o.sd_notify;
-    mo.pidfile = !o.pidfile.empty() ? o.pidfile : cfg.global.pidfile;
-    mo.finish_pids = o.finish;
-    mo.finish_hard = o.finish_hard;
-    mo.version = k_portico_version;
     return run_master(cfg, mo);
 }

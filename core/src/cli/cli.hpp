@@ -50,6 +50,7 @@ struct cli_socket_conf {
     gid_t gid = (gid_t)-1;
     int level = CLI_LVL_OPERATOR; // HAProxy's default
     int fd = -1;                  // listening socket once bound
+    bool expose_fd = false;       // "expose-fd listeners": "_getsocks" hands them over
 };
 
 // Runtime-API settings from the global section.
@@ -86,6 +87,9 @@ void cli_poll_handle(const std::vector<pollfd>& fds, size_t first);
 int cli_poll_timeout(int tmo);
 // Number of workers, reported by "show info" (set by the master).
 void cli_set_workers(uint32_t n);
+// "_getsocks" on a socket with "expose-fd listeners" (admin level): <fn> sends the
+// listening sockets over the connected unix socket <fd> (set by the master).
+void cli_set_getsocks(bool (*fn)(int fd));
 
 // ---- command engine (no I/O: unit-testable) ---------------------------------------------
 

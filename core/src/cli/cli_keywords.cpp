@@ -68,7 +68,7 @@ int parse_stats_socket(const ptc_kw_ctx* c)
         bool has_v = i + 1 < c->argc;
         std::string v = has_v ? arg(c, i + 1) : std::string();
         if (o == "mode" || o == "level" || o == "user" || o == "uid" || o == "group" ||
-            o == "gid") {
+            o == "gid" || o == "expose-fd") {
             if (!has_v)
                 return err(c, "'stats socket': '" + o + "' expects an argument");
             i++;
@@ -108,8 +108,10 @@ int parse_stats_socket(const ptc_kw_ctx* c)
                 return err(c, "'stats socket': unknown group '" + v + "'");
             sc.gid = gr->gr_gid;
         } else if (o == "expose-fd") {
-            return err(c, "'stats socket': 'expose-fd' is not supported yet by portico "
-                          "(no seamless reload)");
+            if (v != "listeners")
+                return err(c, "'stats socket': 'expose-fd' only supports 'listeners', got '" +
+                                  v + "'");
+            sc.expose_fd = true;
         } else if (cfg::is_haproxy_keyword(o, 1)) {
             return err(c, "'stats socket': option '" + o + "' is not supported yet by portico");
         } else {

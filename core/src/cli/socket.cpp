@@ -30,7 +30,10 @@ struct session {
     bool closing = false;     // close once <out> is sent
     bool eof = false;
     uint64_t deadline = 0;    // idle timeout
+    bool expose_fd = false;   // its socket has "expose-fd listeners"
 };
+
+bool (*g_getsocks)(int fd) = nullptr;
 
 std::list<session> g_sessions;
 // Poll entries appended by the last cli_poll_fill(): a listener (index into g_cli.sockets)
@@ -136,6 +139,15 @@ void session_process(session& s)
         std::string line = s.in.substr(0, nl);
         if (!line.empty() && line.back() == '\r')
             line.pop_back();
+        if (line == "_getsocks" && s.expose_fd && g_getsocks &&
+            s.cs.level >= CLI_LVL_ADMIN) {
+            // the listening sockets go to the process asking (-x): blocking, then close
+            int fl = fcntl(s.fd, F_GETFL);
+            fcntl(s.fd, F_SETFL, fl & ~O_NONBLOCK);
+            g_getsocks(s.fd);
+            s.closing = true;
+            break;
+        }
         size_t e = line.find_last_not_of(" \t");
         if (e != std::string::npos && e >= 2 && line.compare(e - 1, 2, "<<") == 0 &&
             (line[e - 2] == ' ' || line[e - 2] == '\t')) {
@@ -184,6 +196,7 @@ void on_accept(cli_socket_conf& sc)
         session& s = g_sessions.back();
         s.fd = fd;
         s.cs.level = sc.level;
+        s.expose_fd = sc.expose_fd;
         s.deadline = event::monotonic_ms() + session_timeout(s);
     }
 }
@@ -222,6 +235,8 @@ bool cli_bind(config&)
     }
     return ok;
 }
+
+void cli_set_getsocks(bool (*fn)(int fd)) { g_getsocks = fn; }
 
 void cli_close_in_child()
 {

@@ -860,7 +860,7 @@ std::vector<typed_field> info_fields()
         {"ConnRateLimit", n(h ? h->conn_rate_lim.load() : 0)},
         {"MaxConnRate", n(h ? h->cr_max.load() : 0)},
         {"Idle_pct", "100"},
-        {"node", host},
+        {"node", g_config->global.node.empty() ? std::string(host) : g_config->global.node},
         {"Jobs", n(cur + listeners)},
         {"Listeners", n(listeners)},
         {"Build info", version},

@@ -2,6 +2,7 @@
 // The configuration loader: modules, keyword registries, section dispatch, defaults
 // inheritance and the checks that follow parsing.
 #include "load/cfgload.hpp"
+#include "proc/stop_hook.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -146,6 +147,7 @@ bool cfg_loader::load_modules()
     register_module(g_modules.add_builtin("core", core_module()));
     register_module(g_modules.add_builtin("cli", cli_module())); // runtime API keywords
     register_module(g_modules.add_builtin("log", log::log_module())); // logging keywords
+    register_module(g_modules.add_builtin("proc", proc_module())); // stopping: Connection: close
     module_rec* stats = g_modules.add_builtin("stats", stats_module()); // stats page
     register_module(stats);
     stats_module()->init(to_handle(stats)); // registers the "stats" HTTP service (ABI 1.5)
@@ -189,7 +191,10 @@ bool cfg_loader::load(const load_options& o, config& cfg)
         for (const char* const* s = sections; *s; s++)
             if (k == *s)
                 in_global = false;
-        if (in_global && (k == "module-path" || k == "module-load")) {
+        // the environment keywords act while the file is read: the next lines' "${VAR}"
+        // see the change (HAProxy's rule)
+        if (in_global && (k == "module-path" || k == "module-load" || k == "setenv" ||
+                          k == "presetenv" || k == "unsetenv" || k == "resetenv")) {
             sec_ = sec::global;
             call_keyword(l, 0, false);
             sec_ = sec::none;

@@ -3,6 +3,11 @@
 // module's: global settings, proxy basics, bind and server lines.
 #include "load/core_keywords.hpp"
 
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -148,6 +153,213 @@ int parse_global_max_spread_checks(const ptc_kw_ctx* c)
         return err(c, "'max-spread-checks': timer overflow in '" + v +
                           "' (maximum is 2147483647 ms, about 24.8 days)");
     C().global.max_spread_checks = ms;
+    return PTC_OK;
+}
+
+// ---- global: process, privileges, limits, stops (used by core/src/proc) ---------------
+
+// uid <number> / gid <number>
+int parse_global_uid(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), UINT32_MAX - 1, v))
+        return err(c, "'" + arg(c, 0) + "' expects an integer argument, got '" + arg(c, 1) +
+                          "'");
+    (arg(c, 0) == "uid" ? C().global.uid : C().global.gid) = (int64_t)v;
+    return PTC_OK;
+}
+
+// user <name> / group <name>: resolved now, as HAProxy does
+int parse_global_user(const ptc_kw_ctx* c)
+{
+    std::string name = arg(c, 1);
+    if (arg(c, 0) == "user") {
+        passwd* pw = getpwnam(name.c_str());
+        if (!pw)
+            return err(c, "cannot find user id for '" + name + "'");
+        C().global.uid = pw->pw_uid;
+    } else {
+        group* gr = getgrnam(name.c_str());
+        if (!gr)
+            return err(c, "cannot find group id for '" + name + "'");
+        C().global.gid = gr->gr_gid;
+    }
+    return PTC_OK;
+}
+
+int parse_global_chroot(const ptc_kw_ctx* c)
+{
+    std::string dir = arg(c, 1);
+    if (dir == "auto")
+        return err(c, "'chroot auto' is not supported yet by portico");
+    C().global.chroot = dir;
+    return PTC_OK;
+}
+
+int parse_global_ulimit_n(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), 1u << 30, v) || v == 0)
+        return err(c, "'ulimit-n' expects an integer argument, got '" + arg(c, 1) + "'");
+    C().global.ulimit_n = (uint32_t)v;
+    return PTC_OK;
+}
+
+int parse_global_strict_limits(const ptc_kw_ctx* c)
+{
+    C().global.strict_limits = !c->negated;
+    return PTC_OK;
+}
+
+int parse_global_master_worker(const ptc_kw_ctx* c)
+{
+    if (c->argc > 1 && arg(c, 1) != "no-exit-on-failure")
+        return err(c, "'master-worker' only accepts 'no-exit-on-failure', got '" + arg(c, 1) +
+                          "'");
+    C().global.master_worker = true;
+    return PTC_OK;
+}
+
+int parse_global_mworker_max_reloads(const ptc_kw_ctx* c)
+{
+    uint64_t v;
+    if (!parse_uint(arg(c, 1), UINT32_MAX, v) || v == 0)
+        return err(c, "'mworker-max-reloads' expects a strictly positive integer, got '" +
+                          arg(c, 1) + "'");
+    C().global.mworker_max_reloads = (uint32_t)v;
+    return PTC_OK;
+}
+
+// hard-stop-after <time> / grace <time>
+int parse_global_stop_time(const ptc_kw_ctx* c)
+{
+    uint64_t ms;
+    std::string v = arg(c, 1);
+    if (!cfg::parse_time_ms(v, ms))
+        return err(c, "'" + arg(c, 0) + "': invalid time value '" + v + "'");
+    if (ms > cfg::max_timeout_ms)
+        return err(c, "'" + arg(c, 0) + "': timer overflow in '" + v +
+                          "' (maximum is 2147483647 ms, about 24.8 days)");
+    (arg(c, 0) == "grace" ? C().global.grace : C().global.hard_stop_after) = ms;
+    return PTC_OK;
+}
+
+// node / description / localpeer: kept for "show info" and the peers sections
+int parse_global_text(const ptc_kw_ctx* c)
+{
+    std::string k = arg(c, 0);
+    std::string v = arg(c, 1);
+    for (uint32_t i = 2; k == "description" && i < c->argc; i++)
+        v += " " + arg(c, i);
+    if (k == "node") {
+        for (char ch : v)
+            if (!isalnum((unsigned char)ch) && ch != '-' && ch != '_' && ch != '.')
+                return err(c, "'node' only accepts letters, digits, '-', '_' and '.', got '" +
+                                  v + "'");
+        C().global.node = v;
+    } else if (k == "description")
+        C().global.description = v;
+    else
+        C().global.localpeer = v;
+    return PTC_OK;
+}
+
+// setenv / presetenv <name> <value>, unsetenv [<name>...], resetenv [<name>...]: applied
+// at once, so the next lines' "${VAR}" see the change (HAProxy's rule)
+int parse_global_env(const ptc_kw_ctx* c)
+{
+    std::string k = arg(c, 0);
+    if (k == "setenv" || k == "presetenv") {
+        if (c->argc != 3)
+            return err(c, "'" + k + "' expects a name and a value");
+        if (setenv(arg(c, 1).c_str(), arg(c, 2).c_str(), k == "setenv") != 0)
+            return err(c, "'" + k + "' failed on '" + arg(c, 1) + "': " + strerror(errno));
+    } else if (k == "unsetenv") {
+        for (uint32_t i = 1; i < c->argc; i++)
+            unsetenv(arg(c, i).c_str());
+    } else { // resetenv: keep only the names given
+        std::vector<std::string> drop;
+        for (char** e = environ; e && *e; e++) {
+            std::string name(*e, strcspn(*e, "="));
+            bool keep = false;
+            for (uint32_t i = 1; i < c->argc && !keep; i++)
+                keep = arg(c, i) == name;
+            if (!keep)
+                drop.push_back(name);
+        }
+        for (auto& n : drop)
+            unsetenv(n.c_str());
+    }
+    return PTC_OK;
+}
+
+int parse_global_nbproc(const ptc_kw_ctx* c)
+{
+    return err(c, "nbproc is not supported any more since HAProxy 2.5. Threads will "
+                  "automatically be used on multi-processor machines if available.");
+}
+
+// A list of numbers and ranges ("0-3,6", "all", "odd", "even") within [lo, hi].
+bool parse_cpu_set(const std::string& s, int lo, int hi, std::vector<int>& out)
+{
+    if (s == "all" || s == "odd" || s == "even") {
+        for (int i = lo; i <= hi; i++)
+            if (s == "all" || (s == "odd") == (i % 2 == 1))
+                out.push_back(i);
+        return true;
+    }
+    size_t p = 0;
+    while (p <= s.size()) {
+        size_t e = s.find(',', p);
+        std::string part = s.substr(p, e == std::string::npos ? std::string::npos : e - p);
+        size_t dash = part.find('-');
+        int64_t a, b;
+        if (dash == std::string::npos) {
+            if (!cfg::parse_int(part, lo, hi, a))
+                return false;
+            b = a;
+        } else if (!cfg::parse_int(part.substr(0, dash), lo, hi, a) ||
+                   !cfg::parse_int(part.substr(dash + 1), lo, hi, b) || b < a)
+            return false;
+        for (int64_t i = a; i <= b; i++)
+            out.push_back((int)i);
+        if (e == std::string::npos)
+            break;
+        p = e + 1;
+    }
+    return !out.empty();
+}
+
+// cpu-map [auto:]<process-set>[/<thread-set>] <cpu-set>...: portico's threads are its
+// worker processes, numbered from 1; the only process is 1 (or "all")
+int parse_global_cpu_map(const ptc_kw_ctx* c)
+{
+    std::string what = arg(c, 1);
+    bool autom = what.rfind("auto:", 0) == 0;
+    if (autom)
+        what = what.substr(5);
+    size_t slash = what.find('/');
+    std::string procs = what.substr(0, slash);
+    std::string threads = slash == std::string::npos ? "all" : what.substr(slash + 1);
+    std::vector<int> pset, tset, cpus;
+    if (!parse_cpu_set(procs, 1, 64, pset) || pset.size() != 1 || pset[0] != 1)
+        return err(c, "'cpu-map': process set '" + procs +
+                          "' must be 1 or 'all' (HAProxy 2.5+ has one process)");
+    if (!parse_cpu_set(threads, 1, 1024, tset))
+        return err(c, "'cpu-map': invalid thread set '" + threads + "'");
+    std::string list;
+    for (uint32_t i = 2; i < c->argc; i++)
+        list += (list.empty() ? "" : ",") + arg(c, i);
+    if (!parse_cpu_set(list, 0, CPU_SETSIZE - 1, cpus))
+        return err(c, "'cpu-map': invalid CPU set '" + list + "'");
+    if (autom && tset.size() != cpus.size() && cpus.size() != 1)
+        return err(c, "'cpu-map': auto-mapping needs as many CPUs as threads (" +
+                          std::to_string(tset.size()) + " threads, " +
+                          std::to_string(cpus.size()) + " CPUs)");
+    for (size_t i = 0; i < tset.size(); i++) {
+        std::vector<int> set = autom ? std::vector<int>{cpus[cpus.size() == 1 ? 0 : i]} : cpus;
+        C().global.cpu_map.emplace_back((uint32_t)tset[i] - 1, set);
+    }
     return PTC_OK;
 }
 
@@ -559,6 +771,26 @@ const ptc_keyword k_core_keywords[] = {
     {"nbthread",            PTC_SEC_GLOBAL,   0, 1, 1, parse_global_workers,         "nbthread <number> (worker processes)"},
     {"workers",             PTC_SEC_GLOBAL,   0, 1, 1, parse_global_workers,         "workers <number>"},
     {"pidfile",             PTC_SEC_GLOBAL,   0, 1, 1, parse_global_pidfile,         "pidfile <file>"},
+    {"uid",                 PTC_SEC_GLOBAL,   0, 1, 1, parse_global_uid,             "uid <number> (workers)"},
+    {"gid",                 PTC_SEC_GLOBAL,   0, 1, 1, parse_global_uid,             "gid <number> (workers)"},
+    {"user",                PTC_SEC_GLOBAL,   0, 1, 1, parse_global_user,            "user <user name> (workers)"},
+    {"group",               PTC_SEC_GLOBAL,   0, 1, 1, parse_global_user,            "group <group name> (workers)"},
+    {"chroot",              PTC_SEC_GLOBAL,   0, 1, 1, parse_global_chroot,          "chroot <jail dir> (workers)"},
+    {"ulimit-n",            PTC_SEC_GLOBAL,   0, 1, 1, parse_global_ulimit_n,        "ulimit-n <number>"},
+    {"strict-limits",       PTC_SEC_GLOBAL,   PTC_KWF_NEGATABLE, 0, 0, parse_global_strict_limits, "[no] strict-limits"},
+    {"master-worker",       PTC_SEC_GLOBAL,   0, 0, 1, parse_global_master_worker,   "master-worker [no-exit-on-failure]"},
+    {"hard-stop-after",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "hard-stop-after <time>"},
+    {"mworker-max-reloads", PTC_SEC_GLOBAL,   0, 1, 1, parse_global_mworker_max_reloads, "mworker-max-reloads <number>"},
+    {"grace",               PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "grace <time>"},
+    {"node",                PTC_SEC_GLOBAL,   0, 1, 1, parse_global_text,            "node <name>"},
+    {"description",         PTC_SEC_GLOBAL,   0, 1, -1, parse_global_text,           "description <text>"},
+    {"localpeer",           PTC_SEC_GLOBAL,   0, 1, 1, parse_global_text,            "localpeer <name>"},
+    {"setenv",              PTC_SEC_GLOBAL,   0, 2, 2, parse_global_env,             "setenv <name> <value>"},
+    {"presetenv",           PTC_SEC_GLOBAL,   0, 2, 2, parse_global_env,             "presetenv <name> <value>"},
+    {"unsetenv",            PTC_SEC_GLOBAL,   0, 0, -1, parse_global_env,            "unsetenv [<name> ...]"},
+    {"resetenv",            PTC_SEC_GLOBAL,   0, 0, -1, parse_global_env,            "resetenv [<name> ...]"},
+    {"nbproc",              PTC_SEC_GLOBAL,   0, 0, -1, parse_global_nbproc,         "nbproc (removed in HAProxy 2.5)"},
+    {"cpu-map",             PTC_SEC_GLOBAL,   0, 2, -1, parse_global_cpu_map,        "cpu-map [auto:]<process-set>[/<thread-set>] <cpu-set>..."},
     {"module-path",         PTC_SEC_GLOBAL,   0, 1, 1, parse_global_module_path,     "module-path <directory>"},
     {"module-load",         PTC_SEC_GLOBAL,   0, 1, 1, parse_global_module_load,     "module-load <name|file.so>"},
     {"tune.bufsize",        PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_bufsize,    "tune.bufsize <size>"},

@@ -93,4 +93,12 @@ std::string service_names()
     return out;
 }
 
+std::vector<std::string> host_service_names()
+{
+    std::vector<std::string> out;
+    for (auto& r : registry())
+        out.push_back(r.svc.name);
+    return out;
+}
+
 } // namespace portico

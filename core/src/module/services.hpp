@@ -5,6 +5,7 @@
 #include <portico/portico.h>
 
 #include <string>
+#include <vector>
 
 namespace portico {
 
@@ -13,5 +14,7 @@ const ptc_service* host_service_find(ptc_str name);
 const ptc_service* host_service_match(ptc_proxy* px, ptc_str uri, const void** arg);
 // The registered services' names, space-separated, in registration order (-vv).
 std::string service_names();
+// Names of the registered services, in registration order ("-vv").
+std::vector<std::string> host_service_names();
 
 } // namespace portico

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: MIT
 // The process model: the master binds listeners, creates shared memory, forks and
-// supervises single-threaded workers, and relays signals; the worker side runs the loop.
+// supervises single-threaded workers, relays signals and reloads (re-executing itself on
+// the same listening sockets); the worker side drops privileges and runs the loop.
 #include "proc/master.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -18,12 +22,14 @@
 
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 #include <map>
 #include <vector>
 
 #include "cli/cli.hpp"
 #include "event/clock.hpp"
 #include "module/module.hpp"
+#include "proc/mworker.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -46,6 +52,32 @@ void block_signals()
     signal(SIGPIPE, SIG_IGN);
 }
 
+// Listening sockets of the previous generation, by bind address (reload), and the ones
+// the new configuration dropped: closed once the previous generation stops accepting.
+std::map<std::string, std::vector<int>> g_inherited;
+std::vector<int> g_removed;
+
+// The identity of a bind's socket across reloads: its address bytes.
+std::string bind_key(const bind_conf& b)
+{
+    std::string k;
+    const auto* p = reinterpret_cast<const unsigned char*>(&b.addr);
+    char h[4];
+    for (socklen_t i = 0; i < b.addrlen; i++) {
+        snprintf(h, sizeof(h), "%02x", p[i]);
+        k += h;
+    }
+    return k;
+}
+
+void set_defer_accept(int fd, const bind_conf& b, bool http)
+{
+    // HTTP: wake the worker once, when the request arrives, rather than once for the
+    // connection and again for its first bytes (see bind option "defer-accept")
+    int secs = b.defer_accept > 0 || (b.defer_accept < 0 && http) ? 1 : 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
+}
+
 bool bind_one(bind_conf& b, bool http, int& fd_out, std::string& err)
 {
     int fd = socket(b.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -56,12 +88,7 @@ bool bind_one(bind_conf& b, bool http, int& fd_out, std::string& err)
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
-    // HTTP: wake the worker once, when the request arrives, rather than once for the
-    // connection and again for its first bytes (see bind option "defer-accept")
-    if (b.defer_accept > 0 || (b.defer_accept < 0 && http)) {
-        int secs = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
-    }
+    set_defer_accept(fd, b, http);
     if (bind(fd, reinterpret_cast<sockaddr*>(&b.addr), b.addrlen) < 0 ||
         listen(fd, SOMAXCONN) < 0) {
         err = strerror(errno);
@@ -99,8 +126,19 @@ bool bind_listeners(config& cfg, uint32_t nworkers)
                 listen(b->inherited_fd, SOMAXCONN);
                 continue;
             }
+            // the previous generation's sockets first (reload): the connections waiting
+            // in their queues are accepted by the new workers
+            auto it = g_inherited.find(bind_key(*b));
+            if (it != g_inherited.end()) {
+                b->fds = std::move(it->second);
+                g_inherited.erase(it);
+                for (int fd : b->fds) {
+                    fcntl(fd, F_SETFD, FD_CLOEXEC);
+                    set_defer_accept(fd, *b, p->mode == px_mode::http);
+                }
+            }
             // one SO_REUSEPORT socket per worker slot: the kernel spreads connections
-            for (uint32_t i = 0; i < nworkers; i++) {
+            while (b->fds.size() < nworkers) {
                 int fd;
                 std::string err;
                 if (!bind_one(*b, p->mode == px_mode::http, fd, err)) {
@@ -114,6 +152,11 @@ bool bind_listeners(config& cfg, uint32_t nworkers)
             }
         }
     }
+    // binds the new configuration no longer has
+    for (auto& kv : g_inherited)
+        for (int fd : kv.second)
+            g_removed.push_back(fd);
+    g_inherited.clear();
     return ok;
 }
 
@@ -121,18 +164,87 @@ namespace {
 
 struct child {
     int slot;
-    uint64_t started_ms;
+    uint32_t gen;          // generation (1 + reloads before it was forked)
+    uint64_t started_ms;   // monotonic
+    time_t started;        // wall clock, for "show proc"
+    bool ready = false;    // its listeners are armed
+    bool stopping = false; // told to soft-stop (old generation)
+    uint64_t kill_at = 0;  // SIGKILL deadline after a soft stop (0: none)
 };
 
 std::map<pid_t, child> g_children;
+uint32_t g_gen = 1;            // generation of the current workers
+uint32_t g_failed_reloads = 0;
+uint64_t g_reload_t0 = 0;      // monotonic ms the pending reload was asked (0: none)
+pid_t g_master_pid = 0;
+int g_ready_fd[2] = {-1, -1};  // workers write their pid once their listeners are armed
+time_t g_master_start = 0;
 
-int worker_main(int slot)
+const char* const k_env_listeners = "PORTICO_MW_LISTENERS";
+const char* const k_env_children = "PORTICO_MW_CHILDREN";
+const char* const k_env_state = "PORTICO_MW_STATE";
+
+std::vector<std::string> split(const std::string& s, char sep)
+{
+    std::vector<std::string> out;
+    size_t p = 0;
+    while (p <= s.size()) {
+        size_t e = s.find(sep, p);
+        if (e == std::string::npos)
+            e = s.size();
+        if (e > p)
+            out.push_back(s.substr(p, e - p));
+        p = e + 1;
+    }
+    return out;
+}
+
+// Worker side: cpu-map, chroot, then groups, gid and uid (HAProxy's order). The ring and
+// every socket exist by now; nothing after this opens a file.
+bool drop_privileges(const global_conf& g, int slot, std::string& err)
+{
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    bool pin = false;
+    for (auto& m : g.cpu_map)
+        if (m.first == (uint32_t)slot)
+            for (int c : m.second) {
+                CPU_SET(c, &set);
+                pin = true;
+            }
+    if (pin && sched_setaffinity(0, sizeof(set), &set) < 0) {
+        err = std::string("cannot set the CPU affinity (cpu-map): ") + strerror(errno);
+        return false;
+    }
+    if (!g.chroot.empty() && (chroot(g.chroot.c_str()) < 0 || chdir("/") < 0)) {
+        err = "cannot chroot(" + g.chroot + "): " + strerror(errno);
+        return false;
+    }
+    if ((g.uid >= 0 || g.gid >= 0) && geteuid() == 0) {
+        gid_t gid = g.gid >= 0 ? (gid_t)g.gid : getgid();
+        if (setgroups(g.gid >= 0 ? 1 : 0, &gid) < 0) {
+            err = std::string("cannot drop the supplementary groups: ") + strerror(errno);
+            return false;
+        }
+    }
+    if (g.gid >= 0 && setgid((gid_t)g.gid) < 0) {
+        err = "cannot set gid " + std::to_string(g.gid) + ": " + strerror(errno);
+        return false;
+    }
+    if (g.uid >= 0 && setuid((uid_t)g.uid) < 0) {
+        err = "cannot set uid " + std::to_string(g.uid) + ": " + strerror(errno);
+        return false;
+    }
+    return true;
+}
+
+int worker_main(config& cfg, int slot, uint32_t nworkers)
 {
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     std::string err;
     // the engine first: worker_init() may create tasks and connections (nothing runs
     // before worker_run)
-    if (!worker_setup(slot, err)) {
+    if (!worker_setup(slot, nworkers, err)) {
         PTC_ALERT("worker %d: %s", slot, err.c_str());
         return 1;
     }
@@ -142,6 +254,11 @@ int worker_main(int slot)
             return 1;
         }
     }
+    if (!drop_privileges(cfg.global, slot, err)) {
+        PTC_ALERT("worker %d: %s", slot, err.c_str());
+        return 1;
+    }
+    prctl(PR_SET_PDEATHSIG, SIGTERM); // a change of credentials cleared it
     // signals arrive through a signalfd watched by the poller
     int sfd = signalfd(-1, &g_sigs, SFD_NONBLOCK | SFD_CLOEXEC);
     struct sigwatch {
@@ -160,13 +277,21 @@ int worker_main(int slot)
                 worker_fast_stop();
             else if (si.ssi_signo == SIGUSR1)
                 worker_soft_stop();
+            else if (si.ssi_signo == SIGTTOU)
+                worker_pause_listeners(true);
+            else if (si.ssi_signo == SIGTTIN)
+                worker_pause_listeners(false);
         }
         g_worker->poller->poll_in(w->fd, &w->c);
     };
     g_worker->poller->poll_in(sfd, &sw.c);
     // the master may already be gone (it died between fork and prctl)
-    if (getppid() == 1)
+    if (getppid() != g_master_pid)
         return 0;
+    pid_t me = getpid();
+    if (write(g_ready_fd[1], &me, sizeof(me)) < 0)
+        PTC_DEBUG("worker %d: cannot report readiness: %s", slot, strerror(errno));
+    close(g_ready_fd[1]);
     worker_run();
     for (auto& m : g_modules.all())
         if (m->desc.worker_fini)
@@ -174,7 +299,19 @@ int worker_main(int slot)
     return 0;
 }
 
-pid_t spawn_worker(config& cfg, int slot)
+// Every listening socket the master holds: the configured binds' and the removed ones'.
+template <class F> void for_each_listener(config* cfg, F f)
+{
+    if (cfg)
+        for (auto& p : cfg->proxies)
+            for (auto& b : p->binds)
+                for (int fd : b->fds)
+                    f(fd, b.get());
+    for (int fd : g_removed)
+        f(fd, nullptr);
+}
+
+pid_t spawn_worker(config& cfg, int slot, uint32_t nworkers)
 {
     pid_t pid = fork();
     if (pid < 0) {
@@ -183,22 +320,26 @@ pid_t spawn_worker(config& cfg, int slot)
     }
     if (pid == 0) {
         cli_close_in_child(); // the runtime API is served by the master only
-        // close listening sockets of the other slots
+        close(g_ready_fd[0]);
+        // keep the listening sockets of this slot only: socket j goes to slot j % workers
         for (auto& p : cfg.proxies)
             for (auto& b : p->binds)
-                for (size_t i = 0; i < b->fds.size(); i++)
-                    if ((int)i != slot % (int)b->fds.size())
-                        close(b->fds[i]);
-        _exit(worker_main(slot));
+                for (size_t j = 0; j < b->fds.size(); j++)
+                    if (b->inherited_fd < 0 && (int)(j % nworkers) != slot)
+                        close(b->fds[j]);
+        for (int fd : g_removed)
+            close(fd);
+        _exit(worker_main(cfg, slot, nworkers));
     }
-    g_children[pid] = child{slot, event::monotonic_ms()};
+    child c{slot, g_gen, event::monotonic_ms(), time(nullptr)};
+    g_children[pid] = c;
     return pid;
 }
 
-void sd_notify_ready(const char* msg)
+void sd_notify_send(bool enabled, const std::string& msg)
 {
     const char* path = getenv("NOTIFY_SOCKET");
-    if (!path || !*path)
+    if (!enabled || !path || !*path)
         return;
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
@@ -213,93 +354,611 @@ void sd_notify_ready(const char* msg)
     memcpy(un.sun_path, path, n);
     if (un.sun_path[0] == '@')
         un.sun_path[0] = 0;
-    sendto(fd, msg, strlen(msg), 0, reinterpret_cast<sockaddr*>(&un),
+    sendto(fd, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&un),
            (socklen_t)(offsetof(sockaddr_un, sun_path) + n));
     close(fd);
 }
 
+// Runs "<argv> -c" on the configuration as it is now; <out> gets what it printed.
+bool check_new_config(const master_opts& o, std::string& out)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) < 0) {
+        out = std::string("cannot create a pipe: ") + strerror(errno);
+        return false;
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        out = std::string("cannot fork: ") + strerror(errno);
+        close(p[0]);
+        close(p[1]);
+        return false;
+    }
+    if (pid == 0) {
+        dup2(p[1], STDOUT_FILENO);
+        dup2(p[1], STDERR_FILENO);
+        sigprocmask(SIG_UNBLOCK, &g_sigs, nullptr);
+        std::vector<char*> av;
+        for (auto& a : o.argv)
+            av.push_back(const_cast<char*>(a.c_str()));
+        av.push_back(const_cast<char*>("-c"));
+        av.push_back(nullptr);
+        execv("/proc/self/exe", av.data());
+        _exit(127);
+    }
+    close(p[1]);
+    uint64_t deadline = event::monotonic_ms() + 30000;
+    char buf[4096];
+    for (;;) {
+        uint64_t now = event::monotonic_ms();
+        if (now >= deadline)
+            break;
+        pollfd pf{p[0], POLLIN, 0};
+        if (poll(&pf, 1, (int)(deadline - now)) <= 0)
+            continue;
+        ssize_t n = read(p[0], buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        out.append(buf, (size_t)n);
+    }
+    close(p[0]);
+    int st = 0;
+    if (waitpid(pid, &st, WNOHANG) == 0) {
+        // still running after 30 s (or it closed its output early): bounded wait
+        uint64_t end = event::monotonic_ms() + 2000;
+        while (waitpid(pid, &st, WNOHANG) == 0) {
+            if (event::monotonic_ms() >= end) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &st, 0);
+                out += "the configuration check did not finish\n";
+                break;
+            }
+            usleep(10000);
+        }
+    }
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+const char* const k_env_srvstate = "PORTICO_MW_SRVSTATE";
+
+// A word for the runtime API's line splitter ('\' escapes).
+std::string cli_word(const std::string& w)
+{
+    std::string o;
+    for (char c : w) {
+        if (c == ' ' || c == '\\' || c == ';' || c == '\t')
+            o += '\\';
+        o += c;
+    }
+    return o;
+}
+
+// The runtime state of the servers, for the next generation: one line per server that
+// is in use, "<be>/<srv> <dynamic> <cfg weight> <cfg disabled> <cfg addr>|- <weight>
+// <admin ready|drain|maint> <ip> <port>", and for servers added at run time the "add
+// server" words on the following line.
+std::string server_state_dump(config& cfg)
+{
+    std::string out;
+    for (auto& p : cfg.proxies) {
+        if (!(p->cap & CAP_BE))
+            continue;
+        for (auto& up : p->servers) {
+            const server& sv = *up;
+            const shm_server* sh = sv.shared;
+            if (!sh || !sh->in_use.load())
+                continue;
+            uint32_t fl = sh->rt_flags.load();
+            bool dyn = fl & SRV_RT_DYNAMIC;
+            const char* adm = fl & SRV_RT_FMAINT && !(fl & SRV_RT_CMAINT && !dyn) ? "maint"
+                              : fl & SRV_RT_FDRAIN                          ? "drain"
+                                                                            : "ready";
+            out += cli_word(p->name + "/" + sv.name) + " " + (dyn ? "1 " : "0 ") +
+                   std::to_string(sv.weight) + " " + (sv.disabled ? "1 " : "0 ") +
+                   cli_word(sv.addr_spec.empty() ? "-" : sv.addr_spec) + " " +
+                   std::to_string(sh->weight.load()) + " " + adm + " " +
+                   cli_word(addr_ip(sh->addr).empty() ? "-" : addr_ip(sh->addr)) + " " +
+                   std::to_string(addr_port(sh->addr)) + "\n";
+            if (dyn) {
+                std::string words;
+                for (auto& w : split(sh->add_line, '\x1f'))
+                    words += " " + cli_word(w);
+                out += "add server " + cli_word(p->name + "/" + sv.name) + words + "\n";
+            }
+        }
+    }
+    return out;
+}
+
+// Re-executes this master on the new configuration, leaving in the environment what the
+// new image adopts: listening sockets (kept open across exec), workers, generation, and
+// the servers' runtime state (in a memfd).
+void reexec(config* cfg, const master_opts& o)
+{
+    if (cfg) {
+        std::string dump = server_state_dump(*cfg);
+        int mfd = memfd_create("portico-server-state", 0);
+        if (mfd >= 0 && write(mfd, dump.data(), dump.size()) == (ssize_t)dump.size())
+            setenv(k_env_srvstate, std::to_string(mfd).c_str(), 1);
+        else if (mfd >= 0)
+            close(mfd);
+    }
+    std::string ls;
+    if (cfg)
+        for (auto& p : cfg->proxies)
+            for (auto& b : p->binds) {
+                if (b->inherited_fd >= 0) {
+                    fcntl(b->inherited_fd, F_SETFD, 0); // "fd@N" is found again by number
+                    continue;
+                }
+                if (b->fds.empty())
+                    continue;
+                ls += (ls.empty() ? "" : ";") + bind_key(*b) + "=";
+                for (size_t j = 0; j < b->fds.size(); j++) {
+                    fcntl(b->fds[j], F_SETFD, 0);
+                    ls += (j ? "," : "") + std::to_string(b->fds[j]);
+                }
+            }
+    std::string cs;
+    for (auto& kv : g_children)
+        cs += (cs.empty() ? "" : ";") + std::to_string(kv.first) + ":" +
+              std::to_string(kv.second.slot) + ":" + std::to_string(kv.second.gen) + ":" +
+              std::to_string(kv.second.started_ms) + ":" +
+              std::to_string((long long)kv.second.started) + ":" +
+              std::to_string(kv.second.stopping ? kv.second.kill_at : 0);
+    std::string st = std::to_string(g_gen + 1) + ":" + std::to_string(g_failed_reloads) + ":" +
+                     std::to_string(g_reload_t0) + ":" + std::to_string((long long)g_master_start);
+    setenv(k_env_listeners, ls.c_str(), 1);
+    setenv(k_env_children, cs.c_str(), 1);
+    setenv(k_env_state, st.c_str(), 1);
+    std::vector<char*> av;
+    for (auto& a : o.argv)
+        av.push_back(const_cast<char*>(a.c_str()));
+    av.push_back(nullptr);
+    execv("/proc/self/exe", av.data());
+    PTC_ALERT("reload: cannot re-execute %s: %s", o.argv[0].c_str(), strerror(errno));
+    unsetenv(k_env_listeners);
+    unsetenv(k_env_children);
+    unsetenv(k_env_state);
+    if (const char* ss = getenv(k_env_srvstate)) {
+        close(atoi(ss));
+        unsetenv(k_env_srvstate);
+    }
+}
+
+int g_srvstate_fd = -1;
+config* g_live_cfg = nullptr; // the running configuration, for "_getsocks"
+
+// "_getsocks" (stats socket with "expose-fd listeners"): sends every listening socket of
+// the running configuration to the process that asked (-x), so that it serves the very
+// same sockets: first "PORTICO-SOCKS <n>" and the n bind keys, one a line, then an empty
+// line; then the descriptors in that order, 200 per message (SCM_RIGHTS).
+bool send_listeners(int fd)
+{
+    if (!g_live_cfg)
+        return false;
+    std::vector<std::string> keys;
+    std::vector<int> fds;
+    for (auto& p : g_live_cfg->proxies)
+        for (auto& b : p->binds) {
+            if (b->inherited_fd >= 0)
+                continue;
+            for (int lfd : b->fds) {
+                keys.push_back(bind_key(*b));
+                fds.push_back(lfd);
+            }
+        }
+    std::string hdr = "PORTICO-SOCKS " + std::to_string(fds.size()) + "\n";
+    for (auto& k : keys)
+        hdr += k + "\n";
+    hdr += "\n";
+    for (size_t off = 0; off < hdr.size();) {
+        ssize_t n = send(fd, hdr.data() + off, hdr.size() - off, MSG_NOSIGNAL);
+        if (n <= 0)
+            return false;
+        off += (size_t)n;
+    }
+    for (size_t i = 0; i < fds.size(); i += 200) {
+        size_t k = std::min<size_t>(200, fds.size() - i);
+        char byte = 'F';
+        iovec iov{&byte, 1};
+        std::vector<char> cbuf(CMSG_SPACE(sizeof(int) * k));
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = cbuf.data();
+        m.msg_controllen = cbuf.size();
+        cmsghdr* c = CMSG_FIRSTHDR(&m);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * k);
+        memcpy(CMSG_DATA(c), fds.data() + i, sizeof(int) * k);
+        if (sendmsg(fd, &m, MSG_NOSIGNAL) != 1)
+            return false;
+    }
+    PTC_NOTICE("Sent %zu listening socket%s to a new process (_getsocks)", fds.size(),
+               fds.size() == 1 ? "" : "s");
+    return true;
+}
+
+// The new generation inherits the servers' runtime state, replayed through the runtime
+// API before its workers start: servers added at run time are added again, then weights,
+// drain/maintenance and addresses set at run time are set again — except where the new
+// configuration changed that very setting (its value wins).
+void server_state_apply()
+{
+    if (g_srvstate_fd < 0)
+        return;
+    std::string text;
+    char buf[65536];
+    ssize_t n;
+    lseek(g_srvstate_fd, 0, SEEK_SET);
+    while ((n = read(g_srvstate_fd, buf, sizeof(buf))) > 0)
+        text.append(buf, (size_t)n);
+    close(g_srvstate_fd);
+    g_srvstate_fd = -1;
+    cli_session cs;
+    cs.level = CLI_LVL_ADMIN;
+    uint32_t kept = 0;
+    auto lines = split(text, '\n');
+    for (size_t i = 0; i < lines.size(); i++) {
+        if (lines[i].rfind("add server ", 0) == 0)
+            continue;
+        auto w = cli_split(lines[i]);
+        if (w.empty() || w[0].size() < 9)
+            continue;
+        auto& f = w[0];
+        const std::string& id = f[0];
+        bool dyn = f[1] == "1";
+        if (dyn && i + 1 < lines.size() && lines[i + 1].rfind("add server ", 0) == 0) {
+            std::string r = cli_run_line(cs, lines[i + 1]);
+            if (r.find("New server registered") == std::string::npos) {
+                PTC_WARN("Reload: server %s added at run time could not be added again: %s",
+                         id.c_str(), r.substr(0, r.find('\n')).c_str());
+                continue;
+            }
+        }
+        size_t slash = id.find('/');
+        proxy* be = g_config->find_backend(id.substr(0, slash));
+        server* sv = nullptr;
+        if (be)
+            for (auto& s : be->servers)
+                if (s->name == id.substr(slash + 1))
+                    sv = s.get();
+        if (!sv)
+            continue; // gone from the configuration
+        std::string who = cli_word(id);
+        bool same_weight = dyn || std::to_string(sv->weight) == f[2];
+        bool same_disabled = dyn || (sv->disabled ? "1" : "0") == f[3];
+        bool same_addr = dyn || (sv->addr_spec.empty() ? "-" : sv->addr_spec) == f[4];
+        if (same_weight && f[5] != std::to_string(sv->weight))
+            cli_run_line(cs, "set server " + who + " weight " + f[5]);
+        if (same_disabled && (f[6] != "ready" || dyn))
+            cli_run_line(cs, "set server " + who + " state " + f[6]);
+        if (same_addr && f[7] != "-" && (f[7] != addr_ip(sv->addr) ||
+                                         f[8] != std::to_string(addr_port(sv->addr))))
+            cli_run_line(cs, "set server " + who + " addr " + cli_word(f[7]) + " port " + f[8]);
+        kept++;
+    }
+    if (kept)
+        PTC_NOTICE("Reload: runtime state of %u server%s carried over", kept,
+                   kept == 1 ? "" : "s");
+}
+
 } // namespace
 
-int run_master(config& cfg, const master_opts& o)
+bool master_fetch_sockets(const std::string& path)
 {
-    block_signals();
-    // enough descriptors for maxconn client+server sockets
-    rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un un{};
+    un.sun_family = AF_UNIX;
+    if (fd < 0 || path.size() >= sizeof(un.sun_path)) {
+        PTC_WARN("-x %s: invalid socket path", path.c_str());
+        if (fd >= 0)
+            close(fd);
+        return false;
     }
-    uint32_t n = o.workers;
-    if (!shm_create(cfg)) {
-        PTC_ALERT("cannot create the shared memory area: %s", strerror(errno));
-        return 1;
+    memcpy(un.sun_path, path.data(), path.size());
+    timeval tv{5, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    if (connect(fd, reinterpret_cast<sockaddr*>(&un), sizeof(un)) < 0 ||
+        send(fd, "_getsocks\n", 10, MSG_NOSIGNAL) != 10) {
+        PTC_WARN("-x %s: cannot reach the previous process: %s; binding new sockets",
+                 path.c_str(), strerror(errno));
+        close(fd);
+        return false;
     }
-    cli_shm_init(cfg);
-    cli_set_workers(n);
-    shm_module_seal(); // module areas are reserved by now (init/post_config): same in all workers
-    if (!cli_bind(cfg))
-        return 1;
-    if (o.daemon) {
-        pid_t pid = fork();
-        if (pid < 0) {
-            PTC_ALERT("cannot fork into the background: %s", strerror(errno));
-            return 1;
-        }
-        if (pid > 0)
-            _exit(0);
-        setsid();
-        int nul = open("/dev/null", O_RDWR);
-        if (nul >= 0) {
-            dup2(nul, STDIN_FILENO);
-            dup2(nul, STDOUT_FILENO);
-            if (!o.keep_stderr)
-                dup2(nul, STDERR_FILENO);
-            if (nul > 2)
-                close(nul);
-        }
-        g_diag.pid = getpid();
+    // every read takes ancillary data too: a descriptor must never be dropped by a plain
+    // read that crosses its byte
+    std::string data;
+    std::vector<int> fds;
+    for (;;) {
+        char buf[4096];
+        std::vector<char> cbuf(CMSG_SPACE(sizeof(int) * 253));
+        iovec iov{buf, sizeof(buf)};
+        msghdr m{};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = cbuf.data();
+        m.msg_controllen = cbuf.size();
+        ssize_t n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
+        if (n <= 0)
+            break;
+        data.append(buf, (size_t)n);
+        for (cmsghdr* c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                const int* p = reinterpret_cast<const int*>(CMSG_DATA(c));
+                fds.insert(fds.end(), p, p + k);
+            }
     }
-    if (!o.pidfile.empty()) {
-        FILE* f = fopen(o.pidfile.c_str(), "w");
-        if (!f) {
-            PTC_ALERT("cannot create pidfile %s: %s", o.pidfile.c_str(), strerror(errno));
-            return 1;
-        }
-        fprintf(f, "%d\n", (int)getpid());
-        fclose(f);
+    close(fd);
+    size_t end = data.find("\n\n");
+    auto lines = split(data.substr(0, end == std::string::npos ? 0 : end), '\n');
+    size_t want = lines.empty() || lines[0].rfind("PORTICO-SOCKS ", 0) != 0
+                      ? SIZE_MAX
+                      : strtoul(lines[0].c_str() + 14, nullptr, 10);
+    if (want == SIZE_MAX || want != fds.size() || lines.size() != want + 1) {
+        PTC_WARN("-x %s: unexpected answer from the previous process (%zu sockets "
+                 "received); binding new sockets",
+                 path.c_str(), fds.size());
+        for (int f : fds)
+            close(f);
+        return false;
     }
-    int sfd = signalfd(-1, &g_sigs, SFD_CLOEXEC);
-    for (uint32_t i = 0; i < n; i++)
-        if (spawn_worker(cfg, (int)i) < 0)
-            return 1;
-    PTC_NOTICE("portico %s started: %u worker%s", o.version, n, n > 1 ? "s" : "");
-    for (pid_t p : o.finish_pids)
-        kill(p, o.finish_hard ? SIGTERM : SIGUSR1);
-    if (o.sd_notify)
-        sd_notify_ready("READY=1\n");
+    for (size_t i = 0; i < want; i++)
+        g_inherited[lines[i + 1]].push_back(fds[i]);
+    PTC_NOTICE("-x: took over %zu listening socket%s from the previous process", want,
+               want == 1 ? "" : "s");
+    return true;
+}
 
-    enum { running, soft, fast } state = running;
+bool master_adopt_reload_state()
+{
+    const char* st = getenv(k_env_state);
+    if (!st)
+        return false;
+    auto f = split(st, ':');
+    if (f.size() >= 4) {
+        g_gen = (uint32_t)strtoul(f[0].c_str(), nullptr, 10);
+        g_failed_reloads = (uint32_t)strtoul(f[1].c_str(), nullptr, 10);
+        g_reload_t0 = strtoull(f[2].c_str(), nullptr, 10);
+        g_master_start = (time_t)strtoll(f[3].c_str(), nullptr, 10);
+    }
+    if (const char* ls = getenv(k_env_listeners))
+        for (auto& e : split(ls, ';')) {
+            size_t eq = e.find('=');
+            if (eq == std::string::npos)
+                continue;
+            auto& v = g_inherited[e.substr(0, eq)];
+            for (auto& fd : split(e.substr(eq + 1), ','))
+                v.push_back(atoi(fd.c_str()));
+        }
+    if (const char* cs = getenv(k_env_children))
+        for (auto& e : split(cs, ';')) {
+            auto c = split(e, ':');
+            if (c.size() < 6)
+                continue;
+            child ch{atoi(c[1].c_str()), (uint32_t)strtoul(c[2].c_str(), nullptr, 10),
+                     strtoull(c[3].c_str(), nullptr, 10), (time_t)strtoll(c[4].c_str(), nullptr, 10)};
+            ch.ready = true;
+            ch.kill_at = strtoull(c[5].c_str(), nullptr, 10);
+            ch.stopping = ch.kill_at != 0;
+            g_children[(pid_t)atoi(c[0].c_str())] = ch;
+        }
+    if (const char* ss = getenv(k_env_srvstate)) {
+        g_srvstate_fd = atoi(ss);
+        fcntl(g_srvstate_fd, F_SETFD, FD_CLOEXEC);
+    }
+    unsetenv(k_env_listeners);
+    unsetenv(k_env_children);
+    unsetenv(k_env_state);
+    unsetenv(k_env_srvstate);
+    return true;
+}
+
+namespace {
+
+// The master's loop, shared by a normal run and the wait mode (<cfg> null: no workers of
+// its own, only the previous generations to supervise).
+int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
+{
+    int sfd = signalfd(-1, &g_sigs, SFD_CLOEXEC);
+    if (cfg) {
+        for (uint32_t i = 0; i < n; i++)
+            if (spawn_worker(*cfg, (int)i, n) < 0)
+                return 1;
+        close(g_ready_fd[1]);
+        g_ready_fd[1] = -1;
+        if (!reloaded)
+            PTC_NOTICE("portico %s started: %u worker%s", o.version, n, n > 1 ? "s" : "");
+        else
+            PTC_NOTICE("Reloading: new workers (generation %u) forked", g_gen);
+    }
+    uint32_t nready = 0;
+    bool gen_ready = !cfg; // the wait mode has nothing to wait for
+    bool ready_eof = false;
+
+    enum { running, grace, soft, fast } state = running;
     uint64_t stop_deadline = 0;
     std::vector<uint64_t> crash_times;
+    const global_conf* gc = cfg ? &cfg->global : nullptr;
+
+    // The new generation is serving: the older ones stop accepting at once and finish
+    // their work; the sockets of removed binds close.
+    auto generation_ready = [&]() {
+        gen_ready = true;
+        uint64_t now = event::monotonic_ms();
+        uint32_t old = 0;
+        for (auto& c : g_children) {
+            if (c.second.gen < g_gen && !c.second.stopping) {
+                c.second.stopping = true;
+                if (gc && gc->hard_stop_after)
+                    c.second.kill_at = now + gc->hard_stop_after + 1000;
+                kill(c.first, SIGUSR1);
+                old++;
+            }
+            // "mworker-max-reloads": a worker still there after that many reloads goes
+            if (gc && gc->mworker_max_reloads && c.second.gen < g_gen &&
+                g_gen - c.second.gen > gc->mworker_max_reloads) {
+                PTC_WARN("Former worker (%d) survived %u reloads (mworker-max-reloads %u): "
+                         "sending SIGTERM",
+                         (int)c.first, g_gen - c.second.gen, gc->mworker_max_reloads);
+                kill(c.first, SIGTERM);
+            }
+        }
+        for (int fd : g_removed) {
+            shutdown(fd, SHUT_RDWR);
+            close(fd);
+        }
+        g_removed.clear();
+        if (reloaded) {
+            PTC_NOTICE("Reload complete: generation %u serving after %llu ms; %u previous "
+                       "worker%s finishing",
+                       g_gen, (unsigned long long)(g_reload_t0 ? now - g_reload_t0 : 0), old,
+                       old == 1 ? "" : "s");
+            g_reload_t0 = 0;
+            sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Reloaded.\n");
+        } else {
+            // systemd's "started": every worker accepts. Now the processes named by
+            // -sf/-st may go: with -x they close their copies of the sockets we share
+            for (pid_t p : o.finish_pids)
+                kill(p, o.finish_hard ? SIGTERM : SIGUSR1);
+            sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Ready.\n");
+        }
+    };
+    if (!cfg) // wait mode: the previous generation stays the current one
+        sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Reload failed.\n");
+
+    auto begin_soft_stop = [&]() {
+        state = soft;
+        uint64_t now = event::monotonic_ms();
+        // the master's copies go first: once the workers close theirs, the ports are
+        // closed and new connections are refused, never left waiting
+        if (cfg)
+            for (auto& p : cfg->proxies)
+                for (auto& b : p->binds) {
+                    for (int fd : b->fds)
+                        if (fd != b->inherited_fd)
+                            close(fd);
+                    b->fds.clear();
+                }
+        for (int fd : g_removed)
+            close(fd);
+        g_removed.clear();
+        for (auto& c : g_children) {
+            if (!c.second.stopping && gc && gc->hard_stop_after)
+                c.second.kill_at = now + gc->hard_stop_after + 1000;
+            c.second.stopping = true;
+            kill(c.first, SIGUSR1);
+        }
+    };
+    auto begin_fast_stop = [&]() {
+        if (state == fast)
+            return;
+        state = fast;
+        stop_deadline = event::monotonic_ms() + 3000;
+        for (auto& c : g_children)
+            kill(c.first, SIGTERM);
+        sd_notify_send(o.sd_notify, "STOPPING=1\n");
+    };
+    auto do_reload = [&](const char* why, std::string& reason) -> bool {
+        if (state != running) {
+            reason = "the instance is stopping";
+            PTC_WARN("Reload (%s) ignored: %s", why, reason.c_str());
+            return false;
+        }
+        if (!gen_ready) {
+            reason = "the previous reload is still starting its workers";
+            PTC_WARN("Reload (%s) ignored: %s", why, reason.c_str());
+            return false;
+        }
+        PTC_NOTICE("Reloading portico (%s)", why);
+        sd_notify_send(o.sd_notify, "RELOADING=1\nSTATUS=Reloading Configuration.\n");
+        g_reload_t0 = event::monotonic_ms();
+        std::string out;
+        if (!check_new_config(o, out)) {
+            g_failed_reloads++;
+            g_reload_t0 = 0;
+            PTC_WARN("Reload failed: the new configuration is invalid; still serving with "
+                     "the current one (generation %u)",
+                     g_gen);
+            for (auto& l : split(out, '\n'))
+                PTC_WARN("  %s", l.c_str());
+            sd_notify_send(o.sd_notify, "READY=1\nSTATUS=Reload failed.\n");
+            reason = out;
+            return false;
+        }
+        close(sfd);
+        reexec(cfg, o);
+        // exec failed: go on with the current configuration
+        g_reload_t0 = 0;
+        g_failed_reloads++;
+        sfd = signalfd(-1, &g_sigs, SFD_CLOEXEC);
+        reason = "cannot re-execute the master";
+        return false;
+    };
+    mworker_set_reload_fn([&](std::string& reason) { return do_reload("master CLI", reason); });
+
     for (;;) {
-        if (state != running && g_children.empty())
+        if (state != running && state != grace && g_children.empty())
             break;
+        uint64_t now = event::monotonic_ms();
         int tmo = -1;
+        auto want = [&](uint64_t at) {
+            int t = at > now ? (int)std::min<uint64_t>(at - now, 60000) : 0;
+            tmo = tmo < 0 ? t : std::min(tmo, t);
+        };
         if (state == fast) {
-            uint64_t now = event::monotonic_ms();
             if (now >= stop_deadline) {
                 for (auto& c : g_children)
                     kill(c.first, SIGKILL);
                 stop_deadline = now + 1000;
             }
-            tmo = (int)(stop_deadline - now);
+            want(stop_deadline);
         }
-        // the signalfd first, then the runtime API's sockets
+        if (state == grace) {
+            if (now >= stop_deadline)
+                begin_soft_stop();
+            else
+                want(stop_deadline);
+        }
+        for (auto& c : g_children)
+            if (c.second.kill_at) {
+                if (now >= c.second.kill_at) {
+                    kill(c.first, SIGKILL);
+                    c.second.kill_at = now + 1000;
+                }
+                want(c.second.kill_at);
+            }
+        // the signalfd first, the workers' readiness, then the runtime API's sockets
         std::vector<pollfd> pfds;
         pfds.push_back(pollfd{sfd, POLLIN, 0});
-        cli_poll_fill(pfds);
-        int r = poll(pfds.data(), pfds.size(), cli_poll_timeout(tmo));
-        cli_poll_handle(pfds, 1);
+        // (a negative fd is skipped: once every writer is gone the pipe would poll as
+        // POLLHUP forever)
+        pfds.push_back(pollfd{gen_ready || ready_eof ? -1 : g_ready_fd[0], POLLIN, 0});
+        if (cfg)
+            cli_poll_fill(pfds);
+        mworker_poll_fill(pfds);
+        int r = poll(pfds.data(), pfds.size(), cfg ? cli_poll_timeout(tmo) : tmo);
+        if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
+            pid_t pids[64];
+            ssize_t got = read(g_ready_fd[0], pids, sizeof(pids));
+            if (got == 0)
+                ready_eof = true; // the workers that never reported died (SIGCHLD says)
+            for (ssize_t i = 0; i + (ssize_t)sizeof(pid_t) <= got; i += sizeof(pid_t)) {
+                auto it = g_children.find(pids[i / sizeof(pid_t)]);
+                if (it != g_children.end() && it->second.gen == g_gen && !it->second.ready) {
+                    it->second.ready = true;
+                    nready++;
+                }
+            }
+            if (!gen_ready && nready >= n)
+                generation_ready();
+        }
+        if (cfg)
+            cli_poll_handle(pfds, 2);
+        mworker_poll_handle(pfds);
         if (r <= 0 || !(pfds[0].revents & POLLIN))
             continue;
         signalfd_siginfo si;
@@ -315,65 +974,286 @@ int run_master(config& cfg, const master_opts& o)
                 auto it = g_children.find(pid);
                 if (it == g_children.end())
                     continue;
-                int slot = it->second.slot;
+                child c = it->second;
                 g_children.erase(it);
-                if (state != running)
+                int code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
+                if (c.gen < g_gen || !cfg) {
+                    // HAProxy's words for a worker of a previous generation
+                    PTC_WARN("Former worker (%d) exited with code %d (%s)", (int)pid, code,
+                             WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "Exit");
+                    continue;
+                }
+                if (state != running && state != grace)
                     continue;
                 if (WIFSIGNALED(st))
-                    PTC_ALERT("Current worker (%d) exited with code %d (%s)", (int)pid,
-                              128 + WTERMSIG(st), strsignal(WTERMSIG(st)));
+                    PTC_ALERT("Current worker (%d) exited with code %d (%s)", (int)pid, code,
+                              strsignal(WTERMSIG(st)));
                 else
-                    PTC_ALERT("Current worker (%d) exited with code %d", (int)pid,
-                              WEXITSTATUS(st));
-                uint64_t now = event::monotonic_ms();
-                crash_times.push_back(now);
-                while (!crash_times.empty() && now - crash_times.front() > 10000)
+                    PTC_ALERT("Current worker (%d) exited with code %d", (int)pid, code);
+                uint64_t t = event::monotonic_ms();
+                crash_times.push_back(t);
+                while (!crash_times.empty() && t - crash_times.front() > 10000)
                     crash_times.erase(crash_times.begin());
                 if (crash_times.size() > 10) {
                     PTC_ALERT("workers keep exiting; stopping");
-                    state = fast;
-                    stop_deadline = now + 3000;
-                    for (auto& c : g_children)
-                        kill(c.first, SIGTERM);
+                    begin_fast_stop();
                     continue;
                 }
-                pid_t np = spawn_worker(cfg, slot);
-                if (np > 0)
+                if (!c.ready && !gen_ready)
+                    PTC_ALERT("worker %d of generation %u failed to start", c.slot, g_gen);
+                // the replacement reports on a pipe of its own: it counts as ready (the
+                // previous generation, if any, keeps serving until the others are)
+                int pp[2] = {-1, -1};
+                int keep = g_ready_fd[1];
+                if (pipe2(pp, O_CLOEXEC) == 0)
+                    g_ready_fd[1] = pp[1];
+                pid_t np = spawn_worker(*cfg, c.slot, n);
+                g_ready_fd[1] = keep;
+                for (int fd : pp)
+                    if (fd >= 0)
+                        close(fd);
+                if (np > 0) {
                     PTC_NOTICE("New worker (%d) forked to replace it", (int)np);
+                    g_children[np].ready = true;
+                    if (!c.ready && ++nready >= n && !gen_ready)
+                        generation_ready();
+                }
             }
             break;
         case SIGTERM:
         case SIGINT:
-            if (state != fast) {
-                state = fast;
-                stop_deadline = event::monotonic_ms() + 3000;
-                for (auto& c : g_children)
-                    kill(c.first, SIGTERM);
-            }
+            begin_fast_stop();
             break;
         case SIGUSR1:
             if (state == running) {
-                state = soft;
-                PTC_NOTICE("soft stop requested: workers finish their connections");
-                for (auto& c : g_children)
-                    kill(c.first, SIGUSR1);
+                sd_notify_send(o.sd_notify, "STOPPING=1\n");
+                if (gc && gc->grace) {
+                    PTC_NOTICE("soft stop requested: listeners stay open for the grace "
+                               "period (%llu ms)",
+                               (unsigned long long)gc->grace);
+                    state = grace;
+                    stop_deadline = event::monotonic_ms() + gc->grace;
+                } else {
+                    PTC_NOTICE("soft stop requested: listeners closed, workers finish their "
+                               "connections");
+                    begin_soft_stop();
+                }
             }
             break;
-        case SIGUSR2:
-            PTC_WARN("reload (SIGUSR2) is not supported yet by portico; ignored");
+        case SIGUSR2: {
+            std::string reason;
+            do_reload("SIGUSR2", reason);
             break;
+        }
         case SIGHUP:
-            PTC_NOTICE("SIGHUP: no log file to reopen");
+            PTC_NOTICE("SIGHUP received: no log file to reopen (portico logs to syslog "
+                       "targets and stderr)");
             break;
+        case SIGTTOU:
+        case SIGTTIN: {
+            bool pause = si.ssi_signo == SIGTTOU;
+            // the socket stops listening (another process may take the port) or listens
+            // again; then the workers stop or resume accepting
+            for_each_listener(cfg, [&](int fd, bind_conf*) {
+                if (pause)
+                    shutdown(fd, SHUT_RD);
+                else
+                    listen(fd, SOMAXCONN);
+            });
+            for (auto& c : g_children)
+                if (!c.second.stopping)
+                    kill(c.first, si.ssi_signo);
+            PTC_NOTICE("%s: listeners %s", pause ? "SIGTTOU" : "SIGTTIN",
+                       pause ? "paused" : "resumed");
+            break;
+        }
         default:
             break;
         }
     }
-    if (o.sd_notify)
-        sd_notify_ready("STOPPING=1\n");
+    sd_notify_send(o.sd_notify, "STOPPING=1\n");
     if (!o.pidfile.empty() && !o.keep_pidfile)
         unlink(o.pidfile.c_str());
     return 0;
+}
+
+// Writes the pidfile; false with an alert when it cannot.
+bool write_pidfile(const std::string& path)
+{
+    FILE* f = fopen(path.c_str(), "w");
+    if (!f) {
+        PTC_ALERT("cannot create pidfile %s: %s", path.c_str(), strerror(errno));
+        return false;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    return fclose(f) == 0;
+}
+
+} // namespace
+
+int run_master(config& cfg, const master_opts& o)
+{
+    block_signals();
+    bool reloaded = g_master_start != 0;
+    if (!reloaded)
+        g_master_start = time(nullptr);
+    g_master_pid = getpid();
+    const global_conf& g = cfg.global;
+    // descriptors: "ulimit-n", else enough for maxconn client+server sockets
+    rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        rlimit want = rl;
+        if (g.ulimit_n)
+            want.rlim_cur = want.rlim_max = g.ulimit_n;
+        else
+            want.rlim_cur = rl.rlim_max;
+        if (want.rlim_cur != rl.rlim_cur || want.rlim_max != rl.rlim_max) {
+            int r = setrlimit(RLIMIT_NOFILE, &want);
+            if (r < 0 && g.ulimit_n && g.ulimit_n <= rl.rlim_max) {
+                want.rlim_max = rl.rlim_max; // lower the soft limit only
+                r = setrlimit(RLIMIT_NOFILE, &want);
+            }
+            if (r < 0 && g.ulimit_n) {
+                if (g.strict_limits) {
+                    PTC_ALERT("[portico.main()] Cannot raise FD limit to %u, limit is %llu "
+                              "(strict-limits).",
+                              g.ulimit_n, (unsigned long long)rl.rlim_max);
+                    return 1;
+                }
+                PTC_WARN("[portico.main()] Cannot raise FD limit to %u, limit is %llu.",
+                         g.ulimit_n, (unsigned long long)rl.rlim_max);
+            }
+        }
+    }
+    uint32_t n = o.workers;
+    if (!shm_create(cfg)) {
+        PTC_ALERT("cannot create the shared memory area: %s", strerror(errno));
+        return 1;
+    }
+    cli_shm_init(cfg);
+    cli_set_workers(n);
+    server_state_apply(); // reload: what the runtime API changed survives
+    shm_module_seal(); // module areas are reserved by now (init/post_config): same in all workers
+    if (!cli_bind(cfg))
+        return 1;
+    if (!mworker_cli_bind())
+        return 1;
+    if (o.daemon && !reloaded) {
+        // the launcher returns once the daemon has written its pidfile, so whoever
+        // started it can read it at once (init scripts, systemd's Type=forking)
+        int sync[2];
+        if (pipe2(sync, O_CLOEXEC) < 0) {
+            PTC_ALERT("cannot create a pipe: %s", strerror(errno));
+            return 1;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            PTC_ALERT("cannot fork into the background: %s", strerror(errno));
+            return 1;
+        }
+        if (pid > 0) {
+            close(sync[1]);
+            char ok = 0;
+            ssize_t r;
+            do
+                r = read(sync[0], &ok, 1);
+            while (r < 0 && errno == EINTR);
+            _exit(r == 1 && ok == 1 ? 0 : 1);
+        }
+        close(sync[0]);
+        setsid();
+        g_diag.pid = getpid();
+        g_master_pid = getpid();
+        bool ok = o.pidfile.empty() || write_pidfile(o.pidfile);
+        char c = ok ? 1 : 0;
+        if (write(sync[1], &c, 1) < 0 || !ok)
+            return 1;
+        close(sync[1]);
+        int nul = open("/dev/null", O_RDWR);
+        if (nul >= 0) {
+            dup2(nul, STDIN_FILENO);
+            dup2(nul, STDOUT_FILENO);
+            if (!o.keep_stderr)
+                dup2(nul, STDERR_FILENO);
+            if (nul > 2)
+                close(nul);
+        }
+    } else if (!o.pidfile.empty() && !write_pidfile(o.pidfile)) {
+        return 1;
+    }
+    if (pipe2(g_ready_fd, O_CLOEXEC) < 0) {
+        PTC_ALERT("cannot create a pipe: %s", strerror(errno));
+        return 1;
+    }
+    mworker_set_info(g_gen, g_failed_reloads, g_master_start, o.version);
+    g_live_cfg = &cfg;
+    cli_set_getsocks(send_listeners);
+    return master_loop(&cfg, o, n, reloaded);
+}
+
+int run_master_wait(const master_opts& o)
+{
+    block_signals();
+    g_master_pid = getpid();
+    g_failed_reloads++;
+    g_reload_t0 = 0;
+    g_gen--; // the previous generation stays the current one
+    mworker_cli_bind();
+    PTC_ALERT("Reload failed: the new configuration could not start; the previous workers "
+              "keep serving (send SIGUSR2 to try again)");
+    if (pipe2(g_ready_fd, O_CLOEXEC) < 0)
+        return 1;
+    mworker_set_info(g_gen, g_failed_reloads, g_master_start, o.version);
+    // keep the previous sockets open: the old workers still accept on them
+    for (auto& kv : g_inherited)
+        for (int fd : kv.second)
+            g_removed.push_back(fd);
+    g_inherited.clear();
+    return master_loop(nullptr, o, 0, true);
+}
+
+// "show proc" of the master CLI (HAProxy's layout).
+std::string master_show_proc()
+{
+    auto uptime = [](time_t since) {
+        long long s = (long long)(time(nullptr) - since);
+        char b[64];
+        snprintf(b, sizeof(b), "%lldd%02lldh%02lldm%02llds", s / 86400, s / 3600 % 24,
+                 s / 60 % 60, s % 60);
+        return std::string(b);
+    };
+    char line[256];
+    std::string out = "#<PID>          <type>          <reloads>       <uptime>        "
+                      "<version>             \n";
+    snprintf(line, sizeof(line), "%-15d %-15s %-15s %-15s %s\n", (int)getpid(), "master",
+             (std::to_string(g_gen - 1) + " [failed: " + std::to_string(g_failed_reloads) + "]")
+                 .c_str(),
+             uptime(g_master_start).c_str(), mworker_version());
+    out += line;
+    out += "# workers\n";
+    for (auto& c : g_children)
+        if (c.second.gen == g_gen) {
+            snprintf(line, sizeof(line), "%-15d %-15s %-15u %-15s %s\n", (int)c.first, "worker",
+                     0u, uptime(c.second.started).c_str(), mworker_version());
+            out += line;
+        }
+    out += "# old workers\n";
+    for (auto& c : g_children)
+        if (c.second.gen < g_gen) {
+            snprintf(line, sizeof(line), "%-15d %-15s %-15u %-15s %s\n", (int)c.first, "worker",
+                     g_gen - c.second.gen, uptime(c.second.started).c_str(), mworker_version());
+            out += line;
+        }
+    out += "# programs\n\n";
+    return out;
+}
+
+uint32_t master_old_workers()
+{
+    uint32_t k = 0;
+    for (auto& c : g_children)
+        k += c.second.gen < g_gen;
+    return k;
 }
 
 } // namespace portico

@@ -184,6 +184,20 @@ struct global_conf {
     uint64_t max_spread_checks = 0; // "max-spread-checks": ms (0 = not set)
     conf_blobs mod;
     std::shared_ptr<log::global_log> logs; // logging (core/src/log): "log", "log-tag"...
+    // ---- process (core/src/proc): privileges, limits, stops ----
+    int64_t uid = -1;             // "uid"/"user": workers switch to it (-1: stay)
+    int64_t gid = -1;             // "gid"/"group"
+    std::string chroot;           // "chroot": workers chroot() there before dropping
+    uint32_t ulimit_n = 0;        // "ulimit-n" (0: raise the soft limit to the hard one)
+    bool strict_limits = false;   // "strict-limits": a failed setrlimit is fatal
+    uint64_t hard_stop_after = 0; // ms; 0: soft stops are unbounded
+    uint64_t grace = 0;           // ms between SIGUSR1 and the soft stop
+    bool master_worker = false;   // "master-worker" (portico always runs one)
+    uint32_t mworker_max_reloads = 0; // old workers older than that many reloads: SIGTERM
+    std::string node;             // "node" (show info)
+    std::string description;      // "description" (show info)
+    std::string localpeer;        // "localpeer" / -L
+    std::vector<std::pair<uint32_t, std::vector<int>>> cpu_map; // worker slot -> CPUs
 };
 
 struct config {

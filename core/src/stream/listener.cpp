@@ -42,7 +42,7 @@ bool over_limits(listener* l)
 
 void listener_arm(listener* l)
 {
-    if (l->armed || l->paused || l->w->stopping || l->fd < 0)
+    if (l->armed || l->paused || l->w->stopping || l->w->listen_paused || l->fd < 0)
         return;
     l->armed = true;
     l->w->poller->accept_multishot(l->fd, &l->acc);
@@ -65,7 +65,7 @@ void listener_pause(listener* l)
 void listeners_check_resume()
 {
     worker* w = g_worker;
-    if (!w || w->stopping)
+    if (!w || w->stopping || w->listen_paused)
         return;
     bool still = false;
     for (auto& l : w->listeners) {
@@ -107,6 +107,40 @@ void listeners_fe_changed()
 
 namespace {
 
+void accept_one(listener* l, int fd);
+
+// Soft stop: this worker's copy of a listening socket goes. The connections already in
+// its queue are accepted and served first (when this copy is the last one, closing would
+// reset them); the socket itself stays open while the master or newer workers hold it.
+void listener_drain_close(listener* l)
+{
+    worker* w = l->w;
+    int fd = l->fd;
+    l->fd = -1;
+    if (fd < 0 || (l->bind->inherited_fd >= 0 && fd == l->bind->inherited_fd))
+        return;
+    for (int i = 0; i < 4096; i++) {
+        int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (c < 0)
+            break;
+        accept_one(l, c);
+    }
+    w->poller->forget_fd(fd);
+    close(fd);
+}
+
+void accept_one(listener* l, int fd)
+{
+    worker* w = l->w;
+    if (shm_header* h = shm_get()) {
+        // one writer (this worker): a plain store, no locked add
+        auto& acc = h->act[w->slot % k_shm_max_workers].accepted;
+        acc.store(acc.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+        shm_conn_rate_add(h, now());
+    }
+    stream_new(l, fd);
+}
+
 void on_accept(event::completion* ec, int res, uint32_t flags)
 {
     listener* l = container_of(ec, &listener::acc);
@@ -114,22 +148,26 @@ void on_accept(event::completion* ec, int res, uint32_t flags)
     if (!(flags & event::CF_MORE))
         l->armed = false;
     if (res >= 0) {
-        if (w->stopping) {
-            close(res);
-            return;
-        }
-        if (shm_header* h = shm_get()) {
-            // one writer (this worker): a plain store, no locked add
-            auto& acc = h->act[w->slot % k_shm_max_workers].accepted;
-            acc.store(acc.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-            shm_conn_rate_add(h, now());
-        }
-        stream_new(l, res);
-        if (over_limits(l))
+        // a connection accepted, even one completing after a soft stop, is served: closing
+        // it would reset a client that did nothing wrong
+        accept_one(l, res);
+        if (!w->stopping && over_limits(l))
             listener_pause(l);
+        if (w->stopping && !l->armed)
+            listener_drain_close(l); // the accept ended after a soft stop
+    } else if (w->stopping) {
+        if (!l->armed)
+            listener_drain_close(l);
+        return;
     } else if (res != -ECANCELED && res != -EAGAIN && res != -EINTR) {
         if (res == -EMFILE || res == -ENFILE || res == -ENOBUFS || res == -ENOMEM) {
             PTC_WARN("Proxy %s: accept failed: %s; pausing", l->fe->name.c_str(), strerror(-res));
+            listener_pause(l);
+            return;
+        }
+        // e.g. EINVAL on a socket that stopped listening (SIGTTOU): look again later
+        // rather than spinning
+        if (!l->armed) {
             listener_pause(l);
             return;
         }
@@ -140,6 +178,45 @@ void on_accept(event::completion* ec, int res, uint32_t flags)
 
 } // namespace
 
+void listeners_release()
+{
+    worker* w = g_worker;
+    for (auto& l : w->listeners) {
+        if (l->acc.busy) {
+            w->poller->cancel(&l->acc); // closed by on_accept at the final completion
+            continue;
+        }
+        listener_drain_close(l.get());
+    }
+}
+
+bool listeners_busy()
+{
+    for (auto& l : g_worker->listeners)
+        if (l->acc.busy)
+            return true;
+    return false;
+}
+
+void worker_pause_listeners(bool pause)
+{
+    worker* w = g_worker;
+    if (!w || w->stopping || w->listen_paused == pause)
+        return;
+    w->listen_paused = pause;
+    for (auto& l : w->listeners) {
+        if (pause) {
+            if (l->acc.busy)
+                w->poller->cancel(&l->acc);
+        } else {
+            l->paused = l->fd < 0;
+        }
+    }
+    if (!pause)
+        for (auto& l : w->listeners)
+            listener_arm(l.get());
+}
+
 void listeners_init(worker* w, int slot)
 {
     w->resume_timer.fn = on_resume_timer;
@@ -147,18 +224,29 @@ void listeners_init(worker* w, int slot)
         if (!(p->cap & CAP_FE))
             continue;
         for (auto& b : p->binds) {
-            auto l = std::make_unique<listener>();
-            l->fd = b->inherited_fd >= 0 ? b->inherited_fd : b->fds[(size_t)slot % b->fds.size()];
-            if (p->shared && p->shared->fe_state.load() == FE_ST_STOPPED)
-                l->fd = -1; // "shutdown frontend" before this worker started
-            l->paused = l->fd < 0;
-            l->fe = p.get();
-            l->bind = b.get();
-            l->w = w;
-            l->acc.fn = on_accept;
-            // HTTP answers right away: the response carries the ACK of the request
-            l->quickack_off = p->mode == px_mode::http;
-            w->listeners.push_back(std::move(l));
+            // socket j of the bind is this worker's when j % workers == slot (the master
+            // may hold more sockets than there are workers, after a reload)
+            std::vector<int> fds;
+            if (b->inherited_fd >= 0)
+                fds.push_back(b->inherited_fd);
+            else
+                for (size_t j = 0; j < b->fds.size(); j++)
+                    if (j % w->nworkers == (size_t)slot % w->nworkers)
+                        fds.push_back(b->fds[j]);
+            for (int fd : fds) {
+                auto l = std::make_unique<listener>();
+                l->fd = fd;
+                if (p->shared && p->shared->fe_state.load() == FE_ST_STOPPED)
+                    l->fd = -1; // "shutdown frontend" before this worker started
+                l->paused = l->fd < 0;
+                l->fe = p.get();
+                l->bind = b.get();
+                l->w = w;
+                l->acc.fn = on_accept;
+                // HTTP answers right away: the response carries the ACK of the request
+                l->quickack_off = p->mode == px_mode::http;
+                w->listeners.push_back(std::move(l));
+            }
         }
     }
     for (auto& l : w->listeners)

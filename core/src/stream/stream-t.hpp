@@ -150,6 +150,7 @@ struct stream {
     unsigned char* modstate = nullptr; // modules' per-stream states (after the proto state)
     socklen_t fe_addrlen = 0;    // frontend address set by stream_set_addr (0: the socket's)
     sockaddr_storage fe_addr{};
+    uint64_t stop_idle_at = 0;   // soft stop: when first seen idle between requests (0: not)
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
 
@@ -184,7 +185,11 @@ struct worker {
     uint32_t global_maxconn = 0;
     bool stopping = false;       // soft stop: no new connections
     bool exit_now = false;
+    bool listen_paused = false;  // SIGTTOU: not accepting until SIGTTIN
     int slot = 0;                // worker slot number
+    uint32_t nworkers = 1;       // workers of this generation (listener sockets j % n)
+    event::timer stop_timer;     // soft stop: idle keep-alive sweep, hard-stop-after
+    uint64_t hard_stop_at = 0;   // now_ms() deadline of hard-stop-after (0: none)
     event::timer resume_timer;   // re-checks paused listeners
     std::vector<conn*> pool;     // idle server connections, list head by server index
     std::vector<uint32_t> pool_count;

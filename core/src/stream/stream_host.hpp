@@ -23,14 +23,20 @@ struct worker;
 extern worker* g_worker;
 
 // ---- worker (worker.cpp) ----
-// Sets up the engine in this (worker) process: poller, pools, listeners of slot <slot>.
-// Returns false with <err> set.
-bool worker_setup(int slot, std::string& err);
+// Sets up the engine in this (worker) process: poller, pools, listeners of slot <slot> of
+// <nworkers> (listening socket j of a bind goes to slot j % nworkers). Returns false with
+// <err> set.
+bool worker_setup(int slot, uint32_t nworkers, std::string& err);
 // Runs the loop until a fast stop, or until a soft stop finished every stream.
 void worker_run();
 // Stops accepting (soft stop) / stops everything (fast stop).
+// A soft stop also closes this worker's copies of the listening sockets, closes its idle
+// HTTP keep-alive connections (then each one as it becomes idle) and, with
+// "hard-stop-after", ends the worker after that delay.
 void worker_soft_stop();
 void worker_fast_stop();
+// SIGTTOU / SIGTTIN: stop / resume accepting (the master stops the sockets listening).
+void worker_pause_listeners(bool pause);
 
 // ---- idle server-connection pool (conn.cpp) ----
 // Closes the idle pooled connections to server slot <index> (runtime API).

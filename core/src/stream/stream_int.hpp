@@ -296,6 +296,11 @@ void finish_close(stream* s);
 
 // Creates the listeners of worker slot <slot> and arms them.
 void listeners_init(worker* w, int slot);
+// Soft stop: stops accepting and closes this worker's copies of the listening sockets
+// (those with an accept in flight once it ends).
+void listeners_release();
+// An accept is still in flight on a listener (its completion may carry a connection).
+bool listeners_busy();
 // Re-arms the paused listeners that are back under their limits.
 void listeners_check_resume();
 // The runtime API changed a frontend's state (shm_proxy::fe_state): pause, resume or close

@@ -22,11 +22,12 @@ namespace portico {
 
 worker* g_worker;
 
-bool worker_setup(int slot, std::string& err)
+bool worker_setup(int slot, uint32_t nworkers, std::string& err)
 {
     worker* w = new worker();
     g_worker = w;
     w->slot = slot;
+    w->nworkers = nworkers ? nworkers : 1;
     const config& cfg = *g_config;
     w->bufsize = cfg.global.bufsize;
     w->bufcap = cfg.global.bufsize;
@@ -98,15 +99,72 @@ void shutdown_marked_streams(worker* w, shm_header* h)
 
 } // namespace
 
+namespace {
+
+// An HTTP client connection between two transactions: at least one exchange done, no
+// request byte since, nothing left to send, no server exchange in progress. Closing it
+// is what the client expects of an idle keep-alive connection.
+bool stream_idle_keepalive(const stream* s)
+{
+    if (s->fe->mode != px_mode::http || !s->log_txn_done || s->log_t_first ||
+        s->closing != close_mode::none || s->cphase || s->q_id)
+        return false;
+    for (const chan& c : s->ch)
+        if (c.tail != c.head)
+            return false;
+    if (s->cli && (s->cli->tx.busy || s->cli->x))
+        return false;
+    return !s->srvc || s->srv_idle;
+}
+
+// How long a keep-alive connection stays idle after a soft stop before it is closed. A
+// client between two requests usually sends the next one within this delay; its response
+// then says "Connection: close" (stop_hook.cpp) and the client leaves cleanly, rather than
+// racing its request against our close.
+constexpr uint64_t k_stop_idle_ms = 100;
+
+// Soft stop: closes the idle keep-alive connections (checked every 50 ms; each busy one
+// once it has been idle k_stop_idle_ms); ends the worker at the hard-stop-after deadline.
+void on_stop_timer(event::timer*)
+{
+    worker* w = g_worker;
+    if (w->hard_stop_at && now() >= w->hard_stop_at) {
+        w->exit_now = true;
+        return;
+    }
+    uint64_t t = now();
+    for (stream* s = w->all; s; s = s->all_next) {
+        if (!stream_idle_keepalive(s)) {
+            s->stop_idle_at = 0;
+            continue;
+        }
+        if (!s->stop_idle_at)
+            s->stop_idle_at = t;
+        if (t - s->stop_idle_at < k_stop_idle_ms)
+            continue;
+        s->closing = close_mode::flush;
+        s->nolinger = false;
+        stream_enqueue(s, 0);
+    }
+    uint64_t next = now() + 50;
+    if (w->hard_stop_at && w->hard_stop_at < next)
+        next = w->hard_stop_at;
+    w->timers->arm(&w->stop_timer, next);
+}
+
+} // namespace
+
 void worker_soft_stop()
 {
     worker* w = g_worker;
     if (!w || w->stopping)
         return;
     w->stopping = true;
-    for (auto& l : w->listeners)
-        if (l->acc.busy)
-            w->poller->cancel(&l->acc);
+    listeners_release();
+    if (g_config->global.hard_stop_after)
+        w->hard_stop_at = now() + g_config->global.hard_stop_after;
+    w->stop_timer.fn = on_stop_timer;
+    on_stop_timer(&w->stop_timer);
 }
 
 void worker_fast_stop()
@@ -120,7 +178,8 @@ void worker_run()
 {
     worker* w = g_worker;
     while (!w->exit_now) {
-        if (w->stopping && w->nstreams == 0)
+        // a soft stop ends when every stream is done and no accept may still deliver one
+        if (w->stopping && w->nstreams == 0 && !listeners_busy())
             break;
         bool work = w->runq_head || tasks_pending(w);
         int tmo = work ? 0 : w->timers->next_timeout_ms(event::now_ms());

@@ -480,6 +480,21 @@ sub stop {
     return $st;
 }
 
+# $t->reload([CONFIG]): writes CONFIG (if given) as the configuration, sends SIGUSR2 and
+# waits (bounded, 10 s) for the master to report the reload complete or failed. Returns the
+# log line ("Reload complete..." / "Reload failed..."), undef on timeout.
+sub reload {
+    my ($self, $config) = @_;
+    if (defined $config) {
+        $self->{config} = $config;
+        $self->write_file('portico.cfg', $config);
+    }
+    my $mark = $self->errlog_mark;
+    $self->workers;
+    kill 'USR2', $self->{pid} or return undef;
+    return $self->wait_log(qr/Reload (?:complete|failed)[^\n]*/, 10, $mark);
+}
+
 sub origin_pids { my @p = sort { $a <=> $b } values %{$_[0]{origins}}; return @p }
 
 # Error log lines matching RE are not counted by the end-of-test "no alerts" check.
