@@ -8,21 +8,23 @@ use File::Spec;
 use lib 't/lib';
 use Test::Portico;
 
-my $t = Test::Portico->new()->has(qw/ tcp /)->portico_only()->plan(12);
+my $t = Test::Portico->new()->has(qw/ tcp /)->portico_only()->plan(13);
 my $dir = File::Spec->rel2abs($ENV{PORTICO_TEST_MODULES} // 'build/test-modules');
 
 my ($rc, $out) = $t->run_binary('-vv');
 my ($list) = $out =~ /^Feature list : (.*)$/m;
 ok(defined $list, '-vv prints a feature list') or diag($out);
 $list //= '';
-like($list, qr/(?:^| )-OPENSSL(?: |$)/, 'no TLS module: -OPENSSL');
+like($list, qr/(?:^| )\+OPENSSL(?: |$)/, 'the ssl module is loaded: +OPENSSL');
 like($list, qr/(?:^| )-LUA(?: |$)/, 'no Lua module: -LUA');
 like($list, qr/(?:^| )\+EPOLL(?: |$)/, '+EPOLL');
 
-is(scalar $t->run_binary('-cc', 'feature(OPENSSL)'), 1, '-cc feature(OPENSSL) is false');
+is(scalar $t->run_binary('-cc', 'feature(OPENSSL)'), 0, '-cc feature(OPENSSL) is true');
+is(scalar $t->run_binary('-cc', 'feature(LUA)'), 1, '-cc feature(LUA) is false');
 is(scalar $t->run_binary('-cc', 'feature(EPOLL)'), 0, '-cc feature(EPOLL) is true');
 
-# A TLS-only keyword guarded by .if feature(OPENSSL) is skipped.
+# A Lua-only keyword guarded by .if feature(LUA) is skipped; a TLS line guarded by
+# .if !feature(OPENSSL) too (the ssl module is there).
 $t->config(<<'EOF2');
 %%GLOBAL%%
 defaults
@@ -30,7 +32,7 @@ defaults
     %%TIMEOUTS%%
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
-.if feature(OPENSSL)
+.if !feature(OPENSSL)
     bind 127.0.0.1:%%PORT_8443%% ssl crt /nonexistent/site.pem alpn h2,http/1.1
 .endif
 .if feature(LUA)

@@ -12,7 +12,8 @@ use lib 't/lib';
 use Test::Portico qw/ http_get port cli_send wait_until /;
 
 my $t = Test::Portico->new()->has(qw/ http proxy_protocol /)->portico_only('JSON events are a portico extension')
-    ->plan(9);
+    ->plan(11)
+    ->ignore_alerts(qr/Proxy fe stopped/);
 $t->origin_http(port(8081), body => 'a');
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -56,5 +57,12 @@ my ($refused) = map { $json->decode($_) } grep { /"bind"/ } @l;
 is($refused && $refused->{bind}, 'pp', 'refused connection: bind name');
 is($refused && $refused->{ci}, '127.0.0.1', 'refused connection: client address');
 my ($txn) = map { $json->decode($_) } grep { /"r":/ } @l;
+# "shutdown frontend": HAProxy's "Proxy ... stopped" line reaches the log targets too
+cli_send($sock, "shutdown frontend fe\n");
+my $stop;
+wait_until(5, sub { ($stop) = map { $json->decode($_) } grep { /stopped \(cumulated/ } lines(); $stop });
+is($stop && $stop->{px}, 'fe', 'proxy stopped: a JSON line for the frontend');
+like($stop ? $stop->{msg} : '', qr/^Proxy fe stopped \(cumulated conns: FE: \d+, BE: \d+\)\.$/,
+    'proxy stopped: HAProxy\'s text');
 diag join "\n", @l if $ENV{SHOWLOG};
 is($txn && $txn->{r}, 'GET /x HTTP/1.1', 'traffic line still the httplog JSON object');

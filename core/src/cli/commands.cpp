@@ -355,9 +355,13 @@ std::string set_frontend_state(const words& a, uint32_t st)
                 fd = -1;
             }
         }
-        PTC_WARN("Proxy %s stopped (cumulated conns: FE: %llu, BE: %llu).", fe->name.c_str(),
-                 (unsigned long long)fe->shared->cum_conns.load(),
-                 (unsigned long long)fe->shared->be_cum_conns.load());
+        char m[256];
+        int n = snprintf(m, sizeof(m), "Proxy %s stopped (cumulated conns: FE: %llu, BE: %llu).",
+                         fe->name.c_str(), (unsigned long long)fe->shared->cum_conns.load(),
+                         (unsigned long long)fe->shared->be_cum_conns.load());
+        PTC_WARN("%s", m);
+        // as HAProxy, also to the proxy's log targets (a JSON object with "option ... json")
+        log::proxy_message(*fe, PTC_LOG_WARNING, m, size_t(std::clamp(n, 0, int(sizeof(m) - 1))));
     }
     if (shm_header* h = shm_get())
         h->fe_gen.fetch_add(1, std::memory_order_release);
