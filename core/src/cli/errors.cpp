@@ -16,6 +16,7 @@
 #include <ctime>
 
 #include "cli/cli.hpp"
+#include "log/log.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -64,18 +65,9 @@ errsnap* slot(uint32_t px, uint32_t side)
     return reinterpret_cast<errsnap*>(base + (size_t(px) * 2 + side) * g_area->slot_size);
 }
 
-const char* const k_months[12] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-
 void append_date(std::string& out, int64_t sec, int32_t usec)
 {
-    time_t t = time_t(sec);
-    struct tm tm;
-    localtime_r(&t, &tm);
-    char b[64];
-    snprintf(b, sizeof(b), "%02d/%s/%04d:%02d:%02d:%02d.%03d", tm.tm_mday, k_months[tm.tm_mon],
-             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, int(usec / 1000));
-    out += b;
+    out += log::accept_date(uint64_t(sec) * 1000 + uint64_t(usec) / 1000);
 }
 
 // One line of the dump: "  OFFSET  text", cut after a LF or before 80 columns, with HAProxy's

@@ -653,19 +653,6 @@ void json_str(std::string& o, std::string_view v)
     o += '"';
 }
 
-std::string json_date(uint64_t us)
-{
-    time_t sec = time_t(us / 1000000);
-    tm t;
-    localtime_r(&sec, &t);
-    static const char* const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    char b[64];
-    snprintf(b, sizeof(b), "%02d/%s/%04d:%02d:%02d:%02d.%03u", t.tm_mday, mon[t.tm_mon],
-             t.tm_year + 1900, t.tm_hour, t.tm_min, t.tm_sec, unsigned((us / 1000) % 1000));
-    return b;
-}
-
 } // namespace
 
 // A line that is not a transaction (server state changes, health checks, refused
@@ -676,7 +663,7 @@ std::string json_event(const proxy& p, uint32_t level, uint64_t us, std::string_
                        const std::string& extra)
 {
     std::string o = "{\"tr\":";
-    json_str(o, json_date(us));
+    json_str(o, accept_date(us / 1000));
     o += ",\"lvl\":";
     json_str(o, k_levels[std::min<uint32_t>(level, 7)]);
     o += ",\"px\":";

@@ -215,6 +215,10 @@ void send_line(target& t, const char* hdr, size_t hlen, const char* body, size_t
 // Parses "log" arguments (after the keyword) into <t>. Returns false with <err>.
 bool parse_target(const std::vector<std::string>& args, target& t, std::string& err);
 
+// HAProxy's date "dd/Mon/yyyy:HH:MM:SS.mmm" (local time) of wall-clock <wall_ms>, as %t and
+// "show errors" write it (logfmt.cpp).
+std::string accept_date(uint64_t wall_ms);
+
 // ---- rings (ring.cpp) ----------------------------------------------------------------------
 
 // "ring <name>" opens a section; ring_keyword() parses one of its lines (words, keyword

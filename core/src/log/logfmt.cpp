@@ -786,6 +786,17 @@ size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t c
     return o.size();
 }
 
+std::string accept_date(uint64_t wall_ms)
+{
+    time_t sec = (time_t)(wall_ms / 1000);
+    struct tm tm;
+    localtime_r(&sec, &tm);
+    char b[48];
+    snprintf(b, sizeof(b), "%02d/%s/%04d:%02d:%02d:%02d.%03u", tm.tm_mday, k_months[tm.tm_mon],
+             tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec, (unsigned)(wall_ms % 1000));
+    return b;
+}
+
 } // namespace portico::log
 
 namespace portico {
