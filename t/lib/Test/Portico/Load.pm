@@ -126,6 +126,9 @@ sub children {
 # SIGKILLs PID and its descendants (children first, so none is left serving).
 sub kill_tree {
     my ($pid) = @_;
+    # stopped first, so it cannot fork a child between the listing and the kill (an orphaned
+    # origin child would go on serving its keep-alive connection)
+    kill 'STOP', $pid;
     kill_tree($_) for children($pid);
     kill 'KILL', $pid;
 }
