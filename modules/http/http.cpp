@@ -247,6 +247,7 @@ bool try_retry(ptc_stream* s, txn& t, uint32_t why)
     c.last_len = 0;
     c.res = res_st::WAIT_HEAD;
     host->stream_set_timeout(s, PTC_TMO_SERVER, PTC_TMO_DEFAULT);
+    ++t.cx_gen;
     if (host->stream_connect_ex(s, 0) != PTC_OK) {
         release_replay(s, t);
         fail_term(s, t, 503, 'S', 'C');
@@ -623,6 +624,7 @@ uint32_t connect_flags(const txn& t)
 step start_forward(ptc_stream* s, txn& t)
 {
     t.srv_alive = false;
+    ++t.cx_gen;
     if (host->stream_connect_ex(s, connect_flags(t)) != PTC_OK)
         return fail_term(s, t, 503, 'S', 'C');
     t.state = st::CONNECTING;
@@ -1468,7 +1470,10 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
     if ((ev & PTC_EV_RES_DATA) && t.srv_alive &&
         (t.state == st::WAIT_REQ || t.state == st::REQ_HOOKS))
         check_idle_server(s, t);
+    uint8_t gen = t.cx_gen;
     advance(s, t, ev);
+    if (t.cx_gen != gen) // a connect (L7 retry, next request) started: the error or timeout
+        ev &= ~(PTC_EV_SRV_ERROR | PTC_EV_SRV_TIMEOUT); // was the previous connection's
     if (t.state != st::CLOSED && (ev & PTC_EV_SRV_ERROR))
         on_srv_error(s, t);
     if (t.state != st::CLOSED && (ev & PTC_EV_SRV_TIMEOUT))

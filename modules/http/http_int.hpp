@@ -246,6 +246,7 @@ struct txn {
     bool be_selected;    // stream_select_backend() succeeded
     bool req_fixed_tmo;  // the fixed http-request deadline is armed
     uint8_t conn_mode;   // effective CM_* (frontend's, then max with the backend's)
+    uint8_t cx_gen;      // bumped at each connect: server events of an earlier one are stale
     uint64_t cli_tmo;    // value the client timer was last set to
     const proxy_conf* fe_conf;
     const proxy_conf* be_conf;
