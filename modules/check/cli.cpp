@@ -108,6 +108,7 @@ int set_state(uint32_t argc, const ptc_str* args, ptc_cli_reply* r, int k)
     shm_member* sm = sh_member((uint32_t)m);
     sm->lock.lock();
     sm->c[k].health = down ? 0 : mb.rise[k] + mb.fall[k] - 1;
+    sm->inited = 1; // set before the workers start ("server-state-file"): they keep it
     sm->lock.unlock();
     publish((uint32_t)m, k);
     settle((uint32_t)m, "changed from CLI", stopping);

@@ -230,6 +230,43 @@ int parse_global_mworker_max_reloads(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// server-state-base <dir> / server-state-file <file>: once each, as HAProxy
+int parse_global_server_state(const ptc_kw_ctx* c)
+{
+    std::string& dst = arg(c, 0) == "server-state-base" ? C().global.server_state_base
+                                                         : C().global.server_state_file;
+    if (!dst.empty())
+        return err(c, "'" + arg(c, 0) + "' already specified");
+    if (arg(c, 1).empty())
+        return err(c, "'" + arg(c, 0) + "' expects one argument: a " +
+                          (arg(c, 0) == "server-state-base" ? "directory" : "file") + " path");
+    dst = arg(c, 1);
+    return PTC_OK;
+}
+
+// load-server-state-from-file global|local|none
+int parse_proxy_load_server_state(const ptc_kw_ctx* c)
+{
+    std::string a = arg(c, 1);
+    if (a == "none")
+        P(c).srv_state_load = 0;
+    else if (a == "global")
+        P(c).srv_state_load = 1;
+    else if (a == "local")
+        P(c).srv_state_load = 2;
+    else
+        return err(c, "'" + arg(c, 0) + "' expects 'global', 'local' or 'none'. Got '" + a + "'");
+    return PTC_OK;
+}
+
+// server-state-file-name [use-backend-name|<file>]
+int parse_proxy_server_state_file_name(const ptc_kw_ctx* c)
+{
+    std::string a = c->argc > 1 ? arg(c, 1) : std::string();
+    P(c).srv_state_file_name = a == "use-backend-name" ? std::string() : a;
+    return PTC_OK;
+}
+
 // hard-stop-after <time> / grace <time>
 int parse_global_stop_time(const ptc_kw_ctx* c)
 {
@@ -783,6 +820,10 @@ const ptc_keyword k_core_keywords[] = {
     {"mworker-max-reloads", PTC_SEC_GLOBAL,   0, 1, 1, parse_global_mworker_max_reloads, "mworker-max-reloads <number>"},
     {"grace",               PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "grace <time>"},
     {"node",                PTC_SEC_GLOBAL,   0, 1, 1, parse_global_text,            "node <name>"},
+    {"server-state-base",   PTC_SEC_GLOBAL,   0, 1, 1, parse_global_server_state,    "server-state-base <directory>"},
+    {"server-state-file",   PTC_SEC_GLOBAL,   0, 1, 1, parse_global_server_state,    "server-state-file <file>"},
+    {"load-server-state-from-file", BE,       0, 1, 1, parse_proxy_load_server_state, "load-server-state-from-file global|local|none"},
+    {"server-state-file-name", BE,            0, 0, 1, parse_proxy_server_state_file_name, "server-state-file-name [use-backend-name|<file>]"},
     {"description",         PTC_SEC_GLOBAL,   0, 1, -1, parse_global_text,           "description <text>"},
     {"localpeer",           PTC_SEC_GLOBAL,   0, 1, 1, parse_global_text,            "localpeer <name>"},
     {"setenv",              PTC_SEC_GLOBAL,   0, 2, 2, parse_global_env,             "setenv <name> <value>"},

@@ -30,6 +30,7 @@
 #include "event/clock.hpp"
 #include "module/module.hpp"
 #include "proc/mworker.hpp"
+#include "proc/server_state_file.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -1132,7 +1133,8 @@ int run_master(config& cfg, const master_opts& o)
     }
     cli_shm_init(cfg);
     cli_set_workers(n);
-    server_state_apply(); // reload: what the runtime API changed survives
+    server_state_file_apply(cfg); // "load-server-state-from-file": the saved states
+    server_state_apply(); // reload: what the runtime API changed survives (wins: it is live)
     shm_module_seal(); // module areas are reserved by now (init/post_config): same in all workers
     if (!cli_bind(cfg))
         return 1;

@@ -135,6 +135,11 @@ struct proxy_settings : proxy_timeouts {
     lb_conf lbconf;               // "balance", "hash-type" (typed, parsed at load)
     bool allbackups = false;      // "option allbackups"
     uint32_t fullconn = 0;        // "fullconn" (0: computed from the frontends' maxconn)
+
+    // "load-server-state-from-file" (0 none, 1 global, 2 local) and "server-state-file-name"
+    // (empty: the backend's name) — core/src/proc/server_state_file.cpp
+    uint8_t srv_state_load = 0;
+    std::string srv_state_file_name;
 };
 
 struct proxy : proxy_settings {
@@ -197,6 +202,8 @@ struct global_conf {
     std::string node;             // "node" (show info)
     std::string description;      // "description" (show info)
     std::string localpeer;        // "localpeer" / -L
+    std::string server_state_base; // "server-state-base": directory of relative state files
+    std::string server_state_file; // "server-state-file": for "load-server-state-from-file global"
     std::vector<std::pair<uint32_t, std::vector<int>>> cpu_map; // worker slot -> CPUs
 };
 
