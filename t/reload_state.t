@@ -8,7 +8,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ cli_send http_get http_parse port servers_state /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(12);
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(14);
 $t->origin_http(port(8081), body => 'a');
 $t->origin_http(port(8082), body => 'b');
 $t->origin_http(port(8083), body => 'd');
@@ -30,6 +30,7 @@ backend be
     server b 127.0.0.1:%%PORT_8082%% weight $wb
     server c 127.0.0.1:%%PORT_8082%% weight 10
     server e 127.0.0.1:%%PORT_8082%% weight 10
+    server f 127.0.0.1:%%PORT_8083%% weight 10 check inter 1m
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     default_backend be
@@ -41,7 +42,8 @@ $t->wait_workers(2, 5);
 my $sock = $t->testdir . '/admin.sock';
 my $cmds = "set server be/a state maint; set server be/b weight 5; set server be/c state drain; "
     . "set server be/e addr 127.0.0.1 port " . port(8084) . "; "
-    . "add server be/d 127.0.0.1:" . port(8083) . " weight 7; enable server be/d\n";
+    . "add server be/d 127.0.0.1:" . port(8083) . " weight 7; enable server be/d; "
+    . "set server be/f health down\n";
 cli_send($sock, $cmds);
 my $before = servers_state($sock, 'be');
 is($before->{'be/d'}{srv_uweight}, 7, 'runtime changes applied (added server)');
@@ -52,6 +54,7 @@ is($st->{'be/a'}{srv_admin_state}, 1, 'maintenance set at run time survives');
 is($st->{'be/b'}{srv_uweight}, 5, 'weight set at run time survives');
 is($st->{'be/c'}{srv_admin_state}, 8, 'drain set at run time survives');
 is($st->{'be/e'}{srv_port}, port(8084), 'address set at run time survives');
+is($st->{'be/f'}{srv_op_state}, 0, "a server set down stays down though its origin answers (rise 2, inter 1m)");
 ok($st->{'be/d'}, 'server added at run time survives');
 is($st->{'be/d'} && $st->{'be/d'}{srv_admin_state}, 0, '... enabled');
 is($st->{'be/d'} && $st->{'be/d'}{srv_uweight}, 7, '... with its weight');
@@ -66,4 +69,5 @@ ok(!$seen{a} && $seen{d} && $seen{e}, 'traffic follows the inherited state (a in
 like($t->reload(cfg(20, 3)) // '', qr/Reload complete/, 'reload with a new weight for b');
 $st = servers_state($sock, 'be');
 is($st->{'be/b'}{srv_uweight}, 20, 'the weight the new configuration sets wins');
+is($st->{'be/f'}{srv_op_state}, 0, 'the checked server is still down after a second reload');
 $t->ignore_alerts(qr/maintenance|is DOWN|going DOWN/);

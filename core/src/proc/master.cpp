@@ -434,10 +434,15 @@ std::string cli_word(const std::string& w)
     return o;
 }
 
+const char* op_word(uint32_t op)
+{
+    return op == SRV_OP_DOWN ? "down" : op == SRV_OP_STOPPING ? "stopping" : "up";
+}
+
 // The runtime state of the servers, for the next generation: one line per server that
 // is in use, "<be>/<srv> <dynamic> <cfg weight> <cfg disabled> <cfg addr>|- <weight>
-// <admin ready|drain|maint> <ip> <port>", and for servers added at run time the "add
-// server" words on the following line.
+// <admin ready|drain|maint> <ip> <port> <op up|down|stopping>", and for servers added at
+// run time the "add server" words on the following line.
 std::string server_state_dump(config& cfg)
 {
     std::string out;
@@ -459,7 +464,7 @@ std::string server_state_dump(config& cfg)
                    cli_word(sv.addr_spec.empty() ? "-" : sv.addr_spec) + " " +
                    std::to_string(sh->weight.load()) + " " + adm + " " +
                    cli_word(addr_ip(sh->addr).empty() ? "-" : addr_ip(sh->addr)) + " " +
-                   std::to_string(addr_port(sh->addr)) + "\n";
+                   std::to_string(addr_port(sh->addr)) + " " + op_word(sh->up.load()) + "\n";
             if (dyn) {
                 std::string words;
                 for (auto& w : split(sh->add_line, '\x1f'))
@@ -639,6 +644,10 @@ void server_state_apply()
         if (same_addr && f[7] != "-" && (f[7] != addr_ip(sv->addr) ||
                                          f[8] != std::to_string(addr_port(sv->addr))))
             cli_run_line(cs, "set server " + who + " addr " + cli_word(f[7]) + " port " + f[8]);
+        // the health checks' verdict: a server found down stays down until its checks
+        // see it rise (refused for a server without checks)
+        if (f.size() > 9 && cli_has_command("set server " + who + " health"))
+            cli_run_line(cs, "set server " + who + " health " + f[9]);
         kept++;
     }
     if (kept)
