@@ -2,6 +2,7 @@
 // The configuration loader: modules, keyword registries, section dispatch, defaults
 // inheritance and the checks that follow parsing.
 #include "load/cfgload.hpp"
+#include "proc/program.hpp"
 #include "proc/stop_hook.hpp"
 
 #include <dirent.h>
@@ -232,7 +233,7 @@ bool cfg_loader::load(const load_options& o, config& cfg)
 bool cfg_loader::open_section(const cfg::line& l)
 {
     const std::string& k = l.args[0];
-    static const char* const unsupported[] = {"resolvers", "peers", "userlist", "program",
+    static const char* const unsupported[] = {"resolvers", "peers", "userlist",
                                               "mailers", "cache", "http-errors",
                                               "crt-store", "log-forward", "fcgi-app",
                                               "dynamic-update", nullptr};
@@ -250,6 +251,16 @@ bool cfg_loader::open_section(const cfg::line& l)
         if (l.args.size() != 2 || !log::ring_open(*ctx_.cfg, l.args.size() > 1 ? l.args[1] : "",
                                                   l.file, l.lineno, err)) {
             error_at(l.file, l.lineno, l.args.size() != 2 ? "'ring' expects a name" : err);
+            sec_ = sec::unsupported;
+        }
+        return true;
+    }
+    if (k == "program") { // a command the master supervises (proc/program.cpp)
+        cur_ = nullptr;
+        sec_ = sec::program;
+        std::string err;
+        if (!program_open(*ctx_.cfg, l.args, l.file, l.lineno, err)) {
+            error_at(l.file, l.lineno, err);
             sec_ = sec::unsupported;
         }
         return true;
@@ -381,6 +392,12 @@ void cfg_loader::dispatch(const cfg::line& l)
         return;
     case sec::unsupported:
         return; // the section header was already reported
+    case sec::program: {
+        std::string err;
+        if (!program_keyword(*ctx_.cfg, l.args, err))
+            error_at(l.file, l.lineno, err);
+        return;
+    }
     case sec::ring: {
         std::string err, warn;
         if (!log::ring_keyword(*ctx_.cfg, l.args, err, warn))
@@ -501,6 +518,9 @@ bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)
 void cfg_loader::post_checks()
 {
     config& cfg = *ctx_.cfg;
+    std::string perr;
+    if (!programs_check(cfg, perr))
+        error(perr);
     for (auto& up : cfg.proxies) {
         proxy& p = *up;
         const char* kind = p.cap == (CAP_FE | CAP_BE) ? "listen" : (p.cap & CAP_FE) ? "frontend"

@@ -30,6 +30,7 @@
 #include "event/clock.hpp"
 #include "module/module.hpp"
 #include "proc/mworker.hpp"
+#include "proc/program.hpp"
 #include "proc/server_state_file.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
@@ -517,6 +518,7 @@ void reexec(config* cfg, const master_opts& o)
     setenv(k_env_listeners, ls.c_str(), 1);
     setenv(k_env_children, cs.c_str(), 1);
     setenv(k_env_state, st.c_str(), 1);
+    programs_export();
     std::vector<char*> av;
     for (auto& a : o.argv)
         av.push_back(const_cast<char*>(a.c_str()));
@@ -774,6 +776,9 @@ namespace {
 int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
 {
     int sfd = signalfd(-1, &g_sigs, SFD_CLOEXEC);
+    programs_adopt(!cfg); // after a re-execution; the wait mode keeps them all
+    if (cfg)
+        programs_start(*cfg);
     if (cfg) {
         for (uint32_t i = 0; i < n; i++)
             if (spawn_worker(*cfg, (int)i, n) < 0)
@@ -822,6 +827,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             close(fd);
         }
         g_removed.clear();
+        programs_release_old();
         if (reloaded) {
             PTC_NOTICE("Reload complete: generation %u serving after %llu ms; %u previous "
                        "worker%s finishing",
@@ -862,6 +868,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             c.second.stopping = true;
             kill(c.first, SIGUSR1);
         }
+        programs_signal(SIGTERM); // HAProxy: a stop sends SIGTERM to the programs
     };
     auto begin_fast_stop = [&]() {
         if (state == fast)
@@ -870,6 +877,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         stop_deadline = event::monotonic_ms() + 3000;
         for (auto& c : g_children)
             kill(c.first, SIGTERM);
+        programs_signal(SIGTERM);
         sd_notify_send(o.sd_notify, "STOPPING=1\n");
     };
     auto do_reload = [&](const char* why, std::string& reason) -> bool {
@@ -911,7 +919,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
     mworker_set_reload_fn([&](std::string& reason) { return do_reload("master CLI", reason); });
 
     for (;;) {
-        if (state != running && state != grace && g_children.empty())
+        if (state != running && state != grace && g_children.empty() && programs_empty())
             break;
         uint64_t now = event::monotonic_ms();
         int tmo = -1;
@@ -923,6 +931,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             if (now >= stop_deadline) {
                 for (auto& c : g_children)
                     kill(c.first, SIGKILL);
+                programs_signal(SIGKILL);
                 stop_deadline = now + 1000;
             }
             want(stop_deadline);
@@ -982,8 +991,10 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
                 if (pid <= 0)
                     break;
                 auto it = g_children.find(pid);
-                if (it == g_children.end())
+                if (it == g_children.end()) {
+                    programs_reap(pid, st, state == running || state == grace, cfg);
                     continue;
+                }
                 child c = it->second;
                 g_children.erase(it);
                 int code = WIFSIGNALED(st) ? 128 + WTERMSIG(st) : WEXITSTATUS(st);
@@ -1255,7 +1266,7 @@ std::string master_show_proc()
                      g_gen - c.second.gen, uptime(c.second.started).c_str(), mworker_version());
             out += line;
         }
-    out += "# programs\n\n";
+    out += programs_show_proc((long long)time(nullptr)) + "\n";
     return out;
 }
 

@@ -207,8 +207,20 @@ struct global_conf {
     std::vector<std::pair<uint32_t, std::vector<int>>> cpu_map; // worker slot -> CPUs
 };
 
+// A "program" section: a command the master starts and supervises (core/src/proc/program.cpp).
+struct program_conf {
+    std::string name;
+    std::string file;
+    int line = 0;
+    std::vector<std::string> argv; // "command"
+    int64_t uid = -1;              // "user"
+    int64_t gid = -1;              // "group"
+    bool start_on_reload = true;   // "[no] option start-on-reload"
+};
+
 struct config {
     global_conf global;
+    std::vector<program_conf> programs;
     std::vector<std::unique_ptr<proxy>> proxies;       // frontends, backends, listens (ordered)
     std::vector<std::unique_ptr<proxy>> defaults;      // defaults sections (ordered)
     std::map<std::string, proxy*> by_name_fe;
