@@ -796,6 +796,71 @@ int parse_proxy_option_allbackups(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// [no] option tcpka | clitcpka | srvtcpka: SO_KEEPALIVE on the client side (frontends),
+// the server side (backends), or both
+int parse_proxy_option_tcpka(const ptc_kw_ctx* c)
+{
+    std::string o = arg(c, 1);
+    bool on = !c->negated;
+    if (o != "srvtcpka")
+        P(c).cli_ka = on;
+    if (o != "clitcpka")
+        P(c).srv_ka = on;
+    return PTC_OK;
+}
+
+// clitcpka-cnt <count> / clitcpka-idle <time> / clitcpka-intvl <time>, srvtcpka-* alike
+// (the times in seconds unless a unit is given, rounded down to whole seconds)
+int parse_proxy_tcpka_param(const ptc_kw_ctx* c)
+{
+    std::string k = arg(c, 0), v = arg(c, 1);
+    proxy& p = P(c);
+    bool cli = k.rfind("cli", 0) == 0;
+    std::string what = k.substr(k.find('-') + 1);
+    uint64_t n;
+    if (what == "cnt") {
+        if (!parse_uint(v, UINT32_MAX, n))
+            return err(c, "'" + k + "' expects an integer value, got '" + v + "'");
+        (cli ? p.cli_ka_cnt : p.srv_ka_cnt) = (uint32_t)n; // 0: the system's
+        return PTC_OK;
+    }
+    if (!cfg::parse_time_ms(v, n, 1000))
+        return err(c, "'" + k + "': invalid time value '" + v + "'");
+    if (n > cfg::max_timeout_ms)
+        return err(c, "'" + k + "': timer overflow in '" + v +
+                          "' (maximum is 2147483647 ms, about 24.8 days)");
+    uint32_t sec = (uint32_t)(n / 1000) + (n % 1000 && n < 1000); // whole seconds, 0: unset
+    (what == "idle" ? (cli ? p.cli_ka_idle : p.srv_ka_idle)
+                    : (cli ? p.cli_ka_intvl : p.srv_ka_intvl)) = sec;
+    return PTC_OK;
+}
+
+// [no] option nolinger / independent-streams / tcp-smart-accept / tcp-smart-connect
+int parse_proxy_option_tcp(const ptc_kw_ctx* c)
+{
+    std::string o = arg(c, 1);
+    proxy& p = P(c);
+    bool on = !c->negated;
+    if (o == "nolinger")
+        p.nolinger = on;
+    else if (o == "independent-streams")
+        p.indep_streams = on;
+    else if (o == "tcp-smart-accept")
+        p.smart_accept = on ? 1 : 0;
+    else
+        p.smart_connect = on;
+    return PTC_OK;
+}
+
+// [no] option splice-auto | splice-request | splice-response: accepted with a warning
+int parse_proxy_option_splice(const ptc_kw_ctx* c)
+{
+    if (!c->negated)
+        kw_warning(c, "'option " + arg(c, 1) + "': portico does not use splice(2); the data "
+                      "is forwarded the same way without it");
+    return PTC_OK;
+}
+
 constexpr uint32_t PX = PTC_SEC_PROXY;
 constexpr uint32_t FE = PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND;
 constexpr uint32_t BE = PTC_SEC_DEFAULTS | PTC_SEC_BACKEND;
@@ -870,6 +935,22 @@ const ptc_keyword k_core_keywords[] = {
     {"retries",             BE,               0, 1, 1, parse_proxy_retries,          "retries <number>"},
     {"option redispatch",   BE,               PTC_KWF_NEGATABLE, 0, 1, parse_proxy_option_redispatch, "[no] option redispatch [<interval>]"},
     {"option allbackups",   BE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_allbackups, "[no] option allbackups"},
+    {"option tcpka",        PX,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option tcpka"},
+    {"option clitcpka",     FE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option clitcpka"},
+    {"option srvtcpka",     BE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option srvtcpka"},
+    {"clitcpka-cnt",        FE,               0, 1, 1, parse_proxy_tcpka_param,      "clitcpka-cnt <count>"},
+    {"clitcpka-idle",       FE,               0, 1, 1, parse_proxy_tcpka_param,      "clitcpka-idle <timeout>"},
+    {"clitcpka-intvl",      FE,               0, 1, 1, parse_proxy_tcpka_param,      "clitcpka-intvl <timeout>"},
+    {"srvtcpka-cnt",        BE,               0, 1, 1, parse_proxy_tcpka_param,      "srvtcpka-cnt <count>"},
+    {"srvtcpka-idle",       BE,               0, 1, 1, parse_proxy_tcpka_param,      "srvtcpka-idle <timeout>"},
+    {"srvtcpka-intvl",      BE,               0, 1, 1, parse_proxy_tcpka_param,      "srvtcpka-intvl <timeout>"},
+    {"option nolinger",     PX,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcp, "[no] option nolinger"},
+    {"option independent-streams", PX,        PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcp, "[no] option independent-streams"},
+    {"option tcp-smart-accept", FE,           PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcp, "[no] option tcp-smart-accept"},
+    {"option tcp-smart-connect", BE,          PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcp, "[no] option tcp-smart-connect"},
+    {"option splice-auto",  PX,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_splice, "[no] option splice-auto (no effect)"},
+    {"option splice-request", PX,             PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_splice, "[no] option splice-request (no effect)"},
+    {"option splice-response", PX,            PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_splice, "[no] option splice-response (no effect)"},
     {"timeout queue",       BE,               0, 1, 1, parse_proxy_timeout,          "timeout queue <time>"},
     {"server",              PTC_SEC_BACKEND,  0, 2, -1, parse_proxy_server,          "server <name> <address>:<port> [options]"},
     {"default-server",      BE,               0, 0, -1, parse_proxy_default_server,  "default-server [options]"},

@@ -30,4 +30,10 @@ int kw_error(const ptc_kw_ctx* c, const std::string& msg)
     return PTC_ERROR;
 }
 
+void kw_warning(const ptc_kw_ctx* c, const std::string& msg)
+{
+    if (g_cfg_ctx)
+        g_cfg_ctx->warn_at(c->file, (int)c->line, msg);
+}
+
 } // namespace portico

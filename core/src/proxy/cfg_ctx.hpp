@@ -55,5 +55,7 @@ inline std::string kw_word(const ptc_kw_ctx* c, uint32_t i)
 
 // Reports "<file>:<line>: <msg>" for the keyword being parsed; returns PTC_ERROR.
 int kw_error(const ptc_kw_ctx* c, const std::string& msg);
+// Reports "<file>:<line>: <msg>" as a warning for the keyword being parsed.
+void kw_warning(const ptc_kw_ctx* c, const std::string& msg);
 
 } // namespace portico

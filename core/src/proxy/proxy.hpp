@@ -136,6 +136,19 @@ struct proxy_settings : proxy_timeouts {
     bool allbackups = false;      // "option allbackups"
     uint32_t fullconn = 0;        // "fullconn" (0: computed from the frontends' maxconn)
 
+    // TCP socket behaviour (core/src/stream): "option tcpka|clitcpka|srvtcpka" and the
+    // "clitcpka-*"/"srvtcpka-*" probes (0: the system's), "option nolinger" (close with a
+    // reset), "option independent-streams" (sending does not refresh the side's timeout),
+    // "option tcp-smart-accept" (-1: HTTP mode only) and "option tcp-smart-connect"
+    bool cli_ka = false;
+    bool srv_ka = false;
+    uint32_t cli_ka_cnt = 0, cli_ka_idle = 0, cli_ka_intvl = 0; // probes, seconds, seconds
+    uint32_t srv_ka_cnt = 0, srv_ka_idle = 0, srv_ka_intvl = 0;
+    bool nolinger = false;
+    bool indep_streams = false;
+    int8_t smart_accept = -1;
+    bool smart_connect = false;
+
     // "load-server-state-from-file" (0 none, 1 global, 2 local) and "server-state-file-name"
     // (empty: the backend's name) — core/src/proc/server_state_file.cpp
     uint8_t srv_state_load = 0;

@@ -86,6 +86,16 @@ bool connect_attempt(stream* s, server* srv)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    const proxy* be = s->be;
+    if (be->srv_ka) [[unlikely]]
+        sock_keepalive(fd, be->srv_ka_cnt, be->srv_ka_idle, be->srv_ka_intvl);
+    if (be->nolinger) [[unlikely]]
+        sock_nolinger(fd);
+    if (be->smart_connect) [[unlikely]] {
+        // the handshake's last ACK leaves with the request's first bytes
+        int zero = 0;
+        setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));
+    }
     conn* c = conn_new(w, fd, s, PTC_DIR_RES);
     if (!c) [[unlikely]] {
         close(fd);

@@ -244,7 +244,9 @@ void listeners_init(worker* w, int slot)
                 l->w = w;
                 l->acc.fn = on_accept;
                 // HTTP answers right away: the response carries the ACK of the request
-                l->quickack_off = p->mode == px_mode::http;
+                // ("option tcp-smart-accept" forces it on or off)
+                l->quickack_off = p->smart_accept < 0 ? p->mode == px_mode::http
+                                                      : p->smart_accept == 1;
                 w->listeners.push_back(std::move(l));
             }
         }

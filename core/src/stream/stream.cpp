@@ -284,6 +284,11 @@ stream* stream_new(listener* l, int fd)
         s->cli_addrlen = 0;
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    const proxy* fe = l->fe;
+    if (fe->cli_ka) [[unlikely]]
+        sock_keepalive(fd, fe->cli_ka_cnt, fe->cli_ka_idle, fe->cli_ka_intvl);
+    if (fe->nolinger) [[unlikely]]
+        sock_nolinger(fd);
     if (l->quickack_off) {
         int zero = 0;
         setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &zero, sizeof(zero));

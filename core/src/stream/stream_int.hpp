@@ -15,6 +15,10 @@
 //    the worker.
 #pragma once
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
 #include <ctime>
 #include <cstddef>
 #include <cstdint>
@@ -243,7 +247,29 @@ inline void tx_account(stream* s, uint32_t dir, int n)
         s->srv->shared->bytes_in.fetch_add((uint64_t)n, std::memory_order_relaxed);
     else if (dir == PTC_DIR_RES && s->srv && s->srv->shared)
         s->srv->shared->bytes_out.fetch_add((uint64_t)n, std::memory_order_relaxed);
-    refresh_timer(s, dir == PTC_DIR_REQ ? PTC_TMO_SERVER : PTC_TMO_CLIENT);
+    // "option independent-streams": only what is read refreshes that side's timeout
+    if (dir == PTC_DIR_REQ ? !(s->be && s->be->indep_streams) : !s->fe->indep_streams)
+        refresh_timer(s, dir == PTC_DIR_REQ ? PTC_TMO_SERVER : PTC_TMO_CLIENT);
+}
+
+// "option tcpka" family: TCP keepalive probes on <fd> (0: the system's value).
+inline void sock_keepalive(int fd, uint32_t cnt, uint32_t idle, uint32_t intvl)
+{
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one));
+    if (cnt)
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof(cnt));
+    if (idle)
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, &idle, sizeof(idle));
+    if (intvl)
+        setsockopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, &intvl, sizeof(intvl));
+}
+
+// "option nolinger": closing <fd> resets the connection and drops unsent data.
+inline void sock_nolinger(int fd)
+{
+    linger l{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
 }
 
 // A send on <c>, the destination of channel <dir>, failed: the bytes forwarded to it are
