@@ -3,7 +3,6 @@
 // inheritance and the checks that follow parsing.
 #include "load/cfgload.hpp"
 #include "proc/program.hpp"
-#include "proc/stop_hook.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -148,7 +147,6 @@ bool cfg_loader::load_modules()
     register_module(g_modules.add_builtin("core", core_module()));
     register_module(g_modules.add_builtin("cli", cli_module())); // runtime API keywords
     register_module(g_modules.add_builtin("log", log::log_module())); // logging keywords
-    register_module(g_modules.add_builtin("proc", proc_module())); // stopping: Connection: close
     module_rec* stats = g_modules.add_builtin("stats", stats_module()); // stats page
     register_module(stats);
     stats_module()->init(to_handle(stats)); // registers the "stats" HTTP service (ABI 1.5)

@@ -32,6 +32,7 @@
 #include "proc/mworker.hpp"
 #include "proc/program.hpp"
 #include "proc/server_state_file.hpp"
+#include "proc/stop_hook.hpp"
 #include "proxy/addr.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -1155,6 +1156,7 @@ int run_master(config& cfg, const master_opts& o)
     cli_set_workers(n);
     server_state_file_apply(cfg); // "load-server-state-from-file": the saved states
     server_state_apply(); // reload: what the runtime API changed survives (wins: it is live)
+    stop_hook_install(); // stopping workers answer "Connection: close"
     shm_module_seal(); // module areas are reserved by now (init/post_config): same in all workers
     if (!cli_bind(cfg))
         return 1;

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
-// The built-in module "proc": while a worker is stopping (soft stop, or a previous
-// generation after a reload), every HTTP response it sends says "Connection: close", so
-// busy keep-alive clients leave after their current exchange (idle ones are closed by the
-// worker's sweep, worker.cpp).
+// While a worker is stopping (soft stop, or a previous generation after a reload), every
+// HTTP response it sends says "Connection: close" — server responses and generated ones
+// ("http-request return", errors, services) alike — so busy keep-alive clients, proxies
+// included, leave after their current exchange; idle ones are closed by the worker's sweep
+// (worker.cpp). It rides on the point the http module calls for every response: the
+// "http-after-response" rule sets (before the user's rules, which may still change it).
 #include "proc/stop_hook.hpp"
 
 #include <portico/http.h>
 
 #include "module/module.hpp"
+#include "sample/sample_host.hpp"
 #include "stream/stream.hpp"
 #include "stream/stream-t.hpp"
 
@@ -18,10 +21,10 @@ namespace {
 const ptc_http_api* g_http;
 bool g_http_looked = false;
 
-int hook_res_stopping(ptc_stream* s, void*, void*)
+void res_stopping(ptc_stream* s)
 {
     if (!g_worker || !g_worker->stopping)
-        return PTC_CONTINUE;
+        return;
     if (!g_http_looked) {
         g_http_looked = true;
         g_http = static_cast<const ptc_http_api*>(
@@ -29,34 +32,10 @@ int hook_res_stopping(ptc_stream* s, void*, void*)
     }
     if (g_http && g_http->res_hdr_set)
         g_http->res_hdr_set(s, ptc_str{"connection", 10}, ptc_str{"close", 5});
-    return PTC_CONTINUE;
 }
-
-const ptc_hook k_proc_hooks[] = {
-    // phase                   priority   function
-    {PTC_PHASE_HTTP_RESPONSE, 1000000,   hook_res_stopping}, // after every module's hook
-};
-
-const ptc_module k_proc_module = {
-    .magic = PTC_MODULE_MAGIC,
-    .abi_major = PTC_ABI_MAJOR,
-    .abi_minor = PTC_ABI_MINOR,
-    .size = sizeof(ptc_module),
-    .name = "proc",
-    .version = "0.1.0",
-    .description = "process lifecycle: Connection: close while stopping",
-    .keyword_size = sizeof(ptc_keyword),
-    .hooks = k_proc_hooks,
-    .hook_count = PTC_COUNTOF(k_proc_hooks),
-    .hook_size = sizeof(ptc_hook),
-    .proto_size = sizeof(ptc_proto),
-    .fetch_size = sizeof(ptc_fetch),
-    .conv_size = sizeof(ptc_conv),
-    .action_size = sizeof(ptc_action),
-};
 
 } // namespace
 
-const ptc_module* proc_module() { return &k_proc_module; }
+void stop_hook_install() { g_rules_after_res_pre = res_stopping; }
 
 } // namespace portico

@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
-// The built-in module "proc" (hooks of the process lifecycle).
+// "Connection: close" on the HTTP responses of a stopping worker.
 #pragma once
-
-#include <portico/portico.h>
 
 namespace portico {
 
-const ptc_module* proc_module();
+// Installs the hook (in the master, before the workers are forked).
+void stop_hook_install();
 
 } // namespace portico

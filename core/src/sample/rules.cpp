@@ -151,8 +151,12 @@ bool smp::has_rules(const proxy* px, uint32_t ruleset)
     return px && px->smp && ruleset <= PTC_RULES_MAX && !px->smp->rules[ruleset].empty();
 }
 
+void (*g_rules_after_res_pre)(ptc_stream* s) = nullptr;
+
 int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
 {
+    if (ruleset == PTC_RULES_HTTP_AFTER_RES && g_rules_after_res_pre)
+        g_rules_after_res_pre(s);
     proxy* px = to_proxy(ppx);
     if (!px || !px->smp || ruleset > PTC_RULES_MAX)
         return PTC_ACT_CONTINUE;

@@ -8,6 +8,10 @@
 namespace portico {
 
 int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* px);
+// Called before every "http-after-response" rule set is run (the http module runs them on
+// every response it sends, generated ones included), before the rules; null when unset.
+// The process lifecycle sets it (core/src/proc/stop_hook.cpp).
+extern void (*g_rules_after_res_pre)(ptc_stream* s);
 ptc_logfmt* host_logfmt_compile(const ptc_kw_ctx* ctx, ptc_str fmt);
 size_t host_logfmt_eval(ptc_stream* s, const ptc_logfmt* lf, char* buf, size_t cap);
 ptc_expr* host_expr_compile(const ptc_kw_ctx* ctx, ptc_str expr);
