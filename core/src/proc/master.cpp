@@ -478,6 +478,45 @@ std::string server_state_dump(config& cfg)
     return out;
 }
 
+// The stick tables' contents, for the next generation, as the runtime API's own
+// "set table <t> key <k> data.<type> <v>..." lines (through "show table", so whatever data
+// types the tables store; oldest entries first, as they are listed). A remaining expiry
+// restarts from the table's "expire"; rates restart from their current value.
+std::string table_state_dump()
+{
+    if (!cli_has_command("show table"))
+        return "";
+    cli_session cs;
+    cs.level = CLI_LVL_ADMIN;
+    std::string out;
+    for (auto& l : split(cli_run_line(cs, "show table"), '\n')) {
+        if (l.rfind("# table: ", 0) != 0)
+            continue;
+        std::string name = l.substr(9, l.find(',') - 9);
+        for (auto& e : split(cli_run_line(cs, "show table " + cli_word(name)), '\n')) {
+            size_t k = e.find(" key="), u = e.find(" use=");
+            if (e.empty() || e[0] == '#' || k == std::string::npos || u == std::string::npos || u < k)
+                continue;
+            std::string line = "set table " + cli_word(name) + " key " +
+                               cli_word(e.substr(k + 5, u - k - 5));
+            for (auto& f : split(e.substr(u + 1), ' ')) {
+                size_t eq = f.find('=');
+                if (eq == std::string::npos)
+                    continue;
+                std::string dn = f.substr(0, eq), v = f.substr(eq + 1);
+                if (size_t par = dn.find('('); par != std::string::npos)
+                    dn.resize(par); // "http_req_rate(10000)"
+                if (dn == "use" || dn == "exp" || dn == "server_key" || v.empty() ||
+                    v.find_first_not_of("-0123456789") != std::string::npos)
+                    continue;
+                line += " data." + dn + " " + v;
+            }
+            out += line + "\n";
+        }
+    }
+    return out;
+}
+
 // Re-executes this master on the new configuration, leaving in the environment what the
 // new image adopts: listening sockets (kept open across exec), workers, generation, and
 // the servers' runtime state (in a memfd).
@@ -485,6 +524,9 @@ void reexec(config* cfg, const master_opts& o)
 {
     if (cfg) {
         std::string dump = server_state_dump(*cfg);
+        std::string tables = table_state_dump();
+        if (!tables.empty())
+            dump += "#tables\n" + tables;
         int mfd = memfd_create("portico-server-state", 0);
         if (mfd >= 0 && write(mfd, dump.data(), dump.size()) == (ssize_t)dump.size())
             setenv(k_env_srvstate, std::to_string(mfd).c_str(), 1);
@@ -608,9 +650,17 @@ void server_state_apply()
     g_srvstate_fd = -1;
     cli_session cs;
     cs.level = CLI_LVL_ADMIN;
-    uint32_t kept = 0;
+    uint32_t kept = 0, entries = 0;
     auto lines = split(text, '\n');
     for (size_t i = 0; i < lines.size(); i++) {
+        if (lines[i] == "#tables") {
+            // the stick tables' entries, replayed into the tables that still exist
+            for (size_t j = i + 1; j < lines.size(); j++)
+                if (lines[j].rfind("set table ", 0) == 0 &&
+                    cli_run_line(cs, lines[j]).find_first_not_of("\n> ") == std::string::npos)
+                    entries++;
+            break;
+        }
         if (lines[i].rfind("add server ", 0) == 0)
             continue;
         auto w = cli_split(lines[i]);
@@ -656,6 +706,9 @@ void server_state_apply()
     if (kept)
         PTC_NOTICE("Reload: runtime state of %u server%s carried over", kept,
                    kept == 1 ? "" : "s");
+    if (entries)
+        PTC_NOTICE("Reload: %u stick-table entr%s carried over", entries,
+                   entries == 1 ? "y" : "ies");
 }
 
 } // namespace
