@@ -796,6 +796,12 @@ int parse_proxy_option_allbackups(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int parse_proxy_option_prefer_last(const ptc_kw_ctx* c)
+{
+    P(c).prefer_last = !c->negated;
+    return PTC_OK;
+}
+
 // [no] option tcpka | clitcpka | srvtcpka: SO_KEEPALIVE on the client side (frontends),
 // the server side (backends), or both
 int parse_proxy_option_tcpka(const ptc_kw_ctx* c)
@@ -935,6 +941,7 @@ const ptc_keyword k_core_keywords[] = {
     {"retries",             BE,               0, 1, 1, parse_proxy_retries,          "retries <number>"},
     {"option redispatch",   BE,               PTC_KWF_NEGATABLE, 0, 1, parse_proxy_option_redispatch, "[no] option redispatch [<interval>]"},
     {"option allbackups",   BE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_allbackups, "[no] option allbackups"},
+    {"option prefer-last-server", BE,         PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_prefer_last, "[no] option prefer-last-server"},
     {"option tcpka",        PX,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option tcpka"},
     {"option clitcpka",     FE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option clitcpka"},
     {"option srvtcpka",     BE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option srvtcpka"},

@@ -134,6 +134,7 @@ struct proxy_settings : proxy_timeouts {
     // balancing (core/src/lb)
     lb_conf lbconf;               // "balance", "hash-type" (typed, parsed at load)
     bool allbackups = false;      // "option allbackups"
+    bool prefer_last = false;     // "option prefer-last-server"
     uint32_t fullconn = 0;        // "fullconn" (0: computed from the frontends' maxconn)
 
     // TCP socket behaviour (core/src/stream): "option tcpka|clitcpka|srvtcpka" and the

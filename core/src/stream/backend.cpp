@@ -244,6 +244,23 @@ void stream_slot_granted(stream* s, server* srv)
         stream_enqueue(s, PTC_EV_SRV_ERROR);
 }
 
+// "option prefer-last-server": the stream holds an established connection to a usable
+// server of its backend, and the algorithm is not a hash (as HAProxy: for roundrobin,
+// static-rr, leastconn, first).
+static bool prefer_last(const stream* s)
+{
+    const proxy* be = s->be;
+    if (!be->prefer_last || !s->srvc || s->srvc->state != conn_state::ready || !s->srv ||
+        !lb_usable(s->srv))
+        return false;
+    bool mine = false;
+    for (auto& sv : be->servers)
+        mine |= sv.get() == s->srv;
+    lb_algo a = be->lbconf.algo;
+    return mine && (a == lb_algo::roundrobin || a == lb_algo::static_rr ||
+                    a == lb_algo::leastconn || a == lb_algo::first || a == lb_algo::leasttime);
+}
+
 int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
 {
     stream* s = S(ps);
@@ -271,8 +288,14 @@ int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
     server_release(s); // the previous exchange is over: its slot goes back first
     server* srv = nullptr;
     int r;
-    if (!hooks_present(PTC_PHASE_SERVER_CHOICE) || !server_choice_hooks(s, &srv, &r))
+    if (hooks_present(PTC_PHASE_SERVER_CHOICE) && server_choice_hooks(s, &srv, &r)) {
+        // persistence chose
+    } else if (prefer_last(s) && lb_take_slot(s->srv)) {
+        srv = s->srv; // "option prefer-last-server": the connection held stays in use
+        r = LB_OK;
+    } else {
         r = lb_pick(s->be, s, nullptr, &srv);
+    }
     s->log_t_cstart = s->log_t_cdone = 0;
     if (r == LB_OK && s->srvc && s->srvc->state == conn_state::ready && srv == s->srv) {
         s->log_t_cstart = s->log_t_cdone = now(); // logging: reused connection, Tc = 0
