@@ -72,7 +72,7 @@ CORE_CPPFLAGS := -Ibuild -Icore/include -Icore/src
 PIC_FLAGS := -fPIC -fvisibility=hidden -fvisibility-inlines-hidden
 
 LINK_FLAGS = -pthread $(SAN_FLAGS) $(LDFLAGS)
-CORE_LIBS = $(LIBS_URING) $(LIBS_SSL) $(LIBS_PCRE2) $(LIBS_JEMALLOC) -ldl
+CORE_LIBS = $(LIBS_URING) $(LIBS_SSL) $(LIBS_PCRE2) $(LIBS_JEMALLOC) -lcrypt -ldl
 SO_LDFLAGS = -shared -fPIC -Wl,--no-undefined
 
 # --- sources ------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ core_FUZZ_SRCS := core/src/cfg/lexer.cpp core/src/cfg/cond.cpp core/src/cfg/unit
 # The sample engine, the log-format compiler and the runtime API reach most of the core:
 # those targets link all of it (without main.cpp, and without jemalloc under ASan).
 CORE_FULL_FUZZ_SRCS := $(filter-out core/src/main.cpp,$(CORE_SRCS))
-CORE_FULL_FUZZ_LIBS = $(LIBS_URING) $(LIBS_SSL) $(LIBS_PCRE2) -ldl
+CORE_FULL_FUZZ_LIBS = $(LIBS_URING) $(LIBS_SSL) $(LIBS_PCRE2) -lcrypt -ldl
 fuzz_sample_expr_FUZZ_SRCS := $(CORE_FULL_FUZZ_SRCS)
 fuzz_sample_expr_FUZZ_LIBS = $(CORE_FULL_FUZZ_LIBS)
 fuzz_logfmt_FUZZ_SRCS := $(CORE_FULL_FUZZ_SRCS)

@@ -105,6 +105,47 @@ int exec_return(ptc_stream* s, void* state)
     return send_reply(s, *static_cast<const reply_def*>(state));
 }
 
+// http-request auth [realm <realm>]: 401 with a Basic challenge (the realm defaults to the
+// name of the proxy the rule is in, as HAProxy).
+int parse_auth(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string realm;
+    uint32_t i = first;
+    if (!end_word(ctx, i) && std::string_view(ctx->args[i].ptr, ctx->args[i].len) == "realm") {
+        if (end_word(ctx, i + 1))
+            return host->cfg_errorf(ctx, "%s: missing realm value", who(ctx, first).c_str());
+        realm.assign(ctx->args[i + 1].ptr, ctx->args[i + 1].len);
+        i += 2;
+    } else if (ctx->proxy) {
+        ptc_str n = host->proxy_name(ctx->proxy);
+        realm.assign(n.ptr, n.len);
+    }
+    *next = i;
+    auto* r = make<reply_def>();
+    *state = r;
+    r->status = 401;
+    r->kind = REPLY_DYNAMIC;
+    r->nhdr = 2;
+    r->hdr_names = static_cast<const char**>(host->alloc(sizeof(char*) * 2));
+    r->hdr_vals = static_cast<ptc_logfmt**>(host->alloc(sizeof(ptc_logfmt*) * 2));
+    r->hdr_names[0] = "cache-control";
+    r->hdr_names[1] = "www-authenticate";
+    std::string v = "Basic realm=\"";
+    for (char c : realm)
+        v += c == '%' ? std::string("%%") : std::string(1, c); // a literal, not a log-format
+    v += "\"";
+    r->hdr_vals[0] = host->logfmt_compile(ctx, ptc_str{"no-cache", 8});
+    r->hdr_vals[1] = host->logfmt_compile(ctx, ptc_str{v.data(), v.size()});
+    if (!r->hdr_vals[0] || !r->hdr_vals[1])
+        return PTC_ERROR;
+    r->ctype = "text/html";
+    static const char body[] = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user "
+                               "and password to access this content.\n</body></html>\n";
+    r->full = body;
+    r->body_len = sizeof(body) - 1;
+    return PTC_OK;
+}
+
 int parse_noarg(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
 {
     *state = nullptr;
@@ -821,6 +862,7 @@ const ptc_action actions[] = {
     {RQ, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
     {RS, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
     {RQ, "reject", parse_noarg, exec_reject, "reject"},
+    {RQ, "auth", parse_auth, exec_return, "auth [realm <realm>]"},
     {RQ, "allow", parse_noarg, exec_allow, "allow"},
     {RS, "allow", parse_noarg, exec_allow, "allow"},
     {AR, "allow", parse_noarg, exec_allow, "allow"},

@@ -2,6 +2,7 @@
 // The configuration loader: modules, keyword registries, section dispatch, defaults
 // inheritance and the checks that follow parsing.
 #include "load/cfgload.hpp"
+#include "auth/userlist.hpp"
 #include "proc/program.hpp"
 
 #include <dirent.h>
@@ -150,6 +151,7 @@ bool cfg_loader::load_modules()
     module_rec* stats = g_modules.add_builtin("stats", stats_module()); // stats page
     register_module(stats);
     stats_module()->init(to_handle(stats)); // registers the "stats" HTTP service (ABI 1.5)
+    register_module(g_modules.add_builtin("userlist", userlist_module())); // http_auth fetches
     module_rec* prom = g_modules.add_builtin("prometheus", prometheus_module());
     register_module(prom);
     prometheus_module()->init(to_handle(prom)); // the "prometheus-exporter" service
@@ -231,7 +233,7 @@ bool cfg_loader::load(const load_options& o, config& cfg)
 bool cfg_loader::open_section(const cfg::line& l)
 {
     const std::string& k = l.args[0];
-    static const char* const unsupported[] = {"resolvers", "peers", "userlist",
+    static const char* const unsupported[] = {"resolvers", "peers",
                                               "mailers", "cache", "http-errors",
                                               "crt-store", "log-forward", "fcgi-app",
                                               "dynamic-update", nullptr};
@@ -249,6 +251,16 @@ bool cfg_loader::open_section(const cfg::line& l)
         if (l.args.size() != 2 || !log::ring_open(*ctx_.cfg, l.args.size() > 1 ? l.args[1] : "",
                                                   l.file, l.lineno, err)) {
             error_at(l.file, l.lineno, l.args.size() != 2 ? "'ring' expects a name" : err);
+            sec_ = sec::unsupported;
+        }
+        return true;
+    }
+    if (k == "userlist") { // users and groups for HTTP authentication (auth/userlist.cpp)
+        cur_ = nullptr;
+        sec_ = sec::userlist;
+        std::string err;
+        if (!userlist_open(*ctx_.cfg, l.args, l.file, l.lineno, err)) {
+            error_at(l.file, l.lineno, err);
             sec_ = sec::unsupported;
         }
         return true;
@@ -390,6 +402,12 @@ void cfg_loader::dispatch(const cfg::line& l)
         return;
     case sec::unsupported:
         return; // the section header was already reported
+    case sec::userlist: {
+        std::string err;
+        if (!userlist_keyword(*ctx_.cfg, l.args, l.lineno, err))
+            error_at(l.file, l.lineno, err);
+        return;
+    }
     case sec::program: {
         std::string err;
         if (!program_keyword(*ctx_.cfg, l.args, err))
@@ -518,6 +536,8 @@ void cfg_loader::post_checks()
     config& cfg = *ctx_.cfg;
     std::string perr;
     if (!programs_check(cfg, perr))
+        error(perr);
+    if (!userlists_check(cfg, perr))
         error(perr);
     for (auto& up : cfg.proxies) {
         proxy& p = *up;

@@ -65,7 +65,7 @@ private:
     cfg_ctx ctx_;                    // config being built, messages (g_cfg_ctx)
     cfg::registry kws_;              // section keywords
     cfg::cond_env env_;
-    enum class sec { none, global, defaults, frontend, backend, listen, ring, program, unsupported } sec_ =
+    enum class sec { none, global, defaults, frontend, backend, listen, ring, program, userlist, unsupported } sec_ =
         sec::none;
     proxy* cur_ = nullptr;           // proxy or defaults being defined
     proxy* last_defaults_ = nullptr;

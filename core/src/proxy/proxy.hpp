@@ -232,9 +232,25 @@ struct program_conf {
     bool start_on_reload = true;   // "[no] option start-on-reload"
 };
 
+// A "userlist" section (core/src/auth/userlist.cpp): users with passwords and groups.
+struct userlist_conf {
+    struct user {
+        std::string pass;            // crypt(3) hash, or the clear text when insecure
+        bool insecure = false;       // "insecure-password"
+        std::vector<std::string> groups;
+    };
+    std::string name;
+    std::string file;
+    int line = 0;
+    std::map<std::string, user> users;
+    std::map<std::string, std::vector<std::string>> groups; // group -> users ("group ... users")
+    std::vector<std::pair<std::string, int>> refs; // names used in "groups"/"users", with lines
+};
+
 struct config {
     global_conf global;
     std::vector<program_conf> programs;
+    std::vector<std::unique_ptr<userlist_conf>> userlists;
     std::vector<std::unique_ptr<proxy>> proxies;       // frontends, backends, listens (ordered)
     std::vector<std::unique_ptr<proxy>> defaults;      // defaults sections (ordered)
     std::map<std::string, proxy*> by_name_fe;

@@ -5,6 +5,8 @@
 #include <deque>
 #include <map>
 
+#include "auth/userlist.hpp"
+#include "proxy/runtime.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample_int.hpp"
 #include "proxy/cfg_ctx.hpp"
@@ -201,6 +203,18 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
             return nullptr;
         }
     }
+    if (std::string_view an = fetch_name(crit); an == "http_auth_group" &&
+        crit.size() > an.size() + 2 && crit[an.size()] == '(' && crit.back() == ')') {
+        // the patterns are group names of the userlist the fetch checks against
+        x->auth_list = crit.substr(an.size() + 1, crit.size() - an.size() - 2);
+        for (; i < end; i++)
+            x->auth_groups.push_back(w[i]);
+        if (x->auth_groups.empty()) {
+            err = "'http_auth_group' expects at least one group name";
+            return nullptr;
+        }
+        return x.release();
+    }
     if (!have_m)
         m = default_match(x->expr->out_type);
     x->pats.m = m;
@@ -232,6 +246,14 @@ int acl_expr_eval(ptc_stream* s, const acl_expr* e)
     ptc_sample smp;
     if (!expr_eval(s, e->expr, &smp))
         return 0;
+    if (!e->auth_groups.empty()) [[unlikely]] {
+        const userlist_conf* ul = g_config ? userlist_find(*g_config, e->auth_list) : nullptr;
+        std::string_view user(smp.u.str.ptr, smp.u.str.len);
+        for (auto& g : e->auth_groups)
+            if (ul && userlist_in_group(*ul, user, g))
+                return 1;
+        return 0;
+    }
     return pattern_match(e->pats, &smp) != nullptr;
 }
 

@@ -114,6 +114,10 @@ struct acl_expr {
     ptc_expr* expr = nullptr;
     pattern_list pats;
     std::string kw;                    // criterion as written, for messages
+    // "http_auth_group(<userlist>) <group>...": the user the fetch returns must belong to
+    // one of the groups (HAProxy's group match) instead of equalling a pattern
+    std::string auth_list;
+    std::vector<std::string> auth_groups;
 };
 
 struct acl {
