@@ -340,7 +340,7 @@ int send_reply(ptc_stream* s, const reply_def& r)
         break;
     }
     case REPLY_ERRORFILE: {
-        ptc_str ef = host->proxy_errorfile(error_proxy(s, t), r.status);
+        ptc_str ef = error_message(s, t, r.status);
         std::string_view page = ef.len ? std::string_view(ef.ptr, ef.len)
                                        : error_page(r.status, false);
         len = page.size();

@@ -114,7 +114,7 @@ void srv_drop(ptc_stream* s, txn& t)
 step fail(ptc_stream* s, txn& t, int status)
 {
     srv_drop(s, t); // also drops any pending response bytes
-    ptc_str ef = host->proxy_errorfile(error_proxy(s, t), status);
+    ptc_str ef = error_message(s, t, status);
     std::string_view page = ef.len ? std::string_view(ef.ptr, ef.len)
                                    : error_page(status, t.cur.cli_close);
     if (page.empty() || host->chan_append(s, RES, page.data(), page.size()) != PTC_OK)
@@ -1410,6 +1410,17 @@ ptc_proxy* error_proxy(ptc_stream* s, const txn& t)
 {
     ptc_proxy* be = t.be_selected ? host->stream_backend(s) : nullptr;
     return be ? be : host->stream_frontend(s);
+}
+
+// The proxy's custom message for <status> ("errorfile", "errorfiles", "http-error"): the
+// backend's, else the frontend's (as HAProxy), else none (the built-in page).
+ptc_str error_message(ptc_stream* s, const txn& t, int status)
+{
+    ptc_str ef = host->proxy_errorfile(error_proxy(s, t), status);
+    ptc_proxy* fe = host->stream_frontend(s);
+    if (!ef.len && fe && fe != error_proxy(s, t))
+        ef = host->proxy_errorfile(fe, status);
+    return ef;
 }
 
 int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)

@@ -352,5 +352,6 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn = true);
 char* work_buf(int which, size_t* cap);
 // The proxy whose errorfiles apply to the stream now (backend once chosen, else frontend).
 ptc_proxy* error_proxy(ptc_stream* s, const txn& t);
+ptc_str error_message(ptc_stream* s, const txn& t, int status);
 
 } // namespace portico::http

@@ -3,6 +3,7 @@
 // inheritance and the checks that follow parsing.
 #include "load/cfgload.hpp"
 #include "auth/userlist.hpp"
+#include "proxy/errorfiles.hpp"
 #include "proc/program.hpp"
 
 #include <dirent.h>
@@ -234,7 +235,7 @@ bool cfg_loader::open_section(const cfg::line& l)
 {
     const std::string& k = l.args[0];
     static const char* const unsupported[] = {"resolvers", "peers",
-                                              "mailers", "cache", "http-errors",
+                                              "mailers", "cache",
                                               "crt-store", "log-forward", "fcgi-app",
                                               "dynamic-update", nullptr};
     if (k == "global") {
@@ -251,6 +252,16 @@ bool cfg_loader::open_section(const cfg::line& l)
         if (l.args.size() != 2 || !log::ring_open(*ctx_.cfg, l.args.size() > 1 ? l.args[1] : "",
                                                   l.file, l.lineno, err)) {
             error_at(l.file, l.lineno, l.args.size() != 2 ? "'ring' expects a name" : err);
+            sec_ = sec::unsupported;
+        }
+        return true;
+    }
+    if (k == "http-errors") { // named sets of error messages (proxy/errorfiles.cpp)
+        cur_ = nullptr;
+        sec_ = sec::http_errors;
+        std::string err;
+        if (!http_errors_open(*ctx_.cfg, l.args, http_errors_cur_, err)) {
+            error_at(l.file, l.lineno, err);
             sec_ = sec::unsupported;
         }
         return true;
@@ -402,6 +413,13 @@ void cfg_loader::dispatch(const cfg::line& l)
         return;
     case sec::unsupported:
         return; // the section header was already reported
+    case sec::http_errors: {
+        std::string err;
+        g_errorfile_max = ctx_.cfg->global.bufsize - ctx_.cfg->global.maxrewrite;
+        if (!http_errors_keyword(*ctx_.cfg, http_errors_cur_, l.args, err))
+            error_at(l.file, l.lineno, err);
+        return;
+    }
     case sec::userlist: {
         std::string err;
         if (!userlist_keyword(*ctx_.cfg, l.args, l.lineno, err))
@@ -538,6 +556,8 @@ void cfg_loader::post_checks()
     if (!programs_check(cfg, perr))
         error(perr);
     if (!userlists_check(cfg, perr))
+        error(perr);
+    if (!errorfiles_resolve(cfg, perr))
         error(perr);
     for (auto& up : cfg.proxies) {
         proxy& p = *up;

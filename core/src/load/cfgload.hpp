@@ -65,8 +65,9 @@ private:
     cfg_ctx ctx_;                    // config being built, messages (g_cfg_ctx)
     cfg::registry kws_;              // section keywords
     cfg::cond_env env_;
-    enum class sec { none, global, defaults, frontend, backend, listen, ring, program, userlist, unsupported } sec_ =
+    enum class sec { none, global, defaults, frontend, backend, listen, ring, program, userlist, http_errors, unsupported } sec_ =
         sec::none;
+    std::string http_errors_cur_; // the "http-errors" section being read
     proxy* cur_ = nullptr;           // proxy or defaults being defined
     proxy* last_defaults_ = nullptr;
     bool modules_loaded_ = false;

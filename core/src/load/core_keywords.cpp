@@ -18,6 +18,7 @@
 #include "lb/lb_conf.hpp"
 #include "module/module.hpp"
 #include "proxy/addr.hpp"
+#include "proxy/errorfiles.hpp"
 #include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample.hpp"
@@ -403,32 +404,126 @@ int parse_global_cpu_map(const ptc_kw_ctx* c)
 // errorfile <status> <file>: a raw HTTP response sent instead of the built-in page
 int parse_proxy_errorfile(const ptc_kw_ctx* c)
 {
-    static const int codes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425,
-                                429, 500, 501, 502, 503, 504};
-    uint64_t code;
-    if (!parse_uint(arg(c, 1), 999, code))
-        return err(c, "'errorfile' expects a status code, got '" + arg(c, 1) + "'");
-    bool known = false;
-    for (int k : codes)
-        known |= (int)code == k;
-    if (!known)
-        return err(c, "'errorfile': status code " + arg(c, 1) + " cannot be customised");
-    std::string path = arg(c, 2);
-    FILE* f = fopen(path.c_str(), "rb");
-    if (!f)
-        return err(c, "'errorfile': cannot open '" + path + "': " + strerror(errno));
+    std::string e;
+    int code = 0;
     std::string body;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-        body.append(buf, n);
-    fclose(f);
-    if (body.size() > C().global.bufsize - C().global.maxrewrite)
-        return err(c, "'errorfile': '" + path + "' is larger than the buffer (tune.bufsize " +
-                          "minus tune.maxrewrite)");
-    if (body.rfind("HTTP/1.", 0) != 0)
-        return err(c, "'errorfile': '" + path + "' must hold a complete HTTP response");
-    P(c).errorfiles[(int)code] = body;
+    g_errorfile_max = C().global.bufsize - C().global.maxrewrite;
+    if (!errorfile_load(arg(c, 1), arg(c, 2), "errorfile", code, body, e))
+        return err(c, e);
+    proxy& p = P(c);
+    p.errorfiles[code] = body;
+    p.errorfile_seq[code] = ++p.errors_seq;
+    return PTC_OK;
+}
+
+// errorfiles <name> [<code> ...]
+int parse_proxy_errorfiles(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    proxy::errorfiles_ref r{arg(c, 1), {}, ++p.errors_seq, c->file ? c->file : "", (int)c->line};
+    for (uint32_t i = 2; i < c->argc; i++) {
+        int code;
+        std::string e;
+        if (!errorfile_code(arg(c, i), "errorfiles", code, e))
+            return err(c, e);
+        r.codes.push_back(code);
+    }
+    p.errorfiles_refs.push_back(std::move(r));
+    return PTC_OK;
+}
+
+// http-error status <code> [content-type <type>] [default-errorfiles | errorfile <file> |
+//   errorfiles <name> | file <file> | string <str>] [hdr <name> <value>]*
+int parse_proxy_http_error(const ptc_kw_ctx* c)
+{
+    proxy& p = P(c);
+    if (arg(c, 1) != "status")
+        return err(c, "'http-error' expects 'status <code>' first");
+    int code;
+    std::string e;
+    if (!errorfile_code(arg(c, 2), "http-error", code, e))
+        return err(c, e);
+    std::string ctype, body, kind;
+    bool have_body = false;
+    std::vector<std::pair<std::string, std::string>> hdrs;
+    for (uint32_t i = 3; i < c->argc; i++) {
+        std::string w = arg(c, i);
+        bool more = i + 1 < c->argc;
+        if (w == "content-type" && more) {
+            ctype = arg(c, ++i);
+        } else if (w == "default-errorfiles" || ((w == "errorfile" || w == "errorfiles" ||
+                                                   w == "file" || w == "string") && more)) {
+            if (!kind.empty())
+                return err(c, "'http-error': '" + w + "' conflicts with '" + kind + "'");
+            kind = w;
+            if (w == "default-errorfiles")
+                continue;
+            std::string v = arg(c, ++i);
+            if (w == "errorfile") {
+                int got;
+                std::string full;
+                g_errorfile_max = C().global.bufsize - C().global.maxrewrite;
+                if (!errorfile_load(arg(c, 2), v, "http-error", got, full, e))
+                    return err(c, e);
+                body = full;
+            } else if (w == "errorfiles") {
+                p.errorfiles_refs.push_back(
+                    proxy::errorfiles_ref{v, {code}, ++p.errors_seq, c->file ? c->file : "",
+                                          (int)c->line});
+            } else if (w == "file") {
+                FILE* f = fopen(v.c_str(), "rb");
+                if (!f)
+                    return err(c, "'http-error': cannot open '" + v + "': " + strerror(errno));
+                char buf[4096];
+                size_t n;
+                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                    body.append(buf, n);
+                fclose(f);
+                have_body = true;
+            } else {
+                body = v;
+                have_body = true;
+            }
+        } else if (w == "lf-string" || w == "lf-file") {
+            return err(c, "'http-error " + w + "' is not supported yet by portico (log-format "
+                          "error messages); use 'string' or 'file'");
+        } else if (w == "hdr" && i + 2 < c->argc) {
+            std::string n = arg(c, i + 1), v = arg(c, i + 2);
+            if (v.find('%') != std::string::npos)
+                return err(c, "'http-error': log-format header values are not supported yet "
+                              "by portico ('" + v + "')");
+            hdrs.emplace_back(n, v);
+            i += 2;
+        } else {
+            return err(c, "'http-error': unexpected argument '" + w + "'");
+        }
+    }
+    if (kind == "default-errorfiles") {
+        p.errorfiles.erase(code);
+        p.errorfile_seq[code] = ++p.errors_seq;
+        return PTC_OK;
+    }
+    if (kind == "errorfiles")
+        return PTC_OK;
+    if (kind == "errorfile") {
+        p.errorfiles[code] = body;
+        p.errorfile_seq[code] = ++p.errors_seq;
+        return PTC_OK;
+    }
+    if (have_body && !body.empty() && ctype.empty())
+        return err(c, "'http-error': a payload requires a 'content-type'");
+    std::string head = "HTTP/1.1 " + std::to_string(code) + " " + errorfile_reason(code) +
+                       "\r\ncontent-length: " + std::to_string(body.size()) + "\r\n";
+    if (!body.empty())
+        head += "content-type: " + ctype + "\r\n";
+    for (auto& [n, v] : hdrs)
+        head += n + ": " + v + "\r\n";
+    std::string full = head + "\r\n" + body;
+    if (full.size() > C().global.bufsize - C().global.maxrewrite)
+        return err(c, "'http-error': the message is larger than the buffer (tune.bufsize "
+                      "minus tune.maxrewrite)");
+    p.errorfiles[code] = full;
+    p.errorfile_seq[code] = ++p.errors_seq;
     return PTC_OK;
 }
 
@@ -909,6 +1004,8 @@ const ptc_keyword k_core_keywords[] = {
     {"tune.maxrewrite",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_maxrewrite, "tune.maxrewrite <size>"},
     {"tune.http.maxhdr",    PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_http_maxhdr, "tune.http.maxhdr <number>"},
     {"errorfile",           PX,               0, 2, 2, parse_proxy_errorfile,        "errorfile <status> <file>"},
+    {"errorfiles",          PX,               0, 1, -1, parse_proxy_errorfiles,      "errorfiles <name> [<code> ...]"},
+    {"http-error",          PX,               0, 2, -1, parse_proxy_http_error,      "http-error status <code> [content-type <type>] [default-errorfiles|errorfile <file>|errorfiles <name>|file <file>|string <str>] [hdr <name> <value>]*"},
     {"mode",                PX,               0, 1, 1, parse_proxy_mode,             "mode tcp|http"},
     {"timeout client",      FE,               0, 1, 1, parse_proxy_timeout,          "timeout client <time>"},
     {"timeout server",      BE,               0, 1, 1, parse_proxy_timeout,          "timeout server <time>"},

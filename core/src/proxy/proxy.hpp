@@ -128,6 +128,19 @@ struct proxy_settings : proxy_timeouts {
     int default_backend_line = 0;
 
     std::map<int, std::string> errorfiles; // "errorfile <status> <file>": raw responses
+    // "errorfiles <name> [<code>...]" (and "http-error ... errorfiles"): imported from the
+    // http-errors section once the whole file is read, unless an "errorfile" line that
+    // comes later sets that code; "errorfile" lines record their order for that
+    struct errorfiles_ref {
+        std::string name;
+        std::vector<int> codes; // empty: every code of the section
+        uint32_t seq;
+        std::string file;
+        int line;
+    };
+    std::vector<errorfiles_ref> errorfiles_refs;
+    std::map<int, uint32_t> errorfile_seq;
+    uint32_t errors_seq = 0;
     uint32_t retries = 3;         // "retries" (HAProxy's default)
     int32_t redispatch = 0;       // "option redispatch [<interval>]": 0 off, else interval
 
@@ -249,6 +262,7 @@ struct userlist_conf {
 
 struct config {
     global_conf global;
+    std::map<std::string, std::map<int, std::string>> http_errors; // "http-errors" sections
     std::vector<program_conf> programs;
     std::vector<std::unique_ptr<userlist_conf>> userlists;
     std::vector<std::unique_ptr<proxy>> proxies;       // frontends, backends, listens (ordered)
