@@ -1478,6 +1478,17 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
         on_srv_connected(s, t);
     if ((ev & PTC_EV_REQ_DATA) && t.state != st::WAIT_REQ)
         t.req_more = true;
+    if ((ev & PTC_EV_REQ_DATA) && t.state == st::CONNECTING && t.be_conf &&
+        t.be_conf->abortonclose) {
+        // "option abortonclose": a client that closed while its request waits for a
+        // server slot or connection has left; the request is dropped, not served
+        ptc_str d;
+        if (host->chan_data(s, REQ, &d) & ENDED) {
+            set_term(t, 'C', host->stream_server(s) ? 'C' : 'Q');
+            abort_stream(s, t);
+            return PTC_CONTINUE;
+        }
+    }
     if ((ev & PTC_EV_RES_DATA) && t.srv_alive &&
         (t.state == st::WAIT_REQ || t.state == st::REQ_HOOKS))
         check_idle_server(s, t);
@@ -1566,6 +1577,8 @@ const ptc_keyword keywords[] = {
      parse_option_accept_invalid, "option accept-invalid-http-request"},
     {"option accept-invalid-http-response", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
      parse_option_accept_invalid, "option accept-invalid-http-response"},
+    {"option abortonclose", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
+     "[no] option abortonclose"},
 };
 
 const ptc_proto protos[] = {

@@ -92,7 +92,7 @@ struct proxy_conf {
     bool ff_except6;         // ... except <IPv6 net>
     bool accept_invalid_req; // option accept-invalid-http-request
     bool accept_invalid_res; // option accept-invalid-http-response
-    uint8_t reserved;
+    bool abortonclose;       // option abortonclose (backend side)
     uint8_t ff_net4[4], ff_mask4[4];
     uint8_t ff_net6[16], ff_mask6[16];
     const char* ff_hdr;      // header name ("x-forwarded-for" when NULL)

@@ -214,6 +214,8 @@ int parse_option_accept_invalid(const ptc_kw_ctx* ctx)
     bool on = !ctx->negated;
     if (sv(ctx->args[1]) == "accept-invalid-http-request")
         conf_of(ctx)->accept_invalid_req = on;
+    else if (sv(ctx->args[1]) == "abortonclose")
+        conf_of(ctx)->abortonclose = on;
     else
         conf_of(ctx)->accept_invalid_res = on;
     return PTC_OK;
