@@ -541,8 +541,46 @@ void add_forwardfor(ptc_stream* s, txn& t, const proxy_conf& c)
     head_add(s, REQ, t.idx, name, ip);
 }
 
+// Adds the X-Original-To header (option originalto) of <c>: the local address the client
+// connected to, unless it is in the "except" network.
+void add_originalto(ptc_stream* s, txn& t, const proxy_conf& c)
+{
+    std::string_view name = c.ot_hdr ? std::string_view(c.ot_hdr, c.ot_hdr_len)
+                                     : std::string_view("x-original-to");
+    sockaddr_storage ss;
+    if (!host->stream_addr(s, PTC_ADDR_FRONTEND, &ss))
+        return;
+    char ip[INET6_ADDRSTRLEN];
+    if (ss.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const uint8_t*>(
+            &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
+        if (c.ot_except4) {
+            bool in = true;
+            for (int i = 0; i < 4; ++i)
+                in = in && (a[i] & c.ot_mask4[i]) == c.ot_net4[i];
+            if (in)
+                return;
+        }
+        inet_ntop(AF_INET, a, ip, sizeof(ip));
+    } else if (ss.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const uint8_t*>(
+            &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr);
+        if (c.ot_except6) {
+            bool in = true;
+            for (int i = 0; i < 16; ++i)
+                in = in && (a[i] & c.ot_mask6[i]) == c.ot_net6[i];
+            if (in)
+                return;
+        }
+        inet_ntop(AF_INET6, a, ip, sizeof(ip));
+    } else {
+        return;
+    }
+    head_add(s, REQ, t.idx, name, ip);
+}
+
 // Hop-by-hop fix-ups of the request head before it goes to the server: connection mode,
-// X-Forwarded-For.
+// X-Forwarded-For, X-Original-To.
 void prepare_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
@@ -551,6 +589,10 @@ void prepare_request_head(ptc_stream* s, txn& t)
         add_forwardfor(s, t, *t.be_conf);
     else if (t.fe_conf && t.fe_conf->ff_on)
         add_forwardfor(s, t, *t.fe_conf);
+    if (t.be_conf && t.be_conf->ot_on)
+        add_originalto(s, t, *t.be_conf);
+    else if (t.fe_conf && t.fe_conf->ot_on)
+        add_originalto(s, t, *t.fe_conf);
     if (t.conn_mode >= CM_SCL) {
         // http-server-close / httpclose: one request per server connection.
         c.srv_ka = false;
@@ -1579,6 +1621,8 @@ const ptc_keyword keywords[] = {
      parse_option_accept_invalid, "option accept-invalid-http-response"},
     {"option abortonclose", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
      "[no] option abortonclose"},
+    {"option originalto", FE_BE, 0, 0, 4, parse_option_originalto,
+     "option originalto [except <network>] [header <name>]"},
 };
 
 const ptc_proto protos[] = {

@@ -102,6 +102,15 @@ struct proxy_conf {
     uint32_t retry_on;       // RETRY_* bits
     uint32_t uid_hdr_len;    // unique-id-header: name length (0: none)
     const char* uid_hdr;     // unique-id-header name, or NULL
+    // option originalto [except <network>] [header <name>]: the local address the client
+    // connected to, in X-Original-To
+    bool ot_on;
+    bool ot_except4;
+    bool ot_except6;
+    uint8_t ot_net4[4], ot_mask4[4];
+    uint8_t ot_net6[16], ot_mask6[16];
+    const char* ot_hdr;      // header name ("x-original-to" when NULL)
+    uint32_t ot_hdr_len;
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.
@@ -111,6 +120,7 @@ void conf_init(ptc_modref* self, uint32_t kind, void* conf);
 void conf_copy(ptc_modref* self, uint32_t kind, void* dst, const void* src);
 int parse_http_reuse(const ptc_kw_ctx* ctx);
 int parse_option_forwardfor(const ptc_kw_ctx* ctx);
+int parse_option_originalto(const ptc_kw_ctx* ctx);
 int parse_option_conn_mode(const ptc_kw_ctx* ctx);
 int parse_monitor_uri(const ptc_kw_ctx* ctx);
 int parse_retry_on(const ptc_kw_ctx* ctx);

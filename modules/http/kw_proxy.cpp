@@ -115,6 +115,49 @@ int parse_option_forwardfor(const ptc_kw_ctx* ctx)
     return PTC_OK;
 }
 
+// option originalto [except <network>] [header <name>]
+int parse_option_originalto(const ptc_kw_ctx* ctx)
+{
+    proxy_conf* c = conf_of(ctx);
+    c->ot_on = true;
+    c->ot_except4 = c->ot_except6 = false;
+    c->ot_hdr = nullptr;
+    c->ot_hdr_len = 0;
+    for (uint32_t i = ctx->kw_words; i < ctx->argc; ++i) {
+        std::string_view w = sv(ctx->args[i]);
+        if (w != "except" && w != "header")
+            return host->cfg_errorf(ctx, "'option originalto' expects 'except' or 'header', "
+                                    "got '%.*s'", int(w.size()), w.data());
+        if (i + 1 >= ctx->argc)
+            return host->cfg_errorf(ctx, "'option originalto' '%.*s' expects an argument",
+                                    int(w.size()), w.data());
+        std::string_view v = sv(ctx->args[++i]);
+        if (w == "header") {
+            if (v.empty() || v.find_first_of(" :\t") != std::string_view::npos)
+                return host->cfg_errorf(ctx, "'option originalto' invalid header name '%.*s'",
+                                        int(v.size()), v.data());
+            c->ot_hdr = host->cfg_strdup(ctx, ctx->args[i]);
+            c->ot_hdr_len = uint32_t(v.size());
+            continue;
+        }
+        bool v6;
+        uint8_t net[16], mask[16];
+        if (!parse_net(v, v6, net, mask))
+            return host->cfg_errorf(ctx, "'option originalto' 'except' expects a network, "
+                                    "got '%.*s'", int(v.size()), v.data());
+        if (v6) {
+            c->ot_except6 = true;
+            memcpy(c->ot_net6, net, 16);
+            memcpy(c->ot_mask6, mask, 16);
+        } else {
+            c->ot_except4 = true;
+            memcpy(c->ot_net4, net, 4);
+            memcpy(c->ot_mask4, mask, 4);
+        }
+    }
+    return PTC_OK;
+}
+
 // option http-keep-alive | http-server-close | httpclose (and "no option ..."): the last one
 // seen wins; "no" resets to the default (keep-alive) when it cancels the current mode.
 int parse_option_conn_mode(const ptc_kw_ctx* ctx)
