@@ -293,6 +293,7 @@ size_t framing_pos(const h1::header* hs, size_t n, const char* base)
 
 step request_incomplete(ptc_stream* s, txn& t, ptc_str d, uint32_t fl)
 {
+
     if (fl & PTC_CHAN_ERROR)
         return set_term(t, 'C', 'R'), abort_stream(s, t);
     if (fl & PTC_CHAN_EOF)
@@ -424,8 +425,11 @@ step wait_request(ptc_stream* s, txn& t)
     ptc_str d;
     uint32_t fl = host->chan_data(s, REQ, &d);
     if (d.len == 0) {
-        if (fl & ENDED)
+        if (fl & ENDED) {
+            if (t.first_req && t.fe_conf && t.fe_conf->ignore_probes)
+                t.cur.logged = true; // option http-ignore-probes: closed without a byte
             return close_stream(s, t, PTC_CLOSE_FLUSH);
+        }
         return step::WAIT;
     }
     h1::request req;
@@ -598,8 +602,14 @@ void prepare_request_head(ptc_stream* s, txn& t)
         c.srv_ka = false;
         ptc_str d;
         host->chan_data(s, REQ, &d);
-        if (!index_conn_has(t.idx, d.ptr, "close"))
+        // (option http-pretend-keepalive: the server is not told; the connection is
+        // closed after the response all the same)
+        if (t.be_conf && t.be_conf->pretend_ka) {
+            if (index_conn_has(t.idx, d.ptr, "close"))
+                head_del(s, REQ, t.idx, d.ptr, "connection");
+        } else if (!index_conn_has(t.idx, d.ptr, "close")) {
             head_add(s, REQ, t.idx, "connection", "close");
+        }
         return;
     }
     // "Connection: close" is per hop: the server side stays keep-alive so that its
@@ -1356,7 +1366,11 @@ void on_cli_timeout(ptc_stream* s, txn& t)
         // keep-alive connection is closed silently.
         ptc_str d;
         host->chan_data(s, REQ, &d);
-        if (d.len || t.first_req) {
+        if (!d.len && t.first_req && t.fe_conf && t.fe_conf->ignore_probes) {
+            // option http-ignore-probes: a pre-connect that never spoke leaves no trace
+            t.cur.logged = true;
+            close_stream(s, t, PTC_CLOSE_FLUSH);
+        } else if (d.len || t.first_req) {
             fail_term(s, t, 408, 'c', 'R');
         } else {
             t.cur.logged = true; // idle keep-alive connection: nothing to log
@@ -1621,6 +1635,14 @@ const ptc_keyword keywords[] = {
      parse_option_accept_invalid, "option accept-invalid-http-response"},
     {"option abortonclose", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
      "[no] option abortonclose"},
+    {"option http-ignore-probes", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
+     "[no] option http-ignore-probes"},
+    {"option http-pretend-keepalive", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
+     parse_option_accept_invalid, "[no] option http-pretend-keepalive"},
+    {"option http-no-delay", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
+     "[no] option http-no-delay (always on)"},
+    {"option disable-h2-upgrade", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
+     parse_option_accept_invalid, "[no] option disable-h2-upgrade (always on)"},
     {"option originalto", FE_BE, 0, 0, 4, parse_option_originalto,
      "option originalto [except <network>] [header <name>]"},
 };

@@ -93,6 +93,8 @@ struct proxy_conf {
     bool accept_invalid_req; // option accept-invalid-http-request
     bool accept_invalid_res; // option accept-invalid-http-response
     bool abortonclose;       // option abortonclose (backend side)
+    bool ignore_probes;      // option http-ignore-probes (frontend side)
+    bool pretend_ka;         // option http-pretend-keepalive (backend side)
     uint8_t ff_net4[4], ff_mask4[4];
     uint8_t ff_net6[16], ff_mask6[16];
     const char* ff_hdr;      // header name ("x-forwarded-for" when NULL)

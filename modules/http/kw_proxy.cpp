@@ -259,6 +259,12 @@ int parse_option_accept_invalid(const ptc_kw_ctx* ctx)
         conf_of(ctx)->accept_invalid_req = on;
     else if (sv(ctx->args[1]) == "abortonclose")
         conf_of(ctx)->abortonclose = on;
+    else if (sv(ctx->args[1]) == "http-ignore-probes")
+        conf_of(ctx)->ignore_probes = on;
+    else if (sv(ctx->args[1]) == "http-pretend-keepalive")
+        conf_of(ctx)->pretend_ka = on;
+    else if (sv(ctx->args[1]) == "http-no-delay" || sv(ctx->args[1]) == "disable-h2-upgrade")
+        ; // what portico always does: no send delays (TCP_NODELAY), no HTTP/2 upgrade
     else
         conf_of(ctx)->accept_invalid_res = on;
     return PTC_OK;
