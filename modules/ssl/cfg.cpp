@@ -474,6 +474,17 @@ int kw_srv_misc(const ptc_kw_ctx* c)
     } else if (eq(k, "no-verifyhost")) {
         sc->verifyhost = nullptr;
         sc->verifyhost_set = 0;
+    } else if (eq(k, "check-ssl")) {
+        sc->check_ssl = 1;
+    } else if (eq(k, "no-check-ssl")) {
+        sc->check_ssl = 2;
+    } else if (eq(k, "check-sni")) {
+        sc->check_sni = host->cfg_strdup(c, c->args[c->kw_words]);
+    } else if (eq(k, "check-alpn")) {
+        sc->check_alpn = host->cfg_strdup(c, c->args[c->kw_words]);
+        if (alpn_wire(sc->check_alpn, false).empty())
+            return host->cfg_errorf(c, "'check-alpn' : expects a comma-separated list of "
+                                       "protocol names");
     } else if (eq(k, "crt")) {
         std::string p = resolve(g.crt_base, str(c->args[c->kw_words]));
         cert* ct = cert_find(p);
@@ -614,7 +625,8 @@ std::string openssl_err()
     return buf;
 }
 
-// ALPN "h2,http/1.1" in wire format.
+} // namespace
+
 std::string alpn_wire(const char* s, bool drop_h2)
 {
     std::string w;
@@ -632,6 +644,8 @@ std::string alpn_wire(const char* s, bool drop_h2)
     }
     return w;
 }
+
+namespace {
 
 int alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned int inlen, void* arg)
@@ -931,10 +945,16 @@ int new_session_cb(SSL* ssl, SSL_SESSION* sess)
     return 1;
 }
 
-int build_server(ptc_proxy* be, ptc_server* srv)
+} // namespace
+
+int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
 {
     server_cf* sc = static_cast<server_cf*>(host->server_conf(g_self, srv));
-    if (!sc || sc->o.ssl != 1)
+    if (!sc || sc->ctx)
+        return PTC_OK;
+    // HAProxy prepares a server's TLS context for its traffic ("ssl"), for "check-ssl",
+    // and when its backend has a "tcp-check connect ssl" rule (the check module asks)
+    if (sc->o.ssl != 1 && sc->check_ssl != 1 && !for_checks)
         return PTC_OK;
     ptc_str bn = host->proxy_name(be), sn = host->server_name(srv);
     merge(sc->o, g.server_def);
@@ -984,6 +1004,8 @@ int build_server(ptc_proxy* be, ptc_server* srv)
     return PTC_OK;
 }
 
+namespace {
+
 constexpr uint32_t B = PTC_KW_BIND;
 constexpr uint32_t SV = PTC_KW_SERVER | PTC_KW_DEFSERVER;
 constexpr uint32_t BSV = B | SV;
@@ -1017,7 +1039,7 @@ int build_all()
         if (!(host->proxy_cap(p) & PTC_SEC_BACKEND))
             continue;
         for (ptc_server* s = host->server_next(p, nullptr); s; s = host->server_next(p, s))
-            if (build_server(p, s) != PTC_OK)
+            if (build_server(p, s, false) != PTC_OK)
                 rc = PTC_ERROR;
     }
     return rc;
@@ -1066,6 +1088,13 @@ const ptc_keyword k_keywords[] = {
     // server lines
     {"sni", SV, 0, 1, 1, kw_srv_sni, "sni <expr>: SNI sent to the server (sample expression)"},
     {"no-ssl-reuse", SV, 0, 0, 0, kw_srv_misc, "no-ssl-reuse: no TLS session resumption"},
+    {"check-ssl", SV, 0, 0, 0, kw_srv_misc,
+     "check-ssl: health checks over TLS (with the server's TLS settings)"},
+    {"no-check-ssl", SV, 0, 0, 0, kw_srv_misc,
+     "no-check-ssl: health checks in clear even when the server has 'ssl'"},
+    {"check-sni", SV, 0, 1, 1, kw_srv_misc, "check-sni <name>: SNI sent by TLS health checks"},
+    {"check-alpn", SV, 0, 1, 1, kw_srv_misc,
+     "check-alpn <proto>[,<proto>...]: ALPN offered by TLS health checks"},
     {"ssl-reuse", SV, 0, 0, 0, kw_srv_misc, "ssl-reuse: cancel an inherited no-ssl-reuse"},
     {"verifyhost", SV, 0, 1, 1, kw_srv_misc,
      "verifyhost <name>: the name the server certificate must carry"},

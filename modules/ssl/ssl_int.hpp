@@ -88,7 +88,20 @@ struct server_cf {
     SSL_CTX* ctx;            // built in post_config
     char* alpn_wire;
     uint32_t alpn_wire_len;
+    // health checks (ssl.h's check API)
+    uint8_t check_ssl;       // 0 unset, 1 "check-ssl", 2 "no-check-ssl"
+    const char* check_sni;   // "check-sni <name>"
+    const char* check_alpn;  // "check-alpn <list>" as written
 };
+// Builds <srv>'s client context if its traffic ("ssl") or its checks need one and it has
+// none yet (post_config, or the check module asking first). PTC_OK / PTC_ERROR (reported).
+// ALPN "h2,http/1.1" in wire format (without h2/h3 when <drop_h2>).
+std::string alpn_wire(const char* s, bool drop_h2);
+int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks);
+// Prepares <ssl> for a connection to the server of <sc>: SNI, the name to verify, ALPN in
+// wire format (NULL: none).
+void client_setup(SSL* ssl, const server_cf* sc, const char* sni, const char* alpn_wire,
+                  uint32_t alpn_len);
 
 // A loaded certificate (with key and chain), shared by the binds that name its file.
 struct cert {
