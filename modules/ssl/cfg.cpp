@@ -524,6 +524,34 @@ int kw_global(const ptc_kw_ctx* c)
         g.server_def.ciphers = host->cfg_strdup(c, v);
     else if (eq(k, "ssl-default-server-ciphersuites"))
         g.server_def.ciphersuites = host->cfg_strdup(c, v);
+    else if (eq(k, "ssl-load-extra-files")) {
+        uint32_t f = 0;
+        for (uint32_t i = c->kw_words; i < c->argc; i++) {
+            ptc_str a = c->args[i];
+            if (eq(a, "none") || eq(a, "all")) {
+                if (c->argc - c->kw_words > 1)
+                    return host->cfg_errorf(c, "'%s' can't be used with other arguments",
+                                            eq(a, "none") ? "none" : "all");
+                f = eq(a, "all") ? (uint32_t)EXTRA_ALL : 0u;
+            } else if (eq(a, "key"))
+                f |= EXTRA_KEY;
+            else if (eq(a, "ocsp"))
+                f |= EXTRA_OCSP;
+            else if (eq(a, "issuer"))
+                f |= EXTRA_ISSUER;
+            else if (eq(a, "bundle") || eq(a, "sctl"))
+                return host->cfg_errorf(c, "'ssl-load-extra-files %.*s' is not supported yet "
+                                           "by portico (multi-certificate bundles and SCTL "
+                                           "files are not loaded)",
+                                        (int)a.len, a.ptr);
+            else
+                return host->cfg_errorf(c, "'ssl-load-extra-files' : unknown argument '%.*s', "
+                                           "expects 'none', 'all', 'bundle', 'sctl', 'ocsp', "
+                                           "'issuer' or 'key'",
+                                        (int)a.len, a.ptr);
+        }
+        g.extra_files = f;
+    }
     else if (eq(k, "ssl-server-verify")) {
         if (eq(v, "none"))
             g.server_verify = 0;
@@ -802,6 +830,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     }
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_tlsext_servername_arg(ctx, bt);
+    ocsp_attach(ctx, c);
     c->users.push_back(ctx);
     return ctx;
 }
@@ -1027,6 +1056,10 @@ int build_all()
         host->errorf(g_self, "ssl: cannot reserve the runtime API's certificate slots");
         return PTC_ERROR;
     }
+    if (!ocsp_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the runtime API's OCSP response slots");
+        return PTC_ERROR;
+    }
     if (any && !sess_cache_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the shared TLS session cache (%llu entries)",
                      (unsigned long long)g.cachesize);
@@ -1116,6 +1149,8 @@ const ptc_keyword k_keywords[] = {
      "ssl-default-server-ciphers <list>: default TLS <= 1.2 ciphers of server lines"},
     {"ssl-default-server-ciphersuites", GL, 0, 1, 1, kw_global,
      "ssl-default-server-ciphersuites <list>: default TLS 1.3 suites of server lines"},
+    {"ssl-load-extra-files", GL, 0, 1, -1, kw_global,
+     "ssl-load-extra-files none|all|key|ocsp|issuer...: side files read with a certificate"},
     {"ssl-server-verify", GL, 0, 1, 1, kw_global,
      "ssl-server-verify none|required: default 'verify' of server lines"},
     {"tune.ssl.cachesize", GL, 0, 1, 1, kw_global,

@@ -97,6 +97,7 @@ uint64_t tick(ptc_task* t, void*)
     (void)t;
     bool quiet = host->worker_slot() != 0;
     apply_commits(quiet);
+    ocsp_apply();
     for (cert* c : cert_all())
         cert_refresh(c, true, quiet);
     return host->now_ms() + k_period_ms;
@@ -219,7 +220,7 @@ const ptc_cli_cmd k_cmds[] = {
 
 std::string file_stamp(const std::string& path)
 {
-    return one_stamp(path) + "|" + one_stamp(path + ".key");
+    return one_stamp(path) + "|" + one_stamp(path + ".key") + "|" + one_stamp(path + ".ocsp");
 }
 
 bool cert_refresh(cert* c, bool install, bool quiet)
@@ -272,6 +273,9 @@ void cert_replace(cert* c, cert* n, bool install, bool quiet)
     std::swap(c->chain, n->chain);
     std::swap(c->key, n->key);
     std::swap(c->names, n->names);
+    std::swap(c->ocsp, n->ocsp);
+    std::swap(c->ocsp_expire, n->ocsp_expire);
+    std::swap(c->ocsp_key, n->ocsp_key);
     c->mtime = n->mtime;
     // the SNI names of binds that take them from the certificate
     for (auto& [bt, idx] : c->bind_users) {

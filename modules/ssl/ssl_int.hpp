@@ -114,7 +114,24 @@ struct cert {
     std::vector<SSL_CTX*> users;    // contexts serving it
     std::vector<std::pair<bind_tls*, size_t>> bind_users; // (bind, index in its ctxs)
     std::string stamp;              // what the files looked like when last read (reload.cpp)
+    // OCSP stapling (ocsp.cpp): the ".ocsp" side file's response, DER
+    std::string ocsp;               // the response stapled (empty: none)
+    time_t ocsp_expire = 0;         // its nextUpdate less 5 minutes: not stapled after
+    std::string ocsp_key;           // DER of the OCSP certificate ID (empty: no ".ocsp" at load)
 };
+// The extra files read with a certificate (ssl-load-extra-files).
+enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4,
+                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER };
+// Reads <c>'s ".ocsp" (and ".issuer") side files from <path> as ssl-load-extra-files says:
+// the response is checked against the certificate and its issuer. false with <err> set.
+bool ocsp_load(cert* c, const std::string& path, std::string& err);
+// Staples the certificate's OCSP response on handshakes asking for it (bind contexts).
+void ocsp_attach(SSL_CTX* ctx, cert* c);
+// Runtime API: "set/show ssl ocsp-response" (init), their shared area (post_config), the
+// workers' update (their once-a-second tick).
+int ocsp_cli_register(ptc_modref* self);
+bool ocsp_reserve();
+void ocsp_apply();
 // The identity of <path>'s files on disk (and its ".key" side file): changes when either is
 // replaced or rewritten.
 std::string file_stamp(const std::string& path);
@@ -154,6 +171,7 @@ struct globals {
     uint64_t cachesize = 20000;
     uint64_t lifetime_s = 300;
     uint64_t maxrecord = 0;
+    uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
 };
 extern globals g;
 
