@@ -306,6 +306,17 @@ int kw_bind_crt(const ptc_kw_ctx* c)
     return load_crt_path(c, be, p);
 }
 
+int kw_bind_ticket_keys(const ptc_kw_ctx* c)
+{
+    bind_extra& be = extra_of(c);
+    std::string err;
+    int ref = tickets_load_file(str(c->args[c->kw_words]), err);
+    if (ref < 0)
+        return host->cfg_errorf(c, "'tls-ticket-keys' : %s", err.c_str());
+    be.bt->ticket_ref = ref;
+    return PTC_OK;
+}
+
 int kw_bind_crt_list(const ptc_kw_ctx* c)
 {
     bind_extra& be = extra_of(c);
@@ -797,7 +808,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     SSL_CTX_sess_set_cache_size(ctx, (long)g.cachesize);
     SSL_CTX_set_timeout(ctx, (long)g.lifetime_s);
     sess_cache_attach(ctx);
-    tickets_attach(ctx);
+    tickets_attach(ctx, bt);
     if (o.verify > 0) {
         if (!o.ca_file) {
             err = "verify is enabled but no CA file specified (ca-file)";
@@ -1056,6 +1067,10 @@ int build_all()
         host->errorf(g_self, "ssl: cannot reserve the runtime API's certificate slots");
         return PTC_ERROR;
     }
+    if (!tickets_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the TLS ticket keys' shared area");
+        return PTC_ERROR;
+    }
     if (!ocsp_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the runtime API's OCSP response slots");
         return PTC_ERROR;
@@ -1116,6 +1131,8 @@ const ptc_keyword k_keywords[] = {
     {"no-tls-tickets", BSV, 0, 0, 0, kw_flag, "no-tls-tickets: no session tickets"},
     {"prefer-client-ciphers", B, 0, 0, 0, kw_flag,
      "prefer-client-ciphers: the client's cipher order wins"},
+    {"tls-ticket-keys", B, 0, 1, 1, kw_bind_ticket_keys,
+     "tls-ticket-keys <file>: session ticket keys (base64, 48 or 80 bytes a line)"},
     {"strict-sni", B, 0, 0, 0, kw_flag,
      "strict-sni: refuse a handshake whose SNI matches no certificate"},
     // server lines

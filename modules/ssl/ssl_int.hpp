@@ -72,6 +72,7 @@ struct bind_tls {
     std::vector<ctx_ent> ctxs;         // ctxs[0] is the default certificate's
     std::vector<sni_entry> names;      // exact names first, then wildcards
     std::string alpn_wire;             // ALPN list in wire format, for the select callback
+    int ticket_ref = -1;               // "tls-ticket-keys": index of its key file (tickets.cpp)
 };
 struct bind_cf {
     bind_tls* t; // NULL: no TLS option on this address
@@ -222,6 +223,12 @@ void sess_cache_attach(SSL_CTX* ctx);
 // Ticket keys derived per epoch of tune.ssl.lifetime from a secret drawn in the master
 // (tickets.cpp): the same in every worker, rotating.
 bool tickets_init();
-void tickets_attach(SSL_CTX* ctx);
+void tickets_attach(SSL_CTX* ctx, const bind_tls* bt);
+// "tls-ticket-keys <file>" (config time): the index of the file's keys (one per file, shared
+// by the binds naming it), or -1 with <err> set (HAProxy's wording).
+int tickets_load_file(const std::string& path, std::string& err);
+// Runtime API: "show tls-keys", "set ssl tls-key" (init); the keys' shared area (post_config).
+int tickets_cli_register(ptc_modref* self);
+bool tickets_reserve();
 
 } // namespace tls
