@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <fstream>
 #include <unordered_map>
 
@@ -46,6 +47,14 @@ struct bind_extra {
     std::vector<bind_line> lines;
 };
 std::deque<bind_extra> g_binds;   // every bind with a TLS option
+// The crt-list files and certificate directories as loaded, for "show ssl crt-list".
+struct crtlist_line {
+    std::string cert;                 // the certificate's path (crt-base applied)
+    uint32_t line = 0;                // 0: a directory's file
+    std::vector<std::string> options; // per-line [options], ca-file/crl-file resolved
+    std::vector<std::string> filters; // SNI filters, "!" exclusions last
+};
+std::map<std::string, std::vector<crtlist_line>> g_crtlists;
 std::deque<std::string> g_wires; // ALPN wire lists, referenced by context callbacks
 
 bool eq(ptc_str s, const char* c) { return s.len == std::strlen(c) && !std::memcmp(s.ptr, c, s.len); }
@@ -269,7 +278,7 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
                 side |= n.size() > l && n.compare(n.size() - l, l, x) == 0;
             }
             if (!side)
-                files.push_back(path + "/" + n);
+                files.push_back((path.back() == '/' ? path : path + "/") + n);
         }
         closedir(d);
         std::sort(files.begin(), files.end());
@@ -298,12 +307,39 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
     return PTC_OK;
 }
 
+// Records <path> (a crt-list file or a directory) with the lines <be> got from <from> on.
+void record_crtlist(std::string path, const bind_extra& be, size_t from,
+                    const std::vector<uint32_t>& linenos)
+{
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    if (g_crtlists.count(path))
+        return; // a crt-list named by several binds is one crt-list
+    std::vector<crtlist_line>& v = g_crtlists[path];
+    for (size_t k = from; k < be.lines.size(); k++) {
+        crtlist_line l;
+        l.cert = be.lines[k].c->path;
+        l.line = k - from < linenos.size() ? linenos[k - from] : 0;
+        l.options = be.lines[k].options;
+        l.filters = be.lines[k].filters;
+        for (auto& x : be.lines[k].excludes)
+            l.filters.push_back("!" + x);
+        v.push_back(std::move(l));
+    }
+}
+
 int kw_bind_crt(const ptc_kw_ctx* c)
 {
     bind_extra& be = extra_of(c);
     std::string p = resolve(g.crt_base, str(c->args[c->kw_words]));
     be.bt->crts.push_back(p);
-    return load_crt_path(c, be, p);
+    size_t before = be.lines.size();
+    if (load_crt_path(c, be, p) != PTC_OK)
+        return PTC_ERROR;
+    struct stat st;
+    if (stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+        record_crtlist(p, be, before, {});
+    return PTC_OK;
 }
 
 int kw_bind_ticket_keys(const ptc_kw_ctx* c)
@@ -328,6 +364,8 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
     be.bt->crt_lists.push_back(p);
     std::string line;
     uint32_t n = 0;
+    size_t first = be.lines.size();
+    std::vector<uint32_t> linenos;
     while (std::getline(in, line)) {
         n++;
         crtlist::entry e;
@@ -383,8 +421,10 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
             be.lines[k].options = e.options;
             be.lines[k].filters = e.filters;
             be.lines[k].excludes = e.excludes;
+            linenos.push_back(n);
         }
     }
+    record_crtlist(p, be, first, linenos);
     return PTC_OK;
 }
 
@@ -1052,6 +1092,91 @@ constexpr uint32_t BSV = B | SV;
 constexpr uint32_t GL = PTC_SEC_GLOBAL;
 
 } // namespace
+
+namespace {
+
+// "show ssl crt-list [-n] [<file>]": HAProxy's dump (the lines with their options in
+// HAProxy's order and their SNI filters; -n adds the line numbers).
+int cli_show_crtlist(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    bool numbers = argc > 3 && eq(args[3], "-n");
+    std::string file = argc > (numbers ? 4u : 3u) ? str(args[numbers ? 4 : 3]) : "";
+    if (numbers && file.empty()) {
+        host->cli_printf(r, "'show ssl crt-list -n' expects a filename or a directory\n");
+        return PTC_ERROR;
+    }
+    if (file.empty()) {
+        for (auto& [path, lines] : g_crtlists)
+            host->cli_printf(r, "%s\n", path.c_str());
+        return PTC_OK;
+    }
+    while (file.size() > 1 && file.back() == '/')
+        file.pop_back();
+    auto it = g_crtlists.find(file);
+    if (it == g_crtlists.end()) {
+        host->cli_printf(r, "didn't find the specified filename\n");
+        return PTC_ERROR;
+    }
+    host->cli_printf(r, "# %s\n", file.c_str());
+    static const char* const order[] = {"alpn", "verify", "ca-file", "crl-file", "ciphers",
+                                        "ciphersuites", "curves"};
+    for (const crtlist_line& l : it->second) {
+        std::string out = l.cert;
+        if (numbers)
+            out += ":" + std::to_string(l.line);
+        if (!l.options.empty()) {
+            std::string o;
+            for (const char* k : order)
+                for (size_t i = 0; i + 1 < l.options.size(); i += 2)
+                    if (l.options[i] == k)
+                        o += (o.empty() ? "" : " ") + l.options[i] + " " + l.options[i + 1];
+            out += " [" + o + "]";
+        }
+        for (auto& f : l.filters)
+            out += " " + f;
+        host->cli_printf(r, "%s\n", out.c_str());
+    }
+    return PTC_OK;
+}
+
+int cli_not_yet(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    std::string cmd;
+    for (uint32_t i = 0; i < argc && i < 3; i++)
+        cmd += (i ? " " : "") + str(args[i]);
+    host->cli_printf(r, "'%s' is not supported yet by portico: certificates and crt-list lines "
+                        "are added or removed by editing the files and reloading\n",
+                     cmd.c_str());
+    return PTC_ERROR;
+}
+
+const ptc_cli_cmd k_crtlist_cmds[] = {
+    {"show ssl crt-list", "show ssl crt-list [-n] [<filename>]",
+     "show the list of crt-lists or the content of a crt-list file <filename>", PTC_CLI_ADMIN,
+     cli_show_crtlist},
+    {"add ssl crt-list", "add ssl crt-list <list> <cert> [opts]*",
+     "add to crt-list file <list> a line <cert> or a payload (not supported yet)", PTC_CLI_ADMIN,
+     cli_not_yet},
+    {"del ssl crt-list", "del ssl crt-list <list> <cert[:line]>",
+     "delete a line <cert> from crt-list file <list> (not supported yet)", PTC_CLI_ADMIN,
+     cli_not_yet},
+    {"new ssl cert", "new ssl cert <certfile>",
+     "create a new certificate file to be used in a crt-list or a directory (not supported "
+     "yet)",
+     PTC_CLI_ADMIN, cli_not_yet},
+    {"del ssl cert", "del ssl cert <certfile>",
+     "delete an unused certificate file (not supported yet)", PTC_CLI_ADMIN, cli_not_yet},
+};
+
+} // namespace
+
+int crtlist_cli_register(ptc_modref* self)
+{
+    for (const ptc_cli_cmd& c : k_crtlist_cmds)
+        if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
+            return PTC_ERROR;
+    return PTC_OK;
+}
 
 int build_all()
 {

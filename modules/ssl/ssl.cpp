@@ -585,7 +585,8 @@ int init(ptc_modref* self)
     for (const ptc_cli_cmd& c : k_cli)
         if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
             return PTC_ERROR;
-    if (ocsp_cli_register(self) != PTC_OK || tickets_cli_register(self) != PTC_OK)
+    if (ocsp_cli_register(self) != PTC_OK || tickets_cli_register(self) != PTC_OK ||
+        crtlist_cli_register(self) != PTC_OK)
         return PTC_ERROR;
     return reload_cli_register(self);
 }

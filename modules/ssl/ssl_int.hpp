@@ -180,6 +180,8 @@ extern globals g;
 extern const ptc_keyword k_keywords[];
 extern const uint32_t k_keyword_count;
 int build_all(); // post_config: contexts for every bind and server
+// "show ssl crt-list" and the crt-list/certificate commands not supported yet (init).
+int crtlist_cli_register(ptc_modref* self);
 
 // The transport (xprt.cpp).
 struct tls_conn {
