@@ -39,6 +39,8 @@ struct bind_line {
     cert* c;
     std::vector<std::string> options; // crt-list per-line options
     std::vector<std::string> filters, excludes;
+    std::string list;                 // the crt-list of the line ("" : crt)
+    uint32_t lineno = 0;
 };
 // Extra state of a bind_tls kept here: the certificate lines in order.
 struct bind_extra {
@@ -55,6 +57,8 @@ struct crtlist_line {
     std::vector<std::string> filters; // SNI filters, "!" exclusions last
 };
 std::map<std::string, std::vector<crtlist_line>> g_crtlists;
+std::map<std::string, uint32_t> g_linecount; // lines read from each crt-list file
+std::map<std::string, bool> g_is_dir;
 std::deque<std::string> g_wires; // ALPN wire lists, referenced by context callbacks
 
 bool eq(ptc_str s, const char* c) { return s.len == std::strlen(c) && !std::memcmp(s.ptr, c, s.len); }
@@ -303,7 +307,7 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
                                "as HAProxy does",
                             path.c_str());
     }
-    be.lines.push_back(bind_line{ct, {}, {}, {}});
+    be.lines.push_back(bind_line{ct, {}, {}, {}, {}, 0});
     return PTC_OK;
 }
 
@@ -337,8 +341,13 @@ int kw_bind_crt(const ptc_kw_ctx* c)
     if (load_crt_path(c, be, p) != PTC_OK)
         return PTC_ERROR;
     struct stat st;
-    if (stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    if (stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        std::string d = p;
+        while (d.size() > 1 && d.back() == '/')
+            d.pop_back();
+        g_is_dir[d] = true;
         record_crtlist(p, be, before, {});
+    }
     return PTC_OK;
 }
 
@@ -421,9 +430,12 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
             be.lines[k].options = e.options;
             be.lines[k].filters = e.filters;
             be.lines[k].excludes = e.excludes;
+            be.lines[k].list = p;
+            be.lines[k].lineno = n;
             linenos.push_back(n);
         }
     }
+    g_linecount[p] = n;
     record_crtlist(p, be, first, linenos);
     return PTC_OK;
 }
@@ -999,7 +1011,8 @@ int build_bind(bind_extra& be)
             return PTC_ERROR;
         }
         size_t idx = bt->ctxs.size();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty()});
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty(), ln.list, ln.lineno,
+                                             false});
         ln.c->bind_users.emplace_back(bt, idx);
         for (auto& f : ln.filters)
             bt->names.push_back(sni_entry{f, false, idx});
@@ -1139,36 +1152,191 @@ int cli_show_crtlist(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_re
     return PTC_OK;
 }
 
-int cli_not_yet(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
-{
-    std::string cmd;
-    for (uint32_t i = 0; i < argc && i < 3; i++)
-        cmd += (i ? " " : "") + str(args[i]);
-    host->cli_printf(r, "'%s' is not supported yet by portico: certificates and crt-list lines "
-                        "are added or removed by editing the files and reloading\n",
-                     cmd.c_str());
-    return PTC_ERROR;
-}
-
 const ptc_cli_cmd k_crtlist_cmds[] = {
     {"show ssl crt-list", "show ssl crt-list [-n] [<filename>]",
      "show the list of crt-lists or the content of a crt-list file <filename>", PTC_CLI_ADMIN,
      cli_show_crtlist},
-    {"add ssl crt-list", "add ssl crt-list <list> <cert> [opts]*",
-     "add to crt-list file <list> a line <cert> or a payload (not supported yet)", PTC_CLI_ADMIN,
-     cli_not_yet},
-    {"del ssl crt-list", "del ssl crt-list <list> <cert[:line]>",
-     "delete a line <cert> from crt-list file <list> (not supported yet)", PTC_CLI_ADMIN,
-     cli_not_yet},
-    {"new ssl cert", "new ssl cert <certfile>",
-     "create a new certificate file to be used in a crt-list or a directory (not supported "
-     "yet)",
-     PTC_CLI_ADMIN, cli_not_yet},
-    {"del ssl cert", "del ssl cert <certfile>",
-     "delete an unused certificate file (not supported yet)", PTC_CLI_ADMIN, cli_not_yet},
 };
 
 } // namespace
+
+bool crtlist_exists(const std::string& list, bool& is_dir)
+{
+    is_dir = g_is_dir.count(list) > 0;
+    return g_crtlists.count(list) > 0;
+}
+
+bool cert_used(const cert* c)
+{
+    return !c->users.empty();
+}
+
+bool crtlist_add(const std::string& list, const std::string& text, size_t& nbinds,
+                 std::string& err)
+{
+    crtlist::entry e;
+    std::string why;
+    crtlist::status st = crtlist::parse_line(text, e, why);
+    if (st != crtlist::status::ok) {
+        err = st == crtlist::status::blank
+                  ? "'add ssl crtlist' should contain the certificate name in the payload"
+                  : why;
+        return false;
+    }
+    std::string cp = resolve(g.crt_base, e.file);
+    cert* c = cert_find(cp);
+    if (!c) {
+        err = "certificate '" + cp + "' does not exist!";
+        return false;
+    }
+    for (size_t i = 0; i < e.options.size(); i += 2) {
+        const std::string& k = e.options[i];
+        static const char* const ok[] = {"alpn", "ciphers", "ciphersuites", "curves", "verify",
+                                          "ca-file", "crl-file"};
+        bool known = false;
+        for (const char* x : ok)
+            known |= k == x;
+        if (!known || i + 1 >= e.options.size()) {
+            err = "option '" + k + "' is not supported on a crt-list line (alpn, ciphers, "
+                  "ciphersuites, curves, verify, ca-file, crl-file)";
+            return false;
+        }
+        std::string& v = e.options[i + 1];
+        if (k == "verify" && v != "none" && v != "optional" && v != "required") {
+            err = "'verify' expects 'none', 'optional' or 'required'";
+            return false;
+        }
+        if (k == "ca-file" || k == "crl-file") {
+            v = resolve(g.ca_base, v);
+            if (access(v.c_str(), R_OK) != 0) {
+                err = "'" + k + "' : unable to read '" + v + "' : " + strerror(errno);
+                return false;
+            }
+        }
+    }
+    uint32_t lineno = ++g_linecount[list];
+    nbinds = 0;
+    for (auto& be : g_binds) {
+        bind_tls* bt = be.bt;
+        if (std::find(bt->crt_lists.begin(), bt->crt_lists.end(), list) == bt->crt_lists.end() ||
+            !bt->o.ssl)
+            continue;
+        tls_opts o = bt->o;
+        for (size_t i = 0; i + 1 < e.options.size(); i += 2) {
+            const std::string& k = e.options[i];
+            const char* v = strdup(e.options[i + 1].c_str()); // lives as long as the context
+            if (k == "alpn")
+                o.alpn = v;
+            else if (k == "ciphers")
+                o.ciphers = v;
+            else if (k == "ciphersuites")
+                o.ciphersuites = v;
+            else if (k == "curves")
+                o.curves = v;
+            else if (k == "ca-file")
+                o.ca_file = v;
+            else if (k == "crl-file")
+                o.crl_file = v;
+            else if (k == "verify")
+                o.verify = !std::strcmp(v, "none") ? 0 : !std::strcmp(v, "optional") ? 1 : 2;
+        }
+        SSL_CTX* ctx = make_bind_ctx(bt, o, c, err);
+        if (!ctx)
+            return false;
+        size_t idx = bt->ctxs.size();
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, !e.filters.empty(), list, lineno, false});
+        c->bind_users.emplace_back(bt, idx);
+        for (auto& f : e.filters)
+            bt->names.push_back(sni_entry{f, false, idx});
+        for (auto& f : e.excludes)
+            bt->names.push_back(sni_entry{f, true, idx});
+        if (e.filters.empty())
+            for (auto& n : c->names)
+                bt->names.push_back(sni_entry{n, false, idx});
+        nbinds++;
+    }
+    crtlist_line l;
+    l.cert = cp;
+    l.line = lineno;
+    l.options = e.options;
+    l.filters = e.filters;
+    for (auto& x : e.excludes)
+        l.filters.push_back("!" + x);
+    g_crtlists[list].push_back(std::move(l));
+    return true;
+}
+
+bool crtlist_del(const std::string& list, const std::string& cert_path, uint32_t lineno,
+                 std::string& err)
+{
+    auto it = g_crtlists.find(list);
+    if (it == g_crtlists.end()) {
+        err = "crt-list '" + list + "' does not exist!";
+        return false;
+    }
+    cert* c = cert_find(cert_path);
+    if (!c) {
+        err = "certificate '" + cert_path + "' does not exist!";
+        return false;
+    }
+    std::vector<size_t> found;
+    std::string nums;
+    for (size_t i = 0; i < it->second.size(); i++) {
+        const crtlist_line& l = it->second[i];
+        if (l.cert != cert_path)
+            continue;
+        nums += (nums.empty() ? "" : ", ") + std::to_string(l.line);
+        if (!lineno || l.line == lineno)
+            found.push_back(i);
+    }
+    if (nums.empty()) {
+        err = "certificate '" + cert_path + "' can't be found in crt-list '" + list + "'!";
+        return false;
+    }
+    if (found.empty()) {
+        err = "found a certificate '" + cert_path + "' but the line number is incorrect, please "
+              "specify a correct line number preceded by colons (" + nums + ")!";
+        return false;
+    }
+    if (found.size() > 1) {
+        err = "found the certificate '" + cert_path + "' in several entries, please specify a "
+              "line number preceded by colons (" + nums + ")!";
+        return false;
+    }
+    uint32_t line = it->second[found[0]].line;
+    // the default certificate of a bind (its first) stays, unless strict-sni
+    std::string users;
+    for (auto& be : g_binds)
+        for (size_t i = 0; i < be.bt->ctxs.size(); i++) {
+            const auto& ce = be.bt->ctxs[i];
+            if (i == 0 && ce.list == list && ce.lineno == line && !be.bt->o.strict_sni)
+                users += "\t- " + be.bt->file + ":" + std::to_string(be.bt->line) + "\n";
+        }
+    if (!users.empty()) {
+        err = "certificate '" + cert_path + "' cannot be deleted, it is used as default "
+              "certificate by the following frontends:\n" + users;
+        return false;
+    }
+    for (auto& be : g_binds) {
+        bind_tls* bt = be.bt;
+        for (size_t i = 0; i < bt->ctxs.size(); i++) {
+            auto& ce = bt->ctxs[i];
+            if (ce.list != list || ce.lineno != line || ce.removed)
+                continue;
+            ce.removed = true;
+            auto& v = bt->names;
+            v.erase(std::remove_if(v.begin(), v.end(),
+                                   [&](const sni_entry& e) { return e.ctx == i; }),
+                    v.end());
+            auto& bu = ce.c->bind_users;
+            bu.erase(std::remove(bu.begin(), bu.end(), std::make_pair(bt, i)), bu.end());
+            auto& us = ce.c->users;
+            us.erase(std::remove(us.begin(), us.end(), ce.ctx), us.end());
+        }
+    }
+    it->second.erase(it->second.begin() + (long)found[0]);
+    return true;
+}
 
 int crtlist_cli_register(ptc_modref* self)
 {
@@ -1190,6 +1358,10 @@ int build_all()
     }
     if (!reload_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the runtime API's certificate slots");
+        return PTC_ERROR;
+    }
+    if (!cert_all().empty() && !runtime_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the runtime API's change journal");
         return PTC_ERROR;
     }
     if (!tickets_reserve()) {

@@ -68,6 +68,9 @@ struct bind_tls {
         SSL_CTX* ctx = nullptr;
         cert* c = nullptr;
         bool explicit_filters = false; // crt-list line with SNI filters: no names from the cert
+        std::string list;              // the crt-list it comes from ("" : a crt)
+        uint32_t lineno = 0;           // its line there
+        bool removed = false;          // "del ssl crt-list": no name leads to it any more
     };
     std::vector<ctx_ent> ctxs;         // ctxs[0] is the default certificate's
     std::vector<sni_entry> names;      // exact names first, then wildcards
@@ -180,8 +183,30 @@ extern globals g;
 extern const ptc_keyword k_keywords[];
 extern const uint32_t k_keyword_count;
 int build_all(); // post_config: contexts for every bind and server
-// "show ssl crt-list" and the crt-list/certificate commands not supported yet (init).
+// "show ssl crt-list" (init).
 int crtlist_cli_register(ptc_modref* self);
+// Runtime crt-list changes ("add/del ssl crt-list"), made by the master and replayed by the
+// workers (runtime.cpp): add <line> (its certificate loaded) to crt-list <list> in every bind
+// using it (<nbinds> set); delete the entry of certificate <cert> (line <lineno>, 0: the only
+// one). false with <err> (HAProxy's wording).
+bool crtlist_exists(const std::string& list, bool& is_dir);
+bool crtlist_add(const std::string& list, const std::string& line, size_t& nbinds,
+                 std::string& err);
+bool crtlist_del(const std::string& list, const std::string& cert, uint32_t lineno,
+                 std::string& err);
+// A certificate some bind or server uses.
+bool cert_used(const cert* c);
+// "new/del ssl cert", "add/del ssl crt-list": commands (init), the journal the workers replay
+// (post_config), the replay (workers' tick).
+int runtime_cli_register(ptc_modref* self);
+bool runtime_reserve();
+void runtime_apply();
+// reload.cpp: "new ssl cert" certificates (empty until set + commit); commit of one.
+bool cert_is_new(const std::string& path);
+void cert_new_add(const std::string& path);
+bool cert_new_del(const std::string& path);
+// Journals a committed certificate that was not in the configuration (runtime.cpp).
+bool runtime_commit_new(const std::string& path, const std::string& file, std::string& err);
 
 // The transport (xprt.cpp).
 struct tls_conn {
