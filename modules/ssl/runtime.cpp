@@ -31,7 +31,8 @@ struct journal {
     op_rec ops[k_max_ops];
 };
 journal* g_j;
-uint32_t g_done; // this process's replayed operations
+uint32_t g_done;          // this process's replayed operations
+size_t g_config_certs;    // certificates of the configuration: their indexes never move
 
 bool put(const op_rec& r, std::string& err)
 {
@@ -115,7 +116,10 @@ int cli_del_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply*
                          path.c_str());
         return PTC_ERROR;
     }
-    if (cert_used(c) || !c->ocsp_key.empty()) {
+    size_t idx = 0;
+    while (idx < cert_all().size() && cert_all()[idx] != c)
+        idx++;
+    if (cert_used(c) || !c->ocsp_key.empty() || idx < g_config_certs) {
         host->cli_printf(r, "Can't remove the certificate: certificate '%s' in use, can't be "
                             "deleted!\n\n",
                          path.c_str());
@@ -264,6 +268,7 @@ int runtime_cli_register(ptc_modref* self)
 
 bool runtime_reserve()
 {
+    g_config_certs = cert_all().size();
     g_j = static_cast<journal*>(host->shm_reserve(g_self, "runtime", sizeof(journal)));
     return g_j != nullptr;
 }
