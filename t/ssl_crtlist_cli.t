@@ -17,7 +17,7 @@ use Test::PorticoTLS qw/ make_ca make_cert /;
 
 my $t = Test::Portico->new()->has(qw/ http /);
 $t->has(qw/ ssl /) if Test::Portico::portico();
-$t->plan(22);
+$t->plan(23);
 
 my $d = $t->testdir;
 sub spew { open my $f, '>', $_[0] or die "$_[0]: $!"; print $f $_[1]; close $f }
@@ -82,6 +82,8 @@ is(cli_send($sock, "new ssl cert $d/d.pem\n"), "New empty certificate store '$d/
     'new ssl cert');
 is(cli_send($sock, "new ssl cert $d/d.pem\n"), "Certificate '$d/d.pem' already exists!\n\n",
     'new ssl cert: already exists');
+like(cli_send($sock, "show ssl cert $d/d.pem\n"), qr/^Filename: \Q$d\E\/d.pem\nStatus: Empty\n/,
+    'show ssl cert: the new certificate is empty');
 like(cli_send($sock, "add ssl crt-list $d/list.txt $d/d.pem\n"),
     qr/^Can't edit the crt-list: certificate '\Q$d\E\/d.pem' is empty!/, 'add ssl crt-list: an empty certificate');
 like(cli_send($sock, "set ssl cert $d/d.pem <<\n$pem\n"), qr/Transaction created for certificate \Q$d\E\/d.pem!/,

@@ -375,6 +375,8 @@ bool cert_is_new(const std::string& path)
 
 void cert_new_add(const std::string& path) { g_new.push_back(path); }
 
+const std::vector<std::string>& cert_new_list() { return g_new; }
+
 bool cert_new_del(const std::string& path)
 {
     auto it = std::find(g_new.begin(), g_new.end(), path);

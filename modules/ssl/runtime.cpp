@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstring>
 
+#include "crtlist.hpp"
 #include "ssl_int.hpp"
 
 namespace tls {
@@ -172,17 +173,17 @@ int cli_add_crtlist(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
     if (!g_j || g_j->count.load() >= k_max_ops)
         return fail(g_j ? "too many certificate changes since the last reload: reload first"
                         : "no room for runtime changes");
+    crtlist::entry e;
+    if (crtlist::parse_line(line, e, err) == crtlist::status::ok && cert_is_new(e.file))
+        return fail("certificate '" + e.file + "' is empty!");
+    err.clear();
     size_t nb = 0;
-    if (!crtlist_add(list, line, nb, err)) {
-        if (err.rfind("certificate '", 0) == 0 && cert_is_new(err.substr(13, err.find('\'', 13) - 13)))
-            err.replace(err.find(" does not exist!"), 16, " is empty!");
+    if (!crtlist_add(list, line, nb, err))
         return fail(err);
-    }
     put(o, err);
     g_done++;
-    size_t sp = line.find_first_of(" \t[");
-    std::string cp = line.substr(0, sp);
-    host->cli_printf(r, "Inserting certificate '%s' in crt-list '%s'", cp.c_str(), list.c_str());
+    host->cli_printf(r, "Inserting certificate '%s' in crt-list '%s'", e.file.c_str(),
+                     list.c_str());
     for (size_t i = 0; i < nb; i++)
         host->cli_printf(r, ".");
     host->cli_printf(r, "\nSuccess!\n");

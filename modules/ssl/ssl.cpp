@@ -456,10 +456,16 @@ int cli_show_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply
         host->cli_printf(r, "# filename\n");
         for (cert* c : cert_all())
             host->cli_printf(r, "%s\n", c->path.c_str());
+        for (const std::string& n : cert_new_list())
+            host->cli_printf(r, "%s\n", n.c_str());
         return PTC_OK;
     }
     std::string name(args[3].ptr, args[3].len);
     cert* c = cert_find(name);
+    if (!c && cert_is_new(name)) {
+        host->cli_printf(r, "Filename: %s\nStatus: Empty\n", name.c_str());
+        return PTC_OK;
+    }
     if (!c) {
         host->cli_printf(r, "certificate '%s' doesn't exist!\n", name.c_str());
         return PTC_ERROR;

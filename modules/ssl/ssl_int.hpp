@@ -203,6 +203,7 @@ bool runtime_reserve();
 void runtime_apply();
 // reload.cpp: "new ssl cert" certificates (empty until set + commit); commit of one.
 bool cert_is_new(const std::string& path);
+const std::vector<std::string>& cert_new_list();
 void cert_new_add(const std::string& path);
 bool cert_new_del(const std::string& path);
 // Journals a committed certificate that was not in the configuration (runtime.cpp).
