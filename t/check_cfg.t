@@ -144,21 +144,19 @@ EOF2
 isnt($rc, 0, 'track of a server without check: -c fails');
 like($out, qr/\Q$file\E:9\b/, 'track: the error names file:line') or diag($out);
 
-# Checks over TLS ('ssl' with 'check' implies 'check-ssl') are refused by portico, which
-# does not run them yet, rather than probing a TLS port in clear.
-SKIP: {
-    skip 'HAProxy runs checks over TLS', 2 unless $t->portico && $t->has_feature('ssl');
-    $file = $t->write_file('tlscheck.cfg', <<'EOF2');
+# Checks over TLS: 'ssl' with 'check' implies 'check-ssl' (t/check_ssl.t runs them).
+$file = $t->write_file('tlscheck.cfg', <<'EOF2');
 defaults
     mode http
     timeout connect 2s
     timeout client 10s
     timeout server 10s
+frontend fe
+    bind 127.0.0.1:8080
+    default_backend b
 backend b
     server s1 127.0.0.1:8443 ssl verify none check
 EOF2
-    ($rc, $out) = $t->run_binary('-c', '-f', $file);
-    isnt($rc, 0, 'ssl + check: refused (checks over TLS not supported yet)');
-    like($out, qr/\Q$file\E:7: .*health checks over TLS .*no-check-ssl/, 'ssl + check: file:line and the way out')
-        or diag($out);
-}
+($rc, $out) = $t->run_binary('-c', '-f', $file);
+is($rc, 0, 'ssl + check: valid (checked over TLS)') or diag($out);
+unlike($out, qr/\[(ALERT|WARNING)\]|error/i, 'ssl + check: no error') or diag($out);

@@ -25,6 +25,7 @@ const ptc_host* host;
 ptc_modref* g_self;
 const ptc_pp_api* g_pp;
 const ptc_http_api* g_http;
+const ptc_ssl_api* g_ssl;
 std::vector<member> g_members;
 std::vector<probe_def> g_probes;
 std::unordered_map<const ptc_server*, uint32_t> g_member_of;
@@ -67,12 +68,6 @@ int kw_check(const ptc_kw_ctx* c)
 int kw_no_check(const ptc_kw_ctx* c)
 {
     scf(c)->check = 0;
-    return PTC_OK;
-}
-
-int kw_no_check_ssl(const ptc_kw_ctx* c)
-{
-    scf(c)->no_check_ssl = 1;
     return PTC_OK;
 }
 
@@ -305,8 +300,6 @@ const ptc_keyword keywords[] = {
     {"rise", SV, 0, 1, 1, kw_count, "rise <count>: consecutive good checks to be up (2)"},
     {"fall", SV, 0, 1, 1, kw_count, "fall <count>: consecutive failed checks to be down (3)"},
     {"port", SV, 0, 1, 1, kw_port, "port <port>: port the health checks connect to"},
-    {"no-check-ssl", SV, 0, 0, 0, kw_no_check_ssl,
-     "no-check-ssl: health checks in clear even when the server has 'ssl'"},
     {"addr", SV, 0, 1, 1, kw_addr, "addr <address>: address the health checks connect to"},
     {"observe", SV, 0, 1, 1, kw_observe,
      "observe none|layer4|layer7: count errors of real traffic (passive checks)"},
@@ -328,8 +321,9 @@ const ptc_keyword keywords[] = {
     {"track", SV, 0, 1, 1, kw_track,
      "track [<backend>/]<server>: follow another server's check state"},
     {"check-proto", SV, 0, 1, 1, kw_check_proto, "check-proto h1: protocol of HTTP checks"},
-    // check-ssl, check-sni, check-alpn, check-via-socks4 (TLS, SOCKS) are not registered: the
-    // core refuses them as HAProxy keywords portico does not support yet
+    // check-ssl, no-check-ssl, check-sni and check-alpn are the ssl module's (TLS settings,
+    // as in HAProxy); check-via-socks4 is not registered: the core refuses it as an HAProxy
+    // keyword portico does not support yet
     // proxy keywords
     {"option httpchk", BE, PTC_KWF_NEGATABLE, 0, -1, kw_spec,
      "option httpchk [<method> <uri> [<version>]]: HTTP health checks"},
@@ -439,10 +433,42 @@ ptc_server* find_tracked(ptc_proxy* be, const char* spec)
                              ptc_str{sname.data(), sname.size()});
 }
 
+// TLS of server <s>'s health checks (HAProxy's init_srv_check): "check-ssl" always,
+// "no-check-ssl" never, else the server's "ssl" unless the checks go to another "port" or
+// "addr". Fills d.tls and the key parts; prepares the server's TLS context when a check
+// connection may use it. false after an error was reported.
+bool tls_setup(probe_def& d, ptc_server* s, const server_cf* c, const std::string& at)
+{
+    uint32_t f = g_ssl ? g_ssl->server_flags(s) : 0;
+    bool explicit_ssl = d.spec->connect_ssl();
+    d.tls = (f & PTC_SSL_SRV_CHECK_TLS) ||
+            (!(f & PTC_SSL_SRV_NO_CHECK_TLS) && (f & PTC_SSL_SRV_TLS) && !c->port && !c->addrlen);
+    if (!d.tls && !explicit_ssl)
+        return true;
+    ptc_str bn = host->proxy_name(host->server_backend(s)), sn = host->server_name(s);
+    if (!g_ssl) {
+        host->errorf(g_self, "%sserver '%.*s/%.*s': TLS health checks need the ssl module",
+                     at.c_str(), (int)bn.len, bn.ptr, (int)sn.len, sn.ptr);
+        return false;
+    }
+    if (g_ssl->check_prepare(s) != PTC_OK)
+        return false;
+    d.tls_srv = s;
+    // the checks speak HTTP/1 only: an HTTP check does not offer h2 in its ALPN
+    d.no_h2 = d.spec->kind() == check_spec::K_HTTP;
+    // a probe with TLS uses its own server's TLS settings: never shared with another server
+    d.key_tls = std::string("|tls") + (d.tls ? "1" : "0") + ":" + std::string(bn.ptr, bn.len) +
+                "/" + std::string(sn.ptr, sn.len);
+    return true;
+}
+
 int post_config(ptc_modref* self)
 {
     g_pp = static_cast<const ptc_pp_api*>(host->api_lookup(PTC_PP_API_NAME, 1, nullptr));
     g_http = static_cast<const ptc_http_api*>(host->api_lookup(PTC_HTTP_API_NAME, 1, nullptr));
+    g_ssl = static_cast<const ptc_ssl_api*>(host->api_lookup(PTC_SSL_API_NAME, 1, nullptr));
+    if (g_ssl && g_ssl->size < offsetof(ptc_ssl_api, transport_error) + sizeof(void*))
+        g_ssl = nullptr; // an ssl module older than 1.11: no TLS checks
     g_spread = (uint32_t)host->global_setting("spread-checks");
     g_max_spread = host->global_setting("max-spread-checks");
     bool ok = true;
@@ -570,6 +596,8 @@ int post_config(ptc_modref* self)
                     if ((f & PTC_PP_CHECK_SEND) ||
                         ((f & (PTC_PP_SEND_V1 | PTC_PP_SEND_V2)) && !c->port && !c->addrlen))
                         d.pp_version = (f & PTC_PP_SEND_V2) ? 2 : 1;
+                    if (!tls_setup(d, s, c, where(c)))
+                        ok = false;
                 } else if (c->agent_send) {
                     d.agent_send = c->agent_send;
                 }
@@ -587,6 +615,7 @@ int post_config(ptc_modref* self)
                 // a probe that follows its server's address ("set server ... addr") follows
                 // its first member's: members sharing it had the same address at load
                 d.key += d.addr_is_server ? "|server-addr" : "|addr";
+                d.key += d.key_tls;
                 mb.probe[k] = add_probe(std::move(d), mi);
             }
             if (mb.probe[K_HEALTH] < 0 && mb.probe[K_AGENT] < 0)
@@ -595,31 +624,6 @@ int post_config(ptc_modref* self)
                 g_any_observe = true;
             g_member_of[s] = mi;
             g_members.push_back(std::move(mb));
-        }
-    }
-
-    // 2b. As HAProxy, "ssl" on a server makes its health checks TLS too unless they go to
-    // another "port" or "addr" or "no-check-ssl" is given. Checks over TLS are not
-    // implemented yet: refuse rather than probe a TLS port in clear (and mark it down).
-    if (const auto* ssl = static_cast<const ptc_ssl_api*>(
-            host->api_lookup(PTC_SSL_API_NAME, 1, nullptr))) {
-        for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
-            if (!(host->proxy_cap(p) & PTC_SEC_BACKEND))
-                continue;
-            for (ptc_server* s = host->server_next(p, nullptr); s;
-                 s = host->server_next(p, s)) {
-                const server_cf* c = static_cast<const server_cf*>(host->server_conf(self, s));
-                if (!c || !c->check || c->track || c->no_check_ssl || c->port || c->addrlen ||
-                    !(ssl->server_flags(s) & PTC_SSL_SRV_TLS))
-                    continue;
-                ptc_str bn = host->proxy_name(p), sn = host->server_name(s);
-                host->errorf(self,
-                             "%sserver '%.*s/%.*s': health checks over TLS ('ssl' with 'check' "
-                             "implies 'check-ssl') are not supported yet by portico; add "
-                             "'no-check-ssl' to check in clear, or a check 'port'",
-                             where(c).c_str(), (int)bn.len, bn.ptr, (int)sn.len, sn.ptr);
-                ok = false;
-            }
         }
     }
 

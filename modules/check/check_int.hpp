@@ -21,6 +21,7 @@ extern const ptc_host* host;
 extern ptc_modref* g_self;
 extern const ptc_pp_api* g_pp;    // the proxy_protocol module's API, or null
 extern const ptc_http_api* g_http; // the http module's API, or null
+extern const ptc_ssl_api* g_ssl;   // the ssl module's API (1.11 or later), or null
 
 // ---- configuration -----------------------------------------------------------------------
 
@@ -36,7 +37,6 @@ struct server_cf {
     uint8_t on_error;        // on_error_t
     uint8_t down_shutdown;   // "on-marked-down shutdown-sessions"
     uint8_t up_shutdown;     // "on-marked-up shutdown-backup-sessions"
-    uint8_t no_check_ssl;    // "no-check-ssl": checks in clear even on an "ssl" server
     uint32_t inter;          // ms
     uint32_t fastinter;      // ms, 0 = inter
     uint32_t downinter;      // ms, 0 = inter
@@ -95,6 +95,10 @@ struct probe_def {
     uint32_t tmo_connect = 0, tmo_check = 0;
     uint32_t pp_version = 0;            // PROXY header on the probe's connections (1, 2)
     std::string agent_send;
+    bool tls = false;                   // the default connection is TLS (check-ssl, ssl)
+    const ptc_server* tls_srv = nullptr; // whose TLS settings (set when TLS may be used)
+    bool no_h2 = false;                 // HTTP check: h2 left out of the ALPN offered
+    std::string key_tls;
     std::vector<uint32_t> members;
     std::string key;
 };

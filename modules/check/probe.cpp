@@ -723,15 +723,23 @@ struct probe::impl {
         if (finished)
             return;
         bool connecting = !io.connected();
+        bool l6 = connecting && io.handshaking();
         std::string m;
-        if (unclean_errno(err)) {
+        const char* text = io.error_text();
+        if (text && unclean_errno(err))
+            m = std::string(text) + " (" + strerror(err) + ")";
+        else if (text)
+            m = text;
+        else if (unclean_errno(err)) {
             if (connecting && err == ENETUNREACH)
                 m = std::string("General socket error (") + strerror(err) + ")";
             else
                 m = strerror(err);
         }
         m += tcp_suffix();
-        if (connecting)
+        if (l6)
+            set_status(expired ? HCHK_L6TOUT : HCHK_L6RSP, m);
+        else if (connecting)
             set_status(expired ? HCHK_L4TOUT : HCHK_L4CON, m);
         else if (!expired)
             set_status(HCHK_SOCKERR, m);
@@ -770,7 +778,7 @@ struct probe::impl {
             set_status(r.exp.ok_st != HCHK_UNKNOWN ? r.exp.ok_st : HCHK_L7OKD, m);
         }
         else if (r.a == act::CONNECT)
-            set_status(HCHK_L4OK, r.conn.implicit ? "" : "(tcp-check)");
+            set_status(io.is_tls() ? HCHK_L6OK : HCHK_L4OK, r.conn.implicit ? "" : "(tcp-check)");
         else
             set_status(HCHK_L7OKD, "(tcp-check)");
     }

@@ -69,6 +69,8 @@ struct connect_opts {
     bool implicit = false;      // not written in the configuration
     bool is_default = false;    // "default" (always set when implicit): the server's check
                                 // settings apply (check-send-proxy, check-ssl)
+    bool ssl = false;           // "ssl": TLS on this connection whatever the server's
+    std::string sni, alpn;      // "sni <name>", "alpn <list>" ("" : not given)
 };
 
 // Where the engine sends, reads and connects. The runtime implements it over a ptc_conn;
@@ -86,6 +88,14 @@ struct probe_io {
     virtual void consume(size_t n) = 0;
     virtual bool eof() const = 0;        // the peer closed (no more input will come)
     virtual bool input_full() const = 0; // the input buffer is full: nothing more fits
+    // Connected at layer 4 but a TLS handshake is still under way (a failure or a timeout
+    // now is a layer 6 one: L6RSP, L6TOUT).
+    virtual bool handshaking() const { return false; }
+    // HAProxy's connection error text of the last failure ("SSL handshake failure"), or
+    // NULL: then only the errno describes it.
+    virtual const char* error_text() const { return nullptr; }
+    // The connection is TLS (a check ending on its connect then passes as L6OK).
+    virtual bool is_tls() const { return false; }
 };
 
 // Per-server values a probe needs (strings valid for the probe's life).
@@ -157,6 +167,8 @@ class check_spec {
     // A canonical text of everything that decides what a probe does: two servers whose
     // specs have the same key (plus address, port and timings) share one probe.
     std::string key() const;
+    // true if a "tcp-check connect" / "http-check connect" rule has "ssl".
+    bool connect_ssl() const;
     // true if "http-check disable-on-404" is set.
     bool disable_on_404() const;
     // true if "http-check send-state" is set (the runtime fills probe_env.server_state).

@@ -249,27 +249,132 @@ void apply(uint32_t m, int k, const probe_result& r, int duration)
 
 struct runner;
 
-// probe_io over a ptc_conn.
+// probe_io over a ptc_conn, with TLS when the check asks for it (the ssl module's check
+// transport, driven here: the raw bytes go through it both ways).
 struct conn_io final : probe_io {
     runner* r = nullptr;
     ptc_conn* c = nullptr;
     bool is_connected = false;
     bool all_sent = true;
     bool linger = false;      // the last connect said "linger": end with a FIN, not a reset
+    // TLS
+    const ptc_transport* tt = nullptr;
+    void* tctx = nullptr;
+    std::string plain;        // decoded bytes not yet consumed
+    std::string raw_out;      // encoded bytes the connection had no room for yet
+    bool tls_ready = false;   // handshake done
+    bool tls_failed = false;
+    bool raw_eof = false;     // the peer closed and every raw byte was decoded
+    std::string err_text;     // HAProxy's connection error text ("SSL handshake failure")
+
     bool connect(const connect_opts& o) override;
-    bool connected() const override { return is_connected; }
+    bool connected() const override { return is_connected && (!tt || tls_ready); }
+    bool handshaking() const override { return is_connected && tt && !tls_ready; }
+    bool is_tls() const override { return tt != nullptr; }
+    const char* error_text() const override
+    {
+        return err_text.empty() ? nullptr : err_text.c_str();
+    }
+    void flush()
+    {
+        if (!c || raw_out.empty())
+            return;
+        size_t n = host->conn_send(c, raw_out.data(), raw_out.size());
+        if (n) {
+            all_sent = false;
+            raw_out.erase(0, n);
+        }
+    }
+    void tls_fail(const char* why)
+    {
+        if (tls_failed)
+            return;
+        tls_failed = true;
+        const char* t = g_ssl ? g_ssl->transport_error(tctx) : nullptr;
+        err_text = t ? t : why;
+    }
+    // Encodes what TLS has to send of its own (handshake records) and sends it.
+    void pump_out()
+    {
+        if (!tt || tls_failed)
+            return;
+        flush();
+        while (raw_out.empty() && tt->want_send(tctx)) {
+            char buf[4096];
+            size_t used = 0, made = 0;
+            if (tt->encode(tctx, nullptr, 0, &used, buf, sizeof(buf), &made) != PTC_OK) {
+                tls_fail("SSL handshake failure");
+                return;
+            }
+            if (!made)
+                break;
+            raw_out.append(buf, made);
+            flush();
+        }
+    }
+    // Decodes what was received (raw bytes consumed from the connection into <plain>).
+    void pump_in()
+    {
+        if (!tt || !c || tls_failed)
+            return;
+        for (int guard = 0; guard < 64; guard++) {
+            ptc_str in{};
+            uint32_t fl = host->conn_data(c, &in);
+            bool eof = fl & (PTC_CONN_EOF | PTC_CONN_ERROR);
+            size_t room = plain.size() < k_inbuf ? k_inbuf - plain.size() : 0;
+            char buf[k_inbuf];
+            size_t used = 0, made = 0;
+            int rc = tt->decode(tctx, in.ptr, in.len, &used, buf, std::min(room, sizeof(buf)),
+                                &made, eof && !in.len);
+            plain.append(buf, made);
+            if (used)
+                host->conn_consume(c, used);
+            if (rc == PTC_ERROR) {
+                tls_fail(tls_ready ? "SSL error" : "SSL handshake failure");
+                break;
+            }
+            if (!tls_ready && tt->ready && tt->ready(tctx))
+                tls_ready = true;
+            raw_eof = eof && used == in.len;
+            if (raw_eof && !tls_ready) {
+                // the server closed during the handshake
+                tls_fail("SSL handshake failure");
+                break;
+            }
+            if (!used && !made)
+                break;
+        }
+        pump_out();
+    }
     size_t send(std::string_view d) override
     {
         if (!c || d.empty())
             return 0;
+        if (tt) {
+            flush();
+            if (!tls_ready || tls_failed || !raw_out.empty())
+                return 0;
+            char buf[k_inbuf + 1024];
+            size_t used = 0, made = 0;
+            if (tt->encode(tctx, d.data(), d.size(), &used, buf, sizeof(buf), &made) !=
+                PTC_OK) {
+                tls_fail("SSL error");
+                return 0;
+            }
+            raw_out.append(buf, made);
+            flush();
+            return used;
+        }
         size_t n = host->conn_send(c, d.data(), d.size());
         if (n)
             all_sent = false;
         return n;
     }
-    bool sent_all() const override { return all_sent; }
+    bool sent_all() const override { return all_sent && raw_out.empty(); }
     std::string_view input() const override
     {
+        if (tt)
+            return plain;
         if (!c)
             return {};
         ptc_str in{};
@@ -278,13 +383,17 @@ struct conn_io final : probe_io {
     }
     void consume(size_t n) override
     {
-        if (c)
+        if (tt)
+            plain.erase(0, std::min(n, plain.size()));
+        else if (c)
             host->conn_consume(c, n);
     }
     bool eof() const override
     {
         if (!c)
             return true;
+        if (tt)
+            return raw_eof || tls_failed;
         ptc_str in{};
         return host->conn_data(c, &in) & (PTC_CONN_EOF | PTC_CONN_ERROR);
     }
@@ -298,6 +407,14 @@ struct conn_io final : probe_io {
         c = nullptr;
         is_connected = false;
         all_sent = true;
+        if (tt)
+            tt->release(tctx);
+        tt = nullptr;
+        tctx = nullptr;
+        plain.clear();
+        raw_out.clear();
+        tls_ready = tls_failed = raw_eof = false;
+        err_text.clear();
     }
 };
 
@@ -383,6 +500,19 @@ bool conn_io::connect(const connect_opts& o)
         size_t n = g_pp->local_header(ppv, hdr, sizeof(hdr));
         if (n)
             send(std::string_view(hdr, n));
+    }
+    // TLS: "ssl" on the rule, or the server's (check-ssl, ssl) on the default connection
+    bool dflt = o.implicit || o.is_default;
+    if (o.ssl || (dflt && d.tls)) {
+        uint32_t fl = (dflt ? PTC_SSL_CHK_DEFAULT : 0) | (d.no_h2 ? PTC_SSL_CHK_NO_H2 : 0);
+        if (!g_ssl || !d.tls_srv ||
+            g_ssl->check_transport(d.tls_srv, o.sni.empty() ? nullptr : o.sni.c_str(),
+                                   o.alpn.empty() ? nullptr : o.alpn.c_str(), fl, &tt,
+                                   &tctx) != PTC_OK) {
+            close();
+            return false;
+        }
+        pump_out(); // the ClientHello leaves once connected
     }
     r->connect_phase = true;
     return true;
@@ -648,9 +778,18 @@ void conn_cb(ptc_conn* c, void* ctx, uint32_t ev)
         agent_step(r, ev);
         return;
     }
+    if (r->io.tt) {
+        if ((ev & PTC_CEV_ERROR) && r->io.handshaking())
+            r->io.err_text = "Connection error during SSL handshake";
+        else if (!(ev & PTC_CEV_ERROR))
+            r->io.pump_in();
+        r->io.pump_out();
+    }
     probe* p = r->pr.get();
     if (ev & PTC_CEV_ERROR)
         p->fail(host->conn_error(c));
+    else if (r->io.tls_failed && !(ev & PTC_CEV_TIMEOUT))
+        p->fail(0);
     else if (ev & PTC_CEV_TIMEOUT)
         p->timeout();
     else

@@ -331,11 +331,16 @@ bool parse_connect(const words_t& w, size_t i, const std::vector<rule>& list, ru
             r.conn.send_proxy = true;
         else if (k == "linger")
             r.conn.linger = true;
-        else if (k == "ssl" || k == "via-socks4") {
-            err = "'" + k + "' : " + not_yet("'" + k + "'");
-            return false;
+        else if (k == "ssl")
+            r.conn.ssl = true;
+        else if (k == "sni" || k == "alpn") {
+            if (arg(w, i + 1).empty()) {
+                err = "'" + k + "' expects a string as argument.";
+                return false;
+            }
+            (k == "sni" ? r.conn.sni : r.conn.alpn) = w[++i];
         }
-        else if (k == "sni" || k == "alpn" || k == "proto") {
+        else if (k == "via-socks4" || k == "proto") {
             err = "'" + k + "' : " + not_yet("'" + k + "'");
             return false;
         }
@@ -1506,6 +1511,14 @@ const std::vector<std::string>& check_spec::warnings() const
     return r_->warnings;
 }
 
+bool check_spec::connect_ssl() const
+{
+    for (const rule& r : r_->final)
+        if (r.a == act::CONNECT && r.conn.ssl)
+            return true;
+    return false;
+}
+
 std::string check_spec::key() const
 {
     const rules& R = *r_;
@@ -1523,8 +1536,10 @@ std::string check_spec::key() const
         case act::CONNECT:
             k += std::to_string(r.conn.port) + (r.conn.send_proxy ? "p" : "") +
                  (r.conn.linger ? "l" : "") + (r.conn.implicit ? "i" : "") +
-                 (r.conn.is_default ? "d" : "");
+                 (r.conn.is_default ? "d" : "") + (r.conn.ssl ? "s" : "");
             put(k, r.conn.addr);
+            put(k, r.conn.sni);
+            put(k, r.conn.alpn);
             break;
         case act::SEND:
             k += std::to_string(static_cast<int>(r.stype));

@@ -104,7 +104,11 @@ cert* cert_load(const std::string& path, std::string& err)
         ERR_clear_error();
         return nullptr;
     }
-    cert* c = cert_parse(b, path, true, err);
+    cert* c = cert_parse(b, path, g.extra_files & EXTRA_KEY, err);
+    if (c && !ocsp_load(c, path, err)) {
+        cert_free(c);
+        return nullptr;
+    }
     if (c)
         c->mtime = st.st_mtime;
     return c;

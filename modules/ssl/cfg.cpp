@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <fstream>
 #include <unordered_map>
 
@@ -38,6 +39,8 @@ struct bind_line {
     cert* c;
     std::vector<std::string> options; // crt-list per-line options
     std::vector<std::string> filters, excludes;
+    std::string list;                 // the crt-list of the line ("" : crt)
+    uint32_t lineno = 0;
 };
 // Extra state of a bind_tls kept here: the certificate lines in order.
 struct bind_extra {
@@ -46,6 +49,16 @@ struct bind_extra {
     std::vector<bind_line> lines;
 };
 std::deque<bind_extra> g_binds;   // every bind with a TLS option
+// The crt-list files and certificate directories as loaded, for "show ssl crt-list".
+struct crtlist_line {
+    std::string cert;                 // the certificate's path (crt-base applied)
+    uint32_t line = 0;                // 0: a directory's file
+    std::vector<std::string> options; // per-line [options], ca-file/crl-file resolved
+    std::vector<std::string> filters; // SNI filters, "!" exclusions last
+};
+std::map<std::string, std::vector<crtlist_line>> g_crtlists;
+std::map<std::string, uint32_t> g_linecount; // lines read from each crt-list file
+std::map<std::string, bool> g_is_dir;
 std::deque<std::string> g_wires; // ALPN wire lists, referenced by context callbacks
 
 bool eq(ptc_str s, const char* c) { return s.len == std::strlen(c) && !std::memcmp(s.ptr, c, s.len); }
@@ -269,7 +282,7 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
                 side |= n.size() > l && n.compare(n.size() - l, l, x) == 0;
             }
             if (!side)
-                files.push_back(path + "/" + n);
+                files.push_back((path.back() == '/' ? path : path + "/") + n);
         }
         closedir(d);
         std::sort(files.begin(), files.end());
@@ -294,8 +307,29 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
                                "as HAProxy does",
                             path.c_str());
     }
-    be.lines.push_back(bind_line{ct, {}, {}, {}});
+    be.lines.push_back(bind_line{ct, {}, {}, {}, {}, 0});
     return PTC_OK;
+}
+
+// Records <path> (a crt-list file or a directory) with the lines <be> got from <from> on.
+void record_crtlist(std::string path, const bind_extra& be, size_t from,
+                    const std::vector<uint32_t>& linenos)
+{
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    if (g_crtlists.count(path))
+        return; // a crt-list named by several binds is one crt-list
+    std::vector<crtlist_line>& v = g_crtlists[path];
+    for (size_t k = from; k < be.lines.size(); k++) {
+        crtlist_line l;
+        l.cert = be.lines[k].c->path;
+        l.line = k - from < linenos.size() ? linenos[k - from] : 0;
+        l.options = be.lines[k].options;
+        l.filters = be.lines[k].filters;
+        for (auto& x : be.lines[k].excludes)
+            l.filters.push_back("!" + x);
+        v.push_back(std::move(l));
+    }
 }
 
 int kw_bind_crt(const ptc_kw_ctx* c)
@@ -303,7 +337,29 @@ int kw_bind_crt(const ptc_kw_ctx* c)
     bind_extra& be = extra_of(c);
     std::string p = resolve(g.crt_base, str(c->args[c->kw_words]));
     be.bt->crts.push_back(p);
-    return load_crt_path(c, be, p);
+    size_t before = be.lines.size();
+    if (load_crt_path(c, be, p) != PTC_OK)
+        return PTC_ERROR;
+    struct stat st;
+    if (stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+        std::string d = p;
+        while (d.size() > 1 && d.back() == '/')
+            d.pop_back();
+        g_is_dir[d] = true;
+        record_crtlist(p, be, before, {});
+    }
+    return PTC_OK;
+}
+
+int kw_bind_ticket_keys(const ptc_kw_ctx* c)
+{
+    bind_extra& be = extra_of(c);
+    std::string err;
+    int ref = tickets_load_file(str(c->args[c->kw_words]), err);
+    if (ref < 0)
+        return host->cfg_errorf(c, "'tls-ticket-keys' : %s", err.c_str());
+    be.bt->ticket_ref = ref;
+    return PTC_OK;
 }
 
 int kw_bind_crt_list(const ptc_kw_ctx* c)
@@ -317,6 +373,8 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
     be.bt->crt_lists.push_back(p);
     std::string line;
     uint32_t n = 0;
+    size_t first = be.lines.size();
+    std::vector<uint32_t> linenos;
     while (std::getline(in, line)) {
         n++;
         crtlist::entry e;
@@ -372,8 +430,13 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
             be.lines[k].options = e.options;
             be.lines[k].filters = e.filters;
             be.lines[k].excludes = e.excludes;
+            be.lines[k].list = p;
+            be.lines[k].lineno = n;
+            linenos.push_back(n);
         }
     }
+    g_linecount[p] = n;
+    record_crtlist(p, be, first, linenos);
     return PTC_OK;
 }
 
@@ -474,6 +537,17 @@ int kw_srv_misc(const ptc_kw_ctx* c)
     } else if (eq(k, "no-verifyhost")) {
         sc->verifyhost = nullptr;
         sc->verifyhost_set = 0;
+    } else if (eq(k, "check-ssl")) {
+        sc->check_ssl = 1;
+    } else if (eq(k, "no-check-ssl")) {
+        sc->check_ssl = 2;
+    } else if (eq(k, "check-sni")) {
+        sc->check_sni = host->cfg_strdup(c, c->args[c->kw_words]);
+    } else if (eq(k, "check-alpn")) {
+        sc->check_alpn = host->cfg_strdup(c, c->args[c->kw_words]);
+        if (alpn_wire(sc->check_alpn, false).empty())
+            return host->cfg_errorf(c, "'check-alpn' : expects a comma-separated list of "
+                                       "protocol names");
     } else if (eq(k, "crt")) {
         std::string p = resolve(g.crt_base, str(c->args[c->kw_words]));
         cert* ct = cert_find(p);
@@ -513,6 +587,34 @@ int kw_global(const ptc_kw_ctx* c)
         g.server_def.ciphers = host->cfg_strdup(c, v);
     else if (eq(k, "ssl-default-server-ciphersuites"))
         g.server_def.ciphersuites = host->cfg_strdup(c, v);
+    else if (eq(k, "ssl-load-extra-files")) {
+        uint32_t f = 0;
+        for (uint32_t i = c->kw_words; i < c->argc; i++) {
+            ptc_str a = c->args[i];
+            if (eq(a, "none") || eq(a, "all")) {
+                if (c->argc - c->kw_words > 1)
+                    return host->cfg_errorf(c, "'%s' can't be used with other arguments",
+                                            eq(a, "none") ? "none" : "all");
+                f = eq(a, "all") ? (uint32_t)EXTRA_ALL : 0u;
+            } else if (eq(a, "key"))
+                f |= EXTRA_KEY;
+            else if (eq(a, "ocsp"))
+                f |= EXTRA_OCSP;
+            else if (eq(a, "issuer"))
+                f |= EXTRA_ISSUER;
+            else if (eq(a, "bundle") || eq(a, "sctl"))
+                return host->cfg_errorf(c, "'ssl-load-extra-files %.*s' is not supported yet "
+                                           "by portico (multi-certificate bundles and SCTL "
+                                           "files are not loaded)",
+                                        (int)a.len, a.ptr);
+            else
+                return host->cfg_errorf(c, "'ssl-load-extra-files' : unknown argument '%.*s', "
+                                           "expects 'none', 'all', 'bundle', 'sctl', 'ocsp', "
+                                           "'issuer' or 'key'",
+                                        (int)a.len, a.ptr);
+        }
+        g.extra_files = f;
+    }
     else if (eq(k, "ssl-server-verify")) {
         if (eq(v, "none"))
             g.server_verify = 0;
@@ -614,7 +716,8 @@ std::string openssl_err()
     return buf;
 }
 
-// ALPN "h2,http/1.1" in wire format.
+} // namespace
+
 std::string alpn_wire(const char* s, bool drop_h2)
 {
     std::string w;
@@ -632,6 +735,8 @@ std::string alpn_wire(const char* s, bool drop_h2)
     }
     return w;
 }
+
+namespace {
 
 int alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
                 unsigned int inlen, void* arg)
@@ -755,7 +860,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     SSL_CTX_sess_set_cache_size(ctx, (long)g.cachesize);
     SSL_CTX_set_timeout(ctx, (long)g.lifetime_s);
     sess_cache_attach(ctx);
-    tickets_attach(ctx);
+    tickets_attach(ctx, bt);
     if (o.verify > 0) {
         if (!o.ca_file) {
             err = "verify is enabled but no CA file specified (ca-file)";
@@ -788,6 +893,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     }
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_tlsext_servername_arg(ctx, bt);
+    ocsp_attach(ctx, c);
     c->users.push_back(ctx);
     return ctx;
 }
@@ -905,7 +1011,8 @@ int build_bind(bind_extra& be)
             return PTC_ERROR;
         }
         size_t idx = bt->ctxs.size();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty()});
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty(), ln.list, ln.lineno,
+                                             false});
         ln.c->bind_users.emplace_back(bt, idx);
         for (auto& f : ln.filters)
             bt->names.push_back(sni_entry{f, false, idx});
@@ -931,10 +1038,16 @@ int new_session_cb(SSL* ssl, SSL_SESSION* sess)
     return 1;
 }
 
-int build_server(ptc_proxy* be, ptc_server* srv)
+} // namespace
+
+int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
 {
     server_cf* sc = static_cast<server_cf*>(host->server_conf(g_self, srv));
-    if (!sc || sc->o.ssl != 1)
+    if (!sc || sc->ctx)
+        return PTC_OK;
+    // HAProxy prepares a server's TLS context for its traffic ("ssl"), for "check-ssl",
+    // and when its backend has a "tcp-check connect ssl" rule (the check module asks)
+    if (sc->o.ssl != 1 && sc->check_ssl != 1 && !for_checks)
         return PTC_OK;
     ptc_str bn = host->proxy_name(be), sn = host->server_name(srv);
     merge(sc->o, g.server_def);
@@ -984,12 +1097,254 @@ int build_server(ptc_proxy* be, ptc_server* srv)
     return PTC_OK;
 }
 
+namespace {
+
 constexpr uint32_t B = PTC_KW_BIND;
 constexpr uint32_t SV = PTC_KW_SERVER | PTC_KW_DEFSERVER;
 constexpr uint32_t BSV = B | SV;
 constexpr uint32_t GL = PTC_SEC_GLOBAL;
 
 } // namespace
+
+namespace {
+
+// "show ssl crt-list [-n] [<file>]": HAProxy's dump (the lines with their options in
+// HAProxy's order and their SNI filters; -n adds the line numbers).
+int cli_show_crtlist(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    bool numbers = argc > 3 && eq(args[3], "-n");
+    std::string file = argc > (numbers ? 4u : 3u) ? str(args[numbers ? 4 : 3]) : "";
+    if (numbers && file.empty()) {
+        host->cli_printf(r, "'show ssl crt-list -n' expects a filename or a directory\n");
+        return PTC_ERROR;
+    }
+    if (file.empty()) {
+        for (auto& [path, lines] : g_crtlists)
+            host->cli_printf(r, "%s\n", path.c_str());
+        return PTC_OK;
+    }
+    while (file.size() > 1 && file.back() == '/')
+        file.pop_back();
+    auto it = g_crtlists.find(file);
+    if (it == g_crtlists.end()) {
+        host->cli_printf(r, "didn't find the specified filename\n");
+        return PTC_ERROR;
+    }
+    host->cli_printf(r, "# %s\n", file.c_str());
+    static const char* const order[] = {"alpn", "verify", "ca-file", "crl-file", "ciphers",
+                                        "ciphersuites", "curves"};
+    for (const crtlist_line& l : it->second) {
+        std::string out = l.cert;
+        if (numbers)
+            out += ":" + std::to_string(l.line);
+        if (!l.options.empty()) {
+            std::string o;
+            for (const char* k : order)
+                for (size_t i = 0; i + 1 < l.options.size(); i += 2)
+                    if (l.options[i] == k)
+                        o += (o.empty() ? "" : " ") + l.options[i] + " " + l.options[i + 1];
+            out += " [" + o + "]";
+        }
+        for (auto& f : l.filters)
+            out += " " + f;
+        host->cli_printf(r, "%s\n", out.c_str());
+    }
+    return PTC_OK;
+}
+
+const ptc_cli_cmd k_crtlist_cmds[] = {
+    {"show ssl crt-list", "show ssl crt-list [-n] [<filename>]",
+     "show the list of crt-lists or the content of a crt-list file <filename>", PTC_CLI_ADMIN,
+     cli_show_crtlist},
+};
+
+} // namespace
+
+bool crtlist_exists(const std::string& list, bool& is_dir)
+{
+    is_dir = g_is_dir.count(list) > 0;
+    return g_crtlists.count(list) > 0;
+}
+
+bool cert_used(const cert* c)
+{
+    return !c->users.empty();
+}
+
+bool crtlist_add(const std::string& list, const std::string& text, size_t& nbinds,
+                 std::string& err)
+{
+    crtlist::entry e;
+    std::string why;
+    crtlist::status st = crtlist::parse_line(text, e, why);
+    if (st != crtlist::status::ok) {
+        err = st == crtlist::status::blank
+                  ? "'add ssl crtlist' should contain the certificate name in the payload"
+                  : why;
+        return false;
+    }
+    std::string cp = resolve(g.crt_base, e.file);
+    cert* c = cert_find(cp);
+    if (!c) {
+        err = "certificate '" + cp + "' does not exist!";
+        return false;
+    }
+    for (size_t i = 0; i < e.options.size(); i += 2) {
+        const std::string& k = e.options[i];
+        static const char* const ok[] = {"alpn", "ciphers", "ciphersuites", "curves", "verify",
+                                          "ca-file", "crl-file"};
+        bool known = false;
+        for (const char* x : ok)
+            known |= k == x;
+        if (!known || i + 1 >= e.options.size()) {
+            err = "option '" + k + "' is not supported on a crt-list line (alpn, ciphers, "
+                  "ciphersuites, curves, verify, ca-file, crl-file)";
+            return false;
+        }
+        std::string& v = e.options[i + 1];
+        if (k == "verify" && v != "none" && v != "optional" && v != "required") {
+            err = "'verify' expects 'none', 'optional' or 'required'";
+            return false;
+        }
+        if (k == "ca-file" || k == "crl-file") {
+            v = resolve(g.ca_base, v);
+            if (access(v.c_str(), R_OK) != 0) {
+                err = "'" + k + "' : unable to read '" + v + "' : " + strerror(errno);
+                return false;
+            }
+        }
+    }
+    uint32_t lineno = ++g_linecount[list];
+    nbinds = 0;
+    for (auto& be : g_binds) {
+        bind_tls* bt = be.bt;
+        if (std::find(bt->crt_lists.begin(), bt->crt_lists.end(), list) == bt->crt_lists.end() ||
+            !bt->o.ssl)
+            continue;
+        tls_opts o = bt->o;
+        for (size_t i = 0; i + 1 < e.options.size(); i += 2) {
+            const std::string& k = e.options[i];
+            const char* v = strdup(e.options[i + 1].c_str()); // lives as long as the context
+            if (k == "alpn")
+                o.alpn = v;
+            else if (k == "ciphers")
+                o.ciphers = v;
+            else if (k == "ciphersuites")
+                o.ciphersuites = v;
+            else if (k == "curves")
+                o.curves = v;
+            else if (k == "ca-file")
+                o.ca_file = v;
+            else if (k == "crl-file")
+                o.crl_file = v;
+            else if (k == "verify")
+                o.verify = !std::strcmp(v, "none") ? 0 : !std::strcmp(v, "optional") ? 1 : 2;
+        }
+        SSL_CTX* ctx = make_bind_ctx(bt, o, c, err);
+        if (!ctx)
+            return false;
+        size_t idx = bt->ctxs.size();
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, !e.filters.empty(), list, lineno, false});
+        c->bind_users.emplace_back(bt, idx);
+        for (auto& f : e.filters)
+            bt->names.push_back(sni_entry{f, false, idx});
+        for (auto& f : e.excludes)
+            bt->names.push_back(sni_entry{f, true, idx});
+        if (e.filters.empty())
+            for (auto& n : c->names)
+                bt->names.push_back(sni_entry{n, false, idx});
+        nbinds++;
+    }
+    crtlist_line l;
+    l.cert = cp;
+    l.line = lineno;
+    l.options = e.options;
+    l.filters = e.filters;
+    for (auto& x : e.excludes)
+        l.filters.push_back("!" + x);
+    g_crtlists[list].push_back(std::move(l));
+    return true;
+}
+
+bool crtlist_del(const std::string& list, const std::string& cert_path, uint32_t lineno,
+                 std::string& err)
+{
+    auto it = g_crtlists.find(list);
+    if (it == g_crtlists.end()) {
+        err = "crt-list '" + list + "' does not exist!";
+        return false;
+    }
+    cert* c = cert_find(cert_path);
+    if (!c) {
+        err = "certificate '" + cert_path + "' does not exist!";
+        return false;
+    }
+    std::vector<size_t> found;
+    std::string nums;
+    for (size_t i = 0; i < it->second.size(); i++) {
+        const crtlist_line& l = it->second[i];
+        if (l.cert != cert_path)
+            continue;
+        nums += (nums.empty() ? "" : ", ") + std::to_string(l.line);
+        if (!lineno || l.line == lineno)
+            found.push_back(i);
+    }
+    if (nums.empty()) {
+        err = "certificate '" + cert_path + "' can't be found in crt-list '" + list + "'!";
+        return false;
+    }
+    if (found.empty()) {
+        err = "found a certificate '" + cert_path + "' but the line number is incorrect, please "
+              "specify a correct line number preceded by colons (" + nums + ")!";
+        return false;
+    }
+    if (found.size() > 1) {
+        err = "found the certificate '" + cert_path + "' in several entries, please specify a "
+              "line number preceded by colons (" + nums + ")!";
+        return false;
+    }
+    uint32_t line = it->second[found[0]].line;
+    // the default certificate of a bind (its first) stays, unless strict-sni
+    std::string users;
+    for (auto& be : g_binds)
+        for (size_t i = 0; i < be.bt->ctxs.size(); i++) {
+            const auto& ce = be.bt->ctxs[i];
+            if (i == 0 && ce.list == list && ce.lineno == line && !be.bt->o.strict_sni)
+                users += "\t- " + be.bt->file + ":" + std::to_string(be.bt->line) + "\n";
+        }
+    if (!users.empty()) {
+        err = "certificate '" + cert_path + "' cannot be deleted, it is used as default "
+              "certificate by the following frontends:\n" + users;
+        return false;
+    }
+    for (auto& be : g_binds) {
+        bind_tls* bt = be.bt;
+        for (size_t i = 0; i < bt->ctxs.size(); i++) {
+            auto& ce = bt->ctxs[i];
+            if (ce.list != list || ce.lineno != line || ce.removed)
+                continue;
+            ce.removed = true;
+            auto& v = bt->names;
+            v.erase(std::remove_if(v.begin(), v.end(),
+                                   [&](const sni_entry& e) { return e.ctx == i; }),
+                    v.end());
+            auto& bu = ce.c->bind_users;
+            bu.erase(std::remove(bu.begin(), bu.end(), std::make_pair(bt, i)), bu.end());
+            auto& us = ce.c->users;
+            us.erase(std::remove(us.begin(), us.end(), ce.ctx), us.end());
+        }
+    }
+    it->second.erase(it->second.begin() + (long)found[0]);
+    return true;
+}
+
+int crtlist_cli_register(ptc_modref* self)
+{
+    for (const ptc_cli_cmd& c : k_crtlist_cmds)
+        if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
+            return PTC_ERROR;
+    return PTC_OK;
+}
 
 int build_all()
 {
@@ -1005,6 +1360,18 @@ int build_all()
         host->errorf(g_self, "ssl: cannot reserve the runtime API's certificate slots");
         return PTC_ERROR;
     }
+    if (!cert_all().empty() && !runtime_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the runtime API's change journal");
+        return PTC_ERROR;
+    }
+    if (!tickets_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the TLS ticket keys' shared area");
+        return PTC_ERROR;
+    }
+    if (!ocsp_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the runtime API's OCSP response slots");
+        return PTC_ERROR;
+    }
     if (any && !sess_cache_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the shared TLS session cache (%llu entries)",
                      (unsigned long long)g.cachesize);
@@ -1017,7 +1384,7 @@ int build_all()
         if (!(host->proxy_cap(p) & PTC_SEC_BACKEND))
             continue;
         for (ptc_server* s = host->server_next(p, nullptr); s; s = host->server_next(p, s))
-            if (build_server(p, s) != PTC_OK)
+            if (build_server(p, s, false) != PTC_OK)
                 rc = PTC_ERROR;
     }
     return rc;
@@ -1061,11 +1428,20 @@ const ptc_keyword k_keywords[] = {
     {"no-tls-tickets", BSV, 0, 0, 0, kw_flag, "no-tls-tickets: no session tickets"},
     {"prefer-client-ciphers", B, 0, 0, 0, kw_flag,
      "prefer-client-ciphers: the client's cipher order wins"},
+    {"tls-ticket-keys", B, 0, 1, 1, kw_bind_ticket_keys,
+     "tls-ticket-keys <file>: session ticket keys (base64, 48 or 80 bytes a line)"},
     {"strict-sni", B, 0, 0, 0, kw_flag,
      "strict-sni: refuse a handshake whose SNI matches no certificate"},
     // server lines
     {"sni", SV, 0, 1, 1, kw_srv_sni, "sni <expr>: SNI sent to the server (sample expression)"},
     {"no-ssl-reuse", SV, 0, 0, 0, kw_srv_misc, "no-ssl-reuse: no TLS session resumption"},
+    {"check-ssl", SV, 0, 0, 0, kw_srv_misc,
+     "check-ssl: health checks over TLS (with the server's TLS settings)"},
+    {"no-check-ssl", SV, 0, 0, 0, kw_srv_misc,
+     "no-check-ssl: health checks in clear even when the server has 'ssl'"},
+    {"check-sni", SV, 0, 1, 1, kw_srv_misc, "check-sni <name>: SNI sent by TLS health checks"},
+    {"check-alpn", SV, 0, 1, 1, kw_srv_misc,
+     "check-alpn <proto>[,<proto>...]: ALPN offered by TLS health checks"},
     {"ssl-reuse", SV, 0, 0, 0, kw_srv_misc, "ssl-reuse: cancel an inherited no-ssl-reuse"},
     {"verifyhost", SV, 0, 1, 1, kw_srv_misc,
      "verifyhost <name>: the name the server certificate must carry"},
@@ -1087,6 +1463,8 @@ const ptc_keyword k_keywords[] = {
      "ssl-default-server-ciphers <list>: default TLS <= 1.2 ciphers of server lines"},
     {"ssl-default-server-ciphersuites", GL, 0, 1, 1, kw_global,
      "ssl-default-server-ciphersuites <list>: default TLS 1.3 suites of server lines"},
+    {"ssl-load-extra-files", GL, 0, 1, -1, kw_global,
+     "ssl-load-extra-files none|all|key|ocsp|issuer...: side files read with a certificate"},
     {"ssl-server-verify", GL, 0, 1, 1, kw_global,
      "ssl-server-verify none|required: default 'verify' of server lines"},
     {"tune.ssl.cachesize", GL, 0, 1, 1, kw_global,

@@ -66,6 +66,33 @@ std::string g_tx_path;        // the master's transaction: certificate and new c
 cert* g_tx;
 std::string g_tx_pem;
 std::string g_dir;            // the master's private directory for committed payloads
+std::vector<std::string> g_new; // "new ssl cert" names not committed yet
+uint64_t g_new_files;         // files written for certificates added at run time
+
+bool make_dir(std::string& err)
+{
+    if (!g_dir.empty())
+        return true;
+    const char* tmp = getenv("TMPDIR");
+    std::string tpl = std::string(tmp && *tmp ? tmp : "/tmp") + "/portico-ssl-XXXXXX";
+    std::vector<char> b(tpl.begin(), tpl.end());
+    b.push_back(0);
+    if (!mkdtemp(b.data())) {
+        err = strerror(errno);
+        return false;
+    }
+    g_dir = b.data();
+    return true;
+}
+
+bool write_new(const std::string& file, const std::string& data)
+{
+    int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    bool ok = fd >= 0 && write(fd, data.data(), data.size()) == (ssize_t)data.size();
+    if (fd >= 0)
+        close(fd);
+    return ok;
+}
 
 void apply_commits(bool quiet)
 {
@@ -96,7 +123,9 @@ uint64_t tick(ptc_task* t, void*)
 {
     (void)t;
     bool quiet = host->worker_slot() != 0;
+    runtime_apply();
     apply_commits(quiet);
+    ocsp_apply();
     for (cert* c : cert_all())
         cert_refresh(c, true, quiet);
     return host->now_ms() + k_period_ms;
@@ -110,7 +139,7 @@ int cli_set_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply*
     }
     std::string path(args[3].ptr, args[3].len);
     cert* c = cert_find(path);
-    if (!c) {
+    if (!c && !cert_is_new(path)) {
         host->cli_printf(r, "Can't replace a certificate which is not referenced by the "
                             "configuration!\n");
         return PTC_ERROR;
@@ -148,6 +177,33 @@ int cli_commit_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
     size_t i = 0;
     while (i < all.size() && all[i]->path != path)
         i++;
+    if (i >= all.size() || !g_cli || i >= g_cli->n) {
+        // a certificate added at run time ("new ssl cert"): through the journal
+        std::string err;
+        if (!make_dir(err)) {
+            host->cli_printf(r, "Can't commit the certificate: %s\n", err.c_str());
+            return PTC_ERROR;
+        }
+        std::string file = g_dir + "/new-" + std::to_string(++g_new_files) + ".pem";
+        if (!write_new(file, g_tx_pem) || !runtime_commit_new(path, file, err)) {
+            host->cli_printf(r, "Can't commit the certificate: %s\n",
+                             err.empty() ? ("cannot write '" + file + "'").c_str() : err.c_str());
+            return PTC_ERROR;
+        }
+        g_tx->stamp = file_stamp(path);
+        if (i < all.size()) {
+            cert_replace(all[i], g_tx, true, true);
+            cert_free(g_tx);
+        } else {
+            all.push_back(g_tx);
+        }
+        cert_new_del(path);
+        g_tx = nullptr;
+        g_tx_pem.clear();
+        g_tx_path.clear();
+        host->cli_printf(r, "Committing %s\nSuccess!\n", path.c_str());
+        return PTC_OK;
+    }
     if (!g_cli || i >= all.size() || i >= g_cli->n) {
         host->cli_printf(r, "Can't commit the certificate: no shared slot for it!\n");
         return PTC_ERROR;
@@ -219,7 +275,7 @@ const ptc_cli_cmd k_cmds[] = {
 
 std::string file_stamp(const std::string& path)
 {
-    return one_stamp(path) + "|" + one_stamp(path + ".key");
+    return one_stamp(path) + "|" + one_stamp(path + ".key") + "|" + one_stamp(path + ".ocsp");
 }
 
 bool cert_refresh(cert* c, bool install, bool quiet)
@@ -272,6 +328,9 @@ void cert_replace(cert* c, cert* n, bool install, bool quiet)
     std::swap(c->chain, n->chain);
     std::swap(c->key, n->key);
     std::swap(c->names, n->names);
+    std::swap(c->ocsp, n->ocsp);
+    std::swap(c->ocsp_expire, n->ocsp_expire);
+    std::swap(c->ocsp_key, n->ocsp_key);
     c->mtime = n->mtime;
     // the SNI names of binds that take them from the certificate
     for (auto& [bt, idx] : c->bind_users) {
@@ -308,6 +367,24 @@ bool reload_reserve()
 }
 
 const char* reload_tx_path() { return g_tx ? g_tx_path.c_str() : nullptr; }
+
+bool cert_is_new(const std::string& path)
+{
+    return std::find(g_new.begin(), g_new.end(), path) != g_new.end();
+}
+
+void cert_new_add(const std::string& path) { g_new.push_back(path); }
+
+const std::vector<std::string>& cert_new_list() { return g_new; }
+
+bool cert_new_del(const std::string& path)
+{
+    auto it = std::find(g_new.begin(), g_new.end(), path);
+    if (it == g_new.end())
+        return false;
+    g_new.erase(it);
+    return true;
+}
 
 void reload_start()
 {

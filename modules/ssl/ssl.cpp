@@ -101,6 +101,26 @@ int on_connection(ptc_stream* s, void*, void*)
     return PTC_YIELD;
 }
 
+} // namespace
+
+void client_setup(SSL* ssl, const server_cf* sc, const char* sni, const char* alpn_wire,
+                  uint32_t alpn_len)
+{
+    if (sni && *sni)
+        SSL_set_tlsext_host_name(ssl, sni);
+    if (sc->o.verify == 2) {
+        const char* name = sc->verifyhost ? sc->verifyhost : (sni && *sni) ? sni : nullptr;
+        if (name) {
+            SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+            SSL_set1_host(ssl, name);
+        }
+    }
+    if (alpn_len)
+        SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(alpn_wire), alpn_len);
+}
+
+namespace {
+
 int on_srv_connected(ptc_stream* s, void*, void*)
 {
     ptc_server* srv = host->stream_server(s);
@@ -120,19 +140,9 @@ int on_srv_connected(ptc_stream* s, void*, void*)
         if (host->expr_eval(s, sc->sni, &smp) &&
             (smp.type == PTC_SMP_STR || smp.type == PTC_SMP_BIN) && smp.u.str.len)
             sni.assign(smp.u.str.ptr, smp.u.str.len);
-        if (!sni.empty())
-            SSL_set_tlsext_host_name(ssl, sni.c_str());
     }
-    if (sc->o.verify == 2) {
-        const char* name = sc->verifyhost ? sc->verifyhost : sni.empty() ? nullptr : sni.c_str();
-        if (name) {
-            SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            SSL_set1_host(ssl, name);
-        }
-    }
-    if (sc->alpn_wire_len)
-        SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(sc->alpn_wire),
-                            sc->alpn_wire_len);
+    client_setup(ssl, sc, sni.empty() ? nullptr : sni.c_str(), sc->alpn_wire,
+                 sc->alpn_wire_len);
     if (!sc->no_reuse)
         if (SSL_SESSION* sess = sess_get(srv))
             SSL_set_session(ssl, sess);
@@ -446,10 +456,16 @@ int cli_show_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply
         host->cli_printf(r, "# filename\n");
         for (cert* c : cert_all())
             host->cli_printf(r, "%s\n", c->path.c_str());
+        for (const std::string& n : cert_new_list())
+            host->cli_printf(r, "%s\n", n.c_str());
         return PTC_OK;
     }
     std::string name(args[3].ptr, args[3].len);
     cert* c = cert_find(name);
+    if (!c && cert_is_new(name)) {
+        host->cli_printf(r, "Filename: %s\nStatus: Empty\n", name.c_str());
+        return PTC_OK;
+    }
     if (!c) {
         host->cli_printf(r, "certificate '%s' doesn't exist!\n", name.c_str());
         return PTC_ERROR;
@@ -510,12 +526,58 @@ uint32_t api_server_flags(const ptc_server* srv)
     const server_cf* sc = srv ? static_cast<const server_cf*>(
                                     host->server_conf(g_self, srv))
                               : nullptr;
-    return sc && sc->o.ssl == 1 ? PTC_SSL_SRV_TLS : 0;
+    if (!sc)
+        return 0;
+    return (sc->o.ssl == 1 ? PTC_SSL_SRV_TLS : 0) |
+           (sc->check_ssl == 1 ? PTC_SSL_SRV_CHECK_TLS : 0) |
+           (sc->check_ssl == 2 ? PTC_SSL_SRV_NO_CHECK_TLS : 0);
+}
+
+int api_check_prepare(ptc_server* srv)
+{
+    return build_server(host->server_backend(srv), srv, true);
+}
+
+int api_check_transport(const ptc_server* srv, const char* sni, const char* alpn,
+                        uint32_t flags, const ptc_transport** t, void** tctx)
+{
+    const server_cf* sc = srv ? static_cast<const server_cf*>(host->server_conf(g_self, srv))
+                              : nullptr;
+    if (!sc || !sc->ctx || !t || !tctx)
+        return PTC_ERROR;
+    SSL* ssl = SSL_new(sc->ctx);
+    tls_conn* tc = ssl ? conn_new(ssl, nullptr, false) : nullptr;
+    if (!tc) {
+        SSL_free(ssl);
+        return PTC_ERROR;
+    }
+    bool dflt = flags & PTC_SSL_CHK_DEFAULT;
+    if (!sni && dflt)
+        sni = sc->check_sni;
+    // the server's "alpn" is part of its context in HAProxy: checks offer it too unless
+    // the rule or "check-alpn" says otherwise
+    const char* src = alpn ? alpn : (dflt && sc->check_alpn) ? sc->check_alpn : sc->o.alpn;
+    std::string w = src ? alpn_wire(src, flags & PTC_SSL_CHK_NO_H2) : std::string();
+    const char* aw = w.data();
+    uint32_t al = (uint32_t)w.size();
+    client_setup(ssl, sc, sni, aw, al);
+    *t = &k_transport;
+    *tctx = tc;
+    return PTC_OK;
+}
+
+const char* api_transport_error(void* tctx)
+{
+    const tls_conn* tc = static_cast<const tls_conn*>(tctx);
+    return tc && tc->failed ? (tc->why ? tc->why : "SSL handshake failure") : nullptr;
 }
 
 const ptc_ssl_api k_api = {
     .size = sizeof(ptc_ssl_api),
     .server_flags = api_server_flags,
+    .check_prepare = api_check_prepare,
+    .check_transport = api_check_transport,
+    .transport_error = api_transport_error,
 };
 
 int init(ptc_modref* self)
@@ -529,6 +591,9 @@ int init(ptc_modref* self)
     for (const ptc_cli_cmd& c : k_cli)
         if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
             return PTC_ERROR;
+    if (ocsp_cli_register(self) != PTC_OK || tickets_cli_register(self) != PTC_OK ||
+        crtlist_cli_register(self) != PTC_OK || runtime_cli_register(self) != PTC_OK)
+        return PTC_ERROR;
     return reload_cli_register(self);
 }
 

@@ -68,10 +68,14 @@ struct bind_tls {
         SSL_CTX* ctx = nullptr;
         cert* c = nullptr;
         bool explicit_filters = false; // crt-list line with SNI filters: no names from the cert
+        std::string list;              // the crt-list it comes from ("" : a crt)
+        uint32_t lineno = 0;           // its line there
+        bool removed = false;          // "del ssl crt-list": no name leads to it any more
     };
     std::vector<ctx_ent> ctxs;         // ctxs[0] is the default certificate's
     std::vector<sni_entry> names;      // exact names first, then wildcards
     std::string alpn_wire;             // ALPN list in wire format, for the select callback
+    int ticket_ref = -1;               // "tls-ticket-keys": index of its key file (tickets.cpp)
 };
 struct bind_cf {
     bind_tls* t; // NULL: no TLS option on this address
@@ -88,7 +92,20 @@ struct server_cf {
     SSL_CTX* ctx;            // built in post_config
     char* alpn_wire;
     uint32_t alpn_wire_len;
+    // health checks (ssl.h's check API)
+    uint8_t check_ssl;       // 0 unset, 1 "check-ssl", 2 "no-check-ssl"
+    const char* check_sni;   // "check-sni <name>"
+    const char* check_alpn;  // "check-alpn <list>" as written
 };
+// Builds <srv>'s client context if its traffic ("ssl") or its checks need one and it has
+// none yet (post_config, or the check module asking first). PTC_OK / PTC_ERROR (reported).
+// ALPN "h2,http/1.1" in wire format (without h2/h3 when <drop_h2>).
+std::string alpn_wire(const char* s, bool drop_h2);
+int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks);
+// Prepares <ssl> for a connection to the server of <sc>: SNI, the name to verify, ALPN in
+// wire format (NULL: none).
+void client_setup(SSL* ssl, const server_cf* sc, const char* sni, const char* alpn_wire,
+                  uint32_t alpn_len);
 
 // A loaded certificate (with key and chain), shared by the binds that name its file.
 struct cert {
@@ -101,7 +118,24 @@ struct cert {
     std::vector<SSL_CTX*> users;    // contexts serving it
     std::vector<std::pair<bind_tls*, size_t>> bind_users; // (bind, index in its ctxs)
     std::string stamp;              // what the files looked like when last read (reload.cpp)
+    // OCSP stapling (ocsp.cpp): the ".ocsp" side file's response, DER
+    std::string ocsp;               // the response stapled (empty: none)
+    time_t ocsp_expire = 0;         // its nextUpdate less 5 minutes: not stapled after
+    std::string ocsp_key;           // DER of the OCSP certificate ID (empty: no ".ocsp" at load)
 };
+// The extra files read with a certificate (ssl-load-extra-files).
+enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4,
+                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER };
+// Reads <c>'s ".ocsp" (and ".issuer") side files from <path> as ssl-load-extra-files says:
+// the response is checked against the certificate and its issuer. false with <err> set.
+bool ocsp_load(cert* c, const std::string& path, std::string& err);
+// Staples the certificate's OCSP response on handshakes asking for it (bind contexts).
+void ocsp_attach(SSL_CTX* ctx, cert* c);
+// Runtime API: "set/show ssl ocsp-response" (init), their shared area (post_config), the
+// workers' update (their once-a-second tick).
+int ocsp_cli_register(ptc_modref* self);
+bool ocsp_reserve();
+void ocsp_apply();
 // The identity of <path>'s files on disk (and its ".key" side file): changes when either is
 // replaced or rewritten.
 std::string file_stamp(const std::string& path);
@@ -141,6 +175,7 @@ struct globals {
     uint64_t cachesize = 20000;
     uint64_t lifetime_s = 300;
     uint64_t maxrecord = 0;
+    uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
 };
 extern globals g;
 
@@ -148,6 +183,31 @@ extern globals g;
 extern const ptc_keyword k_keywords[];
 extern const uint32_t k_keyword_count;
 int build_all(); // post_config: contexts for every bind and server
+// "show ssl crt-list" (init).
+int crtlist_cli_register(ptc_modref* self);
+// Runtime crt-list changes ("add/del ssl crt-list"), made by the master and replayed by the
+// workers (runtime.cpp): add <line> (its certificate loaded) to crt-list <list> in every bind
+// using it (<nbinds> set); delete the entry of certificate <cert> (line <lineno>, 0: the only
+// one). false with <err> (HAProxy's wording).
+bool crtlist_exists(const std::string& list, bool& is_dir);
+bool crtlist_add(const std::string& list, const std::string& line, size_t& nbinds,
+                 std::string& err);
+bool crtlist_del(const std::string& list, const std::string& cert, uint32_t lineno,
+                 std::string& err);
+// A certificate some bind or server uses.
+bool cert_used(const cert* c);
+// "new/del ssl cert", "add/del ssl crt-list": commands (init), the journal the workers replay
+// (post_config), the replay (workers' tick).
+int runtime_cli_register(ptc_modref* self);
+bool runtime_reserve();
+void runtime_apply();
+// reload.cpp: "new ssl cert" certificates (empty until set + commit); commit of one.
+bool cert_is_new(const std::string& path);
+const std::vector<std::string>& cert_new_list();
+void cert_new_add(const std::string& path);
+bool cert_new_del(const std::string& path);
+// Journals a committed certificate that was not in the configuration (runtime.cpp).
+bool runtime_commit_new(const std::string& path, const std::string& file, std::string& err);
 
 // The transport (xprt.cpp).
 struct tls_conn {
@@ -191,6 +251,12 @@ void sess_cache_attach(SSL_CTX* ctx);
 // Ticket keys derived per epoch of tune.ssl.lifetime from a secret drawn in the master
 // (tickets.cpp): the same in every worker, rotating.
 bool tickets_init();
-void tickets_attach(SSL_CTX* ctx);
+void tickets_attach(SSL_CTX* ctx, const bind_tls* bt);
+// "tls-ticket-keys <file>" (config time): the index of the file's keys (one per file, shared
+// by the binds naming it), or -1 with <err> set (HAProxy's wording).
+int tickets_load_file(const std::string& path, std::string& err);
+// Runtime API: "show tls-keys", "set ssl tls-key" (init); the keys' shared area (post_config).
+int tickets_cli_register(ptc_modref* self);
+bool tickets_reserve();
 
 } // namespace tls

@@ -4,6 +4,7 @@
 #define PORTICO_SSL_H
 
 #include "types.h"
+#include "transport.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -17,12 +18,42 @@ extern "C" {
 #define PTC_SSL_API_VERSION 1u
 
 /* Bits of server_flags(). */
-#define PTC_SSL_SRV_TLS 0x0001u /* "ssl": traffic to the server is TLS */
+#define PTC_SSL_SRV_TLS          0x0001u /* "ssl": traffic to the server is TLS */
+#define PTC_SSL_SRV_CHECK_TLS    0x0002u /* "check-ssl" (since 1.11) */
+#define PTC_SSL_SRV_NO_CHECK_TLS 0x0004u /* "no-check-ssl" (since 1.11) */
+
+/* Flags of check_transport() (since 1.11). */
+#define PTC_SSL_CHK_DEFAULT 0x0001u /* the check's default connection: the server's
+                                       "check-sni" / "check-alpn" apply where <sni> / <alpn>
+                                       are NULL */
+#define PTC_SSL_CHK_NO_H2   0x0002u /* leave h2 (and h3) out of the ALPN offered (a check
+                                       that speaks HTTP/1 only) */
 
 typedef struct ptc_ssl_api {
     uint32_t size; /* sizeof(ptc_ssl_api) as the ssl module knows it */
     /** PTC_SSL_SRV_* bits of a server's configuration (config time and later). */
     uint32_t (*server_flags)(const ptc_server *srv);
+    /* ---- since 1.11 (read only when `size` covers them) ---- */
+    /** Config time (post_config): makes sure <srv> has a TLS client context built from its
+     *  TLS settings ("verify", "ca-file", "crt", "ciphers", versions...) even without
+     *  "ssl" or "check-ssl" (a "tcp-check connect ssl" rule needs one). PTC_OK, or
+     *  PTC_ERROR after reporting the error with host->errorf. */
+    int (*check_prepare)(ptc_server *srv);
+    /** Worker: a TLS client for one health check connection to <srv>, with <srv>'s TLS
+     *  settings (check_prepare or "ssl"/"check-ssl" must have built them). <sni>: the
+     *  name sent, <alpn>: the protocols offered ("h2,http/1.1"); NULL: none, or with
+     *  PTC_SSL_CHK_DEFAULT in <flags> the server's "check-sni" / "check-alpn" (ALPN falls
+     *  back to the server's "alpn"). Fills *t with a transport table (transport.h) and
+     *  *tctx with its context, which the caller drives over its own connection (encode
+     *  its bytes to send, decode what it receives; `ready` says when the handshake is
+     *  done) and gives back with t->release(tctx) exactly once. The strings are copied.
+     *  PTC_OK, or PTC_ERROR (no context for <srv>, out of memory). */
+    int (*check_transport)(const ptc_server *srv, const char *sni, const char *alpn,
+                           uint32_t flags, const ptc_transport **t, void **tctx);
+    /** HAProxy's connection error text of a failed transport from check_transport ("SSL
+     *  handshake failure", "Connection closed during SSL handshake"...), or NULL. Valid
+     *  until the transport is released. */
+    const char *(*transport_error)(void *tctx);
 } ptc_ssl_api;
 
 #ifdef __cplusplus

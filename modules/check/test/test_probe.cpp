@@ -51,6 +51,8 @@ std::string parse_err(const std::vector<std::string>& words)
 struct fake_io : probe_io {
     bool refuse = false, conn = false, closed = false, start_fails = false;
     bool auto_connect = true;
+    bool tls = false, hs = false; // a TLS connection; its handshake under way
+    const char* why = nullptr;
     size_t accept_max = SIZE_MAX; // bytes accepted per send()
     std::string sent, in;
     size_t cap = 16384;
@@ -80,6 +82,9 @@ struct fake_io : probe_io {
     void consume(size_t n) override { in.erase(0, n); }
     bool eof() const override { return closed; }
     bool input_full() const override { return in.size() >= cap; }
+    bool handshaking() const override { return hs; }
+    const char* error_text() const override { return why; }
+    bool is_tls() const override { return tls; }
     void feed(const std::string& s) { in += s.substr(0, cap > in.size() ? cap - in.size() : 0); }
 };
 
@@ -167,8 +172,7 @@ BOOST_AUTO_TEST_CASE(parse_errors)
 
 BOOST_AUTO_TEST_CASE(parse_refused_not_supported)
 {
-    for (const char* l : {"tcp-check connect ssl", "tcp-check connect sni x", "tcp-check connect alpn h2",
-                          "tcp-check connect proto h2", "tcp-check send-lf %[date]",
+    for (const char* l : {"tcp-check connect proto h2", "tcp-check connect via-socks4", "tcp-check send-lf %[date]",
                           "tcp-check expect string-lf %[x]", "tcp-check expect status-code x string a",
                           "tcp-check set-var(check.x) int(1)", "http-check send hdr X %[date]",
                           "http-check send uri-lf /%[x]", "http-check expect on-error %[x] status 200",
@@ -245,6 +249,64 @@ BOOST_AUTO_TEST_CASE(plain_connect)
     probe v(s, {}, f);
     BOOST_TEST(v.step());
     BOOST_TEST(v.result().status == HCHK_SOCKERR);
+}
+
+// TLS connections: the rule's options reach the connection, a check ending on a TLS connect
+// passes as L6OK, a handshake failure is L6RSP with the transport's text, its timeout L6TOUT.
+BOOST_AUTO_TEST_CASE(tls_connect)
+{
+    check_spec s = make({{"option", "tcp-check"},
+                         {"tcp-check", "connect", "ssl", "sni", "a.test", "alpn", "x,y", "port",
+                          "8443"}});
+    BOOST_TEST(s.connect_ssl());
+    BOOST_TEST(!make({}).connect_ssl());
+    BOOST_TEST(s.key() != make({{"option", "tcp-check"},
+                                {"tcp-check", "connect", "ssl", "sni", "b.test", "alpn", "x,y",
+                                 "port", "8443"}})
+                              .key());
+    fake_io io;
+    io.tls = true;
+    probe p(s, {}, io);
+    BOOST_TEST(p.step());
+    BOOST_TEST(io.last.ssl);
+    BOOST_TEST(io.last.sni == "a.test");
+    BOOST_TEST(io.last.alpn == "x,y");
+    BOOST_TEST(io.last.port == 8443);
+    BOOST_TEST(p.result().status == HCHK_L6OK);
+    BOOST_TEST(p.result().desc == "(tcp-check)");
+
+    check_spec plain = make({});
+    fake_io h;
+    h.auto_connect = false;
+    h.tls = h.hs = true;
+    h.why = "SSL handshake failure";
+    probe q(plain, {}, h);
+    BOOST_TEST(!q.step());
+    q.fail(0);
+    BOOST_TEST(q.result().status == HCHK_L6RSP);
+    BOOST_TEST(q.result().desc == "SSL handshake failure");
+
+    fake_io r;
+    r.auto_connect = false;
+    r.tls = r.hs = true;
+    r.why = "Connection error during SSL handshake";
+    probe u(plain, {}, r);
+    BOOST_TEST(!u.step());
+    u.fail(ECONNRESET);
+    BOOST_TEST(u.result().status == HCHK_L6RSP);
+    BOOST_TEST(u.result().desc ==
+               "Connection error during SSL handshake (Connection reset by peer)");
+
+    fake_io t;
+    t.auto_connect = false;
+    t.tls = t.hs = true;
+    probe v(plain, {}, t);
+    BOOST_TEST(!v.step());
+    v.timeout();
+    BOOST_TEST(v.result().status == HCHK_L6TOUT);
+
+    BOOST_TEST(parse_err(split("tcp-check connect ssl sni")).find("expects a string") !=
+               std::string::npos);
 }
 
 // ---- HTTP -----------------------------------------------------------------------------------
