@@ -56,9 +56,12 @@
  *       PTC_EV_SRV_CONNECTED waits for it; a failure before it is a failed connection
  *       attempt) and ptc_transport.shutw (a last record before the write shutdown).
  *  1.8  ptc_host.stream_set_cookie_state (the cookie letters of %tsc).
+ *  1.12 ptc_host.stream_bytes (a stream's byte counts, for the stick tables'
+ *       bytes_in_* / bytes_out_* data). 1.9 to 1.11 are assigned to other branches: when
+ *       merging, this member goes after theirs.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 8
+#define PTC_ABI_MINOR 12
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

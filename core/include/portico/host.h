@@ -481,6 +481,12 @@ typedef struct ptc_host {
      *  Both go back to '-' once the transaction is logged (stream_log_txn). A letter the
      *  protocol module put in ptc_log_txn.term[2..3] wins. Worker. Since 1.8. */
     void (*stream_set_cookie_state)(ptc_stream *s, uint32_t cli, uint32_t srv);
+
+    /* ---- stream byte counts (1.12) ---- */
+    /** The bytes received so far on channel `dir` (PTC_DIR_REQ: from the client,
+     *  PTC_DIR_RES: from the server) of stream `s`, all transactions together (what the
+     *  stick tables' bytes_in/bytes_out counters add up). Worker. Since 1.12. */
+    uint64_t (*stream_bytes)(ptc_stream *s, uint32_t dir);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

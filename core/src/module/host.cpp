@@ -466,6 +466,15 @@ void host_stream_set_cookie_state(ptc_stream* ps, uint32_t cli, uint32_t srv)
         s->log_ck[1] = char(srv);
 }
 
+// host->stream_bytes (1.12): the bytes a stream received on a channel so far.
+uint64_t host_stream_bytes(ptc_stream* ps, uint32_t dir)
+{
+    stream* s = reinterpret_cast<stream*>(ps);
+    if (!s || dir > PTC_DIR_RES)
+        return 0;
+    return s->ch[dir].bytes;
+}
+
 } // namespace
 
 // Designated initialisers: a slot in the wrong place is a compile error.
@@ -591,6 +600,7 @@ const ptc_host g_host = {
     .service_match = host_service_match,
     .stream_report_error = host_stream_report_error,
     .stream_set_cookie_state = host_stream_set_cookie_state,
+    .stream_bytes = host_stream_bytes,
 };
 
 } // namespace portico
