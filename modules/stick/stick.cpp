@@ -190,8 +190,8 @@ const ptc_keyword keywords[] = {
     {"option persist", BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_persist,
      "[no] option persist: a cookie naming a stopped server still goes to it"},
     {"stick-table", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 1, -1, parse_stick_table_kw,
-     "stick-table type ip|ipv6|integer|string [len <n>] size <n> [expire <t>] [nopurge] "
-     "[store <data>,...]"},
+     "stick-table type ip|ipv6|integer|string [len <n>]|binary [len <n>] size <n> "
+     "[expire <t>] [nopurge] [srvkey name] [store <data>,...]"},
     {"stick on", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
      "stick on <pattern> [table <t>]: match and store the server for <pattern>"},
     {"stick match", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
@@ -210,6 +210,8 @@ const ptc_hook hooks[] = {
     {PTC_PHASE_SERVER_CHOICE, 100, hook_server_choice},
     {PTC_PHASE_HTTP_RESPONSE, 100, hook_response},
     {PTC_PHASE_SRV_CONNECTED, 100, hook_srv_connected},
+    {PTC_PHASE_CONNECTION, 100, hook_connection},
+    {PTC_PHASE_CLOSE, 100, hook_close},
 };
 
 // A new server connection (mode tcp has no response phase): store the stick keys.

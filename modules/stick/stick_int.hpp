@@ -50,12 +50,14 @@ struct stream_st {
     ptc_server* srv;     // the server the cookie designates
     uint32_t last_date;  // the cookie's dates (seconds since the epoch, 0: none)
     uint32_t first_date;
+    uint8_t ntrack;      // tracked counters in use (fast path: none)
+    uint8_t nstore;      // keys of "stick store-request"/"stick on" rules to store
     struct {
-        void* t;         // the table tracked by track-sc<n> for this request, or NULL
-        uint32_t keylen;
-        unsigned char key[64];
+        void* t;         // the table of the tracked entry, or NULL
+        int32_t idx;     // the entry (held: its use count counts this stream)
+        uint32_t level;  // SCL_*
     } sc[3];
-    uint32_t nstore;     // keys of "stick store-request"/"stick on" rules to store
+    uint64_t acct_in, acct_out; // the stream's bytes already added to the tracked entries
     struct {
         void* t;
         uint32_t keylen;
@@ -63,7 +65,12 @@ struct stream_st {
     } store[4];
 };
 
-constexpr uint32_t k_max_key_len = 64; // "type string len" at most
+constexpr uint32_t k_max_key_len = 64; // "type string|binary len" at most
+
+// Where a counter was tracked (stream_st::sc[].level): the connection's whole life
+// ("tcp-request connection"), the stream's ("tcp-request content") or one HTTP
+// transaction ("http-request", "http-response").
+constexpr uint32_t SCL_SESS = 1, SCL_STREAM = 2, SCL_HTTP = 3;
 
 inline px_conf* px_conf_of(const ptc_proxy* p) { return static_cast<px_conf*>(host->proxy_conf(me, p)); }
 inline srv_conf* srv_conf_of(const ptc_server* s) { return static_cast<srv_conf*>(host->server_conf(me, s)); }
@@ -73,6 +80,8 @@ int hook_backend(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_server_choice(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_response(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_http_request(ptc_stream* s, void* fe_conf, void* be_conf);
+int hook_connection(ptc_stream* s, void* fe_conf, void* be_conf);
+int hook_close(ptc_stream* s, void* fe_conf, void* be_conf);
 
 // table.cpp
 int parse_stick_table_kw(const ptc_kw_ctx* ctx);
