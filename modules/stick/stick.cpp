@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include <string>
+#include <vector>
 
 namespace stick {
 
@@ -181,6 +182,31 @@ int parse_server_cookie(const ptc_kw_ctx* ctx)
     return PTC_OK;
 }
 
+// "force-persist {if|unless} <cond>", "ignore-persist {if|unless} <cond>": the first
+// matching rule of the backend decides, as in HAProxy.
+struct persist_rule {
+    const ptc_proxy* px;
+    bool force;
+    ptc_cond* cond;
+};
+std::vector<persist_rule> g_prules;
+
+int parse_persist(const ptc_kw_ctx* ctx)
+{
+    std::string_view kw = sv(ctx->args[0]);
+    uint32_t i = ctx->kw_words;
+    if (i >= ctx->argc || (sv(ctx->args[i]) != "if" && sv(ctx->args[i]) != "unless"))
+        return host->cfg_errorf(ctx, "'%.*s' requires either 'if' or 'unless' followed by a condition.",
+                                (int)kw.size(), kw.data());
+    if (!PTC_HOST_HAS(host, cond_eval))
+        return host->cfg_errorf(ctx, "'%.*s' needs ABI 1.12.", (int)kw.size(), kw.data());
+    ptc_cond* c = host->cond_compile(ctx, i, PTC_USE_L4 | PTC_USE_HTTP_REQ);
+    if (!c)
+        return PTC_ERROR;
+    g_prules.push_back(persist_rule{ctx->proxy, kw == "force-persist", c});
+    return PTC_OK;
+}
+
 constexpr uint32_t BE = PTC_SEC_DEFAULTS | PTC_SEC_BACKEND;
 
 const ptc_keyword keywords[] = {
@@ -193,11 +219,17 @@ const ptc_keyword keywords[] = {
      "stick-table type ip|ipv6|integer|string [len <n>]|binary [len <n>] size <n> "
      "[expire <t>] [nopurge] [srvkey name] [store <data>,...]"},
     {"stick on", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
-     "stick on <pattern> [table <t>]: match and store the server for <pattern>"},
+     "stick on <pattern> [table <t>] [{if|unless} <cond>]: match and store the server for <pattern>"},
     {"stick match", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
      "stick match <pattern> [table <t>]: use the server stored for <pattern>"},
     {"stick store-request", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
      "stick store-request <pattern> [table <t>]: store the server for <pattern>"},
+    {"stick store-response", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
+     "stick store-response <pattern> [table <t>]: store the server for <pattern> of the response"},
+    {"force-persist", PTC_SEC_BACKEND, 0, 0, -1, parse_persist,
+     "force-persist {if|unless} <cond>: persistence to a stopped server when <cond>"},
+    {"ignore-persist", PTC_SEC_BACKEND, 0, 0, -1, parse_persist,
+     "ignore-persist {if|unless} <cond>: no cookie persistence when <cond>"},
     {"cookie", PTC_KW_SERVER, PTC_KWF_RUNTIME, 1, 1, parse_server_cookie,
      "cookie <value>: the persistence cookie value of this server"},
 };
@@ -275,6 +307,19 @@ const ptc_module desc = {
 };
 
 } // namespace
+
+void persist_rules(ptc_stream* s, stream_st* st)
+{
+    st->force_prst = st->ignore_prst = false;
+    if (g_prules.empty())
+        return;
+    const ptc_proxy* be = host->stream_backend(s);
+    for (const persist_rule& r : g_prules)
+        if (r.px == be && host->cond_eval(s, r.cond)) {
+            (r.force ? st->force_prst : st->ignore_prst) = true;
+            return;
+        }
+}
 
 } // namespace stick
 

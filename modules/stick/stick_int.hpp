@@ -50,6 +50,8 @@ struct stream_st {
     ptc_server* srv;     // the server the cookie designates
     uint32_t last_date;  // the cookie's dates (seconds since the epoch, 0: none)
     uint32_t first_date;
+    bool force_prst;     // "force-persist" matched for this request
+    bool ignore_prst;    // "ignore-persist" matched for this request
     uint8_t ntrack;      // tracked counters in use (fast path: none)
     uint8_t nstore;      // keys of "stick store-request"/"stick on" rules to store
     struct {
@@ -77,6 +79,7 @@ inline srv_conf* srv_conf_of(const ptc_server* s) { return static_cast<srv_conf*
 inline stream_st* state_of(ptc_stream* s) { return static_cast<stream_st*>(host->stream_modstate(me, s)); }
 
 int hook_backend(ptc_stream* s, void* fe_conf, void* be_conf);
+void persist_rules(ptc_stream* s, stream_st* st);
 int hook_server_choice(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_response(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_http_request(ptc_stream* s, void* fe_conf, void* be_conf);
@@ -92,5 +95,6 @@ int parse_stick_kw(const ptc_kw_ctx* ctx);
 void stick_backend(ptc_stream* s);
 int stick_server_choice(ptc_stream* s);
 void stick_store(ptc_stream* s);
+void stick_store_response(ptc_stream* s);
 
 } // namespace stick

@@ -859,18 +859,20 @@ int act_sc_gp(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
-// ---- stick on | match | store-request ----------------------------------------------------
+// ---- stick on | match | store-request | store-response -----------------------------------
 
-constexpr uint32_t SR_MATCH = 1, SR_STORE = 2;
+constexpr uint32_t SR_MATCH = 1, SR_STORE = 2, SR_STORE_RES = 4;
 
 struct stick_rule {
     uint32_t kind;       // SR_*
     ptc_expr* expr;
+    ptc_cond* cond;      // "if"/"unless", or NULL
     std::string tname;   // "table <t>", else the backend's own table
     const ptc_proxy* px;
     table* t;            // resolved in post_config
 };
 std::vector<stick_rule*> g_srules;
+bool g_have_store_res;
 
 int parse_stick_rule(const ptc_kw_ctx* ctx, uint32_t kind)
 {
@@ -890,9 +892,14 @@ int parse_stick_rule(const ptc_kw_ctx* ctx, uint32_t kind)
             r->tname.assign(ctx->args[i + 1].ptr, ctx->args[i + 1].len);
             i++;
         } else if (w == "if" || w == "unless") {
-            return host->cfg_errorf(ctx, "conditions on stick rules are not supported yet.");
+            if (!PTC_HOST_HAS(host, cond_eval))
+                return host->cfg_errorf(ctx, "conditions on stick rules need ABI 1.12.");
+            r->cond = host->cond_compile(ctx, i, kind == SR_STORE_RES ? PTC_USE_ANY : PTC_USE_L4 | PTC_USE_HTTP_REQ);
+            if (!r->cond)
+                return PTC_ERROR;
+            break;
         } else {
-            return host->cfg_errorf(ctx, "unexpected argument '%.*s' (expected 'table <name>').",
+            return host->cfg_errorf(ctx, "unexpected argument '%.*s' (expected 'table <name>' or a condition).",
                                     (int)w.size(), w.data());
         }
     }
@@ -903,7 +910,16 @@ int parse_stick_rule(const ptc_kw_ctx* ctx, uint32_t kind)
 int parse_stick_kw_impl(const ptc_kw_ctx* ctx)
 {
     std::string_view w(ctx->args[1].ptr, ctx->args[1].len);
-    return parse_stick_rule(ctx, w == "on" ? SR_MATCH | SR_STORE : w == "match" ? SR_MATCH : SR_STORE);
+    return parse_stick_rule(ctx, w == "on"      ? SR_MATCH | SR_STORE
+                                 : w == "match" ? SR_MATCH
+                                 : w == "store-request" ? SR_STORE
+                                                        : SR_STORE_RES);
+}
+
+// Whether rule <r> applies to stream <s> (its condition).
+bool rule_applies(ptc_stream* s, const stick_rule* r)
+{
+    return !r->cond || host->cond_eval(s, r->cond);
 }
 
 ptc_server* server_by_id(const ptc_proxy* be, uint32_t id)
@@ -1720,6 +1736,15 @@ int table_post_config(ptc_modref* self)
                                           : ("unknown table '" + r->tname + "'").c_str());
             return PTC_ERROR;
         }
+        if (r->kind & SR_STORE_RES) {
+            if (std::string_view(host->proxy_mode(r->px).ptr, host->proxy_mode(r->px).len) != "http") {
+                ptc_str pn = host->proxy_name(r->px);
+                host->errorf(self, "proxy '%.*s': 'stick store-response' is not supported yet in mode tcp",
+                             (int)pn.len, pn.ptr);
+                return PTC_ERROR;
+            }
+            g_have_store_res = true;
+        }
         // as HAProxy, a table used by stick rules stores the server
         table_need(r->t, DT_SERVER_ID);
         table_need(r->t, DT_SERVER_KEY);
@@ -1772,7 +1797,7 @@ void stick_backend(ptc_stream* s)
         return;
     const ptc_proxy* be = host->stream_backend(s);
     for (stick_rule* r : g_srules) {
-        if (r->px != be || !(r->kind & SR_STORE) || st->nstore >= 4)
+        if (r->px != be || !(r->kind & SR_STORE) || st->nstore >= 4 || !rule_applies(s, r))
             continue;
         ptc_sample smp{};
         if (!host->expr_eval(s, r->expr, &smp))
@@ -1793,7 +1818,7 @@ int stick_server_choice(ptc_stream* s)
     const ptc_proxy* be = host->stream_backend(s);
     uint64_t now = host->now_ms();
     for (stick_rule* r : g_srules) {
-        if (r->px != be || !(r->kind & SR_MATCH))
+        if (r->px != be || !(r->kind & SR_MATCH) || !rule_applies(s, r))
             continue;
         ptc_sample smp{};
         if (!host->expr_eval(s, r->expr, &smp))
@@ -1814,7 +1839,8 @@ int stick_server_choice(ptc_stream* s)
         uint32_t stt = host->server_state(sv);
         bool stopped = !(stt & PTC_SRV_ST_UP) || (stt & PTC_SRV_ST_MAINT);
         px_conf* pc = px_conf_of(be);
-        if (stopped && !(pc && pc->persist))
+        stream_st* st = state_of(s);
+        if (stopped && !(pc && pc->persist) && !(st && st->force_prst))
             continue;
         if (host->stream_use_server(s, sv, PTC_USE_SRV_FORCE) == PTC_OK)
             return PTC_STOP;
@@ -1844,6 +1870,37 @@ void stick_store(ptc_stream* s)
         unlock(t);
     }
     st->nstore = 0;
+}
+
+// The server's response: "stick store-response" rules store its key with the server.
+void stick_store_response(ptc_stream* s)
+{
+    if (!g_have_store_res)
+        return;
+    const ptc_proxy* be = host->stream_backend(s);
+    ptc_server* sv = host->stream_server(s);
+    if (!be || !sv)
+        return;
+    uint32_t id = host->server_id(sv);
+    uint64_t now = host->now_ms();
+    for (stick_rule* r : g_srules) {
+        if (r->px != be || !(r->kind & SR_STORE_RES) || !rule_applies(s, r))
+            continue;
+        ptc_sample smp{};
+        if (!host->expr_eval(s, r->expr, &smp))
+            continue;
+        unsigned char k[256];
+        uint32_t n = 0;
+        if (!key_of(r->t, smp, k, &n))
+            continue;
+        lock(r->t);
+        int32_t i = get_or_create(r->t, k, n, now);
+        if (i >= 0) {
+            touch(r->t, i, now);
+            d_set(r->t, ent(r->t, i), DT_SERVER_ID, now, id);
+        }
+        unlock(r->t);
+    }
 }
 
 // A response from the server: 4xx count as HTTP errors, 5xx (but 501 and 505) as HTTP

@@ -487,6 +487,16 @@ typedef struct ptc_host {
      *  PTC_DIR_RES: from the server) of stream `s`, all transactions together (what the
      *  stick tables' bytes_in/bytes_out counters add up). Worker. Since 1.12. */
     uint64_t (*stream_bytes)(ptc_stream *s, uint32_t dir);
+
+    /* ---- conditions of a module's own keywords (1.12) ---- */
+    /** Compile the condition starting at ctx->args[first], which must be "if" or
+     *  "unless", to the end of the line (ACL names of ctx->proxy, '!', '||',
+     *  "{ anonymous acl }"), with samples available at `use` (PTC_USE_*). NULL after
+     *  reporting the error at file:line. Config time. Since 1.12. */
+    ptc_cond *(*cond_compile)(const ptc_kw_ctx *ctx, uint32_t first, uint32_t use);
+    /** Evaluate a compiled condition on stream `s`: 1 when the rule applies (the "if"
+     *  condition holds, the "unless" one does not), else 0. Worker. Since 1.12. */
+    int (*cond_eval)(ptc_stream *s, const ptc_cond *c);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

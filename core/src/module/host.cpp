@@ -601,6 +601,8 @@ const ptc_host g_host = {
     .stream_report_error = host_stream_report_error,
     .stream_set_cookie_state = host_stream_set_cookie_state,
     .stream_bytes = host_stream_bytes,
+    .cond_compile = host_cond_compile,
+    .cond_eval = host_cond_eval,
 };
 
 } // namespace portico
