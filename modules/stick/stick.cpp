@@ -2,6 +2,10 @@
 // The stick module: persistence cookies ("cookie", server "cookie", "option persist").
 // Descriptor, keyword parsers and hooks table; the cookie logic is in cookie.cpp.
 #include "stick_int.hpp"
+#include "xxh64.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -56,7 +60,7 @@ int parse_cookie(const ptc_kw_ctx* ctx)
     uint32_t i = ctx->kw_words;
     if (i >= ctx->argc || !ctx->args[i].len)
         return host->cfg_errorf(ctx, "'cookie' expects <cookie_name> as argument.");
-    *c = px_conf{.persist = c->persist};
+    *c = px_conf{.persist = c->persist, .table = c->table, .dynkey = c->dynkey, .dynkeylen = c->dynkeylen};
     c->ckname = host->cfg_strdup(ctx, ctx->args[i]);
     c->cklen = uint32_t(ctx->args[i].len);
     uint32_t modes = 0;
@@ -139,7 +143,7 @@ int parse_cookie(const ptc_kw_ctx* ctx)
                 attrs += "; ";
             attrs += v;
         } else if (a == "dynamic") {
-            return host->cfg_errorf(ctx, "'cookie' option 'dynamic' is not supported yet.");
+            c->dynamic = true;
         } else {
             return host->cfg_errorf(ctx,
                                     "'cookie' supports 'rewrite', 'insert', 'prefix', "
@@ -158,6 +162,18 @@ int parse_cookie(const ptc_kw_ctx* ctx)
         c->domain = host->cfg_strdup(ctx, ptc_str{domain.data(), domain.size()});
     if (!attrs.empty())
         c->attrs = host->cfg_strdup(ctx, ptc_str{attrs.data(), attrs.size()});
+    return PTC_OK;
+}
+
+// "dynamic-cookie-key <key>": the secret of the "dynamic" server cookies.
+int parse_dynamic_cookie_key(const ptc_kw_ctx* ctx)
+{
+    px_conf* c = static_cast<px_conf*>(ctx->conf);
+    ptc_str a = ctx->args[ctx->kw_words];
+    if (!a.len)
+        return host->cfg_errorf(ctx, "'dynamic-cookie-key' expects <key> as argument.");
+    c->dynkey = host->cfg_strdup(ctx, a);
+    c->dynkeylen = uint32_t(a.len);
     return PTC_OK;
 }
 
@@ -213,6 +229,8 @@ const ptc_keyword keywords[] = {
     {"cookie", BE, 0, 1, -1, parse_cookie,
      "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] "
      "[httponly] [secure] [domain <d>]* [maxidle <t>] [maxlife <t>] [attr <v>]*"},
+    {"dynamic-cookie-key", BE, 0, 1, 1, parse_dynamic_cookie_key,
+     "dynamic-cookie-key <key>: the secret of the 'dynamic' server cookies"},
     {"option persist", BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_persist,
      "[no] option persist: a cookie naming a stopped server still goes to it"},
     {"stick-table", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 1, -1, parse_stick_table_kw,
@@ -259,6 +277,39 @@ int init(ptc_modref* self)
     return table_init(self);
 }
 
+// "cookie ... dynamic": every server without its own "cookie" gets HAProxy's derived
+// value, XXH64(key, address, port) in hex, so that instances sharing the configuration
+// (portico or HAProxy) agree on every cookie.
+void set_dynamic_cookies(ptc_proxy* p, const px_conf* c)
+{
+    for (ptc_server* sv = host->server_next(p, nullptr); sv; sv = host->server_next(p, sv)) {
+        srv_conf* sc = srv_conf_of(sv);
+        struct sockaddr_storage ss;
+        if (!sc || sc->cookie || !host->server_addr(sv, &ss))
+            continue;
+        const unsigned char* a;
+        size_t al;
+        uint32_t port;
+        if (ss.ss_family == AF_INET) {
+            auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+            a = reinterpret_cast<const unsigned char*>(&in->sin_addr);
+            al = 4;
+            port = ntohs(in->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+            a = reinterpret_cast<const unsigned char*>(&in6->sin6_addr);
+            al = 16;
+            port = ntohs(in6->sin6_port);
+        } else {
+            continue;
+        }
+        char* v = static_cast<char*>(host->alloc(17));
+        dynamic_cookie(c->dynkey, c->dynkeylen, a, al, port, v);
+        sc->cookie = v;
+        sc->cklen = 16;
+    }
+}
+
 int post_config(ptc_modref* self)
 {
     g_http = static_cast<const ptc_http_api*>(host->api_lookup(PTC_HTTP_API_NAME, 1, nullptr));
@@ -277,6 +328,8 @@ int post_config(ptc_modref* self)
             host->errorf(self, "'cookie' needs the http module");
             return PTC_ERROR;
         }
+        if (c->dynamic && c->dynkey)
+            set_dynamic_cookies(p, c);
     }
     return PTC_OK;
 }

@@ -33,6 +33,9 @@ struct px_conf {
     uint32_t maxidle;    // seconds, 0: none
     uint32_t maxlife;    // seconds, 0: none
     void* table;         // this proxy's "stick-table" (table.cpp), or NULL
+    bool dynamic;        // "cookie ... dynamic"
+    const char* dynkey;  // "dynamic-cookie-key", or NULL
+    uint32_t dynkeylen;
 };
 
 // Per-server configuration.

@@ -125,3 +125,18 @@ BOOST_AUTO_TEST_CASE(ull_counter)
     ull_set(&f, 0x123456789aULL);
     BOOST_TEST(ull_get(&f) == 0x123456789aULL);
 }
+
+#include "xxh64.hpp"
+
+BOOST_AUTO_TEST_CASE(xxh64_vectors)
+{
+    // the specification's empty-input value, then inputs crossing each code path
+    BOOST_TEST(stick::xxh64("", 0, 0) == 0xEF46DB3751D8E999ULL);
+    std::string big(100, 'x');
+    // stable values (checked against HAProxy's dynamic cookies in t/cookie_dynamic.t)
+    BOOST_TEST(stick::xxh64(big.data(), 100, 0) != stick::xxh64(big.data(), 99, 0));
+    char c[17];
+    const unsigned char a[4] = {127, 0, 0, 1};
+    stick::dynamic_cookie("k", 1, a, 4, 80, c);
+    BOOST_TEST(std::string(c).size() == 16u);
+}
