@@ -17,7 +17,7 @@ use Test::Portico qw/ http http_parse http_keepalive port cli_send /;
 
 my $t = Test::Portico->new();
 $t->has(qw/ stick /) if Test::Portico::portico();
-$t->has(qw/ http tcp /)->plan(17);
+$t->has(qw/ http tcp /)->plan(18);
 
 $t->origin_http(port(8081), handler => sub {
     my ($req) = @_;
@@ -64,6 +64,13 @@ frontend tcpfe
 backend tcpbe
     mode tcp
     server e 127.0.0.1:%%PORT_8085%%
+frontend more
+    bind 127.0.0.1:%%PORT_8086%%
+    stick-table type ip size 10 expire 30s store gpt0,gpc0,conn_cnt,http_req_cnt,http_err_cnt
+    http-response track-sc0 src
+    http-response sc-set-gpt0(0) 5
+    http-response set-header X-M "inc=%[src_inc_gpc0] get=%[src_get_gpc0] clr=%[src_clr_gpc0] after=%[src_get_gpc0(more)] upd=%[src_updt_conn_cnt] gpt=%[sc0_get_gpt0] req=%[sc0_http_req_cnt] err=%[sc0_http_err_cnt] conv=%[src,table_conn_cnt(more)] in=%[src,in_table(more)] trk=%[sc_trackers(0)]"
+    default_backend be
 EOF2
 my $sock = $t->testdir . '/cli.sock';
 
@@ -126,6 +133,12 @@ like($out, qr/key=127\.0\.0\.1 use=2 exp=0 conn_cnt=2 conn_cur=2\n/, 'two open t
 close $_ for @c;
 $out = show_settled("show table tcpfe\n");
 like($out, qr/key=127\.0\.0\.1 use=0 exp=0 conn_cnt=2 conn_cur=0\n/, 'closed: conn_cur back to 0') or diag($out);
+
+# http-response track-sc0: the response's 4xx counts; the src_ fetches that write
+$h = http_parse(http(req('/404', 'Connection: close'), port => port(8086)));
+is($h->{h}{'x-m'}, 'inc=1 get=1 clr=1 after=0 upd=2 gpt=5 req=1 err=1 conv=2 in=1 trk=1',
+    'http-response track-sc0, sc-set-gpt0, src_inc/get/clr_gpc0, src_updt_conn_cnt, table_conn_cnt, in_table')
+    or diag(explain($h->{h}));
 
 sub check_err {
     my ($cfg, $re, $name) = @_;
