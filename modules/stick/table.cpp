@@ -1762,7 +1762,17 @@ int table_post_config(ptc_modref* self)
     for (table* t : g_tables) {
         table_finish(t);
         size_t sz = sizeof(area_hdr) + sizeof(int32_t) * t->nbuckets + size_t(t->stride) * t->size;
-        std::string nm = "table:" + t->name;
+        // the layout's signature in the name: a reload keeps the entries only when the
+        // new configuration lays them out the same way
+        uint32_t sig[3 + 3 * NDT] = {t->type, t->stride, t->size};
+        for (uint32_t d = 0; d < NDT; d++) {
+            sig[3 + 3 * d] = uint32_t(t->L.slot[d]);
+            sig[4 + 3 * d] = t->L.nelem[d];
+            sig[5 + 3 * d] = t->L.period[d];
+        }
+        char hx[16];
+        snprintf(hx, sizeof(hx), "%08x", hash_key(reinterpret_cast<const unsigned char*>(sig), sizeof(sig)));
+        std::string nm = "table:" + t->name + ":" + hx;
         void* a = host->shm_reserve(self, nm.c_str(), sz);
         if (!a) {
             host->errorf(self, "stick-table '%s': cannot reserve %zu bytes of shared memory",
