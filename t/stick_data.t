@@ -17,7 +17,7 @@ use Test::Portico qw/ http http_parse http_keepalive port cli_send /;
 
 my $t = Test::Portico->new();
 $t->has(qw/ stick /) if Test::Portico::portico();
-$t->has(qw/ http tcp /)->plan(18);
+$t->has(qw/ http tcp /)->plan(19);
 
 $t->origin_http(port(8081), handler => sub {
     my ($req) = @_;
@@ -139,6 +139,14 @@ $h = http_parse(http(req('/404', 'Connection: close'), port => port(8086)));
 is($h->{h}{'x-m'}, 'inc=1 get=1 clr=1 after=0 upd=2 gpt=5 req=1 err=1 conv=2 in=1 trk=1',
     'http-response track-sc0, sc-set-gpt0, src_inc/get/clr_gpc0, src_updt_conn_cnt, table_conn_cnt, in_table')
     or diag(explain($h->{h}));
+
+# clear table with a data filter: only the selected entries go
+cli_send($sock, "set table more key 10.0.0.1 data.gpc0 1\n");
+cli_send($sock, "set table more key 10.0.0.2 data.gpc0 9\n");
+cli_send($sock, "clear table more data.gpc0 gt 5\n");
+$out = show_settled("show table more\n");
+ok($out =~ /key=10\.0\.0\.1 / && $out !~ /key=10\.0\.0\.2 / && $out =~ /key=127\.0\.0\.1 /,
+    'clear table data.gpc0 gt 5: only the entry above 5 is removed') or diag($out);
 
 sub check_err {
     my ($cfg, $re, $name) = @_;

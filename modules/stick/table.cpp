@@ -1396,6 +1396,75 @@ bool cli_key(table* t, ptc_str w, unsigned char* k, uint32_t* n)
     return key_of(t, smp, k, n);
 }
 
+// "data.<type> <op> <value>" filters (at most 4), all of which must hold.
+struct filt {
+    uint32_t d, op;
+    long long v;
+};
+const char* const k_ops[] = {"eq", "ne", "le", "lt", "ge", "gt"};
+
+bool parse_filters(table* t, uint32_t argc, const ptc_str* args, filt* fl, uint32_t* pnf, ptc_cli_reply* r)
+{
+    uint32_t nf = 0;
+    const char* const* ops = k_ops;
+    for (uint32_t i = 3; i < argc; i += 3) {
+        std::string_view w(args[i].ptr, args[i].len);
+        if (w.rfind("data.", 0) != 0 || i + 2 >= argc || nf >= 4) {
+            host->cli_printf(r, "Optional argument only supports \"data.<store_data_type>\" <operator> <value> or key <key>\n");
+            return false;
+        }
+        w.remove_prefix(5);
+        uint32_t d = NDT;
+        for (uint32_t j = 0; j < NDT; j++)
+            if (w == k_dtypes[j].name && j != DT_SERVER_KEY && !k_dtypes[j].array)
+                d = j;
+        if (d == NDT) {
+            host->cli_printf(r, "Unknown data type\n");
+            return false;
+        }
+        if (!stored(t, d)) {
+            host->cli_printf(r, "Data type not stored in this table\n");
+            return false;
+        }
+        std::string_view o(args[i + 1].ptr, args[i + 1].len);
+        uint32_t op = 6;
+        for (uint32_t j = 0; j < 6; j++)
+            if (o == ops[j])
+                op = j;
+        if (op == 6) {
+            host->cli_printf(r, "Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n");
+            return false;
+        }
+        std::string num(args[i + 2].ptr, args[i + 2].len);
+        char* end = nullptr;
+        long long v = strtoll(num.c_str(), &end, 10);
+        if (num.empty() || *end) {
+            host->cli_printf(r, "Require a valid integer value to compare against\n");
+            return false;
+        }
+        fl[nf++] = filt{d, op, v};
+    }
+    *pnf = nf;
+    return true;
+}
+
+bool passes(table* t, entry* e, uint64_t now, const filt* fl, uint32_t nf)
+{
+    for (uint32_t j = 0; j < nf; j++) {
+        long long v = (long long)d_read(t, e, fl[j].d, now);
+        long long w = fl[j].v;
+        bool ok = fl[j].op == 0   ? v == w
+                  : fl[j].op == 1 ? v != w
+                  : fl[j].op == 2 ? v <= w
+                  : fl[j].op == 3 ? v < w
+                  : fl[j].op == 4 ? v >= w
+                                  : v > w;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
 {
     if (argc < 3) {
@@ -1412,13 +1481,8 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
     bool by_key = false;
     unsigned char k[256];
     uint32_t n = 0;
-    // "data.<type> <op> <value>" filters (at most 4), all of which must hold
-    struct filt {
-        uint32_t d, op;
-        long long v;
-    } fl[4];
+    filt fl[4];
     uint32_t nf = 0;
-    static const char* const ops[] = {"eq", "ne", "le", "lt", "ge", "gt"};
     if (argc >= 5 && std::string_view(args[3].ptr, args[3].len) == "key") {
         if (t->type == T_BIN) { // as HAProxy
             host->cli_printf(r, "Showing keys from tables of type other than ip, ipv6, string and integer is not supported\n");
@@ -1429,44 +1493,8 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
             return PTC_ERROR;
         }
         by_key = true;
-    } else {
-        for (uint32_t i = 3; i < argc; i += 3) {
-            std::string_view w(args[i].ptr, args[i].len);
-            if (w.rfind("data.", 0) != 0 || i + 2 >= argc || nf >= 4) {
-                host->cli_printf(r, "Optional argument only supports \"data.<store_data_type>\" <operator> <value> or key <key>\n");
-                return PTC_ERROR;
-            }
-            w.remove_prefix(5);
-            uint32_t d = NDT;
-            for (uint32_t j = 0; j < NDT; j++)
-                if (w == k_dtypes[j].name && j != DT_SERVER_KEY && !k_dtypes[j].array)
-                    d = j;
-            if (d == NDT) {
-                host->cli_printf(r, "Unknown data type\n");
-                return PTC_ERROR;
-            }
-            if (!stored(t, d)) {
-                host->cli_printf(r, "Data type not stored in this table\n");
-                return PTC_ERROR;
-            }
-            std::string_view o(args[i + 1].ptr, args[i + 1].len);
-            uint32_t op = 6;
-            for (uint32_t j = 0; j < 6; j++)
-                if (o == ops[j])
-                    op = j;
-            if (op == 6) {
-                host->cli_printf(r, "Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n");
-                return PTC_ERROR;
-            }
-            std::string num(args[i + 2].ptr, args[i + 2].len);
-            char* end = nullptr;
-            long long v = strtoll(num.c_str(), &end, 10);
-            if (num.empty() || *end) {
-                host->cli_printf(r, "Require a valid integer value to compare against\n");
-                return PTC_ERROR;
-            }
-            fl[nf++] = filt{d, op, v};
-        }
+    } else if (!parse_filters(t, argc, args, fl, &nf, r)) {
+        return PTC_ERROR;
     }
     uint64_t now = fresh_ms();
     lock(t);
@@ -1480,19 +1508,7 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
             continue;
         if (by_key && (e->keylen != n || memcmp(key_ptr(t, e), k, n)))
             continue;
-        bool skip = false;
-        for (uint32_t j = 0; j < nf && !skip; j++) {
-            long long v = (long long)d_read(t, e, fl[j].d, now);
-            long long w = fl[j].v;
-            bool ok = fl[j].op == 0   ? v == w
-                      : fl[j].op == 1 ? v != w
-                      : fl[j].op == 2 ? v <= w
-                      : fl[j].op == 3 ? v < w
-                      : fl[j].op == 4 ? v >= w
-                                      : v > w;
-            skip = !ok;
-        }
-        if (skip)
+        if (!passes(t, e, now, fl, nf))
             continue;
         host->cli_printf(r, "%p:", (void*)e);
         dump_key(t, e, r);
@@ -1534,9 +1550,17 @@ int cli_clear_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
         if (i >= 0 && !ent(t, i)->ref) // an entry in use stays, as in HAProxy
             release(t, i);
     } else {
+        // every entry not in use, or those the "data.<type> <op> <value>" filters select
+        filt fl[4];
+        uint32_t nf = 0;
+        if (!parse_filters(t, argc, args, fl, &nf, r)) {
+            unlock(t);
+            return PTC_ERROR;
+        }
+        uint64_t now = fresh_ms();
         for (int32_t i = t->hdr->tail; i >= 0;) {
             int32_t p = ent(t, i)->prev;
-            if (!ent(t, i)->ref)
+            if (!ent(t, i)->ref && passes(t, ent(t, i), now, fl, nf))
                 release(t, i);
             i = p;
         }
@@ -1631,7 +1655,7 @@ const ptc_cli_cmd k_cmds[] = {
      PTC_CLI_ADMIN, cli_set_table},
     {"show table", "show table [<table> [key <k>]]", "report table usage stats or dump this table's contents",
      PTC_CLI_USER, cli_show_table},
-    {"clear table", "clear table <table> [key <k>]", "remove an entry from a table",
+    {"clear table", "clear table <table> [key <k>|data.<type> <op> <v>]", "remove entries from a table",
      PTC_CLI_OPERATOR, cli_clear_table},
 };
 
