@@ -248,6 +248,8 @@ const ptc_keyword keywords[] = {
      "force-persist {if|unless} <cond>: persistence to a stopped server when <cond>"},
     {"ignore-persist", PTC_SEC_BACKEND, 0, 0, -1, parse_persist,
      "ignore-persist {if|unless} <cond>: no cookie persistence when <cond>"},
+    {"peers", PTC_SEC_PEERS, 0, 0, -1, parse_peers_kw,
+     "peers <name>: a section of peer instances sharing stick tables (peer, server)"},
     {"cookie", PTC_KW_SERVER, PTC_KWF_RUNTIME, 1, 1, parse_server_cookie,
      "cookie <value>: the persistence cookie value of this server"},
 };
@@ -353,6 +355,7 @@ const ptc_module desc = {
     .server_conf_size = sizeof(srv_conf),
     .init = init,
     .post_config = post_config,
+    .worker_init = peers_worker_init,
     .fetch_size = sizeof(ptc_fetch),
     .conv_size = sizeof(ptc_conv),
     .action_size = sizeof(ptc_action),

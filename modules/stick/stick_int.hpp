@@ -95,6 +95,8 @@ int table_init(ptc_modref* self);
 int table_post_config(ptc_modref* self);
 void table_response(ptc_stream* s, int status);
 int parse_stick_kw(const ptc_kw_ctx* ctx);
+int parse_peers_kw(const ptc_kw_ctx* ctx);
+int peers_worker_init(ptc_modref* self);
 void stick_backend(ptc_stream* s);
 int stick_server_choice(ptc_stream* s);
 void stick_store(ptc_stream* s);

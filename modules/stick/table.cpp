@@ -21,6 +21,7 @@
 // Critical sections are a few dozen instructions; rates are HAProxy's two-period
 // frequency counters, updated under the lock, hence exact across workers.
 #include "dtypes.hpp"
+#include "peerwire.hpp"
 #include "stick_int.hpp"
 
 #include <arpa/inet.h>
@@ -29,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,7 +51,7 @@ struct entry {
     uint32_t keylen;
     uint64_t expire;     // now_ms() date; 0: never
     uint32_t ref;        // streams tracking this entry
-    uint32_t pad;
+    uint32_t upd;        // area_hdr::seq at its last local change (peers push it)
     frq d[];             // the stored data elements (layout::slot), then the key
 };
 static_assert(sizeof(entry) == 32, "man/portico.cfg.5 states the size of an entry");
@@ -58,6 +61,7 @@ struct area_hdr {
     uint32_t used;
     int32_t head, tail, free_head;
     uint32_t inited;
+    uint32_t seq;        // local changes so far (entry::upd)
 };
 
 // A table (configuration, then the shared area). Config lifetime; inherited by workers.
@@ -67,6 +71,7 @@ struct table {
     uint32_t type, len, size, nbuckets, stride, keycap, keyoff;
     uint64_t expire;      // ms, 0: never
     bool nopurge;
+    std::string peers;    // "peers <name>"
     layout L;
     area_hdr* hdr;
     int32_t* buckets;
@@ -158,11 +163,21 @@ bool date_expired(const table* t, const entry* e, uint64_t now)
 // A tracked entry never expires while it is in use.
 bool expired(const table* t, const entry* e, uint64_t now) { return !e->ref && date_expired(t, e, now); }
 
-void touch(table* t, int32_t i, uint64_t now)
+// A local change to entry <e> (locked): the peers will push it.
+void mark(table* t, entry* e) { e->upd = ++t->hdr->seq; }
+
+// Moves entry <i> to the LRU head with a new expiry date, without marking it.
+void refresh(table* t, int32_t i, uint64_t exp)
 {
     lru_unlink(t, i);
     lru_push_head(t, i);
-    ent(t, i)->expire = t->expire ? now + t->expire : 0;
+    ent(t, i)->expire = exp;
+}
+
+void touch(table* t, int32_t i, uint64_t now)
+{
+    refresh(t, i, t->expire ? now + t->expire : 0);
+    mark(t, ent(t, i));
 }
 
 // Drops expired entries from the LRU tail (locked): a bounded amount of work per call. An
@@ -286,6 +301,7 @@ void d_add(table* t, entry* e, uint32_t d, uint64_t now, uint64_t n, uint32_t id
     frq* f = dptr(t, e, d, idx);
     if (!f)
         return;
+    mark(t, e);
     if (k_dtypes[d].st == ST_FRQ)
         frq_add(f, period_of(t, d), uint32_t(now), uint32_t(n));
     else if (k_dtypes[d].st == ST_ULL)
@@ -299,6 +315,7 @@ void d_set(table* t, entry* e, uint32_t d, uint64_t now, int64_t v, uint32_t idx
     frq* f = dptr(t, e, d, idx);
     if (!f)
         return;
+    mark(t, e);
     if (k_dtypes[d].st == ST_ULL) {
         ull_set(f, uint64_t(v));
         return;
@@ -500,7 +517,8 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
                 return host->cfg_errorf(ctx, "stick-table: unknown srvkey '%.*s' (expects 'name' or 'addr').",
                                         (int)b.size(), b.data());
         } else if (a == "peers" && more) {
-            return host->cfg_errorf(ctx, "stick-table: 'peers' is not supported yet (no peers protocol).");
+            t->peers.assign(b.data(), b.size());
+            i++;
         } else if (a == "store" && more) {
             i++;
             std::string warn;
@@ -849,8 +867,10 @@ int act_sc_gp(ptc_stream* s, void* state)
     lock(t);
     entry* e = ent(t, st->sc[a->sc].idx);
     if (a->data == DT_GPT0 || a->data == DT_GPT) {
-        if (frq* f = dptr(t, e, a->data, a->idx))
+        if (frq* f = dptr(t, e, a->data, a->idx)) {
             f->curr_ctr = uint32_t(v);
+            mark(t, e);
+        }
     } else {
         d_add(t, e, rate_of(a->data), now, 1, a->idx);
         d_add(t, e, a->data, now, 1, a->idx);
@@ -987,6 +1007,8 @@ struct fetch_kind {
 int apply(table* t, int32_t i, const family* f, uint32_t idx, uint64_t now, int64_t* out)
 {
     entry* e = ent(t, i);
+    if (f->op == OP_INC || f->op == OP_CLR || f->op == OP_UPDT_CONN)
+        mark(t, e);
     switch (f->op) {
     case OP_TRACKERS: *out = e->ref; return 1;
     case OP_KB:
@@ -1659,10 +1681,567 @@ const ptc_cli_cmd k_cmds[] = {
      PTC_CLI_OPERATOR, cli_clear_table},
 };
 
+// ---- peers: HAProxy's peers protocol (2.1) ------------------------------------------------
+//
+// "peers <name>" sections list the instances ("peer <name> <addr>:<port>", or "server")
+// that share the tables declaring "peers <name>". The first worker keeps one session to
+// every other peer: it connects, says hello ("HAProxyS 2.1"), defines its tables, then
+// pushes every local change (entry::upd above what the session pushed) and applies the
+// updates it receives, which are not pushed again. Portico does not listen for peers: the
+// session it opens carries the updates of both sides.
+
+namespace pw = peerwire;
+
+struct peer_def {
+    std::string name;
+    struct sockaddr_storage addr;
+    socklen_t alen;
+};
+struct peers_sect {
+    std::string name;
+    std::vector<peer_def> peers;
+    std::vector<table*> tables;
+};
+std::vector<peers_sect*> g_peers;
+
+bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
+{
+    size_t c = a.rfind(':');
+    if (c == std::string_view::npos)
+        return false;
+    std::string h(a.substr(0, c)), p(a.substr(c + 1));
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']')
+        h = h.substr(1, h.size() - 2);
+    char* end = nullptr;
+    long port = strtol(p.c_str(), &end, 10);
+    if (p.empty() || *end || port <= 0 || port > 65535)
+        return false;
+    memset(ss, 0, sizeof(*ss));
+    auto* in = reinterpret_cast<sockaddr_in*>(ss);
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
+    if (inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(uint16_t(port));
+        *len = sizeof(sockaddr_in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(uint16_t(port));
+        *len = sizeof(sockaddr_in6);
+        return true;
+    }
+    return false;
+}
+
+// The lines of a "peers" section (the section's header included).
+int parse_peers_line(const ptc_kw_ctx* ctx)
+{
+    std::string_view k(ctx->args[0].ptr, ctx->args[0].len);
+    if (k == "peers") {
+        if (ctx->argc != 2 || !ctx->args[1].len)
+            return host->cfg_errorf(ctx, "'peers' expects <name> as argument.");
+        std::string n(ctx->args[1].ptr, ctx->args[1].len);
+        for (peers_sect* p : g_peers)
+            if (p->name == n)
+                return host->cfg_errorf(ctx, "peers section '%s' is already defined.", n.c_str());
+        g_peers.push_back(new peers_sect{n, {}, {}});
+        return PTC_OK;
+    }
+    if (g_peers.empty())
+        return host->cfg_errorf(ctx, "'%.*s' outside of a peers section.", (int)k.size(), k.data());
+    peers_sect* ps = g_peers.back();
+    if (k == "peer" || k == "server") {
+        if (ctx->argc < 2 || (k == "peer" && ctx->argc < 3))
+            return host->cfg_errorf(ctx, "'%.*s' expects <name> and <addr>:<port> as arguments.",
+                                    (int)k.size(), k.data());
+        if (ctx->argc > 3)
+            return host->cfg_errorf(ctx, "'%.*s': options after the address are not supported yet.",
+                                    (int)k.size(), k.data());
+        peer_def d{};
+        d.name.assign(ctx->args[1].ptr, ctx->args[1].len);
+        for (const peer_def& o : ps->peers)
+            if (o.name == d.name)
+                return host->cfg_errorf(ctx, "peer '%s' is already defined in peers section '%s'.",
+                                        d.name.c_str(), ps->name.c_str());
+        if (ctx->argc == 3 &&
+            !parse_addr(std::string_view(ctx->args[2].ptr, ctx->args[2].len), &d.addr, &d.alen))
+            return host->cfg_errorf(ctx, "'%.*s %s': invalid address '%.*s' (expected <ip>:<port>).",
+                                    (int)k.size(), k.data(), d.name.c_str(), (int)ctx->args[2].len,
+                                    ctx->args[2].ptr);
+        ps->peers.push_back(d);
+        return PTC_OK;
+    }
+    return host->cfg_errorf(ctx, "'%.*s' in a peers section is not supported yet (supported: peer, server).",
+                            (int)k.size(), k.data());
+}
+
+uint32_t wire_key_type(const table* t)
+{
+    switch (t->type) {
+    case T_IP: return pw::KT_IPV4;
+    case T_IPV6: return pw::KT_IPV6;
+    case T_INT: return pw::KT_SINT;
+    case T_STR: return pw::KT_STR;
+    default: return pw::KT_BIN;
+    }
+}
+// HAProxy's key_size: a string key keeps room for its trailing zero.
+uint32_t wire_key_size(const table* t) { return t->type == T_STR ? t->len + 1 : t->keycap; }
+
+struct remote_table {
+    table* t;          // the local table of that name, or NULL (ignored)
+    uint64_t data;     // the data types the remote sends
+    uint32_t nelem[NDT];
+    uint32_t last_id;  // the last update id received
+};
+
+struct psess {
+    peers_sect* ps;
+    const peer_def* peer;
+    std::string local;          // our name
+    ptc_conn* c = nullptr;
+    ptc_task* task = nullptr;
+    int state = 0;              // 0: idle, 1: hello sent, 2: established
+    std::string out;            // bytes waiting for room in the connection
+    std::vector<uint32_t> pushed; // per table of the section: the last seq pushed
+    std::deque<std::pair<uint64_t, remote_table>> remotes; // by remote table id
+    remote_table* cur = nullptr;
+    uint64_t last_rx = 0, last_tx = 0, retry_at = 0;
+    uint32_t unacked = 0;
+};
+std::vector<psess*> g_sessions;
+
+void flush(psess* p)
+{
+    if (!p->c || p->out.empty())
+        return;
+    size_t n = host->conn_send(p->c, p->out.data(), p->out.size());
+    p->out.erase(0, n);
+    if (n)
+        p->last_tx = host->now_ms();
+}
+
+void sess_close(psess* p, uint64_t retry_ms)
+{
+    if (p->c)
+        host->conn_close(p->c);
+    p->c = nullptr;
+    p->state = 0;
+    p->out.clear();
+    p->remotes.clear();
+    p->cur = nullptr;
+    p->retry_at = host->now_ms() + retry_ms;
+    host->task_schedule(p->task, p->retry_at);
+}
+
+// The definition of local table <idx> of the section (a DEFINE message).
+std::string define_msg(table* t, uint32_t idx)
+{
+    std::string m, params;
+    pw::put_varint(m, idx + 1);
+    pw::put_varint(m, t->name.size());
+    m += t->name;
+    pw::put_varint(m, wire_key_type(t));
+    pw::put_varint(m, wire_key_size(t));
+    uint64_t bits = 0;
+    for (uint32_t d = 0; d < NDT; d++) {
+        if (!t->L.has(d))
+            continue;
+        bits |= 1ULL << d;
+        if (k_dtypes[d].array) {
+            pw::put_varint(params, d);
+            pw::put_varint(params, t->L.nelem[d]);
+            if (k_dtypes[d].st == ST_FRQ)
+                pw::put_varint(params, t->L.period[d]);
+        } else if (k_dtypes[d].st == ST_FRQ) {
+            pw::put_varint(params, d);
+            pw::put_varint(params, t->L.period[d]);
+        }
+    }
+    pw::put_varint(m, bits);
+    pw::put_varint(m, t->expire);
+    m += params;
+    return pw::message(pw::CLASS_STKT, pw::STKT_DEFINE, m);
+}
+
+// An UPDATE message for entry <e> of <t> (locked).
+std::string update_msg(table* t, entry* e, uint64_t now)
+{
+    std::string m;
+    pw::put_u32(m, e->upd);
+    if (t->expire)
+        pw::put_u32(m, e->expire > now ? uint32_t(e->expire - now) : 0);
+    const unsigned char* k = key_ptr(t, e);
+    if (t->type == T_STR) {
+        pw::put_varint(m, e->keylen);
+        m.append(reinterpret_cast<const char*>(k), e->keylen);
+    } else if (t->type == T_INT) {
+        uint32_t u;
+        memcpy(&u, k, 4);
+        pw::put_u32(m, u);
+    } else {
+        m.append(reinterpret_cast<const char*>(k), t->keycap);
+        if (e->keylen < t->keycap)
+            m.replace(m.size() - t->keycap + e->keylen, t->keycap - e->keylen, t->keycap - e->keylen, '\0');
+    }
+    for (uint32_t d = 0; d < NDT; d++) {
+        if (!t->L.has(d))
+            continue;
+        for (uint32_t i = 0; i < t->L.nelem[d]; i++) {
+            frq* f = &e->d[t->L.slot[d] + int32_t(i)];
+            switch (k_dtypes[d].st) {
+            case ST_FRQ:
+                pw::put_varint(m, uint32_t(uint32_t(now) - f->curr_tick));
+                pw::put_varint(m, f->curr_ctr);
+                pw::put_varint(m, f->prev_ctr);
+                break;
+            case ST_ULL: pw::put_varint(m, ull_get(f)); break;
+            case ST_SINT: pw::put_varint(m, uint64_t(int64_t(int32_t(f->curr_ctr)))); break;
+            case ST_DICT: pw::put_varint(m, 0); break; // no dictionary entry
+            default: pw::put_varint(m, f->curr_ctr); break;
+            }
+        }
+    }
+    return pw::message(pw::CLASS_STKT, t->expire ? pw::STKT_UPDATE_TIMED : pw::STKT_UPDATE, m);
+}
+
+// Pushes the local changes the peer has not seen (bounded: 256 KiB a turn).
+void push_updates(psess* p, bool all)
+{
+    uint64_t now = host->now_ms();
+    for (size_t ti = 0; ti < p->ps->tables.size() && p->out.size() < 262144; ti++) {
+        table* t = p->ps->tables[ti];
+        lock(t);
+        uint32_t seq = t->hdr->seq;
+        if (all)
+            p->pushed[ti] = 0;
+        if (seq != p->pushed[ti]) {
+            p->out += pw::message(pw::CLASS_STKT, pw::STKT_SWITCH, std::string(1, char(ti + 1)));
+            uint32_t from = p->pushed[ti];
+            for (int32_t i = t->hdr->head; i >= 0; i = ent(t, i)->next) {
+                entry* e = ent(t, i);
+                if (int32_t(e->upd - from) <= 0 || !e->upd || expired(t, e, now))
+                    continue;
+                p->out += update_msg(t, e, now);
+            }
+            p->pushed[ti] = seq;
+        }
+        unlock(t);
+    }
+}
+
+// Applies one UPDATE message of the current remote table.
+bool apply_update(psess* p, uint8_t type, const unsigned char* q, const unsigned char* end)
+{
+    remote_table* r = p->cur;
+    if (!r)
+        return true; // a table we do not share
+    uint32_t id = r->last_id + 1, exp = 0;
+    bool with_id = type == pw::STKT_UPDATE || type == pw::STKT_UPDATE_TIMED;
+    bool timed = type == pw::STKT_UPDATE_TIMED || type == pw::STKT_INCUPDATE_TIMED;
+    if (with_id && !pw::get_u32(&q, end, &id))
+        return false;
+    if (timed && !pw::get_u32(&q, end, &exp))
+        return false;
+    r->last_id = id;
+    p->unacked++;
+    table* t = r->t;
+    if (!t)
+        return true;
+    unsigned char k[k_max_key_len];
+    uint32_t n = 0;
+    if (t->type == T_STR) {
+        uint64_t l = 0;
+        if (!pw::get_varint(&q, end, &l) || uint64_t(end - q) < l)
+            return false;
+        n = uint32_t(l < t->len ? l : t->len);
+        memcpy(k, q, n);
+        q += l;
+    } else if (t->type == T_INT) {
+        uint32_t u = 0;
+        if (!pw::get_u32(&q, end, &u))
+            return false;
+        memcpy(k, &u, 4);
+        n = 4;
+    } else {
+        if (uint32_t(end - q) < t->keycap)
+            return false;
+        memcpy(k, q, t->keycap);
+        n = t->keycap;
+        q += t->keycap;
+    }
+    uint64_t now = host->now_ms();
+    lock(t);
+    int32_t i = get_or_create(t, k, n, now);
+    if (i < 0) {
+        unlock(t);
+        return true;
+    }
+    entry* e = ent(t, i);
+    refresh(t, i, timed && t->expire ? now + exp : t->expire ? now + t->expire : 0);
+    bool ok = true;
+    for (uint32_t d = 0; d < NDT && ok; d++) {
+        if (!(r->data & (1ULL << d)))
+            continue;
+        uint32_t cnt = k_dtypes[d].array ? r->nelem[d] : 1;
+        for (uint32_t x = 0; x < cnt && ok; x++) {
+            uint64_t v = 0, c1 = 0, c2 = 0;
+            if (!pw::get_varint(&q, end, &v)) {
+                ok = false;
+                break;
+            }
+            if (k_dtypes[d].st == ST_FRQ && (!pw::get_varint(&q, end, &c1) || !pw::get_varint(&q, end, &c2))) {
+                ok = false;
+                break;
+            }
+            if (k_dtypes[d].st == ST_DICT) { // skip the dictionary entry
+                if (uint64_t(end - q) < v) {
+                    ok = false;
+                    break;
+                }
+                q += v;
+                continue;
+            }
+            if (d == DT_CONN_CUR || !t->L.has(d) || x >= t->L.nelem[d])
+                continue; // conn_cur is local to each peer, as in HAProxy
+            frq* f = &e->d[t->L.slot[d] + int32_t(x)];
+            if (k_dtypes[d].st == ST_FRQ) {
+                f->curr_tick = uint32_t(now) - uint32_t(v);
+                f->curr_ctr = uint32_t(c1);
+                f->prev_ctr = uint32_t(c2);
+            } else if (k_dtypes[d].st == ST_ULL) {
+                ull_set(f, v);
+            } else {
+                f->curr_ctr = uint32_t(v);
+            }
+        }
+    }
+    unlock(t);
+    return ok;
+}
+
+bool define_remote(psess* p, const unsigned char* q, const unsigned char* end)
+{
+    uint64_t id = 0, nl = 0, kt = 0, ks = 0, bits = 0, exp = 0;
+    if (!pw::get_varint(&q, end, &id) || !pw::get_varint(&q, end, &nl) || uint64_t(end - q) < nl)
+        return false;
+    std::string name(reinterpret_cast<const char*>(q), size_t(nl));
+    q += nl;
+    if (!pw::get_varint(&q, end, &kt) || !pw::get_varint(&q, end, &ks) || !pw::get_varint(&q, end, &bits))
+        return false;
+    remote_table r{};
+    r.data = bits;
+    for (table* t : p->ps->tables)
+        if (t->name == name && wire_key_type(t) == kt && wire_key_size(t) == ks)
+            r.t = t;
+    if (pw::get_varint(&q, end, &exp)) {
+        for (uint32_t d = 0; d < NDT; d++) {
+            if (!(bits & (1ULL << d)))
+                continue;
+            uint64_t ty = 0, x = 0;
+            if (k_dtypes[d].array) {
+                if (!pw::get_varint(&q, end, &ty) || ty != d || !pw::get_varint(&q, end, &x))
+                    return false;
+                r.nelem[d] = uint32_t(x);
+                if (k_dtypes[d].st == ST_FRQ && !pw::get_varint(&q, end, &x))
+                    return false;
+            } else if (k_dtypes[d].st == ST_FRQ) {
+                if (!pw::get_varint(&q, end, &ty) || ty != d || !pw::get_varint(&q, end, &x))
+                    return false;
+            }
+        }
+    }
+    for (auto& e : p->remotes)
+        if (e.first == id) {
+            e.second = r;
+            p->cur = &e.second;
+            return true;
+        }
+    p->remotes.emplace_back(id, r);
+    p->cur = &p->remotes.back().second;
+    return true;
+}
+
+void send_ack(psess* p)
+{
+    if (!p->unacked)
+        return;
+    for (auto& e : p->remotes) {
+        std::string m;
+        pw::put_varint(m, e.first);
+        pw::put_u32(m, e.second.last_id);
+        p->out += pw::message(pw::CLASS_STKT, pw::STKT_ACK, m);
+    }
+    p->unacked = 0;
+}
+
+// Handles the received bytes; false closes the session.
+bool receive(psess* p)
+{
+    ptc_str in{};
+    uint32_t st = host->conn_data(p->c, &in);
+    const unsigned char* b = reinterpret_cast<const unsigned char*>(in.ptr);
+    const unsigned char* end = b + in.len;
+    size_t used_total = 0;
+    if (p->state == 1) { // the status line
+        const void* nl = memchr(b, '\n', in.len);
+        if (!nl)
+            return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR)) && in.len < 64;
+        size_t l = size_t(static_cast<const unsigned char*>(nl) - b);
+        if (l != 3 || memcmp(b, "200", 3) != 0) {
+            host->log(PTC_LOG_WARNING, "peers '%s': peer '%s' refused the session (status '%.*s')",
+                      p->ps->name.c_str(), p->peer->name.c_str(), (int)l, (const char*)b);
+            return false;
+        }
+        used_total = l + 1;
+        p->state = 2;
+        for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
+            p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
+        push_updates(p, true);
+    }
+    while (p->state == 2) {
+        uint8_t cls = 0, type = 0;
+        const unsigned char* pl = nullptr;
+        size_t len = 0, used = 0;
+        int r = pw::next_message(b + used_total, end, 65536, &cls, &type, &pl, &len, &used);
+        if (r < 0)
+            return false;
+        if (r == 0)
+            break;
+        used_total += used;
+        if (cls == pw::CLASS_CONTROL) {
+            if (type == pw::CTRL_RESYNCREQ) { // teach everything, then say so
+                push_updates(p, true);
+                p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCFINISHED);
+            }
+        } else if (cls == pw::CLASS_ERROR) {
+            return false;
+        } else if (cls == pw::CLASS_STKT) {
+            const unsigned char* q = pl;
+            const unsigned char* qe = pl + len;
+            if (type == pw::STKT_DEFINE) {
+                if (!define_remote(p, q, qe))
+                    return false;
+            } else if (type == pw::STKT_SWITCH) {
+                uint64_t id = 0;
+                if (!pw::get_varint(&q, qe, &id))
+                    return false;
+                p->cur = nullptr;
+                for (auto& e : p->remotes)
+                    if (e.first == id)
+                        p->cur = &e.second;
+            } else if (type == pw::STKT_UPDATE || type == pw::STKT_INCUPDATE ||
+                       type == pw::STKT_UPDATE_TIMED || type == pw::STKT_INCUPDATE_TIMED) {
+                if (!apply_update(p, type, q, qe))
+                    return false;
+            }
+        }
+    }
+    host->conn_consume(p->c, used_total);
+    if (used_total)
+        p->last_rx = host->now_ms();
+    send_ack(p);
+    return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR));
+}
+
+void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
+{
+    psess* p = static_cast<psess*>(ctx);
+    if (c != p->c)
+        return;
+    if (ev & PTC_CEV_ERROR) {
+        sess_close(p, 2000);
+        return;
+    }
+    if (ev & PTC_CEV_CONNECTED) {
+        char hello[512];
+        int n = snprintf(hello, sizeof(hello), "HAProxyS 2.1\n%s\n%s %d 1\n", p->peer->name.c_str(),
+                         p->local.c_str(), int(getpid()));
+        p->out.assign(hello, size_t(n));
+        p->state = 1;
+        p->last_rx = host->now_ms();
+    }
+    if ((ev & PTC_CEV_DATA) && !receive(p)) {
+        sess_close(p, 2000);
+        return;
+    }
+    flush(p);
+}
+
+// Every 100 ms: connect, push the local changes, heartbeats, dead peers.
+uint64_t sess_task(ptc_task*, void* ctx)
+{
+    psess* p = static_cast<psess*>(ctx);
+    uint64_t now = host->now_ms();
+    if (!p->c) {
+        if (now < p->retry_at)
+            return p->retry_at;
+        p->c = host->conn_new(me, reinterpret_cast<const sockaddr*>(&p->peer->addr), p->peer->alen,
+                              nullptr, 0, sess_event, p);
+        if (!p->c) {
+            p->retry_at = now + 2000;
+            return p->retry_at;
+        }
+        p->last_rx = p->last_tx = now;
+        return now + 100;
+    }
+    if (now - p->last_rx > 5000) { // no heartbeat for 5 s: the peer is gone
+        sess_close(p, 100);
+        return p->retry_at;
+    }
+    if (p->state == 2) {
+        push_updates(p, false);
+        if (p->out.empty() && now - p->last_tx >= 3000)
+            p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_HEARTBEAT);
+    }
+    flush(p);
+    return now + 100;
+}
+
 } // namespace
 
 int parse_stick_table_kw(const ptc_kw_ctx* ctx) { return parse_stick_table(ctx); }
 int parse_stick_kw(const ptc_kw_ctx* ctx) { return parse_stick_kw_impl(ctx); }
+int parse_peers_kw(const ptc_kw_ctx* ctx) { return parse_peers_line(ctx); }
+
+// The first worker runs a session to every other peer of each "peers" section in use.
+int peers_worker_init(ptc_modref* self)
+{
+    if (host->worker_slot() != 0 || !PTC_HOST_HAS(host, local_peer))
+        return PTC_OK;
+    ptc_str lp = host->local_peer();
+    std::string local(lp.ptr, lp.len);
+    for (peers_sect* ps : g_peers) {
+        if (ps->tables.empty())
+            continue;
+        bool found = false;
+        for (const peer_def& d : ps->peers)
+            found |= d.name == local;
+        if (!found) {
+            host->log(PTC_LOG_WARNING,
+                      "peers '%s': no peer named '%s' (the local peer name: -L, localpeer or the host name); "
+                      "its tables are not shared",
+                      ps->name.c_str(), local.c_str());
+            continue;
+        }
+        for (const peer_def& d : ps->peers) {
+            if (d.name == local || !d.alen)
+                continue;
+            psess* p = new psess{};
+            p->ps = ps;
+            p->peer = &d;
+            p->local = local;
+            p->pushed.assign(ps->tables.size(), 0);
+            p->task = host->task_new(self, sess_task, p);
+            if (!p->task)
+                return PTC_ERROR;
+            g_sessions.push_back(p);
+            host->task_schedule(p->task, 0);
+        }
+    }
+    return PTC_OK;
+}
 
 namespace {
 
@@ -1782,6 +2361,19 @@ int table_post_config(ptc_modref* self)
                                           : ("unknown table '" + a->tname + "'").c_str());
             return PTC_ERROR;
         }
+    }
+    for (table* t : g_tables) {
+        if (t->peers.empty())
+            continue;
+        peers_sect* ps = nullptr;
+        for (peers_sect* p : g_peers)
+            if (p->name == t->peers)
+                ps = p;
+        if (!ps) {
+            host->errorf(self, "stick-table '%s': unknown peers section '%s'", t->name.c_str(), t->peers.c_str());
+            return PTC_ERROR;
+        }
+        ps->tables.push_back(t);
     }
     for (table* t : g_tables) {
         table_finish(t);

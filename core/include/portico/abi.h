@@ -58,7 +58,9 @@
  *  1.8  ptc_host.stream_set_cookie_state (the cookie letters of %tsc).
  *  1.12 ptc_host.stream_bytes (a stream's byte counts, for the stick tables'
  *       bytes_in_* / bytes_out_* data); ptc_host.cond_compile / cond_eval (the
- *       "if"/"unless" conditions of a module's own keywords: stick rules). 1.9 to 1.11 are assigned to other branches: when
+ *       "if"/"unless" conditions of a module's own keywords: stick rules);
+ *       ptc_host.local_peer (this instance's peer name); PTC_SEC_PEERS (a module keyword
+ *       named "peers" receives the "peers" sections' lines). 1.9 to 1.11 are assigned to other branches: when
  *       merging, this member goes after theirs.
  */
 #define PTC_ABI_MAJOR 1

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The host function table handed to every module (ptc_host), wired to the core.
+#include <unistd.h>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdio>
@@ -204,6 +205,21 @@ uint64_t h_global_setting(const char* name)
     if (n == "max-spread-checks")
         return g.max_spread_checks;
     return 0;
+}
+
+// host->local_peer (1.12): this instance's name in "peers" sections.
+ptc_str h_local_peer()
+{
+    static std::string host_name;
+    const std::string& lp = g_config->global.localpeer;
+    if (!lp.empty())
+        return ptc_str{lp.data(), lp.size()};
+    if (host_name.empty()) {
+        char b[256] = {};
+        if (gethostname(b, sizeof(b) - 1) == 0)
+            host_name = b;
+    }
+    return ptc_str{host_name.data(), host_name.size()};
 }
 
 uint64_t h_proxy_setting(const ptc_proxy* p, const char* name)
@@ -603,6 +619,7 @@ const ptc_host g_host = {
     .stream_bytes = host_stream_bytes,
     .cond_compile = host_cond_compile,
     .cond_eval = host_cond_eval,
+    .local_peer = h_local_peer,
 };
 
 } // namespace portico
