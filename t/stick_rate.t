@@ -50,6 +50,19 @@ frontend exp
 EOF2
 my $sock = $t->testdir . '/cli.sock';
 
+# "show table <t>" once no stream holds an entry any more (a stream is released just
+# after its response reached the client; HAProxy shows use=0 only then too).
+sub show_settled {
+    my ($sock, $cmd) = @_;
+    my $out = '';
+    for (1 .. 50) {
+        $out = cli_send($sock, $cmd);
+        last unless $out =~ /\buse=[1-9]/;
+        select(undef, undef, undef, 0.05);
+    }
+    return $out;
+}
+
 sub get {
     my ($port, $path, @h) = @_;
     my $hs = join '', map { "$_\r\n" } @h;
@@ -74,13 +87,13 @@ is($st{429} // 0, 20, 'the 20 others denied with 429');
 
 my $out = cli_send($sock, "show table\n");
 like($out, qr/^# table: exp, type: integer, size:10, used:0\n# table: lru, type: string, size:2, used:0\n# table: fe, type: ip, size:100, used:1\n/, 'show table: every table') or diag($out);
-$out = cli_send($sock, "show table fe\n");
+$out = show_settled($sock, "show table fe\n");
 like($out, qr/^# table: fe, type: ip, size:100, used:1\n0x[0-9a-f]+: key=127\.0\.0\.1 use=0 exp=\d+ gpt0=42 gpc0=1 http_req_cnt=30 http_req_rate\(10000\)=30\n\n\z/,
     'show table <name>: the entry in HAProxy\'s format') or diag($out);
 $out = cli_send($sock, "show table fe key 127.0.0.2\n");
 is($out, "\n", 'show table key: nothing for an absent key');
 cli_send($sock, "clear table fe key 127.0.0.1\n");
-$out = cli_send($sock, "show table fe\n");
+$out = show_settled($sock, "show table fe\n");
 is($out, "# table: fe, type: ip, size:100, used:0\n\n", 'clear table key: entry removed');
 is(get(port(8080), '/')->{status}, 200, 'after clear table the client is allowed again');
 
@@ -89,7 +102,7 @@ get(port(8082), '/', 'X-K: aaa');
 get(port(8082), '/', 'X-K: bbb');
 get(port(8082), '/', 'X-K: aaa');
 get(port(8082), '/', 'X-K: cccccccccccc'); # truncated to len 8; evicts bbb
-$out = cli_send($sock, "show table lru\n");
+$out = show_settled($sock, "show table lru\n");
 like($out, qr/used:2\n/, 'eviction: never more than size entries');
 like($out, qr/key=aaa use=0 exp=0 http_req_cnt=2\n/, 'eviction: the recently used key stays') or diag($out);
 like($out, qr/key=cccccccc use=0 exp=0 http_req_cnt=1\n/, 'a key longer than len is truncated') or diag($out);
@@ -97,11 +110,11 @@ unlike($out, qr/key=bbb/, 'eviction: the least recently used key is gone');
 
 # expire 1s
 get(port(8083), '/', 'X-N: 7:x');
-$out = cli_send($sock, "show table exp\n");
+$out = show_settled($sock, "show table exp\n");
 like($out, qr/key=7 use=0 exp=\d+ http_req_cnt=1\n/, 'integer key from a converted header') or diag($out);
 sleep 2;
-$out = cli_send($sock, "show table exp\n");
+$out = show_settled($sock, "show table exp\n");
 unlike($out, qr/key=7/, 'the entry expired');
 get(port(8083), '/', 'X-N: 7');
-$out = cli_send($sock, "show table exp\n");
+$out = show_settled($sock, "show table exp\n");
 like($out, qr/key=7 use=0 exp=\d+ http_req_cnt=1\n/, 'an expired entry starts afresh') or diag($out);

@@ -468,7 +468,7 @@ int post_config(ptc_modref* self)
     g_http = static_cast<const ptc_http_api*>(host->api_lookup(PTC_HTTP_API_NAME, 1, nullptr));
     g_ssl = static_cast<const ptc_ssl_api*>(host->api_lookup(PTC_SSL_API_NAME, 1, nullptr));
     if (g_ssl && g_ssl->size < offsetof(ptc_ssl_api, transport_error) + sizeof(void*))
-        g_ssl = nullptr; // an ssl module older than 1.11: no TLS checks
+        g_ssl = nullptr; // an ssl module older than 1.9: no TLS checks
     g_spread = (uint32_t)host->global_setting("spread-checks");
     g_max_spread = host->global_setting("max-spread-checks");
     bool ok = true;

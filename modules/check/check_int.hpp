@@ -21,7 +21,7 @@ extern const ptc_host* host;
 extern ptc_modref* g_self;
 extern const ptc_pp_api* g_pp;    // the proxy_protocol module's API, or null
 extern const ptc_http_api* g_http; // the http module's API, or null
-extern const ptc_ssl_api* g_ssl;   // the ssl module's API (1.11 or later), or null
+extern const ptc_ssl_api* g_ssl;   // the ssl module's API (1.9 or later), or null
 
 // ---- configuration -----------------------------------------------------------------------
 

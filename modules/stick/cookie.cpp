@@ -188,9 +188,9 @@ bool process_cookie_hdr(ptc_stream* s, const px_conf* pc, stream_st* st, std::st
             st->first_date = firstd;
             ptc_server* srv = nullptr;
             bool down = false;
-            if (!ignore && !st->srv) {
+            if (!ignore && !st->srv && !st->ignore_prst) {
                 ptc_proxy* be = host->stream_backend(s);
-                srv = server_by_cookie(be, sv.substr(0, delim), pc->persist, &down);
+                srv = server_by_cookie(be, sv.substr(0, delim), pc->persist || st->force_prst, &down);
                 if (srv) {
                     st->srv = srv;
                     st->ck = down ? 'D' : 'V';
@@ -199,7 +199,7 @@ bool process_cookie_hdr(ptc_stream* s, const px_conf* pc, stream_st* st, std::st
                 }
             }
             if (!srv && st->ck != 'D' && st->ck != 'E' && st->ck != 'O')
-                st->ck = 'I';
+                st->ck = st->ignore_prst ? 'U' : 'I';
             if (pc->mode == CK_PFX && delim != sv.size()) {
                 // keep the application's own value
                 pieces.push_back(name + "=" + std::string(sv.substr(delim + 1)));
@@ -255,6 +255,7 @@ int hook_backend(ptc_stream* s, void*, void* be_conf)
     st->ck = st->sck = 0;
     st->srv = nullptr;
     st->last_date = st->first_date = 0;
+    persist_rules(s, st); // force-persist / ignore-persist
     stick_backend(s); // the keys of "stick on" / "stick store-request"
     const px_conf* pc = static_cast<const px_conf*>(be_conf);
     if (!pc || !pc->ckname || !g_http)
@@ -302,6 +303,7 @@ int hook_response(ptc_stream* s, void*, void* be_conf)
     stream_st* st = state_of(s);
     const px_conf* pc = static_cast<const px_conf*>(be_conf);
     stick_store(s); // the server answered: "stick on" / "stick store-request" keys
+    stick_store_response(s); // "stick store-response"
     if (st && st->sc[0].t == nullptr && st->sc[1].t == nullptr && st->sc[2].t == nullptr &&
         !st->active)
         return PTC_CONTINUE;
@@ -422,7 +424,7 @@ int hook_response(ptc_stream* s, void*, void* be_conf)
          ((pc->maxidle || st->last_date) &&
           (!st->last_date || int64_t(st->last_date) - now < 0)) ||
          (pc->maxlife && !st->first_date) || (!pc->maxlife && st->first_date)) &&
-        (!pc->postonly || st->post)) {
+        (!pc->postonly || st->post) && !st->ignore_prst) {
         std::string c(pc->ckname, pc->cklen);
         if (!sc || !sc->cookie) {
             c += "=; Expires=Thu, 01-Jan-1970 00:00:01 GMT; path=/";

@@ -2,11 +2,16 @@
 // The stick module: persistence cookies ("cookie", server "cookie", "option persist").
 // Descriptor, keyword parsers and hooks table; the cookie logic is in cookie.cpp.
 #include "stick_int.hpp"
+#include "xxh64.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <stdio.h>
 #include <string.h>
 
 #include <string>
+#include <vector>
 
 namespace stick {
 
@@ -55,7 +60,7 @@ int parse_cookie(const ptc_kw_ctx* ctx)
     uint32_t i = ctx->kw_words;
     if (i >= ctx->argc || !ctx->args[i].len)
         return host->cfg_errorf(ctx, "'cookie' expects <cookie_name> as argument.");
-    *c = px_conf{.persist = c->persist};
+    *c = px_conf{.persist = c->persist, .table = c->table, .dynkey = c->dynkey, .dynkeylen = c->dynkeylen};
     c->ckname = host->cfg_strdup(ctx, ctx->args[i]);
     c->cklen = uint32_t(ctx->args[i].len);
     uint32_t modes = 0;
@@ -138,7 +143,7 @@ int parse_cookie(const ptc_kw_ctx* ctx)
                 attrs += "; ";
             attrs += v;
         } else if (a == "dynamic") {
-            return host->cfg_errorf(ctx, "'cookie' option 'dynamic' is not supported yet.");
+            c->dynamic = true;
         } else {
             return host->cfg_errorf(ctx,
                                     "'cookie' supports 'rewrite', 'insert', 'prefix', "
@@ -157,6 +162,18 @@ int parse_cookie(const ptc_kw_ctx* ctx)
         c->domain = host->cfg_strdup(ctx, ptc_str{domain.data(), domain.size()});
     if (!attrs.empty())
         c->attrs = host->cfg_strdup(ctx, ptc_str{attrs.data(), attrs.size()});
+    return PTC_OK;
+}
+
+// "dynamic-cookie-key <key>": the secret of the "dynamic" server cookies.
+int parse_dynamic_cookie_key(const ptc_kw_ctx* ctx)
+{
+    px_conf* c = static_cast<px_conf*>(ctx->conf);
+    ptc_str a = ctx->args[ctx->kw_words];
+    if (!a.len)
+        return host->cfg_errorf(ctx, "'dynamic-cookie-key' expects <key> as argument.");
+    c->dynkey = host->cfg_strdup(ctx, a);
+    c->dynkeylen = uint32_t(a.len);
     return PTC_OK;
 }
 
@@ -181,23 +198,58 @@ int parse_server_cookie(const ptc_kw_ctx* ctx)
     return PTC_OK;
 }
 
+// "force-persist {if|unless} <cond>", "ignore-persist {if|unless} <cond>": the first
+// matching rule of the backend decides, as in HAProxy.
+struct persist_rule {
+    const ptc_proxy* px;
+    bool force;
+    ptc_cond* cond;
+};
+std::vector<persist_rule> g_prules;
+
+int parse_persist(const ptc_kw_ctx* ctx)
+{
+    std::string_view kw = sv(ctx->args[0]);
+    uint32_t i = ctx->kw_words;
+    if (i >= ctx->argc || (sv(ctx->args[i]) != "if" && sv(ctx->args[i]) != "unless"))
+        return host->cfg_errorf(ctx, "'%.*s' requires either 'if' or 'unless' followed by a condition.",
+                                (int)kw.size(), kw.data());
+    if (!PTC_HOST_HAS(host, cond_eval))
+        return host->cfg_errorf(ctx, "'%.*s' needs ABI 1.10.", (int)kw.size(), kw.data());
+    ptc_cond* c = host->cond_compile(ctx, i, PTC_USE_L4 | PTC_USE_HTTP_REQ);
+    if (!c)
+        return PTC_ERROR;
+    g_prules.push_back(persist_rule{ctx->proxy, kw == "force-persist", c});
+    return PTC_OK;
+}
+
 constexpr uint32_t BE = PTC_SEC_DEFAULTS | PTC_SEC_BACKEND;
 
 const ptc_keyword keywords[] = {
     {"cookie", BE, 0, 1, -1, parse_cookie,
      "cookie <name> [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve] "
      "[httponly] [secure] [domain <d>]* [maxidle <t>] [maxlife <t>] [attr <v>]*"},
+    {"dynamic-cookie-key", BE, 0, 1, 1, parse_dynamic_cookie_key,
+     "dynamic-cookie-key <key>: the secret of the 'dynamic' server cookies"},
     {"option persist", BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_persist,
      "[no] option persist: a cookie naming a stopped server still goes to it"},
     {"stick-table", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 1, -1, parse_stick_table_kw,
-     "stick-table type ip|ipv6|integer|string [len <n>] size <n> [expire <t>] [nopurge] "
-     "[store <data>,...]"},
+     "stick-table type ip|ipv6|integer|string [len <n>]|binary [len <n>] size <n> "
+     "[expire <t>] [nopurge] [srvkey name] [store <data>,...]"},
     {"stick on", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
-     "stick on <pattern> [table <t>]: match and store the server for <pattern>"},
+     "stick on <pattern> [table <t>] [{if|unless} <cond>]: match and store the server for <pattern>"},
     {"stick match", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
      "stick match <pattern> [table <t>]: use the server stored for <pattern>"},
     {"stick store-request", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
      "stick store-request <pattern> [table <t>]: store the server for <pattern>"},
+    {"stick store-response", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
+     "stick store-response <pattern> [table <t>]: store the server for <pattern> of the response"},
+    {"force-persist", PTC_SEC_BACKEND, 0, 0, -1, parse_persist,
+     "force-persist {if|unless} <cond>: persistence to a stopped server when <cond>"},
+    {"ignore-persist", PTC_SEC_BACKEND, 0, 0, -1, parse_persist,
+     "ignore-persist {if|unless} <cond>: no cookie persistence when <cond>"},
+    {"peers", PTC_SEC_PEERS, 0, 0, -1, parse_peers_kw,
+     "peers <name>: a section of peer instances sharing stick tables (peer, server)"},
     {"cookie", PTC_KW_SERVER, PTC_KWF_RUNTIME, 1, 1, parse_server_cookie,
      "cookie <value>: the persistence cookie value of this server"},
 };
@@ -210,6 +262,8 @@ const ptc_hook hooks[] = {
     {PTC_PHASE_SERVER_CHOICE, 100, hook_server_choice},
     {PTC_PHASE_HTTP_RESPONSE, 100, hook_response},
     {PTC_PHASE_SRV_CONNECTED, 100, hook_srv_connected},
+    {PTC_PHASE_CONNECTION, 100, hook_connection},
+    {PTC_PHASE_CLOSE, 100, hook_close},
 };
 
 // A new server connection (mode tcp has no response phase): store the stick keys.
@@ -223,6 +277,39 @@ int init(ptc_modref* self)
 {
     me = self;
     return table_init(self);
+}
+
+// "cookie ... dynamic": every server without its own "cookie" gets HAProxy's derived
+// value, XXH64(key, address, port) in hex, so that instances sharing the configuration
+// (portico or HAProxy) agree on every cookie.
+void set_dynamic_cookies(ptc_proxy* p, const px_conf* c)
+{
+    for (ptc_server* sv = host->server_next(p, nullptr); sv; sv = host->server_next(p, sv)) {
+        srv_conf* sc = srv_conf_of(sv);
+        struct sockaddr_storage ss;
+        if (!sc || sc->cookie || !host->server_addr(sv, &ss))
+            continue;
+        const unsigned char* a;
+        size_t al;
+        uint32_t port;
+        if (ss.ss_family == AF_INET) {
+            auto* in = reinterpret_cast<sockaddr_in*>(&ss);
+            a = reinterpret_cast<const unsigned char*>(&in->sin_addr);
+            al = 4;
+            port = ntohs(in->sin_port);
+        } else if (ss.ss_family == AF_INET6) {
+            auto* in6 = reinterpret_cast<sockaddr_in6*>(&ss);
+            a = reinterpret_cast<const unsigned char*>(&in6->sin6_addr);
+            al = 16;
+            port = ntohs(in6->sin6_port);
+        } else {
+            continue;
+        }
+        char* v = static_cast<char*>(host->alloc(17));
+        dynamic_cookie(c->dynkey, c->dynkeylen, a, al, port, v);
+        sc->cookie = v;
+        sc->cklen = 16;
+    }
 }
 
 int post_config(ptc_modref* self)
@@ -243,6 +330,8 @@ int post_config(ptc_modref* self)
             host->errorf(self, "'cookie' needs the http module");
             return PTC_ERROR;
         }
+        if (c->dynamic && c->dynkey)
+            set_dynamic_cookies(p, c);
     }
     return PTC_OK;
 }
@@ -266,6 +355,7 @@ const ptc_module desc = {
     .server_conf_size = sizeof(srv_conf),
     .init = init,
     .post_config = post_config,
+    .worker_init = peers_worker_init,
     .fetch_size = sizeof(ptc_fetch),
     .conv_size = sizeof(ptc_conv),
     .action_size = sizeof(ptc_action),
@@ -273,6 +363,19 @@ const ptc_module desc = {
 };
 
 } // namespace
+
+void persist_rules(ptc_stream* s, stream_st* st)
+{
+    st->force_prst = st->ignore_prst = false;
+    if (g_prules.empty())
+        return;
+    const ptc_proxy* be = host->stream_backend(s);
+    for (const persist_rule& r : g_prules)
+        if (r.px == be && host->cond_eval(s, r.cond)) {
+            (r.force ? st->force_prst : st->ignore_prst) = true;
+            return;
+        }
+}
 
 } // namespace stick
 

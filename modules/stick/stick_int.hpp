@@ -33,6 +33,9 @@ struct px_conf {
     uint32_t maxidle;    // seconds, 0: none
     uint32_t maxlife;    // seconds, 0: none
     void* table;         // this proxy's "stick-table" (table.cpp), or NULL
+    bool dynamic;        // "cookie ... dynamic"
+    const char* dynkey;  // "dynamic-cookie-key", or NULL
+    uint32_t dynkeylen;
 };
 
 // Per-server configuration.
@@ -50,12 +53,16 @@ struct stream_st {
     ptc_server* srv;     // the server the cookie designates
     uint32_t last_date;  // the cookie's dates (seconds since the epoch, 0: none)
     uint32_t first_date;
+    bool force_prst;     // "force-persist" matched for this request
+    bool ignore_prst;    // "ignore-persist" matched for this request
+    uint8_t ntrack;      // tracked counters in use (fast path: none)
+    uint8_t nstore;      // keys of "stick store-request"/"stick on" rules to store
     struct {
-        void* t;         // the table tracked by track-sc<n> for this request, or NULL
-        uint32_t keylen;
-        unsigned char key[64];
+        void* t;         // the table of the tracked entry, or NULL
+        int32_t idx;     // the entry (held: its use count counts this stream)
+        uint32_t level;  // SCL_*
     } sc[3];
-    uint32_t nstore;     // keys of "stick store-request"/"stick on" rules to store
+    uint64_t acct_in, acct_out; // the stream's bytes already added to the tracked entries
     struct {
         void* t;
         uint32_t keylen;
@@ -63,16 +70,24 @@ struct stream_st {
     } store[4];
 };
 
-constexpr uint32_t k_max_key_len = 64; // "type string len" at most
+constexpr uint32_t k_max_key_len = 64; // "type string|binary len" at most
+
+// Where a counter was tracked (stream_st::sc[].level): the connection's whole life
+// ("tcp-request connection"), the stream's ("tcp-request content") or one HTTP
+// transaction ("http-request", "http-response").
+constexpr uint32_t SCL_SESS = 1, SCL_STREAM = 2, SCL_HTTP = 3;
 
 inline px_conf* px_conf_of(const ptc_proxy* p) { return static_cast<px_conf*>(host->proxy_conf(me, p)); }
 inline srv_conf* srv_conf_of(const ptc_server* s) { return static_cast<srv_conf*>(host->server_conf(me, s)); }
 inline stream_st* state_of(ptc_stream* s) { return static_cast<stream_st*>(host->stream_modstate(me, s)); }
 
 int hook_backend(ptc_stream* s, void* fe_conf, void* be_conf);
+void persist_rules(ptc_stream* s, stream_st* st);
 int hook_server_choice(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_response(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_http_request(ptc_stream* s, void* fe_conf, void* be_conf);
+int hook_connection(ptc_stream* s, void* fe_conf, void* be_conf);
+int hook_close(ptc_stream* s, void* fe_conf, void* be_conf);
 
 // table.cpp
 int parse_stick_table_kw(const ptc_kw_ctx* ctx);
@@ -80,8 +95,11 @@ int table_init(ptc_modref* self);
 int table_post_config(ptc_modref* self);
 void table_response(ptc_stream* s, int status);
 int parse_stick_kw(const ptc_kw_ctx* ctx);
+int parse_peers_kw(const ptc_kw_ctx* ctx);
+int peers_worker_init(ptc_modref* self);
 void stick_backend(ptc_stream* s);
 int stick_server_choice(ptc_stream* s);
 void stick_store(ptc_stream* s);
+void stick_store_response(ptc_stream* s);
 
 } // namespace stick

@@ -1,21 +1,27 @@
 // SPDX-License-Identifier: MIT
 // Stick tables in module shared memory, every worker sees the same entries.
 //
-// "stick-table type ip|ipv6|integer|string [len N] size N [expire T] [nopurge]
-//  [store <k_dtypes>...]", "http-request track-sc0|1|2 <key> [table <t>]",
-// "http-request sc-inc-gpc0|1(<sc>)", "http-request sc-set-gpt0(<sc>) <int>", the sc_*,
-// sc0_*..sc2_* and src_* fetches and table_* / in_table converters of those data types,
-// and the runtime API's "show table", "clear table" and "set table".
+// "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T]
+//  [nopurge] [srvkey name] [store <data types>]" (the 2.6 data types, dtypes.hpp),
+// "track-sc0|1|2 <key> [table <t>]" in tcp-request connection|content, http-request and
+// http-response rules, "sc-inc-gpc0|1(<sc>)", "sc-inc-gpc(<idx>,<sc>)",
+// "sc-set-gpt0(<sc>) <int|expr>", "sc-set-gpt(<idx>,<sc>) <int|expr>", the sc_*,
+// sc0_*..sc2_*, src_* and table_* fetches, the table_* / in_table converters, and the
+// runtime API's "show table", "clear table" and "set table".
 //
 // Layout of a table's area (host->shm_reserve, one per table): a header with a spin lock,
-// a bucket array (chained hash, power of two >= size) and <size> fixed-size entries. Every
-// entry is on exactly one list: the free list or the LRU list (most recent first). A
-// touch moves an entry to the LRU head and pushes its expiry date; since every entry of a
-// table has the same "expire", the LRU tail is also the first to expire, so expiry needs
-// no sweep: a lookup treats an expired entry as absent, and an allocation reuses the
-// tail when it expired (or when the table is full: LRU eviction, unless "nopurge").
+// a bucket array (chained hash, power of two >= size) and <size> fixed-size entries (a
+// 32-byte header, 12 bytes per stored data element, the key). Every entry is on exactly
+// one list: the free list or the LRU list (most recent first). A touch moves an entry to
+// the LRU head and pushes its expiry date; since every entry of a table has the same
+// "expire", the LRU tail is also the first to expire, so expiry needs no sweep: a lookup
+// treats an expired entry as absent, and an allocation reuses the tail when it expired
+// (or when the table is full: LRU eviction, unless "nopurge"). An entry tracked by a
+// stream holds a use count ("use=" of show table) and is neither expired nor evicted.
 // Critical sections are a few dozen instructions; rates are HAProxy's two-period
 // frequency counters, updated under the lock, hence exact across workers.
+#include "dtypes.hpp"
+#include "peerwire.hpp"
 #include "stick_int.hpp"
 
 #include <arpa/inet.h>
@@ -24,8 +30,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <atomic>
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,67 +42,37 @@ namespace stick {
 
 namespace {
 
-constexpr uint32_t T_IP = 0, T_IPV6 = 1, T_INT = 2, T_STR = 3;
-const char* const k_type_names[] = {"ip", "ipv6", "integer", "string"};
-
-// Data types stored: index in k_dtypes (HAProxy's dump order), bit (1 << index) in
-// table::store.
-struct dtype {
-    const char* name; // "http_req_rate"
-    bool rate;        // a frequency counter with a period argument
-    const char* fetch; // fetch/converter suffix ("get_gpc0" for gpc0)
-};
-const dtype k_dtypes[] = {
-    {"server_id", false, nullptr}, // set by stick store rules, no fetch
-    {"gpt0", false, "get_gpt0"},
-    {"gpc0", false, "get_gpc0"},
-    {"gpc0_rate", true, "gpc0_rate"},
-    {"http_req_cnt", false, "http_req_cnt"},
-    {"http_req_rate", true, "http_req_rate"},
-    {"http_err_cnt", false, "http_err_cnt"},
-    {"http_err_rate", true, "http_err_rate"},
-    {"gpc1", false, "get_gpc1"},
-    {"gpc1_rate", true, "gpc1_rate"},
-    {"server_key", false, nullptr}, // the server's name, shown by "show table"
-};
-constexpr uint32_t NDT = sizeof(k_dtypes) / sizeof(k_dtypes[0]);
-constexpr uint32_t DT_SERVER_ID = 0, DT_GPT0 = 1, DT_GPC0 = 2, DT_GPC0_RATE = 3,
-                   DT_HTTP_REQ_CNT = 4, DT_HTTP_REQ_RATE = 5, DT_HTTP_ERR_CNT = 6,
-                   DT_HTTP_ERR_RATE = 7, DT_GPC1 = 8, DT_GPC1_RATE = 9, DT_SERVER_KEY = 10;
-
-struct frq {
-    uint32_t curr_tick; // start of the current period (ms, low 32 bits of now_ms)
-    uint32_t curr_ctr;
-    uint32_t prev_ctr;
-};
+constexpr uint32_t T_IP = 0, T_IPV6 = 1, T_INT = 2, T_STR = 3, T_BIN = 4;
+const char* const k_type_names[] = {"ip", "ipv6", "integer", "string", "binary"};
 
 struct entry {
     int32_t hnext;       // next entry in the bucket, -1: none
     int32_t prev, next;  // LRU list (or free list: next only)
     uint32_t keylen;
     uint64_t expire;     // now_ms() date; 0: never
-    frq d[NDT];          // every data type: a counter uses curr_ctr only
-    uint32_t pad;
-    unsigned char key[]; // keycap bytes
+    uint32_t ref;        // streams tracking this entry
+    uint32_t upd;        // area_hdr::seq at its last local change (peers push it)
+    frq d[];             // the stored data elements (layout::slot), then the key
 };
-static_assert(sizeof(entry) == 160, "man/portico.cfg.5 states the size of an entry");
+static_assert(sizeof(entry) == 32, "man/portico.cfg.5 states the size of an entry");
 
 struct area_hdr {
     std::atomic<uint32_t> lock;
     uint32_t used;
     int32_t head, tail, free_head;
     uint32_t inited;
+    uint32_t seq;        // local changes so far (entry::upd)
 };
 
 // A table (configuration, then the shared area). Config lifetime; inherited by workers.
 struct table {
     std::string name;     // the proxy's name
     const ptc_proxy* px;
-    uint32_t type, len, size, nbuckets, stride, keycap;
+    uint32_t type, len, size, nbuckets, stride, keycap, keyoff;
     uint64_t expire;      // ms, 0: never
     bool nopurge;
-    uint32_t store;       // 1 << DT_* of the stored types
-    uint32_t period[NDT]; // ms, of the rates
+    std::string peers;    // "peers <name>"
+    layout L;
     area_hdr* hdr;
     int32_t* buckets;
     unsigned char* entries;
@@ -113,6 +91,7 @@ uint64_t fresh_ms()
 }
 
 entry* ent(table* t, int32_t i) { return reinterpret_cast<entry*>(t->entries + size_t(i) * t->stride); }
+unsigned char* key_ptr(const table* t, entry* e) { return reinterpret_cast<unsigned char*>(e) + t->keyoff; }
 
 void lock(table* t)
 {
@@ -159,7 +138,7 @@ void lru_push_head(table* t, int32_t i)
 void hash_unlink(table* t, int32_t i)
 {
     entry* e = ent(t, i);
-    int32_t* p = &t->buckets[hash_key(e->key, e->keylen) & (t->nbuckets - 1)];
+    int32_t* p = &t->buckets[hash_key(key_ptr(t, e), e->keylen) & (t->nbuckets - 1)];
     while (*p >= 0 && *p != i)
         p = &ent(t, *p)->hnext;
     if (*p == i)
@@ -177,37 +156,54 @@ void release(table* t, int32_t i)
     t->hdr->used--;
 }
 
-bool expired(const table* t, const entry* e, uint64_t now)
+bool date_expired(const table* t, const entry* e, uint64_t now)
 {
     return t->expire && e->expire && e->expire <= now;
 }
+// A tracked entry never expires while it is in use.
+bool expired(const table* t, const entry* e, uint64_t now) { return !e->ref && date_expired(t, e, now); }
 
-// Drops expired entries from the LRU tail (locked): a bounded amount of work per call.
+// A local change to entry <e> (locked): the peers will push it.
+void mark(table* t, entry* e) { e->upd = ++t->hdr->seq; }
+
+// Moves entry <i> to the LRU head with a new expiry date, without marking it.
+void refresh(table* t, int32_t i, uint64_t exp)
+{
+    lru_unlink(t, i);
+    lru_push_head(t, i);
+    ent(t, i)->expire = exp;
+}
+
+void touch(table* t, int32_t i, uint64_t now)
+{
+    refresh(t, i, t->expire ? now + t->expire : 0);
+    mark(t, ent(t, i));
+}
+
+// Drops expired entries from the LRU tail (locked): a bounded amount of work per call. An
+// entry past its date but in use goes back to the head.
 void purge_tail(table* t, uint64_t now, int max)
 {
-    while (max-- > 0 && t->hdr->tail >= 0 && expired(t, ent(t, t->hdr->tail), now))
-        release(t, t->hdr->tail);
+    while (max-- > 0 && t->hdr->tail >= 0 && date_expired(t, ent(t, t->hdr->tail), now)) {
+        if (ent(t, t->hdr->tail)->ref)
+            touch(t, t->hdr->tail, now);
+        else
+            release(t, t->hdr->tail);
+    }
 }
 
 int32_t find(table* t, const unsigned char* k, uint32_t n, uint64_t now)
 {
     for (int32_t i = t->buckets[hash_key(k, n) & (t->nbuckets - 1)]; i >= 0; i = ent(t, i)->hnext) {
         entry* e = ent(t, i);
-        if (e->keylen == n && memcmp(e->key, k, n) == 0)
+        if (e->keylen == n && memcmp(key_ptr(t, e), k, n) == 0)
             return expired(t, e, now) ? -1 : i;
     }
     return -1;
 }
 
-void touch(table* t, int32_t i, uint64_t now)
-{
-    lru_unlink(t, i);
-    lru_push_head(t, i);
-    ent(t, i)->expire = t->expire ? now + t->expire : 0;
-}
-
 // Finds or creates the entry of key <k> (locked); -1 when the table is full with
-// "nopurge".
+// "nopurge" (or of entries in use).
 int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now)
 {
     purge_tail(t, now, 4);
@@ -216,23 +212,29 @@ int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now
         return i;
     // an expired entry with this key may still be chained: drop it first
     for (int32_t j = t->buckets[hash_key(k, n) & (t->nbuckets - 1)]; j >= 0; j = ent(t, j)->hnext)
-        if (ent(t, j)->keylen == n && memcmp(ent(t, j)->key, k, n) == 0) {
+        if (ent(t, j)->keylen == n && memcmp(key_ptr(t, ent(t, j)), k, n) == 0) {
             release(t, j);
             break;
         }
     if (t->hdr->free_head < 0) {
-        if (t->nopurge || t->hdr->tail < 0)
+        if (t->nopurge)
             return -1;
-        release(t, t->hdr->tail); // least recently used
+        // the least recently used entry not in use (a few tries)
+        int32_t v = t->hdr->tail;
+        for (int tries = 0; v >= 0 && ent(t, v)->ref && tries < 16; tries++)
+            v = ent(t, v)->prev;
+        if (v < 0 || ent(t, v)->ref)
+            return -1;
+        release(t, v);
     }
     i = t->hdr->free_head;
     entry* e = ent(t, i);
     t->hdr->free_head = e->next;
     memset(e, 0, t->stride);
     e->keylen = n;
-    memcpy(e->key, k, n);
-    for (uint32_t d = 0; d < NDT; d++)
-        e->d[d].curr_tick = uint32_t(now);
+    memcpy(key_ptr(t, e), k, n);
+    for (uint32_t s = 0; s < t->L.nslots; s++)
+        e->d[s].curr_tick = uint32_t(now);
     uint32_t b = hash_key(k, n) & (t->nbuckets - 1);
     e->hnext = t->buckets[b];
     t->buckets[b] = i;
@@ -243,54 +245,99 @@ int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now
     return i;
 }
 
-// HAProxy's period frequency counter: the count of the current period plus the previous
-// period's, weighted by what is left of the current one.
-void frq_rotate(frq* f, uint32_t period, uint32_t now)
+// ---- data access --------------------------------------------------------------------------
+
+// The slot of data type <d> element <idx> in entry <e>, or NULL when not stored. As in
+// HAProxy, gpt0 / gpc0 / gpc1 (and their rates) read the arrays' first elements when only
+// the arrays are stored.
+frq* dptr(table* t, entry* e, uint32_t d, uint32_t idx = 0)
 {
-    uint32_t el = now - f->curr_tick;
-    if (el < period)
-        return;
-    f->prev_ctr = el < 2 * period ? f->curr_ctr : 0;
-    f->curr_ctr = 0;
-    f->curr_tick += (el / period) * period;
+    if (!t->L.has(d)) {
+        uint32_t alt = NDT, ai = 0;
+        switch (d) {
+        case DT_GPT0: alt = DT_GPT; break;
+        case DT_GPC0: alt = DT_GPC; break;
+        case DT_GPC1: alt = DT_GPC, ai = 1; break;
+        case DT_GPC0_RATE: alt = DT_GPC_RATE; break;
+        case DT_GPC1_RATE: alt = DT_GPC_RATE, ai = 1; break;
+        default: return nullptr;
+        }
+        if (idx || !t->L.has(alt))
+            return nullptr;
+        d = alt;
+        idx = ai;
+    }
+    if (idx >= t->L.nelem[d])
+        return nullptr;
+    return &e->d[t->L.slot[d] + int32_t(idx)];
 }
 
-void frq_add(frq* f, uint32_t period, uint32_t now, uint32_t n)
+// The period of the rate <d> (an alias reads its array's).
+uint32_t period_of(const table* t, uint32_t d)
 {
-    frq_rotate(f, period, now);
-    f->curr_ctr += n;
+    if (t->L.has(d))
+        return t->L.period[d];
+    if (d == DT_GPC0_RATE || d == DT_GPC1_RATE)
+        return t->L.period[DT_GPC_RATE];
+    return t->L.period[d];
 }
 
-uint32_t frq_read(const frq* f0, uint32_t period, uint32_t now)
+int64_t d_read(table* t, entry* e, uint32_t d, uint64_t now, uint32_t idx = 0)
 {
-    frq f = *f0;
-    frq_rotate(&f, period, now);
-    uint32_t remain = f.curr_tick + period - now;
-    return f.curr_ctr + uint32_t((uint64_t(f.prev_ctr) * remain) / period);
-}
-
-uint32_t d_read(const table* t, const entry* e, uint32_t d, uint64_t now)
-{
-    return k_dtypes[d].rate ? frq_read(&e->d[d], t->period[d], uint32_t(now)) : e->d[d].curr_ctr;
+    frq* f = dptr(t, e, d, idx);
+    if (!f)
+        return 0;
+    switch (k_dtypes[d].st) {
+    case ST_FRQ: return frq_read(f, period_of(t, d), uint32_t(now));
+    case ST_ULL: return int64_t(ull_get(f));
+    case ST_SINT: return int32_t(f->curr_ctr);
+    default: return f->curr_ctr;
+    }
 }
 
 // Adds <n> to data type <d> if the table stores it (locked).
-void d_add(table* t, entry* e, uint32_t d, uint64_t now, uint32_t n)
+void d_add(table* t, entry* e, uint32_t d, uint64_t now, uint64_t n, uint32_t idx = 0)
 {
-    if (!(t->store & (1u << d)))
+    frq* f = dptr(t, e, d, idx);
+    if (!f)
         return;
-    if (k_dtypes[d].rate)
-        frq_add(&e->d[d], t->period[d], uint32_t(now), n);
+    mark(t, e);
+    if (k_dtypes[d].st == ST_FRQ)
+        frq_add(f, period_of(t, d), uint32_t(now), uint32_t(n));
+    else if (k_dtypes[d].st == ST_ULL)
+        ull_set(f, ull_get(f) + n);
     else
-        e->d[d].curr_ctr += n;
+        f->curr_ctr += uint32_t(n);
 }
 
-void d_set(table* t, entry* e, uint32_t d, uint64_t now, uint32_t v)
+void d_set(table* t, entry* e, uint32_t d, uint64_t now, int64_t v, uint32_t idx = 0)
 {
-    e->d[d].curr_tick = uint32_t(now);
-    e->d[d].prev_ctr = 0;
-    e->d[d].curr_ctr = v;
-    (void)t;
+    frq* f = dptr(t, e, d, idx);
+    if (!f)
+        return;
+    mark(t, e);
+    if (k_dtypes[d].st == ST_ULL) {
+        ull_set(f, uint64_t(v));
+        return;
+    }
+    f->curr_tick = uint32_t(now);
+    f->prev_ctr = 0;
+    f->curr_ctr = uint32_t(v);
+}
+
+// Whether the table stores data type <d> (or the array it reads).
+bool stored(const table* t, uint32_t d)
+{
+    if (t->L.has(d))
+        return true;
+    switch (d) {
+    case DT_GPT0: return t->L.has(DT_GPT);
+    case DT_GPC0: return t->L.has(DT_GPC);
+    case DT_GPC1: return t->L.has(DT_GPC) && t->L.nelem[DT_GPC] > 1;
+    case DT_GPC0_RATE: return t->L.has(DT_GPC_RATE);
+    case DT_GPC1_RATE: return t->L.has(DT_GPC_RATE) && t->L.nelem[DT_GPC_RATE] > 1;
+    default: return false;
+    }
 }
 
 table* table_by_name(std::string_view n)
@@ -358,19 +405,38 @@ bool key_of(const table* t, const ptc_sample& s, unsigned char* k, uint32_t* n)
         if (s.type == PTC_SMP_STR || s.type == PTC_SMP_BIN || s.type == PTC_SMP_METH) {
             str = s.u.str;
         } else if (s.type == PTC_SMP_SINT || s.type == PTC_SMP_BOOL) {
-            int l = snprintf(buf, sizeof(buf), "%lld", (long long)s.u.sint);
-            str = ptc_str{buf, size_t(l)};
+            if (t->type == T_BIN) { // an integer is 8 bytes, network order
+                uint64_t v = uint64_t(s.u.sint);
+                for (int i = 0; i < 8; i++)
+                    buf[i] = char(v >> (56 - 8 * i));
+                str = ptc_str{buf, 8};
+            } else {
+                int l = snprintf(buf, sizeof(buf), "%lld", (long long)s.u.sint);
+                str = ptc_str{buf, size_t(l)};
+            }
         } else if (s.type == PTC_SMP_IPV4) {
-            inet_ntop(AF_INET, s.u.ipv4, buf, sizeof(buf));
-            str = ptc_str{buf, strlen(buf)};
+            if (t->type == T_BIN)
+                str = ptc_str{reinterpret_cast<const char*>(s.u.ipv4), 4};
+            else {
+                inet_ntop(AF_INET, s.u.ipv4, buf, sizeof(buf));
+                str = ptc_str{buf, strlen(buf)};
+            }
         } else if (s.type == PTC_SMP_IPV6) {
-            inet_ntop(AF_INET6, s.u.ipv6, buf, sizeof(buf));
-            str = ptc_str{buf, strlen(buf)};
+            if (t->type == T_BIN)
+                str = ptc_str{reinterpret_cast<const char*>(s.u.ipv6), 16};
+            else {
+                inet_ntop(AF_INET6, s.u.ipv6, buf, sizeof(buf));
+                str = ptc_str{buf, strlen(buf)};
+            }
         } else {
             return false;
         }
         *n = uint32_t(str.len < t->len ? str.len : t->len); // truncated to len
         memcpy(k, str.ptr, *n);
+        if (t->type == T_BIN && *n < t->len) { // binary keys are padded with zeros
+            memset(k + *n, 0, t->len - *n);
+            *n = t->len;
+        }
         return true;
     }
     }
@@ -378,7 +444,13 @@ bool key_of(const table* t, const ptc_sample& s, unsigned char* k, uint32_t* n)
 
 // ---- configuration ----------------------------------------------------------------------
 
-// "stick-table type <t> [len <n>] size <n> [expire <t>] [nopurge] [store <list>]"
+bool parse_ms(const std::string& s, uint64_t* ms)
+{
+    return host->parse_time(ptc_str{s.data(), s.size()}, ms) == PTC_OK;
+}
+
+// "stick-table type <t> [len <n>] size <n> [expire <t>] [nopurge] [srvkey name]
+//  [store <list>]"
 int parse_stick_table(const ptc_kw_ctx* ctx)
 {
     px_conf* c = static_cast<px_conf*>(ctx->conf);
@@ -408,12 +480,14 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
                 t->type = T_INT;
             else if (b == "string")
                 t->type = T_STR;
+            else if (b == "binary")
+                t->type = T_BIN;
             else
                 return host->cfg_errorf(ctx,
-                                        "stick-table: type '%.*s' is not supported yet "
-                                        "(supported: ip, ipv6, integer, string).",
+                                        "stick-table: unknown type '%.*s' "
+                                        "(supported: ip, ipv6, integer, string, binary).",
                                         (int)b.size(), b.data());
-            if (t->type == T_STR && i + 2 < ctx->argc &&
+            if ((t->type == T_STR || t->type == T_BIN) && i + 2 < ctx->argc &&
                 std::string_view(ctx->args[i + 1].ptr, ctx->args[i + 1].len) == "len") {
                 uint64_t v = 0;
                 if (host->parse_size(ctx->args[i + 2], &v) != PTC_OK || !v || v > k_max_key_len)
@@ -435,60 +509,28 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
                                         b.data());
         } else if (a == "nopurge") {
             t->nopurge = true;
+        } else if (a == "srvkey" && more) {
+            i++;
+            if (b == "addr")
+                return host->cfg_errorf(ctx, "stick-table: 'srvkey addr' is not supported yet (only 'srvkey name').");
+            if (b != "name")
+                return host->cfg_errorf(ctx, "stick-table: unknown srvkey '%.*s' (expects 'name' or 'addr').",
+                                        (int)b.size(), b.data());
+        } else if (a == "peers" && more) {
+            t->peers.assign(b.data(), b.size());
+            i++;
         } else if (a == "store" && more) {
             i++;
-            std::string list(b);
-            size_t p = 0;
-            while (p <= list.size()) {
-                size_t q = p;
-                int depth = 0;
-                while (q < list.size() && (list[q] != ',' || depth)) {
-                    depth += list[q] == '(' ? 1 : list[q] == ')' ? -1 : 0;
-                    q++;
-                }
-                std::string d = list.substr(p, q - p);
-                uint32_t found = NDT;
-                std::string base = d, arg;
-                size_t par = d.find('(');
-                if (par != std::string::npos && d.back() == ')') {
-                    base = d.substr(0, par);
-                    arg = d.substr(par + 1, d.size() - par - 2);
-                }
-                for (uint32_t k = 0; k < NDT; k++)
-                    if (base == k_dtypes[k].name)
-                        found = k;
-                if (found == NDT) {
-                    std::string known;
-                    for (const dtype& dt : k_dtypes)
-                        known += std::string(known.empty() ? "" : ", ") + dt.name;
-                    return host->cfg_errorf(ctx,
-                                            "stick-table: data type '%s' is unknown or not "
-                                            "supported yet (supported: %s).",
-                                            d.c_str(), known.c_str());
-                }
-                if (k_dtypes[found].rate) {
-                    uint64_t ms = 0;
-                    if (arg.empty() ||
-                        host->parse_time(ptc_str{arg.data(), arg.size()}, &ms) != PTC_OK || !ms ||
-                        ms > 0x7fffffff)
-                        return host->cfg_errorf(ctx,
-                                                "stick-table: data type '%s' expects a period, "
-                                                "as in '%s(10s)'.",
-                                                d.c_str(), base.c_str());
-                    t->period[found] = uint32_t(ms);
-                } else if (par != std::string::npos) {
-                    return host->cfg_errorf(ctx, "stick-table: data type '%s' takes no argument.",
-                                            base.c_str());
-                }
-                t->store |= 1u << found;
-                p = q + 1;
-                if (q >= list.size())
-                    break;
-            }
+            std::string warn;
+            std::string err = parse_store(std::string(b), t->L, parse_ms, &warn);
+            if (!err.empty())
+                return host->cfg_errorf(ctx, "stick-table: %s", err.c_str());
+            if (!warn.empty())
+                host->cfg_warnf(ctx, "stick-table: %s", warn.c_str());
         } else {
             return host->cfg_errorf(ctx,
                                     "stick-table: unknown or unsupported argument '%.*s' "
-                                    "(supported: type, len, size, expire, nopurge, store).",
+                                    "(supported: type, len, size, expire, nopurge, srvkey, store).",
                                     (int)a.size(), a.data());
         }
     }
@@ -496,20 +538,141 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
         return host->cfg_errorf(ctx, "stick-table: missing type.");
     if (!have_size)
         return host->cfg_errorf(ctx, "stick-table: missing size.");
-    t->keycap = t->type == T_IP || t->type == T_INT ? 4 : t->type == T_IPV6 ? 16 : t->len;
-    t->stride = uint32_t((sizeof(entry) + t->keycap + 7) & ~size_t(7));
-    t->nbuckets = 1;
-    while (t->nbuckets < t->size)
-        t->nbuckets <<= 1;
     c->table = t;
     g_tables.push_back(t);
     return PTC_OK;
+}
+
+// The entry layout, once every rule added what it needs (server_id for stick rules).
+void table_finish(table* t)
+{
+    t->keycap = t->type == T_IP || t->type == T_INT ? 4 : t->type == T_IPV6 ? 16 : t->len;
+    t->keyoff = uint32_t(sizeof(entry) + sizeof(frq) * t->L.nslots);
+    t->stride = uint32_t((t->keyoff + t->keycap + 7) & ~size_t(7));
+    t->nbuckets = 1;
+    while (t->nbuckets < t->size)
+        t->nbuckets <<= 1;
+}
+
+// A data type a stick rule needs: added at the end of the layout if missing.
+void table_need(table* t, uint32_t d)
+{
+    if (t->L.has(d))
+        return;
+    t->L.slot[d] = int32_t(t->L.nslots);
+    t->L.nelem[d] = 1;
+    t->L.nslots++;
+}
+
+// ---- tracking -----------------------------------------------------------------------------
+
+// Adds the stream's bytes since the last call to every tracked entry (bytes_in/out_*).
+void account_bytes(ptc_stream* s, stream_st* st)
+{
+    if (!st->ntrack || !PTC_HOST_HAS(host, stream_bytes) || !host->stream_bytes)
+        return;
+    uint64_t in = host->stream_bytes(s, PTC_DIR_REQ), out = host->stream_bytes(s, PTC_DIR_RES);
+    uint64_t din = in > st->acct_in ? in - st->acct_in : 0;
+    uint64_t dout = out > st->acct_out ? out - st->acct_out : 0;
+    st->acct_in = in;
+    st->acct_out = out;
+    if (!din && !dout)
+        return;
+    uint64_t now = host->now_ms();
+    for (auto& sc : st->sc) {
+        table* t = static_cast<table*>(sc.t);
+        if (!t || !(t->L.has(DT_BYTES_IN_CNT) || t->L.has(DT_BYTES_IN_RATE) ||
+                    t->L.has(DT_BYTES_OUT_CNT) || t->L.has(DT_BYTES_OUT_RATE)))
+            continue;
+        lock(t);
+        entry* e = ent(t, sc.idx);
+        d_add(t, e, DT_BYTES_IN_CNT, now, din);
+        d_add(t, e, DT_BYTES_IN_RATE, now, din);
+        d_add(t, e, DT_BYTES_OUT_CNT, now, dout);
+        d_add(t, e, DT_BYTES_OUT_RATE, now, dout);
+        unlock(t);
+    }
+}
+
+// Tracks key <k> of table <t> as counter <sc> (HAProxy's stream_track_stkctr: the
+// connection counters count one more, the entry is held until untrack).
+bool track(ptc_stream* s, stream_st* st, uint32_t sc, table* t, const unsigned char* k, uint32_t n,
+           uint32_t level)
+{
+    uint64_t now = host->now_ms();
+    lock(t);
+    int32_t i = get_or_create(t, k, n, now);
+    if (i < 0) {
+        unlock(t);
+        return false;
+    }
+    entry* e = ent(t, i);
+    e->ref++;
+    d_add(t, e, DT_CONN_CUR, now, 1);
+    d_add(t, e, DT_CONN_CNT, now, 1);
+    d_add(t, e, DT_CONN_RATE, now, 1);
+    touch(t, i, now);
+    unlock(t);
+    if (!st->ntrack && PTC_HOST_HAS(host, stream_bytes) && host->stream_bytes) {
+        st->acct_in = host->stream_bytes(s, PTC_DIR_REQ);
+        st->acct_out = host->stream_bytes(s, PTC_DIR_RES);
+    }
+    st->sc[sc].t = t;
+    st->sc[sc].idx = i;
+    st->sc[sc].level = level;
+    st->ntrack++;
+    return true;
+}
+
+void untrack(stream_st* st, uint32_t sc)
+{
+    table* t = static_cast<table*>(st->sc[sc].t);
+    if (!t)
+        return;
+    lock(t);
+    entry* e = ent(t, st->sc[sc].idx);
+    frq* f = dptr(t, e, DT_CONN_CUR);
+    if (f && f->curr_ctr)
+        f->curr_ctr--;
+    if (e->ref)
+        e->ref--;
+    unlock(t);
+    st->sc[sc].t = nullptr;
+    st->ntrack--;
+}
+
+// Adds one to the counters <cnt> and <rate> of every tracked entry.
+void count_all(stream_st* st, uint32_t cnt, uint32_t rate)
+{
+    if (!st->ntrack)
+        return;
+    uint64_t now = host->now_ms();
+    for (auto& sc : st->sc) {
+        table* t = static_cast<table*>(sc.t);
+        if (!t || !(t->L.has(cnt) || t->L.has(rate)))
+            continue;
+        lock(t);
+        d_add(t, ent(t, sc.idx), cnt, now, 1);
+        d_add(t, ent(t, sc.idx), rate, now, 1);
+        unlock(t);
+    }
+}
+
+// Counts response <status> for the tracked entries: 4xx are HTTP errors, 5xx but 501 and
+// 505 HTTP failures.
+void count_status(stream_st* st, int status)
+{
+    if ((unsigned)(status - 400) < 100)
+        count_all(st, DT_HTTP_ERR_CNT, DT_HTTP_ERR_RATE);
+    else if ((unsigned)(status - 500) < 100 && status != 501 && status != 505)
+        count_all(st, DT_HTTP_FAIL_CNT, DT_HTTP_FAIL_RATE);
 }
 
 // ---- actions ------------------------------------------------------------------------------
 
 struct track_act {
     uint32_t sc;
+    uint32_t ruleset;
     ptc_expr* key;
     const ptc_proxy* px;  // where the rule is (its table is the default)
     std::string tname;    // "table <t>"
@@ -517,28 +680,20 @@ struct track_act {
 };
 std::vector<track_act*> g_tracks;
 
-int sc_of_word(const ptc_kw_ctx* ctx, uint32_t first, const char* prefix, uint32_t* sc)
-{
-    ptc_str w = ctx->args[first - 1];
-    size_t n = strlen(prefix);
-    if (w.len == n + 1 && w.ptr[n] >= '0' && w.ptr[n] <= '2') {
-        *sc = uint32_t(w.ptr[n] - '0');
-        return PTC_OK;
-    }
-    return host->cfg_errorf(ctx, "'%.*s': only track-sc0, track-sc1 and track-sc2 exist.",
-                            (int)w.len, w.ptr);
-}
-
 bool is_cond(ptc_str w)
 {
     return (w.len == 2 && !memcmp(w.ptr, "if", 2)) || (w.len == 6 && !memcmp(w.ptr, "unless", 6));
 }
 
-int parse_track(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+int parse_track(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state, uint32_t ruleset)
 {
     track_act* a = new track_act{};
-    if (sc_of_word(ctx, first, "track-sc", &a->sc) != PTC_OK)
-        return PTC_ERROR;
+    ptc_str w = ctx->args[first - 1];
+    if (!(w.len == 9 && w.ptr[8] >= '0' && w.ptr[8] <= '2'))
+        return host->cfg_errorf(ctx, "'%.*s': only track-sc0, track-sc1 and track-sc2 exist.",
+                                (int)w.len, w.ptr);
+    a->sc = uint32_t(w.ptr[8] - '0');
+    a->ruleset = ruleset;
     if (first >= ctx->argc || is_cond(ctx->args[first]))
         return host->cfg_errorf(ctx, "'track-sc%u' expects a key expression.", a->sc);
     a->key = host->expr_compile(ctx, ctx->args[first]);
@@ -555,6 +710,10 @@ int parse_track(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** st
     *state = a;
     return PTC_OK;
 }
+int parse_track_conn(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_TCP_REQ_CONN); }
+int parse_track_content(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_TCP_REQ_CONTENT); }
+int parse_track_http_req(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_HTTP_REQ); }
+int parse_track_http_res(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_HTTP_RES); }
 
 int act_track(ptc_stream* s, void* state)
 {
@@ -570,72 +729,114 @@ int act_track(ptc_stream* s, void* state)
     uint32_t n = 0;
     if (!key_of(t, smp, k, &n))
         return PTC_ACT_CONTINUE;
-    uint64_t now = host->now_ms();
-    lock(t);
-    int32_t i = get_or_create(t, k, n, now);
-    if (i >= 0) {
-        entry* e = ent(t, i);
-        touch(t, i, now);
-        // tracking from http-request counts the request
+    bool http = a->ruleset == PTC_RULES_HTTP_REQ || a->ruleset == PTC_RULES_HTTP_RES;
+    uint32_t level = a->ruleset == PTC_RULES_TCP_REQ_CONN ? SCL_SESS : http ? SCL_HTTP : SCL_STREAM;
+    if (!track(s, st, a->sc, t, k, n, level))
+        return PTC_ACT_CONTINUE;
+    if (http) {
+        // the request was counted before this counter was tracked: count it now, and from
+        // a response rule the response's status too
+        uint64_t now = host->now_ms();
+        int status = a->ruleset == PTC_RULES_HTTP_RES && g_http ? g_http->res_status(s) : 0;
+        lock(t);
+        entry* e = ent(t, st->sc[a->sc].idx);
         d_add(t, e, DT_HTTP_REQ_CNT, now, 1);
         d_add(t, e, DT_HTTP_REQ_RATE, now, 1);
-        st->sc[a->sc].t = t;
-        st->sc[a->sc].keylen = n;
-        memcpy(st->sc[a->sc].key, k, n);
+        if ((unsigned)(status - 400) < 100) {
+            d_add(t, e, DT_HTTP_ERR_CNT, now, 1);
+            d_add(t, e, DT_HTTP_ERR_RATE, now, 1);
+        } else if ((unsigned)(status - 500) < 100 && status != 501 && status != 505) {
+            d_add(t, e, DT_HTTP_FAIL_CNT, now, 1);
+            d_add(t, e, DT_HTTP_FAIL_RATE, now, 1);
+        }
+        unlock(t);
     }
-    unlock(t);
     return PTC_ACT_CONTINUE;
 }
 
+// sc-inc-gpc0(<sc>), sc-inc-gpc1(<sc>), sc-inc-gpc(<idx>,<sc>), sc-set-gpt0(<sc>) <v>,
+// sc-set-gpt(<idx>,<sc>) <v>
 struct gpc_act {
     uint32_t sc;
+    uint32_t idx;   // array element
+    uint32_t data;  // DT_GPC0, DT_GPC1, DT_GPC (increment) or DT_GPT0, DT_GPT (set)
     int64_t value;
-    bool set;
-    uint32_t idx;  // 0: gpc0/gpt0, 1: gpc1
+    ptc_expr* expr; // the value's expression, or NULL for a constant
 };
 
-int parse_sc_gp(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state, bool set)
+// "name(<a>[,<b>])" -> the arguments' numbers.
+int parse_paren(std::string_view v, uint32_t* out, uint32_t want)
+{
+    size_t o = v.find('(');
+    if (o == std::string_view::npos || v.back() != ')')
+        return -1;
+    std::string in(v.substr(o + 1, v.size() - o - 2));
+    uint32_t n = 0;
+    size_t p = 0;
+    while (n < want) {
+        size_t q = in.find(',', p);
+        std::string w = in.substr(p, q == std::string::npos ? std::string::npos : q - p);
+        char* end = nullptr;
+        long x = strtol(w.c_str(), &end, 10);
+        if (w.empty() || *end || x < 0)
+            return -1;
+        out[n++] = uint32_t(x);
+        if (q == std::string::npos)
+            break;
+        p = q + 1;
+    }
+    return int(n);
+}
+
+int parse_sc_gp(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state, uint32_t data)
 {
     ptc_str w = ctx->args[first - 1];
     std::string_view v(w.ptr, w.len);
-    size_t o = v.find('(');
     gpc_act* a = new gpc_act{};
-    a->set = set;
-    if (o == std::string_view::npos || v.back() != ')' || v.size() != o + 3 || v[o + 1] < '0' ||
-        v[o + 1] > '2')
-        return host->cfg_errorf(ctx, "'%.*s': expects a stick counter number (0, 1 or 2).",
+    a->data = data;
+    bool arr = data == DT_GPC || data == DT_GPT;
+    uint32_t nums[2] = {0, 0};
+    int got = parse_paren(v, nums, arr ? 2 : 1);
+    if (got != (arr ? 2 : 1))
+        return host->cfg_errorf(ctx, arr ? "'%.*s': expects '(<index>,<stick counter>)'."
+                                         : "'%.*s': expects a stick counter number (0, 1 or 2).",
                                 (int)w.len, w.ptr);
-    a->sc = uint32_t(v[o + 1] - '0');
+    a->sc = arr ? nums[1] : nums[0];
+    a->idx = arr ? nums[0] : 0;
+    if (a->sc > 2)
+        return host->cfg_errorf(ctx, "'%.*s': the stick counter number must be 0, 1 or 2.",
+                                (int)w.len, w.ptr);
+    if (arr && a->idx >= k_max_array)
+        return host->cfg_errorf(ctx, "'%.*s': the index must be below %u.", (int)w.len, w.ptr,
+                                k_max_array);
     uint32_t i = first;
-    if (set) {
+    if (data == DT_GPT0 || data == DT_GPT) {
         if (i >= ctx->argc || is_cond(ctx->args[i]))
-            return host->cfg_errorf(ctx, "'%.*s' expects an integer value.", (int)w.len, w.ptr);
+            return host->cfg_errorf(ctx, "'%.*s' expects an integer or an expression.", (int)w.len,
+                                    w.ptr);
         std::string num(ctx->args[i].ptr, ctx->args[i].len);
         char* end = nullptr;
         a->value = strtoll(num.c_str(), &end, 10);
-        if (num.empty() || *end)
-            return host->cfg_errorf(ctx, "'%.*s' expects an integer value, got '%s'.", (int)w.len,
-                                    w.ptr, num.c_str());
+        if (num.empty() || *end) {
+            a->expr = host->expr_compile(ctx, ctx->args[i]);
+            if (!a->expr)
+                return PTC_ERROR;
+        }
         i++;
     }
     *next = i;
     *state = a;
     return PTC_OK;
 }
-int parse_sc_inc_gpc0(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+int parse_inc_gpc0(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_sc_gp(c, f, n, s, DT_GPC0); }
+int parse_inc_gpc1(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_sc_gp(c, f, n, s, DT_GPC1); }
+int parse_inc_gpc(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_sc_gp(c, f, n, s, DT_GPC); }
+int parse_set_gpt0(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_sc_gp(c, f, n, s, DT_GPT0); }
+int parse_set_gpt(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_sc_gp(c, f, n, s, DT_GPT); }
+
+uint32_t rate_of(uint32_t gpc)
 {
-    return parse_sc_gp(ctx, first, next, state, false);
-}
-int parse_sc_inc_gpc1(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
-{
-    int r = parse_sc_gp(ctx, first, next, state, false);
-    if (r == PTC_OK)
-        static_cast<gpc_act*>(*state)->idx = 1;
-    return r;
-}
-int parse_sc_set_gpt0(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
-{
-    return parse_sc_gp(ctx, first, next, state, true);
+    return gpc == DT_GPC0 ? DT_GPC0_RATE : gpc == DT_GPC1 ? DT_GPC1_RATE : DT_GPC_RATE;
 }
 
 int act_sc_gp(ptc_stream* s, void* state)
@@ -645,35 +846,53 @@ int act_sc_gp(ptc_stream* s, void* state)
     if (!st || !st->sc[a->sc].t)
         return PTC_ACT_CONTINUE;
     table* t = static_cast<table*>(st->sc[a->sc].t);
+    int64_t v = a->value;
+    if (a->expr) {
+        ptc_sample smp{};
+        if (!host->expr_eval(s, a->expr, &smp))
+            return PTC_ACT_CONTINUE;
+        if (smp.type == PTC_SMP_SINT || smp.type == PTC_SMP_BOOL)
+            v = smp.u.sint;
+        else if (smp.type == PTC_SMP_STR) {
+            std::string num(smp.u.str.ptr, smp.u.str.len);
+            char* end = nullptr;
+            v = strtoll(num.c_str(), &end, 10);
+            if (num.empty() || *end)
+                return PTC_ACT_CONTINUE;
+        } else {
+            return PTC_ACT_CONTINUE;
+        }
+    }
     uint64_t now = host->now_ms();
     lock(t);
-    int32_t i = find(t, st->sc[a->sc].key, st->sc[a->sc].keylen, now);
-    if (i >= 0) {
-        entry* e = ent(t, i);
-        if (a->set) {
-            if (t->store & (1u << DT_GPT0))
-                e->d[DT_GPT0].curr_ctr = uint32_t(a->value);
-        } else {
-            d_add(t, e, a->idx ? DT_GPC1 : DT_GPC0, now, 1);
-            d_add(t, e, a->idx ? DT_GPC1_RATE : DT_GPC0_RATE, now, 1);
+    entry* e = ent(t, st->sc[a->sc].idx);
+    if (a->data == DT_GPT0 || a->data == DT_GPT) {
+        if (frq* f = dptr(t, e, a->data, a->idx)) {
+            f->curr_ctr = uint32_t(v);
+            mark(t, e);
         }
+    } else {
+        d_add(t, e, rate_of(a->data), now, 1, a->idx);
+        d_add(t, e, a->data, now, 1, a->idx);
     }
     unlock(t);
     return PTC_ACT_CONTINUE;
 }
 
-// ---- stick on | match | store-request ----------------------------------------------------
+// ---- stick on | match | store-request | store-response -----------------------------------
 
-constexpr uint32_t SR_MATCH = 1, SR_STORE = 2;
+constexpr uint32_t SR_MATCH = 1, SR_STORE = 2, SR_STORE_RES = 4;
 
 struct stick_rule {
     uint32_t kind;       // SR_*
     ptc_expr* expr;
+    ptc_cond* cond;      // "if"/"unless", or NULL
     std::string tname;   // "table <t>", else the backend's own table
     const ptc_proxy* px;
     table* t;            // resolved in post_config
 };
 std::vector<stick_rule*> g_srules;
+bool g_have_store_res;
 
 int parse_stick_rule(const ptc_kw_ctx* ctx, uint32_t kind)
 {
@@ -693,9 +912,14 @@ int parse_stick_rule(const ptc_kw_ctx* ctx, uint32_t kind)
             r->tname.assign(ctx->args[i + 1].ptr, ctx->args[i + 1].len);
             i++;
         } else if (w == "if" || w == "unless") {
-            return host->cfg_errorf(ctx, "conditions on stick rules are not supported yet.");
+            if (!PTC_HOST_HAS(host, cond_eval))
+                return host->cfg_errorf(ctx, "conditions on stick rules need ABI 1.10.");
+            r->cond = host->cond_compile(ctx, i, kind == SR_STORE_RES ? PTC_USE_ANY : PTC_USE_L4 | PTC_USE_HTTP_REQ);
+            if (!r->cond)
+                return PTC_ERROR;
+            break;
         } else {
-            return host->cfg_errorf(ctx, "unexpected argument '%.*s' (expected 'table <name>').",
+            return host->cfg_errorf(ctx, "unexpected argument '%.*s' (expected 'table <name>' or a condition).",
                                     (int)w.size(), w.data());
         }
     }
@@ -706,7 +930,16 @@ int parse_stick_rule(const ptc_kw_ctx* ctx, uint32_t kind)
 int parse_stick_kw_impl(const ptc_kw_ctx* ctx)
 {
     std::string_view w(ctx->args[1].ptr, ctx->args[1].len);
-    return parse_stick_rule(ctx, w == "on" ? SR_MATCH | SR_STORE : w == "match" ? SR_MATCH : SR_STORE);
+    return parse_stick_rule(ctx, w == "on"      ? SR_MATCH | SR_STORE
+                                 : w == "match" ? SR_MATCH
+                                 : w == "store-request" ? SR_STORE
+                                                        : SR_STORE_RES);
+}
+
+// Whether rule <r> applies to stream <s> (its condition).
+bool rule_applies(ptc_stream* s, const stick_rule* r)
+{
+    return !r->cond || host->cond_eval(s, r->cond);
 }
 
 ptc_server* server_by_id(const ptc_proxy* be, uint32_t id)
@@ -717,194 +950,396 @@ ptc_server* server_by_id(const ptc_proxy* be, uint32_t id)
     return nullptr;
 }
 
-// ---- fetches ------------------------------------------------------------------------------
+// ---- fetches and converters ---------------------------------------------------------------
 
-// What a fetch reads (priv of the registration).
-struct fetch_kind {
-    uint32_t data;  // D_*, 0: tracked/in_table
-    int sc;         // 0..2, -1: "sc_" (first argument), -2: "src_"
-    bool tracked;   // sc_tracked
+// Operations of the sc_* / src_* fetches and table_* converters.
+constexpr uint32_t OP_GET = 0, OP_KB = 1, OP_INC = 2, OP_CLR = 3, OP_TRACKERS = 4,
+                   OP_TRACKED = 5, OP_UPDT_CONN = 6, OP_IN_TABLE = 7;
+
+struct family {
+    const char* sfx;   // "http_req_rate"
+    uint32_t op, data;
+    bool idx;          // the array index is the first argument
+    const char* conv;  // the table_* converter's suffix, or NULL
+};
+const family k_families[] = {
+    {"get_gpt0", OP_GET, DT_GPT0, false, "gpt0"},
+    {"get_gpt", OP_GET, DT_GPT, true, "gpt"},
+    {"get_gpc0", OP_GET, DT_GPC0, false, "gpc0"},
+    {"get_gpc1", OP_GET, DT_GPC1, false, "gpc1"},
+    {"get_gpc", OP_GET, DT_GPC, true, "gpc"},
+    {"gpc0_rate", OP_GET, DT_GPC0_RATE, false, "gpc0_rate"},
+    {"gpc1_rate", OP_GET, DT_GPC1_RATE, false, "gpc1_rate"},
+    {"gpc_rate", OP_GET, DT_GPC_RATE, true, "gpc_rate"},
+    {"inc_gpc0", OP_INC, DT_GPC0, false, nullptr},
+    {"inc_gpc1", OP_INC, DT_GPC1, false, nullptr},
+    {"inc_gpc", OP_INC, DT_GPC, true, nullptr},
+    {"clr_gpc0", OP_CLR, DT_GPC0, false, nullptr},
+    {"clr_gpc1", OP_CLR, DT_GPC1, false, nullptr},
+    {"clr_gpc", OP_CLR, DT_GPC, true, nullptr},
+    {"conn_cnt", OP_GET, DT_CONN_CNT, false, "conn_cnt"},
+    {"conn_cur", OP_GET, DT_CONN_CUR, false, "conn_cur"},
+    {"conn_rate", OP_GET, DT_CONN_RATE, false, "conn_rate"},
+    {"sess_cnt", OP_GET, DT_SESS_CNT, false, "sess_cnt"},
+    {"sess_rate", OP_GET, DT_SESS_RATE, false, "sess_rate"},
+    {"http_req_cnt", OP_GET, DT_HTTP_REQ_CNT, false, "http_req_cnt"},
+    {"http_req_rate", OP_GET, DT_HTTP_REQ_RATE, false, "http_req_rate"},
+    {"http_err_cnt", OP_GET, DT_HTTP_ERR_CNT, false, "http_err_cnt"},
+    {"http_err_rate", OP_GET, DT_HTTP_ERR_RATE, false, "http_err_rate"},
+    {"http_fail_cnt", OP_GET, DT_HTTP_FAIL_CNT, false, "http_fail_cnt"},
+    {"http_fail_rate", OP_GET, DT_HTTP_FAIL_RATE, false, "http_fail_rate"},
+    {"bytes_in_rate", OP_GET, DT_BYTES_IN_RATE, false, "bytes_in_rate"},
+    {"bytes_out_rate", OP_GET, DT_BYTES_OUT_RATE, false, "bytes_out_rate"},
+    {"kbytes_in", OP_KB, DT_BYTES_IN_CNT, false, "kbytes_in"},
+    {"kbytes_out", OP_KB, DT_BYTES_OUT_CNT, false, "kbytes_out"},
+    {"trackers", OP_TRACKERS, 0, false, "trackers"},
+    {"tracked", OP_TRACKED, 0, false, nullptr},   // sc_ and scN_ only
+    {"updt_conn_cnt", OP_UPDT_CONN, DT_CONN_CNT, false, nullptr}, // src_ only
 };
 
-int read_data(table* t, const unsigned char* k, uint32_t n, uint32_t data, int64_t* out)
+// What a registered fetch reads (priv of the registration).
+struct fetch_kind {
+    const family* f;
+    int sc; // 0..2, -1: "sc_" (an argument), -2: "src_"
+};
+
+// Applies <f> to entry <i> of <t> (locked). 1: a sample, 0: the data is not stored.
+int apply(table* t, int32_t i, const family* f, uint32_t idx, uint64_t now, int64_t* out)
 {
-    if (!(t->store & (1u << data)))
-        return 0;
-    uint64_t now = host->now_ms();
-    lock(t);
-    int32_t i = find(t, k, n, now);
-    int64_t v = 0;
-    if (i >= 0) {
-        v = d_read(t, ent(t, i), data, now);
+    entry* e = ent(t, i);
+    if (f->op == OP_INC || f->op == OP_CLR || f->op == OP_UPDT_CONN)
+        mark(t, e);
+    switch (f->op) {
+    case OP_TRACKERS: *out = e->ref; return 1;
+    case OP_KB:
+        if (!dptr(t, e, f->data))
+            return 0;
+        *out = d_read(t, e, f->data, now) >> 10;
+        return 1;
+    case OP_INC: {
+        frq* r = dptr(t, e, rate_of(f->data), idx);
+        frq* c = dptr(t, e, f->data, idx);
+        if (!r && !c)
+            return 0;
+        if (r) {
+            frq_add(r, period_of(t, rate_of(f->data)), uint32_t(now), 1);
+            *out = r->curr_ctr;
+        }
+        if (c)
+            *out = ++c->curr_ctr;
+        return 1;
     }
-    unlock(t);
-    *out = v;
-    return 1;
+    case OP_CLR: {
+        frq* c = dptr(t, e, f->data, idx);
+        if (!c)
+            return 0;
+        *out = c->curr_ctr;
+        c->curr_ctr = 0;
+        return 1;
+    }
+    case OP_UPDT_CONN: {
+        frq* c = dptr(t, e, DT_CONN_CNT);
+        if (!c)
+            return 0;
+        *out = ++c->curr_ctr;
+        return 1;
+    }
+    default:
+        if (!dptr(t, e, f->data, idx))
+            return 0;
+        *out = d_read(t, e, f->data, now, idx);
+        return 1;
+    }
+}
+
+bool src_sample(ptc_stream* s, ptc_sample* a)
+{
+    struct sockaddr_storage ss;
+    if (!host->stream_addr(s, PTC_ADDR_CLIENT, &ss))
+        return false;
+    if (ss.ss_family == AF_INET) {
+        a->type = PTC_SMP_IPV4;
+        memcpy(a->u.ipv4, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, 4);
+    } else if (ss.ss_family == AF_INET6) {
+        a->type = PTC_SMP_IPV6;
+        memcpy(a->u.ipv6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, 16);
+    } else {
+        return false;
+    }
+    return true;
+}
+
+table* default_table(ptc_stream* s)
+{
+    table* t = nullptr;
+    if (host->stream_backend(s))
+        t = table_of_proxy(host->stream_backend(s));
+    if (!t)
+        t = table_of_proxy(host->stream_frontend(s));
+    return t;
 }
 
 int fetch_data(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out, void* priv)
 {
-    const fetch_kind* f = static_cast<const fetch_kind*>(priv);
+    const fetch_kind* k = static_cast<const fetch_kind*>(priv);
+    const family* f = k->f;
     stream_st* st = state_of(s);
-    uint32_t ai = 0;
-    int sc = f->sc;
-    if (sc == -1) {
-        if (!nargs)
+    uint32_t ai = 0, idx = 0;
+    if (f->idx) {
+        if (nargs <= ai)
             return 0;
-        sc = int(args[0].sint);
+        idx = uint32_t(args[ai++].sint);
+    }
+    int sc = k->sc;
+    if (sc == -1) {
+        if (nargs <= ai)
+            return 0;
+        sc = int(args[ai++].sint);
         if (sc < 0 || sc > 2)
             return 0;
-        ai = 1;
     }
-    table* named = nargs > ai ? table_by_name(std::string_view(args[ai].str.ptr, args[ai].str.len))
-                              : nullptr;
-    out->type = f->tracked ? PTC_SMP_BOOL : PTC_SMP_SINT;
+    table* named = nargs > ai ? static_cast<table*>(args[ai].data) : nullptr;
+    out->type = f->op == OP_TRACKED ? PTC_SMP_BOOL : PTC_SMP_SINT;
     out->flags = 0;
+    out->u.sint = 0;
+    uint64_t now = host->now_ms();
     if (sc == -2) { // src_*: the client address looked up in the table
-        table* t = named ? named : table_of_proxy(host->stream_backend(s) ? host->stream_backend(s)
-                                                                           : host->stream_frontend(s));
-        if (!t)
-            t = table_of_proxy(host->stream_frontend(s));
-        if (!t)
-            return 0;
-        struct sockaddr_storage ss;
-        if (!host->stream_addr(s, PTC_ADDR_CLIENT, &ss))
-            return 0;
+        table* t = named ? named : default_table(s);
         ptc_sample a{};
-        if (ss.ss_family == AF_INET) {
-            a.type = PTC_SMP_IPV4;
-            memcpy(a.u.ipv4, &reinterpret_cast<sockaddr_in*>(&ss)->sin_addr, 4);
-        } else if (ss.ss_family == AF_INET6) {
-            a.type = PTC_SMP_IPV6;
-            memcpy(a.u.ipv6, &reinterpret_cast<sockaddr_in6*>(&ss)->sin6_addr, 16);
-        } else {
-            return 0;
-        }
-        unsigned char k[256];
+        unsigned char key[256];
         uint32_t n = 0;
-        if (!key_of(t, a, k, &n))
+        if (!t || !src_sample(s, &a) || !key_of(t, a, key, &n))
             return 0;
-        return read_data(t, k, n, f->data, &out->u.sint);
+        bool create = f->op == OP_INC || f->op == OP_CLR || f->op == OP_UPDT_CONN;
+        lock(t);
+        int32_t i = create ? get_or_create(t, key, n, now) : find(t, key, n, now);
+        int r = 1;
+        if (i >= 0) {
+            r = apply(t, i, f, idx, now, &out->u.sint);
+            if (create)
+                touch(t, i, now);
+        }
+        unlock(t);
+        return r;
     }
     if (!st || !st->sc[sc].t) {
-        if (f->tracked) {
-            out->u.sint = 0;
+        if (f->op == OP_TRACKED)
             return 1;
-        }
         return 0;
     }
-    if (f->tracked) {
+    if (f->op == OP_TRACKED) {
         out->u.sint = 1;
         return 1;
     }
-    table* t = named ? named : static_cast<table*>(st->sc[sc].t);
-    return read_data(t, st->sc[sc].key, st->sc[sc].keylen, f->data, &out->u.sint);
-}
-
-int check_sc_arg(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
-{
-    if (nargs && args[0].str.len == 1 && args[0].str.ptr[0] >= '0' && args[0].str.ptr[0] <= '2') {
-        args[0].sint = args[0].str.ptr[0] - '0';
-        return PTC_OK;
+    table* t = static_cast<table*>(st->sc[sc].t);
+    int r = 1;
+    if (named && named != t) { // the same key looked up in another table
+        entry* e = ent(t, st->sc[sc].idx);
+        unsigned char key[256];
+        lock(t);
+        uint32_t n = e->keylen;
+        memcpy(key, key_ptr(t, e), n);
+        unlock(t);
+        if (named->type != t->type || named->len != t->len)
+            return 0;
+        lock(named);
+        int32_t i = find(named, key, n, now);
+        if (i >= 0)
+            r = apply(named, i, f, idx, now, &out->u.sint);
+        unlock(named);
+        return r;
     }
-    return host->cfg_errorf(ctx, "the stick counter number must be 0, 1 or 2.");
+    lock(t);
+    r = apply(t, st->sc[sc].idx, f, idx, now, &out->u.sint);
+    unlock(t);
+    return r;
 }
 
+std::vector<std::string> g_arg_tables; // table names the fetches and converters use
+
+// A table name argument: resolved now when the table is known, else after the
+// configuration (post_config).
+struct pending_arg {
+    ptc_arg* arg;
+    std::string name;
+};
+std::vector<pending_arg> g_pending;
+
+int table_arg(const ptc_kw_ctx* ctx, ptc_arg* a)
+{
+    if (!a->str.len)
+        return host->cfg_errorf(ctx, "missing table name.");
+    a->data = nullptr;
+    g_pending.push_back(pending_arg{a, std::string(a->str.ptr, a->str.len)});
+    return PTC_OK;
+}
+
+int int_arg(const ptc_kw_ctx* ctx, ptc_arg* a, uint32_t max, const char* what)
+{
+    std::string w(a->str.ptr, a->str.len);
+    char* end = nullptr;
+    long v = strtol(w.c_str(), &end, 10);
+    if (w.empty() || *end || v < 0 || uint32_t(v) >= max)
+        return host->cfg_errorf(ctx, "invalid %s '%s' (0 to %u).", what, w.c_str(), max - 1);
+    a->sint = v;
+    return PTC_OK;
+}
+
+int check_idx_sc(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs < 2)
+        return host->cfg_errorf(ctx, "expects an index and a stick counter number.");
+    if (int_arg(ctx, &args[0], k_max_array, "array index") || int_arg(ctx, &args[1], 3, "stick counter number"))
+        return PTC_ERROR;
+    return nargs > 2 ? table_arg(ctx, &args[2]) : PTC_OK;
+}
+int check_sc(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (!nargs || int_arg(ctx, &args[0], 3, "stick counter number"))
+        return nargs ? PTC_ERROR : host->cfg_errorf(ctx, "expects a stick counter number.");
+    return nargs > 1 ? table_arg(ctx, &args[1]) : PTC_OK;
+}
+int check_idx(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (!nargs || int_arg(ctx, &args[0], k_max_array, "array index"))
+        return nargs ? PTC_ERROR : host->cfg_errorf(ctx, "expects an array index.");
+    return nargs > 1 ? table_arg(ctx, &args[1]) : PTC_OK;
+}
+int check_opt_table(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    return nargs ? table_arg(ctx, &args[0]) : PTC_OK;
+}
 
 std::vector<std::string*> g_names;
-std::vector<fetch_kind*> g_kinds;
 
-int reg(ptc_modref* self, const std::string& name, int sc, uint32_t data, bool tracked)
+int reg(ptc_modref* self, const std::string& name, const family* f, int sc)
 {
     std::string* n = new std::string(name);
     g_names.push_back(n);
-    fetch_kind* k = new fetch_kind{data, sc, tracked};
-    g_kinds.push_back(k);
-    ptc_fetch f{};
-    f.name = n->c_str();
-    f.out_type = tracked ? PTC_SMP_BOOL : PTC_SMP_SINT;
-    f.use = PTC_USE_L4;
-    f.min_args = sc == -1 ? 1 : 0;
-    f.max_args = sc == -1 ? 2 : 1;
-    f.check = sc == -1 ? check_sc_arg : nullptr;
-    f.help = n->c_str();
-    return host->fetch_register(self, &f, sizeof(f), fetch_data, k);
+    fetch_kind* k = new fetch_kind{f, sc};
+    ptc_fetch fe{};
+    fe.name = n->c_str();
+    fe.out_type = f->op == OP_TRACKED ? PTC_SMP_BOOL : PTC_SMP_SINT;
+    fe.use = PTC_USE_L4;
+    int fixed = (f->idx ? 1 : 0) + (sc == -1 ? 1 : 0);
+    fe.min_args = fixed;
+    fe.max_args = fixed + 1;
+    fe.check = f->idx && sc == -1 ? check_idx_sc : f->idx ? check_idx : sc == -1 ? check_sc : check_opt_table;
+    fe.help = n->c_str();
+    return host->fetch_register(self, &fe, sizeof(fe), fetch_data, k);
 }
 
-// ---- converters: in_table(<t>), table_<data>(<t>) -----------------------------------
-
-std::vector<std::string> g_conv_tables; // table names the converters use (checked later)
-
-int check_table_arg(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+// table_avl([<t>]), table_cnt([<t>])
+int fetch_table_count(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out, void* priv)
 {
-    if (!nargs || !args[0].str.len)
+    table* t = nargs ? static_cast<table*>(args[0].data) : default_table(s);
+    if (!t)
+        return 0;
+    lock(t);
+    purge_tail(t, host->now_ms(), 4);
+    uint32_t used = t->hdr->used;
+    unlock(t);
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = priv ? int64_t(t->size) - used : used;
+    return 1;
+}
+
+// ---- converters: in_table(<t>), table_<data>([<idx>,]<t>) -------------------------------
+
+int check_conv_table(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (!nargs)
         return host->cfg_errorf(ctx, "missing table name.");
-    g_conv_tables.emplace_back(args[0].str.ptr, args[0].str.len);
-    return PTC_OK;
+    return table_arg(ctx, &args[0]);
+}
+int check_conv_idx_table(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs < 2)
+        return host->cfg_errorf(ctx, "expects an array index and a table name.");
+    if (int_arg(ctx, &args[0], k_max_array, "array index"))
+        return PTC_ERROR;
+    return table_arg(ctx, &args[1]);
 }
 
 int conv_table(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io, void* priv)
 {
-    const fetch_kind* f = static_cast<const fetch_kind*>(priv);
-    if (!nargs)
+    const family* f = static_cast<const family*>(priv);
+    uint32_t ai = 0, idx = 0;
+    if (f->idx) {
+        if (nargs < 2)
+            return 0;
+        idx = uint32_t(args[ai++].sint);
+    }
+    if (nargs <= ai)
         return 0;
-    table* t = table_by_name(std::string_view(args[0].str.ptr, args[0].str.len));
+    table* t = static_cast<table*>(args[ai].data);
     if (!t)
         return 0;
     unsigned char k[256];
     uint32_t n = 0;
     if (!key_of(t, *io, k, &n))
         return 0;
-    if (f->tracked) { // in_table
-        lock(t);
-        int32_t i = find(t, k, n, host->now_ms());
-        unlock(t);
-        io->type = PTC_SMP_BOOL;
-        io->flags = 0;
-        io->u.sint = i >= 0;
-        return 1;
-    }
+    uint64_t now = host->now_ms();
+    lock(t);
+    int32_t i = find(t, k, n, now);
     int64_t v = 0;
-    if (!read_data(t, k, n, f->data, &v))
+    int r = 1;
+    if (f->op == OP_IN_TABLE)
+        v = i >= 0;
+    else if (f->data == DT_SERVER_ID && f->op == OP_GET)
+        v = i >= 0 ? d_read(t, ent(t, i), DT_SERVER_ID, now) : 0;
+    else if (i >= 0)
+        r = apply(t, i, f, idx, now, &v);
+    unlock(t);
+    if (!r)
         return 0;
-    io->type = PTC_SMP_SINT;
+    io->type = f->op == OP_IN_TABLE ? PTC_SMP_BOOL : PTC_SMP_SINT;
     io->flags = 0;
     io->u.sint = v;
     return 1;
 }
 
-int reg_conv(ptc_modref* self, const std::string& name, uint32_t data, bool in_table)
+const family k_in_table{"in_table", OP_IN_TABLE, 0, false, nullptr};
+const family k_server_id{"server_id", OP_GET, DT_SERVER_ID, false, "server_id"};
+
+int reg_conv(ptc_modref* self, const std::string& name, const family* f)
 {
     std::string* n = new std::string(name);
     g_names.push_back(n);
-    fetch_kind* k = new fetch_kind{data, 0, in_table};
-    g_kinds.push_back(k);
     ptc_conv c{};
     c.name = n->c_str();
     c.in_type = PTC_SMP_ANY;
-    c.out_type = in_table ? PTC_SMP_BOOL : PTC_SMP_SINT;
-    c.min_args = 1;
-    c.max_args = 1;
-    c.check = check_table_arg;
+    c.out_type = f->op == OP_IN_TABLE ? PTC_SMP_BOOL : PTC_SMP_SINT;
+    c.min_args = f->idx ? 2 : 1;
+    c.max_args = f->idx ? 2 : 1;
+    c.check = f->idx ? check_conv_idx_table : check_conv_table;
     c.help = n->c_str();
-    return host->conv_register(self, &c, sizeof(c), conv_table, k);
+    return host->conv_register(self, &c, sizeof(c), conv_table, const_cast<family*>(f));
 }
 
 // ---- runtime API ------------------------------------------------------------------------
 
-void dump_key(const table* t, const entry* e, ptc_cli_reply* r)
+void dump_key(const table* t, entry* e, ptc_cli_reply* r)
 {
     char buf[INET6_ADDRSTRLEN];
+    const unsigned char* key = key_ptr(t, e);
     switch (t->type) {
-    case T_IP: inet_ntop(AF_INET, e->key, buf, sizeof(buf)); host->cli_printf(r, " key=%s", buf); break;
-    case T_IPV6: inet_ntop(AF_INET6, e->key, buf, sizeof(buf)); host->cli_printf(r, " key=%s", buf); break;
+    case T_IP: inet_ntop(AF_INET, key, buf, sizeof(buf)); host->cli_printf(r, " key=%s", buf); break;
+    case T_IPV6: inet_ntop(AF_INET6, key, buf, sizeof(buf)); host->cli_printf(r, " key=%s", buf); break;
     case T_INT: {
         uint32_t u;
-        memcpy(&u, e->key, 4);
+        memcpy(&u, key, 4);
         host->cli_printf(r, " key=%u", u);
         break;
     }
-    default: host->cli_printf(r, " key=%.*s", (int)e->keylen, (const char*)e->key); break;
+    case T_BIN: {
+        host->cli_printf(r, " key=");
+        for (uint32_t i = 0; i < e->keylen; i++)
+            host->cli_printf(r, "%02X", key[i]);
+        break;
+    }
+    default: host->cli_printf(r, " key=%.*s", (int)e->keylen, (const char*)key); break;
     }
 }
 
@@ -921,6 +1356,34 @@ const char* server_key_name(const table* t, uint32_t id)
             return name.c_str();
         }
     return "-";
+}
+
+// An entry's data in HAProxy's "show table" format (locked).
+void dump_data(table* t, entry* e, uint64_t now, ptc_cli_reply* r)
+{
+    for (uint32_t d = 0; d < NDT; d++) {
+        if (!t->L.has(d))
+            continue;
+        const dtype& dt = k_dtypes[d];
+        if (d == DT_SERVER_KEY) {
+            host->cli_printf(r, " server_key=%s", server_key_name(t, uint32_t(d_read(t, e, DT_SERVER_ID, now))));
+            continue;
+        }
+        for (uint32_t i = 0; i < t->L.nelem[d]; i++) {
+            // an array element is named with its index before the first '_': gpc3_rate
+            std::string nm = dt.name;
+            if (dt.array) {
+                size_t u = nm.find('_');
+                nm.insert(u == std::string::npos ? nm.size() : u, std::to_string(i));
+            }
+            if (dt.st == ST_FRQ)
+                host->cli_printf(r, " %s(%u)=%lld", nm.c_str(), t->L.period[d], (long long)d_read(t, e, d, now, i));
+            else if (dt.st == ST_SINT)
+                host->cli_printf(r, " %s=%d", nm.c_str(), int(d_read(t, e, d, now, i)));
+            else
+                host->cli_printf(r, " %s=%llu", nm.c_str(), (unsigned long long)d_read(t, e, d, now, i));
+        }
+    }
 }
 
 void dump_head(table* t, ptc_cli_reply* r)
@@ -955,6 +1418,75 @@ bool cli_key(table* t, ptc_str w, unsigned char* k, uint32_t* n)
     return key_of(t, smp, k, n);
 }
 
+// "data.<type> <op> <value>" filters (at most 4), all of which must hold.
+struct filt {
+    uint32_t d, op;
+    long long v;
+};
+const char* const k_ops[] = {"eq", "ne", "le", "lt", "ge", "gt"};
+
+bool parse_filters(table* t, uint32_t argc, const ptc_str* args, filt* fl, uint32_t* pnf, ptc_cli_reply* r)
+{
+    uint32_t nf = 0;
+    const char* const* ops = k_ops;
+    for (uint32_t i = 3; i < argc; i += 3) {
+        std::string_view w(args[i].ptr, args[i].len);
+        if (w.rfind("data.", 0) != 0 || i + 2 >= argc || nf >= 4) {
+            host->cli_printf(r, "Optional argument only supports \"data.<store_data_type>\" <operator> <value> or key <key>\n");
+            return false;
+        }
+        w.remove_prefix(5);
+        uint32_t d = NDT;
+        for (uint32_t j = 0; j < NDT; j++)
+            if (w == k_dtypes[j].name && j != DT_SERVER_KEY && !k_dtypes[j].array)
+                d = j;
+        if (d == NDT) {
+            host->cli_printf(r, "Unknown data type\n");
+            return false;
+        }
+        if (!stored(t, d)) {
+            host->cli_printf(r, "Data type not stored in this table\n");
+            return false;
+        }
+        std::string_view o(args[i + 1].ptr, args[i + 1].len);
+        uint32_t op = 6;
+        for (uint32_t j = 0; j < 6; j++)
+            if (o == ops[j])
+                op = j;
+        if (op == 6) {
+            host->cli_printf(r, "Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n");
+            return false;
+        }
+        std::string num(args[i + 2].ptr, args[i + 2].len);
+        char* end = nullptr;
+        long long v = strtoll(num.c_str(), &end, 10);
+        if (num.empty() || *end) {
+            host->cli_printf(r, "Require a valid integer value to compare against\n");
+            return false;
+        }
+        fl[nf++] = filt{d, op, v};
+    }
+    *pnf = nf;
+    return true;
+}
+
+bool passes(table* t, entry* e, uint64_t now, const filt* fl, uint32_t nf)
+{
+    for (uint32_t j = 0; j < nf; j++) {
+        long long v = (long long)d_read(t, e, fl[j].d, now);
+        long long w = fl[j].v;
+        bool ok = fl[j].op == 0   ? v == w
+                  : fl[j].op == 1 ? v != w
+                  : fl[j].op == 2 ? v <= w
+                  : fl[j].op == 3 ? v < w
+                  : fl[j].op == 4 ? v >= w
+                                  : v > w;
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
 int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
 {
     if (argc < 3) {
@@ -971,57 +1503,20 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
     bool by_key = false;
     unsigned char k[256];
     uint32_t n = 0;
-    // "data.<type> <op> <value>" filters (at most 4), all of which must hold
-    struct filt {
-        uint32_t d, op;
-        long long v;
-    } fl[4];
+    filt fl[4];
     uint32_t nf = 0;
-    static const char* const ops[] = {"eq", "ne", "le", "lt", "ge", "gt"};
     if (argc >= 5 && std::string_view(args[3].ptr, args[3].len) == "key") {
+        if (t->type == T_BIN) { // as HAProxy
+            host->cli_printf(r, "Showing keys from tables of type other than ip, ipv6, string and integer is not supported\n");
+            return PTC_ERROR;
+        }
         if (!cli_key(t, args[4], k, &n)) {
             host->cli_printf(r, "Invalid key\n");
             return PTC_ERROR;
         }
         by_key = true;
-    } else {
-        for (uint32_t i = 3; i < argc; i += 3) {
-            std::string_view w(args[i].ptr, args[i].len);
-            if (w.rfind("data.", 0) != 0 || i + 2 >= argc || nf >= 4) {
-                host->cli_printf(r, "Optional argument only supports \"data.<store_data_type>\" <operator> <value> or key <key>\n");
-                return PTC_ERROR;
-            }
-            w.remove_prefix(5);
-            uint32_t d = NDT;
-            for (uint32_t j = 0; j < NDT; j++)
-                if (w == k_dtypes[j].name && j != DT_SERVER_KEY)
-                    d = j;
-            if (d == NDT) {
-                host->cli_printf(r, "Unknown data type\n");
-                return PTC_ERROR;
-            }
-            if (!(t->store & (1u << d))) {
-                host->cli_printf(r, "Data type not stored in this table\n");
-                return PTC_ERROR;
-            }
-            std::string_view o(args[i + 1].ptr, args[i + 1].len);
-            uint32_t op = 6;
-            for (uint32_t j = 0; j < 6; j++)
-                if (o == ops[j])
-                    op = j;
-            if (op == 6) {
-                host->cli_printf(r, "Require and operator among \"eq\", \"ne\", \"le\", \"ge\", \"lt\", \"gt\"\n");
-                return PTC_ERROR;
-            }
-            std::string num(args[i + 2].ptr, args[i + 2].len);
-            char* end = nullptr;
-            long long v = strtoll(num.c_str(), &end, 10);
-            if (num.empty() || *end) {
-                host->cli_printf(r, "Require a valid integer value to compare against\n");
-                return PTC_ERROR;
-            }
-            fl[nf++] = filt{d, op, v};
-        }
+    } else if (!parse_filters(t, argc, args, fl, &nf, r)) {
+        return PTC_ERROR;
     }
     uint64_t now = fresh_ms();
     lock(t);
@@ -1033,39 +1528,15 @@ int cli_show_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_repl
         entry* e = ent(t, i);
         if (expired(t, e, now))
             continue;
-        if (by_key && (e->keylen != n || memcmp(e->key, k, n)))
+        if (by_key && (e->keylen != n || memcmp(key_ptr(t, e), k, n)))
             continue;
-        bool skip = false;
-        for (uint32_t j = 0; j < nf && !skip; j++) {
-            long long v = fl[j].d == DT_SERVER_ID ? (long long)int32_t(e->d[fl[j].d].curr_ctr)
-                                                  : (long long)d_read(t, e, fl[j].d, now);
-            long long w = fl[j].v;
-            bool ok = fl[j].op == 0   ? v == w
-                      : fl[j].op == 1 ? v != w
-                      : fl[j].op == 2 ? v <= w
-                      : fl[j].op == 3 ? v < w
-                      : fl[j].op == 4 ? v >= w
-                                      : v > w;
-            skip = !ok;
-        }
-        if (skip)
+        if (!passes(t, e, now, fl, nf))
             continue;
         host->cli_printf(r, "%p:", (void*)e);
         dump_key(t, e, r);
-        host->cli_printf(r, " use=0 exp=%d", t->expire ? int(e->expire - now) : 0);
-        for (uint32_t d = 0; d < NDT; d++) {
-            if (!(t->store & (1u << d)))
-                continue;
-            if (d == DT_SERVER_ID)
-                host->cli_printf(r, " server_id=%d", int32_t(e->d[d].curr_ctr));
-            else if (d == DT_SERVER_KEY)
-                host->cli_printf(r, " server_key=%s", server_key_name(t, e->d[DT_SERVER_ID].curr_ctr));
-            else if (k_dtypes[d].rate)
-                host->cli_printf(r, " %s(%u)=%u", k_dtypes[d].name, t->period[d],
-                                 d_read(t, e, d, now));
-            else
-                host->cli_printf(r, " %s=%u", k_dtypes[d].name, d_read(t, e, d, now));
-        }
+        long long left = t->expire && e->expire > now ? (long long)(e->expire - now) : 0;
+        host->cli_printf(r, " use=%u exp=%lld", e->ref, left);
+        dump_data(t, e, now, r);
         host->cli_printf(r, "\n");
     }
     unlock(t);
@@ -1087,17 +1558,34 @@ int cli_clear_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
     if (argc >= 5 && std::string_view(args[3].ptr, args[3].len) == "key") {
         unsigned char k[256];
         uint32_t n = 0;
+        if (t->type == T_BIN) { // as HAProxy
+            unlock(t);
+            host->cli_printf(r, "Removing keys from tables of type other than ip, ipv6, string and integer is not supported\n");
+            return PTC_ERROR;
+        }
         if (!cli_key(t, args[4], k, &n)) {
             unlock(t);
             host->cli_printf(r, "Invalid key\n");
             return PTC_ERROR;
         }
         int32_t i = find(t, k, n, fresh_ms());
-        if (i >= 0)
+        if (i >= 0 && !ent(t, i)->ref) // an entry in use stays, as in HAProxy
             release(t, i);
     } else {
-        while (t->hdr->tail >= 0)
-            release(t, t->hdr->tail);
+        // every entry not in use, or those the "data.<type> <op> <value>" filters select
+        filt fl[4];
+        uint32_t nf = 0;
+        if (!parse_filters(t, argc, args, fl, &nf, r)) {
+            unlock(t);
+            return PTC_ERROR;
+        }
+        uint64_t now = fresh_ms();
+        for (int32_t i = t->hdr->tail; i >= 0;) {
+            int32_t p = ent(t, i)->prev;
+            if (!ent(t, i)->ref && passes(t, ent(t, i), now, fl, nf))
+                release(t, i);
+            i = p;
+        }
     }
     unlock(t);
     return PTC_OK;
@@ -1121,6 +1609,10 @@ int cli_set_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply
         host->cli_printf(r, "Id or key expected\n");
         return PTC_ERROR;
     }
+    if (t->type == T_BIN) { // as HAProxy
+        host->cli_printf(r, "Inserting keys into tables of type other than ip, ipv6, string and integer is not supported\n");
+        return PTC_ERROR;
+    }
     if (!cli_key(t, args[4], k, &n)) {
         host->cli_printf(r, "Invalid key\n");
         return PTC_ERROR;
@@ -1140,13 +1632,13 @@ int cli_set_table(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply
         w.remove_prefix(5);
         uint32_t d = NDT;
         for (uint32_t k = 0; k < NDT; k++)
-            if (w == k_dtypes[k].name)
+            if (w == k_dtypes[k].name && !k_dtypes[k].array && k != DT_SERVER_KEY)
                 d = k;
         if (d == NDT) {
             host->cli_printf(r, "Unknown data type\n");
             return PTC_ERROR;
         }
-        if (!(t->store & (1u << d))) {
+        if (!stored(t, d)) {
             host->cli_printf(r, "Data type not stored in this table\n");
             return PTC_ERROR;
         }
@@ -1185,51 +1677,644 @@ const ptc_cli_cmd k_cmds[] = {
      PTC_CLI_ADMIN, cli_set_table},
     {"show table", "show table [<table> [key <k>]]", "report table usage stats or dump this table's contents",
      PTC_CLI_USER, cli_show_table},
-    {"clear table", "clear table <table> [key <k>]", "remove an entry from a table",
+    {"clear table", "clear table <table> [key <k>|data.<type> <op> <v>]", "remove entries from a table",
      PTC_CLI_OPERATOR, cli_clear_table},
 };
+
+// ---- peers: HAProxy's peers protocol (2.1) ------------------------------------------------
+//
+// "peers <name>" sections list the instances ("peer <name> <addr>:<port>", or "server")
+// that share the tables declaring "peers <name>". The first worker keeps one session to
+// every other peer: it connects, says hello ("HAProxyS 2.1"), defines its tables, then
+// pushes every local change (entry::upd above what the session pushed) and applies the
+// updates it receives, which are not pushed again. Portico does not listen for peers: the
+// session it opens carries the updates of both sides.
+
+namespace pw = peerwire;
+
+struct peer_def {
+    std::string name;
+    struct sockaddr_storage addr;
+    socklen_t alen;
+};
+struct peers_sect {
+    std::string name;
+    std::vector<peer_def> peers;
+    std::vector<table*> tables;
+};
+std::vector<peers_sect*> g_peers;
+
+bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
+{
+    size_t c = a.rfind(':');
+    if (c == std::string_view::npos)
+        return false;
+    std::string h(a.substr(0, c)), p(a.substr(c + 1));
+    if (h.size() > 2 && h.front() == '[' && h.back() == ']')
+        h = h.substr(1, h.size() - 2);
+    char* end = nullptr;
+    long port = strtol(p.c_str(), &end, 10);
+    if (p.empty() || *end || port <= 0 || port > 65535)
+        return false;
+    memset(ss, 0, sizeof(*ss));
+    auto* in = reinterpret_cast<sockaddr_in*>(ss);
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
+    if (inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(uint16_t(port));
+        *len = sizeof(sockaddr_in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(uint16_t(port));
+        *len = sizeof(sockaddr_in6);
+        return true;
+    }
+    return false;
+}
+
+// The lines of a "peers" section (the section's header included).
+int parse_peers_line(const ptc_kw_ctx* ctx)
+{
+    std::string_view k(ctx->args[0].ptr, ctx->args[0].len);
+    if (k == "peers") {
+        if (ctx->argc != 2 || !ctx->args[1].len)
+            return host->cfg_errorf(ctx, "'peers' expects <name> as argument.");
+        std::string n(ctx->args[1].ptr, ctx->args[1].len);
+        for (peers_sect* p : g_peers)
+            if (p->name == n)
+                return host->cfg_errorf(ctx, "peers section '%s' is already defined.", n.c_str());
+        g_peers.push_back(new peers_sect{n, {}, {}});
+        return PTC_OK;
+    }
+    if (g_peers.empty())
+        return host->cfg_errorf(ctx, "'%.*s' outside of a peers section.", (int)k.size(), k.data());
+    peers_sect* ps = g_peers.back();
+    if (k == "peer" || k == "server") {
+        if (ctx->argc < 2 || (k == "peer" && ctx->argc < 3))
+            return host->cfg_errorf(ctx, "'%.*s' expects <name> and <addr>:<port> as arguments.",
+                                    (int)k.size(), k.data());
+        if (ctx->argc > 3)
+            return host->cfg_errorf(ctx, "'%.*s': options after the address are not supported yet.",
+                                    (int)k.size(), k.data());
+        peer_def d{};
+        d.name.assign(ctx->args[1].ptr, ctx->args[1].len);
+        for (const peer_def& o : ps->peers)
+            if (o.name == d.name)
+                return host->cfg_errorf(ctx, "peer '%s' is already defined in peers section '%s'.",
+                                        d.name.c_str(), ps->name.c_str());
+        if (ctx->argc == 3 &&
+            !parse_addr(std::string_view(ctx->args[2].ptr, ctx->args[2].len), &d.addr, &d.alen))
+            return host->cfg_errorf(ctx, "'%.*s %s': invalid address '%.*s' (expected <ip>:<port>).",
+                                    (int)k.size(), k.data(), d.name.c_str(), (int)ctx->args[2].len,
+                                    ctx->args[2].ptr);
+        ps->peers.push_back(d);
+        return PTC_OK;
+    }
+    return host->cfg_errorf(ctx, "'%.*s' in a peers section is not supported yet (supported: peer, server).",
+                            (int)k.size(), k.data());
+}
+
+uint32_t wire_key_type(const table* t)
+{
+    switch (t->type) {
+    case T_IP: return pw::KT_IPV4;
+    case T_IPV6: return pw::KT_IPV6;
+    case T_INT: return pw::KT_SINT;
+    case T_STR: return pw::KT_STR;
+    default: return pw::KT_BIN;
+    }
+}
+// HAProxy's key_size: a string key keeps room for its trailing zero.
+uint32_t wire_key_size(const table* t) { return t->type == T_STR ? t->len + 1 : t->keycap; }
+
+struct remote_table {
+    table* t;          // the local table of that name, or NULL (ignored)
+    uint64_t data;     // the data types the remote sends
+    uint32_t nelem[NDT];
+    uint32_t last_id;  // the last update id received
+};
+
+struct psess {
+    peers_sect* ps;
+    const peer_def* peer;
+    std::string local;          // our name
+    ptc_conn* c = nullptr;
+    ptc_task* task = nullptr;
+    int state = 0;              // 0: idle, 1: hello sent, 2: established
+    std::string out;            // bytes waiting for room in the connection
+    std::vector<uint32_t> pushed; // per table of the section: the last seq pushed
+    std::deque<std::pair<uint64_t, remote_table>> remotes; // by remote table id
+    remote_table* cur = nullptr;
+    uint64_t last_rx = 0, last_tx = 0, retry_at = 0;
+    uint32_t unacked = 0;
+};
+std::vector<psess*> g_sessions;
+
+void flush(psess* p)
+{
+    if (!p->c || p->out.empty())
+        return;
+    size_t n = host->conn_send(p->c, p->out.data(), p->out.size());
+    p->out.erase(0, n);
+    if (n)
+        p->last_tx = host->now_ms();
+}
+
+void sess_close(psess* p, uint64_t retry_ms)
+{
+    if (p->c)
+        host->conn_close(p->c);
+    p->c = nullptr;
+    p->state = 0;
+    p->out.clear();
+    p->remotes.clear();
+    p->cur = nullptr;
+    p->retry_at = host->now_ms() + retry_ms;
+    host->task_schedule(p->task, p->retry_at);
+}
+
+// The definition of local table <idx> of the section (a DEFINE message).
+std::string define_msg(table* t, uint32_t idx)
+{
+    std::string m, params;
+    pw::put_varint(m, idx + 1);
+    pw::put_varint(m, t->name.size());
+    m += t->name;
+    pw::put_varint(m, wire_key_type(t));
+    pw::put_varint(m, wire_key_size(t));
+    uint64_t bits = 0;
+    for (uint32_t d = 0; d < NDT; d++) {
+        if (!t->L.has(d))
+            continue;
+        bits |= 1ULL << d;
+        if (k_dtypes[d].array) {
+            pw::put_varint(params, d);
+            pw::put_varint(params, t->L.nelem[d]);
+            if (k_dtypes[d].st == ST_FRQ)
+                pw::put_varint(params, t->L.period[d]);
+        } else if (k_dtypes[d].st == ST_FRQ) {
+            pw::put_varint(params, d);
+            pw::put_varint(params, t->L.period[d]);
+        }
+    }
+    pw::put_varint(m, bits);
+    pw::put_varint(m, t->expire);
+    m += params;
+    return pw::message(pw::CLASS_STKT, pw::STKT_DEFINE, m);
+}
+
+// An UPDATE message for entry <e> of <t> (locked).
+std::string update_msg(table* t, entry* e, uint64_t now)
+{
+    std::string m;
+    pw::put_u32(m, e->upd);
+    if (t->expire)
+        pw::put_u32(m, e->expire > now ? uint32_t(e->expire - now) : 0);
+    const unsigned char* k = key_ptr(t, e);
+    if (t->type == T_STR) {
+        pw::put_varint(m, e->keylen);
+        m.append(reinterpret_cast<const char*>(k), e->keylen);
+    } else if (t->type == T_INT) {
+        uint32_t u;
+        memcpy(&u, k, 4);
+        pw::put_u32(m, u);
+    } else {
+        m.append(reinterpret_cast<const char*>(k), t->keycap);
+        if (e->keylen < t->keycap)
+            m.replace(m.size() - t->keycap + e->keylen, t->keycap - e->keylen, t->keycap - e->keylen, '\0');
+    }
+    for (uint32_t d = 0; d < NDT; d++) {
+        if (!t->L.has(d))
+            continue;
+        for (uint32_t i = 0; i < t->L.nelem[d]; i++) {
+            frq* f = &e->d[t->L.slot[d] + int32_t(i)];
+            switch (k_dtypes[d].st) {
+            case ST_FRQ:
+                pw::put_varint(m, uint32_t(uint32_t(now) - f->curr_tick));
+                pw::put_varint(m, f->curr_ctr);
+                pw::put_varint(m, f->prev_ctr);
+                break;
+            case ST_ULL: pw::put_varint(m, ull_get(f)); break;
+            case ST_SINT: pw::put_varint(m, uint64_t(int64_t(int32_t(f->curr_ctr)))); break;
+            case ST_DICT: pw::put_varint(m, 0); break; // no dictionary entry
+            default: pw::put_varint(m, f->curr_ctr); break;
+            }
+        }
+    }
+    return pw::message(pw::CLASS_STKT, t->expire ? pw::STKT_UPDATE_TIMED : pw::STKT_UPDATE, m);
+}
+
+// Pushes the local changes the peer has not seen (bounded: 256 KiB a turn).
+void push_updates(psess* p, bool all)
+{
+    uint64_t now = host->now_ms();
+    for (size_t ti = 0; ti < p->ps->tables.size() && p->out.size() < 262144; ti++) {
+        table* t = p->ps->tables[ti];
+        lock(t);
+        uint32_t seq = t->hdr->seq;
+        if (all)
+            p->pushed[ti] = 0;
+        if (seq != p->pushed[ti]) {
+            p->out += pw::message(pw::CLASS_STKT, pw::STKT_SWITCH, std::string(1, char(ti + 1)));
+            uint32_t from = p->pushed[ti];
+            for (int32_t i = t->hdr->head; i >= 0; i = ent(t, i)->next) {
+                entry* e = ent(t, i);
+                if (int32_t(e->upd - from) <= 0 || !e->upd || expired(t, e, now))
+                    continue;
+                p->out += update_msg(t, e, now);
+            }
+            p->pushed[ti] = seq;
+        }
+        unlock(t);
+    }
+}
+
+// Applies one UPDATE message of the current remote table.
+bool apply_update(psess* p, uint8_t type, const unsigned char* q, const unsigned char* end)
+{
+    remote_table* r = p->cur;
+    if (!r)
+        return true; // a table we do not share
+    uint32_t id = r->last_id + 1, exp = 0;
+    bool with_id = type == pw::STKT_UPDATE || type == pw::STKT_UPDATE_TIMED;
+    bool timed = type == pw::STKT_UPDATE_TIMED || type == pw::STKT_INCUPDATE_TIMED;
+    if (with_id && !pw::get_u32(&q, end, &id))
+        return false;
+    if (timed && !pw::get_u32(&q, end, &exp))
+        return false;
+    r->last_id = id;
+    p->unacked++;
+    table* t = r->t;
+    if (!t)
+        return true;
+    unsigned char k[k_max_key_len];
+    uint32_t n = 0;
+    if (t->type == T_STR) {
+        uint64_t l = 0;
+        if (!pw::get_varint(&q, end, &l) || uint64_t(end - q) < l)
+            return false;
+        n = uint32_t(l < t->len ? l : t->len);
+        memcpy(k, q, n);
+        q += l;
+    } else if (t->type == T_INT) {
+        uint32_t u = 0;
+        if (!pw::get_u32(&q, end, &u))
+            return false;
+        memcpy(k, &u, 4);
+        n = 4;
+    } else {
+        if (uint32_t(end - q) < t->keycap)
+            return false;
+        memcpy(k, q, t->keycap);
+        n = t->keycap;
+        q += t->keycap;
+    }
+    uint64_t now = host->now_ms();
+    lock(t);
+    int32_t i = get_or_create(t, k, n, now);
+    if (i < 0) {
+        unlock(t);
+        return true;
+    }
+    entry* e = ent(t, i);
+    refresh(t, i, timed && t->expire ? now + exp : t->expire ? now + t->expire : 0);
+    bool ok = true;
+    for (uint32_t d = 0; d < NDT && ok; d++) {
+        if (!(r->data & (1ULL << d)))
+            continue;
+        uint32_t cnt = k_dtypes[d].array ? r->nelem[d] : 1;
+        for (uint32_t x = 0; x < cnt && ok; x++) {
+            uint64_t v = 0, c1 = 0, c2 = 0;
+            if (!pw::get_varint(&q, end, &v)) {
+                ok = false;
+                break;
+            }
+            if (k_dtypes[d].st == ST_FRQ && (!pw::get_varint(&q, end, &c1) || !pw::get_varint(&q, end, &c2))) {
+                ok = false;
+                break;
+            }
+            if (k_dtypes[d].st == ST_DICT) { // skip the dictionary entry
+                if (uint64_t(end - q) < v) {
+                    ok = false;
+                    break;
+                }
+                q += v;
+                continue;
+            }
+            if (d == DT_CONN_CUR || !t->L.has(d) || x >= t->L.nelem[d])
+                continue; // conn_cur is local to each peer, as in HAProxy
+            frq* f = &e->d[t->L.slot[d] + int32_t(x)];
+            if (k_dtypes[d].st == ST_FRQ) {
+                f->curr_tick = uint32_t(now) - uint32_t(v);
+                f->curr_ctr = uint32_t(c1);
+                f->prev_ctr = uint32_t(c2);
+            } else if (k_dtypes[d].st == ST_ULL) {
+                ull_set(f, v);
+            } else {
+                f->curr_ctr = uint32_t(v);
+            }
+        }
+    }
+    unlock(t);
+    return ok;
+}
+
+bool define_remote(psess* p, const unsigned char* q, const unsigned char* end)
+{
+    uint64_t id = 0, nl = 0, kt = 0, ks = 0, bits = 0, exp = 0;
+    if (!pw::get_varint(&q, end, &id) || !pw::get_varint(&q, end, &nl) || uint64_t(end - q) < nl)
+        return false;
+    std::string name(reinterpret_cast<const char*>(q), size_t(nl));
+    q += nl;
+    if (!pw::get_varint(&q, end, &kt) || !pw::get_varint(&q, end, &ks) || !pw::get_varint(&q, end, &bits))
+        return false;
+    remote_table r{};
+    r.data = bits;
+    for (table* t : p->ps->tables)
+        if (t->name == name && wire_key_type(t) == kt && wire_key_size(t) == ks)
+            r.t = t;
+    if (pw::get_varint(&q, end, &exp)) {
+        for (uint32_t d = 0; d < NDT; d++) {
+            if (!(bits & (1ULL << d)))
+                continue;
+            uint64_t ty = 0, x = 0;
+            if (k_dtypes[d].array) {
+                if (!pw::get_varint(&q, end, &ty) || ty != d || !pw::get_varint(&q, end, &x))
+                    return false;
+                r.nelem[d] = uint32_t(x);
+                if (k_dtypes[d].st == ST_FRQ && !pw::get_varint(&q, end, &x))
+                    return false;
+            } else if (k_dtypes[d].st == ST_FRQ) {
+                if (!pw::get_varint(&q, end, &ty) || ty != d || !pw::get_varint(&q, end, &x))
+                    return false;
+            }
+        }
+    }
+    for (auto& e : p->remotes)
+        if (e.first == id) {
+            e.second = r;
+            p->cur = &e.second;
+            return true;
+        }
+    p->remotes.emplace_back(id, r);
+    p->cur = &p->remotes.back().second;
+    return true;
+}
+
+void send_ack(psess* p)
+{
+    if (!p->unacked)
+        return;
+    for (auto& e : p->remotes) {
+        std::string m;
+        pw::put_varint(m, e.first);
+        pw::put_u32(m, e.second.last_id);
+        p->out += pw::message(pw::CLASS_STKT, pw::STKT_ACK, m);
+    }
+    p->unacked = 0;
+}
+
+// Handles the received bytes; false closes the session.
+bool receive(psess* p)
+{
+    ptc_str in{};
+    uint32_t st = host->conn_data(p->c, &in);
+    const unsigned char* b = reinterpret_cast<const unsigned char*>(in.ptr);
+    const unsigned char* end = b + in.len;
+    size_t used_total = 0;
+    if (p->state == 1) { // the status line
+        const void* nl = memchr(b, '\n', in.len);
+        if (!nl)
+            return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR)) && in.len < 64;
+        size_t l = size_t(static_cast<const unsigned char*>(nl) - b);
+        if (l != 3 || memcmp(b, "200", 3) != 0) {
+            host->log(PTC_LOG_WARNING, "peers '%s': peer '%s' refused the session (status '%.*s')",
+                      p->ps->name.c_str(), p->peer->name.c_str(), (int)l, (const char*)b);
+            return false;
+        }
+        used_total = l + 1;
+        p->state = 2;
+        for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
+            p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
+        push_updates(p, true);
+    }
+    while (p->state == 2) {
+        uint8_t cls = 0, type = 0;
+        const unsigned char* pl = nullptr;
+        size_t len = 0, used = 0;
+        int r = pw::next_message(b + used_total, end, 65536, &cls, &type, &pl, &len, &used);
+        if (r < 0)
+            return false;
+        if (r == 0)
+            break;
+        used_total += used;
+        if (cls == pw::CLASS_CONTROL) {
+            if (type == pw::CTRL_RESYNCREQ) { // teach everything, then say so
+                push_updates(p, true);
+                p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCFINISHED);
+            }
+        } else if (cls == pw::CLASS_ERROR) {
+            return false;
+        } else if (cls == pw::CLASS_STKT) {
+            const unsigned char* q = pl;
+            const unsigned char* qe = pl + len;
+            if (type == pw::STKT_DEFINE) {
+                if (!define_remote(p, q, qe))
+                    return false;
+            } else if (type == pw::STKT_SWITCH) {
+                uint64_t id = 0;
+                if (!pw::get_varint(&q, qe, &id))
+                    return false;
+                p->cur = nullptr;
+                for (auto& e : p->remotes)
+                    if (e.first == id)
+                        p->cur = &e.second;
+            } else if (type == pw::STKT_UPDATE || type == pw::STKT_INCUPDATE ||
+                       type == pw::STKT_UPDATE_TIMED || type == pw::STKT_INCUPDATE_TIMED) {
+                if (!apply_update(p, type, q, qe))
+                    return false;
+            }
+        }
+    }
+    host->conn_consume(p->c, used_total);
+    if (used_total)
+        p->last_rx = host->now_ms();
+    send_ack(p);
+    return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR));
+}
+
+void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
+{
+    psess* p = static_cast<psess*>(ctx);
+    if (c != p->c)
+        return;
+    if (ev & PTC_CEV_ERROR) {
+        sess_close(p, 2000);
+        return;
+    }
+    if (ev & PTC_CEV_CONNECTED) {
+        char hello[512];
+        int n = snprintf(hello, sizeof(hello), "HAProxyS 2.1\n%s\n%s %d 1\n", p->peer->name.c_str(),
+                         p->local.c_str(), int(getpid()));
+        p->out.assign(hello, size_t(n));
+        p->state = 1;
+        p->last_rx = host->now_ms();
+    }
+    if ((ev & PTC_CEV_DATA) && !receive(p)) {
+        sess_close(p, 2000);
+        return;
+    }
+    flush(p);
+}
+
+// Every 100 ms: connect, push the local changes, heartbeats, dead peers.
+uint64_t sess_task(ptc_task*, void* ctx)
+{
+    psess* p = static_cast<psess*>(ctx);
+    uint64_t now = host->now_ms();
+    if (!p->c) {
+        if (now < p->retry_at)
+            return p->retry_at;
+        p->c = host->conn_new(me, reinterpret_cast<const sockaddr*>(&p->peer->addr), p->peer->alen,
+                              nullptr, 0, sess_event, p);
+        if (!p->c) {
+            p->retry_at = now + 2000;
+            return p->retry_at;
+        }
+        p->last_rx = p->last_tx = now;
+        return now + 100;
+    }
+    if (now - p->last_rx > 5000) { // no heartbeat for 5 s: the peer is gone
+        sess_close(p, 100);
+        return p->retry_at;
+    }
+    if (p->state == 2) {
+        push_updates(p, false);
+        if (p->out.empty() && now - p->last_tx >= 3000)
+            p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_HEARTBEAT);
+    }
+    flush(p);
+    return now + 100;
+}
 
 } // namespace
 
 int parse_stick_table_kw(const ptc_kw_ctx* ctx) { return parse_stick_table(ctx); }
 int parse_stick_kw(const ptc_kw_ctx* ctx) { return parse_stick_kw_impl(ctx); }
+int parse_peers_kw(const ptc_kw_ctx* ctx) { return parse_peers_line(ctx); }
 
-const ptc_action k_actions[] = {
-    {PTC_RULES_HTTP_REQ, "track-sc0", parse_track, act_track, "track-sc0 <key> [table <t>]"},
-    {PTC_RULES_HTTP_REQ, "track-sc1", parse_track, act_track, "track-sc1 <key> [table <t>]"},
-    {PTC_RULES_HTTP_REQ, "track-sc2", parse_track, act_track, "track-sc2 <key> [table <t>]"},
-    {PTC_RULES_HTTP_REQ, "sc-inc-gpc0", parse_sc_inc_gpc0, act_sc_gp, "sc-inc-gpc0(<sc>)"},
-    {PTC_RULES_HTTP_REQ, "sc-inc-gpc1", parse_sc_inc_gpc1, act_sc_gp, "sc-inc-gpc1(<sc>)"},
-    {PTC_RULES_HTTP_REQ, "sc-set-gpt0", parse_sc_set_gpt0, act_sc_gp, "sc-set-gpt0(<sc>) <int>"},
-};
+// The first worker runs a session to every other peer of each "peers" section in use.
+int peers_worker_init(ptc_modref* self)
+{
+    if (host->worker_slot() != 0 || !PTC_HOST_HAS(host, local_peer))
+        return PTC_OK;
+    ptc_str lp = host->local_peer();
+    std::string local(lp.ptr, lp.len);
+    for (peers_sect* ps : g_peers) {
+        if (ps->tables.empty())
+            continue;
+        bool found = false;
+        for (const peer_def& d : ps->peers)
+            found |= d.name == local;
+        if (!found) {
+            host->log(PTC_LOG_WARNING,
+                      "peers '%s': no peer named '%s' (the local peer name: -L, localpeer or the host name); "
+                      "its tables are not shared",
+                      ps->name.c_str(), local.c_str());
+            continue;
+        }
+        for (const peer_def& d : ps->peers) {
+            if (d.name == local || !d.alen)
+                continue;
+            psess* p = new psess{};
+            p->ps = ps;
+            p->peer = &d;
+            p->local = local;
+            p->pushed.assign(ps->tables.size(), 0);
+            p->task = host->task_new(self, sess_task, p);
+            if (!p->task)
+                return PTC_ERROR;
+            g_sessions.push_back(p);
+            host->task_schedule(p->task, 0);
+        }
+    }
+    return PTC_OK;
+}
+
+namespace {
+
+const uint32_t k_all_rules[] = {PTC_RULES_TCP_REQ_CONN, PTC_RULES_TCP_REQ_CONTENT, PTC_RULES_TCP_RES_CONTENT,
+                                PTC_RULES_HTTP_REQ, PTC_RULES_HTTP_RES, PTC_RULES_HTTP_AFTER_RES};
+
+int reg_actions(ptc_modref* self)
+{
+    static const struct {
+        uint32_t rs;
+        ptc_act_parse_fn p;
+    } tracks[] = {{PTC_RULES_TCP_REQ_CONN, parse_track_conn},
+                  {PTC_RULES_TCP_REQ_CONTENT, parse_track_content},
+                  {PTC_RULES_HTTP_REQ, parse_track_http_req},
+                  {PTC_RULES_HTTP_RES, parse_track_http_res}};
+    static const char* const tnames[] = {"track-sc0", "track-sc1", "track-sc2"};
+    for (const auto& t : tracks)
+        for (const char* n : tnames) {
+            ptc_action a{t.rs, n, t.p, act_track, "track-sc<n> <key> [table <t>]"};
+            if (host->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
+                return PTC_ERROR;
+        }
+    static const struct {
+        const char* n;
+        ptc_act_parse_fn p;
+        const char* help;
+    } gps[] = {{"sc-inc-gpc0", parse_inc_gpc0, "sc-inc-gpc0(<sc>)"},
+               {"sc-inc-gpc1", parse_inc_gpc1, "sc-inc-gpc1(<sc>)"},
+               {"sc-inc-gpc", parse_inc_gpc, "sc-inc-gpc(<idx>,<sc>)"},
+               {"sc-set-gpt0", parse_set_gpt0, "sc-set-gpt0(<sc>) <int|expr>"},
+               {"sc-set-gpt", parse_set_gpt, "sc-set-gpt(<idx>,<sc>) <int|expr>"}};
+    for (uint32_t rs : k_all_rules)
+        for (const auto& g : gps) {
+            ptc_action a{rs, g.n, g.p, act_sc_gp, g.help};
+            if (host->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
+                return PTC_ERROR;
+        }
+    return PTC_OK;
+}
+
+} // namespace
+
 int table_init(ptc_modref* self)
 {
-    for (const ptc_action& a : k_actions)
-        if (host->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
+    if (reg_actions(self) != PTC_OK)
+        return PTC_ERROR;
+    for (const family& f : k_families) {
+        if (f.op != OP_UPDT_CONN && reg(self, std::string("sc_") + f.sfx, &f, -1) != PTC_OK)
             return PTC_ERROR;
-    for (uint32_t d = 0; d < NDT; d++) {
-        const char* fn = k_dtypes[d].fetch;
-        if (!fn)
-            continue;
-        if (reg(self, std::string("sc_") + fn, -1, d, false) != PTC_OK ||
-            reg(self, std::string("src_") + fn, -2, d, false) != PTC_OK)
+        if (f.op != OP_TRACKED && reg(self, std::string("src_") + f.sfx, &f, -2) != PTC_OK)
             return PTC_ERROR;
-        for (int sc = 0; sc < 3; sc++)
-            if (reg(self, "sc" + std::to_string(sc) + "_" + fn, sc, d, false) != PTC_OK)
-                return PTC_ERROR;
+        if (!f.idx && f.op != OP_UPDT_CONN)
+            for (int sc = 0; sc < 3; sc++)
+                if (reg(self, "sc" + std::to_string(sc) + "_" + f.sfx, &f, sc) != PTC_OK)
+                    return PTC_ERROR;
+        if (f.conv && reg_conv(self, std::string("table_") + f.conv, &f) != PTC_OK)
+            return PTC_ERROR;
     }
-    // converters: table_gpt0, table_gpc0, table_http_req_cnt, table_http_req_rate, in_table
-    for (uint32_t d = 0; d < NDT; d++)
-        if (d != DT_SERVER_KEY &&
-            reg_conv(self, std::string("table_") + k_dtypes[d].name, d, false) != PTC_OK)
-            return PTC_ERROR;
-    if (reg_conv(self, "in_table", 0, true) != PTC_OK)
+    if (reg_conv(self, "in_table", &k_in_table) != PTC_OK ||
+        reg_conv(self, "table_server_id", &k_server_id) != PTC_OK)
         return PTC_ERROR;
-    if (reg(self, "sc_tracked", -1, 0, true) != PTC_OK)
-        return PTC_ERROR;
-    for (int sc = 0; sc < 3; sc++)
-        if (reg(self, "sc" + std::to_string(sc) + "_tracked", sc, 0, true) != PTC_OK)
+    for (int avl = 0; avl < 2; avl++) {
+        ptc_fetch fe{};
+        fe.name = avl ? "table_avl" : "table_cnt";
+        fe.out_type = PTC_SMP_SINT;
+        fe.use = PTC_USE_L4;
+        fe.min_args = 0;
+        fe.max_args = 1;
+        fe.check = check_opt_table;
+        fe.help = avl ? "table_avl([<table>]): free entries" : "table_cnt([<table>]): entries in use";
+        if (host->fetch_register(self, &fe, sizeof(fe), fetch_table_count, avl ? &g_names : nullptr) != PTC_OK)
             return PTC_ERROR;
+    }
     for (const ptc_cli_cmd& c : k_cmds)
         if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
             return PTC_ERROR;
@@ -1238,9 +2323,72 @@ int table_init(ptc_modref* self)
 
 int table_post_config(ptc_modref* self)
 {
+    for (const pending_arg& a : g_pending) {
+        a.arg->data = table_by_name(a.name);
+        if (!a.arg->data) {
+            host->errorf(self, "a stick table fetch or converter names an unknown table '%s'", a.name.c_str());
+            return PTC_ERROR;
+        }
+    }
+    for (stick_rule* r : g_srules) {
+        r->t = r->tname.empty() ? table_of_proxy(r->px) : table_by_name(r->tname);
+        if (!r->t) {
+            ptc_str pn = host->proxy_name(r->px);
+            host->errorf(self, "proxy '%.*s': stick rule: %s", (int)pn.len, pn.ptr,
+                         r->tname.empty() ? "no stick-table in this proxy (use 'table <name>')"
+                                          : ("unknown table '" + r->tname + "'").c_str());
+            return PTC_ERROR;
+        }
+        if (r->kind & SR_STORE_RES) {
+            if (std::string_view(host->proxy_mode(r->px).ptr, host->proxy_mode(r->px).len) != "http") {
+                ptc_str pn = host->proxy_name(r->px);
+                host->errorf(self, "proxy '%.*s': 'stick store-response' is not supported yet in mode tcp",
+                             (int)pn.len, pn.ptr);
+                return PTC_ERROR;
+            }
+            g_have_store_res = true;
+        }
+        // as HAProxy, a table used by stick rules stores the server
+        table_need(r->t, DT_SERVER_ID);
+        table_need(r->t, DT_SERVER_KEY);
+    }
+    for (track_act* a : g_tracks) {
+        a->t = a->tname.empty() ? table_of_proxy(a->px) : table_by_name(a->tname);
+        if (!a->t) {
+            ptc_str pn = host->proxy_name(a->px);
+            host->errorf(self, "proxy '%.*s': track-sc%u: %s", (int)pn.len, pn.ptr, a->sc,
+                         a->tname.empty() ? "no stick-table in this proxy (use 'table <name>')"
+                                          : ("unknown table '" + a->tname + "'").c_str());
+            return PTC_ERROR;
+        }
+    }
     for (table* t : g_tables) {
+        if (t->peers.empty())
+            continue;
+        peers_sect* ps = nullptr;
+        for (peers_sect* p : g_peers)
+            if (p->name == t->peers)
+                ps = p;
+        if (!ps) {
+            host->errorf(self, "stick-table '%s': unknown peers section '%s'", t->name.c_str(), t->peers.c_str());
+            return PTC_ERROR;
+        }
+        ps->tables.push_back(t);
+    }
+    for (table* t : g_tables) {
+        table_finish(t);
         size_t sz = sizeof(area_hdr) + sizeof(int32_t) * t->nbuckets + size_t(t->stride) * t->size;
-        std::string nm = "table:" + t->name;
+        // the layout's signature in the name: a reload keeps the entries only when the
+        // new configuration lays them out the same way
+        uint32_t sig[3 + 3 * NDT] = {t->type, t->stride, t->size};
+        for (uint32_t d = 0; d < NDT; d++) {
+            sig[3 + 3 * d] = uint32_t(t->L.slot[d]);
+            sig[4 + 3 * d] = t->L.nelem[d];
+            sig[5 + 3 * d] = t->L.period[d];
+        }
+        char hx[16];
+        snprintf(hx, sizeof(hx), "%08x", hash_key(reinterpret_cast<const unsigned char*>(sig), sizeof(sig)));
+        std::string nm = "table:" + t->name + ":" + hx;
         void* a = host->shm_reserve(self, nm.c_str(), sz);
         if (!a) {
             host->errorf(self, "stick-table '%s': cannot reserve %zu bytes of shared memory",
@@ -1261,33 +2409,6 @@ int table_post_config(ptc_modref* self)
             t->hdr->inited = 1;
         }
     }
-    for (const std::string& n : g_conv_tables)
-        if (!table_by_name(n)) {
-            host->errorf(self, "a table converter names an unknown stick-table '%s'", n.c_str());
-            return PTC_ERROR;
-        }
-    for (stick_rule* r : g_srules) {
-        r->t = r->tname.empty() ? table_of_proxy(r->px) : table_by_name(r->tname);
-        if (!r->t) {
-            ptc_str pn = host->proxy_name(r->px);
-            host->errorf(self, "proxy '%.*s': stick rule: %s", (int)pn.len, pn.ptr,
-                         r->tname.empty() ? "no stick-table in this proxy (use 'table <name>')"
-                                          : ("unknown table '" + r->tname + "'").c_str());
-            return PTC_ERROR;
-        }
-        // as HAProxy, a table used by stick rules stores the server
-        r->t->store |= (1u << DT_SERVER_ID) | (1u << DT_SERVER_KEY);
-    }
-    for (track_act* a : g_tracks) {
-        a->t = a->tname.empty() ? table_of_proxy(a->px) : table_by_name(a->tname);
-        if (!a->t) {
-            ptc_str pn = host->proxy_name(a->px);
-            host->errorf(self, "proxy '%.*s': track-sc%u: %s", (int)pn.len, pn.ptr, a->sc,
-                         a->tname.empty() ? "no stick-table in this proxy (use 'table <name>')"
-                                          : ("unknown table '" + a->tname + "'").c_str());
-            return PTC_ERROR;
-        }
-    }
     return PTC_OK;
 }
 
@@ -1302,7 +2423,7 @@ void stick_backend(ptc_stream* s)
         return;
     const ptc_proxy* be = host->stream_backend(s);
     for (stick_rule* r : g_srules) {
-        if (r->px != be || !(r->kind & SR_STORE) || st->nstore >= 4)
+        if (r->px != be || !(r->kind & SR_STORE) || st->nstore >= 4 || !rule_applies(s, r))
             continue;
         ptc_sample smp{};
         if (!host->expr_eval(s, r->expr, &smp))
@@ -1323,7 +2444,7 @@ int stick_server_choice(ptc_stream* s)
     const ptc_proxy* be = host->stream_backend(s);
     uint64_t now = host->now_ms();
     for (stick_rule* r : g_srules) {
-        if (r->px != be || !(r->kind & SR_MATCH))
+        if (r->px != be || !(r->kind & SR_MATCH) || !rule_applies(s, r))
             continue;
         ptc_sample smp{};
         if (!host->expr_eval(s, r->expr, &smp))
@@ -1334,7 +2455,7 @@ int stick_server_choice(ptc_stream* s)
             continue;
         lock(r->t);
         int32_t i = find(r->t, k, n, now);
-        uint32_t id = i >= 0 ? ent(r->t, i)->d[DT_SERVER_ID].curr_ctr : 0;
+        uint32_t id = i >= 0 ? uint32_t(d_read(r->t, ent(r->t, i), DT_SERVER_ID, now)) : 0;
         unlock(r->t);
         if (!id)
             continue;
@@ -1344,7 +2465,8 @@ int stick_server_choice(ptc_stream* s)
         uint32_t stt = host->server_state(sv);
         bool stopped = !(stt & PTC_SRV_ST_UP) || (stt & PTC_SRV_ST_MAINT);
         px_conf* pc = px_conf_of(be);
-        if (stopped && !(pc && pc->persist))
+        stream_st* st = state_of(s);
+        if (stopped && !(pc && pc->persist) && !(st && st->force_prst))
             continue;
         if (host->stream_use_server(s, sv, PTC_USE_SRV_FORCE) == PTC_OK)
             return PTC_STOP;
@@ -1369,41 +2491,87 @@ void stick_store(ptc_stream* s)
         int32_t i = get_or_create(t, st->store[j].key, st->store[j].keylen, now);
         if (i >= 0) {
             touch(t, i, now);
-            ent(t, i)->d[DT_SERVER_ID].curr_ctr = id;
+            d_set(t, ent(t, i), DT_SERVER_ID, now, id);
         }
         unlock(t);
     }
     st->nstore = 0;
 }
 
-// A response from the server: 4xx counts as an HTTP error for every tracked counter.
-void table_response(ptc_stream* s, int status)
+// The server's response: "stick store-response" rules store its key with the server.
+void stick_store_response(ptc_stream* s)
 {
-    stream_st* st = state_of(s);
-    if (!st || (unsigned)(status - 400) >= 100)
+    if (!g_have_store_res)
         return;
+    const ptc_proxy* be = host->stream_backend(s);
+    ptc_server* sv = host->stream_server(s);
+    if (!be || !sv)
+        return;
+    uint32_t id = host->server_id(sv);
     uint64_t now = host->now_ms();
-    for (auto& sc : st->sc) {
-        table* t = static_cast<table*>(sc.t);
-        if (!t || !(t->store & ((1u << DT_HTTP_ERR_CNT) | (1u << DT_HTTP_ERR_RATE))))
+    for (stick_rule* r : g_srules) {
+        if (r->px != be || !(r->kind & SR_STORE_RES) || !rule_applies(s, r))
             continue;
-        lock(t);
-        int32_t i = find(t, sc.key, sc.keylen, now);
+        ptc_sample smp{};
+        if (!host->expr_eval(s, r->expr, &smp))
+            continue;
+        unsigned char k[256];
+        uint32_t n = 0;
+        if (!key_of(r->t, smp, k, &n))
+            continue;
+        lock(r->t);
+        int32_t i = get_or_create(r->t, k, n, now);
         if (i >= 0) {
-            d_add(t, ent(t, i), DT_HTTP_ERR_CNT, now, 1);
-            d_add(t, ent(t, i), DT_HTTP_ERR_RATE, now, 1);
+            touch(r->t, i, now);
+            d_set(r->t, ent(r->t, i), DT_SERVER_ID, now, id);
         }
-        unlock(t);
+        unlock(r->t);
     }
 }
 
-// Per request: nothing tracked yet (HAProxy: every request is a new stream).
+// A response from the server: 4xx count as HTTP errors, 5xx (but 501 and 505) as HTTP
+// failures, for every tracked counter.
+void table_response(ptc_stream* s, int status)
+{
+    stream_st* st = state_of(s);
+    if (st && st->ntrack)
+        count_status(st, status);
+}
+
+// A new HTTP request: the previous one's counters (tracked by http-request/response rules)
+// are released; the request counts for the counters still tracked (connection and
+// stream level), as HAProxy counts it for a new stream's inherited counters.
 int hook_http_request(ptc_stream* s, void*, void*)
 {
     stream_st* st = state_of(s);
-    if (st)
-        for (auto& sc : st->sc)
-            sc.t = nullptr;
+    if (!st || !st->ntrack)
+        return PTC_CONTINUE;
+    account_bytes(s, st);
+    for (uint32_t i = 0; i < 3; i++)
+        if (st->sc[i].t && st->sc[i].level == SCL_HTTP)
+            untrack(st, i);
+    count_all(st, DT_HTTP_REQ_CNT, DT_HTTP_REQ_RATE);
+    return PTC_CONTINUE;
+}
+
+// Past the "tcp-request connection" rules: a new session for the counters they tracked.
+int hook_connection(ptc_stream* s, void*, void*)
+{
+    stream_st* st = state_of(s);
+    if (st && st->ntrack)
+        count_all(st, DT_SESS_CNT, DT_SESS_RATE);
+    return PTC_CONTINUE;
+}
+
+// The stream ends: every tracked counter is released.
+int hook_close(ptc_stream* s, void*, void*)
+{
+    stream_st* st = state_of(s);
+    if (!st || !st->ntrack)
+        return PTC_CONTINUE;
+    account_bytes(s, st);
+    for (uint32_t i = 0; i < 3; i++)
+        untrack(st, i);
     return PTC_CONTINUE;
 }
 

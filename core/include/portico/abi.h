@@ -56,14 +56,18 @@
  *       PTC_EV_SRV_CONNECTED waits for it; a failure before it is a failed connection
  *       attempt) and ptc_transport.shutw (a last record before the write shutdown).
  *  1.8  ptc_host.stream_set_cookie_state (the cookie letters of %tsc).
- *  1.11 TLS health checks (ssl.h, the ssl module's published API, found by its `size`):
+ *  1.9  TLS health checks (ssl.h, the ssl module's published API, found by its `size`):
  *       ptc_ssl_api.check_prepare, check_transport, transport_error;
  *       PTC_SSL_SRV_CHECK_TLS, PTC_SSL_SRV_NO_CHECK_TLS, PTC_SSL_CHK_DEFAULT,
- *       PTC_SSL_CHK_NO_H2. Nothing in the host table: PTC_ABI_MINOR moves to 11 when
- *       1.9 and 1.10 (assigned to other branches) are merged.
+ *       PTC_SSL_CHK_NO_H2. Nothing in the host table.
+ *  1.10 ptc_host.stream_bytes (a stream's byte counts, for the stick tables'
+ *       bytes_in_* / bytes_out_* data); ptc_host.cond_compile / cond_eval (the
+ *       "if"/"unless" conditions of a module's own keywords: stick rules);
+ *       ptc_host.local_peer (this instance's peer name); PTC_SEC_PEERS (a module keyword
+ *       named "peers" receives the "peers" sections' lines).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 8
+#define PTC_ABI_MINOR 10
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -481,6 +481,25 @@ typedef struct ptc_host {
      *  Both go back to '-' once the transaction is logged (stream_log_txn). A letter the
      *  protocol module put in ptc_log_txn.term[2..3] wins. Worker. Since 1.8. */
     void (*stream_set_cookie_state)(ptc_stream *s, uint32_t cli, uint32_t srv);
+
+    /* ---- stream byte counts (1.10) ---- */
+    /** The bytes received so far on channel `dir` (PTC_DIR_REQ: from the client,
+     *  PTC_DIR_RES: from the server) of stream `s`, all transactions together (what the
+     *  stick tables' bytes_in/bytes_out counters add up). Worker. Since 1.10. */
+    uint64_t (*stream_bytes)(ptc_stream *s, uint32_t dir);
+
+    /* ---- conditions of a module's own keywords (1.10) ---- */
+    /** Compile the condition starting at ctx->args[first], which must be "if" or
+     *  "unless", to the end of the line (ACL names of ctx->proxy, '!', '||',
+     *  "{ anonymous acl }"), with samples available at `use` (PTC_USE_*). NULL after
+     *  reporting the error at file:line. Config time. Since 1.10. */
+    ptc_cond *(*cond_compile)(const ptc_kw_ctx *ctx, uint32_t first, uint32_t use);
+    /** Evaluate a compiled condition on stream `s`: 1 when the rule applies (the "if"
+     *  condition holds, the "unless" one does not), else 0. Worker. Since 1.10. */
+    int (*cond_eval)(ptc_stream *s, const ptc_cond *c);
+    /** This instance's peer name in "peers" sections: "localpeer", else -L, else the
+     *  host name. Since 1.10. */
+    ptc_str (*local_peer)(void);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

@@ -147,6 +147,9 @@ typedef struct ptc_logfmt ptc_logfmt;
 /* A compiled sample expression, owned by the host. */
 typedef struct ptc_expr ptc_expr;
 
+/* A compiled condition ("if"/"unless" ...), owned by the host (since 1.10). */
+typedef struct ptc_cond ptc_cond;
+
 /* Per-transaction log data a protocol module hands to the host
  * (host->stream_log_txn). Times are absolute host->now_ms() values, 0 when
  * unknown. Strings are copied by the host. New fields are appended. */

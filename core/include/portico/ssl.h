@@ -19,10 +19,10 @@ extern "C" {
 
 /* Bits of server_flags(). */
 #define PTC_SSL_SRV_TLS          0x0001u /* "ssl": traffic to the server is TLS */
-#define PTC_SSL_SRV_CHECK_TLS    0x0002u /* "check-ssl" (since 1.11) */
-#define PTC_SSL_SRV_NO_CHECK_TLS 0x0004u /* "no-check-ssl" (since 1.11) */
+#define PTC_SSL_SRV_CHECK_TLS    0x0002u /* "check-ssl" (since 1.9) */
+#define PTC_SSL_SRV_NO_CHECK_TLS 0x0004u /* "no-check-ssl" (since 1.9) */
 
-/* Flags of check_transport() (since 1.11). */
+/* Flags of check_transport() (since 1.9). */
 #define PTC_SSL_CHK_DEFAULT 0x0001u /* the check's default connection: the server's
                                        "check-sni" / "check-alpn" apply where <sni> / <alpn>
                                        are NULL */
@@ -33,7 +33,7 @@ typedef struct ptc_ssl_api {
     uint32_t size; /* sizeof(ptc_ssl_api) as the ssl module knows it */
     /** PTC_SSL_SRV_* bits of a server's configuration (config time and later). */
     uint32_t (*server_flags)(const ptc_server *srv);
-    /* ---- since 1.11 (read only when `size` covers them) ---- */
+    /* ---- since 1.9 (read only when `size` covers them) ---- */
     /** Config time (post_config): makes sure <srv> has a TLS client context built from its
      *  TLS settings ("verify", "ca-file", "crt", "ciphers", versions...) even without
      *  "ssl" or "check-ssl" (a "tcp-check connect ssl" rule needs one). PTC_OK, or

@@ -32,6 +32,8 @@ typedef struct ptc_bind ptc_bind;     /* one listening address of a frontend (si
 #define PTC_SEC_FRONTEND  0x0004u /* also valid in "listen" */
 #define PTC_SEC_BACKEND   0x0008u /* also valid in "listen" */
 #define PTC_SEC_PROXY     (PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND | PTC_SEC_BACKEND)
+#define PTC_SEC_PEERS     0x0010u /* since 1.10: a "peers" section; the header and each of
+                                     its lines go to the module keyword named "peers" */
 #define PTC_KW_SERVER     0x0100u /* an option on a "server" line */
 #define PTC_KW_DEFSERVER  0x0200u /* an option on a "default-server" line */
 #define PTC_KW_BIND       0x0400u /* an option on a "bind" line */

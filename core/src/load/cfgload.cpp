@@ -76,7 +76,7 @@ void cfg_loader::register_module(module_rec* m)
                 srv_kws.add(e);
             if (k.where & PTC_KW_BIND)
                 bind_kws.add(e);
-            if (k.where & (PTC_SEC_GLOBAL | PTC_SEC_PROXY))
+            if (k.where & (PTC_SEC_GLOBAL | PTC_SEC_PROXY | PTC_SEC_PEERS))
                 kws_.add(e);
         } catch (const std::exception& ex) {
             error("module " + m->name + ": keyword '" + k.name + "' is already registered (" +
@@ -234,7 +234,7 @@ bool cfg_loader::load(const load_options& o, config& cfg)
 bool cfg_loader::open_section(const cfg::line& l)
 {
     const std::string& k = l.args[0];
-    static const char* const unsupported[] = {"resolvers", "peers",
+    static const char* const unsupported[] = {"resolvers",
                                               "mailers", "cache",
                                               "crt-store", "log-forward", "fcgi-app",
                                               "dynamic-update", nullptr};
@@ -284,6 +284,13 @@ bool cfg_loader::open_section(const cfg::line& l)
             error_at(l.file, l.lineno, err);
             sec_ = sec::unsupported;
         }
+        return true;
+    }
+    if (k == "peers") { // a module's section (1.10): every line goes to its "peers" keyword
+        cur_ = nullptr;
+        sec_ = sec::peers;
+        if (!call_section_keyword(l))
+            sec_ = sec::unsupported;
         return true;
     }
     if (k == "defaults" || k == "frontend" || k == "backend" || k == "listen") {
@@ -432,6 +439,9 @@ void cfg_loader::dispatch(const cfg::line& l)
             error_at(l.file, l.lineno, err);
         return;
     }
+    case sec::peers:
+        call_section_keyword(l);
+        return;
     case sec::ring: {
         std::string err, warn;
         if (!log::ring_keyword(*ctx_.cfg, l.args, err, warn))
@@ -450,6 +460,40 @@ void cfg_loader::dispatch(const cfg::line& l)
         first = 1;
     }
     call_keyword(l, first, negated);
+}
+
+// A line of a section a module owns (since 1.10, "peers"): the header and every line of
+// the section go to the module keyword named after the section, registered with
+// PTC_SEC_PEERS; without one the section is refused as not supported.
+bool cfg_loader::call_section_keyword(const cfg::line& l)
+{
+    const std::vector<std::string> name{"peers"};
+    int words = 0;
+    const cfg::kw_entry* e = kws_.find(name, 0, &words);
+    const kw_def* d = e ? static_cast<const kw_def*>(e->data) : nullptr;
+    if (!d || !(d->kw->where & PTC_SEC_PEERS) || !d->kw->parse) {
+        if (l.args[0] == "peers")
+            error_at(l.file, l.lineno, "section 'peers' is not supported yet by portico");
+        return false;
+    }
+    std::vector<ptc_str> args;
+    for (const std::string& a : l.args)
+        args.push_back(ptc_str{a.data(), a.size()});
+    ptc_kw_ctx ctx{};
+    ctx.size = sizeof(ctx);
+    ctx.section = PTC_SEC_PEERS;
+    ctx.file = l.file.c_str();
+    ctx.line = (uint32_t)l.lineno;
+    ctx.argc = (uint32_t)args.size();
+    ctx.args = args.data();
+    ctx.kw_words = 1;
+    ctx.self = to_handle(d->mod);
+    ctx.conf = conf_blob(ctx_.cfg->global.mod, d->mod, PTC_CONF_GLOBAL);
+    int before = ctx_.errors;
+    int r = d->kw->parse(&ctx);
+    if (r != PTC_OK && ctx_.errors == before)
+        error_at(l.file, l.lineno, "'" + l.args[0] + "': invalid arguments");
+    return r == PTC_OK;
 }
 
 bool cfg_loader::call_keyword(const cfg::line& l, size_t first, bool negated)

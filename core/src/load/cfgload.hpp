@@ -57,6 +57,7 @@ private:
     void register_module(module_rec* m);
     void dispatch(const cfg::line& l);
     bool open_section(const cfg::line& l);
+    bool call_section_keyword(const cfg::line& l);
     bool call_keyword(const cfg::line& l, size_t first, bool negated);
     proxy* new_proxy(const cfg::line& l, uint32_t cap, const std::string& name,
                      const std::string& from);
@@ -65,7 +66,7 @@ private:
     cfg_ctx ctx_;                    // config being built, messages (g_cfg_ctx)
     cfg::registry kws_;              // section keywords
     cfg::cond_env env_;
-    enum class sec { none, global, defaults, frontend, backend, listen, ring, program, userlist, http_errors, unsupported } sec_ =
+    enum class sec { none, global, defaults, frontend, backend, listen, ring, program, userlist, http_errors, peers, unsupported } sec_ =
         sec::none;
     std::string http_errors_cur_; // the "http-errors" section being read
     proxy* cur_ = nullptr;           // proxy or defaults being defined

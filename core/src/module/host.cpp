@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // The host function table handed to every module (ptc_host), wired to the core.
+#include <unistd.h>
 #include <cstdarg>
 #include <cstddef>
 #include <cstdio>
@@ -204,6 +205,21 @@ uint64_t h_global_setting(const char* name)
     if (n == "max-spread-checks")
         return g.max_spread_checks;
     return 0;
+}
+
+// host->local_peer (1.10): this instance's name in "peers" sections.
+ptc_str h_local_peer()
+{
+    static std::string host_name;
+    const std::string& lp = g_config->global.localpeer;
+    if (!lp.empty())
+        return ptc_str{lp.data(), lp.size()};
+    if (host_name.empty()) {
+        char b[256] = {};
+        if (gethostname(b, sizeof(b) - 1) == 0)
+            host_name = b;
+    }
+    return ptc_str{host_name.data(), host_name.size()};
 }
 
 uint64_t h_proxy_setting(const ptc_proxy* p, const char* name)
@@ -466,6 +482,15 @@ void host_stream_set_cookie_state(ptc_stream* ps, uint32_t cli, uint32_t srv)
         s->log_ck[1] = char(srv);
 }
 
+// host->stream_bytes (1.10): the bytes a stream received on a channel so far.
+uint64_t host_stream_bytes(ptc_stream* ps, uint32_t dir)
+{
+    stream* s = reinterpret_cast<stream*>(ps);
+    if (!s || dir > PTC_DIR_RES)
+        return 0;
+    return s->ch[dir].bytes;
+}
+
 } // namespace
 
 // Designated initialisers: a slot in the wrong place is a compile error.
@@ -591,6 +616,10 @@ const ptc_host g_host = {
     .service_match = host_service_match,
     .stream_report_error = host_stream_report_error,
     .stream_set_cookie_state = host_stream_set_cookie_state,
+    .stream_bytes = host_stream_bytes,
+    .cond_compile = host_cond_compile,
+    .cond_eval = host_cond_eval,
+    .local_peer = h_local_peer,
 };
 
 } // namespace portico

@@ -650,4 +650,19 @@ int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out)
 
 char* host_scratch(size_t* cap) { return smp::scratch(cap); }
 
+// host->cond_compile / cond_eval (1.10): a module keyword's "if"/"unless" condition.
+ptc_cond* host_cond_compile(const ptc_kw_ctx* ctx, uint32_t first, uint32_t use)
+{
+    std::string err;
+    smp::cond* c = smp::cond_parse(ctx, first, nullptr, use, err);
+    if (!c && !err.empty() && g_cfg_ctx && ctx)
+        g_cfg_ctx->error_at(ctx->file ? ctx->file : "", (int)ctx->line, err);
+    return reinterpret_cast<ptc_cond*>(c);
+}
+
+int host_cond_eval(ptc_stream* s, const ptc_cond* c)
+{
+    return c && smp::cond_eval(s, reinterpret_cast<const smp::cond*>(c)) == smp::COND_TRUE;
+}
+
 } // namespace portico

@@ -17,6 +17,8 @@ size_t host_logfmt_eval(ptc_stream* s, const ptc_logfmt* lf, char* buf, size_t c
 ptc_expr* host_expr_compile(const ptc_kw_ctx* ctx, ptc_str expr);
 int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out);
 char* host_scratch(size_t* cap);
+ptc_cond* host_cond_compile(const ptc_kw_ctx* ctx, uint32_t first, uint32_t use);
+int host_cond_eval(ptc_stream* s, const ptc_cond* c);
 int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value);
 int host_var_get(ptc_stream* s, ptc_str name, ptc_sample* out);
 // registry.cpp (1.3)

@@ -1,0 +1,84 @@
+// SPDX-License-Identifier: MIT
+// Unit tests of the peers protocol wire encoding: HAProxy's varints at each length
+// boundary, round trips, truncation, and message framing.
+#define BOOST_TEST_MODULE peerwire
+#define BOOST_TEST_DYN_LINK
+#include <boost/test/unit_test.hpp>
+
+#include "peerwire.hpp"
+
+using namespace stick::peerwire;
+
+namespace {
+std::string enc(uint64_t v)
+{
+    std::string s;
+    put_varint(s, v);
+    return s;
+}
+} // namespace
+
+BOOST_AUTO_TEST_CASE(varint_lengths)
+{
+    // HAProxy's PEER_ENC_*BYTES_MIN boundaries
+    BOOST_TEST(enc(0).size() == 1u);
+    BOOST_TEST(enc(0xef).size() == 1u);
+    BOOST_TEST(enc(0xf0).size() == 2u);
+    BOOST_TEST(enc(0x8ef).size() == 2u);
+    BOOST_TEST(enc(0x8f0).size() == 3u);
+    BOOST_TEST(enc(0x408ef).size() == 3u);
+    BOOST_TEST(enc(0x408f0).size() == 4u);
+    BOOST_TEST(enc(0x20408f0).size() == 5u);
+    BOOST_TEST(enc(~0ULL).size() == 10u);
+    BOOST_TEST(enc(0xf0) == std::string("\xf0\x00", 2));
+    BOOST_TEST(enc(0xf1) == std::string("\xf1\x00", 2));
+    BOOST_TEST(enc(0x100) == std::string("\xf0\x01", 2));
+}
+
+BOOST_AUTO_TEST_CASE(varint_round_trip)
+{
+    for (uint64_t v : {0ULL, 1ULL, 239ULL, 240ULL, 241ULL, 1000ULL, 2287ULL, 2288ULL, 65535ULL,
+                       264431ULL, 264432ULL, 4294967295ULL, 1ULL << 40, ~0ULL}) {
+        std::string s = enc(v);
+        const unsigned char* p = reinterpret_cast<const unsigned char*>(s.data());
+        uint64_t out = 0;
+        BOOST_TEST(get_varint(&p, p + s.size(), &out));
+        BOOST_TEST(out == v);
+        BOOST_TEST(p == reinterpret_cast<const unsigned char*>(s.data()) + s.size());
+        // every truncation fails and leaves the cursor
+        for (size_t cut = 0; cut < s.size(); cut++) {
+            const unsigned char* q = reinterpret_cast<const unsigned char*>(s.data());
+            BOOST_TEST(!get_varint(&q, q + cut, &out));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(framing)
+{
+    std::string hb = message(CLASS_CONTROL, CTRL_HEARTBEAT);
+    BOOST_TEST(hb == std::string("\x00\x04", 2));
+    std::string payload(300, 'x');
+    std::string m = message(CLASS_STKT, STKT_UPDATE, payload);
+    std::string both = hb + m;
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(both.data());
+    const unsigned char* end = p + both.size();
+    uint8_t cls, type;
+    const unsigned char* pl;
+    size_t len, used;
+    BOOST_TEST(next_message(p, end, 65536, &cls, &type, &pl, &len, &used) == 1);
+    BOOST_TEST(cls == CLASS_CONTROL);
+    BOOST_TEST(type == CTRL_HEARTBEAT);
+    BOOST_TEST(used == 2u);
+    p += used;
+    BOOST_TEST(next_message(p, end - 1, 65536, &cls, &type, &pl, &len, &used) == 0);
+    BOOST_TEST(next_message(p, end, 100, &cls, &type, &pl, &len, &used) == -1);
+    BOOST_TEST(next_message(p, end, 65536, &cls, &type, &pl, &len, &used) == 1);
+    BOOST_TEST(len == 300u);
+    BOOST_TEST(p + used == end);
+    std::string u;
+    put_u32(u, 0x01020304);
+    const unsigned char* q = reinterpret_cast<const unsigned char*>(u.data());
+    uint32_t v = 0;
+    BOOST_TEST(get_u32(&q, q + 4, &v));
+    BOOST_TEST(v == 0x01020304u);
+}
