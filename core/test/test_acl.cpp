@@ -152,8 +152,17 @@ BOOST_AUTO_TEST_CASE(conditions)
     BOOST_TEST(w.cond({"if", "undeclared"}, &err) == -1);
     BOOST_TEST(err == "no such ACL : 'undeclared'");
     BOOST_TEST(w.cond({"if"}, &err) == -1);
-    BOOST_TEST(w.cond({"if", "is_get", "||"}, &err) == -1);
     BOOST_TEST(w.cond({"if", "!"}, &err) == -1);
+    BOOST_TEST(w.cond({"if", "or"}, &err) == -1);
+    // HAProxy 2.6's leniency: "or" in any case, "!" alone or repeated, empty alternatives
+    BOOST_TEST(w.cond({"if", "is_get", "||"}) == 1);
+    BOOST_TEST(w.cond({"if", "is_local", "OR", "is_get"}) == 1);
+    BOOST_TEST(w.cond({"if", "is_local", "Or", "is_local"}) == 0);
+    BOOST_TEST(w.cond({"if", "or", "is_local", "or", "or", "is_admin"}) == 1);
+    BOOST_TEST(w.cond({"if", "!!is_get"}) == 1);
+    BOOST_TEST(w.cond({"if", "!", "!is_get"}) == 1);
+    BOOST_TEST(w.cond({"if", "!is_get", "or", "is_admin"}) == 1);
+    BOOST_TEST(w.cond({"if", "!", "or", "is_get"}) == 1); // a dangling '!' is reset by "or"
     BOOST_TEST(w.cond({"if", "{", "path", "/"}, &err) == -1);
     BOOST_TEST(err.find("missing closing '}'") != std::string::npos);
     BOOST_TEST(w.cond({"if", "HTTP_1.1"}, &err) == -1); // needs req.ver: not registered here

@@ -163,8 +163,8 @@ bool valid_name(std::string_view n)
     if (n.empty())
         return false;
     for (char c : n)
-        if (c <= ' ' || c == ':' || c == 0x7f)
-            return false;
+        if (c <= ' ' || c == 0x7f)
+            return false; // ':' is kept in the name as HAProxy 2.6 does ("X-Proto:: http")
     return true;
 }
 

@@ -304,7 +304,9 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
                              const std::string& from)
 {
     config& cfg = *ctx_.cfg;
-    proxy* defs = last_defaults_;
+    // Only frontends, backends and listens inherit the last defaults section: a new
+    // "defaults" starts from scratch unless it names one with "from" (HAProxy 2.6).
+    proxy* defs = cap == CAP_DEFAULTS ? nullptr : last_defaults_;
     if (!from.empty()) {
         defs = nullptr;
         for (auto& d : cfg.defaults)

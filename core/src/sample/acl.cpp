@@ -4,6 +4,7 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <strings.h>
 
 #include "proxy/proxy.hpp"
 #include "sample/sample_int.hpp"
@@ -326,21 +327,20 @@ cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t
     }
     for (; i < w.size(); i++) {
         std::string t = w[i];
-        if (t == "||" || t == "or") {
-            if (neg || c->alts.back().empty()) {
-                err = "'" + t + "' must follow a condition term";
-                return nullptr;
-            }
-            c->alts.emplace_back();
-            continue;
-        }
-        if (t == "!") {
-            neg = !neg;
-            continue;
-        }
-        while (t.size() > 1 && t[0] == '!') {
+        // As HAProxy 2.6: any number of leading '!' toggle the negation, a word that is
+        // only '!' is allowed, "or" is case-insensitive, and an "or"/"||" resets a dangling
+        // negation; empty alternatives ("A or or B", a trailing "or") are dropped.
+        while (!t.empty() && t[0] == '!') {
             neg = !neg;
             t.erase(0, 1);
+        }
+        if (t.empty())
+            continue;
+        if (t == "||" || strcasecmp(t.c_str(), "or") == 0) {
+            neg = false;
+            if (!c->alts.back().empty())
+                c->alts.emplace_back();
+            continue;
         }
         const acl* a = nullptr;
         if (t == "{") {
@@ -389,8 +389,10 @@ cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t
         c->alts.back().push_back(cond_term{a, neg});
         neg = false;
     }
-    if (neg || c->alts.back().empty()) {
-        err = "condition ends with an operator";
+    if (c->alts.size() > 1 && c->alts.back().empty())
+        c->alts.pop_back();
+    if (c->alts.back().empty()) {
+        err = "missing condition after '" + kw + "'";
         return nullptr;
     }
     if (next)

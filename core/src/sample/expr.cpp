@@ -554,6 +554,11 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
     e->fn = f->fn;
     e->fn_priv = fe->fn_priv;
     e->priv = fe->priv;
+    // HAProxy parses a missing or empty argument list as one empty argument when the
+    // keyword has a mandatory one: "str()" and "str" give the empty string, "int()" fails
+    // in the argument check.
+    if (args.empty() && f->min_args >= 1)
+        args.emplace_back();
     if (!make_args(ctx, name, "fetch method", args, f->min_args, f->max_args, f->check, e->args,
                    e->nargs, err))
         return nullptr;
@@ -589,6 +594,8 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
             return nullptr;
         }
         ptc_expr::step st{c, c->fn, ce->fn_priv, ce->priv, c->in_type, nullptr, 0};
+        if (args.empty() && c->min_args >= 1)
+            args.emplace_back();
         if (!make_args(ctx, name, "converter", args, c->min_args, c->max_args, c->check, st.args,
                        st.nargs, err))
             return nullptr;
