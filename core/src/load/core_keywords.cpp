@@ -789,6 +789,8 @@ const ptc_keyword k_core_keywords[] = {
     {"presetenv",           PTC_SEC_GLOBAL,   0, 2, 2, parse_global_env,             "presetenv <name> <value>"},
     {"unsetenv",            PTC_SEC_GLOBAL,   0, 0, -1, parse_global_env,            "unsetenv [<name> ...]"},
     {"resetenv",            PTC_SEC_GLOBAL,   0, 0, -1, parse_global_env,            "resetenv [<name> ...]"},
+    {"set-var",             PTC_SEC_GLOBAL,   0, 2, 2, smp::parse_global_setvar,     "set-var <var-name> <expr>"},
+    {"set-var-fmt",         PTC_SEC_GLOBAL,   0, 2, 2, smp::parse_global_setvar,     "set-var-fmt <var-name> <fmt>"},
     {"nbproc",              PTC_SEC_GLOBAL,   0, 0, -1, parse_global_nbproc,         "nbproc (removed in HAProxy 2.5)"},
     {"cpu-map",             PTC_SEC_GLOBAL,   0, 2, -1, parse_global_cpu_map,        "cpu-map [auto:]<process-set>[/<thread-set>] <cpu-set>..."},
     {"module-path",         PTC_SEC_GLOBAL,   0, 1, 1, parse_global_module_path,     "module-path <directory>"},

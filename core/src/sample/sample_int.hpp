@@ -172,6 +172,10 @@ bool var_lookup(std::string_view full, var_ref& out);
 bool var_set(ptc_stream* s, const var_ref& v, const ptc_sample* value);
 bool var_get(ptc_stream* s, const var_ref& v, ptc_sample* out);
 bool var_unset(ptc_stream* s, const var_ref& v);
+// 0: the variable does not exist, 1: it exists but is not set (HAProxy's type "any": a
+// conditional set-var created it and its condition failed), 2: it is set (<out> filled).
+// "proc." variables always exist (HAProxy creates them while parsing).
+int var_state(ptc_stream* s, const var_ref& v, ptc_sample* out);
 
 } // namespace smp
 } // namespace portico
