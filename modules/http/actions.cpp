@@ -464,6 +464,8 @@ bool line_ok(std::string_view v)
     return true;
 }
 
+int line_apply(ptc_stream* s, txn* t, const char* base, uint8_t what, const char* v, size_t n);
+
 int exec_line(ptc_stream* s, void* state)
 {
     auto* a = static_cast<line_act*>(state);
@@ -473,6 +475,76 @@ int exec_line(ptc_stream* s, void* state)
         return PTC_ACT_CONTINUE;
     const char* v;
     size_t n = eval(s, a->fmt, 0, &v);
+    return line_apply(s, t, base, a->what, v, n);
+}
+
+// replace-path / replace-pathq / replace-uri <regex> <fmt>: when <regex> matches the part
+// (path without query, path with query, whole target), that part becomes <fmt> (a
+// log-format string) with its \0..\9 references replaced (HAProxy 2.6).
+struct rx_line_act {
+    uint8_t what;
+    pcre2_code* re;
+    ptc_logfmt* fmt;
+};
+
+int parse_rx_line(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state,
+                  uint8_t what)
+{
+    std::string w = who(ctx, first);
+    if (end_word(ctx, first) || end_word(ctx, first + 1) || !end_word(ctx, first + 2))
+        return host->cfg_errorf(ctx, "%s: expects exactly 2 arguments <match-regex> "
+                                "<replace-fmt>", w.c_str());
+    auto* a = make<rx_line_act>();
+    *state = a;
+    a->what = what;
+    if (!(a->re = compile_re(ctx, w, sv(ctx->args[first]), false)))
+        return PTC_ERROR;
+    if (!(a->fmt = host->logfmt_compile(ctx, ctx->args[first + 1])))
+        return PTC_ERROR;
+    *next = first + 2;
+    return PTC_OK;
+}
+int parse_replace_path(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_rx_line(c, f, n, s, RL_PATH);
+}
+int parse_replace_pathq(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_rx_line(c, f, n, s, RL_PATHQ);
+}
+int parse_replace_uri(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_rx_line(c, f, n, s, RL_URI);
+}
+
+int exec_rx_line(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<rx_line_act*>(state);
+    const char* base;
+    txn* t = msg(s, PTC_DIR_REQ, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    std::string_view tgt(base + t->cur.target_off, t->cur.target_len);
+    size_t ps = path_start(tgt);
+    size_t q = tgt.find('?', ps);
+    std::string_view part = a->what == RL_URI    ? tgt
+                            : a->what == RL_PATHQ ? tgt.substr(ps)
+                                                  : tgt.substr(ps, (q == std::string_view::npos
+                                                                        ? tgt.size() : q) - ps);
+    if (part.empty())
+        return PTC_ACT_CONTINUE;
+    const char* f;
+    size_t fl = eval(s, a->fmt, 0, &f);
+    size_t cap;
+    char* out = work_buf(1, &cap);
+    ssize_t r = regex_subst(a->re, part, {f, fl}, out, cap);
+    if (r < 0)
+        return PTC_ACT_CONTINUE;
+    return line_apply(s, t, base, a->what, out, size_t(r));
+}
+
+int line_apply(ptc_stream* s, txn* t, const char* base, uint8_t what, const char* v, size_t n)
+{
     std::string_view val(v, n);
     if (!line_ok(val))
         return PTC_ACT_CONTINUE; // would break the request line: HAProxy fails the rewrite
@@ -483,7 +555,7 @@ int exec_line(ptc_stream* s, void* state)
     size_t q = tgt.find('?', ps);
     size_t pe = q == std::string_view::npos ? tgt.size() : q;
     char* tmp = nullptr;
-    switch (a->what) {
+    switch (what) {
     case RL_METHOD:
         if (val.empty())
             return PTC_ACT_CONTINUE;
@@ -530,7 +602,7 @@ int exec_line(ptc_stream* s, void* state)
     if (head_edit(s, PTC_DIR_REQ, t->idx, off, len, val) != PTC_OK)
         return PTC_ACT_CONTINUE;
     int64_t delta = int64_t(val.size()) - int64_t(len);
-    if (a->what == RL_METHOD) {
+    if (what == RL_METHOD) {
         c.method_len = uint32_t(val.size());
         c.target_off = uint32_t(c.target_off + delta);
         c.is_head = val == "HEAD";
@@ -853,6 +925,10 @@ const ptc_action actions[] = {
     {RQ, "set-pathq", parse_set_pathq, exec_line, "set-pathq <fmt>"},
     {RQ, "set-uri", parse_set_uri, exec_line, "set-uri <fmt>"},
     {RQ, "set-query", parse_set_query, exec_line, "set-query <fmt>"},
+    {RQ, "replace-path", parse_replace_path, exec_rx_line, "replace-path <match-regex> <replace-fmt>"},
+    {RQ, "replace-pathq", parse_replace_pathq, exec_rx_line,
+     "replace-pathq <match-regex> <replace-fmt>"},
+    {RQ, "replace-uri", parse_replace_uri, exec_rx_line, "replace-uri <match-regex> <replace-fmt>"},
     {RQ, "set-method", parse_set_method, exec_line, "set-method <fmt>"},
     {RS, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},
     {AR, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},
