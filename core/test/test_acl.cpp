@@ -103,8 +103,17 @@ BOOST_AUTO_TEST_CASE(acl_parse_errors)
     BOOST_TEST(w.match({"src_port", "abc"}, &err) == -1);
     BOOST_TEST(w.match({"src_port", "gt"}, &err) == -1);
     BOOST_TEST(w.match({"path", "-f", "/nonexistent.lst"}, &err) == -1);
-    BOOST_TEST(w.match({"path", "-u", "1", "a"}, &err) == -1);
-    BOOST_TEST(err.find("not supported yet") != std::string::npos);
+    BOOST_TEST(w.match({"path", "-u", "1", "-m", "found"}) == 1); // -u <id>: checked
+    BOOST_TEST(w.match({"path", "-u", "x", "a"}, &err) == -1);
+    BOOST_TEST(err.find("numeric unique id") != std::string::npos);
+    // every bad flag of the line is reported
+    BOOST_TEST(w.match({"path", "-x", "-m", "zz", "-y", "a"}, &err) == -1);
+    BOOST_TEST(err.find("'-x'") != std::string::npos);
+    BOOST_TEST(err.find("'zz'") != std::string::npos);
+    BOOST_TEST(err.find("'-y'") != std::string::npos);
+    // HAProxy 2.6 names portico lacks are "not supported yet", not "unknown"
+    BOOST_TEST(w.match({"base_beg", "/a"}, &err) == -1);
+    BOOST_TEST(err.find("'base_beg' is not supported yet") != std::string::npos);
     BOOST_TEST(w.acl({"bad name!", "path", "/"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("invalid ACL name") != std::string::npos);
 }
@@ -121,6 +130,11 @@ BOOST_AUTO_TEST_CASE(pattern_files)
     tfx::g_hdrs["host"] = "www.example.com";
     BOOST_TEST(w.match({"hdr(host)", "-f", f}) == 1);
     unlink(f.c_str());
+    // -M: the file is a map, its keys are the patterns
+    std::string m = tfx::write_tmp("p.map", "www.example.com backend1\nother.org  b2\n");
+    BOOST_TEST(w.match({"hdr(host)", "-M", "-f", m}) == 1);
+    BOOST_TEST(w.match({"hdr(host)", "-f", m}) == 0); // without -M: whole lines
+    unlink(m.c_str());
 }
 
 BOOST_AUTO_TEST_CASE(conditions)

@@ -54,4 +54,8 @@ size_t edit_distance(std::string_view a, std::string_view b);
 // first word of a two-word keyword ("timeout").
 bool is_haproxy_keyword(std::string_view name, int context);
 
+// True if HAProxy 2.6 has a sample fetch (or ACL keyword) / a converter of that name.
+bool is_haproxy_fetch(std::string_view name);
+bool is_haproxy_converter(std::string_view name);
+
 } // namespace portico::cfg

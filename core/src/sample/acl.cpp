@@ -6,6 +6,7 @@
 #include <map>
 #include <strings.h>
 
+#include "cfg/units.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample_int.hpp"
 #include "proxy/cfg_ctx.hpp"
@@ -161,8 +162,9 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
             err = "in ACL criterion '" + x->kw + "': " + err;
         return nullptr;
     }
-    bool icase = false;
+    bool icase = false, as_map = false;
     std::vector<std::string> files;
+    std::vector<std::string> bad; // every bad flag of the line, reported together
     size_t i = first + 1;
     for (; i < end; i++) {
         const std::string& f = w[i];
@@ -181,12 +183,10 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
                 err = "'-m' expects a match method";
                 return nullptr;
             }
-            if (!match_from_name(w[++i], m)) {
-                err = "unknown matching method '" + w[i] +
-                      "' (expected found, bool, int, ip, bin, len, str, beg, end, sub, reg, "
-                      "dom, dir)";
-                return nullptr;
-            }
+            if (!match_from_name(w[++i], m))
+                bad.push_back("unknown matching method '" + w[i] +
+                              "' (expected found, bool, int, ip, bin, len, str, beg, end, sub, "
+                              "reg, dom, dir)");
             have_m = true;
         } else if (f == "-f") {
             if (i + 1 >= end) {
@@ -194,13 +194,26 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
                 return nullptr;
             }
             files.push_back(w[++i]);
-        } else if (f == "-M" || f == "-u") {
-            err = "ACL flag '" + f + "' is not supported yet by portico";
-            return nullptr;
+        } else if (f == "-M") {
+            as_map = true; // -f files are maps: the first word of each line is the pattern
+        } else if (f == "-u") {
+            // the unique id of the pattern list (HAProxy names it "#<id>" on its runtime
+            // API, which portico does not have for ACLs yet): checked, nothing else
+            uint64_t id;
+            if (i + 1 >= end || !cfg::parse_uint(w[i + 1], INT32_MAX, id))
+                bad.push_back("'-u' expects a numeric unique id");
+            else
+                i++;
         } else {
-            err = "unknown ACL flag '" + f + "' (a pattern starting with '-' must follow '--')";
-            return nullptr;
+            bad.push_back("unknown ACL flag '" + f +
+                          "' (a pattern starting with '-' must follow '--')");
         }
+    }
+    if (!bad.empty()) {
+        err.clear();
+        for (auto& b : bad)
+            err += (err.empty() ? "" : "; ") + b;
+        return nullptr;
     }
     if (!have_m)
         m = default_match(x->expr->out_type);
@@ -223,7 +236,7 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         return nullptr;
     }
     for (auto& f : files)
-        if (!pattern_load_file(x->pats, f, false, PTC_SMP_STR, err))
+        if (!pattern_load_file(x->pats, f, as_map, PTC_SMP_STR, err))
             return nullptr;
     return x.release();
 }

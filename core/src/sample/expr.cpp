@@ -8,6 +8,7 @@
 #include <cstring>
 #include <deque>
 
+#include "cfg/registry.hpp"
 #include "module/module.hpp"
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
@@ -544,6 +545,10 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
     }
     const fetch_entry* fe = find_fetch_entry(name);
     const ptc_fetch* f = fe ? &fe->f : nullptr;
+    if (!f && cfg::is_haproxy_fetch(name)) {
+        err = "fetch method '" + name + "' is not supported yet by portico";
+        return nullptr;
+    }
     if (!f) {
         err = "unknown fetch method '" + name + "'";
         if (find_conv(name))
@@ -584,6 +589,10 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
         }
         const conv_entry* ce = find_conv_entry(name);
         const ptc_conv* c = ce ? &ce->c : nullptr;
+        if (!c && cfg::is_haproxy_converter(name)) {
+            err = "converter '" + name + "' is not supported yet by portico";
+            return nullptr;
+        }
         if (!c) {
             err = "unknown converter '" + name + "'";
             return nullptr;
