@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Names of the sample fetches, converters and ACL keywords HAProxy 2.6 knows (the lists
+// Names of the sample fetches, converters, ACL keywords and runtime API commands HAProxy 2.6 knows (the lists
 // "haproxy -dKall" prints, HAProxy 2.6.12 built with OpenSSL, Lua and PCRE2), so that a name
 // portico lacks is answered "not supported yet" rather than "unknown".
 #include "cfg/registry.hpp"
 
 #include <algorithm>
 #include <iterator>
+#include <string>
+#include <vector>
 
 namespace portico::cfg {
 
@@ -157,5 +159,164 @@ bool is_haproxy_fetch(std::string_view name)
 }
 
 bool is_haproxy_converter(std::string_view name) { return in_sorted(k_convs, name); }
+
+namespace {
+
+// Runtime API commands (management.txt 9.3 and the master CLI), as words. Sorted.
+const char *const k_cli[] = {
+    "abort ssl ca-file",
+    "abort ssl cert",
+    "abort ssl crl-file",
+    "add acl",
+    "add map",
+    "add server",
+    "add ssl crt-list",
+    "clear acl",
+    "clear counters",
+    "clear map",
+    "clear table",
+    "commit acl",
+    "commit map",
+    "commit ssl ca-file",
+    "commit ssl cert",
+    "commit ssl crl-file",
+    "debug dev bug",
+    "debug dev check",
+    "debug dev close",
+    "debug dev delay",
+    "debug dev exit",
+    "debug dev fd",
+    "debug dev hex",
+    "debug dev log",
+    "debug dev loop",
+    "debug dev panic",
+    "debug dev sched",
+    "debug dev stream",
+    "debug dev sym",
+    "debug dev tkill",
+    "debug dev warn",
+    "debug dev write",
+    "del acl",
+    "del map",
+    "del server",
+    "del ssl ca-file",
+    "del ssl cert",
+    "del ssl crl-file",
+    "del ssl crt-list",
+    "disable agent",
+    "disable dynamic-cookie backend",
+    "disable frontend",
+    "disable health",
+    "disable server",
+    "enable agent",
+    "enable dynamic-cookie backend",
+    "enable frontend",
+    "enable health",
+    "enable server",
+    "experimental-mode",
+    "expert-mode",
+    "get acl",
+    "get map",
+    "get var",
+    "get weight",
+    "help",
+    "httpclient",
+    "mcli-debug-mode",
+    "new ssl ca-file",
+    "new ssl cert",
+    "new ssl crl-file",
+    "operator",
+    "prepare acl",
+    "prepare map",
+    "prompt",
+    "quit",
+    "reload",
+    "set dynamic-cookie-key backend",
+    "set map",
+    "set maxconn frontend",
+    "set maxconn global",
+    "set maxconn server",
+    "set profiling",
+    "set rate-limit",
+    "set server",
+    "set severity-output",
+    "set ssl ca-file",
+    "set ssl cert",
+    "set ssl crl-file",
+    "set ssl ocsp-response",
+    "set ssl tls-key",
+    "set table",
+    "set timeout",
+    "set var",
+    "set weight",
+    "show acl",
+    "show activity",
+    "show backend",
+    "show cache",
+    "show cli level",
+    "show cli sockets",
+    "show env",
+    "show errors",
+    "show events",
+    "show fd",
+    "show info",
+    "show libs",
+    "show map",
+    "show peers",
+    "show pools",
+    "show proc",
+    "show profiling",
+    "show resolvers",
+    "show schema json",
+    "show servers conn",
+    "show servers state",
+    "show sess",
+    "show ssl ca-file",
+    "show ssl cert",
+    "show ssl crl-file",
+    "show ssl crt-list",
+    "show ssl ocsp-response",
+    "show ssl providers",
+    "show startup-logs",
+    "show stat",
+    "show table",
+    "show tasks",
+    "show threads",
+    "show tls-keys",
+    "show trace",
+    "show version",
+    "shutdown frontend",
+    "shutdown session",
+    "shutdown sessions server",
+    "trace",
+    "user",
+};
+
+} // namespace
+
+std::string haproxy_cli_command(const std::vector<std::string> &words)
+{
+    // the longest command whose words start the line
+    std::string best;
+    for (const char *c : k_cli) {
+        std::string_view cmd(c);
+        size_t w = 0, pos = 0;
+        bool ok = true;
+        while (pos < cmd.size()) {
+            size_t e = cmd.find(' ', pos);
+            if (e == std::string_view::npos)
+                e = cmd.size();
+            if (w >= words.size() || words[w] != cmd.substr(pos, e - pos)) {
+                ok = false;
+                break;
+            }
+            w++;
+            pos = e + 1;
+        }
+        if (ok && cmd.size() > best.size())
+            best = c;
+    }
+    return best;
+}
 
 } // namespace portico::cfg
