@@ -2,7 +2,13 @@
 // Rule sets (http-request, http-response, http-after-response, tcp-request, tcp-response):
 // parsing through the modules' action tables, evaluation with resume after a yield, the
 // core's set-var/unset-var actions, and use_backend rules.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 
@@ -361,6 +367,50 @@ int act_unsetvar_exec(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// set-mark <mark> / set-tos <tos>: the netfilter mark (SO_MARK, needs CAP_NET_ADMIN) or the
+// TOS / traffic class of the packets sent to the client, as HAProxy 2.6 (numbers in
+// decimal, octal or hexadecimal; a failing setsockopt is ignored).
+struct sockopt_state {
+    bool tos;
+    uint32_t value;
+};
+std::deque<sockopt_state> g_sockopts;
+
+int act_sockopt_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
+        return cfg_err(ctx, "'" + w + "' expects a value (an integer, 0x... for hexadecimal)");
+    std::string v = word(ctx, first);
+    char* end = nullptr;
+    errno = 0;
+    unsigned long n = std::strtoul(v.c_str(), &end, 0);
+    if (v.empty() || *end || errno || n > UINT32_MAX || v[0] == '-')
+        return cfg_err(ctx, "'" + w + "': invalid value '" + v +
+                                "' (integer or hexadecimal value expected)");
+    g_sockopts.push_back({w == "set-tos", (uint32_t)n});
+    *state = &g_sockopts.back();
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int act_sockopt_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<sockopt_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    if (!s->cli || s->cli->fd < 0)
+        return PTC_ACT_CONTINUE;
+    int v = (int)st->value;
+    if (!st->tos) {
+        setsockopt(s->cli->fd, SOL_SOCKET, SO_MARK, &v, sizeof(v));
+    } else if (s->cli_addr.ss_family == AF_INET6) {
+        setsockopt(s->cli->fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
+    } else {
+        setsockopt(s->cli->fd, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+    }
+    return PTC_ACT_CONTINUE;
+}
+
 // accept / reject (tcp-request connection|content): no argument.
 int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
 {
@@ -374,6 +424,10 @@ int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
 #define TCP_ACTIONS(rs)                                                                         \
     {rs, "accept", act_noarg_parse, act_accept_exec, "accept"},                                 \
     {rs, "reject", act_noarg_parse, act_reject_exec, "reject"}
+
+#define SOCKOPT_ACTIONS(rs)                                                                     \
+    {rs, "set-mark", act_sockopt_parse, act_sockopt_exec, "set-mark <mark>"},                   \
+    {rs, "set-tos", act_sockopt_parse, act_sockopt_exec, "set-tos <tos>"}
 
 #define VAR_ACTIONS(rs)                                                                         \
     {rs, "set-var", act_setvar_parse<rs>, act_setvar_exec,                                      \
@@ -489,6 +543,9 @@ const ptc_action k_core_actions[] = {
     VAR_ACTIONS(PTC_RULES_TCP_REQ_CONN),    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_RES_CONTENT), VAR_ACTIONS(PTC_RULES_HTTP_REQ),
     VAR_ACTIONS(PTC_RULES_HTTP_RES),        VAR_ACTIONS(PTC_RULES_HTTP_AFTER_RES),
+    SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONN), SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
+    SOCKOPT_ACTIONS(PTC_RULES_TCP_RES_CONTENT), SOCKOPT_ACTIONS(PTC_RULES_HTTP_REQ),
+    SOCKOPT_ACTIONS(PTC_RULES_HTTP_RES),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
 
