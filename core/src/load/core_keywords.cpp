@@ -211,6 +211,14 @@ int parse_global_strict_limits(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// "expose-experimental-directives": HAProxy 2.6 refuses its experimental keywords
+// (http-request normalize-uri...) without it; the following lines may use them.
+int parse_global_experimental(const ptc_kw_ctx*)
+{
+    C().global.experimental = true;
+    return PTC_OK;
+}
+
 int parse_global_master_worker(const ptc_kw_ctx* c)
 {
     if (c->argc > 1 && arg(c, 1) != "no-exit-on-failure")
@@ -779,6 +787,7 @@ const ptc_keyword k_core_keywords[] = {
     {"ulimit-n",            PTC_SEC_GLOBAL,   0, 1, 1, parse_global_ulimit_n,        "ulimit-n <number>"},
     {"strict-limits",       PTC_SEC_GLOBAL,   PTC_KWF_NEGATABLE, 0, 0, parse_global_strict_limits, "[no] strict-limits"},
     {"master-worker",       PTC_SEC_GLOBAL,   0, 0, 1, parse_global_master_worker,   "master-worker [no-exit-on-failure]"},
+    {"expose-experimental-directives", PTC_SEC_GLOBAL, 0, 0, 0, parse_global_experimental, "expose-experimental-directives"},
     {"hard-stop-after",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "hard-stop-after <time>"},
     {"mworker-max-reloads", PTC_SEC_GLOBAL,   0, 1, 1, parse_global_mworker_max_reloads, "mworker-max-reloads <number>"},
     {"grace",               PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "grace <time>"},

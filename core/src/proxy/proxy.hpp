@@ -190,6 +190,7 @@ struct global_conf {
     std::string chroot;           // "chroot": workers chroot() there before dropping
     uint32_t ulimit_n = 0;        // "ulimit-n" (0: raise the soft limit to the hard one)
     bool strict_limits = false;   // "strict-limits": a failed setrlimit is fatal
+    bool experimental = false;    // "expose-experimental-directives" (normalize-uri...)
     uint64_t hard_stop_after = 0; // ms; 0: soft stops are unbounded
     uint64_t grace = 0;           // ms between SIGUSR1 and the soft stop
     bool master_worker = false;   // "master-worker" (portico always runs one)

@@ -89,6 +89,10 @@ int parse_rules(const ptc_kw_ctx* ctx)
         return cfg_err(ctx, "'" + kw + "': unknown action '" + act + "' (known: " +
                                 known_actions(rs) + ")");
     }
+    if (act == "normalize-uri" && g_config && !g_config->global.experimental)
+        return cfg_err(ctx, "'" + kw + " " + act + "' action is experimental, it must be allowed "
+                                                 "with 'expose-experimental-directives' in the "
+                                                 "global section (as in HAProxy 2.6)");
     const ptc_action* a = &ae->a;
     module_rec* owner = ae->owner;
     g_rules.emplace_back();
