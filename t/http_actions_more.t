@@ -1,14 +1,15 @@
 #!/usr/bin/perl
 # More http-request actions: replace-path, replace-pathq and replace-uri (a regex on the
 # path, the path with its query, or the whole target, replaced with a log-format string
-# and \N back references), set-tos and set-mark, as HAProxy 2.6 runs them.
+# and \N back references), set-tos, set-mark, wait-for-handshake (nothing to wait for without
+# 0-RTT) and strict-mode off, as HAProxy 2.6 runs them.
 use warnings;
 use strict;
 use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http_get http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(9);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(11);
 $t->origin_http(port(8081), echo => 1);
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -25,6 +26,10 @@ frontend fe
     http-request replace-uri ^/u/(.*) /%[req.hdr(x-dir)]/\1 if { path_beg /u/ }
     http-request replace-path nomatch /never
     http-request set-tos 0x10
+    http-request wait-for-handshake
+    http-request strict-mode off
+    http-response strict-mode off
+    http-after-response strict-mode off
     http-request set-mark 2
     http-response set-tos 0
     tcp-request connection set-tos 8
@@ -53,7 +58,7 @@ EOF3
 isnt($rc, 0, 'bad replace-* lines refused');
 like($out, qr/bad\.cfg:5.*replace-path.*(regex|parenthes)/i, 'invalid regex reported with file:line')
     or diag($out);
-for my $bad ('set-tos 12x', 'set-mark') {
+for my $bad ('set-tos 12x', 'set-mark', 'strict-mode maybe', 'wait-for-handshake now') {
     ($rc, $out) = $t->run_binary('-c', '-f', $t->write_file('bad2.cfg', <<"EOF3"));
 defaults
     mode http

@@ -118,6 +118,27 @@ int parse_noarg(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** st
 
 int exec_allow(ptc_stream*, void*) { return PTC_ACT_STOP; }
 
+// wait-for-handshake: portico's TLS never accepts early data (0-RTT), so a request always
+// comes after the handshake and there is nothing to wait for (HAProxy goes on at once then
+// too). strict-mode off: a failed rewrite is skipped, which is what portico always does.
+int exec_continue(ptc_stream*, void*) { return PTC_ACT_CONTINUE; }
+
+int parse_strict_mode(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    *state = nullptr;
+    std::string w = who(ctx, first);
+    std::string_view v = end_word(ctx, first) ? std::string_view() : sv(ctx->args[first]);
+    if (v == "off") {
+        *next = first + 1;
+        return PTC_OK;
+    }
+    if (v == "on")
+        return host->cfg_errorf(ctx, "%s on: failing the message on a failed rewrite is not "
+                                "supported yet by portico (a failed rewrite is skipped, as with "
+                                "'strict-mode off')", w.c_str());
+    return host->cfg_errorf(ctx, "%s: expects 'on' or 'off'", w.c_str());
+}
+
 int exec_reject(ptc_stream* s, void*)
 {
     txn& t = txn_of(s);
@@ -1184,6 +1205,10 @@ const ptc_action actions[] = {
     {RQ, "replace-pathq", parse_replace_pathq, exec_rx_line,
      "replace-pathq <match-regex> <replace-fmt>"},
     {RQ, "replace-uri", parse_replace_uri, exec_rx_line, "replace-uri <match-regex> <replace-fmt>"},
+    {RQ, "wait-for-handshake", parse_noarg, exec_continue, "wait-for-handshake"},
+    {RQ, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
+    {RS, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
+    {AR, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
     {RQ, "normalize-uri", parse_normalize_uri, exec_normalize_uri,
      "normalize-uri <normalizer> [full]"},
     {RQ, "set-method", parse_set_method, exec_line, "set-method <fmt>"},
