@@ -438,15 +438,18 @@ int parse_proxy_timeout(const ptc_kw_ctx* c)
 
 // "tcp-request inspect-delay <time>": how long the tcp-request content rules may wait for
 // request bytes (the tcp module reads it as proxy_timeout(p, "inspect-delay")).
+// "tcp-response inspect-delay <time>": the same for the tcp-response content rules and the
+// response bytes (proxy_timeout(p, "res-inspect-delay")).
 int parse_inspect_delay(const ptc_kw_ctx* c)
 {
+    const std::string kw = arg(c, 0) + " inspect-delay";
     std::string v = arg(c, c->kw_words);
     uint64_t ms;
     if (!cfg::parse_time_ms(v, ms))
-        return err(c, "'tcp-request inspect-delay': invalid time value '" + v + "'");
+        return err(c, "'" + kw + "': invalid time value '" + v + "'");
     if (ms > cfg::max_timeout_ms)
-        return err(c, "'tcp-request inspect-delay': timer overflow in '" + v + "'");
-    P(c).t_inspect = ms;
+        return err(c, "'" + kw + "': timer overflow in '" + v + "'");
+    (arg(c, 0) == "tcp-response" ? P(c).t_res_inspect : P(c).t_inspect) = ms;
     return PTC_OK;
 }
 
@@ -833,7 +836,7 @@ const ptc_keyword k_core_keywords[] = {
     {"tcp-request inspect-delay", PX,         0, 1, 1, parse_inspect_delay,          "tcp-request inspect-delay <timeout>"},
     {"tcp-request session", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, nullptr,  "tcp-request session <action> [{if | unless} <condition>]"},
     {"tcp-response content", BE,              0, 1, -1, smp::parse_rules,            "tcp-response content <action> [{if | unless} <condition>]"},
-    {"tcp-response inspect-delay", BE,        0, 1, 1, nullptr,                      "tcp-response inspect-delay <timeout>"},
+    {"tcp-response inspect-delay", BE,        0, 1, 1, parse_inspect_delay,          "tcp-response inspect-delay <timeout>"},
     {"balance",             BE,               0, 1, -1, parse_proxy_balance,         "balance <algorithm> [<arguments>]"},
     {"hash-type",           BE,               0, 1, 3, parse_proxy_hash_type,        "hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]"},
     {"fullconn",            BE,               0, 1, 1, parse_proxy_fullconn,         "fullconn <number>"},

@@ -101,6 +101,7 @@ struct proxy_timeouts {
     uint64_t server_fin = 0;        // timeout server-fin
     uint64_t t_check = 0;           // timeout check (read by the health-check module)
     uint64_t t_inspect = 0;         // tcp-request inspect-delay (read by the tcp module)
+    uint64_t t_res_inspect = 0;     // tcp-response inspect-delay (read by the tcp module)
 
     // The field of "timeout <name>", or null for a name that is not one of them. The only
     // lookup by name: the keyword parser and the ABI's proxy_timeout() (config time).

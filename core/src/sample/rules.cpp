@@ -70,9 +70,6 @@ int parse_rules(const ptc_kw_ctx* ctx)
             return cfg_err(ctx, "'" + kw + "' rules are only allowed in named defaults "
                                            "sections, not anonymous ones");
     }
-    if (!tcp_rules_supported && rs == PTC_RULES_TCP_RES_CONTENT)
-        return cfg_err(ctx, "'" + kw + "' rules are not supported yet by portico (no module "
-                                       "runs them yet)");
     uint32_t ai = ctx->kw_words;
     if (ai >= ctx->argc)
         return cfg_err(ctx, "'" + kw + "' expects an action (known: " + known_actions(rs) + ")");
@@ -544,6 +541,7 @@ int parse_global_setvar(const ptc_kw_ctx* ctx)
 
 const ptc_action k_core_actions[] = {
     TCP_ACTIONS(PTC_RULES_TCP_REQ_CONN),    TCP_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
+    TCP_ACTIONS(PTC_RULES_TCP_RES_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_REQ_CONN),    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_RES_CONTENT), VAR_ACTIONS(PTC_RULES_HTTP_REQ),
     VAR_ACTIONS(PTC_RULES_HTTP_RES),        VAR_ACTIONS(PTC_RULES_HTTP_AFTER_RES),
