@@ -10,7 +10,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http_get http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(16);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(17);
 $t->origin_http(port(8081), echo => 1);
 $t->config(<<'EOF2')->run(wait_ports => [8080, 8082]);
 global
@@ -31,6 +31,8 @@ frontend fe
     http-request return status 203 if !{ path_beg /f } ! { path_beg /g } { path_beg /h } or
     http-request return status 204 if { path /i } or !! { path /j }
     http-request return status 200 hdr X-Proto: http if { path /colon }
+    http-request return status 205 if HTTP_2.0 { path /ver }
+    http-request return status 206 if HTTP_1.1 { path /ver }
     http-after-response set-header X-After: yes
     default_backend be
 defaults
@@ -56,6 +58,7 @@ is(http_parse(http_get('/e'))->{status}, 202, '|| after Or');
 is(http_parse(http_get('/h'))->{status}, 203, '"!{" and a lone "!", a trailing "or" ignored');
 is(http_parse(http_get('/j'))->{status}, 204, '"!!" negates twice');
 is(http_parse(http_get('/fh'))->{status}, 200, 'a negated term that matches fails the suite');
+is(http_parse(http_get('/ver'))->{status}, 206, 'predefined ACLs HTTP_2.0 and HTTP_1.1');
 $r = http_get('/colon');
 like($r, qr/^X-Proto:: http\r$/mi, 'a header name ending in ":" is kept as written (return hdr)');
 like($r, qr/^X-After:: yes\r$/mi, 'and in http-after-response set-header');
