@@ -213,9 +213,11 @@ BOOST_AUTO_TEST_CASE(rule_parsing)
     BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-var(txn.x)", "str(a)", "if",
                                         "nosuchacl"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("no such ACL") != std::string::npos);
-    // tcp-response content rules have no runner yet: refused
+    // tcp-response content rules: the tcp module runs them (mode http: refused after parsing)
     BOOST_TEST(w.kw(smp::parse_rules,
-                    V{"tcp-response", "content", "set-var(sess.x)", "src"}, 2) == PTC_ERROR);
+                    V{"tcp-response", "content", "set-var(sess.x)", "src"}, 2) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-response", "content", "reject"}, 2) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-response", "content", "close"}, 2) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("not supported yet") != std::string::npos);
     BOOST_TEST(w.kw(smp::parse_rules,
                     V{"tcp-request", "content", "set-var(sess.x)", "src"}, 2) == PTC_OK);
