@@ -4,6 +4,7 @@
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
 #include <unistd.h>
 
 #include "test_sample_fixture.hpp"
@@ -102,8 +103,17 @@ BOOST_AUTO_TEST_CASE(acl_parse_errors)
     BOOST_TEST(w.match({"src_port", "abc"}, &err) == -1);
     BOOST_TEST(w.match({"src_port", "gt"}, &err) == -1);
     BOOST_TEST(w.match({"path", "-f", "/nonexistent.lst"}, &err) == -1);
-    BOOST_TEST(w.match({"path", "-u", "1", "a"}, &err) == -1);
-    BOOST_TEST(err.find("not supported yet") != std::string::npos);
+    BOOST_TEST(w.match({"path", "-u", "1", "-m", "found"}) == 1); // -u <id>: checked
+    BOOST_TEST(w.match({"path", "-u", "x", "a"}, &err) == -1);
+    BOOST_TEST(err.find("numeric unique id") != std::string::npos);
+    // every bad flag of the line is reported
+    BOOST_TEST(w.match({"path", "-x", "-m", "zz", "-y", "a"}, &err) == -1);
+    BOOST_TEST(err.find("'-x'") != std::string::npos);
+    BOOST_TEST(err.find("'zz'") != std::string::npos);
+    BOOST_TEST(err.find("'-y'") != std::string::npos);
+    // HAProxy 2.6 names portico lacks are "not supported yet", not "unknown"
+    BOOST_TEST(w.match({"base_beg", "/a"}, &err) == -1);
+    BOOST_TEST(err.find("'base_beg' is not supported yet") != std::string::npos);
     BOOST_TEST(w.acl({"bad name!", "path", "/"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("invalid ACL name") != std::string::npos);
 }
@@ -120,6 +130,11 @@ BOOST_AUTO_TEST_CASE(pattern_files)
     tfx::g_hdrs["host"] = "www.example.com";
     BOOST_TEST(w.match({"hdr(host)", "-f", f}) == 1);
     unlink(f.c_str());
+    // -M: the file is a map, its keys are the patterns
+    std::string m = tfx::write_tmp("p.map", "www.example.com backend1\nother.org  b2\n");
+    BOOST_TEST(w.match({"hdr(host)", "-M", "-f", m}) == 1);
+    BOOST_TEST(w.match({"hdr(host)", "-f", m}) == 0); // without -M: whole lines
+    unlink(m.c_str());
 }
 
 BOOST_AUTO_TEST_CASE(conditions)
@@ -152,8 +167,17 @@ BOOST_AUTO_TEST_CASE(conditions)
     BOOST_TEST(w.cond({"if", "undeclared"}, &err) == -1);
     BOOST_TEST(err == "no such ACL : 'undeclared'");
     BOOST_TEST(w.cond({"if"}, &err) == -1);
-    BOOST_TEST(w.cond({"if", "is_get", "||"}, &err) == -1);
     BOOST_TEST(w.cond({"if", "!"}, &err) == -1);
+    BOOST_TEST(w.cond({"if", "or"}, &err) == -1);
+    // HAProxy 2.6's leniency: "or" in any case, "!" alone or repeated, empty alternatives
+    BOOST_TEST(w.cond({"if", "is_get", "||"}) == 1);
+    BOOST_TEST(w.cond({"if", "is_local", "OR", "is_get"}) == 1);
+    BOOST_TEST(w.cond({"if", "is_local", "Or", "is_local"}) == 0);
+    BOOST_TEST(w.cond({"if", "or", "is_local", "or", "or", "is_admin"}) == 1);
+    BOOST_TEST(w.cond({"if", "!!is_get"}) == 1);
+    BOOST_TEST(w.cond({"if", "!", "!is_get"}) == 1);
+    BOOST_TEST(w.cond({"if", "!is_get", "or", "is_admin"}) == 1);
+    BOOST_TEST(w.cond({"if", "!", "or", "is_get"}) == 1); // a dangling '!' is reset by "or"
     BOOST_TEST(w.cond({"if", "{", "path", "/"}, &err) == -1);
     BOOST_TEST(err.find("missing closing '}'") != std::string::npos);
     BOOST_TEST(w.cond({"if", "HTTP_1.1"}, &err) == -1); // needs req.ver: not registered here
@@ -189,9 +213,11 @@ BOOST_AUTO_TEST_CASE(rule_parsing)
     BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-var(txn.x)", "str(a)", "if",
                                         "nosuchacl"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("no such ACL") != std::string::npos);
-    // tcp-response content rules have no runner yet: refused
+    // tcp-response content rules: the tcp module runs them (mode http: refused after parsing)
     BOOST_TEST(w.kw(smp::parse_rules,
-                    V{"tcp-response", "content", "set-var(sess.x)", "src"}, 2) == PTC_ERROR);
+                    V{"tcp-response", "content", "set-var(sess.x)", "src"}, 2) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-response", "content", "reject"}, 2) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-response", "content", "close"}, 2) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("not supported yet") != std::string::npos);
     BOOST_TEST(w.kw(smp::parse_rules,
                     V{"tcp-request", "content", "set-var(sess.x)", "src"}, 2) == PTC_OK);
@@ -278,4 +304,89 @@ BOOST_AUTO_TEST_CASE(use_backend_rules)
     BOOST_TEST(w.kw(smp::parse_use_backend, V{"use_backend", "%[path,lower]", "if", "TRUE"}) ==
                PTC_OK);
     BOOST_TEST(!w.px.use_backend.back().dyn.empty());
+}
+
+BOOST_AUTO_TEST_CASE(indexed_lists)
+{
+    using namespace portico::smp;
+    std::string err;
+    auto str_smp = [](const std::string& s) {
+        ptc_sample v{};
+        v.type = PTC_SMP_STR;
+        v.u.str = ptc_str{s.data(), s.size()};
+        return v;
+    };
+    // exact strings: a hash; the first of equal keys wins
+    pattern_list ls;
+    ls.m = match::str;
+    for (int i = 0; i < 100000; i++)
+        BOOST_REQUIRE(pattern_add(ls, "/k/" + std::to_string(i), "", err));
+    BOOST_REQUIRE(pattern_add(ls, "/k/5", "", err));
+    std::string k = "/k/99999", k2 = "/k/100000", k5 = "/k/5";
+    ptc_sample v = str_smp(k);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[99999]);
+    v = str_smp(k2);
+    BOOST_TEST(pattern_match(ls, &v) == nullptr);
+    v = str_smp(k5);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[5]);
+    // -i: patterns and sample lower-cased
+    pattern_list li;
+    li.m = match::str;
+    li.icase = true;
+    BOOST_REQUIRE(pattern_add(li, "WWW.Example.com", "", err));
+    std::string host = "www.EXAMPLE.com";
+    v = str_smp(host);
+    BOOST_TEST(pattern_match(li, &v) == &li.pats[0]);
+    // prefixes: the longest wins (HAProxy's prefix tree)
+    pattern_list lb;
+    lb.m = match::beg;
+    for (const char* p : {"/", "/api/", "/api/v1/", "/static"})
+        BOOST_REQUIRE(pattern_add(lb, p, "", err));
+    for (int i = 0; i < 100000; i++)
+        BOOST_REQUIRE(pattern_add(lb, "/p" + std::to_string(i) + "/", "", err));
+    std::string a = "/api/v1/users", b = "/api/x", c = "/other", d = "/p77/x", e = "/static.css";
+    v = str_smp(a);
+    BOOST_TEST(pattern_match(lb, &v) == &lb.pats[2]);
+    v = str_smp(b);
+    BOOST_TEST(pattern_match(lb, &v) == &lb.pats[1]);
+    v = str_smp(c);
+    BOOST_TEST(pattern_match(lb, &v) == &lb.pats[0]);
+    v = str_smp(d);
+    BOOST_TEST(pattern_match(lb, &v) == &lb.pats[4 + 77]);
+    v = str_smp(e);
+    BOOST_TEST(pattern_match(lb, &v) == &lb.pats[3]);
+    // addresses: longest prefix, IPv4 patterns match v4-mapped IPv6 samples and back
+    pattern_list lp;
+    lp.m = match::ip;
+    for (const char* p : {"10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "::ffff:192.168.0.0/112",
+                          "2001:db8::/32", "0.0.0.0/0"})
+        BOOST_REQUIRE(pattern_add(lp, p, "", err));
+    auto ip4 = [](const char* t) {
+        ptc_sample s{};
+        s.type = PTC_SMP_IPV4;
+        inet_pton(AF_INET, t, s.u.ipv4);
+        return s;
+    };
+    auto ip6 = [](const char* t) {
+        ptc_sample s{};
+        s.type = PTC_SMP_IPV6;
+        inet_pton(AF_INET6, t, s.u.ipv6);
+        return s;
+    };
+    v = ip4("10.1.2.3");
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[2]);
+    v = ip4("10.1.9.9");
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[1]);
+    v = ip4("10.9.9.9");
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[0]);
+    v = ip4("192.168.4.5");
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[3]);
+    v = ip4("8.8.8.8");
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[5]);
+    v = ip6("::ffff:10.1.7.7");
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[1]);
+    v = ip6("2001:db8:1::1");
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[4]);
+    v = ip6("2001:db9::1");
+    BOOST_TEST(pattern_match(lp, &v) == nullptr);
 }

@@ -6,7 +6,10 @@
 
 #include <map>
 
+#include <arpa/inet.h>
+
 #include "cfg/lexer.hpp"
+#include "proxy/addr.hpp"
 
 using namespace portico::cfg;
 using words = std::vector<std::string>;
@@ -169,4 +172,24 @@ BOOST_AUTO_TEST_CASE(default_getenv)
     BOOST_TEST(w == words{"v"});
     BOOST_TEST(!tokenize(R"("$.LINE")", w, err, nullptr));
     BOOST_TEST(join_words(words{"a", "b", "c"}, 1) == "b c");
+}
+
+BOOST_AUTO_TEST_CASE(address_env_expansion)
+{
+    // HAProxy expands variables in addresses even outside quotes ("bind $ADDR")
+    setenv("PTC_T_HOST", "10.1.2.3", 1);
+    setenv("PTC_T_PORT", "8443", 1);
+    unsetenv("PTC_T_UNSET");
+    BOOST_TEST(portico::addr_env_expand("$PTC_T_HOST:$PTC_T_PORT") == "10.1.2.3:8443");
+    BOOST_TEST(portico::addr_env_expand("${PTC_T_HOST}:80") == "10.1.2.3:80");
+    BOOST_TEST(portico::addr_env_expand("ipv4@${PTC_T_HOST}x") == "ipv4@10.1.2.3x");
+    BOOST_TEST(portico::addr_env_expand("*:$PTC_T_UNSET") == "*:");
+    BOOST_TEST(portico::addr_env_expand("${PTC_T_UNSET-1}") == "-1}"); // no default form here
+    BOOST_TEST(portico::addr_env_expand("1.2.3.4:80") == "1.2.3.4:80");
+    sockaddr_storage ss;
+    socklen_t len;
+    std::string err;
+    BOOST_TEST(portico::parse_addr("$PTC_T_HOST:${PTC_T_PORT}", portico::addr_opts{}, ss, len,
+                                   nullptr, err));
+    BOOST_TEST(ntohs(reinterpret_cast<sockaddr_in&>(ss).sin_port) == 8443);
 }

@@ -29,7 +29,9 @@ std::string lower(std::string_view s)
 
 bool is_token(std::string_view s)
 {
-    static constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
+    // ':' is accepted as HAProxy 2.6 does: "hdr X-Proto: http" names the header "X-Proto:"
+    // and the message then carries "X-Proto:: http".
+    static constexpr std::string_view specials = "!#$%&'*+-.^_`|~:";
     if (s.empty())
         return false;
     for (char c : s)

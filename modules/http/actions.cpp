@@ -4,6 +4,7 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
+#include <algorithm>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -158,6 +159,27 @@ int parse_noarg(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** st
 
 int exec_allow(ptc_stream*, void*) { return PTC_ACT_STOP; }
 
+// wait-for-handshake: portico's TLS never accepts early data (0-RTT), so a request always
+// comes after the handshake and there is nothing to wait for (HAProxy goes on at once then
+// too). strict-mode off: a failed rewrite is skipped, which is what portico always does.
+int exec_continue(ptc_stream*, void*) { return PTC_ACT_CONTINUE; }
+
+int parse_strict_mode(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    *state = nullptr;
+    std::string w = who(ctx, first);
+    std::string_view v = end_word(ctx, first) ? std::string_view() : sv(ctx->args[first]);
+    if (v == "off") {
+        *next = first + 1;
+        return PTC_OK;
+    }
+    if (v == "on")
+        return host->cfg_errorf(ctx, "%s on: failing the message on a failed rewrite is not "
+                                "supported yet by portico (a failed rewrite is skipped, as with "
+                                "'strict-mode off')", w.c_str());
+    return host->cfg_errorf(ctx, "%s: expects 'on' or 'off'", w.c_str());
+}
+
 int exec_reject(ptc_stream* s, void*)
 {
     txn& t = txn_of(s);
@@ -204,8 +226,8 @@ bool valid_name(std::string_view n)
     if (n.empty())
         return false;
     for (char c : n)
-        if (c <= ' ' || c == ':' || c == 0x7f)
-            return false;
+        if (c <= ' ' || c == 0x7f)
+            return false; // ':' is kept in the name as HAProxy 2.6 does ("X-Proto:: http")
     return true;
 }
 
@@ -505,6 +527,8 @@ bool line_ok(std::string_view v)
     return true;
 }
 
+int line_apply(ptc_stream* s, txn* t, const char* base, uint8_t what, const char* v, size_t n);
+
 int exec_line(ptc_stream* s, void* state)
 {
     auto* a = static_cast<line_act*>(state);
@@ -514,6 +538,329 @@ int exec_line(ptc_stream* s, void* state)
         return PTC_ACT_CONTINUE;
     const char* v;
     size_t n = eval(s, a->fmt, 0, &v);
+    return line_apply(s, t, base, a->what, v, n);
+}
+
+// replace-path / replace-pathq / replace-uri <regex> <fmt>: when <regex> matches the part
+// (path without query, path with query, whole target), that part becomes <fmt> (a
+// log-format string) with its \0..\9 references replaced (HAProxy 2.6).
+struct rx_line_act {
+    uint8_t what;
+    pcre2_code* re;
+    ptc_logfmt* fmt;
+};
+
+int parse_rx_line(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state,
+                  uint8_t what)
+{
+    std::string w = who(ctx, first);
+    if (end_word(ctx, first) || end_word(ctx, first + 1) || !end_word(ctx, first + 2))
+        return host->cfg_errorf(ctx, "%s: expects exactly 2 arguments <match-regex> "
+                                "<replace-fmt>", w.c_str());
+    auto* a = make<rx_line_act>();
+    *state = a;
+    a->what = what;
+    if (!(a->re = compile_re(ctx, w, sv(ctx->args[first]), false)))
+        return PTC_ERROR;
+    if (!(a->fmt = host->logfmt_compile(ctx, ctx->args[first + 1])))
+        return PTC_ERROR;
+    *next = first + 2;
+    return PTC_OK;
+}
+int parse_replace_path(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_rx_line(c, f, n, s, RL_PATH);
+}
+int parse_replace_pathq(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_rx_line(c, f, n, s, RL_PATHQ);
+}
+int parse_replace_uri(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s)
+{
+    return parse_rx_line(c, f, n, s, RL_URI);
+}
+
+int exec_rx_line(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<rx_line_act*>(state);
+    const char* base;
+    txn* t = msg(s, PTC_DIR_REQ, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    std::string_view tgt(base + t->cur.target_off, t->cur.target_len);
+    size_t ps = path_start(tgt);
+    size_t q = tgt.find('?', ps);
+    std::string_view part = a->what == RL_URI    ? tgt
+                            : a->what == RL_PATHQ ? tgt.substr(ps)
+                                                  : tgt.substr(ps, (q == std::string_view::npos
+                                                                        ? tgt.size() : q) - ps);
+    if (part.empty())
+        return PTC_ACT_CONTINUE;
+    const char* f;
+    size_t fl = eval(s, a->fmt, 0, &f);
+    size_t cap;
+    char* out = work_buf(1, &cap);
+    ssize_t r = regex_subst(a->re, part, {f, fl}, out, cap);
+    if (r < 0)
+        return PTC_ACT_CONTINUE;
+    return line_apply(s, t, base, a->what, out, size_t(r));
+}
+
+// normalize-uri <normalizer> [full]: HAProxy 2.6's URI normalizers (configuration.txt 4.2).
+enum : uint8_t {
+    NU_MERGE_SLASHES, NU_STRIP_DOT, NU_STRIP_DOTDOT, NU_PCT_UPPER, NU_PCT_DECODE,
+    NU_QUERY_SORT, NU_FRAG_STRIP, NU_FRAG_ENCODE,
+};
+
+struct norm_act {
+    uint8_t kind;
+    bool full;
+};
+
+int parse_normalize_uri(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    static const struct {
+        const char* n;
+        uint8_t k;
+    } names[] = {{"path-merge-slashes", NU_MERGE_SLASHES}, {"path-strip-dot", NU_STRIP_DOT},
+                 {"path-strip-dotdot", NU_STRIP_DOTDOT}, {"percent-to-uppercase", NU_PCT_UPPER},
+                 {"percent-decode-unreserved", NU_PCT_DECODE},
+                 {"query-sort-by-name", NU_QUERY_SORT}, {"fragment-strip", NU_FRAG_STRIP},
+                 {"fragment-encode", NU_FRAG_ENCODE}};
+    if (end_word(ctx, first))
+        return host->cfg_errorf(ctx, "%s: expects a normalizer (path-merge-slashes, "
+                                "path-strip-dot, path-strip-dotdot, percent-decode-unreserved, "
+                                "percent-to-uppercase, query-sort-by-name, fragment-strip, "
+                                "fragment-encode)", w.c_str());
+    std::string_view n = sv(ctx->args[first]);
+    auto* a = make<norm_act>();
+    *state = a;
+    bool found = false;
+    for (auto& e : names)
+        if (n == e.n) {
+            a->kind = e.k;
+            found = true;
+        }
+    if (!found)
+        return host->cfg_errorf(ctx, "%s: unknown normalizer '%.*s'", w.c_str(), int(n.size()),
+                                n.data());
+    *next = first + 1;
+    if (!end_word(ctx, first + 1)) {
+        std::string_view o = sv(ctx->args[first + 1]);
+        if (o == "full" && a->kind == NU_STRIP_DOTDOT) {
+            a->full = true;
+            *next = first + 2;
+        } else if (o == "strict" && (a->kind == NU_PCT_UPPER || a->kind == NU_PCT_DECODE)) {
+            return host->cfg_errorf(ctx, "%s %.*s: the 'strict' option (400 on a bad '%%' "
+                                    "sequence) is not supported yet by portico", w.c_str(),
+                                    int(n.size()), n.data());
+        } else if (o != "if" && o != "unless") {
+            return host->cfg_errorf(ctx, "%s %.*s: unexpected option '%.*s'", w.c_str(),
+                                    int(n.size()), n.data(), int(o.size()), o.data());
+        }
+    }
+    return PTC_OK;
+}
+
+bool is_hex(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+int hex_of(char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; }
+
+bool unreserved(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '-' || c == '.' || c == '_' || c == '~';
+}
+
+// Resolves "/../" segments: each pops the segment before it; the ones with nothing left to
+// pop stay at the start unless <full>; a final ".." leaves a trailing '/'.
+size_t strip_dotdot(std::string_view p, bool full, char* out, size_t cap)
+{
+    static std::string_view segs[4096];
+    size_t ns = 0, excess = 0;
+    bool trailing = false;
+    size_t pos = 1; // p[0] == '/'
+    while (true) {
+        size_t e = p.find('/', pos);
+        size_t len = e == std::string_view::npos ? p.size() - pos : e - pos;
+        std::string_view seg = p.substr(pos, len);
+        trailing = false;
+        if (seg == "..") {
+            if (ns)
+                ns--;
+            else
+                excess++;
+            trailing = true;
+        } else {
+            if (ns >= 4096)
+                return 0;
+            segs[ns++] = seg;
+        }
+        if (e == std::string_view::npos)
+            break;
+        pos = e + 1;
+    }
+    size_t n = 0;
+    auto put = [&](std::string_view x) {
+        size_t l = std::min(x.size(), cap - n);
+        memcpy(out + n, x.data(), l);
+        n += l;
+    };
+    put("/");
+    if (!full)
+        for (size_t i = 0; i < excess; i++)
+            put("../");
+    for (size_t i = 0; i < ns; i++) {
+        if (i)
+            put("/");
+        put(segs[i]);
+    }
+    if (trailing && ns)
+        put("/");
+    return n;
+}
+
+int exec_normalize_uri(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<norm_act*>(state);
+    const char* base;
+    txn* t = msg(s, PTC_DIR_REQ, &base);
+    if (!t)
+        return PTC_ACT_CONTINUE;
+    std::string_view tgt(base + t->cur.target_off, t->cur.target_len);
+    size_t ps = path_start(tgt);
+    if (ps >= tgt.size() || tgt[ps] != '/')
+        return PTC_ACT_CONTINUE; // no path ('*', authority form)
+    size_t q = tgt.find('?', ps);
+    std::string_view path = tgt.substr(ps, (q == std::string_view::npos ? tgt.size() : q) - ps);
+    std::string_view pathq = tgt.substr(ps);
+    size_t cap;
+    char* out = work_buf(1, &cap);
+    size_t n = 0;
+    auto put = [&](char c) {
+        if (n < cap)
+            out[n++] = c;
+    };
+    uint8_t what = RL_PATHQ;
+    switch (a->kind) {
+    case NU_MERGE_SLASHES:
+        what = RL_PATH;
+        for (size_t i = 0; i < path.size(); i++)
+            if (!(path[i] == '/' && i && path[i - 1] == '/'))
+                put(path[i]);
+        break;
+    case NU_STRIP_DOT: {
+        what = RL_PATH;
+        size_t pos = 0;
+        while (pos <= path.size()) {
+            size_t e = path.find('/', pos);
+            bool last = e == std::string_view::npos;
+            std::string_view seg = path.substr(pos, last ? path.size() - pos : e - pos);
+            if (seg != ".") {
+                for (char c : seg)
+                    put(c);
+                if (!last)
+                    put('/');
+            }
+            if (last)
+                break;
+            pos = e + 1;
+        }
+        break;
+    }
+    case NU_STRIP_DOTDOT:
+        what = RL_PATH;
+        if (path.find("..") == std::string_view::npos)
+            return PTC_ACT_CONTINUE;
+        n = strip_dotdot(path, a->full, out, cap);
+        break;
+    case NU_PCT_UPPER:
+    case NU_PCT_DECODE:
+        for (size_t i = 0; i < pathq.size(); i++) {
+            char c = pathq[i];
+            if (c == '%' && i + 2 < pathq.size() && is_hex(pathq[i + 1]) && is_hex(pathq[i + 2])) {
+                char h1 = pathq[i + 1], h2 = pathq[i + 2];
+                unsigned char d = (unsigned char)(hex_of(h1) << 4 | hex_of(h2));
+                if (a->kind == NU_PCT_DECODE && unreserved(d)) {
+                    put((char)d);
+                } else {
+                    put('%');
+                    put(a->kind == NU_PCT_UPPER && h1 >= 'a' ? char(h1 - 32) : h1);
+                    put(a->kind == NU_PCT_UPPER && h2 >= 'a' ? char(h2 - 32) : h2);
+                }
+                i += 2;
+            } else {
+                put(c);
+            }
+        }
+        break;
+    case NU_QUERY_SORT: {
+        if (q == std::string_view::npos)
+            return PTC_ACT_CONTINUE;
+        static std::string_view params[1024];
+        size_t np = 0;
+        std::string_view qs = tgt.substr(q + 1);
+        size_t pos = 0;
+        while (true) {
+            size_t e = qs.find('&', pos);
+            if (np >= 1024)
+                return PTC_ACT_CONTINUE;
+            params[np++] = qs.substr(pos, e == std::string_view::npos ? qs.size() - pos : e - pos);
+            if (e == std::string_view::npos)
+                break;
+            pos = e + 1;
+        }
+        // by name (before '='), equal names keep their order
+        std::sort(params, params + np, [](std::string_view x, std::string_view y) {
+            std::string_view xn = x.substr(0, x.find('=')), yn = y.substr(0, y.find('='));
+            if (xn != yn)
+                return xn < yn;
+            return x.data() < y.data();
+        });
+        for (char c : path)
+            put(c);
+        put('?');
+        for (size_t i = 0; i < np; i++) {
+            if (i)
+                put('&');
+            for (char c : params[i])
+                put(c);
+        }
+        break;
+    }
+    case NU_FRAG_STRIP:
+        for (char c : pathq) {
+            if (c == '#')
+                break;
+            put(c);
+        }
+        break;
+    case NU_FRAG_ENCODE:
+        for (char c : pathq) {
+            if (c == '#') {
+                put('%');
+                put('2');
+                put('3');
+            } else {
+                put(c);
+            }
+        }
+        break;
+    }
+    if (n == 0)
+        return PTC_ACT_CONTINUE;
+    std::string_view res(out, n);
+    if (res == (what == RL_PATH ? path : pathq))
+        return PTC_ACT_CONTINUE;
+    return line_apply(s, t, base, what, out, n);
+}
+
+int line_apply(ptc_stream* s, txn* t, const char* base, uint8_t what, const char* v, size_t n)
+{
     std::string_view val(v, n);
     if (!line_ok(val))
         return PTC_ACT_CONTINUE; // would break the request line: HAProxy fails the rewrite
@@ -524,7 +871,7 @@ int exec_line(ptc_stream* s, void* state)
     size_t q = tgt.find('?', ps);
     size_t pe = q == std::string_view::npos ? tgt.size() : q;
     char* tmp = nullptr;
-    switch (a->what) {
+    switch (what) {
     case RL_METHOD:
         if (val.empty())
             return PTC_ACT_CONTINUE;
@@ -571,7 +918,7 @@ int exec_line(ptc_stream* s, void* state)
     if (head_edit(s, PTC_DIR_REQ, t->idx, off, len, val) != PTC_OK)
         return PTC_ACT_CONTINUE;
     int64_t delta = int64_t(val.size()) - int64_t(len);
-    if (a->what == RL_METHOD) {
+    if (what == RL_METHOD) {
         c.method_len = uint32_t(val.size());
         c.target_off = uint32_t(c.target_off + delta);
         c.is_head = val == "HEAD";
@@ -895,6 +1242,17 @@ const ptc_action actions[] = {
     {RQ, "set-pathq", parse_set_pathq, exec_line, "set-pathq <fmt>"},
     {RQ, "set-uri", parse_set_uri, exec_line, "set-uri <fmt>"},
     {RQ, "set-query", parse_set_query, exec_line, "set-query <fmt>"},
+    {RQ, "replace-path", parse_replace_path, exec_rx_line,
+     "replace-path <match-regex> <replace-fmt>"},
+    {RQ, "replace-pathq", parse_replace_pathq, exec_rx_line,
+     "replace-pathq <match-regex> <replace-fmt>"},
+    {RQ, "replace-uri", parse_replace_uri, exec_rx_line, "replace-uri <match-regex> <replace-fmt>"},
+    {RQ, "wait-for-handshake", parse_noarg, exec_continue, "wait-for-handshake"},
+    {RQ, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
+    {RS, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
+    {AR, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
+    {RQ, "normalize-uri", parse_normalize_uri, exec_normalize_uri,
+     "normalize-uri <normalizer> [full]"},
     {RQ, "set-method", parse_set_method, exec_line, "set-method <fmt>"},
     {RS, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},
     {AR, "set-status", parse_set_status, exec_set_status, "set-status <status> [reason <str>]"},

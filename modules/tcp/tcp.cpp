@@ -24,10 +24,12 @@ struct tcp_state {
     uint8_t req_shut;   // client EOF relayed to the server
     uint8_t res_shut;   // server EOF relayed to the client
     uint8_t inspecting; // "tcp-request inspect-delay": the content rules wait for bytes
+    uint8_t res_inspecting; // "tcp-response inspect-delay": the response rules wait
 };
 
-// "tcp-request inspect-delay" of each frontend, read once (post_config).
-std::unordered_map<const ptc_proxy*, uint64_t> g_inspect;
+// "tcp-request inspect-delay" of each frontend and "tcp-response inspect-delay" of each
+// backend, read once (post_config).
+std::unordered_map<const ptc_proxy*, uint64_t> g_inspect, g_res_inspect;
 
 uint64_t inspect_delay(const ptc_proxy* fe)
 {
@@ -35,12 +37,42 @@ uint64_t inspect_delay(const ptc_proxy* fe)
     return it == g_inspect.end() ? 0 : it->second;
 }
 
+uint64_t res_inspect_delay(const ptc_proxy* be)
+{
+    auto it = g_res_inspect.find(be);
+    return it == g_res_inspect.end() ? 0 : it->second;
+}
+
 int post_config(ptc_modref*)
 {
-    for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p))
+    for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
         if (uint64_t d = host->proxy_timeout(p, "inspect-delay"))
             g_inspect[p] = d;
+        if (uint64_t d = host->proxy_timeout(p, "res-inspect-delay"))
+            g_res_inspect[p] = d;
+    }
     return PTC_OK;
+}
+
+// The backend's tcp-response content rules, once the server is connected. With
+// "tcp-response inspect-delay", a run in which no rule decided waits for response bytes
+// until the delay ends, the server's EOF or a full buffer (<final>), as HAProxy does;
+// the response is forwarded only once they decided. "reject" closes the stream.
+void run_response_rules(ptc_stream* s, tcp_state* st, bool final)
+{
+    int r = host->rules_run(s, PTC_RULES_TCP_RES_CONTENT, host->stream_backend(s));
+    if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
+        st->res_inspecting = 0;
+        host->stream_close(s, PTC_CLOSE_ABORT);
+        return;
+    }
+    if (r == PTC_ACT_CONTINUE && st->res_inspecting && !final)
+        return; // undecided: wait for more bytes
+    if (st->res_inspecting) {
+        st->res_inspecting = 0;
+        host->stream_set_timeout(s, PTC_TMO_SERVER, PTC_TMO_DEFAULT);
+        host->chan_autoforward(s, PTC_DIR_RES, PTC_FORWARD_ALL);
+    }
 }
 
 void relay_eof(ptc_stream* s, tcp_state* st)
@@ -82,9 +114,13 @@ bool run_content_rules(ptc_stream* s, tcp_state* st, bool final)
             return false;
         }
     }
-    // bytes from the client wait in the buffer until the server is connected
+    // bytes from the client wait in the buffer until the server is connected; the response
+    // waits for the tcp-response rules when they have an inspect-delay
     host->chan_autoforward(s, PTC_DIR_REQ, PTC_FORWARD_ALL);
-    host->chan_autoforward(s, PTC_DIR_RES, PTC_FORWARD_ALL);
+    if (!res_inspect_delay(host->stream_backend(s)))
+        host->chan_autoforward(s, PTC_DIR_RES, PTC_FORWARD_ALL);
+    else
+        st->res_inspecting = 1;
     if (host->stream_connect(s) != PTC_OK) {
         host->stream_close(s, PTC_CLOSE_ABORT);
         return false;
@@ -118,13 +154,33 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
             relay_eof(s, st); // the client may have closed its side meanwhile
         return PTC_CONTINUE;
     }
+    if (st->res_inspecting && st->connected && !(ev & (PTC_EV_SRV_ERROR | PTC_EV_CLI_ERROR))) {
+        uint32_t fl = host->chan_flags(s, PTC_DIR_RES);
+        bool final = (ev & PTC_EV_SRV_TIMEOUT) || (fl & PTC_CHAN_EOF) ||
+                     host->chan_room(s, PTC_DIR_RES) == 0;
+        if (ev & (PTC_EV_RES_DATA | PTC_EV_SRV_TIMEOUT)) {
+            run_response_rules(s, st, final);
+            if (!st->res_inspecting)
+                relay_eof(s, st);
+        }
+        if (!(ev & PTC_EV_CLI_TIMEOUT))
+            return PTC_CONTINUE;
+    }
     if (ev & (PTC_EV_SRV_ERROR | PTC_EV_CLI_ERROR | PTC_EV_CLI_TIMEOUT | PTC_EV_SRV_TIMEOUT)) {
         // HAProxy closes both sides; data already forwarded is flushed first when possible
         host->stream_close(s, (ev & PTC_EV_CLI_ERROR) ? PTC_CLOSE_ABORT : PTC_CLOSE_FLUSH);
         return PTC_CONTINUE;
     }
-    if (ev & PTC_EV_SRV_CONNECTED)
+    if (ev & PTC_EV_SRV_CONNECTED) {
         st->connected = 1;
+        if (st->res_inspecting) {
+            host->stream_set_timeout(s, PTC_TMO_SERVER | PTC_TMO_FIXED,
+                                     res_inspect_delay(host->stream_backend(s)));
+        }
+        run_response_rules(s, st, false);
+        if (st->res_inspecting || !(ev & (PTC_EV_REQ_DATA | PTC_EV_RES_DATA)))
+            return PTC_CONTINUE;
+    }
     if (ev & (PTC_EV_REQ_DATA | PTC_EV_RES_DATA))
         relay_eof(s, st);
     return PTC_CONTINUE;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <sys/time.h>
 
+#include "cfg/registry.hpp"
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "lb/lb.hpp"
@@ -1056,6 +1057,9 @@ std::string run_command(cli_session& s, const words& a)
             return c.fn(s, a);
         }
     }
+    std::string hc = cfg::haproxy_cli_command(a);
+    if (!hc.empty())
+        return "'" + hc + "' is not supported yet by portico.\n";
     return "Unknown command, but maybe one of the following ones is a better match:\n" +
            suggestions(s, a, false);
 }

@@ -343,7 +343,9 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
                              const std::string& from)
 {
     config& cfg = *ctx_.cfg;
-    proxy* defs = last_defaults_;
+    // Only frontends, backends and listens inherit the last defaults section: a new
+    // "defaults" starts from scratch unless it names one with "from" (HAProxy 2.6).
+    proxy* defs = cap == CAP_DEFAULTS ? nullptr : last_defaults_;
     if (!from.empty()) {
         defs = nullptr;
         for (auto& d : cfg.defaults)
@@ -620,6 +622,10 @@ void cfg_loader::post_checks()
             for (auto& s : p.servers)
                 conf_blob(s->mod, m.get(), PTC_CONF_SERVER);
         }
+        if (p.mode == px_mode::http && smp::has_rules(&p, PTC_RULES_TCP_RES_CONTENT))
+            error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': 'tcp-response "
+                                     "content' rules are only run in mode tcp by portico yet "
+                                     "(not supported yet in mode http)");
         if (!p.proto) {
             error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" +
                                          mode_name(p.mode) + "' needs the '" + mode_name(p.mode) +

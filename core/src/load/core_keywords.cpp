@@ -212,6 +212,14 @@ int parse_global_strict_limits(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// "expose-experimental-directives": HAProxy 2.6 refuses its experimental keywords
+// (http-request normalize-uri...) without it; the following lines may use them.
+int parse_global_experimental(const ptc_kw_ctx*)
+{
+    C().global.experimental = true;
+    return PTC_OK;
+}
+
 int parse_global_master_worker(const ptc_kw_ctx* c)
 {
     if (c->argc > 1 && arg(c, 1) != "no-exit-on-failure")
@@ -562,15 +570,18 @@ int parse_proxy_timeout(const ptc_kw_ctx* c)
 
 // "tcp-request inspect-delay <time>": how long the tcp-request content rules may wait for
 // request bytes (the tcp module reads it as proxy_timeout(p, "inspect-delay")).
+// "tcp-response inspect-delay <time>": the same for the tcp-response content rules and the
+// response bytes (proxy_timeout(p, "res-inspect-delay")).
 int parse_inspect_delay(const ptc_kw_ctx* c)
 {
+    const std::string kw = arg(c, 0) + " inspect-delay";
     std::string v = arg(c, c->kw_words);
     uint64_t ms;
     if (!cfg::parse_time_ms(v, ms))
-        return err(c, "'tcp-request inspect-delay': invalid time value '" + v + "'");
+        return err(c, "'" + kw + "': invalid time value '" + v + "'");
     if (ms > cfg::max_timeout_ms)
-        return err(c, "'tcp-request inspect-delay': timer overflow in '" + v + "'");
-    P(c).t_inspect = ms;
+        return err(c, "'" + kw + "': timer overflow in '" + v + "'");
+    (arg(c, 0) == "tcp-response" ? P(c).t_res_inspect : P(c).t_inspect) = ms;
     return PTC_OK;
 }
 
@@ -982,6 +993,7 @@ const ptc_keyword k_core_keywords[] = {
     {"ulimit-n",            PTC_SEC_GLOBAL,   0, 1, 1, parse_global_ulimit_n,        "ulimit-n <number>"},
     {"strict-limits",       PTC_SEC_GLOBAL,   PTC_KWF_NEGATABLE, 0, 0, parse_global_strict_limits, "[no] strict-limits"},
     {"master-worker",       PTC_SEC_GLOBAL,   0, 0, 1, parse_global_master_worker,   "master-worker [no-exit-on-failure]"},
+    {"expose-experimental-directives", PTC_SEC_GLOBAL, 0, 0, 0, parse_global_experimental, "expose-experimental-directives"},
     {"hard-stop-after",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "hard-stop-after <time>"},
     {"mworker-max-reloads", PTC_SEC_GLOBAL,   0, 1, 1, parse_global_mworker_max_reloads, "mworker-max-reloads <number>"},
     {"grace",               PTC_SEC_GLOBAL,   0, 1, 1, parse_global_stop_time,       "grace <time>"},
@@ -996,6 +1008,8 @@ const ptc_keyword k_core_keywords[] = {
     {"presetenv",           PTC_SEC_GLOBAL,   0, 2, 2, parse_global_env,             "presetenv <name> <value>"},
     {"unsetenv",            PTC_SEC_GLOBAL,   0, 0, -1, parse_global_env,            "unsetenv [<name> ...]"},
     {"resetenv",            PTC_SEC_GLOBAL,   0, 0, -1, parse_global_env,            "resetenv [<name> ...]"},
+    {"set-var",             PTC_SEC_GLOBAL,   0, 2, 2, smp::parse_global_setvar,     "set-var <var-name> <expr>"},
+    {"set-var-fmt",         PTC_SEC_GLOBAL,   0, 2, 2, smp::parse_global_setvar,     "set-var-fmt <var-name> <fmt>"},
     {"nbproc",              PTC_SEC_GLOBAL,   0, 0, -1, parse_global_nbproc,         "nbproc (removed in HAProxy 2.5)"},
     {"cpu-map",             PTC_SEC_GLOBAL,   0, 2, -1, parse_global_cpu_map,        "cpu-map [auto:]<process-set>[/<thread-set>] <cpu-set>..."},
     {"module-path",         PTC_SEC_GLOBAL,   0, 1, 1, parse_global_module_path,     "module-path <directory>"},
@@ -1031,7 +1045,7 @@ const ptc_keyword k_core_keywords[] = {
     {"tcp-request inspect-delay", PX,         0, 1, 1, parse_inspect_delay,          "tcp-request inspect-delay <timeout>"},
     {"tcp-request session", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, nullptr,  "tcp-request session <action> [{if | unless} <condition>]"},
     {"tcp-response content", BE,              0, 1, -1, smp::parse_rules,            "tcp-response content <action> [{if | unless} <condition>]"},
-    {"tcp-response inspect-delay", BE,        0, 1, 1, nullptr,                      "tcp-response inspect-delay <timeout>"},
+    {"tcp-response inspect-delay", BE,        0, 1, 1, parse_inspect_delay,          "tcp-response inspect-delay <timeout>"},
     {"balance",             BE,               0, 1, -1, parse_proxy_balance,         "balance <algorithm> [<arguments>]"},
     {"hash-type",           BE,               0, 1, 3, parse_proxy_hash_type,        "hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]"},
     {"fullconn",            BE,               0, 1, 1, parse_proxy_fullconn,         "fullconn <number>"},

@@ -7,6 +7,8 @@
 #include <arpa/inet.h>
 #include <netdb.h>
 
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 
 namespace portico {
@@ -26,9 +28,39 @@ static bool parse_port(const std::string& s, uint16_t& port, std::string& err)
     return true;
 }
 
-bool parse_addr(const std::string& spec, const addr_opts& o, sockaddr_storage& out,
+std::string addr_env_expand(const std::string& in)
+{
+    // HAProxy 2.6 expands environment variables in addresses even outside double quotes:
+    // "$NAME" or "${NAME}" (letters, digits, '_'), an unset one gives nothing; there is no
+    // default value form here, "${NAME-x}" gives NAME's value followed by "-x}".
+    std::string out;
+    size_t i = 0;
+    while (i < in.size()) {
+        if (in[i] != '$') {
+            out += in[i++];
+            continue;
+        }
+        size_t b = i + 1;
+        bool brace = b < in.size() && in[b] == '{';
+        if (brace)
+            b++;
+        size_t e = b;
+        while (e < in.size() && (isalnum((unsigned char)in[e]) || in[e] == '_'))
+            e++;
+        const std::string name = in.substr(b, e - b);
+        if (const char* v = getenv(name.c_str()))
+            out += v;
+        i = e;
+        if (brace && i < in.size() && in[i] == '}')
+            i++;
+    }
+    return out;
+}
+
+bool parse_addr(const std::string& spec0, const addr_opts& o, sockaddr_storage& out,
                 socklen_t& len, int* inherited_fd, std::string& err)
 {
+    const std::string spec = spec0.find('$') == std::string::npos ? spec0 : addr_env_expand(spec0);
     std::string s = spec;
     int family = AF_UNSPEC;
     if (s.rfind("ipv4@", 0) == 0) {

@@ -14,6 +14,9 @@ struct addr_opts {
     bool resolve = false;   // host names are resolved (servers), else only literals
 };
 
+// Expands "$NAME" and "${NAME}" as HAProxy does in addresses (outside quotes too).
+std::string addr_env_expand(const std::string& in);
+
 // Parses "[ipv4@|ipv6@]HOST:PORT", "[v6]:PORT", "*:PORT", ":PORT", and "fd@N" (only when
 // <inherited_fd> is given: then *inherited_fd = N and len = 0). Returns false with <err>.
 bool parse_addr(const std::string& spec, const addr_opts& o, sockaddr_storage& out,

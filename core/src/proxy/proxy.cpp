@@ -32,6 +32,7 @@ uint64_t proxy_timeouts::*proxy_timeouts::field(std::string_view name)
         {"server-fin", &proxy_timeouts::server_fin},
         {"check", &proxy_timeouts::t_check},
         {"inspect-delay", &proxy_timeouts::t_inspect}, // "tcp-request inspect-delay"
+        {"res-inspect-delay", &proxy_timeouts::t_res_inspect}, // "tcp-response inspect-delay"
     };
     for (const auto& n : k_names)
         if (name == n.name)

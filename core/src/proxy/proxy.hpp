@@ -101,6 +101,7 @@ struct proxy_timeouts {
     uint64_t server_fin = 0;        // timeout server-fin
     uint64_t t_check = 0;           // timeout check (read by the health-check module)
     uint64_t t_inspect = 0;         // tcp-request inspect-delay (read by the tcp module)
+    uint64_t t_res_inspect = 0;     // tcp-response inspect-delay (read by the tcp module)
 
     // The field of "timeout <name>", or null for a name that is not one of them. The only
     // lookup by name: the keyword parser and the ABI's proxy_timeout() (config time).
@@ -222,6 +223,7 @@ struct global_conf {
     std::string chroot;           // "chroot": workers chroot() there before dropping
     uint32_t ulimit_n = 0;        // "ulimit-n" (0: raise the soft limit to the hard one)
     bool strict_limits = false;   // "strict-limits": a failed setrlimit is fatal
+    bool experimental = false;    // "expose-experimental-directives" (normalize-uri...)
     uint64_t hard_stop_after = 0; // ms; 0: soft stops are unbounded
     uint64_t grace = 0;           // ms between SIGUSR1 and the soft stop
     bool master_worker = false;   // "master-worker" (portico always runs one)

@@ -4,9 +4,11 @@
 #include <cstring>
 #include <deque>
 #include <map>
+#include <strings.h>
 
 #include "auth/userlist.hpp"
 #include "proxy/runtime.hpp"
+#include "cfg/units.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample_int.hpp"
 #include "proxy/cfg_ctx.hpp"
@@ -67,6 +69,7 @@ const predef k_predef[] = {
     {"HTTP", "req.proto_http"},
     {"HTTP_1.0", "req.ver 1.0"},
     {"HTTP_1.1", "req.ver 1.1"},
+    {"HTTP_2.0", "req.ver 2.0"},
     {"HTTP_CONTENT", "req.hdr_val(content-length) gt 0"},
     {"HTTP_URL_ABS", "url_reg ^[^/:]*://"},
     {"HTTP_URL_SLASH", "url_beg /"},
@@ -162,8 +165,9 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
             err = "in ACL criterion '" + x->kw + "': " + err;
         return nullptr;
     }
-    bool icase = false;
+    bool icase = false, as_map = false;
     std::vector<std::string> files;
+    std::vector<std::string> bad; // every bad flag of the line, reported together
     size_t i = first + 1;
     for (; i < end; i++) {
         const std::string& f = w[i];
@@ -182,12 +186,10 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
                 err = "'-m' expects a match method";
                 return nullptr;
             }
-            if (!match_from_name(w[++i], m)) {
-                err = "unknown matching method '" + w[i] +
-                      "' (expected found, bool, int, ip, bin, len, str, beg, end, sub, reg, "
-                      "dom, dir)";
-                return nullptr;
-            }
+            if (!match_from_name(w[++i], m))
+                bad.push_back("unknown matching method '" + w[i] +
+                              "' (expected found, bool, int, ip, bin, len, str, beg, end, sub, "
+                              "reg, dom, dir)");
             have_m = true;
         } else if (f == "-f") {
             if (i + 1 >= end) {
@@ -195,13 +197,26 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
                 return nullptr;
             }
             files.push_back(w[++i]);
-        } else if (f == "-M" || f == "-u") {
-            err = "ACL flag '" + f + "' is not supported yet by portico";
-            return nullptr;
+        } else if (f == "-M") {
+            as_map = true; // -f files are maps: the first word of each line is the pattern
+        } else if (f == "-u") {
+            // the unique id of the pattern list (HAProxy names it "#<id>" on its runtime
+            // API, which portico does not have for ACLs yet): checked, nothing else
+            uint64_t id;
+            if (i + 1 >= end || !cfg::parse_uint(w[i + 1], INT32_MAX, id))
+                bad.push_back("'-u' expects a numeric unique id");
+            else
+                i++;
         } else {
-            err = "unknown ACL flag '" + f + "' (a pattern starting with '-' must follow '--')";
-            return nullptr;
+            bad.push_back("unknown ACL flag '" + f +
+                          "' (a pattern starting with '-' must follow '--')");
         }
+    }
+    if (!bad.empty()) {
+        err.clear();
+        for (auto& b : bad)
+            err += (err.empty() ? "" : "; ") + b;
+        return nullptr;
     }
     if (std::string_view an = fetch_name(crit); an == "http_auth_group" &&
         crit.size() > an.size() + 2 && crit[an.size()] == '(' && crit.back() == ')') {
@@ -236,7 +251,7 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         return nullptr;
     }
     for (auto& f : files)
-        if (!pattern_load_file(x->pats, f, false, PTC_SMP_STR, err))
+        if (!pattern_load_file(x->pats, f, as_map, PTC_SMP_STR, err))
             return nullptr;
     return x.release();
 }
@@ -348,21 +363,20 @@ cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t
     }
     for (; i < w.size(); i++) {
         std::string t = w[i];
-        if (t == "||" || t == "or") {
-            if (neg || c->alts.back().empty()) {
-                err = "'" + t + "' must follow a condition term";
-                return nullptr;
-            }
-            c->alts.emplace_back();
-            continue;
-        }
-        if (t == "!") {
-            neg = !neg;
-            continue;
-        }
-        while (t.size() > 1 && t[0] == '!') {
+        // As HAProxy 2.6: any number of leading '!' toggle the negation, a word that is
+        // only '!' is allowed, "or" is case-insensitive, and an "or"/"||" resets a dangling
+        // negation; empty alternatives ("A or or B", a trailing "or") are dropped.
+        while (!t.empty() && t[0] == '!') {
             neg = !neg;
             t.erase(0, 1);
+        }
+        if (t.empty())
+            continue;
+        if (t == "||" || strcasecmp(t.c_str(), "or") == 0) {
+            neg = false;
+            if (!c->alts.back().empty())
+                c->alts.emplace_back();
+            continue;
         }
         const acl* a = nullptr;
         if (t == "{") {
@@ -411,8 +425,10 @@ cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t
         c->alts.back().push_back(cond_term{a, neg});
         neg = false;
     }
-    if (neg || c->alts.back().empty()) {
-        err = "condition ends with an operator";
+    if (c->alts.size() > 1 && c->alts.back().empty())
+        c->alts.pop_back();
+    if (c->alts.back().empty()) {
+        err = "missing condition after '" + kw + "'";
         return nullptr;
     }
     if (next)

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <deque>
 
+#include "cfg/registry.hpp"
 #include "module/module.hpp"
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
@@ -544,6 +545,10 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
     }
     const fetch_entry* fe = find_fetch_entry(name);
     const ptc_fetch* f = fe ? &fe->f : nullptr;
+    if (!f && cfg::is_haproxy_fetch(name)) {
+        err = "fetch method '" + name + "' is not supported yet by portico";
+        return nullptr;
+    }
     if (!f) {
         err = "unknown fetch method '" + name + "'";
         if (find_conv(name))
@@ -554,6 +559,11 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
     e->fn = f->fn;
     e->fn_priv = fe->fn_priv;
     e->priv = fe->priv;
+    // HAProxy parses a missing or empty argument list as one empty argument when the
+    // keyword has a mandatory one: "str()" and "str" give the empty string, "int()" fails
+    // in the argument check.
+    if (args.empty() && f->min_args >= 1)
+        args.emplace_back();
     if (!make_args(ctx, name, "fetch method", args, f->min_args, f->max_args, f->check, e->args,
                    e->nargs, err))
         return nullptr;
@@ -579,6 +589,10 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
         }
         const conv_entry* ce = find_conv_entry(name);
         const ptc_conv* c = ce ? &ce->c : nullptr;
+        if (!c && cfg::is_haproxy_converter(name)) {
+            err = "converter '" + name + "' is not supported yet by portico";
+            return nullptr;
+        }
         if (!c) {
             err = "unknown converter '" + name + "'";
             return nullptr;
@@ -589,6 +603,8 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
             return nullptr;
         }
         ptc_expr::step st{c, c->fn, ce->fn_priv, ce->priv, c->in_type, nullptr, 0};
+        if (args.empty() && c->min_args >= 1)
+            args.emplace_back();
         if (!make_args(ctx, name, "converter", args, c->min_args, c->max_args, c->check, st.args,
                        st.nargs, err))
             return nullptr;

@@ -6,6 +6,7 @@
 #include <pcre2.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -243,6 +244,71 @@ bool parse_ip_mask(std::string_view t, pattern& p, bool allow_mask)
     return false;
 }
 
+namespace {
+
+void insert_len(std::vector<uint32_t>& v, uint32_t n)
+{
+    auto it = std::lower_bound(v.begin(), v.end(), n, std::greater<uint32_t>());
+    if (it == v.end() || *it != n)
+        v.insert(it, n);
+}
+
+void insert_bits(std::vector<uint8_t>& v, uint8_t n)
+{
+    auto it = std::lower_bound(v.begin(), v.end(), n, std::greater<uint8_t>());
+    if (it == v.end() || *it != n)
+        v.insert(it, n);
+}
+
+// Key of an address masked to <bits>: one byte of length then the address bytes.
+size_t ip_key(char* key, const uint8_t* addr, size_t alen, uint8_t bits)
+{
+    key[0] = (char)bits;
+    size_t full = bits / 8, rest = bits % 8;
+    std::memcpy(key + 1, addr, full);
+    size_t n = 1 + full;
+    if (rest && full < alen)
+        key[n++] = (char)(addr[full] & (uint8_t)(0xff << (8 - rest)));
+    return n;
+}
+
+void ip_index_add(pattern_list& l, int fam, const uint8_t* addr, uint8_t bits, uint32_t pos)
+{
+    char key[20];
+    size_t n = ip_key(key, addr, fam == 0 ? 4 : 16, bits);
+    l.ipidx[fam].emplace(std::string(key, n), pos);
+    insert_bits(l.ip_bits[fam], bits);
+}
+
+const uint8_t k_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+// Adds the last pattern of <l> to its index, when its method has one.
+void index_last(pattern_list& l)
+{
+    const uint32_t pos = (uint32_t)(l.pats.size() - 1);
+    const pattern& p = l.pats.back();
+    if (l.m == match::str) {
+        l.exact.emplace(p.s, pos);
+    } else if (l.m == match::beg && !l.icase) {
+        l.prefix.emplace(p.s, pos);
+        insert_len(l.prefix_lens, (uint32_t)p.s.size());
+    } else if (l.m == match::ip) {
+        if (p.family == 4) {
+            ip_index_add(l, 0, p.addr, p.bits, pos);
+            uint8_t m6[16];
+            std::memcpy(m6, k_mapped, 12);
+            std::memcpy(m6 + 12, p.addr, 4);
+            ip_index_add(l, 1, m6, (uint8_t)(p.bits + 96), pos);
+        } else {
+            ip_index_add(l, 1, p.addr, p.bits, pos);
+            if (p.bits >= 96 && std::memcmp(p.addr, k_mapped, 12) == 0)
+                ip_index_add(l, 0, p.addr + 12, (uint8_t)(p.bits - 96), pos);
+        }
+    }
+}
+
+} // namespace
+
 bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, std::string& err)
 {
     pattern p;
@@ -295,6 +361,7 @@ bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, st
         return false;
     }
     l.pats.push_back(std::move(p));
+    index_last(l);
     return true;
 }
 
@@ -407,44 +474,6 @@ bool sub_match(const char* s, size_t n, const std::string& w, bool icase)
     return false;
 }
 
-bool ip_match(const pattern& p, const ptc_sample& smp)
-{
-    uint8_t a[16];
-    int fam;
-    if (smp.type == PTC_SMP_IPV4) {
-        fam = 4;
-        std::memcpy(a, smp.u.ipv4, 4);
-    } else {
-        fam = 6;
-        std::memcpy(a, smp.u.ipv6, 16);
-    }
-    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    const uint8_t* pa = p.addr;
-    uint8_t pbuf[16];
-    int bits = p.bits;
-    if (fam == 6 && p.family == 4) {
-        // an IPv4 pattern matches the v4-mapped form
-        std::memcpy(pbuf, mapped, 12);
-        std::memcpy(pbuf + 12, p.addr, 4);
-        pa = pbuf;
-        bits += 96;
-    } else if (fam == 4 && p.family == 6) {
-        if (p.bits < 96 || std::memcmp(p.addr, mapped, 12) != 0)
-            return false;
-        pa = p.addr + 12;
-        bits -= 96;
-    }
-    int full = bits / 8, rest = bits % 8;
-    if (std::memcmp(a, pa, (size_t)full) != 0)
-        return false;
-    if (rest) {
-        uint8_t m = (uint8_t)(0xff << (8 - rest));
-        if ((a[full] & m) != (pa[full] & m))
-            return false;
-    }
-    return true;
-}
-
 bool range_match(const pattern& p, int64_t v)
 {
     return (!p.has_lo || v >= p.lo) && (!p.has_hi || v <= p.hi);
@@ -470,15 +499,23 @@ const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
             if (range_match(p, smp->u.sint))
                 return &p;
         return nullptr;
-    case match::ip:
+    case match::ip: {
         if (smp->type != PTC_SMP_IPV4 && smp->type != PTC_SMP_IPV6) {
             if (!sample_cast(smp, PTC_SMP_IPV4) && !sample_cast(smp, PTC_SMP_IPV6))
                 return nullptr;
         }
-        for (const pattern& p : l.pats)
-            if (ip_match(p, *smp))
-                return &p;
+        // longest prefix first, as HAProxy's tree
+        const int fam = smp->type == PTC_SMP_IPV4 ? 0 : 1;
+        const uint8_t* a = fam == 0 ? smp->u.ipv4 : smp->u.ipv6;
+        char key[20];
+        for (uint8_t bits : l.ip_bits[fam]) {
+            size_t n = ip_key(key, a, fam == 0 ? 4 : 16, bits);
+            auto it = l.ipidx[fam].find(std::string_view(key, n));
+            if (it != l.ipidx[fam].end())
+                return &l.pats[it->second];
+        }
         return nullptr;
+    }
     default:
         break;
     }
@@ -488,6 +525,33 @@ const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
     const char* s = smp->u.str.ptr;
     size_t n = smp->u.str.len;
     bool ic = l.icase;
+    if (l.m == match::str) {
+        static char lbuf[8192]; // -i: the lower-cased sample (one match at a time)
+        std::string_view k(s, n);
+        if (ic && n > sizeof(lbuf)) {
+            for (const pattern& p : l.pats) // very long samples: compared one by one
+                if (p.s.size() == n && eq(s, p.s.data(), n, true))
+                    return &p;
+            return nullptr;
+        }
+        if (ic) {
+            for (size_t i = 0; i < n; i++)
+                lbuf[i] = lc(s[i]);
+            k = std::string_view(lbuf, n);
+        }
+        auto it = l.exact.find(k);
+        return it == l.exact.end() ? nullptr : &l.pats[it->second];
+    }
+    if (l.m == match::beg && !ic) {
+        for (uint32_t pl : l.prefix_lens) {
+            if (pl > n)
+                continue;
+            auto it = l.prefix.find(std::string_view(s, pl));
+            if (it != l.prefix.end())
+                return &l.pats[it->second];
+        }
+        return nullptr;
+    }
     for (const pattern& p : l.pats) {
         size_t pl = p.s.size();
         switch (l.m) {

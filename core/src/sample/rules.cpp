@@ -2,7 +2,13 @@
 // Rule sets (http-request, http-response, http-after-response, tcp-request, tcp-response):
 // parsing through the modules' action tables, evaluation with resume after a yield, the
 // core's set-var/unset-var actions, and use_backend rules.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 
@@ -64,9 +70,6 @@ int parse_rules(const ptc_kw_ctx* ctx)
             return cfg_err(ctx, "'" + kw + "' rules are only allowed in named defaults "
                                            "sections, not anonymous ones");
     }
-    if (!tcp_rules_supported && rs == PTC_RULES_TCP_RES_CONTENT)
-        return cfg_err(ctx, "'" + kw + "' rules are not supported yet by portico (no module "
-                                       "runs them yet)");
     uint32_t ai = ctx->kw_words;
     if (ai >= ctx->argc)
         return cfg_err(ctx, "'" + kw + "' expects an action (known: " + known_actions(rs) + ")");
@@ -83,6 +86,10 @@ int parse_rules(const ptc_kw_ctx* ctx)
         return cfg_err(ctx, "'" + kw + "': unknown action '" + act + "' (known: " +
                                 known_actions(rs) + ")");
     }
+    if (act == "normalize-uri" && g_config && !g_config->global.experimental)
+        return cfg_err(ctx, "'" + kw + " " + act + "' action is experimental, it must be allowed "
+                                                 "with 'expose-experimental-directives' in the "
+                                                 "global section (as in HAProxy 2.6)");
     const ptc_action* a = &ae->a;
     module_rec* owner = ae->owner;
     g_rules.emplace_back();
@@ -198,9 +205,13 @@ enum : uint32_t {
 struct setvar_state {
     var_ref v;
     ptc_expr* e = nullptr;
+    ptc_logfmt* fmt = nullptr; // set-var-fmt
     uint32_t conds = 0;
 };
 std::deque<setvar_state> g_setvars;
+
+// set-var-fmt's result, one per worker (rules run one at a time), sized at parse time
+std::vector<char> g_fmt_buf;
 
 // "set-var(txn.x,ifexists)" -> name and condition list
 bool parse_var_word(const ptc_kw_ctx* ctx, const std::string& w, bool with_conds, setvar_state& st)
@@ -233,6 +244,7 @@ bool parse_var_word(const ptc_kw_ctx* ctx, const std::string& w, bool with_conds
                  {"ifempty", SV_IFEMPTY},   {"ifnotempty", SV_IFNOTEMPTY},
                  {"ifset", SV_IFSET},       {"ifnotset", SV_IFNOTSET},
                  {"ifgt", SV_IFGT},         {"iflt", SV_IFLT}};
+    std::string bad;
     for (size_t i = 1; i < parts.size(); i++) {
         bool found = false;
         for (auto& c : conds)
@@ -240,12 +252,19 @@ bool parse_var_word(const ptc_kw_ctx* ctx, const std::string& w, bool with_conds
                 st.conds |= c.f;
                 found = true;
             }
-        if (!found) {
-            cfg_err(ctx, "'" + w + "': unknown condition '" + parts[i] +
-                             "' (ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, "
-                             "ifgt, iflt)");
-            return false;
-        }
+        if (!found)
+            bad += (bad.empty() ? "'" : ", '") + parts[i] + "'";
+    }
+    if (!bad.empty()) { // every bad one, not only the first
+        cfg_err(ctx, "'" + w + "': unknown condition" +
+                         (bad.find(',') != std::string::npos ? "s " : " ") + bad +
+                         " (ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, "
+                         "ifgt, iflt)");
+        return false;
+    }
+    if (parts.size() > 5) {
+        cfg_err(ctx, "'" + w + "': at most four conditions");
+        return false;
     }
     return true;
 }
@@ -254,55 +273,84 @@ template <uint32_t RS>
 int act_setvar_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
 {
     std::string w = word(ctx, first - 1);
+    const bool fmt = w.rfind("set-var-fmt", 0) == 0;
     setvar_state st;
     if (!parse_var_word(ctx, w, true, st))
         return PTC_ERROR;
     if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
-        return cfg_err(ctx, "'" + w + "' expects a sample expression");
+        return cfg_err(ctx, "'" + w + "' expects " + (fmt ? "a log-format string" :
+                                                             "a sample expression"));
     std::string err;
     std::string text = word(ctx, first);
-    st.e = expr_parse(ctx, text, nullptr, 0, ruleset_use(RS), err);
-    if (!st.e)
-        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + w + " " + text + "': " + err);
+    if (fmt) {
+        st.fmt = host_logfmt_compile(ctx, ptc_str{ctx->args[first].ptr, ctx->args[first].len});
+        if (!st.fmt)
+            return PTC_ERROR;
+        size_t cap = g_config ? g_config->global.bufsize : 16384;
+        if (g_fmt_buf.size() < cap)
+            g_fmt_buf.resize(cap);
+    } else {
+        st.e = expr_parse(ctx, text, nullptr, 0, ruleset_use(RS), err);
+        if (!st.e)
+            return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + w + " " + text + "': " + err);
+    }
     g_setvars.push_back(st);
     *state = &g_setvars.back();
     *next = first + 1;
     return PTC_OK;
 }
 
+bool is_strish(uint32_t t) { return t == PTC_SMP_STR || t == PTC_SMP_BIN; }
+
+// HAProxy 2.6's var_set() with conditions (vars.c): a variable that did not exist is
+// created even when a later condition fails, then it exists but is not set.
+void setvar_cond(ptc_stream* s, const setvar_state* st, const ptc_sample* smp)
+{
+    uint32_t c = st->conds;
+    if (!c) {
+        var_set(s, st->v, smp);
+        return;
+    }
+    ptc_sample cur{};
+    int state = var_state(s, st->v, &cur);
+    if (state && (c & SV_IFNOTEXISTS))
+        return;
+    if (!state && (c & SV_IFEXISTS))
+        return;
+    auto created_unset = [&] {
+        if (!state) {
+            ptc_sample any{};
+            any.type = PTC_SMP_ANY;
+            var_set(s, st->v, &any);
+        }
+    };
+    const bool set = state == 2;
+    if (((c & SV_IFSET) && !set) || ((c & SV_IFNOTSET) && set))
+        return created_unset();
+    if ((c & SV_IFEMPTY) && !is_strish(smp->type))
+        return created_unset(); // a scalar is never empty
+    if (smp->type == PTC_SMP_SINT && set && cur.type == PTC_SMP_SINT &&
+        (((c & SV_IFGT) && !(cur.u.sint > smp->u.sint)) ||
+         ((c & SV_IFLT) && !(cur.u.sint < smp->u.sint))))
+        return;
+    if (is_strish(smp->type) && (((c & SV_IFNOTEMPTY) && !smp->u.str.len) ||
+                                 ((c & SV_IFEMPTY) && smp->u.str.len)))
+        return created_unset();
+    var_set(s, st->v, smp);
+}
+
 int act_setvar_exec(ptc_stream* s, void* state)
 {
     auto* st = static_cast<setvar_state*>(state);
-    ptc_sample smp;
-    if (!expr_eval(s, st->e, &smp))
+    ptc_sample smp{};
+    if (st->fmt) {
+        size_t n = host_logfmt_eval(s, st->fmt, g_fmt_buf.data(), g_fmt_buf.size());
+        smp.type = PTC_SMP_STR;
+        smp.u.str = ptc_str{g_fmt_buf.data(), n};
+    } else if (!expr_eval(s, st->e, &smp)) {
         return PTC_ACT_CONTINUE;
-    if (st->conds) {
-        ptc_sample cur;
-        bool exists = var_get(s, st->v, &cur);
-        uint32_t c = st->conds;
-        if ((c & (SV_IFEXISTS | SV_IFSET)) && !exists)
-            return PTC_ACT_CONTINUE;
-        if ((c & (SV_IFNOTEXISTS | SV_IFNOTSET)) && exists)
-            return PTC_ACT_CONTINUE;
-        bool empty = (smp.type == PTC_SMP_STR || smp.type == PTC_SMP_BIN ||
-                      smp.type == PTC_SMP_METH) && smp.u.str.len == 0;
-        if ((c & SV_IFEMPTY) && !empty)
-            return PTC_ACT_CONTINUE;
-        if ((c & SV_IFNOTEMPTY) && empty)
-            return PTC_ACT_CONTINUE;
-        if (c & (SV_IFGT | SV_IFLT)) {
-            if (!exists)
-                return PTC_ACT_CONTINUE;
-            ptc_sample a = smp, b = cur;
-            if (!sample_cast(&a, PTC_SMP_SINT) || !sample_cast(&b, PTC_SMP_SINT))
-                return PTC_ACT_CONTINUE;
-            if ((c & SV_IFGT) && !(b.u.sint > a.u.sint))
-                return PTC_ACT_CONTINUE;
-            if ((c & SV_IFLT) && !(b.u.sint < a.u.sint))
-                return PTC_ACT_CONTINUE;
-        }
     }
-    var_set(s, st->v, &smp);
+    setvar_cond(s, st, &smp);
     return PTC_ACT_CONTINUE;
 }
 
@@ -324,6 +372,50 @@ int act_unsetvar_exec(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// set-mark <mark> / set-tos <tos>: the netfilter mark (SO_MARK, needs CAP_NET_ADMIN) or the
+// TOS / traffic class of the packets sent to the client, as HAProxy 2.6 (numbers in
+// decimal, octal or hexadecimal; a failing setsockopt is ignored).
+struct sockopt_state {
+    bool tos;
+    uint32_t value;
+};
+std::deque<sockopt_state> g_sockopts;
+
+int act_sockopt_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
+        return cfg_err(ctx, "'" + w + "' expects a value (an integer, 0x... for hexadecimal)");
+    std::string v = word(ctx, first);
+    char* end = nullptr;
+    errno = 0;
+    unsigned long n = std::strtoul(v.c_str(), &end, 0);
+    if (v.empty() || *end || errno || n > UINT32_MAX || v[0] == '-')
+        return cfg_err(ctx, "'" + w + "': invalid value '" + v +
+                                "' (integer or hexadecimal value expected)");
+    g_sockopts.push_back({w == "set-tos", (uint32_t)n});
+    *state = &g_sockopts.back();
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int act_sockopt_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<sockopt_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    if (!s->cli || s->cli->fd < 0)
+        return PTC_ACT_CONTINUE;
+    int v = (int)st->value;
+    if (!st->tos) {
+        setsockopt(s->cli->fd, SOL_SOCKET, SO_MARK, &v, sizeof(v));
+    } else if (s->cli_addr.ss_family == AF_INET6) {
+        setsockopt(s->cli->fd, IPPROTO_IPV6, IPV6_TCLASS, &v, sizeof(v));
+    } else {
+        setsockopt(s->cli->fd, IPPROTO_IP, IP_TOS, &v, sizeof(v));
+    }
+    return PTC_ACT_CONTINUE;
+}
+
 // accept / reject (tcp-request connection|content): no argument.
 int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
 {
@@ -338,18 +430,128 @@ int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
     {rs, "accept", act_noarg_parse, act_accept_exec, "accept"},                                 \
     {rs, "reject", act_noarg_parse, act_reject_exec, "reject"}
 
+#define SOCKOPT_ACTIONS(rs)                                                                     \
+    {rs, "set-mark", act_sockopt_parse, act_sockopt_exec, "set-mark <mark>"},                   \
+    {rs, "set-tos", act_sockopt_parse, act_sockopt_exec, "set-tos <tos>"}
+
 #define VAR_ACTIONS(rs)                                                                         \
     {rs, "set-var", act_setvar_parse<rs>, act_setvar_exec,                                      \
      "set-var(<var-name>[,<cond>...]) <expr>"},                                                 \
+    {rs, "set-var-fmt", act_setvar_parse<rs>, act_setvar_exec,                                  \
+     "set-var-fmt(<var-name>[,<cond>...]) <fmt>"},                                              \
     {rs, "unset-var", act_unsetvar_parse, act_unsetvar_exec, "unset-var(<var-name>)"}
 
 } // namespace
 
+// ---- global set-var / set-var-fmt ----------------------------------------------------------
+
+namespace {
+
+// Fetches that need no connection: the only ones a global section may use (HAProxy
+// evaluates them there with neither session nor stream).
+bool global_fetch_ok(const ptc_expr* e)
+{
+    static const char* const ok[] = {"int", "str", "bool", "ipv4", "ipv6", "bin", "meth", "env",
+                                     "var", "always_true", "always_false", "date", "date_us",
+                                     "rand", "uuid", "hostname", "nbproc", "stopping", nullptr};
+    for (const char* const* n = ok; *n; n++)
+        if (e->fetch && std::strcmp(e->fetch->name, *n) == 0)
+            return true;
+    return false;
+}
+
+ptc_expr* global_expr(const ptc_kw_ctx* ctx, const std::string& text, std::string& err)
+{
+    ptc_expr* e = expr_parse(ctx, text, nullptr, 0, PTC_USE_L4, err);
+    if (!e)
+        return nullptr;
+    if (!global_fetch_ok(e)) {
+        err = "fetch method '" + std::string(e->fetch ? e->fetch->name : "?") +
+              "' needs a connection, it cannot be used in the global section";
+        return nullptr;
+    }
+    return e;
+}
+
+} // namespace
+
+// set-var <var-name> <expr> / set-var-fmt <var-name> <fmt> in the global section: a "proc."
+// variable set while the configuration is read (each worker starts with it).
+int parse_global_setvar(const ptc_kw_ctx* ctx)
+{
+    const std::string kw = word(ctx, 0);
+    const bool fmt = kw == "set-var-fmt";
+    if (ctx->argc != 3)
+        return cfg_err(ctx, "'" + kw + "' expects a variable name and " +
+                                (fmt ? "a format string" : "a sample expression"));
+    const std::string name = word(ctx, 1), text = word(ctx, 2);
+    var_ref v;
+    std::string err;
+    if (!var_parse(name, v, err))
+        return cfg_err(ctx, "'" + kw + "': " + err);
+    if (v.scope != VS_PROC)
+        return cfg_err(ctx, "'" + kw + " " + name + "': only 'proc.' variables may be set in "
+                                                  "the global section");
+    scratch_init();
+    ptc_sample smp{};
+    std::string out;
+    if (!fmt) {
+        ptc_expr* e = global_expr(ctx, text, err);
+        if (!e)
+            return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + kw + " " + name + "': " + err);
+        if (!expr_eval(nullptr, e, &smp))
+            return cfg_err(ctx, "'" + kw + " " + name + "': the expression '" + text +
+                                    "' gives no value");
+    } else {
+        // only literal text and "%[expr]" mean something without a connection
+        for (size_t i = 0; i < text.size();) {
+            if (text[i] != '%') {
+                out += text[i++];
+                continue;
+            }
+            if (i + 1 < text.size() && text[i + 1] == '%') {
+                out += '%';
+                i += 2;
+                continue;
+            }
+            if (i + 1 >= text.size() || text[i + 1] != '[')
+                return cfg_err(ctx, "'" + kw + " " + name + "': only '%[expression]' and "
+                                    "'%%' may be used in a format in the global section");
+            size_t used = 0;
+            ptc_expr* e = expr_parse(ctx, std::string_view(text).substr(i + 2), &used, ']',
+                                     PTC_USE_L4, err);
+            if (e && !global_fetch_ok(e)) {
+                err = "fetch method '" + std::string(e->fetch->name) +
+                      "' needs a connection, it cannot be used in the global section";
+                e = nullptr;
+            }
+            if (!e)
+                return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + kw + " " + name + "': " + err);
+            if (i + 2 + used >= text.size() || text[i + 2 + used] != ']')
+                return cfg_err(ctx, "'" + kw + " " + name + "': missing ']' in '" + text + "'");
+            ptc_sample r{};
+            ptc_str str;
+            if (expr_eval(nullptr, e, &r) && sample_to_str(&r, &str))
+                out.append(str.ptr, str.len);
+            i += 2 + used + 1;
+        }
+        smp.type = PTC_SMP_STR;
+        smp.u.str = ptc_str{out.data(), out.size()};
+    }
+    if (!var_set(nullptr, v, &smp))
+        return cfg_err(ctx, "'" + kw + " " + name + "': out of memory");
+    return PTC_OK;
+}
+
 const ptc_action k_core_actions[] = {
     TCP_ACTIONS(PTC_RULES_TCP_REQ_CONN),    TCP_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
+    TCP_ACTIONS(PTC_RULES_TCP_RES_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_REQ_CONN),    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_RES_CONTENT), VAR_ACTIONS(PTC_RULES_HTTP_REQ),
     VAR_ACTIONS(PTC_RULES_HTTP_RES),        VAR_ACTIONS(PTC_RULES_HTTP_AFTER_RES),
+    SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONN), SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
+    SOCKOPT_ACTIONS(PTC_RULES_TCP_RES_CONTENT), SOCKOPT_ACTIONS(PTC_RULES_HTTP_REQ),
+    SOCKOPT_ACTIONS(PTC_RULES_HTTP_RES),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
 

@@ -98,6 +98,7 @@ uint32_t ruleset_use(uint32_t ruleset);
 // ---- keywords (config parsers, registered in core_keywords.cpp) -----------------------------
 
 int parse_acl(const ptc_kw_ctx* ctx);            // acl <name> <criterion> [flags] <values>
+int parse_global_setvar(const ptc_kw_ctx* ctx);  // global set-var / set-var-fmt
 int parse_rules(const ptc_kw_ctx* ctx);          // http-request, http-response, ...
 // tcp-request/tcp-response rules are refused until a module runs them (then set true).
 extern bool tcp_rules_supported;

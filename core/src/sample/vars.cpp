@@ -75,6 +75,8 @@ bool split_scope(std::string_view full, uint8_t& scope, std::string_view& name)
 stream_data* sdata(ptc_stream* ps, bool create)
 {
     stream* s = reinterpret_cast<stream*>(ps);
+    if (!s) // global section expressions: only "proc." variables
+        return nullptr;
     if (!s->smp && create) {
         void* mem = g_sdata_pool.get();
         if (!mem) // out of memory: callers see no variables
@@ -144,11 +146,28 @@ bool var_get(ptc_stream* s, const var_ref& v, ptc_sample* out)
         return false;
     for (var_entry* e = *h; e; e = e->next)
         if (e->id == v.id && e->scope == v.scope) {
+            if (e->value.type == PTC_SMP_ANY)
+                return false; // exists, not set
             *out = e->value;
             out->flags = 0; // valid until the variable changes
             return true;
         }
     return false;
+}
+
+int var_state(ptc_stream* s, const var_ref& v, ptc_sample* out)
+{
+    var_entry** h = head_for(s, v.scope, false);
+    if (h)
+        for (var_entry* e = *h; e; e = e->next)
+            if (e->id == v.id && e->scope == v.scope) {
+                if (e->value.type == PTC_SMP_ANY)
+                    return 1;
+                *out = e->value;
+                out->flags = 0;
+                return 2;
+            }
+    return v.scope == VS_PROC ? 1 : 0;
 }
 
 bool var_unset(ptc_stream* s, const var_ref& v)

@@ -40,6 +40,27 @@ bool over_limits(listener* l)
     return false;
 }
 
+// Takes one of the frontend's maxconn slots (counted in its cur_conns for every worker at
+// once), so that connections accepted in flight never exceed the limit. True when no
+// limit applies or a slot was taken; the stream then owns the count.
+bool fe_reserve(listener* l, bool& reserved)
+{
+    reserved = false;
+    shm_proxy* sp = l->fe->shared;
+    if (!sp)
+        return true;
+    uint32_t fmax = sp->fe_maxconn.load(std::memory_order_relaxed);
+    if (!fmax)
+        return true;
+    uint32_t cur = sp->cur_conns.load(std::memory_order_relaxed);
+    do {
+        if (cur >= fmax)
+            return false;
+    } while (!sp->cur_conns.compare_exchange_weak(cur, cur + 1, std::memory_order_relaxed));
+    reserved = true;
+    return true;
+}
+
 void listener_arm(listener* l)
 {
     if (l->armed || l->paused || l->w->stopping || l->w->listen_paused || l->fd < 0)
@@ -69,6 +90,19 @@ void listeners_check_resume()
         return;
     bool still = false;
     for (auto& l : w->listeners) {
+        // connections held past the frontend's maxconn go first, in arrival order
+        while (!l->parked.empty()) {
+            bool reserved;
+            if (!fe_reserve(l.get(), reserved))
+                break;
+            int fd = l->parked.front();
+            l->parked.pop_front();
+            stream_new(l.get(), fd, reserved);
+        }
+        if (!l->parked.empty()) {
+            still = true;
+            continue;
+        }
         if (!l->paused || l->fd < 0)
             continue;
         if (over_limits(l.get())) {
@@ -107,7 +141,7 @@ void listeners_fe_changed()
 
 namespace {
 
-void accept_one(listener* l, int fd);
+void accept_one(listener* l, int fd, bool force = false);
 
 // Soft stop: this worker's copy of a listening socket goes. The connections already in
 // its queue are accepted and served first (when this copy is the last one, closing would
@@ -117,19 +151,25 @@ void listener_drain_close(listener* l)
     worker* w = l->w;
     int fd = l->fd;
     l->fd = -1;
+    // held connections are served on the way out (this worker will not accept again)
+    while (!l->parked.empty()) {
+        int c = l->parked.front();
+        l->parked.pop_front();
+        stream_new(l, c);
+    }
     if (fd < 0 || (l->bind->inherited_fd >= 0 && fd == l->bind->inherited_fd))
         return;
     for (int i = 0; i < 4096; i++) {
         int c = accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (c < 0)
             break;
-        accept_one(l, c);
+        accept_one(l, c, true);
     }
     w->poller->forget_fd(fd);
     close(fd);
 }
 
-void accept_one(listener* l, int fd)
+void accept_one(listener* l, int fd, bool force)
 {
     worker* w = l->w;
     if (shm_header* h = shm_get()) {
@@ -138,7 +178,16 @@ void accept_one(listener* l, int fd)
         acc.store(acc.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
         shm_conn_rate_add(h, now());
     }
-    stream_new(l, fd);
+    bool reserved = false;
+    if (!force && (!l->parked.empty() || !fe_reserve(l, reserved))) {
+        // past the frontend's maxconn: held unread (as in the kernel's queue) until a
+        // connection of this frontend ends
+        l->parked.push_back(fd);
+        if (!l->paused)
+            listener_pause(l);
+        return;
+    }
+    stream_new(l, fd, reserved);
 }
 
 void on_accept(event::completion* ec, int res, uint32_t flags)

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -163,6 +164,9 @@ struct listener {
     bool armed = false;
     bool paused = false;
     bool quickack_off = false;   // TCP_QUICKACK 0 on accepted sockets (HTTP frontends)
+    // Connections accepted past the frontend's maxconn (a multishot accept or an epoll
+    // accept loop already had them): held unread, served in order as slots free up.
+    std::deque<int> parked;
 };
 
 // The per-process engine.

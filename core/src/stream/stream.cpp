@@ -253,13 +253,15 @@ void on_timer(event::timer* t)
 
 // ---- stream life ----------------------------------------------------------------------------
 
-stream* stream_new(listener* l, int fd)
+stream* stream_new(listener* l, int fd, bool fe_reserved)
 {
     worker* w = l->w;
     void* mem = w->stream_pool.get();
     if (!mem) [[unlikely]] {
         PTC_WARN("frontend %s: out of memory, connection closed", l->fe->name.c_str());
         close(fd);
+        if (fe_reserved && l->fe->shared)
+            l->fe->shared->cur_conns.fetch_sub(1, std::memory_order_relaxed);
         return nullptr;
     }
     std::memset(mem, 0, sizeof(stream) + w->state_size + w->modstate_size);
@@ -276,6 +278,8 @@ stream* stream_new(listener* l, int fd)
         close(fd);
         s->~stream();
         w->stream_pool.put(mem);
+        if (fe_reserved && l->fe->shared)
+            l->fe->shared->cur_conns.fetch_sub(1, std::memory_order_relaxed);
         return nullptr;
     }
     s->cli->state = conn_state::ready;
@@ -308,7 +312,8 @@ stream* stream_new(listener* l, int fd)
     }
     if (s->fe->shared) {
         lb_own(lb_own_kind::fe, s->fe->index, 1); // reclaimed if this worker dies
-        s->fe->shared->cur_conns.fetch_add(1, std::memory_order_relaxed);
+        if (!fe_reserved)
+            s->fe->shared->cur_conns.fetch_add(1, std::memory_order_relaxed);
         s->fe->shared->cum_conns.fetch_add(1, std::memory_order_relaxed);
     }
     s->opened = true;

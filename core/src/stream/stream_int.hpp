@@ -288,7 +288,9 @@ inline void tx_broken(stream* s, conn* c, uint32_t dir)
 
 // A new stream for an accepted socket; nullptr (socket closed, line logged) when the
 // stream could not be allocated.
-stream* stream_new(listener* l, int fd);
+// <fe_reserved>: the caller already counted the connection in the frontend's cur_conns
+// (a slot reserved against its maxconn); released again if the stream cannot be created.
+stream* stream_new(listener* l, int fd, bool fe_reserved = false);
 void stream_free(stream* s);
 // Calls the handler of every queued stream once, then stream_update() (one loop turn).
 void run_queue(worker* w);
