@@ -14,6 +14,7 @@
 #include <unordered_map>
 
 #include "cfg/units.hpp"
+#include "event/clock.hpp"
 #include "lb/lb_conf.hpp"
 #include "cli/cli.hpp"
 #include "proxy/addr.hpp"
@@ -365,6 +366,13 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
             r.set("req_tot", cum);
         r.set("mode", mode_name(p.mode));
         r.set("conn_tot", cum);
+        if (sp) {
+            // the session rate, its limit ("rate-limit sessions") and its peak
+            shm_proxy* w = const_cast<shm_proxy*>(sp);
+            r.set("rate", shm_rate_read(w->fe_rate, event::monotonic_ms()));
+            r.set("rate_lim", sp->fe_rate_lim.load());
+            r.set("rate_max", sp->fe_rate.max.load());
+        }
         out.push_back(r);
     }
     if (!(p.cap & CAP_BE))

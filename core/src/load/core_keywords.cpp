@@ -902,6 +902,18 @@ int parse_proxy_option_allbackups(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// rate-limit sessions <rate>
+int parse_proxy_rate_limit(const ptc_kw_ctx* c)
+{
+    if (arg(c, 1) != "sessions")
+        return err(c, "'rate-limit' expects 'sessions' as argument, got '" + arg(c, 1) + "'");
+    uint64_t v;
+    if (!parse_uint(arg(c, 2), UINT32_MAX, v))
+        return err(c, "'rate-limit sessions' expects an integer value, got '" + arg(c, 2) + "'");
+    P(c).sess_rate_lim = (uint32_t)v;
+    return PTC_OK;
+}
+
 int parse_proxy_option_prefer_last(const ptc_kw_ctx* c)
 {
     P(c).prefer_last = !c->negated;
@@ -1052,6 +1064,7 @@ const ptc_keyword k_core_keywords[] = {
     {"retries",             BE,               0, 1, 1, parse_proxy_retries,          "retries <number>"},
     {"option redispatch",   BE,               PTC_KWF_NEGATABLE, 0, 1, parse_proxy_option_redispatch, "[no] option redispatch [<interval>]"},
     {"option allbackups",   BE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_allbackups, "[no] option allbackups"},
+    {"rate-limit sessions", FE,               0, 1, 1, parse_proxy_rate_limit,       "rate-limit sessions <rate>"},
     {"option prefer-last-server", BE,         PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_prefer_last, "[no] option prefer-last-server"},
     {"option tcpka",        PX,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option tcpka"},
     {"option clitcpka",     FE,               PTC_KWF_NEGATABLE, 0, 0, parse_proxy_option_tcpka, "[no] option clitcpka"},

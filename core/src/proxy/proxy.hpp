@@ -123,6 +123,7 @@ struct proxy_settings : proxy_timeouts {
     px_mode mode = px_mode::tcp;  // "mode"
     bool mode_set = false;
     uint32_t maxconn = 0;         // frontend maxconn (0 = global's)
+    uint32_t sess_rate_lim = 0;   // "rate-limit sessions": new sessions per second (0: none)
 
     std::string default_backend_name;
     std::string default_backend_file;

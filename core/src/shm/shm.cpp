@@ -96,6 +96,7 @@ bool shm_create(config& cfg)
         p.shared = new (&g_proxies[i]) shm_proxy{};
         p.shared->srv_first = si;
         p.shared->fe_maxconn.store(p.maxconn);
+        p.shared->fe_rate_lim.store(p.sess_rate_lim);
         for (auto& s : p.servers) {
             s->index = si;
             shm_server* sh = new (&g_servers[si]) shm_server{};
@@ -149,6 +150,28 @@ uint32_t cr_estimate(shm_header* h, uint64_t now_ms)
     return h->cr_cur.load(std::memory_order_relaxed) + (uint32_t)(prev * (1000 - ms) / 1000);
 }
 } // namespace
+
+uint32_t shm_rate_read(shm_rate& r, uint64_t now_ms)
+{
+    uint64_t sec = now_ms / 1000, cur = r.sec.load(std::memory_order_relaxed);
+    if (cur < sec && r.sec.compare_exchange_strong(cur, sec, std::memory_order_relaxed)) {
+        uint32_t n = r.cur.exchange(0, std::memory_order_relaxed);
+        r.prev.store(cur + 1 == sec ? n : 0, std::memory_order_relaxed);
+    }
+    uint64_t prev = r.prev.load(std::memory_order_relaxed);
+    return r.cur.load(std::memory_order_relaxed) + (uint32_t)(prev * (1000 - now_ms % 1000) / 1000);
+}
+
+uint32_t shm_rate_add(shm_rate& r, uint64_t now_ms)
+{
+    shm_rate_read(r, now_ms);
+    r.cur.fetch_add(1, std::memory_order_relaxed);
+    uint32_t v = shm_rate_read(r, now_ms);
+    uint32_t m = r.max.load(std::memory_order_relaxed);
+    while (v > m && !r.max.compare_exchange_weak(m, v, std::memory_order_relaxed)) {
+    }
+    return v;
+}
 
 uint32_t shm_conn_rate(shm_header* h, uint64_t now_ms)
 {

@@ -171,6 +171,19 @@ inline uint64_t srv_eweight_fine(const shm_server* sh)
     return w * (256 - d);
 }
 
+// An event rate over the current and previous second (HAProxy's sliding-window
+// estimate), shared by every worker.
+struct shm_rate {
+    std::atomic<uint64_t> sec;          // the current second (monotonic)
+    std::atomic<uint32_t> cur;          // events in it
+    std::atomic<uint32_t> prev;         // events in the one before
+    std::atomic<uint32_t> max;          // highest rate seen
+};
+// Events per second over the last second.
+uint32_t shm_rate_read(shm_rate& r, uint64_t now_ms);
+// Counts one event; returns the rate including it.
+uint32_t shm_rate_add(shm_rate& r, uint64_t now_ms);
+
 struct alignas(64) shm_proxy {
     shm_lock lb_lock;                   // guards the balance algorithm's shared state
     std::atomic<uint32_t> cur_conns;    // frontend: current client connections
@@ -210,6 +223,9 @@ struct alignas(64) shm_proxy {
     std::atomic<uint32_t> fe_maxconn;   // runtime frontend maxconn (0: none; "set maxconn
                                         // frontend"), initialized from proxy::maxconn
     std::atomic<uint32_t> fe_state;     // FE_ST_* ("disable|enable|shutdown frontend")
+    // ---- frontend session rate ("rate-limit sessions"; show stat rate/rate_lim/rate_max) ----
+    shm_rate fe_rate;
+    std::atomic<uint32_t> fe_rate_lim;  // sessions per second (0: none)
 };
 
 // Frontend states (shm_proxy::fe_state).

@@ -36,6 +36,9 @@ bool over_limits(listener* l)
             return true;
         if (sp->fe_state.load(std::memory_order_relaxed) != FE_ST_OPEN)
             return true;
+        uint32_t rl = sp->fe_rate_lim.load(std::memory_order_relaxed);
+        if (rl && shm_rate_read(sp->fe_rate, now()) >= rl)
+            return true; // "rate-limit sessions": accepting resumes when the rate drops
     }
     return false;
 }
@@ -43,6 +46,14 @@ bool over_limits(listener* l)
 // Takes one of the frontend's maxconn slots (counted in its cur_conns for every worker at
 // once), so that connections accepted in flight never exceed the limit. True when no
 // limit applies or a slot was taken; the stream then owns the count.
+// "rate-limit sessions": true while the frontend's session rate is below its limit.
+bool fe_rate_ok(listener* l)
+{
+    shm_proxy* sp = l->fe->shared;
+    uint32_t rl = sp ? sp->fe_rate_lim.load(std::memory_order_relaxed) : 0;
+    return !rl || shm_rate_read(sp->fe_rate, now()) < rl;
+}
+
 bool fe_reserve(listener* l, bool& reserved)
 {
     reserved = false;
@@ -93,10 +104,12 @@ void listeners_check_resume()
         // connections held past the frontend's maxconn go first, in arrival order
         while (!l->parked.empty()) {
             bool reserved;
-            if (!fe_reserve(l.get(), reserved))
+            if (!fe_rate_ok(l.get()) || !fe_reserve(l.get(), reserved))
                 break;
             int fd = l->parked.front();
             l->parked.pop_front();
+            if (shm_proxy* sp = l->fe->shared)
+                shm_rate_add(sp->fe_rate, now());
             stream_new(l.get(), fd, reserved);
         }
         if (!l->parked.empty()) {
@@ -179,14 +192,16 @@ void accept_one(listener* l, int fd, bool force)
         shm_conn_rate_add(h, now());
     }
     bool reserved = false;
-    if (!force && (!l->parked.empty() || !fe_reserve(l, reserved))) {
-        // past the frontend's maxconn: held unread (as in the kernel's queue) until a
-        // connection of this frontend ends
+    if (!force && (!l->parked.empty() || !fe_rate_ok(l) || !fe_reserve(l, reserved))) {
+        // past the frontend's maxconn or session rate: held unread (as in the kernel's
+        // queue) until a connection of this frontend ends or the rate drops
         l->parked.push_back(fd);
         if (!l->paused)
             listener_pause(l);
         return;
     }
+    if (shm_proxy* sp = l->fe->shared)
+        shm_rate_add(sp->fe_rate, now());
     stream_new(l, fd, reserved);
 }
 
