@@ -726,7 +726,10 @@ std::vector<std::string> cfg_loader::dump_keywords() const
                     where += "backend,";
                 if (w & (PTC_SEC_FRONTEND | PTC_SEC_BACKEND))
                     where += "listen,";
-                where.pop_back();
+                if (w & PTC_SEC_PEERS)
+                    where += "peers,";
+                if (!where.empty())
+                    where.pop_back();
             } else {
                 where = ctx;
             }
