@@ -545,6 +545,10 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
     const fetch_entry* fe = find_fetch_entry(name);
     const ptc_fetch* f = fe ? &fe->f : nullptr;
     if (!f) {
+        if (haproxy_has_fetch(name)) {
+            err = "fetch method '" + name + "' is not supported yet by portico";
+            return nullptr;
+        }
         err = "unknown fetch method '" + name + "'";
         if (find_conv(name))
             err += " ('" + name + "' is a converter: it follows a fetch, after a comma)";
@@ -580,7 +584,9 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
         const conv_entry* ce = find_conv_entry(name);
         const ptc_conv* c = ce ? &ce->c : nullptr;
         if (!c) {
-            err = "unknown converter '" + name + "'";
+            err = haproxy_has_conv(name)
+                      ? "converter '" + name + "' is not supported yet by portico"
+                      : "unknown converter '" + name + "'";
             return nullptr;
         }
         if (c->in_type != PTC_SMP_ANY && !cast_exists(e->out_type, c->in_type)) {
