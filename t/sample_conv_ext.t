@@ -58,7 +58,7 @@ my @cases = (
     ['/feconn',   'fe_conn',                                   '1'],
 );
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(scalar(@cases) + 3);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(scalar(@cases) + 7);
 $t->origin_http(port(8081));
 my $rules = join '', map {
     "    http-request return status 200 content-type text/plain lf-string \"%[$_->[1]]\""
@@ -74,6 +74,10 @@ backend be
     http-response set-header X-Djb2 "%[str(hello),djb2]"
     http-response set-header X-Sdbm "%[str(hello),sdbm(1)]"
     http-response set-header X-Wt6 "%[str(hello),wt6]"
+    http-response set-header X-Json0 "%[str(foo 1/2),json]"
+    http-response set-header X-Json1 "%[str(\\xE0),json(utf8)]"
+    http-response set-header X-Json2 "%[str(-\\xE0-),json(utf8s)]"
+    http-response set-header X-Missing "%[res.hdr(x-none)]"
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     http-request set-var(txn.s) str(abc)
@@ -90,3 +94,7 @@ my $r = http_parse(http_get('/origin'));
 is($r && $r->{h}{'x-djb2'}, '261238937', 'djb2 in http-response set-header');
 is($r && $r->{h}{'x-sdbm'}, '2061535398', 'sdbm(1) (avalanche) in set-header');
 is($r && $r->{h}{'x-wt6'}, '3538347703', 'wt6 in set-header');
+is($r && $r->{h}{'x-json0'}, 'foo 1\\/2', 'json escapes the slash');
+is($r && $r->{h}{'x-json1'}, '', 'json(utf8) on invalid UTF-8: no sample, an empty header');
+is($r && $r->{h}{'x-json2'}, '--', 'json(utf8s) drops invalid UTF-8');
+is($r && $r->{h}{'x-missing'}, '', 'a missing sample in set-header is an empty value');
