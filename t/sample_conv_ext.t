@@ -55,6 +55,7 @@ my @cases = (
     ['/nbproc',   'nbproc',                                    '1'],
     ['/stopping', 'stopping',                                  '0'],
     ['/hostname', 'hostname,length,bool',                      '1'],
+    ['/strempty', 'str(),length',                              '0'],
     ['/feconn',   'fe_conn',                                   '1'],
 );
 
