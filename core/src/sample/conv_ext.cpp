@@ -4,7 +4,8 @@
 // be2dec, be2hex, hex2i, htonl), dates (ltime, utime, http_date), strings (cut_crlf, ltrim,
 // rtrim, strcmp), iif and cpl. Outputs are byte-exact to HAProxy's.
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/md5.h>
+#include <openssl/sha.h>
 
 #include <cstdio>
 #include <cstring>
@@ -241,29 +242,134 @@ int c_xxh64(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 
 // ---- digests ---------------------------------------------------------------------------------
 
-// One reusable digest context per thread (no allocation per evaluation once warm).
-EVP_MD_CTX* md_ctx()
+// Digests run on explicitly fetched EVP_MDs (config time: no implicit fetch per call) and
+// on one reusable context per thread and digest, so that a warm evaluation allocates
+// nothing.
+const EVP_MD* fetch_md(const char* name)
 {
-    static thread_local EVP_MD_CTX* c = EVP_MD_CTX_new();
-    return c;
+    static std::deque<std::pair<std::string, EVP_MD*>> cache;
+    for (auto& e : cache)
+        if (e.first == name)
+            return e.second;
+    EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+    if (!md)
+        return nullptr;
+    cache.emplace_back(name, md);
+    return md;
 }
+
+EVP_MD_CTX* md_ctx(const EVP_MD* md)
+{
+    struct slot {
+        const EVP_MD* md;
+        EVP_MD_CTX* c;
+    };
+    static thread_local slot slots[16] = {};
+    for (slot& s : slots) {
+        if (s.md == md)
+            return s.c;
+        if (!s.md) {
+            s.c = EVP_MD_CTX_new();
+            if (!s.c || !EVP_DigestInit_ex2(s.c, md, nullptr))
+                return nullptr;
+            s.md = md;
+            return s.c;
+        }
+    }
+    return nullptr;
+}
+
+// The common digests run on OpenSSL's low-level functions, which keep their state on the
+// stack: the EVP interface of OpenSSL 3 allocates on every initialization. Other digests
+// (digest(<name>) with a rarer algorithm) go through EVP.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+enum ll_kind { LL_NONE, LL_MD5, LL_SHA1, LL_SHA224, LL_SHA256, LL_SHA384, LL_SHA512 };
+
+ll_kind ll_of(const EVP_MD* md)
+{
+    switch (EVP_MD_get_type(md)) {
+    case NID_md5: return LL_MD5;
+    case NID_sha1: return LL_SHA1;
+    case NID_sha224: return LL_SHA224;
+    case NID_sha256: return LL_SHA256;
+    case NID_sha384: return LL_SHA384;
+    case NID_sha512: return LL_SHA512;
+    default: return LL_NONE;
+    }
+}
+
+template <typename C, int (*I)(C*), int (*U)(C*, const void*, size_t),
+          int (*F)(unsigned char*, C*)>
+bool ll_run(const void* a, size_t al, const void* b, size_t bl, unsigned char* out)
+{
+    C c;
+    return I(&c) && U(&c, a, al) && (!bl || U(&c, b, bl)) && F(out, &c);
+}
+
+bool digest_raw(const EVP_MD* md, const void* a, size_t al, const void* b, size_t bl,
+                unsigned char* out, unsigned int* n)
+{
+    *n = (unsigned int)EVP_MD_get_size(md);
+    switch (ll_of(md)) {
+    case LL_MD5: return ll_run<MD5_CTX, MD5_Init, MD5_Update, MD5_Final>(a, al, b, bl, out);
+    case LL_SHA1: return ll_run<SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final>(a, al, b, bl, out);
+    case LL_SHA224:
+        return ll_run<SHA256_CTX, SHA224_Init, SHA224_Update, SHA224_Final>(a, al, b, bl, out);
+    case LL_SHA256:
+        return ll_run<SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final>(a, al, b, bl, out);
+    case LL_SHA384:
+        return ll_run<SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final>(a, al, b, bl, out);
+    case LL_SHA512:
+        return ll_run<SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final>(a, al, b, bl, out);
+    default: break;
+    }
+    EVP_MD_CTX* c = md_ctx(md);
+    return c && EVP_DigestInit_ex2(c, nullptr, nullptr) && EVP_DigestUpdate(c, a, al) &&
+           (!bl || EVP_DigestUpdate(c, b, bl)) && EVP_DigestFinal_ex(c, out, n);
+}
+#pragma GCC diagnostic pop
 
 int digest_into(const EVP_MD* md, ptc_sample* io)
 {
     size_t cap;
     char* b = scratch(&cap);
     unsigned int n = 0;
-    EVP_MD_CTX* c = md_ctx();
-    if (!c || cap < EVP_MAX_MD_SIZE || !EVP_DigestInit_ex(c, md, nullptr) ||
-        !EVP_DigestUpdate(c, io->u.str.ptr, io->u.str.len) ||
-        !EVP_DigestFinal_ex(c, reinterpret_cast<unsigned char*>(b), &n))
+    if (!md || cap < EVP_MAX_MD_SIZE ||
+        !digest_raw(md, io->u.str.ptr, io->u.str.len, nullptr, 0,
+                    reinterpret_cast<unsigned char*>(b), &n))
         return 0;
     return out_str(io, b, n, PTC_SMP_BIN);
 }
 
+// HMAC (RFC 2104) on the digest contexts above.
+bool hmac_raw(const EVP_MD* md, const unsigned char* key, size_t kl, const void* msg,
+              size_t ml, unsigned char* out, unsigned int* n)
+{
+    int bs = EVP_MD_get_block_size(md);
+    if (bs <= 0 || bs > 256)
+        return false;
+    unsigned char k[256] = {}, pad[256], inner[EVP_MAX_MD_SIZE];
+    unsigned int kn = 0, in = 0;
+    if (kl > (size_t)bs) {
+        if (!digest_raw(md, key, kl, nullptr, 0, k, &kn))
+            return false;
+    } else {
+        std::memcpy(k, key, kl);
+    }
+    for (int i = 0; i < bs; i++)
+        pad[i] = k[i] ^ 0x36;
+    if (!digest_raw(md, pad, (size_t)bs, msg, ml, inner, &in))
+        return false;
+    for (int i = 0; i < bs; i++)
+        pad[i] = k[i] ^ 0x5c;
+    return digest_raw(md, pad, (size_t)bs, inner, in, out, n);
+}
+
 int c_sha1(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
 {
-    return digest_into(EVP_sha1(), io);
+    static const EVP_MD* md = fetch_md("SHA1");
+    return digest_into(md, io);
 }
 
 int chk_sha2(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
@@ -272,10 +378,10 @@ int chk_sha2(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
         return PTC_ERROR;
     int64_t bits = nargs && args[0].sint ? args[0].sint : 256;
     switch (bits) {
-    case 224: args[0].data = (void*)EVP_sha224(); break;
-    case 256: args[0].data = (void*)EVP_sha256(); break;
-    case 384: args[0].data = (void*)EVP_sha384(); break;
-    case 512: args[0].data = (void*)EVP_sha512(); break;
+    case 224: args[0].data = (void*)fetch_md("SHA2-224"); break;
+    case 256: args[0].data = (void*)fetch_md("SHA2-256"); break;
+    case 384: args[0].data = (void*)fetch_md("SHA2-384"); break;
+    case 512: args[0].data = (void*)fetch_md("SHA2-512"); break;
     default:
         return arg_error(ctx, "Unsupported number of bits: '" + std::to_string(bits) + "'");
     }
@@ -284,12 +390,15 @@ int chk_sha2(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
 
 int c_sha2(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 {
-    return digest_into(nargs ? static_cast<const EVP_MD*>(args[0].data) : EVP_sha256(), io);
+    static const EVP_MD* dflt = fetch_md("SHA2-256");
+    return digest_into(nargs ? static_cast<const EVP_MD*>(args[0].data) : dflt, io);
 }
 
 int chk_digest(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
 {
     const EVP_MD* md = EVP_get_digestbyname(std::string(sv(args[0])).c_str());
+    if (md)
+        md = fetch_md(EVP_MD_get0_name(md));
     if (!md)
         return arg_error(ctx, "algorithm must be a valid OpenSSL message digest name.");
     args[0].data = (void*)md;
@@ -418,9 +527,8 @@ int c_hmac(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* io)
     char* b = scratch(&cap);
     unsigned int n = 0;
     if (cap < EVP_MAX_MD_SIZE ||
-        !HMAC(static_cast<const EVP_MD*>(args[0].data), kp, (int)kl,
-              reinterpret_cast<const unsigned char*>(io->u.str.ptr), io->u.str.len,
-              reinterpret_cast<unsigned char*>(b), &n))
+        !hmac_raw(static_cast<const EVP_MD*>(args[0].data), kp, kl, io->u.str.ptr,
+                  io->u.str.len, reinterpret_cast<unsigned char*>(b), &n))
         return 0;
     return out_str(io, b, n, PTC_SMP_BIN);
 }
