@@ -306,7 +306,7 @@ const ptc_fetch k_core_fetches[] = {
     {"var",          PTC_SMP_ANY,   L4, 1, 2, f_var,        check_var,     "var(<name>[,<default>])"},
     {"env",          PTC_SMP_STR,   L4, 1, 1, f_env,        nullptr,       "env(<name>): an environment variable"},
     {"int",          PTC_SMP_SINT,  L4, 1, 1, f_int,        check_int,     "int(<integer>)"},
-    {"str",          PTC_SMP_STR,   L4, 0, 1, f_str,        nullptr,       "str(<string>)"},
+    {"str",          PTC_SMP_STR,   L4, 1, 1, f_str,        nullptr,       "str(<string>)"},
     {"bool",         PTC_SMP_BOOL,  L4, 1, 1, f_bool,       check_bool,    "bool(<true|false|1|0>)"},
     {"ipv4",         PTC_SMP_IPV4,  L4, 1, 1, f_ip,         check_ip<4>,   "ipv4(<address>)"},
     {"ipv6",         PTC_SMP_IPV6,  L4, 1, 1, f_ip,         check_ip<6>,   "ipv6(<address>)"},
