@@ -878,6 +878,123 @@ int c_cpl(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
     return 1;
 }
 
+// ---- language(<value>[,<default>]): the preferred language of an Accept-Language value ----
+
+bool lang_match(const char* range, size_t rl, const char* tag, size_t tl)
+{
+    const char *end = range + rl, *tend = tag + tl;
+    while (range < end) {
+        if (*range == '-' && tag == tend)
+            return true;
+        if (tag == tend || *range != *tag)
+            return false;
+        range++;
+        tag++;
+    }
+    return tag == tend;
+}
+
+int parse_q(const char*& p, const char* end)
+{
+    int q = 1000;
+    auto dig = [&]() { return p < end && *p >= '0' && *p <= '9'; };
+    if (!dig())
+        return q;
+    q = (*p++ - '0') * 1000;
+    if (p >= end || *p++ != '.')
+        return q > 1000 ? 1000 : q;
+    for (int m = 100; m >= 1; m /= 10) {
+        if (!dig())
+            break;
+        q += (*p++ - '0') * m;
+    }
+    return q > 1000 ? 1000 : q;
+}
+
+inline bool sp(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+int c_language(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    const char* al = io->u.str.ptr;
+    const char* end = al + io->u.str.len;
+    const char* best = "";
+    size_t best_len = 0;
+    int best_q = 0;
+    while (true) {
+        while (al < end && sp(*al))
+            al++;
+        if (al >= end)
+            break;
+        const char* token = al;
+        while (al < end && *al != ';' && *al != ',' && !sp(*al))
+            al++;
+        size_t toklen = (size_t)(al - token);
+        const char *w = nullptr, *we = nullptr;
+        if (toklen) {
+            // the configured list: words separated by ';'
+            const char* str = args[0].str.ptr;
+            const char* lend = str + args[0].str.len;
+            const char* ws = str;
+            for (const char* c = str;; c++) {
+                if (c == lend || *c == ';') {
+                    if (lang_match(token, toklen, ws, (size_t)(c - ws))) {
+                        w = ws;
+                        we = c;
+                        break;
+                    }
+                    if (c == lend)
+                        break;
+                    ws = c + 1;
+                }
+            }
+        }
+        if (w) {
+            int q = 1000;
+            while (al < end && sp(*al))
+                al++;
+            if (al < end && *al == ';') {
+                al++;
+                while (al < end && sp(*al))
+                    al++;
+                if (al < end && *al == 'q') {
+                    al++;
+                    while (al < end && sp(*al))
+                        al++;
+                    if (al < end && *al == '=') {
+                        al++;
+                        while (al < end && sp(*al))
+                            al++;
+                        if (al < end)
+                            q = parse_q(al, end);
+                    }
+                }
+            } else if (al < end && *al != ',') {
+                w = nullptr; // best effort: to the next comma
+            }
+            if (w && q > best_q) {
+                best = w;
+                best_len = (size_t)(we - w);
+                if (q >= 1000)
+                    break;
+                best_q = q;
+            }
+        }
+        while (al < end && *al != ',')
+            al++;
+        if (al >= end)
+            break;
+        al++;
+    }
+    if (!best_len && nargs > 1) {
+        best = args[1].str.ptr;
+        best_len = args[1].str.len;
+    }
+    io->type = PTC_SMP_STR;
+    io->flags |= PTC_SMPF_CONST;
+    io->u.str = ptc_str{best, best_len};
+    return best_len != 0;
+}
+
 constexpr uint32_t STR = PTC_SMP_STR, SINT = PTC_SMP_SINT, BIN = PTC_SMP_BIN,
                    BOOL = PTC_SMP_BOOL;
 
@@ -926,6 +1043,7 @@ const ptc_conv k_ext_convs[] = {
     {"ltrim",        STR,  STR,  1, 1, c_ltrim,          nullptr,          "ltrim(<chars>)"},
     {"rtrim",        STR,  STR,  1, 1, c_rtrim,          nullptr,          "rtrim(<chars>)"},
     {"iif",          BOOL, STR,  2, 2, c_iif,            nullptr,          "iif(<true>,<false>)"},
+    {"language",     STR,  STR,  1, 2, c_language,       nullptr,          "language(<value>[,<default>])"},
     {"cpl",          SINT, SINT, 0, 0, c_cpl,            nullptr,          "cpl"},
 };
 const uint32_t k_ext_conv_count = sizeof(k_ext_convs) / sizeof(k_ext_convs[0]);
