@@ -67,6 +67,10 @@ my @cases = (
     ['/utf8p',    'str(-\\xC0\\xAF-),json(utf8p)',         '-\\/-'],
     ['/utf8s',    'str(-\\xC0\\xAF-),json(utf8s)',         '--'],
     ['/strempty', 'str(),length',                              '0'],
+    ['/srvup',    'srv_is_up(be/a)',                           '1'],
+    ['/srvconn',  'srv_conn(be/a)',                            '0'],
+    ['/srvqueue', 'srv_queue(be/a)',                           '0'],
+    ['/queue',    'queue(be)',                                 '0'],
     ['/feconn',   'fe_conn',                                   '1'],
 );
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // More of HAProxy 2.6's internal fetches: bin, meth, date, date_us, rand, uuid, hostname,
-// nbproc, nbthread, thread, stopping, fe_conn, be_conn.
+// nbproc, nbthread, thread, stopping, fe_conn, be_conn, queue, srv_conn, srv_queue,
+// srv_is_up.
 #include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -287,6 +288,89 @@ int chk_proxy_name(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     return PTC_OK;
 }
 
+// <backend>/<server> (or <server> in the current backend): resolved at first use
+struct srv_ref {
+    std::string be, srv;
+    const server* sv = nullptr;
+};
+std::deque<srv_ref> g_srv_refs;
+
+int chk_srv(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
+{
+    std::string_view t = sv(args[0]);
+    size_t slash = t.find('/');
+    srv_ref r;
+    if (slash == std::string_view::npos) {
+        r.srv = std::string(t);
+    } else {
+        r.be = std::string(t.substr(0, slash));
+        r.srv = std::string(t.substr(slash + 1));
+    }
+    if (r.srv.empty() || (slash != std::string_view::npos && r.be.empty()))
+        return arg_error(ctx, "invalid server reference '" + std::string(t) +
+                                  "' (expects [<backend>/]<server>)");
+    g_srv_refs.push_back(r);
+    args[0].data = &g_srv_refs.back();
+    return PTC_OK;
+}
+
+const shm_server* ref_server(ptc_stream* s, const ptc_arg* args)
+{
+    auto* r = static_cast<srv_ref*>(args[0].data);
+    if (!r->sv && g_config) {
+        const proxy* be = nullptr;
+        if (r->be.empty())
+            be = S(s)->be;
+        else
+            for (auto& p : g_config->proxies)
+                if ((p->cap & CAP_BE) && p->name == r->be)
+                    be = p.get();
+        if (!be)
+            return nullptr;
+        for (auto& v : be->servers)
+            if (v->name == r->srv) {
+                if (r->be.empty())
+                    return v->shared; // depends on the stream's backend: not cached
+                r->sv = v.get();
+            }
+    }
+    return r->sv ? r->sv->shared : nullptr;
+}
+
+int f_srv_conn(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
+{
+    const shm_server* sh = ref_server(s, args);
+    return sh ? out_int(out, sh->cur_conns.load(std::memory_order_relaxed)) : 0;
+}
+
+int f_srv_queue(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
+{
+    const shm_server* sh = ref_server(s, args);
+    return sh ? out_int(out, sh->queue.cur.load(std::memory_order_relaxed)) : 0;
+}
+
+int f_srv_is_up(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
+{
+    const shm_server* sh = ref_server(s, args);
+    if (!sh)
+        return 0;
+    bool up = sh->admin.load(std::memory_order_relaxed) == SRV_ADMIN_READY && srv_op_up(sh);
+    return out_int(out, up ? 1 : 0, PTC_SMP_BOOL);
+}
+
+// queue([<backend>]): the backend's queue plus its servers' queues
+int f_queue(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
+{
+    const proxy* p = named_proxy<false>(s, args, nargs);
+    if (!p || !p->shared)
+        return 0;
+    int64_t n = p->shared->queue.cur.load(std::memory_order_relaxed);
+    for (auto& v : p->servers)
+        if (v->shared)
+            n += v->shared->queue.cur.load(std::memory_order_relaxed);
+    return out_int(out, n);
+}
+
 constexpr uint32_t L4 = PTC_USE_L4;
 
 } // namespace
@@ -306,6 +390,10 @@ const ptc_fetch k_ext_fetches[] = {
     {"stopping", PTC_SMP_BOOL, L4, 0, 0, f_stopping, nullptr,        "stopping"},
     {"fe_conn",  PTC_SMP_SINT, L4, 0, 1, f_fe_conn,  chk_proxy_name, "fe_conn([<frontend>])"},
     {"be_conn",  PTC_SMP_SINT, L4, 0, 1, f_be_conn,  chk_proxy_name, "be_conn([<backend>])"},
+    {"queue",    PTC_SMP_SINT, L4, 0, 1, f_queue,    chk_proxy_name, "queue([<backend>])"},
+    {"srv_conn", PTC_SMP_SINT, L4, 1, 1, f_srv_conn, chk_srv,        "srv_conn([<backend>/]<server>)"},
+    {"srv_queue", PTC_SMP_SINT, L4, 1, 1, f_srv_queue, chk_srv,      "srv_queue([<backend>/]<server>)"},
+    {"srv_is_up", PTC_SMP_BOOL, L4, 1, 1, f_srv_is_up, chk_srv,      "srv_is_up([<backend>/]<server>)"},
 };
 const uint32_t k_ext_fetch_count = sizeof(k_ext_fetches) / sizeof(k_ext_fetches[0]);
 
