@@ -74,7 +74,7 @@ my @cases = (
     ['/feconn',   'fe_conn',                                   '1'],
 );
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(scalar(@cases) + 7);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(scalar(@cases) + 8);
 $t->origin_http(port(8081));
 my $rules = join '', map {
     "    http-request return status 200 content-type text/plain lf-string \"%[$_->[1]]\""
@@ -93,6 +93,7 @@ backend be
     http-response set-header X-Json0 "%[str(foo 1/2),json]"
     http-response set-header X-Json1 "%[str(\\xE0),json(utf8)]"
     http-response set-header X-Json2 "%[str(-\\xE0-),json(utf8s)]"
+    http-response set-header X-Ids "%[fe_id] %[be_id]"
     http-response set-header X-Missing "%[res.hdr(x-none)]"
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
@@ -114,3 +115,4 @@ is($r && $r->{h}{'x-json0'}, 'foo 1\\/2', 'json escapes the slash');
 is($r && $r->{h}{'x-json1'}, '', 'json(utf8) on invalid UTF-8: no sample, an empty header');
 is($r && $r->{h}{'x-json2'}, '--', 'json(utf8s) drops invalid UTF-8');
 is($r && $r->{h}{'x-missing'}, '', 'a missing sample in set-header is an empty value');
+is($r && $r->{h}{'x-ids'}, '2 1', 'fe_id and be_id number proxies in declaration order');

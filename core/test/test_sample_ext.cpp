@@ -192,6 +192,8 @@ BOOST_AUTO_TEST_CASE(internal_fetches)
     BOOST_TEST(w.eval("date(0,ms),div(1000),sub(1500000000),bool") == "1");
     BOOST_TEST(std::stoll(w.eval("date_us")) < 1000000);
     BOOST_TEST(w.eval("str()") == "");
+    BOOST_TEST(w.eval("fe_id") == "1"); // the fixture's proxy has index 0
+    BOOST_TEST(w.eval("be_id") == "<none>");
     BOOST_TEST(perr(w, "uuid(3)").find("Unsupported UUID version") != std::string::npos);
 }
 
@@ -204,7 +206,7 @@ BOOST_AUTO_TEST_CASE(haproxy_names_not_supported_yet)
                "converter 'protobuf' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),ungrpc(1)") == "converter 'ungrpc' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),xxh3") == "converter 'xxh3' is not supported yet by portico");
-    BOOST_TEST(perr(w, "fe_id") == "fetch method 'fe_id' is not supported yet by portico");
+    BOOST_TEST(perr(w, "cpu_calls") == "fetch method 'cpu_calls' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),no_such_conv") == "unknown converter 'no_such_conv'");
     BOOST_TEST(perr(w, "no_such_fetch").find("unknown fetch method") != std::string::npos);
 }

@@ -288,6 +288,18 @@ int chk_proxy_name(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     return PTC_OK;
 }
 
+// fe_id, be_id: the proxy's numeric id: 1, 2... in declaration order (defaults sections
+// are not counted), as HAProxy numbers proxies without an "id"
+int f_fe_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return S(s)->fe ? out_int(out, (int64_t)S(s)->fe->index + 1) : 0;
+}
+
+int f_be_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return S(s)->be ? out_int(out, (int64_t)S(s)->be->index + 1) : 0;
+}
+
 // <backend>/<server> (or <server> in the current backend): resolved at first use
 struct srv_ref {
     std::string be, srv;
@@ -390,6 +402,8 @@ const ptc_fetch k_ext_fetches[] = {
     {"stopping", PTC_SMP_BOOL, L4, 0, 0, f_stopping, nullptr,        "stopping"},
     {"fe_conn",  PTC_SMP_SINT, L4, 0, 1, f_fe_conn,  chk_proxy_name, "fe_conn([<frontend>])"},
     {"be_conn",  PTC_SMP_SINT, L4, 0, 1, f_be_conn,  chk_proxy_name, "be_conn([<backend>])"},
+    {"fe_id",    PTC_SMP_SINT, L4, 0, 0, f_fe_id,    nullptr,        "fe_id"},
+    {"be_id",    PTC_SMP_SINT, L4, 0, 0, f_be_id,    nullptr,        "be_id"},
     {"queue",    PTC_SMP_SINT, L4, 0, 1, f_queue,    chk_proxy_name, "queue([<backend>])"},
     {"srv_conn", PTC_SMP_SINT, L4, 1, 1, f_srv_conn, chk_srv,        "srv_conn([<backend>/]<server>)"},
     {"srv_queue", PTC_SMP_SINT, L4, 1, 1, f_srv_queue, chk_srv,      "srv_queue([<backend>/]<server>)"},
