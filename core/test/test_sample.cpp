@@ -34,7 +34,8 @@ BOOST_AUTO_TEST_CASE(parse_good_and_bad)
     BOOST_TEST(err.find("not an integer") != std::string::npos);
     BOOST_TEST(w.parse("src(1)", err) == nullptr);
     BOOST_TEST(err == "fetch method 'src' takes no argument");
-    BOOST_TEST(w.parse("str", err) == nullptr);
+    BOOST_TEST(w.parse("str", err) != nullptr); // one empty argument, as HAProxy
+    BOOST_TEST(w.parse("int", err) == nullptr);     // ... which must then be valid
     BOOST_TEST(w.parse("str(a),field(1)", err) == nullptr);
     BOOST_TEST(err.find("expects at least 2") != std::string::npos);
     BOOST_TEST(w.parse("str('a,b)", err) == nullptr);

@@ -1029,7 +1029,7 @@ const ptc_conv k_ext_convs[] = {
     {"hmac",         BIN,  BIN,  2, 2, c_hmac,           chk_hmac,         "hmac(<algorithm>,<key>)"},
     {"secure_memcmp", BIN, BOOL, 1, 1, c_secure_memcmp,  chk_var1,         "secure_memcmp(<var>)"},
     {"strcmp",       STR,  SINT, 1, 1, c_strcmp,         chk_var1,         "strcmp(<var>)"},
-    {"url_enc",      STR,  STR,  1, 1, c_url_enc,        chk_url_enc,      "url_enc(<enc_type>)"},
+    {"url_enc",      STR,  STR,  0, 1, c_url_enc,        chk_url_enc,      "url_enc([<enc_type>])"},
     {"ub64enc",      BIN,  STR,  0, 0, c_ub64enc,        nullptr,          "ub64enc"},
     {"ub64dec",      STR,  BIN,  0, 0, c_ub64dec,        nullptr,          "ub64dec"},
     {"be2dec",       BIN,  STR,  2, 3, c_be2dec,         chk_be2dec,       "be2dec(<separator>,<chunk_size>[,<truncate>])"},

@@ -558,8 +558,9 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
     e->fn = f->fn;
     e->fn_priv = fe->fn_priv;
     e->priv = fe->priv;
-    // "name()" with a mandatory argument passes one empty argument, as HAProxy: str()
-    if (parens && args.empty() && f->min_args >= 1)
+    // "name" or "name()" with a mandatory argument passes one empty argument, as HAProxy:
+    // str() and str are the empty string
+    if (args.empty() && f->min_args >= 1)
         args.emplace_back();
     if (!make_args(ctx, name, "fetch method", args, f->min_args, f->max_args, f->check, e->args,
                    e->nargs, err))
@@ -598,7 +599,7 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
             return nullptr;
         }
         ptc_expr::step st{c, c->fn, ce->fn_priv, ce->priv, c->in_type, nullptr, 0};
-        if (parens && args.empty() && c->min_args >= 1)
+        if (args.empty() && c->min_args >= 1)
             args.emplace_back();
         if (!make_args(ctx, name, "converter", args, c->min_args, c->max_args, c->check, st.args,
                        st.nargs, err))
