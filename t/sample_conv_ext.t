@@ -71,6 +71,10 @@ my @cases = (
     ['/srvconn',  'srv_conn(be/a)',                            '0'],
     ['/srvqueue', 'srv_queue(be/a)',                           '0'],
     ['/queue',    'queue(be)',                                 '0'],
+    ['/avgq',     'avg_queue(be)',                             '0'],
+    ['/slots',    'connslots(be)',                             '-1'],
+    ['/slots2',   'connslots(be2)',                            '15'],
+    ['/mulvar',   'int(5),mul(txn.n),add(txn.n)',              '18'],
     ['/feconn',   'fe_conn',                                   '1'],
 );
 
@@ -95,9 +99,13 @@ backend be
     http-response set-header X-Json2 "%[str(-\\xE0-),json(utf8s)]"
     http-response set-header X-Ids "%[fe_id] %[be_id]"
     http-response set-header X-Missing "%[res.hdr(x-none)]"
+backend be2
+    server a 127.0.0.1:%%PORT_8081%% maxconn 3 maxqueue 4
+    server b 127.0.0.1:%%PORT_8081%% maxconn 5 maxqueue 3
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     http-request set-var(txn.s) str(abc)
+    http-request set-var(txn.n) int(3)
     http-request set-var(txn.key) str(a2V5)
 $rules    default_backend be
 EOF2
@@ -115,4 +123,4 @@ is($r && $r->{h}{'x-json0'}, 'foo 1\\/2', 'json escapes the slash');
 is($r && $r->{h}{'x-json1'}, '', 'json(utf8) on invalid UTF-8: no sample, an empty header');
 is($r && $r->{h}{'x-json2'}, '--', 'json(utf8s) drops invalid UTF-8');
 is($r && $r->{h}{'x-missing'}, '', 'a missing sample in set-header is an empty value');
-is($r && $r->{h}{'x-ids'}, '2 1', 'fe_id and be_id number proxies in declaration order');
+is($r && $r->{h}{'x-ids'}, '3 1', 'fe_id and be_id number proxies in declaration order');

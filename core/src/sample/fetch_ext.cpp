@@ -383,6 +383,54 @@ int f_queue(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
     return out_int(out, n);
 }
 
+int64_t total_queued(const proxy* p)
+{
+    int64_t n = p->shared->queue.cur.load(std::memory_order_relaxed);
+    for (auto& v : p->servers)
+        if (v->shared)
+            n += v->shared->queue.cur.load(std::memory_order_relaxed);
+    return n;
+}
+
+// avg_queue([<backend>]): queued streams per usable server, rounded up (twice the queue
+// when no server is usable), as HAProxy
+int f_avg_queue(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
+{
+    const proxy* p = named_proxy<false>(s, args, nargs);
+    if (!p || !p->shared)
+        return 0;
+    int64_t q = total_queued(p), n = 0;
+    for (auto& v : p->servers) {
+        const shm_server* sh = v->shared;
+        if (sh && sh->admin.load(std::memory_order_relaxed) == SRV_ADMIN_READY &&
+            srv_op_up(sh) && srv_eweight(sh) > 0)
+            n++;
+    }
+    return out_int(out, n > 0 ? (q + n - 1) / n : q * 2);
+}
+
+// connslots([<backend>]): free connection and queue slots of the servers not down; -1 when
+// one of them has no maxconn or no maxqueue
+int f_connslots(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
+{
+    const proxy* p = named_proxy<false>(s, args, nargs);
+    if (!p || !p->shared)
+        return 0;
+    int64_t n = 0;
+    for (auto& v : p->servers) {
+        const shm_server* sh = v->shared;
+        if (!sh || sh->stopped.load(std::memory_order_relaxed))
+            continue;
+        int64_t mc = sh->maxconn.load(std::memory_order_relaxed);
+        int64_t mq = sh->maxqueue.load(std::memory_order_relaxed);
+        if (!mc || !mq)
+            return out_int(out, -1);
+        n += (mc - sh->cur_conns.load(std::memory_order_relaxed)) +
+             (mq - sh->queue.cur.load(std::memory_order_relaxed));
+    }
+    return out_int(out, n);
+}
+
 constexpr uint32_t L4 = PTC_USE_L4;
 
 } // namespace
@@ -405,6 +453,8 @@ const ptc_fetch k_ext_fetches[] = {
     {"fe_id",    PTC_SMP_SINT, L4, 0, 0, f_fe_id,    nullptr,        "fe_id"},
     {"be_id",    PTC_SMP_SINT, L4, 0, 0, f_be_id,    nullptr,        "be_id"},
     {"queue",    PTC_SMP_SINT, L4, 0, 1, f_queue,    chk_proxy_name, "queue([<backend>])"},
+    {"avg_queue", PTC_SMP_SINT, L4, 0, 1, f_avg_queue, chk_proxy_name, "avg_queue([<backend>])"},
+    {"connslots", PTC_SMP_SINT, L4, 0, 1, f_connslots, chk_proxy_name, "connslots([<backend>])"},
     {"srv_conn", PTC_SMP_SINT, L4, 1, 1, f_srv_conn, chk_srv,        "srv_conn([<backend>/]<server>)"},
     {"srv_queue", PTC_SMP_SINT, L4, 1, 1, f_srv_queue, chk_srv,      "srv_queue([<backend>/]<server>)"},
     {"srv_is_up", PTC_SMP_BOOL, L4, 1, 1, f_srv_is_up, chk_srv,      "srv_is_up([<backend>/]<server>)"},
