@@ -35,6 +35,7 @@ my @cases = (
     ['/memcmp',   'str(abc),secure_memcmp(txn.s)',             '1'],
     ['/memcmp0',  'str(abd),secure_memcmp(txn.s)',             '0'],
     ['/utime',    'int(0),utime(%Y-%m-%d_%H:%M:%S)',           '1970-01-01_00:00:00'],
+    ['/ltime',    'int(86400),ltime(%Y%m%d_%H)',               '19700102_01'],
     ['/utimeoff', 'int(0),utime(%H:%M,3660)',                  '01:01'],
     ['/httpdate', 'int(1500000000),http_date',                 'Fri, 14 Jul 2017 02:40:00 GMT'],
     ['/httpdoff', 'int(1500000000),http_date(3600)',           'Fri, 14 Jul 2017 03:40:00 GMT'],
@@ -84,7 +85,7 @@ my $rules = join '', map {
     "    http-request return status 200 content-type text/plain lf-string \"%[$_->[1]]\""
         . " if { path $_->[0] }\n"
 } @cases;
-$t->config(<<"EOF2")->run();
+$t->config(<<"EOF2")->run(env => { TZ => "CET-1" }); # ltime: a fixed zone one hour east, no DST
 %%GLOBAL%%
 defaults
     mode http
