@@ -210,3 +210,48 @@ BOOST_AUTO_TEST_CASE(haproxy_names_not_supported_yet)
     BOOST_TEST(perr(w, "str(a),no_such_conv") == "unknown converter 'no_such_conv'");
     BOOST_TEST(perr(w, "no_such_fetch").find("unknown fetch method") != std::string::npos);
 }
+
+// HAProxy's reg-tests/sample_fetches/hashes.vtc: the 256 bytes 00..FF
+BOOST_AUTO_TEST_CASE(reg_test_hashes)
+{
+    world w;
+    std::string k = "str(AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7"
+                    "PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3"
+                    "eHl6e3x9fn+AgYKDhIWGh4iJiouMjY6PkJGSk5SVlpeYmZqbnJ2en6ChoqOkpaanqKmqq6ytrq+wsbKz"
+                    "tLW2t7i5uru8vb6/wMHCw8TFxsfIycrLzM3Oz9DR0tPU1dbX2Nna29zd3t/g4eLj5OXm5+jp6uvs7e7v"
+                    "8PHy8/T19vf4+fr7/P3+/w==),b64dec";
+    BOOST_TEST(w.eval(k + ",length") == "256");
+    BOOST_TEST(w.eval(k + ",sha1,hex") == "4916D6BDB7F78E6803698CAB32D1586EA457DFC8");
+    BOOST_TEST(w.eval(k + ",sha2,hex") ==
+               "40AFF2E9D2D8922E47AFD4648E6967497158785FBD1DA870E7110266BF944880");
+    BOOST_TEST(w.eval(k + ",sha2(224),hex") ==
+               "88702E63237824C4EB0D0FCFE41469A462493E8BEB2A75BBE5981734");
+    BOOST_TEST(w.eval(k + ",crc32") == "688229491");
+    BOOST_TEST(w.eval(k + ",crc32(1)") == "4230317029");
+    BOOST_TEST(w.eval(k + ",crc32c") == "2621708363");
+    BOOST_TEST(w.eval(k + ",crc32c(1)") == "2242979626");
+    BOOST_TEST(w.eval(k + ",djb2") == "2589693061");
+    BOOST_TEST(w.eval(k + ",djb2(1)") == "600622701");
+    BOOST_TEST(w.eval(k + ",sdbm") == "905707648");
+    BOOST_TEST(w.eval(k + ",sdbm(1)") == "3103804144");
+    BOOST_TEST(w.eval(k + ",wt6") == "4090277559");
+    BOOST_TEST(w.eval(k + ",wt6(1)") == "1192658767");
+    BOOST_TEST(w.eval(k + ",xxh32") == "1497633363");
+    BOOST_TEST(w.eval(k + ",xxh32(1)") == "1070421674");
+    BOOST_TEST(w.eval(k + ",xxh64") == "2282408585429094475");
+    BOOST_TEST(w.eval(k + ",xxh64(1)") == "-4689339368900765961");
+}
+
+// HAProxy's reg-tests/sample_fetches/ubase64.vtc
+BOOST_AUTO_TEST_CASE(reg_test_ubase64)
+{
+    world w;
+    const char* v[][2] = {{"f", "Zg"},       {"fo", "Zm8"},       {"foo", "Zm9v"},
+                          {"foob", "Zm9vYg"}, {"fooba", "Zm9vYmE"}, {"foobar", "Zm9vYmFy"}};
+    for (auto& p : v) {
+        BOOST_TEST(w.eval(std::string("str(") + p[0] + "),ub64enc") == p[1]);
+        BOOST_TEST(w.eval(std::string("str(") + p[1] + "),ub64dec") == p[0]);
+    }
+    BOOST_TEST(w.eval("bin(14fb9c03d97f12d97e),ub64enc") == "FPucA9l_Etl-");
+    BOOST_TEST(w.eval("str(FPucA9l_Etl-),ub64dec,hex,lower") == "14fb9c03d97f12d97e");
+}
