@@ -76,6 +76,11 @@ my @cases = (
     ['/slots',    'connslots(be)',                             '-1'],
     ['/slots2',   'connslots(be2)',                            '15'],
     ['/mulvar',   'int(5),mul(txn.n),add(txn.n)',              '18'],
+    ['/additem1', 'str(in),add_item(;,txn.s,_x)',              'in;abc_x'],
+    ['/additem2', 'str(),add_item(;,txn.s,_x)',                'abc_x'],
+    ['/additem3', 'str(in),add_item(;,,_x)',                   'in;_x'],
+    ['/additem4', 'str(in),add_item(;,txn.none)',              'in'],
+    ['/additem5', 'str(in),add_item(;,txn.n)',                 'in;3'],
     ['/feconn',   'fe_conn',                                   '1'],
 );
 

@@ -37,6 +37,7 @@ frontend fe
     http-request set-var(txn.d) date,http_date(3600),cut_crlf,strcmp(txn.host)
     http-request set-var(txn.t) int(1500000000),utime(%Y%m%d),hex2i,cpl,bool,iif(a,b)
     http-request set-var(txn.x) path,sha1,sha2(512),digest(sha256),hmac(sha256,a2V5),be2dec(-,4)
+    http-request set-var(txn.a) path,add_item(;,txn.host,x),language(en;fr,d)
     http-request set-var(txn.u) uuid,secure_memcmp(txn.host),iif(y,n),djb2(1),sdbm,wt6,crc32c,xxh32
     http-request set-var(txn.long) str(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)
     use_backend be_%[var(txn.host),map(%%TESTDIR%%/m.map)] if is_r is_x !{ src 10.0.0.0/8 } || FALSE

@@ -878,6 +878,71 @@ int c_cpl(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
     return 1;
 }
 
+// ---- add_item(<delim>,[<var>][,<suffix>]) ------------------------------------------------
+
+int chk_add_item(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs > 1 && args[1].str.len) {
+        var_ref v;
+        std::string err;
+        if (!var_parse(sv(args[1]), v, err))
+            return arg_error(ctx, "failed to register variable name '" +
+                                      std::string(sv(args[1])) + "'");
+        g_ext_refs.push_back(v);
+        args[1].data = &g_ext_refs.back();
+    }
+    if ((nargs < 2 || !args[1].str.len) && (nargs < 3 || !args[2].str.len))
+        return arg_error(ctx, "one of the optional arguments has to be nonempty");
+    return PTC_OK;
+}
+
+int c_add_item(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    char num[32];
+    const char* vp = nullptr;
+    size_t vl = 0;
+    bool var_ok = false;
+    if (nargs > 1 && args[1].data) {
+        ptc_sample v;
+        if (var_get(s, *static_cast<const var_ref*>(args[1].data), &v)) {
+            if (v.type == PTC_SMP_STR || v.type == PTC_SMP_BIN || v.type == PTC_SMP_METH) {
+                vp = v.u.str.ptr;
+                vl = v.u.str.len;
+                var_ok = true;
+            } else if (v.type == PTC_SMP_SINT || v.type == PTC_SMP_BOOL) {
+                int n = snprintf(num, sizeof(num), "%lld", (long long)v.u.sint);
+                vp = num;
+                vl = n > 0 ? (size_t)n : 0;
+                var_ok = true;
+            } else if (sample_cast(&v, PTC_SMP_STR) && v.u.str.len < sizeof(num)) {
+                std::memcpy(num, v.u.str.ptr, v.u.str.len);
+                vp = num;
+                vl = v.u.str.len;
+                var_ok = true;
+            }
+        }
+    }
+    size_t cap, o = 0;
+    char* b = scratch(&cap);
+    if (cap)
+        cap--; // as HAProxy: room for a NUL in its trash chunk
+    auto put = [&](const char* p, size_t l) {
+        if (l > cap - o)
+            l = cap - o;
+        std::memmove(b + o, p, l);
+        o += l;
+    };
+    size_t suffix_len = nargs > 2 ? args[2].str.len : 0;
+    put(io->u.str.ptr, io->u.str.len);
+    if (io->u.str.len && ((var_ok && vl) || suffix_len))
+        put(args[0].str.ptr, args[0].str.len);
+    if (var_ok)
+        put(vp, vl);
+    if (suffix_len)
+        put(args[2].str.ptr, suffix_len);
+    return out_str(io, b, o);
+}
+
 // ---- language(<value>[,<default>]): the preferred language of an Accept-Language value ----
 
 bool lang_match(const char* range, size_t rl, const char* tag, size_t tl)
@@ -1043,6 +1108,7 @@ const ptc_conv k_ext_convs[] = {
     {"ltrim",        STR,  STR,  1, 1, c_ltrim,          nullptr,          "ltrim(<chars>)"},
     {"rtrim",        STR,  STR,  1, 1, c_rtrim,          nullptr,          "rtrim(<chars>)"},
     {"iif",          BOOL, STR,  2, 2, c_iif,            nullptr,          "iif(<true>,<false>)"},
+    {"add_item",     STR,  STR,  2, 3, c_add_item,       chk_add_item,     "add_item(<delim>,[<var>][,<suffix>])"},
     {"language",     STR,  STR,  1, 2, c_language,       nullptr,          "language(<value>[,<default>])"},
     {"cpl",          SINT, SINT, 0, 0, c_cpl,            nullptr,          "cpl"},
 };
