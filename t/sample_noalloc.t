@@ -1,7 +1,8 @@
 #!/usr/bin/perl
 # The sample engine allocates nothing per request: ACLs (beg -i, reg, ip, anonymous,
 # predefined), set-var into txn/sess variables (short and long values), converters
-# writing to the scratch buffers, and a dynamic use_backend through a map, over 2000
+# writing to the scratch buffers (hashes, digests, hmac, url_enc, base64url, be2hex/be2dec,
+# dates, strcmp, uuid...), and a dynamic use_backend through a map, over 2000
 # keep-alive requests counted by the LD_PRELOAD shim of t/perf_noalloc.t.
 use warnings;
 use strict;
@@ -31,6 +32,13 @@ frontend fe
     acl is_x   req.hdr(host) -m reg ^[a-z]+$
     http-request set-var(txn.host) req.hdr(host),lower,regsub('x','y','g')
     http-request set-var(sess.n) path,length,add(1)
+    http-request set-var(txn.h) req.hdr(host),crc32,add(txn.h2),xxh64(3)
+    http-request set-var(txn.e) path,url_enc(query),ub64enc,ub64dec,be2hex(:,2,1),ltrim(0),rtrim(:)
+    http-request set-var(txn.d) date,http_date(3600),cut_crlf,strcmp(txn.host)
+    http-request set-var(txn.t) int(1500000000),utime(%Y%m%d),hex2i,cpl,bool,iif(a,b)
+    http-request set-var(txn.x) path,sha1,sha2(512),digest(sha256),hmac(sha256,a2V5),be2dec(-,4)
+    http-request set-var(txn.a) path,add_item(;,txn.host,x),language(en;fr,d)
+    http-request set-var(txn.u) uuid,secure_memcmp(txn.host),iif(y,n),djb2(1),sdbm,wt6,crc32c,xxh32
     http-request set-var(txn.long) str(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)
     use_backend be_%[var(txn.host),map(%%TESTDIR%%/m.map)] if is_r is_x !{ src 10.0.0.0/8 } || FALSE
     use_backend be if { path_end 0 }

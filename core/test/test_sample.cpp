@@ -39,6 +39,7 @@ BOOST_AUTO_TEST_CASE(parse_good_and_bad)
     BOOST_TEST(w.parse("str()", err) != nullptr);
     BOOST_TEST(w.parse("str(a),concat()", err) != nullptr);
     BOOST_TEST(w.parse("int()", err) == nullptr);
+    BOOST_TEST(w.parse("int", err) == nullptr);     // ... which must then be valid
     BOOST_TEST(w.parse("str(a),field(1)", err) == nullptr);
     BOOST_TEST(err.find("expects at least 2") != std::string::npos);
     BOOST_TEST(w.parse("str('a,b)", err) == nullptr);

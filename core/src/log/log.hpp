@@ -135,6 +135,8 @@ struct global_log {
 struct log_ctx {
     stream* s = nullptr;            // for %[expr], %fi/%fp/%bi/%bp (may be null)
     bool http = false;
+    bool expr_none_empty = false;   // a %[expr] without a sample renders nothing (not "-"):
+                                    // formats outside logs (headers, return bodies), as HAProxy
     sockaddr_storage cli{};         // %ci/%cp (family 0: unknown)
     sockaddr_storage fe_addr{};     // %fi/%fp
     sockaddr_storage be_src{};      // %bi/%bp

@@ -549,6 +549,11 @@ void render_expr(out& o, const node& n, const log_ctx& c, bool json)
 {
     ptc_sample smp{};
     if (!c.s || !n.expr || !smp::expr_eval(reinterpret_cast<ptc_stream*>(c.s), n.expr, &smp)) {
+        if (c.expr_none_empty && !json) {
+            if (n.flags & F_Q)
+                o.put("\"\"", 2);
+            return;
+        }
         put_none(o, n.flags, json);
         return;
     }

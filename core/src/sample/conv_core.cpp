@@ -95,8 +95,12 @@ int chk_bytes(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
 {
     if (chk_ints(ctx, args, nargs, 0, 1, "bytes") != PTC_OK)
         return PTC_ERROR;
-    if (args[0].sint < 0 || (nargs > 1 && args[1].sint < 0))
-        return arg_error(ctx, "bytes: offset and length must be positive");
+    // HAProxy compares them unsigned: a negative offset is beyond any input (empty result),
+    // a negative length is longer than any (the rest of the input)
+    if (args[0].sint < 0)
+        args[0].sint = INT64_MAX;
+    if (nargs > 1 && args[1].sint < 0)
+        args[1].sint = INT64_MAX;
     return PTC_OK;
 }
 
@@ -125,7 +129,7 @@ int chk_field(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     if (!args[1].str.len)
         return arg_error(ctx, "field/word: empty delimiter list");
     if (nargs > 2 && args[2].sint < 0)
-        return arg_error(ctx, "field/word: the count must be positive");
+        args[2].sint = 0; // HAProxy: a negative count is like 0, up to the end
     return PTC_OK;
 }
 

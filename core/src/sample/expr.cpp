@@ -550,6 +550,10 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
         return nullptr;
     }
     if (!f) {
+        if (haproxy_has_fetch(name)) {
+            err = "fetch method '" + name + "' is not supported yet by portico";
+            return nullptr;
+        }
         err = "unknown fetch method '" + name + "'";
         if (find_conv(name))
             err += " ('" + name + "' is a converter: it follows a fetch, after a comma)";
@@ -594,7 +598,9 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
             return nullptr;
         }
         if (!c) {
-            err = "unknown converter '" + name + "'";
+            err = haproxy_has_conv(name)
+                      ? "converter '" + name + "' is not supported yet by portico"
+                      : "unknown converter '" + name + "'";
             return nullptr;
         }
         if (c->in_type != PTC_SMP_ANY && !cast_exists(e->out_type, c->in_type)) {

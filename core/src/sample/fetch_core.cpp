@@ -212,14 +212,21 @@ int f_env(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* out)
 
 int check_int(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
 {
-    pattern p;
-    std::string err;
-    pattern_list l;
-    l.m = match::integer;
+    // a signed 64-bit decimal, INT64_MIN included
     std::string_view t(args[0].str.ptr, args[0].str.len);
-    if (t.find(':') != std::string_view::npos || !pattern_add(l, t, "", err))
+    size_t i = (!t.empty() && (t[0] == '-' || t[0] == '+')) ? 1 : 0;
+    bool neg = !t.empty() && t[0] == '-';
+    uint64_t x = 0, lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    bool ok = i < t.size();
+    for (; ok && i < t.size(); i++) {
+        if (t[i] < '0' || t[i] > '9' || x > (lim - (uint64_t)(t[i] - '0')) / 10)
+            ok = false;
+        else
+            x = x * 10 + (uint64_t)(t[i] - '0');
+    }
+    if (!ok)
         return arg_error(ctx, "int: '" + std::string(t) + "' is not an integer");
-    args[0].sint = l.pats[0].lo;
+    args[0].sint = neg ? (int64_t)(0 - x) : (int64_t)x;
     return PTC_OK;
 }
 
@@ -230,11 +237,11 @@ int f_int(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* out)
     return 1;
 }
 
-int f_str(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* out)
+int f_str(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
 {
     out->type = PTC_SMP_STR;
     out->flags = PTC_SMPF_CONST;
-    out->u.str = args[0].str;
+    out->u.str = nargs ? args[0].str : ptc_str{"", 0}; // str() is the empty string
     return 1;
 }
 

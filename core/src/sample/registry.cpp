@@ -135,6 +135,14 @@ registry::registry()
         convs.push_back(conv_entry{k_core_convs[i], nullptr, nullptr, nullptr});
         conv_by_name[k_core_convs[i].name] = &convs.back();
     }
+    for (uint32_t i = 0; i < k_ext_fetch_count; i++) {
+        fetches.push_back(fetch_entry{k_ext_fetches[i], nullptr, nullptr, nullptr});
+        fetch_by_name[k_ext_fetches[i].name] = &fetches.back();
+    }
+    for (uint32_t i = 0; i < k_ext_conv_count; i++) {
+        convs.push_back(conv_entry{k_ext_convs[i], nullptr, nullptr, nullptr});
+        conv_by_name[k_ext_convs[i].name] = &convs.back();
+    }
     for (uint32_t i = 0; i < k_core_action_count; i++)
         add_action(action_entry{k_core_actions[i], nullptr, nullptr, nullptr,
                                 is_prefix_name(k_core_actions[i].name), true});

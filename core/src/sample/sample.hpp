@@ -112,6 +112,14 @@ extern const ptc_fetch k_core_fetches[];
 extern const uint32_t k_core_fetch_count;
 extern const ptc_conv k_core_convs[];
 extern const uint32_t k_core_conv_count;
+// More core converters and fetches (conv_ext.cpp, fetch_ext.cpp), owned by "core" too.
+extern const ptc_conv k_ext_convs[];
+extern const uint32_t k_ext_conv_count;
+extern const ptc_fetch k_ext_fetches[];
+extern const uint32_t k_ext_fetch_count;
+// True when HAProxy 2.6 has a converter / fetch of this name (haproxy_names.cpp).
+bool haproxy_has_conv(std::string_view name);
+bool haproxy_has_fetch(std::string_view name);
 extern const ptc_action k_core_actions[];
 extern const uint32_t k_core_action_count;
 

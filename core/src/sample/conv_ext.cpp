@@ -1,0 +1,1118 @@
+// SPDX-License-Identifier: MIT
+// More of HAProxy 2.6's converters: hashes (crc32, crc32c, djb2, sdbm, wt6, xxh32, xxh64),
+// digests (sha1, sha2, digest, hmac, secure_memcmp), encodings (url_enc, ub64enc/ub64dec,
+// be2dec, be2hex, hex2i, htonl), dates (ltime, utime, http_date), strings (cut_crlf, ltrim,
+// rtrim, strcmp), iif and cpl. Outputs are byte-exact to HAProxy's.
+#include <openssl/evp.h>
+#include <openssl/md5.h>
+#include <openssl/sha.h>
+
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <string>
+
+#include "lb/hash.hpp"
+#include "sample/sample_int.hpp"
+
+namespace portico {
+namespace smp {
+
+namespace {
+
+std::deque<var_ref> g_ext_refs;
+std::deque<std::string> g_ext_keys;
+
+std::string_view sv(const ptc_arg& a) { return std::string_view(a.str.ptr, a.str.len); }
+
+bool parse_int(std::string_view t, int64_t& v)
+{
+    if (t.empty())
+        return false;
+    size_t i = (t[0] == '-' || t[0] == '+') ? 1 : 0;
+    if (i == t.size())
+        return false;
+    uint64_t x = 0;
+    for (; i < t.size(); i++) {
+        if (t[i] < '0' || t[i] > '9' || x > (uint64_t)INT64_MAX / 10)
+            return false;
+        x = x * 10 + (uint64_t)(t[i] - '0');
+    }
+    v = t[0] == '-' ? -(int64_t)x : (int64_t)x;
+    return true;
+}
+
+int out_str(ptc_sample* io, char* b, size_t n, uint32_t type = PTC_SMP_STR)
+{
+    io->type = type;
+    io->flags &= ~PTC_SMPF_CONST;
+    io->u.str = ptc_str{b, n};
+    return 1;
+}
+
+int out_int(ptc_sample* io, int64_t v)
+{
+    io->type = PTC_SMP_SINT;
+    io->flags &= ~PTC_SMPF_CONST;
+    io->u.sint = v;
+    return 1;
+}
+
+// Optional integer arguments (absent: 0).
+template <int N>
+int chk_opt_ints(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    for (uint32_t i = 0; i < nargs && i < (uint32_t)N; i++) {
+        if (!args[i].str.len) {
+            args[i].sint = 0;
+            continue;
+        }
+        if (!parse_int(sv(args[i]), args[i].sint))
+            return arg_error(ctx, "failed to parse '" + std::string(sv(args[i])) +
+                                      "' as type signed integer at position " +
+                                      std::to_string(i + 1));
+    }
+    return PTC_OK;
+}
+
+// ---- non-cryptographic hashes ------------------------------------------------------------
+
+uint32_t crc32c(const unsigned char* p, size_t n)
+{
+    static uint32_t table[256];
+    static bool init = false;
+    if (!init) {
+        for (uint32_t i = 0; i < 256; i++) {
+            uint32_t c = i;
+            for (int k = 0; k < 8; k++)
+                c = (c >> 1) ^ ((c & 1) ? 0x82f63b78u : 0);
+            table[i] = c;
+        }
+        init = true;
+    }
+    uint32_t crc = 0xffffffffu;
+    while (n--)
+        crc = (crc >> 8) ^ table[(crc ^ *p++) & 0xff];
+    return crc ^ 0xffffffffu;
+}
+
+enum hash_kind { H_CRC32, H_CRC32C, H_DJB2, H_SDBM, H_WT6 };
+
+template <int K>
+int c_hash(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    const auto* p = reinterpret_cast<const unsigned char*>(io->u.str.ptr);
+    size_t n = io->u.str.len;
+    uint32_t h = 0;
+    switch (K) {
+    case H_CRC32: h = lbh::hash_crc32(p, n); break;
+    case H_CRC32C: h = crc32c(p, n); break;
+    case H_DJB2: h = lbh::hash_djb2(p, n); break;
+    case H_SDBM: h = lbh::hash_sdbm(p, n); break;
+    default: h = lbh::hash_wt6(p, n); break;
+    }
+    if (nargs && args[0].sint)
+        h = lbh::avalanche(h) * 3221225473u; // HAProxy's full_hash()
+    return out_int(io, (int64_t)h);
+}
+
+// xxHash (XXH32 and XXH64), after the public specification.
+constexpr uint32_t P32_1 = 0x9E3779B1u, P32_2 = 0x85EBCA77u, P32_3 = 0xC2B2AE3Du,
+                   P32_4 = 0x27D4EB2Fu, P32_5 = 0x165667B1u;
+constexpr uint64_t P64_1 = 0x9E3779B185EBCA87ull, P64_2 = 0xC2B2AE3D27D4EB4Full,
+                   P64_3 = 0x165667B19E3779F9ull, P64_4 = 0x85EBCA77C2B2AE63ull,
+                   P64_5 = 0x27D4EB2F165667C5ull;
+
+inline uint32_t rotl32(uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+inline uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+inline uint32_t rd32(const unsigned char* p)
+{
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
+           ((uint32_t)p[3] << 24);
+}
+inline uint64_t rd64(const unsigned char* p) { return rd32(p) | ((uint64_t)rd32(p + 4) << 32); }
+
+uint32_t xxh32(const unsigned char* p, size_t len, uint32_t seed)
+{
+    const unsigned char* end = p + len;
+    uint32_t h;
+    if (len >= 16) {
+        uint32_t v1 = seed + P32_1 + P32_2, v2 = seed + P32_2, v3 = seed, v4 = seed - P32_1;
+        const unsigned char* lim = end - 16;
+        do {
+            v1 = rotl32(v1 + rd32(p) * P32_2, 13) * P32_1;
+            v2 = rotl32(v2 + rd32(p + 4) * P32_2, 13) * P32_1;
+            v3 = rotl32(v3 + rd32(p + 8) * P32_2, 13) * P32_1;
+            v4 = rotl32(v4 + rd32(p + 12) * P32_2, 13) * P32_1;
+            p += 16;
+        } while (p <= lim);
+        h = rotl32(v1, 1) + rotl32(v2, 7) + rotl32(v3, 12) + rotl32(v4, 18);
+    } else {
+        h = seed + P32_5;
+    }
+    h += (uint32_t)len;
+    while (p + 4 <= end) {
+        h = rotl32(h + rd32(p) * P32_3, 17) * P32_4;
+        p += 4;
+    }
+    while (p < end) {
+        h = rotl32(h + (*p) * P32_5, 11) * P32_1;
+        p++;
+    }
+    h ^= h >> 15;
+    h *= P32_2;
+    h ^= h >> 13;
+    h *= P32_3;
+    h ^= h >> 16;
+    return h;
+}
+
+inline uint64_t xround(uint64_t acc, uint64_t in)
+{
+    acc += in * P64_2;
+    acc = rotl64(acc, 31);
+    return acc * P64_1;
+}
+inline uint64_t xmerge(uint64_t acc, uint64_t v)
+{
+    acc ^= xround(0, v);
+    return acc * P64_1 + P64_4;
+}
+
+uint64_t xxh64(const unsigned char* p, size_t len, uint64_t seed)
+{
+    const unsigned char* end = p + len;
+    uint64_t h;
+    if (len >= 32) {
+        uint64_t v1 = seed + P64_1 + P64_2, v2 = seed + P64_2, v3 = seed, v4 = seed - P64_1;
+        const unsigned char* lim = end - 32;
+        do {
+            v1 = xround(v1, rd64(p));
+            v2 = xround(v2, rd64(p + 8));
+            v3 = xround(v3, rd64(p + 16));
+            v4 = xround(v4, rd64(p + 24));
+            p += 32;
+        } while (p <= lim);
+        h = rotl64(v1, 1) + rotl64(v2, 7) + rotl64(v3, 12) + rotl64(v4, 18);
+        h = xmerge(h, v1);
+        h = xmerge(h, v2);
+        h = xmerge(h, v3);
+        h = xmerge(h, v4);
+    } else {
+        h = seed + P64_5;
+    }
+    h += (uint64_t)len;
+    while (p + 8 <= end) {
+        h ^= xround(0, rd64(p));
+        h = rotl64(h, 27) * P64_1 + P64_4;
+        p += 8;
+    }
+    if (p + 4 <= end) {
+        h ^= (uint64_t)rd32(p) * P64_1;
+        h = rotl64(h, 23) * P64_2 + P64_3;
+        p += 4;
+    }
+    while (p < end) {
+        h ^= (*p) * P64_5;
+        h = rotl64(h, 11) * P64_1;
+        p++;
+    }
+    h ^= h >> 33;
+    h *= P64_2;
+    h ^= h >> 29;
+    h *= P64_3;
+    h ^= h >> 32;
+    return h;
+}
+
+int c_xxh32(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    uint32_t seed = nargs ? (uint32_t)args[0].sint : 0;
+    return out_int(io, xxh32(reinterpret_cast<const unsigned char*>(io->u.str.ptr),
+                             io->u.str.len, seed));
+}
+
+int c_xxh64(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    uint64_t seed = nargs ? (uint64_t)args[0].sint : 0;
+    return out_int(io, (int64_t)xxh64(reinterpret_cast<const unsigned char*>(io->u.str.ptr),
+                                      io->u.str.len, seed));
+}
+
+// ---- digests ---------------------------------------------------------------------------------
+
+// Digests run on explicitly fetched EVP_MDs (config time: no implicit fetch per call) and
+// on one reusable context per thread and digest, so that a warm evaluation allocates
+// nothing.
+const EVP_MD* fetch_md(const char* name)
+{
+    static std::deque<std::pair<std::string, EVP_MD*>> cache;
+    for (auto& e : cache)
+        if (e.first == name)
+            return e.second;
+    EVP_MD* md = EVP_MD_fetch(nullptr, name, nullptr);
+    if (!md)
+        return nullptr;
+    cache.emplace_back(name, md);
+    return md;
+}
+
+EVP_MD_CTX* md_ctx(const EVP_MD* md)
+{
+    struct slot {
+        const EVP_MD* md;
+        EVP_MD_CTX* c;
+    };
+    static thread_local slot slots[16] = {};
+    for (slot& s : slots) {
+        if (s.md == md)
+            return s.c;
+        if (!s.md) {
+            s.c = EVP_MD_CTX_new();
+            if (!s.c || !EVP_DigestInit_ex2(s.c, md, nullptr))
+                return nullptr;
+            s.md = md;
+            return s.c;
+        }
+    }
+    return nullptr;
+}
+
+// The common digests run on OpenSSL's low-level functions, which keep their state on the
+// stack: the EVP interface of OpenSSL 3 allocates on every initialization. Other digests
+// (digest(<name>) with a rarer algorithm) go through EVP.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+enum ll_kind { LL_NONE, LL_MD5, LL_SHA1, LL_SHA224, LL_SHA256, LL_SHA384, LL_SHA512 };
+
+ll_kind ll_of(const EVP_MD* md)
+{
+    switch (EVP_MD_get_type(md)) {
+    case NID_md5: return LL_MD5;
+    case NID_sha1: return LL_SHA1;
+    case NID_sha224: return LL_SHA224;
+    case NID_sha256: return LL_SHA256;
+    case NID_sha384: return LL_SHA384;
+    case NID_sha512: return LL_SHA512;
+    default: return LL_NONE;
+    }
+}
+
+template <typename C, int (*I)(C*), int (*U)(C*, const void*, size_t),
+          int (*F)(unsigned char*, C*)>
+bool ll_run(const void* a, size_t al, const void* b, size_t bl, unsigned char* out)
+{
+    C c;
+    return I(&c) && U(&c, a, al) && (!bl || U(&c, b, bl)) && F(out, &c);
+}
+
+bool digest_raw(const EVP_MD* md, const void* a, size_t al, const void* b, size_t bl,
+                unsigned char* out, unsigned int* n)
+{
+    *n = (unsigned int)EVP_MD_get_size(md);
+    switch (ll_of(md)) {
+    case LL_MD5: return ll_run<MD5_CTX, MD5_Init, MD5_Update, MD5_Final>(a, al, b, bl, out);
+    case LL_SHA1: return ll_run<SHA_CTX, SHA1_Init, SHA1_Update, SHA1_Final>(a, al, b, bl, out);
+    case LL_SHA224:
+        return ll_run<SHA256_CTX, SHA224_Init, SHA224_Update, SHA224_Final>(a, al, b, bl, out);
+    case LL_SHA256:
+        return ll_run<SHA256_CTX, SHA256_Init, SHA256_Update, SHA256_Final>(a, al, b, bl, out);
+    case LL_SHA384:
+        return ll_run<SHA512_CTX, SHA384_Init, SHA384_Update, SHA384_Final>(a, al, b, bl, out);
+    case LL_SHA512:
+        return ll_run<SHA512_CTX, SHA512_Init, SHA512_Update, SHA512_Final>(a, al, b, bl, out);
+    default: break;
+    }
+    EVP_MD_CTX* c = md_ctx(md);
+    return c && EVP_DigestInit_ex2(c, nullptr, nullptr) && EVP_DigestUpdate(c, a, al) &&
+           (!bl || EVP_DigestUpdate(c, b, bl)) && EVP_DigestFinal_ex(c, out, n);
+}
+#pragma GCC diagnostic pop
+
+int digest_into(const EVP_MD* md, ptc_sample* io)
+{
+    size_t cap;
+    char* b = scratch(&cap);
+    unsigned int n = 0;
+    if (!md || cap < EVP_MAX_MD_SIZE ||
+        !digest_raw(md, io->u.str.ptr, io->u.str.len, nullptr, 0,
+                    reinterpret_cast<unsigned char*>(b), &n))
+        return 0;
+    return out_str(io, b, n, PTC_SMP_BIN);
+}
+
+// HMAC (RFC 2104) on the digest contexts above.
+bool hmac_raw(const EVP_MD* md, const unsigned char* key, size_t kl, const void* msg,
+              size_t ml, unsigned char* out, unsigned int* n)
+{
+    int bs = EVP_MD_get_block_size(md);
+    if (bs <= 0 || bs > 256)
+        return false;
+    unsigned char k[256] = {}, pad[256], inner[EVP_MAX_MD_SIZE];
+    unsigned int kn = 0, in = 0;
+    if (kl > (size_t)bs) {
+        if (!digest_raw(md, key, kl, nullptr, 0, k, &kn))
+            return false;
+    } else {
+        std::memcpy(k, key, kl);
+    }
+    for (int i = 0; i < bs; i++)
+        pad[i] = k[i] ^ 0x36;
+    if (!digest_raw(md, pad, (size_t)bs, msg, ml, inner, &in))
+        return false;
+    for (int i = 0; i < bs; i++)
+        pad[i] = k[i] ^ 0x5c;
+    return digest_raw(md, pad, (size_t)bs, inner, in, out, n);
+}
+
+int c_sha1(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    static const EVP_MD* md = fetch_md("SHA1");
+    return digest_into(md, io);
+}
+
+int chk_sha2(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (chk_opt_ints<1>(ctx, args, nargs) != PTC_OK)
+        return PTC_ERROR;
+    int64_t bits = nargs && args[0].sint ? args[0].sint : 256;
+    switch (bits) {
+    case 224: args[0].data = (void*)fetch_md("SHA2-224"); break;
+    case 256: args[0].data = (void*)fetch_md("SHA2-256"); break;
+    case 384: args[0].data = (void*)fetch_md("SHA2-384"); break;
+    case 512: args[0].data = (void*)fetch_md("SHA2-512"); break;
+    default:
+        return arg_error(ctx, "Unsupported number of bits: '" + std::to_string(bits) + "'");
+    }
+    return PTC_OK;
+}
+
+int c_sha2(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    static const EVP_MD* dflt = fetch_md("SHA2-256");
+    return digest_into(nargs ? static_cast<const EVP_MD*>(args[0].data) : dflt, io);
+}
+
+int chk_digest(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
+{
+    const EVP_MD* md = EVP_get_digestbyname(std::string(sv(args[0])).c_str());
+    if (md)
+        md = fetch_md(EVP_MD_get0_name(md));
+    if (!md)
+        return arg_error(ctx, "algorithm must be a valid OpenSSL message digest name.");
+    args[0].data = (void*)md;
+    return PTC_OK;
+}
+
+int c_digest(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    return digest_into(static_cast<const EVP_MD*>(args[0].data), io);
+}
+
+// Standard (url=false) or URL-safe base64 decoding as HAProxy's base64dec/base64urldec.
+// Returns the length or -1.
+long b64_decode(const char* in, size_t ilen, unsigned char* out, size_t olen, bool url)
+{
+    auto val = [url](unsigned char c) -> int {
+        if (c >= 'A' && c <= 'Z') return c - 'A';
+        if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+        if (c >= '0' && c <= '9') return c - '0' + 52;
+        if (c == (url ? '-' : '+')) return 62;
+        if (c == (url ? '_' : '/')) return 63;
+        return -1;
+    };
+    if (!url && ilen % 4)
+        return -1;
+    if (url && ilen % 4 == 1)
+        return -1;
+    size_t pad = 0;
+    if (!url) {
+        while (pad < 2 && ilen > pad && in[ilen - 1 - pad] == '=')
+            pad++;
+    }
+    size_t n = ilen - pad, o = 0;
+    uint32_t acc = 0;
+    int bits = 0;
+    for (size_t i = 0; i < n; i++) {
+        int v = val((unsigned char)in[i]);
+        if (v < 0)
+            return -1;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o >= olen)
+                return -1;
+            out[o++] = (unsigned char)(acc >> bits);
+        }
+    }
+    return (long)o;
+}
+
+size_t b64_encode(const unsigned char* in, size_t n, char* out, size_t cap, bool url)
+{
+    const char* tab = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+                          : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    size_t o = 0, i = 0;
+    for (; i + 3 <= n && o + 4 <= cap; i += 3) {
+        uint32_t v = ((uint32_t)in[i] << 16) | ((uint32_t)in[i + 1] << 8) | in[i + 2];
+        out[o++] = tab[v >> 18];
+        out[o++] = tab[(v >> 12) & 63];
+        out[o++] = tab[(v >> 6) & 63];
+        out[o++] = tab[v & 63];
+    }
+    if (i < n && o + 4 <= cap) {
+        uint32_t v = (uint32_t)in[i] << 16;
+        if (i + 1 < n)
+            v |= (uint32_t)in[i + 1] << 8;
+        out[o++] = tab[v >> 18];
+        out[o++] = tab[(v >> 12) & 63];
+        if (i + 1 < n)
+            out[o++] = tab[(v >> 6) & 63];
+        else if (!url)
+            out[o++] = '=';
+        if (!url)
+            out[o++] = '=';
+    }
+    return o;
+}
+
+int chk_hmac(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (chk_digest(ctx, args, nargs) != PTC_OK)
+        return PTC_ERROR;
+    var_ref v;
+    std::string err;
+    std::string_view k = sv(args[1]);
+    if (k.find('.') != std::string_view::npos && var_parse(k, v, err)) {
+        g_ext_refs.push_back(v);
+        args[1].data = &g_ext_refs.back();
+        args[1].sint = 1; // a variable
+        return PTC_OK;
+    }
+    std::string out(k.size(), '\0');
+    long n = b64_decode(k.data(), k.size(), reinterpret_cast<unsigned char*>(out.data()),
+                        out.size(), false);
+    if (n < 0)
+        return arg_error(ctx, "failed to parse key : failed to decode base64");
+    out.resize((size_t)n);
+    g_ext_keys.push_back(out);
+    args[1].data = &g_ext_keys.back();
+    args[1].sint = 0;
+    return PTC_OK;
+}
+
+int c_hmac(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    static thread_local unsigned char key[4096];
+    const unsigned char* kp;
+    size_t kl;
+    if (args[1].sint) {
+        ptc_sample v;
+        if (!var_get(s, *static_cast<const var_ref*>(args[1].data), &v) ||
+            !sample_cast(&v, PTC_SMP_STR))
+            return 0;
+        long n = b64_decode(v.u.str.ptr, v.u.str.len, key, sizeof(key), false);
+        if (n < 0)
+            return 0;
+        kp = key;
+        kl = (size_t)n;
+    } else {
+        const auto* k = static_cast<const std::string*>(args[1].data);
+        kp = reinterpret_cast<const unsigned char*>(k->data());
+        kl = k->size();
+    }
+    size_t cap;
+    char* b = scratch(&cap);
+    unsigned int n = 0;
+    if (cap < EVP_MAX_MD_SIZE ||
+        !hmac_raw(static_cast<const EVP_MD*>(args[0].data), kp, kl, io->u.str.ptr,
+                  io->u.str.len, reinterpret_cast<unsigned char*>(b), &n))
+        return 0;
+    return out_str(io, b, n, PTC_SMP_BIN);
+}
+
+// strcmp(<var>), secure_memcmp(<var>)
+int chk_var1(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
+{
+    var_ref v;
+    std::string err;
+    if (!var_parse(sv(args[0]), v, err))
+        return arg_error(ctx, "failed to register variable name '" + std::string(sv(args[0])) +
+                                  "' : " + err);
+    g_ext_refs.push_back(v);
+    args[0].data = &g_ext_refs.back();
+    return PTC_OK;
+}
+
+int c_strcmp(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    ptc_sample v;
+    if (!var_get(s, *static_cast<const var_ref*>(args[0].data), &v) ||
+        !sample_cast(&v, PTC_SMP_STR))
+        return 0;
+    size_t a = io->u.str.len, b = v.u.str.len, m = a < b ? a : b;
+    int r = strncmp(io->u.str.ptr, v.u.str.ptr, m);
+    if (r == 0 && a != b)
+        r = a < b ? -1 : 1;
+    return out_int(io, r);
+}
+
+int c_secure_memcmp(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    ptc_sample v;
+    if (!var_get(s, *static_cast<const var_ref*>(args[0].data), &v) ||
+        !sample_cast(&v, PTC_SMP_BIN))
+        return 0;
+    int eq = 0;
+    if (v.u.str.len == io->u.str.len) {
+        unsigned char d = 0;
+        for (size_t i = 0; i < v.u.str.len; i++)
+            d |= (unsigned char)(v.u.str.ptr[i] ^ io->u.str.ptr[i]);
+        eq = d == 0;
+    }
+    io->type = PTC_SMP_BOOL;
+    io->flags &= ~PTC_SMPF_CONST;
+    io->u.sint = eq;
+    return 1;
+}
+
+// ---- encodings ----------------------------------------------------------------------------
+
+const char k_hex[] = "0123456789ABCDEF";
+
+int chk_url_enc(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs && args[0].str.len && sv(args[0]) != "query")
+        return arg_error(ctx, "Unexpected encode type. Allowed value is 'query'");
+    return PTC_OK;
+}
+
+int c_url_enc(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    size_t cap, o = 0;
+    char* b = scratch(&cap);
+    for (size_t i = 0; i < io->u.str.len; i++) {
+        unsigned char c = (unsigned char)io->u.str.ptr[i];
+        bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '.' || c == '_' || c == '~';
+        if (keep) {
+            if (o + 1 > cap)
+                return 0;
+            b[o++] = (char)c;
+        } else {
+            if (o + 3 > cap)
+                return 0;
+            b[o++] = '%';
+            b[o++] = k_hex[c >> 4];
+            b[o++] = k_hex[c & 15];
+        }
+    }
+    return out_str(io, b, o);
+}
+
+int c_ub64enc(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    size_t cap;
+    char* b = scratch(&cap);
+    if ((io->u.str.len + 2) / 3 * 4 > cap)
+        return 0;
+    size_t n = b64_encode(reinterpret_cast<const unsigned char*>(io->u.str.ptr), io->u.str.len,
+                          b, cap, true);
+    return out_str(io, b, n);
+}
+
+int c_ub64dec(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    size_t cap;
+    char* b = scratch(&cap);
+    long n = b64_decode(io->u.str.ptr, io->u.str.len, reinterpret_cast<unsigned char*>(b), cap,
+                        true);
+    if (n < 0)
+        return 0;
+    return out_str(io, b, (size_t)n, PTC_SMP_BIN);
+}
+
+// be2dec(<separator>,<chunk_size>[,<truncate>])
+int chk_be2dec(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    for (uint32_t i = 1; i < nargs; i++)
+        if (!parse_int(sv(args[i]), args[i].sint))
+            return arg_error(ctx, "failed to parse '" + std::string(sv(args[i])) +
+                                      "' as type signed integer at position " +
+                                      std::to_string(i + 1));
+    int64_t cs = nargs > 1 ? args[1].sint : 0, tr = nargs > 2 ? args[2].sint : 0;
+    if (cs <= 0 || cs > 8)
+        return arg_error(ctx, "chunk_size out of [1..8] range (" + std::to_string(cs) + ")");
+    if (tr != 0 && tr != 1)
+        return arg_error(ctx, "Unsupported truncate value (" + std::to_string(tr) + ")");
+    return PTC_OK;
+}
+
+int c_be2dec(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    size_t cap, o = 0;
+    char* b = scratch(&cap);
+    const auto* in = reinterpret_cast<const unsigned char*>(io->u.str.ptr);
+    long n = (long)io->u.str.len, cs = (long)args[1].sint;
+    bool trunc = nargs > 2 && args[2].sint;
+    long last = trunc ? n - cs + 1 : n;
+    size_t sl = args[0].str.len;
+    for (long p = 0; p < last;) {
+        if (o + sl + 21 > cap)
+            break;
+        if (p) {
+            std::memcpy(b + o, args[0].str.ptr, sl);
+            o += sl;
+        }
+        unsigned long long v = 0;
+        for (long i = 0; i < cs && p < n; i++)
+            v = (v << 8) + in[p++];
+        o += (size_t)snprintf(b + o, cap - o, "%llu", v);
+    }
+    return out_str(io, b, o);
+}
+
+int chk_be2hex(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    for (uint32_t i = 1; i < nargs; i++) {
+        if (!args[i].str.len) {
+            args[i].sint = 0;
+            continue;
+        }
+        if (!parse_int(sv(args[i]), args[i].sint))
+            return arg_error(ctx, "failed to parse '" + std::string(sv(args[i])) +
+                                      "' as type signed integer at position " +
+                                      std::to_string(i + 1));
+    }
+    int64_t cs = nargs > 1 ? args[1].sint : 0, tr = nargs > 2 ? args[2].sint : 0;
+    size_t sl = nargs ? args[0].str.len : 0;
+    if (cs <= 0 && (sl > 0 || tr != 0))
+        return arg_error(ctx, "chunk_size needs to be positive (" + std::to_string(cs) + ")");
+    if (tr != 0 && tr != 1)
+        return arg_error(ctx, "Unsupported truncate value (" + std::to_string(tr) + ")");
+    return PTC_OK;
+}
+
+int c_be2hex(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    size_t cap, o = 0;
+    char* b = scratch(&cap);
+    const auto* in = reinterpret_cast<const unsigned char*>(io->u.str.ptr);
+    long n = (long)io->u.str.len;
+    long cs = nargs > 1 ? (long)args[1].sint : 0;
+    bool trunc = nargs > 2 && args[2].sint;
+    size_t sl = nargs ? args[0].str.len : 0;
+    long last = trunc ? n - cs + 1 : n;
+    if (sl == 0 && !trunc)
+        cs = n;
+    for (long p = 0; p < last;) {
+        if (o + sl + 2 * (size_t)cs > cap)
+            break;
+        if (p) {
+            std::memcpy(b + o, args[0].str.ptr, sl);
+            o += sl;
+        }
+        for (long i = 0; i < cs && p < n; i++) {
+            unsigned char c = in[p++];
+            b[o++] = k_hex[c >> 4];
+            b[o++] = k_hex[c & 15];
+        }
+    }
+    return out_str(io, b, o);
+}
+
+int c_hex2i(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    long long n = 0;
+    for (size_t i = 0; i < io->u.str.len; i++) {
+        char c = io->u.str.ptr[i];
+        int d = (c >= '0' && c <= '9') ? c - '0'
+                : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+                : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                         : -1;
+        if (d < 0)
+            return 0;
+        n = (long long)(((unsigned long long)n << 4) + (unsigned)d);
+    }
+    return out_int(io, n);
+}
+
+int c_htonl(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    size_t cap;
+    char* b = scratch(&cap);
+    uint32_t v = (uint32_t)io->u.sint;
+    for (int i = 0; i < 4; i++)
+        b[i] = (char)(v >> (24 - 8 * i));
+    return out_str(io, b, 4, PTC_SMP_BIN);
+}
+
+// ---- dates --------------------------------------------------------------------------------------
+
+int chk_time(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs > 1 && !parse_int(sv(args[1]), args[1].sint))
+        return arg_error(ctx, "failed to parse '" + std::string(sv(args[1])) +
+                                  "' as type signed integer at position 2");
+    return PTC_OK;
+}
+
+template <bool LOCAL>
+int c_time(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    time_t t = (time_t)(io->u.sint & 0x007fffffffffffffLL);
+    if (nargs > 1)
+        t += (time_t)args[1].sint;
+    struct tm tm;
+    if (LOCAL)
+        localtime_r(&t, &tm);
+    else
+        gmtime_r(&t, &tm);
+    size_t cap;
+    char* b = scratch(&cap);
+    size_t n = strftime(b, cap, args[0].str.ptr, &tm);
+    return out_str(io, b, n);
+}
+
+// http_date([<offset>[,<unit>]]): unit "s", "ms" or "us"; args[1].sint: 0, 1000, 1000000
+int chk_http_date(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs > 0) {
+        if (!args[0].str.len)
+            args[0].sint = 0;
+        else if (!parse_int(sv(args[0]), args[0].sint))
+            return arg_error(ctx, "failed to parse '" + std::string(sv(args[0])) +
+                                      "' as type signed integer at position 1");
+    }
+    if (nargs > 1) {
+        std::string_view u = sv(args[1]);
+        if (u == "s" || u.empty())
+            args[1].sint = 1;
+        else if (u == "ms")
+            args[1].sint = 1000;
+        else if (u == "us")
+            args[1].sint = 1000000;
+        else
+            return arg_error(ctx, "expects 's', 'ms' or 'us', got '" + std::string(u) + "'");
+    }
+    return PTC_OK;
+}
+
+int c_http_date(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    static const char day[7][4] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char mon[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int64_t v = io->u.sint;
+    if (nargs > 0)
+        v += args[0].sint;
+    int64_t unit = nargs > 1 ? args[1].sint : 1, frac = 0;
+    if (unit > 1) {
+        frac = v % unit;
+        v /= unit;
+    }
+    time_t t = (time_t)(v & 0x007fffffffffffffLL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t cap;
+    char* b = scratch(&cap);
+    int n;
+    if (unit > 1)
+        n = snprintf(b, cap, "%s, %02d %s %04d %02d:%02d:%02d.%d GMT", day[tm.tm_wday],
+                     tm.tm_mday, mon[tm.tm_mon], 1900 + tm.tm_year, tm.tm_hour, tm.tm_min,
+                     tm.tm_sec, (int)frac);
+    else
+        n = snprintf(b, cap, "%s, %02d %s %04d %02d:%02d:%02d GMT", day[tm.tm_wday], tm.tm_mday,
+                     mon[tm.tm_mon], 1900 + tm.tm_year, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    if (n < 0)
+        return 0;
+    return out_str(io, b, (size_t)n < cap ? (size_t)n : cap);
+}
+
+// ---- strings, booleans, integers ------------------------------------------------------------------
+
+int c_cut_crlf(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    size_t l = 0;
+    while (l < io->u.str.len && io->u.str.ptr[l] != '\r' && io->u.str.ptr[l] != '\n')
+        l++;
+    io->u.str.len = l;
+    return 1;
+}
+
+int c_ltrim(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    const char* p = io->u.str.ptr;
+    size_t l = io->u.str.len;
+    while (l && std::memchr(args[0].str.ptr, *p, args[0].str.len)) {
+        p++;
+        l--;
+    }
+    io->u.str = ptc_str{p, l};
+    return 1;
+}
+
+int c_rtrim(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    size_t l = io->u.str.len;
+    while (l && std::memchr(args[0].str.ptr, io->u.str.ptr[l - 1], args[0].str.len))
+        l--;
+    io->u.str.len = l;
+    return 1;
+}
+
+int c_iif(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    const ptc_arg& a = io->u.sint ? args[0] : args[1];
+    io->type = PTC_SMP_STR;
+    io->flags |= PTC_SMPF_CONST;
+    io->u.str = a.str;
+    return 1;
+}
+
+int c_cpl(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
+{
+    io->u.sint = ~io->u.sint;
+    return 1;
+}
+
+// ---- add_item(<delim>,[<var>][,<suffix>]) ------------------------------------------------
+
+int chk_add_item(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (nargs > 1 && args[1].str.len) {
+        var_ref v;
+        std::string err;
+        if (!var_parse(sv(args[1]), v, err))
+            return arg_error(ctx, "failed to register variable name '" +
+                                      std::string(sv(args[1])) + "'");
+        g_ext_refs.push_back(v);
+        args[1].data = &g_ext_refs.back();
+    }
+    if ((nargs < 2 || !args[1].str.len) && (nargs < 3 || !args[2].str.len))
+        return arg_error(ctx, "one of the optional arguments has to be nonempty");
+    return PTC_OK;
+}
+
+int c_add_item(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    char num[32];
+    const char* vp = nullptr;
+    size_t vl = 0;
+    bool var_ok = false;
+    if (nargs > 1 && args[1].data) {
+        ptc_sample v;
+        if (var_get(s, *static_cast<const var_ref*>(args[1].data), &v)) {
+            if (v.type == PTC_SMP_STR || v.type == PTC_SMP_BIN || v.type == PTC_SMP_METH) {
+                vp = v.u.str.ptr;
+                vl = v.u.str.len;
+                var_ok = true;
+            } else if (v.type == PTC_SMP_SINT || v.type == PTC_SMP_BOOL) {
+                int n = snprintf(num, sizeof(num), "%lld", (long long)v.u.sint);
+                vp = num;
+                vl = n > 0 ? (size_t)n : 0;
+                var_ok = true;
+            } else if (sample_cast(&v, PTC_SMP_STR) && v.u.str.len < sizeof(num)) {
+                std::memcpy(num, v.u.str.ptr, v.u.str.len);
+                vp = num;
+                vl = v.u.str.len;
+                var_ok = true;
+            }
+        }
+    }
+    size_t cap, o = 0;
+    char* b = scratch(&cap);
+    if (cap)
+        cap--; // as HAProxy: room for a NUL in its trash chunk
+    auto put = [&](const char* p, size_t l) {
+        if (l > cap - o)
+            l = cap - o;
+        std::memmove(b + o, p, l);
+        o += l;
+    };
+    size_t suffix_len = nargs > 2 ? args[2].str.len : 0;
+    put(io->u.str.ptr, io->u.str.len);
+    if (io->u.str.len && ((var_ok && vl) || suffix_len))
+        put(args[0].str.ptr, args[0].str.len);
+    if (var_ok)
+        put(vp, vl);
+    if (suffix_len)
+        put(args[2].str.ptr, suffix_len);
+    return out_str(io, b, o);
+}
+
+// ---- language(<value>[,<default>]): the preferred language of an Accept-Language value ----
+
+bool lang_match(const char* range, size_t rl, const char* tag, size_t tl)
+{
+    const char *end = range + rl, *tend = tag + tl;
+    while (range < end) {
+        if (*range == '-' && tag == tend)
+            return true;
+        if (tag == tend || *range != *tag)
+            return false;
+        range++;
+        tag++;
+    }
+    return tag == tend;
+}
+
+int parse_q(const char*& p, const char* end)
+{
+    int q = 1000;
+    auto dig = [&]() { return p < end && *p >= '0' && *p <= '9'; };
+    if (!dig())
+        return q;
+    q = (*p++ - '0') * 1000;
+    if (p >= end || *p++ != '.')
+        return q > 1000 ? 1000 : q;
+    for (int m = 100; m >= 1; m /= 10) {
+        if (!dig())
+            break;
+        q += (*p++ - '0') * m;
+    }
+    return q > 1000 ? 1000 : q;
+}
+
+inline bool sp(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+int c_language(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    const char* al = io->u.str.ptr;
+    const char* end = al + io->u.str.len;
+    const char* best = "";
+    size_t best_len = 0;
+    int best_q = 0;
+    while (true) {
+        while (al < end && sp(*al))
+            al++;
+        if (al >= end)
+            break;
+        const char* token = al;
+        while (al < end && *al != ';' && *al != ',' && !sp(*al))
+            al++;
+        size_t toklen = (size_t)(al - token);
+        const char *w = nullptr, *we = nullptr;
+        if (toklen) {
+            // the configured list: words separated by ';'
+            const char* str = args[0].str.ptr;
+            const char* lend = str + args[0].str.len;
+            const char* ws = str;
+            for (const char* c = str;; c++) {
+                if (c == lend || *c == ';') {
+                    if (lang_match(token, toklen, ws, (size_t)(c - ws))) {
+                        w = ws;
+                        we = c;
+                        break;
+                    }
+                    if (c == lend)
+                        break;
+                    ws = c + 1;
+                }
+            }
+        }
+        if (w) {
+            int q = 1000;
+            while (al < end && sp(*al))
+                al++;
+            if (al < end && *al == ';') {
+                al++;
+                while (al < end && sp(*al))
+                    al++;
+                if (al < end && *al == 'q') {
+                    al++;
+                    while (al < end && sp(*al))
+                        al++;
+                    if (al < end && *al == '=') {
+                        al++;
+                        while (al < end && sp(*al))
+                            al++;
+                        if (al < end)
+                            q = parse_q(al, end);
+                    }
+                }
+            } else if (al < end && *al != ',') {
+                w = nullptr; // best effort: to the next comma
+            }
+            if (w && q > best_q) {
+                best = w;
+                best_len = (size_t)(we - w);
+                if (q >= 1000)
+                    break;
+                best_q = q;
+            }
+        }
+        while (al < end && *al != ',')
+            al++;
+        if (al >= end)
+            break;
+        al++;
+    }
+    if (!best_len && nargs > 1) {
+        best = args[1].str.ptr;
+        best_len = args[1].str.len;
+    }
+    io->type = PTC_SMP_STR;
+    io->flags |= PTC_SMPF_CONST;
+    io->u.str = ptc_str{best, best_len};
+    return best_len != 0;
+}
+
+constexpr uint32_t STR = PTC_SMP_STR, SINT = PTC_SMP_SINT, BIN = PTC_SMP_BIN,
+                   BOOL = PTC_SMP_BOOL;
+
+} // namespace
+
+// Test access to the hash functions.
+uint32_t ext_xxh32(const void* p, size_t n, uint32_t seed)
+{
+    return xxh32(static_cast<const unsigned char*>(p), n, seed);
+}
+uint64_t ext_xxh64(const void* p, size_t n, uint64_t seed)
+{
+    return xxh64(static_cast<const unsigned char*>(p), n, seed);
+}
+uint32_t ext_crc32c(const void* p, size_t n)
+{
+    return crc32c(static_cast<const unsigned char*>(p), n);
+}
+
+const ptc_conv k_ext_convs[] = {
+    // name          in    out   min max fn               check             help
+    {"crc32",        BIN,  SINT, 0, 1, c_hash<H_CRC32>,  chk_opt_ints<1>,  "crc32([<avalanche>])"},
+    {"crc32c",       BIN,  SINT, 0, 1, c_hash<H_CRC32C>, chk_opt_ints<1>,  "crc32c([<avalanche>])"},
+    {"djb2",         BIN,  SINT, 0, 1, c_hash<H_DJB2>,   chk_opt_ints<1>,  "djb2([<avalanche>])"},
+    {"sdbm",         BIN,  SINT, 0, 1, c_hash<H_SDBM>,   chk_opt_ints<1>,  "sdbm([<avalanche>])"},
+    {"wt6",          BIN,  SINT, 0, 1, c_hash<H_WT6>,    chk_opt_ints<1>,  "wt6([<avalanche>])"},
+    {"xxh32",        BIN,  SINT, 0, 1, c_xxh32,          chk_opt_ints<1>,  "xxh32([<seed>])"},
+    {"xxh64",        BIN,  SINT, 0, 1, c_xxh64,          chk_opt_ints<1>,  "xxh64([<seed>])"},
+    {"sha1",         BIN,  BIN,  0, 0, c_sha1,           nullptr,          "sha1"},
+    {"sha2",         BIN,  BIN,  0, 1, c_sha2,           chk_sha2,         "sha2([<bits>])"},
+    {"digest",       BIN,  BIN,  1, 1, c_digest,         chk_digest,       "digest(<algorithm>)"},
+    {"hmac",         BIN,  BIN,  2, 2, c_hmac,           chk_hmac,         "hmac(<algorithm>,<key>)"},
+    {"secure_memcmp", BIN, BOOL, 1, 1, c_secure_memcmp,  chk_var1,         "secure_memcmp(<var>)"},
+    {"strcmp",       STR,  SINT, 1, 1, c_strcmp,         chk_var1,         "strcmp(<var>)"},
+    {"url_enc",      STR,  STR,  0, 1, c_url_enc,        chk_url_enc,      "url_enc([<enc_type>])"},
+    {"ub64enc",      BIN,  STR,  0, 0, c_ub64enc,        nullptr,          "ub64enc"},
+    {"ub64dec",      STR,  BIN,  0, 0, c_ub64dec,        nullptr,          "ub64dec"},
+    {"be2dec",       BIN,  STR,  2, 3, c_be2dec,         chk_be2dec,       "be2dec(<separator>,<chunk_size>[,<truncate>])"},
+    {"be2hex",       BIN,  STR,  0, 3, c_be2hex,         chk_be2hex,       "be2hex([<separator>[,<chunk_size>[,<truncate>]]])"},
+    {"hex2i",        STR,  SINT, 0, 0, c_hex2i,          nullptr,          "hex2i"},
+    {"htonl",        SINT, BIN,  0, 0, c_htonl,          nullptr,          "htonl"},
+    {"ltime",        SINT, STR,  1, 2, c_time<true>,     chk_time,         "ltime(<format>[,<offset>])"},
+    {"utime",        SINT, STR,  1, 2, c_time<false>,    chk_time,         "utime(<format>[,<offset>])"},
+    {"http_date",    SINT, STR,  0, 2, c_http_date,      chk_http_date,    "http_date([<offset>[,<unit>]])"},
+    {"cut_crlf",     STR,  STR,  0, 0, c_cut_crlf,       nullptr,          "cut_crlf"},
+    {"ltrim",        STR,  STR,  1, 1, c_ltrim,          nullptr,          "ltrim(<chars>)"},
+    {"rtrim",        STR,  STR,  1, 1, c_rtrim,          nullptr,          "rtrim(<chars>)"},
+    {"iif",          BOOL, STR,  2, 2, c_iif,            nullptr,          "iif(<true>,<false>)"},
+    {"add_item",     STR,  STR,  2, 3, c_add_item,       chk_add_item,     "add_item(<delim>,[<var>][,<suffix>])"},
+    {"language",     STR,  STR,  1, 2, c_language,       nullptr,          "language(<value>[,<default>])"},
+    {"cpl",          SINT, SINT, 0, 0, c_cpl,            nullptr,          "cpl"},
+};
+const uint32_t k_ext_conv_count = sizeof(k_ext_convs) / sizeof(k_ext_convs[0]);
+
+} // namespace smp
+} // namespace portico
