@@ -1,0 +1,31 @@
+-- Example used by t/lua_basic.t: an action setting a header from a fetch, a fetch,
+-- a converter, a variable, and lua-load arguments.
+local args = table.pack(...)
+local tag = args[1] or "none"
+
+core.register_action("tag", { "http-req" }, function(txn, name)
+    local host = txn.sf:req_hdr("host")
+    txn.http:req_set_header(name or "X-Lua-Host", "host=" .. host)
+    txn:set_var("txn.tagged", "yes")
+end, 1)
+
+core.register_action("resp", { "http-res" }, function(txn)
+    txn.http:res_add_header("X-Lua-Res", "seen " .. (txn:get_var("txn.tagged") or "no"))
+end)
+
+core.register_fetches("tag", function(txn)
+    return tag
+end)
+
+core.register_fetches("sum", function(txn, a, b)
+    return tonumber(a) + tonumber(b)
+end)
+
+core.register_converters("rev", function(str)
+    return string.reverse(str)
+end)
+
+core.register_action("upper_path", { "http-req" }, function(txn)
+    local p = txn.f:path()
+    txn.http:req_set_header("X-Upper", txn.c:upper(p))
+end)

@@ -1,0 +1,9 @@
+# SPDX-License-Identifier: MIT
+# lua module: HAProxy's Lua API on Lua 5.4 (lua-load, actions, fetches, converters, services,
+# tasks), one Lua state per worker process, every action and service run in a coroutine.
+ifeq ($(HAVE_LUA),1)
+MODULES += lua
+lua_SRCS := $(sort $(wildcard modules/lua/*.cpp))
+lua_CXXFLAGS := $(CFLAGS_LUA)
+lua_LIBS := $(LIBS_LUA)
+endif
