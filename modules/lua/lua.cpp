@@ -149,27 +149,39 @@ void run_free(run_ctx* rc)
     delete rc;
 }
 
-// One line: the message and the traceback's frames separated by ", ".
-std::string traceback(lua_State* co, const char* msg)
+// The traceback's frames on one line, HAProxy's way: "file:5: in function line 3, ...".
+std::string traceback(lua_State* co)
 {
-    luaL_traceback(L, co, msg, 0);
+    luaL_traceback(L, co, nullptr, 0);
     std::string t = lua_tostring(L, -1);
     lua_pop(L, 1);
     std::string out;
-    for (size_t i = 0; i < t.size(); i++) {
-        if (t[i] == '\n') {
-            while (i + 1 < t.size() && t[i + 1] == '\t')
-                i++;
-            out += out.ends_with("stack traceback:") ? " " : ", ";
-        } else
-            out += t[i];
+    size_t p = t.find('\n'); // skip "stack traceback:"
+    while (p != std::string::npos && p + 1 < t.size()) {
+        size_t e = t.find('\n', p + 1);
+        std::string fr = t.substr(p + 1, e == std::string::npos ? std::string::npos : e - p - 1);
+        while (!fr.empty() && fr[0] == '\t')
+            fr.erase(0, 1);
+        if (fr.starts_with("[C]"))
+            fr.clear();
+        if (!fr.empty())
+            out += (out.empty() ? "" : ", ") + fr;
+        p = e;
     }
     return out;
 }
 
-void log_error(const char* what, const std::string& name, const std::string& msg)
+// HAProxy's wording: "Lua function 'x': runtime error: <msg> from <frames>." and
+// "Lua function 'x': out of memory error."
+void log_error(const std::string& name, const char* msg, const std::string& frames)
 {
-    H->log(PTC_LOG_ERR, "Lua %s '%s': runtime error: %s", what, name.c_str(), msg.c_str());
+    if (mem_refused) {
+        H->log(PTC_LOG_ERR, "Lua function '%s': out of memory error (tune.lua.maxmem): %s",
+               name.c_str(), msg);
+        return;
+    }
+    H->log(PTC_LOG_ERR, "Lua function '%s': runtime error: %s%s%s.", name.c_str(), msg,
+           frames.empty() ? "" : " from ", frames.c_str());
 }
 
 // Resumes rc->co with nargs pushed on it. Returns LUA_OK (finished), LUA_YIELD or an error
@@ -192,10 +204,7 @@ int run_resume(run_ctx* rc, int nargs)
         return st;
     }
     const char* m = lua_tostring(rc->co, -1);
-    std::string msg = traceback(rc->co, m ? m : "unknown error");
-    if (mem_refused)
-        msg += " (tune.lua.maxmem reached)";
-    log_error(rc->what, rc->name, msg);
+    log_error(rc->name, m ? m : "unknown error", traceback(rc->co));
     return st;
 }
 
@@ -1011,10 +1020,7 @@ int call_sample(ptc_stream* s, lfn* f, const ptc_sample* in, const ptc_arg* args
     int r = 0;
     if (st != LUA_OK) {
         const char* m = lua_tostring(L, -1);
-        std::string msg = m ? m : "unknown error";
-        if (mem_refused)
-            msg += " (tune.lua.maxmem reached)";
-        log_error(in ? "converter" : "sample-fetch", f->name, msg);
+        log_error(f->name, m ? m : "unknown error", "");
     } else {
         out->flags = 0;
         r = to_sample(L, -1, out);
