@@ -11,7 +11,7 @@ use Test::Portico qw/ http_get http_parse port /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
-$t->plan(11);
+$t->plan(13);
 my $script = File::Spec->rel2abs('lua/examples/basic.lua');
 
 $t->origin_http(port(8081), echo => 1);
@@ -25,6 +25,7 @@ frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     http-request lua.tag X-Host
     http-request lua.upper_path
+    http-request lua.tokens
     http-request set-header X-Tag %[lua.tag]
     http-request set-header X-Sum %[lua.sum(2,3)]
     http-request set-header X-Rev %[req.hdr(host),lua.rev]
@@ -36,12 +37,15 @@ EOF2
 my ($rc, $out) = $t->check_config();
 is($rc, 0, 'configuration loading a Lua script is valid') or diag($out);
 $t->run();
-my $r = http_parse(http_get('/some/path', host => 'example.org'));
+my $r = http_parse(http_get('/some/path', host => 'example.org',
+    headers => ['X-List' => 'a, b,,c']));
 is($r && $r->{status}, 200, 'request answered');
 my $seen = $r ? $r->{body} : '';
 like($seen, qr/^X-Host: host=example\.org\r$/mi,
     'http-request lua.<action> with an argument sets a header from txn.sf:req_hdr()')
     or diag($seen);
+like($seen, qr/^X-Tokens: \[a\]\[b\]\[c\]\r$/mi, 'core.tokenize() and core.concat()');
+like($seen, qr/^X-Host-Seen: example\.org\r$/mi, 'txn.http:req_get_headers()');
 like($seen, qr/^X-Upper: \/SOME\/PATH\r$/mi, 'txn.f:path() and txn.c:upper()');
 # lua-load's arguments (HAProxy 2.7's; 2.6 ignores them)
 like($seen, $t->portico ? qr/^X-Tag: mytag\r$/mi : qr/^X-Tag: none\r$/mi,

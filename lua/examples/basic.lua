@@ -29,3 +29,13 @@ core.register_action("upper_path", { "http-req" }, function(txn)
     local p = txn.f:path()
     txn.http:req_set_header("X-Upper", txn.c:upper(p))
 end)
+
+core.register_action("tokens", { "http-req" }, function(txn)
+    local c = core.concat()
+    for _, w in ipairs(core.tokenize(txn.sf:req_fhdr("x-list"), ", ", true)) do
+        c:add("[" .. w .. "]")
+    end
+    txn.http:req_set_header("X-Tokens", c:dump())
+    local hdrs = txn.http:req_get_headers()
+    txn.http:req_set_header("X-Host-Seen", hdrs["host"][0])
+end)

@@ -889,6 +889,10 @@ void set_missing(lua_State* l, const char* name, const char* full)
     lua_setfield(l, -2, name);
 }
 
+const char k_prelude[] =
+#include "prelude.inc"
+    ;
+
 void create_state()
 {
     L = lua_newstate(l_alloc, nullptr);
@@ -924,8 +928,8 @@ void create_state()
         lua_setfield(L, -2, levels[i]);
     }
     for (const char* m : {"register_cli", "add_acl", "del_acl", "set_map", "del_map", "tcp",
-                          "httpclient", "parse_addr", "match_addr", "tokenize", "concat",
-                          "get_var", "set_nice", "register_filter"}) {
+                          "httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
+                          "register_filter", "disable_legacy_mailers"}) {
         std::string full = std::string("core.") + m;
         set_missing(L, m, keep(full));
     }
@@ -993,6 +997,12 @@ void create_state()
     }
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
+
+    if (luaL_loadbuffer(L, k_prelude, sizeof(k_prelude) - 1, "=prelude.lua") != LUA_OK ||
+        lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        H->log(PTC_LOG_ALERT, "Lua prelude: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
 }
 
 // ---- fetches and converters ---------------------------------------------------------------
