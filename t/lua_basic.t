@@ -11,7 +11,7 @@ use Test::Portico qw/ http_get http_parse port /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
-$t->plan(13);
+$t->plan(15);
 my $script = File::Spec->rel2abs('lua/examples/basic.lua');
 
 $t->origin_http(port(8081), echo => 1);
@@ -26,6 +26,7 @@ frontend fe
     http-request lua.tag X-Host
     http-request lua.upper_path
     http-request lua.tokens
+    http-request lua.gate
     http-request set-header X-Tag %[lua.tag]
     http-request set-header X-Sum %[lua.sum(2,3)]
     http-request set-header X-Rev %[req.hdr(host),lua.rev]
@@ -55,6 +56,10 @@ like($seen, qr/^X-Rev: gro\.elpmaxe\r$/mi, 'lua.<converter> in an expression');
 like($r ? $r->{h}{'x-lua-res'} // '' : '', qr/^seen yes$/,
     'http-response lua.<action> adds a header, reads the txn variable set by the request')
     or diag($r ? $r->{raw} : 'none');
+$r = http_parse(http_get('/', headers => ['X-Deny' => '1']));
+is($r && $r->{status}, 403, 'an action returning act.DENY: 403');
+$r = http_parse(http_get('/', headers => ['X-Deny' => '0']));
+is($r && $r->{status}, 200, 'act.CONTINUE: forwarded');
 $t->stop();
 
 # an action not registered by the script is a -c error with file:line

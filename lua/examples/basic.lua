@@ -39,3 +39,10 @@ core.register_action("tokens", { "http-req" }, function(txn)
     local hdrs = txn.http:req_get_headers()
     txn.http:req_set_header("X-Host-Seen", hdrs["host"][0])
 end)
+
+core.register_action("gate", { "http-req" }, function(txn)
+    if txn.sf:req_hdr("x-deny") == "1" then
+        return act.DENY
+    end
+    return act.CONTINUE
+end)

@@ -99,6 +99,7 @@ struct run_ctx {
     double started = 0;        // start of the current resume
     uint64_t timeout = 0;
     bool done = false;         // txn:done() / core.done()
+    lua_Integer ret = 0;       // an action's return value (act.*), 0 = act.CONTINUE
     const char* what = "";     // "action", "service", "task"
     std::string name;
 };
@@ -198,6 +199,8 @@ int run_resume(run_ctx* rc, int nargs)
     rc->spent += mono_ms() - rc->started;
     g_cur = saved;
     if (st == LUA_OK || st == LUA_YIELD) {
+        if (st == LUA_OK && nres > 0 && lua_isinteger(rc->co, -nres))
+            rc->ret = lua_tointeger(rc->co, -nres);
         lua_pop(rc->co, nres);
         if (st == LUA_YIELD && rc->done)
             return LUA_OK;
@@ -998,6 +1001,15 @@ void create_state()
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
+    static const char* const acts[] = {"CONTINUE", "STOP", "YIELD", "ERROR",
+                                       "DONE", "DENY", "ABORT", "INVALID"};
+    lua_createtable(L, 0, 8);
+    for (int i = 0; i < 8; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, acts[i]);
+    }
+    lua_setglobal(L, "act");
+
     if (luaL_loadbuffer(L, k_prelude, sizeof(k_prelude) - 1, "=prelude.lua") != LUA_OK ||
         lua_pcall(L, 0, 0, 0) != LUA_OK) {
         H->log(PTC_LOG_ALERT, "Lua prelude: %s", lua_tostring(L, -1));
@@ -1117,10 +1129,40 @@ int act_exec(ptc_stream* s, void* state)
         return PTC_ACT_YIELD;
     }
     bool done = rc->done;
+    lua_Integer ret = rc->ret;
     run_free(rc);
     ss->act = nullptr;
+    bool tcp = as->ruleset == PTC_RULES_TCP_REQ_CONTENT || as->ruleset == PTC_RULES_TCP_RES_CONTENT;
+    // act.STOP 1, act.ERROR 3, act.DONE 4, act.DENY 5, act.ABORT 6 (HAProxy's values)
+    if (st == LUA_OK && !done) {
+        switch (ret) {
+        case 1:
+            return PTC_ACT_STOP;
+        case 3:
+            st = LUA_ERRRUN;
+            break;
+        case 4:
+            done = true;
+            break;
+        case 5:
+            if (!tcp && HTTP && as->ruleset == PTC_RULES_HTTP_REQ) {
+                static const char body[] = "<html><body><h1>403 Forbidden</h1>\n"
+                                           "Request forbidden by administrative rules.\n"
+                                           "</body></html>\n";
+                HTTP->reply(s, 403, ptc_str{"text/html", 9}, ptc_str{body, sizeof(body) - 1});
+                return PTC_ACT_DONE;
+            }
+            H->stream_close(s, PTC_CLOSE_ABORT);
+            return PTC_ACT_DONE;
+        case 6:
+            H->stream_close(s, PTC_CLOSE_ABORT);
+            return PTC_ACT_DONE;
+        default:
+            break;
+        }
+    }
     if (st != LUA_OK) {
-        if (as->ruleset == PTC_RULES_TCP_REQ_CONTENT || as->ruleset == PTC_RULES_TCP_RES_CONTENT) {
+        if (tcp) {
             H->stream_close(s, PTC_CLOSE_ABORT);
             return PTC_ACT_DONE;
         }
