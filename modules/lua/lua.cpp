@@ -885,6 +885,100 @@ int l_register_init(lua_State* l)
     return 0;
 }
 
+// ---- runtime API commands (core.register_cli) --------------------------------------------
+// They run in the master, which serves the runtime API, on its own copy of the state, as
+// plain calls: the function cannot wait (core.sleep raises an error there).
+
+struct cli_ent {
+    std::vector<std::string> words;
+    int ref;
+};
+std::deque<cli_ent> g_clis;
+ptc_cli_reply* g_cli_reply;
+
+int l_cli_send(lua_State* l)
+{
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    if (g_cli_reply)
+        H->cli_printf(g_cli_reply, "%.*s", (int)n, p);
+    return 0;
+}
+
+int l_cli_missing(lua_State* l)
+{
+    return luaL_error(l, "this AppletTCP function is not supported yet in a Lua CLI command");
+}
+
+int cli_fn(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    const cli_ent* best = nullptr;
+    for (const cli_ent& c : g_clis) {
+        if (c.words.size() > argc)
+            continue;
+        bool ok = true;
+        for (size_t i = 0; i < c.words.size() && ok; i++)
+            ok = c.words[i] == std::string_view(args[i].ptr, args[i].len);
+        if (ok && (!best || c.words.size() > best->words.size()))
+            best = &c;
+    }
+    if (!best)
+        return PTC_ERROR;
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, best->ref);
+    lua_newtable(L); // the applet: send() writes the answer
+    lua_pushcfunction(L, l_cli_send);
+    lua_setfield(L, -2, "send");
+    for (const char* m : {"getline", "receive"}) {
+        lua_pushcfunction(L, l_cli_missing);
+        lua_setfield(L, -2, m);
+    }
+    for (uint32_t i = 0; i < argc; i++)
+        lua_pushlstring(L, args[i].ptr, args[i].len);
+    g_cli_reply = r;
+    g_call_start = mono_ms();
+    g_call_timeout = C.session_to;
+    run_ctx* saved = g_cur;
+    g_cur = nullptr;
+    if (lua_pcall(L, 1 + (int)argc, 0, 0) != LUA_OK) {
+        const char* m = lua_tostring(L, -1);
+        H->log(PTC_LOG_ERR, "Lua cli '%s': runtime error: %s.", best->words[0].c_str(),
+               m ? m : "unknown error");
+        H->cli_printf(r, "Lua error: %s\n", m ? m : "unknown error");
+    }
+    g_cur = saved;
+    g_cli_reply = nullptr;
+    lua_settop(L, top);
+    return PTC_OK;
+}
+
+int l_register_cli(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    const char* usage = luaL_checkstring(l, 2);
+    luaL_checktype(l, 3, LUA_TFUNCTION);
+    if (!in_master_parse)
+        return luaL_error(l, "register_cli: only while the configuration is read");
+    cli_ent e;
+    lua_Integer n = (lua_Integer)lua_rawlen(l, 1);
+    std::string words;
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(l, 1, i);
+        e.words.emplace_back(luaL_checkstring(l, -1));
+        lua_pop(l, 1);
+        words += (i > 1 ? " " : "") + e.words.back();
+    }
+    if (e.words.empty() || e.words.size() > 5)
+        return luaL_error(l, "register_cli: 1 to 5 words expected");
+    lua_pushvalue(l, 3);
+    e.ref = luaL_ref(l, LUA_REGISTRYINDEX);
+    g_clis.push_back(std::move(e));
+    ptc_cli_cmd c{keep(words), keep(words), keep(usage), PTC_CLI_USER, cli_fn};
+    if (H->cli_register(SELF, &c, sizeof(c)) != PTC_OK)
+        return luaL_error(l, "register_cli: cannot register '%s'", words.c_str());
+    return 0;
+}
+
 void set_missing(lua_State* l, const char* name, const char* full)
 {
     lua_pushstring(l, full);
@@ -921,6 +1015,7 @@ void create_state()
         {"register_service", l_register_service},
         {"register_task", l_register_task},
         {"register_init", l_register_init},
+        {"register_cli", l_register_cli},
         {nullptr, nullptr},
     };
     luaL_newlib(L, core_fns);
@@ -930,7 +1025,7 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, levels[i]);
     }
-    for (const char* m : {"register_cli", "add_acl", "del_acl", "set_map", "del_map", "tcp",
+    for (const char* m : {"add_acl", "del_acl", "set_map", "del_map", "tcp",
                           "httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
                           "register_filter", "disable_legacy_mailers"}) {
         std::string full = std::string("core.") + m;
