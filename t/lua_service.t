@@ -13,9 +13,10 @@ use Test::Portico qw/ http http_get http_parse port /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
-$t->plan(13);
+$t->plan(15);
 my $script = File::Spec->rel2abs('lua/examples/services.lua');
 
+$t->ignore_alerts(qr/backend 'be' has no server available/); # its only server drained
 $t->origin_http(port(8081), echo => 1);
 $t->config(<<"EOF2");
 global
@@ -30,6 +31,7 @@ frontend fe
     http-request use-service lua.echo if { path /echo }
     http-request use-service lua.ticks if { path /ticks }
     http-request use-service lua.slow if { path /slow }
+    http-request use-service lua.backends if { path /backends }
     default_backend be
 backend be
     server a 127.0.0.1:%%PORT_8081%%
@@ -74,3 +76,15 @@ ok($a =~ /^\d+$/ && $b =~ /^\d+$/ && $b >= $a + 3, 'the task keeps running (core
 $r = http_parse(http_get('/other'));
 is($r && $r->{status}, 200, 'other requests are forwarded');
 like($r ? $r->{body} : '', qr/^GET \/other /, 'to the origin');
+
+# core.backends: Proxy and Server objects
+my $p = port(8081);
+$r = http_parse(http_get('/backends'));
+like($r ? $r->{body} : '', qr{^be/a 127\.0\.0\.1:$p http draining=(?:false|0)$}m,
+    'core.backends lists the backend\'s servers (name, get_addr, get_mode, is_draining)')
+    or diag($r && $r->{raw});
+$r = http_parse(http_get('/backends?drain=a'));
+$r = http_parse(http_get('/backends'));
+like($r ? $r->{body} : '', qr{^be/a \S+ http draining=(?:true|1)$}m, 'Server:set_drain()')
+    or diag($r && $r->{raw});
+

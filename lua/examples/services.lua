@@ -52,3 +52,29 @@ core.register_service("slow", "http", function(applet)
         core.msleep(10)
     end
 end)
+
+-- core.backends with Proxy and Server objects; "?drain=<server>" drains one.
+core.register_service("backends", "http", function(applet)
+    local out = {}
+    local drain = applet.qs:match("drain=([%w_]+)")
+    local names = {}
+    for name in pairs(core.backends) do
+        names[#names + 1] = name
+    end
+    table.sort(names)
+    for _, name in ipairs(names) do
+        local px = core.backends[name]
+        for sname, srv in pairs(px.servers) do
+            if sname == drain then
+                srv:set_drain()
+            end
+            out[#out + 1] = name .. "/" .. sname .. " " .. srv:get_addr() .. " " ..
+                px:get_mode() .. " draining=" .. tostring(srv:is_draining())
+        end
+    end
+    local body = table.concat(out, "\n") .. "\n"
+    applet:set_status(200)
+    applet:add_header("content-length", tostring(#body))
+    applet:start_response()
+    applet:send(body)
+end)

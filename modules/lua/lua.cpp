@@ -1612,9 +1612,185 @@ int mod_init(ptc_modref* self)
     return PTC_OK;
 }
 
+// ---- Proxy and Server objects (core.proxies, core.frontends, core.backends) --------------
+
+ptc_server* check_server(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_rawgeti(l, 1, 0);
+    ptc_server* sv = (ptc_server*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!sv)
+        luaL_error(l, "not a Server object");
+    return sv;
+}
+
+int l_srv_get_addr(lua_State* l)
+{
+    struct sockaddr_storage ss;
+    socklen_t n = H->server_addr(check_server(l), &ss);
+    char buf[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (n && ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((sockaddr_in*)&ss)->sin_addr, buf, sizeof(buf));
+        port = ntohs(((sockaddr_in*)&ss)->sin_port);
+    } else if (n && ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((sockaddr_in6*)&ss)->sin6_addr, buf, sizeof(buf));
+        port = ntohs(((sockaddr_in6*)&ss)->sin6_port);
+    }
+    lua_pushfstring(l, "%s:%d", buf, port);
+    return 1;
+}
+int l_srv_get_weight(lua_State* l)
+{
+    // the configured weight (the runtime one is not readable through the ABI)
+    lua_pushinteger(l, H->server_iweight(check_server(l)));
+    return 1;
+}
+int l_srv_set_weight(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    std::string w = luaL_checkstring(l, 2);
+    bool pct = !w.empty() && w.back() == '%';
+    unsigned long v = strtoul(w.c_str(), nullptr, 10);
+    H->server_set_weight(sv, (uint32_t)v, pct ? PTC_WEIGHT_PERCENT : 0);
+    return 0;
+}
+int srv_admin(lua_State* l, uint32_t a)
+{
+    H->server_set_admin(check_server(l), a, "changed from Lua");
+    return 0;
+}
+int l_srv_set_drain(lua_State* l) { return srv_admin(l, PTC_SRV_ADMIN_DRAIN); }
+int l_srv_set_maint(lua_State* l) { return srv_admin(l, PTC_SRV_ADMIN_MAINT); }
+int l_srv_set_ready(lua_State* l) { return srv_admin(l, PTC_SRV_ADMIN_READY); }
+int l_srv_is_draining(lua_State* l)
+{
+    lua_pushboolean(l, (H->server_state(check_server(l)) & PTC_SRV_ST_DRAIN) != 0);
+    return 1;
+}
+int l_srv_get_stats(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    uint32_t st = H->server_state(sv);
+    lua_newtable(l);
+    lua_pushstring(l, str(H->server_name(sv)).c_str());
+    lua_setfield(l, -2, "svname");
+    lua_pushstring(l, str(H->proxy_name(H->server_backend(sv))).c_str());
+    lua_setfield(l, -2, "pxname");
+    lua_pushstring(l, st & PTC_SRV_ST_MAINT ? "MAINT"
+                      : st & PTC_SRV_ST_DRAIN ? "DRAIN"
+                      : st & PTC_SRV_ST_UP    ? "UP"
+                                              : "DOWN");
+    lua_setfield(l, -2, "status");
+    lua_pushinteger(l, H->server_id(sv));
+    lua_setfield(l, -2, "sid");
+    return 1;
+}
+
+int l_px_get_mode(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__mode");
+    return 1;
+}
+int l_px_get_cap(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__cap");
+    return 1;
+}
+
+void build_proxies()
+{
+    static const luaL_Reg srv_fns[] = {
+        {"get_addr", l_srv_get_addr},     {"get_weight", l_srv_get_weight},
+        {"set_weight", l_srv_set_weight}, {"set_drain", l_srv_set_drain},
+        {"set_maint", l_srv_set_maint},   {"set_ready", l_srv_set_ready},
+        {"is_draining", l_srv_is_draining}, {"get_stats", l_srv_get_stats},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.server");
+    luaL_newlib(L, srv_fns);
+    for (const char* m : {"set_maxconn", "get_maxconn", "set_addr", "shut_sess",
+                          "check_enable", "check_disable", "check_force_up",
+                          "check_force_nolb", "check_force_down", "agent_enable",
+                          "agent_disable", "agent_force_up", "agent_force_down"}) {
+        std::string full = std::string("Server:") + m;
+        set_missing(L, m, keep(full));
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    static const luaL_Reg px_fns[] = {
+        {"get_mode", l_px_get_mode},
+        {"get_cap", l_px_get_cap},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.proxy");
+    luaL_newlib(L, px_fns);
+    for (const char* m : {"pause", "resume", "stop", "shut_bcksess", "get_stats"}) {
+        std::string full = std::string("Proxy:") + m;
+        set_missing(L, m, keep(full));
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    lua_getglobal(L, "core");
+    lua_newtable(L); // proxies
+    lua_newtable(L); // frontends
+    lua_newtable(L); // backends
+    int core = lua_absindex(L, -4), all = core + 1, fes = core + 2, bes = core + 3;
+    for (ptc_proxy* p = H->proxy_next(nullptr); p; p = H->proxy_next(p)) {
+        std::string name = str(H->proxy_name(p));
+        uint32_t cap = H->proxy_cap(p);
+        lua_newtable(L);
+        lua_pushstring(L, name.c_str());
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, str(H->proxy_mode(p)).c_str());
+        lua_setfield(L, -2, "__mode");
+        lua_pushstring(L, (cap & PTC_SEC_FRONTEND) && (cap & PTC_SEC_BACKEND) ? "frontend,backend"
+                          : (cap & PTC_SEC_FRONTEND)                          ? "frontend"
+                                                                              : "backend");
+        lua_setfield(L, -2, "__cap");
+        lua_newtable(L);
+        if (cap & PTC_SEC_BACKEND)
+            for (ptc_server* sv = H->server_next(p, nullptr); sv; sv = H->server_next(p, sv)) {
+                std::string sn = str(H->server_name(sv));
+                lua_newtable(L);
+                lua_pushlightuserdata(L, sv);
+                lua_rawseti(L, -2, 0);
+                lua_pushstring(L, sn.c_str());
+                lua_setfield(L, -2, "name");
+                lua_pushinteger(L, H->server_id(sv));
+                lua_setfield(L, -2, "puid");
+                luaL_setmetatable(L, "portico.server");
+                lua_setfield(L, -2, sn.c_str());
+            }
+        lua_setfield(L, -2, "servers");
+        luaL_setmetatable(L, "portico.proxy");
+        lua_pushvalue(L, -1);
+        lua_setfield(L, all, name.c_str());
+        if (cap & PTC_SEC_FRONTEND) {
+            lua_pushvalue(L, -1);
+            lua_setfield(L, fes, name.c_str());
+        }
+        if (cap & PTC_SEC_BACKEND) {
+            lua_pushvalue(L, -1);
+            lua_setfield(L, bes, name.c_str());
+        }
+        lua_pop(L, 1);
+    }
+    lua_setfield(L, core, "backends");
+    lua_setfield(L, core, "frontends");
+    lua_setfield(L, core, "proxies");
+    lua_pop(L, 1);
+}
+
 int mod_post_config(ptc_modref*)
 {
     HTTP = (const ptc_http_api*)H->api_lookup(PTC_HTTP_API_NAME, 1, nullptr);
+    if (L)
+        build_proxies();
     return PTC_OK;
 }
 
