@@ -14,6 +14,8 @@
 #include <lua.hpp>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <new>
 #include <string.h>
 #include <time.h>
 
@@ -94,6 +96,7 @@ struct run_ctx {
     int ref = LUA_NOREF;
     ptc_stream* s = nullptr;
     ptc_task* timer = nullptr; // wakes the stream after a sleep
+    ptc_task* own = nullptr;   // for a Lua task: the task running it
     uint64_t wake_at = 0;      // 0: next loop turn
     double spent = 0;          // ms of Lua run time so far
     double started = 0;        // start of the current resume
@@ -139,10 +142,13 @@ uint64_t wake_task(ptc_task*, void* ctx)
     return 0;
 }
 
+void sockets_forget(run_ctx* rc);
+
 void run_free(run_ctx* rc)
 {
     if (!rc)
         return;
+    sockets_forget(rc);
     if (rc->timer)
         H->task_free(rc->timer);
     if (rc->ref != LUA_NOREF)
@@ -986,6 +992,304 @@ void set_missing(lua_State* l, const char* name, const char* full)
     lua_setfield(l, -2, name);
 }
 
+// ---- cosockets (core.tcp) -----------------------------------------------------------------
+// A Socket wraps an outgoing connection of the worker (host->conn_new). connect, send and
+// receive wait by yielding the coroutine; the connection's events wake the run (its stream,
+// or its task) and the function goes on from its continuation.
+
+struct lsock {
+    ptc_conn* c = nullptr;
+    run_ctx* waiter = nullptr; // the run waiting for an event of this socket
+    uint64_t timeout = 0;      // ms, 0: none
+    bool connected = false;
+    bool failed = false;
+    bool closed = false;
+    int err = 0;
+};
+
+std::vector<lsock*> g_socks; // live sockets (few per worker)
+
+lsock* check_sock(lua_State* l)
+{
+    return (lsock*)luaL_checkudata(l, 1, "portico.socket");
+}
+
+void sock_wake(lsock* k)
+{
+    run_ctx* rc = k->waiter;
+    if (!rc)
+        return;
+    rc->wake_at = 0;
+    if (rc->s)
+        H->stream_wake(rc->s);
+    else if (rc->own)
+        H->task_schedule(rc->own, 0);
+}
+
+void sock_cb(ptc_conn*, void* ctx, uint32_t ev)
+{
+    lsock* k = (lsock*)ctx;
+    if (ev & PTC_CEV_CONNECTED)
+        k->connected = true;
+    if (ev & PTC_CEV_ERROR) {
+        k->failed = true;
+        k->err = H->conn_error(k->c);
+    }
+    sock_wake(k);
+}
+
+void sockets_forget(run_ctx* rc)
+{
+    for (lsock* k : g_socks)
+        if (k->waiter == rc)
+            k->waiter = nullptr;
+}
+
+void sock_close(lsock* k)
+{
+    if (k->c && !k->closed)
+        H->conn_close(k->c);
+    k->closed = true;
+    k->c = nullptr;
+}
+
+int l_sock_gc(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    sock_close(k);
+    for (size_t i = 0; i < g_socks.size(); i++)
+        if (g_socks[i] == k) {
+            g_socks[i] = g_socks.back();
+            g_socks.pop_back();
+            break;
+        }
+    return 0;
+}
+
+// Waits for an event (or the socket's timeout), then calls k again.
+int sock_wait(lua_State* l, lsock* k, lua_KFunction kf, lua_KContext deadline)
+{
+    if (!g_cur || !lua_isyieldable(l))
+        return luaL_error(l, "Socket: cannot wait here (not in an action, service or task)");
+    k->waiter = g_cur;
+    g_cur->wake_at = deadline ? (uint64_t)deadline : H->now_ms() + 86400000;
+    return lua_yieldk(l, 0, deadline, kf);
+}
+
+uint64_t sock_deadline(lsock* k)
+{
+    return k->timeout ? H->now_ms() + k->timeout : 0;
+}
+
+int sock_connect_k(lua_State* l, int, lua_KContext dl)
+{
+    lsock* k = check_sock(l);
+    k->waiter = nullptr;
+    if (k->connected) {
+        lua_pushinteger(l, 1);
+        return 1;
+    }
+    if (k->failed || k->closed) {
+        lua_pushnil(l);
+        lua_pushstring(l, k->err ? strerror(k->err) : "connection failed");
+        return 2;
+    }
+    if (dl && H->now_ms() >= (uint64_t)dl) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "timeout");
+        return 2;
+    }
+    return sock_wait(l, k, sock_connect_k, dl);
+}
+
+int l_sock_connect(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    std::string host = luaL_checkstring(l, 2);
+    lua_Integer port = luaL_optinteger(l, 3, 0);
+    if (k->c)
+        return luaL_error(l, "Socket:connect(): already connected");
+    // "ip:port" in the first argument, as HAProxy accepts
+    if (!port) {
+        size_t c = host.rfind(':');
+        if (c == std::string::npos)
+            return luaL_error(l, "Socket:connect(): no port");
+        port = strtol(host.c_str() + c + 1, nullptr, 10);
+        host.resize(c);
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    struct sockaddr_storage ss{};
+    socklen_t len;
+    if (inet_pton(AF_INET, host.c_str(), &((sockaddr_in*)&ss)->sin_addr) == 1) {
+        ((sockaddr_in*)&ss)->sin_family = AF_INET;
+        ((sockaddr_in*)&ss)->sin_port = htons((uint16_t)port);
+        len = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, host.c_str(), &((sockaddr_in6*)&ss)->sin6_addr) == 1) {
+        ((sockaddr_in6*)&ss)->sin6_family = AF_INET6;
+        ((sockaddr_in6*)&ss)->sin6_port = htons((uint16_t)port);
+        len = sizeof(sockaddr_in6);
+    } else {
+        lua_pushnil(l);
+        lua_pushliteral(l, "Socket:connect(): an IP address is expected (no DNS resolution)");
+        return 2;
+    }
+    k->c = H->conn_new(SELF, (sockaddr*)&ss, len, nullptr, 0, sock_cb, k);
+    if (!k->c) {
+        lua_pushnil(l);
+        lua_pushstring(l, strerror(errno));
+        return 2;
+    }
+    return sock_connect_k(l, 0, (lua_KContext)sock_deadline(k));
+}
+
+int l_sock_send(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    if (!k->c || k->failed) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "closed");
+        return 2;
+    }
+    size_t done = 0;
+    while (done < n) {
+        size_t q = H->conn_send(k->c, p + done, n - done);
+        if (!q)
+            break;
+        done += q;
+    }
+    if (done < n) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "buffer full");
+        lua_pushinteger(l, (lua_Integer)done);
+        return 3;
+    }
+    lua_pushinteger(l, (lua_Integer)n);
+    return 1;
+}
+
+// receive([pattern [, prefix]]): "*l" (default) a line without its CR LF, "*a" until the
+// peer closes, a number: that many bytes.
+int sock_receive_k(lua_State* l, int, lua_KContext dl)
+{
+    lsock* k = check_sock(l);
+    k->waiter = nullptr;
+    if (!k->c) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "closed");
+        return 2;
+    }
+    ptc_str in{};
+    uint32_t f = H->conn_data(k->c, &in);
+    bool eof = (f & (PTC_CONN_EOF | PTC_CONN_ERROR)) != 0;
+    std::string_view d(in.ptr ? in.ptr : "", in.len);
+    size_t take = 0, keep = 0;
+    bool ready = false;
+    if (lua_type(l, 2) == LUA_TNUMBER) {
+        size_t want = (size_t)lua_tointeger(l, 2);
+        if (d.size() >= want) {
+            take = keep = want;
+            ready = true;
+        }
+    } else {
+        std::string pat = luaL_optstring(l, 2, "*l");
+        if (pat == "*a") {
+            if (eof) {
+                take = keep = d.size();
+                ready = true;
+            }
+        } else if (pat == "*l") {
+            size_t e = d.find('\n');
+            if (e != std::string_view::npos) {
+                take = e + 1;
+                keep = e > 0 && d[e - 1] == '\r' ? e - 1 : e;
+                ready = true;
+            }
+        } else
+            return luaL_error(l, "Socket:receive(): invalid pattern '%s'", pat.c_str());
+    }
+    const char* prefix = luaL_optstring(l, 3, "");
+    if (ready) {
+        std::string out = prefix;
+        out.append(d.data(), keep);
+        H->conn_consume(k->c, take);
+        lua_pushlstring(l, out.data(), out.size());
+        return 1;
+    }
+    bool timeout = dl && H->now_ms() >= (uint64_t)dl;
+    if ((eof || timeout) && !d.empty()) {
+        // HAProxy 2.6 returns what came as a success when the peer closes or the time is up
+        std::string out = prefix;
+        out.append(d.data(), d.size());
+        H->conn_consume(k->c, d.size());
+        lua_pushlstring(l, out.data(), out.size());
+        return 1;
+    }
+    if (eof || timeout) {
+        std::string part = prefix;
+        part.append(d.data(), d.size());
+        H->conn_consume(k->c, d.size());
+        lua_pushnil(l);
+        lua_pushstring(l, timeout ? "timeout" : "closed");
+        lua_pushlstring(l, part.data(), part.size());
+        return 3;
+    }
+    return sock_wait(l, k, sock_receive_k, dl);
+}
+
+int l_sock_receive(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    lua_settop(l, 3);
+    return sock_receive_k(l, 0, (lua_KContext)sock_deadline(k));
+}
+
+int l_sock_settimeout(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    lua_Number sec = luaL_checknumber(l, 2);
+    k->timeout = sec > 0 ? (uint64_t)(sec * 1000) : 0;
+    lua_pushinteger(l, 1);
+    return 1;
+}
+
+int l_sock_close(lua_State* l)
+{
+    sock_close(check_sock(l));
+    lua_pushinteger(l, 1);
+    return 1;
+}
+
+int l_core_tcp(lua_State* l)
+{
+    lsock* k = (lsock*)lua_newuserdatauv(l, sizeof(lsock), 0);
+    new (k) lsock();
+    g_socks.push_back(k);
+    luaL_setmetatable(l, "portico.socket");
+    return 1;
+}
+
+void create_socket_class(lua_State* l)
+{
+    static const luaL_Reg fns[] = {
+        {"connect", l_sock_connect},       {"send", l_sock_send},
+        {"receive", l_sock_receive},       {"settimeout", l_sock_settimeout},
+        {"close", l_sock_close},           {nullptr, nullptr},
+    };
+    luaL_newmetatable(l, "portico.socket");
+    luaL_newlib(l, fns);
+    for (const char* m : {"connect_ssl", "getpeername", "getsockname", "setoption"}) {
+        std::string full = std::string("Socket:") + m;
+        set_missing(l, m, keep(full));
+    }
+    lua_setfield(l, -2, "__index");
+    lua_pushcfunction(l, l_sock_gc);
+    lua_setfield(l, -2, "__gc");
+    lua_pop(l, 1);
+}
+
 const char k_prelude[] =
 #include "prelude.inc"
     ;
@@ -1016,6 +1320,7 @@ void create_state()
         {"register_task", l_register_task},
         {"register_init", l_register_init},
         {"register_cli", l_register_cli},
+        {"tcp", l_core_tcp},
         {nullptr, nullptr},
     };
     luaL_newlib(L, core_fns);
@@ -1025,7 +1330,7 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, levels[i]);
     }
-    for (const char* m : {"add_acl", "del_acl", "set_map", "del_map", "tcp",
+    for (const char* m : {"add_acl", "del_acl", "set_map", "del_map",
                           "httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
                           "register_filter", "disable_legacy_mailers"}) {
         std::string full = std::string("core.") + m;
@@ -1040,6 +1345,8 @@ void create_state()
     lua_pushinteger(L, 1);
     lua_setfield(L, -2, "thread");
     lua_setglobal(L, "core");
+
+    create_socket_class(L);
 
     // Fetches / Converters
     luaL_newmetatable(L, "portico.samples");
@@ -1475,6 +1782,7 @@ uint64_t task_fn(ptc_task* tk, void* ctx)
     if (st == LUA_YIELD)
         return rc->wake_at ? rc->wake_at : 1;
     rc->timer = nullptr;
+    rc->own = nullptr;
     H->task_free(tk);
     run_free(rc);
     return 0;
@@ -1815,6 +2123,7 @@ int mod_worker_init(ptc_modref*)
             continue;
         }
         rc->timer = nullptr;
+        rc->own = tk;
         H->task_schedule(tk, 0);
     }
     return PTC_OK;
