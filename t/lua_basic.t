@@ -11,7 +11,7 @@ use Test::Portico qw/ http_get http_parse port /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
-$t->plan(15);
+$t->plan(16);
 my $script = File::Spec->rel2abs('lua/examples/basic.lua');
 
 $t->origin_http(port(8081), echo => 1);
@@ -56,6 +56,7 @@ like($seen, qr/^X-Rev: gro\.elpmaxe\r$/mi, 'lua.<converter> in an expression');
 like($r ? $r->{h}{'x-lua-res'} // '' : '', qr/^seen yes$/,
     'http-response lua.<action> adds a header, reads the txn variable set by the request')
     or diag($r ? $r->{raw} : 'none');
+is($r && $r->{h}{'x-lua-unset'}, 'nil', 'txn:unset_var() removes it');
 $r = http_parse(http_get('/', headers => ['X-Deny' => '1']));
 is($r && $r->{status}, 403, 'an action returning act.DENY: 403');
 $r = http_parse(http_get('/', headers => ['X-Deny' => '0']));

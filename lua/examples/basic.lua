@@ -11,6 +11,8 @@ end, 1)
 
 core.register_action("resp", { "http-res" }, function(txn)
     txn.http:res_add_header("X-Lua-Res", "seen " .. (txn:get_var("txn.tagged") or "no"))
+    txn:unset_var("txn.tagged")
+    txn.http:res_add_header("X-Lua-Unset", tostring(txn:get_var("txn.tagged")))
 end)
 
 core.register_fetches("tag", function(txn)

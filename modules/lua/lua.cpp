@@ -583,6 +583,16 @@ int l_get_var(lua_State* l)
     return 1;
 }
 
+int l_unset_var(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    ptc_str name = arg_str(l, 2);
+    if (!PTC_HOST_HAS(H, var_unset))
+        return luaL_error(l, "unset_var: this portico has no var_unset (ABI 1.9)");
+    H->var_unset(s, name);
+    return 0;
+}
+
 int l_done(lua_State* l)
 {
     if (!g_cur || !lua_isyieldable(l))
@@ -1381,6 +1391,7 @@ void create_state()
     static const luaL_Reg txn_fns[] = {
         {"set_var", l_set_var},
         {"get_var", l_get_var},
+        {"unset_var", l_unset_var},
         {"done", l_done},
         {"log", l_txn_log},
         {"deflog", l_txn_deflog},
@@ -1394,7 +1405,7 @@ void create_state()
     };
     luaL_newmetatable(L, "portico.txn");
     luaL_newlib(L, txn_fns);
-    for (const char* m : {"unset_var", "set_loglevel", "set_tos", "set_mark",
+    for (const char* m : {"set_loglevel", "set_tos", "set_mark",
                           "set_priority_class", "set_priority_offset", "get_headers",
                           "reply"}) {
         std::string full = std::string("TXN:") + m;
@@ -1659,7 +1670,7 @@ void push_applet(lua_State* l, svc_ctx* c, ptc_svc_txn* t)
         {"set_status", l_ap_set_status}, {"add_header", l_ap_add_header},
         {"start_response", l_ap_start_response}, {"send", l_ap_send},
         {"getline", l_ap_getline}, {"receive", l_ap_receive},
-        {"set_var", l_set_var}, {"get_var", l_get_var},
+        {"set_var", l_set_var}, {"get_var", l_get_var}, {"unset_var", l_unset_var},
         {"get_priv", l_get_priv}, {"set_priv", l_set_priv},
         {nullptr, nullptr},
     };

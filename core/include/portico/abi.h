@@ -56,9 +56,11 @@
  *       PTC_EV_SRV_CONNECTED waits for it; a failure before it is a failed connection
  *       attempt) and ptc_transport.shutw (a last record before the write shutdown).
  *  1.8  ptc_host.stream_set_cookie_state (the cookie letters of %tsc).
+ *  1.9  ptc_host.var_unset (Lua's txn:unset_var); var_set creates a variable name the
+ *       configuration never used (as HAProxy 2.6 does for Lua).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 8
+#define PTC_ABI_MINOR 9
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

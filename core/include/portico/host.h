@@ -481,6 +481,12 @@ typedef struct ptc_host {
      *  Both go back to '-' once the transaction is logged (stream_log_txn). A letter the
      *  protocol module put in ptc_log_txn.term[2..3] wins. Worker. Since 1.8. */
     void (*stream_set_cookie_state)(ptc_stream *s, uint32_t cli, uint32_t srv);
+
+    /* ---- variables (1.9) ---- */
+    /** Remove a variable ("txn.foo", "sess.bar", "req.x", "res.y", "proc.z") of the
+     *  stream (proc: of this worker). Returns 1 when it existed, else 0. Worker.
+     *  Since 1.9. */
+    int (*var_unset)(ptc_stream *s, ptc_str name);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

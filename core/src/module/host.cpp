@@ -591,6 +591,7 @@ const ptc_host g_host = {
     .service_match = host_service_match,
     .stream_report_error = host_stream_report_error,
     .stream_set_cookie_state = host_stream_set_cookie_state,
+    .var_unset = host_var_unset,
 };
 
 } // namespace portico

@@ -15,6 +15,7 @@ int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out);
 char* host_scratch(size_t* cap);
 int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value);
 int host_var_get(ptc_stream* s, ptc_str name, ptc_sample* out);
+int host_var_unset(ptc_stream* s, ptc_str name);
 // registry.cpp (1.3)
 int host_fetch_register(ptc_modref* self, const ptc_fetch* f, uint32_t size,
                         ptc_fetch_priv_fn fn, void* priv);

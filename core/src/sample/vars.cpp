@@ -304,6 +304,14 @@ int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value)
     return smp::var_set(s, v, value) ? 1 : 0;
 }
 
+int host_var_unset(ptc_stream* s, ptc_str name)
+{
+    smp::var_ref v;
+    if (!smp::var_lookup(std::string_view(name.ptr, name.len), v))
+        return 0;
+    return smp::var_unset(s, v) ? 1 : 0;
+}
+
 int host_var_get(ptc_stream* s, ptc_str name, ptc_sample* out)
 {
     smp::var_ref v;
