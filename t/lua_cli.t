@@ -6,7 +6,7 @@ use strict;
 use Test::More;
 use File::Spec;
 use lib 't/lib';
-use Test::Portico qw/ cli_send port /;
+use Test::Portico qw/ cli_send port wait_until /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
@@ -28,7 +28,9 @@ backend be
 EOF2
 $t->run();
 my $sock = $t->testdir . '/cli.sock';
-is(cli_send($sock, "lua greet world\n"), "hello world from lua greet\n\n",
-    'the Lua command answers with the words typed');
+wait_until(5, sub { -S $sock && cli_send($sock, "help\n") =~ /lua greet/ });
+my $a = cli_send($sock, "lua greet world\n");
+is($a, "hello world from lua greet\n\n", 'the Lua command answers with the words typed')
+    or diag(join(' ', map { sprintf '%02x', ord } split //, $a));
 like(cli_send($sock, "help\n"), qr/lua greet/, 'listed by help');
 is(cli_send($sock, "lua greet\n"), "hello nobody from lua greet\n\n", 'without the optional word');
