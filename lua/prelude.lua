@@ -52,7 +52,7 @@ end
 -- Map: Map.new(file, method) loads a map file ("key value" lines, '#' comments), then
 -- map:lookup(str) returns the value of the first matching key (nil if none) and
 -- map:slookup(str) the same or "". Methods: Map._str (exact), _beg, _end, _sub, _dir,
--- _dom, _int, _ip (longest prefix). Map._reg needs PCRE: not supported yet.
+-- _dom, _int, _ip (longest prefix), _reg (PCRE, the Regex class).
 Map = { _str = "str", _beg = "beg", _end = "end", _sub = "sub", _dir = "dir",
         _dom = "dom", _int = "int", _ip = "ip", _reg = "reg" }
 Map.__index = Map
@@ -91,9 +91,6 @@ end
 
 function Map.new(file, method)
     method = method or Map._str
-    if method == "reg" then
-        error("Map.new(): Map._reg is not supported yet by portico", 2)
-    end
     local f, err = io.open(file, "r")
     if not f then
         error("Map.new(): " .. tostring(err), 2)
@@ -113,6 +110,13 @@ function Map.new(file, method)
                 bits = tonumber(bits) or 32
                 local size = 2 ^ (32 - bits)
                 m.list[#m.list + 1] = { lo = n - n % size, size = size, bits = bits, v = v }
+            elseif method == "reg" then
+                local ok, re = Regex.new(k, true)
+                if not ok then
+                    f:close()
+                    error("Map.new(): " .. re .. " in " .. file, 2)
+                end
+                m.list[#m.list + 1] = { re = re, v = v }
             elseif method == "str" or method == "int" then
                 if m.hash[k] == nil then
                     m.hash[k] = v
@@ -149,7 +153,8 @@ function Map:lookup(str)
     end
     for _, e in ipairs(self.list) do
         local k = e.k
-        if (method == "beg" and str:sub(1, #k) == k)
+        if (method == "reg" and e.re:exec(str))
+            or (method == "beg" and str:sub(1, #k) == k)
             or (method == "end" and #k <= #str and str:sub(-#k) == k)
             or (method == "sub" and str:find(k, 1, true))
             or (method == "dir" and bounded(str, k, "/"))

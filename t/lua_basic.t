@@ -11,7 +11,7 @@ use Test::Portico qw/ http_get http_parse port /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
-$t->plan(16);
+$t->plan(18);
 my $script = File::Spec->rel2abs('lua/examples/basic.lua');
 
 $t->origin_http(port(8081), echo => 1);
@@ -27,6 +27,7 @@ frontend fe
     http-request lua.upper_path
     http-request lua.tokens
     http-request lua.gate
+    http-request lua.regex
     http-request set-header X-Tag %[lua.tag]
     http-request set-header X-Sum %[lua.sum(2,3)]
     http-request set-header X-Rev %[req.hdr(host),lua.rev]
@@ -57,6 +58,10 @@ like($r ? $r->{h}{'x-lua-res'} // '' : '', qr/^seen yes$/,
     'http-response lua.<action> adds a header, reads the txn variable set by the request')
     or diag($r ? $r->{raw} : 'none');
 is($r && $r->{h}{'x-lua-unset'}, 'nil', 'txn:unset_var() removes it');
+$r = http_parse(http_get('/V2/items'));
+like($r ? $r->{body} : '', qr/^X-Regex: 2,items\r$/mi, 'Regex.new() (case-insensitive), regex:match() captures')
+    or diag($r && $r->{raw});
+like($r ? $r->{body} : '', qr/^X-Regex-Bad: false\r$/mi, 'a bad regex: Regex.new() returns false');
 $r = http_parse(http_get('/', headers => ['X-Deny' => '1']));
 is($r && $r->{status}, 403, 'an action returning act.DENY: 403');
 $r = http_parse(http_get('/', headers => ['X-Deny' => '0']));

@@ -11,11 +11,12 @@ use Test::Portico qw/ http_get http_parse port /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /)->portico_only();
 plan(skip_all => 'no lua module') unless $t->has_feature('lua');
-$t->plan(7);
+$t->plan(9);
 my $script = File::Spec->rel2abs('lua/examples/map.lua');
 my $dir = $t->testdir;
 $t->write_file('hosts.map', "# hosts\nexample.org  site-a\nexample.net site-b\n");
 $t->write_file('paths.map', "/api/v2 api2\n/api api\n/ root\n");
+$t->write_file('agents.map', "^curl/[0-9] curl\nbot|spider crawler\n");
 $t->write_file('nets.map', "10.0.0.0/8 ten\n10.1.0.0/16 ten-one\n192.168.1.7 one-host\n");
 
 $t->origin_http(port(8081), echo => 1);
@@ -35,8 +36,9 @@ EOF2
 $t->run();
 
 sub get {
-    my ($path, $host, $ip) = @_;
-    my $r = http_parse(http_get($path, host => $host, headers => ['X-Ip' => $ip]));
+    my ($path, $host, $ip, $ua) = @_;
+    my $r = http_parse(http_get($path, host => $host,
+        headers => ['X-Ip' => $ip, 'User-Agent' => $ua // 'none']));
     return $r ? $r->{body} : '';
 }
 my $b = get('/api/v2/x', 'example.net', '10.1.2.3');
@@ -47,5 +49,8 @@ $b = get('/apix', 'nowhere', '192.168.1.7');
 like($b, qr/^X-Map-Str: \r?$/mi, 'slookup() on a miss: ""') or diag($b);
 like($b, qr/^X-Map-Beg: api\r$/mi, 'Map._beg: shorter prefix');
 like($b, qr/^X-Map-Ip: one-host\r$/mi, 'Map._ip: a host address');
-$b = get('/x', 'nowhere', '172.16.0.1');
+$b = get('/x', 'nowhere', '172.16.0.1', 'curl/8.0');
+like($b, qr/^X-Map-Reg: curl\r$/mi, 'Map._reg: the first matching regex') or diag($b);
+$b = get('/x', 'nowhere', '172.16.0.1', 'Some Spider');
+like($b, qr/^X-Map-Reg: \r?$/mi, 'Map._reg: case-sensitive, as HAProxy\'s maps') or diag($b);
 like($b, qr/^X-Map-Ip: \r?$/mi, 'Map._ip: no network') or diag($b);

@@ -48,3 +48,14 @@ core.register_action("gate", { "http-req" }, function(txn)
     end
     return act.CONTINUE
 end)
+
+-- Regex (PCRE): case-insensitive when the second argument is false
+local ok, ver_re = Regex.new("^/v([0-9]+)/(\\w+)", false)
+core.register_action("regex", { "http-req" }, function(txn)
+    local m, caps = ver_re:match(txn.sf:path())
+    if m then
+        txn.http:req_set_header("X-Regex", caps[2] .. "," .. caps[3])
+    end
+    local bad_ok, err = Regex.new("(", true)
+    txn.http:req_set_header("X-Regex-Bad", tostring(bad_ok))
+end)

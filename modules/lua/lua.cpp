@@ -13,6 +13,8 @@
 
 #include <lua.hpp>
 
+#include "lua_int.hpp"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <new>
@@ -1357,6 +1359,7 @@ void create_state()
     lua_setglobal(L, "core");
 
     create_socket_class(L);
+    lua_regex_open(L);
 
     // Fetches / Converters
     luaL_newmetatable(L, "portico.samples");

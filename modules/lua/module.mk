@@ -10,5 +10,5 @@ build/modules/lua/prelude.inc: lua/prelude.lua
 	@mkdir -p $(dir $@)
 	@{ printf 'R"PRELUDE('; cat $<; printf ')PRELUDE"\n'; } > $@.tmp && mv $@.tmp $@
 build/modules/lua/lua.o: build/modules/lua/prelude.inc
-lua_LIBS := $(LIBS_LUA)
+lua_LIBS := $(LIBS_LUA) $(LIBS_PCRE2)
 endif
