@@ -16,16 +16,21 @@ my ($list) = $out =~ /^Feature list : (.*)$/m;
 ok(defined $list, '-vv prints a feature list') or diag($out);
 $list //= '';
 like($list, qr/(?:^| )\+OPENSSL(?: |$)/, 'the ssl module is loaded: +OPENSSL');
-like($list, qr/(?:^| )-LUA(?: |$)/, 'no Lua module: -LUA');
+my $lua = $t->has_feature('lua');
+like($list, $lua ? qr/(?:^| )\+LUA(?: |$)/ : qr/(?:^| )-LUA(?: |$)/,
+    $lua ? 'the lua module is loaded: +LUA' : 'no Lua module: -LUA');
 like($list, qr/(?:^| )\+EPOLL(?: |$)/, '+EPOLL');
 
 is(scalar $t->run_binary('-cc', 'feature(OPENSSL)'), 0, '-cc feature(OPENSSL) is true');
-is(scalar $t->run_binary('-cc', 'feature(LUA)'), 1, '-cc feature(LUA) is false');
+is(scalar $t->run_binary('-cc', 'feature(LUA)'), $lua ? 0 : 1,
+    '-cc feature(LUA) is ' . ($lua ? 'true' : 'false'));
 is(scalar $t->run_binary('-cc', 'feature(EPOLL)'), 0, '-cc feature(EPOLL) is true');
 
-# A Lua-only keyword guarded by .if feature(LUA) is skipped; a TLS line guarded by
+# A Lua-only keyword guarded by .if feature(LUA) is skipped without the lua module (with
+# it, the same unknown action guarded by .if !feature(LUA)); a TLS line guarded by
 # .if !feature(OPENSSL) too (the ssl module is there).
-$t->config(<<'EOF2');
+my $guard = $lua ? '!feature(LUA)' : 'feature(LUA)';
+$t->config(<<"EOF2");
 %%GLOBAL%%
 defaults
     mode tcp
@@ -35,7 +40,7 @@ frontend fe
 .if !feature(OPENSSL)
     bind 127.0.0.1:%%PORT_8443%% ssl crt /nonexistent/site.pem alpn h2,http/1.1
 .endif
-.if feature(LUA)
+.if $guard
     http-request lua.nothing
 .endif
     default_backend be

@@ -65,9 +65,11 @@
  *       "if"/"unless" conditions of a module's own keywords: stick rules);
  *       ptc_host.local_peer (this instance's peer name); PTC_SEC_PEERS (a module keyword
  *       named "peers" receives the "peers" sections' lines).
+ *  1.11 ptc_host.var_unset (Lua's txn:unset_var); var_set creates a variable name the
+ *       configuration never used (as HAProxy 2.6 does for Lua).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 10
+#define PTC_ABI_MINOR 11
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -500,6 +500,12 @@ typedef struct ptc_host {
     /** This instance's peer name in "peers" sections: "localpeer", else -L, else the
      *  host name. Since 1.10. */
     ptc_str (*local_peer)(void);
+
+    /* ---- variables (1.11) ---- */
+    /** Remove a variable ("txn.foo", "sess.bar", "req.x", "res.y", "proc.z") of the
+     *  stream (proc: of this worker). Returns 1 when it existed, else 0. Worker.
+     *  Since 1.11. */
+    int (*var_unset)(ptc_stream *s, ptc_str name);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

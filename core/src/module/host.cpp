@@ -620,6 +620,7 @@ const ptc_host g_host = {
     .cond_compile = host_cond_compile,
     .cond_eval = host_cond_eval,
     .local_peer = h_local_peer,
+    .var_unset = host_var_unset,
 };
 
 } // namespace portico

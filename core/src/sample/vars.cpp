@@ -314,10 +314,21 @@ void txn_end(ptc_stream* ps)
 
 int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value)
 {
+    // A name never seen in the configuration is created, as HAProxy 2.6 does for a Lua
+    // script's txn:set_var() (names are not declared there).
     smp::var_ref v;
-    if (!value || !smp::var_lookup(std::string_view(name.ptr, name.len), v))
+    std::string err;
+    if (!value || !smp::var_parse(std::string_view(name.ptr, name.len), v, err))
         return 0;
     return smp::var_set(s, v, value) ? 1 : 0;
+}
+
+int host_var_unset(ptc_stream* s, ptc_str name)
+{
+    smp::var_ref v;
+    if (!smp::var_lookup(std::string_view(name.ptr, name.len), v))
+        return 0;
+    return smp::var_unset(s, v) ? 1 : 0;
 }
 
 int host_var_get(ptc_stream* s, ptc_str name, ptc_sample* out)

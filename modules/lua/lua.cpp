@@ -1,0 +1,2179 @@
+// SPDX-License-Identifier: MIT
+// lua module: HAProxy 2.6's Lua API on Lua 5.4.
+//
+// The master creates the Lua state while reading the configuration ("lua-load" runs the
+// script, whose core.register_* calls register fetches, converters, actions and services
+// through the host); every worker inherits its own copy at fork, so each process has one
+// state and no lock. Actions, services and tasks run in a coroutine: core.sleep/msleep/
+// yield (and the forced-yield count hook) suspend the stream, a task or the stream's wake
+// resumes it from the event loop. Run time is counted per call (sleeps excluded) against
+// tune.lua.session-timeout / service-timeout / task-timeout. Errors fail the request
+// (500) or close the TCP session, logging the message and the Lua traceback.
+#include <portico/portico.h>
+
+#include <lua.hpp>
+
+#include "lua_int.hpp"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <new>
+#include <string.h>
+#include <time.h>
+
+#include <array>
+#include <deque>
+#include <utility>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace {
+
+const ptc_host* H;
+ptc_modref* SELF;
+const ptc_http_api* HTTP;
+lua_State* L;
+
+struct settings {
+    uint64_t session_to = 4000;
+    uint64_t task_to = 4000;
+    uint64_t service_to = 4000;
+    uint64_t burst_to = 1000;
+    uint64_t forced_yield = 10000;
+    size_t maxmem = 0;
+} C;
+
+size_t mem_used;
+bool mem_refused;
+
+void* l_alloc(void*, void* ptr, size_t osize, size_t nsize)
+{
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        mem_used -= old;
+        free(ptr);
+        return nullptr;
+    }
+    if (C.maxmem && nsize > old && mem_used + (nsize - old) > C.maxmem) {
+        mem_refused = true;
+        return nullptr;
+    }
+    void* n = realloc(ptr, nsize);
+    if (n)
+        mem_used = mem_used - old + nsize;
+    return n;
+}
+
+double mono_ms()
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
+// ---- registered functions -----------------------------------------------------------------
+
+enum fn_kind { K_ACTION, K_FETCH, K_CONV, K_SERVICE_HTTP, K_SERVICE_TCP, K_TASK };
+
+struct lfn {
+    fn_kind kind;
+    std::string name; // "lua.<name>" for samples and services, the bare name for actions
+    int ref = LUA_NOREF;
+    int nargs = 0;
+    uint32_t rulesets = 0;
+};
+
+std::deque<lfn> g_fns;
+std::map<std::string, lfn*> g_actions; // bare name -> entry
+std::vector<int> g_inits;              // refs of register_init functions
+std::vector<lfn*> g_tasks;
+
+// ---- coroutine runs -----------------------------------------------------------------------
+
+struct run_ctx {
+    lua_State* co = nullptr;
+    int ref = LUA_NOREF;
+    ptc_stream* s = nullptr;
+    ptc_task* timer = nullptr; // wakes the stream after a sleep
+    ptc_task* own = nullptr;   // for a Lua task: the task running it
+    uint64_t wake_at = 0;      // 0: next loop turn
+    double spent = 0;          // ms of Lua run time so far
+    double started = 0;        // start of the current resume
+    uint64_t timeout = 0;
+    bool done = false;         // txn:done() / core.done()
+    lua_Integer ret = 0;       // an action's return value (act.*), 0 = act.CONTINUE
+    const char* what = "";     // "action", "service", "task"
+    std::string name;
+};
+
+run_ctx* g_cur; // the run being resumed (nullptr: a plain call)
+double g_call_start;
+uint64_t g_call_timeout;
+
+struct sstate {
+    run_ctx* act;
+};
+
+void count_hook(lua_State* l, lua_Debug*)
+{
+    double now = mono_ms();
+    if (g_cur) {
+        if (g_cur->spent + (now - g_cur->started) > (double)g_cur->timeout)
+            luaL_error(l, "execution timeout");
+        if (lua_isyieldable(l))
+            lua_yield(l, 0);
+        return;
+    }
+    if (now - g_call_start > (double)g_call_timeout)
+        luaL_error(l, "execution timeout");
+}
+
+void install_hook(lua_State* l)
+{
+    lua_sethook(l, count_hook, LUA_MASKCOUNT, (int)(C.forced_yield ? C.forced_yield : 10000));
+}
+
+uint64_t wake_task(ptc_task*, void* ctx)
+{
+    run_ctx* rc = (run_ctx*)ctx;
+    if (rc->s)
+        H->stream_wake(rc->s);
+    return 0;
+}
+
+void sockets_forget(run_ctx* rc);
+
+void run_free(run_ctx* rc)
+{
+    if (!rc)
+        return;
+    sockets_forget(rc);
+    if (rc->timer)
+        H->task_free(rc->timer);
+    if (rc->ref != LUA_NOREF)
+        luaL_unref(L, LUA_REGISTRYINDEX, rc->ref);
+    delete rc;
+}
+
+// The traceback's frames on one line, HAProxy's way: "file:5: in function line 3, ...".
+std::string traceback(lua_State* co)
+{
+    luaL_traceback(L, co, nullptr, 0);
+    std::string t = lua_tostring(L, -1);
+    lua_pop(L, 1);
+    std::string out;
+    size_t p = t.find('\n'); // skip "stack traceback:"
+    while (p != std::string::npos && p + 1 < t.size()) {
+        size_t e = t.find('\n', p + 1);
+        std::string fr = t.substr(p + 1, e == std::string::npos ? std::string::npos : e - p - 1);
+        while (!fr.empty() && fr[0] == '\t')
+            fr.erase(0, 1);
+        if (fr.starts_with("[C]"))
+            fr.clear();
+        if (!fr.empty())
+            out += (out.empty() ? "" : ", ") + fr;
+        p = e;
+    }
+    return out;
+}
+
+// HAProxy's wording: "Lua function 'x': runtime error: <msg> from <frames>." and
+// "Lua function 'x': out of memory error."
+void log_error(const std::string& name, const char* msg, const std::string& frames)
+{
+    if (mem_refused) {
+        H->log(PTC_LOG_ERR, "Lua function '%s': out of memory error (tune.lua.maxmem): %s",
+               name.c_str(), msg);
+        return;
+    }
+    H->log(PTC_LOG_ERR, "Lua function '%s': runtime error: %s%s%s.", name.c_str(), msg,
+           frames.empty() ? "" : " from ", frames.c_str());
+}
+
+// Resumes rc->co with nargs pushed on it. Returns LUA_OK (finished), LUA_YIELD or an error
+// (logged).
+int run_resume(run_ctx* rc, int nargs)
+{
+    run_ctx* saved = g_cur;
+    g_cur = rc;
+    rc->started = mono_ms();
+    rc->wake_at = 0;
+    mem_refused = false;
+    int nres = 0;
+    int st = lua_resume(rc->co, L, nargs, &nres);
+    rc->spent += mono_ms() - rc->started;
+    g_cur = saved;
+    if (st == LUA_OK || st == LUA_YIELD) {
+        if (st == LUA_OK && nres > 0 && lua_isinteger(rc->co, -nres))
+            rc->ret = lua_tointeger(rc->co, -nres);
+        lua_pop(rc->co, nres);
+        if (st == LUA_YIELD && rc->done)
+            return LUA_OK;
+        return st;
+    }
+    const char* m = lua_tostring(rc->co, -1);
+    log_error(rc->name, m ? m : "unknown error", traceback(rc->co));
+    return st;
+}
+
+// After a yield: arrange for the stream to be woken.
+void run_wait(run_ctx* rc)
+{
+    if (rc->wake_at && rc->wake_at > H->now_ms()) {
+        if (!rc->timer)
+            rc->timer = H->task_new(SELF, wake_task, rc);
+        if (rc->timer) {
+            H->task_schedule(rc->timer, rc->wake_at);
+            return;
+        }
+    }
+    H->stream_wake(rc->s);
+}
+
+run_ctx* run_new(const lfn* f, ptc_stream* s, const char* what, uint64_t timeout)
+{
+    run_ctx* rc = new run_ctx;
+    rc->co = lua_newthread(L);
+    rc->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    rc->s = s;
+    rc->what = what;
+    rc->name = f->name;
+    rc->timeout = timeout;
+    install_hook(rc->co);
+    lua_rawgeti(rc->co, LUA_REGISTRYINDEX, f->ref);
+    return rc;
+}
+
+// ---- samples <-> Lua ----------------------------------------------------------------------
+
+void push_sample(lua_State* l, const ptc_sample* smp)
+{
+    char buf[INET6_ADDRSTRLEN];
+    switch (smp->type) {
+    case PTC_SMP_BOOL:
+        lua_pushboolean(l, smp->u.sint != 0);
+        break;
+    case PTC_SMP_SINT:
+        lua_pushinteger(l, smp->u.sint);
+        break;
+    case PTC_SMP_IPV4:
+        lua_pushstring(l, inet_ntop(AF_INET, smp->u.ipv4, buf, sizeof(buf)));
+        break;
+    case PTC_SMP_IPV6:
+        lua_pushstring(l, inet_ntop(AF_INET6, smp->u.ipv6, buf, sizeof(buf)));
+        break;
+    default:
+        lua_pushlstring(l, smp->u.str.ptr ? smp->u.str.ptr : "", smp->u.str.len);
+    }
+}
+
+// Lua value at idx -> sample (strings copied into the scratch buffer). 0: none.
+int to_sample(lua_State* l, int idx, ptc_sample* out)
+{
+    switch (lua_type(l, idx)) {
+    case LUA_TBOOLEAN:
+        out->type = PTC_SMP_BOOL;
+        out->u.sint = lua_toboolean(l, idx);
+        return 1;
+    case LUA_TNUMBER:
+        if (lua_isinteger(l, idx)) {
+            out->type = PTC_SMP_SINT;
+            out->u.sint = lua_tointeger(l, idx);
+            return 1;
+        }
+        [[fallthrough]];
+    case LUA_TSTRING: {
+        size_t n;
+        const char* p = lua_tolstring(l, idx, &n);
+        size_t cap;
+        char* b = H->scratch(&cap);
+        if (n > cap)
+            n = cap;
+        memcpy(b, p, n);
+        out->type = PTC_SMP_STR;
+        out->flags = 0;
+        out->u.str.ptr = b;
+        out->u.str.len = n;
+        return 1;
+    }
+    default:
+        return 0;
+    }
+}
+
+// ---- the TXN, Fetches, Converters and HTTP objects ----------------------------------------
+
+ptc_stream* check_stream(lua_State* l, int idx)
+{
+    luaL_checktype(l, idx, LUA_TTABLE);
+    lua_rawgeti(l, idx, 0);
+    ptc_stream* s = (ptc_stream*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!s)
+        luaL_error(l, "this object is not attached to a stream");
+    return s;
+}
+
+// Compiled expressions, by text ("req.hdr(host)", "lua.__in,lower").
+std::unordered_map<std::string, ptc_expr*> g_exprs;
+ptc_sample g_conv_in;
+
+ptc_expr* compile(const std::string& text)
+{
+    auto it = g_exprs.find(text);
+    if (it != g_exprs.end())
+        return it->second;
+    ptc_expr* e = H->expr_compile(nullptr, ptc_str{text.data(), text.size()});
+    g_exprs.emplace(text, e);
+    return e;
+}
+
+// The fetch or converter names to try for a Lua method name: as is, the first '_' as '.',
+// every '_' as '.' ("req_hdr" -> "req.hdr", "req_ssl_sni" -> "req.ssl_sni").
+std::vector<std::string> names_for(const std::string& n)
+{
+    std::vector<std::string> v{n};
+    size_t u = n.find('_');
+    if (u != std::string::npos) {
+        std::string a = n;
+        a[u] = '.';
+        v.push_back(a);
+        std::string b = n;
+        for (char& c : b)
+            if (c == '_')
+                c = '.';
+        if (b != a)
+            v.push_back(b);
+    }
+    return v;
+}
+
+std::string args_text(lua_State* l, int first)
+{
+    std::string a;
+    int top = lua_gettop(l);
+    for (int i = first; i <= top; i++) {
+        size_t n;
+        const char* p = luaL_tolstring(l, i, &n);
+        if (i > first)
+            a += ',';
+        a.append(p, n);
+        lua_pop(l, 1);
+    }
+    return a;
+}
+
+// upvalue 1: the method name, 2: 1 for the string variant (sf/sc)
+int fetch_call(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    std::string name = lua_tostring(l, lua_upvalueindex(1));
+    bool str = lua_toboolean(l, lua_upvalueindex(2));
+    std::string args = args_text(l, 2);
+    ptc_expr* e = nullptr;
+    for (const std::string& n : names_for(name)) {
+        e = compile(args.empty() ? n : n + "(" + args + ")");
+        if (e)
+            break;
+    }
+    if (!e)
+        return luaL_error(l, "unknown fetch '%s' or bad arguments", name.c_str());
+    ptc_sample out{};
+    if (!H->expr_eval(s, e, &out)) {
+        if (str)
+            lua_pushliteral(l, "");
+        else
+            lua_pushnil(l);
+        return 1;
+    }
+    if (str && out.type != PTC_SMP_STR && out.type != PTC_SMP_BIN && out.type != PTC_SMP_METH) {
+        push_sample(l, &out);
+        luaL_tolstring(l, -1, nullptr);
+        return 1;
+    }
+    push_sample(l, &out);
+    return 1;
+}
+
+int conv_call(lua_State* l)
+{
+    check_stream(l, 1);
+    ptc_stream* s = check_stream(l, 1);
+    std::string name = lua_tostring(l, lua_upvalueindex(1));
+    bool str = lua_toboolean(l, lua_upvalueindex(2));
+    ptc_sample in{};
+    if (!to_sample(l, 2, &in)) {
+        if (str)
+            lua_pushliteral(l, "");
+        else
+            lua_pushnil(l);
+        return 1;
+    }
+    std::string args = args_text(l, 3);
+    ptc_expr* e = nullptr;
+    for (const std::string& n : names_for(name)) {
+        e = compile("lua.__in," + (args.empty() ? n : n + "(" + args + ")"));
+        if (e)
+            break;
+    }
+    if (!e)
+        return luaL_error(l, "unknown converter '%s' or bad arguments", name.c_str());
+    g_conv_in = in;
+    ptc_sample out{};
+    if (!H->expr_eval(s, e, &out)) {
+        if (str)
+            lua_pushliteral(l, "");
+        else
+            lua_pushnil(l);
+        return 1;
+    }
+    push_sample(l, &out);
+    if (str)
+        luaL_tolstring(l, -1, nullptr);
+    return 1;
+}
+
+int fetch_conv_in(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* out, void*)
+{
+    *out = g_conv_in;
+    return 1;
+}
+
+// __index of Fetches/Converters objects: a closure per method name.
+int samples_index(lua_State* l)
+{
+    lua_getfield(l, 1, "__conv");
+    bool conv = lua_toboolean(l, -1);
+    lua_getfield(l, 1, "__str");
+    bool str = lua_toboolean(l, -1);
+    lua_pop(l, 2);
+    lua_pushvalue(l, 2);
+    lua_pushboolean(l, str);
+    lua_pushcclosure(l, conv ? conv_call : fetch_call, 2);
+    return 1;
+}
+
+// Raw header block of the request or response still in the channel: name -> {[0]=v,...}.
+int push_headers(lua_State* l, ptc_stream* s, uint32_t dir)
+{
+    ptc_str p{};
+    H->chan_data(s, dir, &p);
+    std::string_view buf(p.ptr ? p.ptr : "", p.len);
+    size_t end = buf.find("\r\n\r\n");
+    if (end != std::string_view::npos)
+        buf = buf.substr(0, end + 2);
+    lua_newtable(l);
+    size_t pos = buf.find("\r\n");
+    if (pos == std::string_view::npos)
+        return 1;
+    pos += 2;
+    while (pos < buf.size()) {
+        size_t e = buf.find("\r\n", pos);
+        if (e == std::string_view::npos)
+            e = buf.size();
+        std::string_view line = buf.substr(pos, e - pos);
+        pos = e + 2;
+        size_t c = line.find(':');
+        if (c == std::string_view::npos)
+            continue;
+        std::string name(line.substr(0, c));
+        for (char& ch : name)
+            ch = (char)tolower((unsigned char)ch);
+        std::string_view v = line.substr(c + 1);
+        while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+            v.remove_prefix(1);
+        while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+            v.remove_suffix(1);
+        if (lua_getfield(l, -1, name.c_str()) != LUA_TTABLE) {
+            lua_pop(l, 1);
+            lua_newtable(l);
+            lua_pushvalue(l, -1);
+            lua_setfield(l, -3, name.c_str());
+        }
+        // HAProxy's layout: occurrences indexed from 0
+        lua_Integer n = 0;
+        if (lua_rawgeti(l, -1, 0) != LUA_TNIL)
+            n = (lua_Integer)lua_rawlen(l, -2) + 1;
+        lua_pop(l, 1);
+        lua_pushlstring(l, v.data(), v.size());
+        lua_rawseti(l, -2, n);
+        lua_pop(l, 1);
+    }
+    return 1;
+}
+int l_req_get_headers(lua_State* l) { return push_headers(l, check_stream(l, 1), PTC_DIR_REQ); }
+int l_res_get_headers(lua_State* l) { return push_headers(l, check_stream(l, 1), PTC_DIR_RES); }
+
+ptc_str arg_str(lua_State* l, int i)
+{
+    size_t n;
+    const char* p = luaL_checklstring(l, i, &n);
+    return ptc_str{p, n};
+}
+
+const ptc_http_api* http_api(lua_State* l)
+{
+    if (!HTTP)
+        luaL_error(l, "the HTTP functions need the http module");
+    return HTTP;
+}
+
+int l_req_set_header(lua_State* l)
+{
+    http_api(l)->req_hdr_set(check_stream(l, 1), arg_str(l, 2), arg_str(l, 3));
+    return 0;
+}
+int l_req_add_header(lua_State* l)
+{
+    http_api(l)->req_hdr_add(check_stream(l, 1), arg_str(l, 2), arg_str(l, 3));
+    return 0;
+}
+int l_req_del_header(lua_State* l)
+{
+    http_api(l)->req_hdr_del(check_stream(l, 1), arg_str(l, 2));
+    return 0;
+}
+int l_res_set_header(lua_State* l)
+{
+    http_api(l)->res_hdr_set(check_stream(l, 1), arg_str(l, 2), arg_str(l, 3));
+    return 0;
+}
+int l_res_add_header(lua_State* l)
+{
+    http_api(l)->res_hdr_add(check_stream(l, 1), arg_str(l, 2), arg_str(l, 3));
+    return 0;
+}
+int l_res_del_header(lua_State* l)
+{
+    http_api(l)->res_hdr_del(check_stream(l, 1), arg_str(l, 2));
+    return 0;
+}
+
+// req_rep_header(name, regex, replace): done in Lua on every occurrence (Lua patterns are
+// not PCRE: refused until Regex exists).
+int l_missing(lua_State* l)
+{
+    return luaL_error(l, "%s is not supported yet by portico",
+                      lua_tostring(l, lua_upvalueindex(1)));
+}
+
+// ---- TXN ----------------------------------------------------------------------------------
+
+int l_set_var(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    ptc_str name = arg_str(l, 2);
+    ptc_sample smp{};
+    if (!to_sample(l, 3, &smp))
+        return luaL_error(l, "set_var: unsupported value type");
+    H->var_set(s, name, &smp);
+    return 0;
+}
+
+int l_get_var(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    ptc_sample smp{};
+    if (!H->var_get(s, arg_str(l, 2), &smp)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    push_sample(l, &smp);
+    return 1;
+}
+
+int l_unset_var(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    ptc_str name = arg_str(l, 2);
+    if (!PTC_HOST_HAS(H, var_unset))
+        return luaL_error(l, "unset_var: this portico has no var_unset (ABI 1.11)");
+    H->var_unset(s, name);
+    return 0;
+}
+
+int l_done(lua_State* l)
+{
+    if (!g_cur || !lua_isyieldable(l))
+        return luaL_error(l, "done() outside an action");
+    g_cur->done = true;
+    return lua_yield(l, 0);
+}
+
+int l_txn_log(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_Integer lvl = luaL_checkinteger(l, 2);
+    const char* m = luaL_checkstring(l, 3);
+    H->proxy_log(H->stream_frontend(s), (uint32_t)(lvl & 7), "%s", m);
+    return 0;
+}
+
+int l_txn_deflog(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    const char* m = luaL_checkstring(l, 2);
+    H->proxy_log(H->stream_frontend(s), PTC_LOG_INFO, "%s", m);
+    return 0;
+}
+
+int l_txn_level_log(lua_State* l, uint32_t lvl)
+{
+    ptc_stream* s = check_stream(l, 1);
+    const char* m = luaL_checkstring(l, 2);
+    H->proxy_log(H->stream_frontend(s), lvl, "%s", m);
+    return 0;
+}
+int l_txn_debug(lua_State* l) { return l_txn_level_log(l, PTC_LOG_DEBUG); }
+int l_txn_info(lua_State* l) { return l_txn_level_log(l, PTC_LOG_INFO); }
+int l_txn_warning(lua_State* l) { return l_txn_level_log(l, PTC_LOG_WARNING); }
+int l_txn_alert(lua_State* l) { return l_txn_level_log(l, PTC_LOG_ALERT); }
+
+int l_get_priv(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__priv");
+    return 1;
+}
+int l_set_priv(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_settop(l, 2);
+    lua_setfield(l, 1, "__priv");
+    return 0;
+}
+
+// Pushes a new object {[0]=s} with the named metatable.
+void push_obj(lua_State* l, ptc_stream* s, const char* mt)
+{
+    lua_createtable(l, 1, 2);
+    lua_pushlightuserdata(l, s);
+    lua_rawseti(l, -2, 0);
+    luaL_setmetatable(l, mt);
+}
+
+void push_samples(lua_State* l, ptc_stream* s, bool conv, bool str)
+{
+    push_obj(l, s, "portico.samples");
+    lua_pushboolean(l, conv);
+    lua_setfield(l, -2, "__conv");
+    lua_pushboolean(l, str);
+    lua_setfield(l, -2, "__str");
+}
+
+void push_txn(lua_State* l, ptc_stream* s, bool http)
+{
+    push_obj(l, s, "portico.txn");
+    push_samples(l, s, false, false);
+    lua_setfield(l, -2, "f");
+    push_samples(l, s, false, true);
+    lua_setfield(l, -2, "sf");
+    push_samples(l, s, true, false);
+    lua_setfield(l, -2, "c");
+    push_samples(l, s, true, true);
+    lua_setfield(l, -2, "sc");
+    if (http) {
+        push_obj(l, s, "portico.http");
+        lua_setfield(l, -2, "http");
+    }
+}
+
+// ---- core ---------------------------------------------------------------------------------
+
+int l_core_log(lua_State* l)
+{
+    lua_Integer lvl = luaL_checkinteger(l, 1);
+    const char* m = luaL_checkstring(l, 2);
+    H->log((uint32_t)(lvl & 7), "%s", m);
+    return 0;
+}
+int level_log(lua_State* l, uint32_t lvl)
+{
+    H->log(lvl, "%s", luaL_checkstring(l, 1));
+    return 0;
+}
+int l_core_debug(lua_State* l) { return level_log(l, PTC_LOG_DEBUG); }
+int l_core_info(lua_State* l) { return level_log(l, PTC_LOG_INFO); }
+int l_core_warning(lua_State* l) { return level_log(l, PTC_LOG_WARNING); }
+int l_core_alert(lua_State* l) { return level_log(l, PTC_LOG_ALERT); }
+
+int l_core_now(lua_State* l)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    lua_createtable(l, 0, 2);
+    lua_pushinteger(l, ts.tv_sec);
+    lua_setfield(l, -2, "sec");
+    lua_pushinteger(l, ts.tv_nsec / 1000);
+    lua_setfield(l, -2, "usec");
+    return 1;
+}
+
+int l_core_msleep_ms(lua_State* l, uint64_t ms)
+{
+    if (!g_cur || !lua_isyieldable(l))
+        return luaL_error(l, "cannot sleep here (not in an action, service or task)");
+    g_cur->wake_at = H->now_ms() + (ms ? ms : 1);
+    return lua_yield(l, 0);
+}
+int l_core_msleep(lua_State* l)
+{
+    lua_Integer ms = luaL_checkinteger(l, 1);
+    return l_core_msleep_ms(l, ms > 0 ? (uint64_t)ms : 0);
+}
+int l_core_sleep(lua_State* l)
+{
+    lua_Integer sec = luaL_checkinteger(l, 1);
+    return l_core_msleep_ms(l, sec > 0 ? (uint64_t)sec * 1000 : 0);
+}
+int l_core_yield(lua_State* l)
+{
+    if (!g_cur || !lua_isyieldable(l))
+        return luaL_error(l, "cannot yield here (not in an action, service or task)");
+    g_cur->wake_at = 0;
+    return lua_yield(l, 0);
+}
+
+int l_core_get_info(lua_State* l)
+{
+    lua_newtable(l);
+    lua_pushstring(l, H->version);
+    lua_setfield(l, -2, "Version");
+    lua_pushinteger(l, (lua_Integer)getpid());
+    lua_setfield(l, -2, "Pid");
+    lua_pushinteger(l, (lua_Integer)H->global_setting("maxconn"));
+    lua_setfield(l, -2, "Maxconn");
+    lua_pushinteger(l, (lua_Integer)(H->worker_slot() + 1));
+    lua_setfield(l, -2, "Process_num");
+    return 1;
+}
+
+// Names are copied and kept for the life of the process (the host keeps the pointers).
+const char* keep(const std::string& s)
+{
+    static std::deque<std::string> store;
+    store.push_back(s);
+    return store.back().c_str();
+}
+
+int fetch_lua(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out, void* priv);
+int conv_lua(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* io, void* priv);
+constexpr size_t k_max_services = 64;
+lfn* g_svc[k_max_services];
+size_t g_svc_count;
+extern const std::array<int (*)(ptc_svc_txn*), k_max_services> k_svc_runs;
+void svc_release(ptc_svc_txn* t);
+
+bool in_master_parse = false;
+
+int l_register_action(lua_State* l)
+{
+    std::string name = luaL_checkstring(l, 1);
+    luaL_checktype(l, 2, LUA_TTABLE);
+    luaL_checktype(l, 3, LUA_TFUNCTION);
+    int nargs = (int)luaL_optinteger(l, 4, 0);
+    if (!in_master_parse)
+        return luaL_error(l, "register_action: only while the configuration is read");
+    uint32_t rs = 0;
+    lua_Integer n = (lua_Integer)lua_rawlen(l, 2);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(l, 2, i);
+        std::string w = luaL_checkstring(l, -1);
+        lua_pop(l, 1);
+        if (w == "http-req")
+            rs |= 1u << PTC_RULES_HTTP_REQ;
+        else if (w == "http-res")
+            rs |= 1u << PTC_RULES_HTTP_RES;
+        else if (w == "tcp-req")
+            rs |= 1u << PTC_RULES_TCP_REQ_CONTENT;
+        else if (w == "tcp-res")
+            rs |= 1u << PTC_RULES_TCP_RES_CONTENT;
+        else if (w == "http-after-res")
+            rs |= 1u << PTC_RULES_HTTP_AFTER_RES;
+        else
+            return luaL_error(l, "register_action: unknown action type '%s'", w.c_str());
+    }
+    if (g_actions.count(name))
+        return luaL_error(l, "register_action: action '%s' is already registered", name.c_str());
+    g_fns.push_back(lfn{K_ACTION, name});
+    lfn* f = &g_fns.back();
+    lua_pushvalue(l, 3);
+    f->ref = luaL_ref(l, LUA_REGISTRYINDEX);
+    f->nargs = nargs;
+    f->rulesets = rs;
+    g_actions[name] = f;
+    return 0;
+}
+
+int l_register_fetches(lua_State* l)
+{
+    std::string name = luaL_checkstring(l, 1);
+    luaL_checktype(l, 2, LUA_TFUNCTION);
+    if (!in_master_parse)
+        return luaL_error(l, "register_fetches: only while the configuration is read");
+    g_fns.push_back(lfn{K_FETCH, "lua." + name});
+    lfn* f = &g_fns.back();
+    lua_pushvalue(l, 2);
+    f->ref = luaL_ref(l, LUA_REGISTRYINDEX);
+    ptc_fetch d = {keep(f->name), PTC_SMP_STR, PTC_USE_ANY, 0, 5, nullptr, nullptr,
+                   keep(f->name + "([<arg>,...])")};
+    if (H->fetch_register(SELF, &d, sizeof(d), fetch_lua, f) != PTC_OK)
+        return luaL_error(l, "register_fetches: cannot register '%s'", f->name.c_str());
+    return 0;
+}
+
+int l_register_converters(lua_State* l)
+{
+    std::string name = luaL_checkstring(l, 1);
+    luaL_checktype(l, 2, LUA_TFUNCTION);
+    if (!in_master_parse)
+        return luaL_error(l, "register_converters: only while the configuration is read");
+    g_fns.push_back(lfn{K_CONV, "lua." + name});
+    lfn* f = &g_fns.back();
+    lua_pushvalue(l, 2);
+    f->ref = luaL_ref(l, LUA_REGISTRYINDEX);
+    ptc_conv d = {keep(f->name), PTC_SMP_STR, PTC_SMP_STR, 0, 5, nullptr, nullptr,
+                  keep(f->name + "([<arg>,...])")};
+    if (H->conv_register(SELF, &d, sizeof(d), conv_lua, f) != PTC_OK)
+        return luaL_error(l, "register_converters: cannot register '%s'", f->name.c_str());
+    return 0;
+}
+
+struct svc_ctx {
+    run_ctx* rc;
+    lfn* f;
+    ptc_svc_txn* t;
+    std::string out;  // written by applet:send, not yet taken by the runner
+    std::string body; // the request body
+    size_t body_pos;
+    bool finished;
+};
+
+int l_register_service(lua_State* l)
+{
+    std::string name = luaL_checkstring(l, 1);
+    std::string mode = luaL_checkstring(l, 2);
+    luaL_checktype(l, 3, LUA_TFUNCTION);
+    if (!in_master_parse)
+        return luaL_error(l, "register_service: only while the configuration is read");
+    if (mode != "http")
+        return luaL_error(l, "register_service: mode '%s' is not supported yet by portico",
+                          mode.c_str());
+    g_fns.push_back(lfn{K_SERVICE_HTTP, "lua." + name});
+    lfn* f = &g_fns.back();
+    lua_pushvalue(l, 3);
+    f->ref = luaL_ref(l, LUA_REGISTRYINDEX);
+    ptc_service d{};
+    d.size = sizeof(d);
+    d.name = keep(f->name);
+    d.ctx_size = sizeof(svc_ctx*);
+    d.max_body = (uint32_t)H->global_setting("tune.bufsize");
+    if (!d.max_body)
+        d.max_body = 16384;
+    if (g_svc_count >= k_max_services)
+        return luaL_error(l, "register_service: too many Lua services (64 at most)");
+    g_svc[g_svc_count] = f;
+    d.run = k_svc_runs[g_svc_count++];
+    d.release = svc_release;
+    d.help = keep("Lua service " + name);
+    if (H->service_register(SELF, &d, sizeof(d)) != PTC_OK)
+        return luaL_error(l, "register_service: cannot register '%s'", name.c_str());
+    return 0;
+}
+
+int l_register_task(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TFUNCTION);
+    g_fns.push_back(lfn{K_TASK, "task"});
+    lfn* f = &g_fns.back();
+    lua_pushvalue(l, 1);
+    f->ref = luaL_ref(l, LUA_REGISTRYINDEX);
+    g_tasks.push_back(f);
+    return 0;
+}
+
+int l_register_init(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TFUNCTION);
+    lua_pushvalue(l, 1);
+    g_inits.push_back(luaL_ref(l, LUA_REGISTRYINDEX));
+    return 0;
+}
+
+// ---- runtime API commands (core.register_cli) --------------------------------------------
+// They run in the master, which serves the runtime API, on its own copy of the state, as
+// plain calls: the function cannot wait (core.sleep raises an error there).
+
+struct cli_ent {
+    std::vector<std::string> words;
+    int ref;
+};
+std::deque<cli_ent> g_clis;
+ptc_cli_reply* g_cli_reply;
+
+int l_cli_send(lua_State* l)
+{
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    if (g_cli_reply)
+        H->cli_printf(g_cli_reply, "%.*s", (int)n, p);
+    return 0;
+}
+
+int l_cli_missing(lua_State* l)
+{
+    return luaL_error(l, "this AppletTCP function is not supported yet in a Lua CLI command");
+}
+
+int cli_fn(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
+{
+    const cli_ent* best = nullptr;
+    for (const cli_ent& c : g_clis) {
+        if (c.words.size() > argc)
+            continue;
+        bool ok = true;
+        for (size_t i = 0; i < c.words.size() && ok; i++)
+            ok = c.words[i] == std::string_view(args[i].ptr, args[i].len);
+        if (ok && (!best || c.words.size() > best->words.size()))
+            best = &c;
+    }
+    if (!best)
+        return PTC_ERROR;
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, best->ref);
+    lua_newtable(L); // the applet: send() writes the answer
+    lua_pushcfunction(L, l_cli_send);
+    lua_setfield(L, -2, "send");
+    for (const char* m : {"getline", "receive"}) {
+        lua_pushcfunction(L, l_cli_missing);
+        lua_setfield(L, -2, m);
+    }
+    for (uint32_t i = 0; i < argc; i++)
+        lua_pushlstring(L, args[i].ptr, args[i].len);
+    g_cli_reply = r;
+    g_call_start = mono_ms();
+    g_call_timeout = C.session_to;
+    run_ctx* saved = g_cur;
+    g_cur = nullptr;
+    if (lua_pcall(L, 1 + (int)argc, 0, 0) != LUA_OK) {
+        const char* m = lua_tostring(L, -1);
+        H->log(PTC_LOG_ERR, "Lua cli '%s': runtime error: %s.", best->words[0].c_str(),
+               m ? m : "unknown error");
+        H->cli_printf(r, "Lua error: %s\n", m ? m : "unknown error");
+    }
+    g_cur = saved;
+    g_cli_reply = nullptr;
+    lua_settop(L, top);
+    return PTC_OK;
+}
+
+int l_register_cli(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    const char* usage = luaL_checkstring(l, 2);
+    luaL_checktype(l, 3, LUA_TFUNCTION);
+    if (!in_master_parse)
+        return luaL_error(l, "register_cli: only while the configuration is read");
+    cli_ent e;
+    lua_Integer n = (lua_Integer)lua_rawlen(l, 1);
+    std::string words;
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(l, 1, i);
+        e.words.emplace_back(luaL_checkstring(l, -1));
+        lua_pop(l, 1);
+        words += (i > 1 ? " " : "") + e.words.back();
+    }
+    if (e.words.empty() || e.words.size() > 5)
+        return luaL_error(l, "register_cli: 1 to 5 words expected");
+    lua_pushvalue(l, 3);
+    e.ref = luaL_ref(l, LUA_REGISTRYINDEX);
+    g_clis.push_back(std::move(e));
+    ptc_cli_cmd c{keep(words), keep(words), keep(usage), PTC_CLI_USER, cli_fn};
+    if (H->cli_register(SELF, &c, sizeof(c)) != PTC_OK)
+        return luaL_error(l, "register_cli: cannot register '%s'", words.c_str());
+    return 0;
+}
+
+void set_missing(lua_State* l, const char* name, const char* full)
+{
+    lua_pushstring(l, full);
+    lua_pushcclosure(l, l_missing, 1);
+    lua_setfield(l, -2, name);
+}
+
+// ---- cosockets (core.tcp) -----------------------------------------------------------------
+// A Socket wraps an outgoing connection of the worker (host->conn_new). connect, send and
+// receive wait by yielding the coroutine; the connection's events wake the run (its stream,
+// or its task) and the function goes on from its continuation.
+
+struct lsock {
+    ptc_conn* c = nullptr;
+    run_ctx* waiter = nullptr; // the run waiting for an event of this socket
+    uint64_t timeout = 0;      // ms, 0: none
+    bool connected = false;
+    bool failed = false;
+    bool closed = false;
+    int err = 0;
+};
+
+std::vector<lsock*> g_socks; // live sockets (few per worker)
+
+lsock* check_sock(lua_State* l)
+{
+    return (lsock*)luaL_checkudata(l, 1, "portico.socket");
+}
+
+void sock_wake(lsock* k)
+{
+    run_ctx* rc = k->waiter;
+    if (!rc)
+        return;
+    rc->wake_at = 0;
+    if (rc->s)
+        H->stream_wake(rc->s);
+    else if (rc->own)
+        H->task_schedule(rc->own, 0);
+}
+
+void sock_cb(ptc_conn*, void* ctx, uint32_t ev)
+{
+    lsock* k = (lsock*)ctx;
+    if (ev & PTC_CEV_CONNECTED)
+        k->connected = true;
+    if (ev & PTC_CEV_ERROR) {
+        k->failed = true;
+        k->err = H->conn_error(k->c);
+    }
+    sock_wake(k);
+}
+
+void sockets_forget(run_ctx* rc)
+{
+    for (lsock* k : g_socks)
+        if (k->waiter == rc)
+            k->waiter = nullptr;
+}
+
+void sock_close(lsock* k)
+{
+    if (k->c && !k->closed)
+        H->conn_close(k->c);
+    k->closed = true;
+    k->c = nullptr;
+}
+
+int l_sock_gc(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    sock_close(k);
+    for (size_t i = 0; i < g_socks.size(); i++)
+        if (g_socks[i] == k) {
+            g_socks[i] = g_socks.back();
+            g_socks.pop_back();
+            break;
+        }
+    return 0;
+}
+
+// Waits for an event (or the socket's timeout), then calls k again.
+int sock_wait(lua_State* l, lsock* k, lua_KFunction kf, lua_KContext deadline)
+{
+    if (!g_cur || !lua_isyieldable(l))
+        return luaL_error(l, "Socket: cannot wait here (not in an action, service or task)");
+    k->waiter = g_cur;
+    g_cur->wake_at = deadline ? (uint64_t)deadline : H->now_ms() + 86400000;
+    return lua_yieldk(l, 0, deadline, kf);
+}
+
+uint64_t sock_deadline(lsock* k)
+{
+    return k->timeout ? H->now_ms() + k->timeout : 0;
+}
+
+int sock_connect_k(lua_State* l, int, lua_KContext dl)
+{
+    lsock* k = check_sock(l);
+    k->waiter = nullptr;
+    if (k->connected) {
+        lua_pushinteger(l, 1);
+        return 1;
+    }
+    if (k->failed || k->closed) {
+        lua_pushnil(l);
+        lua_pushstring(l, k->err ? strerror(k->err) : "connection failed");
+        return 2;
+    }
+    if (dl && H->now_ms() >= (uint64_t)dl) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "timeout");
+        return 2;
+    }
+    return sock_wait(l, k, sock_connect_k, dl);
+}
+
+int l_sock_connect(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    std::string host = luaL_checkstring(l, 2);
+    lua_Integer port = luaL_optinteger(l, 3, 0);
+    if (k->c)
+        return luaL_error(l, "Socket:connect(): already connected");
+    // "ip:port" in the first argument, as HAProxy accepts
+    if (!port) {
+        size_t c = host.rfind(':');
+        if (c == std::string::npos)
+            return luaL_error(l, "Socket:connect(): no port");
+        port = strtol(host.c_str() + c + 1, nullptr, 10);
+        host.resize(c);
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    struct sockaddr_storage ss{};
+    socklen_t len;
+    if (inet_pton(AF_INET, host.c_str(), &((sockaddr_in*)&ss)->sin_addr) == 1) {
+        ((sockaddr_in*)&ss)->sin_family = AF_INET;
+        ((sockaddr_in*)&ss)->sin_port = htons((uint16_t)port);
+        len = sizeof(sockaddr_in);
+    } else if (inet_pton(AF_INET6, host.c_str(), &((sockaddr_in6*)&ss)->sin6_addr) == 1) {
+        ((sockaddr_in6*)&ss)->sin6_family = AF_INET6;
+        ((sockaddr_in6*)&ss)->sin6_port = htons((uint16_t)port);
+        len = sizeof(sockaddr_in6);
+    } else {
+        lua_pushnil(l);
+        lua_pushliteral(l, "Socket:connect(): an IP address is expected (no DNS resolution)");
+        return 2;
+    }
+    k->c = H->conn_new(SELF, (sockaddr*)&ss, len, nullptr, 0, sock_cb, k);
+    if (!k->c) {
+        lua_pushnil(l);
+        lua_pushstring(l, strerror(errno));
+        return 2;
+    }
+    return sock_connect_k(l, 0, (lua_KContext)sock_deadline(k));
+}
+
+int l_sock_send(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    if (!k->c || k->failed) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "closed");
+        return 2;
+    }
+    size_t done = 0;
+    while (done < n) {
+        size_t q = H->conn_send(k->c, p + done, n - done);
+        if (!q)
+            break;
+        done += q;
+    }
+    if (done < n) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "buffer full");
+        lua_pushinteger(l, (lua_Integer)done);
+        return 3;
+    }
+    lua_pushinteger(l, (lua_Integer)n);
+    return 1;
+}
+
+// receive([pattern [, prefix]]): "*l" (default) a line without its CR LF, "*a" until the
+// peer closes, a number: that many bytes.
+int sock_receive_k(lua_State* l, int, lua_KContext dl)
+{
+    lsock* k = check_sock(l);
+    k->waiter = nullptr;
+    if (!k->c) {
+        lua_pushnil(l);
+        lua_pushliteral(l, "closed");
+        return 2;
+    }
+    ptc_str in{};
+    uint32_t f = H->conn_data(k->c, &in);
+    bool eof = (f & (PTC_CONN_EOF | PTC_CONN_ERROR)) != 0;
+    std::string_view d(in.ptr ? in.ptr : "", in.len);
+    size_t take = 0, keep = 0;
+    bool ready = false;
+    if (lua_type(l, 2) == LUA_TNUMBER) {
+        size_t want = (size_t)lua_tointeger(l, 2);
+        if (d.size() >= want) {
+            take = keep = want;
+            ready = true;
+        }
+    } else {
+        std::string pat = luaL_optstring(l, 2, "*l");
+        if (pat == "*a") {
+            if (eof) {
+                take = keep = d.size();
+                ready = true;
+            }
+        } else if (pat == "*l") {
+            size_t e = d.find('\n');
+            if (e != std::string_view::npos) {
+                take = e + 1;
+                keep = e > 0 && d[e - 1] == '\r' ? e - 1 : e;
+                ready = true;
+            }
+        } else
+            return luaL_error(l, "Socket:receive(): invalid pattern '%s'", pat.c_str());
+    }
+    const char* prefix = luaL_optstring(l, 3, "");
+    if (ready) {
+        std::string out = prefix;
+        out.append(d.data(), keep);
+        H->conn_consume(k->c, take);
+        lua_pushlstring(l, out.data(), out.size());
+        return 1;
+    }
+    bool timeout = dl && H->now_ms() >= (uint64_t)dl;
+    if ((eof || timeout) && !d.empty()) {
+        // HAProxy 2.6 returns what came as a success when the peer closes or the time is up
+        std::string out = prefix;
+        out.append(d.data(), d.size());
+        H->conn_consume(k->c, d.size());
+        lua_pushlstring(l, out.data(), out.size());
+        return 1;
+    }
+    if (eof || timeout) {
+        std::string part = prefix;
+        part.append(d.data(), d.size());
+        H->conn_consume(k->c, d.size());
+        lua_pushnil(l);
+        lua_pushstring(l, timeout ? "timeout" : "closed");
+        lua_pushlstring(l, part.data(), part.size());
+        return 3;
+    }
+    return sock_wait(l, k, sock_receive_k, dl);
+}
+
+int l_sock_receive(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    lua_settop(l, 3);
+    return sock_receive_k(l, 0, (lua_KContext)sock_deadline(k));
+}
+
+int l_sock_settimeout(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    lua_Number sec = luaL_checknumber(l, 2);
+    k->timeout = sec > 0 ? (uint64_t)(sec * 1000) : 0;
+    lua_pushinteger(l, 1);
+    return 1;
+}
+
+int l_sock_close(lua_State* l)
+{
+    sock_close(check_sock(l));
+    lua_pushinteger(l, 1);
+    return 1;
+}
+
+int l_core_tcp(lua_State* l)
+{
+    lsock* k = (lsock*)lua_newuserdatauv(l, sizeof(lsock), 0);
+    new (k) lsock();
+    g_socks.push_back(k);
+    luaL_setmetatable(l, "portico.socket");
+    return 1;
+}
+
+void create_socket_class(lua_State* l)
+{
+    static const luaL_Reg fns[] = {
+        {"connect", l_sock_connect},       {"send", l_sock_send},
+        {"receive", l_sock_receive},       {"settimeout", l_sock_settimeout},
+        {"close", l_sock_close},           {nullptr, nullptr},
+    };
+    luaL_newmetatable(l, "portico.socket");
+    luaL_newlib(l, fns);
+    for (const char* m : {"connect_ssl", "getpeername", "getsockname", "setoption"}) {
+        std::string full = std::string("Socket:") + m;
+        set_missing(l, m, keep(full));
+    }
+    lua_setfield(l, -2, "__index");
+    lua_pushcfunction(l, l_sock_gc);
+    lua_setfield(l, -2, "__gc");
+    lua_pop(l, 1);
+}
+
+const char k_prelude[] =
+#include "prelude.inc"
+    ;
+
+void create_state()
+{
+    L = lua_newstate(l_alloc, nullptr);
+    luaL_openlibs(L);
+    install_hook(L);
+
+    // core
+    static const luaL_Reg core_fns[] = {
+        {"log", l_core_log},
+        {"Debug", l_core_debug},
+        {"Info", l_core_info},
+        {"Warning", l_core_warning},
+        {"Alert", l_core_alert},
+        {"now", l_core_now},
+        {"msleep", l_core_msleep},
+        {"sleep", l_core_sleep},
+        {"yield", l_core_yield},
+        {"done", l_done},
+        {"get_info", l_core_get_info},
+        {"register_action", l_register_action},
+        {"register_fetches", l_register_fetches},
+        {"register_converters", l_register_converters},
+        {"register_service", l_register_service},
+        {"register_task", l_register_task},
+        {"register_init", l_register_init},
+        {"register_cli", l_register_cli},
+        {"tcp", l_core_tcp},
+        {nullptr, nullptr},
+    };
+    luaL_newlib(L, core_fns);
+    static const char* const levels[] = {"emerg", "alert", "crit", "err",
+                                         "warning", "notice", "info", "debug"};
+    for (int i = 0; i < 8; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, levels[i]);
+    }
+    for (const char* m : {"add_acl", "del_acl", "set_map", "del_map",
+                          "httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
+                          "register_filter", "disable_legacy_mailers"}) {
+        std::string full = std::string("core.") + m;
+        set_missing(L, m, keep(full));
+    }
+    lua_newtable(L);
+    lua_setfield(L, -2, "proxies");
+    lua_newtable(L);
+    lua_setfield(L, -2, "frontends");
+    lua_newtable(L);
+    lua_setfield(L, -2, "backends");
+    lua_pushinteger(L, 1);
+    lua_setfield(L, -2, "thread");
+    lua_setglobal(L, "core");
+
+    create_socket_class(L);
+    lua_regex_open(L);
+
+    // Fetches / Converters
+    luaL_newmetatable(L, "portico.samples");
+    lua_pushcfunction(L, samples_index);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    // HTTP
+    static const luaL_Reg http_fns[] = {
+        {"req_get_headers", l_req_get_headers},
+        {"res_get_headers", l_res_get_headers},
+        {"req_set_header", l_req_set_header},
+        {"req_add_header", l_req_add_header},
+        {"req_del_header", l_req_del_header},
+        {"res_set_header", l_res_set_header},
+        {"res_add_header", l_res_add_header},
+        {"res_del_header", l_res_del_header},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.http");
+    luaL_newlib(L, http_fns);
+    for (const char* m : {"req_rep_header", "req_rep_value", "req_set_method", "req_set_path",
+                          "req_set_query", "req_set_uri", "res_rep_header", "res_rep_value",
+                          "res_set_status"}) {
+        std::string full = std::string("HTTP:") + m;
+        set_missing(L, m, keep(full));
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    // TXN
+    static const luaL_Reg txn_fns[] = {
+        {"set_var", l_set_var},
+        {"get_var", l_get_var},
+        {"unset_var", l_unset_var},
+        {"done", l_done},
+        {"log", l_txn_log},
+        {"deflog", l_txn_deflog},
+        {"Debug", l_txn_debug},
+        {"Info", l_txn_info},
+        {"Warning", l_txn_warning},
+        {"Alert", l_txn_alert},
+        {"get_priv", l_get_priv},
+        {"set_priv", l_set_priv},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.txn");
+    luaL_newlib(L, txn_fns);
+    for (const char* m : {"set_loglevel", "set_tos", "set_mark",
+                          "set_priority_class", "set_priority_offset", "get_headers",
+                          "reply"}) {
+        std::string full = std::string("TXN:") + m;
+        set_missing(L, m, keep(full));
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    static const char* const acts[] = {"CONTINUE", "STOP", "YIELD", "ERROR",
+                                       "DONE", "DENY", "ABORT", "INVALID"};
+    lua_createtable(L, 0, 8);
+    for (int i = 0; i < 8; i++) {
+        lua_pushinteger(L, i);
+        lua_setfield(L, -2, acts[i]);
+    }
+    lua_setglobal(L, "act");
+
+    if (luaL_loadbuffer(L, k_prelude, sizeof(k_prelude) - 1, "=prelude.lua") != LUA_OK ||
+        lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        H->log(PTC_LOG_ALERT, "Lua prelude: %s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+}
+
+// ---- fetches and converters ---------------------------------------------------------------
+
+// A plain (non-yielding) call of the function `ref` with the txn and the arguments.
+int call_sample(ptc_stream* s, lfn* f, const ptc_sample* in, const ptc_arg* args,
+                uint32_t nargs, ptc_sample* out)
+{
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, f->ref);
+    int n = 1;
+    if (in) // converters get the value, fetches the txn
+        push_sample(L, in);
+    else
+        push_txn(L, s, HTTP != nullptr);
+    for (uint32_t i = 0; i < nargs; i++, n++)
+        lua_pushlstring(L, args[i].str.ptr, args[i].str.len);
+    run_ctx* saved = g_cur;
+    g_cur = nullptr;
+    g_call_start = mono_ms();
+    g_call_timeout = C.session_to;
+    mem_refused = false;
+    int st = lua_pcall(L, n, 1, 0);
+    g_cur = saved;
+    int r = 0;
+    if (st != LUA_OK) {
+        const char* m = lua_tostring(L, -1);
+        log_error(f->name, m ? m : "unknown error", "");
+    } else {
+        out->flags = 0;
+        r = to_sample(L, -1, out);
+    }
+    lua_settop(L, top);
+    return r;
+}
+
+int fetch_lua(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out, void* priv)
+{
+    return call_sample(s, (lfn*)priv, nullptr, args, nargs, out);
+}
+
+int conv_lua(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* io, void* priv)
+{
+    ptc_sample in = *io;
+    return call_sample(s, (lfn*)priv, &in, args, nargs, io);
+}
+
+// ---- actions ------------------------------------------------------------------------------
+
+struct act_state {
+    lfn* f;
+    uint32_t ruleset;
+    std::vector<std::string> args;
+};
+
+int act_parse_rs(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state,
+                 uint32_t rs)
+{
+    ptc_str w = ctx->args[first - 1];
+    std::string name(w.ptr + 4, w.len - 4); // after "lua."
+    auto it = g_actions.find(name);
+    if (it == g_actions.end())
+        return H->cfg_errorf(ctx, "Lua action '%s' is not registered (core.register_action)",
+                             name.c_str());
+    if (!(it->second->rulesets & (1u << rs)))
+        return H->cfg_errorf(ctx, "Lua action '%s' is not registered for this rule set",
+                             name.c_str());
+    act_state* st = new act_state{it->second, rs, {}};
+    uint32_t i = first;
+    for (int k = 0; k < it->second->nargs; k++, i++) {
+        if (i >= ctx->argc || (ctx->args[i].len == 2 && !memcmp(ctx->args[i].ptr, "if", 2)) ||
+            (ctx->args[i].len == 6 && !memcmp(ctx->args[i].ptr, "unless", 6))) {
+            delete st;
+            return H->cfg_errorf(ctx, "Lua action '%s' expects %d argument(s)", name.c_str(),
+                                 it->second->nargs);
+        }
+        st->args.emplace_back(ctx->args[i].ptr, ctx->args[i].len);
+    }
+    *next = i;
+    *state = st;
+    return PTC_OK;
+}
+
+int act_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state, void* priv)
+{
+    return act_parse_rs(ctx, first, next, state, (uint32_t)(uintptr_t)priv);
+}
+
+int act_exec(ptc_stream* s, void* state)
+{
+    act_state* as = (act_state*)state;
+    sstate* ss = (sstate*)H->stream_modstate(SELF, s);
+    run_ctx* rc = ss->act;
+    int st;
+    if (!rc) {
+        rc = ss->act = run_new(as->f, s, "action", C.session_to);
+        bool http = as->ruleset == PTC_RULES_HTTP_REQ || as->ruleset == PTC_RULES_HTTP_RES ||
+                    as->ruleset == PTC_RULES_HTTP_AFTER_RES;
+        push_txn(rc->co, s, http && HTTP);
+        for (const std::string& a : as->args)
+            lua_pushlstring(rc->co, a.data(), a.size());
+        st = run_resume(rc, 1 + (int)as->args.size());
+    } else {
+        if (rc->wake_at && rc->wake_at > H->now_ms()) {
+            run_wait(rc); // woken early (other events): keep sleeping
+            return PTC_ACT_YIELD;
+        }
+        st = run_resume(rc, 0);
+    }
+    if (st == LUA_YIELD) {
+        run_wait(rc);
+        return PTC_ACT_YIELD;
+    }
+    bool done = rc->done;
+    lua_Integer ret = rc->ret;
+    run_free(rc);
+    ss->act = nullptr;
+    bool tcp = as->ruleset == PTC_RULES_TCP_REQ_CONTENT || as->ruleset == PTC_RULES_TCP_RES_CONTENT;
+    // act.STOP 1, act.ERROR 3, act.DONE 4, act.DENY 5, act.ABORT 6 (HAProxy's values)
+    if (st == LUA_OK && !done) {
+        switch (ret) {
+        case 1:
+            return PTC_ACT_STOP;
+        case 3:
+            st = LUA_ERRRUN;
+            break;
+        case 4:
+            done = true;
+            break;
+        case 5:
+            if (!tcp && HTTP && as->ruleset == PTC_RULES_HTTP_REQ) {
+                static const char body[] = "<html><body><h1>403 Forbidden</h1>\n"
+                                           "Request forbidden by administrative rules.\n"
+                                           "</body></html>\n";
+                HTTP->reply(s, 403, ptc_str{"text/html", 9}, ptc_str{body, sizeof(body) - 1});
+                return PTC_ACT_DONE;
+            }
+            H->stream_close(s, PTC_CLOSE_ABORT);
+            return PTC_ACT_DONE;
+        case 6:
+            H->stream_close(s, PTC_CLOSE_ABORT);
+            return PTC_ACT_DONE;
+        default:
+            break;
+        }
+    }
+    if (st != LUA_OK) {
+        if (tcp) {
+            H->stream_close(s, PTC_CLOSE_ABORT);
+            return PTC_ACT_DONE;
+        }
+        return PTC_ACT_ERROR;
+    }
+    if (done) {
+        H->stream_close(s, PTC_CLOSE_FLUSH);
+        return PTC_ACT_DONE;
+    }
+    return PTC_ACT_CONTINUE;
+}
+
+int close_hook(ptc_stream* s, void*, void*)
+{
+    sstate* ss = (sstate*)H->stream_modstate(SELF, s);
+    if (ss && ss->act) {
+        run_free(ss->act);
+        ss->act = nullptr;
+    }
+    return PTC_CONTINUE;
+}
+
+// ---- HTTP services (AppletHTTP) -----------------------------------------------------------
+
+svc_ctx* applet_ctx(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__ctx");
+    svc_ctx* c = (svc_ctx*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!c || !c->t)
+        luaL_error(l, "applet used outside its service");
+    return c;
+}
+
+int l_ap_set_status(lua_State* l)
+{
+    svc_ctx* c = applet_ctx(l);
+    int code = (int)luaL_checkinteger(l, 2);
+    size_t n = 0;
+    const char* r = luaL_optlstring(l, 3, "", &n);
+    c->t->ops->res_status(c->t, code, ptc_str{r, n});
+    return 0;
+}
+
+int l_ap_add_header(lua_State* l)
+{
+    svc_ctx* c = applet_ctx(l);
+    c->t->ops->res_hdr_add(c->t, arg_str(l, 2), arg_str(l, 3));
+    return 0;
+}
+
+int l_ap_start_response(lua_State* l)
+{
+    applet_ctx(l);
+    return 0;
+}
+
+int l_ap_send(lua_State* l)
+{
+    svc_ctx* c = applet_ctx(l);
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    c->out.append(p, n);
+    return 0;
+}
+
+int l_ap_getline(lua_State* l)
+{
+    svc_ctx* c = applet_ctx(l);
+    size_t e = c->body.find('\n', c->body_pos);
+    e = e == std::string::npos ? c->body.size() : e + 1;
+    lua_pushlstring(l, c->body.data() + c->body_pos, e - c->body_pos);
+    c->body_pos = e;
+    return 1;
+}
+
+int l_ap_receive(lua_State* l)
+{
+    svc_ctx* c = applet_ctx(l);
+    size_t left = c->body.size() - c->body_pos;
+    lua_Integer want = luaL_optinteger(l, 2, -1);
+    size_t n = want < 0 || (size_t)want > left ? left : (size_t)want;
+    lua_pushlstring(l, c->body.data() + c->body_pos, n);
+    c->body_pos += n;
+    return 1;
+}
+
+void push_applet(lua_State* l, svc_ctx* c, ptc_svc_txn* t)
+{
+    static const luaL_Reg fns[] = {
+        {"set_status", l_ap_set_status}, {"add_header", l_ap_add_header},
+        {"start_response", l_ap_start_response}, {"send", l_ap_send},
+        {"getline", l_ap_getline}, {"receive", l_ap_receive},
+        {"set_var", l_set_var}, {"get_var", l_get_var}, {"unset_var", l_unset_var},
+        {"get_priv", l_get_priv}, {"set_priv", l_set_priv},
+        {nullptr, nullptr},
+    };
+    lua_newtable(l);
+    luaL_setfuncs(l, fns, 0);
+    lua_pushlightuserdata(l, t->stream);
+    lua_rawseti(l, -2, 0);
+    lua_pushlightuserdata(l, c);
+    lua_setfield(l, -2, "__ctx");
+    lua_pushlstring(l, t->method.ptr, t->method.len);
+    lua_setfield(l, -2, "method");
+    std::string_view uri(t->uri.ptr, t->uri.len);
+    size_t q = uri.find('?');
+    std::string_view path = uri.substr(0, q);
+    lua_pushlstring(l, path.data(), path.size());
+    lua_setfield(l, -2, "path");
+    std::string_view qs = q == std::string_view::npos ? "" : uri.substr(q + 1);
+    lua_pushlstring(l, qs.data(), qs.size());
+    lua_setfield(l, -2, "qs");
+    lua_pushfstring(l, "1.%d", (int)t->http_minor);
+    lua_setfield(l, -2, "version");
+    lua_pushinteger(l, (lua_Integer)t->body.len);
+    lua_setfield(l, -2, "length");
+    push_headers(l, t->stream, PTC_DIR_REQ);
+    lua_setfield(l, -2, "headers");
+    push_samples(l, t->stream, false, false);
+    lua_setfield(l, -2, "f");
+    push_samples(l, t->stream, false, true);
+    lua_setfield(l, -2, "sf");
+    push_samples(l, t->stream, true, false);
+    lua_setfield(l, -2, "c");
+    push_samples(l, t->stream, true, true);
+    lua_setfield(l, -2, "sc");
+}
+
+bool svc_flush(svc_ctx* c)
+{
+    while (!c->out.empty()) {
+        size_t room = c->t->ops->res_room(c->t);
+        if (!room)
+            return false;
+        size_t n = c->t->ops->res_write(c->t, c->out.data(), std::min(room, c->out.size()));
+        if (!n)
+            return false;
+        c->out.erase(0, n);
+    }
+    return true;
+}
+
+int svc_run_f(ptc_svc_txn* t, lfn* f)
+{
+    svc_ctx** slot = (svc_ctx**)t->ctx;
+    svc_ctx* c = *slot;
+    c = *slot;
+    if (!c) {
+        c = *slot = new svc_ctx{};
+        c->f = f;
+        c->t = t;
+        c->body.assign(t->body.ptr ? t->body.ptr : "", t->body.len);
+        c->rc = run_new(f, t->stream, "service", C.service_to);
+        push_applet(c->rc->co, c, t);
+        int st = run_resume(c->rc, 1);
+        if (st != LUA_OK && st != LUA_YIELD)
+            return PTC_ERROR;
+        c->finished = st == LUA_OK;
+    } else {
+        c->t = t;
+        if (!svc_flush(c))
+            return PTC_YIELD;
+        if (c->finished)
+            return PTC_OK;
+        if (c->rc->wake_at && c->rc->wake_at > H->now_ms()) {
+            run_wait(c->rc);
+            return PTC_YIELD;
+        }
+        int st = run_resume(c->rc, 0);
+        if (st != LUA_OK && st != LUA_YIELD)
+            return PTC_ERROR;
+        c->finished = st == LUA_OK;
+    }
+    if (!svc_flush(c))
+        return PTC_YIELD;
+    if (c->finished)
+        return PTC_OK;
+    run_wait(c->rc);
+    return PTC_YIELD;
+}
+
+// Services carry no private pointer: one trampoline per registered Lua service.
+template <size_t N> int svc_run_n(ptc_svc_txn* t) { return svc_run_f(t, g_svc[N]); }
+
+template <size_t... I>
+constexpr std::array<int (*)(ptc_svc_txn*), sizeof...(I)> make_runs(std::index_sequence<I...>)
+{
+    return {svc_run_n<I>...};
+}
+const std::array<int (*)(ptc_svc_txn*), k_max_services> k_svc_runs =
+    make_runs(std::make_index_sequence<k_max_services>{});
+
+void svc_release(ptc_svc_txn* t)
+{
+    svc_ctx** slot = (svc_ctx**)t->ctx;
+    svc_ctx* c = *slot;
+    if (!c)
+        return;
+    run_free(c->rc);
+    delete c;
+    *slot = nullptr;
+}
+
+// ---- tasks --------------------------------------------------------------------------------
+
+uint64_t task_fn(ptc_task* tk, void* ctx)
+{
+    run_ctx* rc = (run_ctx*)ctx;
+    if (rc->wake_at && rc->wake_at > H->now_ms())
+        return rc->wake_at;
+    rc->spent = 0; // the timeout counts per burst for tasks
+    int st = run_resume(rc, 0);
+    if (st == LUA_YIELD)
+        return rc->wake_at ? rc->wake_at : 1;
+    rc->timer = nullptr;
+    rc->own = nullptr;
+    H->task_free(tk);
+    run_free(rc);
+    return 0;
+}
+
+// ---- configuration ------------------------------------------------------------------------
+
+std::string str(ptc_str s) { return std::string(s.ptr, s.len); }
+
+int kw_lua_load(const ptc_kw_ctx* ctx)
+{
+    if (!L)
+        create_state();
+    std::string file = str(ctx->args[ctx->kw_words]);
+    if (luaL_loadfile(L, file.c_str()) != LUA_OK) {
+        std::string m = lua_tostring(L, -1);
+        lua_pop(L, 1);
+        return H->cfg_errorf(ctx, "'%s': %s", str(ctx->args[0]).c_str(), m.c_str());
+    }
+    int n = 0;
+    for (uint32_t i = ctx->kw_words + 1; i < ctx->argc; i++, n++)
+        lua_pushlstring(L, ctx->args[i].ptr, ctx->args[i].len);
+    in_master_parse = true;
+    g_call_start = mono_ms();
+    g_call_timeout = UINT32_MAX;
+    lua_pushcfunction(L, [](lua_State* l) -> int {
+        luaL_traceback(l, l, lua_tostring(l, 1), 1);
+        return 1;
+    });
+    lua_insert(L, -(n + 2));
+    int st = lua_pcall(L, n, 0, -(n + 2));
+    in_master_parse = false;
+    if (st != LUA_OK) {
+        std::string m = lua_tostring(L, -1);
+        lua_pop(L, 2);
+        for (char& c : m)
+            if (c == '\n' || c == '\t')
+                c = ' ';
+        return H->cfg_errorf(ctx, "'%s': runtime error: %s", str(ctx->args[0]).c_str(),
+                             m.c_str());
+    }
+    lua_pop(L, 1);
+    return PTC_OK;
+}
+
+int kw_lua_prepend_path(const ptc_kw_ctx* ctx)
+{
+    if (!L)
+        create_state();
+    std::string path = str(ctx->args[ctx->kw_words]);
+    std::string which = ctx->argc > ctx->kw_words + 1 ? str(ctx->args[ctx->kw_words + 1]) : "path";
+    if (which != "path" && which != "cpath")
+        return H->cfg_errorf(ctx, "'lua-prepend-path': type must be 'path' or 'cpath', not '%s'",
+                             which.c_str());
+    lua_getglobal(L, "package");
+    lua_getfield(L, -1, which.c_str());
+    std::string cur = lua_tostring(L, -1) ? lua_tostring(L, -1) : "";
+    lua_pop(L, 1);
+    lua_pushstring(L, (path + ";" + cur).c_str());
+    lua_setfield(L, -2, which.c_str());
+    lua_pop(L, 1);
+    return PTC_OK;
+}
+
+int kw_tune(const ptc_kw_ctx* ctx)
+{
+    std::string k = str(ctx->args[0]);
+    ptc_str v = ctx->args[ctx->kw_words];
+    uint64_t x = 0;
+    if (k == "tune.lua.forced-yield" || k == "tune.lua.maxmem") {
+        std::string s = str(v);
+        char* end = nullptr;
+        unsigned long long n = strtoull(s.c_str(), &end, 10);
+        if (s.empty() || *end)
+            return H->cfg_errorf(ctx, "'%s' expects an integer argument", k.c_str());
+        if (k == "tune.lua.forced-yield") {
+            if (!n)
+                return H->cfg_errorf(ctx, "'%s' must be greater than 0", k.c_str());
+            C.forced_yield = n;
+            if (L)
+                install_hook(L);
+        } else
+            C.maxmem = (size_t)n * 1024 * 1024;
+        return PTC_OK;
+    }
+    if (H->parse_time(v, &x) != PTC_OK)
+        return H->cfg_errorf(ctx, "'%s' expects a time, not '%s'", k.c_str(), str(v).c_str());
+    if (k == "tune.lua.session-timeout")
+        C.session_to = x;
+    else if (k == "tune.lua.task-timeout")
+        C.task_to = x;
+    else if (k == "tune.lua.service-timeout")
+        C.service_to = x;
+    else
+        C.burst_to = x;
+    return PTC_OK;
+}
+
+const ptc_keyword kws[] = {
+    {"lua-load", PTC_SEC_GLOBAL, 0, 1, -1, kw_lua_load, "lua-load <file> [<arg>...]"},
+    {"lua-load-per-thread", PTC_SEC_GLOBAL, 0, 1, -1, kw_lua_load,
+     "lua-load-per-thread <file> [<arg>...] (one state per worker process anyway)"},
+    {"lua-prepend-path", PTC_SEC_GLOBAL, 0, 1, 2, kw_lua_prepend_path,
+     "lua-prepend-path <string> [path|cpath]"},
+    {"tune.lua.session-timeout", PTC_SEC_GLOBAL, 0, 1, 1, kw_tune,
+     "tune.lua.session-timeout <time>"},
+    {"tune.lua.task-timeout", PTC_SEC_GLOBAL, 0, 1, 1, kw_tune, "tune.lua.task-timeout <time>"},
+    {"tune.lua.service-timeout", PTC_SEC_GLOBAL, 0, 1, 1, kw_tune,
+     "tune.lua.service-timeout <time>"},
+    {"tune.lua.burst-timeout", PTC_SEC_GLOBAL, 0, 1, 1, kw_tune,
+     "tune.lua.burst-timeout <time>"},
+    {"tune.lua.forced-yield", PTC_SEC_GLOBAL, 0, 1, 1, kw_tune, "tune.lua.forced-yield <n>"},
+    {"tune.lua.maxmem", PTC_SEC_GLOBAL, 0, 1, 1, kw_tune, "tune.lua.maxmem <megabytes>"},
+};
+
+const ptc_hook hooks[] = {
+    {PTC_PHASE_CLOSE, 0, close_hook},
+};
+
+int mod_init(ptc_modref* self)
+{
+    SELF = self;
+    static const ptc_fetch in = {"lua.__in", PTC_SMP_ANY, PTC_USE_ANY, 0, 0, nullptr, nullptr,
+                                 "internal: the value a Lua converter call feeds"};
+    if (H->fetch_register(self, &in, sizeof(in), fetch_conv_in, nullptr) != PTC_OK)
+        return PTC_ERROR;
+    static const uint32_t sets[] = {PTC_RULES_HTTP_REQ, PTC_RULES_HTTP_RES,
+                                    PTC_RULES_TCP_REQ_CONTENT, PTC_RULES_TCP_RES_CONTENT,
+                                    PTC_RULES_HTTP_AFTER_RES};
+    for (uint32_t rs : sets) {
+        ptc_action a = {rs, "lua.", nullptr, act_exec, "lua.<name> [<arg>...]"};
+        if (H->action_register(self, &a, sizeof(a), act_parse, (void*)(uintptr_t)rs) != PTC_OK)
+            return PTC_ERROR;
+    }
+    return PTC_OK;
+}
+
+// ---- Proxy and Server objects (core.proxies, core.frontends, core.backends) --------------
+
+ptc_server* check_server(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_rawgeti(l, 1, 0);
+    ptc_server* sv = (ptc_server*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!sv)
+        luaL_error(l, "not a Server object");
+    return sv;
+}
+
+int l_srv_get_addr(lua_State* l)
+{
+    struct sockaddr_storage ss;
+    socklen_t n = H->server_addr(check_server(l), &ss);
+    char buf[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (n && ss.ss_family == AF_INET) {
+        inet_ntop(AF_INET, &((sockaddr_in*)&ss)->sin_addr, buf, sizeof(buf));
+        port = ntohs(((sockaddr_in*)&ss)->sin_port);
+    } else if (n && ss.ss_family == AF_INET6) {
+        inet_ntop(AF_INET6, &((sockaddr_in6*)&ss)->sin6_addr, buf, sizeof(buf));
+        port = ntohs(((sockaddr_in6*)&ss)->sin6_port);
+    }
+    lua_pushfstring(l, "%s:%d", buf, port);
+    return 1;
+}
+int l_srv_get_weight(lua_State* l)
+{
+    // the configured weight (the runtime one is not readable through the ABI)
+    lua_pushinteger(l, H->server_iweight(check_server(l)));
+    return 1;
+}
+int l_srv_set_weight(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    std::string w = luaL_checkstring(l, 2);
+    bool pct = !w.empty() && w.back() == '%';
+    unsigned long v = strtoul(w.c_str(), nullptr, 10);
+    H->server_set_weight(sv, (uint32_t)v, pct ? PTC_WEIGHT_PERCENT : 0);
+    return 0;
+}
+int srv_admin(lua_State* l, uint32_t a)
+{
+    H->server_set_admin(check_server(l), a, "changed from Lua");
+    return 0;
+}
+int l_srv_set_drain(lua_State* l) { return srv_admin(l, PTC_SRV_ADMIN_DRAIN); }
+int l_srv_set_maint(lua_State* l) { return srv_admin(l, PTC_SRV_ADMIN_MAINT); }
+int l_srv_set_ready(lua_State* l) { return srv_admin(l, PTC_SRV_ADMIN_READY); }
+int l_srv_is_draining(lua_State* l)
+{
+    lua_pushboolean(l, (H->server_state(check_server(l)) & PTC_SRV_ST_DRAIN) != 0);
+    return 1;
+}
+int l_srv_get_stats(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    uint32_t st = H->server_state(sv);
+    lua_newtable(l);
+    lua_pushstring(l, str(H->server_name(sv)).c_str());
+    lua_setfield(l, -2, "svname");
+    lua_pushstring(l, str(H->proxy_name(H->server_backend(sv))).c_str());
+    lua_setfield(l, -2, "pxname");
+    lua_pushstring(l, st & PTC_SRV_ST_MAINT ? "MAINT"
+                      : st & PTC_SRV_ST_DRAIN ? "DRAIN"
+                      : st & PTC_SRV_ST_UP    ? "UP"
+                                              : "DOWN");
+    lua_setfield(l, -2, "status");
+    lua_pushinteger(l, H->server_id(sv));
+    lua_setfield(l, -2, "sid");
+    return 1;
+}
+
+int l_px_get_mode(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__mode");
+    return 1;
+}
+int l_px_get_cap(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__cap");
+    return 1;
+}
+
+void build_proxies()
+{
+    static const luaL_Reg srv_fns[] = {
+        {"get_addr", l_srv_get_addr},     {"get_weight", l_srv_get_weight},
+        {"set_weight", l_srv_set_weight}, {"set_drain", l_srv_set_drain},
+        {"set_maint", l_srv_set_maint},   {"set_ready", l_srv_set_ready},
+        {"is_draining", l_srv_is_draining}, {"get_stats", l_srv_get_stats},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.server");
+    luaL_newlib(L, srv_fns);
+    for (const char* m : {"set_maxconn", "get_maxconn", "set_addr", "shut_sess",
+                          "check_enable", "check_disable", "check_force_up",
+                          "check_force_nolb", "check_force_down", "agent_enable",
+                          "agent_disable", "agent_force_up", "agent_force_down"}) {
+        std::string full = std::string("Server:") + m;
+        set_missing(L, m, keep(full));
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    static const luaL_Reg px_fns[] = {
+        {"get_mode", l_px_get_mode},
+        {"get_cap", l_px_get_cap},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.proxy");
+    luaL_newlib(L, px_fns);
+    for (const char* m : {"pause", "resume", "stop", "shut_bcksess", "get_stats"}) {
+        std::string full = std::string("Proxy:") + m;
+        set_missing(L, m, keep(full));
+    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+
+    lua_getglobal(L, "core");
+    lua_newtable(L); // proxies
+    lua_newtable(L); // frontends
+    lua_newtable(L); // backends
+    int core = lua_absindex(L, -4), all = core + 1, fes = core + 2, bes = core + 3;
+    for (ptc_proxy* p = H->proxy_next(nullptr); p; p = H->proxy_next(p)) {
+        std::string name = str(H->proxy_name(p));
+        uint32_t cap = H->proxy_cap(p);
+        lua_newtable(L);
+        lua_pushstring(L, name.c_str());
+        lua_setfield(L, -2, "name");
+        lua_pushstring(L, str(H->proxy_mode(p)).c_str());
+        lua_setfield(L, -2, "__mode");
+        lua_pushstring(L, (cap & PTC_SEC_FRONTEND) && (cap & PTC_SEC_BACKEND) ? "frontend,backend"
+                          : (cap & PTC_SEC_FRONTEND)                          ? "frontend"
+                                                                              : "backend");
+        lua_setfield(L, -2, "__cap");
+        lua_newtable(L);
+        if (cap & PTC_SEC_BACKEND)
+            for (ptc_server* sv = H->server_next(p, nullptr); sv; sv = H->server_next(p, sv)) {
+                std::string sn = str(H->server_name(sv));
+                lua_newtable(L);
+                lua_pushlightuserdata(L, sv);
+                lua_rawseti(L, -2, 0);
+                lua_pushstring(L, sn.c_str());
+                lua_setfield(L, -2, "name");
+                lua_pushinteger(L, H->server_id(sv));
+                lua_setfield(L, -2, "puid");
+                luaL_setmetatable(L, "portico.server");
+                lua_setfield(L, -2, sn.c_str());
+            }
+        lua_setfield(L, -2, "servers");
+        luaL_setmetatable(L, "portico.proxy");
+        lua_pushvalue(L, -1);
+        lua_setfield(L, all, name.c_str());
+        if (cap & PTC_SEC_FRONTEND) {
+            lua_pushvalue(L, -1);
+            lua_setfield(L, fes, name.c_str());
+        }
+        if (cap & PTC_SEC_BACKEND) {
+            lua_pushvalue(L, -1);
+            lua_setfield(L, bes, name.c_str());
+        }
+        lua_pop(L, 1);
+    }
+    lua_setfield(L, core, "backends");
+    lua_setfield(L, core, "frontends");
+    lua_setfield(L, core, "proxies");
+    lua_pop(L, 1);
+}
+
+int mod_post_config(ptc_modref*)
+{
+    HTTP = (const ptc_http_api*)H->api_lookup(PTC_HTTP_API_NAME, 1, nullptr);
+    if (L)
+        build_proxies();
+    return PTC_OK;
+}
+
+int mod_worker_init(ptc_modref*)
+{
+    if (!L)
+        return PTC_OK;
+    for (int ref : g_inits) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+        g_call_start = mono_ms();
+        g_call_timeout = C.task_to;
+        if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+            H->log(PTC_LOG_ERR, "Lua init: runtime error: %s", lua_tostring(L, -1));
+            lua_pop(L, 1);
+        }
+    }
+    for (lfn* f : g_tasks) {
+        run_ctx* rc = run_new(f, nullptr, "task", C.task_to);
+        ptc_task* tk = H->task_new(SELF, task_fn, rc);
+        if (!tk) {
+            run_free(rc);
+            continue;
+        }
+        rc->timer = nullptr;
+        rc->own = tk;
+        H->task_schedule(tk, 0);
+    }
+    return PTC_OK;
+}
+
+const ptc_module desc = {
+    .magic = PTC_MODULE_MAGIC,
+    .abi_major = PTC_ABI_MAJOR,
+    .abi_minor = PTC_ABI_MINOR,
+    .size = sizeof(ptc_module),
+    .name = "lua",
+    .version = "0.1.0",
+    .description = "HAProxy's Lua API on Lua 5.4 (lua-load, actions, fetches, services, tasks)",
+    .keywords = kws,
+    .keyword_count = PTC_COUNTOF(kws),
+    .keyword_size = sizeof(ptc_keyword),
+    .hooks = hooks,
+    .hook_count = PTC_COUNTOF(hooks),
+    .hook_size = sizeof(ptc_hook),
+    .proto_size = sizeof(ptc_proto),
+    .init = mod_init,
+    .post_config = mod_post_config,
+    .worker_init = mod_worker_init,
+    .fetch_size = sizeof(ptc_fetch),
+    .conv_size = sizeof(ptc_conv),
+    .action_size = sizeof(ptc_action),
+    .stream_state_size = sizeof(sstate),
+    .features = "LUA",
+};
+
+} // namespace
+
+PTC_MODULE_ENTRY(host)
+{
+    H = host;
+    if (!PTC_HOST_HAS(host, service_register))
+        return nullptr;
+    return &desc;
+}
