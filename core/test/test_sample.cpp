@@ -285,11 +285,13 @@ BOOST_AUTO_TEST_CASE(variables)
     v.u.str = ptc_str{"tiny", 4};
     BOOST_TEST(smp::var_set(w.ps(), s, &v));
     BOOST_TEST(w.eval("var(sess.a)") == "tiny");
-    // the host API knows names declared at configuration time only
+    // the host API reads names declared at configuration time, and (ABI 1.11, as HAProxy
+    // does for Lua) creates a name the configuration never used when it sets one
     ptc_sample out;
     BOOST_TEST(host_var_get(w.ps(), ptc_str{"txn.a", 5}, &out) == 1);
     BOOST_TEST(host_var_get(w.ps(), ptc_str{"txn.zz_unknown", 14}, &out) == 0);
-    BOOST_TEST(host_var_set(w.ps(), ptc_str{"txn.zz_unknown", 14}, &v) == 0);
+    BOOST_TEST(host_var_set(w.ps(), ptc_str{"txn.zz_unknown", 14}, &v) == 1);
+    BOOST_TEST(host_var_get(w.ps(), ptc_str{"txn.zz_unknown", 14}, &out) == 1);
     // end of transaction: txn goes, sess stays
     smp::txn_end(w.ps());
     BOOST_TEST(w.eval("var(txn.a)") == "<none>");
