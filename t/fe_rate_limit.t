@@ -52,10 +52,10 @@ sub burst {
 my ($early, $all) = burst(8090);
 cmp_ok($early, '>=', 10, "without a limit: most of the 20 clients answered at once ($early)");
 ($early, $all) = burst(8080);
-cmp_ok($early, '<=', 8, "rate-limit sessions 5: about 5 per second accepted ($early within 0.8 s)");
+cmp_ok($early, '<=', 11, "rate-limit sessions 5: about 5 per second accepted ($early within 0.8 s; a second boundary in the burst allows twice that)");
 is($all, 20, '... the others wait in the queue and are all served');
 my ($line) = grep { /^limited,FRONTEND,/ } split /\n/, cli_send($t->testdir . '/admin.sock', "show stat\n");
 my @f = split /,/, $line // '';
 is($f[34], 5, 'show stat: rate_lim 5');
 cmp_ok($f[35], '>=', 5, "show stat: rate_max ($f[35])");
-cmp_ok($f[35], '<=', 8, '... close to the limit');
+cmp_ok($f[35], '<=', 11, '... close to the limit');
