@@ -16,7 +16,7 @@ use Test::Portico qw/ http port cli_send /;
 plan skip_all => 'needs /usr/sbin/haproxy as the other peer' unless -x '/usr/sbin/haproxy';
 my $t = Test::Portico->new();
 $t->portico_only;
-$t->has(qw/ stick http /)->plan(8);
+$t->has(qw/ stick http /)->plan(11);
 
 sub cfg {
     my ($who, $cli, $fe) = @_;
@@ -122,3 +122,17 @@ for my $round (1 .. 2) {
 }
 like($hellos[1] // '', qr/^HAProxyS 2\.1\nfake\npor \d+ 1\n/, 'and portico reconnects with a new hello')
     or diag(explain(\@hellos));
+
+sub check_err {
+    my ($cfg, $re, $name) = @_;
+    my $c = Test::Portico->new();
+    $c->config("%%GLOBAL%%\ndefaults\n    mode http\n$cfg");
+    my ($rc, $o) = $c->check_config();
+    ok($rc != 0 && $o =~ $re, $name) or diag($o);
+}
+check_err("frontend f\n    bind 127.0.0.1:1\n    stick-table type ip size 10 peers nosuch\n",
+    qr/unknown peers section 'nosuch'/, 'a table naming an unknown peers section is refused');
+check_err("peers p\n    bind 127.0.0.1:1\n    peer a 127.0.0.1:2\n",
+    qr/cfg:\d+\b.*'bind' in a peers section is not supported yet/, 'bind in a peers section refused with file:line');
+check_err("peers p\n    peer a 127.0.0.1:2\n    peer a 127.0.0.1:3\n",
+    qr/cfg:\d+\b.*peer 'a' is already defined/, 'a peer defined twice is refused');

@@ -497,8 +497,9 @@ typedef struct ptc_host {
     /** Evaluate a compiled condition on stream `s`: 1 when the rule applies (the "if"
      *  condition holds, the "unless" one does not), else 0. Worker. Since 1.10. */
     int (*cond_eval)(ptc_stream *s, const ptc_cond *c);
-    /** This instance's peer name in "peers" sections: "localpeer", else -L, else the
-     *  host name. Since 1.10. */
+    /** This instance's peer name in "peers" sections: -L, else "localpeer", else the
+     *  host name (from worker_init on: -L is applied after the configuration).
+     *  Since 1.10. */
     ptc_str (*local_peer)(void);
 
     /* ---- variables (1.11) ---- */
