@@ -504,6 +504,41 @@ step send_request_head(ptc_stream* s, txn& t)
     return step::WAIT; // nothing more until the server answers
 }
 
+// Adds header <name> holding the address <which> (PTC_ADDR_*) of the stream, unless it
+// lies in the "except" network (when set): option forwardfor and option originalto.
+void add_addr_header(ptc_stream* s, txn& t, std::string_view name, uint32_t which,
+                     bool except4, const uint8_t* net4, const uint8_t* mask4, bool except6,
+                     const uint8_t* net6, const uint8_t* mask6)
+{
+    sockaddr_storage ss;
+    if (!host->stream_addr(s, which, &ss))
+        return;
+    const uint8_t* a;
+    int n;
+    bool except;
+    const uint8_t *net, *mask;
+    if (ss.ss_family == AF_INET) {
+        a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
+        n = 4, except = except4, net = net4, mask = mask4;
+    } else if (ss.ss_family == AF_INET6) {
+        a = reinterpret_cast<const uint8_t*>(
+            &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr);
+        n = 16, except = except6, net = net6, mask = mask6;
+    } else {
+        return; // unix sockets: no address to report
+    }
+    if (except) {
+        bool in = true;
+        for (int i = 0; i < n; ++i)
+            in = in && (a[i] & mask[i]) == net[i];
+        if (in)
+            return;
+    }
+    char ip[INET6_ADDRSTRLEN];
+    inet_ntop(n == 4 ? AF_INET : AF_INET6, a, ip, sizeof(ip));
+    head_add(s, REQ, t.idx, name, ip);
+}
+
 // Adds the X-Forwarded-For header (option forwardfor) of <c>.
 void add_forwardfor(ptc_stream* s, txn& t, const proxy_conf& c)
 {
@@ -513,74 +548,18 @@ void add_forwardfor(ptc_stream* s, txn& t, const proxy_conf& c)
     host->chan_data(s, REQ, &d);
     if (c.ff_if_none && index_find(t.idx, d.ptr, name, 0) >= 0)
         return;
-    sockaddr_storage ss;
-    if (!host->stream_addr(s, PTC_ADDR_CLIENT, &ss))
-        return;
-    char ip[INET6_ADDRSTRLEN];
-    if (ss.ss_family == AF_INET) {
-        const auto* a = reinterpret_cast<const uint8_t*>(
-            &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
-        if (c.ff_except4) {
-            bool in = true;
-            for (int i = 0; i < 4; ++i)
-                in = in && (a[i] & c.ff_mask4[i]) == c.ff_net4[i];
-            if (in)
-                return;
-        }
-        inet_ntop(AF_INET, a, ip, sizeof(ip));
-    } else if (ss.ss_family == AF_INET6) {
-        const auto* a = reinterpret_cast<const uint8_t*>(
-            &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr);
-        if (c.ff_except6) {
-            bool in = true;
-            for (int i = 0; i < 16; ++i)
-                in = in && (a[i] & c.ff_mask6[i]) == c.ff_net6[i];
-            if (in)
-                return;
-        }
-        inet_ntop(AF_INET6, a, ip, sizeof(ip));
-    } else {
-        return; // unix sockets: no address to report
-    }
-    head_add(s, REQ, t.idx, name, ip);
+    add_addr_header(s, t, name, PTC_ADDR_CLIENT, c.ff_except4, c.ff_net4, c.ff_mask4,
+                    c.ff_except6, c.ff_net6, c.ff_mask6);
 }
 
 // Adds the X-Original-To header (option originalto) of <c>: the local address the client
-// connected to, unless it is in the "except" network.
+// connected to.
 void add_originalto(ptc_stream* s, txn& t, const proxy_conf& c)
 {
     std::string_view name = c.ot_hdr ? std::string_view(c.ot_hdr, c.ot_hdr_len)
                                      : std::string_view("x-original-to");
-    sockaddr_storage ss;
-    if (!host->stream_addr(s, PTC_ADDR_FRONTEND, &ss))
-        return;
-    char ip[INET6_ADDRSTRLEN];
-    if (ss.ss_family == AF_INET) {
-        const auto* a = reinterpret_cast<const uint8_t*>(
-            &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
-        if (c.ot_except4) {
-            bool in = true;
-            for (int i = 0; i < 4; ++i)
-                in = in && (a[i] & c.ot_mask4[i]) == c.ot_net4[i];
-            if (in)
-                return;
-        }
-        inet_ntop(AF_INET, a, ip, sizeof(ip));
-    } else if (ss.ss_family == AF_INET6) {
-        const auto* a = reinterpret_cast<const uint8_t*>(
-            &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr);
-        if (c.ot_except6) {
-            bool in = true;
-            for (int i = 0; i < 16; ++i)
-                in = in && (a[i] & c.ot_mask6[i]) == c.ot_net6[i];
-            if (in)
-                return;
-        }
-        inet_ntop(AF_INET6, a, ip, sizeof(ip));
-    } else {
-        return;
-    }
-    head_add(s, REQ, t.idx, name, ip);
+    add_addr_header(s, t, name, PTC_ADDR_FRONTEND, c.ot_except4, c.ot_net4, c.ot_mask4,
+                    c.ot_except6, c.ot_net6, c.ot_mask6);
 }
 
 // Hop-by-hop fix-ups of the request head before it goes to the server: connection mode,

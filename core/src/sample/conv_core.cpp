@@ -25,23 +25,6 @@ bool out_str(ptc_sample* io, char* b, size_t n, uint32_t type = PTC_SMP_STR)
     return true;
 }
 
-inline bool is_int(std::string_view t, int64_t& v)
-{
-    if (t.empty())
-        return false;
-    size_t i = (t[0] == '-' || t[0] == '+') ? 1 : 0;
-    if (i == t.size())
-        return false;
-    uint64_t x = 0;
-    for (; i < t.size(); i++) {
-        if (t[i] < '0' || t[i] > '9' || x > (uint64_t)INT64_MAX / 10)
-            return false;
-        x = x * 10 + (uint64_t)(t[i] - '0');
-    }
-    v = t[0] == '-' ? -(int64_t)x : (int64_t)x;
-    return true;
-}
-
 std::string_view sv(const ptc_arg& a) { return std::string_view(a.str.ptr, a.str.len); }
 
 // ---- case, length --------------------------------------------------------------------------

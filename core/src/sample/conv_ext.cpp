@@ -26,22 +26,6 @@ std::deque<std::string> g_ext_keys;
 
 std::string_view sv(const ptc_arg& a) { return std::string_view(a.str.ptr, a.str.len); }
 
-bool parse_int(std::string_view t, int64_t& v)
-{
-    if (t.empty())
-        return false;
-    size_t i = (t[0] == '-' || t[0] == '+') ? 1 : 0;
-    if (i == t.size())
-        return false;
-    uint64_t x = 0;
-    for (; i < t.size(); i++) {
-        if (t[i] < '0' || t[i] > '9' || x > (uint64_t)INT64_MAX / 10)
-            return false;
-        x = x * 10 + (uint64_t)(t[i] - '0');
-    }
-    v = t[0] == '-' ? -(int64_t)x : (int64_t)x;
-    return true;
-}
 
 int out_str(ptc_sample* io, char* b, size_t n, uint32_t type = PTC_SMP_STR)
 {
@@ -68,7 +52,7 @@ int chk_opt_ints(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
             args[i].sint = 0;
             continue;
         }
-        if (!parse_int(sv(args[i]), args[i].sint))
+        if (!is_int(sv(args[i]), args[i].sint))
             return arg_error(ctx, "failed to parse '" + std::string(sv(args[i])) +
                                       "' as type signed integer at position " +
                                       std::to_string(i + 1));
@@ -638,7 +622,7 @@ int c_ub64dec(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
 int chk_be2dec(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
 {
     for (uint32_t i = 1; i < nargs; i++)
-        if (!parse_int(sv(args[i]), args[i].sint))
+        if (!is_int(sv(args[i]), args[i].sint))
             return arg_error(ctx, "failed to parse '" + std::string(sv(args[i])) +
                                       "' as type signed integer at position " +
                                       std::to_string(i + 1));
@@ -681,7 +665,7 @@ int chk_be2hex(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
             args[i].sint = 0;
             continue;
         }
-        if (!parse_int(sv(args[i]), args[i].sint))
+        if (!is_int(sv(args[i]), args[i].sint))
             return arg_error(ctx, "failed to parse '" + std::string(sv(args[i])) +
                                       "' as type signed integer at position " +
                                       std::to_string(i + 1));
@@ -753,7 +737,7 @@ int c_htonl(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* io)
 
 int chk_time(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
 {
-    if (nargs > 1 && !parse_int(sv(args[1]), args[1].sint))
+    if (nargs > 1 && !is_int(sv(args[1]), args[1].sint))
         return arg_error(ctx, "failed to parse '" + std::string(sv(args[1])) +
                                   "' as type signed integer at position 2");
     return PTC_OK;
@@ -782,7 +766,7 @@ int chk_http_date(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     if (nargs > 0) {
         if (!args[0].str.len)
             args[0].sint = 0;
-        else if (!parse_int(sv(args[0]), args[0].sint))
+        else if (!is_int(sv(args[0]), args[0].sint))
             return arg_error(ctx, "failed to parse '" + std::string(sv(args[0])) +
                                       "' as type signed integer at position 1");
     }
