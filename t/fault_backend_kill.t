@@ -51,10 +51,19 @@ for my $case (['plain', 8080, 8081], ['retry', 8090, 8083]) {
     my @after = grep { $_->{t0} > $t_kill + 0.1 } @r;
     cmp_ok(scalar @r, '>', 50, "$name: load ran (" . scalar(@r) . ' requests)');
     if ($name eq 'plain') {
-        # in-flight requests fail with 502 (or their connection closes); 503 is the bug below
+        # in-flight requests fail with 502 (or their connection closes); 503 is the bug below.
+        # Without retry-on, a client can also lose the request it sends next if it goes out
+        # on a pooled connection the dead server had closed before portico saw it close (as
+        # HAProxy's "http-reuse safe": a later request of a session may take an idle
+        # connection, and only the client can retry it). So: one in-flight request per
+        # client, plus at most one sent on a stale pooled connection.
         my @inflight = grep { $_->{status} != 503 } @fail;
-        cmp_ok(scalar @inflight, '<=', $conc, "$name: at most the $conc in-flight requests "
-            . 'failed (' . scalar(@inflight) . ')');
+        my %per;
+        $per{$_->{client}}++ for @inflight;
+        my ($worst) = sort { $b <=> $a } values %per;
+        cmp_ok($worst // 0, '<=', 2, "$name: a client lost at most its in-flight request and "
+            . 'one on a stale pooled connection (' . scalar(@inflight) . ' in all)')
+            or diag(join ', ', map { "$_->{client}:$_->{status}/$_->{why}" } @inflight);
         is(scalar(grep { $_->{status} == 503 } @fail), 0, "$name: no 503 (retries redispatched)");
     } else {
         # the reset that ends the empty response and starts the L7 retry arrives with the
