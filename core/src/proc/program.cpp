@@ -148,9 +148,13 @@ pid_t spawn(const program_conf& p)
         sigprocmask(SIG_SETMASK, &none, nullptr);
         for (int s = 1; s < NSIG; s++)
             signal(s, SIG_DFL);
-        for (int fd = 3; fd < 65536; fd++)
-            if (close(fd) < 0 && errno == EBADF && fd > 1024)
-                break;
+        // every descriptor above stdio, gaps or not (a kernel without close_range: all of
+        // them up to the descriptor limit)
+        if (close_range(3, ~0U, 0) < 0) {
+            long max = sysconf(_SC_OPEN_MAX);
+            for (long fd = 3; fd < (max > 0 ? max : 1048576); fd++)
+                close((int)fd);
+        }
         if (p.gid >= 0) {
             setgroups(0, nullptr);
             if (setgid((gid_t)p.gid) < 0) {
