@@ -125,6 +125,8 @@ void cli_reply_append(ptc_cli_reply* r, const char* fmt, va_list ap);
 
 // Splits one line into commands and words as HAProxy does ('\' escapes, ';' separates).
 std::vector<std::vector<std::string>> cli_split(const std::string& line);
+// One word quoted for cli_split: a space, tab, ';' or '\\' gets a '\\' before it.
+std::string cli_word(const std::string& w);
 
 // Renderings (exact HAProxy 2.6 formats).
 std::string cli_stat_header();

@@ -1144,6 +1144,17 @@ void cli_reply_append(ptc_cli_reply* r, const char* fmt, va_list ap)
     r->out->append(big);
 }
 
+std::string cli_word(const std::string& w)
+{
+    std::string o;
+    for (char c : w) {
+        if (c == ' ' || c == '\\' || c == ';' || c == '\t')
+            o += '\\';
+        o += c;
+    }
+    return o;
+}
+
 std::vector<std::vector<std::string>> cli_split(const std::string& line)
 {
     std::vector<words> cmds(1);

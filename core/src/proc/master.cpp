@@ -424,18 +424,6 @@ bool check_new_config(const master_opts& o, std::string& out)
 
 const char* const k_env_srvstate = "PORTICO_MW_SRVSTATE";
 
-// A word for the runtime API's line splitter ('\' escapes).
-std::string cli_word(const std::string& w)
-{
-    std::string o;
-    for (char c : w) {
-        if (c == ' ' || c == '\\' || c == ';' || c == '\t')
-            o += '\\';
-        o += c;
-    }
-    return o;
-}
-
 const char* op_word(uint32_t op)
 {
     return op == SRV_OP_DOWN ? "down" : op == SRV_OP_STOPPING ? "stopping" : "up";

@@ -34,17 +34,6 @@ constexpr long ADM_FMAINT = 0x01, ADM_IMAINT = 0x02, ADM_CMAINT = 0x04, ADM_FDRA
 constexpr long CHK_CONFIGURED = 0x02, CHK_ENABLED = 0x04;
 constexpr long CHK_KNOWN = 0x01 | 0x02 | 0x04 | 0x08 | 0x10;
 
-std::string word(const std::string& w)
-{
-    std::string o;
-    for (char c : w) {
-        if (c == ' ' || c == '\\' || c == ';' || c == '\t')
-            o += '\\';
-        o += c;
-    }
-    return o;
-}
-
 bool to_long(const std::string& s, long& v)
 {
     if (s.empty())
@@ -189,7 +178,7 @@ void apply_server(cli_session& cs, proxy& be, server& sv, const std::vector<std:
                  sv.name.c_str(), bad.c_str());
         return;
     }
-    std::string who = word(be.name + "/" + sv.name);
+    std::string who = cli_word(be.name + "/" + sv.name);
     // operational state: through the health checks ("set server ... health"), which is
     // refused for a server without checks (it keeps the state its checks give it: up)
     if (cli_has_command("set server " + who + " health")) {
@@ -228,7 +217,7 @@ void apply_server(cli_session& cs, proxy& be, server& sv, const std::vector<std:
         be.shared->cfg_lock.unlock();
     }
     if (port > 0 && addr_port(a) != (uint16_t)port && !addr_ip(a).empty())
-        cli_run_line(cs, "set server " + who + " addr " + word(addr_ip(a)) + " port " +
+        cli_run_line(cs, "set server " + who + " addr " + cli_word(addr_ip(a)) + " port " +
                              std::to_string(port));
     // the health-check port and address
     if (np > 17 && p[17] != "0" && cli_has_command("set server " + who + " check-port"))
