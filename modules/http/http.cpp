@@ -504,12 +504,19 @@ step send_request_head(ptc_stream* s, txn& t)
     return step::WAIT; // nothing more until the server answers
 }
 
-// Adds header <name> holding the address <which> (PTC_ADDR_*) of the stream, unless it
-// lies in the "except" network (when set): option forwardfor and option originalto.
-void add_addr_header(ptc_stream* s, txn& t, std::string_view name, uint32_t which,
-                     bool except4, const uint8_t* net4, const uint8_t* mask4, bool except6,
-                     const uint8_t* net6, const uint8_t* mask6)
+// Adds the header of <c> (option forwardfor: <which> PTC_ADDR_CLIENT, default name
+// X-Forwarded-For; option originalto: PTC_ADDR_FRONTEND, X-Original-To) holding that address
+// of the stream, unless it lies in the "except" network or (if-none) the request has one.
+void add_addr_header(ptc_stream* s, txn& t, const addr_hdr_conf& c, uint32_t which,
+                     std::string_view dflt)
 {
+    std::string_view name = c.hdr ? std::string_view(c.hdr, c.hdr_len) : dflt;
+    if (c.if_none) {
+        ptc_str d;
+        host->chan_data(s, REQ, &d);
+        if (index_find(t.idx, d.ptr, name, 0) >= 0)
+            return;
+    }
     sockaddr_storage ss;
     if (!host->stream_addr(s, which, &ss))
         return;
@@ -519,11 +526,11 @@ void add_addr_header(ptc_stream* s, txn& t, std::string_view name, uint32_t whic
     const uint8_t *net, *mask;
     if (ss.ss_family == AF_INET) {
         a = reinterpret_cast<const uint8_t*>(&reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr);
-        n = 4, except = except4, net = net4, mask = mask4;
+        n = 4, except = c.except4, net = c.net4, mask = c.mask4;
     } else if (ss.ss_family == AF_INET6) {
         a = reinterpret_cast<const uint8_t*>(
             &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr);
-        n = 16, except = except6, net = net6, mask = mask6;
+        n = 16, except = c.except6, net = c.net6, mask = c.mask6;
     } else {
         return; // unix sockets: no address to report
     }
@@ -539,43 +546,20 @@ void add_addr_header(ptc_stream* s, txn& t, std::string_view name, uint32_t whic
     head_add(s, REQ, t.idx, name, ip);
 }
 
-// Adds the X-Forwarded-For header (option forwardfor) of <c>.
-void add_forwardfor(ptc_stream* s, txn& t, const proxy_conf& c)
-{
-    std::string_view name = c.ff_hdr ? std::string_view(c.ff_hdr, c.ff_hdr_len)
-                                     : std::string_view("x-forwarded-for");
-    ptc_str d;
-    host->chan_data(s, REQ, &d);
-    if (c.ff_if_none && index_find(t.idx, d.ptr, name, 0) >= 0)
-        return;
-    add_addr_header(s, t, name, PTC_ADDR_CLIENT, c.ff_except4, c.ff_net4, c.ff_mask4,
-                    c.ff_except6, c.ff_net6, c.ff_mask6);
-}
-
-// Adds the X-Original-To header (option originalto) of <c>: the local address the client
-// connected to.
-void add_originalto(ptc_stream* s, txn& t, const proxy_conf& c)
-{
-    std::string_view name = c.ot_hdr ? std::string_view(c.ot_hdr, c.ot_hdr_len)
-                                     : std::string_view("x-original-to");
-    add_addr_header(s, t, name, PTC_ADDR_FRONTEND, c.ot_except4, c.ot_net4, c.ot_mask4,
-                    c.ot_except6, c.ot_net6, c.ot_mask6);
-}
-
 // Hop-by-hop fix-ups of the request head before it goes to the server: connection mode,
 // X-Forwarded-For, X-Original-To.
 void prepare_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
     // option forwardfor: the backend's settings win when both have it.
-    if (t.be_conf && t.be_conf->ff_on)
-        add_forwardfor(s, t, *t.be_conf);
-    else if (t.fe_conf && t.fe_conf->ff_on)
-        add_forwardfor(s, t, *t.fe_conf);
-    if (t.be_conf && t.be_conf->ot_on)
-        add_originalto(s, t, *t.be_conf);
-    else if (t.fe_conf && t.fe_conf->ot_on)
-        add_originalto(s, t, *t.fe_conf);
+    if (t.be_conf && t.be_conf->ff.on)
+        add_addr_header(s, t, t.be_conf->ff, PTC_ADDR_CLIENT, "x-forwarded-for");
+    else if (t.fe_conf && t.fe_conf->ff.on)
+        add_addr_header(s, t, t.fe_conf->ff, PTC_ADDR_CLIENT, "x-forwarded-for");
+    if (t.be_conf && t.be_conf->ot.on)
+        add_addr_header(s, t, t.be_conf->ot, PTC_ADDR_FRONTEND, "x-original-to");
+    else if (t.fe_conf && t.fe_conf->ot.on)
+        add_addr_header(s, t, t.fe_conf->ot, PTC_ADDR_FRONTEND, "x-original-to");
     if (t.conn_mode >= CM_SCL) {
         // http-server-close / httpclose: one request per server connection.
         c.srv_ka = false;

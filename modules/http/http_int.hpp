@@ -78,6 +78,18 @@ enum : uint32_t {
 inline constexpr uint32_t retry_l7_mask = ~(RETRY_CONN_FAILURE | RETRY_SET);
 
 // This module's conf blob for a proxy (frontend, backend, listen or defaults).
+// option forwardfor|originalto [except <network>] [header <name>] [if-none]: a header
+// carrying one of the stream's addresses to the server.
+struct addr_hdr_conf {
+    bool on;
+    bool if_none;            // forwardfor only: not when the request has the header
+    bool except4, except6;   // except <network>, per family
+    uint8_t net4[4], mask4[4];
+    uint8_t net6[16], mask6[16];
+    const char* hdr;         // header name (the option's default when NULL)
+    uint32_t hdr_len;
+};
+
 struct proxy_conf {
     uint64_t tmo_request;    // timeout http-request, PTC_TMO_DEFAULT if unset
     uint64_t tmo_idle;       // keep-alive idle: http-keep-alive, else http-request, else DEFAULT
@@ -86,33 +98,18 @@ struct proxy_conf {
     uint64_t tmo_server_fin; // timeout server-fin, 0 if unset
     uint32_t reuse;          // http-reuse: REUSE_* (backend side)
     uint8_t conn_mode;       // CM_*
-    bool ff_on;              // option forwardfor
-    bool ff_if_none;         // ... if-none
-    bool ff_except4;         // ... except <IPv4 net>
-    bool ff_except6;         // ... except <IPv6 net>
     bool accept_invalid_req; // option accept-invalid-http-request
     bool accept_invalid_res; // option accept-invalid-http-response
     bool abortonclose;       // option abortonclose (backend side)
     bool ignore_probes;      // option http-ignore-probes (frontend side)
     bool pretend_ka;         // option http-pretend-keepalive (backend side)
-    uint8_t ff_net4[4], ff_mask4[4];
-    uint8_t ff_net6[16], ff_mask6[16];
-    const char* ff_hdr;      // header name ("x-forwarded-for" when NULL)
-    uint32_t ff_hdr_len;
     uint32_t monitor_uri_len;
     const char* monitor_uri; // monitor-uri, or NULL
     uint32_t retry_on;       // RETRY_* bits
     uint32_t uid_hdr_len;    // unique-id-header: name length (0: none)
     const char* uid_hdr;     // unique-id-header name, or NULL
-    // option originalto [except <network>] [header <name>]: the local address the client
-    // connected to, in X-Original-To
-    bool ot_on;
-    bool ot_except4;
-    bool ot_except6;
-    uint8_t ot_net4[4], ot_mask4[4];
-    uint8_t ot_net6[16], ot_mask6[16];
-    const char* ot_hdr;      // header name ("x-original-to" when NULL)
-    uint32_t ot_hdr_len;
+    addr_hdr_conf ff;        // option forwardfor
+    addr_hdr_conf ot;        // option originalto: the local address the client connected to
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.

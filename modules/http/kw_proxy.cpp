@@ -69,93 +69,62 @@ int parse_http_reuse(const ptc_kw_ctx* ctx)
 }
 
 // option forwardfor [except <network>] [header <name>] [if-none]
-int parse_option_forwardfor(const ptc_kw_ctx* ctx)
-{
-    proxy_conf* c = conf_of(ctx);
-    c->ff_on = true;
-    c->ff_if_none = c->ff_except4 = c->ff_except6 = false;
-    c->ff_hdr = nullptr;
-    c->ff_hdr_len = 0;
-    for (uint32_t i = ctx->kw_words; i < ctx->argc; ++i) {
-        std::string_view w = sv(ctx->args[i]);
-        if (w == "if-none") {
-            c->ff_if_none = true;
-        } else if (w == "except" || w == "header") {
-            if (i + 1 >= ctx->argc)
-                return host->cfg_errorf(ctx, "'option forwardfor' '%.*s' expects an argument",
-                                        int(w.size()), w.data());
-            std::string_view v = sv(ctx->args[++i]);
-            if (w == "header") {
-                if (v.empty() || v.find_first_of(" :\t") != std::string_view::npos)
-                    return host->cfg_errorf(ctx, "'option forwardfor' invalid header name "
-                                            "'%.*s'", int(v.size()), v.data());
-                c->ff_hdr = host->cfg_strdup(ctx, ctx->args[i]);
-                c->ff_hdr_len = uint32_t(v.size());
-                continue;
-            }
-            bool v6;
-            uint8_t net[16], mask[16];
-            if (!parse_net(v, v6, net, mask))
-                return host->cfg_errorf(ctx, "'option forwardfor' 'except' expects a network, "
-                                        "got '%.*s'", int(v.size()), v.data());
-            if (v6) {
-                c->ff_except6 = true;
-                memcpy(c->ff_net6, net, 16);
-                memcpy(c->ff_mask6, mask, 16);
-            } else {
-                c->ff_except4 = true;
-                memcpy(c->ff_net4, net, 4);
-                memcpy(c->ff_mask4, mask, 4);
-            }
-        } else {
-            return host->cfg_errorf(ctx, "'option forwardfor' expects 'except', 'header' or "
-                                    "'if-none', got '%.*s'", int(w.size()), w.data());
-        }
-    }
-    return PTC_OK;
-}
-
 // option originalto [except <network>] [header <name>]
-int parse_option_originalto(const ptc_kw_ctx* ctx)
+int parse_addr_hdr_option(const ptc_kw_ctx* ctx, const char* opt, addr_hdr_conf& c)
 {
-    proxy_conf* c = conf_of(ctx);
-    c->ot_on = true;
-    c->ot_except4 = c->ot_except6 = false;
-    c->ot_hdr = nullptr;
-    c->ot_hdr_len = 0;
+    bool ff = strcmp(opt, "forwardfor") == 0;
+    c = addr_hdr_conf{};
+    c.on = true;
     for (uint32_t i = ctx->kw_words; i < ctx->argc; ++i) {
         std::string_view w = sv(ctx->args[i]);
+        if (ff && w == "if-none") {
+            c.if_none = true;
+            continue;
+        }
         if (w != "except" && w != "header")
-            return host->cfg_errorf(ctx, "'option originalto' expects 'except' or 'header', "
-                                    "got '%.*s'", int(w.size()), w.data());
+            return host->cfg_errorf(ctx, ff ? "'option %s' expects 'except', 'header' or "
+                                              "'if-none', got '%.*s'"
+                                            : "'option %s' expects 'except' or 'header', "
+                                              "got '%.*s'",
+                                    opt, int(w.size()), w.data());
         if (i + 1 >= ctx->argc)
-            return host->cfg_errorf(ctx, "'option originalto' '%.*s' expects an argument",
+            return host->cfg_errorf(ctx, "'option %s' '%.*s' expects an argument", opt,
                                     int(w.size()), w.data());
         std::string_view v = sv(ctx->args[++i]);
         if (w == "header") {
             if (v.empty() || v.find_first_of(" :\t") != std::string_view::npos)
-                return host->cfg_errorf(ctx, "'option originalto' invalid header name '%.*s'",
+                return host->cfg_errorf(ctx, "'option %s' invalid header name '%.*s'", opt,
                                         int(v.size()), v.data());
-            c->ot_hdr = host->cfg_strdup(ctx, ctx->args[i]);
-            c->ot_hdr_len = uint32_t(v.size());
+            c.hdr = host->cfg_strdup(ctx, ctx->args[i]);
+            c.hdr_len = uint32_t(v.size());
             continue;
         }
         bool v6;
         uint8_t net[16], mask[16];
         if (!parse_net(v, v6, net, mask))
-            return host->cfg_errorf(ctx, "'option originalto' 'except' expects a network, "
-                                    "got '%.*s'", int(v.size()), v.data());
+            return host->cfg_errorf(ctx, "'option %s' 'except' expects a network, got '%.*s'",
+                                    opt, int(v.size()), v.data());
         if (v6) {
-            c->ot_except6 = true;
-            memcpy(c->ot_net6, net, 16);
-            memcpy(c->ot_mask6, mask, 16);
+            c.except6 = true;
+            memcpy(c.net6, net, 16);
+            memcpy(c.mask6, mask, 16);
         } else {
-            c->ot_except4 = true;
-            memcpy(c->ot_net4, net, 4);
-            memcpy(c->ot_mask4, mask, 4);
+            c.except4 = true;
+            memcpy(c.net4, net, 4);
+            memcpy(c.mask4, mask, 4);
         }
     }
     return PTC_OK;
+}
+
+int parse_option_forwardfor(const ptc_kw_ctx* ctx)
+{
+    return parse_addr_hdr_option(ctx, "forwardfor", conf_of(ctx)->ff);
+}
+
+int parse_option_originalto(const ptc_kw_ctx* ctx)
+{
+    return parse_addr_hdr_option(ctx, "originalto", conf_of(ctx)->ot);
 }
 
 // option http-keep-alive | http-server-close | httpclose (and "no option ..."): the last one
