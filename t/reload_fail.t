@@ -10,7 +10,7 @@ use IO::Socket::IP;
 use lib 't/lib';
 use Test::Portico qw/ cli_send http_get http_parse port wait_until /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(12);
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(18);
 sub cfg {
     my ($g, $extra) = @_;
     $extra //= '';
@@ -35,6 +35,17 @@ sub gen { my $r = http_parse(http_get('/')); return $r ? $r->{body} : 'none' }
 
 like(cli_send($mcli, "help\n"), qr/show proc/, 'master CLI: help');
 like(cli_send($mcli, "\@1 show info\n"), qr/^Name: portico$/m, 'master CLI: @1 routes a runtime API command');
+# "@!<pid>" names one worker (its pid in show info); an unknown target is refused with
+# HAProxy's words; "@<target>" alone is the default for the commands after it
+my @w = sort { $a <=> $b } $t->workers;
+like(cli_send($mcli, "\@!$w[1] show info\n"), qr/^Pid: $w[1]$/m, 'master CLI: @!<pid> routes to that worker');
+is(cli_send($mcli, "\@!99999999 show info\n"),
+    "Can't find the target PID matching the prefix '\@!99999999'\n", '... an unknown pid is refused');
+is(cli_send($mcli, "\@x show info\n"), "Can't find the target PID matching the prefix '\@x'\n",
+    '... so is a malformed prefix');
+like(cli_send($mcli, "\@!$w[0]; show info\n"), qr/^Pid: $w[0]$/m, '... "@!<pid>" alone sets the default target');
+like(cli_send($mcli, "\@master show proc\n"), qr/^\d+\s+master\s/m, '... "@master" is the master');
+unlike(cli_send($mcli, "\@1 show proc\n"), qr/master/, '... and "show proc" is the master\'s only');
 
 $t->write_file('portico.cfg', cfg(2, "    no-such-keyword 1"));
 my $ans = cli_send($mcli, "reload\n");

@@ -101,6 +101,9 @@ struct cli_session {
     // "show events <ring> -w": the session follows the ring until the client sends a key
     void* follow_ring = nullptr;  // log::ring_conf
     uint64_t follow_pos = 0;      // next ring position to send
+    // master CLI: the worker a command was sent to ("@!<pid>"; 0 = none): "show info"
+    // reports its pid (the state shown is the instance's, shared by all workers)
+    long target_pid = 0;
 };
 
 // A session following a ring ("show events -w"): the lines stored since the last call.
@@ -132,7 +135,8 @@ std::string cli_word(const std::string& w);
 std::string cli_stat_header();
 std::string cli_show_stat(const std::vector<std::string>& args, std::string& err);
 // "show info" in the plain (fmt ""), "typed" or "json" format.
-std::string cli_show_info(const std::string& fmt = std::string(), bool desc = false);
+// <pid>: the worker named on the master CLI ("@!<pid>"), else this process's.
+std::string cli_show_info(const std::string& fmt = std::string(), bool desc = false, long pid = 0);
 // HAProxy 2.6's JSON schema of the JSON outputs ("show schema json", the stats page's
 // ";json-schema").
 const char* cli_stat_schema();

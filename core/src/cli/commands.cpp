@@ -106,7 +106,7 @@ void set_port(sockaddr_storage& a, uint16_t p)
 
 // ---- commands -------------------------------------------------------------------------
 
-std::string cmd_show_info(cli_session&, const words& a)
+std::string cmd_show_info(cli_session& s, const words& a)
 {
     // show info [desc|json|typed|float]*: "desc" adds HAProxy's field descriptions (not
     // in JSON, as HAProxy); "float" changes nothing here
@@ -117,7 +117,7 @@ std::string cmd_show_info(cli_session&, const words& a)
             fmt = a[i];
         else if (a[i] == "desc")
             desc = true;
-    return cli_show_info(fmt, desc);
+    return cli_show_info(fmt, desc, s.target_pid);
 }
 
 // The JSON schema of "show info json" and "show stat json" (HAProxy 2.6's, byte for byte:

@@ -818,7 +818,7 @@ uint32_t cli_hard_maxconn() { return global_maxconn(); }
 
 namespace {
 
-std::vector<typed_field> info_fields()
+std::vector<typed_field> info_fields(long pid)
 {
     shm_header* h = shm_get();
     uint64_t up = (uint64_t)(time(nullptr) - g_start_time);
@@ -854,7 +854,7 @@ std::vector<typed_field> info_fields()
         {"Nbthread", n(g_workers)},
         {"Nbproc", "1"},
         {"Process_num", "1"},
-        {"Pid", n((uint64_t)g_diag.pid)},
+        {"Pid", n((uint64_t)(pid > 0 ? pid : g_diag.pid))},
         {"Uptime", uptime},
         {"Uptime_sec", n(up)},
         {"Ulimit-n", n(nofile)},
@@ -887,10 +887,10 @@ std::vector<typed_field> info_fields()
 
 } // namespace
 
-std::string cli_show_info(const std::string& fmt, bool desc)
+std::string cli_show_info(const std::string& fmt, bool desc, long pid)
 {
     std::string out;
-    auto fields = info_fields();
+    auto fields = info_fields(pid);
     if (fmt == "json") {
         out = "[";
         bool first = true;

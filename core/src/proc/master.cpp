@@ -1278,6 +1278,31 @@ int run_master_wait(const master_opts& o)
 }
 
 // "show proc" of the master CLI (HAProxy's layout).
+long master_target_pid(const std::string& prefix)
+{
+    if (prefix.empty() || prefix[0] != '@')
+        return -1;
+    std::string p = prefix.substr(1);
+    if (p.empty() || p == "master")
+        return 0;
+    bool bang = p[0] == '!';
+    if (bang)
+        p = p.substr(1);
+    if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos || p.size() > 9)
+        return -1;
+    long n = atol(p.c_str());
+    if (!bang && n == 0)
+        return 0;
+    pid_t first = 0;
+    for (auto& c : g_children) {
+        if (bang && c.first == n)
+            return n;
+        if (!bang && c.second.gen == g_gen && (first == 0 || c.second.slot < g_children[first].slot))
+            first = c.first;
+    }
+    return bang || first == 0 ? -1 : (long)first;
+}
+
 std::string master_show_proc()
 {
     auto uptime = [](time_t since) {

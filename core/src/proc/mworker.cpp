@@ -49,8 +49,9 @@ bool send_all(int fd, const std::string& s)
     return true;
 }
 
-// One command of the master CLI; <quit> set when the connection should close.
-std::string run_command(const std::string& line, bool& reexec_pending)
+// One command of the master CLI. <target>: the session's default target ("@..." alone on
+// a command line sets it), -1 for the master.
+std::string run_command(const std::string& line, bool& reexec_pending, long& target)
 {
     std::string cmd = line;
     while (!cmd.empty() && (cmd.back() == '\r' || cmd.back() == ' '))
@@ -59,18 +60,28 @@ std::string run_command(const std::string& line, bool& reexec_pending)
     cmd = b == std::string::npos ? "" : cmd.substr(b);
     if (cmd.empty())
         return "";
+    long to = target;
     if (cmd[0] == '@') {
         // "@<n>", "@!<pid>", "@master" then a command: the workers' runtime API is served
-        // by this master, so a worker command runs here on the current generation's state
+        // by this master on the instance's shared state, so a worker's command runs here
         size_t sp = cmd.find(' ');
-        std::string target = cmd.substr(1, sp == std::string::npos ? std::string::npos : sp - 1);
-        std::string rest = sp == std::string::npos ? "" : cmd.substr(sp + 1);
-        if (target != "master") {
-            cli_session s;
-            s.level = CLI_LVL_ADMIN;
-            return cli_run_line(s, rest);
+        std::string prefix = cmd.substr(0, sp);
+        long pid = master_target_pid(prefix);
+        if (pid < 0)
+            return "Can't find the target PID matching the prefix '" + prefix + "'\n";
+        size_t r = sp == std::string::npos ? std::string::npos : cmd.find_first_not_of(' ', sp);
+        if (r == std::string::npos) {
+            target = pid == 0 ? -1 : pid; // "@..." alone: the default for what follows
+            return "";
         }
-        cmd = rest;
+        to = pid == 0 ? -1 : pid;
+        cmd = cmd.substr(r);
+    }
+    if (to > 0 && cmd != "help" && cmd != "quit") {
+        cli_session s;
+        s.level = CLI_LVL_ADMIN;
+        s.target_pid = to;
+        return cli_run_line(s, cmd);
     }
     if (cmd == "show proc")
         return master_show_proc();
@@ -122,6 +133,7 @@ void serve(int fd)
         in.append(buf, (size_t)n);
     }
     bool reexec = false;
+    long target = -1; // the master, until "@..." alone names a worker
     size_t p = 0;
     while (p < in.size()) {
         size_t e = in.find('\n', p);
@@ -132,7 +144,7 @@ void serve(int fd)
         while (q <= line.size()) {
             size_t s = line.find(';', q);
             std::string one = line.substr(q, s == std::string::npos ? std::string::npos : s - q);
-            std::string out = run_command(one, reexec);
+            std::string out = run_command(one, reexec, target);
             if (!out.empty())
                 send_all(fd, out);
             if (s == std::string::npos)

@@ -33,6 +33,10 @@ void mworker_poll_handle(const std::vector<pollfd>& fds);
 
 // Rendered by master.cpp.
 std::string master_show_proc();
+// The process a master CLI prefix names, as HAProxy's: "@", "@0", "@master" the master (0);
+// "@<n>" (n > 0) the current generation's worker of slot 0; "@!<pid>" that worker, current or
+// old; -1 when there is no such worker.
+long master_target_pid(const std::string& prefix);
 uint32_t master_old_workers();
 
 } // namespace portico
