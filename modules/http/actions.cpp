@@ -35,6 +35,8 @@ bool end_word(const ptc_kw_ctx* ctx, uint32_t i)
 // "<keyword> <action>" for messages.
 std::string who(const ptc_kw_ctx* ctx, uint32_t first)
 {
+    if (first <= 1) // a proxy keyword ("redirect ...")
+        return "'" + std::string(sv(ctx->args[0])) + "'";
     return std::string(sv(ctx->args[0])) + " " + std::string(sv(ctx->args[first - 1]));
 }
 
@@ -1200,6 +1202,41 @@ constexpr uint32_t RS = PTC_RULES_HTTP_RES;
 constexpr uint32_t AR = PTC_RULES_HTTP_AFTER_RES;
 
 } // namespace
+
+// The proxy keyword "redirect location|prefix|scheme <to> [options] [if|unless <cond>]":
+// the same redirect as "http-request redirect", in a list of its own that HAProxy runs after
+// the proxy's http-request rules (also after an "allow" there).
+int parse_proxy_redirect(const ptc_kw_ctx* ctx)
+{
+    uint32_t next = ctx->kw_words;
+    void* act = nullptr;
+    if (parse_redirect(ctx, ctx->kw_words, &next, &act) != PTC_OK)
+        return PTC_ERROR;
+    ptc_cond* cond = nullptr;
+    if (next < ctx->argc && !(cond = host->cond_compile(ctx, next, PTC_USE_L4 | PTC_USE_HTTP_REQ)))
+        return PTC_ERROR;
+    auto* r = make<redirect_rule>();
+    r->act = act;
+    r->cond = cond;
+    auto* c = static_cast<proxy_conf*>(ctx->conf);
+    redirect_rule** tail = &c->redirects;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = r;
+    return PTC_OK;
+}
+
+int run_proxy_redirects(ptc_stream* s, const proxy_conf* c)
+{
+    for (const redirect_rule* r = c ? c->redirects : nullptr; r; r = r->next) {
+        if (r->cond && !host->cond_eval(s, r->cond))
+            continue;
+        int rc = exec_redirect(s, r->act);
+        if (rc != PTC_ACT_CONTINUE) // "ignore-empty" with an empty location: the next rule
+            return rc;
+    }
+    return PTC_ACT_CONTINUE;
+}
 
 const ptc_action actions[] = {
     {RQ, "return", parse_return, exec_return,

@@ -770,6 +770,8 @@ step req_hooks(ptc_stream* s, txn& t)
             return out;
         if (t.cur.svc)
             return start_service(t);
+        if (!req_rules_result(s, t, run_proxy_redirects(s, t.fe_conf), out))
+            return out;
         t.cur.rq = rq_step::BACKEND;
         [[fallthrough]];
     case rq_step::BACKEND:
@@ -786,6 +788,8 @@ step req_hooks(ptc_stream* s, txn& t)
         if (be && be != host->stream_frontend(s)) {
             service_claim(s, t, be); // "stats uri" of the backend
             if (!req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ, be), out))
+                return out;
+            if (!t.cur.svc && !req_rules_result(s, t, run_proxy_redirects(s, t.be_conf), out))
                 return out;
         }
         add_unique_id(s, t);
@@ -1606,6 +1610,8 @@ const ptc_keyword keywords[] = {
      "[no] option http-no-delay (always on)"},
     {"option disable-h2-upgrade", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
      parse_option_accept_invalid, "[no] option disable-h2-upgrade (always on)"},
+    {"redirect", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 2, -1, parse_proxy_redirect,
+     "redirect location|prefix|scheme <to> [code <n>] [option...] [if|unless <cond>]"},
     {"option originalto", FE_BE, 0, 0, 4, parse_option_originalto,
      "option originalto [except <network>] [header <name>]"},
 };

@@ -90,6 +90,13 @@ struct addr_hdr_conf {
     uint32_t hdr_len;
 };
 
+// One proxy-level "redirect" rule (a list per proxy, in configuration order).
+struct redirect_rule {
+    void* act;            // the redirect action's state (actions.cpp)
+    ptc_cond* cond;       // if/unless, or NULL
+    redirect_rule* next;
+};
+
 struct proxy_conf {
     uint64_t tmo_request;    // timeout http-request, PTC_TMO_DEFAULT if unset
     uint64_t tmo_idle;       // keep-alive idle: http-keep-alive, else http-request, else DEFAULT
@@ -110,6 +117,7 @@ struct proxy_conf {
     const char* uid_hdr;     // unique-id-header name, or NULL
     addr_hdr_conf ff;        // option forwardfor
     addr_hdr_conf ot;        // option originalto: the local address the client connected to
+    redirect_rule* redirects; // "redirect" rules (never in defaults)
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.
@@ -125,6 +133,10 @@ int parse_monitor_uri(const ptc_kw_ctx* ctx);
 int parse_retry_on(const ptc_kw_ctx* ctx);
 int parse_option_accept_invalid(const ptc_kw_ctx* ctx);
 int parse_unique_id_header(const ptc_kw_ctx* ctx);
+// "redirect ..." as a proxy keyword (actions.cpp), and running a proxy's list of them after
+// its http-request rules: PTC_ACT_CONTINUE when none applied.
+int parse_proxy_redirect(const ptc_kw_ctx* ctx);
+int run_proxy_redirects(ptc_stream* s, const proxy_conf* c);
 
 // Builds a reply from "return"-style words ctx->args[first..): status, content-type,
 // string/file/lf-string/lf-file, errorfile, hdr. <def_status> applies without "status";
