@@ -141,8 +141,10 @@ void listeners_fe_changed()
             if (l->acc.busy)
                 w->poller->cancel(&l->acc);
             l->paused = true;
-            if (l->bind->inherited_fd < 0)
+            if (l->bind->inherited_fd < 0) {
+                w->poller->forget_fd(l->fd); // epoll: a reused fd number must start clean
                 close(l->fd);
+            }
             l->fd = -1;
         } else if (st == FE_ST_PAUSED && !l->paused) {
             listener_pause(l.get());
