@@ -475,6 +475,8 @@ const ptc_fetch fetches[] = {
     {"cook", STR, RQ, 0, 1, f_req_cook, nullptr, "cook([<name>])"},
     {"req.cook_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_cook_cnt, nullptr, "req.cook_cnt([<name>])"},
     {"res.cook", STR, RS, 0, 1, f_res_cook, nullptr, "res.cook([<name>])"},
+    {"res.comp", PTC_SMP_BOOL, RS, 0, 0, f_res_comp, nullptr, "res.comp"},
+    {"res.comp_algo", STR, RS, 0, 0, f_res_comp_algo, nullptr, "res.comp_algo"},
 };
 const uint32_t fetch_count = sizeof(fetches) / sizeof(fetches[0]);
 

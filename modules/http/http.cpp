@@ -801,6 +801,8 @@ step req_hooks(ptc_stream* s, txn& t)
     case rq_step::FORWARD:
         break;
     }
+    if ((t.be_conf && t.be_conf->comp.nalgos) || (t.fe_conf && t.fe_conf->comp.nalgos))
+        comp_select_request(s, t);
     return start_forward(s, t);
 }
 
@@ -911,6 +913,14 @@ step pump_res_chunked(ptc_stream* s, txn& t)
 
 step pump_res_body(ptc_stream* s, txn& t)
 {
+    if (t.cur.comp_on) {
+        switch (comp_pump(s, t)) {
+        case CP_AGAIN: return step::AGAIN;
+        case CP_ABORT_SRV: return set_term(t, 'S', 'D'), abort_stream(s, t);
+        case CP_ABORT_INT: return set_term(t, 'P', 'D'), abort_stream(s, t);
+        default: return step::WAIT;
+        }
+    }
     switch (t.cur.res_body) {
     case body::LENGTH:
         if (host->chan_autoforward_left(s, RES) == 0) {
@@ -943,6 +953,8 @@ step forward_response(ptc_stream* s, txn& t)
     txn_cur& c = t.cur;
     if (c.res_body == body::TUNNEL)
         return enter_tunnel(s, t);
+    if (c.comp_algo)
+        comp_start_response(s, t); // compression: the head's edits, then the body below
     fix_res_connection(s, t);
     c.log_status = c.res_status;
     c.phase = api_phase::NONE;
@@ -955,6 +967,13 @@ step forward_response(ptc_stream* s, txn& t)
                          : c.res_body == body::DONE ? 0
                                                     : c.res_avail;
         log_asap(s, t, head + avail);
+    }
+    if (c.comp_on) { // the body goes through the compressor (pump_res_body)
+        host->chan_forward(s, RES, head);
+        c.bytes_out = head;
+        c.res = res_st::BODY;
+        exchange_cli_tmo(s, t);
+        return step::AGAIN;
     }
     switch (c.res_body) {
     case body::LENGTH:
@@ -992,6 +1011,7 @@ void record_response(txn& t, ptc_str d, const h1::response& res, size_t head,
     txn_cur& c = t.cur;
     index_head(t.idx, d.ptr, res.headers, res.num_headers, head);
     c.res_status = uint16_t(res.status);
+    c.res_minor = uint8_t(res.minor_version);
     c.res_close = f.conn_close;
     c.res_avail = d.len - head;
     c.res_len = f.length;
@@ -1157,6 +1177,7 @@ step end_txn(ptc_stream* s, txn& t)
         return close_stream(s, t,
                             req_complete ? PTC_CLOSE_FLUSH | PTC_CLOSE_NOLINGER : PTC_CLOSE_FLUSH);
     log_txn(s, t);
+    comp_free(t);
     t.cur = txn_cur{};
     t.cur.t_start = host->now_ms();
     t.first_req = false;
@@ -1374,6 +1395,7 @@ void on_cli_timeout(ptc_stream* s, txn& t)
 void on_release(ptc_stream* s, void* state)
 {
     service_free(s, *static_cast<txn*>(state));
+    comp_free(*static_cast<txn*>(state));
 }
 
 } // namespace
@@ -1610,6 +1632,13 @@ const ptc_keyword keywords[] = {
      "[no] option http-no-delay (always on)"},
     {"option disable-h2-upgrade", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
      parse_option_accept_invalid, "[no] option disable-h2-upgrade (always on)"},
+    {"compression", FE_BE, 0, 1, -1, parse_compression,
+     "compression algo <algorithm>... | type <mime type>... | offload"},
+    {"tune.comp.maxlevel", PTC_SEC_GLOBAL, 0, 1, 1, parse_comp_global, "tune.comp.maxlevel <1-9>"},
+    {"tune.zlib.memlevel", PTC_SEC_GLOBAL, 0, 1, 1, parse_comp_global, "tune.zlib.memlevel <1-9>"},
+    {"tune.zlib.windowsize", PTC_SEC_GLOBAL, 0, 1, 1, parse_comp_global,
+     "tune.zlib.windowsize <8-15>"},
+    {"maxzlibmem", PTC_SEC_GLOBAL, 0, 1, 1, parse_comp_global, "maxzlibmem <megabytes>"},
     {"redirect", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 2, -1, parse_proxy_redirect,
      "redirect location|prefix|scheme <to> [code <n>] [option...] [if|unless <cond>]"},
     {"option originalto", FE_BE, 0, 0, 4, parse_option_originalto,

@@ -90,6 +90,18 @@ struct addr_hdr_conf {
     uint32_t hdr_len;
 };
 
+// compression algorithms (CA_*), as "compression algo" names them
+enum : uint8_t { CA_NONE, CA_IDENTITY, CA_GZIP, CA_DEFLATE, CA_RAW_DEFLATE };
+
+// compression algo|type|offload of a proxy (HAProxy keeps both lists last-listed first)
+struct comp_conf {
+    uint8_t algos[16];     // CA_*, in priority order
+    uint8_t nalgos;
+    bool offload;          // drop Accept-Encoding from requests (frontend/backend only)
+    uint32_t ntypes;
+    const ptc_str* types;  // Content-Type prefixes to compress, in priority order
+};
+
 // One proxy-level "redirect" rule (a list per proxy, in configuration order).
 struct redirect_rule {
     void* act;            // the redirect action's state (actions.cpp)
@@ -118,6 +130,7 @@ struct proxy_conf {
     addr_hdr_conf ff;        // option forwardfor
     addr_hdr_conf ot;        // option originalto: the local address the client connected to
     redirect_rule* redirects; // "redirect" rules (never in defaults)
+    comp_conf comp;          // compression
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.
@@ -136,6 +149,18 @@ int parse_unique_id_header(const ptc_kw_ctx* ctx);
 // "redirect ..." as a proxy keyword (actions.cpp), and running a proxy's list of them after
 // its http-request rules: PTC_ACT_CONTINUE when none applied.
 int parse_proxy_redirect(const ptc_kw_ctx* ctx);
+// compression (comp.cpp): the keywords; the algorithm chosen once the request rules ran;
+// at the response head, whether to compress (the head's edits done, txn::comp set); the
+// body's transformation (the response step) and the state's release.
+int parse_compression(const ptc_kw_ctx* ctx);
+int parse_comp_global(const ptc_kw_ctx* ctx);
+void comp_select_request(ptc_stream* s, struct txn& t);
+bool comp_start_response(ptc_stream* s, struct txn& t);
+void comp_free(struct txn& t);
+enum { CP_WAIT, CP_AGAIN, CP_ABORT_SRV, CP_ABORT_INT };
+int comp_pump(ptc_stream* s, struct txn& t);
+int f_res_comp(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out);
+int f_res_comp_algo(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out);
 int run_proxy_redirects(ptc_stream* s, const proxy_conf* c);
 
 // Builds a reply from "return"-style words ctx->args[first..): status, content-type,
@@ -233,6 +258,9 @@ struct txn_cur {
     uint8_t req_minor;   // request HTTP minor version
     uint8_t log_level;   // set-log-level: 0 = unchanged, else level + 1 (8 = silent)
     uint8_t l7_retries;  // L7 retries done for this request
+    uint8_t res_minor;   // response HTTP minor version
+    uint8_t comp_algo;   // CA_* chosen from the request (compression), CA_NONE if none
+    bool comp_on;        // the response body is compressed (txn::comp)
     char term[2];        // termination state (log), 0 = not set yet
     uint16_t res_status; // final response status
     uint16_t log_status; // status sent to the client (logs), 0 = none
@@ -277,6 +305,7 @@ struct txn {
     char reqline[reqline_cap]; // copy of the request line (method SP target SP version)
     head_index idx;      // header index of the pending head (see api_phase)
     struct svc_run* svc; // the running service (st::SERVICE), heap, freed by service_free
+    struct comp_run* comp; // the response compressor (comp.cpp), heap, freed by comp_free
 };
 
 // The stream's state from the API side.

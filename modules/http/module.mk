@@ -4,7 +4,7 @@ MODULES += http
 http_SRCS := modules/http/http.cpp modules/http/h1.cpp modules/http/hdr.cpp \
 	modules/http/reply.cpp modules/http/api.cpp modules/http/act_return.cpp \
 	modules/http/kw_proxy.cpp modules/http/actions.cpp modules/http/fetch.cpp \
-	modules/http/service.cpp
-http_LIBS := $(LIBS_PCRE2)
+	modules/http/service.cpp modules/http/comp.cpp
+http_LIBS := $(LIBS_PCRE2) $(LIBS_ZLIB)
 # The HTTP/1 parser alone (fuzz/fuzz_h1_*.cpp): it needs no portico host.
 http_FUZZ_SRCS := modules/http/h1.cpp
