@@ -222,6 +222,8 @@ void print_haproxy_vv()
         opts += " USE_OPENSSL=1";
     if (has("LUA"))
         opts += " USE_LUA=1";
+    if (has("ZLIB"))
+        opts += " USE_ZLIB=1";
     if (has("PROMEX"))
         opts += " USE_PROMEX=1";
     printf("  OPTIONS = %s\n", opts.c_str());

@@ -1678,6 +1678,7 @@ const ptc_module descriptor = {
     .actions = actions,
     .action_count = action_count,
     .action_size = sizeof(ptc_action),
+    .features = "ZLIB", // compression (comp.cpp)
 };
 
 } // namespace
