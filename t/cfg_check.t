@@ -7,7 +7,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http_get http_parse port portico /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(19);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(21);
 my $dir = $t->testdir;
 
 # Starts the proxy; on failure reports why and returns false instead of dying, so the
@@ -142,6 +142,15 @@ like($out, qr/\Q$file\E:4\b/, '.if: error reported on the line inside the block'
 is($rc, 0, '-cc version_atleast(2.4) is true') or diag($out);
 ($rc, $out) = $t->run_binary('-cc', 'version_before(2.0)');
 is($rc, 1, '-cc version_before(2.0) is false') or diag($out);
+
+# tune.idle-pool.shared on|off (HAProxy's words for a bad value, with the line)
+$file = $t->write_file('idle.cfg', "global\n    tune.idle-pool.shared off\nlisten l\n    mode http\n    bind 127.0.0.1:%%PORT_8099%%\n    timeout client 1s\n");
+($rc, $out) = $t->run_binary('-c', '-f', $file);
+is($rc, 0, 'tune.idle-pool.shared off is accepted') or diag($out);
+$file = $t->write_file('idle.cfg', "global\n    tune.idle-pool.shared maybe\n");
+($rc, $out) = $t->run_binary('-c', '-f', $file);
+like($out, qr/idle\.cfg:2\]? ?:? .*'tune\.idle-pool\.shared' expects either 'on' or 'off' but got 'maybe'/,
+    'tune.idle-pool.shared maybe is refused') or diag($out);
 
 # -c with a valid config leaves no running process behind.
 $t->config($good);

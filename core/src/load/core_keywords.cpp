@@ -132,6 +132,18 @@ int parse_global_tune_http_maxhdr(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// tune.idle-pool.shared on|off: HAProxy shares a server's idle connections between the
+// threads of its process (on, the default) or not. A portico worker is one single-threaded
+// process whose pool serves all its streams, so both settings mean what "off" means
+// for one thread; pools are never shared between workers (descriptors are per process).
+int parse_global_tune_idle_pool_shared(const ptc_kw_ctx* c)
+{
+    std::string v = arg(c, 1);
+    if (v != "on" && v != "off")
+        return err(c, "'tune.idle-pool.shared' expects either 'on' or 'off' but got '" + v + "'.");
+    return PTC_OK;
+}
+
 // spread-checks <0..50>: random spread of the health-check intervals, in percent
 int parse_global_spread_checks(const ptc_kw_ctx* c)
 {
@@ -1029,6 +1041,7 @@ const ptc_keyword k_core_keywords[] = {
     {"tune.bufsize",        PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_bufsize,    "tune.bufsize <size>"},
     {"tune.maxrewrite",     PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_maxrewrite, "tune.maxrewrite <size>"},
     {"tune.http.maxhdr",    PTC_SEC_GLOBAL,   0, 1, 1, parse_global_tune_http_maxhdr, "tune.http.maxhdr <number>"},
+    {"tune.idle-pool.shared", PTC_SEC_GLOBAL, 0, 1, 1, parse_global_tune_idle_pool_shared, "tune.idle-pool.shared on|off"},
     {"errorfile",           PX,               0, 2, 2, parse_proxy_errorfile,        "errorfile <status> <file>"},
     {"errorfiles",          PX,               0, 1, -1, parse_proxy_errorfiles,      "errorfiles <name> [<code> ...]"},
     {"http-error",          PX,               0, 2, -1, parse_proxy_http_error,      "http-error status <code> [content-type <type>] [default-errorfiles|errorfile <file>|errorfiles <name>|file <file>|string <str>] [hdr <name> <value>]*"},
