@@ -50,6 +50,8 @@ struct reply_args {
     const char* payload_kw = nullptr; // "string", "file"... once a payload was given
     bool errorfile = false;           // default-errorfiles / errorfile
     std::string errorfile_data;       // "errorfile <file>": the raw response
+    bool errorfile_empty = false;     // ... an empty file: nothing is sent
+    std::string errorfiles;           // "errorfiles <http-errors section>"
     std::vector<std::pair<std::string, std::string>> hdrs;
 };
 
@@ -90,6 +92,13 @@ bool errorfile_status(int c)
     default: return false;
     }
 }
+
+// Replies naming an http-errors section, with the file:line that did, until post_config.
+struct errsec_ref {
+    reply_def* r;
+    std::string where;
+};
+std::vector<errsec_ref> g_errsec;
 
 // Parses the words; returns PTC_OK or PTC_ERROR (reported).
 int parse_words(const ptc_kw_ctx* ctx, const char* who, uint32_t& i, bool deny, reply_args& a)
@@ -149,12 +158,11 @@ int parse_words(const ptc_kw_ctx* ctx, const char* who, uint32_t& i, bool deny, 
                 read_file(ctx, who, std::string(sv(ctx->args[++i])), a.errorfile_data) !=
                     PTC_OK)
                 return PTC_ERROR;
-            if (a.errorfile_data.empty())
-                return host->cfg_errorf(ctx, "%s: errorfile '%.*s' is empty", who,
-                                        int(ctx->args[i].len), ctx->args[i].ptr);
+            a.errorfile_empty = a.errorfile_data.empty(); // e.g. /dev/null: send nothing
         } else if (w == "errorfiles") {
-            return host->cfg_errorf(ctx, "%s: 'errorfiles' (http-errors sections) is not "
-                                    "supported yet", who);
+            if (!need("errorfiles", 1) || !payload("errorfiles"))
+                return PTC_ERROR;
+            a.errorfiles = std::string(sv(ctx->args[++i]));
         } else if (w == "hdr") {
             if (!need("hdr", 2))
                 return PTC_ERROR;
@@ -201,6 +209,19 @@ int parse_reply(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, int def_s
             if (!errorfile_status(a.status) && a.errorfile)
                 return host->cfg_errorf(ctx, "%s: status %d has no error page", w, a.status);
             out->kind = REPLY_ERRORFILE;
+            return PTC_OK;
+        }
+        if (a.errorfile_empty || !a.errorfiles.empty()) {
+            if (!errorfile_status(a.status))
+                return host->cfg_errorf(ctx, "%s: status %d has no error page", w, a.status);
+            if (a.errorfile_empty) {
+                out->kind = REPLY_NONE;
+                return PTC_OK;
+            }
+            // resolved once every section is known (post_config)
+            out->kind = REPLY_ERRSEC;
+            out->full = host->cfg_strdup(ctx, ptc_str{a.errorfiles.data(), a.errorfiles.size()});
+            g_errsec.push_back({out, std::string(ctx->file) + ":" + std::to_string(ctx->line)});
             return PTC_OK;
         }
         if (!a.errorfile_data.empty()) {
@@ -324,6 +345,50 @@ static size_t build_dynamic(ptc_stream* s, const reply_def& r)
     return h + blen;
 }
 
+int replies_resolve()
+{
+    for (auto& e : g_errsec) {
+        reply_def& r = *e.r;
+        ptc_str name{r.full, strlen(r.full)};
+        ptc_str msg{nullptr, 0};
+        int rc = PTC_HOST_HAS(host, http_errors_message)
+                     ? host->http_errors_message(name, r.status, &msg) : -1;
+        if (rc < 0) {
+            host->log(PTC_LOG_ERR, "%s: unknown http-errors section '%s' referenced by an "
+                      "http reply", e.where.c_str(), r.full);
+            return PTC_ERROR;
+        }
+        if (rc > 0 && !msg.len) {
+            r.kind = REPLY_NONE; // an empty file
+            continue;
+        }
+        std::string full;
+        if (rc > 0) {
+            full.assign(msg.ptr, msg.len);
+        } else { // not in the section: the status alone (HAProxy: no payload)
+            host->log(PTC_LOG_WARNING, "%s: status '%d' referenced by an http reply not "
+                      "declared in http-errors section '%s'.", e.where.c_str(), r.status,
+                      r.full);
+            full = "HTTP/1.1 " + std::to_string(r.status) + " " + reason_phrase(r.status) +
+                   "\r\ncontent-length: 0\r\n\r\n";
+        }
+        size_t eoh = full.find("\r\n\r\n");
+        if (eoh == std::string::npos) {
+            host->log(PTC_LOG_ERR, "%s: the message of http-errors section '%s' for status "
+                      "%d is not an HTTP response", e.where.c_str(), r.full, r.status);
+            return PTC_ERROR;
+        }
+        char* mem = static_cast<char*>(host->alloc(full.size()));
+        memcpy(mem, full.data(), full.size());
+        r.full = mem;
+        r.head_len = uint32_t(eoh + 2);
+        r.body_len = uint32_t(full.size() - eoh - 4);
+        r.kind = REPLY_STATIC;
+    }
+    g_errsec.clear();
+    return PTC_OK;
+}
+
 int send_reply(ptc_stream* s, const reply_def& r)
 {
     txn& t = txn_of(s);
@@ -341,8 +406,15 @@ int send_reply(ptc_stream* s, const reply_def& r)
             len = 0;
         break;
     }
+    case REPLY_NONE:
+        reply_nothing(s, t, r.status);
+        return PTC_ACT_DONE;
     case REPLY_ERRORFILE: {
         ptc_str ef = error_message(s, t, r.status);
+        if (ef.ptr && !ef.len) { // the proxy's errorfile for the status is empty
+            reply_nothing(s, t, r.status);
+            return PTC_ACT_DONE;
+        }
         std::string_view page = ef.len ? std::string_view(ef.ptr, ef.len)
                                        : error_page(r.status, false);
         len = page.size();

@@ -115,6 +115,10 @@ step fail(ptc_stream* s, txn& t, int status)
 {
     srv_drop(s, t); // also drops any pending response bytes
     ptc_str ef = error_message(s, t, status);
+    if (ef.ptr && !ef.len) { // an empty errorfile
+        reply_nothing(s, t, status);
+        return step::WAIT;
+    }
     std::string_view page = ef.len ? std::string_view(ef.ptr, ef.len)
                                    : error_page(status, t.cur.cli_close);
     if (page.empty() || host->chan_append(s, RES, page.data(), page.size()) != PTC_OK)
@@ -1463,9 +1467,20 @@ ptc_str error_message(ptc_stream* s, const txn& t, int status)
 {
     ptc_str ef = host->proxy_errorfile(error_proxy(s, t), status);
     ptc_proxy* fe = host->stream_frontend(s);
-    if (!ef.len && fe && fe != error_proxy(s, t))
+    if (!ef.ptr && fe && fe != error_proxy(s, t))
         ef = host->proxy_errorfile(fe, status);
+    if (!PTC_HOST_HAS(host, http_errors_message) && !ef.len)
+        ef.ptr = nullptr; // a host before 1.17 says "none" with a non-NULL ""
     return ef;
+}
+
+void reply_nothing(ptc_stream* s, txn& t, int status)
+{
+    txn_cur& c = t.cur;
+    c.replied = true;
+    c.cli_close = true;
+    c.res_status = c.log_status = uint16_t(status);
+    close_stream(s, t, PTC_CLOSE_FLUSH);
 }
 
 int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
@@ -1574,6 +1589,8 @@ int post_config(ptc_modref* me)
         return PTC_ERROR;
     }
     max_hdr = mh ? uint32_t(mh) : 101;
+    if (replies_resolve() != PTC_OK)
+        return PTC_ERROR;
     uint64_t bs = host->global_setting("tune.bufsize");
     uint64_t mr = host->global_setting("tune.maxrewrite");
     if (bs) {

@@ -51,7 +51,13 @@ enum : uint8_t {
     REPLY_STATIC,    // <full> as is
     REPLY_ERRORFILE, // the proxy's error page for <status> (errorfile, else built-in)
     REPLY_DYNAMIC,   // built per use from log-format parts
+    REPLY_NONE,      // an empty errorfile: nothing is sent, the connection is closed
+    REPLY_ERRSEC,    // "errorfiles <section>" (<full> its name), resolved by post_config
 };
+
+// Resolves the replies that name an http-errors section (post_config): PTC_OK, or
+// PTC_ERROR after reporting an unknown section.
+int replies_resolve();
 
 // Connection modes (option http-keep-alive / http-server-close / httpclose); the strongest
 // of the frontend's and the backend's applies, as in HAProxy.
@@ -402,6 +408,11 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn = true);
 char* work_buf(int which, size_t* cap);
 // The proxy whose errorfiles apply to the stream now (backend once chosen, else frontend).
 ptc_proxy* error_proxy(ptc_stream* s, const txn& t);
+// The proxy's message for <status>: {NULL,0} when it has none (the built-in page applies),
+// a non-NULL empty string for an empty errorfile (nothing is sent, the connection closes).
 ptc_str error_message(ptc_stream* s, const txn& t, int status);
+// An empty errorfile's answer: the transaction ends with <status> in the log, no byte is
+// sent and the client connection is closed.
+void reply_nothing(ptc_stream* s, txn& t, int status);
 
 } // namespace portico::http

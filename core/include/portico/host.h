@@ -217,7 +217,9 @@ typedef struct ptc_host {
      *  proxy's log settings, and count it in the statistics. Since 1.2. */
     void (*stream_log_txn)(ptc_stream *s, const ptc_log_txn *txn);
     /** The raw HTTP response configured with "errorfile <status>" for the proxy
-     *  (checked at load time), or an empty string. Since 1.2. */
+     *  (checked at load time), or an empty string. Since 1.17 the empty string of "no
+     *  message" has a NULL pointer, while an empty file ("errorfile 408 /dev/null":
+     *  send nothing, close) is a non-NULL pointer with length 0. Since 1.2. */
     ptc_str (*proxy_errorfile)(const ptc_proxy *p, int status);
     /** A numeric global setting: "tune.bufsize", "tune.maxrewrite",
      *  "tune.http.maxhdr", "maxconn", "workers"; 0 when unknown. Since 1.2. */
@@ -507,6 +509,13 @@ typedef struct ptc_host {
      *  stream (proc: of this worker). Returns 1 when it existed, else 0. Worker.
      *  Since 1.11. */
     int (*var_unset)(ptc_stream *s, ptc_str name);
+
+    /* ---- error messages (1.17) ---- */
+    /** The raw response for `status` in the "http-errors" section named `section`:
+     *  1 with *out set (its length is 0 for an empty file such as /dev/null: answer
+     *  nothing and close), 0 when the section has no message for that status, -1 when
+     *  there is no such section. Config time (post_config) or worker. Since 1.17. */
+    int (*http_errors_message)(ptc_str section, int status, ptc_str *out);
 } ptc_host;
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */

@@ -182,8 +182,20 @@ ptc_str h_proxy_errorfile(const ptc_proxy* p, int status)
     const proxy* px = to_proxy(p);
     auto it = px->errorfiles.find(status);
     if (it == px->errorfiles.end())
-        return ptc_str{"", 0};
-    return sv(it->second);
+        return ptc_str{nullptr, 0};
+    return it->second.empty() ? ptc_str{"", 0} : sv(it->second); // "": an empty file
+}
+
+int h_http_errors_message(ptc_str section, int status, ptc_str* out)
+{
+    auto sec = g_config->http_errors.find(std::string(section.ptr, section.len));
+    if (sec == g_config->http_errors.end())
+        return -1;
+    auto it = sec->second.find(status);
+    if (it == sec->second.end())
+        return 0;
+    *out = it->second.empty() ? ptc_str{"", 0} : sv(it->second);
+    return 1;
 }
 
 uint64_t h_global_setting(const char* name)
@@ -621,6 +633,7 @@ const ptc_host g_host = {
     .cond_eval = host_cond_eval,
     .local_peer = h_local_peer,
     .var_unset = host_var_unset,
+    .http_errors_message = h_http_errors_message,
 };
 
 } // namespace portico

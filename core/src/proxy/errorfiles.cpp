@@ -58,7 +58,8 @@ bool errorfile_load(const std::string& code_text, const std::string& path, const
               "(tune.bufsize minus tune.maxrewrite)";
         return false;
     }
-    if (body.rfind("HTTP/1.", 0) != 0) {
+    // an empty file (/dev/null): nothing is sent, the connection is closed
+    if (!body.empty() && body.rfind("HTTP/1.", 0) != 0) {
         err = std::string("'") + kw + "': '" + path + "' must hold a complete HTTP response";
         return false;
     }
