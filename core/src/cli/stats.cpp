@@ -326,10 +326,14 @@ row server_row(const proxy& be, const server& s, bool http)
     r.set("lastsess", "-1");
     sockaddr_storage a;
     slot_addr(be, s, a);
-    std::string ip = addr_ip(a);
-    if (a.ss_family == AF_INET6)
-        ip = "[" + ip + "]";
-    r.set("addr", ip + ":" + std::to_string(addr_port(a)));
+    if (a.ss_family == AF_UNIX) {
+        r.set("addr", "unix"); // as HAProxy's
+    } else {
+        std::string ip = addr_ip(a);
+        if (a.ss_family == AF_INET6)
+            ip = "[" + ip + "]";
+        r.set("addr", ip + ":" + std::to_string(addr_port(a)));
+    }
     r.set("mode", mode_name(be.mode));
     r.set("connect", sh->cum_conns.load());
     set_times(r, hist_obj_srv(s.index));
@@ -952,7 +956,8 @@ std::string cli_show_servers_state(const std::string& backend, bool& found)
             char line[768];
             snprintf(line, sizeof(line),
                      "%u %s %u %s %s %d %u %u %u %u %u %u %u %u %u 0 %d - %u - 0 %u %s %s %u\n",
-                     p->index + 2, p->name.c_str(), s.id, s.name.c_str(), addr_ip(a).c_str(),
+                     p->index + 2, p->name.c_str(), s.id, s.name.c_str(),
+                     a.ss_family == AF_UNIX ? "-" : addr_ip(a).c_str(),
                      running, adm, sh->weight.load(), sh->iweight,
                      now_s() - std::min(now_s(), sh->last_change), has_h ? hc.status_num : 1,
                      has_h ? hc.result : 0, has_h ? hc.health : sh->check_health.load(),

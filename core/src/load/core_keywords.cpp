@@ -771,6 +771,7 @@ int parse_proxy_server(const ptc_kw_ctx* c)
     addr_opts o;
     o.need_port = true;
     o.resolve = true;
+    o.unix_ok = true;
     if (!parse_addr(s->addr_spec, o, s->addr, s->addrlen, nullptr, e)) {
         if (e.rfind("missing port", 0) == 0)
             e = "servers without a port (transparent destination port) are not supported yet "

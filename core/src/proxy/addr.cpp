@@ -6,6 +6,8 @@
 
 #include <arpa/inet.h>
 #include <netdb.h>
+#include <sys/un.h>
+#include <cstddef>
 
 #include <cctype>
 #include <cstdlib>
@@ -82,6 +84,25 @@ bool parse_addr(const std::string& spec0, const addr_opts& o, sockaddr_storage& 
         }
         *inherited_fd = (int)fd;
         len = 0;
+        return true;
+    } else if (o.unix_ok && (s.rfind("unix@", 0) == 0 || s.rfind("abns@", 0) == 0 ||
+                             (!s.empty() && s[0] == '/'))) {
+        // a UNIX stream socket: a path, or a name in Linux's abstract namespace
+        bool abns = s.rfind("abns@", 0) == 0;
+        std::string path = s.rfind("unix@", 0) == 0 || abns ? s.substr(5) : s;
+        auto* un = reinterpret_cast<sockaddr_un*>(&out);
+        size_t room = sizeof(un->sun_path) - 1 - (abns ? 1 : 0);
+        if (path.empty() || path.size() > room) {
+            err = "address '" + spec + "': " + (path.empty() ? "empty socket name"
+                                                             : "socket path too long (at most " +
+                                                                   std::to_string(room) + " bytes)");
+            return false;
+        }
+        std::memset(&out, 0, sizeof(out));
+        un->sun_family = AF_UNIX;
+        std::memcpy(un->sun_path + (abns ? 1 : 0), path.data(), path.size());
+        len = socklen_t(offsetof(sockaddr_un, sun_path) + (abns ? 1 : 0) + path.size() +
+                        (abns ? 0 : 1));
         return true;
     } else if (s.rfind("unix@", 0) == 0 || s.rfind("abns@", 0) == 0 || (!s.empty() && s[0] == '/') ||
                s.rfind("sockpair@", 0) == 0 || s.rfind("udp", 0) == 0 || s.rfind("quic", 0) == 0) {
@@ -216,6 +237,13 @@ std::string addr_to_string(const sockaddr_storage& a)
         return addr_ip(a) + ":" + std::to_string(addr_port(a));
     if (a.ss_family == AF_INET6)
         return "[" + addr_ip(a) + "]:" + std::to_string(addr_port(a));
+    if (a.ss_family == AF_UNIX) { // as HAProxy's sa2str(): the path, or abns@name
+        const auto* un = reinterpret_cast<const sockaddr_un*>(&a);
+        if (un->sun_path[0])
+            return std::string(un->sun_path, strnlen(un->sun_path, sizeof(un->sun_path)));
+        return "abns@" + std::string(un->sun_path + 1,
+                                     strnlen(un->sun_path + 1, sizeof(un->sun_path) - 1));
+    }
     return "?";
 }
 

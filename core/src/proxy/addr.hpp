@@ -12,6 +12,7 @@ namespace portico {
 struct addr_opts {
     bool need_port = true;  // a port is mandatory
     bool resolve = false;   // host names are resolved (servers), else only literals
+    bool unix_ok = false;   // "unix@PATH", "/PATH", "abns@NAME" give an AF_UNIX address
 };
 
 // Expands "$NAME" and "${NAME}" as HAProxy does in addresses (outside quotes too).

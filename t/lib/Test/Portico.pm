@@ -729,6 +729,24 @@ sub origin_http {
     });
 }
 
+# origin_http on a UNIX stream socket at <path> (its requests are logged under the key
+# "unix:<name of the socket file>" for origin_requests).
+sub origin_http_unix {
+    my ($self, $path, %opts) = @_;
+    require IO::Socket::UNIX;
+    unlink $path;
+    my $ls = IO::Socket::UNIX->new(Type => Socket::SOCK_STREAM(), Local => $path, Listen => 128)
+        or die "listen on $path: $!";
+    my ($key) = $path =~ m{([^/]+)$};
+    $key = "unix:$key";
+    my $log = "$self->{tmp}/origin_$key.log";
+    open my $fh, '>>', $log or die "$log: $!";
+    close $fh;
+    return $self->_fork_origin($ls, $key, "origin_http_unix:$path", sub {
+        _http_conn($_[0], $log, \%opts);
+    });
+}
+
 # origin_http over TLS (IO::Socket::SSL): cert and key files in %opts (cert, key), and ca to
 # ask for and verify a client certificate.
 sub origin_https {
@@ -752,7 +770,7 @@ sub _http_conn {
     my ($c, $log, $opts) = @_;
     local $SIG{ALRM} = sub { die "timeout\n" };
     my $buf = '';
-    my $peer = $c->peerport;
+    my $peer = $c->can('peerport') ? $c->peerport : undef; # none on a UNIX socket
     for (my $seq = 0; ; $seq++) {
         alarm($opts->{idle} // 60);
         my $req = _read_request($c, \$buf);
