@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Servers on UNIX stream sockets ("server s /path", "unix@/path"), as HAProxy: requests
 # balanced to them in mode http and mode tcp, kept alive and pooled, health-checked, shown
-# with their path in "show stat"; a bad path is refused at -c.
+# as "unix" in "show stat"; a bad path is refused at -c. And frontends bound on UNIX
+# sockets ("bind unix@/path mode 600"), which every worker serves, across a reload.
 use warnings;
 use strict;
 use Test::More;
@@ -10,7 +11,7 @@ use IO::Socket::UNIX;
 use lib 't/lib';
 use Test::Portico qw/ cli_send http http_keepalive http_parse port wait_until /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(8);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(12);
 my $dir = $t->testdir;
 $t->origin_http_unix("$dir/a.sock", handler => sub { (200, ['Content-Type' => 'text/plain'], "a:$_[0]{uri}") });
 $t->origin_http_unix("$dir/b.sock", handler => sub { (200, ['Content-Type' => 'text/plain'], "b:$_[0]{uri}") });
@@ -29,6 +30,14 @@ listen raw
     mode tcp
     bind 127.0.0.1:%%PORT_8090%%
     server a unix@%%TESTDIR%%/a.sock
+listen chain_in
+    mode http
+    bind 127.0.0.1:%%PORT_8091%%
+    server front unix@%%TESTDIR%%/front.sock
+listen front
+    mode http
+    bind unix@%%TESTDIR%%/front.sock mode 600
+    http-request return status 200 content-type text/plain lf-string "front %[fe_name]"
 EOF2
 
 my @r = http_keepalive(map({ "GET /$_ HTTP/1.1\r\nHost: x\r\n\r\n" } 1 .. 4), { port => port(8080) });
@@ -48,6 +57,15 @@ sub row_b {
 wait_until(5, \&row_b);
 is($f{addr}, 'unix', 'show stat: the address of a UNIX-socket server reads "unix"');
 is($f{check_status}, 'L4OK', '... and its health check connects to it');
+
+# a frontend on a UNIX socket: reached through a server that connects to it
+sub chain { my $r = http_parse(http("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port => port(8091))); $r ? $r->{body} : 'none' }
+is(chain(), 'front front', 'bind unix@: a frontend on a UNIX socket answers');
+is(sprintf('%o', (stat "$dir/front.sock")[2] & 07777), '600', '... the socket has the mode asked for');
+my %served = map { chain() => 1 } 1 .. 10;
+is(join(',', keys %served), 'front front', '... every request');
+$t->reload($t->{config});
+is(chain(), 'front front', '... and after a reload');
 
 # bad addresses
 $t->config("%%GLOBAL%%\nbackend b\n    server s unix@" . ('x' x 200) . "\n");

@@ -620,6 +620,7 @@ int parse_proxy_bind(const ptc_kw_ctx* c)
         b->fe = &p;
         std::string e;
         addr_opts o;
+        o.unix_ok = true;
         if (!parse_addr(a, o, b->addr, b->addrlen, &b->inherited_fd, e))
             return err(c, "'bind " + spec + "': " + e);
         made.push_back(std::move(b));
@@ -674,6 +675,37 @@ bind_conf& BIND(const ptc_kw_ctx* c) { return *reinterpret_cast<bind_conf*>(c->b
 int parse_bind_defer_accept(const ptc_kw_ctx* c)
 {
     BIND(c).defer_accept = arg(c, 0) == "defer-accept" ? 1 : 0;
+    return PTC_OK;
+}
+
+// UNIX socket binds: "mode <octal>", "uid <n>", "user <name>", "gid <n>", "group <name>"
+// (ignored on other sockets, as HAProxy)
+int parse_bind_unix_perm(const ptc_kw_ctx* c)
+{
+    std::string k = arg(c, 0), v = arg(c, 1);
+    bind_conf& b = BIND(c);
+    char* end = nullptr;
+    if (k == "mode") {
+        long m = strtol(v.c_str(), &end, 8);
+        if (v.empty() || *end || m < 0 || m > 07777)
+            return err(c, "'mode' : expects an octal mode, got '" + v + "'");
+        b.unix_mode = (int)m;
+    } else if (k == "uid" || k == "gid") {
+        long n = strtol(v.c_str(), &end, 10);
+        if (v.empty() || *end || n < 0)
+            return err(c, "'" + k + "' : expects an integer argument, got '" + v + "'");
+        (k == "uid" ? b.unix_uid : b.unix_gid) = n;
+    } else if (k == "user") {
+        struct passwd* pw = getpwnam(v.c_str());
+        if (!pw)
+            return err(c, "'user' : unknown user name '" + v + "'");
+        b.unix_uid = pw->pw_uid;
+    } else {
+        struct group* gr = getgrnam(v.c_str());
+        if (!gr)
+            return err(c, "'group' : unknown group name '" + v + "'");
+        b.unix_gid = gr->gr_gid;
+    }
     return PTC_OK;
 }
 
@@ -1100,6 +1132,11 @@ const ptc_keyword k_core_keywords[] = {
     {"server",              PTC_SEC_BACKEND,  0, 2, -1, parse_proxy_server,          "server <name> <address>:<port> [options]"},
     {"default-server",      BE,               0, 0, -1, parse_proxy_default_server,  "default-server [options]"},
     {"name",                PTC_KW_BIND,      0, 1, 1, parse_bind_name,              "name <name>"},
+    {"mode",                PTC_KW_BIND,      0, 1, 1, parse_bind_unix_perm,         "mode <octal> (UNIX sockets)"},
+    {"uid",                 PTC_KW_BIND,      0, 1, 1, parse_bind_unix_perm,         "uid <uid> (UNIX sockets)"},
+    {"user",                PTC_KW_BIND,      0, 1, 1, parse_bind_unix_perm,         "user <name> (UNIX sockets)"},
+    {"gid",                 PTC_KW_BIND,      0, 1, 1, parse_bind_unix_perm,         "gid <gid> (UNIX sockets)"},
+    {"group",               PTC_KW_BIND,      0, 1, 1, parse_bind_unix_perm,         "group <name> (UNIX sockets)"},
     {"defer-accept",        PTC_KW_BIND,      0, 0, 0, parse_bind_defer_accept,      "defer-accept"},
     {"no-defer-accept",     PTC_KW_BIND,      0, 0, 0, parse_bind_defer_accept,      "no-defer-accept"},
     {"weight",              SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_weight,          "weight <0-256>"},

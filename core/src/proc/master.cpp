@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,8 +82,56 @@ void set_defer_accept(int fd, const bind_conf& b, bool http)
     setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs));
 }
 
+// A UNIX socket bind: bound under a temporary name, given its mode and owner, then renamed
+// over the path, so a stale socket (or the one of an instance being replaced) is swapped
+// atomically, as HAProxy does.
+bool bind_unix(bind_conf& b, int& fd_out, std::string& err)
+{
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        err = strerror(errno);
+        return false;
+    }
+    auto* un = reinterpret_cast<sockaddr_un*>(&b.addr);
+    bool abns = un->sun_path[0] == 0;
+    std::string path = abns ? "" : std::string(un->sun_path);
+    std::string tmp = path + "." + std::to_string(getpid()) + ".tmp";
+    sockaddr_un tu{};
+    tu.sun_family = AF_UNIX;
+    if (!abns && tmp.size() >= sizeof(tu.sun_path)) {
+        err = "socket path too long for its temporary name";
+        close(fd);
+        return false;
+    }
+    if (!abns)
+        memcpy(tu.sun_path, tmp.c_str(), tmp.size() + 1);
+    if (!abns)
+        unlink(tmp.c_str());
+    bool ok = abns ? bind(fd, reinterpret_cast<sockaddr*>(&b.addr), b.addrlen) == 0
+                   : bind(fd, reinterpret_cast<sockaddr*>(&tu), sizeof(tu)) == 0;
+    if (ok && !abns && b.unix_mode >= 0)
+        ok = chmod(tmp.c_str(), (mode_t)b.unix_mode) == 0;
+    if (ok && !abns && (b.unix_uid >= 0 || b.unix_gid >= 0))
+        ok = chown(tmp.c_str(), (uid_t)b.unix_uid, (gid_t)b.unix_gid) == 0;
+    if (ok)
+        ok = listen(fd, SOMAXCONN) == 0;
+    if (ok && !abns)
+        ok = rename(tmp.c_str(), path.c_str()) == 0;
+    if (!ok) {
+        err = strerror(errno);
+        if (!abns)
+            unlink(tmp.c_str());
+        close(fd);
+        return false;
+    }
+    fd_out = fd;
+    return true;
+}
+
 bool bind_one(bind_conf& b, bool http, int& fd_out, std::string& err)
 {
+    if (b.addr.ss_family == AF_UNIX)
+        return bind_unix(b, fd_out, err);
     int fd = socket(b.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         err = strerror(errno);
@@ -140,8 +189,9 @@ bool bind_listeners(config& cfg, uint32_t nworkers)
                     set_defer_accept(fd, *b, p->mode == px_mode::http);
                 }
             }
-            // one SO_REUSEPORT socket per worker slot: the kernel spreads connections
-            while (b->fds.size() < nworkers) {
+            // one SO_REUSEPORT socket per worker slot: the kernel spreads connections (a
+            // UNIX socket: one, accepted from by every worker)
+            while (b->fds.size() < (b->addr.ss_family == AF_UNIX ? 1u : nworkers)) {
                 int fd;
                 std::string err;
                 if (!bind_one(*b, p->mode == px_mode::http, fd, err)) {
@@ -328,7 +378,7 @@ pid_t spawn_worker(config& cfg, int slot, uint32_t nworkers)
         for (auto& p : cfg.proxies)
             for (auto& b : p->binds)
                 for (size_t j = 0; j < b->fds.size(); j++)
-                    if (b->inherited_fd < 0 && (int)(j % nworkers) != slot)
+                    if (!b->shared_socket() && (int)(j % nworkers) != slot)
                         close(b->fds[j]);
         for (int fd : g_removed)
             close(fd);

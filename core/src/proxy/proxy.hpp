@@ -46,7 +46,13 @@ struct bind_conf {
     std::vector<int> fds;         // listening sockets (one per worker, or the inherited one)
     std::string name;             // bind option "name"
     int defer_accept = -1;        // TCP_DEFER_ACCEPT: -1 auto (on for mode http), 0 off, 1 on
+    int unix_mode = -1;           // UNIX socket: "mode" (permissions), -1 = umask's
+    long unix_uid = -1;           // UNIX socket: "uid"/"user" owner, -1 = unchanged
+    long unix_gid = -1;           // UNIX socket: "gid"/"group", -1 = unchanged
     struct proxy* fe = nullptr;   // the frontend it belongs to
+    // One socket accepted from by every worker (a UNIX socket, or "fd@N"), rather than
+    // one SO_REUSEPORT socket per worker slot.
+    bool shared_socket() const { return inherited_fd >= 0 || addr.ss_family == AF_UNIX; }
     conf_blobs mod;               // per-module bind blobs (ABI 1.3 bind_conf_size)
 };
 

@@ -295,6 +295,8 @@ void listeners_init(worker* w, int slot)
             std::vector<int> fds;
             if (b->inherited_fd >= 0)
                 fds.push_back(b->inherited_fd);
+            else if (b->shared_socket()) // a UNIX socket: every worker accepts from it
+                fds = b->fds;
             else
                 for (size_t j = 0; j < b->fds.size(); j++)
                     if (j % w->nworkers == (size_t)slot % w->nworkers)
