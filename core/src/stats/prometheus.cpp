@@ -1185,7 +1185,7 @@ void send_400(ptc_svc_txn* t)
     static const char body[] = "<html><body><h1>400 Bad request</h1>\nYour browser sent an "
                                "invalid request.\n</body></html>\n";
     std::string len = std::to_string(sizeof(body) - 1);
-    t->ops->res_status(t, 400, ptc_str{"", 0});
+    t->ops->res_status(t, 400, ptc_str{"Bad request", 11}); // HAProxy's spelling
     t->ops->res_hdr_add(t, ptc_str{"content-length", 14}, ptc_str{len.data(), len.size()});
     t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
     t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{"text/html", 9});
@@ -1206,6 +1206,8 @@ int svc_run(ptc_svc_txn* t)
         t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
         static const char ctype[] = "text/plain; version=0.0.4";
         t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{ctype, sizeof(ctype) - 1});
+        // as HAProxy's (the runner frames the body itself; a HEAD answer shows this field)
+        t->ops->res_hdr_add(t, ptc_str{"transfer-encoding", 17}, ptc_str{"chunked", 7});
         if (t->flags & PTC_SVC_F_HEAD)
             return PTC_OK;
     }
@@ -1216,9 +1218,8 @@ int svc_run(ptc_svc_txn* t)
         // call (after the client took it, or a wake-up) adds the next
         s.snap_done = snapshot_step(s);
         if (!s.snap_done) {
-            if (t->calls == 0) {
+            if (t->calls == 0)
                 t->ops->res_write(t, "", 0); // the head, now
-            }
             g_host.stream_wake(t->stream);
             return PTC_YIELD;
         }
