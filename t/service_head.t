@@ -3,7 +3,9 @@
 # HEAD to the HTTP services, as HAProxy 2.6 answers it: the head of the GET answer without
 # a body and without a "content-length: 0" (which would announce an empty resource); the
 # Prometheus exporter shows "transfer-encoding: chunked", the stats page no framing field;
-# the connection stays open after them; the exporter's 400 keeps its content-length.
+# the connection stays open after them; the exporter's 400 keeps its content-length. A Lua
+# service without a content-length announces "transfer-encoding: chunked" to an HTTP/1.1
+# HEAD as HAProxy's Lua applets do.
 # Passes against HAProxy 2.6 too.
 use warnings;
 use strict;
@@ -11,7 +13,9 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http http_keepalive http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(14);
+my $t = Test::Portico->new()->has(qw/ http /);
+my $lua = !$t->portico || $t->has_feature('lua');
+$t->plan(17);
 $t->config(<<'EOF')->run();
 %%GLOBAL%%
 defaults
@@ -53,3 +57,43 @@ ok($r[0] && $r[0]{status} == 200 && !exists $r[0]{h}{connection}, 'HEAD /metrics
 ok($r[1] && $r[1]{status} == 200 && !exists $r[1]{h}{connection}, 'HEAD /stats kept alive');
 ok($r[2] && $r[2]{status} == 200 && ($r[2]{body} // '') =~ /^# pxname,svname,/,
     'then a GET on the same connection');
+$t->stop;
+
+SKIP: {
+    skip 'no lua module', 3 unless $lua;
+    $t->write_file('svc.lua', <<'LUA');
+core.register_service("hello", "http", function(applet)
+    applet:set_status(200)
+    applet:add_header("content-type", "text/plain")
+    applet:start_response()
+    applet:send("hello\n")
+end)
+core.register_service("hellolen", "http", function(applet)
+    applet:add_header("content-length", "6")
+    applet:start_response()
+    applet:send("hello\n")
+end)
+LUA
+    $t->config(<<'EOF')->run();
+%%GLOBAL%%
+    lua-load %%TESTDIR%%/svc.lua
+defaults
+    mode http
+    %%TIMEOUTS%%
+frontend fe
+    bind 127.0.0.1:%%PORT_8080%%
+    http-request use-service lua.hellolen if { path /len }
+    http-request use-service lua.hello
+EOF
+    ($r, $raw) = head('/', '1.1');
+    ok($r->{status} == 200 && ($r->{h}{'transfer-encoding'} // '') eq 'chunked'
+        && !exists $r->{h}{'content-length'} && $raw =~ /\r\n\r\n\z/,
+        'Lua service, HTTP/1.1 HEAD: transfer-encoding chunked, no body') or diag $raw;
+    ($r, $raw) = head('/', '1.0');
+    ok($r->{status} == 200 && !exists $r->{h}{'transfer-encoding'}
+        && !exists $r->{h}{'content-length'}, 'Lua service, HTTP/1.0 HEAD: no framing field')
+        or diag $raw;
+    ($r, $raw) = head('/len', '1.1');
+    ok(($r->{h}{'content-length'} // '') eq '6' && !exists $r->{h}{'transfer-encoding'}
+        && $raw =~ /\r\n\r\n\z/, "Lua service's content-length kept on HEAD") or diag $raw;
+}
