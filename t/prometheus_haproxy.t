@@ -17,7 +17,7 @@ plan skip_all => "$haproxy is not installed (Debian package haproxy)" unless -x 
 my $t = Test::Portico->new()->has(qw/ http check /)->portico_only();
 my ($rc, $vv) = $t->run_command($haproxy, '-vv');
 plan skip_all => "$haproxy is built without the Prometheus exporter" unless $vv =~ /\+PROMEX/;
-$t->plan(13);
+$t->plan(20);
 
 $t->origin_http(port(8081), body => "ok\n");
 my $cfg = <<'EOF';
@@ -108,6 +108,11 @@ is(($p =~ /^haproxy_sticktable_size\{name="st_user",type="string"\} (\S+)$/m)[0]
     'st_user: size 1024');
 my ($hb, $pb) = map { scrape($_, '?scope=backend') } port('HFE'), port('FE');
 is_deeply(series($pb), series($hb), 'scope=backend: same series (aggregated server states too)');
+for my $q ('?scope=global', '?scope=frontend', '?scope=server', '?no-maint',
+    '?scope=server&no-maint', '?scope=frontend&scope=sticktable', '?scope=*') {
+    my ($hq, $pq) = map { scrape($_, $q) } port('HFE'), port('FE');
+    is_deeply(series($pq), series($hq), "$q: same series");
+}
 my ($hs, $ps) = map { scrape($_, '?scope=sticktable') } port('HFE'), port('FE');
 is($ps, $hs, 'scope=sticktable: the same body');
 like($ps, qr/\A# HELP haproxy_sticktable_size Stick table size\.\n# TYPE haproxy_sticktable_size gauge\n/,
