@@ -12,7 +12,7 @@ use File::Spec;
 use lib 't/lib';
 use Test::Portico qw/ http http_get http_parse http_keepalive port /;
 
-my $N = 18;
+my $N = 21;
 my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan($N);
 my $dir = File::Spec->rel2abs($ENV{PORTICO_TEST_MODULES} // 'build/test-modules');
 
@@ -32,6 +32,7 @@ frontend fe
     http-request deny if { path /denied }
     http-request use-service svc15.echo if { path_beg /echo }
     http-request use-service svc15.fail if { path /fail }
+    http-request use-service svc15.later if { path_beg /later }
     http-request use-service svc15.count if { path /count }
     http-request use-service stats if { path_beg /st }
     http-request use-service svc15.big
@@ -65,7 +66,17 @@ EOF2
 
     $r = http_parse(http("HEAD /5000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"), 'HEAD');
     ok($r->{status} == 200 && $r->{body} eq '', 'HEAD: no body');
+    ok(!exists $r->{h}{'content-length'} && !exists $r->{h}{'transfer-encoding'},
+        'HEAD: no framing field (no content-length: 0)') or diag $r->{raw};
     is(http_parse(http_get('/fail'))->{status}, 500, 'service error before the head: 500');
+    # a first run() that yields before writing anything: the answer comes at the next call
+    $r = http_parse(http_get('/later'));
+    ok($r->{status} == 200 && $r->{h}{'x-svc'} eq 'later' && $r->{body} eq "later 1\n",
+        'a service that yields first answers on its next call') or diag explain $r;
+    @r = http_keepalive("GET /later1 HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /later2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ok(@r == 2 && !grep({ !$_ || $_->{incomplete} || ($_->{body} // '') ne "later 1\n" } @r),
+        'twice on one connection') or diag explain \@r;
     is(http_parse(http_get('/denied'))->{status}, 403, 'rules before use-service still apply');
     $r = http_parse(http_get('/st;csv'));
     like($r->{body}, qr/^# pxname,svname,/, 'use-service stats: the stats page (;csv)');

@@ -11,7 +11,7 @@ use MIME::Base64 qw/ encode_base64 /;
 use lib 't/lib';
 use Test::Portico qw/ http http_get http_parse port cli_send /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(36);
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(38);
 $t->origin_http(port(8081), body => 'origin');
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -26,6 +26,8 @@ listen st
     stats refresh 5s
     stats admin if TRUE
     stats show-legends
+    stats show-node n1
+    stats show-desc "front desk"
     stats http-request deny if { src 127.0.0.2 }
     stats http-request deny if { req.hdr(x-deny) -m found }
     server unused 127.0.0.1:%%PORT_8081%%
@@ -70,6 +72,9 @@ like($r->{body}, qr{<tr class="backup_no_check">.*?value="s2"}s, 'backup row col
 like($r->{body}, qr{<th colspan=3>Queue</th><th colspan=3>Session rate</th><th colspan=6>Sessions</th>},
     'HAProxy column groups');
 like($r->{body}, qr{</body></html>\n$}, 'complete page');
+like($r->{body}, qr{<title>Statistics Report for \S+ on n1</title>}, 'show-node: in the title');
+like($r->{body}, qr{<h2>Statistics Report for pid \d+ on n1: front desk</h2>},
+    'show-node, show-desc: in the report title, as HAProxy');
 is(get(8080, '/admin/stats;norefresh')->{h}{refresh}, undef, ';norefresh drops the header');
 is(scalar($t->origin_requests(port(8081))), 0, 'nothing forwarded');
 $r = get(8080, '/admin/other');

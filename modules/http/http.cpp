@@ -94,9 +94,30 @@ void set_term(txn& t, char a, char b)
 
 void log_txn(ptc_stream* s, txn& t);
 
+// True when the connection carries a transaction (a request, or the first connection's
+// attempt at one); an idle keep-alive connection does not.
+bool in_txn(ptc_stream* s, const txn& t)
+{
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    return t.cur.reqline_len || d.len || t.first_req || t.cur.log_status;
+}
+
+// The transaction ended and was logged: the PTC_PHASE_TXN_END hooks (1.13), once. HAProxy
+// ends the stream there, releasing what the transaction held (stick counters).
+void txn_end(ptc_stream* s, txn& t)
+{
+    if (t.cur.ended || host->abi_minor < 13)
+        return;
+    t.cur.ended = true;
+    host->hooks_run(s, PTC_PHASE_TXN_END);
+}
+
 step close_stream(ptc_stream* s, txn& t, uint32_t how)
 {
     log_txn(s, t);
+    if (in_txn(s, t))
+        txn_end(s, t);
     host->stream_close(s, how);
     t.state = st::CLOSED;
     return step::WAIT;
@@ -167,9 +188,7 @@ void log_txn(ptc_stream* s, txn& t)
     // set-log-level silent, monitor-uri: no line, but the transaction still ends (its
     // captures, unique id and txn variables must not leak into the next request)
     bool silent = c.log_level >= 8;
-    ptc_str d;
-    host->chan_data(s, REQ, &d);
-    if (!c.reqline_len && !d.len && !t.first_req && !c.log_status)
+    if (!in_txn(s, t))
         return;
     ptc_log_txn l{};
     l.size = sizeof(l);
@@ -1181,6 +1200,7 @@ step end_txn(ptc_stream* s, txn& t)
         return close_stream(s, t,
                             req_complete ? PTC_CLOSE_FLUSH | PTC_CLOSE_NOLINGER : PTC_CLOSE_FLUSH);
     log_txn(s, t);
+    txn_end(s, t);
     comp_free(t);
     t.cur = txn_cur{};
     t.cur.t_start = host->now_ms();
@@ -1470,7 +1490,7 @@ ptc_str error_message(ptc_stream* s, const txn& t, int status)
     if (!ef.ptr && fe && fe != error_proxy(s, t))
         ef = host->proxy_errorfile(fe, status);
     if (!PTC_HOST_HAS(host, http_errors_message) && !ef.len)
-        ef.ptr = nullptr; // a host before 1.17 says "none" with a non-NULL ""
+        ef.ptr = nullptr; // a host before 1.12 says "none" with a non-NULL ""
     return ef;
 }
 

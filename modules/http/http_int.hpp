@@ -259,6 +259,7 @@ struct txn_cur {
     bool is_head;        // request method is HEAD
     bool is_connect;     // request method is CONNECT
     bool logged;         // stream_log_txn was called for this transaction
+    bool ended;          // the PTC_PHASE_TXN_END hooks ran for this transaction
     bool replayable;     // the request is kept (chan_mark) for an L7 retry
     bool expect_100;     // the request carries "Expect: 100-continue"
     uint8_t req_minor;   // request HTTP minor version

@@ -77,7 +77,11 @@ int op_res_hdr_add(ptc_svc_txn* st, ptc_str name, ptc_str value)
     if (r->head_sent || n.empty() || r->hdrs.size() + n.size() + v.size() > 4096 ||
         n.find_first_of(":\r\n ") != n.npos || v.find_first_of("\r\n") != v.npos)
         return PTC_ERROR;
-    if (ieq(n, "connection") || ieq(n, "transfer-encoding"))
+    if (ieq(n, "connection"))
+        return PTC_OK;
+    // the runner frames the body; a HEAD response has none, so it shows the field the
+    // service gives, as HAProxy's exporter does ("transfer-encoding: chunked")
+    if (ieq(n, "transfer-encoding") && !(r->t.flags & PTC_SVC_F_HEAD))
         return PTC_OK;
     if (ieq(n, "content-length"))
         r->has_length = true;
@@ -112,10 +116,10 @@ bool send_head(svc_run* r)
     std::string head;
     int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", r->status);
     head.append(line, size_t(n)).append(rs).append("\r\n").append(r->hdrs);
+    // HEAD: no framing field of the runner's (a "content-length: 0" would announce an
+    // empty resource); HAProxy's stats page answers HEAD the same way
     if (r->chunked)
         head.append("transfer-encoding: chunked\r\n");
-    else if (!r->has_length && c.is_head)
-        head.append("content-length: 0\r\n");
     head.append("\r\n");
     r->head_sent = true;
     if (host->chan_append(r->s, RES, head.data(), head.size()) != PTC_OK)

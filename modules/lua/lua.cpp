@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <new>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <array>
@@ -850,6 +851,8 @@ struct svc_ctx {
     std::string body; // the request body
     size_t body_pos;
     bool finished;
+    int status;       // applet:set_status (0: 200)
+    bool has_len;     // applet:add_header("content-length", ...)
 };
 
 int l_register_service(lua_State* l)
@@ -1621,19 +1624,30 @@ int l_ap_set_status(lua_State* l)
     size_t n = 0;
     const char* r = luaL_optlstring(l, 3, "", &n);
     c->t->ops->res_status(c->t, code, ptc_str{r, n});
+    c->status = code;
     return 0;
 }
 
 int l_ap_add_header(lua_State* l)
 {
     svc_ctx* c = applet_ctx(l);
-    c->t->ops->res_hdr_add(c->t, arg_str(l, 2), arg_str(l, 3));
+    ptc_str n = arg_str(l, 2);
+    if (n.len == 14 && !strncasecmp(n.ptr, "content-length", 14))
+        c->has_len = true;
+    c->t->ops->res_hdr_add(c->t, n, arg_str(l, 3));
     return 0;
 }
 
+// As HAProxy's Lua applets: without a content-length, an HTTP/1.1 answer that has a body
+// announces "transfer-encoding: chunked" (the runner frames the body; a HEAD answer shows
+// the field).
 int l_ap_start_response(lua_State* l)
 {
-    applet_ctx(l);
+    svc_ctx* c = applet_ctx(l);
+    int st = c->status ? c->status : 200;
+    if (!c->has_len && c->t->http_minor >= 1 && st >= 200 && st != 204 && st != 304)
+        c->t->ops->res_hdr_add(c->t, ptc_str{"transfer-encoding", 17}, ptc_str{"chunked", 7});
+    c->has_len = true; // announced once
     return 0;
 }
 

@@ -264,6 +264,7 @@ const ptc_hook hooks[] = {
     {PTC_PHASE_SRV_CONNECTED, 100, hook_srv_connected},
     {PTC_PHASE_CONNECTION, 100, hook_connection},
     {PTC_PHASE_CLOSE, 100, hook_close},
+    {PTC_PHASE_TXN_END, 100, hook_txn_end}, // last: left out for hosts older than 1.13
 };
 
 // A new server connection (mode tcp has no response phase): store the stick keys.
@@ -336,7 +337,7 @@ int post_config(ptc_modref* self)
     return PTC_OK;
 }
 
-const ptc_module desc = {
+ptc_module desc = {
     .magic = PTC_MODULE_MAGIC,
     .abi_major = PTC_ABI_MAJOR,
     .abi_minor = 8,
@@ -382,5 +383,7 @@ void persist_rules(ptc_stream* s, stream_st* st)
 PTC_MODULE_ENTRY(h)
 {
     stick::host = h;
+    if (h->abi_minor < 13) // no PTC_PHASE_TXN_END: HTTP counters go at the next request
+        stick::desc.hook_count = PTC_COUNTOF(stick::hooks) - 1;
     return &stick::desc;
 }

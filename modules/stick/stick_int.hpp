@@ -88,6 +88,7 @@ int hook_response(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_http_request(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_connection(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_close(ptc_stream* s, void* fe_conf, void* be_conf);
+int hook_txn_end(ptc_stream* s, void* fe_conf, void* be_conf);
 
 // table.cpp
 int parse_stick_table_kw(const ptc_kw_ctx* ctx);

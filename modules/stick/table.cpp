@@ -2539,8 +2539,9 @@ void table_response(ptc_stream* s, int status)
 }
 
 // A new HTTP request: the previous one's counters (tracked by http-request/response rules)
-// are released; the request counts for the counters still tracked (connection and
-// stream level), as HAProxy counts it for a new stream's inherited counters.
+// are released if a host older than 1.13 did not end its transaction (hook_txn_end); the
+// request counts for the counters still tracked (connection and stream level), as HAProxy
+// counts it for a new stream's inherited counters.
 int hook_http_request(ptc_stream* s, void*, void*)
 {
     stream_st* st = state_of(s);
@@ -2560,6 +2561,22 @@ int hook_connection(ptc_stream* s, void*, void*)
     stream_st* st = state_of(s);
     if (st && st->ntrack)
         count_all(st, DT_SESS_CNT, DT_SESS_RATE);
+    return PTC_CONTINUE;
+}
+
+// An HTTP transaction ended (ABI 1.13): HAProxy ends its stream there, so the counters that
+// the transaction's http-request/http-response rules and the stream's tcp-request content
+// rules tracked are released (the latter are tracked again by the next request, whose
+// tcp-request content rules run again); those of tcp-request connection rules stay.
+int hook_txn_end(ptc_stream* s, void*, void*)
+{
+    stream_st* st = state_of(s);
+    if (!st || !st->ntrack)
+        return PTC_CONTINUE;
+    account_bytes(s, st);
+    for (uint32_t i = 0; i < 3; i++)
+        if (st->sc[i].t && (st->sc[i].level == SCL_HTTP || st->sc[i].level == SCL_STREAM))
+            untrack(st, i);
     return PTC_CONTINUE;
 }
 

@@ -67,11 +67,13 @@
  *       named "peers" receives the "peers" sections' lines).
  *  1.11 ptc_host.var_unset (Lua's txn:unset_var); var_set creates a variable name the
  *       configuration never used (as HAProxy 2.6 does for Lua).
- *  1.17 ptc_host.http_errors_message ("errorfiles <section>" in a module's replies);
+ *  1.12 ptc_host.http_errors_message ("errorfiles <section>" in a module's replies);
  *       proxy_errorfile tells "no message" (NULL) from an empty file ("", length 0).
+ *  1.13 hook phase PTC_PHASE_TXN_END (PTC_PHASE_MAX): an HTTP transaction ended (the
+ *       stick module releases the counters its HTTP and content rules tracked).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 17
+#define PTC_ABI_MINOR 13
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

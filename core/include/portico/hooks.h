@@ -28,7 +28,10 @@ extern "C" {
 /* Since 1.4: */
 #define PTC_PHASE_SRV_ERROR    10u /* a connection attempt to the stream's server failed,
                                       or its connection broke before the response ended */
-#define PTC_PHASE_MAX          10u
+/* Since 1.13: */
+#define PTC_PHASE_TXN_END      11u /* http: a transaction ended (response sent or aborted,
+                                      logged), before the next request is read */
+#define PTC_PHASE_MAX          11u
 
 /* A hook. `fe_conf` and `be_conf` are this module's conf blobs for the stream's
  * frontend and backend (be_conf is NULL before a backend is chosen; a blob is
@@ -70,6 +73,14 @@ extern "C" {
  *                  retries or redispatches, once per failed attempt. Passive health
  *                  checks ("observe") count these. Must not yield; the result is
  *                  ignored.
+ *   TXN_END        (1.13) run by the http module once per HTTP transaction when it
+ *                  ends: its response was sent (or the transaction failed) and its log
+ *                  line was emitted; on a keep-alive connection before the next request
+ *                  is read, otherwise before CLOSE. HAProxy ends a stream there (what
+ *                  the transaction tracked is released: stick counters). Must not
+ *                  yield; the result is ignored. A module that registers it must not
+ *                  be loaded by an older host (its hook is refused): check
+ *                  host->abi_minor >= 15 in the entry point and leave it out.
  * The first result other than PTC_CONTINUE ends the phase. */
 typedef int (*ptc_hook_fn)(ptc_stream *s, void *fe_conf, void *be_conf);
 

@@ -217,7 +217,7 @@ typedef struct ptc_host {
      *  proxy's log settings, and count it in the statistics. Since 1.2. */
     void (*stream_log_txn)(ptc_stream *s, const ptc_log_txn *txn);
     /** The raw HTTP response configured with "errorfile <status>" for the proxy
-     *  (checked at load time), or an empty string. Since 1.17 the empty string of "no
+     *  (checked at load time), or an empty string. Since 1.12 the empty string of "no
      *  message" has a NULL pointer, while an empty file ("errorfile 408 /dev/null":
      *  send nothing, close) is a non-NULL pointer with length 0. Since 1.2. */
     ptc_str (*proxy_errorfile)(const ptc_proxy *p, int status);
@@ -510,11 +510,11 @@ typedef struct ptc_host {
      *  Since 1.11. */
     int (*var_unset)(ptc_stream *s, ptc_str name);
 
-    /* ---- error messages (1.17) ---- */
+    /* ---- error messages (1.12) ---- */
     /** The raw response for `status` in the "http-errors" section named `section`:
      *  1 with *out set (its length is 0 for an empty file such as /dev/null: answer
      *  nothing and close), 0 when the section has no message for that status, -1 when
-     *  there is no such section. Config time (post_config) or worker. Since 1.17. */
+     *  there is no such section. Config time (post_config) or worker. Since 1.12. */
     int (*http_errors_message)(ptc_str section, int status, ptc_str *out);
 } ptc_host;
 

@@ -32,7 +32,9 @@ extern "C" {
  *      ops->res_room() says there is room. The head leaves with the first
  *      res_write, or when run() returns. Without a "content-length" field the
  *      runner frames the body itself (chunked for HTTP/1.1 clients, close-
- *      delimited for HTTP/1.0). For HEAD requests the runner drops body bytes;
+ *      delimited for HTTP/1.0). For HEAD requests the runner drops body bytes
+ *      and adds no framing field (no "content-length: 0"); a "transfer-encoding"
+ *      the service adds is kept in a HEAD answer only;
  *   4. run() returns PTC_YIELD while more is to come: the runner calls it again
  *      when the client drained the output (or after host->stream_wake()), never
  *      blocking the event loop and never holding more than one buffer of the
@@ -58,7 +60,8 @@ typedef struct ptc_svc_ops {
     int (*res_status)(ptc_svc_txn *t, int status, ptc_str reason);
     /** Add a response header field (copied). "content-length" makes the runner
      *  send the body as is; "connection" and "transfer-encoding" are the
-     *  runner's (ignored). PTC_ERROR once the head left or too many fields. */
+     *  runner's (ignored; a "transfer-encoding" is kept in a HEAD answer).
+     *  PTC_ERROR once the head left or too many fields. */
     int (*res_hdr_add)(ptc_svc_txn *t, ptc_str name, ptc_str value);
     /** Bytes of body that res_write() accepts now (0: return PTC_YIELD). */
     size_t (*res_room)(ptc_svc_txn *t);

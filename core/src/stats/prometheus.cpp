@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The Prometheus exporter: HAProxy 2.6's metric families (haproxy_process_*, _frontend_*,
-// _backend_*, _server_*), names, types, help strings and labels, its "scope" and
-// "no-maint" query filters, plus portico's latency histograms.
+// _backend_*, _server_*, _sticktable_*), names, types, help strings and labels, its "scope"
+// and "no-maint" query filters, plus portico's latency histograms. The stick tables belong
+// to the stick module: their sizes come from its runtime API command "show table".
 //
 // A scrape starts from a snapshot of "show info" and "show stat" (the same counters and
 // status words as the runtime API and the stats page), taken proxy by proxy, about 128
@@ -444,6 +445,14 @@ const family k_server[] = {
      "Server's user weight, or sum of active servers' user weights for a backend"},
 };
 
+// haproxy_sticktable_*: one series per stick table, labelled with its name and key type.
+const family k_sticktable[] = {
+    {"size", "size", false, SP_NONE,
+     "Stick table size."},
+    {"used", "used", false, SP_NONE,
+     "Number of entries used in this stick table."},
+};
+
 const char* const k_hrsp_codes[] = {"1xx", "2xx", "3xx", "4xx", "5xx", "other"};
 const char* const k_srv_states[] = {"DOWN", "UP", "MAINT", "DRAIN", "NOLB"};
 // The check statuses HAProxy 2.6 reports per state label (those of a finished check).
@@ -491,7 +500,7 @@ struct obj {
 };
 
 // Sections in output order.
-enum section { S_GLOBAL, S_FRONT, S_BACK, S_SERVER, S_DONE };
+enum section { S_GLOBAL, S_FRONT, S_BACK, S_SERVER, S_STICK, S_DONE };
 
 struct scrape {
     uint32_t scopes = 0;
@@ -502,12 +511,14 @@ struct scrape {
     bool info_done = false;
     size_t snap_px = 0;               // next proxy to add to the snapshot
     bool snap_done = false;
+    bool tables_done = false;         // the stick tables were listed
     std::deque<std::string> unquoted; // cells that were quoted in the CSV
     std::map<std::string, int, std::less<>> cols;
     std::vector<int> fcol[S_DONE];   // per section, per family: the column of its value
     int c_type = -1, c_sid = -1, c_status = -1, c_check = -1, c_hrsp[6] = {-1, -1, -1, -1, -1, -1};
     std::vector<std::string> le; // the histograms' "le" values, then "+Inf"
     std::vector<obj> fe, be, srv;
+    std::vector<obj> tables;          // stick tables: cells size, used
     // cursor
     section sec = S_GLOBAL;
     size_t fam = 0;     // family index in the section (HAProxy's, then the histograms)
@@ -609,8 +620,9 @@ void read_header(scrape& s, std::string_view hdr)
 size_t snapshot_proxy(scrape& s, const proxy& px)
 {
     std::string err;
+    // the servers' rows for the server scope, and for the backends' aggregated states
     std::vector<std::string> args = {"show", "stat", std::to_string(px.index + 2),
-                                     s.scopes & SC_SERVER ? "-1" : "3", "-1"};
+                                     s.scopes & (SC_SERVER | SC_BACK) ? "-1" : "3", "-1"};
     s.csvs.push_back(cli_show_stat(args, err));
     std::string_view all(s.csvs.back());
     size_t nl = all.find('\n');
@@ -660,6 +672,44 @@ size_t snapshot_proxy(scrape& s, const proxy& px)
     return n;
 }
 
+// The stick tables, from the runtime API's "show table" (registered by the stick module; no
+// table without it): its heads "# table: <name>, type: <type>, size:<n>, used:<n>" come in
+// HAProxy's order, the reverse of the declarations, as its exporter lists them.
+void snapshot_tables(scrape& s)
+{
+    if (!cli_has_command("show table"))
+        return;
+    cli_session cs;
+    cs.level = CLI_LVL_ADMIN;
+    s.csvs.push_back(cli_run_line(cs, "show table"));
+    std::string_view all(s.csvs.back());
+    static constexpr std::string_view k_head = "# table: ", k_type = ", type: ",
+                                      k_size = ", size:", k_used = ", used:";
+    for (size_t p = 0; p < all.size();) {
+        size_t e = all.find('\n', p);
+        if (e == std::string_view::npos)
+            e = all.size();
+        std::string_view l = all.substr(p, e - p);
+        p = e + 1;
+        if (!l.starts_with(k_head))
+            continue;
+        size_t ty = l.rfind(k_type), sz = l.rfind(k_size), us = l.rfind(k_used);
+        if (ty == std::string_view::npos || sz == std::string_view::npos ||
+            us == std::string_view::npos || ty < k_head.size() || sz < ty || us < sz)
+            continue;
+        std::string_view name = l.substr(k_head.size(), ty - k_head.size());
+        std::string_view type = l.substr(ty + k_type.size(), sz - ty - k_type.size());
+        std::string_view size = l.substr(sz + k_size.size(), us - sz - k_size.size());
+        if (size == "0") // as HAProxy: a table without entries is not listed
+            continue;
+        obj o;
+        o.v = {size, l.substr(us + k_used.size())};
+        o.labels = "name=\"" + label_value(name) + "\",type=\"" + label_value(type) + "\"";
+        s.tables.push_back(std::move(o));
+    }
+    s.fcol[S_STICK] = {0, 1};
+}
+
 // Takes the next part of the snapshot (the process' fields, then about k_snap_rows rows of
 // "show stat", proxy by proxy); returns true once it is complete.
 bool snapshot_step(scrape& s)
@@ -681,13 +731,20 @@ bool snapshot_step(scrape& s)
             }
         }
     }
-    if (!(s.scopes & (SC_FRONT | SC_BACK | SC_SERVER)))
-        return true;
-    auto& pxs = g_config->proxies;
-    size_t rows = 0;
-    while (s.snap_px < pxs.size() && rows < k_snap_rows)
-        rows += snapshot_proxy(s, *pxs[s.snap_px++]);
-    return s.snap_px >= pxs.size();
+    if (s.scopes & (SC_FRONT | SC_BACK | SC_SERVER)) {
+        auto& pxs = g_config->proxies;
+        size_t rows = 0;
+        while (s.snap_px < pxs.size() && rows < k_snap_rows)
+            rows += snapshot_proxy(s, *pxs[s.snap_px++]);
+        if (s.snap_px < pxs.size())
+            return false;
+    }
+    if (!s.tables_done) {
+        s.tables_done = true;
+        if (s.scopes & SC_STICK)
+            snapshot_tables(s);
+    }
+    return true;
 }
 
 // ---- rendering -----------------------------------------------------------------------------
@@ -739,7 +796,8 @@ const char* prefix_of(section sec)
     case S_GLOBAL: return "haproxy_process_";
     case S_FRONT: return "haproxy_frontend_";
     case S_BACK: return "haproxy_backend_";
-    default: return "haproxy_server_";
+    case S_SERVER: return "haproxy_server_";
+    default: return "haproxy_sticktable_";
     }
 }
 
@@ -869,12 +927,16 @@ void render_obj(scrape& s, const family& f, const obj& o)
     }
     case SP_AGG_CHECK: {
         uint64_t n[16] = {};
+        bool any = false;
         for_servers_of(s, o, [&](const obj& sv) {
+            any = true;
             std::string_view c = check_status(cell(sv, s.c_check));
             for (int i = 0; i < 16; i++)
                 if (c == k_chk_states[i])
                     n[i]++;
         });
+        if (!any) // as HAProxy 2.6.12: nothing for a backend without servers
+            return;
         for (int i = 0; i < 16; i++)
             put_line(s, f, &o, "state", k_chk_states[i], std::to_string(n[i]));
         return;
@@ -960,13 +1022,14 @@ section_def section_of(section sec)
     case S_GLOBAL: return {k_process, PTC_COUNTOF(k_process), SC_GLOBAL};
     case S_FRONT: return {k_frontend, PTC_COUNTOF(k_frontend), SC_FRONT};
     case S_BACK: return {k_backend, PTC_COUNTOF(k_backend), SC_BACK};
-    default: return {k_server, PTC_COUNTOF(k_server), SC_SERVER};
+    case S_SERVER: return {k_server, PTC_COUNTOF(k_server), SC_SERVER};
+    default: return {k_sticktable, PTC_COUNTOF(k_sticktable), SC_STICK};
     }
 }
 
 const std::vector<obj>& objects_of(const scrape& s, section sec)
 {
-    return sec == S_FRONT ? s.fe : sec == S_BACK ? s.be : s.srv;
+    return sec == S_FRONT ? s.fe : sec == S_BACK ? s.be : sec == S_SERVER ? s.srv : s.tables;
 }
 
 bool skip_obj(const scrape& s, const obj& o)
@@ -987,7 +1050,7 @@ bool render_next(scrape& s)
 {
     while (s.sec != S_DONE && s.out.size() < k_chunk) {
         section_def d = section_of(s.sec);
-        bool hists = s.sec != S_GLOBAL && hist_nbounds() > 0;
+        bool hists = s.sec != S_GLOBAL && s.sec != S_STICK && hist_nbounds() > 0;
         size_t total = d.nfams + (hists ? PTC_COUNTOF(k_hists) : 0);
         if (!(s.scopes & d.scope) || s.fam >= total) {
             s.sec = (section)(s.sec + 1);
@@ -1122,7 +1185,7 @@ void send_400(ptc_svc_txn* t)
     static const char body[] = "<html><body><h1>400 Bad request</h1>\nYour browser sent an "
                                "invalid request.\n</body></html>\n";
     std::string len = std::to_string(sizeof(body) - 1);
-    t->ops->res_status(t, 400, ptc_str{"", 0});
+    t->ops->res_status(t, 400, ptc_str{"Bad request", 11}); // HAProxy's spelling
     t->ops->res_hdr_add(t, ptc_str{"content-length", 14}, ptc_str{len.data(), len.size()});
     t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
     t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{"text/html", 9});
@@ -1143,6 +1206,8 @@ int svc_run(ptc_svc_txn* t)
         t->ops->res_hdr_add(t, ptc_str{"cache-control", 13}, ptc_str{"no-cache", 8});
         static const char ctype[] = "text/plain; version=0.0.4";
         t->ops->res_hdr_add(t, ptc_str{"content-type", 12}, ptc_str{ctype, sizeof(ctype) - 1});
+        // as HAProxy's (the runner frames the body itself; a HEAD answer shows this field)
+        t->ops->res_hdr_add(t, ptc_str{"transfer-encoding", 17}, ptc_str{"chunked", 7});
         if (t->flags & PTC_SVC_F_HEAD)
             return PTC_OK;
     }
@@ -1153,9 +1218,8 @@ int svc_run(ptc_svc_txn* t)
         // call (after the client took it, or a wake-up) adds the next
         s.snap_done = snapshot_step(s);
         if (!s.snap_done) {
-            if (t->calls == 0) {
+            if (t->calls == 0)
                 t->ops->res_write(t, "", 0); // the head, now
-            }
             g_host.stream_wake(t->stream);
             return PTC_YIELD;
         }

@@ -543,9 +543,11 @@ void render_head(page& pg)
     o += "</a></h1>\n<h2>Statistics Report for pid " + info["Pid"];
     if (c.show_node)
         o += " on " + html(node);
+    // as HAProxy: ": <description>" in the same title, the global one by default
+    const std::string& desc = c.desc.empty() ? g_config->global.description : c.desc;
+    if (c.show_desc && !desc.empty())
+        o += ": " + html(desc);
     o += "</h2>\n";
-    if (c.show_desc && !c.desc.empty())
-        o += "<h2>" + html(c.desc) + "</h2>\n";
     o += "<hr width=\"100%\" class=\"hr\">\n<h3>&gt; General process information</h3>\n"
          "<table border=0><tr><td align=\"left\" nowrap width=\"1%\">\n<p><b>pid = </b> " +
          info["Pid"] + " (process #1, nbproc = 1, workers = " + info["Nbthread"] +

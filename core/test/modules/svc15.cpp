@@ -4,7 +4,9 @@
 //    without a content-length (the runner frames it), a few KiB per run() call at most;
 //  - "svc15.echo": answers with content-length: method, target, the x-test header and the
 //    request body, one per line; status 201;
-//  - "svc15.fail": returns PTC_ERROR before writing (the runner answers 500).
+//  - "svc15.fail": returns PTC_ERROR before writing (the runner answers 500);
+//  - "svc15.later": its first run() wakes the stream and yields without writing anything,
+//    the next one answers "later <calls>" (no content-length).
 // release() counts the requests in a process-wide counter shown by "svc15.count".
 #include <portico/portico.h>
 
@@ -69,6 +71,18 @@ static int echo_run(ptc_svc_txn* t)
 
 static int fail_run(ptc_svc_txn*) { return PTC_ERROR; }
 
+static int later_run(ptc_svc_txn* t)
+{
+    if (t->calls == 0) {
+        host->stream_wake(t->stream);
+        return PTC_YIELD;
+    }
+    std::string out = "later " + std::to_string(t->calls) + "\n";
+    t->ops->res_hdr_add(t, ptc_str{"x-svc", 5}, ptc_str{"later", 5});
+    t->ops->res_write(t, out.data(), out.size());
+    return PTC_OK;
+}
+
 static int count_run(ptc_svc_txn* t)
 {
     std::string out = std::to_string(g_released) + "\n";
@@ -85,6 +99,7 @@ static int mod_init(ptc_modref* self)
          "streams N bytes"},
         {sizeof(ptc_service), 0, "svc15.echo", 0, 1024, nullptr, echo_run, release, "echo"},
         {sizeof(ptc_service), 0, "svc15.fail", 0, 0, nullptr, fail_run, release, "fails"},
+        {sizeof(ptc_service), 0, "svc15.later", 0, 0, nullptr, later_run, release, "yields first"},
         {sizeof(ptc_service), 0, "svc15.count", 0, 0, nullptr, count_run, nullptr, "count"},
     };
     for (auto& s : svcs)
