@@ -269,7 +269,7 @@ ptc_host make_host()
     h.stream_report_error = [](ptc_stream*, uint32_t, ptc_str, size_t, const char*) {};
     h.proxy_errorfile = [](const ptc_proxy*, int status) {
         auto it = world.errorfiles.find(status);
-        return it == world.errorfiles.end() ? ptc_str{"", 0}
+        return it == world.errorfiles.end() ? ptc_str{nullptr, 0}
                                             : ptc_str{it->second.data(), it->second.size()};
     };
     h.global_setting = [](const char*) -> uint64_t { return 0; };
