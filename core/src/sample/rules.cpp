@@ -19,6 +19,7 @@
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
 #include "stream/stream.hpp"
+#include "stream/stream_host.hpp"
 #include "proxy/cfg_ctx.hpp"
 
 namespace portico {
@@ -416,6 +417,133 @@ int act_sockopt_exec(ptc_stream* ps, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// set-src / set-dst <expr>, set-src-port / set-dst-port <expr> (HAProxy 2.6's tcp_act.c):
+// the address keeps its port (0 when the old family had none), the port keeps its address
+// (0.0.0.0 when the old family had none). "tcp-request connection" changes the connection's
+// addresses; the stream-level rule sets ("tcp-request content", "http-request") change them for
+// the current transaction only: the connection's are put back when it ends (addr_txn_end), as
+// HAProxy gives every HTTP/1 request a stream of its own.
+enum : uint8_t { AS_SRC, AS_DST, AS_SRC_PORT, AS_DST_PORT };
+
+struct addr_state {
+    ptc_expr* e = nullptr;
+    uint8_t what = AS_SRC;
+    bool per_txn = false; // not tcp-request connection
+};
+std::deque<addr_state> g_addrs;
+
+template <uint32_t RS>
+int act_addr_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    addr_state st;
+    st.what = w == "set-src" ? AS_SRC : w == "set-dst" ? AS_DST : w == "set-src-port" ? AS_SRC_PORT
+                                                                                      : AS_DST_PORT;
+    st.per_txn = RS != PTC_RULES_TCP_REQ_CONN;
+    if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
+        return cfg_err(ctx, "'" + w + "' expects a sample expression");
+    std::string err, text = word(ctx, first);
+    st.e = expr_parse(ctx, text, nullptr, 0, ruleset_use(RS), err);
+    if (!st.e)
+        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + w + " " + text + "': " + err);
+    uint32_t t = expr_type(st.e);
+    bool port = st.what == AS_SRC_PORT || st.what == AS_DST_PORT;
+    bool ok = port ? cast_exists(t, PTC_SMP_SINT)
+                   : cast_exists(t, PTC_SMP_IPV4) || cast_exists(t, PTC_SMP_IPV6);
+    if (!ok)
+        return cfg_err(ctx, "'" + w + " " + text + "': the expression's result cannot be "
+                                "converted to " + (port ? "an integer" : "an address"));
+    g_addrs.push_back(st);
+    *state = &g_addrs.back();
+    *next = first + 1;
+    return PTC_OK;
+}
+
+uint16_t net_port(const sockaddr_storage& a)
+{
+    if (a.ss_family == AF_INET)
+        return reinterpret_cast<const sockaddr_in&>(a).sin_port;
+    if (a.ss_family == AF_INET6)
+        return reinterpret_cast<const sockaddr_in6&>(a).sin6_port;
+    return 0;
+}
+
+int act_addr_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<addr_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    const bool src = st->what == AS_SRC || st->what == AS_SRC_PORT;
+    const bool port = st->what == AS_SRC_PORT || st->what == AS_DST_PORT;
+    ptc_sample smp{};
+    if (!expr_eval(ps, st->e, &smp))
+        return PTC_ACT_CONTINUE;
+    if (port) {
+        if (!sample_cast(&smp, PTC_SMP_SINT))
+            return PTC_ACT_CONTINUE;
+    } else if (smp.type != PTC_SMP_IPV4 && smp.type != PTC_SMP_IPV6) {
+        ptc_sample v6 = smp;
+        if (!sample_cast(&smp, PTC_SMP_IPV4)) {
+            if (!sample_cast(&v6, PTC_SMP_IPV6))
+                return PTC_ACT_CONTINUE;
+            smp = v6;
+        }
+    }
+    sockaddr_storage a{};
+    socklen_t len = src ? s->cli_addrlen : stream_local_addr(s, &a);
+    if (src && len)
+        std::memcpy(&a, &s->cli_addr, len);
+    if (!len)
+        return PTC_ACT_CONTINUE; // HAProxy: no address to change
+    if (st->per_txn) {
+        if (src && !(s->addr_saved & 1)) {
+            s->saved_cli_addr = s->cli_addr;
+            s->saved_cli_addrlen = s->cli_addrlen;
+            s->addr_saved |= 1;
+        } else if (!src && !(s->addr_saved & 2)) {
+            s->saved_fe_addr = s->fe_addr;
+            s->saved_fe_addrlen = s->fe_addrlen;
+            s->addr_saved |= 2;
+        }
+    }
+    if (port) {
+        uint16_t p = htons((uint16_t)smp.u.sint);
+        if (a.ss_family == AF_INET6) {
+            reinterpret_cast<sockaddr_in6&>(a).sin6_port = p;
+        } else {
+            if (a.ss_family != AF_INET) {
+                a = sockaddr_storage{};
+                a.ss_family = AF_INET;
+            }
+            reinterpret_cast<sockaddr_in&>(a).sin_port = p;
+            len = sizeof(sockaddr_in);
+        }
+    } else {
+        uint16_t p = net_port(a);
+        a = sockaddr_storage{};
+        if (smp.type == PTC_SMP_IPV4) {
+            auto& in = reinterpret_cast<sockaddr_in&>(a);
+            in.sin_family = AF_INET;
+            std::memcpy(&in.sin_addr, smp.u.ipv4, 4);
+            in.sin_port = p;
+            len = sizeof(sockaddr_in);
+        } else {
+            auto& in6 = reinterpret_cast<sockaddr_in6&>(a);
+            in6.sin6_family = AF_INET6;
+            std::memcpy(&in6.sin6_addr, smp.u.ipv6, 16);
+            in6.sin6_port = p;
+            len = sizeof(sockaddr_in6);
+        }
+    }
+    if (src) {
+        s->cli_addr = a;
+        s->cli_addrlen = len;
+    } else {
+        s->fe_addr = a;
+        s->fe_addrlen = len;
+    }
+    return PTC_ACT_CONTINUE;
+}
+
 // accept / reject (tcp-request connection|content): no argument.
 int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
 {
@@ -433,6 +561,12 @@ int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
 #define SOCKOPT_ACTIONS(rs)                                                                     \
     {rs, "set-mark", act_sockopt_parse, act_sockopt_exec, "set-mark <mark>"},                   \
     {rs, "set-tos", act_sockopt_parse, act_sockopt_exec, "set-tos <tos>"}
+
+#define ADDR_ACTIONS(rs)                                                                        \
+    {rs, "set-src", act_addr_parse<rs>, act_addr_exec, "set-src <expr>"},                       \
+    {rs, "set-dst", act_addr_parse<rs>, act_addr_exec, "set-dst <expr>"},                       \
+    {rs, "set-src-port", act_addr_parse<rs>, act_addr_exec, "set-src-port <expr>"},             \
+    {rs, "set-dst-port", act_addr_parse<rs>, act_addr_exec, "set-dst-port <expr>"}
 
 #define VAR_ACTIONS(rs)                                                                         \
     {rs, "set-var", act_setvar_parse<rs>, act_setvar_exec,                                      \
@@ -552,8 +686,26 @@ const ptc_action k_core_actions[] = {
     SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONN), SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     SOCKOPT_ACTIONS(PTC_RULES_TCP_RES_CONTENT), SOCKOPT_ACTIONS(PTC_RULES_HTTP_REQ),
     SOCKOPT_ACTIONS(PTC_RULES_HTTP_RES),
+    ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONN),   ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
+    ADDR_ACTIONS(PTC_RULES_HTTP_REQ),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
+
+// The end of an HTTP transaction: the addresses "tcp-request content" / "http-request"
+// set-src and friends changed for it go back to the connection's.
+void addr_txn_end(ptc_stream* ps)
+{
+    stream* s = reinterpret_cast<stream*>(ps);
+    if (s->addr_saved & 1) {
+        s->cli_addr = s->saved_cli_addr;
+        s->cli_addrlen = s->saved_cli_addrlen;
+    }
+    if (s->addr_saved & 2) {
+        s->fe_addr = s->saved_fe_addr;
+        s->fe_addrlen = s->saved_fe_addrlen;
+    }
+    s->addr_saved = 0;
+}
 
 } // namespace smp
 } // namespace portico

@@ -293,6 +293,7 @@ void stream_release(stream* s)
 
 void txn_end(ptc_stream* ps)
 {
+    addr_txn_end(ps);
     stream_data* d = sdata(ps, false);
     if (!d)
         return;

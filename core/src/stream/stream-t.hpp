@@ -151,6 +151,13 @@ struct stream {
     unsigned char* modstate = nullptr; // modules' per-stream states (after the proto state)
     socklen_t fe_addrlen = 0;    // frontend address set by stream_set_addr (0: the socket's)
     sockaddr_storage fe_addr{};
+    // set-src/set-dst of a transaction (sample/rules.cpp): the connection's addresses,
+    // put back when the transaction ends; addr_saved: 1 client, 2 frontend
+    uint8_t addr_saved = 0;
+    socklen_t saved_cli_addrlen = 0;
+    socklen_t saved_fe_addrlen = 0;
+    sockaddr_storage saved_cli_addr{};
+    sockaddr_storage saved_fe_addr{};
     uint64_t stop_idle_at = 0;   // soft stop: when first seen idle between requests (0: not)
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
