@@ -191,6 +191,63 @@ int exec_reject(ptc_stream* s, void*)
     return PTC_ACT_DONE;
 }
 
+// http-request tarpit [deny_status <code>] [return options]: the request is held, unread,
+// for "timeout tarpit" (else "timeout connect") of the proxy whose rule matched, then
+// answered (500 by default, as "deny" with its options otherwise) and the connection closed;
+// logged "PT". A client that leaves first gets nothing.
+int parse_tarpit(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    auto* r = make<reply_def>();
+    *state = r;
+    return parse_reply(ctx, first, next, 500, true, r);
+}
+
+int exec_tarpit(ptc_stream* s, void* state)
+{
+    txn& t = txn_of(s);
+    if (t.cur.replied || t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    uint64_t now = host->now_ms();
+    if (!t.cur.tarpit_until) {
+        const proxy_conf* c = t.cur.rq == rq_step::BE_RULES ? t.be_conf : t.fe_conf;
+        uint64_t ms = c ? c->tmo_tarpit : 0;
+        t.cur.tarpit_until = now + ms;
+        t.cur.term[0] = 'P';
+        t.cur.term[1] = 'T';
+        if (ms) {
+            host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, ms);
+            return PTC_ACT_YIELD;
+        }
+    }
+    ptc_str d;
+    if (host->chan_data(s, PTC_DIR_REQ, &d) & (PTC_CHAN_EOF | PTC_CHAN_ERROR)) {
+        t.cur.replied = true; // the client left: nothing to answer
+        host->stream_close(s, PTC_CLOSE_ABORT);
+        t.state = st::CLOSED;
+        return PTC_ACT_DONE;
+    }
+    if (now < t.cur.tarpit_until) {
+        host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, t.cur.tarpit_until - now);
+        return PTC_ACT_YIELD;
+    }
+    t.cur.cli_close = true; // HAProxy closes after the answer
+    return send_reply(s, *static_cast<const reply_def*>(state));
+}
+
+// silent-drop (http-request, http-response): the client's connection disappears without a
+// FIN or RST reaching it (PTC_CLOSE_SILENT, since ABI 1.14), nothing is answered.
+int exec_silent_drop(ptc_stream* s, void*)
+{
+    txn& t = txn_of(s);
+    if (t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    t.cur.term[0] = 'P';
+    t.cur.term[1] = t.cur.phase == api_phase::RES ? 'H' : 'R';
+    t.cur.replied = true;
+    txn_close(s, t, host->abi_minor >= 14 ? PTC_CLOSE_SILENT : PTC_CLOSE_ABORT);
+    return PTC_ACT_DONE;
+}
+
 // ---- header edits ---------------------------------------------------------------------------
 
 enum : uint8_t { M_STR, M_BEG, M_END, M_SUB, M_REG };
@@ -1209,6 +1266,9 @@ const ptc_action actions[] = {
     {RQ, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
     {RS, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
     {RQ, "reject", parse_noarg, exec_reject, "reject"},
+    {RQ, "tarpit", parse_tarpit, exec_tarpit, "tarpit [deny_status <code>] [return options]"},
+    {RQ, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
+    {RS, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
     {RQ, "auth", parse_auth, exec_return, "auth [realm <realm>]"},
     {RQ, "allow", parse_noarg, exec_allow, "allow"},
     {RS, "allow", parse_noarg, exec_allow, "allow"},

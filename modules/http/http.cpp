@@ -1365,6 +1365,9 @@ void on_cli_timeout(ptc_stream* s, txn& t)
             set_term(t, 'c', 'D'), abort_stream(s, t);
         break;
     case st::REQ_HOOKS:
+        if (t.cur.tarpit_until)
+            break; // the tarpit's own timer: its rule answers when resumed
+        [[fallthrough]];
     case st::CONNECTING:
         if (t.cur.req_body == body::DONE)
             set_cli_tmo(s, t, 0);
@@ -1389,6 +1392,9 @@ void on_release(ptc_stream* s, void* state)
 }
 
 } // namespace
+
+// Logs the transaction and closes the stream with <how> (actions.cpp: silent-drop).
+void txn_close(ptc_stream* s, txn& t, uint32_t how) { close_stream(s, t, how); }
 
 void set_cli_tmo_default(ptc_stream* s, txn& t) { set_cli_tmo(s, t, PTC_TMO_DEFAULT); }
 
@@ -1585,6 +1591,8 @@ int post_config(ptc_modref* me)
         c->tmo_tunnel = tun ? tun : PTC_TMO_DEFAULT;
         c->tmo_client_fin = host->proxy_timeout(p, "client-fin");
         c->tmo_server_fin = host->proxy_timeout(p, "server-fin");
+        uint64_t tp = host->proxy_timeout(p, "tarpit");
+        c->tmo_tarpit = tp ? tp : host->proxy_timeout(p, "connect");
     }
     return PTC_OK;
 }

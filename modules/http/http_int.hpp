@@ -84,6 +84,7 @@ struct proxy_conf {
     uint64_t tmo_tunnel;     // timeout tunnel, PTC_TMO_DEFAULT if unset
     uint64_t tmo_client_fin; // timeout client-fin, 0 if unset
     uint64_t tmo_server_fin; // timeout server-fin, 0 if unset
+    uint64_t tmo_tarpit;     // timeout tarpit, else timeout connect, else 0
     uint32_t reuse;          // http-reuse: REUSE_* (backend side)
     uint8_t conn_mode;       // CM_*
     bool ff_on;              // option forwardfor
@@ -238,6 +239,7 @@ struct txn_cur {
     uint64_t res_avail;  // response bytes pending after the head when it was parsed
     uint64_t drain_len;  // request bytes to drop after a generated reply
     uint64_t t_start;    // now_ms() at the start of the transaction
+    uint64_t tarpit_until; // http-request tarpit: now_ms() of the answer (0: not tarpitted)
     uint64_t t_request;  // request head complete
     uint64_t t_response; // response head received
     uint64_t bytes_in;   // request bytes (head + body as far as known)
@@ -357,6 +359,7 @@ int on_event(ptc_stream* s, void* state, uint32_t events);
 // dynamic parts, runs the after-response rules, forwards it. Returns PTC_ACT_DONE, or
 // PTC_ACT_ERROR (the stream was aborted).
 int send_reply(ptc_stream* s, const reply_def& r);
+void txn_close(ptc_stream* s, txn& t, uint32_t how); // http.cpp: log, then stream_close
 // Sends a generated response of <len> bytes just appended to the (otherwise empty) RES
 // channel: indexes it, runs the http-after-response rules, forwards it and records the status.
 int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn = true);

@@ -67,9 +67,11 @@
  *       named "peers" receives the "peers" sections' lines).
  *  1.11 ptc_host.var_unset (Lua's txn:unset_var); var_set creates a variable name the
  *       configuration never used (as HAProxy 2.6 does for Lua).
+ *  1.14 PTC_CLOSE_SILENT for stream_close ("silent-drop": no FIN nor RST to the client);
+ *       proxy_timeout() knows "tarpit" ("timeout tarpit").
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 11
+#define PTC_ABI_MINOR 14
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

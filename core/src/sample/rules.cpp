@@ -544,6 +544,15 @@ int act_addr_exec(ptc_stream* ps, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// silent-drop (tcp-request connection|content, tcp-response content): the client's
+// connection disappears without a FIN or RST reaching it (PTC_CLOSE_SILENT), the rules stop
+// as with "reject".
+int act_silent_drop_exec(ptc_stream* s, void*)
+{
+    host_stream_close(s, PTC_CLOSE_SILENT);
+    return PTC_ACT_DONE;
+}
+
 // accept / reject (tcp-request connection|content): no argument.
 int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
 {
@@ -556,7 +565,8 @@ int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
 
 #define TCP_ACTIONS(rs)                                                                         \
     {rs, "accept", act_noarg_parse, act_accept_exec, "accept"},                                 \
-    {rs, "reject", act_noarg_parse, act_reject_exec, "reject"}
+    {rs, "reject", act_noarg_parse, act_reject_exec, "reject"},                                 \
+    {rs, "silent-drop", act_noarg_parse, act_silent_drop_exec, "silent-drop"}
 
 #define SOCKOPT_ACTIONS(rs)                                                                     \
     {rs, "set-mark", act_sockopt_parse, act_sockopt_exec, "set-mark <mark>"},                   \
