@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // More of HAProxy 2.6's internal fetches: bin, meth, date, date_us, rand, uuid, hostname,
 // nbproc, nbthread, thread, stopping, fe_conn, be_conn, queue, srv_conn, srv_queue,
-// srv_is_up.
+// srv_is_up, prio_class, prio_offset.
 #include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -435,6 +435,17 @@ constexpr uint32_t L4 = PTC_USE_L4;
 
 } // namespace
 
+// prio_class, prio_offset: the queue priority set by set-priority-class / -offset.
+int f_prio_class(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, S(s)->prio_class) : 0;
+}
+
+int f_prio_offset(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, S(s)->prio_offset) : 0;
+}
+
 const ptc_fetch k_ext_fetches[] = {
     // name      out            use min max fn          check           help
     {"bin",      PTC_SMP_BIN,  L4, 1, 1, f_bin,      chk_bin,        "bin(<hex>)"},
@@ -458,6 +469,8 @@ const ptc_fetch k_ext_fetches[] = {
     {"srv_conn", PTC_SMP_SINT, L4, 1, 1, f_srv_conn, chk_srv,        "srv_conn([<backend>/]<server>)"},
     {"srv_queue", PTC_SMP_SINT, L4, 1, 1, f_srv_queue, chk_srv,      "srv_queue([<backend>/]<server>)"},
     {"srv_is_up", PTC_SMP_BOOL, L4, 1, 1, f_srv_is_up, chk_srv,      "srv_is_up([<backend>/]<server>)"},
+    {"prio_class", PTC_SMP_SINT, L4, 0, 0, f_prio_class, nullptr,    "prio_class"},
+    {"prio_offset", PTC_SMP_SINT, L4, 0, 0, f_prio_offset, nullptr,  "prio_offset"},
 };
 const uint32_t k_ext_fetch_count = sizeof(k_ext_fetches) / sizeof(k_ext_fetches[0]);
 

@@ -553,6 +553,52 @@ int act_silent_drop_exec(ptc_stream* s, void*)
     return PTC_ACT_DONE;
 }
 
+// set-priority-class <expr> / set-priority-offset <expr> (tcp-request content, http-request):
+// where the transaction waits in a backend queue (lb/queue.cpp); the integer is clamped to
+// -2047..2047 (class) or -524287..524287 (offset, ms), as HAProxy 2.6. For this transaction.
+struct prio_state {
+    ptc_expr* e = nullptr;
+    bool offset = false;
+};
+std::deque<prio_state> g_prios;
+
+template <uint32_t RS>
+int act_prio_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    prio_state st;
+    st.offset = w == "set-priority-offset";
+    if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
+        return cfg_err(ctx, "'" + w + "' expects a sample expression");
+    std::string err, text = word(ctx, first);
+    st.e = expr_parse(ctx, text, nullptr, 0, ruleset_use(RS), err);
+    if (!st.e)
+        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + w + " " + text + "': " + err);
+    if (!cast_exists(expr_type(st.e), PTC_SMP_SINT))
+        return cfg_err(ctx, "'" + w + " " + text + "': the expression's result cannot be "
+                                "converted to an integer");
+    g_prios.push_back(st);
+    *state = &g_prios.back();
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int act_prio_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<prio_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    ptc_sample smp{};
+    if (!expr_eval(ps, st->e, &smp) || !sample_cast(&smp, PTC_SMP_SINT))
+        return PTC_ACT_CONTINUE;
+    const int64_t lim = st->offset ? 524287 : 2047;
+    int64_t v = std::clamp<int64_t>(smp.u.sint, -lim, lim);
+    if (st->offset)
+        s->prio_offset = (int32_t)v;
+    else
+        s->prio_class = (int16_t)v;
+    return PTC_ACT_CONTINUE;
+}
+
 // accept / reject (tcp-request connection|content): no argument.
 int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
 {
@@ -577,6 +623,10 @@ int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
     {rs, "set-dst", act_addr_parse<rs>, act_addr_exec, "set-dst <expr>"},                       \
     {rs, "set-src-port", act_addr_parse<rs>, act_addr_exec, "set-src-port <expr>"},             \
     {rs, "set-dst-port", act_addr_parse<rs>, act_addr_exec, "set-dst-port <expr>"}
+
+#define PRIO_ACTIONS(rs)                                                                        \
+    {rs, "set-priority-class", act_prio_parse<rs>, act_prio_exec, "set-priority-class <expr>"}, \
+    {rs, "set-priority-offset", act_prio_parse<rs>, act_prio_exec, "set-priority-offset <expr>"}
 
 #define VAR_ACTIONS(rs)                                                                         \
     {rs, "set-var", act_setvar_parse<rs>, act_setvar_exec,                                      \
@@ -698,11 +748,13 @@ const ptc_action k_core_actions[] = {
     SOCKOPT_ACTIONS(PTC_RULES_HTTP_RES),
     ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONN),   ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     ADDR_ACTIONS(PTC_RULES_HTTP_REQ),
+    PRIO_ACTIONS(PTC_RULES_TCP_REQ_CONTENT), PRIO_ACTIONS(PTC_RULES_HTTP_REQ),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
 
 // The end of an HTTP transaction: the addresses "tcp-request content" / "http-request"
-// set-src and friends changed for it go back to the connection's.
+// set-src and friends changed for it go back to the connection's, the queue priority to
+// the default (HAProxy 2.6 gives each request a stream of its own).
 void addr_txn_end(ptc_stream* ps)
 {
     stream* s = reinterpret_cast<stream*>(ps);
@@ -715,6 +767,8 @@ void addr_txn_end(ptc_stream* ps)
         s->fe_addrlen = s->saved_fe_addrlen;
     }
     s->addr_saved = 0;
+    s->prio_class = 0;
+    s->prio_offset = 0;
 }
 
 } // namespace smp

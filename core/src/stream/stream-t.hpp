@@ -129,7 +129,10 @@ struct stream {
     server* lb_avoid = nullptr;  // server of the last failed attempt (retries avoid it)
     stream* q_prev = nullptr;    // links in this worker's queue (lb/queue.cpp)
     stream* q_next = nullptr;
-    uint64_t q_ticket = 0;       // arrival order over the backend's queues
+    uint64_t q_ticket = 0;       // order over the backend's queues: priority class, then
+                                 // arrival time + priority offset, then arrival (lb/queue.cpp)
+    int32_t prio_offset = 0;     // set-priority-offset of this transaction (ms)
+    int16_t prio_class = 0;      // set-priority-class of this transaction
     uint32_t q_id = 0;           // queue index + 1 while waiting for a slot, else 0
     uint32_t lb_hash = 0;        // hash key of the current request (lb_hash_state 1)
     uint8_t lb_hash_state = 0;   // 0: not computed yet, 1: valid, 2: no key (round-robin)
