@@ -234,6 +234,14 @@ int exec_tarpit(ptc_stream* s, void* state)
     return send_reply(s, *static_cast<const reply_def*>(state));
 }
 
+// disable-l7-retry: this request is not replayed on another connection when it fails after
+// it was sent (retry-on conditions other than connection failures).
+int exec_disable_l7_retry(ptc_stream* s, void*)
+{
+    txn_of(s).cur.no_l7_retry = true;
+    return PTC_ACT_CONTINUE;
+}
+
 // silent-drop (http-request, http-response): the client's connection disappears without a
 // FIN or RST reaching it (PTC_CLOSE_SILENT, since ABI 1.14), nothing is answered.
 int exec_silent_drop(ptc_stream* s, void*)
@@ -1268,6 +1276,7 @@ const ptc_action actions[] = {
     {RQ, "reject", parse_noarg, exec_reject, "reject"},
     {RQ, "tarpit", parse_tarpit, exec_tarpit, "tarpit [deny_status <code>] [return options]"},
     {RQ, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
+    {RQ, "disable-l7-retry", parse_noarg, exec_disable_l7_retry, "disable-l7-retry"},
     {RS, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
     {RQ, "auth", parse_auth, exec_return, "auth [realm <realm>]"},
     {RQ, "allow", parse_noarg, exec_allow, "allow"},

@@ -481,7 +481,8 @@ step send_request_head(ptc_stream* s, txn& t)
     if (c.l7_retries == 0)
         prepare_request_head(s, t);
     // L7 retries: keep the request bytes for a replay when it is safe (see retry-on).
-    c.replayable = t.be_conf && (t.be_conf->retry_on & retry_l7_mask) && replay_safe(s, t);
+    c.replayable = !c.no_l7_retry && t.be_conf && (t.be_conf->retry_on & retry_l7_mask) &&
+                   replay_safe(s, t);
     if (c.replayable)
         host->chan_mark(s, REQ, 1);
     if (c.req_body == body::LENGTH)

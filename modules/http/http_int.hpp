@@ -221,6 +221,7 @@ struct txn_cur {
     bool is_connect;     // request method is CONNECT
     bool logged;         // stream_log_txn was called for this transaction
     bool replayable;     // the request is kept (chan_mark) for an L7 retry
+    bool no_l7_retry;    // http-request disable-l7-retry
     bool expect_100;     // the request carries "Expect: 100-continue"
     uint8_t req_minor;   // request HTTP minor version
     uint8_t log_level;   // set-log-level: 0 = unchanged, else level + 1 (8 = silent)
