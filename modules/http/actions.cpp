@@ -234,6 +234,123 @@ int exec_tarpit(ptc_stream* s, void* state)
     return send_reply(s, *static_cast<const reply_def*>(state));
 }
 
+// wait-for-body time <time> [at-least <bytes>] (http-request, http-response): the rules wait
+// until the whole body of the message is in the buffer, or <bytes> of it (0: no limit), or
+// the buffer is full, or the sender ended; after <time>, a request is answered 408 ("cR")
+// and a response 504 ("sR"), as HAProxy 2.6.12 logs them. A request announcing
+// "Expect: 100-continue" gets the "100 Continue" from here (the header is removed).
+struct wfb_def {
+    uint64_t time;
+    uint64_t at_least;
+};
+
+int parse_wait_for_body(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    uint64_t time = UINT64_MAX, bytes = 0;
+    uint32_t i = first;
+    while (!end_word(ctx, i)) {
+        std::string_view k = sv(ctx->args[i]);
+        if (k != "time" && k != "at-least")
+            break;
+        if (end_word(ctx, i + 1))
+            return host->cfg_errorf(ctx, "%s: missing argument for '%.*s'", w.c_str(),
+                                    int(k.size()), k.data());
+        if (k == "time") {
+            if (host->parse_time(ctx->args[i + 1], &time) != PTC_OK || time > 2147483647u)
+                return host->cfg_errorf(ctx, "%s: invalid time '%.*s'", w.c_str(),
+                                        int(ctx->args[i + 1].len), ctx->args[i + 1].ptr);
+        } else if (host->parse_size(ctx->args[i + 1], &bytes) != PTC_OK) {
+            return host->cfg_errorf(ctx, "%s: invalid size '%.*s'", w.c_str(),
+                                    int(ctx->args[i + 1].len), ctx->args[i + 1].ptr);
+        }
+        i += 2;
+    }
+    if (time == UINT64_MAX)
+        return host->cfg_errorf(ctx, "%s: expects time <time> [ at-least <bytes> ]", w.c_str());
+    auto* d = make<wfb_def>();
+    d->time = time;
+    d->at_least = bytes;
+    *state = d;
+    *next = i;
+    return PTC_OK;
+}
+
+// The body bytes of message <dir> that are in the buffer, and whether they are all of it.
+bool body_in_buffer(ptc_stream* s, txn& t, uint32_t dir, uint64_t& have)
+{
+    const bool res = dir == PTC_DIR_RES;
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, dir, &d);
+    have = d.len > t.idx.head_len ? d.len - t.idx.head_len : 0;
+    switch (res ? t.cur.res_body : t.cur.req_body) {
+    case body::LENGTH:
+        return have >= (res ? t.cur.res_len : t.cur.req_len);
+    case body::CHUNKED: { // the last chunk (and no trailer) ends what is there
+        std::string_view v(d.ptr, d.len);
+        return have >= 5 && v.substr(v.size() - 5) == "0\r\n\r\n";
+    }
+    case body::UNTIL_CLOSE:
+        return (fl & PTC_CHAN_EOF) != 0;
+    default:
+        return true;
+    }
+}
+
+int exec_wait_for_body(ptc_stream* s, void* state)
+{
+    const auto* def = static_cast<const wfb_def*>(state);
+    txn& t = txn_of(s);
+    if (t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    const bool res = t.cur.phase == api_phase::RES;
+    const uint32_t dir = res ? PTC_DIR_RES : PTC_DIR_REQ;
+    const uint32_t tmo = res ? PTC_TMO_SERVER : PTC_TMO_CLIENT;
+    uint64_t have = 0;
+    ptc_str d;
+    bool done = (!res && t.cur.is_connect) || body_in_buffer(s, t, dir, have) ||
+                (def->at_least && have >= def->at_least) || host->chan_room(s, dir) == 0 ||
+                (host->chan_data(s, dir, &d) & (PTC_CHAN_EOF | PTC_CHAN_ERROR));
+    uint64_t now = host->now_ms();
+    if (done) {
+        if (t.cur.wfb_until) { // the timer goes back to the usual timeout
+            t.cur.wfb_until = 0;
+            if (res) {
+                host->stream_set_timeout(s, tmo, PTC_TMO_DEFAULT);
+            } else {
+                t.cli_tmo = 0;
+                set_cli_tmo_default(s, t);
+            }
+        }
+        return PTC_ACT_CONTINUE;
+    }
+    if (!t.cur.wfb_until) {
+        t.cur.wfb_until = now + def->time;
+        if (!res && t.cur.expect_100) {
+            // the client waits for it before sending the body
+            static const char k_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            host->chan_append(s, PTC_DIR_RES, k_100, sizeof(k_100) - 1);
+            host->chan_forward(s, PTC_DIR_RES, sizeof(k_100) - 1);
+            const char* base = nullptr;
+            if (msg(s, PTC_DIR_REQ, &base))
+                head_del(s, PTC_DIR_REQ, t.idx, base, "expect");
+            t.cur.expect_100 = false;
+        }
+    }
+    if (now >= t.cur.wfb_until) {
+        t.cur.wfb_until = 0;
+        if (res)
+            txn_fail(s, t, 504, 's', 'R');
+        else
+            txn_fail(s, t, 408, 'c', 'R');
+        return PTC_ACT_DONE;
+    }
+    host->stream_set_timeout(s, tmo | PTC_TMO_FIXED, t.cur.wfb_until - now);
+    if (!res)
+        t.cli_tmo = t.cur.wfb_until - now;
+    return PTC_ACT_YIELD;
+}
+
 // disable-l7-retry: this request is not replayed on another connection when it fails after
 // it was sent (retry-on conditions other than connection failures).
 int exec_disable_l7_retry(ptc_stream* s, void*)
@@ -1276,6 +1393,10 @@ const ptc_action actions[] = {
     {RQ, "reject", parse_noarg, exec_reject, "reject"},
     {RQ, "tarpit", parse_tarpit, exec_tarpit, "tarpit [deny_status <code>] [return options]"},
     {RQ, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
+    {RQ, "wait-for-body", parse_wait_for_body, exec_wait_for_body,
+     "wait-for-body time <time> [at-least <bytes>]"},
+    {RS, "wait-for-body", parse_wait_for_body, exec_wait_for_body,
+     "wait-for-body time <time> [at-least <bytes>]"},
     {RQ, "disable-l7-retry", parse_noarg, exec_disable_l7_retry, "disable-l7-retry"},
     {RS, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
     {RQ, "auth", parse_auth, exec_return, "auth [realm <realm>]"},

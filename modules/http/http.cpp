@@ -1366,8 +1366,8 @@ void on_cli_timeout(ptc_stream* s, txn& t)
             set_term(t, 'c', 'D'), abort_stream(s, t);
         break;
     case st::REQ_HOOKS:
-        if (t.cur.tarpit_until)
-            break; // the tarpit's own timer: its rule answers when resumed
+        if (t.cur.tarpit_until || t.cur.wfb_until)
+            break; // the tarpit's or wait-for-body's own timer: its rule acts when resumed
         [[fallthrough]];
     case st::CONNECTING:
         if (t.cur.req_body == body::DONE)
@@ -1396,6 +1396,8 @@ void on_release(ptc_stream* s, void* state)
 
 // Logs the transaction and closes the stream with <how> (actions.cpp: silent-drop).
 void txn_close(ptc_stream* s, txn& t, uint32_t how) { close_stream(s, t, how); }
+
+void txn_fail(ptc_stream* s, txn& t, int status, char a, char b) { fail_term(s, t, status, a, b); }
 
 void set_cli_tmo_default(ptc_stream* s, txn& t) { set_cli_tmo(s, t, PTC_TMO_DEFAULT); }
 

@@ -241,6 +241,7 @@ struct txn_cur {
     uint64_t drain_len;  // request bytes to drop after a generated reply
     uint64_t t_start;    // now_ms() at the start of the transaction
     uint64_t tarpit_until; // http-request tarpit: now_ms() of the answer (0: not tarpitted)
+    uint64_t wfb_until;    // wait-for-body: now_ms() when the wait ends (0: not waiting)
     uint64_t t_request;  // request head complete
     uint64_t t_response; // response head received
     uint64_t bytes_in;   // request bytes (head + body as far as known)
@@ -361,6 +362,8 @@ int on_event(ptc_stream* s, void* state, uint32_t events);
 // PTC_ACT_ERROR (the stream was aborted).
 int send_reply(ptc_stream* s, const reply_def& r);
 void txn_close(ptc_stream* s, txn& t, uint32_t how); // http.cpp: log, then stream_close
+// http.cpp: answer the error page <status>, log with termination state <a><b>, close
+void txn_fail(ptc_stream* s, txn& t, int status, char a, char b);
 // Sends a generated response of <len> bytes just appended to the (otherwise empty) RES
 // channel: indexes it, runs the http-after-response rules, forwards it and records the status.
 int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn = true);
