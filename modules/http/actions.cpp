@@ -5,6 +5,7 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -450,6 +451,40 @@ int exec_set_add(ptc_stream* s, void* state, bool set)
 
 int exec_set_header(ptc_stream* s, void* st) { return exec_set_add(s, st, true); }
 int exec_add_header(ptc_stream* s, void* st) { return exec_set_add(s, st, false); }
+
+// early-hint <name> <fmt> (http-request): a "103 Early Hints" interim response carrying the
+// header, sent to an HTTP/1.1 client before the final response. The early-hint rules of one
+// rule set run add their headers to one 103, sent when the rules stop (HAProxy 2.6 sends one
+// per run of adjacent early-hint rules).
+int exec_early_hint(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<hdr_act*>(state);
+    txn& t = txn_of(s);
+    if (t.state == st::CLOSED || t.cur.req_minor < 1 || t.cur.replied)
+        return PTC_ACT_CONTINUE;
+    const char* v;
+    size_t n = eval(s, a->fmt, 0, &v);
+    std::string_view val(v, n);
+    if (val.find_first_of("\r\n") != std::string_view::npos)
+        return PTC_ACT_CONTINUE; // would split the head
+    static const char k_103[] = "HTTP/1.1 103 Early Hints\r\n";
+    if (!t.cur.eh_open) {
+        if (host->chan_append(s, PTC_DIR_RES, k_103, sizeof(k_103) - 1) != PTC_OK)
+            return PTC_ACT_ERROR;
+        t.cur.eh_open = true;
+    }
+    char name[256]; // written in lower case, as HAProxy's HTX does
+    size_t nl = std::min(a->name.size(), sizeof(name));
+    for (size_t i = 0; i < nl; i++)
+        name[i] = char(std::tolower((unsigned char)a->name[i]));
+    if (host->chan_append(s, PTC_DIR_RES, name, nl) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, a->name.data() + nl, a->name.size() - nl) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, ": ", 2) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, v, n) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, "\r\n", 2) != PTC_OK)
+        return PTC_ACT_ERROR;
+    return PTC_ACT_CONTINUE;
+}
 
 // del-header <name> [-m str|beg|end|sub|reg]
 int parse_del_header(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
@@ -1383,6 +1418,17 @@ constexpr uint32_t AR = PTC_RULES_HTTP_AFTER_RES;
 
 } // namespace
 
+void early_hints_flush(ptc_stream* s, txn& t)
+{
+    if (!t.cur.eh_open)
+        return;
+    t.cur.eh_open = false;
+    host->chan_append(s, PTC_DIR_RES, "\r\n", 2);
+    ptc_str d;
+    host->chan_data(s, PTC_DIR_RES, &d);
+    host->chan_forward(s, PTC_DIR_RES, d.len);
+}
+
 const ptc_action actions[] = {
     {RQ, "return", parse_return, exec_return,
      "return [status <code>] [content-type <type>] [string|lf-string|file|lf-file|errorfile "
@@ -1397,6 +1443,7 @@ const ptc_action actions[] = {
      "wait-for-body time <time> [at-least <bytes>]"},
     {RS, "wait-for-body", parse_wait_for_body, exec_wait_for_body,
      "wait-for-body time <time> [at-least <bytes>]"},
+    {RQ, "early-hint", parse_hdr_fmt, exec_early_hint, "early-hint <name> <fmt>"},
     {RQ, "disable-l7-retry", parse_noarg, exec_disable_l7_retry, "disable-l7-retry"},
     {RS, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
     {RQ, "auth", parse_auth, exec_return, "auth [realm <realm>]"},

@@ -666,6 +666,7 @@ step start_forward(ptc_stream* s, txn& t)
 // Result of a rule set or hook phase in REQ_HOOKS: true to go on with the next step.
 bool req_rules_result(ptc_stream* s, txn& t, int rc, step& out)
 {
+    early_hints_flush(s, t);
     if (t.state == st::CLOSED) {
         out = step::WAIT;
         return false;

@@ -222,6 +222,7 @@ struct txn_cur {
     bool logged;         // stream_log_txn was called for this transaction
     bool replayable;     // the request is kept (chan_mark) for an L7 retry
     bool no_l7_retry;    // http-request disable-l7-retry
+    bool eh_open;        // early-hint: a 103 head is being written to the response channel
     bool expect_100;     // the request carries "Expect: 100-continue"
     uint8_t req_minor;   // request HTTP minor version
     uint8_t log_level;   // set-log-level: 0 = unchanged, else level + 1 (8 = silent)
@@ -362,6 +363,8 @@ int on_event(ptc_stream* s, void* state, uint32_t events);
 // PTC_ACT_ERROR (the stream was aborted).
 int send_reply(ptc_stream* s, const reply_def& r);
 void txn_close(ptc_stream* s, txn& t, uint32_t how); // http.cpp: log, then stream_close
+// actions.cpp: ends and sends the 103 Early Hints response early-hint rules started
+void early_hints_flush(ptc_stream* s, txn& t);
 // http.cpp: answer the error page <status>, log with termination state <a><b>, close
 void txn_fail(ptc_stream* s, txn& t, int status, char a, char b);
 // Sends a generated response of <len> bytes just appended to the (otherwise empty) RES
