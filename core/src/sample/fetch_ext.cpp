@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // More of HAProxy 2.6's internal fetches: bin, meth, date, date_us, rand, uuid, hostname,
 // nbproc, nbthread, thread, stopping, fe_conn, be_conn, queue, srv_conn, srv_queue,
-// srv_is_up, prio_class, prio_offset.
+// srv_is_up, prio_class, prio_offset, fe_sess_rate, fe_req_rate, be_sess_rate.
 #include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -281,6 +281,21 @@ int f_be_conn(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* ou
     return out_int(out, p->shared->be_conns.load(std::memory_order_relaxed));
 }
 
+// fe_sess_rate, fe_req_rate ([<frontend>]), be_sess_rate([<backend>]): events per second
+// over the last second, all workers together.
+enum { R_FE_SESS, R_FE_REQ, R_BE_SESS };
+template <int R>
+int f_rate(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
+{
+    const proxy* p = R == R_BE_SESS ? named_proxy<false>(s, args, nargs)
+                                    : named_proxy<true>(s, args, nargs);
+    if (!p || !p->shared)
+        return 0;
+    auto* sp = const_cast<shm_proxy*>(p->shared);
+    shm_rate& r = R == R_FE_SESS ? sp->fe_rate : R == R_FE_REQ ? sp->req_rate : sp->be_rate;
+    return out_int(out, shm_rate_read(r, event::monotonic_ms()));
+}
+
 int chk_proxy_name(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
 {
     if (nargs && !args[0].str.len)
@@ -469,6 +484,9 @@ const ptc_fetch k_ext_fetches[] = {
     {"srv_conn", PTC_SMP_SINT, L4, 1, 1, f_srv_conn, chk_srv,        "srv_conn([<backend>/]<server>)"},
     {"srv_queue", PTC_SMP_SINT, L4, 1, 1, f_srv_queue, chk_srv,      "srv_queue([<backend>/]<server>)"},
     {"srv_is_up", PTC_SMP_BOOL, L4, 1, 1, f_srv_is_up, chk_srv,      "srv_is_up([<backend>/]<server>)"},
+    {"fe_sess_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_FE_SESS>, chk_proxy_name, "fe_sess_rate([<frontend>])"},
+    {"fe_req_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_FE_REQ>, chk_proxy_name, "fe_req_rate([<frontend>])"},
+    {"be_sess_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_BE_SESS>, chk_proxy_name, "be_sess_rate([<backend>])"},
     {"prio_class", PTC_SMP_SINT, L4, 0, 0, f_prio_class, nullptr,    "prio_class"},
     {"prio_offset", PTC_SMP_SINT, L4, 0, 0, f_prio_offset, nullptr,  "prio_offset"},
 };

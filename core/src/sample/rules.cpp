@@ -769,6 +769,7 @@ void addr_txn_end(ptc_stream* ps)
     s->addr_saved = 0;
     s->prio_class = 0;
     s->prio_offset = 0;
+    s->be_rate_counted = false;
 }
 
 } // namespace smp
