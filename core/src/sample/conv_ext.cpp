@@ -224,6 +224,159 @@ int c_xxh64(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
                                       io->u.str.len, seed));
 }
 
+// XXH3 (64-bit, seeded), after the public xxHash specification (XXH3_64bits_withSeed).
+const unsigned char k_xxh3_secret[192] = {
+    0xb8, 0xfe, 0x6c, 0x39, 0x23, 0xa4, 0x4b, 0xbe, 0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c,
+    0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb, 0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f,
+    0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78, 0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21,
+    0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e, 0xe0, 0x35, 0x90, 0xe6, 0x81, 0x3a, 0x26, 0x4c,
+    0x3c, 0x28, 0x52, 0xbb, 0x91, 0xc3, 0x00, 0xcb, 0x88, 0xd0, 0x65, 0x8b, 0x1b, 0x53, 0x2e, 0xa3,
+    0x71, 0x64, 0x48, 0x97, 0xa2, 0x0d, 0xf9, 0x4e, 0x38, 0x19, 0xef, 0x46, 0xa9, 0xde, 0xac, 0xd8,
+    0xa8, 0xfa, 0x76, 0x3f, 0xe3, 0x9c, 0x34, 0x3f, 0xf9, 0xdc, 0xbb, 0xc7, 0xc7, 0x0b, 0x4f, 0x1d,
+    0x8a, 0x51, 0xe0, 0x4b, 0xcd, 0xb4, 0x59, 0x31, 0xc8, 0x9f, 0x7e, 0xc9, 0xd9, 0x78, 0x73, 0x64,
+    0xea, 0xc5, 0xac, 0x83, 0x34, 0xd3, 0xeb, 0xc3, 0xc5, 0x81, 0xa0, 0xff, 0xfa, 0x13, 0x63, 0xeb,
+    0x17, 0x0d, 0xdd, 0x51, 0xb7, 0xf0, 0xda, 0x49, 0xd3, 0x16, 0x55, 0x26, 0x29, 0xd4, 0x68, 0x9e,
+    0x2b, 0x16, 0xbe, 0x58, 0x7d, 0x47, 0xa1, 0xfc, 0x8f, 0xf8, 0xb8, 0xd1, 0x7a, 0xd0, 0x31, 0xce,
+    0x45, 0xcb, 0x3a, 0x8f, 0x95, 0x16, 0x04, 0x28, 0xaf, 0xd7, 0xfb, 0xca, 0xbb, 0x4b, 0x40, 0x7e,
+};
+constexpr uint64_t PMX_1 = 0x165667919E3779F9ull, PMX_2 = 0x9FB21C651E98DF25ull;
+
+inline uint64_t fold64(uint64_t a, uint64_t b)
+{
+    unsigned __int128 m = (unsigned __int128)a * b;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+inline uint64_t x64_avalanche(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= P64_2;
+    h ^= h >> 29;
+    h *= P64_3;
+    return h ^ (h >> 32);
+}
+inline uint64_t x3_avalanche(uint64_t h)
+{
+    h ^= h >> 37;
+    h *= PMX_1;
+    return h ^ (h >> 32);
+}
+inline uint64_t x3_rrmxmx(uint64_t h, uint64_t len)
+{
+    h ^= rotl64(h, 49) ^ rotl64(h, 24);
+    h *= PMX_2;
+    h ^= (h >> 35) + len;
+    h *= PMX_2;
+    return h ^ (h >> 28);
+}
+inline uint64_t x3_mix16(const unsigned char* in, const unsigned char* sec, uint64_t seed)
+{
+    return fold64(rd64(in) ^ (rd64(sec) + seed), rd64(in + 8) ^ (rd64(sec + 8) - seed));
+}
+
+void x3_acc512(uint64_t* acc, const unsigned char* in, const unsigned char* sec)
+{
+    for (int i = 0; i < 8; i++) {
+        uint64_t v = rd64(in + 8 * i), k = v ^ rd64(sec + 8 * i);
+        acc[i ^ 1] += v;
+        acc[i] += (k & 0xffffffffu) * (k >> 32);
+    }
+}
+
+uint64_t x3_long(const unsigned char* in, size_t len, const unsigned char* sec)
+{
+    uint64_t acc[8] = {P32_3, P64_1, P64_2, P64_3, P64_4, P32_2, P64_5, P32_1};
+    const size_t stripes = (192 - 64) / 8, block = 64 * stripes;
+    const size_t blocks = (len - 1) / block;
+    for (size_t n = 0; n < blocks; n++) {
+        for (size_t i = 0; i < stripes; i++)
+            x3_acc512(acc, in + n * block + i * 64, sec + i * 8);
+        for (int i = 0; i < 8; i++) { // scramble
+            uint64_t a = acc[i];
+            a ^= a >> 47;
+            a ^= rd64(sec + 192 - 64 + 8 * i);
+            acc[i] = a * P32_1;
+        }
+    }
+    const size_t last = ((len - 1) - block * blocks) / 64;
+    for (size_t i = 0; i < last; i++)
+        x3_acc512(acc, in + blocks * block + i * 64, sec + i * 8);
+    x3_acc512(acc, in + len - 64, sec + 192 - 64 - 7);
+    uint64_t r = (uint64_t)len * P64_1;
+    for (int i = 0; i < 4; i++)
+        r += fold64(acc[2 * i] ^ rd64(sec + 11 + 16 * i), acc[2 * i + 1] ^ rd64(sec + 11 + 16 * i + 8));
+    return x3_avalanche(r);
+}
+
+uint64_t xxh3(const unsigned char* in, size_t len, uint64_t seed)
+{
+    const unsigned char* sec = k_xxh3_secret;
+    if (len == 0)
+        return x64_avalanche(seed ^ rd64(sec + 56) ^ rd64(sec + 64));
+    if (len <= 3) {
+        uint32_t c = ((uint32_t)in[0] << 16) | ((uint32_t)in[len >> 1] << 24) |
+                     (uint32_t)in[len - 1] | ((uint32_t)len << 8);
+        uint64_t flip = (uint64_t)(rd32(sec) ^ rd32(sec + 4)) + seed;
+        return x64_avalanche((uint64_t)c ^ flip);
+    }
+    if (len <= 8) {
+        seed ^= (uint64_t)__builtin_bswap32((uint32_t)seed) << 32;
+        uint64_t flip = (rd64(sec + 8) ^ rd64(sec + 16)) - seed;
+        uint64_t v = rd32(in + len - 4) + ((uint64_t)rd32(in) << 32);
+        return x3_rrmxmx(v ^ flip, len);
+    }
+    if (len <= 16) {
+        uint64_t lo = rd64(in) ^ ((rd64(sec + 24) ^ rd64(sec + 32)) + seed);
+        uint64_t hi = rd64(in + len - 8) ^ ((rd64(sec + 40) ^ rd64(sec + 48)) - seed);
+        return x3_avalanche(len + __builtin_bswap64(lo) + hi + fold64(lo, hi));
+    }
+    if (len <= 128) {
+        uint64_t acc = len * P64_1;
+        if (len > 32) {
+            if (len > 64) {
+                if (len > 96) {
+                    acc += x3_mix16(in + 48, sec + 96, seed);
+                    acc += x3_mix16(in + len - 64, sec + 112, seed);
+                }
+                acc += x3_mix16(in + 32, sec + 64, seed);
+                acc += x3_mix16(in + len - 48, sec + 80, seed);
+            }
+            acc += x3_mix16(in + 16, sec + 32, seed);
+            acc += x3_mix16(in + len - 32, sec + 48, seed);
+        }
+        acc += x3_mix16(in, sec, seed);
+        acc += x3_mix16(in + len - 16, sec + 16, seed);
+        return x3_avalanche(acc);
+    }
+    if (len <= 240) {
+        uint64_t acc = len * P64_1;
+        for (size_t i = 0; i < 8; i++)
+            acc += x3_mix16(in + 16 * i, sec + 16 * i, seed);
+        acc = x3_avalanche(acc);
+        for (size_t i = 8; i < len / 16; i++)
+            acc += x3_mix16(in + 16 * i, sec + 16 * (i - 8) + 3, seed);
+        acc += x3_mix16(in + len - 16, sec + 136 - 17, seed);
+        return x3_avalanche(acc);
+    }
+    if (!seed)
+        return x3_long(in, len, sec);
+    unsigned char custom[192]; // the secret derived from the seed
+    for (int i = 0; i < 12; i++) {
+        uint64_t lo = rd64(sec + 16 * i) + seed, hi = rd64(sec + 16 * i + 8) - seed;
+        for (int b = 0; b < 8; b++) {
+            custom[16 * i + b] = (unsigned char)(lo >> (8 * b));
+            custom[16 * i + 8 + b] = (unsigned char)(hi >> (8 * b));
+        }
+    }
+    return x3_long(in, len, custom);
+}
+
+int c_xxh3(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    uint64_t seed = nargs ? (uint64_t)args[0].sint : 0;
+    return out_int(io, (int64_t)xxh3(reinterpret_cast<const unsigned char*>(io->u.str.ptr),
+                                     io->u.str.len, seed));
+}
+
 // ---- digests ---------------------------------------------------------------------------------
 
 // Digests run on explicitly fetched EVP_MDs (config time: no implicit fetch per call) and
@@ -1058,6 +1211,10 @@ uint64_t ext_xxh64(const void* p, size_t n, uint64_t seed)
 {
     return xxh64(static_cast<const unsigned char*>(p), n, seed);
 }
+uint64_t ext_xxh3(const void* p, size_t n, uint64_t seed)
+{
+    return xxh3(static_cast<const unsigned char*>(p), n, seed);
+}
 uint32_t ext_crc32c(const void* p, size_t n)
 {
     return crc32c(static_cast<const unsigned char*>(p), n);
@@ -1072,6 +1229,7 @@ const ptc_conv k_ext_convs[] = {
     {"wt6",          BIN,  SINT, 0, 1, c_hash<H_WT6>,    chk_opt_ints<1>,  "wt6([<avalanche>])"},
     {"xxh32",        BIN,  SINT, 0, 1, c_xxh32,          chk_opt_ints<1>,  "xxh32([<seed>])"},
     {"xxh64",        BIN,  SINT, 0, 1, c_xxh64,          chk_opt_ints<1>,  "xxh64([<seed>])"},
+    {"xxh3",         BIN,  SINT, 0, 1, c_xxh3,           chk_opt_ints<1>,  "xxh3([<seed>])"},
     {"sha1",         BIN,  BIN,  0, 0, c_sha1,           nullptr,          "sha1"},
     {"sha2",         BIN,  BIN,  0, 1, c_sha2,           chk_sha2,         "sha2([<bits>])"},
     {"digest",       BIN,  BIN,  1, 1, c_digest,         chk_digest,       "digest(<algorithm>)"},
