@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// More of HAProxy 2.6's converters: hashes (crc32, crc32c, djb2, sdbm, wt6, xxh32, xxh64),
+// More of HAProxy 2.6's converters: hashes (crc32, crc32c, djb2, sdbm, wt6, xxh32, xxh64, xxh3),
 // digests (sha1, sha2, digest, hmac, secure_memcmp), encodings (url_enc, ub64enc/ub64dec,
 // be2dec, be2hex, hex2i, htonl), dates (ltime, utime, http_date), strings (cut_crlf, ltrim,
 // rtrim, strcmp), iif and cpl. Outputs are byte-exact to HAProxy's.
@@ -375,6 +375,289 @@ int c_xxh3(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
     uint64_t seed = nargs ? (uint64_t)args[0].sint : 0;
     return out_int(io, (int64_t)xxh3(reinterpret_cast<const unsigned char*>(io->u.str.ptr),
                                      io->u.str.len, seed));
+}
+
+// ---- json_query ------------------------------------------------------------------------------
+
+// json_query(<json_path>[,int]) (HAProxy 2.6, after its mjson library's rules): the path is
+// "$" followed by ".key" (a backslash escapes the next character) and "[index]" steps; the
+// value found gives a string (JSON escapes undone; \u00XX only, as mjson), a boolean, a
+// number (printed with "%g", or an integer with "int", within +/-(2^53-1)); null, arrays,
+// objects, a missing value or invalid JSON give no sample.
+namespace js {
+
+enum tok { T_NONE, T_STR, T_NUM, T_TRUE, T_FALSE, T_NULL, T_ARR, T_OBJ };
+
+struct cur {
+    const char* p;
+    const char* e;
+    int depth = 0;
+};
+
+void ws(cur& c)
+{
+    while (c.p < c.e && (*c.p == ' ' || *c.p == '\t' || *c.p == '\n' || *c.p == '\r'))
+        c.p++;
+}
+
+// Skips a string at c.p (on its opening quote); false if malformed.
+bool skip_str(cur& c)
+{
+    for (c.p++; c.p < c.e; c.p++) {
+        if (*c.p == '\\') {
+            c.p++;
+            continue;
+        }
+        if ((unsigned char)*c.p < 0x20)
+            return false;
+        if (*c.p == '"') {
+            c.p++;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool skip_value(cur& c, tok* t = nullptr);
+
+bool skip_num(cur& c)
+{
+    const char* b = c.p;
+    if (c.p < c.e && *c.p == '-')
+        c.p++;
+    while (c.p < c.e && ((*c.p >= '0' && *c.p <= '9') || *c.p == '.' || *c.p == 'e' ||
+                         *c.p == 'E' || *c.p == '+' || *c.p == '-'))
+        c.p++;
+    return c.p > b && (c.p[-1] >= '0' && c.p[-1] <= '9');
+}
+
+bool skip_lit(cur& c, std::string_view w)
+{
+    if (size_t(c.e - c.p) < w.size() || std::string_view(c.p, w.size()) != w)
+        return false;
+    c.p += w.size();
+    return true;
+}
+
+bool skip_value(cur& c, tok* t)
+{
+    ws(c);
+    if (c.p >= c.e || ++c.depth > 64) // bounded recursion
+        return false;
+    bool ok = false;
+    tok k = T_NONE;
+    switch (*c.p) {
+    case '"': k = T_STR; ok = skip_str(c); break;
+    case 't': k = T_TRUE; ok = skip_lit(c, "true"); break;
+    case 'f': k = T_FALSE; ok = skip_lit(c, "false"); break;
+    case 'n': k = T_NULL; ok = skip_lit(c, "null"); break;
+    case '[':
+    case '{': {
+        const bool obj = *c.p == '{';
+        k = obj ? T_OBJ : T_ARR;
+        c.p++;
+        ws(c);
+        if (c.p < c.e && *c.p == (obj ? '}' : ']')) {
+            c.p++;
+            ok = true;
+            break;
+        }
+        for (;;) {
+            if (obj) {
+                ws(c);
+                if (c.p >= c.e || *c.p != '"' || !skip_str(c))
+                    break;
+                ws(c);
+                if (c.p >= c.e || *c.p++ != ':')
+                    break;
+            }
+            if (!skip_value(c))
+                break;
+            ws(c);
+            if (c.p < c.e && *c.p == ',') {
+                c.p++;
+                continue;
+            }
+            ok = c.p < c.e && *c.p++ == (obj ? '}' : ']');
+            break;
+        }
+        break;
+    }
+    default: k = T_NUM; ok = skip_num(c); break;
+    }
+    c.depth--;
+    if (t)
+        *t = k;
+    return ok;
+}
+
+// Compares a raw JSON key (between quotes) with a path key (backslashes escape).
+bool key_eq(std::string_view raw, std::string_view pk)
+{
+    size_t i = 0, j = 0;
+    for (; j < raw.size(); i++, j++) {
+        if (i < pk.size() && pk[i] == '\\')
+            i++;
+        if (i >= pk.size() || raw[j] != pk[i])
+            return false;
+    }
+    return i == pk.size();
+}
+
+// Finds the value at <path> (after "$") in <c>: its type, start and length.
+tok find(cur& c, std::string_view path, const char** vp, size_t* vl)
+{
+    ws(c);
+    if (path.empty()) {
+        const char* b = c.p;
+        tok t;
+        if (!skip_value(c, &t))
+            return T_NONE;
+        *vp = b;
+        *vl = size_t(c.p - b);
+        return t;
+    }
+    if (c.p >= c.e)
+        return T_NONE;
+    if (path[0] == '.') {
+        size_t n = 1;
+        while (n < path.size() && path[n] != '.' && path[n] != '[')
+            n += path[n] == '\\' ? 2 : 1;
+        n = std::min(n, path.size());
+        std::string_view key = path.substr(1, n - 1), rest = path.substr(n);
+        if (*c.p != '{')
+            return T_NONE;
+        c.p++;
+        for (;;) {
+            ws(c);
+            if (c.p >= c.e || *c.p != '"')
+                return T_NONE;
+            const char* kb = c.p;
+            if (!skip_str(c))
+                return T_NONE;
+            std::string_view raw(kb + 1, size_t(c.p - kb - 2));
+            ws(c);
+            if (c.p >= c.e || *c.p++ != ':')
+                return T_NONE;
+            if (key_eq(raw, key))
+                return find(c, rest, vp, vl);
+            if (!skip_value(c))
+                return T_NONE;
+            ws(c);
+            if (c.p >= c.e || *c.p++ != ',')
+                return T_NONE;
+        }
+    }
+    if (path[0] == '[') {
+        size_t close = path.find(']');
+        if (close == std::string_view::npos)
+            return T_NONE;
+        long idx = std::strtol(std::string(path.substr(1, close - 1)).c_str(), nullptr, 10);
+        if (*c.p != '[' || idx < 0)
+            return T_NONE;
+        c.p++;
+        for (long i = 0;; i++) {
+            ws(c);
+            if (i == idx)
+                return find(c, path.substr(close + 1), vp, vl);
+            if (!skip_value(c))
+                return T_NONE;
+            ws(c);
+            if (c.p >= c.e || *c.p++ != ',')
+                return T_NONE;
+        }
+    }
+    return T_NONE;
+}
+
+int unhex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+}
+
+// mjson_unescape(): -1 on an escape it does not take or when <cap> is too small.
+long unescape(std::string_view s, char* to, size_t cap)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < s.size(); i++, j++) {
+        if (j >= cap)
+            return -1;
+        if (s[i] == '\\' && i + 5 < s.size() && s[i + 1] == 'u') {
+            int a = unhex(s[i + 4]), b = unhex(s[i + 5]);
+            if (s[i + 2] != '0' || s[i + 3] != '0' || a < 0 || b < 0)
+                return -1;
+            to[j] = char(a << 4 | b);
+            i += 5;
+        } else if (s[i] == '\\' && i + 1 < s.size()) {
+            static const char from[] = "bfnrt\\/\"", into[] = "\b\f\n\r\t\\/\"";
+            const char* f = std::strchr(from, s[i + 1]);
+            if (!f || !s[i + 1])
+                return -1;
+            to[j] = into[f - from];
+            i++;
+        } else {
+            to[j] = s[i];
+        }
+    }
+    return j >= cap ? -1 : long(j);
+}
+
+} // namespace js
+
+int chk_json_query(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (!args[0].str.len)
+        return arg_error(ctx, "json_path must not be empty");
+    args[0].sint = 0;
+    if (nargs > 1 && args[1].str.len) {
+        if (std::string_view(args[1].str.ptr, args[1].str.len) != "int")
+            return arg_error(ctx, "output_type only supports \"int\" as argument");
+        args[0].sint = 1;
+    }
+    return PTC_OK;
+}
+
+int c_json_query(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    if (args[0].str.ptr[0] != '$')
+        return 0; // as mjson: nothing found
+    js::cur c{io->u.str.ptr, io->u.str.ptr + io->u.str.len};
+    const char* v = nullptr;
+    size_t n = 0;
+    switch (js::find(c, std::string_view(args[0].str.ptr + 1, args[0].str.len - 1), &v, &n)) {
+    case js::T_NUM: {
+        char num[64];
+        if (n >= sizeof(num))
+            return 0;
+        std::memcpy(num, v, n);
+        num[n] = 0;
+        if (args[0].sint) {
+            const long long lim = (1LL << 53) - 1;
+            long long i = std::strtoll(num, nullptr, 0);
+            if (i < -lim || i > lim)
+                return 0;
+            return out_int(io, i);
+        }
+        size_t cap;
+        char* b = scratch(&cap);
+        int w = std::snprintf(b, cap, "%g", std::strtod(num, nullptr));
+        return w > 0 && size_t(w) < cap ? out_str(io, b, size_t(w)) : 0;
+    }
+    case js::T_TRUE:
+    case js::T_FALSE:
+        io->type = PTC_SMP_BOOL;
+        io->flags = 0;
+        io->u.sint = *v == 't';
+        return 1;
+    case js::T_STR: {
+        size_t cap;
+        char* b = scratch(&cap);
+        long len = js::unescape(std::string_view(v + 1, n - 2), b, cap);
+        return len < 0 ? 0 : out_str(io, b, size_t(len));
+    }
+    default: // null, arrays, objects, nothing found
+        return 0;
+    }
 }
 
 // ---- digests ---------------------------------------------------------------------------------
@@ -1230,6 +1513,7 @@ const ptc_conv k_ext_convs[] = {
     {"xxh32",        BIN,  SINT, 0, 1, c_xxh32,          chk_opt_ints<1>,  "xxh32([<seed>])"},
     {"xxh64",        BIN,  SINT, 0, 1, c_xxh64,          chk_opt_ints<1>,  "xxh64([<seed>])"},
     {"xxh3",         BIN,  SINT, 0, 1, c_xxh3,           chk_opt_ints<1>,  "xxh3([<seed>])"},
+    {"json_query",   STR,  PTC_SMP_ANY, 1, 2, c_json_query, chk_json_query, "json_query(<json_path>[,int])"},
     {"sha1",         BIN,  BIN,  0, 0, c_sha1,           nullptr,          "sha1"},
     {"sha2",         BIN,  BIN,  0, 1, c_sha2,           chk_sha2,         "sha2([<bits>])"},
     {"digest",       BIN,  BIN,  1, 1, c_digest,         chk_digest,       "digest(<algorithm>)"},
