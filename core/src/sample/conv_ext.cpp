@@ -552,8 +552,10 @@ tok find(cur& c, std::string_view path, const char** vp, size_t* vl)
         size_t close = path.find(']');
         if (close == std::string_view::npos)
             return T_NONE;
-        long idx = std::strtol(std::string(path.substr(1, close - 1)).c_str(), nullptr, 10);
-        if (*c.p != '[' || idx < 0)
+        long idx = 0; // mjson reads the leading digits
+        for (size_t k = 1; k < close && path[k] >= '0' && path[k] <= '9' && idx < 1000000; k++)
+            idx = idx * 10 + (path[k] - '0');
+        if (*c.p != '[')
             return T_NONE;
         c.p++;
         for (long i = 0;; i++) {
