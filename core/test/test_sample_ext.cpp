@@ -131,6 +131,16 @@ BOOST_AUTO_TEST_CASE(json_query)
     BOOST_TEST(perr(w, "str(a),json_query($.a,str)").find("only supports") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(task_counters)
+{
+    world w;
+    for (const char* f : {"cpu_ns_avg", "cpu_ns_tot", "lat_ns_avg", "lat_ns_tot"})
+        BOOST_TEST(w.eval(f) == "0", f << ": no task profiling");
+    BOOST_TEST(w.eval("cpu_calls") == "0"); // the fixture's stream never ran its handler
+    BOOST_TEST(w.eval("prio_class") == "0");
+    BOOST_TEST(w.eval("prio_offset") == "0");
+}
+
 BOOST_AUTO_TEST_CASE(digests)
 {
     world w;
@@ -264,7 +274,8 @@ BOOST_AUTO_TEST_CASE(haproxy_names_not_supported_yet)
                "converter 'protobuf' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),ungrpc(1)") == "converter 'ungrpc' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),debug") == "converter 'debug' is not supported yet by portico");
-    BOOST_TEST(perr(w, "cpu_calls") == "fetch method 'cpu_calls' is not supported yet by portico");
+    BOOST_TEST(perr(w, "distcc_body(1)") ==
+               "fetch method 'distcc_body' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),no_such_conv") == "unknown converter 'no_such_conv'");
     BOOST_TEST(perr(w, "no_such_fetch").find("unknown fetch method") != std::string::npos);
 }

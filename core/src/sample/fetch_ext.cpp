@@ -461,6 +461,19 @@ int f_prio_offset(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return s ? out_int(out, S(s)->prio_offset) : 0;
 }
 
+// cpu_calls: the runs of the stream's handler in this transaction (HAProxy: the calls of
+// the stream's task). cpu_ns_avg, cpu_ns_tot, lat_ns_avg, lat_ns_tot: 0, as HAProxy gives
+// them while task profiling is off (portico does not profile tasks).
+int f_cpu_calls(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, S(s)->calls) : 0;
+}
+
+int f_zero(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, 0) : 0;
+}
+
 const ptc_fetch k_ext_fetches[] = {
     // name      out            use min max fn          check           help
     {"bin",      PTC_SMP_BIN,  L4, 1, 1, f_bin,      chk_bin,        "bin(<hex>)"},
@@ -487,6 +500,11 @@ const ptc_fetch k_ext_fetches[] = {
     {"fe_sess_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_FE_SESS>, chk_proxy_name, "fe_sess_rate([<frontend>])"},
     {"fe_req_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_FE_REQ>, chk_proxy_name, "fe_req_rate([<frontend>])"},
     {"be_sess_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_BE_SESS>, chk_proxy_name, "be_sess_rate([<backend>])"},
+    {"cpu_calls", PTC_SMP_SINT, L4, 0, 0, f_cpu_calls, nullptr,     "cpu_calls"},
+    {"cpu_ns_avg", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "cpu_ns_avg (0: no task profiling)"},
+    {"cpu_ns_tot", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "cpu_ns_tot (0: no task profiling)"},
+    {"lat_ns_avg", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "lat_ns_avg (0: no task profiling)"},
+    {"lat_ns_tot", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "lat_ns_tot (0: no task profiling)"},
     {"prio_class", PTC_SMP_SINT, L4, 0, 0, f_prio_class, nullptr,    "prio_class"},
     {"prio_offset", PTC_SMP_SINT, L4, 0, 0, f_prio_offset, nullptr,  "prio_offset"},
 };

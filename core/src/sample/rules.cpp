@@ -770,6 +770,7 @@ void addr_txn_end(ptc_stream* ps)
     s->prio_class = 0;
     s->prio_offset = 0;
     s->be_rate_counted = false;
+    s->calls = 0;
 }
 
 } // namespace smp

@@ -134,6 +134,7 @@ struct stream {
     int32_t prio_offset = 0;     // set-priority-offset of this transaction (ms)
     int16_t prio_class = 0;      // set-priority-class of this transaction
     bool be_rate_counted = false; // counted in the backend's be_sess_rate this transaction
+    uint32_t calls = 0;          // handler runs this transaction (cpu_calls)
     uint32_t q_id = 0;           // queue index + 1 while waiting for a slot, else 0
     uint32_t lb_hash = 0;        // hash key of the current request (lb_hash_state 1)
     uint8_t lb_hash_state = 0;   // 0: not computed yet, 1: valid, 2: no key (round-robin)
