@@ -66,6 +66,7 @@ my @actions = (
     'http-request set-var(txn.y) str(a),json_query($.a,int)',
     'http-request set-var(txn.z) fe_req_rate', 'http-request set-var(txn.w) fe_sess_rate',
     'http-request set-var(txn.p) prio_class', 'http-request set-var(txn.o) prio_offset',
+    'http-request set-var(txn.c) cpu_calls', 'http-request set-var(txn.n) lat_ns_tot',
 );
 my $afile = $t->write_file('dk_actions.cfg', join("\n", 'defaults', '    mode http',
     'listen l', '    bind 127.0.0.1:1', (map { "    $_" } @actions),

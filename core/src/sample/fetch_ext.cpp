@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // More of HAProxy 2.6's internal fetches: bin, meth, date, date_us, rand, uuid, hostname,
 // nbproc, nbthread, thread, stopping, fe_conn, be_conn, queue, srv_conn, srv_queue,
-// srv_is_up, prio_class, prio_offset, fe_sess_rate, fe_req_rate, be_sess_rate.
+// srv_is_up, prio_class, prio_offset, fe_sess_rate, fe_req_rate, be_sess_rate, cpu_calls,
+// cpu_ns_avg, cpu_ns_tot, lat_ns_avg, lat_ns_tot.
 #include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
