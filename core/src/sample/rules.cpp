@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Rule sets (http-request, http-response, http-after-response, tcp-request, tcp-response):
 // parsing through the modules' action tables, evaluation with resume after a yield, the
-// core's set-var/unset-var actions, and use_backend rules.
+// core's actions (set-var/unset-var, set-tos/set-mark, set-src/set-dst and their ports,
+// set-priority-class/-offset, accept/reject/silent-drop), and use_backend rules.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -421,7 +422,7 @@ int act_sockopt_exec(ptc_stream* ps, void* state)
 // the address keeps its port (0 when the old family had none), the port keeps its address
 // (0.0.0.0 when the old family had none). "tcp-request connection" changes the connection's
 // addresses; the stream-level rule sets ("tcp-request content", "http-request") change them for
-// the current transaction only: the connection's are put back when it ends (addr_txn_end), as
+// the current transaction only: the connection's are put back when it ends (txn_stream_reset), as
 // HAProxy gives every HTTP/1 request a stream of its own.
 enum : uint8_t { AS_SRC, AS_DST, AS_SRC_PORT, AS_DST_PORT };
 
@@ -753,9 +754,10 @@ const ptc_action k_core_actions[] = {
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
 
 // The end of an HTTP transaction: the addresses "tcp-request content" / "http-request"
-// set-src and friends changed for it go back to the connection's, the queue priority to
-// the default (HAProxy 2.6 gives each request a stream of its own).
-void addr_txn_end(ptc_stream* ps)
+// set-src and friends changed for it go back to the connection's, the queue priority and
+// the per-transaction counters to their defaults (HAProxy 2.6 gives each request a stream
+// of its own).
+void txn_stream_reset(ptc_stream* ps)
 {
     stream* s = reinterpret_cast<stream*>(ps);
     if (s->addr_saved & 1) {

@@ -293,7 +293,7 @@ void stream_release(stream* s)
 
 void txn_end(ptc_stream* ps)
 {
-    addr_txn_end(ps);
+    txn_stream_reset(ps);
     stream_data* d = sdata(ps, false);
     if (!d)
         return;
