@@ -2,7 +2,8 @@
 # Table-driven: every configuration keyword, sample fetch, converter and ACL keyword that
 # HAProxy 2.6 lists with -dKall (t/data/haproxy-2.6-dKall.txt, from HAProxy 2.6.12) goes
 # through "-c" in one configuration; none may be answered "unknown": portico either accepts
-# it or says "not supported yet" (or what is wrong with its arguments).
+# it or says "not supported yet" (or what is wrong with its arguments). The HAProxy actions,
+# fetches and converters portico runs (set-src, tarpit, json_query...) must pass "-c".
 use warnings;
 use strict;
 use Test::More;
@@ -49,7 +50,33 @@ $add->("    http-request set-var(txn.f" . $i++ . ") $_", "fetch '$_'") for @{$kw
 $add->("    http-request set-var(txn.c" . $i++ . ") str(a),$_", "converter '$_'") for @{$kw{conv}};
 $add->("    acl a" . $i++ . " $_ x", "ACL keyword '$_'") for @{$kw{acl}};
 
-plan tests => 6 + scalar(keys %what);
+# HAProxy actions portico runs now: each line must pass "-c" (HAProxy 2.6.12 accepts them all)
+my @actions = (
+    'tcp-request connection set-src ipv4(10.0.0.1)', 'tcp-request connection set-dst-port int(81)',
+    'tcp-request connection silent-drop if { src 192.0.2.1 }',
+    'tcp-request content set-dst ipv4(10.0.0.2)', 'tcp-request content set-src-port int(1)',
+    'tcp-request content set-priority-class int(1)', 'tcp-request content silent-drop if FALSE',
+    'http-request set-src req.hdr(x-ip)', 'http-request set-dst-port int(8080)',
+    'http-request set-priority-class int(-5)', 'http-request set-priority-offset int(100)',
+    'http-request tarpit deny_status 429 if FALSE', 'http-request silent-drop if FALSE',
+    'http-request wait-for-body time 1s at-least 1k', 'http-request early-hint link "</a.css>"',
+    'http-request disable-l7-retry', 'http-response silent-drop if FALSE',
+    'http-response wait-for-body time 1s',
+    'timeout tarpit 1s', 'http-request set-var(txn.x) str(a),xxh3(1)',
+    'http-request set-var(txn.y) str(a),json_query($.a,int)',
+    'http-request set-var(txn.z) fe_req_rate', 'http-request set-var(txn.w) fe_sess_rate',
+    'http-request set-var(txn.p) prio_class', 'http-request set-var(txn.o) prio_offset',
+    'http-request set-var(txn.c) cpu_calls', 'http-request set-var(txn.n) lat_ns_tot',
+);
+my $afile = $t->write_file('dk_actions.cfg', join("\n", 'defaults', '    mode http',
+    'listen l', '    bind 127.0.0.1:1', (map { "    $_" } @actions),
+    '    server s 127.0.0.1:2', 'backend b', '    http-request set-var(txn.v) be_sess_rate',
+    '    server s 127.0.0.1:2', 'backend bt', '    mode tcp',
+    '    tcp-response content silent-drop if FALSE', '    server s 127.0.0.1:2') . "\n");
+my ($arc, $aout) = $t->run_binary({ timeout => 60 }, '-c', '-f', $afile);
+
+plan tests => 7 + scalar(keys %what);
+is($arc, 0, 'the actions, fetches and converters portico now runs pass -c') or diag($aout);
 cmp_ok(scalar @{$kw{global} || []}, '>', 50, 'global keywords read from the table');
 cmp_ok(scalar @{$kw{listen} || []}, '>', 20, 'proxy keywords read');
 cmp_ok(scalar @{$kw{fetch} || []}, '>', 300, 'fetches read');

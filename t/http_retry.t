@@ -1,12 +1,13 @@
 #!/usr/bin/perl
-# retry-on: L7 retries of idempotent requests (503 once, empty response), never of a POST.
+# retry-on: L7 retries of idempotent requests (503 once, empty response), never of a POST,
+# nor of a request that went through http-request disable-l7-retry.
 use warnings;
 use strict;
 use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http http_get http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(8);
 my $dir = $t->testdir;
 # Answers 503 (or closes without answering for /empty) to the first request of each path.
 $t->origin_http(port(8081), raw => sub {
@@ -33,6 +34,7 @@ backend be_none
     server a 127.0.0.1:%%PORT_8081%%
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
+    http-request disable-l7-retry if { path_beg /noretry }
     use_backend be_none if { path_beg /none }
     default_backend be
 EOF2
@@ -48,3 +50,7 @@ $r = http_parse(http("POST /post HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n"
 is($r->{status}, 503, 'POST not replayed: the 503 is forwarded');
 is(scalar(grep { $_->{uri} eq '/post' } $t->origin_requests(port(8081))), 1, 'POST sent once');
 is(http_parse(http_get('/none'))->{status}, 503, 'retry-on none');
+$r = http_parse(http_get('/noretry'));
+is($r->{status}, 503, 'disable-l7-retry: the 503 is forwarded');
+is(scalar(grep { $_->{uri} eq '/noretry' } $t->origin_requests(port(8081))), 1,
+    'disable-l7-retry: sent once');

@@ -39,6 +39,11 @@ frontend fe
     http-request set-var(txn.x) path,sha1,sha2(512),digest(sha256),hmac(sha256,a2V5),be2dec(-,4)
     http-request set-var(txn.a) path,add_item(;,txn.host,x),language(en;fr,d)
     http-request set-var(txn.u) uuid,secure_memcmp(txn.host),iif(y,n),djb2(1),sdbm,wt6,crc32c,xxh32
+    http-request set-var(txn.j) str({\\\"a\\\":{\\\"b\\\":\\\"xy\\\"}}),json_query('$.a.b'),xxh3(5)
+    http-request set-src-port int(1234)
+    http-request set-dst req.hdr(host),ipmask(24) if FALSE
+    http-request set-priority-class int(1)
+    http-request set-var(txn.rate) fe_req_rate,add(txn.j)
     http-request set-var(txn.long) str(aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa)
     use_backend be_%[var(txn.host),map(%%TESTDIR%%/m.map)] if is_r is_x !{ src 10.0.0.0/8 } || FALSE
     use_backend be if { path_end 0 }

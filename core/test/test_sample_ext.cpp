@@ -11,6 +11,7 @@
 namespace portico::smp {
 uint32_t ext_xxh32(const void* p, size_t n, uint32_t seed);
 uint64_t ext_xxh64(const void* p, size_t n, uint64_t seed);
+uint64_t ext_xxh3(const void* p, size_t n, uint64_t seed);
 uint32_t ext_crc32c(const void* p, size_t n);
 }
 
@@ -69,6 +70,75 @@ BOOST_AUTO_TEST_CASE(hashes)
     std::string l(100, 'a');
     BOOST_TEST(w.eval("str(" + l + "),xxh64") == w.eval("str(" + l + "),xxh64(0)"));
     BOOST_TEST(perr(w, "str(a),crc32(x)").find("signed integer") != std::string::npos);
+}
+
+// XXH3 (64-bit, seeded) on every length class of the algorithm; values given by HAProxy
+// 2.6.12's xxh3 converter on the same input (a prefix of the pattern below).
+BOOST_AUTO_TEST_CASE(xxh3)
+{
+    BOOST_TEST(smp::ext_xxh3("", 0, 0) == 0x2D06800538D394C2ull); // the specification's
+    std::string pat;
+    while (pat.size() < 3000)
+        pat += "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const struct {
+        int64_t seed;
+        size_t len;
+        int64_t want;
+    } v[] = {
+        {0, 3, -8155259216847282800},    {0, 8, 1731884802940073542},
+        {0, 16, 7224786756799439149},    {0, 100, -1468748171278942740},
+        {0, 240, 227894613551814770},    {0, 241, -8407922950929476002},
+        {0, 1025, 665921491736681549},   {12345, 4, 899012031783340926},
+        {12345, 241, 1480680008274818725}, {12345, 3000, 1308783313542539457},
+        {-7, 9, -2154852523639746335},   {-7, 3000, 5351883046463417589},
+    };
+    for (const auto& c : v)
+        BOOST_TEST((int64_t)smp::ext_xxh3(pat.data(), c.len, (uint64_t)c.seed) == c.want,
+                   "xxh3 of " << c.len << " bytes, seed " << c.seed);
+    world w;
+    BOOST_TEST(w.eval("str(" + pat.substr(0, 100) + "),xxh3") == "-1468748171278942740");
+    BOOST_TEST(w.eval("str(" + pat.substr(0, 4) + "),xxh3(12345)") == "899012031783340926");
+}
+
+// json_query: values given by HAProxy 2.6.12 on the same document.
+BOOST_AUTO_TEST_CASE(json_query)
+{
+    world w;
+    const std::string doc = R"(str('{"a":1,"b":"x\"y\u0041z","c":{"d":[10,20.5,{"e":true}],)"
+                            R"("f":false,"g":null},"h":1e20,"i":-3.5,"m":[],"o":12345678,)"
+                            R"("p":9007199254740993,"q":"\u20ac","r":{"s":"t"},"a":2}'))";
+    auto q = [&](const std::string& path) { return w.eval(doc + ",json_query(" + path + ")"); };
+    BOOST_TEST(q("$.a") == "1"); // the first of two equal keys
+    BOOST_TEST(q("$.b") == "x\"yAz");
+    BOOST_TEST(q("$.c.d[0]") == "10");
+    BOOST_TEST(q("$.c.d[1]") == "20.5");
+    BOOST_TEST(q("$.c.d[1],int") == "20");
+    BOOST_TEST(q("$.c.d[2].e") == "1"); // a boolean
+    BOOST_TEST(q("$.c.f") == "0");
+    BOOST_TEST(q("$.h") == "1e+20");
+    BOOST_TEST(q("$.i") == "-3.5");
+    BOOST_TEST(q("$.i,int") == "-3");
+    BOOST_TEST(q("$.h,int") == "1"); // strtoll stops at the "e"
+    BOOST_TEST(q("$.o") == "1.23457e+07");
+    BOOST_TEST(q("$.o,int") == "12345678");
+    BOOST_TEST(q("$.r.s") == "t");
+    BOOST_TEST(w.eval(R"(str('{"k.l":7}'),json_query('$.k\.l'))") == "7"); // escaped dot
+    for (const char* none : {"$.c.g", "$.c", "$.m", "$.zz", "$.c.d[5]", "a.b", "$",
+                             "$.p,int", "$.q"})
+        BOOST_TEST(q(none) == "<none>", "json_query(" << none << ")");
+    BOOST_TEST(w.eval("str('{\"a\":'),json_query($.a)") == "<none>"); // invalid JSON
+    BOOST_TEST(perr(w, "str(a),json_query('')").find("must not be empty") != std::string::npos);
+    BOOST_TEST(perr(w, "str(a),json_query($.a,str)").find("only supports") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(task_counters)
+{
+    world w;
+    for (const char* f : {"cpu_ns_avg", "cpu_ns_tot", "lat_ns_avg", "lat_ns_tot"})
+        BOOST_TEST(w.eval(f) == "0", f << ": no task profiling");
+    BOOST_TEST(w.eval("cpu_calls") == "0"); // the fixture's stream never ran its handler
+    BOOST_TEST(w.eval("prio_class") == "0");
+    BOOST_TEST(w.eval("prio_offset") == "0");
 }
 
 BOOST_AUTO_TEST_CASE(digests)
@@ -200,13 +270,12 @@ BOOST_AUTO_TEST_CASE(internal_fetches)
 BOOST_AUTO_TEST_CASE(haproxy_names_not_supported_yet)
 {
     world w;
-    BOOST_TEST(perr(w, "str(a),json_query('$.a')") ==
-               "converter 'json_query' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),protobuf(1)") ==
                "converter 'protobuf' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),ungrpc(1)") == "converter 'ungrpc' is not supported yet by portico");
-    BOOST_TEST(perr(w, "str(a),xxh3") == "converter 'xxh3' is not supported yet by portico");
-    BOOST_TEST(perr(w, "cpu_calls") == "fetch method 'cpu_calls' is not supported yet by portico");
+    BOOST_TEST(perr(w, "str(a),debug") == "converter 'debug' is not supported yet by portico");
+    BOOST_TEST(perr(w, "distcc_body(1)") ==
+               "fetch method 'distcc_body' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),no_such_conv") == "unknown converter 'no_such_conv'");
     BOOST_TEST(perr(w, "no_such_fetch").find("unknown fetch method") != std::string::npos);
 }

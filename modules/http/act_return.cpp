@@ -392,6 +392,7 @@ int replies_resolve()
 int send_reply(ptc_stream* s, const reply_def& r)
 {
     txn& t = txn_of(s);
+    early_hints_flush(s, t); // a 103 before the answer, as HAProxy sends it
     reply_prepare(s, t);
     // Drop stale pending response bytes (a response being replaced).
     ptc_str d;

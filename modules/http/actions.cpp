@@ -5,6 +5,7 @@
 #include <pcre2.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <exception>
 #include <map>
@@ -193,6 +194,188 @@ int exec_reject(ptc_stream* s, void*)
     return PTC_ACT_DONE;
 }
 
+// http-request tarpit [deny_status <code>] [return options]: the request is held, unread,
+// for "timeout tarpit" (else "timeout connect") of the proxy whose rule matched, then
+// answered (500 by default, as "deny" with its options otherwise) and the connection closed;
+// logged "PT". A client that leaves first gets nothing.
+int parse_tarpit(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    auto* r = make<reply_def>();
+    *state = r;
+    return parse_reply(ctx, first, next, 500, true, r);
+}
+
+int exec_tarpit(ptc_stream* s, void* state)
+{
+    txn& t = txn_of(s);
+    if (t.cur.replied || t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    uint64_t now = host->now_ms();
+    if (!t.cur.tarpit_until) {
+        const proxy_conf* c = t.cur.rq == rq_step::BE_RULES ? t.be_conf : t.fe_conf;
+        uint64_t ms = c ? c->tmo_tarpit : 0;
+        t.cur.tarpit_until = now + ms;
+        t.cur.term[0] = 'P';
+        t.cur.term[1] = 'T';
+        if (ms) {
+            host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, ms);
+            return PTC_ACT_YIELD;
+        }
+    }
+    ptc_str d;
+    if (host->chan_data(s, PTC_DIR_REQ, &d) & (PTC_CHAN_EOF | PTC_CHAN_ERROR)) {
+        t.cur.replied = true; // the client left: nothing to answer
+        host->stream_close(s, PTC_CLOSE_ABORT);
+        t.state = st::CLOSED;
+        return PTC_ACT_DONE;
+    }
+    if (now < t.cur.tarpit_until) {
+        host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, t.cur.tarpit_until - now);
+        return PTC_ACT_YIELD;
+    }
+    t.cur.cli_close = true; // HAProxy closes after the answer
+    return send_reply(s, *static_cast<const reply_def*>(state));
+}
+
+// wait-for-body time <time> [at-least <bytes>] (http-request, http-response): the rules wait
+// until the whole body of the message is in the buffer, or <bytes> of it (0: no limit), or
+// the buffer is full, or the sender ended; after <time>, a request is answered 408 ("cR")
+// and a response 504 ("sR"), as HAProxy 2.6.12 logs them. A request announcing
+// "Expect: 100-continue" gets the "100 Continue" from here (the header is removed).
+struct wfb_def {
+    uint64_t time;
+    uint64_t at_least;
+};
+
+int parse_wait_for_body(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = who(ctx, first);
+    uint64_t time = UINT64_MAX, bytes = 0;
+    uint32_t i = first;
+    while (!end_word(ctx, i)) {
+        std::string_view k = sv(ctx->args[i]);
+        if (k != "time" && k != "at-least")
+            break;
+        if (end_word(ctx, i + 1))
+            return host->cfg_errorf(ctx, "%s: missing argument for '%.*s'", w.c_str(),
+                                    int(k.size()), k.data());
+        if (k == "time") {
+            if (host->parse_time(ctx->args[i + 1], &time) != PTC_OK || time > 2147483647u)
+                return host->cfg_errorf(ctx, "%s: invalid time '%.*s'", w.c_str(),
+                                        int(ctx->args[i + 1].len), ctx->args[i + 1].ptr);
+        } else if (host->parse_size(ctx->args[i + 1], &bytes) != PTC_OK) {
+            return host->cfg_errorf(ctx, "%s: invalid size '%.*s'", w.c_str(),
+                                    int(ctx->args[i + 1].len), ctx->args[i + 1].ptr);
+        }
+        i += 2;
+    }
+    if (time == UINT64_MAX)
+        return host->cfg_errorf(ctx, "%s: expects time <time> [ at-least <bytes> ]", w.c_str());
+    auto* d = make<wfb_def>();
+    d->time = time;
+    d->at_least = bytes;
+    *state = d;
+    *next = i;
+    return PTC_OK;
+}
+
+// The body bytes of message <dir> that are in the buffer, and whether they are all of it.
+bool body_in_buffer(ptc_stream* s, txn& t, uint32_t dir, uint64_t& have)
+{
+    const bool res = dir == PTC_DIR_RES;
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, dir, &d);
+    have = d.len > t.idx.head_len ? d.len - t.idx.head_len : 0;
+    switch (res ? t.cur.res_body : t.cur.req_body) {
+    case body::LENGTH:
+        return have >= (res ? t.cur.res_len : t.cur.req_len);
+    case body::CHUNKED: { // the last chunk (and no trailer) ends what is there
+        std::string_view v(d.ptr, d.len);
+        return have >= 5 && v.substr(v.size() - 5) == "0\r\n\r\n";
+    }
+    case body::UNTIL_CLOSE:
+        return (fl & PTC_CHAN_EOF) != 0;
+    default:
+        return true;
+    }
+}
+
+int exec_wait_for_body(ptc_stream* s, void* state)
+{
+    const auto* def = static_cast<const wfb_def*>(state);
+    txn& t = txn_of(s);
+    if (t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    const bool res = t.cur.phase == api_phase::RES;
+    const uint32_t dir = res ? PTC_DIR_RES : PTC_DIR_REQ;
+    const uint32_t tmo = res ? PTC_TMO_SERVER : PTC_TMO_CLIENT;
+    uint64_t have = 0;
+    ptc_str d;
+    bool done = (!res && t.cur.is_connect) || body_in_buffer(s, t, dir, have) ||
+                (def->at_least && have >= def->at_least) || host->chan_room(s, dir) == 0 ||
+                (host->chan_data(s, dir, &d) & (PTC_CHAN_EOF | PTC_CHAN_ERROR));
+    uint64_t now = host->now_ms();
+    if (done) {
+        if (t.cur.wfb_until) { // the timer goes back to the usual timeout
+            t.cur.wfb_until = 0;
+            if (res) {
+                host->stream_set_timeout(s, tmo, PTC_TMO_DEFAULT);
+            } else {
+                t.cli_tmo = 0;
+                set_cli_tmo_default(s, t);
+            }
+        }
+        return PTC_ACT_CONTINUE;
+    }
+    if (!t.cur.wfb_until) {
+        t.cur.wfb_until = now + def->time;
+        if (!res && t.cur.expect_100) {
+            // the client waits for it before sending the body
+            static const char k_100[] = "HTTP/1.1 100 Continue\r\n\r\n";
+            host->chan_append(s, PTC_DIR_RES, k_100, sizeof(k_100) - 1);
+            host->chan_forward(s, PTC_DIR_RES, sizeof(k_100) - 1);
+            const char* base = nullptr;
+            if (msg(s, PTC_DIR_REQ, &base))
+                head_del(s, PTC_DIR_REQ, t.idx, base, "expect");
+            t.cur.expect_100 = false;
+        }
+    }
+    if (now >= t.cur.wfb_until) {
+        t.cur.wfb_until = 0;
+        if (res)
+            txn_fail(s, t, 504, 's', 'R');
+        else
+            txn_fail(s, t, 408, 'c', 'R');
+        return PTC_ACT_DONE;
+    }
+    host->stream_set_timeout(s, tmo | PTC_TMO_FIXED, t.cur.wfb_until - now);
+    if (!res)
+        t.cli_tmo = t.cur.wfb_until - now;
+    return PTC_ACT_YIELD;
+}
+
+// disable-l7-retry: this request is not replayed on another connection when it fails after
+// it was sent (retry-on conditions other than connection failures).
+int exec_disable_l7_retry(ptc_stream* s, void*)
+{
+    txn_of(s).cur.no_l7_retry = true;
+    return PTC_ACT_CONTINUE;
+}
+
+// silent-drop (http-request, http-response): the client's connection disappears without a
+// FIN or RST reaching it (PTC_CLOSE_SILENT, since ABI 1.14), nothing is answered.
+int exec_silent_drop(ptc_stream* s, void*)
+{
+    txn& t = txn_of(s);
+    if (t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    t.cur.term[0] = 'P';
+    t.cur.term[1] = t.cur.phase == api_phase::RES ? 'H' : 'R';
+    t.cur.replied = true;
+    txn_close(s, t, host->abi_minor >= 14 ? PTC_CLOSE_SILENT : PTC_CLOSE_ABORT);
+    return PTC_ACT_DONE;
+}
+
 // ---- header edits ---------------------------------------------------------------------------
 
 enum : uint8_t { M_STR, M_BEG, M_END, M_SUB, M_REG };
@@ -270,6 +453,40 @@ int exec_set_add(ptc_stream* s, void* state, bool set)
 
 int exec_set_header(ptc_stream* s, void* st) { return exec_set_add(s, st, true); }
 int exec_add_header(ptc_stream* s, void* st) { return exec_set_add(s, st, false); }
+
+// early-hint <name> <fmt> (http-request): a "103 Early Hints" interim response carrying the
+// header, sent to an HTTP/1.1 client before the final response. The early-hint rules of one
+// rule set run add their headers to one 103, sent when the rules stop (HAProxy 2.6 sends one
+// per run of adjacent early-hint rules).
+int exec_early_hint(ptc_stream* s, void* state)
+{
+    auto* a = static_cast<hdr_act*>(state);
+    txn& t = txn_of(s);
+    if (t.state == st::CLOSED || t.cur.req_minor < 1 || t.cur.replied)
+        return PTC_ACT_CONTINUE;
+    const char* v;
+    size_t n = eval(s, a->fmt, 0, &v);
+    std::string_view val(v, n);
+    if (val.find_first_of("\r\n") != std::string_view::npos)
+        return PTC_ACT_CONTINUE; // would split the head
+    static const char k_103[] = "HTTP/1.1 103 Early Hints\r\n";
+    if (!t.cur.eh_open) {
+        if (host->chan_append(s, PTC_DIR_RES, k_103, sizeof(k_103) - 1) != PTC_OK)
+            return PTC_ACT_ERROR;
+        t.cur.eh_open = true;
+    }
+    char name[256]; // written in lower case, as HAProxy's HTX does
+    size_t nl = std::min(a->name.size(), sizeof(name));
+    for (size_t i = 0; i < nl; i++)
+        name[i] = char(std::tolower((unsigned char)a->name[i]));
+    if (host->chan_append(s, PTC_DIR_RES, name, nl) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, a->name.data() + nl, a->name.size() - nl) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, ": ", 2) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, v, n) != PTC_OK ||
+        host->chan_append(s, PTC_DIR_RES, "\r\n", 2) != PTC_OK)
+        return PTC_ACT_ERROR;
+    return PTC_ACT_CONTINUE;
+}
 
 // del-header <name> [-m str|beg|end|sub|reg]
 int parse_del_header(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
@@ -1238,6 +1455,17 @@ int run_proxy_redirects(ptc_stream* s, const proxy_conf* c)
     return PTC_ACT_CONTINUE;
 }
 
+void early_hints_flush(ptc_stream* s, txn& t)
+{
+    if (!t.cur.eh_open)
+        return;
+    t.cur.eh_open = false;
+    host->chan_append(s, PTC_DIR_RES, "\r\n", 2);
+    ptc_str d;
+    host->chan_data(s, PTC_DIR_RES, &d);
+    host->chan_forward(s, PTC_DIR_RES, d.len);
+}
+
 const ptc_action actions[] = {
     {RQ, "return", parse_return, exec_return,
      "return [status <code>] [content-type <type>] [string|lf-string|file|lf-file|errorfile "
@@ -1246,6 +1474,15 @@ const ptc_action actions[] = {
     {RQ, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
     {RS, "deny", parse_deny, exec_reply, "deny [deny_status <code>] [return options]"},
     {RQ, "reject", parse_noarg, exec_reject, "reject"},
+    {RQ, "tarpit", parse_tarpit, exec_tarpit, "tarpit [deny_status <code>] [return options]"},
+    {RQ, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
+    {RQ, "wait-for-body", parse_wait_for_body, exec_wait_for_body,
+     "wait-for-body time <time> [at-least <bytes>]"},
+    {RS, "wait-for-body", parse_wait_for_body, exec_wait_for_body,
+     "wait-for-body time <time> [at-least <bytes>]"},
+    {RQ, "early-hint", parse_hdr_fmt, exec_early_hint, "early-hint <name> <fmt>"},
+    {RQ, "disable-l7-retry", parse_noarg, exec_disable_l7_retry, "disable-l7-retry"},
+    {RS, "silent-drop", parse_noarg, exec_silent_drop, "silent-drop"},
     {RQ, "auth", parse_auth, exec_return, "auth [realm <realm>]"},
     {RQ, "allow", parse_noarg, exec_allow, "allow"},
     {RS, "allow", parse_noarg, exec_allow, "allow"},

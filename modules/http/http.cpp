@@ -504,7 +504,8 @@ step send_request_head(ptc_stream* s, txn& t)
     if (c.l7_retries == 0)
         prepare_request_head(s, t);
     // L7 retries: keep the request bytes for a replay when it is safe (see retry-on).
-    c.replayable = t.be_conf && (t.be_conf->retry_on & retry_l7_mask) && replay_safe(s, t);
+    c.replayable = !c.no_l7_retry && t.be_conf && (t.be_conf->retry_on & retry_l7_mask) &&
+                   replay_safe(s, t);
     if (c.replayable)
         host->chan_mark(s, REQ, 1);
     if (c.req_body == body::LENGTH)
@@ -672,6 +673,7 @@ step start_forward(ptc_stream* s, txn& t)
 // Result of a rule set or hook phase in REQ_HOOKS: true to go on with the next step.
 bool req_rules_result(ptc_stream* s, txn& t, int rc, step& out)
 {
+    early_hints_flush(s, t);
     if (t.state == st::CLOSED) {
         out = step::WAIT;
         return false;
@@ -1398,6 +1400,9 @@ void on_cli_timeout(ptc_stream* s, txn& t)
             set_term(t, 'c', 'D'), abort_stream(s, t);
         break;
     case st::REQ_HOOKS:
+        if (t.cur.tarpit_until || t.cur.wfb_until)
+            break; // the tarpit's or wait-for-body's own timer: its rule acts when resumed
+        [[fallthrough]];
     case st::CONNECTING:
         if (t.cur.req_body == body::DONE)
             set_cli_tmo(s, t, 0);
@@ -1423,6 +1428,11 @@ void on_release(ptc_stream* s, void* state)
 }
 
 } // namespace
+
+// Logs the transaction and closes the stream with <how> (actions.cpp: silent-drop).
+void txn_close(ptc_stream* s, txn& t, uint32_t how) { close_stream(s, t, how); }
+
+void txn_fail(ptc_stream* s, txn& t, int status, char a, char b) { fail_term(s, t, status, a, b); }
 
 void set_cli_tmo_default(ptc_stream* s, txn& t) { set_cli_tmo(s, t, PTC_TMO_DEFAULT); }
 
@@ -1632,6 +1642,8 @@ int post_config(ptc_modref* me)
         c->tmo_tunnel = tun ? tun : PTC_TMO_DEFAULT;
         c->tmo_client_fin = host->proxy_timeout(p, "client-fin");
         c->tmo_server_fin = host->proxy_timeout(p, "server-fin");
+        uint64_t tp = host->proxy_timeout(p, "tarpit");
+        c->tmo_tarpit = tp ? tp : host->proxy_timeout(p, "connect");
     }
     return PTC_OK;
 }

@@ -121,6 +121,7 @@ struct proxy_conf {
     uint64_t tmo_tunnel;     // timeout tunnel, PTC_TMO_DEFAULT if unset
     uint64_t tmo_client_fin; // timeout client-fin, 0 if unset
     uint64_t tmo_server_fin; // timeout server-fin, 0 if unset
+    uint64_t tmo_tarpit;     // timeout tarpit, else timeout connect, else 0
     uint32_t reuse;          // http-reuse: REUSE_* (backend side)
     uint8_t conn_mode;       // CM_*
     bool accept_invalid_req; // option accept-invalid-http-request
@@ -261,6 +262,8 @@ struct txn_cur {
     bool logged;         // stream_log_txn was called for this transaction
     bool ended;          // the PTC_PHASE_TXN_END hooks ran for this transaction
     bool replayable;     // the request is kept (chan_mark) for an L7 retry
+    bool no_l7_retry;    // http-request disable-l7-retry
+    bool eh_open;        // early-hint: a 103 head is being written to the response channel
     bool expect_100;     // the request carries "Expect: 100-continue"
     uint8_t req_minor;   // request HTTP minor version
     uint8_t log_level;   // set-log-level: 0 = unchanged, else level + 1 (8 = silent)
@@ -282,6 +285,8 @@ struct txn_cur {
     uint64_t res_avail;  // response bytes pending after the head when it was parsed
     uint64_t drain_len;  // request bytes to drop after a generated reply
     uint64_t t_start;    // now_ms() at the start of the transaction
+    uint64_t tarpit_until; // http-request tarpit: now_ms() of the answer (0: not tarpitted)
+    uint64_t wfb_until;    // wait-for-body: now_ms() when the wait ends (0: not waiting)
     uint64_t t_request;  // request head complete
     uint64_t t_response; // response head received
     uint64_t bytes_in;   // request bytes (head + body as far as known)
@@ -402,6 +407,11 @@ int on_event(ptc_stream* s, void* state, uint32_t events);
 // dynamic parts, runs the after-response rules, forwards it. Returns PTC_ACT_DONE, or
 // PTC_ACT_ERROR (the stream was aborted).
 int send_reply(ptc_stream* s, const reply_def& r);
+void txn_close(ptc_stream* s, txn& t, uint32_t how); // http.cpp: log, then stream_close
+// actions.cpp: ends and sends the 103 Early Hints response early-hint rules started
+void early_hints_flush(ptc_stream* s, txn& t);
+// http.cpp: answer the error page <status>, log with termination state <a><b>, close
+void txn_fail(ptc_stream* s, txn& t, int status, char a, char b);
 // Sends a generated response of <len> bytes just appended to the (otherwise empty) RES
 // channel: indexes it, runs the http-after-response rules, forwards it and records the status.
 int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn = true);

@@ -71,9 +71,11 @@
  *       proxy_errorfile tells "no message" (NULL) from an empty file ("", length 0).
  *  1.13 hook phase PTC_PHASE_TXN_END (PTC_PHASE_MAX): an HTTP transaction ended (the
  *       stick module releases the counters its HTTP and content rules tracked).
+ *  1.14 PTC_CLOSE_SILENT for stream_close ("silent-drop": no FIN nor RST to the client);
+ *       proxy_timeout() knows "tarpit" ("timeout tarpit").
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 13
+#define PTC_ABI_MINOR 14
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -72,6 +72,10 @@ extern "C" {
                                  sending (a complete request with "Connection: close"), so
                                  close right after the flush when no unread byte is
                                  pending, instead of draining its input until its FIN */
+#define PTC_CLOSE_SILENT 4u /* since 1.14: close both sides now without telling the client
+                               ("silent-drop"): TCP_REPAIR on its socket so that no FIN nor
+                               RST leaves, else a TTL / hop limit of 1; a host older than
+                               1.14 flushes and closes instead */
 
 /* Unlimited auto-forwarding (host->chan_autoforward). */
 #define PTC_FORWARD_ALL UINT64_MAX

@@ -101,6 +101,20 @@ void arm_recheck(uint64_t delay)
         g_worker->timers->arm(&g_recheck, now() + delay);
 }
 
+// The ticket of <s>, the order of the backend's queues (lowest first), as HAProxy 2.6 sorts
+// them: the priority class (set-priority-class, -2047..2047) first, then the arrival time
+// moved by the priority offset (set-priority-offset, ms), then the arrival order <seq>.
+// Bits: 12 class, 36 time (ms of the monotonic clock, shared by the workers: about 795 days
+// before it wraps), 16 sequence (unique while fewer than 65536 streams of one backend queue
+// within one millisecond).
+uint64_t queue_key(const stream* s, uint64_t seq)
+{
+    uint64_t cls = uint64_t(int64_t(s->prio_class) + 2048) & 0xfff;
+    int64_t t = int64_t(now()) + s->prio_offset + (int64_t(1) << 20); // offsets may be < 0
+    uint64_t tm = uint64_t(t < 0 ? 0 : t) & ((uint64_t(1) << 36) - 1);
+    return cls << 52 | tm << 16 | (seq & 0xffff);
+}
+
 shm_queue& shq(const qlist& q) { return q.srv ? q.srv->shared->queue : q.be->shared->queue; }
 
 // Links <s> into <q> in ticket order (it may come from another queue with an old ticket).
@@ -395,7 +409,7 @@ void lb_queue_add(stream* s, server* srv)
     qlist& q = Q(srv ? qid_srv(srv) : qid_be(be));
     q.srv = srv;
     q.be = be;
-    s->q_ticket = be->shared->next_ticket.fetch_add(1);
+    s->q_ticket = queue_key(s, be->shared->next_ticket.fetch_add(1));
     s->srv = srv;
     link(q, s);
     shm_queue& sq = shq(q);

@@ -1082,6 +1082,7 @@ const ptc_keyword k_core_keywords[] = {
     {"timeout client",      FE,               0, 1, 1, parse_proxy_timeout,          "timeout client <time>"},
     {"timeout server",      BE,               0, 1, 1, parse_proxy_timeout,          "timeout server <time>"},
     {"timeout connect",     BE,               0, 1, 1, parse_proxy_timeout,          "timeout connect <time>"},
+    {"timeout tarpit",      PX,               0, 1, 1, parse_proxy_timeout,          "timeout tarpit <time>"},
     {"timeout http-request", PX,              0, 1, 1, parse_proxy_timeout,          "timeout http-request <time>"},
     {"timeout http-keep-alive", PX,           0, 1, 1, parse_proxy_timeout,          "timeout http-keep-alive <time>"},
     {"timeout tunnel",      BE,               0, 1, 1, parse_proxy_timeout,          "timeout tunnel <time>"},

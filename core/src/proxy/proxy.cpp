@@ -31,6 +31,7 @@ uint64_t proxy_timeouts::*proxy_timeouts::field(std::string_view name)
         {"client-fin", &proxy_timeouts::client_fin},
         {"server-fin", &proxy_timeouts::server_fin},
         {"check", &proxy_timeouts::t_check},
+        {"tarpit", &proxy_timeouts::t_tarpit},
         {"inspect-delay", &proxy_timeouts::t_inspect}, // "tcp-request inspect-delay"
         {"res-inspect-delay", &proxy_timeouts::t_res_inspect}, // "tcp-response inspect-delay"
     };

@@ -105,6 +105,7 @@ struct proxy_timeouts {
     uint64_t t_tunnel = 0;          // timeout tunnel
     uint64_t client_fin = 0;        // timeout client-fin
     uint64_t server_fin = 0;        // timeout server-fin
+    uint64_t t_tarpit = 0;          // timeout tarpit (read by the http module)
     uint64_t t_check = 0;           // timeout check (read by the health-check module)
     uint64_t t_inspect = 0;         // tcp-request inspect-delay (read by the tcp module)
     uint64_t t_res_inspect = 0;     // tcp-response inspect-delay (read by the tcp module)

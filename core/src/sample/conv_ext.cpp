@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// More of HAProxy 2.6's converters: hashes (crc32, crc32c, djb2, sdbm, wt6, xxh32, xxh64),
+// More of HAProxy 2.6's converters: hashes (crc32, crc32c, djb2, sdbm, wt6, xxh32, xxh64, xxh3),
 // digests (sha1, sha2, digest, hmac, secure_memcmp), encodings (url_enc, ub64enc/ub64dec,
 // be2dec, be2hex, hex2i, htonl), dates (ltime, utime, http_date), strings (cut_crlf, ltrim,
 // rtrim, strcmp), iif and cpl. Outputs are byte-exact to HAProxy's.
@@ -222,6 +222,444 @@ int c_xxh64(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
     uint64_t seed = nargs ? (uint64_t)args[0].sint : 0;
     return out_int(io, (int64_t)xxh64(reinterpret_cast<const unsigned char*>(io->u.str.ptr),
                                       io->u.str.len, seed));
+}
+
+// XXH3 (64-bit, seeded), after the public xxHash specification (XXH3_64bits_withSeed).
+const unsigned char k_xxh3_secret[192] = {
+    0xb8, 0xfe, 0x6c, 0x39, 0x23, 0xa4, 0x4b, 0xbe, 0x7c, 0x01, 0x81, 0x2c, 0xf7, 0x21, 0xad, 0x1c,
+    0xde, 0xd4, 0x6d, 0xe9, 0x83, 0x90, 0x97, 0xdb, 0x72, 0x40, 0xa4, 0xa4, 0xb7, 0xb3, 0x67, 0x1f,
+    0xcb, 0x79, 0xe6, 0x4e, 0xcc, 0xc0, 0xe5, 0x78, 0x82, 0x5a, 0xd0, 0x7d, 0xcc, 0xff, 0x72, 0x21,
+    0xb8, 0x08, 0x46, 0x74, 0xf7, 0x43, 0x24, 0x8e, 0xe0, 0x35, 0x90, 0xe6, 0x81, 0x3a, 0x26, 0x4c,
+    0x3c, 0x28, 0x52, 0xbb, 0x91, 0xc3, 0x00, 0xcb, 0x88, 0xd0, 0x65, 0x8b, 0x1b, 0x53, 0x2e, 0xa3,
+    0x71, 0x64, 0x48, 0x97, 0xa2, 0x0d, 0xf9, 0x4e, 0x38, 0x19, 0xef, 0x46, 0xa9, 0xde, 0xac, 0xd8,
+    0xa8, 0xfa, 0x76, 0x3f, 0xe3, 0x9c, 0x34, 0x3f, 0xf9, 0xdc, 0xbb, 0xc7, 0xc7, 0x0b, 0x4f, 0x1d,
+    0x8a, 0x51, 0xe0, 0x4b, 0xcd, 0xb4, 0x59, 0x31, 0xc8, 0x9f, 0x7e, 0xc9, 0xd9, 0x78, 0x73, 0x64,
+    0xea, 0xc5, 0xac, 0x83, 0x34, 0xd3, 0xeb, 0xc3, 0xc5, 0x81, 0xa0, 0xff, 0xfa, 0x13, 0x63, 0xeb,
+    0x17, 0x0d, 0xdd, 0x51, 0xb7, 0xf0, 0xda, 0x49, 0xd3, 0x16, 0x55, 0x26, 0x29, 0xd4, 0x68, 0x9e,
+    0x2b, 0x16, 0xbe, 0x58, 0x7d, 0x47, 0xa1, 0xfc, 0x8f, 0xf8, 0xb8, 0xd1, 0x7a, 0xd0, 0x31, 0xce,
+    0x45, 0xcb, 0x3a, 0x8f, 0x95, 0x16, 0x04, 0x28, 0xaf, 0xd7, 0xfb, 0xca, 0xbb, 0x4b, 0x40, 0x7e,
+};
+constexpr uint64_t PMX_1 = 0x165667919E3779F9ull, PMX_2 = 0x9FB21C651E98DF25ull;
+
+inline uint64_t fold64(uint64_t a, uint64_t b)
+{
+    unsigned __int128 m = (unsigned __int128)a * b;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+inline uint64_t x64_avalanche(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= P64_2;
+    h ^= h >> 29;
+    h *= P64_3;
+    return h ^ (h >> 32);
+}
+inline uint64_t x3_avalanche(uint64_t h)
+{
+    h ^= h >> 37;
+    h *= PMX_1;
+    return h ^ (h >> 32);
+}
+inline uint64_t x3_rrmxmx(uint64_t h, uint64_t len)
+{
+    h ^= rotl64(h, 49) ^ rotl64(h, 24);
+    h *= PMX_2;
+    h ^= (h >> 35) + len;
+    h *= PMX_2;
+    return h ^ (h >> 28);
+}
+inline uint64_t x3_mix16(const unsigned char* in, const unsigned char* sec, uint64_t seed)
+{
+    return fold64(rd64(in) ^ (rd64(sec) + seed), rd64(in + 8) ^ (rd64(sec + 8) - seed));
+}
+
+void x3_acc512(uint64_t* acc, const unsigned char* in, const unsigned char* sec)
+{
+    for (int i = 0; i < 8; i++) {
+        uint64_t v = rd64(in + 8 * i), k = v ^ rd64(sec + 8 * i);
+        acc[i ^ 1] += v;
+        acc[i] += (k & 0xffffffffu) * (k >> 32);
+    }
+}
+
+uint64_t x3_long(const unsigned char* in, size_t len, const unsigned char* sec)
+{
+    uint64_t acc[8] = {P32_3, P64_1, P64_2, P64_3, P64_4, P32_2, P64_5, P32_1};
+    const size_t stripes = (192 - 64) / 8, block = 64 * stripes;
+    const size_t blocks = (len - 1) / block;
+    for (size_t n = 0; n < blocks; n++) {
+        for (size_t i = 0; i < stripes; i++)
+            x3_acc512(acc, in + n * block + i * 64, sec + i * 8);
+        for (int i = 0; i < 8; i++) { // scramble
+            uint64_t a = acc[i];
+            a ^= a >> 47;
+            a ^= rd64(sec + 192 - 64 + 8 * i);
+            acc[i] = a * P32_1;
+        }
+    }
+    const size_t last = ((len - 1) - block * blocks) / 64;
+    for (size_t i = 0; i < last; i++)
+        x3_acc512(acc, in + blocks * block + i * 64, sec + i * 8);
+    x3_acc512(acc, in + len - 64, sec + 192 - 64 - 7);
+    uint64_t r = (uint64_t)len * P64_1;
+    for (int i = 0; i < 4; i++)
+        r += fold64(acc[2 * i] ^ rd64(sec + 11 + 16 * i), acc[2 * i + 1] ^ rd64(sec + 11 + 16 * i + 8));
+    return x3_avalanche(r);
+}
+
+uint64_t xxh3(const unsigned char* in, size_t len, uint64_t seed)
+{
+    const unsigned char* sec = k_xxh3_secret;
+    if (len == 0)
+        return x64_avalanche(seed ^ rd64(sec + 56) ^ rd64(sec + 64));
+    if (len <= 3) {
+        uint32_t c = ((uint32_t)in[0] << 16) | ((uint32_t)in[len >> 1] << 24) |
+                     (uint32_t)in[len - 1] | ((uint32_t)len << 8);
+        uint64_t flip = (uint64_t)(rd32(sec) ^ rd32(sec + 4)) + seed;
+        return x64_avalanche((uint64_t)c ^ flip);
+    }
+    if (len <= 8) {
+        seed ^= (uint64_t)__builtin_bswap32((uint32_t)seed) << 32;
+        uint64_t flip = (rd64(sec + 8) ^ rd64(sec + 16)) - seed;
+        uint64_t v = rd32(in + len - 4) + ((uint64_t)rd32(in) << 32);
+        return x3_rrmxmx(v ^ flip, len);
+    }
+    if (len <= 16) {
+        uint64_t lo = rd64(in) ^ ((rd64(sec + 24) ^ rd64(sec + 32)) + seed);
+        uint64_t hi = rd64(in + len - 8) ^ ((rd64(sec + 40) ^ rd64(sec + 48)) - seed);
+        return x3_avalanche(len + __builtin_bswap64(lo) + hi + fold64(lo, hi));
+    }
+    if (len <= 128) {
+        uint64_t acc = len * P64_1;
+        if (len > 32) {
+            if (len > 64) {
+                if (len > 96) {
+                    acc += x3_mix16(in + 48, sec + 96, seed);
+                    acc += x3_mix16(in + len - 64, sec + 112, seed);
+                }
+                acc += x3_mix16(in + 32, sec + 64, seed);
+                acc += x3_mix16(in + len - 48, sec + 80, seed);
+            }
+            acc += x3_mix16(in + 16, sec + 32, seed);
+            acc += x3_mix16(in + len - 32, sec + 48, seed);
+        }
+        acc += x3_mix16(in, sec, seed);
+        acc += x3_mix16(in + len - 16, sec + 16, seed);
+        return x3_avalanche(acc);
+    }
+    if (len <= 240) {
+        uint64_t acc = len * P64_1;
+        for (size_t i = 0; i < 8; i++)
+            acc += x3_mix16(in + 16 * i, sec + 16 * i, seed);
+        acc = x3_avalanche(acc);
+        for (size_t i = 8; i < len / 16; i++)
+            acc += x3_mix16(in + 16 * i, sec + 16 * (i - 8) + 3, seed);
+        acc += x3_mix16(in + len - 16, sec + 136 - 17, seed);
+        return x3_avalanche(acc);
+    }
+    if (!seed)
+        return x3_long(in, len, sec);
+    unsigned char custom[192]; // the secret derived from the seed
+    for (int i = 0; i < 12; i++) {
+        uint64_t lo = rd64(sec + 16 * i) + seed, hi = rd64(sec + 16 * i + 8) - seed;
+        for (int b = 0; b < 8; b++) {
+            custom[16 * i + b] = (unsigned char)(lo >> (8 * b));
+            custom[16 * i + 8 + b] = (unsigned char)(hi >> (8 * b));
+        }
+    }
+    return x3_long(in, len, custom);
+}
+
+int c_xxh3(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    uint64_t seed = nargs ? (uint64_t)args[0].sint : 0;
+    return out_int(io, (int64_t)xxh3(reinterpret_cast<const unsigned char*>(io->u.str.ptr),
+                                     io->u.str.len, seed));
+}
+
+// ---- json_query ------------------------------------------------------------------------------
+
+// json_query(<json_path>[,int]) (HAProxy 2.6, after its mjson library's rules): the path is
+// "$" followed by ".key" (a backslash escapes the next character) and "[index]" steps; the
+// value found gives a string (JSON escapes undone; \u00XX only, as mjson), a boolean, a
+// number (printed with "%g", or an integer with "int", within +/-(2^53-1)); null, arrays,
+// objects, a missing value or invalid JSON give no sample.
+namespace js {
+
+enum tok { T_NONE, T_STR, T_NUM, T_TRUE, T_FALSE, T_NULL, T_ARR, T_OBJ };
+
+struct cur {
+    const char* p;
+    const char* e;
+    int depth = 0;
+};
+
+void ws(cur& c)
+{
+    while (c.p < c.e && (*c.p == ' ' || *c.p == '\t' || *c.p == '\n' || *c.p == '\r'))
+        c.p++;
+}
+
+// Skips a string at c.p (on its opening quote); false if malformed.
+bool skip_str(cur& c)
+{
+    for (c.p++; c.p < c.e; c.p++) {
+        if (*c.p == '\\') {
+            c.p++;
+            continue;
+        }
+        if ((unsigned char)*c.p < 0x20)
+            return false;
+        if (*c.p == '"') {
+            c.p++;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool skip_value(cur& c, tok* t = nullptr);
+
+bool skip_num(cur& c)
+{
+    const char* b = c.p;
+    if (c.p < c.e && *c.p == '-')
+        c.p++;
+    while (c.p < c.e && ((*c.p >= '0' && *c.p <= '9') || *c.p == '.' || *c.p == 'e' ||
+                         *c.p == 'E' || *c.p == '+' || *c.p == '-'))
+        c.p++;
+    return c.p > b && (c.p[-1] >= '0' && c.p[-1] <= '9');
+}
+
+bool skip_lit(cur& c, std::string_view w)
+{
+    if (size_t(c.e - c.p) < w.size() || std::string_view(c.p, w.size()) != w)
+        return false;
+    c.p += w.size();
+    return true;
+}
+
+bool skip_value(cur& c, tok* t)
+{
+    ws(c);
+    if (c.p >= c.e || ++c.depth > 64) // bounded recursion
+        return false;
+    bool ok = false;
+    tok k = T_NONE;
+    switch (*c.p) {
+    case '"': k = T_STR; ok = skip_str(c); break;
+    case 't': k = T_TRUE; ok = skip_lit(c, "true"); break;
+    case 'f': k = T_FALSE; ok = skip_lit(c, "false"); break;
+    case 'n': k = T_NULL; ok = skip_lit(c, "null"); break;
+    case '[':
+    case '{': {
+        const bool obj = *c.p == '{';
+        k = obj ? T_OBJ : T_ARR;
+        c.p++;
+        ws(c);
+        if (c.p < c.e && *c.p == (obj ? '}' : ']')) {
+            c.p++;
+            ok = true;
+            break;
+        }
+        for (;;) {
+            if (obj) {
+                ws(c);
+                if (c.p >= c.e || *c.p != '"' || !skip_str(c))
+                    break;
+                ws(c);
+                if (c.p >= c.e || *c.p++ != ':')
+                    break;
+            }
+            if (!skip_value(c))
+                break;
+            ws(c);
+            if (c.p < c.e && *c.p == ',') {
+                c.p++;
+                continue;
+            }
+            ok = c.p < c.e && *c.p++ == (obj ? '}' : ']');
+            break;
+        }
+        break;
+    }
+    default: k = T_NUM; ok = skip_num(c); break;
+    }
+    c.depth--;
+    if (t)
+        *t = k;
+    return ok;
+}
+
+// Compares a raw JSON key (between quotes) with a path key (backslashes escape).
+bool key_eq(std::string_view raw, std::string_view pk)
+{
+    size_t i = 0, j = 0;
+    for (; j < raw.size(); i++, j++) {
+        if (i < pk.size() && pk[i] == '\\')
+            i++;
+        if (i >= pk.size() || raw[j] != pk[i])
+            return false;
+    }
+    return i == pk.size();
+}
+
+// Finds the value at <path> (after "$") in <c>: its type, start and length.
+tok find(cur& c, std::string_view path, const char** vp, size_t* vl)
+{
+    ws(c);
+    if (path.empty()) {
+        const char* b = c.p;
+        tok t;
+        if (!skip_value(c, &t))
+            return T_NONE;
+        *vp = b;
+        *vl = size_t(c.p - b);
+        return t;
+    }
+    if (c.p >= c.e)
+        return T_NONE;
+    if (path[0] == '.') {
+        size_t n = 1;
+        while (n < path.size() && path[n] != '.' && path[n] != '[')
+            n += path[n] == '\\' ? 2 : 1;
+        n = std::min(n, path.size());
+        std::string_view key = path.substr(1, n - 1), rest = path.substr(n);
+        if (*c.p != '{')
+            return T_NONE;
+        c.p++;
+        for (;;) {
+            ws(c);
+            if (c.p >= c.e || *c.p != '"')
+                return T_NONE;
+            const char* kb = c.p;
+            if (!skip_str(c))
+                return T_NONE;
+            std::string_view raw(kb + 1, size_t(c.p - kb - 2));
+            ws(c);
+            if (c.p >= c.e || *c.p++ != ':')
+                return T_NONE;
+            if (key_eq(raw, key))
+                return find(c, rest, vp, vl);
+            if (!skip_value(c))
+                return T_NONE;
+            ws(c);
+            if (c.p >= c.e || *c.p++ != ',')
+                return T_NONE;
+        }
+    }
+    if (path[0] == '[') {
+        size_t close = path.find(']');
+        if (close == std::string_view::npos)
+            return T_NONE;
+        long idx = 0; // mjson reads the leading digits
+        for (size_t k = 1; k < close && path[k] >= '0' && path[k] <= '9' && idx < 1000000; k++)
+            idx = idx * 10 + (path[k] - '0');
+        if (*c.p != '[')
+            return T_NONE;
+        c.p++;
+        for (long i = 0;; i++) {
+            ws(c);
+            if (i == idx)
+                return find(c, path.substr(close + 1), vp, vl);
+            if (!skip_value(c))
+                return T_NONE;
+            ws(c);
+            if (c.p >= c.e || *c.p++ != ',')
+                return T_NONE;
+        }
+    }
+    return T_NONE;
+}
+
+int unhex(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : (c | 0x20) >= 'a' && (c | 0x20) <= 'f' ? (c | 0x20) - 'a' + 10 : -1;
+}
+
+// mjson_unescape(): -1 on an escape it does not take or when <cap> is too small.
+long unescape(std::string_view s, char* to, size_t cap)
+{
+    size_t j = 0;
+    for (size_t i = 0; i < s.size(); i++, j++) {
+        if (j >= cap)
+            return -1;
+        if (s[i] == '\\' && i + 5 < s.size() && s[i + 1] == 'u') {
+            int a = unhex(s[i + 4]), b = unhex(s[i + 5]);
+            if (s[i + 2] != '0' || s[i + 3] != '0' || a < 0 || b < 0)
+                return -1;
+            to[j] = char(a << 4 | b);
+            i += 5;
+        } else if (s[i] == '\\' && i + 1 < s.size()) {
+            static const char from[] = "bfnrt\\/\"", into[] = "\b\f\n\r\t\\/\"";
+            const char* f = std::strchr(from, s[i + 1]);
+            if (!f || !s[i + 1])
+                return -1;
+            to[j] = into[f - from];
+            i++;
+        } else {
+            to[j] = s[i];
+        }
+    }
+    return j >= cap ? -1 : long(j);
+}
+
+} // namespace js
+
+int chk_json_query(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (!args[0].str.len)
+        return arg_error(ctx, "json_path must not be empty");
+    args[0].sint = 0;
+    if (nargs > 1 && args[1].str.len) {
+        if (std::string_view(args[1].str.ptr, args[1].str.len) != "int")
+            return arg_error(ctx, "output_type only supports \"int\" as argument");
+        args[0].sint = 1;
+    }
+    return PTC_OK;
+}
+
+int c_json_query(ptc_stream*, const ptc_arg* args, uint32_t, ptc_sample* io)
+{
+    if (args[0].str.ptr[0] != '$')
+        return 0; // as mjson: nothing found
+    js::cur c{io->u.str.ptr, io->u.str.ptr + io->u.str.len};
+    const char* v = nullptr;
+    size_t n = 0;
+    switch (js::find(c, std::string_view(args[0].str.ptr + 1, args[0].str.len - 1), &v, &n)) {
+    case js::T_NUM: {
+        char num[64];
+        if (n >= sizeof(num))
+            return 0;
+        std::memcpy(num, v, n);
+        num[n] = 0;
+        if (args[0].sint) {
+            const long long lim = (1LL << 53) - 1;
+            long long i = std::strtoll(num, nullptr, 0);
+            if (i < -lim || i > lim)
+                return 0;
+            return out_int(io, i);
+        }
+        size_t cap;
+        char* b = scratch(&cap);
+        int w = std::snprintf(b, cap, "%g", std::strtod(num, nullptr));
+        return w > 0 && size_t(w) < cap ? out_str(io, b, size_t(w)) : 0;
+    }
+    case js::T_TRUE:
+    case js::T_FALSE:
+        io->type = PTC_SMP_BOOL;
+        io->flags = 0;
+        io->u.sint = *v == 't';
+        return 1;
+    case js::T_STR: {
+        size_t cap;
+        char* b = scratch(&cap);
+        long len = js::unescape(std::string_view(v + 1, n - 2), b, cap);
+        return len < 0 ? 0 : out_str(io, b, size_t(len));
+    }
+    default: // null, arrays, objects, nothing found
+        return 0;
+    }
 }
 
 // ---- digests ---------------------------------------------------------------------------------
@@ -1058,6 +1496,10 @@ uint64_t ext_xxh64(const void* p, size_t n, uint64_t seed)
 {
     return xxh64(static_cast<const unsigned char*>(p), n, seed);
 }
+uint64_t ext_xxh3(const void* p, size_t n, uint64_t seed)
+{
+    return xxh3(static_cast<const unsigned char*>(p), n, seed);
+}
 uint32_t ext_crc32c(const void* p, size_t n)
 {
     return crc32c(static_cast<const unsigned char*>(p), n);
@@ -1072,6 +1514,8 @@ const ptc_conv k_ext_convs[] = {
     {"wt6",          BIN,  SINT, 0, 1, c_hash<H_WT6>,    chk_opt_ints<1>,  "wt6([<avalanche>])"},
     {"xxh32",        BIN,  SINT, 0, 1, c_xxh32,          chk_opt_ints<1>,  "xxh32([<seed>])"},
     {"xxh64",        BIN,  SINT, 0, 1, c_xxh64,          chk_opt_ints<1>,  "xxh64([<seed>])"},
+    {"xxh3",         BIN,  SINT, 0, 1, c_xxh3,           chk_opt_ints<1>,  "xxh3([<seed>])"},
+    {"json_query",   STR,  PTC_SMP_ANY, 1, 2, c_json_query, chk_json_query, "json_query(<json_path>[,int])"},
     {"sha1",         BIN,  BIN,  0, 0, c_sha1,           nullptr,          "sha1"},
     {"sha2",         BIN,  BIN,  0, 1, c_sha2,           chk_sha2,         "sha2([<bits>])"},
     {"digest",       BIN,  BIN,  1, 1, c_digest,         chk_digest,       "digest(<algorithm>)"},

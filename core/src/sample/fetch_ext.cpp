@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // More of HAProxy 2.6's internal fetches: bin, meth, date, date_us, rand, uuid, hostname,
 // nbproc, nbthread, thread, stopping, fe_conn, be_conn, queue, srv_conn, srv_queue,
-// srv_is_up.
+// srv_is_up, prio_class, prio_offset, fe_sess_rate, fe_req_rate, be_sess_rate, cpu_calls,
+// cpu_ns_avg, cpu_ns_tot, lat_ns_avg, lat_ns_tot.
 #include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -281,6 +282,21 @@ int f_be_conn(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* ou
     return out_int(out, p->shared->be_conns.load(std::memory_order_relaxed));
 }
 
+// fe_sess_rate, fe_req_rate ([<frontend>]), be_sess_rate([<backend>]): events per second
+// over the last second, all workers together.
+enum { R_FE_SESS, R_FE_REQ, R_BE_SESS };
+template <int R>
+int f_rate(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
+{
+    const proxy* p = R == R_BE_SESS ? named_proxy<false>(s, args, nargs)
+                                    : named_proxy<true>(s, args, nargs);
+    if (!p || !p->shared)
+        return 0;
+    auto* sp = const_cast<shm_proxy*>(p->shared);
+    shm_rate& r = R == R_FE_SESS ? sp->fe_rate : R == R_FE_REQ ? sp->req_rate : sp->be_rate;
+    return out_int(out, shm_rate_read(r, event::monotonic_ms()));
+}
+
 int chk_proxy_name(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
 {
     if (nargs && !args[0].str.len)
@@ -435,6 +451,30 @@ constexpr uint32_t L4 = PTC_USE_L4;
 
 } // namespace
 
+// prio_class, prio_offset: the queue priority set by set-priority-class / -offset.
+int f_prio_class(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, S(s)->prio_class) : 0;
+}
+
+int f_prio_offset(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, S(s)->prio_offset) : 0;
+}
+
+// cpu_calls: the runs of the stream's handler in this transaction (HAProxy: the calls of
+// the stream's task). cpu_ns_avg, cpu_ns_tot, lat_ns_avg, lat_ns_tot: 0, as HAProxy gives
+// them while task profiling is off (portico does not profile tasks).
+int f_cpu_calls(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, S(s)->calls) : 0;
+}
+
+int f_zero(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return s ? out_int(out, 0) : 0;
+}
+
 const ptc_fetch k_ext_fetches[] = {
     // name      out            use min max fn          check           help
     {"bin",      PTC_SMP_BIN,  L4, 1, 1, f_bin,      chk_bin,        "bin(<hex>)"},
@@ -458,6 +498,16 @@ const ptc_fetch k_ext_fetches[] = {
     {"srv_conn", PTC_SMP_SINT, L4, 1, 1, f_srv_conn, chk_srv,        "srv_conn([<backend>/]<server>)"},
     {"srv_queue", PTC_SMP_SINT, L4, 1, 1, f_srv_queue, chk_srv,      "srv_queue([<backend>/]<server>)"},
     {"srv_is_up", PTC_SMP_BOOL, L4, 1, 1, f_srv_is_up, chk_srv,      "srv_is_up([<backend>/]<server>)"},
+    {"fe_sess_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_FE_SESS>, chk_proxy_name, "fe_sess_rate([<frontend>])"},
+    {"fe_req_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_FE_REQ>, chk_proxy_name, "fe_req_rate([<frontend>])"},
+    {"be_sess_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_BE_SESS>, chk_proxy_name, "be_sess_rate([<backend>])"},
+    {"cpu_calls", PTC_SMP_SINT, L4, 0, 0, f_cpu_calls, nullptr,     "cpu_calls"},
+    {"cpu_ns_avg", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "cpu_ns_avg (0: no task profiling)"},
+    {"cpu_ns_tot", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "cpu_ns_tot (0: no task profiling)"},
+    {"lat_ns_avg", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "lat_ns_avg (0: no task profiling)"},
+    {"lat_ns_tot", PTC_SMP_SINT, L4, 0, 0, f_zero, nullptr,         "lat_ns_tot (0: no task profiling)"},
+    {"prio_class", PTC_SMP_SINT, L4, 0, 0, f_prio_class, nullptr,    "prio_class"},
+    {"prio_offset", PTC_SMP_SINT, L4, 0, 0, f_prio_offset, nullptr,  "prio_offset"},
 };
 const uint32_t k_ext_fetch_count = sizeof(k_ext_fetches) / sizeof(k_ext_fetches[0]);
 

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Rule sets (http-request, http-response, http-after-response, tcp-request, tcp-response):
 // parsing through the modules' action tables, evaluation with resume after a yield, the
-// core's set-var/unset-var actions, and use_backend rules.
+// core's actions (set-var/unset-var, set-tos/set-mark, set-src/set-dst and their ports,
+// set-priority-class/-offset, accept/reject/silent-drop), and use_backend rules.
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -19,6 +20,7 @@
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
 #include "stream/stream.hpp"
+#include "stream/stream_host.hpp"
 #include "proxy/cfg_ctx.hpp"
 
 namespace portico {
@@ -416,6 +418,188 @@ int act_sockopt_exec(ptc_stream* ps, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// set-src / set-dst <expr>, set-src-port / set-dst-port <expr> (HAProxy 2.6's tcp_act.c):
+// the address keeps its port (0 when the old family had none), the port keeps its address
+// (0.0.0.0 when the old family had none). "tcp-request connection" changes the connection's
+// addresses; the stream-level rule sets ("tcp-request content", "http-request") change them for
+// the current transaction only: the connection's are put back when it ends (txn_stream_reset), as
+// HAProxy gives every HTTP/1 request a stream of its own.
+enum : uint8_t { AS_SRC, AS_DST, AS_SRC_PORT, AS_DST_PORT };
+
+struct addr_state {
+    ptc_expr* e = nullptr;
+    uint8_t what = AS_SRC;
+    bool per_txn = false; // not tcp-request connection
+};
+std::deque<addr_state> g_addrs;
+
+template <uint32_t RS>
+int act_addr_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    addr_state st;
+    st.what = w == "set-src" ? AS_SRC : w == "set-dst" ? AS_DST : w == "set-src-port" ? AS_SRC_PORT
+                                                                                      : AS_DST_PORT;
+    st.per_txn = RS != PTC_RULES_TCP_REQ_CONN;
+    if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
+        return cfg_err(ctx, "'" + w + "' expects a sample expression");
+    std::string err, text = word(ctx, first);
+    st.e = expr_parse(ctx, text, nullptr, 0, ruleset_use(RS), err);
+    if (!st.e)
+        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + w + " " + text + "': " + err);
+    uint32_t t = expr_type(st.e);
+    bool port = st.what == AS_SRC_PORT || st.what == AS_DST_PORT;
+    bool ok = port ? cast_exists(t, PTC_SMP_SINT)
+                   : cast_exists(t, PTC_SMP_IPV4) || cast_exists(t, PTC_SMP_IPV6);
+    if (!ok)
+        return cfg_err(ctx, "'" + w + " " + text + "': the expression's result cannot be "
+                                "converted to " + (port ? "an integer" : "an address"));
+    g_addrs.push_back(st);
+    *state = &g_addrs.back();
+    *next = first + 1;
+    return PTC_OK;
+}
+
+uint16_t net_port(const sockaddr_storage& a)
+{
+    if (a.ss_family == AF_INET)
+        return reinterpret_cast<const sockaddr_in&>(a).sin_port;
+    if (a.ss_family == AF_INET6)
+        return reinterpret_cast<const sockaddr_in6&>(a).sin6_port;
+    return 0;
+}
+
+int act_addr_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<addr_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    const bool src = st->what == AS_SRC || st->what == AS_SRC_PORT;
+    const bool port = st->what == AS_SRC_PORT || st->what == AS_DST_PORT;
+    ptc_sample smp{};
+    if (!expr_eval(ps, st->e, &smp))
+        return PTC_ACT_CONTINUE;
+    if (port) {
+        if (!sample_cast(&smp, PTC_SMP_SINT))
+            return PTC_ACT_CONTINUE;
+    } else if (smp.type != PTC_SMP_IPV4 && smp.type != PTC_SMP_IPV6) {
+        ptc_sample v6 = smp;
+        if (!sample_cast(&smp, PTC_SMP_IPV4)) {
+            if (!sample_cast(&v6, PTC_SMP_IPV6))
+                return PTC_ACT_CONTINUE;
+            smp = v6;
+        }
+    }
+    sockaddr_storage a{};
+    socklen_t len = src ? s->cli_addrlen : stream_local_addr(s, &a);
+    if (src && len)
+        std::memcpy(&a, &s->cli_addr, len);
+    if (!len)
+        return PTC_ACT_CONTINUE; // HAProxy: no address to change
+    if (st->per_txn) {
+        if (src && !(s->addr_saved & 1)) {
+            s->saved_cli_addr = s->cli_addr;
+            s->saved_cli_addrlen = s->cli_addrlen;
+            s->addr_saved |= 1;
+        } else if (!src && !(s->addr_saved & 2)) {
+            s->saved_fe_addr = s->fe_addr;
+            s->saved_fe_addrlen = s->fe_addrlen;
+            s->addr_saved |= 2;
+        }
+    }
+    if (port) {
+        uint16_t p = htons((uint16_t)smp.u.sint);
+        if (a.ss_family == AF_INET6) {
+            reinterpret_cast<sockaddr_in6&>(a).sin6_port = p;
+        } else {
+            if (a.ss_family != AF_INET) {
+                a = sockaddr_storage{};
+                a.ss_family = AF_INET;
+            }
+            reinterpret_cast<sockaddr_in&>(a).sin_port = p;
+            len = sizeof(sockaddr_in);
+        }
+    } else {
+        uint16_t p = net_port(a);
+        a = sockaddr_storage{};
+        if (smp.type == PTC_SMP_IPV4) {
+            auto& in = reinterpret_cast<sockaddr_in&>(a);
+            in.sin_family = AF_INET;
+            std::memcpy(&in.sin_addr, smp.u.ipv4, 4);
+            in.sin_port = p;
+            len = sizeof(sockaddr_in);
+        } else {
+            auto& in6 = reinterpret_cast<sockaddr_in6&>(a);
+            in6.sin6_family = AF_INET6;
+            std::memcpy(&in6.sin6_addr, smp.u.ipv6, 16);
+            in6.sin6_port = p;
+            len = sizeof(sockaddr_in6);
+        }
+    }
+    if (src) {
+        s->cli_addr = a;
+        s->cli_addrlen = len;
+    } else {
+        s->fe_addr = a;
+        s->fe_addrlen = len;
+    }
+    return PTC_ACT_CONTINUE;
+}
+
+// silent-drop (tcp-request connection|content, tcp-response content): the client's
+// connection disappears without a FIN or RST reaching it (PTC_CLOSE_SILENT), the rules stop
+// as with "reject".
+int act_silent_drop_exec(ptc_stream* s, void*)
+{
+    host_stream_close(s, PTC_CLOSE_SILENT);
+    return PTC_ACT_DONE;
+}
+
+// set-priority-class <expr> / set-priority-offset <expr> (tcp-request content, http-request):
+// where the transaction waits in a backend queue (lb/queue.cpp); the integer is clamped to
+// -2047..2047 (class) or -524287..524287 (offset, ms), as HAProxy 2.6. For this transaction.
+struct prio_state {
+    ptc_expr* e = nullptr;
+    bool offset = false;
+};
+std::deque<prio_state> g_prios;
+
+template <uint32_t RS>
+int act_prio_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    prio_state st;
+    st.offset = w == "set-priority-offset";
+    if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
+        return cfg_err(ctx, "'" + w + "' expects a sample expression");
+    std::string err, text = word(ctx, first);
+    st.e = expr_parse(ctx, text, nullptr, 0, ruleset_use(RS), err);
+    if (!st.e)
+        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + w + " " + text + "': " + err);
+    if (!cast_exists(expr_type(st.e), PTC_SMP_SINT))
+        return cfg_err(ctx, "'" + w + " " + text + "': the expression's result cannot be "
+                                "converted to an integer");
+    g_prios.push_back(st);
+    *state = &g_prios.back();
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int act_prio_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<prio_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    ptc_sample smp{};
+    if (!expr_eval(ps, st->e, &smp) || !sample_cast(&smp, PTC_SMP_SINT))
+        return PTC_ACT_CONTINUE;
+    const int64_t lim = st->offset ? 524287 : 2047;
+    int64_t v = std::clamp<int64_t>(smp.u.sint, -lim, lim);
+    if (st->offset)
+        s->prio_offset = (int32_t)v;
+    else
+        s->prio_class = (int16_t)v;
+    return PTC_ACT_CONTINUE;
+}
+
 // accept / reject (tcp-request connection|content): no argument.
 int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
 {
@@ -428,11 +612,22 @@ int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
 
 #define TCP_ACTIONS(rs)                                                                         \
     {rs, "accept", act_noarg_parse, act_accept_exec, "accept"},                                 \
-    {rs, "reject", act_noarg_parse, act_reject_exec, "reject"}
+    {rs, "reject", act_noarg_parse, act_reject_exec, "reject"},                                 \
+    {rs, "silent-drop", act_noarg_parse, act_silent_drop_exec, "silent-drop"}
 
 #define SOCKOPT_ACTIONS(rs)                                                                     \
     {rs, "set-mark", act_sockopt_parse, act_sockopt_exec, "set-mark <mark>"},                   \
     {rs, "set-tos", act_sockopt_parse, act_sockopt_exec, "set-tos <tos>"}
+
+#define ADDR_ACTIONS(rs)                                                                        \
+    {rs, "set-src", act_addr_parse<rs>, act_addr_exec, "set-src <expr>"},                       \
+    {rs, "set-dst", act_addr_parse<rs>, act_addr_exec, "set-dst <expr>"},                       \
+    {rs, "set-src-port", act_addr_parse<rs>, act_addr_exec, "set-src-port <expr>"},             \
+    {rs, "set-dst-port", act_addr_parse<rs>, act_addr_exec, "set-dst-port <expr>"}
+
+#define PRIO_ACTIONS(rs)                                                                        \
+    {rs, "set-priority-class", act_prio_parse<rs>, act_prio_exec, "set-priority-class <expr>"}, \
+    {rs, "set-priority-offset", act_prio_parse<rs>, act_prio_exec, "set-priority-offset <expr>"}
 
 #define VAR_ACTIONS(rs)                                                                         \
     {rs, "set-var", act_setvar_parse<rs>, act_setvar_exec,                                      \
@@ -552,8 +747,33 @@ const ptc_action k_core_actions[] = {
     SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONN), SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     SOCKOPT_ACTIONS(PTC_RULES_TCP_RES_CONTENT), SOCKOPT_ACTIONS(PTC_RULES_HTTP_REQ),
     SOCKOPT_ACTIONS(PTC_RULES_HTTP_RES),
+    ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONN),   ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
+    ADDR_ACTIONS(PTC_RULES_HTTP_REQ),
+    PRIO_ACTIONS(PTC_RULES_TCP_REQ_CONTENT), PRIO_ACTIONS(PTC_RULES_HTTP_REQ),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
+
+// The end of an HTTP transaction: the addresses "tcp-request content" / "http-request"
+// set-src and friends changed for it go back to the connection's, the queue priority and
+// the per-transaction counters to their defaults (HAProxy 2.6 gives each request a stream
+// of its own).
+void txn_stream_reset(ptc_stream* ps)
+{
+    stream* s = reinterpret_cast<stream*>(ps);
+    if (s->addr_saved & 1) {
+        s->cli_addr = s->saved_cli_addr;
+        s->cli_addrlen = s->saved_cli_addrlen;
+    }
+    if (s->addr_saved & 2) {
+        s->fe_addr = s->saved_fe_addr;
+        s->fe_addrlen = s->saved_fe_addrlen;
+    }
+    s->addr_saved = 0;
+    s->prio_class = 0;
+    s->prio_offset = 0;
+    s->be_rate_counted = false;
+    s->calls = 0;
+}
 
 } // namespace smp
 } // namespace portico

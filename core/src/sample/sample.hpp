@@ -141,6 +141,9 @@ bool inherit_rules(proxy& dst, proxy& defs, std::string& err);
 void stream_release(stream* s);
 // An HTTP transaction ended: drops txn/req/res variables (sess ones stay).
 void txn_end(ptc_stream* s);
+// the stream's per-transaction state reset (rules.cpp; called by txn_end): addresses
+// changed by set-src & co, queue priority, be_sess_rate and cpu_calls counting
+void txn_stream_reset(ptc_stream* s);
 
 } // namespace smp
 } // namespace portico

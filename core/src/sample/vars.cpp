@@ -293,6 +293,7 @@ void stream_release(stream* s)
 
 void txn_end(ptc_stream* ps)
 {
+    txn_stream_reset(ps);
     stream_data* d = sdata(ps, false);
     if (!d)
         return;

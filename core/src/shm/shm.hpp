@@ -226,6 +226,9 @@ struct alignas(64) shm_proxy {
     // ---- frontend session rate ("rate-limit sessions"; show stat rate/rate_lim/rate_max) ----
     shm_rate fe_rate;
     std::atomic<uint32_t> fe_rate_lim;  // sessions per second (0: none)
+    // ---- fetches fe_req_rate / be_sess_rate (sample/fetch_ext.cpp) ----
+    shm_rate req_rate;                  // frontend: HTTP requests (first byte of each)
+    shm_rate be_rate;                   // backend: streams (HTTP: requests) it was chosen for
 };
 
 // Frontend states (shm_proxy::fe_state).

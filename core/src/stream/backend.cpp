@@ -33,6 +33,10 @@ int host_stream_select_backend(ptc_stream* ps)
         be = fe->default_backend;
     if (!be && (fe->cap & CAP_BE))
         be = fe;
+    if (be && !s->be_rate_counted && be->shared) { // be_sess_rate: once per transaction
+        s->be_rate_counted = true;
+        shm_rate_add(be->shared->be_rate, event::monotonic_ms());
+    }
     if (s->be_selected && be == s->be)
         return be ? PTC_OK : PTC_ERROR;
     if (s->srvc && s->be != be)

@@ -307,7 +307,7 @@ void on_rx(event::completion* ec, int res, uint32_t)
         ch.tail += (uint32_t)res;
         ch.bytes += (uint64_t)res;
         if (dir == PTC_DIR_REQ && !s->log_t_first)
-            s->log_t_first = event::monotonic_ms(); // logging: first request byte
+            stream_req_start(s); // logging: first request byte; request rate
         buf_unref(w, b);
         refresh_timer(s, side);
         stream_enqueue(s, apply_autoforward(ch) ? data_ev(dir) : 0);

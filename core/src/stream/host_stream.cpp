@@ -51,6 +51,11 @@ int host_stream_srv_error(ptc_stream* s) { return S(s)->srv_error; }
 void host_stream_close(ptc_stream* ps, uint32_t how)
 {
     stream* s = S(ps);
+    if (how == PTC_CLOSE_SILENT) {
+        if (s->cli && s->cli->fd >= 0)
+            sock_silent(s->cli->fd, s->cli_addr.ss_family);
+        how = PTC_CLOSE_ABORT;
+    }
     if (how == PTC_CLOSE_ABORT) {
         s->closing = close_mode::dead;
     } else if (s->closing == close_mode::none) {

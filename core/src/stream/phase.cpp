@@ -108,6 +108,13 @@ socklen_t stream_local_addr(stream* s, sockaddr_storage* out)
     return len;
 }
 
+void stream_req_start(stream* s)
+{
+    s->log_t_first = event::monotonic_ms(); // logging: first request byte
+    if (s->fe && s->fe->mode == px_mode::http && s->fe->shared)
+        shm_rate_add(s->fe->shared->req_rate, s->log_t_first);
+}
+
 bool conn_phase_start(stream* s)
 {
     if (!hooks_present(PTC_PHASE_CONNECTION))

@@ -129,7 +129,12 @@ struct stream {
     server* lb_avoid = nullptr;  // server of the last failed attempt (retries avoid it)
     stream* q_prev = nullptr;    // links in this worker's queue (lb/queue.cpp)
     stream* q_next = nullptr;
-    uint64_t q_ticket = 0;       // arrival order over the backend's queues
+    uint64_t q_ticket = 0;       // order over the backend's queues: priority class, then
+                                 // arrival time + priority offset, then arrival (lb/queue.cpp)
+    int32_t prio_offset = 0;     // set-priority-offset of this transaction (ms)
+    int16_t prio_class = 0;      // set-priority-class of this transaction
+    bool be_rate_counted = false; // counted in the backend's be_sess_rate this transaction
+    uint32_t calls = 0;          // handler runs this transaction (cpu_calls)
     uint32_t q_id = 0;           // queue index + 1 while waiting for a slot, else 0
     uint32_t lb_hash = 0;        // hash key of the current request (lb_hash_state 1)
     uint8_t lb_hash_state = 0;   // 0: not computed yet, 1: valid, 2: no key (round-robin)
@@ -151,6 +156,13 @@ struct stream {
     unsigned char* modstate = nullptr; // modules' per-stream states (after the proto state)
     socklen_t fe_addrlen = 0;    // frontend address set by stream_set_addr (0: the socket's)
     sockaddr_storage fe_addr{};
+    // set-src/set-dst of a transaction (sample/rules.cpp): the connection's addresses,
+    // put back when the transaction ends; addr_saved: 1 client, 2 frontend
+    uint8_t addr_saved = 0;
+    socklen_t saved_cli_addrlen = 0;
+    socklen_t saved_fe_addrlen = 0;
+    sockaddr_storage saved_cli_addr{};
+    sockaddr_storage saved_fe_addr{};
     uint64_t stop_idle_at = 0;   // soft stop: when first seen idle between requests (0: not)
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };

@@ -71,6 +71,7 @@ static void stream_process(stream* s)
             }
         }
         g_in_handler = s;
+        s->calls++;
         s->proto->on_event(reinterpret_cast<ptc_stream*>(s), s->state, ev);
         g_in_handler = nullptr;
         if (s->killed) [[unlikely]] // "shutdown session": gone after the handler saw it

@@ -49,6 +49,8 @@ void stream_slot_granted(stream* s, server* srv);
 // ---- ABI 1.3 (phase.cpp) ----
 // The local address of the client connection: set by stream_set_addr, else the socket's.
 socklen_t stream_local_addr(stream* s, sockaddr_storage* out);
+// The first byte of a request arrived (conn.cpp, xprt.cpp): the frontend's request rate.
+void stream_req_start(stream* s);
 void* host_stream_modstate(ptc_modref* self, ptc_stream* s);
 int host_stream_set_addr(ptc_stream* s, uint32_t which, const sockaddr* sa, socklen_t len);
 void host_stream_conn_fail(ptc_stream* s, const char* reason);

@@ -266,6 +266,21 @@ inline void sock_keepalive(int fd, uint32_t cnt, uint32_t idle, uint32_t intvl)
 }
 
 // "option nolinger": closing <fd> resets the connection and drops unsent data.
+// silent-drop (HAProxy 2.6's tcp_exec_action_silent_drop): the client must not learn that
+// the connection is gone. TCP_REPAIR (CAP_NET_ADMIN) makes the final close send nothing;
+// without it, a TTL / hop limit of 1 keeps the FIN or RST from leaving the first router.
+inline void sock_silent(int fd, int family)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof(one));
+    if (setsockopt(fd, IPPROTO_TCP, TCP_REPAIR, &one, sizeof(one)) == 0)
+        return;
+    if (family == AF_INET6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &one, sizeof(one));
+    else
+        setsockopt(fd, IPPROTO_IP, IP_TTL, &one, sizeof(one));
+}
+
 inline void sock_nolinger(int fd)
 {
     linger l{1, 0};

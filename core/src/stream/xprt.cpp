@@ -140,7 +140,7 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
     if (made_total) {
         c.bytes += made_total;
         if (dir == PTC_DIR_REQ && !s->log_t_first)
-            s->log_t_first = event::monotonic_ms(); // logging: first request byte
+            stream_req_start(s); // logging: first request byte; request rate
         if (apply_autoforward(c))
             ev |= data_ev(dir);
     }
