@@ -354,6 +354,16 @@ int exec_wait_for_body(ptc_stream* s, void* state)
     return PTC_ACT_YIELD;
 }
 
+} // namespace
+
+int wait_request_body(ptc_stream* s, uint64_t time)
+{
+    wfb_def d{time, 0};
+    return exec_wait_for_body(s, &d);
+}
+
+namespace {
+
 // disable-l7-retry: this request is not replayed on another connection when it fails after
 // it was sent (retry-on conditions other than connection failures).
 int exec_disable_l7_retry(ptc_stream* s, void*)

@@ -397,6 +397,116 @@ int f_url_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* 
     return 0;
 }
 
+// The body of the pending message <dir> that is in the buffer (a chunked one de-chunked into
+// a scratch buffer, as far as it goes), and its announced size (Content-Length, else what
+// is there), as HAProxy's req.body / req.body_size.
+bool body_of(ptc_stream* s, uint32_t dir, std::string_view& out, uint64_t& announced)
+{
+    const char* base;
+    txn* t = msg(s, dir, &base);
+    if (!t)
+        return false;
+    ptc_str d;
+    host->chan_data(s, dir, &d);
+    size_t hl = t->idx.head_len;
+    if (d.len < hl)
+        return false;
+    std::string_view raw(d.ptr + hl, d.len - hl);
+    bool req = dir == PTC_DIR_REQ;
+    switch (req ? t->cur.req_body : t->cur.res_body) {
+    case body::LENGTH: {
+        uint64_t len = req ? t->cur.req_len : t->cur.res_len;
+        out = raw.substr(0, size_t(std::min<uint64_t>(len, raw.size())));
+        announced = len;
+        return true;
+    }
+    case body::CHUNKED: {
+        size_t cap;
+        char* buf = host->scratch(&cap);
+        size_t n = 0, p = 0;
+        while (p < raw.size()) {
+            size_t nl = raw.find('\n', p);
+            if (nl == std::string_view::npos)
+                break;
+            uint64_t sz = 0;
+            size_t i = p;
+            for (; i < nl; ++i) {
+                char c = raw[i];
+                int h = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (h < 0 || sz > (UINT64_MAX >> 4))
+                    break;
+                sz = sz * 16 + uint64_t(h);
+            }
+            if (i == p || sz == 0)
+                break; // the last chunk, or not a size line
+            size_t take = size_t(std::min<uint64_t>(sz, raw.size() - (nl + 1)));
+            take = std::min(take, cap - n);
+            memcpy(buf + n, raw.data() + nl + 1, take);
+            n += take;
+            if (take < sz)
+                break; // the rest of this chunk has not come yet
+            p = nl + 1 + size_t(sz);
+            if (p < raw.size() && raw[p] == '\r')
+                ++p;
+            if (p < raw.size() && raw[p] == '\n')
+                ++p;
+        }
+        out = std::string_view(buf, n);
+        announced = n;
+        return true;
+    }
+    case body::UNTIL_CLOSE:
+        out = raw;
+        announced = raw.size();
+        return true;
+    default:
+        out = std::string_view("", 0); // an empty sample, not none
+        announced = 0;
+        return true;
+    }
+}
+
+int f_body(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out, uint32_t dir, int what)
+{
+    std::string_view b;
+    uint64_t size;
+    if (!body_of(s, dir, b, size))
+        return 0;
+    if (what == 1)
+        return set_int(out, int64_t(b.size()));
+    if (what == 2)
+        return set_int(out, int64_t(size));
+    return set_str(out, b, PTC_SMP_BIN);
+}
+int f_req_body(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o) { return f_body(s, a, n, o, PTC_DIR_REQ, 0); }
+int f_req_body_len(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o) { return f_body(s, a, n, o, PTC_DIR_REQ, 1); }
+int f_req_body_size(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o) { return f_body(s, a, n, o, PTC_DIR_REQ, 2); }
+int f_res_body(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o) { return f_body(s, a, n, o, PTC_DIR_RES, 0); }
+int f_res_body_len(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o) { return f_body(s, a, n, o, PTC_DIR_RES, 1); }
+int f_res_body_size(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o) { return f_body(s, a, n, o, PTC_DIR_RES, 2); }
+
+// req.body_param([<name>]): a parameter of a url-encoded request body (the first one named
+// <name>; the first one without a name). HAProxy 2.6 takes no case flag.
+int f_req_body_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
+{
+    std::string_view b;
+    uint64_t size;
+    if (!body_of(s, PTC_DIR_REQ, b, size))
+        return 0;
+    std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
+    while (!b.empty()) {
+        size_t e = b.find('&');
+        std::string_view p = b.substr(0, e);
+        b = e == std::string_view::npos ? std::string_view{} : b.substr(e + 1);
+        size_t eq = p.find('=');
+        std::string_view pn = p.substr(0, eq);
+        if (name.empty() || pn == name)
+            return set_str(out, eq == std::string_view::npos ? std::string_view{} : p.substr(eq + 1));
+    }
+    return 0;
+}
+
 // url_dec: percent-decoding ('+' stays '+', as HAProxy's url_dec without argument in paths).
 int c_url_dec(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 {
@@ -475,6 +585,13 @@ const ptc_fetch fetches[] = {
     {"cook", STR, RQ, 0, 1, f_req_cook, nullptr, "cook([<name>])"},
     {"req.cook_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_cook_cnt, nullptr, "req.cook_cnt([<name>])"},
     {"res.cook", STR, RS, 0, 1, f_res_cook, nullptr, "res.cook([<name>])"},
+    {"req.body", PTC_SMP_BIN, RQ, 0, 0, f_req_body, nullptr, "req.body"},
+    {"req.body_len", PTC_SMP_SINT, RQ, 0, 0, f_req_body_len, nullptr, "req.body_len"},
+    {"req.body_size", PTC_SMP_SINT, RQ, 0, 0, f_req_body_size, nullptr, "req.body_size"},
+    {"req.body_param", STR, RQ, 0, 1, f_req_body_param, nullptr, "req.body_param([<name>])"},
+    {"res.body", PTC_SMP_BIN, RS, 0, 0, f_res_body, nullptr, "res.body"},
+    {"res.body_len", PTC_SMP_SINT, RS, 0, 0, f_res_body_len, nullptr, "res.body_len"},
+    {"res.body_size", PTC_SMP_SINT, RS, 0, 0, f_res_body_size, nullptr, "res.body_size"},
     {"res.comp", PTC_SMP_BOOL, RS, 0, 0, f_res_comp, nullptr, "res.comp"},
     {"res.comp_algo", STR, RS, 0, 0, f_res_comp_algo, nullptr, "res.comp_algo"},
 };

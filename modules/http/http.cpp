@@ -528,6 +528,26 @@ step send_request_head(ptc_stream* s, txn& t)
     return step::WAIT; // nothing more until the server answers
 }
 
+// option http-buffer-request of <c> (the frontend's before its rules, the backend's before
+// its own): the whole body first, within "timeout http-request" (HAProxy's analyser order).
+// False with <out> set while waiting or once it answered 408.
+bool buffer_body(ptc_stream* s, txn& t, const proxy_conf* c, step& out)
+{
+    if (t.cur.body_buffered)
+        return true;
+    uint64_t tmo = c->tmo_request != PTC_TMO_DEFAULT ? c->tmo_request
+                   : t.fe_conf && t.fe_conf->tmo_request != PTC_TMO_DEFAULT
+                       ? t.fe_conf->tmo_request
+                       : UINT32_MAX;
+    int rc = wait_request_body(s, tmo);
+    if (rc == PTC_ACT_CONTINUE) {
+        t.cur.body_buffered = true;
+        return true;
+    }
+    out = step::WAIT; // still waiting (PTC_ACT_YIELD), or the 408 went (PTC_ACT_DONE)
+    return false;
+}
+
 // Adds the header of <c> (option forwardfor: <which> PTC_ADDR_CLIENT, default name
 // X-Forwarded-For; option originalto: PTC_ADDR_FRONTEND, X-Original-To) holding that address
 // of the stream, unless it lies in the "except" network or (if-none) the request has one.
@@ -789,6 +809,8 @@ step req_hooks(ptc_stream* s, txn& t)
     }
         [[fallthrough]];
     case rq_step::FE_RULES:
+        if (t.fe_conf && t.fe_conf->buffer_req && !buffer_body(s, t, t.fe_conf, out))
+            return out;
         service_claim(s, t, host->stream_frontend(s)); // "stats uri" of the frontend
         if (!req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ,
                                                     host->stream_frontend(s)), out))
@@ -810,6 +832,8 @@ step req_hooks(ptc_stream* s, txn& t)
         [[fallthrough]];
     case rq_step::BE_RULES: {
         ptc_proxy* be = host->stream_backend(s);
+        if (t.be_conf && t.be_conf->buffer_req && !buffer_body(s, t, t.be_conf, out))
+            return out;
         if (be && be != host->stream_frontend(s)) {
             service_claim(s, t, be); // "stats uri" of the backend
             if (!req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ, be), out))
@@ -1677,6 +1701,8 @@ const ptc_keyword keywords[] = {
      "[no] option http-ignore-probes"},
     {"option http-pretend-keepalive", BE_ONLY, PTC_KWF_NEGATABLE, 0, 0,
      parse_option_accept_invalid, "[no] option http-pretend-keepalive"},
+    {"option http-buffer-request", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
+     "[no] option http-buffer-request"},
     {"option http-no-delay", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
      "[no] option http-no-delay (always on)"},
     {"option disable-h2-upgrade", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,

@@ -129,6 +129,7 @@ struct proxy_conf {
     bool abortonclose;       // option abortonclose (backend side)
     bool ignore_probes;      // option http-ignore-probes (frontend side)
     bool pretend_ka;         // option http-pretend-keepalive (backend side)
+    bool buffer_req;         // option http-buffer-request
     uint32_t monitor_uri_len;
     const char* monitor_uri; // monitor-uri, or NULL
     uint32_t retry_on;       // RETRY_* bits
@@ -156,6 +157,10 @@ int parse_unique_id_header(const ptc_kw_ctx* ctx);
 // "redirect ..." as a proxy keyword (actions.cpp), and running a proxy's list of them after
 // its http-request rules: PTC_ACT_CONTINUE when none applied.
 int parse_proxy_redirect(const ptc_kw_ctx* ctx);
+// option http-buffer-request: waits for the whole request body (or a full buffer, or the
+// client's end) for at most <time> ms as "wait-for-body" does: PTC_ACT_CONTINUE when done,
+// PTC_ACT_YIELD while waiting, PTC_ACT_DONE when it answered 408.
+int wait_request_body(ptc_stream* s, uint64_t time);
 // compression (comp.cpp): the keywords; the algorithm chosen once the request rules ran;
 // at the response head, whether to compress (the head's edits done, txn::comp set); the
 // body's transformation (the response step) and the state's release.
@@ -287,6 +292,7 @@ struct txn_cur {
     uint64_t t_start;    // now_ms() at the start of the transaction
     uint64_t tarpit_until; // http-request tarpit: now_ms() of the answer (0: not tarpitted)
     uint64_t wfb_until;    // wait-for-body: now_ms() when the wait ends (0: not waiting)
+    bool body_buffered;    // option http-buffer-request: the wait is over for this request
     uint64_t t_request;  // request head complete
     uint64_t t_response; // response head received
     uint64_t bytes_in;   // request bytes (head + body as far as known)

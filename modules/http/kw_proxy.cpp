@@ -232,6 +232,8 @@ int parse_option_accept_invalid(const ptc_kw_ctx* ctx)
         conf_of(ctx)->ignore_probes = on;
     else if (sv(ctx->args[1]) == "http-pretend-keepalive")
         conf_of(ctx)->pretend_ka = on;
+    else if (sv(ctx->args[1]) == "http-buffer-request")
+        conf_of(ctx)->buffer_req = on;
     else if (sv(ctx->args[1]) == "http-no-delay" || sv(ctx->args[1]) == "disable-h2-upgrade")
         ; // what portico always does: no send delays (TCP_NODELAY), no HTTP/2 upgrade
     else
