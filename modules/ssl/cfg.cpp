@@ -638,6 +638,8 @@ int kw_global(const ptc_kw_ctx* c)
             return host->cfg_errorf(c, "'%.*s' expects a number", (int)k.len, k.ptr);
         if (eq(k, "tune.ssl.cachesize"))
             g.cachesize = n;
+        else if (eq(k, "tune.ssl.capture-buffer-size") || eq(k, "tune.ssl.capture-cipherlist-size"))
+            g.capture_size = n > 65535 ? 65535 : n;
         else if (eq(k, "tune.ssl.maxrecord")) {
             if (n && n < 512)
                 return host->cfg_errorf(c, "'tune.ssl.maxrecord' must be 0 or at least 512");
@@ -798,6 +800,49 @@ bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err)
 
 int servername_cb(SSL* ssl, int* al, void* arg);
 
+// tune.ssl.capture-buffer-size: the ClientHello's cipher suites, extension types, supported
+// groups and EC point formats, each kept up to the capture size, for ssl_fc_cipherlist_*,
+// ssl_fc_extlist_bin, ssl_fc_eclist_bin, ssl_fc_ecformats_bin, ssl_fc_protocol_hello_id.
+int capture_hello_cb(SSL* ssl, int*, void*)
+{
+    auto* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+    if (!tc || tc->hello)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    auto cap = std::make_unique<hello_capture>();
+    size_t max = size_t(g.capture_size);
+    auto keep = [max](std::string& to, const unsigned char* p, size_t n, size_t unit) {
+        n = std::min(n, max - max % unit);
+        to.assign(reinterpret_cast<const char*>(p), n);
+    };
+    cap->version = uint16_t(SSL_client_hello_get0_legacy_version(ssl));
+    const unsigned char* p = nullptr;
+    size_t n = SSL_client_hello_get0_ciphers(ssl, &p);
+    keep(cap->ciphers, p, n, 2);
+    int* ext = nullptr;
+    size_t next = 0;
+    if (SSL_client_hello_get1_extensions_present(ssl, &ext, &next) == 1) {
+        std::string raw;
+        for (size_t i = 0; i < next; ++i) {
+            raw += char((ext[i] >> 8) & 0xff);
+            raw += char(ext[i] & 0xff);
+        }
+        OPENSSL_free(ext);
+        keep(cap->exts, reinterpret_cast<const unsigned char*>(raw.data()), raw.size(), 2);
+    }
+    // supported_groups (10): a 2-byte length, then the ids; ec_point_formats (11): a 1-byte
+    // length, then the formats
+    if (SSL_client_hello_get0_ext(ssl, 10, &p, &n) == 1 && n >= 2) {
+        size_t l = std::min<size_t>(size_t(p[0]) << 8 | p[1], n - 2);
+        keep(cap->groups, p + 2, l, 2);
+    }
+    if (SSL_client_hello_get0_ext(ssl, 11, &p, &n) == 1 && n >= 1) {
+        size_t l = std::min<size_t>(p[0], n - 1);
+        keep(cap->ecformats, p + 1, l, 1);
+    }
+    tc->hello = std::move(cap);
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
 // The ignore lists of each bind context (ca-ignore-err, crt-ignore-err).
 struct ctx_ignore {
     ignore_list ca, crt;
@@ -893,6 +938,8 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     }
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_tlsext_servername_arg(ctx, bt);
+    if (g.capture_size)
+        SSL_CTX_set_client_hello_cb(ctx, capture_hello_cb, nullptr);
     ocsp_attach(ctx, c);
     c->users.push_back(ctx);
     return ctx;
@@ -1473,6 +1520,10 @@ const ptc_keyword k_keywords[] = {
      "tune.ssl.lifetime <time>: lifetime of a TLS session (default 300s)"},
     {"tune.ssl.maxrecord", GL, 0, 1, 1, kw_global,
      "tune.ssl.maxrecord <bytes>: largest TLS record sent (0: 16384)"},
+    {"tune.ssl.capture-buffer-size", GL, 0, 1, 1, kw_global,
+     "tune.ssl.capture-buffer-size <bytes>: keep the ClientHello's lists (ssl_fc_cipherlist_*...)"},
+    {"tune.ssl.capture-cipherlist-size", GL, 0, 1, 1, kw_global,
+     "tune.ssl.capture-cipherlist-size <bytes>: older name of tune.ssl.capture-buffer-size"},
     {"tune.ssl.default-dh-param", GL, 0, 1, 1, kw_global,
      "tune.ssl.default-dh-param <bits>: accepted; DHE parameters follow the key (OpenSSL auto)"},
 };

@@ -256,6 +256,129 @@ int f_bc_alpn(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return a
 int f_fc_reused(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return reused_of(fc(s), o); }
 int f_bc_reused(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return reused_of(bc(s), o); }
 
+// The captured ClientHello of the client connection (tune.ssl.capture-buffer-size).
+const hello_capture* hello_of(ptc_stream* s)
+{
+    SSL* ssl = fc(s);
+    auto* tc = ssl ? static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index())) : nullptr;
+    return tc ? tc->hello.get() : nullptr;
+}
+
+bool is_grease(uint16_t v) { return (v & 0x0f0f) == 0x0a0a && (v >> 8) == (v & 0xff); }
+
+// A 2-byte list without its GREASE values when <filter> (HAProxy's filter_option 1).
+std::string_view list16(const std::string& l, bool filter, std::string& tmp)
+{
+    if (!filter)
+        return l;
+    tmp.clear();
+    for (size_t i = 0; i + 1 < l.size(); i += 2)
+        if (!is_grease(uint16_t((unsigned char)l[i] << 8 | (unsigned char)l[i + 1])))
+            tmp.append(l, i, 2);
+    return tmp;
+}
+
+bool filter_arg(const ptc_arg* a, uint32_t n) { return n > 0 && a[0].sint != 0; }
+
+// <filter_option>: 0 keeps the GREASE values (RFC 8701), 1 removes them
+int check_filter(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    if (!nargs)
+        return PTC_OK;
+    std::string v(args[0].str.ptr, args[0].str.len);
+    if (v != "0" && v != "1")
+        return host->cfg_errorf(ctx, "filter_option expects 0 or 1, got '%s'", v.c_str());
+    args[0].sint = v == "1";
+    return PTC_OK;
+}
+
+int f_fc_cipherlist_bin(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    const hello_capture* h = hello_of(s);
+    if (!h)
+        return 0;
+    std::string tmp;
+    std::string_view v = list16(h->ciphers, filter_arg(a, n), tmp);
+    return set_scratch(out, v.data(), v.size(), PTC_SMP_BIN);
+}
+
+int f_fc_cipherlist_hex(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    const hello_capture* h = hello_of(s);
+    if (!h)
+        return 0;
+    std::string tmp, hex;
+    std::string_view v = list16(h->ciphers, filter_arg(a, n), tmp);
+    static const char d[] = "0123456789ABCDEF";
+    for (unsigned char c : v) {
+        hex += d[c >> 4];
+        hex += d[c & 15];
+    }
+    return set_scratch(out, hex.data(), hex.size(), PTC_SMP_STR);
+}
+
+int f_fc_cipherlist_str(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    const hello_capture* h = hello_of(s);
+    if (!h)
+        return 0;
+    std::string tmp, str;
+    std::string_view v = list16(h->ciphers, filter_arg(a, n), tmp);
+    for (size_t i = 0; i + 1 < v.size(); i += 2) {
+        const SSL_CIPHER* c =
+            SSL_CIPHER_find(fc(s), reinterpret_cast<const unsigned char*>(v.data() + i));
+        const char* name = c ? SSL_CIPHER_get_name(c) : nullptr;
+        if (!str.empty())
+            str += ',';
+        if (!name || std::strcmp(name, "(NONE)") == 0) {
+            char u[24];
+            snprintf(u, sizeof(u), "UNKNOWN(%04x)",
+                     unsigned((unsigned char)v[i] << 8 | (unsigned char)v[i + 1]));
+            str += u;
+        } else {
+            str += name;
+        }
+    }
+    return set_scratch(out, str.data(), str.size(), PTC_SMP_STR);
+}
+
+int f_fc_extlist_bin(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    const hello_capture* h = hello_of(s);
+    if (!h)
+        return 0;
+    std::string tmp;
+    std::string_view v = list16(h->exts, filter_arg(a, n), tmp);
+    return set_scratch(out, v.data(), v.size(), PTC_SMP_BIN);
+}
+
+int f_fc_eclist_bin(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    const hello_capture* h = hello_of(s);
+    if (!h)
+        return 0;
+    std::string tmp;
+    std::string_view v = list16(h->groups, filter_arg(a, n), tmp);
+    return set_scratch(out, v.data(), v.size(), PTC_SMP_BIN);
+}
+
+int f_fc_ecformats_bin(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const hello_capture* h = hello_of(s);
+    return h ? set_scratch(out, h->ecformats.data(), h->ecformats.size(), PTC_SMP_BIN) : 0;
+}
+
+int f_fc_protocol_hello_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const hello_capture* h = hello_of(s);
+    if (!h)
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = h->version;
+    return 1;
+}
+
 int f_fc_has_crt(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     SSL* ssl = fc(s);
@@ -389,6 +512,20 @@ const ptc_fetch fetches[] = {
     {"ssl_fc_protocol", PTC_SMP_STR, A, 0, 0, f_fc_protocol, nullptr,
      "ssl_fc_protocol: \"TLSv1.3\"..."},
     {"ssl_fc_cipher", PTC_SMP_STR, A, 0, 0, f_fc_cipher, nullptr, "ssl_fc_cipher: cipher name"},
+    {"ssl_fc_cipherlist_bin", PTC_SMP_BIN, A, 0, 1, f_fc_cipherlist_bin, check_filter,
+     "ssl_fc_cipherlist_bin([<filter_option>]): the ClientHello's cipher suites"},
+    {"ssl_fc_cipherlist_hex", PTC_SMP_STR, A, 0, 1, f_fc_cipherlist_hex, check_filter,
+     "ssl_fc_cipherlist_hex([<filter_option>]): the same in hexadecimal"},
+    {"ssl_fc_cipherlist_str", PTC_SMP_STR, A, 0, 1, f_fc_cipherlist_str, check_filter,
+     "ssl_fc_cipherlist_str([<filter_option>]): the same by name"},
+    {"ssl_fc_extlist_bin", PTC_SMP_BIN, A, 0, 1, f_fc_extlist_bin, check_filter,
+     "ssl_fc_extlist_bin([<filter_option>]): the ClientHello's extension types"},
+    {"ssl_fc_eclist_bin", PTC_SMP_BIN, A, 0, 1, f_fc_eclist_bin, check_filter,
+     "ssl_fc_eclist_bin([<filter_option>]): its supported groups"},
+    {"ssl_fc_ecformats_bin", PTC_SMP_BIN, A, 0, 0, f_fc_ecformats_bin, nullptr,
+     "ssl_fc_ecformats_bin: its EC point formats"},
+    {"ssl_fc_protocol_hello_id", PTC_SMP_SINT, A, 0, 0, f_fc_protocol_hello_id, nullptr,
+     "ssl_fc_protocol_hello_id: the ClientHello's legacy version"},
     {"ssl_fc_alpn", PTC_SMP_STR, A, 0, 0, f_fc_alpn, nullptr, "ssl_fc_alpn: protocol chosen"},
     {"ssl_fc_is_resumed", PTC_SMP_BOOL, A, 0, 0, f_fc_reused, nullptr,
      "ssl_fc_is_resumed: the TLS session was resumed"},

@@ -7,6 +7,7 @@
 #include <openssl/x509.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -175,6 +176,7 @@ struct globals {
     uint64_t cachesize = 20000;
     uint64_t lifetime_s = 300;
     uint64_t maxrecord = 0;
+    uint64_t capture_size = 0; // tune.ssl.capture-buffer-size: ClientHello capture (0: none)
     uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
 };
 extern globals g;
@@ -210,8 +212,19 @@ bool cert_new_del(const std::string& path);
 bool runtime_commit_new(const std::string& path, const std::string& file, std::string& err);
 
 // The transport (xprt.cpp).
+// What the client's ClientHello offered (tune.ssl.capture-buffer-size): the raw lists, each
+// cut to the capture size, and the legacy version.
+struct hello_capture {
+    uint16_t version = 0;
+    std::string ciphers;   // 2 bytes per cipher suite
+    std::string exts;      // 2 bytes per extension type
+    std::string groups;    // supported_groups: 2 bytes each
+    std::string ecformats; // ec_point_formats: 1 byte each
+};
+
 struct tls_conn {
     SSL* ssl = nullptr;
+    std::unique_ptr<hello_capture> hello; // the ClientHello, when captured
     BIO* rbio = nullptr;
     BIO* wbio = nullptr;
     ptc_stream* s = nullptr;

@@ -72,7 +72,10 @@ sub _features {
         my (undef, $out) = _capture(undef, 10, {}, $bin, '-vv');
         if ($out =~ /^HAProxy version/m) {
             $kind = 'haproxy';
-            $f{$_} = 1 for qw/ tcp http /;
+            # what portico's modules do is built into HAProxy; TLS and Lua per its features
+            $f{$_} = 1 for qw/ tcp http proxy_protocol check slowstart stick /;
+            $f{ssl} = 1 if $out =~ /^Feature list :.*\+OPENSSL\b/m;
+            $f{lua} = 1 if $out =~ /^Feature list :.*\+LUA\b/m;
         } elsif ($out ne '') {
             $kind = 'portico';
             if ($out =~ /^Loaded modules:\s*\n((?:[ \t]+\S.*\n?)*)/m) {
