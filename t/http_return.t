@@ -6,7 +6,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http http_get http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(5);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
 $t->origin_http(port(8081));
 $t->write_file('page.txt', "from a file\n");
 my $dir = $t->testdir;
@@ -24,6 +24,7 @@ frontend fe
     http-request return content-type text/plain lf-string "path=%[path]" hdr X-M %[method] if { path /lf }
     http-request return content-type text/plain file $dir/page.txt if { path /f }
     http-request return status 204 if { path /empty }
+    http-request return status 200 hdr x-none "%[req.hdr(x-absent)]" hdr x-some "%[req.hdr(host)]" if { path /hdrs }
     default_backend be
 EOF2
 
@@ -35,3 +36,6 @@ is(http_parse(http_get('/f'))->{body}, "from a file\n", 'file payload');
 is(http_get('/empty'), "HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n",
     '204 without body');
 is(http_parse(http_get('/resp'))->{body}, 'replaced', 'http-response return');
+my $h = http_parse(http_get('/hdrs'));
+is(join(',', map { defined $h->{h}{$_} ? "$_=$h->{h}{$_}" : "$_ absent" } qw(x-none x-some)),
+    'x-none absent,x-some=localhost', 'a header whose value evaluates empty is not added (HAProxy)');

@@ -324,8 +324,10 @@ static size_t build_dynamic(ptc_stream* s, const reply_def& r)
             return 0;
         memcpy(hbuf + h, r.hdr_names[k], nl);
         memcpy(hbuf + h + nl, ": ", 2);
-        h += nl + 2;
-        h += host->logfmt_eval(s, r.hdr_vals[k], hbuf + h, hcap - h - 2);
+        size_t vl = host->logfmt_eval(s, r.hdr_vals[k], hbuf + h + nl + 2, hcap - h - nl - 4);
+        if (!vl)
+            continue; // a value that evaluates empty adds no header, as HAProxy
+        h += nl + 2 + vl;
         memcpy(hbuf + h, "\r\n", 2);
         h += 2;
     }
