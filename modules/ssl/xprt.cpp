@@ -137,8 +137,10 @@ int t_encode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
 {
     tls_conn* tc = static_cast<tls_conn*>(ctx);
     *used = *made = 0;
-    if (tc->failed)
-        return PTC_ERROR;
+    if (tc->failed) { // only the alert OpenSSL queued when the handshake failed goes out
+        *made = drain(tc, out, cap);
+        return *made ? PTC_OK : PTC_ERROR;
+    }
     *made = drain(tc, out, cap);
     if (!tc->hs_done) {
         if (!tc->started || !tc->server_role) {
@@ -173,10 +175,10 @@ int t_encode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
 int t_want_send(void* ctx)
 {
     tls_conn* tc = static_cast<tls_conn*>(ctx);
+    if (BIO_ctrl_pending(tc->wbio) > 0)
+        return 1; // records, or the alert of a failed handshake
     if (tc->failed)
         return 0;
-    if (BIO_ctrl_pending(tc->wbio) > 0)
-        return 1;
     return !tc->started && !tc->server_role; // our ClientHello
 }
 

@@ -53,6 +53,20 @@ bool want_send(const xprt* x)
     return x->t->want_send && x->t->want_send(x->tctx);
 }
 
+// A transport that failed may still have a few bytes for its peer (TLS: the alert that
+// says why the handshake failed): they are written now, best effort and without waiting,
+// since the connection closes right after.
+void send_last_words(xprt* x, conn* c)
+{
+    if (c->fd < 0 || !want_send(x) || x->out_tail > x->out_head)
+        return; // nothing, or earlier output still in flight (the alert would go after it)
+    char b[512];
+    size_t used = 0, made = 0;
+    if (x->t->encode(x->tctx, nullptr, 0, &used, b, sizeof(b), &made) == PTC_OK && made &&
+        made <= sizeof(b))
+        (void)::send(c->fd, b, made, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 // Decodes the raw input into channel <dir> while it makes progress and there is room.
 // Returns false when the side failed.
 bool decode_some(stream* s, uint32_t dir, conn* src)
@@ -94,6 +108,7 @@ bool decode_some(stream* s, uint32_t dir, conn* src)
                 connect_failed(s, PTC_SRVERR_CONNECT);
                 return false;
             }
+            send_last_words(x, src);
             fail_side(s, src, dir);
             return false;
         }
