@@ -137,7 +137,8 @@ ok($keep, 'a TLS client connected before the bad ones');
 my $plain = http("GET / HTTP/1.1\r\nHost: x\r\n\r\n", port => port(8443), timeout => 5);
 is($plain // '', '', 'plain HTTP on the TLS port: closed without an answer');
 my $garbage = http("\x16\x03\x01\x00\x05hello" . ("\xff" x 64), port => port(8443), timeout => 5);
-is($garbage // '', '', 'garbage on the TLS port: closed');
+like($garbage // '', qr/\A\x15\x03[\x01-\x04]\x00\x02\x02.\z/s,
+    'garbage on the TLS port: a fatal TLS alert, as HAProxy, then closed');
 ok(log_wait(qr{fe/127\.0\.0\.1:\d+: SSL handshake failure}, 3), 'logged: SSL handshake failure');
 my $t0 = time;
 my $silent = IO::Socket::IP->new(PeerAddr => '127.0.0.1', PeerPort => port(8444)) or die;
