@@ -628,8 +628,6 @@ std::string patref_cli(const std::vector<std::string>& a, bool has_payload)
                        : "Missing ACL identifier and/or key.\n";
         std::string o;
         for (pattern_list* l : r->lists) {
-            if (map && !l->out_type)
-                continue;
             ptc_sample s{};
             s.type = PTC_SMP_STR;
             s.u.str = ptc_str{a[i].data(), a[i].size()};
@@ -651,9 +649,11 @@ std::string patref_cli(const std::vector<std::string>& a, bool has_payload)
                         o += (map ? ", key=" : ", pattern=") + quoted(e.key);
                         break;
                     }
-                if (map)
+                if (map && l->out_type)
                     o += ", value=" + quoted(p->value_str) + ", type=\"" +
                          val_type_name(p->value.type) + "\"";
+                else if (map)
+                    o += ", value=none"; // an ACL's list: no value
             }
             o += "\n";
         }
