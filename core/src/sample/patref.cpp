@@ -476,7 +476,7 @@ bool patref_attach(pattern_list& l, const std::string& path, bool kv, bool map_u
 {
     pat_ref* r = nullptr;
     for (auto& x : g_refs)
-        if (x->file == path)
+        if (x->file == path && x->kv == kv) // a file read whole lines is another reference
             r = x.get();
     if (!r) {
         g_refs.push_back(std::make_unique<pat_ref>());
