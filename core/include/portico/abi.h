@@ -67,9 +67,11 @@
  *       named "peers" receives the "peers" sections' lines).
  *  1.11 ptc_host.var_unset (Lua's txn:unset_var); var_set creates a variable name the
  *       configuration never used (as HAProxy 2.6 does for Lua).
+ *  1.12 ptc_host.pattern_change (runtime map/ACL changes of a pattern file shared by
+ *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 11
+#define PTC_ABI_MINOR 12
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

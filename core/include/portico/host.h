@@ -507,7 +507,22 @@ typedef struct ptc_host {
      *  stream (proc: of this worker). Returns 1 when it existed, else 0. Worker.
      *  Since 1.11. */
     int (*var_unset)(ptc_stream *s, ptc_str name);
+
+    /* ---- pattern files (1.12) ---- */
+    /** Change the shared entries of pattern file `file` (as a map converter or a "-f"
+     *  ACL names it) for every worker, as the set-map/del-map/add-acl/del-acl actions:
+     *  `op` is PTC_PAT_ADD_ACL (add `key` unless present), PTC_PAT_DEL_ACL or
+     *  PTC_PAT_DEL_MAP (delete every entry of `key`), PTC_PAT_SET_MAP (set `value` on
+     *  every entry of `key`, or add one). Returns 1, or 0 when no map or ACL uses the
+     *  file. Worker. Since 1.12. */
+    int (*pattern_change)(ptc_str file, uint32_t op, ptc_str key, ptc_str value);
 } ptc_host;
+
+/* host->pattern_change's operations (since 1.12). */
+#define PTC_PAT_ADD_ACL 1u
+#define PTC_PAT_DEL_ACL 2u
+#define PTC_PAT_SET_MAP 3u
+#define PTC_PAT_DEL_MAP 4u
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */
 #define PTC_CAPTURE_COOKIE 0xffffffffu

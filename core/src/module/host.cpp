@@ -22,6 +22,7 @@
 #include "proxy/runtime.hpp"
 #include "lb/srv_state.hpp"
 #include "log/log_host.hpp"
+#include "sample/patref.hpp"
 #include "sample/sample_host.hpp"
 #include "lb/lb.hpp"
 #include "shm/shm.hpp"
@@ -621,6 +622,7 @@ const ptc_host g_host = {
     .cond_eval = host_cond_eval,
     .local_peer = h_local_peer,
     .var_unset = host_var_unset,
+    .pattern_change = smp::host_pattern_change,
 };
 
 } // namespace portico

@@ -545,6 +545,18 @@ void patref_change(pat_ref* r, op o, std::string_view key, std::string_view val)
     journal(*r, o, o == op::add ? r->curr_ver : 0, 0, key, val, err);
 }
 
+int host_pattern_change(ptc_str file, uint32_t o, ptc_str key, ptc_str value)
+{
+    pat_ref* r = patref_find_file(std::string(file.ptr, file.len));
+    if (!r)
+        return 0;
+    op w = o == PTC_PAT_ADD_ACL ? op::add_absent : o == PTC_PAT_SET_MAP ? op::set_or_add
+                                                                           : op::del_key;
+    patref_change(r, w, std::string_view(key.ptr, key.len),
+                  std::string_view(value.ptr, value.len));
+    return 1;
+}
+
 // ---- runtime API ----------------------------------------------------------------------------
 
 std::string patref_cli(const std::vector<std::string>& a, bool has_payload)

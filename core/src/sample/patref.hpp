@@ -8,6 +8,8 @@
 #include <string_view>
 #include <vector>
 
+#include <portico/portico.h>
+
 namespace portico {
 namespace smp {
 
@@ -27,6 +29,9 @@ std::string patref_cli(const std::vector<std::string>& a, bool has_payload);
 pat_ref* patref_find_file(const std::string& path);
 // An action's change (add_absent, set_or_add, del_key): journaled for every process.
 void patref_change(pat_ref* r, op o, std::string_view key, std::string_view val);
+
+// host->pattern_change (ABI 1.12).
+int host_pattern_change(ptc_str file, uint32_t op, ptc_str key, ptc_str value);
 
 } // namespace smp
 } // namespace portico
