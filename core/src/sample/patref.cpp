@@ -13,11 +13,12 @@
 // one atomic load per match (patref_check) against what it applied: the request path
 // allocates nothing and takes no lock when nothing changed, and a change is visible to the
 // next request of every worker as soon as the command returned.
-#include <sched.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -60,12 +61,12 @@ uint64_t g_next_id = 0x55e0c0de0000; // entry ids, shown as HAProxy shows entry 
 // ---- journal ---------------------------------------------------------------------------------
 
 struct jr_head {
-    std::atomic<uint32_t> lock;
-    uint32_t pad;
+    pthread_mutex_t lock;             // process-shared, robust: a writer that died with it
+                                      // published nothing (end moves last)
     std::atomic<uint64_t> end;        // bytes of entries published
     uint64_t cap;
 };
-constexpr size_t k_jr_data = 64;
+constexpr size_t k_jr_data = (sizeof(jr_head) + 63) & ~size_t(63);
 constexpr size_t k_jr_size = size_t(256) << 20; // reserved, touched only as used
 
 struct jr_entry {
@@ -86,17 +87,14 @@ void jr_lock()
 {
     if (!g_jr)
         return;
-    uint32_t z = 0;
-    while (!g_jr->lock.compare_exchange_weak(z, 1, std::memory_order_acquire)) {
-        z = 0;
-        sched_yield();
-    }
+    if (pthread_mutex_lock(&g_jr->lock) == EOWNERDEAD)
+        pthread_mutex_consistent(&g_jr->lock);
 }
 
 void jr_unlock()
 {
     if (g_jr)
-        g_jr->lock.store(0, std::memory_order_release);
+        pthread_mutex_unlock(&g_jr->lock);
 }
 
 struct jr_guard {
@@ -465,7 +463,14 @@ void patref_shm_init()
                      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED)
         return;
-    g_jr = new (mem) jr_head{};
+    g_jr = static_cast<jr_head*>(mem);
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&g_jr->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    new (&g_jr->end) std::atomic<uint64_t>(0);
     g_jr->cap = k_jr_size - k_jr_data;
     g_patref_off = 0;
     g_patref_end = reinterpret_cast<const volatile uint64_t*>(&g_jr->end);
