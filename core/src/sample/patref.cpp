@@ -15,16 +15,19 @@
 // next request of every worker as soon as the command returned.
 #include <pthread.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
 
 #include "sample/patref.hpp"
+#include "shm/shm.hpp"
 #include "sample/sample_int.hpp"
 
 namespace portico {
@@ -60,11 +63,17 @@ uint64_t g_next_id = 0x55e0c0de0000; // entry ids, shown as HAProxy shows entry 
 
 // ---- journal ---------------------------------------------------------------------------------
 
+// The journal is reused from its start once every process applied all of it: <total>
+// counts the bytes ever published (never goes back: the readers' one-load check), <base>
+// is <total> at the last reuse; an entry lies at (its total - base) in the data area.
+constexpr uint32_t k_jr_master = k_shm_max_workers; // pos[] slot of the master
 struct jr_head {
     pthread_mutex_t lock;             // process-shared, robust: a writer that died with it
-                                      // published nothing (end moves last)
-    std::atomic<uint64_t> end;        // bytes of entries published
+                                      // published nothing (total moves last)
+    std::atomic<uint64_t> total;      // bytes of entries ever published
+    std::atomic<uint64_t> base;       // total when the data area was last reused
     uint64_t cap;
+    std::atomic<uint64_t> pos[k_shm_max_workers + 1]; // what each process applied (total)
 };
 constexpr size_t k_jr_data = (sizeof(jr_head) + 63) & ~size_t(63);
 constexpr size_t k_jr_size = size_t(256) << 20; // reserved, touched only as used
@@ -276,6 +285,37 @@ void apply(pat_ref& r, op o, uint32_t ver, uint64_t id, std::string_view key,
     }
 }
 
+uint32_t g_slot = k_jr_master;        // this process's pos[] slot
+
+// Under the lock: when every process applied the whole journal, its data area starts
+// again from the beginning. A worker slot that never published (no worker yet) counts as
+// caught up only when the journal was never reused.
+bool jr_reuse(uint64_t total)
+{
+    shm_header* h = shm_get();
+    uint32_t nw = h ? std::min(h->nworkers, k_shm_max_workers) : 0;
+    for (uint32_t i = 0; i < nw; i++)
+        if (g_jr->pos[i].load(std::memory_order_acquire) != total)
+            return false;
+    if (g_jr->pos[k_jr_master].load(std::memory_order_acquire) != total)
+        return false;
+    g_jr->base.store(total, std::memory_order_release);
+    return true;
+}
+
+// Wakes every worker so that it applies the journal at its next loop turn.
+void jr_wake()
+{
+    shm_header* h = shm_get();
+    uint32_t nw = h ? std::min(h->nworkers, k_shm_max_workers) : 0;
+    for (uint32_t i = 0; i < nw; i++)
+        if (h->wake_fd[i] >= 0) {
+            uint64_t one = 1;
+            ssize_t r = write(h->wake_fd[i], &one, sizeof(one));
+            (void)r;
+        }
+}
+
 // Journals (or, without a journal, applies) one operation. Called under jr_guard.
 bool journal(pat_ref& r, op o, uint32_t ver, uint64_t id, std::string_view key,
              std::string_view val, std::string& err)
@@ -285,7 +325,11 @@ bool journal(pat_ref& r, op o, uint32_t ver, uint64_t id, std::string_view key,
         return true;
     }
     size_t len = (sizeof(jr_entry) + key.size() + val.size() + 7) & ~size_t(7);
-    uint64_t end = g_jr->end.load(std::memory_order_relaxed);
+    uint64_t total = g_jr->total.load(std::memory_order_relaxed);
+    uint64_t end = total - g_jr->base.load(std::memory_order_relaxed);
+    if (end + len > g_jr->cap / 2 && !jr_reuse(total))
+        jr_wake(); // the next writer may reuse it
+    end = total - g_jr->base.load(std::memory_order_relaxed);
     if (end + len > g_jr->cap) {
         err = "Out of memory error.";
         return false;
@@ -302,7 +346,7 @@ bool journal(pat_ref& r, op o, uint32_t ver, uint64_t id, std::string_view key,
     std::memcpy(at, &h, sizeof(h));
     std::memcpy(at + sizeof(h), key.data(), key.size());
     std::memcpy(at + sizeof(h) + key.size(), val.data(), val.size());
-    g_jr->end.store(end + len, std::memory_order_release);
+    g_jr->total.store(total + len, std::memory_order_release);
     return true;
 }
 
@@ -442,10 +486,17 @@ void patref_sync()
 {
     if (!g_jr)
         return;
-    uint64_t end = g_jr->end.load(std::memory_order_acquire);
-    while (g_patref_off < end) {
+    uint64_t base, total;
+    do { // a consistent pair (a reuse needs this process caught up: it cannot happen
+         // while this process applies)
+        base = g_jr->base.load(std::memory_order_acquire);
+        total = g_jr->total.load(std::memory_order_acquire);
+    } while (base != g_jr->base.load(std::memory_order_acquire));
+    if (g_patref_off < base) [[unlikely]]
+        g_patref_off = base; // cannot happen: every process is caught up before a reuse
+    while (g_patref_off < total) {
         jr_entry h;
-        const char* at = jr_data() + g_patref_off;
+        const char* at = jr_data() + (g_patref_off - base);
         std::memcpy(&h, at, sizeof(h));
         if (h.ref < g_refs.size())
             apply(*g_refs[h.ref], (op)h.op, h.ver, h.id,
@@ -453,13 +504,52 @@ void patref_sync()
                   std::string_view(at + sizeof(h) + h.klen, h.vlen));
         g_patref_off += h.len;
     }
+    g_jr->pos[g_slot].store(g_patref_off, std::memory_order_release);
+}
+
+void patref_worker_turn()
+{
+    patref_check(); // woken to catch up (journal reuse)
+}
+
+int patref_master_turn(int tmo)
+{
+    if (!g_jr)
+        return tmo;
+    patref_check();
+    g_jr->pos[k_jr_master].store(g_patref_off, std::memory_order_release);
+    // once anything was journaled, the master catches up every second (the journal is
+    // reused only when every process applied it)
+    if (g_jr->total.load(std::memory_order_relaxed) != 0)
+        tmo = tmo < 0 ? 1000 : std::min(tmo, 1000);
+    return tmo;
+}
+
+void patref_fork_slot(int slot)
+{
+    if (!g_jr)
+        return;
+    if (slot >= 0 && slot < (int)k_shm_max_workers) {
+        // the worker about to be forked starts from what the master applied: that is its
+        // position, not what a previous worker of the slot applied
+        g_slot = (uint32_t)slot;
+        patref_sync();
+        g_jr->pos[g_slot].store(g_patref_off, std::memory_order_release);
+    } else {
+        g_slot = k_jr_master;
+        g_jr->pos[g_slot].store(g_patref_off, std::memory_order_release);
+    }
 }
 
 void patref_shm_init()
 {
     if (g_jr)
         return;
-    void* mem = mmap(nullptr, k_jr_size, PROT_READ | PROT_WRITE,
+    size_t size = k_jr_size;
+    // tests: a small journal, to exercise its reuse
+    if (const char* e = getenv("PORTICO_TEST_PATREF_JOURNAL"))
+        size = std::clamp<size_t>(strtoull(e, nullptr, 10), 4096, k_jr_size);
+    void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE,
                      MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
     if (mem == MAP_FAILED)
         return;
@@ -470,10 +560,13 @@ void patref_shm_init()
     pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
     pthread_mutex_init(&g_jr->lock, &a);
     pthread_mutexattr_destroy(&a);
-    new (&g_jr->end) std::atomic<uint64_t>(0);
-    g_jr->cap = k_jr_size - k_jr_data;
+    new (&g_jr->total) std::atomic<uint64_t>(0);
+    new (&g_jr->base) std::atomic<uint64_t>(0);
+    for (auto& p : g_jr->pos)
+        new (&p) std::atomic<uint64_t>(0);
+    g_jr->cap = size - k_jr_data;
     g_patref_off = 0;
-    g_patref_end = reinterpret_cast<const volatile uint64_t*>(&g_jr->end);
+    g_patref_end = reinterpret_cast<const volatile uint64_t*>(&g_jr->total);
 }
 
 bool patref_attach(pattern_list& l, const std::string& path, bool kv, bool map_user,

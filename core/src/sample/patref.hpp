@@ -22,6 +22,13 @@ enum class op : uint8_t {
 
 // Master, before the workers fork: reserves the change journal.
 void patref_shm_init();
+// Worker, every loop turn: applies the journal when it changed (woken for its reuse).
+void patref_worker_turn();
+// Master, every loop turn: applies the journal; returns the poll timeout (<tmo> or less).
+int patref_master_turn(int tmo);
+// Master: patref_fork_slot(slot) right before forking the worker of <slot> (the child
+// keeps it as its own), patref_fork_slot(-1) right after (the master's own again).
+void patref_fork_slot(int slot);
 // "show|get|add|del|set|clear|prepare|commit map|acl ..." (a[0] verb, a[1] "map"/"acl");
 // A "<<" payload is the last word of <a>. Returns the answer.
 std::string patref_cli(const std::vector<std::string>& a, bool has_payload);
