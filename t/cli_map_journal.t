@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # Many runtime map changes through a small change journal (portico: a test-only 64 KiB
 # journal, reused from its start once every process applied it): thousands of "set map"
-# and "add map"/"del map" later, every worker (2) and the runtime API agree on the entries.
+# and "add map"/"del map" later, every worker (2) and the runtime API agree on the entries;
+# a worker that replaces a killed one starts with them (portico: HAProxy has no workers).
 use warnings;
 use strict;
 use Test::More;
@@ -10,7 +11,7 @@ use lib 't/lib';
 use Test::Portico qw/ http_get http_parse port cli_send /;
 
 $ENV{PORTICO_TEST_PATREF_JOURNAL} = 65536;
-my $t = Test::Portico->new()->has(qw/ http /)->plan(4);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(5);
 my $dir = $t->testdir;
 $t->write_file('m.map', "/a zero\n");
 $t->config(<<"EOF2")->run();
@@ -50,3 +51,17 @@ is(seen('/a'), 'v40-50', 'every worker has the last value');
 like(cli_send($sock, "show map $dir/m.map\n"), qr/\A0x[0-9a-f]+ \/a v40-50\n\n\z/,
     'the runtime API agrees; the added and deleted keys are gone');
 is(seen('/k1'), 'none', 'deleted keys: gone in every worker');
+
+SKIP: {
+    skip 'portico only: HAProxy runs threads, not workers', 1 unless $t->portico;
+    my @w = $t->wait_workers(2, 5);
+    my $victim = $w[0];
+    $t->ignore_alerts(qr/worker.*(?:exited|killed|signal)/i);
+    cli_send($sock, "set map $dir/m.map /a after\n");
+    kill 'KILL', $victim;
+    my $deadline = time + 10;
+    until ((grep { $_ != $victim } $t->workers) >= 2 || time > $deadline) {
+        select(undef, undef, undef, 0.1);
+    }
+    is(seen('/a'), 'after', 'a replacement worker has the runtime changes');
+}
