@@ -390,3 +390,93 @@ BOOST_AUTO_TEST_CASE(indexed_lists)
     v = ip6("2001:db9::1");
     BOOST_TEST(pattern_match(lp, &v) == nullptr);
 }
+
+// Runtime deletions ("del map", "del-acl"): a deleted pattern leaves every index, the next
+// one of equal key takes its place, the others are untouched.
+BOOST_AUTO_TEST_CASE(indexed_lists_delete)
+{
+    using namespace portico::smp;
+    std::string err;
+    auto str_smp = [](const std::string& s) {
+        ptc_sample v{};
+        v.type = PTC_SMP_STR;
+        v.u.str = ptc_str{s.data(), s.size()};
+        return v;
+    };
+    // exact strings with duplicates: head, middle and tail of a chain
+    pattern_list ls;
+    ls.m = match::str;
+    for (const char* p : {"/a", "/b", "/a", "/c", "/a"})
+        BOOST_REQUIRE(pattern_add(ls, p, "", err));
+    std::string a = "/a", b = "/b", c = "/c";
+    ptc_sample v = str_smp(a);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[0]);
+    pattern_del(ls, 2); // middle of the chain
+    pattern_del(ls, 0); // head: the next one of equal key wins
+    v = str_smp(a);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[4]);
+    pattern_del(ls, 4);
+    v = str_smp(a);
+    BOOST_TEST(pattern_match(ls, &v) == nullptr);
+    BOOST_TEST(ls.exact.count("/a") == 0u);
+    v = str_smp(b);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[1]);
+    pattern_del(ls, 4); // twice: nothing
+    BOOST_REQUIRE(pattern_add(ls, "/a", "", err)); // re-added after deletion
+    v = str_smp(a);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[5]);
+    v = str_smp(c);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[3]);
+    // prefixes: deleting the longest falls back to a shorter one
+    pattern_list lb;
+    lb.m = match::beg;
+    for (const char* p : {"/", "/api/", "/api/v1/"})
+        BOOST_REQUIRE(pattern_add(lb, p, "", err));
+    std::string u = "/api/v1/users";
+    v = str_smp(u);
+    BOOST_TEST(pattern_match(lb, &v) == &lb.pats[2]);
+    pattern_del(lb, 2);
+    v = str_smp(u);
+    BOOST_TEST(pattern_match(lb, &v) == &lb.pats[1]);
+    pattern_del(lb, 1);
+    pattern_del(lb, 0);
+    v = str_smp(u);
+    BOOST_TEST(pattern_match(lb, &v) == nullptr);
+    // networks: both families' keys of an IPv4 pattern go
+    pattern_list lp;
+    lp.m = match::ip;
+    for (const char* p : {"10.0.0.0/8", "10.1.0.0/16"})
+        BOOST_REQUIRE(pattern_add(lp, p, "", err));
+    ptc_sample s4{};
+    s4.type = PTC_SMP_IPV4;
+    inet_pton(AF_INET, "10.1.2.3", s4.u.ipv4);
+    ptc_sample s6{};
+    s6.type = PTC_SMP_IPV6;
+    inet_pton(AF_INET6, "::ffff:10.1.2.3", s6.u.ipv6);
+    pattern_del(lp, 1);
+    v = s4;
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[0]);
+    v = s6;
+    BOOST_TEST(pattern_match(lp, &v) == &lp.pats[0]);
+    pattern_del(lp, 0);
+    v = s4;
+    BOOST_TEST(pattern_match(lp, &v) == nullptr);
+    v = s6;
+    BOOST_TEST(pattern_match(lp, &v) == nullptr);
+    // scanned methods skip deleted patterns
+    pattern_list le;
+    le.m = match::end;
+    for (const char* p : {".css", ".js"})
+        BOOST_REQUIRE(pattern_add(le, p, "", err));
+    std::string f = "/x.css";
+    pattern_del(le, 0);
+    v = str_smp(f);
+    BOOST_TEST(pattern_match(le, &v) == nullptr);
+    // clear: empty, and usable again
+    pattern_clear(ls);
+    v = str_smp(b);
+    BOOST_TEST(pattern_match(ls, &v) == nullptr);
+    BOOST_REQUIRE(pattern_add(ls, "/b", "", err));
+    v = str_smp(b);
+    BOOST_TEST(pattern_match(ls, &v) == &ls.pats[0]);
+}

@@ -1000,6 +1000,24 @@ int l_register_cli(lua_State* l)
     return 0;
 }
 
+// core.add_acl/del_acl/set_map/del_map(file, key[, value]): the set-map family's shared
+// change (host->pattern_change, ABI 1.15), seen by every worker.
+template <uint32_t Op> int l_pattern_change(lua_State* l)
+{
+    size_t fl, kl, vl = 0;
+    const char* f = luaL_checklstring(l, 1, &fl);
+    const char* k = luaL_checklstring(l, 2, &kl);
+    const char* v = Op == PTC_PAT_SET_MAP ? luaL_checklstring(l, 3, &vl) : "";
+    const char* name = Op == PTC_PAT_ADD_ACL ? "add_acl" : Op == PTC_PAT_DEL_ACL ? "del_acl"
+                       : Op == PTC_PAT_SET_MAP ? "set_map" : "del_map";
+    if (H->abi_minor < 15 || !H->pattern_change)
+        return luaL_error(l, "core.%s: not supported by this host", name);
+    if (!H->pattern_change(ptc_str{f, fl}, Op, ptc_str{k, kl}, ptc_str{v, vl}))
+        return luaL_error(l, "'%s': unknown %s file '%s'", name,
+                          Op == PTC_PAT_ADD_ACL || Op == PTC_PAT_DEL_ACL ? "acl" : "map", f);
+    return 0;
+}
+
 void set_missing(lua_State* l, const char* name, const char* full)
 {
     lua_pushstring(l, full);
@@ -1336,6 +1354,10 @@ void create_state()
         {"register_init", l_register_init},
         {"register_cli", l_register_cli},
         {"tcp", l_core_tcp},
+        {"add_acl", l_pattern_change<PTC_PAT_ADD_ACL>},
+        {"del_acl", l_pattern_change<PTC_PAT_DEL_ACL>},
+        {"set_map", l_pattern_change<PTC_PAT_SET_MAP>},
+        {"del_map", l_pattern_change<PTC_PAT_DEL_MAP>},
         {nullptr, nullptr},
     };
     luaL_newlib(L, core_fns);
@@ -1345,8 +1367,7 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, levels[i]);
     }
-    for (const char* m : {"add_acl", "del_acl", "set_map", "del_map",
-                          "httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
+    for (const char* m : {"httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
                           "register_filter", "disable_legacy_mailers"}) {
         std::string full = std::string("core.") + m;
         set_missing(L, m, keep(full));

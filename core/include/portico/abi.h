@@ -73,9 +73,11 @@
  *       stick module releases the counters its HTTP and content rules tracked).
  *  1.14 PTC_CLOSE_SILENT for stream_close ("silent-drop": no FIN nor RST to the client);
  *       proxy_timeout() knows "tarpit" ("timeout tarpit").
+ *  1.15 ptc_host.pattern_change (runtime map/ACL changes of a pattern file shared by
+ *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 14
+#define PTC_ABI_MINOR 15
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -516,7 +516,21 @@ typedef struct ptc_host {
      *  nothing and close), 0 when the section has no message for that status, -1 when
      *  there is no such section. Config time (post_config) or worker. Since 1.12. */
     int (*http_errors_message)(ptc_str section, int status, ptc_str *out);
+    /* ---- pattern files (1.15) ---- */
+    /** Change the shared entries of pattern file `file` (as a map converter or a "-f"
+     *  ACL names it) for every worker, as the set-map/del-map/add-acl/del-acl actions:
+     *  `op` is PTC_PAT_ADD_ACL (add `key` unless present), PTC_PAT_DEL_ACL or
+     *  PTC_PAT_DEL_MAP (delete every entry of `key`), PTC_PAT_SET_MAP (set `value` on
+     *  every entry of `key`, or add one). Returns 1, or 0 when no map or ACL uses the
+     *  file. Worker. Since 1.15. */
+    int (*pattern_change)(ptc_str file, uint32_t op, ptc_str key, ptc_str value);
 } ptc_host;
+
+/* host->pattern_change's operations (since 1.15). */
+#define PTC_PAT_ADD_ACL 1u
+#define PTC_PAT_DEL_ACL 2u
+#define PTC_PAT_SET_MAP 3u
+#define PTC_PAT_DEL_MAP 4u
 
 /* host->stream_capture's slot for the "capture cookie" value (since 1.5). */
 #define PTC_CAPTURE_COOKIE 0xffffffffu

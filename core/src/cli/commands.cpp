@@ -18,6 +18,7 @@
 #include "cfg/registry.hpp"
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
+#include "sample/patref.hpp"
 #include "lb/lb.hpp"
 #include "log/log.hpp"
 #include "proxy/addr.hpp"
@@ -820,7 +821,45 @@ std::string cmd_del_server(cli_session&, const words& a)
 
 std::string cmd_help(cli_session& s, const words& a);
 
+// Set by cli_run_line while the command that received a "<<" payload runs.
+bool g_has_payload = false;
+
+std::string cmd_patref(cli_session&, const words& a)
+{
+    return smp::patref_cli(a, g_has_payload);
+}
+
 const command k_commands[] = {
+    {{"add", "acl"}, "add acl [@<ver>] <acl> <pattern>", "add an acl entry", CLI_LVL_OPERATOR,
+     cmd_patref},
+    {{"add", "map"}, "add map [@<ver>] <map> <key> <val>",
+     "add a map entry (payload supported instead of key/val)", CLI_LVL_OPERATOR, cmd_patref},
+    {{"clear", "acl"}, "clear acl [@<ver>] <acl>", "clear the contents of this acl",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"clear", "map"}, "clear map [@<ver>] <map>", "clear the contents of this map",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"commit", "acl"}, "commit acl @<ver> <acl>", "commit the ACL at this version",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"commit", "map"}, "commit map @<ver> <map>", "commit the map at this version",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"del", "acl"}, "del acl <acl> [<key>|#<ref>]", "delete acl entries matching <key>",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"del", "map"}, "del map <map> [<key>|#<ref>]", "delete map entries matching <key>",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"get", "acl"}, "get acl <acl> <value>", "report the patterns matching a sample for an ACL",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"get", "map"}, "get map <acl> <value>",
+     "report the keys and values matching a sample for a map", CLI_LVL_OPERATOR, cmd_patref},
+    {{"prepare", "acl"}, "prepare acl <acl>", "prepare a new version for atomic ACL replacement",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"prepare", "map"}, "prepare map <acl>", "prepare a new version for atomic map replacement",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"set", "map"}, "set map <map> [<key>|#<ref>] <value>", "modify a map entry",
+     CLI_LVL_OPERATOR, cmd_patref},
+    {{"show", "acl"}, "show acl [@<ver>] <acl>]",
+     "report available acls or dump an acl's contents", CLI_LVL_OPERATOR, cmd_patref},
+    {{"show", "map"}, "show map [@ver] [map]", "report available maps or dump a map's contents",
+     CLI_LVL_OPERATOR, cmd_patref},
     {{"add", "server"}, "add server <bk>/<srv>", "create a new server", CLI_LVL_ADMIN,
      cmd_add_server},
     {{"clear", "counters"}, "clear counters [all]",
@@ -1207,7 +1246,9 @@ std::string cli_run_line(cli_session& s, const std::string& line, const std::str
     if (s.interactive && cmds.size() == 1 && cmds[0].empty())
         return "\n> ";
     for (auto& c : cmds) {
+        g_has_payload = !payload.empty() && &c == &cmds.back();
         out += run_command(s, c);
+        g_has_payload = false;
         if (s.quit || s.follow_ring) // following a ring: the end comes with a key
             break;
         out += s.interactive ? "\n> " : "\n";

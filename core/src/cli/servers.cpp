@@ -9,6 +9,7 @@
 
 #include "cfg/registry.hpp"
 #include "cli/cli.hpp"
+#include "sample/patref.hpp"
 #include "log/log.hpp"
 #include "lb/lb.hpp"
 #include "module/module.hpp"
@@ -141,6 +142,7 @@ void cli_shm_init(config& cfg)
 {
     errsnap_init(cfg);
     sesstab_init(cfg);
+    smp::patref_shm_init(); // runtime map/acl changes (sample/patref.cpp)
     log::rings_map(cfg);
     uint32_t now = (uint32_t)time(nullptr);
     for (auto& p : cfg.proxies) {

@@ -22,6 +22,7 @@
 #include "proxy/runtime.hpp"
 #include "lb/srv_state.hpp"
 #include "log/log_host.hpp"
+#include "sample/patref.hpp"
 #include "sample/sample_host.hpp"
 #include "lb/lb.hpp"
 #include "shm/shm.hpp"
@@ -634,6 +635,7 @@ const ptc_host g_host = {
     .local_peer = h_local_peer,
     .var_unset = host_var_unset,
     .http_errors_message = h_http_errors_message,
+    .pattern_change = smp::host_pattern_change,
 };
 
 } // namespace portico

@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "cli/cli.hpp"
+#include "sample/patref.hpp"
 #include "event/clock.hpp"
 #include "module/module.hpp"
 #include "proc/mworker.hpp"
@@ -366,7 +367,10 @@ template <class F> void for_each_listener(config* cfg, F f)
 
 pid_t spawn_worker(config& cfg, int slot, uint32_t nworkers)
 {
+    smp::patref_fork_slot(slot); // runtime map/ACL changes: the child's journal position
     pid_t pid = fork();
+    if (pid != 0)
+        smp::patref_fork_slot(-1);
     if (pid < 0) {
         PTC_ALERT("cannot fork worker %d: %s", slot, strerror(errno));
         return -1;
@@ -1051,6 +1055,8 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         if (cfg)
             cli_poll_fill(pfds);
         mworker_poll_fill(pfds);
+        if (cfg)
+            tmo = smp::patref_master_turn(tmo); // catch up with the workers' map changes
         int r = poll(pfds.data(), pfds.size(), cfg ? cli_poll_timeout(tmo) : tmo);
         if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
             pid_t pids[64];

@@ -250,9 +250,17 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         err = "operator '" + op + "' expects a value";
         return nullptr;
     }
-    for (auto& f : files)
-        if (!pattern_load_file(x->pats, f, as_map, PTC_SMP_STR, err))
+    if (files.size() == 1 && x->pats.pats.empty()) {
+        // one file and nothing else: the list mirrors the file's shared reference, changed
+        // at run time ("add acl", "del-acl"...)
+        if (!patref_attach(x->pats, files[0], as_map, false, "acl", ctx ? ctx->file : "",
+                           ctx ? (int)ctx->line : 0, err))
             return nullptr;
+    } else {
+        for (auto& f : files)
+            if (!pattern_load_file(x->pats, f, as_map, PTC_SMP_STR, err))
+                return nullptr;
+    }
     return x.release();
 }
 

@@ -721,9 +721,11 @@ template <int M, uint32_t Out> int chk_map(const ptc_kw_ctx* ctx, ptc_arg* args,
     if (it == g_maps.end()) {
         auto mc = std::make_unique<map_conf>();
         mc->pl.m = (match)M;
+        mc->pl.out_type = Out;
         mc->out = Out;
         std::string err;
-        if (!pattern_load_file(mc->pl, path, true, Out, err))
+        if (!patref_attach(mc->pl, path, true, true, "map", ctx ? ctx->file : "",
+                           ctx ? (int)ctx->line : 0, err))
             return arg_error(ctx, "map: " + err);
         it = g_maps.emplace(key, std::move(mc)).first;
     }

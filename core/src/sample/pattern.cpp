@@ -272,46 +272,90 @@ size_t ip_key(char* key, const uint8_t* addr, size_t alen, uint8_t bits)
     return n;
 }
 
-void ip_index_add(pattern_list& l, int fam, const uint8_t* addr, uint8_t bits, uint32_t pos)
+// Adds <pos> under <key>: the first of equal keys stays the head, the others are chained.
+void idx_add(pattern_list& l, sv_index& ix, std::string_view key, uint32_t pos, int slot)
+{
+    auto it = ix.find(key);
+    if (it == ix.end()) {
+        ix.emplace(std::string(key), pos);
+        return;
+    }
+    uint32_t c = it->second;
+    while (l.pats[c].next[slot] != k_no_pos)
+        c = l.pats[c].next[slot];
+    l.pats[c].next[slot] = pos;
+}
+
+void idx_del(pattern_list& l, sv_index& ix, std::string_view key, uint32_t pos, int slot)
+{
+    auto it = ix.find(key);
+    if (it == ix.end())
+        return;
+    uint32_t nx = l.pats[pos].next[slot];
+    if (it->second == pos) {
+        if (nx == k_no_pos)
+            ix.erase(it);
+        else
+            it->second = nx;
+        return;
+    }
+    for (uint32_t c = it->second; c != k_no_pos; c = l.pats[c].next[slot])
+        if (l.pats[c].next[slot] == pos) {
+            l.pats[c].next[slot] = nx;
+            return;
+        }
+}
+
+void ip_index(pattern_list& l, int fam, const uint8_t* addr, uint8_t bits, uint32_t pos, bool add)
 {
     char key[20];
     size_t n = ip_key(key, addr, fam == 0 ? 4 : 16, bits);
-    l.ipidx[fam].emplace(std::string(key, n), pos);
-    insert_bits(l.ip_bits[fam], bits);
+    if (add) {
+        idx_add(l, l.ipidx[fam], std::string_view(key, n), pos, fam);
+        insert_bits(l.ip_bits[fam], bits);
+    } else {
+        idx_del(l, l.ipidx[fam], std::string_view(key, n), pos, fam);
+    }
 }
 
 const uint8_t k_mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
-// Adds the last pattern of <l> to its index, when its method has one.
-void index_last(pattern_list& l)
+// Adds pattern <pos> of <l> to (or removes it from) its index, when its method has one.
+void index_pos(pattern_list& l, uint32_t pos, bool add)
 {
-    const uint32_t pos = (uint32_t)(l.pats.size() - 1);
-    const pattern& p = l.pats.back();
+    const pattern& p = l.pats[pos];
     if (l.m == match::str) {
-        l.exact.emplace(p.s, pos);
+        if (add)
+            idx_add(l, l.exact, p.s, pos, 0);
+        else
+            idx_del(l, l.exact, p.s, pos, 0);
     } else if (l.m == match::beg && !l.icase) {
-        l.prefix.emplace(p.s, pos);
-        insert_len(l.prefix_lens, (uint32_t)p.s.size());
+        if (add) {
+            idx_add(l, l.prefix, p.s, pos, 0);
+            insert_len(l.prefix_lens, (uint32_t)p.s.size());
+        } else {
+            idx_del(l, l.prefix, p.s, pos, 0);
+        }
     } else if (l.m == match::ip) {
         if (p.family == 4) {
-            ip_index_add(l, 0, p.addr, p.bits, pos);
+            ip_index(l, 0, p.addr, p.bits, pos, add);
             uint8_t m6[16];
             std::memcpy(m6, k_mapped, 12);
             std::memcpy(m6 + 12, p.addr, 4);
-            ip_index_add(l, 1, m6, (uint8_t)(p.bits + 96), pos);
+            ip_index(l, 1, m6, (uint8_t)(p.bits + 96), pos, add);
         } else {
-            ip_index_add(l, 1, p.addr, p.bits, pos);
+            ip_index(l, 1, p.addr, p.bits, pos, add);
             if (p.bits >= 96 && std::memcmp(p.addr, k_mapped, 12) == 0)
-                ip_index_add(l, 0, p.addr + 12, (uint8_t)(p.bits - 96), pos);
+                ip_index(l, 0, p.addr + 12, (uint8_t)(p.bits - 96), pos, add);
         }
     }
 }
 
 } // namespace
 
-bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, std::string& err)
+bool pattern_parse(const pattern_list& l, std::string_view text, std::string_view op, pattern& p,
+                   std::string& err)
 {
-    pattern p;
     switch (l.m) {
     case match::found:
     case match::boolean:
@@ -360,8 +404,82 @@ bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, st
         err = "operator '" + std::string(op) + "' only applies to integer matches";
         return false;
     }
+    return true;
+}
+
+void pattern_push(pattern_list& l, pattern&& p)
+{
     l.pats.push_back(std::move(p));
-    index_last(l);
+    pattern& b = l.pats.back();
+    if (b.value.type == PTC_SMP_STR && l.out_type)
+        b.value.u.str = ptc_str{b.value_str.data(), b.value_str.size()};
+    if (!b.dead)
+        index_pos(l, (uint32_t)(l.pats.size() - 1), true);
+}
+
+void pattern_del(pattern_list& l, uint32_t pos)
+{
+    if (pos >= l.pats.size() || l.pats[pos].dead)
+        return;
+    index_pos(l, pos, false);
+    l.pats[pos].dead = true;
+}
+
+void pattern_clear(pattern_list& l)
+{
+    // the previous patterns stay allocated until the next clear: a request may still hold
+    // a map value taken from them
+    static std::deque<std::deque<pattern>> s_old;
+    if (s_old.size() > 1)
+        s_old.pop_front();
+    s_old.push_back(std::move(l.pats));
+    l.pats = std::deque<pattern>();
+    l.exact.clear();
+    l.prefix.clear();
+    l.prefix_lens.clear();
+    for (int f = 0; f < 2; f++) {
+        l.ipidx[f].clear();
+        l.ip_bits[f].clear();
+    }
+}
+
+bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, std::string& err)
+{
+    pattern p;
+    if (!pattern_parse(l, text, op, p, err))
+        return false;
+    pattern_push(l, std::move(p));
+    return true;
+}
+
+bool pattern_parse_value(uint32_t out_type, std::string_view val, pattern& p, std::string& err)
+{
+    p.value_str.assign(val);
+    ptc_sample& v = p.value;
+    if (out_type == PTC_SMP_SINT) {
+        if (!parse_int(val, v.u.sint)) {
+            err = "'" + std::string(val) + "' is not an integer";
+            return false;
+        }
+        v.type = PTC_SMP_SINT;
+    } else if (out_type == PTC_SMP_IPV4) {
+        pattern tmp;
+        if (!parse_ip_mask(val, tmp, false)) {
+            err = "'" + std::string(val) + "' is not an IP address";
+            return false;
+        }
+        if (tmp.family == 4) {
+            v.type = PTC_SMP_IPV4;
+            std::memcpy(v.u.ipv4, tmp.addr, 4);
+        } else {
+            v.type = PTC_SMP_IPV6;
+            std::memcpy(v.u.ipv6, tmp.addr, 16);
+        }
+    } else {
+        v.type = PTC_SMP_STR;
+        v.u.str = ptc_str{p.value_str.data(), p.value_str.size()};
+    }
+    v.flags = PTC_SMPF_CONST;
     return true;
 }
 
@@ -398,46 +516,17 @@ bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint3
             while (!val.empty() && (val.back() == ' ' || val.back() == '\t'))
                 val.remove_suffix(1);
         }
-        if (!pattern_add(l, key, "", err)) {
+        pattern p;
+        if (!pattern_parse(l, key, "", p, err) ||
+            (map && !pattern_parse_value(out_type, val, p, err))) {
             err = path + ":" + std::to_string(n) + ": " + err;
             return false;
         }
-        if (map) {
-            pattern& p = l.pats.back();
-            p.value_str.assign(val);
-            ptc_sample& v = p.value;
-            if (out_type == PTC_SMP_SINT) {
-                if (!parse_int(val, v.u.sint)) {
-                    err = path + ":" + std::to_string(n) + ": '" + std::string(val) +
-                          "' is not an integer";
-                    return false;
-                }
-                v.type = PTC_SMP_SINT;
-            } else if (out_type == PTC_SMP_IPV4) {
-                pattern tmp;
-                if (!parse_ip_mask(val, tmp, false)) {
-                    err = path + ":" + std::to_string(n) + ": '" + std::string(val) +
-                          "' is not an IP address";
-                    return false;
-                }
-                if (tmp.family == 4) {
-                    v.type = PTC_SMP_IPV4;
-                    std::memcpy(v.u.ipv4, tmp.addr, 4);
-                } else {
-                    v.type = PTC_SMP_IPV6;
-                    std::memcpy(v.u.ipv6, tmp.addr, 16);
-                }
-            } else {
-                v.type = PTC_SMP_STR;
-            }
-            v.flags = PTC_SMPF_CONST;
-        }
+        uint32_t keep = l.out_type;
+        l.out_type = map ? out_type : 0;
+        pattern_push(l, std::move(p));
+        l.out_type = keep;
     }
-    // map values' string pointers are fixed once the vector is final
-    if (map)
-        for (pattern& p : l.pats)
-            if (p.value.type == PTC_SMP_STR)
-                p.value.u.str = ptc_str{p.value_str.data(), p.value_str.size()};
     return true;
 }
 
@@ -485,6 +574,8 @@ const pattern k_true_pattern{};
 
 const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
 {
+    if (l.ref)
+        patref_check(); // another process changed the shared reference
     switch (l.m) {
     case match::found:
         return &k_true_pattern;
@@ -496,7 +587,7 @@ const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
         if (smp->type != PTC_SMP_SINT && !sample_cast(smp, PTC_SMP_SINT))
             return nullptr;
         for (const pattern& p : l.pats)
-            if (range_match(p, smp->u.sint))
+            if (!p.dead && range_match(p, smp->u.sint))
                 return &p;
         return nullptr;
     case match::ip: {
@@ -530,7 +621,7 @@ const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
         std::string_view k(s, n);
         if (ic && n > sizeof(lbuf)) {
             for (const pattern& p : l.pats) // very long samples: compared one by one
-                if (p.s.size() == n && eq(s, p.s.data(), n, true))
+                if (!p.dead && p.s.size() == n && eq(s, p.s.data(), n, true))
                     return &p;
             return nullptr;
         }
@@ -553,6 +644,8 @@ const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
         return nullptr;
     }
     for (const pattern& p : l.pats) {
+        if (p.dead)
+            continue;
         size_t pl = p.s.size();
         switch (l.m) {
         case match::str:

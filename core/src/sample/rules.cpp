@@ -16,6 +16,7 @@
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
+#include "sample/patref.hpp"
 #include "sample/registry.hpp"
 #include "sample/sample_host.hpp"
 #include "sample/sample_int.hpp"
@@ -638,6 +639,81 @@ int act_reject_exec(ptc_stream*, void*) { return PTC_ACT_DONE; }
 
 } // namespace
 
+// ---- set-map / del-map / add-acl / del-acl ---------------------------------------------------
+
+namespace {
+
+struct patact_state {
+    std::string file;
+    op o;
+    ptc_logfmt* key = nullptr;
+    ptc_logfmt* val = nullptr;
+    pat_ref* ref = nullptr;            // resolved at first use (the users may come later)
+};
+std::deque<patact_state> g_patacts;
+std::vector<char> g_patact_buf[2];
+
+int act_patref_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    std::string w = word(ctx, first - 1);
+    size_t o = w.find('(');
+    std::string kw = w.substr(0, o);
+    if (o == std::string::npos || w.back() != ')' || o + 2 >= w.size())
+        return cfg_err(ctx, "'" + kw + "' expects a file name in parentheses, e.g. '" + kw +
+                                "(/etc/haproxy/file.map)'");
+    patact_state st;
+    st.file = w.substr(o + 1, w.size() - o - 2);
+    st.o = kw == "set-map" ? op::set_or_add : kw == "add-acl" ? op::add_absent : op::del_key;
+    const uint32_t want = kw == "set-map" ? 2 : 1;
+    for (uint32_t k = 0; k < want; k++)
+        if (first + k >= ctx->argc || word(ctx, first + k) == "if" ||
+            word(ctx, first + k) == "unless")
+            return cfg_err(ctx, "'" + kw + "' expects " +
+                                    (want == 2 ? "a key and a value (log-format strings)"
+                                               : "a key (a log-format string)"));
+    st.key = host_logfmt_compile(ctx, ptc_str{ctx->args[first].ptr, ctx->args[first].len});
+    if (!st.key)
+        return PTC_ERROR;
+    if (want == 2) {
+        st.val = host_logfmt_compile(ctx, ptc_str{ctx->args[first + 1].ptr,
+                                                  ctx->args[first + 1].len});
+        if (!st.val)
+            return PTC_ERROR;
+    }
+    size_t cap = g_config ? g_config->global.bufsize : 16384;
+    for (auto& b : g_patact_buf)
+        if (b.size() < cap)
+            b.resize(cap);
+    g_patacts.push_back(st);
+    *state = &g_patacts.back();
+    *next = first + want;
+    return PTC_OK;
+}
+
+int act_patref_exec(ptc_stream* s, void* state)
+{
+    auto* st = static_cast<patact_state*>(state);
+    if (!st->ref)
+        st->ref = patref_find_file(st->file);
+    if (!st->ref)
+        return PTC_ACT_CONTINUE; // no map or ACL uses the file
+    size_t kn = host_logfmt_eval(s, st->key, g_patact_buf[0].data(), g_patact_buf[0].size());
+    size_t vn = st->val ? host_logfmt_eval(s, st->val, g_patact_buf[1].data(),
+                                           g_patact_buf[1].size())
+                        : 0;
+    patref_change(st->ref, st->o, std::string_view(g_patact_buf[0].data(), kn),
+                  std::string_view(g_patact_buf[1].data(), vn));
+    return PTC_ACT_CONTINUE;
+}
+
+} // namespace
+
+#define PATREF_ACTIONS(rs)                                                                      \
+    {rs, "set-map", act_patref_parse, act_patref_exec, "set-map(<file>) <key fmt> <value fmt>"}, \
+    {rs, "del-map", act_patref_parse, act_patref_exec, "del-map(<file>) <key fmt>"},            \
+    {rs, "add-acl", act_patref_parse, act_patref_exec, "add-acl(<file>) <key fmt>"},            \
+    {rs, "del-acl", act_patref_parse, act_patref_exec, "del-acl(<file>) <key fmt>"}
+
 // ---- global set-var / set-var-fmt ----------------------------------------------------------
 
 namespace {
@@ -750,6 +826,7 @@ const ptc_action k_core_actions[] = {
     ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONN),   ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     ADDR_ACTIONS(PTC_RULES_HTTP_REQ),
     PRIO_ACTIONS(PTC_RULES_TCP_REQ_CONTENT), PRIO_ACTIONS(PTC_RULES_HTTP_REQ),
+    PATREF_ACTIONS(PTC_RULES_HTTP_REQ),     PATREF_ACTIONS(PTC_RULES_HTTP_RES),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -107,7 +108,15 @@ struct pattern {
     // map value (for map converters)
     ptc_sample value{};
     std::string value_str;
+    // runtime changes ("del map", "del-acl"...): a deleted pattern stays in place, marked
+    // dead and unlinked from the indexes; next[]: the next pattern of equal key in the
+    // index (str/beg: [0]; ip: [0] IPv4 index, [1] IPv6 index), k_no_pos at the end
+    bool dead = false;
+    uint32_t next[2] = {UINT32_MAX, UINT32_MAX};
 };
+constexpr uint32_t k_no_pos = UINT32_MAX;
+
+struct pat_ref;
 
 // Hash of strings looked up by string_view without building a std::string.
 struct sv_hash {
@@ -119,7 +128,7 @@ using sv_index = std::unordered_map<std::string, uint32_t, sv_hash, std::equal_t
 struct pattern_list {
     match m = match::str;
     bool icase = false;
-    std::vector<pattern> pats;
+    std::deque<pattern> pats;          // a deque: patterns never move (values are pointed to)
     // Indexes (positions in pats, the first of equal keys), kept by pattern_add, so that a
     // list of 100 000 costs about what a list of 10 costs per match, as in HAProxy:
     //  - str: every pattern in a hash (lower-cased with -i);
@@ -134,7 +143,39 @@ struct pattern_list {
     std::vector<uint32_t> prefix_lens;   // distinct, descending
     sv_index ipidx[2];                   // [0] IPv4 keys, [1] IPv6 keys: bits byte + address
     std::vector<uint8_t> ip_bits[2];     // distinct prefix lengths, descending
+    // Shared pattern reference (a pattern file, by name) this list mirrors, with its
+    // runtime changes (patref.cpp); nullptr for inline patterns. out_type: of map values
+    // (0: an ACL).
+    pat_ref* ref = nullptr;
+    uint32_t out_type = 0;
 };
+
+// Parses one pattern for <l> into <p> without adding it.
+bool pattern_parse(const pattern_list& l, std::string_view text, std::string_view op, pattern& p,
+                   std::string& err);
+// Parses a map value of type <out_type> into <p> (value, value_str).
+bool pattern_parse_value(uint32_t out_type, std::string_view val, pattern& p, std::string& err);
+// Appends <p> to <l> and indexes it.
+void pattern_push(pattern_list& l, pattern&& p);
+// Marks pattern <pos> dead and removes it from the indexes.
+void pattern_del(pattern_list& l, uint32_t pos);
+// Removes every pattern (kept alive until the next clear: a value may still be pointed to).
+void pattern_clear(pattern_list& l);
+// Runtime changes of shared pattern references (patref.cpp): applies what other processes
+// journaled, when anything changed (one atomic load otherwise).
+void patref_sync();
+extern const volatile uint64_t* g_patref_end;
+extern uint64_t g_patref_off;
+inline void patref_check()
+{
+    if (g_patref_end && __atomic_load_n(g_patref_end, __ATOMIC_ACQUIRE) != g_patref_off)
+        [[unlikely]] patref_sync();
+}
+// The reference of pattern file <path> (created and loaded on first use), <l> attached to
+// it and filled with its entries. <map>: the file has key+value lines. <what>, <file>,
+// <line>: the user, for "show map"/"show acl". Returns false with err.
+bool patref_attach(pattern_list& l, const std::string& path, bool map, bool map_user,
+                   const char* what, const char* file, int line, std::string& err);
 
 // Parses one pattern for <l.m>. <op>: "", "eq", "ge", "gt", "le", "lt" (integers only).
 bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, std::string& err);

@@ -13,6 +13,7 @@
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "cli/cli.hpp"
+#include "sample/patref.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream_int.hpp"
 #include "stream/task.hpp"
@@ -201,6 +202,7 @@ void worker_run()
             if (h->shut_gen.load(std::memory_order_relaxed) != w->shut_seen)
                 shutdown_marked_streams(w, h);
             sesstab_serve(w); // "show sess", "shutdown session" (cli/sessions.cpp)
+            smp::patref_worker_turn(); // runtime map/ACL changes (sample/patref.cpp)
             if (h->fe_gen.load(std::memory_order_relaxed) != w->fe_seen) {
                 w->fe_seen = h->fe_gen.load(std::memory_order_acquire);
                 listeners_fe_changed();
