@@ -1476,6 +1476,34 @@ void early_hints_flush(ptc_stream* s, txn& t)
     host->chan_forward(s, PTC_DIR_RES, d.len);
 }
 
+// The published API's request-line and status rewrites (ptc_http_api: Lua's
+// HTTP:req_set_method/path/query/uri and HTTP:res_set_status).
+int req_line_set(ptc_stream* s, uint32_t part, std::string_view v)
+{
+    const char* base;
+    txn* t = msg(s, PTC_DIR_REQ, &base);
+    if (!t || !line_ok(v) || part < PTC_HTTP_LINE_METHOD || part > PTC_HTTP_LINE_URI ||
+        (part == PTC_HTTP_LINE_METHOD && v.empty()))
+        return PTC_ERROR;
+    uint8_t what = part == PTC_HTTP_LINE_METHOD ? RL_METHOD
+                   : part == PTC_HTTP_LINE_PATH ? RL_PATH
+                   : part == PTC_HTTP_LINE_QUERY ? RL_QUERY
+                                                  : RL_URI;
+    line_apply(s, t, base, what, v.data(), v.size());
+    return PTC_OK;
+}
+
+int res_status_set(ptc_stream* s, int status, std::string_view reason)
+{
+    const char* base;
+    if (status < 100 || status > 999 || !msg(s, PTC_DIR_RES, &base))
+        return PTC_ERROR;
+    std::string r(reason);
+    status_act a{uint16_t(status), r.empty() ? nullptr : r.c_str()};
+    exec_set_status(s, &a);
+    return PTC_OK;
+}
+
 const ptc_action actions[] = {
     {RQ, "return", parse_return, exec_return,
      "return [status <code>] [content-type <type>] [string|lf-string|file|lf-file|errorfile "

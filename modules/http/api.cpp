@@ -166,6 +166,16 @@ int api_reply(ptc_stream* s, int status, ptc_str content_type, ptc_str body)
 
 } // namespace
 
+int api_req_set_line(ptc_stream* s, uint32_t part, ptc_str value)
+{
+    return req_line_set(s, part, sv(value));
+}
+
+int api_res_set_status(ptc_stream* s, int status, ptc_str reason)
+{
+    return res_status_set(s, status, sv(reason));
+}
+
 const ptc_http_api http_api = {
     sizeof(ptc_http_api),
     api_req_method,
@@ -181,6 +191,8 @@ const ptc_http_api http_api = {
     api_res_hdr_set,
     api_res_hdr_del,
     api_reply,
+    api_req_set_line,
+    api_res_set_status,
 };
 
 } // namespace portico::http

@@ -161,6 +161,9 @@ int parse_proxy_redirect(const ptc_kw_ctx* ctx);
 // client's end) for at most <time> ms as "wait-for-body" does: PTC_ACT_CONTINUE when done,
 // PTC_ACT_YIELD while waiting, PTC_ACT_DONE when it answered 408.
 int wait_request_body(ptc_stream* s, uint64_t time);
+// Request-line and status rewrites for the published API (actions.cpp): PTC_OK/PTC_ERROR.
+int req_line_set(ptc_stream* s, uint32_t part, std::string_view v);
+int res_status_set(ptc_stream* s, int status, std::string_view reason);
 // compression (comp.cpp): the keywords; the algorithm chosen once the request rules ran;
 // at the response head, whether to compress (the head's edits done, txn::comp set); the
 // body's transformation (the response step) and the state's release.

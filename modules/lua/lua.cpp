@@ -553,6 +553,32 @@ int l_res_del_header(lua_State* l)
     return 0;
 }
 
+// HTTP:req_set_method/path/query/uri(v): true when the rewrite was done (HAProxy's return
+// value); HTTP:res_set_status(code[, reason]) returns nothing, as HAProxy's.
+bool http_has_line_api()
+{
+    return HTTP && HTTP->size >= offsetof(ptc_http_api, res_set_status) +
+                                    sizeof(HTTP->res_set_status);
+}
+template <uint32_t Part> int l_req_set_line(lua_State* l)
+{
+    if (!http_has_line_api())
+        return luaL_error(l, "the http module is too old for HTTP:req_set_*");
+    lua_pushboolean(l, HTTP->req_set_line(check_stream(l, 1), Part, arg_str(l, 2)) == PTC_OK);
+    return 1;
+}
+int l_res_set_status(lua_State* l)
+{
+    if (!http_has_line_api())
+        return luaL_error(l, "the http module is too old for HTTP:res_set_status");
+    int code = (int)luaL_checkinteger(l, 2);
+    ptc_str reason{"", 0};
+    if (!lua_isnoneornil(l, 3))
+        reason = arg_str(l, 3);
+    HTTP->res_set_status(check_stream(l, 1), code, reason);
+    return 0; // HAProxy's returns nothing
+}
+
 // req_rep_header(name, regex, replace): done in Lua on every occurrence (Lua patterns are
 // not PCRE: refused until Regex exists).
 int l_missing(lua_State* l)
@@ -1401,13 +1427,16 @@ void create_state()
         {"res_set_header", l_res_set_header},
         {"res_add_header", l_res_add_header},
         {"res_del_header", l_res_del_header},
+        {"req_set_method", l_req_set_line<PTC_HTTP_LINE_METHOD>},
+        {"req_set_path", l_req_set_line<PTC_HTTP_LINE_PATH>},
+        {"req_set_query", l_req_set_line<PTC_HTTP_LINE_QUERY>},
+        {"req_set_uri", l_req_set_line<PTC_HTTP_LINE_URI>},
+        {"res_set_status", l_res_set_status},
         {nullptr, nullptr},
     };
     luaL_newmetatable(L, "portico.http");
     luaL_newlib(L, http_fns);
-    for (const char* m : {"req_rep_header", "req_rep_value", "req_set_method", "req_set_path",
-                          "req_set_query", "req_set_uri", "res_rep_header", "res_rep_value",
-                          "res_set_status"}) {
+    for (const char* m : {"req_rep_header", "req_rep_value", "res_rep_header", "res_rep_value"}) {
         std::string full = std::string("HTTP:") + m;
         set_missing(L, m, keep(full));
     }

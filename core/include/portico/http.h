@@ -47,7 +47,22 @@ typedef struct ptc_http_api {
     /** Answer the current request with a generated response instead of
      *  forwarding it (a hook then returns PTC_STOP). */
     int (*reply)(ptc_stream *s, int status, ptc_str content_type, ptc_str body);
+
+    /* ---- later additions (check `size`) ---- */
+    /** Rewrite a part of the request line (PTC_HTTP_LINE_*), as the http-request
+     *  set-method / set-path / set-query / set-uri actions do: PTC_ERROR when the value
+     *  would break the line (spaces, CR, LF, NUL) or does not fit. */
+    int (*req_set_line)(ptc_stream *s, uint32_t part, ptc_str value);
+    /** Set the response's status code and reason (HAProxy's reason phrase for the code
+     *  when `reason` is empty), as http-response set-status. */
+    int (*res_set_status)(ptc_stream *s, int status, ptc_str reason);
 } ptc_http_api;
+
+/* Parts of the request line for req_set_line. */
+#define PTC_HTTP_LINE_METHOD 1u
+#define PTC_HTTP_LINE_PATH   2u /* the path, the query string kept */
+#define PTC_HTTP_LINE_QUERY  3u /* the query string, without '?' ("" removes it) */
+#define PTC_HTTP_LINE_URI    4u /* the whole target */
 
 #ifdef __cplusplus
 }
