@@ -507,7 +507,8 @@ int f_req_body_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sam
     return 0;
 }
 
-// url_dec: percent-decoding ('+' stays '+', as HAProxy's url_dec without argument in paths).
+// url_dec([in_form]): percent-decoding; '+' becomes a space after the first literal '?' (or
+// everywhere when <in_form> is 1), as HAProxy's url_decode().
 int c_url_dec(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 {
     size_t cap;
@@ -533,6 +534,8 @@ int c_url_dec(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
             buf[n++] = ' ';
         } else {
             buf[n++] = c;
+            if (c == '?')
+                plus = true; // the query string: '+' is a space from here on (HAProxy)
         }
     }
     io->type = PTC_SMP_STR;
