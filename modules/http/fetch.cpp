@@ -103,6 +103,48 @@ int f_path(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return p.empty() && t.find("://") != std::string_view::npos ? 0 : set_str(out, p);
 }
 
+// pathq: the path with its query string, from the first slash (an absolute-form target
+// loses its scheme and authority)
+int f_pathq(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    if (!req_line(s, &m, &t, &v))
+        return 0;
+    std::string_view p = path_of(t);
+    if (p.empty() && t.find("://") != std::string_view::npos)
+        return 0;
+    size_t at = size_t(p.data() - t.data());
+    return set_str(out, t.substr(at));
+}
+
+// capture.req.method / capture.req.uri / capture.req.ver: the request line as received
+// (kept for the response phase and the logs); capture.res.ver: "HTTP/1.x" of the response.
+int f_cap_req_method(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    return req_line(s, &m, &t, &v) ? set_str(out, m) : 0;
+}
+int f_cap_req_uri(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    if (!req_line(s, &m, &t, &v))
+        return 0;
+    size_t sl = t.find('/');
+    return sl == std::string_view::npos ? 0 : set_str(out, t.substr(sl));
+}
+int f_cap_req_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    return req_line(s, &m, &t, &v) && !v.empty() ? set_str(out, v) : 0;
+}
+int f_cap_res_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    txn& t = txn_of(s);
+    if (!t.cur.res_status)
+        return 0;
+    return set_str(out, t.cur.res_minor ? "HTTP/1.1" : "HTTP/1.0");
+}
+
 int f_query(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
@@ -341,6 +383,20 @@ int f_req_cook_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 {
     return cookie_fetch(s, PTC_DIR_REQ, a, n, o, true);
 }
+// req.cook_val([<name>]) / cook_val: the cookie's value as an integer, as HAProxy's strl2ic():
+// an optional '-', then the leading digits (none: 0)
+int f_req_cook_val(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    if (!cookie_fetch(s, PTC_DIR_REQ, a, n, o, false))
+        return 0;
+    std::string_view v(o->u.str.ptr, o->u.str.len);
+    bool neg = !v.empty() && v[0] == '-';
+    int64_t x = 0;
+    for (size_t k = neg ? 1 : 0; k < v.size() && v[k] >= '0' && v[k] <= '9'; ++k)
+        x = x * 10 + (v[k] - '0');
+    return set_int(o, neg ? -x : x);
+}
+
 int f_res_cook(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 {
     return cookie_fetch(s, PTC_DIR_RES, a, n, o, false);
@@ -566,6 +622,11 @@ const ptc_fetch fetches[] = {
     {"path", STR, RQ | RS, 0, 0, f_path, nullptr, "path"},
     {"url", STR, RQ | RS, 0, 0, f_url, nullptr, "url"},
     {"query", STR, RQ | RS, 0, 0, f_query, nullptr, "query"},
+    {"pathq", STR, RQ | RS, 0, 0, f_pathq, nullptr, "pathq"},
+    {"capture.req.method", STR, RQ | RS, 0, 0, f_cap_req_method, nullptr, "capture.req.method"},
+    {"capture.req.uri", STR, RQ | RS, 0, 0, f_cap_req_uri, nullptr, "capture.req.uri"},
+    {"capture.req.ver", STR, RQ | RS, 0, 0, f_cap_req_ver, nullptr, "capture.req.ver"},
+    {"capture.res.ver", STR, RS, 0, 0, f_cap_res_ver, nullptr, "capture.res.ver"},
     {"base", STR, RQ, 0, 0, f_base, nullptr, "base"},
     {"url_param", STR, RQ | RS, 0, 2, f_url_param, nullptr, "url_param([<name>[,<delim>]])"},
     {"urlp", STR, RQ | RS, 0, 2, f_url_param, nullptr, "urlp([<name>[,<delim>]])"},
@@ -588,6 +649,8 @@ const ptc_fetch fetches[] = {
     {"cook", STR, RQ, 0, 1, f_req_cook, nullptr, "cook([<name>])"},
     {"req.cook_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_cook_cnt, nullptr, "req.cook_cnt([<name>])"},
     {"res.cook", STR, RS, 0, 1, f_res_cook, nullptr, "res.cook([<name>])"},
+    {"req.cook_val", PTC_SMP_SINT, RQ, 0, 1, f_req_cook_val, nullptr, "req.cook_val([<name>])"},
+    {"cook_val", PTC_SMP_SINT, RQ, 0, 1, f_req_cook_val, nullptr, "cook_val([<name>])"},
     {"req.body", PTC_SMP_BIN, RQ, 0, 0, f_req_body, nullptr, "req.body"},
     {"req.body_len", PTC_SMP_SINT, RQ, 0, 0, f_req_body_len, nullptr, "req.body_len"},
     {"req.body_size", PTC_SMP_SINT, RQ, 0, 0, f_req_body_size, nullptr, "req.body_size"},

@@ -1,0 +1,46 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: MIT
+# pathq, capture.req.method/uri/ver, capture.res.ver and req.cook_val / cook_val, as HAProxy
+# 2.6 (the capture.* fetches in the response phase, where the request line is gone; HAProxy
+# keeps that line when the frontend logs it, hence "option httplog" here).
+use warnings;
+use strict;
+use Test::More;
+use lib 't/lib';
+use Test::Portico qw/ http http_parse port /;
+
+my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
+$t->origin_http(port(8081), handler => sub { (200, ['Content-Type' => 'text/plain'], 'ok') });
+$t->config(<<'EOF2')->run();
+%%GLOBAL%%
+defaults
+    mode http
+    %%TIMEOUTS%%
+    option httplog
+backend be
+    server a 127.0.0.1:%%PORT_8081%%
+frontend fe
+    bind 127.0.0.1:%%PORT_8080%%
+    http-request set-var(txn.pq) pathq
+    http-request set-var(txn.cv) req.cook_val(n)
+    http-request set-var(txn.cv2) cook_val(bad)
+    http-response set-header x-pq "%[var(txn.pq)]"
+    http-response set-header x-cap "%[capture.req.method] %[capture.req.uri] %[capture.req.ver] %[capture.res.ver]"
+    http-response set-header x-cv "%[var(txn.cv),add(1)]"
+    http-response set-header x-cv2 "[%[var(txn.cv2)]]"
+    default_backend be
+EOF2
+
+sub get {
+    my ($target, $extra, $host) = @_;
+    return http_parse(http("GET $target HTTP/1.1\r\nHost: " . ($host // 'x') . "\r\n" . ($extra // '') . "Connection: close\r\n\r\n",
+        port => port(8080))) // {};
+}
+my $r = get('/a/b?c=d&e', "Cookie: n=41; bad=4x2\r\n");
+is($r->{h}{'x-pq'}, '/a/b?c=d&e', 'pathq: the path and its query');
+is($r->{h}{'x-cap'}, 'GET /a/b?c=d&e HTTP/1.1 HTTP/1.1', 'capture.req.method/uri/ver and capture.res.ver in the response');
+is($r->{h}{'x-cv'}, '42', 'req.cook_val: the cookie as an integer');
+is($r->{h}{'x-cv2'}, '[4]', 'cook_val: the leading digits of "4x2"');
+$r = get('http://example.com/abs?q=1', '', 'example.com');
+is($r->{h}{'x-pq'}, '/abs?q=1', 'pathq of an absolute-form target');
+like($r->{h}{'x-cap'}, qr{^GET /}, 'capture.req.uri of an absolute-form target');
