@@ -1,6 +1,7 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: MIT
-# pathq, capture.req.method/uri/ver, capture.res.ver and req.cook_val / cook_val, as HAProxy
+# pathq, capture.req.method/uri/ver, capture.res.ver, req.cook_val / cook_val and the
+# be_/cur_/fe_ timeout fetches, as HAProxy
 # 2.6 (the capture.* fetches in the response phase, where the request line is gone; HAProxy
 # keeps that line when the frontend logs it, hence "option httplog" here).
 use warnings;
@@ -9,7 +10,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(7);
 $t->origin_http(port(8081), handler => sub { (200, ['Content-Type' => 'text/plain'], 'ok') });
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -18,6 +19,8 @@ defaults
     %%TIMEOUTS%%
     option httplog
 backend be
+    timeout server 7s
+    timeout tunnel 1m
     server a 127.0.0.1:%%PORT_8081%%
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
@@ -28,6 +31,7 @@ frontend fe
     http-response set-header x-cap "%[capture.req.method] %[capture.req.uri] %[capture.req.ver] %[capture.res.ver]"
     http-response set-header x-cv "%[var(txn.cv),add(1)]"
     http-response set-header x-cv2 "[%[var(txn.cv2)]]"
+    http-response set-header x-tmo "%[be_server_timeout] %[cur_server_timeout] %[be_tunnel_timeout] %[cur_tunnel_timeout] %[fe_client_timeout]"
     default_backend be
 EOF2
 
@@ -41,6 +45,7 @@ is($r->{h}{'x-pq'}, '/a/b?c=d&e', 'pathq: the path and its query');
 is($r->{h}{'x-cap'}, 'GET /a/b?c=d&e HTTP/1.1 HTTP/1.1', 'capture.req.method/uri/ver and capture.res.ver in the response');
 is($r->{h}{'x-cv'}, '42', 'req.cook_val: the cookie as an integer');
 is($r->{h}{'x-cv2'}, '[4]', 'cook_val: the leading digits of "4x2"');
+like($r->{h}{'x-tmo'} // '', qr/^7000 7000 60000 60000 \d+$/, 'be_/cur_server_timeout, be_/cur_tunnel_timeout, fe_client_timeout');
 $r = get('http://example.com/abs?q=1', '', 'example.com');
 is($r->{h}{'x-pq'}, '/abs?q=1', 'pathq of an absolute-form target');
 like($r->{h}{'x-cap'}, qr{^GET /}, 'capture.req.uri of an absolute-form target');

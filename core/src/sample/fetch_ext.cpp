@@ -316,6 +316,22 @@ int f_be_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return S(s)->be ? out_int(out, (int64_t)S(s)->be->index + 1) : 0;
 }
 
+// be_server_timeout, be_tunnel_timeout, fe_client_timeout: the configured timeouts in ms (0
+// when unset); cur_server_timeout, cur_tunnel_timeout: the stream's, which are the
+// backend's since "set-timeout" is not supported yet
+int f_be_server_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return S(s)->be ? out_int(out, (int64_t)S(s)->be->t_server) : 0;
+}
+int f_be_tunnel_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return S(s)->be ? out_int(out, (int64_t)S(s)->be->t_tunnel) : 0;
+}
+int f_fe_client_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    return S(s)->fe ? out_int(out, (int64_t)S(s)->fe->t_client) : 0;
+}
+
 // <backend>/<server> (or <server> in the current backend): resolved at first use
 struct srv_ref {
     std::string be, srv;
@@ -492,6 +508,11 @@ const ptc_fetch k_ext_fetches[] = {
     {"be_conn",  PTC_SMP_SINT, L4, 0, 1, f_be_conn,  chk_proxy_name, "be_conn([<backend>])"},
     {"fe_id",    PTC_SMP_SINT, L4, 0, 0, f_fe_id,    nullptr,        "fe_id"},
     {"be_id",    PTC_SMP_SINT, L4, 0, 0, f_be_id,    nullptr,        "be_id"},
+    {"be_server_timeout",  PTC_SMP_SINT, L4, 0, 0, f_be_server_timeout, nullptr, "be_server_timeout"},
+    {"cur_server_timeout", PTC_SMP_SINT, L4, 0, 0, f_be_server_timeout, nullptr, "cur_server_timeout"},
+    {"be_tunnel_timeout",  PTC_SMP_SINT, L4, 0, 0, f_be_tunnel_timeout, nullptr, "be_tunnel_timeout"},
+    {"cur_tunnel_timeout", PTC_SMP_SINT, L4, 0, 0, f_be_tunnel_timeout, nullptr, "cur_tunnel_timeout"},
+    {"fe_client_timeout",  PTC_SMP_SINT, L4, 0, 0, f_fe_client_timeout, nullptr, "fe_client_timeout"},
     {"queue",    PTC_SMP_SINT, L4, 0, 1, f_queue,    chk_proxy_name, "queue([<backend>])"},
     {"avg_queue", PTC_SMP_SINT, L4, 0, 1, f_avg_queue, chk_proxy_name, "avg_queue([<backend>])"},
     {"connslots", PTC_SMP_SINT, L4, 0, 1, f_connslots, chk_proxy_name, "connslots([<backend>])"},
