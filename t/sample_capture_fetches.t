@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: MIT
 # pathq, capture.req.method/uri/ver, capture.res.ver, req.cook_val / cook_val and the
-# be_/cur_/fe_ timeout fetches, as HAProxy
+# be_/cur_/fe_ timeout fetches, so_id and so_name, as HAProxy
 # 2.6 (the capture.* fetches in the response phase, where the request line is gone; HAProxy
 # keeps that line when the frontend logs it, hence "option httplog" here).
 use warnings;
@@ -10,7 +10,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(7);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(8);
 $t->origin_http(port(8081), handler => sub { (200, ['Content-Type' => 'text/plain'], 'ok') });
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -23,7 +23,9 @@ backend be
     timeout tunnel 1m
     server a 127.0.0.1:%%PORT_8081%%
 frontend fe
-    bind 127.0.0.1:%%PORT_8080%%
+    bind 127.0.0.1:%%PORT_8090%%
+    bind 127.0.0.1:%%PORT_8080%% name second
+    http-response set-header x-so "%[so_id] %[so_name]"
     http-request set-var(txn.pq) pathq
     http-request set-var(txn.cv) req.cook_val(n)
     http-request set-var(txn.cv2) cook_val(bad)
@@ -45,6 +47,7 @@ is($r->{h}{'x-pq'}, '/a/b?c=d&e', 'pathq: the path and its query');
 is($r->{h}{'x-cap'}, 'GET /a/b?c=d&e HTTP/1.1 HTTP/1.1', 'capture.req.method/uri/ver and capture.res.ver in the response');
 is($r->{h}{'x-cv'}, '42', 'req.cook_val: the cookie as an integer');
 is($r->{h}{'x-cv2'}, '[4]', 'cook_val: the leading digits of "4x2"');
+is($r->{h}{'x-so'}, '2 second', 'so_id and so_name of the bind line the client came through');
 like($r->{h}{'x-tmo'} // '', qr/^7000 7000 60000 60000 \d+$/, 'be_/cur_server_timeout, be_/cur_tunnel_timeout, fe_client_timeout');
 $r = get('http://example.com/abs?q=1', '', 'example.com');
 is($r->{h}{'x-pq'}, '/abs?q=1', 'pathq of an absolute-form target');

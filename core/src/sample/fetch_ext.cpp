@@ -332,6 +332,29 @@ int f_fe_client_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out
     return S(s)->fe ? out_int(out, (int64_t)S(s)->fe->t_client) : 0;
 }
 
+// so_name: the "name" of the bind line the client came through; so_id: its listener's id,
+// 1, 2... in the frontend's order of addresses (HAProxy's automatic listener ids)
+int f_so_name(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const bind_conf* b = S(s)->bind;
+    if (!b || b->name.empty())
+        return 0;
+    out->type = PTC_SMP_STR;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{b->name.data(), b->name.size()};
+    return 1;
+}
+int f_so_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const stream* st = S(s);
+    if (!st->bind || !st->fe)
+        return 0;
+    for (size_t i = 0; i < st->fe->binds.size(); ++i)
+        if (st->fe->binds[i].get() == st->bind)
+            return out_int(out, (int64_t)i + 1);
+    return 0;
+}
+
 // <backend>/<server> (or <server> in the current backend): resolved at first use
 struct srv_ref {
     std::string be, srv;
@@ -513,6 +536,8 @@ const ptc_fetch k_ext_fetches[] = {
     {"be_tunnel_timeout",  PTC_SMP_SINT, L4, 0, 0, f_be_tunnel_timeout, nullptr, "be_tunnel_timeout"},
     {"cur_tunnel_timeout", PTC_SMP_SINT, L4, 0, 0, f_be_tunnel_timeout, nullptr, "cur_tunnel_timeout"},
     {"fe_client_timeout",  PTC_SMP_SINT, L4, 0, 0, f_fe_client_timeout, nullptr, "fe_client_timeout"},
+    {"so_name",  PTC_SMP_STR,  L4, 0, 0, f_so_name,  nullptr,        "so_name"},
+    {"so_id",    PTC_SMP_SINT, L4, 0, 0, f_so_id,    nullptr,        "so_id"},
     {"queue",    PTC_SMP_SINT, L4, 0, 1, f_queue,    chk_proxy_name, "queue([<backend>])"},
     {"avg_queue", PTC_SMP_SINT, L4, 0, 1, f_avg_queue, chk_proxy_name, "avg_queue([<backend>])"},
     {"connslots", PTC_SMP_SINT, L4, 0, 1, f_connslots, chk_proxy_name, "connslots([<backend>])"},
