@@ -366,39 +366,10 @@ bool validate(const pat_ref& r, std::string_view key, const std::string_view* va
 
 bool read_file(pat_ref& r, std::string& err)
 {
-    std::ifstream in(r.file);
-    if (!in) {
-        err = "failed to open pattern file '" + r.file + "': " + std::strerror(errno);
-        return false;
-    }
-    std::string line;
-    int n = 0;
-    while (std::getline(in, line)) {
-        n++;
-        while (!line.empty() && (line.back() == '\r' || line.back() == '\n'))
-            line.pop_back();
-        size_t b = 0;
-        while (b < line.size() && (line[b] == ' ' || line[b] == '\t'))
-            b++;
-        if (b == line.size() || line[b] == '#')
-            continue;
-        std::string_view rest(line);
-        rest.remove_prefix(b);
-        std::string_view key = rest, val;
-        if (r.kv) {
-            size_t e = 0;
-            while (e < rest.size() && rest[e] != ' ' && rest[e] != '\t')
-                e++;
-            key = rest.substr(0, e);
-            while (e < rest.size() && (rest[e] == ' ' || rest[e] == '\t'))
-                e++;
-            val = rest.substr(e);
-            while (!val.empty() && (val.back() == ' ' || val.back() == '\t'))
-                val.remove_suffix(1);
-        }
+    return pattern_file_read(r.file, r.kv, [&](int n, std::string_view key, std::string_view val) {
         add_elt(r, 0, key, val, n);
-    }
-    return true;
+        return true;
+    }, err);
 }
 
 pat_ref* find_ref(const std::string& spec, bool map)

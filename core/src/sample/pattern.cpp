@@ -483,7 +483,8 @@ bool pattern_parse_value(uint32_t out_type, std::string_view val, pattern& p, st
     return true;
 }
 
-bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint32_t out_type,
+bool pattern_file_read(const std::string& path, bool kv,
+                       const std::function<bool(int, std::string_view, std::string_view)>& fn,
                        std::string& err)
 {
     std::ifstream in(path);
@@ -505,7 +506,7 @@ bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint3
         std::string_view rest(line);
         rest.remove_prefix(b);
         std::string_view key = rest, val;
-        if (map) {
+        if (kv) {
             size_t e = 0;
             while (e < rest.size() && rest[e] != ' ' && rest[e] != '\t')
                 e++;
@@ -516,6 +517,16 @@ bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint3
             while (!val.empty() && (val.back() == ' ' || val.back() == '\t'))
                 val.remove_suffix(1);
         }
+        if (!fn(n, key, val))
+            return false;
+    }
+    return true;
+}
+
+bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint32_t out_type,
+                       std::string& err)
+{
+    return pattern_file_read(path, map, [&](int n, std::string_view key, std::string_view val) {
         pattern p;
         if (!pattern_parse(l, key, "", p, err) ||
             (map && !pattern_parse_value(out_type, val, p, err))) {
@@ -526,8 +537,8 @@ bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint3
         l.out_type = map ? out_type : 0;
         pattern_push(l, std::move(p));
         l.out_type = keep;
-    }
-    return true;
+        return true;
+    }, err);
 }
 
 // ---- matching ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <functional>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
@@ -179,6 +180,13 @@ bool patref_attach(pattern_list& l, const std::string& path, bool map, bool map_
 
 // Parses one pattern for <l.m>. <op>: "", "eq", "ge", "gt", "le", "lt" (integers only).
 bool pattern_add(pattern_list& l, std::string_view text, std::string_view op, std::string& err);
+// Reads pattern file <path> as HAProxy does: blank lines and '#' comments skipped, leading
+// blanks and the line end dropped; with <kv> the first word is the key and the rest (trimmed)
+// the value. Calls fn(line number, key, value); stops at the first false it returns. False
+// with <err> when the file cannot be opened, or when fn stopped (fn sets <err>).
+bool pattern_file_read(const std::string& path, bool kv,
+                       const std::function<bool(int, std::string_view, std::string_view)>& fn,
+                       std::string& err);
 // Loads one pattern per line (or key+value for maps). Returns false with err.
 bool pattern_load_file(pattern_list& l, const std::string& path, bool map, uint32_t out_type,
                        std::string& err);
