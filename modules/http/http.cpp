@@ -151,6 +151,18 @@ step fail(ptc_stream* s, txn& t, int status)
     return close_stream(s, t, PTC_CLOSE_FLUSH);
 }
 
+// HAProxy's "abort_keep_alive": the server failed or closed before the first byte of the
+// response to a request that is not the first of this client connection. The client
+// connection is closed with no response and no log line, as a keep-alive connection closed
+// under a client that had just sent on it, which HTTP clients retry (the request may have
+// been sent on a pooled server connection whose close had not been seen yet).
+step abort_keep_alive(ptc_stream* s, txn& t)
+{
+    t.cur.log_level = 8; // silent: no log line
+    srv_drop(s, t);
+    return close_stream(s, t, PTC_CLOSE_FLUSH);
+}
+
 // fail() with a termination state for the log.
 step fail_term(ptc_stream* s, txn& t, int status, char a, char b)
 {
@@ -1087,6 +1099,8 @@ step read_response(ptc_stream* s, txn& t)
             return step::WAIT;
         if (try_retry(s, t, RETRY_EMPTY_RESPONSE))
             return step::WAIT;
+        if (!t.first_req)
+            return abort_keep_alive(s, t);
         return fail_term(s, t, 502, 'S', 'H');
     }
     h1::response res;
@@ -1351,9 +1365,14 @@ void on_srv_error(ptc_stream* s, txn& t)
         } else if (!t.cur.res_started) {
             ptc_str d;
             host->chan_data(s, RES, &d);
-            if (t.cur.res == res_st::WAIT_HEAD && !d.len &&
-                try_retry(s, t, RETRY_EMPTY_RESPONSE))
-                break;
+            if (t.cur.res == res_st::WAIT_HEAD && !d.len) {
+                if (try_retry(s, t, RETRY_EMPTY_RESPONSE))
+                    break;
+                if (!t.first_req) {
+                    abort_keep_alive(s, t);
+                    break;
+                }
+            }
             fail_term(s, t, 502, 'S', 'H');
         } else {
             set_term(t, 'S', 'D');

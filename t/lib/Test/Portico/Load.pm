@@ -14,7 +14,7 @@ use Exporter qw/ import /;
 our @EXPORT_OK = qw/ http_load kill_tree children percentile /;
 
 # http_load(port => P, conc => N, dur => S [, path => '/x' or CODE(i, n)] [, tick => CODE(t)]
-#           [, close => 1] [, timeout => S]): N clients send GET requests for S seconds, each
+#           [, close => 1] [, timeout => S] [, ka_retry => 1, ka_retried => \$count]): N clients send GET requests for S seconds, each
 # on a keep-alive connection (reconnecting when it closes; close => 1 asks for
 # "Connection: close"), the next as soon as a response is complete. Returns a list of
 # { t0, t1, status, body, client } per request: status 0 when the connection failed, closed
@@ -65,6 +65,7 @@ sub http_load {
         push @res, { t0 => $c->{t0}, t1 => time, status => $status, body => $body,
             client => $c->{id}, why => $why };
         $c->{busy} = 0;
+        $c->{retried} = 0;
     };
     $send->($_) for @cl;
     while (1) {
@@ -89,6 +90,19 @@ sub http_load {
             next if !defined $n && ($! == EAGAIN || $! == EINTR);
             if (!$n) {
                 $drop->($c);
+                # ka_retry: as HTTP clients do, a request sent on a reused keep-alive
+                # connection that closes before any response byte is sent again, once, on
+                # a new connection (counted in ${$o{ka_retried}} when given)
+                if ($c->{busy} && $o{ka_retry} && $c->{served} && $c->{buf} eq ''
+                    && !$c->{retried}) {
+                    ${$o{ka_retried}}++ if $o{ka_retried};
+                    $c->{retried} = 1;
+                    $c->{served} = 0;
+                    $c->{n}--;
+                    $send->($c);
+                    next;
+                }
+                $c->{served} = 0;
                 $done->($c, 0, '', 'closed') if $c->{busy};
                 next;
             }
@@ -101,7 +115,11 @@ sub http_load {
             next if length($c->{buf}) < $he + $len;
             my $body = substr($c->{buf}, $he, $len);
             $done->($c, $st // 0, $body, 'response');
-            $drop->($c) if $o{close} || $head =~ /\r\nconnection:\s*close/i;
+            $c->{served}++;
+            if ($o{close} || $head =~ /\r\nconnection:\s*close/i) {
+                $drop->($c);
+                $c->{served} = 0;
+            }
         }
     }
     $drop->($_) for @cl;
