@@ -122,7 +122,9 @@ bool run_content_rules(ptc_stream* s, tcp_state* st, bool final)
     else
         st->res_inspecting = 1;
     if (host->stream_connect(s) != PTC_OK) {
-        host->stream_close(s, PTC_CLOSE_ABORT);
+        // no backend or no usable server ("SC", <NOSRV>): the client connection is closed
+        // (FIN, what it sent drained), as HAProxy, not reset
+        host->stream_close(s, PTC_CLOSE_FLUSH);
         return false;
     }
     return true;
