@@ -25,7 +25,19 @@ struct tcp_state {
     uint8_t res_shut;   // server EOF relayed to the client
     uint8_t inspecting; // "tcp-request inspect-delay": the content rules wait for bytes
     uint8_t res_inspecting; // "tcp-response inspect-delay": the response rules wait
+    uint8_t fe_done;    // the frontend's content rules decided, its backend is chosen
 };
+
+// While an inspect-delay runs and more bytes may come, a condition that those bytes may
+// change (a fetch's PTC_SMPF_MAYCHANGE: req.len, req.payload, req.ssl_sni...) stops the
+// rules, which run again from the first when bytes come, as HAProxy's ACL_TEST_MISS; a
+// run that ends without such a wait goes on at once. A host older than ABI 1.20 cannot
+// tell: there, a run in which no rule decided waits for the end of the delay.
+bool host_misses() { return host->abi_minor >= 20; }
+uint32_t partial_flag(bool inspecting, bool final)
+{
+    return inspecting && !final && host_misses() ? PTC_RULES_PARTIAL : 0;
+}
 
 // "tcp-request inspect-delay" of each frontend and "tcp-response inspect-delay" of each
 // backend, read once (post_config).
@@ -60,13 +72,15 @@ int post_config(ptc_modref*)
 // the response is forwarded only once they decided. "reject" closes the stream.
 void run_response_rules(ptc_stream* s, tcp_state* st, bool final)
 {
-    int r = host->rules_run(s, PTC_RULES_TCP_RES_CONTENT, host->stream_backend(s));
+    int r = host->rules_run(s, PTC_RULES_TCP_RES_CONTENT | partial_flag(st->res_inspecting, final),
+                            host->stream_backend(s));
     if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
         st->res_inspecting = 0;
         host->stream_close(s, PTC_CLOSE_ABORT);
         return;
     }
-    if (r == PTC_ACT_CONTINUE && st->res_inspecting && !final)
+    if (r == PTC_ACT_MISS ||
+        (!host_misses() && r == PTC_ACT_CONTINUE && st->res_inspecting && !final))
         return; // undecided: wait for more bytes
     if (st->res_inspecting) {
         st->res_inspecting = 0;
@@ -89,30 +103,46 @@ void relay_eof(ptc_stream* s, tcp_state* st)
         host->stream_close(s, PTC_CLOSE_FLUSH);
 }
 
-// The tcp-request content rules of the frontend, then of the backend. With "tcp-request
-// inspect-delay", a run in which no rule decided (no accept, reject...) waits for more
-// bytes, until the delay ends, the client's EOF or a full buffer (<final>): then the rules
-// run once more with what is there, as HAProxy evaluates them at the end of the delay.
+// The tcp-request content rules of the frontend, then (its backend chosen by use_backend
+// with the bytes they waited for) of the backend, as HAProxy's two analysers. With
+// "tcp-request inspect-delay", the rules wait for more bytes while a condition needs
+// them (see partial_flag), until the delay ends, the client's EOF or a full buffer
+// (<final>): then they run once more with what is there.
 // Returns true when the stream goes on (connect), false when it waits or was closed.
 bool run_content_rules(ptc_stream* s, tcp_state* st, bool final)
 {
-    int r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_frontend(s));
-    if (r == PTC_ACT_CONTINUE && st->inspecting && !final)
-        return false; // undecided: wait for more bytes
-    if (r == PTC_ACT_CONTINUE && host->stream_select_backend(s) == PTC_OK &&
-        host->stream_backend(s) != host->stream_frontend(s))
-        r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_backend(s));
-    if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
-        host->stream_close(s, PTC_CLOSE_ABORT); // "reject"
-        return false;
+    uint32_t partial = partial_flag(st->inspecting, final);
+    auto undecided = [&](int r) {
+        return r == PTC_ACT_MISS ||
+               (!host_misses() && r == PTC_ACT_CONTINUE && st->inspecting && !final);
+    };
+    int r;
+    if (!st->fe_done) {
+        r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT | partial, host->stream_frontend(s));
+        if (undecided(r))
+            return false; // wait for more bytes
+        if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
+            host->stream_close(s, PTC_CLOSE_ABORT); // "reject"
+            return false;
+        }
+        st->fe_done = 1;
+        if (host->stream_select_backend(s) != PTC_OK) { // no backend: closed as HAProxy
+            host->stream_close(s, PTC_CLOSE_FLUSH);
+            return false;
+        }
+    }
+    if (host->stream_backend(s) != host->stream_frontend(s)) {
+        r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT | partial, host->stream_backend(s));
+        if (undecided(r))
+            return false;
+        if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
+            host->stream_close(s, PTC_CLOSE_ABORT);
+            return false;
+        }
     }
     if (st->inspecting) {
         st->inspecting = 0;
         host->stream_set_timeout(s, PTC_TMO_CLIENT, PTC_TMO_DEFAULT);
-        if (host->stream_select_backend(s) != PTC_OK) { // use_backend sees the bytes now
-            host->stream_close(s, PTC_CLOSE_ABORT);
-            return false;
-        }
     }
     // bytes from the client wait in the buffer until the server is connected; the response
     // waits for the tcp-response rules when they have an inspect-delay
@@ -252,7 +282,9 @@ int f_ssl_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     uint32_t fl;
     if (hello_of(s, h, &fl) != hello::status::ok)
         return no_sample(out, fl);
-    uint16_t v = h.hello_type == 1 ? h.best_ver : h.record_ver;
+    // the ClientHello's legacy version, as HAProxy 2.6 (3.3 for a TLS 1.3 client: the
+    // supported_versions extension is not looked at)
+    uint16_t v = h.hello_type == 1 ? h.hello_ver : h.record_ver;
     out->type = PTC_SMP_SINT;
     out->flags = 0;
     out->u.sint = (int64_t)(v >> 8) * 65536 + (v & 0xff); // HAProxy: major * 65536 + minor

@@ -75,9 +75,12 @@
  *       proxy_timeout() knows "tarpit" ("timeout tarpit").
  *  1.15 ptc_host.pattern_change (runtime map/ACL changes of a pattern file shared by
  *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
+ *  1.20 PTC_RULES_PARTIAL (a rules_run flag) and PTC_ACT_MISS: with more data still
+ *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
+ *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 15
+#define PTC_ABI_MINOR 20
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

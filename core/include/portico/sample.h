@@ -111,6 +111,11 @@ typedef struct ptc_conv {
 #define PTC_RULES_HTTP_RES        5u /* http-response */
 #define PTC_RULES_HTTP_AFTER_RES  6u /* http-after-response */
 #define PTC_RULES_MAX             6u
+/* ABI 1.20: or'ed into rules_run's ruleset while more data may still come (an
+ * inspect-delay that has not ended): a condition that cannot be decided yet (a fetch
+ * answered PTC_SMPF_MAYCHANGE) stops the run with PTC_ACT_MISS. Without it, such a
+ * fetch counts as what it answered now (HAProxy's SMP_OPT_FINAL). */
+#define PTC_RULES_PARTIAL         0x100u
 
 /* Results of an action's exec (and of host->rules_run). */
 #define PTC_ACT_CONTINUE 0 /* go on with the next rule */
@@ -118,6 +123,8 @@ typedef struct ptc_conv {
 #define PTC_ACT_DONE     2 /* the action ended the transaction itself (deny, return,
                               redirect...): the owner must not forward it */
 #define PTC_ACT_YIELD    3 /* not finished: call this same action again when woken */
+#define PTC_ACT_MISS     4 /* (rules_run with PTC_RULES_PARTIAL, ABI 1.20) a condition
+                              needs more data: run the rule set again when it comes */
 #define PTC_ACT_ERROR    (-1) /* internal error: the owner answers 500 / closes */
 
 /* Parse an action's arguments. ctx->args[first] is the first word after the

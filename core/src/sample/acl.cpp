@@ -230,8 +230,12 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         }
         return x.release();
     }
-    if (!have_m)
+    if (!have_m) {
         m = default_match(x->expr->out_type);
+        // HAProxy's ACL keyword reads versions as "major.minor" (3.3 = TLS 1.2)
+        std::string_view fn = fetch_name(crit);
+        x->pats.dotted = fn == "req.ssl_ver" || fn == "req_ssl_ver";
+    }
     x->pats.m = m;
     x->pats.icase = icase;
     std::string op;
@@ -264,20 +268,22 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
     return x.release();
 }
 
-int acl_expr_eval(ptc_stream* s, const acl_expr* e)
+int acl_expr_eval(ptc_stream* s, const acl_expr* e, bool partial)
 {
     ptc_sample smp;
     if (!expr_eval(s, e->expr, &smp))
-        return 0;
+        return partial && (smp.flags & PTC_SMPF_MAYCHANGE) ? COND_MISS : COND_FALSE;
+    // a sample that more data may change: no match yet is "not yet" (a match is one)
+    int nomatch = partial && (smp.flags & PTC_SMPF_MAYCHANGE) ? COND_MISS : COND_FALSE;
     if (!e->auth_groups.empty()) [[unlikely]] {
         const userlist_conf* ul = g_config ? userlist_find(*g_config, e->auth_list) : nullptr;
         std::string_view user(smp.u.str.ptr, smp.u.str.len);
         for (auto& g : e->auth_groups)
             if (ul && userlist_in_group(*ul, user, g))
-                return 1;
-        return 0;
+                return COND_TRUE;
+        return nomatch;
     }
-    return pattern_match(e->pats, &smp) != nullptr;
+    return pattern_match(e->pats, &smp) ? COND_TRUE : nomatch;
 }
 
 namespace {
@@ -445,29 +451,43 @@ cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t
     return g_conds.back().get();
 }
 
-int cond_eval(ptc_stream* s, const cond* c)
+// Three-valued as HAProxy's ACLs: with <partial>, a term whose fetch may still change
+// is MISS; an alternative is FALSE if a term is FALSE, else MISS if one is MISS; the
+// condition is TRUE if an alternative is TRUE, else MISS if one is MISS ("unless" turns
+// TRUE and FALSE around, not MISS).
+int cond_eval(ptc_stream* s, const cond* c, bool partial)
 {
-    bool res = false;
+    int res = COND_FALSE;
     for (auto& alt : c->alts) {
-        bool all = true;
+        int all = COND_TRUE;
         for (const cond_term& t : alt) {
-            bool m = false;
-            for (auto& x : t.a->exprs)
-                if (acl_expr_eval(s, x.get())) {
-                    m = true;
+            int m = COND_FALSE;
+            for (auto& x : t.a->exprs) {
+                int r = acl_expr_eval(s, x.get(), partial);
+                if (r == COND_TRUE) {
+                    m = COND_TRUE;
                     break;
                 }
-            if (m == t.neg) {
-                all = false;
+                if (r == COND_MISS)
+                    m = COND_MISS;
+            }
+            if (m != COND_MISS && (m == COND_TRUE) == t.neg) {
+                all = COND_FALSE;
                 break;
             }
+            if (m == COND_MISS)
+                all = COND_MISS;
         }
-        if (all) {
-            res = true;
+        if (all == COND_TRUE) {
+            res = COND_TRUE;
             break;
         }
+        if (all == COND_MISS)
+            res = COND_MISS;
     }
-    return (res != c->unless) ? COND_TRUE : COND_FALSE;
+    if (res == COND_MISS)
+        return COND_MISS;
+    return ((res == COND_TRUE) != c->unless) ? COND_TRUE : COND_FALSE;
 }
 
 } // namespace smp

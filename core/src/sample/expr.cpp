@@ -636,13 +636,20 @@ int expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out)
     if (!(e->fn_priv ? e->fn_priv(s, e->args, e->nargs, out, e->priv)
                      : e->fn(s, e->args, e->nargs, out)))
         return 0;
+    // "more data may change the answer" belongs to the fetch: the converters keep it
+    uint32_t may = out->flags & PTC_SMPF_MAYCHANGE;
     for (const ptc_expr::step& st : e->convs) {
-        if (st.in_type != PTC_SMP_ANY && out->type != st.in_type && !sample_cast(out, st.in_type))
+        if (st.in_type != PTC_SMP_ANY && out->type != st.in_type && !sample_cast(out, st.in_type)) {
+            out->flags |= may;
             return 0;
+        }
         if (!(st.fn_priv ? st.fn_priv(s, st.args, st.nargs, out, st.priv)
-                         : st.fn(s, st.args, st.nargs, out)))
+                         : st.fn(s, st.args, st.nargs, out))) {
+            out->flags |= may;
             return 0;
+        }
     }
+    out->flags |= may;
     return 1;
 }
 

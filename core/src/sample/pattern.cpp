@@ -142,12 +142,38 @@ bool parse_int(std::string_view t, int64_t& v)
     return cfg::parse_int(t, -INT64_MAX, INT64_MAX, v);
 }
 
-bool parse_range(std::string_view t, std::string_view op, pattern& p, std::string& err)
+// "major[.minor]" as HAProxy's dotted versions (req.ssl_ver): major * 65536 + minor, each
+// below 65536.
+bool parse_dotted(std::string_view t, int64_t& v, std::string& err)
 {
+    size_t dot = t.find('.');
+    int64_t maj, min = 0;
+    std::string_view a = t.substr(0, dot);
+    if (a.empty() || !cfg::parse_int(a, 0, INT64_MAX, maj) ||
+        (dot != std::string_view::npos && !cfg::parse_int(t.substr(dot + 1), 0, INT64_MAX, min))) {
+        err = "'" + std::string(t) + "' is not a dotted number";
+        return false;
+    }
+    if (maj > 65535 || min > 65535) {
+        err = "'" + std::string(t) + "' contains too large a " +
+              (maj > 65535 ? "major" : "minor") + " value";
+        return false;
+    }
+    v = maj * 65536 + min;
+    return true;
+}
+
+bool parse_range(std::string_view t, std::string_view op, pattern& p, std::string& err,
+                 bool dotted)
+{
+    std::string derr; // a dotted number's own complaint
+    auto num = [&](std::string_view x, int64_t& v) {
+        return dotted ? parse_dotted(x, v, derr) : parse_int(x, v);
+    };
     if (!op.empty()) {
         int64_t v;
-        if (!parse_int(t, v)) {
-            err = "'" + std::string(t) + "' is not a number";
+        if (!num(t, v)) {
+            err = derr.empty() ? "'" + std::string(t) + "' is not a number" : derr;
             return false;
         }
         if (op == "eq") {
@@ -170,8 +196,8 @@ bool parse_range(std::string_view t, std::string_view op, pattern& p, std::strin
     }
     size_t colon = t.find(':');
     if (colon == std::string_view::npos) {
-        if (!parse_int(t, p.lo)) {
-            err = "'" + std::string(t) + "' is not a number or a range";
+        if (!num(t, p.lo)) {
+            err = derr.empty() ? "'" + std::string(t) + "' is not a number or a range" : derr;
             return false;
         }
         p.hi = p.lo;
@@ -179,9 +205,10 @@ bool parse_range(std::string_view t, std::string_view op, pattern& p, std::strin
         return true;
     }
     std::string_view a = t.substr(0, colon), b = t.substr(colon + 1);
-    if ((!a.empty() && !parse_int(a, p.lo)) || (!b.empty() && !parse_int(b, p.hi)) ||
+    if ((!a.empty() && !num(a, p.lo)) || (!b.empty() && !num(b, p.hi)) ||
         (a.empty() && b.empty())) {
-        err = "'" + std::string(t) + "' is not a valid range ('<min>:<max>')";
+        err = derr.empty() ? "'" + std::string(t) + "' is not a valid range ('<min>:<max>')"
+                           : derr;
         return false;
     }
     p.has_lo = !a.empty();
@@ -364,7 +391,7 @@ bool pattern_parse(const pattern_list& l, std::string_view text, std::string_vie
         return false;
     case match::integer:
     case match::len:
-        if (!parse_range(text, op, p, err))
+        if (!parse_range(text, op, p, err, l.dotted && l.m == match::integer))
             return false;
         break;
     case match::ip:

@@ -165,6 +165,8 @@ void (*g_rules_after_res_pre)(ptc_stream* s) = nullptr;
 
 int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
 {
+    bool partial = ruleset & PTC_RULES_PARTIAL;
+    ruleset &= ~PTC_RULES_PARTIAL;
     if (ruleset == PTC_RULES_HTTP_AFTER_RES && g_rules_after_res_pre)
         g_rules_after_res_pre(s);
     proxy* px = to_proxy(ppx);
@@ -175,8 +177,13 @@ int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
     smp::yield_get(s, ruleset, px, i);
     for (; i < rules.size(); i++) {
         const smp::rule* r = rules[i];
-        if (r->c && smp::cond_eval(s, r->c) != smp::COND_TRUE)
-            continue;
+        if (r->c) {
+            int c = smp::cond_eval(s, r->c, partial);
+            if (c == smp::COND_MISS)
+                return PTC_ACT_MISS; // run again from the first rule with more data
+            if (c != smp::COND_TRUE)
+                continue;
+        }
         int res = r->act->exec ? r->act->exec(s, r->state) : PTC_ACT_CONTINUE;
         switch (res) {
         case PTC_ACT_CONTINUE:

@@ -41,7 +41,8 @@
  *   portico::smp::cond* c = portico::smp::cond_parse(ctx, i, &next, use, err);
  *       ctx->args[i] must be "if" or "unless"; parses to the end of the line
  *       (next = ctx->argc) and resolves the ACLs of ctx->proxy. nullptr + err on error.
- *   int r = portico::smp::cond_eval(s, c);   // COND_TRUE / COND_FALSE / COND_MISS
+ *   int r = portico::smp::cond_eval(s, c[, partial]);   // COND_TRUE / COND_FALSE / COND_MISS
+ *       (COND_MISS only with <partial>: a fetch said more data may change its answer)
  *
  * Rules: host_rules_run() (sample_host.hpp). Per-stream data: stream_release() from
  * stream_free, txn_end() when an HTTP transaction ends (called by the logger from
@@ -90,7 +91,7 @@ enum cond_result : int { COND_FALSE = 0, COND_TRUE = 1, COND_MISS = 2 };
 struct cond;
 cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t use,
                  std::string& err);
-int cond_eval(ptc_stream* s, const cond* c);
+int cond_eval(ptc_stream* s, const cond* c, bool partial = false);
 
 // Where samples are available for a rule set / a section (PTC_USE_* mask).
 uint32_t ruleset_use(uint32_t ruleset);

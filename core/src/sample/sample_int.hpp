@@ -129,6 +129,7 @@ using sv_index = std::unordered_map<std::string, uint32_t, sv_hash, std::equal_t
 struct pattern_list {
     match m = match::str;
     bool icase = false;
+    bool dotted = false;               // integers written "major.minor" (req.ssl_ver's ACL)
     std::deque<pattern> pats;          // a deque: patterns never move (values are pointed to)
     // Indexes (positions in pats, the first of equal keys), kept by pattern_add, so that a
     // list of 100 000 costs about what a list of 10 costs per match, as in HAProxy:
@@ -231,7 +232,7 @@ struct cond {
 // Parses "<criterion> [flags] [operator] <value>..." from words [first, end).
 acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& w, size_t first,
                          size_t end, std::string& err);
-int acl_expr_eval(ptc_stream* s, const acl_expr* e);
+int acl_expr_eval(ptc_stream* s, const acl_expr* e, bool partial = false);
 
 // ---- rules -------------------------------------------------------------------------------
 
