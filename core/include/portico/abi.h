@@ -75,9 +75,12 @@
  *       proxy_timeout() knows "tarpit" ("timeout tarpit").
  *  1.15 ptc_host.pattern_change (runtime map/ACL changes of a pattern file shared by
  *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
+ *  1.16 ptc_host.action_compile / action_exec (ptc_act_rule): an action of a rule set built
+ *       from its words at run time and run on a stream (Lua's TXN:set_tos, set_mark,
+ *       set_loglevel, set_priority_*, HTTP:req_rep_header...).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 15
+#define PTC_ABI_MINOR 16
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

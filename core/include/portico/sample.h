@@ -147,6 +147,10 @@ typedef struct ptc_logfmt ptc_logfmt;
 /* A compiled sample expression, owned by the host. */
 typedef struct ptc_expr ptc_expr;
 
+/* An action compiled at run time by host->action_compile, owned by the host (since
+ * 1.16). */
+typedef struct ptc_act_rule ptc_act_rule;
+
 /* A compiled condition ("if"/"unless" ...), owned by the host (since 1.10). */
 typedef struct ptc_cond ptc_cond;
 
