@@ -77,7 +77,8 @@
  *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
  *  1.16 ptc_host.action_compile / action_exec (ptc_act_rule): an action of a rule set built
  *       from its words at run time and run on a stream (Lua's TXN:set_tos, set_mark,
- *       set_loglevel, set_priority_*, HTTP:req_rep_header...).
+ *       set_loglevel, set_priority_*, HTTP:req_rep_header...); ptc_log_txn.level (the
+ *       level "set-log-level" gave the transaction's log line).
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 16

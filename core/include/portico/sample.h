@@ -169,6 +169,10 @@ typedef struct ptc_log_txn {
     uint64_t bytes_out;     /* response bytes of this transaction (%B) */
     uint32_t retries;       /* connection retries (%rc) */
     uint32_t flags;         /* PTC_LOG_TXN_* (since 1.5; 0 before) */
+    uint32_t level;         /* since 1.16: the line's syslog level plus one, as
+                               "set-log-level" chose it (1 emerg .. 8 debug); 0: the
+                               logger's own (info, err for errors with "option
+                               log-separate-errors") */
 } ptc_log_txn;
 
 /* ptc_log_txn.flags (since 1.5). */
