@@ -105,6 +105,9 @@ struct run_ctx {
     double started = 0;        // start of the current resume
     uint64_t timeout = 0;
     bool done = false;         // txn:done() / core.done()
+    bool has_reply = false;    // txn:done(reply): the response to send once it returned
+    int reply_code = 0;
+    std::string reply_head, reply_body;
     lua_Integer ret = 0;       // an action's return value (act.*), 0 = act.CONTINUE
     const char* what = "";     // "action", "service", "task"
     std::string name;
@@ -579,8 +582,99 @@ int l_res_set_status(lua_State* l)
     return 0; // HAProxy's returns nothing
 }
 
-// req_rep_header(name, regex, replace): done in Lua on every occurrence (Lua patterns are
-// not PCRE: refused until Regex exists).
+// ---- actions of the configuration run from Lua (host->action_compile, ABI 1.16) ----------
+// TXN:set_tos, HTTP:req_rep_header and the others build the action that configuration line
+// would be ("set-tos 4", "replace-header x-a ^a(.*) b\1"), once per distinct line and
+// proxy, and run it on the stream: the same code as the rules, nothing re-implemented.
+
+std::unordered_map<std::string, ptc_act_rule*> g_rules_cache;
+constexpr size_t k_max_rules = 4096;
+
+bool rules_abi() { return H->abi_minor >= 16 && H->action_compile && H->action_exec; }
+
+// The compiled rule of <words> in rule set rs for s's frontend, or NULL with err set.
+ptc_act_rule* rule_get(ptc_stream* s, uint32_t rs, const std::vector<std::string>& words,
+                       std::string& err)
+{
+    ptc_proxy* px = H->stream_frontend(s);
+    std::string key = std::to_string((uintptr_t)px) + '\0' + std::to_string(rs);
+    for (const std::string& w : words)
+        key += '\0' + w;
+    auto it = g_rules_cache.find(key);
+    if (it != g_rules_cache.end())
+        return it->second;
+    if (g_rules_cache.size() >= k_max_rules) {
+        err = "too many distinct actions built from Lua (4096)";
+        return nullptr;
+    }
+    std::vector<ptc_str> a;
+    for (const std::string& w : words)
+        a.push_back(ptc_str{w.data(), w.size()});
+    char buf[512] = "";
+    ptc_act_rule* r = H->action_compile(px, rs, (uint32_t)a.size(), a.data(), buf, sizeof(buf));
+    if (!r) {
+        err = buf;
+        return nullptr;
+    }
+    g_rules_cache.emplace(std::move(key), r);
+    return r;
+}
+
+// Runs <words> in the first rule set of <sets> (0: skipped) that has the action. Raises a
+// Lua error when none has it.
+int rule_run(lua_State* l, ptc_stream* s, std::initializer_list<uint32_t> sets,
+             const std::vector<std::string>& words, const char* what)
+{
+    if (!rules_abi())
+        return luaL_error(l, "%s: this portico cannot build actions (ABI 1.16)", what);
+    std::string err, first;
+    for (uint32_t rs : sets) {
+        if (!rs)
+            continue;
+        if (ptc_act_rule* r = rule_get(s, rs, words, err))
+            return H->action_exec(s, r);
+        if (first.empty())
+            first = err;
+    }
+    return luaL_error(l, "%s: %s", what, first.c_str());
+}
+
+// '%' starts a log-format directive in the action's replacement: "%%" is a plain '%'.
+std::string lf_escape(std::string_view v)
+{
+    std::string o;
+    for (char c : v) {
+        o += c;
+        if (c == '%')
+            o += '%';
+    }
+    return o;
+}
+
+// HTTP:req_rep_header / req_rep_value / res_rep_header / res_rep_value(name, regex,
+// replace): as the replace-header / replace-value actions (PCRE matched against each whole
+// value, or each comma-separated element; \0..\9 in <replace>).
+template <uint32_t RS, bool Value> int l_rep_header(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    ptc_str n = arg_str(l, 2), re = arg_str(l, 3), rep = arg_str(l, 4);
+    const char* what = RS == PTC_RULES_HTTP_REQ ? (Value ? "req_rep_value" : "req_rep_header")
+                                                : (Value ? "res_rep_value" : "res_rep_header");
+    // HAProxy raises an error for the other direction's message
+    lua_getfield(l, 1, "__rs");
+    lua_Integer cur = lua_tointeger(l, -1);
+    lua_pop(l, 1);
+    bool res_phase = cur == PTC_RULES_HTTP_RES || cur == PTC_RULES_HTTP_AFTER_RES;
+    if ((RS == PTC_RULES_HTTP_REQ && res_phase) ||
+        (RS == PTC_RULES_HTTP_RES && cur == PTC_RULES_HTTP_REQ))
+        return luaL_error(l, "%s: not available in this direction", what);
+    rule_run(l, s, {RS},
+             {Value ? "replace-value" : "replace-header", std::string(n.ptr, n.len),
+              std::string(re.ptr, re.len), lf_escape({rep.ptr, rep.len})},
+             what);
+    return 0;
+}
+
 int l_missing(lua_State* l)
 {
     return luaL_error(l, "%s is not supported yet by portico",
@@ -622,10 +716,24 @@ int l_unset_var(lua_State* l)
     return 0;
 }
 
+void reply_build(lua_State* l, ptc_stream* s, int idx, run_ctx* rc);
+bool http_has_reply_raw();
+
+// txn:done([reply]) (and core.done()): ends the action; in an HTTP rule, a Reply given is
+// sent to the client first (HAProxy 2.6's txn:done(reply)).
 int l_done(lua_State* l)
 {
     if (!g_cur || !lua_isyieldable(l))
         return luaL_error(l, "done() outside an action");
+    if (lua_istable(l, 1) && lua_istable(l, 2) && g_cur->s) {
+        lua_getfield(l, 1, "http");
+        bool http = !lua_isnil(l, -1);
+        lua_pop(l, 1);
+        if (http && !http_has_reply_raw())
+            return luaL_error(l, "txn:done(reply): the http module is too old");
+        if (http)
+            reply_build(l, g_cur->s, 2, g_cur);
+    }
     g_cur->done = true;
     return lua_yield(l, 0);
 }
@@ -673,6 +781,282 @@ int l_set_priv(lua_State* l)
     return 0;
 }
 
+// ---- TXN:set_loglevel / set_tos / set_mark / set_priority_class / set_priority_offset ----
+// The set-log-level, set-tos, set-mark and set-priority-* actions, run in the rule set of
+// the Lua action (else the first rule set that has them).
+
+uint32_t txn_ruleset(lua_State* l)
+{
+    lua_getfield(l, 1, "__rs");
+    uint32_t rs = (uint32_t)lua_tointeger(l, -1);
+    lua_pop(l, 1);
+    return rs;
+}
+
+int l_set_loglevel(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_Integer lvl = luaL_checkinteger(l, 2);
+    static const char* const names[] = {"emerg", "alert", "crit", "err",
+                                        "warning", "notice", "info", "debug"};
+    if (lvl < 0 || lvl > 7)
+        return luaL_argerror(l, 2, "Bad log level. It must be between 0 and 7");
+    // HAProxy 2.6 stores the number where the log code expects the level plus one: the
+    // line is sent one level more severe (core.err gives crit), core.emerg changes nothing
+    if (lua_getfield(l, 1, "http") == LUA_TNIL)
+        return luaL_error(l, "set_loglevel: not supported yet by portico outside an HTTP "
+                             "transaction");
+    lua_pop(l, 1);
+    if (lvl == 0)
+        return 0;
+    uint32_t rs = txn_ruleset(l);
+    rule_run(l, s, {rs == PTC_RULES_HTTP_RES ? PTC_RULES_HTTP_RES : PTC_RULES_HTTP_REQ},
+             {"set-log-level", names[lvl - 1]}, "set_loglevel");
+    return 0;
+}
+
+template <bool Tos> int l_set_sockopt(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_Integer v = luaL_checkinteger(l, 2);
+    rule_run(l, s, {txn_ruleset(l), PTC_RULES_TCP_REQ_CONTENT, PTC_RULES_HTTP_REQ,
+                    PTC_RULES_HTTP_RES, PTC_RULES_TCP_RES_CONTENT},
+             {Tos ? "set-tos" : "set-mark", std::to_string((uint32_t)v)},
+             Tos ? "set_tos" : "set_mark");
+    return 0;
+}
+
+template <bool Offset> int l_set_priority(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_Integer v = luaL_checkinteger(l, 2);
+    // the value reaches the action through the lua.__in fetch (one rule for every value)
+    g_conv_in = ptc_sample{};
+    g_conv_in.type = PTC_SMP_SINT;
+    g_conv_in.u.sint = v;
+    rule_run(l, s, {txn_ruleset(l), PTC_RULES_HTTP_REQ, PTC_RULES_TCP_REQ_CONTENT},
+             {Offset ? "set-priority-offset" : "set-priority-class", "lua.__in"},
+             Offset ? "set_priority_offset" : "set_priority_class");
+    return 0;
+}
+
+// ---- Reply (txn:reply) --------------------------------------------------------------------
+
+const char* reason_of(int code)
+{
+    if (HTTP && HTTP->size >= offsetof(ptc_http_api, reason_phrase) +
+                                  sizeof(HTTP->reason_phrase))
+        return HTTP->reason_phrase(code);
+    return "";
+}
+
+bool http_has_reply_raw()
+{
+    return HTTP && HTTP->size >= offsetof(ptc_http_api, reply_raw) + sizeof(HTTP->reply_raw);
+}
+
+// txn:reply([{status=, reason=, headers=, body=}]): a Reply, HAProxy 2.6's way (the reason
+// given in the table is not kept: the status's own phrase is used).
+int l_txn_reply(lua_State* l)
+{
+    check_stream(l, 1);
+    if (lua_getfield(l, 1, "http") == LUA_TNIL)
+        return luaL_error(l, "txn object is not an HTTP transaction.");
+    lua_pop(l, 1);
+    lua_Integer status = 200;
+    bool has_arg = lua_istable(l, 2);
+    if (has_arg && lua_getfield(l, 2, "status") == LUA_TNUMBER)
+        status = lua_tointeger(l, -1);
+    if (has_arg)
+        lua_pop(l, 1);
+    lua_createtable(l, 0, 4);
+    lua_pushinteger(l, status);
+    lua_setfield(l, -2, "status");
+    lua_pushstring(l, reason_of((int)status));
+    lua_setfield(l, -2, "reason");
+    if (has_arg && lua_getfield(l, 2, "body") == LUA_TSTRING)
+        lua_setfield(l, -2, "body");
+    else if (has_arg)
+        lua_pop(l, 1);
+    lua_newtable(l); // headers: name -> { values }
+    if (has_arg && lua_getfield(l, 2, "headers") == LUA_TTABLE) {
+        int src = lua_gettop(l), dst = src - 1;
+        lua_pushnil(l);
+        while (lua_next(l, src)) {
+            if (lua_type(l, -2) != LUA_TSTRING ||
+                (lua_type(l, -1) != LUA_TSTRING && lua_type(l, -1) != LUA_TNUMBER &&
+                 !lua_istable(l, -1))) {
+                lua_pop(l, 1);
+                continue;
+            }
+            lua_newtable(l);
+            if (lua_istable(l, -2)) {
+                lua_pushnil(l);
+                while (lua_next(l, -3)) {
+                    if (lua_isstring(l, -1))
+                        lua_rawseti(l, -3, (lua_Integer)lua_rawlen(l, -3) + 1);
+                    else
+                        lua_pop(l, 1);
+                }
+            } else {
+                lua_pushvalue(l, -2);
+                lua_rawseti(l, -2, 1);
+            }
+            lua_pushvalue(l, -3);
+            lua_insert(l, -2);
+            lua_settable(l, dst);
+            lua_pop(l, 1);
+        }
+    }
+    if (has_arg)
+        lua_pop(l, 1);
+    lua_setfield(l, -2, "headers");
+    luaL_setmetatable(l, "portico.reply");
+    return 1;
+}
+
+int l_reply_set_status(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_Integer st = luaL_checkinteger(l, 2);
+    const char* reason = luaL_optstring(l, 3, nullptr);
+    if (st < 100 || st > 599) {
+        lua_pushboolean(l, 0);
+        return 1;
+    }
+    lua_pushinteger(l, st);
+    lua_setfield(l, 1, "status");
+    lua_pushstring(l, reason ? reason : reason_of((int)st));
+    lua_setfield(l, 1, "reason");
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+int l_reply_add_header(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    const char* name = luaL_checkstring(l, 2);
+    luaL_checkstring(l, 3);
+    int t = lua_getfield(l, 1, "headers");
+    if (t != LUA_TTABLE)
+        return luaL_error(l, "Reply['headers'] is expected to a an array. %s found",
+                          lua_typename(l, t));
+    t = lua_getfield(l, -1, name);
+    if (t == LUA_TNIL) {
+        lua_pop(l, 1);
+        lua_newtable(l);
+        lua_pushvalue(l, -1);
+        lua_setfield(l, -3, name);
+    } else if (t != LUA_TTABLE)
+        return luaL_error(l, "Reply['headers']['%s'] is expected to be an array. %s found",
+                          name, lua_typename(l, t));
+    lua_pushvalue(l, 3);
+    lua_rawseti(l, -2, (lua_Integer)lua_rawlen(l, -2) + 1);
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+int l_reply_del_header(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    const char* name = luaL_checkstring(l, 2);
+    int t = lua_getfield(l, 1, "headers");
+    if (t != LUA_TTABLE)
+        return luaL_error(l, "Reply['headers'] is expected to be an array. %s found",
+                          lua_typename(l, t));
+    lua_pushnil(l);
+    lua_setfield(l, -2, name);
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+int l_reply_set_body(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    luaL_checkstring(l, 2);
+    lua_pushvalue(l, 2);
+    lua_setfield(l, 1, "body");
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+ptc_expr* compile(const std::string& text);
+
+// Writes the Reply at idx into rc (txn:done(reply)) as HAProxy 2.6 writes it: the status
+// line in the request's HTTP version, the headers (content-length dropped), then
+// "content-length" with the body's size unless a transfer-encoding says chunked. The
+// action sends it once the coroutine returned (sending can end the stream).
+void reply_build(lua_State* l, ptc_stream* s, int idx, run_ctx* rc)
+{
+    idx = lua_absindex(l, idx);
+    int code = 200;
+    std::string status = "200";
+    if (lua_getfield(l, idx, "status") == LUA_TNUMBER) {
+        code = (int)lua_tointeger(l, -1);
+        status = lua_tostring(l, -1);
+    }
+    lua_pop(l, 1);
+    std::string reason = reason_of(code);
+    if (lua_getfield(l, idx, "reason") == LUA_TSTRING)
+        reason = lua_tostring(l, -1);
+    lua_pop(l, 1);
+    std::string body;
+    if (lua_getfield(l, idx, "body") == LUA_TSTRING) {
+        size_t n;
+        const char* p = lua_tolstring(l, -1, &n);
+        body.assign(p, n);
+    }
+    lua_pop(l, 1);
+    std::string ver = "HTTP/1.1";
+    if (ptc_expr* e = compile("req.ver")) {
+        ptc_sample v{};
+        if (H->expr_eval(s, e, &v) && (v.type == PTC_SMP_STR || v.type == PTC_SMP_BIN) &&
+            std::string_view(v.u.str.ptr, v.u.str.len) == "1.0")
+            ver = "HTTP/1.0";
+    }
+    std::string head = ver + " " + status + " " + reason + "\r\n";
+    bool chunked = false;
+    if (lua_getfield(l, idx, "headers") == LUA_TTABLE) {
+        lua_pushnil(l);
+        while (lua_next(l, -2)) {
+            if (lua_type(l, -2) == LUA_TSTRING && lua_istable(l, -1)) {
+                std::string name = lua_tostring(l, -2);
+                if (strcasecmp(name.c_str(), "content-length") != 0) {
+                    lua_pushnil(l);
+                    while (lua_next(l, -2)) {
+                        if (lua_isstring(l, -1)) {
+                            size_t n;
+                            const char* v = lua_tolstring(l, -1, &n);
+                            std::string_view val(v, n);
+                            if (!strcasecmp(name.c_str(), "transfer-encoding")) {
+                                size_t c = val.rfind(',');
+                                std::string_view last = c == std::string_view::npos
+                                                            ? val : val.substr(c + 1);
+                                while (!last.empty() && (last[0] == ' ' || last[0] == '\t'))
+                                    last.remove_prefix(1);
+                                chunked = last.size() >= 7 &&
+                                          !strncasecmp(last.data(), "chunked", 7);
+                            }
+                            head += name + ": ";
+                            head.append(v, n);
+                            head += "\r\n";
+                        }
+                        lua_pop(l, 1);
+                    }
+                }
+            }
+            lua_pop(l, 1);
+        }
+    }
+    lua_pop(l, 1);
+    if (!chunked)
+        head += "content-length: " + std::to_string(body.size()) + "\r\n";
+    rc->has_reply = true;
+    rc->reply_code = code;
+    rc->reply_head = std::move(head);
+    rc->reply_body = std::move(body);
+}
+
 // Pushes a new object {[0]=s} with the named metatable.
 void push_obj(lua_State* l, ptc_stream* s, const char* mt)
 {
@@ -691,9 +1075,12 @@ void push_samples(lua_State* l, ptc_stream* s, bool conv, bool str)
     lua_setfield(l, -2, "__str");
 }
 
-void push_txn(lua_State* l, ptc_stream* s, bool http)
+// rs: the rule set the action runs in (0: a fetch or a converter).
+void push_txn(lua_State* l, ptc_stream* s, bool http, uint32_t rs = 0)
 {
     push_obj(l, s, "portico.txn");
+    lua_pushinteger(l, rs);
+    lua_setfield(l, -2, "__rs");
     push_samples(l, s, false, false);
     lua_setfield(l, -2, "f");
     push_samples(l, s, false, true);
@@ -704,6 +1091,8 @@ void push_txn(lua_State* l, ptc_stream* s, bool http)
     lua_setfield(l, -2, "sc");
     if (http) {
         push_obj(l, s, "portico.http");
+        lua_pushinteger(l, rs);
+        lua_setfield(l, -2, "__rs");
         lua_setfield(l, -2, "http");
     }
 }
@@ -1432,14 +1821,14 @@ void create_state()
         {"req_set_query", l_req_set_line<PTC_HTTP_LINE_QUERY>},
         {"req_set_uri", l_req_set_line<PTC_HTTP_LINE_URI>},
         {"res_set_status", l_res_set_status},
+        {"req_rep_header", l_rep_header<PTC_RULES_HTTP_REQ, false>},
+        {"req_rep_value", l_rep_header<PTC_RULES_HTTP_REQ, true>},
+        {"res_rep_header", l_rep_header<PTC_RULES_HTTP_RES, false>},
+        {"res_rep_value", l_rep_header<PTC_RULES_HTTP_RES, true>},
         {nullptr, nullptr},
     };
     luaL_newmetatable(L, "portico.http");
     luaL_newlib(L, http_fns);
-    for (const char* m : {"req_rep_header", "req_rep_value", "res_rep_header", "res_rep_value"}) {
-        std::string full = std::string("HTTP:") + m;
-        set_missing(L, m, keep(full));
-    }
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
@@ -1457,13 +1846,28 @@ void create_state()
         {"Alert", l_txn_alert},
         {"get_priv", l_get_priv},
         {"set_priv", l_set_priv},
+        {"set_loglevel", l_set_loglevel},
+        {"set_tos", l_set_sockopt<true>},
+        {"set_mark", l_set_sockopt<false>},
+        {"set_priority_class", l_set_priority<false>},
+        {"set_priority_offset", l_set_priority<true>},
+        {"reply", l_txn_reply},
         {nullptr, nullptr},
     };
+    static const luaL_Reg reply_fns[] = {
+        {"set_status", l_reply_set_status},
+        {"add_header", l_reply_add_header},
+        {"del_header", l_reply_del_header},
+        {"set_body", l_reply_set_body},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.reply");
+    luaL_newlib(L, reply_fns);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
     luaL_newmetatable(L, "portico.txn");
     luaL_newlib(L, txn_fns);
-    for (const char* m : {"set_loglevel", "set_tos", "set_mark",
-                          "set_priority_class", "set_priority_offset", "get_headers",
-                          "reply"}) {
+    for (const char* m : {"get_headers"}) {
         std::string full = std::string("TXN:") + m;
         set_missing(L, m, keep(full));
     }
@@ -1582,7 +1986,7 @@ int act_exec(ptc_stream* s, void* state)
         rc = ss->act = run_new(as->f, s, "action", C.session_to);
         bool http = as->ruleset == PTC_RULES_HTTP_REQ || as->ruleset == PTC_RULES_HTTP_RES ||
                     as->ruleset == PTC_RULES_HTTP_AFTER_RES;
-        push_txn(rc->co, s, http && HTTP);
+        push_txn(rc->co, s, http && HTTP, as->ruleset);
         for (const std::string& a : as->args)
             lua_pushlstring(rc->co, a.data(), a.size());
         st = run_resume(rc, 1 + (int)as->args.size());
@@ -1599,7 +2003,16 @@ int act_exec(ptc_stream* s, void* state)
     }
     bool done = rc->done;
     lua_Integer ret = rc->ret;
+    bool has_reply = rc->has_reply;
+    int code = rc->reply_code;
+    std::string head = std::move(rc->reply_head), body = std::move(rc->reply_body);
     run_free(rc);
+    ss->act = nullptr;
+    if (done && has_reply)
+        return HTTP->reply_raw(s, code, ptc_str{head.data(), head.size()},
+                               ptc_str{body.data(), body.size()}) == PTC_ACT_DONE
+                   ? PTC_ACT_DONE
+                   : PTC_ACT_ERROR;
     ss->act = nullptr;
     bool tcp = as->ruleset == PTC_RULES_TCP_REQ_CONTENT || as->ruleset == PTC_RULES_TCP_RES_CONTENT;
     // act.STOP 1, act.ERROR 3, act.DONE 4, act.DENY 5, act.ABORT 6 (HAProxy's values)
