@@ -25,6 +25,8 @@ struct tcp_state {
     uint8_t res_shut;   // server EOF relayed to the client
     uint8_t inspecting; // "tcp-request inspect-delay": the content rules wait for bytes
     uint8_t res_inspecting; // "tcp-response inspect-delay": the response rules wait
+    uint8_t yielded;    // a content rule yielded (a Lua action waits): run them again
+                        // (1: the frontend's, 2: the backend's)
 };
 
 // "tcp-request inspect-delay" of each frontend and "tcp-response inspect-delay" of each
@@ -96,12 +98,24 @@ void relay_eof(ptc_stream* s, tcp_state* st)
 // Returns true when the stream goes on (connect), false when it waits or was closed.
 bool run_content_rules(ptc_stream* s, tcp_state* st, bool final)
 {
-    int r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_frontend(s));
+    // A rule that yields (a Lua action that waits, or a service that took the stream with
+    // stream_set_applet, which then receives its events) is run again when woken.
+    int r = PTC_ACT_CONTINUE;
+    if (st->yielded != 2) { // 2: the backend's rules yielded, the frontend's were done
+        r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_frontend(s));
+        st->yielded = r == PTC_ACT_YIELD;
+        if (st->yielded)
+            return false;
+    }
     if (r == PTC_ACT_CONTINUE && st->inspecting && !final)
         return false; // undecided: wait for more bytes
     if (r == PTC_ACT_CONTINUE && host->stream_select_backend(s) == PTC_OK &&
-        host->stream_backend(s) != host->stream_frontend(s))
+        host->stream_backend(s) != host->stream_frontend(s)) {
         r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, host->stream_backend(s));
+        st->yielded = r == PTC_ACT_YIELD ? 2 : 0;
+        if (st->yielded)
+            return false;
+    }
     if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
         host->stream_close(s, PTC_CLOSE_ABORT); // "reject"
         return false;
@@ -140,6 +154,18 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
             host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, delay);
         }
         run_content_rules(s, st, false);
+        return PTC_CONTINUE;
+    }
+    if (st->yielded) {
+        if (ev & PTC_EV_CLI_ERROR) {
+            host->stream_close(s, PTC_CLOSE_ABORT);
+            return PTC_CONTINUE;
+        }
+        uint32_t fl = host->chan_flags(s, PTC_DIR_REQ);
+        bool final = !st->inspecting || (ev & PTC_EV_CLI_TIMEOUT) || (fl & PTC_CHAN_EOF) ||
+                     host->chan_room(s, PTC_DIR_REQ) == 0;
+        if (run_content_rules(s, st, final))
+            relay_eof(s, st);
         return PTC_CONTINUE;
     }
     if (st->inspecting) {

@@ -78,7 +78,9 @@
  *  1.16 ptc_host.action_compile / action_exec (ptc_act_rule): an action of a rule set built
  *       from its words at run time and run on a stream (Lua's TXN:set_tos, set_mark,
  *       set_loglevel, set_priority_*, HTTP:req_rep_header...); ptc_log_txn.level (the
- *       level "set-log-level" gave the transaction's log line).
+ *       level "set-log-level" gave the transaction's log line); ptc_host.stream_set_applet
+ *       (a module's service takes a TCP stream's events: "tcp-request content use-service",
+ *       Lua's AppletTCP).
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 16

@@ -536,6 +536,16 @@ typedef struct ptc_host {
     /** Run a rule built by action_compile on stream `s`, in the phase its rule set runs
      *  in; returns the action's PTC_ACT_* result. Worker. Since 1.16. */
     int (*action_exec)(ptc_stream *s, const ptc_act_rule *rule);
+
+    /* ---- services of TCP streams (1.16) ---- */
+    /** From now on, deliver the stream's events to `fn` (called with `ctx` as its state)
+     *  instead of its protocol handler: a module's service answers the client itself
+     *  ("tcp-request content use-service", Lua's AppletTCP). The stream is woken
+     *  (PTC_EV_WAKE) at once. A content rule that calls it returns PTC_ACT_YIELD. The
+     *  module frees `ctx` in its PTC_PHASE_CLOSE hook. Worker. Since 1.16. */
+    void (*stream_set_applet)(ptc_stream *s,
+                              int (*fn)(ptc_stream *s, void *ctx, uint32_t events),
+                              void *ctx);
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */

@@ -638,6 +638,7 @@ const ptc_host g_host = {
     .pattern_change = smp::host_pattern_change,
     .action_compile = smp::host_action_compile,
     .action_exec = smp::host_action_exec,
+    .stream_set_applet = host_stream_set_applet,
 };
 
 } // namespace portico
