@@ -88,6 +88,7 @@ struct lfn {
 };
 
 std::deque<lfn> g_fns;
+std::map<std::string, lfn*> g_tcp_svcs; // "lua.<name>" -> a TCP service (AppletTCP)
 std::map<std::string, lfn*> g_actions; // bare name -> entry
 std::vector<int> g_inits;              // refs of register_init functions
 std::vector<lfn*> g_tasks;
@@ -117,8 +118,11 @@ run_ctx* g_cur; // the run being resumed (nullptr: a plain call)
 double g_call_start;
 uint64_t g_call_timeout;
 
+struct tcp_app;
+
 struct sstate {
     run_ctx* act;
+    tcp_app* app; // a TCP service (AppletTCP) running on the stream
 };
 
 void count_hook(lua_State* l, lua_Debug*)
@@ -1277,8 +1281,19 @@ int l_register_service(lua_State* l)
     luaL_checktype(l, 3, LUA_TFUNCTION);
     if (!in_master_parse)
         return luaL_error(l, "register_service: only while the configuration is read");
+    if (mode == "tcp") {
+        if (g_tcp_svcs.count("lua." + name))
+            return luaL_error(l, "register_service: service '%s' is already registered",
+                              name.c_str());
+        g_fns.push_back(lfn{K_SERVICE_TCP, "lua." + name});
+        lfn* f = &g_fns.back();
+        lua_pushvalue(l, 3);
+        f->ref = luaL_ref(l, LUA_REGISTRYINDEX);
+        g_tcp_svcs[f->name] = f;
+        return 0;
+    }
     if (mode != "http")
-        return luaL_error(l, "register_service: mode '%s' is not supported yet by portico",
+        return luaL_error(l, "register_service: mode '%s' is unknown (http or tcp expected)",
                           mode.c_str());
     g_fns.push_back(lfn{K_SERVICE_HTTP, "lua." + name});
     lfn* f = &g_fns.back();
@@ -2057,6 +2072,8 @@ int act_exec(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+void tcp_app_free(tcp_app* a);
+
 int close_hook(ptc_stream* s, void*, void*)
 {
     sstate* ss = (sstate*)H->stream_modstate(SELF, s);
@@ -2064,7 +2081,255 @@ int close_hook(ptc_stream* s, void*, void*)
         run_free(ss->act);
         ss->act = nullptr;
     }
+    if (ss && ss->app) {
+        tcp_app_free(ss->app);
+        ss->app = nullptr;
+    }
     return PTC_CONTINUE;
+}
+
+// ---- TCP services (AppletTCP) -------------------------------------------------------------
+// "tcp-request content use-service lua.<name>": the action hands the stream's events to
+// the service (host->stream_set_applet, ABI 1.16), whose coroutine reads the client's bytes
+// (getline, receive) and writes the answer (send); when the function returns, what it
+// sent is flushed and the connection closed.
+
+struct tcp_app {
+    run_ctx* rc = nullptr;
+    ptc_stream* s = nullptr;
+    std::string in;        // bytes taken from the request channel, not yet read by Lua
+    std::string out;       // bytes of send() not yet in the response channel
+    bool eof = false;      // the client closed its side (or broke)
+    bool started = false;  // the function was called
+    bool io_wait = false;  // the coroutine waits for bytes or room, not for a timer
+    bool finished = false; // the function returned
+    bool closed = false;   // stream_close() was called
+};
+
+void tcp_app_free(tcp_app* a)
+{
+    run_free(a->rc);
+    delete a;
+}
+
+tcp_app* tcp_ctx(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__tcp");
+    tcp_app* a = (tcp_app*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!a || a->closed)
+        luaL_error(l, "AppletTCP used outside its service");
+    return a;
+}
+
+// Moves the client's pending bytes into a->in.
+void tcp_pull(tcp_app* a)
+{
+    ptc_str d{};
+    uint32_t fl = H->chan_data(a->s, PTC_DIR_REQ, &d);
+    if (d.len) {
+        a->in.append(d.ptr, d.len);
+        H->chan_skip(a->s, PTC_DIR_REQ, d.len);
+    }
+    if (fl & (PTC_CHAN_EOF | PTC_CHAN_ERROR))
+        a->eof = true;
+}
+
+// Moves a->out into the response channel; true when all of it went.
+bool tcp_flush(tcp_app* a)
+{
+    while (!a->out.empty()) {
+        size_t room = H->chan_room(a->s, PTC_DIR_RES);
+        size_t n = std::min(room, a->out.size());
+        if (!n || H->chan_append(a->s, PTC_DIR_RES, a->out.data(), n) != PTC_OK)
+            return false;
+        H->chan_forward(a->s, PTC_DIR_RES, n);
+        a->out.erase(0, n);
+    }
+    return true;
+}
+
+int tcp_wait(lua_State* l, tcp_app* a, lua_KFunction k)
+{
+    if (!g_cur || !lua_isyieldable(l))
+        return luaL_error(l, "AppletTCP: cannot wait here");
+    a->io_wait = true;
+    g_cur->wake_at = 0;
+    return lua_yieldk(l, 0, 0, k);
+}
+
+std::string take(std::string& s, size_t n)
+{
+    std::string r = s.substr(0, n);
+    s.erase(0, n);
+    return r;
+}
+
+// getline(): a line with its '\n', or what is left when the client closed ("" at the end).
+int l_tcp_getline_k(lua_State* l, int, lua_KContext)
+{
+    tcp_app* a = tcp_ctx(l);
+    tcp_pull(a);
+    size_t e = a->in.find('\n');
+    if (e != std::string::npos || a->eof) {
+        std::string r = take(a->in, e == std::string::npos ? a->in.size() : e + 1);
+        lua_pushlstring(l, r.data(), r.size());
+        return 1;
+    }
+    return tcp_wait(l, a, l_tcp_getline_k);
+}
+int l_tcp_getline(lua_State* l) { return l_tcp_getline_k(l, 0, 0); }
+
+// receive([size]): <size> bytes (fewer when the client closed first), or without a size
+// everything until the client closes.
+int l_tcp_receive_k(lua_State* l, int, lua_KContext)
+{
+    tcp_app* a = tcp_ctx(l);
+    lua_Integer want = luaL_optinteger(l, 2, -1);
+    tcp_pull(a);
+    if (want >= 0 && a->in.size() >= (size_t)want) {
+        std::string r = take(a->in, (size_t)want);
+        lua_pushlstring(l, r.data(), r.size());
+        return 1;
+    }
+    if (a->eof) {
+        std::string r = take(a->in, a->in.size());
+        lua_pushlstring(l, r.data(), r.size());
+        return 1;
+    }
+    return tcp_wait(l, a, l_tcp_receive_k);
+}
+int l_tcp_receive(lua_State* l)
+{
+    lua_settop(l, 2);
+    return l_tcp_receive_k(l, 0, 0);
+}
+
+// send(data): waits until the bytes are in the response channel.
+int l_tcp_send_k(lua_State* l, int, lua_KContext)
+{
+    tcp_app* a = tcp_ctx(l);
+    if (tcp_flush(a))
+        return 0;
+    return tcp_wait(l, a, l_tcp_send_k);
+}
+int l_tcp_send(lua_State* l)
+{
+    tcp_app* a = tcp_ctx(l);
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    a->out.append(p, n);
+    lua_settop(l, 1);
+    return l_tcp_send_k(l, 0, 0);
+}
+
+void push_tcp_applet(lua_State* l, tcp_app* a)
+{
+    static const luaL_Reg fns[] = {
+        {"getline", l_tcp_getline}, {"receive", l_tcp_receive}, {"send", l_tcp_send},
+        {"set_var", l_set_var},     {"get_var", l_get_var},     {"unset_var", l_unset_var},
+        {"get_priv", l_get_priv},   {"set_priv", l_set_priv},   {nullptr, nullptr},
+    };
+    lua_newtable(l);
+    luaL_setfuncs(l, fns, 0);
+    lua_pushlightuserdata(l, a->s);
+    lua_rawseti(l, -2, 0);
+    lua_pushlightuserdata(l, a);
+    lua_setfield(l, -2, "__tcp");
+    push_samples(l, a->s, false, false);
+    lua_setfield(l, -2, "f");
+    push_samples(l, a->s, false, true);
+    lua_setfield(l, -2, "sf");
+    push_samples(l, a->s, true, false);
+    lua_setfield(l, -2, "c");
+    push_samples(l, a->s, true, true);
+    lua_setfield(l, -2, "sc");
+}
+
+void tcp_close(tcp_app* a, uint32_t how)
+{
+    a->closed = true;
+    H->stream_close(a->s, how);
+}
+
+// The stream's events once the service took it.
+int tcp_app_event(ptc_stream* s, void* ctx, uint32_t ev)
+{
+    tcp_app* a = (tcp_app*)ctx;
+    if (a->closed)
+        return PTC_CONTINUE;
+    if (ev & PTC_EV_CLI_ERROR) {
+        tcp_close(a, PTC_CLOSE_ABORT);
+        return PTC_CONTINUE;
+    }
+    if (ev & PTC_EV_CLI_TIMEOUT) {
+        tcp_close(a, PTC_CLOSE_FLUSH);
+        return PTC_CONTINUE;
+    }
+    if (a->finished) {
+        if (tcp_flush(a))
+            tcp_close(a, PTC_CLOSE_FLUSH);
+        return PTC_CONTINUE;
+    }
+    run_ctx* rc = a->rc;
+    if (rc->wake_at && rc->wake_at > H->now_ms()) {
+        run_wait(rc); // woken early (I/O during a sleep): keep sleeping
+        return PTC_CONTINUE;
+    }
+    a->io_wait = false;
+    int st = run_resume(rc, a->started ? 0 : 1);
+    a->started = true;
+    if (st == LUA_YIELD) {
+        if (!a->io_wait)
+            run_wait(rc);
+        return PTC_CONTINUE;
+    }
+    if (st != LUA_OK) {
+        tcp_close(a, PTC_CLOSE_ABORT);
+        return PTC_CONTINUE;
+    }
+    a->finished = true;
+    (void)s;
+    if (tcp_flush(a))
+        tcp_close(a, PTC_CLOSE_FLUSH);
+    return PTC_CONTINUE;
+}
+
+// tcp-request content use-service lua.<name>
+int tcp_use_service_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    if (first >= ctx->argc)
+        return H->cfg_errorf(ctx, "'use-service' expects a service name (lua.<name>)");
+    std::string name(ctx->args[first].ptr, ctx->args[first].len);
+    auto it = g_tcp_svcs.find(name);
+    if (it == g_tcp_svcs.end())
+        return H->cfg_errorf(ctx, "'use-service %s': no such TCP service (Lua's "
+                             "core.register_service(name, \"tcp\", fn))", name.c_str());
+    ptc_str mode = ctx->proxy ? H->proxy_mode(ctx->proxy) : ptc_str{"", 0};
+    if (std::string_view(mode.ptr, mode.len) == "http")
+        return H->cfg_errorf(ctx, "'use-service %s': a TCP service in a mode http proxy is "
+                             "not supported yet by portico", name.c_str());
+    *state = it->second;
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int tcp_use_service_exec(ptc_stream* s, void* state)
+{
+    sstate* ss = (sstate*)H->stream_modstate(SELF, s);
+    if (ss->app)
+        return PTC_ACT_YIELD; // the service has the stream's events
+    if (!PTC_HOST_HAS(H, stream_set_applet))
+        return PTC_ACT_ERROR;
+    tcp_app* a = new tcp_app;
+    a->s = s;
+    a->rc = run_new((lfn*)state, s, "service", C.service_to);
+    push_tcp_applet(a->rc->co, a);
+    ss->app = a;
+    H->stream_set_timeout(s, PTC_TMO_CLIENT, PTC_TMO_DEFAULT);
+    H->stream_set_applet(s, tcp_app_event, a);
+    return PTC_ACT_YIELD;
 }
 
 // ---- HTTP services (AppletHTTP) -----------------------------------------------------------
@@ -2406,6 +2671,12 @@ int mod_init(ptc_modref* self)
     for (uint32_t rs : sets) {
         ptc_action a = {rs, "lua.", nullptr, act_exec, "lua.<name> [<arg>...]"};
         if (H->action_register(self, &a, sizeof(a), act_parse, (void*)(uintptr_t)rs) != PTC_OK)
+            return PTC_ERROR;
+    }
+    if (PTC_HOST_HAS(H, stream_set_applet)) {
+        ptc_action a = {PTC_RULES_TCP_REQ_CONTENT, "use-service", tcp_use_service_parse,
+                        tcp_use_service_exec, "use-service lua.<name>"};
+        if (H->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
             return PTC_ERROR;
     }
     return PTC_OK;
