@@ -41,6 +41,9 @@ core.register_action("slow", { "tcp-req" }, function(txn)
 end)
 core.register_service("report", "tcp", function(applet)
     applet:send("slept:" .. tostring(applet:get_var("txn.slept")) .. "\n")
+    applet:send("set:" .. tostring(applet:set_var("txn.y", 1)) .. " "
+        .. tostring(applet:set_var("txn.z", 1, true)) .. " "
+        .. tostring(applet:set_var("nosuchscope.y", 1)) .. "\n")
 end)
 core.register_service("greet", "tcp", function(applet)
     applet:send("hi\n")
@@ -97,7 +100,8 @@ like($all, qr/\Agot there\n/, 'then reads the line the client sent');
 is(length($all), length("got there\n") + 100001, 'a large answer is sent whole before the close');
 
 ($got) = tcp_transfer(port(8083), "x", { timeout => 10 });
-is($got, "slept:yes\n", 'a content rule that sleeps, then the service');
+is($got, "slept:yes\nset:true true false\n",
+    'a content rule that sleeps, then the service; set_var tells whether it set the variable');
 
 my ($rc, $out) = $t->run_binary('-c', '-f', $t->write_file('bad.cfg', <<"EOF3"));
 global

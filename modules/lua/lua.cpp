@@ -687,6 +687,10 @@ int l_missing(lua_State* l)
 
 // ---- TXN ----------------------------------------------------------------------------------
 
+// set_var(name, value[, ifexist]): true when the variable was set, false for a bad name
+// (HAProxy 2.6's return value). With ifexist, HAProxy creates no "proc." variable that does
+// not exist yet (one the configuration names exists): portico cannot tell those apart yet
+// and refuses that case; other scopes are set as without it, as HAProxy does.
 int l_set_var(lua_State* l)
 {
     ptc_stream* s = check_stream(l, 1);
@@ -694,8 +698,11 @@ int l_set_var(lua_State* l)
     ptc_sample smp{};
     if (!to_sample(l, 3, &smp))
         return luaL_error(l, "set_var: unsupported value type");
-    H->var_set(s, name, &smp);
-    return 0;
+    if (lua_toboolean(l, 4) && name.len >= 5 && !memcmp(name.ptr, "proc.", 5))
+        return luaL_error(l, "set_var: 'ifexist' for a proc variable is not supported yet "
+                             "by portico");
+    lua_pushboolean(l, H->var_set(s, name, &smp) != 0);
+    return 1;
 }
 
 int l_get_var(lua_State* l)
