@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Unit tests of the sample registry (ABI 1.3): fetches, converters and actions registered
 // through the host table with a private pointer, their use in expressions, ACLs and rules,
-// duplicate refusal, prefix action names, and the end of the registration window.
+// duplicate refusal, prefix action names, actions built at run time (ABI 1.16), and the end
+// of the registration window.
 #define BOOST_TEST_MODULE sample_register
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
@@ -219,6 +220,61 @@ BOOST_AUTO_TEST_CASE(prefix_actions)
     // prefixes are listed among the known actions
     BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "frob"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("regpfx.<name>") != std::string::npos);
+}
+
+// host->action_compile / action_exec (ABI 1.16): an action built from its words at run time,
+// parsed as the configuration line would be, and run on a stream.
+BOOST_AUTO_TEST_CASE(action_compile)
+{
+    world w;
+    ptc_action a{PTC_RULES_HTTP_REQ, "rtact", nullptr, act_exec, "rtact"};
+    BOOST_REQUIRE(g_host.action_register(self(), &a, sizeof(a), act_parse_priv, &g_ten) ==
+                  PTC_OK);
+    auto words = [](const V& v) {
+        static std::deque<std::vector<ptc_str>> keep;
+        keep.emplace_back();
+        for (const std::string& x : v)
+            keep.back().push_back(ptc_str{x.data(), x.size()});
+        return keep.back().data();
+    };
+    V ok{"rtact"};
+    char err[256] = "";
+    g_states.clear();
+    g_execs = 0;
+    ptc_act_rule* r = g_host.action_compile(to_handle(&w.px), PTC_RULES_HTTP_REQ, 1, words(ok),
+                                            err, sizeof(err));
+    BOOST_REQUIRE(r);
+    BOOST_REQUIRE(g_states.size() == 1u);
+    BOOST_TEST(g_states[0].word == "rtact");
+    BOOST_TEST(g_states[0].priv == &g_ten);
+    BOOST_TEST(g_host.action_exec(w.ps(), r) == PTC_ACT_CONTINUE);
+    BOOST_TEST(g_execs == 1);
+
+    // a core action with an expression, run on the stream
+    V prio{"set-priority-class", "int(7)"};
+    r = g_host.action_compile(to_handle(&w.px), PTC_RULES_HTTP_REQ, 2, words(prio), err,
+                              sizeof(err));
+    BOOST_REQUIRE(r);
+    BOOST_TEST(g_host.action_exec(w.ps(), r) == PTC_ACT_CONTINUE);
+    BOOST_TEST(w.eval("prio_class") == "7");
+
+    // refusals: the reason without the configuration's file:line, and no load error left
+    int errors = g_cfg_ctx ? g_cfg_ctx->errors : 0;
+    V bad{"set-priority-class"};
+    BOOST_TEST(!g_host.action_compile(to_handle(&w.px), PTC_RULES_HTTP_REQ, 1, words(bad), err,
+                                      sizeof(err)));
+    BOOST_TEST(std::string(err) == "'set-priority-class' expects a sample expression", err);
+    BOOST_TEST((g_cfg_ctx ? g_cfg_ctx->errors : 0) == errors);
+    V unknown{"frobnicate"};
+    BOOST_TEST(!g_host.action_compile(to_handle(&w.px), PTC_RULES_HTTP_REQ, 1, words(unknown),
+                                      err, sizeof(err)));
+    BOOST_TEST(std::string(err) == "'frobnicate' is not an action in this rule set");
+    V extra{"rtact", "more"};
+    BOOST_TEST(!g_host.action_compile(to_handle(&w.px), PTC_RULES_HTTP_REQ, 2, words(extra),
+                                      err, sizeof(err)));
+    BOOST_TEST(std::string(err) == "'rtact': unexpected word 'more'");
+    BOOST_TEST(!g_host.action_compile(to_handle(&w.px), PTC_RULES_HTTP_RES, 1, words(ok), err,
+                                      sizeof(err)));
 }
 
 // Last: closing the registry is for good.

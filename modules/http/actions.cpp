@@ -1391,7 +1391,7 @@ int exec_set_status(ptc_stream* s, void* state)
 // ---- set-log-level -----------------------------------------------------------------------------
 
 struct level_act {
-    uint8_t level; // level + 1, 8 = silent
+    uint8_t level; // level + 1 (1 emerg .. 8 debug), 9 = silent
 };
 
 int parse_set_log_level(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
@@ -1405,7 +1405,7 @@ int parse_set_log_level(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, v
     auto* a = make<level_act>();
     *state = a;
     if (l == "silent") {
-        a->level = 8;
+        a->level = 9;
     } else {
         for (uint8_t i = 0; i < 8; ++i)
             if (l == names[i])

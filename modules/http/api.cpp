@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The ptc_http_api published for other modules: request/response access, header edits, reply.
+#include <string>
+
 #include "http_int.hpp"
 
 namespace portico::http {
@@ -176,6 +178,33 @@ int api_res_set_status(ptc_stream* s, int status, ptc_str reason)
     return res_status_set(s, status, sv(reason));
 }
 
+// A response the caller wrote (Lua's txn:reply()), sent as the "return" action sends its
+// answer ("LR"/"LH" for the logs): <head> is the status line and header fields, each
+// ending with CRLF, without the empty line.
+int api_reply_raw(ptc_stream* s, int status, ptc_str head, ptc_str body)
+{
+    txn& t = txn_of(s);
+    if (t.cur.replied || t.state == st::CLOSED)
+        return PTC_ACT_DONE;
+    if (status < 100 || status > 999 || head.len < 2 || head.ptr[head.len - 2] != '\r' ||
+        head.ptr[head.len - 1] != '\n')
+        return PTC_ACT_ERROR;
+    std::string full(head.ptr, head.len);
+    full += "\r\n";
+    full.append(body.ptr ? body.ptr : "", body.len);
+    reply_def r{};
+    r.kind = REPLY_STATIC;
+    r.full = full.data();
+    r.head_len = uint32_t(head.len);
+    r.body_len = uint32_t(body.len);
+    r.status = uint16_t(status);
+    if (!t.cur.term[0]) {
+        t.cur.term[0] = 'L';
+        t.cur.term[1] = t.cur.phase == api_phase::RES ? 'H' : 'R';
+    }
+    return send_reply(s, r);
+}
+
 const ptc_http_api http_api = {
     sizeof(ptc_http_api),
     api_req_method,
@@ -193,6 +222,8 @@ const ptc_http_api http_api = {
     api_reply,
     api_req_set_line,
     api_res_set_status,
+    api_reply_raw,
+    reason_phrase,
 };
 
 } // namespace portico::http

@@ -199,7 +199,7 @@ void log_txn(ptc_stream* s, txn& t)
     c.logged = true;
     // set-log-level silent, monitor-uri: no line, but the transaction still ends (its
     // captures, unique id and txn variables must not leak into the next request)
-    bool silent = c.log_level >= 8;
+    bool silent = c.log_level >= 9;
     if (!in_txn(s, t))
         return;
     ptc_log_txn l{};
@@ -214,6 +214,7 @@ void log_txn(ptc_stream* s, txn& t)
     l.bytes_in = c.bytes_in;
     l.bytes_out = c.bytes_out;
     l.retries = c.l7_retries;
+    l.level = c.log_level <= 8 ? c.log_level : 0; // set-log-level (ABI 1.16)
     if (silent && host->abi_minor < 5)
         return; // an older host would write the line
     l.flags = silent ? PTC_LOG_TXN_SILENT : 0;
@@ -237,6 +238,7 @@ void log_asap(ptc_stream* s, txn& t, uint64_t bytes_out)
     l.bytes_in = c.bytes_in;
     l.bytes_out = bytes_out;
     l.retries = c.l7_retries;
+    l.level = c.log_level <= 8 ? c.log_level : 0; // set-log-level (ABI 1.16)
     host->stream_log_asap(s, &l);
 }
 
@@ -1022,7 +1024,7 @@ step forward_response(ptc_stream* s, txn& t)
     c.res_started = true;
     uint64_t head = t.idx.head_len;
     c.bytes_out = head + (c.res_body == body::LENGTH ? c.res_len : 0);
-    if (PTC_HOST_HAS(host, stream_log_asap) && c.log_level < 8) {
+    if (PTC_HOST_HAS(host, stream_log_asap) && c.log_level < 9) {
         // option logasap: the line goes now, with the bytes received so far
         uint64_t avail = c.res_body == body::LENGTH ? std::min(c.res_avail, c.res_len)
                          : c.res_body == body::DONE ? 0

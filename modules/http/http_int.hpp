@@ -274,7 +274,7 @@ struct txn_cur {
     bool eh_open;        // early-hint: a 103 head is being written to the response channel
     bool expect_100;     // the request carries "Expect: 100-continue"
     uint8_t req_minor;   // request HTTP minor version
-    uint8_t log_level;   // set-log-level: 0 = unchanged, else level + 1 (8 = silent)
+    uint8_t log_level;   // set-log-level: 0 = unchanged, else level + 1 (8 = debug), 9 = silent
     uint8_t l7_retries;  // L7 retries done for this request
     uint8_t res_minor;   // response HTTP minor version
     uint8_t comp_algo;   // CA_* chosen from the request (compression), CA_NONE if none

@@ -88,6 +88,7 @@ struct lfn {
 };
 
 std::deque<lfn> g_fns;
+std::map<std::string, lfn*> g_tcp_svcs; // "lua.<name>" -> a TCP service (AppletTCP)
 std::map<std::string, lfn*> g_actions; // bare name -> entry
 std::vector<int> g_inits;              // refs of register_init functions
 std::vector<lfn*> g_tasks;
@@ -105,6 +106,9 @@ struct run_ctx {
     double started = 0;        // start of the current resume
     uint64_t timeout = 0;
     bool done = false;         // txn:done() / core.done()
+    bool has_reply = false;    // txn:done(reply): the response to send once it returned
+    int reply_code = 0;
+    std::string reply_head, reply_body;
     lua_Integer ret = 0;       // an action's return value (act.*), 0 = act.CONTINUE
     const char* what = "";     // "action", "service", "task"
     std::string name;
@@ -114,8 +118,11 @@ run_ctx* g_cur; // the run being resumed (nullptr: a plain call)
 double g_call_start;
 uint64_t g_call_timeout;
 
+struct tcp_app;
+
 struct sstate {
     run_ctx* act;
+    tcp_app* app; // a TCP service (AppletTCP) running on the stream
 };
 
 void count_hook(lua_State* l, lua_Debug*)
@@ -579,8 +586,99 @@ int l_res_set_status(lua_State* l)
     return 0; // HAProxy's returns nothing
 }
 
-// req_rep_header(name, regex, replace): done in Lua on every occurrence (Lua patterns are
-// not PCRE: refused until Regex exists).
+// ---- actions of the configuration run from Lua (host->action_compile, ABI 1.16) ----------
+// TXN:set_tos, HTTP:req_rep_header and the others build the action that configuration line
+// would be ("set-tos 4", "replace-header x-a ^a(.*) b\1"), once per distinct line and
+// proxy, and run it on the stream: the same code as the rules, nothing re-implemented.
+
+std::unordered_map<std::string, ptc_act_rule*> g_rules_cache;
+constexpr size_t k_max_rules = 4096;
+
+bool rules_abi() { return H->abi_minor >= 16 && H->action_compile && H->action_exec; }
+
+// The compiled rule of <words> in rule set rs for s's frontend, or NULL with err set.
+ptc_act_rule* rule_get(ptc_stream* s, uint32_t rs, const std::vector<std::string>& words,
+                       std::string& err)
+{
+    ptc_proxy* px = H->stream_frontend(s);
+    std::string key = std::to_string((uintptr_t)px) + '\0' + std::to_string(rs);
+    for (const std::string& w : words)
+        key += '\0' + w;
+    auto it = g_rules_cache.find(key);
+    if (it != g_rules_cache.end())
+        return it->second;
+    if (g_rules_cache.size() >= k_max_rules) {
+        err = "too many distinct actions built from Lua (4096)";
+        return nullptr;
+    }
+    std::vector<ptc_str> a;
+    for (const std::string& w : words)
+        a.push_back(ptc_str{w.data(), w.size()});
+    char buf[512] = "";
+    ptc_act_rule* r = H->action_compile(px, rs, (uint32_t)a.size(), a.data(), buf, sizeof(buf));
+    if (!r) {
+        err = buf;
+        return nullptr;
+    }
+    g_rules_cache.emplace(std::move(key), r);
+    return r;
+}
+
+// Runs <words> in the first rule set of <sets> (0: skipped) that has the action. Raises a
+// Lua error when none has it.
+int rule_run(lua_State* l, ptc_stream* s, std::initializer_list<uint32_t> sets,
+             const std::vector<std::string>& words, const char* what)
+{
+    if (!rules_abi())
+        return luaL_error(l, "%s: this portico cannot build actions (ABI 1.16)", what);
+    std::string err, first;
+    for (uint32_t rs : sets) {
+        if (!rs)
+            continue;
+        if (ptc_act_rule* r = rule_get(s, rs, words, err))
+            return H->action_exec(s, r);
+        if (first.empty())
+            first = err;
+    }
+    return luaL_error(l, "%s: %s", what, first.c_str());
+}
+
+// '%' starts a log-format directive in the action's replacement: "%%" is a plain '%'.
+std::string lf_escape(std::string_view v)
+{
+    std::string o;
+    for (char c : v) {
+        o += c;
+        if (c == '%')
+            o += '%';
+    }
+    return o;
+}
+
+// HTTP:req_rep_header / req_rep_value / res_rep_header / res_rep_value(name, regex,
+// replace): as the replace-header / replace-value actions (PCRE matched against each whole
+// value, or each comma-separated element; \0..\9 in <replace>).
+template <uint32_t RS, bool Value> int l_rep_header(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    ptc_str n = arg_str(l, 2), re = arg_str(l, 3), rep = arg_str(l, 4);
+    const char* what = RS == PTC_RULES_HTTP_REQ ? (Value ? "req_rep_value" : "req_rep_header")
+                                                : (Value ? "res_rep_value" : "res_rep_header");
+    // HAProxy raises an error for the other direction's message
+    lua_getfield(l, 1, "__rs");
+    lua_Integer cur = lua_tointeger(l, -1);
+    lua_pop(l, 1);
+    bool res_phase = cur == PTC_RULES_HTTP_RES || cur == PTC_RULES_HTTP_AFTER_RES;
+    if ((RS == PTC_RULES_HTTP_REQ && res_phase) ||
+        (RS == PTC_RULES_HTTP_RES && cur == PTC_RULES_HTTP_REQ))
+        return luaL_error(l, "%s: not available in this direction", what);
+    rule_run(l, s, {RS},
+             {Value ? "replace-value" : "replace-header", std::string(n.ptr, n.len),
+              std::string(re.ptr, re.len), lf_escape({rep.ptr, rep.len})},
+             what);
+    return 0;
+}
+
 int l_missing(lua_State* l)
 {
     return luaL_error(l, "%s is not supported yet by portico",
@@ -589,6 +687,10 @@ int l_missing(lua_State* l)
 
 // ---- TXN ----------------------------------------------------------------------------------
 
+// set_var(name, value[, ifexist]): true when the variable was set, false for a bad name
+// (HAProxy 2.6's return value). With ifexist, HAProxy creates no "proc." variable that does
+// not exist yet (one the configuration names exists): portico cannot tell those apart yet
+// and refuses that case; other scopes are set as without it, as HAProxy does.
 int l_set_var(lua_State* l)
 {
     ptc_stream* s = check_stream(l, 1);
@@ -596,8 +698,11 @@ int l_set_var(lua_State* l)
     ptc_sample smp{};
     if (!to_sample(l, 3, &smp))
         return luaL_error(l, "set_var: unsupported value type");
-    H->var_set(s, name, &smp);
-    return 0;
+    if (lua_toboolean(l, 4) && name.len >= 5 && !memcmp(name.ptr, "proc.", 5))
+        return luaL_error(l, "set_var: 'ifexist' for a proc variable is not supported yet "
+                             "by portico");
+    lua_pushboolean(l, H->var_set(s, name, &smp) != 0);
+    return 1;
 }
 
 int l_get_var(lua_State* l)
@@ -622,10 +727,24 @@ int l_unset_var(lua_State* l)
     return 0;
 }
 
+void reply_build(lua_State* l, ptc_stream* s, int idx, run_ctx* rc);
+bool http_has_reply_raw();
+
+// txn:done([reply]) (and core.done()): ends the action; in an HTTP rule, a Reply given is
+// sent to the client first (HAProxy 2.6's txn:done(reply)).
 int l_done(lua_State* l)
 {
     if (!g_cur || !lua_isyieldable(l))
         return luaL_error(l, "done() outside an action");
+    if (lua_istable(l, 1) && lua_istable(l, 2) && g_cur->s) {
+        lua_getfield(l, 1, "http");
+        bool http = !lua_isnil(l, -1);
+        lua_pop(l, 1);
+        if (http && !http_has_reply_raw())
+            return luaL_error(l, "txn:done(reply): the http module is too old");
+        if (http)
+            reply_build(l, g_cur->s, 2, g_cur);
+    }
     g_cur->done = true;
     return lua_yield(l, 0);
 }
@@ -673,6 +792,282 @@ int l_set_priv(lua_State* l)
     return 0;
 }
 
+// ---- TXN:set_loglevel / set_tos / set_mark / set_priority_class / set_priority_offset ----
+// The set-log-level, set-tos, set-mark and set-priority-* actions, run in the rule set of
+// the Lua action (else the first rule set that has them).
+
+uint32_t txn_ruleset(lua_State* l)
+{
+    lua_getfield(l, 1, "__rs");
+    uint32_t rs = (uint32_t)lua_tointeger(l, -1);
+    lua_pop(l, 1);
+    return rs;
+}
+
+int l_set_loglevel(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_Integer lvl = luaL_checkinteger(l, 2);
+    static const char* const names[] = {"emerg", "alert", "crit", "err",
+                                        "warning", "notice", "info", "debug"};
+    if (lvl < 0 || lvl > 7)
+        return luaL_argerror(l, 2, "Bad log level. It must be between 0 and 7");
+    // HAProxy 2.6 stores the number where the log code expects the level plus one: the
+    // line is sent one level more severe (core.err gives crit), core.emerg changes nothing
+    if (lua_getfield(l, 1, "http") == LUA_TNIL)
+        return luaL_error(l, "set_loglevel: not supported yet by portico outside an HTTP "
+                             "transaction");
+    lua_pop(l, 1);
+    if (lvl == 0)
+        return 0;
+    uint32_t rs = txn_ruleset(l);
+    rule_run(l, s, {rs == PTC_RULES_HTTP_RES ? PTC_RULES_HTTP_RES : PTC_RULES_HTTP_REQ},
+             {"set-log-level", names[lvl - 1]}, "set_loglevel");
+    return 0;
+}
+
+template <bool Tos> int l_set_sockopt(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_Integer v = luaL_checkinteger(l, 2);
+    rule_run(l, s, {txn_ruleset(l), PTC_RULES_TCP_REQ_CONTENT, PTC_RULES_HTTP_REQ,
+                    PTC_RULES_HTTP_RES, PTC_RULES_TCP_RES_CONTENT},
+             {Tos ? "set-tos" : "set-mark", std::to_string((uint32_t)v)},
+             Tos ? "set_tos" : "set_mark");
+    return 0;
+}
+
+template <bool Offset> int l_set_priority(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_Integer v = luaL_checkinteger(l, 2);
+    // the value reaches the action through the lua.__in fetch (one rule for every value)
+    g_conv_in = ptc_sample{};
+    g_conv_in.type = PTC_SMP_SINT;
+    g_conv_in.u.sint = v;
+    rule_run(l, s, {txn_ruleset(l), PTC_RULES_HTTP_REQ, PTC_RULES_TCP_REQ_CONTENT},
+             {Offset ? "set-priority-offset" : "set-priority-class", "lua.__in"},
+             Offset ? "set_priority_offset" : "set_priority_class");
+    return 0;
+}
+
+// ---- Reply (txn:reply) --------------------------------------------------------------------
+
+const char* reason_of(int code)
+{
+    if (HTTP && HTTP->size >= offsetof(ptc_http_api, reason_phrase) +
+                                  sizeof(HTTP->reason_phrase))
+        return HTTP->reason_phrase(code);
+    return "";
+}
+
+bool http_has_reply_raw()
+{
+    return HTTP && HTTP->size >= offsetof(ptc_http_api, reply_raw) + sizeof(HTTP->reply_raw);
+}
+
+// txn:reply([{status=, reason=, headers=, body=}]): a Reply, HAProxy 2.6's way (the reason
+// given in the table is not kept: the status's own phrase is used).
+int l_txn_reply(lua_State* l)
+{
+    check_stream(l, 1);
+    if (lua_getfield(l, 1, "http") == LUA_TNIL)
+        return luaL_error(l, "txn object is not an HTTP transaction.");
+    lua_pop(l, 1);
+    lua_Integer status = 200;
+    bool has_arg = lua_istable(l, 2);
+    if (has_arg && lua_getfield(l, 2, "status") == LUA_TNUMBER)
+        status = lua_tointeger(l, -1);
+    if (has_arg)
+        lua_pop(l, 1);
+    lua_createtable(l, 0, 4);
+    lua_pushinteger(l, status);
+    lua_setfield(l, -2, "status");
+    lua_pushstring(l, reason_of((int)status));
+    lua_setfield(l, -2, "reason");
+    if (has_arg && lua_getfield(l, 2, "body") == LUA_TSTRING)
+        lua_setfield(l, -2, "body");
+    else if (has_arg)
+        lua_pop(l, 1);
+    lua_newtable(l); // headers: name -> { values }
+    if (has_arg && lua_getfield(l, 2, "headers") == LUA_TTABLE) {
+        int src = lua_gettop(l), dst = src - 1;
+        lua_pushnil(l);
+        while (lua_next(l, src)) {
+            if (lua_type(l, -2) != LUA_TSTRING ||
+                (lua_type(l, -1) != LUA_TSTRING && lua_type(l, -1) != LUA_TNUMBER &&
+                 !lua_istable(l, -1))) {
+                lua_pop(l, 1);
+                continue;
+            }
+            lua_newtable(l);
+            if (lua_istable(l, -2)) {
+                lua_pushnil(l);
+                while (lua_next(l, -3)) {
+                    if (lua_isstring(l, -1))
+                        lua_rawseti(l, -3, (lua_Integer)lua_rawlen(l, -3) + 1);
+                    else
+                        lua_pop(l, 1);
+                }
+            } else {
+                lua_pushvalue(l, -2);
+                lua_rawseti(l, -2, 1);
+            }
+            lua_pushvalue(l, -3);
+            lua_insert(l, -2);
+            lua_settable(l, dst);
+            lua_pop(l, 1);
+        }
+    }
+    if (has_arg)
+        lua_pop(l, 1);
+    lua_setfield(l, -2, "headers");
+    luaL_setmetatable(l, "portico.reply");
+    return 1;
+}
+
+int l_reply_set_status(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_Integer st = luaL_checkinteger(l, 2);
+    const char* reason = luaL_optstring(l, 3, nullptr);
+    if (st < 100 || st > 599) {
+        lua_pushboolean(l, 0);
+        return 1;
+    }
+    lua_pushinteger(l, st);
+    lua_setfield(l, 1, "status");
+    lua_pushstring(l, reason ? reason : reason_of((int)st));
+    lua_setfield(l, 1, "reason");
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+int l_reply_add_header(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    const char* name = luaL_checkstring(l, 2);
+    luaL_checkstring(l, 3);
+    int t = lua_getfield(l, 1, "headers");
+    if (t != LUA_TTABLE)
+        return luaL_error(l, "Reply['headers'] is expected to a an array. %s found",
+                          lua_typename(l, t));
+    t = lua_getfield(l, -1, name);
+    if (t == LUA_TNIL) {
+        lua_pop(l, 1);
+        lua_newtable(l);
+        lua_pushvalue(l, -1);
+        lua_setfield(l, -3, name);
+    } else if (t != LUA_TTABLE)
+        return luaL_error(l, "Reply['headers']['%s'] is expected to be an array. %s found",
+                          name, lua_typename(l, t));
+    lua_pushvalue(l, 3);
+    lua_rawseti(l, -2, (lua_Integer)lua_rawlen(l, -2) + 1);
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+int l_reply_del_header(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    const char* name = luaL_checkstring(l, 2);
+    int t = lua_getfield(l, 1, "headers");
+    if (t != LUA_TTABLE)
+        return luaL_error(l, "Reply['headers'] is expected to be an array. %s found",
+                          lua_typename(l, t));
+    lua_pushnil(l);
+    lua_setfield(l, -2, name);
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+int l_reply_set_body(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    luaL_checkstring(l, 2);
+    lua_pushvalue(l, 2);
+    lua_setfield(l, 1, "body");
+    lua_pushboolean(l, 1);
+    return 1;
+}
+
+ptc_expr* compile(const std::string& text);
+
+// Writes the Reply at idx into rc (txn:done(reply)) as HAProxy 2.6 writes it: the status
+// line in the request's HTTP version, the headers (content-length dropped), then
+// "content-length" with the body's size unless a transfer-encoding says chunked. The
+// action sends it once the coroutine returned (sending can end the stream).
+void reply_build(lua_State* l, ptc_stream* s, int idx, run_ctx* rc)
+{
+    idx = lua_absindex(l, idx);
+    int code = 200;
+    std::string status = "200";
+    if (lua_getfield(l, idx, "status") == LUA_TNUMBER) {
+        code = (int)lua_tointeger(l, -1);
+        status = lua_tostring(l, -1);
+    }
+    lua_pop(l, 1);
+    std::string reason = reason_of(code);
+    if (lua_getfield(l, idx, "reason") == LUA_TSTRING)
+        reason = lua_tostring(l, -1);
+    lua_pop(l, 1);
+    std::string body;
+    if (lua_getfield(l, idx, "body") == LUA_TSTRING) {
+        size_t n;
+        const char* p = lua_tolstring(l, -1, &n);
+        body.assign(p, n);
+    }
+    lua_pop(l, 1);
+    std::string ver = "HTTP/1.1";
+    if (ptc_expr* e = compile("req.ver")) {
+        ptc_sample v{};
+        if (H->expr_eval(s, e, &v) && (v.type == PTC_SMP_STR || v.type == PTC_SMP_BIN) &&
+            std::string_view(v.u.str.ptr, v.u.str.len) == "1.0")
+            ver = "HTTP/1.0";
+    }
+    std::string head = ver + " " + status + " " + reason + "\r\n";
+    bool chunked = false;
+    if (lua_getfield(l, idx, "headers") == LUA_TTABLE) {
+        lua_pushnil(l);
+        while (lua_next(l, -2)) {
+            if (lua_type(l, -2) == LUA_TSTRING && lua_istable(l, -1)) {
+                std::string name = lua_tostring(l, -2);
+                if (strcasecmp(name.c_str(), "content-length") != 0) {
+                    lua_pushnil(l);
+                    while (lua_next(l, -2)) {
+                        if (lua_isstring(l, -1)) {
+                            size_t n;
+                            const char* v = lua_tolstring(l, -1, &n);
+                            std::string_view val(v, n);
+                            if (!strcasecmp(name.c_str(), "transfer-encoding")) {
+                                size_t c = val.rfind(',');
+                                std::string_view last = c == std::string_view::npos
+                                                            ? val : val.substr(c + 1);
+                                while (!last.empty() && (last[0] == ' ' || last[0] == '\t'))
+                                    last.remove_prefix(1);
+                                chunked = last.size() >= 7 &&
+                                          !strncasecmp(last.data(), "chunked", 7);
+                            }
+                            head += name + ": ";
+                            head.append(v, n);
+                            head += "\r\n";
+                        }
+                        lua_pop(l, 1);
+                    }
+                }
+            }
+            lua_pop(l, 1);
+        }
+    }
+    lua_pop(l, 1);
+    if (!chunked)
+        head += "content-length: " + std::to_string(body.size()) + "\r\n";
+    rc->has_reply = true;
+    rc->reply_code = code;
+    rc->reply_head = std::move(head);
+    rc->reply_body = std::move(body);
+}
+
 // Pushes a new object {[0]=s} with the named metatable.
 void push_obj(lua_State* l, ptc_stream* s, const char* mt)
 {
@@ -691,9 +1086,12 @@ void push_samples(lua_State* l, ptc_stream* s, bool conv, bool str)
     lua_setfield(l, -2, "__str");
 }
 
-void push_txn(lua_State* l, ptc_stream* s, bool http)
+// rs: the rule set the action runs in (0: a fetch or a converter).
+void push_txn(lua_State* l, ptc_stream* s, bool http, uint32_t rs = 0)
 {
     push_obj(l, s, "portico.txn");
+    lua_pushinteger(l, rs);
+    lua_setfield(l, -2, "__rs");
     push_samples(l, s, false, false);
     lua_setfield(l, -2, "f");
     push_samples(l, s, false, true);
@@ -704,6 +1102,8 @@ void push_txn(lua_State* l, ptc_stream* s, bool http)
     lua_setfield(l, -2, "sc");
     if (http) {
         push_obj(l, s, "portico.http");
+        lua_pushinteger(l, rs);
+        lua_setfield(l, -2, "__rs");
         lua_setfield(l, -2, "http");
     }
 }
@@ -888,8 +1288,19 @@ int l_register_service(lua_State* l)
     luaL_checktype(l, 3, LUA_TFUNCTION);
     if (!in_master_parse)
         return luaL_error(l, "register_service: only while the configuration is read");
+    if (mode == "tcp") {
+        if (g_tcp_svcs.count("lua." + name))
+            return luaL_error(l, "register_service: service '%s' is already registered",
+                              name.c_str());
+        g_fns.push_back(lfn{K_SERVICE_TCP, "lua." + name});
+        lfn* f = &g_fns.back();
+        lua_pushvalue(l, 3);
+        f->ref = luaL_ref(l, LUA_REGISTRYINDEX);
+        g_tcp_svcs[f->name] = f;
+        return 0;
+    }
     if (mode != "http")
-        return luaL_error(l, "register_service: mode '%s' is not supported yet by portico",
+        return luaL_error(l, "register_service: mode '%s' is unknown (http or tcp expected)",
                           mode.c_str());
     g_fns.push_back(lfn{K_SERVICE_HTTP, "lua." + name});
     lfn* f = &g_fns.back();
@@ -1432,14 +1843,14 @@ void create_state()
         {"req_set_query", l_req_set_line<PTC_HTTP_LINE_QUERY>},
         {"req_set_uri", l_req_set_line<PTC_HTTP_LINE_URI>},
         {"res_set_status", l_res_set_status},
+        {"req_rep_header", l_rep_header<PTC_RULES_HTTP_REQ, false>},
+        {"req_rep_value", l_rep_header<PTC_RULES_HTTP_REQ, true>},
+        {"res_rep_header", l_rep_header<PTC_RULES_HTTP_RES, false>},
+        {"res_rep_value", l_rep_header<PTC_RULES_HTTP_RES, true>},
         {nullptr, nullptr},
     };
     luaL_newmetatable(L, "portico.http");
     luaL_newlib(L, http_fns);
-    for (const char* m : {"req_rep_header", "req_rep_value", "res_rep_header", "res_rep_value"}) {
-        std::string full = std::string("HTTP:") + m;
-        set_missing(L, m, keep(full));
-    }
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
@@ -1457,13 +1868,28 @@ void create_state()
         {"Alert", l_txn_alert},
         {"get_priv", l_get_priv},
         {"set_priv", l_set_priv},
+        {"set_loglevel", l_set_loglevel},
+        {"set_tos", l_set_sockopt<true>},
+        {"set_mark", l_set_sockopt<false>},
+        {"set_priority_class", l_set_priority<false>},
+        {"set_priority_offset", l_set_priority<true>},
+        {"reply", l_txn_reply},
         {nullptr, nullptr},
     };
+    static const luaL_Reg reply_fns[] = {
+        {"set_status", l_reply_set_status},
+        {"add_header", l_reply_add_header},
+        {"del_header", l_reply_del_header},
+        {"set_body", l_reply_set_body},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.reply");
+    luaL_newlib(L, reply_fns);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
     luaL_newmetatable(L, "portico.txn");
     luaL_newlib(L, txn_fns);
-    for (const char* m : {"set_loglevel", "set_tos", "set_mark",
-                          "set_priority_class", "set_priority_offset", "get_headers",
-                          "reply"}) {
+    for (const char* m : {"get_headers"}) {
         std::string full = std::string("TXN:") + m;
         set_missing(L, m, keep(full));
     }
@@ -1582,7 +2008,7 @@ int act_exec(ptc_stream* s, void* state)
         rc = ss->act = run_new(as->f, s, "action", C.session_to);
         bool http = as->ruleset == PTC_RULES_HTTP_REQ || as->ruleset == PTC_RULES_HTTP_RES ||
                     as->ruleset == PTC_RULES_HTTP_AFTER_RES;
-        push_txn(rc->co, s, http && HTTP);
+        push_txn(rc->co, s, http && HTTP, as->ruleset);
         for (const std::string& a : as->args)
             lua_pushlstring(rc->co, a.data(), a.size());
         st = run_resume(rc, 1 + (int)as->args.size());
@@ -1599,7 +2025,16 @@ int act_exec(ptc_stream* s, void* state)
     }
     bool done = rc->done;
     lua_Integer ret = rc->ret;
+    bool has_reply = rc->has_reply;
+    int code = rc->reply_code;
+    std::string head = std::move(rc->reply_head), body = std::move(rc->reply_body);
     run_free(rc);
+    ss->act = nullptr;
+    if (done && has_reply)
+        return HTTP->reply_raw(s, code, ptc_str{head.data(), head.size()},
+                               ptc_str{body.data(), body.size()}) == PTC_ACT_DONE
+                   ? PTC_ACT_DONE
+                   : PTC_ACT_ERROR;
     ss->act = nullptr;
     bool tcp = as->ruleset == PTC_RULES_TCP_REQ_CONTENT || as->ruleset == PTC_RULES_TCP_RES_CONTENT;
     // act.STOP 1, act.ERROR 3, act.DONE 4, act.DENY 5, act.ABORT 6 (HAProxy's values)
@@ -1644,6 +2079,8 @@ int act_exec(ptc_stream* s, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+void tcp_app_free(tcp_app* a);
+
 int close_hook(ptc_stream* s, void*, void*)
 {
     sstate* ss = (sstate*)H->stream_modstate(SELF, s);
@@ -1651,7 +2088,255 @@ int close_hook(ptc_stream* s, void*, void*)
         run_free(ss->act);
         ss->act = nullptr;
     }
+    if (ss && ss->app) {
+        tcp_app_free(ss->app);
+        ss->app = nullptr;
+    }
     return PTC_CONTINUE;
+}
+
+// ---- TCP services (AppletTCP) -------------------------------------------------------------
+// "tcp-request content use-service lua.<name>": the action hands the stream's events to
+// the service (host->stream_set_applet, ABI 1.16), whose coroutine reads the client's bytes
+// (getline, receive) and writes the answer (send); when the function returns, what it
+// sent is flushed and the connection closed.
+
+struct tcp_app {
+    run_ctx* rc = nullptr;
+    ptc_stream* s = nullptr;
+    std::string in;        // bytes taken from the request channel, not yet read by Lua
+    std::string out;       // bytes of send() not yet in the response channel
+    bool eof = false;      // the client closed its side (or broke)
+    bool started = false;  // the function was called
+    bool io_wait = false;  // the coroutine waits for bytes or room, not for a timer
+    bool finished = false; // the function returned
+    bool closed = false;   // stream_close() was called
+};
+
+void tcp_app_free(tcp_app* a)
+{
+    run_free(a->rc);
+    delete a;
+}
+
+tcp_app* tcp_ctx(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__tcp");
+    tcp_app* a = (tcp_app*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!a || a->closed)
+        luaL_error(l, "AppletTCP used outside its service");
+    return a;
+}
+
+// Moves the client's pending bytes into a->in.
+void tcp_pull(tcp_app* a)
+{
+    ptc_str d{};
+    uint32_t fl = H->chan_data(a->s, PTC_DIR_REQ, &d);
+    if (d.len) {
+        a->in.append(d.ptr, d.len);
+        H->chan_skip(a->s, PTC_DIR_REQ, d.len);
+    }
+    if (fl & (PTC_CHAN_EOF | PTC_CHAN_ERROR))
+        a->eof = true;
+}
+
+// Moves a->out into the response channel; true when all of it went.
+bool tcp_flush(tcp_app* a)
+{
+    while (!a->out.empty()) {
+        size_t room = H->chan_room(a->s, PTC_DIR_RES);
+        size_t n = std::min(room, a->out.size());
+        if (!n || H->chan_append(a->s, PTC_DIR_RES, a->out.data(), n) != PTC_OK)
+            return false;
+        H->chan_forward(a->s, PTC_DIR_RES, n);
+        a->out.erase(0, n);
+    }
+    return true;
+}
+
+int tcp_wait(lua_State* l, tcp_app* a, lua_KFunction k)
+{
+    if (!g_cur || !lua_isyieldable(l))
+        return luaL_error(l, "AppletTCP: cannot wait here");
+    a->io_wait = true;
+    g_cur->wake_at = 0;
+    return lua_yieldk(l, 0, 0, k);
+}
+
+std::string take(std::string& s, size_t n)
+{
+    std::string r = s.substr(0, n);
+    s.erase(0, n);
+    return r;
+}
+
+// getline(): a line with its '\n', or what is left when the client closed ("" at the end).
+int l_tcp_getline_k(lua_State* l, int, lua_KContext)
+{
+    tcp_app* a = tcp_ctx(l);
+    tcp_pull(a);
+    size_t e = a->in.find('\n');
+    if (e != std::string::npos || a->eof) {
+        std::string r = take(a->in, e == std::string::npos ? a->in.size() : e + 1);
+        lua_pushlstring(l, r.data(), r.size());
+        return 1;
+    }
+    return tcp_wait(l, a, l_tcp_getline_k);
+}
+int l_tcp_getline(lua_State* l) { return l_tcp_getline_k(l, 0, 0); }
+
+// receive([size]): <size> bytes (fewer when the client closed first), or without a size
+// everything until the client closes.
+int l_tcp_receive_k(lua_State* l, int, lua_KContext)
+{
+    tcp_app* a = tcp_ctx(l);
+    lua_Integer want = luaL_optinteger(l, 2, -1);
+    tcp_pull(a);
+    if (want >= 0 && a->in.size() >= (size_t)want) {
+        std::string r = take(a->in, (size_t)want);
+        lua_pushlstring(l, r.data(), r.size());
+        return 1;
+    }
+    if (a->eof) {
+        std::string r = take(a->in, a->in.size());
+        lua_pushlstring(l, r.data(), r.size());
+        return 1;
+    }
+    return tcp_wait(l, a, l_tcp_receive_k);
+}
+int l_tcp_receive(lua_State* l)
+{
+    lua_settop(l, 2);
+    return l_tcp_receive_k(l, 0, 0);
+}
+
+// send(data): waits until the bytes are in the response channel.
+int l_tcp_send_k(lua_State* l, int, lua_KContext)
+{
+    tcp_app* a = tcp_ctx(l);
+    if (tcp_flush(a))
+        return 0;
+    return tcp_wait(l, a, l_tcp_send_k);
+}
+int l_tcp_send(lua_State* l)
+{
+    tcp_app* a = tcp_ctx(l);
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    a->out.append(p, n);
+    lua_settop(l, 1);
+    return l_tcp_send_k(l, 0, 0);
+}
+
+void push_tcp_applet(lua_State* l, tcp_app* a)
+{
+    static const luaL_Reg fns[] = {
+        {"getline", l_tcp_getline}, {"receive", l_tcp_receive}, {"send", l_tcp_send},
+        {"set_var", l_set_var},     {"get_var", l_get_var},     {"unset_var", l_unset_var},
+        {"get_priv", l_get_priv},   {"set_priv", l_set_priv},   {nullptr, nullptr},
+    };
+    lua_newtable(l);
+    luaL_setfuncs(l, fns, 0);
+    lua_pushlightuserdata(l, a->s);
+    lua_rawseti(l, -2, 0);
+    lua_pushlightuserdata(l, a);
+    lua_setfield(l, -2, "__tcp");
+    push_samples(l, a->s, false, false);
+    lua_setfield(l, -2, "f");
+    push_samples(l, a->s, false, true);
+    lua_setfield(l, -2, "sf");
+    push_samples(l, a->s, true, false);
+    lua_setfield(l, -2, "c");
+    push_samples(l, a->s, true, true);
+    lua_setfield(l, -2, "sc");
+}
+
+void tcp_close(tcp_app* a, uint32_t how)
+{
+    a->closed = true;
+    H->stream_close(a->s, how);
+}
+
+// The stream's events once the service took it.
+int tcp_app_event(ptc_stream* s, void* ctx, uint32_t ev)
+{
+    tcp_app* a = (tcp_app*)ctx;
+    if (a->closed)
+        return PTC_CONTINUE;
+    if (ev & PTC_EV_CLI_ERROR) {
+        tcp_close(a, PTC_CLOSE_ABORT);
+        return PTC_CONTINUE;
+    }
+    if (ev & PTC_EV_CLI_TIMEOUT) {
+        tcp_close(a, PTC_CLOSE_FLUSH);
+        return PTC_CONTINUE;
+    }
+    if (a->finished) {
+        if (tcp_flush(a))
+            tcp_close(a, PTC_CLOSE_FLUSH);
+        return PTC_CONTINUE;
+    }
+    run_ctx* rc = a->rc;
+    if (rc->wake_at && rc->wake_at > H->now_ms()) {
+        run_wait(rc); // woken early (I/O during a sleep): keep sleeping
+        return PTC_CONTINUE;
+    }
+    a->io_wait = false;
+    int st = run_resume(rc, a->started ? 0 : 1);
+    a->started = true;
+    if (st == LUA_YIELD) {
+        if (!a->io_wait)
+            run_wait(rc);
+        return PTC_CONTINUE;
+    }
+    if (st != LUA_OK) {
+        tcp_close(a, PTC_CLOSE_ABORT);
+        return PTC_CONTINUE;
+    }
+    a->finished = true;
+    (void)s;
+    if (tcp_flush(a))
+        tcp_close(a, PTC_CLOSE_FLUSH);
+    return PTC_CONTINUE;
+}
+
+// tcp-request content use-service lua.<name>
+int tcp_use_service_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    if (first >= ctx->argc)
+        return H->cfg_errorf(ctx, "'use-service' expects a service name (lua.<name>)");
+    std::string name(ctx->args[first].ptr, ctx->args[first].len);
+    auto it = g_tcp_svcs.find(name);
+    if (it == g_tcp_svcs.end())
+        return H->cfg_errorf(ctx, "'use-service %s': no such TCP service (Lua's "
+                             "core.register_service(name, \"tcp\", fn))", name.c_str());
+    ptc_str mode = ctx->proxy ? H->proxy_mode(ctx->proxy) : ptc_str{"", 0};
+    if (std::string_view(mode.ptr, mode.len) == "http")
+        return H->cfg_errorf(ctx, "'use-service %s': a TCP service in a mode http proxy is "
+                             "not supported yet by portico", name.c_str());
+    *state = it->second;
+    *next = first + 1;
+    return PTC_OK;
+}
+
+int tcp_use_service_exec(ptc_stream* s, void* state)
+{
+    sstate* ss = (sstate*)H->stream_modstate(SELF, s);
+    if (ss->app)
+        return PTC_ACT_YIELD; // the service has the stream's events
+    if (!PTC_HOST_HAS(H, stream_set_applet))
+        return PTC_ACT_ERROR;
+    tcp_app* a = new tcp_app;
+    a->s = s;
+    a->rc = run_new((lfn*)state, s, "service", C.service_to);
+    push_tcp_applet(a->rc->co, a);
+    ss->app = a;
+    H->stream_set_timeout(s, PTC_TMO_CLIENT, PTC_TMO_DEFAULT);
+    H->stream_set_applet(s, tcp_app_event, a);
+    return PTC_ACT_YIELD;
 }
 
 // ---- HTTP services (AppletHTTP) -----------------------------------------------------------
@@ -1993,6 +2678,12 @@ int mod_init(ptc_modref* self)
     for (uint32_t rs : sets) {
         ptc_action a = {rs, "lua.", nullptr, act_exec, "lua.<name> [<arg>...]"};
         if (H->action_register(self, &a, sizeof(a), act_parse, (void*)(uintptr_t)rs) != PTC_OK)
+            return PTC_ERROR;
+    }
+    if (PTC_HOST_HAS(H, stream_set_applet)) {
+        ptc_action a = {PTC_RULES_TCP_REQ_CONTENT, "use-service", tcp_use_service_parse,
+                        tcp_use_service_exec, "use-service lua.<name>"};
+        if (H->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
             return PTC_ERROR;
     }
     return PTC_OK;

@@ -26,6 +26,7 @@ struct tcp_state {
     uint8_t inspecting; // "tcp-request inspect-delay": the content rules wait for bytes
     uint8_t res_inspecting; // "tcp-response inspect-delay": the response rules wait
     uint8_t fe_done;    // the frontend's content rules decided, its backend is chosen
+    uint8_t yielded;    // a content rule yielded (a Lua action waits): run them again
 };
 
 // While an inspect-delay runs and more bytes may come, a condition that those bytes may
@@ -118,8 +119,11 @@ bool run_content_rules(ptc_stream* s, tcp_state* st, bool final)
     };
     int r;
     if (!st->fe_done) {
+        // A rule that yields (a Lua action that waits, or a service that took the stream
+        // with stream_set_applet, which then receives its events) is run again when woken
         r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT | partial, host->stream_frontend(s));
-        if (undecided(r))
+        st->yielded = r == PTC_ACT_YIELD;
+        if (st->yielded || undecided(r))
             return false; // wait for more bytes
         if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
             host->stream_close(s, PTC_CLOSE_ABORT); // "reject"
@@ -133,7 +137,8 @@ bool run_content_rules(ptc_stream* s, tcp_state* st, bool final)
     }
     if (host->stream_backend(s) != host->stream_frontend(s)) {
         r = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT | partial, host->stream_backend(s));
-        if (undecided(r))
+        st->yielded = r == PTC_ACT_YIELD;
+        if (st->yielded || undecided(r))
             return false;
         if (r == PTC_ACT_DONE || r == PTC_ACT_ERROR) {
             host->stream_close(s, PTC_CLOSE_ABORT);
@@ -172,6 +177,18 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
             host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, delay);
         }
         run_content_rules(s, st, false);
+        return PTC_CONTINUE;
+    }
+    if (st->yielded) {
+        if (ev & PTC_EV_CLI_ERROR) {
+            host->stream_close(s, PTC_CLOSE_ABORT);
+            return PTC_CONTINUE;
+        }
+        uint32_t fl = host->chan_flags(s, PTC_DIR_REQ);
+        bool final = !st->inspecting || (ev & PTC_EV_CLI_TIMEOUT) || (fl & PTC_CHAN_EOF) ||
+                     host->chan_room(s, PTC_DIR_REQ) == 0;
+        if (run_content_rules(s, st, final))
+            relay_eof(s, st);
         return PTC_CONTINUE;
     }
     if (st->inspecting) {

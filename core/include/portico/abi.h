@@ -75,6 +75,12 @@
  *       proxy_timeout() knows "tarpit" ("timeout tarpit").
  *  1.15 ptc_host.pattern_change (runtime map/ACL changes of a pattern file shared by
  *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
+ *  1.16 ptc_host.action_compile / action_exec (ptc_act_rule): an action of a rule set built
+ *       from its words at run time and run on a stream (Lua's TXN:set_tos, set_mark,
+ *       set_loglevel, set_priority_*, HTTP:req_rep_header...); ptc_log_txn.level (the
+ *       level "set-log-level" gave the transaction's log line); ptc_host.stream_set_applet
+ *       (a module's service takes a TCP stream's events: "tcp-request content use-service",
+ *       Lua's AppletTCP).
  *  1.20 PTC_RULES_PARTIAL (a rules_run flag) and PTC_ACT_MISS: with more data still
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS).

@@ -524,6 +524,28 @@ typedef struct ptc_host {
      *  every entry of `key`, or add one). Returns 1, or 0 when no map or ACL uses the
      *  file. Worker. Since 1.15. */
     int (*pattern_change)(ptc_str file, uint32_t op, ptc_str key, ptc_str value);
+
+    /* ---- actions built at run time (1.16) ---- */
+    /** Build one action of rule set `ruleset` (PTC_RULES_*) from its words (args[0] is
+     *  the action's name: "set-tos", "replace-header"...), parsed as that configuration
+     *  line would be in proxy `px`; no "if"/"unless". Returns the rule, which lives as long
+     *  as the process (cache it: every call builds a new one), or NULL with the reason in
+     *  `err` (NUL-terminated, cut at `errlen`). Worker (config time too). Since 1.16. */
+    ptc_act_rule *(*action_compile)(ptc_proxy *px, uint32_t ruleset, uint32_t argc,
+                                    const ptc_str *args, char *err, size_t errlen);
+    /** Run a rule built by action_compile on stream `s`, in the phase its rule set runs
+     *  in; returns the action's PTC_ACT_* result. Worker. Since 1.16. */
+    int (*action_exec)(ptc_stream *s, const ptc_act_rule *rule);
+
+    /* ---- services of TCP streams (1.16) ---- */
+    /** From now on, deliver the stream's events to `fn` (called with `ctx` as its state)
+     *  instead of its protocol handler: a module's service answers the client itself
+     *  ("tcp-request content use-service", Lua's AppletTCP). The stream is woken
+     *  (PTC_EV_WAKE) at once. A content rule that calls it returns PTC_ACT_YIELD. The
+     *  module frees `ctx` in its PTC_PHASE_CLOSE hook. Worker. Since 1.16. */
+    void (*stream_set_applet)(ptc_stream *s,
+                              int (*fn)(ptc_stream *s, void *ctx, uint32_t events),
+                              void *ctx);
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */

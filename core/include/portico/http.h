@@ -56,6 +56,14 @@ typedef struct ptc_http_api {
     /** Set the response's status code and reason (HAProxy's reason phrase for the code
      *  when `reason` is empty), as http-response set-status. */
     int (*res_set_status)(ptc_stream *s, int status, ptc_str reason);
+    /** Answer with a response the caller wrote, as the "return" action answers (from a
+     *  request or response rule): `head` is the status line and the header fields, each
+     *  line ending with CRLF, without the empty line that ends the header block; `body`
+     *  follows it. Returns the PTC_ACT_* result the rule returns (PTC_ACT_DONE), or
+     *  PTC_ACT_ERROR for a malformed head. (Lua's txn:reply.) */
+    int (*reply_raw)(ptc_stream *s, int status, ptc_str head, ptc_str body);
+    /** HAProxy's reason phrase for a status code ("Not Found"). */
+    const char *(*reason_phrase)(int status);
 } ptc_http_api;
 
 /* Parts of the request line for req_set_line. */

@@ -154,6 +154,10 @@ typedef struct ptc_logfmt ptc_logfmt;
 /* A compiled sample expression, owned by the host. */
 typedef struct ptc_expr ptc_expr;
 
+/* An action compiled at run time by host->action_compile, owned by the host (since
+ * 1.16). */
+typedef struct ptc_act_rule ptc_act_rule;
+
 /* A compiled condition ("if"/"unless" ...), owned by the host (since 1.10). */
 typedef struct ptc_cond ptc_cond;
 
@@ -172,6 +176,10 @@ typedef struct ptc_log_txn {
     uint64_t bytes_out;     /* response bytes of this transaction (%B) */
     uint32_t retries;       /* connection retries (%rc) */
     uint32_t flags;         /* PTC_LOG_TXN_* (since 1.5; 0 before) */
+    uint32_t level;         /* since 1.16: the line's syslog level plus one, as
+                               "set-log-level" chose it (1 emerg .. 8 debug); 0: the
+                               logger's own (info, err for errors with "option
+                               log-separate-errors") */
 } ptc_log_txn;
 
 /* ptc_log_txn.flags (since 1.5). */

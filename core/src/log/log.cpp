@@ -624,7 +624,12 @@ void log_stream(stream* s, const ptc_log_txn* txn, bool asap = false)
     c.log_counter = ++pl->counter;
     g_sd_len = pl->sd ? logfmt_render(pl->sd, c, g_sd, sizeof(g_sd)) : 0;
     size_t n = logfmt_render(pl->fmt, c, g_body, sizeof(g_body));
-    emit(*pl, pl->separate_errors && err ? PTC_LOG_ERR : PTC_LOG_INFO, us, g_body, n);
+    uint32_t level = pl->separate_errors && err ? PTC_LOG_ERR : PTC_LOG_INFO;
+    // set-log-level <level> (ptc_log_txn.level, since 1.16) wins, as in HAProxy
+    if (txn && txn->size >= offsetof(ptc_log_txn, level) + sizeof(txn->level) &&
+        txn->level >= 1 && txn->level <= 8)
+        level = txn->level - 1;
+    emit(*pl, level, us, g_body, n);
     g_sd_len = 0;
 }
 

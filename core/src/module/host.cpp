@@ -636,6 +636,9 @@ const ptc_host g_host = {
     .var_unset = host_var_unset,
     .http_errors_message = h_http_errors_message,
     .pattern_change = smp::host_pattern_change,
+    .action_compile = smp::host_action_compile,
+    .action_exec = smp::host_action_exec,
+    .stream_set_applet = host_stream_set_applet,
 };
 
 } // namespace portico

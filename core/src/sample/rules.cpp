@@ -203,6 +203,96 @@ int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
 
 namespace smp {
 
+// host->action_compile / action_exec (ABI 1.16): one action of rule set `rs` built from
+// its words at run time (Lua's TXN:set_tos, HTTP:req_rep_header...), parsed as the same
+// line of the configuration would be in proxy `ppx`. No condition. The rule lives as long
+// as the process (the caller caches it).
+ptc_act_rule* host_action_compile(ptc_proxy* ppx, uint32_t rs, uint32_t argc,
+                                  const ptc_str* args, char* err, size_t errlen)
+{
+    auto fail = [&](const std::string& m) -> ptc_act_rule* {
+        if (err && errlen)
+            snprintf(err, errlen, "%s", m.c_str());
+        return nullptr;
+    };
+    static const char* const sets[][2] = {
+        {nullptr, nullptr},           {"tcp-request", "connection"},
+        {"tcp-request", "content"},   {"tcp-response", "content"},
+        {"http-request", nullptr},    {"http-response", nullptr},
+        {"http-after-response", nullptr},
+    };
+    if (!ppx || rs < 1 || rs > PTC_RULES_MAX || !argc || !args)
+        return fail("invalid arguments");
+    proxy& px = *to_proxy(ppx);
+    std::vector<ptc_str> words;
+    for (const char* w : sets[rs])
+        if (w)
+            words.push_back(ptc_str{w, std::strlen(w)});
+    uint32_t ai = (uint32_t)words.size();
+    words.insert(words.end(), args, args + argc);
+    std::string act(args[0].ptr, args[0].len);
+    const action_entry* ae = find_action_entry(rs, act);
+    if (!ae || !ae->supported)
+        return fail("'" + act + "' is not " + (ae ? "supported yet by portico" : "an action") +
+                    " in this rule set");
+    ptc_kw_ctx o{};
+    o.size = sizeof(o);
+    o.section = px.cap & (CAP_FE | CAP_BE);
+    o.file = "(run time)";
+    o.line = 0;
+    o.argc = (uint32_t)words.size();
+    o.args = words.data();
+    o.kw_words = ai;
+    o.proxy = ppx;
+    if (ae->owner) {
+        o.self = to_handle(ae->owner);
+        o.conf = conf_blob(px.mod, ae->owner, PTC_CONF_PROXY);
+    }
+    size_t msgs = g_cfg_ctx ? g_cfg_ctx->msgs.size() : 0;
+    int errors = g_cfg_ctx ? g_cfg_ctx->errors : 0;
+    auto take_msgs = [&]() {
+        std::string m;
+        if (!g_cfg_ctx)
+            return m;
+        for (size_t i = msgs; i < g_cfg_ctx->msgs.size(); i++)
+            if (g_cfg_ctx->msgs[i].error && m.empty())
+                m = g_cfg_ctx->msgs[i].text;
+        g_cfg_ctx->msgs.resize(msgs);
+        g_cfg_ctx->errors = errors;
+        return m;
+    };
+    void* state = nullptr;
+    uint32_t next = ai + 1;
+    if (ae->a.parse || ae->parse_priv) {
+        int rc = ae->parse_priv ? ae->parse_priv(&o, ai + 1, &next, &state, ae->priv)
+                                : ae->a.parse(&o, ai + 1, &next, &state);
+        std::string m = take_msgs();
+        if (rc != PTC_OK) {
+            size_t c = m.find(": ");
+            if (c != std::string::npos && m.starts_with("(run time)"))
+                m.erase(0, c + 2);
+            return fail(m.empty() ? "'" + act + "': invalid arguments" : m);
+        }
+    }
+    if (next != o.argc)
+        return fail("'" + act + "': unexpected word '" +
+                    (next < o.argc ? kw_word(&o, next) : std::string()) + "'");
+    g_rules.emplace_back();
+    rule& r = g_rules.back();
+    r.act = &ae->a;
+    r.state = state;
+    r.file = "(run time)";
+    return reinterpret_cast<ptc_act_rule*>(&r);
+}
+
+int host_action_exec(ptc_stream* s, const ptc_act_rule* pr)
+{
+    const rule* r = reinterpret_cast<const rule*>(pr);
+    if (!s || !r)
+        return PTC_ACT_ERROR;
+    return r->act->exec ? r->act->exec(s, r->state) : PTC_ACT_CONTINUE;
+}
+
 // ---- set-var / unset-var ---------------------------------------------------------------------
 
 namespace {

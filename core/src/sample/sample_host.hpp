@@ -8,6 +8,12 @@
 namespace portico {
 
 int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* px);
+namespace smp {
+// host->action_compile / action_exec (ABI 1.16), rules.cpp.
+ptc_act_rule* host_action_compile(ptc_proxy* px, uint32_t rs, uint32_t argc, const ptc_str* args,
+                                  char* err, size_t errlen);
+int host_action_exec(ptc_stream* s, const ptc_act_rule* r);
+} // namespace smp
 // Called before every "http-after-response" rule set is run (the http module runs them on
 // every response it sends, generated ones included), before the rules; null when unset.
 // The process lifecycle sets it (core/src/proc/stop_hook.cpp).

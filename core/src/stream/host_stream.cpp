@@ -109,6 +109,18 @@ socklen_t host_stream_addr(ptc_stream* ps, uint32_t which, sockaddr_storage* out
 
 void host_stream_wake(ptc_stream* s) { stream_enqueue(S(s), PTC_EV_WAKE); }
 
+// host->stream_set_applet (1.16): from now on the stream's events go to fn (nullptr: back to
+// the protocol handler); it is woken at once.
+void host_stream_set_applet(ptc_stream* s, ptc_stream_fn fn, void* ctx)
+{
+    S(s)->applet = fn;
+    S(s)->applet_ctx = ctx;
+    // logging: a service is a connection established at once (Tw = Tc = 0), as HAProxy
+    if (fn && !S(s)->log_t_cstart)
+        S(s)->log_t_cstart = S(s)->log_t_cdone = now();
+    stream_enqueue(S(s), PTC_EV_WAKE);
+}
+
 void* host_stream_state(ptc_stream* s) { return S(s)->state; }
 
 uint32_t host_chan_data(ptc_stream* ps, uint32_t dir, ptc_str* out)

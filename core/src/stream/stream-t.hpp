@@ -93,6 +93,8 @@ struct stream {
     server* srv = nullptr;
     bind_conf* bind = nullptr;
     const ptc_proto* proto = nullptr;
+    ptc_stream_fn applet = nullptr; // host->stream_set_applet (1.16): takes the events
+    void* applet_ctx = nullptr;
     conn* cli = nullptr;
     conn* srvc = nullptr;
     chan ch[2];

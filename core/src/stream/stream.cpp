@@ -72,7 +72,10 @@ static void stream_process(stream* s)
         }
         g_in_handler = s;
         s->calls++;
-        s->proto->on_event(reinterpret_cast<ptc_stream*>(s), s->state, ev);
+        if (s->applet) // 1.16: a module's service took the stream (Lua's AppletTCP)
+            s->applet(reinterpret_cast<ptc_stream*>(s), s->applet_ctx, ev);
+        else
+            s->proto->on_event(reinterpret_cast<ptc_stream*>(s), s->state, ev);
         g_in_handler = nullptr;
         if (s->killed) [[unlikely]] // "shutdown session": gone after the handler saw it
             s->closing = close_mode::dead;

@@ -74,6 +74,7 @@ void host_stream_close(ptc_stream* s, uint32_t how);
 void host_stream_set_timeout(ptc_stream* s, uint32_t which, uint64_t ms);
 socklen_t host_stream_addr(ptc_stream* s, uint32_t which, sockaddr_storage* out);
 void host_stream_wake(ptc_stream* s);
+void host_stream_set_applet(ptc_stream* s, ptc_stream_fn fn, void* ctx);
 void* host_stream_state(ptc_stream* s);
 uint32_t host_chan_data(ptc_stream* s, uint32_t dir, ptc_str* out);
 size_t host_chan_forward(ptc_stream* s, uint32_t dir, size_t n);
