@@ -262,6 +262,15 @@ BOOST_AUTO_TEST_CASE(maps)
     BOOST_TEST(w.eval("str(a.www.example.com),map_dom(" + f + ")") == "be_www");
     std::string r = tfx::write_tmp("m2.map", "^/api/v[0-9]+ v\n^/old old\n");
     BOOST_TEST(w.eval("str(/api/v2/x),map_reg(" + r + ")") == "v");
+    // map_regm: captures in the value, unset groups empty, \xHH and \c escapes
+    std::string rm = tfx::write_tmp("m2m.map", "^(.+)_(.+)$ \\2_\\1\n"
+                                               "^v([0-9])(x)?$ [\\1|\\2|\\0|\\9]\\x41\\.\n"
+                                               "^bad$ oops\\\n");
+    BOOST_TEST(w.eval("str(Yes_It),map_regm(" + rm + ")") == "It_Yes");
+    BOOST_TEST(w.eval("str(v7),map_regm(" + rm + ")") == "[7||v7|]A.");
+    BOOST_TEST(w.eval("str(v7),map_reg(" + rm + ")") == "[\\1|\\2|\\0|\\9]\\x41\\.");
+    BOOST_TEST(w.eval("str(bad),map_regm(" + rm + ")") == "<none>");
+    BOOST_TEST(w.eval("str(zzz),map_regm(" + rm + ",dflt)") == "dflt");
     std::string i = tfx::write_tmp("m3.map", "1:100 small\n101: big\n");
     BOOST_TEST(w.eval("int(50),map_int(" + i + ")") == "small");
     BOOST_TEST(w.eval("int(500),map_int(" + i + ")") == "big");

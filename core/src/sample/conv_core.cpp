@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 
 #include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -828,6 +829,74 @@ int c_map(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
     return 0;
 }
 
+// Writes the map value <val> with "\N" (N = 0..9) replaced by the Nth capture of the match
+// of <ov> in <s> (nothing for a group that did not take part), "\xHH" by that byte and "\c"
+// by c. Returns false for a value that ends in a lone backslash or a truncated "\x".
+bool regm_expand(std::string_view val, const char* s, const long* ov, char* b, size_t cap,
+                 size_t& o)
+{
+    auto put = [&](const char* p, size_t l) {
+        if (o + l > cap)
+            return false;
+        std::memcpy(b + o, p, l);
+        o += l;
+        return true;
+    };
+    auto hexval = [](char c) {
+        unsigned char v = (unsigned char)(std::toupper((unsigned char)c) - '0');
+        return v > 9 ? (unsigned char)(v - ('A' - '9' - 1)) : v;
+    };
+    for (size_t i = 0; i < val.size(); i++) {
+        char c = val[i];
+        if (c != '\\') {
+            if (!put(&c, 1))
+                return false;
+            continue;
+        }
+        if (++i == val.size())
+            return false;
+        c = val[i];
+        if (c >= '0' && c <= '9') {
+            int g = c - '0';
+            if (ov[2 * g] >= 0 && !put(s + ov[2 * g], (size_t)(ov[2 * g + 1] - ov[2 * g])))
+                return false;
+        } else if (c == 'x') {
+            if (i + 2 >= val.size())
+                return false;
+            char h = (char)((hexval(val[i + 1]) << 4) + hexval(val[i + 2]));
+            i += 2;
+            if (!put(&h, 1))
+                return false;
+        } else if (!put(&c, 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// map_regm: map_reg whose value may use the captures of the matching regex.
+int c_map_regm(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    auto* mc = static_cast<const map_conf*>(args[0].data);
+    const pattern* p = pattern_match(mc->pl, io);
+    if (!p) {
+        if (nargs > 1) {
+            *io = *static_cast<const ptc_sample*>(args[1].data);
+            return 1;
+        }
+        return 0;
+    }
+    long ov[20];
+    const char* s = io->u.str.ptr;
+    if (!p->re || !regex_exec(p->re, s, io->u.str.len, 0, ov, 10))
+        return 0;
+    size_t cap, o = 0;
+    char* b = scratch(&cap);
+    if (!regm_expand(std::string_view(p->value.u.str.ptr, p->value.u.str.len), s, ov, b, cap, o))
+        return 0;
+    return out_str(io, b, o);
+}
+
 constexpr uint32_t STR = PTC_SMP_STR, SINT = PTC_SMP_SINT, IP = PTC_SMP_IPV4, ANY = PTC_SMP_ANY,
                    BIN = PTC_SMP_BIN, BOOL = PTC_SMP_BOOL;
 
@@ -881,6 +950,8 @@ const ptc_conv k_core_convs[] = {
     MAPS(sub, STR, sub),
     MAPS(end, STR, end),
     MAPS(reg, STR, reg),
+    {"map_regm", STR, STR, 1, 2, c_map_regm, chk_map<(int)match::reg, STR>,
+     "map_regm(<map_file>[,<default>])"},
     MAPS(dom, STR, dom),
     MAPS(dir, STR, dir),
     MAPS(int, SINT, integer),
