@@ -290,6 +290,30 @@ constexpr uint32_t L4 = PTC_USE_L4;
 
 } // namespace
 
+// last_rule_file / last_rule_line: where the rule that ended the last rule set of this
+// transaction (tcp-request/tcp-response content, http-request/response/after-response) is.
+int f_last_rule_file(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const rule* r = last_rule_get(s);
+    if (!r || r->file.empty())
+        return 0;
+    out->type = PTC_SMP_STR;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{r->file.data(), r->file.size()};
+    return 1;
+}
+
+int f_last_rule_line(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const rule* r = last_rule_get(s);
+    if (!r || !r->line)
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = r->line;
+    return 1;
+}
+
 const ptc_fetch k_core_fetches[] = {
     // name          out type       use min max fn          check          help
     {"src",          PTC_SMP_IPV4,  L4, 0, 0, f_src,        nullptr,       "src: the client's address (ipv4 or ipv6)"},
@@ -302,6 +326,8 @@ const ptc_fetch k_core_fetches[] = {
     {"srv_id",       PTC_SMP_SINT,  L4, 0, 0, f_srv_id,     nullptr,       "srv_id: the server's id"},
     {"nbsrv",        PTC_SMP_SINT,  L4, 0, 1, f_nbsrv,      check_nbsrv,   "nbsrv([<backend>]): usable servers"},
     {"always_true",  PTC_SMP_BOOL,  L4, 0, 0, f_true,       nullptr,       "always_true"},
+    {"last_rule_file", PTC_SMP_STR, L4, 0, 0, f_last_rule_file, nullptr, "last_rule_file: file of the last final rule"},
+    {"last_rule_line", PTC_SMP_SINT, L4, 0, 0, f_last_rule_line, nullptr, "last_rule_line: line of the last final rule"},
     {"always_false", PTC_SMP_BOOL,  L4, 0, 0, f_false,      nullptr,       "always_false"},
     {"var",          PTC_SMP_ANY,   L4, 1, 2, f_var,        check_var,     "var(<name>[,<default>])"},
     {"env",          PTC_SMP_STR,   L4, 1, 1, f_env,        nullptr,       "env(<name>): an environment variable"},

@@ -186,8 +186,12 @@ int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
             return PTC_ACT_YIELD;
         case PTC_ACT_STOP:
         case PTC_ACT_DONE:
+            if (ruleset != PTC_RULES_TCP_REQ_CONN)
+                smp::last_rule_set(s, r);
             return res;
         default:
+            if (ruleset != PTC_RULES_TCP_REQ_CONN)
+                smp::last_rule_set(s, r);
             return PTC_ACT_ERROR;
         }
     }

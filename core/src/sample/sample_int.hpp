@@ -242,6 +242,10 @@ struct rule {
     std::string file;
     int line = 0;
 };
+// The last rule that ended a rule set of the stream's transaction (vars.cpp): set by
+// host_rules_run, cleared by txn_end; nullptr when none.
+void last_rule_set(ptc_stream* s, const rule* r);
+const rule* last_rule_get(ptc_stream* s);
 
 // Per-proxy data of the sample engine (proxy::smp).
 struct proxy_data {
