@@ -75,9 +75,12 @@
  *       proxy_timeout() knows "tarpit" ("timeout tarpit").
  *  1.15 ptc_host.pattern_change (runtime map/ACL changes of a pattern file shared by
  *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
+ *  1.17 PTC_TMO_TUNNEL for stream_set_timeout ("http-request set-timeout tunnel" replaces
+ *       the tunnel timeout a module arms with it; PTC_TMO_DEFAULT on PTC_TMO_SERVER gives
+ *       "set-timeout server"'s value).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 15
+#define PTC_ABI_MINOR 17
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

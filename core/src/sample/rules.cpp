@@ -23,6 +23,7 @@
 #include "stream/stream.hpp"
 #include "stream/stream_host.hpp"
 #include "proxy/cfg_ctx.hpp"
+#include "cfg/units.hpp"
 
 namespace portico {
 namespace smp {
@@ -605,6 +606,69 @@ int act_prio_exec(ptc_stream* ps, void* state)
     return PTC_ACT_CONTINUE;
 }
 
+// set-timeout server|tunnel <timeout>|<expr> (http-request, proxies with a backend): the
+// server or tunnel timeout of this transaction (HAProxy 2.6; "client" came later). A constant
+// must not be 0; an expression's integer is in ms, and no sample, 0 or less keep the
+// backend's value.
+struct settmo_state {
+    ptc_expr* e = nullptr;
+    uint64_t ms = 0;
+    bool tunnel = false;
+};
+std::deque<settmo_state> g_settmos;
+
+int act_settmo_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    if (first + 1 >= ctx->argc)
+        return cfg_err(ctx, "'set-timeout' expects exactly 2 arguments");
+    const proxy* px = to_proxy(ctx->proxy);
+    if (px && ctx->section != PTC_SEC_DEFAULTS && !(px->cap & CAP_BE))
+        return cfg_err(ctx, "'set-timeout': proxy '" + px->name + "' has no backend capability");
+    settmo_state st;
+    std::string which = word(ctx, first), v = word(ctx, first + 1);
+    if (which == "tunnel")
+        st.tunnel = true;
+    else if (which != "server")
+        return cfg_err(ctx, "'set-timeout' rule supports 'server'/'tunnel' (got '" + which + "')");
+    uint64_t ms = 0;
+    if (!v.empty() && v[0] >= '0' && v[0] <= '9' && cfg::parse_time_ms(v, ms)) {
+        if (!ms)
+            return cfg_err(ctx, "null value is not valid for a 'set-timeout " + which + "' rule");
+        if (ms > 2147483647)
+            return cfg_err(ctx, "timer overflow in argument '" + v + "' to rule 'set-timeout " +
+                                    which + "' (maximum value is 2147483647 ms or ~24.8 days)");
+        st.ms = ms;
+    } else {
+        std::string err;
+        st.e = expr_parse(ctx, v, nullptr, 0, ruleset_use(PTC_RULES_HTTP_REQ), err);
+        if (!st.e)
+            return err.empty() ? PTC_ERROR
+                               : cfg_err(ctx, "'set-timeout " + which + " " + v + "': " + err);
+        if (!cast_exists(expr_type(st.e), PTC_SMP_SINT))
+            return cfg_err(ctx, "'set-timeout " + which + " " + v + "': the expression's "
+                                "result cannot be converted to an integer");
+    }
+    g_settmos.push_back(st);
+    *state = &g_settmos.back();
+    *next = first + 2;
+    return PTC_OK;
+}
+
+int act_settmo_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<settmo_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    uint64_t ms = st->ms;
+    if (st->e) {
+        ptc_sample smp{};
+        if (!expr_eval(ps, st->e, &smp) || !sample_cast(&smp, PTC_SMP_SINT))
+            return PTC_ACT_CONTINUE;
+        ms = smp.u.sint > 0 ? (uint64_t)std::min<int64_t>(smp.u.sint, 2147483647) : 0;
+    }
+    (st->tunnel ? s->tmo_set_tunnel : s->tmo_set_server) = ms;
+    return PTC_ACT_CONTINUE;
+}
+
 // accept / reject (tcp-request connection|content): no argument.
 int act_noarg_parse(const ptc_kw_ctx*, uint32_t first, uint32_t* next, void** state)
 {
@@ -830,6 +894,8 @@ const ptc_action k_core_actions[] = {
     ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONN),   ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     ADDR_ACTIONS(PTC_RULES_HTTP_REQ),
     PRIO_ACTIONS(PTC_RULES_TCP_REQ_CONTENT), PRIO_ACTIONS(PTC_RULES_HTTP_REQ),
+    {PTC_RULES_HTTP_REQ, "set-timeout", act_settmo_parse, act_settmo_exec,
+     "set-timeout server|tunnel <timeout>|<expr>"},
     PATREF_ACTIONS(PTC_RULES_HTTP_REQ),     PATREF_ACTIONS(PTC_RULES_HTTP_RES),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
@@ -852,6 +918,8 @@ void txn_stream_reset(ptc_stream* ps)
     s->addr_saved = 0;
     s->prio_class = 0;
     s->prio_offset = 0;
+    s->tmo_set_server = 0;
+    s->tmo_set_tunnel = 0;
     s->be_rate_counted = false;
     s->calls = 0;
 }

@@ -164,6 +164,9 @@ struct stream {
     sockaddr_storage saved_cli_addr{};
     sockaddr_storage saved_fe_addr{};
     uint64_t stop_idle_at = 0;   // soft stop: when first seen idle between requests (0: not)
+    // http-request set-timeout server|tunnel of this transaction, in ms (0: the backend's)
+    uint64_t tmo_set_server = 0;
+    uint64_t tmo_set_tunnel = 0;
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
 
