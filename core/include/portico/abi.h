@@ -77,7 +77,9 @@
  *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
  *  1.17 PTC_TMO_TUNNEL for stream_set_timeout ("http-request set-timeout tunnel" replaces
  *       the tunnel timeout a module arms with it; PTC_TMO_DEFAULT on PTC_TMO_SERVER gives
- *       "set-timeout server"'s value).
+ *       "set-timeout server"'s value); rule set PTC_RULES_TCP_REQ_SESS ("tcp-request
+ *       session", run once per connection after its handshakes: PROXY header, TLS), so
+ *       PTC_RULES_MAX is 7 (register an action for it only when host->abi_minor >= 17).
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 17

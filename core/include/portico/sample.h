@@ -110,7 +110,8 @@ typedef struct ptc_conv {
 #define PTC_RULES_HTTP_REQ        4u /* http-request */
 #define PTC_RULES_HTTP_RES        5u /* http-response */
 #define PTC_RULES_HTTP_AFTER_RES  6u /* http-after-response */
-#define PTC_RULES_MAX             6u
+#define PTC_RULES_TCP_REQ_SESS    7u /* tcp-request session (since 1.17) */
+#define PTC_RULES_MAX             7u /* 6 before 1.17 */
 
 /* Results of an action's exec (and of host->rules_run). */
 #define PTC_ACT_CONTINUE 0 /* go on with the next rule */

@@ -337,6 +337,7 @@ uint32_t ruleset_use(uint32_t rs)
 {
     switch (rs) {
     case PTC_RULES_TCP_REQ_CONN:
+    case PTC_RULES_TCP_REQ_SESS:
         return PTC_USE_L4;
     case PTC_RULES_TCP_REQ_CONTENT:
     case PTC_RULES_HTTP_REQ:

@@ -53,6 +53,8 @@ uint32_t ruleset_of(const ptc_kw_ctx* ctx)
         return PTC_RULES_TCP_REQ_CONN;
     if (a == "tcp-request" && b == "content")
         return PTC_RULES_TCP_REQ_CONTENT;
+    if (a == "tcp-request" && b == "session")
+        return PTC_RULES_TCP_REQ_SESS;
     if (a == "tcp-response" && b == "content")
         return PTC_RULES_TCP_RES_CONTENT;
     return 0;
@@ -187,11 +189,11 @@ int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
             return PTC_ACT_YIELD;
         case PTC_ACT_STOP:
         case PTC_ACT_DONE:
-            if (ruleset != PTC_RULES_TCP_REQ_CONN)
+            if (ruleset != PTC_RULES_TCP_REQ_CONN && ruleset != PTC_RULES_TCP_REQ_SESS)
                 smp::last_rule_set(s, r);
             return res;
         default:
-            if (ruleset != PTC_RULES_TCP_REQ_CONN)
+            if (ruleset != PTC_RULES_TCP_REQ_CONN && ruleset != PTC_RULES_TCP_REQ_SESS)
                 smp::last_rule_set(s, r);
             return PTC_ACT_ERROR;
         }
@@ -446,7 +448,7 @@ int act_addr_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void**
     addr_state st;
     st.what = w == "set-src" ? AS_SRC : w == "set-dst" ? AS_DST : w == "set-src-port" ? AS_SRC_PORT
                                                                                       : AS_DST_PORT;
-    st.per_txn = RS != PTC_RULES_TCP_REQ_CONN;
+    st.per_txn = RS != PTC_RULES_TCP_REQ_CONN && RS != PTC_RULES_TCP_REQ_SESS;
     if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
         return cfg_err(ctx, "'" + w + "' expects a sample expression");
     std::string err, text = word(ctx, first);
@@ -884,7 +886,9 @@ int parse_global_setvar(const ptc_kw_ctx* ctx)
 
 const ptc_action k_core_actions[] = {
     TCP_ACTIONS(PTC_RULES_TCP_REQ_CONN),    TCP_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
-    TCP_ACTIONS(PTC_RULES_TCP_RES_CONTENT),
+    TCP_ACTIONS(PTC_RULES_TCP_RES_CONTENT), TCP_ACTIONS(PTC_RULES_TCP_REQ_SESS),
+    VAR_ACTIONS(PTC_RULES_TCP_REQ_SESS),    SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_SESS),
+    ADDR_ACTIONS(PTC_RULES_TCP_REQ_SESS),
     VAR_ACTIONS(PTC_RULES_TCP_REQ_CONN),    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_RES_CONTENT), VAR_ACTIONS(PTC_RULES_HTTP_REQ),
     VAR_ACTIONS(PTC_RULES_HTTP_RES),        VAR_ACTIONS(PTC_RULES_HTTP_AFTER_RES),
