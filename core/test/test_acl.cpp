@@ -116,6 +116,11 @@ BOOST_AUTO_TEST_CASE(acl_parse_errors)
     BOOST_TEST(err.find("'base_beg' is not supported yet") != std::string::npos);
     BOOST_TEST(w.acl({"bad name!", "path", "/"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("invalid ACL name") != std::string::npos);
+    // a fetch of any type (var) needs -m, as in HAProxy; a converter gives it a type
+    BOOST_TEST(w.match({"var(txn.x)", "a"}, &err) == -1);
+    BOOST_TEST(err.find("matching method must be specified first") != std::string::npos);
+    BOOST_TEST(w.match({"var(txn.x)", "-m", "found"}) == 0);
+    BOOST_TEST(w.match({"var(txn.x,abc),upper", "ABC"}) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(pattern_files)

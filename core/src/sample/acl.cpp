@@ -230,6 +230,12 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         }
         return x.release();
     }
+    if (!have_m && x->expr->out_type == PTC_SMP_ANY) {
+        // var(), json_query...: the type is only known at run time (HAProxy refuses too)
+        err = "matching method must be specified first (using '-m') when using a sample "
+              "fetch of this type ('" + x->kw + "')";
+        return nullptr;
+    }
     if (!have_m)
         m = default_match(x->expr->out_type);
     x->pats.m = m;
