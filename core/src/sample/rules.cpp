@@ -437,7 +437,8 @@ enum : uint8_t { AS_SRC, AS_DST, AS_SRC_PORT, AS_DST_PORT };
 struct addr_state {
     ptc_expr* e = nullptr;
     uint8_t what = AS_SRC;
-    bool per_txn = false; // not tcp-request connection
+    bool per_txn = false; // not tcp-request connection|session
+    bool sess = false;    // tcp-request session: keep the connection's address (fc_src)
 };
 std::deque<addr_state> g_addrs;
 
@@ -449,6 +450,7 @@ int act_addr_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void**
     st.what = w == "set-src" ? AS_SRC : w == "set-dst" ? AS_DST : w == "set-src-port" ? AS_SRC_PORT
                                                                                       : AS_DST_PORT;
     st.per_txn = RS != PTC_RULES_TCP_REQ_CONN && RS != PTC_RULES_TCP_REQ_SESS;
+    st.sess = RS == PTC_RULES_TCP_REQ_SESS;
     if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
         return cfg_err(ctx, "'" + w + "' expects a sample expression");
     std::string err, text = word(ctx, first);
@@ -503,6 +505,17 @@ int act_addr_exec(ptc_stream* ps, void* state)
         std::memcpy(&a, &s->cli_addr, len);
     if (!len)
         return PTC_ACT_CONTINUE; // HAProxy: no address to change
+    if (st->sess) {
+        if (src && !(s->fc_saved & 1)) {
+            s->fc_cli_addr = s->cli_addr;
+            s->fc_cli_addrlen = s->cli_addrlen;
+            s->fc_saved |= 1;
+        } else if (!src && !(s->fc_saved & 2)) {
+            s->fc_fe_addr = s->fe_addr;
+            s->fc_fe_addrlen = s->fe_addrlen;
+            s->fc_saved |= 2;
+        }
+    }
     if (st->per_txn) {
         if (src && !(s->addr_saved & 1)) {
             s->saved_cli_addr = s->cli_addr;
