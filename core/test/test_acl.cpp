@@ -116,6 +116,11 @@ BOOST_AUTO_TEST_CASE(acl_parse_errors)
     BOOST_TEST(err.find("'base_beg' is not supported yet") != std::string::npos);
     BOOST_TEST(w.acl({"bad name!", "path", "/"}) == PTC_ERROR);
     BOOST_TEST(w.last_error().find("invalid ACL name") != std::string::npos);
+    // a fetch of any type (var) needs -m, as in HAProxy; a converter gives it a type
+    BOOST_TEST(w.match({"var(txn.x)", "a"}, &err) == -1);
+    BOOST_TEST(err.find("matching method must be specified first") != std::string::npos);
+    BOOST_TEST(w.match({"var(txn.x)", "-m", "found"}) == 0);
+    BOOST_TEST(w.match({"var(txn.x,abc),upper", "ABC"}) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(pattern_files)
@@ -227,6 +232,29 @@ BOOST_AUTO_TEST_CASE(rule_parsing)
     smp::tcp_rules_supported = true;
     BOOST_TEST(w.kw(smp::parse_rules,
                     V{"tcp-request", "connection", "set-var(sess.x)", "path"}, 2) == PTC_ERROR);
+    // tcp-request session: connection-level fetches and actions only
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-request", "session", "reject", "if", "TRUE"}, 2) ==
+               PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules,
+                    V{"tcp-request", "session", "set-var(sess.s)", "src"}, 2) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules,
+                    V{"tcp-request", "session", "set-var(sess.s)", "path"}, 2) == PTC_ERROR);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"tcp-request", "session", "use-service", "x"}, 2) ==
+               PTC_ERROR);
+    // http-request set-timeout server|tunnel <time>|<expr>
+    BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-timeout", "server", "5s"}) ==
+               PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules,
+                    V{"http-request", "set-timeout", "tunnel", "int(3),mul(1000)"}) == PTC_OK);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-timeout", "client", "5s"}) ==
+               PTC_ERROR);
+    BOOST_TEST(w.last_error().find("'server'/'tunnel'") != std::string::npos);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-timeout", "server", "0"}) ==
+               PTC_ERROR);
+    BOOST_TEST(w.last_error().find("null value") != std::string::npos);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-timeout", "server"}) == PTC_ERROR);
+    BOOST_TEST(w.kw(smp::parse_rules, V{"http-request", "set-timeout", "server", "5000000000"}) ==
+               PTC_ERROR);
     // rules in an anonymous defaults section are refused
     proxy d;
     d.cap = CAP_DEFAULTS;

@@ -18,7 +18,8 @@ BOOST_AUTO_TEST_CASE(parse_good_and_bad)
     std::string err;
     BOOST_TEST(w.parse("src", err) != nullptr);
     BOOST_TEST(w.parse("req.hdr(host),lower,map_str(/dev/null,x)", err) != nullptr);
-    BOOST_TEST(w.parse("str(a\\,b),length", err) != nullptr);
+    // HAProxy: "\\," is a kept backslash, then the comma ends the argument: str() gets two
+    BOOST_TEST(w.parse("str(a\\,b),length", err) == nullptr);
 
     BOOST_TEST(w.parse("nosuch", err) == nullptr);
     BOOST_TEST(err == "unknown fetch method 'nosuch'");
@@ -65,7 +66,7 @@ BOOST_AUTO_TEST_CASE(parse_stop_char)
 BOOST_AUTO_TEST_CASE(arg_syntax)
 {
     world w;
-    BOOST_TEST(w.eval("str(a\\,b)") == "a,b");
+    BOOST_TEST(w.eval("str(\"a,b\")") == "a,b");
     BOOST_TEST(w.eval("str('a,b')") == "a,b");
     BOOST_TEST(w.eval("str(\"a\\\"b\")") == "a\"b");
     BOOST_TEST(w.eval("str(''),length") == "0");
@@ -88,6 +89,15 @@ BOOST_AUTO_TEST_CASE(casts)
     BOOST_TEST(w.eval("int(167838211),ipmask(32)") == "10.1.2.3");
     BOOST_TEST(w.eval("str(192.168.1.9),ipmask(24)") == "192.168.1.0");
     BOOST_TEST(w.eval("str(nope),ipmask(24)") == "<none>");
+    BOOST_TEST(w.eval("ipv6(2001:db8::bad:c0f:ffff),ipmask(24,120)") == "2001:db8::bad:c0f:ff00");
+    BOOST_TEST(w.eval("ipv6(2001:db8::bad:c0f:ffff),ipmask(24)") == "<none>");
+    BOOST_TEST(w.eval("ipv6(2001:db8:c001:c01a:ffff:ffff:10:ffff),"
+                      "ipmask(24,ffff:ffff:ffff:ffff:0:ffff:ffff:0)") ==
+               "2001:db8:c001:c01a:0:ffff:10:0");
+    BOOST_TEST(w.eval("ipv6(::ffff:192.168.1.101),ipmask(24,64)") == "192.168.1.0");
+    std::string err;
+    BOOST_TEST(w.parse("str(x),ipmask(24,129)", err) == nullptr);
+    BOOST_TEST(w.parse("str(x),ipmask(24,ffff::zz)", err) == nullptr);
     s.type = PTC_SMP_IPV4;
     uint8_t a[4] = {127, 0, 0, 1};
     std::memcpy(s.u.ipv4, a, 4);
@@ -147,7 +157,13 @@ BOOST_AUTO_TEST_CASE(conv_strings)
     BOOST_TEST(w.eval("str(f1_f2_f3__f5),field(2,_,2)") == "f2_f3");
     BOOST_TEST(w.eval("str(f1_f2_f3__f5),field(-2,_,3)") == "f2_f3_");
     BOOST_TEST(w.eval("str(f1_f2_f3__f5),field(-3,_,0)") == "f1_f2_f3");
-    BOOST_TEST(w.eval("str(f1_f2_f3__f5),field(9,_)") == "");
+    BOOST_TEST(w.eval("str(f1_f2_f3__f5),field(9,_)") == "<none>");
+    BOOST_TEST(w.eval("str(/foo),field(3,/)") == "<none>");
+    BOOST_TEST(w.eval("str(a_b),field(-3,_)") == "<none>");
+    BOOST_TEST(w.eval("str(a_),field(2,_)") == "");
+    BOOST_TEST(w.eval("str(a_b_c),field(2,_,5)") == "b_c");
+    BOOST_TEST(w.eval("str(a_b_c),field(-2,_,5)") == "a_b");
+    BOOST_TEST(w.eval("str(abc),field(-1,_)") == "abc");
     BOOST_TEST(w.eval("str(a.b-c),field(2,.-)") == "b");
     // word
     BOOST_TEST(w.eval("str(f1_f2_f3__f5),word(4,_)") == "f5");
@@ -156,6 +172,11 @@ BOOST_AUTO_TEST_CASE(conv_strings)
     BOOST_TEST(w.eval("str(f1_f2_f3__f5),word(-2,_,3)") == "f1_f2_f3");
     BOOST_TEST(w.eval("str(f1_f2_f3__f5),word(-3,_,0)") == "f1_f2");
     BOOST_TEST(w.eval("str(/f1/f2/f3/f4),word(1,/)") == "f1");
+    // a missing word is an empty sample in HAProxy 2.6; counts past the end keep the delimiters
+    BOOST_TEST(w.eval("str(a__b),word(3,_)") == "");
+    BOOST_TEST(w.eval("str(___),word(1,_)") == "");
+    BOOST_TEST(w.eval("str(a_b__),word(2,_,2)") == "b__");
+    BOOST_TEST(w.eval("str(__a_b),word(-2,_,2)") == "__a");
     std::string err;
     BOOST_TEST(w.parse("str(a),field(0,_)", err) == nullptr);
     // regsub
@@ -168,6 +189,15 @@ BOOST_AUTO_TEST_CASE(conv_strings)
     BOOST_TEST(w.parse("str(a),regsub(a,b,q)", err) == nullptr);
     // concat
     BOOST_TEST(w.eval("str(a),concat(-,,-)") == "a--");
+    // backslashes in arguments (HAProxy's make_arg_list)
+    BOOST_TEST(w.eval("str(a\\.b)") == "a\\.b");
+    BOOST_TEST(w.eval("str(a\\\\b)") == "a\\b");
+    BOOST_TEST(w.eval("str(a\\ b)") == "a b");
+    BOOST_TEST(w.eval("str(a\\tb)") == "a\tb");
+    BOOST_TEST(w.eval("str(\"a\\\"b\")") == "a\"b");
+    BOOST_TEST(w.eval("str('a\\tb')") == "a\\tb");
+    BOOST_TEST(w.eval("str(a\\)") == "a\\");
+    BOOST_TEST(w.eval("str(x),concat(a\\,,z)") == "xa\\z");
 }
 
 BOOST_AUTO_TEST_CASE(conv_encodings)
@@ -242,6 +272,15 @@ BOOST_AUTO_TEST_CASE(maps)
     BOOST_TEST(w.eval("str(a.www.example.com),map_dom(" + f + ")") == "be_www");
     std::string r = tfx::write_tmp("m2.map", "^/api/v[0-9]+ v\n^/old old\n");
     BOOST_TEST(w.eval("str(/api/v2/x),map_reg(" + r + ")") == "v");
+    // map_regm: captures in the value, unset groups empty, \xHH and \c escapes
+    std::string rm = tfx::write_tmp("m2m.map", "^(.+)_(.+)$ \\2_\\1\n"
+                                               "^v([0-9])(x)?$ [\\1|\\2|\\0|\\9]\\x41\\.\n"
+                                               "^bad$ oops\\\n");
+    BOOST_TEST(w.eval("str(Yes_It),map_regm(" + rm + ")") == "It_Yes");
+    BOOST_TEST(w.eval("str(v7),map_regm(" + rm + ")") == "[7||v7|]A.");
+    BOOST_TEST(w.eval("str(v7),map_reg(" + rm + ")") == "[\\1|\\2|\\0|\\9]\\x41\\.");
+    BOOST_TEST(w.eval("str(bad),map_regm(" + rm + ")") == "<none>");
+    BOOST_TEST(w.eval("str(zzz),map_regm(" + rm + ",dflt)") == "dflt");
     std::string i = tfx::write_tmp("m3.map", "1:100 small\n101: big\n");
     BOOST_TEST(w.eval("int(50),map_int(" + i + ")") == "small");
     BOOST_TEST(w.eval("int(500),map_int(" + i + ")") == "big");

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Sample fetches of HTTP messages (method, path, hdr(), cook(), status...) and the url_dec
 // converter, registered with the core's sample engine.
+#include <arpa/inet.h>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -295,6 +296,89 @@ int f_res_fhdr(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 int f_res_hdr_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 {
     return hdr_count(s, PTC_DIR_RES, a, n, true, o);
+}
+
+// Reads a dotted IPv4 address at the start of <v> (exactly four decimal parts, each up to
+// 255) into <out>: returns the number of characters used, 0 when <v> does not start with one.
+size_t lead_ipv4(std::string_view v, uint8_t out[4])
+{
+    unsigned part = 0, parts = 0;
+    bool digit = false;
+    size_t i = 0;
+    uint8_t tmp[4] = {0, 0, 0, 0};
+    for (; i < v.size(); i++) {
+        char c = v[i];
+        if (c >= '0' && c <= '9') {
+            part = part * 10 + unsigned(c - '0');
+            if (part > 255)
+                return 0;
+            if (!digit) {
+                if (++parts > 4)
+                    return 0;
+                digit = true;
+            }
+            tmp[parts - 1] = (uint8_t)part;
+        } else if (c == '.') {
+            if (!digit || parts == 4)
+                return 0;
+            digit = false;
+            part = 0;
+        } else {
+            break;
+        }
+    }
+    if (parts < 4 || !digit)
+        return 0;
+    std::memcpy(out, tmp, 4);
+    return i;
+}
+
+// hdr_ip: the header value as an address: a plain IPv4 address, an IPv4 address followed
+// by ":<port>", or an IPv6 address; anything else gives no sample.
+int hdr_ip_fetch(ptc_stream* s, uint32_t dir, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    ptc_sample v{};
+    if (!hdr_fetch(s, dir, a, n, true, &v))
+        return 0;
+    std::string_view t(v.u.str.ptr, v.u.str.len);
+    uint8_t ip4[4];
+    size_t len = lead_ipv4(t, ip4);
+    bool ok4 = len > 0 && len == t.size();
+    if (!ok4 && len > 0 && t[len] == ':') {
+        std::string_view p = t.substr(len + 1);
+        long port = 0;
+        ok4 = p.size() <= 5;
+        for (char c : p)
+            if (c < '0' || c > '9')
+                ok4 = false;
+            else
+                port = port * 10 + (c - '0');
+        ok4 = ok4 && port <= 65535;
+    }
+    if (ok4) {
+        o->type = PTC_SMP_IPV4;
+        o->flags = 0;
+        std::memcpy(o->u.ipv4, ip4, 4);
+        return 1;
+    }
+    char buf[64];
+    if (t.size() >= sizeof(buf))
+        return 0;
+    std::memcpy(buf, t.data(), t.size());
+    buf[t.size()] = 0;
+    if (inet_pton(AF_INET6, buf, o->u.ipv6) != 1)
+        return 0;
+    o->type = PTC_SMP_IPV6;
+    o->flags = 0;
+    return 1;
+}
+int f_req_hdr_ip(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_ip_fetch(s, PTC_DIR_REQ, a, n, o);
+}
+int f_res_hdr_ip(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
+{
+    return hdr_ip_fetch(s, PTC_DIR_RES, a, n, o);
 }
 
 // "hdr()" means req.hdr() in request rules and res.hdr() in response rules.
@@ -639,11 +723,15 @@ const ptc_fetch fetches[] = {
     {"hdr_cnt", PTC_SMP_SINT, RQ | RS, 0, 1, f_hdr_cnt, nullptr, "hdr_cnt([<name>])"},
     {"req.hdr", STR, RQ, 0, 2, f_req_hdr, check_occ, "req.hdr([<name>[,<occ>]])"},
     {"req.hdr_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_hdr_cnt, nullptr, "req.hdr_cnt([<name>])"},
+    {"req.hdr_ip", PTC_SMP_IPV4, RQ, 0, 2, f_req_hdr_ip, check_occ, "req.hdr_ip([<name>[,<occ>]])"},
+    {"hdr_ip", PTC_SMP_IPV4, RQ, 0, 2, f_req_hdr_ip, check_occ, "hdr_ip([<name>[,<occ>]])"},
     {"req.fhdr", STR, RQ, 0, 2, f_req_fhdr, check_occ, "req.fhdr(<name>[,<occ>])"},
     {"req.fhdr_cnt", PTC_SMP_SINT, RQ, 0, 1, f_req_fhdr_cnt, nullptr, "req.fhdr_cnt([<name>])"},
     {"res.hdr", STR, RS, 0, 2, f_res_hdr, check_occ, "res.hdr([<name>[,<occ>]])"},
     {"shdr", STR, RS, 0, 2, f_res_hdr, check_occ, "shdr([<name>[,<occ>]])"},
     {"res.hdr_cnt", PTC_SMP_SINT, RS, 0, 1, f_res_hdr_cnt, nullptr, "res.hdr_cnt([<name>])"},
+    {"res.hdr_ip", PTC_SMP_IPV4, RS, 0, 2, f_res_hdr_ip, check_occ, "res.hdr_ip([<name>[,<occ>]])"},
+    {"shdr_ip", PTC_SMP_IPV4, RS, 0, 2, f_res_hdr_ip, check_occ, "shdr_ip([<name>[,<occ>]])"},
     {"res.fhdr", STR, RS, 0, 2, f_res_fhdr, check_occ, "res.fhdr([<name>[,<occ>]])"},
     {"req.cook", STR, RQ, 0, 1, f_req_cook, nullptr, "req.cook([<name>])"},
     {"cook", STR, RQ, 0, 1, f_req_cook, nullptr, "cook([<name>])"},

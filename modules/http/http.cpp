@@ -945,8 +945,15 @@ step enter_tunnel(ptc_stream* s, txn& t)
     t.state = st::TUNNEL;
     const proxy_conf* c = t.be_conf ? t.be_conf : t.fe_conf;
     uint64_t tmo = c ? c->tmo_tunnel : PTC_TMO_DEFAULT;
-    set_cli_tmo(s, t, tmo);
-    host->stream_set_timeout(s, PTC_TMO_SERVER, tmo);
+    if (host->abi_minor >= 17) {
+        // PTC_TMO_TUNNEL: an "http-request set-timeout tunnel" of the transaction wins
+        host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_TUNNEL, tmo);
+        t.cli_tmo = tmo;
+        host->stream_set_timeout(s, PTC_TMO_SERVER | PTC_TMO_TUNNEL, tmo);
+    } else {
+        set_cli_tmo(s, t, tmo);
+        host->stream_set_timeout(s, PTC_TMO_SERVER, tmo);
+    }
     return step::AGAIN;
 }
 

@@ -712,6 +712,7 @@ int parse_track(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** st
 }
 int parse_track_conn(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_TCP_REQ_CONN); }
 int parse_track_content(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_TCP_REQ_CONTENT); }
+int parse_track_sess(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_TCP_REQ_SESS); }
 int parse_track_http_req(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_HTTP_REQ); }
 int parse_track_http_res(const ptc_kw_ctx* c, uint32_t f, uint32_t* n, void** s) { return parse_track(c, f, n, s, PTC_RULES_HTTP_RES); }
 
@@ -730,7 +731,8 @@ int act_track(ptc_stream* s, void* state)
     if (!key_of(t, smp, k, &n))
         return PTC_ACT_CONTINUE;
     bool http = a->ruleset == PTC_RULES_HTTP_REQ || a->ruleset == PTC_RULES_HTTP_RES;
-    uint32_t level = a->ruleset == PTC_RULES_TCP_REQ_CONN ? SCL_SESS : http ? SCL_HTTP : SCL_STREAM;
+    const bool sess = a->ruleset == PTC_RULES_TCP_REQ_CONN || a->ruleset == PTC_RULES_TCP_REQ_SESS;
+    uint32_t level = sess ? SCL_SESS : http ? SCL_HTTP : SCL_STREAM;
     if (!track(s, st, a->sc, t, k, n, level))
         return PTC_ACT_CONTINUE;
     if (http) {
@@ -2246,7 +2248,8 @@ int peers_worker_init(ptc_modref* self)
 namespace {
 
 const uint32_t k_all_rules[] = {PTC_RULES_TCP_REQ_CONN, PTC_RULES_TCP_REQ_CONTENT, PTC_RULES_TCP_RES_CONTENT,
-                                PTC_RULES_HTTP_REQ, PTC_RULES_HTTP_RES, PTC_RULES_HTTP_AFTER_RES};
+                                PTC_RULES_HTTP_REQ, PTC_RULES_HTTP_RES, PTC_RULES_HTTP_AFTER_RES,
+                                PTC_RULES_TCP_REQ_SESS};
 
 int reg_actions(ptc_modref* self)
 {
@@ -2256,10 +2259,15 @@ int reg_actions(ptc_modref* self)
     } tracks[] = {{PTC_RULES_TCP_REQ_CONN, parse_track_conn},
                   {PTC_RULES_TCP_REQ_CONTENT, parse_track_content},
                   {PTC_RULES_HTTP_REQ, parse_track_http_req},
-                  {PTC_RULES_HTTP_RES, parse_track_http_res}};
+                  {PTC_RULES_HTTP_RES, parse_track_http_res},
+                  {PTC_RULES_TCP_REQ_SESS, parse_track_sess}};
     static const char* const tnames[] = {"track-sc0", "track-sc1", "track-sc2"};
+    // "tcp-request session" came with ABI 1.17: an older host refuses the rule set
+    const bool has_sess = host->abi_minor >= 17;
     for (const auto& t : tracks)
         for (const char* n : tnames) {
+            if (t.rs == PTC_RULES_TCP_REQ_SESS && !has_sess)
+                continue;
             ptc_action a{t.rs, n, t.p, act_track, "track-sc<n> <key> [table <t>]"};
             if (host->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
                 return PTC_ERROR;
@@ -2275,6 +2283,8 @@ int reg_actions(ptc_modref* self)
                {"sc-set-gpt", parse_set_gpt, "sc-set-gpt(<idx>,<sc>) <int|expr>"}};
     for (uint32_t rs : k_all_rules)
         for (const auto& g : gps) {
+            if (rs == PTC_RULES_TCP_REQ_SESS && !has_sess)
+                continue;
             ptc_action a{rs, g.n, g.p, act_sc_gp, g.help};
             if (host->action_register(self, &a, sizeof(a), nullptr, nullptr) != PTC_OK)
                 return PTC_ERROR;

@@ -81,6 +81,11 @@
  *       level "set-log-level" gave the transaction's log line); ptc_host.stream_set_applet
  *       (a module's service takes a TCP stream's events: "tcp-request content use-service",
  *       Lua's AppletTCP).
+ *  1.17 PTC_TMO_TUNNEL for stream_set_timeout ("http-request set-timeout tunnel" replaces
+ *       the tunnel timeout a module arms with it; PTC_TMO_DEFAULT on PTC_TMO_SERVER gives
+ *       "set-timeout server"'s value); rule set PTC_RULES_TCP_REQ_SESS ("tcp-request
+ *       session", run once per connection after its handshakes: PROXY header, TLS), so
+ *       PTC_RULES_MAX is 7 (register an action for it only when host->abi_minor >= 17).
  *  1.20 PTC_RULES_PARTIAL (a rules_run flag) and PTC_ACT_MISS: with more data still
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS).

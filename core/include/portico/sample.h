@@ -110,7 +110,8 @@ typedef struct ptc_conv {
 #define PTC_RULES_HTTP_REQ        4u /* http-request */
 #define PTC_RULES_HTTP_RES        5u /* http-response */
 #define PTC_RULES_HTTP_AFTER_RES  6u /* http-after-response */
-#define PTC_RULES_MAX             6u
+#define PTC_RULES_TCP_REQ_SESS    7u /* tcp-request session (since 1.17) */
+#define PTC_RULES_MAX             7u /* 6 before 1.17 */
 /* ABI 1.20: or'ed into rules_run's ruleset while more data may still come (an
  * inspect-delay that has not ended): a condition that cannot be decided yet (a fetch
  * answered PTC_SMPF_MAYCHANGE) stops the run with PTC_ACT_MISS. Without it, such a

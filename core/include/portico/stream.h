@@ -64,6 +64,11 @@ extern "C" {
 /* OR'ed into `which` (since 1.2): a deadline that I/O does not push back
  * (e.g. timeout http-request, counted from the start of the request). */
 #define PTC_TMO_FIXED    0x100u
+/* OR'ed into `which` (since 1.17): this is the tunnel timeout of the stream (ms is the
+ * proxy's "timeout tunnel" or PTC_TMO_DEFAULT); an "http-request set-timeout tunnel" of the
+ * transaction replaces it. Without it, PTC_TMO_DEFAULT on PTC_TMO_SERVER already gives the
+ * transaction's "set-timeout server" value when there is one. */
+#define PTC_TMO_TUNNEL   0x200u
 
 /* Modes of host->stream_close. */
 #define PTC_CLOSE_ABORT 0u /* close both sides now, dropping unsent data */

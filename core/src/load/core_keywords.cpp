@@ -1102,7 +1102,7 @@ const ptc_keyword k_core_keywords[] = {
     {"tcp-request connection", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, smp::parse_rules, "tcp-request connection <action> [{if | unless} <condition>]"},
     {"tcp-request content", PX,               0, 1, -1, smp::parse_rules,            "tcp-request content <action> [{if | unless} <condition>]"},
     {"tcp-request inspect-delay", PX,         0, 1, 1, parse_inspect_delay,          "tcp-request inspect-delay <timeout>"},
-    {"tcp-request session", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, nullptr,  "tcp-request session <action> [{if | unless} <condition>]"},
+    {"tcp-request session", PTC_SEC_DEFAULTS | PTC_SEC_FRONTEND, 0, 1, -1, smp::parse_rules, "tcp-request session <action> [{if | unless} <condition>]"},
     {"tcp-response content", BE,              0, 1, -1, smp::parse_rules,            "tcp-response content <action> [{if | unless} <condition>]"},
     {"tcp-response inspect-delay", BE,        0, 1, 1, parse_inspect_delay,          "tcp-response inspect-delay <timeout>"},
     {"balance",             BE,               0, 1, -1, parse_proxy_balance,         "balance <algorithm> [<arguments>]"},

@@ -230,6 +230,12 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         }
         return x.release();
     }
+    if (!have_m && x->expr->out_type == PTC_SMP_ANY) {
+        // var(), json_query...: the type is only known at run time (HAProxy refuses too)
+        err = "matching method must be specified first (using '-m') when using a sample "
+              "fetch of this type ('" + x->kw + "')";
+        return nullptr;
+    }
     if (!have_m) {
         m = default_match(x->expr->out_type);
         // HAProxy's ACL keyword reads versions as "major.minor" (3.3 = TLS 1.2)
@@ -343,6 +349,7 @@ uint32_t ruleset_use(uint32_t rs)
 {
     switch (rs) {
     case PTC_RULES_TCP_REQ_CONN:
+    case PTC_RULES_TCP_REQ_SESS:
         return PTC_USE_L4;
     case PTC_RULES_TCP_REQ_CONTENT:
     case PTC_RULES_HTTP_REQ:

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 // The core's converters: case, length, bytes/field/word extraction, regsub, encodings,
 // ipmask, integer arithmetic and comparisons, concat and the map family.
+#include <arpa/inet.h>
+
+#include <array>
+#include <cctype>
 #include <cstdio>
 #include <cstring>
 #include <deque>
@@ -116,68 +120,108 @@ int chk_field(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     return PTC_OK;
 }
 
-// Splits in fields (word = false) or words (word = true: runs of delimiters are one,
-// delimiters at both ends ignored) and returns the span of fields [a, b] (1-based).
+// Walks the input as HAProxy 2.6 does, one character at a time, from the start (<index> > 0)
+// or from the end (<index> < 0). field: each delimiter ends a field, so empty fields count.
+// word: runs of delimiters are one, and only a non-delimiter opens a word. The part starts at
+// the <index>th field/word and stops at the delimiter that ends its <count>th one; with a
+// count of 0, or when the input ends first, it runs to the end of the input (delimiters
+// included). A field that is never reached gives no sample; a word that is never reached
+// gives an empty sample (HAProxy 2.6's word converter).
 template <bool Word>
 int c_split(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 {
     const char* s = io->u.str.ptr;
-    size_t n = io->u.str.len;
+    const size_t n = io->u.str.len;
     const char* delims = args[1].str.ptr;
-    size_t nd = args[1].str.len;
+    const size_t nd = args[1].str.len;
     auto is_d = [&](char c) { return std::memchr(delims, c, nd) != nullptr; };
-    // enumerate fields with a callback: returns number of fields
-    auto walk = [&](auto&& fn) {
-        int64_t k = 0;
-        size_t i = 0;
-        if (Word) {
-            while (i < n && is_d(s[i]))
-                i++;
-            if (i == n)
-                return k;
-        }
-        while (true) {
-            size_t b = i;
-            while (i < n && !is_d(s[i]))
-                i++;
-            fn(++k, b, i);
-            if (i >= n)
-                break;
-            i++;
-            if (Word) {
-                while (i < n && is_d(s[i]))
-                    i++;
-                if (i == n)
-                    break;
-            }
-        }
-        return k;
+    const int64_t idx = args[0].sint;
+    int64_t cnt = nargs > 2 ? args[2].sint : 1;
+    // Consumes one delimiter that ends the wanted part: true when the part is complete.
+    auto part_ends = [&]() {
+        if (cnt == 1)
+            return true;
+        if (cnt > 1)
+            cnt--;
+        return false;
     };
-    int64_t total = walk([](int64_t, size_t, size_t) {});
-    int64_t idx = args[0].sint, cnt = nargs > 2 ? args[2].sint : 1;
-    int64_t a, b;
-    if (idx > 0) {
-        a = idx;
-        b = cnt ? idx + cnt - 1 : total;
-    } else {
-        b = total + idx + 1;
-        a = cnt ? b - cnt + 1 : 1;
-        if (a < 1)
-            a = 1;
-    }
-    if (b > total)
-        b = total;
-    if (a < 1 || a > total || b < a) {
-        io->u.str.len = 0;
-        return 1;
-    }
     size_t from = 0, to = 0;
-    walk([&](int64_t k, size_t fb, size_t fe) {
-        if (k == a)
-            from = fb;
-        if (k == b)
-            to = fe;
-    });
+    bool done = false;
+    int64_t k = 0;
+    if (idx > 0) {
+        size_t i = 0;
+        bool in = false;
+        if (!Word)
+            k = 1;
+        for (; i < n && !done; i++) {
+            bool d = is_d(s[i]);
+            if (!Word) {
+                if (!d)
+                    continue;
+                if (k == idx)
+                    done = part_ends();
+                else {
+                    from = i + 1;
+                    k++;
+                }
+            } else if (!in) {
+                if (!d) {
+                    if (k != idx) {
+                        k++;
+                        from = i;
+                    }
+                    in = true;
+                }
+            } else if (d) {
+                if (k == idx)
+                    done = part_ends();
+                in = false;
+            }
+            if (done)
+                to = i;
+        }
+        if (!done)
+            to = n;
+    } else {
+        size_t i = n; // s[i - 1] is the character looked at
+        bool in = false;
+        if (!Word)
+            k = -1;
+        to = n;
+        for (; i > 0 && !done; i--) {
+            bool d = is_d(s[i - 1]);
+            if (!Word) {
+                if (!d)
+                    continue;
+                if (k == idx)
+                    done = part_ends();
+                else {
+                    to = i - 1;
+                    k--;
+                }
+            } else if (!in) {
+                if (!d) {
+                    if (k != idx) {
+                        k--;
+                        to = i;
+                    }
+                    in = true;
+                }
+            } else if (d) {
+                if (k == idx)
+                    done = part_ends();
+                in = false;
+            }
+            if (done)
+                from = i;
+        }
+        if (!done)
+            from = 0;
+    }
+    if (!done && k != idx) {
+        io->u.str.len = 0;
+        return Word ? 1 : 0;
+    }
     io->u.str = ptc_str{s + from, to - from};
     return 1;
 }
@@ -488,32 +532,6 @@ int c_json(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 
 // ---- ipmask ----------------------------------------------------------------------------------
 
-int chk_ipmask(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
-{
-    pattern p;
-    std::string m4 = "0.0.0.0/" + std::string(sv(args[0]));
-    if (!parse_ip_mask(m4, p, true) || p.family != 4)
-        return arg_error(ctx, "ipmask: invalid IPv4 mask '" + std::string(sv(args[0])) + "'");
-    args[0].sint = p.bits;
-    if (nargs > 1) {
-        std::string_view m6 = sv(args[1]);
-        int64_t bits;
-        if (is_int(m6, bits) && bits >= 0 && bits <= 128) {
-            args[1].sint = bits;
-        } else {
-            pattern q;
-            std::string a(m6);
-            if (!parse_ip_mask(a, q, false) || q.family != 6)
-                return arg_error(ctx, "ipmask: invalid IPv6 mask '" + a + "'");
-            int b = 0;
-            while (b < 128 && (q.addr[b / 8] & (0x80 >> (b % 8))))
-                b++;
-            args[1].sint = b;
-        }
-    }
-    return PTC_OK;
-}
-
 void mask_bytes(uint8_t* a, size_t len, int64_t bits)
 {
     for (size_t i = 0; i < len; i++) {
@@ -524,18 +542,57 @@ void mask_bytes(uint8_t* a, size_t len, int64_t bits)
     }
 }
 
+std::deque<std::array<uint8_t, 16>> g_masks6; // the IPv6 masks of ipmask(), by address
+
+// ipmask(<mask4>[,<mask6>]): <mask4> is a length or a dotted mask; <mask6> a length (0..128)
+// or an IPv6 address used as is, contiguous or not (args[1].data points to its 16 bytes).
+int chk_ipmask(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    pattern p;
+    std::string m4 = "0.0.0.0/" + std::string(sv(args[0]));
+    if (!parse_ip_mask(m4, p, true) || p.family != 4)
+        return arg_error(ctx, "ipmask: invalid IPv4 mask '" + std::string(sv(args[0])) + "'");
+    args[0].sint = p.bits;
+    if (nargs > 1) {
+        std::string a(sv(args[1]));
+        std::array<uint8_t, 16> m{};
+        int64_t bits;
+        if (is_int(a, bits)) {
+            if (bits < 0 || bits > 128)
+                return arg_error(ctx, "ipmask: invalid IPv6 mask '" + a + "'");
+            m.fill(0xff);
+            mask_bytes(m.data(), 16, bits);
+        } else if (inet_pton(AF_INET6, a.c_str(), m.data()) != 1) {
+            return arg_error(ctx, "ipmask: invalid IPv6 mask '" + a + "'");
+        }
+        g_masks6.push_back(m);
+        args[1].data = g_masks6.back().data();
+    }
+    return PTC_OK;
+}
+
 int c_ipmask(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
 {
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     if (io->type != PTC_SMP_IPV4 && io->type != PTC_SMP_IPV6 &&
         !sample_cast(io, PTC_SMP_IPV4) && !sample_cast(io, PTC_SMP_IPV6))
         return 0;
+    // An IPv4-mapped IPv6 address takes the IPv4 mask, as an IPv4 address.
+    if (io->type == PTC_SMP_IPV6 && std::memcmp(io->u.ipv6, mapped, 12) == 0) {
+        uint8_t v4[4];
+        std::memcpy(v4, io->u.ipv6 + 12, 4);
+        std::memcpy(io->u.ipv4, v4, 4);
+        io->type = PTC_SMP_IPV4;
+    }
     if (io->type == PTC_SMP_IPV4) {
         mask_bytes(io->u.ipv4, 4, args[0].sint);
         return 1;
     }
-    if (nargs < 2)
+    if (nargs < 2 || !args[1].data)
         return 0;
-    mask_bytes(io->u.ipv6, 16, args[1].sint);
+    const uint8_t* m = static_cast<const uint8_t*>(args[1].data);
+    for (int i = 0; i < 16; i++)
+        io->u.ipv6[i] &= m[i];
     return 1;
 }
 
@@ -772,6 +829,74 @@ int c_map(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
     return 0;
 }
 
+// Writes the map value <val> with "\N" (N = 0..9) replaced by the Nth capture of the match
+// of <ov> in <s> (nothing for a group that did not take part), "\xHH" by that byte and "\c"
+// by c. Returns false for a value that ends in a lone backslash or a truncated "\x".
+bool regm_expand(std::string_view val, const char* s, const long* ov, char* b, size_t cap,
+                 size_t& o)
+{
+    auto put = [&](const char* p, size_t l) {
+        if (o + l > cap)
+            return false;
+        std::memcpy(b + o, p, l);
+        o += l;
+        return true;
+    };
+    auto hexval = [](char c) {
+        unsigned char v = (unsigned char)(std::toupper((unsigned char)c) - '0');
+        return v > 9 ? (unsigned char)(v - ('A' - '9' - 1)) : v;
+    };
+    for (size_t i = 0; i < val.size(); i++) {
+        char c = val[i];
+        if (c != '\\') {
+            if (!put(&c, 1))
+                return false;
+            continue;
+        }
+        if (++i == val.size())
+            return false;
+        c = val[i];
+        if (c >= '0' && c <= '9') {
+            int g = c - '0';
+            if (ov[2 * g] >= 0 && !put(s + ov[2 * g], (size_t)(ov[2 * g + 1] - ov[2 * g])))
+                return false;
+        } else if (c == 'x') {
+            if (i + 2 >= val.size())
+                return false;
+            char h = (char)((hexval(val[i + 1]) << 4) + hexval(val[i + 2]));
+            i += 2;
+            if (!put(&h, 1))
+                return false;
+        } else if (!put(&c, 1)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// map_regm: map_reg whose value may use the captures of the matching regex.
+int c_map_regm(ptc_stream*, const ptc_arg* args, uint32_t nargs, ptc_sample* io)
+{
+    auto* mc = static_cast<const map_conf*>(args[0].data);
+    const pattern* p = pattern_match(mc->pl, io);
+    if (!p) {
+        if (nargs > 1) {
+            *io = *static_cast<const ptc_sample*>(args[1].data);
+            return 1;
+        }
+        return 0;
+    }
+    long ov[20];
+    const char* s = io->u.str.ptr;
+    if (!p->re || !regex_exec(p->re, s, io->u.str.len, 0, ov, 10))
+        return 0;
+    size_t cap, o = 0;
+    char* b = scratch(&cap);
+    if (!regm_expand(std::string_view(p->value.u.str.ptr, p->value.u.str.len), s, ov, b, cap, o))
+        return 0;
+    return out_str(io, b, o);
+}
+
 constexpr uint32_t STR = PTC_SMP_STR, SINT = PTC_SMP_SINT, IP = PTC_SMP_IPV4, ANY = PTC_SMP_ANY,
                    BIN = PTC_SMP_BIN, BOOL = PTC_SMP_BOOL;
 
@@ -825,6 +950,8 @@ const ptc_conv k_core_convs[] = {
     MAPS(sub, STR, sub),
     MAPS(end, STR, end),
     MAPS(reg, STR, reg),
+    {"map_regm", STR, STR, 1, 2, c_map_regm, chk_map<(int)match::reg, STR>,
+     "map_regm(<map_file>[,<default>])"},
     MAPS(dom, STR, dom),
     MAPS(dir, STR, dir),
     MAPS(int, SINT, integer),

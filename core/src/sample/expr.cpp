@@ -75,6 +75,12 @@ int arg_error(const ptc_kw_ctx* ctx, const std::string& msg)
     return PTC_ERROR;
 }
 
+// The characters a backslash escapes in a sample argument (HAProxy's make_arg_list).
+static bool arg_escape(char n)
+{
+    return n == '\\' || n == '\'' || n == '"' || n == ' ' || n == 'r' || n == 'n' || n == 't';
+}
+
 bool split_args(std::string_view in, std::vector<std::string>& out, std::string& err)
 {
     out.clear();
@@ -92,7 +98,15 @@ bool split_args(std::string_view in, std::vector<std::string>& out, std::string&
             continue;
         }
         if (c == '\\' && i + 1 < in.size()) {
-            cur += in[++i];
+            // HAProxy's escapes: \\ \' \" and \<space> give the character, \r \n \t the
+            // control character; a backslash before anything else stays
+            char n = in[i + 1];
+            if (arg_escape(n)) {
+                i++;
+                cur += n == 'r' ? '\r' : n == 'n' ? '\n' : n == 't' ? '\t' : n;
+            } else {
+                cur += c;
+            }
             continue;
         }
         if (q == '"') {
@@ -436,7 +450,8 @@ bool read_call(std::string_view text, size_t& i, char stop, std::string& name,
                 continue;
             }
             if (c == '\\') {
-                i++;
+                if (i + 1 < text.size() && arg_escape(text[i + 1]))
+                    i++;
                 continue;
             }
             if (q == '"') {

@@ -65,6 +65,62 @@ int f_src_port(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return set_addr(S(s)->cli_addr, S(s)->cli_addrlen, out, true);
 }
 
+// fc_src, fc_dst (and their ports): the connection's addresses, as the PROXY header and
+// "tcp-request connection" rules left them, not those "tcp-request session|content" or
+// "http-request" set-src & co gave the session or the request (HAProxy 2.5+).
+socklen_t fc_addr(ptc_stream* ps, bool src, sockaddr_storage& out)
+{
+    const stream* s = S(ps);
+    const uint8_t bit = src ? 1 : 2;
+    const sockaddr_storage* a;
+    socklen_t n;
+    if (s->fc_saved & bit) {
+        a = src ? &s->fc_cli_addr : &s->fc_fe_addr;
+        n = src ? s->fc_cli_addrlen : s->fc_fe_addrlen;
+    } else if (s->addr_saved & bit) {
+        a = src ? &s->saved_cli_addr : &s->saved_fe_addr;
+        n = src ? s->saved_cli_addrlen : s->saved_fe_addrlen;
+    } else if (src) {
+        a = &s->cli_addr;
+        n = s->cli_addrlen;
+    } else {
+        return host_stream_addr(ps, PTC_ADDR_FRONTEND, &out);
+    }
+    if (n) {
+        std::memcpy(&out, a, n);
+        return n;
+    }
+    if (src || !s->cli || s->cli->fd < 0)
+        return 0;
+    socklen_t len = sizeof(out); // the frontend socket's own address
+    return getsockname(s->cli->fd, reinterpret_cast<sockaddr*>(&out), &len) < 0 ? 0 : len;
+}
+
+int f_fc_src(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    sockaddr_storage ss;
+    socklen_t n = fc_addr(s, true, ss);
+    return set_addr(ss, n, out, false);
+}
+int f_fc_src_port(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    sockaddr_storage ss;
+    socklen_t n = fc_addr(s, true, ss);
+    return set_addr(ss, n, out, true);
+}
+int f_fc_dst(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    sockaddr_storage ss;
+    socklen_t n = fc_addr(s, false, ss);
+    return set_addr(ss, n, out, false);
+}
+int f_fc_dst_port(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    sockaddr_storage ss;
+    socklen_t n = fc_addr(s, false, ss);
+    return set_addr(ss, n, out, true);
+}
+
 int f_dst(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     sockaddr_storage ss;
@@ -290,18 +346,48 @@ constexpr uint32_t L4 = PTC_USE_L4;
 
 } // namespace
 
+// last_rule_file / last_rule_line: where the rule that ended the last rule set of this
+// transaction (tcp-request/tcp-response content, http-request/response/after-response) is.
+int f_last_rule_file(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const rule* r = last_rule_get(s);
+    if (!r || r->file.empty())
+        return 0;
+    out->type = PTC_SMP_STR;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{r->file.data(), r->file.size()};
+    return 1;
+}
+
+int f_last_rule_line(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const rule* r = last_rule_get(s);
+    if (!r || !r->line)
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = r->line;
+    return 1;
+}
+
 const ptc_fetch k_core_fetches[] = {
     // name          out type       use min max fn          check          help
     {"src",          PTC_SMP_IPV4,  L4, 0, 0, f_src,        nullptr,       "src: the client's address (ipv4 or ipv6)"},
     {"src_port",     PTC_SMP_SINT,  L4, 0, 0, f_src_port,   nullptr,       "src_port: the client's port"},
     {"dst",          PTC_SMP_IPV4,  L4, 0, 0, f_dst,        nullptr,       "dst: the local address the client connected to"},
     {"dst_port",     PTC_SMP_SINT,  L4, 0, 0, f_dst_port,   nullptr,       "dst_port: the local port the client connected to"},
+    {"fc_src",       PTC_SMP_IPV4,  L4, 0, 0, f_fc_src,     nullptr,       "fc_src: the connection's client address"},
+    {"fc_src_port",  PTC_SMP_SINT,  L4, 0, 0, f_fc_src_port, nullptr,      "fc_src_port: the connection's client port"},
+    {"fc_dst",       PTC_SMP_IPV4,  L4, 0, 0, f_fc_dst,     nullptr,       "fc_dst: the connection's local address"},
+    {"fc_dst_port",  PTC_SMP_SINT,  L4, 0, 0, f_fc_dst_port, nullptr,      "fc_dst_port: the connection's local port"},
     {"fe_name",      PTC_SMP_STR,   L4, 0, 0, f_fe_name,    nullptr,       "fe_name: the frontend's name"},
     {"be_name",      PTC_SMP_STR,   L4, 0, 0, f_be_name,    nullptr,       "be_name: the backend's name"},
     {"srv_name",     PTC_SMP_STR,   L4, 0, 0, f_srv_name,   nullptr,       "srv_name: the server's name"},
     {"srv_id",       PTC_SMP_SINT,  L4, 0, 0, f_srv_id,     nullptr,       "srv_id: the server's id"},
     {"nbsrv",        PTC_SMP_SINT,  L4, 0, 1, f_nbsrv,      check_nbsrv,   "nbsrv([<backend>]): usable servers"},
     {"always_true",  PTC_SMP_BOOL,  L4, 0, 0, f_true,       nullptr,       "always_true"},
+    {"last_rule_file", PTC_SMP_STR, L4, 0, 0, f_last_rule_file, nullptr, "last_rule_file: file of the last final rule"},
+    {"last_rule_line", PTC_SMP_SINT, L4, 0, 0, f_last_rule_line, nullptr, "last_rule_line: line of the last final rule"},
     {"always_false", PTC_SMP_BOOL,  L4, 0, 0, f_false,      nullptr,       "always_false"},
     {"var",          PTC_SMP_ANY,   L4, 1, 2, f_var,        check_var,     "var(<name>[,<default>])"},
     {"env",          PTC_SMP_STR,   L4, 1, 1, f_env,        nullptr,       "env(<name>): an environment variable"},

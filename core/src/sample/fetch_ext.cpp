@@ -317,8 +317,8 @@ int f_be_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 }
 
 // be_server_timeout, be_tunnel_timeout, fe_client_timeout: the configured timeouts in ms (0
-// when unset); cur_server_timeout, cur_tunnel_timeout: the stream's, which are the
-// backend's since "set-timeout" is not supported yet
+// when unset); cur_server_timeout, cur_tunnel_timeout: the transaction's, those of an
+// "http-request set-timeout" rule, else the backend's
 int f_be_server_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     return S(s)->be ? out_int(out, (int64_t)S(s)->be->t_server) : 0;
@@ -326,6 +326,18 @@ int f_be_server_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out
 int f_be_tunnel_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     return S(s)->be ? out_int(out, (int64_t)S(s)->be->t_tunnel) : 0;
+}
+int f_cur_server_timeout(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    if (S(s)->tmo_set_server)
+        return out_int(out, (int64_t)S(s)->tmo_set_server);
+    return f_be_server_timeout(s, a, n, out);
+}
+int f_cur_tunnel_timeout(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+{
+    if (S(s)->tmo_set_tunnel)
+        return out_int(out, (int64_t)S(s)->tmo_set_tunnel);
+    return f_be_tunnel_timeout(s, a, n, out);
 }
 int f_fe_client_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
@@ -532,9 +544,9 @@ const ptc_fetch k_ext_fetches[] = {
     {"fe_id",    PTC_SMP_SINT, L4, 0, 0, f_fe_id,    nullptr,        "fe_id"},
     {"be_id",    PTC_SMP_SINT, L4, 0, 0, f_be_id,    nullptr,        "be_id"},
     {"be_server_timeout",  PTC_SMP_SINT, L4, 0, 0, f_be_server_timeout, nullptr, "be_server_timeout"},
-    {"cur_server_timeout", PTC_SMP_SINT, L4, 0, 0, f_be_server_timeout, nullptr, "cur_server_timeout"},
+    {"cur_server_timeout", PTC_SMP_SINT, L4, 0, 0, f_cur_server_timeout, nullptr, "cur_server_timeout"},
     {"be_tunnel_timeout",  PTC_SMP_SINT, L4, 0, 0, f_be_tunnel_timeout, nullptr, "be_tunnel_timeout"},
-    {"cur_tunnel_timeout", PTC_SMP_SINT, L4, 0, 0, f_be_tunnel_timeout, nullptr, "cur_tunnel_timeout"},
+    {"cur_tunnel_timeout", PTC_SMP_SINT, L4, 0, 0, f_cur_tunnel_timeout, nullptr, "cur_tunnel_timeout"},
     {"fe_client_timeout",  PTC_SMP_SINT, L4, 0, 0, f_fe_client_timeout, nullptr, "fe_client_timeout"},
     {"so_name",  PTC_SMP_STR,  L4, 0, 0, f_so_name,  nullptr,        "so_name"},
     {"so_id",    PTC_SMP_SINT, L4, 0, 0, f_so_id,    nullptr,        "so_id"},

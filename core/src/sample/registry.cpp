@@ -55,6 +55,11 @@ const char* const k_haproxy_tcp_content[] = {
     "set-src", "set-src-port", "set-tos", "set-var", "set-var-fmt", "silent-drop",
     "switch-mode", "track-sc0", "track-sc1", "track-sc2", "unset-var", "use-service", "lua.",
     nullptr};
+const char* const k_haproxy_tcp_sess[] = {
+    "accept", "reject", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
+    "sc-set-gpt0", "set-dst", "set-dst-port", "set-mark", "set-src", "set-src-port", "set-tos",
+    "set-var", "set-var-fmt", "silent-drop", "track-sc0", "track-sc1", "track-sc2",
+    "unset-var", nullptr};
 const char* const k_haproxy_tcp_res[] = {
     "accept", "close", "reject", "sc-inc-gpc", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt",
     "sc-set-gpt0", "send-spoe-group", "set-log-level", "set-mark", "set-nice", "set-tos",
@@ -73,6 +78,8 @@ const char* const* haproxy_actions(uint32_t rs)
         return k_haproxy_http_req;
     case PTC_RULES_HTTP_RES:
         return k_haproxy_http_res;
+    case PTC_RULES_TCP_REQ_SESS:
+        return k_haproxy_tcp_sess;
     default:
         return k_haproxy_http_after;
     }
@@ -192,6 +199,8 @@ const char* ruleset_name(uint32_t rs)
         return "tcp-request connection";
     case PTC_RULES_TCP_REQ_CONTENT:
         return "tcp-request content";
+    case PTC_RULES_TCP_REQ_SESS:
+        return "tcp-request session";
     case PTC_RULES_TCP_RES_CONTENT:
         return "tcp-response content";
     case PTC_RULES_HTTP_REQ:

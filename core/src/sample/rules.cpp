@@ -23,6 +23,7 @@
 #include "stream/stream.hpp"
 #include "stream/stream_host.hpp"
 #include "proxy/cfg_ctx.hpp"
+#include "cfg/units.hpp"
 
 namespace portico {
 namespace smp {
@@ -52,6 +53,8 @@ uint32_t ruleset_of(const ptc_kw_ctx* ctx)
         return PTC_RULES_TCP_REQ_CONN;
     if (a == "tcp-request" && b == "content")
         return PTC_RULES_TCP_REQ_CONTENT;
+    if (a == "tcp-request" && b == "session")
+        return PTC_RULES_TCP_REQ_SESS;
     if (a == "tcp-response" && b == "content")
         return PTC_RULES_TCP_RES_CONTENT;
     return 0;
@@ -193,8 +196,12 @@ int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
             return PTC_ACT_YIELD;
         case PTC_ACT_STOP:
         case PTC_ACT_DONE:
+            if (ruleset != PTC_RULES_TCP_REQ_CONN && ruleset != PTC_RULES_TCP_REQ_SESS)
+                smp::last_rule_set(s, r);
             return res;
         default:
+            if (ruleset != PTC_RULES_TCP_REQ_CONN && ruleset != PTC_RULES_TCP_REQ_SESS)
+                smp::last_rule_set(s, r);
             return PTC_ACT_ERROR;
         }
     }
@@ -219,8 +226,9 @@ ptc_act_rule* host_action_compile(ptc_proxy* ppx, uint32_t rs, uint32_t argc,
         {nullptr, nullptr},           {"tcp-request", "connection"},
         {"tcp-request", "content"},   {"tcp-response", "content"},
         {"http-request", nullptr},    {"http-response", nullptr},
-        {"http-after-response", nullptr},
+        {"http-after-response", nullptr}, {"tcp-request", "session"},
     };
+    static_assert(sizeof(sets) / sizeof(sets[0]) == PTC_RULES_MAX + 1);
     if (!ppx || rs < 1 || rs > PTC_RULES_MAX || !argc || !args)
         return fail("invalid arguments");
     proxy& px = *to_proxy(ppx);
@@ -527,7 +535,8 @@ enum : uint8_t { AS_SRC, AS_DST, AS_SRC_PORT, AS_DST_PORT };
 struct addr_state {
     ptc_expr* e = nullptr;
     uint8_t what = AS_SRC;
-    bool per_txn = false; // not tcp-request connection
+    bool per_txn = false; // not tcp-request connection|session
+    bool sess = false;    // tcp-request session: keep the connection's address (fc_src)
 };
 std::deque<addr_state> g_addrs;
 
@@ -538,7 +547,8 @@ int act_addr_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void**
     addr_state st;
     st.what = w == "set-src" ? AS_SRC : w == "set-dst" ? AS_DST : w == "set-src-port" ? AS_SRC_PORT
                                                                                       : AS_DST_PORT;
-    st.per_txn = RS != PTC_RULES_TCP_REQ_CONN;
+    st.per_txn = RS != PTC_RULES_TCP_REQ_CONN && RS != PTC_RULES_TCP_REQ_SESS;
+    st.sess = RS == PTC_RULES_TCP_REQ_SESS;
     if (first >= ctx->argc || word(ctx, first) == "if" || word(ctx, first) == "unless")
         return cfg_err(ctx, "'" + w + "' expects a sample expression");
     std::string err, text = word(ctx, first);
@@ -593,6 +603,17 @@ int act_addr_exec(ptc_stream* ps, void* state)
         std::memcpy(&a, &s->cli_addr, len);
     if (!len)
         return PTC_ACT_CONTINUE; // HAProxy: no address to change
+    if (st->sess) {
+        if (src && !(s->fc_saved & 1)) {
+            s->fc_cli_addr = s->cli_addr;
+            s->fc_cli_addrlen = s->cli_addrlen;
+            s->fc_saved |= 1;
+        } else if (!src && !(s->fc_saved & 2)) {
+            s->fc_fe_addr = s->fe_addr;
+            s->fc_fe_addrlen = s->fe_addrlen;
+            s->fc_saved |= 2;
+        }
+    }
     if (st->per_txn) {
         if (src && !(s->addr_saved & 1)) {
             s->saved_cli_addr = s->cli_addr;
@@ -695,6 +716,69 @@ int act_prio_exec(ptc_stream* ps, void* state)
         s->prio_offset = (int32_t)v;
     else
         s->prio_class = (int16_t)v;
+    return PTC_ACT_CONTINUE;
+}
+
+// set-timeout server|tunnel <timeout>|<expr> (http-request, proxies with a backend): the
+// server or tunnel timeout of this transaction (HAProxy 2.6; "client" came later). A constant
+// must not be 0; an expression's integer is in ms, and no sample, 0 or less keep the
+// backend's value.
+struct settmo_state {
+    ptc_expr* e = nullptr;
+    uint64_t ms = 0;
+    bool tunnel = false;
+};
+std::deque<settmo_state> g_settmos;
+
+int act_settmo_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
+{
+    if (first + 1 >= ctx->argc)
+        return cfg_err(ctx, "'set-timeout' expects exactly 2 arguments");
+    const proxy* px = to_proxy(ctx->proxy);
+    if (px && ctx->section != PTC_SEC_DEFAULTS && !(px->cap & CAP_BE))
+        return cfg_err(ctx, "'set-timeout': proxy '" + px->name + "' has no backend capability");
+    settmo_state st;
+    std::string which = word(ctx, first), v = word(ctx, first + 1);
+    if (which == "tunnel")
+        st.tunnel = true;
+    else if (which != "server")
+        return cfg_err(ctx, "'set-timeout' rule supports 'server'/'tunnel' (got '" + which + "')");
+    uint64_t ms = 0;
+    if (!v.empty() && v[0] >= '0' && v[0] <= '9' && cfg::parse_time_ms(v, ms)) {
+        if (!ms)
+            return cfg_err(ctx, "null value is not valid for a 'set-timeout " + which + "' rule");
+        if (ms > 2147483647)
+            return cfg_err(ctx, "timer overflow in argument '" + v + "' to rule 'set-timeout " +
+                                    which + "' (maximum value is 2147483647 ms or ~24.8 days)");
+        st.ms = ms;
+    } else {
+        std::string err;
+        st.e = expr_parse(ctx, v, nullptr, 0, ruleset_use(PTC_RULES_HTTP_REQ), err);
+        if (!st.e)
+            return err.empty() ? PTC_ERROR
+                               : cfg_err(ctx, "'set-timeout " + which + " " + v + "': " + err);
+        if (!cast_exists(expr_type(st.e), PTC_SMP_SINT))
+            return cfg_err(ctx, "'set-timeout " + which + " " + v + "': the expression's "
+                                "result cannot be converted to an integer");
+    }
+    g_settmos.push_back(st);
+    *state = &g_settmos.back();
+    *next = first + 2;
+    return PTC_OK;
+}
+
+int act_settmo_exec(ptc_stream* ps, void* state)
+{
+    auto* st = static_cast<settmo_state*>(state);
+    stream* s = reinterpret_cast<stream*>(ps);
+    uint64_t ms = st->ms;
+    if (st->e) {
+        ptc_sample smp{};
+        if (!expr_eval(ps, st->e, &smp) || !sample_cast(&smp, PTC_SMP_SINT))
+            return PTC_ACT_CONTINUE;
+        ms = smp.u.sint > 0 ? (uint64_t)std::min<int64_t>(smp.u.sint, 2147483647) : 0;
+    }
+    (st->tunnel ? s->tmo_set_tunnel : s->tmo_set_server) = ms;
     return PTC_ACT_CONTINUE;
 }
 
@@ -913,7 +997,9 @@ int parse_global_setvar(const ptc_kw_ctx* ctx)
 
 const ptc_action k_core_actions[] = {
     TCP_ACTIONS(PTC_RULES_TCP_REQ_CONN),    TCP_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
-    TCP_ACTIONS(PTC_RULES_TCP_RES_CONTENT),
+    TCP_ACTIONS(PTC_RULES_TCP_RES_CONTENT), TCP_ACTIONS(PTC_RULES_TCP_REQ_SESS),
+    VAR_ACTIONS(PTC_RULES_TCP_REQ_SESS),    SOCKOPT_ACTIONS(PTC_RULES_TCP_REQ_SESS),
+    ADDR_ACTIONS(PTC_RULES_TCP_REQ_SESS),
     VAR_ACTIONS(PTC_RULES_TCP_REQ_CONN),    VAR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     VAR_ACTIONS(PTC_RULES_TCP_RES_CONTENT), VAR_ACTIONS(PTC_RULES_HTTP_REQ),
     VAR_ACTIONS(PTC_RULES_HTTP_RES),        VAR_ACTIONS(PTC_RULES_HTTP_AFTER_RES),
@@ -923,6 +1009,8 @@ const ptc_action k_core_actions[] = {
     ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONN),   ADDR_ACTIONS(PTC_RULES_TCP_REQ_CONTENT),
     ADDR_ACTIONS(PTC_RULES_HTTP_REQ),
     PRIO_ACTIONS(PTC_RULES_TCP_REQ_CONTENT), PRIO_ACTIONS(PTC_RULES_HTTP_REQ),
+    {PTC_RULES_HTTP_REQ, "set-timeout", act_settmo_parse, act_settmo_exec,
+     "set-timeout server|tunnel <timeout>|<expr>"},
     PATREF_ACTIONS(PTC_RULES_HTTP_REQ),     PATREF_ACTIONS(PTC_RULES_HTTP_RES),
 };
 const uint32_t k_core_action_count = sizeof(k_core_actions) / sizeof(k_core_actions[0]);
@@ -945,6 +1033,8 @@ void txn_stream_reset(ptc_stream* ps)
     s->addr_saved = 0;
     s->prio_class = 0;
     s->prio_offset = 0;
+    s->tmo_set_server = 0;
+    s->tmo_set_tunnel = 0;
     s->be_rate_counted = false;
     s->calls = 0;
 }

@@ -77,7 +77,9 @@ const char* keep_str(std::string_view s);
 ptc_arg* keep_args(size_t n);
 
 // Splits "a,b,'c,d'" (the inside of parentheses) into HAProxy arguments: commas separate,
-// quotes group, backslash escapes. Returns false with err on an unterminated quote.
+// quotes group; outside single quotes a backslash escapes \\, quotes and a space, makes
+// \r \n \t control characters, and stays before anything else ("a\.b" is kept as is).
+// Returns false with err on an unterminated quote.
 bool split_args(std::string_view in, std::vector<std::string>& out, std::string& err);
 
 // Errors reported by core argument checks while an expression is parsed: written to the
@@ -243,6 +245,10 @@ struct rule {
     std::string file;
     int line = 0;
 };
+// The last rule that ended a rule set of the stream's transaction (vars.cpp): set by
+// host_rules_run, cleared by txn_end; nullptr when none.
+void last_rule_set(ptc_stream* s, const rule* r);
+const rule* last_rule_get(ptc_stream* s);
 
 // Per-proxy data of the sample engine (proxy::smp).
 struct proxy_data {

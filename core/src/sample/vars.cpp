@@ -35,6 +35,7 @@ struct stream_data {
     const void* yield_px = nullptr;
     uint32_t yield_rs = 0;
     uint32_t yield_idx = 0;
+    const rule* last_rule = nullptr; // last final rule of the transaction (last_rule_file)
 };
 
 std::map<std::string, uint32_t, std::less<>> g_names;
@@ -276,6 +277,18 @@ void yield_set(ptc_stream* s, uint32_t rs, const void* px, uint32_t idx)
     d->yield_idx = idx;
 }
 
+void last_rule_set(ptc_stream* s, const rule* r)
+{
+    if (stream_data* d = sdata(s, true))
+        d->last_rule = r;
+}
+
+const rule* last_rule_get(ptc_stream* s)
+{
+    stream_data* d = sdata(s, false);
+    return d ? d->last_rule : nullptr;
+}
+
 void stream_release(stream* s)
 {
     auto* d = static_cast<stream_data*>(s->smp);
@@ -307,6 +320,7 @@ void txn_end(ptc_stream* ps)
         }
     }
     d->yield_px = nullptr;
+    d->last_rule = nullptr;
 }
 
 } // namespace smp

@@ -69,10 +69,15 @@ void host_stream_set_timeout(ptc_stream* ps, uint32_t which, uint64_t ms)
 {
     stream* s = S(ps);
     bool fixed = which & PTC_TMO_FIXED;
-    which &= ~PTC_TMO_FIXED;
+    bool tunnel = which & PTC_TMO_TUNNEL;
+    which &= ~(PTC_TMO_FIXED | PTC_TMO_TUNNEL);
     if (which > PTC_TMO_SERVER)
         return;
     s->tmo_fixed[which] = fixed;
+    if (tunnel && s->tmo_set_tunnel)
+        ms = s->tmo_set_tunnel; // http-request set-timeout tunnel
+    else if (ms == PTC_TMO_DEFAULT && which == PTC_TMO_SERVER && s->tmo_set_server)
+        ms = s->tmo_set_server; // http-request set-timeout server
     if (ms == PTC_TMO_DEFAULT) {
         proxy* p = which == PTC_TMO_CLIENT ? s->fe : (s->be ? s->be : s->fe);
         ms = which == PTC_TMO_CLIENT ? p->t_client : p->t_server;

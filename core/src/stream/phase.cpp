@@ -182,6 +182,19 @@ int host_stream_set_addr(ptc_stream* ps, uint32_t which, const sockaddr* sa, soc
                                                  : 0;
     if (!need || len < need || len > sizeof(sockaddr_storage))
         return PTC_ERROR;
+    // The addresses of a PROXY header (connection phase) are the session's, as in HAProxy
+    // 2.5+: the connection's own stay for fc_src / fc_dst.
+    const uint8_t bit = which == PTC_ADDR_CLIENT ? 1 : 2;
+    if (s->cphase && !(s->fc_saved & bit)) {
+        if (bit == 1) {
+            s->fc_cli_addr = s->cli_addr;
+            s->fc_cli_addrlen = s->cli_addrlen;
+        } else {
+            s->fc_fe_addr = s->fe_addr;
+            s->fc_fe_addrlen = s->fe_addrlen;
+        }
+        s->fc_saved |= bit;
+    }
     if (which == PTC_ADDR_CLIENT) {
         std::memset(&s->cli_addr, 0, sizeof(s->cli_addr));
         std::memcpy(&s->cli_addr, sa, len);

@@ -161,11 +161,22 @@ struct stream {
     // set-src/set-dst of a transaction (sample/rules.cpp): the connection's addresses,
     // put back when the transaction ends; addr_saved: 1 client, 2 frontend
     uint8_t addr_saved = 0;
+    // a PROXY header (stream_set_addr in the connection phase) and tcp-request session
+    // set-src & co (sample/rules.cpp) change the addresses for the whole session: the
+    // connection's own ones (fc_src, fc_dst) are kept here first; fc_saved: 1 client, 2 frontend
+    uint8_t fc_saved = 0;
+    socklen_t fc_cli_addrlen = 0;
+    socklen_t fc_fe_addrlen = 0;
+    sockaddr_storage fc_cli_addr{};
+    sockaddr_storage fc_fe_addr{};
     socklen_t saved_cli_addrlen = 0;
     socklen_t saved_fe_addrlen = 0;
     sockaddr_storage saved_cli_addr{};
     sockaddr_storage saved_fe_addr{};
     uint64_t stop_idle_at = 0;   // soft stop: when first seen idle between requests (0: not)
+    // http-request set-timeout server|tunnel of this transaction, in ms (0: the backend's)
+    uint64_t tmo_set_server = 0;
+    uint64_t tmo_set_tunnel = 0;
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
 

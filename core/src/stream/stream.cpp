@@ -32,6 +32,25 @@ namespace portico {
 
 stream* g_in_handler;
 
+// tcp-request session rules: once per connection, when its handshakes (PROXY header, TLS)
+// are over, before the protocol handler sees it. False when they refused it: then it is
+// closed (and not logged, as HAProxy).
+static bool sess_rules_run(stream* s)
+{
+    if (!smp::has_rules(s->fe, PTC_RULES_TCP_REQ_SESS))
+        return true;
+    int r = host_rules_run(reinterpret_cast<ptc_stream*>(s), PTC_RULES_TCP_REQ_SESS,
+                           to_handle(s->fe));
+    if (r != PTC_ACT_DONE && r != PTC_ACT_ERROR && s->closing == close_mode::none)
+        return true;
+    if (s->fe->shared)
+        s->fe->shared->denied.fetch_add(1, std::memory_order_relaxed);
+    s->log_txn_done = true;
+    s->closing = close_mode::dead;
+    stream_enqueue(s, 0);
+    return false;
+}
+
 static void stream_process(stream* s)
 {
     s->queued = false;
@@ -48,6 +67,8 @@ static void stream_process(stream* s)
                     stream_update(s); // keep reading
                 return;               // refused: queued again, freed on that turn
             }
+            if (!sess_rules_run(s))
+                return; // refused: queued again, freed on that turn
             log::on_accept(s);
             ev = PTC_EV_OPEN | (s->ch[PTC_DIR_REQ].tail > s->ch[PTC_DIR_REQ].fwd ||
                                         (s->ch[PTC_DIR_REQ].flags & PTC_CHAN_EOF)
@@ -348,6 +369,8 @@ stream* stream_new(listener* l, int fd, bool fe_reserved)
                                              // loop's clock update: read it fresh)
     if (!conn_phase_start(s))
         return s; // waiting for bytes (PROXY header...), or refused
+    if (!sess_rules_run(s))
+        return s;
     log::on_accept(s);
     stream_enqueue(s, PTC_EV_OPEN);
     return s;
