@@ -75,9 +75,11 @@
  *       proxy_timeout() knows "tarpit" ("timeout tarpit").
  *  1.15 ptc_host.pattern_change (runtime map/ACL changes of a pattern file shared by
  *       every worker: Lua's core.add_acl/del_acl/set_map/del_map); PTC_PAT_*.
+ *  1.18 a module's own listening sockets (task.h): ptc_host.conn_listen, conn_accept;
+ *       PTC_CEV_ACCEPT (the stick module's peers listen for the other instances).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 15
+#define PTC_ABI_MINOR 18
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -636,6 +636,8 @@ const ptc_host g_host = {
     .var_unset = host_var_unset,
     .http_errors_message = h_http_errors_message,
     .pattern_change = smp::host_pattern_change,
+    .conn_listen = host_conn_listen,
+    .conn_accept = host_conn_accept,
 };
 
 } // namespace portico
