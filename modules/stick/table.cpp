@@ -62,6 +62,7 @@ struct area_hdr {
     int32_t head, tail, free_head;
     uint32_t inited;
     uint32_t seq;        // local changes so far (entry::upd)
+    uint32_t fresh;      // entries [fresh, size) were never used (not on the free list)
 };
 
 // A table (configuration, then the shared area). Config lifetime; inherited by workers.
@@ -71,7 +72,8 @@ struct table {
     uint32_t type, len, size, nbuckets, stride, keycap, keyoff;
     uint64_t expire;      // ms, 0: never
     bool nopurge;
-    std::string peers;    // "peers <name>"
+    std::string peers;    // "peers <name>", or the peers section declaring it
+    std::string wire;     // its name in the peers protocol (HAProxy's nid)
     layout L;
     area_hdr* hdr;
     int32_t* buckets;
@@ -92,6 +94,11 @@ uint64_t fresh_ms()
 
 entry* ent(table* t, int32_t i) { return reinterpret_cast<entry*>(t->entries + size_t(i) * t->stride); }
 unsigned char* key_ptr(const table* t, entry* e) { return reinterpret_cast<unsigned char*>(e) + t->keyoff; }
+// The shared area starts zeroed and is not written before use (a table of 10 million
+// entries starts at once): a bucket holds its first entry's index + 1 (0: empty), and the
+// entries from area_hdr::fresh on are free without being listed.
+int32_t bucket(const table* t, uint32_t b) { return t->buckets[b] - 1; }
+void set_bucket(table* t, uint32_t b, int32_t i) { t->buckets[b] = i + 1; }
 
 void lock(table* t)
 {
@@ -138,11 +145,16 @@ void lru_push_head(table* t, int32_t i)
 void hash_unlink(table* t, int32_t i)
 {
     entry* e = ent(t, i);
-    int32_t* p = &t->buckets[hash_key(key_ptr(t, e), e->keylen) & (t->nbuckets - 1)];
-    while (*p >= 0 && *p != i)
-        p = &ent(t, *p)->hnext;
-    if (*p == i)
-        *p = e->hnext;
+    uint32_t b = hash_key(key_ptr(t, e), e->keylen) & (t->nbuckets - 1);
+    if (bucket(t, b) == i) {
+        set_bucket(t, b, e->hnext);
+        return;
+    }
+    for (int32_t j = bucket(t, b); j >= 0; j = ent(t, j)->hnext)
+        if (ent(t, j)->hnext == i) {
+            ent(t, j)->hnext = e->hnext;
+            return;
+        }
 }
 
 // Frees entry <i> (locked).
@@ -194,7 +206,7 @@ void purge_tail(table* t, uint64_t now, int max)
 
 int32_t find(table* t, const unsigned char* k, uint32_t n, uint64_t now)
 {
-    for (int32_t i = t->buckets[hash_key(k, n) & (t->nbuckets - 1)]; i >= 0; i = ent(t, i)->hnext) {
+    for (int32_t i = bucket(t, hash_key(k, n) & (t->nbuckets - 1)); i >= 0; i = ent(t, i)->hnext) {
         entry* e = ent(t, i);
         if (e->keylen == n && memcmp(key_ptr(t, e), k, n) == 0)
             return expired(t, e, now) ? -1 : i;
@@ -211,11 +223,15 @@ int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now
     if (i >= 0)
         return i;
     // an expired entry with this key may still be chained: drop it first
-    for (int32_t j = t->buckets[hash_key(k, n) & (t->nbuckets - 1)]; j >= 0; j = ent(t, j)->hnext)
+    for (int32_t j = bucket(t, hash_key(k, n) & (t->nbuckets - 1)); j >= 0; j = ent(t, j)->hnext)
         if (ent(t, j)->keylen == n && memcmp(key_ptr(t, ent(t, j)), k, n) == 0) {
             release(t, j);
             break;
         }
+    if (t->hdr->free_head < 0 && t->hdr->fresh < t->size) {
+        ent(t, int32_t(t->hdr->fresh))->next = -1;
+        t->hdr->free_head = int32_t(t->hdr->fresh++);
+    }
     if (t->hdr->free_head < 0) {
         if (t->nopurge)
             return -1;
@@ -236,8 +252,8 @@ int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now
     for (uint32_t s = 0; s < t->L.nslots; s++)
         e->d[s].curr_tick = uint32_t(now);
     uint32_t b = hash_key(k, n) & (t->nbuckets - 1);
-    e->hnext = t->buckets[b];
-    t->buckets[b] = i;
+    e->hnext = bucket(t, b);
+    set_bucket(t, b, i);
     e->prev = e->next = -1;
     lru_push_head(t, i);
     e->expire = t->expire ? now + t->expire : 0;
@@ -350,6 +366,8 @@ table* table_by_name(std::string_view n)
 
 table* table_of_proxy(const ptc_proxy* p)
 {
+    if (!p)
+        return nullptr;
     for (table* t : g_tables)
         if (t->px == p)
             return t;
@@ -449,23 +467,14 @@ bool parse_ms(const std::string& s, uint64_t* ms)
     return host->parse_time(ptc_str{s.data(), s.size()}, ms) == PTC_OK;
 }
 
-// "stick-table type <t> [len <n>] size <n> [expire <t>] [nopurge] [srvkey name]
-//  [store <list>]"
-int parse_stick_table(const ptc_kw_ctx* ctx)
+// The arguments of a table from args[first] on ("stick-table" in a proxy, "table <name>"
+// in a peers section, where <in_peers> refuses "peers"). PTC_OK or the error reported.
+int parse_table_args(const ptc_kw_ctx* ctx, table* t, uint32_t first, bool in_peers)
 {
-    px_conf* c = static_cast<px_conf*>(ctx->conf);
-    if (!ctx->proxy || (ctx->section & PTC_SEC_DEFAULTS))
-        return host->cfg_errorf(ctx, "'stick-table' is not allowed in 'defaults' sections.");
-    if (c->table)
-        return host->cfg_errorf(ctx, "only one stick-table per proxy is supported.");
-    table* t = new table{};
-    t->px = ctx->proxy;
     t->type = UINT32_MAX;
     t->len = 32;
-    ptc_str pn = host->proxy_name(ctx->proxy);
-    t->name.assign(pn.ptr, pn.len);
     bool have_size = false;
-    for (uint32_t i = ctx->kw_words; i < ctx->argc; i++) {
+    for (uint32_t i = first; i < ctx->argc; i++) {
         std::string_view a(ctx->args[i].ptr, ctx->args[i].len);
         bool more = i + 1 < ctx->argc;
         std::string_view b = more ? std::string_view(ctx->args[i + 1].ptr, ctx->args[i + 1].len)
@@ -516,7 +525,7 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
             if (b != "name")
                 return host->cfg_errorf(ctx, "stick-table: unknown srvkey '%.*s' (expects 'name' or 'addr').",
                                         (int)b.size(), b.data());
-        } else if (a == "peers" && more) {
+        } else if (a == "peers" && more && !in_peers) {
             t->peers.assign(b.data(), b.size());
             i++;
         } else if (a == "store" && more) {
@@ -538,6 +547,28 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
         return host->cfg_errorf(ctx, "stick-table: missing type.");
     if (!have_size)
         return host->cfg_errorf(ctx, "stick-table: missing size.");
+    return PTC_OK;
+}
+
+// "stick-table type <t> [len <n>] size <n> [expire <t>] [nopurge] [srvkey name]
+//  [peers <name>] [store <list>]" in a proxy.
+int parse_stick_table(const ptc_kw_ctx* ctx)
+{
+    px_conf* c = static_cast<px_conf*>(ctx->conf);
+    if (!ctx->proxy || (ctx->section & PTC_SEC_DEFAULTS))
+        return host->cfg_errorf(ctx, "'stick-table' is not allowed in 'defaults' sections.");
+    if (c->table)
+        return host->cfg_errorf(ctx, "only one stick-table per proxy is supported.");
+    table* t = new table{};
+    t->px = ctx->proxy;
+    ptc_str pn = host->proxy_name(ctx->proxy);
+    t->name.assign(pn.ptr, pn.len);
+    t->wire = t->name;
+    if (table* o = table_by_name(t->name))
+        return host->cfg_errorf(ctx, "stick-table name '%s' conflicts with the table declared %s.",
+                                t->name.c_str(), o->px ? "in a proxy of the same name" : "in a peers section");
+    if (parse_table_args(ctx, t, ctx->kw_words, false) != PTC_OK)
+        return PTC_ERROR;
     c->table = t;
     g_tables.push_back(t);
     return PTC_OK;
@@ -1347,7 +1378,7 @@ void dump_key(const table* t, entry* e, ptc_cli_reply* r)
 const char* server_key_name(const table* t, uint32_t id)
 {
     static std::string name;
-    if (!id)
+    if (!id || !t->px)
         return "-";
     for (ptc_server* sv = host->server_next(t->px, nullptr); sv; sv = host->server_next(t->px, sv))
         if (host->server_id(sv) == id) {
@@ -1683,35 +1714,59 @@ const ptc_cli_cmd k_cmds[] = {
 
 // ---- peers: HAProxy's peers protocol (2.1) ------------------------------------------------
 //
-// "peers <name>" sections list the instances ("peer <name> <addr>:<port>", or "server")
-// that share the tables declaring "peers <name>". The first worker keeps one session to
-// every other peer: it connects, says hello ("HAProxyS 2.1"), defines its tables, then
-// pushes every local change (entry::upd above what the session pushed) and applies the
-// updates it receives, which are not pushed again. Portico does not listen for peers: the
-// session it opens carries the updates of both sides.
+// "peers <name>" sections list the instances ("peer <name> <addr>:<port>", or "server
+// <name> [<addr>:<port>]" with "bind") that share the tables declaring "peers <name>" and
+// the ones the section declares ("table <name> ...", known as "<peers>/<name>"). The first
+// worker keeps one session with every other peer: it connects to it, or the peer connects
+// to the local peer's address (its "peer" line, or the section's "bind"); a session that
+// arrives while another one runs replaces it (as HAProxy: the old one is closed, and the
+// next connect waits a random 50 ms to 2 s). The side that connects says hello ("HAProxyS
+// 2.1"), the other answers a status ("200"); then both define their tables, push every
+// local change (entry::upd above what the session pushed) and apply the updates they
+// receive, which are not pushed again.
 
 namespace pw = peerwire;
 
 struct peer_def {
     std::string name;
     struct sockaddr_storage addr;
-    socklen_t alen;
+    socklen_t alen; // 0: no address (the local peer of a "bind" section)
 };
+struct psess;
 struct peers_sect {
     std::string name;
     std::vector<peer_def> peers;
     std::vector<table*> tables;
+    bool disabled = false;
+    bool have_bind = false;         // "bind": the local peer listens there
+    struct sockaddr_storage bind_addr {};
+    socklen_t bind_alen = 0;
+    int bind_fd = -1;               // "bind fd@<n>"
+    // worker 0
+    std::string local;
+    ptc_conn* listener = nullptr;
+    ptc_task* task = nullptr;       // (re)opens the listener
+    std::vector<psess*> sessions;   // one per peer of the section but the local one
 };
 std::vector<peers_sect*> g_peers;
 
+// "<ip>:<port>", "[<ipv6>]:<port>", "*:<port>", ":<port>", with an optional "ipv4@" or
+// "ipv6@" prefix.
 bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
 {
+    int fam = 0;
+    if (a.substr(0, 5) == "ipv4@")
+        fam = AF_INET, a.remove_prefix(5);
+    else if (a.substr(0, 5) == "ipv6@")
+        fam = AF_INET6, a.remove_prefix(5);
     size_t c = a.rfind(':');
     if (c == std::string_view::npos)
         return false;
     std::string h(a.substr(0, c)), p(a.substr(c + 1));
     if (h.size() > 2 && h.front() == '[' && h.back() == ']')
         h = h.substr(1, h.size() - 2);
+    if (h.empty() || h == "*")
+        h = fam == AF_INET6 ? "::" : "0.0.0.0";
     char* end = nullptr;
     long port = strtol(p.c_str(), &end, 10);
     if (p.empty() || *end || port <= 0 || port > 65535)
@@ -1719,13 +1774,13 @@ bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
     memset(ss, 0, sizeof(*ss));
     auto* in = reinterpret_cast<sockaddr_in*>(ss);
     auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
-    if (inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
+    if (fam != AF_INET6 && inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
         in->sin_family = AF_INET;
         in->sin_port = htons(uint16_t(port));
         *len = sizeof(sockaddr_in);
         return true;
     }
-    if (inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
+    if (fam != AF_INET && inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
         in6->sin6_family = AF_INET6;
         in6->sin6_port = htons(uint16_t(port));
         *len = sizeof(sockaddr_in6);
@@ -1734,10 +1789,23 @@ bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
     return false;
 }
 
+std::string_view arg(const ptc_kw_ctx* ctx, uint32_t i) { return {ctx->args[i].ptr, ctx->args[i].len}; }
+
+// Options after a peers section's "bind", "server", "peer" address, or on its
+// "default-bind" / "default-server" lines: none is supported yet (TLS among them).
+int refuse_options(const ptc_kw_ctx* ctx, uint32_t first)
+{
+    if (ctx->argc <= first)
+        return PTC_OK;
+    std::string_view k = arg(ctx, 0), o = arg(ctx, first);
+    return host->cfg_errorf(ctx, "'%.*s' in a peers section: option '%.*s' is not supported yet (no option is).",
+                            (int)k.size(), k.data(), (int)o.size(), o.data());
+}
+
 // The lines of a "peers" section (the section's header included).
 int parse_peers_line(const ptc_kw_ctx* ctx)
 {
-    std::string_view k(ctx->args[0].ptr, ctx->args[0].len);
+    std::string_view k = arg(ctx, 0);
     if (k == "peers") {
         if (ctx->argc != 2 || !ctx->args[1].len)
             return host->cfg_errorf(ctx, "'peers' expects <name> as argument.");
@@ -1745,7 +1813,9 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
         for (peers_sect* p : g_peers)
             if (p->name == n)
                 return host->cfg_errorf(ctx, "peers section '%s' is already defined.", n.c_str());
-        g_peers.push_back(new peers_sect{n, {}, {}});
+        peers_sect* ps = new peers_sect{};
+        ps->name = n;
+        g_peers.push_back(ps);
         return PTC_OK;
     }
     if (g_peers.empty())
@@ -1755,25 +1825,71 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
         if (ctx->argc < 2 || (k == "peer" && ctx->argc < 3))
             return host->cfg_errorf(ctx, "'%.*s' expects <name> and <addr>:<port> as arguments.",
                                     (int)k.size(), k.data());
-        if (ctx->argc > 3)
-            return host->cfg_errorf(ctx, "'%.*s': options after the address are not supported yet.",
-                                    (int)k.size(), k.data());
         peer_def d{};
         d.name.assign(ctx->args[1].ptr, ctx->args[1].len);
         for (const peer_def& o : ps->peers)
             if (o.name == d.name)
                 return host->cfg_errorf(ctx, "peer '%s' is already defined in peers section '%s'.",
                                         d.name.c_str(), ps->name.c_str());
-        if (ctx->argc == 3 &&
-            !parse_addr(std::string_view(ctx->args[2].ptr, ctx->args[2].len), &d.addr, &d.alen))
+        if (ctx->argc >= 3 && !parse_addr(arg(ctx, 2), &d.addr, &d.alen))
             return host->cfg_errorf(ctx, "'%.*s %s': invalid address '%.*s' (expected <ip>:<port>).",
                                     (int)k.size(), k.data(), d.name.c_str(), (int)ctx->args[2].len,
                                     ctx->args[2].ptr);
+        if (refuse_options(ctx, 3) != PTC_OK)
+            return PTC_ERROR;
         ps->peers.push_back(d);
         return PTC_OK;
     }
-    return host->cfg_errorf(ctx, "'%.*s' in a peers section is not supported yet (supported: peer, server).",
-                            (int)k.size(), k.data());
+    if (k == "bind") {
+        if (ctx->argc < 2)
+            return host->cfg_errorf(ctx, "'bind' expects <addr>:<port> as argument.");
+        if (ps->have_bind)
+            return host->cfg_errorf(ctx, "a second 'bind' in peers section '%s' is not supported yet.",
+                                    ps->name.c_str());
+        std::string_view a = arg(ctx, 1);
+        if (a.substr(0, 3) == "fd@") {
+            std::string n(a.substr(3));
+            char* end = nullptr;
+            long fd = strtol(n.c_str(), &end, 10);
+            if (n.empty() || *end || fd < 0 || fd > 65535)
+                return host->cfg_errorf(ctx, "'bind': invalid file descriptor in '%.*s'.", (int)a.size(), a.data());
+            ps->bind_fd = int(fd);
+        } else if (!parse_addr(a, &ps->bind_addr, &ps->bind_alen)) {
+            return host->cfg_errorf(ctx, "'bind': invalid address '%.*s' (expected <ip>:<port> or fd@<n>).",
+                                    (int)a.size(), a.data());
+        }
+        if (refuse_options(ctx, 2) != PTC_OK)
+            return PTC_ERROR;
+        ps->have_bind = true;
+        return PTC_OK;
+    }
+    if (k == "default-server" || k == "default-bind")
+        return refuse_options(ctx, 1); // nothing to default without options
+    if (k == "disabled" || k == "enabled") {
+        if (ctx->argc > 1)
+            return host->cfg_errorf(ctx, "'%.*s' takes no argument.", (int)k.size(), k.data());
+        ps->disabled = k == "disabled";
+        return PTC_OK;
+    }
+    if (k == "table") {
+        if (ctx->argc < 2 || !ctx->args[1].len)
+            return host->cfg_errorf(ctx, "'table' expects <name> as argument.");
+        std::string n(ctx->args[1].ptr, ctx->args[1].len);
+        table* t = new table{};
+        t->name = ps->name + "/" + n;
+        t->wire = "/" + n; // HAProxy 2.6 sends "/<name>" for a table of a peers section
+        t->peers = ps->name;
+        if (table* o = table_by_name(t->name))
+            return host->cfg_errorf(ctx, "stick-table name '%s' conflicts with the table declared %s.",
+                                    t->name.c_str(), o->px ? "in a proxy of the same name" : "in this peers section");
+        if (parse_table_args(ctx, t, 2, true) != PTC_OK)
+            return PTC_ERROR;
+        g_tables.push_back(t);
+        return PTC_OK;
+    }
+    if (k == "log")
+        return host->cfg_errorf(ctx, "'log' in a peers section is not supported yet.");
+    return host->cfg_errorf(ctx, "unknown keyword '%.*s' in 'peers' section.", (int)k.size(), k.data());
 }
 
 uint32_t wire_key_type(const table* t)
@@ -1796,11 +1912,14 @@ struct remote_table {
     uint32_t last_id;  // the last update id received
 };
 
+struct inconn;
 struct psess {
     peers_sect* ps;
     const peer_def* peer;
     std::string local;          // our name
+    bool connects = false;      // we connect to it (it has an address, it is not us)
     ptc_conn* c = nullptr;
+    inconn* inc = nullptr;      // c came from our listener
     ptc_task* task = nullptr;
     int state = 0;              // 0: idle, 1: hello sent, 2: established
     std::string out;            // bytes waiting for room in the connection
@@ -1811,6 +1930,25 @@ struct psess {
     uint32_t unacked = 0;
 };
 std::vector<psess*> g_sessions;
+
+// A connection accepted by a section's listener: its hello, then (owner set) a session's.
+struct inconn {
+    peers_sect* ps;
+    ptc_conn* c = nullptr;
+    psess* owner = nullptr;
+    bool dying = false;         // a refusal status was sent: close once it is out
+};
+
+uint64_t rnd_state = 0;
+uint64_t rnd()
+{
+    if (!rnd_state)
+        rnd_state = (uint64_t(getpid()) << 32) ^ fresh_ms() ^ 0x9e3779b97f4a7c15ULL;
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
 
 void flush(psess* p)
 {
@@ -1827,6 +1965,8 @@ void sess_close(psess* p, uint64_t retry_ms)
     if (p->c)
         host->conn_close(p->c);
     p->c = nullptr;
+    delete p->inc;
+    p->inc = nullptr;
     p->state = 0;
     p->out.clear();
     p->remotes.clear();
@@ -1840,8 +1980,8 @@ std::string define_msg(table* t, uint32_t idx)
 {
     std::string m, params;
     pw::put_varint(m, idx + 1);
-    pw::put_varint(m, t->name.size());
-    m += t->name;
+    pw::put_varint(m, t->wire.size());
+    m += t->wire;
     pw::put_varint(m, wire_key_type(t));
     pw::put_varint(m, wire_key_size(t));
     uint64_t bits = 0;
@@ -2033,7 +2173,7 @@ bool define_remote(psess* p, const unsigned char* q, const unsigned char* end)
     remote_table r{};
     r.data = bits;
     for (table* t : p->ps->tables)
-        if (t->name == name && wire_key_type(t) == kt && wire_key_size(t) == ks)
+        if (t->wire == name && wire_key_type(t) == kt && wire_key_size(t) == ks)
             r.t = t;
     if (pw::get_varint(&q, end, &exp)) {
         for (uint32_t d = 0; d < NDT; d++) {
@@ -2089,6 +2229,8 @@ bool receive(psess* p)
         if (!nl)
             return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR)) && in.len < 64;
         size_t l = size_t(static_cast<const unsigned char*>(nl) - b);
+        if (l == 3 && memcmp(b, "300", 3) == 0)
+            return false; // try again later: it is connecting to us
         if (l != 3 || memcmp(b, "200", 3) != 0) {
             host->log(PTC_LOG_WARNING, "peers '%s': peer '%s' refused the session (status '%.*s')",
                       p->ps->name.c_str(), p->peer->name.c_str(), (int)l, (const char*)b);
@@ -2145,16 +2287,14 @@ bool receive(psess* p)
     return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR));
 }
 
-void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
+// Events of session <p>'s connection, established (an accepted one) or outgoing.
+void sess_io(psess* p, uint32_t ev)
 {
-    psess* p = static_cast<psess*>(ctx);
-    if (c != p->c)
-        return;
     if (ev & PTC_CEV_ERROR) {
         sess_close(p, 2000);
         return;
     }
-    if (ev & PTC_CEV_CONNECTED) {
+    if ((ev & PTC_CEV_CONNECTED) && p->state == 0) {
         char hello[512];
         int n = snprintf(hello, sizeof(hello), "HAProxyS 2.1\n%s\n%s %d 1\n", p->peer->name.c_str(),
                          p->local.c_str(), int(getpid()));
@@ -2169,11 +2309,201 @@ void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
     flush(p);
 }
 
+void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
+{
+    psess* p = static_cast<psess*>(ctx);
+    if (c == p->c && !p->inc)
+        sess_io(p, ev);
+}
+
+// The peer <p> is now served by accepted connection <ic> (its hello read): the session
+// it had, if any, is closed (a random delay before connecting again, as HAProxy), and
+// this one is established.
+void adopt(psess* p, inconn* ic)
+{
+    if (p->c)
+        sess_close(p, 50 + rnd() % 2000);
+    p->c = ic->c;
+    p->inc = ic;
+    ic->owner = p;
+    host->conn_set_timeout(p->c, 0);
+    p->state = 2;
+    p->remotes.clear();
+    p->cur = nullptr;
+    p->unacked = 0;
+    p->last_rx = p->last_tx = host->now_ms();
+    p->out = "200\n";
+    for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
+        p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
+    push_updates(p, true);
+    host->task_schedule(p->task, 0); // heartbeats and pushes from now on
+}
+
+// A hello on an accepted connection: 1 complete (*used bytes, *status 200 with *peer set,
+// or the refusal), 0 incomplete, -1 malformed.
+int read_hello(inconn* ic, const char* b, size_t n, size_t* used, int* status, psess** peer)
+{
+    const char* l[3];
+    size_t ll[3], off = 0;
+    for (int i = 0; i < 3; i++) {
+        const void* nl = off < n ? memchr(b + off, '\n', n - off) : nullptr;
+        if (!nl)
+            return n > 1024 ? -1 : 0;
+        l[i] = b + off;
+        ll[i] = size_t(static_cast<const char*>(nl) - l[i]);
+        off += ll[i] + 1;
+    }
+    *used = off;
+    std::string_view v(l[0], ll[0]), host_name(l[1], ll[1]), who(l[2], ll[2]);
+    *peer = nullptr;
+    if (v.substr(0, 9) != "HAProxyS ") {
+        *status = 501;
+        return 1;
+    }
+    v.remove_prefix(9);
+    size_t dot = v.find('.');
+    std::string maj(v.substr(0, dot)), min(dot == std::string_view::npos ? "" : v.substr(dot + 1));
+    char* e1 = nullptr;
+    char* e2 = nullptr;
+    long ma = strtol(maj.c_str(), &e1, 10), mi = strtol(min.c_str(), &e2, 10);
+    if (maj.empty() || min.empty() || *e1 || *e2 || ma != 2 || mi > 1) {
+        *status = 502;
+        return 1;
+    }
+    if (host_name != ic->ps->local) {
+        *status = 503;
+        return 1;
+    }
+    size_t sp = who.find(' ');
+    if (sp == std::string_view::npos) {
+        *status = 501;
+        return 1;
+    }
+    who = who.substr(0, sp);
+    for (psess* p : ic->ps->sessions)
+        if (p->peer->name == who)
+            *peer = p;
+    *status = *peer ? 200 : 504;
+    return 1;
+}
+
+void in_event(ptc_conn* c, void* ctx, uint32_t ev)
+{
+    inconn* ic = static_cast<inconn*>(ctx);
+    if (ic->owner) {
+        sess_io(ic->owner, ev); // may free ic
+        return;
+    }
+    ptc_str in{};
+    uint32_t st = host->conn_data(c, &in);
+    if (ic->dying || (ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT))) {
+        if (ic->dying && !(ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT)) && !(st & (PTC_CONN_EOF | PTC_CONN_ERROR))) {
+            host->conn_consume(c, in.len);
+            return;
+        }
+        host->conn_close(c);
+        delete ic;
+        return;
+    }
+    size_t used = 0;
+    int status = 0;
+    psess* p = nullptr;
+    int r = read_hello(ic, in.ptr, in.len, &used, &status, &p);
+    if (r == 0 && !(st & (PTC_CONN_EOF | PTC_CONN_ERROR)))
+        return;
+    if (r <= 0) {
+        host->conn_close(c);
+        delete ic;
+        return;
+    }
+    host->conn_consume(c, used);
+    // Both sides connecting at once: each would close its own attempt for the other's
+    // and neither session would last; the peer whose name sorts first takes the other's
+    // session (as HAProxy does), the other one answers "try again later" while its own
+    // attempt is under way. HAProxy peers (always taking) settle on that attempt too.
+    if (status == 200 && p->c && !p->inc && p->state < 2 && p->local > p->peer->name)
+        status = 300;
+    if (status != 200) {
+        char m[16];
+        int n = snprintf(m, sizeof(m), "%d\n", status);
+        host->conn_send(c, m, size_t(n));
+        host->conn_shutw(c);
+        host->conn_set_timeout(c, 2000);
+        ic->dying = true;
+        return;
+    }
+    adopt(p, ic);
+    host->conn_data(c, &in);
+    if (in.len && !receive(p)) { // what followed the hello
+        sess_close(p, 2000);
+        return;
+    }
+    flush(p);
+}
+
+// The listener of section <ps> (ctx): takes the waiting connections.
+void listen_event(ptc_conn* l, void* ctx, uint32_t ev)
+{
+    peers_sect* ps = static_cast<peers_sect*>(ctx);
+    if (ev & PTC_CEV_ERROR) {
+        host->log(PTC_LOG_WARNING, "peers '%s': the listener failed (%s); listening again in 1 s",
+                  ps->name.c_str(), strerror(host->conn_error(l)));
+        host->conn_close(l);
+        ps->listener = nullptr;
+        host->task_schedule(ps->task, host->now_ms() + 1000);
+        return;
+    }
+    if (!(ev & PTC_CEV_ACCEPT))
+        return;
+    for (int i = 0; i < 64; i++) {
+        inconn* ic = new inconn{};
+        ic->ps = ps;
+        ic->c = host->conn_accept(l, in_event, ic, nullptr, nullptr);
+        if (!ic->c) {
+            delete ic;
+            break;
+        }
+        host->conn_set_timeout(ic->c, 5000); // the hello must come within 5 s
+    }
+}
+
+// Opens section <ps>'s listener (the "bind" address, else the local peer's), retried
+// every second while it fails.
+uint64_t listen_task(ptc_task*, void* ctx)
+{
+    peers_sect* ps = static_cast<peers_sect*>(ctx);
+    if (ps->listener)
+        return 0;
+    const sockaddr* a = nullptr;
+    socklen_t al = 0;
+    if (ps->have_bind) {
+        a = reinterpret_cast<const sockaddr*>(&ps->bind_addr);
+        al = ps->bind_alen;
+    } else {
+        for (const peer_def& d : ps->peers)
+            if (d.name == ps->local && d.alen) {
+                a = reinterpret_cast<const sockaddr*>(&d.addr);
+                al = d.alen;
+            }
+    }
+    if (!a && ps->bind_fd < 0)
+        return 0; // no address to listen on: the other peers cannot connect to us
+    ps->listener = host->conn_listen(me, a, al, ps->bind_fd, listen_event, ps);
+    if (!ps->listener) {
+        host->log(PTC_LOG_WARNING, "peers '%s': cannot listen for peer '%s' (%s); trying again in 1 s",
+                  ps->name.c_str(), ps->local.c_str(), strerror(errno));
+        return host->now_ms() + 1000;
+    }
+    return 0;
+}
+
 // Every 100 ms: connect, push the local changes, heartbeats, dead peers.
 uint64_t sess_task(ptc_task*, void* ctx)
 {
     psess* p = static_cast<psess*>(ctx);
     uint64_t now = host->now_ms();
+    if (!p->c && !p->connects)
+        return 0; // it connects to us
     if (!p->c) {
         if (now < p->retry_at)
             return p->retry_at;
@@ -2205,7 +2535,8 @@ int parse_stick_table_kw(const ptc_kw_ctx* ctx) { return parse_stick_table(ctx);
 int parse_stick_kw(const ptc_kw_ctx* ctx) { return parse_stick_kw_impl(ctx); }
 int parse_peers_kw(const ptc_kw_ctx* ctx) { return parse_peers_line(ctx); }
 
-// The first worker runs a session to every other peer of each "peers" section in use.
+// The first worker runs a session with every other peer of each "peers" section in use,
+// and listens for them on the local peer's address.
 int peers_worker_init(ptc_modref* self)
 {
     if (host->worker_slot() != 0 || !PTC_HOST_HAS(host, local_peer))
@@ -2213,7 +2544,7 @@ int peers_worker_init(ptc_modref* self)
     ptc_str lp = host->local_peer();
     std::string local(lp.ptr, lp.len);
     for (peers_sect* ps : g_peers) {
-        if (ps->tables.empty())
+            if (ps->tables.empty() || ps->disabled)
             continue;
         bool found = false;
         for (const peer_def& d : ps->peers)
@@ -2225,19 +2556,26 @@ int peers_worker_init(ptc_modref* self)
                       ps->name.c_str(), local.c_str());
             continue;
         }
+        ps->local = local;
         for (const peer_def& d : ps->peers) {
-            if (d.name == local || !d.alen)
-                continue;
             psess* p = new psess{};
             p->ps = ps;
             p->peer = &d;
             p->local = local;
+            p->connects = d.name != local && d.alen;
             p->pushed.assign(ps->tables.size(), 0);
             p->task = host->task_new(self, sess_task, p);
             if (!p->task)
                 return PTC_ERROR;
             g_sessions.push_back(p);
+            ps->sessions.push_back(p);
             host->task_schedule(p->task, 0);
+        }
+        if (PTC_HOST_HAS(host, conn_listen)) {
+            ps->task = host->task_new(self, listen_task, ps);
+            if (!ps->task)
+                return PTC_ERROR;
+            host->task_schedule(ps->task, 0);
         }
     }
     return PTC_OK;
@@ -2380,11 +2718,11 @@ int table_post_config(ptc_modref* self)
         size_t sz = sizeof(area_hdr) + sizeof(int32_t) * t->nbuckets + size_t(t->stride) * t->size;
         // the layout's signature in the name: a reload keeps the entries only when the
         // new configuration lays them out the same way
-        uint32_t sig[3 + 3 * NDT] = {t->type, t->stride, t->size};
+        uint32_t sig[4 + 3 * NDT] = {t->type, t->stride, t->size, 2 /* the area's format */};
         for (uint32_t d = 0; d < NDT; d++) {
-            sig[3 + 3 * d] = uint32_t(t->L.slot[d]);
-            sig[4 + 3 * d] = t->L.nelem[d];
-            sig[5 + 3 * d] = t->L.period[d];
+            sig[4 + 3 * d] = uint32_t(t->L.slot[d]);
+            sig[5 + 3 * d] = t->L.nelem[d];
+            sig[6 + 3 * d] = t->L.period[d];
         }
         char hx[16];
         snprintf(hx, sizeof(hx), "%08x", hash_key(reinterpret_cast<const unsigned char*>(sig), sizeof(sig)));
@@ -2398,12 +2736,9 @@ int table_post_config(ptc_modref* self)
         t->hdr = static_cast<area_hdr*>(a);
         t->buckets = reinterpret_cast<int32_t*>(t->hdr + 1);
         t->entries = reinterpret_cast<unsigned char*>(t->buckets + t->nbuckets);
-        if (!t->hdr->inited) {
-            for (uint32_t b = 0; b < t->nbuckets; b++)
-                t->buckets[b] = -1;
-            for (uint32_t i = 0; i < t->size; i++)
-                ent(t, int32_t(i))->next = i + 1 < t->size ? int32_t(i + 1) : -1;
-            t->hdr->free_head = 0;
+        if (!t->hdr->inited) { // buckets and entries stay untouched (see bucket())
+            t->hdr->fresh = 0;
+            t->hdr->free_head = -1;
             t->hdr->head = t->hdr->tail = -1;
             t->hdr->used = 0;
             t->hdr->inited = 1;
