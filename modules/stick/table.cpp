@@ -25,7 +25,9 @@
 #include "stick_int.hpp"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,9 +80,12 @@ struct table {
     area_hdr* hdr;
     int32_t* buckets;
     unsigned char* entries;
+    struct held_area* held; // what each worker holds (below)
+    int32_t myrec;          // this worker's record in it, -1: none
 };
 
 std::vector<table*> g_tables;
+
 
 // CLOCK_MONOTONIC in ms, read now: the runtime API runs in the master, whose cached clock
 // (host->now_ms) may be old. The workers' host->now_ms() is the same clock, cached per
@@ -108,6 +113,140 @@ void lock(table* t)
             sched_yield();
 }
 void unlock(table* t) { t->hdr->lock.store(0, std::memory_order_release); }
+
+// What each worker holds in a table: the trackers (entry::ref) and conn_cur it added per
+// entry, so that a worker that dies without untracking (killed, crashed) does not keep
+// its entries in use forever: the next worker to start (the master replacing it) gives
+// them back. Each worker claims a record (its pid); a record whose pid is gone is swept.
+// A record is an open-addressing hash by entry index (never deleted from; rebuilt without
+// its empty slots when 3/4 full); one that still fills stops recording (those holdings
+// would stay after a crash, as before). Guarded by the table's lock.
+constexpr uint32_t k_held_recs = 16;
+struct held_slot {
+    uint32_t key;   // entry index + 1, 0: free
+    uint16_t refs;  // trackers
+    uint16_t cc;    // conn_cur
+};
+struct held_rec {
+    int32_t pid;    // 0: free
+    uint32_t used;  // slots with a key
+    uint32_t full;  // holdings not recorded since the record filled up
+    uint32_t pad;
+};
+struct held_area {
+    uint32_t cap;   // slots per record (a power of 2)
+    uint32_t pad[3];
+    held_rec rec[k_held_recs];
+    held_slot slots[]; // k_held_recs * cap
+};
+uint32_t held_cap(uint32_t size)
+{
+    uint32_t c = 16;
+    while (c < 2 * size && c < 65536)
+        c <<= 1;
+    return c;
+}
+held_slot* held_of(table* t, int32_t rec) { return t->held->slots + size_t(rec) * t->held->cap; }
+
+// The slot of entry <i> in record <rec> (created when <create>), or NULL.
+held_slot* held_find(table* t, int32_t rec, int32_t i, bool create)
+{
+    held_slot* sl = held_of(t, rec);
+    uint32_t m = t->held->cap - 1, key = uint32_t(i) + 1;
+    for (uint32_t h = (key * 2654435761u) & m, n = 0; n <= m; h = (h + 1) & m, n++) {
+        if (sl[h].key == key)
+            return &sl[h];
+        if (!sl[h].key) {
+            if (!create)
+                return nullptr;
+            sl[h].key = key;
+            t->held->rec[rec].used++;
+            return &sl[h];
+        }
+    }
+    return nullptr;
+}
+
+// Rebuilds record <rec> without its empty slots (locked).
+void held_compact(table* t, int32_t rec)
+{
+    std::vector<held_slot> keep;
+    held_slot* sl = held_of(t, rec);
+    for (uint32_t h = 0; h < t->held->cap; h++)
+        if (sl[h].key && (sl[h].refs || sl[h].cc))
+            keep.push_back(sl[h]);
+    memset(sl, 0, sizeof(held_slot) * t->held->cap);
+    t->held->rec[rec].used = 0;
+    for (const held_slot& k : keep)
+        if (held_slot* n = held_find(t, rec, int32_t(k.key - 1), true)) {
+            n->refs = k.refs;
+            n->cc = k.cc;
+        }
+}
+
+// Entry <i> gets (d > 0) or loses (d < 0) a tracker of this worker, with conn_cur (locked).
+void held_add(table* t, int32_t i, int d, bool cc)
+{
+    if (!t->held || t->myrec < 0)
+        return;
+    held_rec& r = t->held->rec[t->myrec];
+    if (d > 0 && r.used >= t->held->cap / 4 * 3)
+        held_compact(t, t->myrec);
+    held_slot* h = held_find(t, t->myrec, i, d > 0);
+    if (!h) {
+        if (d > 0)
+            r.full++;
+        return;
+    }
+    if (d > 0) {
+        h->refs++;
+        h->cc += cc;
+    } else {
+        if (h->refs)
+            h->refs--;
+        if (cc && h->cc)
+            h->cc--;
+    }
+}
+
+void untrack_conn_cur(table* t, entry* e);
+
+// In a starting worker: gives back what dead workers held, claims a record.
+void held_claim(table* t)
+{
+    if (!t->held)
+        return;
+    lock(t);
+    for (uint32_t r = 0; r < k_held_recs; r++) {
+        held_rec& rec = t->held->rec[r];
+        if (!rec.pid || kill(rec.pid, 0) == 0 || errno != ESRCH)
+            continue;
+        uint32_t given = 0;
+        held_slot* sl = held_of(t, int32_t(r));
+        for (uint32_t h = 0; rec.used && h < t->held->cap; h++) {
+            if (!sl[h].key || sl[h].key > t->size)
+                continue;
+            entry* e = ent(t, int32_t(sl[h].key - 1));
+            e->ref -= sl[h].refs < e->ref ? sl[h].refs : e->ref;
+            for (uint32_t c = 0; c < sl[h].cc; c++)
+                untrack_conn_cur(t, e);
+            given += sl[h].refs;
+        }
+        if (given || rec.full)
+            host->log(PTC_LOG_WARNING,
+                      "stick-table '%s': %u tracked entries held by the dead worker %d given back%s",
+                      t->name.c_str(), given, rec.pid, rec.full ? " (some were not recorded)" : "");
+        memset(sl, 0, sizeof(held_slot) * t->held->cap);
+        rec = held_rec{};
+    }
+    t->myrec = -1;
+    for (uint32_t r = 0; r < k_held_recs && t->myrec < 0; r++)
+        if (!t->held->rec[r].pid) {
+            t->held->rec[r].pid = int32_t(getpid());
+            t->myrec = int32_t(r);
+        }
+    unlock(t);
+}
 
 uint32_t hash_key(const unsigned char* k, uint32_t n)
 {
@@ -640,6 +779,7 @@ bool track(ptc_stream* s, stream_st* st, uint32_t sc, table* t, const unsigned c
     entry* e = ent(t, i);
     e->ref++;
     d_add(t, e, DT_CONN_CUR, now, 1);
+    held_add(t, i, 1, dptr(t, e, DT_CONN_CUR) != nullptr);
     d_add(t, e, DT_CONN_CNT, now, 1);
     d_add(t, e, DT_CONN_RATE, now, 1);
     touch(t, i, now);
@@ -655,6 +795,13 @@ bool track(ptc_stream* s, stream_st* st, uint32_t sc, table* t, const unsigned c
     return true;
 }
 
+void untrack_conn_cur(table* t, entry* e)
+{
+    frq* f = dptr(t, e, DT_CONN_CUR);
+    if (f && f->curr_ctr)
+        f->curr_ctr--;
+}
+
 void untrack(stream_st* st, uint32_t sc)
 {
     table* t = static_cast<table*>(st->sc[sc].t);
@@ -662,11 +809,10 @@ void untrack(stream_st* st, uint32_t sc)
         return;
     lock(t);
     entry* e = ent(t, st->sc[sc].idx);
-    frq* f = dptr(t, e, DT_CONN_CUR);
-    if (f && f->curr_ctr)
-        f->curr_ctr--;
+    untrack_conn_cur(t, e);
     if (e->ref)
         e->ref--;
+    held_add(t, st->sc[sc].idx, -1, true);
     unlock(t);
     st->sc[sc].t = nullptr;
     st->ntrack--;
@@ -2539,6 +2685,8 @@ int parse_peers_kw(const ptc_kw_ctx* ctx) { return parse_peers_line(ctx); }
 // and listens for them on the local peer's address.
 int peers_worker_init(ptc_modref* self)
 {
+    for (table* t : g_tables)
+        held_claim(t);
     if (host->worker_slot() != 0 || !PTC_HOST_HAS(host, local_peer))
         return PTC_OK;
     ptc_str lp = host->local_peer();
@@ -2736,6 +2884,16 @@ int table_post_config(ptc_modref* self)
         t->hdr = static_cast<area_hdr*>(a);
         t->buckets = reinterpret_cast<int32_t*>(t->hdr + 1);
         t->entries = reinterpret_cast<unsigned char*>(t->buckets + t->nbuckets);
+        uint32_t cap = held_cap(t->size);
+        std::string hn = "held:" + t->name + ":" + hx;
+        t->held = static_cast<held_area*>(
+            host->shm_reserve(self, hn.c_str(), sizeof(held_area) + sizeof(held_slot) * k_held_recs * cap));
+        if (!t->held) {
+            host->errorf(self, "stick-table '%s': cannot reserve shared memory", t->name.c_str());
+            return PTC_ERROR;
+        }
+        t->held->cap = cap;
+        t->myrec = -1;
         if (!t->hdr->inited) { // buckets and entries stay untouched (see bucket())
             t->hdr->fresh = 0;
             t->hdr->free_head = -1;
