@@ -1896,44 +1896,7 @@ struct peers_sect {
 };
 std::vector<peers_sect*> g_peers;
 
-// "<ip>:<port>", "[<ipv6>]:<port>", "*:<port>", ":<port>", with an optional "ipv4@" or
-// "ipv6@" prefix.
-bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
-{
-    int fam = 0;
-    if (a.substr(0, 5) == "ipv4@")
-        fam = AF_INET, a.remove_prefix(5);
-    else if (a.substr(0, 5) == "ipv6@")
-        fam = AF_INET6, a.remove_prefix(5);
-    size_t c = a.rfind(':');
-    if (c == std::string_view::npos)
-        return false;
-    std::string h(a.substr(0, c)), p(a.substr(c + 1));
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']')
-        h = h.substr(1, h.size() - 2);
-    if (h.empty() || h == "*")
-        h = fam == AF_INET6 ? "::" : "0.0.0.0";
-    char* end = nullptr;
-    long port = strtol(p.c_str(), &end, 10);
-    if (p.empty() || *end || port <= 0 || port > 65535)
-        return false;
-    memset(ss, 0, sizeof(*ss));
-    auto* in = reinterpret_cast<sockaddr_in*>(ss);
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
-    if (fam != AF_INET6 && inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons(uint16_t(port));
-        *len = sizeof(sockaddr_in);
-        return true;
-    }
-    if (fam != AF_INET && inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(uint16_t(port));
-        *len = sizeof(sockaddr_in6);
-        return true;
-    }
-    return false;
-}
+using pw::parse_addr;
 
 std::string_view arg(const ptc_kw_ctx* ctx, uint32_t i) { return {ctx->args[i].ptr, ctx->args[i].len}; }
 
@@ -2489,45 +2452,24 @@ void adopt(psess* p, inconn* ic)
 // or the refusal), 0 incomplete, -1 malformed.
 int read_hello(inconn* ic, const char* b, size_t n, size_t* used, int* status, psess** peer)
 {
-    const char* l[3];
-    size_t ll[3], off = 0;
-    for (int i = 0; i < 3; i++) {
-        const void* nl = off < n ? memchr(b + off, '\n', n - off) : nullptr;
-        if (!nl)
-            return n > 1024 ? -1 : 0;
-        l[i] = b + off;
-        ll[i] = size_t(static_cast<const char*>(nl) - l[i]);
-        off += ll[i] + 1;
-    }
-    *used = off;
-    std::string_view v(l[0], ll[0]), host_name(l[1], ll[1]), who(l[2], ll[2]);
+    pw::hello h{};
+    int r = pw::parse_hello(b, n, &h, used);
+    if (r <= 0)
+        return r;
     *peer = nullptr;
-    if (v.substr(0, 9) != "HAProxyS ") {
-        *status = 501;
+    *status = h.status;
+    if (*status)
         return 1;
-    }
-    v.remove_prefix(9);
-    size_t dot = v.find('.');
-    std::string maj(v.substr(0, dot)), min(dot == std::string_view::npos ? "" : v.substr(dot + 1));
-    char* e1 = nullptr;
-    char* e2 = nullptr;
-    long ma = strtol(maj.c_str(), &e1, 10), mi = strtol(min.c_str(), &e2, 10);
-    if (maj.empty() || min.empty() || *e1 || *e2 || ma != 2 || mi > 1) {
-        *status = 502;
-        return 1;
-    }
-    if (host_name != ic->ps->local) {
+    if (h.host != ic->ps->local) {
         *status = 503;
         return 1;
     }
-    size_t sp = who.find(' ');
-    if (sp == std::string_view::npos) {
+    if (h.bad_last) {
         *status = 501;
         return 1;
     }
-    who = who.substr(0, sp);
     for (psess* p : ic->ps->sessions)
-        if (p->peer->name == who)
+        if (p->peer->name == h.peer)
             *peer = p;
     *status = *peer ? 200 : 504;
     return 1;
