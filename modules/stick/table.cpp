@@ -2412,7 +2412,9 @@ void sess_io(psess* p, uint32_t ev)
         p->last_rx = host->now_ms();
     }
     if ((ev & PTC_CEV_DATA) && !receive(p)) {
-        sess_close(p, 2000);
+        // a session that ends once established may have lost a race with the peer's own
+        // connection (each replaces the other's): a random delay settles it, as HAProxy
+        sess_close(p, p->state == 2 ? 50 + rnd() % 2000 : 2000);
         return;
     }
     flush(p);
