@@ -17,7 +17,7 @@ use lib 't/lib';
 use Test::Portico qw/ http port cli_send /;
 
 my $t = Test::Portico->new();
-$t->has(qw/ stick http /)->plan(22);
+$t->has(qw/ stick http /)->plan(25);
 
 sub cfg {
     my ($cli, $fe, $bind, $me, $other_line) = @_;
@@ -163,6 +163,46 @@ my $fake = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => port(833
     or die "listen: $!";
 ok(!IO::Select->new($fake)->can_read(1), 'nor connects to its peers');
 close $fake;
+
+# the local peer's address taken by another socket: said once, listened on once it is free
+SKIP: {
+    skip 'portico\'s messages', 3 unless Test::Portico::portico();
+    Test::Portico::_release(port(8341));
+    my $squat = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => port(8341), Listen => 5)
+        or die "listen: $!";
+    my $e = Test::Portico->new();
+    $e->config(<<'EOF2')->run(args => ['-L', 'me']);
+defaults
+    mode http
+    %%TIMEOUTS%%
+peers q
+    peer me 127.0.0.1:%%PORT_8341%%
+    peer you 127.0.0.1:%%PORT_8342%%
+frontend f
+    bind 127.0.0.1:%%PORT_8343%%
+    stick-table type integer size 10 store gpc0 peers q
+    http-request return status 200
+EOF2
+    my $log = '';
+    my $deadline = time() + 5;
+    while (time() < $deadline) {
+        $log = $e->errlog;
+        last if $log =~ /cannot listen/;
+        select(undef, undef, undef, 0.05);
+    }
+    select(undef, undef, undef, 2.2); # two more attempts
+    $log = $e->errlog;
+    is(scalar(() = $log =~ /peers 'q': cannot listen for peer 'me' \(Address already in use\); trying again every second/g), 1,
+        'an address in use is reported once') or diag($log);
+    close $squat;
+    $deadline = time() + 5;
+    while (time() < $deadline) {
+        last if $e->errlog =~ /listening for peer 'me' now/;
+        select(undef, undef, undef, 0.05);
+    }
+    like($e->errlog, qr/peers 'q': listening for peer 'me' now/, 'and listened on once free');
+    like(scalar hello(port(8341), "HAProxyS 2.1\nme\nyou 1 1\n"), qr/^200\n/, 'a peer connects then');
+}
 
 SKIP: {
     skip 'configuration messages are portico\'s', 9 unless Test::Portico::portico();

@@ -1892,6 +1892,7 @@ struct peers_sect {
     std::string local;
     ptc_conn* listener = nullptr;
     ptc_task* task = nullptr;       // (re)opens the listener
+    uint32_t listen_failed = 0;     // attempts failed in a row
     std::vector<psess*> sessions;   // one per peer of the section but the local one
 };
 std::vector<peers_sect*> g_peers;
@@ -2538,6 +2539,7 @@ void listen_event(ptc_conn* l, void* ctx, uint32_t ev)
     if (ev & PTC_CEV_ERROR) {
         host->log(PTC_LOG_WARNING, "peers '%s': the listener failed (%s); listening again in 1 s",
                   ps->name.c_str(), strerror(host->conn_error(l)));
+        ps->listen_failed = 1;
         host->conn_close(l);
         ps->listener = nullptr;
         host->task_schedule(ps->task, host->now_ms() + 1000);
@@ -2580,10 +2582,14 @@ uint64_t listen_task(ptc_task*, void* ctx)
         return 0; // no address to listen on: the other peers cannot connect to us
     ps->listener = host->conn_listen(me, a, al, ps->bind_fd, listen_event, ps);
     if (!ps->listener) {
-        host->log(PTC_LOG_WARNING, "peers '%s': cannot listen for peer '%s' (%s); trying again in 1 s",
-                  ps->name.c_str(), ps->local.c_str(), strerror(errno));
+        if (!ps->listen_failed++) // said once; retried every second
+            host->log(PTC_LOG_WARNING, "peers '%s': cannot listen for peer '%s' (%s); trying again every second",
+                      ps->name.c_str(), ps->local.c_str(), strerror(errno));
         return host->now_ms() + 1000;
     }
+    if (ps->listen_failed)
+        host->log(PTC_LOG_NOTICE, "peers '%s': listening for peer '%s' now", ps->name.c_str(), ps->local.c_str());
+    ps->listen_failed = 0;
     return 0;
 }
 
