@@ -121,11 +121,10 @@ void unlock(table* t) { t->hdr->lock.store(0, std::memory_order_release); }
 // A record is an open-addressing hash by entry index (never deleted from; rebuilt without
 // its empty slots when 3/4 full); one that still fills stops recording (those holdings
 // would stay after a crash, as before). Guarded by the table's lock.
-constexpr uint32_t k_held_recs = 16;
 struct held_slot {
     uint32_t key;   // entry index + 1, 0: free
-    uint16_t refs;  // trackers
-    uint16_t cc;    // conn_cur
+    uint32_t refs;  // trackers
+    uint32_t cc;    // conn_cur
 };
 struct held_rec {
     int32_t pid;    // 0: free
@@ -133,11 +132,11 @@ struct held_rec {
     uint32_t full;  // holdings not recorded since the record filled up
     uint32_t pad;
 };
+// The area: this header, nrec records, then nrec * cap slots.
 struct held_area {
     uint32_t cap;   // slots per record (a power of 2)
-    uint32_t pad[3];
-    held_rec rec[k_held_recs];
-    held_slot slots[]; // k_held_recs * cap
+    uint32_t nrec;  // records: twice the workers, 16 at least (reloads overlap)
+    uint32_t pad[2];
 };
 uint32_t held_cap(uint32_t size)
 {
@@ -146,7 +145,16 @@ uint32_t held_cap(uint32_t size)
         c <<= 1;
     return c;
 }
-held_slot* held_of(table* t, int32_t rec) { return t->held->slots + size_t(rec) * t->held->cap; }
+uint32_t held_nrec(uint32_t workers) { return workers * 2 + 2 > 16 ? workers * 2 + 2 : 16; }
+size_t held_size(uint32_t cap, uint32_t nrec)
+{
+    return sizeof(held_area) + sizeof(held_rec) * nrec + sizeof(held_slot) * size_t(cap) * nrec;
+}
+held_rec* held_recs(table* t) { return reinterpret_cast<held_rec*>(t->held + 1); }
+held_slot* held_of(table* t, int32_t rec)
+{
+    return reinterpret_cast<held_slot*>(held_recs(t) + t->held->nrec) + size_t(rec) * t->held->cap;
+}
 
 // The slot of entry <i> in record <rec> (created when <create>), or NULL.
 held_slot* held_find(table* t, int32_t rec, int32_t i, bool create)
@@ -160,7 +168,7 @@ held_slot* held_find(table* t, int32_t rec, int32_t i, bool create)
             if (!create)
                 return nullptr;
             sl[h].key = key;
-            t->held->rec[rec].used++;
+            held_recs(t)[rec].used++;
             return &sl[h];
         }
     }
@@ -176,7 +184,7 @@ void held_compact(table* t, int32_t rec)
         if (sl[h].key && (sl[h].refs || sl[h].cc))
             keep.push_back(sl[h]);
     memset(sl, 0, sizeof(held_slot) * t->held->cap);
-    t->held->rec[rec].used = 0;
+    held_recs(t)[rec].used = 0;
     for (const held_slot& k : keep)
         if (held_slot* n = held_find(t, rec, int32_t(k.key - 1), true)) {
             n->refs = k.refs;
@@ -189,7 +197,7 @@ void held_add(table* t, int32_t i, int d, bool cc)
 {
     if (!t->held || t->myrec < 0)
         return;
-    held_rec& r = t->held->rec[t->myrec];
+    held_rec& r = held_recs(t)[t->myrec];
     if (d > 0 && r.used >= t->held->cap / 4 * 3)
         held_compact(t, t->myrec);
     held_slot* h = held_find(t, t->myrec, i, d > 0);
@@ -217,8 +225,8 @@ void held_claim(table* t)
     if (!t->held)
         return;
     lock(t);
-    for (uint32_t r = 0; r < k_held_recs; r++) {
-        held_rec& rec = t->held->rec[r];
+    for (uint32_t r = 0; r < t->held->nrec; r++) {
+        held_rec& rec = held_recs(t)[r];
         if (!rec.pid || kill(rec.pid, 0) == 0 || errno != ESRCH)
             continue;
         uint32_t given = 0;
@@ -240,9 +248,9 @@ void held_claim(table* t)
         rec = held_rec{};
     }
     t->myrec = -1;
-    for (uint32_t r = 0; r < k_held_recs && t->myrec < 0; r++)
-        if (!t->held->rec[r].pid) {
-            t->held->rec[r].pid = int32_t(getpid());
+    for (uint32_t r = 0; r < t->held->nrec && t->myrec < 0; r++)
+        if (!held_recs(t)[r].pid) {
+            held_recs(t)[r].pid = int32_t(getpid());
             t->myrec = int32_t(r);
         }
     unlock(t);
@@ -2834,15 +2842,15 @@ int table_post_config(ptc_modref* self)
         t->hdr = static_cast<area_hdr*>(a);
         t->buckets = reinterpret_cast<int32_t*>(t->hdr + 1);
         t->entries = reinterpret_cast<unsigned char*>(t->buckets + t->nbuckets);
-        uint32_t cap = held_cap(t->size);
-        std::string hn = "held:" + t->name + ":" + hx;
-        t->held = static_cast<held_area*>(
-            host->shm_reserve(self, hn.c_str(), sizeof(held_area) + sizeof(held_slot) * k_held_recs * cap));
+        uint32_t cap = held_cap(t->size), nrec = held_nrec(host->worker_count());
+        std::string hn = "held:" + t->name + ":" + hx + ":" + std::to_string(nrec);
+        t->held = static_cast<held_area*>(host->shm_reserve(self, hn.c_str(), held_size(cap, nrec)));
         if (!t->held) {
             host->errorf(self, "stick-table '%s': cannot reserve shared memory", t->name.c_str());
             return PTC_ERROR;
         }
         t->held->cap = cap;
+        t->held->nrec = nrec;
         t->myrec = -1;
         if (!t->hdr->inited) { // buckets and entries stay untouched (see bucket())
             t->hdr->fresh = 0;
