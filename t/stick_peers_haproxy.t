@@ -18,7 +18,7 @@ use Test::Portico qw/ http port cli_send /;
 plan skip_all => 'needs /usr/sbin/haproxy as the other peer' unless -x '/usr/sbin/haproxy';
 my $t = Test::Portico->new();
 $t->portico_only;
-$t->has(qw/ stick http /)->plan(13);
+$t->has(qw/ stick http /)->plan(14);
 
 sub cfg {
     my ($who, $cli, $fe) = @_;
@@ -80,6 +80,13 @@ $out = wait_key($hsock, 'late', qr/gpc0=3/);
 like($out, qr/gpc0=3/, 'the session outlives the heartbeat timeout') or diag($out);
 $out = cli_send($hsock, "show peers\n");
 like($out, qr/id=por\(remote,active\).*last_status=ESTA/s, 'HAProxy sees the session established') or diag($out);
+
+# portico restarted: it asks HAProxy for everything (a resynchronisation) and learns the
+# entries HAProxy had already sent to the previous process
+$t->stop;
+$t->run(args => ['-L', 'por']);
+$out = wait_key($psock, 'fromhap', qr/gpc0=5/);
+like($out, qr/key=fromhap use=0 exp=\d+ gpc0=5 /, 'a restarted portico learns the entries HAProxy had') or diag($out);
 
 # HAProxy 2.x style on both sides, a table declared in the section: portico has no
 # address for HAProxy, so HAProxy connects to portico's "bind" (and the table's name on

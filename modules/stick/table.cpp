@@ -1902,6 +1902,8 @@ struct peers_sect {
     ptc_task* task = nullptr;       // (re)opens the listener
     uint32_t listen_failed = 0;     // attempts failed in a row
     std::vector<psess*> sessions;   // one per peer of the section but the local one
+    bool resynced = false;          // a peer taught us everything (this worker started empty)
+    psess* resync_from = nullptr;   // the session asked to, waiting for its lesson
 };
 std::vector<peers_sect*> g_peers;
 
@@ -2085,6 +2087,8 @@ void sess_close(psess* p, uint64_t retry_ms)
     p->c = nullptr;
     delete p->inc;
     p->inc = nullptr;
+    if (p->ps->resync_from == p) // the lesson asked for will not come: ask the next one
+        p->ps->resync_from = nullptr;
     p->state = 0;
     p->out.clear();
     p->remotes.clear();
@@ -2334,6 +2338,18 @@ void send_ack(psess* p)
     p->unacked = 0;
 }
 
+// A session just established: the first one of a section whose tables this worker has
+// not learnt yet asks the peer for everything (HAProxy's resynchronisation from a remote
+// peer), so that a restarted instance gets the entries the peer sent its predecessor.
+void ask_resync(psess* p)
+{
+    peers_sect* ps = p->ps;
+    if (ps->resynced || ps->resync_from)
+        return;
+    ps->resync_from = p;
+    p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCREQ);
+}
+
 // Handles the received bytes; false closes the session.
 bool receive(psess* p)
 {
@@ -2359,6 +2375,7 @@ bool receive(psess* p)
         for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
             p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
         push_updates(p, true);
+        ask_resync(p);
     }
     while (p->state == 2) {
         uint8_t cls = 0, type = 0;
@@ -2374,6 +2391,13 @@ bool receive(psess* p)
             if (type == pw::CTRL_RESYNCREQ) { // teach everything, then say so
                 push_updates(p, true);
                 p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCFINISHED);
+            } else if (type == pw::CTRL_RESYNCFINISHED || type == pw::CTRL_RESYNCPARTIAL) {
+                // the lesson we asked for is over (or all the peer knows): confirm it
+                p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCCONFIRM);
+                if (p->ps->resync_from == p) {
+                    p->ps->resync_from = nullptr;
+                    p->ps->resynced = true;
+                }
             }
         } else if (cls == pw::CLASS_ERROR) {
             return false;
@@ -2456,6 +2480,7 @@ void adopt(psess* p, inconn* ic)
     for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
         p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
     push_updates(p, true);
+    ask_resync(p);
     host->task_schedule(p->task, 0); // heartbeats and pushes from now on
 }
 
