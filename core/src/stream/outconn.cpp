@@ -292,12 +292,9 @@ ptc_conn* host_conn_listen(ptc_modref* self, const sockaddr* addr, socklen_t len
         errno = e;
         return nullptr;
     }
-    outconn* c = make(w, self ? to_module(self) : nullptr, fd, cb, ctx);
-    if (!c) {
-        if (own)
-            close(fd);
+    outconn* c = make(w, self ? to_module(self) : nullptr, fd, cb, ctx); // closes fd on failure
+    if (!c)
         return nullptr;
-    }
     c->listening = true;
     c->cx.fn = on_lx;
     outconn_update(c);
