@@ -3,8 +3,10 @@
 # The peers protocol with Debian's HAProxy 2.6 as the other peer: a "peers" section naming
 # both instances (each started with -L <its name>), a table declared "peers <name>" on
 # both sides; entries set or counted on either side reach the other (both ways, over the
-# session portico opens), the session outlives the heartbeat timeout, and a peer that
-# sends a malformed message gets its session closed and reopened. Portico only.
+# one session the two settle on: each connects to the other), the session outlives the
+# heartbeat timeout; in HAProxy 2.x style ("bind", "server" without address, a table
+# declared in the section) HAProxy connects to portico's bind; and a peer that sends a
+# malformed message gets its session closed and reopened. Portico only.
 use warnings;
 use strict;
 use Test::More;
@@ -16,7 +18,7 @@ use Test::Portico qw/ http port cli_send /;
 plan skip_all => 'needs /usr/sbin/haproxy as the other peer' unless -x '/usr/sbin/haproxy';
 my $t = Test::Portico->new();
 $t->portico_only;
-$t->has(qw/ stick http /)->plan(11);
+$t->has(qw/ stick http /)->plan(14);
 
 sub cfg {
     my ($who, $cli, $fe) = @_;
@@ -79,6 +81,60 @@ like($out, qr/gpc0=3/, 'the session outlives the heartbeat timeout') or diag($ou
 $out = cli_send($hsock, "show peers\n");
 like($out, qr/id=por\(remote,active\).*last_status=ESTA/s, 'HAProxy sees the session established') or diag($out);
 
+# portico restarted: it asks HAProxy for everything (a resynchronisation) and learns the
+# entries HAProxy had already sent to the previous process
+$t->stop;
+$t->run(args => ['-L', 'por']);
+$out = wait_key($psock, 'fromhap', qr/gpc0=5/);
+like($out, qr/key=fromhap use=0 exp=\d+ gpc0=5 /, 'a restarted portico learns the entries HAProxy had') or diag($out);
+
+# HAProxy 2.x style on both sides, a table declared in the section: portico has no
+# address for HAProxy, so HAProxy connects to portico's "bind" (and the table's name on
+# the wire, "/st", is HAProxy's)
+sub cfg2 {
+    my ($cli, $fe, $lines) = @_;
+    return <<"EOF2";
+global
+    stats socket %%TESTDIR%%/$cli level admin
+defaults
+    mode http
+    %%TIMEOUTS%%
+peers px
+$lines
+    table st type string len 16 size 100 expire 1m store gpc0
+frontend fe
+    bind 127.0.0.1:%%PORT_$fe%%
+    http-request track-sc0 req.hdr(x-k) table px/st
+    http-request return status 200
+EOF2
+}
+my $p2 = Test::Portico->new();
+$p2->config(cfg2('p2.sock', '8412', "    bind 127.0.0.1:%%PORT_8402%%\n    server por\n    server hap\n"))
+    ->run(args => ['-L', 'por']);
+my $h2 = Test::Portico->new();
+$h2->{binary} = '/usr/sbin/haproxy';
+$h2->config(cfg2('h2.sock', '8411', "    bind 127.0.0.1:%%PORT_8401%%\n    server hap\n    server por 127.0.0.1:%%PORT_8402%%\n"))
+    ->run(args => ['-L', 'hap']);
+my $p2sock = $p2->testdir . '/p2.sock';
+my $h2sock = $h2->testdir . '/h2.sock';
+sub wait_key2 {
+    my ($sock, $k, $re) = @_;
+    my $o = '';
+    for (1 .. 100) {
+        $o = cli_send($sock, "show table px/st key $k\n");
+        return $o if $o =~ $re;
+        select(undef, undef, undef, 0.05);
+    }
+    return $o;
+}
+cli_send($p2sock, "set table px/st key p2 data.gpc0 4\n");
+$out = wait_key2($h2sock, 'p2', qr/gpc0=4/);
+like($out, qr/key=p2 use=0 exp=\d+ gpc0=4/, 'HAProxy connecting to portico\'s bind: a peers section table reaches HAProxy')
+    or diag($out . cli_send($h2sock, "show peers\n"));
+cli_send($h2sock, "set table px/st key h2 data.gpc0 6\n");
+$out = wait_key2($p2sock, 'h2', qr/gpc0=6/);
+like($out, qr/key=h2 use=0 exp=\d+ gpc0=6/, 'and HAProxy\'s entries reach portico') or diag($out);
+
 # a peer sending a malformed message: the session is closed, then reopened
 Test::Portico::_release(port(8201));
 my $fake = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => port(8201), Listen => 5, ReuseAddr => 1)
@@ -132,7 +188,7 @@ sub check_err {
 }
 check_err("frontend f\n    bind 127.0.0.1:1\n    stick-table type ip size 10 peers nosuch\n",
     qr/unknown peers section 'nosuch'/, 'a table naming an unknown peers section is refused');
-check_err("peers p\n    bind 127.0.0.1:1\n    peer a 127.0.0.1:2\n",
-    qr/cfg:\d+\b.*'bind' in a peers section is not supported yet/, 'bind in a peers section refused with file:line');
+check_err("peers p\n    bind 127.0.0.1:1 ssl\n    server a\n",
+    qr/cfg:\d+\b.*'bind' in a peers section: option 'ssl' is not supported yet/, 'bind options refused with file:line');
 check_err("peers p\n    peer a 127.0.0.1:2\n    peer a 127.0.0.1:3\n",
     qr/cfg:\d+\b.*peer 'a' is already defined/, 'a peer defined twice is refused');

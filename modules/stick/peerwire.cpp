@@ -2,6 +2,11 @@
 // HAProxy's peers protocol wire encoding.
 #include "peerwire.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
 namespace stick::peerwire {
 
 void put_varint(std::string& out, uint64_t v)
@@ -96,6 +101,84 @@ int next_message(const unsigned char* p, const unsigned char* end, size_t max, u
     *payload = q;
     *len = size_t(n);
     *used = size_t(q - p) + size_t(n);
+    return 1;
+}
+
+bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
+{
+    int fam = 0;
+    if (a.substr(0, 5) == "ipv4@") {
+        fam = AF_INET;
+        a.remove_prefix(5);
+    } else if (a.substr(0, 5) == "ipv6@") {
+        fam = AF_INET6;
+        a.remove_prefix(5);
+    }
+    size_t c = a.rfind(':');
+    if (c == std::string_view::npos)
+        return false;
+    std::string h(a.substr(0, c)), p(a.substr(c + 1));
+    if (h.size() >= 2 && h.front() == '[' && h.back() == ']')
+        h = h.substr(1, h.size() - 2);
+    else if (h.find(':') != std::string::npos)
+        return false; // an IPv6 address needs its brackets
+    if (h.empty() || h == "*")
+        h = fam == AF_INET6 ? "::" : "0.0.0.0";
+    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    long port = strtol(p.c_str(), nullptr, 10);
+    if (port <= 0 || port > 65535)
+        return false;
+    memset(ss, 0, sizeof(*ss));
+    auto* in = reinterpret_cast<sockaddr_in*>(ss);
+    auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
+    if (fam != AF_INET6 && inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
+        in->sin_family = AF_INET;
+        in->sin_port = htons(uint16_t(port));
+        *len = sizeof(sockaddr_in);
+        return true;
+    }
+    if (fam != AF_INET && inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons(uint16_t(port));
+        *len = sizeof(sockaddr_in6);
+        return true;
+    }
+    return false;
+}
+
+int parse_hello(const char* p, size_t n, hello* h, size_t* used)
+{
+    std::string_view l[3];
+    size_t off = 0;
+    for (auto& line : l) {
+        const void* nl = off < n ? memchr(p + off, '\n', n - off) : nullptr;
+        if (!nl)
+            return n > 1024 ? -1 : 0;
+        size_t ll = size_t(static_cast<const char*>(nl) - (p + off));
+        line = std::string_view(p + off, ll);
+        off += ll + 1;
+    }
+    *used = off;
+    *h = hello{0, l[1], {}, false};
+    std::string_view v = l[0];
+    if (v.substr(0, 9) != "HAProxyS ") {
+        h->status = 501;
+        return 1;
+    }
+    v.remove_prefix(9);
+    size_t dot = v.find('.');
+    std::string_view maj = v.substr(0, dot), min = dot == std::string_view::npos ? "" : v.substr(dot + 1);
+    auto digits = [](std::string_view d) {
+        return !d.empty() && d.size() < 6 && d.find_first_not_of("0123456789") == std::string_view::npos;
+    };
+    if (!digits(maj) || !digits(min) || maj != "2" || strtol(std::string(min).c_str(), nullptr, 10) > 1) {
+        h->status = 502;
+        return 1;
+    }
+    size_t sp = l[2].find(' ');
+    h->bad_last = sp == std::string_view::npos;
+    h->peer = l[2].substr(0, sp);
     return 1;
 }
 

@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <sys/socket.h>
+
 #include <string>
+#include <string_view>
 
 namespace stick::peerwire {
 
@@ -37,5 +40,23 @@ std::string message(uint8_t cls, uint8_t type, const std::string& payload = std:
 // *used set; 0 when more bytes are needed; -1 when malformed (a length over <max>).
 int next_message(const unsigned char* p, const unsigned char* end, size_t max, uint8_t* cls,
                  uint8_t* type, const unsigned char** payload, size_t* len, size_t* used);
+
+// A peer's address: "<ip>:<port>", "[<ipv6>]:<port>", "*:<port>", ":<port>", with an
+// optional "ipv4@" or "ipv6@" prefix; the port 1 to 65535. False when malformed.
+bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len);
+
+// The hello a connecting peer sends: "HAProxyS <maj>.<min>\n<our name>\n<its name> <pid>
+// <relative pid>\n".
+struct hello {
+    int status;            // 0: usable; 501: not the protocol, 502: a version other
+                           // than 2.0 or 2.1
+    std::string_view host; // the name it gives us (to compare with the local peer's)
+    std::string_view peer; // its own name
+    bool bad_last;         // the third line has no pid (HAProxy answers 501 once the
+                           // host name matched)
+};
+// Parses the hello at the start of [p, p + n): 1 with *h and *used (the three lines) set,
+// 0 when more bytes are needed, -1 when it is too long (over 1024 bytes without its lines).
+int parse_hello(const char* p, size_t n, hello* h, size_t* used);
 
 } // namespace stick::peerwire

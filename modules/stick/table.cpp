@@ -25,7 +25,9 @@
 #include "stick_int.hpp"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +64,7 @@ struct area_hdr {
     int32_t head, tail, free_head;
     uint32_t inited;
     uint32_t seq;        // local changes so far (entry::upd)
+    uint32_t fresh;      // entries [fresh, size) were never used (not on the free list)
 };
 
 // A table (configuration, then the shared area). Config lifetime; inherited by workers.
@@ -71,14 +74,18 @@ struct table {
     uint32_t type, len, size, nbuckets, stride, keycap, keyoff;
     uint64_t expire;      // ms, 0: never
     bool nopurge;
-    std::string peers;    // "peers <name>"
+    std::string peers;    // "peers <name>", or the peers section declaring it
+    std::string wire;     // its name in the peers protocol (HAProxy's nid)
     layout L;
     area_hdr* hdr;
     int32_t* buckets;
     unsigned char* entries;
+    struct held_area* held; // what each worker holds (below)
+    int32_t myrec;          // this worker's record in it, -1: none
 };
 
 std::vector<table*> g_tables;
+
 
 // CLOCK_MONOTONIC in ms, read now: the runtime API runs in the master, whose cached clock
 // (host->now_ms) may be old. The workers' host->now_ms() is the same clock, cached per
@@ -92,6 +99,11 @@ uint64_t fresh_ms()
 
 entry* ent(table* t, int32_t i) { return reinterpret_cast<entry*>(t->entries + size_t(i) * t->stride); }
 unsigned char* key_ptr(const table* t, entry* e) { return reinterpret_cast<unsigned char*>(e) + t->keyoff; }
+// The shared area starts zeroed and is not written before use (a table of 10 million
+// entries starts at once): a bucket holds its first entry's index + 1 (0: empty), and the
+// entries from area_hdr::fresh on are free without being listed.
+int32_t bucket(const table* t, uint32_t b) { return t->buckets[b] - 1; }
+void set_bucket(table* t, uint32_t b, int32_t i) { t->buckets[b] = i + 1; }
 
 void lock(table* t)
 {
@@ -101,6 +113,148 @@ void lock(table* t)
             sched_yield();
 }
 void unlock(table* t) { t->hdr->lock.store(0, std::memory_order_release); }
+
+// What each worker holds in a table: the trackers (entry::ref) and conn_cur it added per
+// entry, so that a worker that dies without untracking (killed, crashed) does not keep
+// its entries in use forever: the next worker to start (the master replacing it) gives
+// them back. Each worker claims a record (its pid); a record whose pid is gone is swept.
+// A record is an open-addressing hash by entry index (never deleted from; rebuilt without
+// its empty slots when 3/4 full); one that still fills stops recording (those holdings
+// would stay after a crash, as before). Guarded by the table's lock.
+struct held_slot {
+    uint32_t key;   // entry index + 1, 0: free
+    uint32_t refs;  // trackers
+    uint32_t cc;    // conn_cur
+};
+struct held_rec {
+    int32_t pid;    // 0: free
+    uint32_t used;  // slots with a key
+    uint32_t full;  // holdings not recorded since the record filled up
+    uint32_t pad;
+};
+// The area: this header, nrec records, then nrec * cap slots.
+struct held_area {
+    uint32_t cap;   // slots per record (a power of 2)
+    uint32_t nrec;  // records: twice the workers, 16 at least (reloads overlap)
+    uint32_t pad[2];
+};
+uint32_t held_cap(uint32_t size)
+{
+    uint32_t c = 16;
+    while (c < 2 * size && c < 65536)
+        c <<= 1;
+    return c;
+}
+uint32_t held_nrec(uint32_t workers) { return workers * 2 + 2 > 16 ? workers * 2 + 2 : 16; }
+size_t held_size(uint32_t cap, uint32_t nrec)
+{
+    return sizeof(held_area) + sizeof(held_rec) * nrec + sizeof(held_slot) * size_t(cap) * nrec;
+}
+held_rec* held_recs(table* t) { return reinterpret_cast<held_rec*>(t->held + 1); }
+held_slot* held_of(table* t, int32_t rec)
+{
+    return reinterpret_cast<held_slot*>(held_recs(t) + t->held->nrec) + size_t(rec) * t->held->cap;
+}
+
+// The slot of entry <i> in record <rec> (created when <create>), or NULL.
+held_slot* held_find(table* t, int32_t rec, int32_t i, bool create)
+{
+    held_slot* sl = held_of(t, rec);
+    uint32_t m = t->held->cap - 1, key = uint32_t(i) + 1;
+    for (uint32_t h = (key * 2654435761u) & m, n = 0; n <= m; h = (h + 1) & m, n++) {
+        if (sl[h].key == key)
+            return &sl[h];
+        if (!sl[h].key) {
+            if (!create)
+                return nullptr;
+            sl[h].key = key;
+            held_recs(t)[rec].used++;
+            return &sl[h];
+        }
+    }
+    return nullptr;
+}
+
+// Rebuilds record <rec> without its empty slots (locked).
+void held_compact(table* t, int32_t rec)
+{
+    std::vector<held_slot> keep;
+    held_slot* sl = held_of(t, rec);
+    for (uint32_t h = 0; h < t->held->cap; h++)
+        if (sl[h].key && (sl[h].refs || sl[h].cc))
+            keep.push_back(sl[h]);
+    memset(sl, 0, sizeof(held_slot) * t->held->cap);
+    held_recs(t)[rec].used = 0;
+    for (const held_slot& k : keep)
+        if (held_slot* n = held_find(t, rec, int32_t(k.key - 1), true)) {
+            n->refs = k.refs;
+            n->cc = k.cc;
+        }
+}
+
+// Entry <i> gets (d > 0) or loses (d < 0) a tracker of this worker, with conn_cur (locked).
+void held_add(table* t, int32_t i, int d, bool cc)
+{
+    if (!t->held || t->myrec < 0)
+        return;
+    held_rec& r = held_recs(t)[t->myrec];
+    if (d > 0 && r.used >= t->held->cap / 4 * 3)
+        held_compact(t, t->myrec);
+    held_slot* h = held_find(t, t->myrec, i, d > 0);
+    if (!h) {
+        if (d > 0)
+            r.full++;
+        return;
+    }
+    if (d > 0) {
+        h->refs++;
+        h->cc += cc;
+    } else {
+        if (h->refs)
+            h->refs--;
+        if (cc && h->cc)
+            h->cc--;
+    }
+}
+
+void untrack_conn_cur(table* t, entry* e);
+
+// In a starting worker: gives back what dead workers held, claims a record.
+void held_claim(table* t)
+{
+    if (!t->held)
+        return;
+    lock(t);
+    for (uint32_t r = 0; r < t->held->nrec; r++) {
+        held_rec& rec = held_recs(t)[r];
+        if (!rec.pid || kill(rec.pid, 0) == 0 || errno != ESRCH)
+            continue;
+        uint32_t given = 0;
+        held_slot* sl = held_of(t, int32_t(r));
+        for (uint32_t h = 0; rec.used && h < t->held->cap; h++) {
+            if (!sl[h].key || sl[h].key > t->size)
+                continue;
+            entry* e = ent(t, int32_t(sl[h].key - 1));
+            e->ref -= sl[h].refs < e->ref ? sl[h].refs : e->ref;
+            for (uint32_t c = 0; c < sl[h].cc; c++)
+                untrack_conn_cur(t, e);
+            given += sl[h].refs;
+        }
+        if (given || rec.full)
+            host->log(PTC_LOG_WARNING,
+                      "stick-table '%s': %u tracked entries held by the dead worker %d given back%s",
+                      t->name.c_str(), given, rec.pid, rec.full ? " (some were not recorded)" : "");
+        memset(sl, 0, sizeof(held_slot) * t->held->cap);
+        rec = held_rec{};
+    }
+    t->myrec = -1;
+    for (uint32_t r = 0; r < t->held->nrec && t->myrec < 0; r++)
+        if (!held_recs(t)[r].pid) {
+            held_recs(t)[r].pid = int32_t(getpid());
+            t->myrec = int32_t(r);
+        }
+    unlock(t);
+}
 
 uint32_t hash_key(const unsigned char* k, uint32_t n)
 {
@@ -138,11 +292,16 @@ void lru_push_head(table* t, int32_t i)
 void hash_unlink(table* t, int32_t i)
 {
     entry* e = ent(t, i);
-    int32_t* p = &t->buckets[hash_key(key_ptr(t, e), e->keylen) & (t->nbuckets - 1)];
-    while (*p >= 0 && *p != i)
-        p = &ent(t, *p)->hnext;
-    if (*p == i)
-        *p = e->hnext;
+    uint32_t b = hash_key(key_ptr(t, e), e->keylen) & (t->nbuckets - 1);
+    if (bucket(t, b) == i) {
+        set_bucket(t, b, e->hnext);
+        return;
+    }
+    for (int32_t j = bucket(t, b); j >= 0; j = ent(t, j)->hnext)
+        if (ent(t, j)->hnext == i) {
+            ent(t, j)->hnext = e->hnext;
+            return;
+        }
 }
 
 // Frees entry <i> (locked).
@@ -194,7 +353,7 @@ void purge_tail(table* t, uint64_t now, int max)
 
 int32_t find(table* t, const unsigned char* k, uint32_t n, uint64_t now)
 {
-    for (int32_t i = t->buckets[hash_key(k, n) & (t->nbuckets - 1)]; i >= 0; i = ent(t, i)->hnext) {
+    for (int32_t i = bucket(t, hash_key(k, n) & (t->nbuckets - 1)); i >= 0; i = ent(t, i)->hnext) {
         entry* e = ent(t, i);
         if (e->keylen == n && memcmp(key_ptr(t, e), k, n) == 0)
             return expired(t, e, now) ? -1 : i;
@@ -211,11 +370,15 @@ int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now
     if (i >= 0)
         return i;
     // an expired entry with this key may still be chained: drop it first
-    for (int32_t j = t->buckets[hash_key(k, n) & (t->nbuckets - 1)]; j >= 0; j = ent(t, j)->hnext)
+    for (int32_t j = bucket(t, hash_key(k, n) & (t->nbuckets - 1)); j >= 0; j = ent(t, j)->hnext)
         if (ent(t, j)->keylen == n && memcmp(key_ptr(t, ent(t, j)), k, n) == 0) {
             release(t, j);
             break;
         }
+    if (t->hdr->free_head < 0 && t->hdr->fresh < t->size) {
+        ent(t, int32_t(t->hdr->fresh))->next = -1;
+        t->hdr->free_head = int32_t(t->hdr->fresh++);
+    }
     if (t->hdr->free_head < 0) {
         if (t->nopurge)
             return -1;
@@ -236,8 +399,8 @@ int32_t get_or_create(table* t, const unsigned char* k, uint32_t n, uint64_t now
     for (uint32_t s = 0; s < t->L.nslots; s++)
         e->d[s].curr_tick = uint32_t(now);
     uint32_t b = hash_key(k, n) & (t->nbuckets - 1);
-    e->hnext = t->buckets[b];
-    t->buckets[b] = i;
+    e->hnext = bucket(t, b);
+    set_bucket(t, b, i);
     e->prev = e->next = -1;
     lru_push_head(t, i);
     e->expire = t->expire ? now + t->expire : 0;
@@ -350,6 +513,8 @@ table* table_by_name(std::string_view n)
 
 table* table_of_proxy(const ptc_proxy* p)
 {
+    if (!p)
+        return nullptr;
     for (table* t : g_tables)
         if (t->px == p)
             return t;
@@ -449,23 +614,14 @@ bool parse_ms(const std::string& s, uint64_t* ms)
     return host->parse_time(ptc_str{s.data(), s.size()}, ms) == PTC_OK;
 }
 
-// "stick-table type <t> [len <n>] size <n> [expire <t>] [nopurge] [srvkey name]
-//  [store <list>]"
-int parse_stick_table(const ptc_kw_ctx* ctx)
+// The arguments of a table from args[first] on ("stick-table" in a proxy, "table <name>"
+// in a peers section, where <in_peers> refuses "peers"). PTC_OK or the error reported.
+int parse_table_args(const ptc_kw_ctx* ctx, table* t, uint32_t first, bool in_peers)
 {
-    px_conf* c = static_cast<px_conf*>(ctx->conf);
-    if (!ctx->proxy || (ctx->section & PTC_SEC_DEFAULTS))
-        return host->cfg_errorf(ctx, "'stick-table' is not allowed in 'defaults' sections.");
-    if (c->table)
-        return host->cfg_errorf(ctx, "only one stick-table per proxy is supported.");
-    table* t = new table{};
-    t->px = ctx->proxy;
     t->type = UINT32_MAX;
     t->len = 32;
-    ptc_str pn = host->proxy_name(ctx->proxy);
-    t->name.assign(pn.ptr, pn.len);
     bool have_size = false;
-    for (uint32_t i = ctx->kw_words; i < ctx->argc; i++) {
+    for (uint32_t i = first; i < ctx->argc; i++) {
         std::string_view a(ctx->args[i].ptr, ctx->args[i].len);
         bool more = i + 1 < ctx->argc;
         std::string_view b = more ? std::string_view(ctx->args[i + 1].ptr, ctx->args[i + 1].len)
@@ -516,7 +672,7 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
             if (b != "name")
                 return host->cfg_errorf(ctx, "stick-table: unknown srvkey '%.*s' (expects 'name' or 'addr').",
                                         (int)b.size(), b.data());
-        } else if (a == "peers" && more) {
+        } else if (a == "peers" && more && !in_peers) {
             t->peers.assign(b.data(), b.size());
             i++;
         } else if (a == "store" && more) {
@@ -538,6 +694,28 @@ int parse_stick_table(const ptc_kw_ctx* ctx)
         return host->cfg_errorf(ctx, "stick-table: missing type.");
     if (!have_size)
         return host->cfg_errorf(ctx, "stick-table: missing size.");
+    return PTC_OK;
+}
+
+// "stick-table type <t> [len <n>] size <n> [expire <t>] [nopurge] [srvkey name]
+//  [peers <name>] [store <list>]" in a proxy.
+int parse_stick_table(const ptc_kw_ctx* ctx)
+{
+    px_conf* c = static_cast<px_conf*>(ctx->conf);
+    if (!ctx->proxy || (ctx->section & PTC_SEC_DEFAULTS))
+        return host->cfg_errorf(ctx, "'stick-table' is not allowed in 'defaults' sections.");
+    if (c->table)
+        return host->cfg_errorf(ctx, "only one stick-table per proxy is supported.");
+    table* t = new table{};
+    t->px = ctx->proxy;
+    ptc_str pn = host->proxy_name(ctx->proxy);
+    t->name.assign(pn.ptr, pn.len);
+    t->wire = t->name;
+    if (table* o = table_by_name(t->name))
+        return host->cfg_errorf(ctx, "stick-table name '%s' conflicts with the table declared %s.",
+                                t->name.c_str(), o->px ? "in a proxy of the same name" : "in a peers section");
+    if (parse_table_args(ctx, t, ctx->kw_words, false) != PTC_OK)
+        return PTC_ERROR;
     c->table = t;
     g_tables.push_back(t);
     return PTC_OK;
@@ -609,6 +787,7 @@ bool track(ptc_stream* s, stream_st* st, uint32_t sc, table* t, const unsigned c
     entry* e = ent(t, i);
     e->ref++;
     d_add(t, e, DT_CONN_CUR, now, 1);
+    held_add(t, i, 1, dptr(t, e, DT_CONN_CUR) != nullptr);
     d_add(t, e, DT_CONN_CNT, now, 1);
     d_add(t, e, DT_CONN_RATE, now, 1);
     touch(t, i, now);
@@ -624,6 +803,13 @@ bool track(ptc_stream* s, stream_st* st, uint32_t sc, table* t, const unsigned c
     return true;
 }
 
+void untrack_conn_cur(table* t, entry* e)
+{
+    frq* f = dptr(t, e, DT_CONN_CUR);
+    if (f && f->curr_ctr)
+        f->curr_ctr--;
+}
+
 void untrack(stream_st* st, uint32_t sc)
 {
     table* t = static_cast<table*>(st->sc[sc].t);
@@ -631,11 +817,10 @@ void untrack(stream_st* st, uint32_t sc)
         return;
     lock(t);
     entry* e = ent(t, st->sc[sc].idx);
-    frq* f = dptr(t, e, DT_CONN_CUR);
-    if (f && f->curr_ctr)
-        f->curr_ctr--;
+    untrack_conn_cur(t, e);
     if (e->ref)
         e->ref--;
+    held_add(t, st->sc[sc].idx, -1, true);
     unlock(t);
     st->sc[sc].t = nullptr;
     st->ntrack--;
@@ -1349,7 +1534,7 @@ void dump_key(const table* t, entry* e, ptc_cli_reply* r)
 const char* server_key_name(const table* t, uint32_t id)
 {
     static std::string name;
-    if (!id)
+    if (!id || !t->px)
         return "-";
     for (ptc_server* sv = host->server_next(t->px, nullptr); sv; sv = host->server_next(t->px, sv))
         if (host->server_id(sv) == id) {
@@ -1685,61 +1870,64 @@ const ptc_cli_cmd k_cmds[] = {
 
 // ---- peers: HAProxy's peers protocol (2.1) ------------------------------------------------
 //
-// "peers <name>" sections list the instances ("peer <name> <addr>:<port>", or "server")
-// that share the tables declaring "peers <name>". The first worker keeps one session to
-// every other peer: it connects, says hello ("HAProxyS 2.1"), defines its tables, then
-// pushes every local change (entry::upd above what the session pushed) and applies the
-// updates it receives, which are not pushed again. Portico does not listen for peers: the
-// session it opens carries the updates of both sides.
+// "peers <name>" sections list the instances ("peer <name> <addr>:<port>", or "server
+// <name> [<addr>:<port>]" with "bind") that share the tables declaring "peers <name>" and
+// the ones the section declares ("table <name> ...", known as "<peers>/<name>"). The first
+// worker keeps one session with every other peer: it connects to it, or the peer connects
+// to the local peer's address (its "peer" line, or the section's "bind"); a session that
+// arrives while another one runs replaces it (as HAProxy: the old one is closed, and the
+// next connect waits a random 50 ms to 2 s). The side that connects says hello ("HAProxyS
+// 2.1"), the other answers a status ("200"); then both define their tables, push every
+// local change (entry::upd above what the session pushed) and apply the updates they
+// receive, which are not pushed again.
 
 namespace pw = peerwire;
 
 struct peer_def {
     std::string name;
     struct sockaddr_storage addr;
-    socklen_t alen;
+    socklen_t alen; // 0: no address (the local peer of a "bind" section)
 };
+struct psess;
 struct peers_sect {
     std::string name;
     std::vector<peer_def> peers;
     std::vector<table*> tables;
+    bool disabled = false;
+    bool have_bind = false;         // "bind": the local peer listens there
+    struct sockaddr_storage bind_addr {};
+    socklen_t bind_alen = 0;
+    int bind_fd = -1;               // "bind fd@<n>"
+    // worker 0
+    std::string local;
+    ptc_conn* listener = nullptr;
+    ptc_task* task = nullptr;       // (re)opens the listener
+    uint32_t listen_failed = 0;     // attempts failed in a row
+    std::vector<psess*> sessions;   // one per peer of the section but the local one
+    bool resynced = false;          // a peer taught us everything (this worker started empty)
+    psess* resync_from = nullptr;   // the session asked to, waiting for its lesson
 };
 std::vector<peers_sect*> g_peers;
 
-bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
+using pw::parse_addr;
+
+std::string_view arg(const ptc_kw_ctx* ctx, uint32_t i) { return {ctx->args[i].ptr, ctx->args[i].len}; }
+
+// Options after a peers section's "bind", "server", "peer" address, or on its
+// "default-bind" / "default-server" lines: none is supported yet (TLS among them).
+int refuse_options(const ptc_kw_ctx* ctx, uint32_t first)
 {
-    size_t c = a.rfind(':');
-    if (c == std::string_view::npos)
-        return false;
-    std::string h(a.substr(0, c)), p(a.substr(c + 1));
-    if (h.size() > 2 && h.front() == '[' && h.back() == ']')
-        h = h.substr(1, h.size() - 2);
-    char* end = nullptr;
-    long port = strtol(p.c_str(), &end, 10);
-    if (p.empty() || *end || port <= 0 || port > 65535)
-        return false;
-    memset(ss, 0, sizeof(*ss));
-    auto* in = reinterpret_cast<sockaddr_in*>(ss);
-    auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);
-    if (inet_pton(AF_INET, h.c_str(), &in->sin_addr) == 1) {
-        in->sin_family = AF_INET;
-        in->sin_port = htons(uint16_t(port));
-        *len = sizeof(sockaddr_in);
-        return true;
-    }
-    if (inet_pton(AF_INET6, h.c_str(), &in6->sin6_addr) == 1) {
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons(uint16_t(port));
-        *len = sizeof(sockaddr_in6);
-        return true;
-    }
-    return false;
+    if (ctx->argc <= first)
+        return PTC_OK;
+    std::string_view k = arg(ctx, 0), o = arg(ctx, first);
+    return host->cfg_errorf(ctx, "'%.*s' in a peers section: option '%.*s' is not supported yet (no option is).",
+                            (int)k.size(), k.data(), (int)o.size(), o.data());
 }
 
 // The lines of a "peers" section (the section's header included).
 int parse_peers_line(const ptc_kw_ctx* ctx)
 {
-    std::string_view k(ctx->args[0].ptr, ctx->args[0].len);
+    std::string_view k = arg(ctx, 0);
     if (k == "peers") {
         if (ctx->argc != 2 || !ctx->args[1].len)
             return host->cfg_errorf(ctx, "'peers' expects <name> as argument.");
@@ -1747,7 +1935,9 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
         for (peers_sect* p : g_peers)
             if (p->name == n)
                 return host->cfg_errorf(ctx, "peers section '%s' is already defined.", n.c_str());
-        g_peers.push_back(new peers_sect{n, {}, {}});
+        peers_sect* ps = new peers_sect{};
+        ps->name = n;
+        g_peers.push_back(ps);
         return PTC_OK;
     }
     if (g_peers.empty())
@@ -1757,25 +1947,71 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
         if (ctx->argc < 2 || (k == "peer" && ctx->argc < 3))
             return host->cfg_errorf(ctx, "'%.*s' expects <name> and <addr>:<port> as arguments.",
                                     (int)k.size(), k.data());
-        if (ctx->argc > 3)
-            return host->cfg_errorf(ctx, "'%.*s': options after the address are not supported yet.",
-                                    (int)k.size(), k.data());
         peer_def d{};
         d.name.assign(ctx->args[1].ptr, ctx->args[1].len);
         for (const peer_def& o : ps->peers)
             if (o.name == d.name)
                 return host->cfg_errorf(ctx, "peer '%s' is already defined in peers section '%s'.",
                                         d.name.c_str(), ps->name.c_str());
-        if (ctx->argc == 3 &&
-            !parse_addr(std::string_view(ctx->args[2].ptr, ctx->args[2].len), &d.addr, &d.alen))
+        if (ctx->argc >= 3 && !parse_addr(arg(ctx, 2), &d.addr, &d.alen))
             return host->cfg_errorf(ctx, "'%.*s %s': invalid address '%.*s' (expected <ip>:<port>).",
                                     (int)k.size(), k.data(), d.name.c_str(), (int)ctx->args[2].len,
                                     ctx->args[2].ptr);
+        if (refuse_options(ctx, 3) != PTC_OK)
+            return PTC_ERROR;
         ps->peers.push_back(d);
         return PTC_OK;
     }
-    return host->cfg_errorf(ctx, "'%.*s' in a peers section is not supported yet (supported: peer, server).",
-                            (int)k.size(), k.data());
+    if (k == "bind") {
+        if (ctx->argc < 2)
+            return host->cfg_errorf(ctx, "'bind' expects <addr>:<port> as argument.");
+        if (ps->have_bind)
+            return host->cfg_errorf(ctx, "a second 'bind' in peers section '%s' is not supported yet.",
+                                    ps->name.c_str());
+        std::string_view a = arg(ctx, 1);
+        if (a.substr(0, 3) == "fd@") {
+            std::string n(a.substr(3));
+            char* end = nullptr;
+            long fd = strtol(n.c_str(), &end, 10);
+            if (n.empty() || *end || fd < 0 || fd > 65535)
+                return host->cfg_errorf(ctx, "'bind': invalid file descriptor in '%.*s'.", (int)a.size(), a.data());
+            ps->bind_fd = int(fd);
+        } else if (!parse_addr(a, &ps->bind_addr, &ps->bind_alen)) {
+            return host->cfg_errorf(ctx, "'bind': invalid address '%.*s' (expected <ip>:<port> or fd@<n>).",
+                                    (int)a.size(), a.data());
+        }
+        if (refuse_options(ctx, 2) != PTC_OK)
+            return PTC_ERROR;
+        ps->have_bind = true;
+        return PTC_OK;
+    }
+    if (k == "default-server" || k == "default-bind")
+        return refuse_options(ctx, 1); // nothing to default without options
+    if (k == "disabled" || k == "enabled") {
+        if (ctx->argc > 1)
+            return host->cfg_errorf(ctx, "'%.*s' takes no argument.", (int)k.size(), k.data());
+        ps->disabled = k == "disabled";
+        return PTC_OK;
+    }
+    if (k == "table") {
+        if (ctx->argc < 2 || !ctx->args[1].len)
+            return host->cfg_errorf(ctx, "'table' expects <name> as argument.");
+        std::string n(ctx->args[1].ptr, ctx->args[1].len);
+        table* t = new table{};
+        t->name = ps->name + "/" + n;
+        t->wire = "/" + n; // HAProxy 2.6 sends "/<name>" for a table of a peers section
+        t->peers = ps->name;
+        if (table* o = table_by_name(t->name))
+            return host->cfg_errorf(ctx, "stick-table name '%s' conflicts with the table declared %s.",
+                                    t->name.c_str(), o->px ? "in a proxy of the same name" : "in this peers section");
+        if (parse_table_args(ctx, t, 2, true) != PTC_OK)
+            return PTC_ERROR;
+        g_tables.push_back(t);
+        return PTC_OK;
+    }
+    if (k == "log")
+        return host->cfg_errorf(ctx, "'log' in a peers section is not supported yet.");
+    return host->cfg_errorf(ctx, "unknown keyword '%.*s' in 'peers' section.", (int)k.size(), k.data());
 }
 
 uint32_t wire_key_type(const table* t)
@@ -1798,11 +2034,14 @@ struct remote_table {
     uint32_t last_id;  // the last update id received
 };
 
+struct inconn;
 struct psess {
     peers_sect* ps;
     const peer_def* peer;
     std::string local;          // our name
+    bool connects = false;      // we connect to it (it has an address, it is not us)
     ptc_conn* c = nullptr;
+    inconn* inc = nullptr;      // c came from our listener
     ptc_task* task = nullptr;
     int state = 0;              // 0: idle, 1: hello sent, 2: established
     std::string out;            // bytes waiting for room in the connection
@@ -1813,6 +2052,25 @@ struct psess {
     uint32_t unacked = 0;
 };
 std::vector<psess*> g_sessions;
+
+// A connection accepted by a section's listener: its hello, then (owner set) a session's.
+struct inconn {
+    peers_sect* ps;
+    ptc_conn* c = nullptr;
+    psess* owner = nullptr;
+    bool dying = false;         // a refusal status was sent: close once it is out
+};
+
+uint64_t rnd_state = 0;
+uint64_t rnd()
+{
+    if (!rnd_state)
+        rnd_state = (uint64_t(getpid()) << 32) ^ fresh_ms() ^ 0x9e3779b97f4a7c15ULL;
+    rnd_state ^= rnd_state << 13;
+    rnd_state ^= rnd_state >> 7;
+    rnd_state ^= rnd_state << 17;
+    return rnd_state;
+}
 
 void flush(psess* p)
 {
@@ -1829,6 +2087,10 @@ void sess_close(psess* p, uint64_t retry_ms)
     if (p->c)
         host->conn_close(p->c);
     p->c = nullptr;
+    delete p->inc;
+    p->inc = nullptr;
+    if (p->ps->resync_from == p) // the lesson asked for will not come: ask the next one
+        p->ps->resync_from = nullptr;
     p->state = 0;
     p->out.clear();
     p->remotes.clear();
@@ -1842,8 +2104,8 @@ std::string define_msg(table* t, uint32_t idx)
 {
     std::string m, params;
     pw::put_varint(m, idx + 1);
-    pw::put_varint(m, t->name.size());
-    m += t->name;
+    pw::put_varint(m, t->wire.size());
+    m += t->wire;
     pw::put_varint(m, wire_key_type(t));
     pw::put_varint(m, wire_key_size(t));
     uint64_t bits = 0;
@@ -2035,7 +2297,7 @@ bool define_remote(psess* p, const unsigned char* q, const unsigned char* end)
     remote_table r{};
     r.data = bits;
     for (table* t : p->ps->tables)
-        if (t->name == name && wire_key_type(t) == kt && wire_key_size(t) == ks)
+        if (t->wire == name && wire_key_type(t) == kt && wire_key_size(t) == ks)
             r.t = t;
     if (pw::get_varint(&q, end, &exp)) {
         for (uint32_t d = 0; d < NDT; d++) {
@@ -2078,6 +2340,18 @@ void send_ack(psess* p)
     p->unacked = 0;
 }
 
+// A session just established: the first one of a section whose tables this worker has
+// not learnt yet asks the peer for everything (HAProxy's resynchronisation from a remote
+// peer), so that a restarted instance gets the entries the peer sent its predecessor.
+void ask_resync(psess* p)
+{
+    peers_sect* ps = p->ps;
+    if (ps->resynced || ps->resync_from)
+        return;
+    ps->resync_from = p;
+    p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCREQ);
+}
+
 // Handles the received bytes; false closes the session.
 bool receive(psess* p)
 {
@@ -2091,6 +2365,8 @@ bool receive(psess* p)
         if (!nl)
             return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR)) && in.len < 64;
         size_t l = size_t(static_cast<const unsigned char*>(nl) - b);
+        if (l == 3 && memcmp(b, "300", 3) == 0)
+            return false; // try again later: it is connecting to us
         if (l != 3 || memcmp(b, "200", 3) != 0) {
             host->log(PTC_LOG_WARNING, "peers '%s': peer '%s' refused the session (status '%.*s')",
                       p->ps->name.c_str(), p->peer->name.c_str(), (int)l, (const char*)b);
@@ -2101,6 +2377,7 @@ bool receive(psess* p)
         for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
             p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
         push_updates(p, true);
+        ask_resync(p);
     }
     while (p->state == 2) {
         uint8_t cls = 0, type = 0;
@@ -2116,6 +2393,13 @@ bool receive(psess* p)
             if (type == pw::CTRL_RESYNCREQ) { // teach everything, then say so
                 push_updates(p, true);
                 p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCFINISHED);
+            } else if (type == pw::CTRL_RESYNCFINISHED || type == pw::CTRL_RESYNCPARTIAL) {
+                // the lesson we asked for is over (or all the peer knows): confirm it
+                p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCCONFIRM);
+                if (p->ps->resync_from == p) {
+                    p->ps->resync_from = nullptr;
+                    p->ps->resynced = true;
+                }
             }
         } else if (cls == pw::CLASS_ERROR) {
             return false;
@@ -2147,16 +2431,14 @@ bool receive(psess* p)
     return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR));
 }
 
-void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
+// Events of session <p>'s connection, established (an accepted one) or outgoing.
+void sess_io(psess* p, uint32_t ev)
 {
-    psess* p = static_cast<psess*>(ctx);
-    if (c != p->c)
-        return;
     if (ev & PTC_CEV_ERROR) {
         sess_close(p, 2000);
         return;
     }
-    if (ev & PTC_CEV_CONNECTED) {
+    if ((ev & PTC_CEV_CONNECTED) && p->state == 0) {
         char hello[512];
         int n = snprintf(hello, sizeof(hello), "HAProxyS 2.1\n%s\n%s %d 1\n", p->peer->name.c_str(),
                          p->local.c_str(), int(getpid()));
@@ -2165,10 +2447,185 @@ void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
         p->last_rx = host->now_ms();
     }
     if ((ev & PTC_CEV_DATA) && !receive(p)) {
+        // a session that ends once established may have lost a race with the peer's own
+        // connection (each replaces the other's): a random delay settles it, as HAProxy
+        sess_close(p, p->state == 2 ? 50 + rnd() % 2000 : 2000);
+        return;
+    }
+    flush(p);
+}
+
+void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
+{
+    psess* p = static_cast<psess*>(ctx);
+    if (c == p->c && !p->inc)
+        sess_io(p, ev);
+}
+
+// The peer <p> is now served by accepted connection <ic> (its hello read): the session
+// it had, if any, is closed (a random delay before connecting again, as HAProxy), and
+// this one is established.
+void adopt(psess* p, inconn* ic)
+{
+    if (p->c)
+        sess_close(p, 50 + rnd() % 2000);
+    p->c = ic->c;
+    p->inc = ic;
+    ic->owner = p;
+    host->conn_set_timeout(p->c, 0);
+    p->state = 2;
+    p->remotes.clear();
+    p->cur = nullptr;
+    p->unacked = 0;
+    p->last_rx = p->last_tx = host->now_ms();
+    p->out = "200\n";
+    for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
+        p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
+    push_updates(p, true);
+    ask_resync(p);
+    host->task_schedule(p->task, 0); // heartbeats and pushes from now on
+}
+
+// A hello on an accepted connection: 1 complete (*used bytes, *status 200 with *peer set,
+// or the refusal), 0 incomplete, -1 malformed.
+int read_hello(inconn* ic, const char* b, size_t n, size_t* used, int* status, psess** peer)
+{
+    pw::hello h{};
+    int r = pw::parse_hello(b, n, &h, used);
+    if (r <= 0)
+        return r;
+    *peer = nullptr;
+    *status = h.status;
+    if (*status)
+        return 1;
+    if (h.host != ic->ps->local) {
+        *status = 503;
+        return 1;
+    }
+    if (h.bad_last) {
+        *status = 501;
+        return 1;
+    }
+    for (psess* p : ic->ps->sessions)
+        if (p->peer->name == h.peer)
+            *peer = p;
+    *status = *peer ? 200 : 504;
+    return 1;
+}
+
+void in_event(ptc_conn* c, void* ctx, uint32_t ev)
+{
+    inconn* ic = static_cast<inconn*>(ctx);
+    if (ic->owner) {
+        sess_io(ic->owner, ev); // may free ic
+        return;
+    }
+    ptc_str in{};
+    uint32_t st = host->conn_data(c, &in);
+    if (ic->dying || (ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT))) {
+        if (ic->dying && !(ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT)) && !(st & (PTC_CONN_EOF | PTC_CONN_ERROR))) {
+            host->conn_consume(c, in.len);
+            return;
+        }
+        host->conn_close(c);
+        delete ic;
+        return;
+    }
+    size_t used = 0;
+    int status = 0;
+    psess* p = nullptr;
+    int r = read_hello(ic, in.ptr, in.len, &used, &status, &p);
+    if (r == 0 && !(st & (PTC_CONN_EOF | PTC_CONN_ERROR)))
+        return;
+    if (r <= 0) {
+        host->conn_close(c);
+        delete ic;
+        return;
+    }
+    host->conn_consume(c, used);
+    // Both sides connecting at once: each would close its own attempt for the other's
+    // and neither session would last; the peer whose name sorts first takes the other's
+    // session (as HAProxy does), the other one answers "try again later" while its own
+    // attempt is under way. HAProxy peers (always taking) settle on that attempt too.
+    if (status == 200 && p->c && !p->inc && p->state < 2 && p->local > p->peer->name)
+        status = 300;
+    if (status != 200) {
+        char m[16];
+        int n = snprintf(m, sizeof(m), "%d\n", status);
+        host->conn_send(c, m, size_t(n));
+        host->conn_shutw(c);
+        host->conn_set_timeout(c, 2000);
+        ic->dying = true;
+        return;
+    }
+    adopt(p, ic);
+    host->conn_data(c, &in);
+    if (in.len && !receive(p)) { // what followed the hello
         sess_close(p, 2000);
         return;
     }
     flush(p);
+}
+
+// The listener of section <ps> (ctx): takes the waiting connections.
+void listen_event(ptc_conn* l, void* ctx, uint32_t ev)
+{
+    peers_sect* ps = static_cast<peers_sect*>(ctx);
+    if (ev & PTC_CEV_ERROR) {
+        host->log(PTC_LOG_WARNING, "peers '%s': the listener failed (%s); listening again in 1 s",
+                  ps->name.c_str(), strerror(host->conn_error(l)));
+        ps->listen_failed = 1;
+        host->conn_close(l);
+        ps->listener = nullptr;
+        host->task_schedule(ps->task, host->now_ms() + 1000);
+        return;
+    }
+    if (!(ev & PTC_CEV_ACCEPT))
+        return;
+    for (int i = 0; i < 64; i++) {
+        inconn* ic = new inconn{};
+        ic->ps = ps;
+        ic->c = host->conn_accept(l, in_event, ic, nullptr, nullptr);
+        if (!ic->c) {
+            delete ic;
+            break;
+        }
+        host->conn_set_timeout(ic->c, 5000); // the hello must come within 5 s
+    }
+}
+
+// Opens section <ps>'s listener (the "bind" address, else the local peer's), retried
+// every second while it fails.
+uint64_t listen_task(ptc_task*, void* ctx)
+{
+    peers_sect* ps = static_cast<peers_sect*>(ctx);
+    if (ps->listener)
+        return 0;
+    const sockaddr* a = nullptr;
+    socklen_t al = 0;
+    if (ps->have_bind) {
+        a = reinterpret_cast<const sockaddr*>(&ps->bind_addr);
+        al = ps->bind_alen;
+    } else {
+        for (const peer_def& d : ps->peers)
+            if (d.name == ps->local && d.alen) {
+                a = reinterpret_cast<const sockaddr*>(&d.addr);
+                al = d.alen;
+            }
+    }
+    if (!a && ps->bind_fd < 0)
+        return 0; // no address to listen on: the other peers cannot connect to us
+    ps->listener = host->conn_listen(me, a, al, ps->bind_fd, listen_event, ps);
+    if (!ps->listener) {
+        if (!ps->listen_failed++) // said once; retried every second
+            host->log(PTC_LOG_WARNING, "peers '%s': cannot listen for peer '%s' (%s); trying again every second",
+                      ps->name.c_str(), ps->local.c_str(), strerror(errno));
+        return host->now_ms() + 1000;
+    }
+    if (ps->listen_failed)
+        host->log(PTC_LOG_NOTICE, "peers '%s': listening for peer '%s' now", ps->name.c_str(), ps->local.c_str());
+    ps->listen_failed = 0;
+    return 0;
 }
 
 // Every 100 ms: connect, push the local changes, heartbeats, dead peers.
@@ -2176,6 +2633,8 @@ uint64_t sess_task(ptc_task*, void* ctx)
 {
     psess* p = static_cast<psess*>(ctx);
     uint64_t now = host->now_ms();
+    if (!p->c && !p->connects)
+        return 0; // it connects to us
     if (!p->c) {
         if (now < p->retry_at)
             return p->retry_at;
@@ -2207,15 +2666,18 @@ int parse_stick_table_kw(const ptc_kw_ctx* ctx) { return parse_stick_table(ctx);
 int parse_stick_kw(const ptc_kw_ctx* ctx) { return parse_stick_kw_impl(ctx); }
 int parse_peers_kw(const ptc_kw_ctx* ctx) { return parse_peers_line(ctx); }
 
-// The first worker runs a session to every other peer of each "peers" section in use.
+// The first worker runs a session with every other peer of each "peers" section in use,
+// and listens for them on the local peer's address.
 int peers_worker_init(ptc_modref* self)
 {
+    for (table* t : g_tables)
+        held_claim(t);
     if (host->worker_slot() != 0 || !PTC_HOST_HAS(host, local_peer))
         return PTC_OK;
     ptc_str lp = host->local_peer();
     std::string local(lp.ptr, lp.len);
     for (peers_sect* ps : g_peers) {
-        if (ps->tables.empty())
+            if (ps->tables.empty() || ps->disabled)
             continue;
         bool found = false;
         for (const peer_def& d : ps->peers)
@@ -2227,19 +2689,26 @@ int peers_worker_init(ptc_modref* self)
                       ps->name.c_str(), local.c_str());
             continue;
         }
+        ps->local = local;
         for (const peer_def& d : ps->peers) {
-            if (d.name == local || !d.alen)
-                continue;
             psess* p = new psess{};
             p->ps = ps;
             p->peer = &d;
             p->local = local;
+            p->connects = d.name != local && d.alen;
             p->pushed.assign(ps->tables.size(), 0);
             p->task = host->task_new(self, sess_task, p);
             if (!p->task)
                 return PTC_ERROR;
             g_sessions.push_back(p);
+            ps->sessions.push_back(p);
             host->task_schedule(p->task, 0);
+        }
+        if (PTC_HOST_HAS(host, conn_listen)) {
+            ps->task = host->task_new(self, listen_task, ps);
+            if (!ps->task)
+                return PTC_ERROR;
+            host->task_schedule(ps->task, 0);
         }
     }
     return PTC_OK;
@@ -2390,11 +2859,11 @@ int table_post_config(ptc_modref* self)
         size_t sz = sizeof(area_hdr) + sizeof(int32_t) * t->nbuckets + size_t(t->stride) * t->size;
         // the layout's signature in the name: a reload keeps the entries only when the
         // new configuration lays them out the same way
-        uint32_t sig[3 + 3 * NDT] = {t->type, t->stride, t->size};
+        uint32_t sig[4 + 3 * NDT] = {t->type, t->stride, t->size, 2 /* the area's format */};
         for (uint32_t d = 0; d < NDT; d++) {
-            sig[3 + 3 * d] = uint32_t(t->L.slot[d]);
-            sig[4 + 3 * d] = t->L.nelem[d];
-            sig[5 + 3 * d] = t->L.period[d];
+            sig[4 + 3 * d] = uint32_t(t->L.slot[d]);
+            sig[5 + 3 * d] = t->L.nelem[d];
+            sig[6 + 3 * d] = t->L.period[d];
         }
         char hx[16];
         snprintf(hx, sizeof(hx), "%08x", hash_key(reinterpret_cast<const unsigned char*>(sig), sizeof(sig)));
@@ -2408,12 +2877,19 @@ int table_post_config(ptc_modref* self)
         t->hdr = static_cast<area_hdr*>(a);
         t->buckets = reinterpret_cast<int32_t*>(t->hdr + 1);
         t->entries = reinterpret_cast<unsigned char*>(t->buckets + t->nbuckets);
-        if (!t->hdr->inited) {
-            for (uint32_t b = 0; b < t->nbuckets; b++)
-                t->buckets[b] = -1;
-            for (uint32_t i = 0; i < t->size; i++)
-                ent(t, int32_t(i))->next = i + 1 < t->size ? int32_t(i + 1) : -1;
-            t->hdr->free_head = 0;
+        uint32_t cap = held_cap(t->size), nrec = held_nrec(host->worker_count());
+        std::string hn = "held:" + t->name + ":" + hx + ":" + std::to_string(nrec);
+        t->held = static_cast<held_area*>(host->shm_reserve(self, hn.c_str(), held_size(cap, nrec)));
+        if (!t->held) {
+            host->errorf(self, "stick-table '%s': cannot reserve shared memory", t->name.c_str());
+            return PTC_ERROR;
+        }
+        t->held->cap = cap;
+        t->held->nrec = nrec;
+        t->myrec = -1;
+        if (!t->hdr->inited) { // buckets and entries stay untouched (see bucket())
+            t->hdr->fresh = 0;
+            t->hdr->free_head = -1;
             t->hdr->head = t->hdr->tail = -1;
             t->hdr->used = 0;
             t->hdr->inited = 1;

@@ -86,6 +86,8 @@
  *       "set-timeout server"'s value); rule set PTC_RULES_TCP_REQ_SESS ("tcp-request
  *       session", run once per connection after its handshakes: PROXY header, TLS), so
  *       PTC_RULES_MAX is 7 (register an action for it only when host->abi_minor >= 17).
+ *  1.18 a module's own listening sockets (task.h): ptc_host.conn_listen, conn_accept;
+ *       PTC_CEV_ACCEPT (the stick module's peers listen for the other instances).
  *  1.20 PTC_RULES_PARTIAL (a rules_run flag) and PTC_ACT_MISS: with more data still
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS).

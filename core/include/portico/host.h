@@ -546,6 +546,22 @@ typedef struct ptc_host {
     void (*stream_set_applet)(ptc_stream *s,
                               int (*fn)(ptc_stream *s, void *ctx, uint32_t events),
                               void *ctx);
+
+    /* ---- a module's listening sockets (1.18, task.h) ---- */
+    /** Listen for TCP connections in this worker: on `fd` when it is >= 0 (a socket
+     *  already bound, "fd@<n>"; listen() is called on it, addr may be NULL), else on a
+     *  new socket bound to `addr` (AF_INET or AF_INET6; SO_REUSEADDR, SO_REUSEPORT).
+     *  The listener's cb(ctx) gets PTC_CEV_ACCEPT while connections wait; conn_accept()
+     *  takes them. conn_close() stops listening and closes the socket. NULL on failure
+     *  (errno set; EPERM outside a worker). Since 1.18. */
+    ptc_conn *(*conn_listen)(ptc_modref *self, const struct sockaddr *addr, socklen_t len, int fd,
+                             ptc_conn_fn cb, void *ctx);
+    /** One connection waiting on listener `l`, established, as a ptc_conn whose events
+     *  go to cb(ctx) (no PTC_CEV_CONNECTED: the first is PTC_CEV_DATA); `from` (may be
+     *  NULL) gets the client's address, *fromlen its length. NULL when none waits
+     *  (errno EAGAIN) or on failure. Since 1.18. */
+    ptc_conn *(*conn_accept)(ptc_conn *l, ptc_conn_fn cb, void *ctx, struct sockaddr_storage *from,
+                             socklen_t *fromlen);
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */

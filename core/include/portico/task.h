@@ -38,6 +38,8 @@ typedef struct ptc_conn ptc_conn;
 #define PTC_CEV_ERROR     0x0008u /* connect failed or the connection broke; see
                                      host->conn_error() (an errno value) */
 #define PTC_CEV_TIMEOUT   0x0010u /* the connection's timer expired (conn_set_timeout) */
+#define PTC_CEV_ACCEPT    0x0020u /* a listener (conn_listen, 1.18): connections wait for
+                                     host->conn_accept() */
 
 /* Connection state bits (host->conn_data). */
 #define PTC_CONN_EOF   0x0001u /* the peer closed its write side */

@@ -639,6 +639,8 @@ const ptc_host g_host = {
     .action_compile = smp::host_action_compile,
     .action_exec = smp::host_action_exec,
     .stream_set_applet = host_stream_set_applet,
+    .conn_listen = host_conn_listen,
+    .conn_accept = host_conn_accept,
 };
 
 } // namespace portico

@@ -12,6 +12,7 @@
 //    out[out_head, ...): neither buffer is compacted under its operation;
 //  - conn_close() closes the socket and cancels what is in flight; the object (and its
 //    buffers) is freed once the last completion arrived and its callback returned.
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -54,6 +55,11 @@ void maybe_free(outconn* c)
 // Issues the I/O the connection's state calls for (never calls the module).
 void outconn_update(outconn* c)
 {
+    if (c->listening) { // wait for the next connection (conn_accept takes them)
+        if (!c->closed && !c->cx.busy && !(c->flags & PTC_CONN_ERROR) && c->fd >= 0)
+            c->w->poller->poll_in(c->fd, &c->cx);
+        return;
+    }
     if (c->closed || !c->connected || (c->flags & PTC_CONN_ERROR) || c->fd < 0)
         return;
     worker* w = c->w;
@@ -141,10 +147,53 @@ void on_cx(event::completion* ec, int res, uint32_t)
     }
 }
 
+// The listening socket is readable: connections wait.
+void on_lx(event::completion* ec, int res, uint32_t)
+{
+    outconn* c = owner_of(ec, &outconn::cx);
+    if (c->closed) {
+        maybe_free(c);
+        return;
+    }
+    if (res >= 0)
+        outconn_enqueue(c, PTC_CEV_ACCEPT);
+    else if (res == -ECANCELED || res == -EAGAIN || res == -EINTR)
+        outconn_enqueue(c, 0);
+    else
+        fail(c, -res);
+}
+
 void on_timer(event::timer* t)
 {
     outconn* c = static_cast<outconn*>(t->data);
     outconn_enqueue(c, PTC_CEV_TIMEOUT);
+}
+
+// A connection object for socket <fd> (closed on failure, errno ENOMEM).
+outconn* make(worker* w, module_rec* mod, int fd, ptc_conn_fn cb, void* ctx)
+{
+    char* bufs = static_cast<char*>(std::malloc(2 * (size_t)k_oc_bufsize));
+    outconn* c = bufs ? new (std::nothrow) outconn() : nullptr;
+    if (!c) {
+        std::free(bufs);
+        close(fd);
+        errno = ENOMEM;
+        return nullptr;
+    }
+    c->w = w;
+    c->mod = mod;
+    c->cb = cb;
+    c->ctx = ctx;
+    c->fd = fd;
+    c->in = bufs;
+    c->out = bufs + k_oc_bufsize;
+    c->rx.fn = on_rx;
+    c->tx.fn = on_tx;
+    c->cx.fn = on_cx;
+    c->tm.fn = on_timer;
+    c->tm.data = c;
+    task_sched_of(w)->nconns++;
+    return c;
 }
 
 } // namespace
@@ -195,28 +244,88 @@ ptc_conn* host_conn_new(ptc_modref* self, const sockaddr* addr, socklen_t len,
         errno = e;
         return nullptr;
     }
-    char* bufs = static_cast<char*>(std::malloc(2 * (size_t)k_oc_bufsize));
-    outconn* c = bufs ? new (std::nothrow) outconn() : nullptr;
-    if (!c) {
-        std::free(bufs);
-        close(fd);
-        errno = ENOMEM;
+    outconn* c = make(w, self ? to_module(self) : nullptr, fd, cb, ctx);
+    if (!c)
+        return nullptr;
+    w->poller->connect(fd, addr, len, &c->cx);
+    return reinterpret_cast<ptc_conn*>(c);
+}
+
+ptc_conn* host_conn_listen(ptc_modref* self, const sockaddr* addr, socklen_t len, int fd, ptc_conn_fn cb,
+                           void* ctx)
+{
+    worker* w = g_worker;
+    if (!w || !cb ||
+        (fd < 0 && (!addr || len < sizeof(sa_family_t) ||
+                    (addr->sa_family != AF_INET && addr->sa_family != AF_INET6)))) {
+        if (!w)
+            PTC_WARN("module %s: conn_listen() outside a worker",
+                     self ? to_module(self)->name.c_str() : "?");
+        errno = w ? EINVAL : EPERM;
         return nullptr;
     }
-    c->w = w;
-    c->mod = self ? to_module(self) : nullptr;
-    c->cb = cb;
-    c->ctx = ctx;
-    c->fd = fd;
-    c->in = bufs;
-    c->out = bufs + k_oc_bufsize;
-    c->rx.fn = on_rx;
-    c->tx.fn = on_tx;
-    c->cx.fn = on_cx;
-    c->tm.fn = on_timer;
-    c->tm.data = c;
-    task_sched_of(w)->nconns++;
-    w->poller->connect(fd, addr, len, &c->cx);
+    bool own = fd < 0;
+    if (own) {
+        fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+            return nullptr;
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+        if (addr->sa_family == AF_INET6)
+            setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+        if (bind(fd, addr, len) != 0) {
+            int e = errno;
+            close(fd);
+            errno = e;
+            return nullptr;
+        }
+    } else {
+        int fl = fcntl(fd, F_GETFL);
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+            return nullptr;
+    }
+    if (listen(fd, 128) != 0) {
+        int e = errno;
+        if (own)
+            close(fd);
+        errno = e;
+        return nullptr;
+    }
+    outconn* c = make(w, self ? to_module(self) : nullptr, fd, cb, ctx); // closes fd on failure
+    if (!c)
+        return nullptr;
+    c->listening = true;
+    c->cx.fn = on_lx;
+    outconn_update(c);
+    return reinterpret_cast<ptc_conn*>(c);
+}
+
+ptc_conn* host_conn_accept(ptc_conn* pl, ptc_conn_fn cb, void* ctx, sockaddr_storage* from, socklen_t* fromlen)
+{
+    outconn* l = C(pl);
+    if (!l || !l->listening || l->closed || !cb) {
+        errno = EINVAL;
+        return nullptr;
+    }
+    sockaddr_storage ss{};
+    socklen_t sl = sizeof(ss);
+    int fd = accept4(l->fd, reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0)
+        return nullptr;
+    if (ss.ss_family != AF_UNIX) {
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    }
+    outconn* c = make(l->w, l->mod, fd, cb, ctx);
+    if (!c)
+        return nullptr;
+    if (from)
+        *from = ss;
+    if (fromlen)
+        *fromlen = sl;
+    c->connected = true;
+    outconn_update(c); // the first recv
     return reinterpret_cast<ptc_conn*>(c);
 }
 

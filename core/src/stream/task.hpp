@@ -57,6 +57,7 @@ struct outconn {
     uint32_t flags = 0;          // PTC_CONN_EOF | PTC_CONN_ERROR
     int err = 0;                 // errno of a failure
     bool connected = false;
+    bool listening = false;      // conn_listen() (1.18): cx polls the socket for accepts
     bool shutw = false;          // conn_shutw(): shut the write side once out is empty
     bool shut_done = false;
     bool closed = false;         // conn_close() called; freed once nothing is in flight
@@ -110,5 +111,8 @@ void host_conn_set_timeout(ptc_conn* c, uint64_t ms);
 int host_conn_error(ptc_conn* c);
 void host_conn_close(ptc_conn* c);
 void host_conn_abort(ptc_conn* c);
+ptc_conn* host_conn_listen(ptc_modref* self, const sockaddr* addr, socklen_t len, int fd, ptc_conn_fn cb,
+                           void* ctx);
+ptc_conn* host_conn_accept(ptc_conn* l, ptc_conn_fn cb, void* ctx, sockaddr_storage* from, socklen_t* fromlen);
 
 } // namespace portico

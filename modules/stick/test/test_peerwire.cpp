@@ -7,6 +7,9 @@
 
 #include "peerwire.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 using namespace stick::peerwire;
 
 namespace {
@@ -81,4 +84,66 @@ BOOST_AUTO_TEST_CASE(framing)
     uint32_t v = 0;
     BOOST_TEST(get_u32(&q, q + 4, &v));
     BOOST_TEST(v == 0x01020304u);
+}
+
+BOOST_AUTO_TEST_CASE(peer_addresses)
+{
+    struct sockaddr_storage ss;
+    socklen_t l = 0;
+    BOOST_TEST(parse_addr("127.0.0.1:10000", &ss, &l));
+    BOOST_TEST(ss.ss_family == AF_INET);
+    BOOST_TEST(ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port) == 10000);
+    BOOST_TEST(l == sizeof(sockaddr_in));
+    BOOST_TEST(parse_addr("*:80", &ss, &l));
+    BOOST_TEST(reinterpret_cast<sockaddr_in*>(&ss)->sin_addr.s_addr == htonl(INADDR_ANY));
+    BOOST_TEST(parse_addr(":80", &ss, &l));
+    BOOST_TEST(ss.ss_family == AF_INET);
+    BOOST_TEST(parse_addr("[::1]:443", &ss, &l));
+    BOOST_TEST(ss.ss_family == AF_INET6);
+    BOOST_TEST(l == sizeof(sockaddr_in6));
+    BOOST_TEST(parse_addr("ipv6@:443", &ss, &l));
+    BOOST_TEST(ss.ss_family == AF_INET6);
+    BOOST_TEST(parse_addr("ipv4@10.0.0.1:1", &ss, &l));
+    BOOST_TEST(!parse_addr("ipv4@[::1]:1", &ss, &l));
+    BOOST_TEST(!parse_addr("ipv6@10.0.0.1:1", &ss, &l));
+    BOOST_TEST(!parse_addr("10.0.0.1", &ss, &l));
+    BOOST_TEST(!parse_addr("10.0.0.1:", &ss, &l));
+    BOOST_TEST(!parse_addr("10.0.0.1:0", &ss, &l));
+    BOOST_TEST(!parse_addr("10.0.0.1:65536", &ss, &l));
+    BOOST_TEST(!parse_addr("10.0.0.1:+80", &ss, &l));
+    BOOST_TEST(!parse_addr("10.0.0.1:80x", &ss, &l));
+    BOOST_TEST(!parse_addr("::1:80", &ss, &l));
+    BOOST_TEST(!parse_addr("host.example:80", &ss, &l));
+}
+
+BOOST_AUTO_TEST_CASE(hellos)
+{
+    hello h{};
+    size_t used = 0;
+    std::string m = "HAProxyS 2.1\nme\nyou 123 1\nrest";
+    BOOST_TEST(parse_hello(m.data(), m.size(), &h, &used) == 1);
+    BOOST_TEST(used == m.size() - 4);
+    BOOST_TEST(h.status == 0);
+    BOOST_TEST(h.host == "me");
+    BOOST_TEST(h.peer == "you");
+    BOOST_TEST(!h.bad_last);
+    for (size_t n = 0; n < m.size() - 4; n++) // every prefix: more bytes needed
+        BOOST_TEST(parse_hello(m.data(), n, &h, &used) == 0);
+    m = "HAProxyS 2.0\nme\nyou 1 1\n";
+    BOOST_TEST(parse_hello(m.data(), m.size(), &h, &used) == 1);
+    BOOST_TEST(h.status == 0);
+    for (const char* v : {"HAProxyS 2.2\n", "HAProxyS 3.0\n", "HAProxyS 2\n", "HAProxyS 2.x\n", "HAProxyS .1\n"}) {
+        m = std::string(v) + "me\nyou 1 1\n";
+        BOOST_TEST(parse_hello(m.data(), m.size(), &h, &used) == 1);
+        BOOST_TEST(h.status == 502, v);
+    }
+    m = "HAProxyX 2.1\nme\nyou 1 1\n";
+    BOOST_TEST(parse_hello(m.data(), m.size(), &h, &used) == 1);
+    BOOST_TEST(h.status == 501);
+    m = "HAProxyS 2.1\nme\nyou\n";
+    BOOST_TEST(parse_hello(m.data(), m.size(), &h, &used) == 1);
+    BOOST_TEST(h.status == 0);
+    BOOST_TEST(h.bad_last);
+    std::string big(2000, 'x');
+    BOOST_TEST(parse_hello(big.data(), big.size(), &h, &used) == -1);
 }
