@@ -158,7 +158,7 @@ step fail(ptc_stream* s, txn& t, int status)
 // been sent on a pooled server connection whose close had not been seen yet).
 step abort_keep_alive(ptc_stream* s, txn& t)
 {
-    t.cur.log_level = 8; // silent: no log line
+    t.cur.log_level = 9; // silent: no log line
     srv_drop(s, t);
     return close_stream(s, t, PTC_CLOSE_FLUSH);
 }
