@@ -122,6 +122,7 @@ bool send_head(svc_run* r)
         head.append("transfer-encoding: chunked\r\n");
     head.append("\r\n");
     r->head_sent = true;
+    c.t_response = host->now_ms(); // %Tr: the service's response head (HAProxy's t_data)
     if (host->chan_append(r->s, RES, head.data(), head.size()) != PTC_OK)
         return false;
     if (emit_generated(r->s, t, head.size()) != PTC_OK)

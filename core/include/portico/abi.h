@@ -90,7 +90,8 @@
  *       PTC_CEV_ACCEPT (the stick module's peers listen for the other instances).
  *  1.20 PTC_RULES_PARTIAL (a rules_run flag) and PTC_ACT_MISS: with more data still
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
- *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS).
+ *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS);
+ *       ptc_log_txn.flags PTC_LOG_TXN_SERVICE (a service answered: %Tw = %Tc = 0).
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 20

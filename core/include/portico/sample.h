@@ -187,6 +187,9 @@ typedef struct ptc_log_txn {
 #define PTC_LOG_TXN_SILENT 0x0001u /* count and end the transaction (statistics, captures,
                                       unique id, txn variables) but write no log line
                                       ("set-log-level silent", "monitor-uri") */
+#define PTC_LOG_TXN_SERVICE 0x0002u /* (since 1.20) a service of the module answered: it
+                                       counts as a connection established when the
+                                       request was ready (%Tw and %Tc are 0) */
 
 #ifdef __cplusplus
 }

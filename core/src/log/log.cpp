@@ -584,12 +584,13 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         c.term[1] = st;
         c.status = -1;
     }
-    // Td = Tt - (Tq + Tw + Tc + Tr), -1 timers excluded
+    // Td = Tt - (Tq + Tw + Tc + Tr), -1 timers excluded; -1 as HAProxy when no response
+    // head came (HTTP) or no connection was made (TCP)
     int64_t td = c.Tt;
     for (int64_t x : {c.Th, c.Ti, c.TR, c.Tw, c.Tc, c.Tr})
         if (x > 0)
             td -= x;
-    c.Td = td < 0 ? 0 : td;
+    c.Td = (c.http ? c.Tr < 0 : c.Tc < 0) ? -1 : td < 0 ? 0 : td;
     c.Tu = c.Ti > 0 ? c.Tt - c.Ti : c.Tt;
 }
 
@@ -881,6 +882,9 @@ void host_stream_log_txn(ptc_stream* ps, const ptc_log_txn* txn)
     ptc_log_txn t{};
     std::memcpy(&t, txn, std::min<size_t>(txn->size ? txn->size : sizeof(t), sizeof(t)));
     s->log_txn_done = true;
+    // a service answered (HAProxy's applets): "connected" when the request was ready
+    if ((t.flags & PTC_LOG_TXN_SERVICE) && !(s->log_t_cstart && s->log_t_cstart >= t.t_start))
+        s->log_t_cstart = s->log_t_cdone = t.t_request ? t.t_request : t.t_start;
     // statistics: the frontend counts every request; the backend and the server the ones
     // that reached them
     count_http(s->fe->shared, t.status);
