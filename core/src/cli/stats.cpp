@@ -298,6 +298,10 @@ row server_row(const proxy& be, const server& s, bool http)
     uint32_t mc = sh->maxconn.load();
     if (mc)
         r.set("slim", mc);
+    if (uint32_t mq = sh->maxqueue.load())
+        r.set("qlimit", mq);
+    if (s.pool_max_conn >= 0)
+        r.set("src_ilim", (uint32_t)s.pool_max_conn);
     r.set("qcur", sh->queue.cur.load());
     r.set("qmax", sh->queue.max.load());
     r.set("scur", sh->cur_conns.load());

@@ -876,6 +876,27 @@ int parse_server_maxconn(const ptc_kw_ctx* c) { return parse_server_uint_opt(c, 
 int parse_server_minconn(const ptc_kw_ctx* c) { return parse_server_uint_opt(c, SRV(c).minconn, 0x7fffffff); }
 int parse_server_maxqueue(const ptc_kw_ctx* c) { return parse_server_uint_opt(c, SRV(c).maxqueue, 0x7fffffff); }
 
+// pool-max-conn / pool-low-conn <number> (-1: none), pool-purge-delay <time>
+int parse_server_pool_int(const ptc_kw_ctx* c)
+{
+    int64_t v;
+    std::string a = arg(c, 1);
+    if (!cfg::parse_int(a, -1, 0x7fffffff, v))
+        return err(c, "server option '" + arg(c, 0) + "' expects -1 or a number, got '" + a + "'");
+    (arg(c, 0) == "pool-max-conn" ? SRV(c).pool_max_conn : SRV(c).pool_low_conn) = (int32_t)v;
+    return PTC_OK;
+}
+
+int parse_server_pool_purge_delay(const ptc_kw_ctx* c)
+{
+    uint64_t ms;
+    std::string v = arg(c, 1);
+    if (!cfg::parse_time_ms(v, ms) || ms > cfg::max_timeout_ms)
+        return err(c, "server option 'pool-purge-delay': invalid time value '" + v + "'");
+    SRV(c).pool_purge_ms = (uint32_t)ms;
+    return PTC_OK;
+}
+
 int parse_server_backup(const ptc_kw_ctx* c)
 {
     SRV(c).backup = true;
@@ -1147,6 +1168,9 @@ const ptc_keyword k_core_keywords[] = {
     {"maxconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_maxconn,         "maxconn <number>"},
     {"minconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_minconn,         "minconn <number>"},
     {"maxqueue",            SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_maxqueue,        "maxqueue <number>"},
+    {"pool-max-conn",       SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_pool_int,        "pool-max-conn <number>"},
+    {"pool-low-conn",       SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_pool_int,        "pool-low-conn <number>"},
+    {"pool-purge-delay",    SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_pool_purge_delay, "pool-purge-delay <time>"},
     {"backup",              SV,               PTC_KWF_RUNTIME, 0, 0, parse_server_backup,          "backup"},
     {"no-backup",           SV,               PTC_KWF_RUNTIME, 0, 0, parse_server_no_backup,       "no-backup"},
 };

@@ -75,6 +75,10 @@ struct server {
     bool backup = false;          // "backup": used only when no active server is usable
     uint32_t minconn = 0;         // dynamic maxconn floor (with the backend's fullconn)
     uint32_t maxqueue = 0;        // 0 = unlimited
+    // idle server connections kept for reuse (each worker has its own pool)
+    int32_t pool_max_conn = -1;   // "pool-max-conn": per worker; -1 = no limit of its own
+    int32_t pool_low_conn = -1;   // "pool-low-conn": accepted (nothing is stolen between workers)
+    uint32_t pool_purge_ms = 5000; // "pool-purge-delay": idle connections closed after it
 };
 
 enum proxy_cap : uint32_t {

@@ -148,7 +148,8 @@ void srv_conn_release(stream* s)
     uint32_t i = c->srv ? c->srv->index : 0;
     bool ok = s->srv_idle && (s->idle_flags & PTC_IDLE_POOL) && c->srv && !c->priv &&
               c->state == conn_state::ready && !c->rx.busy && !c->tx.busy &&
-              i < w->pool.size() && w->pool_count[i] < k_pool_max_per_server;
+              i < w->pool.size() && w->pool_count[i] < k_pool_max_per_server &&
+              (c->srv->pool_max_conn < 0 || w->pool_count[i] < (uint32_t)c->srv->pool_max_conn);
     if (!ok) {
         srv_conn_close(s);
         return;
@@ -187,12 +188,12 @@ void on_pool_timer(event::timer* t)
 {
     worker* w = g_worker;
     (void)t;
-    uint64_t limit = now() - k_pool_purge_ms;
+    uint64_t tnow = now();
     for (size_t i = 0; i < w->pool.size(); i++) {
         conn* c = w->pool[i];
         while (c) {
             conn* next = c->pool_next;
-            if (c->idle_since <= limit) {
+            if (c->idle_since + c->srv->pool_purge_ms <= tnow) {
                 pool_unlink(c);
                 conn_close(c);
             }

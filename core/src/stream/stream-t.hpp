@@ -234,6 +234,5 @@ struct worker {
 
 // Idle pool limits (HAProxy: pool-max-conn, pool-purge-delay).
 constexpr uint32_t k_pool_max_per_server = 100;
-constexpr uint64_t k_pool_purge_ms = 5000;
 
 } // namespace portico
