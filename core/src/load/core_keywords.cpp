@@ -678,6 +678,17 @@ int parse_bind_defer_accept(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// "proto <mux>" on a bind or a server: HAProxy's forced multiplexer. Portico speaks
+// HTTP/1 on both sides, so "h1" (what it does anyway) is accepted; the others are refused.
+int parse_proto_h1(const ptc_kw_ctx* c)
+{
+    std::string v = arg(c, 1);
+    if (v != "h1")
+        return err(c, "'proto " + v + "': only 'proto h1' is supported (portico speaks HTTP/1; "
+                      "no " + v + " multiplexer yet)");
+    return PTC_OK;
+}
+
 // UNIX socket binds: "mode <octal>", "uid <n>", "user <name>", "gid <n>", "group <name>"
 // (ignored on other sockets, as HAProxy)
 int parse_bind_unix_perm(const ptc_kw_ctx* c)
@@ -1160,6 +1171,7 @@ const ptc_keyword k_core_keywords[] = {
     {"gid",                 PTC_KW_BIND,      0, 1, 1, parse_bind_unix_perm,         "gid <gid> (UNIX sockets)"},
     {"group",               PTC_KW_BIND,      0, 1, 1, parse_bind_unix_perm,         "group <name> (UNIX sockets)"},
     {"defer-accept",        PTC_KW_BIND,      0, 0, 0, parse_bind_defer_accept,      "defer-accept"},
+    {"proto",               PTC_KW_BIND,      0, 1, 1, parse_proto_h1,               "proto h1"},
     {"no-defer-accept",     PTC_KW_BIND,      0, 0, 0, parse_bind_defer_accept,      "no-defer-accept"},
     {"weight",              SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_weight,          "weight <0-256>"},
     {"id",                  PTC_KW_SERVER,    PTC_KWF_RUNTIME, 1, 1, parse_server_id,              "id <number>"},
@@ -1168,6 +1180,7 @@ const ptc_keyword k_core_keywords[] = {
     {"maxconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_maxconn,         "maxconn <number>"},
     {"minconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_minconn,         "minconn <number>"},
     {"maxqueue",            SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_maxqueue,        "maxqueue <number>"},
+    {"proto",               SV,               PTC_KWF_RUNTIME, 1, 1, parse_proto_h1,               "proto h1"},
     {"pool-max-conn",       SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_pool_int,        "pool-max-conn <number>"},
     {"pool-low-conn",       SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_pool_int,        "pool-low-conn <number>"},
     {"pool-purge-delay",    SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_pool_purge_delay, "pool-purge-delay <time>"},
