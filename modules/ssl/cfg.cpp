@@ -968,6 +968,9 @@ long sni_lookup(const bind_tls* bt, const std::string& name)
 int servername_cb(SSL* ssl, int* al, void* arg)
 {
     bind_tls* bt = static_cast<bind_tls*>(arg);
+    // "add/del ssl crt-list" done on the CLI count from the next handshake on, as in
+    // HAProxy, not from this worker's next tick
+    runtime_apply();
     const char* sn = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     long i = -1;
     if (sn && *sn) {
