@@ -818,6 +818,7 @@ int capture_hello_cb(SSL* ssl, int*, void*)
     const unsigned char* p = nullptr;
     size_t n = SSL_client_hello_get0_ciphers(ssl, &p);
     keep(cap->ciphers, p, n, 2);
+    cap->ciphers_all.assign(reinterpret_cast<const char*>(p), n - n % 2);
     int* ext = nullptr;
     size_t next = 0;
     if (SSL_client_hello_get1_extensions_present(ssl, &ext, &next) == 1) {

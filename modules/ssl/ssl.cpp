@@ -278,7 +278,12 @@ std::string_view list16(const std::string& l, bool filter, std::string& tmp)
     return tmp;
 }
 
-bool filter_arg(const ptc_arg* a, uint32_t n) { return n > 0 && a[0].sint != 0; }
+bool filter_arg(const ptc_arg* a, uint32_t n) { return n > 0 && a[0].sint == 1; }
+// The internal "ssl_fc_cipherlist_bin(all)" of ssl_fc_cipherlist_xxh: the whole list
+bool all_arg(const ptc_arg* a, uint32_t n) { return n > 0 && a[0].sint == 2; }
+
+bool g_internal_compile = false; // compiling ssl_fc_cipherlist_xxh's expression
+const ptc_expr* g_xxh_expr = nullptr;
 
 // <filter_option>: 0 keeps the GREASE values (RFC 8701), 1 removes them
 int check_filter(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
@@ -286,6 +291,10 @@ int check_filter(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     if (!nargs)
         return PTC_OK;
     std::string v(args[0].str.ptr, args[0].str.len);
+    if (g_internal_compile && v == "all") {
+        args[0].sint = 2;
+        return PTC_OK;
+    }
     if (v != "0" && v != "1")
         return host->cfg_errorf(ctx, "filter_option expects 0 or 1, got '%s'", v.c_str());
     args[0].sint = v == "1";
@@ -298,8 +307,35 @@ int f_fc_cipherlist_bin(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample*
     if (!h)
         return 0;
     std::string tmp;
-    std::string_view v = list16(h->ciphers, filter_arg(a, n), tmp);
+    std::string_view v = list16(all_arg(a, n) ? h->ciphers_all : h->ciphers, filter_arg(a, n), tmp);
     return set_scratch(out, v.data(), v.size(), PTC_SMP_BIN);
+}
+
+// ssl_fc_cipherlist_xxh: HAProxy's XXH64 (seed 0) of the whole cipher list of the
+// ClientHello, GREASE included, even past the capture size; the core's xxh64 converter
+// computes it on the internal "ssl_fc_cipherlist_bin(all)".
+int check_xxh(const ptc_kw_ctx* ctx, ptc_arg*, uint32_t)
+{
+    static const char k_expr[] = "ssl_fc_cipherlist_bin(all),xxh64";
+    g_internal_compile = true;
+    const ptc_expr* e = host->expr_compile(ctx, ptc_str{k_expr, sizeof(k_expr) - 1});
+    g_internal_compile = false;
+    if (!e)
+        return PTC_ERROR;
+    g_xxh_expr = e; // the same expression for every use: the last configuration's
+    return PTC_OK;
+}
+int f_fc_cipherlist_xxh(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    if (!g_xxh_expr || !hello_of(s))
+        return 0;
+    ptc_sample smp;
+    if (!host->expr_eval(s, g_xxh_expr, &smp) || smp.type != PTC_SMP_SINT)
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = smp.u.sint;
+    return 1;
 }
 
 int f_fc_cipherlist_hex(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
@@ -641,6 +677,8 @@ const ptc_fetch fetches[] = {
      "ssl_fc_cipherlist_hex([<filter_option>]): the same in hexadecimal"},
     {"ssl_fc_cipherlist_str", PTC_SMP_STR, A, 0, 1, f_fc_cipherlist_str, check_filter,
      "ssl_fc_cipherlist_str([<filter_option>]): the same by name"},
+    {"ssl_fc_cipherlist_xxh", PTC_SMP_SINT, A, 0, 0, f_fc_cipherlist_xxh, check_xxh,
+     "ssl_fc_cipherlist_xxh: XXH64 of the ClientHello's whole cipher list"},
     {"ssl_fc_extlist_bin", PTC_SMP_BIN, A, 0, 1, f_fc_extlist_bin, check_filter,
      "ssl_fc_extlist_bin([<filter_option>]): the ClientHello's extension types"},
     {"ssl_fc_eclist_bin", PTC_SMP_BIN, A, 0, 1, f_fc_eclist_bin, check_filter,

@@ -217,6 +217,7 @@ bool runtime_commit_new(const std::string& path, const std::string& file, std::s
 struct hello_capture {
     uint16_t version = 0;
     std::string ciphers;   // 2 bytes per cipher suite
+    std::string ciphers_all; // the same, whole (ssl_fc_cipherlist_xxh hashes it all)
     std::string exts;      // 2 bytes per extension type
     std::string groups;    // supported_groups: 2 bytes each
     std::string ecformats; // ec_point_formats: 1 byte each
