@@ -52,6 +52,21 @@ SSL_SESSION* sess_get(const ptc_server* srv)
     return it == g_sessions.end() ? nullptr : it->second;
 }
 
+// Offers the last session of <srv> (from a connection or a health check, as HAProxy
+// keeps one per server) unless "no-ssl-reuse", or unless it was made for another SNI.
+void sess_offer(SSL* ssl, const ptc_server* srv, const server_cf* sc, const char* sni)
+{
+    if (sc->no_reuse)
+        return;
+    SSL_SESSION* sess = sess_get(srv);
+    if (!sess)
+        return;
+    const char* was = SSL_SESSION_get0_hostname(sess);
+    if (std::strcmp(was ? was : "", sni ? sni : "") != 0)
+        return;
+    SSL_set_session(ssl, sess);
+}
+
 namespace {
 
 // ---- hooks ---------------------------------------------------------------------------------
@@ -143,9 +158,7 @@ int on_srv_connected(ptc_stream* s, void*, void*)
     }
     client_setup(ssl, sc, sni.empty() ? nullptr : sni.c_str(), sc->alpn_wire,
                  sc->alpn_wire_len);
-    if (!sc->no_reuse)
-        if (SSL_SESSION* sess = sess_get(srv))
-            SSL_set_session(ssl, sess);
+    sess_offer(ssl, srv, sc, sni.empty() ? nullptr : sni.c_str());
     if (host->stream_set_transport(s, PTC_SIDE_SERVER, &k_transport, tc) != PTC_OK) {
         conn_free(tc);
         return PTC_ERROR;
@@ -911,6 +924,10 @@ int api_check_transport(const ptc_server* srv, const char* sni, const char* alpn
     const char* aw = w.data();
     uint32_t al = (uint32_t)w.size();
     client_setup(ssl, sc, sni, aw, al);
+    // a check resumes the server's last session and keeps its own for the next
+    // connection or check, as HAProxy's checks share the server's
+    tc->srv = srv;
+    sess_offer(ssl, srv, sc, sni && *sni ? sni : nullptr);
     *t = &k_transport;
     *tctx = tc;
     return PTC_OK;
