@@ -602,10 +602,12 @@ int kw_global(const ptc_kw_ctx* c)
                 f |= EXTRA_OCSP;
             else if (eq(a, "issuer"))
                 f |= EXTRA_ISSUER;
-            else if (eq(a, "bundle") || eq(a, "sctl"))
+            else if (eq(a, "sctl"))
+                f |= EXTRA_SCTL;
+            else if (eq(a, "bundle"))
                 return host->cfg_errorf(c, "'ssl-load-extra-files %.*s' is not supported yet "
-                                           "by portico (multi-certificate bundles and SCTL "
-                                           "files are not loaded)",
+                                           "by portico (multi-certificate bundles are not "
+                                           "loaded)",
                                         (int)a.len, a.ptr);
             else
                 return host->cfg_errorf(c, "'ssl-load-extra-files' : unknown argument '%.*s', "
@@ -942,6 +944,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     if (g.capture_size)
         SSL_CTX_set_client_hello_cb(ctx, capture_hello_cb, nullptr);
     ocsp_attach(ctx, c);
+    sctl_attach(ctx, c);
     c->users.push_back(ctx);
     return ctx;
 }

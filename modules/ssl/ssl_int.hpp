@@ -123,10 +123,17 @@ struct cert {
     std::string ocsp;               // the response stapled (empty: none)
     time_t ocsp_expire = 0;         // its nextUpdate less 5 minutes: not stapled after
     std::string ocsp_key;           // DER of the OCSP certificate ID (empty: no ".ocsp" at load)
+    // Certificate Transparency: the ".sctl" side file (a SignedCertificateTimestampList)
+    std::string sctl;               // empty: none
 };
+// Reads "<path>.sctl" when present (ssl-load-extra-files sctl); false with <err> when it is
+// there but unreadable or malformed.
+bool sctl_load(cert* c, const std::string& path, std::string& err);
+// Sends the certificate's SCT list to the clients of <ctx> that ask for it (TLS 1.2 and less).
+void sctl_attach(SSL_CTX* ctx, const cert* c);
 // The extra files read with a certificate (ssl-load-extra-files).
-enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4,
-                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER };
+enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4, EXTRA_SCTL = 8,
+                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER | EXTRA_SCTL };
 // Reads <c>'s ".ocsp" (and ".issuer") side files from <path> as ssl-load-extra-files says:
 // the response is checked against the certificate and its issuer. false with <err> set.
 bool ocsp_load(cert* c, const std::string& path, std::string& err);
