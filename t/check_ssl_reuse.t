@@ -16,7 +16,7 @@ use Test::PorticoTLS qw/ make_cert /;
 
 my $t = Test::Portico->new()->has(qw/ http /);
 $t->has(qw/ ssl check /) if Test::Portico::portico();
-$t->plan(9);
+$t->plan(10);
 $t->ignore_alerts(qr{has no server available});
 
 my $d = $t->testdir;
@@ -64,6 +64,7 @@ is(st('chknoreuse/n'), 'L7STS', 'no-ssl-reuse: still no resumption');
 
 is(get('/plain/1'), 503, 'first connection to a server: full handshake');
 is(get('/plain/2'), 200, 'the next connection to that server resumes its session');
+is(get('/plain/3'), 200, 'and the next one again (a resumed connection does not spoil it)');
 is(get('/chk/1'), 200, 'a connection resumes the session its server\'s health check made');
 is(get('/noreuse/1'), 503, 'no-ssl-reuse on the server: full handshake');
 is(get('/noreuse/2'), 503, 'no-ssl-reuse: still a full handshake');

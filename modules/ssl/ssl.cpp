@@ -62,9 +62,15 @@ void sess_offer(SSL* ssl, const ptc_server* srv, const server_cf* sc, const char
     if (!sess)
         return;
     const char* was = SSL_SESSION_get0_hostname(sess);
-    if (std::strcmp(was ? was : "", sni ? sni : "") != 0)
+    if (was && std::strcmp(was, sni ? sni : "") != 0)
         return;
-    SSL_set_session(ssl, sess);
+    // a copy: OpenSSL marks the session of a connection closed without close_notify as
+    // not resumable, and the one kept here must stay usable (HAProxy keeps it serialized)
+    SSL_SESSION* dup = SSL_SESSION_dup(sess);
+    if (!dup)
+        return;
+    SSL_set_session(ssl, dup);
+    SSL_SESSION_free(dup);
 }
 
 namespace {
