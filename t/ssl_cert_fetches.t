@@ -4,7 +4,7 @@
 # ssl_f_* (the one the frontend showed) and ssl_s_* (the server's, on the backend
 # connection), against values read from the generated certificates with openssl x509;
 # the DN <format> rfc2253; ssl_fc_cipherlist_xxh (XXH64 of the whole cipher list, even
-# past tune.ssl.capture-buffer-size) against the xxh64 converter on the same bytes.
+# past tune.ssl.capture-buffer-size) against the xxh64 converter on the same bytes; %ft.
 use warnings;
 use strict;
 use Test::More;
@@ -14,7 +14,7 @@ use Test::Portico qw/ http_get http_parse port /;
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_ca make_cert s_client /;
 
-my $t = Test::Portico->new()->has(qw/ http ssl /)->plan(27);
+my $t = Test::Portico->new()->has(qw/ http ssl /)->plan(29);
 my $d = $t->testdir;
 make_ca($d, 'ca');
 make_cert($d, 'srv', 'srv.test', rsa => 1, ca => 'ca', serial => '1234');
@@ -41,9 +41,13 @@ defaults
     %%TIMEOUTS%%
 frontend tls
     bind 127.0.0.1:%%PORT_8443%% ssl crt $d/srv.pem ca-file $d/ca.crt verify optional
+    log stderr format raw local0
+    log-format "logline ft=%ft f=%f"
     http-request return status 200 content-type text/plain lf-string "$fam xxh=%[ssl_fc_cipherlist_xxh] ref=%[bin(C02F003500FF),xxh64] hex=%[ssl_fc_cipherlist_hex]\\n"
 frontend clear
     bind 127.0.0.1:%%PORT_8080%%
+    log stderr format raw local0
+    log-format "logline ft=%ft f=%f"
     default_backend be
 backend be
     http-response set-header x-s "$sfam s.chain=%[ssl_s_chain_der,hex]"
@@ -85,6 +89,9 @@ is($v{'s.i_dn'}, '/CN=ca', 'ssl_s_i_dn');
 is($v{'s.sha1'}, sha1("$d/srv.crt"), 'ssl_s_sha1');
 is($v{'s.sig'}, 'ecdsa-with-SHA256', 'ssl_s_sig_alg');
 is($v{'s.chain'}, der_hex("$d/srv.crt"), 'ssl_s_chain_der: the chain the server sent (its certificate)');
+
+like($t->wait_log(qr/logline ft=tls~ /, 5) // '', qr/^logline ft=tls~ f=tls$/, '%ft: the frontend name then ~ on a TLS connection (%f without)');
+like($t->wait_log(qr/logline ft=clear /, 5) // '', qr/^logline ft=clear f=clear$/, '%ft: the name alone in clear');
 
 my $out = s_client(port(8443), "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n",
     '-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256:AES256-SHA');
