@@ -109,6 +109,9 @@ backend tls
 backend https
     server h1 127.0.0.1:8443 ssl verify none check no-check-ssl
     server h2 127.0.0.1:8444 ssl verify none check port 8080
+    # an address with a port, as HAProxy takes it (the port is not used)
+    server h3 127.0.0.1:80 verify none check check-ssl port 8443 addr 127.0.0.1:80
+    server h4 127.0.0.1:80 verify none check check-ssl port 8443 addr [::1]:80
 EOF2
 my ($rc, $out) = $t->check_config();
 is($rc, 0, 'a configuration using the health-check keywords is valid') or diag($out);

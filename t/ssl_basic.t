@@ -200,7 +200,7 @@ my $echo = '';
 is(length $echo, length $payload, 'mode tcp: 200 kB echoed through TLS');
 ok($echo eq $payload, 'mode tcp: the bytes are intact');
 $ts->close(SSL_fast_shutdown => 1);
-ok(log_wait(qr{tcpfe tcpbe/s1 }, 5), 'mode tcp: the session is logged');
+ok(log_wait(qr{tcpfe~ tcpbe/s1 }, 5), 'mode tcp: the session is logged (%ft: tcpfe~, TLS)');
 
 # ---- -c refuses bad certificates with file:line ------------------------------------------------
 open my $fh, '>', "$d/certs/garbage.pem" or die;

@@ -137,4 +137,4 @@ while ($got !~ /\n/ && time - $t0 < 5) {
 }
 is($got, "ping through two TLS hops\n", 'mode tcp: echoed through re-encryption');
 $s->close(SSL_fast_shutdown => 1);
-ok(log_wait(qr{tcpfe tcpbe/s1 }, 5), 'mode tcp: session logged');
+ok(log_wait(qr{tcpfe~ tcpbe/s1 }, 5), 'mode tcp: session logged (%ft: tcpfe~)');

@@ -104,6 +104,20 @@ BOOST_AUTO_TEST_CASE(predicates)
     BOOST_TEST(cc("!feature(OPENSSL)") == 0);
 }
 
+BOOST_AUTO_TEST_CASE(openssl_predicates)
+{
+    // the library portico runs with is OpenSSL 3
+    BOOST_TEST(cc("ssllib_name_startswith(OpenSSL)") == 1);
+    BOOST_TEST(cc("ssllib_name_startswith(LibreSSL)") == 0);
+    BOOST_TEST(cc("openssl_version_atleast(1.1.1)") == 1);
+    BOOST_TEST(cc("openssl_version_atleast(1.1.1k)") == 1);
+    BOOST_TEST(cc("openssl_version_atleast(3.0.0)") == 1);
+    BOOST_TEST(cc("openssl_version_before(1.1.1)") == 0);
+    BOOST_TEST(cc("openssl_version_before(99.0.0)") == 1);
+    BOOST_TEST(cc_err("openssl_version_atleast(3.0)").find("unparsable OpenSSL version") != std::string::npos); // three components
+    BOOST_TEST(cc_err("openssl_version_atleast(x)").find("unparsable OpenSSL version") != std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(versions)
 {
     BOOST_TEST(cc("version_atleast(2.6)") == 1);

@@ -12,6 +12,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -161,8 +162,19 @@ int kw_addr(const ptc_kw_ctx* c)
 {
     std::string k = kwname(c);
     std::string a = str(arg(c));
-    if (a.size() > 2 && a.front() == '[' && a.back() == ']')
-        a = a.substr(1, a.size() - 2);
+    // a port may follow ("addr 10.0.0.1:80", "[::1]:80"), as HAProxy accepts it: the checks
+    // go to "port" or to the server's port anyway
+    auto port_ok = [](const std::string& p) {
+        return !p.empty() && p.find_first_not_of("0123456789") == std::string::npos;
+    };
+    if (a.size() > 2 && a.front() == '[') {
+        size_t e = a.find(']');
+        if (e != std::string::npos && (e + 1 == a.size() ||
+                                       (a[e + 1] == ':' && port_ok(a.substr(e + 2)))))
+            a = a.substr(1, e - 1);
+    } else if (std::count(a.begin(), a.end(), ':') == 1 && port_ok(a.substr(a.find(':') + 1))) {
+        a.erase(a.find(':'));
+    }
     addrinfo hints{};
     hints.ai_socktype = SOCK_STREAM;
     addrinfo* res = nullptr;
@@ -171,7 +183,7 @@ int kw_addr(const ptc_kw_ctx* c)
         return host->cfg_errorf(c, "'%s' : could not resolve address '%s' (%s)", k.c_str(),
                                 a.c_str(), gai_strerror(rc));
     server_cf* s = scf(c);
-    const char* text = host->cfg_strdup(c, arg(c));
+    const char* text = host->cfg_strdup(c, ptc_str{a.data(), a.size()});
     if (k == "addr") {
         memcpy(&s->addr, res->ai_addr, res->ai_addrlen);
         s->addrlen = (socklen_t)res->ai_addrlen;

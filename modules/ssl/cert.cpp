@@ -9,6 +9,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "ssl_int.hpp"
@@ -105,7 +106,7 @@ cert* cert_load(const std::string& path, std::string& err)
         return nullptr;
     }
     cert* c = cert_parse(b, path, g.extra_files & EXTRA_KEY, err);
-    if (c && !ocsp_load(c, path, err)) {
+    if (c && (!ocsp_load(c, path, err) || !sctl_load(c, path, err))) {
         cert_free(c);
         return nullptr;
     }
@@ -182,6 +183,64 @@ bool cert_install(SSL_CTX* ctx, const cert* c, std::string& err)
         return false;
     }
     return true;
+}
+
+} // namespace tls
+
+namespace tls {
+
+bool sctl_load(cert* c, const std::string& path, std::string& err)
+{
+    if (!(g.extra_files & EXTRA_SCTL))
+        return true;
+    std::string f = path + ".sctl";
+    struct stat st;
+    if (stat(f.c_str(), &st) != 0)
+        return true;
+    std::FILE* fp = std::fopen(f.c_str(), "rb");
+    std::string data;
+    if (fp) {
+        char buf[4096];
+        size_t n;
+        while ((n = std::fread(buf, 1, sizeof(buf), fp)) > 0 && data.size() < 65537)
+            data.append(buf, n);
+        std::fclose(fp);
+    }
+    // a 2-byte length, then that many bytes (HAProxy checks no more)
+    if (!fp || data.size() < 2 || data.size() > 65537 ||
+        ((size_t)(unsigned char)data[0] << 8 | (unsigned char)data[1]) != data.size() - 2) {
+        err = "'" + f + "' is present but cannot be read or parsed.";
+        return false;
+    }
+    c->sctl = std::move(data);
+    return true;
+}
+
+namespace {
+
+int sctl_add_cb(SSL*, unsigned int, const unsigned char** out, size_t* outlen, int*, void* arg)
+{
+    const std::string* v = static_cast<const std::string*>(arg);
+    *out = reinterpret_cast<const unsigned char*>(v->data());
+    *outlen = v->size();
+    return 1;
+}
+
+int sctl_parse_cb(SSL*, unsigned int, const unsigned char*, size_t, int*, void*) { return 1; }
+
+} // namespace
+
+void sctl_attach(SSL_CTX* ctx, const cert* c)
+{
+    if (c->sctl.empty())
+        return;
+    // the context keeps its copy: a certificate replaced at run time keeps its first list
+    auto* v = new std::string(c->sctl);
+    if (SSL_CTX_add_server_custom_ext(ctx, 18 /* signed_certificate_timestamp */, sctl_add_cb,
+                                      nullptr, v, sctl_parse_cb, nullptr) != 1) {
+        delete v;
+        ERR_clear_error();
+    }
 }
 
 } // namespace tls

@@ -602,10 +602,12 @@ int kw_global(const ptc_kw_ctx* c)
                 f |= EXTRA_OCSP;
             else if (eq(a, "issuer"))
                 f |= EXTRA_ISSUER;
-            else if (eq(a, "bundle") || eq(a, "sctl"))
+            else if (eq(a, "sctl"))
+                f |= EXTRA_SCTL;
+            else if (eq(a, "bundle"))
                 return host->cfg_errorf(c, "'ssl-load-extra-files %.*s' is not supported yet "
-                                           "by portico (multi-certificate bundles and SCTL "
-                                           "files are not loaded)",
+                                           "by portico (multi-certificate bundles are not "
+                                           "loaded)",
                                         (int)a.len, a.ptr);
             else
                 return host->cfg_errorf(c, "'ssl-load-extra-files' : unknown argument '%.*s', "
@@ -818,6 +820,7 @@ int capture_hello_cb(SSL* ssl, int*, void*)
     const unsigned char* p = nullptr;
     size_t n = SSL_client_hello_get0_ciphers(ssl, &p);
     keep(cap->ciphers, p, n, 2);
+    cap->ciphers_all.assign(reinterpret_cast<const char*>(p), n - n % 2);
     int* ext = nullptr;
     size_t next = 0;
     if (SSL_client_hello_get1_extensions_present(ssl, &ext, &next) == 1) {
@@ -941,6 +944,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     if (g.capture_size)
         SSL_CTX_set_client_hello_cb(ctx, capture_hello_cb, nullptr);
     ocsp_attach(ctx, c);
+    sctl_attach(ctx, c);
     c->users.push_back(ctx);
     return ctx;
 }
@@ -968,6 +972,9 @@ long sni_lookup(const bind_tls* bt, const std::string& name)
 int servername_cb(SSL* ssl, int* al, void* arg)
 {
     bind_tls* bt = static_cast<bind_tls*>(arg);
+    // "add/del ssl crt-list" done on the CLI count from the next handshake on, as in
+    // HAProxy, not from this worker's next tick
+    runtime_apply();
     const char* sn = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     long i = -1;
     if (sn && *sn) {

@@ -52,6 +52,27 @@ SSL_SESSION* sess_get(const ptc_server* srv)
     return it == g_sessions.end() ? nullptr : it->second;
 }
 
+// Offers the last session of <srv> (from a connection or a health check, as HAProxy
+// keeps one per server) unless "no-ssl-reuse", or unless it was made for another SNI.
+void sess_offer(SSL* ssl, const ptc_server* srv, const server_cf* sc, const char* sni)
+{
+    if (sc->no_reuse)
+        return;
+    SSL_SESSION* sess = sess_get(srv);
+    if (!sess)
+        return;
+    const char* was = SSL_SESSION_get0_hostname(sess);
+    if (was && std::strcmp(was, sni ? sni : "") != 0)
+        return;
+    // a copy: OpenSSL marks the session of a connection closed without close_notify as
+    // not resumable, and the one kept here must stay usable (HAProxy keeps it serialized)
+    SSL_SESSION* dup = SSL_SESSION_dup(sess);
+    if (!dup)
+        return;
+    SSL_set_session(ssl, dup);
+    SSL_SESSION_free(dup);
+}
+
 namespace {
 
 // ---- hooks ---------------------------------------------------------------------------------
@@ -143,9 +164,7 @@ int on_srv_connected(ptc_stream* s, void*, void*)
     }
     client_setup(ssl, sc, sni.empty() ? nullptr : sni.c_str(), sc->alpn_wire,
                  sc->alpn_wire_len);
-    if (!sc->no_reuse)
-        if (SSL_SESSION* sess = sess_get(srv))
-            SSL_set_session(ssl, sess);
+    sess_offer(ssl, srv, sc, sni.empty() ? nullptr : sni.c_str());
     if (host->stream_set_transport(s, PTC_SIDE_SERVER, &k_transport, tc) != PTC_OK) {
         conn_free(tc);
         return PTC_ERROR;
@@ -278,7 +297,12 @@ std::string_view list16(const std::string& l, bool filter, std::string& tmp)
     return tmp;
 }
 
-bool filter_arg(const ptc_arg* a, uint32_t n) { return n > 0 && a[0].sint != 0; }
+bool filter_arg(const ptc_arg* a, uint32_t n) { return n > 0 && a[0].sint == 1; }
+// The internal "ssl_fc_cipherlist_bin(all)" of ssl_fc_cipherlist_xxh: the whole list
+bool all_arg(const ptc_arg* a, uint32_t n) { return n > 0 && a[0].sint == 2; }
+
+bool g_internal_compile = false; // compiling ssl_fc_cipherlist_xxh's expression
+const ptc_expr* g_xxh_expr = nullptr;
 
 // <filter_option>: 0 keeps the GREASE values (RFC 8701), 1 removes them
 int check_filter(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
@@ -286,6 +310,10 @@ int check_filter(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
     if (!nargs)
         return PTC_OK;
     std::string v(args[0].str.ptr, args[0].str.len);
+    if (g_internal_compile && v == "all") {
+        args[0].sint = 2;
+        return PTC_OK;
+    }
     if (v != "0" && v != "1")
         return host->cfg_errorf(ctx, "filter_option expects 0 or 1, got '%s'", v.c_str());
     args[0].sint = v == "1";
@@ -298,8 +326,35 @@ int f_fc_cipherlist_bin(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample*
     if (!h)
         return 0;
     std::string tmp;
-    std::string_view v = list16(h->ciphers, filter_arg(a, n), tmp);
+    std::string_view v = list16(all_arg(a, n) ? h->ciphers_all : h->ciphers, filter_arg(a, n), tmp);
     return set_scratch(out, v.data(), v.size(), PTC_SMP_BIN);
+}
+
+// ssl_fc_cipherlist_xxh: HAProxy's XXH64 (seed 0) of the whole cipher list of the
+// ClientHello, GREASE included, even past the capture size; the core's xxh64 converter
+// computes it on the internal "ssl_fc_cipherlist_bin(all)".
+int check_xxh(const ptc_kw_ctx* ctx, ptc_arg*, uint32_t)
+{
+    static const char k_expr[] = "ssl_fc_cipherlist_bin(all),xxh64";
+    g_internal_compile = true;
+    const ptc_expr* e = host->expr_compile(ctx, ptc_str{k_expr, sizeof(k_expr) - 1});
+    g_internal_compile = false;
+    if (!e)
+        return PTC_ERROR;
+    g_xxh_expr = e; // the same expression for every use: the last configuration's
+    return PTC_OK;
+}
+int f_fc_cipherlist_xxh(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    if (!g_xxh_expr || !hello_of(s))
+        return 0;
+    ptc_sample smp;
+    if (!host->expr_eval(s, g_xxh_expr, &smp) || smp.type != PTC_SMP_SINT)
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = smp.u.sint;
+    return 1;
 }
 
 int f_fc_cipherlist_hex(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
@@ -416,12 +471,24 @@ int f_c_verify(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 }
 
 // "/C=FR/O=x/CN=y", or with <entry>[,<occ>] one entry's value (occ > 0 from the first,
-// < 0 from the last; default: the last), as HAProxy's ssl_c_s_dn(CN).
+// < 0 from the last; default: the last), as HAProxy's ssl_c_s_dn(CN); with an empty <entry>
+// and <format> "rfc2253" (args[2].sint 1), the whole DN in RFC 2253 form.
 int dn_sample(X509_NAME* nm, const ptc_arg* a, uint32_t n, ptc_sample* out)
 {
     if (!nm)
         return 0;
-    if (!n) {
+    if (!n || !a[0].str.len) {
+        if (n > 2 && a[2].sint == 1) {
+            BIO* b = BIO_new(BIO_s_mem());
+            if (!b)
+                return 0;
+            int ok = X509_NAME_print_ex(b, nm, 0, XN_FLAG_RFC2253) >= 0;
+            char* p = nullptr;
+            long len = BIO_get_mem_data(b, &p);
+            int r = ok && len >= 0 ? set_scratch(out, p, (size_t)len, PTC_SMP_STR) : 0;
+            BIO_free(b);
+            return r;
+        }
         char buf[1024];
         if (!X509_NAME_oneline(nm, buf, sizeof(buf)))
             return 0;
@@ -435,44 +502,55 @@ int dn_sample(X509_NAME* nm, const ptc_arg* a, uint32_t n, ptc_sample* out)
         idx.push_back(i);
     if (idx.empty())
         return 0;
-    long occ = n > 1 ? std::strtol(a[1].str.ptr, nullptr, 10) : -1;
+    long occ = n > 1 && a[1].str.len ? std::strtol(a[1].str.ptr, nullptr, 10) : -1;
     long k = occ > 0 ? occ - 1 : (long)idx.size() + occ;
     if (occ == 0 || k < 0 || k >= (long)idx.size())
         return 0;
     ASN1_STRING* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, idx[(size_t)k]));
     return set_scratch(out, ASN1_STRING_get0_data(d), (size_t)ASN1_STRING_length(d), PTC_SMP_STR);
 }
-X509* peer(ptc_stream* s)
+
+// Which certificate a fetch family reads: 'c' the client's (ssl_c_*), 'f' the one this
+// frontend showed (ssl_f_*), 's' the server's on the backend connection (ssl_s_*).
+template <char W> X509* cert_of(ptc_stream* s)
 {
-    SSL* ssl = fc(s);
-    return ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+    if constexpr (W == 'c') {
+        SSL* ssl = fc(s);
+        return ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+    } else if constexpr (W == 'f') {
+        SSL* ssl = fc(s);
+        return ssl ? SSL_get_certificate(ssl) : nullptr;
+    } else {
+        SSL* ssl = bc(s);
+        return ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+    }
 }
 int f_c_used(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    return fc(s) ? set_bool(out, peer(s) != nullptr) : 0;
+    return fc(s) ? set_bool(out, cert_of<'c'>(s) != nullptr) : 0;
 }
-int f_c_s_dn(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+template <char W> int f_x_s_dn(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
 {
-    X509* x = peer(s);
+    X509* x = cert_of<W>(s);
     return x ? dn_sample(X509_get_subject_name(x), a, n, out) : 0;
 }
-int f_c_i_dn(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
+template <char W> int f_x_i_dn(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
 {
-    X509* x = peer(s);
+    X509* x = cert_of<W>(s);
     return x ? dn_sample(X509_get_issuer_name(x), a, n, out) : 0;
 }
-int f_c_serial(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+template <char W> int f_x_serial(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    X509* x = peer(s);
+    X509* x = cert_of<W>(s);
     if (!x)
         return 0;
     const ASN1_INTEGER* sn = X509_get0_serialNumber(x);
     return set_scratch(out, ASN1_STRING_get0_data(sn), (size_t)ASN1_STRING_length(sn),
                        PTC_SMP_BIN);
 }
-int f_c_sha1(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+template <char W> int f_x_sha1(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    X509* x = peer(s);
+    X509* x = cert_of<W>(s);
     if (!x)
         return 0;
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -481,27 +559,127 @@ int f_c_sha1(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
         return 0;
     return set_scratch(out, md, n, PTC_SMP_BIN);
 }
+// As HAProxy: a UTCTime as it is (YYMMDDhhmmss[Z]); a GeneralizedTime of the years 20xx
+// without its century (so also YYMMDDhhmmss[Z]); other years: none.
 int time_sample(const ASN1_TIME* t, ptc_sample* out)
 {
     if (!t)
         return 0;
-    return set_scratch(out, ASN1_STRING_get0_data(t), (size_t)ASN1_STRING_length(t), PTC_SMP_STR);
+    const unsigned char* d = ASN1_STRING_get0_data(t);
+    int n = ASN1_STRING_length(t);
+    if (ASN1_STRING_type(t) == V_ASN1_GENERALIZEDTIME) {
+        if (n < 12 || d[0] != '2' || d[1] != '0')
+            return 0;
+        d += 2;
+        n -= 2;
+    } else if (n < 12) {
+        return 0;
+    }
+    return set_scratch(out, d, (size_t)n, PTC_SMP_STR);
 }
-int f_c_notafter(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+template <char W> int f_x_notafter(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    X509* x = peer(s);
+    X509* x = cert_of<W>(s);
     return x ? time_sample(X509_get0_notAfter(x), out) : 0;
 }
-int f_c_notbefore(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+template <char W> int f_x_notbefore(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    X509* x = peer(s);
+    X509* x = cert_of<W>(s);
     return x ? time_sample(X509_get0_notBefore(x), out) : 0;
 }
+// The DER encoding, in the scratch buffer (none when it does not fit).
+int der_append(X509* x, std::string& to)
+{
+    int n = i2d_X509(x, nullptr);
+    if (n <= 0)
+        return 0;
+    size_t at = to.size();
+    to.resize(at + (size_t)n);
+    unsigned char* p = reinterpret_cast<unsigned char*>(to.data() + at);
+    return i2d_X509(x, &p) == n;
+}
+int bin_out(const std::string& v, ptc_sample* out)
+{
+    size_t cap = 0;
+    host->scratch(&cap);
+    return v.size() <= cap ? set_scratch(out, v.data(), v.size(), PTC_SMP_BIN) : 0;
+}
+template <char W> int f_x_der(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = cert_of<W>(s);
+    std::string v;
+    return x && der_append(x, v) ? bin_out(v, out) : 0;
+}
+// The peer's chain as OpenSSL keeps it (on the frontend without the client's own
+// certificate, on the backend with the server's), each DER after the other.
+template <char W> int f_x_chain_der(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    SSL* ssl = W == 'c' ? fc(s) : bc(s);
+    STACK_OF(X509)* chain = ssl ? SSL_get_peer_cert_chain(ssl) : nullptr;
+    if (!chain)
+        return 0;
+    std::string v;
+    for (int i = 0; i < sk_X509_num(chain); i++)
+        if (!der_append(sk_X509_value(chain, i), v))
+            return 0;
+    return bin_out(v, out);
+}
+const char* alg_name(const ASN1_OBJECT* o)
+{
+    int nid = o ? OBJ_obj2nid(o) : NID_undef;
+    return nid == NID_undef ? nullptr : OBJ_nid2sn(nid);
+}
+template <char W> int f_x_sig_alg(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = cert_of<W>(s);
+    if (!x)
+        return 0;
+    const X509_ALGOR* alg = nullptr;
+    X509_get0_signature(nullptr, &alg, x);
+    const ASN1_OBJECT* o = nullptr;
+    if (alg)
+        X509_ALGOR_get0(&o, nullptr, nullptr, alg);
+    return set_cstr(out, alg_name(o));
+}
+template <char W> int f_x_key_alg(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = cert_of<W>(s);
+    if (!x)
+        return 0;
+    ASN1_OBJECT* o = nullptr;
+    if (X509_PUBKEY_get0_param(&o, nullptr, nullptr, nullptr, X509_get_X509_PUBKEY(x)) != 1)
+        return 0;
+    return set_cstr(out, alg_name(o));
+}
+template <char W> int f_x_version(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    X509* x = cert_of<W>(s);
+    if (!x)
+        return 0;
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = X509_get_version(x) + 1;
+    return 1;
+}
 
+// [<entry>[,<occ>[,<format>]]]: a known DN entry (or empty), an occurrence, "rfc2253"
 int check_dn_args(const ptc_kw_ctx* c, ptc_arg* a, uint32_t n)
 {
-    if (n >= 1 && OBJ_txt2nid(a[0].str.ptr) == NID_undef)
+    if (n >= 1 && a[0].str.len && OBJ_txt2nid(a[0].str.ptr) == NID_undef)
         return host->cfg_errorf(c, "unknown DN entry '%s'", a[0].str.ptr);
+    if (n >= 2 && a[1].str.len) {
+        char* end = nullptr;
+        std::strtol(a[1].str.ptr, &end, 10);
+        if (!end || *end)
+            return host->cfg_errorf(c, "invalid occurrence '%s'", a[1].str.ptr);
+    }
+    if (n >= 3) {
+        std::string f(a[2].str.ptr, a[2].str.len);
+        if (f != "rfc2253")
+            return host->cfg_errorf(c, "only rfc2253 or a blank value are currently supported "
+                                       "as the format argument, got '%s'", f.c_str());
+        a[2].sint = 1;
+    }
     return PTC_OK;
 }
 
@@ -518,6 +696,8 @@ const ptc_fetch fetches[] = {
      "ssl_fc_cipherlist_hex([<filter_option>]): the same in hexadecimal"},
     {"ssl_fc_cipherlist_str", PTC_SMP_STR, A, 0, 1, f_fc_cipherlist_str, check_filter,
      "ssl_fc_cipherlist_str([<filter_option>]): the same by name"},
+    {"ssl_fc_cipherlist_xxh", PTC_SMP_SINT, A, 0, 0, f_fc_cipherlist_xxh, check_xxh,
+     "ssl_fc_cipherlist_xxh: XXH64 of the ClientHello's whole cipher list"},
     {"ssl_fc_extlist_bin", PTC_SMP_BIN, A, 0, 1, f_fc_extlist_bin, check_filter,
      "ssl_fc_extlist_bin([<filter_option>]): the ClientHello's extension types"},
     {"ssl_fc_eclist_bin", PTC_SMP_BIN, A, 0, 1, f_fc_eclist_bin, check_filter,
@@ -541,18 +721,70 @@ const ptc_fetch fetches[] = {
      "ssl_c_err: first error ignored (crt-ignore-err) on the client certificate, 0: none"},
     {"ssl_c_ca_err", PTC_SMP_SINT, A, 0, 0, f_c_ca_err, nullptr,
      "ssl_c_ca_err: first error ignored (ca-ignore-err) on the client chain, 0: none"},
-    {"ssl_c_s_dn", PTC_SMP_STR, A, 0, 2, f_c_s_dn, check_dn_args,
-     "ssl_c_s_dn([<entry>[,<occ>]]): client certificate subject"},
-    {"ssl_c_i_dn", PTC_SMP_STR, A, 0, 2, f_c_i_dn, check_dn_args,
-     "ssl_c_i_dn([<entry>[,<occ>]]): client certificate issuer"},
-    {"ssl_c_serial", PTC_SMP_BIN, A, 0, 0, f_c_serial, nullptr,
+    {"ssl_c_s_dn", PTC_SMP_STR, A, 0, 3, f_x_s_dn<'c'>, check_dn_args,
+     "ssl_c_s_dn([<entry>[,<occ>[,<format>]]]): client certificate subject"},
+    {"ssl_c_i_dn", PTC_SMP_STR, A, 0, 3, f_x_i_dn<'c'>, check_dn_args,
+     "ssl_c_i_dn([<entry>[,<occ>[,<format>]]]): client certificate issuer"},
+    {"ssl_c_serial", PTC_SMP_BIN, A, 0, 0, f_x_serial<'c'>, nullptr,
      "ssl_c_serial: client certificate serial number"},
-    {"ssl_c_sha1", PTC_SMP_BIN, A, 0, 0, f_c_sha1, nullptr,
+    {"ssl_c_sha1", PTC_SMP_BIN, A, 0, 0, f_x_sha1<'c'>, nullptr,
      "ssl_c_sha1: SHA-1 of the client certificate"},
-    {"ssl_c_notafter", PTC_SMP_STR, A, 0, 0, f_c_notafter, nullptr,
+    {"ssl_c_notafter", PTC_SMP_STR, A, 0, 0, f_x_notafter<'c'>, nullptr,
      "ssl_c_notafter: client certificate end date (YYMMDDhhmmss[Z])"},
-    {"ssl_c_notbefore", PTC_SMP_STR, A, 0, 0, f_c_notbefore, nullptr,
+    {"ssl_c_notbefore", PTC_SMP_STR, A, 0, 0, f_x_notbefore<'c'>, nullptr,
      "ssl_c_notbefore: client certificate start date (YYMMDDhhmmss[Z])"},
+    {"ssl_c_der", PTC_SMP_BIN, A, 0, 0, f_x_der<'c'>, nullptr,
+     "ssl_c_der: client certificate in DER"},
+    {"ssl_c_sig_alg", PTC_SMP_STR, A, 0, 0, f_x_sig_alg<'c'>, nullptr,
+     "ssl_c_sig_alg: client certificate signature algorithm"},
+    {"ssl_c_key_alg", PTC_SMP_STR, A, 0, 0, f_x_key_alg<'c'>, nullptr,
+     "ssl_c_key_alg: client certificate public key algorithm"},
+    {"ssl_c_version", PTC_SMP_SINT, A, 0, 0, f_x_version<'c'>, nullptr,
+     "ssl_c_version: client certificate X.509 version (1, 3)"},
+    {"ssl_c_chain_der", PTC_SMP_BIN, A, 0, 0, f_x_chain_der<'c'>, nullptr,
+     "ssl_c_chain_der: peer chain in DER, certificates one after the other"},
+    {"ssl_f_s_dn", PTC_SMP_STR, A, 0, 3, f_x_s_dn<'f'>, check_dn_args,
+     "ssl_f_s_dn([<entry>[,<occ>[,<format>]]]): certificate the frontend showed subject"},
+    {"ssl_f_i_dn", PTC_SMP_STR, A, 0, 3, f_x_i_dn<'f'>, check_dn_args,
+     "ssl_f_i_dn([<entry>[,<occ>[,<format>]]]): certificate the frontend showed issuer"},
+    {"ssl_f_serial", PTC_SMP_BIN, A, 0, 0, f_x_serial<'f'>, nullptr,
+     "ssl_f_serial: certificate the frontend showed serial number"},
+    {"ssl_f_sha1", PTC_SMP_BIN, A, 0, 0, f_x_sha1<'f'>, nullptr,
+     "ssl_f_sha1: SHA-1 of the certificate the frontend showed"},
+    {"ssl_f_notafter", PTC_SMP_STR, A, 0, 0, f_x_notafter<'f'>, nullptr,
+     "ssl_f_notafter: certificate the frontend showed end date (YYMMDDhhmmss[Z])"},
+    {"ssl_f_notbefore", PTC_SMP_STR, A, 0, 0, f_x_notbefore<'f'>, nullptr,
+     "ssl_f_notbefore: certificate the frontend showed start date (YYMMDDhhmmss[Z])"},
+    {"ssl_f_der", PTC_SMP_BIN, A, 0, 0, f_x_der<'f'>, nullptr,
+     "ssl_f_der: certificate the frontend showed in DER"},
+    {"ssl_f_sig_alg", PTC_SMP_STR, A, 0, 0, f_x_sig_alg<'f'>, nullptr,
+     "ssl_f_sig_alg: certificate the frontend showed signature algorithm"},
+    {"ssl_f_key_alg", PTC_SMP_STR, A, 0, 0, f_x_key_alg<'f'>, nullptr,
+     "ssl_f_key_alg: certificate the frontend showed public key algorithm"},
+    {"ssl_f_version", PTC_SMP_SINT, A, 0, 0, f_x_version<'f'>, nullptr,
+     "ssl_f_version: certificate the frontend showed X.509 version (1, 3)"},
+    {"ssl_s_s_dn", PTC_SMP_STR, A, 0, 3, f_x_s_dn<'s'>, check_dn_args,
+     "ssl_s_s_dn([<entry>[,<occ>[,<format>]]]): server certificate subject"},
+    {"ssl_s_i_dn", PTC_SMP_STR, A, 0, 3, f_x_i_dn<'s'>, check_dn_args,
+     "ssl_s_i_dn([<entry>[,<occ>[,<format>]]]): server certificate issuer"},
+    {"ssl_s_serial", PTC_SMP_BIN, A, 0, 0, f_x_serial<'s'>, nullptr,
+     "ssl_s_serial: server certificate serial number"},
+    {"ssl_s_sha1", PTC_SMP_BIN, A, 0, 0, f_x_sha1<'s'>, nullptr,
+     "ssl_s_sha1: SHA-1 of the server certificate"},
+    {"ssl_s_notafter", PTC_SMP_STR, A, 0, 0, f_x_notafter<'s'>, nullptr,
+     "ssl_s_notafter: server certificate end date (YYMMDDhhmmss[Z])"},
+    {"ssl_s_notbefore", PTC_SMP_STR, A, 0, 0, f_x_notbefore<'s'>, nullptr,
+     "ssl_s_notbefore: server certificate start date (YYMMDDhhmmss[Z])"},
+    {"ssl_s_der", PTC_SMP_BIN, A, 0, 0, f_x_der<'s'>, nullptr,
+     "ssl_s_der: server certificate in DER"},
+    {"ssl_s_sig_alg", PTC_SMP_STR, A, 0, 0, f_x_sig_alg<'s'>, nullptr,
+     "ssl_s_sig_alg: server certificate signature algorithm"},
+    {"ssl_s_key_alg", PTC_SMP_STR, A, 0, 0, f_x_key_alg<'s'>, nullptr,
+     "ssl_s_key_alg: server certificate public key algorithm"},
+    {"ssl_s_version", PTC_SMP_SINT, A, 0, 0, f_x_version<'s'>, nullptr,
+     "ssl_s_version: server certificate X.509 version (1, 3)"},
+    {"ssl_s_chain_der", PTC_SMP_BIN, A, 0, 0, f_x_chain_der<'s'>, nullptr,
+     "ssl_s_chain_der: peer chain in DER, certificates one after the other"},
     {"ssl_bc", PTC_SMP_BOOL, A, 0, 0, f_ssl_bc, nullptr, "ssl_bc: the server connection is TLS"},
     {"ssl_bc_protocol", PTC_SMP_STR, A, 0, 0, f_bc_protocol, nullptr,
      "ssl_bc_protocol: server connection protocol version"},
@@ -698,6 +930,10 @@ int api_check_transport(const ptc_server* srv, const char* sni, const char* alpn
     const char* aw = w.data();
     uint32_t al = (uint32_t)w.size();
     client_setup(ssl, sc, sni, aw, al);
+    // a check resumes the server's last session and keeps its own for the next
+    // connection or check, as HAProxy's checks share the server's
+    tc->srv = srv;
+    sess_offer(ssl, srv, sc, sni && *sni ? sni : nullptr);
     *t = &k_transport;
     *tctx = tc;
     return PTC_OK;

@@ -123,10 +123,17 @@ struct cert {
     std::string ocsp;               // the response stapled (empty: none)
     time_t ocsp_expire = 0;         // its nextUpdate less 5 minutes: not stapled after
     std::string ocsp_key;           // DER of the OCSP certificate ID (empty: no ".ocsp" at load)
+    // Certificate Transparency: the ".sctl" side file (a SignedCertificateTimestampList)
+    std::string sctl;               // empty: none
 };
+// Reads "<path>.sctl" when present (ssl-load-extra-files sctl); false with <err> when it is
+// there but unreadable or malformed.
+bool sctl_load(cert* c, const std::string& path, std::string& err);
+// Sends the certificate's SCT list to the clients of <ctx> that ask for it (TLS 1.2 and less).
+void sctl_attach(SSL_CTX* ctx, const cert* c);
 // The extra files read with a certificate (ssl-load-extra-files).
-enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4,
-                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER };
+enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4, EXTRA_SCTL = 8,
+                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER | EXTRA_SCTL };
 // Reads <c>'s ".ocsp" (and ".issuer") side files from <path> as ssl-load-extra-files says:
 // the response is checked against the certificate and its issuer. false with <err> set.
 bool ocsp_load(cert* c, const std::string& path, std::string& err);
@@ -217,6 +224,7 @@ bool runtime_commit_new(const std::string& path, const std::string& file, std::s
 struct hello_capture {
     uint16_t version = 0;
     std::string ciphers;   // 2 bytes per cipher suite
+    std::string ciphers_all; // the same, whole (ssl_fc_cipherlist_xxh hashes it all)
     std::string exts;      // 2 bytes per extension type
     std::string groups;    // supported_groups: 2 bytes each
     std::string ecformats; // ec_point_formats: 1 byte each

@@ -2,6 +2,8 @@
 // Evaluator for ".if"/".elif" conditions and the "-cc EXPR" command-line check.
 #include "cfg/cond.hpp"
 
+#include <openssl/crypto.h>
+
 #include <array>
 #include <cstdlib>
 #include <cstring>
@@ -17,7 +19,7 @@ struct predicate {
     int nargs;
 };
 
-constexpr std::array<predicate, 8> predicates = {{
+constexpr std::array<predicate, 11> predicates = {{
     {"defined", 1},         // environment variable is set
     {"feature", 1},         // build/runtime feature present
     {"streq", 2},           // strings equal
@@ -26,7 +28,41 @@ constexpr std::array<predicate, 8> predicates = {{
     {"version_before", 1},  // compat version < arg
     {"strstr", 2},          // arg2 found in arg1 (HAProxy 2.8+)
     {"enabled", 1},         // runtime option enabled (HAProxy 3.0+)
+    {"openssl_version_atleast", 1}, // the OpenSSL library's version >= arg
+    {"openssl_version_before", 1},  // the OpenSSL library's version < arg
+    {"ssllib_name_startswith", 1},  // the TLS library's name starts with arg ("OpenSSL")
 }};
+
+// An OpenSSL version "M.N.P" (P may end in a letter, as "1.1.1k") against
+// the library in use: <0 when <v> is older, 0 the same, >0 newer; false: unparsable.
+bool openssl_compare(const std::string &v, int &cmp)
+{
+    unsigned long part[4] = {0, 0, 0, 0};
+    const char *p = v.c_str();
+    int n = 0;
+    for (int i = 0; i < 3; i++, n++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        char *end;
+        part[i] = std::strtoul(p, &end, 10);
+        p = end;
+        if (i == 2 && *p >= 'a' && *p <= 'z')
+            part[3] = (unsigned long)(*p++ - 'a' + 1);
+        if (*p != '.') {
+            n++;
+            break;
+        }
+        p++;
+    }
+    if (*p || n != 3)
+        return false;
+    const unsigned long cur[4] = {OPENSSL_version_major(), OPENSSL_version_minor(),
+                                  OPENSSL_version_patch(), 0};
+    cmp = 0;
+    for (int i = 0; i < 4 && !cmp; i++)
+        cmp = part[i] < cur[i] ? -1 : part[i] > cur[i] ? 1 : 0;
+    return true;
+}
 
 // Splits a version into HAProxy's 7 components; returns false if it is not a version.
 bool split_version(std::string_view v, std::array<unsigned long, 7> &val)
@@ -187,6 +223,13 @@ int cond_parser::parse_term(const char *&text, bool &val, int depth)
                     "' used in conditional expression";
             return -1;
         }
+        int ocmp = 0;
+        if (std::strncmp(pr.name, "openssl_version_", 16) == 0 &&
+            !openssl_compare(args[0], ocmp)) {
+            err_ = "unparsable OpenSSL version '" + args[0] + "' in predicate '" + pr.name +
+                   "' used in conditional expression";
+            return -1;
+        }
         val = eval_pred(pr, args) != neg;
         text = p;
         return 1;
@@ -284,6 +327,14 @@ bool cond_parser::eval_pred(const predicate &pr, const std::vector<std::string> 
         return args[0] != args[1];
     if (name == "strstr")
         return args[0].find(args[1]) != std::string::npos;
+    if (name == "ssllib_name_startswith")
+        return std::string_view(OpenSSL_version(OPENSSL_VERSION)).substr(0, args[0].size()) ==
+               args[0];
+    if (name == "openssl_version_atleast" || name == "openssl_version_before") {
+        int cmp = 0;
+        openssl_compare(args[0], cmp); // checked by the caller
+        return name == "openssl_version_atleast" ? cmp <= 0 : cmp > 0;
+    }
     // version_atleast / version_before: an unparsable version makes "atleast" true and
     // "before" false, as in HAProxy
     const int cmp = compare_versions(args[0], env_.compat_version);

@@ -478,6 +478,7 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
     c.fe_addr_lazy = true;
     c.be_src_lazy = true;
     c.fe_name = fe->name.c_str();
+    c.fe_tls = s->cli_xprt;
     c.be_name = be->name.c_str();
     server* srv = s->srv;
     bool srv_used = srv && s->log_t_cstart;

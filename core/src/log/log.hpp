@@ -144,6 +144,7 @@ struct log_ctx {
     bool fe_addr_lazy = false;      // compute %fi/%fp from s on demand
     bool be_src_lazy = false;
     const char* fe_name = "-";
+    bool fe_tls = false;            // %ft: the frontend name then '~' (a TLS client connection)
     const char* be_name = "-";
     const char* srv_name = "<NOSRV>";
     const char* mode = "TCP";       // default log format

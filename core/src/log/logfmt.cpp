@@ -509,7 +509,14 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
     case v::pid: put_uint(o, (uint64_t)c.pid, f, json); break;
     case v::b: put_str(o, c.be_name, std::strlen(c.be_name), f, false, json); break;
     case v::f:
-    case v::ft: put_str(o, c.fe_name, std::strlen(c.fe_name), f, false, json); break;
+    case v::ft: {
+        // as HAProxy: %ft is the frontend's name, then '~' when the client connection is TLS
+        std::string name = c.fe_name;
+        if (c.fe_tls && n.var == v::ft)
+            name += '~';
+        put_str(o, name.data(), name.size(), f, false, json);
+        break;
+    }
     case v::s: put_str(o, c.srv_name, std::strlen(c.srv_name), f, false, json); break;
     case v::ci: put_ip(o, c.cli, f, json); break;
     case v::cp: put_port(o, c.cli, f, json); break;

@@ -450,6 +450,8 @@ int host_stream_set_transport(ptc_stream* ps, uint32_t side, const ptc_transport
     }
     c->x = x;
     c->priv = true; // the transport's state belongs to this stream: never pooled
+    if (side == PTC_SIDE_CLIENT)
+        s->cli_xprt = true;
     if (pend)
         decode_some(s, dir, c); // the next hooks already see decoded bytes
     stream_enqueue(s, 0);       // want_send: the handshake may start at once
