@@ -728,6 +728,41 @@ bool req_rules_result(ptc_stream* s, txn& t, int rc, step& out)
     }
 }
 
+// option http-restrict-req-hdr-names of <c>, after that proxy's http-request rules: a
+// request header whose name has a character outside [A-Za-z0-9-] is removed ("delete") or
+// fails the request with 403 ("reject"), as HAProxy. False when the request was failed.
+bool restrict_header_names(ptc_stream* s, txn& t, const proxy_conf* c, step& out)
+{
+    if (!c || !c->restrict_names)
+        return true;
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    for (uint32_t i = 0; i < t.idx.count;) {
+        std::string_view n = name_of(t.idx, d.ptr, i);
+        bool ok = true;
+        for (char ch : n)
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                  (ch >= '0' && ch <= '9') || ch == '-')) {
+                ok = false;
+                break;
+            }
+        if (ok) {
+            ++i;
+            continue;
+        }
+        if (c->restrict_names == 2) {
+            out = fail_term(s, t, 403, 'P', 'R');
+            return false;
+        }
+        if (head_remove(s, REQ, t.idx, i) != PTC_OK) {
+            out = fail_term(s, t, 500, 'I', 'R');
+            return false;
+        }
+        host->chan_data(s, REQ, &d); // a removal may move the buffer
+    }
+    return true;
+}
+
 // monitor-uri: HAProxy's "200 OK / Service ready." page, never forwarded nor logged.
 bool monitor_request(ptc_stream* s, txn& t)
 {
@@ -833,6 +868,8 @@ step req_hooks(ptc_stream* s, txn& t)
             return out;
         if (t.cur.svc)
             return start_service(t);
+        if (!restrict_header_names(s, t, t.fe_conf, out))
+            return out;
         if (!req_rules_result(s, t, run_proxy_redirects(s, t.fe_conf), out))
             return out;
         t.cur.rq = rq_step::BACKEND;
@@ -853,6 +890,8 @@ step req_hooks(ptc_stream* s, txn& t)
         if (be && be != host->stream_frontend(s)) {
             service_claim(s, t, be); // "stats uri" of the backend
             if (!req_rules_result(s, t, host->rules_run(s, PTC_RULES_HTTP_REQ, be), out))
+                return out;
+            if (!t.cur.svc && !restrict_header_names(s, t, t.be_conf, out))
                 return out;
             if (!t.cur.svc && !req_rules_result(s, t, run_proxy_redirects(s, t.be_conf), out))
                 return out;
@@ -1733,6 +1772,8 @@ const ptc_keyword keywords[] = {
      parse_option_accept_invalid, "[no] option http-pretend-keepalive"},
     {"option http-buffer-request", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
      "[no] option http-buffer-request"},
+    {"option http-restrict-req-hdr-names", FE_BE, 0, 1, 1, parse_option_restrict_names,
+     "option http-restrict-req-hdr-names preserve|delete|reject"},
     {"option http-no-delay", FE_BE, PTC_KWF_NEGATABLE, 0, 0, parse_option_accept_invalid,
      "[no] option http-no-delay (always on)"},
     {"option disable-h2-upgrade", FE_ONLY, PTC_KWF_NEGATABLE, 0, 0,

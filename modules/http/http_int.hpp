@@ -130,6 +130,7 @@ struct proxy_conf {
     bool ignore_probes;      // option http-ignore-probes (frontend side)
     bool pretend_ka;         // option http-pretend-keepalive (backend side)
     bool buffer_req;         // option http-buffer-request
+    uint8_t restrict_names;  // option http-restrict-req-hdr-names: 0 preserve, 1 delete, 2 reject
     uint32_t monitor_uri_len;
     const char* monitor_uri; // monitor-uri, or NULL
     uint32_t retry_on;       // RETRY_* bits
@@ -153,6 +154,7 @@ int parse_option_conn_mode(const ptc_kw_ctx* ctx);
 int parse_monitor_uri(const ptc_kw_ctx* ctx);
 int parse_retry_on(const ptc_kw_ctx* ctx);
 int parse_option_accept_invalid(const ptc_kw_ctx* ctx);
+int parse_option_restrict_names(const ptc_kw_ctx* ctx);
 int parse_unique_id_header(const ptc_kw_ctx* ctx);
 // "redirect ..." as a proxy keyword (actions.cpp), and running a proxy's list of them after
 // its http-request rules: PTC_ACT_CONTINUE when none applied.

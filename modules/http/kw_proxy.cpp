@@ -241,6 +241,19 @@ int parse_option_accept_invalid(const ptc_kw_ctx* ctx)
     return PTC_OK;
 }
 
+// option http-restrict-req-hdr-names { preserve | delete | reject }
+int parse_option_restrict_names(const ptc_kw_ctx* ctx)
+{
+    std::string_view v = sv(ctx->args[2]);
+    uint8_t m = v == "preserve" ? 0 : v == "delete" ? 1 : v == "reject" ? 2 : 3;
+    if (m == 3)
+        return host->cfg_errorf(ctx, "'option http-restrict-req-hdr-names' expects 'preserve', "
+                                     "'delete' or 'reject', got '%.*s'",
+                                int(v.size()), v.data());
+    conf_of(ctx)->restrict_names = m;
+    return PTC_OK;
+}
+
 void conf_init(ptc_modref*, uint32_t kind, void* conf)
 {
     if (kind != PTC_CONF_PROXY)
