@@ -192,3 +192,11 @@ check_err("peers p\n    bind 127.0.0.1:1 ssl\n    server a\n",
     qr/cfg:\d+\b.*'bind' in a peers section: option 'ssl' is not supported yet/, 'bind options refused with file:line');
 check_err("peers p\n    peer a 127.0.0.1:2\n    peer a 127.0.0.1:3\n",
     qr/cfg:\d+\b.*peer 'a' is already defined/, 'a peer defined twice is refused');
+
+# HAProxy itself, on a soft stop (SIGUSR1, the harness's first try), keeps trying to teach
+# its entries to a new local process of its own, which never comes here: SIGTERM
+for my $h ($hap, $h2) {
+    next unless $h->{pid};
+    $h->signal('TERM');
+    $h->wait_exit(5) // $h->stop;
+}
