@@ -218,7 +218,7 @@ void log_txn(ptc_stream* s, txn& t)
     if (silent && host->abi_minor < 5)
         return; // an older host would write the line
     l.flags = silent ? PTC_LOG_TXN_SILENT : 0;
-    if (c.svc && host->abi_minor >= 20) // a service answered: Tw = Tc = 0, as HAProxy
+    if (c.svc && host->abi_minor >= 19) // a service answered: Tw = Tc = 0, as HAProxy
         l.flags |= PTC_LOG_TXN_SERVICE;
     host->stream_log_txn(s, &l);
 }

@@ -32,9 +32,9 @@ struct tcp_state {
 // While an inspect-delay runs and more bytes may come, a condition that those bytes may
 // change (a fetch's PTC_SMPF_MAYCHANGE: req.len, req.payload, req.ssl_sni...) stops the
 // rules, which run again from the first when bytes come, as HAProxy's ACL_TEST_MISS; a
-// run that ends without such a wait goes on at once. A host older than ABI 1.20 cannot
+// run that ends without such a wait goes on at once. A host older than ABI 1.19 cannot
 // tell: there, a run in which no rule decided waits for the end of the delay.
-bool host_misses() { return host->abi_minor >= 20; }
+bool host_misses() { return host->abi_minor >= 19; }
 uint32_t partial_flag(bool inspecting, bool final)
 {
     return inspecting && !final && host_misses() ? PTC_RULES_PARTIAL : 0;

@@ -88,13 +88,13 @@
  *       PTC_RULES_MAX is 7 (register an action for it only when host->abi_minor >= 17).
  *  1.18 a module's own listening sockets (task.h): ptc_host.conn_listen, conn_accept;
  *       PTC_CEV_ACCEPT (the stick module's peers listen for the other instances).
- *  1.20 PTC_RULES_PARTIAL (a rules_run flag) and PTC_ACT_MISS: with more data still
+ *  1.19 PTC_RULES_PARTIAL (a rules_run flag) and PTC_ACT_MISS: with more data still
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS);
  *       ptc_log_txn.flags PTC_LOG_TXN_SERVICE (a service answered: %Tw = %Tc = 0).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 20
+#define PTC_ABI_MINOR 19
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

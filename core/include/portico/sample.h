@@ -112,7 +112,7 @@ typedef struct ptc_conv {
 #define PTC_RULES_HTTP_AFTER_RES  6u /* http-after-response */
 #define PTC_RULES_TCP_REQ_SESS    7u /* tcp-request session (since 1.17) */
 #define PTC_RULES_MAX             7u /* 6 before 1.17 */
-/* ABI 1.20: or'ed into rules_run's ruleset while more data may still come (an
+/* ABI 1.19: or'ed into rules_run's ruleset while more data may still come (an
  * inspect-delay that has not ended): a condition that cannot be decided yet (a fetch
  * answered PTC_SMPF_MAYCHANGE) stops the run with PTC_ACT_MISS. Without it, such a
  * fetch counts as what it answered now (HAProxy's SMP_OPT_FINAL). */
@@ -124,7 +124,7 @@ typedef struct ptc_conv {
 #define PTC_ACT_DONE     2 /* the action ended the transaction itself (deny, return,
                               redirect...): the owner must not forward it */
 #define PTC_ACT_YIELD    3 /* not finished: call this same action again when woken */
-#define PTC_ACT_MISS     4 /* (rules_run with PTC_RULES_PARTIAL, ABI 1.20) a condition
+#define PTC_ACT_MISS     4 /* (rules_run with PTC_RULES_PARTIAL, ABI 1.19) a condition
                               needs more data: run the rule set again when it comes */
 #define PTC_ACT_ERROR    (-1) /* internal error: the owner answers 500 / closes */
 
@@ -187,7 +187,7 @@ typedef struct ptc_log_txn {
 #define PTC_LOG_TXN_SILENT 0x0001u /* count and end the transaction (statistics, captures,
                                       unique id, txn variables) but write no log line
                                       ("set-log-level silent", "monitor-uri") */
-#define PTC_LOG_TXN_SERVICE 0x0002u /* (since 1.20) a service of the module answered: it
+#define PTC_LOG_TXN_SERVICE 0x0002u /* (since 1.19) a service of the module answered: it
                                        counts as a connection established when the
                                        request was ready (%Tw and %Tc are 0) */
 
