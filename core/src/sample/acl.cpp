@@ -165,7 +165,7 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
             err = "in ACL criterion '" + x->kw + "': " + err;
         return nullptr;
     }
-    bool icase = false, as_map = false;
+    bool icase = false, as_map = false, is_bin = false;
     std::vector<std::string> files;
     std::vector<std::string> bad; // every bad flag of the line, reported together
     size_t i = first + 1;
@@ -186,6 +186,7 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
                 err = "'-m' expects a match method";
                 return nullptr;
             }
+            is_bin = w[i + 1] == "bin";
             if (!match_from_name(w[++i], m))
                 bad.push_back("unknown matching method '" + w[i] +
                               "' (expected found, bool, int, ip, bin, len, str, beg, end, sub, "
@@ -242,8 +243,9 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         std::string_view fn = fetch_name(crit);
         x->pats.dotted = fn == "req.ssl_ver" || fn == "req_ssl_ver";
     }
+    x->pats.bin = is_bin;
     x->pats.m = m;
-    x->pats.icase = icase;
+    x->pats.icase = icase && !is_bin; // bytes compare exactly
     std::string op;
     for (; i < end; i++) {
         const std::string& v = w[i];

@@ -421,6 +421,29 @@ bool pattern_parse(const pattern_list& l, std::string_view text, std::string_vie
         break;
     }
     default:
+        if (l.bin && l.m == match::str) {
+            // hex digits, two per byte, as HAProxy's "-m bin"
+            auto hx = [](char c) {
+                return c >= '0' && c <= '9'   ? c - '0'
+                       : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                       : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                              : -1;
+            };
+            if (text.size() % 2) {
+                err = "'" + std::string(text) + "' is not a hex string (odd length)";
+                return false;
+            }
+            p.s.clear();
+            for (size_t i = 0; i < text.size(); i += 2) {
+                int a = hx(text[i]), b = hx(text[i + 1]);
+                if (a < 0 || b < 0) {
+                    err = "'" + std::string(text) + "' is not a hex string";
+                    return false;
+                }
+                p.s.push_back((char)(a * 16 + b));
+            }
+            break;
+        }
         p.s.assign(text);
         if (l.icase)
             for (char& c : p.s)

@@ -132,6 +132,7 @@ struct pattern_list {
     match m = match::str;
     bool icase = false;
     bool dotted = false;               // integers written "major.minor" (req.ssl_ver's ACL)
+    bool bin = false;                  // -m bin: patterns written in hex, compared as bytes
     std::deque<pattern> pats;          // a deque: patterns never move (values are pointed to)
     // Indexes (positions in pats, the first of equal keys), kept by pattern_add, so that a
     // list of 100 000 costs about what a list of 10 costs per match, as in HAProxy:
