@@ -25,7 +25,7 @@ for my $bad (['1s 500ms', qr/strictly increasing/], ['0ms', qr/between 1ms and 1
     ok($c != 0 && $out =~ /portico\.cfg:2: .*$bad->[1]/, "-c refuses buckets '$bad->[0]'")
         or diag $out;
 }
-$t->config("global\n    prometheus.histogram-buckets none\n");
+$t->config("global\n    prometheus.histogram-buckets none\nlisten l\n    bind 127.0.0.1:1\n");
 is(scalar $t->check_config, 0, "'none' is accepted");
 
 $t->origin_http(port(8081), handler => sub {

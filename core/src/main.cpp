@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "autoconf.h"
+#include "cli/cli.hpp"
 #include "cfg/cond.hpp"
 #include "cfg/units.hpp"
 #include "event/poller.hpp"
@@ -336,6 +337,21 @@ int main(int argc, char** argv)
         return reloaded ? run_master_wait(mo) : 1;
     }
     if (o.check) {
+        // As HAProxy's -c: say so when warnings were printed, and exit 2 when nothing would
+        // listen (no frontend or listen with a bind, no stats socket, no peers section).
+        bool warned = false;
+        for (auto& m : L.messages())
+            warned |= !m.error;
+        if (warned && !o.quiet)
+            printf("Warnings were found.\n");
+        bool listens = L.has_peers() || !g_cli.sockets.empty();
+        for (auto& p : cfg.proxies)
+            listens |= (p->cap & CAP_FE) && !p->binds.empty();
+        if (!listens) {
+            if (!o.quiet)
+                printf("Configuration file has no error but will not start (no listener) => exit(2).\n");
+            return 2;
+        }
         if (!o.quiet)
             printf("Configuration file is valid\n");
         return 0;

@@ -289,6 +289,7 @@ bool cfg_loader::open_section(const cfg::line& l)
     if (k == "peers") { // a module's section (1.10): every line goes to its "peers" keyword
         cur_ = nullptr;
         sec_ = sec::peers;
+        peers_seen_ = true;
         if (!call_section_keyword(l))
             sec_ = sec::unsupported;
         return true;

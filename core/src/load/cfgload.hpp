@@ -33,6 +33,9 @@ public:
 
     const std::vector<load_msg>& messages() const { return ctx_.msgs; }
     int errors() const { return ctx_.errors; }
+    // Whether a "peers" section was read (its local peer listens: HAProxy's -c counts it
+    // as a listener).
+    bool has_peers() const { return peers_seen_; }
     // The environment .if/-cc conditions are evaluated in.
     const cfg::cond_env& cond_env() const { return env_; }
     // Keywords for -dK: "<where>\t<name>\t<owner>\t<help>".
@@ -72,6 +75,7 @@ private:
     proxy* cur_ = nullptr;           // proxy or defaults being defined
     proxy* last_defaults_ = nullptr;
     bool modules_loaded_ = false;
+    bool peers_seen_ = false;
 
 public:
     cfg::registry srv_kws;           // server / default-server options
