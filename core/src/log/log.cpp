@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
@@ -123,6 +124,86 @@ void refresh_dates(time_t sec)
 
 // ---- targets -----------------------------------------------------------------------------
 
+namespace {
+
+// "<ranges>:<size>" of "log ... sample": ranges "N" or "N-M" (from 1, M > N), separated by
+// commas, not overlapping; size at least the highest limit.
+bool parse_sample(const std::string& spec, target& t, std::string& err)
+{
+    size_t colon = spec.find(':');
+    if (colon == std::string::npos) {
+        err = "'sample' expects <ranges>:<size>: missing sample size in '" + spec + "'";
+        return false;
+    }
+    std::string rgs = spec.substr(0, colon), sz = spec.substr(colon + 1);
+    t.smp_ranges.clear();
+    uint32_t top = 0;
+    size_t p = 0;
+    while (p < rgs.size()) {
+        size_t e = rgs.find(',', p);
+        if (e == std::string::npos)
+            e = rgs.size();
+        std::string r = rgs.substr(p, e - p);
+        size_t dash = r.find('-');
+        uint64_t lo = 0, hi = 0;
+        bool ok = cfg::parse_uint(r.substr(0, dash), UINT32_MAX, lo) && lo > 0;
+        hi = lo;
+        if (ok && dash != std::string::npos)
+            ok = cfg::parse_uint(r.substr(dash + 1), UINT32_MAX, hi) && hi > lo;
+        if (!ok) {
+            err = "'sample': wrong sample range '" + rgs.substr(p) + "'";
+            return false;
+        }
+        for (auto& [l, h] : t.smp_ranges) // the check HAProxy makes (either end inside)
+            if ((lo >= l && lo <= h) || (hi >= l && hi <= h)) {
+                err = "'sample': ranges are overlapping in '" + rgs + "'";
+                return false;
+            }
+        t.smp_ranges.emplace_back((uint32_t)lo, (uint32_t)hi);
+        top = std::max(top, (uint32_t)hi);
+        p = e + 1;
+    }
+    if (t.smp_ranges.empty()) {
+        err = "'sample': no sampling ranges given";
+        return false;
+    }
+    uint64_t n = 0;
+    if (!cfg::parse_uint(sz, UINT32_MAX, n) || n == 0) {
+        err = "'sample': wrong sample size '" + sz + "' for sample range '" + rgs + "'";
+        return false;
+    }
+    if (n < top) {
+        err = "'sample': sample size " + sz + " should be greater or equal to " +
+              std::to_string(top) + " the maximum of the high ranges limits";
+        return false;
+    }
+    t.smp_size = (uint32_t)n;
+    if (!t.smp_ctr) {
+        void* m = mmap(nullptr, sizeof(uint64_t), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED) {
+            err = "'sample': cannot map the shared counter";
+            return false;
+        }
+        t.smp_ctr = static_cast<uint64_t*>(m);
+    }
+    return true;
+}
+
+// Whether the next message for <t> is one of its samples (counts it).
+bool sampled(target& t)
+{
+    if (!t.smp_size)
+        return true;
+    uint32_t i = (uint32_t)(__atomic_fetch_add(t.smp_ctr, 1, __ATOMIC_RELAXED) % t.smp_size) + 1;
+    for (auto& [l, h] : t.smp_ranges)
+        if (i >= l && i <= h)
+            return true;
+    return false;
+}
+
+} // namespace
+
 bool parse_target(const std::vector<std::string>& args, target& t, std::string& err)
 {
     if (args.empty()) {
@@ -233,8 +314,9 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
             t.format_set = true;
             i += 2;
         } else if (args[i] == "sample") {
-            err = "log option 'sample' is not supported yet by portico";
-            return false;
+            if (i + 1 >= args.size() || !parse_sample(args[i + 1], t, err))
+                return false;
+            i += 2;
         } else {
             break;
         }
@@ -438,6 +520,8 @@ void emit_to(target& t, uint32_t level, const char* tag, int pid, const char* ho
              uint64_t now_us, const char* body, size_t blen)
 {
     if (level > t.maxlvl)
+        return;
+    if (!sampled(t))
         return;
     if (level < t.minlvl)
         level = t.minlvl;

@@ -56,6 +56,11 @@ struct target {
     bool len_set = false;
     hdr_format format = hdr_format::local;
     bool format_set = false;
+    // "sample <ranges>:<size>": the messages sent (after the level filter) are numbered
+    // 1..size cyclically over the whole instance; only those in a range go out
+    std::vector<std::pair<uint32_t, uint32_t>> smp_ranges;
+    uint32_t smp_size = 0;          // 0: no sampling
+    uint64_t* smp_ctr = nullptr;    // shared by every process (mapped at parse time)
     uint8_t facility = 1;
     uint8_t maxlvl = PTC_LOG_DEBUG; // messages above are not sent
     uint8_t minlvl = PTC_LOG_EMERG; // messages more severe are capped to this level
