@@ -579,13 +579,13 @@ int post_config(ptc_modref* self)
                 d.addrlen = alen;
                 d.addr_is_server = (a == &sa);
                 uint16_t port = 0;
-                if (k == K_AGENT)
-                    port = (uint16_t)c->agent_port;
+                if (k == K_AGENT) // "port" stands for a missing "agent-port", as HAProxy
+                    port = (uint16_t)(c->agent_port ? c->agent_port : c->port);
                 else
                     port = c->port ? (uint16_t)c->port : (uint16_t)0;
                 if (!port && a->ss_family != AF_UNIX)
                     port = get_port(sa);
-                if (k == K_AGENT && !c->agent_port) {
+                if (k == K_AGENT && !port) {
                     host->errorf(self, "%sserver '%s/%s': 'agent-check' needs 'agent-port'",
                                  where(c).c_str(), mb.be_name.c_str(), mb.srv_name.c_str());
                     ok = false;
@@ -615,6 +615,9 @@ int post_config(ptc_modref* self)
                 }
                 mb.addr_text[k] = a->ss_family == AF_UNIX ? std::string("unix") : addr_text(d.addr);
                 mb.port[k] = port;
+                mb.cfg_port[k] = k == K_AGENT ? port : (uint16_t)c->port;
+                if (a != &sa)
+                    mb.cfg_addr[k] = addr_text(*a);
                 // HAProxy's agent has its own counters: rise 1, fall 1
                 mb.rise[k] = k == K_AGENT ? 1 : c->rise;
                 mb.fall[k] = k == K_AGENT ? 1 : c->fall;

@@ -81,6 +81,10 @@ struct member {
     std::string be_name, srv_name;
     std::string addr_text[2];           // address:port probed, for the runtime API
     uint16_t port[2] = {0, 0};
+    // as configured ("port"/"addr", "agent-port"/"agent-addr"): 0 and "" when not set, which
+    // is what "show servers state" prints (srv_check_port/addr, srv_agent_port/addr)
+    uint16_t cfg_port[2] = {0, 0};
+    std::string cfg_addr[2];
 };
 
 // One probe: a target, what to send and expect, and when; shared by every member listed.

@@ -104,8 +104,8 @@ void publish(uint32_t m, int k)
     ci.failed = c.failed;
     ci.hanafail = c.hanafail;
     uint32_t po = sh_probe((uint32_t)mb.probe[k])->port_override.load();
-    ci.port = po ? po : mb.port[k];
-    ci.addr = mb.addr_text[k].c_str();
+    ci.port = po ? po : mb.cfg_port[k];
+    ci.addr = mb.cfg_addr[k].c_str();
     host->server_set_check(mb.srv, (uint32_t)k, &ci);
 }
 

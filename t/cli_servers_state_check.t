@@ -1,0 +1,54 @@
+#!/usr/bin/perl
+# SPDX-License-Identifier: MIT
+# "show servers state": the check and agent columns (srv_check_port, srv_check_addr,
+# srv_agent_addr, srv_agent_port) show what the configuration set ("port"/"addr",
+# "agent-port"/"agent-addr"), 0 and "-" when unset as HAProxy prints them, and
+# "set server ... check-port" changes srv_check_port.
+use warnings;
+use strict;
+use Test::More;
+use lib 't/lib';
+use Test::Portico qw/ port cli_send /;
+
+my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
+$t->origin_http(port(8081));
+$t->config(<<'EOF2')->run();
+%%GLOBAL%%
+    stats socket %%TESTDIR%%/cli.sock level admin
+defaults
+    mode http
+    %%TIMEOUTS%%
+backend be
+    server plain 127.0.0.1:%%PORT_8081%% check inter 10s
+    server withport 127.0.0.1:%%PORT_8081%% check port %%PORT_8081%% addr 127.0.0.1 inter 10s
+    server agent 127.0.0.1:%%PORT_8081%% agent-check agent-port %%PORT_8082%% agent-addr 127.0.0.1 agent-inter 10s
+    server agentport 127.0.0.1:%%PORT_8081%% agent-check port %%PORT_8082%% agent-inter 10s
+    server nocheck 127.0.0.1:%%PORT_8081%%
+frontend fe
+    bind 127.0.0.1:%%PORT_8080%%
+    default_backend be
+EOF2
+my $sock = $t->testdir . '/cli.sock';
+my ($p1, $p2) = (port(8081), port(8082));
+
+# The last four columns of a server's line.
+sub tail4 {
+    my ($name) = @_;
+    my $out = cli_send($sock, "show servers state be\n") // '';
+    for my $l (split /\n/, $out) {
+        my @f = split / /, $l;
+        return "@f[-4 .. -1]" if @f > 5 && $f[3] eq $name;
+    }
+    return "missing: $out";
+}
+
+# the workers publish the checks' state when they start
+for (1 .. 50) { last if tail4('agent') =~ / $p2$/; select(undef, undef, undef, 0.1) }
+is(tail4('plain'), '0 - - 0', 'check without port/addr: 0 -');
+# (HAProxy also shows "addr" and "port" in the agent columns of a server without agent)
+is(join(' ', (split / /, tail4('withport'))[0, 1]), "$p1 127.0.0.1", 'check port/addr as configured');
+is(tail4('agent'), "0 - 127.0.0.1 $p2", 'agent-addr and agent-port');
+is(join(' ', (split / /, tail4('agentport'))[2, 3]), "- $p2", "an agent without agent-port uses 'port'");
+is(tail4('nocheck'), '0 - - 0', 'no check');
+cli_send($sock, "set server be/plain check-port $p2\n");
+is(tail4('plain'), "$p2 - - 0", 'set server check-port');
