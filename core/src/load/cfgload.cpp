@@ -356,6 +356,13 @@ proxy* cfg_loader::new_proxy(const cfg::line& l, uint32_t cap, const std::string
             error_at(l.file, l.lineno, "defaults section '" + from + "' not found");
             return nullptr;
         }
+        if (cap == CAP_DEFAULTS && smp::defines_rules(*defs)) {
+            error_at(l.file, l.lineno,
+                     "a defaults section cannot inherit from a defaults section defining "
+                     "TCP/HTTP rules (defaults section '" + from + "' at " + defs->file + ":" +
+                         std::to_string(defs->line) + ")");
+            return nullptr;
+        }
     }
     auto p = std::make_unique<proxy>();
     if (defs) {

@@ -388,6 +388,9 @@ int chk_srv(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
     if (r.srv.empty() || (slash != std::string_view::npos && r.be.empty()))
         return arg_error(ctx, "invalid server reference '" + std::string(t) +
                                   "' (expects [<backend>/]<server>)");
+    if (r.be.empty() && ctx && ctx->section == PTC_SEC_DEFAULTS)
+        return arg_error(ctx, "backend name must be set in '" + std::string(t) +
+                                  "' (a defaults section has no servers of its own)");
     g_srv_refs.push_back(r);
     args[0].data = &g_srv_refs.back();
     return PTC_OK;

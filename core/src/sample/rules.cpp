@@ -138,6 +138,11 @@ int parse_rules(const ptc_kw_ctx* ctx)
     return PTC_OK;
 }
 
+bool defines_rules(const proxy& p)
+{
+    return p.smp && p.smp->has_rules;
+}
+
 bool inherit_rules(proxy& dst, proxy& defs, std::string& err)
 {
     if (!defs.smp || !defs.smp->has_rules)
@@ -147,6 +152,19 @@ bool inherit_rules(proxy& dst, proxy& defs, std::string& err)
     if (cap == (CAP_FE | CAP_BE) || (s.inherited_by && s.inherited_by != cap)) {
         err = "defaults section '" + defs.name + "' declares rules, so it cannot be used by "
               "both frontends and backends (nor by a listen section)";
+        return false;
+    }
+    auto at = [&] { return " (defaults section '" + defs.name + "' at " + defs.file + ":" +
+                           std::to_string(defs.line) + ")"; };
+    if (cap == CAP_BE && (!s.rules[PTC_RULES_TCP_REQ_CONN].empty() ||
+                          !s.rules[PTC_RULES_TCP_REQ_SESS].empty())) {
+        err = "a backend section cannot inherit from a defaults section defining "
+              "'tcp-request connection' or 'tcp-request session' rules" + at();
+        return false;
+    }
+    if (cap == CAP_FE && !s.rules[PTC_RULES_TCP_RES_CONTENT].empty()) {
+        err = "a frontend section cannot inherit from a defaults section defining "
+              "'tcp-response content' rules" + at();
         return false;
     }
     s.inherited_by = cap;

@@ -135,6 +135,8 @@ proxy* select_backend(ptc_stream* s, proxy* fe);
 // defaults' rules run before the proxy's own. False with err when HAProxy refuses it (a
 // defaults section with rules used by both frontends and backends, or by a listen).
 bool inherit_rules(proxy& dst, proxy& defs, std::string& err);
+// Whether the (defaults) proxy <p> declares TCP/HTTP rules of any kind.
+bool defines_rules(const proxy& p);
 
 // ---- per-stream data --------------------------------------------------------------------------
 
