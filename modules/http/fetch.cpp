@@ -197,6 +197,12 @@ void each_value(const head_index& idx, const char* base, std::string_view name, 
             continue;
         std::string_view v = value_of(idx, base, i);
         if (!split) {
+            // a value set by a rule may end in blanks the parser would have dropped:
+            // values are read without surrounding blanks, as HAProxy
+            while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+                v.remove_suffix(1);
+            while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+                v.remove_prefix(1);
             if (!fn(v))
                 return;
             continue;
