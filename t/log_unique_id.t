@@ -10,9 +10,9 @@ use IO::Socket::IP;
 use IO::Select;
 use Time::HiRes qw/ time /;
 use lib 't/lib';
-use Test::Portico qw/ http port /;
+use Test::Portico qw/ http http_parse port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(15);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(16);
 
 sub udp_listener {
     my $s = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => 0, Proto => 'udp');
@@ -90,6 +90,11 @@ frontend sep
     option log-separate-errors
     log-format "sep %ST"
     default_backend be
+frontend reqdata
+    bind 127.0.0.1:%%PORT_8088%%
+    unique-id-format TEST-%[req.hdr(in)]
+    http-response set-header out %[unique-id]
+    default_backend be
 frontend asaptcp
     mode tcp
     bind 127.0.0.1:%%PORT_8087%%
@@ -157,7 +162,13 @@ http("GET /err HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port => port(8
 ($l) = recv_lines($u, 1, 5);
 like($l // '', qr{^<131>.*sep 503$}, '503 at err') or diag($l);
 
-# 8. a bad unique-id-format is refused
+# 8. the id is made with the request's data, even when first used in a response rule
+my $r = http_parse(http("GET / HTTP/1.1\r\nHost: x\r\nin: 12345678\r\nConnection: close\r\n\r\n",
+    port => port(8088)));
+is($r && $r->{h}{out}, 'TEST-12345678', 'unique id of request data, read in http-response');
+recv_lines($u, 1, 2);
+
+# 9. a bad unique-id-format is refused
 my $c = Test::Portico->new();
 $c->config("global\ndefaults\n    mode http\nfrontend f\n    bind 127.0.0.1:18999\n    unique-id-format %[nosuchfetch]\n");
 my ($rc, $out) = $c->check_config();

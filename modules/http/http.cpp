@@ -790,13 +790,15 @@ bool monitor_request(ptc_stream* s, txn& t)
     return true;
 }
 
-// unique-id-header: the frontend's unique id goes to the server with the request.
+// The frontend's unique id (unique-id-format) is made once the request rules have run,
+// while the request's fetches still answer (as HAProxy: a %[unique-id] in a response rule
+// or the log sees the request's headers); unique-id-header sends it to the server.
 void add_unique_id(ptc_stream* s, txn& t)
 {
-    if (!t.fe_conf || !t.fe_conf->uid_hdr || !PTC_HOST_HAS(host, stream_unique_id))
+    if (!PTC_HOST_HAS(host, stream_unique_id))
         return;
     ptc_str id;
-    if (host->stream_unique_id(s, &id))
+    if (host->stream_unique_id(s, &id) && t.fe_conf && t.fe_conf->uid_hdr)
         head_add(s, REQ, t.idx, std::string_view(t.fe_conf->uid_hdr, t.fe_conf->uid_hdr_len),
                  std::string_view(id.ptr, id.len));
 }

@@ -341,9 +341,15 @@ int on_srv_connected(ptc_stream* s, void*, void*)
         if (sc->v2_opts & PPO_AUTHORITY)
             if (const pp::tlv* t = find_tlv(st, pp::PP2_TYPE_AUTHORITY, &v))
                 o.authority = std::string_view(reinterpret_cast<const char*>(v), t->len);
-        if (sc->v2_opts & PPO_UNIQUE_ID)
-            if (const pp::tlv* t = find_tlv(st, pp::PP2_TYPE_UNIQUE_ID, &v))
+        if (sc->v2_opts & PPO_UNIQUE_ID) {
+            // the stream's unique id (unique-id-format), as HAProxy; without one, the id a
+            // PROXY header brought in is passed on
+            ptc_str id{nullptr, 0};
+            if (PTC_HOST_HAS(host, stream_unique_id) && host->stream_unique_id(s, &id))
+                o.unique_id = std::string_view(id.ptr, id.len);
+            else if (const pp::tlv* t = find_tlv(st, pp::PP2_TYPE_UNIQUE_ID, &v))
                 o.unique_id = std::string_view(reinterpret_cast<const char*>(v), t->len);
+        }
         if (sc->v2_opts & (PPO_SSL | PPO_CERT_CN | PPO_SSL_CIPHER | PPO_CERT_SIG | PPO_CERT_KEY)) {
             // no TLS in portico yet: the client connection is never TLS, so the SSL TLV says
             // so (client 0, verify 0), as HAProxy does for a clear-text connection
