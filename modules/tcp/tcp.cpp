@@ -308,20 +308,23 @@ int f_ssl_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return 1;
 }
 
-int f_req_len(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+template <uint32_t DIR>
+int f_chan_len(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     ptc_str d;
-    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    uint32_t fl = host->chan_data(s, DIR, &d);
     out->type = PTC_SMP_SINT;
     out->flags = fl & PTC_CHAN_EOF ? 0 : PTC_SMPF_MAYCHANGE;
     out->u.sint = (int64_t)d.len;
     return 1;
 }
 
-int f_req_payload(ptc_stream* s, const ptc_arg* a, uint32_t, ptc_sample* out)
+// req.payload / res.payload: the bytes of the request / response channel's buffer
+template <uint32_t DIR>
+int f_chan_payload(ptc_stream* s, const ptc_arg* a, uint32_t, ptc_sample* out)
 {
     ptc_str d;
-    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    uint32_t fl = host->chan_data(s, DIR, &d);
     uint64_t off = (uint64_t)a[0].sint, len = (uint64_t)a[1].sint;
     if (!len) // 0: everything from off on
         len = d.len > off ? d.len - off : 0;
@@ -360,11 +363,15 @@ const ptc_fetch fetches[] = {
     {"req.ssl_ver", PTC_SMP_SINT, L4, 0, 0, f_ssl_ver, nullptr,
      "req.ssl_ver: TLS version of the request's ClientHello (major*65536+minor)"},
     {"req_ssl_ver", PTC_SMP_SINT, L4, 0, 0, f_ssl_ver, nullptr, "req_ssl_ver: req.ssl_ver"},
-    {"req.len", PTC_SMP_SINT, L4, 0, 0, f_req_len, nullptr,
+    {"req.len", PTC_SMP_SINT, L4, 0, 0, f_chan_len<PTC_DIR_REQ>, nullptr,
      "req.len: bytes in the request buffer"},
-    {"req_len", PTC_SMP_SINT, L4, 0, 0, f_req_len, nullptr, "req_len: req.len"},
-    {"req.payload", PTC_SMP_BIN, L4, 2, 2, f_req_payload, check_payload,
+    {"req_len", PTC_SMP_SINT, L4, 0, 0, f_chan_len<PTC_DIR_REQ>, nullptr, "req_len: req.len"},
+    {"req.payload", PTC_SMP_BIN, L4, 2, 2, f_chan_payload<PTC_DIR_REQ>, check_payload,
      "req.payload(<offset>,<length>): bytes of the request buffer (length 0: to the end)"},
+    {"res.len", PTC_SMP_SINT, L4, 0, 0, f_chan_len<PTC_DIR_RES>, nullptr,
+     "res.len: bytes in the response buffer"},
+    {"res.payload", PTC_SMP_BIN, L4, 2, 2, f_chan_payload<PTC_DIR_RES>, check_payload,
+     "res.payload(<offset>,<length>): bytes of the response buffer (length 0: to the end)"},
 };
 
 const ptc_proto protos[] = {
