@@ -270,9 +270,8 @@ BOOST_AUTO_TEST_CASE(internal_fetches)
 BOOST_AUTO_TEST_CASE(haproxy_names_not_supported_yet)
 {
     world w;
-    BOOST_TEST(perr(w, "str(a),protobuf(1)") ==
-               "converter 'protobuf' is not supported yet by portico");
-    BOOST_TEST(perr(w, "str(a),ungrpc(1)") == "converter 'ungrpc' is not supported yet by portico");
+    BOOST_TEST(perr(w, "str(a),51d.single(a)") ==
+               "converter '51d.single' is not supported yet by portico");
     BOOST_TEST(perr(w, "str(a),debug") == "converter 'debug' is not supported yet by portico");
     BOOST_TEST(perr(w, "distcc_body(1)") ==
                "fetch method 'distcc_body' is not supported yet by portico");

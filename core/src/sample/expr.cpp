@@ -630,8 +630,9 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
                        st.nargs, err))
             return nullptr;
         e->convs.push_back(st);
-        if (c->out_type != PTC_SMP_ANY)
-            e->out_type = c->out_type;
+        // a converter whose output type is only known at run time (json_query) makes the
+        // expression's so, as in HAProxy (an ACL on it then needs -m)
+        e->out_type = c->out_type;
     }
     if (used)
         *used = i;
