@@ -400,6 +400,9 @@ bool sample_cast(ptc_sample* smp, uint32_t to)
     case PTC_SMP_BIN:
     case PTC_SMP_METH:
         if (to == PTC_SMP_STR || (from == PTC_SMP_METH && to == PTC_SMP_BIN)) {
+            // as HAProxy's bin-to-string cast, a NUL byte ends the string
+            if (from == PTC_SMP_BIN && to == PTC_SMP_STR && smp->u.str.ptr)
+                smp->u.str.len = strnlen(smp->u.str.ptr, smp->u.str.len);
             smp->type = to;
             return true;
         }
@@ -410,8 +413,7 @@ bool sample_cast(ptc_sample* smp, uint32_t to)
 
 bool sample_to_str(ptc_sample* smp, ptc_str* out)
 {
-    if (smp->type != PTC_SMP_STR && smp->type != PTC_SMP_BIN && smp->type != PTC_SMP_METH &&
-        !sample_cast(smp, PTC_SMP_STR))
+    if (smp->type != PTC_SMP_STR && smp->type != PTC_SMP_METH && !sample_cast(smp, PTC_SMP_STR))
         return false;
     *out = smp->u.str;
     return true;
