@@ -7,7 +7,8 @@
 # spaces; set-var-fmt keeps spaces and writes samples verbatim up to a NUL byte; log-format
 # merges spaces, writes "-" for no or an empty sample, quotes with +Q (integers too) and
 # stops a sample at a NUL byte. Runs unchanged against HAProxy
-# (PORTICO_TEST_BINARY=/usr/sbin/haproxy).
+# (PORTICO_TEST_BINARY=/usr/sbin/haproxy). Also: req.fhdr finds a value set with a trailing
+# space without it, as req.hdr does (HAProxy's reg-tests/http-rules/http_after_response.vtc).
 use warnings;
 use strict;
 use Test::More;
@@ -18,7 +19,7 @@ use Time::HiRes qw/ time /;
 use lib 't/lib';
 use Test::Portico qw/ port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(9);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(10);
 
 my $u = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => 0, Proto => 'udp')
     or die "udp: $@";
@@ -36,8 +37,9 @@ frontend fe
     http-request set-var(txn.v) url_param(v),url_dec
     log-format "L  [%[var(txn.v)]] a %[var(txn.none)] b %{+Q}[var(txn.none)] %{+E}[var(txn.v)] %[str()] c  %[int(5),mul(2)] %{+Q}[int(3)] %[bin(410042)] %{+Q}[str()]"
     unique-id-format "U  %[req.hdr(x-none)]  %[var(txn.v)] %[str()]  x"
+    http-request set-header x-t "v: "
     http-request set-var-fmt(txn.x) "a  %[req.hdr(x-none)] b %{+Q}[req.hdr(x-none)] %[var(txn.v)] %[bin(410042)]|"
-    http-request return status 200 content-type text/plain hdr X-A "[%[var(txn.v)]]" hdr X-B "a %[req.hdr(x-none)]  b" hdr X-C "%{+Q}[var(txn.v)]|%{+Q}[req.hdr(x-none)]|%{+E}[var(txn.v)]" hdr X-U "%[unique-id]" lf-string "[%[var(txn.v)]] a %[req.hdr(x-none)] b %[bin(0102)] %[int(5),mul(2)] {%[var(txn.x)]}"
+    http-request return status 200 content-type text/plain hdr X-A "[%[var(txn.v)]]" hdr X-B "a %[req.hdr(x-none)]  b" hdr X-C "%{+Q}[var(txn.v)]|%{+Q}[req.hdr(x-none)]|%{+E}[var(txn.v)]" hdr X-U "%[unique-id]" hdr X-F "[%[req.fhdr(x-t)]] [%[req.hdr(x-t)]]" lf-string "[%[var(txn.v)]] a %[req.hdr(x-none)] b %[bin(0102)] %[int(5),mul(2)] {%[var(txn.x)]}"
 EOF2
 
 # the value: \\x01 q TAB DEL LF CR " \\ space z, then UTF-8 "e acute" and a lone 0xFF byte
@@ -63,7 +65,8 @@ is($h{'x-a'}, "[$v]", 'set header: control characters as %XX, others kept');
 is($h{'x-b'}, 'a   b', 'spaces around a missing sample are kept');
 is($h{'x-c'}, "$v||%01q\t%7F%0A%0D\\\"\\\\ z\xc3\xa9\xff", '+Q ignored, +E backslashes');
 is($h{'x-u'}, "U  $v  x", 'unique-id-format: runs of spaces merged, an empty sample still counts');
-is(scalar(() = $head =~ /\r\n/g) + 1, 8, 'no header line was injected');
+is($h{'x-f'}, '[v:] [v:]', 'a value set with a trailing space is found without it (fhdr too)');
+is(scalar(() = $head =~ /\r\n/g) + 1, 9, 'no header line was injected');
 my $x = "a   b \"\" \x01q\t\x7f\n\r\"\\ z\xc3\xa9\xff A|";
 (my $xe = $x) =~ s/([\x00-\x08\x0a-\x1f\x7f])/sprintf('%%%02X', ord($1))/ge;
 is($body, "[$v] a  b %01%02 10 {$xe}", 'lf-string body; set-var-fmt raw up to a NUL byte');

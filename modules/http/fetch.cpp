@@ -197,6 +197,12 @@ void each_value(const head_index& idx, const char* base, std::string_view name, 
             continue;
         std::string_view v = value_of(idx, base, i);
         if (!split) {
+            // a whole value without its surrounding blanks, as HAProxy finds it (a value
+            // set by a rule may end with a space: "set-header x 'a '" gives "a")
+            while (!v.empty() && (v.front() == ' ' || v.front() == '\t'))
+                v.remove_prefix(1);
+            while (!v.empty() && (v.back() == ' ' || v.back() == '\t'))
+                v.remove_suffix(1);
             if (!fn(v))
                 return;
             continue;
