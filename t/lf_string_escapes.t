@@ -8,7 +8,8 @@
 # merges spaces, writes "-" for no or an empty sample, quotes with +Q (integers too) and
 # stops a sample at a NUL byte. Runs unchanged against HAProxy
 # (PORTICO_TEST_BINARY=/usr/sbin/haproxy). Also: req.fhdr finds a value set with a trailing
-# space without it, as req.hdr does (HAProxy's reg-tests/http-rules/http_after_response.vtc).
+# space without it, as req.hdr does (HAProxy's reg-tests/http-rules/http_after_response.vtc),
+# and %r, %HM, %HP, %HV are known while the request is processed.
 use warnings;
 use strict;
 use Test::More;
@@ -19,7 +20,7 @@ use Time::HiRes qw/ time /;
 use lib 't/lib';
 use Test::Portico qw/ port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(10);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(11);
 
 my $u = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => 0, Proto => 'udp')
     or die "udp: $@";
@@ -39,7 +40,7 @@ frontend fe
     unique-id-format "U  %[req.hdr(x-none)]  %[var(txn.v)] %[str()]  x"
     http-request set-header x-t "v: "
     http-request set-var-fmt(txn.x) "a  %[req.hdr(x-none)] b %{+Q}[req.hdr(x-none)] %[var(txn.v)] %[bin(410042)]|"
-    http-request return status 200 content-type text/plain hdr X-A "[%[var(txn.v)]]" hdr X-B "a %[req.hdr(x-none)]  b" hdr X-C "%{+Q}[var(txn.v)]|%{+Q}[req.hdr(x-none)]|%{+E}[var(txn.v)]" hdr X-U "%[unique-id]" hdr X-F "[%[req.fhdr(x-t)]] [%[req.hdr(x-t)]]" lf-string "[%[var(txn.v)]] a %[req.hdr(x-none)] b %[bin(0102)] %[int(5),mul(2)] {%[var(txn.x)]}"
+    http-request return status 200 content-type text/plain hdr X-A "[%[var(txn.v)]]" hdr X-B "a %[req.hdr(x-none)]  b" hdr X-C "%{+Q}[var(txn.v)]|%{+Q}[req.hdr(x-none)]|%{+E}[var(txn.v)]" hdr X-U "%[unique-id]" hdr X-F "[%[req.fhdr(x-t)]] [%[req.hdr(x-t)]]" hdr X-R "%{+Q}r|%HM|%HP|%HV" lf-string "[%[var(txn.v)]] a %[req.hdr(x-none)] b %[bin(0102)] %[int(5),mul(2)] {%[var(txn.x)]}"
 EOF2
 
 # the value: \\x01 q TAB DEL LF CR " \\ space z, then UTF-8 "e acute" and a lone 0xFF byte
@@ -66,7 +67,9 @@ is($h{'x-b'}, 'a   b', 'spaces around a missing sample are kept');
 is($h{'x-c'}, "$v||%01q\t%7F%0A%0D\\\"\\\\ z\xc3\xa9\xff", '+Q ignored, +E backslashes');
 is($h{'x-u'}, "U  $v  x", 'unique-id-format: runs of spaces merged, an empty sample still counts');
 is($h{'x-f'}, '[v:] [v:]', 'a value set with a trailing space is found without it (fhdr too)');
-is(scalar(() = $head =~ /\r\n/g) + 1, 9, 'no header line was injected');
+is($h{'x-r'}, '"GET /x?v=%01q%09%7F%0A%0D%22%5C%20z%C3%A9%FF HTTP/1.1"|GET|/x|HTTP/1.1',
+   'the request line variables in a rule');
+is(scalar(() = $head =~ /\r\n/g) + 1, 10, 'no header line was injected');
 my $x = "a   b \"\" \x01q\t\x7f\n\r\"\\ z\xc3\xa9\xff A|";
 (my $xe = $x) =~ s/([\x00-\x08\x0a-\x1f\x7f])/sprintf('%%%02X', ord($1))/ge;
 is($body, "[$v] a  b %01%02 10 {$xe}", 'lf-string body; set-var-fmt raw up to a NUL byte');

@@ -207,6 +207,10 @@ enum class lf_mode : uint8_t { log, http_merge, http, plain };
 // is used to compile %[expr] sample expressions. <json> renders key/value JSON instead.
 const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, bool json,
                                  std::string& err, lf_mode mode = lf_mode::log);
+// For a rule's format (rendered while the request is processed): sets c.request_line from
+// the HTTP module's capture.req.* fetches when the format uses %r, %HM, %HU... and it is not
+// known yet.
+void logfmt_fill_reqline(const ptc_logfmt* lf, log_ctx& c);
 // Renders into buf (not NUL-terminated), truncating at cap. Returns the length.
 size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t cap);
 // True if the format uses a variable that needs the HTTP transaction.

@@ -16,6 +16,8 @@
 
 #include "log/log.hpp"
 #include "proxy/cfg_ctx.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
 #include "stream/stream-t.hpp"
 #include "stream/stream_host.hpp"
@@ -89,6 +91,9 @@ struct ptc_logfmt {
     bool json = false;
     bool http = false;
     portico::log::lf_mode mode = portico::log::lf_mode::log;
+    // a rule's format using %r, %HM, %HU...: the request line's parts, fetched while the
+    // request is processed (the transaction's log record is filled only at its end)
+    ptc_expr* reqline[3] = {nullptr, nullptr, nullptr};
 };
 
 namespace portico::log {
@@ -787,8 +792,49 @@ const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, 
         i = j;
     }
     flush_text();
+    if (mode == lf_mode::http || mode == lf_mode::plain) {
+        bool uses = false;
+        for (const node& n : lf->nodes)
+            uses |= n.type == node_type::var &&
+                    (n.var == v::r || n.var == v::HM || n.var == v::HP || n.var == v::HPO ||
+                     n.var == v::HQ || n.var == v::HU || n.var == v::HV);
+        static const char* const parts[3] = {"capture.req.method", "capture.req.uri",
+                                             "capture.req.ver"};
+        for (int k = 0; uses && k < 3; k++) {
+            std::string perr;
+            lf->reqline[k] = smp::expr_parse(nullptr, parts[k], nullptr, 0, 0, perr);
+        }
+    }
     g_formats.push_back(std::move(lf));
     return g_formats.back().get();
+}
+
+void logfmt_fill_reqline(const ptc_logfmt* lf, log_ctx& c)
+{
+    if (!lf || !lf->reqline[0] || !lf->reqline[1] || !lf->reqline[2] || c.request_line.len ||
+        !c.s)
+        return;
+    static char* buf;
+    static size_t cap;
+    if (!buf) {
+        cap = g_config ? g_config->global.bufsize : 16384;
+        buf = new char[cap];
+    }
+    size_t len = 0;
+    for (int k = 0; k < 3; k++) {
+        ptc_sample smp{};
+        ptc_str t{nullptr, 0};
+        if (!smp::expr_eval(reinterpret_cast<ptc_stream*>(c.s), lf->reqline[k], &smp) ||
+            !smp::sample_to_str(&smp, &t))
+            return;
+        if (len + t.len + 1 > cap)
+            return;
+        if (k)
+            buf[len++] = ' ';
+        std::memcpy(buf + len, t.ptr, t.len);
+        len += t.len;
+    }
+    c.request_line = ptc_str{buf, len};
 }
 
 bool logfmt_is_http(const ptc_logfmt* lf) { return lf && lf->http; }
