@@ -2,7 +2,7 @@
 # The sample engine allocates nothing per request: ACLs (beg -i, reg, ip, anonymous,
 # predefined), set-var into txn/sess variables (short and long values), converters
 # writing to the scratch buffers (hashes, digests, hmac, url_enc, base64url, be2hex/be2dec,
-# dates, strcmp, uuid...), and a dynamic use_backend through a map, over 2000
+# dates, strcmp, uuid, protobuf/ungrpc, fix_*, mqtt_*...), and a dynamic use_backend through a map, over 2000
 # keep-alive requests counted by the LD_PRELOAD shim of t/perf_noalloc.t.
 use warnings;
 use strict;
@@ -40,6 +40,11 @@ frontend fe
     http-request set-var(txn.a) path,add_item(;,txn.host,x),language(en;fr,d)
     http-request set-var(txn.u) uuid,secure_memcmp(txn.host),iif(y,n),djb2(1),sdbm,wt6,crc32c,xxh32
     http-request set-var(txn.j) str({\\\"a\\\":{\\\"b\\\":\\\"xy\\\"}}),json_query('$.a.b'),xxh3(5)
+    http-request set-var(txn.pb) bin(1a080805120412023839),protobuf(3.2.2),ungrpc(1),protobuf(1,int32)
+    http-request set-var(txn.pb2) bin(00000000041a026f6b),ungrpc(3)
+    http-request set-var(txn.fix) str(8=FIX.4.4),fix_tag_value(BeginString),fix_is_valid
+    http-request set-var(txn.mq) bin(20020100),mqtt_field_value(connack,flags),mqtt_is_valid
+    http-request set-var(txn.mq2) bin(20020100),mqtt_field_value(connack,protocol_version)
     http-request set-src-port int(1234)
     http-request set-dst req.hdr(host),ipmask(24) if FALSE
     http-request set-priority-class int(1)

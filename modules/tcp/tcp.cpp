@@ -308,20 +308,23 @@ int f_ssl_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return 1;
 }
 
-int f_req_len(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+template <uint32_t DIR>
+int f_chan_len(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     ptc_str d;
-    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    uint32_t fl = host->chan_data(s, DIR, &d);
     out->type = PTC_SMP_SINT;
     out->flags = fl & PTC_CHAN_EOF ? 0 : PTC_SMPF_MAYCHANGE;
     out->u.sint = (int64_t)d.len;
     return 1;
 }
 
-int f_req_payload(ptc_stream* s, const ptc_arg* a, uint32_t, ptc_sample* out)
+// req.payload / res.payload: the bytes of the request / response channel's buffer
+template <uint32_t DIR>
+int f_chan_payload(ptc_stream* s, const ptc_arg* a, uint32_t, ptc_sample* out)
 {
     ptc_str d;
-    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    uint32_t fl = host->chan_data(s, DIR, &d);
     uint64_t off = (uint64_t)a[0].sint, len = (uint64_t)a[1].sint;
     if (!len) // 0: everything from off on
         len = d.len > off ? d.len - off : 0;
@@ -346,6 +349,73 @@ int check_payload(const ptc_kw_ctx* c, ptc_arg* a, uint32_t n)
     return PTC_OK;
 }
 
+// req.payload_lv / res.payload_lv(<offset1>,<length>[,<offset2>]): a block whose length is
+// the <length>-byte big-endian integer at <offset1>; the block follows it, or starts at
+// <offset2> (written with a sign: relative to the end of the length field). As HAProxy, an
+// absolute <offset2> is kept as written and read as "odd: relative, value/2" too.
+int check_payload_lv(const ptc_kw_ctx* c, ptc_arg* a, uint32_t n)
+{
+    for (uint32_t i = 0; i < 2; i++) {
+        char* end = nullptr;
+        long long v = strtoll(a[i].str.ptr, &end, 10);
+        if (!a[i].str.len || *end)
+            return host->cfg_errorf(c, "failed to parse '%s' as type 'integer' at position %u",
+                                    a[i].str.ptr, i + 1);
+        a[i].sint = v;
+    }
+    if (a[0].sint < 0)
+        return host->cfg_errorf(c, "payload offset1 must be positive");
+    if (!a[1].sint)
+        return host->cfg_errorf(c, "payload length must be > 0");
+    a[0].data = nullptr; // no <offset2>
+    if (n >= 3 && a[2].str.len) {
+        const char* p = a[2].str.ptr;
+        bool relative = *p == '+' || *p == '-';
+        char* end = nullptr;
+        long long v = strtoll(p, &end, 10);
+        if (*end)
+            return host->cfg_errorf(c, "payload offset2 is not a number");
+        if (a[0].sint + a[1].sint + v < 0)
+            return host->cfg_errorf(c, "payload offset2 too negative");
+        a[2].sint = relative ? (int64_t)((uint64_t)v << 1) + 1 : v;
+        a[0].data = &a[2];
+    }
+    return PTC_OK;
+}
+
+template <uint32_t DIR>
+int f_chan_payload_lv(ptc_stream* s, const ptc_arg* a, uint32_t, ptc_sample* out)
+{
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, DIR, &d);
+    uint32_t more = fl & PTC_CHAN_EOF ? 0 : PTC_SMPF_MAYCHANGE;
+    uint32_t len_off = (uint32_t)a[0].sint, len_size = (uint32_t)a[1].sint;
+    if ((uint64_t)len_off + len_size > d.len)
+        return no_sample(out, more);
+    uint32_t size = 0;
+    for (uint32_t i = 0; i < len_size; i++)
+        size = (size << 8) + (uint8_t)d.ptr[len_off + i];
+    uint32_t off = len_off + len_size;
+    if (a[0].data) {
+        int64_t o2 = a[2].sint;
+        if (o2 & 1)
+            off += (uint32_t)(o2 >> 1);
+        else
+            off = (uint32_t)(o2 >> 1);
+    }
+    uint64_t max = host->global_setting("tune.bufsize");
+    if (!max)
+        max = 16384;
+    if (!size || size > max || (uint64_t)(uint32_t)(off + size) > max)
+        return no_sample(out, 0); // will never match
+    if ((uint64_t)(uint32_t)(off + size) > d.len)
+        return no_sample(out, more);
+    out->type = PTC_SMP_BIN;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{d.ptr + off, size};
+    return 1;
+}
+
 constexpr uint32_t L4 = PTC_USE_L4;
 const ptc_fetch fetches[] = {
     {"req.ssl_hello_type", PTC_SMP_SINT, L4, 0, 0, f_ssl_hello_type, nullptr,
@@ -360,11 +430,19 @@ const ptc_fetch fetches[] = {
     {"req.ssl_ver", PTC_SMP_SINT, L4, 0, 0, f_ssl_ver, nullptr,
      "req.ssl_ver: TLS version of the request's ClientHello (major*65536+minor)"},
     {"req_ssl_ver", PTC_SMP_SINT, L4, 0, 0, f_ssl_ver, nullptr, "req_ssl_ver: req.ssl_ver"},
-    {"req.len", PTC_SMP_SINT, L4, 0, 0, f_req_len, nullptr,
+    {"req.len", PTC_SMP_SINT, L4, 0, 0, f_chan_len<PTC_DIR_REQ>, nullptr,
      "req.len: bytes in the request buffer"},
-    {"req_len", PTC_SMP_SINT, L4, 0, 0, f_req_len, nullptr, "req_len: req.len"},
-    {"req.payload", PTC_SMP_BIN, L4, 2, 2, f_req_payload, check_payload,
+    {"req_len", PTC_SMP_SINT, L4, 0, 0, f_chan_len<PTC_DIR_REQ>, nullptr, "req_len: req.len"},
+    {"req.payload", PTC_SMP_BIN, L4, 2, 2, f_chan_payload<PTC_DIR_REQ>, check_payload,
      "req.payload(<offset>,<length>): bytes of the request buffer (length 0: to the end)"},
+    {"req.payload_lv", PTC_SMP_BIN, L4, 2, 3, f_chan_payload_lv<PTC_DIR_REQ>, check_payload_lv,
+     "req.payload_lv(<offset1>,<length>[,<offset2>]): a length-prefixed block of the request buffer"},
+    {"res.payload_lv", PTC_SMP_BIN, L4, 2, 3, f_chan_payload_lv<PTC_DIR_RES>, check_payload_lv,
+     "res.payload_lv(<offset1>,<length>[,<offset2>]): a length-prefixed block of the response buffer"},
+    {"res.len", PTC_SMP_SINT, L4, 0, 0, f_chan_len<PTC_DIR_RES>, nullptr,
+     "res.len: bytes in the response buffer"},
+    {"res.payload", PTC_SMP_BIN, L4, 2, 2, f_chan_payload<PTC_DIR_RES>, check_payload,
+     "res.payload(<offset>,<length>): bytes of the response buffer (length 0: to the end)"},
 };
 
 const ptc_proto protos[] = {

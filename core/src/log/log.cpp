@@ -1004,6 +1004,7 @@ size_t host_logfmt_eval(ptc_stream* ps, const ptc_logfmt* lf, char* buf, size_t 
     t.term[0] = t.term[1] = '-';
     log::fill_ctx(s, &t, c, us / 1000);
     c.expr_none_empty = true;
+    log::logfmt_fill_reqline(lf, c);
     return log::logfmt_render(lf, c, buf, cap);
 }
 

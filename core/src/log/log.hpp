@@ -197,10 +197,25 @@ extern const uint32_t k_cap_fetch_count;
 // Lays out the capture blocks of <pl> (after parsing).
 void cap_layout(proxy_log& pl);
 
+// Where a log-format string is used, as HAProxy 2.6 tells them apart:
+//  - log: log-format, log-format-sd, error-log-format: runs of spaces are one separator,
+//    a %[expr] without a sample (or an empty one) writes "-" ("" with +Q);
+//  - http_merge: unique-id-format: spaces merged, samples HTTP-encoded (below);
+//  - http: HTTP actions (set-header, return, redirect, set-map...): spaces kept, a sample's
+//    control characters (0x00-0x08, 0x0a-0x1f, 0x7f) written %XX, no quotes, nothing for
+//    no sample;
+//  - plain: set-var-fmt, dynamic use_backend/use-server: spaces kept, samples verbatim up
+//    to a NUL byte, nothing for no sample ("" with +Q).
+enum class lf_mode : uint8_t { log, http_merge, http, plain };
+
 // Compiles a log-format string. On error returns nullptr with <err> set. <ctx> (may be null)
 // is used to compile %[expr] sample expressions. <json> renders key/value JSON instead.
 const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, bool json,
-                                 std::string& err);
+                                 std::string& err, lf_mode mode = lf_mode::log);
+// For a rule's format (rendered while the request is processed): sets c.request_line from
+// the HTTP module's capture.req.* fetches when the format uses %r, %HM, %HU... and it is not
+// known yet.
+void logfmt_fill_reqline(const ptc_logfmt* lf, log_ctx& c);
 // Renders into buf (not NUL-terminated), truncating at cap. Returns the length.
 size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t cap);
 // True if the format uses a variable that needs the HTTP transaction.

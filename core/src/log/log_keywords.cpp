@@ -255,7 +255,7 @@ int parse_unique_id_format(const ptc_kw_ctx* c)
         return PTC_OK;
     }
     std::string e;
-    const ptc_logfmt* lf = logfmt_compile(c, fmt, false, e);
+    const ptc_logfmt* lf = logfmt_compile(c, fmt, false, e, lf_mode::http_merge);
     if (!lf)
         return e == "-" ? PTC_ERROR : err(c, "'unique-id-format': " + e);
     pl.uid_fmt = lf;

@@ -16,6 +16,8 @@
 
 #include "log/log.hpp"
 #include "proxy/cfg_ctx.hpp"
+#include "proxy/proxy.hpp"
+#include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
 #include "stream/stream-t.hpp"
 #include "stream/stream_host.hpp"
@@ -88,6 +90,10 @@ struct ptc_logfmt {
     std::vector<portico::log::node> nodes;
     bool json = false;
     bool http = false;
+    portico::log::lf_mode mode = portico::log::lf_mode::log;
+    // a rule's format using %r, %HM, %HU...: the request line's parts, fetched while the
+    // request is processed (the transaction's log record is filled only at its end)
+    ptc_expr* reqline[3] = {nullptr, nullptr, nullptr};
 };
 
 namespace portico::log {
@@ -552,16 +558,61 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
 
 bool var_empty(v id) { return id == v::hr || id == v::hrl || id == v::hs || id == v::hsl; }
 
-void render_expr(out& o, const node& n, const log_ctx& c, bool json)
+// A sample written outside JSON, as HAProxy 2.6's log-format does it: cast to a string,
+// then per the format's use (see lf_mode).
+void put_sample_str(out& o, const ptc_str* t, uint8_t flags, lf_mode mode)
+{
+    if (mode == lf_mode::http || mode == lf_mode::http_merge) {
+        // HAProxy's HTTP encoding: no quotes; +E also escapes '"', '\' and ']'
+        for (size_t i = 0; t && i < t->len; i++) {
+            unsigned char ch = (unsigned char)t->ptr[i];
+            if (ch < 0x20 && ch != '\t') {
+                o.put('%');
+                o.put(k_hex[ch >> 4]);
+                o.put(k_hex[ch & 15]);
+            } else if (ch == 0x7f) {
+                o.put("%7F", 3);
+            } else if ((flags & F_E) && (ch == '"' || ch == '\\' || ch == ']')) {
+                o.put('\\');
+                o.put((char)ch);
+            } else {
+                o.put((char)ch);
+            }
+        }
+        return;
+    }
+    // log and plain: the bytes up to a NUL one
+    size_t n = t ? strnlen(t->ptr, t->len) : 0;
+    if (n) {
+        put_str(o, t->ptr, n, flags & (F_Q | F_E), false, false);
+        return;
+    }
+    if (flags & F_Q)
+        o.put("\"\"", 2);
+    else if (mode == lf_mode::log)
+        o.put('-');
+}
+
+void render_expr(out& o, const node& n, const log_ctx& c, bool json, lf_mode mode)
 {
     ptc_sample smp{};
     if (!c.s || !n.expr || !smp::expr_eval(reinterpret_cast<ptc_stream*>(c.s), n.expr, &smp)) {
-        if (c.expr_none_empty && !json) {
-            if (n.flags & F_Q)
-                o.put("\"\"", 2);
+        if (json) {
+            put_none(o, n.flags, json);
             return;
         }
-        put_none(o, n.flags, json);
+        // host_logfmt_eval (rules) on a log-mode format: nothing for no sample
+        put_sample_str(o, nullptr, n.flags,
+                       c.expr_none_empty && mode == lf_mode::log ? lf_mode::plain : mode);
+        return;
+    }
+    if (!json) {
+        ptc_str t{nullptr, 0};
+        if (!smp::sample_to_str(&smp, &t) || !t.ptr)
+            t = ptc_str{nullptr, 0};
+        put_sample_str(o, t.ptr ? &t : nullptr, n.flags,
+                       c.expr_none_empty && mode == lf_mode::log && !t.len ? lf_mode::plain
+                                                                          : mode);
         return;
     }
     switch (smp.type) {
@@ -586,7 +637,7 @@ void render_expr(out& o, const node& n, const log_ctx& c, bool json)
             put_none(o, n.flags, json);
             return;
         }
-        put_str(o, t.ptr, t.len, n.flags, false, json); // samples: verbatim, as HAProxy
+        put_str(o, t.ptr, t.len, n.flags, false, json);
         return;
     }
     }
@@ -620,10 +671,12 @@ bool parse_flags(const std::string& s, uint8_t& flags, std::string& err)
 } // namespace
 
 const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, bool json,
-                                 std::string& err)
+                                 std::string& err, lf_mode mode)
 {
     auto lf = std::make_unique<ptc_logfmt>();
     lf->json = json;
+    lf->mode = mode;
+    bool merge = json || mode == lf_mode::log || mode == lf_mode::http_merge;
     uint8_t deflt = 0; // flags of %o
     std::string text;
     auto flush_text = [&]() {
@@ -638,7 +691,7 @@ const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, 
     size_t i = 0;
     while (i < fmt.size()) {
         char ch = fmt[i];
-        if (ch == ' ') {
+        if (ch == ' ' && merge) {
             flush_text();
             if (lf->nodes.empty() || lf->nodes.back().type != node_type::sep) {
                 node n;
@@ -739,8 +792,49 @@ const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, 
         i = j;
     }
     flush_text();
+    if (mode == lf_mode::http || mode == lf_mode::plain) {
+        bool uses = false;
+        for (const node& n : lf->nodes)
+            uses |= n.type == node_type::var &&
+                    (n.var == v::r || n.var == v::HM || n.var == v::HP || n.var == v::HPO ||
+                     n.var == v::HQ || n.var == v::HU || n.var == v::HV);
+        static const char* const parts[3] = {"capture.req.method", "capture.req.uri",
+                                             "capture.req.ver"};
+        for (int k = 0; uses && k < 3; k++) {
+            std::string perr;
+            lf->reqline[k] = smp::expr_parse(nullptr, parts[k], nullptr, 0, 0, perr);
+        }
+    }
     g_formats.push_back(std::move(lf));
     return g_formats.back().get();
+}
+
+void logfmt_fill_reqline(const ptc_logfmt* lf, log_ctx& c)
+{
+    if (!lf || !lf->reqline[0] || !lf->reqline[1] || !lf->reqline[2] || c.request_line.len ||
+        !c.s)
+        return;
+    static char* buf;
+    static size_t cap;
+    if (!buf) {
+        cap = g_config ? g_config->global.bufsize : 16384;
+        buf = new char[cap];
+    }
+    size_t len = 0;
+    for (int k = 0; k < 3; k++) {
+        ptc_sample smp{};
+        ptc_str t{nullptr, 0};
+        if (!smp::expr_eval(reinterpret_cast<ptc_stream*>(c.s), lf->reqline[k], &smp) ||
+            !smp::sample_to_str(&smp, &t))
+            return;
+        if (len + t.len + 1 > cap)
+            return;
+        if (k)
+            buf[len++] = ' ';
+        std::memcpy(buf + len, t.ptr, t.len);
+        len += t.len;
+    }
+    c.request_line = ptc_str{buf, len};
 }
 
 bool logfmt_is_http(const ptc_logfmt* lf) { return lf && lf->http; }
@@ -767,7 +861,7 @@ size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t c
             if (n.type == node_type::var)
                 render_var(o, n, c, true);
             else
-                render_expr(o, n, c, true);
+                render_expr(o, n, c, true, lf->mode);
         }
         o.put('}');
         return o.size();
@@ -789,7 +883,8 @@ size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t c
             render_var(o, n, c, false);
             break;
         case node_type::expr:
-            render_expr(o, n, c, false);
+            render_expr(o, n, c, false, lf->mode);
+            last_space = false; // as HAProxy, even when it wrote nothing
             break;
         }
         if (o.len != before)
@@ -815,11 +910,33 @@ namespace portico {
 
 // ---- host table entry points -------------------------------------------------------------
 
+namespace {
+ptc_logfmt* compile_reported(const ptc_kw_ctx* ctx, ptc_str fmt, log::lf_mode mode)
+{
+    std::string err;
+    const ptc_logfmt* lf = log::logfmt_compile(ctx, std::string(fmt.ptr ? fmt.ptr : "", fmt.len),
+                                               false, err, mode);
+    if (!lf) {
+        if (err != "-" && g_cfg_ctx && ctx)
+            g_cfg_ctx->error_at(ctx->file, (int)ctx->line, err);
+        return nullptr;
+    }
+    return const_cast<ptc_logfmt*>(lf);
+}
+} // namespace
+
+// set-var-fmt: HAProxy's plain formats (spaces kept, samples verbatim)
+ptc_logfmt* host_logfmt_compile_plain(const ptc_kw_ctx* ctx, ptc_str fmt)
+{
+    return compile_reported(ctx, fmt, log::lf_mode::plain);
+}
+
 ptc_logfmt* host_logfmt_compile(const ptc_kw_ctx* ctx, ptc_str fmt)
 {
     std::string err;
-    const ptc_logfmt* lf =
-        log::logfmt_compile(ctx, std::string(fmt.ptr ? fmt.ptr : "", fmt.len), false, err);
+    // the formats of modules' rules (set-header, return, redirect...): HAProxy's HTTP ones
+    const ptc_logfmt* lf = log::logfmt_compile(ctx, std::string(fmt.ptr ? fmt.ptr : "", fmt.len),
+                                               false, err, log::lf_mode::http);
     if (!lf) {
         if (err != "-" && g_cfg_ctx && ctx)
             g_cfg_ctx->error_at(ctx->file, (int)ctx->line, err);

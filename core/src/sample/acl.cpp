@@ -231,10 +231,12 @@ acl_expr* acl_expr_parse(const ptc_kw_ctx* ctx, const std::vector<std::string>& 
         }
         return x.release();
     }
-    if (!have_m && x->expr->out_type == PTC_SMP_ANY) {
-        // var(), json_query...: the type is only known at run time (HAProxy refuses too)
+    if (!have_m && (x->expr->out_type == PTC_SMP_ANY || x->expr->out_type == PTC_SMP_BIN)) {
+        // var(), json_query...: the type is only known at run time; req.payload, bin(),
+        // sha1...: binary, which has no default method (HAProxy refuses both, naming the
+        // fetch)
         err = "matching method must be specified first (using '-m') when using a sample "
-              "fetch of this type ('" + x->kw + "')";
+              "fetch of this type ('" + std::string(fetch_name(crit)) + "')";
         return nullptr;
     }
     if (!have_m) {

@@ -400,6 +400,9 @@ bool sample_cast(ptc_sample* smp, uint32_t to)
     case PTC_SMP_BIN:
     case PTC_SMP_METH:
         if (to == PTC_SMP_STR || (from == PTC_SMP_METH && to == PTC_SMP_BIN)) {
+            // as HAProxy's bin-to-string cast, a NUL byte ends the string
+            if (from == PTC_SMP_BIN && to == PTC_SMP_STR && smp->u.str.ptr)
+                smp->u.str.len = strnlen(smp->u.str.ptr, smp->u.str.len);
             smp->type = to;
             return true;
         }
@@ -410,8 +413,7 @@ bool sample_cast(ptc_sample* smp, uint32_t to)
 
 bool sample_to_str(ptc_sample* smp, ptc_str* out)
 {
-    if (smp->type != PTC_SMP_STR && smp->type != PTC_SMP_BIN && smp->type != PTC_SMP_METH &&
-        !sample_cast(smp, PTC_SMP_STR))
+    if (smp->type != PTC_SMP_STR && smp->type != PTC_SMP_METH && !sample_cast(smp, PTC_SMP_STR))
         return false;
     *out = smp->u.str;
     return true;
@@ -630,8 +632,9 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
                        st.nargs, err))
             return nullptr;
         e->convs.push_back(st);
-        if (c->out_type != PTC_SMP_ANY)
-            e->out_type = c->out_type;
+        // a converter whose output type is only known at run time (json_query) makes the
+        // expression's so, as in HAProxy (an ACL on it then needs -m)
+        e->out_type = c->out_type;
     }
     if (used)
         *used = i;

@@ -671,9 +671,9 @@ const pattern* pattern_match(const pattern_list& l, ptc_sample* smp)
     default:
         break;
     }
-    if (smp->type != PTC_SMP_STR && smp->type != PTC_SMP_BIN && smp->type != PTC_SMP_METH &&
-        !sample_cast(smp, PTC_SMP_STR))
-        return nullptr;
+    if (smp->type != PTC_SMP_STR && smp->type != PTC_SMP_METH &&
+        (smp->type != PTC_SMP_BIN || !l.bin) && !sample_cast(smp, PTC_SMP_STR))
+        return nullptr; // (a binary sample matched as a string stops at a NUL byte, as HAProxy)
     const char* s = smp->u.str.ptr;
     size_t n = smp->u.str.len;
     bool ic = l.icase;

@@ -12,6 +12,7 @@
 #include "module/module.hpp"
 #include "sample/sample.hpp"
 #include "sample/sample_host.hpp"
+#include "sample/wire.hpp"
 #include "util/diag.hpp"
 
 namespace portico {
@@ -149,6 +150,10 @@ registry::registry()
     for (uint32_t i = 0; i < k_ext_conv_count; i++) {
         convs.push_back(conv_entry{k_ext_convs[i], nullptr, nullptr, nullptr});
         conv_by_name[k_ext_convs[i].name] = &convs.back();
+    }
+    for (uint32_t i = 0; i < k_wire_conv_count; i++) {
+        convs.push_back(conv_entry{k_wire_convs[i], nullptr, nullptr, nullptr});
+        conv_by_name[k_wire_convs[i].name] = &convs.back();
     }
     for (uint32_t i = 0; i < k_core_action_count; i++)
         add_action(action_entry{k_core_actions[i], nullptr, nullptr, nullptr,

@@ -409,7 +409,7 @@ int act_setvar_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void
     std::string err;
     std::string text = word(ctx, first);
     if (fmt) {
-        st.fmt = host_logfmt_compile(ctx, ptc_str{ctx->args[first].ptr, ctx->args[first].len});
+        st.fmt = host_logfmt_compile_plain(ctx, ptc_str{ctx->args[first].ptr, ctx->args[first].len});
         if (!st.fmt)
             return PTC_ERROR;
         size_t cap = g_config ? g_config->global.bufsize : 16384;

@@ -19,6 +19,8 @@ int host_action_exec(ptc_stream* s, const ptc_act_rule* r);
 // The process lifecycle sets it (core/src/proc/stop_hook.cpp).
 extern void (*g_rules_after_res_pre)(ptc_stream* s);
 ptc_logfmt* host_logfmt_compile(const ptc_kw_ctx* ctx, ptc_str fmt);
+// The same for set-var-fmt: spaces kept, samples verbatim (HAProxy's plain log-formats).
+ptc_logfmt* host_logfmt_compile_plain(const ptc_kw_ctx* ctx, ptc_str fmt);
 size_t host_logfmt_eval(ptc_stream* s, const ptc_logfmt* lf, char* buf, size_t cap);
 ptc_expr* host_expr_compile(const ptc_kw_ctx* ctx, ptc_str expr);
 int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out);
