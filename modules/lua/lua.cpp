@@ -16,6 +16,7 @@
 #include "lua_int.hpp"
 
 #include <arpa/inet.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <new>
 #include <string.h>
@@ -1475,6 +1476,9 @@ struct lsock {
     bool failed = false;
     bool closed = false;
     int err = 0;
+    std::string rbuf; // bytes received and taken from the connection, not yet returned
+    size_t roff = 0;  // rbuf's first byte not yet returned
+    size_t soff = 0;  // bytes of the current send() queued so far
 };
 
 std::vector<lsock*> g_socks; // live sockets (few per worker)
@@ -1572,6 +1576,60 @@ int sock_connect_k(lua_State* l, int, lua_KContext dl)
     return sock_wait(l, k, sock_connect_k, dl);
 }
 
+// An address in HAProxy's format for a connection: "ip:port", "[ipv6]:port", "ipv4@",
+// "ipv6@" prefixes, or a unix socket ("unix@path", or a path starting with '/'); <port>
+// (nonzero) replaces the port of the string. Returns an error text, or nullptr.
+const char* parse_connect_addr(std::string host, lua_Integer port, sockaddr_storage* ss,
+                               socklen_t* len)
+{
+    *ss = sockaddr_storage{};
+    if (host.rfind("unix@", 0) == 0 || (!host.empty() && host[0] == '/')) {
+        if (host[0] != '/')
+            host = host.substr(5);
+        auto* un = (sockaddr_un*)ss;
+        if (host.empty() || host.size() >= sizeof(un->sun_path))
+            return "invalid unix socket path";
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, host.data(), host.size());
+        *len = (socklen_t)(offsetof(sockaddr_un, sun_path) + host.size() + 1);
+        return nullptr;
+    }
+    int fam = 0;
+    if (host.rfind("ipv4@", 0) == 0) {
+        fam = AF_INET;
+        host = host.substr(5);
+    } else if (host.rfind("ipv6@", 0) == 0) {
+        fam = AF_INET6;
+        host = host.substr(5);
+    }
+    size_t c = host.rfind(':');
+    bool bracket_end = !host.empty() && host.back() == ']';
+    // "ip:port" in the string (an IPv6 address alone has colons: bracketed, or no port)
+    if (c != std::string::npos && !bracket_end &&
+        (host.find(':') == c || (host.front() == '[' && c > 0 && host[c - 1] == ']'))) {
+        if (!port)
+            port = strtol(host.c_str() + c + 1, nullptr, 10);
+        host.resize(c);
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (port <= 0 || port > 65535)
+        return "no port";
+    if (fam != AF_INET6 && inet_pton(AF_INET, host.c_str(), &((sockaddr_in*)ss)->sin_addr) == 1) {
+        ((sockaddr_in*)ss)->sin_family = AF_INET;
+        ((sockaddr_in*)ss)->sin_port = htons((uint16_t)port);
+        *len = sizeof(sockaddr_in);
+        return nullptr;
+    }
+    if (fam != AF_INET && inet_pton(AF_INET6, host.c_str(), &((sockaddr_in6*)ss)->sin6_addr) == 1) {
+        ((sockaddr_in6*)ss)->sin6_family = AF_INET6;
+        ((sockaddr_in6*)ss)->sin6_port = htons((uint16_t)port);
+        *len = sizeof(sockaddr_in6);
+        return nullptr;
+    }
+    return "an IP address is expected (no DNS resolution)";
+}
+
 int l_sock_connect(lua_State* l)
 {
     lsock* k = check_sock(l);
@@ -1579,29 +1637,13 @@ int l_sock_connect(lua_State* l)
     lua_Integer port = luaL_optinteger(l, 3, 0);
     if (k->c)
         return luaL_error(l, "Socket:connect(): already connected");
-    // "ip:port" in the first argument, as HAProxy accepts
-    if (!port) {
-        size_t c = host.rfind(':');
-        if (c == std::string::npos)
-            return luaL_error(l, "Socket:connect(): no port");
-        port = strtol(host.c_str() + c + 1, nullptr, 10);
-        host.resize(c);
-    }
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
     struct sockaddr_storage ss{};
-    socklen_t len;
-    if (inet_pton(AF_INET, host.c_str(), &((sockaddr_in*)&ss)->sin_addr) == 1) {
-        ((sockaddr_in*)&ss)->sin_family = AF_INET;
-        ((sockaddr_in*)&ss)->sin_port = htons((uint16_t)port);
-        len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(), &((sockaddr_in6*)&ss)->sin6_addr) == 1) {
-        ((sockaddr_in6*)&ss)->sin6_family = AF_INET6;
-        ((sockaddr_in6*)&ss)->sin6_port = htons((uint16_t)port);
-        len = sizeof(sockaddr_in6);
-    } else {
+    socklen_t len = 0;
+    if (const char* e = parse_connect_addr(host, port, &ss, &len)) {
+        if (!strcmp(e, "no port"))
+            return luaL_error(l, "Socket:connect(): no port");
         lua_pushnil(l);
-        lua_pushliteral(l, "Socket:connect(): an IP address is expected (no DNS resolution)");
+        lua_pushfstring(l, "Socket:connect(): %s", e);
         return 2;
     }
     k->c = H->conn_new(SELF, (sockaddr*)&ss, len, nullptr, 0, sock_cb, k);
@@ -1613,31 +1655,80 @@ int l_sock_connect(lua_State* l)
     return sock_connect_k(l, 0, (lua_KContext)sock_deadline(k));
 }
 
-int l_sock_send(lua_State* l)
+// send(data [, start [, end]]): queues the bytes data[start..end], waiting for room in
+// the connection's output buffer as long as needed (or the socket's timeout).
+int sock_send_k(lua_State* l, int, lua_KContext dl)
 {
     lsock* k = check_sock(l);
+    k->waiter = nullptr;
     size_t n;
     const char* p = luaL_checklstring(l, 2, &n);
+    lua_Integer from = luaL_optinteger(l, 3, 1), to = luaL_optinteger(l, 4, -1);
+    if (from < 0)
+        from = (lua_Integer)n + from + 1;
+    if (to < 0)
+        to = (lua_Integer)n + to + 1;
+    if (from < 1)
+        from = 1;
+    if (to > (lua_Integer)n)
+        to = (lua_Integer)n;
+    size_t len = to >= from ? (size_t)(to - from + 1) : 0;
+    p += from - 1;
     if (!k->c || k->failed) {
+        size_t done = k->soff;
+        k->soff = 0;
         lua_pushnil(l);
         lua_pushliteral(l, "closed");
-        return 2;
-    }
-    size_t done = 0;
-    while (done < n) {
-        size_t q = H->conn_send(k->c, p + done, n - done);
-        if (!q)
-            break;
-        done += q;
-    }
-    if (done < n) {
-        lua_pushnil(l);
-        lua_pushliteral(l, "buffer full");
         lua_pushinteger(l, (lua_Integer)done);
         return 3;
     }
-    lua_pushinteger(l, (lua_Integer)n);
-    return 1;
+    while (k->soff < len) {
+        size_t q = H->conn_send(k->c, p + k->soff, len - k->soff);
+        if (!q)
+            break;
+        k->soff += q;
+    }
+    if (k->soff >= len) {
+        k->soff = 0;
+        lua_pushinteger(l, (lua_Integer)len);
+        return 1;
+    }
+    if (dl && H->now_ms() >= (uint64_t)dl) {
+        size_t done = k->soff;
+        k->soff = 0;
+        lua_pushnil(l);
+        lua_pushliteral(l, "timeout");
+        lua_pushinteger(l, (lua_Integer)done);
+        return 3;
+    }
+    return sock_wait(l, k, sock_send_k, dl);
+}
+
+int l_sock_send(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    lua_settop(l, 4);
+    k->soff = 0;
+    return sock_send_k(l, 0, (lua_KContext)sock_deadline(k));
+}
+
+// Moves what the connection received into the socket's own buffer (so that a read of more
+// than the connection's 16 KiB can complete); returns true at the peer's EOF or an error.
+bool sock_pull(lsock* k)
+{
+    if (!k->c)
+        return true;
+    ptc_str in{};
+    uint32_t f = H->conn_data(k->c, &in);
+    if (in.len) {
+        if (k->roff && k->roff >= k->rbuf.size() / 2) {
+            k->rbuf.erase(0, k->roff);
+            k->roff = 0;
+        }
+        k->rbuf.append(in.ptr, in.len);
+        H->conn_consume(k->c, in.len);
+    }
+    return (f & (PTC_CONN_EOF | PTC_CONN_ERROR)) != 0;
 }
 
 // receive([pattern [, prefix]]): "*l" (default) a line without its CR LF, "*a" until the
@@ -1646,19 +1737,18 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
 {
     lsock* k = check_sock(l);
     k->waiter = nullptr;
-    if (!k->c) {
+    if (!k->c && k->roff >= k->rbuf.size()) {
         lua_pushnil(l);
         lua_pushliteral(l, "closed");
         return 2;
     }
-    ptc_str in{};
-    uint32_t f = H->conn_data(k->c, &in);
-    bool eof = (f & (PTC_CONN_EOF | PTC_CONN_ERROR)) != 0;
-    std::string_view d(in.ptr ? in.ptr : "", in.len);
+    bool eof = sock_pull(k);
+    std::string_view d(k->rbuf.data() + k->roff, k->rbuf.size() - k->roff);
     size_t take = 0, keep = 0;
     bool ready = false;
     if (lua_type(l, 2) == LUA_TNUMBER) {
-        size_t want = (size_t)lua_tointeger(l, 2);
+        lua_Integer w = lua_tointeger(l, 2);
+        size_t want = w > 0 ? (size_t)w : 0;
         if (d.size() >= want) {
             take = keep = want;
             ready = true;
@@ -1684,7 +1774,7 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
     if (ready) {
         std::string out = prefix;
         out.append(d.data(), keep);
-        H->conn_consume(k->c, take);
+        k->roff += take;
         lua_pushlstring(l, out.data(), out.size());
         return 1;
     }
@@ -1693,14 +1783,12 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
         // HAProxy 2.6 returns what came as a success when the peer closes or the time is up
         std::string out = prefix;
         out.append(d.data(), d.size());
-        H->conn_consume(k->c, d.size());
+        k->roff += d.size();
         lua_pushlstring(l, out.data(), out.size());
         return 1;
     }
     if (eof || timeout) {
         std::string part = prefix;
-        part.append(d.data(), d.size());
-        H->conn_consume(k->c, d.size());
         lua_pushnil(l);
         lua_pushstring(l, timeout ? "timeout" : "closed");
         lua_pushlstring(l, part.data(), part.size());
@@ -1804,7 +1892,7 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, levels[i]);
     }
-    for (const char* m : {"httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
+    for (const char* m : {"parse_addr", "match_addr", "get_var", "set_nice",
                           "register_filter", "disable_legacy_mailers"}) {
         std::string full = std::string("core.") + m;
         set_missing(L, m, keep(full));
