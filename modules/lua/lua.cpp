@@ -1479,7 +1479,16 @@ struct lsock {
     std::string rbuf; // bytes received and taken from the connection, not yet returned
     size_t roff = 0;  // rbuf's first byte not yet returned
     size_t soff = 0;  // bytes of the current send() queued so far
+    // connect_ssl: the ssl module's TLS client, driven over the connection
+    const ptc_transport* tt = nullptr;
+    void* tctx = nullptr;
+    std::string raw_out; // TLS records not yet taken by the connection
+    bool tls_ready = false;
+    bool tls_failed = false;
+    bool raw_eof = false; // every raw byte consumed after the peer's EOF
 };
+
+const ptc_ssl_api* g_ssl = nullptr; // the ssl module's API (connect_ssl), if loaded
 
 std::vector<lsock*> g_socks; // live sockets (few per worker)
 
@@ -1500,6 +1509,83 @@ void sock_wake(lsock* k)
         H->task_schedule(rc->own, 0);
 }
 
+void tls_fail(lsock* k)
+{
+    k->tls_failed = true;
+}
+
+void tls_flush(lsock* k)
+{
+    while (k->c && !k->raw_out.empty()) {
+        size_t n = H->conn_send(k->c, k->raw_out.data(), k->raw_out.size());
+        if (!n)
+            break;
+        k->raw_out.erase(0, n);
+    }
+}
+
+// Sends what TLS has to send of its own (handshake records, alerts).
+void tls_pump_out(lsock* k)
+{
+    if (!k->tt || k->tls_failed)
+        return;
+    tls_flush(k);
+    while (k->raw_out.empty() && k->tt->want_send(k->tctx)) {
+        char buf[4096];
+        size_t used = 0, made = 0;
+        if (k->tt->encode(k->tctx, nullptr, 0, &used, buf, sizeof(buf), &made) != PTC_OK) {
+            tls_fail(k);
+            return;
+        }
+        if (!made)
+            break;
+        k->raw_out.append(buf, made);
+        tls_flush(k);
+    }
+}
+
+// Decodes the raw bytes received into the socket's buffer (<capped>, from the connection's
+// events while nobody reads: while it holds less than 64 KiB not yet returned).
+void tls_pump_in(lsock* k, bool capped)
+{
+    if (!k->tt || !k->c || k->tls_failed)
+        return;
+    for (int guard = 0; guard < 64; guard++) {
+        if (capped && k->rbuf.size() - k->roff >= 65536)
+            break;
+        ptc_str in{};
+        uint32_t fl = H->conn_data(k->c, &in);
+        bool eof = fl & (PTC_CONN_EOF | PTC_CONN_ERROR);
+        char buf[16384];
+        size_t used = 0, made = 0;
+        int rc = k->tt->decode(k->tctx, in.ptr, in.len, &used, buf, sizeof(buf), &made,
+                               eof && !in.len);
+        if (made) {
+            if (k->roff && k->roff >= k->rbuf.size() / 2) {
+                k->rbuf.erase(0, k->roff);
+                k->roff = 0;
+            }
+            k->rbuf.append(buf, made);
+        }
+        if (used)
+            H->conn_consume(k->c, used);
+        if (rc == PTC_ERROR) {
+            tls_fail(k);
+            break;
+        }
+        if (!k->tls_ready && (!k->tt->ready || k->tt->ready(k->tctx)))
+            k->tls_ready = true;
+        k->raw_eof = eof && used == in.len && !made;
+        if (k->raw_eof && !k->tls_ready) { // the peer closed during the handshake
+            tls_fail(k);
+            break;
+        }
+        if (!used && !made)
+            break;
+    }
+    tls_pump_out(k);
+}
+
 void sock_cb(ptc_conn*, void* ctx, uint32_t ev)
 {
     lsock* k = (lsock*)ctx;
@@ -1508,6 +1594,11 @@ void sock_cb(ptc_conn*, void* ctx, uint32_t ev)
     if (ev & PTC_CEV_ERROR) {
         k->failed = true;
         k->err = H->conn_error(k->c);
+    }
+    if (k->tt && !k->failed) {
+        if (ev & PTC_CEV_DATA)
+            tls_pump_in(k, true);
+        tls_pump_out(k);
     }
     sock_wake(k);
 }
@@ -1521,6 +1612,11 @@ void sockets_forget(run_ctx* rc)
 
 void sock_close(lsock* k)
 {
+    if (k->tt) {
+        k->tt->release(k->tctx);
+        k->tt = nullptr;
+        k->tctx = nullptr;
+    }
     if (k->c && !k->closed)
         H->conn_close(k->c);
     k->closed = true;
@@ -1559,9 +1655,15 @@ int sock_connect_k(lua_State* l, int, lua_KContext dl)
 {
     lsock* k = check_sock(l);
     k->waiter = nullptr;
-    if (k->connected) {
+    if (k->connected && !k->failed && (!k->tt || k->tls_ready)) {
         lua_pushinteger(l, 1);
         return 1;
+    }
+    if (k->tt && k->tls_failed) {
+        const char* why = g_ssl->transport_error(k->tctx);
+        lua_pushnil(l);
+        lua_pushstring(l, why ? why : "SSL handshake failure");
+        return 2;
     }
     if (k->failed || k->closed) {
         lua_pushnil(l);
@@ -1630,7 +1732,7 @@ const char* parse_connect_addr(std::string host, lua_Integer port, sockaddr_stor
     return "an IP address is expected (no DNS resolution)";
 }
 
-int l_sock_connect(lua_State* l)
+int sock_connect(lua_State* l, bool tls)
 {
     lsock* k = check_sock(l);
     std::string host = luaL_checkstring(l, 2);
@@ -1646,14 +1748,31 @@ int l_sock_connect(lua_State* l)
         lua_pushfstring(l, "Socket:connect(): %s", e);
         return 2;
     }
+    if (tls && (!g_ssl || g_ssl->size < offsetof(ptc_ssl_api, client_transport) +
+                                             sizeof(g_ssl->client_transport)))
+        return luaL_error(l, "Socket:connect_ssl(): no TLS (the ssl module is not loaded)");
     k->c = H->conn_new(SELF, (sockaddr*)&ss, len, nullptr, 0, sock_cb, k);
     if (!k->c) {
         lua_pushnil(l);
         lua_pushstring(l, strerror(errno));
         return 2;
     }
+    if (tls) {
+        // as HAProxy's hidden "ssl verify none" server: no SNI, no verification
+        if (g_ssl->client_transport(nullptr, nullptr, 0, &k->tt, &k->tctx) != PTC_OK) {
+            k->tt = nullptr;
+            sock_close(k);
+            lua_pushnil(l);
+            lua_pushliteral(l, "Socket:connect_ssl(): no TLS client");
+            return 2;
+        }
+        tls_pump_out(k); // the ClientHello leaves once connected
+    }
     return sock_connect_k(l, 0, (lua_KContext)sock_deadline(k));
 }
+
+int l_sock_connect(lua_State* l) { return sock_connect(l, false); }
+int l_sock_connect_ssl(lua_State* l) { return sock_connect(l, true); }
 
 // send(data [, start [, end]]): queues the bytes data[start..end], waiting for room in
 // the connection's output buffer as long as needed (or the socket's timeout).
@@ -1682,7 +1801,34 @@ int sock_send_k(lua_State* l, int, lua_KContext dl)
         lua_pushinteger(l, (lua_Integer)done);
         return 3;
     }
+    if (k->tt && k->tls_failed) {
+        size_t done = k->soff;
+        k->soff = 0;
+        lua_pushnil(l);
+        lua_pushliteral(l, "closed");
+        lua_pushinteger(l, (lua_Integer)done);
+        return 3;
+    }
     while (k->soff < len) {
+        if (k->tt) {
+            tls_flush(k);
+            if (!k->tls_ready || !k->raw_out.empty())
+                break;
+            char buf[16384 + 1024];
+            size_t used = 0, made = 0;
+            size_t n = std::min(len - k->soff, (size_t)16384);
+            if (k->tt->encode(k->tctx, p + k->soff, n, &used, buf, sizeof(buf), &made) !=
+                PTC_OK) {
+                tls_fail(k);
+                break;
+            }
+            k->raw_out.append(buf, made);
+            tls_flush(k);
+            if (!used)
+                break;
+            k->soff += used;
+            continue;
+        }
         size_t q = H->conn_send(k->c, p + k->soff, len - k->soff);
         if (!q)
             break;
@@ -1718,6 +1864,10 @@ bool sock_pull(lsock* k)
 {
     if (!k->c)
         return true;
+    if (k->tt) {
+        tls_pump_in(k, false);
+        return k->raw_eof || k->tls_failed;
+    }
     ptc_str in{};
     uint32_t f = H->conn_data(k->c, &in);
     if (in.len) {
@@ -1756,7 +1906,7 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
     } else {
         std::string pat = luaL_optstring(l, 2, "*l");
         if (pat == "*a") {
-            if (eof) {
+            if (eof && !d.empty()) { // nothing left: nil, "connection closed." as HAProxy
                 take = keep = d.size();
                 ready = true;
             }
@@ -1790,7 +1940,7 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
     if (eof || timeout) {
         std::string part = prefix;
         lua_pushnil(l);
-        lua_pushstring(l, timeout ? "timeout" : "closed");
+        lua_pushstring(l, timeout ? "timeout" : "connection closed.");
         lua_pushlstring(l, part.data(), part.size());
         return 3;
     }
@@ -1832,13 +1982,14 @@ int l_core_tcp(lua_State* l)
 void create_socket_class(lua_State* l)
 {
     static const luaL_Reg fns[] = {
-        {"connect", l_sock_connect},       {"send", l_sock_send},
+        {"connect", l_sock_connect},       {"connect_ssl", l_sock_connect_ssl},
+        {"send", l_sock_send},
         {"receive", l_sock_receive},       {"settimeout", l_sock_settimeout},
         {"close", l_sock_close},           {nullptr, nullptr},
     };
     luaL_newmetatable(l, "portico.socket");
     luaL_newlib(l, fns);
-    for (const char* m : {"connect_ssl", "getpeername", "getsockname", "setoption"}) {
+    for (const char* m : {"getpeername", "getsockname", "setoption"}) {
         std::string full = std::string("Socket:") + m;
         set_missing(l, m, keep(full));
     }
@@ -2954,6 +3105,7 @@ void build_proxies()
 int mod_post_config(ptc_modref*)
 {
     HTTP = (const ptc_http_api*)H->api_lookup(PTC_HTTP_API_NAME, 1, nullptr);
+    g_ssl = (const ptc_ssl_api*)H->api_lookup(PTC_SSL_API_NAME, 1, nullptr);
     if (L)
         build_proxies();
     return PTC_OK;
