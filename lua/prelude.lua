@@ -399,3 +399,58 @@ function HTTPClient:head(req) return hc_request("HEAD", req) end
 function HTTPClient:put(req) return hc_request("PUT", req) end
 function HTTPClient:post(req) return hc_request("POST", req) end
 function HTTPClient:delete(req) return hc_request("DELETE", req) end
+
+-- core.imf_date, core.rfc850_date, core.asctime_date, core.http_date (any of the three):
+-- the epoch time of an HTTP date (UTC), or nil when the string is not one.
+local months = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8,
+                 Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
+local wdays = { Mon = "Monday", Tue = "Tuesday", Wed = "Wednesday", Thu = "Thursday",
+                Fri = "Friday", Sat = "Saturday", Sun = "Sunday" }
+
+local function epoch(y, mon, d, h, mi, s)
+    y, d, h, mi, s = tonumber(y), tonumber(d), tonumber(h), tonumber(mi), tonumber(s)
+    mon = months[mon]
+    if not mon or d < 1 or d > 31 or h > 23 or mi > 59 or s > 60 then
+        return nil
+    end
+    -- days since 1970-01-01 of a civil date (proleptic Gregorian)
+    local yy = mon <= 2 and y - 1 or y
+    local era = (yy >= 0 and yy or yy - 399) // 400
+    local yoe = yy - era * 400
+    local doy = (153 * (mon + (mon > 2 and -3 or 9)) + 2) // 5 + d - 1
+    local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    local days = era * 146097 + doe - 719468
+    return days * 86400 + h * 3600 + mi * 60 + s
+end
+
+function core.imf_date(str)
+    local wd, d, mon, y, h, mi, s = tostring(str):match(
+        "^(%a%a%a), (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+    if not wd or not wdays[wd] then
+        return nil
+    end
+    return epoch(y, mon, d, h, mi, s)
+end
+
+function core.rfc850_date(str)
+    local wd, d, mon, y, h, mi, s = tostring(str):match(
+        "^(%a+), (%d%d)%-(%a%a%a)%-(%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+    if not wd or wdays[wd:sub(1, 3)] ~= wd then
+        return nil
+    end
+    y = tonumber(y)
+    return epoch(y < 70 and y + 2000 or y + 1900, mon, d, h, mi, s)
+end
+
+function core.asctime_date(str)
+    local wd, mon, d, h, mi, s, y = tostring(str):match(
+        "^(%a%a%a) (%a%a%a) ([ %d]%d) (%d%d):(%d%d):(%d%d) (%d%d%d%d)$")
+    if not wd or not wdays[wd] then
+        return nil
+    end
+    return epoch(y, mon, d:gsub(" ", ""), h, mi, s)
+end
+
+function core.http_date(str)
+    return core.imf_date(str) or core.rfc850_date(str) or core.asctime_date(str)
+end

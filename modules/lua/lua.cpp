@@ -1999,6 +1999,95 @@ void create_socket_class(lua_State* l)
     lua_pop(l, 1);
 }
 
+// ---- core.parse_addr / core.match_addr ------------------------------------------------------
+// A network: an IPv4 address with an optional "/bits" or "/dotted.mask", or an IPv6 address
+// with an optional "/bits" (no name resolution), as HAProxy's str2net / str62net.
+struct lnet {
+    int family;
+    unsigned char ip[16];
+    unsigned char mask[16];
+};
+
+void mask_bits(unsigned char* m, int n, int bits)
+{
+    memset(m, 0, 16);
+    for (int i = 0; i < n && bits > 0; i++, bits -= 8)
+        m[i] = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+}
+
+bool parse_net(std::string s, lnet* out)
+{
+    std::string m;
+    size_t sl = s.find('/');
+    if (sl != std::string::npos) {
+        m = s.substr(sl + 1);
+        s.resize(sl);
+        if (m.empty())
+            return false;
+    }
+    auto bits_of = [](const std::string& x, int max) -> int {
+        if (x.empty() || x.size() > 3 || x.find_first_not_of("0123456789") != std::string::npos)
+            return -1;
+        int b = atoi(x.c_str());
+        return b <= max ? b : -1;
+    };
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, s.c_str(), out->ip) == 1) {
+        out->family = AF_INET;
+        if (m.empty()) {
+            mask_bits(out->mask, 4, 32);
+        } else if (m.find('.') != std::string::npos) {
+            if (inet_pton(AF_INET, m.c_str(), out->mask) != 1)
+                return false;
+        } else {
+            int b = bits_of(m, 32);
+            if (b < 0)
+                return false;
+            mask_bits(out->mask, 4, b);
+        }
+        for (int i = 0; i < 4; i++)
+            out->ip[i] &= out->mask[i];
+        return true;
+    }
+    if (inet_pton(AF_INET6, s.c_str(), out->ip) == 1) {
+        out->family = AF_INET6;
+        int b = m.empty() ? 128 : bits_of(m, 128);
+        if (b < 0)
+            return false;
+        mask_bits(out->mask, 16, b);
+        return true;
+    }
+    return false;
+}
+
+int l_core_parse_addr(lua_State* l)
+{
+    const char* str = luaL_checkstring(l, 1);
+    lnet n;
+    if (!parse_net(str, &n)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lnet* u = (lnet*)lua_newuserdatauv(l, sizeof(lnet), 0);
+    *u = n;
+    luaL_setmetatable(l, "portico.net");
+    return 1;
+}
+
+// true when each network's address, masked by the other's mask, is the same: one holds the
+// other (HAProxy's test).
+int l_core_match_addr(lua_State* l)
+{
+    lnet* a = (lnet*)luaL_testudata(l, 1, "portico.net");
+    lnet* b = (lnet*)luaL_testudata(l, 2, "portico.net");
+    bool ok = a && b && a->family == b->family;
+    int n = ok && a->family == AF_INET ? 4 : 16;
+    for (int i = 0; ok && i < n; i++)
+        ok = (a->ip[i] & b->mask[i]) == (b->ip[i] & a->mask[i]);
+    lua_pushboolean(l, ok);
+    return 1;
+}
+
 const char k_prelude[] =
 #include "prelude.inc"
     ;
@@ -2030,6 +2119,8 @@ void create_state()
         {"register_init", l_register_init},
         {"register_cli", l_register_cli},
         {"tcp", l_core_tcp},
+        {"parse_addr", l_core_parse_addr},
+        {"match_addr", l_core_match_addr},
         {"add_acl", l_pattern_change<PTC_PAT_ADD_ACL>},
         {"del_acl", l_pattern_change<PTC_PAT_DEL_ACL>},
         {"set_map", l_pattern_change<PTC_PAT_SET_MAP>},
@@ -2043,7 +2134,7 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, levels[i]);
     }
-    for (const char* m : {"parse_addr", "match_addr", "get_var", "set_nice",
+    for (const char* m : {"get_var", "set_nice",
                           "register_filter", "disable_legacy_mailers"}) {
         std::string full = std::string("core.") + m;
         set_missing(L, m, keep(full));
@@ -2059,6 +2150,8 @@ void create_state()
     lua_setglobal(L, "core");
 
     create_socket_class(L);
+    luaL_newmetatable(L, "portico.net"); // core.parse_addr's networks
+    lua_pop(L, 1);
     lua_regex_open(L);
 
     // Fetches / Converters
