@@ -45,8 +45,8 @@ $t->run();
 
 my $r = http_parse(http_get('/raw1'));
 is($r && $r->{status}, 200, 'service: 200');
-is($r && $r->{body}, "HTTP/1.1 200 OK | GET /raw1 HTTP/1.1 | nil connection closed.\n",
-    'connect_ssl, send, receive("*l") and receive("*a") over TLS; "*a" after the close: nil') or diag($r && $r->{raw});
+is($r && $r->{body}, "HTTP/1.1 200 OK | GET /raw1 HTTP/1.1 | nil connection closed. | true\n",
+    'connect_ssl, send, receive("*l") and receive("*a") over TLS; "*a" after the close: nil; getpeername') or diag($r && $r->{raw});
 
 $r = http_parse(http_get('/not_tls'));
 like($r ? $r->{body} : "", qr/^connect_ssl failed: (?!timeout)\S/,

@@ -20,6 +20,8 @@ local function exchange(addr, path)
     if not ok then
         return "connect_ssl failed: " .. tostring(err)
     end
+    s:setoption("keepalive", true) -- accepted and ignored, as HAProxy
+    local peer = s:getpeername()
     s:send("GET " .. path .. " HTTP/1.1\r\nHost: origin.test\r\nConnection: close\r\n\r\n")
     local line = s:receive("*l")
     local rest = s:receive("*a")
@@ -27,6 +29,7 @@ local function exchange(addr, path)
     s:close()
     return tostring(line) .. " | " .. (rest and rest:match("GET [^ ]+ HTTP/1%.1") or "-")
            .. " | " .. tostring(again) .. " " .. tostring(err2)
+           .. " | " .. tostring(peer == addr)
 end
 
 core.register_service("raw", "http", function(applet)

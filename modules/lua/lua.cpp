@@ -1486,6 +1486,7 @@ struct lsock {
     bool tls_ready = false;
     bool tls_failed = false;
     bool raw_eof = false; // every raw byte consumed after the peer's EOF
+    sockaddr_storage peer{}; // the address connected to (getpeername)
 };
 
 const ptc_ssl_api* g_ssl = nullptr; // the ssl module's API (connect_ssl), if loaded
@@ -1757,6 +1758,7 @@ int sock_connect(lua_State* l, bool tls)
         lua_pushstring(l, strerror(errno));
         return 2;
     }
+    k->peer = ss;
     if (tls) {
         // as HAProxy's hidden "ssl verify none" server: no SNI, no verification
         if (g_ssl->client_transport(nullptr, nullptr, 0, &k->tt, &k->tctx) != PTC_OK) {
@@ -1963,6 +1965,32 @@ int l_sock_settimeout(lua_State* l)
     return 1;
 }
 
+// getpeername(): "ip:port", "[ipv6]:port" or the unix socket's path; nil when not connected.
+int l_sock_getpeername(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    char a[INET6_ADDRSTRLEN];
+    if (!k->c || k->failed) {
+        lua_pushnil(l);
+    } else if (k->peer.ss_family == AF_UNIX) {
+        lua_pushstring(l, ((sockaddr_un*)&k->peer)->sun_path);
+    } else if (k->peer.ss_family == AF_INET) {
+        auto* in = (sockaddr_in*)&k->peer;
+        inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+        lua_pushfstring(l, "%s:%d", a, (int)ntohs(in->sin_port));
+    } else if (k->peer.ss_family == AF_INET6) {
+        auto* in6 = (sockaddr_in6*)&k->peer;
+        inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+        lua_pushfstring(l, "[%s]:%d", a, (int)ntohs(in6->sin6_port));
+    } else {
+        lua_pushnil(l);
+    }
+    return 1;
+}
+
+// setoption(): accepted and ignored, as HAProxy 2.6 does.
+int l_sock_setoption(lua_State*) { return 0; }
+
 int l_sock_close(lua_State* l)
 {
     sock_close(check_sock(l));
@@ -1983,13 +2011,14 @@ void create_socket_class(lua_State* l)
 {
     static const luaL_Reg fns[] = {
         {"connect", l_sock_connect},       {"connect_ssl", l_sock_connect_ssl},
-        {"send", l_sock_send},
+        {"send", l_sock_send},             {"getpeername", l_sock_getpeername},
+        {"setoption", l_sock_setoption},
         {"receive", l_sock_receive},       {"settimeout", l_sock_settimeout},
         {"close", l_sock_close},           {nullptr, nullptr},
     };
     luaL_newmetatable(l, "portico.socket");
     luaL_newlib(l, fns);
-    for (const char* m : {"getpeername", "getsockname", "setoption"}) {
+    for (const char* m : {"getsockname"}) {
         std::string full = std::string("Socket:") + m;
         set_missing(l, m, keep(full));
     }
