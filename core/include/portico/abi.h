@@ -93,7 +93,8 @@
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS);
  *       ptc_log_txn.flags PTC_LOG_TXN_SERVICE (a service answered: %Tw = %Tc = 0).
  *  1.21 ptc_ssl_api.client_transport (ssl.h): a TLS client with no server behind it and
- *       no verification (Lua's Socket:connect_ssl). Nothing in the host table.
+ *       no verification (Lua's Socket:connect_ssl); ptc_host.var_known (whether a
+ *       variable name exists: Lua's set_var "ifexist").
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 21
