@@ -699,9 +699,17 @@ int l_set_var(lua_State* l)
     ptc_sample smp{};
     if (!to_sample(l, 3, &smp))
         return luaL_error(l, "set_var: unsupported value type");
-    if (lua_toboolean(l, 4) && name.len >= 5 && !memcmp(name.ptr, "proc.", 5))
-        return luaL_error(l, "set_var: 'ifexist' for a proc variable is not supported yet "
-                             "by portico");
+    // ifexist: a "proc." variable must exist already (the configuration names it, or it was
+    // set); the other scopes are created anyway, as HAProxy 2.6
+    if (lua_toboolean(l, 4) && name.len >= 5 && !memcmp(name.ptr, "proc.", 5)) {
+        if (!PTC_HOST_HAS(H, var_known) || !H->var_known)
+            return luaL_error(l, "set_var: 'ifexist' for a proc variable is not supported yet "
+                                 "by portico");
+        if (!H->var_known(name)) {
+            lua_pushboolean(l, 0);
+            return 1;
+        }
+    }
     lua_pushboolean(l, H->var_set(s, name, &smp) != 0);
     return 1;
 }
