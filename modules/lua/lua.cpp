@@ -1642,6 +1642,10 @@ int l_sock_gc(lua_State* l)
             g_socks.pop_back();
             break;
         }
+    // free its buffers; what stays is an empty closed socket (a resurrected object)
+    k->~lsock();
+    new (k) lsock();
+    k->closed = true;
     return 0;
 }
 
