@@ -10,11 +10,11 @@ use Test::More;
 use File::Spec;
 use Digest::MD5 qw/ md5_hex /;
 use lib 't/lib';
-use Test::Portico qw/ http_get http_parse port wait_until /;
+use Test::Portico qw/ http_end http_get http_parse port wait_until /;
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
-$t->plan(30);
+$t->plan(31);
 my $script = File::Spec->rel2abs('lua/examples/httpclient.lua');
 my $base = 'http://127.0.0.1:' . port(8081);
 my $closed = port(8083); # nothing listens there
@@ -68,6 +68,19 @@ SKIP: {
     skip('HAProxy 2.6: httpclient in an http-response hook', 1) unless $t->portico;
     is($r && $r->{h}{'x-hc-post'}, '200 POST /from-response status=200',
         'http-response action: POST with a body, the response body');
+}
+
+# 30 concurrent clients, each request waiting for two httpclient calls
+my @socks = map { http_get("/get/c$_", start => 1) } 1 .. 30;
+my $ok = 0;
+for my $i (0 .. $#socks) {
+    my $x = $socks[$i] ? http_parse(http_end($socks[$i])) : undef;
+    $ok++ if $x && $x->{body} =~ /^X-HC: 200 GET hc_get 0\r$/mi
+        && ($x->{h}{'x-hc-post'} // '') eq '200 POST /from-response status=200';
+}
+SKIP: {
+    skip('HAProxy 2.6: httpclient in an http-response hook', 1) unless $t->portico;
+    is($ok, 30, '30 concurrent clients, each with httpclient calls in both hooks');
 }
 
 my $portico = $t->portico;
