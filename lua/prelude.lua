@@ -168,3 +168,289 @@ end
 function Map:slookup(str)
     return self:lookup(str) or ""
 end
+
+-- HTTPClient: core.httpclient() returns a client whose get, head, put, post and delete
+-- methods send one HTTP/1.1 request over a cosocket (core.tcp()) and return the response
+-- as { status, reason, headers = { name = { [0] = value, ... } }, body }. The caller's
+-- stream, service or task waits without holding the worker. Request fields: url
+-- (mandatory; http:// or https://), headers ({ name = { value, ... } }), body (a string),
+-- timeout (ms, the inactivity timeout of each step), dst (the address to connect to,
+-- HAProxy's format: "ip:port", "unix@path"; without it, the URL's host, an IP address).
+local HTTPClient = {}
+HTTPClient.__index = HTTPClient
+
+function core.httpclient()
+    return setmetatable({}, HTTPClient)
+end
+
+local function split_url(url)
+    local scheme, rest = url:match("^(%a[%w+.-]*)://(.*)$")
+    if not scheme then
+        return nil
+    end
+    scheme = scheme:lower()
+    local authority, path = rest:match("^([^/?#]*)([^#]*)")
+    if path == "" then
+        path = "/"
+    elseif path:sub(1, 1) == "?" then
+        path = "/" .. path
+    end
+    authority = authority:gsub("^.*@", "")
+    local host, port = authority:match("^(.*):(%d+)$")
+    if not host then
+        host = authority
+        port = scheme == "https" and 443 or 80
+    end
+    host = host:match("^%[(.*)%]$") or host
+    return scheme, authority, host, tonumber(port), path
+end
+
+-- What HAProxy's httpclient returns when no response came: its own error reply (503: no
+-- connection, 504: no response in time, 502: an invalid response).
+local hc_errors = {
+    [502] = { "Bad Gateway", "The server returned an invalid or incomplete response." },
+    [503] = { "Service Unavailable", "No server is available to handle this request." },
+    [504] = { "Gateway Time-out", "The server didn't respond in time." },
+}
+
+local function hc_failed(s, status)
+    s:close()
+    local e = hc_errors[status]
+    local body = "<html><body><h1>" .. status .. " " .. e[1] .. "</h1>\n" .. e[2]
+                 .. "\n</body></html>\n"
+    return { status = status, reason = e[1], body = body,
+             headers = { ["content-length"] = { [0] = tostring(#body) },
+                         ["cache-control"] = { [0] = "no-cache" },
+                         ["content-type"] = { [0] = "text/html" } } }
+end
+
+local function hc_request(meth, req)
+    local lname = meth:lower()
+    if type(req) ~= "table" then
+        error("'" .. lname .. "' needs a table as argument", 3)
+    end
+    for k, v in pairs(req) do
+        if k == "url" or k == "body" then
+            if type(v) ~= "string" then
+                error("invalid parameter in '" .. k .. "', must be a string", 3)
+            end
+        elseif k == "timeout" then
+            if type(v) ~= "number" then
+                error("invalid parameter in 'timeout', must be a number", 3)
+            end
+        elseif k == "headers" then
+            if type(v) ~= "table" then
+                error("invalid parameter in 'headers', must be a table", 3)
+            end
+        elseif k == "dst" then
+            if type(v) ~= "string" then
+                error("Can't use the 'dst' argument", 3)
+            end
+        else
+            error("'" .. tostring(k) .. "' invalid parameter name", 3)
+        end
+    end
+    if not req.url then
+        error("'" .. lname .. "' need a 'url' argument", 3)
+    end
+    local scheme, authority, host, port, path = split_url(req.url)
+    if not scheme or (scheme ~= "http" and scheme ~= "https") then
+        error("httpclient: invalid URL '" .. req.url .. "' (http:// or https:// expected)", 3)
+    end
+
+    local lines = { meth .. " " .. path .. " HTTP/1.1" }
+    local found = {}
+    for name, vals in pairs(req.headers or {}) do
+        if type(name) == "string" and type(vals) == "table" then
+            for _, v in pairs(vals) do
+                if type(v) == "string" or type(v) == "number" then
+                    lines[#lines + 1] = name .. ": " .. tostring(v)
+                    found[name:lower()] = true
+                end
+            end
+        end
+    end
+    if not found["host"] then
+        lines[#lines + 1] = "Host: " .. authority
+    end
+    if not found["accept"] then
+        lines[#lines + 1] = "Accept: */*"
+    end
+    if not found["user-agent"] then
+        lines[#lines + 1] = "User-Agent: HAProxy"
+    end
+    local body = req.body
+    if body and not found["content-length"] and not found["transfer-encoding"] then
+        lines[#lines + 1] = "Content-Length: " .. #body
+    end
+    if not found["connection"] then
+        lines[#lines + 1] = "Connection: close"
+    end
+    local head = table.concat(lines, "\r\n") .. "\r\n\r\n"
+
+    local s = core.tcp()
+    if req.timeout and req.timeout > 0 then
+        s:settimeout(req.timeout / 1000)
+    end
+    local ok
+    local connect = scheme == "https" and s.connect_ssl or s.connect
+    local dst = req.dst
+    if dst then
+        if dst:match("^unix@") or dst:match("^/") or dst:match(":%d+$") then
+            ok = connect(s, dst)
+        else
+            ok = connect(s, dst, port)
+        end
+    else
+        if host == "localhost" then
+            host = "127.0.0.1"
+        end
+        ok = connect(s, host, port)
+    end
+    if not ok then
+        return hc_failed(s, 503)
+    end
+    local sent, serr = s:send(head)
+    if sent and body and #body > 0 then
+        sent, serr = s:send(body)
+    end
+    if not sent then
+        return hc_failed(s, serr == "timeout" and 504 or 502)
+    end
+
+    local res = { status = 0, reason = "", headers = {}, body = "" }
+    local line
+    repeat
+        local err
+        line, err = s:receive("*l")
+        if not line then
+            return hc_failed(s, err == "timeout" and 504 or 502)
+        end
+        local st, reason = line:match("^HTTP/%d%.%d (%d%d%d) ?(.*)$")
+        if not st then
+            return hc_failed(s, 502)
+        end
+        res.status = tonumber(st)
+        res.reason = reason
+        local hdrs = {}
+        while true do
+            line, err = s:receive("*l")
+            if not line then
+                return hc_failed(s, err == "timeout" and 504 or 502)
+            end
+            if line == "" then
+                break
+            end
+            local n, v = line:match("^([^:%s]+):%s*(.-)%s*$")
+            if n then
+                n = n:lower()
+                local t = hdrs[n]
+                if t then
+                    t[#t + 1] = v
+                else
+                    hdrs[n] = { [0] = v }
+                end
+            end
+        end
+        res.headers = hdrs
+    until res.status >= 200 or res.status == 101
+
+    local h = res.headers
+    local parts = {}
+    if meth == "HEAD" or res.status == 204 or res.status == 304 then
+        -- no body
+    elseif h["transfer-encoding"] and h["transfer-encoding"][#h["transfer-encoding"]]:lower():match("chunked%s*$") then
+        while true do
+            line = s:receive("*l")
+            local size = line and tonumber(line:match("^%s*(%x+)"), 16)
+            if not size then
+                break
+            end
+            if size == 0 then
+                repeat
+                    line = s:receive("*l")
+                until not line or line == ""
+                break
+            end
+            local chunk = s:receive(size)
+            if not chunk then
+                break
+            end
+            parts[#parts + 1] = chunk
+            if #chunk < size or not s:receive("*l") then
+                break
+            end
+        end
+    elseif h["content-length"] then
+        local len = tonumber(h["content-length"][0])
+        if len and len > 0 then
+            parts[1] = s:receive(len)
+        end
+    else
+        parts[1] = s:receive("*a")
+    end
+    s:close()
+    res.body = table.concat(parts)
+    return res
+end
+
+function HTTPClient:get(req) return hc_request("GET", req) end
+function HTTPClient:head(req) return hc_request("HEAD", req) end
+function HTTPClient:put(req) return hc_request("PUT", req) end
+function HTTPClient:post(req) return hc_request("POST", req) end
+function HTTPClient:delete(req) return hc_request("DELETE", req) end
+
+-- core.imf_date, core.rfc850_date, core.asctime_date, core.http_date (any of the three):
+-- the epoch time of an HTTP date (UTC), or nil when the string is not one.
+local months = { Jan = 1, Feb = 2, Mar = 3, Apr = 4, May = 5, Jun = 6, Jul = 7, Aug = 8,
+                 Sep = 9, Oct = 10, Nov = 11, Dec = 12 }
+local wdays = { Mon = "Monday", Tue = "Tuesday", Wed = "Wednesday", Thu = "Thursday",
+                Fri = "Friday", Sat = "Saturday", Sun = "Sunday" }
+
+local function epoch(y, mon, d, h, mi, s)
+    y, d, h, mi, s = tonumber(y), tonumber(d), tonumber(h), tonumber(mi), tonumber(s)
+    mon = months[mon]
+    if not mon or d < 1 or d > 31 or h > 23 or mi > 59 or s > 60 then
+        return nil
+    end
+    -- days since 1970-01-01 of a civil date (proleptic Gregorian)
+    local yy = mon <= 2 and y - 1 or y
+    local era = (yy >= 0 and yy or yy - 399) // 400
+    local yoe = yy - era * 400
+    local doy = (153 * (mon + (mon > 2 and -3 or 9)) + 2) // 5 + d - 1
+    local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    local days = era * 146097 + doe - 719468
+    return days * 86400 + h * 3600 + mi * 60 + s
+end
+
+function core.imf_date(str)
+    local wd, d, mon, y, h, mi, s = tostring(str):match(
+        "^(%a%a%a), (%d%d) (%a%a%a) (%d%d%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+    if not wd or not wdays[wd] then
+        return nil
+    end
+    return epoch(y, mon, d, h, mi, s)
+end
+
+function core.rfc850_date(str)
+    local wd, d, mon, y, h, mi, s = tostring(str):match(
+        "^(%a+), (%d%d)%-(%a%a%a)%-(%d%d) (%d%d):(%d%d):(%d%d) GMT$")
+    if not wd or wdays[wd:sub(1, 3)] ~= wd then
+        return nil
+    end
+    y = tonumber(y)
+    return epoch(y < 70 and y + 2000 or y + 1900, mon, d, h, mi, s)
+end
+
+function core.asctime_date(str)
+    local wd, mon, d, h, mi, s, y = tostring(str):match(
+        "^(%a%a%a) (%a%a%a) ([ %d]%d) (%d%d):(%d%d):(%d%d) (%d%d%d%d)$")
+    if not wd or not wdays[wd] then
+        return nil
+    end
+    return epoch(y, mon, d:gsub(" ", ""), h, mi, s)
+end
+
+function core.http_date(str)
+    return core.imf_date(str) or core.rfc850_date(str) or core.asctime_date(str)
+end

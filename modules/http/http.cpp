@@ -1608,6 +1608,22 @@ void reply_nothing(ptc_stream* s, txn& t, int status)
     close_stream(s, t, PTC_CLOSE_FLUSH);
 }
 
+bool index_res_head(ptc_stream* s, txn& t)
+{
+    ptc_str d;
+    host->chan_data(s, RES, &d);
+    h1::response res;
+    res.headers = scratch;
+    res.max_headers = max_hdr_cap;
+    int r = h1::parse_response(d.ptr, d.len, res);
+    if (r <= 0)
+        return false;
+    index_head(t.idx, d.ptr, res.headers, res.num_headers, size_t(r));
+    t.cur.phase = api_phase::RES;
+    t.cur.res_status = uint16_t(res.status);
+    return true;
+}
+
 int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
 {
     txn_cur& c = t.cur;

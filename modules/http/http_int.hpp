@@ -304,6 +304,7 @@ struct txn_cur {
     uint64_t bytes_out;  // response bytes sent to the client (head + body)
     const ptc_service* svc; // ABI 1.5 service answering this request (service.cpp), or null
     const void* svc_arg;    // its match() argument
+    bool svc_by_uri;        // claimed by its match() ("stats uri"): no http-response rules
     ptc_proxy* svc_px;      // the proxy that selected it
 };
 
@@ -426,6 +427,9 @@ void txn_fail(ptc_stream* s, txn& t, int status, char a, char b);
 // Sends a generated response of <len> bytes just appended to the (otherwise empty) RES
 // channel: indexes it, runs the http-after-response rules, forwards it and records the status.
 int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn = true);
+// Parses and indexes the response head at the start of the RES channel (a service's head,
+// before its http-response rules): the response phase of the http API. False if invalid.
+bool index_res_head(ptc_stream* s, txn& t);
 // The module's work buffers (tune.bufsize bytes each, allocated once per process).
 char* work_buf(int which, size_t* cap);
 // The proxy whose errorfiles apply to the stream now (backend once chosen, else frontend).

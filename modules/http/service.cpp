@@ -19,8 +19,13 @@ struct svc_run {
     ptc_stream* s = nullptr;
     std::string hdrs;        // "name: value\r\n" added by the service before the head left
     std::string reason;
+    std::string pending;     // body bytes written before the head left (its rules ran)
     int status = 200;
-    bool head_sent = false;
+    bool head_built = false; // the head is in the channel, its http-response rules run
+    bool head_sent = false;  // the rules ran and the head left
+    bool finished = false;   // run() returned PTC_OK: the end waits for the head
+    bool replaced = false;   // an http-response rule replaced the response
+    int rules = 0;           // next rule set: 1 the backend's, 2 the frontend's, 3 done
     bool has_length = false; // the service gave a content-length: body sent as is
     bool chunked = false;    // the runner frames the body in chunks
     bool in_first = false;   // inside the first run() call: the request is readable
@@ -95,72 +100,137 @@ size_t op_res_room(ptc_svc_txn* st)
     svc_run* r = R(st);
     size_t room = host->chan_room(r->s, RES);
     size_t reserve = r->head_sent ? 0 : r->hdrs.size() + r->reason.size() + 256;
-    reserve += 16; // chunk framing, and the last chunk
+    reserve += 16 + r->pending.size(); // chunk framing, the last chunk, bytes held back
     return room > reserve + 64 ? room - reserve : 0;
 }
 
-// Sends the response head (status line, the service's fields, framing) through the common
-// path of generated responses (after-response rules, connection header, log status).
-bool send_head(svc_run* r)
+// Frames and forwards body bytes once the head left.
+bool put_body(svc_run* r, const char* data, size_t len)
+{
+    txn& t = txn_of(r->s);
+    size_t total = len;
+    if (r->chunked) {
+        char hx[24];
+        int n = snprintf(hx, sizeof(hx), "%zx\r\n", len);
+        if (host->chan_append(r->s, RES, hx, size_t(n)) != PTC_OK)
+            return false;
+        total += size_t(n) + 2;
+    }
+    if (host->chan_append(r->s, RES, data, len) != PTC_OK)
+        return false;
+    if (r->chunked)
+        host->chan_append(r->s, RES, "\r\n", 2);
+    host->chan_forward(r->s, RES, total);
+    t.cur.bytes_out += total;
+    return true;
+}
+
+// Sends the response head (status line, the service's fields, framing): first the
+// http-response rules of the backend then the frontend run on it, as on a server's
+// response (they may wait: a Lua action), then the common path of generated responses
+// (after-response rules, connection header, log status). Returns 0 once the head left, 1
+// while a rule waits (call again when the stream is woken), -1 when the response was
+// replaced by a rule (r->replaced) or the stream failed.
+int build_head(svc_run* r)
 {
     txn& t = txn_of(r->s);
     txn_cur& c = t.cur;
-    if (!r->has_length) {
-        if (c.req_minor >= 1 && !c.is_head)
-            r->chunked = true;
-        else if (!c.is_head)
-            c.cli_close = true; // HTTP/1.0: the end of the body is the close
+    {
+        if (!r->has_length) {
+            if (c.req_minor >= 1 && !c.is_head)
+                r->chunked = true;
+            else if (!c.is_head)
+                c.cli_close = true; // HTTP/1.0: the end of the body is the close
+        }
+        char line[96];
+        const char* rs = r->reason.empty() ? reason_phrase(r->status) : r->reason.c_str();
+        std::string head;
+        int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", r->status);
+        head.append(line, size_t(n)).append(rs).append("\r\n").append(r->hdrs);
+        // HEAD: no framing field of the runner's (a "content-length: 0" would announce an
+        // empty resource); HAProxy's stats page answers HEAD the same way
+        if (r->chunked)
+            head.append("transfer-encoding: chunked\r\n");
+        head.append("\r\n");
+        r->head_built = true;
+        c.t_response = host->now_ms(); // %Tr: the service's response head (HAProxy's t_data)
+        if (host->chan_append(r->s, RES, head.data(), head.size()) != PTC_OK)
+            return -1;
+        // the rules run on a use-service answer; HAProxy's stats page ("stats uri") skips them
+        r->rules = !c.svc_by_uri && index_res_head(r->s, t) ? 1 : 3;
     }
-    char line[96];
-    const char* rs = r->reason.empty() ? reason_phrase(r->status) : r->reason.c_str();
-    std::string head;
-    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", r->status);
-    head.append(line, size_t(n)).append(rs).append("\r\n").append(r->hdrs);
-    // HEAD: no framing field of the runner's (a "content-length: 0" would announce an
-    // empty resource); HAProxy's stats page answers HEAD the same way
-    if (r->chunked)
-        head.append("transfer-encoding: chunked\r\n");
-    head.append("\r\n");
+    return 0;
+}
+
+int send_head(svc_run* r)
+{
+    txn& t = txn_of(r->s);
+    txn_cur& c = t.cur;
+    if (!r->head_built && build_head(r) != 0)
+        return -1;
+    ptc_proxy* fe = host->stream_frontend(r->s);
+    ptc_proxy* be = host->stream_backend(r->s);
+    while (r->rules < 3) {
+        ptc_proxy* px = r->rules == 1 ? be : fe;
+        if (r->rules == 1 && (!be || be == fe)) {
+            r->rules = 2;
+            continue;
+        }
+        c.phase = api_phase::RES;
+        int rc = host->rules_run(r->s, PTC_RULES_HTTP_RES, px);
+        if (t.state == st::CLOSED)
+            return -1;
+        if (c.replied) { // a rule answered instead ("return", "deny"): the service stops
+            r->replaced = true;
+            c.phase = api_phase::NONE;
+            return -1;
+        }
+        if (rc == PTC_ACT_YIELD)
+            return 1;
+        if (rc == PTC_ACT_ERROR || rc == PTC_ACT_DONE) {
+            txn_fail(r->s, t, rc == PTC_ACT_ERROR ? 500 : 502, rc == PTC_ACT_ERROR ? 'I' : 'P',
+                     'H');
+            return -1;
+        }
+        r->rules++;
+    }
+    ptc_str d;
+    host->chan_data(r->s, RES, &d);
     r->head_sent = true;
-    c.t_response = host->now_ms(); // %Tr: the service's response head (HAProxy's t_data)
-    if (host->chan_append(r->s, RES, head.data(), head.size()) != PTC_OK)
-        return false;
-    if (emit_generated(r->s, t, head.size()) != PTC_OK)
-        return false;
+    if (emit_generated(r->s, t, d.len) != PTC_OK)
+        return -1;
     c.res_started = true;
-    return t.state != st::CLOSED;
+    if (t.state == st::CLOSED)
+        return -1;
+    if (!r->pending.empty()) {
+        std::string p;
+        p.swap(r->pending);
+        if (!put_body(r, p.data(), p.size()))
+            return -1;
+    }
+    return 0;
 }
 
 size_t op_res_write(ptc_svc_txn* st, const void* data, size_t len)
 {
     svc_run* r = R(st);
     txn& t = txn_of(r->s);
-    if (t.state == st::CLOSED)
+    if (t.state == st::CLOSED || r->replaced)
         return 0;
     size_t room = op_res_room(st);
     if (len > room)
         len = room;
-    if (!r->head_sent && !send_head(r))
+    if (!r->head_built && build_head(r) != 0)
         return 0;
     if (!len)
         return 0;
     if (t.cur.is_head)
         return len; // HEAD: the body is not sent
-    size_t total = len;
-    if (r->chunked) {
-        char hx[24];
-        int n = snprintf(hx, sizeof(hx), "%zx\r\n", len);
-        if (host->chan_append(r->s, RES, hx, size_t(n)) != PTC_OK)
-            return 0;
-        total += size_t(n) + 2;
+    if (!r->head_sent) { // its http-response rules run once run() returned (see drive())
+        r->pending.append(static_cast<const char*>(data), len);
+        return len;
     }
-    if (host->chan_append(r->s, RES, static_cast<const char*>(data), len) != PTC_OK)
-        return 0;
-    if (r->chunked)
-        host->chan_append(r->s, RES, "\r\n", 2);
-    host->chan_forward(r->s, RES, total);
-    t.cur.bytes_out += total;
-    return len;
+    return put_body(r, static_cast<const char*>(data), len) ? len : 0;
 }
 
 const ptc_svc_ops ops = {
@@ -172,20 +242,62 @@ const ptc_svc_ops ops = {
     .res_write = op_res_write,
 };
 
-// Ends the response once run() returned PTC_OK: the head if it did not leave, the last
-// chunk.
-bool finish_body(svc_run* r)
+// Ends the response once run() returned PTC_OK: the head if it did not leave (its rules may
+// wait), the last chunk.
+svc_res finish_body(svc_run* r)
 {
-    if (!r->head_sent && !send_head(r))
-        return false;
     txn& t = txn_of(r->s);
+    r->finished = true;
+    if (!r->head_sent) {
+        int h = send_head(r);
+        if (h == 1)
+            return svc_res::WAIT;
+        if (h < 0)
+            return r->replaced ? svc_res::DONE
+                   : t.state == st::CLOSED ? svc_res::CLOSED : svc_res::ABORT;
+    }
     if (r->chunked) {
         if (host->chan_append(r->s, RES, "0\r\n\r\n", 5) != PTC_OK)
-            return false;
+            return svc_res::ABORT;
         host->chan_forward(r->s, RES, 5);
         t.cur.bytes_out += 5;
     }
-    return true;
+    return svc_res::DONE;
+}
+
+// After a run() call.
+svc_res after_run(svc_run* r, int rc)
+{
+    txn& t = txn_of(r->s);
+    if (t.state == st::CLOSED)
+        return svc_res::CLOSED;
+    if (r->replaced)
+        return svc_res::DONE;
+    if (rc == PTC_ERROR)
+        return r->head_sent ? svc_res::ABORT : svc_res::FAIL;
+    if (rc != PTC_YIELD)
+        return finish_body(r);
+    return svc_res::WAIT;
+}
+
+// After a run() call: when the service built its head and waits for room, the head's
+// http-response rules run (outside run()), then the service runs again.
+svc_res drive(svc_run* r, int rc)
+{
+    txn& t = txn_of(r->s);
+    for (;;) {
+        svc_res res = after_run(r, rc);
+        if (res != svc_res::WAIT || !r->head_built || r->head_sent)
+            return res;
+        int h = send_head(r);
+        if (h == 1)
+            return svc_res::WAIT;
+        if (h < 0)
+            return r->replaced ? svc_res::DONE
+                   : t.state == st::CLOSED ? svc_res::CLOSED : svc_res::ABORT;
+        rc = r->svc->run(&r->t);
+        r->t.calls++;
+    }
 }
 
 // ---- "http-request use-service <name>" ---------------------------------------------------------
@@ -211,6 +323,7 @@ int exec_use_service(ptc_stream* s, void* state)
         return PTC_ACT_ERROR;
     t.cur.svc = static_cast<const ptc_service*>(state);
     t.cur.svc_arg = nullptr;
+    t.cur.svc_by_uri = false;
     t.cur.svc_px = t.cur.rq == rq_step::FE_RULES || !host->stream_backend(s)
                        ? host->stream_frontend(s)
                        : host->stream_backend(s);
@@ -245,6 +358,7 @@ bool service_claim(ptc_stream* s, txn& t, ptc_proxy* px)
     t.cur.svc = svc;
     t.cur.svc_arg = arg;
     t.cur.svc_px = px;
+    t.cur.svc_by_uri = true;
     return true;
 }
 
@@ -320,26 +434,31 @@ svc_res service_advance(ptc_stream* s, txn& t, uint32_t ev)
             host->chan_skip(s, REQ, c.drain_len);
             c.drain_len = 0;
         }
-        c.phase = api_phase::NONE;
+        if (!r->head_built || r->head_sent)
+            c.phase = api_phase::NONE; // else the response rules are on the head
         c.req_body = body::DONE;
-        if (rc == PTC_ERROR)
-            return r->head_sent ? svc_res::ABORT : svc_res::FAIL;
-        if (rc != PTC_YIELD)
-            return finish_body(r) ? svc_res::DONE : svc_res::ABORT;
-        set_cli_tmo_default(s, t);
+        svc_res res = drive(r, rc);
+        if (res == svc_res::WAIT)
+            set_cli_tmo_default(s, t);
+        return res;
+    }
+    if (r->head_built && !r->head_sent) { // an http-response rule waited
+        int h = send_head(r);
+        if (h == 1)
+            return svc_res::WAIT;
+        if (h < 0)
+            return r->replaced ? svc_res::DONE
+                   : t.state == st::CLOSED ? svc_res::CLOSED : svc_res::ABORT;
+        if (r->finished)
+            return finish_body(r);
+    } else if (r->finished) {
+        return finish_body(r);
+    } else if (!(ev & (PTC_EV_RES_SENT | PTC_EV_WAKE))) {
         return svc_res::WAIT;
     }
-    if (!(ev & (PTC_EV_RES_SENT | PTC_EV_WAKE)))
-        return svc_res::WAIT;
     int rc = r->svc->run(&r->t);
     r->t.calls++;
-    if (t.state == st::CLOSED)
-        return svc_res::CLOSED;
-    if (rc == PTC_ERROR)
-        return r->head_sent ? svc_res::ABORT : svc_res::FAIL;
-    if (rc != PTC_YIELD)
-        return finish_body(r) ? svc_res::DONE : svc_res::ABORT;
-    return svc_res::WAIT;
+    return drive(r, rc);
 }
 
 } // namespace portico::http

@@ -16,6 +16,7 @@
 #include "lua_int.hpp"
 
 #include <arpa/inet.h>
+#include <sys/un.h>
 #include <errno.h>
 #include <new>
 #include <string.h>
@@ -698,9 +699,17 @@ int l_set_var(lua_State* l)
     ptc_sample smp{};
     if (!to_sample(l, 3, &smp))
         return luaL_error(l, "set_var: unsupported value type");
-    if (lua_toboolean(l, 4) && name.len >= 5 && !memcmp(name.ptr, "proc.", 5))
-        return luaL_error(l, "set_var: 'ifexist' for a proc variable is not supported yet "
-                             "by portico");
+    // ifexist: a "proc." variable must exist already (the configuration names it, or it was
+    // set); the other scopes are created anyway, as HAProxy 2.6
+    if (lua_toboolean(l, 4) && name.len >= 5 && !memcmp(name.ptr, "proc.", 5)) {
+        if (!PTC_HOST_HAS(H, var_known) || !H->var_known)
+            return luaL_error(l, "set_var: 'ifexist' for a proc variable is not supported yet "
+                                 "by portico");
+        if (!H->var_known(name)) {
+            lua_pushboolean(l, 0);
+            return 1;
+        }
+    }
     lua_pushboolean(l, H->var_set(s, name, &smp) != 0);
     return 1;
 }
@@ -1475,7 +1484,20 @@ struct lsock {
     bool failed = false;
     bool closed = false;
     int err = 0;
+    std::string rbuf; // bytes received and taken from the connection, not yet returned
+    size_t roff = 0;  // rbuf's first byte not yet returned
+    size_t soff = 0;  // bytes of the current send() queued so far
+    // connect_ssl: the ssl module's TLS client, driven over the connection
+    const ptc_transport* tt = nullptr;
+    void* tctx = nullptr;
+    std::string raw_out; // TLS records not yet taken by the connection
+    bool tls_ready = false;
+    bool tls_failed = false;
+    bool raw_eof = false; // every raw byte consumed after the peer's EOF
+    sockaddr_storage peer{}; // the address connected to (getpeername)
 };
+
+const ptc_ssl_api* g_ssl = nullptr; // the ssl module's API (connect_ssl), if loaded
 
 std::vector<lsock*> g_socks; // live sockets (few per worker)
 
@@ -1496,6 +1518,83 @@ void sock_wake(lsock* k)
         H->task_schedule(rc->own, 0);
 }
 
+void tls_fail(lsock* k)
+{
+    k->tls_failed = true;
+}
+
+void tls_flush(lsock* k)
+{
+    while (k->c && !k->raw_out.empty()) {
+        size_t n = H->conn_send(k->c, k->raw_out.data(), k->raw_out.size());
+        if (!n)
+            break;
+        k->raw_out.erase(0, n);
+    }
+}
+
+// Sends what TLS has to send of its own (handshake records, alerts).
+void tls_pump_out(lsock* k)
+{
+    if (!k->tt || k->tls_failed)
+        return;
+    tls_flush(k);
+    while (k->raw_out.empty() && k->tt->want_send(k->tctx)) {
+        char buf[4096];
+        size_t used = 0, made = 0;
+        if (k->tt->encode(k->tctx, nullptr, 0, &used, buf, sizeof(buf), &made) != PTC_OK) {
+            tls_fail(k);
+            return;
+        }
+        if (!made)
+            break;
+        k->raw_out.append(buf, made);
+        tls_flush(k);
+    }
+}
+
+// Decodes the raw bytes received into the socket's buffer (<capped>, from the connection's
+// events while nobody reads: while it holds less than 64 KiB not yet returned).
+void tls_pump_in(lsock* k, bool capped)
+{
+    if (!k->tt || !k->c || k->tls_failed)
+        return;
+    for (int guard = 0; guard < 64; guard++) {
+        if (capped && k->rbuf.size() - k->roff >= 65536)
+            break;
+        ptc_str in{};
+        uint32_t fl = H->conn_data(k->c, &in);
+        bool eof = fl & (PTC_CONN_EOF | PTC_CONN_ERROR);
+        char buf[16384];
+        size_t used = 0, made = 0;
+        int rc = k->tt->decode(k->tctx, in.ptr, in.len, &used, buf, sizeof(buf), &made,
+                               eof && !in.len);
+        if (made) {
+            if (k->roff && k->roff >= k->rbuf.size() / 2) {
+                k->rbuf.erase(0, k->roff);
+                k->roff = 0;
+            }
+            k->rbuf.append(buf, made);
+        }
+        if (used)
+            H->conn_consume(k->c, used);
+        if (rc == PTC_ERROR) {
+            tls_fail(k);
+            break;
+        }
+        if (!k->tls_ready && (!k->tt->ready || k->tt->ready(k->tctx)))
+            k->tls_ready = true;
+        k->raw_eof = eof && used == in.len && !made;
+        if (k->raw_eof && !k->tls_ready) { // the peer closed during the handshake
+            tls_fail(k);
+            break;
+        }
+        if (!used && !made)
+            break;
+    }
+    tls_pump_out(k);
+}
+
 void sock_cb(ptc_conn*, void* ctx, uint32_t ev)
 {
     lsock* k = (lsock*)ctx;
@@ -1504,6 +1603,11 @@ void sock_cb(ptc_conn*, void* ctx, uint32_t ev)
     if (ev & PTC_CEV_ERROR) {
         k->failed = true;
         k->err = H->conn_error(k->c);
+    }
+    if (k->tt && !k->failed) {
+        if (ev & PTC_CEV_DATA)
+            tls_pump_in(k, true);
+        tls_pump_out(k);
     }
     sock_wake(k);
 }
@@ -1517,6 +1621,11 @@ void sockets_forget(run_ctx* rc)
 
 void sock_close(lsock* k)
 {
+    if (k->tt) {
+        k->tt->release(k->tctx);
+        k->tt = nullptr;
+        k->tctx = nullptr;
+    }
     if (k->c && !k->closed)
         H->conn_close(k->c);
     k->closed = true;
@@ -1533,6 +1642,10 @@ int l_sock_gc(lua_State* l)
             g_socks.pop_back();
             break;
         }
+    // free its buffers; what stays is an empty closed socket (a resurrected object)
+    k->~lsock();
+    new (k) lsock();
+    k->closed = true;
     return 0;
 }
 
@@ -1555,9 +1668,15 @@ int sock_connect_k(lua_State* l, int, lua_KContext dl)
 {
     lsock* k = check_sock(l);
     k->waiter = nullptr;
-    if (k->connected) {
+    if (k->connected && !k->failed && (!k->tt || k->tls_ready)) {
         lua_pushinteger(l, 1);
         return 1;
+    }
+    if (k->tt && k->tls_failed) {
+        const char* why = g_ssl->transport_error(k->tctx);
+        lua_pushnil(l);
+        lua_pushstring(l, why ? why : "SSL handshake failure");
+        return 2;
     }
     if (k->failed || k->closed) {
         lua_pushnil(l);
@@ -1572,72 +1691,208 @@ int sock_connect_k(lua_State* l, int, lua_KContext dl)
     return sock_wait(l, k, sock_connect_k, dl);
 }
 
-int l_sock_connect(lua_State* l)
+// An address in HAProxy's format for a connection: "ip:port", "[ipv6]:port", "ipv4@",
+// "ipv6@" prefixes, or a unix socket ("unix@path", or a path starting with '/'); <port>
+// (nonzero) replaces the port of the string. Returns an error text, or nullptr.
+const char* parse_connect_addr(std::string host, lua_Integer port, sockaddr_storage* ss,
+                               socklen_t* len)
+{
+    *ss = sockaddr_storage{};
+    if (host.rfind("unix@", 0) == 0 || (!host.empty() && host[0] == '/')) {
+        if (host[0] != '/')
+            host = host.substr(5);
+        auto* un = (sockaddr_un*)ss;
+        if (host.empty() || host.size() >= sizeof(un->sun_path))
+            return "invalid unix socket path";
+        un->sun_family = AF_UNIX;
+        memcpy(un->sun_path, host.data(), host.size());
+        *len = (socklen_t)(offsetof(sockaddr_un, sun_path) + host.size() + 1);
+        return nullptr;
+    }
+    int fam = 0;
+    if (host.rfind("ipv4@", 0) == 0) {
+        fam = AF_INET;
+        host = host.substr(5);
+    } else if (host.rfind("ipv6@", 0) == 0) {
+        fam = AF_INET6;
+        host = host.substr(5);
+    }
+    size_t c = host.rfind(':');
+    bool bracket_end = !host.empty() && host.back() == ']';
+    // "ip:port" in the string (an IPv6 address alone has colons: bracketed, or no port)
+    if (c != std::string::npos && !bracket_end &&
+        (host.find(':') == c || (host.front() == '[' && c > 0 && host[c - 1] == ']'))) {
+        if (!port)
+            port = strtol(host.c_str() + c + 1, nullptr, 10);
+        host.resize(c);
+    }
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (port <= 0 || port > 65535)
+        return "no port";
+    if (fam != AF_INET6 && inet_pton(AF_INET, host.c_str(), &((sockaddr_in*)ss)->sin_addr) == 1) {
+        ((sockaddr_in*)ss)->sin_family = AF_INET;
+        ((sockaddr_in*)ss)->sin_port = htons((uint16_t)port);
+        *len = sizeof(sockaddr_in);
+        return nullptr;
+    }
+    if (fam != AF_INET && inet_pton(AF_INET6, host.c_str(), &((sockaddr_in6*)ss)->sin6_addr) == 1) {
+        ((sockaddr_in6*)ss)->sin6_family = AF_INET6;
+        ((sockaddr_in6*)ss)->sin6_port = htons((uint16_t)port);
+        *len = sizeof(sockaddr_in6);
+        return nullptr;
+    }
+    return "an IP address is expected (no DNS resolution)";
+}
+
+int sock_connect(lua_State* l, bool tls)
 {
     lsock* k = check_sock(l);
     std::string host = luaL_checkstring(l, 2);
     lua_Integer port = luaL_optinteger(l, 3, 0);
     if (k->c)
         return luaL_error(l, "Socket:connect(): already connected");
-    // "ip:port" in the first argument, as HAProxy accepts
-    if (!port) {
-        size_t c = host.rfind(':');
-        if (c == std::string::npos)
-            return luaL_error(l, "Socket:connect(): no port");
-        port = strtol(host.c_str() + c + 1, nullptr, 10);
-        host.resize(c);
-    }
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
     struct sockaddr_storage ss{};
-    socklen_t len;
-    if (inet_pton(AF_INET, host.c_str(), &((sockaddr_in*)&ss)->sin_addr) == 1) {
-        ((sockaddr_in*)&ss)->sin_family = AF_INET;
-        ((sockaddr_in*)&ss)->sin_port = htons((uint16_t)port);
-        len = sizeof(sockaddr_in);
-    } else if (inet_pton(AF_INET6, host.c_str(), &((sockaddr_in6*)&ss)->sin6_addr) == 1) {
-        ((sockaddr_in6*)&ss)->sin6_family = AF_INET6;
-        ((sockaddr_in6*)&ss)->sin6_port = htons((uint16_t)port);
-        len = sizeof(sockaddr_in6);
-    } else {
+    socklen_t len = 0;
+    if (const char* e = parse_connect_addr(host, port, &ss, &len)) {
+        if (!strcmp(e, "no port"))
+            return luaL_error(l, "Socket:connect(): no port");
         lua_pushnil(l);
-        lua_pushliteral(l, "Socket:connect(): an IP address is expected (no DNS resolution)");
+        lua_pushfstring(l, "Socket:connect(): %s", e);
         return 2;
     }
+    if (tls && (!g_ssl || g_ssl->size < offsetof(ptc_ssl_api, client_transport) +
+                                             sizeof(g_ssl->client_transport)))
+        return luaL_error(l, "Socket:connect_ssl(): no TLS (the ssl module is not loaded)");
     k->c = H->conn_new(SELF, (sockaddr*)&ss, len, nullptr, 0, sock_cb, k);
     if (!k->c) {
         lua_pushnil(l);
         lua_pushstring(l, strerror(errno));
         return 2;
     }
+    k->peer = ss;
+    if (tls) {
+        // as HAProxy's hidden "ssl verify none" server: no SNI, no verification
+        if (g_ssl->client_transport(nullptr, nullptr, 0, &k->tt, &k->tctx) != PTC_OK) {
+            k->tt = nullptr;
+            sock_close(k);
+            lua_pushnil(l);
+            lua_pushliteral(l, "Socket:connect_ssl(): no TLS client");
+            return 2;
+        }
+        tls_pump_out(k); // the ClientHello leaves once connected
+    }
     return sock_connect_k(l, 0, (lua_KContext)sock_deadline(k));
+}
+
+int l_sock_connect(lua_State* l) { return sock_connect(l, false); }
+int l_sock_connect_ssl(lua_State* l) { return sock_connect(l, true); }
+
+// send(data [, start [, end]]): queues the bytes data[start..end], waiting for room in
+// the connection's output buffer as long as needed (or the socket's timeout).
+int sock_send_k(lua_State* l, int, lua_KContext dl)
+{
+    lsock* k = check_sock(l);
+    k->waiter = nullptr;
+    size_t n;
+    const char* p = luaL_checklstring(l, 2, &n);
+    lua_Integer from = luaL_optinteger(l, 3, 1), to = luaL_optinteger(l, 4, -1);
+    if (from < 0)
+        from = (lua_Integer)n + from + 1;
+    if (to < 0)
+        to = (lua_Integer)n + to + 1;
+    if (from < 1)
+        from = 1;
+    if (to > (lua_Integer)n)
+        to = (lua_Integer)n;
+    size_t len = to >= from ? (size_t)(to - from + 1) : 0;
+    p += from - 1;
+    if (!k->c || k->failed) {
+        size_t done = k->soff;
+        k->soff = 0;
+        lua_pushnil(l);
+        lua_pushliteral(l, "closed");
+        lua_pushinteger(l, (lua_Integer)done);
+        return 3;
+    }
+    if (k->tt && k->tls_failed) {
+        size_t done = k->soff;
+        k->soff = 0;
+        lua_pushnil(l);
+        lua_pushliteral(l, "closed");
+        lua_pushinteger(l, (lua_Integer)done);
+        return 3;
+    }
+    while (k->soff < len) {
+        if (k->tt) {
+            tls_flush(k);
+            if (!k->tls_ready || !k->raw_out.empty())
+                break;
+            char buf[16384 + 1024];
+            size_t used = 0, made = 0;
+            size_t n = std::min(len - k->soff, (size_t)16384);
+            if (k->tt->encode(k->tctx, p + k->soff, n, &used, buf, sizeof(buf), &made) !=
+                PTC_OK) {
+                tls_fail(k);
+                break;
+            }
+            k->raw_out.append(buf, made);
+            tls_flush(k);
+            if (!used)
+                break;
+            k->soff += used;
+            continue;
+        }
+        size_t q = H->conn_send(k->c, p + k->soff, len - k->soff);
+        if (!q)
+            break;
+        k->soff += q;
+    }
+    if (k->soff >= len) {
+        k->soff = 0;
+        lua_pushinteger(l, (lua_Integer)len);
+        return 1;
+    }
+    if (dl && H->now_ms() >= (uint64_t)dl) {
+        size_t done = k->soff;
+        k->soff = 0;
+        lua_pushnil(l);
+        lua_pushliteral(l, "timeout");
+        lua_pushinteger(l, (lua_Integer)done);
+        return 3;
+    }
+    return sock_wait(l, k, sock_send_k, dl);
 }
 
 int l_sock_send(lua_State* l)
 {
     lsock* k = check_sock(l);
-    size_t n;
-    const char* p = luaL_checklstring(l, 2, &n);
-    if (!k->c || k->failed) {
-        lua_pushnil(l);
-        lua_pushliteral(l, "closed");
-        return 2;
+    lua_settop(l, 4);
+    k->soff = 0;
+    return sock_send_k(l, 0, (lua_KContext)sock_deadline(k));
+}
+
+// Moves what the connection received into the socket's own buffer (so that a read of more
+// than the connection's 16 KiB can complete); returns true at the peer's EOF or an error.
+bool sock_pull(lsock* k)
+{
+    if (!k->c)
+        return true;
+    if (k->tt) {
+        tls_pump_in(k, false);
+        return k->raw_eof || k->tls_failed;
     }
-    size_t done = 0;
-    while (done < n) {
-        size_t q = H->conn_send(k->c, p + done, n - done);
-        if (!q)
-            break;
-        done += q;
+    ptc_str in{};
+    uint32_t f = H->conn_data(k->c, &in);
+    if (in.len) {
+        if (k->roff && k->roff >= k->rbuf.size() / 2) {
+            k->rbuf.erase(0, k->roff);
+            k->roff = 0;
+        }
+        k->rbuf.append(in.ptr, in.len);
+        H->conn_consume(k->c, in.len);
     }
-    if (done < n) {
-        lua_pushnil(l);
-        lua_pushliteral(l, "buffer full");
-        lua_pushinteger(l, (lua_Integer)done);
-        return 3;
-    }
-    lua_pushinteger(l, (lua_Integer)n);
-    return 1;
+    return (f & (PTC_CONN_EOF | PTC_CONN_ERROR)) != 0;
 }
 
 // receive([pattern [, prefix]]): "*l" (default) a line without its CR LF, "*a" until the
@@ -1646,19 +1901,18 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
 {
     lsock* k = check_sock(l);
     k->waiter = nullptr;
-    if (!k->c) {
+    if (!k->c && k->roff >= k->rbuf.size()) {
         lua_pushnil(l);
         lua_pushliteral(l, "closed");
         return 2;
     }
-    ptc_str in{};
-    uint32_t f = H->conn_data(k->c, &in);
-    bool eof = (f & (PTC_CONN_EOF | PTC_CONN_ERROR)) != 0;
-    std::string_view d(in.ptr ? in.ptr : "", in.len);
+    bool eof = sock_pull(k);
+    std::string_view d(k->rbuf.data() + k->roff, k->rbuf.size() - k->roff);
     size_t take = 0, keep = 0;
     bool ready = false;
     if (lua_type(l, 2) == LUA_TNUMBER) {
-        size_t want = (size_t)lua_tointeger(l, 2);
+        lua_Integer w = lua_tointeger(l, 2);
+        size_t want = w > 0 ? (size_t)w : 0;
         if (d.size() >= want) {
             take = keep = want;
             ready = true;
@@ -1666,7 +1920,7 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
     } else {
         std::string pat = luaL_optstring(l, 2, "*l");
         if (pat == "*a") {
-            if (eof) {
+            if (eof && !d.empty()) { // nothing left: nil, "connection closed." as HAProxy
                 take = keep = d.size();
                 ready = true;
             }
@@ -1684,7 +1938,7 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
     if (ready) {
         std::string out = prefix;
         out.append(d.data(), keep);
-        H->conn_consume(k->c, take);
+        k->roff += take;
         lua_pushlstring(l, out.data(), out.size());
         return 1;
     }
@@ -1693,16 +1947,14 @@ int sock_receive_k(lua_State* l, int, lua_KContext dl)
         // HAProxy 2.6 returns what came as a success when the peer closes or the time is up
         std::string out = prefix;
         out.append(d.data(), d.size());
-        H->conn_consume(k->c, d.size());
+        k->roff += d.size();
         lua_pushlstring(l, out.data(), out.size());
         return 1;
     }
     if (eof || timeout) {
         std::string part = prefix;
-        part.append(d.data(), d.size());
-        H->conn_consume(k->c, d.size());
         lua_pushnil(l);
-        lua_pushstring(l, timeout ? "timeout" : "closed");
+        lua_pushstring(l, timeout ? "timeout" : "connection closed.");
         lua_pushlstring(l, part.data(), part.size());
         return 3;
     }
@@ -1725,6 +1977,32 @@ int l_sock_settimeout(lua_State* l)
     return 1;
 }
 
+// getpeername(): "ip:port", "[ipv6]:port" or the unix socket's path; nil when not connected.
+int l_sock_getpeername(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    char a[INET6_ADDRSTRLEN];
+    if (!k->c || k->failed) {
+        lua_pushnil(l);
+    } else if (k->peer.ss_family == AF_UNIX) {
+        lua_pushstring(l, ((sockaddr_un*)&k->peer)->sun_path);
+    } else if (k->peer.ss_family == AF_INET) {
+        auto* in = (sockaddr_in*)&k->peer;
+        inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
+        lua_pushfstring(l, "%s:%d", a, (int)ntohs(in->sin_port));
+    } else if (k->peer.ss_family == AF_INET6) {
+        auto* in6 = (sockaddr_in6*)&k->peer;
+        inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
+        lua_pushfstring(l, "[%s]:%d", a, (int)ntohs(in6->sin6_port));
+    } else {
+        lua_pushnil(l);
+    }
+    return 1;
+}
+
+// setoption(): accepted and ignored, as HAProxy 2.6 does.
+int l_sock_setoption(lua_State*) { return 0; }
+
 int l_sock_close(lua_State* l)
 {
     sock_close(check_sock(l));
@@ -1744,13 +2022,15 @@ int l_core_tcp(lua_State* l)
 void create_socket_class(lua_State* l)
 {
     static const luaL_Reg fns[] = {
-        {"connect", l_sock_connect},       {"send", l_sock_send},
+        {"connect", l_sock_connect},       {"connect_ssl", l_sock_connect_ssl},
+        {"send", l_sock_send},             {"getpeername", l_sock_getpeername},
+        {"setoption", l_sock_setoption},
         {"receive", l_sock_receive},       {"settimeout", l_sock_settimeout},
         {"close", l_sock_close},           {nullptr, nullptr},
     };
     luaL_newmetatable(l, "portico.socket");
     luaL_newlib(l, fns);
-    for (const char* m : {"connect_ssl", "getpeername", "getsockname", "setoption"}) {
+    for (const char* m : {"getsockname"}) {
         std::string full = std::string("Socket:") + m;
         set_missing(l, m, keep(full));
     }
@@ -1758,6 +2038,95 @@ void create_socket_class(lua_State* l)
     lua_pushcfunction(l, l_sock_gc);
     lua_setfield(l, -2, "__gc");
     lua_pop(l, 1);
+}
+
+// ---- core.parse_addr / core.match_addr ------------------------------------------------------
+// A network: an IPv4 address with an optional "/bits" or "/dotted.mask", or an IPv6 address
+// with an optional "/bits" (no name resolution), as HAProxy's str2net / str62net.
+struct lnet {
+    int family;
+    unsigned char ip[16];
+    unsigned char mask[16];
+};
+
+void mask_bits(unsigned char* m, int n, int bits)
+{
+    memset(m, 0, 16);
+    for (int i = 0; i < n && bits > 0; i++, bits -= 8)
+        m[i] = bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+}
+
+bool parse_net(std::string s, lnet* out)
+{
+    std::string m;
+    size_t sl = s.find('/');
+    if (sl != std::string::npos) {
+        m = s.substr(sl + 1);
+        s.resize(sl);
+        if (m.empty())
+            return false;
+    }
+    auto bits_of = [](const std::string& x, int max) -> int {
+        if (x.empty() || x.size() > 3 || x.find_first_not_of("0123456789") != std::string::npos)
+            return -1;
+        int b = atoi(x.c_str());
+        return b <= max ? b : -1;
+    };
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, s.c_str(), out->ip) == 1) {
+        out->family = AF_INET;
+        if (m.empty()) {
+            mask_bits(out->mask, 4, 32);
+        } else if (m.find('.') != std::string::npos) {
+            if (inet_pton(AF_INET, m.c_str(), out->mask) != 1)
+                return false;
+        } else {
+            int b = bits_of(m, 32);
+            if (b < 0)
+                return false;
+            mask_bits(out->mask, 4, b);
+        }
+        for (int i = 0; i < 4; i++)
+            out->ip[i] &= out->mask[i];
+        return true;
+    }
+    if (inet_pton(AF_INET6, s.c_str(), out->ip) == 1) {
+        out->family = AF_INET6;
+        int b = m.empty() ? 128 : bits_of(m, 128);
+        if (b < 0)
+            return false;
+        mask_bits(out->mask, 16, b);
+        return true;
+    }
+    return false;
+}
+
+int l_core_parse_addr(lua_State* l)
+{
+    const char* str = luaL_checkstring(l, 1);
+    lnet n;
+    if (!parse_net(str, &n)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lnet* u = (lnet*)lua_newuserdatauv(l, sizeof(lnet), 0);
+    *u = n;
+    luaL_setmetatable(l, "portico.net");
+    return 1;
+}
+
+// true when each network's address, masked by the other's mask, is the same: one holds the
+// other (HAProxy's test).
+int l_core_match_addr(lua_State* l)
+{
+    lnet* a = (lnet*)luaL_testudata(l, 1, "portico.net");
+    lnet* b = (lnet*)luaL_testudata(l, 2, "portico.net");
+    bool ok = a && b && a->family == b->family;
+    int n = ok && a->family == AF_INET ? 4 : 16;
+    for (int i = 0; ok && i < n; i++)
+        ok = (a->ip[i] & b->mask[i]) == (b->ip[i] & a->mask[i]);
+    lua_pushboolean(l, ok);
+    return 1;
 }
 
 const char k_prelude[] =
@@ -1791,6 +2160,8 @@ void create_state()
         {"register_init", l_register_init},
         {"register_cli", l_register_cli},
         {"tcp", l_core_tcp},
+        {"parse_addr", l_core_parse_addr},
+        {"match_addr", l_core_match_addr},
         {"add_acl", l_pattern_change<PTC_PAT_ADD_ACL>},
         {"del_acl", l_pattern_change<PTC_PAT_DEL_ACL>},
         {"set_map", l_pattern_change<PTC_PAT_SET_MAP>},
@@ -1804,7 +2175,7 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, levels[i]);
     }
-    for (const char* m : {"httpclient", "parse_addr", "match_addr", "get_var", "set_nice",
+    for (const char* m : {"get_var", "set_nice",
                           "register_filter", "disable_legacy_mailers"}) {
         std::string full = std::string("core.") + m;
         set_missing(L, m, keep(full));
@@ -1820,6 +2191,8 @@ void create_state()
     lua_setglobal(L, "core");
 
     create_socket_class(L);
+    luaL_newmetatable(L, "portico.net"); // core.parse_addr's networks
+    lua_pop(L, 1);
     lua_regex_open(L);
 
     // Fetches / Converters
@@ -2866,6 +3239,7 @@ void build_proxies()
 int mod_post_config(ptc_modref*)
 {
     HTTP = (const ptc_http_api*)H->api_lookup(PTC_HTTP_API_NAME, 1, nullptr);
+    g_ssl = (const ptc_ssl_api*)H->api_lookup(PTC_SSL_API_NAME, 1, nullptr);
     if (L)
         build_proxies();
     return PTC_OK;

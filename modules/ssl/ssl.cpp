@@ -939,6 +939,37 @@ int api_check_transport(const ptc_server* srv, const char* sni, const char* alpn
     return PTC_OK;
 }
 
+// Since 1.21: a TLS client of its own (Lua's Socket:connect_ssl), no verification.
+int api_client_transport(const char* sni, const char* alpn, uint32_t flags,
+                         const ptc_transport** t, void** tctx)
+{
+    static SSL_CTX* ctx = nullptr; // this worker's, made on first use
+    if (!t || !tctx)
+        return PTC_ERROR;
+    if (!ctx) {
+        ctx = SSL_CTX_new(TLS_client_method());
+        if (!ctx)
+            return PTC_ERROR;
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
+    }
+    SSL* ssl = SSL_new(ctx);
+    tls_conn* tc = ssl ? conn_new(ssl, nullptr, false) : nullptr;
+    if (!tc) {
+        SSL_free(ssl);
+        return PTC_ERROR;
+    }
+    if (sni && *sni)
+        SSL_set_tlsext_host_name(ssl, sni);
+    if (alpn && *alpn) {
+        std::string w = alpn_wire(alpn, flags & PTC_SSL_CHK_NO_H2);
+        SSL_set_alpn_protos(ssl, reinterpret_cast<const unsigned char*>(w.data()),
+                            (unsigned)w.size());
+    }
+    *t = &k_transport;
+    *tctx = tc;
+    return PTC_OK;
+}
+
 const char* api_transport_error(void* tctx)
 {
     const tls_conn* tc = static_cast<const tls_conn*>(tctx);
@@ -951,6 +982,7 @@ const ptc_ssl_api k_api = {
     .check_prepare = api_check_prepare,
     .check_transport = api_check_transport,
     .transport_error = api_transport_error,
+    .client_transport = api_client_transport,
 };
 
 int init(ptc_modref* self)

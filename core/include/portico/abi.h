@@ -92,9 +92,12 @@
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS);
  *       ptc_log_txn.flags PTC_LOG_TXN_SERVICE (a service answered: %Tw = %Tc = 0).
+ *  1.21 ptc_ssl_api.client_transport (ssl.h): a TLS client with no server behind it and
+ *       no verification (Lua's Socket:connect_ssl); ptc_host.var_known (whether a
+ *       variable name exists: Lua's set_var "ifexist").
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 19
+#define PTC_ABI_MINOR 21
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -562,6 +562,12 @@ typedef struct ptc_host {
      *  (errno EAGAIN) or on failure. Since 1.18. */
     ptc_conn *(*conn_accept)(ptc_conn *l, ptc_conn_fn cb, void *ctx, struct sockaddr_storage *from,
                              socklen_t *fromlen);
+
+    /* ---- variables (1.21) ---- */
+    /** 1 when the variable name ("proc.foo": scope and name) is known: the configuration
+     *  uses it, or var_set created it, as HAProxy's "ifexist" tests (Lua's
+     *  txn:set_var(name, value, true)); 0 otherwise or for a bad scope. Since 1.21. */
+    int (*var_known)(ptc_str name);
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */

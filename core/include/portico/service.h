@@ -35,6 +35,10 @@ extern "C" {
  *      delimited for HTTP/1.0). For HEAD requests the runner drops body bytes
  *      and adds no framing field (no "content-length: 0"); a "transfer-encoding"
  *      the service adds is kept in a HEAD answer only;
+ *      A service chosen by "use-service" has its head go through the backend's
+ *      then the frontend's http-response rules once run() returned (they may
+ *      wait); body bytes written before that are held back (res_room() counts
+ *      them) and leave after the head;
  *   4. run() returns PTC_YIELD while more is to come: the runner calls it again
  *      when the client drained the output (or after host->stream_wake()), never
  *      blocking the event loop and never holding more than one buffer of the

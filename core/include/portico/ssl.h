@@ -54,6 +54,14 @@ typedef struct ptc_ssl_api {
      *  handshake failure", "Connection closed during SSL handshake"...), or NULL. Valid
      *  until the transport is released. */
     const char *(*transport_error)(void *tctx);
+    /* ---- since 1.21 (read only when `size` covers them) ---- */
+    /** Worker: a TLS client with no server behind it and no certificate verification
+     *  (HAProxy's Lua Socket:connect_ssl(), whose hidden server is "ssl verify none"):
+     *  <sni>: the name sent (NULL: none), <alpn>: the protocols offered (NULL: none;
+     *  PTC_SSL_CHK_NO_H2 in <flags> leaves h2 out). Driven and released as a
+     *  check_transport() one; transport_error() applies. PTC_OK or PTC_ERROR. */
+    int (*client_transport)(const char *sni, const char *alpn, uint32_t flags,
+                            const ptc_transport **t, void **tctx);
 } ptc_ssl_api;
 
 #ifdef __cplusplus

@@ -30,6 +30,7 @@ int host_cond_eval(ptc_stream* s, const ptc_cond* c);
 int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value);
 int host_var_get(ptc_stream* s, ptc_str name, ptc_sample* out);
 int host_var_unset(ptc_stream* s, ptc_str name);
+int host_var_known(ptc_str name); // 1.21
 // registry.cpp (1.3)
 int host_fetch_register(ptc_modref* self, const ptc_fetch* f, uint32_t size,
                         ptc_fetch_priv_fn fn, void* priv);

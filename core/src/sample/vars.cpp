@@ -338,6 +338,12 @@ int host_var_set(ptc_stream* s, ptc_str name, const ptc_sample* value)
     return smp::var_set(s, v, value) ? 1 : 0;
 }
 
+int host_var_known(ptc_str name)
+{
+    smp::var_ref v;
+    return smp::var_lookup(std::string_view(name.ptr, name.len), v) ? 1 : 0;
+}
+
 int host_var_unset(ptc_stream* s, ptc_str name)
 {
     smp::var_ref v;
