@@ -296,6 +296,21 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
         return PTC_OK;
     }
     cert* ct = cert_find(path);
+    if (!ct && (g.extra_files & EXTRA_BUNDLE) && stat(path.c_str(), &st) != 0) {
+        // a multi-certificate bundle: <path>.dsa, <path>.ecdsa and <path>.rsa, each loaded
+        // as a certificate of its own (HAProxy's order; the first is the default)
+        bool any = false;
+        for (const char* sfx : {".dsa", ".ecdsa", ".rsa"}) {
+            std::string f = path + sfx;
+            if (!cert_find(f) && stat(f.c_str(), &st) != 0)
+                continue;
+            any = true;
+            if (load_crt_path(c, be, f) != PTC_OK)
+                return PTC_ERROR;
+        }
+        if (any)
+            return PTC_OK;
+    }
     if (!ct) {
         std::string err;
         ct = cert_load(path, err);
@@ -605,10 +620,7 @@ int kw_global(const ptc_kw_ctx* c)
             else if (eq(a, "sctl"))
                 f |= EXTRA_SCTL;
             else if (eq(a, "bundle"))
-                return host->cfg_errorf(c, "'ssl-load-extra-files %.*s' is not supported yet "
-                                           "by portico (multi-certificate bundles are not "
-                                           "loaded)",
-                                        (int)a.len, a.ptr);
+                f |= EXTRA_BUNDLE;
             else
                 return host->cfg_errorf(c, "'ssl-load-extra-files' : unknown argument '%.*s', "
                                            "expects 'none', 'all', 'bundle', 'sctl', 'ocsp', "
@@ -805,11 +817,64 @@ int servername_cb(SSL* ssl, int* al, void* arg);
 // tune.ssl.capture-buffer-size: the ClientHello's cipher suites, extension types, supported
 // groups and EC point formats, each kept up to the capture size, for ssl_fc_cipherlist_*,
 // ssl_fc_extlist_bin, ssl_fc_eclist_bin, ssl_fc_ecformats_bin, ssl_fc_protocol_hello_id.
-int capture_hello_cb(SSL* ssl, int*, void*)
+void capture_hello(SSL* ssl, tls_conn* tc);
+
+// What the client can verify, as HAProxy 2.6 reads it to pick among certificates of several
+// key types for one name: RSA and ECDSA signatures offered in signature_algorithms (none:
+// before TLS 1.2, RSA), ECDSA kept only when a cipher suite with ECDSA authentication is
+// offered too. Bit 0 RSA, bit 1 ECDSA; -1 for a malformed extension.
+int8_t hello_sigs(SSL* ssl)
+{
+    const unsigned char* p = nullptr;
+    size_t n = 0;
+    bool rsa = false, ecdsa = false;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_signature_algorithms, &p, &n) == 1) {
+        if (n < 2)
+            return -1;
+        size_t len = size_t(p[0]) << 8 | p[1];
+        if (len + 2 != n || len % 2)
+            return -1;
+        for (size_t i = 2; i < n && !(rsa && ecdsa); i += 2) {
+            if (p[i + 1] == TLSEXT_signature_rsa)
+                rsa = true;
+            else if (p[i + 1] == TLSEXT_signature_ecdsa)
+                ecdsa = true;
+        }
+    } else {
+        rsa = true;
+    }
+    if (ecdsa) {
+        ecdsa = false;
+        n = SSL_client_hello_get0_ciphers(ssl, &p);
+        for (size_t i = 0; i + 1 < n; i += 2) {
+            const SSL_CIPHER* ci = SSL_CIPHER_find(ssl, p + i);
+            if (ci && SSL_CIPHER_get_auth_nid(ci) == NID_auth_ecdsa) {
+                ecdsa = true;
+                break;
+            }
+        }
+    }
+    return int8_t((rsa ? 1 : 0) | (ecdsa ? 2 : 0));
+}
+
+int hello_cb(SSL* ssl, int* al, void*)
 {
     auto* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
-    if (!tc || tc->hello)
+    if (!tc)
         return SSL_CLIENT_HELLO_SUCCESS;
+    tc->hello_sig = hello_sigs(ssl);
+    if (tc->hello_sig < 0) {
+        // HAProxy aborts the handshake on a malformed signature_algorithms
+        *al = SSL_AD_DECODE_ERROR;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    if (g.capture_size && !tc->hello)
+        capture_hello(ssl, tc);
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+void capture_hello(SSL* ssl, tls_conn* tc)
+{
     auto cap = std::make_unique<hello_capture>();
     size_t max = size_t(g.capture_size);
     auto keep = [max](std::string& to, const unsigned char* p, size_t n, size_t unit) {
@@ -843,7 +908,6 @@ int capture_hello_cb(SSL* ssl, int*, void*)
         keep(cap->ecformats, p + 1, l, 1);
     }
     tc->hello = std::move(cap);
-    return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 // The ignore lists of each bind context (ca-ignore-err, crt-ignore-err).
@@ -941,16 +1005,26 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     }
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_tlsext_servername_arg(ctx, bt);
-    if (g.capture_size)
-        SSL_CTX_set_client_hello_cb(ctx, capture_hello_cb, nullptr);
+    SSL_CTX_set_client_hello_cb(ctx, hello_cb, nullptr);
     ocsp_attach(ctx, c);
     sctl_attach(ctx, c);
     c->users.push_back(ctx);
     return ctx;
 }
 
-// The context for <name> (lowercase), or -1.
-long sni_lookup(const bind_tls* bt, const std::string& name)
+// The key type of a context's certificate, as HAProxy ranks them: 2 ECDSA, 1 RSA, 0 other
+// (DSA, anonymous).
+int key_sig(const cert* c)
+{
+    int id = c && c->key ? EVP_PKEY_get_base_id(c->key) : 0;
+    return id == EVP_PKEY_EC ? 2 : id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? 1 : 0;
+}
+
+// The context for <name> (lowercase), or -1. Several certificates may serve the name (several
+// "crt", crt-list lines, a bundle's .rsa/.ecdsa/.dsa): as in HAProxy, the first of each key
+// type among the exact names, then among the wildcards, is a candidate, and the client's
+// <sigs> (hello_sigs) choose: ECDSA, then RSA, then another type, then whatever there is.
+long sni_lookup(const bind_tls* bt, const std::string& name, int sigs)
 {
     auto excluded = [&](size_t ctx) {
         for (const auto& e : bt->names)
@@ -958,15 +1032,26 @@ long sni_lookup(const bind_tls* bt, const std::string& name)
                 return true;
         return false;
     };
+    long found[3] = {-1, -1, -1}; // by key_sig
     for (int pass = 0; pass < 2; pass++)
         for (const auto& e : bt->names) {
             bool wild = e.name.size() > 1 && e.name[0] == '*';
             if (e.neg || wild != (pass == 1) || !crtlist::name_matches(e.name, name) ||
                 excluded(e.ctx))
                 continue;
-            return (long)e.ctx;
+            long& f = found[key_sig(bt->ctxs[e.ctx].c)];
+            if (f < 0)
+                f = (long)e.ctx;
         }
-    return -1;
+    if (sigs < 0)
+        sigs = 1;
+    if ((sigs & 2) && found[2] >= 0)
+        return found[2];
+    if ((sigs & 1) && found[1] >= 0)
+        return found[1];
+    if (found[0] >= 0)
+        return found[0];
+    return found[2] >= 0 ? found[2] : found[1];
 }
 
 int servername_cb(SSL* ssl, int* al, void* arg)
@@ -983,7 +1068,8 @@ int servername_cb(SSL* ssl, int* al, void* arg)
             ch = (char)std::tolower((unsigned char)ch);
         if (!n.empty() && n.back() == '.')
             n.pop_back();
-        i = sni_lookup(bt, n);
+        auto* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+        i = sni_lookup(bt, n, tc ? tc->hello_sig : -1);
     }
     if (i < 0) {
         if (bt->o.strict_sni) {

@@ -133,7 +133,8 @@ bool sctl_load(cert* c, const std::string& path, std::string& err);
 void sctl_attach(SSL_CTX* ctx, const cert* c);
 // The extra files read with a certificate (ssl-load-extra-files).
 enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4, EXTRA_SCTL = 8,
-                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER | EXTRA_SCTL };
+                  EXTRA_BUNDLE = 16,
+                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER | EXTRA_SCTL | EXTRA_BUNDLE };
 // Reads <c>'s ".ocsp" (and ".issuer") side files from <path> as ssl-load-extra-files says:
 // the response is checked against the certificate and its issuer. false with <err> set.
 bool ocsp_load(cert* c, const std::string& path, std::string& err);
@@ -244,6 +245,9 @@ struct tls_conn {
     bool failed = false;
     bool shut = false;
     bool woke = false;
+    // what the ClientHello's signature_algorithms and cipher suites allow (HAProxy's test):
+    // bit 0 RSA, bit 1 ECDSA; -1 not seen (then RSA only)
+    int8_t hello_sig = -1;
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
     const char* why = nullptr; // HAProxy's connection error text on failure
