@@ -1508,6 +1508,10 @@ int build_all()
         host->errorf(g_self, "ssl: cannot reserve the TLS ticket keys' shared area");
         return PTC_ERROR;
     }
+    if (!stats_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the TLS counters' shared area");
+        return PTC_ERROR;
+    }
     if (!ocsp_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the runtime API's OCSP response slots");
         return PTC_ERROR;

@@ -965,7 +965,8 @@ int init(ptc_modref* self)
         if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
             return PTC_ERROR;
     if (ocsp_cli_register(self) != PTC_OK || tickets_cli_register(self) != PTC_OK ||
-        crtlist_cli_register(self) != PTC_OK || runtime_cli_register(self) != PTC_OK)
+        crtlist_cli_register(self) != PTC_OK || runtime_cli_register(self) != PTC_OK ||
+        stats_register(self) != PTC_OK)
         return PTC_ERROR;
     return reload_cli_register(self);
 }

@@ -284,4 +284,13 @@ int tickets_load_file(const std::string& path, std::string& err);
 int tickets_cli_register(ptc_modref* self);
 bool tickets_reserve();
 
+// "show info"'s Ssl* fields (stats.cpp): the provider (init), the shared counters
+// (post_config), the events counted (workers).
+int stats_register(ptc_modref* self);
+bool stats_reserve();
+void stats_conn_open(bool frontend);
+void stats_conn_close();
+void stats_handshake(bool frontend, bool reused);
+void stats_cache_lookup(bool hit);
+
 } // namespace tls

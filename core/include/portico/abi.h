@@ -92,9 +92,12 @@
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS);
  *       ptc_log_txn.flags PTC_LOG_TXN_SERVICE (a service answered: %Tw = %Tc = 0).
+ *  1.22 ptc_transport.info (PTC_XPRT_CIPHER, PTC_XPRT_VERSION: the log's %sslc and %sslv
+ *       of a client-side transport); ptc_host.info_provider (a module gives "show info"
+ *       the values of fields the host does not count: the ssl module's Ssl* fields).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 19
+#define PTC_ABI_MINOR 22
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -562,6 +562,15 @@ typedef struct ptc_host {
      *  (errno EAGAIN) or on failure. Since 1.18. */
     ptc_conn *(*conn_accept)(ptc_conn *l, ptc_conn_fn cb, void *ctx, struct sockaddr_storage *from,
                              socklen_t *fromlen);
+
+    /* ---- "show info" (1.22) ---- */
+    /** In init: "show info" (and its typed and JSON forms, in the master or a worker)
+     *  asks fn for each field the host does not count itself, by HAProxy's name
+     *  ("CurrSslConns", "SslFrontendSessionReuse_pct"...): fn returns 1 with *value set
+     *  when it knows the field, 0 otherwise (the field says 0). fn reads state shared by
+     *  the workers (shm_reserve). PTC_OK / PTC_ERROR. Since 1.22. */
+    int (*info_provider)(ptc_modref *self,
+                         int (*fn)(ptc_modref *self, const char *field, uint64_t *value));
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */

@@ -145,6 +145,8 @@ struct log_ctx {
     bool be_src_lazy = false;
     const char* fe_name = "-";
     bool fe_tls = false;            // %ft: the frontend name then '~' (a TLS client connection)
+    const char* ssl_cipher = nullptr; // %sslc, %sslv of the client connection (NULL: "-")
+    const char* ssl_version = nullptr;
     const char* be_name = "-";
     const char* srv_name = "<NOSRV>";
     const char* mode = "TCP";       // default log format

@@ -417,7 +417,14 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
         break;
     }
     case v::sslc:
-    case v::sslv: put_none(o, f, json); break;
+    case v::sslv: {
+        const char* x = n.var == v::sslc ? c.ssl_cipher : c.ssl_version;
+        if (x)
+            put_str(o, x, std::strlen(x), f, false, json);
+        else
+            put_none(o, f, json);
+        break;
+    }
     case v::H: put_str(o, c.hostname, std::strlen(c.hostname), f, false, json); break;
     case v::HM:
     case v::HP:

@@ -641,6 +641,7 @@ const ptc_host g_host = {
     .stream_set_applet = host_stream_set_applet,
     .conn_listen = host_conn_listen,
     .conn_accept = host_conn_accept,
+    .info_provider = host_info_provider,
 };
 
 } // namespace portico
