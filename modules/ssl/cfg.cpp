@@ -366,6 +366,26 @@ int kw_bind_crt(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// "generate-certificates", "ca-sign-file <file>", "ca-sign-pass <pass>"
+int kw_bind_gen(const ptc_kw_ctx* c)
+{
+    bind_extra& be = extra_of(c);
+    ptc_str k = c->args[0];
+    if (eq(k, "generate-certificates")) {
+        be.bt->gen_certs = true;
+        return PTC_OK;
+    }
+    ptc_str v = c->args[c->kw_words];
+    if (!v.len)
+        return host->cfg_errorf(c, eq(k, "ca-sign-file") ? "'ca-sign-file' : missing CAfile path"
+                                                         : "'ca-sign-pass' : missing CAkey password");
+    if (eq(k, "ca-sign-file"))
+        be.bt->ca_sign_file = resolve(g.ca_base, str(v));
+    else
+        be.bt->ca_sign_pass = str(v);
+    return PTC_OK;
+}
+
 int kw_bind_ticket_keys(const ptc_kw_ctx* c)
 {
     bind_extra& be = extra_of(c);
@@ -654,6 +674,8 @@ int kw_global(const ptc_kw_ctx* c)
             g.cachesize = n;
         else if (eq(k, "tune.ssl.capture-buffer-size") || eq(k, "tune.ssl.capture-cipherlist-size"))
             g.capture_size = n > 65535 ? 65535 : n;
+        else if (eq(k, "tune.ssl.ssl-ctx-cache-size"))
+            g.ctx_cache = n;
         else if (eq(k, "tune.ssl.maxrecord")) {
             if (n && n < 512)
                 return host->cfg_errorf(c, "'tune.ssl.maxrecord' must be 0 or at least 512");
@@ -857,7 +879,32 @@ int8_t hello_sigs(SSL* ssl)
     return int8_t((rsa ? 1 : 0) | (ecdsa ? 2 : 0));
 }
 
-int hello_cb(SSL* ssl, int* al, void*)
+long sni_lookup(const bind_tls* bt, const std::string& name, int sigs);
+void switch_ctx(SSL* ssl, SSL_CTX* ctx);
+
+// The host name of the ClientHello's server_name extension, lowercase, without a final dot
+// ("" without one).
+std::string hello_sni(SSL* ssl)
+{
+    const unsigned char* p = nullptr;
+    size_t n = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) != 1 || n < 5)
+        return {};
+    size_t list = size_t(p[0]) << 8 | p[1];
+    if (list + 2 != n || p[2] != TLSEXT_NAMETYPE_host_name)
+        return {};
+    size_t len = size_t(p[3]) << 8 | p[4];
+    if (!len || len + 5 > n || std::memchr(p + 5, 0, len))
+        return {};
+    std::string name(reinterpret_cast<const char*>(p + 5), len);
+    for (char& ch : name)
+        ch = (char)std::tolower((unsigned char)ch);
+    if (!name.empty() && name.back() == '.')
+        name.pop_back();
+    return name;
+}
+
+int hello_cb(SSL* ssl, int* al, void* arg)
 {
     auto* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
     if (!tc)
@@ -870,6 +917,22 @@ int hello_cb(SSL* ssl, int* al, void*)
     }
     if (g.capture_size && !tc->hello)
         capture_hello(ssl, tc);
+    // generate-certificates: the forged certificate's context is set before the session
+    // lookup, as HAProxy does, so a session of another context is not resumed with it
+    auto* bt = static_cast<bind_tls*>(arg);
+    if (bt && bt->gen_certs && !tc->forged) {
+        runtime_apply();
+        std::string n = hello_sni(ssl);
+        if (!n.empty() && sni_lookup(bt, n, tc->hello_sig) < 0) {
+            bool owned = false;
+            if (SSL_CTX* ctx = gen_ctx(bt, n, owned)) {
+                switch_ctx(ssl, ctx);
+                if (owned)
+                    SSL_CTX_free(ctx); // the SSL holds it now
+            }
+            tc->forged = true; // forged, or the default certificate if that failed
+        }
+    }
     return SSL_CLIENT_HELLO_SUCCESS;
 }
 
@@ -952,7 +1015,8 @@ int verify_cb(int ok, X509_STORE_CTX* x)
     return 1;
 }
 
-SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err)
+SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err,
+                       bool forged = false)
 {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
@@ -992,6 +1056,8 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
             if (o.crt_ignore)
                 parse_ignore(o.crt_ignore, ci.crt, bad);
             g_ignore[ctx] = ci;
+        } else {
+            g_ignore.erase(ctx); // a freed forged context's address, reused
         }
         SSL_CTX_set_verify(ctx,
                            SSL_VERIFY_PEER | (o.verify == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
@@ -1000,12 +1066,22 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     }
     if (o.alpn) {
-        g_wires.push_back(alpn_wire(o.alpn, bt->http));
-        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, &g_wires.back());
+        std::string w = alpn_wire(o.alpn, bt->http);
+        const std::string* kept = nullptr;
+        for (const std::string& x : g_wires)
+            if (x == w)
+                kept = &x;
+        if (!kept) {
+            g_wires.push_back(w);
+            kept = &g_wires.back();
+        }
+        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, const_cast<std::string*>(kept));
     }
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_tlsext_servername_arg(ctx, bt);
-    SSL_CTX_set_client_hello_cb(ctx, hello_cb, nullptr);
+    SSL_CTX_set_client_hello_cb(ctx, hello_cb, bt);
+    if (forged)
+        return ctx;
     ocsp_attach(ctx, c);
     sctl_attach(ctx, c);
     c->users.push_back(ctx);
@@ -1060,6 +1136,9 @@ int servername_cb(SSL* ssl, int* al, void* arg)
     // "add/del ssl crt-list" done on the CLI count from the next handshake on, as in
     // HAProxy, not from this worker's next tick
     runtime_apply();
+    auto* tc0 = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+    if (tc0 && tc0->forged)
+        return SSL_TLSEXT_ERR_OK; // generate-certificates chose in the ClientHello callback
     const char* sn = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     long i = -1;
     if (sn && *sn) {
@@ -1078,7 +1157,12 @@ int servername_cb(SSL* ssl, int* al, void* arg)
         }
         return SSL_TLSEXT_ERR_OK; // the default certificate
     }
-    SSL_CTX* ctx = bt->ctxs[(size_t)i].ctx;
+    switch_ctx(ssl, bt->ctxs[(size_t)i].ctx);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void switch_ctx(SSL* ssl, SSL_CTX* ctx)
+{
     if (ctx != SSL_get_SSL_CTX(ssl)) {
         SSL_set_SSL_CTX(ssl, ctx);
         // what SSL_set_SSL_CTX does not carry over: verification and cipher lists
@@ -1099,7 +1183,6 @@ int servername_cb(SSL* ssl, int* al, void* arg)
             SSL_set_cipher_list(ssl, list.c_str());
         ERR_clear_error();
     }
-    return SSL_TLSEXT_ERR_OK;
 }
 
 int build_bind(bind_extra& be)
@@ -1162,6 +1245,23 @@ int build_bind(bind_extra& be)
             for (auto& n : ln.c->names)
                 bt->names.push_back(sni_entry{n, false, idx});
     }
+    if (bt->gen_certs) {
+        ptc_str pn = host->proxy_name(fe);
+        if (bt->ca_sign_file.empty()) {
+            host->errorf(g_self, "Proxy '%.*s': cannot enable certificate generation, no CA "
+                                 "certificate File configured at [%s:%u].",
+                         (int)pn.len, pn.ptr, where_f, bt->line);
+            return PTC_ERROR;
+        }
+        std::string err;
+        if (!gen_load_ca(bt, err)) {
+            host->errorf(g_self, "Proxy '%.*s': Failed to read CA certificate file '%s' at "
+                                 "[%s:%u]. %s",
+                         (int)pn.len, pn.ptr, bt->ca_sign_file.c_str(), where_f, bt->line,
+                         err.c_str());
+            return PTC_ERROR;
+        }
+    }
     if (bt->o.alpn && bt->http && alpn_wire(bt->o.alpn, false) != alpn_wire(bt->o.alpn, true))
         host->log(PTC_LOG_NOTICE,
                   "%s:%u: 'alpn %s': portico speaks HTTP/1.1 to clients: h2 is not offered",
@@ -1179,6 +1279,11 @@ int new_session_cb(SSL* ssl, SSL_SESSION* sess)
 }
 
 } // namespace
+
+SSL_CTX* make_forged_ctx(bind_tls* bt, cert* c, std::string& err)
+{
+    return make_bind_ctx(bt, bt->o, c, err, true);
+}
 
 int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
 {
@@ -1541,6 +1646,12 @@ const ptc_keyword k_keywords[] = {
     {"crt", B, 0, 1, 1, kw_bind_crt,
      "crt <file|dir>: PEM certificate with its key and chain (bind; several allowed)"},
     {"crt", SV, 0, 1, 1, kw_srv_misc, "crt <file>: client certificate shown to the server"},
+    {"generate-certificates", B, 0, 0, 0, kw_bind_gen,
+     "generate-certificates: forge certificates for unknown SNI names (see ca-sign-file)"},
+    {"ca-sign-file", B, 0, 1, 1, kw_bind_gen,
+     "ca-sign-file <file>: CA certificate and key signing generated certificates"},
+    {"ca-sign-pass", B, 0, 1, 1, kw_bind_gen,
+     "ca-sign-pass <pass>: passphrase of the ca-sign-file key"},
     {"crt-list", B, 0, 1, 1, kw_bind_crt_list,
      "crt-list <file>: certificates with per-line [options] and SNI filters"},
     {"alpn", BSV, 0, 1, 1, kw_string, "alpn <proto>[,<proto>...]: ALPN protocols offered"},
@@ -1613,6 +1724,8 @@ const ptc_keyword k_keywords[] = {
      "ssl-server-verify none|required: default 'verify' of server lines"},
     {"tune.ssl.cachesize", GL, 0, 1, 1, kw_global,
      "tune.ssl.cachesize <n>: TLS sessions kept per process (default 20000)"},
+    {"tune.ssl.ssl-ctx-cache-size", GL, 0, 1, 1, kw_global,
+     "tune.ssl.ssl-ctx-cache-size <n>: generated certificates kept per worker (1000)"},
     {"tune.ssl.lifetime", GL, 0, 1, 1, kw_global,
      "tune.ssl.lifetime <time>: lifetime of a TLS session (default 300s)"},
     {"tune.ssl.maxrecord", GL, 0, 1, 1, kw_global,

@@ -471,7 +471,7 @@ int f_c_verify(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 }
 
 // "/C=FR/O=x/CN=y", or with <entry>[,<occ>] one entry's value (occ > 0 from the first,
-// < 0 from the last; default: the last), as HAProxy's ssl_c_s_dn(CN); with an empty <entry>
+// < 0 from the last; default: the first), as HAProxy's ssl_c_s_dn(CN); with an empty <entry>
 // and <format> "rfc2253" (args[2].sint 1), the whole DN in RFC 2253 form.
 int dn_sample(X509_NAME* nm, const ptc_arg* a, uint32_t n, ptc_sample* out)
 {
@@ -502,7 +502,7 @@ int dn_sample(X509_NAME* nm, const ptc_arg* a, uint32_t n, ptc_sample* out)
         idx.push_back(i);
     if (idx.empty())
         return 0;
-    long occ = n > 1 && a[1].str.len ? std::strtol(a[1].str.ptr, nullptr, 10) : -1;
+    long occ = n > 1 && a[1].str.len ? std::strtol(a[1].str.ptr, nullptr, 10) : 1;
     long k = occ > 0 ? occ - 1 : (long)idx.size() + occ;
     if (occ == 0 || k < 0 || k >= (long)idx.size())
         return 0;

@@ -77,6 +77,13 @@ struct bind_tls {
     std::vector<sni_entry> names;      // exact names first, then wildcards
     std::string alpn_wire;             // ALPN list in wire format, for the select callback
     int ticket_ref = -1;               // "tls-ticket-keys": index of its key file (tickets.cpp)
+    // "generate-certificates" (gencert.cpp): certificates forged for unknown SNI names,
+    // signed by the "ca-sign-file" CA (loaded in post_config)
+    bool gen_certs = false;
+    std::string ca_sign_file, ca_sign_pass;
+    X509* ca_cert = nullptr;
+    STACK_OF(X509)* ca_chain = nullptr;
+    EVP_PKEY* ca_key = nullptr;
 };
 struct bind_cf {
     bind_tls* t; // NULL: no TLS option on this address
@@ -186,8 +193,18 @@ struct globals {
     uint64_t maxrecord = 0;
     uint64_t capture_size = 0; // tune.ssl.capture-buffer-size: ClientHello capture (0: none)
     uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
+    uint64_t ctx_cache = 1000; // tune.ssl.ssl-ctx-cache-size: forged certificates kept
 };
 extern globals g;
+
+// generate-certificates (gencert.cpp): loads <bt>'s ca-sign-file (post_config; false with
+// <err> in HAProxy's wording); the context serving a certificate forged for <name>
+// (lowercase), from this worker's cache or made now (<owned>: not cached, the caller frees
+// it once set); NULL when forging fails.
+bool gen_load_ca(bind_tls* bt, std::string& err);
+SSL_CTX* gen_ctx(bind_tls* bt, const std::string& name, bool& owned);
+// cfg.cpp: a context of <bt> for a forged certificate <c> (no OCSP, SCT, reload).
+SSL_CTX* make_forged_ctx(bind_tls* bt, cert* c, std::string& err);
 
 // Config time (cfg.cpp).
 extern const ptc_keyword k_keywords[];
@@ -248,6 +265,7 @@ struct tls_conn {
     // what the ClientHello's signature_algorithms and cipher suites allow (HAProxy's test):
     // bit 0 RSA, bit 1 ECDSA; -1 not seen (then RSA only)
     int8_t hello_sig = -1;
+    bool forged = false;       // generate-certificates chose the context (or kept the default)
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
     const char* why = nullptr; // HAProxy's connection error text on failure
