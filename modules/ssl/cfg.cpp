@@ -849,34 +849,22 @@ int8_t hello_sigs(SSL* ssl)
 {
     const unsigned char* p = nullptr;
     size_t n = 0;
-    bool rsa = false, ecdsa = false;
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_signature_algorithms, &p, &n) == 1) {
-        if (n < 2)
-            return -1;
-        size_t len = size_t(p[0]) << 8 | p[1];
-        if (len + 2 != n || len % 2)
-            return -1;
-        for (size_t i = 2; i < n && !(rsa && ecdsa); i += 2) {
-            if (p[i + 1] == TLSEXT_signature_rsa)
-                rsa = true;
-            else if (p[i + 1] == TLSEXT_signature_ecdsa)
-                ecdsa = true;
-        }
-    } else {
-        rsa = true;
-    }
-    if (ecdsa) {
-        ecdsa = false;
+    bool present = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_signature_algorithms, &p, &n) == 1;
+    int m = crtlist::sigalgs_mask(p, n, present);
+    if (m < 0)
+        return -1;
+    if (m & 2) {
+        m &= ~2;
         n = SSL_client_hello_get0_ciphers(ssl, &p);
         for (size_t i = 0; i + 1 < n; i += 2) {
             const SSL_CIPHER* ci = SSL_CIPHER_find(ssl, p + i);
             if (ci && SSL_CIPHER_get_auth_nid(ci) == NID_auth_ecdsa) {
-                ecdsa = true;
+                m |= 2;
                 break;
             }
         }
     }
-    return int8_t((rsa ? 1 : 0) | (ecdsa ? 2 : 0));
+    return int8_t(m);
 }
 
 long sni_lookup(const bind_tls* bt, const std::string& name, int sigs);
@@ -888,20 +876,9 @@ std::string hello_sni(SSL* ssl)
 {
     const unsigned char* p = nullptr;
     size_t n = 0;
-    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) != 1 || n < 5)
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) != 1)
         return {};
-    size_t list = size_t(p[0]) << 8 | p[1];
-    if (list + 2 != n || p[2] != TLSEXT_NAMETYPE_host_name)
-        return {};
-    size_t len = size_t(p[3]) << 8 | p[4];
-    if (!len || len + 5 > n || std::memchr(p + 5, 0, len))
-        return {};
-    std::string name(reinterpret_cast<const char*>(p + 5), len);
-    for (char& ch : name)
-        ch = (char)std::tolower((unsigned char)ch);
-    if (!name.empty() && name.back() == '.')
-        name.pop_back();
-    return name;
+    return crtlist::sni_name(p, n);
 }
 
 int hello_cb(SSL* ssl, int* al, void* arg)
@@ -1093,7 +1070,9 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
 int key_sig(const cert* c)
 {
     int id = c && c->key ? EVP_PKEY_get_base_id(c->key) : 0;
-    return id == EVP_PKEY_EC ? 2 : id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? 1 : 0;
+    return id == EVP_PKEY_EC                              ? crtlist::key_ecdsa
+           : id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? crtlist::key_rsa
+                                                          : crtlist::key_other;
 }
 
 // The context for <name> (lowercase), or -1. Several certificates may serve the name (several
@@ -1119,15 +1098,7 @@ long sni_lookup(const bind_tls* bt, const std::string& name, int sigs)
             if (f < 0)
                 f = (long)e.ctx;
         }
-    if (sigs < 0)
-        sigs = 1;
-    if ((sigs & 2) && found[2] >= 0)
-        return found[2];
-    if ((sigs & 1) && found[1] >= 0)
-        return found[1];
-    if (found[0] >= 0)
-        return found[0];
-    return found[2] >= 0 ? found[2] : found[1];
+    return crtlist::pick(found, sigs);
 }
 
 int servername_cb(SSL* ssl, int* al, void* arg)
