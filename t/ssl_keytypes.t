@@ -8,13 +8,14 @@
 use warnings;
 use strict;
 use Test::More;
+use Time::HiRes qw/ time sleep /;
 use lib 't/lib';
 use Test::Portico qw/ port cli_send /;
 
 BEGIN { eval { require IO::Socket::SSL; 1 } or plan(skip_all => 'no IO::Socket::SSL') }
 use Test::PorticoTLS qw/ make_cert s_client /;
 
-my $t = Test::Portico->new()->has(qw/ http ssl /)->plan(27);
+my $t = Test::Portico->new()->has(qw/ http ssl /)->plan(31);
 $SIG{PIPE} = 'IGNORE';
 
 my $d = $t->testdir;
@@ -108,6 +109,21 @@ is(served($p), 'ECDSA', 'bundle: no SNI: the default is the first loaded (.dsa, 
 my $list = cli_send("$d/admin.sock", "show ssl cert\n");
 like($list, qr{^\Q$d/b.pem.ecdsa\E$}m, 'show ssl cert: b.pem.ecdsa');
 like($list, qr{^\Q$d/b.pem.rsa\E$}m, 'show ssl cert: b.pem.rsa');
+
+# the runtime API replaces one certificate of the bundle (reg-tests/ssl/set_ssl_cert_bundle.vtc)
+make_cert($d, 'br2', 'bundle2.test', sans => ['bundle.test'], rsa => 1);
+my $pem = do { open my $f, '<', "$d/br2.pem" or die; local $/; <$f> };
+like(cli_send("$d/admin.sock", "set ssl cert $d/b.pem.rsa <<\n$pem\n"),
+    qr/^Transaction created for certificate \Q$d\E\/b\.pem\.rsa!$/m, 'set ssl cert b.pem.rsa');
+like(cli_send("$d/admin.sock", "commit ssl cert $d/b.pem.rsa\n"), qr/Success!/, 'commit ssl cert b.pem.rsa');
+sub subject_of {
+    my $o = s_client(port(8445), $req, @_);
+    return ($o =~ /^subject=.*CN\s*=\s*([\w.]+)/m)[0] // '';
+}
+my $deadline = time + 5;
+sleep 0.1 while subject_of(@sn, @rsa12) ne 'bundle2.test' && time < $deadline;
+is(subject_of(@sn, @rsa12), 'bundle2.test', 'bundle: the new RSA certificate served to RSA clients');
+is(subject_of(@sn, @ec12), 'bundle.test', 'bundle: the ECDSA one unchanged');
 
 # ---- configuration errors --------------------------------------------------------------------------
 my $bad = Test::Portico->new();
