@@ -266,6 +266,7 @@ struct tls_conn {
     // bit 0 RSA, bit 1 ECDSA; -1 not seen (then RSA only)
     int8_t hello_sig = -1;
     bool forged = false;       // generate-certificates chose the context (or kept the default)
+    unsigned long ssl_err = 0; // ssl_fc_err: the first OpenSSL error stack's last error
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
     const char* why = nullptr; // HAProxy's connection error text on failure

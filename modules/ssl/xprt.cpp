@@ -58,6 +58,13 @@ const char* fail_reason(tls_conn* tc, int err)
     return "SSL handshake failure";
 }
 
+// ssl_fc_err / ssl_bc_err: the last error of the first error stack raised (HAProxy).
+void keep_err(tls_conn* tc)
+{
+    if (!tc->ssl_err)
+        tc->ssl_err = ERR_peek_last_error();
+}
+
 // Advances the handshake. Returns false when it failed.
 bool handshake(tls_conn* tc)
 {
@@ -78,6 +85,7 @@ bool handshake(tls_conn* tc)
         return true;
     tc->failed = true;
     tc->why = fail_reason(tc, err);
+    keep_err(tc);
     ERR_clear_error();
     return false;
 }
@@ -127,6 +135,7 @@ int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
             break; // the peer went away without close_notify: a plain EOF
         tc->failed = true;
         tc->why = "SSL error";
+        keep_err(tc);
         ERR_clear_error();
         return PTC_ERROR;
     }
@@ -164,6 +173,7 @@ int t_encode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
                 break;
             tc->failed = true;
             tc->why = "SSL error";
+            keep_err(tc);
             ERR_clear_error();
             return PTC_ERROR;
         }

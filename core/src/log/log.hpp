@@ -98,7 +98,7 @@ struct cap_conf {
 };
 
 // What a proxy logs and where.
-enum class style : uint8_t { none, tcplog, httplog, clf, custom };
+enum class style : uint8_t { none, tcplog, httplog, clf, custom, httpslog };
 
 struct proxy_log {
     std::vector<std::shared_ptr<target>> targets;
@@ -206,6 +206,7 @@ bool logfmt_is_http(const ptc_logfmt* lf);
 // The strings "option tcplog", "option httplog" and "option httplog clf" stand for.
 extern const char* const k_tcplog_fmt;
 extern const char* const k_httplog_fmt;
+extern const char* const k_httpslog_fmt;
 extern const char* const k_clf_fmt;
 
 // ---- syslog headers and sending ----------------------------------------------------------
