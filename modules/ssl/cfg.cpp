@@ -296,6 +296,21 @@ int load_crt_path(const ptc_kw_ctx* c, bind_extra& be, const std::string& path)
         return PTC_OK;
     }
     cert* ct = cert_find(path);
+    if (!ct && (g.extra_files & EXTRA_BUNDLE) && stat(path.c_str(), &st) != 0) {
+        // a multi-certificate bundle: <path>.dsa, <path>.ecdsa and <path>.rsa, each loaded
+        // as a certificate of its own (HAProxy's order; the first is the default)
+        bool any = false;
+        for (const char* sfx : {".dsa", ".ecdsa", ".rsa"}) {
+            std::string f = path + sfx;
+            if (!cert_find(f) && stat(f.c_str(), &st) != 0)
+                continue;
+            any = true;
+            if (load_crt_path(c, be, f) != PTC_OK)
+                return PTC_ERROR;
+        }
+        if (any)
+            return PTC_OK;
+    }
     if (!ct) {
         std::string err;
         ct = cert_load(path, err);
@@ -348,6 +363,26 @@ int kw_bind_crt(const ptc_kw_ctx* c)
         g_is_dir[d] = true;
         record_crtlist(p, be, before, {});
     }
+    return PTC_OK;
+}
+
+// "generate-certificates", "ca-sign-file <file>", "ca-sign-pass <pass>"
+int kw_bind_gen(const ptc_kw_ctx* c)
+{
+    bind_extra& be = extra_of(c);
+    ptc_str k = c->args[0];
+    if (eq(k, "generate-certificates")) {
+        be.bt->gen_certs = true;
+        return PTC_OK;
+    }
+    ptc_str v = c->args[c->kw_words];
+    if (!v.len)
+        return host->cfg_errorf(c, eq(k, "ca-sign-file") ? "'ca-sign-file' : missing CAfile path"
+                                                         : "'ca-sign-pass' : missing CAkey password");
+    if (eq(k, "ca-sign-file"))
+        be.bt->ca_sign_file = resolve(g.ca_base, str(v));
+    else
+        be.bt->ca_sign_pass = str(v);
     return PTC_OK;
 }
 
@@ -605,10 +640,7 @@ int kw_global(const ptc_kw_ctx* c)
             else if (eq(a, "sctl"))
                 f |= EXTRA_SCTL;
             else if (eq(a, "bundle"))
-                return host->cfg_errorf(c, "'ssl-load-extra-files %.*s' is not supported yet "
-                                           "by portico (multi-certificate bundles are not "
-                                           "loaded)",
-                                        (int)a.len, a.ptr);
+                f |= EXTRA_BUNDLE;
             else
                 return host->cfg_errorf(c, "'ssl-load-extra-files' : unknown argument '%.*s', "
                                            "expects 'none', 'all', 'bundle', 'sctl', 'ocsp', "
@@ -642,6 +674,8 @@ int kw_global(const ptc_kw_ctx* c)
             g.cachesize = n;
         else if (eq(k, "tune.ssl.capture-buffer-size") || eq(k, "tune.ssl.capture-cipherlist-size"))
             g.capture_size = n > 65535 ? 65535 : n;
+        else if (eq(k, "tune.ssl.ssl-ctx-cache-size"))
+            g.ctx_cache = n;
         else if (eq(k, "tune.ssl.maxrecord")) {
             if (n && n < 512)
                 return host->cfg_errorf(c, "'tune.ssl.maxrecord' must be 0 or at least 512");
@@ -805,11 +839,82 @@ int servername_cb(SSL* ssl, int* al, void* arg);
 // tune.ssl.capture-buffer-size: the ClientHello's cipher suites, extension types, supported
 // groups and EC point formats, each kept up to the capture size, for ssl_fc_cipherlist_*,
 // ssl_fc_extlist_bin, ssl_fc_eclist_bin, ssl_fc_ecformats_bin, ssl_fc_protocol_hello_id.
-int capture_hello_cb(SSL* ssl, int*, void*)
+void capture_hello(SSL* ssl, tls_conn* tc);
+
+// What the client can verify, as HAProxy 2.6 reads it to pick among certificates of several
+// key types for one name: RSA and ECDSA signatures offered in signature_algorithms (none:
+// before TLS 1.2, RSA), ECDSA kept only when a cipher suite with ECDSA authentication is
+// offered too. Bit 0 RSA, bit 1 ECDSA; -1 for a malformed extension.
+int8_t hello_sigs(SSL* ssl)
+{
+    const unsigned char* p = nullptr;
+    size_t n = 0;
+    bool present = SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_signature_algorithms, &p, &n) == 1;
+    int m = crtlist::sigalgs_mask(p, n, present);
+    if (m < 0)
+        return -1;
+    if (m & 2) {
+        m &= ~2;
+        n = SSL_client_hello_get0_ciphers(ssl, &p);
+        for (size_t i = 0; i + 1 < n; i += 2) {
+            const SSL_CIPHER* ci = SSL_CIPHER_find(ssl, p + i);
+            if (ci && SSL_CIPHER_get_auth_nid(ci) == NID_auth_ecdsa) {
+                m |= 2;
+                break;
+            }
+        }
+    }
+    return int8_t(m);
+}
+
+long sni_lookup(const bind_tls* bt, const std::string& name, int sigs);
+void switch_ctx(SSL* ssl, SSL_CTX* ctx);
+
+// The host name of the ClientHello's server_name extension, lowercase, without a final dot
+// ("" without one).
+std::string hello_sni(SSL* ssl)
+{
+    const unsigned char* p = nullptr;
+    size_t n = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_server_name, &p, &n) != 1)
+        return {};
+    return crtlist::sni_name(p, n);
+}
+
+int hello_cb(SSL* ssl, int* al, void* arg)
 {
     auto* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
-    if (!tc || tc->hello)
+    if (!tc)
         return SSL_CLIENT_HELLO_SUCCESS;
+    tc->hello_sig = hello_sigs(ssl);
+    if (tc->hello_sig < 0) {
+        // HAProxy aborts the handshake on a malformed signature_algorithms
+        *al = SSL_AD_DECODE_ERROR;
+        return SSL_CLIENT_HELLO_ERROR;
+    }
+    if (g.capture_size && !tc->hello)
+        capture_hello(ssl, tc);
+    // generate-certificates: the forged certificate's context is set before the session
+    // lookup, as HAProxy does, so a session of another context is not resumed with it
+    auto* bt = static_cast<bind_tls*>(arg);
+    if (bt && bt->gen_certs && !tc->forged) {
+        runtime_apply();
+        std::string n = hello_sni(ssl);
+        if (!n.empty() && sni_lookup(bt, n, tc->hello_sig) < 0) {
+            bool owned = false;
+            if (SSL_CTX* ctx = gen_ctx(bt, n, owned)) {
+                switch_ctx(ssl, ctx);
+                if (owned)
+                    SSL_CTX_free(ctx); // the SSL holds it now
+            }
+            tc->forged = true; // forged, or the default certificate if that failed
+        }
+    }
+    return SSL_CLIENT_HELLO_SUCCESS;
+}
+
+void capture_hello(SSL* ssl, tls_conn* tc)
+{
     auto cap = std::make_unique<hello_capture>();
     size_t max = size_t(g.capture_size);
     auto keep = [max](std::string& to, const unsigned char* p, size_t n, size_t unit) {
@@ -843,7 +948,6 @@ int capture_hello_cb(SSL* ssl, int*, void*)
         keep(cap->ecformats, p + 1, l, 1);
     }
     tc->hello = std::move(cap);
-    return SSL_CLIENT_HELLO_SUCCESS;
 }
 
 // The ignore lists of each bind context (ca-ignore-err, crt-ignore-err).
@@ -888,7 +992,8 @@ int verify_cb(int ok, X509_STORE_CTX* x)
     return 1;
 }
 
-SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err)
+SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err,
+                       bool forged = false)
 {
     SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
     if (!ctx) {
@@ -928,6 +1033,8 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
             if (o.crt_ignore)
                 parse_ignore(o.crt_ignore, ci.crt, bad);
             g_ignore[ctx] = ci;
+        } else {
+            g_ignore.erase(ctx); // a freed forged context's address, reused
         }
         SSL_CTX_set_verify(ctx,
                            SSL_VERIFY_PEER | (o.verify == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
@@ -936,21 +1043,43 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     }
     if (o.alpn) {
-        g_wires.push_back(alpn_wire(o.alpn, bt->http));
-        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, &g_wires.back());
+        std::string w = alpn_wire(o.alpn, bt->http);
+        const std::string* kept = nullptr;
+        for (const std::string& x : g_wires)
+            if (x == w)
+                kept = &x;
+        if (!kept) {
+            g_wires.push_back(w);
+            kept = &g_wires.back();
+        }
+        SSL_CTX_set_alpn_select_cb(ctx, alpn_select, const_cast<std::string*>(kept));
     }
     SSL_CTX_set_tlsext_servername_callback(ctx, servername_cb);
     SSL_CTX_set_tlsext_servername_arg(ctx, bt);
-    if (g.capture_size)
-        SSL_CTX_set_client_hello_cb(ctx, capture_hello_cb, nullptr);
+    SSL_CTX_set_client_hello_cb(ctx, hello_cb, bt);
+    if (forged)
+        return ctx;
     ocsp_attach(ctx, c);
     sctl_attach(ctx, c);
     c->users.push_back(ctx);
     return ctx;
 }
 
-// The context for <name> (lowercase), or -1.
-long sni_lookup(const bind_tls* bt, const std::string& name)
+// The key type of a context's certificate, as HAProxy ranks them: 2 ECDSA, 1 RSA, 0 other
+// (DSA, anonymous).
+int key_sig(const cert* c)
+{
+    int id = c && c->key ? EVP_PKEY_get_base_id(c->key) : 0;
+    return id == EVP_PKEY_EC                              ? crtlist::key_ecdsa
+           : id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS ? crtlist::key_rsa
+                                                          : crtlist::key_other;
+}
+
+// The context for <name> (lowercase), or -1. Several certificates may serve the name (several
+// "crt", crt-list lines, a bundle's .rsa/.ecdsa/.dsa): as in HAProxy, the first of each key
+// type among the exact names, then among the wildcards, is a candidate, and the client's
+// <sigs> (hello_sigs) choose: ECDSA, then RSA, then another type, then whatever there is.
+long sni_lookup(const bind_tls* bt, const std::string& name, int sigs)
 {
     auto excluded = [&](size_t ctx) {
         for (const auto& e : bt->names)
@@ -958,15 +1087,18 @@ long sni_lookup(const bind_tls* bt, const std::string& name)
                 return true;
         return false;
     };
+    long found[3] = {-1, -1, -1}; // by key_sig
     for (int pass = 0; pass < 2; pass++)
         for (const auto& e : bt->names) {
             bool wild = e.name.size() > 1 && e.name[0] == '*';
             if (e.neg || wild != (pass == 1) || !crtlist::name_matches(e.name, name) ||
                 excluded(e.ctx))
                 continue;
-            return (long)e.ctx;
+            long& f = found[key_sig(bt->ctxs[e.ctx].c)];
+            if (f < 0)
+                f = (long)e.ctx;
         }
-    return -1;
+    return crtlist::pick(found, sigs);
 }
 
 int servername_cb(SSL* ssl, int* al, void* arg)
@@ -975,6 +1107,9 @@ int servername_cb(SSL* ssl, int* al, void* arg)
     // "add/del ssl crt-list" done on the CLI count from the next handshake on, as in
     // HAProxy, not from this worker's next tick
     runtime_apply();
+    auto* tc0 = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+    if (tc0 && tc0->forged)
+        return SSL_TLSEXT_ERR_OK; // generate-certificates chose in the ClientHello callback
     const char* sn = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     long i = -1;
     if (sn && *sn) {
@@ -983,7 +1118,8 @@ int servername_cb(SSL* ssl, int* al, void* arg)
             ch = (char)std::tolower((unsigned char)ch);
         if (!n.empty() && n.back() == '.')
             n.pop_back();
-        i = sni_lookup(bt, n);
+        auto* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+        i = sni_lookup(bt, n, tc ? tc->hello_sig : -1);
     }
     if (i < 0) {
         if (bt->o.strict_sni) {
@@ -992,7 +1128,12 @@ int servername_cb(SSL* ssl, int* al, void* arg)
         }
         return SSL_TLSEXT_ERR_OK; // the default certificate
     }
-    SSL_CTX* ctx = bt->ctxs[(size_t)i].ctx;
+    switch_ctx(ssl, bt->ctxs[(size_t)i].ctx);
+    return SSL_TLSEXT_ERR_OK;
+}
+
+void switch_ctx(SSL* ssl, SSL_CTX* ctx)
+{
     if (ctx != SSL_get_SSL_CTX(ssl)) {
         SSL_set_SSL_CTX(ssl, ctx);
         // what SSL_set_SSL_CTX does not carry over: verification and cipher lists
@@ -1013,7 +1154,6 @@ int servername_cb(SSL* ssl, int* al, void* arg)
             SSL_set_cipher_list(ssl, list.c_str());
         ERR_clear_error();
     }
-    return SSL_TLSEXT_ERR_OK;
 }
 
 int build_bind(bind_extra& be)
@@ -1076,6 +1216,23 @@ int build_bind(bind_extra& be)
             for (auto& n : ln.c->names)
                 bt->names.push_back(sni_entry{n, false, idx});
     }
+    if (bt->gen_certs) {
+        ptc_str pn = host->proxy_name(fe);
+        if (bt->ca_sign_file.empty()) {
+            host->errorf(g_self, "Proxy '%.*s': cannot enable certificate generation, no CA "
+                                 "certificate File configured at [%s:%u].",
+                         (int)pn.len, pn.ptr, where_f, bt->line);
+            return PTC_ERROR;
+        }
+        std::string err;
+        if (!gen_load_ca(bt, err)) {
+            host->errorf(g_self, "Proxy '%.*s': Failed to read CA certificate file '%s' at "
+                                 "[%s:%u]. %s",
+                         (int)pn.len, pn.ptr, bt->ca_sign_file.c_str(), where_f, bt->line,
+                         err.c_str());
+            return PTC_ERROR;
+        }
+    }
     if (bt->o.alpn && bt->http && alpn_wire(bt->o.alpn, false) != alpn_wire(bt->o.alpn, true))
         host->log(PTC_LOG_NOTICE,
                   "%s:%u: 'alpn %s': portico speaks HTTP/1.1 to clients: h2 is not offered",
@@ -1093,6 +1250,11 @@ int new_session_cb(SSL* ssl, SSL_SESSION* sess)
 }
 
 } // namespace
+
+SSL_CTX* make_forged_ctx(bind_tls* bt, cert* c, std::string& err)
+{
+    return make_bind_ctx(bt, bt->o, c, err, true);
+}
 
 int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
 {
@@ -1422,6 +1584,10 @@ int build_all()
         host->errorf(g_self, "ssl: cannot reserve the TLS ticket keys' shared area");
         return PTC_ERROR;
     }
+    if (!stats_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the TLS counters' shared area");
+        return PTC_ERROR;
+    }
     if (!ocsp_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the runtime API's OCSP response slots");
         return PTC_ERROR;
@@ -1451,6 +1617,12 @@ const ptc_keyword k_keywords[] = {
     {"crt", B, 0, 1, 1, kw_bind_crt,
      "crt <file|dir>: PEM certificate with its key and chain (bind; several allowed)"},
     {"crt", SV, 0, 1, 1, kw_srv_misc, "crt <file>: client certificate shown to the server"},
+    {"generate-certificates", B, 0, 0, 0, kw_bind_gen,
+     "generate-certificates: forge certificates for unknown SNI names (see ca-sign-file)"},
+    {"ca-sign-file", B, 0, 1, 1, kw_bind_gen,
+     "ca-sign-file <file>: CA certificate and key signing generated certificates"},
+    {"ca-sign-pass", B, 0, 1, 1, kw_bind_gen,
+     "ca-sign-pass <pass>: passphrase of the ca-sign-file key"},
     {"crt-list", B, 0, 1, 1, kw_bind_crt_list,
      "crt-list <file>: certificates with per-line [options] and SNI filters"},
     {"alpn", BSV, 0, 1, 1, kw_string, "alpn <proto>[,<proto>...]: ALPN protocols offered"},
@@ -1523,6 +1695,8 @@ const ptc_keyword k_keywords[] = {
      "ssl-server-verify none|required: default 'verify' of server lines"},
     {"tune.ssl.cachesize", GL, 0, 1, 1, kw_global,
      "tune.ssl.cachesize <n>: TLS sessions kept per process (default 20000)"},
+    {"tune.ssl.ssl-ctx-cache-size", GL, 0, 1, 1, kw_global,
+     "tune.ssl.ssl-ctx-cache-size <n>: generated certificates kept per worker (1000)"},
     {"tune.ssl.lifetime", GL, 0, 1, 1, kw_global,
      "tune.ssl.lifetime <time>: lifetime of a TLS session (default 300s)"},
     {"tune.ssl.maxrecord", GL, 0, 1, 1, kw_global,

@@ -122,4 +122,59 @@ bool name_matches(std::string_view filter, std::string_view name)
     return filter == name;
 }
 
+int sigalgs_mask(const unsigned char* ext, size_t n, bool present)
+{
+    if (!present)
+        return key_rsa;
+    if (!ext || n < 2)
+        return -1;
+    size_t len = size_t(ext[0]) << 8 | ext[1];
+    if (len + 2 != n || len % 2)
+        return -1;
+    int m = 0;
+    // TLS 1.2's SignatureAndHashAlgorithm: the second byte is the signature (1 RSA PKCS#1,
+    // 3 ECDSA); HAProxy reads TLS 1.3's codes the same way (rsa_pss_* count for neither)
+    for (size_t i = 2; i < n && m != 3; i += 2) {
+        if (ext[i + 1] == 1)
+            m |= 1;
+        else if (ext[i + 1] == 3)
+            m |= 2;
+    }
+    return m;
+}
+
+long pick(const long found[3], int sigs)
+{
+    if (sigs < 0)
+        sigs = 1;
+    if ((sigs & 2) && found[key_ecdsa] >= 0)
+        return found[key_ecdsa];
+    if ((sigs & 1) && found[key_rsa] >= 0)
+        return found[key_rsa];
+    if (found[key_other] >= 0)
+        return found[key_other];
+    return found[key_ecdsa] >= 0 ? found[key_ecdsa] : found[key_rsa];
+}
+
+std::string sni_name(const unsigned char* p, size_t n)
+{
+    if (!p || n < 5)
+        return {};
+    size_t list = size_t(p[0]) << 8 | p[1];
+    if (list + 2 != n || p[2] != 0 /* host_name */)
+        return {};
+    size_t len = size_t(p[3]) << 8 | p[4];
+    if (!len || len + 5 > n)
+        return {};
+    std::string name(reinterpret_cast<const char*>(p + 5), len);
+    if (name.find('\0') != std::string::npos)
+        return {};
+    for (char& ch : name)
+        if (ch >= 'A' && ch <= 'Z')
+            ch = char(ch - 'A' + 'a');
+    if (name.back() == '.')
+        name.pop_back();
+    return name;
+}
+
 } // namespace crtlist

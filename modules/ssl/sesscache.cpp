@@ -105,6 +105,7 @@ SSL_SESSION* get_cb(SSL*, const unsigned char* id, int idlen, int* copy)
     {
         guard g;
         entry* e = find(id, (unsigned)idlen);
+        stats_cache_lookup(e != nullptr);
         if (!e)
             return nullptr;
         len = e->len;

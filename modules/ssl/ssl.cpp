@@ -262,10 +262,8 @@ int alpn_of(SSL* ssl, ptc_sample* out)
     SSL_get0_alpn_selected(ssl, &p, &n);
     return n ? set_str(out, reinterpret_cast<const char*>(p), n) : 0;
 }
-int reused_of(SSL* ssl, ptc_sample* out)
-{
-    return ssl ? set_bool(out, SSL_session_reused(ssl) == 1) : 0;
-}
+// false without TLS too, as HAProxy
+int reused_of(SSL* ssl, ptc_sample* out) { return set_bool(out, ssl && SSL_session_reused(ssl) == 1); }
 int f_fc_protocol(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return proto_of(fc(s), o); }
 int f_bc_protocol(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return proto_of(bc(s), o); }
 int f_fc_cipher(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* o) { return cipher_of(fc(s), o); }
@@ -459,6 +457,27 @@ int f_c_ca_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     out->u.sint = st->cli->ca_err;
     return 1;
 }
+// ssl_fc_err, ssl_bc_err: the OpenSSL error code of the side's first error stack (0: none);
+// ssl_fc_err_str, ssl_bc_err_str: its reason text (no sample without one)
+int side_err(ptc_stream* s, bool front, bool text, ptc_sample* out)
+{
+    stream_st* st = state(s);
+    if (!(front ? fc(s) : bc(s)))
+        return 0;
+    unsigned long e = (front ? st->cli : st->srv)->ssl_err;
+    if (text) {
+        const char* r = e ? ERR_reason_error_string(e) : nullptr;
+        return r ? set_cstr(out, r) : 0;
+    }
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = (int64_t)e;
+    return 1;
+}
+int f_fc_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out) { return side_err(s, true, false, out); }
+int f_fc_err_str(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out) { return side_err(s, true, true, out); }
+int f_bc_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out) { return side_err(s, false, false, out); }
+int f_bc_err_str(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out) { return side_err(s, false, true, out); }
 int f_c_verify(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     SSL* ssl = fc(s);
@@ -471,7 +490,7 @@ int f_c_verify(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 }
 
 // "/C=FR/O=x/CN=y", or with <entry>[,<occ>] one entry's value (occ > 0 from the first,
-// < 0 from the last; default: the last), as HAProxy's ssl_c_s_dn(CN); with an empty <entry>
+// < 0 from the last; default: the first), as HAProxy's ssl_c_s_dn(CN); with an empty <entry>
 // and <format> "rfc2253" (args[2].sint 1), the whole DN in RFC 2253 form.
 int dn_sample(X509_NAME* nm, const ptc_arg* a, uint32_t n, ptc_sample* out)
 {
@@ -502,7 +521,7 @@ int dn_sample(X509_NAME* nm, const ptc_arg* a, uint32_t n, ptc_sample* out)
         idx.push_back(i);
     if (idx.empty())
         return 0;
-    long occ = n > 1 && a[1].str.len ? std::strtol(a[1].str.ptr, nullptr, 10) : -1;
+    long occ = n > 1 && a[1].str.len ? std::strtol(a[1].str.ptr, nullptr, 10) : 1;
     long k = occ > 0 ? occ - 1 : (long)idx.size() + occ;
     if (occ == 0 || k < 0 || k >= (long)idx.size())
         return 0;
@@ -719,6 +738,14 @@ const ptc_fetch fetches[] = {
      "ssl_c_verify: the client certificate's verification result (0: ok)"},
     {"ssl_c_err", PTC_SMP_SINT, A, 0, 0, f_c_err, nullptr,
      "ssl_c_err: first error ignored (crt-ignore-err) on the client certificate, 0: none"},
+    {"ssl_fc_err", PTC_SMP_SINT, A, 0, 0, f_fc_err, nullptr,
+     "ssl_fc_err: OpenSSL error code of the client connection's first error, 0: none"},
+    {"ssl_fc_err_str", PTC_SMP_STR, A, 0, 0, f_fc_err_str, nullptr,
+     "ssl_fc_err_str: its reason text"},
+    {"ssl_bc_err", PTC_SMP_SINT, A, 0, 0, f_bc_err, nullptr,
+     "ssl_bc_err: OpenSSL error code of the server connection's first error, 0: none"},
+    {"ssl_bc_err_str", PTC_SMP_STR, A, 0, 0, f_bc_err_str, nullptr,
+     "ssl_bc_err_str: its reason text"},
     {"ssl_c_ca_err", PTC_SMP_SINT, A, 0, 0, f_c_ca_err, nullptr,
      "ssl_c_ca_err: first error ignored (ca-ignore-err) on the client chain, 0: none"},
     {"ssl_c_s_dn", PTC_SMP_STR, A, 0, 3, f_x_s_dn<'c'>, check_dn_args,
@@ -997,7 +1024,8 @@ int init(ptc_modref* self)
         if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
             return PTC_ERROR;
     if (ocsp_cli_register(self) != PTC_OK || tickets_cli_register(self) != PTC_OK ||
-        crtlist_cli_register(self) != PTC_OK || runtime_cli_register(self) != PTC_OK)
+        crtlist_cli_register(self) != PTC_OK || runtime_cli_register(self) != PTC_OK ||
+        stats_register(self) != PTC_OK)
         return PTC_ERROR;
     return reload_cli_register(self);
 }

@@ -77,6 +77,13 @@ struct bind_tls {
     std::vector<sni_entry> names;      // exact names first, then wildcards
     std::string alpn_wire;             // ALPN list in wire format, for the select callback
     int ticket_ref = -1;               // "tls-ticket-keys": index of its key file (tickets.cpp)
+    // "generate-certificates" (gencert.cpp): certificates forged for unknown SNI names,
+    // signed by the "ca-sign-file" CA (loaded in post_config)
+    bool gen_certs = false;
+    std::string ca_sign_file, ca_sign_pass;
+    X509* ca_cert = nullptr;
+    STACK_OF(X509)* ca_chain = nullptr;
+    EVP_PKEY* ca_key = nullptr;
 };
 struct bind_cf {
     bind_tls* t; // NULL: no TLS option on this address
@@ -133,7 +140,8 @@ bool sctl_load(cert* c, const std::string& path, std::string& err);
 void sctl_attach(SSL_CTX* ctx, const cert* c);
 // The extra files read with a certificate (ssl-load-extra-files).
 enum : uint32_t { EXTRA_KEY = 1, EXTRA_OCSP = 2, EXTRA_ISSUER = 4, EXTRA_SCTL = 8,
-                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER | EXTRA_SCTL };
+                  EXTRA_BUNDLE = 16,
+                  EXTRA_ALL = EXTRA_KEY | EXTRA_OCSP | EXTRA_ISSUER | EXTRA_SCTL | EXTRA_BUNDLE };
 // Reads <c>'s ".ocsp" (and ".issuer") side files from <path> as ssl-load-extra-files says:
 // the response is checked against the certificate and its issuer. false with <err> set.
 bool ocsp_load(cert* c, const std::string& path, std::string& err);
@@ -185,8 +193,18 @@ struct globals {
     uint64_t maxrecord = 0;
     uint64_t capture_size = 0; // tune.ssl.capture-buffer-size: ClientHello capture (0: none)
     uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
+    uint64_t ctx_cache = 1000; // tune.ssl.ssl-ctx-cache-size: forged certificates kept
 };
 extern globals g;
+
+// generate-certificates (gencert.cpp): loads <bt>'s ca-sign-file (post_config; false with
+// <err> in HAProxy's wording); the context serving a certificate forged for <name>
+// (lowercase), from this worker's cache or made now (<owned>: not cached, the caller frees
+// it once set); NULL when forging fails.
+bool gen_load_ca(bind_tls* bt, std::string& err);
+SSL_CTX* gen_ctx(bind_tls* bt, const std::string& name, bool& owned);
+// cfg.cpp: a context of <bt> for a forged certificate <c> (no OCSP, SCT, reload).
+SSL_CTX* make_forged_ctx(bind_tls* bt, cert* c, std::string& err);
 
 // Config time (cfg.cpp).
 extern const ptc_keyword k_keywords[];
@@ -244,6 +262,11 @@ struct tls_conn {
     bool failed = false;
     bool shut = false;
     bool woke = false;
+    // what the ClientHello's signature_algorithms and cipher suites allow (HAProxy's test):
+    // bit 0 RSA, bit 1 ECDSA; -1 not seen (then RSA only)
+    int8_t hello_sig = -1;
+    bool forged = false;       // generate-certificates chose the context (or kept the default)
+    unsigned long ssl_err = 0; // ssl_fc_err: the first OpenSSL error stack's last error
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
     const char* why = nullptr; // HAProxy's connection error text on failure
@@ -279,5 +302,14 @@ int tickets_load_file(const std::string& path, std::string& err);
 // Runtime API: "show tls-keys", "set ssl tls-key" (init); the keys' shared area (post_config).
 int tickets_cli_register(ptc_modref* self);
 bool tickets_reserve();
+
+// "show info"'s Ssl* fields (stats.cpp): the provider (init), the shared counters
+// (post_config), the events counted (workers).
+int stats_register(ptc_modref* self);
+bool stats_reserve();
+void stats_conn_open(bool frontend);
+void stats_conn_close();
+void stats_handshake(bool frontend, bool reused);
+void stats_cache_lookup(bool hit);
 
 } // namespace tls

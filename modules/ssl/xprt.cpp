@@ -58,6 +58,13 @@ const char* fail_reason(tls_conn* tc, int err)
     return "SSL handshake failure";
 }
 
+// ssl_fc_err / ssl_bc_err: the last error of the first error stack raised (HAProxy).
+void keep_err(tls_conn* tc)
+{
+    if (!tc->ssl_err)
+        tc->ssl_err = ERR_peek_last_error();
+}
+
 // Advances the handshake. Returns false when it failed.
 bool handshake(tls_conn* tc)
 {
@@ -66,6 +73,7 @@ bool handshake(tls_conn* tc)
     int r = SSL_do_handshake(tc->ssl);
     if (r == 1) {
         tc->hs_done = true;
+        stats_handshake(tc->server_role, SSL_session_reused(tc->ssl) == 1);
         if (tc->server_role && tc->s && !tc->woke) {
             tc->woke = true;
             host->stream_wake(tc->s); // the connection phase waits for it
@@ -77,6 +85,7 @@ bool handshake(tls_conn* tc)
         return true;
     tc->failed = true;
     tc->why = fail_reason(tc, err);
+    keep_err(tc);
     ERR_clear_error();
     return false;
 }
@@ -126,6 +135,7 @@ int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
             break; // the peer went away without close_notify: a plain EOF
         tc->failed = true;
         tc->why = "SSL error";
+        keep_err(tc);
         ERR_clear_error();
         return PTC_ERROR;
     }
@@ -163,6 +173,7 @@ int t_encode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
                 break;
             tc->failed = true;
             tc->why = "SSL error";
+            keep_err(tc);
             ERR_clear_error();
             return PTC_ERROR;
         }
@@ -204,6 +215,19 @@ void t_shutw(void* ctx)
 
 } // namespace
 
+// %sslc and %sslv: the negotiated cipher and protocol, once the handshake is done
+const char* t_info(void* tctx, uint32_t what)
+{
+    auto* tc = static_cast<tls_conn*>(tctx);
+    if (!tc || !tc->ssl || !tc->hs_done)
+        return nullptr;
+    if (what == PTC_XPRT_CIPHER)
+        return SSL_get_cipher_name(tc->ssl);
+    if (what == PTC_XPRT_VERSION)
+        return SSL_get_version(tc->ssl);
+    return nullptr;
+}
+
 const ptc_transport k_transport = {
     .size = sizeof(ptc_transport),
     .reserved = 0,
@@ -214,6 +238,7 @@ const ptc_transport k_transport = {
     .release = t_release,
     .ready = t_ready,
     .shutw = t_shutw,
+    .info = t_info,
 };
 
 tls_conn* conn_new(SSL* ssl, ptc_stream* s, bool server_role)
@@ -241,6 +266,7 @@ tls_conn* conn_new(SSL* ssl, ptc_stream* s, bool server_role)
         SSL_set_accept_state(ssl);
     else
         SSL_set_connect_state(ssl);
+    stats_conn_open(server_role);
     return tc;
 }
 
@@ -254,6 +280,7 @@ void conn_free(tls_conn* tc)
         SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(tc->ssl); // frees the BIOs too
     delete tc;
+    stats_conn_close();
 }
 
 } // namespace tls

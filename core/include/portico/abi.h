@@ -95,9 +95,12 @@
  *  1.21 ptc_ssl_api.client_transport (ssl.h): a TLS client with no server behind it and
  *       no verification (Lua's Socket:connect_ssl); ptc_host.var_known (whether a
  *       variable name exists: Lua's set_var "ifexist").
+ *  1.22 ptc_transport.info (PTC_XPRT_CIPHER, PTC_XPRT_VERSION: the log's %sslc and %sslv
+ *       of a client-side transport); ptc_host.info_provider (a module gives "show info"
+ *       the values of fields the host does not count: the ssl module's Ssl* fields).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 21
+#define PTC_ABI_MINOR 22
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

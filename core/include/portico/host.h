@@ -568,6 +568,15 @@ typedef struct ptc_host {
      *  uses it, or var_set created it, as HAProxy's "ifexist" tests (Lua's
      *  txn:set_var(name, value, true)); 0 otherwise or for a bad scope. Since 1.21. */
     int (*var_known)(ptc_str name);
+
+    /* ---- "show info" (1.22) ---- */
+    /** In init: "show info" (and its typed and JSON forms, in the master or a worker)
+     *  asks fn for each field the host does not count itself, by HAProxy's name
+     *  ("CurrSslConns", "SslFrontendSessionReuse_pct"...): fn returns 1 with *value set
+     *  when it knows the field, 0 otherwise (the field says 0). fn reads state shared by
+     *  the workers (shm_reserve). PTC_OK / PTC_ERROR. Since 1.22. */
+    int (*info_provider)(ptc_modref *self,
+                         int (*fn)(ptc_modref *self, const char *field, uint64_t *value));
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */

@@ -73,7 +73,16 @@ typedef struct ptc_transport {
      * its own (a TLS close_notify) that want_send reports; the host encodes and sends
      * it before the shutdown. */
     void (*shutw)(void *tctx);
+    /* ---- since 1.22: read only when `size` covers it; may be NULL ---- */
+    /* What the transport negotiated, for the log's %sslc (PTC_XPRT_CIPHER) and %sslv
+     * (PTC_XPRT_VERSION): a string that lives as long as tctx, or NULL (none yet, or
+     * unknown <what>: the log prints "-"). */
+    const char *(*info)(void *tctx, uint32_t what);
 } ptc_transport;
+
+/* ptc_transport.info (1.22). */
+#define PTC_XPRT_CIPHER  0u
+#define PTC_XPRT_VERSION 1u
 
 /* Sides (host->stream_set_transport). */
 #define PTC_SIDE_CLIENT 0u

@@ -137,6 +137,9 @@ std::string cli_show_stat(const std::vector<std::string>& args, std::string& err
 // "show info" in the plain (fmt ""), "typed" or "json" format.
 // <pid>: the worker named on the master CLI ("@!<pid>"), else this process's.
 std::string cli_show_info(const std::string& fmt = std::string(), bool desc = false, long pid = 0);
+// ptc_host.info_provider (1.22): a module's values for "show info" fields the host does not
+// count (the ssl module's Ssl* fields).
+int host_info_provider(ptc_modref* self, int (*fn)(ptc_modref*, const char*, uint64_t*));
 // HAProxy 2.6's JSON schema of the JSON outputs ("show schema json", the stats page's
 // ";json-schema").
 const char* cli_stat_schema();

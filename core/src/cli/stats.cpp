@@ -826,6 +826,24 @@ uint32_t cli_hard_maxconn() { return global_maxconn(); }
 
 namespace {
 
+struct info_prov {
+    ptc_modref* self;
+    int (*fn)(ptc_modref*, const char*, uint64_t*);
+};
+std::vector<info_prov> g_info_provs;
+
+} // namespace
+
+int host_info_provider(ptc_modref* self, int (*fn)(ptc_modref*, const char*, uint64_t*))
+{
+    if (!fn)
+        return PTC_ERROR;
+    g_info_provs.push_back({self, fn});
+    return PTC_OK;
+}
+
+namespace {
+
 std::vector<typed_field> info_fields(long pid)
 {
     shm_header* h = shm_get();
@@ -884,10 +902,17 @@ std::vector<typed_field> info_fields(long pid)
     };
     std::vector<typed_field> out;
     for (auto& m : k_info_meta) {
-        std::string v = "0";
+        std::string v;
         for (auto& kv : vals)
             if (!std::strcmp(kv.first, m.name))
                 v = kv.second;
+        for (size_t i = 0; v.empty() && i < g_info_provs.size(); i++) {
+            uint64_t x = 0;
+            if (g_info_provs[i].fn(g_info_provs[i].self, m.name, &x) == 1)
+                v = n(x);
+        }
+        if (v.empty())
+            v = "0";
         out.push_back({m.pos, m.name, m.tt, std::string(m.tt + 3), v});
     }
     return out;

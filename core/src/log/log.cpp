@@ -29,6 +29,7 @@
 #include "shm/hist.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream-t.hpp"
+#include "stream/stream_int.hpp"
 #include "stream/stream_host.hpp"
 #include "util/diag.hpp"
 
@@ -563,6 +564,10 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
     c.be_src_lazy = true;
     c.fe_name = fe->name.c_str();
     c.fe_tls = s->cli_xprt;
+    if (s->cli_xprt) {
+        c.ssl_cipher = xprt_cli_info(s, PTC_XPRT_CIPHER);
+        c.ssl_version = xprt_cli_info(s, PTC_XPRT_VERSION);
+    }
     c.be_name = be->name.c_str();
     server* srv = s->srv;
     bool srv_used = srv && s->log_t_cstart;

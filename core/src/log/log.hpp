@@ -103,7 +103,7 @@ struct cap_conf {
 };
 
 // What a proxy logs and where.
-enum class style : uint8_t { none, tcplog, httplog, clf, custom };
+enum class style : uint8_t { none, tcplog, httplog, clf, custom, httpslog };
 
 struct proxy_log {
     std::vector<std::shared_ptr<target>> targets;
@@ -150,6 +150,8 @@ struct log_ctx {
     bool be_src_lazy = false;
     const char* fe_name = "-";
     bool fe_tls = false;            // %ft: the frontend name then '~' (a TLS client connection)
+    const char* ssl_cipher = nullptr; // %sslc, %sslv of the client connection (NULL: "-")
+    const char* ssl_version = nullptr;
     const char* be_name = "-";
     const char* srv_name = "<NOSRV>";
     const char* mode = "TCP";       // default log format
@@ -224,6 +226,7 @@ bool logfmt_is_http(const ptc_logfmt* lf);
 // The strings "option tcplog", "option httplog" and "option httplog clf" stand for.
 extern const char* const k_tcplog_fmt;
 extern const char* const k_httplog_fmt;
+extern const char* const k_httpslog_fmt;
 extern const char* const k_clf_fmt;
 
 // ---- syslog headers and sending ----------------------------------------------------------

@@ -131,6 +131,15 @@ int parse_option_httplog(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int parse_option_httpslog(const ptc_kw_ctx* c)
+{
+    proxy_log& pl = PL(c);
+    pl.st = style::httpslog;
+    pl.json = false;
+    pl.custom = nullptr;
+    return PTC_OK;
+}
+
 int parse_option_tcplog(const ptc_kw_ctx* c)
 {
     std::string a = arg(c, c->kw_words);
@@ -309,6 +318,8 @@ const ptc_keyword k_log_keywords[] = {
      "log-send-hostname [<string>]"},
     {"log-format", FE, 0, 1, 1, parse_log_format, "log-format <string>"},
     {"option httplog", FE, 0, 0, 1, parse_option_httplog, "option httplog [clf|json]"},
+    {"option httpslog", FE, 0, 0, 0, parse_option_httpslog,
+     "option httpslog: httplog with the TLS errors, SNI, version and cipher"},
     {"option tcplog", PX, 0, 0, 1, parse_option_tcplog, "option tcplog [json]"},
     {"option dontlognull", FE, NEG, 0, 0, parse_option_flag, "[no] option dontlognull"},
     {"option dontlog-normal", FE, NEG, 0, 0, parse_option_flag, "[no] option dontlog-normal"},
@@ -406,9 +417,12 @@ bool post_config(config& cfg)
             continue;
         proxy_log& pl = *p.logs;
         bool http = p.mode == px_mode::http;
-        if (!http && (pl.st == style::httplog || pl.st == style::clf)) {
+        if (!http && (pl.st == style::httplog || pl.st == style::clf ||
+                      pl.st == style::httpslog)) {
             g_cfg_ctx->warn_at(p.file, p.line,
-                              "'option httplog' not usable with proxy '" + p.name +
+                              std::string(pl.st == style::httpslog ? "'option httpslog'"
+                                                                   : "'option httplog'") +
+                                  " not usable with proxy '" + p.name +
                                   "' (needs 'mode http'). Falling back to 'option tcplog'.");
             pl.st = style::tcplog;
         }
@@ -418,6 +432,7 @@ bool post_config(config& cfg)
         case style::tcplog: pl.fmt = logfmt_compile(nullptr, k_tcplog_fmt, pl.json, e); break;
         case style::httplog: pl.fmt = logfmt_compile(nullptr, k_httplog_fmt, pl.json, e); break;
         case style::clf: pl.fmt = logfmt_compile(nullptr, k_clf_fmt, false, e); break;
+        case style::httpslog: pl.fmt = logfmt_compile(nullptr, k_httpslog_fmt, false, e); break;
         case style::custom: pl.fmt = pl.custom; break;
         }
         if (pl.st != style::none && !pl.fmt) {

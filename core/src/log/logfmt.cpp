@@ -29,6 +29,11 @@ const char* const k_tcplog_fmt =
 const char* const k_httplog_fmt =
     "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc "
     "%sq/%bq %hr %hs %{+Q}r";
+// HAProxy 2.6's "option httpslog": httplog with the TLS errors and SNI/version/cipher
+const char* const k_httpslog_fmt =
+    "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc "
+    "%sq/%bq %hr %hs %{+Q}r %[fc_err]/%[ssl_fc_err,hex]/%[ssl_c_err]/%[ssl_c_ca_err]/"
+    "%[ssl_fc_is_resumed] %[ssl_fc_sni]/%sslv/%sslc";
 const char* const k_clf_fmt =
     "%{+Q}o %{-Q}ci - - [%trg] %r %ST %B \"\" \"\" %cp %ms %ft %b %s %TR %Tw %Tc %Tr %Ta %tsc "
     "%ac %fc %bc %sc %rc %sq %bq %CC %CS %hrl %hsl";
@@ -423,7 +428,14 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
         break;
     }
     case v::sslc:
-    case v::sslv: put_none(o, f, json); break;
+    case v::sslv: {
+        const char* x = n.var == v::sslc ? c.ssl_cipher : c.ssl_version;
+        if (x)
+            put_str(o, x, std::strlen(x), f, false, json);
+        else
+            put_none(o, f, json);
+        break;
+    }
     case v::H: put_str(o, c.hostname, std::strlen(c.hostname), f, false, json); break;
     case v::HM:
     case v::HP:

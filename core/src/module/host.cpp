@@ -642,6 +642,7 @@ const ptc_host g_host = {
     .conn_listen = host_conn_listen,
     .conn_accept = host_conn_accept,
     .var_known = host_var_known,
+    .info_provider = host_info_provider,
 };
 
 } // namespace portico

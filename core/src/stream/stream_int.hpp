@@ -164,6 +164,9 @@ void xprt_on_rx(conn* c, stream* s, char* b, int res);
 void xprt_on_tx(conn* c, stream* s, int res);
 // conn_close: release(tctx) once. conn_maybe_free: the buffers.
 void xprt_release(conn* c);
+// What the client side's transport negotiated (ptc_transport.info, 1.22: PTC_XPRT_CIPHER,
+// PTC_XPRT_VERSION), or NULL: no transport, released, or it does not say.
+const char* xprt_cli_info(const stream* s, uint32_t what);
 void xprt_free(conn* c);
 
 inline uint32_t chan_state_flags(stream* s, uint32_t dir)

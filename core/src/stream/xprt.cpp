@@ -381,6 +381,15 @@ void xprt_on_tx(conn* c, stream* s, int res)
 
 // ---- life ------------------------------------------------------------------------------------
 
+const char* xprt_cli_info(const stream* s, uint32_t what)
+{
+    const xprt* x = s->cli ? s->cli->x : nullptr;
+    if (!x || x->released || !x->t ||
+        x->t->size < offsetof(ptc_transport, info) + sizeof(x->t->info) || !x->t->info)
+        return nullptr;
+    return x->t->info(x->tctx, what);
+}
+
 void xprt_release(conn* c)
 {
     xprt* x = c->x;

@@ -97,3 +97,82 @@ BOOST_AUTO_TEST_CASE(matching)
     BOOST_TEST(!crtlist::name_matches("*.example.com", ".example.com"));
     BOOST_TEST(!crtlist::name_matches("*.example.com", "aexample.com"));
 }
+
+// ---- several key types for one name ------------------------------------------------------
+
+namespace {
+
+std::vector<unsigned char> sigalgs(std::initializer_list<unsigned> codes)
+{
+    std::vector<unsigned char> v{0, (unsigned char)(2 * codes.size())};
+    for (unsigned c : codes) {
+        v.push_back((unsigned char)(c >> 8));
+        v.push_back((unsigned char)(c & 0xff));
+    }
+    return v;
+}
+
+int mask(const std::vector<unsigned char>& v) { return crtlist::sigalgs_mask(v.data(), v.size(), true); }
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(sigalgs_mask)
+{
+    BOOST_TEST(crtlist::sigalgs_mask(nullptr, 0, false) == 1); // before TLS 1.2: RSA
+    BOOST_TEST(mask(sigalgs({0x0403})) == 2);                  // ecdsa_secp256r1_sha256
+    BOOST_TEST(mask(sigalgs({0x0401})) == 1);                  // rsa_pkcs1_sha256
+    BOOST_TEST(mask(sigalgs({0x0804, 0x0805})) == 0);          // rsa_pss_rsae only: neither
+    BOOST_TEST(mask(sigalgs({0x0804, 0x0403, 0x0401})) == 3);
+    BOOST_TEST(mask(sigalgs({0x0807})) == 0);                  // ed25519
+    std::vector<unsigned char> odd{0, 3, 4, 3, 1};
+    BOOST_TEST(mask(odd) == -1);
+    std::vector<unsigned char> shortlen{0, 4, 4, 3};
+    BOOST_TEST(mask(shortlen) == -1);
+    std::vector<unsigned char> one{0};
+    BOOST_TEST(mask(one) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(pick_by_key_type)
+{
+    using crtlist::pick;
+    const long both[3] = {-1, 10, 20}; // RSA ctx 10, ECDSA ctx 20
+    BOOST_TEST(pick(both, 3) == 20);
+    BOOST_TEST(pick(both, 2) == 20);
+    BOOST_TEST(pick(both, 1) == 10);
+    BOOST_TEST(pick(both, -1) == 10); // unknown: RSA
+    BOOST_TEST(pick(both, 0) == 20);  // neither offered: ECDSA, then RSA
+    const long ecdsa_only[3] = {-1, -1, 20};
+    BOOST_TEST(pick(ecdsa_only, 1) == 20); // the handshake will fail, as in HAProxy
+    const long rsa_only[3] = {-1, 10, -1};
+    BOOST_TEST(pick(rsa_only, 2) == 10);
+    const long with_dsa[3] = {5, 10, -1};
+    BOOST_TEST(pick(with_dsa, 2) == 5); // no ECDSA: DSA before RSA the client did not offer
+    BOOST_TEST(pick(with_dsa, 3) == 10);
+    const long none[3] = {-1, -1, -1};
+    BOOST_TEST(pick(none, 3) == -1);
+}
+
+BOOST_AUTO_TEST_CASE(sni_name)
+{
+    auto ext = [](const std::string& host, unsigned char type = 0) {
+        std::vector<unsigned char> v;
+        size_t l = host.size() + 3;
+        v.push_back((unsigned char)(l >> 8));
+        v.push_back((unsigned char)l);
+        v.push_back(type);
+        v.push_back((unsigned char)(host.size() >> 8));
+        v.push_back((unsigned char)host.size());
+        v.insert(v.end(), host.begin(), host.end());
+        return v;
+    };
+    auto v = ext("WWW.Example.COM.");
+    BOOST_TEST(crtlist::sni_name(v.data(), v.size()) == "www.example.com");
+    v = ext("a.test", 1);
+    BOOST_TEST(crtlist::sni_name(v.data(), v.size()) == "");
+    v = ext(std::string("a\0b", 3));
+    BOOST_TEST(crtlist::sni_name(v.data(), v.size()) == "");
+    v = ext("a.test");
+    v[1]++; // list length beyond the extension
+    BOOST_TEST(crtlist::sni_name(v.data(), v.size()) == "");
+    BOOST_TEST(crtlist::sni_name(nullptr, 0) == "");
+}
