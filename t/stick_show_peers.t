@@ -115,5 +115,7 @@ SKIP: {
     }
     like($out, qr/id=b\(remote,active\) addr=\S+ last_status=ESTA .*remote_id=1 flags=0x0 remote_data=0x4\n {14}last_acked=\d+ last_pushed=\d+ last_get=[1-9]/s,
         'HAProxy as the other peer: established, its table defined, its update received (last_get)') or diag($out);
-    $h->stop;
+    # HAProxy's soft stop waits for a local successor to teach: SIGTERM
+    $h->signal('TERM');
+    $h->wait_exit(5) // $h->stop;
 }

@@ -951,6 +951,8 @@ const ptc_ssl_api k_api = {
     .check_prepare = api_check_prepare,
     .check_transport = api_check_transport,
     .transport_error = api_transport_error,
+    .endpoint_new = endpoint_new,
+    .endpoint_transport = endpoint_transport,
 };
 
 int init(ptc_modref* self)

@@ -24,6 +24,8 @@
 #include "peerwire.hpp"
 #include "stick_int.hpp"
 
+#include <portico/ssl.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
@@ -1883,10 +1885,30 @@ const ptc_cli_cmd k_cmds[] = {
 
 namespace pw = peerwire;
 
+// The TLS words of a peers section's "server"/"peer"/"bind" line (or their defaults).
+struct tls_words {
+    int8_t ssl = -1;        // -1 unset, 0 "no-ssl", 1 "ssl"
+    int8_t verify = -1;     // -1 unset, 0 none, 1 optional, 2 required
+    std::string crt, ca;    // "crt", "ca-file" (empty: unset)
+    void inherit(const tls_words& d)
+    {
+        if (ssl < 0)
+            ssl = d.ssl;
+        if (verify < 0)
+            verify = d.verify;
+        if (crt.empty())
+            crt = d.crt;
+        if (ca.empty())
+            ca = d.ca;
+    }
+};
 struct peer_def {
     std::string name;
     struct sockaddr_storage addr;
     socklen_t alen; // 0: no address (the local peer of a "bind" section)
+    tls_words tls;
+    std::string where;      // "file:line", for messages
+    void* ep = nullptr;     // the ssl module's client endpoint ("ssl")
 };
 struct psess;
 struct pshm_hdr;
@@ -1898,9 +1920,13 @@ struct peers_sect {
     std::vector<table*> tables;
     bool disabled = false;
     bool have_bind = false;         // "bind": the local peer listens there
+    bool have_peer_line = false;    // a "peer" line (HAProxy forbids mixing them with "bind")
     struct sockaddr_storage bind_addr {};
     socklen_t bind_alen = 0;
     int bind_fd = -1;               // "bind fd@<n>"
+    std::string bind_where;         // the "bind" line's "file:line"
+    tls_words bind_tls, def_bind, def_server; // "bind" line, "default-bind", "default-server"
+    void* bind_ep = nullptr;        // the ssl module's server endpoint ("bind ... ssl")
     // worker 0
     std::string local;
     ptc_conn* listener = nullptr;
@@ -1933,7 +1959,7 @@ struct pshm_peer {
     uint64_t last_hdshk, reconnect, heartbeat; // now_ms() scale, 0: never
     uint32_t status, flags, st0, state, task_calls;
     uint32_t confirm, tx_hbt, rx_hbt, no_hbt, new_conn, proto_err, coll;
-    uint32_t active, accepted;
+    uint32_t active, accepted, tls;
     int32_t remote_table, last_local_table;
     struct sockaddr_storage src, dst;
 };
@@ -1948,15 +1974,52 @@ using pw::parse_addr;
 std::string_view arg(const ptc_kw_ctx* ctx, uint32_t i) { return {ctx->args[i].ptr, ctx->args[i].len}; }
 
 // Options after a peers section's "bind", "server", "peer" address, or on its
-// "default-bind" / "default-server" lines: none is supported yet (TLS among them).
-int refuse_options(const ptc_kw_ctx* ctx, uint32_t first)
+// "default-bind" / "default-server" lines: the TLS ones ("ssl", "no-ssl" on servers, "crt",
+// "ca-file", "verify"); any other is refused.
+int parse_options(const ptc_kw_ctx* ctx, uint32_t first, tls_words& w, bool bind)
 {
-    if (ctx->argc <= first)
-        return PTC_OK;
-    std::string_view k = arg(ctx, 0), o = arg(ctx, first);
-    return host->cfg_errorf(ctx, "'%.*s' in a peers section: option '%.*s' is not supported yet (no option is).",
-                            (int)k.size(), k.data(), (int)o.size(), o.data());
+    std::string_view k = arg(ctx, 0);
+    for (uint32_t i = first; i < ctx->argc; i++) {
+        std::string_view o = arg(ctx, i);
+        if (o == "ssl") {
+            w.ssl = 1;
+            continue;
+        }
+        if (o == "no-ssl" && !bind) {
+            w.ssl = 0;
+            continue;
+        }
+        if (o == "crt" || o == "ca-file" || o == "verify") {
+            if (i + 1 >= ctx->argc || !ctx->args[i + 1].len)
+                return host->cfg_errorf(ctx, "'%.*s' : missing %s.", (int)o.size(), o.data(),
+                                        o == "verify" ? "verify method" : o == "crt" ? "certificate location"
+                                                                                     : "CAfile path");
+            std::string v(arg(ctx, ++i));
+            if (o == "crt") {
+                w.crt = v;
+            } else if (o == "ca-file") {
+                w.ca = v;
+            } else if (v == "none") {
+                w.verify = 0;
+            } else if (v == "required") {
+                w.verify = 2;
+            } else if (v == "optional" && bind) {
+                w.verify = 1;
+            } else {
+                return host->cfg_errorf(ctx, "'verify' : unknown verify method '%s', only %s are supported.",
+                                        v.c_str(), bind ? "'none', 'optional', and 'required'" : "'none' and 'required'");
+            }
+            continue;
+        }
+        return host->cfg_errorf(ctx,
+                                "'%.*s' in a peers section: option '%.*s' is not supported yet (ssl, %scrt, "
+                                "ca-file and verify are).",
+                                (int)k.size(), k.data(), (int)o.size(), o.data(), bind ? "" : "no-ssl, ");
+    }
+    return PTC_OK;
 }
+
+std::string where_of(const ptc_kw_ctx* ctx) { return std::string(ctx->file ? ctx->file : "?") + ":" + std::to_string(ctx->line); }
 
 // The lines of a "peers" section (the section's header included).
 int parse_peers_line(const ptc_kw_ctx* ctx)
@@ -1988,21 +2051,31 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
             if (o.name == d.name)
                 return host->cfg_errorf(ctx, "peer '%s' is already defined in peers section '%s'.",
                                         d.name.c_str(), ps->name.c_str());
+        if (k == "peer" && ps->have_bind)
+            return host->cfg_errorf(ctx, "mixing \"peer\" and \"bind\" line is forbidden");
+        if (k == "peer")
+            ps->have_peer_line = true;
         if (ctx->argc >= 3 && !parse_addr(arg(ctx, 2), &d.addr, &d.alen))
             return host->cfg_errorf(ctx, "'%.*s %s': invalid address '%.*s' (expected <ip>:<port>).",
                                     (int)k.size(), k.data(), d.name.c_str(), (int)ctx->args[2].len,
                                     ctx->args[2].ptr);
-        if (refuse_options(ctx, 3) != PTC_OK)
+        if (parse_options(ctx, 3, d.tls, false) != PTC_OK)
             return PTC_ERROR;
+        d.tls.inherit(ps->def_server); // "default-server" counts for the lines after it
+        d.where = where_of(ctx);
         ps->peers.push_back(d);
         return PTC_OK;
     }
     if (k == "bind") {
         if (ctx->argc < 2)
             return host->cfg_errorf(ctx, "'bind' expects <addr>:<port> as argument.");
-        if (ps->have_bind)
-            return host->cfg_errorf(ctx, "a second 'bind' in peers section '%s' is not supported yet.",
-                                    ps->name.c_str());
+        if (ps->have_peer_line)
+            return host->cfg_errorf(ctx, "mixing \"peer\" and \"bind\" line is forbidden");
+        if (ps->have_bind) // HAProxy's refusal
+            return host->cfg_errorf(ctx,
+                                    "One listener per \"peers\" section is authorized but another is already "
+                                    "configured at [%s].",
+                                    ps->bind_where.c_str());
         std::string_view a = arg(ctx, 1);
         if (a.substr(0, 3) == "fd@") {
             std::string n(a.substr(3));
@@ -2015,13 +2088,16 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
             return host->cfg_errorf(ctx, "'bind': invalid address '%.*s' (expected <ip>:<port> or fd@<n>).",
                                     (int)a.size(), a.data());
         }
-        if (refuse_options(ctx, 2) != PTC_OK)
+        if (parse_options(ctx, 2, ps->bind_tls, true) != PTC_OK)
             return PTC_ERROR;
         ps->have_bind = true;
+        ps->bind_where = where_of(ctx);
         return PTC_OK;
     }
-    if (k == "default-server" || k == "default-bind")
-        return refuse_options(ctx, 1); // nothing to default without options
+    if (k == "default-server")
+        return parse_options(ctx, 1, ps->def_server, false);
+    if (k == "default-bind") // the same bind line as "bind" in HAProxy: whatever the order
+        return parse_options(ctx, 1, ps->def_bind, true);
     if (k == "disabled" || k == "enabled") {
         if (ctx->argc > 1)
             return host->cfg_errorf(ctx, "'%.*s' takes no argument.", (int)k.size(), k.data());
@@ -2069,6 +2145,140 @@ struct remote_table {
     uint32_t last_id;  // the last update id received
 };
 
+// TLS on a peer connection ("ssl" on the "server"/"peer" line or on the "bind"): the ssl
+// module's transport, driven here over the connection (raw bytes in and out, the session
+// reads and writes the decoded ones).
+struct tlsio {
+    const ptc_transport* tt = nullptr;
+    void* tctx = nullptr;
+    std::string plain;   // decoded bytes not consumed yet
+    std::string raw_out; // encoded bytes the connection had no room for yet
+    bool ready = false;  // handshake done
+    bool failed = false;
+    bool eof = false;    // the other side closed and every raw byte was decoded
+    ~tlsio()
+    {
+        if (tt)
+            tt->release(tctx);
+    }
+};
+const ptc_ssl_api* g_ssl = nullptr;
+
+// A transport of endpoint <ep> (NULL: none, or it could not be made: *bad set).
+tlsio* tls_new(void* ep, bool* bad)
+{
+    *bad = false;
+    if (!ep)
+        return nullptr;
+    tlsio* t = new tlsio{};
+    if (!g_ssl || g_ssl->endpoint_transport(ep, &t->tt, &t->tctx) != PTC_OK) {
+        t->tt = nullptr;
+        delete t;
+        *bad = true;
+        return nullptr;
+    }
+    return t;
+}
+
+void tls_flush(ptc_conn* c, tlsio* t)
+{
+    if (!t->raw_out.empty()) {
+        size_t n = host->conn_send(c, t->raw_out.data(), t->raw_out.size());
+        t->raw_out.erase(0, n);
+    }
+}
+
+// Sends what TLS has to send of its own (handshake records, alerts).
+void tls_pump_out(ptc_conn* c, tlsio* t)
+{
+    if (t->failed)
+        return;
+    tls_flush(c, t);
+    for (int guard = 0; guard < 64 && t->raw_out.empty() && t->tt->want_send(t->tctx); guard++) {
+        char buf[16384];
+        size_t used = 0, made = 0;
+        if (t->tt->encode(t->tctx, nullptr, 0, &used, buf, sizeof(buf), &made) != PTC_OK) {
+            t->failed = true;
+            return;
+        }
+        if (!made)
+            break;
+        t->raw_out.append(buf, made);
+        tls_flush(c, t);
+    }
+}
+
+// Decodes what the connection received into <plain>.
+void tls_pump_in(ptc_conn* c, tlsio* t)
+{
+    for (int guard = 0; guard < 64 && !t->failed; guard++) {
+        ptc_str in{};
+        uint32_t fl = host->conn_data(c, &in);
+        bool eof = fl & (PTC_CONN_EOF | PTC_CONN_ERROR);
+        const size_t cap = 65536;
+        size_t room = t->plain.size() < cap ? cap - t->plain.size() : 0;
+        char buf[16384];
+        size_t used = 0, made = 0;
+        int rc = t->tt->decode(t->tctx, in.ptr, in.len, &used, buf, std::min(room, sizeof(buf)), &made,
+                               eof && !in.len);
+        t->plain.append(buf, made);
+        if (used)
+            host->conn_consume(c, used);
+        if (rc == PTC_ERROR) {
+            t->failed = true;
+            break;
+        }
+        if (!t->ready && (!t->tt->ready || t->tt->ready(t->tctx)))
+            t->ready = true;
+        t->eof = eof && used == in.len;
+        if (t->eof && !t->ready) {
+            t->failed = true; // closed during the handshake
+            break;
+        }
+        if (!used && !made)
+            break;
+    }
+    tls_pump_out(c, t);
+}
+
+// The session's view of connection <c>: its decoded bytes (PTC_CONN_* bits as conn_data).
+uint32_t io_data(ptc_conn* c, tlsio* t, ptc_str* in)
+{
+    if (!t)
+        return host->conn_data(c, in);
+    tls_pump_in(c, t);
+    in->ptr = t->plain.data();
+    in->len = t->plain.size();
+    return (t->eof ? PTC_CONN_EOF : 0) | (t->failed ? PTC_CONN_ERROR : 0);
+}
+
+void io_consume(ptc_conn* c, tlsio* t, size_t n)
+{
+    if (!t)
+        host->conn_consume(c, n);
+    else
+        t->plain.erase(0, std::min(n, t->plain.size()));
+}
+
+// Queues bytes to send (encoded with TLS once its handshake is done): how many were taken.
+size_t io_send(ptc_conn* c, tlsio* t, const char* d, size_t n)
+{
+    if (!t)
+        return host->conn_send(c, d, n);
+    tls_pump_out(c, t);
+    if (!t->ready || t->failed || !t->raw_out.empty() || !n)
+        return 0;
+    char buf[16384 + 1024];
+    size_t used = 0, made = 0;
+    if (t->tt->encode(t->tctx, d, std::min(n, size_t(16384)), &used, buf, sizeof(buf), &made) != PTC_OK) {
+        t->failed = true;
+        return 0;
+    }
+    t->raw_out.append(buf, made);
+    tls_flush(c, t);
+    return used;
+}
+
 struct inconn;
 struct psess {
     peers_sect* ps;
@@ -2076,6 +2286,7 @@ struct psess {
     std::string local;          // our name
     bool connects = false;      // we connect to it (it has an address, it is not us)
     ptc_conn* c = nullptr;
+    tlsio* tls = nullptr;       // TLS on c
     inconn* inc = nullptr;      // c came from our listener
     ptc_task* task = nullptr;
     int state = 0;              // 0: idle, 1: hello sent, 2: established
@@ -2103,6 +2314,8 @@ struct inconn {
     psess* owner = nullptr;
     bool dying = false;         // a refusal status was sent: close once it is out
     struct sockaddr_storage from {};
+    tlsio* tls = nullptr;       // "bind ... ssl" (handed to the session that adopts it)
+    ~inconn() { delete tls; }
 };
 
 uint64_t rnd_state = 0;
@@ -2120,7 +2333,7 @@ void flush(psess* p)
 {
     if (!p->c || p->out.empty())
         return;
-    size_t n = host->conn_send(p->c, p->out.data(), p->out.size());
+    size_t n = io_send(p->c, p->tls, p->out.data(), p->out.size());
     p->out.erase(0, n);
     if (n)
         p->last_tx = host->now_ms();
@@ -2133,6 +2346,9 @@ void sess_close(psess* p, uint64_t retry_ms)
     if (p->c)
         host->conn_close(p->c);
     p->c = nullptr;
+    if (!p->inc) // an adopted connection's TLS goes with its inconn
+        delete p->tls;
+    p->tls = nullptr;
     delete p->inc;
     p->inc = nullptr;
     if (p->ps->resync_from == p) // the lesson asked for will not come: ask the next one
@@ -2404,7 +2620,7 @@ void ask_resync(psess* p)
 bool receive(psess* p)
 {
     ptc_str in{};
-    uint32_t st = host->conn_data(p->c, &in);
+    uint32_t st = io_data(p->c, p->tls, &in);
     const unsigned char* b = reinterpret_cast<const unsigned char*>(in.ptr);
     const unsigned char* end = b + in.len;
     size_t used_total = 0;
@@ -2490,7 +2706,7 @@ bool receive(psess* p)
             }
         }
     }
-    host->conn_consume(p->c, used_total);
+    io_consume(p->c, p->tls, used_total);
     if (used_total)
         p->last_rx = host->now_ms();
     send_ack(p);
@@ -2512,6 +2728,8 @@ void sess_io(psess* p, uint32_t ev)
         p->state = 1;
         p->status = 110;
         p->last_rx = host->now_ms();
+        if (p->tls)
+            tls_pump_out(p->c, p->tls); // the ClientHello
     }
     if ((ev & PTC_CEV_DATA) && !receive(p)) {
         // a session that ends once established may have lost a race with the peer's own
@@ -2539,6 +2757,7 @@ void adopt(psess* p, inconn* ic)
         sess_close(p, 50 + rnd() % 2000);
     }
     p->c = ic->c;
+    p->tls = ic->tls; // still the inconn's: freed with it
     p->from = ic->from;
     p->status = 200;
     p->last_hdshk = host->now_ms();
@@ -2594,7 +2813,7 @@ void in_event(ptc_conn* c, void* ctx, uint32_t ev)
         return;
     }
     ptc_str in{};
-    uint32_t st = host->conn_data(c, &in);
+    uint32_t st = ic->dying ? host->conn_data(c, &in) : io_data(c, ic->tls, &in);
     if (ic->dying || (ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT))) {
         if (ic->dying && !(ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT)) && !(st & (PTC_CONN_EOF | PTC_CONN_ERROR))) {
             host->conn_consume(c, in.len);
@@ -2615,7 +2834,7 @@ void in_event(ptc_conn* c, void* ctx, uint32_t ev)
         delete ic;
         return;
     }
-    host->conn_consume(c, used);
+    io_consume(c, ic->tls, used);
     // Both sides connecting at once: each would close its own attempt for the other's
     // and neither session would last; the peer whose name sorts first takes the other's
     // session (as HAProxy does), the other one answers "try again later" while its own
@@ -2625,14 +2844,14 @@ void in_event(ptc_conn* c, void* ctx, uint32_t ev)
     if (status != 200) {
         char m[16];
         int n = snprintf(m, sizeof(m), "%d\n", status);
-        host->conn_send(c, m, size_t(n));
+        io_send(c, ic->tls, m, size_t(n));
         host->conn_shutw(c);
         host->conn_set_timeout(c, 2000);
         ic->dying = true;
         return;
     }
     adopt(p, ic);
-    host->conn_data(c, &in);
+    io_data(c, p->tls, &in);
     if (in.len && !receive(p)) { // what followed the hello
         sess_close(p, 2000);
         return;
@@ -2664,7 +2883,13 @@ void listen_event(ptc_conn* l, void* ctx, uint32_t ev)
             delete ic;
             break;
         }
-        host->conn_set_timeout(ic->c, 5000); // the hello must come within 5 s
+        host->conn_set_timeout(ic->c, 5000); // the hello (and the TLS handshake) within 5 s
+        bool bad = false;
+        ic->tls = tls_new(ps->bind_ep, &bad);
+        if (bad) {
+            host->conn_close(ic->c);
+            delete ic;
+        }
     }
 }
 
@@ -2718,6 +2943,12 @@ uint64_t sess_task_run(psess* p)
         p->last_hdshk = now; // HAProxy's "last handshake": the last attempt too
         if (!p->c) {
             p->retry_at = now + 2000;
+            return p->retry_at;
+        }
+        bool bad = false;
+        p->tls = tls_new(p->peer->ep, &bad);
+        if (bad) {
+            sess_close(p, 2000);
             return p->retry_at;
         }
         p->last_rx = p->last_tx = now;
@@ -2786,6 +3017,7 @@ void publish(psess* p)
     r->appctx = p->c ? uint64_t(uintptr_t(p)) : 0;
     r->active = p->c != nullptr;
     r->accepted = p->inc != nullptr;
+    r->tls = p->tls != nullptr;
     r->status = p->status;
     r->last_hdshk = p->last_hdshk;
     if (p->state == 2) {
@@ -2944,7 +3176,7 @@ void dump_peers(const peers_sect* ps, bool dict, const std::string& local, ptc_c
             host->cli_printf(out, " appctx:0x%llx st0=%u st1=0 task_calls=%u state=%s", (unsigned long long)r->appctx,
                              r->st0, r->task_calls, r->state ? "EST" : "CON");
             if (r->accepted) {
-                host->cli_printf(out, "\n        xprt=RAW");
+                host->cli_printf(out, "\n        xprt=%s", r->tls ? "SSL" : "RAW");
                 if (r->src.ss_family == AF_INET || r->src.ss_family == AF_INET6)
                     host->cli_printf(out, " src=%s", addr_text(r->src).c_str());
                 if (r->dst.ss_family == AF_INET || r->dst.ss_family == AF_INET6)
@@ -3033,6 +3265,50 @@ const ptc_cli_cmd k_peer_cmds[] = {
     {"show peers", "show peers [dict|-] [section]", "dump some information about all the peers or this peers section",
      PTC_CLI_USER, cli_show_peers},
 };
+
+// Master, post_config: the ssl module's endpoints of the sections' "ssl" lines (the
+// "bind" with "default-bind"'s words, each other peer's "server"/"peer" line).
+int peers_tls_build()
+{
+    std::string local;
+    if (PTC_HOST_HAS(host, local_peer)) {
+        ptc_str lp = host->local_peer();
+        local.assign(lp.ptr, lp.len);
+    }
+    for (peers_sect* ps : g_peers) {
+        tls_words b = ps->bind_tls;
+        b.inherit(ps->def_bind);
+        bool any = b.ssl == 1;
+        for (const peer_def& d : ps->peers)
+            any |= d.tls.ssl == 1 && d.name != local;
+        if (!any)
+            continue;
+        if (!g_ssl) {
+            const void* a = host->api_lookup(PTC_SSL_API_NAME, 1, nullptr);
+            const ptc_ssl_api* api = static_cast<const ptc_ssl_api*>(a);
+            if (api && api->size >= offsetof(ptc_ssl_api, endpoint_transport) + sizeof(api->endpoint_transport))
+                g_ssl = api;
+        }
+        if (!g_ssl) {
+            host->errorf(me, "peers '%s': 'ssl' needs the ssl module (1.23 or later)", ps->name.c_str());
+            return PTC_ERROR;
+        }
+        if (b.ssl == 1 && g_ssl->endpoint_new(PTC_SSL_EP_SERVER, b.crt.empty() ? nullptr : b.crt.c_str(),
+                                              b.ca.empty() ? nullptr : b.ca.c_str(), b.verify,
+                                              ps->bind_where.c_str(), &ps->bind_ep) != PTC_OK)
+            return PTC_ERROR;
+        for (peer_def& d : ps->peers) {
+            if (d.tls.ssl != 1 || d.name == local)
+                continue;
+            std::string w = d.where + ": peer '" + d.name + "'";
+            if (g_ssl->endpoint_new(PTC_SSL_EP_CLIENT, d.tls.crt.empty() ? nullptr : d.tls.crt.c_str(),
+                                    d.tls.ca.empty() ? nullptr : d.tls.ca.c_str(), d.tls.verify, w.c_str(),
+                                    &d.ep) != PTC_OK)
+                return PTC_ERROR;
+        }
+    }
+    return PTC_OK;
+}
 
 // Master, post_config: the area each section's state is published in.
 int peers_shm_reserve(ptc_modref* self)
@@ -3252,7 +3528,7 @@ int table_post_config(ptc_modref* self)
         }
         ps->tables.push_back(t);
     }
-    if (peers_shm_reserve(self) != PTC_OK)
+    if (peers_shm_reserve(self) != PTC_OK || peers_tls_build() != PTC_OK)
         return PTC_ERROR;
     for (table* t : g_tables) {
         table_finish(t);

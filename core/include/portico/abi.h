@@ -92,9 +92,12 @@
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS);
  *       ptc_log_txn.flags PTC_LOG_TXN_SERVICE (a service answered: %Tw = %Tc = 0).
+ *  1.23 ssl.h (the ssl module's published API, found by its `size`): ptc_ssl_api.endpoint_new,
+ *       endpoint_transport, PTC_SSL_EP_CLIENT, PTC_SSL_EP_SERVER (TLS outside any proxy:
+ *       the stick module's peers sessions). Nothing in the host table.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 19
+#define PTC_ABI_MINOR 23
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */
