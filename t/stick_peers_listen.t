@@ -226,8 +226,8 @@ SKIP: {
         qr/cfg:\d+\b.*option 'inter' is not supported yet/, 'other default-server options refused');
     check_err("peers p\n    server a 127.0.0.1:2 check\n",
         qr/cfg:\d+\b.*'server' in a peers section: option 'check'/, 'other server options refused');
-    check_err("peers p\n    log 127.0.0.1:514 local0\n",
-        qr/cfg:\d+\b.*'log' in a peers section is not supported yet/, 'log refused');
+    check_err("peers p\n    log 127.0.0.1:514 nofac\n",
+        qr/cfg:3: log : unknown log facility 'nofac'/, 'log: a bad facility refused as HAProxy');
     check_err("peers p\n    bind 127.0.0.1:1\n    bind 127.0.0.1:2\n",
         qr/cfg:\d+\b.*One listener per "peers" section is authorized but another is already configured at \[.*cfg:\d+\]/,
         'a second bind refused as HAProxy');

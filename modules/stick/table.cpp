@@ -2021,6 +2021,44 @@ int parse_options(const ptc_kw_ctx* ctx, uint32_t first, tls_words& w, bool bind
 
 std::string where_of(const ptc_kw_ctx* ctx) { return std::string(ctx->file ? ctx->file : "?") + ":" + std::to_string(ctx->line); }
 
+// "log <target> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]"
+// or "log global" in a peers section: checked as HAProxy checks it. HAProxy 2.6 sends
+// nothing to a peers section's log servers (its sessions log no traffic, and a peers
+// proxy reports neither its start nor its stop), so nothing is sent to them either.
+int parse_peers_log(const ptc_kw_ctx* ctx)
+{
+    static const char* const facilities[] = {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
+                                             "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit",
+                                             "alert", "cron2", "local0", "local1", "local2", "local3",
+                                             "local4", "local5", "local6", "local7"};
+    static const char* const levels[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+    auto in = [](std::string_view w, const char* const* l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+            if (w == l[i])
+                return true;
+        return false;
+    };
+    if (ctx->argc >= 2 && arg(ctx, 1) == "global")
+        return PTC_OK;
+    uint32_t i = 2;
+    while (i + 1 < ctx->argc && (arg(ctx, i) == "len" || arg(ctx, i) == "format" || arg(ctx, i) == "sample"))
+        i += 2;
+    if (ctx->argc < 2 || !ctx->args[1].len || i >= ctx->argc)
+        return host->cfg_errorf(ctx, "log : expects <address> and <facility> or global as arguments");
+    std::string_view w = arg(ctx, i);
+    if (!in(w, facilities, sizeof(facilities) / sizeof(*facilities)))
+        return host->cfg_errorf(ctx, "log : unknown log facility '%.*s'", (int)w.size(), w.data());
+    if (++i < ctx->argc && !in(w = arg(ctx, i), levels, 8))
+        return host->cfg_errorf(ctx, "log : unknown optional log level '%.*s'", (int)w.size(), w.data());
+    if (++i < ctx->argc && !in(w = arg(ctx, i), levels, 8))
+        return host->cfg_errorf(ctx, "log : unknown optional minimum log level '%.*s'", (int)w.size(), w.data());
+    if (++i < ctx->argc) {
+        w = arg(ctx, i);
+        return host->cfg_errorf(ctx, "log : cannot handle unexpected argument '%.*s'", (int)w.size(), w.data());
+    }
+    return PTC_OK;
+}
+
 // The lines of a "peers" section (the section's header included).
 int parse_peers_line(const ptc_kw_ctx* ctx)
 {
@@ -2121,7 +2159,7 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
         return PTC_OK;
     }
     if (k == "log")
-        return host->cfg_errorf(ctx, "'log' in a peers section is not supported yet.");
+        return parse_peers_log(ctx);
     return host->cfg_errorf(ctx, "unknown keyword '%.*s' in 'peers' section.", (int)k.size(), k.data());
 }
 
