@@ -2027,36 +2027,11 @@ std::string where_of(const ptc_kw_ctx* ctx) { return std::string(ctx->file ? ctx
 // proxy reports neither its start nor its stop), so nothing is sent to them either.
 int parse_peers_log(const ptc_kw_ctx* ctx)
 {
-    static const char* const facilities[] = {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
-                                             "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit",
-                                             "alert", "cron2", "local0", "local1", "local2", "local3",
-                                             "local4", "local5", "local6", "local7"};
-    static const char* const levels[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
-    auto in = [](std::string_view w, const char* const* l, size_t n) {
-        for (size_t i = 0; i < n; i++)
-            if (w == l[i])
-                return true;
-        return false;
-    };
-    if (ctx->argc >= 2 && arg(ctx, 1) == "global")
-        return PTC_OK;
-    uint32_t i = 2;
-    while (i + 1 < ctx->argc && (arg(ctx, i) == "len" || arg(ctx, i) == "format" || arg(ctx, i) == "sample"))
-        i += 2;
-    if (ctx->argc < 2 || !ctx->args[1].len || i >= ctx->argc)
-        return host->cfg_errorf(ctx, "log : expects <address> and <facility> or global as arguments");
-    std::string_view w = arg(ctx, i);
-    if (!in(w, facilities, sizeof(facilities) / sizeof(*facilities)))
-        return host->cfg_errorf(ctx, "log : unknown log facility '%.*s'", (int)w.size(), w.data());
-    if (++i < ctx->argc && !in(w = arg(ctx, i), levels, 8))
-        return host->cfg_errorf(ctx, "log : unknown optional log level '%.*s'", (int)w.size(), w.data());
-    if (++i < ctx->argc && !in(w = arg(ctx, i), levels, 8))
-        return host->cfg_errorf(ctx, "log : unknown optional minimum log level '%.*s'", (int)w.size(), w.data());
-    if (++i < ctx->argc) {
-        w = arg(ctx, i);
-        return host->cfg_errorf(ctx, "log : cannot handle unexpected argument '%.*s'", (int)w.size(), w.data());
-    }
-    return PTC_OK;
+    std::vector<std::string_view> w;
+    for (uint32_t i = 0; i < ctx->argc; i++)
+        w.push_back(arg(ctx, i));
+    std::string e = pw::log_line_error(w);
+    return e.empty() ? PTC_OK : host->cfg_errorf(ctx, "%s", e.c_str());
 }
 
 // The lines of a "peers" section (the section's header included).
@@ -3097,28 +3072,7 @@ void publish(psess* p)
     __atomic_add_fetch(&h->seq, 1, __ATOMIC_ACQ_REL);
 }
 
-// HAProxy's human_time() of <ms> milliseconds: at most two units ("1d2h", "3m4s", "0s").
-std::string human_ms(uint64_t ms)
-{
-    uint64_t t = ms / 1000;
-    std::string o;
-    int cnt = 2;
-    if (t >= 86400) {
-        o += std::to_string(t / 86400) + "d";
-        cnt--;
-    }
-    if (cnt && t % 86400 / 3600) {
-        o += std::to_string(t % 86400 / 3600) + "h";
-        cnt--;
-    }
-    if (cnt && t % 3600 / 60) {
-        o += std::to_string(t % 3600 / 60) + "m";
-        cnt--;
-    }
-    if ((cnt && t % 60) || !t)
-        o += std::to_string(t % 60) + "s";
-    return o;
-}
+using pw::human_ms;
 
 // A date to come (<PAST> once reached) or <NEVER>.
 std::string tick_text(uint64_t at, uint64_t now)
