@@ -227,7 +227,7 @@ SKIP: {
     check_err("peers p\n    server a 127.0.0.1:2 check\n",
         qr/cfg:\d+\b.*'server' in a peers section: option 'check'/, 'other server options refused');
     check_err("peers p\n    log 127.0.0.1:514 nofac\n",
-        qr/cfg:3: log : unknown log facility 'nofac'/, 'log: a bad facility refused as HAProxy');
+        qr/cfg:\d+: log : unknown log facility 'nofac'/, 'log: a bad facility refused as HAProxy');
     check_err("peers p\n    bind 127.0.0.1:1\n    bind 127.0.0.1:2\n",
         qr/cfg:\d+\b.*One listener per "peers" section is authorized but another is already configured at \[.*cfg:\d+\]/,
         'a second bind refused as HAProxy');
