@@ -3,12 +3,12 @@
 # Peers sessions over TLS ("ssl", "crt", "ca-file", "verify" on a peers section's "bind",
 # "server", "peer", "default-server" and "default-bind" lines, as HAProxy 2.6): two
 # instances whose listeners are TLS and whose sessions connect with TLS share a table both
-# ways ("show peers" says xprt=SSL on the accepting side); a client certificate verified
-# by the listener ("verify required" with a CA); a peer whose certificate the other side
-# cannot verify gets no session; what -c refuses (a TLS server without CA and without
-# "verify none", an unknown option, a second "bind", "peer" and "bind" mixed). With
-# HAProxy 2.6 as the other peer over TLS (portico only). Runs against HAProxy 2.6 too
-# (PORTICO_TEST_BINARY), but the -c messages.
+# ways, 3000 entries at once too ("show peers" says xprt=SSL on the accepting side); a
+# client certificate verified by the listener ("verify required" with a CA); a peer whose
+# certificate the other side cannot verify gets no session; what -c refuses (a TLS server
+# without CA and without "verify none", an unknown option, a second "bind", "peer" and
+# "bind" mixed). With HAProxy 2.6 as the other peer over TLS (portico only). Runs against
+# HAProxy 2.6 too (PORTICO_TEST_BINARY), but the -c messages.
 use warnings;
 use strict;
 use Test::More;
@@ -17,7 +17,7 @@ use Test::Portico qw/ port cli_send /;
 use Test::PorticoTLS qw/ make_ca make_cert /;
 
 my $t = Test::Portico->new();
-$t->has(qw/ stick ssl /)->plan(12);
+$t->has(qw/ stick ssl /)->plan(13);
 my $d = $t->testdir;
 make_ca($d, 'ca');
 # each instance: a server certificate for its listener, a client one for its connections
@@ -42,7 +42,7 @@ peers pp
     bind 127.0.0.1:%%PORT_$bind_port%% $bind_opts
     server $me
     $other_line
-    table st type string len 16 size 100 expire 1m store gpc0
+    table st type string len 16 size 5000 expire 1m store gpc0,http_req_cnt
 EOF2
 }
 
@@ -75,6 +75,17 @@ like($out, qr/key=froma use=0 exp=\d+ gpc0=7/, 'over TLS: an entry set on a reac
 cli_send($bsock, "set table pp/st key fromb data.gpc0 5\n");
 $out = wait_key($asock, 'fromb', qr/gpc0=5/);
 like($out, qr/key=fromb use=0 exp=\d+ gpc0=5/, 'and back') or diag($out);
+# many entries at once: records split and a full connection over TLS
+for my $chunk (0 .. 9) {
+    cli_send($asock, join('; ', map { "set table pp/st key bulk$_ data.gpc0 1" } ($chunk * 300 + 1 .. $chunk * 300 + 300)) . "\n");
+}
+for (1 .. 100) {
+    $out = cli_send($bsock, "show table pp/st\n");
+    last if $out =~ /used:3002\b/;
+    select(undef, undef, undef, 0.1);
+}
+like($out, qr/^# table: pp\/st, type: string, size:5000, used:3002$/m, '3000 entries more reach b over TLS')
+    or diag(substr($out, 0, 300));
 my $sp = cli_send($asock, "show peers\n") . cli_send($bsock, "show peers\n");
 like($sp, qr/^ {8}xprt=SSL src=127\.0\.0\.1:\d+ addr=127\.0\.0\.1:\d+$/m, 'show peers: xprt=SSL on the accepting side')
     or diag($sp);

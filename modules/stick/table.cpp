@@ -2346,9 +2346,11 @@ void flush(psess* p)
 {
     if (!p->c || p->out.empty())
         return;
-    size_t n = io_send(p->c, p->tls, p->out.data(), p->out.size());
-    p->out.erase(0, n);
-    if (n)
+    size_t sent = 0, n = 0; // TLS takes a record at a time: as many as there is room for
+    while (sent < p->out.size() && (n = io_send(p->c, p->tls, p->out.data() + sent, p->out.size() - sent)))
+        sent += n;
+    p->out.erase(0, sent);
+    if (sent)
         p->last_tx = host->now_ms();
 }
 
