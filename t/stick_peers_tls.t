@@ -12,12 +12,14 @@
 use warnings;
 use strict;
 use Test::More;
+use IO::Select;
+use IO::Socket::INET;
 use lib 't/lib';
 use Test::Portico qw/ port cli_send /;
-use Test::PorticoTLS qw/ make_ca make_cert /;
+use Test::PorticoTLS qw/ make_ca make_cert tls_connect /;
 
 my $t = Test::Portico->new();
-$t->has(qw/ stick ssl /)->plan(13);
+$t->has(qw/ stick ssl /)->plan(15);
 my $d = $t->testdir;
 make_ca($d, 'ca');
 # each instance: a server certificate for its listener, a client one for its connections
@@ -135,7 +137,7 @@ SKIP: {
 
 # HAProxy 2.6 as the other peer, TLS both ways
 SKIP: {
-    skip 'portico with HAProxy 2.6 as the other peer', 2 unless Test::Portico::portico() && -x '/usr/sbin/haproxy';
+    skip 'portico with HAProxy 2.6 as the other peer', 4 unless Test::Portico::portico() && -x '/usr/sbin/haproxy';
     $b->stop;
     my $h = Test::Portico->new();
     $h->{binary} = '/usr/sbin/haproxy';
@@ -152,4 +154,42 @@ SKIP: {
     # HAProxy's soft stop waits for a local successor to teach: SIGTERM
     $h->signal('TERM');
     $h->wait_exit(5) // $h->stop;
+
+    # classic "peer" lines: the local peer's address listens with "default-bind"'s TLS
+    my $classic = <<"EOF2";
+global
+    stats socket %%TESTDIR%%/k.sock level admin
+peers kp
+    default-bind ssl crt $d/a.pem
+    default-server ssl verify none
+    peer k 127.0.0.1:%%PORT_8611%%
+    peer h 127.0.0.1:%%PORT_8612%%
+    table kt type ip size 10 store gpc0
+EOF2
+    my $h2 = Test::Portico->new();
+    $h2->{binary} = '/usr/sbin/haproxy';
+    $h2->config($classic)->run(args => ['-L', 'h'], wait_ports => ['8612']);
+    my $k = Test::Portico->new();
+    $k->config($classic)->run(args => ['-L', 'k'], wait_ports => ['8611']);
+    cli_send($k->testdir . '/k.sock', "set table kp/kt key 10.0.0.1 data.gpc0 2\n");
+    for (1 .. 100) {
+        $out = cli_send($h2->testdir . '/k.sock', "show table kp/kt key 10.0.0.1\n");
+        last if $out =~ /gpc0=2/;
+        select(undef, undef, undef, 0.05);
+    }
+    like($out, qr/key=10\.0\.0\.1 use=0 exp=0 gpc0=2/, 'classic peer lines with default-bind/default-server TLS, HAProxy as the other peer')
+        or diag($out . cli_send($k->testdir . '/k.sock', "show peers\n"));
+    # k's listener (its "peer" line's address) speaks TLS: a hello over TLS is answered
+    my $ts = tls_connect(port(8611));
+    my $ans = '';
+    if ($ts) {
+        print $ts "HAProxyS 2.1\nk\nh 1 1\n";
+        my $sel = IO::Select->new($ts);
+        sysread($ts, $ans, 4) if $sel->can_read(3);
+    }
+    is($ans, "200\n", 'the local peer\'s address listens with default-bind\'s TLS') or diag($@);
+    close $ts if $ts;
+    $k->stop;
+    $h2->signal('TERM');
+    $h2->wait_exit(5) // $h2->stop;
 }
