@@ -189,7 +189,7 @@ sub check_err {
 check_err("frontend f\n    bind 127.0.0.1:1\n    stick-table type ip size 10 peers nosuch\n",
     qr/unknown peers section 'nosuch'/, 'a table naming an unknown peers section is refused');
 check_err("peers p\n    bind 127.0.0.1:1 ssl\n    server a\n",
-    qr/cfg:\d+\b.*'bind' in a peers section: option 'ssl' is not supported yet/, 'bind options refused with file:line');
+    qr/cfg:\d+: no SSL certificate specified for bind \(use 'crt'\)/, 'bind ssl without a certificate refused with file:line');
 check_err("peers p\n    peer a 127.0.0.1:2\n    peer a 127.0.0.1:3\n",
     qr/cfg:\d+\b.*peer 'a' is already defined/, 'a peer defined twice is refused');
 

@@ -220,16 +220,17 @@ SKIP: {
         my ($rc, $o) = $x->check_config();
         ok($rc != 0 && $o =~ $re, $name) or diag($o);
     }
-    check_err("peers p\n    bind 127.0.0.1:1 ssl crt /x.pem\n    server a\n",
-        qr/cfg:\d+\b.*'bind' in a peers section: option 'ssl' is not supported yet/, 'bind options refused with file:line');
-    check_err("peers p\n    default-server ssl verify none\n",
-        qr/cfg:\d+\b.*option 'ssl' is not supported yet/, 'default-server options refused');
-    check_err("peers p\n    server a 127.0.0.1:2 ssl\n",
-        qr/cfg:\d+\b.*'server' in a peers section: option 'ssl'/, 'server options refused');
-    check_err("peers p\n    log 127.0.0.1:514 local0\n",
-        qr/cfg:\d+\b.*'log' in a peers section is not supported yet/, 'log refused');
+    check_err("peers p\n    bind 127.0.0.1:1 maxconn 10\n    server a\n",
+        qr/cfg:\d+\b.*'bind' in a peers section: option 'maxconn' is not supported yet/, 'other bind options refused with file:line');
+    check_err("peers p\n    default-server inter 1s\n",
+        qr/cfg:\d+\b.*option 'inter' is not supported yet/, 'other default-server options refused');
+    check_err("peers p\n    server a 127.0.0.1:2 check\n",
+        qr/cfg:\d+\b.*'server' in a peers section: option 'check'/, 'other server options refused');
+    check_err("peers p\n    log 127.0.0.1:514 nofac\n",
+        qr/cfg:\d+: log : unknown log facility 'nofac'/, 'log: a bad facility refused as HAProxy');
     check_err("peers p\n    bind 127.0.0.1:1\n    bind 127.0.0.1:2\n",
-        qr/cfg:\d+\b.*a second 'bind'/, 'a second bind refused');
+        qr/cfg:\d+\b.*One listener per "peers" section is authorized but another is already configured at \[.*cfg:\d+\]/,
+        'a second bind refused as HAProxy');
     check_err("peers p\n    frobnicate\n", qr/cfg:\d+\b.*unknown keyword 'frobnicate' in 'peers' section/,
         'an unknown keyword is refused');
     check_err("peers p\n    table t type ip size 10\n    table t type ip size 10\n",

@@ -1313,6 +1313,114 @@ int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
     return PTC_OK;
 }
 
+// A TLS endpoint outside any proxy (ssl.h's endpoint_new, since 1.23: the peers' "bind"
+// and "server" lines): a context built from a certificate, a CA file and a verify mode,
+// with the ssl-default-bind-* / ssl-default-server-* settings.
+struct endpoint {
+    SSL_CTX* ctx = nullptr;
+    bool server_role = false;
+};
+
+int endpoint_new(uint32_t role, const char* crt, const char* ca_file, int verify, const char* where,
+                 void** out)
+{
+    bool srv_role = role == PTC_SSL_EP_SERVER;
+    if (!out || (role != PTC_SSL_EP_SERVER && role != PTC_SSL_EP_CLIENT)) {
+        host->errorf(g_self, "%s: bad TLS endpoint request", where ? where : "?");
+        return PTC_ERROR;
+    }
+    where = where ? where : "?";
+    cert* c = nullptr;
+    if (crt && *crt) {
+        std::string p = resolve(g.crt_base, crt);
+        c = cert_find(p);
+        if (!c) {
+            std::string err;
+            c = cert_load(p, err);
+            if (!c) {
+                host->errorf(g_self, "%s: 'crt' : %s", where, err.c_str());
+                return PTC_ERROR;
+            }
+            cert_all().push_back(c);
+        }
+    }
+    tls_opts o;
+    opts_init(o);
+    o.ssl = 1;
+    o.verify = (int8_t)verify;
+    std::string ca = ca_file && *ca_file ? resolve(g.ca_base, ca_file) : std::string();
+    if (!ca.empty())
+        o.ca_file = strdup(ca.c_str()); // config lifetime
+    std::string err;
+    endpoint* ep = new endpoint();
+    ep->server_role = srv_role;
+    if (srv_role) {
+        if (!c) {
+            host->errorf(g_self, "%s: no SSL certificate specified for bind (use 'crt').", where);
+            delete ep;
+            return PTC_ERROR;
+        }
+        bind_tls* bt = new bind_tls();
+        bt->o = o;
+        merge(bt->o, g.bind_def);
+        if (bt->o.verify < 0)
+            bt->o.verify = 0;
+        bt->file = where;
+        ep->ctx = make_bind_ctx(bt, bt->o, c, err);
+        if (!ep->ctx) {
+            host->errorf(g_self, "%s: '%s': %s", where, c->path.c_str(), err.c_str());
+            delete ep;
+            return PTC_ERROR;
+        }
+        bt->ctxs.push_back(bind_tls::ctx_ent{ep->ctx, c, false, "", 0, false});
+        c->bind_users.emplace_back(bt, 0);
+    } else {
+        merge(o, g.server_def);
+        if (o.verify < 0)
+            o.verify = (int8_t)g.server_verify;
+        if (o.verify == 2 && !o.ca_file) {
+            host->errorf(g_self,
+                         "%s: verify is enabled by default but no CA file specified. If you're running "
+                         "on a LAN where you're certain to trust the server's certificate, please set "
+                         "an explicit 'verify none' statement on the 'server' line, or use "
+                         "'ssl-server-verify none' in the global section to disable server-side "
+                         "verifications by default.",
+                         where);
+            delete ep;
+            return PTC_ERROR;
+        }
+        SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+        if (!ctx || !common_setup(ctx, o, err) || (c && !cert_install(ctx, c, err))) {
+            host->errorf(g_self, "%s: %s", where, err.empty() ? openssl_err().c_str() : err.c_str());
+            SSL_CTX_free(ctx);
+            delete ep;
+            return PTC_ERROR;
+        }
+        if (c)
+            c->users.push_back(ctx);
+        SSL_CTX_set_verify(ctx, o.verify == 2 ? SSL_VERIFY_PEER : SSL_VERIFY_NONE, nullptr);
+        ep->ctx = ctx;
+    }
+    *out = ep;
+    return PTC_OK;
+}
+
+int endpoint_transport(void* e, const ptc_transport** t, void** tctx)
+{
+    endpoint* ep = static_cast<endpoint*>(e);
+    if (!ep || !ep->ctx || !t || !tctx)
+        return PTC_ERROR;
+    SSL* ssl = SSL_new(ep->ctx);
+    tls_conn* tc = ssl ? conn_new(ssl, nullptr, ep->server_role) : nullptr;
+    if (!tc) {
+        SSL_free(ssl);
+        return PTC_ERROR;
+    }
+    *t = &k_transport;
+    *tctx = tc;
+    return PTC_OK;
+}
+
 namespace {
 
 constexpr uint32_t B = PTC_KW_BIND;

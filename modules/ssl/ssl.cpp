@@ -1010,6 +1010,8 @@ const ptc_ssl_api k_api = {
     .check_transport = api_check_transport,
     .transport_error = api_transport_error,
     .client_transport = api_client_transport,
+    .endpoint_new = endpoint_new,
+    .endpoint_transport = endpoint_transport,
 };
 
 int init(ptc_modref* self)

@@ -110,6 +110,10 @@ struct server_cf {
 // ALPN "h2,http/1.1" in wire format (without h2/h3 when <drop_h2>).
 std::string alpn_wire(const char* s, bool drop_h2);
 int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks);
+// ssl.h's endpoint_new / endpoint_transport (since 1.23): TLS outside any proxy.
+int endpoint_new(uint32_t role, const char* crt, const char* ca_file, int verify, const char* where,
+                 void** ep);
+int endpoint_transport(void* ep, const ptc_transport** t, void** tctx);
 // Prepares <ssl> for a connection to the server of <sc>: SNI, the name to verify, ALPN in
 // wire format (NULL: none).
 void client_setup(SSL* ssl, const server_cf* sc, const char* sni, const char* alpn_wire,

@@ -182,4 +182,57 @@ int parse_hello(const char* p, size_t n, hello* h, size_t* used)
     return 1;
 }
 
+std::string log_line_error(const std::vector<std::string_view>& w)
+{
+    static const char* const facilities[] = {"kern", "user", "mail", "daemon", "auth", "syslog", "lpr",
+                                             "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit",
+                                             "alert", "cron2", "local0", "local1", "local2", "local3",
+                                             "local4", "local5", "local6", "local7"};
+    static const char* const levels[] = {"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"};
+    auto in = [](std::string_view x, const char* const* l, size_t n) {
+        for (size_t i = 0; i < n; i++)
+            if (x == l[i])
+                return true;
+        return false;
+    };
+    if (w.size() >= 2 && w[1] == "global")
+        return std::string();
+    size_t i = 2;
+    while (i + 1 < w.size() && (w[i] == "len" || w[i] == "format" || w[i] == "sample"))
+        i += 2;
+    if (w.size() < 2 || w[1].empty() || i >= w.size())
+        return "log : expects <address> and <facility> or global as arguments";
+    if (!in(w[i], facilities, sizeof(facilities) / sizeof(*facilities)))
+        return "log : unknown log facility '" + std::string(w[i]) + "'";
+    if (++i < w.size() && !in(w[i], levels, 8))
+        return "log : unknown optional log level '" + std::string(w[i]) + "'";
+    if (++i < w.size() && !in(w[i], levels, 8))
+        return "log : unknown optional minimum log level '" + std::string(w[i]) + "'";
+    if (++i < w.size())
+        return "log : cannot handle unexpected argument '" + std::string(w[i]) + "'";
+    return std::string();
+}
+
+std::string human_ms(uint64_t ms)
+{
+    uint64_t t = ms / 1000;
+    std::string o;
+    int cnt = 2;
+    if (t >= 86400) {
+        o += std::to_string(t / 86400) + "d";
+        cnt--;
+    }
+    if (cnt && t % 86400 / 3600) {
+        o += std::to_string(t % 86400 / 3600) + "h";
+        cnt--;
+    }
+    if (cnt && t % 3600 / 60) {
+        o += std::to_string(t % 3600 / 60) + "m";
+        cnt--;
+    }
+    if ((cnt && t % 60) || !t)
+        o += std::to_string(t % 60) + "s";
+    return o;
+}
+
 } // namespace stick::peerwire

@@ -11,6 +11,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace stick::peerwire {
 
@@ -58,5 +59,13 @@ struct hello {
 // Parses the hello at the start of [p, p + n): 1 with *h and *used (the three lines) set,
 // 0 when more bytes are needed, -1 when it is too long (over 1024 bytes without its lines).
 int parse_hello(const char* p, size_t n, hello* h, size_t* used);
+
+// The words of a peers section's "log" line (words[0] is "log"), checked as HAProxy 2.6
+// checks a log line: "" when valid, else HAProxy's message ("log : unknown log facility
+// 'x'").
+std::string log_line_error(const std::vector<std::string_view>& words);
+
+// HAProxy's human_time() of <ms> milliseconds: at most two units ("1d2h", "3m4s", "0s").
+std::string human_ms(uint64_t ms);
 
 } // namespace stick::peerwire

@@ -24,6 +24,8 @@
 #include "peerwire.hpp"
 #include "stick_int.hpp"
 
+#include <portico/ssl.h>
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
@@ -1883,21 +1885,48 @@ const ptc_cli_cmd k_cmds[] = {
 
 namespace pw = peerwire;
 
+// The TLS words of a peers section's "server"/"peer"/"bind" line (or their defaults).
+struct tls_words {
+    int8_t ssl = -1;        // -1 unset, 0 "no-ssl", 1 "ssl"
+    int8_t verify = -1;     // -1 unset, 0 none, 1 optional, 2 required
+    std::string crt, ca;    // "crt", "ca-file" (empty: unset)
+    void inherit(const tls_words& d)
+    {
+        if (ssl < 0)
+            ssl = d.ssl;
+        if (verify < 0)
+            verify = d.verify;
+        if (crt.empty())
+            crt = d.crt;
+        if (ca.empty())
+            ca = d.ca;
+    }
+};
 struct peer_def {
     std::string name;
     struct sockaddr_storage addr;
     socklen_t alen; // 0: no address (the local peer of a "bind" section)
+    tls_words tls;
+    std::string where;      // "file:line", for messages
+    void* ep = nullptr;     // the ssl module's client endpoint ("ssl")
 };
 struct psess;
+struct pshm_hdr;
 struct peers_sect {
     std::string name;
+    time_t last_change = 0;         // when the configuration declared it ("show peers")
+    pshm_hdr* shm = nullptr;        // its state for "show peers" (worker 0 writes it)
     std::vector<peer_def> peers;
     std::vector<table*> tables;
     bool disabled = false;
     bool have_bind = false;         // "bind": the local peer listens there
+    bool have_peer_line = false;    // a "peer" line (HAProxy forbids mixing them with "bind")
     struct sockaddr_storage bind_addr {};
     socklen_t bind_alen = 0;
     int bind_fd = -1;               // "bind fd@<n>"
+    std::string bind_where;         // the "bind" line's "file:line"
+    tls_words bind_tls, def_bind, def_server; // "bind" line, "default-bind", "default-server"
+    void* bind_ep = nullptr;        // the ssl module's server endpoint ("bind ... ssl")
     // worker 0
     std::string local;
     ptc_conn* listener = nullptr;
@@ -1909,19 +1938,100 @@ struct peers_sect {
 };
 std::vector<peers_sect*> g_peers;
 
+// "show peers": the first worker publishes the state of each session of a section in a
+// shared area (a header, then per peer of the section a pshm_peer and one pshm_tbl per
+// table), the master's runtime API reads it. One writer; a reader retries while <seq>
+// is odd (a bounded number of times: a worker that died mid-write never blocks it).
+struct pshm_hdr {
+    uint32_t seq;
+    uint32_t task_calls;
+    uint32_t running;        // the worker runs the sessions
+    uint32_t flags;          // HAProxy's PEERS_F_* resync flags
+    uint32_t npeers, ntables;
+    uint64_t stride;         // bytes per peer
+};
+struct pshm_tbl {
+    uint64_t remote_data;
+    uint32_t remote_id, last_acked, last_pushed, last_get;
+};
+struct pshm_peer {
+    uint64_t appctx;         // the session's address in the worker (HAProxy's appctx)
+    uint64_t last_hdshk, reconnect, heartbeat; // now_ms() scale, 0: never
+    uint32_t status, flags, st0, state, task_calls;
+    uint32_t confirm, tx_hbt, rx_hbt, no_hbt, new_conn, proto_err, coll;
+    uint32_t active, accepted, tls;
+    int32_t remote_table, last_local_table;
+    struct sockaddr_storage src, dst;
+};
+pshm_peer* pshm_rec(pshm_hdr* h, size_t i)
+{
+    return reinterpret_cast<pshm_peer*>(reinterpret_cast<char*>(h + 1) + i * h->stride);
+}
+pshm_tbl* pshm_tables(pshm_peer* r) { return reinterpret_cast<pshm_tbl*>(r + 1); }
+
 using pw::parse_addr;
 
 std::string_view arg(const ptc_kw_ctx* ctx, uint32_t i) { return {ctx->args[i].ptr, ctx->args[i].len}; }
 
 // Options after a peers section's "bind", "server", "peer" address, or on its
-// "default-bind" / "default-server" lines: none is supported yet (TLS among them).
-int refuse_options(const ptc_kw_ctx* ctx, uint32_t first)
+// "default-bind" / "default-server" lines: the TLS ones ("ssl", "no-ssl" on servers, "crt",
+// "ca-file", "verify"); any other is refused.
+int parse_options(const ptc_kw_ctx* ctx, uint32_t first, tls_words& w, bool bind)
 {
-    if (ctx->argc <= first)
-        return PTC_OK;
-    std::string_view k = arg(ctx, 0), o = arg(ctx, first);
-    return host->cfg_errorf(ctx, "'%.*s' in a peers section: option '%.*s' is not supported yet (no option is).",
-                            (int)k.size(), k.data(), (int)o.size(), o.data());
+    std::string_view k = arg(ctx, 0);
+    for (uint32_t i = first; i < ctx->argc; i++) {
+        std::string_view o = arg(ctx, i);
+        if (o == "ssl") {
+            w.ssl = 1;
+            continue;
+        }
+        if (o == "no-ssl" && !bind) {
+            w.ssl = 0;
+            continue;
+        }
+        if (o == "crt" || o == "ca-file" || o == "verify") {
+            if (i + 1 >= ctx->argc || !ctx->args[i + 1].len)
+                return host->cfg_errorf(ctx, "'%.*s' : missing %s.", (int)o.size(), o.data(),
+                                        o == "verify" ? "verify method" : o == "crt" ? "certificate location"
+                                                                                     : "CAfile path");
+            std::string v(arg(ctx, ++i));
+            if (o == "crt") {
+                w.crt = v;
+            } else if (o == "ca-file") {
+                w.ca = v;
+            } else if (v == "none") {
+                w.verify = 0;
+            } else if (v == "required") {
+                w.verify = 2;
+            } else if (v == "optional" && bind) {
+                w.verify = 1;
+            } else {
+                return host->cfg_errorf(ctx, "'verify' : unknown verify method '%s', only %s are supported.",
+                                        v.c_str(), bind ? "'none', 'optional', and 'required'" : "'none' and 'required'");
+            }
+            continue;
+        }
+        return host->cfg_errorf(ctx,
+                                "'%.*s' in a peers section: option '%.*s' is not supported yet (ssl, %scrt, "
+                                "ca-file and verify are).",
+                                (int)k.size(), k.data(), (int)o.size(), o.data(), bind ? "" : "no-ssl, ");
+    }
+    return PTC_OK;
+}
+
+std::string where_of(const ptc_kw_ctx* ctx) { return std::string(ctx->file ? ctx->file : "?") + ":" + std::to_string(ctx->line); }
+
+// "log <target> [len <n>] [format <f>] [sample <r>:<s>] <facility> [<level> [<minlevel>]]"
+// or "log global" in a peers section: checked as HAProxy checks it. HAProxy 2.6 sends
+// nothing to a peers section's log servers (its sessions log no traffic, and a peers
+// proxy reports neither its start nor its stop), so nothing is sent to them either.
+int parse_peers_log(const ptc_kw_ctx* ctx)
+{
+    std::vector<std::string_view> w;
+    for (uint32_t i = 0; i < ctx->argc; i++)
+        w.push_back(arg(ctx, i));
+    std::string e = pw::log_line_error(w);
+    return e.empty() ? PTC_OK : host->cfg_errorf(ctx, "%s", e.c_str());
 }
 
 // The lines of a "peers" section (the section's header included).
@@ -1937,6 +2047,7 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
                 return host->cfg_errorf(ctx, "peers section '%s' is already defined.", n.c_str());
         peers_sect* ps = new peers_sect{};
         ps->name = n;
+        ps->last_change = time(nullptr);
         g_peers.push_back(ps);
         return PTC_OK;
     }
@@ -1953,21 +2064,31 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
             if (o.name == d.name)
                 return host->cfg_errorf(ctx, "peer '%s' is already defined in peers section '%s'.",
                                         d.name.c_str(), ps->name.c_str());
+        if (k == "peer" && ps->have_bind)
+            return host->cfg_errorf(ctx, "mixing \"peer\" and \"bind\" line is forbidden");
+        if (k == "peer")
+            ps->have_peer_line = true;
         if (ctx->argc >= 3 && !parse_addr(arg(ctx, 2), &d.addr, &d.alen))
             return host->cfg_errorf(ctx, "'%.*s %s': invalid address '%.*s' (expected <ip>:<port>).",
                                     (int)k.size(), k.data(), d.name.c_str(), (int)ctx->args[2].len,
                                     ctx->args[2].ptr);
-        if (refuse_options(ctx, 3) != PTC_OK)
+        if (parse_options(ctx, 3, d.tls, false) != PTC_OK)
             return PTC_ERROR;
+        d.tls.inherit(ps->def_server); // "default-server" counts for the lines after it
+        d.where = where_of(ctx);
         ps->peers.push_back(d);
         return PTC_OK;
     }
     if (k == "bind") {
         if (ctx->argc < 2)
             return host->cfg_errorf(ctx, "'bind' expects <addr>:<port> as argument.");
-        if (ps->have_bind)
-            return host->cfg_errorf(ctx, "a second 'bind' in peers section '%s' is not supported yet.",
-                                    ps->name.c_str());
+        if (ps->have_peer_line)
+            return host->cfg_errorf(ctx, "mixing \"peer\" and \"bind\" line is forbidden");
+        if (ps->have_bind) // HAProxy's refusal
+            return host->cfg_errorf(ctx,
+                                    "One listener per \"peers\" section is authorized but another is already "
+                                    "configured at [%s].",
+                                    ps->bind_where.c_str());
         std::string_view a = arg(ctx, 1);
         if (a.substr(0, 3) == "fd@") {
             std::string n(a.substr(3));
@@ -1980,13 +2101,16 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
             return host->cfg_errorf(ctx, "'bind': invalid address '%.*s' (expected <ip>:<port> or fd@<n>).",
                                     (int)a.size(), a.data());
         }
-        if (refuse_options(ctx, 2) != PTC_OK)
+        if (parse_options(ctx, 2, ps->bind_tls, true) != PTC_OK)
             return PTC_ERROR;
         ps->have_bind = true;
+        ps->bind_where = where_of(ctx);
         return PTC_OK;
     }
-    if (k == "default-server" || k == "default-bind")
-        return refuse_options(ctx, 1); // nothing to default without options
+    if (k == "default-server")
+        return parse_options(ctx, 1, ps->def_server, false);
+    if (k == "default-bind") // the same bind line as "bind" in HAProxy: whatever the order
+        return parse_options(ctx, 1, ps->def_bind, true);
     if (k == "disabled" || k == "enabled") {
         if (ctx->argc > 1)
             return host->cfg_errorf(ctx, "'%.*s' takes no argument.", (int)k.size(), k.data());
@@ -2010,7 +2134,7 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
         return PTC_OK;
     }
     if (k == "log")
-        return host->cfg_errorf(ctx, "'log' in a peers section is not supported yet.");
+        return parse_peers_log(ctx);
     return host->cfg_errorf(ctx, "unknown keyword '%.*s' in 'peers' section.", (int)k.size(), k.data());
 }
 
@@ -2034,6 +2158,140 @@ struct remote_table {
     uint32_t last_id;  // the last update id received
 };
 
+// TLS on a peer connection ("ssl" on the "server"/"peer" line or on the "bind"): the ssl
+// module's transport, driven here over the connection (raw bytes in and out, the session
+// reads and writes the decoded ones).
+struct tlsio {
+    const ptc_transport* tt = nullptr;
+    void* tctx = nullptr;
+    std::string plain;   // decoded bytes not consumed yet
+    std::string raw_out; // encoded bytes the connection had no room for yet
+    bool ready = false;  // handshake done
+    bool failed = false;
+    bool eof = false;    // the other side closed and every raw byte was decoded
+    ~tlsio()
+    {
+        if (tt)
+            tt->release(tctx);
+    }
+};
+const ptc_ssl_api* g_ssl = nullptr;
+
+// A transport of endpoint <ep> (NULL: none, or it could not be made: *bad set).
+tlsio* tls_new(void* ep, bool* bad)
+{
+    *bad = false;
+    if (!ep)
+        return nullptr;
+    tlsio* t = new tlsio{};
+    if (!g_ssl || g_ssl->endpoint_transport(ep, &t->tt, &t->tctx) != PTC_OK) {
+        t->tt = nullptr;
+        delete t;
+        *bad = true;
+        return nullptr;
+    }
+    return t;
+}
+
+void tls_flush(ptc_conn* c, tlsio* t)
+{
+    if (!t->raw_out.empty()) {
+        size_t n = host->conn_send(c, t->raw_out.data(), t->raw_out.size());
+        t->raw_out.erase(0, n);
+    }
+}
+
+// Sends what TLS has to send of its own (handshake records, alerts).
+void tls_pump_out(ptc_conn* c, tlsio* t)
+{
+    if (t->failed)
+        return;
+    tls_flush(c, t);
+    for (int guard = 0; guard < 64 && t->raw_out.empty() && t->tt->want_send(t->tctx); guard++) {
+        char buf[16384];
+        size_t used = 0, made = 0;
+        if (t->tt->encode(t->tctx, nullptr, 0, &used, buf, sizeof(buf), &made) != PTC_OK) {
+            t->failed = true;
+            return;
+        }
+        if (!made)
+            break;
+        t->raw_out.append(buf, made);
+        tls_flush(c, t);
+    }
+}
+
+// Decodes what the connection received into <plain>.
+void tls_pump_in(ptc_conn* c, tlsio* t)
+{
+    for (int guard = 0; guard < 64 && !t->failed; guard++) {
+        ptc_str in{};
+        uint32_t fl = host->conn_data(c, &in);
+        bool eof = fl & (PTC_CONN_EOF | PTC_CONN_ERROR);
+        const size_t cap = 65536;
+        size_t room = t->plain.size() < cap ? cap - t->plain.size() : 0;
+        char buf[16384];
+        size_t used = 0, made = 0;
+        int rc = t->tt->decode(t->tctx, in.ptr, in.len, &used, buf, std::min(room, sizeof(buf)), &made,
+                               eof && !in.len);
+        t->plain.append(buf, made);
+        if (used)
+            host->conn_consume(c, used);
+        if (rc == PTC_ERROR) {
+            t->failed = true;
+            break;
+        }
+        if (!t->ready && (!t->tt->ready || t->tt->ready(t->tctx)))
+            t->ready = true;
+        t->eof = eof && used == in.len;
+        if (t->eof && !t->ready) {
+            t->failed = true; // closed during the handshake
+            break;
+        }
+        if (!used && !made)
+            break;
+    }
+    tls_pump_out(c, t);
+}
+
+// The session's view of connection <c>: its decoded bytes (PTC_CONN_* bits as conn_data).
+uint32_t io_data(ptc_conn* c, tlsio* t, ptc_str* in)
+{
+    if (!t)
+        return host->conn_data(c, in);
+    tls_pump_in(c, t);
+    in->ptr = t->plain.data();
+    in->len = t->plain.size();
+    return (t->eof ? PTC_CONN_EOF : 0) | (t->failed ? PTC_CONN_ERROR : 0);
+}
+
+void io_consume(ptc_conn* c, tlsio* t, size_t n)
+{
+    if (!t)
+        host->conn_consume(c, n);
+    else
+        t->plain.erase(0, std::min(n, t->plain.size()));
+}
+
+// Queues bytes to send (encoded with TLS once its handshake is done): how many were taken.
+size_t io_send(ptc_conn* c, tlsio* t, const char* d, size_t n)
+{
+    if (!t)
+        return host->conn_send(c, d, n);
+    tls_pump_out(c, t);
+    if (!t->ready || t->failed || !t->raw_out.empty() || !n)
+        return 0;
+    char buf[16384 + 1024];
+    size_t used = 0, made = 0;
+    if (t->tt->encode(t->tctx, d, std::min(n, size_t(16384)), &used, buf, sizeof(buf), &made) != PTC_OK) {
+        t->failed = true;
+        return 0;
+    }
+    t->raw_out.append(buf, made);
+    tls_flush(c, t);
+    return used;
+}
+
 struct inconn;
 struct psess {
     peers_sect* ps;
@@ -2041,6 +2299,7 @@ struct psess {
     std::string local;          // our name
     bool connects = false;      // we connect to it (it has an address, it is not us)
     ptc_conn* c = nullptr;
+    tlsio* tls = nullptr;       // TLS on c
     inconn* inc = nullptr;      // c came from our listener
     ptc_task* task = nullptr;
     int state = 0;              // 0: idle, 1: hello sent, 2: established
@@ -2050,6 +2309,14 @@ struct psess {
     remote_table* cur = nullptr;
     uint64_t last_rx = 0, last_tx = 0, retry_at = 0;
     uint32_t unacked = 0;
+    // for "show peers" (HAProxy's names)
+    uint32_t status = 0;        // the last status code: 100 connecting, 110 connected, 200...
+    uint64_t last_hdshk = 0;    // when the last session was established
+    uint32_t confirm = 0, tx_hbt = 0, rx_hbt = 0, no_hbt = 0, new_conn = 0, proto_err = 0, coll = 0;
+    uint32_t task_calls = 0;
+    int32_t last_local = -1;    // the last local table switched to
+    std::vector<uint32_t> acked; // per table of the section: the last update the peer acked
+    struct sockaddr_storage from {}; // an accepted session's client address
 };
 std::vector<psess*> g_sessions;
 
@@ -2059,6 +2326,9 @@ struct inconn {
     ptc_conn* c = nullptr;
     psess* owner = nullptr;
     bool dying = false;         // a refusal status was sent: close once it is out
+    struct sockaddr_storage from {};
+    tlsio* tls = nullptr;       // "bind ... ssl" (handed to the session that adopts it)
+    ~inconn() { delete tls; }
 };
 
 uint64_t rnd_state = 0;
@@ -2076,17 +2346,24 @@ void flush(psess* p)
 {
     if (!p->c || p->out.empty())
         return;
-    size_t n = host->conn_send(p->c, p->out.data(), p->out.size());
-    p->out.erase(0, n);
-    if (n)
+    size_t sent = 0, n = 0; // TLS takes a record at a time: as many as there is room for
+    while (sent < p->out.size() && (n = io_send(p->c, p->tls, p->out.data() + sent, p->out.size() - sent)))
+        sent += n;
+    p->out.erase(0, sent);
+    if (sent)
         p->last_tx = host->now_ms();
 }
+
+void publish(psess* p);
 
 void sess_close(psess* p, uint64_t retry_ms)
 {
     if (p->c)
         host->conn_close(p->c);
     p->c = nullptr;
+    if (!p->inc) // an adopted connection's TLS goes with its inconn
+        delete p->tls;
+    p->tls = nullptr;
     delete p->inc;
     p->inc = nullptr;
     if (p->ps->resync_from == p) // the lesson asked for will not come: ask the next one
@@ -2097,6 +2374,7 @@ void sess_close(psess* p, uint64_t retry_ms)
     p->cur = nullptr;
     p->retry_at = host->now_ms() + retry_ms;
     host->task_schedule(p->task, p->retry_at);
+    publish(p);
 }
 
 // The definition of local table <idx> of the section (a DEFINE message).
@@ -2182,6 +2460,7 @@ void push_updates(psess* p, bool all)
             p->pushed[ti] = 0;
         if (seq != p->pushed[ti]) {
             p->out += pw::message(pw::CLASS_STKT, pw::STKT_SWITCH, std::string(1, char(ti + 1)));
+            p->last_local = int32_t(ti);
             uint32_t from = p->pushed[ti];
             for (int32_t i = t->hdr->head; i >= 0; i = ent(t, i)->next) {
                 entry* e = ent(t, i);
@@ -2356,7 +2635,7 @@ void ask_resync(psess* p)
 bool receive(psess* p)
 {
     ptc_str in{};
-    uint32_t st = host->conn_data(p->c, &in);
+    uint32_t st = io_data(p->c, p->tls, &in);
     const unsigned char* b = reinterpret_cast<const unsigned char*>(in.ptr);
     const unsigned char* end = b + in.len;
     size_t used_total = 0;
@@ -2365,6 +2644,7 @@ bool receive(psess* p)
         if (!nl)
             return !(st & (PTC_CONN_EOF | PTC_CONN_ERROR)) && in.len < 64;
         size_t l = size_t(static_cast<const unsigned char*>(nl) - b);
+        p->status = l == 3 ? uint32_t(atoi(std::string(reinterpret_cast<const char*>(b), 3).c_str())) : 501;
         if (l == 3 && memcmp(b, "300", 3) == 0)
             return false; // try again later: it is connecting to us
         if (l != 3 || memcmp(b, "200", 3) != 0) {
@@ -2374,6 +2654,7 @@ bool receive(psess* p)
         }
         used_total = l + 1;
         p->state = 2;
+        p->last_hdshk = host->now_ms();
         for (size_t ti = 0; ti < p->ps->tables.size(); ti++)
             p->out += define_msg(p->ps->tables[ti], uint32_t(ti));
         push_updates(p, true);
@@ -2384,17 +2665,22 @@ bool receive(psess* p)
         const unsigned char* pl = nullptr;
         size_t len = 0, used = 0;
         int r = pw::next_message(b + used_total, end, 65536, &cls, &type, &pl, &len, &used);
-        if (r < 0)
+        if (r < 0) {
+            p->proto_err++;
             return false;
+        }
         if (r == 0)
             break;
         used_total += used;
         if (cls == pw::CLASS_CONTROL) {
-            if (type == pw::CTRL_RESYNCREQ) { // teach everything, then say so
+            if (type == pw::CTRL_HEARTBEAT) {
+                p->rx_hbt++;
+            } else if (type == pw::CTRL_RESYNCREQ) { // teach everything, then say so
                 push_updates(p, true);
                 p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCFINISHED);
             } else if (type == pw::CTRL_RESYNCFINISHED || type == pw::CTRL_RESYNCPARTIAL) {
                 // the lesson we asked for is over (or all the peer knows): confirm it
+                p->confirm++;
                 p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_RESYNCCONFIRM);
                 if (p->ps->resync_from == p) {
                     p->ps->resync_from = nullptr;
@@ -2407,24 +2693,35 @@ bool receive(psess* p)
             const unsigned char* q = pl;
             const unsigned char* qe = pl + len;
             if (type == pw::STKT_DEFINE) {
-                if (!define_remote(p, q, qe))
+                if (!define_remote(p, q, qe)) {
+                    p->proto_err++;
                     return false;
+                }
+            } else if (type == pw::STKT_ACK) { // "<our table id> <update id>": for "show peers"
+                uint64_t id = 0;
+                uint32_t upd = 0;
+                if (pw::get_varint(&q, qe, &id) && pw::get_u32(&q, qe, &upd) && id >= 1 && id <= p->acked.size())
+                    p->acked[id - 1] = upd;
             } else if (type == pw::STKT_SWITCH) {
                 uint64_t id = 0;
-                if (!pw::get_varint(&q, qe, &id))
+                if (!pw::get_varint(&q, qe, &id)) {
+                    p->proto_err++;
                     return false;
+                }
                 p->cur = nullptr;
                 for (auto& e : p->remotes)
                     if (e.first == id)
                         p->cur = &e.second;
             } else if (type == pw::STKT_UPDATE || type == pw::STKT_INCUPDATE ||
                        type == pw::STKT_UPDATE_TIMED || type == pw::STKT_INCUPDATE_TIMED) {
-                if (!apply_update(p, type, q, qe))
+                if (!apply_update(p, type, q, qe)) {
+                    p->proto_err++;
                     return false;
+                }
             }
         }
     }
-    host->conn_consume(p->c, used_total);
+    io_consume(p->c, p->tls, used_total);
     if (used_total)
         p->last_rx = host->now_ms();
     send_ack(p);
@@ -2444,7 +2741,10 @@ void sess_io(psess* p, uint32_t ev)
                          p->local.c_str(), int(getpid()));
         p->out.assign(hello, size_t(n));
         p->state = 1;
+        p->status = 110;
         p->last_rx = host->now_ms();
+        if (p->tls)
+            tls_pump_out(p->c, p->tls); // the ClientHello
     }
     if ((ev & PTC_CEV_DATA) && !receive(p)) {
         // a session that ends once established may have lost a race with the peer's own
@@ -2467,9 +2767,15 @@ void sess_event(ptc_conn* c, void* ctx, uint32_t ev)
 // this one is established.
 void adopt(psess* p, inconn* ic)
 {
-    if (p->c)
+    if (p->c) {
+        p->coll++;
         sess_close(p, 50 + rnd() % 2000);
+    }
     p->c = ic->c;
+    p->tls = ic->tls; // still the inconn's: freed with it
+    p->from = ic->from;
+    p->status = 200;
+    p->last_hdshk = host->now_ms();
     p->inc = ic;
     ic->owner = p;
     host->conn_set_timeout(p->c, 0);
@@ -2484,6 +2790,7 @@ void adopt(psess* p, inconn* ic)
     push_updates(p, true);
     ask_resync(p);
     host->task_schedule(p->task, 0); // heartbeats and pushes from now on
+    publish(p);
 }
 
 // A hello on an accepted connection: 1 complete (*used bytes, *status 200 with *peer set,
@@ -2521,7 +2828,7 @@ void in_event(ptc_conn* c, void* ctx, uint32_t ev)
         return;
     }
     ptc_str in{};
-    uint32_t st = host->conn_data(c, &in);
+    uint32_t st = ic->dying ? host->conn_data(c, &in) : io_data(c, ic->tls, &in);
     if (ic->dying || (ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT))) {
         if (ic->dying && !(ev & (PTC_CEV_ERROR | PTC_CEV_TIMEOUT)) && !(st & (PTC_CONN_EOF | PTC_CONN_ERROR))) {
             host->conn_consume(c, in.len);
@@ -2542,7 +2849,7 @@ void in_event(ptc_conn* c, void* ctx, uint32_t ev)
         delete ic;
         return;
     }
-    host->conn_consume(c, used);
+    io_consume(c, ic->tls, used);
     // Both sides connecting at once: each would close its own attempt for the other's
     // and neither session would last; the peer whose name sorts first takes the other's
     // session (as HAProxy does), the other one answers "try again later" while its own
@@ -2552,14 +2859,14 @@ void in_event(ptc_conn* c, void* ctx, uint32_t ev)
     if (status != 200) {
         char m[16];
         int n = snprintf(m, sizeof(m), "%d\n", status);
-        host->conn_send(c, m, size_t(n));
+        io_send(c, ic->tls, m, size_t(n));
         host->conn_shutw(c);
         host->conn_set_timeout(c, 2000);
         ic->dying = true;
         return;
     }
     adopt(p, ic);
-    host->conn_data(c, &in);
+    io_data(c, p->tls, &in);
     if (in.len && !receive(p)) { // what followed the hello
         sess_close(p, 2000);
         return;
@@ -2585,12 +2892,19 @@ void listen_event(ptc_conn* l, void* ctx, uint32_t ev)
     for (int i = 0; i < 64; i++) {
         inconn* ic = new inconn{};
         ic->ps = ps;
-        ic->c = host->conn_accept(l, in_event, ic, nullptr, nullptr);
+        socklen_t fl = sizeof(ic->from);
+        ic->c = host->conn_accept(l, in_event, ic, &ic->from, &fl);
         if (!ic->c) {
             delete ic;
             break;
         }
-        host->conn_set_timeout(ic->c, 5000); // the hello must come within 5 s
+        host->conn_set_timeout(ic->c, 5000); // the hello (and the TLS handshake) within 5 s
+        bool bad = false;
+        ic->tls = tls_new(ps->bind_ep, &bad);
+        if (bad) {
+            host->conn_close(ic->c);
+            delete ic;
+        }
     }
 }
 
@@ -2629,9 +2943,8 @@ uint64_t listen_task(ptc_task*, void* ctx)
 }
 
 // Every 100 ms: connect, push the local changes, heartbeats, dead peers.
-uint64_t sess_task(ptc_task*, void* ctx)
+uint64_t sess_task_run(psess* p)
 {
-    psess* p = static_cast<psess*>(ctx);
     uint64_t now = host->now_ms();
     if (!p->c && !p->connects)
         return 0; // it connects to us
@@ -2640,24 +2953,375 @@ uint64_t sess_task(ptc_task*, void* ctx)
             return p->retry_at;
         p->c = host->conn_new(me, reinterpret_cast<const sockaddr*>(&p->peer->addr), p->peer->alen,
                               nullptr, 0, sess_event, p);
+        p->new_conn++;
+        p->status = 100;
+        p->last_hdshk = now; // HAProxy's "last handshake": the last attempt too
         if (!p->c) {
             p->retry_at = now + 2000;
+            return p->retry_at;
+        }
+        bool bad = false;
+        p->tls = tls_new(p->peer->ep, &bad);
+        if (bad) {
+            sess_close(p, 2000);
             return p->retry_at;
         }
         p->last_rx = p->last_tx = now;
         return now + 100;
     }
     if (now - p->last_rx > 5000) { // no heartbeat for 5 s: the peer is gone
+        p->no_hbt++;
         sess_close(p, 100);
         return p->retry_at;
     }
     if (p->state == 2) {
         push_updates(p, false);
-        if (p->out.empty() && now - p->last_tx >= 3000)
+        if (p->out.empty() && now - p->last_tx >= 3000) {
             p->out += pw::message(pw::CLASS_CONTROL, pw::CTRL_HEARTBEAT);
+            p->tx_hbt++;
+        }
     }
     flush(p);
     return now + 100;
+}
+
+uint64_t sess_task(ptc_task*, void* ctx)
+{
+    psess* p = static_cast<psess*>(ctx);
+    p->task_calls++;
+    if (p->ps->shm)
+        __atomic_add_fetch(&p->ps->shm->task_calls, 1, __ATOMIC_RELAXED);
+    uint64_t r = sess_task_run(p);
+    publish(p);
+    return r;
+}
+
+// The address the section listens on (its "bind", else the local peer's), or NULL.
+const sockaddr_storage* listen_addr(const peers_sect* ps, const std::string& local)
+{
+    if (ps->have_bind)
+        return ps->bind_alen ? &ps->bind_addr : nullptr;
+    for (const peer_def& d : ps->peers)
+        if (d.name == local && d.alen)
+            return &d.addr;
+    return nullptr;
+}
+
+int32_t table_index(const peers_sect* ps, const table* t)
+{
+    for (size_t i = 0; i < ps->tables.size(); i++)
+        if (ps->tables[i] == t)
+            return int32_t(i);
+    return -1;
+}
+
+// Worker 0: copies session <p>'s state where "show peers" reads it.
+void publish(psess* p)
+{
+    peers_sect* ps = p->ps;
+    pshm_hdr* h = ps->shm;
+    if (!h)
+        return;
+    size_t idx = size_t(p->peer - ps->peers.data());
+    if (idx >= h->npeers)
+        return;
+    pshm_peer* r = pshm_rec(h, idx);
+    __atomic_add_fetch(&h->seq, 1, __ATOMIC_ACQ_REL);
+    h->running = 1;
+    h->flags = 0x1 | (ps->resynced ? 0x202 : 0) | (ps->resync_from ? 0x2000 : 0);
+    r->appctx = p->c ? uint64_t(uintptr_t(p)) : 0;
+    r->active = p->c != nullptr;
+    r->accepted = p->inc != nullptr;
+    r->tls = p->tls != nullptr;
+    r->status = p->status;
+    r->last_hdshk = p->last_hdshk;
+    if (p->state == 2) {
+        r->reconnect = p->last_rx + 5000;
+        r->heartbeat = p->last_tx + 3000;
+    } else {
+        r->reconnect = !p->connects ? 0 : p->c ? p->last_rx + 5000 : p->retry_at;
+        r->heartbeat = 0;
+    }
+    r->flags = (p->state == 2 ? 0x20000000u : 0) | (ps->resync_from == p ? 0x100u : 0);
+    r->st0 = p->state == 2 ? 7 : p->state == 1 ? 6 : 5;
+    r->state = p->state || p->inc ? 1 : 0;
+    r->task_calls = p->task_calls;
+    r->confirm = p->confirm;
+    r->tx_hbt = p->tx_hbt;
+    r->rx_hbt = p->rx_hbt;
+    r->no_hbt = p->no_hbt;
+    r->new_conn = p->new_conn;
+    r->proto_err = p->proto_err;
+    r->coll = p->coll;
+    r->remote_table = p->cur && p->cur->t ? table_index(ps, p->cur->t) : -1;
+    r->last_local_table = p->c && p->state == 2 ? p->last_local : -1;
+    r->src = p->from;
+    const sockaddr_storage* la = listen_addr(ps, p->local);
+    if (la)
+        r->dst = *la;
+    pshm_tbl* tb = pshm_tables(r);
+    for (size_t ti = 0; ti < h->ntables && ti < ps->tables.size(); ti++) {
+        tb[ti] = pshm_tbl{};
+        tb[ti].last_pushed = ti < p->pushed.size() ? p->pushed[ti] : 0;
+        tb[ti].last_acked = ti < p->acked.size() ? p->acked[ti] : 0;
+        for (const auto& e : p->remotes)
+            if (e.second.t == ps->tables[ti]) {
+                tb[ti].remote_id = uint32_t(e.first);
+                tb[ti].remote_data = e.second.data;
+                tb[ti].last_get = e.second.last_id;
+            }
+    }
+    __atomic_add_fetch(&h->seq, 1, __ATOMIC_ACQ_REL);
+}
+
+using pw::human_ms;
+
+// A date to come (<PAST> once reached) or <NEVER>.
+std::string tick_text(uint64_t at, uint64_t now)
+{
+    if (!at)
+        return "<NEVER>";
+    return at <= now ? "<PAST>" : human_ms(at - now);
+}
+
+std::string addr_text(const sockaddr_storage& a)
+{
+    char b[INET6_ADDRSTRLEN] = "";
+    int port = 0;
+    if (a.ss_family == AF_INET) {
+        const sockaddr_in* s4 = reinterpret_cast<const sockaddr_in*>(&a);
+        inet_ntop(AF_INET, &s4->sin_addr, b, sizeof(b));
+        port = ntohs(s4->sin_port);
+    } else if (a.ss_family == AF_INET6) {
+        const sockaddr_in6* s6 = reinterpret_cast<const sockaddr_in6*>(&a);
+        inet_ntop(AF_INET6, &s6->sin6_addr, b, sizeof(b));
+        port = ntohs(s6->sin6_port);
+    }
+    return std::string(b) + ":" + std::to_string(port);
+}
+
+const char* status_text(uint32_t st)
+{
+    switch (st) {
+    case 100: return "CONN";
+    case 110: return "HSHK";
+    case 200: return "ESTA";
+    case 300: return "RETR";
+    case 501: return "PROT";
+    case 502: return "VERS";
+    case 503: return "NAME";
+    case 504: return "UNKN";
+    default: return "NONE";
+    }
+}
+
+unsigned long long ptr_val(const void* p) { return (unsigned long long)(uintptr_t)p; }
+
+// One section, in HAProxy 2.6's layout (peers_dump_head / peers_dump_peer).
+void dump_peers(const peers_sect* ps, bool dict, const std::string& local, ptc_cli_reply* out)
+{
+    pshm_hdr* h = ps->shm;
+    std::vector<char> snap;
+    if (h) { // a consistent copy (bounded retries)
+        size_t sz = sizeof(pshm_hdr) + size_t(h->npeers) * h->stride;
+        snap.resize(sz);
+        for (int tries = 0; tries < 1000; tries++) {
+            uint32_t s1 = __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE);
+            memcpy(snap.data(), h, sz);
+            __atomic_thread_fence(__ATOMIC_ACQUIRE);
+            if (!(s1 & 1) && __atomic_load_n(&h->seq, __ATOMIC_ACQUIRE) == s1)
+                break;
+            sched_yield();
+        }
+    }
+    pshm_hdr* c = h ? reinterpret_cast<pshm_hdr*>(snap.data()) : nullptr;
+    uint64_t now = fresh_ms();
+    static const char* const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    struct tm tm {};
+    time_t lc = ps->last_change;
+    localtime_r(&lc, &tm);
+    host->cli_printf(out, "0x%llx: [%02d/%s/%04d:%02d:%02d:%02d] id=%s disabled=%d flags=0x%x resync_timeout=%s task_calls=%u\n",
+                     ptr_val(ps), tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+                     ps->name.c_str(), ps->disabled ? 1 : 0, c && c->running ? c->flags : 0,
+                     c && c->running ? "<PAST>" : "<NEVER>", c ? c->task_calls : 0);
+    for (size_t k = ps->peers.size(); k-- > 0;) { // HAProxy lists them last declared first
+        const peer_def& d = ps->peers[k];
+        pshm_peer zero{};
+        pshm_peer* r = c && k < c->npeers ? pshm_rec(c, k) : &zero;
+        pshm_peer* shr = h && k < h->npeers ? pshm_rec(h, k) : nullptr; // addresses shown
+        bool is_local = d.name == local;
+        sockaddr_storage a = d.addr;
+        if (!d.alen) {
+            const sockaddr_storage* la = is_local ? listen_addr(ps, local) : nullptr;
+            a = la ? *la : sockaddr_storage{};
+        }
+        host->cli_printf(out, "  0x%llx: id=%s(%s,%s) addr=%s last_status=%s last_hdshk=%s\n", ptr_val(&d),
+                         d.name.c_str(), is_local ? "local" : "remote", r->active ? "active" : "inactive",
+                         addr_text(a).c_str(), status_text(r->status),
+                         r->last_hdshk ? human_ms(now > r->last_hdshk ? now - r->last_hdshk : 0).c_str() : "<NEVER>");
+        host->cli_printf(out,
+                         "        reconnect=%s heartbeat=%s confirm=%u tx_hbt=%u rx_hbt=%u no_hbt=%u new_conn=%u "
+                         "proto_err=%u coll=%u\n",
+                         tick_text(r->reconnect, now).c_str(), tick_text(r->heartbeat, now).c_str(), r->confirm,
+                         r->tx_hbt, r->rx_hbt, r->no_hbt, r->new_conn, r->proto_err, r->coll);
+        host->cli_printf(out, "        flags=0x%x", r->flags);
+        if (r->active) {
+            host->cli_printf(out, " appctx:0x%llx st0=%u st1=0 task_calls=%u state=%s", (unsigned long long)r->appctx,
+                             r->st0, r->task_calls, r->state ? "EST" : "CON");
+            if (r->accepted) {
+                host->cli_printf(out, "\n        xprt=%s", r->tls ? "SSL" : "RAW");
+                if (r->src.ss_family == AF_INET || r->src.ss_family == AF_INET6)
+                    host->cli_printf(out, " src=%s", addr_text(r->src).c_str());
+                if (r->dst.ss_family == AF_INET || r->dst.ss_family == AF_INET6)
+                    host->cli_printf(out, " addr=%s", addr_text(r->dst).c_str());
+            }
+        }
+        pshm_tbl* tb = pshm_tables(r);
+        pshm_tbl* tbs = shr ? pshm_tables(shr) : nullptr;
+        uint32_t nt = c ? c->ntables : 0;
+        for (int which = 0; which < 2 && r != &zero; which++) {
+            int32_t ti = which ? r->last_local_table : r->remote_table;
+            if (ti < 0 || uint32_t(ti) >= nt)
+                continue;
+            host->cli_printf(out, "\n        %s:0x%llx id=%s local_id=%d remote_id=%u",
+                             which ? "last_local_table" : "remote_table", ptr_val(tbs + ti),
+                             ps->tables[size_t(ti)]->name.c_str(), ti + 1, tb[ti].remote_id);
+        }
+        if (nt)
+            host->cli_printf(out, "\n        shared tables:");
+        for (uint32_t ti = 0; ti < nt && ti < ps->tables.size(); ti++) {
+            const table* t = ps->tables[ti];
+            uint32_t upd = t->hdr ? __atomic_load_n(&t->hdr->seq, __ATOMIC_RELAXED) : 0;
+            host->cli_printf(out, "\n          0x%llx local_id=%u remote_id=%u flags=0x0 remote_data=0x%llx",
+                             ptr_val(tbs + ti), ti + 1, tb[ti].remote_id, (unsigned long long)tb[ti].remote_data);
+            host->cli_printf(out, "\n              last_acked=%u last_pushed=%u last_get=%u teaching_origin=0 update=%u",
+                             tb[ti].last_acked, tb[ti].last_pushed, tb[ti].last_get, tb[ti].last_pushed);
+            host->cli_printf(out, "\n              table:0x%llx id=%s update=%u localupdate=%u commitupdate=%u refcnt=1",
+                             ptr_val(t), t->name.c_str(), upd, upd, upd);
+            if (dict) { // no dictionary entry is ever sent nor kept (server names travel as ids)
+                host->cli_printf(out, "\n        TX dictionary cache:\n        RX dictionary cache:");
+                for (uint32_t i = 0, count = 0; i < 128; i++) {
+                    if (!count++)
+                        host->cli_printf(out, "\n        ");
+                    host->cli_printf(out, "  %3u -> -", i);
+                    count &= 0x3;
+                }
+            } else {
+                host->cli_printf(out, "\n        Dictionary cache not dumped (use \"show peers dict\")");
+            }
+        }
+        host->cli_printf(out, "\n");
+    }
+}
+
+// show peers [dict|-] [<peers section>]
+int cli_show_peers(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_reply* out)
+{
+    uint32_t i = 2;
+    bool dict = false;
+    if (argc > i && std::string_view(args[i].ptr, args[i].len) == "dict") {
+        dict = true;
+        i++;
+    } else if (argc > i && std::string_view(args[i].ptr, args[i].len) == "-") {
+        i++;
+    }
+    const peers_sect* target = nullptr;
+    if (argc > i && args[i].len) {
+        std::string_view n(args[i].ptr, args[i].len);
+        for (const peers_sect* ps : g_peers)
+            if (ps->name == n)
+                target = ps;
+        if (!target) {
+            host->cli_printf(out, "No such peers\n");
+            return PTC_OK;
+        }
+    }
+    std::string local;
+    if (PTC_HOST_HAS(host, local_peer)) {
+        ptc_str lp = host->local_peer();
+        local.assign(lp.ptr, lp.len);
+    }
+    bool first = true;
+    for (size_t k = g_peers.size(); k-- > 0;) { // HAProxy lists the last declared first
+        const peers_sect* ps = g_peers[k];
+        if (target && ps != target)
+            continue;
+        if (!first)
+            host->cli_printf(out, "\n");
+        first = false;
+        dump_peers(ps, dict, local, out);
+    }
+    return PTC_OK;
+}
+
+const ptc_cli_cmd k_peer_cmds[] = {
+    {"show peers", "show peers [dict|-] [section]", "dump some information about all the peers or this peers section",
+     PTC_CLI_USER, cli_show_peers},
+};
+
+// Master, post_config: the ssl module's endpoints of the sections' "ssl" lines (the
+// "bind" with "default-bind"'s words, each other peer's "server"/"peer" line).
+int peers_tls_build()
+{
+    std::string local;
+    if (PTC_HOST_HAS(host, local_peer)) {
+        ptc_str lp = host->local_peer();
+        local.assign(lp.ptr, lp.len);
+    }
+    for (peers_sect* ps : g_peers) {
+        tls_words b = ps->bind_tls;
+        b.inherit(ps->def_bind);
+        bool any = b.ssl == 1;
+        for (const peer_def& d : ps->peers)
+            any |= d.tls.ssl == 1 && d.name != local;
+        if (!any)
+            continue;
+        if (!g_ssl) {
+            const void* a = host->api_lookup(PTC_SSL_API_NAME, 1, nullptr);
+            const ptc_ssl_api* api = static_cast<const ptc_ssl_api*>(a);
+            if (api && api->size >= offsetof(ptc_ssl_api, endpoint_transport) + sizeof(api->endpoint_transport))
+                g_ssl = api;
+        }
+        if (!g_ssl) {
+            host->errorf(me, "peers '%s': 'ssl' needs the ssl module (1.23 or later)", ps->name.c_str());
+            return PTC_ERROR;
+        }
+        if (b.ssl == 1 && g_ssl->endpoint_new(PTC_SSL_EP_SERVER, b.crt.empty() ? nullptr : b.crt.c_str(),
+                                              b.ca.empty() ? nullptr : b.ca.c_str(), b.verify,
+                                              ps->bind_where.c_str(), &ps->bind_ep) != PTC_OK)
+            return PTC_ERROR;
+        for (peer_def& d : ps->peers) {
+            if (d.tls.ssl != 1 || d.name == local)
+                continue;
+            std::string w = d.where + ": peer '" + d.name + "'";
+            if (g_ssl->endpoint_new(PTC_SSL_EP_CLIENT, d.tls.crt.empty() ? nullptr : d.tls.crt.c_str(),
+                                    d.tls.ca.empty() ? nullptr : d.tls.ca.c_str(), d.tls.verify, w.c_str(),
+                                    &d.ep) != PTC_OK)
+                return PTC_ERROR;
+        }
+    }
+    return PTC_OK;
+}
+
+// Master, post_config: the area each section's state is published in.
+int peers_shm_reserve(ptc_modref* self)
+{
+    for (peers_sect* ps : g_peers) {
+        size_t stride = (sizeof(pshm_peer) + ps->tables.size() * sizeof(pshm_tbl) + 7) & ~size_t(7);
+        size_t sz = sizeof(pshm_hdr) + ps->peers.size() * stride;
+        std::string nm = "peers:" + ps->name + ":" + std::to_string(ps->peers.size()) + ":" +
+                         std::to_string(ps->tables.size());
+        ps->shm = static_cast<pshm_hdr*>(host->shm_reserve(self, nm.c_str(), sz));
+        if (!ps->shm) {
+            host->errorf(self, "peers '%s': cannot reserve shared memory", ps->name.c_str());
+            return PTC_ERROR;
+        }
+        ps->shm->npeers = uint32_t(ps->peers.size());
+        ps->shm->ntables = uint32_t(ps->tables.size());
+        ps->shm->stride = stride;
+    }
+    return PTC_OK;
 }
 
 } // namespace
@@ -2697,6 +3361,7 @@ int peers_worker_init(ptc_modref* self)
             p->local = local;
             p->connects = d.name != local && d.alen;
             p->pushed.assign(ps->tables.size(), 0);
+            p->acked.assign(ps->tables.size(), 0);
             p->task = host->task_new(self, sess_task, p);
             if (!p->task)
                 return PTC_ERROR;
@@ -2797,6 +3462,9 @@ int table_init(ptc_modref* self)
     for (const ptc_cli_cmd& c : k_cmds)
         if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
             return PTC_ERROR;
+    for (const ptc_cli_cmd& c : k_peer_cmds)
+        if (host->cli_register(self, &c, sizeof(c)) != PTC_OK)
+            return PTC_ERROR;
     return PTC_OK;
 }
 
@@ -2854,6 +3522,8 @@ int table_post_config(ptc_modref* self)
         }
         ps->tables.push_back(t);
     }
+    if (peers_shm_reserve(self) != PTC_OK || peers_tls_build() != PTC_OK)
+        return PTC_ERROR;
     for (table* t : g_tables) {
         table_finish(t);
         size_t sz = sizeof(area_hdr) + sizeof(int32_t) * t->nbuckets + size_t(t->stride) * t->size;

@@ -98,9 +98,12 @@
  *  1.22 ptc_transport.info (PTC_XPRT_CIPHER, PTC_XPRT_VERSION: the log's %sslc and %sslv
  *       of a client-side transport); ptc_host.info_provider (a module gives "show info"
  *       the values of fields the host does not count: the ssl module's Ssl* fields).
+ *  1.23 ssl.h (the ssl module's published API, found by its `size`): ptc_ssl_api.endpoint_new,
+ *       endpoint_transport, PTC_SSL_EP_CLIENT, PTC_SSL_EP_SERVER (TLS outside any proxy:
+ *       the stick module's peers sessions). Nothing in the host table.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 22
+#define PTC_ABI_MINOR 23
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

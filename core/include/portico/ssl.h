@@ -62,7 +62,31 @@ typedef struct ptc_ssl_api {
      *  check_transport() one; transport_error() applies. PTC_OK or PTC_ERROR. */
     int (*client_transport)(const char *sni, const char *alpn, uint32_t flags,
                             const ptc_transport **t, void **tctx);
+
+    /* ---- since 1.23 (read only when `size` covers them) ---- */
+    /** Config time (post_config, master): a TLS endpoint for a module's own connections,
+     *  outside any proxy (the peers sections' "bind ... ssl" and "server ... ssl" lines).
+     *  <role>: PTC_SSL_EP_CLIENT (this side connects) or PTC_SSL_EP_SERVER (it accepts;
+     *  <crt> is then required). <crt>: the certificate file (a client certificate for
+     *  PTC_SSL_EP_CLIENT), relative to crt-base; <ca_file>: the CAs that verify the other
+     *  side (relative to ca-base), or NULL; <verify>: -1 the default (ssl-server-verify
+     *  for a client, none for a server), 0 none, 1 optional, 2 required; the
+     *  ssl-default-bind-* / ssl-default-server-* settings apply. <where> ("file:line")
+     *  starts the error messages. *ep gets the endpoint (process lifetime). PTC_OK, or
+     *  PTC_ERROR after reporting the error with host->errorf (a client that verifies
+     *  without a CA file is refused as HAProxy refuses such a server). */
+    int (*endpoint_new)(uint32_t role, const char *crt, const char *ca_file, int verify,
+                        const char *where, void **ep);
+    /** Worker: the TLS transport of one connection of endpoint <ep>, driven by the
+     *  caller over its own connection as with check_transport (released with
+     *  t->release(tctx) exactly once; transport_error tells why it failed). PTC_OK or
+     *  PTC_ERROR. */
+    int (*endpoint_transport)(void *ep, const ptc_transport **t, void **tctx);
 } ptc_ssl_api;
+
+/* Roles of endpoint_new() (since 1.23). */
+#define PTC_SSL_EP_CLIENT 1u
+#define PTC_SSL_EP_SERVER 2u
 
 #ifdef __cplusplus
 }

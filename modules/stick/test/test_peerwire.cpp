@@ -147,3 +147,34 @@ BOOST_AUTO_TEST_CASE(hellos)
     std::string big(2000, 'x');
     BOOST_TEST(parse_hello(big.data(), big.size(), &h, &used) == -1);
 }
+
+BOOST_AUTO_TEST_CASE(log_lines)
+{
+    auto err = [](std::vector<std::string_view> w) { return log_line_error(w); };
+    BOOST_TEST(err({"log", "global"}) == "");
+    BOOST_TEST(err({"log", "127.0.0.1:514", "local0"}) == "");
+    BOOST_TEST(err({"log", "stdout", "local7", "info", "debug"}) == "");
+    BOOST_TEST(err({"log", "127.0.0.1:514", "len", "512", "format", "rfc5424", "sample", "1:2", "daemon"}) == "");
+    BOOST_TEST(err({"log"}) == "log : expects <address> and <facility> or global as arguments");
+    BOOST_TEST(err({"log", "127.0.0.1:514"}) == "log : expects <address> and <facility> or global as arguments");
+    BOOST_TEST(err({"log", "127.0.0.1:514", "len", "100"}) ==
+               "log : expects <address> and <facility> or global as arguments");
+    BOOST_TEST(err({"log", "127.0.0.1:514", "nofac"}) == "log : unknown log facility 'nofac'");
+    BOOST_TEST(err({"log", "127.0.0.1:514", "local0", "loud"}) == "log : unknown optional log level 'loud'");
+    BOOST_TEST(err({"log", "127.0.0.1:514", "local0", "info", "x"}) ==
+               "log : unknown optional minimum log level 'x'");
+    BOOST_TEST(err({"log", "127.0.0.1:514", "local0", "info", "info", "extra"}) ==
+               "log : cannot handle unexpected argument 'extra'");
+}
+
+BOOST_AUTO_TEST_CASE(human_time)
+{
+    BOOST_TEST(human_ms(0) == "0s");
+    BOOST_TEST(human_ms(999) == "0s");
+    BOOST_TEST(human_ms(4000) == "4s");
+    BOOST_TEST(human_ms(60000) == "1m");
+    BOOST_TEST(human_ms(61000) == "1m1s");
+    BOOST_TEST(human_ms(3600000 + 120000 + 5000) == "1h2m");
+    BOOST_TEST(human_ms(86400000ULL * 3 + 3600000) == "3d1h");
+    BOOST_TEST(human_ms(86400000ULL + 60000) == "1d1m");
+}
