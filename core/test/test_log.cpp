@@ -312,7 +312,24 @@ BOOST_AUTO_TEST_CASE(targets)
     BOOST_TEST(parse({"127.0.0.1", "local9"}, bad).find("facility") != std::string::npos);
     BOOST_TEST(parse({"127.0.0.1", "local0", "loud"}, bad).find("level") != std::string::npos);
     BOOST_TEST(parse({"127.0.0.1"}, bad).find("facility") != std::string::npos);
-    BOOST_TEST(parse({"127.0.0.1", "sample", "1:2", "local0"}, bad).find("not supported") !=
+    // sample <ranges>:<size> (HAProxy's log load-balancing)
+    target t7;
+    BOOST_TEST(parse({"127.0.0.1", "sample", "1,3-4:5", "local0"}, t7) == "");
+    BOOST_TEST(t7.smp_size == 5u);
+    BOOST_TEST(t7.smp_ranges.size() == 2u);
+    BOOST_TEST((t7.smp_ranges[1] == std::pair<uint32_t, uint32_t>(3, 4)));
+    BOOST_TEST(t7.smp_ctr != nullptr);
+    BOOST_TEST(parse({"127.0.0.1", "sample", "1:2", "local0"}, bad) == "");
+    target b2;
+    BOOST_TEST(parse({"127.0.0.1", "sample", "1,2", "local0"}, b2).find("sample size") !=
+               std::string::npos);
+    BOOST_TEST(parse({"127.0.0.1", "sample", "0:2", "local0"}, b2).find("wrong sample range") !=
+               std::string::npos);
+    BOOST_TEST(parse({"127.0.0.1", "sample", "2-2:2", "local0"}, b2).find("wrong sample range") !=
+               std::string::npos);
+    BOOST_TEST(parse({"127.0.0.1", "sample", "1-3,3:4", "local0"}, b2).find("overlapping") !=
+               std::string::npos);
+    BOOST_TEST(parse({"127.0.0.1", "sample", "1-3:2", "local0"}, b2).find("greater or equal") !=
                std::string::npos);
 }
 
