@@ -92,6 +92,7 @@
  *       possible, a condition whose fetch says PTC_SMPF_MAYCHANGE is undecided and
  *       stops the rule set ("tcp-request inspect-delay" as HAProxy's ACL_TEST_MISS);
  *       ptc_log_txn.flags PTC_LOG_TXN_SERVICE (a service answered: %Tw = %Tc = 0).
+ *  1.20 not used (no change was numbered 1.20; a module built for 1.20 sees 1.19's ABI).
  *  1.21 ptc_ssl_api.client_transport (ssl.h): a TLS client with no server behind it and
  *       no verification (Lua's Socket:connect_ssl); ptc_host.var_known (whether a
  *       variable name exists: Lua's set_var "ifexist").
