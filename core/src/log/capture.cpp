@@ -262,7 +262,9 @@ int act_capture_parse(const ptc_kw_ctx* c, uint32_t first, uint32_t* next, void*
     cap_conf& cc = p.logs->caps;
     auto* a = new cap_act{e, dir, 0};
     if (!id) {
-        if (!is_fe(c)) {
+        // a defaults section declares the slot too: the frontends built from it inherit
+        // it, numbered before their own (HAProxy 2.5+ rules in named defaults)
+        if (!is_fe(c) && !(c->section & PTC_SEC_DEFAULTS)) {
             delete a;
             return kw_error(c, std::string("'") + what + " ... len' needs a proxy with a "
                                "frontend side (use 'id' with a slot the frontend declares)");

@@ -372,7 +372,14 @@ void inherit(proxy& dst, const proxy& defs)
         return;
     dst.logs = std::make_shared<proxy_log>(*defs.logs);
     dst.logs->counter = 0;
-    dst.logs->caps = cap_conf{}; // captures are a frontend's own (never in defaults)
+    // capture slots a defaults section declared ("http-request capture ... len") come
+    // first; the rest of the capture layout is computed for each proxy after parsing
+    cap_conf caps;
+    for (int d = 0; d < 2; d++)
+        for (const cap_slot& sl : defs.logs->caps.slots[d])
+            if (sl.hdr.empty())
+                caps.slots[d].push_back(cap_slot{"", sl.len, 0});
+    dst.logs->caps = std::move(caps);
 }
 
 // "log ring@<name>": binds each ring target to its section; the ring's format and maxlen
