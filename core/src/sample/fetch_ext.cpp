@@ -250,6 +250,17 @@ int f_stopping(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* out)
     return out_int(out, g_worker && g_worker->stopping ? 1 : 0, PTC_SMP_BOOL);
 }
 
+// wait_end: no sample, "may change", while content rules still wait for data
+// (tcp-request/tcp-response inspect-delay); true once they run on what is there
+int f_wait_end(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    if (g_rules_partial) {
+        out->flags |= PTC_SMPF_MAYCHANGE;
+        return 0;
+    }
+    return out_int(out, 1, PTC_SMP_BOOL);
+}
+
 // fe_conn([<frontend>]), be_conn([<backend>]): resolved at first use (proxies may be
 // declared after the rule)
 template <bool FE>
@@ -542,6 +553,7 @@ const ptc_fetch k_ext_fetches[] = {
     {"nbthread", PTC_SMP_SINT, L4, 0, 0, f_nbthread, nullptr,        "nbthread (portico: worker processes)"},
     {"thread",   PTC_SMP_SINT, L4, 0, 0, f_thread,   nullptr,        "thread (portico: worker slot)"},
     {"stopping", PTC_SMP_BOOL, L4, 0, 0, f_stopping, nullptr,        "stopping"},
+    {"wait_end", PTC_SMP_BOOL, L4, 0, 0, f_wait_end, nullptr,        "wait_end"},
     {"fe_conn",  PTC_SMP_SINT, L4, 0, 1, f_fe_conn,  chk_proxy_name, "fe_conn([<frontend>])"},
     {"be_conn",  PTC_SMP_SINT, L4, 0, 1, f_be_conn,  chk_proxy_name, "be_conn([<backend>])"},
     {"fe_id",    PTC_SMP_SINT, L4, 0, 0, f_fe_id,    nullptr,        "fe_id"},

@@ -184,10 +184,18 @@ bool smp::has_rules(const proxy* px, uint32_t ruleset)
 
 void (*g_rules_after_res_pre)(ptc_stream* s) = nullptr;
 
+bool smp::g_rules_partial = false;
+
 int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
 {
     bool partial = ruleset & PTC_RULES_PARTIAL;
     ruleset &= ~PTC_RULES_PARTIAL;
+    // what wait_end reads; restored on return (a rule set may run another one)
+    struct partial_scope {
+        bool saved = smp::g_rules_partial;
+        explicit partial_scope(bool p) { smp::g_rules_partial = p; }
+        ~partial_scope() { smp::g_rules_partial = saved; }
+    } scope(partial);
     if (ruleset == PTC_RULES_HTTP_AFTER_RES && g_rules_after_res_pre)
         g_rules_after_res_pre(s);
     proxy* px = to_proxy(ppx);

@@ -135,6 +135,9 @@ proxy* select_backend(ptc_stream* s, proxy* fe);
 // defaults' rules run before the proxy's own. False with err when HAProxy refuses it (a
 // defaults section with rules used by both frontends and backends, or by a listen).
 bool inherit_rules(proxy& dst, proxy& defs, std::string& err);
+// True while host_rules_run runs a rule set with PTC_RULES_PARTIAL (more data may come):
+// the wait_end fetch reads it.
+extern bool g_rules_partial;
 // Whether the (defaults) proxy <p> declares TCP/HTTP rules of any kind.
 bool defines_rules(const proxy& p);
 
