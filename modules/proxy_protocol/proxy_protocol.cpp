@@ -351,8 +351,8 @@ int on_srv_connected(ptc_stream* s, void*, void*)
                 o.unique_id = std::string_view(reinterpret_cast<const char*>(v), t->len);
         }
         if (sc->v2_opts & (PPO_SSL | PPO_CERT_CN | PPO_SSL_CIPHER | PPO_CERT_SIG | PPO_CERT_KEY)) {
-            // no TLS in portico yet: the client connection is never TLS, so the SSL TLV says
-            // so (client 0, verify 0), as HAProxy does for a clear-text connection
+            // the SSL TLV says "not TLS" (client 0, verify 0), as HAProxy does for a
+            // clear-text connection; the TLS details of a TLS client are not passed yet
             o.has_ssl = (sc->v2_opts & PPO_SSL) != 0;
         }
         n = pp::build_v2(buf, sizeof(buf), ps, pd, o);
