@@ -97,6 +97,8 @@ struct cli_session {
     int level = CLI_LVL_OPERATOR;
     bool interactive = false;     // "prompt" mode
     bool quit = false;            // "quit" was seen: close after the output
+    bool expert = false;          // "expert-mode on"
+    bool experimental = false;    // "experimental-mode on"
     uint32_t timeout_ms = 0;      // "set timeout cli" (0 = the socket's default)
     // "show events <ring> -w": the session follows the ring until the client sends a key
     void* follow_ring = nullptr;  // log::ring_conf

@@ -19,6 +19,7 @@
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
 #include "sample/patref.hpp"
+#include "sample/sample.hpp"
 #include "lb/lb.hpp"
 #include "log/log.hpp"
 #include "proxy/addr.hpp"
@@ -495,7 +496,54 @@ std::string lower_level(cli_session& s, int lvl)
     if (lvl > s.level)
         return "Permission denied\n";
     s.level = lvl;
+    s.expert = s.experimental = false; // as HAProxy: a lower level leaves both modes
     return "";
+}
+
+// "expert-mode [on|off]", "experimental-mode [on|off]": admin only, for this session.
+std::string cmd_mode(cli_session& s, const words& a)
+{
+    if (s.level < CLI_LVL_ADMIN)
+        return "Permission denied\n";
+    bool expert = a[0] == "expert-mode";
+    bool& flag = expert ? s.expert : s.experimental;
+    if (a.size() < 2)
+        return a[0] + " is " + (flag ? "ON" : "OFF") + "\n";
+    flag = a[1] == "on";
+    return "";
+}
+
+// "get var <name>": a "proc." variable, operator level.
+std::string cmd_get_var(cli_session& s, const words& a)
+{
+    if (s.level < CLI_LVL_OPERATOR)
+        return "Permission denied\n";
+    if (a.size() < 3 || a[2].empty())
+        return "Missing process-wide variable identifier.\n";
+    return smp::cli_get_var(a[2]);
+}
+
+// "set var <name> [expr|fmt] <value>": experimental mode, operator level.
+std::string cmd_set_var(cli_session& s, const words& a)
+{
+    if (!s.experimental)
+        return "This command is restricted to experimental mode only.\n";
+    if (s.level < CLI_LVL_OPERATOR)
+        return "Permission denied\n";
+    if (a.size() < 3 || a[2].empty())
+        return "Missing process-wide variable identifier.\n";
+    if (a.size() < 4 || a[3].empty())
+        return "Missing either 'expr', 'fmt' or expression.\n";
+    bool fmt = false;
+    std::string text = a[3];
+    if (a.size() > 4 && !a[4].empty()) {
+        if (a[3] == "fmt")
+            fmt = true;
+        else if (a[3] != "expr")
+            return "'set var': arg type must be either 'expr' or 'fmt' but got '" + a[3] + "'.\n";
+        text = a[4];
+    }
+    return smp::cli_set_var(a[2], fmt, text);
 }
 
 std::string cmd_user(cli_session& s, const words&) { return lower_level(s, CLI_LVL_USER); }
@@ -936,12 +984,21 @@ const command k_commands[] = {
     {{"user"}, "user", "lower the level of the current CLI session to user", CLI_LVL_USER,
      cmd_user},
     {{"help"}, "help [<command>]", "list matching or all commands", CLI_LVL_USER, cmd_help},
+    {{"expert-mode"}, "expert-mode [on|off]", "activate/deactivate expert mode", CLI_LVL_USER,
+     cmd_mode},
+    {{"experimental-mode"}, "experimental-mode [on|off]",
+     "activate/deactivate experimental mode", CLI_LVL_USER, cmd_mode},
+    {{"get", "var"}, "get var <name>", "retrieve contents of a process-wide variable",
+     CLI_LVL_USER, cmd_get_var},
     {{"prompt"}, "prompt", "toggle interactive mode with prompt", CLI_LVL_USER, cmd_prompt},
     {{"quit"}, "quit", "disconnect", CLI_LVL_USER, cmd_quit},
 };
 
 // Commands HAProxy has that are answered without a help line.
 const command k_hidden[] = {
+    // listed by HAProxy only in experimental mode
+    {{"set", "var"}, nullptr, "set variable from an expression or a format", CLI_LVL_USER,
+     cmd_set_var},
 };
 
 bool is_tail(const command& c)

@@ -143,6 +143,7 @@ void cli_shm_init(config& cfg)
     errsnap_init(cfg);
     sesstab_init(cfg);
     smp::patref_shm_init(); // runtime map/acl changes (sample/patref.cpp)
+    smp::procvars_shm_init(cfg.global.bufsize); // "proc." variables (sample/vars.cpp)
     log::rings_map(cfg);
     uint32_t now = (uint32_t)time(nullptr);
     for (auto& p : cfg.proxies) {

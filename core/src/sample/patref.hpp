@@ -22,6 +22,9 @@ enum class op : uint8_t {
 
 // Master, before the workers fork: reserves the change journal.
 void patref_shm_init();
+// The shared "proc." variables (sample/vars.cpp): created by the master before forking,
+// seeded with what the configuration set; <max_value> bytes at most per string value.
+void procvars_shm_init(size_t max_value);
 // Worker, every loop turn: applies the journal when it changed (woken for its reuse).
 void patref_worker_turn();
 // Master, every loop turn: applies the journal; returns the poll timeout (<tmo> or less).

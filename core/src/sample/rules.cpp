@@ -953,6 +953,70 @@ ptc_expr* global_expr(const ptc_kw_ctx* ctx, const std::string& text, std::strin
 
 } // namespace
 
+namespace {
+
+// The value of a global "set-var"/"set-var-fmt" or of the runtime API's "set var": an
+// expression or a format evaluated without a connection. False with <err> (empty when the
+// parser reported the problem itself); <storage> holds a format's bytes.
+bool global_value(const ptc_kw_ctx* ctx, bool fmt, const std::string& text, ptc_sample& smp,
+                  std::string& storage, std::string& err)
+{
+    scratch_init();
+    smp = ptc_sample{};
+    if (!fmt) {
+        ptc_expr* e = global_expr(ctx, text, err);
+        if (!e)
+            return false;
+        if (!expr_eval(nullptr, e, &smp)) {
+            err = "the expression '" + text + "' gives no value";
+            return false;
+        }
+        return true;
+    }
+    std::string& out = storage;
+    out.clear();
+    // only literal text and "%[expr]" mean something without a connection
+    for (size_t i = 0; i < text.size();) {
+        if (text[i] != '%') {
+            out += text[i++];
+            continue;
+        }
+        if (i + 1 < text.size() && text[i + 1] == '%') {
+            out += '%';
+            i += 2;
+            continue;
+        }
+        if (i + 1 >= text.size() || text[i + 1] != '[') {
+            err = "only '%[expression]' and '%%' may be used in a format without a connection";
+            return false;
+        }
+        size_t used = 0;
+        ptc_expr* e = expr_parse(ctx, std::string_view(text).substr(i + 2), &used, ']',
+                                 PTC_USE_L4, err);
+        if (e && !global_fetch_ok(e)) {
+            err = "fetch method '" + std::string(e->fetch->name) +
+                  "' needs a connection, it cannot be used in the global section";
+            e = nullptr;
+        }
+        if (!e)
+            return false;
+        if (i + 2 + used >= text.size() || text[i + 2 + used] != ']') {
+            err = "missing ']' in '" + text + "'";
+            return false;
+        }
+        ptc_sample r{};
+        ptc_str str;
+        if (expr_eval(nullptr, e, &r) && sample_to_str(&r, &str))
+            out.append(str.ptr, str.len);
+        i += 2 + used + 1;
+    }
+    smp.type = PTC_SMP_STR;
+    smp.u.str = ptc_str{out.data(), out.size()};
+    return true;
+}
+
+} // namespace
+
 // set-var <var-name> <expr> / set-var-fmt <var-name> <fmt> in the global section: a "proc."
 // variable set while the configuration is read (each worker starts with it).
 int parse_global_setvar(const ptc_kw_ctx* ctx)
@@ -970,55 +1034,67 @@ int parse_global_setvar(const ptc_kw_ctx* ctx)
     if (v.scope != VS_PROC)
         return cfg_err(ctx, "'" + kw + " " + name + "': only 'proc.' variables may be set in "
                                                   "the global section");
-    scratch_init();
     ptc_sample smp{};
-    std::string out;
-    if (!fmt) {
-        ptc_expr* e = global_expr(ctx, text, err);
-        if (!e)
-            return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + kw + " " + name + "': " + err);
-        if (!expr_eval(nullptr, e, &smp))
-            return cfg_err(ctx, "'" + kw + " " + name + "': the expression '" + text +
-                                    "' gives no value");
-    } else {
-        // only literal text and "%[expr]" mean something without a connection
-        for (size_t i = 0; i < text.size();) {
-            if (text[i] != '%') {
-                out += text[i++];
-                continue;
-            }
-            if (i + 1 < text.size() && text[i + 1] == '%') {
-                out += '%';
-                i += 2;
-                continue;
-            }
-            if (i + 1 >= text.size() || text[i + 1] != '[')
-                return cfg_err(ctx, "'" + kw + " " + name + "': only '%[expression]' and "
-                                    "'%%' may be used in a format in the global section");
-            size_t used = 0;
-            ptc_expr* e = expr_parse(ctx, std::string_view(text).substr(i + 2), &used, ']',
-                                     PTC_USE_L4, err);
-            if (e && !global_fetch_ok(e)) {
-                err = "fetch method '" + std::string(e->fetch->name) +
-                      "' needs a connection, it cannot be used in the global section";
-                e = nullptr;
-            }
-            if (!e)
-                return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + kw + " " + name + "': " + err);
-            if (i + 2 + used >= text.size() || text[i + 2 + used] != ']')
-                return cfg_err(ctx, "'" + kw + " " + name + "': missing ']' in '" + text + "'");
-            ptc_sample r{};
-            ptc_str str;
-            if (expr_eval(nullptr, e, &r) && sample_to_str(&r, &str))
-                out.append(str.ptr, str.len);
-            i += 2 + used + 1;
-        }
-        smp.type = PTC_SMP_STR;
-        smp.u.str = ptc_str{out.data(), out.size()};
-    }
+    std::string storage;
+    if (!global_value(ctx, fmt, text, smp, storage, err))
+        return err.empty() ? PTC_ERROR : cfg_err(ctx, "'" + kw + " " + name + "': " + err);
     if (!var_set(nullptr, v, &smp))
         return cfg_err(ctx, "'" + kw + " " + name + "': out of memory");
     return PTC_OK;
+}
+
+// The runtime API's "set var <name> [expr|fmt] <value>" (in the master: the value goes to
+// the shared "proc." variables every worker reads). Returns the error message, or "".
+std::string cli_set_var(const std::string& name, bool fmt, const std::string& text)
+{
+    var_ref v;
+    std::string err;
+    if (!var_parse(name, v, err))
+        return err + ".\n";
+    if (v.scope != VS_PROC)
+        return "'set var': cannot set variable '" + name +
+               "', only scope 'proc' is permitted here.\n";
+    ptc_str args[3] = {{"set", 3}, {"var", 3}, {name.data(), name.size()}};
+    ptc_kw_ctx ctx{};
+    ctx.size = sizeof(ctx);
+    ctx.section = PTC_SEC_GLOBAL;
+    ctx.file = "CLI";
+    ctx.argc = 3;
+    ctx.args = args;
+    ctx.kw_words = 2;
+    ptc_sample smp{};
+    std::string storage;
+    if (!global_value(&ctx, fmt, text, smp, storage, err))
+        return "'set var " + name + "': " +
+               (err.empty() ? std::string("invalid ") + (fmt ? "format" : "expression") + " '" +
+                                  text + "'"
+                            : err) +
+               ".\n";
+    if (!var_set(nullptr, v, &smp))
+        return "'set var " + name + "': no room left for another variable.\n";
+    return "";
+}
+
+// "get var <name>": "proc.x: type=sint value=<5>", HAProxy's format.
+std::string cli_get_var(const std::string& name)
+{
+    var_ref v;
+    ptc_sample smp{};
+    if (!var_lookup(name, v) || v.scope != VS_PROC || !var_get(nullptr, v, &smp))
+        return "Variable not found.\n";
+    static const char* const types[] = {"any", "bool", "sint", "ipv4", "ipv6", "str", "bin",
+                                        "meth"}; // PTC_SMP_* order
+    std::string o = name + ": type=" + (smp.type < 8 ? types[smp.type] : "any") + " value=";
+    ptc_str str;
+    scratch_init();
+    if (smp.type == PTC_SMP_ANY || !sample_to_str(&smp, &str))
+        return o + "(undisplayable)"; // no LF: HAProxy's answer ends with the CLI's own
+    o += '<';
+    for (size_t i = 0; i < str.len; i++) {
+        unsigned char c = (unsigned char)str.ptr[i];
+        o += (c >= 0x20 && c < 0x7f) ? (char)c : '.';
+    }
+    return o + ">";
 }
 
 const ptc_action k_core_actions[] = {

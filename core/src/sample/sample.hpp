@@ -100,6 +100,9 @@ uint32_t ruleset_use(uint32_t ruleset);
 
 int parse_acl(const ptc_kw_ctx* ctx);            // acl <name> <criterion> [flags] <values>
 int parse_global_setvar(const ptc_kw_ctx* ctx);  // global set-var / set-var-fmt
+// The runtime API's "set var" (returns the error message, "" when done) and "get var".
+std::string cli_set_var(const std::string& name, bool fmt, const std::string& text);
+std::string cli_get_var(const std::string& name);
 int parse_rules(const ptc_kw_ctx* ctx);          // http-request, http-response, ...
 // tcp-request/tcp-response rules are refused until a module runs them (then set true).
 extern bool tcp_rules_supported;

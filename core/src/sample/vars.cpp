@@ -1,8 +1,17 @@
 // SPDX-License-Identifier: MIT
 // Variables (proc/sess/txn/req/res scopes): a config-time name registry and per-stream
-// storage taken lazily from per-worker pools, freed with the stream.
+// storage taken lazily from per-worker pools, freed with the stream. "proc." variables are
+// the instance's: their values live in a shared mapping the master creates before forking
+// (every worker, the master's runtime API and Lua see one value), each process keeping a
+// local copy it refreshes when the shared slot's sequence number moved.
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cerrno>
 #include <cstring>
 #include <map>
+#include <new>
 
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
@@ -44,7 +53,55 @@ std::vector<const std::string*> g_by_id;
 block_pool g_entry_pool(sizeof(var_entry), 64);
 block_pool g_sdata_pool(sizeof(stream_data), 64);
 block_pool* g_big_pool;
-var_entry* g_proc_vars; // "proc." scope: per worker process
+var_entry* g_proc_vars; // "proc." scope: this process's copy of the shared values
+
+// ---- shared "proc." values -----------------------------------------------------------------
+
+constexpr size_t k_pv_name = 256;   // longest name (without "proc.") kept in shared memory
+constexpr uint32_t k_pv_slots = 256; // distinct "proc." names an instance can hold
+
+struct pv_slot {
+    std::atomic<uint32_t> seq;  // changes with every set/unset
+    uint32_t name_len;          // 0: free
+    uint32_t set;               // 1: holds a value
+    uint32_t len;               // bytes of a string value
+    ptc_sample value;           // strings: u.str.ptr meaningless here, bytes in data()
+    char name[k_pv_name];
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+};
+
+struct pv_head {
+    pthread_mutex_t lock;       // robust, process-shared
+    std::atomic<uint32_t> used; // slots given a name (never given back)
+    uint32_t nslots;
+    uint32_t slot_size;         // sizeof(pv_slot) + the largest value
+};
+
+constexpr size_t k_pv_head_size = (sizeof(pv_head) + 63) & ~size_t(63);
+pv_head* g_pv;
+size_t g_pv_bytes;
+
+// this process's view of each name's slot (by variable id)
+struct pv_cache {
+    int32_t slot = -1;
+    uint32_t seq = 0;
+    uint32_t used_seen = 0; // g_pv->used when the name was last looked for in vain
+};
+std::vector<pv_cache> g_pv_cache;
+
+pv_slot* pv_at(uint32_t i)
+{
+    return reinterpret_cast<pv_slot*>(reinterpret_cast<char*>(g_pv) + k_pv_head_size +
+                                      (size_t)i * g_pv->slot_size);
+}
+
+void pv_lock()
+{
+    if (pthread_mutex_lock(&g_pv->lock) == EOWNERDEAD) // a process died holding it
+        pthread_mutex_consistent(&g_pv->lock);
+}
+
+void pv_unlock() { pthread_mutex_unlock(&g_pv->lock); }
 
 block_pool& big_pool()
 {
@@ -102,80 +159,8 @@ void entry_free(var_entry* e)
     g_entry_pool.put(e);
 }
 
-} // namespace
-
-bool var_parse(std::string_view full, var_ref& out, std::string& err)
+bool local_unset(var_entry** h, const var_ref& v)
 {
-    std::string_view name;
-    if (!split_scope(full, out.scope, name)) {
-        err = "invalid variable name '" + std::string(full) +
-              "': it must start with a scope among 'proc.', 'sess.', 'txn.', 'req.', 'res.'";
-        return false;
-    }
-    for (char c : name)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_' || c == '.')) {
-            err = "invalid character '" + std::string(1, c) + "' in variable name '" +
-                  std::string(full) + "' (letters, digits, '_' and '.' only)";
-            return false;
-        }
-    auto it = g_names.find(name);
-    if (it == g_names.end()) {
-        it = g_names.emplace(std::string(name), (uint32_t)g_by_id.size()).first;
-        g_by_id.push_back(&it->first);
-    }
-    out.id = it->second;
-    return true;
-}
-
-bool var_lookup(std::string_view full, var_ref& out)
-{
-    std::string_view name;
-    if (!split_scope(full, out.scope, name))
-        return false;
-    auto it = g_names.find(name);
-    if (it == g_names.end())
-        return false;
-    out.id = it->second;
-    return true;
-}
-
-bool var_get(ptc_stream* s, const var_ref& v, ptc_sample* out)
-{
-    var_entry** h = head_for(s, v.scope, false);
-    if (!h)
-        return false;
-    for (var_entry* e = *h; e; e = e->next)
-        if (e->id == v.id && e->scope == v.scope) {
-            if (e->value.type == PTC_SMP_ANY)
-                return false; // exists, not set
-            *out = e->value;
-            out->flags = 0; // valid until the variable changes
-            return true;
-        }
-    return false;
-}
-
-int var_state(ptc_stream* s, const var_ref& v, ptc_sample* out)
-{
-    var_entry** h = head_for(s, v.scope, false);
-    if (h)
-        for (var_entry* e = *h; e; e = e->next)
-            if (e->id == v.id && e->scope == v.scope) {
-                if (e->value.type == PTC_SMP_ANY)
-                    return 1;
-                *out = e->value;
-                out->flags = 0;
-                return 2;
-            }
-    return v.scope == VS_PROC ? 1 : 0;
-}
-
-bool var_unset(ptc_stream* s, const var_ref& v)
-{
-    var_entry** h = head_for(s, v.scope, false);
-    if (!h)
-        return false;
     for (var_entry** pp = h; *pp; pp = &(*pp)->next) {
         var_entry* e = *pp;
         if (e->id == v.id && e->scope == v.scope) {
@@ -187,13 +172,8 @@ bool var_unset(ptc_stream* s, const var_ref& v)
     return false;
 }
 
-bool var_set(ptc_stream* s, const var_ref& v, const ptc_sample* value)
+bool local_set(var_entry** h, const var_ref& v, const ptc_sample* value)
 {
-    if (!s && v.scope != VS_PROC)
-        return false;
-    var_entry** h = head_for(s, v.scope, true);
-    if (!h)
-        return false; // out of memory
     var_entry* e = nullptr;
     for (var_entry* x = *h; x; x = x->next)
         if (x->id == v.id && x->scope == v.scope) {
@@ -251,6 +231,257 @@ bool var_set(ptc_stream* s, const var_ref& v, const ptc_sample* value)
     val.flags = 0;
     e->value = val;
     return true;
+}
+
+
+bool is_strlike(uint32_t t)
+{
+    return t == PTC_SMP_STR || t == PTC_SMP_BIN || t == PTC_SMP_METH;
+}
+
+pv_cache& pv_cache_of(uint32_t id)
+{
+    if (g_pv_cache.size() <= id)
+        g_pv_cache.resize(g_by_id.size() > id ? g_by_id.size() : id + 1);
+    return g_pv_cache[id];
+}
+
+// The slot holding <name>, looked for among the named slots without the lock (a slot's
+// name is written before "used" counts it, and never changes). -1: none.
+int32_t pv_scan(std::string_view name)
+{
+    uint32_t used = g_pv->used.load(std::memory_order_acquire);
+    for (uint32_t i = 0; i < used; i++) {
+        pv_slot* sl = pv_at(i);
+        if (sl->name_len == name.size() && std::memcmp(sl->name, name.data(), name.size()) == 0)
+            return (int32_t)i;
+    }
+    return -1;
+}
+
+// Writes <value> (nullptr: unset) into the slot of variable <id>, naming a free slot for it
+// when needed. Returns the slot's new sequence number, 0 when it could not (no slot left,
+// name too long). The caller holds the lock.
+uint32_t pv_put(uint32_t id, const ptc_sample* value)
+{
+    pv_cache& c = pv_cache_of(id);
+    const std::string& name = *g_by_id[id];
+    if (c.slot < 0)
+        c.slot = pv_scan(name);
+    if (c.slot < 0) {
+        uint32_t used = g_pv->used.load(std::memory_order_relaxed);
+        if (!value)
+            return 0; // nothing to unset
+        if (used >= g_pv->nslots || name.size() > k_pv_name)
+            return 0;
+        pv_slot* sl = pv_at(used);
+        std::memcpy(sl->name, name.data(), name.size());
+        sl->name_len = (uint32_t)name.size();
+        sl->set = 0;
+        g_pv->used.store(used + 1, std::memory_order_release);
+        c.slot = (int32_t)used;
+    }
+    pv_slot* sl = pv_at((uint32_t)c.slot);
+    if (value) {
+        sl->value = *value;
+        sl->value.flags = 0;
+        if (is_strlike(value->type)) {
+            size_t n = value->u.str.len, room = g_pv->slot_size - sizeof(pv_slot);
+            if (n > room)
+                n = room;
+            if (n)
+                std::memmove(sl->data(), value->u.str.ptr, n);
+            sl->len = (uint32_t)n;
+            sl->value.u.str = ptc_str{nullptr, n};
+        }
+        sl->set = 1;
+    } else {
+        sl->set = 0;
+    }
+    uint32_t seq = sl->seq.load(std::memory_order_relaxed) + 1;
+    if (seq == 0)
+        seq = 1;
+    sl->seq.store(seq, std::memory_order_release);
+    return seq;
+}
+
+// Brings this process's copy of "proc." variable <id> up to date with the shared slot.
+void pv_refresh(const var_ref& v)
+{
+    pv_cache& c = pv_cache_of(v.id);
+    if (c.slot < 0) {
+        uint32_t used = g_pv->used.load(std::memory_order_acquire);
+        if (used == c.used_seen)
+            return; // no name was added since we last looked
+        c.used_seen = used;
+        c.slot = pv_scan(*g_by_id[v.id]);
+        if (c.slot < 0)
+            return;
+        c.seq = 0;
+    }
+    pv_slot* sl = pv_at((uint32_t)c.slot);
+    if (sl->seq.load(std::memory_order_acquire) == c.seq)
+        return;
+    pv_lock();
+    bool ok = true;
+    if (sl->set) {
+        ptc_sample val = sl->value;
+        if (is_strlike(val.type))
+            val.u.str = ptc_str{sl->data(), sl->len};
+        ok = local_set(&g_proc_vars, v, &val);
+    } else {
+        local_unset(&g_proc_vars, v);
+    }
+    if (ok) // else: out of memory, tried again next time
+        c.seq = sl->seq.load(std::memory_order_relaxed);
+    pv_unlock();
+}
+} // namespace
+
+bool var_parse(std::string_view full, var_ref& out, std::string& err)
+{
+    std::string_view name;
+    if (!split_scope(full, out.scope, name)) {
+        err = "invalid variable name '" + std::string(full) +
+              "': it must start with a scope among 'proc.', 'sess.', 'txn.', 'req.', 'res.'";
+        return false;
+    }
+    for (char c : name)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '.')) {
+            err = "invalid character '" + std::string(1, c) + "' in variable name '" +
+                  std::string(full) + "' (letters, digits, '_' and '.' only)";
+            return false;
+        }
+    auto it = g_names.find(name);
+    if (it == g_names.end()) {
+        it = g_names.emplace(std::string(name), (uint32_t)g_by_id.size()).first;
+        g_by_id.push_back(&it->first);
+    }
+    out.id = it->second;
+    return true;
+}
+
+bool var_lookup(std::string_view full, var_ref& out)
+{
+    std::string_view name;
+    if (!split_scope(full, out.scope, name))
+        return false;
+    auto it = g_names.find(name);
+    if (it == g_names.end()) {
+        // a "proc." name another process created (Lua, the runtime API) is known here too
+        if (out.scope != VS_PROC || !g_pv || pv_scan(name) < 0)
+            return false;
+        it = g_names.emplace(std::string(name), (uint32_t)g_by_id.size()).first;
+        g_by_id.push_back(&it->first);
+    }
+    out.id = it->second;
+    return true;
+}
+
+void procvars_shm_init(size_t max_value)
+{
+    if (g_pv)
+        munmap(g_pv, g_pv_bytes);
+    g_pv = nullptr;
+    g_pv_cache.clear();
+    size_t slot = (sizeof(pv_slot) + max_value + 63) & ~size_t(63);
+    size_t bytes = k_pv_head_size + slot * k_pv_slots;
+    void* mem = mmap(nullptr, bytes, PROT_READ | PROT_WRITE,
+                     MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (mem == MAP_FAILED)
+        return; // "proc." variables stay per process
+    pv_head* h = new (mem) pv_head;
+    pthread_mutexattr_t a;
+    pthread_mutexattr_init(&a);
+    pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+    pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+    pthread_mutex_init(&h->lock, &a);
+    pthread_mutexattr_destroy(&a);
+    h->used.store(0);
+    h->nslots = k_pv_slots;
+    h->slot_size = (uint32_t)slot;
+    g_pv = h;
+    g_pv_bytes = bytes;
+    // what the configuration ("set-var" in global) and Lua's init set so far
+    pv_lock();
+    for (var_entry* e = g_proc_vars; e; e = e->next) {
+        uint32_t seq = pv_put(e->id, &e->value);
+        if (seq)
+            pv_cache_of(e->id).seq = seq;
+    }
+    pv_unlock();
+}
+
+bool var_get(ptc_stream* s, const var_ref& v, ptc_sample* out)
+{
+    if (v.scope == VS_PROC && g_pv)
+        pv_refresh(v);
+    var_entry** h = head_for(s, v.scope, false);
+    if (!h)
+        return false;
+    for (var_entry* e = *h; e; e = e->next)
+        if (e->id == v.id && e->scope == v.scope) {
+            if (e->value.type == PTC_SMP_ANY)
+                return false; // exists, not set
+            *out = e->value;
+            out->flags = 0; // valid until the variable changes
+            return true;
+        }
+    return false;
+}
+
+int var_state(ptc_stream* s, const var_ref& v, ptc_sample* out)
+{
+    if (v.scope == VS_PROC && g_pv)
+        pv_refresh(v);
+    var_entry** h = head_for(s, v.scope, false);
+    if (h)
+        for (var_entry* e = *h; e; e = e->next)
+            if (e->id == v.id && e->scope == v.scope) {
+                if (e->value.type == PTC_SMP_ANY)
+                    return 1;
+                *out = e->value;
+                out->flags = 0;
+                return 2;
+            }
+    return v.scope == VS_PROC ? 1 : 0;
+}
+
+bool var_unset(ptc_stream* s, const var_ref& v)
+{
+    var_entry** h = head_for(s, v.scope, false);
+    if (!h)
+        return false;
+    if (v.scope == VS_PROC && g_pv) {
+        pv_lock();
+        uint32_t seq = pv_put(v.id, nullptr);
+        if (seq)
+            pv_cache_of(v.id).seq = seq;
+        pv_unlock();
+    }
+    return local_unset(h, v);
+}
+
+bool var_set(ptc_stream* s, const var_ref& v, const ptc_sample* value)
+{
+    if (!s && v.scope != VS_PROC)
+        return false;
+    var_entry** h = head_for(s, v.scope, true);
+    if (!h)
+        return false; // out of memory
+    if (v.scope == VS_PROC && g_pv) {
+        pv_lock();
+        uint32_t seq = pv_put(v.id, value);
+        pv_unlock();
+        if (!seq)
+            return false; // every shared slot is taken
+        if (!local_set(h, v, value))
+            return false; // the next read copies the shared value
+        pv_cache_of(v.id).seq = seq;
+        return true;
+    }
+    return local_set(h, v, value);
 }
 
 // ---- per-stream life and rule resume points (used by rules.cpp) ------------------------------
