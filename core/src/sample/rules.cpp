@@ -145,7 +145,7 @@ bool defines_rules(const proxy& p)
 
 bool inherit_rules(proxy& dst, proxy& defs, std::string& err)
 {
-    if (!defs.smp || !defs.smp->has_rules)
+    if (!defines_rules(defs))
         return true;
     proxy_data& s = *defs.smp;
     uint32_t cap = dst.cap & (CAP_FE | CAP_BE);
