@@ -42,6 +42,7 @@ struct cli_opts {
     bool foreground = false;
     bool daemon = false;
     bool sd_notify = false;
+    bool master_worker = false;  // -W / -Ws
     bool debug = false;
     bool quiet = false;
     int version = 0;             // 1 = -v, 2 = -vv
@@ -109,9 +110,9 @@ cli_opts parse_args(int argc, char** argv)
         else if (a == "-D")
             o.daemon = true;
         else if (a == "-W")
-            ;
+            o.master_worker = true;
         else if (a == "-Ws")
-            o.sd_notify = true;
+            o.sd_notify = o.master_worker = true;
         else if (a == "-p")
             o.pidfile = need("a file name");
         else if (a == "-L")
@@ -322,6 +323,7 @@ int main(int argc, char** argv)
     master_opts mo;
     mo.keep_stderr = o.debug;
     mo.sd_notify = o.sd_notify;
+    mo.master_worker = o.master_worker;
     mo.pidfile = !o.pidfile.empty() ? o.pidfile : cfg.global.pidfile;
     mo.finish_pids = o.finish;
     mo.finish_hard = o.finish_hard;

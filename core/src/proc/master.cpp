@@ -377,6 +377,7 @@ pid_t spawn_worker(config& cfg, int slot, uint32_t nworkers)
     }
     if (pid == 0) {
         cli_close_in_child(); // the runtime API is served by the master only
+        mworker_close_in_child();
         close(g_ready_fd[0]);
         // keep the listening sockets of this slot only: socket j goes to slot j % workers
         for (auto& p : cfg.proxies)
@@ -871,6 +872,7 @@ namespace {
 // its own, only the previous generations to supervise).
 int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
 {
+    bool stopped_by_sigint = false;
     int sfd = signalfd(-1, &g_sigs, SFD_CLOEXEC);
     programs_adopt(!cfg); // after a re-execution; the wait mode keeps them all
     if (cfg)
@@ -1141,6 +1143,8 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             break;
         case SIGTERM:
         case SIGINT:
+            if (si.ssi_signo == SIGINT)
+                stopped_by_sigint = true;
             begin_fast_stop();
             break;
         case SIGUSR1:
@@ -1193,6 +1197,10 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
     sd_notify_send(o.sd_notify, "STOPPING=1\n");
     if (!o.pidfile.empty() && !o.keep_pidfile)
         unlink(o.pidfile.c_str());
+    // HAProxy's master (-W, -Ws, "master-worker") leaves with the status its workers got
+    // from SIGINT, 128 + 2; SIGTERM is a normal end
+    if (stopped_by_sigint && (o.master_worker || (cfg && cfg->global.master_worker)))
+        return 128 + SIGINT;
     return 0;
 }
 

@@ -17,6 +17,7 @@ struct master_opts {
     bool daemon = false;
     bool keep_stderr = false;       // -d with -D: keep diagnostics
     bool sd_notify = false;         // -Ws
+    bool master_worker = false;     // -W, -Ws or "master-worker": SIGINT exits 130
     bool keep_pidfile = true;       // HAProxy leaves its pidfile behind
     std::string pidfile;
     std::vector<pid_t> finish_pids; // -sf / -st

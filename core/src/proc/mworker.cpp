@@ -176,7 +176,23 @@ bool mworker_cli_bind()
     std::string addr = g_spec.substr(0, g_spec.find(','));
     int fd = -1;
     std::string err;
-    if (addr.rfind("ipv4@", 0) == 0 || addr.rfind("ipv6@", 0) == 0) {
+    // as HAProxy's addresses: "fd@<n>" an inherited socket (vtest passes one), a prefix, or
+    // no prefix: a path when it starts with '/' or '.', else "host:port"
+    bool inet = addr.rfind("ipv4@", 0) == 0 || addr.rfind("ipv6@", 0) == 0 ||
+                (addr.find('@') == std::string::npos && !addr.empty() && addr[0] != '/' &&
+                 addr[0] != '.' && addr.find(':') != std::string::npos);
+    if (addr.rfind("fd@", 0) == 0) {
+        char* end = nullptr;
+        long n = strtol(addr.c_str() + 3, &end, 10);
+        int type = 0;
+        socklen_t tl = sizeof(type);
+        if (!*(addr.c_str() + 3) || *end || n < 0 || n > INT32_MAX ||
+            getsockopt((int)n, SOL_SOCKET, SO_TYPE, &type, &tl) < 0 || type != SOCK_STREAM) {
+            PTC_ALERT("-S: '%s' is not an inherited stream socket", addr.c_str());
+            return false;
+        }
+        fd = (int)n; // kept without close-on-exec: a reload re-executes the master with it
+    } else if (inet) {
         sockaddr_storage ss{};
         socklen_t len = 0;
         std::string perr;
@@ -216,6 +232,13 @@ bool mworker_cli_bind()
     }
     g_fd = fd;
     return true;
+}
+
+void mworker_close_in_child()
+{
+    if (g_fd >= 0)
+        close(g_fd); // the master CLI is the master's
+    g_fd = -1;
 }
 
 void mworker_poll_fill(std::vector<pollfd>& fds)

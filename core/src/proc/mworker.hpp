@@ -18,6 +18,8 @@ void mworker_cli_set(const std::string& spec);
 
 // Binds the master CLI socket (when -S was given); false with an alert on failure.
 bool mworker_cli_bind();
+// In a forked worker: closes the master CLI's listening socket.
+void mworker_close_in_child();
 
 // What "reload" does: returns true when the reload went ahead, else false with the
 // reason in <why>.
