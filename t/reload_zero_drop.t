@@ -132,7 +132,7 @@ for my $i (1 .. 3) {
             my $buf = '';
             my $r = read_response($s, \$buf);
             if ($r->{status} && $r->{status} == 200) { $ok++ }
-            else { $fail++; push @why, join ',', %$r }
+            else { $fail++; push @why, sprintf('t=%.3f #%d: %s', time, $ok + $fail, join ',', %$r) }
             close $s;
         }
         return ($ok, $fail, 0, @why);
@@ -161,7 +161,7 @@ for my $i (1 .. 3) {
             # response: the request is retried on a new connection (RFC 9112 9.3.1)
             if ($r->{eof} && !$r->{partial} && $used) { $retry++; undef $s; next }
             $fail++;
-            push @why, join ',', %$r;
+            push @why, sprintf('t=%.3f #%d: %s', time, $ok + $fail + $retry, join ',', %$r);
             undef $s;
         }
         return ($ok, $fail, $retry, @why);
@@ -215,8 +215,12 @@ sub probe_gen {
 
 my (@lat, $gens_ok, $bad);
 $gens_ok = 0;
+my @reload_at; # [generation, signal sent, answer read]: to place a failure on the timeline
+my $load_t0 = time;
 for my $g (1 .. 20) {
+    my $t_sig = time;
     my $line = $t->reload(config_gen($g));
+    push @reload_at, [$g, $t_sig, time];
     $bad .= "reload $g: " . ($line // 'no answer') . "\n"
         unless $line && $line =~ /Reload complete.* after (\d+) ms/;
     push @lat, $1 if $line && $line =~ / after (\d+) ms/;
@@ -259,7 +263,25 @@ ok($ok > 200, "requests served under load: $ok (keep-alive retries on a closed i
     # ~130 requests); io_uring passes. Kept visible as TODO until fixed.
     local $TODO = ($ENV{PORTICO_POLLER} // '') eq 'epoll'
         ? 'epoll: a connection can stall across a reload (known bug)' : undef;
-    is($fail, 0, 'no failed request across 20 reloads') or diag(join "\n", @why);
+    is($fail, 0, 'no failed request across 20 reloads') or diag(join "\n", @why,
+        reload_timeline(@why));
+}
+# Where each failure (its "t=" time, when the client gave up) falls among the reloads.
+sub reload_timeline {
+    my @out;
+    for my $w (@_) {
+        next unless $w =~ /t=([\d.]+)/;
+        my $tf = $1;
+        my ($last) = grep { $_->[1] <= $tf } reverse @reload_at;
+        push @out, $last
+            ? sprintf('failure at %.3f s (reloads start + %.1f s; the client waited 5 s): %.3f s after reload %d was '
+                . 'signalled (answered after %.3f s)', $tf, $tf - $load_t0, $tf - $last->[1],
+                $last->[0], $last->[2] - $last->[1])
+            : sprintf('failure at %.3f s, before the first reload', $tf);
+    }
+    my $end = @reload_at ? $reload_at[-1][2] : $load_t0;
+    push @out, sprintf('reloads done at reloads start + %.1f s', $end - $load_t0);
+    return @out;
 }
 @lat = sort { $a <=> $b } @lat;
 diag(sprintf('reload latency (signal to new generation serving): median %d ms, max %d ms',

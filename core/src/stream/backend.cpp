@@ -290,6 +290,8 @@ int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
     s->rt_start_us = 0;
     s->rt_armed = lb_wants_rt(s->be);
     server_release(s); // the previous exchange is over: its slot goes back first
+    if (s->srvc && s->srv_idle && !idle_conn_usable(s->srvc))
+        srv_conn_close(s); // the server closed it, its watch had not told yet: not reused
     server* srv = nullptr;
     int r;
     if (hooks_present(PTC_PHASE_SERVER_CHOICE) && server_choice_hooks(s, &srv, &r)) {

@@ -124,6 +124,25 @@ void watch_idle(conn* c)
     c->w->poller->poll_in(c->fd, &c->cx);
 }
 
+// A last look at an idle server connection about to carry a request (one non-blocking
+// peek): false when the server already closed or reset it, or (plain path) sent bytes out
+// of turn. The close watch reports the same, but only from a later turn of the event loop:
+// a FIN that arrived with the previous response's last bytes, or while this turn's work
+// was pending, is in the socket before the watch's completion is seen, and a request sent
+// on that connection would be lost (HAProxy reads the shutdown with the response and does
+// not keep such a connection).
+bool idle_conn_usable(const conn* c)
+{
+    if (c->fd < 0 || c->state != conn_state::ready)
+        return false;
+    char probe;
+    ssize_t n = recv(c->fd, &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0)
+        return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+    // a TLS connection may receive records while idle (a session ticket)
+    return n > 0 && c->x;
+}
+
 static void pool_unlink(conn* c)
 {
     worker* w = c->w;
@@ -173,9 +192,14 @@ conn* pool_take(worker* w, server* srv, uint32_t flags)
 {
     if (srv->index >= w->pool.size())
         return nullptr;
-    for (conn* c = w->pool[srv->index]; c; c = c->pool_next) {
+    for (conn* c = w->pool[srv->index], *next; c; c = next) {
+        next = c->pool_next;
         if ((flags & PTC_CONNECT_POOL_ANY) || c->requests >= 2) {
             pool_unlink(c);
+            if (!idle_conn_usable(c)) {
+                conn_close(c); // closed by the server: its watch had not told yet
+                continue;
+            }
             if (c->cx.busy)
                 w->poller->cancel(&c->cx);
             return c;
@@ -398,6 +422,8 @@ void on_cx(event::completion* ec, int res, uint32_t)
             if (res != -ECANCELED) {
                 pool_unlink(c);
                 conn_close(c);
+            } else {
+                watch_idle(c); // taken and given back before the cancel completed
             }
             return;
         }
@@ -405,9 +431,13 @@ void on_cx(event::completion* ec, int res, uint32_t)
             conn_maybe_free(c);
             return;
         }
-        if (res != -ECANCELED && s->srv_idle && s->srvc == c) {
-            srv_conn_close(s);
-            stream_enqueue(s, 0);
+        if (s->srv_idle && s->srvc == c) {
+            if (res != -ECANCELED) {
+                srv_conn_close(s);
+                stream_enqueue(s, 0);
+            } else {
+                watch_idle(c); // idle again before the cancel completed
+            }
         }
         return;
     }

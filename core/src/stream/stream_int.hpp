@@ -333,6 +333,7 @@ void srv_conn_close(stream* s);
 // it idle and poolable and nothing is in flight on it, else closed.
 void srv_conn_release(stream* s);
 void watch_idle(conn* c);
+bool idle_conn_usable(const conn* c);
 conn* pool_take(worker* w, server* srv, uint32_t flags);
 void on_pool_timer(event::timer* t);
 // Ends a PTC_CLOSE_FLUSH close once everything is sent (close, or linger on the client).
