@@ -111,6 +111,8 @@ struct run_ctx {
     int reply_code = 0;
     std::string reply_head, reply_body;
     lua_Integer ret = 0;       // an action's return value (act.*), 0 = act.CONTINUE
+    uint64_t act_wake = 0;     // act:wake_time(): when to run again an action that
+                               // returns act.YIELD (0: at the stream's next event)
     const char* what = "";     // "action", "service", "task"
     std::string name;
 };
@@ -124,7 +126,10 @@ struct tcp_app;
 struct sstate {
     run_ctx* act;
     tcp_app* app; // a TCP service (AppletTCP) running on the stream
+    ptc_task* yield_timer; // wakes the stream for an action that returned act.YIELD
 };
+
+int l_act_wake_time(lua_State* l);
 
 void count_hook(lua_State* l, lua_Debug*)
 {
@@ -1978,25 +1983,45 @@ int l_sock_settimeout(lua_State* l)
 }
 
 // getpeername(): "ip:port", "[ipv6]:port" or the unix socket's path; nil when not connected.
-int l_sock_getpeername(lua_State* l)
+// HAProxy's format of a socket address: "ip:port", "[ip6]:port", a UNIX path; nil else.
+void push_sock_addr(lua_State* l, const sockaddr_storage& ss)
 {
-    lsock* k = check_sock(l);
     char a[INET6_ADDRSTRLEN];
-    if (!k->c || k->failed) {
-        lua_pushnil(l);
-    } else if (k->peer.ss_family == AF_UNIX) {
-        lua_pushstring(l, ((sockaddr_un*)&k->peer)->sun_path);
-    } else if (k->peer.ss_family == AF_INET) {
-        auto* in = (sockaddr_in*)&k->peer;
+    if (ss.ss_family == AF_UNIX) {
+        lua_pushstring(l, ((const sockaddr_un*)&ss)->sun_path);
+    } else if (ss.ss_family == AF_INET) {
+        auto* in = (const sockaddr_in*)&ss;
         inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
         lua_pushfstring(l, "%s:%d", a, (int)ntohs(in->sin_port));
-    } else if (k->peer.ss_family == AF_INET6) {
-        auto* in6 = (sockaddr_in6*)&k->peer;
+    } else if (ss.ss_family == AF_INET6) {
+        auto* in6 = (const sockaddr_in6*)&ss;
         inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
         lua_pushfstring(l, "[%s]:%d", a, (int)ntohs(in6->sin6_port));
     } else {
         lua_pushnil(l);
     }
+}
+
+int l_sock_getpeername(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    if (!k->c || k->failed)
+        lua_pushnil(l);
+    else
+        push_sock_addr(l, k->peer);
+    return 1;
+}
+
+// getsockname(): the local address of the connection ("ip:port"), nil when none.
+int l_sock_getsockname(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    sockaddr_storage ss{};
+    if (!k->c || k->failed || !PTC_HOST_HAS(H, conn_addr) ||
+        !H->conn_addr(k->c, PTC_CONN_ADDR_LOCAL, &ss))
+        lua_pushnil(l);
+    else
+        push_sock_addr(l, ss);
     return 1;
 }
 
@@ -2024,16 +2049,12 @@ void create_socket_class(lua_State* l)
     static const luaL_Reg fns[] = {
         {"connect", l_sock_connect},       {"connect_ssl", l_sock_connect_ssl},
         {"send", l_sock_send},             {"getpeername", l_sock_getpeername},
-        {"setoption", l_sock_setoption},
+        {"setoption", l_sock_setoption},   {"getsockname", l_sock_getsockname},
         {"receive", l_sock_receive},       {"settimeout", l_sock_settimeout},
         {"close", l_sock_close},           {nullptr, nullptr},
     };
     luaL_newmetatable(l, "portico.socket");
     luaL_newlib(l, fns);
-    for (const char* m : {"getsockname"}) {
-        std::string full = std::string("Socket:") + m;
-        set_missing(l, m, keep(full));
-    }
     lua_setfield(l, -2, "__index");
     lua_pushcfunction(l, l_sock_gc);
     lua_setfield(l, -2, "__gc");
@@ -2276,6 +2297,8 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, acts[i]);
     }
+    lua_pushcfunction(L, l_act_wake_time);
+    lua_setfield(L, -2, "wake_time");
     lua_setglobal(L, "act");
 
     if (luaL_loadbuffer(L, k_prelude, sizeof(k_prelude) - 1, "=prelude.lua") != LUA_OK ||
@@ -2371,6 +2394,25 @@ int act_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** stat
     return act_parse_rs(ctx, first, next, state, (uint32_t)(uintptr_t)priv);
 }
 
+uint64_t wake_stream_task(ptc_task*, void* ctx)
+{
+    H->stream_wake((ptc_stream*)ctx);
+    return 0;
+}
+
+// act.wake_time(ms): an action that then returns act.YIELD runs again after ms at most.
+// HAProxy 2.6 takes exactly one argument (act.wake_time(ms)) although its manual writes
+// act:wake_time(ms); both are taken here.
+int l_act_wake_time(lua_State* l)
+{
+    int i = lua_gettop(l) >= 2 && lua_istable(l, 1) ? 2 : 1;
+    lua_Integer ms = luaL_checkinteger(l, i);
+    if (!g_cur || strcmp(g_cur->what, "action") != 0)
+        return luaL_error(l, "act.wake_time(): only in an action");
+    g_cur->act_wake = H->now_ms() + (uint64_t)(ms < 0 ? 0 : ms);
+    return 0;
+}
+
 int act_exec(ptc_stream* s, void* state)
 {
     act_state* as = (act_state*)state;
@@ -2398,6 +2440,7 @@ int act_exec(ptc_stream* s, void* state)
     }
     bool done = rc->done;
     lua_Integer ret = rc->ret;
+    uint64_t wake = rc->act_wake;
     bool has_reply = rc->has_reply;
     int code = rc->reply_code;
     std::string head = std::move(rc->reply_head), body = std::move(rc->reply_body);
@@ -2415,6 +2458,16 @@ int act_exec(ptc_stream* s, void* state)
         switch (ret) {
         case 1:
             return PTC_ACT_STOP;
+        case 2:
+            // act.YIELD: the rule runs again (the function from its start) at the stream's
+            // next event, or at the latest once act:wake_time()'s delay is over
+            if (wake) {
+                if (!ss->yield_timer)
+                    ss->yield_timer = H->task_new(SELF, wake_stream_task, s);
+                if (ss->yield_timer)
+                    H->task_schedule(ss->yield_timer, wake);
+            }
+            return PTC_ACT_YIELD;
         case 3:
             st = LUA_ERRRUN;
             break;
@@ -2460,6 +2513,10 @@ int close_hook(ptc_stream* s, void*, void*)
     if (ss && ss->act) {
         run_free(ss->act);
         ss->act = nullptr;
+    }
+    if (ss && ss->yield_timer) {
+        H->task_free(ss->yield_timer);
+        ss->yield_timer = nullptr;
     }
     if (ss && ss->app) {
         tcp_app_free(ss->app);
@@ -3119,22 +3176,212 @@ int l_srv_is_draining(lua_State* l)
     lua_pushboolean(l, (H->server_state(check_server(l)) & PTC_SRV_ST_DRAIN) != 0);
     return 1;
 }
+// A runtime API command run by this worker (host->cli_run, ABI 1.24): HAProxy's Lua
+// Server and Proxy methods call the functions its CLI commands call. Returns the answer;
+// *ok false when the host cannot run commands.
+std::string run_cli(std::initializer_list<std::string> words, bool* ok = nullptr)
+{
+    if (ok)
+        *ok = PTC_HOST_HAS(H, cli_run);
+    if (!PTC_HOST_HAS(H, cli_run))
+        return std::string();
+    std::vector<ptc_str> a;
+    for (const std::string& w : words)
+        a.push_back(ptc_str{w.data(), w.size()});
+    char buf[512];
+    size_t n = H->cli_run((uint32_t)a.size(), a.data(), buf, sizeof(buf));
+    if (n < sizeof(buf))
+        return std::string(buf, n);
+    std::string big(n + 1, '\0');
+    H->cli_run((uint32_t)a.size(), a.data(), big.data(), big.size());
+    big.resize(n);
+    return big;
+}
+
+int need_cli(lua_State* l, const char* fn)
+{
+    if (!PTC_HOST_HAS(H, cli_run))
+        return luaL_error(l, "%s: this portico has no runtime API for modules (ABI 1.24)", fn);
+    return 0;
+}
+
+std::string srv_path(ptc_server* sv)
+{
+    return str(H->proxy_name(H->server_backend(sv))) + "/" + str(H->server_name(sv));
+}
+
+// HAProxy's hlua_pushstrippedstring: the message without its trailing blanks.
+void push_stripped(lua_State* l, const std::string& m)
+{
+    size_t e = m.size();
+    while (e && (m[e - 1] == '\n' || m[e - 1] == ' ' || m[e - 1] == '\t' || m[e - 1] == '\r'))
+        e--;
+    lua_pushlstring(l, m.data(), e);
+}
+
+// The stats of one "show stat <proxy> <type> <sid> typed" row as a table keyed by field
+// name, numbers as integers (HAProxy's Proxy:get_stats / Server:get_stats); empty fields
+// are absent.
+void push_stats(lua_State* l, const std::string& px, int type, long sid)
+{
+    std::string out = run_cli({"show", "stat", px, std::to_string(type), std::to_string(sid),
+                               "typed"});
+    lua_newtable(l);
+    size_t p = 0;
+    while (p < out.size()) {
+        size_t e = out.find('\n', p);
+        if (e == std::string::npos)
+            e = out.size();
+        std::string line = out.substr(p, e - p);
+        p = e + 1;
+        // F.<iid>.<sid>.<pos>.<name>.<proc>:<tags>:<type>:<value>
+        size_t c1 = line.find(':');
+        if (c1 == std::string::npos)
+            continue;
+        size_t c2 = line.find(':', c1 + 1);
+        size_t c3 = c2 == std::string::npos ? c2 : line.find(':', c2 + 1);
+        if (c3 == std::string::npos)
+            continue;
+        std::string head = line.substr(0, c1);
+        size_t d4 = head.rfind('.');
+        size_t d3 = d4 == std::string::npos || d4 == 0 ? std::string::npos : head.rfind('.', d4 - 1);
+        if (d3 == std::string::npos)
+            continue;
+        std::string name = head.substr(d3 + 1, d4 - d3 - 1);
+        std::string ty = line.substr(c2 + 1, c3 - c2 - 1);
+        std::string val = line.substr(c3 + 1);
+        if (ty == "str") {
+            lua_pushstring(l, val.c_str());
+        } else {
+            char* end = nullptr;
+            long long v = strtoll(val.c_str(), &end, 10);
+            if (*end)
+                lua_pushstring(l, val.c_str());
+            else
+                lua_pushinteger(l, (lua_Integer)v);
+        }
+        lua_setfield(l, -2, name.c_str());
+    }
+}
+
 int l_srv_get_stats(lua_State* l)
 {
     ptc_server* sv = check_server(l);
-    uint32_t st = H->server_state(sv);
-    lua_newtable(l);
-    lua_pushstring(l, str(H->server_name(sv)).c_str());
-    lua_setfield(l, -2, "svname");
-    lua_pushstring(l, str(H->proxy_name(H->server_backend(sv))).c_str());
-    lua_setfield(l, -2, "pxname");
-    lua_pushstring(l, st & PTC_SRV_ST_MAINT ? "MAINT"
-                      : st & PTC_SRV_ST_DRAIN ? "DRAIN"
-                      : st & PTC_SRV_ST_UP    ? "UP"
-                                              : "DOWN");
-    lua_setfield(l, -2, "status");
-    lua_pushinteger(l, H->server_id(sv));
-    lua_setfield(l, -2, "sid");
+    need_cli(l, "Server:get_stats");
+    push_stats(l, str(H->proxy_name(H->server_backend(sv))), 4, (long)H->server_id(sv));
+    return 1;
+}
+
+// set_maxconn(sv, maxconn): nil, or HAProxy's error message.
+int l_srv_set_maxconn(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    std::string v = luaL_checkstring(l, 2);
+    need_cli(l, "Server:set_maxconn");
+    std::string r = run_cli({"set", "maxconn", "server", srv_path(sv), v});
+    if (r.empty())
+        lua_pushnil(l);
+    else
+        push_stripped(l, r);
+    return 1;
+}
+int l_srv_get_maxconn(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    need_cli(l, "Server:get_maxconn");
+    push_stats(l, str(H->proxy_name(H->server_backend(sv))), 4, (long)H->server_id(sv));
+    lua_getfield(l, -1, "slim");
+    lua_Integer v = lua_isinteger(l, -1) ? lua_tointeger(l, -1) : 0;
+    lua_pop(l, 2);
+    lua_pushinteger(l, v);
+    return 1;
+}
+// set_addr(sv, addr[, port]): HAProxy's message ("IP changed from '...' to '...' by 'Lua
+// script'", or why not).
+int l_srv_set_addr(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    std::string addr = luaL_checkstring(l, 2);
+    need_cli(l, "Server:set_addr");
+    std::string r;
+    if (lua_gettop(l) >= 3 && !lua_isnil(l, 3))
+        r = run_cli({"set", "server", srv_path(sv), "addr", addr, "port", luaL_checkstring(l, 3)});
+    else
+        r = run_cli({"set", "server", srv_path(sv), "addr", addr});
+    const std::string by = " by 'stats socket command'";
+    size_t at = r.rfind(by);
+    if (at != std::string::npos)
+        r.replace(at, by.size(), " by 'Lua script'");
+    push_stripped(l, r);
+    return 1;
+}
+int l_srv_shut_sess(lua_State* l)
+{
+    H->server_shutdown_streams(check_server(l), 0);
+    return 0;
+}
+// The check methods: the check module's runtime API commands; nothing is returned.
+template <int W>
+int l_srv_check(lua_State* l)
+{
+    static const char* const names[] = {
+        "Server:check_enable",   "Server:check_disable",   "Server:check_force_up",
+        "Server:check_force_nolb", "Server:check_force_down", "Server:agent_enable",
+        "Server:agent_disable",  "Server:agent_force_up",  "Server:agent_force_down"};
+    ptc_server* sv = check_server(l);
+    need_cli(l, names[W]);
+    std::string p = srv_path(sv);
+    switch (W) {
+    case 0: run_cli({"enable", "health", p}); break;
+    case 1: run_cli({"disable", "health", p}); break;
+    case 2: run_cli({"set", "server", p, "health", "up"}); break;
+    case 3: run_cli({"set", "server", p, "health", "stopping"}); break;
+    case 4: run_cli({"set", "server", p, "health", "down"}); break;
+    case 5: run_cli({"enable", "agent", p}); break;
+    case 6: run_cli({"disable", "agent", p}); break;
+    case 7: run_cli({"set", "server", p, "agent", "up"}); break;
+    default: run_cli({"set", "server", p, "agent", "down"}); break;
+    }
+    return 0;
+}
+
+ptc_proxy* check_proxy(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_rawgeti(l, 1, 0);
+    ptc_proxy* p = (ptc_proxy*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!p)
+        luaL_error(l, "not a Proxy object");
+    return p;
+}
+// pause / resume / stop: "disable|enable|shutdown frontend" (nothing for a backend, as
+// HAProxy's pause_proxy and friends).
+template <int W>
+int l_px_state(lua_State* l)
+{
+    static const char* const names[] = {"Proxy:pause", "Proxy:resume", "Proxy:stop"};
+    static const char* const verbs[] = {"disable", "enable", "shutdown"};
+    ptc_proxy* p = check_proxy(l);
+    need_cli(l, names[W]);
+    if (H->proxy_cap(p) & PTC_SEC_FRONTEND)
+        run_cli({verbs[W], "frontend", str(H->proxy_name(p))});
+    return 0;
+}
+int l_px_shut_bcksess(lua_State* l)
+{
+    ptc_proxy* p = check_proxy(l);
+    if (H->proxy_cap(p) & PTC_SEC_BACKEND)
+        if (ptc_server* sv = H->server_next(p, nullptr))
+            H->server_shutdown_streams(sv, PTC_SHUT_BACKUPS);
+    return 0;
+}
+// A backend's (or a listen's) stats as a backend, a frontend's as a frontend.
+int l_px_get_stats(lua_State* l)
+{
+    ptc_proxy* p = check_proxy(l);
+    need_cli(l, "Proxy:get_stats");
+    push_stats(l, str(H->proxy_name(p)), H->proxy_cap(p) & PTC_SEC_BACKEND ? 2 : 1, -1);
     return 1;
 }
 
@@ -3158,30 +3405,31 @@ void build_proxies()
         {"set_weight", l_srv_set_weight}, {"set_drain", l_srv_set_drain},
         {"set_maint", l_srv_set_maint},   {"set_ready", l_srv_set_ready},
         {"is_draining", l_srv_is_draining}, {"get_stats", l_srv_get_stats},
+        {"set_maxconn", l_srv_set_maxconn}, {"get_maxconn", l_srv_get_maxconn},
+        {"set_addr", l_srv_set_addr},     {"shut_sess", l_srv_shut_sess},
+        {"check_enable", l_srv_check<0>}, {"check_disable", l_srv_check<1>},
+        {"check_force_up", l_srv_check<2>}, {"check_force_nolb", l_srv_check<3>},
+        {"check_force_down", l_srv_check<4>}, {"agent_enable", l_srv_check<5>},
+        {"agent_disable", l_srv_check<6>}, {"agent_force_up", l_srv_check<7>},
+        {"agent_force_down", l_srv_check<8>},
         {nullptr, nullptr},
     };
     luaL_newmetatable(L, "portico.server");
     luaL_newlib(L, srv_fns);
-    for (const char* m : {"set_maxconn", "get_maxconn", "set_addr", "shut_sess",
-                          "check_enable", "check_disable", "check_force_up",
-                          "check_force_nolb", "check_force_down", "agent_enable",
-                          "agent_disable", "agent_force_up", "agent_force_down"}) {
-        std::string full = std::string("Server:") + m;
-        set_missing(L, m, keep(full));
-    }
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     static const luaL_Reg px_fns[] = {
         {"get_mode", l_px_get_mode},
         {"get_cap", l_px_get_cap},
+        {"pause", l_px_state<0>},
+        {"resume", l_px_state<1>},
+        {"stop", l_px_state<2>},
+        {"shut_bcksess", l_px_shut_bcksess},
+        {"get_stats", l_px_get_stats},
         {nullptr, nullptr},
     };
     luaL_newmetatable(L, "portico.proxy");
     luaL_newlib(L, px_fns);
-    for (const char* m : {"pause", "resume", "stop", "shut_bcksess", "get_stats"}) {
-        std::string full = std::string("Proxy:") + m;
-        set_missing(L, m, keep(full));
-    }
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
@@ -3194,6 +3442,8 @@ void build_proxies()
         std::string name = str(H->proxy_name(p));
         uint32_t cap = H->proxy_cap(p);
         lua_newtable(L);
+        lua_pushlightuserdata(L, p);
+        lua_rawseti(L, -2, 0);
         lua_pushstring(L, name.c_str());
         lua_setfield(L, -2, "name");
         lua_pushstring(L, str(H->proxy_mode(p)).c_str());

@@ -643,6 +643,8 @@ const ptc_host g_host = {
     .conn_accept = host_conn_accept,
     .var_known = host_var_known,
     .info_provider = host_info_provider,
+    .cli_run = host_cli_run,
+    .conn_addr = host_conn_addr,
 };
 
 } // namespace portico
