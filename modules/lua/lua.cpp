@@ -111,6 +111,7 @@ struct run_ctx {
     int reply_code = 0;
     std::string reply_head, reply_body;
     lua_Integer ret = 0;       // an action's return value (act.*), 0 = act.CONTINUE
+    bool wait_io = false;      // a Channel function waits for the stream's next event
     uint64_t act_wake = 0;     // act:wake_time(): when to run again an action that
                                // returns act.YIELD (0: at the stream's next event)
     const char* what = "";     // "action", "service", "task"
@@ -215,6 +216,7 @@ int run_resume(run_ctx* rc, int nargs)
     g_cur = rc;
     rc->started = mono_ms();
     rc->wake_at = 0;
+    rc->wait_io = false;
     mem_refused = false;
     int nres = 0;
     int st = lua_resume(rc->co, L, nargs, &nres);
@@ -236,6 +238,8 @@ int run_resume(run_ctx* rc, int nargs)
 // After a yield: arrange for the stream to be woken.
 void run_wait(run_ctx* rc)
 {
+    if (rc->wait_io)
+        return; // the stream's next event (bytes, a close, a timeout) runs it again
     if (rc->wake_at && rc->wake_at > H->now_ms()) {
         if (!rc->timer)
             rc->timer = H->task_new(SELF, wake_task, rc);
@@ -1100,12 +1104,393 @@ void push_samples(lua_State* l, ptc_stream* s, bool conv, bool str)
     lua_setfield(l, -2, "__str");
 }
 
+// ---- Channel (txn.req, txn.res) -----------------------------------------------------------
+//
+// The bytes of a TCP stream's channel: "input" is what the rules have not forwarded yet
+// (the host's pending bytes), "output" what was forwarded and waits to be sent. Offsets
+// are relative to the input; a negative one counts from its end. Functions that wait for
+// bytes (data/line with a length beyond the input, getline, forward, send) yield in an action until the stream's next event, as HAProxy's do; in a
+// fetch or a converter they answer with what is there. On an HTTP stream only input,
+// output, is_full, may_recv and is_resp are allowed, as HAProxy 2.6.
+
+struct chan_ref {
+    ptc_stream* s;
+    uint32_t dir;
+};
+
+chan_ref check_chan(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_getfield(l, 1, "__dir");
+    uint32_t dir = (uint32_t)lua_tointeger(l, -1);
+    lua_pop(l, 1);
+    return {s, dir};
+}
+
+bool stream_is_http(ptc_stream* s)
+{
+    ptc_proxy* p = H->stream_backend(s);
+    if (!p)
+        p = H->stream_frontend(s);
+    ptc_str m = H->proxy_mode(p);
+    return m.len == 4 && !memcmp(m.ptr, "http", 4);
+}
+
+// The alteration functions: refused on an HTTP stream with HAProxy's message.
+chan_ref check_raw_chan(lua_State* l)
+{
+    chan_ref c = check_chan(l);
+    if (stream_is_http(c.s))
+        luaL_error(l, "Cannot manipulate HAProxy channels in HTTP mode.");
+    return c;
+}
+
+ptc_str chan_input(const chan_ref& c, uint32_t* flags = nullptr)
+{
+    ptc_str d{nullptr, 0};
+    uint32_t fl = H->chan_data(c.s, c.dir, &d);
+    if (flags)
+        *flags = fl;
+    return d;
+}
+
+size_t chan_output(const chan_ref& c)
+{
+    ptc_str d = chan_input(c);
+    size_t cap = (size_t)H->global_setting("tune.bufsize");
+    size_t room = H->chan_room(c.s, c.dir);
+    return cap > room + d.len ? cap - room - d.len : 0;
+}
+
+bool chan_input_closed(const chan_ref& c)
+{
+    return (H->chan_flags(c.s, c.dir) & (PTC_CHAN_EOF | PTC_CHAN_ERROR)) != 0;
+}
+
+bool chan_may_recv(const chan_ref& c)
+{
+    return !chan_input_closed(c) && H->chan_room(c.s, c.dir) > 0;
+}
+
+// May this call wait for the stream's next event (an action's coroutine)?
+bool chan_can_wait(lua_State* l, const chan_ref& c)
+{
+    return g_cur && g_cur->s == c.s && !strcmp(g_cur->what, "action") && lua_isyieldable(l);
+}
+
+// Yield until the stream's next event, then run `k` again with the same arguments and
+// context.
+int chan_wait(lua_State* l, lua_KFunction k, lua_KContext ctx = 0)
+{
+    g_cur->wait_io = true;
+    return lua_yieldk(l, 0, ctx, k);
+}
+
+// offset (argument i, default 0) into the input of length `in`: a negative one counts from
+// the end (clamped to 0); out of range raises HAProxy's error.
+size_t chan_offset(lua_State* l, int i, size_t in)
+{
+    if (lua_gettop(l) < i || lua_isnil(l, i))
+        return 0;
+    lua_Integer o = luaL_checkinteger(l, i);
+    if (o < 0)
+        o = (lua_Integer)in + o < 0 ? 0 : (lua_Integer)in + o;
+    if ((size_t)o > in)
+        luaL_error(l, "offset out of range.");
+    return (size_t)o;
+}
+
+// data(chn [, offset [, length]]) and line(): length -1 asks for as much as a buffer holds;
+// a length beyond the input waits for more bytes while they may come.
+int chan_data_k(lua_State* l, int, lua_KContext line)
+{
+    chan_ref c = check_raw_chan(l);
+    uint32_t fl;
+    ptc_str in = chan_input(c, &fl);
+    size_t off = chan_offset(l, 2, in.len);
+    size_t len = in.len - off;
+    bool all = true;
+    if (lua_gettop(l) >= 3 && !lua_isnil(l, 3)) {
+        lua_Integer n = luaL_checkinteger(l, 3);
+        all = false;
+        if (n == -1)
+            len = (size_t)H->global_setting("tune.bufsize");
+        else if (n < 0)
+            return luaL_error(l, "length out of range.");
+        else
+            len = (size_t)n;
+    }
+    if (line) {
+        size_t avail = in.len - off < len ? in.len - off : len;
+        const void* lf = avail ? memchr(in.ptr + off, '\n', avail) : nullptr;
+        if (lf) {
+            lua_pushlstring(l, in.ptr + off, (size_t)((const char*)lf - (in.ptr + off)) + 1);
+            return 1;
+        }
+    }
+    if (!all && off + len > in.len) {
+        if (chan_can_wait(l, c) && chan_may_recv(c))
+            return chan_wait(l, chan_data_k, line);
+        len = in.len - off;
+    }
+    if (!len && !in.len && chan_input_closed(c)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lua_pushlstring(l, in.ptr ? in.ptr + off : "", len);
+    return 1;
+}
+int l_chan_data(lua_State* l)
+{
+    if (lua_gettop(l) > 3)
+        return luaL_error(l, "'data' expects at most 2 arguments");
+    return chan_data_k(l, 0, 0);
+}
+int l_chan_line(lua_State* l)
+{
+    if (lua_gettop(l) > 3)
+        return luaL_error(l, "'line' expects at most 2 arguments");
+    return chan_data_k(l, 0, 1);
+}
+
+// dup() / get(): the whole input (get removes it), "" when there is none yet (they do not
+// wait, as HAProxy 2.6's), nil when none came and none will.
+int chan_dup(lua_State* l, bool remove)
+{
+    chan_ref c = check_raw_chan(l);
+    ptc_str in = chan_input(c);
+    if (!in.len && chan_input_closed(c)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lua_pushlstring(l, in.ptr ? in.ptr : "", in.len);
+    if (remove && in.len)
+        H->chan_skip(c.s, c.dir, in.len);
+    return 1;
+}
+int l_chan_dup(lua_State* l) { return chan_dup(l, false); }
+int l_chan_get(lua_State* l) { return chan_dup(l, true); }
+
+// getline(): the first line of the input, removed; waits for its LF while bytes may come.
+int chan_getline_k(lua_State* l, int, lua_KContext)
+{
+    chan_ref c = check_raw_chan(l);
+    ptc_str in = chan_input(c);
+    const void* lf = in.len ? memchr(in.ptr, '\n', in.len) : nullptr;
+    size_t n = lf ? (size_t)((const char*)lf - in.ptr) + 1 : in.len;
+    if (!lf && chan_can_wait(l, c) && chan_may_recv(c))
+        return chan_wait(l, chan_getline_k);
+    if (!n && chan_input_closed(c)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lua_pushlstring(l, in.ptr ? in.ptr : "", n);
+    if (n)
+        H->chan_skip(c.s, c.dir, n);
+    return 1;
+}
+int l_chan_getline(lua_State* l) { return chan_getline_k(l, 0, 0); }
+
+// Inserts str at input offset off: its length, or -1 when the buffer has no room.
+lua_Integer chan_insert_at(const chan_ref& c, size_t off, const char* str, size_t n)
+{
+    if (n > H->chan_room(c.s, c.dir))
+        return -1;
+    return H->chan_replace(c.s, c.dir, off, 0, str, n) == PTC_OK ? (lua_Integer)n : -1;
+}
+
+int l_chan_set(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    ptc_str in = chan_input(c);
+    size_t off = chan_offset(l, 3, in.len);
+    size_t len = in.len - off;
+    if (lua_gettop(l) >= 4 && !lua_isnil(l, 4)) {
+        lua_Integer v = luaL_checkinteger(l, 4);
+        if (v < 0 || off + (size_t)v > in.len)
+            return luaL_error(l, "length out of range.");
+        len = (size_t)v;
+    }
+    if (n > len && n - len > H->chan_room(c.s, c.dir)) {
+        lua_pushinteger(l, -1);
+        return 1;
+    }
+    lua_pushinteger(l, H->chan_replace(c.s, c.dir, off, len, str, n) == PTC_OK ? (lua_Integer)n
+                                                                              : -1);
+    return 1;
+}
+
+int l_chan_append(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    lua_pushinteger(l, chan_insert_at(c, chan_input(c).len, str, n));
+    return 1;
+}
+
+int l_chan_prepend(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    lua_pushinteger(l, chan_insert_at(c, 0, str, n));
+    return 1;
+}
+
+int l_chan_insert(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    size_t off = chan_offset(l, 3, chan_input(c).len);
+    lua_pushinteger(l, chan_insert_at(c, off, str, n));
+    return 1;
+}
+
+int l_chan_remove(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    ptc_str in = chan_input(c);
+    size_t off = chan_offset(l, 2, in.len);
+    size_t len = in.len - off;
+    if (lua_gettop(l) >= 3 && !lua_isnil(l, 3)) {
+        lua_Integer v = luaL_checkinteger(l, 3);
+        if (v < 0 || off + (size_t)v > in.len)
+            return luaL_error(l, "length out of range.");
+        len = (size_t)v;
+    }
+    if (len)
+        H->chan_replace(c.s, c.dir, off, len, "", 0);
+    lua_pushinteger(l, (lua_Integer)len);
+    return 1;
+}
+
+// send(chn, str): str goes in front of the input and is forwarded at once; waits for room
+// for the rest. The bytes sent, or -1 when the destination is closed.
+int chan_send_k(lua_State* l, int, lua_KContext)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    lua_Integer done = lua_gettop(l) >= 3 ? lua_tointeger(l, 3) : 0;
+    lua_settop(l, 2);
+    if (H->chan_flags(c.s, c.dir) & PTC_CHAN_SHUTW) {
+        lua_pushinteger(l, done ? done : -1);
+        return 1;
+    }
+    size_t left = n - (size_t)done;
+    size_t room = H->chan_room(c.s, c.dir);
+    size_t k = left < room ? left : room;
+    if (k && H->chan_replace(c.s, c.dir, 0, 0, str + done, k) == PTC_OK) {
+        H->chan_forward(c.s, c.dir, k);
+        done += (lua_Integer)k;
+    }
+    if ((size_t)done < n && chan_can_wait(l, c)) {
+        lua_pushinteger(l, done);
+        return chan_wait(l, chan_send_k);
+    }
+    lua_pushinteger(l, done);
+    return 1;
+}
+int l_chan_send(lua_State* l)
+{
+    luaL_checkstring(l, 2);
+    lua_settop(l, 2);
+    return chan_send_k(l, 0, 0);
+}
+
+// forward(chn, n): forwards n input bytes, waiting for those not there yet while they may
+// come; returns the bytes forwarded.
+int chan_forward_k(lua_State* l, int, lua_KContext)
+{
+    chan_ref c = check_raw_chan(l);
+    lua_Integer want = luaL_checkinteger(l, 2);
+    lua_Integer done = lua_gettop(l) >= 3 ? lua_tointeger(l, 3) : 0;
+    lua_settop(l, 2);
+    ptc_str in = chan_input(c);
+    size_t k = want - done > (lua_Integer)in.len ? in.len : (size_t)(want - done);
+    if (k)
+        done += (lua_Integer)H->chan_forward(c.s, c.dir, k);
+    lua_pushinteger(l, done);
+    if (done < want && !chan_input_closed(c) &&
+        !(H->chan_flags(c.s, c.dir) & PTC_CHAN_SHUTW) && chan_can_wait(l, c))
+        return chan_wait(l, chan_forward_k);
+    return 1;
+}
+int l_chan_forward(lua_State* l)
+{
+    luaL_checkinteger(l, 2);
+    lua_settop(l, 2);
+    return chan_forward_k(l, 0, 0);
+}
+
+int l_chan_input(lua_State* l)
+{
+    lua_pushinteger(l, (lua_Integer)chan_input(check_chan(l)).len);
+    return 1;
+}
+int l_chan_output(lua_State* l)
+{
+    lua_pushinteger(l, (lua_Integer)chan_output(check_chan(l)));
+    return 1;
+}
+int l_chan_is_full(lua_State* l)
+{
+    chan_ref c = check_chan(l);
+    lua_pushboolean(l, H->chan_room(c.s, c.dir) == 0);
+    return 1;
+}
+int l_chan_is_resp(lua_State* l)
+{
+    lua_pushboolean(l, check_chan(l).dir == PTC_DIR_RES);
+    return 1;
+}
+int l_chan_may_recv(lua_State* l)
+{
+    lua_pushboolean(l, chan_may_recv(check_chan(l)));
+    return 1;
+}
+
+void create_channel_class(lua_State* l)
+{
+    static const luaL_Reg fns[] = {
+        {"data", l_chan_data},       {"line", l_chan_line},
+        {"dup", l_chan_dup},         {"get", l_chan_get},
+        {"getline", l_chan_getline}, {"set", l_chan_set},
+        {"append", l_chan_append},   {"prepend", l_chan_prepend},
+        {"insert", l_chan_insert},   {"remove", l_chan_remove},
+        {"send", l_chan_send},       {"forward", l_chan_forward},
+        {"input", l_chan_input},     {"output", l_chan_output},
+        {"get_in_len", l_chan_input}, {"get_out_len", l_chan_output},
+        {"is_full", l_chan_is_full}, {"is_resp", l_chan_is_resp},
+        {"may_recv", l_chan_may_recv}, {nullptr, nullptr},
+    };
+    luaL_newmetatable(l, "portico.channel");
+    luaL_newlib(l, fns);
+    lua_setfield(l, -2, "__index");
+    lua_pop(l, 1);
+}
+
+void push_chan(lua_State* l, ptc_stream* s, uint32_t dir)
+{
+    push_obj(l, s, "portico.channel");
+    lua_pushinteger(l, dir);
+    lua_setfield(l, -2, "__dir");
+}
+
 // rs: the rule set the action runs in (0: a fetch or a converter).
 void push_txn(lua_State* l, ptc_stream* s, bool http, uint32_t rs = 0)
 {
     push_obj(l, s, "portico.txn");
     lua_pushinteger(l, rs);
     lua_setfield(l, -2, "__rs");
+    push_chan(l, s, PTC_DIR_REQ);
+    lua_setfield(l, -2, "req");
+    push_chan(l, s, PTC_DIR_RES);
+    lua_setfield(l, -2, "res");
     push_samples(l, s, false, false);
     lua_setfield(l, -2, "f");
     push_samples(l, s, false, true);
@@ -2212,6 +2597,7 @@ void create_state()
     lua_setglobal(L, "core");
 
     create_socket_class(L);
+    create_channel_class(L);
     luaL_newmetatable(L, "portico.net"); // core.parse_addr's networks
     lua_pop(L, 1);
     lua_regex_open(L);
