@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # Lua's Server methods set_maxconn/get_maxconn, set_addr, shut_sess, check_enable/disable,
 # check_force_up/nolb/down, agent_enable/disable, agent_force_up/down, get_stats, and the
-# Proxy methods pause/resume/stop, shut_bcksess, get_stats (lua/examples/server_proxy.lua),
+# Proxy methods pause/resume/stop, shut_bcksess, get_stats and Proxy.uuid (lua/examples/server_proxy.lua),
 # checked on the runtime API as HAProxy 2.6 does them; Socket:getsockname(); act.wake_time()
 # with act.YIELD in http-request and tcp-request content rules.
 use warnings;
@@ -17,7 +17,7 @@ use Test::Portico qw/ http_get http_parse port show_stat servers_state wait_unti
 
 my $t = Test::Portico->new()->has(qw/ tcp http /);
 plan(skip_all => 'no lua module') if $t->portico && !$t->has_feature('lua');
-$t->plan(45);
+$t->plan(47);
 my $script = File::Spec->rel2abs('lua/examples/server_proxy.lua');
 $t->origin_http(port(8081), body => 'a');
 $t->origin_http(port(8082), body => 'b');
@@ -123,6 +123,9 @@ lua('px=be&sv=s1&op=agent_disable');
 is(servers_state($sock, 'be')->{'be/s1'}{srv_agent_state} & 4, 0, 'agent_disable: agent not enabled');
 lua('px=be&sv=s1&op=agent_enable');
 is(servers_state($sock, 'be')->{'be/s1'}{srv_agent_state} & 4, 4, 'agent_enable: enabled again');
+
+is(lua('px=be&op=uuid'), stat_of('be/BACKEND')->{iid} . "\n", 'Proxy.uuid: the iid of show stat');
+is(lua('px=fe2&op=uuid'), stat_of('fe2/FRONTEND')->{iid} . "\n", 'Proxy.uuid of a frontend');
 
 # ---- Proxy: get_stats, pause/resume/stop, shut_bcksess, Server:shut_sess ----
 my %fs = map { split /=/, $_, 2 } split /\n/, lua('px=fe2&op=get_stats');

@@ -34,7 +34,12 @@ core.register_service("admin", "http", function(applet)
         local args = {}
         if q.a then args[#args + 1] = q.a end
         if q.b then args[#args + 1] = q.b end
-        local ok, r = pcall(obj[q.op], obj, table.unpack(args))
+        local ok, r
+        if q.op == "uuid" then
+            ok, r = true, obj.uuid
+        else
+            ok, r = pcall(obj[q.op], obj, table.unpack(args))
+        end
         body = ok and render(r) or ("error: " .. tostring(r) .. "\n")
     end
     applet:set_status(200)

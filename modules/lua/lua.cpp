@@ -3881,10 +3881,26 @@ int mod_post_config(ptc_modref*)
     return PTC_OK;
 }
 
+// Proxy.uuid: the ids are numbered once the configuration is complete, after post_config.
+void set_proxy_uuids()
+{
+    lua_getglobal(L, "core");
+    lua_getfield(L, -1, "proxies");
+    for (ptc_proxy* p = H->proxy_next(nullptr); p; p = H->proxy_next(p)) {
+        if (lua_getfield(L, -1, str(H->proxy_name(p)).c_str()) == LUA_TTABLE) {
+            lua_pushinteger(L, (lua_Integer)H->proxy_setting(p, "uuid"));
+            lua_setfield(L, -2, "uuid");
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
+}
+
 int mod_worker_init(ptc_modref*)
 {
     if (!L)
         return PTC_OK;
+    set_proxy_uuids();
     for (int ref : g_inits) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
         g_call_start = mono_ms();

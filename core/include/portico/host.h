@@ -226,6 +226,7 @@ typedef struct ptc_host {
     uint64_t (*global_setting)(const char *name);
     /** A numeric proxy setting: "retries", "redispatch" (0/1), "maxconn",
      *  "option httplog"-style flags by name ("forwardfor"...); 0 when unset.
+     *  Since 1.24 also "uuid": the proxy's numeric id (the "iid" of "show stat").
      *  Since 1.2. */
     uint64_t (*proxy_setting)(const ptc_proxy *p, const char *name);
     /** Keep the request bytes forwarded from now on in the buffer after they are

@@ -245,6 +245,8 @@ uint64_t h_proxy_setting(const ptc_proxy* p, const char* name)
         return px->redispatch ? 1 : 0;
     if (n == "maxconn")
         return px->maxconn;
+    if (n == "uuid") // 1.24: the id "show stat" gives the proxy (iid)
+        return px->index + 2;
     return 0;
 }
 
