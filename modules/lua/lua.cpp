@@ -1888,6 +1888,7 @@ struct lsock {
 };
 
 const ptc_ssl_api* g_ssl = nullptr; // the ssl module's API (connect_ssl), if loaded
+const ptc_stick_api* g_stick = nullptr; // the stick module's API (StickTable), if loaded
 
 std::vector<lsock*> g_socks; // live sockets (few per worker)
 
@@ -3784,6 +3785,174 @@ int l_px_get_cap(lua_State* l)
     return 1;
 }
 
+// ---- StickTable (Proxy.stktable) -----------------------------------------------------------
+//
+// info() asks the stick module (stick.h); lookup() and dump() read the runtime API's
+// "show table", which every worker sees the same (the tables live in shared memory).
+
+std::string check_stktable(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__table");
+    const char* n = lua_tostring(l, -1);
+    std::string name = n ? n : "";
+    lua_pop(l, 1);
+    if (name.empty())
+        luaL_error(l, "not a StickTable object");
+    return name;
+}
+
+void stk_data_field(void* ctx, const char* type, int64_t period)
+{
+    lua_State* l = (lua_State*)ctx;
+    lua_pushinteger(l, (lua_Integer)period);
+    lua_setfield(l, -2, type);
+}
+
+int l_stk_info(lua_State* l)
+{
+    std::string name = check_stktable(l);
+    ptc_stick_info in{};
+    in.size = sizeof(in);
+    lua_newtable(l);
+    lua_newtable(l); // data
+    if (!g_stick || !g_stick->table_info(ptc_str{name.data(), name.size()}, &in, stk_data_field, l))
+        return luaL_error(l, "StickTable:info(): no table '%s'", name.c_str());
+    lua_setfield(l, -2, "data");
+    lua_pushstring(l, in.type ? in.type : "");
+    lua_setfield(l, -2, "type");
+    lua_pushinteger(l, in.key_len);
+    lua_setfield(l, -2, "length");
+    lua_pushinteger(l, in.entries);
+    lua_setfield(l, -2, "size");
+    lua_pushinteger(l, in.used);
+    lua_setfield(l, -2, "used");
+    lua_pushboolean(l, in.nopurge != 0);
+    lua_setfield(l, -2, "nopurge");
+    lua_pushinteger(l, (lua_Integer)in.expire_ms);
+    lua_setfield(l, -2, "expire");
+    return 1;
+}
+
+// One "show table" entry line ("0x..: key=K use=U exp=E gpc0=1 conn_rate(10000)=2"):
+// pushes the table of its data (with use and expire when `meta`), sets *key.
+bool stk_push_entry(lua_State* l, const std::string& line, bool meta, std::string* key)
+{
+    size_t k = line.find(": key=");
+    size_t u = k == std::string::npos ? k : line.find(" use=", k + 6);
+    if (u == std::string::npos)
+        return false;
+    *key = line.substr(k + 6, u - k - 6);
+    lua_newtable(l);
+    size_t p = u + 1;
+    while (p < line.size()) {
+        size_t e = line.find(' ', p);
+        if (e == std::string::npos)
+            e = line.size();
+        std::string tok = line.substr(p, e - p);
+        p = e + 1;
+        size_t eq = tok.find('=');
+        if (eq == std::string::npos)
+            continue;
+        std::string n = tok.substr(0, eq), v = tok.substr(eq + 1);
+        size_t par = n.find('(');
+        if (par != std::string::npos)
+            n.erase(par);
+        if (n == "use" || n == "exp") {
+            if (!meta)
+                continue;
+            if (n == "exp")
+                n = "expire";
+        }
+        char* end = nullptr;
+        long long iv = strtoll(v.c_str(), &end, 10);
+        if (!v.empty() && !*end)
+            lua_pushinteger(l, (lua_Integer)iv);
+        else
+            lua_pushstring(l, v.c_str());
+        lua_setfield(l, -2, n.c_str());
+    }
+    return true;
+}
+
+// lookup(key): the entry's data, its "use" and "expire" (ms left); nil when absent.
+int l_stk_lookup(lua_State* l)
+{
+    std::string name = check_stktable(l);
+    std::string key = luaL_checkstring(l, 2);
+    need_cli(l, "StickTable:lookup");
+    std::string out = run_cli({"show", "table", name, "key", key});
+    size_t p = 0;
+    while (p < out.size()) {
+        size_t e = out.find('\n', p);
+        if (e == std::string::npos)
+            e = out.size();
+        std::string line = out.substr(p, e - p), k;
+        p = e + 1;
+        if (line.empty() || line[0] == '#')
+            continue;
+        if (stk_push_entry(l, line, true, &k))
+            return 1;
+    }
+    lua_pushnil(l);
+    return 1;
+}
+
+// dump([filter]): every entry by key, its data; filter: up to 4 {type, op, value}.
+int l_stk_dump(lua_State* l)
+{
+    std::string name = check_stktable(l);
+    need_cli(l, "StickTable:dump");
+    std::vector<std::string> w = {"show", "table", name};
+    if (lua_gettop(l) >= 2 && !lua_isnil(l, 2)) {
+        luaL_checktype(l, 2, LUA_TTABLE);
+        lua_Integer n = (lua_Integer)lua_rawlen(l, 2);
+        if (n > 4)
+            return luaL_error(l, "StickTable:dump(): at most 4 filter entries");
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(l, 2, i);
+            if (!lua_istable(l, -1))
+                return luaL_error(l, "StickTable:dump(): filter entry %d is not a table",
+                                  (int)i);
+            for (int j = 1; j <= 3; j++) {
+                lua_rawgeti(l, -1, j);
+                const char* v = lua_tostring(l, -1);
+                if (!v)
+                    return luaL_error(l, "StickTable:dump(): filter entry %d: {type, "
+                                         "operator, value} expected", (int)i);
+                w.push_back(j == 1 ? std::string("data.") + v : std::string(v));
+                lua_pop(l, 1);
+            }
+            lua_pop(l, 1);
+        }
+    }
+    std::vector<ptc_str> a;
+    for (const std::string& x : w)
+        a.push_back(ptc_str{x.data(), x.size()});
+    size_t len = H->cli_run((uint32_t)a.size(), a.data(), nullptr, 0);
+    std::string out(len + 1, '\0');
+    H->cli_run((uint32_t)a.size(), a.data(), out.data(), out.size());
+    out.resize(len);
+    if (!out.empty() && out[0] != '#' && out.find(": key=") == std::string::npos) {
+        push_stripped(l, out);
+        return lua_error(l); // a bad filter: the runtime API's message
+    }
+    lua_newtable(l);
+    size_t p = 0;
+    while (p < out.size()) {
+        size_t e = out.find('\n', p);
+        if (e == std::string::npos)
+            e = out.size();
+        std::string line = out.substr(p, e - p), k;
+        p = e + 1;
+        if (line.empty() || line[0] == '#')
+            continue;
+        if (stk_push_entry(l, line, false, &k))
+            lua_setfield(l, -2, k.c_str());
+    }
+    return 1;
+}
+
 void build_proxies()
 {
     static const luaL_Reg srv_fns[] = {
@@ -3816,6 +3985,16 @@ void build_proxies()
     };
     luaL_newmetatable(L, "portico.proxy");
     luaL_newlib(L, px_fns);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    static const luaL_Reg stk_fns[] = {
+        {"info", l_stk_info},
+        {"lookup", l_stk_lookup},
+        {"dump", l_stk_dump},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.stktable");
+    luaL_newlib(L, stk_fns);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
@@ -3853,6 +4032,14 @@ void build_proxies()
                 lua_setfield(L, -2, sn.c_str());
             }
         lua_setfield(L, -2, "servers");
+        if (g_stick && PTC_HOST_HAS(H, cli_run) &&
+            g_stick->table_info(ptc_str{name.data(), name.size()}, nullptr, nullptr, nullptr)) {
+            lua_newtable(L);
+            lua_pushstring(L, name.c_str());
+            lua_setfield(L, -2, "__table");
+            luaL_setmetatable(L, "portico.stktable");
+            lua_setfield(L, -2, "stktable");
+        }
         luaL_setmetatable(L, "portico.proxy");
         lua_pushvalue(L, -1);
         lua_setfield(L, all, name.c_str());
@@ -3876,6 +4063,7 @@ int mod_post_config(ptc_modref*)
 {
     HTTP = (const ptc_http_api*)H->api_lookup(PTC_HTTP_API_NAME, 1, nullptr);
     g_ssl = (const ptc_ssl_api*)H->api_lookup(PTC_SSL_API_NAME, 1, nullptr);
+    g_stick = (const ptc_stick_api*)H->api_lookup(PTC_STICK_API_NAME, 1, nullptr);
     if (L)
         build_proxies();
     return PTC_OK;
