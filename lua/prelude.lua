@@ -73,6 +73,82 @@ local function ipv4(s)
     return ((a * 256 + b) * 256 + c) * 256 + d
 end
 
+-- An IPv6 address as 8 16-bit groups ("::", an embedded IPv4 address), or nil.
+local function ipv6(s)
+    if s:find(".", 1, true) then
+        local head, v4 = s:match("^(.*:)(%d+%.%d+%.%d+%.%d+)$")
+        local n = v4 and ipv4(v4)
+        if not n then
+            return nil
+        end
+        s = head .. string.format("%x:%x", n // 65536, n % 65536)
+    end
+    local function split(part, out)
+        if part == "" then
+            return true
+        end
+        for g in (part .. ":"):gmatch("([^:]*):") do
+            if not g:match("^%x%x?%x?%x?$") then
+                return false
+            end
+            out[#out + 1] = tonumber(g, 16)
+        end
+        return true
+    end
+    local groups = {}
+    local left, right = s:match("^(.-)::(.*)$")
+    if left then
+        local l, r = {}, {}
+        if not split(left, l) or not split(right, r) or #l + #r > 7 then
+            return nil
+        end
+        for _, v in ipairs(l) do
+            groups[#groups + 1] = v
+        end
+        for _ = 1, 8 - #l - #r do
+            groups[#groups + 1] = 0
+        end
+        for _, v in ipairs(r) do
+            groups[#groups + 1] = v
+        end
+    elseif not split(s, groups) or #groups ~= 8 then
+        return nil
+    end
+    return groups
+end
+
+-- Whether the first `bits` bits of two IPv6 addresses (group arrays) are the same.
+local function v6_prefix_eq(a, b, bits)
+    for i = 1, 8 do
+        local n = bits - 16 * (i - 1)
+        if n <= 0 then
+            break
+        end
+        local mask = n >= 16 and 0xffff or ((0xffff << (16 - n)) & 0xffff)
+        if a[i] & mask ~= b[i] & mask then
+            return false
+        end
+    end
+    return true
+end
+
+-- The longest matching IPv4 (n: a number) or IPv6 (g: groups) entry of a Map._ip list.
+local function ip_best(list, n, g)
+    local best
+    for _, e in ipairs(list) do
+        local hit
+        if n and e.lo then
+            hit = n >= e.lo and n < e.lo + e.size
+        elseif g and e.g then
+            hit = v6_prefix_eq(e.g, g, e.bits)
+        end
+        if hit and (not best or e.bits > best.bits) then
+            best = e
+        end
+    end
+    return best
+end
+
 local function bounded(str, key, sep)
     local init = 1
     while true do
@@ -103,13 +179,19 @@ function Map.new(file, method)
             if method == "ip" then
                 local addr, bits = k:match("^([^/]+)/?(%d*)$")
                 local n = addr and ipv4(addr)
-                if not n then
+                local g = addr and not n and ipv6(addr)
+                bits = tonumber(bits)
+                if (not n and not g) or (bits and bits > (n and 32 or 128)) then
                     f:close()
-                    error("Map.new(): invalid IPv4 key '" .. k .. "' in " .. file, 2)
+                    error("Map.new(): invalid IP key '" .. k .. "' in " .. file, 2)
                 end
-                bits = tonumber(bits) or 32
-                local size = 2 ^ (32 - bits)
-                m.list[#m.list + 1] = { lo = n - n % size, size = size, bits = bits, v = v }
+                if n then
+                    bits = bits or 32
+                    local size = 2 ^ (32 - bits)
+                    m.list[#m.list + 1] = { lo = n - n % size, size = size, bits = bits, v = v }
+                else
+                    m.list[#m.list + 1] = { g = g, bits = bits or 128, v = v }
+                end
             elseif method == "reg" then
                 local ok, re = Regex.new(k, true)
                 if not ok then
@@ -139,15 +221,26 @@ function Map:lookup(str)
         local n = tonumber(str)
         return n and self.hash[tostring(math.tointeger(n) or n)]
     elseif method == "ip" then
+        -- as HAProxy's ip match: an IPv4 address with no IPv4 entry is looked up as
+        -- ::ffff:a.b.c.d among the IPv6 ones; an IPv6 address with no IPv6 entry, when it
+        -- holds an IPv4 one (::ffff:a.b.c.d, ::a.b.c.d, 2002:aabb:ccdd::), among the IPv4
         local n = ipv4(str)
-        if not n then
+        local g = not n and ipv6(str)
+        if not n and not g then
             return nil
         end
-        local best
-        for _, e in ipairs(self.list) do
-            if n >= e.lo and n < e.lo + e.size and (not best or e.bits > best.bits) then
-                best = e
+        local best = ip_best(self.list, n, g)
+        if not best and n then
+            best = ip_best(self.list, nil, { 0, 0, 0, 0, 0, 0xffff, n // 65536, n % 65536 })
+        elseif not best and g then
+            local v4
+            if g[1] == 0 and g[2] == 0 and g[3] == 0 and g[4] == 0 and g[5] == 0
+                and (g[6] == 0xffff or g[6] == 0) then
+                v4 = g[7] * 65536 + g[8]
+            elseif g[1] == 0x2002 then
+                v4 = g[2] * 65536 + g[3]
             end
+            best = v4 and ip_best(self.list, v4, nil)
         end
         return best and best.v
     end

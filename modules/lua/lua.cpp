@@ -111,6 +111,9 @@ struct run_ctx {
     int reply_code = 0;
     std::string reply_head, reply_body;
     lua_Integer ret = 0;       // an action's return value (act.*), 0 = act.CONTINUE
+    bool wait_io = false;      // a Channel function waits for the stream's next event
+    uint64_t act_wake = 0;     // act:wake_time(): when to run again an action that
+                               // returns act.YIELD (0: at the stream's next event)
     const char* what = "";     // "action", "service", "task"
     std::string name;
 };
@@ -124,7 +127,10 @@ struct tcp_app;
 struct sstate {
     run_ctx* act;
     tcp_app* app; // a TCP service (AppletTCP) running on the stream
+    ptc_task* yield_timer; // wakes the stream for an action that returned act.YIELD
 };
+
+int l_act_wake_time(lua_State* l);
 
 void count_hook(lua_State* l, lua_Debug*)
 {
@@ -210,6 +216,7 @@ int run_resume(run_ctx* rc, int nargs)
     g_cur = rc;
     rc->started = mono_ms();
     rc->wake_at = 0;
+    rc->wait_io = false;
     mem_refused = false;
     int nres = 0;
     int st = lua_resume(rc->co, L, nargs, &nres);
@@ -231,6 +238,8 @@ int run_resume(run_ctx* rc, int nargs)
 // After a yield: arrange for the stream to be woken.
 void run_wait(run_ctx* rc)
 {
+    if (rc->wait_io)
+        return; // the stream's next event (bytes, a close, a timeout) runs it again
     if (rc->wake_at && rc->wake_at > H->now_ms()) {
         if (!rc->timer)
             rc->timer = H->task_new(SELF, wake_task, rc);
@@ -1095,12 +1104,393 @@ void push_samples(lua_State* l, ptc_stream* s, bool conv, bool str)
     lua_setfield(l, -2, "__str");
 }
 
+// ---- Channel (txn.req, txn.res) -----------------------------------------------------------
+//
+// The bytes of a TCP stream's channel: "input" is what the rules have not forwarded yet
+// (the host's pending bytes), "output" what was forwarded and waits to be sent. Offsets
+// are relative to the input; a negative one counts from its end. Functions that wait for
+// bytes (data/line with a length beyond the input, getline, forward, send) yield in an action until the stream's next event, as HAProxy's do; in a
+// fetch or a converter they answer with what is there. On an HTTP stream only input,
+// output, is_full, may_recv and is_resp are allowed, as HAProxy 2.6.
+
+struct chan_ref {
+    ptc_stream* s;
+    uint32_t dir;
+};
+
+chan_ref check_chan(lua_State* l)
+{
+    ptc_stream* s = check_stream(l, 1);
+    lua_getfield(l, 1, "__dir");
+    uint32_t dir = (uint32_t)lua_tointeger(l, -1);
+    lua_pop(l, 1);
+    return {s, dir};
+}
+
+bool stream_is_http(ptc_stream* s)
+{
+    ptc_proxy* p = H->stream_backend(s);
+    if (!p)
+        p = H->stream_frontend(s);
+    ptc_str m = H->proxy_mode(p);
+    return m.len == 4 && !memcmp(m.ptr, "http", 4);
+}
+
+// The alteration functions: refused on an HTTP stream with HAProxy's message.
+chan_ref check_raw_chan(lua_State* l)
+{
+    chan_ref c = check_chan(l);
+    if (stream_is_http(c.s))
+        luaL_error(l, "Cannot manipulate HAProxy channels in HTTP mode.");
+    return c;
+}
+
+ptc_str chan_input(const chan_ref& c, uint32_t* flags = nullptr)
+{
+    ptc_str d{nullptr, 0};
+    uint32_t fl = H->chan_data(c.s, c.dir, &d);
+    if (flags)
+        *flags = fl;
+    return d;
+}
+
+size_t chan_output(const chan_ref& c)
+{
+    ptc_str d = chan_input(c);
+    size_t cap = (size_t)H->global_setting("tune.bufsize");
+    size_t room = H->chan_room(c.s, c.dir);
+    return cap > room + d.len ? cap - room - d.len : 0;
+}
+
+bool chan_input_closed(const chan_ref& c)
+{
+    return (H->chan_flags(c.s, c.dir) & (PTC_CHAN_EOF | PTC_CHAN_ERROR)) != 0;
+}
+
+bool chan_may_recv(const chan_ref& c)
+{
+    return !chan_input_closed(c) && H->chan_room(c.s, c.dir) > 0;
+}
+
+// May this call wait for the stream's next event (an action's coroutine)?
+bool chan_can_wait(lua_State* l, const chan_ref& c)
+{
+    return g_cur && g_cur->s == c.s && !strcmp(g_cur->what, "action") && lua_isyieldable(l);
+}
+
+// Yield until the stream's next event, then run `k` again with the same arguments and
+// context.
+int chan_wait(lua_State* l, lua_KFunction k, lua_KContext ctx = 0)
+{
+    g_cur->wait_io = true;
+    return lua_yieldk(l, 0, ctx, k);
+}
+
+// offset (argument i, default 0) into the input of length `in`: a negative one counts from
+// the end (clamped to 0); out of range raises HAProxy's error.
+size_t chan_offset(lua_State* l, int i, size_t in)
+{
+    if (lua_gettop(l) < i || lua_isnil(l, i))
+        return 0;
+    lua_Integer o = luaL_checkinteger(l, i);
+    if (o < 0)
+        o = (lua_Integer)in + o < 0 ? 0 : (lua_Integer)in + o;
+    if ((size_t)o > in)
+        luaL_error(l, "offset out of range.");
+    return (size_t)o;
+}
+
+// data(chn [, offset [, length]]) and line(): length -1 asks for as much as a buffer holds;
+// a length beyond the input waits for more bytes while they may come.
+int chan_data_k(lua_State* l, int, lua_KContext line)
+{
+    chan_ref c = check_raw_chan(l);
+    uint32_t fl;
+    ptc_str in = chan_input(c, &fl);
+    size_t off = chan_offset(l, 2, in.len);
+    size_t len = in.len - off;
+    bool all = true;
+    if (lua_gettop(l) >= 3 && !lua_isnil(l, 3)) {
+        lua_Integer n = luaL_checkinteger(l, 3);
+        all = false;
+        if (n == -1)
+            len = (size_t)H->global_setting("tune.bufsize");
+        else if (n < 0)
+            return luaL_error(l, "length out of range.");
+        else
+            len = (size_t)n;
+    }
+    if (line) {
+        size_t avail = in.len - off < len ? in.len - off : len;
+        const void* lf = avail ? memchr(in.ptr + off, '\n', avail) : nullptr;
+        if (lf) {
+            lua_pushlstring(l, in.ptr + off, (size_t)((const char*)lf - (in.ptr + off)) + 1);
+            return 1;
+        }
+    }
+    if (!all && off + len > in.len) {
+        if (chan_can_wait(l, c) && chan_may_recv(c))
+            return chan_wait(l, chan_data_k, line);
+        len = in.len - off;
+    }
+    if (!len && !in.len && chan_input_closed(c)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lua_pushlstring(l, in.ptr ? in.ptr + off : "", len);
+    return 1;
+}
+int l_chan_data(lua_State* l)
+{
+    if (lua_gettop(l) > 3)
+        return luaL_error(l, "'data' expects at most 2 arguments");
+    return chan_data_k(l, 0, 0);
+}
+int l_chan_line(lua_State* l)
+{
+    if (lua_gettop(l) > 3)
+        return luaL_error(l, "'line' expects at most 2 arguments");
+    return chan_data_k(l, 0, 1);
+}
+
+// dup() / get(): the whole input (get removes it), "" when there is none yet (they do not
+// wait, as HAProxy 2.6's), nil when none came and none will.
+int chan_dup(lua_State* l, bool remove)
+{
+    chan_ref c = check_raw_chan(l);
+    ptc_str in = chan_input(c);
+    if (!in.len && chan_input_closed(c)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lua_pushlstring(l, in.ptr ? in.ptr : "", in.len);
+    if (remove && in.len)
+        H->chan_skip(c.s, c.dir, in.len);
+    return 1;
+}
+int l_chan_dup(lua_State* l) { return chan_dup(l, false); }
+int l_chan_get(lua_State* l) { return chan_dup(l, true); }
+
+// getline(): the first line of the input, removed; waits for its LF while bytes may come.
+int chan_getline_k(lua_State* l, int, lua_KContext)
+{
+    chan_ref c = check_raw_chan(l);
+    ptc_str in = chan_input(c);
+    const void* lf = in.len ? memchr(in.ptr, '\n', in.len) : nullptr;
+    size_t n = lf ? (size_t)((const char*)lf - in.ptr) + 1 : in.len;
+    if (!lf && chan_can_wait(l, c) && chan_may_recv(c))
+        return chan_wait(l, chan_getline_k);
+    if (!n && chan_input_closed(c)) {
+        lua_pushnil(l);
+        return 1;
+    }
+    lua_pushlstring(l, in.ptr ? in.ptr : "", n);
+    if (n)
+        H->chan_skip(c.s, c.dir, n);
+    return 1;
+}
+int l_chan_getline(lua_State* l) { return chan_getline_k(l, 0, 0); }
+
+// Inserts str at input offset off: its length, or -1 when the buffer has no room.
+lua_Integer chan_insert_at(const chan_ref& c, size_t off, const char* str, size_t n)
+{
+    if (n > H->chan_room(c.s, c.dir))
+        return -1;
+    return H->chan_replace(c.s, c.dir, off, 0, str, n) == PTC_OK ? (lua_Integer)n : -1;
+}
+
+int l_chan_set(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    ptc_str in = chan_input(c);
+    size_t off = chan_offset(l, 3, in.len);
+    size_t len = in.len - off;
+    if (lua_gettop(l) >= 4 && !lua_isnil(l, 4)) {
+        lua_Integer v = luaL_checkinteger(l, 4);
+        if (v < 0 || off + (size_t)v > in.len)
+            return luaL_error(l, "length out of range.");
+        len = (size_t)v;
+    }
+    if (n > len && n - len > H->chan_room(c.s, c.dir)) {
+        lua_pushinteger(l, -1);
+        return 1;
+    }
+    lua_pushinteger(l, H->chan_replace(c.s, c.dir, off, len, str, n) == PTC_OK ? (lua_Integer)n
+                                                                              : -1);
+    return 1;
+}
+
+int l_chan_append(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    lua_pushinteger(l, chan_insert_at(c, chan_input(c).len, str, n));
+    return 1;
+}
+
+int l_chan_prepend(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    lua_pushinteger(l, chan_insert_at(c, 0, str, n));
+    return 1;
+}
+
+int l_chan_insert(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    size_t off = chan_offset(l, 3, chan_input(c).len);
+    lua_pushinteger(l, chan_insert_at(c, off, str, n));
+    return 1;
+}
+
+int l_chan_remove(lua_State* l)
+{
+    chan_ref c = check_raw_chan(l);
+    ptc_str in = chan_input(c);
+    size_t off = chan_offset(l, 2, in.len);
+    size_t len = in.len - off;
+    if (lua_gettop(l) >= 3 && !lua_isnil(l, 3)) {
+        lua_Integer v = luaL_checkinteger(l, 3);
+        if (v < 0 || off + (size_t)v > in.len)
+            return luaL_error(l, "length out of range.");
+        len = (size_t)v;
+    }
+    if (len)
+        H->chan_replace(c.s, c.dir, off, len, "", 0);
+    lua_pushinteger(l, (lua_Integer)len);
+    return 1;
+}
+
+// send(chn, str): str goes in front of the input and is forwarded at once; waits for room
+// for the rest. The bytes sent, or -1 when the destination is closed.
+int chan_send_k(lua_State* l, int, lua_KContext)
+{
+    chan_ref c = check_raw_chan(l);
+    size_t n;
+    const char* str = luaL_checklstring(l, 2, &n);
+    lua_Integer done = lua_gettop(l) >= 3 ? lua_tointeger(l, 3) : 0;
+    lua_settop(l, 2);
+    if (H->chan_flags(c.s, c.dir) & PTC_CHAN_SHUTW) {
+        lua_pushinteger(l, done ? done : -1);
+        return 1;
+    }
+    size_t left = n - (size_t)done;
+    size_t room = H->chan_room(c.s, c.dir);
+    size_t k = left < room ? left : room;
+    if (k && H->chan_replace(c.s, c.dir, 0, 0, str + done, k) == PTC_OK) {
+        H->chan_forward(c.s, c.dir, k);
+        done += (lua_Integer)k;
+    }
+    if ((size_t)done < n && chan_can_wait(l, c)) {
+        lua_pushinteger(l, done);
+        return chan_wait(l, chan_send_k);
+    }
+    lua_pushinteger(l, done);
+    return 1;
+}
+int l_chan_send(lua_State* l)
+{
+    luaL_checkstring(l, 2);
+    lua_settop(l, 2);
+    return chan_send_k(l, 0, 0);
+}
+
+// forward(chn, n): forwards n input bytes, waiting for those not there yet while they may
+// come; returns the bytes forwarded.
+int chan_forward_k(lua_State* l, int, lua_KContext)
+{
+    chan_ref c = check_raw_chan(l);
+    lua_Integer want = luaL_checkinteger(l, 2);
+    lua_Integer done = lua_gettop(l) >= 3 ? lua_tointeger(l, 3) : 0;
+    lua_settop(l, 2);
+    ptc_str in = chan_input(c);
+    size_t k = want - done > (lua_Integer)in.len ? in.len : (size_t)(want - done);
+    if (k)
+        done += (lua_Integer)H->chan_forward(c.s, c.dir, k);
+    lua_pushinteger(l, done);
+    if (done < want && !chan_input_closed(c) &&
+        !(H->chan_flags(c.s, c.dir) & PTC_CHAN_SHUTW) && chan_can_wait(l, c))
+        return chan_wait(l, chan_forward_k);
+    return 1;
+}
+int l_chan_forward(lua_State* l)
+{
+    luaL_checkinteger(l, 2);
+    lua_settop(l, 2);
+    return chan_forward_k(l, 0, 0);
+}
+
+int l_chan_input(lua_State* l)
+{
+    lua_pushinteger(l, (lua_Integer)chan_input(check_chan(l)).len);
+    return 1;
+}
+int l_chan_output(lua_State* l)
+{
+    lua_pushinteger(l, (lua_Integer)chan_output(check_chan(l)));
+    return 1;
+}
+int l_chan_is_full(lua_State* l)
+{
+    chan_ref c = check_chan(l);
+    lua_pushboolean(l, H->chan_room(c.s, c.dir) == 0);
+    return 1;
+}
+int l_chan_is_resp(lua_State* l)
+{
+    lua_pushboolean(l, check_chan(l).dir == PTC_DIR_RES);
+    return 1;
+}
+int l_chan_may_recv(lua_State* l)
+{
+    lua_pushboolean(l, chan_may_recv(check_chan(l)));
+    return 1;
+}
+
+void create_channel_class(lua_State* l)
+{
+    static const luaL_Reg fns[] = {
+        {"data", l_chan_data},       {"line", l_chan_line},
+        {"dup", l_chan_dup},         {"get", l_chan_get},
+        {"getline", l_chan_getline}, {"set", l_chan_set},
+        {"append", l_chan_append},   {"prepend", l_chan_prepend},
+        {"insert", l_chan_insert},   {"remove", l_chan_remove},
+        {"send", l_chan_send},       {"forward", l_chan_forward},
+        {"input", l_chan_input},     {"output", l_chan_output},
+        {"get_in_len", l_chan_input}, {"get_out_len", l_chan_output},
+        {"is_full", l_chan_is_full}, {"is_resp", l_chan_is_resp},
+        {"may_recv", l_chan_may_recv}, {nullptr, nullptr},
+    };
+    luaL_newmetatable(l, "portico.channel");
+    luaL_newlib(l, fns);
+    lua_setfield(l, -2, "__index");
+    lua_pop(l, 1);
+}
+
+void push_chan(lua_State* l, ptc_stream* s, uint32_t dir)
+{
+    push_obj(l, s, "portico.channel");
+    lua_pushinteger(l, dir);
+    lua_setfield(l, -2, "__dir");
+}
+
 // rs: the rule set the action runs in (0: a fetch or a converter).
 void push_txn(lua_State* l, ptc_stream* s, bool http, uint32_t rs = 0)
 {
     push_obj(l, s, "portico.txn");
     lua_pushinteger(l, rs);
     lua_setfield(l, -2, "__rs");
+    push_chan(l, s, PTC_DIR_REQ);
+    lua_setfield(l, -2, "req");
+    push_chan(l, s, PTC_DIR_RES);
+    lua_setfield(l, -2, "res");
     push_samples(l, s, false, false);
     lua_setfield(l, -2, "f");
     push_samples(l, s, false, true);
@@ -1498,6 +1888,7 @@ struct lsock {
 };
 
 const ptc_ssl_api* g_ssl = nullptr; // the ssl module's API (connect_ssl), if loaded
+const ptc_stick_api* g_stick = nullptr; // the stick module's API (StickTable), if loaded
 
 std::vector<lsock*> g_socks; // live sockets (few per worker)
 
@@ -1978,25 +2369,45 @@ int l_sock_settimeout(lua_State* l)
 }
 
 // getpeername(): "ip:port", "[ipv6]:port" or the unix socket's path; nil when not connected.
-int l_sock_getpeername(lua_State* l)
+// HAProxy's format of a socket address: "ip:port", "[ip6]:port", a UNIX path; nil else.
+void push_sock_addr(lua_State* l, const sockaddr_storage& ss)
 {
-    lsock* k = check_sock(l);
     char a[INET6_ADDRSTRLEN];
-    if (!k->c || k->failed) {
-        lua_pushnil(l);
-    } else if (k->peer.ss_family == AF_UNIX) {
-        lua_pushstring(l, ((sockaddr_un*)&k->peer)->sun_path);
-    } else if (k->peer.ss_family == AF_INET) {
-        auto* in = (sockaddr_in*)&k->peer;
+    if (ss.ss_family == AF_UNIX) {
+        lua_pushstring(l, ((const sockaddr_un*)&ss)->sun_path);
+    } else if (ss.ss_family == AF_INET) {
+        auto* in = (const sockaddr_in*)&ss;
         inet_ntop(AF_INET, &in->sin_addr, a, sizeof(a));
         lua_pushfstring(l, "%s:%d", a, (int)ntohs(in->sin_port));
-    } else if (k->peer.ss_family == AF_INET6) {
-        auto* in6 = (sockaddr_in6*)&k->peer;
+    } else if (ss.ss_family == AF_INET6) {
+        auto* in6 = (const sockaddr_in6*)&ss;
         inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
         lua_pushfstring(l, "[%s]:%d", a, (int)ntohs(in6->sin6_port));
     } else {
         lua_pushnil(l);
     }
+}
+
+int l_sock_getpeername(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    if (!k->c || k->failed)
+        lua_pushnil(l);
+    else
+        push_sock_addr(l, k->peer);
+    return 1;
+}
+
+// getsockname(): the local address of the connection ("ip:port"), nil when none.
+int l_sock_getsockname(lua_State* l)
+{
+    lsock* k = check_sock(l);
+    sockaddr_storage ss{};
+    if (!k->c || k->failed || !PTC_HOST_HAS(H, conn_addr) ||
+        !H->conn_addr(k->c, PTC_CONN_ADDR_LOCAL, &ss))
+        lua_pushnil(l);
+    else
+        push_sock_addr(l, ss);
     return 1;
 }
 
@@ -2024,16 +2435,12 @@ void create_socket_class(lua_State* l)
     static const luaL_Reg fns[] = {
         {"connect", l_sock_connect},       {"connect_ssl", l_sock_connect_ssl},
         {"send", l_sock_send},             {"getpeername", l_sock_getpeername},
-        {"setoption", l_sock_setoption},
+        {"setoption", l_sock_setoption},   {"getsockname", l_sock_getsockname},
         {"receive", l_sock_receive},       {"settimeout", l_sock_settimeout},
         {"close", l_sock_close},           {nullptr, nullptr},
     };
     luaL_newmetatable(l, "portico.socket");
     luaL_newlib(l, fns);
-    for (const char* m : {"getsockname"}) {
-        std::string full = std::string("Socket:") + m;
-        set_missing(l, m, keep(full));
-    }
     lua_setfield(l, -2, "__index");
     lua_pushcfunction(l, l_sock_gc);
     lua_setfield(l, -2, "__gc");
@@ -2191,6 +2598,7 @@ void create_state()
     lua_setglobal(L, "core");
 
     create_socket_class(L);
+    create_channel_class(L);
     luaL_newmetatable(L, "portico.net"); // core.parse_addr's networks
     lua_pop(L, 1);
     lua_regex_open(L);
@@ -2276,6 +2684,8 @@ void create_state()
         lua_pushinteger(L, i);
         lua_setfield(L, -2, acts[i]);
     }
+    lua_pushcfunction(L, l_act_wake_time);
+    lua_setfield(L, -2, "wake_time");
     lua_setglobal(L, "act");
 
     if (luaL_loadbuffer(L, k_prelude, sizeof(k_prelude) - 1, "=prelude.lua") != LUA_OK ||
@@ -2371,6 +2781,25 @@ int act_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** stat
     return act_parse_rs(ctx, first, next, state, (uint32_t)(uintptr_t)priv);
 }
 
+uint64_t wake_stream_task(ptc_task*, void* ctx)
+{
+    H->stream_wake((ptc_stream*)ctx);
+    return 0;
+}
+
+// act.wake_time(ms): an action that then returns act.YIELD runs again after ms at most.
+// HAProxy 2.6 takes exactly one argument (act.wake_time(ms)) although its manual writes
+// act:wake_time(ms); both are taken here.
+int l_act_wake_time(lua_State* l)
+{
+    int i = lua_gettop(l) >= 2 && lua_istable(l, 1) ? 2 : 1;
+    lua_Integer ms = luaL_checkinteger(l, i);
+    if (!g_cur || strcmp(g_cur->what, "action") != 0)
+        return luaL_error(l, "act.wake_time(): only in an action");
+    g_cur->act_wake = H->now_ms() + (uint64_t)(ms < 0 ? 0 : ms);
+    return 0;
+}
+
 int act_exec(ptc_stream* s, void* state)
 {
     act_state* as = (act_state*)state;
@@ -2398,6 +2827,7 @@ int act_exec(ptc_stream* s, void* state)
     }
     bool done = rc->done;
     lua_Integer ret = rc->ret;
+    uint64_t wake = rc->act_wake;
     bool has_reply = rc->has_reply;
     int code = rc->reply_code;
     std::string head = std::move(rc->reply_head), body = std::move(rc->reply_body);
@@ -2415,6 +2845,16 @@ int act_exec(ptc_stream* s, void* state)
         switch (ret) {
         case 1:
             return PTC_ACT_STOP;
+        case 2:
+            // act.YIELD: the rule runs again (the function from its start) at the stream's
+            // next event, or at the latest once act:wake_time()'s delay is over
+            if (wake) {
+                if (!ss->yield_timer)
+                    ss->yield_timer = H->task_new(SELF, wake_stream_task, s);
+                if (ss->yield_timer)
+                    H->task_schedule(ss->yield_timer, wake);
+            }
+            return PTC_ACT_YIELD;
         case 3:
             st = LUA_ERRRUN;
             break;
@@ -2460,6 +2900,10 @@ int close_hook(ptc_stream* s, void*, void*)
     if (ss && ss->act) {
         run_free(ss->act);
         ss->act = nullptr;
+    }
+    if (ss && ss->yield_timer) {
+        H->task_free(ss->yield_timer);
+        ss->yield_timer = nullptr;
     }
     if (ss && ss->app) {
         tcp_app_free(ss->app);
@@ -3119,22 +3563,212 @@ int l_srv_is_draining(lua_State* l)
     lua_pushboolean(l, (H->server_state(check_server(l)) & PTC_SRV_ST_DRAIN) != 0);
     return 1;
 }
+// A runtime API command run by this worker (host->cli_run, ABI 1.24): HAProxy's Lua
+// Server and Proxy methods call the functions its CLI commands call. Returns the answer;
+// *ok false when the host cannot run commands.
+std::string run_cli(std::initializer_list<std::string> words, bool* ok = nullptr)
+{
+    if (ok)
+        *ok = PTC_HOST_HAS(H, cli_run);
+    if (!PTC_HOST_HAS(H, cli_run))
+        return std::string();
+    std::vector<ptc_str> a;
+    for (const std::string& w : words)
+        a.push_back(ptc_str{w.data(), w.size()});
+    char buf[512];
+    size_t n = H->cli_run((uint32_t)a.size(), a.data(), buf, sizeof(buf));
+    if (n < sizeof(buf))
+        return std::string(buf, n);
+    std::string big(n + 1, '\0');
+    H->cli_run((uint32_t)a.size(), a.data(), big.data(), big.size());
+    big.resize(n);
+    return big;
+}
+
+int need_cli(lua_State* l, const char* fn)
+{
+    if (!PTC_HOST_HAS(H, cli_run))
+        return luaL_error(l, "%s: this portico has no runtime API for modules (ABI 1.24)", fn);
+    return 0;
+}
+
+std::string srv_path(ptc_server* sv)
+{
+    return str(H->proxy_name(H->server_backend(sv))) + "/" + str(H->server_name(sv));
+}
+
+// HAProxy's hlua_pushstrippedstring: the message without its trailing blanks.
+void push_stripped(lua_State* l, const std::string& m)
+{
+    size_t e = m.size();
+    while (e && (m[e - 1] == '\n' || m[e - 1] == ' ' || m[e - 1] == '\t' || m[e - 1] == '\r'))
+        e--;
+    lua_pushlstring(l, m.data(), e);
+}
+
+// The stats of one "show stat <proxy> <type> <sid> typed" row as a table keyed by field
+// name, numbers as integers (HAProxy's Proxy:get_stats / Server:get_stats); empty fields
+// are absent.
+void push_stats(lua_State* l, const std::string& px, int type, long sid)
+{
+    std::string out = run_cli({"show", "stat", px, std::to_string(type), std::to_string(sid),
+                               "typed"});
+    lua_newtable(l);
+    size_t p = 0;
+    while (p < out.size()) {
+        size_t e = out.find('\n', p);
+        if (e == std::string::npos)
+            e = out.size();
+        std::string line = out.substr(p, e - p);
+        p = e + 1;
+        // F.<iid>.<sid>.<pos>.<name>.<proc>:<tags>:<type>:<value>
+        size_t c1 = line.find(':');
+        if (c1 == std::string::npos)
+            continue;
+        size_t c2 = line.find(':', c1 + 1);
+        size_t c3 = c2 == std::string::npos ? c2 : line.find(':', c2 + 1);
+        if (c3 == std::string::npos)
+            continue;
+        std::string head = line.substr(0, c1);
+        size_t d4 = head.rfind('.');
+        size_t d3 = d4 == std::string::npos || d4 == 0 ? std::string::npos : head.rfind('.', d4 - 1);
+        if (d3 == std::string::npos)
+            continue;
+        std::string name = head.substr(d3 + 1, d4 - d3 - 1);
+        std::string ty = line.substr(c2 + 1, c3 - c2 - 1);
+        std::string val = line.substr(c3 + 1);
+        if (ty == "str") {
+            lua_pushstring(l, val.c_str());
+        } else {
+            char* end = nullptr;
+            long long v = strtoll(val.c_str(), &end, 10);
+            if (*end)
+                lua_pushstring(l, val.c_str());
+            else
+                lua_pushinteger(l, (lua_Integer)v);
+        }
+        lua_setfield(l, -2, name.c_str());
+    }
+}
+
 int l_srv_get_stats(lua_State* l)
 {
     ptc_server* sv = check_server(l);
-    uint32_t st = H->server_state(sv);
-    lua_newtable(l);
-    lua_pushstring(l, str(H->server_name(sv)).c_str());
-    lua_setfield(l, -2, "svname");
-    lua_pushstring(l, str(H->proxy_name(H->server_backend(sv))).c_str());
-    lua_setfield(l, -2, "pxname");
-    lua_pushstring(l, st & PTC_SRV_ST_MAINT ? "MAINT"
-                      : st & PTC_SRV_ST_DRAIN ? "DRAIN"
-                      : st & PTC_SRV_ST_UP    ? "UP"
-                                              : "DOWN");
-    lua_setfield(l, -2, "status");
-    lua_pushinteger(l, H->server_id(sv));
-    lua_setfield(l, -2, "sid");
+    need_cli(l, "Server:get_stats");
+    push_stats(l, str(H->proxy_name(H->server_backend(sv))), 4, (long)H->server_id(sv));
+    return 1;
+}
+
+// set_maxconn(sv, maxconn): nil, or HAProxy's error message.
+int l_srv_set_maxconn(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    std::string v = luaL_checkstring(l, 2);
+    need_cli(l, "Server:set_maxconn");
+    std::string r = run_cli({"set", "maxconn", "server", srv_path(sv), v});
+    if (r.empty())
+        lua_pushnil(l);
+    else
+        push_stripped(l, r);
+    return 1;
+}
+int l_srv_get_maxconn(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    need_cli(l, "Server:get_maxconn");
+    push_stats(l, str(H->proxy_name(H->server_backend(sv))), 4, (long)H->server_id(sv));
+    lua_getfield(l, -1, "slim");
+    lua_Integer v = lua_isinteger(l, -1) ? lua_tointeger(l, -1) : 0;
+    lua_pop(l, 2);
+    lua_pushinteger(l, v);
+    return 1;
+}
+// set_addr(sv, addr[, port]): HAProxy's message ("IP changed from '...' to '...' by 'Lua
+// script'", or why not).
+int l_srv_set_addr(lua_State* l)
+{
+    ptc_server* sv = check_server(l);
+    std::string addr = luaL_checkstring(l, 2);
+    need_cli(l, "Server:set_addr");
+    std::string r;
+    if (lua_gettop(l) >= 3 && !lua_isnil(l, 3))
+        r = run_cli({"set", "server", srv_path(sv), "addr", addr, "port", luaL_checkstring(l, 3)});
+    else
+        r = run_cli({"set", "server", srv_path(sv), "addr", addr});
+    const std::string by = " by 'stats socket command'";
+    size_t at = r.rfind(by);
+    if (at != std::string::npos)
+        r.replace(at, by.size(), " by 'Lua script'");
+    push_stripped(l, r);
+    return 1;
+}
+int l_srv_shut_sess(lua_State* l)
+{
+    H->server_shutdown_streams(check_server(l), 0);
+    return 0;
+}
+// The check methods: the check module's runtime API commands; nothing is returned.
+template <int W>
+int l_srv_check(lua_State* l)
+{
+    static const char* const names[] = {
+        "Server:check_enable",   "Server:check_disable",   "Server:check_force_up",
+        "Server:check_force_nolb", "Server:check_force_down", "Server:agent_enable",
+        "Server:agent_disable",  "Server:agent_force_up",  "Server:agent_force_down"};
+    ptc_server* sv = check_server(l);
+    need_cli(l, names[W]);
+    std::string p = srv_path(sv);
+    switch (W) {
+    case 0: run_cli({"enable", "health", p}); break;
+    case 1: run_cli({"disable", "health", p}); break;
+    case 2: run_cli({"set", "server", p, "health", "up"}); break;
+    case 3: run_cli({"set", "server", p, "health", "stopping"}); break;
+    case 4: run_cli({"set", "server", p, "health", "down"}); break;
+    case 5: run_cli({"enable", "agent", p}); break;
+    case 6: run_cli({"disable", "agent", p}); break;
+    case 7: run_cli({"set", "server", p, "agent", "up"}); break;
+    default: run_cli({"set", "server", p, "agent", "down"}); break;
+    }
+    return 0;
+}
+
+ptc_proxy* check_proxy(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_rawgeti(l, 1, 0);
+    ptc_proxy* p = (ptc_proxy*)lua_touserdata(l, -1);
+    lua_pop(l, 1);
+    if (!p)
+        luaL_error(l, "not a Proxy object");
+    return p;
+}
+// pause / resume / stop: "disable|enable|shutdown frontend" (nothing for a backend, as
+// HAProxy's pause_proxy and friends).
+template <int W>
+int l_px_state(lua_State* l)
+{
+    static const char* const names[] = {"Proxy:pause", "Proxy:resume", "Proxy:stop"};
+    static const char* const verbs[] = {"disable", "enable", "shutdown"};
+    ptc_proxy* p = check_proxy(l);
+    need_cli(l, names[W]);
+    if (H->proxy_cap(p) & PTC_SEC_FRONTEND)
+        run_cli({verbs[W], "frontend", str(H->proxy_name(p))});
+    return 0;
+}
+int l_px_shut_bcksess(lua_State* l)
+{
+    ptc_proxy* p = check_proxy(l);
+    if (H->proxy_cap(p) & PTC_SEC_BACKEND)
+        if (ptc_server* sv = H->server_next(p, nullptr))
+            H->server_shutdown_streams(sv, PTC_SHUT_BACKUPS);
+    return 0;
+}
+// A backend's (or a listen's) stats as a backend, a frontend's as a frontend.
+int l_px_get_stats(lua_State* l)
+{
+    ptc_proxy* p = check_proxy(l);
+    need_cli(l, "Proxy:get_stats");
+    push_stats(l, str(H->proxy_name(p)), H->proxy_cap(p) & PTC_SEC_BACKEND ? 2 : 1, -1);
     return 1;
 }
 
@@ -3151,6 +3785,174 @@ int l_px_get_cap(lua_State* l)
     return 1;
 }
 
+// ---- StickTable (Proxy.stktable) -----------------------------------------------------------
+//
+// info() asks the stick module (stick.h); lookup() and dump() read the runtime API's
+// "show table", which every worker sees the same (the tables live in shared memory).
+
+std::string check_stktable(lua_State* l)
+{
+    luaL_checktype(l, 1, LUA_TTABLE);
+    lua_getfield(l, 1, "__table");
+    const char* n = lua_tostring(l, -1);
+    std::string name = n ? n : "";
+    lua_pop(l, 1);
+    if (name.empty())
+        luaL_error(l, "not a StickTable object");
+    return name;
+}
+
+void stk_data_field(void* ctx, const char* type, int64_t period)
+{
+    lua_State* l = (lua_State*)ctx;
+    lua_pushinteger(l, (lua_Integer)period);
+    lua_setfield(l, -2, type);
+}
+
+int l_stk_info(lua_State* l)
+{
+    std::string name = check_stktable(l);
+    ptc_stick_info in{};
+    in.size = sizeof(in);
+    lua_newtable(l);
+    lua_newtable(l); // data
+    if (!g_stick || !g_stick->table_info(ptc_str{name.data(), name.size()}, &in, stk_data_field, l))
+        return luaL_error(l, "StickTable:info(): no table '%s'", name.c_str());
+    lua_setfield(l, -2, "data");
+    lua_pushstring(l, in.type ? in.type : "");
+    lua_setfield(l, -2, "type");
+    lua_pushinteger(l, in.key_len);
+    lua_setfield(l, -2, "length");
+    lua_pushinteger(l, in.entries);
+    lua_setfield(l, -2, "size");
+    lua_pushinteger(l, in.used);
+    lua_setfield(l, -2, "used");
+    lua_pushboolean(l, in.nopurge != 0);
+    lua_setfield(l, -2, "nopurge");
+    lua_pushinteger(l, (lua_Integer)in.expire_ms);
+    lua_setfield(l, -2, "expire");
+    return 1;
+}
+
+// One "show table" entry line ("0x..: key=K use=U exp=E gpc0=1 conn_rate(10000)=2"):
+// pushes the table of its data (with use and expire when `meta`), sets *key.
+bool stk_push_entry(lua_State* l, const std::string& line, bool meta, std::string* key)
+{
+    size_t k = line.find(": key=");
+    size_t u = k == std::string::npos ? k : line.find(" use=", k + 6);
+    if (u == std::string::npos)
+        return false;
+    *key = line.substr(k + 6, u - k - 6);
+    lua_newtable(l);
+    size_t p = u + 1;
+    while (p < line.size()) {
+        size_t e = line.find(' ', p);
+        if (e == std::string::npos)
+            e = line.size();
+        std::string tok = line.substr(p, e - p);
+        p = e + 1;
+        size_t eq = tok.find('=');
+        if (eq == std::string::npos)
+            continue;
+        std::string n = tok.substr(0, eq), v = tok.substr(eq + 1);
+        size_t par = n.find('(');
+        if (par != std::string::npos)
+            n.erase(par);
+        if (n == "use" || n == "exp") {
+            if (!meta)
+                continue;
+            if (n == "exp")
+                n = "expire";
+        }
+        char* end = nullptr;
+        long long iv = strtoll(v.c_str(), &end, 10);
+        if (!v.empty() && !*end)
+            lua_pushinteger(l, (lua_Integer)iv);
+        else
+            lua_pushstring(l, v.c_str());
+        lua_setfield(l, -2, n.c_str());
+    }
+    return true;
+}
+
+// lookup(key): the entry's data, its "use" and "expire" (ms left); nil when absent.
+int l_stk_lookup(lua_State* l)
+{
+    std::string name = check_stktable(l);
+    std::string key = luaL_checkstring(l, 2);
+    need_cli(l, "StickTable:lookup");
+    std::string out = run_cli({"show", "table", name, "key", key});
+    size_t p = 0;
+    while (p < out.size()) {
+        size_t e = out.find('\n', p);
+        if (e == std::string::npos)
+            e = out.size();
+        std::string line = out.substr(p, e - p), k;
+        p = e + 1;
+        if (line.empty() || line[0] == '#')
+            continue;
+        if (stk_push_entry(l, line, true, &k))
+            return 1;
+    }
+    lua_pushnil(l);
+    return 1;
+}
+
+// dump([filter]): every entry by key, its data; filter: up to 4 {type, op, value}.
+int l_stk_dump(lua_State* l)
+{
+    std::string name = check_stktable(l);
+    need_cli(l, "StickTable:dump");
+    std::vector<std::string> w = {"show", "table", name};
+    if (lua_gettop(l) >= 2 && !lua_isnil(l, 2)) {
+        luaL_checktype(l, 2, LUA_TTABLE);
+        lua_Integer n = (lua_Integer)lua_rawlen(l, 2);
+        if (n > 4)
+            return luaL_error(l, "StickTable:dump(): at most 4 filter entries");
+        for (lua_Integer i = 1; i <= n; i++) {
+            lua_rawgeti(l, 2, i);
+            if (!lua_istable(l, -1))
+                return luaL_error(l, "StickTable:dump(): filter entry %d is not a table",
+                                  (int)i);
+            for (int j = 1; j <= 3; j++) {
+                lua_rawgeti(l, -1, j);
+                const char* v = lua_tostring(l, -1);
+                if (!v)
+                    return luaL_error(l, "StickTable:dump(): filter entry %d: {type, "
+                                         "operator, value} expected", (int)i);
+                w.push_back(j == 1 ? std::string("data.") + v : std::string(v));
+                lua_pop(l, 1);
+            }
+            lua_pop(l, 1);
+        }
+    }
+    std::vector<ptc_str> a;
+    for (const std::string& x : w)
+        a.push_back(ptc_str{x.data(), x.size()});
+    size_t len = H->cli_run((uint32_t)a.size(), a.data(), nullptr, 0);
+    std::string out(len + 1, '\0');
+    H->cli_run((uint32_t)a.size(), a.data(), out.data(), out.size());
+    out.resize(len);
+    if (!out.empty() && out[0] != '#' && out.find(": key=") == std::string::npos) {
+        push_stripped(l, out);
+        return lua_error(l); // a bad filter: the runtime API's message
+    }
+    lua_newtable(l);
+    size_t p = 0;
+    while (p < out.size()) {
+        size_t e = out.find('\n', p);
+        if (e == std::string::npos)
+            e = out.size();
+        std::string line = out.substr(p, e - p), k;
+        p = e + 1;
+        if (line.empty() || line[0] == '#')
+            continue;
+        if (stk_push_entry(l, line, false, &k))
+            lua_setfield(l, -2, k.c_str());
+    }
+    return 1;
+}
+
 void build_proxies()
 {
     static const luaL_Reg srv_fns[] = {
@@ -3158,30 +3960,41 @@ void build_proxies()
         {"set_weight", l_srv_set_weight}, {"set_drain", l_srv_set_drain},
         {"set_maint", l_srv_set_maint},   {"set_ready", l_srv_set_ready},
         {"is_draining", l_srv_is_draining}, {"get_stats", l_srv_get_stats},
+        {"set_maxconn", l_srv_set_maxconn}, {"get_maxconn", l_srv_get_maxconn},
+        {"set_addr", l_srv_set_addr},     {"shut_sess", l_srv_shut_sess},
+        {"check_enable", l_srv_check<0>}, {"check_disable", l_srv_check<1>},
+        {"check_force_up", l_srv_check<2>}, {"check_force_nolb", l_srv_check<3>},
+        {"check_force_down", l_srv_check<4>}, {"agent_enable", l_srv_check<5>},
+        {"agent_disable", l_srv_check<6>}, {"agent_force_up", l_srv_check<7>},
+        {"agent_force_down", l_srv_check<8>},
         {nullptr, nullptr},
     };
     luaL_newmetatable(L, "portico.server");
     luaL_newlib(L, srv_fns);
-    for (const char* m : {"set_maxconn", "get_maxconn", "set_addr", "shut_sess",
-                          "check_enable", "check_disable", "check_force_up",
-                          "check_force_nolb", "check_force_down", "agent_enable",
-                          "agent_disable", "agent_force_up", "agent_force_down"}) {
-        std::string full = std::string("Server:") + m;
-        set_missing(L, m, keep(full));
-    }
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
     static const luaL_Reg px_fns[] = {
         {"get_mode", l_px_get_mode},
         {"get_cap", l_px_get_cap},
+        {"pause", l_px_state<0>},
+        {"resume", l_px_state<1>},
+        {"stop", l_px_state<2>},
+        {"shut_bcksess", l_px_shut_bcksess},
+        {"get_stats", l_px_get_stats},
         {nullptr, nullptr},
     };
     luaL_newmetatable(L, "portico.proxy");
     luaL_newlib(L, px_fns);
-    for (const char* m : {"pause", "resume", "stop", "shut_bcksess", "get_stats"}) {
-        std::string full = std::string("Proxy:") + m;
-        set_missing(L, m, keep(full));
-    }
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 1);
+    static const luaL_Reg stk_fns[] = {
+        {"info", l_stk_info},
+        {"lookup", l_stk_lookup},
+        {"dump", l_stk_dump},
+        {nullptr, nullptr},
+    };
+    luaL_newmetatable(L, "portico.stktable");
+    luaL_newlib(L, stk_fns);
     lua_setfield(L, -2, "__index");
     lua_pop(L, 1);
 
@@ -3194,6 +4007,8 @@ void build_proxies()
         std::string name = str(H->proxy_name(p));
         uint32_t cap = H->proxy_cap(p);
         lua_newtable(L);
+        lua_pushlightuserdata(L, p);
+        lua_rawseti(L, -2, 0);
         lua_pushstring(L, name.c_str());
         lua_setfield(L, -2, "name");
         lua_pushstring(L, str(H->proxy_mode(p)).c_str());
@@ -3217,6 +4032,14 @@ void build_proxies()
                 lua_setfield(L, -2, sn.c_str());
             }
         lua_setfield(L, -2, "servers");
+        if (g_stick && PTC_HOST_HAS(H, cli_run) &&
+            g_stick->table_info(ptc_str{name.data(), name.size()}, nullptr, nullptr, nullptr)) {
+            lua_newtable(L);
+            lua_pushstring(L, name.c_str());
+            lua_setfield(L, -2, "__table");
+            luaL_setmetatable(L, "portico.stktable");
+            lua_setfield(L, -2, "stktable");
+        }
         luaL_setmetatable(L, "portico.proxy");
         lua_pushvalue(L, -1);
         lua_setfield(L, all, name.c_str());
@@ -3240,15 +4063,32 @@ int mod_post_config(ptc_modref*)
 {
     HTTP = (const ptc_http_api*)H->api_lookup(PTC_HTTP_API_NAME, 1, nullptr);
     g_ssl = (const ptc_ssl_api*)H->api_lookup(PTC_SSL_API_NAME, 1, nullptr);
+    g_stick = (const ptc_stick_api*)H->api_lookup(PTC_STICK_API_NAME, 1, nullptr);
     if (L)
         build_proxies();
     return PTC_OK;
+}
+
+// Proxy.uuid: the ids are numbered once the configuration is complete, after post_config.
+void set_proxy_uuids()
+{
+    lua_getglobal(L, "core");
+    lua_getfield(L, -1, "proxies");
+    for (ptc_proxy* p = H->proxy_next(nullptr); p; p = H->proxy_next(p)) {
+        if (lua_getfield(L, -1, str(H->proxy_name(p)).c_str()) == LUA_TTABLE) {
+            lua_pushinteger(L, (lua_Integer)H->proxy_setting(p, "uuid"));
+            lua_setfield(L, -2, "uuid");
+        }
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 2);
 }
 
 int mod_worker_init(ptc_modref*)
 {
     if (!L)
         return PTC_OK;
+    set_proxy_uuids();
     for (int ref : g_inits) {
         lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
         g_call_start = mono_ms();

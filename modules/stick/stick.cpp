@@ -277,6 +277,8 @@ int hook_srv_connected(ptc_stream* s, void*, void*)
 int init(ptc_modref* self)
 {
     me = self;
+    if (table_publish(self) != PTC_OK)
+        return PTC_ERROR;
     return table_init(self);
 }
 

@@ -94,6 +94,8 @@ int hook_txn_end(ptc_stream* s, void* fe_conf, void* be_conf);
 int parse_stick_table_kw(const ptc_kw_ctx* ctx);
 int table_init(ptc_modref* self);
 int table_post_config(ptc_modref* self);
+// Publishes the stick API (stick.h, ABI 1.24) from init.
+int table_publish(ptc_modref* self);
 void table_response(ptc_stream* s, int status);
 int parse_stick_kw(const ptc_kw_ctx* ctx);
 int parse_peers_kw(const ptc_kw_ctx* ctx);

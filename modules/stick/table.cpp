@@ -3468,6 +3468,36 @@ int table_init(ptc_modref* self)
     return PTC_OK;
 }
 
+// The published API (stick.h, ABI 1.24): a table's settings for Lua's StickTable:info().
+int api_table_info(ptc_str name, ptc_stick_info* out,
+                   void (*data)(void* ctx, const char* type, int64_t period), void* ctx)
+{
+    table* t = table_by_name(std::string_view(name.ptr, name.len));
+    if (!t)
+        return 0;
+    if (out && out->size >= sizeof(ptc_stick_info)) {
+        out->type = k_type_names[t->type];
+        // HAProxy counts a string key's trailing zero ("len 16": 17)
+        out->key_len = t->type == T_STR ? t->len + 1 : t->keycap;
+        out->entries = t->size;
+        out->used = t->hdr ? t->hdr->used : 0;
+        out->nopurge = t->nopurge ? 1 : 0;
+        out->expire_ms = t->expire;
+    }
+    if (data)
+        for (uint32_t d = 0; d < NDT; d++)
+            if (t->L.has(d))
+                data(ctx, k_dtypes[d].name, k_dtypes[d].st == ST_FRQ ? int64_t(t->L.period[d]) : -1);
+    return 1;
+}
+
+const ptc_stick_api k_stick_api = {sizeof(ptc_stick_api), api_table_info};
+
+int table_publish(ptc_modref* self)
+{
+    return host->api_publish(self, PTC_STICK_API_NAME, PTC_STICK_API_VERSION, &k_stick_api);
+}
+
 int table_post_config(ptc_modref* self)
 {
     for (const pending_arg& a : g_pending) {

@@ -80,9 +80,9 @@ void run_response_rules(ptc_stream* s, tcp_state* st, bool final)
         host->stream_close(s, PTC_CLOSE_ABORT);
         return;
     }
-    if (r == PTC_ACT_MISS ||
+    if (r == PTC_ACT_MISS || (r == PTC_ACT_YIELD && st->res_inspecting) ||
         (!host_misses() && r == PTC_ACT_CONTINUE && st->res_inspecting && !final))
-        return; // undecided: wait for more bytes
+        return; // undecided, or a rule waits (a Lua action): wait for more bytes
     if (st->res_inspecting) {
         st->res_inspecting = 0;
         host->stream_set_timeout(s, PTC_TMO_SERVER, PTC_TMO_DEFAULT);
@@ -207,7 +207,7 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
         uint32_t fl = host->chan_flags(s, PTC_DIR_RES);
         bool final = (ev & PTC_EV_SRV_TIMEOUT) || (fl & PTC_CHAN_EOF) ||
                      host->chan_room(s, PTC_DIR_RES) == 0;
-        if (ev & (PTC_EV_RES_DATA | PTC_EV_SRV_TIMEOUT)) {
+        if (ev & (PTC_EV_RES_DATA | PTC_EV_SRV_TIMEOUT | PTC_EV_WAKE)) {
             run_response_rules(s, st, final);
             if (!st->res_inspecting)
                 relay_eof(s, st);

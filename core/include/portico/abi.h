@@ -102,9 +102,14 @@
  *  1.23 ssl.h (the ssl module's published API, found by its `size`): ptc_ssl_api.endpoint_new,
  *       endpoint_transport, PTC_SSL_EP_CLIENT, PTC_SSL_EP_SERVER (TLS outside any proxy:
  *       the stick module's peers sessions). Nothing in the host table.
+ *  1.24 ptc_host.cli_run (a runtime API command run by a module: Lua's Server and Proxy
+ *       methods), ptc_host.conn_addr, PTC_CONN_ADDR_LOCAL, PTC_CONN_ADDR_PEER (a
+ *       connection's addresses: Lua's Socket:getsockname); proxy_setting "uuid";
+ *       stick.h (the stick module's published API, found by its `size`):
+ *       ptc_stick_api.table_info, ptc_stick_info (Lua's StickTable:info).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 23
+#define PTC_ABI_MINOR 24
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -226,6 +226,7 @@ typedef struct ptc_host {
     uint64_t (*global_setting)(const char *name);
     /** A numeric proxy setting: "retries", "redispatch" (0/1), "maxconn",
      *  "option httplog"-style flags by name ("forwardfor"...); 0 when unset.
+     *  Since 1.24 also "uuid": the proxy's numeric id (the "iid" of "show stat").
      *  Since 1.2. */
     uint64_t (*proxy_setting)(const ptc_proxy *p, const char *name);
     /** Keep the request bytes forwarded from now on in the buffer after they are
@@ -577,7 +578,26 @@ typedef struct ptc_host {
      *  the workers (shm_reserve). PTC_OK / PTC_ERROR. Since 1.22. */
     int (*info_provider)(ptc_modref *self,
                          int (*fn)(ptc_modref *self, const char *field, uint64_t *value));
+
+    /* ---- runtime API commands from a module, connection addresses (1.24) ---- */
+    /** Run one runtime API command, given as its words ("set", "server", "be/s1", "addr",
+     *  "10.0.0.2"), at the admin level in this process, as the stats socket would: the
+     *  change applies to the whole instance (a "shutdown frontend" run by a worker
+     *  closes the master's copies of the sockets at the master's next turn, within a
+     *  second). `out` (may be NULL) gets the answer without the prompt, cut to
+     *  outlen - 1 bytes and NUL-terminated; returns the answer's full length (0: the
+     *  command printed nothing, HAProxy's success for most). Lua's Server and Proxy
+     *  methods. Master or worker. Since 1.24. */
+    size_t (*cli_run)(uint32_t argc, const ptc_str *argv, char *out, size_t outlen);
+    /** The local (PTC_CONN_ADDR_LOCAL) or peer (PTC_CONN_ADDR_PEER) address of a
+     *  connection of conn_new/conn_accept: its length, 0 when it has none (not
+     *  connected, closed). Lua's Socket:getsockname. Since 1.24. */
+    socklen_t (*conn_addr)(ptc_conn *c, uint32_t which, struct sockaddr_storage *out);
 } ptc_host;
+
+/* Which address host->conn_addr returns (since 1.24). */
+#define PTC_CONN_ADDR_LOCAL 0u
+#define PTC_CONN_ADDR_PEER  1u
 
 /* host->pattern_change's operations (since 1.15). */
 #define PTC_PAT_ADD_ACL 1u

@@ -11,6 +11,7 @@
 #include "module.h"
 #include "proxy_protocol.h"
 #include "ssl.h"
+#include "stick.h"
 #include "sample.h"
 #include "service.h"
 #include "stream.h"

@@ -118,6 +118,14 @@ std::string cli_run_line(cli_session& s, const std::string& line);
 // empty one) is the last word of the line's last command ("set ssl cert <file> <<").
 std::string cli_run_line(cli_session& s, const std::string& line, const std::string& payload);
 
+// host->cli_run (1.24): one command (its words) at the admin level in this process; the
+// answer without the prompt, cut to <outlen> - 1 bytes and NUL-terminated; returns its
+// full length.
+size_t host_cli_run(uint32_t argc, const ptc_str* argv, char* out, size_t outlen);
+// Master loop, every turn: closes the master's copies of the sockets of frontends a worker
+// shut down (host->cli_run "shutdown frontend").
+void cli_master_turn();
+
 // True when a module registered the command <line> starts with (the stats page checks that
 // the health-check module's commands exist before it runs them).
 bool cli_has_command(const std::string& line);

@@ -28,6 +28,7 @@
 #include "lb/srv_state.hpp"
 #include "shm/hist.hpp"
 #include "shm/shm.hpp"
+#include "stream/task.hpp"
 #include "util/diag.hpp"
 #include "util/version.hpp"
 
@@ -350,8 +351,12 @@ std::string set_frontend_state(const words& a, uint32_t st)
         return "All sockets are already enabled.\n";
     fe->shared->fe_state.store(st);
     if (st == FE_ST_STOPPED) {
-        // the master's copies of the listening sockets go; the workers close theirs
+        // the master's copies of the listening sockets go; the workers close theirs (run
+        // by a worker, host->cli_run, the master closes its copies at its next turn:
+        // cli_master_turn)
         for (auto& b : fe->binds) {
+            if (host_worker_slot() >= 0)
+                break;
             for (int& fd : b->fds) {
                 if (fd >= 0)
                     close(fd);
@@ -1287,6 +1292,40 @@ std::string cli_follow_more(cli_session& s)
     if (!s.follow_ring)
         return std::string();
     return log::ring_read(*static_cast<log::ring_conf*>(s.follow_ring), s.follow_pos);
+}
+
+size_t host_cli_run(uint32_t argc, const ptc_str* argv, char* out, size_t outlen)
+{
+    cli_session s;
+    s.level = CLI_LVL_ADMIN;
+    words a;
+    for (uint32_t i = 0; i < argc; i++)
+        a.emplace_back(argv[i].ptr, argv[i].len);
+    std::string r = run_command(s, a);
+    if (out && outlen) {
+        size_t n = std::min(r.size(), outlen - 1);
+        memcpy(out, r.data(), n);
+        out[n] = 0;
+    }
+    return r.size();
+}
+
+void cli_master_turn()
+{
+    // "shutdown frontend" run by a worker (host->cli_run, Lua's Proxy:stop): the workers
+    // closed their sockets, the master's copies go now
+    if (host_worker_slot() >= 0)
+        return;
+    for (auto& p : g_config->proxies) {
+        if (!(p->cap & CAP_FE) || !p->shared || p->shared->fe_state.load() != FE_ST_STOPPED)
+            continue;
+        for (auto& b : p->binds)
+            for (int& fd : b->fds) {
+                if (fd >= 0)
+                    close(fd);
+                fd = -1;
+            }
+    }
 }
 
 std::string cli_run_line(cli_session& s, const std::string& line)

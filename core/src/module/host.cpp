@@ -245,6 +245,8 @@ uint64_t h_proxy_setting(const ptc_proxy* p, const char* name)
         return px->redispatch ? 1 : 0;
     if (n == "maxconn")
         return px->maxconn;
+    if (n == "uuid") // 1.24: the id "show stat" gives the proxy (iid)
+        return px->index + 2;
     return 0;
 }
 
@@ -643,6 +645,8 @@ const ptc_host g_host = {
     .conn_accept = host_conn_accept,
     .var_known = host_var_known,
     .info_provider = host_info_provider,
+    .cli_run = host_cli_run,
+    .conn_addr = host_conn_addr,
 };
 
 } // namespace portico

@@ -1057,8 +1057,12 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         if (cfg)
             cli_poll_fill(pfds);
         mworker_poll_fill(pfds);
-        if (cfg)
+        if (cfg) {
             tmo = smp::patref_master_turn(tmo); // catch up with the workers' map changes
+            // a frontend a worker shut down (host->cli_run): close our copies of its sockets
+            cli_master_turn();
+            tmo = tmo < 0 ? 1000 : std::min(tmo, 1000);
+        }
         int r = poll(pfds.data(), pfds.size(), cfg ? cli_poll_timeout(tmo) : tmo);
         if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
             pid_t pids[64];

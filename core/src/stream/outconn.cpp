@@ -388,6 +388,17 @@ void host_conn_set_timeout(ptc_conn* pc, uint64_t ms)
 
 int host_conn_error(ptc_conn* pc) { return C(pc)->err; }
 
+socklen_t host_conn_addr(ptc_conn* pc, uint32_t which, struct sockaddr_storage* out)
+{
+    outconn* c = C(pc);
+    if (!c || c->closed || c->fd < 0 || !out)
+        return 0;
+    socklen_t n = sizeof(*out);
+    int r = which == PTC_CONN_ADDR_LOCAL ? getsockname(c->fd, (sockaddr*)out, &n)
+                                         : getpeername(c->fd, (sockaddr*)out, &n);
+    return r == 0 ? n : 0;
+}
+
 void host_conn_abort(ptc_conn* pc)
 {
     outconn* c = C(pc);

@@ -108,6 +108,7 @@ uint32_t host_conn_data(ptc_conn* c, ptc_str* in);
 void host_conn_consume(ptc_conn* c, size_t n);
 void host_conn_shutw(ptc_conn* c);
 void host_conn_set_timeout(ptc_conn* c, uint64_t ms);
+socklen_t host_conn_addr(ptc_conn* c, uint32_t which, struct sockaddr_storage* out);
 int host_conn_error(ptc_conn* c);
 void host_conn_close(ptc_conn* c);
 void host_conn_abort(ptc_conn* c);
