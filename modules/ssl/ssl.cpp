@@ -432,10 +432,13 @@ int f_fc_protocol_hello_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* 
     return 1;
 }
 
+// the client showed a certificate in this handshake: false on a resumed session, whose
+// certificate only ssl_c_used sees (HAProxy)
 int f_fc_has_crt(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     SSL* ssl = fc(s);
-    return ssl ? set_bool(out, SSL_get0_peer_certificate(ssl) != nullptr) : 0;
+    return ssl ? set_bool(out, SSL_get0_peer_certificate(ssl) != nullptr && !SSL_session_reused(ssl))
+               : 0;
 }
 int f_c_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {

@@ -274,6 +274,7 @@ struct tls_conn {
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
     const char* why = nullptr; // HAProxy's connection error text on failure
+    std::string info[4];       // ptc_transport.info's computed strings (ALPN, CN, key, verify)
 };
 extern const ptc_transport k_transport;
 tls_conn* conn_new(SSL* ssl, ptc_stream* s, bool server_role);

@@ -577,6 +577,13 @@ typedef struct ptc_host {
      *  the workers (shm_reserve). PTC_OK / PTC_ERROR. Since 1.22. */
     int (*info_provider)(ptc_modref *self,
                          int (*fn)(ptc_modref *self, const char *field, uint64_t *value));
+
+    /* ---- transports (1.26) ---- */
+    /** What the transport of side <side> (PTC_SIDE_CLIENT, PTC_SIDE_SERVER) of <s>
+     *  negotiated: ptc_transport.info(<what>) (PTC_XPRT_*), a string valid while the
+     *  side's connection lives, or NULL (no transport, released, none yet, or it does not
+     *  say). Since 1.26. */
+    const char *(*stream_xprt_info)(ptc_stream *s, uint32_t side, uint32_t what);
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */
