@@ -460,17 +460,25 @@ int f_c_ca_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     out->u.sint = st->cli->ca_err;
     return 1;
 }
-// ssl_fc_err, ssl_bc_err: the OpenSSL error code of the side's first error stack (0: none);
-// ssl_fc_err_str, ssl_bc_err_str: its reason text (no sample without one)
+// ssl_fc_err, ssl_bc_err: the OpenSSL error code of the side's first error stack (0: none),
+// of a handshake that failed too;
+// ssl_fc_err_str, ssl_bc_err_str: its error string (no sample without one)
 int side_err(ptc_stream* s, bool front, bool text, ptc_sample* out)
 {
+    // a failed handshake too: the error that failed it (error-log-format's use)
     stream_st* st = state(s);
-    if (!(front ? fc(s) : bc(s)))
+    const tls_conn* tc = st ? (front ? st->cli : st->srv) : nullptr;
+    if (!tc || !(tc->hs_done || tc->failed))
         return 0;
-    unsigned long e = (front ? st->cli : st->srv)->ssl_err;
+    unsigned long e = tc->ssl_err;
     if (text) {
-        const char* r = e ? ERR_reason_error_string(e) : nullptr;
-        return r ? set_cstr(out, r) : 0;
+        // OpenSSL's whole error string ("error:0A0000C1:SSL routines::no shared cipher"),
+        // as HAProxy 2.6 built with OpenSSL 3 prints it
+        if (!e)
+            return 0;
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof(buf));
+        return set_scratch(out, buf, std::strlen(buf), PTC_SMP_STR);
     }
     out->type = PTC_SMP_SINT;
     out->flags = 0;
