@@ -1205,14 +1205,17 @@ int build_bind(bind_extra& be)
             return PTC_ERROR;
         }
         size_t idx = bt->ctxs.size();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty(), ln.list, ln.lineno,
-                                             false});
+        bool has_filters = !ln.filters.empty() || !ln.excludes.empty();
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, has_filters, ln.list, ln.lineno, false});
         ln.c->bind_users.emplace_back(bt, idx);
         for (auto& f : ln.filters)
             bt->names.push_back(sni_entry{f, false, idx});
         for (auto& f : ln.excludes)
-            bt->names.push_back(sni_entry{f, true, idx});
-        if (ln.filters.empty())
+            if (f[0] != '*') // a negative wildcard does nothing (HAProxy)
+                bt->names.push_back(sni_entry{f, true, idx});
+        // any filter, even a negative one alone, replaces the certificate's own names, as
+        // in HAProxy ("cert.pem !*": a default certificate never chosen by SNI)
+        if (!has_filters)
             for (auto& n : ln.c->names)
                 bt->names.push_back(sni_entry{n, false, idx});
     }
@@ -1568,13 +1571,15 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
         if (!ctx)
             return false;
         size_t idx = bt->ctxs.size();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, !e.filters.empty(), list, lineno, false});
+        bool has_filters = !e.filters.empty() || !e.excludes.empty();
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, has_filters, list, lineno, false});
         c->bind_users.emplace_back(bt, idx);
         for (auto& f : e.filters)
             bt->names.push_back(sni_entry{f, false, idx});
         for (auto& f : e.excludes)
-            bt->names.push_back(sni_entry{f, true, idx});
-        if (e.filters.empty())
+            if (f[0] != '*') // a negative wildcard does nothing (HAProxy)
+                bt->names.push_back(sni_entry{f, true, idx});
+        if (!has_filters)
             for (auto& n : c->names)
                 bt->names.push_back(sni_entry{n, false, idx});
         nbinds++;

@@ -46,6 +46,13 @@ void sess_store(const ptc_server* srv, SSL_SESSION* sess)
     slot = sess;
 }
 
+void sess_forget_all()
+{
+    for (auto& [srv, sess] : g_sessions)
+        SSL_SESSION_free(sess);
+    g_sessions.clear();
+}
+
 SSL_SESSION* sess_get(const ptc_server* srv)
 {
     auto it = g_sessions.find(srv);
@@ -85,6 +92,7 @@ int on_connection(ptc_stream* s, void*, void*)
     stream_st* st = state(s);
     tls_conn* tc = st->cli;
     if (!tc) {
+        reload_sync();
         SSL* ssl = SSL_new(bc->t->ctxs[0].ctx);
         tc = ssl ? conn_new(ssl, s, true) : nullptr;
         if (!tc) {
@@ -148,6 +156,7 @@ int on_srv_connected(ptc_stream* s, void*, void*)
     server_cf* sc = srv ? static_cast<server_cf*>(host->server_conf(g_self, srv)) : nullptr;
     if (!sc || sc->o.ssl != 1 || !sc->ctx)
         return PTC_CONTINUE;
+    reload_sync();
     SSL* ssl = SSL_new(sc->ctx);
     tls_conn* tc = ssl ? conn_new(ssl, s, false) : nullptr;
     if (!tc) {
@@ -952,6 +961,7 @@ int api_check_transport(const ptc_server* srv, const char* sni, const char* alpn
                               : nullptr;
     if (!sc || !sc->ctx || !t || !tctx)
         return PTC_ERROR;
+    reload_sync();
     SSL* ssl = SSL_new(sc->ctx);
     tls_conn* tc = ssl ? conn_new(ssl, nullptr, false) : nullptr;
     if (!tc) {

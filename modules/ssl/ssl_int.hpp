@@ -169,6 +169,7 @@ bool cert_refresh(cert* c, bool install, bool quiet);
 void cert_replace(cert* c, cert* n, bool install, bool quiet);
 // Worker: checks every certificate file (and the runtime API's commits) once a second.
 void reload_start();
+void reload_sync(); // before a handshake: apply the runtime API's pending changes
 // Master: "set/commit/abort ssl cert" (registered in init), their shared area (post_config),
 // the certificate of the ongoing transaction (NULL: none).
 int reload_cli_register(ptc_modref* self);
@@ -232,6 +233,7 @@ bool cert_used(const cert* c);
 int runtime_cli_register(ptc_modref* self);
 bool runtime_reserve();
 void runtime_apply();
+bool runtime_pending(); // the runtime journal has operations this process has not replayed
 // reload.cpp: "new ssl cert" certificates (empty until set + commit); commit of one.
 bool cert_is_new(const std::string& path);
 const std::vector<std::string>& cert_new_list();
@@ -290,6 +292,7 @@ stream_st* state(ptc_stream* s);
 // Server-side session cache (this worker's): the last session of each server.
 void sess_store(const ptc_server* srv, SSL_SESSION* sess);
 SSL_SESSION* sess_get(const ptc_server* srv);
+void sess_forget_all(); // a client certificate changed: no session made with the old one
 
 int ex_index(); // SSL ex_data index of the tls_conn
 
