@@ -529,6 +529,12 @@ int kw_string(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int kw_del_ext(const ptc_kw_ctx*)
+{
+    g.extra_del_ext = true;
+    return PTC_OK;
+}
+
 int kw_ignore_err(const ptc_kw_ctx* c)
 {
     ptc_str k = c->args[0];
@@ -1802,6 +1808,8 @@ const ptc_keyword k_keywords[] = {
      "ssl-default-server-ciphers <list>: default TLS <= 1.2 ciphers of server lines"},
     {"ssl-default-server-ciphersuites", GL, 0, 1, 1, kw_global,
      "ssl-default-server-ciphersuites <list>: default TLS 1.3 suites of server lines"},
+    {"ssl-load-extra-del-ext", GL, 0, 0, 0, kw_del_ext,
+     "ssl-load-extra-del-ext: side files of a '.crt' file lose its extension (a.key)"},
     {"ssl-load-extra-files", GL, 0, 1, -1, kw_global,
      "ssl-load-extra-files none|all|key|ocsp|issuer...: side files read with a certificate"},
     {"ssl-server-verify", GL, 0, 1, 1, kw_global,

@@ -198,9 +198,13 @@ struct globals {
     uint64_t maxrecord = 0;
     uint64_t capture_size = 0; // tune.ssl.capture-buffer-size: ClientHello capture (0: none)
     uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
+    bool extra_del_ext = false; // ssl-load-extra-del-ext: "a.crt" has "a.key", not "a.crt.key"
     uint64_t ctx_cache = 1000; // tune.ssl.ssl-ctx-cache-size: forged certificates kept
 };
 extern globals g;
+// The side file <ext> (".key", ".ocsp", ".issuer", ".sctl") of certificate file <path>:
+// <path><ext>, or with ssl-load-extra-del-ext and a ".crt" file, <path> less ".crt" + <ext>.
+std::string extra_path(const std::string& path, const char* ext);
 
 // generate-certificates (gencert.cpp): loads <bt>'s ca-sign-file (post_config; false with
 // <err> in HAProxy's wording); the context serving a certificate forged for <name>
