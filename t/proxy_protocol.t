@@ -97,6 +97,7 @@ defaults
 frontend pp
     bind 127.0.0.1:%%PORT_8090%% accept-proxy name ppbind
     log 127.0.0.1:$up local0
+    option httplog
     http-request return status 200 content-type text/plain lf-string "%[src] %[src_port] %[dst] %[dst_port] %[fc_rcvd_proxy]" if { path /who }
     http-request return status 200 content-type text/plain lf-string "a=%[fc_pp_authority] u=%[fc_pp_unique_id] t=%[fc_pp_tlv(0xE0)] n=%[fc_pp_tlv(PP2_TYPE_AUTHORITY)]" if { path /tlv }
     http-request deny if { src 10.9.0.0/16 }

@@ -60,6 +60,7 @@ frontend fe
     bind 127.0.0.1:%%PORT_8443%% ssl crt a.pem crt b.pem crt w.pem alpn h2,http/1.1
     bind 127.0.0.1:%%PORT_8080%%
     log 127.0.0.1:$up local0
+    option httplog
     http-request redirect scheme https code 301 if !{ ssl_fc }
     http-request set-header X-Forwarded-Proto https if { ssl_fc }
     http-response set-header Strict-Transport-Security "max-age=31536000"
@@ -69,6 +70,7 @@ frontend strict
     bind 127.0.0.1:%%PORT_8444%% ssl crt a.pem crt b.pem strict-sni
     bind 127.0.0.1:%%PORT_8445%% ssl crt $d/dir ssl-max-ver TLSv1.2 ciphers ECDHE-ECDSA-AES128-GCM-SHA256
     log 127.0.0.1:$up local0
+    option httplog
     timeout client 1s
     http-request return status 200 content-type text/plain lf-string "sni=%[ssl_fc_sni] proto=%[ssl_fc_protocol] cipher=%[ssl_fc_cipher]\\n"
 frontend tcpfe

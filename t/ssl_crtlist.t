@@ -65,6 +65,7 @@ defaults
     mode http
     %%TIMEOUTS%%
     log 127.0.0.1:$up local0
+    option httplog
 frontend list
     bind 127.0.0.1:%%PORT_8443%% ssl crt-list $d/list.txt
     http-request return status 200 content-type text/plain lf-string "$info"

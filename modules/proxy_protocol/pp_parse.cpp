@@ -604,9 +604,9 @@ size_t build_v2(uint8_t* out, size_t cap, const sockaddr* src, const sockaddr* d
         if (!put_tlv(out, cap, &pos, PP2_TYPE_SSL, fixed, sizeof(fixed)) ||
             !put_str(out, cap, &pos, PP2_SUBTYPE_SSL_VERSION, o.ssl_version) ||
             !put_str(out, cap, &pos, PP2_SUBTYPE_SSL_CN, o.ssl_cn) ||
-            !put_str(out, cap, &pos, PP2_SUBTYPE_SSL_CIPHER, o.ssl_cipher) ||
+            !put_str(out, cap, &pos, PP2_SUBTYPE_SSL_KEY_ALG, o.ssl_key_alg) ||
             !put_str(out, cap, &pos, PP2_SUBTYPE_SSL_SIG_ALG, o.ssl_sig_alg) ||
-            !put_str(out, cap, &pos, PP2_SUBTYPE_SSL_KEY_ALG, o.ssl_key_alg))
+            !put_str(out, cap, &pos, PP2_SUBTYPE_SSL_CIPHER, o.ssl_cipher))
             return 0;
         if (pos - ssl_pos - 3 > 65535)
             return 0;

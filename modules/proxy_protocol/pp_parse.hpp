@@ -120,7 +120,8 @@ struct v2_opts {
     uint32_t ssl_verify = 0;         // 0: client certificate verified (or none presented)
     std::string_view ssl_version;    // PP2_SUBTYPE_SSL_VERSION, e.g. "TLSv1.3"
     std::string_view ssl_cn;         // PP2_SUBTYPE_SSL_CN
-    std::string_view ssl_cipher;     // PP2_SUBTYPE_SSL_CIPHER
+    std::string_view ssl_cipher;     // PP2_SUBTYPE_SSL_CIPHER (sub-TLVs are written in
+                                     // HAProxy's order: VERSION, CN, KEY_ALG, SIG_ALG, CIPHER)
     std::string_view ssl_sig_alg;    // PP2_SUBTYPE_SSL_SIG_ALG
     std::string_view ssl_key_alg;    // PP2_SUBTYPE_SSL_KEY_ALG
     const raw_tlv* extra = nullptr;  // more TLVs, written last as given

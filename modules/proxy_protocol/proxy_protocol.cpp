@@ -338,9 +338,24 @@ int on_srv_connected(ptc_stream* s, void*, void*)
         const stream_st* st = state(s);
         const uint8_t* v;
         o.crc32c = (sc->v2_opts & PPO_CRC32C) != 0;
-        if (sc->v2_opts & PPO_AUTHORITY)
+        // what the client's TLS transport negotiated (ABI 1.26); NULL without TLS
+        auto xi = [s](uint32_t what) -> const char* {
+            return PTC_HOST_HAS(host, stream_xprt_info)
+                       ? host->stream_xprt_info(s, PTC_SIDE_CLIENT, what)
+                       : nullptr;
+        };
+        auto sv = [](const char* p) { return p ? std::string_view(p) : std::string_view(); };
+        const char* tls_version = xi(PTC_XPRT_VERSION); // set once a TLS handshake is done
+        // the ALPN the TLS client negotiated, always (HAProxy)
+        if (tls_version)
+            o.alpn = sv(xi(PTC_XPRT_ALPN));
+        if (sc->v2_opts & PPO_AUTHORITY) {
+            // the authority a PROXY header brought in, else the TLS client's SNI
             if (const pp::tlv* t = find_tlv(st, pp::PP2_TYPE_AUTHORITY, &v))
                 o.authority = std::string_view(reinterpret_cast<const char*>(v), t->len);
+            else if (tls_version)
+                o.authority = sv(xi(PTC_XPRT_SNI));
+        }
         if (sc->v2_opts & PPO_UNIQUE_ID) {
             // the stream's unique id (unique-id-format), as HAProxy; without one, the id a
             // PROXY header brought in is passed on
@@ -351,9 +366,29 @@ int on_srv_connected(ptc_stream* s, void*, void*)
                 o.unique_id = std::string_view(reinterpret_cast<const char*>(v), t->len);
         }
         if (sc->v2_opts & (PPO_SSL | PPO_CERT_CN | PPO_SSL_CIPHER | PPO_CERT_SIG | PPO_CERT_KEY)) {
-            // the SSL TLV says "not TLS" (client 0, verify 0), as HAProxy does for a
-            // clear-text connection; the TLS details of a TLS client are not passed yet
-            o.has_ssl = (sc->v2_opts & PPO_SSL) != 0;
+            // the SSL TLV (each of these options implies it, as in HAProxy): the client
+            // byte and verify field, then the sub-TLVs of a TLS client; a clear-text
+            // client gets client 0, verify 0 and no sub-TLV
+            o.has_ssl = true;
+            if (tls_version) {
+                o.ssl_client = pp::PP2_CLIENT_SSL;
+                o.ssl_version = tls_version;
+                if (const char* used = xi(PTC_XPRT_PEER_CERT)) {
+                    o.ssl_client |= pp::PP2_CLIENT_CERT_SESS;
+                    if (strcmp(used, "conn") == 0)
+                        o.ssl_client |= pp::PP2_CLIENT_CERT_CONN;
+                    if (const char* vr = xi(PTC_XPRT_VERIFY))
+                        o.ssl_verify = (uint32_t)strtol(vr, nullptr, 10);
+                }
+                if (sc->v2_opts & PPO_CERT_CN)
+                    o.ssl_cn = sv(xi(PTC_XPRT_PEER_CN));
+                if (sc->v2_opts & PPO_CERT_KEY)
+                    o.ssl_key_alg = sv(xi(PTC_XPRT_CERT_KEY));
+                if (sc->v2_opts & PPO_CERT_SIG)
+                    o.ssl_sig_alg = sv(xi(PTC_XPRT_CERT_SIG));
+                if (sc->v2_opts & PPO_SSL_CIPHER)
+                    o.ssl_cipher = sv(xi(PTC_XPRT_CIPHER));
+            }
         }
         n = pp::build_v2(buf, sizeof(buf), ps, pd, o);
     }

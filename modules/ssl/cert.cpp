@@ -149,13 +149,14 @@ cert* cert_parse(BIO* b, const std::string& path, bool side_key, std::string& er
     ERR_clear_error();
     if (!c->key && side_key) {
         struct stat ks;
-        if (stat((path + ".key").c_str(), &ks) == 0)
-            c->key = read_key(path + ".key");
+        if (stat(extra_path(path, ".key").c_str(), &ks) == 0)
+            c->key = read_key(extra_path(path, ".key"));
     }
     if (!c->key) {
         cert_free(c);
         err = side_key ? "unable to load the private key of '" + path +
-                             "' (none in the PEM file, nor a readable '" + path + ".key')"
+                             "' (none in the PEM file, nor a readable '" +
+                             extra_path(path, ".key") + "')"
                        : "no private key in the payload for '" + path + "'";
         return nullptr;
     }
@@ -189,11 +190,18 @@ bool cert_install(SSL_CTX* ctx, const cert* c, std::string& err)
 
 namespace tls {
 
+std::string extra_path(const std::string& path, const char* ext)
+{
+    if (g.extra_del_ext && path.size() > 4 && path.compare(path.size() - 4, 4, ".crt") == 0)
+        return path.substr(0, path.size() - 4) + ext;
+    return path + ext;
+}
+
 bool sctl_load(cert* c, const std::string& path, std::string& err)
 {
     if (!(g.extra_files & EXTRA_SCTL))
         return true;
-    std::string f = path + ".sctl";
+    std::string f = extra_path(path, ".sctl");
     struct stat st;
     if (stat(f.c_str(), &st) != 0)
         return true;

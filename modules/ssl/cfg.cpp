@@ -529,6 +529,12 @@ int kw_string(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+int kw_del_ext(const ptc_kw_ctx*)
+{
+    g.extra_del_ext = true;
+    return PTC_OK;
+}
+
 int kw_ignore_err(const ptc_kw_ctx* c)
 {
     ptc_str k = c->args[0];
@@ -1205,14 +1211,17 @@ int build_bind(bind_extra& be)
             return PTC_ERROR;
         }
         size_t idx = bt->ctxs.size();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, !ln.filters.empty(), ln.list, ln.lineno,
-                                             false});
+        bool has_filters = !ln.filters.empty() || !ln.excludes.empty();
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, has_filters, ln.list, ln.lineno, false});
         ln.c->bind_users.emplace_back(bt, idx);
         for (auto& f : ln.filters)
             bt->names.push_back(sni_entry{f, false, idx});
         for (auto& f : ln.excludes)
-            bt->names.push_back(sni_entry{f, true, idx});
-        if (ln.filters.empty())
+            if (f[0] != '*') // a negative wildcard does nothing (HAProxy)
+                bt->names.push_back(sni_entry{f, true, idx});
+        // any filter, even a negative one alone, replaces the certificate's own names, as
+        // in HAProxy ("cert.pem !*": a default certificate never chosen by SNI)
+        if (!has_filters)
             for (auto& n : ln.c->names)
                 bt->names.push_back(sni_entry{n, false, idx});
     }
@@ -1568,13 +1577,15 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
         if (!ctx)
             return false;
         size_t idx = bt->ctxs.size();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, !e.filters.empty(), list, lineno, false});
+        bool has_filters = !e.filters.empty() || !e.excludes.empty();
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, has_filters, list, lineno, false});
         c->bind_users.emplace_back(bt, idx);
         for (auto& f : e.filters)
             bt->names.push_back(sni_entry{f, false, idx});
         for (auto& f : e.excludes)
-            bt->names.push_back(sni_entry{f, true, idx});
-        if (e.filters.empty())
+            if (f[0] != '*') // a negative wildcard does nothing (HAProxy)
+                bt->names.push_back(sni_entry{f, true, idx});
+        if (!has_filters)
             for (auto& n : c->names)
                 bt->names.push_back(sni_entry{n, false, idx});
         nbinds++;
@@ -1797,6 +1808,8 @@ const ptc_keyword k_keywords[] = {
      "ssl-default-server-ciphers <list>: default TLS <= 1.2 ciphers of server lines"},
     {"ssl-default-server-ciphersuites", GL, 0, 1, 1, kw_global,
      "ssl-default-server-ciphersuites <list>: default TLS 1.3 suites of server lines"},
+    {"ssl-load-extra-del-ext", GL, 0, 0, 0, kw_del_ext,
+     "ssl-load-extra-del-ext: side files of a '.crt' file lose its extension (a.key)"},
     {"ssl-load-extra-files", GL, 0, 1, -1, kw_global,
      "ssl-load-extra-files none|all|key|ocsp|issuer...: side files read with a certificate"},
     {"ssl-server-verify", GL, 0, 1, 1, kw_global,

@@ -101,7 +101,10 @@ status parse_line(std::string_view line, entry& out, std::string& err)
             return status::error;
         }
         size_t star = f.find('*');
-        if (star != std::string_view::npos && (star != 0 || f.size() < 3 || f[1] != '.' ||
+        // a negative wildcard ("!*", "!*.example.com") is accepted and does nothing but
+        // count as a filter, as in HAProxy
+        if (star != std::string_view::npos && !(neg && star == 0) &&
+            (star != 0 || f.size() < 3 || f[1] != '.' ||
                                                f.find('*', 1) != std::string_view::npos)) {
             err = "invalid wildcard in SNI filter '" + w[i] + "' (only '*.' as a prefix)";
             return status::error;

@@ -327,7 +327,8 @@ bool ocsp_load(cert* c, const std::string& path, std::string& err)
         return true;
     std::string der;
     struct stat st;
-    if (stat((path + ".ocsp").c_str(), &st) != 0 || !read_file(path + ".ocsp", der))
+    const std::string of = extra_path(path, ".ocsp");
+    if (stat(of.c_str(), &st) != 0 || !read_file(of, der))
         return true; // no response: nothing stapled
     // the issuer: in the PEM's chain, else the ".issuer" side file
     X509* issuer = nullptr;
@@ -340,7 +341,7 @@ bool ocsp_load(cert* c, const std::string& path, std::string& err)
         }
     }
     if (!issuer && (g.extra_files & EXTRA_ISSUER)) {
-        if (BIO* b = BIO_new_file((path + ".issuer").c_str(), "r")) {
+        if (BIO* b = BIO_new_file(extra_path(path, ".issuer").c_str(), "r")) {
             issuer = PEM_read_bio_X509(b, nullptr, nullptr, nullptr);
             BIO_free(b);
             if (issuer && X509_check_issued(issuer, c->leaf) != X509_V_OK) {

@@ -58,10 +58,12 @@ struct cli_slot {
 };
 struct cli_area {
     uint32_t n;
+    std::atomic<uint64_t> epoch; // bumped by every commit: a worker's next handshake applies it
     cli_slot s[];
 };
 cli_area* g_cli;
 std::vector<uint64_t> g_seen; // this worker's last generation of each certificate
+uint64_t g_seen_epoch;        // this worker's last epoch
 std::string g_tx_path;        // the master's transaction: certificate and new contents
 cert* g_tx;
 std::string g_tx_pem;
@@ -119,11 +121,28 @@ void apply_commits(bool quiet)
     }
 }
 
+// The runtime API's changes (commit ssl cert, add/del ssl crt-list, new/del ssl cert) apply
+// before the next handshake, as HAProxy's do at once, not only at the next tick.
+void sync_now()
+{
+    bool commits = g_cli && g_cli->epoch.load(std::memory_order_acquire) != g_seen_epoch;
+    if (!commits && !runtime_pending())
+        return;
+    bool quiet = host->worker_slot() != 0;
+    runtime_apply();
+    if (commits) {
+        g_seen_epoch = g_cli->epoch.load(std::memory_order_acquire);
+        apply_commits(quiet);
+    }
+}
+
 uint64_t tick(ptc_task* t, void*)
 {
     (void)t;
     bool quiet = host->worker_slot() != 0;
     runtime_apply();
+    if (g_cli)
+        g_seen_epoch = g_cli->epoch.load(std::memory_order_acquire);
     apply_commits(quiet);
     ocsp_apply();
     for (cert* c : cert_all())
@@ -234,6 +253,7 @@ int cli_commit_cert(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_rep
         unlink(g_cli->s[i].path);
     std::memcpy(g_cli->s[i].path, file.c_str(), file.size() + 1);
     g_cli->s[i].gen.store(gen, std::memory_order_release);
+    g_cli->epoch.fetch_add(1, std::memory_order_release);
     cert_replace(all[i], g_tx, false, true); // the master's copy, for "show ssl cert"
     cert_free(g_tx);
     g_tx = nullptr;
@@ -319,11 +339,18 @@ bool cert_refresh(cert* c, bool install, bool quiet)
 void cert_replace(cert* c, cert* n, bool install, bool quiet)
 {
     std::string err;
+    bool client = false;
     if (install)
-        for (SSL_CTX* ctx : c->users)
+        for (SSL_CTX* ctx : c->users) {
             if (!cert_install(ctx, n, err) && !quiet)
                 host->log(PTC_LOG_WARNING, "ssl: certificate '%s': %s", c->path.c_str(),
                           err.c_str());
+            client |= SSL_CTX_get_ssl_method(ctx) == TLS_client_method();
+        }
+    // a server's client certificate changed: the sessions kept for resumption carry the old
+    // one, so the next connections make a full handshake (HAProxy drops them too)
+    if (client)
+        sess_forget_all();
     std::swap(c->leaf, n->leaf);
     std::swap(c->chain, n->chain);
     std::swap(c->key, n->key);
@@ -385,6 +412,8 @@ bool cert_new_del(const std::string& path)
     g_new.erase(it);
     return true;
 }
+
+void reload_sync() { sync_now(); }
 
 void reload_start()
 {

@@ -274,6 +274,11 @@ bool runtime_reserve()
     return g_j != nullptr;
 }
 
+bool runtime_pending()
+{
+    return g_j && g_j->count.load(std::memory_order_acquire) != g_done;
+}
+
 void runtime_apply()
 {
     if (!g_j)

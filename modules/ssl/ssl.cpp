@@ -46,6 +46,13 @@ void sess_store(const ptc_server* srv, SSL_SESSION* sess)
     slot = sess;
 }
 
+void sess_forget_all()
+{
+    for (auto& [srv, sess] : g_sessions)
+        SSL_SESSION_free(sess);
+    g_sessions.clear();
+}
+
 SSL_SESSION* sess_get(const ptc_server* srv)
 {
     auto it = g_sessions.find(srv);
@@ -85,6 +92,7 @@ int on_connection(ptc_stream* s, void*, void*)
     stream_st* st = state(s);
     tls_conn* tc = st->cli;
     if (!tc) {
+        reload_sync();
         SSL* ssl = SSL_new(bc->t->ctxs[0].ctx);
         tc = ssl ? conn_new(ssl, s, true) : nullptr;
         if (!tc) {
@@ -148,6 +156,7 @@ int on_srv_connected(ptc_stream* s, void*, void*)
     server_cf* sc = srv ? static_cast<server_cf*>(host->server_conf(g_self, srv)) : nullptr;
     if (!sc || sc->o.ssl != 1 || !sc->ctx)
         return PTC_CONTINUE;
+    reload_sync();
     SSL* ssl = SSL_new(sc->ctx);
     tls_conn* tc = ssl ? conn_new(ssl, s, false) : nullptr;
     if (!tc) {
@@ -432,10 +441,13 @@ int f_fc_protocol_hello_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* 
     return 1;
 }
 
+// the client showed a certificate in this handshake: false on a resumed session, whose
+// certificate only ssl_c_used sees (HAProxy)
 int f_fc_has_crt(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     SSL* ssl = fc(s);
-    return ssl ? set_bool(out, SSL_get0_peer_certificate(ssl) != nullptr) : 0;
+    return ssl ? set_bool(out, SSL_get0_peer_certificate(ssl) != nullptr && !SSL_session_reused(ssl))
+               : 0;
 }
 int f_c_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
@@ -457,17 +469,25 @@ int f_c_ca_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     out->u.sint = st->cli->ca_err;
     return 1;
 }
-// ssl_fc_err, ssl_bc_err: the OpenSSL error code of the side's first error stack (0: none);
-// ssl_fc_err_str, ssl_bc_err_str: its reason text (no sample without one)
+// ssl_fc_err, ssl_bc_err: the OpenSSL error code of the side's first error stack (0: none),
+// of a handshake that failed too;
+// ssl_fc_err_str, ssl_bc_err_str: its error string (no sample without one)
 int side_err(ptc_stream* s, bool front, bool text, ptc_sample* out)
 {
+    // a failed handshake too: the error that failed it (error-log-format's use)
     stream_st* st = state(s);
-    if (!(front ? fc(s) : bc(s)))
+    const tls_conn* tc = st ? (front ? st->cli : st->srv) : nullptr;
+    if (!tc || !(tc->hs_done || tc->failed))
         return 0;
-    unsigned long e = (front ? st->cli : st->srv)->ssl_err;
+    unsigned long e = tc->ssl_err;
     if (text) {
-        const char* r = e ? ERR_reason_error_string(e) : nullptr;
-        return r ? set_cstr(out, r) : 0;
+        // OpenSSL's whole error string ("error:0A0000C1:SSL routines::no shared cipher"),
+        // as HAProxy 2.6 built with OpenSSL 3 prints it
+        if (!e)
+            return 0;
+        char buf[256];
+        ERR_error_string_n(e, buf, sizeof(buf));
+        return set_scratch(out, buf, std::strlen(buf), PTC_SMP_STR);
     }
     out->type = PTC_SMP_SINT;
     out->flags = 0;
@@ -941,6 +961,7 @@ int api_check_transport(const ptc_server* srv, const char* sni, const char* alpn
                               : nullptr;
     if (!sc || !sc->ctx || !t || !tctx)
         return PTC_ERROR;
+    reload_sync();
     SSL* ssl = SSL_new(sc->ctx);
     tls_conn* tc = ssl ? conn_new(ssl, nullptr, false) : nullptr;
     if (!tc) {

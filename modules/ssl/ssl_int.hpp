@@ -169,6 +169,7 @@ bool cert_refresh(cert* c, bool install, bool quiet);
 void cert_replace(cert* c, cert* n, bool install, bool quiet);
 // Worker: checks every certificate file (and the runtime API's commits) once a second.
 void reload_start();
+void reload_sync(); // before a handshake: apply the runtime API's pending changes
 // Master: "set/commit/abort ssl cert" (registered in init), their shared area (post_config),
 // the certificate of the ongoing transaction (NULL: none).
 int reload_cli_register(ptc_modref* self);
@@ -197,9 +198,13 @@ struct globals {
     uint64_t maxrecord = 0;
     uint64_t capture_size = 0; // tune.ssl.capture-buffer-size: ClientHello capture (0: none)
     uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
+    bool extra_del_ext = false; // ssl-load-extra-del-ext: "a.crt" has "a.key", not "a.crt.key"
     uint64_t ctx_cache = 1000; // tune.ssl.ssl-ctx-cache-size: forged certificates kept
 };
 extern globals g;
+// The side file <ext> (".key", ".ocsp", ".issuer", ".sctl") of certificate file <path>:
+// <path><ext>, or with ssl-load-extra-del-ext and a ".crt" file, <path> less ".crt" + <ext>.
+std::string extra_path(const std::string& path, const char* ext);
 
 // generate-certificates (gencert.cpp): loads <bt>'s ca-sign-file (post_config; false with
 // <err> in HAProxy's wording); the context serving a certificate forged for <name>
@@ -232,6 +237,7 @@ bool cert_used(const cert* c);
 int runtime_cli_register(ptc_modref* self);
 bool runtime_reserve();
 void runtime_apply();
+bool runtime_pending(); // the runtime journal has operations this process has not replayed
 // reload.cpp: "new ssl cert" certificates (empty until set + commit); commit of one.
 bool cert_is_new(const std::string& path);
 const std::vector<std::string>& cert_new_list();
@@ -274,6 +280,7 @@ struct tls_conn {
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
     const char* why = nullptr; // HAProxy's connection error text on failure
+    std::string info[4];       // ptc_transport.info's computed strings (ALPN, CN, key, verify)
 };
 extern const ptc_transport k_transport;
 tls_conn* conn_new(SSL* ssl, ptc_stream* s, bool server_role);
@@ -289,6 +296,7 @@ stream_st* state(ptc_stream* s);
 // Server-side session cache (this worker's): the last session of each server.
 void sess_store(const ptc_server* srv, SSL_SESSION* sess);
 SSL_SESSION* sess_get(const ptc_server* srv);
+void sess_forget_all(); // a client certificate changed: no session made with the old one
 
 int ex_index(); // SSL ex_data index of the tls_conn
 

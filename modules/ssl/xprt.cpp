@@ -215,17 +215,77 @@ void t_shutw(void* ctx)
 
 } // namespace
 
-// %sslc and %sslv: the negotiated cipher and protocol, once the handshake is done
+// What the handshake negotiated (ptc_transport.info): %sslc and %sslv of the log (1.22), the
+// proxy_protocol module's SSL TLV (1.26), with HAProxy's values for them
 const char* t_info(void* tctx, uint32_t what)
 {
     auto* tc = static_cast<tls_conn*>(tctx);
     if (!tc || !tc->ssl || !tc->hs_done)
         return nullptr;
-    if (what == PTC_XPRT_CIPHER)
-        return SSL_get_cipher_name(tc->ssl);
-    if (what == PTC_XPRT_VERSION)
-        return SSL_get_version(tc->ssl);
-    return nullptr;
+    SSL* ssl = tc->ssl;
+    switch (what) {
+    case PTC_XPRT_CIPHER:
+        return SSL_get_cipher_name(ssl);
+    case PTC_XPRT_VERSION:
+        return SSL_get_version(ssl);
+    case PTC_XPRT_SNI:
+        return SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    case PTC_XPRT_ALPN: {
+        const unsigned char* p = nullptr;
+        unsigned int n = 0;
+        SSL_get0_alpn_selected(ssl, &p, &n);
+        if (!n)
+            return nullptr;
+        tc->info[0].assign(reinterpret_cast<const char*>(p), n);
+        return tc->info[0].c_str();
+    }
+    case PTC_XPRT_PEER_CN: {
+        // the first CN entry of the subject, as HAProxy's SSL_CN sub-TLV
+        X509* x = SSL_get0_peer_certificate(ssl);
+        X509_NAME* nm = x ? X509_get_subject_name(x) : nullptr;
+        int i = nm ? X509_NAME_get_index_by_NID(nm, NID_commonName, -1) : -1;
+        if (i < 0)
+            return nullptr;
+        ASN1_STRING* d = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i));
+        tc->info[1].assign(reinterpret_cast<const char*>(ASN1_STRING_get0_data(d)),
+                           (size_t)ASN1_STRING_length(d));
+        return tc->info[1].c_str();
+    }
+    case PTC_XPRT_CERT_SIG: {
+        X509* x = SSL_get_certificate(ssl);
+        if (!x)
+            return nullptr;
+        const ASN1_OBJECT* alg = nullptr;
+        X509_ALGOR_get0(&alg, nullptr, nullptr, X509_get0_tbs_sigalg(x));
+        return OBJ_nid2sn(OBJ_obj2nid(alg));
+    }
+    case PTC_XPRT_CERT_KEY: {
+        X509* x = SSL_get_certificate(ssl);
+        EVP_PKEY* k = x ? X509_get0_pubkey(x) : nullptr;
+        if (!k)
+            return nullptr;
+        const char* fam = nullptr;
+        switch (EVP_PKEY_get_base_id(k)) {
+        case EVP_PKEY_RSA: fam = "RSA"; break;
+        case EVP_PKEY_EC: fam = "EC"; break;
+        case EVP_PKEY_DSA: fam = "DSA"; break;
+        default: return nullptr; // HAProxy names these three only
+        }
+        tc->info[2] = fam + std::to_string(EVP_PKEY_get_bits(k));
+        return tc->info[2].c_str();
+    }
+    case PTC_XPRT_PEER_CERT:
+        // HAProxy: a certificate verified in this handshake, or only one its resumed
+        // session remembers
+        if (!SSL_get0_peer_certificate(ssl))
+            return nullptr;
+        return SSL_session_reused(ssl) ? "sess" : "conn";
+    case PTC_XPRT_VERIFY:
+        tc->info[3] = std::to_string(SSL_get_verify_result(ssl));
+        return tc->info[3].c_str();
+    default:
+        return nullptr;
+    }
 }
 
 const ptc_transport k_transport = {

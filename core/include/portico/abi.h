@@ -107,9 +107,13 @@
  *       connection's addresses: Lua's Socket:getsockname); proxy_setting "uuid";
  *       stick.h (the stick module's published API, found by its `size`):
  *       ptc_stick_api.table_info, ptc_stick_info (Lua's StickTable:info).
+ *  1.26 ptc_transport.info codes PTC_XPRT_SNI, PTC_XPRT_ALPN, PTC_XPRT_PEER_CN,
+ *       PTC_XPRT_CERT_SIG, PTC_XPRT_CERT_KEY, PTC_XPRT_PEER_CERT, PTC_XPRT_VERIFY;
+ *       ptc_host.stream_xprt_info (a module reads what a side's transport negotiated:
+ *       the proxy_protocol module's SSL TLV of a TLS client).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 24
+#define PTC_ABI_MINOR 26
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -593,6 +593,13 @@ typedef struct ptc_host {
      *  connection of conn_new/conn_accept: its length, 0 when it has none (not
      *  connected, closed). Lua's Socket:getsockname. Since 1.24. */
     socklen_t (*conn_addr)(ptc_conn *c, uint32_t which, struct sockaddr_storage *out);
+
+    /* ---- transports (1.26) ---- */
+    /** What the transport of side <side> (PTC_SIDE_CLIENT, PTC_SIDE_SERVER) of <s>
+     *  negotiated: ptc_transport.info(<what>) (PTC_XPRT_*), a string valid while the
+     *  side's connection lives, or NULL (no transport, released, none yet, or it does not
+     *  say). Since 1.26. */
+    const char *(*stream_xprt_info)(ptc_stream *s, uint32_t side, uint32_t what);
 } ptc_host;
 
 /* Which address host->conn_addr returns (since 1.24). */

@@ -83,6 +83,18 @@ typedef struct ptc_transport {
 /* ptc_transport.info (1.22). */
 #define PTC_XPRT_CIPHER  0u
 #define PTC_XPRT_VERSION 1u
+/* Since 1.26 (a transport built for an older ABI returns NULL for them): */
+#define PTC_XPRT_SNI       2u /* the server name the client sent (SNI) */
+#define PTC_XPRT_ALPN      3u /* the protocol ALPN selected */
+#define PTC_XPRT_PEER_CN   4u /* the first CN of the peer certificate's subject */
+#define PTC_XPRT_CERT_SIG  5u /* this side's own certificate: signature algorithm
+                                 ("RSA-SHA256", OpenSSL's short name) */
+#define PTC_XPRT_CERT_KEY  6u /* this side's own certificate: key algorithm and size
+                                 ("RSA2048", "EC256", "DSA1024") */
+#define PTC_XPRT_PEER_CERT 7u /* "conn": the peer showed a certificate in this handshake;
+                                 "sess": its session has one (resumed); NULL: none */
+#define PTC_XPRT_VERIFY    8u /* the peer certificate's verification result, in decimal
+                                 ("0": verified) */
 
 /* Sides (host->stream_set_transport). */
 #define PTC_SIDE_CLIENT 0u

@@ -826,6 +826,19 @@ void on_conn_error(stream* s, const char* reason)
     proxy_log* pl = s->fe->logs.get();
     if (!pl || !has_targets(*pl))
         return;
+    // as HAProxy: only a frontend that logs its traffic ("option httplog", "tcplog",
+    // "log-format") or has an error-log-format logs its connection errors
+    if (!pl->error_fmt && pl->st == style::none && !pl->custom)
+        return;
+    if (pl->error_fmt) { // "error-log-format": the frontend's own layout
+        uint64_t now_us = wall_us();
+        log_ctx c;
+        fill_ctx(s, nullptr, c, now_us / 1000);
+        c.log_counter = ++pl->counter;
+        size_t n = logfmt_render(pl->error_fmt, c, g_body, sizeof(g_body));
+        emit(*pl, pl->separate_errors ? PTC_LOG_ERR : PTC_LOG_INFO, now_us, g_body, n);
+        return;
+    }
     char ip[INET6_ADDRSTRLEN] = "-";
     unsigned port = 0;
     if (s->cli_addrlen && s->cli_addr.ss_family == AF_INET) {

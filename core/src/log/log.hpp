@@ -117,6 +117,7 @@ struct proxy_log {
     bool separate_errors = false;
     bool logasap = false;           // "option logasap"
     const ptc_logfmt* sd = nullptr;      // "log-format-sd"
+    const ptc_logfmt* error_fmt = nullptr; // "error-log-format": connection errors' lines
     const ptc_logfmt* uid_fmt = nullptr; // "unique-id-format"
     cap_conf caps;                  // frontend captures
     // resolved after parsing

@@ -293,11 +293,20 @@ int parse_option_logasap(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// error-log-format <fmt>: the layout of the lines logging a connection that failed before
+// any stream (handshake errors); an empty one is refused, as by HAProxy
 int parse_error_log_format(const ptc_kw_ctx* c)
 {
-    return err(c, "'error-log-format' is an HAProxy 2.7 keyword; portico follows HAProxy "
-                  "2.6, where connection errors are logged with a fixed layout (see "
-                  "portico.cfg(5))");
+    std::string fmt = arg(c, c->kw_words);
+    proxy_log& pl = PL(c);
+    if (fmt.empty())
+        return err(c, "'error-log-format' expects an argument");
+    std::string e;
+    const ptc_logfmt* lf = logfmt_compile(c, fmt, false, e);
+    if (!lf)
+        return e == "-" ? PTC_ERROR : err(c, "'error-log-format': " + e);
+    pl.error_fmt = lf;
+    return PTC_OK;
 }
 
 int log_post_config(ptc_modref*)
@@ -327,8 +336,8 @@ const ptc_keyword k_log_keywords[] = {
      "[no] option log-separate-errors"},
     {"option logasap", FE, NEG, 0, 0, parse_option_logasap, "[no] option logasap"},
     {"log-format-sd", FE, 0, 1, 1, parse_log_format_sd, "log-format-sd <string>"},
-    {"error-log-format", FE, 0, 0, -1, parse_error_log_format,
-     "error-log-format <string> (HAProxy 2.7: refused)"},
+    {"error-log-format", FE, 0, 1, 1, parse_error_log_format,
+     "error-log-format <string>: the layout of connection error lines"},
     {"unique-id-format", FE, 0, 1, 1, parse_unique_id_format, "unique-id-format <string>"},
     {"capture request", PX, 0, 0, -1, parse_capture_hdr,
      "capture request header <name> len <length>"},

@@ -27,6 +27,7 @@
 #include "lb/lb.hpp"
 #include "shm/shm.hpp"
 #include "stream/stream.hpp"
+#include "stream/stream_int.hpp"
 #include "stream/task.hpp"
 #include "util/diag.hpp"
 #include "util/version.hpp"
@@ -506,6 +507,13 @@ uint64_t host_stream_bytes(ptc_stream* ps, uint32_t dir)
     return s->ch[dir].bytes;
 }
 
+// host->stream_xprt_info (1.26): what a side's transport negotiated.
+const char* host_stream_xprt_info(ptc_stream* ps, uint32_t side, uint32_t what)
+{
+    const stream* s = reinterpret_cast<const stream*>(ps);
+    return s ? xprt_info(s, side, what) : nullptr;
+}
+
 } // namespace
 
 // Designated initialisers: a slot in the wrong place is a compile error.
@@ -647,6 +655,7 @@ const ptc_host g_host = {
     .info_provider = host_info_provider,
     .cli_run = host_cli_run,
     .conn_addr = host_conn_addr,
+    .stream_xprt_info = host_stream_xprt_info,
 };
 
 } // namespace portico

@@ -370,14 +370,26 @@ int f_last_rule_line(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return 1;
 }
 
-// fc_err: the client connection's error code. A stream exists only for a connection that
-// was accepted and passed its handshakes, so it is 0 (errors later in the connection's life
-// are not coded); fc_err_str: the matching text, none for 0.
-int f_fc_err(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* out)
+// fc_err: HAProxy's code of the error the client connection failed with (its handshakes:
+// PROXY header, TLS), 0 while it did not; fc_err_str: the message of that code, none for 0
+int f_fc_err(ptc_stream* ps, const ptc_arg*, uint32_t, ptc_sample* out)
 {
+    const stream* s = reinterpret_cast<const stream*>(ps);
     out->type = PTC_SMP_SINT;
     out->flags = 0;
-    out->u.sint = 0;
+    out->u.sint = s ? s->conn_err : 0;
+    return 1;
+}
+
+int f_fc_err_str(ptc_stream* ps, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const stream* s = reinterpret_cast<const stream*>(ps);
+    const char* t = s && s->conn_err ? conn_err_text(s->conn_err) : nullptr;
+    if (!t)
+        return 0;
+    out->type = PTC_SMP_STR;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{t, std::strlen(t)};
     return 1;
 }
 
@@ -391,7 +403,8 @@ const ptc_fetch k_core_fetches[] = {
     {"fc_src_port",  PTC_SMP_SINT,  L4, 0, 0, f_fc_src_port, nullptr,      "fc_src_port: the connection's client port"},
     {"fc_dst",       PTC_SMP_IPV4,  L4, 0, 0, f_fc_dst,     nullptr,       "fc_dst: the connection's local address"},
     {"fc_dst_port",  PTC_SMP_SINT,  L4, 0, 0, f_fc_dst_port, nullptr,      "fc_dst_port: the connection's local port"},
-    {"fc_err",       PTC_SMP_SINT,  L4, 0, 0, f_fc_err,     nullptr,       "fc_err: the client connection's error code (0)"},
+    {"fc_err",       PTC_SMP_SINT,  L4, 0, 0, f_fc_err,     nullptr,       "fc_err: the client connection's error code (0: none)"},
+    {"fc_err_str",   PTC_SMP_STR,   L4, 0, 0, f_fc_err_str, nullptr,       "fc_err_str: the client connection's error message"},
     {"fe_name",      PTC_SMP_STR,   L4, 0, 0, f_fe_name,    nullptr,       "fe_name: the frontend's name"},
     {"be_name",      PTC_SMP_STR,   L4, 0, 0, f_be_name,    nullptr,       "be_name: the backend's name"},
     {"srv_name",     PTC_SMP_STR,   L4, 0, 0, f_srv_name,   nullptr,       "srv_name: the server's name"},

@@ -210,12 +210,93 @@ int host_stream_set_addr(ptc_stream* ps, uint32_t which, const sockaddr* sa, soc
     return PTC_ERROR;
 }
 
+namespace {
+// HAProxy 2.6's CO_ER_* codes, by their messages (configuration.txt, fc_err_str)
+const char* const k_conn_errs[] = {
+    "Success",
+    "Reached configured maxconn value",
+    "Too many sockets on the process",
+    "Too many sockets on the system",
+    "Out of system buffers",
+    "Protocol or address family not supported",
+    "General socket error",
+    "Source port range exhausted",
+    "Can't bind to source address",
+    "Out of local source ports on the system",
+    "Local source address already in use",
+    "Connection closed while waiting for PROXY protocol header",
+    "Connection error while waiting for PROXY protocol header",
+    "Timeout while waiting for PROXY protocol header",
+    "Truncated PROXY protocol header received",
+    "Received something which does not look like a PROXY protocol header",
+    "Received an invalid PROXY protocol header",
+    "Received an unhandled protocol in the PROXY protocol header",
+    "Connection closed while waiting for NetScaler Client IP header",
+    "Connection error while waiting for NetScaler Client IP header",
+    "Timeout while waiting for a NetScaler Client IP header",
+    "Truncated NetScaler Client IP header received",
+    "Received an invalid NetScaler Client IP magic number",
+    "Received an unhandled protocol in the NetScaler Client IP header",
+    "Connection closed during SSL handshake",
+    "Connection error during SSL handshake",
+    "Timeout during SSL handshake",
+    "Too many SSL connections",
+    "Out of memory when initializing an SSL connection",
+    "Rejected a client-initiated SSL renegotiation attempt",
+    "SSL client CA chain cannot be verified",
+    "SSL client certificate not trusted",
+    "Server presented an SSL certificate different from the configured one",
+    "Server presented an SSL certificate different from the expected one",
+    "SSL handshake failure",
+    "SSL handshake failure after heartbeat",
+    "Stopped a TLSv1 heartbeat attack (CVE-2014-0160)",
+    "Attempt to use SSL on an unknown target (internal error)",
+    "Server refused early data",
+    "SOCKS4 Proxy write error during handshake",
+    "SOCKS4 Proxy read error during handshake",
+    "SOCKS4 Proxy deny the request",
+    "SOCKS4 Proxy handshake aborted by server",
+    "SSL fatal error",
+};
+constexpr int k_conn_err_n = (int)(sizeof(k_conn_errs) / sizeof(k_conn_errs[0]));
+} // namespace
+
+int conn_err_code(const char* reason)
+{
+    if (!reason)
+        return 0;
+    // the longest message the reason starts with ("Received an invalid PROXY protocol
+    // header (bad address)" is 16)
+    int best = -1;
+    size_t blen = 0;
+    for (int i = 1; i < k_conn_err_n; i++) {
+        size_t n = std::strlen(k_conn_errs[i]);
+        if (n > blen && std::strncmp(reason, k_conn_errs[i], n) == 0) {
+            best = i;
+            blen = n;
+        }
+    }
+    if (best > 0)
+        return best;
+    if (std::strcmp(reason, "Out of memory during SSL handshake") == 0)
+        return 28;
+    if (std::strncmp(reason, "SSL", 3) == 0)
+        return 34; // another TLS failure ("SSL error"): a handshake failure
+    return 6;      // General socket error
+}
+
+const char* conn_err_text(int code)
+{
+    return code >= 0 && code < k_conn_err_n ? k_conn_errs[code] : nullptr;
+}
+
 void host_stream_conn_fail(ptc_stream* ps, const char* reason)
 {
     stream* s = S(ps);
     if (s->conn_failed)
         return;
     s->conn_failed = true;
+    s->conn_err = (uint8_t)conn_err_code(reason);
     if (s->fe->shared)
         s->fe->shared->conn_errors.fetch_add(1, std::memory_order_relaxed);
     log::on_conn_error(s, reason ? reason : "connection refused");

@@ -152,6 +152,7 @@ struct stream {
     // ---- ABI 1.3: connection phase, addresses, server choice, module state (phase.cpp) ----
     uint8_t cphase = 0;          // 1 while PTC_PHASE_CONNECTION waits (handler not opened)
     bool conn_failed = false;    // stream_conn_fail() counted and logged this connection
+    uint8_t conn_err = 0;        // fc_err: HAProxy's code of the reason it failed with
     bool cli_xprt = false;       // a transport (TLS) on the client side: %ft ends in '~'
     uint16_t cphase_idx = 0;     // hook of the connection phase to resume at
     uint32_t use_srv_flags = 0;  // PTC_USE_SRV_* of use_srv

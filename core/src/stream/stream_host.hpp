@@ -54,6 +54,11 @@ void stream_req_start(stream* s);
 void* host_stream_modstate(ptc_modref* self, ptc_stream* s);
 int host_stream_set_addr(ptc_stream* s, uint32_t which, const sockaddr* sa, socklen_t len);
 void host_stream_conn_fail(ptc_stream* s, const char* reason);
+// HAProxy's connection error codes (fc_err) and their texts (fc_err_str, the connection
+// error log's message): the code of a stream_conn_fail reason (the text the code stands for,
+// or one that starts with it); 0 for none, k_conn_err_count - 1 for another.
+int conn_err_code(const char* reason);
+const char* conn_err_text(int code); // nullptr outside 0..43
 int host_stream_srv_prepend(ptc_stream* s, const void* data, size_t len);
 int host_stream_use_server(ptc_stream* s, ptc_server* srv, uint32_t flags);
 // ---- ABI 1.3 transports (xprt.cpp) ----

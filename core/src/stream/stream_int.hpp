@@ -167,6 +167,8 @@ void xprt_release(conn* c);
 // What the client side's transport negotiated (ptc_transport.info, 1.22: PTC_XPRT_CIPHER,
 // PTC_XPRT_VERSION), or NULL: no transport, released, or it does not say.
 const char* xprt_cli_info(const stream* s, uint32_t what);
+// The same for either side (PTC_SIDE_CLIENT, PTC_SIDE_SERVER): ptc_host.stream_xprt_info, 1.26.
+const char* xprt_info(const stream* s, uint32_t side, uint32_t what);
 void xprt_free(conn* c);
 
 inline uint32_t chan_state_flags(stream* s, uint32_t dir)

@@ -383,7 +383,13 @@ void xprt_on_tx(conn* c, stream* s, int res)
 
 const char* xprt_cli_info(const stream* s, uint32_t what)
 {
-    const xprt* x = s->cli ? s->cli->x : nullptr;
+    return xprt_info(s, PTC_SIDE_CLIENT, what);
+}
+
+const char* xprt_info(const stream* s, uint32_t side, uint32_t what)
+{
+    const conn* c = side == PTC_SIDE_CLIENT ? s->cli : side == PTC_SIDE_SERVER ? s->srvc : nullptr;
+    const xprt* x = c ? c->x : nullptr;
     if (!x || x->released || !x->t ||
         x->t->size < offsetof(ptc_transport, info) + sizeof(x->t->info) || !x->t->info)
         return nullptr;

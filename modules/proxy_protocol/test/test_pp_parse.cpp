@@ -501,6 +501,12 @@ BOOST_AUTO_TEST_CASE(build_v2_roundtrip)
     BOOST_TEST(val(0xE6) == "");
     BOOST_TEST(h.find(pp::PP2_SUBTYPE_SSL_CN)->parent != pp::PP_NO_PARENT);
     BOOST_TEST(h.tlvs[h.find(pp::PP2_SUBTYPE_SSL_CN)->parent].type == pp::PP2_TYPE_SSL);
+    // the sub-TLVs in HAProxy's order: VERSION, CN, KEY_ALG, SIG_ALG, CIPHER
+    auto at = [&](uint8_t t) { return h.find(t) - h.tlvs; };
+    BOOST_TEST(at(pp::PP2_SUBTYPE_SSL_VERSION) < at(pp::PP2_SUBTYPE_SSL_CN));
+    BOOST_TEST(at(pp::PP2_SUBTYPE_SSL_CN) < at(pp::PP2_SUBTYPE_SSL_KEY_ALG));
+    BOOST_TEST(at(pp::PP2_SUBTYPE_SSL_KEY_ALG) < at(pp::PP2_SUBTYPE_SSL_SIG_ALG));
+    BOOST_TEST(at(pp::PP2_SUBTYPE_SSL_SIG_ALG) < at(pp::PP2_SUBTYPE_SSL_CIPHER));
     // the same header does not fit one byte shorter
     BOOST_TEST(pp::build_v2(buf, n - 1, sa(s4), sa(d4), o) == 0u);
 

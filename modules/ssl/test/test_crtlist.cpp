@@ -87,6 +87,20 @@ BOOST_AUTO_TEST_CASE(errors)
     BOOST_TEST((parse(std::string("a.pem\0b", 7), e) == status::error));
 }
 
+// negative wildcards: accepted (HAProxy makes them no-ops), kept for "show ssl crt-list"
+BOOST_AUTO_TEST_CASE(negative_wildcards)
+{
+    entry e;
+    BOOST_TEST((parse("a.pem !*", e) == status::ok));
+    BOOST_TEST(e.filters.empty());
+    BOOST_TEST(e.excludes == sv({"*"}), boost::test_tools::per_element());
+    entry f;
+    BOOST_TEST((parse("a.pem *.example.com !*.x.example.com", f) == status::ok));
+    BOOST_TEST(f.excludes == sv({"*.x.example.com"}), boost::test_tools::per_element());
+    entry g;
+    BOOST_TEST((parse("a.pem !w*", g) == status::error)); // not a leading '*'
+}
+
 BOOST_AUTO_TEST_CASE(matching)
 {
     BOOST_TEST(crtlist::name_matches("www.example.com", "www.example.com"));

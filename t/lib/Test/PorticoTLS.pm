@@ -85,7 +85,8 @@ sub make_cert {
 
 # A TLS connection to 127.0.0.1:PORT (IO::Socket::SSL), or undef with $@ set. Options: sni,
 # alpn (arrayref), cert/key (client certificate), ca (verify the server against it, else no
-# verification), session_cache (an IO::Socket::SSL::Session_Cache), version ('TLSv1_2').
+# verification), session_cache (an IO::Socket::SSL::Session_Cache), version ('TLSv1_2'),
+# cipher (the TLS 1.2 cipher list).
 sub tls_connect {
     my ($port, %o) = @_;
     my $s = IO::Socket::SSL->new(
@@ -99,6 +100,7 @@ sub tls_connect {
         ($o{session_cache} ? (SSL_session_cache => $o{session_cache},
             SSL_session_key => 'k') : ()),
         ($o{version} ? (SSL_version => $o{version}) : ()),
+        ($o{cipher} ? (SSL_cipher_list => $o{cipher}) : ()),
     );
     $@ = $IO::Socket::SSL::SSL_ERROR || $@ unless $s;
     return $s;
