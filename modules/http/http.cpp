@@ -1755,6 +1755,8 @@ int post_config(ptc_modref* me)
         c->tmo_server_fin = host->proxy_timeout(p, "server-fin");
         uint64_t tp = host->proxy_timeout(p, "tarpit");
         c->tmo_tarpit = tp ? tp : host->proxy_timeout(p, "connect");
+        ptc_str mode = host->proxy_mode(p);
+        c->raw = std::string_view(mode.ptr, mode.len) != "http";
     }
     return PTC_OK;
 }

@@ -140,6 +140,8 @@ struct proxy_conf {
     addr_hdr_conf ot;        // option originalto: the local address the client connected to
     redirect_rule* redirects; // "redirect" rules (never in defaults)
     comp_conf comp;          // compression
+    bool raw;                // not "mode http": its streams belong to another protocol
+                             // (tcp); the fetches parse their request bytes (fetch.cpp)
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.
@@ -334,6 +336,11 @@ struct txn {
 
 // The stream's state from the API side.
 inline txn& txn_of(ptc_stream* s) { return *static_cast<txn*>(host->stream_state(s)); }
+// The transaction a fetch reads (fetch.cpp): the stream's own in mode http; for a stream of
+// another protocol ("mode tcp"), its buffered request bytes parsed as an HTTP/1 head (a
+// worker-local transaction, valid until the next fetch), or NULL (not HTTP, not complete
+// yet: then out->flags says PTC_SMPF_MAYCHANGE, or the response direction).
+txn* view(ptc_stream* s, uint32_t dir, ptc_sample* out);
 
 // ---- header index (hdr.cpp) -------------------------------------------------------------------
 

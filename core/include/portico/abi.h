@@ -102,9 +102,13 @@
  *  1.23 ssl.h (the ssl module's published API, found by its `size`): ptc_ssl_api.endpoint_new,
  *       endpoint_transport, PTC_SSL_EP_CLIENT, PTC_SSL_EP_SERVER (TLS outside any proxy:
  *       the stick module's peers sessions). Nothing in the host table.
+ *  1.25 host->expr_eval reports PTC_SMPF_MAYCHANGE only while a rule set runs with
+ *       PTC_RULES_PARTIAL (more data may still come), never otherwise: an action may then
+ *       wait for the data its expression needs by returning PTC_ACT_YIELD (the stick
+ *       module's track-sc with a key not there yet, as HAProxy's). Nothing else changed.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 23
+#define PTC_ABI_MINOR 25
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

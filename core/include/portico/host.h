@@ -203,7 +203,9 @@ typedef struct ptc_host {
     /** Compile a sample expression ("req.hdr(host),lower"). Since 1.2. */
     ptc_expr *(*expr_compile)(const ptc_kw_ctx *ctx, ptc_str expr);
     /** Evaluate an expression: 1 with *out set, 0 when no sample. Strings in
-     *  *out stay valid until the next evaluation on this worker. Since 1.2. */
+     *  *out stay valid until the next evaluation on this worker. Since 1.2.
+     *  Since 1.25, out->flags holds PTC_SMPF_MAYCHANGE only while a rule set runs
+     *  with PTC_RULES_PARTIAL (an action may return PTC_ACT_YIELD to wait for it). */
     int (*expr_eval)(ptc_stream *s, const ptc_expr *e, ptc_sample *out);
     /** A scratch buffer for converters writing a new string (two rotate, each
      *  tune.bufsize long); valid until the current expression evaluation ends.

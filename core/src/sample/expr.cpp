@@ -690,9 +690,17 @@ ptc_expr* host_expr_compile(const ptc_kw_ctx* ctx, ptc_str text)
     return e;
 }
 
+// ABI 1.25: a module sees PTC_SMPF_MAYCHANGE only while a rule set runs with
+// PTC_RULES_PARTIAL (an action may then wait for more data: track-sc's key); elsewhere the
+// answer is final (HAProxy's SMP_OPT_FINAL).
 int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out)
 {
-    return e ? smp::expr_eval(s, e, out) : 0;
+    if (!e)
+        return 0;
+    int r = smp::expr_eval(s, e, out);
+    if (!smp::g_rules_partial)
+        out->flags &= ~PTC_SMPF_MAYCHANGE;
+    return r;
 }
 
 char* host_scratch(size_t* cap) { return smp::scratch(cap); }
