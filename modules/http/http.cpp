@@ -883,7 +883,23 @@ step req_hooks(ptc_stream* s, txn& t)
             return step::WAIT;
         if (t.cur.replied) // a hook of the backend phase answered
             return finish_reply(s, t);
+        t.cur.rq = rq_step::BE_TCP;
+        [[fallthrough]];
+    case rq_step::BE_TCP: {
+        // the backend's tcp-request content rules, before its http-request rules (HAProxy's
+        // request analysers); they see the whole head at once (as the frontend's above)
+        ptc_proxy* be = host->stream_backend(s);
+        if (be && be != host->stream_frontend(s)) {
+            int tc = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, be);
+            if (tc == PTC_ACT_YIELD)
+                return step::WAIT;
+            if (tc == PTC_ACT_DONE || tc == PTC_ACT_ERROR) {
+                abort_stream(s, t); // "reject": close the connection, no response
+                return step::WAIT;
+            }
+        }
         t.cur.rq = rq_step::BE_RULES;
+    }
         [[fallthrough]];
     case rq_step::BE_RULES: {
         ptc_proxy* be = host->stream_backend(s);
@@ -1236,6 +1252,23 @@ step res_hooks(ptc_stream* s, txn& t)
     ptc_proxy* fe = host->stream_frontend(s);
     ptc_proxy* be = host->stream_backend(s);
     switch (t.cur.rs) {
+    case rs_step::TCP_RULES: {
+        // the backend's tcp-response content rules, once the response head is there: in
+        // HTTP mode HAProxy runs them once, as final (the HTX buffer counts as full, so
+        // "tcp-response inspect-delay" does not wait and WAIT_END is true); "reject" closes
+        // both sides without a response
+        if (be) {
+            int tc = host->rules_run(s, PTC_RULES_TCP_RES_CONTENT, be);
+            if (t.state == st::CLOSED || tc == PTC_ACT_YIELD)
+                return step::WAIT;
+            if (tc == PTC_ACT_DONE || tc == PTC_ACT_ERROR) {
+                abort_stream(s, t);
+                return step::WAIT;
+            }
+        }
+        t.cur.rs = rs_step::HOOKS;
+    }
+        [[fallthrough]];
     case rs_step::HOOKS: {
         int rc = host->hooks_run(s, PTC_PHASE_HTTP_RESPONSE);
         if (t.state == st::CLOSED || rc == PTC_YIELD)

@@ -248,10 +248,12 @@ struct head_index {
     hdr_ref hdr[max_hdr_cap];
 };
 
-// Steps of the request processing in REQ_HOOKS (resumable after a yield).
-enum class rq_step : uint8_t { HOOKS, FE_RULES, BACKEND, BE_RULES, FORWARD };
-// Steps of the response processing in res_st::HOOKS.
-enum class rs_step : uint8_t { HOOKS, BE_RULES, FE_RULES, FORWARD };
+// Steps of the request processing in REQ_HOOKS (resumable after a yield). BE_TCP: the
+// backend's tcp-request content rules.
+enum class rq_step : uint8_t { HOOKS, FE_RULES, BACKEND, BE_TCP, BE_RULES, FORWARD };
+// Steps of the response processing in res_st::HOOKS. TCP_RULES: the backend's
+// tcp-response content rules, first (HAProxy's response analysers' order).
+enum class rs_step : uint8_t { TCP_RULES, HOOKS, BE_RULES, FE_RULES, FORWARD };
 
 // Per-transaction part of the stream state, reset between keep-alive requests.
 struct txn_cur {
