@@ -5,7 +5,8 @@
 # predefined HTTP ACL), method, path, url, query, base, req.ver, hdr(), req.hdr_cnt...: the
 # bytes buffered so far are parsed as an HTTP/1 request head. The fetch has no answer yet
 # while the head is incomplete (the rule waits for more bytes within the delay), none when
-# the bytes are not HTTP; track-sc waits for its key the same way (reg-tests/peers).
+# the bytes are not HTTP; track-sc waits for its key the same way (reg-tests/peers). The
+# capture.req.* fetches (the line captured by HTTP processing) give none there.
 use warnings;
 use strict;
 use Test::More;
@@ -27,6 +28,7 @@ listen onlyhttp
     tcp-request inspect-delay 2s
     tcp-request content reject if !HTTP
     tcp-request content reject if { path /bad }
+    tcp-request content reject if { capture.req.method -m found }
     tcp-request content accept if { method GET } { req.ver 1.1 } { url /p?a=1 } { query a=1 } { base x.example/p } { hdr(host) x.example } { req.hdr_cnt(x-n) 3 } { req.fhdr_cnt(x-n) 2 } { req.fhdr(x-n,1) 1,2 } { req.proto_http }
     tcp-request content reject
     server echo 127.0.0.1:%%PORT_8090%%

@@ -180,16 +180,23 @@ int f_pathq(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 }
 
 // capture.req.method / capture.req.uri / capture.req.ver: the request line as received
-// (kept for the response phase and the logs); capture.res.ver: "HTTP/1.x" of the response.
+// (kept for the response phase and the logs: none on a tcp stream, whose request line no
+// HTTP analyser captured, as HAProxy); capture.res.ver: "HTTP/1.x" of the response.
+bool captured_line(ptc_stream* s, std::string_view* m, std::string_view* t, std::string_view* v,
+                   ptc_sample* out)
+{
+    auto* c = static_cast<const proxy_conf*>(host->stream_fe_conf(self, s));
+    return !(c && c->raw) && req_line(s, m, t, v, out);
+}
 int f_cap_req_method(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    return req_line(s, &m, &t, &v, out) ? set_str(out, m) : 0;
+    return captured_line(s, &m, &t, &v, out) ? set_str(out, m) : 0;
 }
 int f_cap_req_uri(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    if (!req_line(s, &m, &t, &v, out))
+    if (!captured_line(s, &m, &t, &v, out))
         return 0;
     size_t sl = t.find('/');
     return sl == std::string_view::npos ? 0 : set_str(out, t.substr(sl));
@@ -197,7 +204,7 @@ int f_cap_req_uri(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 int f_cap_req_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    return req_line(s, &m, &t, &v, out) && !v.empty() ? set_str(out, v) : 0;
+    return captured_line(s, &m, &t, &v, out) && !v.empty() ? set_str(out, v) : 0;
 }
 int f_cap_res_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
