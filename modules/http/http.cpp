@@ -1623,10 +1623,18 @@ ptc_proxy* error_proxy(ptc_stream* s, const txn& t)
 // backend's, else the frontend's (as HAProxy), else none (the built-in page).
 ptc_str error_message(ptc_stream* s, const txn& t, int status)
 {
-    ptc_str ef = host->proxy_errorfile(error_proxy(s, t), status);
+    // an "http-error" message built per use (log-format parts, ABI 1.25) comes first
+    bool dyn = PTC_HOST_HAS(host, proxy_error_render);
+    ptc_str ef{nullptr, 0};
+    if (dyn && host->proxy_error_render(s, error_proxy(s, t), status, &ef))
+        return ef;
+    ef = host->proxy_errorfile(error_proxy(s, t), status);
     ptc_proxy* fe = host->stream_frontend(s);
-    if (!ef.ptr && fe && fe != error_proxy(s, t))
+    if (!ef.ptr && fe && fe != error_proxy(s, t)) {
+        if (dyn && host->proxy_error_render(s, fe, status, &ef))
+            return ef;
         ef = host->proxy_errorfile(fe, status);
+    }
     if (!PTC_HOST_HAS(host, http_errors_message) && !ef.len)
         ef.ptr = nullptr; // a host before 1.12 says "none" with a non-NULL ""
     return ef;

@@ -105,7 +105,9 @@
  *  1.25 host->expr_eval reports PTC_SMPF_MAYCHANGE only while a rule set runs with
  *       PTC_RULES_PARTIAL (more data may still come), never otherwise: an action may then
  *       wait for the data its expression needs by returning PTC_ACT_YIELD (the stick
- *       module's track-sc with a key not there yet, as HAProxy's). Nothing else changed.
+ *       module's track-sc with a key not there yet, as HAProxy's);
+ *       ptc_host.proxy_error_render ("http-error ... lf-string|lf-file" and log-format
+ *       "hdr" values: the message built per use; proxy_errorfile says "none" for them).
  */
 #define PTC_ABI_MAJOR 1
 #define PTC_ABI_MINOR 25

@@ -579,6 +579,15 @@ typedef struct ptc_host {
      *  the workers (shm_reserve). PTC_OK / PTC_ERROR. Since 1.22. */
     int (*info_provider)(ptc_modref *self,
                          int (*fn)(ptc_modref *self, const char *field, uint64_t *value));
+
+    /* ---- error messages built per use (1.25) ---- */
+    /** When proxy p's message for status is an "http-error" one built per use (lf-string,
+     *  lf-file, a log-format hdr value), builds it for stream s (a complete HTTP/1.1
+     *  response: status line, content-length, content-type, headers, body) and returns 1
+     *  with *out set (valid until the next call in this worker); 0 otherwise (then
+     *  proxy_errorfile, which says "no message" for such a status, tells the rest).
+     *  Worker. Since 1.25. */
+    int (*proxy_error_render)(ptc_stream *s, const ptc_proxy *p, int status, ptc_str *out);
 } ptc_host;
 
 /* host->pattern_change's operations (since 1.15). */
