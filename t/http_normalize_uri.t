@@ -23,7 +23,7 @@ my @cases = (
     ['fragment-strip', '/a#frag?x', '/a'],
     ['fragment-encode', '/a#b#c', '/a%23b%23c'],
 );
-my $t = Test::Portico->new()->has(qw/ http /)->plan(scalar(@cases) + 2);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(scalar(@cases) + 6);
 $t->origin_http(port(8081), echo => 1);
 my $rules = '';
 for my $n (qw/ path-merge-slashes path-strip-dot path-strip-dotdot percent-to-uppercase
@@ -44,6 +44,16 @@ frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     option accept-invalid-http-request
 $rules    default_backend be
+frontend upper_strict
+    bind 127.0.0.1:%%PORT_8082%%
+    option accept-invalid-http-request
+    http-request normalize-uri percent-to-uppercase strict
+    default_backend be
+frontend decode_strict
+    bind 127.0.0.1:%%PORT_8083%%
+    option accept-invalid-http-request
+    http-request normalize-uri percent-decode-unreserved strict
+    default_backend be
 EOF2
 
 for my $c (@cases) {
@@ -57,6 +67,21 @@ for my $c (@cases) {
         ? 'HAProxy 2.6 bug: conditional normalize-uri ' . $n : undef;
     is($seen // '(none)', $want, "$n: $in");
 }
+
+# "strict": a '%' not followed by two hex digits is answered 400 (reg-tests normalize_uri)
+sub strict {
+    my ($port, $in) = @_;
+    my $r = http_parse(http("GET $in HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        port => port($port)));
+    return 'no response' unless $r;
+    return $r->{status} unless $r->{status} == 200;
+    my ($seen) = ($r->{body} // '') =~ m{^GET (\S+) HTTP/1\.1}m;
+    return $seen // '(none)';
+}
+is(strict(8082, '/%aa?a=%aa'), '/%AA?a=%AA', 'percent-to-uppercase strict: valid sequences');
+is(strict(8082, '/%zz?a=%zz'), 400, '... an invalid one is answered 400');
+is(strict(8083, '/%61?%61=%61'), '/a?a=a', 'percent-decode-unreserved strict: valid sequences');
+is(strict(8083, '/%%36%36'), 400, '... a bare % is answered 400');
 
 my ($rc, $out) = $t->run_binary('-c', '-f', $t->write_file('bad.cfg', <<"EOF3"));
 global

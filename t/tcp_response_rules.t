@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # tcp-response content rules (backend, mode tcp) with and without "tcp-response
-# inspect-delay": accept, reject, set-var, unset-var, as HAProxy 2.6 runs them; refused in
-# mode http by portico (not supported yet there).
+# inspect-delay": accept, reject, set-var, unset-var, as HAProxy 2.6 runs them; accepted in
+# mode http too (t/http_tcp_rules.t).
 use warnings;
 use strict;
 use Test::More;
@@ -55,15 +55,13 @@ is(exchange(8091, 'hello'), 'hello', 'inspect-delay: accept as soon as a rule de
 is(exchange(8092, 'hello'), '', 'inspect-delay: reject');
 is(exchange(8093, 'hello'), 'hello', 'set-var and unset-var in tcp-response content');
 
-SKIP: {
-    skip 'portico only: HAProxy runs tcp-response rules in mode http too', 1
-        unless Test::Portico::portico();
+{
     my ($rc, $out) = $t->run_binary('-c', '-f', $t->write_file('http.cfg', <<"EOF3"));
 backend b
     mode http
     tcp-response content accept
     server s 127.0.0.1:1
 EOF3
-    like($out, qr/tcp-response content.*not supported yet in mode http/,
-        'tcp-response content in mode http is refused, not ignored') or diag($out);
+    unlike($out, qr/tcp-response content/,
+        'tcp-response content in mode http is accepted (t/http_tcp_rules.t runs it)') or diag($out);
 }

@@ -276,6 +276,56 @@ BOOST_AUTO_TEST_CASE(action_compile)
     BOOST_TEST(!g_host.action_compile(to_handle(&w.px), PTC_RULES_HTTP_RES, 1, words(ok), err,
                                       sizeof(err)));
 }
+namespace {
+
+int fetch_maychange(ptc_stream*, const ptc_arg*, uint32_t, ptc_sample* out, void*)
+{
+    out->flags |= PTC_SMPF_MAYCHANGE; // "no answer yet"
+    return 0;
+}
+
+std::string g_req_tag = "from-request", g_res_tag = "from-response";
+
+} // namespace
+
+// "payload" and "payload_lv" (deprecated) follow the running rule set's direction: the
+// req.* fetch, or the res.* one in response rules, chosen at each evaluation
+BOOST_AUTO_TEST_CASE(payload_follows_rule_direction)
+{
+    world w;
+    ptc_fetch rq{"req.payload", PTC_SMP_STR, PTC_USE_ANY, 0, 2, nullptr, nullptr, "rq"};
+    ptc_fetch rs{"res.payload", PTC_SMP_STR, PTC_USE_ANY, 0, 2, nullptr, nullptr, "rs"};
+    BOOST_REQUIRE(g_host.fetch_register(self(), &rq, sizeof(rq), fetch_priv, &g_req_tag) == PTC_OK);
+    BOOST_REQUIRE(g_host.fetch_register(self(), &rs, sizeof(rs), fetch_priv, &g_res_tag) == PTC_OK);
+    BOOST_TEST(w.eval("payload") == "from-request"); // outside response rules: the request
+    BOOST_TEST(w.eval("payload(x)") == "x");         // the arguments are passed on
+    smp::g_rules_response = true;
+    BOOST_TEST(w.eval("payload") == "from-response");
+    BOOST_TEST(w.eval("payload,upper") == "FROM-RESPONSE");
+    smp::g_rules_response = false;
+    // without both fetches it is refused as HAProxy's name not supported yet
+    BOOST_TEST(w.eval("payload_lv(0,1)").find("not supported yet") != std::string::npos);
+}
+
+// ABI 1.25: host->expr_eval reports PTC_SMPF_MAYCHANGE only during a partial rule run
+BOOST_AUTO_TEST_CASE(expr_eval_maychange_only_partial)
+{
+    world w;
+    ptc_fetch f{"reg_maychange", PTC_SMP_STR, PTC_USE_ANY, 0, 0, nullptr, nullptr, "mc"};
+    BOOST_REQUIRE(g_host.fetch_register(self(), &f, sizeof(f), fetch_maychange, nullptr) == PTC_OK);
+    std::string err;
+    ptc_expr* x = w.parse("reg_maychange", err);
+    BOOST_REQUIRE(x);
+    ptc_sample s{};
+    BOOST_TEST(g_host.expr_eval(w.ps(), x, &s) == 0);
+    BOOST_TEST((s.flags & PTC_SMPF_MAYCHANGE) == 0u);
+    smp::g_rules_partial = true;
+    s = ptc_sample{};
+    BOOST_TEST(g_host.expr_eval(w.ps(), x, &s) == 0);
+    BOOST_TEST((s.flags & PTC_SMPF_MAYCHANGE) != 0u);
+    smp::g_rules_partial = false;
+}
+
 
 // Last: closing the registry is for good.
 BOOST_AUTO_TEST_CASE(zz_registration_window)

@@ -844,6 +844,7 @@ enum : uint8_t {
 struct norm_act {
     uint8_t kind;
     bool full;
+    bool strict; // percent-*: an invalid '%' sequence is answered 400 (HAProxy's ACT_RET_INV)
 };
 
 int parse_normalize_uri(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
@@ -881,9 +882,8 @@ int parse_normalize_uri(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, v
             a->full = true;
             *next = first + 2;
         } else if (o == "strict" && (a->kind == NU_PCT_UPPER || a->kind == NU_PCT_DECODE)) {
-            return host->cfg_errorf(ctx, "%s %.*s: the 'strict' option (400 on a bad '%%' "
-                                    "sequence) is not supported yet by portico", w.c_str(),
-                                    int(n.size()), n.data());
+            a->strict = true;
+            *next = first + 2;
         } else if (o != "if" && o != "unless") {
             return host->cfg_errorf(ctx, "%s %.*s: unexpected option '%.*s'", w.c_str(),
                                     int(n.size()), n.data(), int(o.size()), o.data());
@@ -1022,6 +1022,10 @@ int exec_normalize_uri(ptc_stream* s, void* state)
                     put(a->kind == NU_PCT_UPPER && h2 >= 'a' ? char(h2 - 32) : h2);
                 }
                 i += 2;
+            } else if (c == '%' && a->strict) {
+                // '%' without two hex digits: the request is invalid ("PR", as HAProxy)
+                txn_fail(s, *t, 400, 'P', 'R');
+                return PTC_ACT_DONE;
             } else {
                 put(c);
             }

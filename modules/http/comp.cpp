@@ -599,16 +599,17 @@ int f_res_comp(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     out->type = PTC_SMP_BOOL;
     out->flags = 0;
-    out->u.sint = txn_of(s).cur.comp_on ? 1 : 0;
+    const txn* t = view(s, PTC_DIR_RES, out); // none on a tcp stream: false, as HAProxy
+    out->u.sint = t && t->cur.comp_on ? 1 : 0;
     return 1;
 }
 
 int f_res_comp_algo(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    txn& t = txn_of(s);
-    if (!t.cur.comp_on)
+    const txn* t = view(s, PTC_DIR_RES, out);
+    if (!t || !t->cur.comp_on)
         return 0;
-    const char* n = k_algos[t.cur.comp_algo].cfg;
+    const char* n = k_algos[t->cur.comp_algo].cfg;
     out->type = PTC_SMP_STR;
     out->flags = PTC_SMPF_CONST;
     out->u.str = ptc_str{n, strlen(n)};

@@ -30,26 +30,87 @@ int set_int(ptc_sample* out, int64_t v, uint32_t type = PTC_SMP_SINT)
     return 1;
 }
 
-// The indexed head of <dir> when it is pending.
-txn* msg(ptc_stream* s, uint32_t dir, const char** base)
+// A stream of another protocol (a "mode tcp" frontend's: tcp-request content rules) has no
+// transaction: as HAProxy does, the request bytes buffered so far are parsed as an HTTP/1
+// request head, at each fetch, into this worker-local one (the samples point into the
+// channel's bytes). While the head is incomplete and more bytes may come, the fetch has no
+// answer *yet* (PTC_SMPF_MAYCHANGE: the rule waits within the inspect-delay); bytes that are
+// not HTTP, or a head that cannot complete (the client's end, a full buffer), give none.
+// HTTP fetches on the response of such a stream give none (HAProxy's neither).
+txn g_raw;
+h1::header g_raw_hdrs[max_hdr_cap];
+
+txn* raw_request(ptc_stream* s, uint32_t dir, ptc_sample* out)
 {
-    txn& t = txn_of(s);
-    if (t.cur.phase != (dir == PTC_DIR_REQ ? api_phase::REQ : api_phase::RES))
+    if (dir != PTC_DIR_REQ)
+        return nullptr;
+    ptc_str d;
+    uint32_t fl = host->chan_data(s, PTC_DIR_REQ, &d);
+    h1::request req{};
+    req.headers = g_raw_hdrs;
+    req.max_headers = max_hdr;
+    int r = h1::parse_request(d.ptr, d.len, req);
+    if (r == h1::H1_INCOMPLETE) {
+        if (!(fl & (PTC_CHAN_EOF | PTC_CHAN_ERROR | PTC_CHAN_FULL)) && d.len < head_limit &&
+            host->chan_room(s, PTC_DIR_REQ) > 0)
+            out->flags |= PTC_SMPF_MAYCHANGE;
+        return nullptr;
+    }
+    if (r <= 0)
+        return nullptr;
+    txn& t = g_raw;
+    t.cur = txn_cur{};
+    t.first_req = true;
+    index_head(t.idx, d.ptr, req.headers, req.num_headers, size_t(r));
+    t.cur.phase = api_phase::REQ;
+    t.cur.method_off = uint32_t(req.method.data() - d.ptr);
+    t.cur.method_len = uint32_t(req.method.size());
+    t.cur.target_off = uint32_t(req.target.data() - d.ptr);
+    t.cur.target_len = uint32_t(req.target.size());
+    t.cur.req_minor = uint8_t(req.minor_version);
+    return &t;
+}
+
+} // namespace
+
+// The transaction the fetches read: the stream's own in mode http (at no cost but the
+// frontend's conf lookup), else the request bytes parsed as above, or NULL.
+txn* view(ptc_stream* s, uint32_t dir, ptc_sample* out)
+{
+    auto* c = static_cast<const proxy_conf*>(host->stream_fe_conf(self, s));
+    if (!c || !c->raw)
+        return &txn_of(s);
+    return raw_request(s, dir, out);
+}
+
+namespace {
+
+// The indexed head of <dir> when it is pending.
+txn* msg(ptc_stream* s, uint32_t dir, const char** base, ptc_sample* out)
+{
+    txn* t = view(s, dir, out);
+    if (!t || t->cur.phase != (dir == PTC_DIR_REQ ? api_phase::REQ : api_phase::RES))
         return nullptr;
     ptc_str d;
     host->chan_data(s, dir, &d);
     *base = d.ptr;
-    return &t;
+    return t;
 }
 
 // Method, target and version of the request: live while the request head is pending, from
 // the copy of the request line afterwards (as received).
 bool req_line(ptc_stream* s, std::string_view* method, std::string_view* target,
-              std::string_view* version)
+              std::string_view* version, ptc_sample* out)
 {
     const char* base;
-    txn& t = txn_of(s);
-    if (msg(s, PTC_DIR_REQ, &base)) {
+    txn* tp = view(s, PTC_DIR_REQ, out);
+    if (!tp)
+        return false;
+    txn& t = *tp;
+    if (t.cur.phase == api_phase::REQ) {
+        ptc_str d;
+        host->chan_data(s, PTC_DIR_REQ, &d);
+        base = d.ptr;
         *method = {base + t.cur.method_off, t.cur.method_len};
         *target = {base + t.cur.target_off, t.cur.target_len};
         std::string_view rest(base + t.cur.target_off + t.cur.target_len,
@@ -86,19 +147,19 @@ std::string_view path_of(std::string_view t)
 int f_method(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    return req_line(s, &m, &t, &v) ? set_str(out, m, PTC_SMP_METH) : 0;
+    return req_line(s, &m, &t, &v, out) ? set_str(out, m, PTC_SMP_METH) : 0;
 }
 
 int f_url(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    return req_line(s, &m, &t, &v) ? set_str(out, t) : 0;
+    return req_line(s, &m, &t, &v, out) ? set_str(out, t) : 0;
 }
 
 int f_path(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    if (!req_line(s, &m, &t, &v))
+    if (!req_line(s, &m, &t, &v, out))
         return 0;
     std::string_view p = path_of(t);
     return p.empty() && t.find("://") != std::string_view::npos ? 0 : set_str(out, p);
@@ -109,7 +170,7 @@ int f_path(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 int f_pathq(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    if (!req_line(s, &m, &t, &v))
+    if (!req_line(s, &m, &t, &v, out))
         return 0;
     std::string_view p = path_of(t);
     if (p.empty() && t.find("://") != std::string_view::npos)
@@ -119,16 +180,23 @@ int f_pathq(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 }
 
 // capture.req.method / capture.req.uri / capture.req.ver: the request line as received
-// (kept for the response phase and the logs); capture.res.ver: "HTTP/1.x" of the response.
+// (kept for the response phase and the logs: none on a tcp stream, whose request line no
+// HTTP analyser captured, as HAProxy); capture.res.ver: "HTTP/1.x" of the response.
+bool captured_line(ptc_stream* s, std::string_view* m, std::string_view* t, std::string_view* v,
+                   ptc_sample* out)
+{
+    auto* c = static_cast<const proxy_conf*>(host->stream_fe_conf(self, s));
+    return !(c && c->raw) && req_line(s, m, t, v, out);
+}
 int f_cap_req_method(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    return req_line(s, &m, &t, &v) ? set_str(out, m) : 0;
+    return captured_line(s, &m, &t, &v, out) ? set_str(out, m) : 0;
 }
 int f_cap_req_uri(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    if (!req_line(s, &m, &t, &v))
+    if (!captured_line(s, &m, &t, &v, out))
         return 0;
     size_t sl = t.find('/');
     return sl == std::string_view::npos ? 0 : set_str(out, t.substr(sl));
@@ -136,29 +204,37 @@ int f_cap_req_uri(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 int f_cap_req_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    return req_line(s, &m, &t, &v) && !v.empty() ? set_str(out, v) : 0;
+    return captured_line(s, &m, &t, &v, out) && !v.empty() ? set_str(out, v) : 0;
 }
 int f_cap_res_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    txn& t = txn_of(s);
-    if (!t.cur.res_status)
+    txn* tp = view(s, PTC_DIR_RES, out);
+    if (!tp || !tp->cur.res_status)
         return 0;
-    return set_str(out, t.cur.res_minor ? "HTTP/1.1" : "HTTP/1.0");
+    return set_str(out, tp->cur.res_minor ? "HTTP/1.1" : "HTTP/1.0");
 }
 
 int f_query(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    if (!req_line(s, &m, &t, &v))
+    if (!req_line(s, &m, &t, &v, out))
         return 0;
     size_t q = t.find('?');
     return q == std::string_view::npos ? 0 : set_str(out, t.substr(q + 1));
 }
 
+// req.proto_http: the request parses as HTTP (always so in mode http; see raw_request for a
+// tcp stream: none while undecided, none when not HTTP, which an ACL reads as false)
+int f_proto_http(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    std::string_view m, t, v;
+    return req_line(s, &m, &t, &v, out) ? set_int(out, 1, PTC_SMP_BOOL) : 0;
+}
+
 int f_req_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     std::string_view m, t, v;
-    if (!req_line(s, &m, &t, &v) || v.size() < 5)
+    if (!req_line(s, &m, &t, &v, out) || v.size() < 5)
         return 0;
     return set_str(out, v.substr(5)); // "HTTP/1.1" -> "1.1"
 }
@@ -166,7 +242,7 @@ int f_req_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 int f_res_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     const char* base;
-    txn* t = msg(s, PTC_DIR_RES, &base);
+    txn* t = msg(s, PTC_DIR_RES, &base, out);
     if (!t || t->idx.head_len < 8)
         return 0;
     return set_str(out, {base + 5, 3});
@@ -174,15 +250,16 @@ int f_res_ver(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 
 int f_status(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    txn& t = txn_of(s);
-    if (t.cur.phase == api_phase::RES && t.cur.res_status)
-        return set_int(out, t.cur.res_status);
+    txn* t = view(s, PTC_DIR_RES, out);
+    if (t && t->cur.phase == api_phase::RES && t->cur.res_status)
+        return set_int(out, t->cur.res_status);
     return 0;
 }
 
 int f_first_req(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    return set_int(out, txn_of(s).first_req ? 1 : 0, PTC_SMP_BOOL);
+    txn* t = view(s, PTC_DIR_REQ, out);
+    return t ? set_int(out, t->first_req ? 1 : 0, PTC_SMP_BOOL) : 0;
 }
 
 // Calls <fn>(value) for every value of header <name> (every header if <name> is empty), split
@@ -219,7 +296,7 @@ int hdr_fetch(ptc_stream* s, uint32_t dir, const ptc_arg* args, uint32_t nargs, 
               ptc_sample* out)
 {
     const char* base;
-    txn* t = msg(s, dir, &base);
+    txn* t = msg(s, dir, &base, out);
     if (!t)
         return 0;
     std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
@@ -263,7 +340,7 @@ int hdr_count(ptc_stream* s, uint32_t dir, const ptc_arg* args, uint32_t nargs, 
               ptc_sample* out)
 {
     const char* base;
-    txn* t = msg(s, dir, &base);
+    txn* t = msg(s, dir, &base, out);
     if (!t)
         return 0;
     std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
@@ -344,8 +421,10 @@ size_t lead_ipv4(std::string_view v, uint8_t out[4])
 int hdr_ip_fetch(ptc_stream* s, uint32_t dir, const ptc_arg* a, uint32_t n, ptc_sample* o)
 {
     ptc_sample v{};
-    if (!hdr_fetch(s, dir, a, n, true, &v))
+    if (!hdr_fetch(s, dir, a, n, true, &v)) {
+        o->flags |= v.flags & PTC_SMPF_MAYCHANGE;
         return 0;
+    }
     std::string_view t(v.u.str.ptr, v.u.str.len);
     uint8_t ip4[4];
     size_t len = lead_ipv4(t, ip4);
@@ -390,12 +469,14 @@ int f_res_hdr_ip(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 // "hdr()" means req.hdr() in request rules and res.hdr() in response rules.
 int f_hdr(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 {
-    uint32_t dir = txn_of(s).cur.phase == api_phase::RES ? PTC_DIR_RES : PTC_DIR_REQ;
+    txn* t = view(s, PTC_DIR_REQ, o);
+    uint32_t dir = t && t->cur.phase == api_phase::RES ? PTC_DIR_RES : PTC_DIR_REQ;
     return hdr_fetch(s, dir, a, n, true, o);
 }
 int f_hdr_cnt(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 {
-    uint32_t dir = txn_of(s).cur.phase == api_phase::RES ? PTC_DIR_RES : PTC_DIR_REQ;
+    txn* t = view(s, PTC_DIR_REQ, o);
+    uint32_t dir = t && t->cur.phase == api_phase::RES ? PTC_DIR_RES : PTC_DIR_REQ;
     return hdr_count(s, dir, a, n, true, o);
 }
 
@@ -419,7 +500,7 @@ int cookie_fetch(ptc_stream* s, uint32_t dir, const ptc_arg* args, uint32_t narg
                  ptc_sample* out, bool count)
 {
     const char* base;
-    txn* t = msg(s, dir, &base);
+    txn* t = msg(s, dir, &base, out);
     if (!t)
         return 0;
     std::string_view want = nargs > 0 ? sv(args[0].str) : std::string_view{};
@@ -495,11 +576,11 @@ int f_res_cook(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* o)
 int f_base(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     const char* base;
-    txn* t = msg(s, PTC_DIR_REQ, &base);
+    txn* t = msg(s, PTC_DIR_REQ, &base, out);
     if (!t)
         return 0;
     std::string_view m, tg, v;
-    req_line(s, &m, &tg, &v);
+    req_line(s, &m, &tg, &v, out);
     std::string_view p = path_of(tg);
     int h = index_find(t->idx, base, "host", 0);
     std::string_view hv = h >= 0 ? value_of(t->idx, base, uint32_t(h)) : std::string_view{};
@@ -518,7 +599,7 @@ int f_base(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 int f_url_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
 {
     std::string_view m, t, v;
-    if (!req_line(s, &m, &t, &v))
+    if (!req_line(s, &m, &t, &v, out))
         return 0;
     std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
     char delim = nargs > 1 && args[1].str.len ? args[1].str.ptr[0] : '?';
@@ -546,10 +627,11 @@ int f_url_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* 
 // The body of the pending message <dir> that is in the buffer (a chunked one de-chunked into
 // a scratch buffer, as far as it goes), and its announced size (Content-Length, else what
 // is there), as HAProxy's req.body / req.body_size.
-bool body_of(ptc_stream* s, uint32_t dir, std::string_view& out, uint64_t& announced)
+bool body_of(ptc_stream* s, uint32_t dir, std::string_view& out, uint64_t& announced,
+             ptc_sample* smp)
 {
     const char* base;
-    txn* t = msg(s, dir, &base);
+    txn* t = msg(s, dir, &base, smp);
     if (!t)
         return false;
     ptc_str d;
@@ -617,7 +699,7 @@ int f_body(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out, uint32_t di
 {
     std::string_view b;
     uint64_t size;
-    if (!body_of(s, dir, b, size))
+    if (!body_of(s, dir, b, size, out))
         return 0;
     if (what == 1)
         return set_int(out, int64_t(b.size()));
@@ -638,7 +720,7 @@ int f_req_body_param(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sam
 {
     std::string_view b;
     uint64_t size;
-    if (!body_of(s, PTC_DIR_REQ, b, size))
+    if (!body_of(s, PTC_DIR_REQ, b, size, out))
         return 0;
     std::string_view name = nargs > 0 ? sv(args[0].str) : std::string_view{};
     while (!b.empty()) {
@@ -721,6 +803,8 @@ const ptc_fetch fetches[] = {
     {"url_param", STR, RQ | RS, 0, 2, f_url_param, nullptr, "url_param([<name>[,<delim>]])"},
     {"urlp", STR, RQ | RS, 0, 2, f_url_param, nullptr, "urlp([<name>[,<delim>]])"},
     {"req.ver", STR, RQ | RS, 0, 0, f_req_ver, nullptr, "req.ver"},
+    {"req.proto_http", PTC_SMP_BOOL, RQ, 0, 0, f_proto_http, nullptr, "req.proto_http"},
+    {"req_proto_http", PTC_SMP_BOOL, RQ, 0, 0, f_proto_http, nullptr, "req_proto_http"},
     {"req_ver", STR, RQ | RS, 0, 0, f_req_ver, nullptr, "req_ver"},
     {"res.ver", STR, RS, 0, 0, f_res_ver, nullptr, "res.ver"},
     {"status", PTC_SMP_SINT, RS, 0, 0, f_status, nullptr, "status"},

@@ -883,7 +883,23 @@ step req_hooks(ptc_stream* s, txn& t)
             return step::WAIT;
         if (t.cur.replied) // a hook of the backend phase answered
             return finish_reply(s, t);
+        t.cur.rq = rq_step::BE_TCP;
+        [[fallthrough]];
+    case rq_step::BE_TCP: {
+        // the backend's tcp-request content rules, before its http-request rules (HAProxy's
+        // request analysers); they see the whole head at once (as the frontend's above)
+        ptc_proxy* be = host->stream_backend(s);
+        if (be && be != host->stream_frontend(s)) {
+            int tc = host->rules_run(s, PTC_RULES_TCP_REQ_CONTENT, be);
+            if (tc == PTC_ACT_YIELD)
+                return step::WAIT;
+            if (tc == PTC_ACT_DONE || tc == PTC_ACT_ERROR) {
+                abort_stream(s, t); // "reject": close the connection, no response
+                return step::WAIT;
+            }
+        }
         t.cur.rq = rq_step::BE_RULES;
+    }
         [[fallthrough]];
     case rq_step::BE_RULES: {
         ptc_proxy* be = host->stream_backend(s);
@@ -1236,6 +1252,23 @@ step res_hooks(ptc_stream* s, txn& t)
     ptc_proxy* fe = host->stream_frontend(s);
     ptc_proxy* be = host->stream_backend(s);
     switch (t.cur.rs) {
+    case rs_step::TCP_RULES: {
+        // the backend's tcp-response content rules, once the response head is there: in
+        // HTTP mode HAProxy runs them once, as final (the HTX buffer counts as full, so
+        // "tcp-response inspect-delay" does not wait and WAIT_END is true); "reject" closes
+        // both sides without a response
+        if (be) {
+            int tc = host->rules_run(s, PTC_RULES_TCP_RES_CONTENT, be);
+            if (t.state == st::CLOSED || tc == PTC_ACT_YIELD)
+                return step::WAIT;
+            if (tc == PTC_ACT_DONE || tc == PTC_ACT_ERROR) {
+                abort_stream(s, t);
+                return step::WAIT;
+            }
+        }
+        t.cur.rs = rs_step::HOOKS;
+    }
+        [[fallthrough]];
     case rs_step::HOOKS: {
         int rc = host->hooks_run(s, PTC_PHASE_HTTP_RESPONSE);
         if (t.state == st::CLOSED || rc == PTC_YIELD)
@@ -1590,10 +1623,18 @@ ptc_proxy* error_proxy(ptc_stream* s, const txn& t)
 // backend's, else the frontend's (as HAProxy), else none (the built-in page).
 ptc_str error_message(ptc_stream* s, const txn& t, int status)
 {
-    ptc_str ef = host->proxy_errorfile(error_proxy(s, t), status);
+    // an "http-error" message built per use (log-format parts, ABI 1.25) comes first
+    bool dyn = PTC_HOST_HAS(host, proxy_error_render);
+    ptc_str ef{nullptr, 0};
+    if (dyn && host->proxy_error_render(s, error_proxy(s, t), status, &ef))
+        return ef;
+    ef = host->proxy_errorfile(error_proxy(s, t), status);
     ptc_proxy* fe = host->stream_frontend(s);
-    if (!ef.ptr && fe && fe != error_proxy(s, t))
+    if (!ef.ptr && fe && fe != error_proxy(s, t)) {
+        if (dyn && host->proxy_error_render(s, fe, status, &ef))
+            return ef;
         ef = host->proxy_errorfile(fe, status);
+    }
     if (!PTC_HOST_HAS(host, http_errors_message) && !ef.len)
         ef.ptr = nullptr; // a host before 1.12 says "none" with a non-NULL ""
     return ef;
@@ -1755,6 +1796,8 @@ int post_config(ptc_modref* me)
         c->tmo_server_fin = host->proxy_timeout(p, "server-fin");
         uint64_t tp = host->proxy_timeout(p, "tarpit");
         c->tmo_tarpit = tp ? tp : host->proxy_timeout(p, "connect");
+        ptc_str mode = host->proxy_mode(p);
+        c->raw = std::string_view(mode.ptr, mode.len) != "http";
     }
     return PTC_OK;
 }

@@ -140,6 +140,8 @@ struct proxy_conf {
     addr_hdr_conf ot;        // option originalto: the local address the client connected to
     redirect_rule* redirects; // "redirect" rules (never in defaults)
     comp_conf comp;          // compression
+    bool raw;                // not "mode http": its streams belong to another protocol
+                             // (tcp); the fetches parse their request bytes (fetch.cpp)
 };
 
 // "http-reuse" modes (HAProxy's): how server connections are shared between streams.
@@ -246,10 +248,12 @@ struct head_index {
     hdr_ref hdr[max_hdr_cap];
 };
 
-// Steps of the request processing in REQ_HOOKS (resumable after a yield).
-enum class rq_step : uint8_t { HOOKS, FE_RULES, BACKEND, BE_RULES, FORWARD };
-// Steps of the response processing in res_st::HOOKS.
-enum class rs_step : uint8_t { HOOKS, BE_RULES, FE_RULES, FORWARD };
+// Steps of the request processing in REQ_HOOKS (resumable after a yield). BE_TCP: the
+// backend's tcp-request content rules.
+enum class rq_step : uint8_t { HOOKS, FE_RULES, BACKEND, BE_TCP, BE_RULES, FORWARD };
+// Steps of the response processing in res_st::HOOKS. TCP_RULES: the backend's
+// tcp-response content rules, first (HAProxy's response analysers' order).
+enum class rs_step : uint8_t { TCP_RULES, HOOKS, BE_RULES, FE_RULES, FORWARD };
 
 // Per-transaction part of the stream state, reset between keep-alive requests.
 struct txn_cur {
@@ -334,6 +338,11 @@ struct txn {
 
 // The stream's state from the API side.
 inline txn& txn_of(ptc_stream* s) { return *static_cast<txn*>(host->stream_state(s)); }
+// The transaction a fetch reads (fetch.cpp): the stream's own in mode http; for a stream of
+// another protocol ("mode tcp"), its buffered request bytes parsed as an HTTP/1 head (a
+// worker-local transaction, valid until the next fetch), or NULL (not HTTP, not complete
+// yet: then out->flags says PTC_SMPF_MAYCHANGE, or the response direction).
+txn* view(ptc_stream* s, uint32_t dir, ptc_sample* out);
 
 // ---- header index (hdr.cpp) -------------------------------------------------------------------
 

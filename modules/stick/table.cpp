@@ -910,7 +910,13 @@ int act_track(ptc_stream* s, void* state)
     if (!st || !a->t || st->sc[a->sc].t)
         return PTC_ACT_CONTINUE; // already tracked: HAProxy keeps the first
     ptc_sample smp{};
-    if (!host->expr_eval(s, a->key, &smp))
+    int got = host->expr_eval(s, a->key, &smp);
+    // the key may appear with more bytes (url in a tcp-request content rule waiting within
+    // its inspect-delay): wait at this rule, as HAProxy (only a 1.25 host says so while
+    // more data may come, and only then)
+    if ((smp.flags & PTC_SMPF_MAYCHANGE) && host->abi_minor >= 25)
+        return PTC_ACT_YIELD;
+    if (!got)
         return PTC_ACT_CONTINUE;
     table* t = a->t;
     unsigned char k[256];

@@ -107,6 +107,12 @@
  *       connection's addresses: Lua's Socket:getsockname); proxy_setting "uuid";
  *       stick.h (the stick module's published API, found by its `size`):
  *       ptc_stick_api.table_info, ptc_stick_info (Lua's StickTable:info).
+ *  1.25 host->expr_eval reports PTC_SMPF_MAYCHANGE only while a rule set runs with
+ *       PTC_RULES_PARTIAL (more data may still come), never otherwise: an action may then
+ *       wait for the data its expression needs by returning PTC_ACT_YIELD (the stick
+ *       module's track-sc with a key not there yet, as HAProxy's);
+ *       ptc_host.proxy_error_render ("http-error ... lf-string|lf-file" and log-format
+ *       "hdr" values: the message built per use; proxy_errorfile says "none" for them).
  *  1.26 ptc_transport.info codes PTC_XPRT_SNI, PTC_XPRT_ALPN, PTC_XPRT_PEER_CN,
  *       PTC_XPRT_CERT_SIG, PTC_XPRT_CERT_KEY, PTC_XPRT_PEER_CERT, PTC_XPRT_VERIFY;
  *       ptc_host.stream_xprt_info (a module reads what a side's transport negotiated:

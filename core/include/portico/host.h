@@ -203,7 +203,9 @@ typedef struct ptc_host {
     /** Compile a sample expression ("req.hdr(host),lower"). Since 1.2. */
     ptc_expr *(*expr_compile)(const ptc_kw_ctx *ctx, ptc_str expr);
     /** Evaluate an expression: 1 with *out set, 0 when no sample. Strings in
-     *  *out stay valid until the next evaluation on this worker. Since 1.2. */
+     *  *out stay valid until the next evaluation on this worker. Since 1.2.
+     *  Since 1.25, out->flags holds PTC_SMPF_MAYCHANGE only while a rule set runs
+     *  with PTC_RULES_PARTIAL (an action may return PTC_ACT_YIELD to wait for it). */
     int (*expr_eval)(ptc_stream *s, const ptc_expr *e, ptc_sample *out);
     /** A scratch buffer for converters writing a new string (two rotate, each
      *  tune.bufsize long); valid until the current expression evaluation ends.
@@ -593,6 +595,15 @@ typedef struct ptc_host {
      *  connection of conn_new/conn_accept: its length, 0 when it has none (not
      *  connected, closed). Lua's Socket:getsockname. Since 1.24. */
     socklen_t (*conn_addr)(ptc_conn *c, uint32_t which, struct sockaddr_storage *out);
+
+    /* ---- error messages built per use (1.25) ---- */
+    /** When proxy p's message for status is an "http-error" one built per use (lf-string,
+     *  lf-file, a log-format hdr value), builds it for stream s (a complete HTTP/1.1
+     *  response: status line, content-length, content-type, headers, body) and returns 1
+     *  with *out set (valid until the next call in this worker); 0 otherwise (then
+     *  proxy_errorfile, which says "no message" for such a status, tells the rest).
+     *  Worker. Since 1.25. */
+    int (*proxy_error_render)(ptc_stream *s, const ptc_proxy *p, int status, ptc_str *out);
 
     /* ---- transports (1.26) ---- */
     /** What the transport of side <side> (PTC_SIDE_CLIENT, PTC_SIDE_SERVER) of <s>

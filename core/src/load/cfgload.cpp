@@ -630,10 +630,6 @@ void cfg_loader::post_checks()
             for (auto& s : p.servers)
                 conf_blob(s->mod, m.get(), PTC_CONF_SERVER);
         }
-        if (p.mode == px_mode::http && smp::has_rules(&p, PTC_RULES_TCP_RES_CONTENT))
-            error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': 'tcp-response "
-                                     "content' rules are only run in mode tcp by portico yet "
-                                     "(not supported yet in mode http)");
         if (!p.proto) {
             error_at(p.file, p.line, std::string(kind) + " '" + p.name + "': mode '" +
                                          mode_name(p.mode) + "' needs the '" + mode_name(p.mode) +

@@ -22,6 +22,7 @@
 #include "load/cfgload.hpp"
 #include "proxy/proxy.hpp"
 #include "sample/sample.hpp"
+#include "sample/sample_host.hpp"
 #include "proxy/cfg_ctx.hpp"
 
 namespace portico {
@@ -463,8 +464,8 @@ int parse_proxy_http_error(const ptc_kw_ctx* c)
     std::string e;
     if (!errorfile_code(arg(c, 2), "http-error", code, e))
         return err(c, e);
-    std::string ctype, body, kind;
-    bool have_body = false;
+    std::string ctype, body, kind, lf_body;
+    bool have_body = false, dynamic = false;
     std::vector<std::pair<std::string, std::string>> hdrs;
     for (uint32_t i = 3; i < c->argc; i++) {
         std::string w = arg(c, i);
@@ -504,14 +505,28 @@ int parse_proxy_http_error(const ptc_kw_ctx* c)
                 body = v;
                 have_body = true;
             }
-        } else if (w == "lf-string" || w == "lf-file") {
-            return err(c, "'http-error " + w + "' is not supported yet by portico (log-format "
-                          "error messages); use 'string' or 'file'");
+        } else if ((w == "lf-string" || w == "lf-file") && more) {
+            if (!kind.empty())
+                return err(c, "'http-error': '" + w + "' conflicts with '" + kind + "'");
+            kind = w;
+            std::string v = arg(c, ++i);
+            if (w == "lf-file") {
+                FILE* f = fopen(v.c_str(), "rb");
+                if (!f)
+                    return err(c, "'http-error': cannot open '" + v + "': " + strerror(errno));
+                char buf[4096];
+                size_t n;
+                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+                    lf_body.append(buf, n);
+                fclose(f);
+            } else {
+                lf_body = v;
+            }
+            have_body = dynamic = true;
         } else if (w == "hdr" && i + 2 < c->argc) {
             std::string n = arg(c, i + 1), v = arg(c, i + 2);
             if (v.find('%') != std::string::npos)
-                return err(c, "'http-error': log-format header values are not supported yet "
-                              "by portico ('" + v + "')");
+                dynamic = true; // a log-format value, evaluated per use as HAProxy's
             hdrs.emplace_back(n, v);
             i += 2;
         } else {
@@ -530,8 +545,29 @@ int parse_proxy_http_error(const ptc_kw_ctx* c)
         p.errorfile_seq[code] = ++p.errors_seq;
         return PTC_OK;
     }
-    if (have_body && !body.empty() && ctype.empty())
+    if (have_body && !(body.empty() && lf_body.empty()) && ctype.empty())
         return err(c, "'http-error': a payload requires a 'content-type'");
+    if (dynamic) {
+        auto d = std::make_shared<proxy::dyn_error>();
+        d->ctype = ctype;
+        for (auto& [n, v] : hdrs) {
+            ptc_logfmt* lf = host_logfmt_compile(c, ptc_str{v.data(), v.size()});
+            if (!lf)
+                return PTC_ERROR; // reported
+            d->hdrs.emplace_back(n, lf);
+        }
+        if (kind == "lf-string" || kind == "lf-file") {
+            if (!lf_body.empty() &&
+                !(d->body_lf = host_logfmt_compile(c, ptc_str{lf_body.data(), lf_body.size()})))
+                return PTC_ERROR;
+        } else {
+            d->body = body;
+        }
+        p.dyn_errors[code] = d;
+        p.errorfiles[code] = std::string(dyn_error_marker, sizeof(dyn_error_marker) - 1);
+        p.errorfile_seq[code] = ++p.errors_seq;
+        return PTC_OK;
+    }
     std::string head = "HTTP/1.1 " + std::to_string(code) + " " + errorfile_reason(code) +
                        "\r\ncontent-length: " + std::to_string(body.size()) + "\r\n";
     if (!body.empty())

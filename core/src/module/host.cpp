@@ -9,6 +9,7 @@
 #include <ctime>
 #include <algorithm>
 #include <string>
+#include <vector>
 
 #include "cfg/units.hpp"
 #include "cli/cli.hpp"
@@ -16,6 +17,7 @@
 #include "event/clock.hpp"
 #include "module/hooks.hpp"
 #include "module/module.hpp"
+#include "proxy/errorfiles.hpp"
 #include "module/services.hpp"
 #include "proxy/cfg_ctx.hpp"
 #include "proxy/proxy.hpp"
@@ -179,13 +181,53 @@ const void* h_api_lookup(const char* name, uint32_t min_version, uint32_t* versi
     return g_modules.lookup(name, min_version, version);
 }
 
+bool is_dyn_error(const std::string& m)
+{
+    return m.size() == sizeof(dyn_error_marker) - 1 &&
+           !memcmp(m.data(), dyn_error_marker, m.size());
+}
+
 ptc_str h_proxy_errorfile(const ptc_proxy* p, int status)
 {
     const proxy* px = to_proxy(p);
     auto it = px->errorfiles.find(status);
-    if (it == px->errorfiles.end())
-        return ptc_str{nullptr, 0};
+    if (it == px->errorfiles.end() || is_dyn_error(it->second))
+        return ptc_str{nullptr, 0}; // none, or built per use (h_proxy_error_render)
     return it->second.empty() ? ptc_str{"", 0} : sv(it->second); // "": an empty file
+}
+
+// "http-error ... lf-string|lf-file" and log-format "hdr" values: the message built for
+// stream <ps>, as HAProxy builds such replies (a value too long for the buffer is cut)
+int h_proxy_error_render(ptc_stream* ps, const ptc_proxy* p, int status, ptc_str* out)
+{
+    const proxy* px = p ? to_proxy(p) : nullptr;
+    if (!px || !out)
+        return 0;
+    auto it = px->errorfiles.find(status);
+    if (it == px->errorfiles.end() || !is_dyn_error(it->second))
+        return 0;
+    auto d = px->dyn_errors.find(status);
+    if (d == px->dyn_errors.end())
+        return 0;
+    const proxy::dyn_error& e = *d->second;
+    static std::string msg;
+    static std::vector<char> tmp;
+    size_t cap = g_config->global.bufsize ? g_config->global.bufsize : 16384;
+    tmp.resize(cap);
+    std::string body = e.body;
+    if (e.body_lf)
+        body.assign(tmp.data(), host_logfmt_eval(ps, e.body_lf, tmp.data(), cap));
+    msg = "HTTP/1.1 " + std::to_string(status) + " " + errorfile_reason(status) +
+          "\r\ncontent-length: " + std::to_string(body.size()) + "\r\n";
+    if (!body.empty())
+        msg += "content-type: " + e.ctype + "\r\n";
+    for (const auto& [n, lf] : e.hdrs) {
+        size_t k = host_logfmt_eval(ps, lf, tmp.data(), cap);
+        msg += n + ": " + std::string(tmp.data(), k) + "\r\n";
+    }
+    msg += "\r\n" + body;
+    *out = sv(msg);
+    return 1;
 }
 
 int h_http_errors_message(ptc_str section, int status, ptc_str* out)
@@ -655,6 +697,7 @@ const ptc_host g_host = {
     .info_provider = host_info_provider,
     .cli_run = host_cli_run,
     .conn_addr = host_conn_addr,
+    .proxy_error_render = h_proxy_error_render,
     .stream_xprt_info = host_stream_xprt_info,
 };
 

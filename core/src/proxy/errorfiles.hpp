@@ -17,6 +17,9 @@ bool errorfile_code(const std::string& text, const char* kw, int& code, std::str
 bool errorfile_load(const std::string& code_text, const std::string& path, const char* kw,
                     int& code, std::string& body, std::string& err);
 const char* errorfile_reason(int code);
+// The value of a proxy's errorfiles[code] whose message is built per use (proxy::dyn_errors):
+// no HTTP message starts with a NUL byte.
+inline constexpr char dyn_error_marker[] = "\0portico-dynamic-http-error";
 // The largest message: tune.bufsize minus tune.maxrewrite (set as they are parsed).
 extern size_t g_errorfile_max;
 

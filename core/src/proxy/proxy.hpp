@@ -152,6 +152,16 @@ struct proxy_settings : proxy_timeouts {
         int line;
     };
     std::vector<errorfiles_ref> errorfiles_refs;
+    // "http-error status <code> ... lf-string|lf-file ..." or with a log-format "hdr" value:
+    // built per use (host->proxy_error_render); errorfiles[code] then holds dyn_error_marker
+    // (so that later "errorfile"/"errorfiles" lines override it the same way)
+    struct dyn_error {
+        std::string ctype;
+        std::vector<std::pair<std::string, ptc_logfmt*>> hdrs;
+        ptc_logfmt* body_lf = nullptr; // lf-string / lf-file, else body
+        std::string body;
+    };
+    std::map<int, std::shared_ptr<const dyn_error>> dyn_errors;
     std::map<int, uint32_t> errorfile_seq;
     uint32_t errors_seq = 0;
     uint32_t retries = 3;         // "retries" (HAProxy's default)

@@ -532,6 +532,23 @@ bool make_args(const ptc_kw_ctx* ctx, const std::string& name, const char* what,
     return true;
 }
 
+// A fetch whose channel follows the rule's direction (payload, payload_lv): the request
+// one [0] and the response one [1].
+struct dir_pair {
+    ptc_fetch_fn fn[2];
+    ptc_fetch_priv_fn fn_priv[2];
+    void* priv[2];
+};
+std::deque<dir_pair> g_dir_pairs; // config-lifetime, stable addresses
+
+int dir_dispatch(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out, void* p)
+{
+    const dir_pair& d = *static_cast<const dir_pair*>(p);
+    int i = g_rules_response ? 1 : 0;
+    return d.fn_priv[i] ? d.fn_priv[i](s, args, nargs, out, d.priv[i])
+                        : d.fn[i](s, args, nargs, out);
+}
+
 const char* use_name(uint32_t use)
 {
     if (use & PTC_USE_HTTP_RES)
@@ -561,6 +578,24 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
         return nullptr;
     }
     const fetch_entry* fe = find_fetch_entry(name);
+    // the deprecated "payload" and "payload_lv": req.* in request rules, res.* in response
+    // rules, chosen at each evaluation by the direction of the running rule set (an ACL may
+    // serve both), as HAProxy's sample options
+    dir_pair* by_dir = nullptr;
+    if (!fe && (name == "payload" || name == "payload_lv")) {
+        const fetch_entry* rq = find_fetch_entry("req." + name);
+        const fetch_entry* rs = find_fetch_entry("res." + name);
+        if (rq && rs) {
+            by_dir = &g_dir_pairs.emplace_back();
+            by_dir->fn[0] = rq->f.fn;
+            by_dir->fn_priv[0] = rq->fn_priv;
+            by_dir->priv[0] = rq->priv;
+            by_dir->fn[1] = rs->f.fn;
+            by_dir->fn_priv[1] = rs->fn_priv;
+            by_dir->priv[1] = rs->priv;
+            fe = rq;
+        }
+    }
     const ptc_fetch* f = fe ? &fe->f : nullptr;
     if (!f && cfg::is_haproxy_fetch(name)) {
         err = "fetch method '" + name + "' is not supported yet by portico";
@@ -580,6 +615,11 @@ ptc_expr* expr_parse(const ptc_kw_ctx* ctx, std::string_view text, size_t* used,
     e->fn = f->fn;
     e->fn_priv = fe->fn_priv;
     e->priv = fe->priv;
+    if (by_dir) {
+        e->fn = nullptr;
+        e->fn_priv = dir_dispatch;
+        e->priv = by_dir;
+    }
     // HAProxy parses a missing or empty argument list as one empty argument when the
     // keyword has a mandatory one: "str()" and "str" give the empty string, "int()" fails
     // in the argument check.
@@ -690,9 +730,17 @@ ptc_expr* host_expr_compile(const ptc_kw_ctx* ctx, ptc_str text)
     return e;
 }
 
+// ABI 1.25: a module sees PTC_SMPF_MAYCHANGE only while a rule set runs with
+// PTC_RULES_PARTIAL (an action may then wait for more data: track-sc's key); elsewhere the
+// answer is final (HAProxy's SMP_OPT_FINAL).
 int host_expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out)
 {
-    return e ? smp::expr_eval(s, e, out) : 0;
+    if (!e)
+        return 0;
+    int r = smp::expr_eval(s, e, out);
+    if (!smp::g_rules_partial)
+        out->flags &= ~PTC_SMPF_MAYCHANGE;
+    return r;
 }
 
 char* host_scratch(size_t* cap) { return smp::scratch(cap); }

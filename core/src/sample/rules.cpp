@@ -185,6 +185,7 @@ bool smp::has_rules(const proxy* px, uint32_t ruleset)
 void (*g_rules_after_res_pre)(ptc_stream* s) = nullptr;
 
 bool smp::g_rules_partial = false;
+bool smp::g_rules_response = false;
 
 int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
 {
@@ -192,10 +193,19 @@ int host_rules_run(ptc_stream* s, uint32_t ruleset, ptc_proxy* ppx)
     ruleset &= ~PTC_RULES_PARTIAL;
     // what wait_end reads; restored on return (a rule set may run another one)
     struct partial_scope {
-        bool saved = smp::g_rules_partial;
-        explicit partial_scope(bool p) { smp::g_rules_partial = p; }
-        ~partial_scope() { smp::g_rules_partial = saved; }
-    } scope(partial);
+        bool saved = smp::g_rules_partial, saved_res = smp::g_rules_response;
+        partial_scope(bool p, bool res)
+        {
+            smp::g_rules_partial = p;
+            smp::g_rules_response = res;
+        }
+        ~partial_scope()
+        {
+            smp::g_rules_partial = saved;
+            smp::g_rules_response = saved_res;
+        }
+    } scope(partial, ruleset == PTC_RULES_TCP_RES_CONTENT || ruleset == PTC_RULES_HTTP_RES ||
+                         ruleset == PTC_RULES_HTTP_AFTER_RES);
     if (ruleset == PTC_RULES_HTTP_AFTER_RES && g_rules_after_res_pre)
         g_rules_after_res_pre(s);
     proxy* px = to_proxy(ppx);

@@ -141,6 +141,9 @@ bool inherit_rules(proxy& dst, proxy& defs, std::string& err);
 // True while host_rules_run runs a rule set with PTC_RULES_PARTIAL (more data may come):
 // the wait_end fetch reads it.
 extern bool g_rules_partial;
+// True while host_rules_run runs a response rule set (tcp-response content, http-response,
+// http-after-response): the "payload" and "payload_lv" fetches then read the response.
+extern bool g_rules_response;
 // Whether the (defaults) proxy <p> declares TCP/HTTP rules of any kind.
 bool defines_rules(const proxy& p);
 
