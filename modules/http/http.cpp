@@ -1645,7 +1645,11 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
                 head_add(s, RES, t.idx, "connection", "keep-alive");
             }
         }
-        run_after_rules(s, t);
+        // An error raised while the request head is still being received (parse error,
+        // incomplete request, request timeout) is HAProxy's H1 multiplexer's own answer,
+        // sent before any stream exists: the http-after-response rules do not see it.
+        if (t.state != st::WAIT_REQ)
+            run_after_rules(s, t);
         if (t.state == st::CLOSED)
             return PTC_ERROR;
         host->chan_data(s, RES, &d);
