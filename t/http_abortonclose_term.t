@@ -3,7 +3,8 @@
 # "option abortonclose": the termination state logged for a client that leaves while its
 # request waits for a server: "CC" while the connection to the server is being retried
 # (the turn-around after a refused attempt), "CQ" while it waits in the queue for a server
-# slot, as HAProxy (its reg-test http-messaging/http_abortonclose.vtc).
+# slot, as HAProxy (its reg-test http-messaging/http_abortonclose.vtc); %Tw of the latter is
+# the time it waited in the queue, not -1.
 use warnings;
 use strict;
 use Test::More;
@@ -14,7 +15,7 @@ use Time::HiRes qw/ sleep /;
 use lib 't/lib';
 use Test::Portico qw/ http port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(4);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
 
 my $u = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => 0, Proto => 'udp')
     or die "udp: $@";
@@ -44,7 +45,7 @@ defaults
     timeout connect 1s
     timeout queue 5s
     log 127.0.0.1:$up local0
-    log-format "%HU %ST %ts"
+    log-format "%HU %ST %ts %Tw"
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     use_backend refused if { path /refused }
@@ -66,14 +67,16 @@ sub send_and_close {
 }
 
 my $c = send_and_close('/refused');
-is(log_line(5), '/refused -1 CC', 'client gone during the connect retries: CC');
+like(log_line(5), qr{^/refused -1 CC }, 'client gone during the connect retries: CC');
 close $c;
 
 my $slow = http("GET /slow HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", start => 1);
 sleep 0.3;
 $c = send_and_close('/queued');
-is(log_line(5), '/queued -1 CQ', 'client gone while queued for a slot: CQ');
+my $l = log_line(5);
+like($l, qr{^/queued -1 CQ }, 'client gone while queued for a slot: CQ');
+like($l, qr{ CQ (\d+)$}, '... %Tw: the time it waited') and ok((split ' ', $l)[3] >= 250, '... at least the 0.3 s before the close');
 close $c;
 my $r = Test::Portico::http_end($slow, timeout => 5);
 like($r, qr/^HTTP\/1\.1 200/, 'the request holding the slot is served');
-is(log_line(5), '/slow 200 --', '... and logged');
+like(log_line(5), qr{^/slow 200 -- 0$}, '... and logged');
