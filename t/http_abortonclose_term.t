@@ -4,7 +4,9 @@
 # request waits for a server: "CC" while the connection to the server is being retried
 # (the turn-around after a refused attempt), "CQ" while it waits in the queue for a server
 # slot, as HAProxy (its reg-test http-messaging/http_abortonclose.vtc); %Tw of the latter is
-# the time it waited in the queue, not -1.
+# the time it waited in the queue, not -1; "CH" with status 400 for a client gone while the
+# server has not answered yet (the server connection is closed), while without the option
+# that client still gets the response.
 use warnings;
 use strict;
 use Test::More;
@@ -15,7 +17,7 @@ use Time::HiRes qw/ sleep /;
 use lib 't/lib';
 use Test::Portico qw/ http port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(10);
 
 my $u = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => 0, Proto => 'udp')
     or die "udp: $@";
@@ -34,6 +36,11 @@ $t->origin_http(port(8081), handler => sub {
     return (200, ['Content-Type' => 'text/plain'], "done");
 });
 
+$t->origin_http(port(8083), handler => sub {
+    sleep 1;
+    return (200, ['Content-Type' => 'text/plain'], "late");
+});
+
 # port 8082: nobody listens there, every connect is refused
 $t->config(<<"EOF2")->run();
 %%GLOBAL%%
@@ -49,10 +56,17 @@ defaults
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
     use_backend refused if { path /refused }
+    use_backend late if { path /late }
+    use_backend late_noabort if { path /late-noabort }
     default_backend slow
 backend refused
     retries 10
     server s 127.0.0.1:%%PORT_8082%%
+backend late
+    server s 127.0.0.1:%%PORT_8083%%
+backend late_noabort
+    no option abortonclose
+    server s 127.0.0.1:%%PORT_8083%%
 backend slow
     server s 127.0.0.1:%%PORT_8081%% maxconn 1
 EOF2
@@ -80,3 +94,19 @@ close $c;
 my $r = Test::Portico::http_end($slow, timeout => 5);
 like($r, qr/^HTTP\/1\.1 200/, 'the request holding the slot is served');
 like(log_line(5), qr{^/slow 200 -- 0$}, '... and logged');
+
+$c = send_and_close('/late');
+my $got = '';
+my $sel = IO::Select->new($c);
+while ($sel->can_read(3)) { last unless sysread($c, $got, 4096, length $got) }
+like(log_line(5), qr{^/late 400 CH }, 'client gone while the server has not answered: 400 CH');
+unlike($got, qr{late}, '... the response is not forwarded');
+close $c;
+
+$c = send_and_close('/late-noabort');
+$got = '';
+$sel = IO::Select->new($c);
+while ($sel->can_read(3)) { last unless sysread($c, $got, 4096, length $got) }
+like($got, qr{^HTTP/1\.1 200.*late}s, 'without the option: that client gets the response');
+like(log_line(5), qr{^/late-noabort 200 -- }, '... logged as served');
+close $c;

@@ -1694,6 +1694,20 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
             return PTC_CONTINUE;
         }
     }
+    if ((ev & PTC_EV_REQ_DATA) && t.state == st::EXCHANGE && t.cur.res == res_st::WAIT_HEAD &&
+        t.cur.req_body == body::DONE && t.be_conf && t.be_conf->abortonclose) {
+        // "option abortonclose": a client that closed while the server has not answered
+        // yet has left; the server connection is closed and the transaction logged as
+        // HAProxy's client abort (status 400, "CH")
+        ptc_str d;
+        if (host->chan_data(s, REQ, &d) & ENDED) {
+            set_term(t, 'C', 'H');
+            t.cur.log_status = 400;
+            srv_drop(s, t);
+            abort_stream(s, t);
+            return PTC_CONTINUE;
+        }
+    }
     if ((ev & PTC_EV_RES_DATA) && t.srv_alive &&
         (t.state == st::WAIT_REQ || t.state == st::REQ_HOOKS))
         check_idle_server(s, t);
