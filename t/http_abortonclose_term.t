@@ -17,7 +17,7 @@ use Time::HiRes qw/ sleep /;
 use lib 't/lib';
 use Test::Portico qw/ http port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(10);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(11);
 
 my $u = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => 0, Proto => 'udp')
     or die "udp: $@";
@@ -101,6 +101,14 @@ my $sel = IO::Select->new($c);
 while ($sel->can_read(3)) { last unless sysread($c, $got, 4096, length $got) }
 like(log_line(5), qr{^/late 400 CH }, 'client gone while the server has not answered: 400 CH');
 unlike($got, qr{late}, '... the response is not forwarded');
+close $c;
+
+# the same after a request body
+$c = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => port(8080)) or die;
+syswrite($c, "POST /late HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello");
+sleep 0.3;
+shutdown($c, SHUT_WR);
+like(log_line(5), qr{^/late 400 CH }, 'after a request body too');
 close $c;
 
 $c = send_and_close('/late-noabort');

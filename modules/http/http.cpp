@@ -1695,7 +1695,8 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
         }
     }
     if ((ev & PTC_EV_REQ_DATA) && t.state == st::EXCHANGE && t.cur.res == res_st::WAIT_HEAD &&
-        t.cur.req_body == body::DONE && t.be_conf && t.be_conf->abortonclose) {
+        t.be_conf && t.be_conf->abortonclose && (refresh_req_body(s, t), true) &&
+        t.cur.req_body == body::DONE) {
         // "option abortonclose": a client that closed while the server has not answered
         // yet has left; the server connection is closed and the transaction logged as
         // HAProxy's client abort (status 400, "CH")
