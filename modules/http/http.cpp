@@ -1408,9 +1408,13 @@ void on_srv_error(ptc_stream* s, txn& t)
     switch (t.state) {
     case st::CONNECTING:
         release_replay(s, t);
-        fail_term(s, t, 503, host->stream_srv_error(s) == PTC_SRVERR_CTIMEOUT ? 's' : 'S',
-                  'C');
+    {
+        int e = host->stream_srv_error(s);
+        // timeout connect: "sC"; timeout queue: "sQ"; refused, no server: "SC"
+        fail_term(s, t, 503, e == PTC_SRVERR_CTIMEOUT || e == PTC_SRVERR_QUEUE ? 's' : 'S',
+                  e == PTC_SRVERR_QUEUE ? 'Q' : 'C');
         break;
+    }
     case st::EXCHANGE:
         if (t.cur.res == res_st::DONE) {
             srv_drop(s, t);
