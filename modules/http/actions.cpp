@@ -313,7 +313,9 @@ int exec_wait_for_body(ptc_stream* s, void* state)
     ptc_str d;
     bool done = (!res && t.cur.is_connect) || body_in_buffer(s, t, dir, have) ||
                 (def->at_least && have >= def->at_least) || host->chan_room(s, dir) == 0 ||
-                (host->chan_data(s, dir, &d) & (PTC_CHAN_EOF | PTC_CHAN_ERROR));
+                // the buffer holds all it may (tune.bufsize less tune.maxrewrite): no more
+                // comes before something leaves, so the rules go on with what is there
+                (host->chan_data(s, dir, &d) & (PTC_CHAN_EOF | PTC_CHAN_ERROR | PTC_CHAN_FULL));
     uint64_t now = host->now_ms();
     if (done) {
         if (t.cur.wfb_until) { // the timer goes back to the usual timeout

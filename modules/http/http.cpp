@@ -1441,9 +1441,13 @@ void on_srv_error(ptc_stream* s, txn& t)
     switch (t.state) {
     case st::CONNECTING:
         release_replay(s, t);
-        fail_term(s, t, 503, host->stream_srv_error(s) == PTC_SRVERR_CTIMEOUT ? 's' : 'S',
-                  'C');
+    {
+        int e = host->stream_srv_error(s);
+        // timeout connect: "sC"; timeout queue: "sQ"; refused, no server: "SC"
+        fail_term(s, t, 503, e == PTC_SRVERR_CTIMEOUT || e == PTC_SRVERR_QUEUE ? 's' : 'S',
+                  e == PTC_SRVERR_QUEUE ? 'Q' : 'C');
         break;
+    }
     case st::EXCHANGE:
         if (t.cur.res == res_st::DONE) {
             srv_drop(s, t);
@@ -1686,7 +1690,11 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
                 head_add(s, RES, t.idx, "connection", "keep-alive");
             }
         }
-        run_after_rules(s, t);
+        // An error raised while the request head is still being received (parse error,
+        // incomplete request, request timeout) is HAProxy's H1 multiplexer's own answer,
+        // sent before any stream exists: the http-after-response rules do not see it.
+        if (t.state != st::WAIT_REQ)
+            run_after_rules(s, t);
         if (t.state == st::CLOSED)
             return PTC_ERROR;
         host->chan_data(s, RES, &d);
@@ -1727,6 +1735,21 @@ int on_event(ptc_stream* s, void* state, uint32_t ev)
         ptc_str d;
         if (host->chan_data(s, REQ, &d) & ENDED) {
             set_term(t, 'C', host->stream_server(s) ? 'C' : 'Q');
+            abort_stream(s, t);
+            return PTC_CONTINUE;
+        }
+    }
+    if ((ev & PTC_EV_REQ_DATA) && t.state == st::EXCHANGE && t.cur.res == res_st::WAIT_HEAD &&
+        t.be_conf && t.be_conf->abortonclose && (refresh_req_body(s, t), true) &&
+        t.cur.req_body == body::DONE) {
+        // "option abortonclose": a client that closed while the server has not answered
+        // yet has left; the server connection is closed and the transaction logged as
+        // HAProxy's client abort (status 400, "CH")
+        ptc_str d;
+        if (host->chan_data(s, REQ, &d) & ENDED) {
+            set_term(t, 'C', 'H');
+            t.cur.log_status = 400;
+            srv_drop(s, t);
             abort_stream(s, t);
             return PTC_CONTINUE;
         }

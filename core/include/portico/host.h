@@ -93,7 +93,8 @@ typedef struct ptc_host {
     ptc_proxy *(*stream_frontend)(ptc_stream *s);
     /** The chosen backend, or NULL before the choice. */
     ptc_proxy *(*stream_backend)(ptc_stream *s);
-    /** The server in use (connected or connecting), or NULL. */
+    /** The server in use (connected or connecting, including the turn-around delay
+     *  before a retry on it), or NULL. */
     ptc_server *(*stream_server)(ptc_stream *s);
     /** Run the frontend's backend selection rules (use_backend, default_backend);
      *  every call evaluates them again (call it once per request). When the

@@ -600,7 +600,10 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
     c.Tt = since(now, start);
     // Tw: from the request being ready to the connection attempt (queues included)
     uint64_t ready = txn && txn->t_request ? txn->t_request : start;
-    c.Tw = !connected ? -1 : since(s->log_t_cstart, ready);
+    // (a stream still waiting in a queue, its client gone, or out of it at "timeout queue":
+    // the time it waited, as HAProxy)
+    bool queue_end = s->q_id || s->srv_error == PTC_SRVERR_QUEUE;
+    c.Tw = connected ? since(s->log_t_cstart, ready) : queue_end ? since(now, ready) : -1;
     c.Tc = connected && s->log_t_cdone ? since(s->log_t_cdone, s->log_t_cstart) : -1;
     if (txn) {
         // first request byte: noted by the core since the previous transaction, else the

@@ -20,7 +20,8 @@ ptc_proxy* host_stream_frontend(ptc_stream* s) { return to_handle(S(s)->fe); }
 ptc_proxy* host_stream_backend(ptc_stream* s) { return S(s)->be ? to_handle(S(s)->be) : nullptr; }
 ptc_server* host_stream_server(ptc_stream* s)
 {
-    return S(s)->srvc && S(s)->srv ? to_handle(S(s)->srv) : nullptr;
+    // connected, connecting, or between two attempts on it (the retry turn-around)
+    return (S(s)->srvc || S(s)->cx_wait) && S(s)->srv ? to_handle(S(s)->srv) : nullptr;
 }
 
 int host_stream_connect(ptc_stream* ps) { return host_stream_connect_ex(ps, 0); }
