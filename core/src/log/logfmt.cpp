@@ -458,7 +458,7 @@ void render_var(out& o, const node& n, const log_ctx& c, bool json)
                 x = q ? ptc_str{q, rl.uri.len - plen} : ptc_str{"", 0};
             } else {
                 x = ptc_str{rl.uri.ptr, plen};
-                if (n.var == v::HPO && x.len && x.ptr[0] != '/') {
+                if (n.var == v::HPO && x.ptr && x.len && x.ptr[0] != '/') {
                     // absolute form: drop "scheme://authority"
                     const char* ss = static_cast<const char*>(memmem(x.ptr, x.len, "://", 3));
                     if (ss) {
