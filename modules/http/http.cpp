@@ -1628,7 +1628,7 @@ ptc_proxy* error_proxy(ptc_stream* s, const txn& t)
 ptc_str error_message(ptc_stream* s, const txn& t, int status)
 {
     // an "http-error" message built per use (log-format parts, ABI 1.25) comes first
-    bool dyn = PTC_HOST_HAS(host, proxy_error_render);
+    bool dyn = PTC_HOST_HAS(host, proxy_error_render) && host->proxy_error_render;
     ptc_str ef{nullptr, 0};
     if (dyn && host->proxy_error_render(s, error_proxy(s, t), status, &ef))
         return ef;
