@@ -714,6 +714,14 @@ int expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out)
 uint32_t expr_type(const ptc_expr* e) { return e->out_type; }
 uint32_t expr_use(const ptc_expr* e) { return e->use; }
 
+size_t expr_mark() { return g_exprs.size(); }
+
+void expr_release_to(size_t mark)
+{
+    while (g_exprs.size() > mark)
+        g_exprs.pop_back();
+}
+
 } // namespace smp
 
 // ---- host table ------------------------------------------------------------------------------

@@ -1074,6 +1074,10 @@ std::string cli_set_var(const std::string& name, bool fmt, const std::string& te
     ctx.kw_words = 2;
     ptc_sample smp{};
     std::string storage;
+    struct release {
+        size_t mark = expr_mark();
+        ~release() { expr_release_to(mark); }
+    } parsed; // what this command parses is freed once it is done
     if (!global_value(&ctx, fmt, text, smp, storage, err))
         return "'set var " + name + "': " +
                (err.empty() ? std::string("invalid ") + (fmt ? "format" : "expression") + " '" +

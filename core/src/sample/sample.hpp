@@ -67,6 +67,11 @@ int expr_eval(ptc_stream* s, const ptc_expr* e, ptc_sample* out);
 uint32_t expr_type(const ptc_expr* e);
 // The PTC_USE_* bits the expression needs.
 uint32_t expr_use(const ptc_expr* e);
+// Expressions parsed for one use only (the runtime API's "set var"): expr_mark() before
+// parsing, expr_release_to(mark) once evaluated frees them (configuration expressions live
+// as long as the process).
+size_t expr_mark();
+void expr_release_to(size_t mark);
 
 // Casts a sample in place to type <to> (PTC_SMP_*), following HAProxy's cast matrix;
 // strings produced go to a scratch buffer. Returns false when the cast is impossible
