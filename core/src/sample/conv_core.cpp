@@ -944,6 +944,8 @@ const ptc_conv k_core_convs[] = {
     {"odd",      SINT, BOOL, 0, 0, c_odd,          nullptr,         "odd"},
     {"even",     SINT, BOOL, 0, 0, c_even,         nullptr,         "even"},
     {"concat",   STR,  STR,  0, 3, c_concat,       chk_concat,      "concat([<start>],[<var>],[<end>])"},
+    {"set-var",  ANY,  ANY,  1, 5, conv_setvar,    conv_setvar_check, "set-var(<var>[,<cond>...])"},
+    {"unset-var", ANY, ANY,  1, 1, conv_unsetvar,  conv_unsetvar_check, "unset-var(<var>)"},
     {"map",      STR,  STR,  1, 2, c_map,          chk_map<(int)match::str, STR>, "map(<map_file>[,<default>])"},
     MAPS(str, STR, str),
     MAPS(beg, STR, beg),

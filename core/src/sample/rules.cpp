@@ -483,6 +483,22 @@ void setvar_cond(ptc_stream* s, const setvar_state* st, const ptc_sample* smp)
     var_set(s, st->v, smp);
 }
 
+// The converters "set-var(<var>[,<cond>...])" and "unset-var(<var>)" (HAProxy 2.6): the
+// input sample is stored in (or the variable removed) and passed on unchanged.
+int conv_setvar_check_impl(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs, bool unset)
+{
+    std::string w = std::string(unset ? "unset-var(" : "set-var(");
+    for (uint32_t i = 0; i < nargs; i++)
+        w += (i ? "," : "") + std::string(args[i].str.ptr, args[i].str.len);
+    w += ")";
+    setvar_state st;
+    if (!parse_var_word(ctx, w, !unset, st))
+        return PTC_ERROR;
+    g_setvars.push_back(st);
+    args[0].data = &g_setvars.back();
+    return PTC_OK;
+}
+
 int act_setvar_exec(ptc_stream* s, void* state)
 {
     auto* st = static_cast<setvar_state*>(state);
@@ -962,6 +978,28 @@ ptc_expr* global_expr(const ptc_kw_ctx* ctx, const std::string& text, std::strin
 }
 
 } // namespace
+
+int conv_setvar_check(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    return conv_setvar_check_impl(ctx, args, nargs, false);
+}
+
+int conv_unsetvar_check(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
+{
+    return conv_setvar_check_impl(ctx, args, nargs, true);
+}
+
+int conv_setvar(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* smp)
+{
+    setvar_cond(s, static_cast<const setvar_state*>(args[0].data), smp);
+    return 1;
+}
+
+int conv_unsetvar(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample*)
+{
+    var_unset(s, static_cast<const setvar_state*>(args[0].data)->v);
+    return 1;
+}
 
 namespace {
 

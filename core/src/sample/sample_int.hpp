@@ -85,6 +85,11 @@ bool split_args(std::string_view in, std::vector<std::string>& out, std::string&
 // Errors reported by core argument checks while an expression is parsed: written to the
 // capture string (when set) instead of the loader.
 int arg_error(const ptc_kw_ctx* ctx, const std::string& msg);
+// converters set-var(<var>[,<cond>...]) and unset-var(<var>) (rules.cpp)
+int conv_setvar_check(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs);
+int conv_unsetvar_check(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs);
+int conv_setvar(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* smp);
+int conv_unsetvar(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* smp);
 
 // ---- patterns -----------------------------------------------------------------------------
 
