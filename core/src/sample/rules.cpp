@@ -358,8 +358,12 @@ std::deque<setvar_state> g_setvars;
 std::vector<char> g_fmt_buf;
 
 // "set-var(txn.x,ifexists)" -> name and condition list
-bool parse_var_word(const ptc_kw_ctx* ctx, const std::string& w, bool with_conds, setvar_state& st)
+// <report> says what is wrong (cfg_err for rules; the converters pass arg_error, which the
+// expression parser turns into its message).
+bool parse_var_word(const ptc_kw_ctx* ctx, const std::string& w, bool with_conds, setvar_state& st,
+                    int (*report)(const ptc_kw_ctx*, const std::string&) = cfg_err)
 {
+    auto cfg_err = report;
     size_t o = w.find('(');
     if (o == std::string::npos || w.back() != ')') {
         cfg_err(ctx, "'" + w.substr(0, o) + "' expects a variable name in parentheses, e.g. '" +
@@ -492,7 +496,7 @@ int conv_setvar_check_impl(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs,
         w += (i ? "," : "") + std::string(args[i].str.ptr, args[i].str.len);
     w += ")";
     setvar_state st;
-    if (!parse_var_word(ctx, w, !unset, st))
+    if (!parse_var_word(ctx, w, !unset, st, arg_error))
         return PTC_ERROR;
     g_setvars.push_back(st);
     args[0].data = &g_setvars.back();
