@@ -57,9 +57,10 @@ sub wait_key {
     return $out;
 }
 
-cli_send($psock, "set table fe key frompor data.gpc0 7\n");
+my $setr = cli_send($psock, "set table fe key frompor data.gpc0 7\n");
 my $out = wait_key($hsock, 'frompor', qr/gpc0=7/);
-like($out, qr/key=frompor use=0 exp=\d+ gpc0=7 /, 'an entry set on portico reaches HAProxy') or diag($out);
+like($out, qr/key=frompor use=0 exp=\d+ gpc0=7 /, 'an entry set on portico reaches HAProxy')
+    or diag("set: [$setr]" . $out . cli_send($hsock, "show peers\n") . cli_send($psock, "show peers\n"));
 cli_send($hsock, "set table fe key fromhap data.gpc0 5\n");
 $out = wait_key($psock, 'fromhap', qr/gpc0=5/);
 like($out, qr/key=fromhap use=0 exp=\d+ gpc0=5 /, 'an entry set on HAProxy reaches portico') or diag($out);
