@@ -215,6 +215,11 @@ enum class lf_mode : uint8_t { log, http_merge, http, plain };
 // is used to compile %[expr] sample expressions. <json> renders key/value JSON instead.
 const ptc_logfmt* logfmt_compile(const ptc_kw_ctx* ctx, const std::string& fmt, bool json,
                                  std::string& err, lf_mode mode = lf_mode::log);
+// Formats compiled for one use only (the fuzz targets): logfmt_mark() before compiling,
+// logfmt_release_to(mark) once rendered frees them (configuration formats live as long as
+// the process).
+size_t logfmt_mark();
+void logfmt_release_to(size_t mark);
 // For a rule's format (rendered while the request is processed): sets c.request_line from
 // the HTTP module's capture.req.* fetches when the format uses %r, %HM, %HU... and it is not
 // known yet.

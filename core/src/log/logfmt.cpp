@@ -849,6 +849,14 @@ void logfmt_fill_reqline(const ptc_logfmt* lf, log_ctx& c)
     c.request_line = ptc_str{buf, len};
 }
 
+size_t logfmt_mark() { return g_formats.size(); }
+
+void logfmt_release_to(size_t mark)
+{
+    while (g_formats.size() > mark)
+        g_formats.pop_back();
+}
+
 bool logfmt_is_http(const ptc_logfmt* lf) { return lf && lf->http; }
 
 size_t logfmt_render(const ptc_logfmt* lf, const log_ctx& c, char* buf, size_t cap)

@@ -466,6 +466,32 @@ cond* cond_parse(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, uint32_t
 // is MISS; an alternative is FALSE if a term is FALSE, else MISS if one is MISS; the
 // condition is TRUE if an alternative is TRUE, else MISS if one is MISS ("unless" turns
 // TRUE and FALSE around, not MISS).
+void strings_mark(size_t* strings, size_t* argv);       // expr.cpp
+void strings_release_to(size_t strings, size_t argv);
+
+parse_marks parse_mark()
+{
+    parse_marks m{};
+    m.exprs = expr_mark();
+    strings_mark(&m.strings, &m.argv);
+    m.anon = g_anon.size();
+    m.conds = g_conds.size();
+    return m;
+}
+
+void parse_release(const parse_marks& m)
+{
+    while (g_conds.size() > m.conds)
+        g_conds.pop_back();
+    while (g_anon.size() > m.anon) {
+        for (auto it = g_predef.begin(); it != g_predef.end();) // compiled on first use
+            it = it->second == g_anon.back().get() ? g_predef.erase(it) : std::next(it);
+        g_anon.pop_back();
+    }
+    expr_release_to(m.exprs);
+    strings_release_to(m.strings, m.argv);
+}
+
 int cond_eval(ptc_stream* s, const cond* c, bool partial)
 {
     int res = COND_FALSE;

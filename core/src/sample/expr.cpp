@@ -722,6 +722,20 @@ void expr_release_to(size_t mark)
         g_exprs.pop_back();
 }
 
+void strings_mark(size_t* strings, size_t* argv)
+{
+    *strings = g_strings.size();
+    *argv = g_argv.size();
+}
+
+void strings_release_to(size_t strings, size_t argv)
+{
+    while (g_strings.size() > strings)
+        g_strings.pop_back();
+    while (g_argv.size() > argv)
+        g_argv.pop_back();
+}
+
 } // namespace smp
 
 // ---- host table ------------------------------------------------------------------------------

@@ -72,6 +72,15 @@ uint32_t expr_use(const ptc_expr* e);
 // as long as the process).
 size_t expr_mark();
 void expr_release_to(size_t mark);
+// Everything the sample compilers keep for the life of the process (expressions, their
+// strings and arguments, anonymous ACLs, conditions), counted: parse_mark() before parsing
+// something used once, parse_release(mark) after it (the fuzz targets, which parse millions
+// of inputs in one process). Named ACLs live in their proxy and are not counted.
+struct parse_marks {
+    size_t exprs, strings, argv, anon, conds;
+};
+parse_marks parse_mark();
+void parse_release(const parse_marks& m);
 
 // Casts a sample in place to type <to> (PTC_SMP_*), following HAProxy's cast matrix;
 // strings produced go to a scratch buffer. Returns false when the cast is impossible
