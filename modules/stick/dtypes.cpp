@@ -170,7 +170,9 @@ void frq_rotate(frq* f, uint32_t period, uint32_t now)
         return;
     f->prev_ctr = el < 2 * period ? f->curr_ctr : 0;
     f->curr_ctr = 0;
-    f->curr_tick += (el / period) * period;
+    // the next period follows the last one, or starts now when two or more went by without
+    // an event (a new counter's first period starts at its first event), as HAProxy does
+    f->curr_tick = el < 2 * period ? f->curr_tick + period : now;
 }
 
 void frq_add(frq* f, uint32_t period, uint32_t now, uint32_t n)
@@ -184,6 +186,8 @@ uint32_t frq_read(const frq* f0, uint32_t period, uint32_t now)
     frq f = *f0;
     frq_rotate(&f, period, now);
     uint32_t remain = f.curr_tick + period - now;
+    if (!f.curr_ctr && f.prev_ctr <= 1) // HAProxy's correction at very low rates: no flapping
+        return f.prev_ctr;                // between 1 and 0 while waiting for the next event
     return f.curr_ctr + uint32_t((uint64_t(f.prev_ctr) * remain) / period);
 }
 

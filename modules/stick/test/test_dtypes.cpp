@@ -119,6 +119,25 @@ BOOST_AUTO_TEST_CASE(frequency_counter)
     BOOST_TEST(frq_read(&f, 1000, 4100) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(frequency_counter_first_period_and_low_rates)
+{
+    // a new counter (tick 0, long ago): its first period starts at its first event, so the
+    // event still counts fully just before and just after a multiple of the period
+    frq f{0, 0, 0};
+    frq_add(&f, 10000, 1239995, 1);
+    BOOST_TEST(f.curr_tick == 1239995u);
+    BOOST_TEST(frq_read(&f, 10000, 1240005) == 1u);
+    // one event in the previous period, none in this one: 1, not 0 (no flapping), as HAProxy
+    frq_add(&f, 10000, 1249000, 0);
+    BOOST_TEST(frq_read(&f, 10000, 1252000) == 1u);
+    // two events in the previous period: prorated over what is left of the current one
+    frq g{0, 0, 0};
+    frq_add(&g, 1000, 5000, 2);
+    BOOST_TEST(frq_read(&g, 1000, 6250) == 1u); // 2 * 750 / 1000
+    BOOST_TEST(frq_read(&g, 1000, 6750) == 0u); // 2 * 250 / 1000
+    BOOST_TEST(frq_read(&g, 1000, 7000) == 0u); // two periods: forgotten
+}
+
 BOOST_AUTO_TEST_CASE(ull_counter)
 {
     frq f{0, 0, 0};
