@@ -453,6 +453,21 @@ int parse_proxy_errorfiles(const ptc_kw_ctx* c)
     return PTC_OK;
 }
 
+// Appends file <path>'s bytes to <out> (http-error's "file" and "lf-file"); false with errno
+// set if it cannot be opened.
+static bool read_body(const std::string& path, std::string& out)
+{
+    FILE* f = fopen(path.c_str(), "rb");
+    if (!f)
+        return false;
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        out.append(buf, n);
+    fclose(f);
+    return true;
+}
+
 // http-error status <code> [content-type <type>] [default-errorfiles | errorfile <file> |
 //   errorfiles <name> | file <file> | string <str>] [hdr <name> <value>]*
 int parse_proxy_http_error(const ptc_kw_ctx* c)
@@ -492,14 +507,8 @@ int parse_proxy_http_error(const ptc_kw_ctx* c)
                     proxy::errorfiles_ref{v, {code}, ++p.errors_seq, c->file ? c->file : "",
                                           (int)c->line});
             } else if (w == "file") {
-                FILE* f = fopen(v.c_str(), "rb");
-                if (!f)
+                if (!read_body(v, body))
                     return err(c, "'http-error': cannot open '" + v + "': " + strerror(errno));
-                char buf[4096];
-                size_t n;
-                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-                    body.append(buf, n);
-                fclose(f);
                 have_body = true;
             } else {
                 body = v;
@@ -511,14 +520,8 @@ int parse_proxy_http_error(const ptc_kw_ctx* c)
             kind = w;
             std::string v = arg(c, ++i);
             if (w == "lf-file") {
-                FILE* f = fopen(v.c_str(), "rb");
-                if (!f)
+                if (!read_body(v, lf_body))
                     return err(c, "'http-error': cannot open '" + v + "': " + strerror(errno));
-                char buf[4096];
-                size_t n;
-                while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-                    lf_body.append(buf, n);
-                fclose(f);
             } else {
                 lf_body = v;
             }
