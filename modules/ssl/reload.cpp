@@ -126,9 +126,10 @@ void apply_commits(bool quiet)
 void sync_now()
 {
     bool commits = g_cli && g_cli->epoch.load(std::memory_order_acquire) != g_seen_epoch;
-    if (!commits && !runtime_pending())
+    if (!commits && !runtime_pending() && !cafile_pending())
         return;
     bool quiet = host->worker_slot() != 0;
+    cafile_apply(); // first: a crt-list line added may name a CA/CRL file committed before it
     runtime_apply();
     if (commits) {
         g_seen_epoch = g_cli->epoch.load(std::memory_order_acquire);
@@ -140,6 +141,7 @@ uint64_t tick(ptc_task* t, void*)
 {
     (void)t;
     bool quiet = host->worker_slot() != 0;
+    cafile_apply(); // first: a crt-list line added may name a CA/CRL file committed before it
     runtime_apply();
     if (g_cli)
         g_seen_epoch = g_cli->epoch.load(std::memory_order_acquire);

@@ -1048,6 +1048,7 @@ int init(ptc_modref* self)
             return PTC_ERROR;
     if (ocsp_cli_register(self) != PTC_OK || tickets_cli_register(self) != PTC_OK ||
         crtlist_cli_register(self) != PTC_OK || runtime_cli_register(self) != PTC_OK ||
+        cafile_cli_register(self) != PTC_OK ||
         stats_register(self) != PTC_OK)
         return PTC_ERROR;
     return reload_cli_register(self);

@@ -45,6 +45,7 @@ struct tls_opts {
     const char* crl_file;
     const char* ca_ignore;  // "ca-ignore-err": "all" or IDs/names, comma-separated
     const char* crt_ignore; // "crt-ignore-err"
+    const char* ca_verify_file; // "ca-verify-file": trusted for verifying, names not sent
 };
 void opts_init(tls_opts& o);
 
@@ -245,6 +246,21 @@ void cert_new_add(const std::string& path);
 bool cert_new_del(const std::string& path);
 // Journals a committed certificate that was not in the configuration (runtime.cpp).
 bool runtime_commit_new(const std::string& path, const std::string& file, std::string& err);
+
+// CA and CRL files (cafile.cpp): <ctx>'s verify store from o's ca-file, ca-verify-file and
+// crl-file, each read once and shared (false with <err>); a bind context verifying clients
+// sends its ca-file's names; tracked contexts follow the runtime API's commits (not the
+// forged ones); a freed context forgotten; whether a file is known (loaded or
+// "new ssl ca/crl-file"). Runtime API ("new/set/commit/abort/del/show ssl ca-file/crl-file"),
+// the journal the workers replay (post_config), the replay (before a handshake, tick).
+bool cafile_setup(SSL_CTX* ctx, const tls_opts& o, bool client_list, bool track,
+                  std::string& err);
+void cafile_forget(SSL_CTX* ctx);
+bool cafile_known(const std::string& path, bool crl);
+int cafile_cli_register(ptc_modref* self);
+bool cafile_reserve();
+bool cafile_pending();
+void cafile_apply();
 
 // The transport (xprt.cpp).
 // What the client's ClientHello offered (tune.ssl.capture-buffer-size): the raw lists, each
