@@ -656,6 +656,28 @@ int kw_global(const ptc_kw_ctx* c)
         }
         g.extra_files = f;
     }
+    else if (eq(k, "ssl-dh-param-file")) {
+        std::string p = str(v);
+        BIO* b = BIO_new_file(p.c_str(), "r");
+        EVP_PKEY* dh = nullptr;
+        while (b && !dh) {
+            EVP_PKEY* x = PEM_read_bio_Parameters(b, nullptr);
+            if (!x)
+                break;
+            if (EVP_PKEY_is_a(x, "DH"))
+                dh = x;
+            else
+                EVP_PKEY_free(x);
+        }
+        BIO_free(b);
+        ERR_clear_error();
+        if (!dh)
+            return host->cfg_errorf(c, "'ssl-dh-param-file': unable to load DH parameters from "
+                                       "file '%s'.",
+                                    p.c_str());
+        EVP_PKEY_free(g.dh);
+        g.dh = dh;
+    }
     else if (eq(k, "ssl-server-verify")) {
         if (eq(v, "none"))
             g.server_verify = 0;
@@ -690,6 +712,7 @@ int kw_global(const ptc_kw_ctx* c)
         } else if (eq(k, "tune.ssl.default-dh-param")) {
             if (n < 1024)
                 return host->cfg_errorf(c, "'tune.ssl.default-dh-param' must be at least 1024");
+            g.dh_param = n;
         }
     }
     return PTC_OK;
@@ -1002,7 +1025,6 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     }
     if (!o.prefer_client)
         SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_dh_auto(ctx, 1);
     static const unsigned char sid[] = "portico";
     SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
     SSL_CTX_set_session_cache_mode(ctx, g.cachesize ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
@@ -1826,7 +1848,9 @@ const ptc_keyword k_keywords[] = {
     {"tune.ssl.capture-cipherlist-size", GL, 0, 1, 1, kw_global,
      "tune.ssl.capture-cipherlist-size <bytes>: older name of tune.ssl.capture-buffer-size"},
     {"tune.ssl.default-dh-param", GL, 0, 1, 1, kw_global,
-     "tune.ssl.default-dh-param <bits>: accepted; DHE parameters follow the key (OpenSSL auto)"},
+     "tune.ssl.default-dh-param <bits>: DHE with a predefined group up to <bits> (none: no DHE)"},
+    {"ssl-dh-param-file", GL, 0, 1, 1, kw_global,
+     "ssl-dh-param-file <file>: DHE parameters of the binds whose PEM files have none"},
 };
 const uint32_t k_keyword_count = PTC_COUNTOF(k_keywords);
 

@@ -360,6 +360,7 @@ void cert_replace(cert* c, cert* n, bool install, bool quiet)
     std::swap(c->ocsp, n->ocsp);
     std::swap(c->ocsp_expire, n->ocsp_expire);
     std::swap(c->ocsp_key, n->ocsp_key);
+    std::swap(c->dh, n->dh);
     c->mtime = n->mtime;
     // the SNI names of binds that take them from the certificate
     for (auto& [bt, idx] : c->bind_users) {

@@ -137,6 +137,7 @@ struct cert {
     std::string ocsp_key;           // DER of the OCSP certificate ID (empty: no ".ocsp" at load)
     // Certificate Transparency: the ".sctl" side file (a SignedCertificateTimestampList)
     std::string sctl;               // empty: none
+    EVP_PKEY* dh = nullptr;         // DH parameters found in the PEM file (DHE), or none
 };
 // Reads "<path>.sctl" when present (ssl-load-extra-files sctl); false with <err> when it is
 // there but unreadable or malformed.
@@ -186,7 +187,10 @@ void cert_free(cert* c);
 // The certificate already loaded from <path>, or NULL.
 cert* cert_find(const std::string& path);
 std::vector<cert*>& cert_all();
-// Installs <c> (leaf, chain, key) into <ctx>. False with <err> set.
+// Installs <c> (leaf, chain, key) into <ctx>; in a bind's context also the DHE parameters,
+// as HAProxy 2.6 picks them: the PEM file's, else ssl-dh-param-file's, else with
+// tune.ssl.default-dh-param a predefined group the size of the RSA/DSA key up to that value
+// (ffdhe4096, ffdhe2048, else a 1024-bit group), else none (no DHE). False with <err> set.
 bool cert_install(SSL_CTX* ctx, const cert* c, std::string& err);
 
 // Global settings ("ssl-default-*", crt-base, tune.ssl.*).
@@ -201,6 +205,8 @@ struct globals {
     uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
     bool extra_del_ext = false; // ssl-load-extra-del-ext: "a.crt" has "a.key", not "a.crt.key"
     uint64_t ctx_cache = 1000; // tune.ssl.ssl-ctx-cache-size: forged certificates kept
+    uint64_t dh_param = 0;     // tune.ssl.default-dh-param (0: not set, no predefined group)
+    EVP_PKEY* dh = nullptr;    // ssl-dh-param-file's parameters
 };
 extern globals g;
 // The side file <ext> (".key", ".ocsp", ".issuer", ".sctl") of certificate file <path>:
