@@ -19,7 +19,7 @@ use Test::PorticoTLS qw/ make_ca make_cert /;
 
 my $t = Test::Portico->new()->has(qw/ http /);
 $t->has(qw/ ssl /) if Test::Portico::portico();
-$t->plan(32);
+$t->plan(33);
 
 my $d = $t->testdir;
 sub spew { open my $f, '>', $_[0] or die "$_[0]: $!"; print $f $_[1]; close $f }
@@ -95,7 +95,7 @@ sub origin {
 like(cli_send($sock, "show ssl ca-file\n"), qr/^# filename\n(.*\n)*\Q$d\E\/trust.crt - 1 certificate\(s\)\n/m,
     'show ssl ca-file: the files and their certificate counts');
 my $one = cli_send($sock, "show ssl ca-file $d/trust.crt\n");
-like($one, qr/^Filename: \Q$d\E\/trust.crt\nStatus: Used\n\nCertificate #1:\nSerial: [0-9A-F]+\n/, 'show ssl ca-file <file>: header');
+like($one, qr/^Filename: \Q$d\E\/trust.crt\nStatus: Used\n \nCertificate #1:\nSerial: [0-9A-F]+\n/, 'show ssl ca-file <file>: header');
 like($one, qr/^Subject: \/CN=ca1\nIssuer: \/CN=ca1\n/m, 'show ssl ca-file <file>: the certificate');
 is(verdicts(8443, 'c1'), '0', 'a client certificate of ca1 verifies');
 like(verdicts(8443, 'c2'), qr/^2[01]$/, 'one of ca2 does not (unable to get or verify the issuer)');
@@ -107,7 +107,7 @@ like($names, qr/Acceptable client certificate CA names\n\/?CN ?= ?ca1\n(?!.*ca3)
 # a transaction: shown with "*", aborted, then committed with both CAs
 my $both = slurp("$d/ca1.crt") . slurp("$d/ca2.crt");
 is(cli_send($sock, "set ssl ca-file $d/trust.crt <<\n$both\n"),
-    "Transaction created for CA file $d/trust.crt!\n\n", 'set ssl ca-file');
+    "transaction created for CA $d/trust.crt!\n\n", 'set ssl ca-file');
 like(cli_send($sock, "show ssl ca-file\n"), qr/^# transaction\n\*\Q$d\E\/trust.crt - 2 certificate\(s\)\n/,
     'show ssl ca-file: the transaction');
 like(cli_send($sock, "show ssl ca-file *$d/trust.crt:2\n"),
@@ -117,13 +117,13 @@ unlike(cli_send($sock, "show ssl ca-file *$d/trust.crt:2\n"), qr/Certificate #1/
 like(verdicts(8443, 'c2'), qr/^2[01]$/, 'not used before the commit');
 is(cli_send($sock, "abort ssl ca-file $d/trust.crt\n"),
     "Transaction aborted for certificate '$d/trust.crt'!\n\n", 'abort ssl ca-file');
-is(cli_send($sock, "commit ssl ca-file $d/trust.crt\n"), "No ongoing transaction!\n\n",
+is(cli_send($sock, "commit ssl ca-file $d/trust.crt\n"), "No ongoing transaction! !\nCan't commit $d/trust.crt!\n\n",
     'commit ssl ca-file without a transaction');
-like(cli_send($sock, "set ssl ca-file $d/nowhere.crt <<\n$both\n"), qr/^Can't replace a CA file which is not referenced by the configuration!\n/,
+like(cli_send($sock, "set ssl ca-file $d/nowhere.crt <<\n$both\n"), qr/^Can't replace a CA file which is not referenced by the configuration!\nCan't update \Q$d\E\/nowhere.crt!\n/,
     'set ssl ca-file: an unknown file');
 cli_send($sock, "set ssl ca-file $d/trust.crt <<\n$both\n");
-is(cli_send($sock, "commit ssl ca-file $d/trust.crt\n"), "Committing $d/trust.crt\nSuccess!\n\n",
-    'commit ssl ca-file');
+is(cli_send($sock, "commit ssl ca-file $d/trust.crt\n"), "Committing $d/trust.crt.\nSuccess!\n\n",
+    'commit ssl ca-file (a dot for the one bind using it)');
 is(verdicts(8443, 'c2'), '0', 'every worker trusts ca2 from the next handshake on');
 is(verdicts(8443, 'c1'), '0', 'and still ca1');
 like(cli_send($sock, "show ssl ca-file\n"), qr/^\Q$d\E\/trust.crt - 2 certificate\(s\)\n/m, 'show ssl ca-file: 2 certificates');
@@ -132,22 +132,30 @@ like(cli_send($sock, "show ssl ca-file\n"), qr/^\Q$d\E\/trust.crt - 2 certificat
 is(origin(), '503', 'the origin\'s certificate is not trusted');
 cli_send($sock, "set ssl ca-file $d/origin-ca.crt <<\n" . slurp("$d/srvca.crt") . "\n");
 like(cli_send($sock, "commit ssl ca-file $d/origin-ca.crt\n"), qr/Success!/, 'commit the server\'s CA file');
-is(origin(), '200', 'every worker verifies the origin with the new CA file');
+SKIP: {
+    # HAProxy 2.6.12 leaves the store of a server without a client certificate ("crt") as it
+    # was (no certificate instance to rebuild): portico rebuilds every context using the file
+    skip 'HAProxy does not update a server without crt', 1 if !Test::Portico::portico();
+    is(origin(), '200', 'every worker verifies the origin with the new CA file');
+}
 
 # CRL files
 like(cli_send($sock, "show ssl crl-file\n"), qr/^# filename\n(.*\n)*\Q$d\E\/crl1.pem\n/, 'show ssl crl-file');
 like(cli_send($sock, "show ssl crl-file $d/crl1.pem\n"),
-    qr/^Filename: \Q$d\E\/crl1.pem\nStatus: Used\n\nCertificate Revocation List #1:\n(.*\n)*Issuer: \/CN=ca1\n(.*\n)*No Revoked Certificates.\n/,
+    qr/^Filename: \Q$d\E\/crl1.pem\nStatus: Used\n \nCertificate Revocation List #1:\n(.*\n)*Issuer: \/CN=ca1\n(.*\n)*No Revoked Certificates.\n/,
     'show ssl crl-file <file>');
 is(verdicts(8444, 'c1'), '0', 'not revoked yet');
 like(cli_send($sock, "set ssl crl-file $d/crl1.pem <<\n" . slurp("$d/crl1-revoked.pem") . "\n"),
-    qr/^Transaction created for CRL file \Q$d\E\/crl1.pem!\n/, 'set ssl crl-file');
+    qr/^transaction created for CRL \Q$d\E\/crl1.pem!\n/, 'set ssl crl-file');
 like(cli_send($sock, "show ssl crl-file *$d/crl1.pem\n"), qr/Revoked Certificates:\n    Serial Number: 1001\n/,
     'show ssl crl-file *<file>: the revoked serial');
-like(cli_send($sock, "commit ssl crl-file $d/crl1.pem\n"), qr/^Committing \Q$d\E\/crl1.pem\nSuccess!\n/, 'commit ssl crl-file');
+like(cli_send($sock, "commit ssl crl-file $d/crl1.pem\n"), qr/^Committing \Q$d\E\/crl1.pem.\nSuccess!\n/, 'commit ssl crl-file');
 is(verdicts(8444, 'c1'), '23', 'every worker sees the certificate revoked (23)');
 
 # new / del
 is(cli_send($sock, "new ssl ca-file $d/extra.crt\n"), "New CA file created '$d/extra.crt'!\n\n", 'new ssl ca-file');
-like(cli_send($sock, "del ssl ca-file $d/trust.crt\n"), qr/^Can't remove the CA file: .*in use/, 'del ssl ca-file: in use');
+is(cli_send($sock, "del ssl ca-file $d/trust.crt\n"),
+    "Can't remove the CA file: CA file '$d/trust.crt' in use, can't be deleted!\n\n\n", 'del ssl ca-file: in use');
+is(cli_send($sock, "show ssl ca-file $d/nowhere.crt\n"), "Can't display the CA file : Not found!\n\n",
+    'show ssl ca-file: an unknown file');
 is(cli_send($sock, "del ssl ca-file $d/extra.crt\n"), "CA file '$d/extra.crt' deleted!\n\n", 'del ssl ca-file');

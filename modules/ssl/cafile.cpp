@@ -173,12 +173,14 @@ uint32_t g_done;
 std::string g_dir;
 uint64_t g_files_written;
 
-// Rebuilds the stores of every context using <path>.
-void rebuild(const std::string& path, bool quiet)
+// Rebuilds the stores of every context using <path>; how many.
+size_t rebuild(const std::string& path, bool quiet)
 {
+    size_t n = 0;
     for (const user& u : g_users) {
         if (u.ca != path && u.crl != path && u.cav != path)
             continue;
+        n++;
         std::string err;
         if (!build_store(u, err) && !quiet)
             host->log(PTC_LOG_WARNING, "ssl: '%s': verify store not rebuilt: %s", path.c_str(),
@@ -188,6 +190,7 @@ void rebuild(const std::string& path, bool quiet)
         if (SSL_CTX_get_ssl_method(u.ctx) == TLS_client_method())
             sess_forget_all();
     }
+    return n;
 }
 
 // ---- the master's transaction (one per kind, as HAProxy)
@@ -254,8 +257,8 @@ int do_set(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
     }
     if (!exists(crl, p)) {
         host->cli_printf(r, "Can't replace a %s file which is not referenced by the "
-                            "configuration!\n",
-                         what(crl));
+                            "configuration!\nCan't update %s!\n",
+                         what(crl), p.c_str());
         return PTC_ERROR;
     }
     std::string pem(args[argc - 1].ptr, args[argc - 1].len), err;
@@ -264,7 +267,8 @@ int do_set(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
     bool ok = b && parse(b, crl, e, err);
     BIO_free(b);
     if (!ok) {
-        host->cli_printf(r, "Unable to load the %s file: %s\n", what(crl), err.c_str());
+        host->cli_printf(r, "Unable to load the %s file: %s\nCan't update %s!\n", what(crl),
+                         err.c_str(), p.c_str());
         return PTC_ERROR;
     }
     bool updated = t.on;
@@ -273,7 +277,7 @@ int do_set(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
     t.path = p;
     t.pem = pem;
     t.on = true;
-    host->cli_printf(r, "Transaction %s for %s file %s!\n", updated ? "updated" : "created",
+    host->cli_printf(r, "transaction %s for %s %s!\n", updated ? "updated" : "created",
                      what(crl), p.c_str());
     return PTC_OK;
 }
@@ -323,7 +327,7 @@ int do_commit(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         return PTC_ERROR;
     }
     if (!t.on || t.path != p) {
-        host->cli_printf(r, "No ongoing transaction!\n");
+        host->cli_printf(r, "No ongoing transaction! !\nCan't commit %s!\n", p.c_str());
         return PTC_ERROR;
     }
     std::string err;
@@ -359,8 +363,12 @@ int do_commit(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
             break;
         }
     tx_end(t);
-    rebuild(p, true); // the master's contexts (new workers inherit them)
-    host->cli_printf(r, "Committing %s\nSuccess!\n", p.c_str());
+    // the master's contexts (new workers inherit them): a dot for each, as HAProxy's instances
+    size_t n = rebuild(p, true);
+    host->cli_printf(r, "Committing %s", p.c_str());
+    for (size_t i = 0; i < n; i++)
+        host->cli_printf(r, ".");
+    host->cli_printf(r, "\nSuccess!\n");
     host->log(PTC_LOG_NOTICE, "ssl: %s file '%s' replaced from the runtime API", what(crl),
               p.c_str());
     return PTC_OK;
@@ -392,17 +400,18 @@ int do_del(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
     }
     tx& t = g_tx[crl];
     if (t.on && t.path == p) {
-        host->cli_printf(r, "Can't delete the %s file: %s file '%s' is in a transaction!\n",
+        host->cli_printf(r, "Can't delete the %s file: %s file '%s' is in a transaction!\n\n",
                          what(crl), what(crl), p.c_str());
         return PTC_ERROR;
     }
     if (!exists(crl, p)) {
-        host->cli_printf(r, "Can't remove the %s file: %s file '%s' doesn't exist!\n",
+        host->cli_printf(r, "Can't remove the %s file: %s file '%s' doesn't exist!\n\n",
                          what(crl), what(crl), p.c_str());
         return PTC_ERROR;
     }
     if (used(p)) {
-        host->cli_printf(r, "Can't remove the %s file: %s file '%s' in use, can't be deleted!\n",
+        host->cli_printf(r, "Can't remove the %s file: %s file '%s' in use, can't be "
+                            "deleted!\n\n",
                          what(crl), what(crl), p.c_str());
         return PTC_ERROR;
     }
@@ -415,7 +424,7 @@ int do_del(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         }
     std::string err;
     if (!journal_put(OP_DEL, crl, p, "", err)) {
-        host->cli_printf(r, "Can't remove the %s file: %s\n", what(crl), err.c_str());
+        host->cli_printf(r, "Can't remove the %s file: %s\n\n", what(crl), err.c_str());
         return PTC_ERROR;
     }
     entry_clear(g_files[p]);
@@ -443,7 +452,7 @@ void print_name(ptc_cli_reply* r, const char* label, const X509_NAME* nm)
 
 void print_cert(ptc_cli_reply* r, X509* x, size_t idx)
 {
-    host->cli_printf(r, "\nCertificate #%zu:\n", idx);
+    host->cli_printf(r, " \nCertificate #%zu:\n", idx);
     const ASN1_INTEGER* sn = X509_get0_serialNumber(x);
     host->cli_printf(r, "Serial: ");
     for (int i = 0; i < ASN1_STRING_length(sn); i++)
@@ -482,7 +491,7 @@ void print_cert(ptc_cli_reply* r, X509* x, size_t idx)
 
 void print_crl(ptc_cli_reply* r, X509_CRL* c, size_t idx)
 {
-    host->cli_printf(r, "\nCertificate Revocation List #%zu:\n", idx);
+    host->cli_printf(r, " \nCertificate Revocation List #%zu:\n", idx);
     host->cli_printf(r, "Version %ld\n", X509_CRL_get_version(c) + 1);
     const X509_ALGOR* alg = nullptr;
     X509_CRL_get0_signature(c, nullptr, &alg);
@@ -526,18 +535,16 @@ int do_show(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
             host->cli_printf(r, "\n");
         }
         host->cli_printf(r, "# filename\n");
-        for (auto& [path, e] : g_files) {
-            if (e.crl != crl)
-                continue;
+        std::map<std::string, size_t> all; // in name order, as HAProxy's tree
+        for (auto& [path, e] : g_files)
+            if (e.crl == crl)
+                all[path] = e.certs.size();
+        for (const std::string& n : news(crl))
+            all[n] = 0;
+        for (auto& [path, n] : all) {
             host->cli_printf(r, "%s", path.c_str());
             if (!crl)
-                host->cli_printf(r, " - %zu certificate(s)", e.certs.size());
-            host->cli_printf(r, "\n");
-        }
-        for (const std::string& n : news(crl)) {
-            host->cli_printf(r, "%s", n.c_str());
-            if (!crl)
-                host->cli_printf(r, " - 0 certificate(s)");
+                host->cli_printf(r, " - %zu certificate(s)", n);
             host->cli_printf(r, "\n");
         }
         return PTC_OK;
@@ -560,7 +567,7 @@ int do_show(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
     bool in_tx = p[0] == '*';
     if (in_tx) {
         if (!t.on || t.path != p.substr(1)) {
-            host->cli_printf(r, "No transaction ongoing for '%s'\n", p.c_str() + 1);
+            host->cli_printf(r, "Can't display the %s file : Not found!\n", what(crl));
             return PTC_ERROR;
         }
         e = &t.e;
@@ -569,7 +576,7 @@ int do_show(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         if (it != g_files.end() && it->second.crl == crl)
             e = &it->second;
         else if (!is_new(crl, p)) {
-            host->cli_printf(r, "%s file '%s' doesn't exist!\n", what(crl), p.c_str());
+            host->cli_printf(r, "Can't display the %s file : Not found!\n", what(crl));
             return PTC_ERROR;
         }
     }
