@@ -312,6 +312,7 @@ void conn_free(tls_conn* tc);
 struct stream_st {
     tls_conn* cli;
     tls_conn* srv;
+    const char* srv_why; // the TLS server connection's failure (bc_err), NULL: none
 };
 stream_st* state(ptc_stream* s);
 
