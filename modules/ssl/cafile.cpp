@@ -40,7 +40,9 @@ void entry_clear(entry& e)
     e.crls.clear();
 }
 
-std::map<std::string, entry> g_files;
+// The CA files and the CRL files, by path: a file may be both (certificates and CRLs)
+std::map<std::string, entry> g_tree[2];
+std::map<std::string, entry>& files(bool crl) { return g_tree[crl ? 1 : 0]; }
 std::vector<std::string> g_new_ca, g_new_crl; // "new ssl ca/crl-file" not committed yet
 
 struct user {
@@ -96,13 +98,13 @@ bool parse_file(const std::string& file, bool crl, entry& e, std::string& err)
 
 entry* get(const std::string& path, bool crl, std::string& err)
 {
-    auto it = g_files.find(path);
-    if (it != g_files.end())
+    auto it = files(crl).find(path);
+    if (it != files(crl).end())
         return &it->second;
     entry e;
     if (!parse_file(path, crl, e, err))
         return nullptr;
-    return &(g_files[path] = e);
+    return &(files(crl)[path] = e);
 }
 
 bool build_store(const user& u, std::string& err)
@@ -137,7 +139,7 @@ bool build_store(const user& u, std::string& err)
     SSL_CTX_set_cert_store(u.ctx, st);
     if (u.client_list && !u.ca.empty()) {
         STACK_OF(X509_NAME)* names = sk_X509_NAME_new_null();
-        for (X509* x : g_files[u.ca].certs) {
+        for (X509* x : files(false)[u.ca].certs) {
             X509_NAME* n = X509_NAME_dup(X509_get_subject_name(x));
             if (n)
                 sk_X509_NAME_push(names, n);
@@ -147,10 +149,14 @@ bool build_store(const user& u, std::string& err)
     return true;
 }
 
-bool used(const std::string& path)
+bool uses(const user& u, const std::string& path, bool crl)
+{
+    return crl ? u.crl == path : u.ca == path || u.cav == path;
+}
+bool used(const std::string& path, bool crl)
 {
     for (const user& u : g_users)
-        if (u.ca == path || u.crl == path || u.cav == path)
+        if (uses(u, path, crl))
             return true;
     return false;
 }
@@ -174,11 +180,11 @@ std::string g_dir;
 uint64_t g_files_written;
 
 // Rebuilds the stores of every context using <path>; how many.
-size_t rebuild(const std::string& path, bool quiet)
+size_t rebuild(const std::string& path, bool crl, bool quiet)
 {
     size_t n = 0;
     for (const user& u : g_users) {
-        if (u.ca != path && u.crl != path && u.cav != path)
+        if (!uses(u, path, crl))
             continue;
         n++;
         std::string err;
@@ -220,8 +226,7 @@ bool is_new(bool crl, const std::string& p)
 }
 bool exists(bool crl, const std::string& p)
 {
-    auto it = g_files.find(p);
-    return (it != g_files.end() && it->second.crl == crl) || is_new(crl, p);
+    return files(crl).count(p) || is_new(crl, p);
 }
 
 int do_new(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
@@ -231,7 +236,7 @@ int do_new(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         host->cli_printf(r, "'new ssl %s' expects a filename\n", kw(crl));
         return PTC_ERROR;
     }
-    if (exists(crl, p) || g_files.count(p)) {
+    if (exists(crl, p)) {
         host->cli_printf(r, "%s file '%s' already exists!\n", what(crl), p.c_str());
         return PTC_ERROR;
     }
@@ -352,7 +357,7 @@ int do_commit(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
                          err.empty() ? ("cannot write '" + file + "'").c_str() : err.c_str());
         return PTC_ERROR;
     }
-    entry& e = g_files[p];
+    entry& e = files(crl)[p];
     entry_clear(e);
     e = t.e;
     t.e = entry{};
@@ -364,7 +369,7 @@ int do_commit(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         }
     tx_end(t);
     // the master's contexts (new workers inherit them): a dot for each, as HAProxy's instances
-    size_t n = rebuild(p, true);
+    size_t n = rebuild(p, crl, true);
     host->cli_printf(r, "Committing %s", p.c_str());
     for (size_t i = 0; i < n; i++)
         host->cli_printf(r, ".");
@@ -409,7 +414,7 @@ int do_del(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
                          what(crl), what(crl), p.c_str());
         return PTC_ERROR;
     }
-    if (used(p)) {
+    if (used(p, crl)) {
         host->cli_printf(r, "Can't remove the %s file: %s file '%s' in use, can't be "
                             "deleted!\n\n",
                          what(crl), what(crl), p.c_str());
@@ -427,8 +432,8 @@ int do_del(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         host->cli_printf(r, "Can't remove the %s file: %s\n\n", what(crl), err.c_str());
         return PTC_ERROR;
     }
-    entry_clear(g_files[p]);
-    g_files.erase(p);
+    entry_clear(files(crl)[p]);
+    files(crl).erase(p);
     host->cli_printf(r, "%s file '%s' deleted!\n", what(crl), p.c_str());
     return PTC_OK;
 }
@@ -536,9 +541,8 @@ int do_show(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         }
         host->cli_printf(r, "# filename\n");
         std::map<std::string, size_t> all; // in name order, as HAProxy's tree
-        for (auto& [path, e] : g_files)
-            if (e.crl == crl)
-                all[path] = e.certs.size();
+        for (auto& [path, e] : files(crl))
+            all[path] = e.certs.size();
         for (const std::string& n : news(crl))
             all[n] = 0;
         for (auto& [path, n] : all) {
@@ -572,8 +576,8 @@ int do_show(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
         }
         e = &t.e;
     } else {
-        auto it = g_files.find(p);
-        if (it != g_files.end() && it->second.crl == crl)
+        auto it = files(crl).find(p);
+        if (it != files(crl).end())
             e = &it->second;
         else if (!is_new(crl, p)) {
             host->cli_printf(r, "Can't display the %s file : Not found!\n", what(crl));
@@ -583,7 +587,7 @@ int do_show(bool crl, uint32_t argc, const ptc_str* args, ptc_cli_reply* r)
     host->cli_printf(r, "Filename: %s\n", p.c_str());
     host->cli_printf(r, "Status: %s\n", e == nullptr   ? "Empty"
                                         : in_tx        ? "Unused"
-                                        : used(p)      ? "Used"
+                                        : used(p, crl) ? "Used"
                                                        : "Unused");
     if (!e)
         return PTC_OK;
@@ -719,10 +723,10 @@ void cafile_apply()
         const op_rec& o = g_j->ops[g_done];
         std::string path = o.path, err;
         if (o.kind == OP_DEL) {
-            auto it = g_files.find(path);
-            if (it != g_files.end()) {
+            auto it = files(o.crl != 0).find(path);
+            if (it != files(o.crl != 0).end()) {
                 entry_clear(it->second);
-                g_files.erase(it);
+                files(o.crl != 0).erase(it);
             }
             continue;
         }
@@ -733,10 +737,10 @@ void cafile_apply()
                           what(o.crl != 0), path.c_str(), err.c_str());
             continue;
         }
-        entry& cur = g_files[path];
+        entry& cur = files(o.crl != 0)[path];
         entry_clear(cur);
         cur = e;
-        rebuild(path, quiet);
+        rebuild(path, o.crl != 0, quiet);
     }
 }
 
