@@ -54,7 +54,7 @@ backend verify
     server s 127.0.0.1:%%PORT_8443%% ssl verify required ca-file $d/other.crt
 frontend noverify
     bind 127.0.0.1:%%PORT_8081%%
-    log-format "F2 %[bc_err] [%[bc_err_str]] %ST"
+    log-format "F2 %[bc_err] [%[bc_err_str]] %ST fc=%[fc_err]:%[fc_err_str]"
     default_backend noverify
 backend noverify
     server s 127.0.0.1:%%PORT_8443%% ssl verify none
@@ -73,6 +73,6 @@ sub get { qx{curl -s -o /dev/null --max-time 5 http://127.0.0.1:@{[port($_[0])]}
 get(8080);
 like(log_wait(qr/F1 /, 5) // '', qr/F1 34 \[SSL handshake failure\] 503/, 'server certificate refused: 34, SSL handshake failure');
 get(8081);
-like(log_wait(qr/F2 /, 5) // '', qr/F2 0 \[Success\] 200/, 'TLS server connection: 0, Success');
+like(log_wait(qr/F2 /, 5) // '', qr/F2 0 \[Success\] 200 fc=0:Success/, 'TLS server connection: 0, Success (and fc_err 0, Success)');
 get(8082);
 like(log_wait(qr/F3 /, 5) // '', qr/F3 0 \[Success\] 502/, 'plain connection to a TLS port: 0, Success');
