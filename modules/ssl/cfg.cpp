@@ -1304,6 +1304,7 @@ int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
     if (!ctx || !common_setup(ctx, sc->o, err)) {
         host->errorf(g_self, "Proxy '%.*s', server '%.*s': %s", (int)bn.len, bn.ptr, (int)sn.len,
                      sn.ptr, err.empty() ? openssl_err().c_str() : err.c_str());
+        cafile_forget(ctx);
         SSL_CTX_free(ctx);
         return PTC_ERROR;
     }
@@ -1312,6 +1313,7 @@ int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
         if (!c || !cert_install(ctx, c, err)) {
             host->errorf(g_self, "Proxy '%.*s', server '%.*s': %s", (int)bn.len, bn.ptr,
                          (int)sn.len, sn.ptr, err.c_str());
+            cafile_forget(ctx);
             SSL_CTX_free(ctx);
             return PTC_ERROR;
         }
@@ -1412,6 +1414,7 @@ int endpoint_new(uint32_t role, const char* crt, const char* ca_file, int verify
         SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
         if (!ctx || !common_setup(ctx, o, err) || (c && !cert_install(ctx, c, err))) {
             host->errorf(g_self, "%s: %s", where, err.empty() ? openssl_err().c_str() : err.c_str());
+            cafile_forget(ctx);
             SSL_CTX_free(ctx);
             delete ep;
             return PTC_ERROR;
