@@ -2,7 +2,10 @@
 // Certificates: loading a PEM file (certificate, chain and key, or the key in a ".key"
 // side file), checking that the key matches, the names a certificate answers for (CN and
 // DNS SANs), and installing it into a context.
+#include <openssl/bn.h>
+#include <openssl/dh.h>
 #include <openssl/err.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
@@ -19,6 +22,53 @@ namespace tls {
 namespace {
 
 std::vector<cert*> g_certs;
+
+// DH parameters ("BEGIN DH PARAMETERS") in <b>, or NULL.
+EVP_PKEY* read_dh(BIO* b)
+{
+    while (EVP_PKEY* p = PEM_read_bio_Parameters(b, nullptr)) {
+        if (EVP_PKEY_is_a(p, "DH"))
+            return p;
+        EVP_PKEY_free(p);
+    }
+    ERR_clear_error();
+    return nullptr;
+}
+
+// The predefined DHE group of <bits> (kept for the process): RFC 7919's ffdhe2048/4096, or
+// RFC 2409's 1024-bit MODP group (which OpenSSL's default security level refuses, as with
+// HAProxy).
+EVP_PKEY* dh_group(int bits)
+{
+    static EVP_PKEY* groups[3];
+    int i = bits >= 4096 ? 2 : bits >= 2048 ? 1 : 0;
+    if (groups[i])
+        return groups[i];
+    EVP_PKEY_CTX* pc = EVP_PKEY_CTX_new_from_name(nullptr, "DH", nullptr);
+    EVP_PKEY* k = nullptr;
+    if (pc && i) {
+        if (EVP_PKEY_paramgen_init(pc) == 1 &&
+            EVP_PKEY_CTX_set_dh_nid(pc, i == 2 ? NID_ffdhe4096 : NID_ffdhe2048) == 1)
+            EVP_PKEY_paramgen(pc, &k);
+    } else if (pc) {
+        BIGNUM* p = BN_get_rfc2409_prime_1024(nullptr);
+        BIGNUM* gen = BN_new();
+        OSSL_PARAM_BLD* bld = OSSL_PARAM_BLD_new();
+        OSSL_PARAM* prm = nullptr;
+        if (p && gen && bld && BN_set_word(gen, 2) && OSSL_PARAM_BLD_push_BN(bld, "p", p) &&
+            OSSL_PARAM_BLD_push_BN(bld, "g", gen) && (prm = OSSL_PARAM_BLD_to_param(bld)) &&
+            EVP_PKEY_fromdata_init(pc) == 1)
+            EVP_PKEY_fromdata(pc, &k, EVP_PKEY_KEY_PARAMETERS, prm);
+        OSSL_PARAM_free(prm);
+        OSSL_PARAM_BLD_free(bld);
+        BN_free(gen);
+        BN_free(p);
+    }
+    EVP_PKEY_CTX_free(pc);
+    ERR_clear_error();
+    groups[i] = k;
+    return k;
+}
 
 std::string lower(std::string s)
 {
@@ -89,6 +139,7 @@ void cert_free(cert* c)
     X509_free(c->leaf);
     sk_X509_pop_free(c->chain, X509_free);
     EVP_PKEY_free(c->key);
+    EVP_PKEY_free(c->dh);
     delete c;
 }
 
@@ -145,6 +196,9 @@ cert* cert_parse(BIO* b, const std::string& path, bool side_key, std::string& er
     ERR_clear_error();
     (void)BIO_reset(b); // the key may come before the certificate
     c->key = PEM_read_bio_PrivateKey(b, nullptr, nullptr, nullptr);
+    ERR_clear_error();
+    (void)BIO_reset(b);
+    c->dh = read_dh(b);
     BIO_free(b);
     ERR_clear_error();
     if (!c->key && side_key) {
@@ -182,6 +236,20 @@ bool cert_install(SSL_CTX* ctx, const cert* c, std::string& err)
         ERR_clear_error();
         err = "cannot use the certificate '" + c->path + "': " + buf;
         return false;
+    }
+    if (SSL_CTX_get_ssl_method(ctx) != TLS_client_method()) {
+        EVP_PKEY* dh = c->dh ? c->dh : g.dh ? g.dh : nullptr;
+        if (!dh && g.dh_param) {
+            int id = EVP_PKEY_get_base_id(c->key);
+            uint64_t bits = id == EVP_PKEY_RSA || id == EVP_PKEY_DSA ? (uint64_t)EVP_PKEY_get_bits(c->key) : 0;
+            if (bits > g.dh_param)
+                bits = g.dh_param;
+            dh = dh_group(bits >= 4096 ? 4096 : bits >= 2048 ? 2048 : 1024);
+        }
+        if (dh && EVP_PKEY_up_ref(dh) == 1 && SSL_CTX_set0_tmp_dh_pkey(ctx, dh) != 1) {
+            EVP_PKEY_free(dh);
+            ERR_clear_error();
+        }
     }
     return true;
 }

@@ -426,7 +426,7 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
             ptc_str w{e.options[i].data(), e.options[i].size()};
             static const char* const with_arg[] = {"alpn", "ciphers", "ciphersuites", "curves",
                                                    "verify", "ca-file", "crl-file",
-                                                   "ssl-min-ver", "ssl-max-ver"};
+                                                   "ca-verify-file", "ssl-min-ver", "ssl-max-ver"};
             bool arg = false;
             for (const char* k : with_arg)
                 arg |= eq(w, k);
@@ -434,7 +434,7 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
                 return host->cfg_errorf(c,
                                         "'crt-list' : %s:%u: option '%s' is not supported on a "
                                         "crt-list line (alpn, ciphers, ciphersuites, curves, "
-                                        "verify, ca-file, crl-file)",
+                                        "verify, ca-file, ca-verify-file, crl-file)",
                                         p.c_str(), n, e.options[i].c_str());
             if (eq(w, "ssl-min-ver") || eq(w, "ssl-max-ver") || eq(w, "no-tls-tickets") ||
                 eq(w, "prefer-client-ciphers"))
@@ -450,7 +450,7 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
                 if (parse_verify(c, v, false, scratch.verify) != PTC_OK)
                     return PTC_ERROR;
             }
-            if (eq(w, "ca-file") || eq(w, "crl-file")) {
+            if (eq(w, "ca-file") || eq(w, "crl-file") || eq(w, "ca-verify-file")) {
                 e.options[i + 1] = resolve(g.ca_base, e.options[i + 1]);
                 if (check_readable(c, e.options[i].c_str(), e.options[i + 1]) != PTC_OK)
                     return PTC_ERROR;
@@ -519,12 +519,13 @@ int kw_string(const ptc_kw_ctx* c)
         if (!v.len)
             return host->cfg_errorf(c, "'alpn' : expects a comma-delimited list of protocols");
         o.alpn = s;
-    } else if (eq(k, "ca-file") || eq(k, "crl-file")) {
+    } else if (eq(k, "ca-file") || eq(k, "crl-file") || eq(k, "ca-verify-file")) {
         std::string p = resolve(g.ca_base, s);
-        if (check_readable(c, eq(k, "ca-file") ? "ca-file" : "crl-file", p) != PTC_OK)
+        std::string kn(k.ptr, k.len);
+        if (check_readable(c, kn.c_str(), p) != PTC_OK)
             return PTC_ERROR;
         const char* d = host->cfg_strdup(c, ptc_str{p.data(), p.size()});
-        (eq(k, "ca-file") ? o.ca_file : o.crl_file) = d;
+        (eq(k, "ca-file") ? o.ca_file : eq(k, "crl-file") ? o.crl_file : o.ca_verify_file) = d;
     }
     return PTC_OK;
 }
@@ -655,6 +656,28 @@ int kw_global(const ptc_kw_ctx* c)
         }
         g.extra_files = f;
     }
+    else if (eq(k, "ssl-dh-param-file")) {
+        std::string p = str(v);
+        BIO* b = BIO_new_file(p.c_str(), "r");
+        EVP_PKEY* dh = nullptr;
+        while (b && !dh) {
+            EVP_PKEY* x = PEM_read_bio_Parameters(b, nullptr);
+            if (!x)
+                break;
+            if (EVP_PKEY_is_a(x, "DH"))
+                dh = x;
+            else
+                EVP_PKEY_free(x);
+        }
+        BIO_free(b);
+        ERR_clear_error();
+        if (!dh)
+            return host->cfg_errorf(c, "'ssl-dh-param-file': unable to load DH parameters from "
+                                       "file '%s'.",
+                                    p.c_str());
+        EVP_PKEY_free(g.dh);
+        g.dh = dh;
+    }
     else if (eq(k, "ssl-server-verify")) {
         if (eq(v, "none"))
             g.server_verify = 0;
@@ -689,6 +712,7 @@ int kw_global(const ptc_kw_ctx* c)
         } else if (eq(k, "tune.ssl.default-dh-param")) {
             if (n < 1024)
                 return host->cfg_errorf(c, "'tune.ssl.default-dh-param' must be at least 1024");
+            g.dh_param = n;
         }
     }
     return PTC_OK;
@@ -794,7 +818,8 @@ int alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const un
     return SSL_TLSEXT_ERR_OK;
 }
 
-bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err)
+// <role>: 0 a client context, 1 a bind's, 2 a bind's for a forged certificate.
+bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err, int role = 0)
 {
     int lo, hi;
     if (!version_range(o, lo, hi, err))
@@ -820,21 +845,8 @@ bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err)
         ERR_clear_error();
         return false;
     }
-    if (o.ca_file) {
-        if (SSL_CTX_load_verify_locations(ctx, o.ca_file, nullptr) != 1) {
-            err = std::string("unable to load CA file '") + o.ca_file + "': " + openssl_err();
-            return false;
-        }
-    }
-    if (o.crl_file) {
-        X509_STORE* st = SSL_CTX_get_cert_store(ctx);
-        X509_LOOKUP* lk = X509_STORE_add_lookup(st, X509_LOOKUP_file());
-        if (!lk || X509_load_crl_file(lk, o.crl_file, X509_FILETYPE_PEM) <= 0) {
-            err = std::string("unable to load CRL file '") + o.crl_file + "': " + openssl_err();
-            return false;
-        }
-        X509_STORE_set_flags(st, X509_V_FLAG_CRL_CHECK | X509_V_FLAG_CRL_CHECK_ALL);
-    }
+    if (!cafile_setup(ctx, o, role != 0, role != 2, err))
+        return false;
     if (g.maxrecord)
         SSL_CTX_set_max_send_fragment(ctx, g.maxrecord);
     return true;
@@ -1006,13 +1018,13 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
         err = openssl_err();
         return nullptr;
     }
-    if (!common_setup(ctx, o, err) || !cert_install(ctx, c, err)) {
+    if (!common_setup(ctx, o, err, forged ? 2 : 1) || !cert_install(ctx, c, err)) {
+        cafile_forget(ctx);
         SSL_CTX_free(ctx);
         return nullptr;
     }
     if (!o.prefer_client)
         SSL_CTX_set_options(ctx, SSL_OP_CIPHER_SERVER_PREFERENCE);
-    SSL_CTX_set_dh_auto(ctx, 1);
     static const unsigned char sid[] = "portico";
     SSL_CTX_set_session_id_context(ctx, sid, sizeof(sid) - 1);
     SSL_CTX_set_session_cache_mode(ctx, g.cachesize ? SSL_SESS_CACHE_SERVER : SSL_SESS_CACHE_OFF);
@@ -1021,15 +1033,12 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
     sess_cache_attach(ctx);
     tickets_attach(ctx, bt);
     if (o.verify > 0) {
-        if (!o.ca_file) {
+        if (!o.ca_file && !o.ca_verify_file) {
             err = "verify is enabled but no CA file specified (ca-file)";
+            cafile_forget(ctx);
             SSL_CTX_free(ctx);
             return nullptr;
         }
-        STACK_OF(X509_NAME)* names = SSL_load_client_CA_file(o.ca_file);
-        if (names)
-            SSL_CTX_set_client_CA_list(ctx, names);
-        ERR_clear_error();
         bool ign = o.ca_ignore || o.crt_ignore;
         if (ign) {
             ctx_ignore ci;
@@ -1200,6 +1209,8 @@ int build_bind(bind_extra& be)
                 o.ca_file = v;
             else if (k == "crl-file")
                 o.crl_file = v;
+            else if (k == "ca-verify-file")
+                o.ca_verify_file = v;
             else if (k == "verify")
                 o.verify = !std::strcmp(v, "none") ? 0 : !std::strcmp(v, "optional") ? 1 : 2;
         }
@@ -1293,6 +1304,7 @@ int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
     if (!ctx || !common_setup(ctx, sc->o, err)) {
         host->errorf(g_self, "Proxy '%.*s', server '%.*s': %s", (int)bn.len, bn.ptr, (int)sn.len,
                      sn.ptr, err.empty() ? openssl_err().c_str() : err.c_str());
+        cafile_forget(ctx);
         SSL_CTX_free(ctx);
         return PTC_ERROR;
     }
@@ -1301,6 +1313,7 @@ int build_server(ptc_proxy* be, ptc_server* srv, bool for_checks)
         if (!c || !cert_install(ctx, c, err)) {
             host->errorf(g_self, "Proxy '%.*s', server '%.*s': %s", (int)bn.len, bn.ptr,
                          (int)sn.len, sn.ptr, err.c_str());
+            cafile_forget(ctx);
             SSL_CTX_free(ctx);
             return PTC_ERROR;
         }
@@ -1401,6 +1414,7 @@ int endpoint_new(uint32_t role, const char* crt, const char* ca_file, int verify
         SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
         if (!ctx || !common_setup(ctx, o, err) || (c && !cert_install(ctx, c, err))) {
             host->errorf(g_self, "%s: %s", where, err.empty() ? openssl_err().c_str() : err.c_str());
+            cafile_forget(ctx);
             SSL_CTX_free(ctx);
             delete ep;
             return PTC_ERROR;
@@ -1464,8 +1478,8 @@ int cli_show_crtlist(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_re
         return PTC_ERROR;
     }
     host->cli_printf(r, "# %s\n", file.c_str());
-    static const char* const order[] = {"alpn", "verify", "ca-file", "crl-file", "ciphers",
-                                        "ciphersuites", "curves"};
+    static const char* const order[] = {"alpn", "verify", "ca-file", "ca-verify-file",
+                                        "crl-file", "ciphers", "ciphersuites", "curves"};
     for (const crtlist_line& l : it->second) {
         std::string out = l.cert;
         if (numbers)
@@ -1525,13 +1539,13 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
     for (size_t i = 0; i < e.options.size(); i += 2) {
         const std::string& k = e.options[i];
         static const char* const ok[] = {"alpn", "ciphers", "ciphersuites", "curves", "verify",
-                                          "ca-file", "crl-file"};
+                                          "ca-file", "crl-file", "ca-verify-file"};
         bool known = false;
         for (const char* x : ok)
             known |= k == x;
         if (!known || i + 1 >= e.options.size()) {
             err = "option '" + k + "' is not supported on a crt-list line (alpn, ciphers, "
-                  "ciphersuites, curves, verify, ca-file, crl-file)";
+                  "ciphersuites, curves, verify, ca-file, ca-verify-file, crl-file)";
             return false;
         }
         std::string& v = e.options[i + 1];
@@ -1539,9 +1553,10 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
             err = "'verify' expects 'none', 'optional' or 'required'";
             return false;
         }
-        if (k == "ca-file" || k == "crl-file") {
+        if (k == "ca-file" || k == "crl-file" || k == "ca-verify-file") {
             v = resolve(g.ca_base, v);
-            if (access(v.c_str(), R_OK) != 0) {
+            // a file of the configuration or of the runtime API ("new ssl ca-file" + commit)
+            if (!cafile_known(v, k == "crl-file") && access(v.c_str(), R_OK) != 0) {
                 err = "'" + k + "' : unable to read '" + v + "' : " + strerror(errno);
                 return false;
             }
@@ -1570,6 +1585,8 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
                 o.ca_file = v;
             else if (k == "crl-file")
                 o.crl_file = v;
+            else if (k == "ca-verify-file")
+                o.ca_verify_file = v;
             else if (k == "verify")
                 o.verify = !std::strcmp(v, "none") ? 0 : !std::strcmp(v, "optional") ? 1 : 2;
         }
@@ -1659,6 +1676,7 @@ bool crtlist_del(const std::string& list, const std::string& cert_path, uint32_t
             if (ce.list != list || ce.lineno != line || ce.removed)
                 continue;
             ce.removed = true;
+            cafile_forget(ce.ctx); // its CA and CRL files no longer in use by it
             auto& v = bt->names;
             v.erase(std::remove_if(v.begin(), v.end(),
                                    [&](const sni_entry& e) { return e.ctx == i; }),
@@ -1693,6 +1711,10 @@ int build_all()
     }
     if (!reload_reserve()) {
         host->errorf(g_self, "ssl: cannot reserve the runtime API's certificate slots");
+        return PTC_ERROR;
+    }
+    if (!cafile_reserve()) {
+        host->errorf(g_self, "ssl: cannot reserve the runtime API's CA/CRL file journal");
         return PTC_ERROR;
     }
     if (!cert_all().empty() && !runtime_reserve()) {
@@ -1752,6 +1774,8 @@ const ptc_keyword k_keywords[] = {
     {"ca-file", BSV, 0, 1, 1, kw_string,
      "ca-file <file>: CAs that verify client (bind) or server certificates"},
     {"crl-file", BSV, 0, 1, 1, kw_string, "crl-file <file>: certificate revocation lists"},
+    {"ca-verify-file", B, 0, 1, 1, kw_string,
+     "ca-verify-file <file>: CAs that verify client certificates, their names not sent"},
     {"ca-ignore-err", B, 0, 1, 1, kw_ignore_err,
      "ca-ignore-err all|<id>[,<id>...]: client chain errors (depth > 0) that do not fail"},
     {"crt-ignore-err", B, 0, 1, 1, kw_ignore_err,
@@ -1827,7 +1851,9 @@ const ptc_keyword k_keywords[] = {
     {"tune.ssl.capture-cipherlist-size", GL, 0, 1, 1, kw_global,
      "tune.ssl.capture-cipherlist-size <bytes>: older name of tune.ssl.capture-buffer-size"},
     {"tune.ssl.default-dh-param", GL, 0, 1, 1, kw_global,
-     "tune.ssl.default-dh-param <bits>: accepted; DHE parameters follow the key (OpenSSL auto)"},
+     "tune.ssl.default-dh-param <bits>: DHE with a predefined group up to <bits> (none: no DHE)"},
+    {"ssl-dh-param-file", GL, 0, 1, 1, kw_global,
+     "ssl-dh-param-file <file>: DHE parameters of the binds whose PEM files have none"},
 };
 const uint32_t k_keyword_count = PTC_COUNTOF(k_keywords);
 

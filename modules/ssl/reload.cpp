@@ -126,9 +126,10 @@ void apply_commits(bool quiet)
 void sync_now()
 {
     bool commits = g_cli && g_cli->epoch.load(std::memory_order_acquire) != g_seen_epoch;
-    if (!commits && !runtime_pending())
+    if (!commits && !runtime_pending() && !cafile_pending())
         return;
     bool quiet = host->worker_slot() != 0;
+    cafile_apply(); // first: a crt-list line added may name a CA/CRL file committed before it
     runtime_apply();
     if (commits) {
         g_seen_epoch = g_cli->epoch.load(std::memory_order_acquire);
@@ -140,6 +141,7 @@ uint64_t tick(ptc_task* t, void*)
 {
     (void)t;
     bool quiet = host->worker_slot() != 0;
+    cafile_apply(); // first: a crt-list line added may name a CA/CRL file committed before it
     runtime_apply();
     if (g_cli)
         g_seen_epoch = g_cli->epoch.load(std::memory_order_acquire);
@@ -358,6 +360,7 @@ void cert_replace(cert* c, cert* n, bool install, bool quiet)
     std::swap(c->ocsp, n->ocsp);
     std::swap(c->ocsp_expire, n->ocsp_expire);
     std::swap(c->ocsp_key, n->ocsp_key);
+    std::swap(c->dh, n->dh);
     c->mtime = n->mtime;
     // the SNI names of binds that take them from the certificate
     for (auto& [bt, idx] : c->bind_users) {

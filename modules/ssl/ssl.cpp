@@ -494,6 +494,67 @@ int side_err(ptc_stream* s, bool front, bool text, ptc_sample* out)
     out->u.sint = (int64_t)e;
     return 1;
 }
+// bc_err, bc_err_str: HAProxy 2.6's connection error code (CO_ER_*) of the connection to the
+// server and its message: a TLS failure ("SSL handshake failure", 34...), else 0 and
+// "Success" (also before any server connection, where HAProxy has no sample). The codes of
+// the TLS failures, as the core's fc_err numbers them.
+struct co_err {
+    int code;
+    const char* msg;
+};
+const co_err k_tls_errs[] = {
+    {24, "Connection closed during SSL handshake"},
+    {25, "Connection error during SSL handshake"},
+    {26, "Timeout during SSL handshake"},
+    {27, "Too many SSL connections"},
+    {28, "Out of memory when initializing an SSL connection"},
+    {29, "Rejected a client-initiated SSL renegotiation attempt"},
+    {30, "SSL client CA chain cannot be verified"},
+    {31, "SSL client certificate not trusted"},
+    {32, "Server presented an SSL certificate different from the configured one"},
+    {33, "Server presented an SSL certificate different from the expected one"},
+    {34, "SSL handshake failure"},
+    {35, "SSL handshake failure after heartbeat"},
+    {36, "Stopped a TLSv1 heartbeat attack (CVE-2014-0160)"},
+    {37, "Attempt to use SSL on an unknown target (internal error)"},
+    {38, "Server refused early data"},
+    {43, "SSL fatal error"},
+};
+const co_err k_success{0, "Success"};
+const co_err* bc_error(ptc_stream* s)
+{
+    stream_st* st = state(s);
+    const char* why = st ? st->srv_why : nullptr;
+    if (!why)
+        return &k_success;
+    const co_err* best = nullptr;
+    size_t blen = 0;
+    for (const co_err& e : k_tls_errs) {
+        size_t n = std::strlen(e.msg);
+        if (n > blen && !std::strncmp(why, e.msg, n)) {
+            best = &e;
+            blen = n;
+        }
+    }
+    if (!best && !std::strcmp(why, "Out of memory during SSL handshake"))
+        best = &k_tls_errs[4];
+    return best ? best : &k_tls_errs[10]; // another TLS failure: a handshake failure
+}
+int f_bcerr(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    out->type = PTC_SMP_SINT;
+    out->flags = 0;
+    out->u.sint = bc_error(s)->code;
+    return 1;
+}
+int f_bcerr_str(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    const co_err* e = bc_error(s);
+    out->type = PTC_SMP_STR;
+    out->flags = PTC_SMPF_CONST;
+    out->u.str = ptc_str{e->msg, std::strlen(e->msg)};
+    return 1;
+}
 int f_fc_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out) { return side_err(s, true, false, out); }
 int f_fc_err_str(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out) { return side_err(s, true, true, out); }
 int f_bc_err(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out) { return side_err(s, false, false, out); }
@@ -762,6 +823,10 @@ const ptc_fetch fetches[] = {
      "ssl_fc_err: OpenSSL error code of the client connection's first error, 0: none"},
     {"ssl_fc_err_str", PTC_SMP_STR, A, 0, 0, f_fc_err_str, nullptr,
      "ssl_fc_err_str: its reason text"},
+    {"bc_err", PTC_SMP_SINT, A, 0, 0, f_bcerr, nullptr,
+     "bc_err: HAProxy's error code of the TLS server connection (0: none)"},
+    {"bc_err_str", PTC_SMP_STR, A, 0, 0, f_bcerr_str, nullptr,
+     "bc_err_str: the message of that code"},
     {"ssl_bc_err", PTC_SMP_SINT, A, 0, 0, f_bc_err, nullptr,
      "ssl_bc_err: OpenSSL error code of the server connection's first error, 0: none"},
     {"ssl_bc_err_str", PTC_SMP_STR, A, 0, 0, f_bc_err_str, nullptr,
@@ -1048,6 +1113,7 @@ int init(ptc_modref* self)
             return PTC_ERROR;
     if (ocsp_cli_register(self) != PTC_OK || tickets_cli_register(self) != PTC_OK ||
         crtlist_cli_register(self) != PTC_OK || runtime_cli_register(self) != PTC_OK ||
+        cafile_cli_register(self) != PTC_OK ||
         stats_register(self) != PTC_OK)
         return PTC_ERROR;
     return reload_cli_register(self);

@@ -45,6 +45,7 @@ struct tls_opts {
     const char* crl_file;
     const char* ca_ignore;  // "ca-ignore-err": "all" or IDs/names, comma-separated
     const char* crt_ignore; // "crt-ignore-err"
+    const char* ca_verify_file; // "ca-verify-file": trusted for verifying, names not sent
 };
 void opts_init(tls_opts& o);
 
@@ -136,6 +137,7 @@ struct cert {
     std::string ocsp_key;           // DER of the OCSP certificate ID (empty: no ".ocsp" at load)
     // Certificate Transparency: the ".sctl" side file (a SignedCertificateTimestampList)
     std::string sctl;               // empty: none
+    EVP_PKEY* dh = nullptr;         // DH parameters found in the PEM file (DHE), or none
 };
 // Reads "<path>.sctl" when present (ssl-load-extra-files sctl); false with <err> when it is
 // there but unreadable or malformed.
@@ -185,7 +187,10 @@ void cert_free(cert* c);
 // The certificate already loaded from <path>, or NULL.
 cert* cert_find(const std::string& path);
 std::vector<cert*>& cert_all();
-// Installs <c> (leaf, chain, key) into <ctx>. False with <err> set.
+// Installs <c> (leaf, chain, key) into <ctx>; in a bind's context also the DHE parameters,
+// as HAProxy 2.6 picks them: the PEM file's, else ssl-dh-param-file's, else with
+// tune.ssl.default-dh-param a predefined group the size of the RSA/DSA key up to that value
+// (ffdhe4096, ffdhe2048, else a 1024-bit group), else none (no DHE). False with <err> set.
 bool cert_install(SSL_CTX* ctx, const cert* c, std::string& err);
 
 // Global settings ("ssl-default-*", crt-base, tune.ssl.*).
@@ -200,6 +205,8 @@ struct globals {
     uint32_t extra_files = 0xffffffffu; // ssl-load-extra-files: EXTRA_* bits (all)
     bool extra_del_ext = false; // ssl-load-extra-del-ext: "a.crt" has "a.key", not "a.crt.key"
     uint64_t ctx_cache = 1000; // tune.ssl.ssl-ctx-cache-size: forged certificates kept
+    uint64_t dh_param = 0;     // tune.ssl.default-dh-param (0: not set, no predefined group)
+    EVP_PKEY* dh = nullptr;    // ssl-dh-param-file's parameters
 };
 extern globals g;
 // The side file <ext> (".key", ".ocsp", ".issuer", ".sctl") of certificate file <path>:
@@ -246,6 +253,21 @@ bool cert_new_del(const std::string& path);
 // Journals a committed certificate that was not in the configuration (runtime.cpp).
 bool runtime_commit_new(const std::string& path, const std::string& file, std::string& err);
 
+// CA and CRL files (cafile.cpp): <ctx>'s verify store from o's ca-file, ca-verify-file and
+// crl-file, each read once and shared (false with <err>); a bind context verifying clients
+// sends its ca-file's names; tracked contexts follow the runtime API's commits (not the
+// forged ones); a freed context forgotten; whether a file is known (loaded or
+// "new ssl ca/crl-file"). Runtime API ("new/set/commit/abort/del/show ssl ca-file/crl-file"),
+// the journal the workers replay (post_config), the replay (before a handshake, tick).
+bool cafile_setup(SSL_CTX* ctx, const tls_opts& o, bool client_list, bool track,
+                  std::string& err);
+void cafile_forget(SSL_CTX* ctx);
+bool cafile_known(const std::string& path, bool crl);
+int cafile_cli_register(ptc_modref* self);
+bool cafile_reserve();
+bool cafile_pending();
+void cafile_apply();
+
 // The transport (xprt.cpp).
 // What the client's ClientHello offered (tune.ssl.capture-buffer-size): the raw lists, each
 // cut to the capture size, and the legacy version.
@@ -290,6 +312,7 @@ void conn_free(tls_conn* tc);
 struct stream_st {
     tls_conn* cli;
     tls_conn* srv;
+    const char* srv_why; // the TLS server connection's failure (bc_err), NULL: none
 };
 stream_st* state(ptc_stream* s);
 

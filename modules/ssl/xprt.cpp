@@ -14,6 +14,16 @@
 namespace tls {
 
 namespace {
+// A failed connection to a server: its reason kept in the stream's state for bc_err, which
+// outlives the connection.
+void note_fail(tls_conn* tc)
+{
+    if (tc->server_role || !tc->s)
+        return;
+    if (stream_st* st = state(tc->s))
+        st->srv_why = tc->why ? tc->why : "SSL handshake failure";
+}
+
 
 constexpr size_t k_rbio_max = 64 * 1024; // raw bytes buffered in the read BIO at most
 constexpr size_t k_record_overhead = 5 + 1 + 16 + 256; // header, type, tag, padding slack
@@ -85,6 +95,7 @@ bool handshake(tls_conn* tc)
         return true;
     tc->failed = true;
     tc->why = fail_reason(tc, err);
+    note_fail(tc);
     keep_err(tc);
     ERR_clear_error();
     return false;
@@ -109,6 +120,7 @@ int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
             if (eof && !inlen && tc->server_role) {
                 tc->failed = true;
                 tc->why = "Connection closed during SSL handshake";
+                note_fail(tc);
             }
             return PTC_OK;
         }
@@ -135,6 +147,7 @@ int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
             break; // the peer went away without close_notify: a plain EOF
         tc->failed = true;
         tc->why = "SSL error";
+        note_fail(tc);
         keep_err(tc);
         ERR_clear_error();
         return PTC_ERROR;
@@ -173,6 +186,7 @@ int t_encode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
                 break;
             tc->failed = true;
             tc->why = "SSL error";
+            note_fail(tc);
             keep_err(tc);
             ERR_clear_error();
             return PTC_ERROR;

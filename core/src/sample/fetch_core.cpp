@@ -371,7 +371,8 @@ int f_last_rule_line(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 }
 
 // fc_err: HAProxy's code of the error the client connection failed with (its handshakes:
-// PROXY header, TLS), 0 while it did not; fc_err_str: the message of that code, none for 0
+// PROXY header, TLS), 0 while it did not; fc_err_str: the message of that code ("Success"
+// for 0, as HAProxy 2.6)
 int f_fc_err(ptc_stream* ps, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     const stream* s = reinterpret_cast<const stream*>(ps);
@@ -384,7 +385,7 @@ int f_fc_err(ptc_stream* ps, const ptc_arg*, uint32_t, ptc_sample* out)
 int f_fc_err_str(ptc_stream* ps, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     const stream* s = reinterpret_cast<const stream*>(ps);
-    const char* t = s && s->conn_err ? conn_err_text(s->conn_err) : nullptr;
+    const char* t = s ? conn_err_text(s->conn_err) : nullptr;
     if (!t)
         return 0;
     out->type = PTC_SMP_STR;
