@@ -3478,7 +3478,10 @@ int peers_worker_init(ptc_modref* self)
             p->ps = ps;
             p->peer = &d;
             p->local = local;
-            p->connects = d.name != local && d.alen;
+            // a peer without a port (HAProxy accepts it) is never reached: it connects to us
+            p->connects = d.name != local && d.alen &&
+                          (d.addr.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(&d.addr)->sin_port
+                                                       : reinterpret_cast<const sockaddr_in6*>(&d.addr)->sin6_port);
             p->pushed.assign(ps->tables.size(), 0);
             p->acked.assign(ps->tables.size(), 0);
             p->task = host->task_new(self, sess_task, p);
