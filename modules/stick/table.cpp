@@ -3061,7 +3061,8 @@ uint64_t listen_task(ptc_task*, void* ctx)
     return 0;
 }
 
-// Every 100 ms: connect, push the local changes, heartbeats, dead peers.
+// Every 100 ms (10 ms once established): connect, push the local changes, heartbeats,
+// dead peers.
 uint64_t sess_task_run(psess* p)
 {
     uint64_t now = host->now_ms();
@@ -3101,7 +3102,9 @@ uint64_t sess_task_run(psess* p)
         }
     }
     flush(p);
-    return now + 100;
+    // an established session looks for local changes every 10 ms (any worker makes them,
+    // none can wake this one): HAProxy pushes at once, a peer reads them right after
+    return now + (p->state == 2 ? 10 : 100);
 }
 
 uint64_t sess_task(ptc_task*, void* ctx)
@@ -3318,7 +3321,7 @@ void dump_peers(const peers_sect* ps, bool dict, const std::string& local, ptc_c
                              tb[ti].last_acked, tb[ti].last_pushed, tb[ti].last_get, tb[ti].last_pushed);
             host->cli_printf(out, "\n              table:0x%llx id=%s update=%u localupdate=%u commitupdate=%u refcnt=1",
                              ptr_val(t), t->name.c_str(), upd, upd, upd);
-            if (dict) { // no dictionary entry is ever sent nor kept (server names travel as ids)
+            if (dict) { // no TX cache (each key goes with its value), the RX one not published
                 host->cli_printf(out, "\n        TX dictionary cache:\n        RX dictionary cache:");
                 for (uint32_t i = 0, count = 0; i < 128; i++) {
                     if (!count++)
