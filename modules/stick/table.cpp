@@ -133,7 +133,9 @@ void unlock(table* t) { t->hdr->lock.store(0, std::memory_order_release); }
 // What each worker holds in a table: the trackers (entry::ref) and conn_cur it added per
 // entry, so that a worker that dies without untracking (killed, crashed) does not keep
 // its entries in use forever: the next worker to start (the master replacing it) gives
-// them back. Each worker claims a record (its pid); a record whose pid is gone is swept.
+// them back, and every running worker sweeps once a second (held_sweep_task), so they
+// come back even when none starts. Each worker claims a record (its pid); a record whose
+// pid is gone (or a zombie) is swept.
 // A record is an open-addressing hash by entry index (never deleted from; rebuilt without
 // its empty slots when 3/4 full); one that still fills stops recording (those holdings
 // would stay after a crash, as before). Guarded by the table's lock.
@@ -235,15 +237,30 @@ void held_add(table* t, int32_t i, int d, bool cc)
 
 void untrack_conn_cur(table* t, entry* e);
 
-// In a starting worker: gives back what dead workers held, claims a record.
-void held_claim(table* t)
+// Whether process <pid> is gone: no such process, or a zombie its parent has not reaped
+// yet (the master may be busy, or stopped).
+bool pid_dead(int32_t pid)
 {
-    if (!t->held)
-        return;
-    lock(t);
+    if (kill(pid, 0) != 0)
+        return errno == ESRCH;
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", int(pid));
+    FILE* f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char* p = strrchr(buf, ')'); // the state follows the command name
+    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+// Gives back what dead workers held (locked).
+void held_sweep_locked(table* t)
+{
     for (uint32_t r = 0; r < t->held->nrec; r++) {
         held_rec& rec = held_recs(t)[r];
-        if (!rec.pid || kill(rec.pid, 0) == 0 || errno != ESRCH)
+        if (!rec.pid || !pid_dead(rec.pid))
             continue;
         uint32_t given = 0;
         held_slot* sl = held_of(t, int32_t(r));
@@ -263,6 +280,27 @@ void held_claim(table* t)
         memset(sl, 0, sizeof(held_slot) * t->held->cap);
         rec = held_rec{};
     }
+}
+
+// In a running worker, every second: what a worker that died held is given back even when
+// no worker starts in its place (the master stopped replacing it, or it was one of a
+// previous generation sharing the table).
+void held_sweep(table* t)
+{
+    if (!t->held)
+        return;
+    lock(t);
+    held_sweep_locked(t);
+    unlock(t);
+}
+
+// In a starting worker: gives back what dead workers held, claims a record.
+void held_claim(table* t)
+{
+    if (!t->held)
+        return;
+    lock(t);
+    held_sweep_locked(t);
     t->myrec = -1;
     for (uint32_t r = 0; r < t->held->nrec && t->myrec < 0; r++)
         if (!held_recs(t)[r].pid) {
@@ -3452,12 +3490,28 @@ int parse_stick_table_kw(const ptc_kw_ctx* ctx) { return parse_stick_table(ctx);
 int parse_stick_kw(const ptc_kw_ctx* ctx) { return parse_stick_kw_impl(ctx); }
 int parse_peers_kw(const ptc_kw_ctx* ctx) { return parse_peers_line(ctx); }
 
+uint64_t held_sweep_task(ptc_task*, void*)
+{
+    for (table* t : g_tables)
+        held_sweep(t);
+    return host->now_ms() + 1000;
+}
+
 // The first worker runs a session with every other peer of each "peers" section in use,
 // and listens for them on the local peer's address.
 int peers_worker_init(ptc_modref* self)
 {
-    for (table* t : g_tables)
+    bool held = false;
+    for (table* t : g_tables) {
         held_claim(t);
+        held |= t->held != nullptr;
+    }
+    if (held) {
+        static ptc_task* sweep = nullptr;
+        sweep = host->task_new(self, held_sweep_task, nullptr);
+        if (sweep)
+            host->task_schedule(sweep, host->now_ms() + 1000);
+    }
     if (host->worker_slot() != 0 || !PTC_HOST_HAS(host, local_peer))
         return PTC_OK;
     ptc_str lp = host->local_peer();
