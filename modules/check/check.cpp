@@ -591,11 +591,10 @@ int post_config(ptc_modref* self)
                     ok = false;
                     continue;
                 }
-                if (!port && a->ss_family != AF_UNIX) {
-                    host->log(PTC_LOG_WARNING,
-                              "config : backend '%s', server '%s': neither service port nor "
-                              "check port. Check has been disabled.",
-                              mb.be_name.c_str(), mb.srv_name.c_str());
+                if (!port && a->ss_family != AF_UNIX) { // a server without a port: HAProxy 2.6's refusal
+                    host->errorf(self, "%sbackend '%s': server '%s' has neither service port nor check port.",
+                                 where(c).c_str(), mb.be_name.c_str(), mb.srv_name.c_str());
+                    ok = false;
                     continue;
                 }
                 if (a->ss_family != AF_UNIX)

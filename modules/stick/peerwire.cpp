@@ -3,6 +3,7 @@
 #include "peerwire.hpp"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,8 +105,36 @@ int next_message(const unsigned char* p, const unsigned char* end, size_t max, u
     return 1;
 }
 
-bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
+std::string env_expand(std::string_view in)
 {
+    std::string out;
+    size_t i = 0;
+    while (i < in.size()) {
+        if (in[i] != '$') {
+            out += in[i++];
+            continue;
+        }
+        size_t b = i + 1;
+        bool brace = b < in.size() && in[b] == '{';
+        if (brace)
+            b++;
+        size_t e = b;
+        while (e < in.size() && (isalnum((unsigned char)in[e]) || in[e] == '_'))
+            e++;
+        std::string name(in.substr(b, e - b));
+        if (const char* v = name.empty() ? nullptr : getenv(name.c_str()))
+            out += v;
+        i = e;
+        if (brace && i < in.size() && in[i] == '}')
+            i++;
+    }
+    return out;
+}
+
+bool parse_addr(std::string_view a0, struct sockaddr_storage* ss, socklen_t* len, bool port_optional)
+{
+    std::string ex = a0.find('$') == std::string_view::npos ? std::string() : env_expand(a0);
+    std::string_view a = a0.find('$') == std::string_view::npos ? a0 : std::string_view(ex);
     int fam = 0;
     if (a.substr(0, 5) == "ipv4@") {
         fam = AF_INET;
@@ -115,20 +144,25 @@ bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len)
         a.remove_prefix(5);
     }
     size_t c = a.rfind(':');
-    if (c == std::string_view::npos)
+    if (c == std::string_view::npos && !port_optional)
         return false;
-    std::string h(a.substr(0, c)), p(a.substr(c + 1));
+    if (c != std::string_view::npos && a.find(']') != std::string_view::npos && c < a.find(']'))
+        c = std::string_view::npos; // "[::1]": no port
+    std::string h(a.substr(0, c)), p(c == std::string_view::npos ? "" : a.substr(c + 1));
     if (h.size() >= 2 && h.front() == '[' && h.back() == ']')
         h = h.substr(1, h.size() - 2);
     else if (h.find(':') != std::string::npos)
         return false; // an IPv6 address needs its brackets
     if (h.empty() || h == "*")
         h = fam == AF_INET6 ? "::" : "0.0.0.0";
-    if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
-        return false;
-    long port = strtol(p.c_str(), nullptr, 10);
-    if (port <= 0 || port > 65535)
-        return false;
+    long port = 0;
+    if (!p.empty() || !port_optional) {
+        if (p.empty() || p.size() > 5 || p.find_first_not_of("0123456789") != std::string::npos)
+            return false;
+        port = strtol(p.c_str(), nullptr, 10);
+        if ((port <= 0 && !port_optional) || port > 65535)
+            return false;
+    }
     memset(ss, 0, sizeof(*ss));
     auto* in = reinterpret_cast<sockaddr_in*>(ss);
     auto* in6 = reinterpret_cast<sockaddr_in6*>(ss);

@@ -42,9 +42,14 @@ std::string message(uint8_t cls, uint8_t type, const std::string& payload = std:
 int next_message(const unsigned char* p, const unsigned char* end, size_t max, uint8_t* cls,
                  uint8_t* type, const unsigned char** payload, size_t* len, size_t* used);
 
+// Expands "$NAME" and "${NAME}" as HAProxy does in addresses (an unset one gives nothing).
+std::string env_expand(std::string_view in);
+
 // A peer's address: "<ip>:<port>", "[<ipv6>]:<port>", "*:<port>", ":<port>", with an
-// optional "ipv4@" or "ipv6@" prefix; the port 1 to 65535. False when malformed.
-bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len);
+// optional "ipv4@" or "ipv6@" prefix, environment variables expanded first; the port 1 to
+// 65535. With <port_optional> (a remote peer, as HAProxy accepts it) the port may be
+// missing or 0 (such a peer is never reached). False when malformed.
+bool parse_addr(std::string_view a, struct sockaddr_storage* ss, socklen_t* len, bool port_optional = false);
 
 // The hello a connecting peer sends: "HAProxyS <maj>.<min>\n<our name>\n<its name> <pid>
 // <relative pid>\n".

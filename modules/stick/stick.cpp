@@ -235,7 +235,7 @@ const ptc_keyword keywords[] = {
      "[no] option persist: a cookie naming a stopped server still goes to it"},
     {"stick-table", PTC_SEC_FRONTEND | PTC_SEC_BACKEND, 0, 1, -1, parse_stick_table_kw,
      "stick-table type ip|ipv6|integer|string [len <n>]|binary [len <n>] size <n> "
-     "[expire <t>] [nopurge] [srvkey name] [store <data>,...]"},
+     "[expire <t>] [nopurge] [srvkey name|addr] [store <data>,...]"},
     {"stick on", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,
      "stick on <pattern> [table <t>] [{if|unless} <cond>]: match and store the server for <pattern>"},
     {"stick match", PTC_SEC_BACKEND, 0, 1, -1, parse_stick_kw,

@@ -2,7 +2,7 @@
 // Stick tables in module shared memory, every worker sees the same entries.
 //
 // "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T]
-//  [nopurge] [srvkey name] [store <data types>]" (the 2.6 data types, dtypes.hpp),
+//  [nopurge] [srvkey name|addr] [store <data types>]" (the 2.6 data types, dtypes.hpp),
 // "track-sc0|1|2 <key> [table <t>]" in tcp-request connection|content, http-request and
 // http-response rules, "sc-inc-gpc0|1(<sc>)", "sc-inc-gpc(<idx>,<sc>)",
 // "sc-set-gpt0(<sc>) <int|expr>", "sc-set-gpt(<idx>,<sc>) <int|expr>", the sc_*,
@@ -40,6 +40,7 @@
 #include <deque>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace stick {
@@ -84,6 +85,19 @@ struct table {
     unsigned char* entries;
     struct held_area* held; // what each worker holds (below)
     int32_t myrec;          // this worker's record in it, -1: none
+    bool srvkey_addr;       // "srvkey addr": server_key is the server's "<ip>:<port>"
+    struct dict_area* dict; // the server_key strings (when server_key is stored)
+    std::unordered_map<std::string, uint32_t>* dcache; // this worker's view of it
+};
+
+// The server keys of a table (HAProxy's server_key dictionary): strings appended under the
+// table's lock and never removed, so an index stays valid; an entry's server_key element
+// holds index + 1 (0: none). A full dictionary stores no key (server_id still works).
+constexpr uint32_t DICT_N = 1024, DICT_LEN = 128;
+struct dict_area {
+    uint32_t n;
+    uint32_t pad;
+    char s[DICT_N][DICT_LEN];
 };
 
 std::vector<table*> g_tables;
@@ -119,7 +133,9 @@ void unlock(table* t) { t->hdr->lock.store(0, std::memory_order_release); }
 // What each worker holds in a table: the trackers (entry::ref) and conn_cur it added per
 // entry, so that a worker that dies without untracking (killed, crashed) does not keep
 // its entries in use forever: the next worker to start (the master replacing it) gives
-// them back. Each worker claims a record (its pid); a record whose pid is gone is swept.
+// them back, and every running worker sweeps once a second (held_sweep_task), so they
+// come back even when none starts. Each worker claims a record (its pid); a record whose
+// pid is gone (or a zombie) is swept.
 // A record is an open-addressing hash by entry index (never deleted from; rebuilt without
 // its empty slots when 3/4 full); one that still fills stops recording (those holdings
 // would stay after a crash, as before). Guarded by the table's lock.
@@ -221,15 +237,30 @@ void held_add(table* t, int32_t i, int d, bool cc)
 
 void untrack_conn_cur(table* t, entry* e);
 
-// In a starting worker: gives back what dead workers held, claims a record.
-void held_claim(table* t)
+// Whether process <pid> is gone: no such process, or a zombie its parent has not reaped
+// yet (the master may be busy, or stopped).
+bool pid_dead(int32_t pid)
 {
-    if (!t->held)
-        return;
-    lock(t);
+    if (kill(pid, 0) != 0)
+        return errno == ESRCH;
+    char path[64], buf[256];
+    snprintf(path, sizeof(path), "/proc/%d/stat", int(pid));
+    FILE* f = fopen(path, "r");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char* p = strrchr(buf, ')'); // the state follows the command name
+    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
+}
+
+// Gives back what dead workers held (locked).
+void held_sweep_locked(table* t)
+{
     for (uint32_t r = 0; r < t->held->nrec; r++) {
         held_rec& rec = held_recs(t)[r];
-        if (!rec.pid || kill(rec.pid, 0) == 0 || errno != ESRCH)
+        if (!rec.pid || !pid_dead(rec.pid))
             continue;
         uint32_t given = 0;
         held_slot* sl = held_of(t, int32_t(r));
@@ -249,6 +280,27 @@ void held_claim(table* t)
         memset(sl, 0, sizeof(held_slot) * t->held->cap);
         rec = held_rec{};
     }
+}
+
+// In a running worker, every second: what a worker that died held is given back even when
+// no worker starts in its place (the master stopped replacing it, or it was one of a
+// previous generation sharing the table).
+void held_sweep(table* t)
+{
+    if (!t->held)
+        return;
+    lock(t);
+    held_sweep_locked(t);
+    unlock(t);
+}
+
+// In a starting worker: gives back what dead workers held, claims a record.
+void held_claim(table* t)
+{
+    if (!t->held)
+        return;
+    lock(t);
+    held_sweep_locked(t);
     t->myrec = -1;
     for (uint32_t r = 0; r < t->held->nrec && t->myrec < 0; r++)
         if (!held_recs(t)[r].pid) {
@@ -490,6 +542,65 @@ void d_set(table* t, entry* e, uint32_t d, uint64_t now, int64_t v, uint32_t idx
     f->curr_ctr = uint32_t(v);
 }
 
+// The server_key dictionary: the index + 1 of <k>, added when new (locked); 0 when the
+// table stores no server_key, the key is empty or too long, or the dictionary is full.
+uint32_t dict_put(table* t, const std::string& k)
+{
+    if (!t->dict || !t->dcache || k.empty() || k.size() >= DICT_LEN)
+        return 0;
+    auto it = t->dcache->find(k);
+    if (it != t->dcache->end())
+        return it->second;
+    dict_area* d = t->dict;
+    uint32_t n = d->n < DICT_N ? d->n : DICT_N;
+    for (uint32_t i = 0; i < n; i++)
+        if (strncmp(d->s[i], k.c_str(), DICT_LEN) == 0) {
+            (*t->dcache)[k] = i + 1;
+            return i + 1;
+        }
+    if (n >= DICT_N)
+        return 0;
+    memcpy(d->s[n], k.c_str(), k.size() + 1);
+    d->n = n + 1;
+    (*t->dcache)[k] = n + 1;
+    return n + 1;
+}
+
+// The string of dictionary index + 1 <id> (locked), or NULL.
+const char* dict_get(const table* t, uint64_t id)
+{
+    if (!t->dict || !id || id > t->dict->n || id > DICT_N)
+        return nullptr;
+    return t->dict->s[id - 1];
+}
+
+// The key a table stores for server <sv> (HAProxy's srvkey): its name, or with "srvkey
+// addr" its address as "<ip>:<port>" (no brackets around an IPv6 address, as HAProxy).
+std::string server_key_of(const table* t, const ptc_server* sv)
+{
+    if (!t->srvkey_addr) {
+        ptc_str n = host->server_name(sv);
+        return std::string(n.ptr, n.len);
+    }
+    struct sockaddr_storage ss{};
+    if (!host->server_addr(sv, &ss))
+        return "";
+    char ip[INET6_ADDRSTRLEN] = "";
+    uint16_t port = 0;
+    if (ss.ss_family == AF_INET) {
+        const auto* a = reinterpret_cast<const sockaddr_in*>(&ss);
+        inet_ntop(AF_INET, &a->sin_addr, ip, sizeof(ip));
+        port = ntohs(a->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+        const auto* a = reinterpret_cast<const sockaddr_in6*>(&ss);
+        inet_ntop(AF_INET6, &a->sin6_addr, ip, sizeof(ip));
+        port = ntohs(a->sin6_port);
+    } else {
+        return "";
+    }
+    return std::string(ip) + ":" + std::to_string(port);
+}
+
 // Whether the table stores data type <d> (or the array it reads).
 bool stored(const table* t, uint32_t d)
 {
@@ -621,7 +732,7 @@ bool parse_ms(const std::string& s, uint64_t* ms)
 int parse_table_args(const ptc_kw_ctx* ctx, table* t, uint32_t first, bool in_peers)
 {
     t->type = UINT32_MAX;
-    t->len = 32;
+    t->len = 32; // binary; a string without "len" keeps 31 bytes (set with the type below)
     bool have_size = false;
     for (uint32_t i = first; i < ctx->argc; i++) {
         std::string_view a(ctx->args[i].ptr, ctx->args[i].len);
@@ -645,6 +756,9 @@ int parse_table_args(const ptc_kw_ctx* ctx, table* t, uint32_t first, bool in_pe
                                         "stick-table: unknown type '%.*s' "
                                         "(supported: ip, ipv6, integer, string, binary).",
                                         (int)b.size(), b.data());
+            // as HAProxy: a string's default key size (32) counts its terminating zero,
+            // "len N" does not (N + 1); the peers protocol announces that size
+            t->len = t->type == T_STR ? 31 : 32;
             if ((t->type == T_STR || t->type == T_BIN) && i + 2 < ctx->argc &&
                 std::string_view(ctx->args[i + 1].ptr, ctx->args[i + 1].len) == "len") {
                 uint64_t v = 0;
@@ -670,9 +784,11 @@ int parse_table_args(const ptc_kw_ctx* ctx, table* t, uint32_t first, bool in_pe
         } else if (a == "srvkey" && more) {
             i++;
             if (b == "addr")
-                return host->cfg_errorf(ctx, "stick-table: 'srvkey addr' is not supported yet (only 'srvkey name').");
-            if (b != "name")
-                return host->cfg_errorf(ctx, "stick-table: unknown srvkey '%.*s' (expects 'name' or 'addr').",
+                t->srvkey_addr = true;
+            else if (b == "name")
+                t->srvkey_addr = false;
+            else
+                return host->cfg_errorf(ctx, "stick-table: unknown server key type '%.*s' (srvkey expects 'name' or 'addr').",
                                         (int)b.size(), b.data());
         } else if (a == "peers" && more && !in_peers) {
             t->peers.assign(b.data(), b.size());
@@ -1546,9 +1662,8 @@ const char* server_key_name(const table* t, uint32_t id)
         return "-";
     for (ptc_server* sv = host->server_next(t->px, nullptr); sv; sv = host->server_next(t->px, sv))
         if (host->server_id(sv) == id) {
-            ptc_str n = host->server_name(sv);
-            name.assign(n.ptr, n.len);
-            return name.c_str();
+            name = server_key_of(t, sv);
+            return name.empty() ? "-" : name.c_str();
         }
     return "-";
 }
@@ -1561,7 +1676,8 @@ void dump_data(table* t, entry* e, uint64_t now, ptc_cli_reply* r)
             continue;
         const dtype& dt = k_dtypes[d];
         if (d == DT_SERVER_KEY) {
-            host->cli_printf(r, " server_key=%s", server_key_name(t, uint32_t(d_read(t, e, DT_SERVER_ID, now))));
+            const char* k = dict_get(t, uint64_t(d_read(t, e, DT_SERVER_KEY, now)));
+            host->cli_printf(r, " server_key=%s", k ? k : server_key_name(t, uint32_t(d_read(t, e, DT_SERVER_ID, now))));
             continue;
         }
         for (uint32_t i = 0; i < t->L.nelem[d]; i++) {
@@ -2074,7 +2190,7 @@ int parse_peers_line(const ptc_kw_ctx* ctx)
             return host->cfg_errorf(ctx, "mixing \"peer\" and \"bind\" line is forbidden");
         if (k == "peer")
             ps->have_peer_line = true;
-        if (ctx->argc >= 3 && !parse_addr(arg(ctx, 2), &d.addr, &d.alen))
+        if (ctx->argc >= 3 && !parse_addr(arg(ctx, 2), &d.addr, &d.alen, true))
             return host->cfg_errorf(ctx, "'%.*s %s': invalid address '%.*s' (expected <ip>:<port>).",
                                     (int)k.size(), k.data(), d.name.c_str(), (int)ctx->args[2].len,
                                     ctx->args[2].ptr);
@@ -2299,7 +2415,10 @@ size_t io_send(ptc_conn* c, tlsio* t, const char* d, size_t n)
 }
 
 struct inconn;
+constexpr uint32_t PEER_DICT_IDS = 128; // HAProxy's dictionary cache entries per peer
 struct psess {
+    std::string drx[PEER_DICT_IDS]; // the dictionary values received, by id - 1 (one cache
+                                    // per peer for all tables, as HAProxy's)
     peers_sect* ps;
     const peer_def* peer;
     std::string local;          // our name
@@ -2446,7 +2565,21 @@ std::string update_msg(table* t, entry* e, uint64_t now)
                 break;
             case ST_ULL: pw::put_varint(m, ull_get(f)); break;
             case ST_SINT: pw::put_varint(m, uint64_t(int64_t(int32_t(f->curr_ctr)))); break;
-            case ST_DICT: pw::put_varint(m, 0); break; // no dictionary entry
+            case ST_DICT: { // HAProxy's dictionary entry: its cache id and always its value
+                const char* k = dict_get(t, f->curr_ctr);
+                if (!k) {
+                    pw::put_varint(m, 0);
+                    break;
+                }
+                std::string v;
+                pw::put_varint(v, (f->curr_ctr - 1) % PEER_DICT_IDS + 1);
+                size_t kl = strlen(k);
+                pw::put_varint(v, kl);
+                v.append(k, kl);
+                pw::put_varint(m, v.size());
+                m += v;
+                break;
+            }
             default: pw::put_varint(m, f->curr_ctr); break;
             }
         }
@@ -2544,12 +2677,30 @@ bool apply_update(psess* p, uint8_t type, const unsigned char* q, const unsigned
                 ok = false;
                 break;
             }
-            if (k_dtypes[d].st == ST_DICT) { // skip the dictionary entry
+            if (k_dtypes[d].st == ST_DICT) { // a dictionary entry: its id [and value]
                 if (uint64_t(end - q) < v) {
                     ok = false;
                     break;
                 }
-                q += v;
+                if (!v)
+                    continue; // none
+                const unsigned char* de = q + v;
+                uint64_t id = 0, vl = 0;
+                if (!pw::get_varint(&q, de, &id) || !id || id > PEER_DICT_IDS) {
+                    ok = false;
+                    break;
+                }
+                if (q != de) { // a new value for that id
+                    if (!pw::get_varint(&q, de, &vl) || uint64_t(de - q) != vl) {
+                        ok = false;
+                        break;
+                    }
+                    p->drx[id - 1].assign(reinterpret_cast<const char*>(q), size_t(vl));
+                }
+                uint32_t idx = dict_put(t, p->drx[id - 1]);
+                q = de;
+                if (idx && t->L.has(d) && x == 0)
+                    e->d[t->L.slot[d]].curr_ctr = idx;
                 continue;
             }
             if (d == DT_CONN_CUR || !t->L.has(d) || x >= t->L.nelem[d])
@@ -2948,7 +3099,8 @@ uint64_t listen_task(ptc_task*, void* ctx)
     return 0;
 }
 
-// Every 100 ms: connect, push the local changes, heartbeats, dead peers.
+// Every 100 ms (10 ms once established): connect, push the local changes, heartbeats,
+// dead peers.
 uint64_t sess_task_run(psess* p)
 {
     uint64_t now = host->now_ms();
@@ -2988,7 +3140,9 @@ uint64_t sess_task_run(psess* p)
         }
     }
     flush(p);
-    return now + 100;
+    // an established session looks for local changes every 10 ms (any worker makes them,
+    // none can wake this one): HAProxy pushes at once, a peer reads them right after
+    return now + (p->state == 2 ? 10 : 100);
 }
 
 uint64_t sess_task(ptc_task*, void* ctx)
@@ -3205,7 +3359,7 @@ void dump_peers(const peers_sect* ps, bool dict, const std::string& local, ptc_c
                              tb[ti].last_acked, tb[ti].last_pushed, tb[ti].last_get, tb[ti].last_pushed);
             host->cli_printf(out, "\n              table:0x%llx id=%s update=%u localupdate=%u commitupdate=%u refcnt=1",
                              ptr_val(t), t->name.c_str(), upd, upd, upd);
-            if (dict) { // no dictionary entry is ever sent nor kept (server names travel as ids)
+            if (dict) { // no TX cache (each key goes with its value), the RX one not published
                 host->cli_printf(out, "\n        TX dictionary cache:\n        RX dictionary cache:");
                 for (uint32_t i = 0, count = 0; i < 128; i++) {
                     if (!count++)
@@ -3336,12 +3490,28 @@ int parse_stick_table_kw(const ptc_kw_ctx* ctx) { return parse_stick_table(ctx);
 int parse_stick_kw(const ptc_kw_ctx* ctx) { return parse_stick_kw_impl(ctx); }
 int parse_peers_kw(const ptc_kw_ctx* ctx) { return parse_peers_line(ctx); }
 
+uint64_t held_sweep_task(ptc_task*, void*)
+{
+    for (table* t : g_tables)
+        held_sweep(t);
+    return host->now_ms() + 1000;
+}
+
 // The first worker runs a session with every other peer of each "peers" section in use,
 // and listens for them on the local peer's address.
 int peers_worker_init(ptc_modref* self)
 {
-    for (table* t : g_tables)
+    bool held = false;
+    for (table* t : g_tables) {
         held_claim(t);
+        held |= t->held != nullptr;
+    }
+    if (held) {
+        static ptc_task* sweep = nullptr;
+        sweep = host->task_new(self, held_sweep_task, nullptr);
+        if (sweep)
+            host->task_schedule(sweep, host->now_ms() + 1000);
+    }
     if (host->worker_slot() != 0 || !PTC_HOST_HAS(host, local_peer))
         return PTC_OK;
     ptc_str lp = host->local_peer();
@@ -3365,7 +3535,10 @@ int peers_worker_init(ptc_modref* self)
             p->ps = ps;
             p->peer = &d;
             p->local = local;
-            p->connects = d.name != local && d.alen;
+            // a peer without a port (HAProxy accepts it) is never reached: it connects to us
+            p->connects = d.name != local && d.alen &&
+                          (d.addr.ss_family == AF_INET ? reinterpret_cast<const sockaddr_in*>(&d.addr)->sin_port
+                                                       : reinterpret_cast<const sockaddr_in6*>(&d.addr)->sin6_port);
             p->pushed.assign(ps->tables.size(), 0);
             p->acked.assign(ps->tables.size(), 0);
             p->task = host->task_new(self, sess_task, p);
@@ -3592,6 +3765,15 @@ int table_post_config(ptc_modref* self)
         }
         t->held->cap = cap;
         t->held->nrec = nrec;
+        if (t->L.has(DT_SERVER_KEY)) {
+            std::string dn = "dict:" + t->name + ":" + hx;
+            t->dict = static_cast<dict_area*>(host->shm_reserve(self, dn.c_str(), sizeof(dict_area)));
+            if (!t->dict) {
+                host->errorf(self, "stick-table '%s': cannot reserve shared memory", t->name.c_str());
+                return PTC_ERROR;
+            }
+            t->dcache = new std::unordered_map<std::string, uint32_t>();
+        }
         t->myrec = -1;
         if (!t->hdr->inited) { // buckets and entries stay untouched (see bucket())
             t->hdr->fresh = 0;
@@ -3648,10 +3830,22 @@ int stick_server_choice(ptc_stream* s)
         lock(r->t);
         int32_t i = find(r->t, k, n, now);
         uint32_t id = i >= 0 ? uint32_t(d_read(r->t, ent(r->t, i), DT_SERVER_ID, now)) : 0;
+        const char* ks = i >= 0 ? dict_get(r->t, uint64_t(d_read(r->t, ent(r->t, i), DT_SERVER_KEY, now))) : nullptr;
+        std::string key = ks ? ks : "";
         unlock(r->t);
-        if (!id)
-            continue;
-        ptc_server* sv = server_by_id(be, id);
+        // as HAProxy: the server of that key (name, or address with "srvkey addr") in this
+        // backend first, else the one of that id
+        ptc_server* sv = nullptr;
+        if (!key.empty()) {
+            ptc_server* byid = id ? server_by_id(be, id) : nullptr;
+            if (byid && server_key_of(r->t, byid) == key)
+                sv = byid;
+            for (ptc_server* x = host->server_next(be, nullptr); x && !sv; x = host->server_next(be, x))
+                if (server_key_of(r->t, x) == key)
+                    sv = x;
+        }
+        if (!sv && id)
+            sv = server_by_id(be, id);
         if (!sv)
             continue;
         uint32_t stt = host->server_state(sv);
@@ -3679,11 +3873,13 @@ void stick_store(ptc_stream* s)
     uint64_t now = host->now_ms();
     for (uint32_t j = 0; j < st->nstore; j++) {
         table* t = static_cast<table*>(st->store[j].t);
+        std::string key = t->dict ? server_key_of(t, sv) : std::string();
         lock(t);
         int32_t i = get_or_create(t, st->store[j].key, st->store[j].keylen, now);
         if (i >= 0) {
             touch(t, i, now);
             d_set(t, ent(t, i), DT_SERVER_ID, now, id);
+            d_set(t, ent(t, i), DT_SERVER_KEY, now, dict_put(t, key));
         }
         unlock(t);
     }
@@ -3711,11 +3907,13 @@ void stick_store_response(ptc_stream* s)
         uint32_t n = 0;
         if (!key_of(r->t, smp, k, &n))
             continue;
+        std::string key = r->t->dict ? server_key_of(r->t, sv) : std::string();
         lock(r->t);
         int32_t i = get_or_create(r->t, k, n, now);
         if (i >= 0) {
             touch(r->t, i, now);
             d_set(r->t, ent(r->t, i), DT_SERVER_ID, now, id);
+            d_set(r->t, ent(r->t, i), DT_SERVER_KEY, now, dict_put(r->t, key));
         }
         unlock(r->t);
     }

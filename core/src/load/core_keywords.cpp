@@ -3,6 +3,7 @@
 // module's: global settings, proxy basics, bind and server lines.
 #include "load/core_keywords.hpp"
 
+#include <arpa/inet.h>
 #include <grp.h>
 #include <pwd.h>
 #include <sched.h>
@@ -851,18 +852,64 @@ int parse_proxy_server(const ptc_kw_ctx* c)
     s->addr_spec = arg(c, 2);
     std::string e;
     addr_opts o;
-    o.need_port = true;
-    o.resolve = true;
+    o.need_port = false;
+    o.resolve = false;
     o.unix_ok = true;
+    // a host name is resolved after the options ("init-addr" says how)
+    bool named = false;
     if (!parse_addr(s->addr_spec, o, s->addr, s->addrlen, nullptr, e)) {
-        if (e.rfind("missing port", 0) == 0)
-            e = "servers without a port (transparent destination port) are not supported yet "
-                "by portico: '" +
-                s->addr_spec + "'";
-        return err(c, "server '" + s->name + "': " + e);
+        if (e.rfind("invalid address '", 0) != 0)
+            return err(c, "server '" + s->name + "': " + e);
+        named = true;
     }
     if (apply_server_options(c, *s, 3, PTC_KW_SERVER) != PTC_OK)
         return PTC_ERROR;
+    if (named) {
+        // the port part, kept whatever the address becomes
+        std::string sp = addr_env_expand(s->addr_spec);
+        size_t colon = sp.rfind(':');
+        std::string port = colon == std::string::npos ? "" : sp.substr(colon);
+        std::vector<std::string> methods = s->init_addr;
+        if (methods.empty())
+            methods.push_back("libc");
+        bool done = false;
+        std::string first_err;
+        for (const std::string& m : methods) {
+            std::string pe;
+            addr_opts ro = o;
+            if (m == "libc") {
+                ro.resolve = true;
+                done = parse_addr(s->addr_spec, ro, s->addr, s->addrlen, nullptr, pe);
+            } else if (m == "none") {
+                done = parse_addr("0.0.0.0" + port, ro, s->addr, s->addrlen, nullptr, pe);
+                s->no_addr = done;
+            } else {
+                done = parse_addr((m.find(':') != std::string::npos ? "[" + m + "]" : m) + port, ro,
+                                  s->addr, s->addrlen, nullptr, pe);
+            }
+            if (done)
+                break;
+            if (first_err.empty())
+                first_err = pe;
+        }
+        if (!done)
+            return err(c, "server '" + s->name + "': " + first_err);
+    }
+    // as HAProxy: no port, the client's destination port; address 0.0.0.0 (::, *, none),
+    // the client's destination address
+    if (s->addr.ss_family == AF_INET) {
+        const auto* a4 = reinterpret_cast<const sockaddr_in*>(&s->addr);
+        s->dst_port = a4->sin_port == 0;
+        s->dst_addr = a4->sin_addr.s_addr == htonl(INADDR_ANY);
+    } else if (s->addr.ss_family == AF_INET6) {
+        const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&s->addr);
+        s->dst_port = a6->sin6_port == 0;
+        s->dst_addr = IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+    }
+    if (s->no_addr) { // as HAProxy: no address, the server starts in maintenance
+        s->dst_addr = s->dst_port = false;
+        s->disabled = true;
+    }
     p.servers.push_back(std::move(s));
     return PTC_OK;
 }
@@ -895,6 +942,37 @@ int parse_server_id(const ptc_kw_ctx* c)
     if (!parse_uint(arg(c, 1), 0x7fffffff, v) || v == 0)
         return err(c, "server option 'id' expects a positive integer, got '" + arg(c, 1) + "'");
     SRV(c).id = (uint32_t)v;
+    return PTC_OK;
+}
+
+// init-addr {last | libc | none | <ip>},[...]: how a server named by a host name gets its
+// address at start-up, the methods tried in order
+int parse_server_init_addr(const ptc_kw_ctx* c)
+{
+    std::string v = arg(c, 1);
+    std::vector<std::string> m;
+    size_t b = 0;
+    while (b <= v.size()) {
+        size_t e = v.find(',', b);
+        if (e == std::string::npos)
+            e = v.size();
+        std::string w = v.substr(b, e - b);
+        b = e + 1;
+        if (w.empty())
+            return err(c, "server option 'init-addr': empty method in '" + v + "'");
+        if (w == "last")
+            return err(c, "server option 'init-addr': method 'last' (the server-state file's address) "
+                          "is not supported yet by portico");
+        if (w != "libc" && w != "none") {
+            in_addr a4;
+            in6_addr a6;
+            if (inet_pton(AF_INET, w.c_str(), &a4) != 1 && inet_pton(AF_INET6, w.c_str(), &a6) != 1)
+                return err(c, "server option 'init-addr': unknown method '" + w +
+                                  "' (expects 'libc', 'none' or an IP address)");
+        }
+        m.push_back(w);
+    }
+    SRV(c).init_addr = m;
     return PTC_OK;
 }
 
@@ -1215,6 +1293,7 @@ const ptc_keyword k_core_keywords[] = {
     {"weight",              SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_weight,          "weight <0-256>"},
     {"id",                  PTC_KW_SERVER,    PTC_KWF_RUNTIME, 1, 1, parse_server_id,              "id <number>"},
     {"disabled",            SV,               PTC_KWF_RUNTIME, 0, 0, parse_server_disabled,        "disabled"},
+    {"init-addr",           SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_init_addr,       "init-addr {libc|none|<ip>},..."},
     {"enabled",             SV,               PTC_KWF_RUNTIME, 0, 0, parse_server_enabled,         "enabled"},
     {"maxconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_maxconn,         "maxconn <number>"},
     {"minconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_minconn,         "minconn <number>"},

@@ -63,6 +63,14 @@ struct server {
     std::string addr_spec;
     sockaddr_storage addr{};
     socklen_t addrlen = 0;
+    // HAProxy's transparent-like servers: address 0.0.0.0 (or ::, *) connects to the
+    // client connection's destination address, a missing port to its destination port
+    bool dst_addr = false;
+    bool dst_port = false;
+    // "init-addr": how a host name is resolved at start-up, in order ("libc", "none", an IP
+    // address); empty: the default, "libc"
+    std::vector<std::string> init_addr;
+    bool no_addr = false;         // "init-addr none" applied: no address, in maintenance
     uint32_t weight = 1;          // 0..256
     uint32_t id = 0;              // "id": numeric id, unique in the backend
     bool disabled = false;

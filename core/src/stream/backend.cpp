@@ -14,6 +14,7 @@
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
 #include "module/hooks.hpp"
+#include "stream/stream_host.hpp"
 #include "proxy/runtime.hpp"
 #include "sample/sample.hpp"
 #include "shm/shm.hpp"
@@ -63,6 +64,34 @@ static void srv_attach(stream* s, server* srv, conn* c)
 
 namespace {
 
+// The address a transparent-like server connects to for stream <s>: the destination of the
+// client connection (its address when the server's is 0.0.0.0 or ::, its port when the
+// server has none). False when the client connection has no IP destination.
+bool server_dst(stream* s, const server* srv, sockaddr_storage& out, socklen_t& len)
+{
+    sockaddr_storage cd{};
+    socklen_t cl = stream_local_addr(s, &cd);
+    if (!cl || (cd.ss_family != AF_INET && cd.ss_family != AF_INET6))
+        return false;
+    uint16_t cport = cd.ss_family == AF_INET ? reinterpret_cast<sockaddr_in*>(&cd)->sin_port
+                                             : reinterpret_cast<sockaddr_in6*>(&cd)->sin6_port;
+    if (srv->dst_addr) {
+        out = cd;
+        len = cl;
+    }
+    if (!srv->dst_addr && !srv->dst_port)
+        return true;
+    uint16_t port = srv->dst_port ? cport
+                                  : (srv->addr.ss_family == AF_INET
+                                         ? reinterpret_cast<const sockaddr_in*>(&srv->addr)->sin_port
+                                         : reinterpret_cast<const sockaddr_in6*>(&srv->addr)->sin6_port);
+    if (out.ss_family == AF_INET)
+        reinterpret_cast<sockaddr_in*>(&out)->sin_port = port;
+    else if (out.ss_family == AF_INET6)
+        reinterpret_cast<sockaddr_in6*>(&out)->sin6_port = port;
+    return true;
+}
+
 // Opens a connection to <srv> (or takes a pooled one), the stream holding one of its
 // slots. Returns false with srv_error set when no socket could be created (slot released);
 // when no connection record could be allocated, the stream is also failed (stream_oom).
@@ -80,7 +109,18 @@ bool connect_attempt(stream* s, server* srv)
             return true;
         }
     }
-    int fd = socket(srv->addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    // a transparent-like server: the client connection's destination address and/or port
+    sockaddr_storage dst = srv->addr;
+    socklen_t dstlen = srv->addrlen;
+    if (((srv->dst_addr || srv->dst_port) && !server_dst(s, srv, dst, dstlen)) ||
+        (srv->no_addr && dst.ss_family == AF_INET &&
+         reinterpret_cast<const sockaddr_in*>(&dst)->sin_addr.s_addr == htonl(INADDR_ANY))) {
+        // ("init-addr none" and no address set since: never connected anywhere)
+        s->srv_error = PTC_SRVERR_CONNECT;
+        lb_release_slot(srv);
+        return false;
+    }
+    int fd = socket(dst.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         s->srv_error = PTC_SRVERR_CONNECT;
         PTC_WARN("Proxy %s: cannot create a socket for server %s: %s", s->be->name.c_str(),
@@ -116,7 +156,7 @@ bool connect_attempt(stream* s, server* srv)
         w->timers->arm(&s->timer[PTC_TMO_SERVER], now() + ct);
     else
         w->timers->disarm(&s->timer[PTC_TMO_SERVER]);
-    w->poller->connect(fd, reinterpret_cast<const sockaddr*>(&srv->addr), srv->addrlen, &c->cx);
+    w->poller->connect(fd, reinterpret_cast<const sockaddr*>(&dst), dstlen, &c->cx);
     return true;
 }
 

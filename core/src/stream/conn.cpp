@@ -165,7 +165,9 @@ void srv_conn_release(stream* s)
         return;
     worker* w = s->w;
     uint32_t i = c->srv ? c->srv->index : 0;
+    // a transparent-like server's connections go to each client's destination: not shared
     bool ok = s->srv_idle && (s->idle_flags & PTC_IDLE_POOL) && c->srv && !c->priv &&
+              !c->srv->dst_addr && !c->srv->dst_port &&
               c->state == conn_state::ready && !c->rx.busy && !c->tx.busy &&
               i < w->pool.size() && w->pool_count[i] < k_pool_max_per_server &&
               (c->srv->pool_max_conn < 0 || w->pool_count[i] < (uint32_t)c->srv->pool_max_conn);

@@ -116,6 +116,31 @@ BOOST_AUTO_TEST_CASE(peer_addresses)
     BOOST_TEST(!parse_addr("host.example:80", &ss, &l));
 }
 
+BOOST_AUTO_TEST_CASE(peer_addresses_env_and_no_port)
+{
+    struct sockaddr_storage ss;
+    socklen_t l = 0;
+    setenv("PTC_TEST_PEER_IP", "127.0.0.9", 1);
+    setenv("PTC_TEST_PEER_PORT", "7001", 1);
+    unsetenv("PTC_TEST_PEER_UNSET");
+    BOOST_TEST(env_expand("${PTC_TEST_PEER_IP}:$PTC_TEST_PEER_PORT") == "127.0.0.9:7001");
+    BOOST_TEST(env_expand("a${PTC_TEST_PEER_UNSET}b$PTC_TEST_PEER_UNSET") == "ab");
+    BOOST_TEST(parse_addr("${PTC_TEST_PEER_IP}:${PTC_TEST_PEER_PORT}", &ss, &l));
+    BOOST_TEST(ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port) == 7001);
+    BOOST_TEST(reinterpret_cast<sockaddr_in*>(&ss)->sin_addr.s_addr == inet_addr("127.0.0.9"));
+    // unset variables leave ":": refused for a bind, a remote peer as HAProxy (port 0)
+    BOOST_TEST(!parse_addr("${PTC_TEST_PEER_UNSET}:${PTC_TEST_PEER_UNSET}", &ss, &l));
+    BOOST_TEST(parse_addr("${PTC_TEST_PEER_UNSET}:${PTC_TEST_PEER_UNSET}", &ss, &l, true));
+    BOOST_TEST(ss.ss_family == AF_INET);
+    BOOST_TEST(reinterpret_cast<sockaddr_in*>(&ss)->sin_port == 0);
+    BOOST_TEST(parse_addr("10.0.0.1", &ss, &l, true));
+    BOOST_TEST(parse_addr("10.0.0.1:0", &ss, &l, true));
+    BOOST_TEST(parse_addr("[::1]", &ss, &l, true));
+    BOOST_TEST(ss.ss_family == AF_INET6);
+    BOOST_TEST(!parse_addr("10.0.0.1:65536", &ss, &l, true));
+    BOOST_TEST(!parse_addr("10.0.0.1:x", &ss, &l, true));
+}
+
 BOOST_AUTO_TEST_CASE(hellos)
 {
     hello h{};
