@@ -118,6 +118,13 @@ EOF2
 
 for my $c (@cases) {
     my $r = http_parse(http_get($c->[0], headers => ['X-In' => 'a b&c=d/~x.y_z-']));
+    # fe_conn: the previous case's connection, closed by the client, may not be closed on
+    # the proxy's side yet; ask again (bounded) until it is
+    for (1 .. 40) {
+        last unless $c->[1] eq 'fe_conn' && $r && $r->{body} ne $c->[2];
+        select(undef, undef, undef, 0.05);
+        $r = http_parse(http_get($c->[0], headers => ['X-In' => 'a b&c=d/~x.y_z-']));
+    }
     is($r && "$r->{status} $r->{body}", "200 $c->[2]", "$c->[1]");
 }
 
