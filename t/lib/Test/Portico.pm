@@ -197,9 +197,12 @@ sub read_file {
 sub listen_fd {
     my ($self, $env_name, $port_name) = @_;
     my $p = 0;
-    if (defined $port_name) { $p = port($port_name); _release($p) }
-    my $s = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $p, Listen => 128,
-        ReuseAddr => 1, Proto => 'tcp') or die "listen_fd: $@";
+    my $s;
+    if (defined $port_name) { $s = _script_listen(port($port_name)) }
+    else {
+        $s = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => 0, Listen => 128,
+            ReuseAddr => 1, Proto => 'tcp') or die "listen_fd: $@";
+    }
     my $flags = fcntl($s, F_GETFD, 0) or die "fcntl: $!";
     fcntl($s, F_SETFD, $flags & ~FD_CLOEXEC) or die "fcntl: $!";
     $self->{env}{$env_name} = fileno($s);
@@ -599,12 +602,12 @@ END {
 ###############################################################################
 # Origins
 
+# The reserving socket may still be open in an origin forked a moment ago (it closes its
+# copies of the reservations at once, but not before the fork returns here): "address in
+# use" is retried, bounded, as _script_listen does.
 sub _origin_listen {
     my ($self, $port) = @_;
-    _release($port);
-    my $s = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port, Listen => 128,
-        ReuseAddr => 1, Proto => 'tcp') or die "origin on port $port: $@";
-    return $s;
+    return _script_listen($port);
 }
 
 sub _fork_origin {
