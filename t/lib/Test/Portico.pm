@@ -610,15 +610,39 @@ sub _origin_listen {
     return _script_listen($port);
 }
 
+# Waits (bounded, 5 s) until a just-forked origin has closed its copies of the port
+# reservations (it closes its end of the pipe right after), so that the ports this process
+# releases next can be bound at once by it or by the proxy.
+sub _child_closed {
+    my ($rd, $wr) = @_;
+    close $wr;
+    my $bits = '';
+    vec($bits, fileno($rd), 1) = 1;
+    my $deadline = time + 5;
+    while (time < $deadline) {
+        my $r = $bits;
+        my $n = select($r, undef, undef, $deadline - time);
+        next if $n < 0 && $!{EINTR};
+        last if $n <= 0;
+        my $got = sysread($rd, my $buf, 16);
+        last if !defined $got && !$!{EINTR};
+        last if defined $got && $got == 0;
+    }
+    close $rd;
+}
+
 sub _fork_origin {
     my ($self, $ls, $port, $what, $conn_code) = @_;
     my $err = "$self->{tmp}/origins.err";
+    pipe(my $rd, my $wr) or die "pipe: $!";
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
         eval {
             _child_reset();
             $SIG{PIPE} = 'IGNORE';
+            close $rd;
             close $_ for grep { $_ != $ls } @CHILD_CLOSE;
+            close $wr; # the parent may bind the released ports now
             open STDIN, '<', '/dev/null';
             open STDOUT, '>>', $err;
             open STDERR, '>>', $err;
@@ -627,6 +651,7 @@ sub _fork_origin {
         print STDERR "$what: $@" if $@;
         POSIX::_exit(0);
     }
+    _child_closed($rd, $wr);
     close $ls;
     push @{$self->{procs}}, { pid => $pid, what => $what };
     $self->{origins}{$port} = $pid;
@@ -1211,12 +1236,15 @@ sub origin_script {
     my $phases = $opts{phases} || {};
     my $ls = _script_listen($port);
     my $err = "$dir/origins.err";
+    pipe(my $rd, my $wr) or die "pipe: $!";
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
         eval {
             _child_reset();
             $SIG{PIPE} = 'IGNORE';
+            close $rd;
             close $_ for grep { $_ != $ls } @CHILD_CLOSE;
+            close $wr; # the parent may bind the released ports now
             open STDIN, '<', '/dev/null';
             open STDOUT, '>>', $err;
             open STDERR, '>>', $err;
@@ -1225,6 +1253,7 @@ sub origin_script {
         print STDERR "origin_script:$port: $@" if $@;
         POSIX::_exit(0);
     }
+    _child_closed($rd, $wr);
     close $ls;
     push @{$self->{procs}}, { pid => $pid, what => "origin_script:$port" };
     $self->{origins}{$port} = $pid;
