@@ -79,6 +79,14 @@ void cli_shm_init(config& cfg);
 bool cli_bind(config& cfg);
 // In a freshly forked worker: closes every runtime-API descriptor.
 void cli_close_in_child();
+// Reload (the master re-executes itself): cli_export_listeners() answers the pending
+// commands of the open sessions (what has arrived; they close at the exec), clears
+// FD_CLOEXEC on every listening socket it bound and returns "key=fd;..." for the next
+// master; cli_adopt_listeners(text) there makes cli_bind() take those sockets again
+// instead of binding new ones, so connections waiting in their backlog are kept and a
+// client never finds the path refusing. The sockets the new configuration drops close.
+std::string cli_export_listeners();
+void cli_adopt_listeners(const std::string& text);
 // Master loop integration: appends the descriptors to watch; handles the poll results of
 // the entries it appended (starting at <first>); returns the poll timeout (ms, -1 none)
 // the sessions need, merged with <tmo>.

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <list>
+#include <map>
 
 #include "cli/cli.hpp"
 #include "event/clock.hpp"
@@ -203,11 +204,118 @@ void on_accept(cli_socket_conf& sc)
 
 } // namespace
 
+namespace {
+
+std::map<std::string, int> g_adopted; // from the previous master: key => listening socket
+
+std::string socket_key(const cli_socket_conf& sc)
+{
+    return sc.is_unix ? "unix:" + sc.path : "tcp:" + addr_to_string(sc.addr);
+}
+
+// A socket of the previous master for this configuration line, if any: its mode and owner
+// are set again (the new configuration may have changed them).
+bool adopt(cli_socket_conf& sc)
+{
+    auto it = g_adopted.find(socket_key(sc));
+    if (it == g_adopted.end())
+        return false;
+    int fd = it->second;
+    g_adopted.erase(it);
+    int type = 0;
+    socklen_t len = sizeof(type);
+    if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) {
+        close(fd);
+        return false;
+    }
+    if (sc.is_unix) {
+        struct stat st{};
+        // the path must still be a socket (someone may have removed it): else bind anew
+        if (stat(sc.path.c_str(), &st) < 0 || !S_ISSOCK(st.st_mode)) {
+            close(fd);
+            return false;
+        }
+        if (sc.has_mode)
+            chmod(sc.path.c_str(), sc.mode);
+        if (sc.uid != (uid_t)-1 || sc.gid != (gid_t)-1)
+            if (chown(sc.path.c_str(), sc.uid, sc.gid) < 0) {
+                // reported as a fresh bind would report it
+                close(fd);
+                return false;
+            }
+    }
+    fcntl(fd, F_SETFD, FD_CLOEXEC);
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    sc.fd = fd;
+    return true;
+}
+
+} // namespace
+
+void cli_adopt_listeners(const std::string& text)
+{
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t end = text.find(';', pos);
+        if (end == std::string::npos)
+            end = text.size();
+        std::string e = text.substr(pos, end - pos);
+        pos = end + 1;
+        size_t eq = e.rfind('=');
+        if (eq == std::string::npos)
+            continue;
+        int fd = atoi(e.c_str() + eq + 1);
+        if (fd > 2)
+            g_adopted[e.substr(0, eq)] = fd;
+    }
+}
+
+std::string cli_export_listeners()
+{
+    // what has arrived on the open sessions is answered now (bounded: a peer that reads
+    // nothing does not hold the reload)
+    uint64_t until = event::monotonic_ms() + 200;
+    for (auto& s : g_sessions) {
+        char buf[4096];
+        for (;;) {
+            ssize_t n = recv(s.fd, buf, sizeof(buf), 0);
+            if (n > 0) {
+                s.in.append(buf, (size_t)n);
+                continue;
+            }
+            if (n == 0)
+                s.eof = true;
+            break;
+        }
+        session_process(s);
+        while (!s.out.empty() && event::monotonic_ms() < until) {
+            ssize_t n = send(s.fd, s.out.data(), s.out.size(), MSG_NOSIGNAL);
+            if (n > 0)
+                s.out.erase(0, (size_t)n);
+            else if (n < 0 && errno == EAGAIN) {
+                pollfd p{s.fd, POLLOUT, 0};
+                poll(&p, 1, 20);
+            } else
+                break;
+        }
+    }
+    std::string out;
+    for (auto& sc : g_cli.sockets) {
+        if (sc.fd < 0 || sc.fd == sc.inherited_fd)
+            continue; // "fd@N" is found again by its number
+        fcntl(sc.fd, F_SETFD, 0);
+        out += (out.empty() ? "" : ";") + socket_key(sc) + "=" + std::to_string(sc.fd);
+    }
+    return out;
+}
+
 bool cli_bind(config&)
 {
     bool ok = true;
     for (auto& sc : g_cli.sockets) {
         std::string err;
+        if (sc.inherited_fd < 0 && adopt(sc))
+            continue;
         if (sc.inherited_fd >= 0) {
             int type = 0;
             socklen_t len = sizeof(type);
@@ -233,6 +341,10 @@ bool cli_bind(config&)
             ok = false;
         }
     }
+    // sockets the new configuration no longer has
+    for (auto& kv : g_adopted)
+        close(kv.second);
+    g_adopted.clear();
     return ok;
 }
 

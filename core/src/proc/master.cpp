@@ -478,6 +478,7 @@ bool check_new_config(const master_opts& o, std::string& out)
 }
 
 const char* const k_env_srvstate = "PORTICO_MW_SRVSTATE";
+const char* const k_env_cli = "PORTICO_MW_CLI"; // the runtime API's listening sockets
 
 const char* op_word(uint32_t op)
 {
@@ -565,6 +566,9 @@ std::string table_state_dump()
 // the servers' runtime state (in a memfd).
 void reexec(config* cfg, const master_opts& o)
 {
+    // first: the commands already received are answered, so that the state handed over
+    // below has what they changed
+    std::string cli_fds = cli_export_listeners();
     if (cfg) {
         std::string dump = server_state_dump(*cfg);
         std::string tables = table_state_dump();
@@ -602,6 +606,7 @@ void reexec(config* cfg, const master_opts& o)
     std::string st = std::to_string(g_gen + 1) + ":" + std::to_string(g_failed_reloads) + ":" +
                      std::to_string(g_reload_t0) + ":" + std::to_string((long long)g_master_start);
     setenv(k_env_listeners, ls.c_str(), 1);
+    setenv(k_env_cli, cli_fds.c_str(), 1);
     setenv(k_env_children, cs.c_str(), 1);
     setenv(k_env_state, st.c_str(), 1);
     programs_export();
@@ -612,6 +617,7 @@ void reexec(config* cfg, const master_opts& o)
     execv("/proc/self/exe", av.data());
     PTC_ALERT("reload: cannot re-execute %s: %s", o.argv[0].c_str(), strerror(errno));
     unsetenv(k_env_listeners);
+    unsetenv(k_env_cli);
     unsetenv(k_env_children);
     unsetenv(k_env_state);
     if (const char* ss = getenv(k_env_srvstate)) {
@@ -855,11 +861,14 @@ bool master_adopt_reload_state()
             ch.stopping = ch.kill_at != 0;
             g_children[(pid_t)atoi(c[0].c_str())] = ch;
         }
+    if (const char* cl = getenv(k_env_cli))
+        cli_adopt_listeners(cl);
     if (const char* ss = getenv(k_env_srvstate)) {
         g_srvstate_fd = atoi(ss);
         fcntl(g_srvstate_fd, F_SETFD, FD_CLOEXEC);
     }
     unsetenv(k_env_listeners);
+    unsetenv(k_env_cli);
     unsetenv(k_env_children);
     unsetenv(k_env_state);
     unsetenv(k_env_srvstate);
@@ -890,6 +899,10 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
     }
     uint32_t nready = 0;
     bool gen_ready = !cfg; // the wait mode has nothing to wait for
+    // After a reload the previous generation accepts until this one serves: a runtime
+    // change made meanwhile would reach only the new workers' state, so the runtime API
+    // waits (bounded) until they serve; its clients wait in the sockets' backlog.
+    uint64_t cli_hold_until = reloaded ? event::monotonic_ms() + 10000 : 0;
     bool ready_eof = false;
 
     enum { running, grace, soft, fast } state = running;
@@ -1054,7 +1067,10 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
         // (a negative fd is skipped: once every writer is gone the pipe would poll as
         // POLLHUP forever)
         pfds.push_back(pollfd{gen_ready || ready_eof ? -1 : g_ready_fd[0], POLLIN, 0});
-        if (cfg)
+        bool cli_on = cfg && (gen_ready || now >= cli_hold_until);
+        if (cfg && !cli_on)
+            want(cli_hold_until);
+        if (cli_on)
             cli_poll_fill(pfds);
         mworker_poll_fill(pfds);
         if (cfg) {
@@ -1063,7 +1079,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             cli_master_turn();
             tmo = tmo < 0 ? 1000 : std::min(tmo, 1000);
         }
-        int r = poll(pfds.data(), pfds.size(), cfg ? cli_poll_timeout(tmo) : tmo);
+        int r = poll(pfds.data(), pfds.size(), cli_on ? cli_poll_timeout(tmo) : tmo);
         if (r > 0 && (pfds[1].revents & (POLLIN | POLLHUP))) {
             pid_t pids[64];
             ssize_t got = read(g_ready_fd[0], pids, sizeof(pids));
@@ -1079,7 +1095,7 @@ int master_loop(config* cfg, const master_opts& o, uint32_t n, bool reloaded)
             if (!gen_ready && nready >= n)
                 generation_ready();
         }
-        if (cfg)
+        if (cli_on)
             cli_poll_handle(pfds, 2);
         mworker_poll_handle(pfds);
         if (r <= 0 || !(pfds[0].revents & POLLIN))
