@@ -33,7 +33,13 @@ my $t = Test::Portico->new()->has(qw/ http /);
 my $dir = $t->testdir;
 $t->origin_http(port(8081), handler => sub { (200, [], $_[0]{uri} =~ /big/ ? $big : 'a') });
 $t->origin_http(port(8082), handler => sub {
-    if (open my $fh, '>>', "$dir/b_hits") { print $fh time, "\n" }
+    # when the proxy routed it (its backend's request rules stamp it just before the
+    # server is chosen), not when it arrived here
+    # and whether a previous generation, finishing its work after a reload, routed it
+    my ($sec, $usec, $old) = split ' ', $_[0]{h}{'x-routed'} // '';
+    if (open my $fh, '>>', "$dir/b_hits") {
+        printf $fh "%.6f %d\n", $sec + ($usec // 0) / 1e6, $old // 0;
+    }
     (200, [], $_[0]{uri} =~ /big/ ? $big : 'b');
 });
 # WebSocket origin: 101, then echoes what comes until the client closes
@@ -55,6 +61,7 @@ defaults
     retries 2
     option redispatch
 backend be
+    http-request set-header X-Routed "%[date] %[date_us] %[stopping]"
     server a 127.0.0.1:%%PORT_8081%%
     server b 127.0.0.1:%%PORT_8082%%
 backend ws
@@ -70,15 +77,21 @@ $t->wait_workers(2, 5);
 
 # Side traffic in children: "Connection: close" clients, and 1 MiB bodies.
 my @kids;
+my $t0 = time;
 for my $kind (['close', 4, '/c', 1], ['big', 2, '/big', 0]) {
+    # (keep-alive clients send a request again when a reused connection closes before any
+    # byte of the answer, as HTTP clients do)
     my ($name, $conc, $path, $close) = @$kind;
     my $pid = fork() // die "fork: $!";
     if ($pid == 0) {
         my @r = http_load(port => port(8080), conc => $conc, dur => $dur, path => $path,
-            close => $close, timeout => 30);
-        my $fail = grep { $_->{status} != 200 } @r;
+            close => $close, timeout => 30, ka_retry => 1, ka_retried => \my $kr);
+        my @f = grep { $_->{status} != 200 } @r;
         open my $fh, '>', "$dir/side_$name" or POSIX::_exit(1);
-        print $fh scalar(@r), " $fail\n";
+        print $fh scalar(@r), " ", scalar(@f), " ", $kr // 0, "\n";
+        # what the first failures were, and when (seconds from the start)
+        printf $fh "%.3f %s %s %d bytes\n", $_->{t1} - $t0, $_->{status}, $_->{why} // '',
+            length($_->{body} // '') for @f[0 .. ($#f < 4 ? $#f : 4)];
         close $fh;
         POSIX::_exit(0);
     }
@@ -146,7 +159,6 @@ sub tree_usage {
     return ($rss, $fds);
 }
 
-my $t0 = time;
 my ($next_flap, $next_sample, $b_down) = ($t0, $t0, 0);
 my $next_reload = $t0 + $reload_every;
 my ($reloads, $ka_retried) = (0, 0);
@@ -162,10 +174,12 @@ my @r = http_load(port => port(8080), conc => 8, dur => $dur, path => '/k',
     }
     if ($now >= $next_flap) {
         $b_down = !$b_down;
+        # a window runs from the answer to "disable" to the sending of "enable"
+        $down_windows[-1][1] = time unless $b_down;
         my $reply = cli_send($sock, ($b_down ? 'disable' : 'enable') . " server be/b\n");
         push @bad_replies, sprintf("%.3f %s", time - $t0, $reply =~ s/\n/|/gr)
             if $reply ne "\n";
-        if ($b_down) { push @down_windows, [time, undef] } else { $down_windows[-1][1] = time }
+        push @down_windows, [time, undef] if $b_down;
         $next_flap += 0.2;
     }
     if ($now >= $next_sample) {
@@ -173,8 +187,8 @@ my @r = http_load(port => port(8080), conc => 8, dur => $dur, path => '/k',
         $next_sample += 1;
     }
 });
-cli_send($sock, "enable server be/b\n");
 $down_windows[-1][1] //= time;
+cli_send($sock, "enable server be/b\n");
 waitpid($_, 0) for @kids;
 
 sub slope {
@@ -189,15 +203,16 @@ my @steady = @samples[int(@samples / 5) .. $#samples];
 my $rss_slope = slope(map { [$_->[0], $_->[1]] } @steady);   # KiB per second
 my $fd_slope = slope(map { [$_->[0], $_->[2]] } @steady);    # fds per second
 
-# Requests the flapping server got while disabled: its origin stamps them on arrival, so a
-# request routed just before the change may land a little later (SOAK_MARGIN, default
-# 100 ms of each 200 ms window, is not counted).
-my $margin = $ENV{SOAK_MARGIN} // 0.1;
-my ($down_hits, $down_near_reload) = (0, 0);
-for my $h (split /\n/, $t->read_file('b_hits')) {
-    next unless grep { $h > $_->[0] + $margin && $h < $_->[1] } @down_windows;
-    $down_hits++;
-    $down_near_reload++ if grep { $h >= $_ && $h < $_ + 2 } @reload_times;
+# Requests routed to the flapping server while it was disabled, by the time the proxy
+# stamped them (its clock is read once per event-loop turn, so the last SOAK_MARGIN,
+# default 10 ms, of each window is not counted: a stamp taken then may precede a choice
+# made after "enable").
+my $margin = $ENV{SOAK_MARGIN} // 0.01;
+my ($down_hits, $down_old_gen) = (0, 0);
+for my $line (split /\n/, $t->read_file('b_hits')) {
+    my ($h, $old) = split ' ', $line;
+    next unless grep { $h > $_->[0] && $h < $_->[1] - $margin } @down_windows;
+    if ($old) { $down_old_gen++ } else { $down_hits++ }
 }
 open my $out, '>', $csv or die "$csv: $!";
 print $out "t,rss_kib,fds\n";
@@ -206,9 +221,12 @@ close $out;
 
 my $ka_fail = grep { $_->{status} != 200 } @r;
 my $report = sprintf("soak %ds: keep-alive %d requests (%d failed)", $dur, scalar @r, $ka_fail);
-my $side_fail = 0;
+my ($side_fail, @fail_why) = (0);
 for my $name (qw/ close big ws1 ws2 /) {
-    my ($n, $f) = split ' ', $t->read_file("side_$name") || '0 0';
+    my ($first, @why) = split /\n/, $t->read_file("side_$name") || '0 0';
+    my ($n, $f, $kr) = split ' ', $first;
+    $ka_retried += $kr // 0;
+    push @fail_why, map { "$name at $_" } @why;
     $report .= sprintf(", %s %d (%d failed)", $name =~ /^ws/ ? "WebSocket sessions ($name)"
         : $name, $n, $f);
     $side_fail += $f;
@@ -216,11 +234,13 @@ for my $name (qw/ close big ws1 ws2 /) {
 my $log = $t->errlog;
 my $complete = () = $log =~ /Reload complete/g;
 my $failed_reloads = () = $log =~ /Reload failed/g;
+$report .= "\nfailures: @{[join '; ', @fail_why]}" if @fail_why;
 $report .= sprintf("\nreloads: %d signalled, %d complete, %d failed; keep-alive requests sent"
     . " again after an idle close: %d", $reloads, $complete, $failed_reloads, $ka_retried);
-$report .= sprintf("\nflapping server: %d state changes, %d requests while disabled (%d of them"
-    . " within 2 s of a reload signal); runtime API replies other than success: %d%s\n",
-    2 * @down_windows, $down_hits, $down_near_reload, scalar @bad_replies,
+$report .= sprintf("\nflapping server: %d state changes, %d requests routed to it while disabled"
+    . " (and %d by a previous generation finishing its work after a reload, with the states"
+    . " it had then); runtime API replies other than success: %d%s\n",
+    2 * @down_windows, $down_hits, $down_old_gen, scalar @bad_replies,
     @bad_replies ? " (@bad_replies[0 .. ($#bad_replies < 4 ? $#bad_replies : 4)])" : '');
 $report .= sprintf("RSS %d -> %d KiB (slope %.2f KiB/s after warm-up), fds %d -> %d "
     . "(slope %.4f/s); samples in %s\n", $samples[0][1], $samples[-1][1], $rss_slope,
