@@ -12,7 +12,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http http_parse port cli_send wait_until /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(19);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(21);
 # the same port on two loopback addresses: the configuration's name (localhost) gives
 # 127.0.0.1, the state file says 127.0.0.2
 $t->origin_http(port(8801), handler => sub { (200, ['X-Srv' => 'config-addr'], "c\n") });
@@ -108,6 +108,12 @@ is(addr_of('be5'), '127.0.0.1:' . port(8801), 'libc,last: the name resolves, lib
 is(get(5), '200 config-addr', 'libc,last: traffic to the resolved address');
 is(addr_of('be6'), '127.0.0.2:' . port(8801), 'a name that does not resolve: the state file\'s address');
 is(get(6), '200 state-addr', 'a name that does not resolve: traffic to the state file\'s address');
+# the name cannot be changed at run time without "resolvers" (HAProxy's answers)
+is(cli('set server be1/s fqdn'), "set server <b>/<s> fqdn requires a FQDN.\n\n",
+    'set server fqdn without a name');
+is(cli('set server be1/s fqdn app.example.com'),
+    "set server <b>/<s> fqdn failed because no resolution is configured.\n\n",
+    'set server fqdn: refused, no resolution is configured');
 $t->stop;
 
 # 3. -c: no method works (the only one, "last", has nothing): refused with HAProxy's words;
