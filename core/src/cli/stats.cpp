@@ -982,6 +982,12 @@ std::string cli_show_servers_state(const std::string& backend, bool& found)
             shm_check hc{}, ac{};
             bool has_h = srv_get_check(sh, PTC_CHECK_HEALTH, hc);
             bool has_a = srv_get_check(sh, PTC_CHECK_AGENT, ac);
+            // a health check is paused while the server is in maintenance (as HAProxy's
+            // CHK_ST_PAUSED): from the server's state now, not the one of the last probe
+            if (has_h && srv_maint(sh) && (hc.state & PTC_CHKST_ENABLED))
+                hc.state |= PTC_CHKST_PAUSED;
+            else if (has_h && !srv_maint(sh))
+                hc.state &= ~PTC_CHKST_PAUSED;
             // no address: a UNIX socket, or "init-addr none" and none set since (HAProxy's
             // "-", which "init-addr last" then skips)
             bool no_ip = a.ss_family == AF_UNIX ||
