@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # SPDX-License-Identifier: MIT
 # Agent checks ("agent-check agent-port P agent-inter 500ms"): an agent target answers each
-# word in turn (up, down, 50%, drain, ready, maint, stopped, "down #text"), and the server's
+# word in turn (up, down, 50%, maxconn:30, drain, ready, maint, stopped, "down #text"), and the server's
 # state, weight and admin state follow as in HAProxy 2.6: "show stat", "show servers
 # state", the state-change lines on stderr, and where requests go.
 # Also passes against HAProxy 2.6 (PORTICO_TEST_BINARY=haproxy).
@@ -12,7 +12,7 @@ use Time::HiRes qw/ sleep time /;
 use lib 't/lib';
 use Test::Portico qw/ http_get http_parse port show_stat servers_state wait_until /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(25);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(26);
 my $agent = port(8091);
 $t->origin_http(port(8081), body => 'a');
 $t->origin_http(port(8082), body => 'b');
@@ -68,6 +68,9 @@ $t->agent_say($agent, '50%');
 ok(wait_until(5, sub { (s1()->{weight} // '') eq '50' }), 'agent "50%": weight 50 (of 100)');
 is(servers_state($sock)->{'be/s1'}{srv_uweight}, 50, 'show servers state: srv_uweight 50');
 is(s1()->{status}, 'UP', 'a weight alone does not change the state');
+$t->agent_say($agent, 'maxconn:30');
+ok(wait_until(5, sub { (s1()->{slim} // '') eq '30' }), 'agent "maxconn:30": the server\'s maxconn (slim) is 30')
+    or diag('slim: ' . (s1()->{slim} // 'none'));
 
 $mark = $t->errlog_mark;
 is(status_after('drain', 'DRAIN (agent)'), 'DRAIN (agent)', 'agent "drain": DRAIN (agent)');

@@ -11,7 +11,7 @@ use IO::Socket::IP;
 use lib 't/lib';
 use Test::Portico qw/ http_get http_parse port cli_send /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(25);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(26);
 $t->origin_http(port(8081), body => 'a');
 $t->origin_http(port(8082), body => 'n');
 $t->config(<<'EOF2')->run();
@@ -93,6 +93,9 @@ is(cli("add server rr/m 127.0.0.1:$p2 bogus"), "unknown keyword 'bogus'.\n\n",
 is(cli("add server rr/m 127.0.0.1:$p2 check"),
     "'check' option is not accepted for dynamic server.\n\n",
     'an option its module does not run on added servers (health checks) is refused');
+is(cli("add server rr/m localhost:$p2 init-addr last,libc"),
+    "'init-addr' option is not accepted for dynamic server.\n\n",
+    'init-addr is refused for an added server (resolved at once), as HAProxy 2.6');
 is(cli("add server zz/m 127.0.0.1:$p2"), "No such backend.\n", 'unknown backend');
 is(cli("add server rr/m"), "'server' expects <name> and <addr>[:<port>] as arguments.\n\n",
     'missing address');

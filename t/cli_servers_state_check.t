@@ -3,14 +3,15 @@
 # "show servers state": the check and agent columns (srv_check_port, srv_check_addr,
 # srv_agent_addr, srv_agent_port) show what the configuration set ("port"/"addr",
 # "agent-port"/"agent-addr"), 0 and "-" when unset as HAProxy prints them, and
-# "set server ... check-port" changes srv_check_port.
+# "set server ... check-port" changes srv_check_port; srv_check_state is paused while the
+# server is in maintenance.
 use warnings;
 use strict;
 use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ port cli_send /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(8);
 $t->origin_http(port(8081));
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -52,3 +53,18 @@ is(join(' ', (split / /, tail4('agentport'))[2, 3]), "- $p2", "an agent without 
 is(tail4('nocheck'), '0 - - 0', 'no check');
 cli_send($sock, "set server be/plain check-port $p2\n");
 is(tail4('plain'), "$p2 - - 0", 'set server check-port');
+
+# srv_check_state: a health check is paused (CHK_ST_PAUSED, 8) while its server is in
+# maintenance, and no longer once it leaves it
+sub chk_state {
+    my ($name) = @_;
+    for my $l (split /\n/, cli_send($sock, "show servers state be\n") // '') {
+        my @f = split / /, $l;
+        return $f[13] if @f > 13 && $f[3] eq $name;
+    }
+    return -1;
+}
+cli_send($sock, "disable server be/plain\n");
+like(chk_state('plain'), qr/^1[45]$/, 'in maintenance: configured, enabled and paused (14, 15 while probing)');
+cli_send($sock, "enable server be/plain\n");
+like(chk_state('plain'), qr/^[67]$/, 'out of maintenance: no longer paused');

@@ -5,7 +5,8 @@
 # connected to; a server at 0.0.0.0 connects to the address the client connected to;
 # such a server with "check" and no check port is refused at -c as HAProxy refuses it;
 # "init-addr" tries its methods in order for a host name (an IP address after a failed
-# resolution; "none": no address, the server in maintenance).
+# resolution; "none": no address, the server in maintenance; "last" has nothing without a
+# server-state file).
 use warnings;
 use strict;
 use Test::More;
@@ -81,8 +82,6 @@ is($rc, 0, 'with a check port it is accepted') or diag($o);
 ok($rc != 0, 'a host name that does not resolve, without init-addr: refused') or diag($o);
 ($rc, $o) = check_cfg("backend b\n    server s nosuch.invalid:80 init-addr libc,bogus\n");
 ok($rc != 0, 'init-addr with an unknown method: refused') or diag($o);
-SKIP: {
-    skip 'HAProxy reads its server-state file for "last"', 1 unless Test::Portico::portico();
-    ($rc, $o) = check_cfg("backend b\n    server s nosuch.invalid:80 init-addr last,none\n");
-    like($o, qr/init-addr.*'last'.*not supported yet/, 'init-addr last: not supported yet') or diag($o);
-}
+($rc, $o) = check_cfg("backend b\n    server s nosuch.invalid:80 init-addr last\n");
+like($o, qr/no method found to resolve address 'nosuch\.invalid'/,
+    'init-addr last without a server-state file: no method found (t/server_init_addr_last.t)') or diag($o);

@@ -664,7 +664,6 @@ void finish(runner* r, const probe_result& result)
     const probe_result res = result;
     const probe_def& d = g_probes[r->idx];
     int dur = (int)(now() - r->started);
-    r->io.close();
     r->pr.reset();
     r->active = false;
     for (uint32_t m : d.members)
@@ -684,6 +683,15 @@ void finish(runner* r, const probe_result& result)
             if (ar.has_weight)
                 host->server_set_weight(mb.srv, std::min<uint32_t>(ar.weight_pct, 25600),
                                         PTC_WEIGHT_PERCENT);
+            // "maxconn:<n>": the server's maxconn, the change "set maxconn server" makes
+            // (HAProxy's agent makes the same one)
+            if (ar.has_maxconn && PTC_HOST_HAS(host, cli_run)) {
+                std::string who = mb.be_name + "/" + mb.srv_name;
+                std::string n = std::to_string(ar.maxconn);
+                const ptc_str w[5] = {{"set", 3}, {"maxconn", 7}, {"server", 6},
+                                      {who.data(), who.size()}, {n.data(), n.size()}};
+                host->cli_run(5, w, nullptr, 0);
+            }
             if (ar.admin == agent_reply::A_READY)
                 host->server_set_admin(mb.srv, PTC_SRV_ADMIN_READY, "");
             else if (ar.admin == agent_reply::A_DRAIN)
@@ -713,6 +721,9 @@ void finish(runner* r, const probe_result& result)
             apply(m, K_AGENT, pr, dur);
         }
     }
+    // closed once the verdict is applied, as HAProxy: whoever sees the close (an agent
+    // answering once) then sees the new state
+    r->io.close();
     uint64_t next = now() + interval(d);
     sh_probe(r->idx)->next_due.store(next);
     host->task_schedule(r->task, next);

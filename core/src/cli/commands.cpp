@@ -718,9 +718,16 @@ std::string cmd_set_server(cli_session&, const words& a)
         return change_weight(be, sv, a.size() > 4 ? &a[4] : nullptr);
     if (what == "addr")
         return change_addr(be, sv, a);
+    if (what == "fqdn") {
+        // HAProxy changes the name only for a server that has "resolvers" (portico refuses
+        // them at load): its answers for a server without
+        if (a.size() < 5 || a[4].empty())
+            return "set server <b>/<s> fqdn requires a FQDN.\n";
+        return "set server <b>/<s> fqdn failed because no resolution is configured.\n";
+    }
     if (what == "agent" || what == "agent-addr" || what == "agent-port" ||
         what == "agent-send" || what == "check-addr" || what == "check-port" ||
-        what == "fqdn" || what == "health" || what == "ssl")
+        what == "health" || what == "ssl")
         return "'set server <srv> " + what + "' is not supported yet by portico.\n";
     return usage;
 }

@@ -982,16 +982,31 @@ std::string cli_show_servers_state(const std::string& backend, bool& found)
             shm_check hc{}, ac{};
             bool has_h = srv_get_check(sh, PTC_CHECK_HEALTH, hc);
             bool has_a = srv_get_check(sh, PTC_CHECK_AGENT, ac);
-            char line[768];
+            // a health check is paused while the server is in maintenance (as HAProxy's
+            // CHK_ST_PAUSED): from the server's state now, not the one of the last probe
+            if (has_h && srv_maint(sh) && (hc.state & PTC_CHKST_ENABLED))
+                hc.state |= PTC_CHKST_PAUSED;
+            else if (has_h && !srv_maint(sh))
+                hc.state &= ~PTC_CHKST_PAUSED;
+            // no address: a UNIX socket, or "init-addr none" and none set since (HAProxy's
+            // "-", which "init-addr last" then skips)
+            bool no_ip = a.ss_family == AF_UNIX ||
+                         (s.no_addr && a.ss_family == AF_INET &&
+                          reinterpret_cast<const sockaddr_in*>(&a)->sin_addr.s_addr == htonl(INADDR_ANY));
+            // srv_fqdn: the host name the configuration gives the server
+            bool fqdn = !s.hostname.empty() && s.hostname.size() < 256 &&
+                        s.hostname.find_first_of(" \t\n") == std::string::npos;
+            char line[1024];
             snprintf(line, sizeof(line),
-                     "%u %s %u %s %s %d %u %u %u %u %u %u %u %u %u 0 %d - %u - 0 %u %s %s %u\n",
+                     "%u %s %u %s %s %d %u %u %u %u %u %u %u %u %u 0 %d %s %u - 0 %u %s %s %u\n",
                      p->index + 2, p->name.c_str(), s.id, s.name.c_str(),
-                     a.ss_family == AF_UNIX ? "-" : addr_ip(a).c_str(),
+                     no_ip ? "-" : addr_ip(a).c_str(),
                      running, adm, sh->weight.load(), sh->iweight,
                      now_s() - std::min(now_s(), sh->last_change), has_h ? hc.status_num : 1,
                      has_h ? hc.result : 0, has_h ? hc.health : sh->check_health.load(),
                      has_h ? hc.state : (fl & SRV_RT_CMAINT ? 8 : 0), has_a ? ac.state : 0,
-                     fl & SRV_RT_FORCED_ID ? 1 : 0, addr_port(a), has_h ? hc.port : 0,
+                     fl & SRV_RT_FORCED_ID ? 1 : 0, fqdn ? s.hostname.c_str() : "-",
+                     addr_port(a), has_h ? hc.port : 0,
                      has_h && hc.addr[0] ? hc.addr : "-", has_a && ac.addr[0] ? ac.addr : "-",
                      has_a ? ac.port : 0);
             out += line;

@@ -5,6 +5,7 @@
 #include "auth/userlist.hpp"
 #include "proxy/errorfiles.hpp"
 #include "proc/program.hpp"
+#include "proc/server_state_file.hpp"
 
 #include <dirent.h>
 #include <sys/stat.h>
@@ -709,6 +710,23 @@ void cfg_loader::post_checks()
             }
         }
     }
+    // the server-state files, then the addresses of the servers named by a host name whose
+    // "init-addr" methods include "last" (HAProxy's order: states applied, then addresses)
+    server_state_file_read(cfg);
+    for (auto& up : cfg.proxies)
+        for (auto& s : up->servers) {
+            if (!s->addr_pending)
+                continue;
+            s->addr_pending = false;
+            std::string e, w;
+            if (!server_init_addr(*s, server_state_last_addr(*s), e, w)) {
+                error_at(s->file, s->line, "server '" + s->name + "': " + e);
+                continue;
+            }
+            if (!w.empty())
+                warn_at(s->file, s->line, "'server " + up->name + "/" + s->name + "' : " + w);
+            server_addr_kind(*s);
+        }
 }
 
 std::vector<std::string> cfg_loader::dump_keywords() const

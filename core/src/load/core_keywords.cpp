@@ -836,6 +836,87 @@ int apply_server_options(const ptc_kw_ctx* c, server& s, uint32_t first, uint32_
     return PTC_OK;
 }
 
+} // namespace
+
+// A server's address flags, once its address is known: as HAProxy, no port connects to the
+// client's destination port, address 0.0.0.0 (::, *, none) to its destination address;
+// "init-addr none" applied: no address at all, in maintenance.
+void server_addr_kind(server& s)
+{
+    if (s.addr.ss_family == AF_INET) {
+        const auto* a4 = reinterpret_cast<const sockaddr_in*>(&s.addr);
+        s.dst_port = a4->sin_port == 0;
+        s.dst_addr = a4->sin_addr.s_addr == htonl(INADDR_ANY);
+    } else if (s.addr.ss_family == AF_INET6) {
+        const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&s.addr);
+        s.dst_port = a6->sin6_port == 0;
+        s.dst_addr = IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
+    }
+    if (s.no_addr) {
+        s.dst_addr = s.dst_port = false;
+        s.disabled = true;
+    }
+}
+
+bool server_init_addr(server& s, const std::string& last, std::string& e, std::string& warn)
+{
+    addr_opts o;
+    o.need_port = false;
+    o.resolve = false;
+    o.unix_ok = true;
+    // the port part, kept whatever the address becomes
+    std::string sp = addr_env_expand(s.addr_spec);
+    size_t colon = sp.rfind(':');
+    std::string port = colon == std::string::npos ? "" : sp.substr(colon);
+    std::vector<std::string> methods = s.init_addr;
+    if (methods.empty())
+        methods = {"last", "libc"};
+    bool failed = false; // a method was tried and failed (HAProxy's wording depends on it)
+    std::string first_err;
+    auto ip_spec = [&](const std::string& ip) {
+        return (ip.find(':') != std::string::npos ? "[" + ip + "]" : ip) + port;
+    };
+    for (const std::string& m : methods) {
+        std::string pe;
+        addr_opts ro = o;
+        bool done = false;
+        if (m == "last") {
+            if (last.empty())
+                continue; // no state for it: the next method
+            in_addr a4;
+            in6_addr a6;
+            done = (inet_pton(AF_INET, last.c_str(), &a4) == 1 ||
+                    inet_pton(AF_INET6, last.c_str(), &a6) == 1) &&
+                   parse_addr(ip_spec(last), ro, s.addr, s.addrlen, nullptr, pe);
+        } else if (m == "libc") {
+            ro.resolve = true;
+            done = parse_addr(s.addr_spec, ro, s.addr, s.addrlen, nullptr, pe);
+        } else if (m == "none") {
+            done = parse_addr("0.0.0.0" + port, ro, s.addr, s.addrlen, nullptr, pe);
+            s.no_addr = done;
+            if (done && failed)
+                warn = "could not resolve address '" + s.hostname + "', disabling server.";
+        } else {
+            done = parse_addr(ip_spec(m), ro, s.addr, s.addrlen, nullptr, pe);
+            if (done && failed)
+                warn = "could not resolve address '" + s.hostname +
+                       "', falling back to configured address.";
+        }
+        if (done)
+            return true;
+        failed = true;
+        if (first_err.empty())
+            first_err = pe;
+    }
+    if (!failed)
+        e = "no method found to resolve address '" + s.hostname + "'";
+    else
+        e = !first_err.empty() ? first_err : "could not resolve address '" + s.hostname + "'";
+    return false;
+}
+
+namespace {
+
 int parse_proxy_server(const ptc_kw_ctx* c)
 {
     proxy& p = P(c);
@@ -865,51 +946,28 @@ int parse_proxy_server(const ptc_kw_ctx* c)
     if (apply_server_options(c, *s, 3, PTC_KW_SERVER) != PTC_OK)
         return PTC_ERROR;
     if (named) {
-        // the port part, kept whatever the address becomes
         std::string sp = addr_env_expand(s->addr_spec);
         size_t colon = sp.rfind(':');
-        std::string port = colon == std::string::npos ? "" : sp.substr(colon);
+        s->hostname = sp.substr(0, colon);
+        size_t at = s->hostname.find('@');
+        if (at != std::string::npos)
+            s->hostname.erase(0, at + 1);
         std::vector<std::string> methods = s->init_addr;
-        if (methods.empty())
-            methods.push_back("libc");
-        bool done = false;
-        std::string first_err;
-        for (const std::string& m : methods) {
-            std::string pe;
-            addr_opts ro = o;
-            if (m == "libc") {
-                ro.resolve = true;
-                done = parse_addr(s->addr_spec, ro, s->addr, s->addrlen, nullptr, pe);
-            } else if (m == "none") {
-                done = parse_addr("0.0.0.0" + port, ro, s->addr, s->addrlen, nullptr, pe);
-                s->no_addr = done;
-            } else {
-                done = parse_addr((m.find(':') != std::string::npos ? "[" + m + "]" : m) + port, ro,
-                                  s->addr, s->addrlen, nullptr, pe);
-            }
-            if (done)
-                break;
-            if (first_err.empty())
-                first_err = pe;
+        bool last = methods.empty(); // HAProxy's default: "last,libc"
+        for (const std::string& m : methods)
+            last |= m == "last";
+        if (last) {
+            s->addr_pending = true; // once the server-state files are read
+        } else {
+            std::string re, w;
+            if (!server_init_addr(*s, "", re, w))
+                return err(c, "server '" + s->name + "': " + re);
+            if (!w.empty())
+                kw_warning(c, "'server " + p.name + "/" + s->name + "' : " + w);
         }
-        if (!done)
-            return err(c, "server '" + s->name + "': " + first_err);
     }
-    // as HAProxy: no port, the client's destination port; address 0.0.0.0 (::, *, none),
-    // the client's destination address
-    if (s->addr.ss_family == AF_INET) {
-        const auto* a4 = reinterpret_cast<const sockaddr_in*>(&s->addr);
-        s->dst_port = a4->sin_port == 0;
-        s->dst_addr = a4->sin_addr.s_addr == htonl(INADDR_ANY);
-    } else if (s->addr.ss_family == AF_INET6) {
-        const auto* a6 = reinterpret_cast<const sockaddr_in6*>(&s->addr);
-        s->dst_port = a6->sin6_port == 0;
-        s->dst_addr = IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr);
-    }
-    if (s->no_addr) { // as HAProxy: no address, the server starts in maintenance
-        s->dst_addr = s->dst_port = false;
-        s->disabled = true;
-    }
+    if (!s->addr_pending)
+        server_addr_kind(*s);
     p.servers.push_back(std::move(s));
     return PTC_OK;
 }
@@ -960,15 +1018,12 @@ int parse_server_init_addr(const ptc_kw_ctx* c)
         b = e + 1;
         if (w.empty())
             return err(c, "server option 'init-addr': empty method in '" + v + "'");
-        if (w == "last")
-            return err(c, "server option 'init-addr': method 'last' (the server-state file's address) "
-                          "is not supported yet by portico");
-        if (w != "libc" && w != "none") {
+        if (w != "last" && w != "libc" && w != "none") {
             in_addr a4;
             in6_addr a6;
             if (inet_pton(AF_INET, w.c_str(), &a4) != 1 && inet_pton(AF_INET6, w.c_str(), &a6) != 1)
                 return err(c, "server option 'init-addr': unknown method '" + w +
-                                  "' (expects 'libc', 'none' or an IP address)");
+                                  "' (expects 'last', 'libc', 'none' or an IP address)");
         }
         m.push_back(w);
     }
@@ -1293,7 +1348,7 @@ const ptc_keyword k_core_keywords[] = {
     {"weight",              SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_weight,          "weight <0-256>"},
     {"id",                  PTC_KW_SERVER,    PTC_KWF_RUNTIME, 1, 1, parse_server_id,              "id <number>"},
     {"disabled",            SV,               PTC_KWF_RUNTIME, 0, 0, parse_server_disabled,        "disabled"},
-    {"init-addr",           SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_init_addr,       "init-addr {libc|none|<ip>},..."},
+    {"init-addr",           SV,               0, 1, 1, parse_server_init_addr,       "init-addr {last|libc|none|<ip>},..."},
     {"enabled",             SV,               PTC_KWF_RUNTIME, 0, 0, parse_server_enabled,         "enabled"},
     {"maxconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_maxconn,         "maxconn <number>"},
     {"minconn",             SV,               PTC_KWF_RUNTIME, 1, 1, parse_server_minconn,         "minconn <number>"},

@@ -252,13 +252,19 @@ bool parse_target(const std::vector<std::string>& args, target& t, std::string& 
                       "unix datagram sockets, stdout, stderr, fd@ and ring@)";
                 return false;
             }
-        std::string spec = a;
+        // environment variables first, as HAProxy: "${H}:${P}" with both unset is ":"
+        // (0.0.0.0:514), "${H}" unset an empty address
+        std::string spec = addr_env_expand(a);
         std::string pfx;
         for (const char* p : {"udp4@", "udp6@", "udp@", "ipv4@", "ipv6@"})
             if (spec.rfind(p, 0) == 0) {
                 pfx = p;
                 spec = spec.substr(pfx.size());
             }
+        if (spec.empty() && a.find('$') != std::string::npos) {
+            err = "'" + a + "' resolves to an empty address (environment variable missing?)";
+            return false;
+        }
         // default port 514: add it when missing
         bool v6 = pfx == "udp6@" || pfx == "ipv6@" || spec.find(':') != spec.rfind(':') ||
                   (!spec.empty() && spec[0] == '[');

@@ -78,7 +78,7 @@ using lines_t = std::map<std::string, std::vector<std::string>>; // "be srv" -> 
 
 // Reads a state file: false (with a warning) when it cannot be used at all. <px> set: a
 // backend's local file, whose lines must name that backend (by id or name).
-bool read_file(const std::string& file, const proxy* px, lines_t& out)
+bool read_file(const std::string& file, const proxy* px, long px_id, lines_t& out)
 {
     std::ifstream in(file);
     std::string who = px ? "Proxy '" + px->name + "': " : std::string("config: ");
@@ -111,13 +111,13 @@ bool read_file(const std::string& file, const proxy* px, lines_t& out)
         }
         if (px) {
             long id = 0;
-            bool same_id = to_long(f[0], id) && id == (long)px->index + 2;
+            bool same_id = to_long(f[0], id) && id == px_id;
             bool same_name = f[1] == px->name;
             if (!same_id && !same_name)
                 continue;
             if (!same_id)
                 PTC_WARN("Proxy '%s': backend ID mismatch: from server state file: '%s', from "
-                         "running config '%u'", px->name.c_str(), f[0].c_str(), px->index + 2);
+                         "running config '%ld'", px->name.c_str(), f[0].c_str(), px_id);
             else if (!same_name) {
                 PTC_WARN("Proxy '%s': backend name mismatch: from server state file: '%s', "
                          "from running config '%s'", px->name.c_str(), f[1].c_str(),
@@ -132,14 +132,21 @@ bool read_file(const std::string& file, const proxy* px, lines_t& out)
     return true;
 }
 
-// One server's saved state (fields from srv_addr on, as HAProxy's params[]).
-void apply_server(cli_session& cs, proxy& be, server& sv, const std::vector<std::string>& f)
+// One server's saved state, validated (fields from srv_addr on, as HAProxy's params[]).
+struct saved {
+    long op = 0, adm = 0, uw = 0, iw = 0, since = 0, cst = 0, cres = 0, health = 0, chk = 0,
+         agt = 0, bkf = 0, svf = 0, port = -1;
+};
+
+// The reasons <f> cannot be applied (", invalid ... value '...'" each), empty when it can.
+std::string validate(const std::vector<std::string>& f, saved& v)
 {
     const std::string* p = f.data() + 4; // p[0] = srv_addr ... p[16] = srv_use_ssl
     size_t np = f.size() - 4;
     std::string bad;
-    long op = 0, adm = 0, uw = 0, iw = 0, since = 0, cst = 0, cres = 0, health = 0, chk = 0,
-         agt = 0, bkf = 0, svf = 0;
+    long &op = v.op, &adm = v.adm, &uw = v.uw, &iw = v.iw, &since = v.since, &cst = v.cst,
+         &cres = v.cres, &health = v.health, &chk = v.chk, &agt = v.agt, &bkf = v.bkf,
+         &svf = v.svf;
     if (!to_long(p[1], op) || op < 0 || op > 3)
         bad += ", invalid srv_op_state value '" + p[1] + "'";
     bool ok_adm = to_long(p[2], adm);
@@ -168,11 +175,22 @@ void apply_server(cli_session& cs, proxy& be, server& sv, const std::vector<std:
         bad += ", invalid bk_f_forced_id value '" + p[11] + "'";
     if (!to_long(p[12], svf) || (svf != 0 && svf != 1))
         bad += ", invalid srv_f_forced_id value '" + p[12] + "'";
-    long port = -1;
+    long& port = v.port;
     if (np > 14 && (!to_long(p[14], port) || port < 0 || port > 65535)) {
         bad += ", invalid srv_port value '" + p[14] + "'";
         port = -1;
     }
+    return bad;
+}
+
+void apply_server(cli_session& cs, proxy& be, server& sv, const std::vector<std::string>& f)
+{
+    const std::string* p = f.data() + 4;
+    size_t np = f.size() - 4;
+    saved v;
+    std::string bad = validate(f, v);
+    long op = v.op, adm = v.adm, uw = v.uw, iw = v.iw, since = v.since, chk = v.chk,
+         agt = v.agt, port = v.port;
     if (!bad.empty()) {
         PTC_WARN("server-state application failed for server '%s/%s'%s", be.name.c_str(),
                  sv.name.c_str(), bad.c_str());
@@ -224,13 +242,14 @@ void apply_server(cli_session& cs, proxy& be, server& sv, const std::vector<std:
         cli_run_line(cs, "set server " + who + " check-port " + p[17]);
 }
 
-void apply_backend(cli_session& cs, proxy& be, lines_t& lines, bool local)
+// Each server of <be> takes its line of <lines> (removed from it).
+void match_backend(proxy& be, lines_t& lines, bool local)
 {
     for (auto& up : be.servers) {
         auto it = lines.find(be.name + " " + up->name);
         if (it == lines.end())
             continue;
-        apply_server(cs, be, *up, it->second);
+        up->state_fields = std::move(it->second);
         lines.erase(it);
     }
     if (local)
@@ -239,35 +258,63 @@ void apply_backend(cli_session& cs, proxy& be, lines_t& lines, bool local)
                      kv.second[3].c_str(), be.name.c_str());
 }
 
+bool loads_state(const proxy& p)
+{
+    return (p.cap & CAP_BE) && p.srv_state_load != 0 && !p.servers.empty();
+}
+
 } // namespace
 
-void server_state_file_apply(config& cfg)
+void server_state_file_read(config& cfg)
 {
     const global_conf& g = cfg.global;
     bool any = false;
     for (auto& p : cfg.proxies)
-        any |= (p->cap & CAP_BE) && p->srv_state_load != 0 && !p->servers.empty();
+        any |= loads_state(*p);
     if (!any)
         return;
-    cli_session cs;
-    cs.level = CLI_LVL_ADMIN;
     lines_t global;
     bool have_global = false;
     if (!g.server_state_file.empty())
         have_global = read_file(path_of(g.server_state_base, g.server_state_file), nullptr,
-                                global);
-    for (auto& p : cfg.proxies) {
-        if (!(p->cap & CAP_BE) || p->servers.empty() || p->srv_state_load == 0)
+                                0, global);
+    for (size_t i = 0; i < cfg.proxies.size(); i++) {
+        proxy& p = *cfg.proxies[i];
+        if (!loads_state(p))
             continue;
-        if (p->srv_state_load == 1) {
+        if (p.srv_state_load == 1) {
             if (have_global)
-                apply_backend(cs, *p, global, false);
+                match_backend(p, global, false);
             continue;
         }
-        std::string name = p->srv_state_file_name.empty() ? p->name : p->srv_state_file_name;
+        std::string name = p.srv_state_file_name.empty() ? p.name : p.srv_state_file_name;
         lines_t local;
-        if (read_file(path_of(g.server_state_base, name), p.get(), local))
-            apply_backend(cs, *p, local, true);
+        // a backend's id in the file: its index in the shm proxy table + 2, as "show servers state"
+        if (read_file(path_of(g.server_state_base, name), &p, (long)i + 2, local))
+            match_backend(p, local, true);
+    }
+}
+
+std::string server_state_last_addr(const server& sv)
+{
+    if (sv.state_fields.empty())
+        return "";
+    saved v;
+    if (!validate(sv.state_fields, v).empty() || sv.state_fields[4] == "-")
+        return "";
+    return sv.state_fields[4];
+}
+
+void server_state_file_apply(config& cfg)
+{
+    cli_session cs;
+    cs.level = CLI_LVL_ADMIN;
+    for (auto& p : cfg.proxies) {
+        if (!loads_state(*p))
+            continue;
+        for (auto& up : p->servers)
+            if (!up->state_fields.empty())
+                apply_server(cs, *p, *up, up->state_fields);
     }
 }
 

@@ -67,10 +67,16 @@ struct server {
     // client connection's destination address, a missing port to its destination port
     bool dst_addr = false;
     bool dst_port = false;
-    // "init-addr": how a host name is resolved at start-up, in order ("libc", "none", an IP
-    // address); empty: the default, "libc"
+    // "init-addr": how a host name is resolved at start-up, in order ("last", "libc", "none",
+    // an IP address); empty: HAProxy's default, "last,libc"
     std::vector<std::string> init_addr;
     bool no_addr = false;         // "init-addr none" applied: no address, in maintenance
+    std::string hostname;         // the host name the address names (not an IP), "srv_fqdn"
+    // a host name with "last" among its methods: resolved once the configuration is read
+    // and the server-state files with it (core/src/load/cfgload.cpp post_checks)
+    bool addr_pending = false;
+    // its line of a server-state file ("load-server-state-from-file"), split; empty: none
+    std::vector<std::string> state_fields;
     uint32_t weight = 1;          // 0..256
     uint32_t id = 0;              // "id": numeric id, unique in the backend
     bool disabled = false;

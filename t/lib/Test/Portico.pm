@@ -606,8 +606,8 @@ END {
 # copies of the reservations at once, but not before the fork returns here): "address in
 # use" is retried, bounded, as _script_listen does.
 sub _origin_listen {
-    my ($self, $port) = @_;
-    return _script_listen($port);
+    my ($self, $port, $addr) = @_;
+    return _script_listen($port, $addr);
 }
 
 # Waits (bounded, 5 s) until a just-forked origin has closed its copies of the port
@@ -790,13 +790,16 @@ sub _log_request {
     close $fh;
 }
 
+# %opts: addr, a loopback address other than 127.0.0.1 to listen on (the same port may then
+# have an origin on each address; its requests share the port's log).
 sub origin_http {
     my ($self, $port, %opts) = @_;
     my $log = "$self->{tmp}/origin_$port.log";
     open my $fh, '>>', $log or die "$log: $!";
     close $fh;
-    my $ls = $self->_origin_listen($port);
-    return $self->_fork_origin($ls, $port, "origin_http:$port", sub {
+    my $ls = $self->_origin_listen($port, $opts{addr});
+    my $key = $opts{addr} ? "$opts{addr}:$port" : $port;
+    return $self->_fork_origin($ls, $key, "origin_http:$key", sub {
         _http_conn($_[0], $log, \%opts);
     });
 }
@@ -1263,11 +1266,11 @@ sub origin_script {
 # Listens on PORT, released from its reservation. A process forked a moment ago (another
 # origin) may still hold the reserving socket, so "address in use" is retried for 2 s.
 sub _script_listen {
-    my ($port) = @_;
+    my ($port, $addr) = @_;
     _release($port);
     my $deadline = time + 2;
     while (1) {
-        my $s = IO::Socket::IP->new(LocalHost => '127.0.0.1', LocalPort => $port,
+        my $s = IO::Socket::IP->new(LocalHost => $addr // '127.0.0.1', LocalPort => $port,
             Listen => 128, ReuseAddr => 1, Proto => 'tcp');
         return $s if $s;
         die "origin on port $port: $@" unless $!{EADDRINUSE} && time < $deadline;
