@@ -375,6 +375,10 @@ int kw_bind_gen(const ptc_kw_ctx* c)
         be.bt->gen_certs = true;
         return PTC_OK;
     }
+    if (eq(k, "allow-0rtt")) {
+        be.bt->early = true;
+        return PTC_OK;
+    }
     ptc_str v = c->args[c->kw_words];
     if (!v.len)
         return host->cfg_errorf(c, eq(k, "ca-sign-file") ? "'ca-sign-file' : missing CAfile path"
@@ -1758,6 +1762,8 @@ const ptc_keyword k_keywords[] = {
     {"crt", B, 0, 1, 1, kw_bind_crt,
      "crt <file|dir>: PEM certificate with its key and chain (bind; several allowed)"},
     {"crt", SV, 0, 1, 1, kw_srv_misc, "crt <file>: client certificate shown to the server"},
+    {"allow-0rtt", B, 0, 0, 0, kw_bind_gen,
+     "allow-0rtt: accept TLS 1.3 early data (0-RTT), processed before the handshake ends"},
     {"generate-certificates", B, 0, 0, 0, kw_bind_gen,
      "generate-certificates: forge certificates for unknown SNI names (see ca-sign-file)"},
     {"ca-sign-file", B, 0, 1, 1, kw_bind_gen,

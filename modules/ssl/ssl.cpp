@@ -107,8 +107,19 @@ int on_connection(ptc_stream* s, void*, void*)
         }
         st->cli = tc;
         tc->slot = &st->cli;
+        if (bc->t->early) {
+            // allow-0rtt: offered in the tickets issued here (HAProxy's size, a buffer less
+            // its rewrite reserve) and read before the handshake ends; replays are the
+            // server's business (the Early-Data header), as in HAProxy
+            tc->early_ok = true;
+            uint64_t bs = host->global_setting("tune.bufsize");
+            uint64_t mr = host->global_setting("tune.maxrewrite");
+            SSL_set_max_early_data(ssl, bs > mr ? (uint32_t)(bs - mr) : 16384 - 1024);
+            SSL_set_options(ssl, SSL_OP_NO_ANTI_REPLAY);
+        }
     }
-    if (tc->hs_done)
+    // early data (0-RTT) received: the request goes on before the handshake completes
+    if (tc->hs_done || (tc->early && !tc->failed))
         return PTC_CONTINUE;
     if (tc->failed) {
         host->stream_conn_fail(s, tc->why ? tc->why : "SSL handshake failure");
@@ -208,7 +219,9 @@ const ptc_hook hooks[] = {
 SSL* fc(ptc_stream* s)
 {
     stream_st* st = state(s);
-    return st && st->cli && st->cli->hs_done ? st->cli->ssl : nullptr;
+    return st && st->cli && (st->cli->hs_done || (st->cli->early && !st->cli->failed))
+               ? st->cli->ssl
+               : nullptr;
 }
 SSL* bc(ptc_stream* s)
 {
@@ -247,6 +260,15 @@ int set_scratch(ptc_sample* out, const void* p, size_t n, uint32_t type)
 int f_ssl_fc(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     return set_bool(out, fc(s) != nullptr);
+}
+// ssl_fc_has_early: early data received and the handshake not complete yet
+int f_fc_has_early(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    stream_st* st = state(s);
+    if (!st || !st->cli)
+        return 0;
+    const tls_conn* tc = st->cli;
+    return set_bool(out, tc->early && !tc->hs_done);
 }
 int f_ssl_bc(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
@@ -787,6 +809,8 @@ constexpr uint32_t A = PTC_USE_ANY;
 const ptc_fetch fetches[] = {
     {"ssl_fc", PTC_SMP_BOOL, A, 0, 0, f_ssl_fc, nullptr, "ssl_fc: the client connection is TLS"},
     {"ssl_fc_sni", PTC_SMP_STR, A, 0, 0, f_fc_sni, nullptr, "ssl_fc_sni: SNI the client sent"},
+    {"ssl_fc_has_early", PTC_SMP_BOOL, A, 0, 0, f_fc_has_early, nullptr,
+     "ssl_fc_has_early: early data (0-RTT) received, the handshake not complete yet"},
     {"ssl_fc_protocol", PTC_SMP_STR, A, 0, 0, f_fc_protocol, nullptr,
      "ssl_fc_protocol: \"TLSv1.3\"..."},
     {"ssl_fc_cipher", PTC_SMP_STR, A, 0, 0, f_fc_cipher, nullptr, "ssl_fc_cipher: cipher name"},

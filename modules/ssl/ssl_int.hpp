@@ -65,6 +65,7 @@ struct bind_tls {
     std::string file;                  // where the bind line is, for messages
     uint32_t line = 0;
     bool http = false;                 // the frontend is mode http (no h2 in ALPN)
+    bool early = false;                // "allow-0rtt": TLS 1.3 early data accepted
     // built in post_config
     struct ctx_ent {
         SSL_CTX* ctx = nullptr;
@@ -294,6 +295,11 @@ struct tls_conn {
     bool failed = false;
     bool shut = false;
     bool woke = false;
+    // 0-RTT ("allow-0rtt"): early data read with SSL_read_early_data before the handshake
+    // ends (early_ok), that phase over (early_done), early data received (early)
+    bool early_ok = false;
+    bool early_done = false;
+    bool early = false;
     // what the ClientHello's signature_algorithms and cipher suites allow (HAProxy's test):
     // bit 0 RSA, bit 1 ECDSA; -1 not seen (then RSA only)
     int8_t hello_sig = -1;

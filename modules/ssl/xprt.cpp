@@ -84,9 +84,10 @@ bool handshake(tls_conn* tc)
     if (r == 1) {
         tc->hs_done = true;
         stats_handshake(tc->server_role, SSL_session_reused(tc->ssl) == 1);
-        if (tc->server_role && tc->s && !tc->woke) {
+        if (tc->server_role && tc->s && (!tc->woke || tc->early)) {
+            // the connection phase waits for it; after early data, wait-for-handshake does
             tc->woke = true;
-            host->stream_wake(tc->s); // the connection phase waits for it
+            host->stream_wake(tc->s);
         }
         return true;
     }
@@ -99,6 +100,41 @@ bool handshake(tls_conn* tc)
     keep_err(tc);
     ERR_clear_error();
     return false;
+}
+
+// allow-0rtt: reads the client's early data (TLS 1.3 0-RTT) into [out+*made, out+cap) before
+// the handshake completes; SSL_read_early_data also answers the ClientHello. Once the early
+// data ended (or there was none, or it was rejected) the handshake goes on as usual.
+// Returns false when it failed.
+bool early_read(tls_conn* tc, char* out, size_t cap, size_t* made)
+{
+    tc->started = true;
+    while (!tc->early_done && *made < cap) {
+        ERR_clear_error();
+        size_t n = 0;
+        int r = SSL_read_early_data(tc->ssl, out + *made, cap - *made, &n);
+        if (r == SSL_READ_EARLY_DATA_ERROR) {
+            int err = SSL_get_error(tc->ssl, 0);
+            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+                return true;
+            tc->failed = true;
+            tc->why = fail_reason(tc, err);
+            keep_err(tc);
+            ERR_clear_error();
+            return false;
+        }
+        *made += n;
+        if (n && !tc->early) {
+            tc->early = true;
+            if (tc->s && !tc->woke) {
+                tc->woke = true;
+                host->stream_wake(tc->s); // the connection phase lets the request in
+            }
+        }
+        if (r == SSL_READ_EARLY_DATA_FINISH)
+            tc->early_done = true;
+    }
+    return true;
 }
 
 int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, size_t cap,
@@ -114,6 +150,12 @@ int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
             *used = (size_t)n;
     }
     if (!tc->hs_done) {
+        if (tc->early_ok && !tc->early_done) {
+            if (!early_read(tc, out, cap, made))
+                return PTC_ERROR;
+            if (!tc->early_done)
+                return PTC_OK;
+        }
         if (!handshake(tc))
             return PTC_ERROR;
         if (!tc->hs_done) {
@@ -234,6 +276,8 @@ void t_shutw(void* ctx)
 const char* t_info(void* tctx, uint32_t what)
 {
     auto* tc = static_cast<tls_conn*>(tctx);
+    if (what == PTC_XPRT_EARLY) // 1.28: still in early data (wait-for-handshake, Early-Data)
+        return tc && tc->early && !tc->hs_done && !tc->failed ? "1" : nullptr;
     if (!tc || !tc->ssl || !tc->hs_done)
         return nullptr;
     SSL* ssl = tc->ssl;
