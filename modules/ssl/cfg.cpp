@@ -988,8 +988,10 @@ bool ignored(const ignore_list& l, int err)
     return false;
 }
 
-// Client certificate verification: an error in the ignore list of its depth is recorded
-// (ssl_c_err, ssl_c_ca_err) and does not fail the handshake.
+// Client certificate verification, as HAProxy's: the first error at each depth is recorded
+// (ssl_c_ca_err at a CA of the chain, ssl_c_err at the certificate); one in the ignore list of
+// its depth does not fail the handshake; one that does says where (fc_err 30 or 31), and the
+// client's certificate is kept for the fetches of the error log.
 int verify_cb(int ok, X509_STORE_CTX* x)
 {
     if (ok)
@@ -997,21 +999,32 @@ int verify_cb(int ok, X509_STORE_CTX* x)
     SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
     if (!ssl)
         return 0;
-    auto it = g_ignore.find(SSL_get_SSL_CTX(ssl));
-    if (it == g_ignore.end())
-        return 0;
     int err = X509_STORE_CTX_get_error(x);
     int depth = X509_STORE_CTX_get_error_depth(x);
     tls_conn* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
-    const ignore_list& l = depth ? it->second.ca : it->second.crt;
-    if (!ignored(l, err))
-        return 0;
     if (tc) {
         int& first = depth ? tc->ca_err : tc->crt_err;
         if (!first)
             first = err;
+        if (!tc->client_crt) {
+            // an error at a CA may come before the certificate itself was looked at: the
+            // first of the chain built so far is the client's
+            X509* leaf = nullptr;
+            if (depth == 0) {
+                leaf = X509_STORE_CTX_get0_cert(x);
+            } else if (STACK_OF(X509)* ch = X509_STORE_CTX_get0_chain(x)) {
+                leaf = sk_X509_num(ch) > 0 ? sk_X509_value(ch, 0) : nullptr;
+            }
+            if (leaf && X509_up_ref(leaf))
+                tc->client_crt = leaf;
+        }
     }
-    return 1;
+    auto it = g_ignore.find(SSL_get_SSL_CTX(ssl));
+    if (it != g_ignore.end() && ignored(depth ? it->second.ca : it->second.crt, err))
+        return 1;
+    if (tc)
+        tc->verify_fail = depth ? 1 : 2;
+    return 0;
 }
 
 SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err,
@@ -1057,7 +1070,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
         }
         SSL_CTX_set_verify(ctx,
                            SSL_VERIFY_PEER | (o.verify == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-                           ign ? verify_cb : nullptr);
+                           verify_cb);
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     }

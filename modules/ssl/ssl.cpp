@@ -149,7 +149,8 @@ void client_setup(SSL* ssl, const server_cf* sc, const char* sni, const char* al
     if (sni && *sni)
         SSL_set_tlsext_host_name(ssl, sni);
     if (sc->o.verify == 2) {
-        const char* name = sc->verifyhost ? sc->verifyhost : (sni && *sni) ? sni : nullptr;
+        // HAProxy 2.6: the name sent as SNI, else verifyhost's
+        const char* name = (sni && *sni) ? sni : sc->verifyhost;
         if (name) {
             SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
             SSL_set1_host(ssl, name);
@@ -200,11 +201,13 @@ int on_close(ptc_stream* s, void*, void*)
     stream_st* st = state(s);
     if (!st)
         return PTC_CONTINUE;
+    // the transports may outlive the stream (a last record to send): they forget it. The
+    // stream keeps them until its end, for the fetches of its last log line (mode tcp logs
+    // after this hook, before the connections are closed)
     if (st->cli)
         st->cli->slot = nullptr;
     if (st->srv)
         st->srv->slot = nullptr;
-    st->cli = st->srv = nullptr;
     return PTC_CONTINUE;
 }
 
@@ -219,7 +222,8 @@ const ptc_hook hooks[] = {
 SSL* fc(ptc_stream* s)
 {
     stream_st* st = state(s);
-    return st && st->cli && (st->cli->hs_done || (st->cli->early && !st->cli->failed))
+    // a failed handshake too: HAProxy's fetches read what it got to (error-log-format)
+    return st && st->cli && (st->cli->hs_done || st->cli->early || st->cli->failed)
                ? st->cli->ssl
                : nullptr;
 }
@@ -499,9 +503,13 @@ int side_err(ptc_stream* s, bool front, bool text, ptc_sample* out)
     // a failed handshake too: the error that failed it (error-log-format's use)
     stream_st* st = state(s);
     const tls_conn* tc = st ? (front ? st->cli : st->srv) : nullptr;
-    if (!tc || !(tc->hs_done || tc->failed))
+    unsigned long e;
+    if (tc && (tc->hs_done || tc->failed))
+        e = tc->ssl_err;
+    else if (!tc && !front && st && st->srv_gone) // that server connection is closed
+        e = st->srv_ssl_err;
+    else
         return 0;
-    unsigned long e = tc->ssl_err;
     if (text) {
         // OpenSSL's whole error string ("error:0A0000C1:SSL routines::no shared cipher"),
         // as HAProxy 2.6 built with OpenSSL 3 prints it
@@ -638,7 +646,12 @@ template <char W> X509* cert_of(ptc_stream* s)
 {
     if constexpr (W == 'c') {
         SSL* ssl = fc(s);
-        return ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+        if (X509* x = ssl ? SSL_get0_peer_certificate(ssl) : nullptr)
+            return x;
+        // a handshake that failed verifying it: the certificate the client showed (HAProxy
+        // keeps it for the error log)
+        stream_st* st = state(s);
+        return ssl && st->cli->failed ? st->cli->client_crt : nullptr;
     } else if constexpr (W == 'f') {
         SSL* ssl = fc(s);
         return ssl ? SSL_get_certificate(ssl) : nullptr;

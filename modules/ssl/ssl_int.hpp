@@ -307,6 +307,11 @@ struct tls_conn {
     unsigned long ssl_err = 0; // ssl_fc_err: the first OpenSSL error stack's last error
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
+    // the client certificate verification that failed the handshake: 1 at a CA of the
+    // chain (fc_err 30), 2 at the certificate itself (31); 0 none
+    uint8_t verify_fail = 0;
+    X509* client_crt = nullptr; // the client's certificate when its verification failed
+                               // (ssl_c_* fetches of the error log, as HAProxy keeps it)
     const char* why = nullptr; // HAProxy's connection error text on failure
     std::string info[4];       // ptc_transport.info's computed strings (ALPN, CN, key, verify)
 };
@@ -319,6 +324,9 @@ struct stream_st {
     tls_conn* cli;
     tls_conn* srv;
     const char* srv_why; // the TLS server connection's failure (bc_err), NULL: none
+    // a TLS server connection closed before the stream's end: its ssl_bc_err (logged after)
+    bool srv_gone;
+    unsigned long srv_ssl_err;
 };
 stream_st* state(ptc_stream* s);
 

@@ -55,12 +55,25 @@ const char* fail_reason(tls_conn* tc, int err)
             if (tc->server_role) {
                 long v = SSL_get_verify_result(tc->ssl);
                 if (r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
-                    return "SSL client certificate not trusted";
+                    return "SSL handshake failure"; // no certificate to verify (HAProxy)
+                // where the verification failed (HAProxy's verify callback decides so)
+                if (tc->verify_fail)
+                    return tc->verify_fail == 1 ? "SSL client CA chain cannot be verified"
+                                                : "SSL client certificate not trusted";
                 return v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
                                v == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
                                v == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
                            ? "SSL client CA chain cannot be verified"
                            : "SSL client certificate not trusted";
+            }
+            // the server's certificate does not carry the name checked: the SNI sent, else
+            // verifyhost's (HAProxy's two codes)
+            if (SSL_get_verify_result(tc->ssl) == X509_V_ERR_HOSTNAME_MISMATCH) {
+                const char* sni = SSL_get_servername(tc->ssl, TLSEXT_NAMETYPE_host_name);
+                return sni && *sni ? "Server presented an SSL certificate different from the "
+                                     "expected one"
+                                   : "Server presented an SSL certificate different from the "
+                                     "configured one";
             }
             return "SSL handshake failure";
         }
@@ -252,8 +265,14 @@ int t_want_send(void* ctx)
 void t_release(void* ctx)
 {
     tls_conn* tc = static_cast<tls_conn*>(ctx);
-    if (tc->slot)
+    if (tc->slot) { // the stream is still there
+        if (!tc->server_role && tc->s && (tc->hs_done || tc->failed))
+            if (stream_st* st = state(tc->s)) {
+                st->srv_gone = true;
+                st->srv_ssl_err = tc->ssl_err;
+            }
         *tc->slot = nullptr;
+    }
     conn_free(tc);
 }
 
@@ -278,7 +297,7 @@ const char* t_info(void* tctx, uint32_t what)
     auto* tc = static_cast<tls_conn*>(tctx);
     if (what == PTC_XPRT_EARLY) // 1.28: still in early data (wait-for-handshake, Early-Data)
         return tc && tc->early && !tc->hs_done && !tc->failed ? "1" : nullptr;
-    if (!tc || !tc->ssl || !tc->hs_done)
+    if (!tc || !tc->ssl || !(tc->hs_done || tc->failed)) // a failed one: the log's %sslv...
         return nullptr;
     SSL* ssl = tc->ssl;
     switch (what) {
@@ -397,6 +416,7 @@ void conn_free(tls_conn* tc)
     if (tc->hs_done && !tc->failed)
         SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(tc->ssl); // frees the BIOs too
+    X509_free(tc->client_crt);
     delete tc;
     stats_conn_close();
 }
