@@ -849,7 +849,9 @@ bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err, int role = 
         ERR_clear_error();
         return false;
     }
-    if (!cafile_setup(ctx, o, role != 0, role != 2, err))
+    // every context follows the runtime API's CA/CRL commits; a forged one until it is
+    // evicted from its cache (gencert.cpp forgets it then)
+    if (!cafile_setup(ctx, o, role != 0, true, err))
         return false;
     if (g.maxrecord)
         SSL_CTX_set_max_send_fragment(ctx, g.maxrecord);
@@ -926,8 +928,10 @@ int hello_cb(SSL* ssl, int* al, void* arg)
             bool owned = false;
             if (SSL_CTX* ctx = gen_ctx(bt, n, owned)) {
                 switch_ctx(ssl, ctx);
-                if (owned)
-                    SSL_CTX_free(ctx); // the SSL holds it now
+                if (owned) {
+                    cafile_forget(ctx); // made for this handshake only
+                    SSL_CTX_free(ctx);  // the SSL holds it now
+                }
             }
             tc->forged = true; // forged, or the default certificate if that failed
         }

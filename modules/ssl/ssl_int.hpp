@@ -256,8 +256,8 @@ bool runtime_commit_new(const std::string& path, const std::string& file, std::s
 
 // CA and CRL files (cafile.cpp): <ctx>'s verify store from o's ca-file, ca-verify-file and
 // crl-file, each read once and shared (false with <err>); a bind context verifying clients
-// sends its ca-file's names; tracked contexts follow the runtime API's commits (not the
-// forged ones); a freed context forgotten; whether a file is known (loaded or
+// sends its ca-file's names; tracked contexts follow the runtime API's commits (the forged
+// ones of generate-certificates too, while cached); a freed context forgotten; whether a file is known (loaded or
 // "new ssl ca/crl-file"). Runtime API ("new/set/commit/abort/del/show ssl ca-file/crl-file"),
 // the journal the workers replay (post_config), the replay (before a handshake, tick).
 bool cafile_setup(SSL_CTX* ctx, const tls_opts& o, bool client_list, bool track,
