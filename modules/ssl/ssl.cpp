@@ -107,7 +107,7 @@ int on_connection(ptc_stream* s, void*, void*)
         }
         st->cli = tc;
         tc->slot = &st->cli;
-        if (bc->t->early) {
+        if (bc->t->any_early) {
             // allow-0rtt: offered in the tickets issued here (HAProxy's size, a buffer less
             // its rewrite reserve) and read before the handshake ends; replays are the
             // server's business (the Early-Data header), as in HAProxy

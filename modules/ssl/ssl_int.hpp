@@ -66,6 +66,7 @@ struct bind_tls {
     uint32_t line = 0;
     bool http = false;                 // the frontend is mode http (no h2 in ALPN)
     bool early = false;                // "allow-0rtt": TLS 1.3 early data accepted
+    bool any_early = false;            // ... here or on one of its crt-list lines
     // built in post_config
     struct ctx_ent {
         SSL_CTX* ctx = nullptr;
@@ -74,6 +75,7 @@ struct bind_tls {
         std::string list;              // the crt-list it comes from ("" : a crt)
         uint32_t lineno = 0;           // its line there
         bool removed = false;          // "del ssl crt-list": no name leads to it any more
+        bool early = false;            // its crt-list line has "allow-0rtt"
     };
     std::vector<ctx_ent> ctxs;         // ctxs[0] is the default certificate's
     std::vector<sni_entry> names;      // exact names first, then wildcards
@@ -222,6 +224,9 @@ bool gen_load_ca(bind_tls* bt, std::string& err);
 SSL_CTX* gen_ctx(bind_tls* bt, const std::string& name, bool& owned);
 // cfg.cpp: a context of <bt> for a forged certificate <c> (no OCSP, SCT, reload).
 SSL_CTX* make_forged_ctx(bind_tls* bt, cert* c, std::string& err);
+
+// A crt-list line's options as (name, value) pairs: a flag ("allow-0rtt") gets an empty value.
+void crtlist_pair_flags(std::vector<std::string>& options);
 
 // Config time (cfg.cpp).
 extern const ptc_keyword k_keywords[];
