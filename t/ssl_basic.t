@@ -130,7 +130,7 @@ like(body($r), qr/^sni=b\.test /m, 'strict-sni: a known name is served');
 ok(!defined $r, 'strict-sni: an unknown name is refused');
 ($r, $i) = https_get(port(8444), '/', sni => '');
 ok(!defined $r, 'strict-sni: no SNI is refused');
-ok(log_wait(qr{strict/127\.0\.0\.1:\d+: SSL handshake failure}, 3),
+ok(log_wait(qr{strict/\d+: SSL handshake failure}, 3),
     'strict-sni refusal logged as an SSL handshake failure');
 
 # ---- bad input: only that connection ends ------------------------------------------------
@@ -141,7 +141,7 @@ is($plain // '', '', 'plain HTTP on the TLS port: closed without an answer');
 my $garbage = http("\x16\x03\x01\x00\x05hello" . ("\xff" x 64), port => port(8443), timeout => 5);
 like($garbage // '', qr/\A\x15\x03[\x01-\x04]\x00\x02\x02.\z/s,
     'garbage on the TLS port: a fatal TLS alert, as HAProxy, then closed');
-ok(log_wait(qr{fe/127\.0\.0\.1:\d+: SSL handshake failure}, 3), 'logged: SSL handshake failure');
+ok(log_wait(qr{fe/\d+: SSL handshake failure}, 3), 'logged: SSL handshake failure');
 my $t0 = time;
 my $silent = IO::Socket::IP->new(PeerAddr => '127.0.0.1', PeerPort => port(8444)) or die;
 my $sel = IO::Select->new($silent);
@@ -149,14 +149,14 @@ $sel->can_read(5);
 my $n = sysread($silent, my $buf, 10);
 my $el = time - $t0;
 ok(!$n && $el >= 0.8 && $el < 4, sprintf('a silent client is closed by timeout client (%.1fs)', $el));
-ok(log_wait(qr{strict/127\.0\.0\.1:\d+: Timeout during SSL handshake}, 3),
+ok(log_wait(qr{strict/\d+: Timeout during SSL handshake}, 3),
     'logged: Timeout during SSL handshake');
 my $half = IO::Socket::IP->new(PeerAddr => '127.0.0.1', PeerPort => port(8443)) or die;
 syswrite($half, "\x16\x03\x01\x02\x00\x01");
 shutdown($half, 1);
 IO::Select->new($half)->can_read(5);
 close $half;
-ok(log_wait(qr{fe/127\.0\.0\.1:\d+: Connection closed during SSL handshake}, 3),
+ok(log_wait(qr{fe/\d+: Connection closed during SSL handshake}, 3),
     'logged: Connection closed during SSL handshake');
 # a forged record after the handshake (bad MAC): that connection ends, alone
 my $forge = tls_connect(port(8443), sni => 'a.test');

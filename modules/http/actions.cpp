@@ -162,10 +162,15 @@ int parse_noarg(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** st
 
 int exec_allow(ptc_stream*, void*) { return PTC_ACT_STOP; }
 
-// wait-for-handshake: portico's TLS never accepts early data (0-RTT), so a request always
-// comes after the handshake and there is nothing to wait for (HAProxy goes on at once then
-// too). strict-mode off: a failed rewrite is skipped, which is what portico always does.
+// strict-mode off: a failed rewrite is skipped, which is what portico always does.
 int exec_continue(ptc_stream*, void*) { return PTC_ACT_CONTINUE; }
+
+// wait-for-handshake: a request received as TLS early data (bind ... allow-0rtt) waits until
+// the handshake completes (the ssl module wakes the stream then); any other goes on at once.
+int exec_wait_handshake(ptc_stream* s, void*)
+{
+    return in_early_data(s) ? PTC_ACT_YIELD : PTC_ACT_CONTINUE;
+}
 
 int parse_strict_mode(const ptc_kw_ctx* ctx, uint32_t first, uint32_t* next, void** state)
 {
@@ -1565,7 +1570,7 @@ const ptc_action actions[] = {
     {RQ, "replace-pathq", parse_replace_pathq, exec_rx_line,
      "replace-pathq <match-regex> <replace-fmt>"},
     {RQ, "replace-uri", parse_replace_uri, exec_rx_line, "replace-uri <match-regex> <replace-fmt>"},
-    {RQ, "wait-for-handshake", parse_noarg, exec_continue, "wait-for-handshake"},
+    {RQ, "wait-for-handshake", parse_noarg, exec_wait_handshake, "wait-for-handshake"},
     {RQ, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
     {RS, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},
     {AR, "strict-mode", parse_strict_mode, exec_continue, "strict-mode off"},

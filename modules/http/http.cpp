@@ -607,10 +607,18 @@ void add_addr_header(ptc_stream* s, txn& t, const addr_hdr_conf& c, uint32_t whi
 }
 
 // Hop-by-hop fix-ups of the request head before it goes to the server: connection mode,
-// X-Forwarded-For, X-Original-To.
+// Early-Data, X-Forwarded-For, X-Original-To.
 void prepare_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
+    // a request received as TLS early data, the handshake not complete yet: "Early-Data: 1"
+    // tells the server (RFC 8470) unless the request has that header already (HAProxy)
+    if (in_early_data(s)) {
+        ptc_str d;
+        host->chan_data(s, REQ, &d);
+        if (index_find(t.idx, d.ptr, "early-data", 0) < 0)
+            head_add(s, REQ, t.idx, "Early-Data", "1");
+    }
     // option forwardfor: the backend's settings win when both have it.
     if (t.be_conf && t.be_conf->ff.on)
         add_addr_header(s, t, t.be_conf->ff, PTC_ADDR_CLIENT, "x-forwarded-for");

@@ -338,6 +338,15 @@ struct txn {
 
 // The stream's state from the API side.
 inline txn& txn_of(ptc_stream* s) { return *static_cast<txn*>(host->stream_state(s)); }
+// The request came as TLS early data (bind ... allow-0rtt) and the handshake is not complete
+// yet (the client side's transport says so, ABI 1.28).
+inline bool in_early_data(ptc_stream* s)
+{
+    if (!host->stream_xprt_info) // a host table without transports (the unit tests')
+        return false;
+    const char* v = host->stream_xprt_info(s, PTC_SIDE_CLIENT, PTC_XPRT_EARLY);
+    return v && v[0] == '1';
+}
 // The transaction a fetch reads (fetch.cpp): the stream's own in mode http; for a stream of
 // another protocol ("mode tcp"), its buffered request bytes parsed as an HTTP/1 head (a
 // worker-local transaction, valid until the next fetch), or NULL (not HTTP, not complete

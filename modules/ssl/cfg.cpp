@@ -375,6 +375,10 @@ int kw_bind_gen(const ptc_kw_ctx* c)
         be.bt->gen_certs = true;
         return PTC_OK;
     }
+    if (eq(k, "allow-0rtt")) {
+        be.bt->early = true;
+        return PTC_OK;
+    }
     ptc_str v = c->args[c->kw_words];
     if (!v.len)
         return host->cfg_errorf(c, eq(k, "ca-sign-file") ? "'ca-sign-file' : missing CAfile path"
@@ -419,6 +423,7 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
             continue;
         if (st == crtlist::status::error)
             return host->cfg_errorf(c, "'crt-list' : %s:%u: %s", p.c_str(), n, err.c_str());
+        crtlist_pair_flags(e.options);
         // per-line options: checked now, applied when the contexts are built
         tls_opts scratch;
         opts_init(scratch);
@@ -426,7 +431,8 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
             ptc_str w{e.options[i].data(), e.options[i].size()};
             static const char* const with_arg[] = {"alpn", "ciphers", "ciphersuites", "curves",
                                                    "verify", "ca-file", "crl-file",
-                                                   "ca-verify-file", "ssl-min-ver", "ssl-max-ver"};
+                                                   "ca-verify-file", "ssl-min-ver", "ssl-max-ver",
+                                                   "allow-0rtt"}; // (its empty value)
             bool arg = false;
             for (const char* k : with_arg)
                 arg |= eq(w, k);
@@ -434,7 +440,7 @@ int kw_bind_crt_list(const ptc_kw_ctx* c)
                 return host->cfg_errorf(c,
                                         "'crt-list' : %s:%u: option '%s' is not supported on a "
                                         "crt-list line (alpn, ciphers, ciphersuites, curves, "
-                                        "verify, ca-file, ca-verify-file, crl-file)",
+                                        "verify, ca-file, ca-verify-file, crl-file, allow-0rtt)",
                                         p.c_str(), n, e.options[i].c_str());
             if (eq(w, "ssl-min-ver") || eq(w, "ssl-max-ver") || eq(w, "no-tls-tickets") ||
                 eq(w, "prefer-client-ciphers"))
@@ -804,6 +810,15 @@ std::string alpn_wire(const char* s, bool drop_h2)
     return w;
 }
 
+void crtlist_pair_flags(std::vector<std::string>& options)
+{
+    for (size_t i = 0; i < options.size(); i++)
+        if (options[i] == "allow-0rtt")
+            options.insert(options.begin() + (long)++i, std::string());
+        else
+            i++; // a name and its value
+}
+
 namespace {
 
 int alpn_select(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
@@ -845,7 +860,9 @@ bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err, int role = 
         ERR_clear_error();
         return false;
     }
-    if (!cafile_setup(ctx, o, role != 0, role != 2, err))
+    // every context follows the runtime API's CA/CRL commits; a forged one until it is
+    // evicted from its cache (gencert.cpp forgets it then)
+    if (!cafile_setup(ctx, o, role != 0, true, err))
         return false;
     if (g.maxrecord)
         SSL_CTX_set_max_send_fragment(ctx, g.maxrecord);
@@ -853,6 +870,18 @@ bool common_setup(SSL_CTX* ctx, const tls_opts& o, std::string& err, int role = 
 }
 
 int servername_cb(SSL* ssl, int* al, void* arg);
+
+// allow-0rtt from a crt-list line: the SNI chose context <i> (-1: none, the default one, or a
+// forged one): early data is accepted when the bind allows it, or the chosen line does (as
+// HAProxy); otherwise this handshake offers none and accepts none.
+void early_for(SSL* ssl, const bind_tls* bt, long i)
+{
+    auto* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
+    if (!tc || !tc->early_ok || bt->early)
+        return;
+    if (i < 0 || (size_t)i >= bt->ctxs.size() || !bt->ctxs[(size_t)i].early)
+        SSL_set_max_early_data(ssl, 0);
+}
 
 // tune.ssl.capture-buffer-size: the ClientHello's cipher suites, extension types, supported
 // groups and EC point formats, each kept up to the capture size, for ssl_fc_cipherlist_*,
@@ -922,8 +951,10 @@ int hello_cb(SSL* ssl, int* al, void* arg)
             bool owned = false;
             if (SSL_CTX* ctx = gen_ctx(bt, n, owned)) {
                 switch_ctx(ssl, ctx);
-                if (owned)
-                    SSL_CTX_free(ctx); // the SSL holds it now
+                if (owned) {
+                    cafile_forget(ctx); // made for this handshake only
+                    SSL_CTX_free(ctx);  // the SSL holds it now
+                }
             }
             tc->forged = true; // forged, or the default certificate if that failed
         }
@@ -984,8 +1015,10 @@ bool ignored(const ignore_list& l, int err)
     return false;
 }
 
-// Client certificate verification: an error in the ignore list of its depth is recorded
-// (ssl_c_err, ssl_c_ca_err) and does not fail the handshake.
+// Client certificate verification, as HAProxy's: the first error at each depth is recorded
+// (ssl_c_ca_err at a CA of the chain, ssl_c_err at the certificate); one in the ignore list of
+// its depth does not fail the handshake; one that does says where (fc_err 30 or 31), and the
+// client's certificate is kept for the fetches of the error log.
 int verify_cb(int ok, X509_STORE_CTX* x)
 {
     if (ok)
@@ -993,21 +1026,32 @@ int verify_cb(int ok, X509_STORE_CTX* x)
     SSL* ssl = static_cast<SSL*>(X509_STORE_CTX_get_ex_data(x, SSL_get_ex_data_X509_STORE_CTX_idx()));
     if (!ssl)
         return 0;
-    auto it = g_ignore.find(SSL_get_SSL_CTX(ssl));
-    if (it == g_ignore.end())
-        return 0;
     int err = X509_STORE_CTX_get_error(x);
     int depth = X509_STORE_CTX_get_error_depth(x);
     tls_conn* tc = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
-    const ignore_list& l = depth ? it->second.ca : it->second.crt;
-    if (!ignored(l, err))
-        return 0;
     if (tc) {
         int& first = depth ? tc->ca_err : tc->crt_err;
         if (!first)
             first = err;
+        if (!tc->client_crt) {
+            // an error at a CA may come before the certificate itself was looked at: the
+            // first of the chain built so far is the client's
+            X509* leaf = nullptr;
+            if (depth == 0) {
+                leaf = X509_STORE_CTX_get0_cert(x);
+            } else if (STACK_OF(X509)* ch = X509_STORE_CTX_get0_chain(x)) {
+                leaf = sk_X509_num(ch) > 0 ? sk_X509_value(ch, 0) : nullptr;
+            }
+            if (leaf && X509_up_ref(leaf))
+                tc->client_crt = leaf;
+        }
     }
-    return 1;
+    auto it = g_ignore.find(SSL_get_SSL_CTX(ssl));
+    if (it != g_ignore.end() && ignored(depth ? it->second.ca : it->second.crt, err))
+        return 1;
+    if (tc)
+        tc->verify_fail = depth ? 1 : 2;
+    return 0;
 }
 
 SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& err,
@@ -1053,7 +1097,7 @@ SSL_CTX* make_bind_ctx(bind_tls* bt, const tls_opts& o, cert* c, std::string& er
         }
         SSL_CTX_set_verify(ctx,
                            SSL_VERIFY_PEER | (o.verify == 2 ? SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0),
-                           ign ? verify_cb : nullptr);
+                           verify_cb);
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
     }
@@ -1123,8 +1167,10 @@ int servername_cb(SSL* ssl, int* al, void* arg)
     // HAProxy, not from this worker's next tick
     runtime_apply();
     auto* tc0 = static_cast<tls_conn*>(SSL_get_ex_data(ssl, ex_index()));
-    if (tc0 && tc0->forged)
+    if (tc0 && tc0->forged) {
+        early_for(ssl, bt, -1);
         return SSL_TLSEXT_ERR_OK; // generate-certificates chose in the ClientHello callback
+    }
     const char* sn = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
     long i = -1;
     if (sn && *sn) {
@@ -1141,9 +1187,11 @@ int servername_cb(SSL* ssl, int* al, void* arg)
             *al = SSL_AD_UNRECOGNIZED_NAME;
             return SSL_TLSEXT_ERR_ALERT_FATAL;
         }
+        early_for(ssl, bt, -1);
         return SSL_TLSEXT_ERR_OK; // the default certificate
     }
     switch_ctx(ssl, bt->ctxs[(size_t)i].ctx);
+    early_for(ssl, bt, i);
     return SSL_TLSEXT_ERR_OK;
 }
 
@@ -1192,8 +1240,10 @@ int build_bind(bind_extra& be)
     ptc_str mode = host->proxy_mode(fe);
     bt->http = mode.len == 4 && std::memcmp(mode.ptr, "http", 4) == 0;
     merge(bt->o, g.bind_def);
+    bt->any_early = bt->early;
     for (auto& ln : be.lines) {
         tls_opts o = bt->o;
+        bool early = false;
         for (size_t i = 0; i + 1 < ln.options.size(); i += 2) {
             const std::string& k = ln.options[i];
             const char* v = strdup(ln.options[i + 1].c_str()); // config lifetime
@@ -1213,6 +1263,8 @@ int build_bind(bind_extra& be)
                 o.ca_verify_file = v;
             else if (k == "verify")
                 o.verify = !std::strcmp(v, "none") ? 0 : !std::strcmp(v, "optional") ? 1 : 2;
+            else if (k == "allow-0rtt")
+                early = true;
         }
         std::string err;
         SSL_CTX* ctx = make_bind_ctx(bt, o, ln.c, err);
@@ -1223,7 +1275,9 @@ int build_bind(bind_extra& be)
         }
         size_t idx = bt->ctxs.size();
         bool has_filters = !ln.filters.empty() || !ln.excludes.empty();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, ln.c, has_filters, ln.list, ln.lineno, false});
+        bt->ctxs.push_back(
+            bind_tls::ctx_ent{ctx, ln.c, has_filters, ln.list, ln.lineno, false, early});
+        bt->any_early |= early;
         ln.c->bind_users.emplace_back(bt, idx);
         for (auto& f : ln.filters)
             bt->names.push_back(sni_entry{f, false, idx});
@@ -1478,8 +1532,9 @@ int cli_show_crtlist(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_re
         return PTC_ERROR;
     }
     host->cli_printf(r, "# %s\n", file.c_str());
-    static const char* const order[] = {"alpn", "verify", "ca-file", "ca-verify-file",
-                                        "crl-file", "ciphers", "ciphersuites", "curves"};
+    static const char* const order[] = {"alpn",     "verify",   "allow-0rtt",
+                                        "ca-file",  "ca-verify-file", "crl-file",
+                                        "ciphers",  "ciphersuites",   "curves"};
     for (const crtlist_line& l : it->second) {
         std::string out = l.cert;
         if (numbers)
@@ -1489,7 +1544,8 @@ int cli_show_crtlist(ptc_modref*, uint32_t argc, const ptc_str* args, ptc_cli_re
             for (const char* k : order)
                 for (size_t i = 0; i + 1 < l.options.size(); i += 2)
                     if (l.options[i] == k)
-                        o += (o.empty() ? "" : " ") + l.options[i] + " " + l.options[i + 1];
+                        o += (o.empty() ? "" : " ") + l.options[i] +
+                             (l.options[i + 1].empty() ? "" : " " + l.options[i + 1]);
             out += " [" + o + "]";
         }
         for (auto& f : l.filters)
@@ -1530,6 +1586,7 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
                   : why;
         return false;
     }
+    crtlist_pair_flags(e.options);
     std::string cp = resolve(g.crt_base, e.file);
     cert* c = cert_find(cp);
     if (!c) {
@@ -1539,13 +1596,13 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
     for (size_t i = 0; i < e.options.size(); i += 2) {
         const std::string& k = e.options[i];
         static const char* const ok[] = {"alpn", "ciphers", "ciphersuites", "curves", "verify",
-                                          "ca-file", "crl-file", "ca-verify-file"};
+                                          "ca-file", "crl-file", "ca-verify-file", "allow-0rtt"};
         bool known = false;
         for (const char* x : ok)
             known |= k == x;
         if (!known || i + 1 >= e.options.size()) {
             err = "option '" + k + "' is not supported on a crt-list line (alpn, ciphers, "
-                  "ciphersuites, curves, verify, ca-file, ca-verify-file, crl-file)";
+                  "ciphersuites, curves, verify, ca-file, ca-verify-file, crl-file, allow-0rtt)";
             return false;
         }
         std::string& v = e.options[i + 1];
@@ -1570,8 +1627,13 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
             !bt->o.ssl)
             continue;
         tls_opts o = bt->o;
+        bool early = false;
         for (size_t i = 0; i + 1 < e.options.size(); i += 2) {
             const std::string& k = e.options[i];
+            if (k == "allow-0rtt") {
+                early = true;
+                continue;
+            }
             const char* v = strdup(e.options[i + 1].c_str()); // lives as long as the context
             if (k == "alpn")
                 o.alpn = v;
@@ -1595,7 +1657,8 @@ bool crtlist_add(const std::string& list, const std::string& text, size_t& nbind
             return false;
         size_t idx = bt->ctxs.size();
         bool has_filters = !e.filters.empty() || !e.excludes.empty();
-        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, has_filters, list, lineno, false});
+        bt->ctxs.push_back(bind_tls::ctx_ent{ctx, c, has_filters, list, lineno, false, early});
+        bt->any_early |= early; // from the next connection on
         c->bind_users.emplace_back(bt, idx);
         for (auto& f : e.filters)
             bt->names.push_back(sni_entry{f, false, idx});
@@ -1758,6 +1821,8 @@ const ptc_keyword k_keywords[] = {
     {"crt", B, 0, 1, 1, kw_bind_crt,
      "crt <file|dir>: PEM certificate with its key and chain (bind; several allowed)"},
     {"crt", SV, 0, 1, 1, kw_srv_misc, "crt <file>: client certificate shown to the server"},
+    {"allow-0rtt", B, 0, 0, 0, kw_bind_gen,
+     "allow-0rtt: accept TLS 1.3 early data (0-RTT), processed before the handshake ends"},
     {"generate-certificates", B, 0, 0, 0, kw_bind_gen,
      "generate-certificates: forge certificates for unknown SNI names (see ca-sign-file)"},
     {"ca-sign-file", B, 0, 1, 1, kw_bind_gen,

@@ -199,7 +199,9 @@ SSL_CTX* gen_ctx(bind_tls* bt, const std::string& name, bool& owned)
     g_lru.emplace_front(k, ctx);
     g_index[k] = g_lru.begin();
     while (g_lru.size() > g.ctx_cache) {
-        // handshakes still using it hold references of their own
+        // handshakes still using it hold references of their own; it no longer follows the
+        // CA/CRL commits
+        cafile_forget(g_lru.back().second);
         SSL_CTX_free(g_lru.back().second);
         g_index.erase(g_lru.back().first);
         g_lru.pop_back();

@@ -107,8 +107,19 @@ int on_connection(ptc_stream* s, void*, void*)
         }
         st->cli = tc;
         tc->slot = &st->cli;
+        if (bc->t->any_early) {
+            // allow-0rtt: offered in the tickets issued here (HAProxy's size, a buffer less
+            // its rewrite reserve) and read before the handshake ends; replays are the
+            // server's business (the Early-Data header), as in HAProxy
+            tc->early_ok = true;
+            uint64_t bs = host->global_setting("tune.bufsize");
+            uint64_t mr = host->global_setting("tune.maxrewrite");
+            SSL_set_max_early_data(ssl, bs > mr ? (uint32_t)(bs - mr) : 16384 - 1024);
+            SSL_set_options(ssl, SSL_OP_NO_ANTI_REPLAY);
+        }
     }
-    if (tc->hs_done)
+    // early data (0-RTT) received: the request goes on before the handshake completes
+    if (tc->hs_done || (tc->early && !tc->failed))
         return PTC_CONTINUE;
     if (tc->failed) {
         host->stream_conn_fail(s, tc->why ? tc->why : "SSL handshake failure");
@@ -138,7 +149,8 @@ void client_setup(SSL* ssl, const server_cf* sc, const char* sni, const char* al
     if (sni && *sni)
         SSL_set_tlsext_host_name(ssl, sni);
     if (sc->o.verify == 2) {
-        const char* name = sc->verifyhost ? sc->verifyhost : (sni && *sni) ? sni : nullptr;
+        // HAProxy 2.6: the name sent as SNI, else verifyhost's
+        const char* name = (sni && *sni) ? sni : sc->verifyhost;
         if (name) {
             SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
             SSL_set1_host(ssl, name);
@@ -189,11 +201,13 @@ int on_close(ptc_stream* s, void*, void*)
     stream_st* st = state(s);
     if (!st)
         return PTC_CONTINUE;
+    // the transports may outlive the stream (a last record to send): they forget it. The
+    // stream keeps them until its end, for the fetches of its last log line (mode tcp logs
+    // after this hook, before the connections are closed)
     if (st->cli)
         st->cli->slot = nullptr;
     if (st->srv)
         st->srv->slot = nullptr;
-    st->cli = st->srv = nullptr;
     return PTC_CONTINUE;
 }
 
@@ -208,7 +222,10 @@ const ptc_hook hooks[] = {
 SSL* fc(ptc_stream* s)
 {
     stream_st* st = state(s);
-    return st && st->cli && st->cli->hs_done ? st->cli->ssl : nullptr;
+    // a failed handshake too: HAProxy's fetches read what it got to (error-log-format)
+    return st && st->cli && (st->cli->hs_done || st->cli->early || st->cli->failed)
+               ? st->cli->ssl
+               : nullptr;
 }
 SSL* bc(ptc_stream* s)
 {
@@ -247,6 +264,15 @@ int set_scratch(ptc_sample* out, const void* p, size_t n, uint32_t type)
 int f_ssl_fc(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
     return set_bool(out, fc(s) != nullptr);
+}
+// ssl_fc_has_early: early data received and the handshake not complete yet
+int f_fc_has_early(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
+{
+    stream_st* st = state(s);
+    if (!st || !st->cli)
+        return 0;
+    const tls_conn* tc = st->cli;
+    return set_bool(out, tc->early && !tc->hs_done);
 }
 int f_ssl_bc(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
@@ -477,9 +503,13 @@ int side_err(ptc_stream* s, bool front, bool text, ptc_sample* out)
     // a failed handshake too: the error that failed it (error-log-format's use)
     stream_st* st = state(s);
     const tls_conn* tc = st ? (front ? st->cli : st->srv) : nullptr;
-    if (!tc || !(tc->hs_done || tc->failed))
+    unsigned long e;
+    if (tc && (tc->hs_done || tc->failed))
+        e = tc->ssl_err;
+    else if (!tc && !front && st && st->srv_gone) // that server connection is closed
+        e = st->srv_ssl_err;
+    else
         return 0;
-    unsigned long e = tc->ssl_err;
     if (text) {
         // OpenSSL's whole error string ("error:0A0000C1:SSL routines::no shared cipher"),
         // as HAProxy 2.6 built with OpenSSL 3 prints it
@@ -616,7 +646,12 @@ template <char W> X509* cert_of(ptc_stream* s)
 {
     if constexpr (W == 'c') {
         SSL* ssl = fc(s);
-        return ssl ? SSL_get0_peer_certificate(ssl) : nullptr;
+        if (X509* x = ssl ? SSL_get0_peer_certificate(ssl) : nullptr)
+            return x;
+        // a handshake that failed verifying it: the certificate the client showed (HAProxy
+        // keeps it for the error log)
+        stream_st* st = state(s);
+        return ssl && st->cli->failed ? st->cli->client_crt : nullptr;
     } else if constexpr (W == 'f') {
         SSL* ssl = fc(s);
         return ssl ? SSL_get_certificate(ssl) : nullptr;
@@ -787,6 +822,8 @@ constexpr uint32_t A = PTC_USE_ANY;
 const ptc_fetch fetches[] = {
     {"ssl_fc", PTC_SMP_BOOL, A, 0, 0, f_ssl_fc, nullptr, "ssl_fc: the client connection is TLS"},
     {"ssl_fc_sni", PTC_SMP_STR, A, 0, 0, f_fc_sni, nullptr, "ssl_fc_sni: SNI the client sent"},
+    {"ssl_fc_has_early", PTC_SMP_BOOL, A, 0, 0, f_fc_has_early, nullptr,
+     "ssl_fc_has_early: early data (0-RTT) received, the handshake not complete yet"},
     {"ssl_fc_protocol", PTC_SMP_STR, A, 0, 0, f_fc_protocol, nullptr,
      "ssl_fc_protocol: \"TLSv1.3\"..."},
     {"ssl_fc_cipher", PTC_SMP_STR, A, 0, 0, f_fc_cipher, nullptr, "ssl_fc_cipher: cipher name"},

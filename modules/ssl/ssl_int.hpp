@@ -65,6 +65,8 @@ struct bind_tls {
     std::string file;                  // where the bind line is, for messages
     uint32_t line = 0;
     bool http = false;                 // the frontend is mode http (no h2 in ALPN)
+    bool early = false;                // "allow-0rtt": TLS 1.3 early data accepted
+    bool any_early = false;            // ... here or on one of its crt-list lines
     // built in post_config
     struct ctx_ent {
         SSL_CTX* ctx = nullptr;
@@ -73,6 +75,7 @@ struct bind_tls {
         std::string list;              // the crt-list it comes from ("" : a crt)
         uint32_t lineno = 0;           // its line there
         bool removed = false;          // "del ssl crt-list": no name leads to it any more
+        bool early = false;            // its crt-list line has "allow-0rtt"
     };
     std::vector<ctx_ent> ctxs;         // ctxs[0] is the default certificate's
     std::vector<sni_entry> names;      // exact names first, then wildcards
@@ -222,6 +225,9 @@ SSL_CTX* gen_ctx(bind_tls* bt, const std::string& name, bool& owned);
 // cfg.cpp: a context of <bt> for a forged certificate <c> (no OCSP, SCT, reload).
 SSL_CTX* make_forged_ctx(bind_tls* bt, cert* c, std::string& err);
 
+// A crt-list line's options as (name, value) pairs: a flag ("allow-0rtt") gets an empty value.
+void crtlist_pair_flags(std::vector<std::string>& options);
+
 // Config time (cfg.cpp).
 extern const ptc_keyword k_keywords[];
 extern const uint32_t k_keyword_count;
@@ -255,8 +261,8 @@ bool runtime_commit_new(const std::string& path, const std::string& file, std::s
 
 // CA and CRL files (cafile.cpp): <ctx>'s verify store from o's ca-file, ca-verify-file and
 // crl-file, each read once and shared (false with <err>); a bind context verifying clients
-// sends its ca-file's names; tracked contexts follow the runtime API's commits (not the
-// forged ones); a freed context forgotten; whether a file is known (loaded or
+// sends its ca-file's names; tracked contexts follow the runtime API's commits (the forged
+// ones of generate-certificates too, while cached); a freed context forgotten; whether a file is known (loaded or
 // "new ssl ca/crl-file"). Runtime API ("new/set/commit/abort/del/show ssl ca-file/crl-file"),
 // the journal the workers replay (post_config), the replay (before a handshake, tick).
 bool cafile_setup(SSL_CTX* ctx, const tls_opts& o, bool client_list, bool track,
@@ -294,6 +300,11 @@ struct tls_conn {
     bool failed = false;
     bool shut = false;
     bool woke = false;
+    // 0-RTT ("allow-0rtt"): early data read with SSL_read_early_data before the handshake
+    // ends (early_ok), that phase over (early_done), early data received (early)
+    bool early_ok = false;
+    bool early_done = false;
+    bool early = false;
     // what the ClientHello's signature_algorithms and cipher suites allow (HAProxy's test):
     // bit 0 RSA, bit 1 ECDSA; -1 not seen (then RSA only)
     int8_t hello_sig = -1;
@@ -301,6 +312,11 @@ struct tls_conn {
     unsigned long ssl_err = 0; // ssl_fc_err: the first OpenSSL error stack's last error
     int ca_err = 0;            // first verification error ignored at depth > 0 (ssl_c_ca_err)
     int crt_err = 0;           // ... at depth 0 (ssl_c_err)
+    // the client certificate verification that failed the handshake: 1 at a CA of the
+    // chain (fc_err 30), 2 at the certificate itself (31); 0 none
+    uint8_t verify_fail = 0;
+    X509* client_crt = nullptr; // the client's certificate when its verification failed
+                               // (ssl_c_* fetches of the error log, as HAProxy keeps it)
     const char* why = nullptr; // HAProxy's connection error text on failure
     std::string info[4];       // ptc_transport.info's computed strings (ALPN, CN, key, verify)
 };
@@ -313,6 +329,9 @@ struct stream_st {
     tls_conn* cli;
     tls_conn* srv;
     const char* srv_why; // the TLS server connection's failure (bc_err), NULL: none
+    // a TLS server connection closed before the stream's end: its ssl_bc_err (logged after)
+    bool srv_gone;
+    unsigned long srv_ssl_err;
 };
 stream_st* state(ptc_stream* s);
 

@@ -55,12 +55,25 @@ const char* fail_reason(tls_conn* tc, int err)
             if (tc->server_role) {
                 long v = SSL_get_verify_result(tc->ssl);
                 if (r == SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
-                    return "SSL client certificate not trusted";
+                    return "SSL handshake failure"; // no certificate to verify (HAProxy)
+                // where the verification failed (HAProxy's verify callback decides so)
+                if (tc->verify_fail)
+                    return tc->verify_fail == 1 ? "SSL client CA chain cannot be verified"
+                                                : "SSL client certificate not trusted";
                 return v == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
                                v == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
                                v == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
                            ? "SSL client CA chain cannot be verified"
                            : "SSL client certificate not trusted";
+            }
+            // the server's certificate does not carry the name checked: the SNI sent, else
+            // verifyhost's (HAProxy's two codes)
+            if (SSL_get_verify_result(tc->ssl) == X509_V_ERR_HOSTNAME_MISMATCH) {
+                const char* sni = SSL_get_servername(tc->ssl, TLSEXT_NAMETYPE_host_name);
+                return sni && *sni ? "Server presented an SSL certificate different from the "
+                                     "expected one"
+                                   : "Server presented an SSL certificate different from the "
+                                     "configured one";
             }
             return "SSL handshake failure";
         }
@@ -84,9 +97,10 @@ bool handshake(tls_conn* tc)
     if (r == 1) {
         tc->hs_done = true;
         stats_handshake(tc->server_role, SSL_session_reused(tc->ssl) == 1);
-        if (tc->server_role && tc->s && !tc->woke) {
+        if (tc->server_role && tc->s && (!tc->woke || tc->early)) {
+            // the connection phase waits for it; after early data, wait-for-handshake does
             tc->woke = true;
-            host->stream_wake(tc->s); // the connection phase waits for it
+            host->stream_wake(tc->s);
         }
         return true;
     }
@@ -99,6 +113,41 @@ bool handshake(tls_conn* tc)
     keep_err(tc);
     ERR_clear_error();
     return false;
+}
+
+// allow-0rtt: reads the client's early data (TLS 1.3 0-RTT) into [out+*made, out+cap) before
+// the handshake completes; SSL_read_early_data also answers the ClientHello. Once the early
+// data ended (or there was none, or it was rejected) the handshake goes on as usual.
+// Returns false when it failed.
+bool early_read(tls_conn* tc, char* out, size_t cap, size_t* made)
+{
+    tc->started = true;
+    while (!tc->early_done && *made < cap) {
+        ERR_clear_error();
+        size_t n = 0;
+        int r = SSL_read_early_data(tc->ssl, out + *made, cap - *made, &n);
+        if (r == SSL_READ_EARLY_DATA_ERROR) {
+            int err = SSL_get_error(tc->ssl, 0);
+            if (err == SSL_ERROR_WANT_READ || err == SSL_ERROR_WANT_WRITE)
+                return true;
+            tc->failed = true;
+            tc->why = fail_reason(tc, err);
+            keep_err(tc);
+            ERR_clear_error();
+            return false;
+        }
+        *made += n;
+        if (n && !tc->early) {
+            tc->early = true;
+            if (tc->s && !tc->woke) {
+                tc->woke = true;
+                host->stream_wake(tc->s); // the connection phase lets the request in
+            }
+        }
+        if (r == SSL_READ_EARLY_DATA_FINISH)
+            tc->early_done = true;
+    }
+    return true;
 }
 
 int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, size_t cap,
@@ -114,6 +163,12 @@ int t_decode(void* ctx, const char* in, size_t inlen, size_t* used, char* out, s
             *used = (size_t)n;
     }
     if (!tc->hs_done) {
+        if (tc->early_ok && !tc->early_done) {
+            if (!early_read(tc, out, cap, made))
+                return PTC_ERROR;
+            if (!tc->early_done)
+                return PTC_OK;
+        }
         if (!handshake(tc))
             return PTC_ERROR;
         if (!tc->hs_done) {
@@ -210,8 +265,14 @@ int t_want_send(void* ctx)
 void t_release(void* ctx)
 {
     tls_conn* tc = static_cast<tls_conn*>(ctx);
-    if (tc->slot)
+    if (tc->slot) { // the stream is still there
+        if (!tc->server_role && tc->s && (tc->hs_done || tc->failed))
+            if (stream_st* st = state(tc->s)) {
+                st->srv_gone = true;
+                st->srv_ssl_err = tc->ssl_err;
+            }
         *tc->slot = nullptr;
+    }
     conn_free(tc);
 }
 
@@ -234,7 +295,9 @@ void t_shutw(void* ctx)
 const char* t_info(void* tctx, uint32_t what)
 {
     auto* tc = static_cast<tls_conn*>(tctx);
-    if (!tc || !tc->ssl || !tc->hs_done)
+    if (what == PTC_XPRT_EARLY) // 1.28: still in early data (wait-for-handshake, Early-Data)
+        return tc && tc->early && !tc->hs_done && !tc->failed ? "1" : nullptr;
+    if (!tc || !tc->ssl || !(tc->hs_done || tc->failed)) // a failed one: the log's %sslv...
         return nullptr;
     SSL* ssl = tc->ssl;
     switch (what) {
@@ -353,6 +416,7 @@ void conn_free(tls_conn* tc)
     if (tc->hs_done && !tc->failed)
         SSL_set_shutdown(tc->ssl, SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
     SSL_free(tc->ssl); // frees the BIOs too
+    X509_free(tc->client_crt);
     delete tc;
     stats_conn_close();
 }

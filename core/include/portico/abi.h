@@ -117,9 +117,12 @@
  *       PTC_XPRT_CERT_SIG, PTC_XPRT_CERT_KEY, PTC_XPRT_PEER_CERT, PTC_XPRT_VERIFY;
  *       ptc_host.stream_xprt_info (a module reads what a side's transport negotiated:
  *       the proxy_protocol module's SSL TLV of a TLS client).
+ *  1.28 ptc_transport.info code PTC_XPRT_EARLY ("1" while a TLS client side is still in
+ *       early data: 0-RTT received, handshake not complete; asked before the handshake
+ *       ends too): the http module's wait-for-handshake and Early-Data header.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 26
+#define PTC_ABI_MINOR 28
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

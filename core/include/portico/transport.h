@@ -95,6 +95,9 @@ typedef struct ptc_transport {
                                  "sess": its session has one (resumed); NULL: none */
 #define PTC_XPRT_VERIFY    8u /* the peer certificate's verification result, in decimal
                                  ("0": verified) */
+/* Since 1.28, asked before the handshake completes too: */
+#define PTC_XPRT_EARLY     9u /* "1" while the client side is in TLS early data (0-RTT
+                                 received, the handshake not complete yet); NULL else */
 
 /* Sides (host->stream_set_transport). */
 #define PTC_SIDE_CLIENT 0u

@@ -868,8 +868,21 @@ void on_conn_error(stream* s, const char* reason)
     localtime_r(&sec, &t);
     static const char* const mon[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                       "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    const std::string& bname = s->bind ? (s->bind->name.empty() ? s->bind->spec : s->bind->name)
-                                       : std::string();
+    // the bind by its name, else by its number in the frontend (HAProxy's listener id)
+    unsigned luid = 0;
+    if (s->bind && s->fe)
+        for (size_t i = 0; i < s->fe->binds.size(); ++i)
+            if (s->fe->binds[i].get() == s->bind)
+                luid = (unsigned)(i + 1);
+    std::string bname = !s->bind ? std::string()
+                        : !s->bind->name.empty() ? s->bind->name
+                                                 : std::to_string(luid);
+    if (s->bind && s->bind->addr.ss_family == AF_UNIX && !(s->cli_addrlen &&
+        (s->cli_addr.ss_family == AF_INET || s->cli_addr.ss_family == AF_INET6))) {
+        // a UNIX socket's client: "unix" and the bind's number, as HAProxy
+        std::snprintf(ip, sizeof(ip), "unix");
+        port = luid;
+    }
     uint32_t lvl = pl->separate_errors ? PTC_LOG_ERR : PTC_LOG_INFO;
     if (pl->json) { // {"tr":accept date,...,"ci":..,"cp":..,"bind":..,"msg":reason}
         std::string extra = "\"ci\":";
