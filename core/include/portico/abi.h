@@ -117,6 +117,7 @@
  *       PTC_XPRT_CERT_SIG, PTC_XPRT_CERT_KEY, PTC_XPRT_PEER_CERT, PTC_XPRT_VERIFY;
  *       ptc_host.stream_xprt_info (a module reads what a side's transport negotiated:
  *       the proxy_protocol module's SSL TLV of a TLS client).
+ *  1.27 not used (no change was numbered 1.27; a module built for 1.27 sees 1.26's ABI).
  *  1.28 ptc_transport.info code PTC_XPRT_EARLY ("1" while a TLS client side is still in
  *       early data: 0-RTT received, handshake not complete; asked before the handshake
  *       ends too): the http module's wait-for-handshake and Early-Data header.
