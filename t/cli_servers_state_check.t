@@ -44,7 +44,11 @@ sub tail4 {
 }
 
 # the workers publish the checks' state when they start
-for (1 .. 50) { last if tail4('agent') =~ / $p2$/; select(undef, undef, undef, 0.1) }
+# (each server's check publishes its own: wait for both servers read below)
+for (1 .. 50) {
+    last if tail4('agent') =~ / $p2$/ && tail4('withport') =~ /^$p1 127\.0\.0\.1 /;
+    select(undef, undef, undef, 0.1);
+}
 is(tail4('plain'), '0 - - 0', 'check without port/addr: 0 -');
 # (HAProxy also shows "addr" and "port" in the agent columns of a server without agent)
 is(join(' ', (split / /, tail4('withport'))[0, 1]), "$p1 127.0.0.1", 'check port/addr as configured');
