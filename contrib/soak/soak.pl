@@ -25,6 +25,9 @@ use Test::More;
 use Test::Portico qw/ port cli_send /;
 use Test::Portico::Load qw/ http_load /;
 
+# a client writing to a connection the proxy closed (an old worker at a reload) must see
+# the error, not die of the signal (the 1 MiB client of one run ended so, reporting nothing)
+$SIG{PIPE} = 'IGNORE';
 my $dur = $ENV{SOAK_SECONDS} // 1800;
 my $csv = $ENV{SOAK_OUT} // 'soak.csv';
 my $reload_every = $ENV{SOAK_RELOAD} // 60;
