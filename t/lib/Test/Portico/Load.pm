@@ -14,11 +14,14 @@ use Exporter qw/ import /;
 our @EXPORT_OK = qw/ http_load kill_tree children percentile /;
 
 # http_load(port => P, conc => N, dur => S [, path => '/x' or CODE(i, n)] [, tick => CODE(t)]
-#           [, close => 1] [, timeout => S] [, ka_retry => 1, ka_retried => \$count]): N clients send GET requests for S seconds, each
+#           [, close => 1] [, timeout => S] [, ka_retry => 1, ka_retried => \$count]
+#           [, no_body => 1]): N clients send GET requests for S seconds, each
 # on a keep-alive connection (reconnecting when it closes; close => 1 asks for
 # "Connection: close"), the next as soon as a response is complete. Returns a list of
-# { t0, t1, status, body, client } per request: status 0 when the connection failed, closed
-# or timed out (timeout, default 5 s) before a complete response.
+# { t0, t1, status, body, len, client } per request: status 0 when the connection failed,
+# closed or timed out (timeout, default 5 s) before a complete response. With no_body the
+# bodies are not kept (body undef), only their length (a long run of large bodies would
+# otherwise hold them all in memory).
 sub http_load {
     my (%o) = @_;
     my $port = $o{port};
@@ -62,7 +65,8 @@ sub http_load {
     };
     my $done = sub {
         my ($c, $status, $body, $why) = @_;
-        push @res, { t0 => $c->{t0}, t1 => time, status => $status, body => $body,
+        push @res, { t0 => $c->{t0}, t1 => time, status => $status,
+            body => $o{no_body} ? undef : $body, len => length($body // ''),
             client => $c->{id}, why => $why };
         $c->{busy} = 0;
         $c->{retried} = 0;
