@@ -204,10 +204,11 @@ int on_close(ptc_stream* s, void*, void*)
     // the transports may outlive the stream (a last record to send): they forget it. The
     // stream keeps them until its end, for the fetches of its last log line (mode tcp logs
     // after this hook, before the connections are closed)
-    if (st->cli)
-        st->cli->slot = nullptr;
-    if (st->srv)
-        st->srv->slot = nullptr;
+    for (tls_conn* tc : {st->cli, st->srv})
+        if (tc) {
+            tc->slot = nullptr;
+            tc->s = nullptr; // (an idle server connection outlives the stream)
+        }
     return PTC_CONTINUE;
 }
 
