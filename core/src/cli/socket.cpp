@@ -105,6 +105,22 @@ void session_close(std::list<session>::iterator it)
     g_sessions.erase(it);
 }
 
+// Appends what the peer sent so far to s.in; s.eof once it closed (or failed).
+void session_read(session& s)
+{
+    char buf[4096];
+    for (;;) {
+        ssize_t n = recv(s.fd, buf, sizeof(buf), 0);
+        if (n > 0) {
+            s.in.append(buf, (size_t)n);
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR))
+            s.eof = true;
+        return;
+    }
+}
+
 void session_flush(session& s)
 {
     while (!s.out.empty()) {
@@ -276,27 +292,14 @@ std::string cli_export_listeners()
     // nothing does not hold the reload)
     uint64_t until = event::monotonic_ms() + 200;
     for (auto& s : g_sessions) {
-        char buf[4096];
-        for (;;) {
-            ssize_t n = recv(s.fd, buf, sizeof(buf), 0);
-            if (n > 0) {
-                s.in.append(buf, (size_t)n);
-                continue;
-            }
-            if (n == 0)
-                s.eof = true;
-            break;
-        }
+        session_read(s);
         session_process(s);
-        while (!s.out.empty() && event::monotonic_ms() < until) {
-            ssize_t n = send(s.fd, s.out.data(), s.out.size(), MSG_NOSIGNAL);
-            if (n > 0)
-                s.out.erase(0, (size_t)n);
-            else if (n < 0 && errno == EAGAIN) {
-                pollfd p{s.fd, POLLOUT, 0};
-                poll(&p, 1, 20);
-            } else
+        for (;;) {
+            session_flush(s);
+            if (s.out.empty() || event::monotonic_ms() >= until)
                 break;
+            pollfd p{s.fd, POLLOUT, 0}; // the peer reads slowly: wait a little for it
+            poll(&p, 1, 20);
         }
     }
     std::string out;
@@ -401,17 +404,7 @@ void cli_poll_handle(const std::vector<pollfd>& fds, size_t first)
         }
         session& s = *r.s;
         if (p.revents & (POLLIN | POLLHUP | POLLERR)) {
-            char buf[4096];
-            for (;;) {
-                ssize_t n = recv(s.fd, buf, sizeof(buf), 0);
-                if (n > 0) {
-                    s.in.append(buf, (size_t)n);
-                    continue;
-                }
-                if (n == 0 || (errno != EAGAIN && errno != EINTR))
-                    s.eof = true;
-                break;
-            }
+            session_read(s);
             s.deadline = event::monotonic_ms() + session_timeout(s);
             session_process(s);
         }
