@@ -664,6 +664,9 @@ int post_config(ptc_modref* self)
                     break;
                 }
                 t = nt;
+                // tracked: "del server" refuses it (HAProxy's non-purgeable servers)
+                if (PTC_HOST_HAS(host, server_pin))
+                    host->server_pin(t);
                 tc = static_cast<const server_cf*>(host->server_conf(self, t));
             }
             if (!t)

@@ -553,9 +553,11 @@ bool all_paused(const probe_def& d)
 {
     for (uint32_t m : d.members) {
         const shm_check& c = sh_member(m)->c[d.kind];
+        uint32_t st = host->server_state(g_members[m].srv);
+        if (st & PTC_SRV_ST_DELETED) // "del server": nothing asks for it any more
+            continue;
         // the agent keeps asking in maintenance: its "ready" is how a server leaves it
-        if (!c.disabled &&
-            (d.kind == K_AGENT || !(host->server_state(g_members[m].srv) & PTC_SRV_ST_MAINT)))
+        if (!c.disabled && (d.kind == K_AGENT || !(st & PTC_SRV_ST_MAINT)))
             return false;
     }
     return true;

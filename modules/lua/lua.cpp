@@ -3516,6 +3516,9 @@ ptc_server* check_server(lua_State* l)
     lua_pop(l, 1);
     if (!sv)
         luaL_error(l, "not a Server object");
+    // a script uses it: "del server" refuses it from now on, as in HAProxy
+    if (PTC_HOST_HAS(H, server_pin))
+        H->server_pin(sv);
     return sv;
 }
 

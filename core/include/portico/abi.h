@@ -121,9 +121,13 @@
  *  1.28 ptc_transport.info code PTC_XPRT_EARLY ("1" while a TLS client side is still in
  *       early data: 0-RTT received, handshake not complete; asked before the handshake
  *       ends too): the http module's wait-for-handshake and Early-Data header.
+ *  1.29 ptc_host.server_pin (a module whose state refers to a server: "del server"
+ *       refuses it, as HAProxy's non-purgeable servers: "track" targets, Lua Server
+ *       objects); server_state bit PTC_SRV_ST_DELETED (the server was removed with "del
+ *       server": a module stops its work for it; the host ignores changes made to it).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 28
+#define PTC_ABI_MINOR 29
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -612,6 +612,13 @@ typedef struct ptc_host {
      *  side's connection lives, or NULL (no transport, released, none yet, or it does not
      *  say). Since 1.26. */
     const char *(*stream_xprt_info)(ptc_stream *s, uint32_t side, uint32_t what);
+
+    /* ---- servers other state refers to (1.29) ---- */
+    /** Server s is referred to by this module's state (a "track" on it, a Lua object for
+     *  it): the runtime API's "del server" refuses it from now on ("This server cannot be
+     *  removed at runtime due to other configuration elements pointing to it."), for the
+     *  whole instance. At configuration time (post_config) or in a worker. Since 1.29. */
+    void (*server_pin)(ptc_server *s);
 } ptc_host;
 
 /* Which address host->conn_addr returns (since 1.24). */
@@ -688,6 +695,8 @@ struct ptc_check_info {
 #define PTC_SRV_ST_BACKUP   0x0010u /* a backup server */
 #define PTC_SRV_ST_USABLE   0x0020u /* would get new traffic now (up, not maint/drain,
                                        weight > 0) */
+#define PTC_SRV_ST_DELETED  0x0040u /* removed with "del server" (since 1.29): the host
+                                       ignores state changes made to it */
 
 /* Operational states (host->server_set_op, since 1.3). */
 #define PTC_SRV_OP_DOWN     0u

@@ -212,4 +212,8 @@ std::unique_ptr<server> cli_make_server(proxy& be, const std::string& name,
 // before rebuilding the balancing tables.
 void cli_backend_sync(proxy* be);
 
+// Takes server <pos> out of <be>'s list, marked deleted, and keeps the object (a stream, an
+// idle connection or a module's state may still point to it; host calls on it do nothing).
+void cli_server_bury(proxy& be, size_t pos);
+
 } // namespace portico

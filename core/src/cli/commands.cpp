@@ -819,8 +819,11 @@ std::string cmd_add_server(cli_session&, const words& a)
                ").\n";
     shm_server* sh = shm_server_slot(slot);
     sp->cfg_lock.lock();
+    uint32_t inc = sh->incarnation.load() + 1; // objects of a deleted server there are stale
     sh->~shm_server();
     new (sh) shm_server{};
+    sh->incarnation.store(inc);
+    s->incarnation = inc;
     sh->admin.store(SRV_ADMIN_MAINT);
     sh->up.store(1);
     sh->weight.store(s->weight);
@@ -861,18 +864,31 @@ std::string cmd_del_server(cli_session&, const words& a)
     if (!find_server(a, 2, be, sv, err, false))
         return err;
     shm_server* sh = sv->shared;
+    // referred to by a "track", a fetch argument (srv_conn(be/s)...) or a Lua object
+    if (sv->non_purgeable || (sh->rt_flags.load() & SRV_RT_PINNED))
+        return "This server cannot be removed at runtime due to other configuration elements "
+               "pointing to it.";
     if (sh->admin.load() != SRV_ADMIN_MAINT)
         return "Only servers in maintenance mode can be deleted.";
     if (sh->cur_conns.load() || sh->queue.cur.load())
         return "Server still has connections attached to it, cannot remove it.";
     be->shared->cfg_lock.lock();
+    // a worker's Lua may pin it until the very last moment
+    uint32_t fl = sh->rt_flags.load();
+    while (!(fl & SRV_RT_PINNED) && !sh->rt_flags.compare_exchange_weak(fl, 0)) {
+    }
+    if (fl & SRV_RT_PINNED) {
+        be->shared->cfg_lock.unlock();
+        return "This server cannot be removed at runtime due to other configuration elements "
+               "pointing to it.";
+    }
     sh->weight.store(0);
-    sh->rt_flags.store(0);
+    sh->incarnation.fetch_add(1); // every process's object for it is stale from now on
     sh->in_use.store(0, std::memory_order_release);
     be->shared->cfg_lock.unlock();
     for (size_t i = 0; i < be->servers.size(); i++)
         if (be->servers[i].get() == sv) {
-            be->servers.erase(be->servers.begin() + (ptrdiff_t)i);
+            cli_server_bury(*be, i);
             break;
         }
     shm_servers_changed(be->shared);

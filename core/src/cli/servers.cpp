@@ -23,8 +23,8 @@ namespace portico {
 
 namespace {
 
-// Servers removed from a worker's backend: never freed, since a stream or an idle
-// connection of this process may still point to one.
+// Servers removed from a backend ("del server"): never freed, since a stream, an idle
+// connection or a module's state in this process may still point to one.
 std::deque<std::unique_ptr<server>> g_graveyard;
 
 // The text of the last loader message added since <mark>, without its "file:line: ".
@@ -154,6 +154,7 @@ void cli_shm_init(config& cfg)
             if (!sh)
                 continue;
             sh->in_use.store(1);
+            sh->incarnation.store(s->incarnation);
             sh->maxconn.store(s->maxconn);
             sh->iweight = s->weight;
             sh->srv_id = s->id;
@@ -173,6 +174,13 @@ void cli_shm_init(config& cfg)
     }
 }
 
+void cli_server_bury(proxy& be, size_t pos)
+{
+    be.servers[pos]->deleted = true;
+    g_graveyard.push_back(std::move(be.servers[pos]));
+    be.servers.erase(be.servers.begin() + (ptrdiff_t)pos);
+}
+
 void cli_backend_sync(proxy* be)
 {
     shm_proxy* sp = be->shared;
@@ -180,6 +188,7 @@ void cli_backend_sync(proxy* be)
         return;
     struct snap {
         uint32_t in_use;
+        uint32_t incarnation;
         uint32_t id;
         sockaddr_storage addr;
         uint32_t addrlen;
@@ -192,6 +201,7 @@ void cli_backend_sync(proxy* be)
         shm_server* sh = shm_server_slot(sp->srv_first + k);
         snap& n = v[k];
         n.in_use = sh->in_use.load(std::memory_order_acquire);
+        n.incarnation = sh->incarnation.load();
         n.id = sh->srv_id;
         n.addr = sh->addr;
         n.addrlen = sh->addrlen;
@@ -209,14 +219,14 @@ void cli_backend_sync(proxy* be)
             if (be->servers[j]->index == idx)
                 pos = j;
         server* cur = pos < be->servers.size() ? be->servers[pos].get() : nullptr;
-        if (!n.in_use) {
-            if (cur) {
-                g_graveyard.push_back(std::move(be->servers[pos]));
-                be->servers.erase(be->servers.begin() + (ptrdiff_t)pos);
-                worker_pool_purge(idx);
-            }
-            continue;
+        // deleted (and maybe the slot taken by an added server) since the last sync
+        if (cur && (!n.in_use || cur->incarnation != n.incarnation)) {
+            cli_server_bury(*be, pos);
+            worker_pool_purge(idx);
+            cur = nullptr;
         }
+        if (!n.in_use)
+            continue;
         if (!cur) {
             if (n.name.empty())
                 continue; // a configured server this process does not know: cannot happen
@@ -236,6 +246,7 @@ void cli_backend_sync(proxy* be)
                 continue; // the master parsed the same words successfully
             s->index = idx;
             s->shared = shm_server_slot(idx);
+            s->incarnation = n.incarnation;
             s->id = n.id;
             be->servers.push_back(std::move(s));
             cur = be->servers.back().get();

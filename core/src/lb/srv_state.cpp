@@ -165,6 +165,13 @@ uint32_t srv_set_op(server* sv, uint32_t op, const char* reason)
     return prev;
 }
 
+bool srv_stale(const server* sv)
+{
+    return sv->deleted ||
+           (sv->shared &&
+            sv->shared->incarnation.load(std::memory_order_relaxed) != sv->incarnation);
+}
+
 uint32_t srv_set_admin_flags(proxy* be, server* sv, uint32_t set, uint32_t clear,
                              const char* cause)
 {
@@ -172,7 +179,8 @@ uint32_t srv_set_admin_flags(proxy* be, server* sv, uint32_t set, uint32_t clear
     uint32_t before_n = total_usable(*be);
     uint32_t before = sh->rt_flags.load();
     uint32_t fl = (before | set) & ~clear;
-    sh->rt_flags.store(fl);
+    while (!sh->rt_flags.compare_exchange_weak(before, fl)) // a worker may pin it meanwhile
+        fl = (before | set) & ~clear;
     uint32_t adm = fl & SRV_RT_FMAINT ? SRV_ADMIN_MAINT
                    : fl & SRV_RT_FDRAIN ? SRV_ADMIN_DRAIN
                                         : SRV_ADMIN_READY;

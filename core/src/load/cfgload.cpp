@@ -614,6 +614,9 @@ void cfg_loader::post_checks()
         error(perr);
     if (!errorfiles_resolve(cfg, perr))
         error(perr);
+    smp::resolve_server_refs(cfg, [this](const std::string& f, int l, const std::string& m) {
+        error_at(f, l, m);
+    });
     for (auto& up : cfg.proxies) {
         proxy& p = *up;
         const char* kind = p.cap == (CAP_FE | CAP_BE) ? "listen" : (p.cap & CAP_FE) ? "frontend"

@@ -359,6 +359,8 @@ uint32_t h_server_state(const ptc_server* s)
 {
     const server* sv = to_server(s);
     const shm_server* sh = sv->shared;
+    if (srv_stale(sv)) // its shm slot may be another server's now
+        return PTC_SRV_ST_DELETED | PTC_SRV_ST_MAINT;
     if (!sh)
         return (sv->disabled ? PTC_SRV_ST_MAINT : PTC_SRV_ST_UP) |
                (sv->backup ? PTC_SRV_ST_BACKUP : 0);
@@ -385,7 +387,7 @@ uint32_t h_server_set_op(ptc_server* s, uint32_t op, const char* reason)
 {
     server* sv = to_server(s);
     shm_server* sh = sv->shared;
-    if (!sh || op > PTC_SRV_OP_STOPPING)
+    if (!sh || op > PTC_SRV_OP_STOPPING || srv_stale(sv))
         return PTC_SRV_OP_UP;
     static_assert(PTC_SRV_OP_DOWN == SRV_OP_DOWN && PTC_SRV_OP_UP == SRV_OP_UP &&
                       PTC_SRV_OP_STOPPING == SRV_OP_STOPPING,
@@ -397,7 +399,7 @@ void h_server_set_eweight(ptc_server* s, uint32_t frac256)
 {
     server* sv = to_server(s);
     shm_server* sh = sv->shared;
-    if (!sh)
+    if (!sh || srv_stale(sv))
         return;
     uint32_t drop = 256 - std::min<uint32_t>(frac256, 256);
     if (sh->eweight_drop.exchange(drop) != drop && sv->be && sv->be->shared)
@@ -413,7 +415,8 @@ void* h_shm_reserve(ptc_modref* self, const char* name, size_t size)
 
 void h_server_set_check(ptc_server* s, uint32_t which, const ptc_check_info* ci)
 {
-    srv_set_check(to_server(s), which, ci);
+    if (!srv_stale(to_server(s)))
+        srv_set_check(to_server(s), which, ci);
 }
 
 uint32_t h_server_set_admin(ptc_server* s, uint32_t admin, const char* reason)
@@ -423,6 +426,8 @@ uint32_t h_server_set_admin(ptc_server* s, uint32_t admin, const char* reason)
                       PTC_SRV_ADMIN_MAINT == SRV_ADMIN_MAINT,
                   "ABI admin states are the shm values");
     server* sv = to_server(s);
+    if (srv_stale(sv))
+        return PTC_SRV_ADMIN_MAINT;
     if (!sv->shared || !sv->be || !sv->be->shared)
         return sv->disabled ? PTC_SRV_ADMIN_MAINT : PTC_SRV_ADMIN_READY;
     if (admin > PTC_SRV_ADMIN_MAINT)
@@ -440,7 +445,7 @@ uint32_t h_server_set_weight(ptc_server* s, uint32_t value, uint32_t flags)
 {
     server* sv = to_server(s);
     shm_server* sh = sv->shared;
-    if (!sh)
+    if (!sh || srv_stale(sv))
         return sv->weight;
     uint64_t w = value;
     if (flags & PTC_WEIGHT_PERCENT)
@@ -478,7 +483,8 @@ ptc_server* h_server_find(ptc_str backend, ptc_str name)
 
 void h_server_shutdown_streams(ptc_server* s, uint32_t flags)
 {
-    srv_shutdown_streams(to_server(s), flags & PTC_SHUT_BACKUPS);
+    if (!srv_stale(to_server(s)))
+        srv_shutdown_streams(to_server(s), flags & PTC_SHUT_BACKUPS);
 }
 
 void h_proxy_log(const ptc_proxy* p, uint32_t level, const char* fmt, ...)
@@ -547,6 +553,15 @@ uint64_t host_stream_bytes(ptc_stream* ps, uint32_t dir)
     if (!s || dir > PTC_DIR_RES)
         return 0;
     return s->ch[dir].bytes;
+}
+
+// host->server_pin (1.29): "del server" refuses s from now on, in every process.
+void host_server_pin(ptc_server* ps)
+{
+    server* sv = to_server(ps);
+    sv->non_purgeable = true;
+    if (sv->shared && !srv_stale(sv))
+        sv->shared->rt_flags.fetch_or(SRV_RT_PINNED);
 }
 
 // host->stream_xprt_info (1.26): what a side's transport negotiated.
@@ -699,6 +714,7 @@ const ptc_host g_host = {
     .conn_addr = host_conn_addr,
     .proxy_error_render = h_proxy_error_render,
     .stream_xprt_info = host_stream_xprt_info,
+    .server_pin = host_server_pin,
 };
 
 } // namespace portico

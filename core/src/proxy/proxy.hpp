@@ -80,6 +80,11 @@ struct server {
     uint32_t weight = 1;          // 0..256
     uint32_t id = 0;              // "id": numeric id, unique in the backend
     bool disabled = false;
+    // referred to by other configuration (a "track", a fetch argument, a Lua object): "del
+    // server" refuses it, as HAProxy's SRV_F_NON_PURGEABLE (shm SRV_RT_PINNED at run time)
+    bool non_purgeable = false;
+    bool deleted = false;         // removed with "del server" (kept: streams may point to it)
+    uint32_t incarnation = 0;     // its shm slot's incarnation when it was created
     uint32_t maxconn = 0;         // 0 = unlimited
     struct proxy* be = nullptr;
     uint32_t index = 0;           // index in the instance-wide shm server table
@@ -318,6 +323,11 @@ struct config {
 };
 
 // Internal handle casts: the public ABI's opaque types are our structs.
+// True for a server removed with "del server" (in this process, or in the instance since
+// this process last synchronised its servers): changes made to it must go nowhere, its shm
+// slot may be another server's now.
+bool srv_stale(const server* sv);
+
 inline proxy* to_proxy(ptc_proxy* p) { return reinterpret_cast<proxy*>(p); }
 inline const proxy* to_proxy(const ptc_proxy* p) { return reinterpret_cast<const proxy*>(p); }
 inline ptc_proxy* to_handle(proxy* p) { return reinterpret_cast<ptc_proxy*>(p); }

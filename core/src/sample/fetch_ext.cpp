@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <string>
 
 #include "proxy/proxy.hpp"
@@ -378,17 +379,23 @@ int f_so_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
     return 0;
 }
 
-// <backend>/<server> (or <server> in the current backend): resolved at first use
+// <backend>/<server> (or <server> of the proxy the expression is in): resolved once the
+// configuration is read (resolve_server_refs: the server must exist, as in HAProxy, and is
+// then pinned, so "del server" refuses it), else at first use (expressions compiled at run
+// time).
 struct srv_ref {
     std::string be, srv;
     const server* sv = nullptr;
+    const proxy* px = nullptr; // the proxy of the expression, for a reference without backend
+    std::string file;
+    int line = 0;
 };
 std::deque<srv_ref> g_srv_refs;
 
 int chk_srv(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
 {
     std::string_view t = sv(args[0]);
-    size_t slash = t.find('/');
+    size_t slash = t.rfind('/');
     srv_ref r;
     if (slash == std::string_view::npos) {
         r.srv = std::string(t);
@@ -402,10 +409,50 @@ int chk_srv(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t)
     if (r.be.empty() && ctx && ctx->section == PTC_SEC_DEFAULTS)
         return arg_error(ctx, "backend name must be set in '" + std::string(t) +
                                   "' (a defaults section has no servers of its own)");
+    if (ctx) {
+        r.file = ctx->file ? ctx->file : "";
+        r.line = (int)ctx->line;
+        if (r.be.empty() && ctx->proxy)
+            r.px = to_proxy(ctx->proxy);
+    }
     g_srv_refs.push_back(r);
     args[0].data = &g_srv_refs.back();
     return PTC_OK;
 }
+
+} // namespace
+
+void resolve_server_refs(config& cfg,
+                         const std::function<void(const std::string&, int, const std::string&)>& err)
+{
+    for (srv_ref& r : g_srv_refs) {
+        if (r.sv || (r.be.empty() && !r.px))
+            continue;
+        const proxy* be = r.px;
+        if (!r.be.empty()) {
+            be = nullptr;
+            for (auto& p : cfg.proxies)
+                if ((p->cap & CAP_BE) && p->name == r.be)
+                    be = p.get();
+            if (!be) {
+                err(r.file, r.line, "unable to find backend '" + r.be + "' referenced in '" +
+                                        r.be + "/" + r.srv + "'");
+                continue;
+            }
+        }
+        for (auto& v : be->servers)
+            if (v->name == r.srv)
+                r.sv = v.get();
+        if (!r.sv) {
+            err(r.file, r.line, "unable to find server '" + r.srv + "' in proxy '" + be->name +
+                                    "', referenced in a sample fetch argument");
+            continue;
+        }
+        const_cast<server*>(r.sv)->non_purgeable = true;
+    }
+}
+
+namespace {
 
 const shm_server* ref_server(ptc_stream* s, const ptc_arg* args)
 {

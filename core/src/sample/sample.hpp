@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,7 @@ namespace portico {
 
 struct stream;
 struct proxy;
+struct config;
 
 namespace smp {
 
@@ -120,6 +122,11 @@ std::string cli_get_var(const std::string& name);
 int parse_rules(const ptc_kw_ctx* ctx);          // http-request, http-response, ...
 // tcp-request/tcp-response rules are refused until a module runs them (then set true).
 extern bool tcp_rules_supported;
+// Once the configuration is read: the server references of fetch arguments
+// ("srv_conn(be/s)", "srv_is_up(s)") resolved, each server named pinned against "del server";
+// err(file, line, message) for each one that does not exist.
+void resolve_server_refs(
+    config& cfg, const std::function<void(const std::string&, int, const std::string&)>& err);
 // True when proxy <px> declares rules of <ruleset> (PTC_RULES_*): a cheap test before
 // running them on the connection path.
 bool has_rules(const proxy* px, uint32_t ruleset);

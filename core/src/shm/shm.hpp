@@ -52,6 +52,7 @@ enum : uint32_t {
     SRV_RT_FMAINT = 8,  // put in maintenance ("disabled", "disable server", state maint)
     SRV_RT_FDRAIN = 16, // put in drain ("set server ... state drain")
     SRV_RT_FORCED_ID = 32, // "id" was given
+    SRV_RT_PINNED = 64,    // referred to by a worker's state (a Lua object): not deletable
 };
 
 // The state of one health or agent check as a module published it (ABI 1.4
@@ -133,6 +134,10 @@ struct alignas(64) shm_server {
     std::atomic<uint32_t> stopped;      // 1 while DOWN or in maintenance (HAProxy's STOPPED)
     std::atomic<uint64_t> shut_gen;     // bumped by server_shutdown_streams: every worker
                                         // closes the streams using this server
+    // ---- "del server" / "add server" ----
+    std::atomic<uint32_t> incarnation;  // bumped when the slot's server is deleted and when
+                                        // "add server" takes the slot: a server object of
+                                        // another incarnation is a deleted one (srv_stale)
 };
 
 // Operational states kept in shm_server::up.

@@ -326,7 +326,7 @@ int host_stream_use_server(ptc_stream* ps, ptc_server* psrv, uint32_t flags)
 {
     stream* s = S(ps);
     server* srv = to_server(psrv);
-    if (!srv || !s->be || srv->be != s->be || !srv->shared ||
+    if (!srv || !s->be || srv->be != s->be || !srv->shared || srv_stale(srv) ||
         !srv->shared->in_use.load(std::memory_order_relaxed))
         return PTC_ERROR;
     // Persistence, as HAProxy's: a stopping (NOLB) server or one with weight 0 still takes
