@@ -25,6 +25,7 @@
 #include "proc/master.hpp"
 #include "proc/mworker.hpp"
 #include "load/cfgload.hpp"
+#include "load/core_keywords.hpp"
 #include "proxy/proxy.hpp"
 #include "proxy/runtime.hpp"
 #include "util/diag.hpp"
@@ -62,7 +63,7 @@ struct cli_opts {
         fprintf(stderr, "%s: %s\n", prog, why);
     fprintf(stderr,
             "Usage: %s -f <cfgfile|cfgdir>* [ -c | -cc <expr> ] [ -db | -D | -W | -Ws ]\n"
-            "        [ -d ] [ -dM[<byte>] ] [ -dK[<class>] ] [ -p <pidfile> ] [ -N <maxconn> ]\n"
+            "        [ -d ] [ -dr ] [ -dM[<byte>] ] [ -dK[<class>] ] [ -p <pidfile> ] [ -N <maxconn> ]\n"
             "        [ -L <name> ] [ -q ] [ -v | -vv ] [ -sf | -st <pid>* ] [ -x <socket> ]\n"
             "        [ -S <master socket> ]\n"
             "  -f  load a configuration file or directory (repeatable, in order)\n"
@@ -70,6 +71,7 @@ struct cli_opts {
             "  -cc evaluate a condition like .if does and exit (0 true, 1 false, 2 error)\n"
             "  -db stay in the foreground; -D daemon; -W/-Ws master-worker (always on)\n"
             "  -d  debug output, foreground; -dK dump known keywords; -q quiet\n"
+            "  -dr servers whose address does not resolve start in maintenance\n"
             "  -p  write the master's PID; -N global maxconn; -L local peer name\n"
             "  -v  version; -vv version, build options, poller, ABI and modules\n"
             "  -sf/-st  once serving, ask these PIDs to finish (SIGUSR1) or stop (SIGTERM)\n"
@@ -101,7 +103,9 @@ cli_opts parse_args(int argc, char** argv)
         else if (a == "-d") {
             o.debug = true;
             o.foreground = true;
-        } else if (a.rfind("-dM", 0) == 0 || a == "-dr" || a == "-dV" || a == "-dW" ||
+        } else if (a == "-dr")
+            g_init_addr_dontfail = true;
+        else if (a.rfind("-dM", 0) == 0 || a == "-dV" || a == "-dW" ||
                    a == "-dD" || a == "-de" || a == "-dp" || a == "-dS" || a == "-dG" ||
                    a == "-dR" || a == "-dv" || a == "-dL" || a == "-dk" || a == "-dt")
             ; // debugging/tuning switches of HAProxy with no effect on portico

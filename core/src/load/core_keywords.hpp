@@ -19,6 +19,10 @@ struct server;
 // when a fallback ("none", an IP address) was used after a failed method.
 bool server_init_addr(server& s, const std::string& last, std::string& e, std::string& warn);
 
+// "-dr" on the command line: "none" ends every server's init-addr methods, so a server whose
+// name does not resolve starts in maintenance instead of failing the load (HAProxy's -dr).
+extern bool g_init_addr_dontfail;
+
 // Sets the flags that follow from a server's address once it is known (no port, 0.0.0.0,
 // "init-addr none").
 void server_addr_kind(server& s);
