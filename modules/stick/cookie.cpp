@@ -285,7 +285,9 @@ int hook_backend(ptc_stream* s, void*, void* be_conf)
     return PTC_CONTINUE;
 }
 
-int hook_server_choice(ptc_stream* s, void*, void*)
+namespace {
+
+int persistence_choice(ptc_stream* s)
 {
     stream_st* st = state_of(s);
     if (!st || !st->active || !st->srv)
@@ -296,6 +298,19 @@ int hook_server_choice(ptc_stream* s, void*, void*)
     if (host->stream_use_server(s, st->srv, PTC_USE_SRV_FORCE) == PTC_OK)
         return PTC_STOP;
     return stick_server_choice(s);
+}
+
+} // namespace
+
+int hook_server_choice(ptc_stream* s, void*, void* be_conf)
+{
+    // "use-server" rules come first; cookies and stick tables still run (their keys are
+    // stored at the response), but the rule's server is the one used
+    ptc_server* us = use_server_choice(s, static_cast<const px_conf*>(be_conf));
+    int r = persistence_choice(s);
+    if (us && host->stream_use_server(s, us, PTC_USE_SRV_FORCE) == PTC_OK)
+        return PTC_STOP;
+    return r;
 }
 
 int hook_response(ptc_stream* s, void*, void* be_conf)

@@ -248,6 +248,8 @@ const ptc_keyword keywords[] = {
      "force-persist {if|unless} <cond>: persistence to a stopped server when <cond>"},
     {"ignore-persist", PTC_SEC_BACKEND, 0, 0, -1, parse_persist,
      "ignore-persist {if|unless} <cond>: no cookie persistence when <cond>"},
+    {"use-server", PTC_SEC_BACKEND, 0, 0, -1, parse_use_server,
+     "use-server <server> {if|unless} <cond>: this server when <cond> (before persistence)"},
     {"peers", PTC_SEC_PEERS, 0, 0, -1, parse_peers_kw,
      "peers <name>: a section of peer instances sharing stick tables (peer, server)"},
     {"cookie", PTC_KW_SERVER, PTC_KWF_RUNTIME, 1, 1, parse_server_cookie,
@@ -318,7 +320,7 @@ void set_dynamic_cookies(ptc_proxy* p, const px_conf* c)
 int post_config(ptc_modref* self)
 {
     g_http = static_cast<const ptc_http_api*>(host->api_lookup(PTC_HTTP_API_NAME, 1, nullptr));
-    if (table_post_config(self) != PTC_OK)
+    if (table_post_config(self) != PTC_OK || use_server_post_config(self) != PTC_OK)
         return PTC_ERROR;
     for (ptc_proxy* p = host->proxy_next(nullptr); p; p = host->proxy_next(p)) {
         px_conf* c = px_conf_of(p);

@@ -90,6 +90,13 @@ int hook_connection(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_close(ptc_stream* s, void* fe_conf, void* be_conf);
 int hook_txn_end(ptc_stream* s, void* fe_conf, void* be_conf);
 
+// use_server.cpp: "use-server" rules
+int parse_use_server(const ptc_kw_ctx* ctx);
+int use_server_post_config(ptc_modref* self);
+// The server the backend's first matching rule names (skipping stopped ones unless
+// persistence is forced), or NULL.
+ptc_server* use_server_choice(ptc_stream* s, const px_conf* pc);
+
 // table.cpp
 int parse_stick_table_kw(const ptc_kw_ctx* ctx);
 int table_init(ptc_modref* self);
