@@ -3,7 +3,8 @@
 # Writes the seed corpora of fuzz_peer_msgs and fuzz_peerwire (corpus/<target>/): peers
 # protocol sessions as a remote peer sends them (doc/peers-v2.0.txt; the same encoding as
 # peerwire.cpp/peermsg.cpp and table.cpp's define_msg()/update_msg()). Run it from this
-# directory after changing it; the files are committed.
+# directory after changing it; the files are committed. (haproxy_2_6_session is not
+# generated: capture_haproxy.py records it from a real HAProxy 2.6.)
 import os
 import struct
 

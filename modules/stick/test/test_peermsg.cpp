@@ -2,7 +2,7 @@
 // Unit tests of the peers protocol's stick-table payload decoders (peermsg.hpp): table
 // definitions (parameters, truncation, round trip), update heads, keys of each type, data
 // fields (frequency counters, arrays, 64-bit counters, dictionary entries), acks,
-// switches; and the inputs the fuzz targets found.
+// switches; a session as HAProxy 2.6 sends it; and the inputs the fuzz targets found.
 #define BOOST_TEST_MODULE peermsg
 #define BOOST_TEST_DYN_LINK
 #include <boost/test/unit_test.hpp>
@@ -10,6 +10,7 @@
 #include "peermsg.hpp"
 
 #include <arpa/inet.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <string>
@@ -257,4 +258,127 @@ BOOST_AUTO_TEST_CASE(acks_and_switches)
     BOOST_TEST(!decode_ack(u(a), u(a) + a.size() - 1, &id, &upd));
     BOOST_TEST(decode_switch(u(a), u(a) + 1, &id));
     BOOST_TEST(!decode_switch(u(a), u(a), &id));
+}
+
+// The messages Debian's HAProxy 2.6.12 sent a remote peer (after its hello; captured by
+// fuzz/capture_haproxy.py): a resync confirm, then for each update the definition of its
+// table (no switch): st_str (string len 16: server_id, conn_cur, http_req_cnt,
+// http_req_rate(10s), bytes_in_cnt, gpt(2), gpc(3), gpc_rate(2,1m)), be (ip: server_id,
+// server_key), st_ip6 (gpc0, sess_rate(5s)), st_int (integer: http_fail_cnt).
+const char k_haproxy_session[] =
+    "00030a821e010673745f7374720611f1d5836ff0971c0af0e203160217031802f0971c0a80200000000305616c706861"
+    "000101000100000000000100fe8d9ade2300000001000a820d050262650404f1f1fe00f0971c0a800e000000047f0000"
+    "010104010273310a821e010673745f7374720611f1d5836ff0971c0af0e203160217031802f0971c0a80200000000d05"
+    "616c706861000103000300520000000300fe8d9ade2300000003000a820d050262650404f1f1fe00f0971c0a800b0000"
+    "00057f0000010101010a821e010673745f7374720611f1d5836ff0971c0af0e203160217031802f0971c0a8020000000"
+    "0f05616c7068610000030103007b0000000300ff8d9ade2300000103000a820d050262650404f1f1fe00f0971c0a800b"
+    "000000077f0000010101010a821e010673745f7374720611f1d5836ff0971c0af0e203160217031802f0971c0a802b00"
+    "00001410612d6d7563682d6c6f6e6765722d6b650000010101003d0000000100f1a79ade2300000101000a820d050262"
+    "650404f1f1fe00f0971c0a800b000000087f0000010101010a821e010673745f7374720611f1d5836ff0971c0af0e203"
+    "160217031802f0971c0a802b0000001710612d6d7563682d6c6f6e6765722d6b650001020102003d0000000200f1a79a"
+    "de2300000102000a820d050262650404f1f1fe00f0971c0a800b000000097f0000010101010a821e010673745f737472"
+    "0611f1d5836ff0971c0af0e203160217031802f0971c0a802b0000001910612d6d7563682d6c6f6e6765722d6b650000"
+    "020202007a0000000200f2a79ade2300000202000a820d050262650404f1f1fe00f0971c0a800b0000000b7f00000101"
+    "01010a821e010673745f7374720611f1d5836ff0971c0af0e203160217031802f0971c0a802b0000001e10612d6d7563"
+    "682d6c6f6e6765722d6b65000003020300b70000000300f2a79ade2300000203000a8213020673745f6970360510f401"
+    "f0c40d08f8a9010a801c000000010000000000000000000000000000000103f3c09ade2300000a820f030673745f696e"
+    "740204f0f1fe02000a8009000000010000002a050a821e010673745f7374720611f1d5836ff0971c0af0e20316021703"
+    "1802f0971c0a80270000001f0462657461000000f4c09ade230000000000000000f4c09ade230000f4c09ade2300000a"
+    "802c000000200462657461000000f4c09ade230000f091bd8094000000000000f4c09ade230000f4c09ade2300000a80"
+    "2c000000210462657461040000f4c09ade230000f091bd8094000000000000f4c09ade230000f4c09ade230000";
+
+BOOST_AUTO_TEST_CASE(haproxy_2_6_session)
+{
+    std::string bytes;
+    for (const char* h = k_haproxy_session; h[0] && h[1]; h += 2)
+        bytes.push_back(char(strtoul(std::string(h, 2).c_str(), nullptr, 16)));
+    BOOST_REQUIRE(bytes.size() == 957u);
+    const unsigned char* p = u(bytes);
+    const unsigned char* end = p + bytes.size();
+    table_def cur;
+    std::string cur_name;
+    size_t defines = 0, updates = 0;
+    std::vector<std::string> dict_values;
+    std::vector<std::string> seen; // "<table> <key> <type>[<index>]=<value>"
+    while (p < end) {
+        uint8_t cls, type;
+        const unsigned char* pl;
+        size_t len, used;
+        BOOST_REQUIRE(next_message(p, end, 65536, &cls, &type, &pl, &len, &used) == 1);
+        p += used;
+        if (cls == CLASS_CONTROL) {
+            BOOST_TEST(type == CTRL_RESYNCCONFIRM);
+            continue;
+        }
+        BOOST_REQUIRE(cls == CLASS_STKT);
+        if (type == STKT_DEFINE) {
+            BOOST_REQUIRE(decode_define(pl, pl + len, &cur));
+            BOOST_TEST(encode_define(cur) == std::string(reinterpret_cast<const char*>(pl), len));
+            cur_name.assign(cur.name);
+            cur.name = cur_name;
+            defines++;
+            continue;
+        }
+        BOOST_REQUIRE(type == STKT_UPDATE);
+        updates++;
+        const unsigned char* q = pl;
+        update_head h;
+        BOOST_REQUIRE(decode_update_head(type, &q, pl + len, 0, &h));
+        unsigned char k[64];
+        uint32_t n = 0;
+        uint32_t cap = cur.key_type == KT_STR ? uint32_t(cur.key_size - 1) : uint32_t(cur.key_size);
+        BOOST_REQUIRE(decode_key(&q, pl + len, cur.key_type, cap, k, &n));
+        std::string key;
+        if (cur.key_type == KT_SINT) {
+            uint32_t x;
+            memcpy(&x, k, 4);
+            key = std::to_string(x);
+        } else if (cur.key_type == KT_STR) {
+            key.assign(reinterpret_cast<const char*>(k), n);
+        } else {
+            char a[64];
+            inet_ntop(cur.key_type == KT_IPV4 ? AF_INET : AF_INET6, k, a, sizeof(a));
+            key = a;
+        }
+        field_reader fr(q, pl + len, cur.data, cur.nelem);
+        field f;
+        int r;
+        while ((r = fr.next(&f)) > 0) {
+            std::string val = std::to_string(f.value);
+            if (k_dtypes[f.type].st == ST_FRQ)
+                val = std::to_string(f.curr) + "/" + std::to_string(f.prev);
+            if (k_dtypes[f.type].st == ST_DICT) {
+                val = std::to_string(f.dict_id);
+                if (f.dict_has_value)
+                    dict_values.emplace_back(f.dict_value);
+            }
+            if (f.value || f.curr || f.prev)
+                seen.push_back(cur_name + " " + key + " " + k_dtypes[f.type].name +
+                               (k_dtypes[f.type].array ? "[" + std::to_string(f.index) + "]" : "") + "=" + val);
+        }
+        BOOST_TEST(r == 0);
+        BOOST_TEST(fr.pos() == pl + len); // HAProxy sends nothing after the fields
+    }
+    BOOST_TEST(defines == 16u);
+    BOOST_TEST(updates == 18u);
+    BOOST_TEST(dict_values == std::vector<std::string>{"s1"});
+    auto has = [&](const std::string& x) {
+        for (const auto& s : seen)
+            if (s == x)
+                return true;
+        return false;
+    };
+    // three requests for "alpha", three for a key cut to the table's 16 bytes, each
+    // "sc-inc-gpc(1,0)"; the backend's stick entry for 127.0.0.1 (server s1, id 1); and the
+    // entries set on HAProxy's CLI
+    BOOST_TEST(has("st_str alpha http_req_cnt=3"));
+    BOOST_TEST(has("st_str alpha gpc[1]=3"));
+    BOOST_TEST(has("st_str alpha gpc_rate[1]=3/0"));
+    BOOST_TEST(has("st_str a-much-longer-ke http_req_cnt=3"));
+    BOOST_TEST(has("be 127.0.0.1 server_id=1"));
+    BOOST_TEST(has("be 127.0.0.1 server_key=1"));
+    BOOST_TEST(has("st_ip6 ::1 gpc0=3"));
+    BOOST_TEST(has("st_int 42 http_fail_cnt=5"));
+    BOOST_TEST(has("st_str beta bytes_in_cnt=5000000000"));
+    BOOST_TEST(has("st_str beta server_id=4"));
 }
