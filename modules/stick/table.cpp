@@ -2275,7 +2275,7 @@ uint32_t wire_key_type(const table* t)
 uint32_t wire_key_size(const table* t) { return t->type == T_STR ? t->len + 1 : t->keycap; }
 
 struct remote_table {
-    table* t;          // the local table of that name, or NULL (ignored)
+    table* t;          // the local table of that name (a table we do not share is not kept)
     uint64_t data;     // the data types the remote sends
     uint32_t nelem[NDT];
     uint32_t last_id;  // the last update id received
@@ -2674,12 +2674,17 @@ bool define_remote(psess* p, const unsigned char* q, const unsigned char* end)
         if (t->wire == d.name && wire_key_type(t) == d.key_type && wire_key_size(t) == d.key_size)
             r.t = t;
     memcpy(r.nelem, d.nelem, sizeof(r.nelem));
-    for (auto& e : p->remotes)
-        if (e.first == d.id) {
-            e.second = r;
-            p->cur = &e.second;
-            return true;
-        }
+    // As HAProxy: a table we do not share is ignored (its updates, and never acked), one we
+    // share has one remote id, the last one it was defined with; so a peer cannot make the
+    // session keep (and ack at each read) more remote tables than the section has.
+    p->cur = nullptr;
+    for (auto it = p->remotes.begin(); it != p->remotes.end();)
+        if (it->first == d.id || (r.t && it->second.t == r.t))
+            it = p->remotes.erase(it);
+        else
+            ++it;
+    if (!r.t)
+        return true;
     p->remotes.emplace_back(d.id, r);
     p->cur = &p->remotes.back().second;
     return true;
