@@ -35,8 +35,8 @@ inline bool inside(const void* p, size_t n, const void* buf, size_t len)
     return n == 0 || (a >= b && a + n <= b + len);
 }
 
-// The local tables table.cpp would match a definition with (whatever its name): a key type
-// and size of a table portico can declare, and the bytes of the key it keeps (<cap>).
+// Whether table.cpp would find a local table for a definition (whatever its name, here):
+// a key type and size of a table portico can declare; <cap>: the bytes of a key it keeps.
 inline bool local_table(const table_def& d, uint32_t* cap)
 {
     switch (d.key_type) {
@@ -97,8 +97,7 @@ struct session {
     struct remote {
         uint64_t id;
         table_def def;
-        std::string name; // def.name points here
-        bool shared;
+        std::string name; // def.name (emptied)
         uint32_t cap;
         uint32_t last_id;
     };
@@ -131,19 +130,26 @@ inline bool session::define(const unsigned char* q, const unsigned char* end)
     const unsigned char* e = reinterpret_cast<const unsigned char*>(enc.data());
     if (!decode_define(e, e + enc.size(), &back) || !same_def(d, back))
         fail("define: encode/decode round trip differs");
-    remote* r = nullptr;
-    for (auto& x : remotes)
-        if (x.id == d.id)
-            r = &x;
-    if (!r) {
-        remotes.emplace_back();
-        r = &remotes.back();
-    }
+    // table.cpp's define_remote(): a table we do not share is not kept; one we share (the
+    // same name, key type and size) keeps one remote id, the last defined
+    uint32_t cap = 0;
+    bool shared = local_table(d, &cap);
+    cur = nullptr;
+    for (auto it = remotes.begin(); it != remotes.end();)
+        if (it->id == d.id || (shared && it->name == d.name && it->def.key_type == d.key_type &&
+                               it->def.key_size == d.key_size))
+            it = remotes.erase(it);
+        else
+            ++it;
+    if (!shared)
+        return true;
+    remotes.emplace_back();
+    remote* r = &remotes.back();
     r->id = d.id;
     r->name.assign(d.name);
     r->def = d;
-    r->def.name = r->name;
-    r->shared = local_table(d, &r->cap);
+    r->def.name = {}; // it points into the payload; erase() moves the elements: name
+    r->cap = cap;
     r->last_id = 0;
     cur = r;
     return true;
@@ -161,8 +167,6 @@ inline bool session::update(uint8_t type, const unsigned char* q, const unsigned
         fail("update: head outside the payload");
     cur->last_id = h.id;
     unacked++;
-    if (!cur->shared)
-        return true;
     unsigned char k[64 + 8];
     memset(k, 0xa5, sizeof(k));
     uint32_t n = 0;
