@@ -21,6 +21,7 @@
 // Critical sections are a few dozen instructions; rates are HAProxy's two-period
 // frequency counters, updated under the lock, hence exact across workers.
 #include "dtypes.hpp"
+#include "peermsg.hpp"
 #include "peerwire.hpp"
 #include "stick_int.hpp"
 
@@ -2274,7 +2275,7 @@ uint32_t wire_key_type(const table* t)
 uint32_t wire_key_size(const table* t) { return t->type == T_STR ? t->len + 1 : t->keycap; }
 
 struct remote_table {
-    table* t;          // the local table of that name, or NULL (ignored)
+    table* t;          // the local table of that name (a table we do not share is not kept)
     uint64_t data;     // the data types the remote sends
     uint32_t nelem[NDT];
     uint32_t last_id;  // the last update id received
@@ -2415,7 +2416,7 @@ size_t io_send(ptc_conn* c, tlsio* t, const char* d, size_t n)
 }
 
 struct inconn;
-constexpr uint32_t PEER_DICT_IDS = 128; // HAProxy's dictionary cache entries per peer
+using pw::PEER_DICT_IDS; // HAProxy's dictionary cache entries per peer
 struct psess {
     std::string drx[PEER_DICT_IDS]; // the dictionary values received, by id - 1 (one cache
                                     // per peer for all tables, as HAProxy's)
@@ -2505,31 +2506,21 @@ void sess_close(psess* p, uint64_t retry_ms)
 // The definition of local table <idx> of the section (a DEFINE message).
 std::string define_msg(table* t, uint32_t idx)
 {
-    std::string m, params;
-    pw::put_varint(m, idx + 1);
-    pw::put_varint(m, t->wire.size());
-    m += t->wire;
-    pw::put_varint(m, wire_key_type(t));
-    pw::put_varint(m, wire_key_size(t));
-    uint64_t bits = 0;
-    for (uint32_t d = 0; d < NDT; d++) {
-        if (!t->L.has(d))
+    pw::table_def d;
+    d.id = idx + 1;
+    d.name = t->wire;
+    d.key_type = wire_key_type(t);
+    d.key_size = wire_key_size(t);
+    for (uint32_t x = 0; x < NDT; x++) {
+        if (!t->L.has(x))
             continue;
-        bits |= 1ULL << d;
-        if (k_dtypes[d].array) {
-            pw::put_varint(params, d);
-            pw::put_varint(params, t->L.nelem[d]);
-            if (k_dtypes[d].st == ST_FRQ)
-                pw::put_varint(params, t->L.period[d]);
-        } else if (k_dtypes[d].st == ST_FRQ) {
-            pw::put_varint(params, d);
-            pw::put_varint(params, t->L.period[d]);
-        }
+        d.data |= 1ULL << x;
+        d.nelem[x] = t->L.nelem[x];
+        d.period[x] = t->L.period[x];
     }
-    pw::put_varint(m, bits);
-    pw::put_varint(m, t->expire);
-    m += params;
-    return pw::message(pw::CLASS_STKT, pw::STKT_DEFINE, m);
+    d.has_expire = true;
+    d.expire = t->expire;
+    return pw::message(pw::CLASS_STKT, pw::STKT_DEFINE, pw::encode_define(d));
 }
 
 // An UPDATE message for entry <e> of <t> (locked).
@@ -2619,40 +2610,18 @@ bool apply_update(psess* p, uint8_t type, const unsigned char* q, const unsigned
     remote_table* r = p->cur;
     if (!r)
         return true; // a table we do not share
-    uint32_t id = r->last_id + 1, exp = 0;
-    bool with_id = type == pw::STKT_UPDATE || type == pw::STKT_UPDATE_TIMED;
-    bool timed = type == pw::STKT_UPDATE_TIMED || type == pw::STKT_INCUPDATE_TIMED;
-    if (with_id && !pw::get_u32(&q, end, &id))
+    pw::update_head h;
+    if (!pw::decode_update_head(type, &q, end, r->last_id + 1, &h))
         return false;
-    if (timed && !pw::get_u32(&q, end, &exp))
-        return false;
-    r->last_id = id;
+    r->last_id = h.id;
     p->unacked++;
     table* t = r->t;
     if (!t)
         return true;
     unsigned char k[k_max_key_len];
     uint32_t n = 0;
-    if (t->type == T_STR) {
-        uint64_t l = 0;
-        if (!pw::get_varint(&q, end, &l) || uint64_t(end - q) < l)
-            return false;
-        n = uint32_t(l < t->len ? l : t->len);
-        memcpy(k, q, n);
-        q += l;
-    } else if (t->type == T_INT) {
-        uint32_t u = 0;
-        if (!pw::get_u32(&q, end, &u))
-            return false;
-        memcpy(k, &u, 4);
-        n = 4;
-    } else {
-        if (uint32_t(end - q) < t->keycap)
-            return false;
-        memcpy(k, q, t->keycap);
-        n = t->keycap;
-        q += t->keycap;
-    }
+    if (!pw::decode_key(&q, end, wire_key_type(t), t->type == T_STR ? t->len : t->keycap, k, &n))
+        return false;
     uint64_t now = host->now_ms();
     lock(t);
     int32_t i = get_or_create(t, k, n, now);
@@ -2661,104 +2630,62 @@ bool apply_update(psess* p, uint8_t type, const unsigned char* q, const unsigned
         return true;
     }
     entry* e = ent(t, i);
-    refresh(t, i, timed && t->expire ? now + exp : t->expire ? now + t->expire : 0);
-    bool ok = true;
-    for (uint32_t d = 0; d < NDT && ok; d++) {
-        if (!(r->data & (1ULL << d)))
+    refresh(t, i, h.timed && t->expire ? now + h.expire : t->expire ? now + t->expire : 0);
+    pw::field_reader fr(q, end, r->data, r->nelem);
+    pw::field f;
+    int got;
+    while ((got = fr.next(&f)) > 0) {
+        uint32_t d = f.type, x = f.index;
+        if (k_dtypes[d].st == ST_DICT) { // a dictionary entry: its id [and value]
+            if (!f.dict_id)
+                continue; // none
+            if (f.dict_has_value)
+                p->drx[f.dict_id - 1].assign(f.dict_value);
+            uint32_t idx = dict_put(t, p->drx[f.dict_id - 1]);
+            if (idx && t->L.has(d) && x == 0)
+                e->d[t->L.slot[d]].curr_ctr = idx;
             continue;
-        uint32_t cnt = k_dtypes[d].array ? r->nelem[d] : 1;
-        for (uint32_t x = 0; x < cnt && ok; x++) {
-            uint64_t v = 0, c1 = 0, c2 = 0;
-            if (!pw::get_varint(&q, end, &v)) {
-                ok = false;
-                break;
-            }
-            if (k_dtypes[d].st == ST_FRQ && (!pw::get_varint(&q, end, &c1) || !pw::get_varint(&q, end, &c2))) {
-                ok = false;
-                break;
-            }
-            if (k_dtypes[d].st == ST_DICT) { // a dictionary entry: its id [and value]
-                if (uint64_t(end - q) < v) {
-                    ok = false;
-                    break;
-                }
-                if (!v)
-                    continue; // none
-                const unsigned char* de = q + v;
-                uint64_t id = 0, vl = 0;
-                if (!pw::get_varint(&q, de, &id) || !id || id > PEER_DICT_IDS) {
-                    ok = false;
-                    break;
-                }
-                if (q != de) { // a new value for that id
-                    if (!pw::get_varint(&q, de, &vl) || uint64_t(de - q) != vl) {
-                        ok = false;
-                        break;
-                    }
-                    p->drx[id - 1].assign(reinterpret_cast<const char*>(q), size_t(vl));
-                }
-                uint32_t idx = dict_put(t, p->drx[id - 1]);
-                q = de;
-                if (idx && t->L.has(d) && x == 0)
-                    e->d[t->L.slot[d]].curr_ctr = idx;
-                continue;
-            }
-            if (d == DT_CONN_CUR || !t->L.has(d) || x >= t->L.nelem[d])
-                continue; // conn_cur is local to each peer, as in HAProxy
-            frq* f = &e->d[t->L.slot[d] + int32_t(x)];
-            if (k_dtypes[d].st == ST_FRQ) {
-                f->curr_tick = uint32_t(now) - uint32_t(v);
-                f->curr_ctr = uint32_t(c1);
-                f->prev_ctr = uint32_t(c2);
-            } else if (k_dtypes[d].st == ST_ULL) {
-                ull_set(f, v);
-            } else {
-                f->curr_ctr = uint32_t(v);
-            }
+        }
+        if (d == DT_CONN_CUR || !t->L.has(d) || x >= t->L.nelem[d])
+            continue; // conn_cur is local to each peer, as in HAProxy
+        frq* fq = &e->d[t->L.slot[d] + int32_t(x)];
+        if (k_dtypes[d].st == ST_FRQ) {
+            fq->curr_tick = uint32_t(now) - uint32_t(f.value);
+            fq->curr_ctr = uint32_t(f.curr);
+            fq->prev_ctr = uint32_t(f.prev);
+        } else if (k_dtypes[d].st == ST_ULL) {
+            ull_set(fq, f.value);
+        } else {
+            fq->curr_ctr = uint32_t(f.value);
         }
     }
     unlock(t);
-    return ok;
+    return got == 0;
 }
 
 bool define_remote(psess* p, const unsigned char* q, const unsigned char* end)
 {
-    uint64_t id = 0, nl = 0, kt = 0, ks = 0, bits = 0, exp = 0;
-    if (!pw::get_varint(&q, end, &id) || !pw::get_varint(&q, end, &nl) || uint64_t(end - q) < nl)
-        return false;
-    std::string name(reinterpret_cast<const char*>(q), size_t(nl));
-    q += nl;
-    if (!pw::get_varint(&q, end, &kt) || !pw::get_varint(&q, end, &ks) || !pw::get_varint(&q, end, &bits))
+    pw::table_def d;
+    if (!pw::decode_define(q, end, &d))
         return false;
     remote_table r{};
-    r.data = bits;
+    r.data = d.data;
     for (table* t : p->ps->tables)
-        if (t->wire == name && wire_key_type(t) == kt && wire_key_size(t) == ks)
+        if (t->wire == d.name && wire_key_type(t) == d.key_type && wire_key_size(t) == d.key_size)
             r.t = t;
-    if (pw::get_varint(&q, end, &exp)) {
-        for (uint32_t d = 0; d < NDT; d++) {
-            if (!(bits & (1ULL << d)))
-                continue;
-            uint64_t ty = 0, x = 0;
-            if (k_dtypes[d].array) {
-                if (!pw::get_varint(&q, end, &ty) || ty != d || !pw::get_varint(&q, end, &x))
-                    return false;
-                r.nelem[d] = uint32_t(x);
-                if (k_dtypes[d].st == ST_FRQ && !pw::get_varint(&q, end, &x))
-                    return false;
-            } else if (k_dtypes[d].st == ST_FRQ) {
-                if (!pw::get_varint(&q, end, &ty) || ty != d || !pw::get_varint(&q, end, &x))
-                    return false;
-            }
-        }
-    }
-    for (auto& e : p->remotes)
-        if (e.first == id) {
-            e.second = r;
-            p->cur = &e.second;
-            return true;
-        }
-    p->remotes.emplace_back(id, r);
+    memcpy(r.nelem, d.nelem, sizeof(r.nelem));
+    // As HAProxy: a table we do not share is ignored (its updates, and never acked), one we
+    // share has one remote id, the last one it was defined with; so a peer cannot make the
+    // session keep (and ack at each read) more remote tables than the section has.
+    p->cur = nullptr;
+    for (auto it = p->remotes.begin(); it != p->remotes.end();)
+        if (it->first == d.id || (r.t && it->second.t == r.t))
+            it = p->remotes.erase(it);
+        else
+            ++it;
+    if (!r.t)
+        return true;
+    p->remotes.emplace_back(d.id, r);
     p->cur = &p->remotes.back().second;
     return true;
 }
@@ -2857,11 +2784,11 @@ bool receive(psess* p)
             } else if (type == pw::STKT_ACK) { // "<our table id> <update id>": for "show peers"
                 uint64_t id = 0;
                 uint32_t upd = 0;
-                if (pw::get_varint(&q, qe, &id) && pw::get_u32(&q, qe, &upd) && id >= 1 && id <= p->acked.size())
+                if (pw::decode_ack(q, qe, &id, &upd) && id >= 1 && id <= p->acked.size())
                     p->acked[id - 1] = upd;
             } else if (type == pw::STKT_SWITCH) {
                 uint64_t id = 0;
-                if (!pw::get_varint(&q, qe, &id)) {
+                if (!pw::decode_switch(q, qe, &id)) {
                     p->proto_err++;
                     return false;
                 }
