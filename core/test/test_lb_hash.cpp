@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -19,9 +20,14 @@ namespace {
 std::vector<member> make_members(const std::vector<std::string>& names,
                                  const std::vector<uint32_t>& weights)
 {
+    // members keep views of their names: the names live as long as the test binary (callers
+    // pass temporaries)
+    static std::deque<std::string> kept;
     std::vector<member> m;
-    for (size_t i = 0; i < names.size(); i++)
-        m.push_back({(uint32_t)i, names[i], weights[i]});
+    for (size_t i = 0; i < names.size(); i++) {
+        kept.push_back(names[i]);
+        m.push_back({(uint32_t)i, kept.back(), weights[i]});
+    }
     return m;
 }
 
