@@ -1271,7 +1271,8 @@ int exec_redirect(ptc_stream* s, void* state)
     size_t n = 0;
     auto put = [&](std::string_view v) {
         size_t l = std::min(v.size(), cap - n);
-        memcpy(loc + n, v.data(), l);
+        if (l) // (an empty view may have no data pointer)
+            memcpy(loc + n, v.data(), l);
         n += l;
     };
     const char* v;
