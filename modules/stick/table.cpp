@@ -3662,10 +3662,12 @@ int table_post_config(ptc_modref* self)
         return PTC_ERROR;
     for (table* t : g_tables) {
         table_finish(t);
-        size_t sz = sizeof(area_hdr) + sizeof(int32_t) * t->nbuckets + size_t(t->stride) * t->size;
+        // the entries start 8-byte aligned (an odd bucket count would leave them at 4)
+        size_t eoff = (sizeof(area_hdr) + sizeof(int32_t) * t->nbuckets + 7) & ~size_t(7);
+        size_t sz = eoff + size_t(t->stride) * t->size;
         // the layout's signature in the name: a reload keeps the entries only when the
         // new configuration lays them out the same way
-        uint32_t sig[4 + 3 * NDT] = {t->type, t->stride, t->size, 2 /* the area's format */};
+        uint32_t sig[4 + 3 * NDT] = {t->type, t->stride, t->size, 3 /* the area's format */};
         for (uint32_t d = 0; d < NDT; d++) {
             sig[4 + 3 * d] = uint32_t(t->L.slot[d]);
             sig[5 + 3 * d] = t->L.nelem[d];
@@ -3682,7 +3684,7 @@ int table_post_config(ptc_modref* self)
         }
         t->hdr = static_cast<area_hdr*>(a);
         t->buckets = reinterpret_cast<int32_t*>(t->hdr + 1);
-        t->entries = reinterpret_cast<unsigned char*>(t->buckets + t->nbuckets);
+        t->entries = static_cast<unsigned char*>(a) + eoff;
         uint32_t cap = held_cap(t->size), nrec = held_nrec(host->worker_count());
         std::string hn = "held:" + t->name + ":" + hx + ":" + std::to_string(nrec);
         t->held = static_cast<held_area*>(host->shm_reserve(self, hn.c_str(), held_size(cap, nrec)));
