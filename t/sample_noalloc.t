@@ -10,7 +10,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http_keepalive port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->plan(4);
+my $t = Test::Portico->new()->has(qw/ http /)->portico_only()->no_sanitizer->plan(4);
 my $env = $t->alloc_counter();
 ok($env, 'counting shim built');
 

@@ -1001,6 +1001,23 @@ sub http {
 # the test directory and returns the environment to pass to run(), or undef (with a
 # diagnostic) if it cannot be built. allocations(PID) then reads PID's running count
 # (-1 if unknown).
+# no_sanitizer(): skips the whole test when the binary under test is an ASan build (its
+# allocator replaces malloc: an LD_PRELOAD allocation counter cannot load before it, and
+# memory figures include its shadow and quarantine). Call before plan.
+sub no_sanitizer {
+    my ($self) = @_;
+    Test::More::plan(skip_all => 'an ASan build: allocation counts and memory figures are '
+        . "the sanitizer's") if $self->sanitized;
+    return $self;
+}
+
+# sanitized(): true when the binary under test is an ASan build (memory figures then
+# include the sanitizer's shadow memory and quarantine).
+sub sanitized {
+    my ($self) = @_;
+    return $self->{sanitized} //= ((`ldd '$self->{binary}' 2>/dev/null` // '') =~ /libasan/ ? 1 : 0);
+}
+
 sub alloc_counter {
     my ($self) = @_;
     my $so = "$self->{tmp}/malloc_count.so";
