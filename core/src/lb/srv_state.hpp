@@ -36,6 +36,11 @@ void srv_message(const proxy& p, bool alert, uint32_t level, const std::string& 
 // tracking server), or nullptr. Returns the previous state.
 uint32_t srv_set_op(server* sv, uint32_t op, const char* reason);
 
+// True for a server removed with "del server" (in this process, or in the instance since
+// this process last synchronised its servers): changes made to it must go nowhere, its shm
+// slot may be another server's now.
+bool srv_stale(const server* sv);
+
 // Sets/clears SRV_RT_FMAINT / SRV_RT_FDRAIN and recomputes the admin state the balancer
 // reads, logging the transition ("is going DOWN for maintenance", "enters drain state",
 // "leaving forced maintenance"...). <cause>: shown in parentheses (may be nullptr).

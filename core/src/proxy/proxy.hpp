@@ -323,11 +323,6 @@ struct config {
 };
 
 // Internal handle casts: the public ABI's opaque types are our structs.
-// True for a server removed with "del server" (in this process, or in the instance since
-// this process last synchronised its servers): changes made to it must go nowhere, its shm
-// slot may be another server's now.
-bool srv_stale(const server* sv);
-
 inline proxy* to_proxy(ptc_proxy* p) { return reinterpret_cast<proxy*>(p); }
 inline const proxy* to_proxy(const ptc_proxy* p) { return reinterpret_cast<const proxy*>(p); }
 inline ptc_proxy* to_handle(proxy* p) { return reinterpret_cast<ptc_proxy*>(p); }

@@ -428,17 +428,11 @@ void resolve_server_refs(config& cfg,
     for (srv_ref& r : g_srv_refs) {
         if (r.sv || (r.be.empty() && !r.px))
             continue;
-        const proxy* be = r.px;
-        if (!r.be.empty()) {
-            be = nullptr;
-            for (auto& p : cfg.proxies)
-                if ((p->cap & CAP_BE) && p->name == r.be)
-                    be = p.get();
-            if (!be) {
-                err(r.file, r.line, "unable to find backend '" + r.be + "' referenced in '" +
-                                        r.be + "/" + r.srv + "'");
-                continue;
-            }
+        const proxy* be = r.be.empty() ? r.px : cfg.find_backend(r.be);
+        if (!be) {
+            err(r.file, r.line, "unable to find backend '" + r.be + "' referenced in '" + r.be +
+                                    "/" + r.srv + "'");
+            continue;
         }
         for (auto& v : be->servers)
             if (v->name == r.srv)

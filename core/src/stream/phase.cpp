@@ -13,6 +13,7 @@
 
 #include "event/clock.hpp"
 #include "lb/lb.hpp"
+#include "lb/srv_state.hpp"
 #include "log/log.hpp"
 #include "module/module.hpp"
 #include "proxy/proxy.hpp"
