@@ -163,7 +163,7 @@ ABI_VERSION := $(shell sed -n 's/^.define[ \t]*PTC_ABI_\(MAJOR\|MINOR\)[ \t]*\([
 
 # --- top-level targets --------------------------------------------------------------------
 .PHONY: all modules test-modules unit-tests check test test-conf test-integration lint-man \
-	install uninstall clean distclean help need-boost fuzz fuzz-smoke need-fuzz test-asan soak
+	install uninstall clean distclean help need-boost fuzz fuzz-smoke need-fuzz fuzz-bins asan-tree check-asan test-asan soak
 
 all: portico modules test-modules
 
@@ -306,28 +306,48 @@ test-integration: all
 		prove -r -It/lib t/; \
 	else echo "no t/ directory: no integration tests"; fi
 
-# Sequential on purpose: unit tests, then the conf examples, then the integration tests.
-test: all unit-tests
+# The steps run in sequence on purpose: unit tests (normal, then ASan+UBSan), the fuzz smoke
+# run, the conf examples, then the integration tests. What each step builds is built with
+# one job per CPU, unless make was given its own -j.
+NPROC := $(shell nproc 2>/dev/null || echo 2)
+SUBMAKE_J = $(if $(filter -j% --jobserver%,$(MAKEFLAGS)),,-j$(NPROC))
+fuzz-bins: $(if $(filter 1,$(HAVE_FUZZ)),$(FUZZ_BINS))
+
+test:
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) all unit-tests
 	@$(MAKE) --no-print-directory check
+	@$(MAKE) --no-print-directory check-asan
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) fuzz-bins
 	@$(MAKE) --no-print-directory fuzz-smoke
 	@$(MAKE) --no-print-directory test-conf
 	@$(MAKE) --no-print-directory test-integration
 
 # The sanitizer build (ASan+UBSan, ./configure --with-asan) in build/asan/, a copy of the
-# tracked sources: unit tests, then the t/ suite on it (a sanitizer report in a proxy's error
-# log fails the test that ran it). Not part of make test (about 3x slower). Leaks are not
-# reported (configuration-lifetime objects are never freed, by design); allocations over
-# ASan's limit return NULL, as the tests of exhausted pools expect.
+# sources (git's tracked and untracked-but-not-ignored files; every file but build/ outside
+# a git checkout). check-asan: its unit tests, part of make test (a UBSan report stops the
+# test, as an ASan one does). test-asan: those, then the t/ suite on it (a sanitizer report
+# in a proxy's error log fails the test that ran it); not part of make test (about 3x
+# slower). Leaks are not reported (configuration-lifetime objects are never freed, by
+# design); allocations over ASan's limit return NULL, as the tests of exhausted pools expect.
 ASAN_DIR ?= build/asan
 ASAN_ABS = $(abspath $(ASAN_DIR))
-test-asan:
+ASAN_UNIT_ENV := ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
+	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+asan-tree:
 	@mkdir -p $(ASAN_DIR)
-	@git ls-files | tar -cf - -T - | tar -xf - -C $(ASAN_DIR)
+	@{ git ls-files --cached --others --exclude-standard 2>/dev/null || \
+		find . -path ./build -prune -o -path ./.git -prune -o -type f -print; } | \
+		tar --ignore-failed-read -cf - -T - | tar -xf - -C $(ASAN_DIR)
 	@cd $(ASAN_DIR) && { [ -f build/config.mk ] && grep -q fsanitize build/config.mk || \
 		./configure --with-asan >/dev/null; }
-	@$(MAKE) --no-print-directory -C $(ASAN_DIR) all unit-tests
-	@ASAN_OPTIONS=detect_leaks=0:allocator_may_return_null=1 \
-		$(MAKE) --no-print-directory -C $(ASAN_DIR) check
+
+check-asan: asan-tree
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) -C $(ASAN_DIR) unit-tests
+	@echo "== the unit tests again, built with ASan+UBSan ($(ASAN_DIR))"
+	@$(ASAN_UNIT_ENV) $(MAKE) --no-print-directory -C $(ASAN_DIR) check
+
+test-asan: check-asan
+	@$(MAKE) --no-print-directory $(SUBMAKE_J) -C $(ASAN_DIR) all
 	@cd $(ASAN_DIR) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=0 \
 		PORTICO_TEST_BINARY='$(ASAN_ABS)/portico' \
 		PORTICO_TEST_MODULES='$(ASAN_ABS)/build/test-modules' \
@@ -390,9 +410,11 @@ help:
 	@echo '  fuzz-smoke        run each fuzz target on its fuzz/corpus/fuzz_X/ or fuzz/corpus/'
 	@echo '                    ($(FUZZ_RUN_FLAGS));'
 	@echo '                    skipped without clang++/libFuzzer unless CI=true'
-	@echo '  test              all, check, fuzz-smoke, portico -c on conf/*.cfg, then prove -r t/'
+	@echo '  test              all, check, check-asan, fuzz-smoke, portico -c on conf/*.cfg,'
+	@echo '                    then prove -r t/ (io_uring, then epoll)'
 	@echo '  test-conf         portico -c -f on every conf/*.cfg'
-	@echo '  test-asan         ASan+UBSan build in build/asan/: unit tests, then prove t/ (T=files)'
+	@echo '  check-asan        the unit tests on an ASan+UBSan build in build/asan/ (a copy)'
+	@echo '  test-asan         check-asan, then prove t/ on that build (T=files)'
 	@echo '  soak              contrib/soak/soak.pl, SOAK_SECONDS=1800: RSS/fd slopes, failures'
 	@echo '  test-integration  prove -r t/ with PORTICO_TEST_BINARY=./portico'
 	@echo '  lint-man          mandoc -Tlint -Wwarning on man/*.1 man/*.3 man/*.5'

@@ -167,7 +167,9 @@ ptc_host make_host()
         fs(s)->close_how = how;
     };
     h.stream_set_timeout = [](ptc_stream* s, uint32_t which, uint64_t ms) {
-        fs(s)->tmo[which] = ms;
+        // the timer in the low byte, PTC_TMO_FIXED / PTC_TMO_TUNNEL flags above it
+        BOOST_REQUIRE((which & 0xffu) < 2);
+        fs(s)->tmo[which & 0xffu] = ms;
     };
     h.stream_wake = [](ptc_stream*) {};
     h.stream_fe_conf = [](ptc_modref*, ptc_stream*) -> void* { return world.fe_conf.data(); };
