@@ -193,6 +193,8 @@ int parse_hello(const char* p, size_t n, hello* h, size_t* used)
         line = std::string_view(p + off, ll);
         off += ll + 1;
     }
+    if (off > 1024) // the same verdict whether the lines came in one read or in several
+        return -1;
     *used = off;
     *h = hello{0, l[1], {}, false};
     std::string_view v = l[0];

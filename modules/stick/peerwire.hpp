@@ -62,7 +62,8 @@ struct hello {
                            // host name matched)
 };
 // Parses the hello at the start of [p, p + n): 1 with *h and *used (the three lines) set,
-// 0 when more bytes are needed, -1 when it is too long (over 1024 bytes without its lines).
+// 0 when more bytes are needed, -1 when it is too long (its three lines over 1024 bytes, or
+// over 1024 bytes read without them).
 int parse_hello(const char* p, size_t n, hello* h, size_t* used);
 
 // The words of a peers section's "log" line (words[0] is "log"), checked as HAProxy 2.6

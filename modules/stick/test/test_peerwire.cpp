@@ -171,6 +171,13 @@ BOOST_AUTO_TEST_CASE(hellos)
     BOOST_TEST(h.bad_last);
     std::string big(2000, 'x');
     BOOST_TEST(parse_hello(big.data(), big.size(), &h, &used) == -1);
+    // a hello over 1024 bytes is refused as a whole too, not only when read in pieces
+    m = "HAProxyS 2.1\nme\n" + std::string(1100, 'y') + " 1 1\n";
+    BOOST_TEST(parse_hello(m.data(), m.size(), &h, &used) == -1);
+    BOOST_TEST(parse_hello(m.data(), 1025, &h, &used) == -1);
+    m = "HAProxyS 2.1\nme\n" + std::string(1024 - 21, 'y') + " 1 1\n"; // 1024 exactly
+    BOOST_TEST(m.size() == 1024u);
+    BOOST_TEST(parse_hello(m.data(), m.size(), &h, &used) == 1);
 }
 
 BOOST_AUTO_TEST_CASE(log_lines)
