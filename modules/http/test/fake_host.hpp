@@ -92,6 +92,7 @@ struct fake_world {
     std::vector<std::string> errors;
     std::vector<std::string> warnings;
     std::vector<std::unique_ptr<std::string>> strings;
+    std::vector<std::unique_ptr<std::vector<std::string>>> rule_words; // add_rule()'s words
     // Rules per rule set: action and its parsed state (the fake rules_run runs them all).
     std::map<uint32_t, std::vector<std::pair<const ptc_action*, void*>>> rules;
     std::map<int, std::string> errorfiles;
@@ -331,7 +332,7 @@ const ptc_module* module()
     return world.mod;
 }
 
-const ptc_http_api* api() { return static_cast<const ptc_http_api*>(world.api); }
+[[maybe_unused]] const ptc_http_api* api() { return static_cast<const ptc_http_api*>(world.api); }
 
 // A stream with helpers to play the client and the server.
 struct harness {
@@ -391,7 +392,9 @@ int add_rule(std::vector<std::string> words, uint32_t kw_words = 1)
         {"http-response", PTC_RULES_HTTP_RES},
         {"http-after-response", PTC_RULES_HTTP_AFTER_RES}};
     uint32_t set = sets.at(words[0]);
-    auto* keep = new std::vector<std::string>(std::move(words)); // config lifetime
+    // the words live as long as the configuration (kept reachable for LeakSanitizer)
+    world.rule_words.push_back(std::make_unique<std::vector<std::string>>(std::move(words)));
+    auto* keep = world.rule_words.back().get();
     std::vector<ptc_str> args;
     for (const std::string& w : *keep)
         args.push_back(ptc_str{w.data(), w.size()});
