@@ -611,6 +611,8 @@ void add_addr_header(ptc_stream* s, txn& t, const addr_hdr_conf& c, uint32_t whi
 void prepare_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
+    // a Host header changed by the rules renames the absolute-form target's authority
+    sync_host_authority(s, t, false);
     // a request received as TLS early data, the handshake not complete yet: "Early-Data: 1"
     // tells the server (RFC 8470) unless the request has that header already (HAProxy)
     if (in_early_data(s)) {
@@ -1707,6 +1709,14 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
             return PTC_ERROR;
         host->chan_data(s, RES, &d);
         total = d.len;
+        // A response to HEAD carries no body: HAProxy's H1 multiplexer drops the payload of
+        // its own replies (errors, deny, return, redirect) too, and keeps their headers.
+        if (c.is_head) {
+            int hl = h1::parse_response(d.ptr, d.len, res);
+            if (hl > 0 && size_t(hl) < total &&
+                host->chan_replace(s, RES, size_t(hl), total - size_t(hl), nullptr, 0) == PTC_OK)
+                total = size_t(hl);
+        }
         c.log_status = c.res_status;
     } else {
         int code = 0;

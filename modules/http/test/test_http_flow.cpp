@@ -534,3 +534,28 @@ BOOST_FIXTURE_TEST_CASE(retry_on_503_replays_idempotent_request, rules_fixture)
     BOOST_TEST(h2.to_server() == post);
     BOOST_TEST(h2.to_client() == "HTTP/1.1 503 Busy\r\nContent-Length: 0\r\n\r\n");
 }
+
+// Found by fuzz_http_flow: a reply the module makes itself (deny, return, redirect, error
+// page) to a HEAD request keeps its headers, Content-Length included, and drops its body, as
+// HAProxy's H1 multiplexer does; the next pipelined request is read at the right place.
+BOOST_FIXTURE_TEST_CASE(generated_reply_to_head_has_no_body, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "return", "status", "404", "content-type",
+                         "text/plain", "string", "nope"}) == PTC_OK);
+    harness h;
+    h.client_sends("HEAD / HTTP/1.1\r\nHost: x\r\n\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\n"
+                                "content-type: text/plain\r\n\r\n"
+                                "HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\n"
+                                "content-type: text/plain\r\n\r\nnope");
+    BOOST_TEST(!h.f.closed);
+
+    world.rules.clear();
+    BOOST_TEST(add_rule({"http-response", "deny"}) == PTC_OK);
+    harness h2;
+    h2.client_sends("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    h2.server_connects();
+    h2.server_sends("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
+    BOOST_TEST(h2.to_client() == "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\n"
+                                 "cache-control: no-cache\r\ncontent-type: text/html\r\n\r\n");
+}
