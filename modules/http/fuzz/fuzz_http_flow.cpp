@@ -245,6 +245,24 @@ std::string server_answer(unsigned k, const req_info& ri, bool& close_after)
     }
 }
 
+bool rewrites_method = false; // the input's rule set has set-method
+
+// A forwarded request line with an authority-form target ("host:port") but another method
+// than CONNECT: what "set-method" makes of a CONNECT request.
+bool method_rewritten_connect(const std::string& out, size_t off)
+{
+    if (!rewrites_method)
+        return false;
+    size_t eol = out.find('\n', off);
+    std::string_view line(out.data() + off, (eol == std::string::npos ? out.size() : eol) - off);
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos || line.substr(0, sp) == "CONNECT")
+        return false;
+    std::string_view tgt = line.substr(sp + 1);
+    return !tgt.empty() && tgt[0] != '/' && tgt[0] != '*' &&
+           tgt.substr(0, tgt.find(' ')).find("://") == std::string_view::npos;
+}
+
 struct session {
     harness h;
     uint32_t answers_bits;
@@ -265,6 +283,8 @@ struct session {
         while (off < out.size() && off < tunnel_at) {
             req_info ri;
             scan r = one_request(out, off, max_fields, true, ri);
+            if (r == scan::BAD_HEAD && method_rewritten_connect(out, off))
+                break; // set-method on a CONNECT: HAProxy does not re-check the line either
             if (r == scan::BAD_HEAD)
                 fail("forwarded request head does not parse", out);
             if (r == scan::BAD_BODY)
@@ -314,10 +334,10 @@ struct session {
 struct client_view {
     std::vector<req_info> reqs; // valid heads, body complete or not
     size_t bad_at = std::string::npos; // index of a rejected head, if any
-    bool stopped = false;             // stopped early (body error, tunnel)
+    bool stopped = false;             // stopped early (body error or incomplete)
 };
 
-client_view client_requests(std::string_view in)
+client_view client_requests(std::string_view in, bool eof)
 {
     client_view cv;
     size_t off = 0;
@@ -328,10 +348,13 @@ client_view client_requests(std::string_view in)
             cv.bad_at = cv.reqs.size();
             break;
         }
-        if (r == scan::INCOMPLETE_HEAD)
+        if (r == scan::INCOMPLETE_HEAD) {
+            if (eof) // the client closed in the middle of a head: the module answers 400
+                cv.bad_at = cv.reqs.size();
             break;
+        }
         cv.reqs.push_back(ri);
-        if (r != scan::DONE || ri.upgrade) {
+        if (r != scan::DONE) {
             cv.stopped = true;
             break;
         }
@@ -364,6 +387,11 @@ size_t check_client(const std::string& out, const client_view& cv, int& last_sta
             finals++;
             last_status = res.status;
         }
+        // set-method on a HEAD request: the module relays the body the server sends for the
+        // new method (HAProxy's H1 mux would drop it, the client having sent HEAD): left
+        // unchecked, reported.
+        if (method == "HEAD" && rewrites_method)
+            break;
         framing f;
         if (response_framing(res, method, f) < 0)
             fail("response to the client has bad framing", out);
@@ -395,6 +423,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     const size_t b = a + size_t(data[2]) * (in.size() - a) / 255;
     const uint32_t answers = uint32_t(data[3]) | uint32_t(data[4]) << 8;
 
+    rewrites_method = false;
+    for (const words& w : set_defs[size_t(&rs - sets.data())].rules)
+        rewrites_method |= w[1] == "set-method";
     world.fe_conf = rs.conf;
     world.rules = rs.rules;
     world.logs.clear();
@@ -426,7 +457,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         if (one_request(srv, fwd_end, max_fields, true, ri) == scan::INCOMPLETE_HEAD)
             fail("partial request head forwarded", srv);
     }
-    const client_view cv = client_requests(in);
+    const client_view cv = client_requests(in, client_eof);
     size_t fwd_heads = ss.fwd.size() + (fwd_end < srv.size() && !ss.srv_tunnel ? 1 : 0);
     if (fwd_heads > cv.reqs.size())
         fail("more requests forwarded than the client sent", srv);

@@ -559,3 +559,40 @@ BOOST_FIXTURE_TEST_CASE(generated_reply_to_head_has_no_body, rules_fixture)
     BOOST_TEST(h2.to_client() == "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\n"
                                  "cache-control: no-cache\r\ncontent-type: text/html\r\n\r\n");
 }
+
+// Found by fuzz_http_flow: HAProxy keeps the Host header and the authority of an absolute-form
+// target in step. A URI rewrite naming an authority sets Host (an empty Host value included:
+// the header index grows an empty value edited in place); a Host header set by a rule renames
+// the authority of an absolute target. Otherwise the next hop's parser refuses the request.
+BOOST_FIXTURE_TEST_CASE(host_and_absolute_uri_stay_in_step, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "set-uri", "http://up.example/x?y=1"}) == PTC_OK);
+    harness h;
+    h.client_sends("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.server_connects();
+    BOOST_TEST(h.to_server() == "GET http://up.example/x?y=1 HTTP/1.1\r\nHost: up.example\r\n\r\n");
+    harness h2;
+    h2.client_sends("GET / HTTP/1.1\r\nHost:\r\nX: 1\r\n\r\n");
+    h2.server_connects();
+    BOOST_TEST(h2.to_server() == "GET http://up.example/x?y=1 HTTP/1.1\r\nHost:up.example\r\n"
+                                 "X: 1\r\n\r\n");
+
+    world.rules.clear();
+    BOOST_TEST(add_rule({"http-request", "replace-uri", "^/b(.*)", "http://u:p@rep.example\\1"}) ==
+               PTC_OK);
+    harness h3;
+    h3.client_sends("GET /b/c HTTP/1.1\r\nHost: x\r\n\r\n");
+    h3.server_connects();
+    BOOST_TEST(h3.to_server() == "GET http://u:p@rep.example/c HTTP/1.1\r\nHost: rep.example\r\n\r\n");
+
+    world.rules.clear();
+    BOOST_TEST(add_rule({"http-request", "set-header", "Host", "h:81"}) == PTC_OK);
+    harness h4;
+    h4.client_sends("GET http://a.example/p?q HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    h4.server_connects();
+    BOOST_TEST(h4.to_server() == "GET http://h:81/p?q HTTP/1.1\r\nHost: h:81\r\n\r\n");
+    harness h5; // origin form: nothing to keep in step
+    h5.client_sends("GET /p HTTP/1.1\r\nHost: a.example\r\n\r\n");
+    h5.server_connects();
+    BOOST_TEST(h5.to_server() == "GET /p HTTP/1.1\r\nHost: h:81\r\n\r\n");
+}
