@@ -315,7 +315,8 @@ struct session {
                 bool close_after;
                 std::string a = server_answer(k, ri, close_after);
                 answered++;
-                if (k == 2 && ri.upgrade) {
+                int st = std::atoi(a.c_str() + 9);
+                if (st == 101 || (ri.method == "CONNECT" && st >= 200 && st < 300)) {
                     srv_tunnel = true;
                     tunnel_at = ri.end;
                 }

@@ -596,3 +596,41 @@ BOOST_FIXTURE_TEST_CASE(host_and_absolute_uri_stay_in_step, rules_fixture)
     h5.server_connects();
     BOOST_TEST(h5.to_server() == "GET /p HTTP/1.1\r\nHost: h:81\r\n\r\n");
 }
+
+// Found by fuzz_http_flow: a rule deleting or changing the framing headers of a request with
+// a body must not leave the body to be read as the next request by the server. The head gets
+// the client's framing back (HAProxy re-frames the body; both keep the server in step).
+BOOST_FIXTURE_TEST_CASE(rules_cannot_unframe_a_request_body, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "del-header", "content-length"}) == PTC_OK);
+    harness h;
+    h.client_sends("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+    h.server_connects();
+    BOOST_TEST(h.to_server() == "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\n\r\nhi");
+
+    world.rules.clear();
+    BOOST_TEST(add_rule({"http-request", "set-header", "Content-Length", "7"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "add-header", "Transfer-Encoding", "chunked"}) ==
+               PTC_OK);
+    harness h2;
+    h2.client_sends("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+    h2.server_connects();
+    BOOST_TEST(h2.to_server() == "POST / HTTP/1.1\r\nHost: x\r\ncontent-length: 2\r\n\r\nhi");
+    harness h3; // chunked body: Content-Length and the added TE give way to one TE
+    h3.client_sends("POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "2\r\nhi\r\n0\r\n\r\n");
+    h3.server_connects();
+    BOOST_TEST(h3.to_server() == "POST / HTTP/1.1\r\nHost: x\r\ntransfer-encoding: chunked\r\n"
+                                 "\r\n2\r\nhi\r\n0\r\n\r\n");
+    harness h4; // no body: the added framing headers go
+    h4.client_sends("GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    h4.server_connects();
+    BOOST_TEST(h4.to_server() == "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+
+    world.rules.clear();
+    BOOST_TEST(add_rule({"http-request", "set-header", "X", "1"}) == PTC_OK);
+    harness h5; // framing untouched: the head is forwarded as it came
+    h5.client_sends("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\nhi");
+    h5.server_connects();
+    BOOST_TEST(h5.to_server() == "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nX: 1\r\n\r\nhi");
+}
