@@ -245,10 +245,11 @@ std::string server_answer(unsigned k, const req_info& ri, bool& close_after)
     }
 }
 
-bool rewrites_method = false; // the input's rule set has set-method
+bool rewrites_method = false; // the input's rule set rewrites the request line
 
-// A forwarded request line with an authority-form target ("host:port") but another method
-// than CONNECT: what "set-method" makes of a CONNECT request.
+// A forwarded request line that a line rewrite made of a CONNECT request: an authority-form
+// target ("host:port") with another method (set-method), or a CONNECT with another target
+// (set-uri, set-path...). HAProxy does not check the rewritten line either.
 bool method_rewritten_connect(const std::string& out, size_t off)
 {
     if (!rewrites_method)
@@ -256,8 +257,10 @@ bool method_rewritten_connect(const std::string& out, size_t off)
     size_t eol = out.find('\n', off);
     std::string_view line(out.data() + off, (eol == std::string::npos ? out.size() : eol) - off);
     size_t sp = line.find(' ');
-    if (sp == std::string_view::npos || line.substr(0, sp) == "CONNECT")
+    if (sp == std::string_view::npos)
         return false;
+    if (line.substr(0, sp) == "CONNECT")
+        return true; // set-uri/set-path on a CONNECT: the target is no authority any more
     std::string_view tgt = line.substr(sp + 1);
     return !tgt.empty() && tgt[0] != '/' && tgt[0] != '*' &&
            tgt.substr(0, tgt.find(' ')).find("://") == std::string_view::npos;
@@ -284,7 +287,7 @@ struct session {
             req_info ri;
             scan r = one_request(out, off, max_fields, true, ri);
             if (r == scan::BAD_HEAD && method_rewritten_connect(out, off))
-                break; // set-method on a CONNECT: HAProxy does not re-check the line either
+                break; // a line rewrite of a CONNECT: HAProxy does not re-check the line
             if (r == scan::BAD_HEAD)
                 fail("forwarded request head does not parse", out);
             if (r == scan::BAD_BODY)
@@ -426,7 +429,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 
     rewrites_method = false;
     for (const words& w : set_defs[size_t(&rs - sets.data())].rules)
-        rewrites_method |= w[1] == "set-method";
+        rewrites_method |= w[1] == "set-method" || w[1] == "set-uri" || w[1] == "set-path" ||
+                           w[1] == "set-query" || w[1].starts_with("replace-path") ||
+                           w[1] == "replace-uri";
     world.fe_conf = rs.conf;
     world.rules = rs.rules;
     world.logs.clear();
