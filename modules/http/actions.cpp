@@ -1165,9 +1165,50 @@ int line_apply(ptc_stream* s, txn* t, const char* base, uint8_t what, const char
         c.is_connect = val == "CONNECT";
     } else {
         c.target_len = uint32_t(c.target_len + delta);
+        if (what == RL_URI)
+            sync_host_authority(s, *t, true);
     }
     return PTC_ACT_CONTINUE;
 }
+
+} // namespace
+
+// HAProxy keeps the Host header and the authority of an absolute-form target in step: a URI
+// rewrite that names an authority sets the Host header to it, and a Host header set by a
+// rule sets the authority (the parser refuses a request where they differ).
+void sync_host_authority(ptc_stream* s, txn& t, bool uri_changed)
+{
+    txn_cur& c = t.cur;
+    if (c.is_connect)
+        return;
+    const char* base = pending(s, PTC_DIR_REQ);
+    std::string_view tgt(base + c.target_off, c.target_len);
+    size_t sep = tgt.find("://");
+    if (tgt.empty() || tgt[0] == '/' || sep == std::string_view::npos)
+        return;
+    size_t a_off = sep + 3;
+    size_t a_end = std::min(tgt.find_first_of("/?#", a_off), tgt.size());
+    size_t at = tgt.substr(a_off, a_end - a_off).rfind('@');
+    if (at != std::string_view::npos)
+        a_off += at + 1;
+    std::string_view auth = tgt.substr(a_off, a_end - a_off);
+    int i = index_find(t.idx, base, "host", 0);
+    if (i < 0 || h1::ieq(value_of(t.idx, base, uint32_t(i)), auth))
+        return;
+    if (uri_changed) {
+        std::string a(auth); // the edit may move the buffer
+        head_edit(s, PTC_DIR_REQ, t.idx, t.idx.hdr[i].value_off, t.idx.hdr[i].value_len, a);
+        return;
+    }
+    std::string h(value_of(t.idx, base, uint32_t(i)));
+    if (!line_ok(h) || h.find_first_of("/?#@") != std::string::npos)
+        return; // not an authority: left for the parser of the next hop to refuse
+    if (head_edit(s, PTC_DIR_REQ, t.idx, uint32_t(c.target_off + a_off), uint32_t(auth.size()),
+                  h) == PTC_OK)
+        c.target_len = uint32_t(c.target_len + int64_t(h.size()) - int64_t(auth.size()));
+}
+
+namespace {
 
 // ---- redirect ---------------------------------------------------------------------------------
 

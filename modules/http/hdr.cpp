@@ -116,10 +116,12 @@ int head_edit(ptc_stream* s, uint32_t dir, head_index& idx, uint32_t off, uint32
         hdr_ref& r = idx.hdr[j];
         if (r.name_off >= off + len)
             r.name_off = uint32_t(r.name_off + delta);
-        if (r.value_off >= off + len)
+        // the edit is inside this value (an empty value replaced included: its offset is
+        // where the edit starts, and the value grows rather than moves)
+        if (r.value_off <= off && r.value_off + r.value_len >= off + len)
+            r.value_len = uint32_t(r.value_len + delta);
+        else if (r.value_off >= off + len)
             r.value_off = uint32_t(r.value_off + delta);
-        else if (r.value_off <= off && r.value_off + r.value_len >= off + len)
-            r.value_len = uint32_t(r.value_len + delta); // the edit is inside this value
     }
     idx.eoh_off = uint32_t(idx.eoh_off + delta);
     idx.head_len = uint32_t(idx.head_len + delta);

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <cstring>
+#include <string>
 
 #include "http_int.hpp"
 
@@ -608,9 +609,56 @@ void add_addr_header(ptc_stream* s, txn& t, const addr_hdr_conf& c, uint32_t whi
 
 // Hop-by-hop fix-ups of the request head before it goes to the server: connection mode,
 // Early-Data, X-Forwarded-For, X-Original-To.
+// The framing headers of the request head as the rules left it must announce the body the
+// module forwards (the one the client's head announced): a rule deleting or changing
+// Content-Length or Transfer-Encoding would otherwise let the body be read as the next
+// request by the server. HAProxy's H1 multiplexer re-frames such a body (chunked); here the
+// head gets the client's framing back: every Content-Length and Transfer-Encoding field is
+// replaced by "content-length: <n>" or "transfer-encoding: chunked".
+const char* pending_req(ptc_stream* s)
+{
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    return d.ptr;
+}
+
+void keep_request_framing(ptc_stream* s, txn& t)
+{
+    txn_cur& c = t.cur;
+    ptc_str d;
+    host->chan_data(s, REQ, &d);
+    h1::request req;
+    req.headers = scratch;
+    req.max_headers = max_hdr_cap;
+    h1::framing f;
+    int r = h1::parse_request(d.ptr, std::min<size_t>(d.len, t.idx.head_len), req);
+    if (r > 0 && h1::request_framing(req, f) == 0) {
+        bool cl = false, te = false;
+        for (size_t i = 0; i < req.num_headers; i++) {
+            cl |= h1::ieq(req.headers[i].name, "content-length");
+            te |= h1::ieq(req.headers[i].name, "transfer-encoding");
+        }
+        if (c.req_body == body::LENGTH ? f.kind == h1::framing::LENGTH && f.length == c.req_len
+            : c.req_body == body::CHUNKED ? f.kind == h1::framing::CHUNKED
+                                           : !te && (!cl || f.length == 0))
+            return;
+    }
+    while (head_del(s, REQ, t.idx, pending_req(s), "content-length") == PTC_OK) {
+    }
+    while (head_del(s, REQ, t.idx, pending_req(s), "transfer-encoding") == PTC_OK) {
+    }
+    if (c.req_body == body::LENGTH)
+        head_add(s, REQ, t.idx, "content-length", std::to_string(c.req_len));
+    else if (c.req_body == body::CHUNKED)
+        head_add(s, REQ, t.idx, "transfer-encoding", "chunked");
+}
+
 void prepare_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
+    // a Host header changed by the rules renames the absolute-form target's authority
+    sync_host_authority(s, t, false);
+    keep_request_framing(s, t);
     // a request received as TLS early data, the handshake not complete yet: "Early-Data: 1"
     // tells the server (RFC 8470) unless the request has that header already (HAProxy)
     if (in_early_data(s)) {
@@ -1707,6 +1755,14 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
             return PTC_ERROR;
         host->chan_data(s, RES, &d);
         total = d.len;
+        // A response to HEAD carries no body: HAProxy's H1 multiplexer drops the payload of
+        // its own replies (errors, deny, return, redirect) too, and keeps their headers.
+        if (c.is_head) {
+            int hl = h1::parse_response(d.ptr, d.len, res);
+            if (hl > 0 && size_t(hl) < total &&
+                host->chan_replace(s, RES, size_t(hl), total - size_t(hl), nullptr, 0) == PTC_OK)
+                total = size_t(hl);
+        }
         c.log_status = c.res_status;
     } else {
         int code = 0;

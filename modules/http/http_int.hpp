@@ -430,6 +430,9 @@ void set_cli_tmo_default(ptc_stream* s, txn& t);
 // client connection can stay open (the whole request body is already pending) and returns
 // the connection header value to announce. Used by reply() and the return rules.
 std::string_view reply_prepare(ptc_stream* s, txn& t);
+// Keeps the Host header and an absolute-form target's authority in step after a rewrite: the
+// URI's authority wins when <uri_changed>, else the Host header (actions.cpp).
+void sync_host_authority(ptc_stream* s, txn& t, bool uri_changed);
 
 int on_event(ptc_stream* s, void* state, uint32_t events);
 
