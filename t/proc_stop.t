@@ -57,10 +57,16 @@ sub config_with {
 }
 
 # Connect once: 'refused', 'served' (a full response), 'reset' (closed without a
-# response), or 'hung' (nothing within 2 s).
+# response, or the handshake reset: it raced the close of the listening socket), or 'hung'
+# (nothing within 2 s).
 sub probe {
     my $s = IO::Socket::IP->new(PeerHost => '127.0.0.1', PeerPort => port(8080), Timeout => 2);
-    return $! =~ /refused/i ? 'refused' : 'hung' unless $s;
+    unless ($s) {
+        return 'refused' if $!{ECONNREFUSED};
+        return 'reset' if $!{ECONNRESET};
+        diag("probe: connect failed: $!");
+        return 'hung';
+    }
     my $t0 = time;
     my $r = http_parse(http("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
         socket => $s, timeout => 2, quiet => 1));
