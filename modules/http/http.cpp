@@ -607,8 +607,6 @@ void add_addr_header(ptc_stream* s, txn& t, const addr_hdr_conf& c, uint32_t whi
     head_add(s, REQ, t.idx, name, ip);
 }
 
-// Hop-by-hop fix-ups of the request head before it goes to the server: connection mode,
-// Early-Data, X-Forwarded-For, X-Original-To.
 // The framing headers of the request head as the rules left it must announce the body the
 // module forwards (the one the client's head announced): a rule deleting or changing
 // Content-Length or Transfer-Encoding would otherwise let the body be read as the next
@@ -653,6 +651,8 @@ void keep_request_framing(ptc_stream* s, txn& t)
         head_add(s, REQ, t.idx, "transfer-encoding", "chunked");
 }
 
+// Hop-by-hop fix-ups of the request head before it goes to the server: Host/authority,
+// framing, connection mode, Early-Data, X-Forwarded-For, X-Original-To.
 void prepare_request_head(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
