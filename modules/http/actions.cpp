@@ -55,13 +55,6 @@ txn* msg(ptc_stream* s, uint32_t dir, const char** base)
     return &t;
 }
 
-const char* pending(ptc_stream* s, uint32_t dir)
-{
-    ptc_str d;
-    host->chan_data(s, dir, &d);
-    return d.ptr;
-}
-
 size_t eval(ptc_stream* s, const ptc_logfmt* lf, int buf, const char** out)
 {
     size_t cap;

@@ -16,13 +16,6 @@ txn* in_phase(ptc_stream* s, uint32_t dir)
     return t.cur.phase == want ? &t : nullptr;
 }
 
-const char* pending(ptc_stream* s, uint32_t dir)
-{
-    ptc_str d;
-    host->chan_data(s, dir, &d);
-    return d.ptr;
-}
-
 std::string_view sv(ptc_str s) { return {s.ptr, s.len}; }
 
 ptc_str out_str(const char* p, size_t n) { return ptc_str{p, n}; }

@@ -52,6 +52,13 @@ void index_head(head_index& idx, const char* base, const h1::header* h, size_t n
     }
 }
 
+const char* pending(ptc_stream* s, uint32_t dir)
+{
+    ptc_str d;
+    host->chan_data(s, dir, &d);
+    return d.ptr;
+}
+
 int index_find(const head_index& idx, const char* base, std::string_view name, uint32_t occ)
 {
     for (uint32_t i = 0; i < idx.count; ++i) {

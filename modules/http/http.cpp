@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <charconv>
 #include <cstring>
 #include <string>
 
@@ -613,18 +614,32 @@ void add_addr_header(ptc_stream* s, txn& t, const addr_hdr_conf& c, uint32_t whi
 // request by the server. HAProxy's H1 multiplexer re-frames such a body (chunked); here the
 // head gets the client's framing back: every Content-Length and Transfer-Encoding field is
 // replaced by "content-length: <n>" or "transfer-encoding: chunked".
-const char* pending_req(ptc_stream* s)
-{
-    ptc_str d;
-    host->chan_data(s, REQ, &d);
-    return d.ptr;
-}
-
 void keep_request_framing(ptc_stream* s, txn& t)
 {
     txn_cur& c = t.cur;
     ptc_str d;
     host->chan_data(s, REQ, &d);
+    // The usual case, from the index alone: the head still has the client's one framing
+    // field (or none), as the parser accepted it. Anything else (a rule touched them, or the
+    // client sent a list or repeated fields) is checked by parsing the head again.
+    uint32_t ncl = 0, nte = 0, last = 0;
+    for (uint32_t i = 0; i < t.idx.count; i++) {
+        uint32_t len = t.idx.hdr[i].name_len;
+        if (len == 14 && h1::ieq(name_of(t.idx, d.ptr, i), "content-length"))
+            ncl++, last = i;
+        else if (len == 17 && h1::ieq(name_of(t.idx, d.ptr, i), "transfer-encoding"))
+            nte++, last = i;
+    }
+    char num[24] = "0";
+    char* end = num + 1;
+    if (c.req_body == body::LENGTH)
+        end = std::to_chars(num, num + sizeof(num), c.req_len).ptr;
+    if (c.req_body == body::CHUNKED
+            ? nte == 1 && !ncl && h1::ieq(value_of(t.idx, d.ptr, last), "chunked")
+            : !nte && (ncl == 0 ? c.req_body != body::LENGTH
+                                : ncl == 1 && value_of(t.idx, d.ptr, last) ==
+                                                  std::string_view(num, size_t(end - num))))
+        return;
     h1::request req;
     req.headers = scratch;
     req.max_headers = max_hdr_cap;
@@ -641,9 +656,9 @@ void keep_request_framing(ptc_stream* s, txn& t)
                                            : !te && (!cl || f.length == 0))
             return;
     }
-    while (head_del(s, REQ, t.idx, pending_req(s), "content-length") == PTC_OK) {
+    while (head_del(s, REQ, t.idx, pending(s, REQ), "content-length") == PTC_OK) {
     }
-    while (head_del(s, REQ, t.idx, pending_req(s), "transfer-encoding") == PTC_OK) {
+    while (head_del(s, REQ, t.idx, pending(s, REQ), "transfer-encoding") == PTC_OK) {
     }
     if (c.req_body == body::LENGTH)
         head_add(s, REQ, t.idx, "content-length", std::to_string(c.req_len));

@@ -379,6 +379,8 @@ inline std::string_view value_of(const head_index& idx, const char* base, uint32
 {
     return {base + idx.hdr[i].value_off, idx.hdr[i].value_len};
 }
+// Start of the pending bytes of <dir> (a head edit may move them: fetch again after one).
+const char* pending(ptc_stream* s, uint32_t dir);
 // Removes every header named <name>. PTC_OK if at least one was removed, else PTC_ERROR.
 int head_del(ptc_stream* s, uint32_t dir, head_index& idx, const char* base,
              std::string_view name);
