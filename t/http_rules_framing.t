@@ -3,14 +3,15 @@
 # (cases found by the fuzz_http_flow target): a reply portico makes to a HEAD request has no
 # body; set-uri to an absolute URI sets the Host header, and a Host header set by a rule
 # renames an absolute target's authority; a request body whose Content-Length a rule deleted
-# still reaches the server as a body, not as the next request.
+# still reaches the server as a body, not as the next request; a HEAD request whose method a
+# rule changed gets the head of the answer alone.
 use warnings;
 use strict;
 use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(7);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(9);
 $t->origin_http(port(8081), echo => 1);
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -25,6 +26,7 @@ frontend fe
     http-request set-uri http://up.example/x if { path /abs }
     http-request set-header host h:81 if { path_end /h }
     http-request del-header content-length if { path /nocl }
+    http-request set-method GET if { path /hg }
     default_backend be
 EOF2
 
@@ -50,3 +52,11 @@ my @r = $t->origin_requests(port(8081));
 is(join(',', map { "$_->{method} $_->{uri} " . length($_->{body} // '') } @r[-2 .. -1]),
     'POST /nocl 2,GET /after 0', 'del-header content-length: the body stays a body');
 is($r[-2]{body}, 'hi', 'the body reaches the server whole');
+
+$out = http("HEAD /hg HTTP/1.1\r\nHost: x\r\n\r\n"
+    . "GET /after2 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port => $p) // '';
+like($out, qr{^HTTP/1\.1 200 [^\r]*\r\n(?:[^\r]+\r\n)*\r\nHTTP/1\.1 200 }s,
+    'set-method GET on HEAD: the head alone, the next pipelined response right after it');
+@r = $t->origin_requests(port(8081));
+is(join(',', map { "$_->{method} $_->{uri}" } @r[-2 .. -1]), 'GET /hg,GET /after2',
+    'the server got the new method');

@@ -420,7 +420,7 @@ void record_request(ptc_stream* s, txn& t, ptc_str d, const h1::request& req, si
     c.method_len = uint32_t(req.method.size());
     c.target_off = uint32_t(req.target.data() - d.ptr);
     c.target_len = uint32_t(req.target.size());
-    c.is_head = req.method == "HEAD";
+    c.is_head = c.cli_head = req.method == "HEAD";
     c.is_connect = req.method == "CONNECT";
     c.req_minor = uint8_t(req.minor_version);
     c.req_close = c.cli_close = f.conn_close;
@@ -1153,7 +1153,12 @@ step forward_response(ptc_stream* s, txn& t)
     txn_cur& c = t.cur;
     if (c.res_body == body::TUNNEL)
         return enter_tunnel(s, t);
-    if (c.comp_algo)
+    // A rule changed a HEAD request's method: the server answered the new method, with a
+    // body, but the client asked HEAD and gets the head alone (as HAProxy, whose H1
+    // multiplexer drops the payload of a response to HEAD). The server connection, in the
+    // middle of that body, is not reused.
+    const bool drop_body = c.cli_head && !c.is_head && c.res_body != body::DONE;
+    if (c.comp_algo && !drop_body)
         comp_start_response(s, t); // compression: the head's edits, then the body below
     fix_res_connection(s, t);
     c.log_status = c.res_status;
@@ -1163,10 +1168,18 @@ step forward_response(ptc_stream* s, txn& t)
     c.bytes_out = head + (c.res_body == body::LENGTH ? c.res_len : 0);
     if (PTC_HOST_HAS(host, stream_log_asap) && c.log_level < 9) {
         // option logasap: the line goes now, with the bytes received so far
-        uint64_t avail = c.res_body == body::LENGTH ? std::min(c.res_avail, c.res_len)
+        uint64_t avail = drop_body                   ? 0
+                         : c.res_body == body::LENGTH ? std::min(c.res_avail, c.res_len)
                          : c.res_body == body::DONE ? 0
                                                     : c.res_avail;
         log_asap(s, t, head + avail);
+    }
+    if (drop_body) {
+        host->chan_forward(s, RES, head);
+        c.bytes_out = head;
+        c.res = res_st::DONE;
+        t.srv_reusable = false;
+        return step::AGAIN;
     }
     if (c.comp_on) { // the body goes through the compressor (pump_res_body)
         host->chan_forward(s, RES, head);

@@ -597,6 +597,33 @@ BOOST_FIXTURE_TEST_CASE(host_and_absolute_uri_stay_in_step, rules_fixture)
     BOOST_TEST(h5.to_server() == "GET /p HTTP/1.1\r\nHost: h:81\r\n\r\n");
 }
 
+// set-method on a HEAD request: the server answers the new method with a body; the client,
+// which asked HEAD, gets the head alone (HAProxy's H1 multiplexer drops that payload), and
+// the server connection, left in the middle of the body, is not reused.
+BOOST_FIXTURE_TEST_CASE(head_rewritten_to_get_gets_no_body, rules_fixture)
+{
+    BOOST_TEST(add_rule({"http-request", "set-method", "GET"}) == PTC_OK);
+    harness h;
+    h.client_sends("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.server_connects();
+    BOOST_TEST(h.to_server() == "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    h.server_sends("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nab");
+    BOOST_TEST(h.to_client() == "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n");
+    BOOST_TEST(h.f.srv_closes == 1);
+    BOOST_TEST(!h.f.closed);
+    harness h2; // chunked, then a GET on the same client connection gets its body
+    h2.client_sends("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    h2.server_connects();
+    h2.server_sends("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n");
+    BOOST_TEST(h2.to_client() == "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+    BOOST_TEST(h2.f.srv_closes == 1);
+    h2.client_sends(get_req);
+    h2.server_connects();
+    h2.server_sends(ok_res);
+    BOOST_TEST(h2.to_client() == "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                                     std::string(ok_res));
+}
+
 // Found by fuzz_http_flow: a rule deleting or changing the framing headers of a request with
 // a body must not leave the body to be read as the next request by the server. The head gets
 // the client's framing back (HAProxy re-frames the body; both keep the server in step).
