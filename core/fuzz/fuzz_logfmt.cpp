@@ -70,7 +70,7 @@ bool has_sample(const std::string& f)
         if (j < f.size() && f[j] == '{') {
             j = f.find('}', j);
             if (j == std::string::npos)
-                return false;
+                continue; // no flags here: a later '%' may still start an expression
             j++;
         }
         if (j < f.size() && f[j] == '[')
