@@ -324,6 +324,9 @@ row server_row(const proxy& be, const server& s, bool http)
     r.set("sid", s.id);
     r.set("lbtot", sh->cum_conns.load());
     r.set("type", 2u);
+    // streams given to the server per second over the last second, and the peak
+    r.set("rate", shm_rate_read(const_cast<shm_server*>(sh)->sess_rate, event::monotonic_ms()));
+    r.set("rate_max", sh->sess_rate.max.load());
     if (http) {
         set_http_counters(r, *sh);
     }
@@ -427,6 +430,10 @@ std::vector<row> proxy_rows(const proxy& p, int types, int sid, bool no_maint, b
             r.set("stot", sp->be_cum_conns.load());
             r.set("wretr", sp->retries.load());
             r.set("wredis", sp->redispatches.load());
+            // streams the backend was chosen for per second (be_sess_rate), and the peak
+            r.set("rate", shm_rate_read(const_cast<shm_proxy*>(sp)->be_rate,
+                                        event::monotonic_ms()));
+            r.set("rate_max", sp->be_rate.max.load());
             if (http) {
                 set_http_counters(r, *sp);
             }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // More of HAProxy 2.6's internal fetches: bin, meth, date, date_us, rand, uuid, hostname,
 // nbproc, nbthread, thread, stopping, fe_conn, be_conn, queue, srv_conn, srv_queue,
-// srv_is_up, prio_class, prio_offset, fe_sess_rate, fe_req_rate, be_sess_rate, cpu_calls,
-// cpu_ns_avg, cpu_ns_tot, lat_ns_avg, lat_ns_tot.
+// srv_is_up, prio_class, prio_offset, fe_sess_rate, fe_req_rate, be_sess_rate,
+// srv_sess_rate, cpu_calls, cpu_ns_avg, cpu_ns_tot, lat_ns_avg, lat_ns_tot.
 #include <sys/random.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -477,6 +477,14 @@ int f_srv_conn(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
     return sh ? out_int(out, sh->cur_conns.load(std::memory_order_relaxed)) : 0;
 }
 
+// srv_sess_rate([<backend>/]<server>): streams given to the server per second over the
+// last second, all workers together
+int f_srv_sess_rate(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
+{
+    auto* sh = const_cast<shm_server*>(ref_server(s, args));
+    return sh ? out_int(out, shm_rate_read(sh->sess_rate, event::monotonic_ms())) : 0;
+}
+
 int f_srv_queue(ptc_stream* s, const ptc_arg* args, uint32_t, ptc_sample* out)
 {
     const shm_server* sh = ref_server(s, args);
@@ -610,6 +618,7 @@ const ptc_fetch k_ext_fetches[] = {
     {"avg_queue", PTC_SMP_SINT, L4, 0, 1, f_avg_queue, chk_proxy_name, "avg_queue([<backend>])"},
     {"connslots", PTC_SMP_SINT, L4, 0, 1, f_connslots, chk_proxy_name, "connslots([<backend>])"},
     {"srv_conn", PTC_SMP_SINT, L4, 1, 1, f_srv_conn, chk_srv,        "srv_conn([<backend>/]<server>)"},
+    {"srv_sess_rate", PTC_SMP_SINT, L4, 1, 1, f_srv_sess_rate, chk_srv, "srv_sess_rate([<backend>/]<server>)"},
     {"srv_queue", PTC_SMP_SINT, L4, 1, 1, f_srv_queue, chk_srv,      "srv_queue([<backend>/]<server>)"},
     {"srv_is_up", PTC_SMP_BOOL, L4, 1, 1, f_srv_is_up, chk_srv,      "srv_is_up([<backend>/]<server>)"},
     {"fe_sess_rate", PTC_SMP_SINT, L4, 0, 1, f_rate<R_FE_SESS>, chk_proxy_name, "fe_sess_rate([<frontend>])"},

@@ -73,6 +73,19 @@ struct shm_check {
     uint64_t hanafail;                  // failed health analyses ("observe")
 };
 
+// An event rate over the current and previous second (HAProxy's sliding-window
+// estimate), shared by every worker.
+struct shm_rate {
+    std::atomic<uint64_t> sec;          // the current second (monotonic)
+    std::atomic<uint32_t> cur;          // events in it
+    std::atomic<uint32_t> prev;         // events in the one before
+    std::atomic<uint32_t> max;          // highest rate seen
+};
+// Events per second over the last second.
+uint32_t shm_rate_read(shm_rate& r, uint64_t now_ms);
+// Counts one event; returns the rate including it.
+uint32_t shm_rate_add(shm_rate& r, uint64_t now_ms);
+
 // One server slot. A backend owns the slots [srv_first, srv_first + srv_slots) of the
 // table: its configured servers in order, then spare slots for "add server" (in_use 0,
 // admin MAINT, weight 0: never usable).
@@ -138,6 +151,8 @@ struct alignas(64) shm_server {
     std::atomic<uint32_t> incarnation;  // bumped when the slot's server is deleted and when
                                         // "add server" takes the slot: a server object of
                                         // another incarnation is a deleted one (srv_stale)
+    // ---- session rate (show stat rate/rate_max, srv_sess_rate) ----
+    shm_rate sess_rate;                 // streams given a slot on this server (lb_take_slot)
 };
 
 // Operational states kept in shm_server::up.
@@ -175,19 +190,6 @@ inline uint64_t srv_eweight_fine(const shm_server* sh)
         return 0;
     return w * (256 - d);
 }
-
-// An event rate over the current and previous second (HAProxy's sliding-window
-// estimate), shared by every worker.
-struct shm_rate {
-    std::atomic<uint64_t> sec;          // the current second (monotonic)
-    std::atomic<uint32_t> cur;          // events in it
-    std::atomic<uint32_t> prev;         // events in the one before
-    std::atomic<uint32_t> max;          // highest rate seen
-};
-// Events per second over the last second.
-uint32_t shm_rate_read(shm_rate& r, uint64_t now_ms);
-// Counts one event; returns the rate including it.
-uint32_t shm_rate_add(shm_rate& r, uint64_t now_ms);
 
 struct alignas(64) shm_proxy {
     shm_lock lb_lock;                   // guards the balance algorithm's shared state
