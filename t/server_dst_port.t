@@ -15,7 +15,7 @@ use lib 't/lib';
 use Test::Portico qw/ http http_parse port /;
 
 my $t = Test::Portico->new();
-$t->has(qw/ http /)->plan(12);
+$t->has(qw/ http /)->plan(14);
 $t->origin_http(port(8702), handler => sub { (200, ['X-Srv' => 'same-port'], "a\n") });
 $t->origin_http(port(8704), handler => sub { (200, ['X-Srv' => 'fixed-port'], "b\n") });
 $t->config(<<'EOF2')->run(wait_ports => []);
@@ -75,6 +75,14 @@ is($rc, 0, 'an address of unset variables (":") is accepted') or diag($o);
 ($rc, $o) = check_cfg("backend b\n    server s 127.0.0.1 check\n");
 ok($rc != 0, 'check on a server without a port nor check port: refused');
 like($o, qr/backend 'b': server 's' has neither service port nor check port/, 'with HAProxy\'s words') or diag($o);
+# HAProxy asks for a port only to check a given address: the "any" address (":" from unset
+# variables, "*", 0.0.0.0) passes, its check failing to connect
+($rc, $o) = check_cfg("backend b\n    server s \${PTC_TEST_UNSET_A}:\${PTC_TEST_UNSET_A} check\n"
+    . "    server t 0.0.0.0 check\n    server u * check addr 0.0.0.0\n"
+    . "frontend f\n    bind 127.0.0.1:1\n    default_backend b\n");
+is($rc, 0, 'check on the any address without a port: accepted') or diag($o);
+($rc, $o) = check_cfg("backend b\n    server s 0.0.0.0 check addr 127.0.0.2\n");
+ok($rc != 0, 'a given check address without a port: refused') or diag($o);
 ($rc, $o) = check_cfg("backend b\n    server s 127.0.0.1 check port 1\n"
     . "frontend f\n    bind 127.0.0.1:1\n    default_backend b\n");
 is($rc, 0, 'with a check port it is accepted') or diag($o);

@@ -412,6 +412,18 @@ uint16_t get_port(const sockaddr_storage& a)
     return 0;
 }
 
+// An IPv4 or IPv6 address other than the "any" one (0.0.0.0, ::).
+bool inet_specific(const sockaddr_storage& a)
+{
+    static const in6_addr any6 = IN6ADDR_ANY_INIT;
+    if (a.ss_family == AF_INET)
+        return reinterpret_cast<const sockaddr_in&>(a).sin_addr.s_addr != 0;
+    if (a.ss_family == AF_INET6)
+        return memcmp(&reinterpret_cast<const sockaddr_in6&>(a).sin6_addr, &any6,
+                      sizeof(any6)) != 0;
+    return false;
+}
+
 void set_port(sockaddr_storage& a, uint16_t p)
 {
     if (a.ss_family == AF_INET)
@@ -591,7 +603,11 @@ int post_config(ptc_modref* self)
                     ok = false;
                     continue;
                 }
-                if (!port && a->ss_family != AF_UNIX) { // a server without a port: HAProxy 2.6's refusal
+                // A port is needed to check a given IP address (HAProxy 2.6's refusal); the
+                // "any" address (a server written ":" or "*" or 0.0.0.0, no port) passes as
+                // in HAProxy, whose check then fails to connect (L4CON).
+                if (!port && (inet_specific(*a) ||
+                              (a != &sa && a->ss_family != AF_UNIX && inet_specific(sa)))) {
                     host->errorf(self, "%sbackend '%s': server '%s' has neither service port nor check port.",
                                  where(c).c_str(), mb.be_name.c_str(), mb.srv_name.c_str());
                     ok = false;
