@@ -397,6 +397,10 @@ int on_srv_connected(ptc_stream* s, void*, void*)
                   (int)host->server_name(srv).len, host->server_name(srv).ptr);
         return PTC_ERROR;
     }
+    // The unique ID is the transaction's: the next request of the stream needs a header of
+    // its own, so a connection of its own (HAProxy keys reuse on the whole PROXY header).
+    if (sc->send == 2 && (sc->v2_opts & PPO_UNIQUE_ID) && PTC_HOST_HAS(host, stream_srv_once))
+        host->stream_srv_once(s);
     return PTC_CONTINUE;
 }
 

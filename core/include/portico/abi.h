@@ -125,9 +125,12 @@
  *       refuses it, as HAProxy's non-purgeable servers: "track" targets, Lua Server
  *       objects); server_state bit PTC_SRV_ST_DELETED (the server was removed with "del
  *       server": a module stops its work for it; the host ignores changes made to it).
+ *  1.30 ptc_host.stream_srv_once (the server connection carries bytes of the current
+ *       transaction alone, as a PROXY v2 header with its unique ID: no later transaction
+ *       of the stream reuses it).
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 29
+#define PTC_ABI_MINOR 30
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

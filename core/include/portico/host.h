@@ -619,6 +619,14 @@ typedef struct ptc_host {
      *  removed at runtime due to other configuration elements pointing to it."), for the
      *  whole instance. At configuration time (post_config) or in a worker. Since 1.29. */
     void (*server_pin)(ptc_server *s);
+
+    /* ---- a server connection for one transaction (1.30) ---- */
+    /** The stream's server connection carries bytes that belong to the current
+     *  transaction alone (a PROXY v2 header with the stream's unique ID, written with
+     *  stream_srv_prepend): no later transaction reuses it, the next request of the
+     *  stream opens a new one (HAProxy keys its connection reuse on the whole PROXY
+     *  header). No effect without a server connection. Since 1.30. */
+    void (*stream_srv_once)(ptc_stream *s);
 } ptc_host;
 
 /* Which address host->conn_addr returns (since 1.24). */

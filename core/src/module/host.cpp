@@ -715,6 +715,7 @@ const ptc_host g_host = {
     .proxy_error_render = h_proxy_error_render,
     .stream_xprt_info = host_stream_xprt_info,
     .server_pin = host_server_pin,
+    .stream_srv_once = host_stream_srv_once,
 };
 
 } // namespace portico

@@ -332,6 +332,8 @@ int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
     server_release(s); // the previous exchange is over: its slot goes back first
     if (s->srvc && s->srv_idle && !idle_conn_usable(s->srvc))
         srv_conn_close(s); // the server closed it, its watch had not told yet: not reused
+    else if (s->srvc && s->srv_idle && s->srvc->once)
+        srv_conn_close(s); // it carried the last transaction's own bytes (stream_srv_once)
     server* srv = nullptr;
     int r;
     if (hooks_present(PTC_PHASE_SERVER_CHOICE) && server_choice_hooks(s, &srv, &r)) {

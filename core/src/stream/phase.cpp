@@ -323,6 +323,15 @@ int host_stream_srv_prepend(ptc_stream* ps, const void* data, size_t len)
     return PTC_OK;
 }
 
+void host_stream_srv_once(ptc_stream* ps)
+{
+    stream* s = S(ps);
+    if (s->srvc) {
+        s->srvc->once = true; // closed when the next transaction connects
+        s->srvc->priv = true;
+    }
+}
+
 int host_stream_use_server(ptc_stream* ps, ptc_server* psrv, uint32_t flags)
 {
     stream* s = S(ps);

@@ -77,6 +77,7 @@ struct conn {
     uint16_t pre_off = 0;        // bytes of it already sent
     bool tx_pre = false;         // the in-flight send is from <pre>
     bool priv = false;           // carried a preamble: never pooled for another stream
+    bool once = false;           // serves the current transaction only (stream_srv_once)
     bool srv_phase = false;      // new server connection: PTC_PHASE_SRV_CONNECTED pending
     // ---- ABI 1.3: transport (xprt.cpp); nullptr on the plain path ----
     xprt* x = nullptr;           // raw in/out buffers and the module's transport

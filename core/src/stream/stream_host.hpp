@@ -60,6 +60,7 @@ void host_stream_conn_fail(ptc_stream* s, const char* reason);
 int conn_err_code(const char* reason);
 const char* conn_err_text(int code); // nullptr outside 0..43
 int host_stream_srv_prepend(ptc_stream* s, const void* data, size_t len);
+void host_stream_srv_once(ptc_stream* s);
 int host_stream_use_server(ptc_stream* s, ptc_server* srv, uint32_t flags);
 // ---- ABI 1.3 transports (xprt.cpp) ----
 int host_stream_set_transport(ptc_stream* s, uint32_t side, const ptc_transport* t, void* tctx);
