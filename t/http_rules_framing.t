@@ -11,7 +11,7 @@ use Test::More;
 use lib 't/lib';
 use Test::Portico qw/ http port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(9);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(10);
 $t->origin_http(port(8081), echo => 1);
 $t->config(<<'EOF2')->run();
 %%GLOBAL%%
@@ -26,7 +26,8 @@ frontend fe
     http-request set-uri http://up.example/x if { path /abs }
     http-request set-header host h:81 if { path_end /h }
     http-request del-header content-length if { path /nocl }
-    http-request set-method GET if { path /hg }
+    http-request set-method GET if { path /hg } || { path /hgd }
+    http-request deny deny_status 403 if { path /hgd }
     default_backend be
 EOF2
 
@@ -60,3 +61,8 @@ like($out, qr{^HTTP/1\.1 200 [^\r]*\r\n(?:[^\r]+\r\n)*\r\nHTTP/1\.1 200 }s,
 @r = $t->origin_requests(port(8081));
 is(join(',', map { "$_->{method} $_->{uri}" } @r[-2 .. -1]), 'GET /hg,GET /after2',
     'the server got the new method');
+
+$out = http("HEAD /hgd HTTP/1.1\r\nHost: x\r\n\r\n"
+    . "GET /d HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", port => $p) // '';
+like($out, qr{^HTTP/1\.1 403 [^\r]*\r\n(?:[^\r]+\r\n)*\r\nHTTP/1\.1 403 }s,
+    'a deny after set-method on HEAD: headers only (the client asked HEAD)');

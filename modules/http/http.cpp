@@ -1785,7 +1785,7 @@ int emit_generated(ptc_stream* s, txn& t, size_t len, bool fix_conn)
         total = d.len;
         // A response to HEAD carries no body: HAProxy's H1 multiplexer drops the payload of
         // its own replies (errors, deny, return, redirect) too, and keeps their headers.
-        if (c.is_head) {
+        if (c.cli_head) { // the client's method: a rule may have changed the one sent on
             int hl = h1::parse_response(d.ptr, d.len, res);
             if (hl > 0 && size_t(hl) < total &&
                 host->chan_replace(s, RES, size_t(hl), total - size_t(hl), nullptr, 0) == PTC_OK)

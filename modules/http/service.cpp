@@ -137,9 +137,9 @@ int build_head(svc_run* r)
     txn_cur& c = t.cur;
     {
         if (!r->has_length) {
-            if (c.req_minor >= 1 && !c.is_head)
+            if (c.req_minor >= 1 && !c.cli_head)
                 r->chunked = true;
-            else if (!c.is_head)
+            else if (!c.cli_head)
                 c.cli_close = true; // HTTP/1.0: the end of the body is the close
         }
         char line[96];
@@ -224,7 +224,7 @@ size_t op_res_write(ptc_svc_txn* st, const void* data, size_t len)
         return 0;
     if (!len)
         return 0;
-    if (t.cur.is_head)
+    if (t.cur.cli_head)
         return len; // HEAD: the body is not sent
     if (!r->head_sent) { // its http-response rules run once run() returned (see drive())
         r->pending.append(static_cast<const char*>(data), len);
@@ -384,7 +384,7 @@ svc_res service_advance(ptc_stream* s, txn& t, uint32_t ev)
         const ptc_service* svc = c.svc;
         ptc_str d;
         uint32_t fl = host->chan_data(s, REQ, &d);
-        uint32_t flags = c.is_head ? PTC_SVC_F_HEAD : 0;
+        uint32_t flags = c.cli_head ? PTC_SVC_F_HEAD : 0;
         ptc_str body{nullptr, 0};
         if (c.req_body == body::LENGTH) {
             size_t cap = 0;

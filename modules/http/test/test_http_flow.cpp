@@ -558,6 +558,17 @@ BOOST_FIXTURE_TEST_CASE(generated_reply_to_head_has_no_body, rules_fixture)
     h2.server_sends("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n");
     BOOST_TEST(h2.to_client() == "HTTP/1.1 502 Bad Gateway\r\ncontent-length: 107\r\n"
                                  "cache-control: no-cache\r\ncontent-type: text/html\r\n\r\n");
+
+    // the client's method counts, not the one a rule set (found by fuzz_http_flow: a HEAD
+    // turned into a POST whose chunked body was then refused got the 400 page's body)
+    world.rules.clear();
+    BOOST_TEST(add_rule({"http-request", "set-method", "POST"}) == PTC_OK);
+    BOOST_TEST(add_rule({"http-request", "return", "status", "404", "content-type",
+                         "text/plain", "string", "nope"}) == PTC_OK);
+    harness h3;
+    h3.client_sends("HEAD / HTTP/1.1\r\nHost: x\r\n\r\n");
+    BOOST_TEST(h3.to_client() == "HTTP/1.1 404 Not Found\r\ncontent-length: 4\r\n"
+                                 "content-type: text/plain\r\n\r\n");
 }
 
 // Found by fuzz_http_flow: HAProxy keeps the Host header and the authority of an absolute-form
