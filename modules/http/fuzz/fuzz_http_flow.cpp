@@ -261,9 +261,12 @@ bool method_rewritten_connect(const std::string& out, size_t off)
         return false;
     if (line.substr(0, sp) == "CONNECT")
         return true; // set-uri/set-path on a CONNECT: the target is no authority any more
+    // The CONNECT's authority-form target under another method. A reg-name may begin with a
+    // sub-delim ('*', '&'...): only "*" alone is the asterisk-form.
     std::string_view tgt = line.substr(sp + 1);
-    return !tgt.empty() && tgt[0] != '/' && tgt[0] != '*' &&
-           tgt.substr(0, tgt.find(' ')).find("://") == std::string_view::npos;
+    tgt = tgt.substr(0, tgt.find(' '));
+    return !tgt.empty() && tgt[0] != '/' && tgt != "*" &&
+           tgt.find("://") == std::string_view::npos;
 }
 
 struct session {
