@@ -271,6 +271,47 @@ BOOST_FIXTURE_TEST_CASE(module_commands, fixture)
     BOOST_TEST(run(u, "help").find("zz mod") == std::string::npos);
 }
 
+// A server without a health check (ABI 1.31): an info without PTC_CHKST_CONFIGURED keeps only
+// the level "show servers state" prints (HAProxy's check.health = rise), no check columns.
+BOOST_FIXTURE_TEST_CASE(unchecked_level, fixture)
+{
+    server& sv = *g_config->proxies[1]->servers[0];
+    auto state_line = [&] {
+        bool found = false;
+        std::string st = cli_show_servers_state("be", found);
+        size_t at = st.find("\n3 be 1 s1 ");
+        return at == std::string::npos ? std::string() : st.substr(at + 1, st.find('\n', at + 1) - at - 1);
+    };
+    auto field = [&](int i) {
+        std::stringstream ss(state_line());
+        std::string f;
+        for (int k = 0; k <= i && ss >> f; k++) {
+        }
+        return f;
+    };
+    ptc_check_info ci{};
+    ci.size = sizeof(ci);
+    ci.health = 5;
+    srv_set_check(&sv, PTC_CHECK_HEALTH, &ci);
+    BOOST_TEST(field(12) == "5"); // srv_check_health
+    BOOST_TEST(field(10) == "1"); // srv_check_status: none (HCHK_STATUS_UNKNOWN)
+    BOOST_TEST(field(13) == "0"); // srv_check_state: not configured
+    BOOST_TEST(sv.shared->no_check.load() == 1u);
+    BOOST_TEST(sv.shared->chk_set.load() == 0u); // no check published
+    // before shm exists (post_config): kept on the server, for the slot it gets
+    shm_server* sh = sv.shared;
+    sv.shared = nullptr;
+    ci.health = 3;
+    srv_set_check(&sv, PTC_CHECK_HEALTH, &ci);
+    sv.shared = sh;
+    BOOST_TEST(sv.chk_level == 3u);
+    BOOST_TEST(sv.no_check);
+    // the agent form is not this one: without CONFIGURED it is still a published agent
+    ci.state = PTC_CHKST_AGENT;
+    srv_set_check(&sv, PTC_CHECK_AGENT, &ci);
+    BOOST_TEST(sv.shared->chk_set.load() == (1u << PTC_CHECK_AGENT));
+}
+
 BOOST_FIXTURE_TEST_CASE(check_columns, fixture)
 {
     server& sv = *g_config->proxies[1]->servers[0];

@@ -547,6 +547,8 @@ int post_config(ptc_modref* self)
         uint64_t tcheck = host->proxy_timeout(p, "check");
         for (ptc_server* s = host->server_next(p, nullptr); s; s = host->server_next(p, s)) {
             const server_cf* c = static_cast<const server_cf*>(host->server_conf(self, s));
+            if (c && (c->track || !c->check))
+                publish_level(s, c->rise); // HAProxy: "rise" sets the level, checked or not
             if (!c || c->track || (!c->check && !c->agent))
                 continue;
             member mb;

@@ -168,6 +168,9 @@ int rt_worker_init();
 void rt_worker_fini();
 // Publish member m's check state of kind k for the runtime API (lock held or not).
 void publish(uint32_t m, int k);
+// The health level of a server without a health check (HAProxy's check.health: rise at
+// start, moved by "set server ... health"), for "show servers state" (a 1.31 host).
+void publish_level(ptc_server* s, uint32_t level);
 // After member m's health counters changed (lock NOT held): bring the server's operational
 // state in line; <tail> follows "Server be/s is DOWN" in the log line, after a comma:
 // "reason: Layer4 ... check duration: 0ms", "changed from CLI", or "" (nothing).

@@ -92,12 +92,25 @@ int set_state(uint32_t argc, const ptc_str* args, ptc_cli_reply* r, int k)
         host->cli_printf(r, "cannot change health on a tracking server.\n");
         return PTC_OK;
     }
+    bool up = v == "up", down = v == "down", stopping = k == K_HEALTH && v == "stopping";
+    if (m == -1 && k == K_HEALTH && cf && host->abi_minor >= 31) {
+        // a server without any check: HAProxy sets its level and its state all the same (it
+        // stays so: nothing checks it)
+        if (!up && !down && !stopping) {
+            host->cli_printf(r, "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n");
+            return PTC_OK;
+        }
+        host->server_set_op(sv, down ? PTC_SRV_OP_DOWN : up ? PTC_SRV_OP_UP : PTC_SRV_OP_STOPPING,
+                            "changed from CLI");
+        publish_level(sv, down ? 0 : cf->rise + cf->fall - 1); // after: "no check" once up
+
+        return PTC_OK;
+    }
     if (m < 0 || g_members[(size_t)m].probe[k] < 0 || sh_member((uint32_t)m)->c[k].disabled) {
         host->cli_printf(r, k == K_AGENT ? "agent checks are not enabled on this server.\n"
                                          : "health checks are not enabled on this server.\n");
         return PTC_OK;
     }
-    bool up = v == "up", down = v == "down", stopping = k == K_HEALTH && v == "stopping";
     if (!up && !down && !stopping) {
         host->cli_printf(r, k == K_AGENT ? "'set server <srv> agent' expects 'up' or 'down'.\n"
                                          : "'set server <srv> health' expects 'up', 'stopping', "

@@ -109,6 +109,19 @@ void publish(uint32_t m, int k)
     host->server_set_check(mb.srv, (uint32_t)k, &ci);
 }
 
+void publish_level(ptc_server* s, uint32_t level)
+{
+    if (host->abi_minor < 31) // an older host would take it for a configured check
+        return;
+    ptc_check_info ci{};
+    ci.size = sizeof(ci);
+    ci.state = 0; // not PTC_CHKST_CONFIGURED: no health check
+    ci.code = -1;
+    ci.duration_ms = -1;
+    ci.health = level;
+    host->server_set_check(s, PTC_CHECK_HEALTH, &ci);
+}
+
 bool member_up(uint32_t m)
 {
     const member& mb = g_members[m];

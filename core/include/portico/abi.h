@@ -128,9 +128,13 @@
  *  1.30 ptc_host.stream_srv_once (the server connection carries bytes of the current
  *       transaction alone, as a PROXY v2 header with its unique ID: no later transaction
  *       of the stream reuses it).
+ *  1.31 ptc_host.server_set_check for a server without a health check: a
+ *       PTC_CHECK_HEALTH info without PTC_CHKST_CONFIGURED keeps only its health level
+ *       (HAProxy's check.health of an unchecked server: "rise" at start, moved by "set
+ *       server ... health"), callable from post_config on.
  */
 #define PTC_ABI_MAJOR 1
-#define PTC_ABI_MINOR 30
+#define PTC_ABI_MINOR 31
 
 #define PTC_MODULE_MAGIC 0x4d435450u /* "PTCM" little-endian: module descriptor */
 #define PTC_HOST_MAGIC   0x48435450u /* "PTCH" little-endian: host function table */

@@ -390,7 +390,13 @@ typedef struct ptc_host {
     /** Publish the state of a server's health check (which = PTC_CHECK_HEALTH) or
      *  agent check (PTC_CHECK_AGENT) for the runtime API ("show stat" check_* and
      *  agent_* columns, the "UP 1/3" status, "show servers state"); copied into
-     *  shared memory, so every process sees it. Master or worker. Since 1.4. */
+     *  shared memory, so every process sees it. Master or worker. Since 1.4.
+     *  Since 1.31, a PTC_CHECK_HEALTH info whose state lacks PTC_CHKST_CONFIGURED says the
+     *  server has no health check: only `health` is kept, the level "show servers state"
+     *  prints (HAProxy's: the server's "rise" at start, 0 while in maintenance, moved by
+     *  "set server ... health"); the stats say "no check" for it while it is up (until a
+     *  server_set_op: "UP"). It may then be called from post_config (the level the
+     *  server starts with). */
     void (*server_set_check)(ptc_server *srv, uint32_t which, const ptc_check_info *ci);
     /** Set the server's administrative state (PTC_SRV_ADMIN_*) as the runtime API's
      *  "set server ... state" does, for the whole instance (an agent's "drain",

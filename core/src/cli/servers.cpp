@@ -168,7 +168,8 @@ void cli_shm_init(config& cfg)
             if (s->backup)
                 fl |= SRV_RT_BACKUP;
             sh->rt_flags.store(fl);
-            sh->check_health.store(s->disabled ? 0 : 2);
+            sh->check_health.store(s->disabled ? 0 : s->chk_level);
+            sh->no_check.store(s->no_check ? 1 : 0);
             sh->stopped.store(s->disabled ? 1 : 0);
         }
     }

@@ -238,7 +238,8 @@ void set_server_checks(row& r, const shm_server& sh)
         // without a published check: "no check", or "UP" once a module (1.3) set the state
         // (a module that published a check, even disabled or an agent only: "no check")
         if (!counts && !std::strcmp(fmt, "UP") && !h_en &&
-            (!sh.op_managed.load() || ((hc.state | ac.state) & PTC_CHKST_CONFIGURED)))
+            (!sh.op_managed.load() || sh.no_check.load() ||
+             ((hc.state | ac.state) & PTC_CHKST_CONFIGURED)))
             fmt = "no check";
     } else if (op == SRV_OP_STOPPING) {
         counts = h_en && hc.health != full;

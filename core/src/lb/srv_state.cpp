@@ -139,6 +139,7 @@ uint32_t srv_set_op(server* sv, uint32_t op, const char* reason)
     proxy* be = sv->be;
     uint32_t before = be ? total_usable(*be) : 0;
     sh->op_managed.store(1, std::memory_order_relaxed);
+    sh->no_check.store(0, std::memory_order_relaxed); // a module's state: "UP", not "no check"
     uint32_t prev = sh->up.exchange(op);
     if (prev == op)
         return prev;
@@ -268,11 +269,25 @@ std::string srv_change_weight(proxy* be, server* sv, const std::string* arg)
 void srv_set_check(server* sv, uint32_t which, const ptc_check_info* ci)
 {
     shm_server* sh = sv->shared;
-    if (!sh || !ci || which > PTC_CHECK_AGENT)
+    if (!ci || which > PTC_CHECK_AGENT)
         return;
     // fields a smaller (older) ptc_check_info lacks stay zero
     ptc_check_info in{};
     std::memcpy(&in, ci, std::min<size_t>(ci->size, sizeof(in)));
+    // no health check (1.31): only the level HAProxy keeps for such a server (its "rise" at
+    // start; "set server ... health" moves it), also before shm exists (post_config)
+    if (which == PTC_CHECK_HEALTH && !(in.state & PTC_CHKST_CONFIGURED)) {
+        if (!sh) {
+            sv->chk_level = in.health;
+            sv->no_check = true;
+            return;
+        }
+        sh->check_health.store(in.health);
+        sh->no_check.store(1);
+        return;
+    }
+    if (!sh)
+        return;
     shm_check c{};
     c.state = in.state;
     copy_str(c.status, sizeof(c.status), in.status);

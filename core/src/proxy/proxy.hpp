@@ -80,6 +80,10 @@ struct server {
     uint32_t weight = 1;          // 0..256
     uint32_t id = 0;              // "id": numeric id, unique in the backend
     bool disabled = false;
+    // the health level "show servers state" prints for a server without a health check
+    // (HAProxy's check.health = rise), as a module said before shm existed (ABI 1.31)
+    uint32_t chk_level = 2;
+    bool no_check = false;
     // referred to by other configuration (a "track", a fetch argument, a Lua object): "del
     // server" refuses it, as HAProxy's SRV_F_NON_PURGEABLE (shm SRV_RT_PINNED at run time)
     bool non_purgeable = false;

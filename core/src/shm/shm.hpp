@@ -153,6 +153,9 @@ struct alignas(64) shm_server {
                                         // another incarnation is a deleted one (srv_stale)
     // ---- session rate (show stat rate/rate_max, srv_sess_rate) ----
     shm_rate sess_rate;                 // streams given a slot on this server (lb_take_slot)
+    // ---- a server without a health check (ABI 1.31) ----
+    std::atomic<uint32_t> no_check;     // 1: a module said the server has no health check
+                                        // (check_health then holds its level: rise at start)
 };
 
 // Operational states kept in shm_server::up.
