@@ -332,6 +332,17 @@ size_t framing_pos(const h1::header* hs, size_t n, const char* base)
     return 0;
 }
 
+// timeout http-request: a fixed deadline from the first byte of the request (empty lines
+// before it included: a client trickling them is bounded too).
+void arm_request_deadline(ptc_stream* s, txn& t)
+{
+    if (!t.req_fixed_tmo && t.fe_conf && t.fe_conf->tmo_request != PTC_TMO_DEFAULT) {
+        host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, t.fe_conf->tmo_request);
+        t.req_fixed_tmo = true;
+        t.cli_tmo = UINT64_MAX - 1;
+    }
+}
+
 step request_incomplete(ptc_stream* s, txn& t, ptc_str d, uint32_t fl)
 {
 
@@ -345,12 +356,7 @@ step request_incomplete(ptc_stream* s, txn& t, ptc_str d, uint32_t fl)
         return fail_term(s, t, lf ? 431 : 414, 'P', 'R');
     }
     t.cur.last_len = uint32_t(d.len);
-    // timeout http-request: a fixed deadline from the first byte of the request.
-    if (!t.req_fixed_tmo && t.fe_conf && t.fe_conf->tmo_request != PTC_TMO_DEFAULT) {
-        host->stream_set_timeout(s, PTC_TMO_CLIENT | PTC_TMO_FIXED, t.fe_conf->tmo_request);
-        t.req_fixed_tmo = true;
-        t.cli_tmo = UINT64_MAX - 1;
-    }
+    arm_request_deadline(s, t);
     return step::WAIT;
 }
 
@@ -461,11 +467,32 @@ void record_request(ptc_stream* s, txn& t, ptc_str d, const h1::request& req, si
     set_cli_tmo(s, t, c.req_body == body::DONE ? 0 : PTC_TMO_DEFAULT);
 }
 
+// RFC 9112 2.2: empty lines (CRLF or LF) before a request line are ignored; they are dropped,
+// not sent on (a server need not accept them; HAProxy and nginx do not forward them either).
+// A CR not yet followed by its LF stays for the parser. Returns the bytes dropped.
+size_t drop_leading_empty_lines(ptc_stream* s, const ptc_str& d)
+{
+    size_t n = 0;
+    while (n < d.len && (d.ptr[n] == '\n' || (d.ptr[n] == '\r' && n + 1 < d.len && d.ptr[n + 1] == '\n')))
+        n += d.ptr[n] == '\n' ? 1 : 2;
+    if (n)
+        host->chan_skip(s, REQ, n);
+    return n;
+}
+
 step wait_request(ptc_stream* s, txn& t)
 {
     ptc_str d;
     uint32_t fl = host->chan_data(s, REQ, &d);
+    if (drop_leading_empty_lines(s, d)) {
+        t.cur.last_len = 0; // the block now starts elsewhere: search it whole
+        t.cur.lead_lines = true;
+        arm_request_deadline(s, t);
+        fl = host->chan_data(s, REQ, &d);
+    }
     if (d.len == 0) {
+        if ((fl & ENDED) && t.cur.lead_lines) // only empty lines, then the end: HAProxy's 400
+            return request_incomplete(s, t, d, fl);
         if (fl & ENDED) {
             if (t.first_req && t.fe_conf && t.fe_conf->ignore_probes)
                 t.cur.logged = true; // option http-ignore-probes: closed without a byte

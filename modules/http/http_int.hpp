@@ -273,6 +273,7 @@ struct txn_cur {
     bool replied;        // a generated response answers the current request
     bool is_head;        // request method is HEAD
     bool cli_head;       // the client's request method was HEAD (rules may change is_head)
+    bool lead_lines;     // empty lines came before the request line (dropped, not sent on)
     bool is_connect;     // request method is CONNECT
     bool logged;         // stream_log_txn was called for this transaction
     bool ended;          // the PTC_PHASE_TXN_END hooks ran for this transaction

@@ -12,8 +12,9 @@
 //
 // Checks (abort() with a message):
 //   - the bytes forwarded to the server are complete requests that parse (parse_request,
-//     request_framing, chunked_feed), no more of them than the client sent, never with both
-//     Content-Length and Transfer-Encoding, no CR/LF/NUL in a field name or value;
+//     request_framing, chunked_feed), none preceded by an empty line, no more of them than
+//     the client sent, never with both Content-Length and Transfer-Encoding, no CR/LF/NUL in
+//     a field name or value;
 //   - a client request the parser rejects, once the module reaches it, gets a 4xx/5xx final
 //     response and the stream closes; nothing of it reaches the server;
 //   - what the client receives is a sequence of well-formed responses (parse_response,
@@ -287,6 +288,9 @@ struct session {
         fwd.clear();
         size_t off = 0;
         while (off < out.size() && off < tunnel_at) {
+            // empty lines before a request line are the client's, dropped (RFC 9112 2.2)
+            if (out[off] == '\r' || out[off] == '\n')
+                fail("an empty line was sent on before a request", out);
             req_info ri;
             scan r = one_request(out, off, max_fields, true, ri);
             if (r == scan::BAD_HEAD && method_rewritten_connect(out, off))
@@ -349,6 +353,18 @@ client_view client_requests(std::string_view in, bool eof)
     client_view cv;
     size_t off = 0;
     while (off < in.size()) {
+        // empty lines before a request line are dropped (RFC 9112 2.2); only they, then the
+        // end of the connection: the module answers 400
+        size_t lead = off;
+        while (lead < in.size() &&
+               (in[lead] == '\n' || (in[lead] == '\r' && lead + 1 < in.size() && in[lead + 1] == '\n')))
+            lead += in[lead] == '\n' ? 1 : 2;
+        if (lead == in.size()) {
+            if (eof)
+                cv.bad_at = cv.reqs.size();
+            break;
+        }
+        off = lead;
         req_info ri;
         scan r = one_request(in, off, 101, false, ri);
         if (r == scan::BAD_HEAD) {

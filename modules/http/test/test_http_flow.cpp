@@ -132,6 +132,41 @@ BOOST_AUTO_TEST_CASE(bad_request_gets_haproxy_400)
     BOOST_TEST(h.f.connects == 0);
 }
 
+// RFC 9112 2.2: empty lines before the request line are ignored and not sent on (the server
+// reads the request alone); empty lines then the end of the connection get HAProxy's 400.
+BOOST_AUTO_TEST_CASE(empty_lines_before_request_are_dropped)
+{
+    harness h;
+    h.client_sends("\r\n\n\r");
+    BOOST_TEST(h.f.connects == 0);
+    BOOST_TEST(h.to_client().empty());
+    h.client_sends("\n" + get_req);
+    h.server_connects();
+    BOOST_TEST(h.to_server() == get_req);
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client() == ok_res);
+    // the next request of the connection too (a CRLF after a body, as old clients send)
+    h.to_server().clear();
+    h.to_client().clear();
+    h.client_sends("\r\n" + get_req);
+    BOOST_TEST(h.to_server() == get_req);
+    h.server_sends(ok_res);
+    BOOST_TEST(h.to_client() == ok_res);
+    // empty lines, then the end: 400
+    h.to_client().clear();
+    h.client_sends("\r\n");
+    BOOST_TEST(h.to_client().empty());
+    h.f.ch[PTC_DIR_REQ].flags |= PTC_CHAN_EOF;
+    h.event(PTC_EV_REQ_DATA);
+    BOOST_TEST(h.to_client().rfind("HTTP/1.1 400 Bad request\r\n", 0) == 0);
+    BOOST_TEST(h.f.closed);
+
+    harness h2; // a CR that is no line end is still the parser's error
+    h2.client_sends("\r\rGET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    BOOST_TEST(h2.to_client().rfind("HTTP/1.1 400 Bad request\r\n", 0) == 0);
+    BOOST_TEST(h2.f.connects == 0);
+}
+
 BOOST_AUTO_TEST_CASE(oversized_head_gets_431_or_414)
 {
     harness h;
