@@ -102,8 +102,9 @@ EOF2
 # else what is wrong.
 sub strict_one {
     my ($raw) = @_;
-    # RFC 9112 2.2: a server SHOULD ignore empty lines (CRLF) before the request line
-    $raw =~ s/\A(?:\r\n)+//;
+    # RFC 9112 2.2 asks a server to ignore empty lines before the request line, but a proxy
+    # has no reason to send them on (HAProxy 2.6 and portico drop them): strict here
+    return 'empty line before the request line' if $raw =~ /\A[\r\n]/;
     my $e = index($raw, "\r\n\r\n");
     return 'no end of head' if $e < 0;
     my $head = substr($raw, 0, $e);
