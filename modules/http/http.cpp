@@ -1441,6 +1441,10 @@ step end_txn(ptc_stream* s, txn& t)
     t.cur = txn_cur{};
     t.cur.t_start = host->now_ms();
     t.first_req = false;
+    // the next request has no backend until its rules select one (error pages, after-response
+    // rules and options of a request answered by the frontend are the frontend's)
+    t.be_selected = false;
+    t.be_conf = nullptr;
     t.state = st::WAIT_REQ;
     set_cli_tmo(s, t, idle_tmo(t));
     if (!t.req_more)

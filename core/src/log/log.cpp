@@ -561,7 +561,7 @@ void fill_ctx(stream* s, const ptc_log_txn* txn, log_ctx& c, uint64_t now_wall_m
         return later > earlier ? (int64_t)(later - earlier) : 0;
     };
     proxy* fe = s->fe;
-    proxy* be = s->be ? s->be : fe;
+    proxy* be = cur_backend(s);
     c.s = s;
     c.http = txn != nullptr;
     if (s->cli_addrlen)
@@ -1013,7 +1013,7 @@ void host_stream_log_txn(ptc_stream* ps, const ptc_log_txn* txn)
     // statistics: the frontend counts every request; the backend and the server the ones
     // that reached them
     count_http(s->fe->shared, t.status);
-    if (s->be && s->be != s->fe)
+    if (s->be_selected && s->be && s->be != s->fe) // not the last transaction's backend
         count_http(s->be->shared, t.status);
     if (s->srv && s->log_t_cstart && s->log_t_cstart >= t.t_start)
         count_http(s->srv->shared, t.status);

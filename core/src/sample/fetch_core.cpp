@@ -150,7 +150,8 @@ int f_fe_name(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 
 int f_be_name(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    return S(s)->be ? set_name(S(s)->be->name, out) : 0;
+    const proxy* be = cur_backend(S(s));
+    return be ? set_name(be->name, out) : 0;
 }
 
 int f_srv_name(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
@@ -191,7 +192,7 @@ int check_nbsrv(const ptc_kw_ctx* ctx, ptc_arg* args, uint32_t nargs)
 
 int f_nbsrv(ptc_stream* s, const ptc_arg* args, uint32_t nargs, ptc_sample* out)
 {
-    const proxy* be = S(s)->be;
+    const proxy* be = cur_backend(S(s));
     if (nargs) {
         // resolved on first use in this process (backends may be declared after the rule)
         auto* a = const_cast<ptc_arg*>(&args[0]);

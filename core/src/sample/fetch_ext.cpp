@@ -268,7 +268,7 @@ template <bool FE>
 const proxy* named_proxy(ptc_stream* s, const ptc_arg* args, uint32_t nargs)
 {
     if (!nargs)
-        return FE ? S(s)->fe : S(s)->be;
+        return FE ? S(s)->fe : cur_backend(S(s));
     auto* a = const_cast<ptc_arg*>(&args[0]);
     if (!a->data && g_config) {
         for (auto& p : g_config->proxies)
@@ -325,7 +325,8 @@ int f_fe_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 
 int f_be_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    return S(s)->be ? out_int(out, (int64_t)S(s)->be->index + 1) : 0;
+    const proxy* be = cur_backend(S(s));
+    return be ? out_int(out, (int64_t)be->index + 1) : 0;
 }
 
 // be_server_timeout, be_tunnel_timeout, fe_client_timeout: the configured timeouts in ms (0
@@ -333,11 +334,13 @@ int f_be_id(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 // "http-request set-timeout" rule, else the backend's
 int f_be_server_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    return S(s)->be ? out_int(out, (int64_t)S(s)->be->t_server) : 0;
+    const proxy* be = cur_backend(S(s));
+    return be ? out_int(out, (int64_t)be->t_server) : 0;
 }
 int f_be_tunnel_timeout(ptc_stream* s, const ptc_arg*, uint32_t, ptc_sample* out)
 {
-    return S(s)->be ? out_int(out, (int64_t)S(s)->be->t_tunnel) : 0;
+    const proxy* be = cur_backend(S(s));
+    return be ? out_int(out, (int64_t)be->t_tunnel) : 0;
 }
 int f_cur_server_timeout(ptc_stream* s, const ptc_arg* a, uint32_t n, ptc_sample* out)
 {

@@ -1194,6 +1194,9 @@ void txn_stream_reset(ptc_stream* ps)
     s->tmo_set_server = 0;
     s->tmo_set_tunnel = 0;
     s->be_rate_counted = false;
+    // the next request selects its backend again: its rules, the BACKEND hooks (persistence
+    // cookies) run anew; s->be stays (the idle server connection is the old backend's)
+    s->be_selected = false;
     s->calls = 0;
 }
 

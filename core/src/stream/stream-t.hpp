@@ -183,6 +183,11 @@ struct stream {
     alignas(16) unsigned char state[]; // protocol handler state (proto->state_size bytes)
 };
 
+// The backend of the current transaction, as HAProxy's s->be: the frontend until one is
+// selected. A keep-alive stream keeps s->be between transactions (its idle server connection
+// belongs to it), but the next request has none selected until its rules pick one.
+inline proxy* cur_backend(const stream* s) { return s->be_selected && s->be ? s->be : s->fe; }
+
 struct listener {
     int fd = -1;
     proxy* fe = nullptr;
