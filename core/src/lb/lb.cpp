@@ -109,7 +109,8 @@ bool lb_take_slot(server* s)
     if (cur + 1 > sh->max_conns.load(std::memory_order_relaxed))
         sh->max_conns.store(cur + 1, std::memory_order_relaxed);
     lb_own(lb_own_kind::slots, s->index, 1);
-    shm_rate_add(sh->sess_rate, event::monotonic_ms()); // srv_sess_rate, show stat "rate"
+    // srv_sess_rate, show stat "rate": the loop's cached clock (a one-second window)
+    shm_rate_add(sh->sess_rate, event::now_ms());
     if (shm_proxy* bp = s->be ? s->be->shared : nullptr) {
         lb_own(lb_own_kind::be, s->be->index, 1);
         uint32_t b = bp->be_conns.fetch_add(1, std::memory_order_relaxed) + 1;

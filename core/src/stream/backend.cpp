@@ -36,7 +36,7 @@ int host_stream_select_backend(ptc_stream* ps)
         be = fe;
     if (be && !s->be_rate_counted && be->shared) { // be_sess_rate: once per transaction
         s->be_rate_counted = true;
-        shm_rate_add(be->shared->be_rate, event::monotonic_ms());
+        shm_rate_add(be->shared->be_rate, event::now_ms()); // the loop's cached clock
     }
     if (s->be_selected && be == s->be)
         return be ? PTC_OK : PTC_ERROR;
@@ -330,10 +330,10 @@ int host_stream_connect_ex(ptc_stream* ps, uint32_t flags)
     s->rt_start_us = 0;
     s->rt_armed = lb_wants_rt(s->be);
     server_release(s); // the previous exchange is over: its slot goes back first
-    if (s->srvc && s->srv_idle && !idle_conn_usable(s->srvc))
-        srv_conn_close(s); // the server closed it, its watch had not told yet: not reused
-    else if (s->srvc && s->srv_idle && s->srvc->once)
-        srv_conn_close(s); // it carried the last transaction's own bytes (stream_srv_once)
+    // not reused: the server closed it (its watch had not told yet), or it carried the last
+    // transaction's own bytes (stream_srv_once)
+    if (s->srvc && s->srv_idle && (!idle_conn_usable(s->srvc) || s->srvc->once))
+        srv_conn_close(s);
     server* srv = nullptr;
     int r;
     if (hooks_present(PTC_PHASE_SERVER_CHOICE) && server_choice_hooks(s, &srv, &r)) {
