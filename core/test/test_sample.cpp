@@ -122,7 +122,7 @@ BOOST_AUTO_TEST_CASE(core_fetches)
     BOOST_TEST(w.eval("src") == "10.0.1.2");
     BOOST_TEST(w.eval("src_port") == "4242");
     BOOST_TEST(w.eval("fe_name") == "fe");
-    BOOST_TEST(w.eval("be_name") == "<none>");
+    BOOST_TEST(w.eval("be_name") == "fe"); // no backend chosen yet: the frontend (HAProxy)
     BOOST_TEST(w.eval("srv_name") == "<none>");
     BOOST_TEST(w.eval("always_true") == "1");
     BOOST_TEST(w.eval("always_false") == "0");
