@@ -3,7 +3,8 @@
 # The master CLI's -S address in HAProxy's forms: "fd@<n>" (a listening socket the caller
 # passes, as VTest does for HAProxy's reg-tests) and a bare "host:port"; the workers do
 # not keep the master CLI's socket open (portico: HAProxy's worker is a thread); SIGINT
-# ends a master-worker instance with status 130.
+# ends a master-worker instance with status 130. An escaped ';' on the master CLI belongs to
+# its command (HAProxy's reg-tests/http-rules/acl_cli_spaces.vtc).
 use warnings;
 use strict;
 use Test::More;
@@ -11,7 +12,7 @@ use IO::Socket::IP;
 use lib 't/lib';
 use Test::Portico qw/ cli_send port /;
 
-my $t = Test::Portico->new()->has(qw/ http /)->plan(5);
+my $t = Test::Portico->new()->has(qw/ http /)->plan(6);
 my $cfg = <<'EOF2';
 global
     nbthread 2
@@ -20,8 +21,11 @@ defaults
     %%TIMEOUTS%%
 frontend fe
     bind 127.0.0.1:%%PORT_8080%%
+    http-request deny if { hdr(user-agent) -f %%TESTDIR%%/agents.acl }
     http-request return status 200 content-type text/plain string ok
 EOF2
+$t->write_file('agents.acl', "Test\n");
+my $acl = $t->testdir . '/agents.acl';
 
 sub tcp_cli {
     my ($port, $line) = @_;
@@ -48,6 +52,8 @@ my $fd = fileno($ls);
 $t->config($cfg)->run(args => ['-W', '-S', "fd\@$fd"]);
 like(tcp_cli($ls->sockport, "\@1 show info\n"), qr/^Process_num: 1$/m,
     '-S fd@<n>: the master CLI answers on the passed socket');
+like(tcp_cli($ls->sockport, "\@1 add acl $acl Mon\\ User\\ Agent\\;;\@1 show acl $acl\n"),
+    qr/^0x[0-9a-f]+ Mon User Agent;$/m, "an escaped ';' is not a command separator");
 SKIP: {
     skip 'portico only: workers are processes', 1 unless $t->portico;
     my @w = $t->wait_workers(2, 5);

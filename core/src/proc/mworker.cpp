@@ -23,6 +23,19 @@ namespace portico {
 
 namespace {
 
+// The next ';' of <line> from <from> that separates two commands: a backslash escapes the
+// character after it (cli_split's rule), so an escaped ';' is not one.
+size_t next_separator(const std::string& line, size_t from)
+{
+    for (size_t i = from; i < line.size(); i++) {
+        if (line[i] == '\\')
+            i++;
+        else if (line[i] == ';')
+            return i;
+    }
+    return std::string::npos;
+}
+
 std::string g_spec;
 int g_fd = -1;
 size_t g_poll_idx = 0;
@@ -139,10 +152,12 @@ void serve(int fd)
         size_t e = in.find('\n', p);
         std::string line = in.substr(p, e == std::string::npos ? std::string::npos : e - p);
         p = e == std::string::npos ? in.size() : e + 1;
-        // several commands separated by ';'
+        // several commands separated by ';' (a backslash escapes the next character: an
+        // escaped ';' belongs to its command, passed on as written for the worker's own
+        // parser, as HAProxy's master CLI does)
         size_t q = 0;
         while (q <= line.size()) {
-            size_t s = line.find(';', q);
+            size_t s = next_separator(line, q);
             std::string one = line.substr(q, s == std::string::npos ? std::string::npos : s - q);
             std::string out = run_command(one, reexec, target);
             if (!out.empty())
